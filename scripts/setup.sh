@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian machine for shardgate: pnpm (pinned), MariaDB (for local shards and
+# integration tests) and the workspace dependencies. Idempotent: each step is skipped when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=10.34.9
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else echo "shardgate setup: need root (or sudo) to run: $*" >&2; exit 1
+  fi
+}
+
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  echo "shardgate setup: installing pnpm@$PNPM_VERSION"
+  # corepack is unreliable on this platform; a global npm install is not.
+  npm install -g "pnpm@$PNPM_VERSION" --no-fund --no-audit >/dev/null
+fi
+
+if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+  echo "shardgate setup: installing MariaDB (mariadb-server, mariadb-client) with apt-get"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null
+fi
+
+if [ "${CI:-}" = "true" ]; then
+  pnpm install --frozen-lockfile
+else
+  pnpm install
+fi
