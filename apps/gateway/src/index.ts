@@ -1,1 +1,4 @@
-export {};
+export { Gateway, type GatewayAddresses, type GatewayLogger } from './gateway.js';
+export { loadConfig, parseConfig, parseBytes, ConfigError, type GatewayConfig, type KeyspaceConfig, type ShardSource } from './config.js';
+export { GatewayMetrics } from './metrics.js';
+export { splitStatements } from './statement-splitter.js';

@@ -1,0 +1,125 @@
+/**
+ * The `shardgate` binary as a user runs it: config errors name the key and exit non-zero; `up`
+ * on the demo config serves queries, and Ctrl-C (SIGINT) stops it together with every MariaDB it
+ * started, leaving no process and no data directory behind.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.resolve(here, '../dist/cli.js');
+const DEMO = path.resolve(here, '../../../examples/demo');
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'sg-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Child processes of `pid` with their command lines (mariadbd servers the gateway started). */
+function childrenOf(pid: number): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const entry of readdirProc()) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ') });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+function readdirProc(): string[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${seen}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString();
+      const m = pattern.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ${pattern}; output:\n${seen}`));
+    });
+  });
+}
+
+describe('shardgate CLI', () => {
+  it('reports a config error with the wrong key and exits non-zero', async () => {
+    const file = path.join(tmp, 'bad.yaml');
+    writeFileSync(file, 'users: [ { user: app, password: x } ]\nworkload: turbo\nvschema: ./nope.json\nkeyspaces: { ks: { shards: { "-80": local } } }\n');
+    const err = await run('node', [CLI, 'up', '--config', file]).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/workload: must be 'oltp' or 'olap'/);
+  });
+
+  it('reports a missing vschema file by its key', async () => {
+    const file = path.join(tmp, 'novschema.yaml');
+    writeFileSync(file, 'users: [ { user: app, password: x } ]\nvschema: ./nope.json\nkeyspaces: { ks: { shards: { "0": local } } }\n');
+    const err = await run('node', [CLI, 'up', '--config', file]).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/vschema: cannot load/);
+  });
+
+  it('serves the demo until SIGINT, then leaves no mariadbd and no data dir behind', async () => {
+    // The demo config with ephemeral ports, so the test never collides with a running `npm start`.
+    const demo = readFileSync(path.join(DEMO, 'shardgate.yaml'), 'utf8')
+      .replace(/listen:.*\n/, 'listen: { mysql: "127.0.0.1:0", http: "127.0.0.1:0" }\n')
+      .replace(/\.\//g, `${DEMO}/`);
+    const file = path.join(tmp, 'demo.yaml');
+    writeFileSync(file, demo);
+    const child = spawn('node', [CLI, 'up', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await waitForLine(child, /mariadb -h 127\.0\.0\.1 -P (\d+) -u app -psecret/, 90_000);
+      const port = Number(/-P (\d+)/.exec(line)![1]);
+      const servers = childrenOf(child.pid!).filter((c) => c.cmdline.includes('mariadbd'));
+      expect(servers.length).toBe(5);
+      const datadirs = servers.map((s) => /--datadir=(\S+)/.exec(s.cmdline)?.[1]).filter((d): d is string => !!d);
+      expect(datadirs.length).toBe(5);
+
+      const conn = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret' });
+      const [rows] = await conn.query<mysql.RowDataPacket[]>('select count(*) as n from commerce.customer');
+      expect(String(rows[0].n)).toBe('8');
+      await conn.end();
+
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      for (const s of servers) expect(alive(s.pid)).toBe(false);
+      for (const d of datadirs) expect(existsSync(d)).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,86 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseBytes, parseConfig } from '../src/config.js';
+
+const valid = {
+  listen: { mysql: '127.0.0.1:15306', http: '127.0.0.1:15000' },
+  users: [{ user: 'app', password: 'secret' }],
+  workload: 'oltp',
+  vschema: './vschema.json',
+  keyspaces: {
+    commerce: { schema: './commerce.sql', shards: { '-80': 'local', '80-': 'mysql://u:p%40ss@127.0.0.1:3307/commerce' } },
+  },
+};
+
+function issuesOf(raw: unknown): { path: string; message: string }[] {
+  try {
+    parseConfig(raw, '/etc/shardgate/gw.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).issues];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('accepts the documented keys and resolves paths from the config folder', () => {
+    const c = parseConfig(valid, '/etc/shardgate/gw.yaml');
+    expect(c.listen.mysql).toEqual({ host: '127.0.0.1', port: 15306 });
+    expect(c.listen.http).toEqual({ host: '127.0.0.1', port: 15000 });
+    expect(c.vschemaFile).toBe('/etc/shardgate/vschema.json');
+    const ks = c.keyspaces.get('commerce')!;
+    expect(ks.schemaFile).toBe('/etc/shardgate/commerce.sql');
+    expect(ks.shards.get('-80')).toEqual({ kind: 'local' });
+    expect(ks.shards.get('80-')).toEqual({ kind: 'remote', host: '127.0.0.1', port: 3307, user: 'u', password: 'p@ss', database: 'commerce' });
+    expect(c.workload).toBe('oltp');
+    expect(c.planCache.variant).toBe('sharded');
+  });
+
+  it('reports each wrong key by its path', () => {
+    const issues = issuesOf({
+      ...valid,
+      workload: 'batch',
+      listen: { mysql: 'nope' },
+      users: [{ password: 'x' }],
+      keyspaces: { commerce: { shards: { 'zz-80': 'local', '80-': 'postgres://x/y' } } },
+      planCache: { variant: 'lfu', maxCost: 'lots' },
+      extra: 1,
+    });
+    const paths = issues.map((i) => i.path).sort();
+    expect(paths).toEqual(
+      [
+        'extra',
+        'keyspaces.commerce.shards.80-',
+        'keyspaces.commerce.shards.zz-80',
+        'listen.mysql',
+        'planCache.maxCost',
+        'planCache.variant',
+        'users[0].user',
+        'workload',
+      ].sort(),
+    );
+  });
+
+  it('requires vschema, users and keyspaces', () => {
+    const paths = issuesOf({}).map((i) => i.path).sort();
+    expect(paths).toEqual(['keyspaces', 'users', 'vschema']);
+  });
+
+  it('loads YAML and JSON files and reports unreadable or malformed files', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sg-config-'));
+    writeFileSync(path.join(dir, 'a.json'), JSON.stringify(valid));
+    expect(loadConfig(path.join(dir, 'a.json')).users[0].user).toBe('app');
+    writeFileSync(path.join(dir, 'b.yaml'), 'users: [ { user: app, password: secret }\n');
+    expect(() => loadConfig(path.join(dir, 'b.yaml'))).toThrow(/not valid YAML/);
+    expect(() => loadConfig(path.join(dir, 'missing.yaml'))).toThrow(/cannot read/);
+  });
+
+  it('parses byte sizes', () => {
+    expect(parseBytes('32MiB')).toBe(32 * 1024 * 1024);
+    expect(parseBytes('1kb')).toBe(1024);
+    expect(parseBytes(500)).toBe(500);
+    expect(parseBytes('many')).toBeUndefined();
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * End to end: a gateway that owns a 4-shard `commerce` keyspace and an unsharded `main`, both on
+ * real local MariaDB servers, driven by mysql2 and by the `mariadb` CLI. Placement is verified
+ * with direct connections to each shard.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadVSchema, ShardMap, type FunctionalVindex } from '@shardgate/vschema';
+import { parseConfig } from '../src/config.js';
+import { Gateway } from '../src/gateway.js';
+
+const run = promisify(execFile);
+
+const VSCHEMA = {
+  keyspaces: {
+    main: { sharded: false, tables: { settings: {} } },
+    commerce: {
+      sharded: true,
+      vindexes: { hash: { type: 'hash' } },
+      tables: { customer: { column_vindexes: [{ column: 'id', name: 'hash' }] } },
+    },
+  },
+};
+const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
+
+let dir: string;
+let gateway: Gateway;
+let port: number;
+let client: mysql.Connection;
+const shardConns = new Map<string, mysql.Connection>();
+
+const hashVindex = loadVSchema(VSCHEMA).keyspace('commerce')!.vindexes.get('hash') as FunctionalVindex;
+const shardMap = new ShardMap(SHARDS);
+const shardOf = (id: bigint): string => shardMap.shardFor(hashVindex.map(id)!);
+
+/** Rows per shard, read directly from each shard's MariaDB, bypassing the gateway. */
+async function idsByShard(): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const [shard, conn] of shardConns) {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>('select cast(id as char) as id from customer order by id');
+    out[shard] = rows.map((r) => r.id as string);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sg-gw-int-'));
+  writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(VSCHEMA));
+  writeFileSync(
+    path.join(dir, 'commerce.sql'),
+    'CREATE TABLE customer (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(64), balance DECIMAL(12,2)) DEFAULT CHARSET=utf8mb4;',
+  );
+  writeFileSync(path.join(dir, 'main.sql'), 'CREATE TABLE settings (k VARCHAR(32) PRIMARY KEY, v VARCHAR(64));');
+  const config = parseConfig(
+    {
+      listen: { mysql: '127.0.0.1:0', http: '127.0.0.1:0' },
+      users: [{ user: 'app', password: 'secret' }],
+      vschema: './vschema.json',
+      keyspaces: {
+        commerce: { schema: './commerce.sql', shards: Object.fromEntries(SHARDS.map((s) => [s, 'local'])) },
+        main: { schema: './main.sql', shards: { '0': 'local' } },
+      },
+    },
+    path.join(dir, 'shardgate.yaml'),
+  );
+  gateway = new Gateway(config);
+  const addr = await gateway.start();
+  port = addr.mysql.port;
+  client = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', supportBigNumbers: true, bigNumberStrings: true });
+  for (const shard of SHARDS) {
+    const o = gateway.topology.commerce[shard];
+    shardConns.set(shard, await mysql.createConnection({ host: o.host, port: o.port, user: o.user, password: o.password, database: o.database }));
+  }
+});
+
+afterAll(async () => {
+  await client?.end();
+  for (const c of shardConns.values()) await c.end();
+  await gateway?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('gateway end to end', () => {
+  const ids = [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n, 11n, 12n, 100n, 12345n, 9223372036854775807n];
+
+  it('routes a multi-row INSERT so each row lands on the shard its hash picks', async () => {
+    await client.query('use commerce');
+    const values = ids.map((id) => `(${id}, 'name-${id}', ${id % 100n}.25)`).join(', ');
+    const [res] = await client.query<mysql.ResultSetHeader>(`insert into customer (id, name, balance) values ${values}`);
+    expect(res.affectedRows).toBe(ids.length);
+
+    const expected: Record<string, string[]> = Object.fromEntries(SHARDS.map((s) => [s, []]));
+    for (const id of ids) expected[shardOf(id)].push(id.toString());
+    for (const s of SHARDS) expected[s].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    expect(await idsByShard()).toEqual(expected);
+    // The data spreads over more than one shard, or this test proves nothing.
+    expect(Object.values(expected).filter((v) => v.length > 0).length).toBeGreaterThan(1);
+  });
+
+  it('answers point, IN and scatter SELECTs with exactly the inserted rows', async () => {
+    const [point] = await client.query<mysql.RowDataPacket[]>('select id, name, balance from customer where id = 5');
+    expect(point).toEqual([{ id: '5', name: 'name-5', balance: '5.25' }]);
+
+    const [big] = await client.query<mysql.RowDataPacket[]>('select id, name from commerce.customer where id = 9223372036854775807');
+    expect(big).toEqual([{ id: '9223372036854775807', name: 'name-9223372036854775807' }]);
+
+    const [inRows] = await client.query<mysql.RowDataPacket[]>('select id from customer where id in (1, 3, 100, 4242) order by id');
+    expect(inRows.map((r) => r.id)).toEqual(['1', '3', '100']);
+
+    const [all] = await client.query<mysql.RowDataPacket[]>('select id from customer');
+    expect(all.map((r) => r.id).sort()).toEqual(ids.map(String).sort());
+
+    const [none] = await client.query<mysql.RowDataPacket[]>('select id from customer where id = 4242');
+    expect(none).toEqual([]);
+  });
+
+  it('UPDATE and DELETE by vindex touch only the owning shard', async () => {
+    const before = await shardSnapshots();
+    const [upd] = await client.query<mysql.ResultSetHeader>("update customer set name = 'renamed' where id = 7");
+    expect(upd.affectedRows).toBe(1);
+    const after = await shardSnapshots();
+    for (const s of SHARDS) {
+      if (s === shardOf(7n)) expect(after[s]).not.toEqual(before[s]);
+      else expect(after[s]).toEqual(before[s]);
+    }
+
+    const [del] = await client.query<mysql.ResultSetHeader>('delete from customer where id in (1, 2)');
+    expect(del.affectedRows).toBe(2);
+    const [left] = await client.query<mysql.RowDataPacket[]>('select id from customer where id in (1, 2, 3)');
+    expect(left.map((r) => r.id)).toEqual(['3']);
+    const byShard = await idsByShard();
+    expect(Object.values(byShard).flat()).not.toContain('1');
+    expect(Object.values(byShard).flat()).not.toContain('2');
+  });
+
+  it('scatters UPDATE without a vindex predicate to every shard', async () => {
+    const [res] = await client.query<mysql.ResultSetHeader>("update customer set name = concat(name, '!') where balance >= 0");
+    expect(res.affectedRows).toBe(ids.length - 2);
+    const [rows] = await client.query<mysql.RowDataPacket[]>("select count(*) as n from customer where name like '%!'");
+    expect(String(rows[0].n)).toBe(String(ids.length - 2));
+  });
+
+  it('routes the unsharded keyspace to its one shard', async () => {
+    await client.query("insert into main.settings (k, v) values ('color', 'blue'), ('size', 'L')");
+    const [rows] = await client.query<mysql.RowDataPacket[]>('select k, v from main.settings order by k');
+    expect(rows).toEqual([
+      { k: 'color', v: 'blue' },
+      { k: 'size', v: 'L' },
+    ]);
+  });
+
+  it('refuses a wrong password with 1045 / 28000', async () => {
+    const err = await mysql
+      .createConnection({ host: '127.0.0.1', port, user: 'app', password: 'wrong' })
+      .then(
+        () => null,
+        (e: { errno: number; sqlState: string }) => e,
+      );
+    expect(err?.errno).toBe(1045);
+    expect(err?.sqlState).toBe('28000');
+  });
+
+  it('answers bad SQL with 1064 and keeps the connection usable', async () => {
+    const err = await client.query('selec nonsense from').then(
+      () => null,
+      (e: { errno: number }) => e,
+    );
+    expect(err?.errno).toBe(1064);
+    const [rows] = await client.query<mysql.RowDataPacket[]>('select id from customer where id = 3');
+    expect(rows).toEqual([{ id: '3' }]);
+  });
+
+  it('shrugs off a client that connects and closes before the handshake', async () => {
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.destroy());
+        s.on('close', () => resolve());
+        s.on('error', () => resolve());
+      });
+    }
+    const [rows] = await client.query<mysql.RowDataPacket[]>('select 1 as one');
+    expect(rows).toEqual([{ one: 1 }]);
+  });
+
+  it('works from the mariadb CLI', async () => {
+    const cli = (sql: string) =>
+      run('mariadb', ['-h', '127.0.0.1', '-P', String(port), '-u', 'app', '-psecret', '--batch', '--skip-column-names', 'commerce', '-e', sql]);
+    const { stdout } = await cli('select id, name from customer where id = 9223372036854775807');
+    expect(stdout.trim()).toBe('9223372036854775807\tname-9223372036854775807!');
+    const inList = await cli('select id from customer where id in (3, 4, 5) order by id');
+    expect(inList.stdout.trim().split('\n')).toEqual(['3', '4', '5']);
+    const bad = await cli('selec 1').then(
+      () => null,
+      (e: { stderr: string }) => e,
+    );
+    expect(bad?.stderr).toMatch(/ERROR 1064/);
+    const denied = await run('mariadb', ['-h', '127.0.0.1', '-P', String(port), '-u', 'app', '-pnope', '-e', 'select 1']).then(
+      () => null,
+      (e: { stderr: string }) => e,
+    );
+    expect(denied?.stderr).toMatch(/ERROR 1045/);
+  });
+
+  it('serves status, metrics and health over HTTP', async () => {
+    const http = gateway.addresses!.http!;
+    const health = await fetch(`http://127.0.0.1:${http.port}/healthz`);
+    expect(await health.text()).toBe('ok\n');
+    const metrics = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
+    expect(metrics).toMatch(/^shardgate_queries_total \d+$/m);
+    const status = (await (await fetch(`http://127.0.0.1:${http.port}/debug/status`)).json()) as { keyspaces: Record<string, unknown> };
+    expect(Object.keys(status.keyspaces).sort()).toEqual(['commerce', 'main']);
+  });
+});
+
+async function shardSnapshots(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [shard, conn] of shardConns) {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>('select cast(id as char) id, name, balance from customer order by id');
+    out[shard] = JSON.stringify(rows);
+  }
+  return out;
+}

@@ -1,0 +1,5 @@
+CREATE TABLE product (
+  sku VARCHAR(64) NOT NULL PRIMARY KEY,
+  description VARCHAR(255) NOT NULL,
+  price DECIMAL(10,2) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;

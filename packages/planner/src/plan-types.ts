@@ -1,0 +1,377 @@
+/**
+ * Plans are data. The planner produces them once per normalized query shape; the executor
+ * interprets them for every execution with that execution's bind values.
+ *
+ * Concurrency rule: a Plan is immutable once built (it is shared by every session that hits the
+ * plan cache). Nothing in the executor may write to a plan object; per-execution state lives in
+ * the executor's own objects. Plans are frozen in development builds to enforce this.
+ *
+ * Field names follow Vitess's engine primitives where one exists, so that `toVitessJson()` is a
+ * rename, not a translation.
+ */
+
+/** An exact numeric literal that is not an integer (`1.50`, `1e3`): the text is kept verbatim. */
+export class ExactNumber {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * A value bound to a placeholder.
+ * - integers are `bigint` (never a JS number: BIGINT must stay exact end to end);
+ * - `number` is a double (only from binary-protocol params of type DOUBLE/FLOAT);
+ * - `string` is a character string; `Uint8Array` is a binary string (hex/bit literals, blobs);
+ * - `ExactNumber` is a decimal/float literal kept as text.
+ */
+export type SqlValue = null | bigint | number | string | Uint8Array | ExactNumber;
+
+/** A bind value is a scalar or a list (for `IN ::list`). */
+export type BindValue = SqlValue | readonly SqlValue[];
+
+/** Bind variables by name (`v1`, `v2`… from the normalizer; join vars from outer rows). */
+export type BindVars = Record<string, BindValue>;
+
+/**
+ * A piece of shard SQL. Strings are emitted verbatim; placeholders are rendered from bind vars
+ * with MySQL escaping (see query-template.ts), never by re-parsing.
+ * - `{ bind }`: one value, rendered as a literal (`'it''s'`, `42`, `X'00ff'`, `NULL`).
+ * - `{ list }`: a list value rendered as `(a, b, c)`.
+ */
+export type TemplatePart = string | { readonly bind: string } | { readonly list: string };
+
+export interface QueryTemplate {
+  readonly parts: readonly TemplatePart[];
+}
+
+/** How a Route reaches its shards (Vitess's routing opcodes). */
+export type RouteVariant =
+  | 'Unsharded'
+  | 'EqualUnique'
+  | 'Equal'
+  | 'IN'
+  | 'MultiEqual'
+  | 'Scatter'
+  | 'Reference'
+  | 'DBA'
+  | 'Next'
+  | 'None'
+  | 'ByDestination'
+  | 'SubShard';
+
+export interface KeyspaceRef {
+  readonly name: string;
+  readonly sharded: boolean;
+}
+
+/** An expression over bind vars evaluated at the gateway (vindex inputs, limits, sequence ids). */
+export type ValueExpr =
+  | { readonly kind: 'bind'; readonly name: string }
+  | { readonly kind: 'literal'; readonly value: SqlValue }
+  | { readonly kind: 'list'; readonly items: readonly ValueExpr[] }
+  /** `IN ::name`: the bind var holds a list. */
+  | { readonly kind: 'bindList'; readonly name: string };
+
+/** One ORDER BY key of a merge over shard streams. Indexes are into the shard result's columns. */
+export interface OrderByKey {
+  readonly column: number;
+  /** Column holding WEIGHT_STRING(col) for collation-correct string comparison, if pushed. */
+  readonly weightStringColumn?: number;
+  readonly desc: boolean;
+}
+
+/** Options that come from `/*vt+ ... *\/` directives and apply to one execution of a route. */
+export interface RouteOptions {
+  readonly queryTimeoutMs?: number;
+  readonly scatterErrorsAsWarnings?: boolean;
+}
+
+export interface RoutePrimitive extends RouteOptions {
+  readonly operator: 'Route';
+  readonly variant: RouteVariant;
+  readonly keyspace: KeyspaceRef;
+  /** The SQL sent to every target shard. */
+  readonly query: QueryTemplate;
+  /** SQL that returns no rows but the right columns (`... where 1 != 1`), for variant None. */
+  readonly fieldQuery?: QueryTemplate;
+  readonly table?: string;
+  /** Vindex name for EqualUnique, Equal, IN, MultiEqual. */
+  readonly vindex?: string;
+  /**
+   * Vindex inputs. EqualUnique/Equal: one expression. IN/MultiEqual: one expression that
+   * evaluates to a list.
+   */
+  readonly values?: readonly ValueExpr[];
+  /**
+   * IN only: the list bind var in `query` that the executor rebinds per shard with just the
+   * values that map to that shard (Vitess's `::__vals`).
+   */
+  readonly inListBind?: string;
+  /** ByDestination: explicit shard names (or key-range names such as `-80`). */
+  readonly targetShards?: readonly string[];
+  /** When set, shard streams are merged in this order instead of concatenated. */
+  readonly orderBy?: readonly OrderByKey[];
+  /** Number of leading columns the client sees; trailing ones are helper columns to drop. */
+  readonly resultColumns?: number;
+}
+
+/** Which row value feeds the vindex of a column, per row. */
+export interface InsertVindexColumn {
+  readonly vindex: string;
+  /** Index into the row's values (see InsertPrimitive.rows). */
+  readonly valueIndex: number;
+}
+
+export interface InsertPrimitive extends RouteOptions {
+  readonly operator: 'Insert';
+  readonly variant: 'Sharded' | 'Unsharded';
+  readonly keyspace: KeyspaceRef;
+  readonly table: string;
+  /** `insert into t(a, b) values ` (or `replace into`, `insert ignore into`). */
+  readonly prefix: string;
+  /**
+   * The VALUES rows. So that one plan serves every row count (Vitess #7304/#8804 were OOMs from a
+   * plan per row count), a row is one template over positional binds `{ bind: '$0' }`,
+   * `{ bind: '$1' }`…, and the rows' literal values come from `bindVars[rowsBind]`, a list of
+   * rows, each a list of SqlValue. Non-literal expressions (`now()`) stay in the template text;
+   * rows of different shapes are not collapsed (the normalizer keeps one template per shape and
+   * the planner then sees them as distinct rows: `rowTemplates`).
+   */
+  readonly rowTemplate: QueryTemplate;
+  /** When rows differ in shape: one template per row (then `rowTemplate` is unused). */
+  readonly rowTemplates?: readonly QueryTemplate[];
+  /** Bind var holding `SqlValue[][]`: the literal values of each row, in template order. */
+  readonly rowsBind: string;
+  /** ` on duplicate key update ...`, or empty. */
+  readonly suffix: QueryTemplate;
+  /** The primary vindex column(s) for sharded tables. */
+  readonly primaryVindex?: readonly InsertVindexColumn[];
+  /** Owned lookup vindexes to maintain (rows inserted into their backing tables). */
+  readonly ownedVindexes?: readonly InsertVindexColumn[];
+  /**
+   * A sequence-backed auto-increment column. `valueIndex` is the row value of the column, or -1
+   * when the column was not given (the executor appends it). Rows whose value is NULL get the
+   * next ids from `sequence` (a `keyspace.table` of type sequence).
+   */
+  readonly autoIncrement?: { readonly column: string; readonly valueIndex: number; readonly sequence: string };
+}
+
+/** UPDATE / DELETE: a route plus what the executor must check or maintain. */
+export interface DmlPrimitive extends RouteOptions {
+  readonly operator: 'Update' | 'Delete';
+  readonly route: RoutePrimitive;
+  /** Owned lookup vindexes whose rows must be changed along with the table's rows. */
+  readonly ownedVindexes?: readonly string[];
+  /** Scatter DML with LIMIT is refused at plan time; this is only for single-shard routes. */
+  readonly limit?: ValueExpr;
+}
+
+/** Nested-loop join: for each left row, bind `joinVars` from it and run the right side. */
+export interface JoinPrimitive {
+  readonly operator: 'Join';
+  readonly variant: 'Join' | 'LeftJoin';
+  readonly left: Primitive;
+  readonly right: Primitive;
+  /** Output columns: negative n = left column (-n-1), positive n = right column (n-1). */
+  readonly cols: readonly number[];
+  /** Bind var name → left column index. */
+  readonly joinVars: Readonly<Record<string, number>>;
+}
+
+/** `x IN (subquery)` / `EXISTS`: for each outer row, ask the inner side whether it matches. */
+export interface SemiJoinPrimitive {
+  readonly operator: 'SemiJoin';
+  readonly variant: 'Semi' | 'Anti';
+  readonly outer: Primitive;
+  readonly inner: Primitive;
+  readonly joinVars: Readonly<Record<string, number>>;
+  /** Outer columns the client sees. */
+  readonly cols: readonly number[];
+}
+
+/** Runs `subquery` once, binds its result, then runs `outer`. */
+export interface UncorrelatedSubqueryPrimitive {
+  readonly operator: 'UncorrelatedSubquery';
+  readonly variant: 'PulloutIn' | 'PulloutNotIn' | 'PulloutValue' | 'PulloutExists';
+  readonly subquery: Primitive;
+  readonly outer: Primitive;
+  /** Bind var receiving the list / value. */
+  readonly resultBind: string;
+  /** Bind var receiving whether the subquery returned rows (for IN/NOT IN short-cuts). */
+  readonly hasValuesBind: string;
+}
+
+export type AggregateOpcode =
+  | 'count'
+  | 'count_star'
+  | 'count_distinct'
+  | 'sum'
+  | 'sum_distinct'
+  | 'min'
+  | 'max'
+  | 'avg'
+  /** sum of per-shard counts */
+  | 'sum_count'
+  | 'any_value';
+
+export interface AggregateParam {
+  readonly opcode: AggregateOpcode;
+  /** Input column. For avg: the sum column; `countColumn` holds the pushed-down count. */
+  readonly column: number;
+  readonly countColumn?: number;
+  readonly weightStringColumn?: number;
+  readonly alias: string;
+}
+
+export interface GroupByKey {
+  readonly column: number;
+  readonly weightStringColumn?: number;
+}
+
+/**
+ * Aggregation over an input already ordered by the group keys (Vitess's OrderedAggregate) or
+ * over unordered input (hash aggregation) when `ordered` is false.
+ */
+export interface AggregatePrimitive {
+  readonly operator: 'Aggregate';
+  readonly variant: 'Scalar' | 'Ordered' | 'Hash';
+  readonly input: Primitive;
+  readonly aggregates: readonly AggregateParam[];
+  readonly groupBy: readonly GroupByKey[];
+  /** Columns the client sees (helper columns dropped). */
+  readonly resultColumns?: number;
+}
+
+export interface SortPrimitive {
+  readonly operator: 'Sort';
+  readonly input: Primitive;
+  readonly orderBy: readonly OrderByKey[];
+  readonly resultColumns?: number;
+}
+
+export interface LimitPrimitive {
+  readonly operator: 'Limit';
+  readonly input: Primitive;
+  readonly count: ValueExpr;
+  readonly offset?: ValueExpr;
+}
+
+export interface DistinctPrimitive {
+  readonly operator: 'Distinct';
+  readonly input: Primitive;
+  /** Per column: the column holding its weight string, if any (collation-aware equality). */
+  readonly weightStringColumns?: readonly (number | undefined)[];
+  readonly resultColumns?: number;
+}
+
+/** UNION ALL; UNION is Distinct over Concatenate. */
+export interface ConcatenatePrimitive {
+  readonly operator: 'Concatenate';
+  readonly inputs: readonly Primitive[];
+}
+
+/**
+ * An expression the gateway evaluates per row. Kept small on purpose: column refs, literals,
+ * binds, and arithmetic/comparison/logic the executor implements with MySQL semantics.
+ */
+export type EvalExpr =
+  | { readonly kind: 'column'; readonly index: number }
+  | { readonly kind: 'literal'; readonly value: SqlValue }
+  | { readonly kind: 'bind'; readonly name: string }
+  | { readonly kind: 'call'; readonly fn: string; readonly args: readonly EvalExpr[] };
+
+export interface ProjectionPrimitive {
+  readonly operator: 'Projection';
+  readonly input: Primitive;
+  readonly expressions: readonly EvalExpr[];
+  readonly columnNames: readonly string[];
+}
+
+export interface FilterPrimitive {
+  readonly operator: 'Filter';
+  readonly input: Primitive;
+  readonly predicate: EvalExpr;
+}
+
+/** Statements sent as-is to every shard of a keyspace (DDL), or to one target. */
+export interface SendPrimitive {
+  readonly operator: 'Send';
+  readonly keyspace: KeyspaceRef;
+  readonly query: QueryTemplate;
+  readonly targetShards?: readonly string[];
+  /** true: every shard (DDL); false: any one shard. */
+  readonly allShards: boolean;
+}
+
+/**
+ * Statements the session itself answers or applies: SET, USE, BEGIN/COMMIT/ROLLBACK, SHOW,
+ * `select @@version_comment` and friends, VEXPLAIN. The executor's session interprets them.
+ */
+export interface SessionPrimitive {
+  readonly operator: 'Session';
+  readonly statement:
+    | { readonly kind: 'begin' }
+    | { readonly kind: 'commit' }
+    | { readonly kind: 'rollback' }
+    | { readonly kind: 'use'; readonly keyspace: string; readonly target?: string }
+    | { readonly kind: 'set'; readonly assignments: readonly { readonly scope: 'session' | 'global' | 'user'; readonly name: string; readonly value: ValueExpr | { readonly kind: 'default' } }[] }
+    | { readonly kind: 'show'; readonly what: string; readonly like?: string; readonly keyspace?: string }
+    | { readonly kind: 'select-system'; readonly columns: readonly { readonly name: string; readonly expr: string }[] }
+    | { readonly kind: 'vexplain'; readonly plan: Plan };
+}
+
+/** Hands out sequence ids from an unsharded sequence table (`select next N values from seq`). */
+export interface NextPrimitive {
+  readonly operator: 'Next';
+  readonly keyspace: KeyspaceRef;
+  readonly sequence: string;
+  readonly count: ValueExpr;
+}
+
+export type Primitive =
+  | RoutePrimitive
+  | InsertPrimitive
+  | DmlPrimitive
+  | JoinPrimitive
+  | SemiJoinPrimitive
+  | UncorrelatedSubqueryPrimitive
+  | AggregatePrimitive
+  | SortPrimitive
+  | LimitPrimitive
+  | DistinctPrimitive
+  | ConcatenatePrimitive
+  | ProjectionPrimitive
+  | FilterPrimitive
+  | SendPrimitive
+  | SessionPrimitive
+  | NextPrimitive;
+
+export type QueryType =
+  | 'SELECT'
+  | 'INSERT'
+  | 'REPLACE'
+  | 'UPDATE'
+  | 'DELETE'
+  | 'DDL'
+  | 'SET'
+  | 'USE'
+  | 'BEGIN'
+  | 'COMMIT'
+  | 'ROLLBACK'
+  | 'SHOW'
+  | 'EXPLAIN'
+  | 'OTHER';
+
+export interface Plan {
+  readonly queryType: QueryType;
+  readonly instructions: Primitive;
+  /** Sorted `keyspace.table` names, as Vitess's TablesUsed. */
+  readonly tablesUsed: readonly string[];
+}
+
+/** What the planner hands the executor for one execution: a shared plan plus this query's values. */
+export interface PlannedQuery {
+  readonly plan: Plan;
+  readonly bindVars: BindVars;
+}
