@@ -1,0 +1,181 @@
+import { writeBinaryRow } from './binary-row-encoder.js';
+import type { ColumnDefinition } from './column-types.js';
+import { ErrorCode } from './error-codes.js';
+import { toErrorPacketFields } from './mysql-error.js';
+import type { PacketWriter } from './packet-writer.js';
+import { writeEof, writeErr, writeOk, writeResultSetHeader, writeTextRow, type TextValue } from './result-writer.js';
+import type { ResultSink } from './server-types.js';
+import { StatusFlag } from './status-flags.js';
+
+/** Buffered reply bytes beyond which a streaming result is handed to the socket. */
+export const STREAM_FLUSH_THRESHOLD = 64 * 1024;
+
+/** What a sink needs from its connection. */
+export interface SinkHost {
+  readonly writer: PacketWriter;
+  readonly signal: AbortSignal;
+  /** Status flags for OK/EOF (transaction state from the session). */
+  statusFlags(): number;
+  /** Hands buffered bytes to the socket. */
+  flush(): void;
+  /** True when the socket's buffer is full or the client is gone. */
+  socketBlocked(): boolean;
+  waitForDrain(): Promise<void>;
+  reportMisuse(message: string): void;
+}
+
+const IDLE = 0; // nothing open: columns(), ok(), error() allowed
+const ROWS = 1; // a result set is open: row(), end(), error() allowed
+const DONE = 2; // terminal reply sent: everything else is ignored
+
+/**
+ * The ResultSink of one command. Enforces one terminal reply per command
+ * (moreResults chains results inside it) and encodes rows as text or binary.
+ * Concurrency: a fresh sink per command; only that command's handler calls it.
+ * Calls after the terminal reply are ignored and reported through onError, so a
+ * stray late call can never corrupt the next command's reply.
+ */
+export class CommandResultSink implements ResultSink {
+  private state = IDLE;
+  private defs: readonly ColumnDefinition[] = [];
+  /** Set when the server itself ended the command (e.g. a value could not be encoded): later rows are dropped silently. */
+  private serverEnded = false;
+
+  constructor(
+    private readonly host: SinkHost,
+    private readonly binary: boolean,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.host.signal;
+  }
+
+  get done(): boolean {
+    return this.state === DONE;
+  }
+
+  private closedFor(method: string): boolean {
+    if (this.state !== DONE) return false;
+    if (!this.serverEnded) this.host.reportMisuse(`ResultSink.${method}() called after the command's terminal reply; ignored`);
+    return true;
+  }
+
+  columns(defs: readonly ColumnDefinition[]): void {
+    if (this.closedFor('columns')) return;
+    if (this.state === ROWS) {
+      this.host.reportMisuse('ResultSink.columns() called while a result set is open; call end({ moreResults: true }) first');
+      return;
+    }
+    if (defs.length === 0) {
+      this.host.reportMisuse('ResultSink.columns() needs at least one column; use ok() for results without rows');
+      return;
+    }
+    writeResultSetHeader(this.host.writer, defs, this.host.statusFlags());
+    this.defs = defs;
+    this.state = ROWS;
+  }
+
+  row(values: readonly (Uint8Array | string | null)[]): boolean {
+    if (this.state !== ROWS) {
+      if (this.state === IDLE) this.host.reportMisuse('ResultSink.row() called before columns(); ignored');
+      else this.closedFor('row');
+      return !this.host.socketBlocked();
+    }
+    if (this.signal.aborted) return false; // client gone: skip the encoding work
+    if (values.length !== this.defs.length) {
+      this.host.reportMisuse(`ResultSink.row() got ${values.length} values for ${this.defs.length} columns`);
+      this.failFromServer(new Error(`Internal error: a row has ${values.length} values but the result has ${this.defs.length} columns`));
+      return false;
+    }
+    const w = this.host.writer;
+    try {
+      if (this.binary) writeBinaryRow(w, this.defs, values as readonly TextValue[]);
+      else writeTextRow(w, values);
+    } catch (err) {
+      // Drop the half-written row so the ERR packet follows whole packets only.
+      w.abortPacket();
+      this.failFromServer(err);
+      return false;
+    }
+    if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
+    return !this.host.socketBlocked();
+  }
+
+  drain(): Promise<void> {
+    return this.host.waitForDrain();
+  }
+
+  end(info?: { warnings?: number; moreResults?: boolean }): void {
+    if (this.closedFor('end')) return;
+    if (this.state === IDLE) {
+      this.host.reportMisuse('ResultSink.end() called without columns(); sending OK instead');
+      this.ok(info);
+      return;
+    }
+    const more = info?.moreResults === true;
+    writeEof(this.host.writer, info?.warnings ?? 0, this.host.statusFlags() | (more ? StatusFlag.MORE_RESULTS_EXISTS : 0));
+    this.state = more ? IDLE : DONE;
+    if (!more) this.host.flush();
+  }
+
+  ok(info?: { affectedRows?: number | bigint; lastInsertId?: number | bigint; warnings?: number; info?: string; moreResults?: boolean }): void {
+    if (this.closedFor('ok')) return;
+    if (this.state === ROWS) {
+      this.host.reportMisuse('ResultSink.ok() called while a result set is open; ending it with EOF');
+      this.end(info);
+      return;
+    }
+    const more = info?.moreResults === true;
+    writeOk(
+      this.host.writer,
+      info?.affectedRows ?? 0,
+      info?.lastInsertId ?? 0,
+      this.host.statusFlags() | (more ? StatusFlag.MORE_RESULTS_EXISTS : 0),
+      info?.warnings ?? 0,
+      info?.info,
+    );
+    this.state = more ? IDLE : DONE;
+    if (!more) this.host.flush();
+  }
+
+  error(err: { errno: number; sqlState?: string; message: string }): void {
+    if (this.closedFor('error')) return;
+    writeErr(this.host.writer, toErrorPacketFields(err));
+    this.state = DONE;
+    this.host.flush();
+  }
+
+  private failFromServer(err: unknown): void {
+    writeErr(this.host.writer, toErrorPacketFields(err));
+    this.state = DONE;
+    this.serverEnded = true;
+    this.host.flush();
+  }
+
+  /**
+   * Called by the connection when the handler settles: a rejection becomes ERR
+   * (also mid-result-set), a resolution without a terminal reply becomes OK.
+   */
+  complete(failed: boolean, failure: unknown): void {
+    if (this.state === DONE) {
+      if (failed && !this.serverEnded) {
+        const msg = failure instanceof Error ? failure.message : String(failure);
+        this.host.reportMisuse(`Handler rejected after sending its terminal reply: ${msg}`);
+      }
+      return;
+    }
+    if (failed) {
+      writeErr(this.host.writer, toErrorPacketFields(failure));
+    } else if (this.state === ROWS) {
+      this.host.reportMisuse('Handler resolved with a result set still open (missing end())');
+      writeErr(this.host.writer, {
+        errno: ErrorCode.ER_UNKNOWN_ERROR,
+        sqlState: 'HY000',
+        message: 'Internal error: the result set was not ended',
+      });
+    } else {
+      writeOk(this.host.writer, 0, 0, this.host.statusFlags(), 0, undefined);
+    }
+    this.state = DONE;
+  }
+}

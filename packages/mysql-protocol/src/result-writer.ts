@@ -1,0 +1,86 @@
+import type { ColumnDefinition } from './column-types.js';
+import type { ErrorPacketFields } from './mysql-error.js';
+import type { PacketWriter } from './packet-writer.js';
+
+/** A value in text-protocol form, as handed to ResultSink.row(). */
+export type TextValue = Uint8Array | string | null;
+
+/** OK_Packet (without CLIENT_SESSION_TRACK: `info` is the rest of the packet). */
+export function writeOk(
+  w: PacketWriter,
+  affectedRows: number | bigint,
+  lastInsertId: number | bigint,
+  statusFlags: number,
+  warnings: number,
+  info: string | undefined,
+): void {
+  w.startPacket();
+  w.u8(0x00);
+  w.lenencInt(affectedRows);
+  w.lenencInt(lastInsertId);
+  w.u16(statusFlags);
+  w.u16(warnings);
+  if (info) w.string(info);
+  w.finishPacket();
+}
+
+/** ERR_Packet with the '#' SQLSTATE marker (CLIENT_PROTOCOL_41). */
+export function writeErr(w: PacketWriter, err: ErrorPacketFields): void {
+  w.startPacket();
+  w.u8(0xff);
+  w.u16(err.errno);
+  w.u8(0x23);
+  w.latin1(err.sqlState.length === 5 ? err.sqlState : 'HY000');
+  w.string(err.message);
+  w.finishPacket();
+}
+
+/** EOF_Packet (we never negotiate CLIENT_DEPRECATE_EOF). */
+export function writeEof(w: PacketWriter, warnings: number, statusFlags: number): void {
+  w.startPacket();
+  w.u8(0xfe);
+  w.u16(warnings);
+  w.u16(statusFlags);
+  w.finishPacket();
+}
+
+/** Protocol::ColumnDefinition41. */
+export function writeColumnDefinition(w: PacketWriter, c: ColumnDefinition): void {
+  w.startPacket();
+  w.lenencString(c.catalog ?? 'def');
+  w.lenencString(c.schema ?? '');
+  w.lenencString(c.table ?? '');
+  w.lenencString(c.orgTable ?? '');
+  w.lenencString(c.name ?? '');
+  w.lenencString(c.orgName ?? '');
+  w.u8(0x0c);
+  w.u16(c.characterSet);
+  w.u32(c.columnLength);
+  w.u8(c.columnType);
+  w.u16(c.flags);
+  w.u8(c.decimals);
+  w.u16(0);
+  w.finishPacket();
+}
+
+/** Column count, the definitions, then EOF: the head of a text or binary result set. */
+export function writeResultSetHeader(w: PacketWriter, columns: readonly ColumnDefinition[], statusFlags: number): void {
+  w.startPacket();
+  w.lenencInt(columns.length);
+  w.finishPacket();
+  for (let i = 0; i < columns.length; i++) writeColumnDefinition(w, columns[i]);
+  writeEof(w, 0, statusFlags);
+}
+
+/** ProtocolText::ResultsetRow: each value as a length-encoded string, 0xFB for NULL. */
+export function writeTextRow(w: PacketWriter, values: readonly TextValue[]): void {
+  w.startPacket();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'string') w.lenencString(v);
+    else if (v === null || v === undefined) w.u8(0xfb);
+    else if (v instanceof Uint8Array) w.lenencBytes(v);
+    else w.lenencString(String(v)); // tolerate numbers/bigints from careless callers
+  }
+  w.finishPacket();
+}

@@ -1,0 +1,619 @@
+import type { Socket } from 'node:net';
+import { NATIVE_PASSWORD_PLUGIN, generateScramble, verifyNativePassword } from './auth-native-password.js';
+import { decodeExecuteParams } from './binary-params.js';
+import { Capability, SERVER_CAPABILITIES } from './capabilities.js';
+import { Charset, ColumnType, type ColumnDefinition } from './column-types.js';
+import { Command, SetOption } from './commands.js';
+import { ErrorCode } from './error-codes.js';
+import { parseHandshakeResponse, writeAuthSwitchRequest, writeHandshakeV10, type HandshakeResponse } from './handshake.js';
+import { MalformedPacketError, MysqlError, hasErrno, toErrorPacketFields, type ErrorPacketFields } from './mysql-error.js';
+import { FramingError, PacketFramer, type Packet } from './packet-framer.js';
+import { PacketReader } from './packet-reader.js';
+import { PacketWriter } from './packet-writer.js';
+import { PreparedStatementRegistry, clearLongData, countPlaceholders } from './prepared-statements.js';
+import { CommandResultSink, type SinkHost } from './result-sink.js';
+import { writeColumnDefinition, writeEof, writeErr, writeOk } from './result-writer.js';
+import type { ConnectionInfo, MysqlServerOptions, SessionHandler } from './server-types.js';
+import { StatusFlag, statusFlagsOf } from './status-flags.js';
+
+/** Settings the server resolves once and hands to every connection. */
+export interface ConnectionSettings {
+  serverVersion: string;
+  maxPacketSize: number;
+  connectTimeoutMs: number;
+  maxPreparedStatements: number;
+  lookupUser: MysqlServerOptions['lookupUser'];
+  createSession: MysqlServerOptions['createSession'];
+  reportError(err: Error, info?: ConnectionInfo): void;
+  /** Text for COM_STATISTICS. */
+  statistics(): string;
+}
+
+/**
+ * Connection lifecycle. 'authenticating' covers the async user lookup, session
+ * creation and initial initDb; 'closing' means a final reply is being flushed.
+ */
+type Phase = 'handshake' | 'auth-switch' | 'authenticating' | 'command' | 'closing' | 'closed';
+
+/** Complete packets queued beyond this many bytes pause reading from the socket until the queue drains. */
+const QUEUE_PAUSE_BYTES = 4 * 1024 * 1024;
+
+/** Socket errors that are just a client going away. */
+const DISCONNECT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/** Metadata the server reports for each '?' unless the session supplies its own. */
+const PARAM_DEFINITION: ColumnDefinition = {
+  catalog: 'def',
+  schema: '',
+  table: '',
+  orgTable: '',
+  name: '?',
+  orgName: '',
+  characterSet: Charset.BINARY,
+  columnLength: 0,
+  columnType: ColumnType.VAR_STRING,
+  flags: 0,
+  decimals: 0,
+};
+
+function normalizeAddress(address: string | undefined): string {
+  if (address === undefined) return 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/**
+ * The server side of one client connection: handshake, authentication, then
+ * the command loop. Packets are processed strictly one at a time; pipelined
+ * packets queue behind the running command.
+ */
+export class ServerConnection implements SinkHost {
+  readonly writer = new PacketWriter();
+  readonly info: Required<ConnectionInfo>;
+  /** Resolves after the socket closed and the session's close() settled. */
+  readonly closed: Promise<void>;
+
+  private readonly framer: PacketFramer;
+  private readonly abortController = new AbortController();
+  private readonly scramble = generateScramble();
+  private readonly statements = new PreparedStatementRegistry();
+  private phase: Phase = 'handshake';
+  private handshake: HandshakeResponse | null = null;
+  private authSwitchSequenceId = 0;
+  private session: SessionHandler | null = null;
+  private sessionClosed = false;
+  private connectTimer: NodeJS.Timeout | null;
+  private resolveClosed!: () => void;
+
+  /**
+   * Received packets not yet processed.
+   * Concurrency: appended by the socket's 'data' handler; consumed only by
+   * pump(), of which at most one runs at a time (`pumping`).
+   */
+  private queue: Packet[] = [];
+  private queuedBytes = 0;
+  private pumping = false;
+  private paused = false;
+  /** Resolvers of drain() calls. Concurrency: settled all at once on 'drain' or 'close'. */
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly socket: Socket,
+    connectionId: number,
+    private readonly settings: ConnectionSettings,
+  ) {
+    this.info = {
+      connectionId,
+      user: '',
+      database: null,
+      remoteAddress: normalizeAddress(socket.remoteAddress),
+      capabilities: 0,
+      connectAttributes: {},
+    };
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.framer = new PacketFramer(settings.maxPacketSize);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
+    socket.on('close', () => this.onClose());
+    socket.on('drain', () => this.releaseDrainWaiters());
+    this.connectTimer = setTimeout(() => this.onConnectTimeout(), settings.connectTimeoutMs);
+    this.connectTimer.unref();
+
+    writeHandshakeV10(this.writer, {
+      serverVersion: settings.serverVersion,
+      connectionId,
+      scramble: this.scramble,
+      capabilities: SERVER_CAPABILITIES,
+      charset: Charset.UTF8MB4_GENERAL_CI,
+      statusFlags: StatusFlag.AUTOCOMMIT,
+      authPlugin: NATIVE_PASSWORD_PLUGIN,
+    });
+    this.flush();
+  }
+
+  get signal(): AbortSignal {
+    return this.abortController.signal;
+  }
+
+  /** Drops the connection now (server shutdown). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // ---- SinkHost -------------------------------------------------------------
+
+  statusFlags(): number {
+    const session = this.session;
+    if (session === null || session.status === undefined) return StatusFlag.AUTOCOMMIT;
+    try {
+      return statusFlagsOf(session.status());
+    } catch (err) {
+      this.report(err);
+      return StatusFlag.AUTOCOMMIT;
+    }
+  }
+
+  flush(): void {
+    if (this.writer.length === 0) return;
+    const out = this.writer.take();
+    // A single write per batch already coalesces a reply: no cork() needed.
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(out);
+  }
+
+  socketBlocked(): boolean {
+    return this.socket.destroyed || this.socket.writableNeedDrain;
+  }
+
+  waitForDrain(): Promise<void> {
+    this.flush();
+    if (!this.socketBlocked() || this.phase === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  reportMisuse(message: string): void {
+    this.report(new Error(message));
+  }
+
+  // ---- socket events --------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.phase === 'closing' || this.phase === 'closed') return;
+    try {
+      this.framer.push(chunk, (packet) => this.enqueue(packet));
+    } catch (err) {
+      if (err instanceof FramingError) {
+        this.fail(err, err.replySequenceId);
+      } else {
+        this.report(err);
+        this.socket.destroy();
+      }
+    }
+  }
+
+  private enqueue(packet: Packet): void {
+    this.queue.push(packet);
+    this.queuedBytes += packet.payload.length;
+    if (this.queuedBytes > QUEUE_PAUSE_BYTES && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    if (!this.pumping) void this.pump();
+  }
+
+  private onSocketError(err: NodeJS.ErrnoException): void {
+    if (err.code === undefined || !DISCONNECT_CODES.has(err.code)) this.report(err);
+    // 'close' follows an 'error' on net sockets; destroy() makes sure of it.
+    this.socket.destroy();
+  }
+
+  private onConnectTimeout(): void {
+    this.connectTimer = null;
+    if (this.phase !== 'command' && this.phase !== 'closed') this.socket.destroy();
+  }
+
+  private onClose(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.abortController.abort(new MysqlError(ErrorCode.ER_QUERY_INTERRUPTED, 'Query execution was interrupted: client disconnected'));
+    this.releaseDrainWaiters();
+    void this.closeSession().then(() => this.resolveClosed());
+  }
+
+  private releaseDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    if (waiters.length === 0) return;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Calls session.close() at most once, whatever ended the connection. */
+  private async closeSession(): Promise<void> {
+    const session = this.session;
+    if (session === null || this.sessionClosed) return;
+    this.sessionClosed = true;
+    try {
+      await session.close();
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  // ---- command loop ---------------------------------------------------------
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0 && this.phase !== 'closing' && this.phase !== 'closed') {
+        const packet = this.queue.shift()!;
+        this.queuedBytes -= packet.payload.length;
+        try {
+          await this.handlePacket(packet);
+        } catch (err) {
+          // Our own bug, not the client's: the protocol state is unknown, so end the connection.
+          this.report(err);
+          this.writer.abortPacket();
+          this.fail(new MysqlError(ErrorCode.ER_UNKNOWN_ERROR, 'Internal server error'), this.writer.sequenceId);
+        }
+        this.flush();
+      }
+    } finally {
+      this.pumping = false;
+      if (this.paused && this.phase !== 'closed') {
+        this.paused = false;
+        this.socket.resume();
+      }
+    }
+  }
+
+  private handlePacket(packet: Packet): Promise<void> | void {
+    switch (this.phase) {
+      case 'handshake':
+        return this.onHandshakeResponse(packet);
+      case 'auth-switch':
+        return this.onAuthSwitchResponse(packet);
+      case 'authenticating':
+        // Unreachable: the pump awaits authentication before taking the next packet.
+        return this.outOfOrder(packet);
+      case 'command':
+        return this.onCommand(packet);
+      default:
+        return;
+    }
+  }
+
+  /** Sends ERR and closes once it is flushed. */
+  private fail(err: ErrorPacketFields, sequenceId: number): void {
+    if (this.phase === 'closing' || this.phase === 'closed') return;
+    this.phase = 'closing';
+    this.queue = [];
+    this.writer.sequenceId = sequenceId;
+    writeErr(this.writer, err);
+    this.flush();
+    this.endGracefully();
+  }
+
+  /**
+   * Half-closes after the pending bytes are flushed, then destroys. A client
+   * that stops reading cannot keep the socket alive: it is destroyed anyway
+   * after a grace period.
+   */
+  private endGracefully(): void {
+    this.socket.end(() => this.socket.destroy());
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  private outOfOrder(packet: Packet): void {
+    this.fail(new MysqlError(ErrorCode.ER_NET_PACKETS_OUT_OF_ORDER, 'Got packets out of order'), packet.nextSequenceId);
+  }
+
+  private report(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.settings.reportError(error, this.info);
+  }
+
+  // ---- authentication -------------------------------------------------------
+
+  private onHandshakeResponse(packet: Packet): Promise<void> | void {
+    if (packet.sequenceId !== 1) return this.outOfOrder(packet);
+    let response: HandshakeResponse;
+    try {
+      response = parseHandshakeResponse(packet.payload);
+    } catch (err) {
+      return this.fail(toErrorPacketFields(err), packet.nextSequenceId);
+    }
+    this.handshake = response;
+    this.info.user = response.user;
+    this.info.capabilities = response.capabilities & SERVER_CAPABILITIES;
+    this.info.connectAttributes = response.attributes;
+    if (response.authPlugin !== null && response.authPlugin !== NATIVE_PASSWORD_PLUGIN) {
+      // e.g. caching_sha2_password: ask the client to answer our scramble the native way instead.
+      this.writer.sequenceId = packet.nextSequenceId;
+      writeAuthSwitchRequest(this.writer, NATIVE_PASSWORD_PLUGIN, this.scramble);
+      this.authSwitchSequenceId = this.writer.sequenceId;
+      this.phase = 'auth-switch';
+      return;
+    }
+    return this.authenticate(response.authResponse, packet.nextSequenceId);
+  }
+
+  private onAuthSwitchResponse(packet: Packet): Promise<void> | void {
+    if (packet.sequenceId !== this.authSwitchSequenceId) return this.outOfOrder(packet);
+    return this.authenticate(packet.payload, packet.nextSequenceId);
+  }
+
+  private async authenticate(authResponse: Buffer, sequenceId: number): Promise<void> {
+    const handshake = this.handshake!;
+    this.phase = 'authenticating';
+    const user = handshake.user;
+    let account: { password: string } | null;
+    try {
+      account = await this.settings.lookupUser(user);
+    } catch (err) {
+      this.report(err);
+      if (this.isClosing()) return;
+      return this.fail(hasErrno(err) ? toErrorPacketFields(err) : this.accessDenied(authResponse), sequenceId);
+    }
+    if (this.isClosing()) return;
+    if (account === null || account === undefined || !verifyNativePassword(account.password, this.scramble, authResponse)) {
+      return this.fail(this.accessDenied(authResponse), sequenceId);
+    }
+    this.info.database = handshake.database;
+    let session: SessionHandler;
+    try {
+      session = this.settings.createSession(this.info);
+    } catch (err) {
+      this.report(err);
+      return this.fail(toErrorPacketFields(err), sequenceId);
+    }
+    this.session = session;
+    if (this.isClosing()) {
+      void this.closeSession();
+      return;
+    }
+    if (handshake.database !== null) {
+      try {
+        await session.initDb(handshake.database);
+      } catch (err) {
+        if (this.isClosing()) return;
+        const fields = hasErrno(err)
+          ? toErrorPacketFields(err)
+          : toErrorPacketFields(new MysqlError(ErrorCode.ER_BAD_DB_ERROR, `Unknown database '${handshake.database}'`));
+        return this.fail(fields, sequenceId);
+      }
+      if (this.isClosing()) return;
+    }
+    if (this.connectTimer !== null) {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = null;
+    }
+    this.phase = 'command';
+    this.writer.sequenceId = sequenceId;
+    writeOk(this.writer, 0, 0, this.statusFlags(), 0, undefined);
+  }
+
+  private isClosing(): boolean {
+    return this.phase === 'closing' || this.phase === 'closed';
+  }
+
+  private accessDenied(authResponse: Uint8Array): ErrorPacketFields {
+    const using = authResponse.length > 0 ? 'YES' : 'NO';
+    return toErrorPacketFields(
+      new MysqlError(
+        ErrorCode.ER_ACCESS_DENIED_ERROR,
+        `Access denied for user '${this.info.user}'@'${this.info.remoteAddress}' (using password: ${using})`,
+      ),
+    );
+  }
+
+  // ---- commands -------------------------------------------------------------
+
+  private onCommand(packet: Packet): Promise<void> | void {
+    if (packet.sequenceId !== 0) return this.outOfOrder(packet);
+    const payload = packet.payload;
+    this.writer.sequenceId = packet.nextSequenceId;
+    const command = payload.length > 0 ? payload[0] : Command.SLEEP;
+    try {
+      switch (command) {
+        case Command.QUERY:
+          return this.runCommand(false, (session, sink) => session.query(payload.toString('utf8', 1), sink));
+        case Command.PING:
+          return this.sendOk();
+        case Command.QUIT:
+          this.phase = 'closing';
+          this.queue = [];
+          this.endGracefully();
+          return;
+        case Command.INIT_DB:
+          return this.initDb(payload.toString('utf8', 1));
+        case Command.STATISTICS:
+          this.writer.startPacket();
+          this.writer.string(this.settings.statistics());
+          this.writer.finishPacket();
+          return;
+        case Command.RESET_CONNECTION:
+          return this.resetConnection();
+        case Command.SET_OPTION:
+          return this.setOption(new PacketReader(payload, 1).u16());
+        case Command.FIELD_LIST:
+          // Deprecated (MySQL 5.7); an empty field list is a valid answer.
+          writeEof(this.writer, 0, this.statusFlags());
+          return;
+        case Command.STMT_PREPARE:
+          return this.prepare(payload.toString('utf8', 1));
+        case Command.STMT_EXECUTE:
+          return this.execute(payload);
+        case Command.STMT_SEND_LONG_DATA:
+          return this.sendLongData(payload);
+        case Command.STMT_CLOSE:
+          // No reply, by protocol (not even for a malformed packet).
+          if (payload.length >= 5) this.statements.delete(payload.readUInt32LE(1));
+          return;
+        case Command.STMT_RESET:
+          return this.resetStatement(new PacketReader(payload, 1).u32());
+        default:
+          return this.sendError(new MysqlError(ErrorCode.ER_UNKNOWN_COM_ERROR, 'Unknown command'));
+      }
+    } catch (err) {
+      if (err instanceof MalformedPacketError) return this.sendError(err);
+      throw err;
+    }
+  }
+
+  private sendOk(): void {
+    writeOk(this.writer, 0, 0, this.statusFlags(), 0, undefined);
+  }
+
+  private sendError(err: unknown): void {
+    writeErr(this.writer, toErrorPacketFields(err));
+  }
+
+  /** Runs a result-producing handler with a fresh sink and applies the handler-settlement rules. */
+  private async runCommand(binary: boolean, call: (session: SessionHandler, sink: CommandResultSink) => Promise<void>): Promise<void> {
+    const sink = new CommandResultSink(this, binary);
+    let failed = false;
+    let failure: unknown;
+    try {
+      await call(this.session!, sink);
+    } catch (err) {
+      failed = true;
+      failure = err;
+      if (!hasErrno(err)) this.report(err);
+    }
+    sink.complete(failed, failure);
+  }
+
+  private async initDb(database: string): Promise<void> {
+    try {
+      await this.session!.initDb(database);
+    } catch (err) {
+      return this.sendError(err);
+    }
+    this.info.database = database;
+    this.sendOk();
+  }
+
+  private async resetConnection(): Promise<void> {
+    this.statements.clear();
+    const session = this.session!;
+    if (session.resetConnection !== undefined) {
+      try {
+        await session.resetConnection();
+      } catch (err) {
+        return this.sendError(err);
+      }
+    }
+    this.sendOk();
+  }
+
+  private setOption(option: number): void {
+    if (option !== SetOption.MULTI_STATEMENTS_ON && option !== SetOption.MULTI_STATEMENTS_OFF) {
+      return this.sendError(new MysqlError(ErrorCode.ER_UNKNOWN_COM_ERROR, 'Unknown command'));
+    }
+    if (option === SetOption.MULTI_STATEMENTS_ON) this.info.capabilities |= Capability.MULTI_STATEMENTS;
+    else this.info.capabilities &= ~Capability.MULTI_STATEMENTS;
+    // MySQL answers COM_SET_OPTION with EOF (OK under CLIENT_DEPRECATE_EOF, which we never negotiate).
+    writeEof(this.writer, 0, this.statusFlags());
+  }
+
+  private async prepare(sql: string): Promise<void> {
+    if (this.statements.size >= this.settings.maxPreparedStatements) {
+      return this.sendError(
+        new MysqlError(
+          ErrorCode.ER_MAX_PREPARED_STMT_COUNT_REACHED,
+          `Can't create more than max_prepared_stmt_count statements (current value: ${this.settings.maxPreparedStatements})`,
+        ),
+      );
+    }
+    const session = this.session!;
+    let paramCount: number;
+    let columns: readonly ColumnDefinition[];
+    let params: readonly ColumnDefinition[] | undefined;
+    if (session.prepare !== undefined) {
+      try {
+        const result = await session.prepare(sql);
+        paramCount = result.paramCount;
+        columns = result.columns;
+        params = result.params;
+      } catch (err) {
+        return this.sendError(err);
+      }
+    } else {
+      paramCount = countPlaceholders(sql);
+      columns = [];
+    }
+    const stmt = this.statements.add(sql, paramCount, columns);
+    const w = this.writer;
+    w.startPacket();
+    w.u8(0x00);
+    w.u32(stmt.id);
+    w.u16(columns.length);
+    w.u16(paramCount);
+    w.u8(0);
+    w.u16(0);
+    w.finishPacket();
+    if (paramCount > 0) {
+      for (let i = 0; i < paramCount; i++) writeColumnDefinition(w, params?.[i] ?? PARAM_DEFINITION);
+      writeEof(w, 0, this.statusFlags());
+    }
+    if (columns.length > 0) {
+      for (const column of columns) writeColumnDefinition(w, column);
+      writeEof(w, 0, this.statusFlags());
+    }
+  }
+
+  private execute(payload: Buffer): Promise<void> | void {
+    const r = new PacketReader(payload, 1);
+    const id = r.u32();
+    const stmt = this.statements.get(id);
+    if (stmt === undefined) {
+      return this.sendError(new MysqlError(ErrorCode.ER_UNKNOWN_STMT_HANDLER, `Unknown prepared statement handler (${id}) given to mysqld_stmt_execute`));
+    }
+    let params;
+    try {
+      params = decodeExecuteParams(r, stmt);
+    } catch (err) {
+      if (err instanceof MysqlError) return this.sendError(err);
+      throw err;
+    } finally {
+      clearLongData(stmt);
+    }
+    const session = this.session!;
+    if (session.execute === undefined) {
+      return this.sendError(new MysqlError(ErrorCode.ER_UNSUPPORTED_PS, 'This command is not supported in the prepared statement protocol yet'));
+    }
+    return this.runCommand(true, (s, sink) => s.execute!(stmt.sql, params, sink));
+  }
+
+  /** COM_STMT_SEND_LONG_DATA never gets a reply; problems surface at the next execute, as in MySQL. */
+  private sendLongData(payload: Buffer): void {
+    if (payload.length < 7) return; // malformed: no reply allowed, nothing to store
+    const r = new PacketReader(payload, 1);
+    const stmt = this.statements.get(r.u32());
+    const param = r.u16();
+    if (stmt === undefined || param >= stmt.paramCount) return;
+    const data = r.rest();
+    stmt.longDataBytes += data.length;
+    if (stmt.longDataBytes > this.settings.maxPacketSize) {
+      // Too much to keep: drop it; the next execute reports ER_NET_PACKET_TOO_LARGE.
+      stmt.longData = null;
+      stmt.longDataTooLarge = true;
+      return;
+    }
+    if (stmt.longData === null) stmt.longData = new Map();
+    const chunks = stmt.longData.get(param);
+    if (chunks === undefined) stmt.longData.set(param, [data]);
+    else chunks.push(data);
+  }
+
+  private resetStatement(id: number): void {
+    const stmt = this.statements.get(id);
+    if (stmt === undefined) {
+      return this.sendError(new MysqlError(ErrorCode.ER_UNKNOWN_STMT_HANDLER, `Unknown prepared statement handler (${id}) given to mysqld_stmt_reset`));
+    }
+    clearLongData(stmt);
+    this.sendOk();
+  }
+}

@@ -1,0 +1,99 @@
+import type { ColumnDefinition } from './column-types.js';
+
+/**
+ * A bound parameter of COM_STMT_EXECUTE: integers → bigint (exact), DOUBLE/FLOAT → number,
+ * DECIMAL → string, DATE → 'YYYY-MM-DD', DATETIME/TIMESTAMP → 'YYYY-MM-DD HH:MM:SS[.ffffff]',
+ * TIME → '[-]HH:MM:SS[.ffffff]', strings → string (utf8; bytes that are not valid UTF-8 stay a
+ * Uint8Array), blobs/binary → Uint8Array.
+ */
+export type ParamValue = null | bigint | number | string | Uint8Array;
+
+export interface ConnectionInfo {
+  connectionId: number;
+  user: string;
+  /** The database named at connect time; updated after each successful COM_INIT_DB. */
+  database: string | null;
+  remoteAddress: string;
+  /**
+   * Negotiated capability flags (client & server), e.g. Capability.FOUND_ROWS; MULTI_STATEMENTS
+   * follows COM_SET_OPTION. Always set by the server; optional so callers can build infos in tests.
+   */
+  capabilities?: number;
+  /** Connection attributes the client sent (e.g. `_client_name`), empty if none. */
+  connectAttributes?: Readonly<Record<string, string>>;
+}
+
+export interface ResultSink {
+  /** Starts a result set (column count, definitions, EOF). */
+  columns(defs: readonly ColumnDefinition[]): void;
+  /**
+   * One row in text-protocol value form ('42', '2024-01-02 03:04:05', bytes, null); for
+   * COM_STMT_EXECUTE the server re-encodes it as a binary row from each column's type.
+   * Returns false when the socket's buffer is full (or the client is gone): await drain().
+   */
+  row(values: readonly (Uint8Array | string | null)[]): boolean;
+  /** Resolves once the socket can take more (immediately if it already can or the client is gone). */
+  drain(): Promise<void>;
+  /** Ends a result set. With moreResults, another result (columns() or ok()) follows. */
+  end(info?: { warnings?: number; moreResults?: boolean }): void;
+  ok(info?: { affectedRows?: number | bigint; lastInsertId?: number | bigint; warnings?: number; info?: string; moreResults?: boolean }): void;
+  /** Sends ERR; valid mid-result-set too. Always terminal. */
+  error(err: { errno: number; sqlState?: string; message: string }): void;
+  /** Aborted when the client disconnects. */
+  readonly signal: AbortSignal;
+}
+
+export interface PrepareResult {
+  paramCount: number;
+  columns: readonly ColumnDefinition[];
+  /** Optional parameter metadata; defaults to untyped VAR_STRING definitions named '?'. */
+  params?: readonly ColumnDefinition[];
+}
+
+/**
+ * Per-connection handler created after authentication. The server calls it
+ * for one command at a time (never concurrently on one connection).
+ */
+export interface SessionHandler {
+  /** COM_QUERY. Exactly one terminal call (ok, end, error) unless moreResults is set. */
+  query(sql: string, out: ResultSink): Promise<void>;
+  /** COM_INIT_DB (and CONNECT_WITH_DB); throw to send ERR. */
+  initDb(database: string): Promise<void>;
+  /** COM_STMT_PREPARE. Without it the server counts '?' placeholders itself and reports no columns. */
+  prepare?(sql: string): Promise<PrepareResult>;
+  /** COM_STMT_EXECUTE; rows are sent in the binary row format by the server. */
+  execute?(sql: string, params: readonly ParamValue[], out: ResultSink): Promise<void>;
+  /** Server status flags for OK/EOF packets. Defaults to autocommit, not in a transaction. */
+  status?(): { inTransaction: boolean; autocommit: boolean };
+  /** COM_RESET_CONNECTION: drop session state (the server already dropped prepared statements). */
+  resetConnection?(): Promise<void>;
+  /**
+   * Called exactly once when the connection ends, for any reason. The signal is
+   * already aborted; a command may still be running (it should watch the signal).
+   */
+  close(): void | Promise<void>;
+}
+
+export interface MysqlServerOptions {
+  /** Default '8.0.31-shardgate' (clients gate features on it). */
+  serverVersion?: string;
+  /** Default 64 MiB. A larger incoming packet → ERR 1153 (08S01), then close. */
+  maxPacketSize?: number;
+  /** Connections that have not authenticated within this time are dropped. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** Per-connection limit of open prepared statements (ERR 1461 beyond). Default 16 382. */
+  maxPreparedStatements?: number;
+  /** Return the user's plaintext password, or null for an unknown user (→ 1045). */
+  lookupUser(user: string): { password: string } | null | Promise<{ password: string } | null>;
+  /** Called after successful auth; returns the per-connection handler. */
+  createSession(info: ConnectionInfo): SessionHandler;
+  /** Optional: observe internal errors and handler misuse (never rethrown; the process must never crash). */
+  onError?(err: Error, info?: ConnectionInfo): void;
+}
+
+export interface MysqlServer {
+  listen(port: number, host?: string): Promise<{ port: number; host: string }>;
+  /** Stops accepting, destroys open connections, resolves when every session has been closed. */
+  close(): Promise<void>;
+  readonly connectionCount: number;
+}

@@ -1,0 +1,109 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { ServerConnection, type ConnectionSettings } from './server-connection.js';
+import type { ConnectionInfo, MysqlServer, MysqlServerOptions } from './server-types.js';
+
+export const DEFAULT_SERVER_VERSION = '8.0.31-shardgate';
+export const DEFAULT_MAX_PACKET_SIZE = 64 * 1024 * 1024;
+
+class NetMysqlServer implements MysqlServer {
+  private readonly server: Server;
+  private readonly settings: ConnectionSettings;
+  /**
+   * Open connections. Concurrency: added on 'connection', removed when the
+   * connection's `closed` settles; close() iterates a snapshot.
+   */
+  private readonly connections = new Set<ServerConnection>();
+  /** Next connection id (u32 in the handshake); wraps, skipping 0. */
+  private nextConnectionId = 1;
+  private readonly startedAt = Date.now();
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly options: MysqlServerOptions) {
+    const onError = options.onError;
+    const reportError = (err: Error, info?: ConnectionInfo): void => {
+      if (onError === undefined) return;
+      try {
+        onError(err, info);
+      } catch {
+        // An observer that throws must not take the server down.
+      }
+    };
+    this.settings = {
+      serverVersion: options.serverVersion ?? DEFAULT_SERVER_VERSION,
+      maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      maxPreparedStatements: options.maxPreparedStatements ?? 16_382,
+      lookupUser: (user) => options.lookupUser(user),
+      createSession: (info) => options.createSession(info),
+      reportError,
+      statistics: () => this.statistics(),
+    };
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.on('error', (err) => reportError(err));
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private accept(socket: Socket): void {
+    // Attach an error handler before anything else can fail on this socket.
+    socket.on('error', () => {});
+    if (this.closing !== null) {
+      socket.destroy();
+      return;
+    }
+    const id = this.nextConnectionId;
+    this.nextConnectionId = this.nextConnectionId >= 0xffffffff ? 1 : this.nextConnectionId + 1;
+    let connection: ServerConnection;
+    try {
+      connection = new ServerConnection(socket, id, this.settings);
+    } catch (err) {
+      this.settings.reportError(err instanceof Error ? err : new Error(String(err)));
+      socket.destroy();
+      return;
+    }
+    this.connections.add(connection);
+    void connection.closed.then(() => this.connections.delete(connection));
+  }
+
+  private statistics(): string {
+    const uptime = Math.floor((Date.now() - this.startedAt) / 1000);
+    return `Uptime: ${uptime}  Threads: ${this.connections.size}  Questions: 0  Slow queries: 0  Opens: 0  Flush tables: 0  Open tables: 0  Queries per second avg: 0.000`;
+  }
+
+  listen(port: number, host?: string): Promise<{ port: number; host: string }> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        const address = this.server.address();
+        if (address === null || typeof address === 'string') {
+          resolve({ port, host: host ?? String(address) });
+        } else {
+          resolve({ port: address.port, host: address.address });
+        }
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closing = (async () => {
+      const stopped = new Promise<void>((resolve) => {
+        if (!this.server.listening) return resolve();
+        this.server.close(() => resolve());
+      });
+      const open = [...this.connections];
+      for (const connection of open) connection.destroy();
+      await Promise.all([stopped, ...open.map((c) => c.closed)]);
+    })();
+    return this.closing;
+  }
+}
+
+/** Creates a MySQL-protocol server; call listen() to start accepting clients. */
+export function createMysqlServer(options: MysqlServerOptions): MysqlServer {
+  return new NetMysqlServer(options);
+}
