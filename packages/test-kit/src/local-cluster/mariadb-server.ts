@@ -1,0 +1,166 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import mysql from 'mysql2/promise';
+import type { ExitCleanup } from './exit-cleanup.js';
+import type { MariaDbBinaries } from './mariadb-binaries.js';
+import { sleep } from './process-utils.js';
+import { INNODB_SIZING } from './template-datadir.js';
+
+/** Files and port of one mariadbd; everything lives under the shard's own folder. */
+export interface MariaDbServerLayout {
+  datadir: string;
+  /** Own tmpdir: a starting mariadbd deletes `#sql*` files in its tmpdir, so servers must not share one. */
+  tmpdir: string;
+  socket: string;
+  pidFile: string;
+  errorLog: string;
+  port: number;
+}
+
+/** Thrown when the port was taken between choosing it and mariadbd binding it; callers retry. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+}
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * One mariadbd child process on 127.0.0.1. Not safe for concurrent start/stop calls on the same
+ * instance: LocalCluster serialises lifecycle calls per shard.
+ */
+export class MariaDbServer implements ExitCleanup {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly bins: MariaDbBinaries,
+    readonly layout: MariaDbServerLayout,
+  ) {}
+
+  get pid(): number {
+    return this.child?.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Spawns mariadbd and resolves once `SELECT 1` succeeds over TCP. */
+  async start(): Promise<void> {
+    if (this.running) throw new Error(`mariadbd on port ${this.layout.port} is already running`);
+    const l = this.layout;
+    const args = [
+      '--no-defaults',
+      `--datadir=${l.datadir}`,
+      `--tmpdir=${l.tmpdir}`,
+      `--socket=${l.socket}`,
+      `--pid-file=${l.pidFile}`,
+      `--log-error=${l.errorLog}`,
+      `--port=${l.port}`,
+      '--bind-address=127.0.0.1',
+      '--skip-networking=0',
+      ...INNODB_SIZING,
+      '--performance-schema=OFF',
+      '--skip-log-bin',
+      // Test data is disposable, but a SIGKILLed server must still keep committed rows (fault tests
+      // restart it): flushing the log to the OS on commit survives a process kill.
+      '--innodb-flush-log-at-trx-commit=2',
+      '--innodb-doublewrite=0',
+      '--character-set-server=utf8mb4',
+      '--collation-server=utf8mb4_general_ci',
+      '--max-connections=500',
+    ];
+    if (process.getuid?.() === 0) args.push('--user=root');
+    const child = spawn(this.bins.mariadbd, args, { stdio: 'ignore', detached: false });
+    // Do not keep the event loop alive just for the server: the exit handler kills it anyway.
+    child.unref();
+    this.child = child;
+    let exitInfo: string | undefined;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        exitInfo = signal !== null ? `signal ${signal}` : `exit code ${code}`;
+        resolve();
+      });
+      child.once('error', (err) => {
+        exitInfo = `spawn error: ${err.message}`;
+        resolve();
+      });
+    });
+
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let lastError = '';
+    for (;;) {
+      if (exitInfo !== undefined) {
+        const log = await this.errorLogTail();
+        if (/Address already in use|errno: 98|error: 98/i.test(log)) {
+          throw new PortInUseError(`port ${l.port} is already in use`);
+        }
+        throw new Error(`mariadbd exited during startup (${exitInfo}). Error log ${l.errorLog}:\n${log}`);
+      }
+      if (Date.now() > deadline) {
+        await this.kill();
+        throw new Error(
+          `mariadbd on port ${l.port} was not ready after ${READY_TIMEOUT_MS} ms (last error: ${lastError}). ` +
+            `Error log ${l.errorLog}:\n${await this.errorLogTail()}`,
+        );
+      }
+      try {
+        await selectOne(l.port);
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      await Promise.race([sleep(25), this.exited]);
+    }
+  }
+
+  /** SIGKILL, as a crash would; resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM (clean shutdown), then SIGKILL if it takes longer than the grace period. */
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
+    if (!this.running) return;
+    this.child?.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) await this.kill();
+  }
+
+  cleanupSync(): void {
+    if (this.running) {
+      try {
+        this.child?.kill('SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  async errorLogTail(lines = 30): Promise<string> {
+    try {
+      return (await readFile(this.layout.errorLog, 'utf8')).split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no error log)';
+    }
+  }
+}
+
+async function selectOne(port: number): Promise<void> {
+  const conn = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '', connectTimeout: 2_000 });
+  try {
+    await conn.query('SELECT 1');
+  } finally {
+    conn.destroy();
+  }
+}
