@@ -1,0 +1,109 @@
+/**
+ * Where a keyspace's rows live: its shards (from the topology), the shard of a keyspace id, the
+ * shards of a key range, and vindex lookups. Built once at Executor construction.
+ *
+ * Concurrency rule: immutable after construction; shared by every session.
+ */
+import { ExecutorError, ER_BAD_DB_ERROR, ER_UNKNOWN_ERROR } from './errors.js';
+
+/** What the executor needs of a vindex (structurally a subset of @shardgate/vschema's Vindex). */
+export interface VindexLike {
+  readonly kind: string;
+  /** Functional vindexes: value → keyspace id, or null when the value maps nowhere. */
+  map?(value: VindexInput): Uint8Array | null;
+  /** Lookup vindexes: the backing table (`ks.table` or `table`) and its columns. */
+  readonly table?: string;
+  readonly from?: string | readonly string[];
+  readonly to?: string;
+  readonly unique?: boolean;
+  /** Lookup vindexes: the SELECT that maps values (`in ::argument` takes the value tuple). */
+  readonly query?: { readonly sql: string; readonly argument: string };
+  fromValue?(value: VindexInput): VindexInput;
+  destinationFor?(toValues: readonly VindexInput[]): { readonly kind: 'none' } | { readonly kind: 'keyspaceIds'; readonly ksids: readonly Uint8Array[] } | { readonly kind: 'allShards' };
+}
+
+/** What vindexes take: integers as bigint, exact decimals and strings as text, binary as bytes. */
+export type VindexInput = bigint | number | string | Uint8Array | null;
+
+export interface KeyspaceLike {
+  readonly sharded: boolean;
+  readonly vindexes: { get(name: string): unknown };
+  readonly tables?: unknown;
+}
+
+/** What the executor needs of the vschema (structurally a subset of @shardgate/vschema's VSchema). */
+export interface VSchemaLike {
+  keyspace(name: string): KeyspaceLike | undefined;
+}
+
+interface ShardRange {
+  readonly name: string;
+  readonly start: string; // lower-case hex, '' = unbounded
+  readonly end: string;
+}
+
+function parseRange(name: string): { start: string; end: string } | null {
+  if (name === '0' || name === '-' || name === '') return { start: '', end: '' };
+  const m = /^([0-9a-fA-F]*)-([0-9a-fA-F]*)$/.exec(name);
+  if (!m) return null;
+  return { start: m[1].toLowerCase(), end: m[2].toLowerCase() };
+}
+
+/** Compares hex keys the Vitess way: trailing zero bytes do not matter ("80" == "8000"). */
+function compareHexKeys(a: string, b: string): number {
+  const x = a.replace(/(00)+$/, '');
+  const y = b.replace(/(00)+$/, '');
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function intersects(a: { start: string; end: string }, b: { start: string; end: string }): boolean {
+  const aBeforeBEnd = b.end === '' || compareHexKeys(a.start, b.end) < 0;
+  const bBeforeAEnd = a.end === '' || compareHexKeys(b.start, a.end) < 0;
+  return aBeforeBEnd && bBeforeAEnd;
+}
+
+function toHex(ksid: Uint8Array): string {
+  return Buffer.from(ksid.buffer, ksid.byteOffset, ksid.byteLength).toString('hex');
+}
+
+export class KeyspaceShards {
+  readonly ranges: readonly ShardRange[];
+  constructor(
+    readonly keyspace: string,
+    readonly shards: readonly string[],
+  ) {
+    const ranges: ShardRange[] = [];
+    for (const name of shards) {
+      const r = parseRange(name);
+      if (r) ranges.push({ name, ...r });
+    }
+    ranges.sort((a, b) => compareHexKeys(a.start, b.start));
+    this.ranges = ranges;
+  }
+
+  shardForKeyspaceId(ksid: Uint8Array): string {
+    const hex = toHex(ksid);
+    for (const r of this.ranges) {
+      if ((r.start === '' || compareHexKeys(hex, r.start) >= 0) && (r.end === '' || compareHexKeys(hex, r.end) < 0)) return r.name;
+    }
+    throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `keyspace id ${hex} is not covered by any shard of ${this.keyspace} (shards: ${this.shards.join(', ')})`);
+  }
+
+  /** Shards named exactly, or whose key range intersects a key-range name such as `-80`. */
+  shardsFor(target: string): string[] {
+    if (this.shards.includes(target)) return [target];
+    const r = parseRange(target);
+    if (!r) throw unknownTarget(this.keyspace, target);
+    const hits = this.ranges.filter((s) => intersects(s, r)).map((s) => s.name);
+    if (hits.length === 0) throw unknownTarget(this.keyspace, target);
+    return hits;
+  }
+}
+
+function unknownTarget(keyspace: string, target: string): ExecutorError {
+  return new ExecutorError(ER_BAD_DB_ERROR, '42000', `Unknown database '${keyspace}:${target}' (no such shard or key range)`);
+}
+
+export function unknownDatabase(name: string): ExecutorError {
+  return new ExecutorError(ER_BAD_DB_ERROR, '42000', `Unknown database '${name}'`);
+}

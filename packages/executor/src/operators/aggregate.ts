@@ -1,0 +1,330 @@
+/**
+ * Aggregate: merges per-shard partial aggregates (count and sum pushed down) into the values one
+ * MariaDB would compute. Scalar (one row, even over no input), Ordered (input sorted by the group
+ * keys: streams a group out as soon as the key changes) and Hash (unordered input: buffers groups).
+ *
+ * Exactness: counts are bigints, integer/decimal sums are scaled bigints, AVG is the exact sum
+ * divided by the exact count rounded half away from zero to scale + div_precision_increment, as
+ * MariaDB does. Only FLOAT/DOUBLE inputs are computed as doubles, as MariaDB does too.
+ */
+import type { AggregateParam, AggregatePrimitive, BindVars } from '@shardgate/planner';
+import type { QueryContext } from '../query-context.js';
+import { FieldsOnce, SerialQueue, trimFields, trimRow, type RowReceiver } from '../row-flow.js';
+import type { Cell, FieldInfo, Row } from '../types.js';
+import { formatDouble, textCell } from '../values/cell-codec.js';
+import { cellText, compareBytes, compareNullable, comparatorFor, equalityKey, isTextField, type CellComparator } from '../values/cell-compare.js';
+import { ColumnType, ColumnFlag, valueClassOf } from '../values/column-types.js';
+import { addDecimal, divideDecimal, formatDecimal, parseDecimal, type Decimal } from '../values/decimal.js';
+import { runPrimitive } from '../primitive-runner.js';
+
+const OUTPUT_CHUNK_ROWS = 256;
+
+/** A running aggregate of one group. Each group owns its accumulators; nothing is shared. */
+interface Accumulator {
+  add(row: Row): void;
+  result(): Cell;
+}
+
+type NumericKind = 'exact' | 'float';
+
+function numericKind(field: FieldInfo | undefined): NumericKind {
+  if (!field) return 'exact';
+  const cls = valueClassOf(field.columnType, field.characterSet);
+  return cls === 'float' || cls === 'text' || cls === 'binary' || cls === 'temporal' ? 'float' : 'exact';
+}
+
+class SumAccumulator implements Accumulator {
+  private exact: Decimal | null = null;
+  private float: number | null = null;
+  constructor(
+    private readonly column: number,
+    private readonly kind: NumericKind,
+    private readonly distinctKeys: { keyOf(row: Row): string | null } | null,
+  ) {}
+  private readonly seen = new Set<string>();
+  add(row: Row): void {
+    const cell = row[this.column];
+    if (cell === null || cell === undefined) return;
+    if (this.distinctKeys) {
+      const k = this.distinctKeys.keyOf(row);
+      if (k === null || this.seen.has(k)) return;
+      this.seen.add(k);
+    }
+    const text = cellText(cell);
+    if (this.kind === 'float') {
+      this.float = (this.float ?? 0) + Number(text);
+      return;
+    }
+    const d = parseDecimal(text);
+    if (!d) {
+      this.float = (this.float ?? 0) + Number(text);
+      return;
+    }
+    this.exact = this.exact === null ? d : addDecimal(this.exact, d);
+  }
+  /** The exact sum (null when every input was NULL); float inputs yield null here. */
+  exactSum(): Decimal | null {
+    return this.float === null ? this.exact : null;
+  }
+  floatSum(): number | null {
+    if (this.float === null) return this.exact === null ? null : Number(formatDecimal(this.exact));
+    return this.float + (this.exact === null ? 0 : Number(formatDecimal(this.exact)));
+  }
+  result(): Cell {
+    if (this.float !== null) return textCell(formatDouble(this.floatSum()!));
+    return this.exact === null ? null : textCell(formatDecimal(this.exact));
+  }
+}
+
+class CountAccumulator implements Accumulator {
+  private n = 0n;
+  constructor(
+    private readonly column: number,
+    /** count(*) pushed down as count(*): add the shard counts; count_distinct: count keys. */
+    private readonly mode: 'sum' | 'distinct',
+    private readonly distinctKeys: { keyOf(row: Row): string | null } | null,
+  ) {}
+  private readonly seen = new Set<string>();
+  add(row: Row): void {
+    const cell = row[this.column];
+    if (this.mode === 'distinct') {
+      const k = this.distinctKeys!.keyOf(row);
+      if (k === null || this.seen.has(k)) return;
+      this.seen.add(k);
+      this.n++;
+      return;
+    }
+    if (cell === null || cell === undefined) return;
+    this.n += BigInt(cellText(cell));
+  }
+  count(): bigint {
+    return this.n;
+  }
+  result(): Cell {
+    return textCell(this.n.toString());
+  }
+}
+
+class MinMaxAccumulator implements Accumulator {
+  private best: Row | null = null;
+  constructor(
+    private readonly column: number,
+    private readonly weightColumn: number | undefined,
+    private readonly cmp: CellComparator,
+    private readonly sign: 1 | -1,
+  ) {}
+  add(row: Row): void {
+    const cell = row[this.column];
+    if (cell === null || cell === undefined) return;
+    if (this.best === null) {
+      this.best = row;
+      return;
+    }
+    const key = this.weightColumn ?? this.column;
+    if (compareNullable(row[key], this.best[key], this.cmp) * this.sign < 0) this.best = row;
+  }
+  result(): Cell {
+    return this.best === null ? null : this.best[this.column];
+  }
+}
+
+class AvgAccumulator implements Accumulator {
+  private readonly sum: SumAccumulator;
+  private readonly count: CountAccumulator;
+  constructor(
+    column: number,
+    countColumn: number,
+    private readonly kind: NumericKind,
+    private readonly scale: number,
+  ) {
+    this.sum = new SumAccumulator(column, kind, null);
+    this.count = new CountAccumulator(countColumn, 'sum', null);
+  }
+  add(row: Row): void {
+    this.sum.add(row);
+    this.count.add(row);
+  }
+  result(): Cell {
+    const n = this.count.count();
+    if (n === 0n) return null;
+    const exact = this.sum.exactSum();
+    if (this.kind === 'exact' && exact !== null) return textCell(formatDecimal(divideDecimal(exact, { units: n, scale: 0 }, this.scale)));
+    const s = this.sum.floatSum();
+    return s === null ? null : textCell(formatDouble(s / Number(n)));
+  }
+}
+
+class AnyValueAccumulator implements Accumulator {
+  private value: Cell | undefined = undefined;
+  constructor(private readonly column: number) {}
+  add(row: Row): void {
+    if (this.value === undefined) this.value = row[this.column] ?? null;
+  }
+  result(): Cell {
+    return this.value ?? null;
+  }
+}
+
+/** Everything derived from the plan and the input's columns; immutable once built. */
+interface AggregateShape {
+  readonly outFields: readonly FieldInfo[];
+  newAccumulators(): Accumulator[];
+  groupKey(row: Row): string;
+}
+
+function distinctKeyOf(param: AggregateParam, fields: readonly FieldInfo[]) {
+  return {
+    keyOf: (row: Row): string | null => {
+      const cell = row[param.column];
+      if (cell === null || cell === undefined) return null;
+      return equalityKey(cell, fields[param.column], param.weightStringColumn === undefined ? undefined : row[param.weightStringColumn]);
+    },
+  };
+}
+
+function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrecisionIncrement: number): AggregateShape {
+  const outFields = fields.slice();
+  const makers: (() => Accumulator)[] = [];
+  for (const a of p.aggregates) {
+    const f = fields[a.column];
+    const name = a.alias || f?.name || '';
+    const base: FieldInfo = f ?? { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: 0, decimals: 0 };
+    const countField: FieldInfo = { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 };
+    switch (a.opcode) {
+      case 'count':
+      case 'count_star':
+      case 'sum_count':
+        outFields[a.column] = countField;
+        makers.push(() => new CountAccumulator(a.column, 'sum', null));
+        break;
+      case 'count_distinct':
+        outFields[a.column] = countField;
+        makers.push(() => new CountAccumulator(a.column, 'distinct', distinctKeyOf(a, fields)));
+        break;
+      case 'sum':
+        outFields[a.column] = { ...base, name };
+        makers.push(() => new SumAccumulator(a.column, numericKind(f), null));
+        break;
+      case 'sum_distinct': {
+        // The shard sends the raw values; MariaDB types sum(int) as DECIMAL.
+        const kind = numericKind(f);
+        outFields[a.column] =
+          kind === 'float'
+            ? { ...base, name, table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE }
+            : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
+        makers.push(() => new SumAccumulator(a.column, kind, distinctKeyOf(a, fields)));
+        break;
+      }
+      case 'min':
+      case 'max': {
+        outFields[a.column] = { ...base, name };
+        const useWeight = a.weightStringColumn !== undefined && isTextField(f);
+        const cmp = useWeight ? compareBytes : comparatorFor(f);
+        const sign = a.opcode === 'min' ? 1 : -1;
+        makers.push(() => new MinMaxAccumulator(a.column, useWeight ? a.weightStringColumn : undefined, cmp, sign));
+        break;
+      }
+      case 'avg': {
+        const kind = numericKind(f);
+        const scale = Math.min((f?.decimals ?? 0) + divPrecisionIncrement, 38);
+        outFields[a.column] =
+          kind === 'float'
+            ? { ...base, name, table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE, decimals: 31 }
+            : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
+        makers.push(() => new AvgAccumulator(a.column, a.countColumn ?? a.column, kind, scale));
+        break;
+      }
+      case 'any_value':
+        makers.push(() => new AnyValueAccumulator(a.column));
+        break;
+    }
+  }
+  const keyParts = p.groupBy.map((g) => ({ column: g.column, ws: g.weightStringColumn, field: fields[g.column] }));
+  return {
+    outFields,
+    newAccumulators: () => makers.map((m) => m()),
+    groupKey: (row) => {
+      let k = '';
+      for (const g of keyParts) k += equalityKey(row[g.column] ?? null, g.field, g.ws === undefined ? undefined : row[g.ws]) + '\u0001';
+      return k;
+    },
+  };
+}
+
+/** One group: its first row (for the group-by and other pass-through columns) and accumulators. */
+interface Group {
+  readonly first: Row;
+  readonly accumulators: Accumulator[];
+}
+
+function finishGroup(p: AggregatePrimitive, g: Group): Row {
+  const row = g.first.slice();
+  p.aggregates.forEach((a, i) => {
+    row[a.column] = g.accumulators[i].result();
+  });
+  return trimRow(row, p.resultColumns);
+}
+
+export async function runAggregate(ctx: QueryContext, p: AggregatePrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
+  // Per-query state shared by the input's callbacks. Concurrency rule: `shape` is set once by the
+  // input's single fields() call, before any rows; `groups`/`current` are read and updated only
+  // inside the synchronous part of a rows() callback (no await between lookup and update), and
+  // finished groups leave through `emit`, a SerialQueue, so their order is the order they closed.
+  let shape: AggregateShape | null = null;
+  let inFields: readonly FieldInfo[] = [];
+  const groups = new Map<string, Group>();
+  let current: { key: string; group: Group } | null = null;
+  const emit = new SerialQueue();
+  const fieldsOnce = new FieldsOnce((f) => out.fields(trimFields(f, p.resultColumns)));
+  const ensureShape = () => (shape ??= buildShape(p, inFields, ctx.settings.divPrecisionIncrement));
+
+  await runPrimitive(ctx, p.input, bv, {
+    fields: (f) => {
+      inFields = f;
+      fieldsOnce.fields(ensureShape().outFields);
+    },
+    rows: (rows) => {
+      const s = ensureShape();
+      const finished: Row[] = [];
+      for (const row of rows) {
+        if (p.variant === 'Scalar') {
+          current ??= { key: '', group: { first: row, accumulators: s.newAccumulators() } };
+          for (const acc of current.group.accumulators) acc.add(row);
+          continue;
+        }
+        const key = s.groupKey(row);
+        if (p.variant === 'Ordered') {
+          if (current === null || current.key !== key) {
+            if (current !== null) finished.push(finishGroup(p, current.group));
+            current = { key, group: { first: row, accumulators: s.newAccumulators() } };
+          }
+          for (const acc of current.group.accumulators) acc.add(row);
+          continue;
+        }
+        let g = groups.get(key);
+        if (!g) {
+          g = { first: row, accumulators: s.newAccumulators() };
+          groups.set(key, g);
+          ctx.holdRows(1);
+        }
+        for (const acc of g.accumulators) acc.add(row);
+      }
+      if (finished.length === 0) return;
+      return emit.run(() => out.rows(finished));
+    },
+  });
+  const s = ensureShape();
+  fieldsOnce.fields(s.outFields);
+  const tail: Row[] = [];
+  if (p.variant === 'Scalar') {
+    if (current !== null) tail.push(finishGroup(p, (current as { group: Group }).group));
+    else tail.push(finishGroup(p, { first: s.outFields.map(() => null), accumulators: s.newAccumulators() }));
+  } else if (p.variant === 'Ordered') {
+    if (current !== null) tail.push(finishGroup(p, (current as { group: Group }).group));
+  } else {
+    for (const g of groups.values()) tail.push(finishGroup(p, g));
+  }
+  await emit.run(async () => {
+    for (let i = 0; i < tail.length; i += OUTPUT_CHUNK_ROWS) await out.rows(tail.slice(i, i + OUTPUT_CHUNK_ROWS));
+  });
+}

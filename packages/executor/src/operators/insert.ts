@@ -1,0 +1,98 @@
+/**
+ * Insert: splits the VALUES rows by the shard their primary vindex value maps to, fills
+ * sequence-backed ids, maintains owned lookup vindexes, and sends one INSERT per shard.
+ */
+import type { BindVars, InsertPrimitive, QueryTemplate, SqlValue } from '@shardgate/planner';
+import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
+import type { QueryContext } from '../query-context.js';
+import type { OkOutcome } from '../row-flow.js';
+import { literalOf } from '../values/cell-codec.js';
+import { renderTemplate } from '../values/render-query.js';
+import { keyspaceIdsFor, vindexOf, type VindexDestination } from '../vindex-resolver.js';
+import { fanOut, withSpecialBinds } from './route.js';
+import { reserveSequenceIds } from './sequence.js';
+
+function rowBinds(base: BindVars, row: readonly SqlValue[]): BindVars {
+  const bv: BindVars = { ...base };
+  row.forEach((v, i) => {
+    bv[`$${i}`] = v;
+  });
+  return bv;
+}
+
+export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars: BindVars): Promise<OkOutcome> {
+  ctx.onRouteVariant(`Insert${p.variant}`);
+  const bv = withSpecialBinds(ctx, bindVars);
+  const raw = bv[p.rowsBind];
+  if (!Array.isArray(raw)) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `insert rows bind var ${p.rowsBind} is missing`);
+  // This execution's own copy of the rows: ids get filled in below, the plan's binds stay as they were.
+  const rows = (raw as unknown as (readonly SqlValue[])[]).map((r) => r.slice());
+  const templates: readonly QueryTemplate[] = p.rowTemplates ?? rows.map(() => p.rowTemplate);
+  let insertId = 0n;
+
+  if (p.autoIncrement) {
+    const { valueIndex, sequence } = p.autoIncrement;
+    const needing = rows.filter((r) => (valueIndex < 0 ? true : r[valueIndex] === null || r[valueIndex] === undefined));
+    if (needing.length > 0) {
+      const first = await reserveSequenceIds(ctx, p.keyspace.name, sequence, needing.length);
+      let next = first;
+      for (const r of needing) {
+        const idx = valueIndex < 0 ? r.length : valueIndex;
+        r[idx] = next++;
+      }
+      insertId = first;
+    }
+  }
+
+  const ks = ctx.routing.shardsOf(p.keyspace.name);
+  const perShard = new Map<string, number[]>();
+  if (p.variant === 'Unsharded' || !p.primaryVindex || p.primaryVindex.length === 0) {
+    perShard.set(ks.shards[0], rows.map((_, i) => i));
+  } else {
+    const primary = p.primaryVindex[0];
+    const ksids = await keyspaceIdsFor(ctx, p.keyspace.name, primary.vindex, rows.map((r) => r[primary.valueIndex] ?? null));
+    rows.forEach((r, i) => {
+      const dest = ksids[i];
+      if (dest === 'allShards' || dest.length !== 1) {
+        throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `could not map ${literalOf(r[primary.valueIndex] ?? null)} to a keyspace id with vindex ${primary.vindex} (table ${p.table} needs a value for its primary vindex column)`);
+      }
+      const shard = ks.shardForKeyspaceId(dest[0]);
+      const list = perShard.get(shard) ?? [];
+      list.push(i);
+      perShard.set(shard, list);
+    });
+    if (p.ownedVindexes && p.ownedVindexes.length > 0) await insertLookupRows(ctx, p, rows, ksids);
+  }
+
+  const suffix = renderTemplate(p.suffix, bv);
+  let affected = 0n;
+  let shardInsertId = 0n;
+  const targets = [...perShard.entries()].map(([shard, idx]) => ({ shard, idx }));
+  await fanOut(ctx, p.keyspace.name, targets, async (t, signal) => {
+    const values = t.idx.map((i) => renderTemplate(templates[i], rowBinds(bv, rows[i]))).join(', ');
+    const r = await ctx.access.query(p.keyspace.name, t.shard, `${p.prefix}${values}${suffix}`, signal);
+    affected += r.affectedRows;
+    if (shardInsertId === 0n && r.insertId !== 0n) shardInsertId = r.insertId;
+  });
+  return { affectedRows: affected, insertId: insertId !== 0n ? insertId : shardInsertId };
+}
+
+/** Owned lookup vindexes: a (value → keyspace id) row per inserted row, written first as Vitess does. */
+async function insertLookupRows(ctx: QueryContext, p: InsertPrimitive, rows: (readonly SqlValue[])[], ksids: VindexDestination[]): Promise<void> {
+  for (const owned of p.ownedVindexes!) {
+    const vindex = vindexOf(ctx, p.keyspace.name, owned.vindex);
+    if (!vindex.table || !vindex.to) continue;
+    const [tableKs, table] = vindex.table.includes('.') ? (vindex.table.split('.', 2) as [string, string]) : [p.keyspace.name, vindex.table];
+    const from = Array.isArray(vindex.from) ? vindex.from[0] : (vindex.from as string);
+    const values = rows
+      .map((r, i) => ({ v: r[owned.valueIndex] ?? null, ksid: (ksids[i] as readonly Uint8Array[])[0] }))
+      .filter((x) => x.v !== null)
+      .map((x) => `(${literalOf(x.v)}, ${literalOf(x.ksid)})`);
+    if (values.length === 0) continue;
+    const target = ctx.routing.shardsOf(tableKs);
+    const sql = `insert into \`${table}\`(\`${from}\`, \`${vindex.to}\`) values ${values.join(', ')}`;
+    // A lookup table in a sharded keyspace would be routed by its own vindex; shardgate keeps
+    // lookup tables in unsharded keyspaces, so the first (only) shard holds it.
+    await ctx.access.query(tableKs, target.shards[0], sql, ctx.signal);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Join: a nested-loop (apply) join across shards. For each outer row the right side runs with
+ * the join bind vars taken from that row.
+ */
+import type { BindVars, JoinPrimitive, Primitive } from '@shardgate/planner';
+import type { QueryContext } from '../query-context.js';
+import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } from '../row-flow.js';
+import type { Cell, FieldInfo, Row } from '../types.js';
+import { cellToSqlValue } from '../values/cell-codec.js';
+import { runPrimitive } from '../primitive-runner.js';
+
+/** Runs a primitive to completion and returns its rows (the inner side of joins, subqueries). */
+export async function collect(ctx: QueryContext, p: Primitive, bv: BindVars): Promise<BufferedRows> {
+  const r = new CollectingReceiver();
+  await runPrimitive(ctx.buffered(), p, bv, r);
+  return r.result();
+}
+
+/**
+ * The bind vars of one outer row: a NEW object per row, built from the row alone. Never share
+ * one between rows or callbacks — that is exactly Vitess 21.0.1's semi-join bug (#17410).
+ */
+export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, number>>, row: Row | null, fields: readonly FieldInfo[]): BindVars {
+  const bv: BindVars = { ...base };
+  for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : cellToSqlValue(row[column] ?? null, fields[column]);
+  return bv;
+}
+
+export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
+  // Per-query state shared by the outer stream's (possibly concurrent) callbacks:
+  // `leftFields` is set once by the outer's single fields() call, before any rows;
+  // `rightFieldCount` is set once, synchronously, by the first inner result to arrive;
+  // `fieldsOnce` forwards the joined columns exactly once (synchronous test-and-set).
+  let leftFields: readonly FieldInfo[] = [];
+  let rightFieldCount = -1;
+  const fieldsOnce = new FieldsOnce((f) => out.fields(f));
+  const sendFields = (right: readonly FieldInfo[]) => {
+    if (rightFieldCount < 0) rightFieldCount = right.length;
+    fieldsOnce.fields(p.cols.map((c) => (c < 0 ? leftFields[-c - 1] : right[c - 1])));
+  };
+  await runPrimitive(ctx, p.left, bv, {
+    fields: (f) => {
+      leftFields = f;
+    },
+    rows: async (rows) => {
+      // Everything below is local to this callback invocation.
+      for (const left of rows) {
+        ctx.throwIfAborted();
+        const inner = await collect(ctx, p.right, joinBindVars(bv, p.joinVars, left, leftFields));
+        sendFields(inner.fields);
+        const joined: Row[] = [];
+        if (inner.rows.length === 0) {
+          if (p.variant === 'LeftJoin') joined.push(p.cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : null)));
+        } else {
+          for (const right of inner.rows) joined.push(p.cols.map((c) => (c < 0 ? (left[-c - 1] ?? null) : (right[c - 1] ?? null))));
+        }
+        if (joined.length > 0) await out.rows(joined);
+      }
+    },
+  });
+  if (!fieldsOnce.done) {
+    // No outer rows: ask the right side for its columns with NULL join values.
+    const inner = await collect(ctx, p.right, joinBindVars(bv, p.joinVars, null, leftFields));
+    sendFields(inner.fields);
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * MergeSort: a k-way streaming merge of shard streams that are each already sorted (the ORDER BY
+ * is pushed to every shard). A row goes out only when every unfinished input has a head row to
+ * compare with, so memory holds at most one chunk per input.
+ *
+ * Strings compare by the WEIGHT_STRING bytes the planner pushed next to them, i.e. by the shard's
+ * own collation, so 'alice', 'Alice' and 'Ålice' come out exactly as one MariaDB orders them.
+ */
+import type { OrderByKey } from '@shardgate/planner';
+import type { RowReceiver } from '../row-flow.js';
+import type { FieldInfo, Row } from '../types.js';
+import { compareBytes, compareNullable, comparatorFor, isTextField } from '../values/cell-compare.js';
+
+export type RowComparator = (a: Row, b: Row) => number;
+
+/** One sorted input: pushes its rows into `receiver`, honouring its promises, until done. */
+export type SortedInput = (receiver: RowReceiver, signal: AbortSignal) => Promise<void>;
+
+/** How the inputs are run together (the route runs them as a scatter with its error policy). */
+export type RunInputs = (tasks: readonly { shard: string; run(signal: AbortSignal): Promise<void> }[]) => Promise<void>;
+
+const OUTPUT_CHUNK_ROWS = 256;
+
+export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly FieldInfo[]): RowComparator {
+  const keys = orderBy.map((k) => {
+    // Weight strings decide only for text columns; numbers, dates and binary strings compare by
+    // value (WEIGHT_STRING of a number is its digits, which do not sort numerically).
+    const useWeight = k.weightStringColumn !== undefined && isTextField(fields[k.column]);
+    const column = useWeight ? k.weightStringColumn! : k.column;
+    const cmp = useWeight ? compareBytes : comparatorFor(fields[k.column]);
+    const sign = k.desc ? -1 : 1;
+    return { column, cmp, sign };
+  });
+  return (a, b) => {
+    for (const k of keys) {
+      const c = compareNullable(a[k.column], b[k.column], k.cmp);
+      if (c !== 0) return c * k.sign;
+    }
+    return 0;
+  };
+}
+
+/**
+ * Per-input hand-off slot.
+ * Concurrency rule: ownership alternates. The producer writes `chunk`/`release`/`reject` only
+ * while `chunk` is null (its previous chunk was fully consumed and its promise resolved); the
+ * merger reads and advances `pos` only while `chunk` is set, and clears it before resolving. No
+ * field is ever written by both sides at once.
+ */
+interface InputSlot {
+  chunk: Row[] | null;
+  pos: number;
+  ended: boolean;
+  release: (() => void) | null;
+  reject: ((err: unknown) => void) | null;
+}
+
+export async function mergeSorted(
+  inputs: readonly SortedInput[],
+  makeComparator: (fields: readonly FieldInfo[]) => RowComparator,
+  out: RowReceiver,
+  ctx: { readonly signal: AbortSignal },
+  runInputs: RunInputs = (tasks) => Promise.all(tasks.map((t) => t.run(ctx.signal))).then(() => undefined),
+): Promise<void> {
+  const slots: InputSlot[] = inputs.map(() => ({ chunk: null, pos: 0, ended: false, release: null, reject: null }));
+  // Per-merge state, shared by the producers' callbacks and the merge loop; each field's rule:
+  // `compare` is set once by the first fields() call (synchronous test-and-set);
+  // `wake` is replaced only by the merge loop, and taken-and-cleared synchronously by notify();
+  // `mergeError` is written once by the merge loop when it fails.
+  let compare: RowComparator | null = null;
+  let wake: (() => void) | null = null;
+  let mergeError: unknown = null;
+  const stopInputs = new AbortController();
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+
+  const tasks = inputs.map((input, i) => ({
+    shard: String(i),
+    run: async (signal: AbortSignal) => {
+      const slot = slots[i];
+      const linked = new AbortController();
+      const onAbort = (s: AbortSignal) => () => linked.abort(s.reason);
+      const a = onAbort(signal);
+      const b = onAbort(stopInputs.signal);
+      if (signal.aborted) linked.abort(signal.reason);
+      else if (stopInputs.signal.aborted) linked.abort(stopInputs.signal.reason);
+      signal.addEventListener('abort', a, { once: true });
+      stopInputs.signal.addEventListener('abort', b, { once: true });
+      try {
+        await input(
+          {
+            fields: (f) => {
+              if (compare !== null) return;
+              compare = makeComparator(f);
+              out.fields(f);
+            },
+            rows: (rows) => {
+              if (mergeError !== null) throw mergeError;
+              if (rows.length === 0) return;
+              return new Promise<void>((resolve, reject) => {
+                slot.chunk = rows;
+                slot.pos = 0;
+                slot.release = resolve;
+                slot.reject = reject;
+                notify();
+              });
+            },
+          },
+          linked.signal,
+        );
+      } finally {
+        signal.removeEventListener('abort', a);
+        stopInputs.signal.removeEventListener('abort', b);
+        slot.ended = true;
+        // A failed input may leave a chunk behind; it will never be continued.
+        if (slot.chunk !== null) {
+          slot.chunk = null;
+          slot.release = null;
+          slot.reject = null;
+        }
+        notify();
+      }
+    },
+  }));
+
+  const merge = async () => {
+    let batch: Row[] = [];
+    try {
+      for (;;) {
+        let ready = true;
+        let min = -1;
+        for (let i = 0; i < slots.length; i++) {
+          const s = slots[i];
+          if (s.chunk !== null) {
+            if (min < 0 || compare!(s.chunk[s.pos], slots[min].chunk![slots[min].pos]) < 0) min = i;
+          } else if (!s.ended) {
+            ready = false;
+            break;
+          }
+        }
+        if (!ready) {
+          if (batch.length > 0) {
+            const b = batch;
+            batch = [];
+            await out.rows(b);
+          }
+          // Re-check after the await: an input may have delivered meanwhile (notify found no waiter).
+          if (slots.some((s) => s.chunk === null && !s.ended)) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              if (slots.every((s) => s.chunk !== null || s.ended)) notify();
+            });
+          }
+          continue;
+        }
+        if (min < 0) break;
+        const s = slots[min];
+        batch.push(s.chunk![s.pos++]);
+        if (s.pos >= s.chunk!.length) {
+          const release = s.release!;
+          s.chunk = null;
+          s.release = null;
+          s.reject = null;
+          release();
+        }
+        if (batch.length >= OUTPUT_CHUNK_ROWS) {
+          const b = batch;
+          batch = [];
+          await out.rows(b);
+        }
+      }
+      if (batch.length > 0) await out.rows(batch);
+    } catch (err) {
+      mergeError = err;
+      for (const s of slots) {
+        const reject = s.reject;
+        s.chunk = null;
+        s.release = null;
+        s.reject = null;
+        reject?.(err);
+      }
+      stopInputs.abort(err);
+      throw err;
+    }
+  };
+
+  const [merged, ran] = await Promise.allSettled([merge(), runInputs(tasks)]);
+  if (merged.status === 'rejected') throw merged.reason;
+  if (ran.status === 'rejected') throw ran.reason;
+}

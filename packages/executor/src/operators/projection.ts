@@ -1,0 +1,37 @@
+/** Projection: expressions evaluated at the gateway, row by row (streams). */
+import type { BindVars, ProjectionPrimitive } from '@shardgate/planner';
+import type { QueryContext } from '../query-context.js';
+import type { RowReceiver } from '../row-flow.js';
+import type { FieldInfo } from '../types.js';
+import { sqlValueToCell } from '../values/cell-codec.js';
+import { evalExpr } from '../values/eval-expr.js';
+import { ColumnType, UTF8MB4_GENERAL_CI } from '../values/column-types.js';
+import { runPrimitive } from '../primitive-runner.js';
+
+function computedField(name: string, keyspace: string): FieldInfo {
+  return { catalog: 'def', schema: keyspace, table: '', orgTable: '', name, orgName: '', characterSet: UTF8MB4_GENERAL_CI, columnLength: 1024, columnType: ColumnType.VAR_STRING, flags: 0, decimals: 31 };
+}
+
+export async function runProjection(ctx: QueryContext, p: ProjectionPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
+  // Set once by the input's single fields() call before any rows; read-only afterwards.
+  let inFields: readonly FieldInfo[] = [];
+  await runPrimitive(ctx, p.input, bv, {
+    fields: (f) => {
+      inFields = f;
+      out.fields(
+        p.expressions.map((e, i) => {
+          const name = p.columnNames[i] ?? `col${i}`;
+          if (e.kind === 'column' && f[e.index]) return { ...f[e.index], name };
+          return computedField(name, f[0]?.schema ?? ctx.settings.keyspace ?? '');
+        }),
+      );
+    },
+    rows: (rows) =>
+      out.rows(
+        rows.map((row) => {
+          const env = { row, fields: inFields, bindVars: bv, divPrecisionIncrement: ctx.settings.divPrecisionIncrement };
+          return p.expressions.map((e) => (e.kind === 'column' ? (row[e.index] ?? null) : sqlValueToCell(evalExpr(e, env))));
+        }),
+      ),
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * SemiJoin: `x IN (correlated subquery)` / `EXISTS` (Semi) and their negations (Anti). Each outer
+ * row runs the inner side with its own bind vars and is kept when the inner side has rows.
+ *
+ * This is the operator Vitess 21.0.1 got wrong in streaming mode: the outer route's shard streams
+ * call the row callback concurrently, and one bind-var object was shared by those callbacks. Here
+ * the callback owns every piece of state it writes (see joinBindVars).
+ */
+import type { BindVars, SemiJoinPrimitive } from '@shardgate/planner';
+import type { QueryContext } from '../query-context.js';
+import type { RowReceiver } from '../row-flow.js';
+import type { FieldInfo, Row } from '../types.js';
+import { runPrimitive } from '../primitive-runner.js';
+import { collect, joinBindVars } from './join.js';
+
+export async function runSemiJoin(ctx: QueryContext, p: SemiJoinPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
+  // Set once by the outer's single fields() call, before any rows; read-only afterwards.
+  let outerFields: readonly FieldInfo[] = [];
+  await runPrimitive(ctx, p.outer, bv, {
+    fields: (f) => {
+      outerFields = f;
+      out.fields(p.cols.map((c) => f[c]));
+    },
+    rows: async (rows) => {
+      const kept: Row[] = [];
+      for (const row of rows) {
+        ctx.throwIfAborted();
+        const inner = await collect(ctx, p.inner, joinBindVars(bv, p.joinVars, row, outerFields));
+        if ((inner.rows.length > 0) === (p.variant === 'Semi')) kept.push(p.cols.map((c) => row[c] ?? null));
+      }
+      if (kept.length > 0) await out.rows(kept);
+    },
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * Everything one execution of one statement needs, and nothing that outlives it. Operators get a
+ * QueryContext and keep their per-query state in their own locals; the context itself holds only
+ * per-query settings, the abort signal, and two append-only/counter fields documented below.
+ */
+import type { BindVars } from '@shardgate/planner';
+import { rowLimitExceeded } from './errors.js';
+import type { KeyspaceShards, VSchemaLike } from './keyspace-routing.js';
+import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
+import type { Workload } from './types.js';
+
+/** How operators reach shards; implemented by the session (reserved or pooled connections). */
+export interface ShardAccess {
+  /**
+   * True when the session's statements run on reserved connections (transaction or session
+   * variables). A reserved connection runs one statement at a time, so a route must read its
+   * whole result before handing rows on (a join's inner query may need the same connection).
+   */
+  readonly mustBuffer: boolean;
+  query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult>;
+  stream(keyspace: string, shard: string, sql: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void>;
+  /** Runs fn on a pooled connection outside the session's transaction (sequences). */
+  autonomous<T>(keyspace: string, shard: string, fn: (conn: ShardConnection) => Promise<T>, signal: AbortSignal): Promise<T>;
+}
+
+export interface Warning {
+  readonly level: 'Note' | 'Warning' | 'Error';
+  readonly code: number;
+  readonly message: string;
+}
+
+export interface QuerySettings {
+  readonly workload: Workload;
+  readonly maxMemoryRows: number;
+  readonly scatterErrorsAsWarnings: boolean;
+  readonly divPrecisionIncrement: number;
+  /** Current keyspace of the session (for `__vtdbname`). */
+  readonly keyspace: string | null;
+}
+
+export interface RoutingInfo {
+  readonly vschema: VSchemaLike;
+  shardsOf(keyspace: string): KeyspaceShards;
+}
+
+export class QueryContext {
+  /**
+   * Warnings of this statement. Concurrency rule: append-only (push is synchronous), read once
+   * after the statement settles.
+   */
+  readonly warnings: Warning[];
+  /**
+   * Rows held in gateway memory by this OLTP statement. Concurrency rule: a counter changed only
+   * synchronously, so concurrent siblings cannot lose an update.
+   */
+  private memoryRows: { count: number };
+
+  constructor(
+    readonly access: ShardAccess,
+    readonly routing: RoutingInfo,
+    readonly settings: QuerySettings,
+    readonly signal: AbortSignal,
+    readonly onRouteVariant: (variant: string) => void = () => {},
+    shared?: { warnings: Warning[]; memoryRows: { count: number } },
+    /** Inner sides of joins and subqueries read whole results even in OLAP. */
+    private readonly forceBuffered = false,
+  ) {
+    this.warnings = shared?.warnings ?? [];
+    this.memoryRows = shared?.memoryRows ?? { count: 0 };
+  }
+
+  /** The same query under another signal (a Limit that stops its input early, a scatter group). */
+  withSignal(signal: AbortSignal): QueryContext {
+    return new QueryContext(this.access, this.routing, this.settings, signal, this.onRouteVariant, this.shared(), this.forceBuffered);
+  }
+
+  /** The same query, reading whole results (per-row inner queries are small; buffering is cheaper). */
+  buffered(): QueryContext {
+    if (this.forceBuffered) return this;
+    return new QueryContext(this.access, this.routing, this.settings, this.signal, this.onRouteVariant, this.shared(), true);
+  }
+
+  private shared(): { warnings: Warning[]; memoryRows: { count: number } } {
+    return { warnings: this.warnings, memoryRows: this.memoryRows };
+  }
+
+  get streaming(): boolean {
+    return this.settings.workload === 'olap' && !this.access.mustBuffer && !this.forceBuffered;
+  }
+
+  /** Accounts rows an OLTP operator holds in memory; throws the max-memory-rows error. */
+  holdRows(n: number): void {
+    if (this.settings.workload !== 'oltp') return;
+    this.memoryRows.count += n;
+    if (this.memoryRows.count > this.settings.maxMemoryRows) throw rowLimitExceeded(this.settings.maxMemoryRows);
+  }
+
+  throwIfAborted(): void {
+    if (this.signal.aborted) throw this.signal.reason;
+  }
+}
+
+/** Bind vars for one sub-execution: a fresh object, never the caller's (plans and callers share theirs). */
+export function extendBindVars(base: BindVars, extra: BindVars): BindVars {
+  return { ...base, ...extra };
+}
+
+/**
+ * An AbortController whose signal also fires when `parent` does. `dispose` unhooks it from the
+ * parent, so long-lived parents (sessions) do not accumulate listeners.
+ */
+export function childAbort(parent: AbortSignal): { controller: AbortController; dispose: () => void } {
+  const controller = new AbortController();
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    return { controller, dispose: () => {} };
+  }
+  const onAbort = () => controller.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  return { controller, dispose: () => parent.removeEventListener('abort', onAbort) };
+}

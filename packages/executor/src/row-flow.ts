@@ -1,0 +1,86 @@
+/**
+ * How rows move between operators: push, in chunks, with backpressure through promises.
+ *
+ * A producer calls `fields` exactly once, then `rows` for each chunk, and does not produce its
+ * next chunk until the promise returned by `rows` settles. Sibling producers (the shard streams of
+ * one scatter) may call `rows` of the same receiver CONCURRENTLY, so a receiver's own state must be
+ * either per-call or guarded: this is the rule that Vitess 21.0.1's streaming semi-join broke.
+ */
+import type { FieldInfo, Row } from './types.js';
+
+export interface RowReceiver {
+  fields(fields: readonly FieldInfo[]): void;
+  rows(rows: Row[]): Promise<void> | void;
+}
+
+/** What a statement that returns no rows reports. */
+export interface OkOutcome {
+  readonly affectedRows: bigint;
+  readonly insertId: bigint;
+  readonly info?: string;
+}
+
+export interface BufferedRows {
+  fields: readonly FieldInfo[];
+  rows: Row[];
+}
+
+/**
+ * A receiver that keeps everything (OLTP results, the inner side of joins, subqueries).
+ * Concurrency rule: `rows` only appends, synchronously; chunk order across siblings is whatever
+ * order they arrive in, which is fine because every consumer treats siblings as unordered.
+ */
+export class CollectingReceiver implements RowReceiver {
+  fieldDefs: readonly FieldInfo[] | null = null;
+  readonly collected: Row[] = [];
+  constructor(private readonly onRows?: (count: number) => void) {}
+  fields(fields: readonly FieldInfo[]): void {
+    if (this.fieldDefs === null) this.fieldDefs = fields;
+  }
+  rows(rows: Row[]): void {
+    this.onRows?.(rows.length);
+    for (const r of rows) this.collected.push(r);
+  }
+  result(): BufferedRows {
+    return { fields: this.fieldDefs ?? [], rows: this.collected };
+  }
+}
+
+/**
+ * Passes fields on once however many producers report them. Concurrency rule: `sent` is tested
+ * and set in one synchronous step, so two sibling producers cannot both forward fields.
+ */
+export class FieldsOnce {
+  private sent = false;
+  constructor(private readonly forward: (fields: readonly FieldInfo[]) => void) {}
+  get done(): boolean {
+    return this.sent;
+  }
+  fields(fields: readonly FieldInfo[]): void {
+    if (this.sent) return;
+    this.sent = true;
+    this.forward(fields);
+  }
+}
+
+/**
+ * Serialises concurrent callers: each `run` starts after every earlier one settled.
+ * Concurrency rule: `tail` is replaced synchronously by each caller, so the order of calls is the
+ * order of execution; a failed task does not poison later ones (each caller gets its own result).
+ */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T> | T): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+export function trimRow(row: Row, columns: number | undefined): Row {
+  return columns === undefined || row.length <= columns ? row : row.slice(0, columns);
+}
+
+export function trimFields(fields: readonly FieldInfo[], columns: number | undefined): readonly FieldInfo[] {
+  return columns === undefined || fields.length <= columns ? fields : fields.slice(0, columns);
+}

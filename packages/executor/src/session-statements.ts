@@ -1,0 +1,302 @@
+/**
+ * Statements the session answers or applies itself (the planner's Session primitive): BEGIN,
+ * COMMIT, ROLLBACK, USE, SET, SHOW, system-variable SELECTs and VEXPLAIN.
+ */
+import { ExactNumber, type BindVars, type SessionPrimitive, type SqlValue } from '@shardgate/planner';
+import { ExecutorError, ER_UNKNOWN_ERROR, ER_WRONG_VALUE_FOR_VAR } from './errors.js';
+import { CollectingReceiver } from './row-flow.js';
+import type { Session } from './session.js';
+import type { Cell, FieldInfo, ResultSink, Row } from './types.js';
+import { literalOf, sqlValueToCell, textCell } from './values/cell-codec.js';
+import { ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI } from './values/column-types.js';
+import { evalScalar } from './values/value-expr.js';
+
+/** Variables that change results: applied to every shard connection the session uses. */
+const SHARD_VARIABLES = new Set(['sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment']);
+
+type Assignment = Extract<SessionPrimitive['statement'], { kind: 'set' }>['assignments'][number];
+
+export function textField(name: string, schema = ''): FieldInfo {
+  return { catalog: 'def', schema, table: '', orgTable: '', name, orgName: name, characterSet: UTF8MB4_GENERAL_CI, columnLength: 1024, columnType: ColumnType.VAR_STRING, flags: 0, decimals: 31 };
+}
+
+function intField(name: string): FieldInfo {
+  return { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: name, characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 };
+}
+
+async function sendRows(sink: ResultSink, fields: readonly FieldInfo[], rows: readonly Row[]): Promise<void> {
+  sink.columns(fields);
+  for (const r of rows) {
+    if (sink.signal.aborted) break;
+    if (!sink.row(r)) await sink.drain();
+  }
+  sink.end({ warnings: 0 });
+}
+
+function likeToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\' && i + 1 < pattern.length) re += pattern[++i].replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    else if (c === '%') re += '.*';
+    else if (c === '_') re += '.';
+    else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 'is');
+}
+
+function valueText(v: SqlValue): string {
+  if (v === null) return 'NULL';
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  return v.toString();
+}
+
+function normalizeName(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/^@@/, '')
+    .replace(/^(session|local)\./, '')
+    .replace(/`/g, '');
+}
+
+export async function runSessionStatement(session: Session, p: SessionPrimitive, bv: BindVars, sink: ResultSink, sql: string): Promise<void> {
+  const st = p.statement;
+  switch (st.kind) {
+    case 'begin':
+      await session.begin();
+      session.runtime.counters.transactions++;
+      sink.ok({});
+      return;
+    case 'commit':
+      await session.commit();
+      sink.ok({});
+      return;
+    case 'rollback':
+      await session.rollback();
+      sink.ok({});
+      return;
+    case 'use':
+      session.selectDatabase(st.target ? `${st.keyspace}:${st.target}` : st.keyspace);
+      sink.ok({});
+      return;
+    case 'set':
+      for (const a of st.assignments) await applySet(session, a, bv);
+      sink.ok({});
+      return;
+    case 'show':
+      await runShow(session, st, sink, sql);
+      return;
+    case 'select-system':
+      await runSystemSelect(session, st.columns, sink);
+      return;
+    case 'vexplain': {
+      const json = session.runtime.planJson ? session.runtime.planJson(st.plan) : st.plan;
+      const text = JSON.stringify(json, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof ExactNumber ? v.text : v), 2);
+      await sendRows(sink, [textField('JSON')], [[textCell(text)]]);
+      return;
+    }
+  }
+}
+
+function wrongValue(name: string, value: string): ExecutorError {
+  return new ExecutorError(ER_WRONG_VALUE_FOR_VAR, '42000', `Variable '${name}' can't be set to the value of '${value}'`);
+}
+
+async function applySet(session: Session, a: Assignment, bv: BindVars): Promise<void> {
+  const name = normalizeName(a.name);
+  const isDefault = a.value.kind === 'default';
+  const value: SqlValue = isDefault ? null : evalScalar(a.value as Parameters<typeof evalScalar>[0], bv);
+  if (a.scope === 'user') {
+    session.userVariables.set(name.replace(/^@/, ''), value);
+    return;
+  }
+  if (a.scope === 'global') {
+    throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `SET GLOBAL ${name} is not supported through the gateway; set it on the shards`);
+  }
+  const text = valueText(value).toLowerCase();
+  switch (name) {
+    case 'workload':
+      if (isDefault) session.workload = session.runtime.defaults.workload;
+      else if (text === 'oltp' || text === 'olap') session.workload = text;
+      else throw wrongValue(name, text);
+      return;
+    case 'transaction_mode':
+      if (isDefault) session.transactionMode = session.runtime.defaults.transactionMode;
+      else if (text === 'single' || text === 'multi') session.transactionMode = text;
+      else throw wrongValue(name, text);
+      return;
+    case 'query_timeout':
+    case 'query_timeout_ms': {
+      if (isDefault) {
+        session.queryTimeoutMs = session.runtime.defaults.queryTimeoutMs;
+        return;
+      }
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 0) throw wrongValue(name, text);
+      session.queryTimeoutMs = n;
+      return;
+    }
+    case 'autocommit': {
+      const on = isDefault || text === '1' || text === 'on' || text === 'true';
+      if (!on && !(text === '0' || text === 'off' || text === 'false')) throw wrongValue(name, text);
+      // As in MySQL, switching autocommit on commits the open transaction.
+      if (on && !session.autocommit) await session.commit();
+      session.autocommit = on;
+      return;
+    }
+  }
+  if (SHARD_VARIABLES.has(name)) {
+    await setShardVariable(session, name, isDefault ? null : value);
+    return;
+  }
+  // names, character_set_client, sql_select_limit, net_write_timeout…: accepted, nothing to do
+  // at the shards (the gateway speaks utf8mb4 to them whatever the client uses).
+}
+
+/** Records a result-affecting variable and applies it to every connection the session holds. */
+async function setShardVariable(session: Session, name: string, value: SqlValue): Promise<void> {
+  const previous = session.systemVariables.get(name);
+  const literal = value === null ? 'DEFAULT' : typeof value === 'bigint' || value instanceof ExactNumber ? value.toString() : literalOf(value);
+  if (value === null) session.systemVariables.delete(name);
+  else session.systemVariables.set(name, literal);
+  try {
+    if (session.reservations.size === 0 && value !== null) {
+      // Reserve one connection now: it validates the value (the shard rejects a bad one) and from
+      // here on the session's statements run on connections that carry its variables.
+      const ks = session.defaultKeyspace();
+      const shard = session.runtime.routing.shardsOf(ks).shards[0];
+      await session.query(ks, shard, 'SELECT 1', new AbortController().signal);
+    } else {
+      await session.applyToReserved(`SET SESSION ${name} = ${literal}`);
+    }
+  } catch (err) {
+    if (previous === undefined) session.systemVariables.delete(name);
+    else session.systemVariables.set(name, previous);
+    throw err;
+  }
+}
+
+async function runShow(session: Session, st: Extract<SessionPrimitive['statement'], { kind: 'show' }>, sink: ResultSink, sql: string): Promise<void> {
+  const what = st.what.toLowerCase().replace(/\s+/g, ' ').trim();
+  const like = st.like !== undefined ? likeToRegExp(st.like) : null;
+  switch (what) {
+    case 'databases':
+    case 'schemas':
+    case 'keyspaces': {
+      const names = session.runtime.keyspaceNames().filter((n) => !like || like.test(n));
+      await sendRows(sink, [textField('Database')], names.map((n) => [textCell(n)]));
+      return;
+    }
+    case 'warnings':
+    case 'errors': {
+      const ws = what === 'errors' ? session.warnings.filter((w) => w.level === 'Error') : session.warnings;
+      await sendRows(
+        sink,
+        [textField('Level'), intField('Code'), textField('Message')],
+        ws.map((w) => [textCell(w.level), textCell(String(w.code)), textCell(w.message)]),
+      );
+      return;
+    }
+    case 'tables':
+    case 'full tables': {
+      const ks = st.keyspace ?? session.defaultKeyspace();
+      const collected = new CollectingReceiver();
+      await session.withStatementSignal(sink, 0, (signal) => session.runOnShard(ks, what === 'full tables' ? 'SHOW FULL TABLES' : 'SHOW TABLES', collected, signal));
+      const names = new Map<string, Cell>();
+      for (const r of collected.collected) if (r[0] !== null) names.set(Buffer.from(r[0]).toString('utf8'), r[1] ?? null);
+      for (const t of vschemaTables(session, ks)) if (!names.has(t)) names.set(t, textCell('BASE TABLE'));
+      const sorted = [...names.keys()].filter((n) => !like || like.test(n)).sort();
+      const fields = [textField(`Tables_in_${ks}`, ks)];
+      if (what === 'full tables') fields.push(textField('Table_type', ks));
+      await sendRows(sink, fields, sorted.map((n) => (what === 'full tables' ? [textCell(n), names.get(n) ?? null] : [textCell(n)])));
+      return;
+    }
+    default: {
+      // SHOW VARIABLES, COLUMNS, CREATE TABLE, INDEX…: one shard answers for the keyspace.
+      const ks = st.keyspace ?? session.defaultKeyspace();
+      const shardSql = stripKeyspace(sql, session.runtime.keyspaceNames());
+      const collected = new CollectingReceiver();
+      await session.withStatementSignal(sink, 0, (signal) => session.runOnShard(ks, shardSql, collected, signal));
+      await sendRows(sink, (collected.fieldDefs ?? []).map((f) => ({ ...f, schema: f.schema ? ks : f.schema })), collected.collected);
+    }
+  }
+}
+
+/** Table names the vschema declares for a keyspace (tolerant of Map or record shapes). */
+function vschemaTables(session: Session, ks: string): string[] {
+  const tables = session.runtime.routing.vschema.keyspace(ks)?.tables;
+  if (!tables) return [];
+  if (tables instanceof Map) return [...tables.keys()].map(String);
+  if (typeof tables === 'object') return Object.keys(tables as object);
+  return [];
+}
+
+/** Drops `ks.` qualifiers and trailing `FROM ks` / `IN ks` so a shard (whose database is named differently) understands. */
+export function stripKeyspace(sql: string, keyspaces: readonly string[]): string {
+  let out = sql;
+  for (const ks of keyspaces) {
+    const k = ks.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out.replace(new RegExp(`\`?${k}\`?\\.(?=[\`\\w])`, 'g'), '');
+    out = out.replace(new RegExp(`\\s+(from|in)\\s+\`?${k}\`?(?=\\s*(like\\b|where\\b|;|$))`, 'gi'), '');
+  }
+  return out;
+}
+
+async function runSystemSelect(session: Session, columns: readonly { name: string; expr: string }[], sink: ResultSink): Promise<void> {
+  const local: (Cell | undefined)[] = [];
+  const fields: (FieldInfo | undefined)[] = [];
+  const forwarded: number[] = [];
+  columns.forEach((c, i) => {
+    const v = localValue(session, c.expr);
+    if (v === undefined) {
+      forwarded.push(i);
+      return;
+    }
+    local[i] = v.cell;
+    fields[i] = v.numeric ? intField(c.name) : textField(c.name);
+  });
+  if (forwarded.length > 0) {
+    const ks = session.defaultKeyspace();
+    const shardSql = `SELECT ${forwarded.map((i) => `${columns[i].expr} AS \`${columns[i].name.replace(/`/g, '``')}\``).join(', ')}`;
+    const collected = new CollectingReceiver();
+    await session.withStatementSignal(sink, 0, (signal) => session.runOnShard(ks, shardSql, collected, signal));
+    const row = collected.collected[0] ?? [];
+    forwarded.forEach((i, j) => {
+      local[i] = row[j] ?? null;
+      fields[i] = collected.fieldDefs?.[j] ?? textField(columns[i].name);
+    });
+  }
+  await sendRows(sink, fields as FieldInfo[], [local.map((c) => c ?? null)]);
+}
+
+function localValue(session: Session, expr: string): { cell: Cell; numeric: boolean } | undefined {
+  const e = expr.toLowerCase().replace(/\s+/g, '').replace(/^@@(session\.|local\.)?/, '@@');
+  const text = (s: string | null) => ({ cell: s === null ? null : textCell(s), numeric: false });
+  const num = (n: bigint | number) => ({ cell: sqlValueToCell(BigInt(n)), numeric: true });
+  switch (e) {
+    case '@@version_comment':
+      return text('shardgate');
+    case '@@workload':
+      return text(session.workload.toUpperCase());
+    case '@@transaction_mode':
+      return text(session.transactionMode.toUpperCase());
+    case '@@query_timeout':
+      return num(session.queryTimeoutMs);
+    case '@@autocommit':
+      return num(session.autocommit ? 1 : 0);
+    case 'database()':
+    case 'schema()':
+      return text(session.keyspace);
+    case 'user()':
+    case 'current_user()':
+    case 'session_user()':
+    case 'system_user()':
+      return text(`${session.info.user}@%`);
+    case 'connection_id()':
+      return num(session.info.connectionId ?? 0);
+    case 'last_insert_id()':
+      return num(session.lastInsertId);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,413 @@
+/**
+ * One client session: its keyspace, settings, transaction and reserved connections. It plans and
+ * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
+ */
+import type { BindVars, PlannedQuery, Primitive, SessionPrimitive, SqlValue } from '@shardgate/planner';
+import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, queryTimeout } from './errors.js';
+import { unknownDatabase } from './keyspace-routing.js';
+import { QueryContext, type ShardAccess, type Warning } from './query-context.js';
+import { CollectingReceiver, type OkOutcome, type RowReceiver } from './row-flow.js';
+import { runPrimitive } from './primitive-runner.js';
+import type { ExecutorRuntime } from './executor-runtime.js';
+import { ShardReservations } from './shard-reservations.js';
+import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
+import { SinkWriter } from './sink-writer.js';
+import { runSessionStatement } from './session-statements.js';
+import type { ExecutorSession, FieldInfo, ResultSink, TransactionMode, Workload } from './types.js';
+
+const QUERY_TIMEOUT_DIRECTIVE = /\/\*vt\+[^*]*\bQUERY_TIMEOUT_MS\s*=\s*(\d+)/i;
+const SCATTER_WARNINGS_DIRECTIVE = /\/\*vt\+[^*]*\bSCATTER_ERRORS_AS_WARNINGS\b/i;
+
+export interface SessionInfo {
+  user: string;
+  database?: string | null;
+  connectionId?: number;
+}
+
+export class Session implements ExecutorSession, ShardAccess {
+  keyspace: string | null = null;
+  /** Set by `USE ks:-80` / `ks[-80]`: statements go as-is to these shards. */
+  targetShards: readonly string[] | null = null;
+  autocommit = true;
+  inTransaction = false;
+  workload: Workload;
+  transactionMode: TransactionMode;
+  queryTimeoutMs: number;
+  /** System variables applied to every shard connection the session uses (name → SQL literal). */
+  readonly systemVariables = new Map<string, string>();
+  /** User variables (`SET @x = ...`). */
+  readonly userVariables = new Map<string, SqlValue>();
+  warnings: readonly Warning[] = [];
+  lastInsertId = 0n;
+  readonly reservations: ShardReservations;
+  /**
+   * Statements in flight. Concurrency rule: add/delete are synchronous; close() waits for all.
+   */
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly closing = new AbortController();
+  private closed: Promise<void> | null = null;
+
+  constructor(
+    readonly runtime: ExecutorRuntime,
+    readonly info: SessionInfo,
+  ) {
+    const d = runtime.defaults;
+    this.workload = d.workload;
+    this.transactionMode = d.transactionMode;
+    this.queryTimeoutMs = d.queryTimeoutMs;
+    this.reservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard), runtime.reservationMap?.());
+    if (info.database) this.selectDatabase(info.database);
+  }
+
+  // ---------------------------------------------------------------- ExecutorSession
+
+  execute(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
+    return this.track(this.executeStatement(sql, sink, params));
+  }
+
+  async prepare(sql: string): Promise<{ paramCount: number; columns: readonly FieldInfo[] }> {
+    return { paramCount: countPlaceholders(sql), columns: [] };
+  }
+
+  async useDatabase(name: string): Promise<void> {
+    this.selectDatabase(name);
+  }
+
+  status(): { inTransaction: boolean; autocommit: boolean } {
+    return { inTransaction: this.inTransaction, autocommit: this.autocommit };
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.reservations.close();
+    this.closing.abort(queryInterrupted('session closed'));
+    await Promise.allSettled([...this.inflight]);
+    this.inTransaction = false;
+    await this.reservations.releaseAll();
+    this.runtime.sessionClosed(this);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  // ---------------------------------------------------------------- keyspace selection
+
+  /** `ks`, `ks:-80` (one shard), `ks[-80]` (shards of a key range), `ks@primary`. */
+  selectDatabase(name: string): void {
+    let ks = name.trim();
+    let target: string | null = null;
+    ks = ks.replace(/@\w+$/, '');
+    const colon = /^([^:[\]]+):(.+)$/.exec(ks);
+    const bracket = /^([^:[\]]+)\[(.*)\]$/.exec(ks);
+    if (colon) [ks, target] = [colon[1], colon[2]];
+    else if (bracket) [ks, target] = [bracket[1], bracket[2]];
+    if (!this.runtime.hasKeyspace(ks)) throw unknownDatabase(name);
+    const shards = target === null ? null : this.runtime.routing.shardsOf(ks).shardsFor(target);
+    this.keyspace = ks;
+    this.targetShards = shards;
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  private async executeStatement(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
+    const stats = this.runtime.counters;
+    stats.queries++;
+    try {
+      if (this.closing.signal.aborted) throw queryInterrupted('session closed');
+      let planned: PlannedQuery | null = null;
+      try {
+        const p = this.runtime.planner.plan(sql, { keyspace: this.keyspace, params: params ?? [] });
+        planned = p instanceof Promise ? await p : p;
+      } catch (err) {
+        // A session targeting a shard sends what the planner does not understand as-is.
+        if (this.targetShards === null) throw err;
+      }
+      const top = planned?.plan.instructions;
+      if (top?.operator === 'Session') {
+        await runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
+        return;
+      }
+      if (!this.autocommit && !this.inTransaction) this.inTransaction = true;
+      await this.runStatement(sql, planned, sink);
+    } catch (err) {
+      stats.errors++;
+      const code = hasMysqlCode(err) ? String(err.errno) : 'other';
+      stats.errorsByCode[code] = (stats.errorsByCode[code] ?? 0) + 1;
+      if (!hasMysqlCode(err)) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+  }
+
+  /** Settings of one statement (directives override session values). */
+  private statementContext(sql: string, signal: AbortSignal): QueryContext {
+    return new QueryContext(
+      this,
+      this.runtime.routing,
+      {
+        workload: this.workload,
+        maxMemoryRows: this.runtime.defaults.maxMemoryRows,
+        scatterErrorsAsWarnings: SCATTER_WARNINGS_DIRECTIVE.test(sql),
+        divPrecisionIncrement: Number(this.systemVariables.get('div_precision_increment') ?? 4),
+        keyspace: this.keyspace,
+      },
+      signal,
+      (variant) => {
+        const s = this.runtime.counters.queriesByVariant;
+        s[variant] = (s[variant] ?? 0) + 1;
+      },
+    );
+  }
+
+  private timeoutFor(sql: string, planned: PlannedQuery | null): number {
+    const m = QUERY_TIMEOUT_DIRECTIVE.exec(sql);
+    if (m) return Number(m[1]);
+    const fromPlan = planned ? findRouteTimeout(planned.plan.instructions) : undefined;
+    return fromPlan ?? this.queryTimeoutMs;
+  }
+
+  /**
+   * Runs a row-returning or row-changing plan. OLTP reads the whole result (checking
+   * maxMemoryRows) before the first row goes out; OLAP streams with backpressure.
+   */
+  private async runStatement(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
+    const timeoutMs = this.timeoutFor(sql, planned);
+    await this.withStatementSignal(sink, timeoutMs, async (signal) => {
+      const ctx = this.statementContext(sql, signal);
+      const bv: BindVars = { ...(planned?.bindVars ?? {}), __vtdbname: this.keyspace, __lastInsertId: this.lastInsertId };
+      let outcome: OkOutcome | void;
+      let result: CollectingReceiver | null = null;
+      const writer = new SinkWriter(sink, signal);
+      if (planned === null || this.targetShards !== null) {
+        outcome = await this.runTargeted(ctx, sql, planned, writer);
+      } else if (ctx.settings.workload === 'oltp') {
+        result = new CollectingReceiver((n) => ctx.holdRows(n));
+        outcome = await runPrimitive(ctx, planned.plan.instructions, bv, result);
+      } else {
+        outcome = await runPrimitive(ctx, planned.plan.instructions, bv, writer);
+      }
+      if (result !== null && result.fieldDefs !== null) {
+        writer.fields(result.fieldDefs);
+        const rows = result.collected;
+        for (let i = 0; i < rows.length; i += 512) await writer.rows(rows.slice(i, i + 512));
+      }
+      await writer.flushed();
+      this.warnings = ctx.warnings;
+      if (outcome && !writer.fieldsSent) {
+        if (outcome.insertId !== 0n) this.lastInsertId = outcome.insertId;
+        sink.ok({ affectedRows: outcome.affectedRows, lastInsertId: outcome.insertId, warnings: ctx.warnings.length, info: outcome.info });
+      } else {
+        if (!writer.fieldsSent) writer.fields([]);
+        this.runtime.counters.rowsReturned += writer.rowCount;
+        sink.end({ warnings: ctx.warnings.length });
+      }
+    });
+  }
+
+  /** `USE ks:-80`: the statement goes as-is to the targeted shard(s). */
+  private async runTargeted(ctx: QueryContext, sql: string, planned: PlannedQuery | null, out: RowReceiver): Promise<OkOutcome | void> {
+    const ks = this.keyspace!;
+    const shards = this.targetShards ?? [this.runtime.routing.shardsOf(ks).shards[0]];
+    ctx.onRouteVariant('ByDestination');
+    let affected = 0n;
+    let insertId = 0n;
+    let rowsSeen = false;
+    await Promise.all(
+      shards.map(async (shard) => {
+        const r = await this.query(ks, shard, sql, ctx.signal);
+        if (r.isResultSet) {
+          rowsSeen = true;
+          ctx.holdRows(r.rows.length);
+          out.fields(r.fields);
+          if (r.rows.length > 0) await out.rows(r.rows.slice());
+        } else {
+          affected += r.affectedRows;
+          if (r.insertId !== 0n) insertId = r.insertId;
+        }
+      }),
+    );
+    void planned;
+    return rowsSeen ? undefined : { affectedRows: affected, insertId };
+  }
+
+  /** The abort signal of one statement: client disconnect, session close, or query timeout. */
+  async withStatementSignal<T>(sink: ResultSink | null, timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const onClient = () => controller.abort(queryInterrupted('client disconnected'));
+    const onClose = () => controller.abort(this.closing.signal.reason);
+    if (sink?.signal.aborted) onClient();
+    sink?.signal.addEventListener('abort', onClient, { once: true });
+    this.closing.signal.addEventListener('abort', onClose, { once: true });
+    const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(queryTimeout(timeoutMs)), timeoutMs) : null;
+    try {
+      return await fn(controller.signal);
+    } finally {
+      if (timer) clearTimeout(timer);
+      sink?.signal.removeEventListener('abort', onClient);
+      this.closing.signal.removeEventListener('abort', onClose);
+    }
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  async begin(): Promise<void> {
+    if (this.inTransaction) await this.commit();
+    this.inTransaction = true;
+  }
+
+  async commit(): Promise<void> {
+    if (!this.inTransaction) return;
+    this.inTransaction = false;
+    try {
+      await this.reservations.commit();
+    } finally {
+      if (this.systemVariables.size === 0) await this.reservations.releaseClean();
+    }
+  }
+
+  async rollback(): Promise<void> {
+    if (!this.inTransaction) return;
+    this.inTransaction = false;
+    await this.reservations.rollback();
+    if (this.systemVariables.size === 0) await this.reservations.releaseClean();
+  }
+
+  /** SET statements for a fresh reserved connection, from the session's system variables. */
+  setupStatements(): string[] {
+    if (this.systemVariables.size === 0) return [];
+    return [`SET SESSION ${[...this.systemVariables].map(([k, v]) => `${k} = ${v}`).join(', ')}`];
+  }
+
+  // ---------------------------------------------------------------- ShardAccess
+
+  get mustBuffer(): boolean {
+    return this.inTransaction || this.systemVariables.size > 0 || this.reservations.size > 0;
+  }
+
+  private get reserved(): boolean {
+    return this.mustBuffer;
+  }
+
+  private reserve(keyspace: string, shard: string, signal: AbortSignal): Promise<ShardConnection> {
+    return this.reservations.reserve(keyspace, shard, {
+      inTransaction: this.inTransaction,
+      transactionMode: this.transactionMode,
+      setup: this.setupStatements(),
+      signal,
+    });
+  }
+
+  async query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    if (this.reserved) return (await this.reserve(keyspace, shard, signal)).query(sql, { signal });
+    const conn = await this.runtime.connector(keyspace, shard).acquire(signal);
+    try {
+      return await conn.query(sql, { signal });
+    } finally {
+      await conn.release(false);
+    }
+  }
+
+  async stream(keyspace: string, shard: string, sql: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
+    if (this.reserved) {
+      // Reserved connections run one statement at a time: read the whole result, then hand it on.
+      const r = await (await this.reserve(keyspace, shard, signal)).query(sql, { signal });
+      handlers.fields(r.fields);
+      if (r.rows.length > 0) await handlers.rows(r.rows.slice());
+      return;
+    }
+    const conn = await this.runtime.connector(keyspace, shard).acquire(signal);
+    try {
+      await conn.stream(sql, handlers, { signal });
+    } finally {
+      await conn.release(false);
+    }
+  }
+
+  async autonomous<T>(keyspace: string, shard: string, fn: (conn: ShardConnection) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const conn = await this.runtime.connector(keyspace, shard).acquire(signal);
+    let ok = false;
+    try {
+      const r = await fn(conn);
+      ok = true;
+      return r;
+    } finally {
+      await conn.release(!ok);
+    }
+  }
+
+  /** Applies changed system variables to every connection the session holds. */
+  async applyToReserved(sql: string): Promise<void> {
+    const all = this.reservations.all();
+    for (const r of all) {
+      const conn = await r.connection;
+      await conn.query(sql);
+    }
+  }
+
+  /** Runs a statement (SHOW, system SELECT) on one shard through the session's connections. */
+  async runOnShard(keyspace: string, sql: string, out: RowReceiver, signal: AbortSignal): Promise<void> {
+    const shard = this.runtime.routing.shardsOf(keyspace).shards[0];
+    const r = await this.query(keyspace, shard, sql, signal);
+    out.fields(r.fields);
+    if (r.rows.length > 0) await out.rows(r.rows.slice());
+  }
+
+  /** The keyspace statements without a keyspace run against (current, else the first one). */
+  defaultKeyspace(): string {
+    const ks = this.keyspace ?? this.runtime.keyspaceNames()[0];
+    if (!ks) throw new ExecutorError(ER_NO_DB_ERROR, '3D000', 'No database selected');
+    return ks;
+  }
+}
+
+function findRouteTimeout(p: Primitive): number | undefined {
+  const anyP = p as unknown as Record<string, unknown>;
+  if (typeof anyP.queryTimeoutMs === 'number') return anyP.queryTimeoutMs;
+  for (const v of Object.values(anyP)) {
+    if (v && typeof v === 'object') {
+      if (Array.isArray(v)) {
+        for (const item of v) {
+          if (item && typeof item === 'object' && 'operator' in item) {
+            const t = findRouteTimeout(item as Primitive);
+            if (t !== undefined) return t;
+          }
+        }
+      } else if ('operator' in v) {
+        const t = findRouteTimeout(v as Primitive);
+        if (t !== undefined) return t;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Counts `?` placeholders outside quotes and comments. */
+export function countPlaceholders(sql: string): number {
+  let n = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'" || c === '"' || c === '`') {
+      const q = c;
+      i++;
+      while (i < sql.length && sql[i] !== q) {
+        if (sql[i] === '\\' && q !== '`') i++;
+        i++;
+      }
+    } else if (c === '-' && sql[i + 1] === '-') {
+      while (i < sql.length && sql[i] !== '\n') i++;
+    } else if (c === '#') {
+      while (i < sql.length && sql[i] !== '\n') i++;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 1;
+    } else if (c === '?') n++;
+  }
+  return n;
+}

@@ -1,0 +1,468 @@
+/**
+ * The executor's only seam to the shards: a ShardConnector hands out ShardConnections. The
+ * mysql2 implementation lives here too; tests substitute fake connectors whose streams are
+ * driven by the race explorer.
+ *
+ * Values are read raw (`typeCast: false`): every cell is the text-protocol bytes the shard sent,
+ * so BIGINT, DECIMAL and DATETIME are never rounded or reformatted.
+ */
+import mysql from 'mysql2';
+import type { FieldPacket, PoolConnection, Pool, Connection, ResultSetHeader } from 'mysql2';
+import { ExecutorError, ER_QUERY_INTERRUPTED, toShardError } from './errors.js';
+import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
+
+/** A buffered statement result: a result set (fields + rows) or an OK packet. */
+export interface ShardResult {
+  readonly isResultSet: boolean;
+  readonly fields: readonly FieldInfo[];
+  readonly rows: readonly Row[];
+  readonly affectedRows: bigint;
+  readonly insertId: bigint;
+  readonly warningCount: number;
+}
+
+export interface StreamHandlers {
+  /** Called once, before any rows. */
+  fields(fields: readonly FieldInfo[]): void;
+  /**
+   * Called with each chunk of rows. The stream stays paused until the returned promise settles
+   * (backpressure); a rejection stops the stream (the statement is killed on the shard).
+   */
+  rows(rows: Row[]): Promise<void> | void;
+}
+
+export interface StatementOptions {
+  /** Aborting kills the running statement on the shard; the call rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ShardConnection {
+  readonly keyspace: string;
+  readonly shard: string;
+  /** Server thread id (the target of KILL QUERY). */
+  readonly threadId: number;
+  query(sql: string, opts?: StatementOptions): Promise<ShardResult>;
+  stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void>;
+  /**
+   * Returns the connection to its pool. `dirty` connections (a transaction or session variables
+   * were used) are rolled back and reset first; a connection whose statement was killed is
+   * checked; any connection that fails this is destroyed instead of pooled.
+   */
+  release(dirty?: boolean): Promise<void>;
+  destroy(): void;
+}
+
+export interface ShardConnector {
+  readonly keyspace: string;
+  readonly shard: string;
+  /** Configured pool size. */
+  readonly size: number;
+  /** Opens the pool and checks the shard answers `SELECT 1`. */
+  start(): Promise<void>;
+  acquire(signal?: AbortSignal): Promise<ShardConnection>;
+  stats(): PoolStats;
+  close(): Promise<void>;
+}
+
+/** Session variables a reset puts back (captured from a fresh connection at start). */
+export const RESETTABLE_VARIABLES = ['sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment'] as const;
+
+/** Rows per chunk at most when streaming; chunks are also cut at every network read. */
+const MAX_CHUNK_ROWS = 256;
+
+export function toFieldInfo(f: FieldPacket, keyspace: string): FieldInfo {
+  const p = f as FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string };
+  return {
+    catalog: p.catalog ?? 'def',
+    schema: keyspace,
+    table: p.table ?? '',
+    orgTable: p.orgTable ?? '',
+    name: p.name,
+    orgName: p.orgName ?? '',
+    characterSet: p.characterSet ?? 63,
+    columnLength: p.columnLength ?? 0,
+    columnType: p.columnType ?? (p.type as number) ?? 253,
+    flags: Number(p.flags ?? 0),
+    decimals: p.decimals ?? 0,
+  };
+}
+
+function toBigInt(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' || typeof v === 'string') return BigInt(v);
+  return 0n;
+}
+
+function okResult(h: ResultSetHeader): ShardResult {
+  return {
+    isResultSet: false,
+    fields: [],
+    rows: [],
+    affectedRows: toBigInt(h.affectedRows),
+    insertId: toBigInt(h.insertId),
+    warningCount: h.warningStatus ?? 0,
+  };
+}
+
+/**
+ * A mysql2 pool for one shard.
+ *
+ * Concurrency rule: `inUse` and `waiting` are counters touched only synchronously in acquire /
+ * release callbacks; mysql2's own pool structures are touched only by mysql2.
+ */
+export class MysqlShardConnector implements ShardConnector {
+  readonly size: number;
+  private pool: Pool | null = null;
+  /** Lazily opened connection outside the pool for KILL QUERY (the pool may be exhausted). */
+  private admin: Promise<Connection> | null = null;
+  private inUse = 0;
+  private waiting = 0;
+  private baseline = '';
+  private closed = false;
+
+  constructor(
+    readonly keyspace: string,
+    readonly shard: string,
+    private readonly options: ShardConnectionOptions,
+    defaultPoolSize: number,
+  ) {
+    this.size = options.poolSize ?? defaultPoolSize;
+  }
+
+  async start(): Promise<void> {
+    this.pool = mysql.createPool({
+      host: this.options.host,
+      port: this.options.port,
+      user: this.options.user,
+      password: this.options.password,
+      database: this.options.database,
+      connectionLimit: this.size,
+      maxIdle: this.size,
+      waitForConnections: true,
+      queueLimit: 0,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      rowsAsArray: true,
+      typeCast: false,
+      charset: 'UTF8MB4_GENERAL_CI',
+      multipleStatements: false,
+      connectTimeout: 10_000,
+    });
+    // A pooled connection that dies while idle emits 'error'; mysql2 already drops it from the
+    // pool, and an unhandled 'error' would crash the process.
+    this.pool.on('connection', (c) => c.on('error', () => {}));
+    let conn: ShardConnection;
+    try {
+      conn = await this.acquire();
+    } catch (err) {
+      const e = toShardError(err, this.keyspace, this.shard);
+      throw new ExecutorError(e.errno, e.sqlState, `shard ${this.keyspace}/${this.shard} (${this.options.host}:${this.options.port}) is unreachable: ${e.message}`);
+    }
+    try {
+      const r = await conn.query(`SELECT 1, ${RESETTABLE_VARIABLES.map((v) => `@@SESSION.${v}`).join(', ')}`);
+      const values = r.rows[0].slice(1).map((c) => (c === null ? 'NULL' : `'${Buffer.from(c).toString('utf8').replace(/'/g, "''")}'`));
+      this.baseline = `SET SESSION ${RESETTABLE_VARIABLES.map((v, i) => `${v} = ${values[i]}`).join(', ')}, autocommit = 1`;
+    } finally {
+      await conn.release();
+    }
+  }
+
+  /** The statement that puts a connection's session variables back to what a fresh one has. */
+  get resetStatement(): string {
+    return this.baseline;
+  }
+
+  acquire(signal?: AbortSignal): Promise<ShardConnection> {
+    const pool = this.pool;
+    if (!pool || this.closed) {
+      return Promise.reject(new ExecutorError(2006, 'HY000', `shard ${this.keyspace}/${this.shard}: executor is not started or already closed`));
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    this.waiting++;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      pool.getConnection((err, raw) => {
+        this.waiting--;
+        signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          if (!settled) {
+            settled = true;
+            reject(toShardError(err, this.keyspace, this.shard));
+          }
+          return;
+        }
+        this.inUse++;
+        const conn = new MysqlShardConnection(this, raw);
+        if (settled) {
+          // The caller gave up while waiting: hand the connection straight back.
+          void conn.release();
+          return;
+        }
+        settled = true;
+        resolve(conn);
+      });
+    });
+  }
+
+  /** Called by a connection when it leaves the caller's hands (released or destroyed). */
+  connectionReturned(): void {
+    this.inUse--;
+  }
+
+  /** KILL QUERY from a connection outside the pool, so it works even when the pool is exhausted. */
+  async kill(threadId: number): Promise<void> {
+    if (this.closed) return;
+    if (!this.admin) {
+      const p = new Promise<Connection>((resolve, reject) => {
+        const c = mysql.createConnection({
+          host: this.options.host,
+          port: this.options.port,
+          user: this.options.user,
+          password: this.options.password,
+          connectTimeout: 10_000,
+        });
+        c.on('error', () => {
+          if (this.admin === p) this.admin = null;
+        });
+        c.connect((err) => (err ? reject(err) : resolve(c)));
+      });
+      this.admin = p;
+      p.catch(() => {
+        if (this.admin === p) this.admin = null;
+      });
+    }
+    const admin = await this.admin;
+    await new Promise<void>((resolve) => admin.query(`KILL QUERY ${threadId}`, () => resolve()));
+  }
+
+  stats(): PoolStats {
+    const p = this.pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number } } | null;
+    const open = p?._allConnections?.length ?? 0;
+    const idle = p?._freeConnections?.length ?? 0;
+    return { keyspace: this.keyspace, shard: this.shard, size: this.size, open, inUse: this.inUse, idle, waiting: this.waiting };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const admin = this.admin;
+    this.admin = null;
+    if (admin) {
+      try {
+        const c = await admin;
+        await new Promise<void>((resolve) => c.end(() => resolve()));
+      } catch {
+        // never connected: nothing to close
+      }
+    }
+    const pool = this.pool;
+    this.pool = null;
+    if (pool) await new Promise<void>((resolve) => pool.end(() => resolve()));
+  }
+}
+
+/**
+ * One connection checked out of a MysqlShardConnector.
+ *
+ * Concurrency rule: mysql2 queues commands per connection, so overlapping query() calls run one
+ * after another; `killed`/`broken`/`returned` are set synchronously in callbacks and read only at
+ * release, after every statement of the caller has settled.
+ */
+class MysqlShardConnection implements ShardConnection {
+  private killed: Promise<void> | null = null;
+  private broken = false;
+  private returned = false;
+  readonly keyspace: string;
+  readonly shard: string;
+
+  constructor(
+    private readonly connector: MysqlShardConnector,
+    private readonly raw: PoolConnection,
+  ) {
+    this.keyspace = connector.keyspace;
+    this.shard = connector.shard;
+  }
+
+  get threadId(): number {
+    return this.raw.threadId ?? 0;
+  }
+
+  private kill(): void {
+    if (!this.killed) this.killed = this.connector.kill(this.threadId).catch(() => {
+      // The admin connection failed: we cannot prove the statement stopped, so never reuse.
+      this.broken = true;
+    });
+  }
+
+  private fail(err: unknown, signal?: AbortSignal): unknown {
+    if ((err as { fatal?: boolean })?.fatal) this.broken = true;
+    if (signal?.aborted) return signal.reason;
+    return toShardError(err, this.keyspace, this.shard);
+  }
+
+  query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
+    const signal = opts?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => this.kill();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.raw.query({ sql, rowsAsArray: true, typeCast: false }, (err, result, fields) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) return reject(this.fail(err, signal));
+        if (signal?.aborted) return reject(signal.reason);
+        if (Array.isArray(result) && Array.isArray(fields)) {
+          resolve({
+            isResultSet: true,
+            fields: (fields as FieldPacket[]).map((f) => toFieldInfo(f, this.keyspace)),
+            rows: result as unknown as Row[],
+            affectedRows: 0n,
+            insertId: 0n,
+            warningCount: 0,
+          });
+        } else {
+          resolve(okResult(result as ResultSetHeader));
+        }
+      });
+    });
+  }
+
+  stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
+    const signal = opts?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      let buffer: Row[] = [];
+      let flushScheduled = false;
+      /** The chunk the consumer is working on; the connection is paused until it settles. */
+      let pending: Promise<void> = Promise.resolve();
+      let stopError: unknown = null;
+      let finished = false;
+      const stop = (err: unknown) => {
+        if (stopError !== null) return;
+        stopError = err;
+        buffer = [];
+        this.kill();
+        this.raw.resume();
+      };
+      const onAbort = () => stop(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const flush = () => {
+        flushScheduled = false;
+        if (stopError !== null || buffer.length === 0) return;
+        const rows = buffer;
+        buffer = [];
+        this.raw.pause();
+        pending = Promise.resolve()
+          .then(() => handlers.rows(rows))
+          .then(
+            () => {
+              if (stopError === null && !finished) this.raw.resume();
+            },
+            (err) => stop(err),
+          );
+      };
+      const q = this.raw.query({ sql, rowsAsArray: true, typeCast: false });
+      q.on('fields', (fields: FieldPacket[]) => {
+        if (stopError !== null) return;
+        try {
+          handlers.fields(fields.map((f) => toFieldInfo(f, this.keyspace)));
+        } catch (err) {
+          stop(err);
+        }
+      });
+      q.on('result', (row: unknown) => {
+        if (stopError !== null || !Array.isArray(row)) return;
+        buffer.push(row as Row);
+        if (buffer.length >= MAX_CHUNK_ROWS) flush();
+        else if (!flushScheduled) {
+          flushScheduled = true;
+          queueMicrotask(flush);
+        }
+      });
+      let queryError: unknown = null;
+      q.on('error', (err: unknown) => {
+        queryError = err;
+      });
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        this.raw.removeListener('error', onConnectionError);
+        flush();
+        void pending.then(() => {
+          finished = true;
+          signal?.removeEventListener('abort', onAbort);
+          if (stopError !== null) {
+            // A consumer error or abort wins over the shard's "query interrupted" it caused.
+            if (queryError) this.fail(queryError);
+            reject(stopError);
+          } else if (queryError) {
+            reject(this.fail(queryError, signal));
+          } else {
+            resolve();
+          }
+        });
+      };
+      // A fatal socket error on a callback-less (streaming) query is reported only on the
+      // connection, and the query never emits 'end'.
+      const onConnectionError = (err: unknown) => {
+        queryError ??= err;
+        this.broken = true;
+        end();
+      };
+      this.raw.on('error', onConnectionError);
+      q.on('end', end);
+    });
+  }
+
+  async release(dirty = false): Promise<void> {
+    if (this.returned) return;
+    this.returned = true;
+    try {
+      if (this.killed) {
+        await this.killed;
+        // KILL QUERY may land after the statement ended; make sure the connection answers
+        // normally before anyone else gets it.
+        if (!this.broken && !(await this.healthy())) this.broken = true;
+      }
+      if (!this.broken && dirty) {
+        await this.simpleQuery('ROLLBACK');
+        await this.simpleQuery(this.connector.resetStatement);
+      }
+    } catch {
+      this.broken = true;
+    }
+    this.connector.connectionReturned();
+    if (this.broken) this.raw.destroy();
+    else this.raw.release();
+  }
+
+  destroy(): void {
+    if (this.returned) return;
+    this.returned = true;
+    this.connector.connectionReturned();
+    this.raw.destroy();
+  }
+
+  private simpleQuery(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.raw.query(sql, (err) => (err ? reject(err) : resolve())));
+  }
+
+  private async healthy(): Promise<boolean> {
+    for (let i = 0; i < 2; i++) {
+      try {
+        await this.simpleQuery('SELECT 1');
+        return true;
+      } catch (err) {
+        if ((err as { errno?: number }).errno !== ER_QUERY_INTERRUPTED) return false;
+      }
+    }
+    return false;
+  }
+}

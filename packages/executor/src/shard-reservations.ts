@@ -1,0 +1,218 @@
+/**
+ * A session's reserved connections: at most ONE per shard, ever. This is the structure whose
+ * Vitess (Go) twin was a map raced by concurrent goroutines; its async twin here is the
+ * check-then-act across an await ("no connection for -80 yet → await pool.acquire() → store"),
+ * which would let two concurrent statements of one session both acquire a connection for -80.
+ *
+ * Concurrency rule: `reservations` is only read and written in the synchronous prologue of
+ * reserve(): the entry (holding the connection PROMISE) is stored before the first await, so a
+ * concurrent caller for the same shard finds it and shares the same connection. The same holds
+ * for `begun`: the BEGIN promise is stored synchronously, so a shard is begun exactly once, and
+ * the single-transaction-mode check counts begun entries in that same synchronous step.
+ */
+import { ExecutorError, ER_UNKNOWN_ERROR, ER_ERROR_DURING_COMMIT, hasMysqlCode } from './errors.js';
+import type { ShardConnection, ShardConnector } from './shard-pool.js';
+import type { TransactionMode } from './types.js';
+
+export interface Reservation {
+  readonly keyspace: string;
+  readonly shard: string;
+  readonly connection: Promise<ShardConnection>;
+  /** START TRANSACTION sent on this connection for the current transaction, if any. */
+  begun: Promise<void> | null;
+}
+
+export interface ReserveOptions {
+  /** The statement runs in a transaction: the shard must be part of it. */
+  readonly inTransaction: boolean;
+  readonly transactionMode: TransactionMode;
+  /** Statements that set the session's variables up on a newly reserved connection. */
+  readonly setup: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+export type ConnectorLookup = (keyspace: string, shard: string) => ShardConnector;
+
+export class ShardReservations {
+  private readonly reservations = new Map<string, Reservation>();
+  private closed = false;
+
+  constructor(
+    private readonly connectors: ConnectorLookup,
+    /** Lets tests wrap the map (e.g. with the test-kit's raceCheckedMap). */
+    map?: Map<string, Reservation>,
+  ) {
+    if (map) this.reservations = map;
+  }
+
+  get size(): number {
+    return this.reservations.size;
+  }
+
+  /** Shards of the open transaction, in the order they joined it. */
+  transactionShards(): Reservation[] {
+    return [...this.reservations.values()].filter((r) => r.begun !== null);
+  }
+
+  all(): Reservation[] {
+    return [...this.reservations.values()];
+  }
+
+  /** The session's connection to a shard, reserving (and beginning) it on first use. */
+  reserve(keyspace: string, shard: string, opts: ReserveOptions): Promise<ShardConnection> {
+    // ---- synchronous prologue: every read and write of the map happens here ----
+    if (this.closed) return Promise.reject(new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', 'session is closed'));
+    const key = `${keyspace}/${shard}`;
+    let r = this.reservations.get(key);
+    if (!r) {
+      const created: Reservation = { keyspace, shard, connection: this.open(keyspace, shard, opts), begun: null };
+      this.reservations.set(key, created);
+      // A reservation that never got its connection is forgotten, so a later statement can retry.
+      created.connection.catch(() => {
+        if (this.reservations.get(key) === created) this.reservations.delete(key);
+      });
+      r = created;
+    }
+    if (opts.inTransaction && r.begun === null) {
+      if (opts.transactionMode === 'single') {
+        const other = this.transactionShards().find((t) => t !== r);
+        if (other) {
+          return Promise.reject(
+            new ExecutorError(
+              ER_UNKNOWN_ERROR,
+              'HY000',
+              `multi-shard transaction attempted in single transaction mode: the transaction already uses ${other.keyspace}/${other.shard} and this statement needs ${keyspace}/${shard}; use SET transaction_mode = 'multi' or keep the transaction on one shard`,
+            ),
+          );
+        }
+      }
+      const reservation = r;
+      reservation.begun = reservation.connection.then((c) => c.query('START TRANSACTION', { signal: opts.signal })).then(() => undefined);
+      reservation.begun.catch(() => {
+        // The shard never joined the transaction: drop it from the transaction.
+        if (reservation.begun !== null) reservation.begun = null;
+      });
+    }
+    const begun = r.begun;
+    // ---- end of prologue ----
+    return begun === null ? r.connection : begun.then(() => r.connection);
+  }
+
+  private async open(keyspace: string, shard: string, opts: ReserveOptions): Promise<ShardConnection> {
+    const conn = await this.connectors(keyspace, shard).acquire(opts.signal);
+    try {
+      for (const sql of opts.setup) await conn.query(sql, { signal: opts.signal });
+    } catch (err) {
+      await conn.release(true);
+      throw err;
+    }
+    return conn;
+  }
+
+  /**
+   * Commits shard by shard. A failure part-way leaves earlier shards committed (a multi-shard
+   * commit is not atomic without 2PC); the error says exactly which shards committed, which one
+   * failed and which were rolled back.
+   */
+  async commit(): Promise<void> {
+    const shards = this.transactionShards();
+    const committed: string[] = [];
+    for (let i = 0; i < shards.length; i++) {
+      const r = shards[i];
+      try {
+        await r.begun;
+        const conn = await r.connection;
+        await conn.query('COMMIT');
+        r.begun = null;
+        committed.push(`${r.keyspace}/${r.shard}`);
+      } catch (err) {
+        r.begun = null;
+        await this.drop(r);
+        const rest = shards.slice(i + 1);
+        const rolledBack = await this.rollbackEach(rest);
+        const what = hasMysqlCode(err) ? `${err.message} (errno ${err.errno})` : String(err);
+        if (committed.length === 0) {
+          // Nothing was committed: to the client this is a plain failed commit.
+          throw new ExecutorError(
+            ER_ERROR_DURING_COMMIT,
+            'HY000',
+            `commit failed on ${r.keyspace}/${r.shard}: ${what}; nothing was committed${rolledBack.length ? `; rolled back ${rolledBack.join(', ')}` : ''}`,
+          );
+        }
+        throw new ExecutorError(
+          ER_ERROR_DURING_COMMIT,
+          'HY000',
+          `transaction partially committed: committed on ${committed.join(', ')}; commit failed on ${r.keyspace}/${r.shard}: ${what}${rolledBack.length ? `; rolled back on ${rolledBack.join(', ')}` : ''}`,
+        );
+      }
+    }
+  }
+
+  async rollback(): Promise<void> {
+    await this.rollbackEach(this.transactionShards());
+  }
+
+  private async rollbackEach(shards: readonly Reservation[]): Promise<string[]> {
+    const done: string[] = [];
+    for (const r of shards) {
+      r.begun = null;
+      try {
+        const conn = await r.connection;
+        await conn.query('ROLLBACK');
+        done.push(`${r.keyspace}/${r.shard}`);
+      } catch {
+        await this.drop(r);
+      }
+    }
+    return done;
+  }
+
+  /** Forgets a reservation whose connection can no longer be trusted, and destroys it. */
+  private async drop(r: Reservation): Promise<void> {
+    const key = `${r.keyspace}/${r.shard}`;
+    if (this.reservations.get(key) === r) this.reservations.delete(key);
+    try {
+      (await r.connection).destroy();
+    } catch {
+      // never connected
+    }
+  }
+
+  /** Returns every reserved connection to its pool, rolled back and reset (dirty release). */
+  async releaseAll(): Promise<void> {
+    const all = [...this.reservations.values()];
+    this.reservations.clear();
+    await Promise.all(
+      all.map(async (r) => {
+        let conn: ShardConnection;
+        try {
+          conn = await r.connection;
+        } catch {
+          return;
+        }
+        await r.begun?.catch(() => undefined);
+        await conn.release(true);
+      }),
+    );
+  }
+
+  /** Returns connections that carry no session state any more (committed, no variables). */
+  async releaseClean(): Promise<void> {
+    const all = [...this.reservations.values()].filter((r) => r.begun === null);
+    for (const r of all) this.reservations.delete(`${r.keyspace}/${r.shard}`);
+    await Promise.all(
+      all.map(async (r) => {
+        try {
+          await (await r.connection).release(false);
+        } catch {
+          // never connected
+        }
+      }),
+    );
+  }
+
+  /** No reservation can be made after this. */
+  close(): void {
+    this.closed = true;
+  }
+}

@@ -1,0 +1,87 @@
+import type { SqlValue } from '@shardgate/planner';
+
+/** Same names as mysql2's FieldPacket; shard field metadata passes through (schema = keyspace). */
+export interface FieldInfo {
+  catalog?: string;
+  schema: string;
+  table: string;
+  orgTable: string;
+  name: string;
+  orgName: string;
+  characterSet: number;
+  columnLength: number;
+  columnType: number;
+  flags: number;
+  decimals: number;
+}
+
+/** One value as text-protocol bytes (exactly what the shard sent), or NULL. */
+export type Cell = Uint8Array | null;
+export type Row = readonly Cell[];
+
+/**
+ * Implemented by the gateway over @shardgate/mysql-protocol's ResultSink (structurally
+ * identical; this package does not import the protocol package).
+ */
+export interface ResultSink {
+  columns(defs: readonly FieldInfo[]): void;
+  /** false → the client socket is full: await drain() before the next row. */
+  row(values: readonly (Uint8Array | string | null)[]): boolean;
+  drain(): Promise<void>;
+  end(info?: { warnings?: number }): void;
+  ok(info?: { affectedRows?: number | bigint; lastInsertId?: number | bigint; warnings?: number; info?: string }): void;
+  /** Aborted when the client disconnects: every shard stream of the query stops. */
+  readonly signal: AbortSignal;
+}
+
+export interface ShardConnectionOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  poolSize?: number;
+}
+
+export type Workload = 'oltp' | 'olap';
+export type TransactionMode = 'single' | 'multi';
+
+export interface ExecutorDefaults {
+  workload?: Workload;
+  transactionMode?: TransactionMode;
+  queryTimeoutMs?: number;
+  maxMemoryRows?: number;
+  poolSize?: number;
+}
+
+export interface PoolStats {
+  keyspace: string;
+  shard: string;
+  /** Configured maximum number of connections. */
+  size: number;
+  /** Connections that exist right now (≤ size). */
+  open: number;
+  inUse: number;
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+}
+
+export interface ExecutorStats {
+  pools: PoolStats[];
+  sessions: number;
+  transactions: number;
+  queries: number;
+  queriesByVariant: Record<string, number>;
+  errors: number;
+  errorsByCode: Record<string, number>;
+  rowsReturned: number;
+}
+
+export interface ExecutorSession {
+  execute(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void>;
+  prepare(sql: string): Promise<{ paramCount: number; columns: readonly FieldInfo[] }>;
+  useDatabase(name: string): Promise<void>;
+  status(): { inTransaction: boolean; autocommit: boolean };
+  close(): Promise<void>;
+}
