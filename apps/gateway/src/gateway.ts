@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Executor, type ShardConnectionOptions } from '@shardgate/executor';
 import { createMysqlServer, type MysqlServer } from '@shardgate/mysql-protocol';
-import { Planner } from '@shardgate/planner';
+import { Planner, toVitessJson, type Plan } from '@shardgate/planner';
 import { LocalCluster } from '@shardgate/test-kit';
 import { loadVSchema, validateShardNames, type VSchema } from '@shardgate/vschema';
 import { ConfigError, type GatewayConfig } from './config.js';
@@ -101,6 +101,7 @@ export class Gateway {
     this.executor = new Executor({
       vschema,
       planner: this.planner,
+      planJson: (plan) => toVitessJson(plan as Plan),
       topology,
       defaults: {
         workload: config.workload,

@@ -43,7 +43,7 @@ const shardOf = (id: bigint): string => shardMap.shardFor(hashVindex.map(id)!);
 async function idsByShard(): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const [shard, conn] of shardConns) {
-    const [rows] = await conn.query<mysql.RowDataPacket[]>('select cast(id as char) as id from customer order by id');
+    const [rows] = await conn.query<mysql.RowDataPacket[]>('select cast(id as char) as id from customer order by customer.id');
     out[shard] = rows.map((r) => r.id as string);
   }
   return out;
@@ -221,7 +221,7 @@ describe('gateway end to end', () => {
 async function shardSnapshots(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [shard, conn] of shardConns) {
-    const [rows] = await conn.query<mysql.RowDataPacket[]>('select cast(id as char) id, name, balance from customer order by id');
+    const [rows] = await conn.query<mysql.RowDataPacket[]>('select cast(id as char) id, name, balance from customer order by customer.id');
     out[shard] = JSON.stringify(rows);
   }
   return out;
