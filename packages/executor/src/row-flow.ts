@@ -77,10 +77,20 @@ export class SerialQueue {
   }
 }
 
+/**
+ * Keeps the columns the client sees. `columns` is a count of leading columns, or a negative
+ * number of trailing helper columns to drop (plans of `select * …` know only the latter).
+ */
 export function trimRow(row: Row, columns: number | undefined): Row {
   return columns === undefined || row.length <= columns ? row : row.slice(0, columns);
 }
 
 export function trimFields(fields: readonly FieldInfo[], columns: number | undefined): readonly FieldInfo[] {
   return columns === undefined || fields.length <= columns ? fields : fields.slice(0, columns);
+}
+
+/** The `columns` argument of trimRow/trimFields for a plan node. */
+export function visibleColumns(node: { readonly resultColumns?: number; readonly hiddenColumns?: number }): number | undefined {
+  if (node.resultColumns !== undefined) return node.resultColumns;
+  return node.hiddenColumns ? -node.hiddenColumns : undefined;
 }

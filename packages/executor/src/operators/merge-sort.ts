@@ -22,12 +22,16 @@ export type RunInputs = (tasks: readonly { shard: string; run(signal: AbortSigna
 const OUTPUT_CHUNK_ROWS = 256;
 
 export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly FieldInfo[]): RowComparator {
+  // A negative index counts from the end of the row (`select * … order by x` appends its helper
+  // columns after a star whose width only the shard's fields reveal).
+  const at = (i: number): number => (i < 0 ? fields.length + i : i);
   const keys = orderBy.map((k) => {
+    const valueColumn = at(k.column);
     // Weight strings decide only for text columns; numbers, dates and binary strings compare by
     // value (WEIGHT_STRING of a number is its digits, which do not sort numerically).
-    const useWeight = k.weightStringColumn !== undefined && isTextField(fields[k.column]);
-    const column = useWeight ? k.weightStringColumn! : k.column;
-    const cmp = useWeight ? compareBytes : comparatorFor(fields[k.column]);
+    const useWeight = k.weightStringColumn !== undefined && isTextField(fields[valueColumn]);
+    const column = useWeight ? at(k.weightStringColumn!) : valueColumn;
+    const cmp = useWeight ? compareBytes : comparatorFor(fields[valueColumn]);
     const sign = k.desc ? -1 : 1;
     return { column, cmp, sign };
   });

@@ -5,7 +5,7 @@
 import type { BindVars, RoutePrimitive, SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR, hasMysqlCode } from '../errors.js';
 import { childAbort, type QueryContext } from '../query-context.js';
-import { FieldsOnce, trimFields, trimRow, type OkOutcome, type RowReceiver } from '../row-flow.js';
+import { FieldsOnce, trimFields, trimRow, visibleColumns, type OkOutcome, type RowReceiver } from '../row-flow.js';
 import type { Row } from '../types.js';
 import { renderTemplate } from '../values/render-query.js';
 import { evalList, evalScalar } from '../values/value-expr.js';
@@ -139,7 +139,7 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
   const bv = withSpecialBinds(ctx, bindVars);
   const keyspace = route.keyspace.name;
   const targets = await resolveRouteTargets(ctx, route, bv);
-  const resultColumns = route.resultColumns;
+  const resultColumns = visibleColumns(route);
   if (targets.length === 0) {
     // Nothing can match, but the client still needs the columns.
     const ks = ctx.routing.shardsOf(keyspace);
