@@ -1,1 +1,8 @@
-export {};
+export * from './plan-types.js';
+export { PlanError } from './errors.js';
+export { Planner, type PlannerOptions, type PlannerCacheOptions, type PlanRequest, type CacheStats } from './planner.js';
+export { tokenize, type Token, type TokenKind } from './lexer.js';
+export { normalize, countPlaceholders, ROWS_BIND, type NormalizedQuery, type StatementKind } from './normalizer.js';
+export { renderQuery, encodeSqlValue, encodeList, quoteString, templateText } from './query-template.js';
+export { toVitessJson, valueText } from './vitess-json.js';
+export { buildPlan } from './statement-planner.js';

@@ -27,8 +27,11 @@ export class ExactNumber {
  */
 export type SqlValue = null | bigint | number | string | Uint8Array | ExactNumber;
 
-/** A bind value is a scalar or a list (for `IN ::list`). */
-export type BindValue = SqlValue | readonly SqlValue[];
+/**
+ * A bind value is a scalar, a list (for `IN ::list`), or a list of rows (the INSERT rows bind,
+ * see InsertPrimitive.rowsBind).
+ */
+export type BindValue = SqlValue | readonly SqlValue[] | readonly (readonly SqlValue[])[];
 
 /** Bind variables by name (`v1`, `v2`… from the normalizer; join vars from outer rows). */
 export type BindVars = Record<string, BindValue>;
@@ -73,7 +76,11 @@ export type ValueExpr =
   /** `IN ::name`: the bind var holds a list. */
   | { readonly kind: 'bindList'; readonly name: string };
 
-/** One ORDER BY key of a merge over shard streams. Indexes are into the shard result's columns. */
+/**
+ * One ORDER BY key of a merge over shard streams. Indexes are into the shard result's columns; a
+ * negative index counts from the end (-1 = last column), used when the visible width is unknown
+ * (`select * … order by x` appends helper columns after the star).
+ */
 export interface OrderByKey {
   readonly column: number;
   /** Column holding WEIGHT_STRING(col) for collation-correct string comparison, if pushed. */
@@ -96,8 +103,13 @@ export interface RoutePrimitive extends RouteOptions {
   /** SQL that returns no rows but the right columns (`... where 1 != 1`), for variant None. */
   readonly fieldQuery?: QueryTemplate;
   readonly table?: string;
-  /** Vindex name for EqualUnique, Equal, IN, MultiEqual. */
+  /** Vindex name for EqualUnique, Equal, IN, MultiEqual, SubShard. */
   readonly vindex?: string;
+  /**
+   * Set when `vindex` is a lookup vindex: the executor first maps the values through the vindex's
+   * backing table. 'planable' is what Vitess shows as a VindexLookup operator in EXPLAIN.
+   */
+  readonly lookup?: 'planable' | 'inline';
   /**
    * Vindex inputs. EqualUnique/Equal: one expression. IN/MultiEqual: one expression that
    * evaluates to a list.
@@ -108,12 +120,19 @@ export interface RoutePrimitive extends RouteOptions {
    * values that map to that shard (Vitess's `::__vals`).
    */
   readonly inListBind?: string;
+  /**
+   * A pinned table (vschema `pinned`): the hex keyspace id every row lives at. The route is
+   * EqualUnique with vindex `binary` and this keyspace id as its value.
+   */
+  readonly pinned?: string;
   /** ByDestination: explicit shard names (or key-range names such as `-80`). */
   readonly targetShards?: readonly string[];
   /** When set, shard streams are merged in this order instead of concatenated. */
   readonly orderBy?: readonly OrderByKey[];
   /** Number of leading columns the client sees; trailing ones are helper columns to drop. */
   readonly resultColumns?: number;
+  /** Number of trailing helper columns to drop, when `resultColumns` cannot be known (`select *`). */
+  readonly hiddenColumns?: number;
 }
 
 /** Which row value feeds the vindex of a column, per row. */
@@ -125,7 +144,8 @@ export interface InsertVindexColumn {
 
 export interface InsertPrimitive extends RouteOptions {
   readonly operator: 'Insert';
-  readonly variant: 'Sharded' | 'Unsharded';
+  /** Reference: a reference table of a sharded keyspace; every row goes to every shard. */
+  readonly variant: 'Sharded' | 'Unsharded' | 'Reference';
   readonly keyspace: KeyspaceRef;
   readonly table: string;
   /** `insert into t(a, b) values ` (or `replace into`, `insert ignore into`). */
@@ -145,9 +165,17 @@ export interface InsertPrimitive extends RouteOptions {
   readonly rowsBind: string;
   /** ` on duplicate key update ...`, or empty. */
   readonly suffix: QueryTemplate;
-  /** The primary vindex column(s) for sharded tables. */
+  /**
+   * The primary vindex column(s) for sharded tables, one entry per column in vindex order.
+   * `valueIndex` -1: the column is the auto-increment column and was not given (use the
+   * generated id).
+   */
   readonly primaryVindex?: readonly InsertVindexColumn[];
-  /** Owned lookup vindexes to maintain (rows inserted into their backing tables). */
+  /**
+   * Owned lookup vindexes to maintain (rows inserted into their backing tables). A multi-column
+   * vindex has one entry per column, in the vindex's column order. `valueIndex` -1 means the value
+   * is the generated auto-increment id.
+   */
   readonly ownedVindexes?: readonly InsertVindexColumn[];
   /**
    * A sequence-backed auto-increment column. `valueIndex` is the row value of the column, or -1
@@ -163,6 +191,12 @@ export interface DmlPrimitive extends RouteOptions {
   readonly route: RoutePrimitive;
   /** Owned lookup vindexes whose rows must be changed along with the table's rows. */
   readonly ownedVindexes?: readonly string[];
+  /**
+   * When `ownedVindexes` is set: `select <vindex columns> from <table> where … for update`, run on
+   * the same route first, so the executor knows which lookup rows to change (Vitess's
+   * OwnedVindexQuery). Columns: every column vindex's columns, in vschema order.
+   */
+  readonly ownedVindexQuery?: QueryTemplate;
   /** Scatter DML with LIMIT is refused at plan time; this is only for single-shard routes. */
   readonly limit?: ValueExpr;
 }
@@ -316,7 +350,15 @@ export interface SessionPrimitive {
     | { readonly kind: 'rollback' }
     | { readonly kind: 'use'; readonly keyspace: string; readonly target?: string }
     | { readonly kind: 'set'; readonly assignments: readonly { readonly scope: 'session' | 'global' | 'user'; readonly name: string; readonly value: ValueExpr | { readonly kind: 'default' } }[] }
-    | { readonly kind: 'show'; readonly what: string; readonly like?: string; readonly keyspace?: string }
+    | {
+        readonly kind: 'show';
+        /** Lower-case words after SHOW [FULL] [GLOBAL|SESSION]: 'databases', 'keyspaces', 'tables', 'variables', 'warnings', 'vschema tables', 'status', 'table status'… */
+        readonly what: string;
+        readonly like?: string;
+        readonly keyspace?: string;
+        readonly full?: boolean;
+        readonly scope?: 'session' | 'global';
+      }
     | { readonly kind: 'select-system'; readonly columns: readonly { readonly name: string; readonly expr: string }[] }
     | { readonly kind: 'vexplain'; readonly plan: Plan };
 }

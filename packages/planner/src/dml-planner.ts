@@ -1,0 +1,335 @@
+/**
+ * INSERT / REPLACE / UPDATE / DELETE plans.
+ *
+ * INSERT rows are routed one by one by the executor: the plan says which row value feeds which
+ * vindex. UPDATE and DELETE are routed like a SELECT over their WHERE clause; a multi-shard one
+ * with LIMIT is refused (the LIMIT would apply per shard), as is changing a primary vindex column.
+ */
+import type { ColumnVindex, Table } from '@shardgate/vschema';
+import type { DmlPrimitive, InsertPrimitive, InsertVindexColumn, Primitive, QueryTemplate, RoutePrimitive, TemplatePart, ValueExpr } from './plan-types.js';
+import { findTable, keyspaceRef, SYSTEM_SCHEMAS, type PlanContext } from './plan-context.js';
+import { identName, kw } from './lexer.js';
+import { renderTokens, templateFromTokens, quoteIdent, type TokenEdit } from './shard-sql.js';
+import { templateFromSql, mergeStrings } from './query-template.js';
+import { ROW_BIND_PREFIX, ROWS_BIND } from './normalizer.js';
+import { notSupported, planFailure, PlanError } from './errors.js';
+import { SelectAnalyzer } from './select-analyzer.js';
+import { computeRouting, isSingleShard } from './routing.js';
+import { addExpressionEdits, routeFor } from './select-planner.js';
+import { isColumnRef, columnName, conjuncts } from './ast-utils.js';
+import type { Ast } from './sql-parser.js';
+
+/** Plans INSERT and REPLACE. */
+export function planInsert(ctx: PlanContext): Primitive {
+  const p = ctx.parsed;
+  const ast = p.ast;
+  const toks = p.tokens;
+  const isReplace = ast.type === 'replace';
+  const tableItem = Array.isArray(ast.table) ? ast.table[0] : ast.table;
+  if (!tableItem?.table) throw notSupported('INSERT without a table');
+  const db: string | null = tableItem.db ? String(tableItem.db) : null;
+  const written = String(tableItem.table);
+  if (db && SYSTEM_SCHEMAS.has(db.toLowerCase())) throw notSupported(`INSERT into ${db}`);
+  const table = findTable(ctx, written, db);
+  ctx.tablesUsed.add(`${table.keyspace.name}.${table.name}`);
+  // Locate the table name tokens: the first `[ks.]name` after INTO (or after INSERT/REPLACE).
+  let i = 1;
+  while (i < toks.length && kw(toks[i]) !== 'into' && identName(toks[i]!) !== written) i++;
+  if (kw(toks[i]) === 'into') i++;
+  const nameStart = i;
+  const nameEnd = db !== null && toks[i + 1]?.text === '.' ? i + 3 : i + 1;
+  const edits: TokenEdit[] = [...ctx.edits];
+  const renamed = table.name !== written;
+  if (db !== null || renamed) edits.push({ from: nameStart, to: nameEnd, text: renamed || db !== null ? quoteIdent(table.name, true) : toks[nameEnd - 1]!.text });
+  addExpressionEdits(ctx, ast);
+  for (const e of ctx.edits) if (!edits.includes(e)) edits.push(e);
+
+  if (ast.set || !ast.values) throw notSupported('INSERT … SET; use INSERT … VALUES');
+  if (ast.values.type === 'select') {
+    // INSERT … SELECT: only inside one unsharded keyspace.
+    if (table.keyspace.sharded) throw notSupported('INSERT … SELECT into a sharded keyspace');
+    const analyzer = new SelectAnalyzer(ctx);
+    const a = analyzer.analyze(ast.values, null);
+    const r = a.cand ? computeRouting(a.cand) : null;
+    if (!r || (r.keyspace !== null && r.keyspace.name !== table.keyspace.name) || r.base === 'sharded') throw notSupported('INSERT … SELECT across keyspaces');
+    const route: RoutePrimitive = {
+      operator: 'Route',
+      variant: 'Unsharded',
+      keyspace: keyspaceRef(table.keyspace),
+      query: templateFromTokens(toks, 0, toks.length, dedupe([...edits, ...ctx.edits])),
+      table: table.name,
+      ...directiveOptions(ctx),
+    };
+    return route;
+  }
+
+  // VALUES rows: the token range after VALUES up to the end of the last row.
+  const valuesIdx = findValuesKeyword(toks, nameEnd);
+  if (valuesIdx < 0) throw notSupported('INSERT shape');
+  const rowRanges: [number, number][] = [];
+  let j = valuesIdx + 1;
+  for (;;) {
+    if (toks[j]?.text !== '(') break;
+    let depth = 0;
+    const start = j;
+    for (; j < toks.length; j++) {
+      if (toks[j]!.text === '(') depth++;
+      else if (toks[j]!.text === ')') {
+        depth--;
+        if (depth === 0) break;
+      }
+    }
+    rowRanges.push([start, j + 1]);
+    j++;
+    if (toks[j]?.text === ',') {
+      j++;
+      continue;
+    }
+    break;
+  }
+  if (rowRanges.length === 0) throw notSupported('INSERT VALUES shape');
+  const rowsEnd = rowRanges[rowRanges.length - 1]![1];
+  const prefix = renderTokens(toks, 0, valuesIdx + 1, edits) + ' ';
+  const rowTemplates = rowRanges.map(([s, e]) => rowTemplate(renderTokens(toks, s, e, edits)));
+  const suffixText = rowsEnd < toks.length ? ' ' + renderTokens(toks, rowsEnd, toks.length, edits) : '';
+  const suffix = templateFromSql(suffixText);
+  if (!rowTemplates.every((t) => t.parts.every((part) => typeof part === 'string' || ('bind' in part && part.bind.startsWith('$')) || !('bind' in part)))) {
+    throw planFailure('INSERT row template has an unexpected bind');
+  }
+
+  const columns: string[] | null = Array.isArray(ast.columns) ? ast.columns.map((c: Ast) => String(typeof c === 'string' ? c : (c.value ?? c.column ?? c)).toLowerCase()) : null;
+  const rows: Ast[] = ast.values.values ?? [];
+  const valueIndexOf = (colIdx: number): number => {
+    let idx: number | undefined;
+    for (const row of rows) {
+      const expr = row.value?.[colIdx];
+      const k = expr?.type === 'param' && String(expr.value).startsWith(ROW_BIND_PREFIX) ? Number(String(expr.value).slice(ROW_BIND_PREFIX.length)) : NaN;
+      if (Number.isNaN(k)) return -2;
+      if (idx === undefined) idx = k;
+      else if (idx !== k) return -2;
+    }
+    return idx ?? -2;
+  };
+
+  const ks = table.keyspace;
+  let variant: InsertPrimitive['variant'] = ks.sharded ? 'Sharded' : 'Unsharded';
+  if (table.type === 'reference' && ks.sharded) variant = 'Reference';
+  if (table.type === 'sequence') throw notSupported('INSERT into a sequence table');
+  const insert: { -readonly [K in keyof InsertPrimitive]: InsertPrimitive[K] } = {
+    operator: 'Insert',
+    variant,
+    keyspace: keyspaceRef(ks),
+    table: table.name,
+    prefix,
+    rowTemplate: rowTemplates[0]!,
+    rowsBind: ROWS_BIND,
+    suffix,
+    ...directiveOptions(ctx),
+  };
+  if (rowTemplates.length > 1) insert.rowTemplates = rowTemplates;
+
+  const colIndex = (name: string): number => (columns ? columns.indexOf(name.toLowerCase()) : authoritativeIndex(table, name));
+  if (table.autoIncrement) {
+    const ci = colIndex(table.autoIncrement.column);
+    const vi = ci < 0 ? -1 : valueIndexOf(ci);
+    if (ci >= 0 && vi === -2) throw notSupported(`a non-literal value for auto-increment column ${table.autoIncrement.column}`);
+    const seq = table.sequenceTable ? `${table.sequenceTable.keyspace.name}.${table.sequenceTable.name}` : table.autoIncrement.sequence;
+    insert.autoIncrement = { column: table.autoIncrement.column, valueIndex: vi, sequence: seq };
+    if (ci < 0 && columns === null) throw notSupported('INSERT without a column list into a table with an auto-increment sequence');
+  }
+  if (variant === 'Sharded') {
+    const primary = table.columnVindexes[0];
+    if (!primary) throw planFailure(`table ${table.name} has no primary vindex`);
+    const pv: InsertVindexColumn[] = [];
+    for (const c of primary.columns) {
+      const ci = colIndex(c);
+      if (ci < 0) {
+        if (table.autoIncrement && table.autoIncrement.column.toLowerCase() === c.toLowerCase()) {
+          pv.push({ vindex: primary.name, valueIndex: -1 });
+          continue;
+        }
+        throw new PlanError(1364, 'HY000', `INSERT into sharded table ${table.name} must give a value for its primary vindex column ${c}`);
+      }
+      const vi = valueIndexOf(ci);
+      if (vi === -2) throw notSupported(`a non-literal value for primary vindex column ${c}`);
+      pv.push({ vindex: primary.name, valueIndex: vi });
+    }
+    insert.primaryVindex = pv;
+    const owned: InsertVindexColumn[] = [];
+    for (const cv of table.columnVindexes.slice(1)) {
+      if (!cv.owned || cv.partial) continue;
+      for (const c of cv.columns) {
+        const ci = colIndex(c);
+        const vi = ci < 0 ? (table.autoIncrement?.column.toLowerCase() === c.toLowerCase() ? -1 : -3) : valueIndexOf(ci);
+        if (vi === -2) throw notSupported(`a non-literal value for lookup vindex column ${c}`);
+        if (vi === -3) continue;
+        owned.push({ vindex: cv.name, valueIndex: vi });
+      }
+    }
+    if (owned.length > 0) {
+      if (isReplace) throw notSupported('REPLACE into a table with owned lookup vindexes');
+      insert.ownedVindexes = owned;
+    }
+    if (ast.on_duplicate_update) {
+      for (const s of ast.on_duplicate_update.set ?? []) {
+        const col = String(s.column).toLowerCase();
+        if (changesVindex(table, col, true)) throw notSupported(`ON DUPLICATE KEY UPDATE of vindex column ${col}`);
+      }
+    }
+  }
+  return insert;
+}
+
+function findValuesKeyword(toks: readonly { text: string; kind: string }[], from: number): number {
+  let depth = 0;
+  for (let i = from; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && (kw(t as never) === 'values' || kw(t as never) === 'value')) return i;
+  }
+  return -1;
+}
+
+/** A row's text `(:__r0, now())` → template with positional binds `$0`. */
+function rowTemplate(text: string): QueryTemplate {
+  const t = templateFromSql(text);
+  const parts: TemplatePart[] = t.parts.map((part) => {
+    if (typeof part !== 'string' && 'bind' in part && part.bind.startsWith(ROW_BIND_PREFIX)) return { bind: '$' + part.bind.slice(ROW_BIND_PREFIX.length) };
+    return part;
+  });
+  return { parts: mergeStrings(parts) };
+}
+
+function authoritativeIndex(table: Table, name: string): number {
+  if (!table.columnListAuthoritative || !table.columns) return -1;
+  return table.columns.findIndex((c) => c.name.toLowerCase() === name.toLowerCase());
+}
+
+/** Whether assigning `col` changes a vindex value (primary only, or any owned vindex). */
+function changesVindex(table: Table, col: string, primaryOnly: boolean): ColumnVindex | null {
+  const list = primaryOnly ? table.columnVindexes.slice(0, 1) : table.columnVindexes;
+  for (const cv of list) if (cv.columns.some((c) => c.toLowerCase() === col)) return cv;
+  return null;
+}
+
+function directiveOptions(ctx: PlanContext): { queryTimeoutMs?: number; scatterErrorsAsWarnings?: boolean } {
+  const o: { queryTimeoutMs?: number; scatterErrorsAsWarnings?: boolean } = {};
+  if (ctx.directives.queryTimeoutMs !== undefined) o.queryTimeoutMs = ctx.directives.queryTimeoutMs;
+  if (ctx.directives.scatterErrorsAsWarnings) o.scatterErrorsAsWarnings = true;
+  return o;
+}
+
+function dedupe<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/** Plans UPDATE and DELETE. */
+export function planUpdateDelete(ctx: PlanContext): Primitive {
+  const p = ctx.parsed;
+  const ast = p.ast;
+  const isUpdate = ast.type === 'update';
+  const from: Ast[] = isUpdate ? ast.table : ast.from;
+  if (!Array.isArray(from) || from.length === 0) throw notSupported('DML shape');
+  for (const f of from) if (f.db && SYSTEM_SCHEMAS.has(String(f.db).toLowerCase())) throw notSupported(`DML on ${f.db}`);
+  const analyzer = new SelectAnalyzer(ctx);
+  const pseudo = { type: 'select', columns: [], from, where: ast.where };
+  const analyzed = analyzer.analyze(pseudo, null);
+  addExpressionEdits(ctx, ast);
+  if (!analyzed.cand) throw notSupported(`${isUpdate ? 'UPDATE' : 'DELETE'} that needs several routes (${analyzed.why ?? 'cross-shard'})`);
+  const cand = analyzed.cand;
+  const r = computeRouting(cand);
+  const tables = cand.tables.filter((t) => t.kind === 'table' && t.table).map((t) => t.table!);
+  const target = tables[0]!;
+  if (!target) throw notSupported('DML without a table');
+  const multiTable = from.length > 1 || (!isUpdate && Array.isArray(ast.table) && ast.table.length > 1);
+  if (multiTable && target.keyspace.sharded && !isSingleShard(r)) throw notSupported(`multi-table ${isUpdate ? 'UPDATE' : 'DELETE'} across shards`);
+  const hasLimit = ast.limit && Array.isArray(ast.limit.value) && ast.limit.value.length > 0;
+  // Writes to a reference table go to every shard of its keyspace.
+  const refWrite = target.type === 'reference' && target.keyspace.sharded;
+  if (hasLimit && !isSingleShard(r)) throw notSupported(`multi shard ${isUpdate ? 'UPDATE' : 'DELETE'} with LIMIT`);
+  if (hasLimit && refWrite) throw notSupported(`${isUpdate ? 'UPDATE' : 'DELETE'} with LIMIT on a reference table`);
+  const owned: string[] = [];
+  if (isUpdate) {
+    for (const s of ast.set ?? []) {
+      const col = String(s.column).toLowerCase();
+      for (const t of tables) {
+        if (s.table && ![t.name].includes(String(s.table)) && !cand.tables.some((x) => x.table === t && x.alias === String(s.table))) continue;
+        const primary = t.columnVindexes[0];
+        if (t.type === 'sharded' && primary && primary.columns.some((c) => c.toLowerCase() === col)) {
+          throw notSupported(`changing the primary vindex column ${col} of table ${t.name}; delete and re-insert the row instead`);
+        }
+        const cv = changesVindex(t, col, false);
+        if (cv && cv.owned && !owned.includes(cv.name)) owned.push(cv.name);
+      }
+    }
+  } else if (target.type === 'sharded') {
+    for (const cv of target.columnVindexes.slice(1)) if (cv.owned && !owned.includes(cv.name)) owned.push(cv.name);
+  }
+  const query = templateFromTokens(p.tokens, 0, p.tokens.length, dedupe(ctx.edits));
+  let route = routeFor(ctx, cand, query);
+  if (refWrite) route = { ...route, variant: 'Scatter' };
+  const dml: { -readonly [K in keyof DmlPrimitive]: DmlPrimitive[K] } = { operator: isUpdate ? 'Update' : 'Delete', route, ...directiveOptions(ctx) };
+  if (owned.length > 0) {
+    dml.ownedVindexes = owned;
+    const q = ownedVindexQuery(ctx, target, isUpdate, from);
+    if (q) dml.ownedVindexQuery = q;
+  }
+  if (hasLimit) {
+    const v = ast.limit.value[ast.limit.value.length - 1];
+    const lim: ValueExpr = v?.type === 'param' ? { kind: 'bind', name: String(v.value) } : { kind: 'literal', value: BigInt(v?.value ?? 0) };
+    dml.limit = lim;
+  }
+  void conjuncts;
+  void isColumnRef;
+  void columnName;
+  return dml;
+}
+
+/**
+ * `select <primary vindex cols>, <owned lookup cols> from <table> where … for update`: the rows
+ * whose lookup entries the executor must change before the UPDATE/DELETE runs (as Vitess's
+ * OwnedVindexQuery).
+ */
+function ownedVindexQuery(ctx: PlanContext, table: Table, isUpdate: boolean, from: Ast[]): QueryTemplate | null {
+  const p = ctx.parsed;
+  const toks = p.tokens;
+  if (from.length !== 1) return null;
+  const cols: string[] = [];
+  for (const cv of table.columnVindexes) for (const c of cv.columns) if (!cols.includes(c)) cols.push(c);
+  // Table text: tokens of the FROM item (with edits); WHERE and after: from the WHERE keyword.
+  let whereIdx = -1;
+  let depth = 0;
+  for (let i = 0; i < toks.length; i++) {
+    if (toks[i]!.text === '(') depth++;
+    else if (toks[i]!.text === ')') depth--;
+    else if (depth === 0 && kw(toks[i]) === 'where') {
+      whereIdx = i;
+      break;
+    }
+  }
+  const loc = from[0].loc;
+  if (!loc) return null;
+  let s = 0;
+  while (s < p.parseOffsets.length && p.parseOffsets[s]! < loc.start.offset) s++;
+  let e = s;
+  while (e < p.parseOffsets.length && p.parseOffsets[e]! < loc.end.offset) e++;
+  const tableText = renderTokens(toks, s, e, ctx.edits);
+  let tail = '';
+  if (whereIdx >= 0) {
+    let end = toks.length;
+    depth = 0;
+    for (let i = whereIdx; i < toks.length; i++) {
+      if (toks[i]!.text === '(') depth++;
+      else if (toks[i]!.text === ')') depth--;
+      else if (depth === 0 && (kw(toks[i]) === 'order' || kw(toks[i]) === 'limit')) {
+        end = i;
+        break;
+      }
+    }
+    tail = ' ' + renderTokens(toks, whereIdx, end, ctx.edits);
+    if (end < toks.length) tail += ' ' + renderTokens(toks, end, toks.length, ctx.edits);
+  }
+  void isUpdate;
+  return templateFromSql(`select ${cols.map((c) => quoteIdent(c)).join(', ')} from ${tableText}${tail} for update`);
+}

@@ -1,0 +1,619 @@
+/**
+ * The normalizer turns a query into its plan-cache shape: literal values become bind vars
+ * (`:v1`, `::v2` for IN lists, `:__r0`… for INSERT rows) and the values are returned as bind vars.
+ * It runs on every query, before the cache lookup, and never calls the SQL parser.
+ *
+ * Literals that are NOT normalized, because their value changes the plan or the grammar needs a
+ * constant there:
+ * - `LIMIT n`, `LIMIT m, n`, `OFFSET n` (the plan's Limit primitive and pushed-down limits use the
+ *   count; a `?` there is inlined into the text, so each distinct limit gets its own plan);
+ * - positional `ORDER BY 1` / `GROUP BY 2`;
+ * - constant sub-expressions, where a literal is compared or combined with another literal
+ *   (`1 = 0`, `5 + 5`, `1 in ('a', 'b')`): the planner folds them, as Vitess does before routing;
+ * - `IN (x)` with a single element stays a scalar bind (`IN (:v1)`), planned as `= x`;
+ * - `INTERVAL n unit`, type lengths (`char(10)`, `decimal(10, 2)`), `ESCAPE 'c'`, JSON paths after
+ *   `->`/`->>`, column aliases (`as 'name'`), strings with a charset introducer (`_utf8mb4'x'`,
+ *   `N'x'`), and everything after `INTO OUTFILE`/`DUMPFILE`;
+ * - `NULL`, `TRUE`, `FALSE` (they decide routes: `id = NULL` matches no shard);
+ * - whole statements other than SELECT/INSERT/REPLACE/UPDATE/DELETE (SET, SHOW, USE, DDL…):
+ *   their text is kept, only whitespace and comments are normalized.
+ *
+ * Identical literals in one query share one bind var (as in Vitess), so `id = 5 or id = 5` stays
+ * recognizably one value. `?` placeholders each get their own bind var, filled from `params`.
+ *
+ * INSERT … VALUES rows whose shapes are identical collapse into one row template over `:__r0`,
+ * `:__r1`… with the values of every row in the `__rows` bind var: a 1-row and a 500-row insert
+ * share one plan (Vitess issues #7304 and #8804 were out-of-memory errors from a plan per count).
+ */
+import { ExactNumber, type BindVars, type RouteOptions, type SqlValue } from './plan-types.js';
+import { decodeBits, decodeHex, decodeString, kw, tokenize, type Token } from './lexer.js';
+import { PlanError, planFailure, syntaxError } from './errors.js';
+import { encodeSqlValue } from './query-template.js';
+
+/** Name of the bind var that holds the INSERT rows (`SqlValue[][]`). */
+export const ROWS_BIND = '__rows';
+/** Prefix of the per-row positional binds in normalized INSERT text (`:__r0`). */
+export const ROW_BIND_PREFIX = '__r';
+
+export type StatementKind =
+  | 'select'
+  | 'insert'
+  | 'replace'
+  | 'update'
+  | 'delete'
+  | 'ddl'
+  | 'set'
+  | 'use'
+  | 'show'
+  | 'begin'
+  | 'commit'
+  | 'rollback'
+  | 'explain'
+  | 'other';
+
+export interface NormalizedQuery {
+  /** The query's shape: the cache key (with the keyspace, directives and vschema epoch). */
+  readonly normalized: string;
+  /** Values extracted from the literals and `?` params. */
+  readonly bindVars: BindVars;
+  /** `/*vt+ ... *\/` directives. */
+  readonly directives: RouteOptions;
+  /** A canonical text of the directives, empty when there are none (part of the cache key). */
+  readonly directivesKey: string;
+  readonly kind: StatementKind;
+  /** Number of `?` placeholders in the query. */
+  readonly placeholders: number;
+}
+
+const FIRST_KEYWORD: Record<string, StatementKind> = {
+  select: 'select',
+  with: 'select',
+  insert: 'insert',
+  replace: 'replace',
+  update: 'update',
+  delete: 'delete',
+  create: 'ddl',
+  alter: 'ddl',
+  drop: 'ddl',
+  truncate: 'ddl',
+  rename: 'ddl',
+  set: 'set',
+  use: 'use',
+  show: 'show',
+  begin: 'begin',
+  start: 'begin',
+  commit: 'commit',
+  rollback: 'rollback',
+  explain: 'explain',
+  vexplain: 'explain',
+  describe: 'explain',
+  desc: 'explain',
+};
+
+/** Statement kinds whose literals are turned into bind vars. */
+const NORMALIZED_KINDS = new Set<StatementKind>(['select', 'insert', 'replace', 'update', 'delete']);
+
+/** Keywords after which `-` is a sign, not a subtraction. */
+const SIGN_CONTEXT = new Set([
+  'select', 'where', 'and', 'or', 'not', 'xor', 'when', 'then', 'else', 'in', 'like', 'between',
+  'by', 'having', 'on', 'set', 'values', 'value', 'is', 'distinct', 'all', 'any', 'some',
+  'case', 'return', 'div', 'mod', 'regexp', 'rlike', 'interval', 'limit', 'offset',
+]);
+const BINARY_OPS = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '<=>', '+', '-', '*', '/', '%', 'div', 'mod']);
+const TYPE_WORDS = new Set([
+  'char', 'varchar', 'binary', 'varbinary', 'decimal', 'numeric', 'dec', 'float', 'double', 'real',
+  'datetime', 'time', 'timestamp', 'nchar', 'int', 'integer', 'bigint', 'smallint', 'tinyint', 'mediumint', 'bit',
+]);
+const CLAUSE_KEYWORDS = new Set(['select', 'from', 'where', 'having', 'union', 'window', 'for', 'lock', 'into', 'on', 'set', 'values', 'join']);
+const CHARSET_INTRODUCER = /^_[a-z0-9]+$/i;
+
+function isLiteral(t: Token | undefined): boolean {
+  if (t === undefined) return false;
+  const k = t.kind;
+  return k === 'string' || k === 'number' || k === 'hex' || k === 'bit' || k === 'placeholder';
+}
+
+/** Converts a literal token's text to its value. */
+export function literalValue(t: Token, negative = false): SqlValue {
+  switch (t.kind) {
+    case 'string':
+      return decodeString(t.text);
+    case 'hex':
+      return decodeHex(t.text);
+    case 'bit':
+      return decodeBits(t.text);
+    case 'number': {
+      const text = negative ? '-' + t.text : t.text;
+      if (/^-?\d+$/.test(text)) return BigInt(text);
+      return new ExactNumber(text);
+    }
+    default:
+      throw planFailure(`not a literal: ${t.text}`);
+  }
+}
+
+/** Statement kind from the first keyword (`(select …)` is a select). */
+export function statementKind(tokens: readonly Token[]): StatementKind {
+  let i = 0;
+  while (i < tokens.length && (tokens[i]!.text === '(' || tokens[i]!.kind === 'directive' || tokens[i]!.kind === 'verbatim')) i++;
+  if (i > 0 && i < tokens.length && tokens[i - 1]!.text === '(') return 'select';
+  return FIRST_KEYWORD[kw(tokens[i])] ?? 'other';
+}
+
+/** Parses `/*vt+ QUERY_TIMEOUT_MS=1000 SCATTER_ERRORS_AS_WARNINGS *\/` directives. */
+export function parseDirectives(text: string, into: { queryTimeoutMs?: number; scatterErrorsAsWarnings?: boolean }): void {
+  const body = text.slice(5, -2);
+  for (const m of body.matchAll(/([A-Za-z_]+)(?:\s*=\s*('[^']*'|"[^"]*"|[^\s]+))?/g)) {
+    const name = m[1]!.toUpperCase();
+    const raw = m[2]?.replace(/^['"]|['"]$/g, '');
+    if (name === 'QUERY_TIMEOUT_MS' && raw !== undefined && /^\d+$/.test(raw)) into.queryTimeoutMs = Number(raw);
+    else if (name === 'SCATTER_ERRORS_AS_WARNINGS') into.scatterErrorsAsWarnings = raw === undefined || !/^(0|false|off)$/i.test(raw);
+  }
+}
+
+/** Counts the `?` placeholders of a statement (for COM_STMT_PREPARE). */
+export function countPlaceholders(sql: string): number {
+  let count = 0;
+  for (const t of tokenize(sql)) if (t.kind === 'placeholder') count++;
+  return count;
+}
+
+/** Renders a param inlined into text (a `?` where a constant is required, such as LIMIT). */
+function inlineParam(v: SqlValue | undefined): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && Number.isInteger(v)) return String(v);
+  if (typeof v === 'string' && /^\d+$/.test(v)) return v;
+  if (v instanceof ExactNumber && /^\d+$/.test(v.text)) return v.text;
+  throw new PlanError(1210, 'HY000', 'Incorrect arguments to LIMIT: a placeholder there must be a non-negative integer');
+}
+
+/**
+ * Per-call normalizer state (a class rather than closures, so that a call allocates one object).
+ * Concurrency rule: one instance per normalize() call, never shared.
+ */
+class NormalizeState {
+  out = '';
+  placeholders = 0;
+  private counter = 0;
+  constructor(
+    private readonly taken: ReadonlySet<string>,
+    private readonly params: readonly SqlValue[] | undefined,
+  ) {}
+
+  nextName(): string {
+    let name: string;
+    do name = 'v' + ++this.counter;
+    while (this.taken.size > 0 && this.taken.has(name));
+    return name;
+  }
+
+  paramValue(): SqlValue {
+    const idx = this.placeholders++;
+    if (this.params === undefined || idx >= this.params.length) {
+      throw new PlanError(1210, 'HY000', `Incorrect arguments to mysqld_stmt_execute: placeholder ${idx + 1} has no value`);
+    }
+    return this.params[idx]!;
+  }
+
+  emit(text: string, spaceBefore: boolean): void {
+    if (this.out.length > 0 && spaceBefore) this.out += ' ';
+    this.out += text;
+  }
+}
+
+interface ParenFrame {
+  /** 'orderby' after ORDER BY / GROUP BY, 'limit' after LIMIT, 'other' otherwise. */
+  clause: 'orderby' | 'limit' | 'other';
+  /** The parenthesis belongs to a type (`char(10)`): keep numbers. */
+  typeArgs: boolean;
+}
+
+/**
+ * Normalizes one statement. `params` fill `?` placeholders in order; a missing one is an error
+ * (1210), extra ones are ignored by design (the gateway checks counts at COM_STMT_EXECUTE).
+ */
+export function normalize(sql: string, params?: readonly SqlValue[]): NormalizedQuery {
+  const tokens = tokenize(sql);
+  // A trailing `;` is harmless; anything after it is a second statement.
+  let end = tokens.length;
+  while (end > 0 && tokens[end - 1]!.text === ';') end--;
+  for (let i = 0; i < end; i++) {
+    if (tokens[i]!.text === ';') throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: multiple statements in one query');
+  }
+  if (end === 0) throw new PlanError(1065, '42000', 'Query was empty');
+  const kind = statementKind(tokens);
+  const normalizeLiterals = NORMALIZED_KINDS.has(kind);
+
+  const bindVars: BindVars = {};
+  const directives: { queryTimeoutMs?: number; scatterErrorsAsWarnings?: boolean } = {};
+  let directivesKey = '';
+  const reuse = new Map<string, string>();
+  // Bind names the query already uses (`:v1` written by hand) are never reused for literals.
+  const taken = new Set<string>();
+  for (let i = 0; i < end; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'bind') taken.add(t.text.slice(1));
+    else if (t.kind === 'listBind') taken.add(t.text.slice(2));
+  }
+  const st = new NormalizeState(taken, params);
+
+  const frames: ParenFrame[] = [{ clause: 'other', typeArgs: false }];
+  let noMoreLiterals = false; // after INTO OUTFILE / DUMPFILE
+  let insertValuesDone = false;
+  let prev: Token | undefined; // previous significant token of the source
+  let prevPrev: Token | undefined;
+
+  for (let i = 0; i < end; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'directive') {
+      parseDirectives(t.text, directives);
+      directivesKey += t.text.replace(/\s+/g, ' ');
+      continue;
+    }
+    const frame = frames[frames.length - 1]!;
+    const k = kw(t);
+
+    if (!normalizeLiterals) {
+      if (t.kind === 'placeholder') {
+        st.emit(inlineParamAsLiteral(st.paramValue()), t.spaceBefore);
+      } else {
+        st.emit(t.text, t.spaceBefore);
+      }
+      continue;
+    }
+
+    // Clause tracking (for LIMIT and positional ORDER BY / GROUP BY).
+    if (k !== '') {
+      if (k === 'by' && (kw(prev) === 'order' || kw(prev) === 'group')) frame.clause = 'orderby';
+      else if (k === 'limit') frame.clause = 'limit';
+      else if (CLAUSE_KEYWORDS.has(k)) frame.clause = 'other';
+      if ((k === 'outfile' || k === 'dumpfile') && kw(prev) === 'into') noMoreLiterals = true;
+    }
+
+    // INSERT/REPLACE … VALUES rows.
+    if ((kind === 'insert' || kind === 'replace') && !insertValuesDone && frames.length === 1 && (k === 'values' || k === 'value')) {
+      insertValuesDone = true;
+      const consumed = normalizeInsertRows(tokens, i + 1, end, bindVars, st);
+      if (consumed !== null) {
+        st.emit(t.text, t.spaceBefore);
+        st.out += ' ' + consumed.text;
+        i = consumed.next - 1;
+        prevPrev = prev;
+        prev = tokens[i];
+        continue;
+      }
+    }
+
+    if (t.text === '(') {
+      frames.push({ clause: 'other', typeArgs: TYPE_WORDS.has(kw(prev)) });
+      // IN (lit, lit, …) → ::list
+      if ((kw(prev) === 'in') && !isLiteral(prevPrev) && !noMoreLiterals) {
+        const list = tryCollapseInList(tokens, i, end, st);
+        if (list !== null) {
+          const name = st.nextName();
+          bindVars[name] = list.values;
+          st.emit('::' + name, t.spaceBefore);
+          frames.pop();
+          i = list.next - 1;
+          prevPrev = prev;
+          prev = tokens[i];
+          continue;
+        }
+      }
+      st.emit(t.text, t.spaceBefore);
+      prevPrev = prev;
+      prev = t;
+      continue;
+    }
+    if (t.text === ')') {
+      if (frames.length > 1) frames.pop();
+      st.emit(t.text, t.spaceBefore);
+      prevPrev = prev;
+      prev = t;
+      continue;
+    }
+
+    // A sign merged into the number that follows it.
+    let negative = false;
+    let lit: Token = t;
+    let spaceBefore = t.spaceBefore;
+    if (t.text === '-' && tokens[i + 1]?.kind === 'number' && i + 1 < end && isSignContext(prev)) {
+      negative = true;
+      lit = tokens[i + 1]!;
+    }
+
+    if (isLiteral(lit) && !noMoreLiterals && keepsLiteral(tokens, i, negative ? i + 1 : i, end, prev, prevPrev, frame) === false) {
+      let name: string;
+      if (lit.kind === 'placeholder') {
+        name = st.nextName();
+        bindVars[name] = st.paramValue();
+      } else {
+        const key = (negative ? '-' : '') + lit.kind + '\u0000' + lit.text;
+        const existing = reuse.get(key);
+        if (existing !== undefined) {
+          name = existing;
+        } else {
+          name = st.nextName();
+          reuse.set(key, name);
+          bindVars[name] = literalValue(lit, negative);
+        }
+      }
+      st.emit(':' + name, spaceBefore);
+      if (negative) i++;
+      prevPrev = prev;
+      prev = lit;
+      continue;
+    }
+    if (lit.kind === 'placeholder') {
+      // A `?` where a constant is required (LIMIT): inline it.
+      if (negative) {
+        st.emit('-', spaceBefore);
+        spaceBefore = false;
+        i++;
+      }
+      st.emit(frame.clause === 'limit' ? inlineParam(st.paramValue()) : inlineParamAsLiteral(st.paramValue()), spaceBefore);
+      prevPrev = prev;
+      prev = lit;
+      continue;
+    }
+    st.emit(t.text, spaceBefore);
+    prevPrev = prev;
+    prev = t;
+  }
+
+  return {
+    normalized: st.out,
+    bindVars,
+    directives,
+    directivesKey,
+    kind,
+    placeholders: st.placeholders,
+  };
+}
+
+/** A `?` param inlined as a literal where a bind var cannot go. */
+function inlineParamAsLiteral(v: SqlValue): string {
+  return encodeSqlValue(v);
+}
+
+function isSignContext(prev: Token | undefined): boolean {
+  if (prev === undefined) return true;
+  if (prev.kind === 'punct') return prev.text !== ')';
+  if (prev.kind === 'ident') return SIGN_CONTEXT.has(prev.text.toLowerCase());
+  return false;
+}
+
+/**
+ * Decides whether the literal at `litIdx` (its sign, if any, at `i`) stays in the text.
+ * Returns false to normalize it.
+ */
+function keepsLiteral(
+  tokens: readonly Token[],
+  i: number,
+  litIdx: number,
+  end: number,
+  prev: Token | undefined,
+  prevPrev: Token | undefined,
+  frame: ParenFrame,
+): boolean {
+  const lit = tokens[litIdx]!;
+  const pk = kw(prev);
+  if (frame.clause === 'limit') return true;
+  if (frame.typeArgs && lit.kind === 'number') return true;
+  if (frame.clause === 'orderby' && lit.kind === 'number' && (pk === 'by' || prev?.text === ',')) return true;
+  if (pk === 'interval' || pk === 'escape' || pk === 'as' || pk === 'against') return true;
+  if (prev !== undefined && (prev.text === '->' || prev.text === '->>')) return true;
+  if (lit.kind === 'string' && prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) {
+    return true;
+  }
+  if (lit.kind === 'string' && (pk === 'outfile' || pk === 'dumpfile' || pk === 'collate' || pk === 'charset')) return true;
+  // Constant sub-expressions: literal OP literal, and literal [NOT] IN (…).
+  const next = tokens[litIdx + 1];
+  if (prev !== undefined && BINARY_OPS.has(prev.kind === 'punct' ? prev.text : pk) && isLiteral(prevPrev) && prevPrev?.kind !== 'placeholder') {
+    return lit.kind !== 'placeholder';
+  }
+  if (litIdx + 2 < end && next !== undefined && BINARY_OPS.has(next.kind === 'punct' ? next.text : kw(next))) {
+    const after = tokens[litIdx + 2]!;
+    if (isLiteral(after) && after.kind !== 'placeholder') return lit.kind !== 'placeholder';
+    if (after.text === '-' && isLiteral(tokens[litIdx + 3]) && tokens[litIdx + 3]!.kind !== 'placeholder') return lit.kind !== 'placeholder';
+  }
+  if (next !== undefined && (kw(next) === 'in' || (kw(next) === 'not' && kw(tokens[litIdx + 2]) === 'in'))) return lit.kind !== 'placeholder';
+  // The elements of a list whose left operand is a literal (`1 in ('a', 'b')`).
+  if ((prev?.text === '(' || prev?.text === ',') && lit.kind !== 'placeholder') {
+    const open = findOpenParen(tokens, litIdx);
+    if (open > 0 && kw(tokens[open - 1]) === 'in') {
+      let before = tokens[open - 2];
+      if (kw(before) === 'not') before = tokens[open - 3];
+      if (isLiteral(before) && before?.kind !== 'placeholder') return true;
+    }
+  }
+  void i;
+  return false;
+}
+
+/** Index of the `(` that encloses position `idx` at the same nesting level, or -1. */
+function findOpenParen(tokens: readonly Token[], idx: number): number {
+  let depth = 0;
+  for (let j = idx - 1; j >= 0; j--) {
+    const x = tokens[j]!.text;
+    if (x === ')') depth++;
+    else if (x === '(') {
+      if (depth === 0) return j;
+      depth--;
+    }
+  }
+  return -1;
+}
+
+/**
+ * `IN (lit, lit, …)` where every element is a literal (no NULL, no expression): returns the
+ * values and the index after `)`; otherwise null.
+ */
+function tryCollapseInList(
+  tokens: readonly Token[],
+  open: number,
+  end: number,
+  st: NormalizeState,
+): { values: SqlValue[]; next: number } | null {
+  // First pass: check the shape without consuming params.
+  let j = open + 1;
+  const items: { tok: Token; negative: boolean }[] = [];
+  for (;;) {
+    let negative = false;
+    let t = tokens[j];
+    if (t !== undefined && t.text === '-' && tokens[j + 1]?.kind === 'number') {
+      negative = true;
+      j++;
+      t = tokens[j];
+    }
+    if (t === undefined || j >= end || !isLiteral(t)) return null;
+    items.push({ tok: t, negative });
+    j++;
+    const sep = tokens[j];
+    if (sep === undefined || j >= end) return null;
+    if (sep.text === ')') break;
+    if (sep.text !== ',') return null;
+    j++;
+  }
+  // `IN (x)` stays a scalar bind: the planner treats it as `= x` (a single-shard route), as Vitess.
+  if (items.length < 2) return null;
+  const values = items.map((it) => (it.tok.kind === 'placeholder' ? st.paramValue() : literalValue(it.tok, it.negative)));
+  return { values, next: j + 1 };
+}
+
+/**
+ * Normalizes `(row), (row), …` after VALUES. Returns the normalized text of the rows and the
+ * index after them, or null when the rows are not a plain list of parenthesized rows.
+ */
+function normalizeInsertRows(
+  tokens: readonly Token[],
+  start: number,
+  end: number,
+  bindVars: BindVars,
+  st: NormalizeState,
+): { text: string; next: number } | null {
+  const rows: { shape: string; values: SqlValue[] }[] = [];
+  let j = start;
+  // Rows after the first are compared token by token with it (no shape string), the common case.
+  let firstStart = -1;
+  let firstLen = 0;
+  let slots: boolean[] | null = null;
+  for (;;) {
+    if (tokens[j]?.text !== '(' || j >= end) return null;
+    if (slots !== null) {
+      const values = sameShapeRow(tokens, j, end, firstStart, firstLen, slots, st);
+      if (values !== null) {
+        rows.push({ shape: rows[0]!.shape, values });
+        j += firstLen;
+        if (j < end && tokens[j]!.text === ',') {
+          j++;
+          continue;
+        }
+        break;
+      }
+    }
+    const rowStart = j;
+    const rowSlots: boolean[] = [];
+    let hasSign = false;
+    let depth = 0;
+    let shape = '';
+    const values: SqlValue[] = [];
+    let prev: Token | undefined;
+    for (;;) {
+      const t = tokens[j];
+      if (t === undefined || j >= end) throw syntaxError(tokens.map((x) => x.text).join(' '), 0);
+      if (t.text === '(') depth++;
+      else if (t.text === ')') depth--;
+      let negative = false;
+      let lit = t;
+      if (t.text === '-' && tokens[j + 1]?.kind === 'number' && isSignContext(prev)) {
+        negative = true;
+        hasSign = true;
+        lit = tokens[j + 1]!;
+      }
+      if (lit.lower === 'null' && depth === 1) {
+        // NULL in a row is a row value, so that an auto-increment NULL can be replaced.
+        const k = values.length;
+        values.push(null);
+        shape += (shape.length > 0 && t.spaceBefore ? ' ' : '') + rowBindName(k);
+        rowSlots.push(true);
+        prev = lit;
+        j++;
+        continue;
+      }
+      if (isLiteral(lit) && !(prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && lit.kind === 'string' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) && !(prev !== undefined && TYPE_WORDS.has(kw(prev)))) {
+        const k = values.length;
+        values.push(lit.kind === 'placeholder' ? st.paramValue() : literalValue(lit, negative));
+        shape += (shape.length > 0 && t.spaceBefore ? ' ' : '') + rowBindName(k);
+        rowSlots.push(true);
+        if (negative) {
+          rowSlots.push(true);
+          j++;
+        }
+        prev = lit;
+        j++;
+        continue;
+      }
+      shape += (shape.length > 0 && t.spaceBefore ? ' ' : '') + t.text;
+      rowSlots.push(false);
+      prev = t;
+      j++;
+      if (depth === 0) break;
+    }
+    rows.push({ shape, values });
+    if (rows.length === 1 && !hasSign) {
+      firstStart = rowStart;
+      firstLen = j - rowStart;
+      slots = rowSlots;
+    }
+    if (j < end && tokens[j]!.text === ',') {
+      j++;
+      continue;
+    }
+    break;
+  }
+  const all: SqlValue[][] = new Array(rows.length);
+  let same = true;
+  const first = rows[0]!.shape;
+  for (let r = 0; r < rows.length; r++) {
+    all[r] = rows[r]!.values;
+    if (rows[r]!.shape !== first) same = false;
+  }
+  bindVars[ROWS_BIND] = all;
+  const text = same ? first : rows.map((r) => r.shape).join(', ');
+  return { text, next: j };
+}
+
+const ROW_BIND_NAMES: string[] = Array.from({ length: 64 }, (_, k) => `:${ROW_BIND_PREFIX}${k}`);
+function rowBindName(k: number): string {
+  return k < ROW_BIND_NAMES.length ? ROW_BIND_NAMES[k]! : `:${ROW_BIND_PREFIX}${k}`;
+}
+
+/**
+ * The values of the row at `j` when its tokens match the first row's token for token (same
+ * punctuation, spacing and literal slots); null when they do not (the caller then builds the row's
+ * shape the slow way, with the same result).
+ */
+function sameShapeRow(tokens: readonly Token[], j: number, end: number, firstStart: number, len: number, slots: readonly boolean[], st: NormalizeState): SqlValue[] | null {
+  if (j + len > end) return null;
+  const values: SqlValue[] = [];
+  const placeholdersAtStart = st.placeholders;
+  const fail = (): null => {
+    st.placeholders = placeholdersAtStart; // the slow path consumes this row's params again
+    return null;
+  };
+  for (let m = 0; m < len; m++) {
+    const t = tokens[j + m]!;
+    const f = tokens[firstStart + m]!;
+    if (t.spaceBefore !== f.spaceBefore) return fail();
+    if (slots[m]) {
+      if (t.lower === 'null') values.push(null);
+      else if (t.kind === 'placeholder') values.push(st.paramValue());
+      else if (t.kind === 'string' || t.kind === 'number' || t.kind === 'hex' || t.kind === 'bit') values.push(literalValue(t));
+      else return fail();
+    } else if (t.text !== f.text || t.kind !== f.kind) {
+      return fail();
+    }
+  }
+  return values;
+}

@@ -1,0 +1,68 @@
+/**
+ * Per-plan state shared by the statement planners while one plan is built (one cache miss).
+ * Concurrency rule: a PlanContext belongs to one synchronous planning call and is never shared.
+ */
+import type { Keyspace, Table, VSchema } from '@shardgate/vschema';
+import type { KeyspaceRef, RouteOptions } from './plan-types.js';
+import type { ParsedStatement, Ast } from './sql-parser.js';
+import type { TokenEdit } from './shard-sql.js';
+import { PlanError, tableNotFound, unknownKeyspace, planFailure } from './errors.js';
+
+export interface PlanContext {
+  readonly vschema: VSchema;
+  /** The session's keyspace (from USE), without any shard target. */
+  readonly defaultKeyspace: string | null;
+  readonly parsed: ParsedStatement;
+  /** Bind vars that hold lists (`::name`). */
+  readonly listBinds: ReadonlySet<string>;
+  readonly directives: RouteOptions;
+  /** Edits applied to the whole statement's tokens when it goes to shards as one route. */
+  readonly edits: TokenEdit[];
+  readonly tablesUsed: Set<string>;
+  nextId: number;
+}
+
+export const SYSTEM_SCHEMAS = new Set(['information_schema', 'mysql', 'performance_schema', 'sys']);
+
+export function keyspaceRef(ks: Keyspace): KeyspaceRef {
+  return { name: ks.name, sharded: ks.sharded };
+}
+
+/**
+ * The keyspace for statements that name no table (`select 1`, `select database()`): the session's
+ * keyspace, else the first unsharded keyspace by name, else the first keyspace by name (Vitess's
+ * AnyKeyspace).
+ */
+export function anyKeyspace(vschema: VSchema, defaultKeyspace: string | null): Keyspace {
+  if (defaultKeyspace) {
+    const ks = vschema.keyspace(defaultKeyspace);
+    if (ks) return ks;
+    throw unknownKeyspace(defaultKeyspace);
+  }
+  const names = [...vschema.keyspaces.keys()].sort();
+  for (const n of names) {
+    const ks = vschema.keyspace(n)!;
+    if (!ks.sharded) return ks;
+  }
+  if (names.length > 0) return vschema.keyspace(names[0]!)!;
+  throw planFailure('no keyspace is defined in the vschema');
+}
+
+/** Looks a table up as VTGate does; a miss is 1146 with the name the user wrote. */
+export function findTable(ctx: { vschema: VSchema; defaultKeyspace: string | null }, name: string, qualifier: string | null): Table {
+  let t: Table | undefined;
+  try {
+    t = ctx.vschema.findTable(name, qualifier, ctx.defaultKeyspace);
+  } catch (e) {
+    const err = e as { errno?: number; sqlState?: string; message?: string };
+    if (typeof err.errno === 'number') throw new PlanError(err.errno, err.sqlState ?? 'HY000', err.message ?? String(e));
+    throw e;
+  }
+  if (!t) {
+    if (qualifier && !ctx.vschema.keyspace(qualifier)) throw unknownKeyspace(qualifier);
+    throw tableNotFound(qualifier ?? ctx.defaultKeyspace, name);
+  }
+  return t;
+}
+
+export type { Ast };

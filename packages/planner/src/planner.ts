@@ -1,0 +1,120 @@
+/**
+ * The Planner: normalize (lexer only) → plan-cache lookup → on a miss, parse and build the plan
+ * once for all concurrent callers (single-flight through @shardgate/cache).
+ */
+import { createCache, type AsyncCache, type CacheStats } from '@shardgate/cache';
+import type { VSchema } from '@shardgate/vschema';
+import type { Plan, PlannedQuery, SqlValue } from './plan-types.js';
+import { normalize, type NormalizedQuery } from './normalizer.js';
+import { buildPlan } from './statement-planner.js';
+import { deepFreeze, estimateBytes } from './plan-size.js';
+
+export interface PlannerCacheOptions {
+  readonly variant?: 'mutex' | 'sharded';
+  readonly stripes?: number;
+  readonly maxEntries?: number;
+  /** Most bytes of plans held (estimated, see plan-size.ts). */
+  readonly maxCost?: number;
+}
+
+export interface PlannerOptions {
+  readonly vschema: VSchema;
+  readonly cache?: PlannerCacheOptions;
+  /** Freeze plans deeply (default: on unless NODE_ENV is 'production'). */
+  readonly freezePlans?: boolean;
+}
+
+export interface PlanRequest {
+  /** The session target: `ks`, `ks:-80`, `ks[-80]`, or null/undefined. */
+  readonly keyspace?: string | null;
+  /** Values for `?` placeholders (COM_STMT_EXECUTE). */
+  readonly params?: readonly SqlValue[];
+}
+
+export type { CacheStats };
+
+/**
+ * Concurrency rule: `plan()` may be called by any number of sessions at once. The only shared
+ * mutable state is the plan cache (whose own rules apply: single-flight computes, epoch-checked
+ * inserts) and the (vschema, epoch) pair, which `setVSchema` replaces together in one synchronous
+ * step: a plan is built against the vschema captured with its epoch, and the epoch is part of the
+ * cache key, so a plan built on an old vschema is never found under a new key, and the cache's own
+ * epoch (bumped by invalidate()) keeps an in-flight old build from being inserted at all.
+ */
+export class Planner {
+  private current: { readonly vschema: VSchema; readonly epoch: number };
+  private readonly cache: AsyncCache<string, Plan>;
+  private readonly freeze: boolean;
+  // Written only inside the (single-flight) compute; read by tests and metrics.
+  private builds = 0;
+
+  constructor(opts: PlannerOptions) {
+    this.current = { vschema: opts.vschema, epoch: 0 };
+    const c = opts.cache ?? {};
+    this.cache = createCache<string, Plan>({
+      variant: c.variant ?? 'sharded',
+      ...(c.stripes !== undefined ? { stripes: c.stripes } : {}),
+      maxEntries: c.maxEntries ?? 10_000,
+      ...(c.maxCost !== undefined ? { maxCost: c.maxCost } : {}),
+      sizer: (plan, key) => estimateBytes(plan) + 16 + 2 * key.length,
+    });
+    this.freeze = opts.freezePlans ?? process.env.NODE_ENV !== 'production';
+  }
+
+  get vschema(): VSchema {
+    return this.current.vschema;
+  }
+
+  /** Swaps the vschema. Plans built on the previous one are never served again. */
+  setVSchema(vschema: VSchema): void {
+    this.current = { vschema, epoch: this.current.epoch + 1 };
+    // Frees the old entries and rejects builds that started before this call.
+    void this.cache.invalidate().catch(() => undefined);
+  }
+
+  /**
+   * Plans one statement. A cache hit returns synchronously (no parse); a miss returns a Promise
+   * (one build shared by all concurrent callers of the same shape). Lexer errors (1064) and
+   * placeholder-count errors (1210) are thrown synchronously; planning errors reject.
+   */
+  plan(sql: string, ctx: PlanRequest = {}): PlannedQuery | Promise<PlannedQuery> {
+    const n = normalize(sql, ctx.params);
+    const cur = this.current;
+    const key = cacheKey(n, ctx.keyspace ?? null, cur.epoch);
+    const hit = this.cache.peek(key);
+    if (hit !== undefined) return { plan: hit, bindVars: n.bindVars };
+    return this.cache
+      .getOrCompute(key, () => {
+        this.builds++;
+        const plan = buildPlan({ normalized: n, target: ctx.keyspace ?? null, vschema: cur.vschema });
+        return this.freeze ? deepFreeze(plan) : plan;
+      })
+      .then((plan) => ({ plan, bindVars: n.bindVars }));
+  }
+
+  /** Plans without the cache (tools, tests): same result as a miss. */
+  planUncached(sql: string, ctx: PlanRequest = {}): PlannedQuery {
+    const n = normalize(sql, ctx.params);
+    const plan = buildPlan({ normalized: n, target: ctx.keyspace ?? null, vschema: this.current.vschema });
+    return { plan: this.freeze ? deepFreeze(plan) : plan, bindVars: n.bindVars };
+  }
+
+  /** Plans built so far (cache misses that ran the planner; concurrent misses share one build). */
+  get buildCount(): number {
+    return this.builds;
+  }
+
+  cacheStats(): CacheStats {
+    return this.cache.stats();
+  }
+
+  /** Stops the cache (pending computes are aborted for their waiters). */
+  dispose(): void {
+    this.cache.dispose();
+  }
+}
+
+/** normalized text + target + directives + vschema epoch. */
+function cacheKey(n: NormalizedQuery, target: string | null, epoch: number): string {
+  return `${epoch}\u0000${target ?? ''}\u0000${n.directivesKey}\u0000${n.normalized}`;
+}

@@ -1,0 +1,151 @@
+/**
+ * Shard SQL is a template: verbatim text with placeholders that are rendered from bind values
+ * with MySQL escaping. Rendering never re-parses SQL, so it costs one string join per query.
+ *
+ * Escaping follows mysql_real_escape_string (and Vitess's sqltypes encoding): the shard sessions
+ * must not run with NO_BACKSLASH_ESCAPES, which shardgate never sets.
+ */
+import { ExactNumber, type BindValue, type BindVars, type QueryTemplate, type SqlValue, type TemplatePart } from './plan-types.js';
+import { tokenize } from './lexer.js';
+import { planFailure } from './errors.js';
+
+const HEX = '0123456789ABCDEF';
+
+/** Escapes a character string into a single-quoted MySQL literal. */
+export function quoteString(s: string): string {
+  let out = "'";
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let rep: string | undefined;
+    switch (c) {
+      case 0:
+        rep = '\\0';
+        break;
+      case 10:
+        rep = '\\n';
+        break;
+      case 13:
+        rep = '\\r';
+        break;
+      case 26:
+        rep = '\\Z';
+        break;
+      case 34:
+        rep = '\\"';
+        break;
+      case 39:
+        rep = "\\'";
+        break;
+      case 92:
+        rep = '\\\\';
+        break;
+      default:
+        continue;
+    }
+    out += s.slice(last, i) + rep;
+    last = i + 1;
+  }
+  return out + s.slice(last) + "'";
+}
+
+/** Encodes one value as a MySQL literal: `NULL`, `42`, `1.50`, `'it\'s'`, `X'00FF'`. */
+export function encodeSqlValue(v: SqlValue): string {
+  if (v === null) return 'NULL';
+  switch (typeof v) {
+    case 'bigint':
+      return v.toString();
+    case 'string':
+      return quoteString(v);
+    case 'number':
+      if (!Number.isFinite(v)) throw planFailure(`cannot send the non-finite number ${v} to MySQL`);
+      return String(v);
+    default:
+      break;
+  }
+  if (v instanceof Uint8Array) {
+    let out = "X'";
+    for (let i = 0; i < v.length; i++) out += HEX[v[i]! >> 4]! + HEX[v[i]! & 15]!;
+    return out + "'";
+  }
+  if (v instanceof ExactNumber) return v.text;
+  throw planFailure(`cannot encode value of type ${typeof v} as SQL`);
+}
+
+/** Renders a list value as `(a, b, c)`. */
+export function encodeList(values: readonly SqlValue[]): string {
+  if (values.length === 0) throw planFailure('cannot render an empty list as SQL');
+  let out = '(';
+  for (let i = 0; i < values.length; i++) out += (i > 0 ? ', ' : '') + encodeSqlValue(values[i]!);
+  return out + ')';
+}
+
+function isList(v: BindValue | undefined): v is readonly SqlValue[] {
+  return Array.isArray(v);
+}
+
+/**
+ * Renders a template with bind values. A missing bind var is an error (1105) naming it, never
+ * a silent NULL.
+ */
+export function renderQuery(t: QueryTemplate, bindVars: BindVars): string {
+  const parts = t.parts;
+  let out = '';
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (typeof p === 'string') {
+      out += p;
+    } else if ('bind' in p) {
+      const v = bindVars[p.bind];
+      if (v === undefined) throw planFailure(`missing bind variable: ${p.bind}`);
+      out += isList(v) ? encodeList(v as readonly SqlValue[]) : encodeSqlValue(v as SqlValue);
+    } else {
+      const v = bindVars[p.list];
+      if (v === undefined) throw planFailure(`missing bind variable: ${p.list}`);
+      out += isList(v) ? encodeList(v as readonly SqlValue[]) : '(' + encodeSqlValue(v as SqlValue) + ')';
+    }
+  }
+  return out;
+}
+
+/** Builds a template from SQL text whose `:name`/`::name` tokens are bind placeholders. */
+export function templateFromSql(sql: string): QueryTemplate {
+  const parts: TemplatePart[] = [];
+  let last = 0;
+  for (const tok of tokenize(sql)) {
+    if (tok.kind === 'bind' || tok.kind === 'listBind') {
+      if (tok.start > last) parts.push(sql.slice(last, tok.start));
+      parts.push(tok.kind === 'bind' ? { bind: tok.text.slice(1) } : { list: tok.text.slice(2) });
+      last = tok.end;
+    }
+  }
+  if (last < sql.length) parts.push(sql.slice(last));
+  return { parts: mergeStrings(parts) };
+}
+
+/** Joins adjacent string parts (templates stay short, rendering stays one pass). */
+export function mergeStrings(parts: readonly TemplatePart[]): TemplatePart[] {
+  const out: TemplatePart[] = [];
+  for (const p of parts) {
+    const lastIdx = out.length - 1;
+    if (typeof p === 'string') {
+      if (p.length === 0) continue;
+      if (lastIdx >= 0 && typeof out[lastIdx] === 'string') out[lastIdx] = (out[lastIdx] as string) + p;
+      else out.push(p);
+    } else {
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+/** The template's text with placeholders shown as `:name` / `::name` (for EXPLAIN output). */
+export function templateText(t: QueryTemplate): string {
+  let out = '';
+  for (const p of t.parts) {
+    if (typeof p === 'string') out += p;
+    else if ('bind' in p) out += ':' + p.bind;
+    else out += '::' + p.list;
+  }
+  return out;
+}

@@ -1,0 +1,522 @@
+/**
+ * Builds the primitives of a SELECT: one Route when the analyzer merged everything into one
+ * candidate (with a merge-sort, Limit, Distinct or Aggregate on top when the route reaches several
+ * shards), otherwise a cross-shard plan (see cross-shard-planner.ts).
+ */
+import type { AggregateParam, OrderByKey, Primitive, RoutePrimitive, ValueExpr } from './plan-types.js';
+import { columnName, functionArgs, functionName, isColumnRef, walk } from './ast-utils.js';
+import { anyKeyspace, keyspaceRef, type PlanContext } from './plan-context.js';
+import { tokenRange, type Ast } from './sql-parser.js';
+import { templateFromTokens, renderTokens, quoteIdent, type TokenEdit } from './shard-sql.js';
+import { SelectAnalyzer, hasAggregate, type Analyzed } from './select-analyzer.js';
+import { computeRouting, isSingleShard, type Cand, type Routing } from './routing.js';
+import { kw } from './lexer.js';
+import { notSupported, PlanError } from './errors.js';
+import { planCrossShard } from './cross-shard-planner.js';
+
+/** Plans a SELECT statement (the parsed statement in `ctx`). */
+export function planSelect(ctx: PlanContext): Primitive {
+  const ast = ctx.parsed.ast;
+  if (ctx.parsed.nullSafeEqual === undefined) throw new Error('unreachable');
+  checkFoundRows(ctx);
+  const analyzer = new SelectAnalyzer(ctx);
+  const analyzed = analyzer.analyze(ast, null);
+  addExpressionEdits(ctx, ast);
+  if (analyzed.cand) return planOneRoute(ctx, analyzer, analyzed, analyzed.cand);
+  if (ctx.parsed.nullSafeEqual) throw notSupported('<=> in a query that needs several routes');
+  return planCrossShard(ctx, analyzer, analyzed);
+}
+
+/**
+ * SQL_CALC_FOUND_ROWS is only valid on the outermost SELECT; with a LIMIT, FOUND_ROWS() would need
+ * a second query on the same shard connection, which shardgate does not plan.
+ */
+function checkFoundRows(ctx: PlanContext): void {
+  const toks = ctx.parsed.tokens;
+  for (let i = 0; i < toks.length; i++) {
+    if (kw(toks[i]) !== 'sql_calc_found_rows') continue;
+    if (i !== 1 || kw(toks[0]) !== 'select') throw new PlanError(1234, '42000', "Incorrect usage/placement of 'SQL_CALC_FOUND_ROWS'");
+    if (ctx.parsed.ast.limit?.value?.length > 0) throw notSupported('SQL_CALC_FOUND_ROWS with LIMIT');
+  }
+}
+
+/**
+ * Edits that apply wherever an expression sits: `ks.t.col` loses its keyspace, `database()` and
+ * `last_insert_id()` become the session bind vars the executor fills (as Vitess rewrites them).
+ */
+export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
+  const p = ctx.parsed;
+  walk(ast, (n) => {
+    if (isColumnRef(n) && n.db) {
+      const r = tokenRange(p, n);
+      if (r && p.tokens[r[0] + 1]?.text === '.') ctx.edits.push({ from: r[0], to: r[0] + 2, text: '' });
+      return true;
+    }
+    if (n.type === 'function') {
+      const name = functionName(n);
+      const args = functionArgs(n);
+      if ((name === 'database' || name === 'schema') && args.length === 0) {
+        const r = tokenRange(p, n);
+        if (r) ctx.edits.push({ from: r[0], to: r[1], text: ':__vtdbname' });
+      } else if (name === 'last_insert_id' && args.length === 0) {
+        const r = tokenRange(p, n);
+        if (r) ctx.edits.push({ from: r[0], to: r[1], text: ':__lastInsertId' });
+      }
+    }
+    return true;
+  });
+}
+
+/** The keyspace and variant a routing resolves to (dual and DBA go to the session's keyspace). */
+export function resolveRouting(ctx: PlanContext, r: Routing): { variant: RoutePrimitive['variant']; keyspace: NonNullable<Routing['keyspace']> } {
+  const ks = r.keyspace ?? anyKeyspace(ctx.vschema, ctx.defaultKeyspace);
+  return { variant: r.variant, keyspace: ks };
+}
+
+/** Builds the Route for a candidate that covers the whole statement. */
+export function routeFor(ctx: PlanContext, cand: Cand, query: RoutePrimitive['query'], extra: Partial<RoutePrimitive> = {}): RoutePrimitive {
+  const r = computeRouting(cand);
+  const { variant, keyspace } = resolveRouting(ctx, r);
+  const tables = [...new Set(cand.tables.filter((t) => t.kind === 'table' && t.table).map((t) => t.table!.name))];
+  const route: {
+    -readonly [K in keyof RoutePrimitive]: RoutePrimitive[K];
+  } = {
+    operator: 'Route',
+    variant,
+    keyspace: keyspaceRef(keyspace),
+    query,
+    ...(tables.length > 0 ? { table: tables.join(', ') } : {}),
+  };
+  if (r.pinned !== undefined) {
+    route.vindex = 'binary';
+    route.values = [{ kind: 'literal', value: hexBytes(r.pinned) }];
+    route.pinned = r.pinned;
+  } else if (r.vindex && r.values) {
+    route.vindex = r.vindex.name;
+    route.values = r.values;
+    const lookup = lookupKind(r.vindex.vindex);
+    if (lookup) route.lookup = lookup;
+    if (variant === 'IN' && r.values.length === 1 && r.values[0]!.kind === 'bindList') route.inListBind = r.values[0]!.name;
+  }
+  if (ctx.directives.queryTimeoutMs !== undefined) route.queryTimeoutMs = ctx.directives.queryTimeoutMs;
+  if (ctx.directives.scatterErrorsAsWarnings) route.scatterErrorsAsWarnings = true;
+  return Object.assign(route, extra);
+}
+
+/**
+ * Lookup vindexes that Vitess plans as a VindexLookup (LookupPlanable): the lookup family and the
+ * planner-test stand-ins name_lkp_test / unq_lkp_test. Others (lookup_test, costly,
+ * lookup_unicodeloosemd5_hash) are resolved inside the route.
+ */
+function lookupKind(v: { kind: string; type: string }): 'planable' | 'inline' | undefined {
+  if (v.kind !== 'lookup') return undefined;
+  const planable = ['lookup', 'lookup_unique', 'consistent_lookup', 'consistent_lookup_unique', 'name_lkp_test', 'unq_lkp_test'];
+  return planable.includes(v.type) ? 'planable' : 'inline';
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+}
+
+/** The whole statement as one route, plus what the gateway must do when it reaches several shards. */
+function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed, cand: Cand): Primitive {
+  const p = ctx.parsed;
+  const ast = p.ast;
+  const r = computeRouting(cand);
+  if (isSingleShard(r) || r.base === 'dual') {
+    return routeFor(ctx, cand, templateFromTokens(p.tokens, 0, p.tokens.length, ctx.edits));
+  }
+  if (p.intoOutfile >= 0) throw notSupported('INTO OUTFILE on a query that reaches several shards');
+  if (ast._next) {
+    // UNION over several shards: UNION ALL concatenates; UNION also removes duplicates at the gateway.
+    if (ast._orderby || ast._limit) throw notSupported('ORDER BY or LIMIT on a UNION that reaches several shards');
+    const route = routeFor(ctx, cand, templateFromTokens(p.tokens, 0, p.tokens.length, ctx.edits));
+    const all = unionIsAll(ast);
+    return all ? route : { operator: 'Distinct', input: route };
+  }
+  return planScatterSelect(ctx, analyzer, analyzed, cand);
+}
+
+function unionIsAll(ast: Ast): boolean {
+  for (let cur = ast; cur; cur = cur._next) {
+    if (cur._next && !String(cur.set_op ?? '').toLowerCase().includes('all')) return false;
+  }
+  return true;
+}
+
+/** Index of the token where the top-level select list ends (FROM, WHERE… or the end). */
+function selectListEnd(ctx: PlanContext): number {
+  const toks = ctx.parsed.tokens;
+  let depth = 0;
+  const stops = new Set(['from', 'where', 'group', 'having', 'order', 'limit', 'into', 'window', 'for', 'lock', 'union']);
+  for (let i = 1; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && stops.has(kw(t))) return i;
+  }
+  return toks.length;
+}
+
+/** Text of an AST node's tokens (with the statement's edits applied). */
+function nodeText(ctx: PlanContext, n: Ast): string | null {
+  const r = tokenRange(ctx.parsed, n);
+  if (!r) return null;
+  return renderTokens(ctx.parsed.tokens, r[0], r[1], ctx.edits);
+}
+
+const NUMERIC_TYPES = /^(U?INT\d*|DECIMAL|FLOAT\d*|BIT|YEAR)$/i;
+
+/**
+ * A single route over several shards: the shards run the query; the gateway merges ordered
+ * streams, applies LIMIT, removes duplicates or finishes aggregates.
+ */
+function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed, cand: Cand): Primitive {
+  const p = ctx.parsed;
+  const sel = p.ast;
+  const scope = analyzed.scope;
+  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+  const hasStar = columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*');
+  const groupCols: Ast[] = sel.groupby?.columns ?? [];
+  const aggregated = groupCols.length > 0 || columns.some((c) => hasAggregate(c.expr)) || !!sel.having || (sel.orderby ?? []).some((o: Ast) => hasAggregate(o.expr));
+  const complete = (keys: Ast[]): boolean => keys.some((g) => isColumnRef(g) && analyzer.isUniqueVindexColumn(cand, analyzer.resolve(g, scope)));
+  const edits: TokenEdit[] = [...ctx.edits];
+  const listEnd = selectListEnd(ctx);
+  const hidden: string[] = [];
+  // With a `*` the visible width is unknown: helper columns are then addressed from the end
+  // (fixed up below once their number is known).
+  const visible = hasStar ? 0 : columns.length;
+  const addHidden = (text: string): number => {
+    hidden.push(text);
+    return visible + hidden.length - 1;
+  };
+
+  let needsAggregation = aggregated && !complete(groupCols);
+  let distinct = !!sel.distinct && !complete(columns.map((c) => c.expr));
+  if (needsAggregation) return planScatterAggregate(ctx, analyzer, analyzed, cand);
+
+  // ORDER BY: merge the shard streams.
+  const orderBy: OrderByKey[] = [];
+  for (const o of sel.orderby ?? []) {
+    const e = o.expr;
+    const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
+    let idx = -1;
+    if (e?.type === 'number') {
+      idx = Number(e.value) - 1;
+      if (hasStar || idx < 0 || idx >= columns.length) throw notSupported('ORDER BY position over * across shards');
+    } else {
+      idx = hasStar ? -1 : findSelectColumn(ctx, analyzer, columns, e, scope);
+      if (idx < 0) {
+        const text = nodeText(ctx, e);
+        if (text === null) throw notSupported('ORDER BY expression across shards');
+        idx = addHidden(text);
+      }
+    }
+    let ws: number | undefined;
+    const colExpr = !hasStar && idx < columns.length && idx >= 0 ? columns[idx].expr : e;
+    if (!isNumericExpr(analyzer, colExpr, scope)) {
+      const text = nodeText(ctx, colExpr);
+      if (text === null) throw notSupported('ORDER BY expression across shards');
+      ws = addHidden(`weight_string(${text})`);
+    }
+    orderBy.push(ws === undefined ? { column: idx, desc } : { column: idx, weightStringColumn: ws, desc });
+  }
+
+  // LIMIT: each shard returns offset+count rows; the gateway applies the offset.
+  let limitCount: ValueExpr | undefined;
+  let limitOffset: ValueExpr | undefined;
+  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
+    const vals: Ast[] = sel.limit.value;
+    const sep = String(sel.limit.seperator ?? '').toLowerCase();
+    const countNode = vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1];
+    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
+    limitCount = limitValue(countNode);
+    limitOffset = offsetNode === undefined ? undefined : limitValue(offsetNode);
+    if (limitOffset !== undefined) {
+      const r = tokenRange(p, sel.limit);
+      if (!r || limitCount.kind !== 'literal' || limitOffset.kind !== 'literal') throw notSupported('LIMIT with an offset that is not a constant, across shards');
+      const start = r[0] + (kw(p.tokens[r[0]]) === 'limit' ? 0 : -1);
+      const end = r[1];
+      if (kw(p.tokens[start]) !== 'limit') throw notSupported('LIMIT clause shape');
+      const upper = BigInt(limitCount.value as bigint) + BigInt(limitOffset.value as bigint);
+      edits.push({ from: start, to: end, text: `limit ${upper}` });
+    }
+    if (distinct) throw notSupported('SELECT DISTINCT with LIMIT across shards');
+  }
+  if (hidden.length > 0) edits.push({ from: listEnd, to: listEnd, text: ', ' + hidden.join(', ') });
+  const query = templateFromTokens(p.tokens, 0, p.tokens.length, edits);
+  const extra: Partial<RoutePrimitive> = {};
+  if (hasStar) {
+    // Re-address helper columns from the end.
+    const fix = (c: number): number => c - hidden.length;
+    for (let k = 0; k < orderBy.length; k++) {
+      const o = orderBy[k]!;
+      orderBy[k] = o.weightStringColumn !== undefined ? { column: fix(o.column), weightStringColumn: fix(o.weightStringColumn), desc: o.desc } : { column: fix(o.column), desc: o.desc };
+    }
+  }
+  if (orderBy.length > 0) (extra as { orderBy: OrderByKey[] }).orderBy = orderBy;
+  if (hidden.length > 0) {
+    if (hasStar) (extra as { hiddenColumns: number }).hiddenColumns = hidden.length;
+    else (extra as { resultColumns: number }).resultColumns = visible;
+  }
+  let top: Primitive = routeFor(ctx, cand, query, extra);
+  if (distinct) {
+    if (hidden.length > 0) throw notSupported('SELECT DISTINCT with ORDER BY on other columns across shards');
+    top = { operator: 'Distinct', input: top };
+  }
+  if (limitCount !== undefined) top = limitOffset ? { operator: 'Limit', input: top, count: limitCount, offset: limitOffset } : { operator: 'Limit', input: top, count: limitCount };
+  void needsAggregation;
+  return top;
+}
+
+function limitValue(n: Ast): ValueExpr {
+  if (n?.type === 'number') return { kind: 'literal', value: BigInt(n.value) };
+  if (n?.type === 'param') return { kind: 'bind', name: String(n.value) };
+  throw notSupported('LIMIT value that is not a number');
+}
+
+/** Finds the select-list column an ORDER BY / GROUP BY expression names; -1 when none. */
+function findSelectColumn(ctx: PlanContext, analyzer: SelectAnalyzer, columns: Ast[], e: Ast, scope: ReturnType<typeof Object>): number {
+  if (isColumnRef(e) && !e.table) {
+    const name = columnName(e).toLowerCase();
+    const byAlias = columns.findIndex((c) => c.as && String(c.as).toLowerCase() === name);
+    if (byAlias >= 0) return byAlias;
+  }
+  if (isColumnRef(e)) {
+    let key: string | null = null;
+    try {
+      key = analyzer.resolve(e, scope);
+    } catch {
+      key = null;
+    }
+    if (key) {
+      const idx = columns.findIndex((c) => isColumnRef(c.expr) && !c.as && safeResolve(analyzer, c.expr, scope) === key);
+      if (idx >= 0) return idx;
+      const idx2 = columns.findIndex((c) => isColumnRef(c.expr) && safeResolve(analyzer, c.expr, scope) === key);
+      if (idx2 >= 0) return idx2;
+    }
+  }
+  const text = nodeText(ctx, e);
+  if (text !== null) {
+    const idx = columns.findIndex((c) => nodeText(ctx, c.expr) === text);
+    if (idx >= 0) return idx;
+  }
+  return -1;
+}
+
+function safeResolve(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): string | null {
+  try {
+    return analyzer.resolve(e, scope);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether an expression is known numeric (no weight_string needed to compare it). */
+function isNumericExpr(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): boolean {
+  if (!e) return false;
+  if (e.type === 'number') return true;
+  if (e.type === 'aggr_func') {
+    const name = String(e.name).toLowerCase();
+    return name === 'count' || ((name === 'sum' || name === 'avg') && true);
+  }
+  if (isColumnRef(e)) {
+    const key = safeResolve(analyzer, e, scope);
+    if (!key) return false;
+    const id = key.slice(0, key.indexOf(':'));
+    const col = key.slice(key.indexOf(':') + 1);
+    for (const t of (scope as { tables: { id: number; table?: { columns?: readonly { name: string; type?: string }[] } }[] }).tables) {
+      if (String(t.id) !== id) continue;
+      const c = t.table?.columns?.find((x) => x.name.toLowerCase() === col);
+      return !!c?.type && NUMERIC_TYPES.test(c.type);
+    }
+  }
+  return false;
+}
+
+/**
+ * Aggregation across shards: the shards aggregate what they can (count → sum of counts), the
+ * gateway finishes it.
+ */
+function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed, cand: Cand): Primitive {
+  const p = ctx.parsed;
+  const sel = p.ast;
+  const scope = analyzed.scope;
+  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+  if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("aggregation with '*' across shards");
+  if (sel.having) throw notSupported('HAVING on an aggregation across shards');
+  if (sel.distinct) throw notSupported('SELECT DISTINCT with aggregation across shards');
+  const groupCols: Ast[] = sel.groupby?.columns ?? [];
+  // Shard select list: every visible column, rewritten where the shard computes a partial result.
+  const shardCols: string[] = [];
+  const aggregates: AggregateParam[] = [];
+  const groupBy: { column: number; weightStringColumn?: number }[] = [];
+  const hiddenAfter: string[] = [];
+  const visible = columns.length;
+  const hiddenIndex = (): number => visible + hiddenAfter.length;
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i];
+    const e = c.expr;
+    const text = nodeText(ctx, e);
+    if (text === null) throw notSupported('expression in an aggregation across shards');
+    const alias = c.as ? String(c.as) : text;
+    if (e.type === 'aggr_func') {
+      const name = String(e.name).toLowerCase();
+      const distinctArg = !!e.args?.distinct || p.distinctAggregates.has(e.loc?.start?.offset ?? -1);
+      const star = e.args?.expr?.type === 'star';
+      if (distinctArg) throw notSupported(`${name}(DISTINCT …) across shards`);
+      if (name === 'count') {
+        shardCols.push(withAlias(text, c.as));
+        aggregates.push({ opcode: star ? 'count_star' : 'sum_count', column: i, alias });
+      } else if (name === 'sum' || name === 'min' || name === 'max') {
+        shardCols.push(withAlias(text, c.as));
+        aggregates.push({ opcode: name, column: i, alias });
+      } else if (name === 'avg') {
+        const argText = nodeText(ctx, e.args?.expr);
+        if (argText === null) throw notSupported('avg() argument across shards');
+        shardCols.push(withAlias(`sum(${argText})`, c.as));
+        const countCol = hiddenIndex();
+        hiddenAfter.push(`count(${argText})`);
+        aggregates.push({ opcode: 'avg', column: i, countColumn: countCol, alias });
+      } else {
+        throw notSupported(`${name}() across shards`);
+      }
+      continue;
+    }
+    if (hasAggregate(e)) throw notSupported('expression over an aggregate across shards');
+    // A plain column: it must be grouped on.
+    const gi = groupCols.findIndex((g) => nodeText(ctx, g) === text || (isColumnRef(g) && isColumnRef(e) && analyzer.resolve(g, scope) !== null && analyzer.resolve(g, scope) === analyzer.resolve(e, scope)) || (isColumnRef(g) && !g.table && c.as && String(c.as).toLowerCase() === columnName(g).toLowerCase()));
+    if (gi < 0) throw notSupported(`column '${text}' that is neither grouped nor aggregated, across shards`);
+    shardCols.push(withAlias(text, c.as));
+    groupBy.push({ column: i });
+  }
+  if (groupBy.length !== groupCols.length) {
+    // Group keys not in the select list become hidden columns.
+    for (const g of groupCols) {
+      const t = nodeText(ctx, g);
+      if (t === null) throw notSupported('GROUP BY expression across shards');
+      const idx = columns.findIndex((c) => nodeText(ctx, c.expr) === t || (c.as && isColumnRef(g) && String(c.as).toLowerCase() === columnName(g).toLowerCase()));
+      if (idx >= 0 && groupBy.some((x) => x.column === idx)) continue;
+      const col = hiddenIndex();
+      hiddenAfter.push(t);
+      groupBy.push({ column: col });
+    }
+  }
+  // ORDER BY: keys that are group keys sort the shard streams (equal groups stay adjacent in
+  // either direction); any other key (an aggregate) needs a Sort after the aggregation.
+  const wantedOrder: { column: number; desc: boolean }[] = [];
+  for (const o of sel.orderby ?? []) {
+    const e = o.expr;
+    const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
+    let idx = e?.type === 'number' ? Number(e.value) - 1 : findSelectColumn(ctx, analyzer, columns, e, scope);
+    if (idx < 0 || idx >= columns.length) {
+      const t = nodeText(ctx, e);
+      const gi = groupBy.findIndex((g) => g.column >= visible && hiddenAfter[g.column - visible] === t);
+      if (gi < 0) throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
+      idx = groupBy[gi]!.column;
+    }
+    wantedOrder.push({ column: idx, desc });
+  }
+  const sortAfter = wantedOrder.some((w) => !groupBy.some((g) => g.column === w.column));
+  const groupOrder: { column: number; desc: boolean }[] = sortAfter ? [] : wantedOrder.slice();
+  for (const g of groupBy) if (!groupOrder.some((w) => w.column === g.column)) groupOrder.push({ column: g.column, desc: false });
+  groupBy.sort((a, b) => groupOrder.findIndex((w) => w.column === a.column) - groupOrder.findIndex((w) => w.column === b.column));
+  // Weight strings for group keys, then the shard query sorted on them so groups stream in order.
+  const orderKeys: OrderByKey[] = [];
+  for (const gk of groupBy) {
+    const dir = groupOrder.find((w) => w.column === gk.column)?.desc ?? false;
+    const srcText = gk.column < visible ? nodeText(ctx, columns[gk.column].expr)! : hiddenAfter[gk.column - visible]!;
+    const srcExpr = gk.column < visible ? columns[gk.column].expr : null;
+    if (srcExpr && isNumericExpr(analyzer, srcExpr, scope)) {
+      orderKeys.push({ column: gk.column, desc: dir });
+      continue;
+    }
+    const ws = hiddenIndex();
+    hiddenAfter.push(`weight_string(${srcText})`);
+    (gk as { weightStringColumn?: number }).weightStringColumn = ws;
+    orderKeys.push({ column: gk.column, weightStringColumn: ws, desc: dir });
+  }
+  // Shard SQL: rebuild the select list, keep FROM/WHERE, group by the keys, order by them.
+  const listEnd = selectListEnd(ctx);
+  const selectKw = p.tokens.findIndex((t) => kw(t) === 'select');
+  let headEnd = selectKw + 1;
+  while (headEnd < listEnd && ['distinct', 'sql_calc_found_rows', 'straight_join', 'all', 'high_priority', 'sql_no_cache', 'sql_cache'].includes(kw(p.tokens[headEnd]))) headEnd++;
+  if (p.tokens[headEnd]?.kind === 'verbatim') headEnd++;
+  const selectItems = [...shardCols, ...hiddenAfter];
+  const edits: TokenEdit[] = [...ctx.edits, { from: headEnd, to: listEnd, text: selectItems.join(', ') }];
+  const groupRange = sel.groupby ? tokenRange(p, sel.groupby) : null;
+  const byText = groupBy.map((g) => (g.column < visible ? nodeText(ctx, columns[g.column].expr)! : hiddenAfter[g.column - visible]!));
+  const orderText = ' order by ' + orderKeys.map((k) => (k.weightStringColumn !== undefined ? hiddenAfter[k.weightStringColumn - visible]! : byText[groupBy.findIndex((g) => g.column === k.column)]!) + (k.desc ? ' desc' : ' asc')).join(', ');
+  if (groupBy.length > 0) {
+    const groupStart = p.tokens.findIndex((t, i) => kw(t) === 'group' && kw(p.tokens[i + 1]) === 'by');
+    if (groupStart < 0) throw notSupported('GROUP BY shape');
+    const groupEnd = findClauseEnd(ctx, groupStart + 2);
+    // The group clause is rewritten; the shard's own ORDER BY/LIMIT are dropped (the gateway applies them).
+    const tailEnd = findStatementTailEnd(ctx, groupEnd);
+    edits.push({ from: groupStart, to: tailEnd, text: 'group by ' + byText.join(', ') + orderText });
+  } else {
+    const tailStart = p.tokens.findIndex((t, i) => (kw(t) === 'order' && kw(p.tokens[i + 1]) === 'by') || kw(t) === 'limit');
+    if (tailStart >= 0) edits.push({ from: tailStart, to: findStatementTailEnd(ctx, tailStart), text: '' });
+  }
+  void groupRange;
+  const query = templateFromTokens(p.tokens, 0, p.tokens.length, edits);
+  const route = routeFor(ctx, cand, query, orderKeys.length > 0 ? { orderBy: orderKeys } : {});
+  let top: Primitive = {
+    operator: 'Aggregate',
+    variant: groupBy.length === 0 ? 'Scalar' : 'Ordered',
+    input: route,
+    aggregates,
+    groupBy,
+    ...(hiddenAfter.length > 0 && !sortAfter ? { resultColumns: visible } : {}),
+  };
+  if (sortAfter) {
+    const keys: OrderByKey[] = wantedOrder.map((w) => {
+      const g = groupBy.find((x) => x.column === w.column);
+      return g?.weightStringColumn !== undefined ? { column: w.column, weightStringColumn: g.weightStringColumn, desc: w.desc } : { column: w.column, desc: w.desc };
+    });
+    top = { operator: 'Sort', input: top, orderBy: keys, ...(hiddenAfter.length > 0 ? { resultColumns: visible } : {}) };
+  }
+  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
+    const vals: Ast[] = sel.limit.value;
+    const sep = String(sel.limit.seperator ?? '').toLowerCase();
+    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
+    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
+    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
+  }
+  return top;
+}
+
+/** End of the statement's trailing ORDER BY / LIMIT (before FOR UPDATE, LOCK IN SHARE MODE…). */
+function findStatementTailEnd(ctx: PlanContext, from: number): number {
+  const toks = ctx.parsed.tokens;
+  let depth = 0;
+  for (let i = from; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && ['for', 'lock', 'into'].includes(kw(t))) return i;
+  }
+  return toks.length;
+}
+
+function withAlias(text: string, alias: unknown): string {
+  return alias ? `${text} as ${quoteIdent(String(alias), true)}` : text;
+}
+
+function findClauseEnd(ctx: PlanContext, from: number): number {
+  const toks = ctx.parsed.tokens;
+  let depth = 0;
+  for (let i = from; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') {
+      if (depth === 0) return i;
+      depth--;
+    } else if (depth === 0 && ['having', 'order', 'limit', 'window', 'for', 'lock', 'into', 'union', 'with'].includes(kw(t))) return i;
+  }
+  return toks.length;
+}
+
+export { PlanError };

@@ -1,0 +1,331 @@
+/**
+ * Statements planned from tokens alone (no SQL parser): USE, SET, SHOW, BEGIN/COMMIT/ROLLBACK and
+ * DDL. Their text is not normalized, so literals stay in place.
+ */
+import type { Primitive, SessionPrimitive, SqlValue, ValueExpr } from './plan-types.js';
+import { identName, kw, type Token } from './lexer.js';
+import { literalValue } from './normalizer.js';
+import { anyKeyspace, findTable, keyspaceRef, SYSTEM_SCHEMAS } from './plan-context.js';
+import type { VSchema } from '@shardgate/vschema';
+import { notSupported, PlanError, unknownKeyspace } from './errors.js';
+import { renderTokens, type TokenEdit } from './shard-sql.js';
+import { templateFromSql } from './query-template.js';
+
+export interface TokenPlanContext {
+  readonly vschema: VSchema;
+  readonly defaultKeyspace: string | null;
+  readonly tokens: readonly Token[];
+  readonly tablesUsed: Set<string>;
+}
+
+/** `USE ks`, `USE ks:-80`, `USE ks[-80]`, `` USE `ks:-80` ``, `USE ks@primary`. */
+export function planUse(ctx: TokenPlanContext): SessionPrimitive {
+  const rest = ctx.tokens.slice(1);
+  if (rest.length === 0) throw new PlanError(1064, '42000', "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '' at line 1");
+  const raw = rest.map((t) => (t.kind === 'qident' ? identName(t) : t.text)).join('');
+  const target = parseTarget(raw);
+  if (target.keyspace !== '' && !ctx.vschema.keyspace(target.keyspace)) throw unknownKeyspace(target.keyspace);
+  return {
+    operator: 'Session',
+    statement: target.shard !== undefined ? { kind: 'use', keyspace: target.keyspace, target: target.shard } : { kind: 'use', keyspace: target.keyspace },
+  };
+}
+
+/** Splits a session target: `ks`, `ks:shard`, `ks[range]`, `ks@tablet_type`. */
+export function parseTarget(raw: string): { keyspace: string; shard?: string } {
+  let s = raw.trim();
+  const at = s.lastIndexOf('@');
+  if (at > 0) s = s.slice(0, at);
+  const bracket = /^([^[\]:]*)\[([^\]]*)\]$/.exec(s);
+  if (bracket) return { keyspace: bracket[1]!, shard: bracket[2]! };
+  const colon = s.indexOf(':');
+  if (colon >= 0) return { keyspace: s.slice(0, colon), shard: s.slice(colon + 1) };
+  return { keyspace: s };
+}
+
+export function planTransaction(tokens: readonly Token[]): SessionPrimitive {
+  const first = kw(tokens[0]);
+  if (first === 'begin' || (first === 'start' && kw(tokens[1]) === 'transaction')) {
+    const rest = tokens.slice(first === 'begin' ? 1 : 2).map((t) => kw(t) || t.text);
+    if (rest.length > 0 && !(first === 'begin' && rest.length === 1 && rest[0] === 'work')) {
+      const allowed = ['read', 'only', 'write', 'with', 'consistent', 'snapshot', ','];
+      if (!rest.every((w) => allowed.includes(w))) throw notSupported(`${tokens.map((t) => t.text).join(' ')}`);
+    }
+    return { operator: 'Session', statement: { kind: 'begin' } };
+  }
+  if (first === 'commit') return { operator: 'Session', statement: { kind: 'commit' } };
+  if (first === 'rollback') {
+    if (tokens.slice(1).some((t) => kw(t) === 'to' || kw(t) === 'savepoint')) throw notSupported('ROLLBACK TO SAVEPOINT');
+    return { operator: 'Session', statement: { kind: 'rollback' } };
+  }
+  throw notSupported(tokens.map((t) => t.text).join(' '));
+}
+
+type Assignment = Extract<SessionPrimitive['statement'], { kind: 'set' }>['assignments'][number];
+
+/** SET statements: system variables, user variables, NAMES, CHARACTER SET, TRANSACTION. */
+export function planSet(tokens: readonly Token[]): SessionPrimitive {
+  const assignments: Assignment[] = [];
+  let i = 1;
+  const n = tokens.length;
+  let defaultScope: 'session' | 'global' = 'session';
+  const scopeWord = kw(tokens[1]);
+  if (scopeWord === 'global' || scopeWord === 'session' || scopeWord === 'local' || scopeWord === 'persist') {
+    if (scopeWord === 'global' || scopeWord === 'persist') defaultScope = 'global';
+    i = 2;
+  }
+  if (kw(tokens[i]) === 'transaction') {
+    // SET [SESSION] TRANSACTION ISOLATION LEVEL … | READ ONLY | READ WRITE
+    const words = tokens.slice(i + 1).map((t) => kw(t) || t.text);
+    const text = words.join(' ');
+    const iso = /isolation level (read uncommitted|read committed|repeatable read|serializable)/.exec(text);
+    if (iso) assignments.push({ scope: defaultScope, name: 'transaction_isolation', value: { kind: 'literal', value: iso[1]!.toUpperCase().replace(' ', '-') } });
+    if (/read only/.test(text)) assignments.push({ scope: defaultScope, name: 'transaction_read_only', value: { kind: 'literal', value: 1n } });
+    if (/read write/.test(text)) assignments.push({ scope: defaultScope, name: 'transaction_read_only', value: { kind: 'literal', value: 0n } });
+    if (assignments.length === 0) throw notSupported(`SET ${text}`);
+    return { operator: 'Session', statement: { kind: 'set', assignments } };
+  }
+  while (i < n) {
+    let scope: Assignment['scope'] = defaultScope;
+    const t = tokens[i]!;
+    let name: string;
+    const w = kw(t);
+    if (w === 'names') {
+      const charset = valueToken(tokens[i + 1]);
+      if (charset === undefined) throw notSupported('SET NAMES without a character set');
+      assignments.push({ scope: 'session', name: 'names', value: charset });
+      i += 2;
+      if (kw(tokens[i]) === 'collate') {
+        const coll = valueToken(tokens[i + 1]);
+        if (coll === undefined) throw notSupported('SET NAMES … COLLATE');
+        assignments.push({ scope: 'session', name: 'collation_connection', value: coll });
+        i += 2;
+      }
+      if (tokens[i]?.text === ',') i++;
+      continue;
+    }
+    if ((w === 'character' && kw(tokens[i + 1]) === 'set') || w === 'charset') {
+      const at = w === 'charset' ? i + 1 : i + 2;
+      const charset = valueToken(tokens[at]);
+      if (charset === undefined) throw notSupported('SET CHARACTER SET');
+      assignments.push({ scope: 'session', name: 'character_set', value: charset });
+      i = at + 1;
+      if (tokens[i]?.text === ',') i++;
+      continue;
+    }
+    if (w === 'global' || w === 'session' || w === 'local') {
+      scope = w === 'global' ? 'global' : 'session';
+      i++;
+    }
+    const nt = tokens[i];
+    if (!nt) throw notSupported('SET shape');
+    if (nt.kind === 'sysvar') {
+      let v = nt.text.slice(2).toLowerCase();
+      if (v.startsWith('global.')) {
+        scope = 'global';
+        v = v.slice(7);
+      } else if (v.startsWith('session.') || v.startsWith('local.')) {
+        scope = 'session';
+        v = v.slice(v.indexOf('.') + 1);
+      }
+      name = v.replace(/`/g, '');
+    } else if (nt.kind === 'uservar') {
+      scope = 'user';
+      name = nt.text.slice(1).replace(/^[`'"]|[`'"]$/g, '');
+    } else if (nt.kind === 'ident' || nt.kind === 'qident') {
+      name = identName(nt).toLowerCase();
+    } else {
+      throw notSupported(`SET ${nt.text}`);
+    }
+    i++;
+    if (tokens[i]?.text !== '=' && tokens[i]?.text !== ':=') throw notSupported(`SET ${name} without =`);
+    i++;
+    // The value: one token (or a signed number) up to the next comma.
+    let end = i;
+    let depth = 0;
+    while (end < n) {
+      const x = tokens[end]!.text;
+      if (x === '(') depth++;
+      else if (x === ')') depth--;
+      else if (x === ',' && depth === 0) break;
+      end++;
+    }
+    const valueToks = tokens.slice(i, end);
+    const value = setValue(valueToks);
+    if (value === undefined) throw notSupported(`SET ${name} to an expression (${valueToks.map((x) => x.text).join(' ')})`);
+    assignments.push({ scope, name, value });
+    i = end + 1;
+  }
+  if (assignments.length === 0) throw notSupported('empty SET');
+  return { operator: 'Session', statement: { kind: 'set', assignments } };
+}
+
+function valueToken(t: Token | undefined): ValueExpr | undefined {
+  if (!t) return undefined;
+  if (t.kind === 'ident' || t.kind === 'qident') return { kind: 'literal', value: identName(t) };
+  if (t.kind === 'string' || t.kind === 'number') return { kind: 'literal', value: literalValue(t) };
+  return undefined;
+}
+
+function setValue(toks: readonly Token[]): ValueExpr | { kind: 'default' } | undefined {
+  if (toks.length === 1) {
+    const t = toks[0]!;
+    const w = kw(t);
+    if (w === 'default') return { kind: 'default' };
+    if (w === 'on' || w === 'true') return { kind: 'literal', value: 1n };
+    if (w === 'off' || w === 'false') return { kind: 'literal', value: 0n };
+    if (w === 'null') return { kind: 'literal', value: null };
+    if (t.kind === 'string' || t.kind === 'number' || t.kind === 'hex' || t.kind === 'bit') return { kind: 'literal', value: literalValue(t) as SqlValue };
+    if (t.kind === 'ident' || t.kind === 'qident') return { kind: 'literal', value: identName(t) };
+    return undefined;
+  }
+  if (toks.length === 2 && toks[0]!.text === '-' && toks[1]!.kind === 'number') return { kind: 'literal', value: literalValue(toks[1]!, true) };
+  return undefined;
+}
+
+/** SHOW statements. Per-table ones (COLUMNS, CREATE TABLE, INDEX) go to one shard of the table's keyspace. */
+export function planShow(ctx: TokenPlanContext): Primitive {
+  const toks = ctx.tokens;
+  const words = toks.map((t) => kw(t));
+  let i = 1;
+  let full = false;
+  if (words[i] === 'full' || words[i] === 'extended') {
+    full = true;
+    i++;
+  }
+  let scope = '';
+  if (words[i] === 'global' || words[i] === 'session' || words[i] === 'local') {
+    scope = words[i]!;
+    i++;
+  }
+  const likeIdx = words.indexOf('like');
+  const like = likeIdx > 0 && toks[likeIdx + 1]?.kind === 'string' ? (literalValue(toks[likeIdx + 1]!) as string) : undefined;
+  const what = words[i] ?? '';
+  // SHOW COLUMNS/FIELDS FROM t [FROM ks], SHOW INDEX FROM t, SHOW CREATE TABLE t.
+  if (what === 'columns' || what === 'fields' || what === 'index' || what === 'indexes' || what === 'keys' || (what === 'create' && words[i + 1] === 'table')) {
+    const nameAt = what === 'create' ? i + 2 : words[i + 1] === 'from' || words[i + 1] === 'in' ? i + 2 : -1;
+    if (nameAt < 0 || !toks[nameAt]) throw notSupported(toks.map((t) => t.text).join(' '));
+    let qualifier: string | null = null;
+    let name = identName(toks[nameAt]!);
+    let nameEnd = nameAt + 1;
+    if (toks[nameAt + 1]?.text === '.') {
+      qualifier = name;
+      name = identName(toks[nameAt + 2]!);
+      nameEnd = nameAt + 3;
+    }
+    const edits: TokenEdit[] = [];
+    let fromKsEnd = -1;
+    if ((words[nameEnd] === 'from' || words[nameEnd] === 'in') && toks[nameEnd + 1]) {
+      qualifier = identName(toks[nameEnd + 1]!);
+      fromKsEnd = nameEnd + 2;
+      edits.push({ from: nameEnd, to: fromKsEnd, text: '' });
+    }
+    const table = findTable(ctx, name, qualifier);
+    ctx.tablesUsed.add(`${table.keyspace.name}.${table.name}`);
+    edits.push({ from: nameAt, to: nameEnd, text: '`' + table.name.replace(/`/g, '``') + '`' });
+    return {
+      operator: 'Send',
+      keyspace: keyspaceRef(table.keyspace),
+      query: templateFromSql(renderTokens(toks, 0, toks.length, edits)),
+      allShards: false,
+    };
+  }
+  let phrase = what;
+  if (what === 'vschema' || what === 'vitess_shards' || what === 'vitess_tablets' || what === 'vitess_replication_status') phrase = words.slice(i, i + 2).filter((w) => w !== '' && w !== 'like' && w !== 'from' && w !== 'in').join(' ');
+  if (what === 'table' && words[i + 1] === 'status') phrase = 'table status';
+  if (what === 'create' && words[i + 1]) phrase = `create ${words[i + 1]}`;
+  const statement: { kind: 'show'; what: string; like?: string; keyspace?: string; full?: boolean; scope?: 'session' | 'global' } = { kind: 'show', what: phrase };
+  if (like !== undefined) statement.like = like;
+  const fromIdx = words.findIndex((w, k) => k > i && (w === 'from' || w === 'in'));
+  if (fromIdx > 0 && toks[fromIdx + 1]) {
+    const ks = identName(toks[fromIdx + 1]!);
+    if (!ctx.vschema.keyspace(ks) && !SYSTEM_SCHEMAS.has(ks.toLowerCase())) throw unknownKeyspace(ks);
+    statement.keyspace = ks;
+  } else if (phrase === 'tables' || phrase === 'table status') {
+    statement.keyspace = anyKeyspace(ctx.vschema, ctx.defaultKeyspace).name;
+  }
+  if (full) statement.full = true;
+  if (scope !== '') statement.scope = scope === 'global' ? 'global' : 'session';
+  return { operator: 'Session', statement };
+}
+
+/** DDL: sent to every shard of the keyspace of the table(s) it names, keyspace qualifiers stripped. */
+export function planDdl(ctx: TokenPlanContext): Primitive {
+  const toks = ctx.tokens;
+  const words = toks.map((t) => kw(t));
+  const verb = words[0];
+  let objectIdx = 1;
+  while (objectIdx < toks.length && ['temporary', 'or', 'replace', 'online', 'offline', 'ignore', 'unique', 'fulltext', 'spatial', 'definer', 'algorithm', 'sql', 'security'].includes(words[objectIdx]!)) objectIdx++;
+  const object = words[objectIdx];
+  if (object === 'database' || object === 'schema') throw notSupported(`${verb?.toUpperCase()} DATABASE (keyspaces come from the vschema)`);
+  if (object === 'vschema') throw notSupported('ALTER VSCHEMA');
+  if (object === 'user' || object === 'role' || object === 'procedure' || object === 'function' || object === 'trigger' || object === 'event') {
+    throw notSupported(`${verb?.toUpperCase()} ${object.toUpperCase()}`);
+  }
+  // Table names: after TABLE/VIEW [IF [NOT] EXISTS], after ON (CREATE INDEX … ON t), after TO/, (RENAME).
+  const names: { at: number; end: number; qualifier: string | null; name: string }[] = [];
+  const readName = (at: number): number => {
+    const t = toks[at];
+    if (!t || (t.kind !== 'ident' && t.kind !== 'qident')) return at;
+    let qualifier: string | null = null;
+    let name = identName(t);
+    let end = at + 1;
+    if (toks[at + 1]?.text === '.' && toks[at + 2]) {
+      qualifier = name;
+      name = identName(toks[at + 2]!);
+      end = at + 3;
+    }
+    names.push({ at, end, qualifier, name });
+    return end;
+  };
+  let k = objectIdx + 1;
+  if (words[k] === 'if') {
+    k++;
+    if (words[k] === 'not') k++;
+    if (words[k] === 'exists') k++;
+  }
+  if (object === 'table' || object === 'view' || verb === 'truncate') {
+    if (verb === 'truncate' && object !== 'table') k = objectIdx;
+    k = readName(k);
+    // DROP TABLE a, b / RENAME TABLE a TO b, c TO d
+    while (k < toks.length && (toks[k]!.text === ',' || words[k] === 'to')) {
+      k = readName(k + 1);
+      if (verb === 'rename' && words[k] === 'to') k = readName(k + 1);
+    }
+  } else if (object === 'index') {
+    const on = words.indexOf('on', objectIdx);
+    if (on < 0) throw notSupported('DDL shape');
+    readName(on + 1);
+  } else {
+    throw notSupported(`${verb?.toUpperCase()} ${object?.toUpperCase() ?? ''}`);
+  }
+  if (names.length === 0) throw notSupported('DDL without a table name');
+  const edits: TokenEdit[] = [];
+  let keyspaceName: string | null = null;
+  for (const nm of names) {
+    let ksName = nm.qualifier ?? ctx.defaultKeyspace;
+    if (ksName && SYSTEM_SCHEMAS.has(ksName.toLowerCase())) throw notSupported(`DDL on ${ksName}`);
+    if (!ksName) {
+      // No keyspace: the table must be known (unique across keyspaces).
+      let t;
+      try {
+        t = findTable(ctx, nm.name, null);
+      } catch {
+        throw new PlanError(1046, '3D000', 'No database selected');
+      }
+      ksName = t.keyspace.name;
+    }
+    if (!ctx.vschema.keyspace(ksName)) throw unknownKeyspace(ksName);
+    if (keyspaceName !== null && keyspaceName !== ksName) throw notSupported('DDL across keyspaces');
+    keyspaceName = ksName;
+    ctx.tablesUsed.add(`${ksName}.${nm.name}`);
+    if (nm.qualifier !== null) edits.push({ from: nm.at, to: nm.end, text: toks[nm.end - 1]!.text });
+  }
+  const ks = ctx.vschema.keyspace(keyspaceName!)!;
+  return {
+    operator: 'Send',
+    keyspace: keyspaceRef(ks),
+    query: templateFromSql(renderTokens(toks, 0, toks.length, edits)),
+    allShards: true,
+  };
+}

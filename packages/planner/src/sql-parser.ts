@@ -1,0 +1,124 @@
+/**
+ * The node-sql-parser adapter, used only on a plan-cache miss.
+ *
+ * The planner parses a *parse text* derived from the normalized token stream, and maps AST
+ * locations back to tokens (shard SQL is cut from the tokens, never from node-sql-parser's
+ * sqlify, whose formatting differs from MySQL's). The parse text works around constructs that
+ * node-sql-parser 5.4 (MySQL dialect, which parses Vitess's cases best) does not accept:
+ * - `::list` bind vars become `(:list)`;
+ * - `<=>` becomes `>=`: the planner never routes on either, and a plan that would have to
+ *   evaluate the predicate at the gateway is refused (`nullSafeEqual`);
+ * - `sum(distinct x)` (and min/max/avg) lose the DISTINCT; the call's offset is remembered;
+ * - a trailing `INTO OUTFILE|DUMPFILE …` is cut (the shard still gets it).
+ */
+import { createRequire } from 'node:module';
+import { kw, type Token } from './lexer.js';
+import { PlanError } from './errors.js';
+
+// node-sql-parser ships CommonJS; createRequire keeps this file ESM without a default-import shim.
+const require = createRequire(import.meta.url);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Parser } = require('node-sql-parser') as { Parser: new () => { astify(sql: string, opt: object): unknown } };
+
+/** Concurrency rule: the parser object is stateless between calls and used synchronously only. */
+const parser = new Parser();
+const PARSE_OPTIONS = { database: 'MySQL', parseOptions: { includeLocations: true } };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Ast = any;
+
+export interface ParsedStatement {
+  readonly ast: Ast;
+  /** The normalized tokens (the shard SQL is built from these). */
+  readonly tokens: readonly Token[];
+  /** The normalized text the tokens index into. */
+  readonly text: string;
+  /** Offset of each token in the parse text (parallel to `tokens`). */
+  readonly parseOffsets: readonly number[];
+  /** Parse-text offsets of aggregate calls whose DISTINCT was removed for the parser. */
+  readonly distinctAggregates: ReadonlySet<number>;
+  readonly nullSafeEqual: boolean;
+  /** Index of the `into` token of a cut `INTO OUTFILE/DUMPFILE`, or -1. */
+  readonly intoOutfile: number;
+}
+
+const DISTINCT_AGGREGATES = new Set(['sum', 'min', 'max', 'avg']);
+
+/** Parses normalized text (already tokenized) into an AST. Throws 1064 on a syntax error. */
+export function parseStatement(text: string, tokens: readonly Token[]): ParsedStatement {
+  let pt = '';
+  const offsets: number[] = new Array(tokens.length);
+  const distinctAggregates = new Set<number>();
+  let nullSafeEqual = false;
+  let intoOutfile = -1;
+  let depth = 0;
+  let skip = -1;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    if (i > 0 && t.spaceBefore) pt += " ";
+    offsets[i] = pt.length;
+    if (i === skip) continue;
+    if (t.kind === 'listBind') {
+      pt += '(:' + t.text.slice(2) + ')';
+    } else if (t.kind === 'punct' && t.text === '<=>') {
+      pt += '>=';
+      nullSafeEqual = true;
+    } else if (depth === 0 && kw(t) === 'into' && (kw(tokens[i + 1]) === 'outfile' || kw(tokens[i + 1]) === 'dumpfile') && tokens.slice(i).some((x) => kw(x) === 'union')) {
+      throw syntaxErrorAt(text, t.start);
+    } else if (depth === 0 && kw(t) === 'into' && (kw(tokens[i + 1]) === 'outfile' || kw(tokens[i + 1]) === 'dumpfile') && !tokens.slice(i).some((x) => kw(x) === 'from')) {
+      intoOutfile = i;
+      for (let j = i; j < tokens.length; j++) offsets[j] = pt.length;
+      break;
+    } else {
+      if (t.text === '(' && DISTINCT_AGGREGATES.has(kw(tokens[i - 1])) && kw(tokens[i + 1]) === 'distinct') {
+        distinctAggregates.add(offsets[i - 1]!);
+        skip = i + 1;
+      }
+      pt += t.text;
+    }
+  }
+  let ast: Ast;
+  try {
+    ast = parser.astify(pt, PARSE_OPTIONS);
+  } catch (e) {
+    const err = e as { location?: { start?: { offset?: number } }; message?: string };
+    const offset = err.location?.start?.offset ?? 0;
+    throw syntaxErrorAt(pt, offset);
+  }
+  if (Array.isArray(ast)) {
+    if (ast.length !== 1) throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: multiple statements in one query');
+    ast = ast[0];
+  }
+  return { ast, tokens, text, parseOffsets: offsets, distinctAggregates, nullSafeEqual, intoOutfile };
+}
+
+function syntaxErrorAt(pt: string, offset: number): PlanError {
+  const near = pt.slice(offset, offset + 80).trim();
+  return new PlanError(
+    1064,
+    '42000',
+    `You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '${near}' at line 1`,
+  );
+}
+
+/** Index of the first token whose parse offset is >= `offset` (binary search). */
+export function tokenAt(p: ParsedStatement, offset: number): number {
+  const offs = p.parseOffsets;
+  let lo = 0;
+  let hi = offs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (offs[mid]! < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Token range [start, end) covered by an AST node's location. */
+export function tokenRange(p: ParsedStatement, node: Ast): [number, number] | null {
+  const loc = node?.loc;
+  if (!loc) return null;
+  return [tokenAt(p, loc.start.offset), tokenAt(p, loc.end.offset)];
+}

@@ -1,0 +1,217 @@
+/**
+ * The miss path: turns one normalized statement into a Plan. Synchronous and side-effect free
+ * (it reads the vschema it is given), so the plan cache can run it as a single-flight compute.
+ */
+import type { VSchema } from '@shardgate/vschema';
+import type { Plan, Primitive, QueryType, RouteOptions } from './plan-types.js';
+import { kw, tokenize, type Token } from './lexer.js';
+import type { NormalizedQuery } from './normalizer.js';
+import { normalize } from './normalizer.js';
+import { parseStatement } from './sql-parser.js';
+import { keyspaceRef, type PlanContext } from './plan-context.js';
+import { planSelect } from './select-planner.js';
+import { planInsert, planUpdateDelete } from './dml-planner.js';
+import { parseTarget, planDdl, planSet, planShow, planTransaction, planUse, type TokenPlanContext } from './session-planner.js';
+import { notSupported, PlanError, syntaxError, unknownKeyspace } from './errors.js';
+import { renderQuery, templateFromSql } from './query-template.js';
+import { renderTokens } from './shard-sql.js';
+import { findTable } from './plan-context.js';
+
+const QUERY_TYPES: Record<string, QueryType> = {
+  select: 'SELECT',
+  insert: 'INSERT',
+  replace: 'REPLACE',
+  update: 'UPDATE',
+  delete: 'DELETE',
+  ddl: 'DDL',
+  set: 'SET',
+  use: 'USE',
+  show: 'SHOW',
+  begin: 'BEGIN',
+  commit: 'COMMIT',
+  rollback: 'ROLLBACK',
+  explain: 'EXPLAIN',
+  other: 'OTHER',
+};
+
+/** Statements MySQL knows that shardgate refuses (1235) rather than calling them syntax errors. */
+const KNOWN_UNSUPPORTED = new Set([
+  'analyze', 'optimize', 'repair', 'check', 'checksum', 'flush', 'lock', 'unlock', 'call', 'do', 'load', 'handler', 'grant',
+  'revoke', 'kill', 'prepare', 'execute', 'deallocate', 'xa', 'savepoint', 'release', 'reset', 'purge', 'change', 'install',
+  'uninstall', 'cache', 'help', 'signal', 'resignal', 'get', 'declare', 'table', 'values', 'import', 'clone', 'restart', 'shutdown', 'binlog',
+]);
+
+export interface BuildInput {
+  readonly normalized: NormalizedQuery;
+  /** Session target: `ks`, `ks:-80`, `ks[-80]`, or null. */
+  readonly target: string | null;
+  readonly vschema: VSchema;
+}
+
+/** Builds the plan of one normalized statement. Throws PlanError. */
+export function buildPlan(input: BuildInput): Plan {
+  const { normalized: n, vschema } = input;
+  const target = input.target ? parseTarget(input.target) : null;
+  const defaultKeyspace = target && target.keyspace !== '' ? target.keyspace : null;
+  if (defaultKeyspace && !vschema.keyspace(defaultKeyspace)) throw unknownKeyspace(defaultKeyspace);
+  const tokens = tokenize(n.normalized);
+  const tablesUsed = new Set<string>();
+  const tctx: TokenPlanContext = { vschema, defaultKeyspace, tokens, tablesUsed };
+  let instructions: Primitive;
+  let queryType = QUERY_TYPES[n.kind]!;
+  switch (n.kind) {
+    case 'use':
+      instructions = planUse(tctx);
+      break;
+    case 'begin':
+    case 'commit':
+    case 'rollback':
+      instructions = planTransaction(tokens);
+      break;
+    case 'set':
+      instructions = planSet(tokens);
+      break;
+    case 'show':
+      instructions = planShow(tctx);
+      break;
+    case 'ddl':
+      instructions = target?.shard !== undefined ? byDestination(vschema, target.keyspace, target.shard, n, tokens) : planDdl(tctx);
+      break;
+    case 'explain': {
+      const r = planExplain(input, tctx);
+      instructions = r.instructions;
+      queryType = r.queryType;
+      break;
+    }
+    case 'select':
+    case 'insert':
+    case 'replace':
+    case 'update':
+    case 'delete': {
+      if (target?.shard !== undefined) {
+        instructions = byDestination(vschema, target.keyspace, target.shard, n, tokens);
+        break;
+      }
+      const next = planNextValues(tctx);
+      if (next) {
+        instructions = next;
+        break;
+      }
+      const parsed = parseStatement(n.normalized, tokens);
+      const listBinds = new Set<string>();
+      for (const t of tokens) if (t.kind === 'listBind') listBinds.add(t.text.slice(2));
+      const ctx: PlanContext = { vschema, defaultKeyspace, parsed, listBinds, directives: n.directives, edits: [], tablesUsed, nextId: 1 };
+      const type = String(parsed.ast.type);
+      if (type === 'select') instructions = planSelect(ctx);
+      else if (type === 'insert' || type === 'replace') instructions = planInsert(ctx);
+      else if (type === 'update' || type === 'delete') instructions = planUpdateDelete(ctx);
+      else throw notSupported(`${type.toUpperCase()} statement`);
+      break;
+    }
+    default: {
+      const first = kw(tokens[0]);
+      if (KNOWN_UNSUPPORTED.has(first)) throw notSupported(`${first.toUpperCase()} statement`);
+      throw syntaxError(n.normalized, tokens[0]?.start ?? 0);
+    }
+  }
+  return { queryType, instructions, tablesUsed: [...tablesUsed].sort() };
+}
+
+/** With a shard target (`USE ks:-80`), statements go to that shard as written (Vitess's bypass). */
+function byDestination(vschema: VSchema, keyspace: string, shard: string, n: NormalizedQuery, tokens: readonly Token[]): Primitive {
+  const ks = vschema.keyspace(keyspace);
+  if (!ks) throw unknownKeyspace(keyspace);
+  const opts: RouteOptions = n.directives;
+  return {
+    operator: 'Route',
+    variant: 'ByDestination',
+    keyspace: keyspaceRef(ks),
+    query: templateFromSql(renderTokens(tokens, 0, tokens.length, [])),
+    targetShards: [shard],
+    ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}),
+    ...(opts.scatterErrorsAsWarnings ? { scatterErrorsAsWarnings: true } : {}),
+  };
+}
+
+/** `select next N values from seq` (Vitess's sequence syntax). */
+function planNextValues(ctx: TokenPlanContext): Primitive | null {
+  const t = ctx.tokens;
+  if (kw(t[0]) !== 'select' || kw(t[1]) !== 'next') return null;
+  let i = 2;
+  let count: Primitive extends never ? never : { kind: 'literal'; value: bigint } | { kind: 'bind'; name: string } = { kind: 'literal', value: 1n };
+  if (t[i]?.kind === 'number') {
+    count = { kind: 'literal', value: BigInt(t[i]!.text) };
+    i++;
+  } else if (t[i]?.kind === 'bind') {
+    count = { kind: 'bind', name: t[i]!.text.slice(1) };
+    i++;
+  }
+  if (kw(t[i]) !== 'value' && kw(t[i]) !== 'values') return null;
+  i++;
+  if (kw(t[i]) !== 'from') return null;
+  i++;
+  let qualifier: string | null = null;
+  let name = t[i]?.text.replace(/`/g, '') ?? '';
+  if (t[i + 1]?.text === '.') {
+    qualifier = name;
+    name = t[i + 2]?.text.replace(/`/g, '') ?? '';
+  }
+  const table = findTable(ctx, name, qualifier);
+  if (table.type !== 'sequence') throw new PlanError(1105, 'HY000', `NEXT used on a non-sequence table \`${table.name}\``);
+  ctx.tablesUsed.add(`${table.keyspace.name}.${table.name}`);
+  return { operator: 'Next', keyspace: keyspaceRef(table.keyspace), sequence: `${table.keyspace.name}.${table.name}`, count };
+}
+
+/**
+ * `VEXPLAIN [PLAN] q`, `EXPLAIN FORMAT=VITESS q` → the plan of q as data; `EXPLAIN q` /
+ * `DESCRIBE t` go to the shard(s) q routes to.
+ */
+function planExplain(input: BuildInput, tctx: TokenPlanContext): { instructions: Primitive; queryType: QueryType } {
+  const toks = tctx.tokens;
+  const words = toks.map((t) => kw(t));
+  const text = input.normalized.normalized;
+  let innerStart = -1;
+  let vexplain = false;
+  if (words[0] === 'vexplain') {
+    vexplain = true;
+    innerStart = 1;
+    if (words[1] === 'plan') innerStart = 2;
+    else if (words[1] === 'queries' || words[1] === 'all' || words[1] === 'trace' || words[1] === 'keys') throw notSupported(`VEXPLAIN ${words[1]!.toUpperCase()}`);
+  } else if (words[1] === 'format' && toks[2]?.text === '=' && words[3] === 'vitess') {
+    vexplain = true;
+    innerStart = 4;
+  } else if (words[1] === 'format' && toks[2]?.text === '=') {
+    innerStart = 4;
+  } else {
+    innerStart = 1;
+  }
+  const inner = toks[innerStart];
+  if (!inner) throw syntaxError(text, text.length);
+  const innerSql = text.slice(inner.start);
+  const innerKind = kw(inner);
+  if (!vexplain && innerKind !== 'select' && innerKind !== 'insert' && innerKind !== 'update' && innerKind !== 'delete' && innerKind !== 'replace' && inner.text !== '(') {
+    // DESCRIBE t / EXPLAIN t: the table's columns, from one shard of its keyspace.
+    let qualifier: string | null = null;
+    let name = inner.text.replace(/`/g, '');
+    if (toks[innerStart + 1]?.text === '.') {
+      qualifier = name;
+      name = toks[innerStart + 2]?.text.replace(/`/g, '') ?? '';
+    }
+    const table = findTable(tctx, name, qualifier);
+    tctx.tablesUsed.add(`${table.keyspace.name}.${table.name}`);
+    return {
+      queryType: 'EXPLAIN',
+      instructions: { operator: 'Send', keyspace: keyspaceRef(table.keyspace), query: templateFromSql(`describe \`${table.name.replace(/`/g, '``')}\``), allShards: false },
+    };
+  }
+  const innerNormalized = normalize(innerSql);
+  const innerPlan = buildPlan({ normalized: innerNormalized, target: input.target, vschema: input.vschema });
+  for (const t of innerPlan.tablesUsed) tctx.tablesUsed.add(t);
+  if (vexplain) return { queryType: 'EXPLAIN', instructions: { operator: 'Session', statement: { kind: 'vexplain', plan: innerPlan } } };
+  // MySQL EXPLAIN of a statement that goes to one route: the same route, prefixed.
+  const ins = innerPlan.instructions;
+  if (ins.operator !== 'Route') throw notSupported('EXPLAIN of a query that needs several routes; use VEXPLAIN PLAN');
+  const prefix = text.slice(0, inner.start);
+  // The EXPLAIN text kept its literals (it is cached by its own text), so they are inlined again.
+  return { queryType: 'EXPLAIN', instructions: { ...ins, query: { parts: [prefix + renderQuery(ins.query, innerNormalized.bindVars)] } } };
+}

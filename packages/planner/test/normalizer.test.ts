@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { countPlaceholders, normalize, ROWS_BIND } from '../src/normalizer.js';
+import { ExactNumber, type SqlValue } from '../src/plan-types.js';
+import { encodeSqlValue, renderQuery, templateFromSql } from '../src/query-template.js';
+import { decodeString, tokenize } from '../src/lexer.js';
+
+const norm = (sql: string, params?: SqlValue[]) => normalize(sql, params);
+
+describe('normalize', () => {
+  it('turns literals into bind vars and reuses one bind var for identical literals', () => {
+    const n = norm("select * from t where a = 5 and b = 'x' and c = 5 and d = '5'");
+    expect(n.normalized).toBe('select * from t where a = :v1 and b = :v2 and c = :v1 and d = :v3');
+    expect(n.bindVars).toEqual({ v1: 5n, v2: 'x', v3: '5' });
+  });
+
+  it('keeps the literals whose value changes the plan', () => {
+    const n = norm("select a from t where x = 1 group by 2 order by 1 desc, a limit 10, 5");
+    expect(n.normalized).toBe('select a from t where x = :v1 group by 2 order by 1 desc, a limit 10, 5');
+    expect(norm('select a from t limit 3 offset 7').normalized).toBe('select a from t limit 3 offset 7');
+    expect(norm('select 1 = 0, 5+5 from t where 1 in (2, 3)').normalized).toBe('select 1 = 0, 5+5 from t where 1 in (2, 3)');
+    expect(norm("select cast(a as char(10)), date_add(d, interval 5 day), c->'$.x' as 'al' from t").normalized).toBe(
+      "select cast(a as char(10)), date_add(d, interval 5 day), c->'$.x' as 'al' from t",
+    );
+    expect(norm("select * from t where a = _utf8mb4'x' and b = N'y' and c like 'a!%' escape '!'").normalized).toBe(
+      "select * from t where a = _utf8mb4'x' and b = N'y' and c like :v1 escape '!'",
+    );
+    expect(norm('select * from t where a = null and b = true').normalized).toBe('select * from t where a = null and b = true');
+  });
+
+  it('collapses IN lists of two or more literals into one list bind var', () => {
+    const n = norm('select * from t where id in (1, -2, 3) and x in (4) and y in (5, null)');
+    expect(n.normalized).toBe('select * from t where id in ::v1 and x in (:v2) and y in (:v3, null)');
+    expect(n.bindVars).toEqual({ v1: [1n, -2n, 3n], v2: 4n, v3: 5n });
+  });
+
+  it('fills ? placeholders from params, each with its own bind var; LIMIT ? is inlined', () => {
+    const n = norm('select * from t where a = ? and b = ? and c in (?, ?) limit ?', [1n, 1n, 'p', 'q', 20n]);
+    expect(n.normalized).toBe('select * from t where a = :v1 and b = :v2 and c in ::v3 limit 20');
+    expect(n.bindVars).toEqual({ v1: 1n, v2: 1n, v3: ['p', 'q'] });
+    expect(n.placeholders).toBe(5);
+    expect(countPlaceholders("select '?', ? from t where a = ?")).toBe(2);
+    expect(() => norm('select ? from t', [])).toThrowError(expect.objectContaining({ errno: 1210 }));
+  });
+
+  it('collapses multi-row VALUES of one shape into one row template (one plan for every row count)', () => {
+    const one = norm("insert into t(a, b) values (1, 'x')");
+    const five = norm("insert into t(a, b) values (1, 'x'), (2, 'y'), (3, 'z'), (-4, null), (5, 'w')");
+    expect(one.normalized).toBe('insert into t(a, b) values (:__r0, :__r1)');
+    expect(five.normalized).toBe(one.normalized);
+    expect(five.bindVars[ROWS_BIND]).toEqual([[1n, 'x'], [2n, 'y'], [3n, 'z'], [-4n, null], [5n, 'w']]);
+    const mixed = norm("insert into t(a, b) values (1, now()), (2, 'y') on duplicate key update b = 'z'");
+    expect(mixed.normalized).toBe("insert into t(a, b) values (:__r0, now()), (:__r0, :__r1) on duplicate key update b = :v1");
+    expect(mixed.bindVars).toEqual({ [ROWS_BIND]: [[1n], [2n, 'y']], v1: 'z' });
+  });
+
+  it('leaves SET, SHOW, USE and DDL text alone, and extracts vt+ directives', () => {
+    expect(norm("SET @@session.sql_mode = 'ANSI'").normalized).toBe("SET @@session.sql_mode = 'ANSI'");
+    expect(norm("create table t (a varchar(10) default 'x')").normalized).toBe("create table t (a varchar(10) default 'x')");
+    const d = norm('select /*vt+ QUERY_TIMEOUT_MS=250 SCATTER_ERRORS_AS_WARNINGS */ 1 from t');
+    expect(d.directives).toEqual({ queryTimeoutMs: 250, scatterErrorsAsWarnings: true });
+    expect(d.directivesKey).not.toBe('');
+    expect(d.normalized).toBe('select :v1 from t');
+  });
+
+  it('refuses several statements and empty queries', () => {
+    expect(() => norm('select 1; select 2')).toThrowError(expect.objectContaining({ errno: 1235 }));
+    expect(norm('select 1;').normalized).toBe('select :v1');
+    expect(() => norm('  ')).toThrowError(expect.objectContaining({ errno: 1065 }));
+  });
+});
+
+/** A literal generator: values and the SQL text that writes them. */
+const literal = fc.oneof(
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }).map((v) => ({ text: v.toString(), value: v as SqlValue })),
+  fc.string({ unit: 'binary', maxLength: 30 }).map((s) => ({ text: encodeSqlValue(s), value: s as SqlValue })),
+  fc.string({ maxLength: 20 }).map((s) => ({ text: "'" + s.replace(/\\/g, '\\\\').replace(/'/g, "''") + "'", value: s as SqlValue })),
+  fc.uint8Array({ maxLength: 8 }).map((b) => ({ text: encodeSqlValue(b), value: b as SqlValue })),
+  fc.tuple(fc.integer({ min: 0, max: 99999 }), fc.integer({ min: 0, max: 999 })).map(([a, b]) => ({ text: `${a}.${b}`, value: new ExactNumber(`${a}.${b}`) as SqlValue })),
+);
+
+/** Token values of a query, with literals decoded, for equivalence checks. */
+function tokenValues(sql: string): unknown[] {
+  return tokenize(sql).map((t) => {
+    if (t.kind === 'string') return ['s', decodeString(t.text)];
+    if (t.kind === 'number') return ['n', /^-?\d+$/.test(t.text) ? BigInt(t.text) : t.text];
+    if (t.kind === 'hex') return ['h', t.text.startsWith('0x') ? t.text.slice(2).toUpperCase() : t.text.slice(2, -1).toUpperCase()];
+    return [t.kind, t.text.toLowerCase()];
+  });
+}
+
+describe('normalize → render round trip (property)', () => {
+  it('reproduces an equivalent query from the extracted bind vars', () => {
+    fc.assert(
+      fc.property(fc.array(literal, { minLength: 1, maxLength: 6 }), fc.array(literal, { minLength: 2, maxLength: 4 }), (lits, inList) => {
+        const where = lits.map((l, i) => `c${i} = ${l.text}`).join(' and ');
+        const sql = `select a, b from t where ${where} and k in (${inList.map((l) => l.text).join(', ')}) order by 1 limit 5`;
+        const n = normalize(sql);
+        const rendered = renderQuery(templateFromSql(n.normalized), n.bindVars);
+        expect(tokenValues(rendered)).toEqual(tokenValues(sql.replace(/(\d+)\.(\d+)/g, '$1.$2')).map((x) => x));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('round-trips hostile strings exactly through a bind var', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
+        const n = normalize(`select * from t where a = ${encodeSqlValue(s)}`);
+        expect(n.bindVars.v1).toBe(s);
+        const rendered = renderQuery(templateFromSql(n.normalized), n.bindVars);
+        expect(normalize(rendered).bindVars.v1).toBe(s);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('collapses any number of insert rows into the same normalized text', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(literal, literal), { minLength: 1, maxLength: 20 }), (rows) => {
+        const n = normalize(`insert into t(a, b) values ${rows.map(([x, y]) => `(${x.text}, ${y.text})`).join(', ')}`);
+        expect(n.normalized).toBe('insert into t(a, b) values (:__r0, :__r1)');
+        expect((n.bindVars[ROWS_BIND] as SqlValue[][]).length).toBe(rows.length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

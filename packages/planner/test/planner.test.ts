@@ -1,0 +1,242 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Planner } from '../src/planner.js';
+import { renderQuery } from '../src/query-template.js';
+import { toVitessJson } from '../src/vitess-json.js';
+import type { BindVars, DmlPrimitive, InsertPrimitive, Plan, PlannedQuery, Primitive, RoutePrimitive } from '../src/plan-types.js';
+import { demoVSchema } from './fixtures.js';
+
+const planners: Planner[] = [];
+afterEach(() => {
+  for (const p of planners.splice(0)) p.dispose();
+});
+function planner(): Planner {
+  const p = new Planner({ vschema: demoVSchema() });
+  planners.push(p);
+  return p;
+}
+async function plan(sql: string, keyspace: string | null = null, params?: bigint[]): Promise<PlannedQuery> {
+  return planner().plan(sql, { keyspace, ...(params ? { params } : {}) });
+}
+/** The plan as data: operator, variant, keyspace, vindex, and the shard SQL rendered with its binds. */
+function route(p: Primitive, binds: BindVars) {
+  const r = p as RoutePrimitive;
+  return {
+    operator: r.operator,
+    variant: r.variant,
+    keyspace: r.keyspace.name,
+    vindex: r.vindex,
+    sql: renderQuery(r.query, { __vtdbname: 'commerce', __lastInsertId: 0n, ...binds }),
+  };
+}
+async function expectRoute(sql: string, expected: ReturnType<typeof route>, keyspace: string | null = null) {
+  const { plan: pl, bindVars } = await plan(sql, keyspace);
+  expect(route(pl.instructions, bindVars)).toEqual(expected);
+  return pl;
+}
+
+describe('single-table SELECT routing', () => {
+  it('routes equality on the primary vindex to one shard (EqualUnique)', async () => {
+    const pl = await expectRoute('select * from customer where id = 5', {
+      operator: 'Route', variant: 'EqualUnique', keyspace: 'commerce', vindex: 'hash', sql: 'select * from customer where id = 5',
+    });
+    expect((pl.instructions as RoutePrimitive).values).toEqual([{ kind: 'bind', name: 'v1' }]);
+    expect(pl.tablesUsed).toEqual(['commerce.customer']);
+  });
+
+  it('routes IN to the shards involved, with the list bind var the executor narrows per shard', async () => {
+    const { plan: pl, bindVars } = await plan('select name from customer where id in (1, 2, 3)');
+    const r = pl.instructions as RoutePrimitive;
+    expect(route(r, bindVars)).toEqual({ operator: 'Route', variant: 'IN', keyspace: 'commerce', vindex: 'hash', sql: 'select name from customer where id in (1, 2, 3)' });
+    expect(r.inListBind).toBe('v1');
+    expect(bindVars.v1).toEqual([1n, 2n, 3n]);
+  });
+
+  it('scatters other predicates, and routes unsharded and reference tables', async () => {
+    await expectRoute("select * from customer where name = 'x'", { operator: 'Route', variant: 'Scatter', keyspace: 'commerce', vindex: undefined, sql: "select * from customer where name = 'x'" });
+    await expectRoute('select * from settings', { operator: 'Route', variant: 'Unsharded', keyspace: 'main', vindex: undefined, sql: 'select * from settings' });
+    await expectRoute('select * from countries', { operator: 'Route', variant: 'Reference', keyspace: 'commerce', vindex: undefined, sql: 'select * from countries' });
+  });
+
+  it('strips keyspace qualifiers from the shard SQL and honours USE', async () => {
+    await expectRoute('select commerce.customer.name from commerce.customer where commerce.customer.id = 7', {
+      operator: 'Route', variant: 'EqualUnique', keyspace: 'commerce', vindex: 'hash', sql: 'select customer.name from customer where customer.id = 7',
+    });
+    await expectRoute('select * from customer where id = 7', { operator: 'Route', variant: 'EqualUnique', keyspace: 'commerce', vindex: 'hash', sql: 'select * from customer where id = 7' }, 'commerce');
+  });
+
+  it('routes a None route for a predicate that matches no shard', async () => {
+    const { plan: pl } = await plan('select * from customer where id = null');
+    expect((pl.instructions as RoutePrimitive).variant).toBe('None');
+  });
+
+  it('answers dual queries on a Reference route with the session bind vars', async () => {
+    await expectRoute('select database(), last_insert_id(), @@version_comment limit 1', {
+      operator: 'Route', variant: 'Reference', keyspace: 'main', vindex: undefined, sql: "select 'commerce', 0, @@version_comment limit 1",
+    });
+    await expectRoute('select now()', { operator: 'Route', variant: 'Reference', keyspace: 'commerce', vindex: undefined, sql: 'select now()' }, 'commerce');
+  });
+
+  it('merges ORDER BY across shards with weight strings, and pushes LIMIT offset+count', async () => {
+    const { plan: pl, bindVars } = await plan('select id, name from customer order by name desc limit 10, 5');
+    expect(pl.instructions.operator).toBe('Limit');
+    const lim = pl.instructions as Extract<Primitive, { operator: 'Limit' }>;
+    expect(lim.count).toEqual({ kind: 'literal', value: 5n });
+    expect(lim.offset).toEqual({ kind: 'literal', value: 10n });
+    const r = lim.input as RoutePrimitive;
+    expect(route(r, bindVars).sql).toBe('select id, name, weight_string(name) from customer order by name desc limit 15');
+    expect(r.orderBy).toEqual([{ column: 1, weightStringColumn: 2, desc: true }]);
+    expect(r.resultColumns).toBe(2);
+  });
+
+  it('aggregates across shards: count becomes a sum of counts, groups stream in order', async () => {
+    const { plan: pl, bindVars } = await plan('select name, count(*), avg(id) from customer group by name');
+    const agg = pl.instructions as Extract<Primitive, { operator: 'Aggregate' }>;
+    expect(agg.operator).toBe('Aggregate');
+    expect(agg.variant).toBe('Ordered');
+    expect(agg.aggregates).toEqual([
+      { opcode: 'count_star', column: 1, alias: 'count(*)' },
+      { opcode: 'avg', column: 2, countColumn: 3, alias: 'avg(id)' },
+    ]);
+    expect(route(agg.input, bindVars).sql).toBe('select name, count(*), sum(id), count(id), weight_string(name) from customer group by name order by weight_string(name) asc');
+  });
+
+  it('pushes a join on the shared vindex down as one route', async () => {
+    await expectRoute('select c.name, o.id from customer c join orders o on o.customer_id = c.id where c.id = 3', {
+      operator: 'Route', variant: 'EqualUnique', keyspace: 'commerce', vindex: 'hash',
+      sql: 'select c.name, o.id from customer c join orders o on o.customer_id = c.id where c.id = 3',
+    });
+  });
+});
+
+describe('DML', () => {
+  it('plans multi-row INSERT once for every row count, each row routed by its vindex value', async () => {
+    const p = planner();
+    const a = await p.plan("insert into customer(id, email, name) values (1, 'a@x', 'A')", {});
+    const b = await p.plan("insert into customer(id, email, name) values (2, 'b@x', 'B'), (3, 'c@x', 'C'), (4, 'd@x', 'D')", {});
+    expect(b.plan).toBe(a.plan);
+    const ins = a.plan.instructions as InsertPrimitive;
+    expect(ins).toMatchObject({
+      operator: 'Insert', variant: 'Sharded', table: 'customer', prefix: 'insert into customer(id, email, name) values ',
+      rowTemplate: { parts: ['(', { bind: '$0' }, ', ', { bind: '$1' }, ', ', { bind: '$2' }, ')'] },
+      rowsBind: '__rows',
+      primaryVindex: [{ vindex: 'hash', valueIndex: 0 }],
+      ownedVindexes: [{ vindex: 'email_lookup', valueIndex: 1 }],
+      autoIncrement: { column: 'id', valueIndex: 0, sequence: 'main.customer_seq' },
+    });
+    expect(b.bindVars.__rows).toEqual([[2n, 'b@x', 'B'], [3n, 'c@x', 'C'], [4n, 'd@x', 'D']]);
+  });
+
+  it('marks a missing auto-increment column as generated', async () => {
+    const { plan: pl } = await plan("insert into commerce.customer(email, name) values ('a@x', 'A')");
+    const ins = pl.instructions as InsertPrimitive;
+    expect(ins.prefix).toBe('insert into `customer`(email, name) values ');
+    expect(ins.primaryVindex).toEqual([{ vindex: 'hash', valueIndex: -1 }]);
+    expect(ins.autoIncrement).toEqual({ column: 'id', valueIndex: -1, sequence: 'main.customer_seq' });
+  });
+
+  it('routes UPDATE and DELETE by vindex or scatter', async () => {
+    const u = await plan("update customer set name = 'n' where id = 9");
+    const upd = u.plan.instructions as DmlPrimitive;
+    expect(route(upd.route, u.bindVars)).toEqual({ operator: 'Route', variant: 'EqualUnique', keyspace: 'commerce', vindex: 'hash', sql: "update customer set name = 'n' where id = 9" });
+    const d = await plan('delete from orders where note = 1');
+    const del = d.plan.instructions as DmlPrimitive;
+    expect(del.route.variant).toBe('Scatter');
+    const d2 = await plan('delete from customer where id = 4');
+    const del2 = d2.plan.instructions as DmlPrimitive;
+    expect(del2.ownedVindexes).toEqual(['email_lookup']);
+    expect(renderQuery(del2.ownedVindexQuery!, d2.bindVars)).toBe('select id, email from customer where id = 4 for update');
+  });
+
+  it('refuses changing a primary vindex column and scatter DML with LIMIT (1235)', async () => {
+    await expect(plan('update customer set id = 2 where id = 1')).rejects.toMatchObject({ errno: 1235, sqlState: '42000', message: expect.stringContaining('primary vindex column id') });
+    await expect(plan('delete from orders limit 10')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('multi shard DELETE with LIMIT') });
+    const ok = await plan('delete from orders where customer_id = 1 limit 10');
+    expect((ok.plan.instructions as DmlPrimitive).limit).toEqual({ kind: 'literal', value: 10n });
+  });
+
+  it('writes to a reference table go to every shard', async () => {
+    const { plan: pl } = await plan("update countries set name = 'x'");
+    expect((pl.instructions as DmlPrimitive).route.variant).toBe('Scatter');
+    const ins = await plan("insert into countries(code) values ('fr')");
+    expect((ins.plan.instructions as InsertPrimitive).variant).toBe('Reference');
+  });
+});
+
+describe('session statements and DDL', () => {
+  const stmt = async (sql: string, ks: string | null = null) => ((await plan(sql, ks)).plan.instructions as Extract<Primitive, { operator: 'Session' }>).statement;
+
+  it('plans USE with shard targets', async () => {
+    expect(await stmt('use commerce')).toEqual({ kind: 'use', keyspace: 'commerce' });
+    expect(await stmt('use commerce:-80')).toEqual({ kind: 'use', keyspace: 'commerce', target: '-80' });
+    expect(await stmt('use `commerce:80-`')).toEqual({ kind: 'use', keyspace: 'commerce', target: '80-' });
+    expect(await stmt('use commerce[-80]')).toEqual({ kind: 'use', keyspace: 'commerce', target: '-80' });
+    await expect(plan('use nope')).rejects.toMatchObject({ errno: 1049 });
+  });
+
+  it('plans transactions and SET', async () => {
+    expect(await stmt('begin')).toEqual({ kind: 'begin' });
+    expect(await stmt('start transaction')).toEqual({ kind: 'begin' });
+    expect(await stmt('commit')).toEqual({ kind: 'commit' });
+    expect(await stmt('rollback')).toEqual({ kind: 'rollback' });
+    expect(await stmt("set names utf8mb4, autocommit = 0, @@session.sql_mode = 'ANSI', workload = 'olap', transaction_mode = 'multi', query_timeout = 100, @u = -3")).toEqual({
+      kind: 'set',
+      assignments: [
+        { scope: 'session', name: 'names', value: { kind: 'literal', value: 'utf8mb4' } },
+        { scope: 'session', name: 'autocommit', value: { kind: 'literal', value: 0n } },
+        { scope: 'session', name: 'sql_mode', value: { kind: 'literal', value: 'ANSI' } },
+        { scope: 'session', name: 'workload', value: { kind: 'literal', value: 'olap' } },
+        { scope: 'session', name: 'transaction_mode', value: { kind: 'literal', value: 'multi' } },
+        { scope: 'session', name: 'query_timeout', value: { kind: 'literal', value: 100n } },
+        { scope: 'user', name: 'u', value: { kind: 'literal', value: -3n } },
+      ],
+    });
+  });
+
+  it('plans SHOW statements', async () => {
+    expect(await stmt('show databases')).toEqual({ kind: 'show', what: 'databases' });
+    expect(await stmt('show full tables from commerce like "c%"')).toEqual({ kind: 'show', what: 'tables', keyspace: 'commerce', like: 'c%', full: true });
+    expect(await stmt('show vschema tables')).toEqual({ kind: 'show', what: 'vschema tables' });
+    const cols = (await plan('show columns from commerce.customer')).plan.instructions;
+    expect(cols).toMatchObject({ operator: 'Send', keyspace: { name: 'commerce' }, allShards: false, query: { parts: ['show columns from `customer`'] } });
+  });
+
+  it('sends DDL to every shard of the keyspace, qualifier stripped', async () => {
+    const { plan: pl } = await plan('alter table commerce.orders add column note int');
+    expect(pl).toMatchObject({ queryType: 'DDL', instructions: { operator: 'Send', keyspace: { name: 'commerce', sharded: true }, allShards: true, query: { parts: ['alter table orders add column note int'] } } });
+    await expect(plan('create table t (a int)')).rejects.toMatchObject({ errno: 1046 });
+  });
+
+  it('shows plans as Vitess JSON through VEXPLAIN PLAN', async () => {
+    const { plan: pl } = await plan('vexplain plan select * from customer where id = 1');
+    expect(pl.queryType).toBe('EXPLAIN');
+    const inner = (pl.instructions as Extract<Primitive, { operator: 'Session' }>).statement as { kind: 'vexplain'; plan: Plan };
+    expect(toVitessJson(inner.plan)).toEqual({
+      QueryType: 'SELECT',
+      Instructions: { OperatorType: 'Route', Variant: 'EqualUnique', Keyspace: { Name: 'commerce', Sharded: true }, Query: 'select * from customer where id = :v1', Table: 'customer', Values: [':v1'], Vindex: 'hash' },
+      TablesUsed: ['commerce.customer'],
+    });
+  });
+
+  it('targets a shard with USE ks:-80 (ByDestination)', async () => {
+    const { plan: pl, bindVars } = await plan("select * from customer where name = 'q'", 'commerce:-80');
+    expect(pl.instructions).toMatchObject({ operator: 'Route', variant: 'ByDestination', targetShards: ['-80'] });
+    expect(renderQuery((pl.instructions as RoutePrimitive).query, bindVars)).toBe("select * from customer where name = 'q'");
+  });
+});
+
+describe('errors', () => {
+  it('uses MySQL error numbers', async () => {
+    await expect(plan('select * from nosuch')).rejects.toMatchObject({ errno: 1146, sqlState: '42S02' });
+    await expect(plan('select * from commerce.nosuch')).rejects.toMatchObject({ errno: 1146, message: "Table 'commerce.nosuch' doesn't exist" });
+    await expect(plan('select * from nokeyspace.t')).rejects.toMatchObject({ errno: 1049 });
+    await expect(plan('selec * from customer')).rejects.toMatchObject({ errno: 1064, sqlState: '42000', message: expect.stringContaining('You have an error in your SQL syntax') });
+    await expect(plan('select * from customer where')).rejects.toMatchObject({ errno: 1064 });
+    await expect(plan('lock tables customer read')).rejects.toMatchObject({ errno: 1235 });
+  });
+
+  it('plans are frozen in development', async () => {
+    const { plan: pl } = await plan('select * from customer where id = 1');
+    expect(Object.isFrozen(pl)).toBe(true);
+    expect(Object.isFrozen(pl.instructions)).toBe(true);
+  });
+});
