@@ -183,7 +183,8 @@ async function runShow(session: Session, st: Extract<SessionPrimitive['statement
     case 'databases':
     case 'schemas':
     case 'keyspaces': {
-      const names = session.runtime.keyspaceNames().filter((n) => !like || like.test(n));
+      // Sorted, as MariaDB lists databases.
+      const names = [...session.runtime.keyspaceNames()].sort().filter((n) => !like || like.test(n));
       await sendRows(sink, [textField('Database')], names.map((n) => [textCell(n)]));
       return;
     }
