@@ -1,14 +1,316 @@
 /**
- * Plans for statements that need several routes: cross-shard joins (nested-loop Join over two
- * routes), and subqueries pulled out of the outer route (UncorrelatedSubquery).
+ * Plans for statements that need several routes:
+ * - subqueries that cannot run inside the outer route are pulled out (UncorrelatedSubquery): the
+ *   subquery runs once, its result is bound (`::__sq1`, `:__sq_has_values1`) into the rewritten
+ *   outer query, which is then planned on its own (and may route on the bound list);
+ * - a join of two routes becomes a nested-loop Join: the left route runs once, the right route
+ *   runs per left row with the join columns bound (`:u_id`).
+ * Anything else fails with 1235. Correlated subqueries that cannot merge are refused, never
+ * pulled out (their result depends on the outer row).
  */
-import type { Primitive } from './plan-types.js';
+import type { JoinPrimitive, Plan, Primitive, UncorrelatedSubqueryPrimitive } from './plan-types.js';
 import type { PlanContext } from './plan-context.js';
-import type { Analyzed, SelectAnalyzer } from './select-analyzer.js';
-import { notSupported } from './errors.js';
+import { containsSubquery, hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
+import { columnName, conjuncts, functionArgs, functionName, isColumnRef, subqueryOf, walk } from './ast-utils.js';
+import { tokenRange, type Ast } from './sql-parser.js';
+import { renderTokens, templateFromTokens, type TokenEdit } from './shard-sql.js';
+import { notSupported, PlanError } from './errors.js';
+import { colKey, splitKey, type Cand, type ColKey, type Cond, type TableRef } from './routing.js';
+import { routeFor } from './select-planner.js';
 
 export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
-  void ctx;
-  void analyzer;
+  const pulled = pullOutSubqueries(ctx);
+  if (pulled) return pulled;
+  if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) return planJoin(ctx, analyzer, analyzed);
   throw notSupported(analyzed.why ?? 'query that needs several routes');
 }
+
+function containsAnySubquery(sel: Ast): boolean {
+  return [sel.columns, sel.where, sel.having, sel.orderby, sel.from].some((x) => x && containsSubquery(x));
+}
+
+type Pulled = { variant: UncorrelatedSubqueryPrimitive['variant']; plan: Plan; resultBind: string; hasValuesBind: string };
+
+/** Pulls uncorrelated subqueries out of WHERE conjuncts and the select list; null if none apply. */
+function pullOutSubqueries(ctx: PlanContext): Primitive | null {
+  const p = ctx.parsed;
+  const sel = p.ast;
+  if (sel._next || p.intoOutfile >= 0) return null;
+  const edits: TokenEdit[] = [];
+  const pulled: Pulled[] = [];
+  const text = (n: Ast): string => {
+    const r = tokenRange(p, n);
+    if (!r) throw notSupported('subquery in an expression shardgate cannot rewrite');
+    return renderTokens(p.tokens, r[0], r[1], []);
+  };
+  const names = (): { res: string; has: string } => {
+    const n = ++ctx.subqueryCounter.n;
+    return { res: `__sq${n}`, has: `__sq_has_values${n}` };
+  };
+  const planSub = (sub: Ast, oneColumn: boolean): Plan => {
+    if (sub._next) throw notSupported('UNION inside a subquery that cannot be merged into the outer route');
+    if (oneColumn && (!Array.isArray(sub.columns) || sub.columns.length !== 1 || (isColumnRef(sub.columns[0].expr) && columnName(sub.columns[0].expr) === '*'))) {
+      throw notSupported('subquery that returns other than one column');
+    }
+    const r = tokenRange(p, sub);
+    if (!r) throw notSupported('subquery shape');
+    try {
+      return ctx.planText(renderTokens(p.tokens, r[0], r[1], []));
+    } catch (e) {
+      const err = e as { errno?: number };
+      if (err.errno === 1054 || err.errno === 1051) throw notSupported('correlated subquery that cannot be merged into the outer route');
+      throw e;
+    }
+  };
+  for (const conj of conjuncts(sel.where)) {
+    if (!containsSubquery(conj)) continue;
+    const range = tokenRange(p, conj);
+    if (!range) return null;
+    const op = String(conj.operator ?? '').toUpperCase();
+    let replacement: string | null = null;
+    if (conj.type === 'binary_expr' && (op === 'IN' || op === 'NOT IN') && conj.right?.type === 'expr_list' && conj.right.value?.length === 1 && subqueryOf(conj.right.value[0]) && !containsSubquery(conj.left)) {
+      const plan = planSub(subqueryOf(conj.right.value[0]), true);
+      const n = names();
+      pulled.push({ variant: op === 'IN' ? 'PulloutIn' : 'PulloutNotIn', plan, resultBind: n.res, hasValuesBind: n.has });
+      replacement = op === 'IN' ? `:${n.has} = 1 and ${text(conj.left)} in ::${n.res}` : `(:${n.has} = 0 or ${text(conj.left)} not in ::${n.res})`;
+    } else if (existsSubquery(conj) || (conj.type === 'unary_expr' && String(conj.operator).toUpperCase() === 'NOT' && existsSubquery(conj.expr))) {
+      const negated = conj.type === 'unary_expr';
+      const plan = planSub(existsSubquery(negated ? conj.expr : conj)!, false);
+      const n = names();
+      pulled.push({ variant: 'PulloutExists', plan, resultBind: n.res, hasValuesBind: n.has });
+      replacement = negated ? `not :${n.has}` : `:${n.has}`;
+    } else if (conj.type === 'binary_expr' && ['=', '!=', '<>', '<', '>', '<=', '>='].includes(op)) {
+      const leftSub = subqueryOf(conj.left);
+      const rightSub = subqueryOf(conj.right);
+      if ((leftSub === null) === (rightSub === null)) return null;
+      const other = leftSub ? conj.right : conj.left;
+      if (containsSubquery(other)) return null;
+      const plan = planSub(leftSub ?? rightSub, true);
+      const n = names();
+      pulled.push({ variant: 'PulloutValue', plan, resultBind: n.res, hasValuesBind: n.has });
+      replacement = leftSub ? `:${n.res} ${op} ${text(other)}` : `${text(other)} ${op} :${n.res}`;
+    } else {
+      return null;
+    }
+    edits.push({ from: range[0], to: range[1], text: replacement });
+  }
+  for (const c of Array.isArray(sel.columns) ? sel.columns : []) {
+    const sub = subqueryOf(c.expr);
+    if (!sub) {
+      if (containsSubquery(c.expr)) return null;
+      continue;
+    }
+    const r = tokenRange(p, sub);
+    if (!r || p.tokens[r[0] - 1]?.text !== '(' || p.tokens[r[1]]?.text !== ')') return null;
+    const plan = planSub(sub, true);
+    const n = names();
+    pulled.push({ variant: 'PulloutValue', plan, resultBind: n.res, hasValuesBind: n.has });
+    edits.push({ from: r[0] - 1, to: r[1] + 1, text: `:${n.res}` + (c.as ? '' : ` as \`${c.as ?? 'subquery'}\``) });
+  }
+  if (pulled.length === 0) return null;
+  if ([sel.having, sel.orderby, sel.from].some((x) => x && containsSubquery(x))) return null;
+  const outer = ctx.planText(renderTokens(p.tokens, 0, p.tokens.length, edits));
+  let top: Primitive = outer.instructions;
+  for (let i = pulled.length - 1; i >= 0; i--) {
+    const x = pulled[i]!;
+    top = { operator: 'UncorrelatedSubquery', variant: x.variant, subquery: x.plan.instructions, outer: top, resultBind: x.resultBind, hasValuesBind: x.hasValuesBind };
+  }
+  return top;
+}
+
+function existsSubquery(n: Ast): Ast | null {
+  if (n?.type !== 'function' || functionName(n) !== 'exists') return null;
+  const args = functionArgs(n);
+  return args.length === 1 ? subqueryOf(args[0]) : null;
+}
+
+/** A nested-loop join of two routes. */
+function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
+  const p = ctx.parsed;
+  const sel = p.ast;
+  if (sel._next) throw notSupported('UNION of joins across shards');
+  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+  const groupCols: Ast[] = sel.groupby?.columns ?? [];
+  if (groupCols.length > 0 || columns.some((c) => hasAggregate(c.expr)) || sel.having || sel.distinct) {
+    throw notSupported('aggregation, DISTINCT or HAVING over a join across shards');
+  }
+  if (p.intoOutfile >= 0) throw notSupported('INTO OUTFILE with a join across shards');
+  const scope = analyzed.scope;
+  const [leftCand, rightCand] = analyzed.pieces as [Cand, Cand];
+  const from: Ast[] = sel.from;
+  const pieceOf = (t: TableRef): 0 | 1 | -1 => (leftCand.tables.includes(t) ? 0 : rightCand.tables.includes(t) ? 1 : -1);
+  for (const t of scope.tables) if (t.kind !== 'table') throw notSupported('derived tables, dual or information_schema in a join across shards');
+  // Join variant: LEFT JOIN only as the join between the two pieces.
+  let leftJoin = false;
+  from.forEach((item, i) => {
+    const join = String(item.join ?? '').toUpperCase();
+    if (join.includes('RIGHT')) throw notSupported('RIGHT JOIN across shards');
+    if (join.includes('LEFT')) {
+      const t = scope.tables[i]!;
+      const firstOfRight = rightCand.tables[0] === t && from.slice(0, i).every((_, k) => pieceOf(scope.tables[k]!) === 0);
+      if (!firstOfRight || rightCand.tables.length !== 1) throw notSupported('LEFT JOIN across shards other than one table joined to the rest');
+      leftJoin = true;
+    }
+  });
+  const idOf = (k: ColKey): string => splitKey(k)[0];
+  const tableById = new Map(scope.tables.map((t) => [String(t.id), t]));
+  const sideOfKey = (k: ColKey): 0 | 1 | -1 => {
+    const t = tableById.get(idOf(k));
+    return t ? pieceOf(t) : -1;
+  };
+  /** Sides referenced by an expression's columns (outer-scope references are refused). */
+  const sidesOf = (e: Ast): Set<0 | 1> => {
+    const sides = new Set<0 | 1>();
+    walk(e, (n) => {
+      if (isColumnRef(n)) {
+        if (columnName(n) === '*') throw notSupported("'*' in a join across shards");
+        const k = analyzer.resolve(n, scope);
+        const side = k ? sideOfKey(k) : -1;
+        if (side === -1) throw notSupported(`column '${columnName(n)}' that cannot be placed on one side of a join across shards`);
+        sides.add(side);
+      }
+      return true;
+    });
+    return sides;
+  };
+
+  // Predicates: WHERE and ON conjuncts, each to the side that can evaluate it.
+  const leftWhere: Ast[] = [];
+  const rightWhere: Ast[] = [];
+  const rightIds = new Set(rightCand.tables.map((t) => String(t.id)));
+  for (const c of conjuncts(sel.where)) {
+    const sides = sidesOf(c);
+    if (sides.has(1) && leftJoin) throw notSupported('WHERE on the right side of a LEFT JOIN across shards');
+    (sides.has(1) ? rightWhere : leftWhere).push(c);
+  }
+  from.forEach((item) => {
+    if (!item.on) return;
+    for (const c of conjuncts(item.on)) {
+      const sides = sidesOf(c);
+      (sides.has(1) ? rightWhere : leftWhere).push(c);
+    }
+  });
+
+  // Select lists, join vars and output columns.
+  const edits: TokenEdit[] = [...ctx.edits];
+  const leftItems: string[] = [];
+  const rightItems: string[] = [];
+  const cols: number[] = [];
+  const exprText = (e: Ast, extra: TokenEdit[] = []): string => {
+    const r = tokenRange(p, e);
+    if (!r) throw notSupported('expression shardgate cannot split across a join');
+    return renderTokens(p.tokens, r[0], r[1], [...edits, ...extra]);
+  };
+  for (const c of columns) {
+    const sides = sidesOf(c.expr);
+    if (sides.size > 1) throw notSupported('select expression over both sides of a join across shards');
+    const t = exprText(c.expr) + (c.as ? ` as \`${String(c.as).replace(/`/g, '``')}\`` : '');
+    if (sides.has(1)) {
+      rightItems.push(t);
+      cols.push(rightItems.length);
+    } else {
+      leftItems.push(t);
+      cols.push(-leftItems.length);
+    }
+  }
+  const visible = columns.length;
+  const joinVars: Record<string, number> = {};
+  const joinVarOf = new Map<ColKey, string>();
+  const rightConds: Cond[] = [];
+  const rightEdits: TokenEdit[] = [];
+  for (const c of rightWhere) {
+    walk(c, (n) => {
+      if (!isColumnRef(n)) return true;
+      const k = analyzer.resolve(n, scope)!;
+      if (sideOfKey(k) !== 0) return true;
+      let name = joinVarOf.get(k);
+      if (!name) {
+        const t = tableById.get(idOf(k))!;
+        name = uniqueName(`${t.alias}_${splitKey(k)[1]}`.replace(/[^A-Za-z0-9_]/g, '_'), joinVars);
+        joinVarOf.set(k, name);
+        leftItems.push(exprText(n));
+        joinVars[name] = leftItems.length - 1;
+      }
+      const r = tokenRange(p, n)!;
+      rightEdits.push({ from: r[0], to: r[1], text: ':' + name });
+      return true;
+    });
+  }
+  // Routing of the right side: its own conditions plus `col = :joinvar` for the join equalities.
+  for (const cond of analyzed.conds ?? []) {
+    if (cond.k !== 'coleq') continue;
+    const [l, r] = sideOfKey(cond.a) === 0 && sideOfKey(cond.b) === 1 ? [cond.a, cond.b] : sideOfKey(cond.b) === 0 && sideOfKey(cond.a) === 1 ? [cond.b, cond.a] : [null, null];
+    if (l === null || r === null) continue;
+    const name = joinVarOf.get(l);
+    if (name) rightConds.push({ k: 'eq', col: r, value: { kind: 'bind', name }, routable: true });
+  }
+  const pieceSql = (cand: Cand, items: string[], where: Ast[], extra: TokenEdit[]): string => {
+    const tables = scope.tables
+      .map((t, i) => ({ t, item: from[i] }))
+      .filter(({ t }) => cand.tables.includes(t))
+      .map(({ item }) => exprText(item));
+    const conds = where.map((w) => `(${exprText(w, extra)})`);
+    return `select ${items.length > 0 ? items.join(', ') : '1'} from ${tables.join(', ')}${conds.length > 0 ? ' where ' + conds.join(' and ') : ''}`;
+  };
+  const ids = (cand: Cand): Set<string> => new Set(cand.tables.map((t) => String(t.id)));
+  const condsWithin = (cand: Cand): Cond[] => {
+    const s = ids(cand);
+    return (analyzed.conds ?? []).filter((c) => {
+      switch (c.k) {
+        case 'coleq':
+          return s.has(idOf(c.a)) && s.has(idOf(c.b));
+        case 'eq':
+        case 'in':
+        case 'like':
+          return s.has(idOf(c.col));
+        case 'tupleIn':
+          return c.cols.every((k) => s.has(idOf(k)));
+        case 'false':
+          return true;
+      }
+    });
+  };
+  void rightIds;
+  void colKey;
+  const leftRoute = routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, [])));
+  const rightRoute = routeFor(ctx, { ...rightCand, conds: [...condsWithin(rightCand), ...rightConds] }, templateFromSqlText(pieceSql(rightCand, rightItems, rightWhere, rightEdits)));
+  let top: Primitive = { operator: 'Join', variant: leftJoin ? 'LeftJoin' : 'Join', left: leftRoute, right: rightRoute, cols, joinVars } satisfies JoinPrimitive;
+
+  // ORDER BY / LIMIT on top of the join.
+  if (sel.orderby && sel.orderby.length > 0) {
+    const keys = sel.orderby.map((o: Ast) => {
+      const e = o.expr;
+      let idx = -1;
+      if (e?.type === 'number') idx = Number(e.value) - 1;
+      else if (isColumnRef(e) && !e.table) idx = columns.findIndex((c) => c.as && String(c.as).toLowerCase() === columnName(e).toLowerCase());
+      if (idx < 0) {
+        const t = exprText(e);
+        idx = columns.findIndex((c) => exprText(c.expr) === t);
+      }
+      if (idx < 0 || idx >= visible) throw notSupported('ORDER BY an expression that is not in the select list of a join across shards');
+      return { column: idx, desc: String(o.type ?? 'ASC').toUpperCase() === 'DESC' };
+    });
+    top = { operator: 'Sort', input: top, orderBy: keys };
+  }
+  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
+    const vals: Ast[] = sel.limit.value;
+    const sep = String(sel.limit.seperator ?? '').toLowerCase();
+    const countNode = vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1];
+    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
+    const v = (n: Ast) => (n?.type === 'param' ? { kind: 'bind' as const, name: String(n.value) } : { kind: 'literal' as const, value: BigInt(n.value) });
+    top = offsetNode === undefined ? { operator: 'Limit', input: top, count: v(countNode) } : { operator: 'Limit', input: top, count: v(countNode), offset: v(offsetNode) };
+  }
+  if (ctx.parsed.tokens.some((t) => t.lower === 'for' || t.lower === 'lock')) {
+    throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: locking reads (FOR UPDATE / LOCK IN SHARE MODE) on a join across shards');
+  }
+  return top;
+}
+
+function uniqueName(base: string, taken: Record<string, number>): string {
+  let name = base;
+  for (let i = 1; name in taken; i++) name = `${base}${i}`;
+  return name;
+}
+
+import { templateFromSql as templateFromSqlText } from './query-template.js';
+void templateFromTokens;

@@ -89,8 +89,21 @@ export function planInsert(ctx: PlanContext): Primitive {
   }
   if (rowRanges.length === 0) throw notSupported('INSERT VALUES shape');
   const rowsEnd = rowRanges[rowRanges.length - 1]![1];
-  const prefix = renderTokens(toks, 0, valuesIdx + 1, edits) + ' ';
-  const rowTemplates = rowRanges.map(([s, e]) => rowTemplate(renderTokens(toks, s, e, edits)));
+  // An auto-increment column the statement leaves out is added, so the executor can fill in
+  // the generated id as one more row value (at index `generatedIndex`).
+  const autoCol = table.autoIncrement?.column;
+  const listed: string[] | null = Array.isArray(ast.columns) ? ast.columns.map((c: Ast) => String(typeof c === 'string' ? c : (c.value ?? c.column ?? c)).toLowerCase()) : null;
+  const addAuto = autoCol !== undefined && listed !== null && !listed.includes(autoCol.toLowerCase()) && toks[valuesIdx - 1]?.text === ')';
+  const prefixEdits = addAuto ? [...edits, { from: valuesIdx - 1, to: valuesIdx - 1, text: ', ' + quoteIdent(autoCol!) }] : edits;
+  const prefix = renderTokens(toks, 0, valuesIdx + 1, prefixEdits) + ' ';
+  let rowTemplates = rowRanges.map(([s, e]) => rowTemplate(renderTokens(toks, s, e, edits)));
+  let generatedIndex = -1;
+  if (addAuto) {
+    const counts = rowTemplates.map((t) => t.parts.filter((x) => typeof x !== 'string' && 'bind' in x).length);
+    if (!counts.every((c) => c === counts[0])) throw notSupported('INSERT rows of different shapes without the auto-increment column');
+    generatedIndex = counts[0]!;
+    rowTemplates = rowTemplates.map((t) => appendRowValue(t, generatedIndex));
+  }
   const suffixText = rowsEnd < toks.length ? ' ' + renderTokens(toks, rowsEnd, toks.length, edits) : '';
   const suffix = templateFromSql(suffixText);
   if (!rowTemplates.every((t) => t.parts.every((part) => typeof part === 'string' || ('bind' in part && part.bind.startsWith('$')) || !('bind' in part)))) {
@@ -131,7 +144,7 @@ export function planInsert(ctx: PlanContext): Primitive {
   const colIndex = (name: string): number => (columns ? columns.indexOf(name.toLowerCase()) : authoritativeIndex(table, name));
   if (table.autoIncrement) {
     const ci = colIndex(table.autoIncrement.column);
-    const vi = ci < 0 ? -1 : valueIndexOf(ci);
+    const vi = ci < 0 ? generatedIndex : valueIndexOf(ci);
     if (ci >= 0 && vi === -2) throw notSupported(`a non-literal value for auto-increment column ${table.autoIncrement.column}`);
     const seq = table.sequenceTable ? `${table.sequenceTable.keyspace.name}.${table.sequenceTable.name}` : table.autoIncrement.sequence;
     insert.autoIncrement = { column: table.autoIncrement.column, valueIndex: vi, sequence: seq };
@@ -144,8 +157,8 @@ export function planInsert(ctx: PlanContext): Primitive {
     for (const c of primary.columns) {
       const ci = colIndex(c);
       if (ci < 0) {
-        if (table.autoIncrement && table.autoIncrement.column.toLowerCase() === c.toLowerCase()) {
-          pv.push({ vindex: primary.name, valueIndex: -1 });
+        if (table.autoIncrement && table.autoIncrement.column.toLowerCase() === c.toLowerCase() && generatedIndex >= 0) {
+          pv.push({ vindex: primary.name, valueIndex: generatedIndex });
           continue;
         }
         throw new PlanError(1364, 'HY000', `INSERT into sharded table ${table.name} must give a value for its primary vindex column ${c}`);
@@ -160,7 +173,7 @@ export function planInsert(ctx: PlanContext): Primitive {
       if (!cv.owned || cv.partial) continue;
       for (const c of cv.columns) {
         const ci = colIndex(c);
-        const vi = ci < 0 ? (table.autoIncrement?.column.toLowerCase() === c.toLowerCase() ? -1 : -3) : valueIndexOf(ci);
+        const vi = ci < 0 ? (table.autoIncrement?.column.toLowerCase() === c.toLowerCase() && generatedIndex >= 0 ? generatedIndex : -3) : valueIndexOf(ci);
         if (vi === -2) throw notSupported(`a non-literal value for lookup vindex column ${c}`);
         if (vi === -3) continue;
         owned.push({ vindex: cv.name, valueIndex: vi });
@@ -198,6 +211,16 @@ function rowTemplate(text: string): QueryTemplate {
     if (typeof part !== 'string' && 'bind' in part && part.bind.startsWith(ROW_BIND_PREFIX)) return { bind: '$' + part.bind.slice(ROW_BIND_PREFIX.length) };
     return part;
   });
+  return { parts: mergeStrings(parts) };
+}
+
+/** `(:$0, :$1)` → `(:$0, :$1, :$n)`. */
+function appendRowValue(t: QueryTemplate, n: number): QueryTemplate {
+  const parts = t.parts.slice();
+  const last = parts[parts.length - 1];
+  if (typeof last !== 'string' || !last.endsWith(')')) throw notSupported('INSERT row shape');
+  parts[parts.length - 1] = last.slice(0, -1);
+  parts.push(', ', { bind: '$' + n }, ')');
   return { parts: mergeStrings(parts) };
 }
 

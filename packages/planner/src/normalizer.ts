@@ -104,13 +104,41 @@ const TYPE_WORDS = new Set([
   'char', 'varchar', 'binary', 'varbinary', 'decimal', 'numeric', 'dec', 'float', 'double', 'real',
   'datetime', 'time', 'timestamp', 'nchar', 'int', 'integer', 'bigint', 'smallint', 'tinyint', 'mediumint', 'bit',
 ]);
-const CLAUSE_KEYWORDS = new Set(['select', 'from', 'where', 'having', 'union', 'window', 'for', 'lock', 'into', 'on', 'set', 'values', 'join']);
+/** Keywords that start a clause (a switch: cheaper than hashing a fresh string per token). */
+function isClauseKeyword(k: string): boolean {
+  switch (k) {
+    case 'select':
+    case 'from':
+    case 'where':
+    case 'having':
+    case 'union':
+    case 'window':
+    case 'for':
+    case 'lock':
+    case 'into':
+    case 'on':
+    case 'set':
+    case 'values':
+    case 'join':
+      return true;
+    default:
+      return false;
+  }
+}
 const CHARSET_INTRODUCER = /^_[a-z0-9]+$/i;
 
 function isLiteral(t: Token | undefined): boolean {
   if (t === undefined) return false;
   const k = t.kind;
   return k === 'string' || k === 'number' || k === 'hex' || k === 'bit' || k === 'placeholder';
+}
+
+function isIntegerText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return text.length > 0;
 }
 
 /** Converts a literal token's text to its value. */
@@ -124,8 +152,9 @@ export function literalValue(t: Token, negative = false): SqlValue {
       return decodeBits(t.text);
     case 'number': {
       const text = negative ? '-' + t.text : t.text;
-      if (/^-?\d+$/.test(text)) return BigInt(text);
-      return new ExactNumber(text);
+      if (!isIntegerText(t.text)) return new ExactNumber(text);
+      // BigInt(number) is much cheaper than parsing a string; exact below 2^53.
+      return t.text.length <= 15 ? BigInt(negative ? -Number(t.text) : Number(t.text)) : BigInt(text);
     }
     default:
       throw planFailure(`not a literal: ${t.text}`);
@@ -217,9 +246,7 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
   // A trailing `;` is harmless; anything after it is a second statement.
   let end = tokens.length;
   while (end > 0 && tokens[end - 1]!.text === ';') end--;
-  for (let i = 0; i < end; i++) {
-    if (tokens[i]!.text === ';') throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: multiple statements in one query');
-  }
+
   if (end === 0) throw new PlanError(1065, '42000', 'Query was empty');
   const kind = statementKind(tokens);
   const normalizeLiterals = NORMALIZED_KINDS.has(kind);
@@ -234,6 +261,7 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
     const t = tokens[i]!;
     if (t.kind === 'bind') taken.add(t.text.slice(1));
     else if (t.kind === 'listBind') taken.add(t.text.slice(2));
+    else if (t.kind === 'punct' && t.text === ';') throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: multiple statements in one query');
   }
   const st = new NormalizeState(taken, params);
 
@@ -266,7 +294,7 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
     if (k !== '') {
       if (k === 'by' && (kw(prev) === 'order' || kw(prev) === 'group')) frame.clause = 'orderby';
       else if (k === 'limit') frame.clause = 'limit';
-      else if (CLAUSE_KEYWORDS.has(k)) frame.clause = 'other';
+      else if (isClauseKeyword(k)) frame.clause = 'other';
       if ((k === 'outfile' || k === 'dumpfile') && kw(prev) === 'into') noMoreLiterals = true;
     }
 
@@ -285,7 +313,7 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
     }
 
     if (t.text === '(') {
-      frames.push({ clause: 'other', typeArgs: TYPE_WORDS.has(kw(prev)) });
+      frames.push({ clause: 'other', typeArgs: prev !== undefined && prev.kind === 'ident' && TYPE_WORDS.has(prev.lower) });
       // IN (lit, lit, …) → ::list
       if ((kw(prev) === 'in') && !isLiteral(prevPrev) && !noMoreLiterals) {
         const list = tryCollapseInList(tokens, i, end, st);
@@ -379,7 +407,7 @@ function inlineParamAsLiteral(v: SqlValue): string {
 function isSignContext(prev: Token | undefined): boolean {
   if (prev === undefined) return true;
   if (prev.kind === 'punct') return prev.text !== ')';
-  if (prev.kind === 'ident') return SIGN_CONTEXT.has(prev.text.toLowerCase());
+  if (prev.kind === 'ident') return SIGN_CONTEXT.has(prev.lower);
   return false;
 }
 

@@ -20,6 +20,13 @@ export interface PlanContext {
   readonly edits: TokenEdit[];
   readonly tablesUsed: Set<string>;
   nextId: number;
+  /**
+   * Plans a SELECT written as normalized text (bind vars as `:name`), in the same session context:
+   * used for pulled-out subqueries and for rewritten outer queries.
+   */
+  readonly planText: (sql: string) => import('./plan-types.js').Plan;
+  /** Counter for pulled-out subquery bind vars (`__sq1`, `__sq_has_values1`…), shared by nested plans. */
+  readonly subqueryCounter: { n: number };
 }
 
 export const SYSTEM_SCHEMAS = new Set(['information_schema', 'mysql', 'performance_schema', 'sys']);

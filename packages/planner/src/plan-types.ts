@@ -165,11 +165,7 @@ export interface InsertPrimitive extends RouteOptions {
   readonly rowsBind: string;
   /** ` on duplicate key update ...`, or empty. */
   readonly suffix: QueryTemplate;
-  /**
-   * The primary vindex column(s) for sharded tables, one entry per column in vindex order.
-   * `valueIndex` -1: the column is the auto-increment column and was not given (use the
-   * generated id).
-   */
+  /** The primary vindex column(s) for sharded tables, one entry per column in vindex order. */
   readonly primaryVindex?: readonly InsertVindexColumn[];
   /**
    * Owned lookup vindexes to maintain (rows inserted into their backing tables). A multi-column
@@ -178,9 +174,11 @@ export interface InsertPrimitive extends RouteOptions {
    */
   readonly ownedVindexes?: readonly InsertVindexColumn[];
   /**
-   * A sequence-backed auto-increment column. `valueIndex` is the row value of the column, or -1
-   * when the column was not given (the executor appends it). Rows whose value is NULL get the
-   * next ids from `sequence` (a `keyspace.table` of type sequence).
+   * A sequence-backed auto-increment column. `valueIndex` is the row value of the column. Rows
+   * whose value is NULL (or absent) get the next ids from `sequence` (a `keyspace.table` of type
+   * sequence). When the statement did not name the column, the planner adds it to the column list
+   * and to each row template as the last value (`valueIndex` = the row's value count), so the
+   * executor appends the generated id to each row's values.
    */
   readonly autoIncrement?: { readonly column: string; readonly valueIndex: number; readonly sequence: string };
 }

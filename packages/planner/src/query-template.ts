@@ -72,9 +72,13 @@ export function encodeSqlValue(v: SqlValue): string {
   throw planFailure(`cannot encode value of type ${typeof v} as SQL`);
 }
 
-/** Renders a list value as `(a, b, c)`. */
+/**
+ * Renders a list value as `(a, b, c)`. An empty list (a pulled-out subquery that returned no
+ * rows) renders as `(NULL)`, which matches nothing, keeping the SQL valid; plans guard such
+ * lists with the subquery's has-values bind var.
+ */
 export function encodeList(values: readonly SqlValue[]): string {
-  if (values.length === 0) throw planFailure('cannot render an empty list as SQL');
+  if (values.length === 0) return '(NULL)';
   let out = '(';
   for (let i = 0; i < values.length; i++) out += (i > 0 ? ', ' : '') + encodeSqlValue(values[i]!);
   return out + ')';

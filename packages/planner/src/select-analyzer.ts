@@ -44,6 +44,11 @@ export interface Analyzed {
   readonly pieces?: readonly Cand[];
   /** All conditions of the statement's own scope (FROM/ON/WHERE). */
   readonly conds?: readonly Cond[];
+  /**
+   * The statement's own LIMIT/aggregation/DISTINCT would give a different result per shard: it
+   * cannot be nested into another route (derived table, subquery, UNION part) unless single-shard.
+   */
+  readonly selfOpaque?: boolean;
 }
 
 const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'group_concat', 'bit_and', 'bit_or', 'bit_xor', 'std', 'stddev', 'stddev_pop', 'stddev_samp', 'var_pop', 'var_samp', 'variance', 'json_arrayagg', 'json_objectagg', 'any_value']);
@@ -83,19 +88,19 @@ export class SelectAnalyzer {
     const outerPreds = analyzed.flatMap((a) => a.outerPreds);
     if (analyzed.some((a) => a.cand === null)) return { cand: null, why: 'UNION of statements that need several routes', scope: first.scope, columns: first.columns, outerPreds };
     let routing = computeRouting(first.cand!);
-    let merged: Cand = { tables: [...first.cand!.tables], conds: [...first.cand!.conds], opaque: first.cand!.opaque };
+    let merged: Cand = { tables: [...first.cand!.tables], conds: [...first.cand!.conds], opaque: first.cand!.opaque || first.selfOpaque === true };
     const distinct = parts.slice(1).some((p) => !String(p.set_op ?? sel.set_op ?? '').toLowerCase().includes('all')) || !String(sel.set_op ?? '').toLowerCase().includes('all');
     for (let i = 1; i < analyzed.length; i++) {
       const r = computeRouting(analyzed[i]!.cand!);
       const u = unionRouting(routing, r);
       if (u === null) return { cand: null, why: 'UNION across different routes', scope: first.scope, columns: first.columns, outerPreds };
       routing = u;
-      merged = { tables: [...merged.tables, ...analyzed[i]!.cand!.tables], conds: [...merged.conds, ...analyzed[i]!.cand!.conds.filter((c) => c.k === 'coleq')], opaque: merged.opaque || analyzed[i]!.cand!.opaque };
+      merged = { tables: [...merged.tables, ...analyzed[i]!.cand!.tables], conds: [...merged.conds, ...analyzed[i]!.cand!.conds.filter((c) => c.k === 'coleq')], opaque: merged.opaque || analyzed[i]!.cand!.opaque || analyzed[i]!.selfOpaque === true };
     }
     merged.fixed = routing;
     const orderOrLimit = sel._orderby || sel._limit;
-    if (!isSingleShard(routing) && (distinct || orderOrLimit)) merged.opaque = true;
-    return { cand: merged, scope: first.scope, columns: first.columns, outerPreds };
+    const selfOpaque = !isSingleShard(routing) && (distinct || !!orderOrLimit);
+    return { cand: merged, scope: first.scope, columns: first.columns, outerPreds, selfOpaque };
   }
 
   private analyzeSelect(sel: Ast, parent: Scope | null, inUnion = false): Analyzed {
@@ -222,17 +227,16 @@ export class SelectAnalyzer {
         const left = this.resolve(use.inLeft, scope);
         if (left) preds.push({ a: left, b: inner.columns[0]!.key });
       }
-      const innerCand: Cand = { ...inner.cand, conds: [...inner.cand.conds, ...preds.map((p) => ({ k: 'coleq' as const, a: p.a, b: p.b }))] };
+      const innerCand: Cand = { ...inner.cand, opaque: inner.cand.opaque || inner.selfOpaque === true, conds: [...inner.cand.conds, ...preds.map((p) => ({ k: 'coleq' as const, a: p.a, b: p.b }))] };
       const merged = mergeSubquery(cand, innerCand, preds, use.filtering, correlation);
       if (merged === null) return { cand: null, why: 'subquery that cannot be merged into the outer route', scope, columns: null, outerPreds, pieces: [cand], conds: localConds };
       cand = merged;
     }
-    if (inUnion && (sel.limit || sel.orderby)) {
-      // A part of a UNION with its own LIMIT is only safe on a single shard.
-      if (sel.limit && !isSingleShard(computeRouting(cand))) cand.opaque = true;
-    }
-    if (!isSingleShard(computeRouting(cand)) && this.isOpaque(sel, cand, scope)) cand.opaque = true;
-    return { cand, scope, columns: this.outputColumns(sel, scope), outerPreds, conds: localConds };
+    // The statement's own LIMIT/aggregation makes it unsafe only where it is nested (derived
+    // table, subquery, UNION part); at the top the statement planner finishes it at the gateway.
+    const multi = !isSingleShard(computeRouting(cand));
+    const selfOpaque = multi && ((inUnion && !!sel.limit) || this.isOpaque(sel, cand, scope));
+    return { cand, scope, columns: this.outputColumns(sel, scope), outerPreds, conds: localConds, selfOpaque };
   }
 
   /**
@@ -322,7 +326,7 @@ export class SelectAnalyzer {
       const derivedJoinColumns = new Map<string, string>();
       const names: string[] = [];
       const innerCand = inner.cand;
-      const opaque = innerCand.opaque;
+      const opaque = innerCand.opaque || inner.selfOpaque === true;
       for (const c of inner.columns ?? []) {
         names.push(c.name);
         if (c.joinKey) derivedJoinColumns.set(c.name, c.joinKey);
@@ -773,6 +777,8 @@ function mergeSubquery(
   // A subquery with LIMIT/aggregation over several shards is exact per shard only when it is
   // correlated to the outer row on a unique vindex (all its rows then live on that row's shard).
   if (inner.opaque && !isSingleShard(ri) && !vindexJoined(outer, inner, correlation)) return null;
+  // Merged by correlation on a unique vindex or on one shard: the subquery is exact per shard.
+  if (inner.opaque) inner = { ...inner, opaque: false };
   if (ri.base === 'dual') return mergeCands(outer, inner, !filtering);
   if (ro.base === 'dual' || ro.base === 'anyShard') {
     // The outer rows exist on every shard: the subquery decides the shard, so it must be one.

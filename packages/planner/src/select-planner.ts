@@ -129,6 +129,10 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
     return routeFor(ctx, cand, templateFromTokens(p.tokens, 0, p.tokens.length, ctx.edits));
   }
   if (p.intoOutfile >= 0) throw notSupported('INTO OUTFILE on a query that reaches several shards');
+  // A derived table or subquery with LIMIT/aggregation/DISTINCT that reaches several shards would
+  // be computed per shard: refused rather than answered wrong.
+  if (cand.opaque) throw notSupported('LIMIT, aggregation or DISTINCT inside a derived table, subquery or UNION part that reaches several shards');
+  if (!ast._next && (ast._orderby || ast._limit)) throw notSupported('ORDER BY or LIMIT on a parenthesized query that reaches several shards');
   if (ast._next) {
     // UNION over several shards: UNION ALL concatenates; UNION also removes duplicates at the gateway.
     if (ast._orderby || ast._limit) throw notSupported('ORDER BY or LIMIT on a UNION that reaches several shards');
@@ -180,7 +184,7 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
   const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
   const hasStar = columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*');
   const groupCols: Ast[] = sel.groupby?.columns ?? [];
-  const aggregated = groupCols.length > 0 || columns.some((c) => hasAggregate(c.expr)) || !!sel.having || (sel.orderby ?? []).some((o: Ast) => hasAggregate(o.expr));
+  const aggregated = groupCols.length > 0 || columns.some((c) => hasAggregate(c.expr)) || (!!sel.having && hasAggregate(sel.having)) || (sel.orderby ?? []).some((o: Ast) => hasAggregate(o.expr));
   const complete = (keys: Ast[]): boolean => keys.some((g) => isColumnRef(g) && analyzer.isUniqueVindexColumn(cand, analyzer.resolve(g, scope)));
   const edits: TokenEdit[] = [...ctx.edits];
   const listEnd = selectListEnd(ctx);

@@ -91,7 +91,29 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     if (ast.length !== 1) throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: multiple statements in one query');
     ast = ast[0];
   }
+  flattenQualifiers(ast, 0);
   return { ast, tokens, text, parseOffsets: offsets, distinctAggregates, nullSafeEqual, intoOutfile };
+}
+
+/**
+ * node-sql-parser gives a backtick-quoted qualifier (`` `t`.c ``) as an object: make every
+ * `table`/`db` qualifier a plain string so the planner compares names.
+ */
+function flattenQualifiers(n: Ast, depth: number): void {
+  if (n === null || typeof n !== 'object' || depth > 200) return;
+  if (Array.isArray(n)) {
+    for (const x of n) flattenQualifiers(x, depth + 1);
+    return;
+  }
+  for (const k of ['table', 'db'] as const) {
+    const q = n[k];
+    if (q !== null && typeof q === 'object' && !Array.isArray(q) && 'value' in q && typeof q.value !== 'object') n[k] = String(q.value);
+  }
+  for (const k of Object.keys(n)) {
+    if (k === 'loc') continue;
+    const v = n[k];
+    if (v !== null && typeof v === 'object') flattenQualifiers(v, depth + 1);
+  }
 }
 
 function syntaxErrorAt(pt: string, offset: number): PlanError {

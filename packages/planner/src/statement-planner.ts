@@ -46,6 +46,8 @@ export interface BuildInput {
   /** Session target: `ks`, `ks:-80`, `ks[-80]`, or null. */
   readonly target: string | null;
   readonly vschema: VSchema;
+  /** Shared with nested plans so that pulled-out subquery bind vars never collide. */
+  readonly subqueryCounter?: { n: number };
 }
 
 /** Builds the plan of one normalized statement. Throws PlanError. */
@@ -100,7 +102,18 @@ export function buildPlan(input: BuildInput): Plan {
       const parsed = parseStatement(n.normalized, tokens);
       const listBinds = new Set<string>();
       for (const t of tokens) if (t.kind === 'listBind') listBinds.add(t.text.slice(2));
-      const ctx: PlanContext = { vschema, defaultKeyspace, parsed, listBinds, directives: n.directives, edits: [], tablesUsed, nextId: 1 };
+      const counter = input.subqueryCounter ?? { n: 0 };
+      const planText = (sql: string): Plan => {
+        const nested = buildPlan({
+          normalized: { ...n, normalized: sql, bindVars: {}, kind: 'select', placeholders: 0 },
+          target: input.target,
+          vschema,
+          subqueryCounter: counter,
+        });
+        for (const t of nested.tablesUsed) tablesUsed.add(t);
+        return nested;
+      };
+      const ctx: PlanContext = { vschema, defaultKeyspace, parsed, listBinds, directives: n.directives, edits: [], tablesUsed, nextId: 1, planText, subqueryCounter: counter };
       const type = String(parsed.ast.type);
       if (type === 'select') instructions = planSelect(ctx);
       else if (type === 'insert' || type === 'replace') instructions = planInsert(ctx);

@@ -126,12 +126,13 @@ describe('DML', () => {
     expect(b.bindVars.__rows).toEqual([[2n, 'b@x', 'B'], [3n, 'c@x', 'C'], [4n, 'd@x', 'D']]);
   });
 
-  it('marks a missing auto-increment column as generated', async () => {
-    const { plan: pl } = await plan("insert into commerce.customer(email, name) values ('a@x', 'A')");
+  it('adds a missing auto-increment column as one more row value for the generated id', async () => {
+    const { plan: pl } = await plan("insert into commerce.customer(email, name) values ('a@x', 'A'), ('b@x', 'B')");
     const ins = pl.instructions as InsertPrimitive;
-    expect(ins.prefix).toBe('insert into `customer`(email, name) values ');
-    expect(ins.primaryVindex).toEqual([{ vindex: 'hash', valueIndex: -1 }]);
-    expect(ins.autoIncrement).toEqual({ column: 'id', valueIndex: -1, sequence: 'main.customer_seq' });
+    expect(ins.prefix).toBe('insert into `customer`(email, name, id) values ');
+    expect(renderQuery(ins.rowTemplate, { $0: 'a@x', $1: 'A', $2: 77n })).toBe("('a@x', 'A', 77)");
+    expect(ins.primaryVindex).toEqual([{ vindex: 'hash', valueIndex: 2 }]);
+    expect(ins.autoIncrement).toEqual({ column: 'id', valueIndex: 2, sequence: 'main.customer_seq' });
   });
 
   it('routes UPDATE and DELETE by vindex or scatter', async () => {
@@ -238,5 +239,33 @@ describe('errors', () => {
     const { plan: pl } = await plan('select * from customer where id = 1');
     expect(Object.isFrozen(pl)).toBe(true);
     expect(Object.isFrozen(pl.instructions)).toBe(true);
+  });
+});
+
+describe('cross-shard plans', () => {
+  it('joins routes in different keyspaces with a nested loop, binding the join column', async () => {
+    const { plan: pl, bindVars } = await plan('select c.name, s.v from customer c join settings s on s.k = c.email where c.id = 5');
+    const j = pl.instructions as Extract<Primitive, { operator: 'Join' }>;
+    expect(j.operator).toBe('Join');
+    expect(j.variant).toBe('Join');
+    expect(j.cols).toEqual([-1, 1]);
+    expect(j.joinVars).toEqual({ c_email: 1 });
+    expect(route(j.left, bindVars)).toEqual({ operator: 'Route', variant: 'EqualUnique', keyspace: 'commerce', vindex: 'hash', sql: 'select c.name, c.email from customer c where (c.id = 5)' });
+    expect(route(j.right, { ...bindVars, c_email: 'a@x' })).toEqual({ operator: 'Route', variant: 'Unsharded', keyspace: 'main', vindex: undefined, sql: "select s.v from settings s where (s.k = 'a@x')" });
+  });
+
+  it('pulls an uncorrelated subquery out and routes the outer query on its result', async () => {
+    const { plan: pl, bindVars } = await plan("select name from customer where id in (select v from settings where k = 'x')");
+    const u = pl.instructions as Extract<Primitive, { operator: 'UncorrelatedSubquery' }>;
+    expect(u).toMatchObject({ operator: 'UncorrelatedSubquery', variant: 'PulloutIn', resultBind: '__sq1', hasValuesBind: '__sq_has_values1' });
+    expect(route(u.subquery, bindVars).sql).toBe("select v from settings where k = 'x'");
+    const outer = u.outer as RoutePrimitive;
+    expect(outer).toMatchObject({ variant: 'IN', vindex: 'hash', values: [{ kind: 'bindList', name: '__sq1' }], inListBind: '__sq1' });
+    expect(renderQuery(outer.query, { ...bindVars, __sq1: [], __sq_has_values1: 0n })).toBe('select name from customer where 0 = 1 and id in (NULL)');
+  });
+
+  it('refuses what it cannot plan exactly, naming the construct', async () => {
+    await expect(plan('select count(*) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('aggregation') });
+    await expect(plan('select a from (select count(*) as a from customer) t')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
   });
 });
