@@ -69,6 +69,8 @@ export const RESETTABLE_VARIABLES = ['sql_mode', 'time_zone', 'character_set_res
 
 /** Rows per chunk at most when streaming; chunks are also cut at every network read. */
 const MAX_CHUNK_ROWS = 256;
+/** How long an aborted statement may take to stop after KILL QUERY before its connection is dropped. */
+const ABORT_GRACE_MS = 500;
 
 export function toFieldInfo(f: FieldPacket, keyspace: string): FieldInfo {
   const p = f as FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string };
@@ -255,12 +257,12 @@ export class MysqlShardConnector implements ShardConnector {
     const admin = this.admin;
     this.admin = null;
     if (admin) {
-      try {
-        const c = await admin;
-        await new Promise<void>((resolve) => c.end(() => resolve()));
-      } catch {
-        // never connected: nothing to close
-      }
+      // The KILL connection may still be connecting to an unreachable shard: shutdown must not
+      // wait out its connect timeout, so it is destroyed whenever it settles.
+      void admin.then(
+        (c) => c.destroy(),
+        () => {},
+      );
     }
     const pool = this.pool;
     this.pool = null;
@@ -301,6 +303,22 @@ class MysqlShardConnection implements ShardConnection {
     });
   }
 
+  /**
+   * After an abort, KILL QUERY normally ends the statement within milliseconds. A shard that is
+   * hung or cut off never answers at all, and the client must not wait for it: past the grace
+   * period the connection is destroyed and `settle` ends the statement: mysql2 never calls a
+   * pending command back once its connection is destroyed.
+   */
+  private abandonAfterGrace(settle: () => void): () => void {
+    const timer = setTimeout(() => {
+      this.broken = true;
+      this.raw.destroy();
+      settle();
+    }, ABORT_GRACE_MS);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
+
   private fail(err: unknown, signal?: AbortSignal): unknown {
     if ((err as { fatal?: boolean })?.fatal) this.broken = true;
     if (signal?.aborted) return signal.reason;
@@ -311,10 +329,22 @@ class MysqlShardConnection implements ShardConnection {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const onAbort = () => this.kill();
+      let cancelGrace: (() => void) | null = null;
+      let settled = false;
+      const onAbort = () => {
+        this.kill();
+        cancelGrace = this.abandonAfterGrace(() => {
+          if (settled) return;
+          settled = true;
+          reject(signal!.reason);
+        });
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.raw.query({ sql, rowsAsArray: true, typeCast: false }, (err, result, fields) => {
         signal?.removeEventListener('abort', onAbort);
+        cancelGrace?.();
+        if (settled) return;
+        settled = true;
         if (err) return reject(this.fail(err, signal));
         if (signal?.aborted) return reject(signal.reason);
         if (Array.isArray(result) && Array.isArray(fields)) {
@@ -343,11 +373,13 @@ class MysqlShardConnection implements ShardConnection {
       let pending: Promise<void> = Promise.resolve();
       let stopError: unknown = null;
       let finished = false;
+      let cancelGrace: (() => void) | null = null;
       const stop = (err: unknown) => {
         if (stopError !== null) return;
         stopError = err;
         buffer = [];
         this.kill();
+        cancelGrace = this.abandonAfterGrace(() => onConnectionError(err));
         this.raw.resume();
       };
       const onAbort = () => stop(signal!.reason);
@@ -397,6 +429,7 @@ class MysqlShardConnection implements ShardConnection {
         flush();
         void pending.then(() => {
           finished = true;
+          cancelGrace?.();
           signal?.removeEventListener('abort', onAbort);
           if (stopError !== null) {
             // A consumer error or abort wins over the shard's "query interrupted" it caused.
@@ -425,7 +458,9 @@ class MysqlShardConnection implements ShardConnection {
     if (this.returned) return;
     this.returned = true;
     try {
-      if (this.killed) {
+      // A connection abandoned after an abort is destroyed below; its KILL may still be waiting
+      // on an unreachable shard, and nobody needs to wait for that.
+      if (this.killed && !this.broken) {
         await this.killed;
         // KILL QUERY may land after the statement ended; make sure the connection answers
         // normally before anyone else gets it.
