@@ -19,10 +19,20 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   npm install -g "pnpm@$PNPM_VERSION" --no-fund --no-audit >/dev/null
 fi
 
-if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
-  echo "shardgate setup: installing MariaDB (mariadb-server, mariadb-client) with apt-get"
+# Debian packages this project runs: MariaDB always (local shards); with --test-tools also the
+# load and proxy tools that the test suite and benchmarks drive (sysbench, HAProxy).
+packages=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+have mariadbd || packages+=(mariadb-server)
+have mariadb || packages+=(mariadb-client)
+if [ "${1:-}" = "--test-tools" ]; then
+  have sysbench || packages+=(sysbench)
+  have haproxy || packages+=(haproxy)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "shardgate setup: installing ${packages[*]} with apt-get"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
 if [ "${CI:-}" = "true" ]; then

@@ -2,7 +2,7 @@
 # `npm test`: set up what a fresh machine lacks, then build, typecheck and run every test via turbo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test-tools
 # Two cores: run one package's tests at a time so integration suites (each with its own
 # MariaDB shards) don't starve each other into timeouts.
 pnpm exec turbo run build
