@@ -9,7 +9,6 @@ import type mysql from 'mysql2/promise';
 import { createConnection, createPool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadVSchema, ShardMap, type FunctionalVindex } from '@shardgate/vschema';
-import { gapIt, type KnownGap } from './support/known-gaps.js';
 import { hashKeyspace, PASSWORD, startGateway, USER, type RunningGateway } from './support/gateway-harness.js';
 
 const run = promisify(execFile);
@@ -34,22 +33,6 @@ const ITEMS_DDL = `CREATE TABLE items (
 const hash = loadVSchema(VSCHEMA).keyspace('commerce')!.vindexes.get('hash') as FunctionalVindex;
 const shardMap = new ShardMap(SHARDS);
 const shardOf = (id: string): string => shardMap.shardFor(hash.map(BigInt(id))!);
-
-/** Cases that fail today for a missing feature (see known-gaps.ts). */
-const KNOWN_GAPS = {
-  showDatabasesOrder: {
-    owner: 'executor (session-statements.ts runShow)',
-    reason: "SHOW DATABASES lists keyspaces in config order ('main', 'commerce'); MariaDB sorts them",
-  },
-  databaseColumnName: {
-    owner: 'planner (select-planner.ts addExpressionEdits)',
-    reason: "database() is rewritten to :__vtdbname with no alias, so the column is named 'commerce' instead of 'database()' (same for last_insert_id(), named '0')",
-  },
-  versionComment: {
-    owner: "planner (no 'select-system' plan is ever produced)",
-    reason: "select @@version_comment is routed to a shard and answers 'Debian 12', not 'shardgate'; select @@workload fails with 1193 Unknown system variable 'workload'",
-  },
-} satisfies Record<string, KnownGap>;
 
 let gw: RunningGateway;
 let conn: mysql.Connection;
@@ -325,20 +308,20 @@ describe('sysbench', () => {
   }
 });
 
-describe('known gaps', () => {
+describe('session values answered by the gateway', () => {
   const cli = (args: string[]) => run('mariadb', ['-h', '127.0.0.1', '-P', String(gw.port), `-u${USER}`, `-p${PASSWORD}`, ...args]);
 
-  gapIt('mariadb --batch -e "show databases" lists keyspaces sorted', KNOWN_GAPS.showDatabasesOrder, async () => {
+  it('mariadb --batch -e "show databases" lists keyspaces sorted', async () => {
     const { stdout } = await cli(['--batch', '-e', 'show databases']);
     expect(stdout).toBe('Database\ncommerce\nmain\n');
   });
 
-  gapIt('select database() and last_insert_id() keep their column names', KNOWN_GAPS.databaseColumnName, async () => {
+  it('select database() and last_insert_id() keep their column names', async () => {
     const { stdout } = await cli(['--batch', 'commerce', '-e', 'select database(); select last_insert_id()']);
     expect(stdout).toBe('database()\ncommerce\nlast_insert_id()\n0\n');
   });
 
-  gapIt('select @@version_comment and @@workload are answered by the gateway', KNOWN_GAPS.versionComment, async () => {
+  it('select @@version_comment and @@workload are answered by the gateway', async () => {
     const { stdout } = await cli(['--batch', '--skip-column-names', 'commerce', '-e', "select @@version_comment; set workload = 'olap'; select @@workload"]);
     expect(stdout).toBe('shardgate\nOLAP\n');
   });

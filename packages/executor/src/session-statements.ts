@@ -277,6 +277,10 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
   switch (e) {
     case '@@version_comment':
       return text('shardgate');
+    case '@@version':
+    case 'version()':
+      // The version the gateway announces in its handshake (mysql-protocol's default).
+      return text('8.0.31-shardgate');
     case '@@workload':
       return text(session.workload.toUpperCase());
     case '@@transaction_mode':

@@ -17,8 +17,10 @@ import { renderTokens, templateFromTokens, type TokenEdit } from './shard-sql.js
 import { notSupported, PlanError } from './errors.js';
 import { colKey, splitKey, type Cand, type ColKey, type Cond, type TableRef } from './routing.js';
 import { routeFor } from './select-planner.js';
+import { planUnionParts } from './union-planner.js';
 
 export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
+  if (ctx.parsed.ast._next) return planUnionParts(ctx);
   const pulled = pullOutSubqueries(ctx);
   if (pulled) return pulled;
   if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) return planJoin(ctx, analyzer, analyzed);

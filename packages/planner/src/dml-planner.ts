@@ -141,6 +141,18 @@ export function planInsert(ctx: PlanContext): Primitive {
   };
   if (rowTemplates.length > 1) insert.rowTemplates = rowTemplates;
 
+  if (columns === null && (variant === 'Sharded' || table.autoIncrement)) {
+    // Without a column list the row values are positional: only an authoritative column list in
+    // the vschema says which value is the vindex column (Vitess's VT09004). Guessing could route
+    // a row to the wrong shard.
+    if (!table.columnListAuthoritative || !table.columns || table.columns.length === 0) {
+      throw notSupported(`INSERT without a column list into sharded table ${table.name}; list the columns, or give the table an authoritative column list in the vschema (columns + column_list_authoritative)`);
+    }
+    for (const [i, row] of rows.entries()) {
+      const n = Array.isArray(row.value) ? row.value.length : -1;
+      if (n !== table.columns.length) throw new PlanError(1136, '21S01', `Column count doesn't match value count at row ${i + 1}`);
+    }
+  }
   const colIndex = (name: string): number => (columns ? columns.indexOf(name.toLowerCase()) : authoritativeIndex(table, name));
   if (table.autoIncrement) {
     const ci = colIndex(table.autoIncrement.column);

@@ -317,7 +317,14 @@ export interface ProjectionPrimitive {
   readonly operator: 'Projection';
   readonly input: Primitive;
   readonly expressions: readonly EvalExpr[];
+  /** Output names; an empty name keeps the name of the field it takes (`fieldFrom`, or the column). */
   readonly columnNames: readonly string[];
+  /**
+   * Per output column: the input column whose field (name, type, decimals) a computed column
+   * takes. The planner sets it where a shard computed the same expression per shard (so its
+   * metadata is what one MySQL would send) and the gateway recomputes the value.
+   */
+  readonly fieldFrom?: readonly (number | null)[];
 }
 
 export interface FilterPrimitive {

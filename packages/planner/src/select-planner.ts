@@ -13,6 +13,8 @@ import { computeRouting, isSingleShard, type Cand, type Routing } from './routin
 import { kw } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { planCrossShard } from './cross-shard-planner.js';
+import { planScatterAggregate } from './scatter-aggregate-planner.js';
+import { planUnionParts, unionHasTail } from './union-planner.js';
 
 /** Plans a SELECT statement (the parsed statement in `ctx`). */
 export function planSelect(ctx: PlanContext): Primitive {
@@ -46,6 +48,16 @@ function checkFoundRows(ctx: PlanContext): void {
  */
 export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
   const p = ctx.parsed;
+  // A select-list column without an alias is named after its text, as MySQL names it
+  // (`database()`), not after the bind var that replaces it.
+  const unaliased = new Set<Ast>();
+  for (let part = ast; part; part = part._next) for (const c of Array.isArray(part.columns) ? part.columns : []) if (!c.as) unaliased.add(c.expr);
+  const rewrite = (n: Ast, bind: string): void => {
+    const r = tokenRange(p, n);
+    if (!r) return;
+    const name = unaliased.has(n) ? ' as ' + quoteIdent(renderTokens(p.tokens, r[0], r[1], []), true) : '';
+    ctx.edits.push({ from: r[0], to: r[1], text: bind + name });
+  };
   walk(ast, (n) => {
     if (isColumnRef(n) && n.db) {
       const r = tokenRange(p, n);
@@ -55,13 +67,8 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
     if (n.type === 'function') {
       const name = functionName(n);
       const args = functionArgs(n);
-      if ((name === 'database' || name === 'schema') && args.length === 0) {
-        const r = tokenRange(p, n);
-        if (r) ctx.edits.push({ from: r[0], to: r[1], text: ':__vtdbname' });
-      } else if (name === 'last_insert_id' && args.length === 0) {
-        const r = tokenRange(p, n);
-        if (r) ctx.edits.push({ from: r[0], to: r[1], text: ':__lastInsertId' });
-      }
+      if ((name === 'database' || name === 'schema') && args.length === 0) rewrite(n, ':__vtdbname');
+      else if (name === 'last_insert_id' && args.length === 0) rewrite(n, ':__lastInsertId');
     }
     return true;
   });
@@ -129,6 +136,9 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
     return routeFor(ctx, cand, templateFromTokens(p.tokens, 0, p.tokens.length, ctx.edits));
   }
   if (p.intoOutfile >= 0) throw notSupported('INTO OUTFILE on a query that reaches several shards');
+  // A UNION over several shards with its own ORDER BY/LIMIT, or with parts that need the gateway
+  // (LIMIT, aggregation, DISTINCT per part): each part is planned on its own.
+  if (ast._next && (cand.opaque || unionHasTail(ast))) return planUnionParts(ctx);
   // A derived table or subquery with LIMIT/aggregation/DISTINCT that reaches several shards would
   // be computed per shard: refused rather than answered wrong.
   if (cand.opaque) throw notSupported('LIMIT, aggregation or DISTINCT inside a derived table, subquery or UNION part that reaches several shards');
@@ -151,7 +161,7 @@ function unionIsAll(ast: Ast): boolean {
 }
 
 /** Index of the token where the top-level select list ends (FROM, WHERE… or the end). */
-function selectListEnd(ctx: PlanContext): number {
+export function selectListEnd(ctx: PlanContext): number {
   const toks = ctx.parsed.tokens;
   let depth = 0;
   const stops = new Set(['from', 'where', 'group', 'having', 'order', 'limit', 'into', 'window', 'for', 'lock', 'union']);
@@ -165,8 +175,13 @@ function selectListEnd(ctx: PlanContext): number {
 }
 
 /** Text of an AST node's tokens (with the statement's edits applied). */
-function nodeText(ctx: PlanContext, n: Ast): string | null {
-  const r = tokenRange(ctx.parsed, n);
+export function nodeText(ctx: PlanContext, n: Ast): string | null {
+  let r = tokenRange(ctx.parsed, n);
+  // The parser gives a unary minus no position: take its operand's, plus the `-` before it.
+  if (!r && n?.type === 'unary_expr' && n.operator === '-') {
+    const inner = tokenRange(ctx.parsed, n.expr);
+    if (inner && ctx.parsed.tokens[inner[0] - 1]?.text === '-') r = [inner[0] - 1, inner[1]];
+  }
   if (!r) return null;
   return renderTokens(ctx.parsed.tokens, r[0], r[1], ctx.edits);
 }
@@ -265,24 +280,32 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
     if (hasStar) (extra as { hiddenColumns: number }).hiddenColumns = hidden.length;
     else (extra as { resultColumns: number }).resultColumns = visible;
   }
-  let top: Primitive = routeFor(ctx, cand, query, extra);
-  if (distinct) {
-    if (hidden.length > 0) throw notSupported('SELECT DISTINCT with ORDER BY on other columns across shards');
-    top = { operator: 'Distinct', input: top };
+  let top: Primitive;
+  if (distinct && hidden.length > 0) {
+    // DISTINCT with ORDER BY: the helper columns may only be weight strings of selected columns
+    // (they then also make the duplicate check collation-aware); the Distinct drops them.
+    if (hasStar || orderBy.some((o) => o.column < 0 || o.column >= visible)) throw notSupported('SELECT DISTINCT with ORDER BY on other columns across shards');
+    const ws: (number | undefined)[] = columns.map(() => undefined);
+    for (const o of orderBy) if (o.weightStringColumn !== undefined) ws[o.column] = o.weightStringColumn;
+    delete (extra as { resultColumns?: number }).resultColumns;
+    top = { operator: 'Distinct', input: routeFor(ctx, cand, query, extra), weightStringColumns: ws, resultColumns: visible };
+  } else {
+    top = routeFor(ctx, cand, query, extra);
+    if (distinct) top = { operator: 'Distinct', input: top };
   }
   if (limitCount !== undefined) top = limitOffset ? { operator: 'Limit', input: top, count: limitCount, offset: limitOffset } : { operator: 'Limit', input: top, count: limitCount };
   void needsAggregation;
   return top;
 }
 
-function limitValue(n: Ast): ValueExpr {
+export function limitValue(n: Ast): ValueExpr {
   if (n?.type === 'number') return { kind: 'literal', value: BigInt(n.value) };
   if (n?.type === 'param') return { kind: 'bind', name: String(n.value) };
   throw notSupported('LIMIT value that is not a number');
 }
 
 /** Finds the select-list column an ORDER BY / GROUP BY expression names; -1 when none. */
-function findSelectColumn(ctx: PlanContext, analyzer: SelectAnalyzer, columns: Ast[], e: Ast, scope: ReturnType<typeof Object>): number {
+export function findSelectColumn(ctx: PlanContext, analyzer: SelectAnalyzer, columns: Ast[], e: Ast, scope: ReturnType<typeof Object>): number {
   if (isColumnRef(e) && !e.table) {
     const name = columnName(e).toLowerCase();
     const byAlias = columns.findIndex((c) => c.as && String(c.as).toLowerCase() === name);
@@ -310,7 +333,7 @@ function findSelectColumn(ctx: PlanContext, analyzer: SelectAnalyzer, columns: A
   return -1;
 }
 
-function safeResolve(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): string | null {
+export function safeResolve(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): string | null {
   try {
     return analyzer.resolve(e, scope);
   } catch {
@@ -319,7 +342,7 @@ function safeResolve(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof 
 }
 
 /** Whether an expression is known numeric (no weight_string needed to compare it). */
-function isNumericExpr(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): boolean {
+export function isNumericExpr(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): boolean {
   if (!e) return false;
   if (e.type === 'number') return true;
   if (e.type === 'aggr_func') {
@@ -340,160 +363,8 @@ function isNumericExpr(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeo
   return false;
 }
 
-/**
- * Aggregation across shards: the shards aggregate what they can (count → sum of counts), the
- * gateway finishes it.
- */
-function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed, cand: Cand): Primitive {
-  const p = ctx.parsed;
-  const sel = p.ast;
-  const scope = analyzed.scope;
-  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
-  if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("aggregation with '*' across shards");
-  if (sel.having) throw notSupported('HAVING on an aggregation across shards');
-  if (sel.distinct) throw notSupported('SELECT DISTINCT with aggregation across shards');
-  const groupCols: Ast[] = sel.groupby?.columns ?? [];
-  // Shard select list: every visible column, rewritten where the shard computes a partial result.
-  const shardCols: string[] = [];
-  const aggregates: AggregateParam[] = [];
-  const groupBy: { column: number; weightStringColumn?: number }[] = [];
-  const hiddenAfter: string[] = [];
-  const visible = columns.length;
-  const hiddenIndex = (): number => visible + hiddenAfter.length;
-  for (let i = 0; i < columns.length; i++) {
-    const c = columns[i];
-    const e = c.expr;
-    const text = nodeText(ctx, e);
-    if (text === null) throw notSupported('expression in an aggregation across shards');
-    const alias = c.as ? String(c.as) : text;
-    if (e.type === 'aggr_func') {
-      const name = String(e.name).toLowerCase();
-      const distinctArg = !!e.args?.distinct || p.distinctAggregates.has(e.loc?.start?.offset ?? -1);
-      const star = e.args?.expr?.type === 'star';
-      if (distinctArg) throw notSupported(`${name}(DISTINCT …) across shards`);
-      if (name === 'count') {
-        shardCols.push(withAlias(text, c.as));
-        aggregates.push({ opcode: star ? 'count_star' : 'sum_count', column: i, alias });
-      } else if (name === 'sum' || name === 'min' || name === 'max') {
-        shardCols.push(withAlias(text, c.as));
-        aggregates.push({ opcode: name, column: i, alias });
-      } else if (name === 'avg') {
-        const argText = nodeText(ctx, e.args?.expr);
-        if (argText === null) throw notSupported('avg() argument across shards');
-        shardCols.push(withAlias(`sum(${argText})`, c.as));
-        const countCol = hiddenIndex();
-        hiddenAfter.push(`count(${argText})`);
-        aggregates.push({ opcode: 'avg', column: i, countColumn: countCol, alias });
-      } else {
-        throw notSupported(`${name}() across shards`);
-      }
-      continue;
-    }
-    if (hasAggregate(e)) throw notSupported('expression over an aggregate across shards');
-    // A plain column: it must be grouped on.
-    const gi = groupCols.findIndex((g) => nodeText(ctx, g) === text || (isColumnRef(g) && isColumnRef(e) && analyzer.resolve(g, scope) !== null && analyzer.resolve(g, scope) === analyzer.resolve(e, scope)) || (isColumnRef(g) && !g.table && c.as && String(c.as).toLowerCase() === columnName(g).toLowerCase()));
-    if (gi < 0) throw notSupported(`column '${text}' that is neither grouped nor aggregated, across shards`);
-    shardCols.push(withAlias(text, c.as));
-    groupBy.push({ column: i });
-  }
-  if (groupBy.length !== groupCols.length) {
-    // Group keys not in the select list become hidden columns.
-    for (const g of groupCols) {
-      const t = nodeText(ctx, g);
-      if (t === null) throw notSupported('GROUP BY expression across shards');
-      const idx = columns.findIndex((c) => nodeText(ctx, c.expr) === t || (c.as && isColumnRef(g) && String(c.as).toLowerCase() === columnName(g).toLowerCase()));
-      if (idx >= 0 && groupBy.some((x) => x.column === idx)) continue;
-      const col = hiddenIndex();
-      hiddenAfter.push(t);
-      groupBy.push({ column: col });
-    }
-  }
-  // ORDER BY: keys that are group keys sort the shard streams (equal groups stay adjacent in
-  // either direction); any other key (an aggregate) needs a Sort after the aggregation.
-  const wantedOrder: { column: number; desc: boolean }[] = [];
-  for (const o of sel.orderby ?? []) {
-    const e = o.expr;
-    const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
-    let idx = e?.type === 'number' ? Number(e.value) - 1 : findSelectColumn(ctx, analyzer, columns, e, scope);
-    if (idx < 0 || idx >= columns.length) {
-      const t = nodeText(ctx, e);
-      const gi = groupBy.findIndex((g) => g.column >= visible && hiddenAfter[g.column - visible] === t);
-      if (gi < 0) throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
-      idx = groupBy[gi]!.column;
-    }
-    wantedOrder.push({ column: idx, desc });
-  }
-  const sortAfter = wantedOrder.some((w) => !groupBy.some((g) => g.column === w.column));
-  const groupOrder: { column: number; desc: boolean }[] = sortAfter ? [] : wantedOrder.slice();
-  for (const g of groupBy) if (!groupOrder.some((w) => w.column === g.column)) groupOrder.push({ column: g.column, desc: false });
-  groupBy.sort((a, b) => groupOrder.findIndex((w) => w.column === a.column) - groupOrder.findIndex((w) => w.column === b.column));
-  // Weight strings for group keys, then the shard query sorted on them so groups stream in order.
-  const orderKeys: OrderByKey[] = [];
-  for (const gk of groupBy) {
-    const dir = groupOrder.find((w) => w.column === gk.column)?.desc ?? false;
-    const srcText = gk.column < visible ? nodeText(ctx, columns[gk.column].expr)! : hiddenAfter[gk.column - visible]!;
-    const srcExpr = gk.column < visible ? columns[gk.column].expr : null;
-    if (srcExpr && isNumericExpr(analyzer, srcExpr, scope)) {
-      orderKeys.push({ column: gk.column, desc: dir });
-      continue;
-    }
-    const ws = hiddenIndex();
-    hiddenAfter.push(`weight_string(${srcText})`);
-    (gk as { weightStringColumn?: number }).weightStringColumn = ws;
-    orderKeys.push({ column: gk.column, weightStringColumn: ws, desc: dir });
-  }
-  // Shard SQL: rebuild the select list, keep FROM/WHERE, group by the keys, order by them.
-  const listEnd = selectListEnd(ctx);
-  const selectKw = p.tokens.findIndex((t) => kw(t) === 'select');
-  let headEnd = selectKw + 1;
-  while (headEnd < listEnd && ['distinct', 'sql_calc_found_rows', 'straight_join', 'all', 'high_priority', 'sql_no_cache', 'sql_cache'].includes(kw(p.tokens[headEnd]))) headEnd++;
-  if (p.tokens[headEnd]?.kind === 'verbatim') headEnd++;
-  const selectItems = [...shardCols, ...hiddenAfter];
-  const edits: TokenEdit[] = [...ctx.edits, { from: headEnd, to: listEnd, text: selectItems.join(', ') }];
-  const groupRange = sel.groupby ? tokenRange(p, sel.groupby) : null;
-  const byText = groupBy.map((g) => (g.column < visible ? nodeText(ctx, columns[g.column].expr)! : hiddenAfter[g.column - visible]!));
-  const orderText = ' order by ' + orderKeys.map((k) => (k.weightStringColumn !== undefined ? hiddenAfter[k.weightStringColumn - visible]! : byText[groupBy.findIndex((g) => g.column === k.column)]!) + (k.desc ? ' desc' : ' asc')).join(', ');
-  if (groupBy.length > 0) {
-    const groupStart = p.tokens.findIndex((t, i) => kw(t) === 'group' && kw(p.tokens[i + 1]) === 'by');
-    if (groupStart < 0) throw notSupported('GROUP BY shape');
-    const groupEnd = findClauseEnd(ctx, groupStart + 2);
-    // The group clause is rewritten; the shard's own ORDER BY/LIMIT are dropped (the gateway applies them).
-    const tailEnd = findStatementTailEnd(ctx, groupEnd);
-    edits.push({ from: groupStart, to: tailEnd, text: 'group by ' + byText.join(', ') + orderText });
-  } else {
-    const tailStart = p.tokens.findIndex((t, i) => (kw(t) === 'order' && kw(p.tokens[i + 1]) === 'by') || kw(t) === 'limit');
-    if (tailStart >= 0) edits.push({ from: tailStart, to: findStatementTailEnd(ctx, tailStart), text: '' });
-  }
-  void groupRange;
-  const query = templateFromTokens(p.tokens, 0, p.tokens.length, edits);
-  const route = routeFor(ctx, cand, query, orderKeys.length > 0 ? { orderBy: orderKeys } : {});
-  let top: Primitive = {
-    operator: 'Aggregate',
-    variant: groupBy.length === 0 ? 'Scalar' : 'Ordered',
-    input: route,
-    aggregates,
-    groupBy,
-    ...(hiddenAfter.length > 0 && !sortAfter ? { resultColumns: visible } : {}),
-  };
-  if (sortAfter) {
-    const keys: OrderByKey[] = wantedOrder.map((w) => {
-      const g = groupBy.find((x) => x.column === w.column);
-      return g?.weightStringColumn !== undefined ? { column: w.column, weightStringColumn: g.weightStringColumn, desc: w.desc } : { column: w.column, desc: w.desc };
-    });
-    top = { operator: 'Sort', input: top, orderBy: keys, ...(hiddenAfter.length > 0 ? { resultColumns: visible } : {}) };
-  }
-  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
-    const vals: Ast[] = sel.limit.value;
-    const sep = String(sel.limit.seperator ?? '').toLowerCase();
-    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
-    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
-  }
-  return top;
-}
-
 /** End of the statement's trailing ORDER BY / LIMIT (before FOR UPDATE, LOCK IN SHARE MODE…). */
-function findStatementTailEnd(ctx: PlanContext, from: number): number {
+export function findStatementTailEnd(ctx: PlanContext, from: number): number {
   const toks = ctx.parsed.tokens;
   let depth = 0;
   for (let i = from; i < toks.length; i++) {
@@ -505,7 +376,7 @@ function findStatementTailEnd(ctx: PlanContext, from: number): number {
   return toks.length;
 }
 
-function withAlias(text: string, alias: unknown): string {
+export function withAlias(text: string, alias: unknown): string {
   return alias ? `${text} as ${quoteIdent(String(alias), true)}` : text;
 }
 

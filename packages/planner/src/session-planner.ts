@@ -329,3 +329,53 @@ export function planDdl(ctx: TokenPlanContext): Primitive {
     allShards: true,
   };
 }
+
+/** Functions whose value is the session's (the gateway's), not a shard's. */
+const SESSION_FUNCTIONS = new Set(['database', 'schema', 'user', 'current_user', 'session_user', 'system_user', 'connection_id', 'last_insert_id', 'version']);
+
+/**
+ * `select @@version_comment limit 1`, `select @@workload, database()`: a SELECT of system
+ * variables and session functions only, without FROM. The session answers it (a shard does not
+ * know the gateway's settings); variables it does not own are read from a shard of the session's
+ * keyspace. Returns null for any other shape. Needs at least one `@@` variable.
+ */
+export function planSystemSelect(tokens: readonly Token[]): SessionPrimitive | null {
+  if (kw(tokens[0]) !== 'select') return null;
+  const columns: { name: string; expr: string }[] = [];
+  let i = 1;
+  let sawVariable = false;
+  for (;;) {
+    const t = tokens[i];
+    let expr: string;
+    if (t?.kind === 'sysvar') {
+      expr = t.text;
+      sawVariable = true;
+      i++;
+    } else if (t?.kind === 'ident' && SESSION_FUNCTIONS.has(kw(t)) && tokens[i + 1]?.text === '(' && tokens[i + 2]?.text === ')') {
+      expr = `${t.text}()`;
+      i += 3;
+    } else return null;
+    let name = expr;
+    const a = tokens[i];
+    const bare = a && (a.kind === 'qident' || (a.kind === 'ident' && !['as', 'limit', 'from', 'where', 'into', 'for', 'union'].includes(kw(a))));
+    if (kw(a) === 'as' || bare) {
+      const n = kw(a) === 'as' ? tokens[i + 1] : a;
+      if (!n || (n.kind !== 'ident' && n.kind !== 'qident' && n.kind !== 'string')) return null;
+      name = n.kind === 'ident' ? n.text : n.kind === 'string' ? n.text.slice(1, -1) : identName(n);
+      i += kw(a) === 'as' ? 2 : 1;
+    }
+    columns.push({ name, expr });
+    if (tokens[i]?.text === ',') {
+      i++;
+      continue;
+    }
+    break;
+  }
+  if (kw(tokens[i]) === 'limit') {
+    // LIMIT 0 returns no row: leave that to a shard.
+    if (tokens[i + 1]?.kind !== 'number' || !/^[1-9]\d*$/.test(tokens[i + 1]!.text)) return null;
+    i += 2;
+  }
+  if (i !== tokens.length || !sawVariable) return null;
+  return { operator: 'Session', statement: { kind: 'select-system', columns } };
+}

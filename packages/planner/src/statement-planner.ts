@@ -11,7 +11,7 @@ import { parseStatement } from './sql-parser.js';
 import { keyspaceRef, type PlanContext } from './plan-context.js';
 import { planSelect } from './select-planner.js';
 import { planInsert, planUpdateDelete } from './dml-planner.js';
-import { parseTarget, planDdl, planSet, planShow, planTransaction, planUse, type TokenPlanContext } from './session-planner.js';
+import { parseTarget, planDdl, planSet, planShow, planSystemSelect, planTransaction, planUse, type TokenPlanContext } from './session-planner.js';
 import { notSupported, PlanError, syntaxError, unknownKeyspace } from './errors.js';
 import { renderQuery, templateFromSql } from './query-template.js';
 import { renderTokens } from './shard-sql.js';
@@ -97,6 +97,11 @@ export function buildPlan(input: BuildInput): Plan {
       const next = planNextValues(tctx);
       if (next) {
         instructions = next;
+        break;
+      }
+      const system = n.kind === 'select' ? planSystemSelect(tokens) : null;
+      if (system) {
+        instructions = system;
         break;
       }
       const parsed = parseStatement(n.normalized, tokens);

@@ -70,8 +70,8 @@ describe('single-table SELECT routing', () => {
   });
 
   it('answers dual queries on a Reference route with the session bind vars', async () => {
-    await expectRoute('select database(), last_insert_id(), @@version_comment limit 1', {
-      operator: 'Route', variant: 'Reference', keyspace: 'main', vindex: undefined, sql: "select 'commerce', 0, @@version_comment limit 1",
+    await expectRoute('select database(), last_insert_id(), 1 as one', {
+      operator: 'Route', variant: 'Reference', keyspace: 'main', vindex: undefined, sql: "select 'commerce' as `database()`, 0 as `last_insert_id()`, 1 as one",
     });
     await expectRoute('select now()', { operator: 'Route', variant: 'Reference', keyspace: 'commerce', vindex: undefined, sql: 'select now()' }, 'commerce');
   });
@@ -97,7 +97,7 @@ describe('single-table SELECT routing', () => {
       { opcode: 'count_star', column: 1, alias: 'count(*)' },
       { opcode: 'avg', column: 2, countColumn: 3, alias: 'avg(id)' },
     ]);
-    expect(route(agg.input, bindVars).sql).toBe('select name, count(*), sum(id), count(id), weight_string(name) from customer group by name order by weight_string(name) asc');
+    expect(route(agg.input, bindVars).sql).toBe('select name, count(*), sum(id), count(id), weight_string(name) from customer group by name order by weight_string(name) asc, name asc');
   });
 
   it('pushes a join on the shared vindex down as one route', async () => {
@@ -262,6 +262,50 @@ describe('cross-shard plans', () => {
     const outer = u.outer as RoutePrimitive;
     expect(outer).toMatchObject({ variant: 'IN', vindex: 'hash', values: [{ kind: 'bindList', name: '__sq1' }], inListBind: '__sq1' });
     expect(renderQuery(outer.query, { ...bindVars, __sq1: [], __sq_has_values1: 0n })).toBe('select name from customer where 0 = 1 and id in (NULL)');
+  });
+
+  it('sorts shard rows of an aggregation by the group expression itself, weight strings only ride along', async () => {
+    const { plan: pl, bindVars } = await plan('select year(created) as y, count(*) from orders group by y order by y');
+    const agg = pl.instructions as Extract<Primitive, { operator: 'Aggregate' }>;
+    expect(agg).toMatchObject({ operator: 'Aggregate', variant: 'Ordered', groupBy: [{ column: 0, weightStringColumn: 2 }], resultColumns: 2 });
+    expect(route(agg.input, bindVars).sql).toBe('select year(created) as `y`, count(*), weight_string(year(created)) from orders group by year(created) order by weight_string(year(created)) asc, year(created) asc');
+    const { plan: byPosition } = await plan('select year(created), month(created), count(*) from orders group by 1, 2');
+    expect((byPosition.instructions as Extract<Primitive, { operator: 'Aggregate' }>).groupBy.map((g) => g.column)).toEqual([0, 1]);
+  });
+
+  it('plans count(DISTINCT), HAVING and expressions over aggregates with gateway operators', async () => {
+    const { plan: d, bindVars: db } = await plan('select count(*), count(distinct name) from customer');
+    const agg = d.instructions as Extract<Primitive, { operator: 'Aggregate' }>;
+    expect(agg.aggregates).toEqual([
+      { opcode: 'count_star', column: 0, alias: 'count(*)' },
+      { opcode: 'count_distinct', column: 1, alias: 'count(distinct name)', weightStringColumn: 2 },
+    ]);
+    expect(route(agg.input, db).sql).toBe('select count(*), name, weight_string(name) from customer group by name order by name asc');
+    const { plan: h } = await plan('select name, count(*) as c from customer group by name having c > 1');
+    expect(h.instructions).toMatchObject({ operator: 'Projection', input: { operator: 'Filter', predicate: { kind: 'call', fn: '>', args: [{ kind: 'column', index: 1 }, { kind: 'bind', name: 'v1' }] } } });
+    const { plan: e, bindVars: eb } = await plan('select sum(id) / count(*) from customer');
+    const proj = e.instructions as Extract<Primitive, { operator: 'Projection' }>;
+    expect(proj.expressions).toEqual([{ kind: 'call', fn: '/', args: [{ kind: 'column', index: 1 }, { kind: 'column', index: 2 }] }]);
+    expect(proj.fieldFrom).toEqual([0]);
+    expect(route((proj.input as Extract<Primitive, { operator: 'Aggregate' }>).input, eb).sql).toBe('select sum(id) / count(*), sum(id), count(*) from customer');
+  });
+
+  it('plans a UNION that needs the gateway part by part: Concatenate, Distinct, Sort, Limit', async () => {
+    const { plan: pl } = await plan("select id from customer where name = 'a' union select id from customer where name = 'b' order by id limit 2");
+    expect(pl.instructions).toMatchObject({ operator: 'Limit', input: { operator: 'Sort', orderBy: [{ column: 0, desc: false }], input: { operator: 'Distinct', input: { operator: 'Concatenate' } } } });
+    const { plan: parts, bindVars } = await plan('(select id from customer order by id limit 3) union all (select id from customer where id = 5)');
+    const c = parts.instructions as Extract<Primitive, { operator: 'Concatenate' }>;
+    expect(c.inputs.map((i) => i.operator)).toEqual(['Limit', 'Route']);
+    expect(route(c.inputs[1]!, bindVars)).toMatchObject({ variant: 'EqualUnique', sql: 'select id from customer where id = 5' });
+    await expect(plan('select id, name from customer where id = 1 union select id from customer')).rejects.toMatchObject({ errno: 1222 });
+  });
+
+  it('answers system variables at the gateway and refuses INSERT without a column list into a sharded table', async () => {
+    const { plan: pl } = await plan('select @@version_comment limit 1');
+    expect(pl.instructions).toEqual({ operator: 'Session', statement: { kind: 'select-system', columns: [{ name: '@@version_comment', expr: '@@version_comment' }] } });
+    const { plan: two } = await plan('select @@session.workload as w, database()');
+    expect(two.instructions).toMatchObject({ statement: { columns: [{ name: 'w', expr: '@@session.workload' }, { name: 'database()', expr: 'database()' }] } });
+    await expect(plan('insert into orders values (1, 2)')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('column list') });
   });
 
   it('refuses what it cannot plan exactly, naming the construct', async () => {

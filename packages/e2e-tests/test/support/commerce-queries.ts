@@ -133,6 +133,9 @@ export function commerceQueries(ids: QueryIds): DiffQuery[] {
     q(`select count(*) from customers where id = 424242424242`),
     q(`select sum(total) from orders where customer_id = 424242424242`),
     q(`select tier, count(*) as n from customers group by tier order by n desc, tier limit 2`, true),
+    q(`select count(*) from orders having count(*) > 5`),
+    q(`select tier, count(distinct city), sum(balance) from customers group by tier having count(*) > 1`),
+    q(`select customer_id, count(*) * 10 - sum(total) / 2 from orders group by customer_id`),
 
     // --- DISTINCT
     q(`select distinct status from orders`),
@@ -158,6 +161,8 @@ export function commerceQueries(ids: QueryIds): DiffQuery[] {
     q(`select customer_id from orders where status = 'paid' union select customer_id from orders where status = 'new' order by customer_id`, true),
     q(`(select id from customers order by id limit 3) union all (select id from customers order by id desc limit 3)`),
     q(`select hex(lower(city)) from customers union select hex(lower(note)) from orders`),
+    q(`select id from customers where id in (${some}) union select customer_id from orders where status = 'paid' order by 1 desc limit 3 offset 1`, true),
+    q(`select id from customers where id = ${a} union all (select customer_id from orders order by customer_id limit 2)`),
 
     // --- joins co-located on customer_id
     q(`select c.id, c.name, o.id, o.total from customers c join orders o on o.customer_id = c.id where c.id = ${a}`),

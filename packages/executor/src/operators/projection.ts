@@ -20,8 +20,9 @@ export async function runProjection(ctx: QueryContext, p: ProjectionPrimitive, b
       inFields = f;
       out.fields(
         p.expressions.map((e, i) => {
-          const name = p.columnNames[i] ?? `col${i}`;
-          if (e.kind === 'column' && f[e.index]) return { ...f[e.index], name };
+          const from = e.kind === 'column' ? e.index : p.fieldFrom?.[i];
+          const name = p.columnNames[i] || (from !== undefined && from !== null ? f[from]?.name : undefined) || `col${i}`;
+          if (from !== undefined && from !== null && f[from]) return { ...f[from], name };
           return computedField(name, f[0]?.schema ?? ctx.settings.keyspace ?? '');
         }),
       );

@@ -1,0 +1,52 @@
+/**
+ * Turns an AST expression into an EvalExpr that the gateway evaluates per row (Filter for HAVING,
+ * Projection for expressions over aggregates, Sort keys). Only what the executor's evaluator
+ * implements with MySQL semantics is accepted; anything else is refused with 1235, so a query is
+ * never answered with an expression the gateway would get wrong.
+ */
+import type { EvalExpr } from './plan-types.js';
+import { functionArgs, functionName, isColumnRef, literalNodeValue } from './ast-utils.js';
+import { notSupported } from './errors.js';
+import type { Ast } from './sql-parser.js';
+
+/** Operators and functions the executor's eval-expr.ts implements. */
+const BINARY_OPS = new Set(['+', '-', '*', '/', '=', '!=', '<>', '<', '<=', '>', '>=', '<=>', 'and', 'or', '&&', '||']);
+const FUNCTIONS = new Set(['coalesce', 'ifnull', 'if', 'concat', 'upper', 'ucase', 'lower', 'lcase', 'abs']);
+
+/**
+ * `leaf` maps a sub-expression the gateway reads from its input (an aggregate, a column, a group
+ * key) to an input column index, or returns undefined to let the converter look inside it.
+ */
+export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: string): EvalExpr {
+  const conv = (n: Ast): EvalExpr => {
+    const col = leaf(n);
+    if (col !== undefined) return { kind: 'column', index: col };
+    if (n?.type === 'param') return { kind: 'bind', name: String(n.value) };
+    if (n?.type === 'null') return { kind: 'literal', value: null };
+    const lit = n && !isColumnRef(n) && n.type !== 'function' && n.type !== 'binary_expr' && n.type !== 'unary_expr' ? literalNodeValue(n) : undefined;
+    if (lit !== undefined) return { kind: 'literal', value: lit };
+    if (n?.type === 'binary_expr') {
+      const op = String(n.operator).toLowerCase();
+      if (op === 'is' || op === 'is not') {
+        if (n.right?.type !== 'null') throw notSupported(`IS ${String(n.right?.value ?? '')} in ${what}`);
+        return { kind: 'call', fn: op === 'is' ? 'isnull' : 'isnotnull', args: [conv(n.left)] };
+      }
+      if (!BINARY_OPS.has(op)) throw notSupported(`operator ${String(n.operator)} in ${what}`);
+      const fn = op === '&&' ? 'and' : op === '||' ? 'or' : op;
+      return { kind: 'call', fn, args: [conv(n.left), conv(n.right)] };
+    }
+    if (n?.type === 'unary_expr') {
+      const op = String(n.operator).toLowerCase();
+      if (op === '-') return { kind: 'call', fn: '-', args: [conv(n.expr)] };
+      if (op === 'not' || op === '!') return { kind: 'call', fn: 'not', args: [conv(n.expr)] };
+      throw notSupported(`operator ${String(n.operator)} in ${what}`);
+    }
+    if (n?.type === 'function') {
+      const name = functionName(n);
+      if (!FUNCTIONS.has(name)) throw notSupported(`function ${name}() in ${what}`);
+      return { kind: 'call', fn: name, args: functionArgs(n).map(conv) };
+    }
+    throw notSupported(`${isColumnRef(n) ? 'column' : String(n?.type ?? 'expression')} in ${what}`);
+  };
+  return conv(e);
+}

@@ -1,0 +1,292 @@
+/**
+ * Aggregation across shards. The shards aggregate what they can (count → sum of per-shard counts,
+ * avg → sum and count, count(DISTINCT x) → group by x as well), sorted by the group keys, so the
+ * gateway's ordered Aggregate can finish each group as its key changes. HAVING becomes a Filter,
+ * ORDER BY on an aggregate a Sort, and expressions over aggregates (`count(*) * 2`) a Projection,
+ * all evaluated at the gateway over the merged groups: a shard never applies anything that
+ * would need every shard's rows.
+ */
+import type { AggregateParam, EvalExpr, GroupByKey, OrderByKey, Primitive } from './plan-types.js';
+import { columnName, isColumnRef } from './ast-utils.js';
+import type { PlanContext } from './plan-context.js';
+import type { Ast } from './sql-parser.js';
+import type { TokenEdit } from './shard-sql.js';
+import { templateFromTokens } from './shard-sql.js';
+import { hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
+import type { Cand } from './routing.js';
+import { kw } from './lexer.js';
+import { notSupported, PlanError } from './errors.js';
+import { toEvalExpr } from './gateway-expr.js';
+import { findSelectColumn, findStatementTailEnd, isNumericExpr, limitValue, nodeText, routeFor, safeResolve, selectListEnd, withAlias } from './select-planner.js';
+
+export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed, cand: Cand): Primitive {
+  const p = ctx.parsed;
+  const sel = p.ast;
+  const scope = analyzed.scope;
+  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+  if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("aggregation with '*' across shards");
+  if (sel.distinct) throw notSupported('SELECT DISTINCT with aggregation across shards');
+  const text = (n: Ast, what: string): string => {
+    const t = nodeText(ctx, n);
+    if (t === null) throw notSupported(what);
+    return t;
+  };
+  // GROUP BY 2 names the second select expression.
+  const groupCols: Ast[] = (sel.groupby?.columns ?? []).map((g: Ast) => {
+    if (g?.type !== 'number') return g;
+    const c = columns[Number(g.value) - 1];
+    if (!c) throw new PlanError(1054, '42S22', `Unknown column '${String(g.value)}' in 'group statement'`);
+    return c.expr;
+  });
+  const visible = columns.length;
+  // Shard select list: the visible columns (by index), then helper columns.
+  const shardCols: string[] = [];
+  const hiddenAfter: string[] = [];
+  const hiddenIndex = (): number => visible + hiddenAfter.length;
+  const aggregates: AggregateParam[] = [];
+  const groupBy: { column: number; weightStringColumn?: number }[] = [];
+  /** Visible columns that are expressions over aggregates: computed by a Projection at the end. */
+  const exprColumns = new Map<number, Ast>();
+  /** The one expression under DISTINCT aggregates: the shards also group by it. */
+  let distinctOn: { text: string; ws?: number } | null = null;
+
+  const aggregateShardText = (e: Ast, column: number, alias: string): string => {
+    const name = String(e.name).toLowerCase();
+    const distinct = !!e.args?.distinct || p.distinctAggregates.has(e.loc?.start?.offset ?? -1);
+    const star = e.args?.expr?.type === 'star';
+    if (distinct) {
+      const arg = e.args?.expr;
+      if ((name !== 'count' && name !== 'sum') || !arg || arg.type === 'expr_list' || star) throw notSupported(`${name}(DISTINCT …) across shards`);
+      const argText = text(arg, `${name}(DISTINCT …) argument across shards`);
+      if (distinctOn && distinctOn.text !== argText) throw notSupported('DISTINCT aggregates over different expressions across shards');
+      if (!distinctOn) {
+        distinctOn = { text: argText };
+        if (!isNumericExpr(analyzer, arg, scope)) {
+          distinctOn.ws = hiddenIndex();
+          hiddenAfter.push(`weight_string(${argText})`);
+        }
+      }
+      const ws = distinctOn.ws;
+      aggregates.push({ opcode: name === 'count' ? 'count_distinct' : 'sum_distinct', column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
+      return argText;
+    }
+    const t = text(e, 'aggregate across shards');
+    if (name === 'count') {
+      aggregates.push({ opcode: star ? 'count_star' : 'sum_count', column, alias });
+      return t;
+    }
+    if (name === 'sum' || name === 'min' || name === 'max') {
+      aggregates.push({ opcode: name, column, alias });
+      return t;
+    }
+    if (name === 'avg') {
+      const argText = text(e.args?.expr, 'avg() argument across shards');
+      const countColumn = hiddenIndex();
+      hiddenAfter.push(`count(${argText})`);
+      aggregates.push({ opcode: 'avg', column, countColumn, alias });
+      return `sum(${argText})`;
+    }
+    throw notSupported(`${name}() across shards`);
+  };
+
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i];
+    const e = c.expr;
+    const t = text(e, 'expression in an aggregation across shards');
+    const alias = c.as ? String(c.as) : t;
+    if (e.type === 'aggr_func') {
+      shardCols.push(withAlias(aggregateShardText(e, i, alias), c.as));
+      continue;
+    }
+    if (hasAggregate(e)) {
+      // The shards compute it per shard only so that the column keeps MySQL's name and type.
+      shardCols.push(withAlias(t, c.as));
+      exprColumns.set(i, e);
+      continue;
+    }
+    const gi = groupCols.findIndex(
+      (g) =>
+        nodeText(ctx, g) === t ||
+        (isColumnRef(g) && isColumnRef(e) && safeResolve(analyzer, g, scope) !== null && safeResolve(analyzer, g, scope) === safeResolve(analyzer, e, scope)) ||
+        (isColumnRef(g) && !g.table && c.as && String(c.as).toLowerCase() === columnName(g).toLowerCase()),
+    );
+    if (gi < 0) throw notSupported(`column '${t}' that is neither grouped nor aggregated, across shards`);
+    shardCols.push(withAlias(t, c.as));
+    if (!groupBy.some((g) => g.column === i)) groupBy.push({ column: i });
+  }
+  // Group keys not in the select list become helper columns.
+  for (const g of groupCols) {
+    const t = text(g, 'GROUP BY expression across shards');
+    const idx = columns.findIndex((c, k) => !exprColumns.has(k) && (nodeText(ctx, c.expr) === t || (c.as && isColumnRef(g) && !g.table && String(c.as).toLowerCase() === columnName(g).toLowerCase())));
+    if (idx >= 0 && groupBy.some((x) => x.column === idx)) continue;
+    if (groupBy.some((x) => x.column >= visible && hiddenAfter[x.column - visible] === t)) continue;
+    const col = hiddenIndex();
+    hiddenAfter.push(t);
+    groupBy.push({ column: col });
+  }
+
+  /** Gateway inputs of an expression: aggregates (pushed as helper columns when not selected) and group keys. */
+  const aggSlots = new Map<string, number>();
+  const leaf =
+    (what: string) =>
+    (n: Ast): number | undefined => {
+      if (n?.type === 'aggr_func') {
+        const t = text(n, `aggregate in ${what}`);
+        const vis = columns.findIndex((c) => c.expr?.type === 'aggr_func' && nodeText(ctx, c.expr) === t);
+        if (vis >= 0) return vis;
+        const known = aggSlots.get(t);
+        if (known !== undefined) return known;
+        const slot = hiddenIndex();
+        hiddenAfter.push('');
+        aggSlots.set(t, slot);
+        hiddenAfter[slot - visible] = aggregateShardText(n, slot, t);
+        return slot;
+      }
+      if (n?.type === 'param' || n?.type === 'number' || n?.type === 'null' || String(n?.type ?? '').endsWith('string')) return undefined;
+      const t = nodeText(ctx, n);
+      if (t !== null) {
+        const vi = columns.findIndex((c, k) => !exprColumns.has(k) && c.expr?.type !== 'aggr_func' && nodeText(ctx, c.expr) === t);
+        if (vi >= 0) return vi;
+        const hk = groupBy.find((g) => g.column >= visible && hiddenAfter[g.column - visible] === t);
+        if (hk) return hk.column;
+      }
+      if (isColumnRef(n)) {
+        if (!n.table) {
+          const ai = columns.findIndex((c) => c.as && String(c.as).toLowerCase() === columnName(n).toLowerCase());
+          if (ai >= 0) {
+            if (exprColumns.has(ai)) throw notSupported(`an alias of an expression over aggregates in ${what}`);
+            return ai;
+          }
+        }
+        const fi = findSelectColumn(ctx, analyzer, columns, n, scope);
+        if (fi >= 0 && !exprColumns.has(fi)) return fi;
+        throw notSupported(`column '${t ?? columnName(n)}' in ${what} that is neither grouped nor selected`);
+      }
+      return undefined;
+    };
+  const projections = new Map<number, EvalExpr>();
+  for (const [i, e] of exprColumns) projections.set(i, toEvalExpr(e, leaf('an expression over aggregates across shards'), 'an expression over aggregates across shards'));
+  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING across shards'), 'HAVING across shards') : null;
+
+  // ORDER BY: keys that are group keys sort the shard streams (equal groups stay adjacent in
+  // either direction); any other key (an aggregate) needs a Sort after the aggregation.
+  const wantedOrder: { column: number; desc: boolean }[] = [];
+  for (const o of sel.orderby ?? []) {
+    const e = o.expr;
+    const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
+    let idx = e?.type === 'number' ? Number(e.value) - 1 : findSelectColumn(ctx, analyzer, columns, e, scope);
+    if (idx >= 0 && idx < visible && exprColumns.has(idx)) throw notSupported('ORDER BY an expression over aggregates across shards');
+    if (idx < 0 || idx >= visible) {
+      if (e?.type === 'number') throw new PlanError(1054, '42S22', `Unknown column '${String(e.value)}' in 'order clause'`);
+      const t = nodeText(ctx, e);
+      const gk = groupBy.find((g) => g.column >= visible && hiddenAfter[g.column - visible] === t);
+      if (gk) idx = gk.column;
+      else if (e?.type === 'aggr_func') idx = leaf('ORDER BY across shards')(e)!;
+      else throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
+    }
+    wantedOrder.push({ column: idx, desc });
+  }
+  const sortAfter = wantedOrder.some((w) => !groupBy.some((g) => g.column === w.column));
+  const groupOrder: { column: number; desc: boolean }[] = sortAfter ? [] : wantedOrder.slice();
+  for (const g of groupBy) if (!groupOrder.some((w) => w.column === g.column)) groupOrder.push({ column: g.column, desc: false });
+  groupBy.sort((a, b) => groupOrder.findIndex((w) => w.column === a.column) - groupOrder.findIndex((w) => w.column === b.column));
+  const keyText = (column: number): string => (column < visible ? nodeText(ctx, columns[column].expr)! : hiddenAfter[column - visible]!);
+  // Every shard stream must arrive in the order the gateway compares keys in: by weight string
+  // for text (an ENUM too: the gateway sees its text, so its member order cannot be used), by
+  // value otherwise. WEIGHT_STRING of a number or a date is NULL in MariaDB, so the shards sort
+  // by `weight_string(x), x`: the first key orders text, the second orders everything else.
+  const orderKeys: OrderByKey[] = [];
+  for (const gk of groupBy) {
+    const dir = groupOrder.find((w) => w.column === gk.column)?.desc ?? false;
+    const srcExpr = gk.column < visible ? columns[gk.column].expr : null;
+    if (srcExpr && isNumericExpr(analyzer, srcExpr, scope)) {
+      orderKeys.push({ column: gk.column, desc: dir });
+      continue;
+    }
+    const ws = hiddenIndex();
+    hiddenAfter.push(`weight_string(${keyText(gk.column)})`);
+    gk.weightStringColumn = ws;
+    orderKeys.push({ column: gk.column, weightStringColumn: ws, desc: dir });
+  }
+  const shardOrder = orderKeys.map((k) => {
+    const dir = k.desc ? 'desc' : 'asc';
+    return k.weightStringColumn !== undefined ? `${hiddenAfter[k.weightStringColumn - visible]} ${dir}, ${keyText(k.column)} ${dir}` : `${keyText(k.column)} ${dir}`;
+  });
+  const shardGroup = groupBy.map((g) => keyText(g.column));
+  const finalDistinct = distinctOn as { text: string; ws?: number } | null;
+  if (finalDistinct) {
+    shardGroup.push(finalDistinct.text);
+    shardOrder.push(`${finalDistinct.text} asc`);
+  }
+
+  // Shard SQL: the rebuilt select list, FROM/WHERE as written, then our GROUP BY / ORDER BY in
+  // place of the statement's GROUP BY, HAVING, ORDER BY and LIMIT (the gateway applies those).
+  const listEnd = selectListEnd(ctx);
+  const selectKw = p.tokens.findIndex((t) => kw(t) === 'select');
+  let headEnd = selectKw + 1;
+  while (headEnd < listEnd && ['distinct', 'sql_calc_found_rows', 'straight_join', 'all', 'high_priority', 'sql_no_cache', 'sql_cache'].includes(kw(p.tokens[headEnd]))) headEnd++;
+  if (p.tokens[headEnd]?.kind === 'verbatim') headEnd++;
+  const edits: TokenEdit[] = [...ctx.edits, { from: headEnd, to: listEnd, text: [...shardCols, ...hiddenAfter].join(', ') }];
+  const tailStart = topLevelTail(ctx, listEnd);
+  const tail = (shardGroup.length > 0 ? ' group by ' + shardGroup.join(', ') : '') + (shardOrder.length > 0 ? ' order by ' + shardOrder.join(', ') : '');
+  if (tailStart >= 0) edits.push({ from: tailStart, to: findStatementTailEnd(ctx, tailStart), text: tail.trimStart() });
+  else if (tail) {
+    const end = findStatementTailEnd(ctx, listEnd);
+    edits.push({ from: end, to: end, text: tail.trimStart() });
+  }
+  const query = templateFromTokens(p.tokens, 0, p.tokens.length, edits);
+  const route = routeFor(ctx, cand, query, orderKeys.length > 0 ? { orderBy: orderKeys } : {});
+
+  const needProjection = exprColumns.size > 0 || (hiddenAfter.length > 0 && having !== null && !sortAfter);
+  const trim = hiddenAfter.length > 0 && !needProjection ? { resultColumns: visible } : {};
+  let top: Primitive = {
+    operator: 'Aggregate',
+    variant: groupBy.length === 0 ? 'Scalar' : 'Ordered',
+    input: route,
+    aggregates,
+    groupBy: groupBy as GroupByKey[],
+    ...(sortAfter || having ? {} : trim),
+  };
+  if (having) top = { operator: 'Filter', input: top, predicate: having };
+  if (sortAfter) {
+    const keys: OrderByKey[] = wantedOrder.map((w) => {
+      const g = groupBy.find((x) => x.column === w.column);
+      return g?.weightStringColumn !== undefined ? { column: w.column, weightStringColumn: g.weightStringColumn, desc: w.desc } : { column: w.column, desc: w.desc };
+    });
+    top = { operator: 'Sort', input: top, orderBy: keys, ...trim };
+  }
+  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
+    const vals: Ast[] = sel.limit.value;
+    const sep = String(sel.limit.seperator ?? '').toLowerCase();
+    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
+    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
+    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
+  }
+  if (needProjection) {
+    top = {
+      operator: 'Projection',
+      input: top,
+      expressions: columns.map((_, i) => projections.get(i) ?? { kind: 'column', index: i }),
+      columnNames: columns.map(() => ''),
+      fieldFrom: columns.map((_, i) => (exprColumns.has(i) ? i : null)),
+    };
+  }
+  return top;
+}
+
+/** First top-level GROUP BY / HAVING / ORDER BY / LIMIT token after the select list; -1 if none. */
+function topLevelTail(ctx: PlanContext, from: number): number {
+  const toks = ctx.parsed.tokens;
+  let depth = 0;
+  for (let i = from; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0) {
+      const k = kw(t);
+      if (((k === 'group' || k === 'order') && kw(toks[i + 1]) === 'by') || k === 'having' || k === 'limit') return i;
+      if (k === 'for' || k === 'lock' || k === 'into' || k === 'union') return -1;
+    }
+  }
+  return -1;
+}
