@@ -6,124 +6,61 @@
  *
  *   pnpm --filter @shardgate/gateway bench            (writes the table to BENCHMARKS.md)
  *   SECONDS_PER_RUN=10 THREADS=8 pnpm --filter @shardgate/gateway bench
+ *
+ * It also runs the prepared-statement protocol (`--db-ps-mode=auto`) against HAProxy and the
+ * gateway and fails if the gateway returns any error. For where the CPU goes, see
+ * profile-point-select.ts (CPU profile), hot-path.ts (in-process cost per query) and
+ * compare-builds.ts (A/B of two builds against HAProxy).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { LocalCluster } from '@shardgate/test-kit';
+import type { ChildProcess } from 'node:child_process';
+import type { LocalCluster } from '@shardgate/test-kit';
 import { replaceBenchSection } from './bench-report.js';
+import { startGateway, startHaproxy, startPreparedShard, sysbench, TABLE_SIZE } from './sysbench-harness.js';
 
-const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../dist/cli.js');
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 10);
 const THREADS = Number(process.env.THREADS ?? 8);
-const TABLE_SIZE = 10_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function sysbench(port: number, user: string, password: string, db: string, extra: string[] = []): Promise<number> {
-  const { stdout } = await run(
-    'sysbench',
-    [
-      'oltp_point_select',
-      `--mysql-host=127.0.0.1`,
-      `--mysql-port=${port}`,
-      `--mysql-user=${user}`,
-      `--mysql-password=${password}`,
-      `--mysql-db=${db}`,
-      `--tables=1`,
-      `--table-size=${TABLE_SIZE}`,
-      `--threads=${THREADS}`,
-      `--time=${SECONDS}`,
-      '--db-ps-mode=disable',
-      '--report-interval=0',
-      ...extra,
-      'run',
-    ],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
-  const m = /queries:\s+\d+\s+\(([\d.]+) per sec\.\)/.exec(stdout);
-  if (!m) throw new Error(`could not read QPS from sysbench output:\n${stdout}`);
-  return Number(m[1]);
-}
-
-function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${seen}`)), 120_000);
-    const onData = (b: Buffer): void => {
-      seen += b.toString();
-      if (pattern.test(seen)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code}:\n${seen}`));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sg-bench-'));
   const children: ChildProcess[] = [];
   let cluster: LocalCluster | null = null;
   try {
-    cluster = await LocalCluster.start({ shards: [{ name: 'direct', database: 'sbtest' }] });
-    const db = cluster.shard('direct');
-    await run('sysbench', ['oltp_point_select', '--mysql-host=127.0.0.1', `--mysql-port=${db.port}`, '--mysql-user=root', '--mysql-db=sbtest', '--tables=1', `--table-size=${TABLE_SIZE}`, 'prepare']);
-
+    const shard = await startPreparedShard();
+    cluster = shard.cluster;
     // HAProxy in TCP mode in front of the same server.
-    const haproxyPort = await freePort();
-    writeFileSync(
-      path.join(dir, 'haproxy.cfg'),
-      `global\n  maxconn 1024\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend fe\n  bind 127.0.0.1:${haproxyPort}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${db.port}\n`,
-    );
-    const haproxy = spawn('haproxy', ['-f', path.join(dir, 'haproxy.cfg'), '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(haproxy);
-    await new Promise((r) => setTimeout(r, 500));
-
+    const haproxy = await startHaproxy(dir, shard.port);
+    children.push(haproxy.child);
     // shardgate with one unsharded keyspace pointing at the same server.
-    const gwPort = await freePort();
-    writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify({ keyspaces: { sbtest: { sharded: false, tables: { sbtest1: {} } } } }));
-    writeFileSync(
-      path.join(dir, 'gw.yaml'),
-      `listen: { mysql: "127.0.0.1:${gwPort}", http: null }\nusers: [ { user: sb, password: sb } ]\nvschema: ./vschema.json\npoolSize: ${THREADS}\nkeyspaces:\n  sbtest:\n    shards: { "0": "mysql://root:@127.0.0.1:${db.port}/sbtest" }\n`,
-    );
-    const gw = spawn('node', [CLI, 'up', '--config', path.join(dir, 'gw.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(gw);
-    await waitFor(gw, /Connect with/, 'shardgate');
+    const gw = await startGateway({ dir, name: 'bench', shardPort: shard.port, poolSize: THREADS });
+    children.push(gw.child);
 
-    const results: [string, number][] = [];
-    results.push(['MariaDB direct', await sysbench(db.port, 'root', '', 'sbtest')]);
-    results.push(['HAProxy (TCP mode)', await sysbench(haproxyPort, 'root', '', 'sbtest')]);
-    results.push(['shardgate, unsharded keyspace', await sysbench(gwPort, 'sb', 'sb', 'sbtest')]);
-    const haproxyQps = results[1][1];
-    const rows = results.map(([name, qps]) => `| ${name} | ${qps.toFixed(0)} | ${(qps / results[0][1]).toFixed(2)} | ${(qps / haproxyQps).toFixed(2)} |`);
-    const rss = readFileSync(`/proc/${gw.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1];
+    const run = (port: number, user: string, password: string, psMode: 'disable' | 'auto') => sysbench({ port, user, password, db: 'sbtest', threads: THREADS, seconds: SECONDS, psMode });
+    // Warm-up (not counted): the gateway's JIT and plan cache, which HAProxy and MariaDB do not need.
+    await sysbench({ port: gw.port, user: 'sb', password: 'sb', db: 'sbtest', threads: THREADS, seconds: 2, psMode: 'disable' });
+    const text: [string, number][] = [
+      ['MariaDB direct', (await run(shard.port, 'root', '', 'disable')).qps],
+      ['HAProxy (TCP mode)', (await run(haproxy.port, 'root', '', 'disable')).qps],
+      ['shardgate, unsharded keyspace', (await run(gw.port, 'sb', 'sb', 'disable')).qps],
+    ];
+    // Prepared statements (COM_STMT_PREPARE / COM_STMT_EXECUTE through the gateway).
+    const psHaproxy = await run(haproxy.port, 'root', '', 'auto');
+    const psGateway = await run(gw.port, 'sb', 'sb', 'auto');
+    if (psGateway.errors > 0) throw new Error(`prepared-statement run through shardgate had ${psGateway.errors} errors`);
+
+    const haproxyQps = text[1][1];
+    const rows = text.map(([name, qps]) => `| ${name} | ${qps.toFixed(0)} | ${(qps / text[0][1]).toFixed(2)} | ${(qps / haproxyQps).toFixed(2)} |`);
+    const rss = readFileSync(`/proc/${gw.child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1];
     const section = [
       `sysbench oltp_point_select, ${THREADS} threads, ${SECONDS} s per target, 1 table of ${TABLE_SIZE} rows, text protocol (\`--db-ps-mode=disable\`). All targets share the machine's 2 cores.`,
       '',
       '| target | QPS | × direct | × HAProxy |',
       '| --- | ---: | ---: | ---: |',
       ...rows,
+      '',
+      `Prepared statements (\`--db-ps-mode=auto\`): HAProxy ${psHaproxy.qps.toFixed(0)} QPS, shardgate ${psGateway.qps.toFixed(0)} QPS (${(psGateway.qps / psHaproxy.qps).toFixed(2)}× HAProxy, ${psGateway.errors} errors).`,
       '',
       `shardgate peak RSS during the run: ${rss ? Math.round(Number(rss) / 1024) : '?'} MiB.`,
     ].join('\n');

@@ -34,8 +34,11 @@ export class Executor implements ExecutorRuntime {
   readonly counters: MutableStats = { queries: 0, errors: 0, rowsReturned: 0, transactions: 0, queriesByVariant: {}, errorsByCode: {} };
   readonly reservationMap?: () => Map<string, Reservation>;
   readonly planJson?: (plan: unknown) => unknown;
-  /** Built in the constructor, never changed: shared by all sessions without locking. */
-  private readonly connectors = new Map<string, ShardConnector>();
+  /**
+   * keyspace → shard → connector. Built in the constructor, never changed: shared by all sessions
+   * without locking. Two levels, so a lookup per shard statement builds no key string.
+   */
+  private readonly connectors = new Map<string, Map<string, ShardConnector>>();
   private readonly keyspaces: Map<string, KeyspaceShards>;
   /** Open sessions. Concurrency rule: add/delete are synchronous (openSession / session close). */
   private readonly sessions = new Set<Session>();
@@ -59,7 +62,9 @@ export class Executor implements ExecutorRuntime {
       for (const [shard, conn] of Object.entries(shards)) {
         const size = conn.poolSize ?? this.defaults.poolSize;
         const connector = opts.connectorFactory ? opts.connectorFactory(ks, shard, conn, size) : new MysqlShardConnector(ks, shard, conn, size);
-        this.connectors.set(`${ks}/${shard}`, connector);
+        let byShard = this.connectors.get(ks);
+        if (byShard === undefined) this.connectors.set(ks, (byShard = new Map()));
+        byShard.set(shard, connector);
       }
     }
     const keyspaces = this.keyspaces;
@@ -77,7 +82,7 @@ export class Executor implements ExecutorRuntime {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const results = await Promise.allSettled([...this.connectors.values()].map((c) => c.start()));
+    const results = await Promise.allSettled(this.allConnectors().map((c) => c.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await this.close();
@@ -96,9 +101,15 @@ export class Executor implements ExecutorRuntime {
   }
 
   connector(keyspace: string, shard: string): ShardConnector {
-    const c = this.connectors.get(`${keyspace}/${shard}`);
+    const c = this.connectors.get(keyspace)?.get(shard);
     if (!c) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `no shard ${keyspace}/${shard} in the gateway topology`);
     return c;
+  }
+
+  private allConnectors(): ShardConnector[] {
+    const all: ShardConnector[] = [];
+    for (const byShard of this.connectors.values()) for (const c of byShard.values()) all.push(c);
+    return all;
   }
 
   hasKeyspace(name: string): boolean {
@@ -113,7 +124,7 @@ export class Executor implements ExecutorRuntime {
     let transactions = 0;
     for (const s of this.sessions) if (s.inTransaction) transactions++;
     return {
-      pools: [...this.connectors.values()].map((c) => c.stats()),
+      pools: this.allConnectors().map((c) => c.stats()),
       sessions: this.sessions.size,
       transactions,
       queries: this.counters.queries,
@@ -127,6 +138,6 @@ export class Executor implements ExecutorRuntime {
   /** Closes sessions (rolling back their transactions), then ends every pool. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.sessions].map((s) => s.close()));
-    await Promise.allSettled([...this.connectors.values()].map((c) => c.close()));
+    await Promise.allSettled(this.allConnectors().map((c) => c.close()));
   }
 }

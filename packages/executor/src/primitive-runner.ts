@@ -22,7 +22,17 @@ import { runNext } from './operators/sequence.js';
 import { runSort } from './operators/sort.js';
 import { runUncorrelatedSubquery } from './operators/uncorrelated-subquery.js';
 
-export async function runPrimitive(ctx: QueryContext, p: Primitive, bv: BindVars, out: RowReceiver): Promise<OkOutcome | void> {
+export function runPrimitive(ctx: QueryContext, p: Primitive, bv: BindVars, out: RowReceiver): Promise<OkOutcome | void> {
+  // Not async itself: it only dispatches, and an async wrapper would add a promise and a
+  // microtask hop to every primitive of every statement. Errors still come back as rejections.
+  try {
+    return dispatch(ctx, p, bv, out);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function dispatch(ctx: QueryContext, p: Primitive, bv: BindVars, out: RowReceiver): Promise<OkOutcome | void> {
   ctx.throwIfAborted();
   switch (p.operator) {
     case 'Route':

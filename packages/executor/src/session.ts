@@ -3,9 +3,9 @@
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
 import type { BindVars, PlannedQuery, Primitive, SessionPrimitive, SqlValue } from '@shardgate/planner';
-import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, queryTimeout } from './errors.js';
+import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
-import { QueryContext, type ShardAccess, type Warning } from './query-context.js';
+import { copyBindVars, QueryContext, type ShardAccess, type Warning } from './query-context.js';
 import { CollectingReceiver, type OkOutcome, type RowReceiver } from './row-flow.js';
 import { runPrimitive } from './primitive-runner.js';
 import type { ExecutorRuntime } from './executor-runtime.js';
@@ -13,6 +13,7 @@ import { ShardReservations } from './shard-reservations.js';
 import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
 import { SinkWriter } from './sink-writer.js';
 import { runSessionStatement } from './session-statements.js';
+import { StatementSignals } from './statement-signal.js';
 import type { ExecutorSession, FieldInfo, ResultSink, TransactionMode, Workload } from './types.js';
 
 const QUERY_TIMEOUT_DIRECTIVE = /\/\*vt\+[^*]*\bQUERY_TIMEOUT_MS\s*=\s*(\d+)/i;
@@ -41,11 +42,20 @@ export class Session implements ExecutorSession, ShardAccess {
   lastInsertId = 0n;
   readonly reservations: ShardReservations;
   /**
-   * Statements in flight. Concurrency rule: add/delete are synchronous; close() waits for all.
+   * Statements in flight. Concurrency rule: incremented synchronously when a statement starts and
+   * decremented in its last synchronous step; close() waits until it is 0 (`whenIdle`).
    */
-  private readonly inflight = new Set<Promise<unknown>>();
+  private running = 0;
+  private whenIdle: (() => void) | null = null;
   private readonly closing = new AbortController();
+  /** Abort signals of the statements (one shared controller unless a timeout applies). */
+  private readonly signals = new StatementSignals(this.closing.signal);
   private closed: Promise<void> | null = null;
+  /** Counts route variants for stats; one closure per session, not per statement. */
+  private readonly countVariant = (variant: string): void => {
+    const s = this.runtime.counters.queriesByVariant;
+    s[variant] = (s[variant] ?? 0) + 1;
+  };
 
   constructor(
     readonly runtime: ExecutorRuntime,
@@ -62,7 +72,7 @@ export class Session implements ExecutorSession, ShardAccess {
   // ---------------------------------------------------------------- ExecutorSession
 
   execute(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
-    return this.track(this.executeStatement(sql, sink, params));
+    return this.executeStatement(sql, sink, params);
   }
 
   async prepare(sql: string): Promise<{ paramCount: number; columns: readonly FieldInfo[] }> {
@@ -85,17 +95,11 @@ export class Session implements ExecutorSession, ShardAccess {
   private async shutdown(): Promise<void> {
     this.reservations.close();
     this.closing.abort(queryInterrupted('session closed'));
-    await Promise.allSettled([...this.inflight]);
+    if (this.running > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
+    this.signals.dispose();
     this.inTransaction = false;
     await this.reservations.releaseAll();
     this.runtime.sessionClosed(this);
-  }
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p);
-    const done = () => this.inflight.delete(p);
-    p.then(done, done);
-    return p;
   }
 
   // ---------------------------------------------------------------- keyspace selection
@@ -120,6 +124,7 @@ export class Session implements ExecutorSession, ShardAccess {
   private async executeStatement(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
     const stats = this.runtime.counters;
     stats.queries++;
+    this.running++;
     try {
       if (this.closing.signal.aborted) throw queryInterrupted('session closed');
       let planned: PlannedQuery | null = null;
@@ -143,6 +148,12 @@ export class Session implements ExecutorSession, ShardAccess {
       stats.errorsByCode[code] = (stats.errorsByCode[code] ?? 0) + 1;
       if (!hasMysqlCode(err)) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', err instanceof Error ? err.message : String(err));
       throw err;
+    } finally {
+      if (--this.running === 0 && this.whenIdle !== null) {
+        const wake = this.whenIdle;
+        this.whenIdle = null;
+        wake();
+      }
     }
   }
 
@@ -154,22 +165,20 @@ export class Session implements ExecutorSession, ShardAccess {
       {
         workload: this.workload,
         maxMemoryRows: this.runtime.defaults.maxMemoryRows,
-        scatterErrorsAsWarnings: SCATTER_WARNINGS_DIRECTIVE.test(sql),
-        divPrecisionIncrement: Number(this.systemVariables.get('div_precision_increment') ?? 4),
+        // Directives live in comments: most statements have none, and indexOf is far cheaper than the regex.
+        scatterErrorsAsWarnings: sql.includes('/*') && SCATTER_WARNINGS_DIRECTIVE.test(sql),
+        divPrecisionIncrement: this.systemVariables.size === 0 ? 4 : Number(this.systemVariables.get('div_precision_increment') ?? 4),
         keyspace: this.keyspace,
       },
       signal,
-      (variant) => {
-        const s = this.runtime.counters.queriesByVariant;
-        s[variant] = (s[variant] ?? 0) + 1;
-      },
+      this.countVariant,
     );
   }
 
   private timeoutFor(sql: string, planned: PlannedQuery | null): number {
-    const m = QUERY_TIMEOUT_DIRECTIVE.exec(sql);
+    const m = sql.includes('/*') ? QUERY_TIMEOUT_DIRECTIVE.exec(sql) : null;
     if (m) return Number(m[1]);
-    const fromPlan = planned ? findRouteTimeout(planned.plan.instructions) : undefined;
+    const fromPlan = planned ? routeTimeoutOf(planned.plan.instructions) : undefined;
     return fromPlan ?? this.queryTimeoutMs;
   }
 
@@ -178,10 +187,13 @@ export class Session implements ExecutorSession, ShardAccess {
    * maxMemoryRows) before the first row goes out; OLAP streams with backpressure.
    */
   private async runStatement(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
-    const timeoutMs = this.timeoutFor(sql, planned);
-    await this.withStatementSignal(sink, timeoutMs, async (signal) => {
+    const statement = this.signals.open(sink.signal, this.timeoutFor(sql, planned));
+    try {
+      const signal = statement.signal;
       const ctx = this.statementContext(sql, signal);
-      const bv: BindVars = { ...(planned?.bindVars ?? {}), __vtdbname: this.keyspace, __lastInsertId: this.lastInsertId };
+      const bv: BindVars = planned === null ? {} : copyBindVars(planned.bindVars);
+      bv.__vtdbname = this.keyspace;
+      bv.__lastInsertId = this.lastInsertId;
       let outcome: OkOutcome | void;
       let result: CollectingReceiver | null = null;
       const writer = new SinkWriter(sink, signal);
@@ -196,9 +208,16 @@ export class Session implements ExecutorSession, ShardAccess {
       if (result !== null && result.fieldDefs !== null) {
         writer.fields(result.fieldDefs);
         const rows = result.collected;
-        for (let i = 0; i < rows.length; i += 512) await writer.rows(rows.slice(i, i + 512));
+        if (rows.length <= 512) {
+          // The usual OLTP result: written in one go, awaiting only if the client socket is full.
+          const w = writer.rows(rows);
+          if (w !== undefined) await w;
+        } else {
+          for (let i = 0; i < rows.length; i += 512) await writer.rows(rows.slice(i, i + 512));
+        }
       }
-      await writer.flushed();
+      const flushed = writer.flushed();
+      if (flushed !== undefined) await flushed;
       this.warnings = ctx.warnings;
       if (outcome && !writer.fieldsSent) {
         if (outcome.insertId !== 0n) this.lastInsertId = outcome.insertId;
@@ -208,7 +227,9 @@ export class Session implements ExecutorSession, ShardAccess {
         this.runtime.counters.rowsReturned += writer.rowCount;
         sink.end({ warnings: ctx.warnings.length });
       }
-    });
+    } finally {
+      statement.close();
+    }
   }
 
   /** `USE ks:-80`: the statement goes as-is to the targeted shard(s). */
@@ -239,19 +260,11 @@ export class Session implements ExecutorSession, ShardAccess {
 
   /** The abort signal of one statement: client disconnect, session close, or query timeout. */
   async withStatementSignal<T>(sink: ResultSink | null, timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const onClient = () => controller.abort(queryInterrupted('client disconnected'));
-    const onClose = () => controller.abort(this.closing.signal.reason);
-    if (sink?.signal.aborted) onClient();
-    sink?.signal.addEventListener('abort', onClient, { once: true });
-    this.closing.signal.addEventListener('abort', onClose, { once: true });
-    const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(queryTimeout(timeoutMs)), timeoutMs) : null;
+    const statement = this.signals.open(sink?.signal ?? null, timeoutMs);
     try {
-      return await fn(controller.signal);
+      return await fn(statement.signal);
     } finally {
-      if (timer) clearTimeout(timer);
-      sink?.signal.removeEventListener('abort', onClient);
-      this.closing.signal.removeEventListener('abort', onClose);
+      statement.close();
     }
   }
 
@@ -365,6 +378,22 @@ export class Session implements ExecutorSession, ShardAccess {
     if (!ks) throw new ExecutorError(ER_NO_DB_ERROR, '3D000', 'No database selected');
     return ks;
   }
+}
+
+/**
+ * The plan's route timeout, found once per plan: plans are immutable and shared, and walking one
+ * with Object.values on every execution showed up in point-select profiles. Concurrency rule:
+ * a WeakMap written synchronously; two sessions computing the same plan store the same value.
+ */
+const routeTimeouts = new WeakMap<Primitive, number | null>();
+
+function routeTimeoutOf(p: Primitive): number | undefined {
+  let t = routeTimeouts.get(p);
+  if (t === undefined) {
+    t = findRouteTimeout(p) ?? null;
+    routeTimeouts.set(p, t);
+  }
+  return t ?? undefined;
 }
 
 function findRouteTimeout(p: Primitive): number | undefined {

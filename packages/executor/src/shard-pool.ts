@@ -9,6 +9,8 @@
 import mysql from 'mysql2';
 import type { FieldPacket, PoolConnection, Pool, Connection, ResultSetHeader } from 'mysql2';
 import { ExecutorError, ER_QUERY_INTERRUPTED, toShardError } from './errors.js';
+import { FieldInfoCache, toFieldInfo } from './field-cache.js';
+import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
 
 /** A buffered statement result: a result set (fields + rows) or an OK packet. */
@@ -72,22 +74,7 @@ const MAX_CHUNK_ROWS = 256;
 /** How long an aborted statement may take to stop after KILL QUERY before its connection is dropped. */
 const ABORT_GRACE_MS = 500;
 
-export function toFieldInfo(f: FieldPacket, keyspace: string): FieldInfo {
-  const p = f as FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string };
-  return {
-    catalog: p.catalog ?? 'def',
-    schema: keyspace,
-    table: p.table ?? '',
-    orgTable: p.orgTable ?? '',
-    name: p.name,
-    orgName: p.orgName ?? '',
-    characterSet: p.characterSet ?? 63,
-    columnLength: p.columnLength ?? 0,
-    columnType: p.columnType ?? (p.type as number) ?? 253,
-    flags: Number(p.flags ?? 0),
-    decimals: p.decimals ?? 0,
-  };
-}
+export { toFieldInfo };
 
 function toBigInt(v: unknown): bigint {
   if (typeof v === 'bigint') return v;
@@ -114,6 +101,8 @@ function okResult(h: ResultSetHeader): ShardResult {
  */
 export class MysqlShardConnector implements ShardConnector {
   readonly size: number;
+  /** Column metadata of this shard's results, converted once per distinct shape. */
+  readonly fieldInfos: FieldInfoCache;
   private pool: Pool | null = null;
   /** Lazily opened connection outside the pool for KILL QUERY (the pool may be exhausted). */
   private admin: Promise<Connection> | null = null;
@@ -129,6 +118,7 @@ export class MysqlShardConnector implements ShardConnector {
     defaultPoolSize: number,
   ) {
     this.size = options.poolSize ?? defaultPoolSize;
+    this.fieldInfos = new FieldInfoCache(keyspace);
   }
 
   async start(): Promise<void> {
@@ -150,6 +140,9 @@ export class MysqlShardConnector implements ShardConnector {
       charset: 'UTF8MB4_GENERAL_CI',
       multipleStatements: false,
       connectTimeout: 10_000,
+      // Statements arrive fully rendered and we never pass values: skip mysql2's placeholder
+      // scan of every statement (it would find nothing to replace).
+      queryFormat: (sql: string) => sql,
     });
     // A pooled connection that dies while idle emits 'error'; mysql2 already drops it from the
     // pool, and an unhandled 'error' would crash the process.
@@ -189,10 +182,10 @@ export class MysqlShardConnector implements ShardConnector {
         settled = true;
         reject(signal!.reason);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) hookAbort(signal, onAbort);
       pool.getConnection((err, raw) => {
         this.waiting--;
-        signal?.removeEventListener('abort', onAbort);
+        if (signal) unhookAbort(signal, onAbort);
         if (err) {
           if (!settled) {
             settled = true;
@@ -339,9 +332,11 @@ class MysqlShardConnection implements ShardConnection {
           reject(signal!.reason);
         });
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.raw.query({ sql, rowsAsArray: true, typeCast: false }, (err, result, fields) => {
-        signal?.removeEventListener('abort', onAbort);
+      if (signal) hookAbort(signal, onAbort);
+      // The pool's config already says rowsAsArray / typeCast: false. A string (not an options
+      // object) keeps mysql2 off its per-query options spread, a measured 4% of gateway CPU.
+      this.raw.query(sql, (err, result, fields) => {
+        if (signal) unhookAbort(signal, onAbort);
         cancelGrace?.();
         if (settled) return;
         settled = true;
@@ -350,7 +345,7 @@ class MysqlShardConnection implements ShardConnection {
         if (Array.isArray(result) && Array.isArray(fields)) {
           resolve({
             isResultSet: true,
-            fields: (fields as FieldPacket[]).map((f) => toFieldInfo(f, this.keyspace)),
+            fields: this.connector.fieldInfos.convert(fields as FieldPacket[]),
             rows: result as unknown as Row[],
             affectedRows: 0n,
             insertId: 0n,
@@ -383,7 +378,7 @@ class MysqlShardConnection implements ShardConnection {
         this.raw.resume();
       };
       const onAbort = () => stop(signal!.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) hookAbort(signal, onAbort);
       const flush = () => {
         flushScheduled = false;
         if (stopError !== null || buffer.length === 0) return;
@@ -399,11 +394,11 @@ class MysqlShardConnection implements ShardConnection {
             (err) => stop(err),
           );
       };
-      const q = this.raw.query({ sql, rowsAsArray: true, typeCast: false });
+      const q = this.raw.query(sql);
       q.on('fields', (fields: FieldPacket[]) => {
         if (stopError !== null) return;
         try {
-          handlers.fields(fields.map((f) => toFieldInfo(f, this.keyspace)));
+          handlers.fields(this.connector.fieldInfos.convert(fields));
         } catch (err) {
           stop(err);
         }
@@ -430,7 +425,7 @@ class MysqlShardConnection implements ShardConnection {
         void pending.then(() => {
           finished = true;
           cancelGrace?.();
-          signal?.removeEventListener('abort', onAbort);
+          if (signal) unhookAbort(signal, onAbort);
           if (stopError !== null) {
             // A consumer error or abort wins over the shard's "query interrupted" it caused.
             if (queryError) this.fail(queryError);

@@ -3,17 +3,20 @@
  * When `sink.row()` returns false the writer waits for `drain()`, and because producers wait for
  * the writer, a slow client pauses every shard stream of the query instead of growing memory.
  */
+import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import { queryInterrupted } from './errors.js';
-import { SerialQueue, type RowReceiver } from './row-flow.js';
+import type { RowReceiver } from './row-flow.js';
 import type { FieldInfo, ResultSink, Row } from './types.js';
 
 export class SinkWriter implements RowReceiver {
   /**
-   * Concurrency rule: sibling shard streams call rows() concurrently; `queue` serialises the
-   * writes so one chunk is written whole before the next starts. `fieldsSent` is test-and-set
-   * synchronously.
+   * Concurrency rule: sibling shard streams call rows() concurrently, and one chunk is written
+   * whole before the next starts. A chunk is written synchronously when nothing is queued; only
+   * a chunk that must wait for drain() leaves `tail` set, and every chunk arriving meanwhile
+   * chains behind it (each after the previous settled, failed or not, like a SerialQueue).
+   * `tail` is replaced synchronously by each caller; `fieldsSent` is test-and-set synchronously.
    */
-  private readonly queue = new SerialQueue();
+  private tail: Promise<void> | null = null;
   fieldsSent = false;
   rowCount = 0;
 
@@ -28,38 +31,78 @@ export class SinkWriter implements RowReceiver {
     this.sink.columns(fields);
   }
 
-  rows(rows: Row[]): Promise<void> {
-    return this.queue.run(() => this.write(rows));
+  /**
+   * Writes one chunk. Returns undefined when it was written at once (the common case: no promise
+   * and no microtask per chunk), or a promise that settles once the chunk is written whole.
+   * Never throws: an abort (or a sink error) comes back as a rejected promise.
+   */
+  rows(rows: readonly Row[]): Promise<void> | undefined {
+    if (this.tail !== null) return this.chain(rows);
+    let waiting: Promise<void> | undefined;
+    try {
+      waiting = this.writeFrom(rows, 0);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (waiting === undefined) return undefined;
+    return this.track(waiting);
   }
 
-  private async write(rows: Row[]): Promise<void> {
-    for (const row of rows) {
-      if (this.signal.aborted) throw this.signal.reason;
+  /** Writes rows from `start` until the sink is full; then finishes the chunk after drain(). */
+  private writeFrom(rows: readonly Row[], start: number): Promise<void> | undefined {
+    const sink = this.sink;
+    const signal = this.signal;
+    for (let i = start; i < rows.length; i++) {
+      if (signal.aborted) throw signal.reason;
       this.rowCount++;
-      if (!this.sink.row(row)) await this.drain();
+      if (!sink.row(rows[i])) {
+        if (i + 1 === rows.length) return this.drain();
+        return this.drain().then(() => this.writeFrom(rows, i + 1));
+      }
     }
+    return undefined;
+  }
+
+  private chain(rows: readonly Row[]): Promise<void> {
+    const run = () => this.writeFrom(rows, 0);
+    return this.track(this.tail!.then(run, run));
+  }
+
+  /** Makes `p` the tail until it settles (a later chunk may replace it first). */
+  private track(p: Promise<void>): Promise<void> {
+    const settled: Promise<void> = p.then(
+      () => this.untrack(settled),
+      () => this.untrack(settled),
+    );
+    this.tail = settled;
+    return p;
+  }
+
+  private untrack(p: Promise<void>): void {
+    if (this.tail === p) this.tail = null;
   }
 
   private drain(): Promise<void> {
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(this.signal.reason ?? queryInterrupted('client disconnected'));
-      this.signal.addEventListener('abort', onAbort, { once: true });
+      hookAbort(this.signal, onAbort);
       this.sink.drain().then(
         () => {
-          this.signal.removeEventListener('abort', onAbort);
+          unhookAbort(this.signal, onAbort);
           resolve();
         },
         (err) => {
-          this.signal.removeEventListener('abort', onAbort);
+          unhookAbort(this.signal, onAbort);
           reject(err);
         },
       );
     });
   }
 
-  /** Waits for every queued write. */
-  flushed(): Promise<void> {
-    return this.queue.run(() => undefined);
+  /** Waits for every queued write: undefined when none is pending. */
+  flushed(): Promise<void> | undefined {
+    if (this.tail === null) return undefined;
+    return this.tail;
   }
 }

@@ -119,6 +119,24 @@ export class PacketWriter {
     return out;
   }
 
+  /**
+   * Appends complete packets encoded earlier by another writer, renumbering their sequence ids
+   * from this writer's, exactly as if they had been written here.
+   */
+  packets(encoded: Uint8Array): void {
+    this.ensure(encoded.length);
+    const b = this.buf;
+    b.set(encoded, this.pos);
+    const end = this.pos + encoded.length;
+    let at = this.pos;
+    while (at < end) {
+      b[at + 3] = this.sequenceId;
+      this.sequenceId = (this.sequenceId + 1) & 0xff;
+      at += 4 + (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16));
+    }
+    this.pos = end;
+  }
+
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;

@@ -4,7 +4,7 @@
  */
 import type { BindVars, InsertPrimitive, QueryTemplate, SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
-import type { QueryContext } from '../query-context.js';
+import { copyBindVars, type QueryContext } from '../query-context.js';
 import type { OkOutcome } from '../row-flow.js';
 import { literalOf } from '../values/cell-codec.js';
 import { renderTemplate } from '../values/render-query.js';
@@ -13,7 +13,7 @@ import { fanOut, withSpecialBinds } from './route.js';
 import { reserveSequenceIds } from './sequence.js';
 
 function rowBinds(base: BindVars, row: readonly SqlValue[]): BindVars {
-  const bv: BindVars = { ...base };
+  const bv: BindVars = copyBindVars(base);
   row.forEach((v, i) => {
     bv[`$${i}`] = v;
   });

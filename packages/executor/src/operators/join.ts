@@ -3,7 +3,7 @@
  * the join bind vars taken from that row.
  */
 import type { BindVars, JoinPrimitive, Primitive } from '@shardgate/planner';
-import type { QueryContext } from '../query-context.js';
+import { copyBindVars, type QueryContext } from '../query-context.js';
 import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue } from '../values/cell-codec.js';
@@ -21,7 +21,7 @@ export async function collect(ctx: QueryContext, p: Primitive, bv: BindVars): Pr
  * one between rows or callbacks — that is exactly Vitess 21.0.1's semi-join bug (#17410).
  */
 export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, number>>, row: Row | null, fields: readonly FieldInfo[]): BindVars {
-  const bv: BindVars = { ...base };
+  const bv: BindVars = copyBindVars(base);
   for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : cellToSqlValue(row[column] ?? null, fields[column]);
   return bv;
 }

@@ -7,6 +7,7 @@
  * own collation, so 'alice', 'Alice' and 'Ålice' come out exactly as one MariaDB orders them.
  */
 import type { OrderByKey } from '@shardgate/planner';
+import { offAbort as unhookAbort, onAbort as hookAbort } from '../abort-hooks.js';
 import type { RowReceiver } from '../row-flow.js';
 import type { FieldInfo, Row } from '../types.js';
 import { compareBytes, compareNullable, comparatorFor, isTextField } from '../values/cell-compare.js';
@@ -91,8 +92,8 @@ export async function mergeSorted(
       const b = onAbort(stopInputs.signal);
       if (signal.aborted) linked.abort(signal.reason);
       else if (stopInputs.signal.aborted) linked.abort(stopInputs.signal.reason);
-      signal.addEventListener('abort', a, { once: true });
-      stopInputs.signal.addEventListener('abort', b, { once: true });
+      hookAbort(signal, a);
+      hookAbort(stopInputs.signal, b);
       try {
         await input(
           {
@@ -116,8 +117,8 @@ export async function mergeSorted(
           linked.signal,
         );
       } finally {
-        signal.removeEventListener('abort', a);
-        stopInputs.signal.removeEventListener('abort', b);
+        unhookAbort(signal, a);
+        unhookAbort(stopInputs.signal, b);
         slot.ended = true;
         // A failed input may leave a chunk behind; it will never be continued.
         if (slot.chunk !== null) {

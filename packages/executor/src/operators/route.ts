@@ -4,12 +4,13 @@
  */
 import type { BindVars, RoutePrimitive, SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR, hasMysqlCode } from '../errors.js';
-import { childAbort, type QueryContext } from '../query-context.js';
+import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type OkOutcome, type RowReceiver } from '../row-flow.js';
 import type { Row } from '../types.js';
 import { renderTemplate } from '../values/render-query.js';
 import { evalList, evalScalar } from '../values/value-expr.js';
 import { keyspaceIdsFor } from '../vindex-resolver.js';
+import type { KeyspaceShards } from '../keyspace-routing.js';
 import { mergeSorted, orderComparator } from './merge-sort.js';
 
 export interface RouteTarget {
@@ -18,7 +19,11 @@ export interface RouteTarget {
   readonly bindVars: BindVars;
 }
 
-export async function resolveRouteTargets(ctx: QueryContext, route: RoutePrimitive, bv: BindVars, forWrite = false): Promise<RouteTarget[]> {
+/**
+ * The shards a route goes to. Variants that need no vindex lookup answer synchronously (no
+ * promise per statement on the unsharded and scatter paths); the others return a promise.
+ */
+export function resolveRouteTargets(ctx: QueryContext, route: RoutePrimitive, bv: BindVars, forWrite = false): RouteTarget[] | Promise<RouteTarget[]> {
   const ks = ctx.routing.shardsOf(route.keyspace.name);
   const all = (): RouteTarget[] => ks.shards.map((shard) => ({ shard, bindVars: bv }));
   switch (route.variant) {
@@ -41,6 +46,13 @@ export async function resolveRouteTargets(ctx: QueryContext, route: RoutePrimiti
       const shards = [...new Set(names.flatMap((n) => ks.shardsFor(n)))];
       return shards.map((shard) => ({ shard, bindVars: bv }));
     }
+    default:
+      return resolveVindexTargets(ctx, route, bv, ks, all);
+  }
+}
+
+async function resolveVindexTargets(ctx: QueryContext, route: RoutePrimitive, bv: BindVars, ks: KeyspaceShards, all: () => RouteTarget[]): Promise<RouteTarget[]> {
+  switch (route.variant) {
     case 'EqualUnique':
     case 'Equal': {
       const value = evalScalar(requireValues(route)[0], bv);
@@ -66,8 +78,10 @@ export async function resolveRouteTargets(ctx: QueryContext, route: RoutePrimiti
       const inBind = route.variant === 'IN' ? route.inListBind : undefined;
       return [...perShard.entries()]
         .sort((a, b) => ks.shards.indexOf(a[0]) - ks.shards.indexOf(b[0]))
-        .map(([shard, list]) => ({ shard, bindVars: inBind ? { ...bv, [inBind]: list } : bv }));
+        .map(([shard, list]) => ({ shard, bindVars: inBind ? extendBindVars(bv, { [inBind]: list }) : bv }));
     }
+    default:
+      throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `unknown route variant ${route.variant}`);
   }
 }
 
@@ -83,7 +97,9 @@ function requireVindex(route: RoutePrimitive): string {
 
 export function withSpecialBinds(ctx: QueryContext, bv: BindVars): BindVars {
   if (bv.__vtdbname !== undefined) return bv;
-  return { ...bv, __vtdbname: ctx.settings.keyspace ?? null };
+  const out = copyBindVars(bv);
+  out.__vtdbname = ctx.settings.keyspace ?? null;
+  return out;
 }
 
 /**
@@ -138,7 +154,8 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
   ctx.onRouteVariant(route.variant);
   const bv = withSpecialBinds(ctx, bindVars);
   const keyspace = route.keyspace.name;
-  const targets = await resolveRouteTargets(ctx, route, bv);
+  const resolved = resolveRouteTargets(ctx, route, bv);
+  const targets = resolved instanceof Promise ? await resolved : resolved;
   const resultColumns = visibleColumns(route);
   if (targets.length === 0) {
     // Nothing can match, but the client still needs the columns.
@@ -165,11 +182,17 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
     fields: (f) => fieldsOnce.fields(f),
     rows: (rows) => out.rows(resultColumns === undefined ? rows : rows.map((r) => trimRow(r, resultColumns))),
   };
-  await fanOut(ctx, keyspace, targets, (t, signal) => shardRows(ctx.withSignal(signal), keyspace, t.shard, renderTemplate(route.query, t.bindVars), receiver), errorsAsWarnings);
+  if (targets.length === 1) {
+    // One shard (unsharded keyspaces, most OLTP reads): what fanOut does for one target, minus a
+    // closure and a promise per statement.
+    await shardRows(ctx, keyspace, targets[0].shard, renderTemplate(route.query, targets[0].bindVars), receiver);
+  } else {
+    await fanOut(ctx, keyspace, targets, (t, signal) => shardRows(ctx.withSignal(signal), keyspace, t.shard, renderTemplate(route.query, t.bindVars), receiver), errorsAsWarnings);
+  }
   if (!fieldsOnce.done) {
     // Every shard failed as a warning: answer with the columns only.
     const ks = ctx.routing.shardsOf(keyspace);
-    const r = await ctx.access.query(keyspace, ks.shards[0], renderTemplate(route.fieldQuery ?? route.query, { ...bv }), ctx.signal).catch(() => null);
+    const r = await ctx.access.query(keyspace, ks.shards[0], renderTemplate(route.fieldQuery ?? route.query, copyBindVars(bv)), ctx.signal).catch(() => null);
     out.fields(trimFields(r?.fields ?? [], resultColumns));
   }
 }
@@ -183,7 +206,11 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
   const r = await ctx.access.query(keyspace, shard, sql, ctx.signal);
   if (!r.isResultSet) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `expected rows from ${keyspace}/${shard}, got an OK packet`);
   out.fields(r.fields);
-  if (r.rows.length > 0) await out.rows(r.rows as Row[]);
+  if (r.rows.length > 0) {
+    // Receivers that take rows synchronously return nothing: skip the await (a microtask hop).
+    const written = out.rows(r.rows as Row[]);
+    if (written !== undefined) await written;
+  }
 }
 
 /** UPDATE/DELETE and other row-less statements on a route's shards: affected rows summed. */
@@ -191,7 +218,8 @@ export async function runRouteWrite(ctx: QueryContext, route: RoutePrimitive, bi
   ctx.onRouteVariant(route.variant);
   const bv = withSpecialBinds(ctx, bindVars);
   const keyspace = route.keyspace.name;
-  const targets = await resolveRouteTargets(ctx, route, bv, true);
+  const resolved = resolveRouteTargets(ctx, route, bv, true);
+  const targets = resolved instanceof Promise ? await resolved : resolved;
   let affected = 0n;
   let maxAffected = 0n;
   let insertId = 0n;

@@ -1,7 +1,7 @@
 /** UncorrelatedSubquery: runs the subquery once, binds its result, then runs the outer query. */
 import type { BindVars, SqlValue, UncorrelatedSubqueryPrimitive } from '@shardgate/planner';
 import { ExecutorError, ER_SUBQUERY_NO_1_ROW } from '../errors.js';
-import type { QueryContext } from '../query-context.js';
+import { extendBindVars, type QueryContext } from '../query-context.js';
 import type { OkOutcome, RowReceiver } from '../row-flow.js';
 import { cellToSqlValue } from '../values/cell-codec.js';
 import { runPrimitive } from '../primitive-runner.js';
@@ -9,7 +9,7 @@ import { collect } from './join.js';
 
 export async function runUncorrelatedSubquery(ctx: QueryContext, p: UncorrelatedSubqueryPrimitive, bv: BindVars, out: RowReceiver): Promise<OkOutcome | void> {
   const sub = await collect(ctx, p.subquery, bv);
-  const bound: BindVars = { ...bv, [p.hasValuesBind]: sub.rows.length > 0 ? 1n : 0n };
+  const bound: BindVars = extendBindVars(bv, { [p.hasValuesBind]: sub.rows.length > 0 ? 1n : 0n });
   switch (p.variant) {
     case 'PulloutIn':
     case 'PulloutNotIn': {

@@ -1,0 +1,155 @@
+/**
+ * Column metadata of shard results, converted once per distinct metadata instead of once per
+ * statement.
+ *
+ * mysql2 decodes a column's catalog, table and other names lazily, through getters that each
+ * build a string and add a property to the column object; reading all of them for every column
+ * of every result was about 2% of a point select's gateway CPU. The same statement shape returns
+ * the same metadata bytes every time, so the FieldInfo objects are kept, keyed by those bytes, and
+ * shared (frozen) between results. Returning the same array for the same metadata also lets the
+ * protocol reuse its encoding of the column definitions.
+ *
+ * The key reads mysql2's undocumented ColumnDefinition layout (`_buf` and the string offsets).
+ * When a column does not have that layout (another mysql2 version), every result is converted
+ * afresh, as before.
+ */
+import type { FieldPacket } from 'mysql2';
+import type { FieldInfo } from './types.js';
+
+/** Distinct metadata (results of different shapes) kept per shard; beyond it, the cache restarts. */
+const MAX_ENTRIES = 1000;
+
+/** What the key reads of a mysql2 ColumnDefinition; all checked before use. */
+interface ColumnDefinitionLayout {
+  readonly _buf?: unknown;
+  readonly _catalogLength?: unknown;
+  readonly _catalogStart?: unknown;
+  readonly _orgNameStart?: unknown;
+  readonly _orgNameLength?: unknown;
+  readonly characterSet?: unknown;
+  readonly columnLength?: unknown;
+  readonly columnType?: unknown;
+  readonly flags?: unknown;
+  readonly decimals?: unknown;
+}
+
+export function toFieldInfo(f: FieldPacket, keyspace: string): FieldInfo {
+  const p = f as FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string };
+  return {
+    catalog: p.catalog ?? 'def',
+    schema: keyspace,
+    table: p.table ?? '',
+    orgTable: p.orgTable ?? '',
+    name: p.name,
+    orgName: p.orgName ?? '',
+    characterSet: p.characterSet ?? 63,
+    columnLength: p.columnLength ?? 0,
+    columnType: p.columnType ?? (p.type as number) ?? 253,
+    flags: Number(p.flags ?? 0),
+    decimals: p.decimals ?? 0,
+  };
+}
+
+/** One column's metadata as the key compares it: the numbers, then the names' raw bytes. */
+interface ColumnKey {
+  readonly numbers: readonly number[];
+  readonly names: Buffer;
+}
+
+interface Entry {
+  readonly columns: readonly ColumnKey[];
+  readonly infos: readonly FieldInfo[];
+}
+
+/**
+ * One shard's cache (its schema name is the keyspace). Entries are found by a 32-bit hash of the
+ * metadata bytes and confirmed byte for byte, so a hash collision only costs a fresh conversion.
+ *
+ * Concurrency rule: `entries` is read and written only synchronously in convert(); entries are
+ * immutable (frozen infos) once stored, so results of concurrent statements may share them.
+ */
+export class FieldInfoCache {
+  private readonly entries = new Map<number, Entry>();
+
+  constructor(private readonly keyspace: string) {}
+
+  convert(fields: readonly FieldPacket[]): readonly FieldInfo[] {
+    let hash = FNV_OFFSET ^ fields.length;
+    for (let i = 0; i < fields.length; i++) {
+      const c = fields[i] as ColumnDefinitionLayout;
+      if (!hasLayout(c)) return fields.map((f) => toFieldInfo(f, this.keyspace));
+      hash = hashColumn(c, hash);
+    }
+    const hit = this.entries.get(hash);
+    if (hit !== undefined && matches(hit, fields as readonly ColumnDefinitionLayout[])) return hit.infos;
+    const infos = Object.freeze(fields.map((f) => Object.freeze(toFieldInfo(f, this.keyspace))));
+    const columns = (fields as readonly ColumnDefinitionLayout[]).map((c) => ({
+      numbers: numbersOf(c),
+      names: Buffer.from((c._buf as Buffer).subarray(c._catalogStart as number, namesEnd(c))),
+    }));
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    this.entries.set(hash, { columns, infos });
+    return infos;
+  }
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** True when the column has the layout the key reads, with offsets inside its buffer. */
+function hasLayout(c: ColumnDefinitionLayout): boolean {
+  const buf = c._buf;
+  if (!(buf instanceof Buffer) || typeof c._catalogStart !== 'number' || typeof c._orgNameStart !== 'number' || typeof c._orgNameLength !== 'number') return false;
+  const end = namesEnd(c);
+  return c._catalogStart >= 0 && end >= c._catalogStart && end <= buf.length;
+}
+
+/** End of the six names (each after the first with its length prefix), just after orgName. */
+function namesEnd(c: ColumnDefinitionLayout): number {
+  return (c._orgNameStart as number) + (c._orgNameLength as number);
+}
+
+/** The attributes mysql2 decodes eagerly, plus the catalog's length (its prefix is outside the names' bytes). */
+function numbersOf(c: ColumnDefinitionLayout): number[] {
+  return [Number(c._catalogLength), Number(c.characterSet), Number(c.columnLength), Number(c.columnType), Number(c.flags), Number(c.decimals)];
+}
+
+/** FNV-1a over the column's numbers and name bytes. */
+function hashColumn(c: ColumnDefinitionLayout, hash: number): number {
+  hash = Math.imul(hash ^ Number(c._catalogLength), FNV_PRIME);
+  hash = Math.imul(hash ^ Number(c.characterSet), FNV_PRIME);
+  hash = Math.imul(hash ^ Number(c.columnLength), FNV_PRIME);
+  hash = Math.imul(hash ^ Number(c.columnType), FNV_PRIME);
+  hash = Math.imul(hash ^ Number(c.flags), FNV_PRIME);
+  hash = Math.imul(hash ^ Number(c.decimals), FNV_PRIME);
+  const buf = c._buf as Buffer;
+  const end = namesEnd(c);
+  for (let i = c._catalogStart as number; i < end; i++) hash = Math.imul(hash ^ buf[i], FNV_PRIME);
+  return hash;
+}
+
+function matches(entry: Entry, fields: readonly ColumnDefinitionLayout[]): boolean {
+  if (entry.columns.length !== fields.length) return false;
+  for (let i = 0; i < fields.length; i++) {
+    const key = entry.columns[i];
+    const c = fields[i];
+    const n = key.numbers;
+    if (
+      n[0] !== Number(c._catalogLength) ||
+      n[1] !== Number(c.characterSet) ||
+      n[2] !== Number(c.columnLength) ||
+      n[3] !== Number(c.columnType) ||
+      n[4] !== Number(c.flags) ||
+      n[5] !== Number(c.decimals)
+    ) {
+      return false;
+    }
+    const start = c._catalogStart as number;
+    const end = namesEnd(c);
+    const names = key.names;
+    if (end - start !== names.length) return false;
+    const buf = c._buf as Buffer;
+    for (let j = 0; j < names.length; j++) if (buf[start + j] !== names[j]) return false;
+  }
+  return true;
+}
