@@ -207,6 +207,18 @@ describe('gateway end to end', () => {
     expect(denied?.stderr).toMatch(/ERROR 1045/);
   });
 
+  it('explains a plan through VEXPLAIN PLAN as one row of JSON', async () => {
+    const [rows] = await client.query<mysql.RowDataPacket[]>('vexplain plan select id from customer where id in (1, 2)');
+    expect(rows.length).toBe(1);
+    const plan = JSON.parse(String(Object.values(rows[0])[0]));
+    expect(plan.Instructions).toMatchObject({ OperatorType: 'Route', Variant: 'IN', Keyspace: { Name: 'commerce', Sharded: true } });
+  });
+
+  it('answers session questions from the gateway, not from a shard', async () => {
+    const [rows] = await client.query<mysql.RowDataPacket[]>('select database(), @@version_comment');
+    expect(rows).toEqual([{ 'database()': 'commerce', '@@version_comment': 'shardgate' }]);
+  });
+
   it('serves status, metrics and health over HTTP', async () => {
     const http = gateway.addresses!.http!;
     const health = await fetch(`http://127.0.0.1:${http.port}/healthz`);
