@@ -16,6 +16,12 @@ export interface VindexLike {
   readonly from?: string | readonly string[];
   readonly to?: string;
   readonly unique?: boolean;
+  /** consistent_lookup*: lookup rows are created in the pre and deleted in the post transaction. */
+  readonly consistent?: boolean;
+  /** The `autocommit` param: lookup rows are written on a pooled connection, outside transactions. */
+  readonly autocommit?: boolean;
+  /** How `to` stores the keyspace id: the id itself, or a uint64 whose hash it is (lookup_hash*). */
+  readonly toEncoding?: 'keyspace_id' | 'hash';
   /** Lookup vindexes: the SELECT that maps values (`in ::argument` takes the value tuple). */
   readonly query?: { readonly sql: string; readonly argument: string };
   fromValue?(value: VindexInput): VindexInput;

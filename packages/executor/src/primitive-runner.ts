@@ -15,12 +15,13 @@ import { runInsert } from './operators/insert.js';
 import { runJoin } from './operators/join.js';
 import { runLimit } from './operators/limit.js';
 import { runProjection } from './operators/projection.js';
-import { runRoute, runRouteWrite } from './operators/route.js';
+import { runRoute } from './operators/route.js';
 import { runSemiJoin } from './operators/semi-join.js';
 import { runSend } from './operators/send.js';
 import { runNext } from './operators/sequence.js';
 import { runSort } from './operators/sort.js';
 import { runUncorrelatedSubquery } from './operators/uncorrelated-subquery.js';
+import { runUpdateDelete } from './operators/update-delete.js';
 
 export function runPrimitive(ctx: QueryContext, p: Primitive, bv: BindVars, out: RowReceiver): Promise<OkOutcome | void> {
   // Not async itself: it only dispatches, and an async wrapper would add a promise and a
@@ -41,7 +42,7 @@ function dispatch(ctx: QueryContext, p: Primitive, bv: BindVars, out: RowReceive
       return runInsert(ctx, p, bv);
     case 'Update':
     case 'Delete':
-      return runRouteWrite(ctx, p.route, bv);
+      return runUpdateDelete(ctx, p, bv);
     case 'Join':
       return runJoin(ctx, p, bv, out);
     case 'SemiJoin':

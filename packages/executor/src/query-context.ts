@@ -22,7 +22,25 @@ export interface ShardAccess {
   stream(keyspace: string, shard: string, sql: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void>;
   /** Runs fn on a pooled connection outside the session's transaction (sequences). */
   autonomous<T>(keyspace: string, shard: string, fn: (conn: ShardConnection) => Promise<T>, signal: AbortSignal): Promise<T>;
+  /**
+   * A statement on a lookup vindex's backing table, in the transaction `order` names (see
+   * LookupWriteOrder). Kept apart from query() so that lookup writes neither count as a second
+   * shard in `single` transaction mode nor mix with the client's own statements.
+   */
+  lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult>;
 }
+
+/**
+ * Which transaction a lookup-table statement runs in (Vitess's CommitOrder):
+ * - `pre`: a transaction of its own, committed BEFORE the session's (consistent lookups create
+ *   their rows there, so the row exists before its owner row does);
+ * - `normal`: the session's own transaction (plain lookups);
+ * - `post`: a transaction of its own, committed AFTER the session's (consistent lookups delete
+ *   their rows there, so the row goes only once its owner row is gone);
+ * - `autocommit`: a pooled connection, committed at once (the vindex's `autocommit` param).
+ * A crash between commits leaves at most an orphan lookup row, never a row without its lookup.
+ */
+export type LookupWriteOrder = 'pre' | 'normal' | 'post' | 'autocommit';
 
 export interface Warning {
   readonly level: 'Note' | 'Warning' | 'Error';

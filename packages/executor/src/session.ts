@@ -5,7 +5,7 @@
 import type { BindVars, PlannedQuery, Primitive, SessionPrimitive, SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
-import { copyBindVars, QueryContext, type ShardAccess, type Warning } from './query-context.js';
+import { copyBindVars, QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
 import { CollectingReceiver, type OkOutcome, type RowReceiver } from './row-flow.js';
 import { runPrimitive } from './primitive-runner.js';
 import type { ExecutorRuntime } from './executor-runtime.js';
@@ -42,13 +42,33 @@ export class Session implements ExecutorSession, ShardAccess {
   lastInsertId = 0n;
   readonly reservations: ShardReservations;
   /**
+   * The pre and post transactions of consistent lookup vindexes (see LookupWriteOrder): lookup
+   * rows are created in `preReservations`, committed before `reservations`, and deleted in
+   * `postReservations`, committed after. Concurrency rule: as for `reservations` (ShardReservations
+   * does its map work in reserve()'s synchronous prologue); they are only used while
+   * `inTransaction`, and emptied at each commit or rollback.
+   */
+  private readonly preReservations: ShardReservations;
+  private readonly postReservations: ShardReservations;
+  /**
+   * True while an autocommit statement that maintains lookup vindexes runs in a transaction of its
+   * own (so its lookup rows and its rows commit or roll back together). Set and cleared by
+   * runInImplicitTransaction; a session runs one client statement at a time.
+   */
+  private implicitTransaction = false;
+  /**
    * Statements in flight. Concurrency rule: incremented synchronously when a statement starts and
    * decremented in its last synchronous step; close() waits until it is 0 (`whenIdle`).
    */
   private running = 0;
   private whenIdle: (() => void) | null = null;
   private readonly closing = new AbortController();
-  /** Abort signals of the statements (one shared controller unless a timeout applies). */
+  /**
+   * Abort signals of the statements (one shared controller unless a timeout applies).
+   * Concurrency rule: open() and each statement's close() run synchronously; a shared link stays
+   * hooked while any statement holds it (see StatementSignals), so concurrent statements of this
+   * session never lose their abort sources.
+   */
   private readonly signals = new StatementSignals(this.closing.signal);
   private closed: Promise<void> | null = null;
   /** Counts route variants for stats; one closure per session, not per statement. */
@@ -66,6 +86,8 @@ export class Session implements ExecutorSession, ShardAccess {
     this.transactionMode = d.transactionMode;
     this.queryTimeoutMs = d.queryTimeoutMs;
     this.reservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard), runtime.reservationMap?.());
+    this.preReservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard));
+    this.postReservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard));
     if (info.database) this.selectDatabase(info.database);
   }
 
@@ -94,11 +116,13 @@ export class Session implements ExecutorSession, ShardAccess {
 
   private async shutdown(): Promise<void> {
     this.reservations.close();
+    this.preReservations.close();
+    this.postReservations.close();
     this.closing.abort(queryInterrupted('session closed'));
     if (this.running > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
     this.signals.dispose();
     this.inTransaction = false;
-    await this.reservations.releaseAll();
+    await Promise.all([this.reservations.releaseAll(), this.preReservations.releaseAll(), this.postReservations.releaseAll()]);
     this.runtime.sessionClosed(this);
   }
 
@@ -141,7 +165,8 @@ export class Session implements ExecutorSession, ShardAccess {
         return;
       }
       if (!this.autocommit && !this.inTransaction) this.inTransaction = true;
-      await this.runStatement(sql, planned, sink);
+      if (!this.inTransaction && this.targetShards === null && top !== undefined && maintainsLookups(top)) await this.runInImplicitTransaction(sql, planned, sink);
+      else await this.runStatement(sql, planned, sink);
     } catch (err) {
       stats.errors++;
       const code = hasMysqlCode(err) ? String(err.errno) : 'other';
@@ -186,7 +211,7 @@ export class Session implements ExecutorSession, ShardAccess {
    * Runs a row-returning or row-changing plan. OLTP reads the whole result (checking
    * maxMemoryRows) before the first row goes out; OLAP streams with backpressure.
    */
-  private async runStatement(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
+  private async runStatement(sql: string, planned: PlannedQuery | null, sink: ResultSink, beforeReply?: () => Promise<void>): Promise<void> {
     const statement = this.signals.open(sink.signal, this.timeoutFor(sql, planned));
     try {
       const signal = statement.signal;
@@ -205,6 +230,8 @@ export class Session implements ExecutorSession, ShardAccess {
       } else {
         outcome = await runPrimitive(ctx, planned.plan.instructions, bv, writer);
       }
+      // An implicit transaction commits before the client hears OK, so a failed commit is its error.
+      if (beforeReply !== undefined) await beforeReply();
       if (result !== null && result.fieldDefs !== null) {
         writer.fields(result.fieldDefs);
         const rows = result.collected;
@@ -229,6 +256,27 @@ export class Session implements ExecutorSession, ShardAccess {
       }
     } finally {
       statement.close();
+    }
+  }
+
+  /**
+   * An autocommit INSERT/UPDATE/DELETE that maintains lookup vindexes: the statement runs in a
+   * transaction of its own, committed (pre, main, post) before the client hears OK, or rolled back
+   * on any error, so a failed write leaves no lookup row behind. It runs in `multi` mode whatever
+   * the session's mode: the client asked for one autocommitted statement, not a transaction.
+   */
+  private async runInImplicitTransaction(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
+    this.inTransaction = true;
+    this.implicitTransaction = true;
+    try {
+      await this.runStatement(sql, planned, sink, async () => {
+        this.implicitTransaction = false;
+        await this.commit();
+      });
+    } catch (err) {
+      this.implicitTransaction = false;
+      await this.rollback().catch(() => undefined);
+      throw err;
     }
   }
 
@@ -279,17 +327,58 @@ export class Session implements ExecutorSession, ShardAccess {
     if (!this.inTransaction) return;
     this.inTransaction = false;
     try {
-      await this.reservations.commit();
+      await this.commitInOrder();
     } finally {
-      if (this.systemVariables.size === 0) await this.reservations.releaseClean();
+      await this.releaseAfterTransaction();
+    }
+  }
+
+  /**
+   * Pre, then the session's own shards, then post (Vitess's commit order for consistent lookups):
+   * whatever fails part-way, a committed row always has its lookup row, and an orphan lookup row
+   * is the worst case (readers tolerate it: it routes to a shard that has no such row).
+   */
+  private async commitInOrder(): Promise<void> {
+    try {
+      await this.preReservations.commit();
+    } catch (err) {
+      await this.reservations.rollback();
+      await this.postReservations.rollback();
+      throw err;
+    }
+    try {
+      await this.reservations.commit();
+    } catch (err) {
+      await this.postReservations.rollback();
+      throw err;
+    }
+    try {
+      await this.postReservations.commit();
+    } catch (err) {
+      // The client's rows are committed; only lookup deletions were lost, leaving orphan lookup
+      // rows. Failing the COMMIT would be untrue, so the client gets a warning instead.
+      const why = hasMysqlCode(err) ? err.message : String(err);
+      this.warnings = [...this.warnings, { level: 'Warning', code: ER_UNKNOWN_ERROR, message: `lookup rows left behind (orphans) after commit: ${why}` }];
     }
   }
 
   async rollback(): Promise<void> {
     if (!this.inTransaction) return;
     this.inTransaction = false;
-    await this.reservations.rollback();
-    if (this.systemVariables.size === 0) await this.reservations.releaseClean();
+    try {
+      await this.postReservations.rollback();
+      await this.reservations.rollback();
+      await this.preReservations.rollback();
+    } finally {
+      await this.releaseAfterTransaction();
+    }
+  }
+
+  /** Connections that carry no session state go back to their pools; pre/post never outlive a transaction. */
+  private async releaseAfterTransaction(): Promise<void> {
+    const clean = this.systemVariables.size === 0;
+    if (clean) await this.reservations.releaseClean();
+    await Promise.all([this.preReservations, this.postReservations].map((r) => (clean ? r.releaseClean() : r.releaseAll())));
   }
 
   /** SET statements for a fresh reserved connection, from the session's system variables. */
@@ -311,7 +400,7 @@ export class Session implements ExecutorSession, ShardAccess {
   private reserve(keyspace: string, shard: string, signal: AbortSignal): Promise<ShardConnection> {
     return this.reservations.reserve(keyspace, shard, {
       inTransaction: this.inTransaction,
-      transactionMode: this.transactionMode,
+      transactionMode: this.implicitTransaction ? 'multi' : this.transactionMode,
       setup: this.setupStatements(),
       signal,
     });
@@ -355,9 +444,24 @@ export class Session implements ExecutorSession, ShardAccess {
     }
   }
 
+  async lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult> {
+    if (order === 'autocommit') return this.autonomous(keyspace, shard, (conn) => conn.query(sql, { signal }), signal);
+    if (!this.inTransaction) return this.query(keyspace, shard, sql, signal);
+    const reservations = order === 'pre' ? this.preReservations : order === 'post' ? this.postReservations : this.reservations;
+    const conn = await reservations.reserve(keyspace, shard, {
+      inTransaction: true,
+      // Pre and post transactions are the gateway's own: the single-shard rule is for the client's.
+      transactionMode: order === 'normal' && !this.implicitTransaction ? this.transactionMode : 'multi',
+      setup: this.setupStatements(),
+      signal,
+      vindexOnly: true,
+    });
+    return conn.query(sql, { signal });
+  }
+
   /** Applies changed system variables to every connection the session holds. */
   async applyToReserved(sql: string): Promise<void> {
-    const all = this.reservations.all();
+    const all = [...this.reservations.all(), ...this.preReservations.all(), ...this.postReservations.all()];
     for (const r of all) {
       const conn = await r.connection;
       await conn.query(sql);
@@ -378,6 +482,12 @@ export class Session implements ExecutorSession, ShardAccess {
     if (!ks) throw new ExecutorError(ER_NO_DB_ERROR, '3D000', 'No database selected');
     return ks;
   }
+}
+
+/** Whether a statement writes lookup-vindex rows along with its own (then it needs a transaction). */
+function maintainsLookups(p: Primitive): boolean {
+  if (p.operator === 'Insert' || p.operator === 'Update' || p.operator === 'Delete') return (p.ownedVindexes?.length ?? 0) > 0;
+  return false;
 }
 
 /**

@@ -101,7 +101,11 @@ function okResult(h: ResultSetHeader): ShardResult {
  */
 export class MysqlShardConnector implements ShardConnector {
   readonly size: number;
-  /** Column metadata of this shard's results, converted once per distinct shape. */
+  /**
+   * Column metadata of this shard's results, converted once per distinct shape. Concurrency rule:
+   * shared by every session's statements on this shard; its map is touched only synchronously in
+   * convert(), and the FieldInfo arrays it hands out are frozen, so results may share them.
+   */
   readonly fieldInfos: FieldInfoCache;
   private pool: Pool | null = null;
   /** Lazily opened connection outside the pool for KILL QUERY (the pool may be exhausted). */

@@ -20,6 +20,11 @@ export interface Reservation {
   readonly connection: Promise<ShardConnection>;
   /** START TRANSACTION sent on this connection for the current transaction, if any. */
   begun: Promise<void> | null;
+  /**
+   * Only lookup-vindex statements have used this shard (Vitess's ShardSession.VindexOnly): it does
+   * not count as a second shard for `transactionMode: single`. Written in reserve()'s prologue.
+   */
+  vindexOnly: boolean;
 }
 
 export interface ReserveOptions {
@@ -29,6 +34,8 @@ export interface ReserveOptions {
   /** Statements that set the session's variables up on a newly reserved connection. */
   readonly setup: readonly string[];
   readonly signal?: AbortSignal;
+  /** The statement maintains a lookup vindex's table, not the rows the client named. */
+  readonly vindexOnly?: boolean;
 }
 
 export type ConnectorLookup = (keyspace: string, shard: string) => ShardConnector;
@@ -65,7 +72,7 @@ export class ShardReservations {
     const key = `${keyspace}/${shard}`;
     let r = this.reservations.get(key);
     if (!r) {
-      const created: Reservation = { keyspace, shard, connection: this.open(keyspace, shard, opts), begun: null };
+      const created: Reservation = { keyspace, shard, connection: this.open(keyspace, shard, opts), begun: null, vindexOnly: opts.vindexOnly === true };
       this.reservations.set(key, created);
       // A reservation that never got its connection is forgotten, so a later statement can retry.
       created.connection.catch(() => {
@@ -73,9 +80,11 @@ export class ShardReservations {
       });
       r = created;
     }
+    if (opts.vindexOnly !== true) r.vindexOnly = false;
     if (opts.inTransaction && r.begun === null) {
-      if (opts.transactionMode === 'single') {
-        const other = this.transactionShards().find((t) => t !== r);
+      // As in Vitess, lookup-table writes never make a single-mode transaction "multi-shard".
+      if (opts.transactionMode === 'single' && opts.vindexOnly !== true && !r.vindexOnly) {
+        const other = this.transactionShards().find((t) => t !== r && !t.vindexOnly);
         if (other) {
           return Promise.reject(
             new ExecutorError(

@@ -58,7 +58,11 @@ class SharedLink implements StatementSignal {
   }
 }
 
-/** A statement with a timeout: its own controller, aborted by the shared link or by the timer. */
+/**
+ * A statement with a timeout: its own controller, aborted by the shared link or by the timer.
+ * Concurrency rule: owned by one statement; its hook on the shared link's signal is added in the
+ * constructor and removed in close(), both synchronous (abort-hooks.ts keeps the hook set).
+ */
 class TimedStatementSignal implements StatementSignal {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;

@@ -285,6 +285,7 @@ export function planUpdateDelete(ctx: PlanContext): Primitive {
   if (hasLimit && !isSingleShard(r)) throw notSupported(`multi shard ${isUpdate ? 'UPDATE' : 'DELETE'} with LIMIT`);
   if (hasLimit && refWrite) throw notSupported(`${isUpdate ? 'UPDATE' : 'DELETE'} with LIMIT on a reference table`);
   const owned: string[] = [];
+  const changed: { column: string; value: ValueExpr }[] = [];
   if (isUpdate) {
     for (const s of ast.set ?? []) {
       const col = String(s.column).toLowerCase();
@@ -295,7 +296,11 @@ export function planUpdateDelete(ctx: PlanContext): Primitive {
           throw notSupported(`changing the primary vindex column ${col} of table ${t.name}; delete and re-insert the row instead`);
         }
         const cv = changesVindex(t, col, false);
-        if (cv && cv.owned && !owned.includes(cv.name)) owned.push(cv.name);
+        if (cv && cv.owned) {
+          if (!owned.includes(cv.name)) owned.push(cv.name);
+          // The executor moves the lookup row to the new value: it must know that value.
+          changed.push({ column: col, value: assignedValue(s.value, col) });
+        }
       }
     }
   } else if (target.type === 'sharded') {
@@ -308,7 +313,11 @@ export function planUpdateDelete(ctx: PlanContext): Primitive {
   if (owned.length > 0) {
     dml.ownedVindexes = owned;
     const q = ownedVindexQuery(ctx, target, isUpdate, from);
-    if (q) dml.ownedVindexQuery = q;
+    // Without the query the executor could not keep the lookup rows in step: refuse, never guess.
+    if (!q) throw notSupported(`${isUpdate ? 'UPDATE' : 'DELETE'} of this shape on table ${target.name}, which owns lookup vindexes (${owned.join(', ')})`);
+    dml.ownedVindexQuery = q.query;
+    dml.ownedVindexColumns = q.columns;
+    if (changed.length > 0) dml.changedVindexValues = changed;
   }
   if (hasLimit) {
     const v = ast.limit.value[ast.limit.value.length - 1];
@@ -326,7 +335,7 @@ export function planUpdateDelete(ctx: PlanContext): Primitive {
  * whose lookup entries the executor must change before the UPDATE/DELETE runs (as Vitess's
  * OwnedVindexQuery).
  */
-function ownedVindexQuery(ctx: PlanContext, table: Table, isUpdate: boolean, from: Ast[]): QueryTemplate | null {
+function ownedVindexQuery(ctx: PlanContext, table: Table, isUpdate: boolean, from: Ast[]): { query: QueryTemplate; columns: string[] } | null {
   const p = ctx.parsed;
   const toks = p.tokens;
   if (from.length !== 1) return null;
@@ -366,5 +375,14 @@ function ownedVindexQuery(ctx: PlanContext, table: Table, isUpdate: boolean, fro
     if (end < toks.length) tail += ' ' + renderTokens(toks, end, toks.length, ctx.edits);
   }
   void isUpdate;
-  return templateFromSql(`select ${cols.map((c) => quoteIdent(c)).join(', ')} from ${tableText}${tail} for update`);
+  return { query: templateFromSql(`select ${cols.map((c) => quoteIdent(c)).join(', ')} from ${tableText}${tail} for update`), columns: cols };
+}
+
+/** The new value of an owned lookup column in `SET col = <value>`: a literal or a bind var. */
+function assignedValue(v: Ast, col: string): ValueExpr {
+  if (v?.type === 'param') return { kind: 'bind', name: String(v.value) };
+  if (v?.type === 'null') return { kind: 'literal', value: null };
+  if (v?.type === 'number' && typeof v.value === 'number' && Number.isSafeInteger(v.value)) return { kind: 'literal', value: BigInt(v.value) };
+  if (v?.type === 'single_quote_string' || v?.type === 'string') return { kind: 'literal', value: String(v.value) };
+  throw notSupported(`assigning an expression to lookup vindex column ${col}; assign a literal value`);
 }

@@ -195,6 +195,16 @@ export interface DmlPrimitive extends RouteOptions {
    * OwnedVindexQuery). Columns: every column vindex's columns, in vschema order.
    */
   readonly ownedVindexQuery?: QueryTemplate;
+  /**
+   * With `ownedVindexQuery`: the names of its result columns, in order, so the executor can find
+   * the primary vindex column(s) and each owned vindex's columns by name.
+   */
+  readonly ownedVindexColumns?: readonly string[];
+  /**
+   * UPDATE only: the new value of every owned lookup vindex column the statement assigns (Vitess's
+   * ChangedVindexValues). Only literal and bind values are planned; anything else is refused.
+   */
+  readonly changedVindexValues?: readonly { readonly column: string; readonly value: ValueExpr }[];
   /** Scatter DML with LIMIT is refused at plan time; this is only for single-shard routes. */
   readonly limit?: ValueExpr;
 }

@@ -146,6 +146,20 @@ describe('DML', () => {
     const del2 = d2.plan.instructions as DmlPrimitive;
     expect(del2.ownedVindexes).toEqual(['email_lookup']);
     expect(renderQuery(del2.ownedVindexQuery!, d2.bindVars)).toBe('select id, email from customer where id = 4 for update');
+    expect(del2.ownedVindexColumns).toEqual(['id', 'email']);
+  });
+
+  it('an UPDATE of an owned lookup column carries its new value; an expression is refused (1235)', async () => {
+    const u = await plan("update customer set email = 'n@x', name = 'N' where id = 4");
+    const upd = u.plan.instructions as DmlPrimitive;
+    expect(upd.ownedVindexes).toEqual(['email_lookup']);
+    expect(upd.ownedVindexColumns).toEqual(['id', 'email']);
+    expect(upd.changedVindexValues).toHaveLength(1);
+    const change = upd.changedVindexValues![0]!;
+    expect(change.column).toBe('email');
+    expect(change.value.kind === 'bind' ? u.bindVars[change.value.name] : change.value.kind === 'literal' ? change.value.value : undefined).toBe('n@x');
+    expect((await plan("update customer set name = 'N' where id = 4")).plan.instructions).not.toHaveProperty('changedVindexValues');
+    await expect(plan("update customer set email = concat(name, '@x') where id = 4")).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('lookup vindex column email') });
   });
 
   it('refuses changing a primary vindex column and scatter DML with LIMIT (1235)', async () => {

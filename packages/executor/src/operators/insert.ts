@@ -8,7 +8,8 @@ import { copyBindVars, type QueryContext } from '../query-context.js';
 import type { OkOutcome } from '../row-flow.js';
 import { literalOf } from '../values/cell-codec.js';
 import { renderTemplate } from '../values/render-query.js';
-import { keyspaceIdsFor, vindexOf, type VindexDestination } from '../vindex-resolver.js';
+import { keyspaceIdsFor, type VindexDestination } from '../vindex-resolver.js';
+import { createLookupRows, ownerOf, type LookupRowRef } from '../lookup-upkeep.js';
 import { fanOut, withSpecialBinds } from './route.js';
 import { reserveSequenceIds } from './sequence.js';
 
@@ -77,22 +78,25 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
   return { affectedRows: affected, insertId: insertId !== 0n ? insertId : shardInsertId };
 }
 
-/** Owned lookup vindexes: a (value → keyspace id) row per inserted row, written first as Vitess does. */
+/**
+ * Owned lookup vindexes: a (value → keyspace id) row per inserted row, written before the rows
+ * themselves as Vitess does (a consistent lookup's in the pre transaction, see lookup-upkeep.ts).
+ */
 async function insertLookupRows(ctx: QueryContext, p: InsertPrimitive, rows: (readonly SqlValue[])[], ksids: VindexDestination[]): Promise<void> {
-  for (const owned of p.ownedVindexes!) {
-    const vindex = vindexOf(ctx, p.keyspace.name, owned.vindex);
-    if (!vindex.table || !vindex.to) continue;
-    const [tableKs, table] = vindex.table.includes('.') ? (vindex.table.split('.', 2) as [string, string]) : [p.keyspace.name, vindex.table];
-    const from = Array.isArray(vindex.from) ? vindex.from[0] : (vindex.from as string);
-    const values = rows
-      .map((r, i) => ({ v: r[owned.valueIndex] ?? null, ksid: (ksids[i] as readonly Uint8Array[])[0] }))
-      .filter((x) => x.v !== null)
-      .map((x) => `(${literalOf(x.v)}, ${literalOf(x.ksid)})`);
-    if (values.length === 0) continue;
-    const target = ctx.routing.shardsOf(tableKs);
-    const sql = `insert into \`${table}\`(\`${from}\`, \`${vindex.to}\`) values ${values.join(', ')}`;
-    // A lookup table in a sharded keyspace would be routed by its own vindex; shardgate keeps
-    // lookup tables in unsharded keyspaces, so the first (only) shard holds it.
-    await ctx.access.query(tableKs, target.shards[0], sql, ctx.signal);
+  const primary = p.primaryVindex![0];
+  // One entry per column of each vindex, in the vindex's column order: group them by vindex.
+  const byVindex = new Map<string, number[]>();
+  for (const o of p.ownedVindexes!) {
+    const cols = byVindex.get(o.vindex) ?? [];
+    cols.push(o.valueIndex);
+    byVindex.set(o.vindex, cols);
+  }
+  for (const [vindex, valueIndexes] of byVindex) {
+    const refs: LookupRowRef[] = rows.map((r, i) => ({
+      from: valueIndexes.map((vi) => r[vi] ?? null),
+      ksid: (ksids[i] as readonly Uint8Array[])[0],
+      primaryValue: r[primary.valueIndex] ?? null,
+    }));
+    await createLookupRows(ctx, p.keyspace.name, vindex, refs, ownerOf(ctx, p.keyspace.name, p.table, vindex));
   }
 }

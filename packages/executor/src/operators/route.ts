@@ -217,9 +217,13 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
 export async function runRouteWrite(ctx: QueryContext, route: RoutePrimitive, bindVars: BindVars): Promise<OkOutcome> {
   ctx.onRouteVariant(route.variant);
   const bv = withSpecialBinds(ctx, bindVars);
-  const keyspace = route.keyspace.name;
   const resolved = resolveRouteTargets(ctx, route, bv, true);
-  const targets = resolved instanceof Promise ? await resolved : resolved;
+  return runRouteWriteOn(ctx, route, resolved instanceof Promise ? await resolved : resolved);
+}
+
+/** The write on targets resolved beforehand (an UPDATE must not re-resolve through a lookup row it just moved). */
+export async function runRouteWriteOn(ctx: QueryContext, route: RoutePrimitive, targets: readonly RouteTarget[]): Promise<OkOutcome> {
+  const keyspace = route.keyspace.name;
   let affected = 0n;
   let maxAffected = 0n;
   let insertId = 0n;

@@ -60,6 +60,10 @@ export class FakeShardAccess implements ShardAccess {
   autonomous<T>(_ks: string, _shard: string, _fn: (conn: ShardConnection) => Promise<T>): Promise<T> {
     throw new Error('not used');
   }
+
+  lookupWrite(ks: string, shard: string, sql: string, _order: unknown, signal: AbortSignal): Promise<ShardResult> {
+    return this.query(ks, shard, sql, signal);
+  }
 }
 
 export function fakeContext(access: ShardAccess, workload: Workload = 'olap', signal: AbortSignal = new AbortController().signal): QueryContext {

@@ -1,0 +1,170 @@
+/**
+ * Keeps the backing tables of owned lookup vindexes in step with their owner table: a lookup row
+ * (from values → keyspace id) is created for every owner row inserted, deleted for every owner row
+ * deleted, and moved when an UPDATE changes the vindex column.
+ *
+ * Which transaction each write runs in follows Vitess (see LookupWriteOrder): plain lookups write
+ * in the session's transaction; consistent lookups create in the pre transaction and delete in the
+ * post transaction, so that no crash can leave an owner row without its lookup row; the vindex's
+ * `autocommit` param writes at once. A consistent lookup whose insert meets an existing row takes
+ * it over when that row is an orphan (its owner row is gone) and reports 1062 otherwise.
+ *
+ * Stateless: every call works on its arguments only.
+ */
+import { ExactNumber, type SqlValue } from '@shardgate/planner';
+import { ExecutorError, hasMysqlCode, ER_UNKNOWN_ERROR } from './errors.js';
+import type { VindexLike } from './keyspace-routing.js';
+import type { LookupWriteOrder, QueryContext } from './query-context.js';
+import { literalOf } from './values/cell-codec.js';
+import { toVindexInput, vindexOf } from './vindex-resolver.js';
+
+const ER_DUP_ENTRY = 1062;
+const ER_NOT_SUPPORTED_YET = 1235;
+
+/** One owner row's entry in a lookup table. */
+export interface LookupRowRef {
+  /** The owner row's values of the vindex columns, in the vindex's column order (its `from` columns). */
+  readonly from: readonly SqlValue[];
+  /** The owner row's keyspace id. */
+  readonly ksid: Uint8Array;
+  /** The owner row's primary vindex value (lookup_hash* store it in `to` instead of the keyspace id). */
+  readonly primaryValue: SqlValue;
+}
+
+/** Where the owner rows live, so a consistent lookup can tell an orphan lookup row from a live one. */
+export interface LookupOwner {
+  readonly keyspace: string;
+  readonly table: string;
+  /** The owner table's columns for this vindex, in the vindex's column order. */
+  readonly columns: readonly string[];
+}
+
+interface LookupTable {
+  readonly vindex: VindexLike;
+  readonly name: string;
+  readonly keyspace: string;
+  readonly shard: string;
+  readonly from: readonly string[];
+  readonly to: string;
+}
+
+function lookupTableOf(ctx: QueryContext, ownerKeyspace: string, vindexName: string): LookupTable {
+  const vindex = vindexOf(ctx, ownerKeyspace, vindexName);
+  if (!vindex.table || !vindex.to) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `vindex ${vindexName} has no backing table to maintain`);
+  const [keyspace, name] = vindex.table.includes('.') ? (vindex.table.split('.', 2) as [string, string]) : [ownerKeyspace, vindex.table];
+  if (ctx.routing.vschema.keyspace(keyspace)?.sharded) {
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `lookup vindex ${vindexName}: its table ${vindex.table} is in sharded keyspace ${keyspace}; shardgate maintains lookup tables in unsharded keyspaces only`);
+  }
+  const from = typeof vindex.from === 'string' ? vindex.from.split(',').map((c) => c.trim()) : [...(vindex.from ?? [])];
+  return { vindex, name, keyspace, shard: ctx.routing.shardsOf(keyspace).shards[0], from, to: vindex.to };
+}
+
+const ident = (name: string): string => '`' + name.replace(/`/g, '``') + '`';
+
+function fromLiteral(t: LookupTable, v: SqlValue): string {
+  const x = t.vindex.fromValue ? t.vindex.fromValue(toVindexInput(v)) : toVindexInput(v);
+  return literalOf(typeof x === 'number' ? new ExactNumber(String(x)) : x);
+}
+
+function toLiteral(t: LookupTable, row: LookupRowRef): string {
+  return literalOf(t.vindex.toEncoding === 'hash' ? row.primaryValue : row.ksid);
+}
+
+/** `from0 = v0 and from1 = v1 and to = ksid`: one lookup row exactly. */
+function rowCondition(t: LookupTable, row: LookupRowRef, withTo: boolean): string {
+  const parts = t.from.map((c, i) => `${ident(c)} = ${fromLiteral(t, row.from[i] ?? null)}`);
+  if (withTo) parts.push(`${ident(t.to)} = ${toLiteral(t, row)}`);
+  return parts.join(' and ');
+}
+
+/** Rows with a NULL vindex value have no lookup row (a NULL never maps to a shard). */
+function writable(t: LookupTable, rows: readonly LookupRowRef[], vindexName: string): LookupRowRef[] {
+  return rows.filter((r) => {
+    if (r.from.length !== t.from.length) {
+      throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `lookup vindex ${vindexName} has ${t.from.length} from column(s) but its owner gave ${r.from.length} value(s)`);
+    }
+    return r.from.every((v) => v !== null);
+  });
+}
+
+function createOrder(v: VindexLike): LookupWriteOrder {
+  return v.autocommit ? 'autocommit' : v.consistent ? 'pre' : 'normal';
+}
+
+function deleteOrder(v: VindexLike): LookupWriteOrder {
+  return v.autocommit ? 'autocommit' : v.consistent ? 'post' : 'normal';
+}
+
+/** Inserts the lookup rows of `rows` (one statement per vindex; consistent lookups resolve duplicates row by row). */
+export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string, vindexName: string, rows: readonly LookupRowRef[], owner?: LookupOwner): Promise<void> {
+  const t = lookupTableOf(ctx, ownerKeyspace, vindexName);
+  const list = writable(t, rows, vindexName);
+  if (list.length === 0) return;
+  const order = createOrder(t.vindex);
+  const insert = (rs: readonly LookupRowRef[]): string =>
+    `insert into ${ident(t.name)}(${[...t.from, t.to].map(ident).join(', ')}) values ${rs.map((r) => `(${[...r.from.map((v) => fromLiteral(t, v)), toLiteral(t, r)].join(', ')})`).join(', ')}`;
+  try {
+    await ctx.access.lookupWrite(t.keyspace, t.shard, insert(list), order, ctx.signal);
+  } catch (err) {
+    if (!isDuplicate(err)) throw err;
+    if (!t.vindex.consistent || owner === undefined || order === 'autocommit') throw duplicateError(err, vindexName, t);
+    // Consistent lookup: the failed statement inserted nothing; go row by row to find out which
+    // existing rows are orphans that may be taken over.
+    for (const r of list) {
+      try {
+        await ctx.access.lookupWrite(t.keyspace, t.shard, insert([r]), order, ctx.signal);
+      } catch (rowErr) {
+        if (!isDuplicate(rowErr)) throw rowErr;
+        await takeOverOrphan(ctx, t, r, owner, rowErr, vindexName);
+      }
+    }
+  }
+}
+
+/**
+ * Vitess's consistent-lookup duplicate handling: lock the existing lookup row (pre transaction),
+ * then lock the owner row it points to (session transaction). A live owner row means a real
+ * duplicate; none means the lookup row is an orphan, which is pointed at the new row.
+ */
+async function takeOverOrphan(ctx: QueryContext, t: LookupTable, r: LookupRowRef, owner: LookupOwner, dupErr: unknown, vindexName: string): Promise<void> {
+  const lock = await ctx.access.lookupWrite(t.keyspace, t.shard, `select ${ident(t.to)} from ${ident(t.name)} where ${rowCondition(t, r, false)} for update`, 'pre', ctx.signal);
+  const existing = lock.rows[0]?.[0] ?? null;
+  if (existing === null) throw duplicateError(dupErr, vindexName, t);
+  const existingKsid = t.vindex.toEncoding === 'hash' ? null : existing;
+  if (existingKsid !== null && Buffer.from(existingKsid).equals(Buffer.from(r.ksid))) return;
+  if (existingKsid !== null) {
+    const shard = ctx.routing.shardsOf(owner.keyspace).shardForKeyspaceId(existingKsid);
+    const where = owner.columns.map((c, i) => `${ident(c)} = ${literalOf(r.from[i] ?? null)}`).join(' and ');
+    const live = await ctx.access.query(owner.keyspace, shard, `select 1 from ${ident(owner.table)} where ${where} limit 1 for update`, ctx.signal);
+    if (live.rows.length > 0) throw duplicateError(dupErr, vindexName, t);
+  } else {
+    // lookup_hash* keep a value, not a keyspace id: the owner row cannot be checked, so never take over.
+    throw duplicateError(dupErr, vindexName, t);
+  }
+  await ctx.access.lookupWrite(t.keyspace, t.shard, `update ${ident(t.name)} set ${ident(t.to)} = ${toLiteral(t, r)} where ${rowCondition(t, r, false)}`, 'pre', ctx.signal);
+}
+
+/** Deletes the lookup rows of `rows` (matching both the from values and the keyspace id). */
+export async function deleteLookupRows(ctx: QueryContext, ownerKeyspace: string, vindexName: string, rows: readonly LookupRowRef[]): Promise<void> {
+  const t = lookupTableOf(ctx, ownerKeyspace, vindexName);
+  const list = writable(t, rows, vindexName);
+  if (list.length === 0) return;
+  const where = list.map((r) => `(${rowCondition(t, r, true)})`).join(' or ');
+  await ctx.access.lookupWrite(t.keyspace, t.shard, `delete from ${ident(t.name)} where ${where}`, deleteOrder(t.vindex), ctx.signal);
+}
+
+function isDuplicate(err: unknown): boolean {
+  return hasMysqlCode(err) && err.errno === ER_DUP_ENTRY;
+}
+
+function duplicateError(err: unknown, vindexName: string, t: LookupTable): ExecutorError {
+  const why = hasMysqlCode(err) ? err.message : String(err);
+  return new ExecutorError(ER_DUP_ENTRY, '23000', `Duplicate entry in lookup vindex ${vindexName} (table ${t.keyspace}.${t.name}): ${why}`);
+}
+
+/** The owner table's columns for one of its column vindexes, from the vschema. */
+export function ownerOf(ctx: QueryContext, keyspace: string, table: string, vindexName: string): LookupOwner | undefined {
+  const tables = ctx.routing.vschema.keyspace(keyspace)?.tables as ReadonlyMap<string, { columnVindexes?: readonly { name: string; columns: readonly string[] }[] }> | undefined;
+  const cv = tables?.get?.(table)?.columnVindexes?.find((c) => c.name === vindexName);
+  return cv ? { keyspace, table, columns: cv.columns } : undefined;
+}
