@@ -1,0 +1,433 @@
+/**
+ * What a client sees through the gateway process, against one MariaDB holding the same rows:
+ *   1. scatter `ORDER BY c, id LIMIT 100` over 4 shards (MergeSort + Limit): queries/s, once
+ *      read in index order (the gateway's own cost dominates) and once sorted by every server
+ *      (the shards' work dominates, and the four of them sort in parallel);
+ *   2. an OLAP (`set workload = 'olap'`) stream of every row (1M) over 4 shards with mysql2's
+ *      `.stream()`: rows/s, and the gateway's peak RSS; then the same stream read by a slow client
+ *      that stops reading for a while, to show that backpressure holds the gateway's memory flat;
+ *   3. cross-shard nested-loop joins (outer scatter, inner routed per outer row): joined rows/s.
+ * packages/executor/bench/executor.bench.ts measures the executor in-process; this one adds the
+ * MySQL protocol on both sides, a real client, and a separate gateway process whose memory
+ * (VmHWM in /proc) is what a user would see.
+ *
+ *   pnpm --filter @shardgate/gateway bench:olap          (writes the table to BENCHMARKS.md)
+ *   ROWS=200000 SECONDS_PER_RUN=3 pnpm --filter @shardgate/gateway bench:olap   (quick look)
+ *
+ * Rows are generated on the servers themselves: the reference from MariaDB's SEQUENCE engine
+ * (`seq_1_to_N`), each shard from the ids the hash vindex gives it (computed here with
+ * @shardgate/vschema, sent as a JSON array and expanded by JSON_TABLE). k and c are functions of
+ * id, so every server derives the same values.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2';
+import type { Connection as PromiseConnection, RowDataPacket } from 'mysql2/promise';
+import { LocalCluster } from '@shardgate/test-kit';
+import { loadVSchema, ShardMap, type FunctionalVindex } from '@shardgate/vschema';
+import { replaceBenchSection } from './bench-report.js';
+import { CLI, freePort, processCpuMicros, waitFor } from './sysbench-harness.js';
+
+const SHARDS = ['-40', '40-80', '80-c0', 'c0-'] as const;
+const REFERENCE = 'reference';
+const DB = 'bench';
+const ROWS = Number(process.env.ROWS ?? 1_000_000);
+const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 8);
+/** Concurrent clients in the scatter run: enough to keep both cores busy, as an app pool would. */
+const CLIENTS = Number(process.env.CLIENTS ?? 4);
+/** The slow client stops reading this many times, for PAUSE_MS each, spread over the stream. */
+const PAUSES = 6;
+const PAUSE_MS = 1500;
+/** Time for the socket buffers to fill once the client stops reading (loopback: a few MB each). */
+const SETTLE_MS = 300;
+/** Outer rows of the joins (t.id <= JOIN_OUTER) and rows of the inner table u. */
+const JOIN_OUTER = 2000;
+const U_ROWS = 20_000;
+const LOAD_BATCH = 50_000;
+
+const VSCHEMA = {
+  keyspaces: {
+    [DB]: {
+      sharded: true,
+      vindexes: { hash: { type: 'hash' } },
+      tables: {
+        t: { column_vindexes: [{ column: 'id', name: 'hash' }] },
+        u: { column_vindexes: [{ column: 'id', name: 'hash' }] },
+      },
+    },
+  },
+};
+const SCHEMA = [
+  'create table t (id bigint not null primary key, k int not null, c char(20) not null) engine=innodb',
+  'create table u (id bigint not null primary key, k int not null, name char(16) not null, key (k)) engine=innodb',
+];
+/** The same derived columns on every server, so shards and reference hold identical rows. */
+const T_COLUMNS = (id: string): string => `${id}, ${id} % 100000, left(md5(${id}), 20)`;
+/** u.k in 1..U_ROWS/10: each t row with k <= JOIN_OUTER matches U_ROWS / (U_ROWS/10) = 10 u rows. */
+const U_COLUMNS = (id: string): string => `${id}, ${id} % ${U_ROWS / 10} + 1, concat('u', ${id})`;
+
+const SCATTER_SQL = 'select id, c from t order by c, id limit 100';
+/** The same with no index to read in order: every server sorts all its rows (the shards in parallel). */
+const SCATTER_SORT_SQL = 'select id, c from t order by k, c, id limit 100';
+const STREAM_SQL = 'select id, k, c from t';
+const JOINS = [
+  {
+    name: 'inner side scattered (u.k is not a vindex)',
+    sql: `select t.id, t.c, u.name from t join u on u.k = t.k where t.id <= ${JOIN_OUTER}`,
+  },
+  {
+    name: 'inner side routed to one shard (u.id is the vindex)',
+    sql: `select t.id, t.c, u.name from t join u on u.id = t.k where t.id <= ${JOIN_OUTER}`,
+  },
+];
+
+type Conn = mysql.Connection;
+
+function connect(opts: mysql.ConnectionOptions): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    const c = mysql.createConnection(opts);
+    c.connect((err) => (err ? reject(err) : resolve(c)));
+  });
+}
+const p = (c: Conn): PromiseConnection => c.promise();
+
+/** Resident set (now and peak since the last reset), in KiB, from /proc (Linux). */
+function memory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]), hwm: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) };
+}
+/** Resets VmHWM to the current RSS, so the next reading is the peak of one phase (Linux >= 4.0). */
+function resetPeak(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+const mib = (kib: number): string => (kib / 1024).toFixed(0);
+const cpuMicros = (pid: number): number => {
+  const t = processCpuMicros(pid);
+  return t.user + t.system;
+};
+
+interface Gateway {
+  child: ChildProcess;
+  port: number;
+}
+
+async function startGateway(dir: string, cluster: LocalCluster): Promise<Gateway> {
+  const port = await freePort();
+  writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(VSCHEMA));
+  const shards = SHARDS.map((s) => `      "${s}": "mysql://root:@127.0.0.1:${cluster.shard(s).port}/${DB}"`).join('\n');
+  const cfg = path.join(dir, 'gateway.yaml');
+  writeFileSync(
+    cfg,
+    `listen: { mysql: "127.0.0.1:${port}", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: ${Math.max(8, CLIENTS * 2)}\nkeyspaces:\n  ${DB}:\n    shards:\n${shards}\n`,
+  );
+  const child = spawn('node', [CLI, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await waitFor(child, /Connect with/, 'shardgate');
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return { child, port };
+}
+
+/** Loads all of t (ROWS rows) and u (U_ROWS rows) on the reference, from the SEQUENCE engine. */
+async function loadReference(cluster: LocalCluster): Promise<void> {
+  const ref = await connect(cluster.shard(REFERENCE).connectionOptions());
+  try {
+    const [seq] = await p(ref).query<RowDataPacket[]>('select count(*) n from seq_1_to_3');
+    if (Number(seq[0].n) !== 3) throw new Error('the SEQUENCE engine (seq_1_to_N) is not available on this MariaDB');
+    await p(ref).query(`insert into t select ${T_COLUMNS('seq')} from seq_1_to_${ROWS}`);
+    await p(ref).query(`insert into u select ${U_COLUMNS('seq')} from seq_1_to_${U_ROWS}`);
+    // The index the scatter query's ORDER BY uses, built once after the load (a sorted build).
+    await p(ref).query('alter table t add key c_id (c, id)');
+  } finally {
+    ref.end();
+  }
+}
+
+/** Loads on each shard the rows of t and u whose id the hash vindex maps to it. */
+async function loadShards(cluster: LocalCluster): Promise<void> {
+  const hash = loadVSchema(VSCHEMA).keyspace(DB)!.vindexes.get('hash') as FunctionalVindex;
+  const map = new ShardMap([...SHARDS]);
+  const idsOf = (n: number): Map<string, number[]> => {
+    const by = new Map<string, number[]>(SHARDS.map((s) => [s, []]));
+    for (let id = 1; id <= n; id++) by.get(map.shardFor(hash.map(BigInt(id))!))!.push(id);
+    return by;
+  };
+  const tIds = idsOf(ROWS);
+  const uIds = idsOf(U_ROWS);
+  await Promise.all(
+    SHARDS.map(async (s) => {
+      const c = await connect(cluster.shard(s).connectionOptions());
+      try {
+        const insert = async (table: string, columns: (id: string) => string, ids: number[]): Promise<void> => {
+          for (let i = 0; i < ids.length; i += LOAD_BATCH) {
+            const json = JSON.stringify(ids.slice(i, i + LOAD_BATCH));
+            await p(c).query(`insert into ${table} select ${columns('j.id')} from json_table(?, '$[*]' columns (id bigint path '$')) j`, [json]);
+          }
+        };
+        await insert('t', T_COLUMNS, tIds.get(s)!);
+        await insert('u', U_COLUMNS, uIds.get(s)!);
+        await p(c).query('alter table t add key c_id (c, id)');
+      } finally {
+        c.end();
+      }
+    }),
+  );
+}
+
+/** `clients` connections each run `sql` back to back for `seconds`; returns queries/s. */
+async function queriesPerSecond(conns: Conn[], sql: string, seconds: number): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  const start = performance.now();
+  const counts = await Promise.all(
+    conns.map(async (c) => {
+      let n = 0;
+      while (performance.now() < end) {
+        await p(c).query(sql);
+        n++;
+      }
+      return n;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0) / ((performance.now() - start) / 1000);
+}
+
+interface StreamResult {
+  rows: number;
+  seconds: number;
+  /**
+   * Per stop of the slow client: gateway RSS (KiB) when it began, SETTLE_MS later (the sockets
+   * between client, gateway and shards have filled by then) and when it ended, and the gateway
+   * CPU (µs) from SETTLE_MS to the end: near zero if it stopped reading its shards.
+   */
+  pauses: { before: number; settled: number; after: number; cpuSettled: number }[];
+}
+
+/**
+ * Streams `sql` with mysql2's `.stream()`, checking that every id arrived once (by count and sum).
+ * With `gatewayPid`, the client stops reading PAUSES times for PAUSE_MS and records the gateway's
+ * RSS around each stop: a gateway that keeps reading its shards while the client is not reading
+ * would grow here.
+ */
+function stream(c: Conn, sql: string, gatewayPid?: number): Promise<StreamResult> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const pauses: StreamResult['pauses'] = [];
+    const every = Math.floor(ROWS / (PAUSES + 1));
+    let rows = 0;
+    let idSum = 0;
+    const s = c.query({ sql, rowsAsArray: true }).stream({ highWaterMark: 1000 });
+    s.on('data', (row: unknown[]) => {
+      rows++;
+      idSum += Number(row[0]);
+      if (gatewayPid !== undefined && rows % every === 0 && pauses.length < PAUSES) {
+        s.pause();
+        const before = memory(gatewayPid).rss;
+        setTimeout(() => {
+          const settled = memory(gatewayPid).rss;
+          const cpuSettled = cpuMicros(gatewayPid);
+          setTimeout(() => {
+            pauses.push({ before, settled, after: memory(gatewayPid).rss, cpuSettled: cpuMicros(gatewayPid) - cpuSettled });
+            s.resume();
+          }, PAUSE_MS - SETTLE_MS);
+        }, SETTLE_MS);
+      }
+    });
+    s.once('error', reject);
+    s.once('end', () => {
+      const expectedSum = (ROWS * (ROWS + 1)) / 2;
+      if (rows !== ROWS || idSum !== expectedSum) reject(new Error(`stream returned ${rows} rows (id sum ${idSum}), expected ${ROWS} (${expectedSum})`));
+      else resolve({ rows, seconds: (performance.now() - started) / 1000, pauses });
+    });
+  });
+}
+
+/** Runs `sql` back to back for `seconds` on one connection; returns rows/s and rows per run. */
+async function joinRowsPerSecond(c: Conn, sql: string, seconds: number): Promise<{ rowsPerSecond: number; rowsPerRun: number }> {
+  const start = performance.now();
+  let rows = 0;
+  let runs = 0;
+  let rowsPerRun = -1;
+  while (runs === 0 || performance.now() - start < seconds * 1000) {
+    const [result] = await p(c).query<RowDataPacket[]>({ sql, rowsAsArray: true });
+    if (rowsPerRun >= 0 && result.length !== rowsPerRun) throw new Error(`join returned ${result.length} rows, earlier ${rowsPerRun}`);
+    rowsPerRun = result.length;
+    rows += result.length;
+    runs++;
+  }
+  return { rowsPerSecond: rows / ((performance.now() - start) / 1000), rowsPerRun };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sg-bench-olap-'));
+  let cluster: LocalCluster | null = null;
+  let gateway: Gateway | null = null;
+  const conns: Conn[] = [];
+  // The gateway child must not outlive us, whichever way we stop. LocalCluster cleans its own
+  // servers in 'exit' and on signals; with a handler of ours installed it no longer re-raises the
+  // signal, so ours exits (which runs LocalCluster's 'exit' cleanup).
+  const killGateway = (): void => {
+    if (gateway && gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    killGateway();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
+  };
+  process.on('exit', killGateway);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+
+  try {
+    const t0 = performance.now();
+    cluster = await LocalCluster.start({
+      shards: [...SHARDS, REFERENCE].map((name) => ({ name, database: DB })),
+      database: DB,
+      schema: SCHEMA,
+    });
+    // The test-kit's 16 MB buffer pool would make the 1M-row reference page from disk; give
+    // every server room for its data (shrinks on stop with the server).
+    await Promise.all(
+      cluster.shards.map(async (s) => {
+        const c = await connect(s.connectionOptions());
+        await p(c).query('set global innodb_buffer_pool_size = 256 * 1024 * 1024');
+        c.end();
+      }),
+    );
+    await Promise.all([loadReference(cluster), loadShards(cluster)]);
+    const loadSeconds = (performance.now() - t0) / 1000;
+    console.log(`loaded ${ROWS} rows on 4 shards and the reference in ${loadSeconds.toFixed(1)} s`);
+
+    gateway = await startGateway(dir, cluster);
+    const pid = gateway.child.pid!;
+    const gwOpts: mysql.ConnectionOptions = { host: '127.0.0.1', port: gateway.port, user: 'app', password: 'app', database: DB };
+    const refOpts: mysql.ConnectionOptions = { ...cluster.shard(REFERENCE).connectionOptions(), multipleStatements: false };
+    const gwConns = await Promise.all(Array.from({ length: CLIENTS }, () => connect(gwOpts)));
+    const refConns = await Promise.all(Array.from({ length: CLIENTS }, () => connect(refOpts)));
+    conns.push(...gwConns, ...refConns);
+    const gw = gwConns[0];
+    const ref = refConns[0];
+
+    // Placement check: if the ids computed here did not match the gateway's routing, point
+    // selects through the gateway would miss rows.
+    const sample = Array.from({ length: 50 }, (_, i) => 1 + Math.floor((i * ROWS) / 50));
+    const [found] = await p(gw).query<RowDataPacket[]>(`select id from t where id in (${sample.join(',')})`);
+    if (found.length !== sample.length) throw new Error(`gateway found ${found.length} of ${sample.length} sampled ids: shard placement disagrees with the vindex`);
+
+    // 1. scatter ORDER BY LIMIT. Same answer first, then throughput.
+    for (const sql of [SCATTER_SQL, SCATTER_SORT_SQL]) {
+      const [gwTop] = await p(gw).query<RowDataPacket[]>(sql);
+      const [refTop] = await p(ref).query<RowDataPacket[]>(sql);
+      if (JSON.stringify(gwTop) !== JSON.stringify(refTop)) throw new Error(`${sql}: the gateway and the reference disagree`);
+    }
+    await queriesPerSecond(gwConns, SCATTER_SQL, 2); // warm-up: JIT, plan cache, shard pools
+    // CPU per query (gateway, and the four shards together) says where a scatter's time goes, and
+    // depends less on what else shares the cores than q/s does.
+    const shardPids = SHARDS.map((s) => cluster!.shard(s).pid);
+    const cpuOf = (pids: number[]): number => pids.reduce((sum, x) => sum + cpuMicros(x), 0);
+    const [gwCpu0, shardsCpu0] = [cpuMicros(pid), cpuOf(shardPids)];
+    const scatterGw = await queriesPerSecond(gwConns, SCATTER_SQL, SECONDS);
+    const [gwCpu1, shardsCpu1] = [cpuMicros(pid), cpuOf(shardPids)];
+    const refCpuStart = cpuMicros(cluster.shard(REFERENCE).pid);
+    const scatterRef = await queriesPerSecond(refConns, SCATTER_SQL, SECONDS);
+    const refCpu1 = cpuMicros(cluster.shard(REFERENCE).pid);
+    const scatterCpu = {
+      gateway: (gwCpu1 - gwCpu0) / (scatterGw * SECONDS),
+      shards: (shardsCpu1 - shardsCpu0) / (scatterGw * SECONDS),
+      reference: (refCpu1 - refCpuStart) / (scatterRef * SECONDS),
+    };
+    const sortGw = await queriesPerSecond(gwConns, SCATTER_SORT_SQL, SECONDS / 2);
+    const sortRef = await queriesPerSecond(refConns, SCATTER_SORT_SQL, SECONDS / 2);
+    const afterScatter = memory(pid);
+    console.log(`scatter: gateway ${scatterGw.toFixed(0)} q/s, reference ${scatterRef.toFixed(0)} q/s; with a sort: ${sortGw.toFixed(1)} vs ${sortRef.toFixed(1)} q/s`);
+
+    // 2. OLAP stream of every row: fast client, then a client that stops reading.
+    await p(gw).query("set workload = 'olap'");
+    const idle = memory(pid).rss;
+    resetPeak(pid);
+    const cpu0 = cpuMicros(pid);
+    const fast = await stream(gw, STREAM_SQL);
+    const cpu1 = cpuMicros(pid);
+    const fastPeak = memory(pid).hwm;
+    const refFast = await stream(ref, STREAM_SQL);
+    console.log(`olap stream: gateway ${(fast.rows / fast.seconds).toFixed(0)} rows/s (peak RSS ${mib(fastPeak)} MiB), reference ${(refFast.rows / refFast.seconds).toFixed(0)} rows/s`);
+    const slowStart = memory(pid).rss;
+    resetPeak(pid);
+    const slow = await stream(gw, STREAM_SQL, pid);
+    const slowPeak = memory(pid).hwm;
+    console.log(`slow client: ${slow.seconds.toFixed(1)} s, peak RSS ${mib(slowPeak)} MiB`);
+
+    // 3. cross-shard joins (OLTP, buffered, as most apps read): check the plan, the answer, then rows/s.
+    await p(gw).query("set workload = 'oltp'");
+    resetPeak(pid);
+    const joins: { name: string; sql: string; rowsPerRun: number; gwRate: number; refRate: number }[] = [];
+    for (const j of JOINS) {
+      const [plan] = await p(gw).query<RowDataPacket[]>(`vexplain plan ${j.sql}`);
+      const planText = String(Object.values(plan[0])[0]);
+      if (!/"(OperatorType|operator)":\s*"Join"/.test(planText)) throw new Error(`expected a Join operator for ${j.sql}, got:\n${planText}`);
+      const [gwRows] = await p(gw).query<RowDataPacket[]>(`${j.sql} order by t.id, u.name`);
+      const [refRows] = await p(ref).query<RowDataPacket[]>(`${j.sql} order by t.id, u.name`);
+      if (JSON.stringify(gwRows) !== JSON.stringify(refRows)) throw new Error(`join disagrees with the reference: ${j.sql}`);
+      await joinRowsPerSecond(gw, j.sql, 1); // warm-up
+      const g = await joinRowsPerSecond(gw, j.sql, SECONDS / 2);
+      const r = await joinRowsPerSecond(ref, j.sql, SECONDS / 2);
+      joins.push({ ...j, rowsPerRun: g.rowsPerRun, gwRate: g.rowsPerSecond, refRate: r.rowsPerSecond });
+      console.log(`join (${j.name}): gateway ${g.rowsPerSecond.toFixed(0)} rows/s`);
+    }
+    const joinPeak = memory(pid).hwm;
+    const overallPeak = Math.max(afterScatter.hwm, fastPeak, slowPeak, joinPeak);
+
+    const fastRate = fast.rows / fast.seconds;
+    const refRate = refFast.rows / refFast.seconds;
+    const cpuPerRow = (cpu1 - cpu0) / fast.rows;
+    const pauseGrowth = slow.pauses.map((x) => x.after - x.before);
+    const maxPauseGrowth = Math.max(...pauseGrowth);
+    const section = [
+      `One gateway process (\`shardgate up\`) over a hash-sharded keyspace of 4 shards, against one MariaDB holding the same rows; all six processes and the mysql2 client share the machine's 2 cores. Table \`t (id bigint primary key, k int, c char(20), key (c, id))\`, ${ROWS.toLocaleString('en-US')} rows (about ${Math.round(ROWS / 4).toLocaleString('en-US')} per shard). Text protocol, mysql2 3 with \`rowsAsArray\`.`,
+      '',
+      '| measurement | shardgate (4 shards) | one MariaDB | ratio |',
+      '| --- | ---: | ---: | ---: |',
+      `| scatter \`${SCATTER_SQL}\` (index on (c, id)), ${CLIENTS} clients, ${SECONDS} s | ${scatterGw.toFixed(0)} q/s | ${scatterRef.toFixed(0)} q/s | ${(scatterGw / scatterRef).toFixed(2)} |`,
+      `| scatter \`${SCATTER_SORT_SQL}\` (no index: each server sorts its rows), ${CLIENTS} clients, ${SECONDS / 2} s | ${sortGw.toFixed(1)} q/s | ${sortRef.toFixed(1)} q/s | ${(sortGw / sortRef).toFixed(2)} |`,
+      `| OLAP stream \`${STREAM_SQL}\` (${ROWS.toLocaleString('en-US')} rows), 1 client | ${fastRate.toFixed(0)} rows/s (${fast.seconds.toFixed(1)} s) | ${refRate.toFixed(0)} rows/s (${refFast.seconds.toFixed(1)} s) | ${(fastRate / refRate).toFixed(2)} |`,
+      ...joins.map((j) => `| cross-shard join, ${j.name}: ${j.rowsPerRun} rows per query | ${j.gwRate.toFixed(0)} rows/s | ${j.refRate.toFixed(0)} rows/s (local join) | ${(j.gwRate / j.refRate).toFixed(2)} |`),
+      '',
+      'Gateway memory (RSS of the gateway process, from /proc):',
+      '',
+      '| phase | RSS |',
+      '| --- | ---: |',
+      `| after the scatter runs (peak so far) | ${mib(afterScatter.rss)} MiB (${mib(afterScatter.hwm)} MiB) |`,
+      `| idle, before the OLAP stream | ${mib(idle)} MiB |`,
+      `| peak during the ${ROWS.toLocaleString('en-US')}-row OLAP stream, fast client | ${mib(fastPeak)} MiB (+${mib(fastPeak - idle)} MiB) |`,
+      `| peak during the same stream, slow client (${PAUSES} stops of ${PAUSE_MS} ms; ${slow.seconds.toFixed(1)} s in all) | ${mib(slowPeak)} MiB (+${mib(slowPeak - slowStart)} MiB over its start) |`,
+      `| largest growth during one stop of the slow client | ${maxPauseGrowth >= 0 ? '+' : ''}${(maxPauseGrowth / 1024).toFixed(1)} MiB |`,
+      `| peak during the joins (OLTP: each answer buffered, ${joins[0].rowsPerRun} rows at most) | ${mib(joinPeak)} MiB |`,
+      `| peak over the whole run | ${mib(overallPeak)} MiB |`,
+      '',
+      `CPU per scatter query (user + system): gateway ${scatterCpu.gateway.toFixed(0)} µs and the 4 shards ${scatterCpu.shards.toFixed(0)} µs together, against ${scatterCpu.reference.toFixed(0)} µs on the one MariaDB. Gateway CPU for the fast stream: ${cpuPerRow.toFixed(2)} µs per row.`,
+      '',
+      `The slow client's stops, gateway RSS: ${slow.pauses.map((x) => `${mib(x.before)}→${mib(x.settled)}→${mib(x.after)}`).join(', ')} MiB (at the stop → ${SETTLE_MS} ms later, once the sockets are full → at ${PAUSE_MS} ms). Gateway CPU in the last ${PAUSE_MS - SETTLE_MS} ms of each stop: ${slow.pauses.map((x) => (x.cpuSettled / 1000).toFixed(0)).join(', ')} ms (CPU time is read in 10 ms ticks; the fast stream kept the gateway at ${((cpu1 - cpu0) / fast.seconds / 1000).toFixed(0)} ms per second).`,
+      `The joins ran in the OLTP workload (buffered); the OLAP stream and the slow client in \`set workload = 'olap'\`. Peaks are VmHWM, reset per phase through /proc/<pid>/clear_refs. Loading took ${loadSeconds.toFixed(0)} s (not part of any number).`,
+    ].join('\n');
+    console.log('\n' + section);
+    replaceBenchSection('gateway: OLAP stream, scatter ORDER BY LIMIT, cross-shard join', 'pnpm --filter @shardgate/gateway bench:olap', section);
+  } finally {
+    for (const c of conns) c.destroy();
+    if (gateway && gateway.child.exitCode === null) {
+      const exited = new Promise((r) => gateway!.child.once('exit', r));
+      gateway.child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      killGateway();
+    }
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    process.removeListener('exit', killGateway);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
