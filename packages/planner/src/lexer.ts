@@ -70,23 +70,40 @@ const CH_BACKSLASH = 92;
 const CH_UNDERSCORE = 95;
 const CH_BACKTICK = 96;
 
+// Character classes of ASCII code units, one table lookup instead of a chain of comparisons in
+// the scanning loops (the lexer runs on every query). Immutable after module load.
+const CLASS_IDENT = 1;
+const CLASS_DIGIT = 2;
+const CLASS_SPACE = 4;
+const CLASS_HEX = 8;
+const CHAR_CLASS = new Uint8Array(128);
+(function buildCharClasses(): void {
+  for (let c = 0; c < 128; c++) {
+    let k = 0;
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= CH_0 && c <= CH_9) || c === CH_UNDERSCORE || c === CH_DOLLAR) k |= CLASS_IDENT;
+    if (c >= CH_0 && c <= CH_9) k |= CLASS_DIGIT;
+    if (c === CH_SPACE || c === CH_TAB || c === CH_LF || c === CH_CR || c === 11 || c === 12) k |= CLASS_SPACE;
+    if ((c >= CH_0 && c <= CH_9) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)) k |= CLASS_HEX;
+    CHAR_CLASS[c] = k;
+  }
+})();
+
+// `c` may be NaN (charCodeAt past the end): every comparison with NaN is false, as before.
 function isDigit(c: number): boolean {
-  return c >= CH_0 && c <= CH_9;
+  return c < 128 && (CHAR_CLASS[c]! & CLASS_DIGIT) !== 0;
 }
 
 /** Identifier characters: ASCII letters, digits, `_`, `$` and anything non-ASCII. */
 export function isIdentChar(c: number): boolean {
-  return (
-    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= CH_0 && c <= CH_9) || c === CH_UNDERSCORE || c === CH_DOLLAR || c >= 128
-  );
+  return c >= 128 || (c >= 0 && (CHAR_CLASS[c]! & CLASS_IDENT) !== 0);
 }
 
 function isSpace(c: number): boolean {
-  return c === CH_SPACE || c === CH_TAB || c === CH_LF || c === CH_CR || c === 11 || c === 12;
+  return c < 128 && (CHAR_CLASS[c]! & CLASS_SPACE) !== 0;
 }
 
 function isHexDigit(c: number): boolean {
-  return (c >= CH_0 && c <= CH_9) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+  return c < 128 && (CHAR_CLASS[c]! & CLASS_HEX) !== 0;
 }
 
 const THREE_CHAR_OPS = new Set(['<=>', '->>']);
@@ -124,6 +141,9 @@ export function tokenize(sql: string): Token[] {
   const n = sql.length;
   let i = 0;
   let space = false;
+  // Position of the first backslash after the last string scanned (-1: none left; a position at or
+  // before the current one: not searched yet).
+  let nextBackslash = 0;
   while (i < n) {
     const c = sql.charCodeAt(i);
     if (isSpace(c)) {
@@ -157,7 +177,12 @@ export function tokenize(sql: string): Token[] {
     }
     // Strings, hex X'..' and bit B'..' literals.
     if (c === CH_SQUOTE || c === CH_DQUOTE) {
-      i = scanQuoted(sql, i, c, true);
+      // Fast path (native searches instead of a loop per character): the next quote closes the
+      // string when it is not doubled and no backslash comes before it.
+      const close = sql.indexOf(c === CH_SQUOTE ? "'" : '"', i + 1);
+      if (nextBackslash !== -1 && nextBackslash <= i) nextBackslash = sql.indexOf('\\', i + 1);
+      if (close > 0 && sql.charCodeAt(close + 1) !== c && (nextBackslash === -1 || nextBackslash > close)) i = close + 1;
+      else i = scanQuoted(sql, i, c, true);
       tokens.push({ kind: 'string', text: sql.slice(start, i), start, end: i, spaceBefore: space, lower: '' });
       space = false;
       continue;
@@ -221,9 +246,16 @@ export function tokenize(sql: string): Token[] {
     }
     if (isIdentChar(c)) {
       let j = i + 1;
-      while (j < n && isIdentChar(sql.charCodeAt(j))) j++;
+      // Most SQL is written in lower case: lower-case only words that need it (saves a scan and
+      // a string per word).
+      let needsLower = (c >= 65 && c <= 90) || c >= 128;
+      for (; j < n; j++) {
+        const d = sql.charCodeAt(j);
+        if (!isIdentChar(d)) break;
+        if ((d >= 65 && d <= 90) || d >= 128) needsLower = true;
+      }
       const text = sql.slice(start, j);
-      tokens.push({ kind: 'ident', text, start, end: j, spaceBefore: space, lower: text.toLowerCase() });
+      tokens.push({ kind: 'ident', text, start, end: j, spaceBefore: space, lower: needsLower ? text.toLowerCase() : text });
       space = false;
       i = j;
       continue;
@@ -303,7 +335,8 @@ function endsName(t: Token): boolean {
 export function decodeString(text: string): string {
   const quote = text.charCodeAt(0);
   const body = text.slice(1, -1);
-  if (body.indexOf('\\') < 0 && body.indexOf(text[0]!) < 0) return body;
+  // The common case: no escapes and no doubled quotes (two native searches).
+  if (text.indexOf('\\') < 0 && text.indexOf(text[0]!, 1) === text.length - 1) return body;
   let out = '';
   for (let i = 0; i < body.length; i++) {
     const c = body.charCodeAt(i);

@@ -65,7 +65,9 @@ export interface NormalizedQuery {
   readonly placeholders: number;
 }
 
-const FIRST_KEYWORD: Record<string, StatementKind> = {
+// A Map, not an object: looking up a fresh (non-internalized) string as a property name costs a
+// string-table probe per query.
+const FIRST_KEYWORD: ReadonlyMap<string, StatementKind> = new Map(Object.entries({
   select: 'select',
   with: 'select',
   insert: 'insert',
@@ -88,7 +90,7 @@ const FIRST_KEYWORD: Record<string, StatementKind> = {
   vexplain: 'explain',
   describe: 'explain',
   desc: 'explain',
-};
+} satisfies Record<string, StatementKind>));
 
 /** Statement kinds whose literals are turned into bind vars. */
 const NORMALIZED_KINDS = new Set<StatementKind>(['select', 'insert', 'replace', 'update', 'delete']);
@@ -104,23 +106,32 @@ const TYPE_WORDS = new Set([
   'char', 'varchar', 'binary', 'varbinary', 'decimal', 'numeric', 'dec', 'float', 'double', 'real',
   'datetime', 'time', 'timestamp', 'nchar', 'int', 'integer', 'bigint', 'smallint', 'tinyint', 'mediumint', 'bit',
 ]);
-/** Keywords that start a clause (a switch: cheaper than hashing a fresh string per token). */
+/**
+ * Keywords that start a clause. Dispatches on the first letter, so that most words cost one
+ * string comparison (a plain string switch compares a fresh string against every case).
+ */
 function isClauseKeyword(k: string): boolean {
-  switch (k) {
-    case 'select':
-    case 'from':
-    case 'where':
-    case 'having':
-    case 'union':
-    case 'window':
-    case 'for':
-    case 'lock':
-    case 'into':
-    case 'on':
-    case 'set':
-    case 'values':
-    case 'join':
-      return true;
+  switch (k.charCodeAt(0)) {
+    case 102: // f
+      return k === 'from' || k === 'for';
+    case 104: // h
+      return k === 'having';
+    case 105: // i
+      return k === 'into';
+    case 106: // j
+      return k === 'join';
+    case 108: // l
+      return k === 'lock';
+    case 111: // o
+      return k === 'on';
+    case 115: // s
+      return k === 'select' || k === 'set';
+    case 117: // u
+      return k === 'union';
+    case 118: // v
+      return k === 'values';
+    case 119: // w
+      return k === 'where' || k === 'window';
     default:
       return false;
   }
@@ -151,10 +162,22 @@ export function literalValue(t: Token, negative = false): SqlValue {
     case 'bit':
       return decodeBits(t.text);
     case 'number': {
-      const text = negative ? '-' + t.text : t.text;
-      if (!isIntegerText(t.text)) return new ExactNumber(text);
-      // BigInt(number) is much cheaper than parsing a string; exact below 2^53.
-      return t.text.length <= 15 ? BigInt(negative ? -Number(t.text) : Number(t.text)) : BigInt(text);
+      const digits = t.text;
+      if (digits.length <= 15) {
+        // Below 10^15 (< 2^53) the digits accumulate exactly in a double, and BigInt(number) is
+        // much cheaper than parsing a string.
+        let n = 0;
+        let i = 0;
+        for (; i < digits.length; i++) {
+          const c = digits.charCodeAt(i);
+          if (c < 48 || c > 57) break;
+          n = n * 10 + (c - 48);
+        }
+        if (i === digits.length && i > 0) return BigInt(negative ? -n : n);
+      }
+      const text = negative ? '-' + digits : digits;
+      if (!isIntegerText(digits)) return new ExactNumber(text);
+      return BigInt(text);
     }
     default:
       throw planFailure(`not a literal: ${t.text}`);
@@ -166,7 +189,13 @@ export function statementKind(tokens: readonly Token[]): StatementKind {
   let i = 0;
   while (i < tokens.length && (tokens[i]!.text === '(' || tokens[i]!.kind === 'directive' || tokens[i]!.kind === 'verbatim')) i++;
   if (i > 0 && i < tokens.length && tokens[i - 1]!.text === '(') return 'select';
-  return FIRST_KEYWORD[kw(tokens[i])] ?? 'other';
+  const k = kw(tokens[i]);
+  // The usual statements first, without hashing the word.
+  if (k === 'select') return 'select';
+  if (k === 'insert') return 'insert';
+  if (k === 'update') return 'update';
+  if (k === 'delete') return 'delete';
+  return FIRST_KEYWORD.get(k) ?? 'other';
 }
 
 /** Parses `/*vt+ QUERY_TIMEOUT_MS=1000 SCATTER_ERRORS_AS_WARNINGS *\/` directives. */
@@ -205,14 +234,14 @@ class NormalizeState {
   placeholders = 0;
   private counter = 0;
   constructor(
-    private readonly taken: ReadonlySet<string>,
+    private readonly taken: ReadonlySet<string> | undefined,
     private readonly params: readonly SqlValue[] | undefined,
   ) {}
 
   nextName(): string {
     let name: string;
     do name = 'v' + ++this.counter;
-    while (this.taken.size > 0 && this.taken.has(name));
+    while (this.taken !== undefined && this.taken.has(name));
     return name;
   }
 
@@ -254,13 +283,15 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
   const bindVars: BindVars = {};
   const directives: { queryTimeoutMs?: number; scatterErrorsAsWarnings?: boolean } = {};
   let directivesKey = '';
-  const reuse = new Map<string, string>();
+  // Literal (kind, text) → its bind name, created on the first literal. Plain unsigned numbers are
+  // keyed by their text alone (no \u0000 in it, so no clash with the composite keys).
+  let reuse: Map<string, string> | undefined;
   // Bind names the query already uses (`:v1` written by hand) are never reused for literals.
-  const taken = new Set<string>();
+  let taken: Set<string> | undefined;
   for (let i = 0; i < end; i++) {
     const t = tokens[i]!;
-    if (t.kind === 'bind') taken.add(t.text.slice(1));
-    else if (t.kind === 'listBind') taken.add(t.text.slice(2));
+    if (t.kind === 'bind') (taken ??= new Set()).add(t.text.slice(1));
+    else if (t.kind === 'listBind') (taken ??= new Set()).add(t.text.slice(2));
     else if (t.kind === 'punct' && t.text === ';') throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: multiple statements in one query');
   }
   const st = new NormalizeState(taken, params);
@@ -356,13 +387,13 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
         name = st.nextName();
         bindVars[name] = st.paramValue();
       } else {
-        const key = (negative ? '-' : '') + lit.kind + '\u0000' + lit.text;
-        const existing = reuse.get(key);
+        const key = !negative && lit.kind === 'number' ? lit.text : (negative ? '-' : '') + lit.kind + '\u0000' + lit.text;
+        const existing = reuse?.get(key);
         if (existing !== undefined) {
           name = existing;
         } else {
           name = st.nextName();
-          reuse.set(key, name);
+          (reuse ??= new Map()).set(key, name);
           bindVars[name] = literalValue(lit, negative);
         }
       }
@@ -483,19 +514,17 @@ function tryCollapseInList(
   end: number,
   st: NormalizeState,
 ): { values: SqlValue[]; next: number } | null {
-  // First pass: check the shape without consuming params.
+  // First pass: check the shape without consuming params (and without allocating).
   let j = open + 1;
-  const items: { tok: Token; negative: boolean }[] = [];
+  let count = 0;
   for (;;) {
-    let negative = false;
     let t = tokens[j];
     if (t !== undefined && t.text === '-' && tokens[j + 1]?.kind === 'number') {
-      negative = true;
       j++;
       t = tokens[j];
     }
     if (t === undefined || j >= end || !isLiteral(t)) return null;
-    items.push({ tok: t, negative });
+    count++;
     j++;
     const sep = tokens[j];
     if (sep === undefined || j >= end) return null;
@@ -504,8 +533,21 @@ function tryCollapseInList(
     j++;
   }
   // `IN (x)` stays a scalar bind: the planner treats it as `= x` (a single-shard route), as Vitess.
-  if (items.length < 2) return null;
-  const values = items.map((it) => (it.tok.kind === 'placeholder' ? st.paramValue() : literalValue(it.tok, it.negative)));
+  if (count < 2) return null;
+  // Second pass over the same tokens: item, `,`, item, … `)`.
+  const values: SqlValue[] = new Array(count);
+  let k = open + 1;
+  for (let v = 0; v < count; v++) {
+    let t = tokens[k]!;
+    let negative = false;
+    if (t.text === '-' && tokens[k + 1]?.kind === 'number') {
+      negative = true;
+      k++;
+      t = tokens[k]!;
+    }
+    values[v] = t.kind === 'placeholder' ? st.paramValue() : literalValue(t, negative);
+    k += 2;
+  }
   return { values, next: j + 1 };
 }
 
@@ -626,22 +668,23 @@ function sameShapeRow(tokens: readonly Token[], j: number, end: number, firstSta
   if (j + len > end) return null;
   const values: SqlValue[] = [];
   const placeholdersAtStart = st.placeholders;
-  const fail = (): null => {
-    st.placeholders = placeholdersAtStart; // the slow path consumes this row's params again
-    return null;
-  };
-  for (let m = 0; m < len; m++) {
+  // No inner closure for the failure exit: a per-call closure costs an allocation (and, under tsx,
+  // a __name() call) on every row of every INSERT.
+  let m = 0;
+  for (; m < len; m++) {
     const t = tokens[j + m]!;
     const f = tokens[firstStart + m]!;
-    if (t.spaceBefore !== f.spaceBefore) return fail();
+    if (t.spaceBefore !== f.spaceBefore) break;
     if (slots[m]) {
       if (t.lower === 'null') values.push(null);
       else if (t.kind === 'placeholder') values.push(st.paramValue());
       else if (t.kind === 'string' || t.kind === 'number' || t.kind === 'hex' || t.kind === 'bit') values.push(literalValue(t));
-      else return fail();
+      else break;
     } else if (t.text !== f.text || t.kind !== f.kind) {
-      return fail();
+      break;
     }
   }
-  return values;
+  if (m === len) return values;
+  st.placeholders = placeholdersAtStart; // the slow path consumes this row's params again
+  return null;
 }

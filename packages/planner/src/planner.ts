@@ -36,20 +36,27 @@ export type { CacheStats };
 /**
  * Concurrency rule: `plan()` may be called by any number of sessions at once. The only shared
  * mutable state is the plan cache (whose own rules apply: single-flight computes, epoch-checked
- * inserts) and the (vschema, epoch) pair, which `setVSchema` replaces together in one synchronous
- * step: a plan is built against the vschema captured with its epoch, and the epoch is part of the
- * cache key, so a plan built on an old vschema is never found under a new key, and the cache's own
- * epoch (bumped by invalidate()) keeps an in-flight old build from being inserted at all.
+ * inserts) and the (vschema, epoch, cleanAtCacheEpoch) triple, which `setVSchema` replaces in one
+ * synchronous step: a plan is built against the vschema captured with its epoch. The cache's own
+ * epoch, bumped when the invalidate() issued by setVSchema acts, keeps an in-flight old build
+ * from being inserted, and that act removes every old entry. Until it has acted (it may wait for
+ * stripe locks), keys carry the planner epoch, so an old plan is never found under a new key;
+ * once it has, the old entries are gone and the common key is the normalized text alone (see
+ * cacheKey), which saves building and hashing a concatenated string per query.
  */
 export class Planner {
-  private current: { readonly vschema: VSchema; readonly epoch: number };
+  private current: {
+    readonly vschema: VSchema;
+    readonly epoch: number;
+    /** The cache epoch from which the cache holds no plan of an older vschema. */
+    readonly cleanAtCacheEpoch: number;
+  };
   private readonly cache: AsyncCache<string, Plan>;
   private readonly freeze: boolean;
   // Written only inside the (single-flight) compute; read by tests and metrics.
   private builds = 0;
 
   constructor(opts: PlannerOptions) {
-    this.current = { vschema: opts.vschema, epoch: 0 };
     const c = opts.cache ?? {};
     this.cache = createCache<string, Plan>({
       variant: c.variant ?? 'sharded',
@@ -61,6 +68,7 @@ export class Planner {
       sizer: (plan, key) => Math.ceil(1.25 * (estimateBytes(plan) + 16 + 2 * key.length)),
     });
     this.freeze = opts.freezePlans ?? process.env.NODE_ENV !== 'production';
+    this.current = { vschema: opts.vschema, epoch: 0, cleanAtCacheEpoch: this.cache.epoch };
   }
 
   get vschema(): VSchema {
@@ -69,7 +77,11 @@ export class Planner {
 
   /** Swaps the vschema. Plans built on the previous one are never served again. */
   setVSchema(vschema: VSchema): void {
-    this.current = { vschema, epoch: this.current.epoch + 1 };
+    // The planner is the only caller of invalidate() on its cache and each call bumps the cache
+    // epoch once when it acts, so this is the epoch once every pending invalidate() has acted.
+    const prev = this.current;
+    const cleanAtCacheEpoch = Math.max(prev.cleanAtCacheEpoch, this.cache.epoch) + 1;
+    this.current = { vschema, epoch: prev.epoch + 1, cleanAtCacheEpoch };
     // Frees the old entries and rejects builds that started before this call.
     void this.cache.invalidate().catch(() => undefined);
   }
@@ -82,7 +94,7 @@ export class Planner {
   plan(sql: string, ctx: PlanRequest = {}): PlannedQuery | Promise<PlannedQuery> {
     const n = normalize(sql, ctx.params);
     const cur = this.current;
-    const key = cacheKey(n, ctx.keyspace ?? null, cur.epoch);
+    const key = cacheKey(n, ctx.keyspace ?? null, this.cache.epoch >= cur.cleanAtCacheEpoch ? -1 : cur.epoch);
     const hit = this.cache.peek(key);
     if (hit !== undefined) return { plan: hit, bindVars: n.bindVars };
     return this.cache
@@ -116,7 +128,14 @@ export class Planner {
   }
 }
 
-/** normalized text + target + directives + vschema epoch. */
+/**
+ * The plan-cache key: normalized text + target + directives (+ the planner epoch while an
+ * invalidation is pending; -1 when none is). The common case (no target, no directives, nothing
+ * pending) is the normalized text itself, with no concatenation. Every other key starts with
+ * \u0000, and such a text is never used bare, so the two forms cannot collide.
+ */
 function cacheKey(n: NormalizedQuery, target: string | null, epoch: number): string {
-  return `${epoch}\u0000${target ?? ''}\u0000${n.directivesKey}\u0000${n.normalized}`;
+  const text = n.normalized;
+  if (epoch < 0 && (target === null || target === '') && n.directivesKey === '' && text.charCodeAt(0) !== 0) return text;
+  return `\u0000${epoch}\u0000${target ?? ''}\u0000${n.directivesKey}\u0000${text}`;
 }

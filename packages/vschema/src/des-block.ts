@@ -5,40 +5,26 @@ import desjs from 'des.js';
  * big-endian uint64 (crypto/des NewCipher(make([]byte, 8)), go/vt/vtgate/vindexes/hash.go).
  *
  * Node's OpenSSL 3 no longer ships DES, and des.js allocates on every call, so this file builds its
- * own table-driven cipher once at load time FROM des.js's primitive helpers (the S-boxes, P, IP and
- * the key schedule are never retyped here): byte-wise tables for IP and IP^-1, and "SP" tables
- * that fuse each S-box with the P permutation. A block then costs 16 lookups for the permutations
- * plus 8 per round, with no allocation.
+ * own table-driven cipher once at load time FROM des.js's primitive helpers (the S-boxes, P and the
+ * key schedule are never retyped here): "SP" tables that fuse each S-box with the P permutation.
+ * IP and IP^-1 are delta-swap networks. A block then costs 8 lookups per round (two rotations and
+ * two key XORs, see f), with no allocation.
  */
 
 const u = desjs.utils;
 
-// IP / IP^-1 are bit permutations, hence linear over XOR: the image of a 64-bit word is the XOR of
-// the images of its 8 bytes. Index: byte position * 256 + byte value.
-const IP_HI = new Uint32Array(8 * 256);
-const IP_LO = new Uint32Array(8 * 256);
-const FP_HI = new Uint32Array(8 * 256);
-const FP_LO = new Uint32Array(8 * 256);
-// S-box j fused with P: SP[j * 64 + six_bits] = P(S_j(six_bits) placed in nibble j).
-const SP = new Uint32Array(8 * 64);
-// Six-bit round-key chunks: ROUND_KEY[round * 8 + j].
+// S-box j fused with P: SP[j * 64 + six_bits] = P(S_j(six_bits) placed in nibble j). Int32Array so
+// that every load stays a small integer in optimized code (Uint32 values above 2^31 would not).
+const SP = new Int32Array(8 * 64);
+// Six-bit round-key chunks: ROUND_KEY[round * 8 + j] (only used to build KEY_EVEN / KEY_ODD).
 const ROUND_KEY = new Uint8Array(16 * 8);
+// Round keys packed for the two-word round below: KEY_EVEN[round] holds chunks 0, 2, 4, 6 in the low
+// six bits of bytes 3, 2, 1, 0; KEY_ODD[round] holds chunks 1, 3, 5, 7 the same way.
+const KEY_EVEN = new Int32Array(16);
+const KEY_ODD = new Int32Array(16);
 
 (function buildTables(): void {
   const tmp = [0, 0];
-  for (let p = 0; p < 8; p++) {
-    for (let v = 0; v < 256; v++) {
-      const shifted = (v << (24 - 8 * (p & 3))) >>> 0;
-      const inL = p < 4 ? shifted : 0;
-      const inR = p < 4 ? 0 : shifted;
-      u.ip(inL, inR, tmp, 0);
-      IP_HI[p * 256 + v] = tmp[0];
-      IP_LO[p * 256 + v] = tmp[1];
-      u.rip(inL, inR, tmp, 0);
-      FP_HI[p * 256 + v] = tmp[0];
-      FP_LO[p * 256 + v] = tmp[1];
-    }
-  }
   for (let j = 0; j < 8; j++) {
     for (let x = 0; x < 64; x++) {
       const placed = (x << (18 - 6 * (j & 3))) >>> 0;
@@ -62,21 +48,31 @@ const ROUND_KEY = new Uint8Array(16 * 8);
       ROUND_KEY[r * 8 + j] = (tmp[0] >>> (18 - 6 * j)) & 0x3f;
       ROUND_KEY[r * 8 + 4 + j] = (tmp[1] >>> (18 - 6 * j)) & 0x3f;
     }
+    for (let m = 0; m < 4; m++) {
+      KEY_EVEN[r] |= ROUND_KEY[r * 8 + 2 * m] << (24 - 8 * m);
+      KEY_ODD[r] |= ROUND_KEY[r * 8 + 2 * m + 1] << (24 - 8 * m);
+    }
   }
 })();
 
-/** The DES f-function of round `k` (k = round * 8) on the 32-bit half `R`. */
-function f(R: number, k: number): number {
-  // Chunk j of the expansion E(R) is R rotated left by 4j-1 (mod 32), top six bits.
+/**
+ * The DES f-function of round `r` on the 32-bit half `R`. Chunk j of the expansion E(R) is the low
+ * six bits of R rotated right by 27 - 4j, so R rotated right by 3 holds the even chunks (0, 2, 4, 6)
+ * at byte offsets 24, 16, 8, 0 and R rotated left by 1 holds the odd ones: two rotations and two
+ * key XORs per round instead of eight of each.
+ */
+function f(R: number, r: number): number {
+  const x = ((R >>> 3) | (R << 29)) ^ KEY_EVEN[r];
+  const y = ((R << 1) | (R >>> 31)) ^ KEY_ODD[r];
   return (
-    SP[(((R << 31) | (R >>> 1)) >>> 26) ^ ROUND_KEY[k]] ^
-    SP[64 + ((((R << 3) | (R >>> 29)) >>> 26) ^ ROUND_KEY[k + 1])] ^
-    SP[128 + ((((R << 7) | (R >>> 25)) >>> 26) ^ ROUND_KEY[k + 2])] ^
-    SP[192 + ((((R << 11) | (R >>> 21)) >>> 26) ^ ROUND_KEY[k + 3])] ^
-    SP[256 + ((((R << 15) | (R >>> 17)) >>> 26) ^ ROUND_KEY[k + 4])] ^
-    SP[320 + ((((R << 19) | (R >>> 13)) >>> 26) ^ ROUND_KEY[k + 5])] ^
-    SP[384 + ((((R << 23) | (R >>> 9)) >>> 26) ^ ROUND_KEY[k + 6])] ^
-    SP[448 + ((((R << 27) | (R >>> 5)) >>> 26) ^ ROUND_KEY[k + 7])]
+    SP[(x >>> 24) & 63] ^
+    SP[128 + ((x >>> 16) & 63)] ^
+    SP[256 + ((x >>> 8) & 63)] ^
+    SP[384 + (x & 63)] ^
+    SP[64 + ((y >>> 24) & 63)] ^
+    SP[192 + ((y >>> 16) & 63)] ^
+    SP[320 + ((y >>> 8) & 63)] ^
+    SP[448 + (y & 63)]
   );
 }
 
@@ -85,58 +81,56 @@ function f(R: number, k: number): number {
  * Decryption is the same network with the round keys in reverse order.
  */
 export function desBlock(hi: number, lo: number, out: Uint8Array, off: number, decrypt = false): void {
-  let l =
-    IP_HI[hi >>> 24] ^
-    IP_HI[256 + ((hi >>> 16) & 255)] ^
-    IP_HI[512 + ((hi >>> 8) & 255)] ^
-    IP_HI[768 + (hi & 255)] ^
-    IP_HI[1024 + (lo >>> 24)] ^
-    IP_HI[1280 + ((lo >>> 16) & 255)] ^
-    IP_HI[1536 + ((lo >>> 8) & 255)] ^
-    IP_HI[1792 + (lo & 255)];
-  let r =
-    IP_LO[hi >>> 24] ^
-    IP_LO[256 + ((hi >>> 16) & 255)] ^
-    IP_LO[512 + ((hi >>> 8) & 255)] ^
-    IP_LO[768 + (hi & 255)] ^
-    IP_LO[1024 + (lo >>> 24)] ^
-    IP_LO[1280 + ((lo >>> 16) & 255)] ^
-    IP_LO[1536 + ((lo >>> 8) & 255)] ^
-    IP_LO[1792 + (lo & 255)];
+  // IP as a network of five delta swaps (t = ((a >>> n) ^ b) & mask; b ^= t; a ^= t << n), the
+  // classic bit-slice form of the permutation; FP below is the same network in reverse order.
+  // Both were checked against des.js's ip/rip, and the vector tests pin the whole cipher.
+  let l = hi;
+  let r = lo;
+  let t = ((l >>> 4) ^ r) & 0x0f0f0f0f;
+  r ^= t;
+  l ^= t << 4;
+  t = ((l >>> 16) ^ r) & 0x0000ffff;
+  r ^= t;
+  l ^= t << 16;
+  t = ((r >>> 2) ^ l) & 0x33333333;
+  l ^= t;
+  r ^= t << 2;
+  t = ((r >>> 8) ^ l) & 0x00ff00ff;
+  l ^= t;
+  r ^= t << 8;
+  t = ((l >>> 1) ^ r) & 0x55555555;
+  r ^= t;
+  l ^= t << 1;
   if (decrypt) {
-    for (let k = 120; k >= 0; k -= 8) {
-      const t = r;
-      r = l ^ f(r, k);
-      l = t;
+    // Two rounds per step, so that the halves swap roles instead of being copied.
+    for (let k = 15; k > 0; k -= 2) {
+      l ^= f(r, k);
+      r ^= f(l, k - 1);
     }
   } else {
-    for (let k = 0; k < 128; k += 8) {
-      const t = r;
-      r = l ^ f(r, k);
-      l = t;
+    for (let k = 0; k < 16; k += 2) {
+      l ^= f(r, k);
+      r ^= f(l, k + 1);
     }
   }
   // Undo the last swap: the output permutation takes (R16, L16).
-  const a = r >>> 0;
-  const b = l >>> 0;
-  const oh =
-    FP_HI[a >>> 24] ^
-    FP_HI[256 + ((a >>> 16) & 255)] ^
-    FP_HI[512 + ((a >>> 8) & 255)] ^
-    FP_HI[768 + (a & 255)] ^
-    FP_HI[1024 + (b >>> 24)] ^
-    FP_HI[1280 + ((b >>> 16) & 255)] ^
-    FP_HI[1536 + ((b >>> 8) & 255)] ^
-    FP_HI[1792 + (b & 255)];
-  const ol =
-    FP_LO[a >>> 24] ^
-    FP_LO[256 + ((a >>> 16) & 255)] ^
-    FP_LO[512 + ((a >>> 8) & 255)] ^
-    FP_LO[768 + (a & 255)] ^
-    FP_LO[1024 + (b >>> 24)] ^
-    FP_LO[1280 + ((b >>> 16) & 255)] ^
-    FP_LO[1536 + ((b >>> 8) & 255)] ^
-    FP_LO[1792 + (b & 255)];
+  let oh = r;
+  let ol = l;
+  t = ((oh >>> 1) ^ ol) & 0x55555555;
+  ol ^= t;
+  oh ^= t << 1;
+  t = ((ol >>> 8) ^ oh) & 0x00ff00ff;
+  oh ^= t;
+  ol ^= t << 8;
+  t = ((ol >>> 2) ^ oh) & 0x33333333;
+  oh ^= t;
+  ol ^= t << 2;
+  t = ((oh >>> 16) ^ ol) & 0x0000ffff;
+  ol ^= t;
+  oh ^= t << 16;
+  t = ((oh >>> 4) ^ ol) & 0x0f0f0f0f;
+  ol ^= t;
+  oh ^= t << 4;
   out[off] = oh >>> 24;
   out[off + 1] = oh >>> 16;
   out[off + 2] = oh >>> 8;

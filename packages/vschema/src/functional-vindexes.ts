@@ -20,6 +20,8 @@ import { xxhash64Parts } from './xxhash64.js';
 
 const TWO_64 = 1n << 64n;
 const MIN_INT64 = -(1n << 63n);
+const TWO_53 = 1n << 53n;
+const MINUS_TWO_53 = -(1n << 53n);
 const SCRATCH = new DataView(new ArrayBuffer(8));
 const XX = new Uint32Array(2);
 
@@ -43,6 +45,15 @@ export function vunhash(ksid: Uint8Array): bigint {
 /** The `hash` vindex map (hot path: no BigInt arithmetic, one 8-byte allocation for the result). */
 export function hashMap(v: VindexValue): Uint8Array | null {
   if (typeof v === 'bigint') {
+    if (v < TWO_53 && v > MINUS_TWO_53) {
+      // Most ids: exact as a double, so the two 32-bit words come from Number arithmetic instead
+      // of a BigInt store into a DataView (about twice as fast). Negative values keep their int64
+      // two's-complement bits: floor division and ToUint32 both work modulo 2^32.
+      const n = Number(v);
+      const out = new Uint8Array(8);
+      desBlock(Math.floor(n / 4294967296) >>> 0, n >>> 0, out, 0);
+      return out;
+    }
     if (v >= 0n) {
       if (v >= TWO_64) return null;
       SCRATCH.setBigUint64(0, v);
