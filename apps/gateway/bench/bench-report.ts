@@ -18,7 +18,8 @@ export function replaceBenchSection(title: string, command: string, body: string
     next = text.trimEnd() + '\n\n' + section;
   } else {
     const after = text.indexOf('\n## ', start + heading.length);
-    next = text.slice(0, start) + section + (after < 0 ? '' : text.slice(after + 1));
+    // Keep one blank line between this section and the next heading.
+    next = text.slice(0, start) + section + (after < 0 ? '' : '\n' + text.slice(after + 1));
   }
   writeFileSync(FILE, next.endsWith('\n') ? next : next + '\n');
 }
