@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadVSchema, ShardMap, type FunctionalVindex } from '@shardgate/vschema';
 import { Planner } from '../src/planner.js';
-import { renderQuery } from '../src/query-template.js';
+import { renderQuery, renderRow } from '../src/query-template.js';
 import type { InsertPrimitive, PlannedQuery, RoutePrimitive, SqlValue } from '../src/plan-types.js';
 
 const quick = process.argv.includes('--quick');
@@ -47,10 +47,8 @@ function bindAndResolve(pq: PlannedQuery): number {
     const i = ins as InsertPrimitive;
     const rows = pq.bindVars[i.rowsBind] as SqlValue[][];
     for (const row of rows) {
-      const rowBinds: Record<string, SqlValue> = {};
-      for (let k = 0; k < row.length; k++) rowBinds['$' + k] = row[k]!;
       n += shards.shardFor(hash.map(row[i.primaryVindex![0]!.valueIndex] as bigint)!).length;
-      n += renderQuery(i.rowTemplate, rowBinds).length;
+      n += renderRow(i.rowTemplate, row, pq.bindVars).length;
     }
   }
   return n;

@@ -13,8 +13,12 @@ const HEX = '0123456789ABCDEF';
 const TWO_53 = 1n << 53n;
 const MINUS_TWO_53 = -(1n << 53n);
 
+/** Characters quoteString must escape; most strings have none, and a native test is cheap. */
+const NEEDS_ESCAPE = /[\0\n\r\x1a"'\\]/;
+
 /** Escapes a character string into a single-quoted MySQL literal. */
 export function quoteString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return "'" + s + "'";
   let out = "'";
   let last = 0;
   for (let i = 0; i < s.length; i++) {
@@ -113,6 +117,34 @@ export function renderQuery(t: QueryTemplate, bindVars: BindVars): string {
     }
   }
   return out;
+}
+
+/**
+ * Renders one INSERT row template. Its `$n` binds are positions in `row` (see
+ * InsertPrimitive.rowTemplate), looked up by index so that no per-row bind-var object is built;
+ * any other bind comes from `bindVars`.
+ */
+export function renderRow(t: QueryTemplate, row: readonly SqlValue[], bindVars: BindVars): string {
+  const parts = t.parts;
+  let out = '';
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (typeof p === 'string') {
+      out += p;
+    } else if ('bind' in p && p.bind.charCodeAt(0) === 36 /* $ */) {
+      const v = row[rowIndex(p.bind)];
+      if (v === undefined) throw planFailure(`missing row value: ${p.bind}`);
+      out += encodeSqlValue(v);
+    } else {
+      out += renderQuery({ parts: [p] }, bindVars);
+    }
+  }
+  return out;
+}
+
+/** The position named by a row bind `$n` (no substring for the common single digit). */
+function rowIndex(bind: string): number {
+  return bind.length === 2 ? bind.charCodeAt(1) - 48 : +bind.slice(1);
 }
 
 /** Builds a template from SQL text whose `:name`/`::name` tokens are bind placeholders. */

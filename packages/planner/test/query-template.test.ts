@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExactNumber } from '../src/plan-types.js';
-import { encodeSqlValue, renderQuery, templateFromSql } from '../src/query-template.js';
+import { encodeSqlValue, renderQuery, renderRow, templateFromSql } from '../src/query-template.js';
 import { decodeString, tokenize } from '../src/lexer.js';
 
 describe('encodeSqlValue', () => {
@@ -38,5 +38,22 @@ describe('renderQuery', () => {
 
   it('fails with a named error on a missing bind var, never a silent NULL', () => {
     expect(() => renderQuery(templateFromSql('select :nope'), {})).toThrow(/missing bind variable: nope/);
+  });
+});
+
+describe('renderRow', () => {
+  it('reads $n binds by position from the row and other binds from the bind vars', () => {
+    const t = { parts: ['(', { bind: '$0' }, ', ', { bind: '$1' }, ', ', { bind: 'v9' }, ', ', { bind: '$10' }, ', now())'] };
+    const row = [5n, "it's", 'x', 'y', 'y', 'y', 'y', 'y', 'y', 'y', new Uint8Array([0, 255])];
+    expect(renderRow(t, row, { v9: null })).toBe("(5, 'it\\'s', NULL, X'00FF', now())");
+  });
+
+  it('escapes exactly what quoteString escapes, and leaves plain strings as they are', () => {
+    expect(renderRow({ parts: [{ bind: '$0' }] }, ['Zoë Ålice'], {})).toBe("'Zoë Ålice'");
+    expect(renderRow({ parts: [{ bind: '$0' }] }, ['a\\b\0c\nd\re\x1af"g'], {})).toBe(`'a\\\\b\\0c\\nd\\re\\Zf\\"g'`);
+  });
+
+  it('names a missing row value instead of rendering nothing', () => {
+    expect(() => renderRow({ parts: [{ bind: '$3' }] }, [1n], {})).toThrow(/\$3/);
   });
 });

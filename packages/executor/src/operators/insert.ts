@@ -4,22 +4,14 @@
  */
 import type { BindVars, InsertPrimitive, QueryTemplate, SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
-import { copyBindVars, type QueryContext } from '../query-context.js';
+import type { QueryContext } from '../query-context.js';
 import type { OkOutcome } from '../row-flow.js';
 import { literalOf } from '../values/cell-codec.js';
-import { renderTemplate } from '../values/render-query.js';
+import { renderRowTemplate, renderTemplate } from '../values/render-query.js';
 import { keyspaceIdsFor, type VindexDestination } from '../vindex-resolver.js';
 import { createLookupRows, ownerOf, type LookupRowRef } from '../lookup-upkeep.js';
 import { fanOut, withSpecialBinds } from './route.js';
 import { reserveSequenceIds } from './sequence.js';
-
-function rowBinds(base: BindVars, row: readonly SqlValue[]): BindVars {
-  const bv: BindVars = copyBindVars(base);
-  row.forEach((v, i) => {
-    bv[`$${i}`] = v;
-  });
-  return bv;
-}
 
 export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars: BindVars): Promise<OkOutcome> {
   ctx.onRouteVariant(`Insert${p.variant}`);
@@ -70,7 +62,7 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
   let shardInsertId = 0n;
   const targets = [...perShard.entries()].map(([shard, idx]) => ({ shard, idx }));
   await fanOut(ctx, p.keyspace.name, targets, async (t, signal) => {
-    const values = t.idx.map((i) => renderTemplate(templates[i], rowBinds(bv, rows[i]))).join(', ');
+    const values = t.idx.map((i) => renderRowTemplate(templates[i], rows[i], bv)).join(', ');
     const r = await ctx.access.query(p.keyspace.name, t.shard, `${p.prefix}${values}${suffix}`, signal);
     affected += r.affectedRows;
     if (shardInsertId === 0n && r.insertId !== 0n) shardInsertId = r.insertId;

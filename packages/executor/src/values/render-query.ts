@@ -25,6 +25,26 @@ export function renderTemplate(template: QueryTemplate, bindVars: BindVars): str
   return sql;
 }
 
+/**
+ * Renders one INSERT row template: `$n` binds are positions in `row` (InsertPrimitive.rowTemplate),
+ * read by index so that no per-row bind-var object is built; other binds come from `bindVars`.
+ */
+export function renderRowTemplate(template: QueryTemplate, row: readonly SqlValue[], bindVars: BindVars): string {
+  let sql = '';
+  for (const part of template.parts) {
+    if (typeof part === 'string') {
+      sql += part;
+    } else if ('bind' in part && part.bind.charCodeAt(0) === 36 /* $ */) {
+      const v = row[part.bind.length === 2 ? part.bind.charCodeAt(1) - 48 : +part.bind.slice(1)];
+      if (v === undefined) throw missingBind(part.bind);
+      sql += literalOf(v);
+    } else {
+      sql += renderTemplate({ parts: [part] }, bindVars);
+    }
+  }
+  return sql;
+}
+
 function listLiterals(values: readonly SqlValue[]): string {
   // An empty IN list is not valid SQL; (NULL) matches nothing, which is what an empty list means.
   return values.length === 0 ? 'NULL' : values.map(literalOf).join(', ');
