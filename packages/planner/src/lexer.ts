@@ -89,7 +89,7 @@ const CHAR_CLASS = new Uint8Array(128);
 })();
 
 // `c` may be NaN (charCodeAt past the end): every comparison with NaN is false, as before.
-function isDigit(c: number): boolean {
+export function isDigit(c: number): boolean {
   return c < 128 && (CHAR_CLASS[c]! & CLASS_DIGIT) !== 0;
 }
 
@@ -98,7 +98,8 @@ export function isIdentChar(c: number): boolean {
   return c >= 128 || (c >= 0 && (CHAR_CLASS[c]! & CLASS_IDENT) !== 0);
 }
 
-function isSpace(c: number): boolean {
+/** MySQL whitespace: space, tab, LF, CR, VT and FF. */
+export function isSpace(c: number): boolean {
   return c < 128 && (CHAR_CLASS[c]! & CLASS_SPACE) !== 0;
 }
 
@@ -110,7 +111,7 @@ const THREE_CHAR_OPS = new Set(['<=>', '->>']);
 const TWO_CHAR_OPS = new Set(['<=', '>=', '<>', '!=', ':=', '||', '&&', '<<', '>>', '->']);
 
 /** Scans a quoted run starting at `i` (the opening quote); returns the index after the closing quote. */
-function scanQuoted(sql: string, i: number, quote: number, backslashEscapes: boolean): number {
+export function scanQuoted(sql: string, i: number, quote: number, backslashEscapes: boolean): number {
   const n = sql.length;
   let j = i + 1;
   while (j < n) {
@@ -138,9 +139,33 @@ function scanQuoted(sql: string, i: number, quote: number, backslashEscapes: boo
  */
 export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
+  tokenizeInto(sql, tokens, 0, 0);
+  return tokens;
+}
+
+/** tokenizeInto stops after the first `VALUES`/`VALUE` word outside parentheses (only from 0). */
+export const STOP_AT_VALUES = 1;
+/** tokenizeInto stops after every `IN` word. */
+export const STOP_AT_IN = 2;
+
+/**
+ * Appends the tokens of `sql` from position `from` to `tokens` and returns -1 once the text is
+ * tokenized. `from` must be 0 or the end of the last token in `tokens`, and a resumed call must
+ * not start right before `.` after a word (the one place where the lexer looks back, see
+ * endsName): calls that meet there yield the same tokens as one call.
+ *
+ * `stops` (STOP_AT_VALUES, STOP_AT_IN) makes it return early, right after such a word, with the
+ * position after it: the normalizer scans INSERT rows and IN lists from the text there, without a
+ * token per value, then resumes after them.
+ */
+export function tokenizeInto(sql: string, tokens: Token[], from: number, stops: number): number {
   const n = sql.length;
-  let i = 0;
+  let i = from;
   let space = false;
+  const stopAtValues = (stops & STOP_AT_VALUES) !== 0;
+  const stopAtIn = (stops & STOP_AT_IN) !== 0;
+  // Parenthesis depth, kept only for stopAtValues (which only a call from 0 uses, so it starts at 0).
+  let depth = 0;
   // Position of the first backslash after the last string scanned (-1: none left; a position at or
   // before the current one: not searched yet).
   let nextBackslash = 0;
@@ -255,9 +280,15 @@ export function tokenize(sql: string): Token[] {
         if ((d >= 65 && d <= 90) || d >= 128) needsLower = true;
       }
       const text = sql.slice(start, j);
-      tokens.push({ kind: 'ident', text, start, end: j, spaceBefore: space, lower: needsLower ? text.toLowerCase() : text });
+      const lower = needsLower ? text.toLowerCase() : text;
+      tokens.push({ kind: 'ident', text, start, end: j, spaceBefore: space, lower });
       space = false;
       i = j;
+      if (stops !== 0) {
+        const len = j - start;
+        if (stopAtIn && len === 2 && lower === 'in') return j;
+        if (stopAtValues && depth === 0 && (len === 6 || len === 5) && (lower === 'values' || lower === 'value')) return j;
+      }
       continue;
     }
     if (c === CH_QUESTION) {
@@ -319,11 +350,15 @@ export function tokenize(sql: string): Token[] {
       if (THREE_CHAR_OPS.has(sql.slice(i, i + 3))) len = 3;
       else if (TWO_CHAR_OPS.has(sql.slice(i, i + 2))) len = 2;
     }
+    if (stopAtValues) {
+      if (c === 40) depth++;
+      else if (c === 41 && depth > 0) depth--;
+    }
     tokens.push({ kind: 'punct', text: len === 1 ? sql[i]! : sql.slice(i, i + len), start, end: i + len, spaceBefore: space, lower: '' });
     i += len;
     space = false;
   }
-  return tokens;
+  return -1;
 }
 
 /** True when a token can be followed by `.name` (so `.5` after it is a qualifier, not a number). */

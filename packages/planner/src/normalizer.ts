@@ -26,14 +26,16 @@
  * share one plan (Vitess issues #7304 and #8804 were out-of-memory errors from a plan per count).
  */
 import { ExactNumber, type BindVars, type RouteOptions, type SqlValue } from './plan-types.js';
-import { decodeBits, decodeHex, decodeString, kw, tokenize, type Token } from './lexer.js';
+import { kw, STOP_AT_IN, STOP_AT_VALUES, tokenize, tokenizeInto, type Token } from './lexer.js';
 import { PlanError, planFailure, syntaxError } from './errors.js';
 import { encodeSqlValue } from './query-template.js';
+import { literalValue } from './literal-value.js';
+import { fillListParams, fillRowParams, rowBindName, scanInList, scanInsertRows, type ScannedList, type ScannedRows } from './literal-list-scanner.js';
+
+export { ROW_BIND_PREFIX } from './literal-list-scanner.js';
 
 /** Name of the bind var that holds the INSERT rows (`SqlValue[][]`). */
 export const ROWS_BIND = '__rows';
-/** Prefix of the per-row positional binds in normalized INSERT text (`:__r0`). */
-export const ROW_BIND_PREFIX = '__r';
 
 export type StatementKind =
   | 'select'
@@ -144,46 +146,6 @@ function isLiteral(t: Token | undefined): boolean {
   return k === 'string' || k === 'number' || k === 'hex' || k === 'bit' || k === 'placeholder';
 }
 
-function isIntegerText(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return text.length > 0;
-}
-
-/** Converts a literal token's text to its value. */
-export function literalValue(t: Token, negative = false): SqlValue {
-  switch (t.kind) {
-    case 'string':
-      return decodeString(t.text);
-    case 'hex':
-      return decodeHex(t.text);
-    case 'bit':
-      return decodeBits(t.text);
-    case 'number': {
-      const digits = t.text;
-      if (digits.length <= 15) {
-        // Below 10^15 (< 2^53) the digits accumulate exactly in a double, and BigInt(number) is
-        // much cheaper than parsing a string.
-        let n = 0;
-        let i = 0;
-        for (; i < digits.length; i++) {
-          const c = digits.charCodeAt(i);
-          if (c < 48 || c > 57) break;
-          n = n * 10 + (c - 48);
-        }
-        if (i === digits.length && i > 0) return BigInt(negative ? -n : n);
-      }
-      const text = negative ? '-' + digits : digits;
-      if (!isIntegerText(digits)) return new ExactNumber(text);
-      return BigInt(text);
-    }
-    default:
-      throw planFailure(`not a literal: ${t.text}`);
-  }
-}
-
 /** Statement kind from the first keyword (`(select …)` is a select). */
 export function statementKind(tokens: readonly Token[]): StatementKind {
   let i = 0;
@@ -271,7 +233,85 @@ interface ParenFrame {
  * (1210), extra ones are ignored by design (the gateway checks counts at COM_STMT_EXECUTE).
  */
 export function normalize(sql: string, params?: readonly SqlValue[]): NormalizedQuery {
-  const tokens = tokenize(sql);
+  const tokens: Token[] = [];
+  let stop = tokenizeInto(sql, tokens, 0, STOP_AT_VALUES | STOP_AT_IN);
+  if (stop < 0) return normalizeTokens(tokens, params, null);
+  // The lexer stopped after VALUES or IN: from here on, INSERT rows and IN lists of plain literals
+  // are scanned from the text (no token per value) and the lexer resumes after them.
+  const kind = statementKind(tokens);
+  const scans: TextScans = { rows: null, valuesIndex: -1, lists: [] };
+  let stops = 0;
+  let atIn = false;
+  if (kind === 'insert' || kind === 'replace') {
+    // Rows first, and IN lists only after them, so that the token path for rows never meets a
+    // scanned list.
+    if (isValuesWord(tokens[tokens.length - 1]!)) {
+      scans.rows = scanInsertRows(sql, stop);
+      if (scans.rows !== null) {
+        scans.valuesIndex = tokens.length - 1;
+        stop = scans.rows.end;
+        stops = STOP_AT_IN;
+      }
+    }
+  } else if (NORMALIZED_KINDS.has(kind)) {
+    stops = STOP_AT_IN;
+    atIn = !isValuesWord(tokens[tokens.length - 1]!);
+  }
+  if (stops === 0) {
+    tokenizeInto(sql, tokens, stop, 0);
+    return normalizeTokens(tokens, params, null);
+  }
+  try {
+    for (;;) {
+      if (atIn) {
+        const list = scanInList(sql, stop);
+        if (list !== null) {
+          tokens.push({ kind: 'punct', text: SCANNED_LIST_TEXT, start: list.start, end: list.end, spaceBefore: list.spaceBefore, lower: '' });
+          scans.lists.push(list);
+          stop = list.end;
+        }
+      }
+      stop = tokenizeInto(sql, tokens, stop, stops);
+      if (stop < 0) break;
+      atIn = true;
+    }
+    return normalizeTokens(tokens, params, scans);
+  } catch {
+    // Whatever the error, the token path decides it (and raises it exactly as it would have).
+    return normalizeTokens(tokenize(sql), params, null);
+  }
+}
+
+/** The token path alone, without the text scans (tests compare the two). */
+export function normalizeByTokens(sql: string, params?: readonly SqlValue[]): NormalizedQuery {
+  return normalizeTokens(tokenize(sql), params, null);
+}
+
+/** What normalize() scanned from the text instead of lexing. */
+interface TextScans {
+  /** The INSERT rows, which replace the tokens after the VALUES token at valuesIndex. */
+  rows: ScannedRows | null;
+  valuesIndex: number;
+  /** The IN lists, in text order; each stands as one SCANNED_LIST_TEXT token after its IN. */
+  readonly lists: ScannedList[];
+}
+
+/**
+ * The text of the token that stands for a scanned IN list. The lexer never makes it: its punct
+ * tokens are one to three characters long.
+ */
+const SCANNED_LIST_TEXT = '\u0000(list)';
+
+function isValuesWord(t: Token): boolean {
+  return t.lower === 'values' || t.lower === 'value';
+}
+
+/**
+ * The token path. With `scans`, the tokens stop at the VALUES keyword at `scans.valuesIndex` and
+ * go on after the rows, and each scanned IN list is one token; where the token path would not
+ * have used a scan the same way, this throws and normalize() redoes the statement by tokens alone.
+ */
+function normalizeTokens(tokens: readonly Token[], params: readonly SqlValue[] | undefined, scans: TextScans | null): NormalizedQuery {
   // A trailing `;` is harmless; anything after it is a second statement.
   let end = tokens.length;
   while (end > 0 && tokens[end - 1]!.text === ';') end--;
@@ -299,6 +339,8 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
   const frames: ParenFrame[] = [{ clause: 'other', typeArgs: false }];
   let noMoreLiterals = false; // after INTO OUTFILE / DUMPFILE
   let insertValuesDone = false;
+  let scannedRowsUsed = false;
+  let listsUsed = 0;
   let prev: Token | undefined; // previous significant token of the source
   let prevPrev: Token | undefined;
 
@@ -332,6 +374,17 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
     // INSERT/REPLACE … VALUES rows.
     if ((kind === 'insert' || kind === 'replace') && !insertValuesDone && frames.length === 1 && (k === 'values' || k === 'value')) {
       insertValuesDone = true;
+      if (scans !== null && i === scans.valuesIndex) {
+        const rows = scans.rows!;
+        fillRowParams(rows, () => st.paramValue());
+        bindVars[ROWS_BIND] = rows.rows;
+        st.emit(t.text, t.spaceBefore);
+        st.out += ' ' + rows.text;
+        scannedRowsUsed = true;
+        prevPrev = prev;
+        prev = CLOSE_PAREN;
+        continue;
+      }
       const consumed = normalizeInsertRows(tokens, i + 1, end, bindVars, st);
       if (consumed !== null) {
         st.emit(t.text, t.spaceBefore);
@@ -343,6 +396,18 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
       }
     }
 
+    if (t.text === SCANNED_LIST_TEXT) {
+      // A scanned IN list: bound as the token path's IN collapse would (see tryCollapseInList).
+      const list = scans!.lists[listsUsed++]!;
+      if (kw(prev) !== 'in' || isLiteral(prevPrev) || noMoreLiterals) throw planFailure('scanned IN list where the token path keeps literals');
+      fillListParams(list, () => st.paramValue());
+      const name = st.nextName();
+      bindVars[name] = list.values;
+      st.emit('::' + name, t.spaceBefore);
+      prevPrev = prev;
+      prev = CLOSE_PAREN;
+      continue;
+    }
     if (t.text === '(') {
       frames.push({ clause: 'other', typeArgs: prev !== undefined && prev.kind === 'ident' && TYPE_WORDS.has(prev.lower) });
       // IN (lit, lit, …) → ::list
@@ -420,6 +485,10 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
     prev = t;
   }
 
+  // The scanned rows replace the tokens of the rows; if the loop did not take them at VALUES, the
+  // caller redoes the statement on all its tokens.
+  if (scans !== null && ((scans.rows !== null && !scannedRowsUsed) || listsUsed !== scans.lists.length)) throw planFailure('scanned INSERT rows or IN lists not taken');
+
   return {
     normalized: st.out,
     bindVars,
@@ -429,6 +498,9 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
     placeholders: st.placeholders,
   };
 }
+
+/** Stands in for the last row's `)` (as the previous token) when rows were scanned from the text. */
+const CLOSE_PAREN: Token = { kind: 'punct', text: ')', start: -1, end: -1, spaceBefore: false, lower: '' };
 
 /** A `?` param inlined as a literal where a bind var cannot go. */
 function inlineParamAsLiteral(v: SqlValue): string {
@@ -654,10 +726,6 @@ function normalizeInsertRows(
   return { text, next: j };
 }
 
-const ROW_BIND_NAMES: string[] = Array.from({ length: 64 }, (_, k) => `:${ROW_BIND_PREFIX}${k}`);
-function rowBindName(k: number): string {
-  return k < ROW_BIND_NAMES.length ? ROW_BIND_NAMES[k]! : `:${ROW_BIND_PREFIX}${k}`;
-}
 
 /**
  * The values of the row at `j` when its tokens match the first row's token for token (same

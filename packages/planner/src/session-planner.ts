@@ -4,7 +4,7 @@
  */
 import type { Primitive, SessionPrimitive, SqlValue, ValueExpr } from './plan-types.js';
 import { identName, kw, type Token } from './lexer.js';
-import { literalValue } from './normalizer.js';
+import { literalValue } from './literal-value.js';
 import { anyKeyspace, findTable, keyspaceRef, SYSTEM_SCHEMAS } from './plan-context.js';
 import type { VSchema } from '@shardgate/vschema';
 import { notSupported, PlanError, unknownKeyspace } from './errors.js';

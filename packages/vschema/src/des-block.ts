@@ -6,25 +6,25 @@ import desjs from 'des.js';
  *
  * Node's OpenSSL 3 no longer ships DES, and des.js allocates on every call, so this file builds its
  * own table-driven cipher once at load time FROM des.js's primitive helpers (the S-boxes, P and the
- * key schedule are never retyped here): "SP" tables that fuse each S-box with the P permutation.
- * IP and IP^-1 are delta-swap networks. A block then costs 8 lookups per round (two rotations and
- * two key XORs, see f), with no allocation.
+ * key schedule are never retyped here). IP and IP^-1 are delta-swap networks.
+ *
+ * The all-zero key is one of DES's weak keys: every round key is zero (checked at load), so the
+ * f-function is the same in all sixteen rounds and encryption equals decryption. That lets f use
+ * four tables of 1024 entries, each fusing two neighbouring S-boxes with P over the ten input bits
+ * the two share, instead of eight lookups of six bits: 4 lookups a round, no key XOR, and no
+ * allocation. The vector tests pin the whole cipher.
  */
 
 const u = desjs.utils;
 
-// S-box j fused with P: SP[j * 64 + six_bits] = P(S_j(six_bits) placed in nibble j). Int32Array so
-// that every load stays a small integer in optimized code (Uint32 values above 2^31 would not).
-const SP = new Int32Array(8 * 64);
-// Six-bit round-key chunks: ROUND_KEY[round * 8 + j] (only used to build KEY_EVEN / KEY_ODD).
-const ROUND_KEY = new Uint8Array(16 * 8);
-// Round keys packed for the two-word round below: KEY_EVEN[round] holds chunks 0, 2, 4, 6 in the low
-// six bits of bytes 3, 2, 1, 0; KEY_ODD[round] holds chunks 1, 3, 5, 7 the same way.
-const KEY_EVEN = new Int32Array(16);
-const KEY_ODD = new Int32Array(16);
+// PAIR_SP[p * 1024 + w] = P(S_2p(..) ^ S_2p+1(..)) for the ten-bit window w of the round input
+// that S-boxes 2p and 2p+1 read (see f). Int32Array so that every load stays a small integer in
+// optimized code (Uint32 values above 2^31 would not). Immutable after module load.
+const PAIR_SP = new Int32Array(4 * 1024);
 
 (function buildTables(): void {
-  const tmp = [0, 0];
+  // SP[j * 64 + six_bits] = P(S_j(six_bits) placed in nibble j).
+  const SP = new Int32Array(8 * 64);
   for (let j = 0; j < 8; j++) {
     for (let x = 0; x < 64; x++) {
       const placed = (x << (18 - 6 * (j & 3))) >>> 0;
@@ -34,9 +34,10 @@ const KEY_ODD = new Int32Array(16);
       SP[j * 64 + x] = u.permute((nibble << nibbleShift) >>> 0);
     }
   }
-  // Key schedule for the all-zero key (the only key Vitess uses), derived with des.js's PC-1,
-  // rotations and PC-2 so that the table stays correct by construction.
+  // The key schedule for the all-zero key, derived with des.js's PC-1, rotations and PC-2: every
+  // round key must come out zero, which is what makes one f serve all rounds.
   const shifts = [1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1];
+  const tmp = [0, 0];
   u.pc1(0, 0, tmp, 0);
   let kL = tmp[0];
   let kR = tmp[1];
@@ -44,43 +45,42 @@ const KEY_ODD = new Int32Array(16);
     kL = u.r28shl(kL, shifts[r]);
     kR = u.r28shl(kR, shifts[r]);
     u.pc2(kL, kR, tmp, 0);
-    for (let j = 0; j < 4; j++) {
-      ROUND_KEY[r * 8 + j] = (tmp[0] >>> (18 - 6 * j)) & 0x3f;
-      ROUND_KEY[r * 8 + 4 + j] = (tmp[1] >>> (18 - 6 * j)) & 0x3f;
-    }
-    for (let m = 0; m < 4; m++) {
-      KEY_EVEN[r] |= ROUND_KEY[r * 8 + 2 * m] << (24 - 8 * m);
-      KEY_ODD[r] |= ROUND_KEY[r * 8 + 2 * m + 1] << (24 - 8 * m);
+    if (tmp[0] !== 0 || tmp[1] !== 0) throw new Error('des-block: the all-zero key has a non-zero round key');
+  }
+  // Chunk j of the expansion E(R) is six bits of R: the even chunks 0, 2, 4, 6 are bytes 3..0 of
+  // R rotated right by 3 (low six bits of each), the odd ones the same of R rotated left by 1.
+  const chunkSP = (j: number, R: number): number => {
+    const src = (j & 1) === 0 ? (R >>> 3) | (R << 29) : (R << 1) | (R >>> 31);
+    return SP[j * 64 + ((src >>> (24 - 8 * (j >> 1))) & 63)]!;
+  };
+  // Where window w of pair p sits in R (the inverse of the extraction in f).
+  const place = [(w: number) => (w << 23) | (w >>> 9), (w: number) => w << 15, (w: number) => w << 7, (w: number) => (w >>> 1) | (w << 31)];
+  for (let p = 0; p < 4; p++) {
+    for (let w = 0; w < 1024; w++) {
+      const R = place[p]!(w) | 0;
+      PAIR_SP[p * 1024 + w] = chunkSP(2 * p, R) ^ chunkSP(2 * p + 1, R);
     }
   }
 })();
 
 /**
- * The DES f-function of round `r` on the 32-bit half `R`. Chunk j of the expansion E(R) is the low
- * six bits of R rotated right by 27 - 4j, so R rotated right by 3 holds the even chunks (0, 2, 4, 6)
- * at byte offsets 24, 16, 8, 0 and R rotated left by 1 holds the odd ones: two rotations and two
- * key XORs per round instead of eight of each.
+ * The DES f-function (zero round key) on the 32-bit half `R`. S-boxes 2p and 2p+1 together read
+ * ten consecutive bits of R (cyclically): bits 23..32, 15..24, 7..16 and 31..8.
  */
-function f(R: number, r: number): number {
-  const x = ((R >>> 3) | (R << 29)) ^ KEY_EVEN[r];
-  const y = ((R << 1) | (R >>> 31)) ^ KEY_ODD[r];
+function f(R: number): number {
   return (
-    SP[(x >>> 24) & 63] ^
-    SP[128 + ((x >>> 16) & 63)] ^
-    SP[256 + ((x >>> 8) & 63)] ^
-    SP[384 + (x & 63)] ^
-    SP[64 + ((y >>> 24) & 63)] ^
-    SP[192 + ((y >>> 16) & 63)] ^
-    SP[320 + ((y >>> 8) & 63)] ^
-    SP[448 + (y & 63)]
+    PAIR_SP[((R >>> 23) | (R << 9)) & 1023]! ^
+    PAIR_SP[1024 + ((R >>> 15) & 1023)]! ^
+    PAIR_SP[2048 + ((R >>> 7) & 1023)]! ^
+    PAIR_SP[3072 + (((R << 1) | (R >>> 31)) & 1023)]!
   );
 }
 
 /**
- * Encrypt (or decrypt) the 64-bit block hi:lo and write the 8 result bytes to out[off..off+8).
- * Decryption is the same network with the round keys in reverse order.
+ * Encrypts the 64-bit block hi:lo and writes the 8 result bytes to out[off..off+8). With the weak
+ * all-zero key this is also the decryption (see above), so vunhash uses it too.
  */
-export function desBlock(hi: number, lo: number, out: Uint8Array, off: number, decrypt = false): void {
+export function desBlock(hi: number, lo: number, out: Uint8Array, off: number): void {
   // IP as a network of five delta swaps (t = ((a >>> n) ^ b) & mask; b ^= t; a ^= t << n), the
   // classic bit-slice form of the permutation; FP below is the same network in reverse order.
   // Both were checked against des.js's ip/rip, and the vector tests pin the whole cipher.
@@ -101,17 +101,9 @@ export function desBlock(hi: number, lo: number, out: Uint8Array, off: number, d
   t = ((l >>> 1) ^ r) & 0x55555555;
   r ^= t;
   l ^= t << 1;
-  if (decrypt) {
-    // Two rounds per step, so that the halves swap roles instead of being copied.
-    for (let k = 15; k > 0; k -= 2) {
-      l ^= f(r, k);
-      r ^= f(l, k - 1);
-    }
-  } else {
-    for (let k = 0; k < 16; k += 2) {
-      l ^= f(r, k);
-      r ^= f(l, k + 1);
-    }
+  for (let k = 0; k < 8; k++) {
+    l ^= f(r);
+    r ^= f(l);
   }
   // Undo the last swap: the output permutation takes (R16, L16).
   let oh = r;

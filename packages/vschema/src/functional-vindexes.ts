@@ -38,7 +38,7 @@ export function vunhash(ksid: Uint8Array): bigint {
   if (ksid.length !== 8) throw new VSchemaLookupError(`invalid keyspace id: ${Buffer.from(ksid).toString('hex')}`);
   const out = new Uint8Array(8);
   const dv = new DataView(ksid.buffer, ksid.byteOffset, 8);
-  desBlock(dv.getUint32(0), dv.getUint32(4), out, 0, true);
+  desBlock(dv.getUint32(0), dv.getUint32(4), out, 0); // the weak zero key: decrypt = encrypt
   return new DataView(out.buffer).getBigUint64(0);
 }
 

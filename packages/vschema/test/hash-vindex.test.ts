@@ -78,7 +78,7 @@ describe('hash vindex', () => {
         expect(hex(k)).toBe(desjsEncrypt(n));
         expect(vunhash(k)).toBe(n);
       }),
-      { numRuns: 300 },
+      { numRuns: 3000 },
     );
   });
 });
