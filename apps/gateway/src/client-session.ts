@@ -5,7 +5,7 @@
  * this adapter only forwards calls and counts them; it holds no per-query state of its own.
  */
 import type { ExecutorSession } from '@shardgate/executor';
-import type { ColumnDefinition, ParamValue, ResultSink, SessionHandler } from '@shardgate/mysql-protocol';
+import { Capability, type ColumnDefinition, type ConnectionInfo, type ParamValue, type ResultSink, type SessionHandler } from '@shardgate/mysql-protocol';
 import type { GatewayMetrics } from './metrics.js';
 import { splitStatements } from './statement-splitter.js';
 
@@ -13,6 +13,8 @@ export class ClientSessionHandler implements SessionHandler {
   constructor(
     private readonly session: ExecutorSession,
     private readonly metrics: GatewayMetrics,
+    /** The connection's live info: its capabilities follow COM_SET_OPTION. */
+    private readonly connection?: ConnectionInfo,
   ) {
     metrics.sessionsOpened++;
   }
@@ -21,10 +23,24 @@ export class ClientSessionHandler implements SessionHandler {
     // Fast path: most queries have no `;` at all, so they need no splitting.
     if (sql.includes(';')) {
       const statements = splitStatements(sql);
-      if (statements.length > 1) return this.queryMany(statements, out);
+      if (statements.length > 1) {
+        // Without CLIENT_MULTI_STATEMENTS, MySQL parses the text as one statement and fails at the
+        // second one: a client that did not ask for batches (the usual guard against injected
+        // `; drop table …`) must never have them run.
+        if (!this.multiStatementsAllowed()) {
+          out.error(secondStatementError(sql, statements[1]!));
+          return Promise.resolve();
+        }
+        return this.queryMany(statements, out);
+      }
       if (statements.length === 1) sql = statements[0];
     }
     return this.metrics.observeQuery(() => this.session.execute(sql, out));
+  }
+
+  private multiStatementsAllowed(): boolean {
+    const caps = this.connection?.capabilities;
+    return caps === undefined || (caps & Capability.MULTI_STATEMENTS) !== 0;
   }
 
   /**
@@ -69,4 +85,15 @@ export class ClientSessionHandler implements SessionHandler {
     this.metrics.sessionsClosed++;
     await this.session.close();
   }
+}
+
+/** MySQL's 1064 for a second statement sent without CLIENT_MULTI_STATEMENTS. */
+function secondStatementError(sql: string, second: string): { errno: number; sqlState: string; message: string } {
+  const at = sql.indexOf(second, sql.indexOf(';'));
+  const line = at < 0 ? 1 : sql.slice(0, at).split('\n').length;
+  return {
+    errno: 1064,
+    sqlState: '42000',
+    message: `You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '${second.slice(0, 80)}' at line ${line}`,
+  };
 }

@@ -124,7 +124,7 @@ export class Gateway {
     const metrics = this.metrics;
     this.mysqlServer = createMysqlServer({
       lookupUser: (user) => users.get(user) ?? null,
-      createSession: (info) => new ClientSessionHandler(executor.openSession(info), metrics),
+      createSession: (info) => new ClientSessionHandler(executor.openSession(info), metrics, info),
       onError: (err) => {
         metrics.internalErrors++;
         this.log.error(`connection error: ${err.message}`);

@@ -176,6 +176,29 @@ describe('gateway end to end', () => {
     expect(rows).toEqual([{ id: '3' }]);
   });
 
+  it('runs several statements in one query only for clients that enabled multi-statements', async () => {
+    // mysql2 leaves CLIENT_MULTI_STATEMENTS off by default, as most drivers do: MySQL then fails
+    // at the second statement, which is what keeps an injected `; drop table …` from running.
+    const err = await client.query("select id from customer where id = 3; update customer set name = 'x' where id = 3").then(
+      () => null,
+      (e: { errno: number; sqlState: string; message: string }) => e,
+    );
+    expect(err).toMatchObject({ errno: 1064, sqlState: '42000' });
+    expect(err?.message).toContain("near 'update customer set name = 'x' where id = 3' at line 1");
+    const [rows] = await client.query<mysql.RowDataPacket[]>('select id from customer where id = 3;');
+    expect(rows).toEqual([{ id: '3' }]);
+    const [name] = await shardConns.get(shardOf(3n))!.query<mysql.RowDataPacket[]>('select name from customer where id = 3');
+    expect(name[0]!.name).not.toBe('x');
+
+    const multi = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce', multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true });
+    try {
+      const [results] = await multi.query<mysql.RowDataPacket[][]>('select id from customer where id = 3; select id from customer where id = 4');
+      expect(results).toEqual([[{ id: '3' }], [{ id: '4' }]]);
+    } finally {
+      await multi.end();
+    }
+  });
+
   it('shrugs off a client that connects and closes before the handshake', async () => {
     for (let i = 0; i < 5; i++) {
       await new Promise<void>((resolve) => {
