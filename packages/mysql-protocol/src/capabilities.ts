@@ -35,9 +35,10 @@ export const Capability = {
 } as const;
 
 /**
- * What this server implements. SSL, COMPRESS, DEPRECATE_EOF, SESSION_TRACK,
- * QUERY_ATTRIBUTES and LOCAL_FILES are deliberately absent: advertising them
- * would change packet layouts we do not produce or parse. LONG_PASSWORD is
+ * What this server implements. SSL, COMPRESS, DEPRECATE_EOF, QUERY_ATTRIBUTES
+ * and LOCAL_FILES are deliberately absent: advertising them would change packet
+ * layouts we do not produce or parse. SESSION_TRACK only makes clients read the
+ * OK packet's info as a length-encoded string, which is how writeOk writes it. LONG_PASSWORD is
  * set so MariaDB clients treat us as a MySQL server (MariaDB servers clear it
  * to announce their extended capabilities).
  */
@@ -54,4 +55,5 @@ export const SERVER_CAPABILITIES =
   Capability.PS_MULTI_RESULTS |
   Capability.PLUGIN_AUTH |
   Capability.CONNECT_ATTRS |
-  Capability.PLUGIN_AUTH_LENENC_CLIENT_DATA;
+  Capability.PLUGIN_AUTH_LENENC_CLIENT_DATA |
+  Capability.SESSION_TRACK;

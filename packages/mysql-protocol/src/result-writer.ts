@@ -5,7 +5,13 @@ import { PacketWriter } from './packet-writer.js';
 /** A value in text-protocol form, as handed to ResultSink.row(). */
 export type TextValue = Uint8Array | string | null;
 
-/** OK_Packet (without CLIENT_SESSION_TRACK: `info` is the rest of the packet). */
+/**
+ * OK_Packet. `info` ("Rows matched: 1  Changed: 1  Warnings: 0") is written length-encoded, as
+ * MySQL and MariaDB servers write it whether or not CLIENT_SESSION_TRACK was negotiated (their
+ * net_send_ok stores it with net_store_data): libmariadb always reads it so, and mysql2 does under
+ * CLIENT_SESSION_TRACK, which it always asks for. No session-state block follows: the server never
+ * sets SERVER_SESSION_STATE_CHANGED.
+ */
 export function writeOk(
   w: PacketWriter,
   affectedRows: number | bigint,
@@ -20,7 +26,7 @@ export function writeOk(
   w.lenencInt(lastInsertId);
   w.u16(statusFlags);
   w.u16(warnings);
-  if (info) w.string(info);
+  if (info) w.lenencString(info);
   w.finishPacket();
 }
 

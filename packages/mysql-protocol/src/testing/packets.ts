@@ -285,7 +285,9 @@ export const isEofPacket = (p: Buffer): boolean => p[0] === 0xfe && p.length < 9
 
 export function parseOk(p: Buffer): { affectedRows: number; lastInsertId: number; statusFlags: number; warnings: number; info: string } {
   const r = new PacketReader(p, 1);
-  return { affectedRows: r.lenencLength(), lastInsertId: r.lenencLength(), statusFlags: r.u16(), warnings: r.u16(), info: r.restString() };
+  const head = { affectedRows: r.lenencLength(), lastInsertId: r.lenencLength(), statusFlags: r.u16(), warnings: r.u16() };
+  // The info text is length-encoded (see writeOk), and absent when empty.
+  return { ...head, info: r.remaining > 0 ? r.lenencString() : '' };
 }
 
 export function parseErr(p: Buffer): { errno: number; sqlState: string; message: string } {
