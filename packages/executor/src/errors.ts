@@ -37,8 +37,8 @@ export const ER_ERROR_DURING_COMMIT = 1180;
 export const ER_OUT_OF_RESOURCES = 1041;
 export const ER_WRONG_VALUE_FOR_VAR = 1231;
 export const ER_NO_DB_ERROR = 1046;
+export const ER_TOO_MANY_USER_CONNECTIONS = 1203;
 export const CR_SERVER_LOST = 2013;
-export const CR_CONN_HOST_ERROR = 2003;
 
 export function hasMysqlCode(err: unknown): err is { errno: number; sqlState: string; message: string } {
   return (
@@ -50,8 +50,12 @@ export function hasMysqlCode(err: unknown): err is { errno: number; sqlState: st
 }
 
 /**
- * Turns whatever mysql2 threw for a shard into a ShardError. Server errors keep their code;
- * socket errors (ECONNREFUSED, reset) become the client-library codes a MySQL client would show.
+ * Turns whatever mysql2 threw for a shard into a ShardError. Server errors keep their code.
+ * A shard that cannot be reached is 1105 ER_UNKNOWN_ERROR / HY000, as Vitess's vtgate sends for
+ * an unavailable tablet: a server must not send a client-library code (2000-2999, e.g. 2003
+ * CR_CONN_HOST_ERROR) in an ERR packet; libmariadb (the `mariadb` CLI) then reports "2027
+ * Received malformed packet" instead of the message. A connection lost mid-statement keeps
+ * 2013, which is what Vitess passes on as well.
  */
 export function toShardError(err: unknown, keyspace: string, shard: string): ExecutorError {
   if (err instanceof ExecutorError) return err;
@@ -63,9 +67,25 @@ export function toShardError(err: unknown, keyspace: string, shard: string): Exe
   const code = typeof e?.code === 'string' ? e.code : 'UNKNOWN';
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND') {
-    return new ShardError(CR_CONN_HOST_ERROR, 'HY000', `Can't connect to shard (${code}: ${message})`, keyspace, shard);
+    return new ShardError(ER_UNKNOWN_ERROR, 'HY000', `Can't connect to shard (${code}: ${message})`, keyspace, shard);
   }
   return new ShardError(CR_SERVER_LOST, 'HY000', `Lost connection to shard during query (${code}: ${message})`, keyspace, shard);
+}
+
+/**
+ * A session that already holds a reserved connection (a transaction, or session variables) waited
+ * too long for a connection of another shard: the pools are exhausted, possibly by sessions that
+ * wait for the connections this one holds (see ShardReservations). Vitess's transaction pool fails
+ * the same way after its timeout (RESOURCE_EXHAUSTED), which vtgate sends as 1203
+ * ER_TOO_MANY_USER_CONNECTIONS / 42000; we use the same pair so clients that handle Vitess's
+ * error handle this one. Only the statement fails: the transaction stays open and usable.
+ */
+export function transactionPoolTimeout(keyspace: string, shard: string, waitedMs: number, poolSize: number): ExecutorError {
+  return new ExecutorError(
+    ER_TOO_MANY_USER_CONNECTIONS,
+    '42000',
+    `transaction pool connection limit exceeded: no connection of shard ${keyspace}/${shard} (pool size ${poolSize}) became free within ${waitedMs} ms while this session holds connections of other shards; the statement was not run and the transaction is still open: retry it, or roll back`,
+  );
 }
 
 export function queryInterrupted(why: string): ExecutorError {

@@ -58,7 +58,8 @@ export class Executor implements ExecutorRuntime {
     this.planJson = opts.planJson;
     this.keyspaces = new Map();
     for (const [ks, shards] of Object.entries(opts.topology)) {
-      this.keyspaces.set(ks, new KeyspaceShards(ks, Object.keys(shards)));
+      // Each shard's real database name: information_schema queries name keyspaces (see DBA routes).
+      this.keyspaces.set(ks, new KeyspaceShards(ks, Object.keys(shards), Object.fromEntries(Object.entries(shards).map(([s, c]) => [s, c.database]))));
       for (const [shard, conn] of Object.entries(shards)) {
         const size = conn.poolSize ?? this.defaults.poolSize;
         const connector = opts.connectorFactory ? opts.connectorFactory(ks, shard, conn, size) : new MysqlShardConnector(ks, shard, conn, size);

@@ -2,6 +2,7 @@ export { Executor, type ExecutorOptions } from './executor.js';
 export type { PlannerLike, ResolvedDefaults, ExecutorRuntime } from './executor-runtime.js';
 export type {
   Cell,
+  DmlOutcome,
   ExecutorDefaults,
   ExecutorSession,
   ExecutorStats,
@@ -15,7 +16,7 @@ export type {
 } from './types.js';
 export { ExecutorError, ShardError } from './errors.js';
 export { MysqlShardConnector, type ShardConnector, type ShardConnection, type ShardResult, type StreamHandlers, type StatementOptions } from './shard-pool.js';
-export { ShardReservations, type Reservation } from './shard-reservations.js';
+export { ReservationGroup, ShardReservations, type Reservation } from './shard-reservations.js';
 export type { VSchemaLike, KeyspaceLike, VindexLike } from './keyspace-routing.js';
 export { mergeSorted, orderComparator, type SortedInput } from './operators/merge-sort.js';
 export type { RowReceiver, OkOutcome } from './row-flow.js';

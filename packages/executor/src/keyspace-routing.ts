@@ -11,6 +11,12 @@ export interface VindexLike {
   readonly kind: string;
   /** Functional vindexes: value → keyspace id, or null when the value maps nowhere. */
   map?(value: VindexInput): Uint8Array | null;
+  /**
+   * Functional vindexes: the keyspace id of a value a query compares the column with, only when
+   * every value MariaDB finds equal to it has that keyspace id; null = not sure (ask every shard).
+   * `numberLiteral`: the value is the text of a decimal or double literal (`3.0`, `3e0`).
+   */
+  mapCompared?(value: VindexInput, numberLiteral: boolean): Uint8Array | null;
   /** Lookup vindexes: the backing table (`ks.table` or `table`) and its columns. */
   readonly table?: string;
   readonly from?: string | readonly string[];
@@ -74,9 +80,15 @@ function toHex(ksid: Uint8Array): string {
 
 export class KeyspaceShards {
   readonly ranges: readonly ShardRange[];
+  /**
+   * `databases`: shard → the name of the database the shard's connections use, when it is not the
+   * keyspace's name (a `mysql://…/db` shard); information_schema queries name it in place of the
+   * keyspace.
+   */
   constructor(
     readonly keyspace: string,
     readonly shards: readonly string[],
+    private readonly databases: Readonly<Record<string, string>> = {},
   ) {
     const ranges: ShardRange[] = [];
     for (const name of shards) {
@@ -93,6 +105,11 @@ export class KeyspaceShards {
       if ((r.start === '' || compareHexKeys(hex, r.start) >= 0) && (r.end === '' || compareHexKeys(hex, r.end) < 0)) return r.name;
     }
     throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `keyspace id ${hex} is not covered by any shard of ${this.keyspace} (shards: ${this.shards.join(', ')})`);
+  }
+
+  /** The database a shard's connections use (the keyspace's name unless configured otherwise). */
+  databaseOf(shard: string): string {
+    return Object.prototype.hasOwnProperty.call(this.databases, shard) ? this.databases[shard]! : this.keyspace;
   }
 
   /** Shards named exactly, or whose key range intersects a key-range name such as `-80`. */

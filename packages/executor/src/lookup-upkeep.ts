@@ -62,7 +62,11 @@ function lookupTableOf(ctx: QueryContext, ownerKeyspace: string, vindexName: str
 const ident = (name: string): string => '`' + name.replace(/`/g, '``') + '`';
 
 function fromLiteral(t: LookupTable, v: SqlValue): string {
-  const x = t.vindex.fromValue ? t.vindex.fromValue(toVindexInput(v)) : toVindexInput(v);
+  const input = toVindexInput(v);
+  const x = t.vindex.fromValue ? t.vindex.fromValue(input) : input;
+  // Untransformed, a decimal or double literal stays a number literal, as the owner row gets it
+  // (and as vindex-resolver.ts looks it up).
+  if (x === input && v instanceof ExactNumber) return literalOf(v);
   return literalOf(typeof x === 'number' ? new ExactNumber(String(x)) : x);
 }
 

@@ -57,6 +57,64 @@ export interface QuerySettings {
   readonly keyspace: string | null;
 }
 
+/** What the contexts of one statement share (see withSignal / buffered). */
+interface SharedState {
+  readonly warnings: Warning[];
+  readonly memoryRows: { count: number };
+  readonly access: ShardAccess;
+  readonly sessionAccess: ShardAccess;
+}
+
+/**
+ * A statement's view of the session's shard access: the warnings a shard reports with its result
+ * (read with SHOW WARNINGS on the same connection, see ShardResult.warnings) join the statement's
+ * warnings, so the OK/EOF packet's count and a following SHOW WARNINGS are what one MariaDB gives;
+ * for a scatter, every shard's warnings, counted. Lookup-vindex writes and sequence reads are the
+ * gateway's own bookkeeping (one MariaDB runs no such statements), so theirs are not collected.
+ * Concurrency rule: `warnings` is only pushed to, synchronously, once a shard's result is in.
+ */
+class WarningCollectingAccess implements ShardAccess {
+  constructor(
+    private readonly session: ShardAccess,
+    private readonly warnings: Warning[],
+  ) {}
+
+  get mustBuffer(): boolean {
+    return this.session.mustBuffer;
+  }
+
+  async query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    const r = await this.session.query(keyspace, shard, sql, signal);
+    if (r.warnings !== undefined) for (const w of r.warnings) this.warnings.push(w);
+    return r;
+  }
+
+  stream(keyspace: string, shard: string, sql: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
+    return this.session.stream(
+      keyspace,
+      shard,
+      sql,
+      {
+        fields: (f) => handlers.fields(f),
+        rows: (rows) => handlers.rows(rows),
+        warnings: (ws) => {
+          for (const w of ws) this.warnings.push(w);
+          handlers.warnings?.(ws);
+        },
+      },
+      signal,
+    );
+  }
+
+  autonomous<T>(keyspace: string, shard: string, fn: (conn: ShardConnection) => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.session.autonomous(keyspace, shard, fn, signal);
+  }
+
+  lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult> {
+    return this.session.lookupWrite(keyspace, shard, sql, order, signal);
+  }
+}
+
 export interface RoutingInfo {
   readonly vschema: VSchemaLike;
   shardsOf(keyspace: string): KeyspaceShards;
@@ -69,23 +127,43 @@ export class QueryContext {
    */
   readonly warnings: Warning[];
   /**
+   * How operators reach shards: the session's access, with the warnings each shard result
+   * reports added to `warnings` (see WarningCollectingAccess).
+   */
+  readonly access: ShardAccess;
+  /**
+   * The session's access itself: shard warnings are NOT added. For an operator that decides
+   * itself which shards' warnings count (a DDL that every shard runs alike warns once).
+   */
+  readonly sessionAccess: ShardAccess;
+  /**
    * Rows held in gateway memory by this OLTP statement. Concurrency rule: a counter changed only
    * synchronously, so concurrent siblings cannot lose an update.
    */
   private memoryRows: { count: number };
 
   constructor(
-    readonly access: ShardAccess,
+    access: ShardAccess,
     readonly routing: RoutingInfo,
     readonly settings: QuerySettings,
     readonly signal: AbortSignal,
     readonly onRouteVariant: (variant: string) => void = () => {},
-    shared?: { warnings: Warning[]; memoryRows: { count: number } },
+    shared?: SharedState,
     /** Inner sides of joins and subqueries read whole results even in OLAP. */
     private readonly forceBuffered = false,
   ) {
-    this.warnings = shared?.warnings ?? [];
-    this.memoryRows = shared?.memoryRows ?? { count: 0 };
+    if (shared) {
+      // A sub-context of the same statement: `access` is the statement's own collecting access.
+      this.warnings = shared.warnings;
+      this.memoryRows = shared.memoryRows;
+      this.access = shared.access;
+      this.sessionAccess = shared.sessionAccess;
+    } else {
+      this.warnings = [];
+      this.memoryRows = { count: 0 };
+      this.sessionAccess = access;
+      this.access = new WarningCollectingAccess(access, this.warnings);
+    }
   }
 
   /** The same query under another signal (a Limit that stops its input early, a scatter group). */
@@ -101,8 +179,8 @@ export class QueryContext {
     return new QueryContext(this.access, this.routing, this.settings, this.signal, this.onRouteVariant, this.shared(), true);
   }
 
-  private shared(): { warnings: Warning[]; memoryRows: { count: number } } {
-    return { warnings: this.warnings, memoryRows: this.memoryRows };
+  private shared(): SharedState {
+    return { warnings: this.warnings, memoryRows: this.memoryRows, access: this.access, sessionAccess: this.sessionAccess };
   }
 
   get streaming(): boolean {

@@ -102,14 +102,25 @@ function wrongValue(name: string, value: string): ExecutorError {
   return new ExecutorError(ER_WRONG_VALUE_FOR_VAR, '42000', `Variable '${name}' can't be set to the value of '${value}'`);
 }
 
+/**
+ * The canonical name of a user variable, as the planner's normalizer keys its reads
+ * (userVariableName): the planner gives the name without its quotes; doubled quotes are undone
+ * and the name lower-cased (MariaDB compares user variable names case-insensitively).
+ */
+function userVariableKey(name: string): string {
+  return name.replace(/''/g, "'").replace(/""/g, '"').replace(/``/g, '`').toLowerCase();
+}
+
 async function applySet(session: Session, a: Assignment, bv: BindVars): Promise<void> {
-  const name = normalizeName(a.name);
   const isDefault = a.value.kind === 'default';
   const value: SqlValue = isDefault ? null : evalScalar(a.value as Parameters<typeof evalScalar>[0], bv);
   if (a.scope === 'user') {
-    session.userVariables.set(name.replace(/^@/, ''), value);
+    // Kept in the session only: statements read it as a bind var (see the planner's normalizer),
+    // so it never lands on a pooled shard connection that other clients share.
+    session.userVariables.set(userVariableKey(a.name), value);
     return;
   }
+  const name = normalizeName(a.name);
   if (a.scope === 'global') {
     throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `SET GLOBAL ${name} is not supported through the gateway; set it on the shards`);
   }
@@ -301,6 +312,12 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
       return num(session.info.connectionId ?? 0);
     case 'last_insert_id()':
       return num(session.lastInsertId);
+    // The diagnostics of the session's last statement (what SHOW WARNINGS lists), not those of
+    // whichever pooled shard connection would answer: as in MariaDB, errors count as warnings too.
+    case '@@warning_count':
+      return num(session.warnings.length);
+    case '@@error_count':
+      return num(session.warnings.filter((w) => w.level === 'Error').length);
     default:
       return undefined;
   }

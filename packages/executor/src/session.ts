@@ -2,20 +2,22 @@
  * One client session: its keyspace, settings, transaction and reserved connections. It plans and
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
-import type { BindVars, PlannedQuery, Primitive, SessionPrimitive, SqlValue } from '@shardgate/planner';
+import { tokenize, type BindVars, type PlannedQuery, type Primitive, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
 import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
 import { copyBindVars, QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
 import { CollectingReceiver, type OkOutcome, type RowReceiver } from './row-flow.js';
 import { runPrimitive } from './primitive-runner.js';
 import type { ExecutorRuntime } from './executor-runtime.js';
-import { ShardReservations } from './shard-reservations.js';
+import { ReservationGroup, ShardReservations } from './shard-reservations.js';
 import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
 import { SinkWriter } from './sink-writer.js';
 import { runSessionStatement } from './session-statements.js';
 import { StatementSignals } from './statement-signal.js';
-import type { ExecutorSession, FieldInfo, ResultSink, TransactionMode, Workload } from './types.js';
+import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, TransactionMode, Workload } from './types.js';
 
+/** MySQL's ER_NOT_SUPPORTED_YET, for constructs shardgate refuses. */
+const ER_NOT_SUPPORTED_YET = 1235;
 const QUERY_TIMEOUT_DIRECTIVE = /\/\*vt\+[^*]*\bQUERY_TIMEOUT_MS\s*=\s*(\d+)/i;
 const SCATTER_WARNINGS_DIRECTIVE = /\/\*vt\+[^*]*\bSCATTER_ERRORS_AS_WARNINGS\b/i;
 
@@ -23,7 +25,15 @@ export interface SessionInfo {
   user: string;
   database?: string | null;
   connectionId?: number;
+  /**
+   * The client's negotiated capability flags, read when an answer depends on them (the protocol
+   * keeps this object current). Only CLIENT_FOUND_ROWS (0x2) matters here; absent = not set.
+   */
+  capabilities?: number;
 }
+
+/** CLIENT_FOUND_ROWS: the client wants UPDATE to count matched rather than changed rows. */
+const CLIENT_FOUND_ROWS = 0x2;
 
 export class Session implements ExecutorSession, ShardAccess {
   keyspace: string | null = null;
@@ -36,7 +46,13 @@ export class Session implements ExecutorSession, ShardAccess {
   queryTimeoutMs: number;
   /** System variables applied to every shard connection the session uses (name → SQL literal). */
   readonly systemVariables = new Map<string, string>();
-  /** User variables (`SET @x = ...`). */
+  /**
+   * User variables (`SET @x = ...`), by lower-cased unquoted name. They live here only: statements
+   * read them as bind vars (the planner replaces `@x` with the value), and any statement that
+   * would assign one on a shard connection is refused, since pooled connections are shared.
+   * Concurrency rule: written only by SET (runSessionStatement), read only in the synchronous
+   * planning step of a statement; a session runs one client statement at a time.
+   */
   readonly userVariables = new Map<string, SqlValue>();
   warnings: readonly Warning[] = [];
   lastInsertId = 0n;
@@ -85,9 +101,12 @@ export class Session implements ExecutorSession, ShardAccess {
     this.workload = d.workload;
     this.transactionMode = d.transactionMode;
     this.queryTimeoutMs = d.queryTimeoutMs;
-    this.reservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard), runtime.reservationMap?.());
-    this.preReservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard));
-    this.postReservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard));
+    // One group for all three sets: a wait for a connection is bounded whenever the session holds
+    // another one in any of them (see ReservationGroup), which is what rules out a pool deadlock.
+    const group = new ReservationGroup();
+    this.reservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard), runtime.reservationMap?.(), group);
+    this.preReservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard), undefined, group);
+    this.postReservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard), undefined, group);
     if (info.database) this.selectDatabase(info.database);
   }
 
@@ -152,23 +171,34 @@ export class Session implements ExecutorSession, ShardAccess {
     try {
       if (this.closing.signal.aborted) throw queryInterrupted('session closed');
       let planned: PlannedQuery | null = null;
+      // A variable, not a literal argument: PlannerLike does not declare userVariables (a planner
+      // that ignores them still plans), @shardgate/planner's Planner reads them.
+      const request = { keyspace: this.keyspace, params: params ?? [], userVariables: this.userVariables };
       try {
-        const p = this.runtime.planner.plan(sql, { keyspace: this.keyspace, params: params ?? [] });
+        const p = this.runtime.planner.plan(sql, request);
         planned = p instanceof Promise ? await p : p;
       } catch (err) {
-        // A session targeting a shard sends what the planner does not understand as-is.
-        if (this.targetShards === null) throw err;
+        // A session targeting a shard sends what the planner does not understand as-is, but
+        // never a statement with a user variable: it would be read or assigned on the shard
+        // connection, which is pooled (the planner refuses assignments for that reason).
+        if (this.targetShards === null || mentionsUserVariable(sql)) throw err;
       }
       const top = planned?.plan.instructions;
       if (top?.operator === 'Session') {
         await runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
         return;
       }
+      if (this.targetShards !== null && mentionsUserVariable(sql)) {
+        // runTargeted sends the statement as written, so `@x` would not get the session's value.
+        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: user variables in a statement sent as written to a shard target (USE ks:shard)');
+      }
       if (!this.autocommit && !this.inTransaction) this.inTransaction = true;
       if (!this.inTransaction && this.targetShards === null && top !== undefined && maintainsLookups(top)) await this.runInImplicitTransaction(sql, planned, sink);
       else await this.runStatement(sql, planned, sink);
     } catch (err) {
       stats.errors++;
+      // As in MariaDB, SHOW WARNINGS after a failed statement lists its error.
+      if (hasMysqlCode(err)) this.warnings = [{ level: 'Error', code: err.errno, message: err.message }];
       const code = hasMysqlCode(err) ? String(err.errno) : 'other';
       stats.errorsByCode[code] = (stats.errorsByCode[code] ?? 0) + 1;
       if (!hasMysqlCode(err)) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', err instanceof Error ? err.message : String(err));
@@ -248,7 +278,10 @@ export class Session implements ExecutorSession, ShardAccess {
       this.warnings = ctx.warnings;
       if (outcome && !writer.fieldsSent) {
         if (outcome.insertId !== 0n) this.lastInsertId = outcome.insertId;
-        sink.ok({ affectedRows: outcome.affectedRows, lastInsertId: outcome.insertId, warnings: ctx.warnings.length, info: outcome.info });
+        // DML counts as one MariaDB gives them to this client (see DmlOutcome).
+        const dml = outcome as OkOutcome & Partial<DmlOutcome>;
+        const counts = ((this.info.capabilities ?? 0) & CLIENT_FOUND_ROWS) !== 0 && dml.foundRows !== undefined ? dml.foundRows : dml;
+        sink.ok({ affectedRows: counts.affectedRows, lastInsertId: outcome.insertId, warnings: ctx.warnings.length, info: outcome.info ?? counts.infoText });
       } else {
         if (!writer.fieldsSent) writer.fields([]);
         this.runtime.counters.rowsReturned += writer.rowCount;
@@ -290,7 +323,7 @@ export class Session implements ExecutorSession, ShardAccess {
     let rowsSeen = false;
     await Promise.all(
       shards.map(async (shard) => {
-        const r = await this.query(ks, shard, sql, ctx.signal);
+        const r = await ctx.access.query(ks, shard, sql, ctx.signal);
         if (r.isResultSet) {
           rowsSeen = true;
           ctx.holdRows(r.rows.length);
@@ -420,6 +453,7 @@ export class Session implements ExecutorSession, ShardAccess {
     if (this.reserved) {
       // Reserved connections run one statement at a time: read the whole result, then hand it on.
       const r = await (await this.reserve(keyspace, shard, signal)).query(sql, { signal });
+      if (r.warnings !== undefined) handlers.warnings?.(r.warnings);
       handlers.fields(r.fields);
       if (r.rows.length > 0) await handlers.rows(r.rows.slice());
       return;
@@ -525,6 +559,26 @@ function findRouteTimeout(p: Primitive): number | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Whether a statement names a user variable (`@x`, also inside a `/*! … *\/` comment). Only
+ * statements sent as written (a shard target) ask; text the lexer rejects counts when it has an
+ * `@` that does not start `@@`.
+ */
+function mentionsUserVariable(sql: string): boolean {
+  if (!sql.includes('@')) return false;
+  let tokens: Token[];
+  try {
+    tokens = tokenize(sql);
+  } catch {
+    return /(^|[^@])@(?!@)/.test(sql);
+  }
+  for (const t of tokens) {
+    if (t.kind === 'uservar') return true;
+    if (t.kind === 'verbatim' && /(^|[^@])@(?!@)/.test(t.text)) return true;
+  }
+  return false;
 }
 
 /** Counts `?` placeholders outside quotes and comments. */

@@ -12,6 +12,7 @@ import { ExecutorError, ER_QUERY_INTERRUPTED, toShardError } from './errors.js';
 import { FieldInfoCache, toFieldInfo } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
+import type { Warning } from './query-context.js';
 
 /** A buffered statement result: a result set (fields + rows) or an OK packet. */
 export interface ShardResult {
@@ -20,7 +21,49 @@ export interface ShardResult {
   readonly rows: readonly Row[];
   readonly affectedRows: bigint;
   readonly insertId: bigint;
+  /** The warning count of the OK packet, or of the EOF packet that ends a result set. */
   readonly warningCount: number;
+  /**
+   * The shard's `SHOW WARNINGS` for this statement, read on the same connection right after it
+   * (so before any other statement could clear them); present only when `warningCount` > 0.
+   * MariaDB lists at most @@max_error_count of them, so there may be fewer than `warningCount`.
+   */
+  readonly warnings?: readonly Warning[];
+  /**
+   * The OK packet's info text as the shard sent it ("Rows matched: 1  Changed: 0  Warnings: 0",
+   * "Records: 6  Duplicates: 0  Warnings: 0"); absent when the shard sent none.
+   */
+  readonly info?: string;
+  /** `info` read as numbers (see OkInfoCounts); absent when there is no info text. */
+  readonly counts?: OkInfoCounts;
+}
+
+/**
+ * The numbers of an OK packet's info text. Shard connections do NOT set CLIENT_FOUND_ROWS, so
+ * `affectedRows` of an UPDATE counts changed rows and this is the only place the matched rows
+ * appear: together they let the gateway answer a client with or without CLIENT_FOUND_ROWS.
+ */
+export interface OkInfoCounts {
+  /** UPDATE: "Rows matched: M  Changed: C  Warnings: W". */
+  readonly matched?: bigint;
+  readonly changed?: bigint;
+  /** Multi-row INSERT / REPLACE / INSERT … SELECT / LOAD: "Records: R  Duplicates: D  Warnings: W". */
+  readonly records?: bigint;
+  readonly duplicates?: bigint;
+  readonly warnings?: bigint;
+}
+
+const MATCHED_INFO = /Rows matched:\s*(\d+)\s+Changed:\s*(\d+)\s+Warnings:\s*(\d+)/;
+const RECORDS_INFO = /Records:\s*(\d+)\s+Duplicates:\s*(\d+)\s+Warnings:\s*(\d+)/;
+
+/** Reads an OK packet's info text; undefined for text it does not know (it is then only passed on). */
+export function parseOkInfo(info: string | undefined): OkInfoCounts | undefined {
+  if (!info) return undefined;
+  let m = MATCHED_INFO.exec(info);
+  if (m) return { matched: BigInt(m[1]), changed: BigInt(m[2]), warnings: BigInt(m[3]) };
+  m = RECORDS_INFO.exec(info);
+  if (m) return { records: BigInt(m[1]), duplicates: BigInt(m[2]), warnings: BigInt(m[3]) };
+  return undefined;
 }
 
 export interface StreamHandlers {
@@ -31,6 +74,11 @@ export interface StreamHandlers {
    * (backpressure); a rejection stops the stream (the statement is killed on the shard).
    */
   rows(rows: Row[]): Promise<void> | void;
+  /**
+   * Called at most once, after the last rows and before the stream settles, with the shard's
+   * `SHOW WARNINGS` when the result set ended with a warning count > 0 (as ShardResult.warnings).
+   */
+  warnings?(warnings: readonly Warning[]): void;
 }
 
 export interface StatementOptions {
@@ -61,7 +109,12 @@ export interface ShardConnector {
   readonly size: number;
   /** Opens the pool and checks the shard answers `SELECT 1`. */
   start(): Promise<void>;
-  acquire(signal?: AbortSignal): Promise<ShardConnection>;
+  /**
+   * A connection of this shard's pool. `signal` aborts the whole statement; `waitLimit` only
+   * ends the WAIT (it is ignored once a connection was handed out): the caller aborts it to give
+   * up waiting, and the call rejects with the limit's reason. See ShardReservations for why.
+   */
+  acquire(signal?: AbortSignal, waitLimit?: AbortSignal): Promise<ShardConnection>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
@@ -82,7 +135,57 @@ function toBigInt(v: unknown): bigint {
   return 0n;
 }
 
+/**
+ * mysql2 reads the EOF packet that ends a result set (header 0xFE, warning count, status flags)
+ * but drops its warning count, and shard connections cannot ask for the OK-packet form
+ * (CLIENT_DEPRECATE_EOF), which mysql2 does not parse. So its row-packet state is wrapped once per
+ * process to keep a non-zero count on the query command under this symbol; reading it is the
+ * only way to learn that a SELECT had warnings without a second round trip after every SELECT.
+ * Rows pay one extra call and a header-byte test; the EOF of a warning-free result writes nothing.
+ */
+const EOF_WARNINGS = Symbol('shardgate.eofWarnings');
+
+type QueryCommand = { [EOF_WARNINGS]?: number };
+type RowState = (this: QueryCommand, packet: EofPacket, connection: unknown) => unknown;
+interface EofPacket {
+  isEOF(): boolean;
+  eofWarningCount(): number;
+}
+
+function recordEofWarnings(): void {
+  const create = (mysql as unknown as { createQuery?: (sql: string, values: undefined, cb: undefined, config: object) => object }).createQuery;
+  const proto = create ? (Object.getPrototypeOf(create('', undefined, undefined, {})) as { row?: RowState }) : null;
+  const row = proto?.row;
+  // A mysql2 without this state (another major version) keeps working, only without SELECT warnings.
+  if (!proto || typeof row !== 'function' || (row as { [EOF_WARNINGS]?: true })[EOF_WARNINGS]) return;
+  const wrapped: RowState = function (this: QueryCommand, packet, connection) {
+    if (packet.isEOF()) {
+      const n = packet.eofWarningCount();
+      if (n > 0) this[EOF_WARNINGS] = n;
+    }
+    // mysql2's row state returns `Query.prototype.row` for the next packet: that is this wrapper.
+    return row.call(this, packet, connection);
+  };
+  (wrapped as { [EOF_WARNINGS]?: true })[EOF_WARNINGS] = true;
+  proto.row = wrapped;
+}
+
+/** The warning count of the EOF packet that ended a query command's result set (0 if none). */
+function eofWarnings(command: unknown): number {
+  return (command as QueryCommand)[EOF_WARNINGS] ?? 0;
+}
+
+const LEVELS: Record<string, Warning['level']> = { Note: 'Note', Warning: 'Warning', Error: 'Error' };
+
+/** `SHOW WARNINGS` rows (Level, Code, Message; raw text cells) as Warnings. */
+function toWarnings(rows: unknown): Warning[] {
+  if (!Array.isArray(rows)) return [];
+  const text = (c: unknown) => (c === null || c === undefined ? '' : Buffer.isBuffer(c) ? c.toString('utf8') : String(c));
+  return rows.map((r: unknown[]) => ({ level: LEVELS[text(r[0])] ?? 'Warning', code: Number(text(r[1])), message: text(r[2]) }));
+}
+
 function okResult(h: ResultSetHeader): ShardResult {
+  const info = typeof h.info === 'string' && h.info !== '' ? h.info : undefined;
   return {
     isResultSet: false,
     fields: [],
@@ -90,6 +193,8 @@ function okResult(h: ResultSetHeader): ShardResult {
     affectedRows: toBigInt(h.affectedRows),
     insertId: toBigInt(h.insertId),
     warningCount: h.warningStatus ?? 0,
+    info,
+    counts: parseOkInfo(info),
   };
 }
 
@@ -126,6 +231,7 @@ export class MysqlShardConnector implements ShardConnector {
   }
 
   async start(): Promise<void> {
+    recordEofWarnings();
     this.pool = mysql.createPool({
       host: this.options.host,
       port: this.options.port,
@@ -144,6 +250,11 @@ export class MysqlShardConnector implements ShardConnector {
       charset: 'UTF8MB4_GENERAL_CI',
       multipleStatements: false,
       connectTimeout: 10_000,
+      // mysql2 sets CLIENT_FOUND_ROWS by default; without it a shard reports what one MariaDB
+      // reports to a client without the flag (an UPDATE's affected rows are the CHANGED rows),
+      // and the matched rows are still in the info text, so the gateway can answer either kind
+      // of client (see OkInfoCounts). With it, the changed rows would be lost.
+      flags: ['-FOUND_ROWS'],
       // Statements arrive fully rendered and we never pass values: skip mysql2's placeholder
       // scan of every statement (it would find nothing to replace).
       queryFormat: (sql: string) => sql,
@@ -172,12 +283,13 @@ export class MysqlShardConnector implements ShardConnector {
     return this.baseline;
   }
 
-  acquire(signal?: AbortSignal): Promise<ShardConnection> {
+  acquire(signal?: AbortSignal, waitLimit?: AbortSignal): Promise<ShardConnection> {
     const pool = this.pool;
     if (!pool || this.closed) {
       return Promise.reject(new ExecutorError(2006, 'HY000', `shard ${this.keyspace}/${this.shard}: executor is not started or already closed`));
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (waitLimit?.aborted) return Promise.reject(waitLimit.reason);
     this.waiting++;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -186,10 +298,19 @@ export class MysqlShardConnector implements ShardConnector {
         settled = true;
         reject(signal!.reason);
       };
+      const onWaitLimit = () => {
+        if (settled) return;
+        settled = true;
+        reject(waitLimit!.reason);
+      };
       if (signal) hookAbort(signal, onAbort);
+      if (waitLimit) hookAbort(waitLimit, onWaitLimit);
+      // mysql2 keeps a given-up request in its queue: the connection it eventually gets goes
+      // straight back (below), to the next waiter.
       pool.getConnection((err, raw) => {
         this.waiting--;
         if (signal) unhookAbort(signal, onAbort);
+        if (waitLimit) unhookAbort(waitLimit, onWaitLimit);
         if (err) {
           if (!settled) {
             settled = true;
@@ -336,30 +457,54 @@ class MysqlShardConnection implements ShardConnection {
           reject(signal!.reason);
         });
       };
-      if (signal) hookAbort(signal, onAbort);
-      // The pool's config already says rowsAsArray / typeCast: false. A string (not an options
-      // object) keeps mysql2 off its per-query options spread, a measured 4% of gateway CPU.
-      this.raw.query(sql, (err, result, fields) => {
+      // Hooked until the warnings (if any) are read as well: the statement is not done before.
+      const finish = (err: unknown, result?: ShardResult) => {
         if (signal) unhookAbort(signal, onAbort);
         cancelGrace?.();
         if (settled) return;
         settled = true;
         if (err) return reject(this.fail(err, signal));
         if (signal?.aborted) return reject(signal.reason);
+        resolve(result!);
+      };
+      if (signal) hookAbort(signal, onAbort);
+      // The pool's config already says rowsAsArray / typeCast: false. A string (not an options
+      // object) keeps mysql2 off its per-query options spread, a measured 4% of gateway CPU.
+      const command = this.raw.query(sql, (err, result, fields) => {
+        if (err) return finish(err);
+        let r: ShardResult;
         if (Array.isArray(result) && Array.isArray(fields)) {
-          resolve({
+          r = {
             isResultSet: true,
             fields: this.connector.fieldInfos.convert(fields as FieldPacket[]),
             rows: result as unknown as Row[],
             affectedRows: 0n,
             insertId: 0n,
-            warningCount: 0,
-          });
+            warningCount: eofWarnings(command),
+          };
         } else {
-          resolve(okResult(result as ResultSetHeader));
+          r = okResult(result as ResultSetHeader);
         }
+        if (r.warningCount === 0 || settled) return finish(null, r);
+        void this.readWarnings().then((warnings) => finish(null, { ...r, warnings }));
       });
     });
+  }
+
+  /**
+   * The last statement's warnings, read before the connection runs anything else (mysql2 runs a
+   * connection's commands in order). A failure loses only the warnings, never the statement's
+   * result: the statement did run; a fatal failure still keeps the connection out of the pool.
+   */
+  private readWarnings(): Promise<Warning[]> {
+    return new Promise((resolve) =>
+      this.raw.query('SHOW WARNINGS', (err, rows) => {
+        if (err) {
+          if ((err as { fatal?: boolean }).fatal) this.broken = true;
+          resolve([]);
+        } else resolve(toWarnings(rows));
+      }),
+    );
   }
 
   stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
@@ -436,6 +581,18 @@ class MysqlShardConnection implements ShardConnection {
             reject(stopError);
           } else if (queryError) {
             reject(this.fail(queryError, signal));
+          } else if (eofWarnings(q) > 0 && !this.broken) {
+            // The count arrives with the stream's last packet: the warnings are read now, on
+            // this connection, and handed on before the stream settles.
+            void this.readWarnings().then((warnings) => {
+              try {
+                handlers.warnings?.(warnings);
+              } catch (err) {
+                reject(err);
+                return;
+              }
+              resolve();
+            });
           } else {
             resolve();
           }

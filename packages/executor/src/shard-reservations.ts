@@ -9,8 +9,18 @@
  * concurrent caller for the same shard finds it and shares the same connection. The same holds
  * for `begun`: the BEGIN promise is stored synchronously, so a shard is begun exactly once, and
  * the single-transaction-mode check counts begun entries in that same synchronous step.
+ *
+ * Hold-and-wait: a session keeps its reserved connections until its transaction ends, and the
+ * pools are shared by every session. A session holding a connection of shard A that waits with
+ * no limit for one of shard B, while another session holds B and waits for A (pools exhausted),
+ * is a deadlock that freezes the gateway for good. So, as Vitess's transaction pool does, a
+ * session that holds or awaits another reserved connection waits at most `waitTimeoutMs` (default
+ * 1 s, Vitess's default) for a new one; then the statement fails with transactionPoolTimeout()
+ * and the cycle is broken. The transaction itself stays open: the client may retry or roll back.
+ * A session waiting for its only connection holds nothing, so it cannot be part of a cycle and
+ * waits as long as it takes (unless a second wait starts meanwhile: then both are bounded).
  */
-import { ExecutorError, ER_UNKNOWN_ERROR, ER_ERROR_DURING_COMMIT, hasMysqlCode } from './errors.js';
+import { ExecutorError, ER_UNKNOWN_ERROR, ER_ERROR_DURING_COMMIT, hasMysqlCode, transactionPoolTimeout } from './errors.js';
 import type { ShardConnection, ShardConnector } from './shard-pool.js';
 import type { TransactionMode } from './types.js';
 
@@ -36,20 +46,87 @@ export interface ReserveOptions {
   readonly signal?: AbortSignal;
   /** The statement maintains a lookup vindex's table, not the rows the client named. */
   readonly vindexOnly?: boolean;
+  /**
+   * How long to wait for this connection while the session holds or awaits another one (see the
+   * file comment). Default DEFAULT_RESERVED_WAIT_MS.
+   */
+  readonly waitTimeoutMs?: number;
 }
 
 export type ConnectorLookup = (keyspace: string, shard: string) => ShardConnector;
 
+/** Vitess's default transaction pool timeout (`queryserver-config-txpool-timeout`, 1 s). */
+export const DEFAULT_RESERVED_WAIT_MS = 1000;
+
+/** One acquisition in progress, whose wait may get bounded (armed) while it waits. */
+interface PendingWait {
+  readonly keyspace: string;
+  readonly shard: string;
+  readonly poolSize: number;
+  readonly timeoutMs: number;
+  readonly limit: AbortController;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+/**
+ * The reservation sets of one session (its own and, for lookup vindexes, its pre and post ones)
+ * share a group, so a wait is bounded whenever the SESSION holds or awaits another connection,
+ * whichever set that connection is in. A set built without a group has a group of its own.
+ *
+ * Concurrency rule: `members` and `waits` change only synchronously (a set's constructor,
+ * reserve()'s prologue, an acquisition settling); arming a wait is a synchronous timer start.
+ */
+export class ReservationGroup {
+  private readonly members: ShardReservations[] = [];
+  private readonly waits = new Set<PendingWait>();
+
+  join(member: ShardReservations): void {
+    this.members.push(member);
+  }
+
+  /** Reservations of the session, held or still awaiting their connection. */
+  count(): number {
+    let n = 0;
+    for (const m of this.members) n += m.size;
+    return n;
+  }
+
+  /** Registers an acquisition; bounded at once if the session already has another reservation. */
+  startWait(w: PendingWait): void {
+    this.waits.add(w);
+    if (this.count() > 1) for (const pending of this.waits) arm(pending);
+  }
+
+  endWait(w: PendingWait): void {
+    this.waits.delete(w);
+    if (w.timer !== null) clearTimeout(w.timer);
+    w.timer = null;
+  }
+}
+
+function arm(w: PendingWait): void {
+  if (w.timer !== null || w.limit.signal.aborted) return;
+  w.timer = setTimeout(() => {
+    w.timer = null;
+    w.limit.abort(transactionPoolTimeout(w.keyspace, w.shard, w.timeoutMs, w.poolSize));
+  }, w.timeoutMs);
+}
+
 export class ShardReservations {
   private readonly reservations = new Map<string, Reservation>();
   private closed = false;
+  private readonly group: ReservationGroup;
 
   constructor(
     private readonly connectors: ConnectorLookup,
     /** Lets tests wrap the map (e.g. with the test-kit's raceCheckedMap). */
     map?: Map<string, Reservation>,
+    /** Shared by all reservation sets of one session (see ReservationGroup). */
+    group?: ReservationGroup,
   ) {
     if (map) this.reservations = map;
+    this.group = group ?? new ReservationGroup();
+    this.group.join(this);
   }
 
   get size(): number {
@@ -72,8 +149,12 @@ export class ShardReservations {
     const key = `${keyspace}/${shard}`;
     let r = this.reservations.get(key);
     if (!r) {
-      const created: Reservation = { keyspace, shard, connection: this.open(keyspace, shard, opts), begun: null, vindexOnly: opts.vindexOnly === true };
+      const connector = this.connectors(keyspace, shard);
+      const wait: PendingWait = { keyspace, shard, poolSize: connector.size, timeoutMs: opts.waitTimeoutMs ?? DEFAULT_RESERVED_WAIT_MS, limit: new AbortController(), timer: null };
+      const created: Reservation = { keyspace, shard, connection: this.open(connector, wait, opts), begun: null, vindexOnly: opts.vindexOnly === true };
       this.reservations.set(key, created);
+      // After the set: the count includes this reservation.
+      this.group.startWait(wait);
       // A reservation that never got its connection is forgotten, so a later statement can retry.
       created.connection.catch(() => {
         if (this.reservations.get(key) === created) this.reservations.delete(key);
@@ -107,8 +188,13 @@ export class ShardReservations {
     return begun === null ? r.connection : begun.then(() => r.connection);
   }
 
-  private async open(keyspace: string, shard: string, opts: ReserveOptions): Promise<ShardConnection> {
-    const conn = await this.connectors(keyspace, shard).acquire(opts.signal);
+  private async open(connector: ShardConnector, wait: PendingWait, opts: ReserveOptions): Promise<ShardConnection> {
+    let conn: ShardConnection;
+    try {
+      conn = await connector.acquire(opts.signal, wait.limit.signal);
+    } finally {
+      this.group.endWait(wait);
+    }
     try {
       for (const sql of opts.setup) await conn.query(sql, { signal: opts.signal });
     } catch (err) {

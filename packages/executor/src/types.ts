@@ -34,6 +34,28 @@ export interface ResultSink {
   readonly signal: AbortSignal;
 }
 
+/**
+ * The OK packet of a DML statement (structurally an OkOutcome of row-flow.ts, plus the counts).
+ * `affectedRows` and `infoText` are what one MariaDB sends a client WITHOUT CLIENT_FOUND_ROWS (the
+ * `mariadb` CLI); `foundRows`, when present, replaces them for a client WITH it (mysql2, JDBC):
+ * there an UPDATE counts matched rows, and an INSERT … ON DUPLICATE KEY UPDATE counts a
+ * duplicate left unchanged as 1. `infoText` is the text MariaDB puts in the OK packet ("Rows
+ * matched: 2  Changed: 1  Warnings: 0"), summed over the shards of a scatter.
+ */
+export interface DmlOutcome {
+  readonly affectedRows: bigint;
+  readonly insertId: bigint;
+  /**
+   * The OK packet's info text for a client without CLIENT_FOUND_ROWS. Not named `info` (which an
+   * OkOutcome passes on as is) because the session picks it or `foundRows.infoText` per client.
+   */
+  readonly infoText?: string;
+  /** UPDATE: rows matched and rows changed, summed over the shards. */
+  readonly matchedRows?: bigint;
+  readonly changedRows?: bigint;
+  readonly foundRows?: { readonly affectedRows: bigint; readonly infoText?: string };
+}
+
 export interface ShardConnectionOptions {
   host: string;
   port: number;

@@ -16,14 +16,18 @@ import { tokenRange, type Ast } from './sql-parser.js';
 import { renderTokens, templateFromTokens, type TokenEdit } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { colKey, splitKey, type Cand, type ColKey, type Cond, type TableRef } from './routing.js';
-import { routeFor } from './select-planner.js';
+import { refuseWindowAcrossShards, routeFor } from './select-planner.js';
 import { planUnionParts } from './union-planner.js';
 
 export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
   if (ctx.parsed.ast._next) return planUnionParts(ctx);
   const pulled = pullOutSubqueries(ctx);
   if (pulled) return pulled;
-  if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) return planJoin(ctx, analyzer, analyzed);
+  if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) {
+    // Each side's route would compute the window over its own rows, before the join.
+    refuseWindowAcrossShards(ctx);
+    return planJoin(ctx, analyzer, analyzed);
+  }
   throw notSupported(analyzed.why ?? 'query that needs several routes');
 }
 
@@ -199,6 +203,10 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   const rightItems: string[] = [];
   const cols: number[] = [];
   const exprText = (e: Ast, extra: TokenEdit[] = []): string => {
+    // A literal normalized into a bind var has no position of its own in the parser's AST; the
+    // shard names the column after the rendered value, as MySQL names a literal column. (Binds
+    // the planner made itself, `:__sq1` of a pulled-out subquery, stay refused here.)
+    if (e?.type === 'param' && typeof e.value === 'string' && !e.value.startsWith('__')) return `:${e.value}`;
     const r = tokenRange(p, e);
     if (!r) throw notSupported('expression shardgate cannot split across a join');
     return renderTokens(p.tokens, r[0], r[1], [...edits, ...extra]);

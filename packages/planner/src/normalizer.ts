@@ -15,19 +15,33 @@
  *   `->`/`->>`, column aliases (`as 'name'`), strings with a charset introducer (`_utf8mb4'x'`,
  *   `N'x'`), and everything after `INTO OUTFILE`/`DUMPFILE`;
  * - `NULL`, `TRUE`, `FALSE` (they decide routes: `id = NULL` matches no shard);
+ * - bit literals (`b'1010'`, `B'1010'`, `0b1010`) and `0x0a` hex literals outside INSERT rows:
+ *   a bind var would render their bytes as a hex string (`X'0a'`), which MariaDB compares as a
+ *   string, not as the number these literals are in a numeric context (`id = 0x03` matches 3;
+ *   INSERT rows keep binding them: stored into a BIT or binary column, the bytes are the same);
  * - whole statements other than SELECT/INSERT/REPLACE/UPDATE/DELETE (SET, SHOW, USE, DDL…):
  *   their text is kept, only whitespace and comments are normalized.
  *
  * Identical literals in one query share one bind var (as in Vitess), so `id = 5 or id = 5` stays
  * recognizably one value. `?` placeholders each get their own bind var, filled from `params`.
  *
+ * User variables live in the gateway session, not on the (pooled, shared) shard connections:
+ * - in SELECT/INSERT/REPLACE/UPDATE/DELETE each `@name` read becomes a bind var holding the
+ *   session's value (NULL when unset; one bind var per variable), so the plan, and the cache key,
+ *   do not depend on the value, and routing sees it (`id = @x` is a single-shard route);
+ * - in SET, a `@name` read on the right of `=` is inlined as a literal (SET keeps its literals in
+ *   its text, and the session applies it; a SET never reaches a shard with a user variable in it);
+ * - any statement that would assign a user variable on a shard connection (`@x := expr`,
+ *   `SELECT … INTO @x`, the same inside `/*! … *\/`) is refused (1235): the assignment would
+ *   stay on the pooled connection, where the next unrelated client would see it.
+ *
  * INSERT … VALUES rows whose shapes are identical collapse into one row template over `:__r0`,
  * `:__r1`… with the values of every row in the `__rows` bind var: a 1-row and a 500-row insert
  * share one plan (Vitess issues #7304 and #8804 were out-of-memory errors from a plan per count).
  */
 import { ExactNumber, type BindVars, type RouteOptions, type SqlValue } from './plan-types.js';
-import { kw, STOP_AT_IN, STOP_AT_VALUES, tokenize, tokenizeInto, type Token } from './lexer.js';
-import { PlanError, planFailure, syntaxError } from './errors.js';
+import { decodeString, kw, STOP_AT_IN, STOP_AT_VALUES, tokenize, tokenizeInto, type Token } from './lexer.js';
+import { notSupported, PlanError, planFailure, syntaxError } from './errors.js';
 import { encodeSqlValue } from './query-template.js';
 import { literalValue } from './literal-value.js';
 import { fillListParams, fillRowParams, rowBindName, scanInList, scanInsertRows, type ScannedList, type ScannedRows } from './literal-list-scanner.js';
@@ -146,6 +160,35 @@ function isLiteral(t: Token | undefined): boolean {
   return k === 'string' || k === 'number' || k === 'hex' || k === 'bit' || k === 'placeholder';
 }
 
+/**
+ * Bit literals (`b'1010'`, `0b1010`) and `0x0a` hex literals: in a numeric context MariaDB reads
+ * them as numbers (`id = 0x03` matches 3), but a bind var holds their bytes and renders them as
+ * `X'03'`, a string (which matches nothing there). So they stay in the text outside INSERT rows;
+ * `X'03'` itself is a string literal and is bound as one.
+ */
+function isNumericBitsLiteral(t: Token): boolean {
+  return t.kind === 'bit' || (t.kind === 'hex' && t.text.charCodeAt(0) === 48);
+}
+
+/**
+ * The session's user variables, by canonical name (see userVariableName). Read-only here: the
+ * session writes it between statements, never while one of its statements is being normalized.
+ */
+export type UserVariables = ReadonlyMap<string, SqlValue>;
+
+/**
+ * The canonical name of a user variable from its token text (`@x`, `@'a b'`, `@"q"`, `` @`b` ``):
+ * unquoted and lower-cased, since MariaDB compares user variable names case-insensitively.
+ */
+export function userVariableName(text: string): string {
+  const q = text.charCodeAt(1);
+  let name: string;
+  if (q === 39 || q === 34) name = decodeString(text.slice(1));
+  else if (q === 96) name = text.slice(2, -1).replace(/``/g, '`');
+  else name = text.slice(1);
+  return name.toLowerCase();
+}
+
 /** Statement kind from the first keyword (`(select …)` is a select). */
 export function statementKind(tokens: readonly Token[]): StatementKind {
   let i = 0;
@@ -198,7 +241,13 @@ class NormalizeState {
   constructor(
     private readonly taken: ReadonlySet<string> | undefined,
     private readonly params: readonly SqlValue[] | undefined,
+    private readonly userVariables: UserVariables | undefined,
   ) {}
+
+  /** The session's value of the user variable a `uservar` token names (NULL when unset). */
+  userValue(t: Token): SqlValue {
+    return this.userVariables?.get(userVariableName(t.text)) ?? null;
+  }
 
   nextName(): string {
     let name: string;
@@ -232,10 +281,10 @@ interface ParenFrame {
  * Normalizes one statement. `params` fill `?` placeholders in order; a missing one is an error
  * (1210), extra ones are ignored by design (the gateway checks counts at COM_STMT_EXECUTE).
  */
-export function normalize(sql: string, params?: readonly SqlValue[]): NormalizedQuery {
+export function normalize(sql: string, params?: readonly SqlValue[], userVariables?: UserVariables): NormalizedQuery {
   const tokens: Token[] = [];
   let stop = tokenizeInto(sql, tokens, 0, STOP_AT_VALUES | STOP_AT_IN);
-  if (stop < 0) return normalizeTokens(tokens, params, null);
+  if (stop < 0) return normalizeTokens(sql, tokens, params, null, userVariables);
   // The lexer stopped after VALUES or IN: from here on, INSERT rows and IN lists of plain literals
   // are scanned from the text (no token per value) and the lexer resumes after them.
   const kind = statementKind(tokens);
@@ -259,7 +308,7 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
   }
   if (stops === 0) {
     tokenizeInto(sql, tokens, stop, 0);
-    return normalizeTokens(tokens, params, null);
+    return normalizeTokens(sql, tokens, params, null, userVariables);
   }
   try {
     for (;;) {
@@ -275,16 +324,16 @@ export function normalize(sql: string, params?: readonly SqlValue[]): Normalized
       if (stop < 0) break;
       atIn = true;
     }
-    return normalizeTokens(tokens, params, scans);
+    return normalizeTokens(sql, tokens, params, scans, userVariables);
   } catch {
     // Whatever the error, the token path decides it (and raises it exactly as it would have).
-    return normalizeTokens(tokenize(sql), params, null);
+    return normalizeTokens(sql, tokenize(sql), params, null, userVariables);
   }
 }
 
 /** The token path alone, without the text scans (tests compare the two). */
-export function normalizeByTokens(sql: string, params?: readonly SqlValue[]): NormalizedQuery {
-  return normalizeTokens(tokenize(sql), params, null);
+export function normalizeByTokens(sql: string, params?: readonly SqlValue[], userVariables?: UserVariables): NormalizedQuery {
+  return normalizeTokens(sql, tokenize(sql), params, null, userVariables);
 }
 
 /** What normalize() scanned from the text instead of lexing. */
@@ -311,7 +360,7 @@ function isValuesWord(t: Token): boolean {
  * go on after the rows, and each scanned IN list is one token; where the token path would not
  * have used a scan the same way, this throws and normalize() redoes the statement by tokens alone.
  */
-function normalizeTokens(tokens: readonly Token[], params: readonly SqlValue[] | undefined, scans: TextScans | null): NormalizedQuery {
+function normalizeTokens(sql: string, tokens: readonly Token[], params: readonly SqlValue[] | undefined, scans: TextScans | null, userVariables: UserVariables | undefined): NormalizedQuery {
   // A trailing `;` is harmless; anything after it is a second statement.
   let end = tokens.length;
   while (end > 0 && tokens[end - 1]!.text === ';') end--;
@@ -328,13 +377,19 @@ function normalizeTokens(tokens: readonly Token[], params: readonly SqlValue[] |
   let reuse: Map<string, string> | undefined;
   // Bind names the query already uses (`:v1` written by hand) are never reused for literals.
   let taken: Set<string> | undefined;
+  let userVars = false;
   for (let i = 0; i < end; i++) {
     const t = tokens[i]!;
     if (t.kind === 'bind') (taken ??= new Set()).add(t.text.slice(1));
     else if (t.kind === 'listBind') (taken ??= new Set()).add(t.text.slice(2));
     else if (t.kind === 'punct' && t.text === ';') throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: multiple statements in one query');
+    else if (t.kind === 'uservar' || (t.kind === 'verbatim' && t.text.includes('@'))) userVars = true;
   }
-  const st = new NormalizeState(taken, params);
+  // SET assigns user variables in the session (the loop below checks its right-hand sides).
+  if (userVars && kind !== 'set') refuseUserVariableAssignments(tokens, end);
+  const st = new NormalizeState(taken, params, userVariables);
+  // User variables a SET assigns, in order (a later read of one of them is refused, see below).
+  let setTargets: Set<string> | undefined;
 
   const frames: ParenFrame[] = [{ clause: 'other', typeArgs: false }];
   let noMoreLiterals = false; // after INTO OUTFILE / DUMPFILE
@@ -343,6 +398,11 @@ function normalizeTokens(tokens: readonly Token[], params: readonly SqlValue[] |
   let listsUsed = 0;
   let prev: Token | undefined; // previous significant token of the source
   let prevPrev: Token | undefined;
+  // The select list of a SELECT's first SELECT, tracked only when a user variable is read: an
+  // item that reads one gets its source text as alias, since MariaDB names the column `@x`, not
+  // by the value the shard sees (see selectItemAlias). -1: not reached yet; -2: done or off.
+  let listDepth = userVars && kind === 'select' ? -1 : -2;
+  let itemStart = 0;
 
   for (let i = 0; i < end; i++) {
     const t = tokens[i]!;
@@ -354,9 +414,39 @@ function normalizeTokens(tokens: readonly Token[], params: readonly SqlValue[] |
     const frame = frames[frames.length - 1]!;
     const k = kw(t);
 
+    if (listDepth !== -2) {
+      if (listDepth === -1) {
+        if (k === 'select') {
+          listDepth = frames.length;
+          itemStart = i + 1;
+        }
+      } else if (frames.length === listDepth && (t.text === ',' || t.text === ')' || SELECT_LIST_END.has(k))) {
+        st.out += selectItemAlias(sql, tokens, itemStart, i);
+        if (t.text === ',') itemStart = i + 1;
+        else listDepth = -2;
+      }
+    }
+
     if (!normalizeLiterals) {
       if (t.kind === 'placeholder') {
         st.emit(inlineParamAsLiteral(st.paramValue()), t.spaceBefore);
+      } else if (t.kind === 'uservar' && kind === 'set') {
+        const next = tokens[i + 1]?.text;
+        const before = i > 0 ? tokens[i - 1]! : undefined;
+        const name = userVariableName(t.text);
+        if ((next === '=' || next === ':=') && (before?.text === ',' || SET_TARGET_AFTER.has(kw(before)))) {
+          // `SET @x = …`: the session assigns it.
+          (setTargets ??= new Set()).add(name);
+          st.emit(t.text, t.spaceBefore);
+        } else if (next === ':=') {
+          throw notSupported(`assignment to the user variable ${t.text} (:=) inside an expression`);
+        } else if (setTargets?.has(name) === true) {
+          // MariaDB assigns left to right (`SET @a = 1, @b = @a` sets @b to 1); the value inlined
+          // here is the one from before the statement.
+          throw notSupported(`SET that reads the user variable ${t.text} after assigning it in the same statement`);
+        } else {
+          st.emit(encodeSqlValue(st.userValue(t)), t.spaceBefore);
+        }
       } else {
         st.emit(t.text, t.spaceBefore);
       }
@@ -446,7 +536,22 @@ function normalizeTokens(tokens: readonly Token[], params: readonly SqlValue[] |
       lit = tokens[i + 1]!;
     }
 
-    if (isLiteral(lit) && !noMoreLiterals && keepsLiteral(tokens, i, negative ? i + 1 : i, end, prev, prevPrev, frame) === false) {
+    if (t.kind === 'uservar' && !noMoreLiterals && frame.clause !== 'limit') {
+      // A user variable read: the session's value as a bind var (one per variable).
+      const key = '@\u0000' + userVariableName(t.text);
+      let name = reuse?.get(key);
+      if (name === undefined) {
+        name = st.nextName();
+        (reuse ??= new Map()).set(key, name);
+        bindVars[name] = st.userValue(t);
+      }
+      st.emit(':' + name, t.spaceBefore);
+      prevPrev = prev;
+      prev = t;
+      continue;
+    }
+
+    if (isLiteral(lit) && !isNumericBitsLiteral(lit) && !noMoreLiterals && keepsLiteral(tokens, i, negative ? i + 1 : i, end, prev, prevPrev, frame) === false) {
       let name: string;
       if (lit.kind === 'placeholder') {
         name = st.nextName();
@@ -485,6 +590,8 @@ function normalizeTokens(tokens: readonly Token[], params: readonly SqlValue[] |
     prev = t;
   }
 
+  if (listDepth >= 0) st.out += selectItemAlias(sql, tokens, itemStart, end);
+
   // The scanned rows replace the tokens of the rows; if the loop did not take them at VALUES, the
   // caller redoes the statement on all its tokens.
   if (scans !== null && ((scans.rows !== null && !scannedRowsUsed) || listsUsed !== scans.lists.length)) throw planFailure('scanned INSERT rows or IN lists not taken');
@@ -497,6 +604,68 @@ function normalizeTokens(tokens: readonly Token[], params: readonly SqlValue[] |
     kind,
     placeholders: st.placeholders,
   };
+}
+
+/** Words that end a select list (at its own parenthesis depth). */
+const SELECT_LIST_END = new Set(['from', 'into', 'where', 'group', 'having', 'order', 'limit', 'union', 'intersect', 'except', 'for', 'lock', 'window', 'procedure']);
+/** Words that may open a select list before its first item. */
+const SELECT_MODIFIERS = new Set([
+  'all', 'distinct', 'distinctrow', 'high_priority', 'straight_join', 'sql_small_result', 'sql_big_result', 'sql_buffer_result',
+  'sql_cache', 'sql_no_cache', 'sql_calc_found_rows',
+]);
+
+/**
+ * ` as `<item text>`` for the select-list item `tokens[from, to)` when it reads a user variable
+ * and has no alias; '' otherwise. MariaDB names such a column by its text (`@x`, `@x+1`), while
+ * the shard sees the value. An item that ends in a word or string may already have an alias
+ * (`@x total`, `@x 'n'`) and is left alone: a second alias would be a syntax error.
+ */
+function selectItemAlias(sql: string, tokens: readonly Token[], from: number, to: number): string {
+  while (from < to && (SELECT_MODIFIERS.has(kw(tokens[from])) || tokens[from]!.kind === 'directive' || tokens[from]!.kind === 'verbatim')) from++;
+  if (from >= to) return '';
+  const last = tokens[to - 1]!;
+  if (last.kind === 'ident' || last.kind === 'qident' || last.kind === 'string' || last.kind === 'directive' || last.kind === 'verbatim') return '';
+  let reads = false;
+  let depth = 0;
+  for (let j = from; j < to; j++) {
+    const x = tokens[j]!;
+    if (x.kind === 'uservar') reads = true;
+    else if (x.text === '(') depth++;
+    else if (x.text === ')') depth--;
+    else if (depth === 0 && x.lower === 'as') return '';
+  }
+  if (!reads) return '';
+  const text = sql.slice(tokens[from]!.start, last.end);
+  // MariaDB refuses aliases longer than 256 characters; such a column keeps the shard's name.
+  if (text.length > 256) return '';
+  return ' as `' + text.replace(/`/g, '``') + '`';
+}
+
+/** Words after which a user variable followed by `=` is the target of a SET assignment. */
+const SET_TARGET_AFTER = new Set(['set', 'session', 'local', 'global', 'persist']);
+
+/**
+ * Refuses (1235) a statement that would assign a user variable on a shard connection: `@x := …`
+ * anywhere, `… INTO @x`, and either inside a `/*! … *\/` comment (which MariaDB executes).
+ */
+function refuseUserVariableAssignments(tokens: readonly Token[], end: number): void {
+  for (let i = 0; i < end; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'uservar') {
+      if (tokens[i + 1]?.text === ':=') throw notSupported(`assignment to the user variable ${t.text} (:=) in a statement sent to shards; use SET ${t.text} = …`);
+      if (i > 0 && kw(tokens[i - 1]) === 'into') throw notSupported(`SELECT … INTO ${t.text} (assigning user variables from a query)`);
+    } else if (t.kind === 'verbatim' && t.text.startsWith('/*!') && t.text.includes('@')) {
+      // The comment's body, without `/*!`, the optional version number and `*/`.
+      const body = t.text.slice(3, -2).replace(/^\d{5,6}/, '');
+      let inner: Token[];
+      try {
+        inner = tokenize(body);
+      } catch {
+        throw notSupported('a user variable in an executable comment (/*! … */) that shardgate cannot read');
+      }
+      refuseUserVariableAssignments(inner, inner.length);
+    }
+  }
 }
 
 /** Stands in for the last row's `)` (as the previous token) when rows were scanned from the text. */
@@ -595,7 +764,8 @@ function tryCollapseInList(
       j++;
       t = tokens[j];
     }
-    if (t === undefined || j >= end || !isLiteral(t)) return null;
+    // Bit and 0x literals stay in the text (see the header), so a list with one is not collapsed.
+    if (t === undefined || j >= end || !isLiteral(t) || isNumericBitsLiteral(t)) return null;
     count++;
     j++;
     const sep = tokens[j];
@@ -683,6 +853,16 @@ function normalizeInsertRows(
         j++;
         continue;
       }
+      if (t.kind === 'uservar') {
+        // A user variable read in a row: a row value, as a literal is.
+        const k = values.length;
+        values.push(st.userValue(t));
+        shape += (shape.length > 0 && t.spaceBefore ? ' ' : '') + rowBindName(k);
+        rowSlots.push(true);
+        prev = t;
+        j++;
+        continue;
+      }
       if (isLiteral(lit) && !(prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && lit.kind === 'string' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) && !(prev !== undefined && TYPE_WORDS.has(kw(prev)))) {
         const k = values.length;
         values.push(lit.kind === 'placeholder' ? st.paramValue() : literalValue(lit, negative));
@@ -747,6 +927,7 @@ function sameShapeRow(tokens: readonly Token[], j: number, end: number, firstSta
       if (t.lower === 'null') values.push(null);
       else if (t.kind === 'placeholder') values.push(st.paramValue());
       else if (t.kind === 'string' || t.kind === 'number' || t.kind === 'hex' || t.kind === 'bit') values.push(literalValue(t));
+      else if (t.kind === 'uservar') values.push(st.userValue(t));
       else break;
     } else if (t.text !== f.text || t.kind !== f.kind) {
       break;

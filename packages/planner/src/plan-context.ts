@@ -31,6 +31,21 @@ export interface PlanContext {
 
 export const SYSTEM_SCHEMAS = new Set(['information_schema', 'mysql', 'performance_schema', 'sys']);
 
+/**
+ * Columns of system tables that hold a schema (database) name: a DBA route is sent to the keyspace
+ * these are compared with, as Vitess routes on `table_schema` (SysTableTableSchema).
+ */
+export const SCHEMA_NAME_COLUMNS = new Set([
+  'table_schema',
+  'schema_name',
+  'constraint_schema',
+  'index_schema',
+  'routine_schema',
+  'trigger_schema',
+  'event_schema',
+  'event_object_schema',
+]);
+
 export function keyspaceRef(ks: Keyspace): KeyspaceRef {
   return { name: ks.name, sharded: ks.sharded };
 }

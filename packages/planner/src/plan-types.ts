@@ -264,6 +264,12 @@ export interface AggregateParam {
   readonly countColumn?: number;
   readonly weightStringColumn?: number;
   readonly alias: string;
+  /**
+   * The output column's name when the expression's text holds literals, which the plan only
+   * knows as bind vars (`count(:v1)`): rendered with the execution's values, so the client sees
+   * the name one MySQL gives (`count(1)`). `alias` then holds the normalized text, for display.
+   */
+  readonly nameTemplate?: QueryTemplate;
 }
 
 export interface GroupByKey {
@@ -431,4 +437,40 @@ export interface Plan {
 export interface PlannedQuery {
   readonly plan: Plan;
   readonly bindVars: BindVars;
+}
+
+/**
+ * Schema-name binds of DBA routes (what Vitess keeps as a route's SysTableTableSchema). Where a
+ * query on a system schema compares a schema column (`table_schema`, `schema_name`…) with values,
+ * the planner puts a bind of its own in place of each value in the shard SQL, named
+ * `__vtschema_<c|s><n>_<source>`: `source` is the bind that holds the value the client wrote (or
+ * `__vtdbname` for `database()`), `n` numbers the comparison, and `c` says the statement's rows
+ * may be combined from several keyspaces (no ORDER BY, LIMIT, aggregation, DISTINCT, UNION or
+ * subquery), `s` that it must be answered by one. The executor sends the route to a shard of each
+ * keyspace the values name, and binds each of these per shard: the shard's own keyspace as that
+ * shard's database name, a value naming another keyspace as NULL (so rows of a database that
+ * shares the server are not counted twice). Kept in the bind name rather than a route field so
+ * that the shard SQL alone carries it through every planner path (UNION parts, EXPLAIN).
+ */
+export interface SysSchemaBind {
+  /** The bind holding the value compared with the schema column. */
+  readonly source: string;
+  /** Which comparison (values of one `IN` list share it). */
+  readonly comparison: number;
+  /** True when rows from several keyspaces may simply be concatenated. */
+  readonly combinable: boolean;
+}
+
+export const SYS_SCHEMA_BIND_PREFIX = '__vtschema_';
+
+export function sysSchemaBindName(b: SysSchemaBind): string {
+  return `${SYS_SCHEMA_BIND_PREFIX}${b.combinable ? 'c' : 's'}${b.comparison}_${b.source}`;
+}
+
+/** The parts of a schema-name bind's name; null for any other bind. */
+export function parseSysSchemaBind(name: string): SysSchemaBind | null {
+  if (!name.startsWith(SYS_SCHEMA_BIND_PREFIX)) return null;
+  const m = /^([cs])(\d+)_(.+)$/.exec(name.slice(SYS_SCHEMA_BIND_PREFIX.length));
+  if (!m) return null;
+  return { combinable: m[1] === 'c', comparison: Number(m[2]), source: m[3]! };
 }

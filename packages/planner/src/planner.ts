@@ -5,7 +5,7 @@
 import { createCache, type AsyncCache, type CacheStats } from '@shardgate/cache';
 import type { VSchema } from '@shardgate/vschema';
 import type { Plan, PlannedQuery, SqlValue } from './plan-types.js';
-import { normalize, type NormalizedQuery } from './normalizer.js';
+import { normalize, type NormalizedQuery, type UserVariables } from './normalizer.js';
 import { buildPlan } from './statement-planner.js';
 import { deepFreeze, estimateBytes } from './plan-size.js';
 
@@ -29,6 +29,12 @@ export interface PlanRequest {
   readonly keyspace?: string | null;
   /** Values for `?` placeholders (COM_STMT_EXECUTE). */
   readonly params?: readonly SqlValue[];
+  /**
+   * The session's user variables (canonical name, see userVariableName → value). A `@name` read
+   * becomes a bind var with this value (NULL when absent); the plan and its cache key do not
+   * depend on the values. Only read during the synchronous normalize step of plan().
+   */
+  readonly userVariables?: UserVariables;
 }
 
 export type { CacheStats };
@@ -92,7 +98,7 @@ export class Planner {
    * placeholder-count errors (1210) are thrown synchronously; planning errors reject.
    */
   plan(sql: string, ctx: PlanRequest = {}): PlannedQuery | Promise<PlannedQuery> {
-    const n = normalize(sql, ctx.params);
+    const n = normalize(sql, ctx.params, ctx.userVariables);
     const cur = this.current;
     const key = cacheKey(n, ctx.keyspace ?? null, this.cache.epoch >= cur.cleanAtCacheEpoch ? -1 : cur.epoch);
     const hit = this.cache.peek(key);
@@ -108,7 +114,7 @@ export class Planner {
 
   /** Plans without the cache (tools, tests): same result as a miss. */
   planUncached(sql: string, ctx: PlanRequest = {}): PlannedQuery {
-    const n = normalize(sql, ctx.params);
+    const n = normalize(sql, ctx.params, ctx.userVariables);
     const plan = buildPlan({ normalized: n, target: ctx.keyspace ?? null, vschema: this.current.vschema });
     return { plan: this.freeze ? deepFreeze(plan) : plan, bindVars: n.bindVars };
   }

@@ -6,12 +6,13 @@
  * all evaluated at the gateway over the merged groups: a shard never applies anything that
  * would need every shard's rows.
  */
-import type { AggregateParam, EvalExpr, GroupByKey, OrderByKey, Primitive } from './plan-types.js';
+import type { AggregateParam, EvalExpr, GroupByKey, OrderByKey, Primitive, QueryTemplate } from './plan-types.js';
 import { columnName, isColumnRef } from './ast-utils.js';
 import type { PlanContext } from './plan-context.js';
-import type { Ast } from './sql-parser.js';
+import { tokenRange, type Ast } from './sql-parser.js';
 import type { TokenEdit } from './shard-sql.js';
-import { templateFromTokens } from './shard-sql.js';
+import { renderTokens, templateFromTokens } from './shard-sql.js';
+import { templateFromSql } from './query-template.js';
 import { hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
 import type { Cand } from './routing.js';
 import { kw } from './lexer.js';
@@ -27,9 +28,22 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("aggregation with '*' across shards");
   if (sel.distinct) throw notSupported('SELECT DISTINCT with aggregation across shards');
   const text = (n: Ast, what: string): string => {
-    const t = nodeText(ctx, n);
+    // A literal normalized into a bind var has no position of its own in the parser's AST.
+    const t = n?.type === 'param' && typeof n.value === 'string' ? `:${n.value}` : nodeText(ctx, n);
     if (t === null) throw notSupported(what);
     return t;
+  };
+  /**
+   * The name MySQL gives an unaliased select expression: its text as written (without the
+   * shard-SQL edits). Literals in it are bind vars here, so such a name is a template the
+   * executor renders with each execution's values.
+   */
+  const nameOf = (n: Ast): { alias: string; nameTemplate?: QueryTemplate } | null => {
+    const r = tokenRange(p, n);
+    if (!r) return null;
+    const raw = renderTokens(p.tokens, r[0], r[1], []);
+    const template = templateFromSql(raw);
+    return template.parts.every((x) => typeof x === 'string') ? { alias: raw } : { alias: raw, nameTemplate: template };
   };
   // GROUP BY 2 names the second select expression.
   const groupCols: Ast[] = (sel.groupby?.columns ?? []).map((g: Ast) => {
@@ -95,7 +109,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     const t = text(e, 'expression in an aggregation across shards');
     const alias = c.as ? String(c.as) : t;
     if (e.type === 'aggr_func') {
-      shardCols.push(withAlias(aggregateShardText(e, i, alias), c.as));
+      const named = c.as ? null : nameOf(e);
+      shardCols.push(withAlias(aggregateShardText(e, i, named?.alias ?? alias), c.as));
+      if (named?.nameTemplate) aggregates[aggregates.length - 1] = { ...aggregates[aggregates.length - 1]!, nameTemplate: named.nameTemplate };
       continue;
     }
     if (hasAggregate(e)) {

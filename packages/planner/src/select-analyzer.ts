@@ -4,14 +4,15 @@
  * parts into one route candidate whenever Vitess's merge rules prove that every row the query
  * needs lives on the same shard(s).
  */
-import { conjuncts, columnName, foldConstant, functionName, isColumnRef, subqueryOf, truth, unionParts, walk } from './ast-utils.js';
-import { findTable, SYSTEM_SCHEMAS, type PlanContext } from './plan-context.js';
+import { conjuncts, columnName, foldConstant, functionArgs, functionName, isColumnRef, subqueryOf, truth, unionParts, walk } from './ast-utils.js';
+import { findTable, SCHEMA_NAME_COLUMNS, SYSTEM_SCHEMAS, type PlanContext } from './plan-context.js';
 import type { Ast } from './sql-parser.js';
 import { tokenRange } from './sql-parser.js';
-import type { ValueExpr } from './plan-types.js';
+import { sysSchemaBindName, type ValueExpr } from './plan-types.js';
 import { canMerge, colKey, computeRouting, isSingleShard, mergeCands, sameValue, unionRouting, vindexJoined, ColumnClasses, type Cand, type ColKey, type Cond, type Routing, type TableRef } from './routing.js';
 import { PlanError, notSupported } from './errors.js';
 import { quoteIdent } from './shard-sql.js';
+import { decodeHex, kw } from './lexer.js';
 
 export interface Scope {
   readonly tables: TableRef[];
@@ -72,6 +73,36 @@ export function hasAggregate(e: Ast): boolean {
   return found;
 }
 
+/**
+ * Whether a statement's rows may be answered by several shards and simply concatenated: one
+ * SELECT without ORDER BY, LIMIT, grouping, aggregates, DISTINCT, window functions or subqueries.
+ */
+function rowsCombinable(ast: Ast): boolean {
+  if (ast._next || ast.distinct || ast.having || (Array.isArray(ast.orderby) && ast.orderby.length > 0)) return false;
+  if (ast.limit && Array.isArray(ast.limit.value) && ast.limit.value.length > 0) return false;
+  if ((ast.groupby?.columns ?? (Array.isArray(ast.groupby) ? ast.groupby : [])).length > 0) return false;
+  if (Array.isArray(ast.columns) && ast.columns.some((c: Ast) => hasAggregate(c.expr))) return false;
+  if (hasWindowFunction(ast)) return false;
+  for (const f of Array.isArray(ast.from) ? ast.from : []) if (f.expr || (f.on && containsSubquery(f.on))) return false;
+  for (const e of [ast.where, ...(Array.isArray(ast.columns) ? ast.columns.map((c: Ast) => c.expr) : [])]) if (e && containsSubquery(e)) return false;
+  return true;
+}
+
+/** True when a select list or ORDER BY holds a window function (`… OVER …`) outside nested subqueries. */
+export function hasWindowFunction(sel: Ast): boolean {
+  let found = false;
+  for (const e of [sel.columns, sel.orderby]) {
+    if (!e) continue;
+    walk(e, (n) => {
+      if (found) return false;
+      if (subqueryOf(n) || n.type === 'select') return false;
+      if (n.over) found = true;
+      return !found;
+    });
+  }
+  return found;
+}
+
 export class SelectAnalyzer {
   constructor(private readonly ctx: PlanContext) {}
 
@@ -115,6 +146,7 @@ export class SelectAnalyzer {
       itemCands.push(cand);
     }
     this.validateReferences(sel, scope);
+    if (scope.tables.some((t) => t.kind === 'dba')) this.schemaNameBinds(sel, scope);
     // 2. Conditions: ON clauses and WHERE.
     const scopeConds: Cond[] = [];
     const onConds: Cond[][] = from.map(() => []);
@@ -240,6 +272,78 @@ export class SelectAnalyzer {
   }
 
   /**
+   * System tables: each value a schema column is compared with (`table_schema = 'main'`,
+   * `schema_name in ('a', 'b')`, `table_schema = database()`) becomes a schema-name bind in the
+   * shard SQL (see SysSchemaBind), so that the executor sends the query to the keyspaces named and
+   * each shard sees its own database name. Only AND-ed conditions of WHERE and of inner joins
+   * count: there each value restricts every row. Anything else goes to the session's keyspace.
+   */
+  private schemaNameBinds(sel: Ast, scope: Scope): void {
+    const p = this.ctx.parsed;
+    const combinable = rowsCombinable(p.ast);
+    const preds: Ast[] = [...conjuncts(sel.where)];
+    for (const item of Array.isArray(sel.from) ? sel.from : []) {
+      const join = String(item.join ?? '').toUpperCase();
+      if (item.on && !join.includes('LEFT') && !join.includes('RIGHT')) preds.push(...conjuncts(item.on));
+    }
+    const onlySystemTables = scope.tables.every((t) => t.kind === 'dba' || t.kind === 'dual');
+    const isSchemaColumn = (n: Ast): boolean => {
+      if (!isColumnRef(n) || !SCHEMA_NAME_COLUMNS.has(columnName(n).toLowerCase())) return false;
+      if (!n.table) return onlySystemTables;
+      const q = String(n.table).toLowerCase();
+      return scope.tables.some((t) => t.kind === 'dba' && t.alias.toLowerCase() === q);
+    };
+    const toks = p.tokens;
+    /**
+     * The value at token `i` when it is a bind (`:v1`, `::v1`) or `database()`: its source bind
+     * and the tokens it spans. Bind nodes carry no location, so values are read from the tokens.
+     */
+    const valueAt = (i: number): { source: string; list: boolean; from: number; to: number } | null => {
+      const t = toks[i];
+      if (!t) return null;
+      if (t.kind === 'bind') return { source: t.text.slice(1), list: false, from: i, to: i + 1 };
+      if (t.kind === 'listBind') return { source: t.text.slice(2), list: true, from: i, to: i + 1 };
+      const f = kw(t);
+      if ((f === 'database' || f === 'schema') && toks[i + 1]?.text === '(' && toks[i + 2]?.text === ')') return { source: '__vtdbname', list: false, from: i, to: i + 3 };
+      return null;
+    };
+    for (const e of preds) {
+      if (e?.type !== 'binary_expr') continue;
+      const op = String(e.operator).toUpperCase();
+      const leftCol = isSchemaColumn(e.left);
+      if (!leftCol && !(op === '=' && isSchemaColumn(e.right))) continue;
+      const colRange = tokenRange(p, leftCol ? e.left : e.right);
+      if (!colRange) continue;
+      const [cs, ce] = colRange;
+      const values: ({ source: string; list: boolean; from: number; to: number } | null)[] = [];
+      if (op === '=' && leftCol && toks[ce]?.text === '=') values.push(valueAt(ce + 1));
+      else if (op === '=' && !leftCol && toks[cs - 1]?.text === '=') values.push(cs >= 2 && toks[cs - 2]!.kind === 'bind' ? valueAt(cs - 2) : cs >= 4 && toks[cs - 2]!.text === ')' ? valueAt(cs - 4) : null);
+      else if (op === 'IN' && kw(toks[ce]) === 'in' && toks[ce + 1]?.kind === 'listBind') values.push(valueAt(ce + 1));
+      else if (op === 'IN' && kw(toks[ce]) === 'in' && toks[ce + 1]?.text === '(') {
+        let i = ce + 2;
+        for (;;) {
+          const v = valueAt(i);
+          values.push(v);
+          if (!v) break;
+          i = v.to;
+          if (toks[i]?.text === ')') break;
+          if (toks[i]?.text !== ',') {
+            values.push(null);
+            break;
+          }
+          i++;
+        }
+      } else continue;
+      // A value that is no bind (an expression, a column) leaves the comparison to the shard as written.
+      if (values.length === 0 || values.some((v) => v === null)) continue;
+      for (const v of values) {
+        const name = sysSchemaBindName({ source: v!.source, comparison: cs, combinable });
+        this.ctx.edits.push({ from: v!.from, to: v!.to, text: (v!.list ? '::' : ':') + name });
+      }
+    }
+  }
+
+  /**
    * Qualified references must name a table of the scope (or an enclosing one), and GROUP BY may
    * not name an aggregate: MySQL (and Vitess) refuse these at plan time.
    */
@@ -282,6 +386,8 @@ export class SelectAnalyzer {
   /** True when a nested select gives different results if evaluated per shard. */
   private isOpaque(sel: Ast, cand: Cand, scope: Scope): boolean {
     if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) return true;
+    // A window function sees only the rows of its shard.
+    if (hasWindowFunction(sel)) return true;
     const groupCols: Ast[] = sel.groupby?.columns ?? [];
     const aggregated = groupCols.length > 0 || (Array.isArray(sel.columns) && sel.columns.some((c: Ast) => hasAggregate(c.expr))) || (!!sel.having && hasAggregate(sel.having));
     const distinct = !!sel.distinct;
@@ -419,6 +525,10 @@ export class SelectAnalyzer {
       const name = String(n.value);
       return this.ctx.listBinds.has(name) ? { kind: 'bindList', name } : { kind: 'bind', name };
     }
+    // `0x04` stays in the shard SQL as written (MariaDB reads it as a number there, see the
+    // normalizer); for routing it is its bytes, the value a bound hex literal has, so that the
+    // vindex decides what they mean (as Vitess routes `id = 0x04`: EqualUnique).
+    if (n.type === 'full_hex_string' && typeof n.value === 'string') return { kind: 'literal', value: decodeHex('0x' + n.value) };
     const v = foldConstant(n);
     if (v === undefined) return undefined;
     if (v === null) return 'null';

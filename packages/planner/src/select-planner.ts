@@ -30,6 +30,27 @@ export function planSelect(ctx: PlanContext): Primitive {
 }
 
 /**
+ * Whether the statement holds a window function (`f(…) OVER (…)` or `f(…) OVER w`). The gateway
+ * never evaluates one: a shard computes it over its own rows only, so a statement with one may
+ * only be sent whole to a single shard. Plans that split the statement into statements of their
+ * own (UNION parts, pulled-out subqueries) plan each through planText, which checks it again.
+ */
+export function statementHasWindow(ctx: PlanContext): boolean {
+  const toks = ctx.parsed.tokens;
+  for (let i = 1; i < toks.length - 1; i++) {
+    if (kw(toks[i]) !== 'over' || toks[i - 1]!.text !== ')') continue;
+    const next = toks[i + 1]!;
+    if (next.text === '(' || next.kind === 'ident' || next.kind === 'qident') return true;
+  }
+  return false;
+}
+
+/** Refuses a window function in a statement whose rows come from several shards (as Vitess does). */
+export function refuseWindowAcrossShards(ctx: PlanContext): void {
+  if (statementHasWindow(ctx)) throw notSupported('window function (OVER) in a query that is not sent whole to a single shard');
+}
+
+/**
  * SQL_CALC_FOUND_ROWS is only valid on the outermost SELECT; with a LIMIT, FOUND_ROWS() would need
  * a second query on the same shard connection, which shardgate does not plan.
  */
@@ -139,9 +160,10 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
   // A UNION over several shards with its own ORDER BY/LIMIT, or with parts that need the gateway
   // (LIMIT, aggregation, DISTINCT per part): each part is planned on its own.
   if (ast._next && (cand.opaque || unionHasTail(ast))) return planUnionParts(ctx);
+  refuseWindowAcrossShards(ctx);
   // A derived table or subquery with LIMIT/aggregation/DISTINCT that reaches several shards would
   // be computed per shard: refused rather than answered wrong.
-  if (cand.opaque) throw notSupported('LIMIT, aggregation or DISTINCT inside a derived table, subquery or UNION part that reaches several shards');
+  if (cand.opaque) throw notSupported('LIMIT, aggregation, DISTINCT or a window function inside a derived table, subquery or UNION part that reaches several shards');
   if (!ast._next && (ast._orderby || ast._limit)) throw notSupported('ORDER BY or LIMIT on a parenthesized query that reaches several shards');
   if (ast._next) {
     // UNION over several shards: UNION ALL concatenates; UNION also removes duplicates at the gateway.

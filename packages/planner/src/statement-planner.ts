@@ -3,7 +3,7 @@
  * (it reads the vschema it is given), so the plan cache can run it as a single-flight compute.
  */
 import type { VSchema } from '@shardgate/vschema';
-import type { Plan, Primitive, QueryType, RouteOptions } from './plan-types.js';
+import type { BindVars, KeyspaceRef, Plan, Primitive, QueryTemplate, QueryType, RouteOptions, RoutePrimitive, SqlValue, TemplatePart, ValueExpr } from './plan-types.js';
 import { kw, tokenize, type Token } from './lexer.js';
 import type { NormalizedQuery } from './normalizer.js';
 import { normalize } from './normalizer.js';
@@ -13,7 +13,7 @@ import { planSelect } from './select-planner.js';
 import { planInsert, planUpdateDelete } from './dml-planner.js';
 import { parseTarget, planDdl, planSet, planShow, planSystemSelect, planTransaction, planUse, type TokenPlanContext } from './session-planner.js';
 import { notSupported, PlanError, syntaxError, unknownKeyspace } from './errors.js';
-import { renderQuery, templateFromSql } from './query-template.js';
+import { encodeList, encodeSqlValue, templateFromSql } from './query-template.js';
 import { renderTokens } from './shard-sql.js';
 import { findTable } from './plan-context.js';
 
@@ -200,6 +200,9 @@ function planExplain(input: BuildInput, tctx: TokenPlanContext): { instructions:
     innerStart = 4;
   } else if (words[1] === 'format' && toks[2]?.text === '=') {
     innerStart = 4;
+  } else if ((words[1] === 'extended' || words[1] === 'partitions') && words[0] !== 'vexplain') {
+    // MariaDB's EXPLAIN EXTENDED / EXPLAIN PARTITIONS.
+    innerStart = 2;
   } else {
     innerStart = 1;
   }
@@ -226,10 +229,93 @@ function planExplain(input: BuildInput, tctx: TokenPlanContext): { instructions:
   const innerPlan = buildPlan({ normalized: innerNormalized, target: input.target, vschema: input.vschema });
   for (const t of innerPlan.tablesUsed) tctx.tablesUsed.add(t);
   if (vexplain) return { queryType: 'EXPLAIN', instructions: { operator: 'Session', statement: { kind: 'vexplain', plan: innerPlan } } };
-  // MySQL EXPLAIN of a statement that goes to one route: the same route, prefixed.
-  const ins = innerPlan.instructions;
-  if (ins.operator !== 'Route') throw notSupported('EXPLAIN of a query that needs several routes; use VEXPLAIN PLAN');
-  const prefix = text.slice(0, inner.start);
-  // The EXPLAIN text kept its literals (it is cached by its own text), so they are inlined again.
-  return { queryType: 'EXPLAIN', instructions: { ...ins, query: { parts: [prefix + renderQuery(ins.query, innerNormalized.bindVars)] } } };
+  return { queryType: 'EXPLAIN', instructions: explainOnShard(text.slice(0, inner.start), innerPlan.instructions, innerNormalized.bindVars) };
+}
+
+/**
+ * MySQL's EXPLAIN of a statement, answered by a shard (as Vitess sends `explain …` to a shard):
+ * the statement the shard would run, prefixed with the EXPLAIN words. A route that reaches one
+ * shard keeps its routing, so the shard that holds the rows explains; a statement that reaches
+ * several shards through one route is explained by any one shard of its keyspace (they share the
+ * schema). Statements that need several routes are refused. The EXPLAIN statement is not
+ * normalized (its plan is cached by its own text), so the inner statement's values are inlined
+ * into the shard SQL and into the routing values; session binds (`:__vtdbname`) stay binds.
+ */
+function explainOnShard(prefix: string, ins: Primitive, binds: BindVars): Primitive {
+  const withPrefix = (q: QueryTemplate): QueryTemplate => inlineBinds({ parts: [prefix, ...q.parts] }, binds);
+  const anyShard = (keyspace: KeyspaceRef, q: QueryTemplate): Primitive => ({ operator: 'Send', keyspace, query: withPrefix(q), allShards: false });
+  let route: RoutePrimitive | null = null;
+  if (ins.operator === 'Route') route = ins;
+  else if (ins.operator === 'Update' || ins.operator === 'Delete') route = ins.route;
+  else if (ins.operator === 'Insert') {
+    // The rows as the client wrote them (a generated auto-increment id is left NULL: EXPLAIN
+    // does not insert).
+    const rowBinds = binds[ins.rowsBind];
+    const rows = Array.isArray(rowBinds) ? (rowBinds as readonly (readonly SqlValue[])[]) : [];
+    const parts: TemplatePart[] = [ins.prefix];
+    rows.forEach((vals, i) => {
+      if (i > 0) parts.push(', ');
+      for (const part of (ins.rowTemplates?.[i] ?? ins.rowTemplate).parts) {
+        const pos = typeof part !== 'string' && 'bind' in part && part.bind.startsWith('$') ? Number(part.bind.slice(1)) : NaN;
+        parts.push(Number.isNaN(pos) ? part : encodeSqlValue(vals[pos] ?? null));
+      }
+    });
+    parts.push(...ins.suffix.parts);
+    return anyShard(ins.keyspace, { parts });
+  } else {
+    // One route under gateway operators (merge, aggregate, limit…): the shard explains its part.
+    let p: Primitive = ins;
+    while (p.operator === 'Aggregate' || p.operator === 'Sort' || p.operator === 'Limit' || p.operator === 'Distinct' || p.operator === 'Projection' || p.operator === 'Filter') p = p.input;
+    if (p.operator !== 'Route') throw notSupported('EXPLAIN of a query that needs several routes; use VEXPLAIN PLAN');
+    return anyShard(p.keyspace, p.query);
+  }
+  if (!SINGLE_SHARD_VARIANTS.has(route.variant)) return anyShard(route.keyspace, route.query);
+  const explained: { -readonly [K in keyof RoutePrimitive]: RoutePrimitive[K] } = { ...route, query: withPrefix(route.query) };
+  if (route.values) explained.values = route.values.map((v) => inlineValue(v, binds));
+  delete explained.fieldQuery;
+  delete explained.orderBy;
+  delete explained.resultColumns;
+  delete explained.hiddenColumns;
+  delete explained.inListBind;
+  return explained;
+}
+
+/** Route variants that reach at most one shard (None is left out: it sends nothing). */
+const SINGLE_SHARD_VARIANTS = new Set<RoutePrimitive['variant']>(['EqualUnique', 'Unsharded', 'Reference', 'DBA', 'ByDestination']);
+
+/** A template with the given binds rendered as literals; other binds (session binds) are kept. */
+function inlineBinds(t: QueryTemplate, binds: BindVars): QueryTemplate {
+  const parts: TemplatePart[] = [];
+  for (const part of t.parts) {
+    if (typeof part === 'string') {
+      parts.push(part);
+      continue;
+    }
+    const name = 'bind' in part ? part.bind : part.list;
+    const v = binds[name];
+    if (v === undefined) parts.push(part);
+    else parts.push(Array.isArray(v) ? encodeList(v as readonly SqlValue[]) : 'list' in part ? encodeList([v as SqlValue]) : encodeSqlValue(v as SqlValue));
+  }
+  const merged: TemplatePart[] = [];
+  for (const part of parts) {
+    const last = merged[merged.length - 1];
+    if (typeof part === 'string' && typeof last === 'string') merged[merged.length - 1] = last + part;
+    else merged.push(part);
+  }
+  return { parts: merged };
+}
+
+function inlineValue(v: ValueExpr, binds: BindVars): ValueExpr {
+  switch (v.kind) {
+    case 'bind':
+    case 'bindList': {
+      const b = binds[v.name];
+      if (b === undefined) return v;
+      return Array.isArray(b) ? { kind: 'list', items: (b as readonly SqlValue[]).map((value) => ({ kind: 'literal', value })) } : { kind: 'literal', value: b as SqlValue };
+    }
+    case 'list':
+      return { kind: 'list', items: v.items.map((x) => inlineValue(x, binds)) };
+    default:
+      return v;
+  }
 }

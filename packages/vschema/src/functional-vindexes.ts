@@ -6,7 +6,7 @@ import { unicodeLooseKey } from './unicode-loose-key.js';
 import type { VSchemaIssue } from './vschema-error.js';
 import { VSchemaLookupError } from './vschema-error.js';
 import type { FunctionalVindex } from './vindex-types.js';
-import { toBytes, toUint64, toUint64ForHash, uint64ToBytes, type VindexValue } from './vindex-values.js';
+import { comparedInteger, toBytes, toUint64, toUint64ForHash, uint64ToBytes, type VindexValue } from './vindex-values.js';
 import { xxhash64Parts } from './xxhash64.js';
 
 /*
@@ -107,6 +107,46 @@ function reverseBits64(n: bigint): Uint8Array {
 
 type Hasher = (v: VindexValue) => Uint8Array | null;
 
+/**
+ * How a vindex type reads the values a query compares its column with (see mapCompared):
+ * - `integer`: the value as a number (hash, numeric, reverse_bits, numeric_static_map);
+ * - `bytes`: the value's bytes (xxhash, binary, binary_md5, unicode_loose_*, cfc);
+ * - `any`: every value maps alike (null).
+ */
+type ComparedAs = 'integer' | 'bytes' | 'any';
+
+/**
+ * Routing of a value that a query compares the vindex column with (`col = v`, `col IN (…)`), as
+ * opposed to `map`, which is Vitess's conversion. A row lives at the keyspace id of the value it
+ * was inserted with, and MariaDB on the shard decides which rows a compared value matches, so
+ * `mapCompared` answers a keyspace id only when every value MariaDB would find equal to `value`
+ * has that keyspace id; null means "not sure": the caller must ask every shard. `3.0`, `3e0` and
+ * `'3'` give the keyspace id of 3; `' 3'`, `'3abc'` and `0x03` give null (Vitess: no shard).
+ * Callers handle SQL NULL themselves (it equals nothing).
+ */
+export interface ComparedMapping {
+  /** `numberLiteral`: `value` is the text of a number literal with a fraction or exponent. */
+  mapCompared(value: VindexValue, numberLiteral: boolean): Uint8Array | null;
+}
+
+function comparedMapper(as: ComparedAs, map: Hasher): ComparedMapping['mapCompared'] {
+  if (as === 'any') return (v) => map(v);
+  if (as === 'integer') {
+    return (v, numberLiteral) => {
+      const n = comparedInteger(v, numberLiteral);
+      return n === undefined ? null : map(n);
+    };
+  }
+  // Bytes: strings and binary values are compared byte for byte on the string columns these
+  // vindexes shard (collation aside, as in Vitess); integers render as their digits. A decimal or
+  // double has no single text ('3.0' = '3.00' = 3e0), and a double above 2^53 no exact value.
+  return (v, numberLiteral) => {
+    if (numberLiteral) return null;
+    if (typeof v === 'number') return Number.isSafeInteger(v) ? map(BigInt(v)) : null;
+    return map(v);
+  };
+}
+
 /** Per-type single-value hash functions ("Hashing" vindexes that multicol may compose). */
 export const HASHERS: Readonly<Record<string, { hash: Hasher; cost: number }>> = {
   hash: { hash: hashMap, cost: 1 },
@@ -121,6 +161,8 @@ export const HASHERS: Readonly<Record<string, { hash: Hasher; cost: number }>> =
 
 interface Spec {
   type: string;
+  /** How query values compare with the column (default: integer). */
+  comparedAs?: ComparedAs;
   name: string;
   params: Readonly<Record<string, string>>;
   owner?: string;
@@ -149,7 +191,7 @@ function build(spec: Spec): FunctionalVindex {
       if (values.length !== 1) throw new VSchemaLookupError(`vindex ${name} takes exactly one column, got ${values.length}`);
       return map(values[0]);
     });
-  const v: FunctionalVindex = {
+  const v: FunctionalVindex & ComparedMapping = {
     kind: 'functional',
     name,
     type: spec.type,
@@ -162,6 +204,7 @@ function build(spec: Spec): FunctionalVindex {
     multiColumn,
     map,
     mapColumns,
+    mapCompared: comparedMapper(spec.comparedAs ?? 'integer', map),
     ...(spec.reverseMap ? { reverseMap: spec.reverseMap } : {}),
     ...(spec.prefixRange ? { prefixRange: spec.prefixRange } : {}),
   };
@@ -440,6 +483,7 @@ const cfc: Factory = (a) => {
   return build({
     ...a,
     cost: 1,
+    comparedAs: 'bytes',
     map: (v) => computeKsid(toBytes(v), false),
     prefixRange: (pattern) => {
       const bytes = typeof pattern === 'string' ? new TextEncoder().encode(pattern) : pattern;
@@ -463,7 +507,7 @@ export const FUNCTIONAL_FACTORIES: Readonly<Record<string, Factory>> = {
   // hash.go / hash_test.go
   hash: simple('hash', { reverseMap: (ksid) => vunhash(ksid) }),
   // xxhash.go / xxhash_test.go
-  xxhash: simple('xxhash'),
+  xxhash: simple('xxhash', { comparedAs: 'bytes' }),
   // numeric.go / numeric_test.go
   numeric: simple('numeric', {
     reverseMap: (ksid) => {
@@ -473,14 +517,15 @@ export const FUNCTIONAL_FACTORIES: Readonly<Record<string, Factory>> = {
   }),
   // binary.go / binary_test.go
   binary: simple('binary', {
+    comparedAs: 'bytes',
     reverseMap: (ksid) => Uint8Array.from(ksid),
   }),
   // binarymd5.go / binarymd5_test.go
-  binary_md5: simple('binary_md5'),
+  binary_md5: simple('binary_md5', { comparedAs: 'bytes' }),
   // unicodeloosemd5.go / unicodeloosemd5_test.go
-  unicode_loose_md5: simple('unicode_loose_md5'),
+  unicode_loose_md5: simple('unicode_loose_md5', { comparedAs: 'bytes' }),
   // unicodeloosexxhash.go / unicodeloosexxhash_test.go
-  unicode_loose_xxhash: simple('unicode_loose_xxhash'),
+  unicode_loose_xxhash: simple('unicode_loose_xxhash', { comparedAs: 'bytes' }),
   // reverse_bits.go / reverse_bits_test.go
   reverse_bits: simple('reverse_bits', {
     reverseMap: (ksid) => {
@@ -490,7 +535,7 @@ export const FUNCTIONAL_FACTORIES: Readonly<Record<string, Factory>> = {
     },
   }),
   // null.go / null_test.go: every value, NULL included, maps to the single byte 0x00.
-  null: (a) => build({ ...a, cost: 100, map: () => Uint8Array.of(0) }),
+  null: (a) => build({ ...a, cost: 100, comparedAs: 'any', map: () => Uint8Array.of(0) }),
   numeric_static_map: numericStaticMap,
   region_experimental: regionExperimental,
   multicol,

@@ -63,6 +63,44 @@ export function toUint64ForHash(v: VindexValue): bigint | undefined {
   return toUint64(v);
 }
 
+/** A decimal literal's text: sign, integer digits, fraction digits (either may be empty, not both). */
+const DECIMAL_LITERAL = /^([+-]?)([0-9]*)(?:\.([0-9]*))?$/;
+
+/**
+ * The integer n such that MariaDB's `col = v` and `col IN (…, v, …)` on an integer column hold for
+ * col = n and for no other value, or undefined when shardgate cannot be sure (the caller then asks
+ * every shard and lets MariaDB compare). `numberLiteral` says v is the text of a SQL number literal
+ * with a fraction or an exponent (`3.0`, `3e0`), not a quoted string.
+ *
+ * Sure (checked against MariaDB 10.11):
+ *   - integers;
+ *   - decimal literals whose fraction is all zeros (`3.0`, `-1.00`): decimals compare exactly;
+ *   - doubles (`3e0`, DOUBLE params) that are integers below 2^53 in magnitude. Above that, `=`
+ *     converts the double to an integer while IN compares doubles, so `9007199254740993e0` matches
+ *     other rows in the two forms;
+ *   - quoted strings of decimal digits with an optional sign (`'3'`, `'-1'`, `'007'`), which
+ *     MariaDB converts exactly at any length.
+ * Not sure: other strings (`' 3'`, `'3\n'`, `'3abc'` all equal 3, `'abc'` equals 0: MariaDB's
+ * string-to-number rules are not copied here), binary values (`0x33` compares as 51 but `x'33'` as
+ * the string '3'), and numbers with a fraction (they match no integer, but leaving them to MariaDB
+ * costs only a scatter).
+ */
+export function comparedInteger(v: VindexValue, numberLiteral = false): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (!numberLiteral) return DECIMAL_INT.test(v) ? BigInt(v) : undefined;
+  if (/[eE]/.test(v)) {
+    // An approximate (double) literal: JavaScript and MariaDB both round its text to the nearest double.
+    const d = Number(v);
+    return Number.isSafeInteger(d) ? BigInt(d) : undefined;
+  }
+  const m = DECIMAL_LITERAL.exec(v);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+  if (m[3] !== undefined && /[1-9]/.test(m[3])) return undefined;
+  return BigInt(m[1] + (m[2] === '' ? '0' : m[2]));
+}
+
 /** sqltypes Value.ToBytes: the raw bytes of the value's text form; NULL is empty. */
 export function toBytes(v: VindexValue): Uint8Array {
   if (v === null) return new Uint8Array(0);

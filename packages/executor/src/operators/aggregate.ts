@@ -16,6 +16,7 @@ import { cellText, compareBytes, compareNullable, comparatorFor, equalityKey, is
 import { ColumnType, ColumnFlag, valueClassOf } from '../values/column-types.js';
 import { addDecimal, divideDecimal, formatDecimal, parseDecimal, type Decimal } from '../values/decimal.js';
 import { runPrimitive } from '../primitive-runner.js';
+import { renderTemplate } from '../values/render-query.js';
 
 const OUTPUT_CHUNK_ROWS = 256;
 
@@ -182,12 +183,13 @@ function distinctKeyOf(param: AggregateParam, fields: readonly FieldInfo[]) {
   };
 }
 
-function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrecisionIncrement: number): AggregateShape {
+function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrecisionIncrement: number, bv: BindVars): AggregateShape {
   const outFields = fields.slice();
   const makers: (() => Accumulator)[] = [];
   for (const a of p.aggregates) {
     const f = fields[a.column];
-    const name = a.alias || f?.name || '';
+    // A name over literals is rendered with this execution's values (the plan is shared).
+    const name = a.nameTemplate ? renderTemplate(a.nameTemplate, bv) : a.alias || f?.name || '';
     const base: FieldInfo = f ?? { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: 0, decimals: 0 };
     const countField: FieldInfo = { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 };
     switch (a.opcode) {
@@ -276,7 +278,7 @@ export async function runAggregate(ctx: QueryContext, p: AggregatePrimitive, bv:
   let current: { key: string; group: Group } | null = null;
   const emit = new SerialQueue();
   const fieldsOnce = new FieldsOnce((f) => out.fields(trimFields(f, p.resultColumns)));
-  const ensureShape = () => (shape ??= buildShape(p, inFields, ctx.settings.divPrecisionIncrement));
+  const ensureShape = () => (shape ??= buildShape(p, inFields, ctx.settings.divPrecisionIncrement, bv));
 
   await runPrimitive(ctx, p.input, bv, {
     fields: (f) => {

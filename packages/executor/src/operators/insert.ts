@@ -5,15 +5,15 @@
 import type { BindVars, InsertPrimitive, QueryTemplate, SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
 import type { QueryContext } from '../query-context.js';
-import type { OkOutcome } from '../row-flow.js';
+import type { DmlOutcome } from '../types.js';
 import { literalOf } from '../values/cell-codec.js';
 import { renderRowTemplate, renderTemplate } from '../values/render-query.js';
 import { keyspaceIdsFor, type VindexDestination } from '../vindex-resolver.js';
 import { createLookupRows, ownerOf, type LookupRowRef } from '../lookup-upkeep.js';
-import { fanOut, withSpecialBinds } from './route.js';
+import { DmlOkSum, fanOut, withSpecialBinds } from './route.js';
 import { reserveSequenceIds } from './sequence.js';
 
-export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars: BindVars): Promise<OkOutcome> {
+export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars: BindVars): Promise<DmlOutcome> {
   ctx.onRouteVariant(`Insert${p.variant}`);
   const bv = withSpecialBinds(ctx, bindVars);
   const raw = bv[p.rowsBind];
@@ -58,16 +58,27 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
   }
 
   const suffix = renderTemplate(p.suffix, bv);
-  let affected = 0n;
-  let shardInsertId = 0n;
+  const upsert = /^\s*on\s+duplicate\s+key\s+update\b/i.test(suffix);
+  const ignore = /^\s*insert\s+(?:(?:low_priority|delayed|high_priority)\s+)?ignore\b/i.test(p.prefix);
+  const sum = new DmlOkSum();
   const targets = [...perShard.entries()].map(([shard, idx]) => ({ shard, idx }));
   await fanOut(ctx, p.keyspace.name, targets, async (t, signal) => {
     const values = t.idx.map((i) => renderRowTemplate(templates[i], rows[i], bv)).join(', ');
     const r = await ctx.access.query(p.keyspace.name, t.shard, `${p.prefix}${values}${suffix}`, signal);
-    affected += r.affectedRows;
-    if (shardInsertId === 0n && r.insertId !== 0n) shardInsertId = r.insertId;
+    if (r.counts !== undefined || t.idx.length !== 1) {
+      sum.add(r);
+    } else {
+      // A shard that got one row sends no "Records:" text, but the client's statement may have had
+      // several rows: count that row as the shard would have. Without FOUND_ROWS an affected count
+      // of 2 is a duplicate updated (upsert) or replaced (REPLACE); 0 with IGNORE is a duplicate
+      // skipped; 0 for an upsert is a duplicate left unchanged, which is not counted.
+      const duplicate = r.affectedRows >= 2n || (ignore && r.affectedRows === 0n);
+      sum.add({ ...r, counts: { records: 1n, duplicates: duplicate ? 1n : 0n, warnings: BigInt(r.warningCount) } });
+    }
   });
-  return { affectedRows: affected, insertId: insertId !== 0n ? insertId : shardInsertId };
+  // MariaDB sends the "Records: …" text for a statement of several rows only.
+  const out = sum.outcome({ info: rows.length > 1, upsert: upsert && !ignore });
+  return insertId !== 0n ? { ...out, insertId } : out;
 }
 
 /**

@@ -2,11 +2,12 @@
  * Route: sends one query to the shards its variant selects and passes their rows on
  * (concatenated as they arrive, or merged in ORDER BY order through MergeSort).
  */
-import type { BindVars, RoutePrimitive, SqlValue } from '@shardgate/planner';
+import { parseSysSchemaBind, type BindValue, type BindVars, type QueryTemplate, type RoutePrimitive, type SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR, hasMysqlCode } from '../errors.js';
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
-import { FieldsOnce, trimFields, trimRow, visibleColumns, type OkOutcome, type RowReceiver } from '../row-flow.js';
-import type { Row } from '../types.js';
+import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
+import type { ShardResult } from '../shard-pool.js';
+import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate } from '../values/render-query.js';
 import { evalList, evalScalar } from '../values/value-expr.js';
 import { keyspaceIdsFor } from '../vindex-resolver.js';
@@ -17,6 +18,8 @@ export interface RouteTarget {
   readonly shard: string;
   /** Bind vars for this shard (IN routes rebind the list to this shard's values). */
   readonly bindVars: BindVars;
+  /** The shard's keyspace when it is not the route's (an information_schema query naming another keyspace). */
+  readonly keyspace?: string;
 }
 
 /**
@@ -31,7 +34,7 @@ export function resolveRouteTargets(ctx: QueryContext, route: RoutePrimitive, bv
     case 'Next':
       return [{ shard: ks.shards[0], bindVars: bv }];
     case 'DBA':
-      return [{ shard: ks.shards[0], bindVars: bv }];
+      return dbaTargets(ctx, route, bv, ks);
     case 'Reference':
       // Reads: any one shard holds every row. Writes keep every copy in step.
       if (forWrite) return all();
@@ -83,6 +86,103 @@ async function resolveVindexTargets(ctx: QueryContext, route: RoutePrimitive, bv
     default:
       throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `unknown route variant ${route.variant}`);
   }
+}
+
+/** The schema-name binds of a DBA route's SQL (see SysSchemaBind), once each. */
+function schemaBindsOf(query: QueryTemplate): { name: string; list: boolean; source: string; comparison: number; combinable: boolean }[] {
+  const out: { name: string; list: boolean; source: string; comparison: number; combinable: boolean }[] = [];
+  for (const part of query.parts) {
+    if (typeof part === 'string') continue;
+    const list = 'list' in part;
+    const name = list ? part.list : part.bind;
+    const b = parseSysSchemaBind(name);
+    if (b && !out.some((x) => x.name === name)) out.push({ name, list, ...b });
+  }
+  return out;
+}
+
+/** A compared schema value as the name it is (a string or bytes the client sent). */
+function schemaName(v: SqlValue): string | null {
+  if (v === null) return null;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8');
+  return String(v);
+}
+
+/**
+ * An information_schema query (Vitess's routeInfoSchemaQuery, extended to several keyspaces):
+ * sent to the first shard of each keyspace its schema-name binds name, each shard seeing its own
+ * database name in place of its keyspace's name and NULL in place of another keyspace's (rows
+ * from one keyspace only, even when keyspaces share a server); the rows are concatenated. Names
+ * of no keyspace (`information_schema`, a database outside the gateway) are asked of the route's
+ * keyspace (the session's), as is a query without schema-name binds. AND-ed comparisons that name
+ * different keyspaces, and several keyspaces under ORDER BY, LIMIT, aggregation and the like,
+ * would need rows of several shards at once: refused, as Vitess refuses two schemas.
+ */
+function dbaTargets(ctx: QueryContext, route: RoutePrimitive, bv: BindVars, ks: KeyspaceShards): RouteTarget[] {
+  const binds = schemaBindsOf(route.query);
+  if (binds.length === 0) return [{ shard: ks.shards[0], bindVars: bv }];
+  const home = route.keyspace.name;
+  const keyspaceNamed = (name: string | null): KeyspaceShards | null => {
+    if (name === null || ctx.routing.vschema.keyspace(name) === undefined) return null;
+    try {
+      return ctx.routing.shardsOf(name);
+    } catch {
+      return null;
+    }
+  };
+  // Comparison → the keyspaces its values name (in order of appearance).
+  const named = new Map<number, string[]>();
+  const values = new Map<string, readonly SqlValue[]>();
+  let others = false;
+  let combinable = true;
+  for (const b of binds) {
+    const raw = bv[b.source] as BindValue | undefined;
+    // No value: an EXPLAIN, whose own values were written into its text. It is explained as
+    // comparing with the session keyspace's database.
+    const list: readonly SqlValue[] = raw === undefined ? [ks.databaseOf(ks.shards[0])] : Array.isArray(raw) ? (raw as SqlValue[]) : [raw as SqlValue];
+    values.set(b.name, list);
+    combinable &&= b.combinable;
+    const kss = named.get(b.comparison) ?? [];
+    named.set(b.comparison, kss);
+    if (raw === undefined) continue;
+    for (const v of list) {
+      const name = schemaName(v);
+      if (keyspaceNamed(name)) {
+        if (!kss.includes(name!)) kss.push(name!);
+      } else if (name !== null) others = true;
+    }
+  }
+  const sets = [...named.values()];
+  const keyspaces = sets[0]!;
+  if (sets.some((s) => s.length !== keyspaces.length || s.some((k) => !keyspaces.includes(k)))) {
+    throw new ExecutorError(1235, '42000', 'This version of shardgate does not yet support comparing schema names of different keyspaces in one information_schema query');
+  }
+  const rebind = (map: (v: SqlValue) => SqlValue): BindVars => {
+    const extra: BindVars = {};
+    for (const b of binds) {
+      const list = values.get(b.name)!;
+      extra[b.name] = b.list ? list.map(map) : map(list[0] ?? null);
+    }
+    return extendBindVars(bv, extra);
+  };
+  if (keyspaces.length === 0) return [{ shard: ks.shards[0], bindVars: rebind((v) => v) }];
+  const targets: { keyspace: string; shards: KeyspaceShards }[] = keyspaces.map((k) => ({ keyspace: k, shards: keyspaceNamed(k)! }));
+  if (others && !keyspaces.includes(home)) targets.push({ keyspace: home, shards: ks });
+  if (targets.length > 1 && !combinable) {
+    throw new ExecutorError(1235, '42000', 'This version of shardgate does not yet support an information_schema query over several keyspaces with ORDER BY, LIMIT, GROUP BY, aggregates, DISTINCT, UNION or a subquery');
+  }
+  return targets.map(({ keyspace, shards }) => {
+    const shard = shards.shards[0];
+    const database = shards.databaseOf(shard);
+    const bindVars = rebind((v) => {
+      const name = schemaName(v);
+      if (name === null) return null;
+      if (name === keyspace) return database;
+      if (keyspaces.includes(name)) return null;
+      return keyspace === home ? v : null;
+    });
+    return keyspace === home ? { shard, bindVars } : { shard, bindVars, keyspace };
+  });
 }
 
 function requireValues(route: RoutePrimitive) {
@@ -169,7 +269,7 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
   if (route.orderBy && route.orderBy.length > 0 && targets.length > 1) {
     const orderBy = route.orderBy;
     await mergeSorted(
-      targets.map((t) => (receiver: RowReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), keyspace, t.shard, renderTemplate(route.query, t.bindVars), receiver)),
+      targets.map((t) => (receiver: RowReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, renderTemplate(route.query, t.bindVars), receiver)),
       (fields) => orderComparator(orderBy, fields),
       { fields: (f) => out.fields(trimFields(f, resultColumns)), rows: (rows) => out.rows(resultColumns === undefined ? rows : rows.map((r) => trimRow(r, resultColumns))) },
       ctx,
@@ -185,9 +285,9 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
   if (targets.length === 1) {
     // One shard (unsharded keyspaces, most OLTP reads): what fanOut does for one target, minus a
     // closure and a promise per statement.
-    await shardRows(ctx, keyspace, targets[0].shard, renderTemplate(route.query, targets[0].bindVars), receiver);
+    await shardRows(ctx, targets[0].keyspace ?? keyspace, targets[0].shard, renderTemplate(route.query, targets[0].bindVars), receiver);
   } else {
-    await fanOut(ctx, keyspace, targets, (t, signal) => shardRows(ctx.withSignal(signal), keyspace, t.shard, renderTemplate(route.query, t.bindVars), receiver), errorsAsWarnings);
+    await fanOut(ctx, keyspace, targets, (t, signal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, renderTemplate(route.query, t.bindVars), receiver), errorsAsWarnings);
   }
   if (!fieldsOnce.done) {
     // Every shard failed as a warning: answer with the columns only.
@@ -214,7 +314,7 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
 }
 
 /** UPDATE/DELETE and other row-less statements on a route's shards: affected rows summed. */
-export async function runRouteWrite(ctx: QueryContext, route: RoutePrimitive, bindVars: BindVars): Promise<OkOutcome> {
+export async function runRouteWrite(ctx: QueryContext, route: RoutePrimitive, bindVars: BindVars): Promise<DmlOutcome> {
   ctx.onRouteVariant(route.variant);
   const bv = withSpecialBinds(ctx, bindVars);
   const resolved = resolveRouteTargets(ctx, route, bv, true);
@@ -222,17 +322,91 @@ export async function runRouteWrite(ctx: QueryContext, route: RoutePrimitive, bi
 }
 
 /** The write on targets resolved beforehand (an UPDATE must not re-resolve through a lookup row it just moved). */
-export async function runRouteWriteOn(ctx: QueryContext, route: RoutePrimitive, targets: readonly RouteTarget[]): Promise<OkOutcome> {
+export async function runRouteWriteOn(ctx: QueryContext, route: RoutePrimitive, targets: readonly RouteTarget[]): Promise<DmlOutcome> {
   const keyspace = route.keyspace.name;
-  let affected = 0n;
-  let maxAffected = 0n;
-  let insertId = 0n;
+  // Concurrency rule: each shard's callback pushes its result synchronously; read after fanOut.
+  const results: ShardResult[] = [];
   await fanOut(ctx, keyspace, targets, async (t, signal) => {
-    const r = await ctx.access.query(keyspace, t.shard, renderTemplate(route.query, t.bindVars), signal);
-    affected += r.affectedRows;
-    if (r.affectedRows > maxAffected) maxAffected = r.affectedRows;
-    if (insertId === 0n && r.insertId !== 0n) insertId = r.insertId;
+    results.push(await ctx.access.query(keyspace, t.shard, renderTemplate(route.query, t.bindVars), signal));
   });
-  // Each copy of a reference table changes alike: count the rows once, not once per shard.
-  return { affectedRows: route.variant === 'Reference' ? maxAffected : affected, insertId };
+  const sum = new DmlOkSum();
+  if (route.variant === 'Reference' && results.length > 0) {
+    // Each copy of a reference table changes alike: count the rows once, not once per shard.
+    sum.add(results.reduce((a, b) => (b.affectedRows > a.affectedRows ? b : a)));
+  } else {
+    for (const r of results) sum.add(r);
+  }
+  return sum.outcome({ info: true });
+}
+
+/**
+ * Sums the OK packets of one statement's shards into the OK packet one MariaDB would send for the
+ * whole statement. Shard connections run without CLIENT_FOUND_ROWS (see OkInfoCounts), so the
+ * summed affected rows are right for a client without it, and the info counts give the rest.
+ * Not shared: one per statement, fed after its shards answered.
+ */
+export class DmlOkSum {
+  private affected = 0n;
+  private insertId = 0n;
+  private matched: bigint | null = null;
+  private changed = 0n;
+  private records: bigint | null = null;
+  private duplicates = 0n;
+  private infoWarnings = 0n;
+  private shards = 0;
+  /** Info text we cannot read (passed on when a single shard sent it). */
+  private otherInfo: string | undefined;
+
+  add(r: Pick<ShardResult, 'affectedRows' | 'insertId' | 'info' | 'counts'>): void {
+    this.shards++;
+    this.affected += r.affectedRows;
+    if (this.insertId === 0n && r.insertId !== 0n) this.insertId = r.insertId;
+    const c = r.counts;
+    if (c?.matched !== undefined) {
+      this.matched = (this.matched ?? 0n) + c.matched;
+      this.changed += c.changed ?? 0n;
+    } else if (c?.records !== undefined) {
+      this.records = (this.records ?? 0n) + c.records;
+      this.duplicates += c.duplicates ?? 0n;
+    } else if (r.info !== undefined) {
+      this.otherInfo = r.info;
+    }
+    this.infoWarnings += c?.warnings ?? 0n;
+  }
+
+  /**
+   * `info`: send the info text (MariaDB sends none for a single-row INSERT). `upsert`: the
+   * statement is an INSERT … ON DUPLICATE KEY UPDATE (its affected rows depend on FOUND_ROWS).
+   */
+  outcome(opts: { info: boolean; upsert?: boolean }): DmlOutcome {
+    const w = this.infoWarnings;
+    if (this.matched !== null) {
+      const info = opts.info ? `Rows matched: ${this.matched}  Changed: ${this.changed}  Warnings: ${w}` : undefined;
+      return {
+        affectedRows: this.affected,
+        insertId: this.insertId,
+        infoText: info,
+        matchedRows: this.matched,
+        changedRows: this.changed,
+        foundRows: { affectedRows: this.matched, infoText: info },
+      };
+    }
+    if (this.records !== null) {
+      const r = this.records;
+      const d = this.duplicates;
+      const info = opts.info ? `Records: ${r}  Duplicates: ${d}  Warnings: ${w}` : undefined;
+      if (opts.upsert !== true) return { affectedRows: this.affected, insertId: this.insertId, infoText: info };
+      // Without FOUND_ROWS, per row: inserted 1, updated 2, unchanged 0, and Duplicates counts the
+      // updated rows. With it an unchanged row counts 1 and is a duplicate too. From
+      // R = ins + upd + same, A = ins + 2·upd, D = upd: affected = R + D, duplicates = R − A + 2·D.
+      const found = r - this.affected + 2n * d;
+      return {
+        affectedRows: this.affected,
+        insertId: this.insertId,
+        infoText: info,
+        foundRows: { affectedRows: r + d, infoText: opts.info ? `Records: ${r}  Duplicates: ${found}  Warnings: ${w}` : undefined },
+      };
+    }
+    return { affectedRows: this.affected, insertId: this.insertId, infoText: opts.info && this.shards === 1 ? this.otherInfo : undefined };
+  }
 }

@@ -11,8 +11,7 @@ import { ExactNumber } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
 import { createLookupRows, deleteLookupRows, ownerOf, type LookupRowRef } from '../lookup-upkeep.js';
 import type { QueryContext } from '../query-context.js';
-import type { OkOutcome } from '../row-flow.js';
-import type { Cell, FieldInfo } from '../types.js';
+import type { Cell, DmlOutcome, FieldInfo } from '../types.js';
 import { renderTemplate } from '../values/render-query.js';
 import { evalScalar } from '../values/value-expr.js';
 import { keyspaceIdsFor } from '../vindex-resolver.js';
@@ -20,8 +19,15 @@ import { fanOut, resolveRouteTargets, runRouteWrite, runRouteWriteOn, withSpecia
 
 const ER_NOT_SUPPORTED_YET = 1235;
 
-export async function runUpdateDelete(ctx: QueryContext, p: DmlPrimitive, bindVars: BindVars): Promise<OkOutcome> {
-  if (!p.ownedVindexes || p.ownedVindexes.length === 0) return runRouteWrite(ctx, p.route, bindVars);
+export async function runUpdateDelete(ctx: QueryContext, p: DmlPrimitive, bindVars: BindVars): Promise<DmlOutcome> {
+  if (!p.ownedVindexes || p.ownedVindexes.length === 0) {
+    if (p.limit === undefined) return runRouteWrite(ctx, p.route, bindVars);
+    ctx.onRouteVariant(p.route.variant);
+    const resolvedLimited = resolveRouteTargets(ctx, p.route, withSpecialBinds(ctx, bindVars), true);
+    const limitedTargets = resolvedLimited instanceof Promise ? await resolvedLimited : resolvedLimited;
+    refuseMultiShardLimit(p, limitedTargets.length);
+    return runRouteWriteOn(ctx, p.route, limitedTargets);
+  }
   const route = p.route;
   const keyspace = route.keyspace.name;
   const table = route.table;
@@ -32,6 +38,7 @@ export async function runUpdateDelete(ctx: QueryContext, p: DmlPrimitive, bindVa
   const bv = withSpecialBinds(ctx, bindVars);
   const resolved = resolveRouteTargets(ctx, route, bv, true);
   const targets = resolved instanceof Promise ? await resolved : resolved;
+  refuseMultiShardLimit(p, targets.length);
 
   // 1. The rows about to change, locked. Concurrency rule: `found` is appended to synchronously by
   // each shard's callback once its whole result is in; nothing reads it until fanOut settles.
@@ -127,4 +134,16 @@ function valueKey(v: SqlValue): string {
   if (v === null) return '\u0000null';
   if (v instanceof Uint8Array) return 'b' + Buffer.from(v).toString('hex');
   return 's' + String(v);
+}
+
+/**
+ * The planner refuses scatter DML with LIMIT; a single-shard route whose vindex value turns out
+ * at run time to need several shards (`where id = ' 3' limit 1`: not certainly one keyspace id)
+ * would apply the LIMIT on each shard, so it is refused the same way.
+ */
+function refuseMultiShardLimit(p: DmlPrimitive, shards: number): void {
+  // Reference tables: every copy changes alike, LIMIT included.
+  if (p.limit !== undefined && shards > 1 && p.route.variant !== 'Reference') {
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: multi-shard ${p.operator.toUpperCase()} with LIMIT (the value compared with the vindex column does not map to one shard)`);
+  }
 }
