@@ -17,7 +17,7 @@ const SHARDS = ['-80', '80-'];
 const VSCHEMA = {
   keyspaces: {
     main: { sharded: false, tables: {} },
-    commerce: hashKeyspace({ items: 'id' }),
+    commerce: hashKeyspace({ items: 'id', docs: 'id' }),
   },
 };
 const ITEMS_DDL = `CREATE TABLE items (
@@ -28,7 +28,8 @@ const ITEMS_DDL = `CREATE TABLE items (
   seen_at DATETIME(3) NULL,
   data VARBINARY(64) NULL,
   note TEXT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+CREATE TABLE docs (id BIGINT NOT NULL PRIMARY KEY, doc JSON NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
 const hash = loadVSchema(VSCHEMA).keyspace('commerce')!.vindexes.get('hash') as FunctionalVindex;
 const shardMap = new ShardMap(SHARDS);
@@ -75,6 +76,35 @@ async function readRowOnShard(id: string, prepared: boolean): Promise<mysql.RowD
     await direct.end();
   }
 }
+
+describe('JSON columns', () => {
+  it('reach mysql2 as parsed values, as from one MariaDB, in query() and execute(), point and scatter', async () => {
+    const docs: [string, unknown][] = [
+      ['1', { k: [1, 2, 'three 😀'], nested: { ok: true, none: null } }],
+      ['2', [1.5, 'x', { a: 'b' }]],
+      ['3', 'just a string'],
+    ];
+    for (const [id, doc] of docs) await conn.query('insert into docs (id, doc) values (?, ?)', [id, JSON.stringify(doc)]);
+    await conn.query('insert into docs (id, doc) values (4, NULL)');
+    for (const prepared of [false, true]) {
+      for (const [id, doc] of docs) {
+        const sql = 'select doc, json_object(\'id\', id) as o from docs where id = ?';
+        const [rows] = prepared ? await conn.execute<mysql.RowDataPacket[]>(sql, [id]) : await conn.query<mysql.RowDataPacket[]>(sql, [id]);
+        const o = gw.gateway.topology.commerce[shardOf(id)];
+        const direct = await createConnection({ ...gw.clientOptions(), host: o.host, port: o.port, user: o.user, password: o.password, database: o.database });
+        try {
+          const [want] = prepared ? await direct.execute<mysql.RowDataPacket[]>(sql, [id]) : await direct.query<mysql.RowDataPacket[]>(sql, [id]);
+          expect(rows, `${id} prepared=${prepared}`).toEqual(want);
+          expect(rows[0]!.doc).toEqual(doc);
+        } finally {
+          await direct.end();
+        }
+      }
+    }
+    const [all] = await conn.query<mysql.RowDataPacket[]>('select id, doc from docs order by id');
+    expect(all.map((r) => r.doc)).toEqual([...docs.map(([, d]) => d), null]);
+  });
+});
 
 describe('mysql2 createConnection', () => {
   it('inserts with query() placeholders (NULL, max BIGINT, decimals, dates, Buffers, emoji) and reads them back exactly', async () => {
@@ -225,7 +255,7 @@ describe('mariadb CLI', () => {
     // Each result prints its header then its rows.
     expect(lines[0]).toBe('Database');
     expect(lines.slice(1, 3).sort()).toEqual(['commerce', 'main']);
-    expect(lines.slice(3)).toEqual(['Tables_in_commerce', 'items', 'count(*)', '1']);
+    expect(lines.slice(3)).toEqual(['Tables_in_commerce', 'docs', 'items', 'count(*)', '1']);
   });
 
   it('answers select database() after use, and on a connection opened with a database', async () => {

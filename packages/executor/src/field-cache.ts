@@ -33,8 +33,30 @@ interface ColumnDefinitionLayout {
   readonly decimals?: unknown;
 }
 
+/** MYSQL_TYPE_JSON, and the BLOB and BINARY column flags MySQL sets on it. */
+const TYPE_JSON = 245;
+const JSON_FLAGS = 0x10 | 0x80;
+
+/**
+ * A column MariaDB marks as JSON in its extended metadata (MariaDB's JSON is a LONGTEXT; mysql2
+ * reads the mark because it negotiates MARIADB_CLIENT_EXTENDED_METADATA with the shards).
+ */
+function isMariadbJson(f: FieldPacket): boolean {
+  return (f as { extendedFormat?: unknown }).extendedFormat === 'json';
+}
+
 export function toFieldInfo(f: FieldPacket, keyspace: string): FieldInfo {
   const p = f as FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string };
+  if (isMariadbJson(f)) {
+    // The gateway speaks as a MySQL server, whose clients know JSON only as its own column type:
+    // announced as one (binary charset, as MySQL sends it), mysql2 parses the values as one plain
+    // MariaDB's JSON columns are parsed, instead of returning strings.
+    return { ...toPlainFieldInfo(p, keyspace), columnType: TYPE_JSON, characterSet: 63, flags: Number(p.flags ?? 0) | JSON_FLAGS };
+  }
+  return toPlainFieldInfo(p, keyspace);
+}
+
+function toPlainFieldInfo(p: FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string }, keyspace: string): FieldInfo {
   return {
     catalog: p.catalog ?? 'def',
     schema: keyspace,
@@ -111,7 +133,12 @@ function namesEnd(c: ColumnDefinitionLayout): number {
 
 /** The attributes mysql2 decodes eagerly, plus the catalog's length (its prefix is outside the names' bytes). */
 function numbersOf(c: ColumnDefinitionLayout): number[] {
-  return [Number(c._catalogLength), Number(c.characterSet), Number(c.columnLength), Number(c.columnType), Number(c.flags), Number(c.decimals)];
+  return [Number(c._catalogLength), Number(c.characterSet), Number(c.columnLength), Number(c.columnType), Number(c.flags), Number(c.decimals), jsonMark(c)];
+}
+
+/** 1 for a column with MariaDB's JSON mark (it changes the FieldInfo, so it is part of the key). */
+function jsonMark(c: ColumnDefinitionLayout): number {
+  return isMariadbJson(c as unknown as FieldPacket) ? 1 : 0;
 }
 
 /** FNV-1a over the column's numbers and name bytes. */
@@ -122,6 +149,7 @@ function hashColumn(c: ColumnDefinitionLayout, hash: number): number {
   hash = Math.imul(hash ^ Number(c.columnType), FNV_PRIME);
   hash = Math.imul(hash ^ Number(c.flags), FNV_PRIME);
   hash = Math.imul(hash ^ Number(c.decimals), FNV_PRIME);
+  hash = Math.imul(hash ^ jsonMark(c), FNV_PRIME);
   const buf = c._buf as Buffer;
   const end = namesEnd(c);
   for (let i = c._catalogStart as number; i < end; i++) hash = Math.imul(hash ^ buf[i], FNV_PRIME);
@@ -140,7 +168,8 @@ function matches(entry: Entry, fields: readonly ColumnDefinitionLayout[]): boole
       n[2] !== Number(c.columnLength) ||
       n[3] !== Number(c.columnType) ||
       n[4] !== Number(c.flags) ||
-      n[5] !== Number(c.decimals)
+      n[5] !== Number(c.decimals) ||
+      n[6] !== jsonMark(c)
     ) {
       return false;
     }
