@@ -63,7 +63,7 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
   const st = p.statement;
   switch (st.kind) {
     case 'begin':
-      await session.begin();
+      await session.begin(st.readOnly === true);
       session.runtime.counters.transactions++;
       sink.ok({});
       return;

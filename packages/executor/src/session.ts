@@ -32,6 +32,10 @@ export interface SessionInfo {
   capabilities?: number;
 }
 
+/** Statement kinds a READ ONLY transaction refuses (DDL commits implicitly, as in MySQL). */
+const WRITES: ReadonlySet<string> = new Set(['INSERT', 'REPLACE', 'UPDATE', 'DELETE']);
+const ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION = 1792;
+
 /** CLIENT_FOUND_ROWS: the client wants UPDATE to count matched rather than changed rows. */
 const CLIENT_FOUND_ROWS = 0x2;
 
@@ -55,6 +59,8 @@ export class Session implements ExecutorSession, ShardAccess {
    */
   readonly userVariables = new Map<string, SqlValue>();
   warnings: readonly Warning[] = [];
+  /** The client's transaction is READ ONLY (START TRANSACTION READ ONLY): shards join it so. */
+  private transactionReadOnly = false;
   lastInsertId = 0n;
   readonly reservations: ShardReservations;
   /**
@@ -191,6 +197,10 @@ export class Session implements ExecutorSession, ShardAccess {
       if (this.targetShards !== null && mentionsUserVariable(sql)) {
         // runTargeted sends the statement as written, so `@x` would not get the session's value.
         throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: user variables in a statement sent as written to a shard target (USE ks:shard)');
+      }
+      if (this.inTransaction && this.transactionReadOnly && planned !== null && WRITES.has(planned.plan.queryType)) {
+        // Refused before anything runs: the gateway's own lookup-vindex writes would not be.
+        throw new ExecutorError(ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, '25006', 'Cannot execute statement in a READ ONLY transaction');
       }
       if (!this.autocommit && !this.inTransaction) this.inTransaction = true;
       if (!this.inTransaction && this.targetShards === null && top !== undefined && maintainsLookups(top)) await this.runInImplicitTransaction(sql, planned, sink);
@@ -351,14 +361,16 @@ export class Session implements ExecutorSession, ShardAccess {
 
   // ---------------------------------------------------------------- transactions
 
-  async begin(): Promise<void> {
+  async begin(readOnly = false): Promise<void> {
     if (this.inTransaction) await this.commit();
     this.inTransaction = true;
+    this.transactionReadOnly = readOnly;
   }
 
   async commit(): Promise<void> {
     if (!this.inTransaction) return;
     this.inTransaction = false;
+    this.transactionReadOnly = false;
     try {
       await this.commitInOrder();
     } finally {
@@ -398,6 +410,7 @@ export class Session implements ExecutorSession, ShardAccess {
   async rollback(): Promise<void> {
     if (!this.inTransaction) return;
     this.inTransaction = false;
+    this.transactionReadOnly = false;
     try {
       await this.postReservations.rollback();
       await this.reservations.rollback();
@@ -433,6 +446,7 @@ export class Session implements ExecutorSession, ShardAccess {
   private reserve(keyspace: string, shard: string, signal: AbortSignal): Promise<ShardConnection> {
     return this.reservations.reserve(keyspace, shard, {
       inTransaction: this.inTransaction,
+      readOnly: this.transactionReadOnly && !this.implicitTransaction,
       transactionMode: this.implicitTransaction ? 'multi' : this.transactionMode,
       setup: this.setupStatements(),
       signal,

@@ -40,6 +40,8 @@ export interface Reservation {
 export interface ReserveOptions {
   /** The statement runs in a transaction: the shard must be part of it. */
   readonly inTransaction: boolean;
+  /** The transaction is READ ONLY: each shard joins it with START TRANSACTION READ ONLY. */
+  readonly readOnly?: boolean;
   readonly transactionMode: TransactionMode;
   /** Statements that set the session's variables up on a newly reserved connection. */
   readonly setup: readonly string[];
@@ -177,7 +179,8 @@ export class ShardReservations {
         }
       }
       const reservation = r;
-      reservation.begun = reservation.connection.then((c) => c.query('START TRANSACTION', { signal: opts.signal })).then(() => undefined);
+      const start = opts.readOnly === true ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION';
+      reservation.begun = reservation.connection.then((c) => c.query(start, { signal: opts.signal })).then(() => undefined);
       reservation.begun.catch(() => {
         // The shard never joined the transaction: drop it from the transaction.
         if (reservation.begun !== null) reservation.begun = null;

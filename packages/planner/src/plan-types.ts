@@ -366,7 +366,7 @@ export interface SendPrimitive {
 export interface SessionPrimitive {
   readonly operator: 'Session';
   readonly statement:
-    | { readonly kind: 'begin' }
+    | { readonly kind: 'begin'; readonly readOnly?: boolean }
     | { readonly kind: 'commit' }
     | { readonly kind: 'rollback' }
     | { readonly kind: 'use'; readonly keyspace: string; readonly target?: string }

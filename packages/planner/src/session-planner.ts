@@ -51,7 +51,9 @@ export function planTransaction(tokens: readonly Token[]): SessionPrimitive {
       const allowed = ['read', 'only', 'write', 'with', 'consistent', 'snapshot', ','];
       if (!rest.every((w) => allowed.includes(w))) throw notSupported(`${tokens.map((t) => t.text).join(' ')}`);
     }
-    return { operator: 'Session', statement: { kind: 'begin' } };
+    // READ ONLY is passed on to every shard the transaction reaches, which then refuses writes.
+    const readOnly = rest.some((w, i) => w === 'read' && rest[i + 1] === 'only');
+    return { operator: 'Session', statement: readOnly ? { kind: 'begin', readOnly } : { kind: 'begin' } };
   }
   if (first === 'commit') return { operator: 'Session', statement: { kind: 'commit' } };
   if (first === 'rollback') {
