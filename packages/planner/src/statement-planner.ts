@@ -120,7 +120,7 @@ export function buildPlan(input: BuildInput): Plan {
       };
       const ctx: PlanContext = { vschema, defaultKeyspace, parsed, listBinds, directives: n.directives, edits: [], tablesUsed, nextId: 1, planText, subqueryCounter: counter };
       const type = String(parsed.ast.type);
-      if (type === 'select') instructions = planSelect(ctx);
+      if (type === 'select') instructions = planSelectOrRefuseCte(ctx);
       else if (type === 'insert' || type === 'replace') instructions = planInsert(ctx);
       else if (type === 'update' || type === 'delete') instructions = planUpdateDelete(ctx);
       else throw notSupported(`${type.toUpperCase()} statement`);
@@ -317,5 +317,21 @@ function inlineValue(v: ValueExpr, binds: BindVars): ValueExpr {
       return { kind: 'list', items: v.items.map((x) => inlineValue(x, binds)) };
     default:
       return v;
+  }
+}
+
+/**
+ * A WITH clause plans only where the whole statement goes to one unsharded route (its CTE names
+ * then pass through untouched); elsewhere the CTE name is looked up as a table and not found,
+ * which would report a misleading 1146 for a table the user never meant: say what is unsupported.
+ */
+function planSelectOrRefuseCte(ctx: PlanContext): Primitive {
+  const ctes = (ctx.parsed.ast as { with?: unknown }).with;
+  if (!Array.isArray(ctes) || ctes.length === 0) return planSelect(ctx);
+  try {
+    return planSelect(ctx);
+  } catch (e) {
+    if ((e as { errno?: number }).errno === 1146) throw notSupported('WITH (common table expressions) over sharded tables');
+    throw e;
   }
 }

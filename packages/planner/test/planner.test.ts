@@ -327,3 +327,15 @@ describe('cross-shard plans', () => {
     await expect(plan('select a from (select count(*) as a from customer) t')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
   });
 });
+
+describe('WITH (common table expressions)', () => {
+  it('passes through on an unsharded keyspace and is refused clearly over sharded tables', async () => {
+    const { plan: unsharded } = await plan('with t as (select 1 as a) select a from t', 'main');
+    expect(unsharded.instructions).toMatchObject({ operator: 'Route', variant: 'Unsharded' });
+    await expect(plan('with t as (select id from customer) select * from t', 'commerce')).rejects.toMatchObject({
+      errno: 1235,
+      sqlState: '42000',
+      message: expect.stringContaining('WITH (common table expressions)'),
+    });
+  });
+});
