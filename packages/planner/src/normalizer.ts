@@ -617,14 +617,14 @@ const SELECT_MODIFIERS = new Set([
 /**
  * ` as `<item text>`` for the select-list item `tokens[from, to)` when it reads a user variable
  * and has no alias; '' otherwise. MariaDB names such a column by its text (`@x`, `@x+1`), while
- * the shard sees the value. An item that ends in a word or string may already have an alias
- * (`@x total`, `@x 'n'`) and is left alone: a second alias would be a syntax error.
+ * the shard sees the value. An item that may already end in an alias (`@x total`, `@x 'n'`, see
+ * mayEndInAlias) is left alone: a second alias would be a syntax error.
  */
 function selectItemAlias(sql: string, tokens: readonly Token[], from: number, to: number): string {
   while (from < to && (SELECT_MODIFIERS.has(kw(tokens[from])) || tokens[from]!.kind === 'directive' || tokens[from]!.kind === 'verbatim')) from++;
   if (from >= to) return '';
   const last = tokens[to - 1]!;
-  if (last.kind === 'ident' || last.kind === 'qident' || last.kind === 'string' || last.kind === 'directive' || last.kind === 'verbatim') return '';
+  if (mayEndInAlias(last, to - 1 > from ? tokens[to - 2] : undefined)) return '';
   let reads = false;
   let depth = 0;
   for (let j = from; j < to; j++) {
@@ -639,6 +639,26 @@ function selectItemAlias(sql: string, tokens: readonly Token[], from: number, to
   // MariaDB refuses aliases longer than 256 characters; such a column keeps the shard's name.
   if (text.length > 256) return '';
   return ' as `' + text.replace(/`/g, '``') + '`';
+}
+
+/** Words that end an operand (`@x is null`, `case … end`): never an alias. */
+const OPERAND_END_WORDS = new Set(['null', 'true', 'false', 'unknown', 'end']);
+/** Words after which an operand follows (`@s like 'h%'`, `@x is not null`): what follows is no alias. */
+const OPERATOR_WORDS = new Set(['is', 'not', 'like', 'and', 'or', 'xor', 'between', 'regexp', 'rlike', 'then', 'else', 'when', 'case', 'div', 'mod', 'escape', 'in', 'collate', 'interval', 'binary', 'sounds']);
+
+/**
+ * Whether the select-list item's last token may be an alias written without AS (`@x total`,
+ * `@x 'n'`): a word or string right after something that ends an expression. Comments are
+ * counted as possible aliases too (no alias is added then: a second one is a syntax error).
+ */
+function mayEndInAlias(last: Token, before: Token | undefined): boolean {
+  if (last.kind === 'directive' || last.kind === 'verbatim') return true;
+  if (last.kind !== 'ident' && last.kind !== 'qident' && last.kind !== 'string') return false;
+  if (last.kind === 'ident' && OPERAND_END_WORDS.has(last.lower)) return false;
+  if (before === undefined) return false;
+  if (before.kind === 'punct') return before.text === ')';
+  if (before.kind === 'ident') return !OPERATOR_WORDS.has(before.lower);
+  return true;
 }
 
 /** Words after which a user variable followed by `=` is the target of a SET assignment. */

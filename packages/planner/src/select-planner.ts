@@ -63,6 +63,9 @@ function checkFoundRows(ctx: PlanContext): void {
   }
 }
 
+/** MariaDB's named-lock functions (see addExpressionEdits). */
+const NAMED_LOCK_FUNCTIONS: ReadonlySet<string> = new Set(['get_lock', 'release_lock', 'release_all_locks', 'is_free_lock', 'is_used_lock']);
+
 /**
  * Edits that apply wherever an expression sits: `ks.t.col` loses its keyspace, `database()` and
  * `last_insert_id()` become the session bind vars the executor fills (as Vitess rewrites them).
@@ -88,6 +91,11 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
     if (n.type === 'function') {
       const name = functionName(n);
       const args = functionArgs(n);
+      if (NAMED_LOCK_FUNCTIONS.has(name)) {
+        // A named lock would be taken on whichever pooled shard connection runs the statement:
+        // another client could take it too, and RELEASE_LOCK would land elsewhere.
+        throw notSupported(`${name.toUpperCase()}() (named locks)`);
+      }
       if ((name === 'database' || name === 'schema') && args.length === 0) rewrite(n, ':__vtdbname');
       else if (name === 'last_insert_id' && args.length === 0) rewrite(n, ':__lastInsertId');
     }

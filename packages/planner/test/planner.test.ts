@@ -339,3 +339,11 @@ describe('WITH (common table expressions)', () => {
     });
   });
 });
+
+describe('named locks', () => {
+  it('refuses GET_LOCK and its family: a lock on a pooled shard connection would not be the client\'s', async () => {
+    for (const sql of ["select get_lock('k', 0)", "select release_lock('k')", "select is_free_lock('k')", "select is_used_lock('k') from customer where id = 1", 'select release_all_locks()']) {
+      await expect(plan(sql, 'commerce'), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000', message: expect.stringContaining('named locks') });
+    }
+  });
+});

@@ -44,7 +44,11 @@ describe('user variable reads', () => {
     expect(n.bindVars).toEqual({ v1: 5n, v2: 1n, v3: null });
     // Items that have (or may have) an alias keep it; nested selects and other clauses get none.
     expect(normalize("select @x as a, @x b, @x 'c', @x is null, (select @x) from t where (select @x) = 1").normalized).toBe(
-      'select :v1 as a, :v1 b, :v1 :v2, :v1 is null, (select :v1) as `(select @x)` from t where (select :v1) = :v3',
+      'select :v1 as a, :v1 b, :v1 :v2, :v1 is null as `@x is null`, (select :v1) as `(select @x)` from t where (select :v1) = :v3',
+    );
+    // A word or string that ends an operand is no alias.
+    expect(normalize("select @s like 'h%', case when @x > 1 then 'a' end, @x is not true from t").normalized).toBe(
+      "select :v1 like :v2 as `@s like 'h%'`, case when :v3 > :v4 then :v5 end as `case when @x > 1 then 'a' end`, :v3 is not true as `@x is not true` from t",
     );
     expect(normalize('(select @x) union select @y').normalized).toBe('(select :v1 as `@x`) union select :v2');
     expect(normalize('select @`a``b`').normalized).toBe('select :v1 as `@``a````b```');
