@@ -390,6 +390,8 @@ function normalizeTokens(sql: string, tokens: readonly Token[], params: readonly
   const st = new NormalizeState(taken, params, userVariables);
   // User variables a SET assigns, in order (a later read of one of them is refused, see below).
   let setTargets: Set<string> | undefined;
+  let pendingSetTarget: string | undefined;
+  let setDepth = 0;
 
   const frames: ParenFrame[] = [{ clause: 'other', typeArgs: false }];
   let noMoreLiterals = false; // after INTO OUTFILE / DUMPFILE
@@ -430,13 +432,23 @@ function normalizeTokens(sql: string, tokens: readonly Token[], params: readonly
     if (!normalizeLiterals) {
       if (t.kind === 'placeholder') {
         st.emit(inlineParamAsLiteral(st.paramValue()), t.spaceBefore);
+      } else if (kind === 'set' && t.kind === 'punct' && (t.text === '(' || t.text === ')' || t.text === ',')) {
+        if (t.text === '(') setDepth++;
+        else if (t.text === ')') setDepth--;
+        else if (setDepth === 0 && pendingSetTarget !== undefined) {
+          // The previous assignment is complete: later ones read its new value.
+          (setTargets ??= new Set()).add(pendingSetTarget);
+          pendingSetTarget = undefined;
+        }
+        st.emit(t.text, t.spaceBefore);
       } else if (t.kind === 'uservar' && kind === 'set') {
         const next = tokens[i + 1]?.text;
         const before = i > 0 ? tokens[i - 1]! : undefined;
         const name = userVariableName(t.text);
         if ((next === '=' || next === ':=') && (before?.text === ',' || SET_TARGET_AFTER.has(kw(before)))) {
-          // `SET @x = …`: the session assigns it.
-          (setTargets ??= new Set()).add(name);
+          // `SET @x = …`: the session assigns it. Its own right-hand side reads the old value
+          // (`SET @n = @n + 1`), so it counts as assigned only from the next assignment on.
+          pendingSetTarget = name;
           st.emit(t.text, t.spaceBefore);
         } else if (next === ':=') {
           throw notSupported(`assignment to the user variable ${t.text} (:=) inside an expression`);

@@ -3,7 +3,9 @@
  * DDL. Their text is not normalized, so literals stay in place.
  */
 import type { Primitive, SessionPrimitive, SqlValue, ValueExpr } from './plan-types.js';
-import { identName, kw, type Token } from './lexer.js';
+import { identName, kw, tokenize, type Token } from './lexer.js';
+import { foldConstant } from './ast-utils.js';
+import { parseStatement } from './sql-parser.js';
 import { literalValue } from './literal-value.js';
 import { anyKeyspace, findTable, keyspaceRef, SYSTEM_SCHEMAS } from './plan-context.js';
 import type { VSchema } from '@shardgate/vschema';
@@ -182,7 +184,29 @@ function setValue(toks: readonly Token[]): ValueExpr | { kind: 'default' } | und
     return undefined;
   }
   if (toks.length === 2 && toks[0]!.text === '-' && toks[1]!.kind === 'number') return { kind: 'literal', value: literalValue(toks[1]!, true) };
-  return undefined;
+  return foldedSetValue(toks);
+}
+
+/**
+ * A constant expression (`5 + 1`, which `SET @n = @n + 1` becomes once the normalizer has put the
+ * variable's value in): folded as the planner folds constants; anything it cannot fold (functions,
+ * subqueries, decimals in arithmetic) is undefined, and the SET is refused. Off the hot path: SET
+ * statements with expressions are rare.
+ */
+function foldedSetValue(toks: readonly Token[]): ValueExpr | undefined {
+  if (toks.some((t) => t.kind === 'placeholder' || t.kind === 'bind' || t.kind === 'listBind' || t.kind === 'uservar' || t.kind === 'sysvar')) return undefined;
+  const text = 'select ' + toks.map((t) => t.text).join(' ');
+  let expr: unknown;
+  try {
+    const parsed = parseStatement(text, tokenize(text));
+    const columns = (parsed.ast as { columns?: { expr?: unknown }[] }).columns;
+    if (!Array.isArray(columns) || columns.length !== 1) return undefined;
+    expr = columns[0]!.expr;
+  } catch {
+    return undefined;
+  }
+  const value = foldConstant(expr);
+  return value === undefined ? undefined : { kind: 'literal', value };
 }
 
 /** SHOW statements. Per-table ones (COLUMNS, CREATE TABLE, INDEX) go to one shard of the table's keyspace. */

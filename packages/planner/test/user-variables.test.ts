@@ -139,6 +139,20 @@ describe('user variable assignments', () => {
     expect((plan.instructions as SessionPrimitive).statement).toEqual({ kind: 'set', assignments: [{ scope: 'user', name: 'y', value: { kind: 'literal', value: 7n } }] });
     await expect(Promise.resolve().then(() => planner().plan('set @y = (select 1)'))).rejects.toMatchObject({ errno: 1235 });
   });
+
+  it('plans SET @n = @n + 1 with the old value (a counter), and folds constant arithmetic', async () => {
+    const { plan } = await planner().plan('set @n = @n + 1, @m = 2 * (3 - 1)', { userVariables: vars({ n: 41n }) });
+    expect((plan.instructions as SessionPrimitive).statement).toEqual({
+      kind: 'set',
+      assignments: [
+        { scope: 'user', name: 'n', value: { kind: 'literal', value: 42n } },
+        { scope: 'user', name: 'm', value: { kind: 'literal', value: 4n } },
+      ],
+    });
+    // A later assignment reading an earlier one of the same SET would need MariaDB's left-to-right order.
+    expect(refusal(() => normalize('set @a = 1, @b = @a + 1', undefined, vars({})))).toMatchObject({ errno: 1235, message: expect.stringContaining('after assigning it') });
+    await expect(Promise.resolve().then(() => planner().plan('set @d = now()'))).rejects.toMatchObject({ errno: 1235 });
+  });
 });
 
 describe('bit literals', () => {
