@@ -240,6 +240,12 @@ describe('gateway end to end', () => {
   it('answers session questions from the gateway, not from a shard', async () => {
     const [rows] = await client.query<mysql.RowDataPacket[]>('select database(), @@version_comment');
     expect(rows).toEqual([{ 'database()': 'commerce', '@@version_comment': 'shardgate' }]);
+    // Who the client is and its connection id: the gateway's, the same on every call.
+    const threadId = (client as unknown as { threadId: number }).threadId;
+    for (let i = 0; i < 3; i++) {
+      const [who] = await client.query<mysql.RowDataPacket[]>('select user(), current_user(), connection_id()');
+      expect(who).toEqual([{ 'user()': 'app@127.0.0.1', 'current_user()': 'app@%', 'connection_id()': String(threadId) }]); // BIGINT, and this client asks for bigNumberStrings
+    }
   });
 
   it('serves status, metrics and health over HTTP', async () => {

@@ -304,9 +304,12 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
     case 'schema()':
       return text(session.keyspace);
     case 'user()':
-    case 'current_user()':
     case 'session_user()':
     case 'system_user()':
+      // The user as the client logged in, from where it connected (MariaDB's USER()).
+      return text(`${session.info.user}@${clientHost(session.info.remoteAddress)}`);
+    case 'current_user()':
+      // The account it was authenticated as: the gateway's users are not host-bound.
       return text(`${session.info.user}@%`);
     case 'connection_id()':
       return num(session.info.connectionId ?? 0);
@@ -321,4 +324,10 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
     default:
       return undefined;
   }
+}
+
+/** The client's host as MariaDB's USER() shows it: the address without an IPv4-mapped prefix. */
+function clientHost(remoteAddress: string | undefined): string {
+  if (remoteAddress === undefined || remoteAddress === '') return '%';
+  return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
 }

@@ -25,6 +25,8 @@ export interface SessionInfo {
   user: string;
   database?: string | null;
   connectionId?: number;
+  /** The client's address (for USER()). */
+  remoteAddress?: string;
   /**
    * The client's negotiated capability flags, read when an answer depends on them (the protocol
    * keeps this object current). Only CLIENT_FOUND_ROWS (0x2) matters here; absent = not set.

@@ -356,6 +356,9 @@ export function planDdl(ctx: TokenPlanContext): Primitive {
   };
 }
 
+/** Session functions the session answers even with no `@@` variable beside them. */
+const GATEWAY_IDENTITY_FUNCTIONS = new Set(['user', 'current_user', 'session_user', 'system_user', 'connection_id']);
+
 /** Functions whose value is the session's (the gateway's), not a shard's. */
 const SESSION_FUNCTIONS = new Set(['database', 'schema', 'user', 'current_user', 'session_user', 'system_user', 'connection_id', 'last_insert_id', 'version']);
 
@@ -363,7 +366,8 @@ const SESSION_FUNCTIONS = new Set(['database', 'schema', 'user', 'current_user',
  * `select @@version_comment limit 1`, `select @@workload, database()`: a SELECT of system
  * variables and session functions only, without FROM. The session answers it (a shard does not
  * know the gateway's settings); variables it does not own are read from a shard of the session's
- * keyspace. Returns null for any other shape. Needs at least one `@@` variable.
+ * keyspace. Returns null for any other shape. Needs at least one `@@` variable or identity
+ * function (`user()`, `connection_id()`).
  */
 export function planSystemSelect(tokens: readonly Token[]): SessionPrimitive | null {
   if (kw(tokens[0]) !== 'select') return null;
@@ -379,6 +383,9 @@ export function planSystemSelect(tokens: readonly Token[]): SessionPrimitive | n
       i++;
     } else if (t?.kind === 'ident' && SESSION_FUNCTIONS.has(kw(t)) && tokens[i + 1]?.text === '(' && tokens[i + 2]?.text === ')') {
       expr = `${t.text}()`;
+      // Who the client is and which connection it has are the gateway's to say: a shard would
+      // name its own account and whichever pooled connection ran the statement.
+      if (GATEWAY_IDENTITY_FUNCTIONS.has(kw(t))) sawVariable = true;
       i += 3;
     } else return null;
     let name = expr;
