@@ -4,6 +4,7 @@
  * allocates one small object per token.
  */
 import { syntaxError } from './errors.js';
+import { CH_TAB, CH_LF, CH_CR, CH_SPACE, CH_BANG, CH_DQUOTE, CH_HASH, CH_DOLLAR, CH_SQUOTE, CH_STAR, CH_PLUS, CH_MINUS, CH_DOT, CH_SLASH, CH_0, CH_9, CH_COLON, CH_QUESTION, CH_AT, CH_BACKSLASH, CH_UNDERSCORE, CH_BACKTICK } from './char-codes.js';
 
 export type TokenKind =
   /** bare word: keyword or identifier */
@@ -46,29 +47,6 @@ export interface Token {
   /** Lower-cased text of an `ident` token (keywords compare case-insensitively); '' otherwise. */
   readonly lower: string;
 }
-
-const CH_TAB = 9;
-const CH_LF = 10;
-const CH_CR = 13;
-const CH_SPACE = 32;
-const CH_BANG = 33;
-const CH_DQUOTE = 34;
-const CH_HASH = 35;
-const CH_DOLLAR = 36;
-const CH_SQUOTE = 39;
-const CH_STAR = 42;
-const CH_PLUS = 43;
-const CH_MINUS = 45;
-const CH_DOT = 46;
-const CH_SLASH = 47;
-const CH_0 = 48;
-const CH_9 = 57;
-const CH_COLON = 58;
-const CH_QUESTION = 63;
-const CH_AT = 64;
-const CH_BACKSLASH = 92;
-const CH_UNDERSCORE = 95;
-const CH_BACKTICK = 96;
 
 // Character classes of ASCII code units, one table lookup instead of a chain of comparisons in
 // the scanning loops (the lexer runs on every query). Immutable after module load.

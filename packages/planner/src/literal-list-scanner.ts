@@ -15,6 +15,7 @@
  */
 import { decodeString, isDigit, isIdentChar, isSpace, scanQuoted } from './lexer.js';
 import { numberValue } from './literal-value.js';
+import { CH_COMMA, CH_DOT, CH_DQUOTE, CH_LPAREN, CH_MINUS, CH_QUESTION, CH_RPAREN, CH_SEMICOLON, CH_SQUOTE } from './char-codes.js';
 import type { SqlValue } from './plan-types.js';
 
 /** Prefix of the per-row positional binds in normalized INSERT text (`:__r0`). */
@@ -50,15 +51,6 @@ export interface ScannedList {
   readonly spaceBefore: boolean;
 }
 
-const CH_QUOTE = 39;
-const CH_DQUOTE = 34;
-const CH_LPAREN = 40;
-const CH_RPAREN = 41;
-const CH_COMMA = 44;
-const CH_MINUS = 45;
-const CH_DOT = 46;
-const CH_SEMICOLON = 59;
-const CH_QUESTION = 63;
 
 function isAsciiLetter(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
@@ -121,8 +113,8 @@ class ListCursor {
       this.value = null;
       return ITEM_PARAM;
     }
-    if (c === CH_QUOTE || c === CH_DQUOTE) {
-      const close = sql.indexOf(c === CH_QUOTE ? "'" : '"', i + 1);
+    if (c === CH_SQUOTE || c === CH_DQUOTE) {
+      const close = sql.indexOf(c === CH_SQUOTE ? "'" : '"', i + 1);
       if (this.nextBackslash !== -1 && this.nextBackslash <= i) this.nextBackslash = sql.indexOf('\\', i + 1);
       if (close > 0 && sql.charCodeAt(close + 1) !== c && (this.nextBackslash === -1 || this.nextBackslash > close)) {
         this.value = sql.slice(i + 1, close);
