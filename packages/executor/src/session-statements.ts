@@ -63,7 +63,7 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
   const st = p.statement;
   switch (st.kind) {
     case 'begin':
-      await session.begin(st.readOnly === true);
+      await session.begin(st.readOnly);
       session.runtime.counters.transactions++;
       sink.ok({});
       return;
@@ -145,6 +145,14 @@ async function applySet(session: Session, a: Assignment, bv: BindVars): Promise<
       const n = Number(text);
       if (!Number.isInteger(n) || n < 0) throw wrongValue(name, text);
       session.queryTimeoutMs = n;
+      return;
+    }
+    case 'transaction_read_only':
+    case 'tx_read_only':
+    case 'next_transaction_read_only': {
+      const on = text === '1' || text === 'on' || text === 'true';
+      if (!isDefault && !on && !(text === '0' || text === 'off' || text === 'false')) throw wrongValue(name, text);
+      session.setTransactionAccess(name === 'next_transaction_read_only' ? 'next' : 'session', isDefault ? false : on);
       return;
     }
     case 'autocommit': {

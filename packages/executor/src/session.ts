@@ -61,8 +61,15 @@ export class Session implements ExecutorSession, ShardAccess {
    */
   readonly userVariables = new Map<string, SqlValue>();
   warnings: readonly Warning[] = [];
-  /** The client's transaction is READ ONLY (START TRANSACTION READ ONLY): shards join it so. */
+  /**
+   * Access modes (MySQL's transaction_read_only): the open transaction's, the session default
+   * (`SET SESSION TRANSACTION READ ONLY`) and the next transaction's only (`SET TRANSACTION READ
+   * ONLY`, consumed by the next transaction or autocommitted statement). A read-only transaction's
+   * shards join it with START TRANSACTION READ ONLY, and writes are refused before they run.
+   */
   private transactionReadOnly = false;
+  private readOnlyByDefault = false;
+  private nextTransactionReadOnly: boolean | undefined = undefined;
   lastInsertId = 0n;
   readonly reservations: ShardReservations;
   /**
@@ -200,11 +207,16 @@ export class Session implements ExecutorSession, ShardAccess {
         // runTargeted sends the statement as written, so `@x` would not get the session's value.
         throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: user variables in a statement sent as written to a shard target (USE ks:shard)');
       }
-      if (this.inTransaction && this.transactionReadOnly && planned !== null && WRITES.has(planned.plan.queryType)) {
+      if (!this.autocommit && !this.inTransaction) {
+        this.inTransaction = true;
+        this.transactionReadOnly = this.takeNextAccessMode();
+      }
+      // Outside a transaction the statement is its own transaction, with the next access mode.
+      const readOnly = this.inTransaction ? this.transactionReadOnly : this.takeNextAccessMode();
+      if (readOnly && planned !== null && WRITES.has(planned.plan.queryType)) {
         // Refused before anything runs: the gateway's own lookup-vindex writes would not be.
         throw new ExecutorError(ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, '25006', 'Cannot execute statement in a READ ONLY transaction');
       }
-      if (!this.autocommit && !this.inTransaction) this.inTransaction = true;
       if (!this.inTransaction && this.targetShards === null && top !== undefined && maintainsLookups(top)) await this.runInImplicitTransaction(sql, planned, sink);
       else await this.runStatement(sql, planned, sink);
     } catch (err) {
@@ -363,10 +375,26 @@ export class Session implements ExecutorSession, ShardAccess {
 
   // ---------------------------------------------------------------- transactions
 
-  async begin(readOnly = false): Promise<void> {
+  async begin(readOnly?: boolean): Promise<void> {
     if (this.inTransaction) await this.commit();
     this.inTransaction = true;
-    this.transactionReadOnly = readOnly;
+    this.transactionReadOnly = readOnly ?? this.takeNextAccessMode();
+  }
+
+  /** `SET [SESSION] TRANSACTION READ ONLY | READ WRITE`. */
+  setTransactionAccess(scope: 'session' | 'next', readOnly: boolean): void {
+    if (scope === 'session') this.readOnlyByDefault = readOnly;
+    else {
+      if (this.inTransaction) throw new ExecutorError(1568, '25001', 'Transaction characteristics can\'t be changed while a transaction is in progress');
+      this.nextTransactionReadOnly = readOnly;
+    }
+  }
+
+  /** The access mode of a transaction starting now (the one-shot mode is used up). */
+  private takeNextAccessMode(): boolean {
+    const readOnly = this.nextTransactionReadOnly ?? this.readOnlyByDefault;
+    this.nextTransactionReadOnly = undefined;
+    return readOnly;
   }
 
   async commit(): Promise<void> {

@@ -69,4 +69,44 @@ describe('read-only transactions (real MariaDB)', () => {
     expect((await exec('select name from customer where id = 1')).rows).toEqual([['uno']]);
     expect(executor.stats().pools.every((p) => p.inUse === 0)).toBe(true);
   });
+
+  it('SET SESSION TRANSACTION READ ONLY refuses autocommitted writes too; READ WRITE overrides it per transaction', async () => {
+    const write = "update customer set name = 'dos' where id = 2";
+    await exec('set session transaction read only');
+    await reference.query('set session transaction read only');
+    const want = await error(reference.query(write));
+    expect(want).toMatchObject({ errno: 1792, sqlState: '25006' });
+    expect(await error(exec(write))).toEqual(want);
+    expect((await exec('select name from customer where id = 2')).rows).toEqual([['two']]);
+    await exec('start transaction read write');
+    await exec(write);
+    await exec('commit');
+    expect((await exec('select name from customer where id = 2')).rows).toEqual([['dos']]);
+    await exec('set session transaction read write');
+    await reference.query('set session transaction read write');
+    await exec("update customer set name = 'two' where id = 2");
+  });
+
+  it('SET TRANSACTION READ ONLY applies to the next transaction only', async () => {
+    await exec('set transaction read only');
+    await exec('begin');
+    expect(await error(exec("update customer set name = 'z' where id = 3"))).toMatchObject({ errno: 1792, sqlState: '25006' });
+    await exec('commit');
+    await exec('begin');
+    await exec("update customer set name = 'tres' where id = 3");
+    await exec('commit');
+    expect((await exec('select name from customer where id = 3')).rows).toEqual([['tres']]);
+    // Not while a transaction is open, as in MariaDB.
+    await exec('begin');
+    const want = await (async () => {
+      await reference.query('begin');
+      try {
+        return await error(reference.query('set transaction read only'));
+      } finally {
+        await reference.query('rollback');
+      }
+    })();
+    expect(await error(exec('set transaction read only'))).toEqual(want);
+    await exec('rollback');
+  });
 });

@@ -53,9 +53,11 @@ export function planTransaction(tokens: readonly Token[]): SessionPrimitive {
       const allowed = ['read', 'only', 'write', 'with', 'consistent', 'snapshot', ','];
       if (!rest.every((w) => allowed.includes(w))) throw notSupported(`${tokens.map((t) => t.text).join(' ')}`);
     }
-    // READ ONLY is passed on to every shard the transaction reaches, which then refuses writes.
+    // READ ONLY is passed on to every shard the transaction reaches, which then refuses writes;
+    // READ WRITE overrides a session's read-only default. Neither: the session's default applies.
     const readOnly = rest.some((w, i) => w === 'read' && rest[i + 1] === 'only');
-    return { operator: 'Session', statement: readOnly ? { kind: 'begin', readOnly } : { kind: 'begin' } };
+    const readWrite = rest.some((w, i) => w === 'read' && rest[i + 1] === 'write');
+    return { operator: 'Session', statement: readOnly || readWrite ? { kind: 'begin', readOnly } : { kind: 'begin' } };
   }
   if (first === 'commit') return { operator: 'Session', statement: { kind: 'commit' } };
   if (first === 'rollback') {
@@ -84,8 +86,10 @@ export function planSet(tokens: readonly Token[]): SessionPrimitive {
     const text = words.join(' ');
     const iso = /isolation level (read uncommitted|read committed|repeatable read|serializable)/.exec(text);
     if (iso) assignments.push({ scope: defaultScope, name: 'transaction_isolation', value: { kind: 'literal', value: iso[1]!.toUpperCase().replace(' ', '-') } });
-    if (/read only/.test(text)) assignments.push({ scope: defaultScope, name: 'transaction_read_only', value: { kind: 'literal', value: 1n } });
-    if (/read write/.test(text)) assignments.push({ scope: defaultScope, name: 'transaction_read_only', value: { kind: 'literal', value: 0n } });
+    // Without GLOBAL/SESSION the access mode is the next transaction's only (as in MySQL).
+    const accessName = i === 1 ? 'next_transaction_read_only' : 'transaction_read_only';
+    if (/read only/.test(text)) assignments.push({ scope: defaultScope, name: accessName, value: { kind: 'literal', value: 1n } });
+    if (/read write/.test(text)) assignments.push({ scope: defaultScope, name: accessName, value: { kind: 'literal', value: 0n } });
     if (assignments.length === 0) throw notSupported(`SET ${text}`);
     return { operator: 'Session', statement: { kind: 'set', assignments } };
   }
