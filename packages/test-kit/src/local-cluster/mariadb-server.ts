@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import mysql from 'mysql2/promise';
 import type { ExitCleanup } from './exit-cleanup.js';
@@ -105,12 +106,20 @@ export class MariaDbServer implements ExitCleanup {
             `Error log ${l.errorLog}:\n${await this.errorLogTail()}`,
         );
       }
+      let answeringDatadir: string;
       try {
-        await selectOne(l.port);
-        return;
+        answeringDatadir = await datadirOfServerOn(l.port);
       } catch (err) {
         lastError = (err as Error).message;
+        await Promise.race([sleep(25), this.exited]);
+        continue;
       }
+      // Another server may answer on the port: two shards starting at once can be handed the
+      // same free port, and the second mariadbd then fails to bind while the first already
+      // answers. Only our own datadir proves this server is up.
+      if (samePath(answeringDatadir, l.datadir)) return;
+      await this.kill();
+      throw new PortInUseError(`port ${l.port} is already in use (a server with datadir ${answeringDatadir} answers there)`);
       await Promise.race([sleep(25), this.exited]);
     }
   }
@@ -156,11 +165,25 @@ export class MariaDbServer implements ExitCleanup {
   }
 }
 
-async function selectOne(port: number): Promise<void> {
+/** The datadir of the server answering on `port` (which also shows it accepts queries). */
+async function datadirOfServerOn(port: number): Promise<string> {
   const conn = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '', connectTimeout: 2_000 });
   try {
-    await conn.query('SELECT 1');
+    const [rows] = await conn.query('SELECT @@datadir AS d');
+    return String((rows as { d: unknown }[])[0]?.d ?? '');
   } finally {
     conn.destroy();
   }
+}
+
+/** The same directory (MariaDB reports @@datadir resolved, with a trailing slash). */
+function samePath(a: string, b: string): boolean {
+  const resolved = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p.replace(/\/+$/, '');
+    }
+  };
+  return resolved(a) === resolved(b);
 }
