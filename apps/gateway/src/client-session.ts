@@ -6,6 +6,7 @@
  */
 import type { ExecutorSession } from '@shardgate/executor';
 import { Capability, type ColumnDefinition, type ConnectionInfo, type ParamValue, type ResultSink, type SessionHandler } from '@shardgate/mysql-protocol';
+import { syntaxError } from '@shardgate/planner';
 import type { GatewayMetrics } from './metrics.js';
 import { splitStatements } from './statement-splitter.js';
 
@@ -28,7 +29,7 @@ export class ClientSessionHandler implements SessionHandler {
         // second one: a client that did not ask for batches (the usual guard against injected
         // `; drop table …`) must never have them run.
         if (!this.multiStatementsAllowed()) {
-          out.error(secondStatementError(sql, statements[1]!));
+          out.error(syntaxError(sql, sql.indexOf(statements[1]!, sql.indexOf(';'))));
           return Promise.resolve();
         }
         return this.queryMany(statements, out);
@@ -87,13 +88,3 @@ export class ClientSessionHandler implements SessionHandler {
   }
 }
 
-/** MySQL's 1064 for a second statement sent without CLIENT_MULTI_STATEMENTS. */
-function secondStatementError(sql: string, second: string): { errno: number; sqlState: string; message: string } {
-  const at = sql.indexOf(second, sql.indexOf(';'));
-  const line = at < 0 ? 1 : sql.slice(0, at).split('\n').length;
-  return {
-    errno: 1064,
-    sqlState: '42000',
-    message: `You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '${second.slice(0, 80)}' at line ${line}`,
-  };
-}

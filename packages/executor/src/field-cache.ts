@@ -15,6 +15,7 @@
  */
 import type { FieldPacket } from 'mysql2';
 import type { FieldInfo } from './types.js';
+import { BINARY_CHARSET, ColumnFlag, ColumnType } from './values/column-types.js';
 
 /** Distinct metadata (results of different shapes) kept per shard; beyond it, the cache restarts. */
 const MAX_ENTRIES = 1000;
@@ -33,9 +34,8 @@ interface ColumnDefinitionLayout {
   readonly decimals?: unknown;
 }
 
-/** MYSQL_TYPE_JSON, and the BLOB and BINARY column flags MySQL sets on it. */
-const TYPE_JSON = 245;
-const JSON_FLAGS = 0x10 | 0x80;
+/** The BLOB and BINARY column flags MySQL sets on a JSON column. */
+const JSON_FLAGS = ColumnFlag.BLOB | ColumnFlag.BINARY;
 
 /**
  * A column MariaDB marks as JSON in its extended metadata (MariaDB's JSON is a LONGTEXT; mysql2
@@ -51,7 +51,7 @@ export function toFieldInfo(f: FieldPacket, keyspace: string): FieldInfo {
     // The gateway speaks as a MySQL server, whose clients know JSON only as its own column type:
     // announced as one (binary charset, as MySQL sends it), mysql2 parses the values as one plain
     // MariaDB's JSON columns are parsed, instead of returning strings.
-    return { ...toPlainFieldInfo(p, keyspace), columnType: TYPE_JSON, characterSet: 63, flags: Number(p.flags ?? 0) | JSON_FLAGS };
+    return { ...toPlainFieldInfo(p, keyspace), columnType: ColumnType.JSON, characterSet: BINARY_CHARSET, flags: Number(p.flags ?? 0) | JSON_FLAGS };
   }
   return toPlainFieldInfo(p, keyspace);
 }

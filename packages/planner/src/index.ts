@@ -1,5 +1,5 @@
 export * from './plan-types.js';
-export { PlanError } from './errors.js';
+export { PlanError, syntaxError } from './errors.js';
 export { Planner, type PlannerOptions, type PlannerCacheOptions, type PlanRequest, type CacheStats } from './planner.js';
 export { tokenize, type Token, type TokenKind } from './lexer.js';
 export { normalize, countPlaceholders, ROWS_BIND, type NormalizedQuery, type StatementKind } from './normalizer.js';

@@ -1,6 +1,6 @@
-import { md5Bytes, vhash } from './functional-vindexes.js';
+import { md5Bytes, vhash, type FactoryArgs } from './functional-vindexes.js';
 import { unicodeLooseKey } from './unicode-loose-key.js';
-import { VSchemaLookupError, type VSchemaIssue } from './vschema-error.js';
+import { VSchemaLookupError } from './vschema-error.js';
 import type { LookupDestination, LookupVindex } from './vindex-types.js';
 import { toBytes, toUint64, type VindexValue } from './vindex-values.js';
 
@@ -58,14 +58,8 @@ export const LOOKUP_KINDS: Readonly<Record<string, LookupKind>> = {
 
 const BOOL_PARAMS = ['autocommit', 'write_only', 'ignore_nulls', 'batch_lookup', 'no_verify', 'multi_shard_autocommit'];
 
-export interface LookupArgs {
-  type: string;
-  name: string;
-  params: Readonly<Record<string, string>>;
-  owner?: string;
-  path: string;
-  issues: VSchemaIssue[];
-}
+/** A lookup vindex declaration: the same arguments as a functional vindex's. */
+export type LookupArgs = FactoryArgs;
 
 export function createLookupVindex(a: LookupArgs): LookupVindex | undefined {
   const kind = LOOKUP_KINDS[a.type];

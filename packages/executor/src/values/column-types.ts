@@ -33,6 +33,7 @@ export const ColumnType = {
 export const ColumnFlag = {
   NOT_NULL: 1,
   PRI_KEY: 2,
+  BLOB: 16,
   UNSIGNED: 32,
   BINARY: 128,
   NUM: 32768,
