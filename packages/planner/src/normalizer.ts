@@ -308,7 +308,7 @@ export function normalize(sql: string, params?: readonly SqlValue[], userVariabl
   }
   if (stops === 0) {
     tokenizeInto(sql, tokens, stop, 0);
-    return normalizeTokens(sql, tokens, params, null, userVariables);
+    return normalizeTokens(sql, tokens, params, null, userVariables, kind);
   }
   try {
     for (;;) {
@@ -324,10 +324,10 @@ export function normalize(sql: string, params?: readonly SqlValue[], userVariabl
       if (stop < 0) break;
       atIn = true;
     }
-    return normalizeTokens(sql, tokens, params, scans, userVariables);
+    return normalizeTokens(sql, tokens, params, scans, userVariables, kind);
   } catch {
     // Whatever the error, the token path decides it (and raises it exactly as it would have).
-    return normalizeTokens(sql, tokenize(sql), params, null, userVariables);
+    return normalizeTokens(sql, tokenize(sql), params, null, userVariables, kind);
   }
 }
 
@@ -360,13 +360,20 @@ function isValuesWord(t: Token): boolean {
  * go on after the rows, and each scanned IN list is one token; where the token path would not
  * have used a scan the same way, this throws and normalize() redoes the statement by tokens alone.
  */
-function normalizeTokens(sql: string, tokens: readonly Token[], params: readonly SqlValue[] | undefined, scans: TextScans | null, userVariables: UserVariables | undefined): NormalizedQuery {
+function normalizeTokens(
+  sql: string,
+  tokens: readonly Token[],
+  params: readonly SqlValue[] | undefined,
+  scans: TextScans | null,
+  userVariables: UserVariables | undefined,
+  // normalize() already knows it (it looks at the first tokens only, which a resumed lexing keeps).
+  kind: StatementKind = statementKind(tokens),
+): NormalizedQuery {
   // A trailing `;` is harmless; anything after it is a second statement.
   let end = tokens.length;
   while (end > 0 && tokens[end - 1]!.text === ';') end--;
 
   if (end === 0) throw new PlanError(1065, '42000', 'Query was empty');
-  const kind = statementKind(tokens);
   const normalizeLiterals = NORMALIZED_KINDS.has(kind);
 
   const bindVars: BindVars = {};
