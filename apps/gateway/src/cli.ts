@@ -4,7 +4,9 @@
  *   shardgate up --config FILE                       run the gateway in the foreground
  *   shardgate plan --vschema FILE [--keyspace KS] "SQL"   print a query's plan as Vitess-style JSON
  *   shardgate plan --vschema FILE [--keyspace KS] --jsonl  one {"query": …} per stdin line
+ *   shardgate --version                              print the gateway's version
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { Gateway } from './gateway.js';
@@ -13,7 +15,8 @@ import { runPlanCommand } from './plan-command.js';
 const USAGE = `usage:
   shardgate up --config FILE
   shardgate plan --vschema FILE [--keyspace KS] "SQL"
-  shardgate plan --vschema FILE [--keyspace KS] --jsonl   < queries.jsonl`;
+  shardgate plan --vschema FILE [--keyspace KS] --jsonl   < queries.jsonl
+  shardgate --version`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -22,6 +25,10 @@ async function main(argv: string[]): Promise<number> {
       return up(rest);
     case 'plan':
       return runPlanCommand(rest);
+    case '--version':
+    case '-v':
+      console.log(gatewayVersion());
+      return 0;
     case undefined:
     case '-h':
     case '--help':
@@ -88,6 +95,12 @@ async function up(args: string[]): Promise<number> {
     await gateway.stop();
     return 1;
   }
+}
+
+/** The version of the installed package: read from its package.json, which npm ships beside dist/. */
+function gatewayVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 function quoteShell(s: string): string {

@@ -70,6 +70,12 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): P
 }
 
 describe('shardgate CLI', () => {
+  it('prints the version of its package with --version', async () => {
+    const { version } = JSON.parse(readFileSync(path.resolve(here, '../package.json'), 'utf8')) as { version: string };
+    const { stdout } = await run('node', [CLI, '--version']);
+    expect(stdout).toBe(`${version}\n`);
+  });
+
   it('reports a config error with the wrong key and exits non-zero', async () => {
     const file = path.join(tmp, 'bad.yaml');
     writeFileSync(file, 'users: [ { user: app, password: x } ]\nworkload: turbo\nvschema: ./nope.json\nkeyspaces: { ks: { shards: { "-80": local } } }\n');
