@@ -1,16 +1,19 @@
 // pnpm release:publish — builds and publishes every public package of the current branch at its
 // version to the registry from npm's config, under `latest` on main and `release-X.Y` on a
 // release branch, then tags the commit vX.Y.Z. See docs/releasing.md.
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import {
-  Refusal, currentBranch, git, inLine, main, pendingChangesets, publicPackages, refuseIfDirty, root, run,
+  Refusal, currentBranch, git, inLine, main, pendingChangesets, publicPackages, refuseIfDirty, root,
   runVisibly, sharedVersion,
 } from './workspace.mjs';
 
+const execFileAsync = promisify(execFile);
 const COMMAND = 'release:publish';
 
-main(COMMAND, () => {
+main(COMMAND, async () => {
   const branch = currentBranch();
   const line = /^release-(\d+\.\d+)$/.exec(branch)?.[1];
   if (branch !== 'main' && !line) {
@@ -30,7 +33,8 @@ main(COMMAND, () => {
   }
   const tag = `v${version}`;
 
-  const unpublished = packages.filter((p) => !isPublished(p.name, version));
+  const published = await Promise.all(packages.map((p) => isPublished(p.name, version)));
+  const unpublished = packages.filter((_, i) => !published[i]);
   if (unpublished.length === 0) {
     console.log(`${COMMAND}: ${version} is already published for all ${packages.length} packages; nothing published, no dist-tag changed.`);
     return;
@@ -43,19 +47,23 @@ main(COMMAND, () => {
   console.log(`${COMMAND}: publishing ${version} under dist-tag '${distTag}': ${unpublished.map((p) => p.name).join(', ')}`);
   // A clean build: dist/ is ignored by git, so it survives branch switches and could otherwise
   // ship another branch's files. turbo restores unchanged packages from its cache.
+  const started = Date.now();
   for (const p of packages) rmSync(path.join(p.dir, 'dist'), { recursive: true, force: true });
   runVisibly('pnpm', ['exec', 'turbo', 'run', 'build', ...packages.map((p) => `--filter=${p.name}`)]);
+  const built = Date.now();
   // pnpm publishes the non-private packages in dependency order, skips versions the registry
   // already has, and turns `workspace:*` into this exact version.
   runVisibly('pnpm', ['--recursive', 'publish', '--tag', distTag, '--no-git-checks']);
   if (!tagged) git('tag', tag);
-  console.log(`${COMMAND}: published ${version} under '${distTag}' and tagged ${tag}; push it with: git push origin ${tag}`);
+  const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+  console.log(`${COMMAND}: published ${version} under '${distTag}' (build ${seconds(built - started)}, publish ${seconds(Date.now() - built)}) and tagged ${tag}; push it with: git push origin ${tag}`);
 });
 
 /** Whether the registry from npm's config has this exact version; any error other than "no such package" is fatal. */
-function isPublished(name, version) {
+async function isPublished(name, version) {
   try {
-    return run('npm', ['view', `${name}@${version}`, 'version', '--json']) !== '';
+    const { stdout } = await execFileAsync('npm', ['view', `${name}@${version}`, 'version', '--json'], { cwd: root });
+    return stdout.trim() !== '';
   } catch (err) {
     const out = `${err.stdout ?? ''}${err.stderr ?? ''}`;
     if (/\bE404\b/.test(out)) return false;

@@ -74,13 +74,13 @@ export function pendingChangesets() {
     .map((f) => path.join(dir, f));
 }
 
-/** Runs a command's body; a Refusal becomes a message on stderr and exit code 1. */
+/** Runs a command's body (sync or async); a Refusal becomes a message on stderr and exit code 1. */
 export function main(command, body) {
-  try {
-    body();
-  } catch (err) {
-    if (!(err instanceof Refusal)) throw err;
-    console.error(`${command}: ${err.message}`);
-    process.exit(1);
-  }
+  Promise.resolve()
+    .then(body)
+    .catch((err) => {
+      if (!(err instanceof Refusal)) throw err;
+      console.error(`${command}: ${err.message}`);
+      process.exitCode = 1;
+    });
 }
