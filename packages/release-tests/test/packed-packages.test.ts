@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { publicPackages } from './public-packages.js';
+import { publicPackages, workspacePackages } from './public-packages.js';
 
 const run = promisify(execFile);
 const bin = (name: string) => path.resolve(import.meta.dirname, '../node_modules/.bin', name);
@@ -23,6 +23,18 @@ const packages = publicPackages();
 it('finds the public packages in the workspace', () => {
   expect(packages.map((p) => p.name)).toEqual(expect.arrayContaining(['@shardgate/gateway', '@shardgate/planner']));
   expect(packages.map((p) => p.name)).not.toContain('@shardgate/release-tests');
+});
+
+it('gives every public package one version, which no private @shardgate package exceeds', () => {
+  // changesets' fixed group is "@shardgate/*" and takes the highest version in it, private
+  // packages included, as the group's current version.
+  const versions = new Set(packages.map((p) => p.manifest.version as string));
+  expect(versions.size).toBe(1);
+  const [shared] = versions;
+  const key = (v: string) => v.split('.').map((n) => n.padStart(6, '0')).join('.');
+  for (const p of workspacePackages().filter((w) => w.manifest.private && w.name.startsWith('@shardgate/'))) {
+    expect(key(p.manifest.version ?? '0.0.0') <= key(shared), `${p.name}@${p.manifest.version}`).toBe(true);
+  }
 });
 
 describe.each(packages.map((p) => [p.name, p] as const))('%s', (name, pkg) => {

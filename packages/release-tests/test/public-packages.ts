@@ -13,13 +13,18 @@ export interface PublicPackage {
 }
 
 export function publicPackages(root = repoRoot): PublicPackage[] {
+  return workspacePackages(root).filter((p) => !p.manifest.private);
+}
+
+/** Every package of the workspace but its root, private ones included. */
+export function workspacePackages(root = repoRoot): PublicPackage[] {
   const listed = JSON.parse(execFileSync('pnpm', ['ls', '--recursive', '--depth', '-1', '--json'], { cwd: root, encoding: 'utf8' })) as {
     name: string;
     path: string;
     private: boolean;
   }[];
   return listed
-    .filter((p) => !p.private && p.path !== root)
+    .filter((p) => p.path !== root)
     .map((p) => ({ name: p.name, dir: p.path, manifest: JSON.parse(readFileSync(path.join(p.path, 'package.json'), 'utf8')) }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
