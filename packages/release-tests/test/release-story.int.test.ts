@@ -1,7 +1,7 @@
 /**
  * The release process end to end, with the exact commands maintainers run, against a real
  * registry (Verdaccio). In a temporary clone of this repository:
- *   1. main is versioned and released (`latest`);
+ *   1. main, with every changeset versioned, is released (`latest`);
  *   2. its line X.Y is cut;
  *   3. main moves on with a minor feature in the planner and releases it as `latest`;
  *   4. a fix lands on main;
@@ -43,7 +43,7 @@ Object.assign(baseEnv, {
  * from it and everything else from npm's usual registry. Each has its own empty npm cache, as on
  * a fresh machine. No inherited npm, pnpm or turbo settings leak in from the test runner.
  */
-const env = { maintainer: {} as NodeJS.ProcessEnv, consumer: {} as NodeJS.ProcessEnv };
+const env = { maintainer: baseEnv, consumer: baseEnv };
 type Role = keyof typeof env;
 
 function setUpEnvironments(upstream: string, turboCache: string): void {
@@ -134,7 +134,8 @@ async function commitAll(message: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const upstream = await ok('maintainer', repoRoot, 'npm', 'config', 'get', 'registry'); // before the test registry is set
+  // Where consumers get everything but @shardgate/*: the registry npm is configured with here.
+  const upstream = (await execFileAsync('npm', ['config', 'get', 'registry'], { cwd: repoRoot })).stdout.trim();
   registry = await startLocalRegistry(path.join(work, 'registry'));
   // turbo keeps one cache per repository, in the main worktree (CI: the checkout itself).
   const gitCommonDir = path.resolve(repoRoot, await ok('maintainer', repoRoot, 'git', 'rev-parse', '--git-common-dir'));
