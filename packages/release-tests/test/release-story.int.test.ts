@@ -43,7 +43,7 @@ Object.assign(baseEnv, {
  * from it and everything else from npm's usual registry. Each has its own empty npm cache, as on
  * a fresh machine. No inherited npm, pnpm or turbo settings leak in from the test runner.
  */
-const env = { maintainer: baseEnv, consumer: baseEnv };
+const env = { workspace: baseEnv, maintainer: baseEnv, consumer: baseEnv };
 type Role = keyof typeof env;
 
 function setUpEnvironments(upstream: string, turboCache: string): void {
@@ -53,6 +53,9 @@ function setUpEnvironments(upstream: string, turboCache: string): void {
     ...baseEnv,
     npm_config_userconfig: maintainerNpmrc,
     npm_config_cache: path.join(work, 'maintainer-npm-cache'),
+    // git as on a fresh machine: no user or system config (hooks, signing, aliases).
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_NOSYSTEM: '1',
     // Builds read the workspace's turbo cache (never write it): a package whose inputs hash the
     // same as one the workspace built is restored, anything else is built.
     TURBO_CACHE_DIR: turboCache,
@@ -138,19 +141,20 @@ beforeAll(async () => {
   const upstream = (await execFileAsync('npm', ['config', 'get', 'registry'], { cwd: repoRoot })).stdout.trim();
   registry = await startLocalRegistry(path.join(work, 'registry'));
   // turbo keeps one cache per repository, in the main worktree (CI: the checkout itself).
-  const gitCommonDir = path.resolve(repoRoot, await ok('maintainer', repoRoot, 'git', 'rev-parse', '--git-common-dir'));
+  const gitCommonDir = path.resolve(repoRoot, await ok('workspace', repoRoot, 'git', 'rev-parse', '--git-common-dir'));
   setUpEnvironments(upstream, process.env.TURBO_CACHE_DIR ?? path.join(path.dirname(gitCommonDir), '.turbo', 'cache'));
   // The clone is this working tree as it is (tracked and new files, ignored ones excluded), as
   // one commit on a fresh main: the story runs on exactly the code under test.
-  const files = (await ok('maintainer', repoRoot, 'git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard')).split('\0');
+  const files = (await ok('workspace', repoRoot, 'git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard')).split('\0');
   for (const file of files) {
     const from = path.join(repoRoot, file);
     if (file && existsSync(from)) cpSync(from, path.join(clone, file), { recursive: true });
   }
   await git('init', '--quiet', '--initial-branch=main');
   await commitAll('Snapshot of the repository under test');
-  // Dependencies come from pnpm's store, which installing this workspace filled.
-  await ok('maintainer', clone, 'pnpm', 'install', '--offline', '--frozen-lockfile');
+  // Dependencies come from pnpm's store, which installing this workspace filled (found through
+  // the same npm config as the workspace's, hence not the maintainer's).
+  await ok('workspace', clone, 'pnpm', 'install', '--offline', '--frozen-lockfile');
 });
 
 afterAll(async () => {
