@@ -16,7 +16,7 @@ main(COMMAND, () => {
   const refs = process.argv.slice(3);
   if (refs.length === 0) throw new Refusal(`name at least one commit to backport\n${USAGE}`);
   const branch = releaseBranch(line);
-  refuseIfDirty(COMMAND);
+  refuseIfDirty();
   if (!git('branch', '--list', branch)) throw new Refusal(`no branch ${branch}; cut it first with pnpm release:cut ${line}`);
   // Resolved before switching, so that names like HEAD~1 mean what they meant where the user stood.
   const commits = refs.map((ref) => {

@@ -10,7 +10,7 @@ const USAGE = 'usage: pnpm release:cut X.Y';
 main(COMMAND, () => {
   const line = parseLine(process.argv[2], USAGE);
   const branch = releaseBranch(line);
-  refuseIfDirty(COMMAND);
+  refuseIfDirty();
   if (git('branch', '--list', branch)) throw new Refusal(`branch ${branch} already exists`);
   const tag = highestTag(line);
   if (!tag) throw new Refusal(`no v${line}.* tag: release ${line}.0 from main (pnpm release:publish) before cutting its line`);

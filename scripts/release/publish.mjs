@@ -20,7 +20,7 @@ main(COMMAND, async () => {
     throw new Refusal(`publishes only from main (dist-tag latest) or a release-X.Y branch (dist-tag release-X.Y); this is '${branch}'`);
   }
   const distTag = line ? branch : 'latest';
-  refuseIfDirty(COMMAND);
+  refuseIfDirty();
   const pending = pendingChangesets();
   if (pending.length > 0) {
     const names = pending.map((f) => `  ${path.relative(root, f)}`).join('\n');
@@ -28,6 +28,9 @@ main(COMMAND, async () => {
   }
   const packages = publicPackages();
   const version = sharedVersion(packages);
+  if (!/^\d+\.\d+\.\d+$/.test(version)) {
+    throw new Refusal(`${version} is a prerelease version; release:publish publishes releases only (latest or release-X.Y)`);
+  }
   if (line && !inLine(version, line)) {
     throw new Refusal(`${branch} publishes ${line}.x versions only, but the packages are at ${version}`);
   }

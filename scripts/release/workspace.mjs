@@ -26,9 +26,9 @@ export function currentBranch() {
   return git('rev-parse', '--abbrev-ref', 'HEAD');
 }
 
-export function refuseIfDirty(command) {
+export function refuseIfDirty() {
   const status = git('status', '--porcelain');
-  if (status) throw new Refusal(`${command} needs a clean working tree; commit or stash first:\n${status}`);
+  if (status) throw new Refusal(`needs a clean working tree; commit or stash first:\n${status}`);
 }
 
 /** `X.Y` as typed by a maintainer, or a refusal. */
