@@ -1,0 +1,81 @@
+/**
+ * The result columns of a statement being prepared (COM_STMT_PREPARE), found before it runs.
+ *
+ * A MySQL server's prepare reply lists the columns a SELECT will return, and clients rely on it:
+ * libmariadb's users (sysbench 1.0 among them) read `mysql_stmt_field_count()` right after
+ * execute and, on 0, take the statement for one without rows, never read its result set, and
+ * the next command on the connection fails with 2014 "Commands out of sync".
+ *
+ * The plan is run with every parameter NULL in the `fieldsOnly` mode of QueryContext: each route
+ * sends `(<its query>) LIMIT 0` to one shard, so the operators above it (projections, aggregates,
+ * joins) see an empty input and produce the same columns as the real execution. The shard queries
+ * run on pooled connections, outside the session's transaction, and read no rows.
+ */
+import type { SqlValue } from '@shardgate/planner';
+import type { PlannerLike } from './executor-runtime.js';
+import { QueryContext, type RoutingInfo, type ShardAccess } from './query-context.js';
+import { CollectingReceiver } from './row-flow.js';
+import { runPrimitive } from './primitive-runner.js';
+import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
+import type { FieldInfo } from './types.js';
+
+/** What the lookup needs from a session. */
+export interface PrepareContext {
+  readonly planner: PlannerLike;
+  readonly routing: RoutingInfo;
+  readonly keyspace: string | null;
+  readonly userVariables: ReadonlyMap<string, SqlValue>;
+  readonly maxMemoryRows: number;
+  /** Runs fn on a pooled connection outside any transaction (the session's `autonomous`). */
+  autonomous<T>(keyspace: string, shard: string, fn: (conn: ShardConnection) => Promise<T>, signal: AbortSignal): Promise<T>;
+}
+
+/**
+ * The columns `sql` will return, or [] for a statement that answers with OK (and for one the
+ * gateway answers itself, or cannot plan yet: its execute reports the error). Clients take the
+ * columns of the execute reply when the prepare reply had none, as before.
+ */
+export async function preparedColumns(p: PrepareContext, sql: string, paramCount: number, signal: AbortSignal): Promise<readonly FieldInfo[]> {
+  let planned;
+  try {
+    const r = p.planner.plan(sql, { keyspace: p.keyspace, params: new Array<SqlValue>(paramCount).fill(null), userVariables: p.userVariables } as { keyspace: string | null; params: SqlValue[] });
+    planned = r instanceof Promise ? await r : r;
+  } catch {
+    return [];
+  }
+  const top = planned.plan.instructions;
+  if (planned.plan.queryType !== 'SELECT' || top.operator === 'Session') return [];
+  const access = new ColumnsOnlyAccess(p);
+  const ctx = new QueryContext(access, p.routing, { workload: 'oltp', maxMemoryRows: p.maxMemoryRows, scatterErrorsAsWarnings: false, divPrecisionIncrement: 4, keyspace: p.keyspace, fieldsOnly: true }, signal);
+  const out = new CollectingReceiver();
+  const bv = { ...planned.bindVars, __vtdbname: p.keyspace, __lastInsertId: 0n };
+  try {
+    await runPrimitive(ctx, top, bv, out);
+  } catch {
+    return [];
+  }
+  return out.fieldDefs ?? [];
+}
+
+/** Shard access for column lookups: pooled connections, never the session's reserved ones. */
+class ColumnsOnlyAccess implements ShardAccess {
+  readonly mustBuffer = true;
+  constructor(private readonly p: PrepareContext) {}
+
+  query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    return this.p.autonomous(keyspace, shard, (conn) => conn.query(sql, { signal }), signal);
+  }
+
+  stream(keyspace: string, shard: string, sql: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
+    return this.p.autonomous(keyspace, shard, (conn) => conn.stream(sql, handlers, { signal }), signal);
+  }
+
+  autonomous<T>(keyspace: string, shard: string, fn: (conn: ShardConnection) => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.p.autonomous(keyspace, shard, fn, signal);
+  }
+
+  lookupWrite(): Promise<ShardResult> {
+    // A SELECT writes no lookup row; reaching here is a planner bug, not a reason to write.
+    return Promise.reject(new Error('a column lookup tried to write a lookup vindex row'));
+  }
+}
