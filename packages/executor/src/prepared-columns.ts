@@ -11,7 +11,7 @@
  * joins) see an empty input and produce the same columns as the real execution. The shard queries
  * run on pooled connections, outside the session's transaction, and read no rows.
  */
-import type { SqlValue } from '@shardgate/planner';
+import type { Primitive, SqlValue } from '@shardgate/planner';
 import type { PlannerLike } from './executor-runtime.js';
 import { QueryContext, type RoutingInfo, type ShardAccess } from './query-context.js';
 import { CollectingReceiver } from './row-flow.js';
@@ -44,7 +44,7 @@ export async function preparedColumns(p: PrepareContext, sql: string, paramCount
     return [];
   }
   const top = planned.plan.instructions;
-  if (planned.plan.queryType !== 'SELECT' || top.operator === 'Session') return [];
+  if (planned.plan.queryType !== 'SELECT' || !readsOnly(top)) return [];
   const access = new ColumnsOnlyAccess(p);
   const ctx = new QueryContext(access, p.routing, { workload: 'oltp', maxMemoryRows: p.maxMemoryRows, scatterErrorsAsWarnings: false, divPrecisionIncrement: 4, keyspace: p.keyspace, fieldsOnly: true }, signal);
   const out = new CollectingReceiver();
@@ -55,6 +55,22 @@ export async function preparedColumns(p: PrepareContext, sql: string, paramCount
     return [];
   }
   return out.fieldDefs ?? [];
+}
+
+/** Operators a column lookup runs: everything else (NEXT reserves ids, Send runs as written, the gateway answers Session itself) is left to the execute. */
+const READ_OPERATORS: ReadonlySet<string> = new Set(['Route', 'Join', 'SemiJoin', 'UncorrelatedSubquery', 'Aggregate', 'Sort', 'Limit', 'Distinct', 'Concatenate', 'Projection', 'Filter']);
+/** Where the read operators keep their inputs. */
+const CHILD_KEYS = ['left', 'right', 'outer', 'inner', 'subquery', 'input'] as const;
+
+function readsOnly(p: Primitive): boolean {
+  if (!READ_OPERATORS.has(p.operator)) return false;
+  const node = p as unknown as Record<string, unknown>;
+  for (const key of CHILD_KEYS) {
+    const child = node[key];
+    if (child !== undefined && !readsOnly(child as Primitive)) return false;
+  }
+  const inputs = node.inputs;
+  return !Array.isArray(inputs) || inputs.every((c: Primitive) => readsOnly(c));
 }
 
 /** Shard access for column lookups: pooled connections, never the session's reserved ones. */
