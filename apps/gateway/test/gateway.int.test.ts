@@ -211,6 +211,11 @@ describe('gateway end to end', () => {
         // Aggregates merged at the gateway and statements without rows.
         c.send(comStmtPrepare('select sum(balance), count(*) from customer where id between ? and ?'));
         expect(await readPrepareReply(c)).toMatchObject({ columns: ['sum(balance)', 'count(*)'], params: 2 });
+        // A cross-shard join and a UNION: the columns come through the gateway's own operators.
+        c.send(comStmtPrepare('select a.id, b.name from customer a join customer b on a.name = b.name where a.id = ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: ['id', 'name'], params: 1 });
+        c.send(comStmtPrepare('select id from customer where id = ? union select id from customer where id = ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: ['id'], params: 2 });
         c.send(comStmtPrepare('update customer set name = ? where id = ?'));
         expect(await readPrepareReply(c)).toMatchObject({ columns: [], params: 2 });
 
