@@ -216,6 +216,11 @@ describe('gateway end to end', () => {
         expect(await readPrepareReply(c)).toMatchObject({ columns: ['id', 'name'], params: 1 });
         c.send(comStmtPrepare('select id from customer where id = ? union select id from customer where id = ?'));
         expect(await readPrepareReply(c)).toMatchObject({ columns: ['id'], params: 2 });
+        // LIMIT ? (a NULL row count is a syntax error on the shard).
+        c.send(comStmtPrepare('select id, name from customer where id between ? and ? order by id limit ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: ['id', 'name'], params: 3 });
+        c.send(comStmtPrepare('select id from customer where id = ? limit ?, ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: ['id'], params: 3 });
         c.send(comStmtPrepare('update customer set name = ? where id = ?'));
         expect(await readPrepareReply(c)).toMatchObject({ columns: [], params: 2 });
 

@@ -6,7 +6,7 @@
  * execute and, on 0, take the statement for one without rows, never read its result set, and
  * the next command on the connection fails with 2014 "Commands out of sync".
  *
- * The plan is run with every parameter NULL in the `fieldsOnly` mode of QueryContext: each route
+ * The plan is run with every parameter NULL (or 0) in the `fieldsOnly` mode of QueryContext: each route
  * sends `(<its query>) LIMIT 0` to one shard, so the operators above it (projections, aggregates,
  * joins) see an empty input and produce the same columns as the real execution. The shard queries
  * run on pooled connections, outside the session's transaction, and read no rows.
@@ -36,12 +36,24 @@ export interface PrepareContext {
  * columns of the execute reply when the prepare reply had none, as before.
  */
 export async function preparedColumns(p: PrepareContext, sql: string, paramCount: number, signal: AbortSignal): Promise<readonly FieldInfo[]> {
+  // The parameters are unknown: NULL first; where NULL cannot stand (LIMIT ?, a gateway-side
+  // count), 0. The columns do not depend on the values (clients take each execute's types).
+  for (const placeholder of [null, 0] as const) {
+    const columns = await columnsWith(p, sql, new Array<SqlValue>(paramCount).fill(placeholder), signal);
+    if (columns !== undefined) return columns;
+    if (signal.aborted) break;
+  }
+  return [];
+}
+
+/** The columns with these parameter values; [] for no result set; undefined if planning or the lookup failed. */
+async function columnsWith(p: PrepareContext, sql: string, params: SqlValue[], signal: AbortSignal): Promise<readonly FieldInfo[] | undefined> {
   let planned;
   try {
-    const r = p.planner.plan(sql, { keyspace: p.keyspace, params: new Array<SqlValue>(paramCount).fill(null), userVariables: p.userVariables } as { keyspace: string | null; params: SqlValue[] });
+    const r = p.planner.plan(sql, { keyspace: p.keyspace, params, userVariables: p.userVariables } as { keyspace: string | null; params: SqlValue[] });
     planned = r instanceof Promise ? await r : r;
   } catch {
-    return [];
+    return undefined;
   }
   const top = planned.plan.instructions;
   if (planned.plan.queryType !== 'SELECT' || !readsOnly(top)) return [];
@@ -52,9 +64,9 @@ export async function preparedColumns(p: PrepareContext, sql: string, paramCount
   try {
     await runPrimitive(ctx, top, bv, out);
   } catch {
-    return [];
+    return undefined;
   }
-  return out.fieldDefs ?? [];
+  return out.fieldDefs ?? undefined;
 }
 
 /** Operators a column lookup runs: everything else (NEXT reserves ids, Send runs as written, the gateway answers Session itself) is left to the execute. */
