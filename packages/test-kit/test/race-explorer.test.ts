@@ -146,6 +146,23 @@ describe('the event loop inside explore()', () => {
     );
   });
 
+  it('queueMicrotask callbacks all run, before the next macrotask, in a seeded order', async () => {
+    const orders = new Set<string>();
+    for (let seed = 1; seed <= 30; seed++) {
+      await explore(
+        async () => {
+          const ran: number[] = [];
+          const macrotask = new Promise<number>((resolve) => setImmediate(() => resolve(ran.length)));
+          for (let i = 0; i < 4; i++) queueMicrotask(() => ran.push(i));
+          expect(await macrotask).toBe(4);
+          orders.add(ran.join());
+        },
+        { seeds: 1, firstSeed: seed },
+      );
+    }
+    expect(orders.size).toBeGreaterThan(1);
+  });
+
   it('a callback that throws fails the run with its error (Node would report it uncaught)', async () => {
     const err = await explore(
       async () => {
