@@ -11,11 +11,12 @@
  * joins) see an empty input and produce the same columns as the real execution. The shard queries
  * run on pooled connections, outside the session's transaction, and read no rows.
  */
-import type { Primitive, SqlValue } from '@shardgate/planner';
+import type { Primitive, SessionPrimitive, SqlValue } from '@shardgate/planner';
 import type { PlannerLike } from './executor-runtime.js';
 import { QueryContext, type RoutingInfo, type ShardAccess } from './query-context.js';
 import { CollectingReceiver } from './row-flow.js';
 import { runPrimitive } from './primitive-runner.js';
+import { textField } from './session-statements.js';
 import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
 import type { FieldInfo } from './types.js';
 
@@ -56,6 +57,7 @@ async function columnsWith(p: PrepareContext, sql: string, params: SqlValue[], s
     return undefined;
   }
   const top = planned.plan.instructions;
+  if (top.operator === 'Session') return sessionAnswerColumns(top);
   if (planned.plan.queryType !== 'SELECT' || !readsOnly(top)) return [];
   const access = new ColumnsOnlyAccess(p);
   const ctx = new QueryContext(access, p.routing, { workload: 'oltp', maxMemoryRows: p.maxMemoryRows, scatterErrorsAsWarnings: false, divPrecisionIncrement: 4, keyspace: p.keyspace, fieldsOnly: true }, signal);
@@ -67,6 +69,18 @@ async function columnsWith(p: PrepareContext, sql: string, params: SqlValue[], s
     return undefined;
   }
   return out.fieldDefs ?? undefined;
+}
+
+/**
+ * Columns of a statement the gateway answers itself, where they are known without running it
+ * (`SELECT @@version, database()`, VEXPLAIN): their names, as text for now; the execute's reply
+ * brings the real types. Others (SHOW, SET, BEGIN...) get none.
+ */
+function sessionAnswerColumns(p: SessionPrimitive): readonly FieldInfo[] {
+  const st = p.statement;
+  if (st.kind === 'select-system') return st.columns.map((c) => textField(c.name));
+  if (st.kind === 'vexplain') return [textField('JSON')];
+  return [];
 }
 
 /** Operators a column lookup runs: everything else (NEXT reserves ids, Send runs as written, the gateway answers Session itself) is left to the execute. */

@@ -96,6 +96,9 @@ describe('executor + real Planner (real MariaDB)', () => {
       expect(prepared.columns.map((c) => c.columnType), sql).toEqual(sink.fields!.map((c) => c.columnType));
     }
     await exec('commit');
+    // Answered by the gateway: the names at prepare, the types with the execute.
+    const system = 'select @@version_comment, database()';
+    expect((await s.prepare(system)).columns.map((c) => c.name)).toEqual((await exec(system)).fields!.map((c) => c.name));
     expect((await s.prepare('update customer set balance = ? where id = ?')).columns).toEqual([]);
     // NEXT reserves ids when it runs: a prepare must not run it.
     expect((await s.prepare('select next 5 values from main.customer_seq')).columns).toEqual([]);
