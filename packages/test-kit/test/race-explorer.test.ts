@@ -91,6 +91,18 @@ describe('the event loop inside explore()', () => {
     expect(realGlobals()).toEqual(before);
   });
 
+  it('concurrent explore() calls each fuzz their own runs and restore the globals when the last ends', async () => {
+    const before = realGlobals();
+    const bug = plantedBugs.sharedCursorLostUpdate;
+    const [found, fixed] = await Promise.all([
+      explore(bug.buggyScenario(), { seeds: SEEDS }).catch((e: unknown) => e),
+      explore(bug.fixedScenario(), { seeds: 200 }),
+    ]);
+    expect(found).toBeInstanceOf(RaceFoundError);
+    expect(fixed).toEqual({ seedsRun: 200 });
+    expect(realGlobals()).toEqual(before);
+  });
+
   it('fuzzes only the run: timers made outside its async context stay Node timers', async () => {
     let outside: unknown;
     let insideTimer: unknown;
