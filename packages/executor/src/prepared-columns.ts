@@ -6,10 +6,11 @@
  * execute and, on 0, take the statement for one without rows, never read its result set, and
  * the next command on the connection fails with 2014 "Commands out of sync".
  *
- * The plan is run with every parameter NULL (or 0) in the `fieldsOnly` mode of QueryContext: each route
- * sends `(<its query>) LIMIT 0` to one shard, so the operators above it (projections, aggregates,
- * joins) see an empty input and produce the same columns as the real execution. The shard queries
- * run on pooled connections, outside the session's transaction, and read no rows.
+ * The plan is run with every parameter NULL (or 0) in the `fieldsOnly` mode of QueryContext: each
+ * route sends `(<its query>) LIMIT 0` to one shard, so the operators above it (projections,
+ * aggregates, joins) see an empty input and produce the same columns as the real execution. The
+ * shard queries run on pooled connections, outside the session's transaction, and read no rows.
+ * Only plans made of read operators run; nothing is written, no sequence id is reserved.
  */
 import type { Primitive, SessionPrimitive, SqlValue } from '@shardgate/planner';
 import type { PlannerLike } from './executor-runtime.js';
@@ -32,9 +33,10 @@ export interface PrepareContext {
 }
 
 /**
- * The columns `sql` will return, or [] for a statement that answers with OK (and for one the
- * gateway answers itself, or cannot plan yet: its execute reports the error). Clients take the
- * columns of the execute reply when the prepare reply had none, as before.
+ * The columns `sql` will return, or [] for a statement that answers with OK, and for one whose
+ * columns cannot be known beforehand (SHOW, NEXT, a statement the planner refuses: its execute
+ * reports the error). Clients take the columns of the execute reply when the prepare reply had
+ * none.
  */
 export async function preparedColumns(p: PrepareContext, sql: string, paramCount: number, signal: AbortSignal): Promise<readonly FieldInfo[]> {
   // The parameters are unknown: NULL first; where NULL cannot stand (LIMIT ?, a gateway-side
@@ -51,6 +53,7 @@ export async function preparedColumns(p: PrepareContext, sql: string, paramCount
 async function columnsWith(p: PrepareContext, sql: string, params: SqlValue[], signal: AbortSignal): Promise<readonly FieldInfo[] | undefined> {
   let planned;
   try {
+    // userVariables: read by @shardgate/planner's Planner, not declared by PlannerLike (as in Session).
     const r = p.planner.plan(sql, { keyspace: p.keyspace, params, userVariables: p.userVariables } as { keyspace: string | null; params: SqlValue[] });
     planned = r instanceof Promise ? await r : r;
   } catch {
