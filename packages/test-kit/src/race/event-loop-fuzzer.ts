@@ -21,6 +21,7 @@
  * AsyncLocalStorage): the test runner's own timers, and other code, keep Node's.
  */
 import { AsyncResource } from 'node:async_hooks';
+import { promisify } from 'node:util';
 
 /** Node's timer functions, as they were when this module loaded (the explorer's own ticks use these). */
 export const realTimers = {
@@ -320,14 +321,15 @@ export function installFuzzedTimers(lookup: FuzzerLookup): () => void {
         const f = lookup();
         return f === undefined ? realTimers.setImmediate(callback, ...args) : f.setImmediate(callback, args);
       },
-      { __promisify__: (realTimers.setImmediate as unknown as { __promisify__: unknown }).__promisify__ },
+      // util.promisify(setImmediate) keeps working (as Node's, not fuzzed).
+      { [promisify.custom]: (realTimers.setImmediate as unknown as Record<symbol, unknown>)[promisify.custom] },
     );
     g.setTimeout = Object.assign(
       function setTimeout(callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) {
         const f = lookup();
         return f === undefined ? realTimers.setTimeout(callback, ms, ...args) : f.setTimer('timeout', callback, ms, args);
       },
-      { __promisify__: (realTimers.setTimeout as unknown as { __promisify__: unknown }).__promisify__ },
+      { [promisify.custom]: (realTimers.setTimeout as unknown as Record<symbol, unknown>)[promisify.custom] },
     );
     g.setInterval = function setInterval(callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) {
       const f = lookup();
