@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadVSchema, ShardMap, type FunctionalVindex } from '@shardgate/vschema';
+import { ColumnType, StatusFlag } from '@shardgate/mysql-protocol';
+import { comQuery, comStmtExecute, comStmtPrepare, isEofPacket, parseColumnDefinition, parseEof, RawMysqlClient, type RawPacket } from '@shardgate/mysql-protocol/testing';
 import { parseConfig } from '../src/config.js';
 import { Gateway } from '../src/gateway.js';
 
@@ -153,6 +155,84 @@ describe('gateway end to end', () => {
       { k: 'color', v: 'blue' },
       { k: 'size', v: 'L' },
     ]);
+  });
+
+  describe('prepared scatter SELECT on the wire (raw packets)', () => {
+    /** COM_STMT_PREPARE_OK, then the parameter and column definitions each ended by EOF. */
+    async function readPrepareReply(c: RawMysqlClient): Promise<{ id: number; columns: string[]; params: number; sequenceIds: number[] }> {
+      const packets: RawPacket[] = [await c.nextPacket()];
+      const ok = packets[0].payload;
+      expect(ok[0]).toBe(0x00);
+      const id = ok.readUInt32LE(1);
+      const columnCount = ok.readUInt16LE(5);
+      const params = ok.readUInt16LE(7);
+      const columns: string[] = [];
+      for (const [count, names] of [[params, null], [columnCount, columns]] as const) {
+        if (count === 0) continue;
+        for (let i = 0; i < count; i++) {
+          const p = await c.nextPacket();
+          packets.push(p);
+          names?.push(parseColumnDefinition(p.payload).name);
+        }
+        const eof = await c.nextPacket();
+        packets.push(eof);
+        expect(isEofPacket(eof.payload)).toBe(true);
+      }
+      return { id, columns, params, sequenceIds: packets.map((p) => p.sequenceId) };
+    }
+
+    it('announces the columns at prepare, frames the execute reply, and the connection stays in sync', async () => {
+      const { client: c } = await RawMysqlClient.login(port, { user: 'app', password: 'secret', database: 'commerce' });
+      try {
+        c.send(comStmtPrepare('select id, name from customer where id between ? and ?'));
+        const prepared = await readPrepareReply(c);
+        // A SELECT announces its columns, as MySQL does: libmariadb clients (sysbench) read the
+        // result set only of a statement whose prepare reply had columns.
+        expect(prepared).toMatchObject({ columns: ['id', 'name'], params: 2 });
+        expect(prepared.sequenceIds).toEqual(prepared.sequenceIds.map((_, i) => i + 1));
+        expect(c.idle).toBe(true);
+
+        const [want] = await client.query<mysql.RowDataPacket[]>('select id from commerce.customer where id between 3 and 12');
+        expect(want.length).toBeGreaterThan(1);
+        for (let round = 0; round < 2; round++) {
+          c.send(comStmtExecute(prepared.id, [{ type: ColumnType.LONGLONG, value: 3n }, { type: ColumnType.LONGLONG, value: 12n }], { newParamsBound: round === 0 }));
+          const r = await c.readResult();
+          expect(r.kind).toBe('resultset');
+          expect(r.columns.map((col) => col.name)).toEqual(['id', 'name']);
+          expect(r.rows.length).toBe(want.length);
+          // Binary rows: 0x00 header, then the NULL bitmap.
+          for (const row of r.rows) expect(row[0]).toBe(0x00);
+          expect(r.sequenceIds).toEqual(r.sequenceIds.map((_, i) => i + 1));
+          const eof = parseEof(r.last);
+          expect(eof.statusFlags & (StatusFlag.MORE_RESULTS_EXISTS | StatusFlag.CURSOR_EXISTS)).toBe(0);
+          expect(c.idle).toBe(true);
+        }
+
+        // Aggregates merged at the gateway and statements without rows.
+        c.send(comStmtPrepare('select sum(balance), count(*) from customer where id between ? and ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: ['sum(balance)', 'count(*)'], params: 2 });
+        // A cross-shard join and a UNION: the columns come through the gateway's own operators.
+        c.send(comStmtPrepare('select a.id, b.name from customer a join customer b on a.name = b.name where a.id = ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: ['id', 'name'], params: 1 });
+        c.send(comStmtPrepare('select id from customer where id = ? union select id from customer where id = ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: ['id'], params: 2 });
+        // LIMIT ? (a NULL row count is a syntax error on the shard).
+        c.send(comStmtPrepare('select id, name from customer where id between ? and ? order by id limit ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: ['id', 'name'], params: 3 });
+        c.send(comStmtPrepare('select id from customer where id = ? limit ?, ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: ['id'], params: 3 });
+        c.send(comStmtPrepare('update customer set name = ? where id = ?'));
+        expect(await readPrepareReply(c)).toMatchObject({ columns: [], params: 2 });
+
+        // The next command gets its own reply: nothing was left unread.
+        c.send(comQuery('select 7'));
+        const next = await c.readResult();
+        expect(next.rows.length).toBe(1);
+        expect(c.idle).toBe(true);
+      } finally {
+        c.close();
+      }
+    });
   });
 
   it('refuses a wrong password with 1045 / 28000', async () => {

@@ -55,6 +55,12 @@ export interface QuerySettings {
   readonly divPrecisionIncrement: number;
   /** Current keyspace of the session (for `__vtdbname`). */
   readonly keyspace: string | null;
+  /**
+   * Set when a statement runs only to learn its result columns (COM_STMT_PREPARE): every route
+   * reads no rows, from one shard (see runRoute), so the operators above it see an empty input and
+   * report the columns the real execution will.
+   */
+  readonly fieldsOnly?: boolean;
 }
 
 /** What the contexts of one statement share (see withSignal / buffered). */

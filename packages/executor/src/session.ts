@@ -8,6 +8,7 @@ import { unknownDatabase } from './keyspace-routing.js';
 import { copyBindVars, QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
 import { CollectingReceiver, type OkOutcome, type RowReceiver } from './row-flow.js';
 import { runPrimitive } from './primitive-runner.js';
+import { preparedColumns, type PrepareContext } from './prepared-columns.js';
 import type { ExecutorRuntime } from './executor-runtime.js';
 import { ReservationGroup, ShardReservations } from './shard-reservations.js';
 import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
@@ -131,8 +132,21 @@ export class Session implements ExecutorSession, ShardAccess {
     return this.executeStatement(sql, sink, params);
   }
 
+  /** The parameter count and the result columns of a statement (see preparedColumns). */
   async prepare(sql: string): Promise<{ paramCount: number; columns: readonly FieldInfo[] }> {
-    return { paramCount: countPlaceholders(sql), columns: [] };
+    const paramCount = countPlaceholders(sql);
+    // A session targeting shards sends statements as written: their columns come with the execute.
+    if (this.targetShards !== null || this.closing.signal.aborted) return { paramCount, columns: [] };
+    const context: PrepareContext = {
+      planner: this.runtime.planner,
+      routing: this.runtime.routing,
+      keyspace: this.keyspace,
+      userVariables: this.userVariables,
+      maxMemoryRows: this.runtime.defaults.maxMemoryRows,
+      autonomous: (ks, shard, fn, signal) => this.autonomous(ks, shard, fn, signal),
+    };
+    const columns = await this.withStatementSignal(null, this.queryTimeoutMs, (signal) => preparedColumns(context, sql, paramCount, signal));
+    return { paramCount, columns };
   }
 
   async useDatabase(name: string): Promise<void> {

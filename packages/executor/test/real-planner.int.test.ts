@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Planner } from '@shardgate/planner';
 import { ShardMap, type FunctionalVindex } from '@shardgate/vschema';
+import type { SqlValue } from '@shardgate/planner';
 import type { Executor, ExecutorSession } from '../src/index.js';
 import { CollectingSink } from './support/collecting-sink.js';
 import { COMMERCE_SHARDS, testCluster, type TestCluster } from './support/test-cluster.js';
@@ -76,5 +77,34 @@ describe('executor + real Planner (real MariaDB)', () => {
     await exec("set workload = 'olap'");
     expect((await exec('select id from customer order by id limit 3')).rows.map((r) => r[0])).toEqual(['1', '2', '3']);
     await exec("set workload = 'oltp'");
+  });
+
+  it('prepare announces the columns the execute returns (scatter, aggregate, LIMIT ?), none for writes, and runs nothing else', async () => {
+    const nextId = async () => (await (await tc.direct('main')).query<any[]>('select next_id from customer_seq'))[0][0].next_id;
+    const seqBefore = await nextId();
+    const shapes: [string, SqlValue[]][] = [
+      ['select id, name from customer where id between ? and ?', [1, 30]],
+      ['select count(*), sum(balance) from customer where id < ?', [100]],
+      ['select id from customer where id between ? and ? order by id limit ?', [1, 30, 2]],
+    ];
+    await exec('begin');
+    for (const [sql, params] of shapes) {
+      const prepared = await s.prepare(sql);
+      const sink = new CollectingSink();
+      await s.execute(sql, sink, params);
+      expect(prepared.columns.map((c) => c.name), sql).toEqual(sink.fields!.map((c) => c.name));
+      expect(prepared.columns.map((c) => c.columnType), sql).toEqual(sink.fields!.map((c) => c.columnType));
+    }
+    await exec('commit');
+    // Answered by the gateway: the names at prepare, the types with the execute.
+    const system = 'select @@version_comment, database()';
+    expect((await s.prepare(system)).columns.map((c) => c.name)).toEqual((await exec(system)).fields!.map((c) => c.name));
+    expect((await s.prepare('update customer set balance = ? where id = ?')).columns).toEqual([]);
+    // NEXT reserves ids when it runs: a prepare must not run it.
+    expect((await s.prepare('select next 5 values from main.customer_seq')).columns).toEqual([]);
+    expect(await nextId()).toBe(seqBefore);
+    // ...while executing it does (so the statement above really is a NEXT).
+    expect((await exec('select next 5 values from main.customer_seq')).rows.length).toBe(1);
+    expect(BigInt(await nextId())).toBe(BigInt(seqBefore) + 5n);
   });
 });

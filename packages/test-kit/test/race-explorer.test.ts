@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CallbackLimitExceededError,
   explore,
+  FuzzedTimer,
   fakeShardStream,
   plantedBugs,
   raceYield,
@@ -46,6 +48,206 @@ describe('explore() finds each planted bug within 1,000 seeds and passes each fi
       expect(failing).toBeGreaterThan(0);
       expect(failing).toBeLessThan(60);
     }
+  });
+});
+
+describe('bugs hidden from natural scheduling (no raceYield, only awaits on setImmediate)', () => {
+  const hidden = Object.entries(plantedBugs).filter(([, bug]) => 'hiddenFromNaturalScheduling' in bug && bug.hiddenFromNaturalScheduling);
+
+  it('the shared-cursor lost update is among them', () => {
+    expect(hidden.map(([name]) => name)).toContain('sharedCursorLostUpdate');
+  });
+
+  for (const [name, bug] of hidden) {
+    it(`${name}: passes 300 times under Node's own scheduling, and under explore() with the event loop left to Node`, async () => {
+      for (let i = 0; i < 300; i++) await bug.buggyScenario()({} as ExploreContext);
+      await expect(explore(bug.buggyScenario(), { seeds: SEEDS, eventLoop: false })).resolves.toEqual({ seedsRun: SEEDS });
+    });
+  }
+});
+
+describe('the event loop inside explore()', () => {
+  const realGlobals = () => [setImmediate, clearImmediate, setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask];
+
+  it('restores every timer global after each run, also when the run throws', async () => {
+    const before = realGlobals();
+    let inside: unknown[] = [];
+    await explore(
+      async () => {
+        inside = realGlobals();
+      },
+      { seeds: 3 },
+    );
+    expect(inside).not.toEqual(before);
+    expect(realGlobals()).toEqual(before);
+    const err = await explore(
+      async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error('boom');
+      },
+      { seeds: 1 },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RaceFoundError);
+    expect(realGlobals()).toEqual(before);
+  });
+
+  it('concurrent explore() calls each fuzz their own runs and restore the globals when the last ends', async () => {
+    const before = realGlobals();
+    const bug = plantedBugs.sharedCursorLostUpdate;
+    const [found, fixed] = await Promise.all([
+      explore(bug.buggyScenario(), { seeds: SEEDS }).catch((e: unknown) => e),
+      explore(bug.fixedScenario(), { seeds: 200 }),
+    ]);
+    expect(found).toBeInstanceOf(RaceFoundError);
+    expect(fixed).toEqual({ seedsRun: 200 });
+    expect(realGlobals()).toEqual(before);
+  });
+
+  it('fuzzes only the run: timers made outside its async context stay Node timers', async () => {
+    let outside: unknown;
+    let insideTimer: unknown;
+    const elsewhere = new Promise<void>((resolve) => {
+      // A callback that runs while the run is in progress, but outside its context.
+      const poll = (): void => {
+        if (insideTimer === undefined) {
+          setImmediate(poll);
+          return;
+        }
+        outside = setTimeout(() => undefined, 0);
+        resolve();
+      };
+      setImmediate(poll);
+    });
+    await explore(
+      async () => {
+        insideTimer = setTimeout(() => undefined, 0);
+        await elsewhere;
+      },
+      { seeds: 1 },
+    );
+    expect(insideTimer).toBeInstanceOf(FuzzedTimer);
+    expect(outside).not.toBeInstanceOf(FuzzedTimer);
+    clearTimeout(outside as NodeJS.Timeout);
+  });
+
+  it('timers keep their order of due time, clear, repeat and never fire early', async () => {
+    await explore(
+      async () => {
+        const fired: string[] = [];
+        const done = new Promise<void>((resolve) => {
+          setTimeout(() => fired.push('t5'), 5);
+          setTimeout(() => fired.push('t1'), 1);
+          setTimeout(() => fired.push('t1b'), 1);
+          const cancelled = setTimeout(() => fired.push('cancelled'), 2);
+          clearTimeout(cancelled);
+          let n = 0;
+          const interval = setInterval(() => {
+            fired.push(`i${++n}`);
+            if (n === 3) clearInterval(interval);
+          }, 2);
+          setTimeout(resolve, 50);
+        });
+        await done;
+        const timers = fired.filter((f) => f.startsWith('t'));
+        expect(timers).toEqual(['t1', 't1b', 't5']);
+        expect(fired.filter((f) => f.startsWith('i'))).toEqual(['i1', 'i2', 'i3']);
+        // The interval at 2, 4, 6 ms around the timers at 1 and 5 ms.
+        expect(fired).toEqual(['t1', 't1b', 'i1', 'i2', 't5', 'i3']);
+      },
+      { seeds: 200 },
+    );
+  });
+
+  it('queueMicrotask callbacks all run, before the next macrotask, in a seeded order', async () => {
+    const orders = new Set<string>();
+    for (let seed = 1; seed <= 30; seed++) {
+      await explore(
+        async () => {
+          const ran: number[] = [];
+          const macrotask = new Promise<number>((resolve) => setImmediate(() => resolve(ran.length)));
+          for (let i = 0; i < 4; i++) queueMicrotask(() => ran.push(i));
+          expect(await macrotask).toBe(4);
+          orders.add(ran.join());
+        },
+        { seeds: 1, firstSeed: seed },
+      );
+    }
+    expect(orders.size).toBeGreaterThan(1);
+  });
+
+  it('a callback that throws fails the run with its error (Node would report it uncaught)', async () => {
+    const err = await explore(
+      async () => {
+        setImmediate(() => {
+          throw new Error('thrown in a callback');
+        });
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      },
+      { seeds: 1 },
+    ).catch((e: unknown) => e);
+    expect((err as RaceFoundError).cause).toEqual(new Error('thrown in a callback'));
+  });
+
+  it('callbacks left pending when the run ends still run, on Node\'s loop; intervals stop', async () => {
+    let late = false;
+    let ticks = 0;
+    await explore(
+      async () => {
+        setTimeout(() => (late = true), 20);
+        setInterval(() => ticks++, 1);
+      },
+      { seeds: 1 },
+    );
+    const ticksAtEnd = ticks;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(late).toBe(true);
+    expect(ticks).toBe(ticksAtEnd);
+  });
+
+  it('bounds the callbacks of a run (a setImmediate loop that never ends) and stops it', async () => {
+    let spins = 0;
+    const err = await explore(
+      async () => {
+        const spin = (): void => {
+          spins++;
+          setImmediate(spin);
+        };
+        spin();
+        await new Promise((resolve) => setTimeout(resolve, 1_000_000));
+      },
+      { seeds: 1, steps: 100 },
+    ).catch((e: unknown) => e);
+    expect((err as RaceFoundError).cause).toBeInstanceOf(CallbackLimitExceededError);
+    const atEnd = spins;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(spins).toBe(atEnd);
+  });
+
+  it('interleaves plain awaits of two tasks differently per seed, and the same way for the same seed', async () => {
+    const orderOf = async (seed: number): Promise<string> => {
+      const order: string[] = [];
+      await explore(
+        async () => {
+          const task = async (name: string) => {
+            for (let i = 0; i < 3; i++) {
+              await new Promise((resolve) => setImmediate(resolve));
+              order.push(`${name}${i}`);
+              await Promise.resolve();
+              order.push(`${name}${i}'`);
+            }
+          };
+          await Promise.all([task('a'), task('b')]);
+        },
+        { seeds: 1, firstSeed: seed },
+      );
+      return order.join(',');
+    };
+    expect(await orderOf(3)).toBe(await orderOf(3));
+    const seen = new Set<string>();
+    for (let seed = 1; seed <= 40; seed++) seen.add(await orderOf(seed));
+    expect(seen.size).toBeGreaterThan(5);
+    // Some seed runs the two tasks' continuations between each other's plain awaits.
+    expect([...seen].some((o) => /a(\d),b\d,a\1'/.test(o) || /b(\d),a\d,b\1'/.test(o))).toBe(true);
   });
 });
 

@@ -254,6 +254,14 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
   ctx.onRouteVariant(route.variant);
   const bv = withSpecialBinds(ctx, bindVars);
   const keyspace = route.keyspace.name;
+  if (ctx.settings.fieldsOnly === true) {
+    // Columns only (a prepare): the parameters are unknown (bound as NULL), so the query is
+    // wrapped in LIMIT 0, which MariaDB answers with the columns without reading a row.
+    const ks = ctx.routing.shardsOf(keyspace);
+    const r = await ctx.access.query(keyspace, ks.shards[0], `(${renderTemplate(route.query, bv)}) LIMIT 0`, ctx.signal);
+    out.fields(trimFields(r.fields, visibleColumns(route)));
+    return;
+  }
   const resolved = resolveRouteTargets(ctx, route, bv);
   const targets = resolved instanceof Promise ? await resolved : resolved;
   const resultColumns = visibleColumns(route);

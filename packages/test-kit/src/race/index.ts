@@ -11,6 +11,7 @@ export {
   type RaceScenario,
 } from './race-explorer.js';
 export { StepLimitExceededError } from './race-scheduler.js';
+export { CallbackLimitExceededError, FuzzedTimer } from './event-loop-fuzzer.js';
 export { seededRandom } from './seeded-random.js';
 export { runInRaceContext, currentRaceContextId } from './race-context.js';
 export { raceCheckedMap, ConcurrentMapWriteError } from './race-checked-map.js';

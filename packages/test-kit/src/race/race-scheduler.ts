@@ -1,3 +1,6 @@
+import type { EventLoopFuzzer } from './event-loop-fuzzer.js';
+import { realTimers } from './event-loop-fuzzer.js';
+
 /** Thrown (as the cause of a RaceFoundError) when a run exceeds its scheduling-step budget. */
 export class StepLimitExceededError extends Error {
   override readonly name = 'StepLimitExceededError';
@@ -17,7 +20,8 @@ interface Waiter {
 const TRACE_LIMIT = 200;
 const MACRO_TURNS = [0, 0, 1, 1, 1, 2, 3, 5] as const;
 
-const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+// Node's own setImmediate: inside a run the global one is the run's fuzzed loop (see EventLoopFuzzer).
+const nextMacrotask = (): Promise<void> => new Promise((resolve) => realTimers.setImmediate(resolve));
 
 /**
  * The schedule of one explore() seed. Pending raceYield() points are parked here and resumed one
@@ -38,6 +42,8 @@ export class RaceScheduler {
   private steps = 0;
   /** Labels in the order they were resumed (bounded): the schedule, for error messages and tests. */
   readonly trace: string[] = [];
+  /** The run's event-loop fuzzer: timer callbacks of code inside the run go through it. */
+  loop: EventLoopFuzzer | undefined = undefined;
 
   constructor(
     private readonly random: () => number,
