@@ -14,8 +14,11 @@ import { Executor, type FieldInfo, type ResultSink, type ShardConnection, type S
 import { PacketWriter, writeEof, writeResultSetHeader, writeTextRow } from '@shardgate/mysql-protocol';
 import { Planner } from '@shardgate/planner';
 import { loadVSchema } from '@shardgate/vschema';
-import { ClientSessionHandler } from '../src/client-session.js';
+import pino from 'pino';
+import { ClientSessionHandler, type SessionServices } from '../src/client-session.js';
 import { GatewayMetrics } from '../src/metrics.js';
+import { QueryPlanStats } from '../src/query-plan-stats.js';
+import { RecentActivity } from '../src/recent-activity.js';
 
 const QUERIES = Number(process.env.QUERIES ?? 100_000);
 const CLIENTS = Number(process.env.CLIENTS ?? 8);
@@ -104,16 +107,29 @@ function cpuMicros(): number {
 async function main(): Promise<void> {
   const vschema = loadVSchema({ keyspaces: { sbtest: { sharded: false, tables: { sbtest1: {} } } } });
   const planner = new Planner({ vschema });
+  // As the gateway composes it: the executor's planner notes each plan for the plan statistics.
+  const planStats = new QueryPlanStats();
   const executor = new Executor({
     vschema,
-    planner,
+    planner: planStats.wrapPlanner(planner),
     topology: { sbtest: { '0': { host: 'memory', port: 0, user: 'sb', password: '', database: 'sbtest' } } },
     defaults: { poolSize: CLIENTS },
     connectorFactory: (ks, shard) => new MemoryConnector(ks, shard),
   });
   await executor.start();
   const metrics = new GatewayMetrics();
-  const sessions = Array.from({ length: CLIENTS }, (_, i) => new ClientSessionHandler(executor.openSession({ user: 'sb', database: 'sbtest', connectionId: i }), metrics));
+  const services: SessionServices = {
+    metrics,
+    planStats,
+    activity: new RecentActivity(),
+    log: pino({ level: 'silent' }),
+    slowQueryMs: 1_000,
+    defaultWorkload: 'oltp',
+    sessions: new Set(),
+    draining: () => false,
+    statementEnded: () => {},
+  };
+  const sessions = Array.from({ length: CLIENTS }, (_, i) => new ClientSessionHandler(executor.openSession({ user: 'sb', database: 'sbtest', connectionId: i }), services));
   const sinks = sessions.map(() => new EncodingSink());
   const sql = (i: number) => `SELECT c FROM sbtest1 WHERE id=${(i * 7919) % 10_000}`;
 
@@ -139,7 +155,7 @@ async function main(): Promise<void> {
   console.log(`${QUERIES} point selects, ${CLIENTS} sessions, in-memory shard:`);
   console.log(`  whole path (adapter + metrics + executor + planner + reply encoding): ${perQuery.toFixed(2)} µs CPU/query (${((QUERIES / wall) * 1000).toFixed(0)} queries/s on one core)`);
   console.log(`  Planner#plan alone (cache hit: normalize + peek + bind):            ${planPerQuery.toFixed(2)} µs CPU/query`);
-  if (metrics.queryErrors > 0) throw new Error(`${metrics.queryErrors} queries failed`);
+  if (metrics.counts().statementErrors > 0) throw new Error(`${metrics.counts().statementErrors} queries failed`);
   await Promise.all(sessions.map((s) => s.close()));
   await executor.close();
   planner.dispose();

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { Gateway } from './gateway.js';
+import { createLogger } from './logger.js';
 import { runPlanCommand } from './plan-command.js';
 
 const USAGE = `usage:
@@ -54,44 +55,64 @@ async function up(args: string[]): Promise<number> {
     console.error(`shardgate: ${(err as Error).message}`);
     return 1;
   }
-  const log = {
-    info: (m: string) => console.log(`shardgate: ${m}`),
-    error: (m: string) => console.error(`shardgate: ${m}`),
-  };
+  const log = createLogger();
   const gateway = new Gateway(config, log);
 
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const onStopSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
-      log.error(`second ${signal}: exiting now`);
+      log.error({ signal }, 'second stop signal: exiting now');
       process.exit(130);
     }
-    log.info(`${signal}: stopping…`);
+    // SIGTERM (an orchestrator) drains: running statements get drainTimeoutMs to finish.
+    // SIGINT (Ctrl-C) stops the same way; a second one exits at once.
+    log.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'stopping: draining client sessions');
     void gateway.stop().then(
       () => {
-        log.info('stopped');
+        log.info({ signal }, 'stopped');
         process.exit(0);
       },
       (err: unknown) => {
-        log.error(`stop failed: ${(err as Error).message}`);
+        log.error({ err }, 'stop failed');
         process.exit(1);
       },
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onStopSignal);
+  process.on('SIGTERM', onStopSignal);
+  process.on('SIGHUP', () => {
+    log.info({ signal: 'SIGHUP' }, 'reloading vschema and users');
+    void gateway.reload('SIGHUP');
+  });
 
   try {
     const addr = await gateway.start();
     const user = config.users[0];
-    const pw = user.password ? ` -p${quoteShell(user.password)}` : '';
-    log.info(`MySQL protocol on ${addr.mysql.host}:${addr.mysql.port}${addr.http ? `, status on http://${addr.http.host}:${addr.http.port}/` : ''}`);
-    console.log(`\nConnect with:\n  mariadb -h ${addr.mysql.host} -P ${addr.mysql.port} -u ${user.user}${pw}\n\nPress Ctrl-C to stop.`);
+    const local = gateway.localShardSummary();
+    log.info(
+      {
+        mysql: `${addr.mysql.host}:${addr.mysql.port}`,
+        status: addr.http ? `http://${addr.http.host}:${addr.http.port}/` : null,
+        localShards: local.count,
+        dataDir: config.dataDir ?? null,
+      },
+      'shardgate started',
+    );
+    if (local.count > 0 && !local.durable) {
+      log.warn('local shards are TEMPORARY: their data is removed when the gateway stops (set dataDir in the config to keep it)');
+    } else if (local.count > 0) {
+      log.info({ dataDir: config.dataDir, created: local.created, reused: local.count - local.created }, 'local shard data is kept in dataDir');
+    }
+    // The connect hint is for a person at a terminal: it names the password only there, never
+    // when stdout is a pipe or file that a log collector may keep.
+    const pw = !user.password ? '' : process.stdout.isTTY === true ? ` -p${quoteShell(user.password)}` : ' -p';
+    process.stdout.write(`\nConnect with:\n  mariadb -h ${addr.mysql.host} -P ${addr.mysql.port} -u ${user.user}${pw}\n\nPress Ctrl-C to stop.\n`);
     return -1; // keep running until a signal
   } catch (err) {
-    if (err instanceof ConfigError) log.error(err.message);
-    else log.error(`failed to start: ${(err as Error).message}`);
+    // A config problem is the operator's to fix now: on stderr, as loadConfig's errors, and logged.
+    if (err instanceof ConfigError) console.error(`shardgate: ${err.message}`);
+    log.error({ err }, 'failed to start');
     await gateway.stop();
     return 1;
   }

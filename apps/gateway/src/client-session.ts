@@ -2,22 +2,48 @@
  * Adapts one client connection of the MySQL listener to one executor session.
  *
  * The protocol package and the executor agree structurally on ResultSink and column metadata, so
- * this adapter only forwards calls and counts them; it holds no per-query state of its own.
+ * this adapter forwards calls; around each statement it times it (metrics, plan statistics, the
+ * slow-query log) and tracks whether one is running (the drain on SIGTERM waits for those).
  */
 import type { ExecutorSession } from '@shardgate/executor';
 import { Capability, type ColumnDefinition, type ConnectionInfo, type ParamValue, type ResultSink, type SessionHandler } from '@shardgate/mysql-protocol';
 import { syntaxError } from '@shardgate/planner';
-import type { GatewayMetrics } from './metrics.js';
+import type { GatewayLog } from './logger.js';
+import { statementType, type GatewayMetrics } from './metrics.js';
+import type { QueryPlanStats, StatementContext } from './query-plan-stats.js';
+import type { RecentActivity } from './recent-activity.js';
 import { splitStatements } from './statement-splitter.js';
 
+/** What every session of one gateway shares. */
+export interface SessionServices {
+  readonly metrics: GatewayMetrics;
+  readonly planStats: QueryPlanStats;
+  readonly activity: RecentActivity;
+  readonly log: GatewayLog;
+  readonly slowQueryMs: number;
+  readonly defaultWorkload: string;
+  /** Sessions of this gateway; the session adds and removes itself. */
+  readonly sessions: Set<ClientSessionHandler>;
+  /** True once the gateway drains: new statements are refused with 1053. */
+  draining(): boolean;
+  /** Called when a statement ends, so a drain can notice the last one. */
+  statementEnded(): void;
+}
+
+const ER_SERVER_SHUTDOWN = { errno: 1053, sqlState: '08S01', message: 'Server shutdown in progress' };
+
 export class ClientSessionHandler implements SessionHandler {
+  /** Statements running now: 0 or 1 (the protocol runs one command at a time per connection). */
+  running = 0;
+
   constructor(
     private readonly session: ExecutorSession,
-    private readonly metrics: GatewayMetrics,
+    private readonly services: SessionServices,
     /** The connection's live info: its capabilities follow COM_SET_OPTION. */
     private readonly connection?: ConnectionInfo,
   ) {
-    metrics.sessionsOpened++;
+    services.metrics.sessionOpened();
+    services.sessions.add(this);
   }
 
   query(sql: string, out: ResultSink): Promise<void> {
@@ -36,7 +62,7 @@ export class ClientSessionHandler implements SessionHandler {
       }
       if (statements.length === 1) sql = statements[0];
     }
-    return this.metrics.observeQuery(() => this.session.execute(sql, out));
+    return this.observe(sql, out, undefined);
   }
 
   private multiStatementsAllowed(): boolean {
@@ -62,8 +88,62 @@ export class ClientSessionHandler implements SessionHandler {
             error: (err) => out.error(err),
             signal: out.signal,
           };
-      await this.metrics.observeQuery(() => this.session.execute(statements[i], sink));
+      await this.observe(statements[i], sink, undefined);
     }
+  }
+
+  /** Runs one statement with its timing, counting, plan statistics and drain bookkeeping. */
+  private async observe(sql: string, out: ResultSink, params: readonly ParamValue[] | undefined): Promise<void> {
+    const s = this.services;
+    if (s.draining()) {
+      // Refused rather than started: the drain only waits for statements already running.
+      out.error(ER_SERVER_SHUTDOWN);
+      return;
+    }
+    this.running++;
+    const ctx: StatementContext = { plan: null, sql };
+    let rows = 0;
+    const counting: ResultSink = {
+      columns: (defs) => out.columns(defs),
+      row: (values) => {
+        rows++;
+        return out.row(values);
+      },
+      drain: () => out.drain(),
+      end: (info) => out.end(info),
+      ok: (info) => out.ok(info),
+      error: (err) => out.error(err),
+      signal: out.signal,
+    };
+    const started = performance.now();
+    let errno: number | undefined;
+    try {
+      await s.planStats.context.run(ctx, () => this.session.execute(sql, counting, params));
+    } catch (err) {
+      const e = (err as { errno?: unknown }).errno;
+      errno = typeof e === 'number' ? e : 1105;
+      s.activity.error(errno, (err as Error).message, sql);
+      throw err;
+    } finally {
+      this.running--;
+      const seconds = (performance.now() - started) / 1000;
+      const slow = s.slowQueryMs > 0 && seconds * 1000 >= s.slowQueryMs;
+      const kind = statementType(sql);
+      s.metrics.statementDone(kind, this.workload(), seconds, errno, slow);
+      s.planStats.record(ctx, seconds, rows, errno !== undefined);
+      s.activity.statement(seconds);
+      if (slow) {
+        // The normalized text (no literal values) is logged: values may be personal data or secrets.
+        s.log.warn({ durationMs: Math.round(seconds * 1000), statement: kind, query: ctx.plan ? s.planStats.normalized(ctx.plan) : kind, rows, errno, user: this.connection?.user }, 'slow query');
+      }
+      s.statementEnded();
+    }
+  }
+
+  /** The session's current workload (the executor session keeps it; `set workload` changes it). */
+  private workload(): string {
+    const w = (this.session as { workload?: unknown }).workload;
+    return typeof w === 'string' ? w : this.services.defaultWorkload;
   }
 
   initDb(database: string): Promise<void> {
@@ -75,7 +155,7 @@ export class ClientSessionHandler implements SessionHandler {
   }
 
   execute(sql: string, params: readonly ParamValue[], out: ResultSink): Promise<void> {
-    return this.metrics.observeQuery(() => this.session.execute(sql, out, params));
+    return this.observe(sql, out, params);
   }
 
   status(): { inTransaction: boolean; autocommit: boolean } {
@@ -83,8 +163,7 @@ export class ClientSessionHandler implements SessionHandler {
   }
 
   async close(): Promise<void> {
-    this.metrics.sessionsClosed++;
+    this.services.sessions.delete(this);
     await this.session.close();
   }
 }
-

@@ -56,6 +56,15 @@ export interface GatewayConfig {
   readonly planCache: PlanCacheConfig;
   /** SQL run through the gateway once it is up (demo rows); routed like any client query. */
   readonly seedFile?: string;
+  /**
+   * Absolute folder keeping every local shard at `<dataDir>/<keyspace>/<shard>` across runs;
+   * undefined: local shards are throwaway.
+   */
+  readonly dataDir?: string;
+  /** SIGTERM: how long running statements may take to finish before sessions are closed. */
+  readonly drainTimeoutMs: number;
+  /** Statements slower than this are logged (0: no slow-query log). */
+  readonly slowQueryMs: number;
 }
 
 /** A config problem, with the path of the key that is wrong. */
@@ -81,6 +90,9 @@ const KNOWN_TOP_LEVEL = new Set([
   'keyspaces',
   'planCache',
   'seed',
+  'dataDir',
+  'drainTimeoutMs',
+  'slowQueryMs',
 ]);
 
 export function loadConfig(file: string): GatewayConfig {
@@ -169,6 +181,13 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
 
   const vschemaFile = resolveFile('vschema', raw.vschema, true) ?? '';
   const seedFile = resolveFile('seed', raw.seed, false);
+  let dataDir: string | undefined;
+  if (raw.dataDir !== undefined && raw.dataDir !== null) {
+    if (typeof raw.dataDir !== 'string' || raw.dataDir === '') problem('dataDir', 'must be a folder path');
+    else dataDir = path.resolve(dir, raw.dataDir);
+  }
+  const drainTimeoutMs = nonNegativeInt('drainTimeoutMs', raw.drainTimeoutMs ?? 10_000, problem);
+  const slowQueryMs = nonNegativeInt('slowQueryMs', raw.slowQueryMs ?? 1_000, problem);
 
   const keyspaces = new Map<string, KeyspaceConfig>();
   if (!isObject(raw.keyspaces) || Object.keys(raw.keyspaces).length === 0) {
@@ -182,6 +201,9 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
       }
       for (const key of Object.keys(ksRaw)) {
         if (key !== 'schema' && key !== 'shards') problem(`${p}.${key}`, 'unknown key (known: schema, shards)');
+      }
+      if (raw.dataDir !== undefined && (!/^[A-Za-z0-9_.-]+$/.test(name) || name === '.' || name === '..')) {
+        problem(p, 'a keyspace name must be a plain folder name (letters, digits, _ . -) when dataDir is set');
       }
       const schemaFile = resolveFile(`${p}.schema`, ksRaw.schema, false);
       const shards = new Map<string, ShardSource>();
@@ -217,6 +239,9 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     keyspaces,
     planCache,
     seedFile,
+    dataDir,
+    drainTimeoutMs,
+    slowQueryMs,
   };
 }
 

@@ -1,66 +1,171 @@
 /**
- * Gateway counters and a query latency histogram, rendered in Prometheus text format.
+ * The gateway's Prometheus metrics, through prom-client: its default process and Node.js metrics
+ * (CPU, memory, GC, event-loop lag) and shardgate's own, named after Prometheus's conventions
+ * (`shardgate_` prefix, base units: `_seconds`, counters end in `_total`).
  *
- * Concurrency rule: plain numeric fields mutated with synchronous `++` / `+=` on the event loop.
- * No update spans an await, so concurrent sessions can never lose an increment.
+ * Each Gateway owns one Registry, so two gateways in one process (tests) never share series.
+ * Concurrency rule: prom-client's counters and histograms are updated synchronously on the event
+ * loop, so concurrent sessions never lose an increment; gauges of live state (pools, sessions,
+ * plan cache) are read at scrape time through `collect` callbacks, never stored.
  */
-const LATENCY_BUCKETS_MS = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000];
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Statement kinds the latency histogram is labelled with (bounded: a label per kind, no SQL). */
+export type StatementType = 'select' | 'insert' | 'update' | 'delete' | 'replace' | 'begin' | 'commit' | 'rollback' | 'set' | 'use' | 'show' | 'ddl' | 'other';
+
+const KIND_BY_WORD: Record<string, StatementType> = {
+  select: 'select',
+  with: 'select',
+  insert: 'insert',
+  update: 'update',
+  delete: 'delete',
+  replace: 'replace',
+  begin: 'begin',
+  start: 'begin',
+  commit: 'commit',
+  rollback: 'rollback',
+  set: 'set',
+  use: 'use',
+  show: 'show',
+  describe: 'show',
+  desc: 'show',
+  explain: 'show',
+  vexplain: 'show',
+  create: 'ddl',
+  alter: 'ddl',
+  drop: 'ddl',
+  truncate: 'ddl',
+  rename: 'ddl',
+};
+
+/** The statement's kind from its first word (comments and parentheses skipped), without a parse. */
+export function statementType(sql: string): StatementType {
+  let i = 0;
+  for (;;) {
+    while (i < sql.length && /[\s(]/.test(sql[i]!)) i++;
+    if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      if (end < 0) return 'other';
+      i = end + 2;
+    } else if (sql.startsWith('--', i) || sql[i] === '#') {
+      const end = sql.indexOf('\n', i);
+      if (end < 0) return 'other';
+      i = end + 1;
+    } else break;
+  }
+  const m = /^[A-Za-z]+/.exec(sql.slice(i, i + 12));
+  return (m && KIND_BY_WORD[m[0].toLowerCase()]) || 'other';
+}
+
+/** What the gateway lets the metrics read at scrape time. */
+export interface MetricsSources {
+  pools(): readonly { keyspace: string; shard: string; size: number; open: number; inUse: number; idle: number; waiting: number }[];
+  planCache(): { hits: number; misses: number; evictions: number; entries: number; cost: number; epoch: number } | null;
+  sessions(): number;
+  transactions(): number;
+  connections(): number;
+}
+
+const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class GatewayMetrics {
-  sessionsOpened = 0;
-  sessionsClosed = 0;
-  queries = 0;
-  queryErrors = 0;
-  internalErrors = 0;
-  /** Errors by MySQL errno (shard and gateway errors alike). */
-  readonly errorsByCode = new Map<number, number>();
-  private readonly latencyCounts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
-  private latencySumMs = 0;
+  readonly registry = new Registry();
+  /** Client statements by kind and workload; `errno` is 0 for success. */
+  private readonly statements: Counter<'statement' | 'workload'>;
+  private readonly statementErrors: Counter<'statement' | 'errno'>;
+  private readonly statementDuration: Histogram<'statement' | 'workload'>;
+  private readonly shardQueries: Counter<'keyspace' | 'shard'>;
+  private readonly shardErrors: Counter<'keyspace' | 'shard' | 'errno'>;
+  private readonly shardDuration: Histogram<'keyspace' | 'shard'>;
+  private readonly sessionsOpened: Counter;
+  private readonly slowQueries: Counter;
+  private readonly reloads: Counter<'result'>;
+  readonly internalErrors: Counter;
+  private readonly plainCounts = { statements: 0, statementErrors: 0, sessionsOpened: 0 };
 
-  async observeQuery(run: () => Promise<void>): Promise<void> {
-    const started = performance.now();
-    this.queries++;
-    try {
-      await run();
-    } catch (err) {
-      this.queryErrors++;
-      const errno = (err as { errno?: unknown }).errno;
-      const code = typeof errno === 'number' ? errno : 1105;
-      this.errorsByCode.set(code, (this.errorsByCode.get(code) ?? 0) + 1);
-      throw err;
-    } finally {
-      const ms = performance.now() - started;
-      this.latencySumMs += ms;
-      let i = 0;
-      while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]) i++;
-      this.latencyCounts[i]++;
-    }
+  constructor(sources?: MetricsSources) {
+    const registers = [this.registry];
+    // Default metrics include nodejs_eventloop_lag_seconds (and its percentiles from a
+    // perf_hooks histogram), process CPU, memory, file descriptors, GC and active handles.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    this.statements = new Counter({ name: 'shardgate_statements_total', help: 'Client statements executed (text and prepared), by statement type and workload.', labelNames: ['statement', 'workload'], registers });
+    this.statementErrors = new Counter({ name: 'shardgate_statement_errors_total', help: 'Client statements that returned an error, by statement type and MySQL error number.', labelNames: ['statement', 'errno'], registers });
+    this.statementDuration = new Histogram({ name: 'shardgate_statement_duration_seconds', help: 'Statement latency at the gateway, from receipt to the last byte handed to the client.', labelNames: ['statement', 'workload'], buckets: LATENCY_BUCKETS_SECONDS, registers });
+    this.shardQueries = new Counter({ name: 'shardgate_shard_queries_total', help: 'Queries sent to shards, by keyspace and shard.', labelNames: ['keyspace', 'shard'], registers });
+    this.shardErrors = new Counter({ name: 'shardgate_shard_errors_total', help: 'Shard queries that failed, by keyspace, shard and MySQL error number.', labelNames: ['keyspace', 'shard', 'errno'], registers });
+    this.shardDuration = new Histogram({ name: 'shardgate_shard_query_duration_seconds', help: 'Latency of queries on shards.', labelNames: ['keyspace', 'shard'], buckets: LATENCY_BUCKETS_SECONDS, registers });
+    this.sessionsOpened = new Counter({ name: 'shardgate_sessions_opened_total', help: 'Client sessions opened.', registers });
+    this.slowQueries = new Counter({ name: 'shardgate_slow_statements_total', help: 'Statements slower than slowQueryMs.', registers });
+    this.reloads = new Counter({ name: 'shardgate_vschema_reloads_total', help: 'vschema/users reloads, by result (ok or error: the old vschema stays in force).', labelNames: ['result'], registers });
+    this.internalErrors = new Counter({ name: 'shardgate_internal_errors_total', help: 'Connection-level errors caught by the MySQL listener.', registers });
+    if (sources) this.registerLiveGauges(sources);
   }
 
-  /** Prometheus exposition format; `extra` lines come from the executor and plan cache. */
-  render(extra: readonly string[] = []): string {
-    const lines: string[] = [];
-    const counter = (name: string, help: string, value: number): void => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`);
-    };
-    counter('shardgate_sessions_opened_total', 'Client sessions opened.', this.sessionsOpened);
-    counter('shardgate_sessions_closed_total', 'Client sessions closed.', this.sessionsClosed);
-    counter('shardgate_queries_total', 'Statements executed (text and prepared).', this.queries);
-    counter('shardgate_query_errors_total', 'Statements that returned an error.', this.queryErrors);
-    counter('shardgate_internal_errors_total', 'Connection-level errors caught by the listener.', this.internalErrors);
-    lines.push('# HELP shardgate_errors_by_code_total Errors by MySQL error number.', '# TYPE shardgate_errors_by_code_total counter');
-    for (const [code, n] of [...this.errorsByCode].sort((a, b) => a[0] - b[0])) {
-      lines.push(`shardgate_errors_by_code_total{code="${code}"} ${n}`);
+  private registerLiveGauges(src: MetricsSources): void {
+    const registers = [this.registry];
+    const pools = (pick: (p: ReturnType<MetricsSources['pools']>[number]) => number) =>
+      function (this: Gauge<'keyspace' | 'shard'>): void {
+        this.reset();
+        for (const p of src.pools()) this.set({ keyspace: p.keyspace, shard: p.shard }, pick(p));
+      };
+    new Gauge({ name: 'shardgate_pool_connections_max', help: 'Configured connection pool size per shard.', labelNames: ['keyspace', 'shard'], registers, collect: pools((p) => p.size) });
+    new Gauge({ name: 'shardgate_pool_connections_open', help: 'Open shard connections (in use and idle).', labelNames: ['keyspace', 'shard'], registers, collect: pools((p) => p.open) });
+    new Gauge({ name: 'shardgate_pool_connections_in_use', help: 'Shard connections in use.', labelNames: ['keyspace', 'shard'], registers, collect: pools((p) => p.inUse) });
+    new Gauge({ name: 'shardgate_pool_waiters', help: 'Statements waiting for a shard connection.', labelNames: ['keyspace', 'shard'], registers, collect: pools((p) => p.waiting) });
+    const cache = (pick: (c: NonNullable<ReturnType<MetricsSources['planCache']>>) => number) =>
+      function (this: Gauge): void {
+        const c = src.planCache();
+        if (c) this.set(pick(c));
+      };
+    new Gauge({ name: 'shardgate_plan_cache_hits', help: 'Plan cache lookups that found a plan (since start; a gauge because epochs restart the cache).', registers, collect: cache((c) => c.hits) });
+    new Gauge({ name: 'shardgate_plan_cache_misses', help: 'Plan cache lookups that had to plan.', registers, collect: cache((c) => c.misses) });
+    new Gauge({ name: 'shardgate_plan_cache_evictions', help: 'Plans evicted to respect the cache bounds.', registers, collect: cache((c) => c.evictions) });
+    new Gauge({ name: 'shardgate_plan_cache_entries', help: 'Plans cached now.', registers, collect: cache((c) => c.entries) });
+    new Gauge({ name: 'shardgate_plan_cache_bytes', help: 'Estimated size of the cached plans.', registers, collect: cache((c) => c.cost) });
+    new Gauge({ name: 'shardgate_plan_cache_epoch', help: 'Plan cache epoch (bumped by every vschema reload).', registers, collect: cache((c) => c.epoch) });
+    new Gauge({ name: 'shardgate_open_sessions', help: 'Open client sessions.', registers, collect(this: Gauge) { this.set(src.sessions()); } });
+    new Gauge({ name: 'shardgate_open_transactions', help: 'Client sessions inside a transaction.', registers, collect(this: Gauge) { this.set(src.transactions()); } });
+    new Gauge({ name: 'shardgate_client_connections', help: 'Open client connections (authenticated or not).', registers, collect(this: Gauge) { this.set(src.connections()); } });
+  }
+
+  sessionOpened(): void {
+    this.sessionsOpened.inc();
+    this.plainCounts.sessionsOpened++;
+  }
+
+  /** One finished client statement; `errno` undefined on success. */
+  statementDone(statement: StatementType, workload: string, seconds: number, errno: number | undefined, slow: boolean): void {
+    this.statements.inc({ statement, workload });
+    this.statementDuration.observe({ statement, workload }, seconds);
+    this.plainCounts.statements++;
+    if (errno !== undefined) {
+      this.statementErrors.inc({ statement, errno: String(errno) });
+      this.plainCounts.statementErrors++;
     }
-    lines.push('# HELP shardgate_query_duration_ms Statement latency at the gateway.', '# TYPE shardgate_query_duration_ms histogram');
-    let cumulative = 0;
-    LATENCY_BUCKETS_MS.forEach((le, i) => {
-      cumulative += this.latencyCounts[i];
-      lines.push(`shardgate_query_duration_ms_bucket{le="${le}"} ${cumulative}`);
-    });
-    cumulative += this.latencyCounts[LATENCY_BUCKETS_MS.length];
-    lines.push(`shardgate_query_duration_ms_bucket{le="+Inf"} ${cumulative}`);
-    lines.push(`shardgate_query_duration_ms_sum ${this.latencySumMs}`, `shardgate_query_duration_ms_count ${cumulative}`);
-    return [...lines, ...extra].join('\n') + '\n';
+    if (slow) this.slowQueries.inc();
+  }
+
+  shardQueryDone(keyspace: string, shard: string, seconds: number, errno: number | undefined): void {
+    this.shardQueries.inc({ keyspace, shard });
+    this.shardDuration.observe({ keyspace, shard }, seconds);
+    if (errno !== undefined) this.shardErrors.inc({ keyspace, shard, errno: String(errno) });
+  }
+
+  reloaded(ok: boolean): void {
+    this.reloads.inc({ result: ok ? 'ok' : 'error' });
+  }
+
+  /** Totals for the status page's charts, read without walking the registry. */
+  counts(): { readonly statements: number; readonly statementErrors: number; readonly sessionsOpened: number } {
+    return this.plainCounts;
+  }
+
+  /** Prometheus text exposition format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }

@@ -100,14 +100,16 @@ describe('shardgate CLI', () => {
 
   it('serves the demo until SIGINT, then leaves no mariadbd and no data dir behind', async () => {
     // The demo config with ephemeral ports, so the test never collides with a running `npm start`.
+    // Without dataDir: the throwaway local shards of a gateway that keeps nothing.
     const demo = readFileSync(path.join(DEMO, 'shardgate.yaml'), 'utf8')
       .replace(/listen:.*\n/, 'listen: { mysql: "127.0.0.1:0", http: "127.0.0.1:0" }\n')
+      .replace(/dataDir:.*\n/, '')
       .replace(/\.\//g, `${DEMO}/`);
     const file = path.join(tmp, 'demo.yaml');
     writeFileSync(file, demo);
     const child = spawn('node', [CLI, 'up', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const line = await waitForLine(child, /mariadb -h 127\.0\.0\.1 -P (\d+) -u app -psecret/, 90_000);
+      const line = await waitForLine(child, /mariadb -h 127\.0\.0\.1 -P (\d+) -u app -p\n/, 90_000);
       const port = Number(/-P (\d+)/.exec(line)![1]);
       const servers = childrenOf(child.pid!).filter((c) => c.cmdline.includes('mariadbd'));
       expect(servers.length).toBe(5);

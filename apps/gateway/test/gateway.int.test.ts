@@ -332,8 +332,34 @@ describe('gateway end to end', () => {
     const http = gateway.addresses!.http!;
     const health = await fetch(`http://127.0.0.1:${http.port}/healthz`);
     expect(await health.text()).toBe('ok\n');
+    // A failing statement and an open transaction, so their series exist.
+    await client.query('select 1 from main.no_such_table').catch(() => undefined);
+    const tx = await mysql.createConnection({ host: '127.0.0.1', port: gateway.addresses!.mysql.port, user: 'app', password: 'secret', database: 'commerce' });
+    await tx.query('begin');
+    await tx.query('select * from customer where id = 1');
     const metrics = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
-    expect(metrics).toMatch(/^shardgate_queries_total \d+$/m);
+    await tx.query('rollback');
+    await tx.end();
+    // prom-client's process and Node metrics, event-loop lag included.
+    expect(metrics).toMatch(/^process_cpu_seconds_total [\d.]+$/m);
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds [\d.e-]+$/m);
+    // Latency in seconds by statement type and workload; counters end in _total.
+    expect(metrics).toMatch(/^shardgate_statement_duration_seconds_bucket\{le="0\.001",statement="select",workload="oltp"\} \d+$/m);
+    expect(metrics).toMatch(/^shardgate_statements_total\{statement="select",workload="oltp"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^shardgate_statement_errors_total\{statement="select",errno="1146"\} [1-9]\d*$/m);
+    // Shard traffic by keyspace and shard, errors by errno.
+    expect(metrics).toMatch(/^shardgate_shard_queries_total\{keyspace="commerce",shard="[^"]+"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^shardgate_shard_errors_total\{keyspace="main",shard="0",errno="1146"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^shardgate_shard_query_duration_seconds_count\{keyspace="main",shard="0"\} \d+$/m);
+    // Pools, plan cache, sessions and transactions, read live.
+    expect(metrics).toMatch(/^shardgate_pool_connections_max\{keyspace="commerce",shard="c0-"\} \d+$/m);
+    expect(metrics).toMatch(/^shardgate_pool_connections_in_use\{keyspace="commerce",shard="[^"]+"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^shardgate_plan_cache_hits \d+$/m);
+    expect(metrics).toMatch(/^shardgate_plan_cache_entries [1-9]\d*$/m);
+    expect(metrics).toMatch(/^shardgate_open_sessions [2-9]$/m);
+    expect(metrics).toMatch(/^shardgate_open_transactions 1$/m);
+    // No unit-less or millisecond latency series are left.
+    expect(metrics).not.toMatch(/_ms(_bucket|_sum|_count)?[{ ]/);
     const status = (await (await fetch(`http://127.0.0.1:${http.port}/debug/status`)).json()) as { keyspaces: Record<string, unknown> };
     expect(Object.keys(status.keyspaces).sort()).toEqual(['commerce', 'main']);
   });

@@ -14,7 +14,7 @@ import { afterAll, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const PACKAGES = ['mysql-protocol', 'vschema', 'cache', 'planner', 'executor', 'test-kit'].map((p) => path.join(root, 'packages', p));
+const PACKAGES = ['mysql-protocol', 'vschema', 'cache', 'planner', 'executor', 'local-mariadb', 'test-kit'].map((p) => path.join(root, 'packages', p));
 PACKAGES.push(path.join(root, 'apps', 'gateway'));
 
 const work = mkdtempSync(path.join(tmpdir(), 'sg-consumer-'));
@@ -28,12 +28,17 @@ import { MutexCache, ShardedCache } from '@shardgate/cache';
 import { Planner, toVitessJson } from '@shardgate/planner';
 import { Executor } from '@shardgate/executor';
 import { LocalCluster, explore, raceYield } from '@shardgate/test-kit';
-import { parseConfig } from '@shardgate/gateway';
+import { LocalCluster as LocalMariaDbCluster, DatadirInUseError } from '@shardgate/local-mariadb';
+import { parseConfig, createLogger } from '@shardgate/gateway';
 
 assert.equal(typeof createMysqlServer, 'function');
 assert.equal(typeof MysqlError, 'function');
 assert.equal(typeof Executor, 'function');
 assert.equal(typeof parseConfig, 'function');
+assert.equal(typeof createLogger, 'function');
+// The test kit re-exports the local cluster: one class, not a copy.
+assert.equal(LocalCluster, LocalMariaDbCluster);
+assert.equal(typeof DatadirInUseError, 'function');
 
 const vschema = loadVSchema({ keyspaces: { ks: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } } } });
 const ksid = vschema.keyspace('ks').vindexes.get('hash').map(1n);

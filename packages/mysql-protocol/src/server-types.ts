@@ -95,5 +95,10 @@ export interface MysqlServer {
   listen(port: number, host?: string): Promise<{ port: number; host: string }>;
   /** Stops accepting, destroys open connections, resolves when every session has been closed. */
   close(): Promise<void>;
+  /**
+   * Stops accepting new connections (the port closes at once) and leaves open ones alone, so
+   * their running commands can finish; close() ends them later. A graceful drain calls this first.
+   */
+  stopAccepting(): void;
   readonly connectionCount: number;
 }

@@ -17,6 +17,7 @@ class NetMysqlServer implements MysqlServer {
   private nextConnectionId = 1;
   private readonly startedAt = Date.now();
   private closing: Promise<void> | null = null;
+  private accepting = true;
 
   constructor(private readonly options: MysqlServerOptions) {
     const onError = options.onError;
@@ -49,7 +50,7 @@ class NetMysqlServer implements MysqlServer {
   private accept(socket: Socket): void {
     // Attach an error handler before anything else can fail on this socket.
     socket.on('error', () => {});
-    if (this.closing !== null) {
+    if (this.closing !== null || !this.accepting) {
       socket.destroy();
       return;
     }
@@ -86,6 +87,12 @@ class NetMysqlServer implements MysqlServer {
         }
       });
     });
+  }
+
+  stopAccepting(): void {
+    this.accepting = false;
+    // net.Server.close() unbinds the port now; its callback would wait for every open connection.
+    if (this.server.listening) this.server.close();
   }
 
   close(): Promise<void> {

@@ -1,15 +1,19 @@
-// Entry point `@shardgate/test-kit/local-cluster`.
+// Entry point `@shardgate/test-kit/local-cluster`. The servers themselves live in
+// @shardgate/local-mariadb (the gateway uses them too); this entry re-exports them next to the
+// vitest helpers, so test code keeps one import.
 export {
   LocalCluster,
   quoteIdent,
+  MariaDbNotFoundError,
+  findMariaDbBinaries,
+  reapOrphanedClusters,
   type LocalClusterOptions,
   type LocalShard,
   type LocalShardSpec,
   type SchemaSql,
   type ShardConnectionOptions,
-} from './local-cluster.js';
-export { MariaDbNotFoundError, findMariaDbBinaries, type MariaDbBinaries } from './mariadb-binaries.js';
-export { reapOrphanedClusters } from './orphan-reaper.js';
+  type MariaDbBinaries,
+} from '@shardgate/local-mariadb';
 export {
   describeCluster,
   freshDatabase,

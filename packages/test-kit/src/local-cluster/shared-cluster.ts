@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import { LocalCluster, quoteIdent, type LocalClusterOptions, type SchemaSql, type ShardConnectionOptions } from './local-cluster.js';
+import { LocalCluster, quoteIdent, type LocalClusterOptions, type SchemaSql, type ShardConnectionOptions } from '@shardgate/local-mariadb';
 
 /** Serialisable description of a running cluster: what a vitest globalSetup `provide`s to test files. */
 export interface SharedClusterInfo {

@@ -4,6 +4,11 @@ import { rmSync } from 'node:fs';
 export interface ExitCleanup {
   /** Synchronous, best effort: runs inside process 'exit', where nothing async can happen. */
   cleanupSync(): void;
+  /**
+   * True when the owner handles SIGINT/SIGTERM/SIGHUP itself (a server that drains first): the
+   * signal handler then leaves this entry alone, and only process exit still cleans it up.
+   */
+  readonly leaveSignalsToOwner?: boolean;
 }
 
 /**
@@ -24,16 +29,17 @@ export function unregisterExitCleanup(entry: ExitCleanup): void {
 }
 
 /** Kills every registered server with SIGKILL and removes every registered folder, synchronously. */
-export function runExitCleanupSync(): void {
+export function runExitCleanupSync(onSignal = false): void {
   // Servers before folders: entries are registered in start order (folder first), so run in reverse.
   for (const entry of [...pending].reverse()) {
+    if (onSignal && entry.leaveSignalsToOwner === true) continue;
+    pending.delete(entry);
     try {
       entry.cleanupSync();
     } catch {
       // Best effort on the way out; one failure must not leave the others running.
     }
   }
-  pending.clear();
 }
 
 export function removeDirSync(dir: string): void {
@@ -41,7 +47,7 @@ export function removeDirSync(dir: string): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  runExitCleanupSync();
+  runExitCleanupSync(true);
   // If nobody else handles the signal, behave as if we never listened: die by it (exit code 128+n).
   if (process.listenerCount(signal) === 1) {
     process.removeListener(signal, onSignal);
@@ -53,7 +59,7 @@ function installHandlersOnce(): void {
   if (installed) return;
   installed = true;
   // 'exit' also fires after an uncaught exception, and after process.exit(); it must be synchronous.
-  process.on('exit', runExitCleanupSync);
+  process.on('exit', () => runExitCleanupSync());
   // A monitor does not change Node's default crash behaviour, unlike an 'uncaughtException' listener.
   process.on('uncaughtExceptionMonitor', () => {
     // Only when the process is about to crash: a test runner that keeps going after reporting the

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../src/index.js';
-import { findMariaDbBinaries } from '../src/local-cluster/mariadb-binaries.js';
-import { MariaDbServer, PortInUseError } from '../src/local-cluster/mariadb-server.js';
-import { templateDatadir, testKitTmpRoot } from '../src/local-cluster/template-datadir.js';
+import { findMariaDbBinaries } from '../src/mariadb-binaries.js';
+import { MariaDbServer, PortInUseError } from '../src/mariadb-server.js';
+import { templateDatadir, localMariaDbTmpRoot } from '../src/template-datadir.js';
 
 describe('MariaDbServer start on a port another server holds', () => {
   let cluster: LocalCluster | undefined;
@@ -24,7 +24,7 @@ describe('MariaDbServer start on a port another server holds', () => {
     cluster = await LocalCluster.start({ shards: ['0'] });
     const holder = cluster.shard('0');
     const bins = findMariaDbBinaries();
-    dir = await mkdtemp(join(testKitTmpRoot(), 'port-clash-'));
+    dir = await mkdtemp(join(localMariaDbTmpRoot(), 'port-clash-'));
     await mkdir(join(dir, 'tmp'));
     await cp(await templateDatadir(bins), join(dir, 'data'), { recursive: true });
     const second = new MariaDbServer(bins, {

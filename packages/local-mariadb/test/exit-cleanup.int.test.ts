@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { reapOrphanedClusters } from '../src/local-cluster/orphan-reaper.js';
-import { testKitTmpRoot } from '../src/local-cluster/template-datadir.js';
+import { reapOrphanedClusters } from '../src/orphan-reaper.js';
+import { localMariaDbTmpRoot } from '../src/template-datadir.js';
 
 const child = fileURLToPath(new URL('./fixtures/cluster-child.ts', import.meta.url));
 
@@ -81,7 +81,7 @@ describe('LocalCluster cleans up on every exit path', () => {
     await exited;
     expect(info.pids.some((pid) => !isGone(pid))).toBe(true);
     expect(existsSync(info.rootDir)).toBe(true);
-    expect(await reapOrphanedClusters(testKitTmpRoot())).toBeGreaterThanOrEqual(1);
+    expect(await reapOrphanedClusters(localMariaDbTmpRoot())).toBeGreaterThanOrEqual(1);
     await waitUntil(() => info.pids.every(isGone), 'orphaned mariadbd are gone');
     expect(existsSync(info.rootDir)).toBe(false);
   });

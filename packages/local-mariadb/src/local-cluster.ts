@@ -1,12 +1,14 @@
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
 import { registerExitCleanup, removeDirSync, unregisterExitCleanup, type ExitCleanup } from './exit-cleanup.js';
+import { claimDatadir, releaseDatadir } from './datadir-owner.js';
 import { findFreePort } from './free-port.js';
 import { findMariaDbBinaries } from './mariadb-binaries.js';
 import { reapOrphanedClusters } from './orphan-reaper.js';
 import { MariaDbServer, PortInUseError } from './mariadb-server.js';
-import { templateDatadir, testKitTmpRoot } from './template-datadir.js';
+import { templateDatadir, localMariaDbTmpRoot } from './template-datadir.js';
 
 /** One or more SQL scripts; each may hold several `;`-separated statements. */
 export type SchemaSql = string | readonly string[];
@@ -17,6 +19,12 @@ export interface LocalShardSpec {
   database?: string;
   /** Schema for this shard (defaults to the cluster's `schema`). */
   schema?: SchemaSql;
+  /**
+   * Keep this shard in this folder across runs: durable InnoDB settings, reused by the next start
+   * (schema applied only where its tables are missing), never removed. An orphaned server left on
+   * it by a SIGKILLed owner is stopped first. Default: a throwaway folder removed at stop.
+   */
+  persistentDir?: string;
 }
 
 export interface LocalClusterOptions {
@@ -27,6 +35,11 @@ export interface LocalClusterOptions {
   schema?: SchemaSql;
   /** Path to mariadbd; default: $SHARDGATE_MARIADBD, then PATH and /usr/sbin. */
   mariadbd?: string;
+  /**
+   * Default true: SIGINT/SIGTERM/SIGHUP kill the servers at once (tests). A program that handles
+   * those signals itself (drains, then calls stop()) passes false; process exit still cleans up.
+   */
+  stopOnSignals?: boolean;
 }
 
 export interface ShardConnectionOptions {
@@ -47,6 +60,12 @@ export interface LocalShard {
   /** Current mariadbd pid (changes after restart; -1 while killed). */
   readonly pid: number;
   readonly datadir: string;
+  /** True when the shard lives in a `persistentDir`. */
+  readonly persistent: boolean;
+  /** True when this start initialised the datadir (always, for a throwaway shard). */
+  readonly createdNow: boolean;
+  /** What the start found and stopped on a reused datadir (a server left by a killed owner). */
+  readonly orphan: { stoppedPid?: number; killed?: boolean; removedStalePidFile?: boolean };
   connectionOptions(): ShardConnectionOptions;
 }
 
@@ -66,12 +85,16 @@ class LocalShardHandle implements LocalShard {
    * the same child process at once.
    */
   private lifecycle: Promise<unknown> = Promise.resolve();
+  createdNow = true;
+  orphan: LocalShard['orphan'] = {};
 
   constructor(
     readonly name: string,
     readonly database: string,
     readonly schema: SchemaSql | undefined,
     readonly server: MariaDbServer,
+    /** The persistent folder, or undefined for a throwaway shard. */
+    readonly persistentDir: string | undefined,
   ) {
     // Own enumerable getters (not prototype getters), so `{ ...shard }` copies the live values.
     Object.defineProperties(this, {
@@ -85,6 +108,10 @@ class LocalShardHandle implements LocalShard {
   declare readonly pid: number;
   declare readonly datadir: string;
 
+  get persistent(): boolean {
+    return this.persistentDir !== undefined;
+  }
+
   connectionOptions(): ShardConnectionOptions {
     return { host: this.host, port: this.port, user: this.user, password: this.password, database: this.database };
   }
@@ -97,8 +124,9 @@ class LocalShardHandle implements LocalShard {
 }
 
 /**
- * Real MariaDB servers, one per shard, on 127.0.0.1 with throwaway datadirs. Each server is a copy
- * of one cached template datadir, so starting a cluster costs about as much as starting mariadbd.
+ * Real MariaDB servers, one per shard, on 127.0.0.1. A new datadir is a copy of one cached
+ * template datadir, so starting a cluster costs about as much as starting mariadbd. Throwaway
+ * datadirs are removed at stop; a shard with a `persistentDir` keeps its datadir there.
  */
 export class LocalCluster {
   private stopped = false;
@@ -108,9 +136,10 @@ export class LocalCluster {
   private constructor(
     readonly rootDir: string,
     private readonly handles: readonly LocalShardHandle[],
+    leaveSignalsToOwner: boolean,
   ) {
     this.byName = new Map(handles.map((h) => [h.name, h]));
-    this.cleanup = { cleanupSync: () => removeDirSync(rootDir) };
+    this.cleanup = { cleanupSync: () => removeDirSync(rootDir), leaveSignalsToOwner };
   }
 
   get shards(): readonly LocalShard[] {
@@ -126,37 +155,53 @@ export class LocalCluster {
       names.add(spec.name);
     }
     const bins = findMariaDbBinaries(opts.mariadbd);
-    await mkdir(testKitTmpRoot(), { recursive: true });
-    reaping ??= reapOrphanedClusters(testKitTmpRoot());
+    await mkdir(localMariaDbTmpRoot(), { recursive: true });
+    reaping ??= reapOrphanedClusters(localMariaDbTmpRoot());
     const [template] = await Promise.all([templateDatadir(bins), reaping]);
-    const rootDir = await mkdtemp(join(testKitTmpRoot(), `cluster-${process.pid}-`));
+    const rootDir = await mkdtemp(join(localMariaDbTmpRoot(), `cluster-${process.pid}-`));
     // Registered before anything is started so a crash mid-start still removes the folder.
-    const dirCleanup: ExitCleanup = { cleanupSync: () => removeDirSync(rootDir) };
+    const leaveSignalsToOwner = opts.stopOnSignals === false;
+    const dirCleanup: ExitCleanup = { cleanupSync: () => removeDirSync(rootDir), leaveSignalsToOwner };
     registerExitCleanup(dirCleanup);
 
     const handles = specs.map((spec, i) => {
-      const dir = join(rootDir, `${i}-${safeName(spec.name)}`);
+      const persistentDir = spec.persistentDir === undefined ? undefined : resolve(spec.persistentDir);
+      const dir = persistentDir ?? join(rootDir, `${i}-${safeName(spec.name)}`);
       const server = new MariaDbServer(bins, {
         datadir: join(dir, 'data'),
         tmpdir: join(dir, 'tmp'),
-        socket: join(dir, 'mysqld.sock'),
+        // A persistent folder may sit deep in the tree: its socket goes to the short temp root,
+        // so the path stays under the 107-byte sun_path limit.
+        socket: persistentDir === undefined ? join(dir, 'mysqld.sock') : join(rootDir, `${i}.sock`),
         pidFile: join(dir, 'mysqld.pid'),
         errorLog: join(dir, 'error.log'),
         port: 0,
+        durable: persistentDir !== undefined,
       });
-      return new LocalShardHandle(spec.name, spec.database ?? opts.database ?? DEFAULT_DATABASE, spec.schema ?? opts.schema, server);
+      server.leaveSignalsToOwner = leaveSignalsToOwner;
+      return new LocalShardHandle(spec.name, spec.database ?? opts.database ?? DEFAULT_DATABASE, spec.schema ?? opts.schema, server, persistentDir);
     });
+    const persistentDirs = handles.flatMap((h) => (h.persistentDir === undefined ? [] : [h.persistentDir]));
+    if (new Set(persistentDirs).size !== persistentDirs.length) {
+      throw new Error('two shards cannot share one persistentDir');
+    }
 
-    const cluster = new LocalCluster(rootDir, handles);
+    const cluster = new LocalCluster(rootDir, handles, leaveSignalsToOwner);
     unregisterExitCleanup(dirCleanup);
     registerExitCleanup(cluster.cleanup);
     try {
       await Promise.all(
         handles.map(async (h) => {
           await mkdir(h.server.layout.tmpdir, { recursive: true });
-          await cp(template, h.server.layout.datadir, { recursive: true });
+          if (h.persistentDir === undefined) {
+            await cp(template, h.server.layout.datadir, { recursive: true });
+          } else {
+            h.orphan = await claimDatadir({ datadir: h.server.layout.datadir, pidFile: h.server.layout.pidFile, ownerFile: ownerFile(h.persistentDir) });
+            h.createdNow = await initialisePersistentDatadir(template, h.server.layout.datadir);
+          }
           await startOnFreePort(h.server);
-          await createDatabase(h);
+          if (h.createdNow) await createDatabase(h);
+          else await applySchemaWhereMissing(h);
         }),
       );
     } catch (err) {
@@ -195,13 +240,23 @@ export class LocalCluster {
     });
   }
 
-  /** Stops every server (SIGTERM, then SIGKILL after a grace period) and removes all temp folders. */
+  /**
+   * Stops every server (SIGTERM, then SIGKILL after a grace period) and removes all temp folders;
+   * persistent folders are kept.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     const servers = this.handles.map((h) => h.server);
     for (const s of servers) registerExitCleanup(s); // in case we die mid-stop
-    await Promise.all(this.handles.map((h) => h.serially(() => h.server.stop())));
+    await Promise.all(
+      this.handles.map((h) =>
+        h.serially(async () => {
+          await h.server.stop();
+          if (h.persistentDir !== undefined) await releaseDatadir(ownerFile(h.persistentDir));
+        }),
+      ),
+    );
     for (const s of servers) unregisterExitCleanup(s);
     await rm(this.rootDir, { recursive: true, force: true, maxRetries: 3 });
     unregisterExitCleanup(this.cleanup);
@@ -256,6 +311,68 @@ async function createDatabase(h: LocalShardHandle): Promise<void> {
   } catch (err) {
     throw new Error(`creating database ${h.database} on shard ${h.name} failed: ${(err as Error).message}`, { cause: err });
   } finally {
+    conn.destroy();
+  }
+}
+
+function ownerFile(persistentDir: string): string {
+  return join(persistentDir, 'owner.pid');
+}
+
+/**
+ * Copies the template into a persistent datadir that has none yet; false if one is there. The
+ * copy goes to a side folder renamed into place, so a crash mid-copy never leaves a half datadir
+ * that a later start would take for a complete one.
+ */
+async function initialisePersistentDatadir(template: string, datadir: string): Promise<boolean> {
+  try {
+    await stat(join(datadir, 'mysql'));
+    return false;
+  } catch {
+    // No datadir yet.
+  }
+  const partial = `${datadir}.initialising`;
+  await rm(partial, { recursive: true, force: true });
+  await cp(template, partial, { recursive: true });
+  await rm(datadir, { recursive: true, force: true });
+  await rename(partial, datadir);
+  return true;
+}
+
+/**
+ * On a reused datadir: creates the database if missing and only the schema's tables that are
+ * missing. The schema runs in a scratch database, and each table the real database lacks is
+ * created from the scratch copy's SHOW CREATE TABLE, so no SQL needs parsing here and existing
+ * tables (and their rows) are never touched.
+ */
+async function applySchemaWhereMissing(h: LocalShardHandle): Promise<void> {
+  const scripts = h.schema === undefined ? [] : typeof h.schema === 'string' ? [h.schema] : h.schema;
+  const conn = await mysql.createConnection({ host: h.host, port: h.port, user: h.user, password: h.password, multipleStatements: true });
+  const scratch = `_shardgate_schema_${createHash('sha256').update(h.database).digest('hex').slice(0, 12)}`;
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(h.database)}`);
+    if (scripts.every((sql) => sql.trim() === '')) return;
+    await conn.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)}`);
+    await conn.query(`CREATE DATABASE ${quoteIdent(scratch)}`);
+    await conn.query(`USE ${quoteIdent(scratch)}`);
+    for (const sql of scripts) if (sql.trim() !== '') await conn.query(sql);
+    const [wanted] = await conn.query<mysql.RowDataPacket[]>(
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name`,
+      [scratch],
+    );
+    const [existing] = await conn.query<mysql.RowDataPacket[]>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?`, [h.database]);
+    const have = new Set(existing.map((r) => String(r.t)));
+    await conn.query(`USE ${quoteIdent(h.database)}`);
+    for (const row of wanted) {
+      const table = String(row.t);
+      if (have.has(table)) continue;
+      const [created] = await conn.query<mysql.RowDataPacket[]>(`SHOW CREATE TABLE ${quoteIdent(scratch)}.${quoteIdent(table)}`);
+      await conn.query(String(created[0]['Create Table']));
+    }
+  } catch (err) {
+    throw new Error(`applying the schema to database ${h.database} on shard ${h.name} failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await conn.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)}`).catch(() => undefined);
     conn.destroy();
   }
 }

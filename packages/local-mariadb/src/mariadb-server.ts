@@ -16,6 +16,11 @@ export interface MariaDbServerLayout {
   pidFile: string;
   errorLog: string;
   port: number;
+  /**
+   * Durable InnoDB settings (log flushed to disk at every commit, doublewrite on): committed rows
+   * survive a power loss. Off for throwaway servers, which only need to survive a process kill.
+   */
+  durable?: boolean;
 }
 
 /** Thrown when the port was taken between choosing it and mariadbd binding it; callers retry. */
@@ -25,6 +30,8 @@ export class PortInUseError extends Error {
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
+/** A durable server may need longer to flush its buffer pool; a kill would cost a crash recovery. */
+const DURABLE_STOP_GRACE_MS = 60_000;
 
 /**
  * One mariadbd child process on 127.0.0.1. Not safe for concurrent start/stop calls on the same
@@ -32,6 +39,8 @@ const STOP_GRACE_MS = 5_000;
  */
 export class MariaDbServer implements ExitCleanup {
   private child: ChildProcess | undefined;
+  /** See ExitCleanup: set by a cluster whose owner stops it on signals itself. */
+  leaveSignalsToOwner = false;
   private exited: Promise<void> = Promise.resolve();
 
   constructor(
@@ -64,10 +73,11 @@ export class MariaDbServer implements ExitCleanup {
       ...INNODB_SIZING,
       '--performance-schema=OFF',
       '--skip-log-bin',
-      // Test data is disposable, but a SIGKILLed server must still keep committed rows (fault tests
-      // restart it): flushing the log to the OS on commit survives a process kill.
-      '--innodb-flush-log-at-trx-commit=2',
-      '--innodb-doublewrite=0',
+      // Throwaway data still must keep committed rows through a SIGKILL (fault tests restart the
+      // server): flushing the log to the OS at commit survives a process kill. Durable servers
+      // fsync at commit and write pages through the doublewrite buffer (no torn pages).
+      `--innodb-flush-log-at-trx-commit=${l.durable ? 1 : 2}`,
+      `--innodb-doublewrite=${l.durable ? 1 : 0}`,
       '--character-set-server=utf8mb4',
       '--collation-server=utf8mb4_general_ci',
       '--max-connections=500',
@@ -132,7 +142,7 @@ export class MariaDbServer implements ExitCleanup {
   }
 
   /** SIGTERM (clean shutdown), then SIGKILL if it takes longer than the grace period. */
-  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
+  async stop(graceMs = this.layout.durable ? DURABLE_STOP_GRACE_MS : STOP_GRACE_MS): Promise<void> {
     if (!this.running) return;
     this.child?.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
@@ -149,7 +159,9 @@ export class MariaDbServer implements ExitCleanup {
   cleanupSync(): void {
     if (this.running) {
       try {
-        this.child?.kill('SIGKILL');
+        // A durable server is asked to shut down cleanly (it finishes on its own after we exit);
+        // a throwaway one is killed, its folder is removed right after.
+        this.child?.kill(this.layout.durable ? 'SIGTERM' : 'SIGKILL');
       } catch {
         // Already gone.
       }

@@ -26,9 +26,9 @@ const LOCK_STALE_MS = 120_000;
  */
 const templates = new Map<string, Promise<string>>();
 
-/** Root folder for everything the test kit writes to disk (templates and cluster dirs). */
-export function testKitTmpRoot(): string {
-  return join(tmpdir(), 'shardgate-test-kit');
+/** Root folder for everything this package writes to disk (templates and cluster dirs). */
+export function localMariaDbTmpRoot(): string {
+  return join(tmpdir(), 'shardgate-local-mariadb');
 }
 
 /**
@@ -64,7 +64,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function buildOrReuseTemplate(bins: MariaDbBinaries): Promise<string> {
-  const root = testKitTmpRoot();
+  const root = localMariaDbTmpRoot();
   await mkdir(root, { recursive: true });
   const key = await templateKey(bins);
   const finalDir = join(root, `template-${key}`);
