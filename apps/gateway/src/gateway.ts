@@ -232,7 +232,8 @@ export class Gateway {
     let config: GatewayConfig;
     let vschema: VSchema;
     try {
-      config = loadConfig(this.config.file);
+      // A gateway built from a config object (no file on disk) reloads its vschema file only.
+      config = existsSync(this.config.file) ? loadConfig(this.config.file) : this.config;
       // Only the vschema and users reload; listeners, shards and pools need a restart.
       vschema = loadVSchemaFile({ ...this.config, vschemaFile: config.vschemaFile });
       checkTopologyAgainstVSchema(this.config, vschema);

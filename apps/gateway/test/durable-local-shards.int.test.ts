@@ -4,7 +4,7 @@
  * the next start finds and stops; the seed runs on the first start only; no log line holds the
  * users' password.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -92,12 +92,24 @@ describe('dataDir keeps local shards', () => {
     expect(gw.logs().some((l) => l.msg === 'stopped')).toBe(true);
   });
 
-  it('after a clean stop: every committed row is there', async () => {
+  it('after a clean stop: every committed row is there; SIGHUP reloads the users', async () => {
     const { gw, conn } = await up();
     expect(await names(conn)).toEqual(['seed one', 'seed two', 'before kill', 'before sigterm', 'before kill too']);
+    const port = conn.config.port!;
     await conn.end();
+
+    // SIGHUP: a user added to the config file can log in, without a restart.
+    const login = (user: string, password: string) => mysql.createConnection({ host: '127.0.0.1', port, user, password, database: 'shop' });
+    await expect(login('ops', 'second-pw-77')).rejects.toMatchObject({ errno: 1045 });
+    writeFileSync(config, readFileSync(config, 'utf8').replace('users: [', 'users: [ { user: ops, password: "second-pw-77" },'));
+    gw.child.kill('SIGHUP');
+    await gw.waitFor(/"msg":"vschema and users reloaded"/);
+    const ops = await login('ops', 'second-pw-77');
+    expect(await names(ops)).toHaveLength(5);
+    await ops.end();
     gw.child.kill('SIGINT');
     expect((await gw.exited).code).toBe(0);
     expect(gw.output()).not.toContain(PASSWORD);
+    expect(gw.output()).not.toContain('second-pw-77');
   });
 });
