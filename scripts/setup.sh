@@ -20,7 +20,8 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
 fi
 
 # Debian packages this project runs: MariaDB always (local shards); with --test-tools also the
-# load and proxy tools that the test suite and benchmarks drive (sysbench, HAProxy).
+# load and proxy tools that the test suite and benchmarks drive (sysbench, HAProxy), and the
+# headless browser the status page test drives (Chromium, through puppeteer-core).
 packages=()
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 have mariadbd || packages+=(mariadb-server)
@@ -28,6 +29,7 @@ have mariadb || packages+=(mariadb-client)
 if [ "${1:-}" = "--test-tools" ]; then
   have sysbench || packages+=(sysbench)
   have haproxy || packages+=(haproxy)
+  have chromium || packages+=(chromium)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "shardgate setup: installing ${packages[*]} with apt-get"

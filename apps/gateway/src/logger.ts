@@ -10,7 +10,10 @@ export type GatewayLog = Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
 
 /** `mysql://user:secret@host` → `mysql://user:***@host` (any scheme). */
 export function maskCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@').replace(/(-p|--password=|password[=:]\s*)('[^']*'|"[^"]*"|\S+)/gi, '$1***');
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@')
+    .replace(/(^|\s)(-p|--password=)('[^']*'|"[^"]*"|\S+)/g, '$1$2***')
+    .replace(/(password\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s,;]+)/gi, '$1***');
 }
 
 function maskDeep(value: unknown, depth = 0): unknown {

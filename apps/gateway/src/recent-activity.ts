@@ -16,6 +16,8 @@ export interface ActivityBucket {
   readonly at: number;
   readonly statements: number;
   readonly seconds: number;
+  /** Seconds the bucket covers so far: BUCKET_SECONDS, less for the current one (at least 1). */
+  readonly span: number;
 }
 
 export interface RecentError {
@@ -46,11 +48,14 @@ export class RecentActivity {
 
   /** Oldest first, every bucket of the window (empty ones included), the current one last. */
   buckets(): ActivityBucket[] {
-    const current = Math.floor(this.now() / 1000 / BUCKET_SECONDS);
+    const now = this.now();
+    const current = Math.floor(now / 1000 / BUCKET_SECONDS);
     const out: ActivityBucket[] = [];
     for (let n = current - BUCKETS + 1; n <= current; n++) {
       const s = this.ring[((n % BUCKETS) + BUCKETS) % BUCKETS]!;
-      out.push({ at: n * BUCKET_SECONDS * 1000, statements: s.n === n ? s.statements : 0, seconds: s.n === n ? s.seconds : 0 });
+      const at = n * BUCKET_SECONDS * 1000;
+      const span = n === current ? Math.max(1, (now - at) / 1000) : BUCKET_SECONDS;
+      out.push({ at, statements: s.n === n ? s.statements : 0, seconds: s.n === n ? s.seconds : 0, span });
     }
     return out;
   }

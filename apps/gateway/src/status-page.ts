@@ -84,7 +84,7 @@ export function renderStatusBody(g: Gateway): string {
     .join('');
 
   const buckets: ActivityBucket[] = g.activity.buckets();
-  const qps = buckets.map((b) => b.statements / BUCKET_SECONDS);
+  const qps = buckets.map((b) => b.statements / b.span);
   const latencyMs = buckets.map((b) => (b.statements > 0 ? (b.seconds / b.statements) * 1000 : 0));
 
   const plans = g.planStats.top(20);
@@ -141,7 +141,7 @@ workload ${esc(g.config.workload)}${g.config.dataDir ? '' : ' · <b class="warn"
 <section><h2>Topology</h2><table id="topology"><thead><tr><th>keyspace</th><th>shard</th><th>health</th><th>last ping</th><th>ping latency</th><th>address</th><th>database</th><th>kind</th><th>pool in use</th></tr></thead><tbody>${topologyRows}</tbody></table></section>
 <section><h2>Traffic, last ${Math.round((buckets.length * BUCKET_SECONDS) / 60)} minutes</h2><div class="charts">
 ${chart('Statements per second', qps, (v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1)), '#2563eb')}
-${chart('Mean statement latency', latencyMs, (v) => (v >= 10 ? `${v.toFixed(0)} ms` : `${v.toFixed(2)} ms`), '#c2410c')}
+${chart('Mean statement latency', latencyMs, (v) => `${v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2)} ms`, '#c2410c')}
 </div></section>
 <section><h2>Top query plans by total time</h2>${planRows ? `<table id="plans"><thead><tr><th>normalized query</th><th>plan</th><th>keyspace</th><th>executions</th><th>total time</th><th>mean</th><th>rows</th><th>errors</th></tr></thead><tbody>${planRows}</tbody></table>` : '<p class="muted">No query planned yet.</p>'}</section>
 <div class="two"><section><h2>Plan cache</h2><table id="plan-cache">${cacheRows}</table></section>

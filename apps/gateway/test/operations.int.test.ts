@@ -44,14 +44,14 @@ ${extra}`,
   return file;
 }
 
-function startGateway(): Gateway {
+function startGateway(extra = ''): Gateway {
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString().split('\n')) if (line.startsWith('{')) logLines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
-  return new Gateway(loadConfig(writeConfig()), createLogger({ pretty: false, destination: sink }));
+  return new Gateway(loadConfig(writeConfig(extra)), createLogger({ pretty: false, destination: sink }));
 }
 
 async function reloadsCounted(result: 'ok' | 'error', gateway: Gateway): Promise<number> {
@@ -180,5 +180,29 @@ describe('drain at stop', () => {
     }
     for (const c of [inTx, running, idle]) c.destroy();
     expect(logLines.some((l) => l.msg === 'drained: no statement running')).toBe(true);
+  });
+});
+
+describe('slow-query log', () => {
+  it('logs statements at least slowQueryMs slow, by their normalized text, and counts them', async () => {
+    writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(vschemaWith(['t1', 't2'])));
+    const gateway = startGateway('slowQueryMs: 100\n');
+    const { mysql: addr } = await gateway.start();
+    const conn = await mysql.createConnection({ host: '127.0.0.1', port: addr.port, user: 'app', password: 'secret', database: 'ks' });
+    try {
+      await conn.query('INSERT INTO t2 (id, v) VALUES (777002, 1)');
+      await conn.query('SELECT SLEEP(0.15) AS s, id FROM t2 WHERE id = 777002');
+    } finally {
+      await conn.end();
+      await gateway.stop();
+    }
+    const slow = logLines.filter((l) => l.msg === 'slow query');
+    expect(slow).toHaveLength(1);
+    expect(slow[0]).toMatchObject({ level: 40, statement: 'select', user: 'app', rows: 1 });
+    expect(Number(slow[0]!.durationMs)).toBeGreaterThanOrEqual(100);
+    expect(String(slow[0]!.query)).toMatch(/^SELECT SLEEP\(:\w+\) AS s, id FROM t2 WHERE id = :\w+$/);
+    expect(JSON.stringify(logLines)).not.toContain('777002');
+    const counted = await gateway.metrics.registry.getSingleMetric('shardgate_slow_statements_total')!.get();
+    expect(counted.values[0]?.value).toBe(1);
   });
 });
