@@ -32,6 +32,41 @@ export interface SessionServices {
 
 const ER_SERVER_SHUTDOWN = { errno: 1053, sqlState: '08S01', message: 'Server shutdown in progress' };
 
+/** Forwards to the client's sink and counts the rows (one small object per statement). */
+class RowCountingSink implements ResultSink {
+  rows = 0;
+  readonly signal: AbortSignal;
+
+  constructor(private readonly out: ResultSink) {
+    this.signal = out.signal;
+  }
+
+  columns(defs: readonly ColumnDefinition[]): void {
+    this.out.columns(defs);
+  }
+
+  row(values: readonly (Uint8Array | string | null)[]): boolean {
+    this.rows++;
+    return this.out.row(values);
+  }
+
+  drain(): Promise<void> {
+    return this.out.drain();
+  }
+
+  end(info?: Parameters<ResultSink['end']>[0]): void {
+    this.out.end(info);
+  }
+
+  ok(info?: Parameters<ResultSink['ok']>[0]): void {
+    this.out.ok(info);
+  }
+
+  error(err: Parameters<ResultSink['error']>[0]): void {
+    this.out.error(err);
+  }
+}
+
 export class ClientSessionHandler implements SessionHandler {
   /** Statements running now: 0 or 1 (the protocol runs one command at a time per connection). */
   running = 0;
@@ -102,23 +137,11 @@ export class ClientSessionHandler implements SessionHandler {
     }
     this.running++;
     const ctx: StatementContext = { plan: null, sql };
-    let rows = 0;
-    const counting: ResultSink = {
-      columns: (defs) => out.columns(defs),
-      row: (values) => {
-        rows++;
-        return out.row(values);
-      },
-      drain: () => out.drain(),
-      end: (info) => out.end(info),
-      ok: (info) => out.ok(info),
-      error: (err) => out.error(err),
-      signal: out.signal,
-    };
+    const counting = new RowCountingSink(out);
     const started = performance.now();
     let errno: number | undefined;
     try {
-      await s.planStats.context.run(ctx, () => this.session.execute(sql, counting, params));
+      await s.planStats.runStatement(ctx, () => this.session.execute(sql, counting, params));
     } catch (err) {
       const e = (err as { errno?: unknown }).errno;
       errno = typeof e === 'number' ? e : 1105;
@@ -130,6 +153,7 @@ export class ClientSessionHandler implements SessionHandler {
       const slow = s.slowQueryMs > 0 && seconds * 1000 >= s.slowQueryMs;
       const kind = statementType(sql);
       s.metrics.statementDone(kind, this.workload(), seconds, errno, slow);
+      const rows = counting.rows;
       s.planStats.record(ctx, seconds, rows, errno !== undefined);
       s.activity.statement(seconds);
       if (slow) {

@@ -8,7 +8,8 @@
  * loop, so concurrent sessions never lose an increment; gauges of live state (pools, sessions,
  * plan cache) are read at scrape time through `collect` callbacks, never stored.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { RecordedCounter, RecordedHistogram } from './labelled-series.js';
 
 /** Statement kinds the latency histogram is labelled with (bounded: a label per kind, no SQL). */
 export type StatementType = 'select' | 'insert' | 'update' | 'delete' | 'replace' | 'begin' | 'commit' | 'rollback' | 'set' | 'use' | 'show' | 'ddl' | 'other';
@@ -41,20 +42,27 @@ const KIND_BY_WORD: Record<string, StatementType> = {
 /** The statement's kind from its first word (comments and parentheses skipped), without a parse. */
 export function statementType(sql: string): StatementType {
   let i = 0;
+  const n = sql.length;
   for (;;) {
-    while (i < sql.length && /[\s(]/.test(sql[i]!)) i++;
-    if (sql.startsWith('/*', i)) {
+    let c = sql.charCodeAt(i);
+    while (c === 32 || c === 9 || c === 10 || c === 13 || c === 40 /* ( */) c = sql.charCodeAt(++i);
+    if (c === 47 /* / */ && sql.charCodeAt(i + 1) === 42 /* * */) {
       const end = sql.indexOf('*/', i + 2);
       if (end < 0) return 'other';
       i = end + 2;
-    } else if (sql.startsWith('--', i) || sql[i] === '#') {
+    } else if (c === 35 /* # */ || (c === 45 /* - */ && sql.charCodeAt(i + 1) === 45)) {
       const end = sql.indexOf('\n', i);
       if (end < 0) return 'other';
       i = end + 1;
     } else break;
   }
-  const m = /^[A-Za-z]+/.exec(sql.slice(i, i + 12));
-  return (m && KIND_BY_WORD[m[0].toLowerCase()]) || 'other';
+  let j = i;
+  while (j < n && j - i < 9) {
+    const c = sql.charCodeAt(j) | 0x20;
+    if (c < 97 || c > 122) break;
+    j++;
+  }
+  return KIND_BY_WORD[sql.slice(i, j).toLowerCase()] ?? 'other';
 }
 
 /** What the gateway lets the metrics read at scrape time. */
@@ -71,12 +79,13 @@ const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 export class GatewayMetrics {
   readonly registry = new Registry();
   /** Client statements by kind and workload; `errno` is 0 for success. */
-  private readonly statements: Counter<'statement' | 'workload'>;
-  private readonly statementErrors: Counter<'statement' | 'errno'>;
-  private readonly statementDuration: Histogram<'statement' | 'workload'>;
-  private readonly shardQueries: Counter<'keyspace' | 'shard'>;
-  private readonly shardErrors: Counter<'keyspace' | 'shard' | 'errno'>;
-  private readonly shardDuration: Histogram<'keyspace' | 'shard'>;
+  // Hot-path series (every statement, every shard query): see labelled-series.ts.
+  private readonly statements: RecordedCounter;
+  private readonly statementErrors: RecordedCounter;
+  private readonly statementDuration: RecordedHistogram;
+  private readonly shardQueries: RecordedCounter;
+  private readonly shardErrors: RecordedCounter;
+  private readonly shardDuration: RecordedHistogram;
   private readonly sessionsOpened: Counter;
   private readonly slowQueries: Counter;
   private readonly reloads: Counter<'result'>;
@@ -88,12 +97,13 @@ export class GatewayMetrics {
     // Default metrics include nodejs_eventloop_lag_seconds (and its percentiles from a
     // perf_hooks histogram), process CPU, memory, file descriptors, GC and active handles.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
-    this.statements = new Counter({ name: 'shardgate_statements_total', help: 'Client statements executed (text and prepared), by statement type and workload.', labelNames: ['statement', 'workload'], registers });
-    this.statementErrors = new Counter({ name: 'shardgate_statement_errors_total', help: 'Client statements that returned an error, by statement type and MySQL error number.', labelNames: ['statement', 'errno'], registers });
-    this.statementDuration = new Histogram({ name: 'shardgate_statement_duration_seconds', help: 'Statement latency at the gateway, from receipt to the last byte handed to the client.', labelNames: ['statement', 'workload'], buckets: LATENCY_BUCKETS_SECONDS, registers });
-    this.shardQueries = new Counter({ name: 'shardgate_shard_queries_total', help: 'Queries sent to shards, by keyspace and shard.', labelNames: ['keyspace', 'shard'], registers });
-    this.shardErrors = new Counter({ name: 'shardgate_shard_errors_total', help: 'Shard queries that failed, by keyspace, shard and MySQL error number.', labelNames: ['keyspace', 'shard', 'errno'], registers });
-    this.shardDuration = new Histogram({ name: 'shardgate_shard_query_duration_seconds', help: 'Latency of queries on shards.', labelNames: ['keyspace', 'shard'], buckets: LATENCY_BUCKETS_SECONDS, registers });
+    const r = this.registry;
+    this.statements = new RecordedCounter('shardgate_statements_total', 'Client statements executed (text and prepared), by statement type and workload.', ['statement', 'workload'], r);
+    this.statementErrors = new RecordedCounter('shardgate_statement_errors_total', 'Client statements that returned an error, by statement type and MySQL error number.', ['statement', 'errno'], r);
+    this.statementDuration = new RecordedHistogram('shardgate_statement_duration_seconds', 'Statement latency at the gateway, from receipt to the last byte handed to the client.', ['statement', 'workload'], LATENCY_BUCKETS_SECONDS, r);
+    this.shardQueries = new RecordedCounter('shardgate_shard_queries_total', 'Queries sent to shards, by keyspace and shard.', ['keyspace', 'shard'], r);
+    this.shardErrors = new RecordedCounter('shardgate_shard_errors_total', 'Shard queries that failed, by keyspace, shard and MySQL error number.', ['keyspace', 'shard', 'errno'], r);
+    this.shardDuration = new RecordedHistogram('shardgate_shard_query_duration_seconds', 'Latency of queries on shards.', ['keyspace', 'shard'], LATENCY_BUCKETS_SECONDS, r);
     this.sessionsOpened = new Counter({ name: 'shardgate_sessions_opened_total', help: 'Client sessions opened.', registers });
     this.slowQueries = new Counter({ name: 'shardgate_slow_statements_total', help: 'Statements slower than slowQueryMs.', registers });
     this.reloads = new Counter({ name: 'shardgate_vschema_reloads_total', help: 'vschema/users reloads, by result (ok or error: the old vschema stays in force).', labelNames: ['result'], registers });
@@ -135,20 +145,20 @@ export class GatewayMetrics {
 
   /** One finished client statement; `errno` undefined on success. */
   statementDone(statement: StatementType, workload: string, seconds: number, errno: number | undefined, slow: boolean): void {
-    this.statements.inc({ statement, workload });
-    this.statementDuration.observe({ statement, workload }, seconds);
+    this.statements.inc(statement, workload);
+    this.statementDuration.observe(seconds, statement, workload);
     this.plainCounts.statements++;
     if (errno !== undefined) {
-      this.statementErrors.inc({ statement, errno: String(errno) });
+      this.statementErrors.inc(statement, String(errno));
       this.plainCounts.statementErrors++;
     }
     if (slow) this.slowQueries.inc();
   }
 
   shardQueryDone(keyspace: string, shard: string, seconds: number, errno: number | undefined): void {
-    this.shardQueries.inc({ keyspace, shard });
-    this.shardDuration.observe({ keyspace, shard }, seconds);
-    if (errno !== undefined) this.shardErrors.inc({ keyspace, shard, errno: String(errno) });
+    this.shardQueries.inc(keyspace, shard);
+    this.shardDuration.observe(seconds, keyspace, shard);
+    if (errno !== undefined) this.shardErrors.inc(keyspace, shard, String(errno));
   }
 
   reloaded(ok: boolean): void {

@@ -4,15 +4,17 @@
  * rows and errors.
  *
  * The executor asks the planner for each statement's plan; the gateway hands it a planner that
- * notes the plan in the statement's AsyncLocalStorage context, which the client session opened
- * around the statement. Cached plans are shared objects, so statistics are keyed by plan
+ * notes the plan in the context of the statement being started (`runStatement`). The executor
+ * calls the planner synchronously at the start of `execute()`, before its first await, so the
+ * context is a plain slot set only for that synchronous call: no AsyncLocalStorage (its promise
+ * hooks cost every promise in the process). A planner call made later, after an await, finds the
+ * slot empty and is not counted, so a plan is never attributed to the wrong statement. Cached plans are shared objects, so statistics are keyed by plan
  * identity, and the normalized text and plan type are computed once, when a plan is first seen
  * (no literal values are kept, so no row data ever reaches the page).
  *
  * Concurrency rule: `byPlan` is updated synchronously in `record` (no await between its read
- * and write); readers (`top`) copy.
+ * and write); readers (`top`) copy. `current` is set and restored around one synchronous call.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PlannerLike } from '@shardgate/executor';
 import { normalize, toVitessJson, type Plan } from '@shardgate/planner';
 
@@ -35,16 +37,26 @@ export interface QueryPlanRow {
 const MAX_PLANS = 1_000;
 
 export class QueryPlanStats {
-  readonly context = new AsyncLocalStorage<StatementContext>();
+  private current: StatementContext | undefined = undefined;
   private readonly byPlan = new Map<Plan, QueryPlanRow>();
+
+  /** Calls `start` (which starts the statement: `session.execute`) with `ctx` as the current statement. */
+  runStatement<T>(ctx: StatementContext, start: () => T): T {
+    const previous = this.current;
+    this.current = ctx;
+    try {
+      return start();
+    } finally {
+      this.current = previous;
+    }
+  }
 
   /** The planner the executor uses: `inner`, with each plan noted in the statement's context. */
   wrapPlanner(inner: PlannerLike): PlannerLike {
-    const context = this.context;
     return {
-      plan(sql, opts) {
+      plan: (sql, opts) => {
+        const store = this.current;
         const result = inner.plan(sql, opts);
-        const store = context.getStore();
         if (store === undefined) return result;
         // Keep the synchronous shape of a cache hit: the executor awaits only real promises.
         if (result instanceof Promise) {

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The status page as a person sees it, in headless Chromium (Debian's `chromium`, driven by
  * puppeteer-core): it renders without script errors, shows the keyspaces, shard health and pool
