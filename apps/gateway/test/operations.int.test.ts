@@ -29,7 +29,7 @@ let dir: string;
 let cluster: LocalCluster;
 const logLines: Record<string, unknown>[] = [];
 
-function writeConfig(extra = ''): string {
+function writeConfig(extra = '', drainTimeoutMs = 3000): string {
   const file = path.join(dir, 'shardgate.yaml');
   const shards = SHARDS.map((s) => `"${s}": "mysql://root:@127.0.0.1:${cluster.shard(s).port}/ks"`).join(', ');
   writeFileSync(
@@ -37,21 +37,21 @@ function writeConfig(extra = ''): string {
     `listen: { mysql: "127.0.0.1:0", http: "127.0.0.1:0" }
 users: [ { user: app, password: secret } ]
 vschema: ./vschema.json
-drainTimeoutMs: 3000
+drainTimeoutMs: ${drainTimeoutMs}
 keyspaces: { ks: { shards: { ${shards} } } }
 ${extra}`,
   );
   return file;
 }
 
-function startGateway(extra = ''): Gateway {
+function startGateway(extra = '', drainTimeoutMs?: number): Gateway {
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString().split('\n')) if (line.startsWith('{')) logLines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
-  return new Gateway(loadConfig(writeConfig(extra)), createLogger({ pretty: false, destination: sink }));
+  return new Gateway(loadConfig(writeConfig(extra, drainTimeoutMs)), createLogger({ pretty: false, destination: sink }));
 }
 
 async function reloadsCounted(result: 'ok' | 'error', gateway: Gateway): Promise<number> {
@@ -180,6 +180,34 @@ describe('drain at stop', () => {
     }
     for (const c of [inTx, running, idle]) c.destroy();
     expect(logLines.some((l) => l.msg === 'drained: no statement running')).toBe(true);
+  });
+});
+
+describe('drain timeout', () => {
+  it('closes sessions whose statements outlive drainTimeoutMs, and kills their shard queries', async () => {
+    writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(vschemaWith(['t1', 't2'])));
+    const gateway = startGateway('', 200);
+    const { mysql: addr } = await gateway.start();
+    const conn = await mysql.createConnection({ host: '127.0.0.1', port: addr.port, user: 'app', password: 'secret', database: 'ks' });
+    await conn.query('INSERT INTO t2 (id, v) VALUES (555, 1)');
+    const endless = conn.query('SELECT SLEEP(30) AS s FROM t2 WHERE id = 555').then(
+      () => 'answered',
+      (err: { code?: string }) => err.code,
+    );
+    await until(async () => [...gateway.sessions].some((s) => s.running > 0), 'the long statement runs');
+    await gateway.stop();
+    expect(await endless).toBe('PROTOCOL_CONNECTION_LOST');
+    expect(logLines.some((l) => l.msg === 'drain timeout: closing sessions with statements still running')).toBe(true);
+    // Nothing is left running on the shards.
+    for (const s of SHARDS) {
+      const admin = await mysql.createConnection(cluster.shard(s).connectionOptions());
+      await until(async () => {
+        const [rows] = await admin.query<mysql.RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(30)%'");
+        return rows.length === 0;
+      }, `the shard query on ${s} is gone`);
+      await admin.end();
+    }
+    conn.destroy();
   });
 });
 
