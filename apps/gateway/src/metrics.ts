@@ -3,7 +3,8 @@
  * (CPU, memory, GC, event-loop lag) and shardgate's own, named after Prometheus's conventions
  * (`shardgate_` prefix, base units: `_seconds`, counters end in `_total`).
  *
- * Each Gateway owns one Registry, so two gateways in one process (tests) never share series.
+ * Each Gateway owns one Registry for its own series, so two gateways in one process (tests)
+ * never share them; the process-wide default metrics are merged in at scrape time.
  * Concurrency rule: prom-client's counters and histograms are updated synchronously on the event
  * loop, so concurrent sessions never lose an increment; gauges of live state (pools, sessions,
  * plan cache) are read at scrape time through `collect` callbacks, never stored.
@@ -74,6 +75,22 @@ export interface MetricsSources {
   connections(): number;
 }
 
+/**
+ * prom-client's default metrics describe the process, so they are collected once per process
+ * into their own registry (each collection adds a GC observer and an event-loop monitor that
+ * live as long as the process) and merged into every gateway's scrape.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    // Includes nodejs_eventloop_lag_seconds (and its percentiles from a perf_hooks histogram),
+    // process CPU, memory, file descriptors, GC and active handles.
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 10 });
+  }
+  return processRegistry;
+}
+
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class GatewayMetrics {
@@ -94,9 +111,7 @@ export class GatewayMetrics {
 
   constructor(sources?: MetricsSources) {
     const registers = [this.registry];
-    // Default metrics include nodejs_eventloop_lag_seconds (and its percentiles from a
-    // perf_hooks histogram), process CPU, memory, file descriptors, GC and active handles.
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    processMetrics();
     const r = this.registry;
     this.statements = new RecordedCounter('shardgate_statements_total', 'Client statements executed (text and prepared), by statement type and workload.', ['statement', 'workload'], r);
     this.statementErrors = new RecordedCounter('shardgate_statement_errors_total', 'Client statements that returned an error, by statement type and MySQL error number.', ['statement', 'errno'], r);
@@ -170,9 +185,9 @@ export class GatewayMetrics {
     return this.plainCounts;
   }
 
-  /** Prometheus text exposition format. */
+  /** Prometheus text exposition format: the process's metrics, then this gateway's. */
   render(): Promise<string> {
-    return this.registry.metrics();
+    return Registry.merge([processMetrics(), this.registry]).metrics();
   }
 
   get contentType(): string {
