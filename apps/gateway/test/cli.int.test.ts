@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startGatewayProcess } from './support/cli-process.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -107,10 +108,14 @@ describe('shardgate CLI', () => {
       .replace(/\.\//g, `${DEMO}/`);
     const file = path.join(tmp, 'demo.yaml');
     writeFileSync(file, demo);
-    const child = spawn('node', [CLI, 'up', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const gw = startGatewayProcess(file);
+    const child = gw.child;
     try {
-      const line = await waitForLine(child, /mariadb -h 127\.0\.0\.1 -P (\d+) -u app -p\n/, 90_000);
-      const port = Number(/-P (\d+)/.exec(line)![1]);
+      const port = Number((await gw.waitFor(/mariadb -h 127\.0\.0\.1 -P (\d+) -u app -p\n/))[1]);
+      // The start banner says the data will not outlive the gateway; no line holds the password.
+      expect(gw.logs().find((l) => l.level === 40 && String(l.msg).includes('local shards are TEMPORARY'))).toBeDefined();
+      expect(gw.logs().find((l) => l.msg === 'shardgate started')).toMatchObject({ localShards: 5, dataDir: null });
+      expect(gw.output()).not.toContain('secret');
       const servers = childrenOf(child.pid!).filter((c) => c.cmdline.includes('mariadbd'));
       expect(servers.length).toBe(5);
       const datadirs = servers.map((s) => /--datadir=(\S+)/.exec(s.cmdline)?.[1]).filter((d): d is string => !!d);
@@ -121,9 +126,9 @@ describe('shardgate CLI', () => {
       expect(String(rows[0].n)).toBe('8');
       await conn.end();
 
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect((await gw.exited).code).toBe(0);
+      expect(gw.logs().map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping: draining client sessions', 'stopped']));
       for (const s of servers) expect(alive(s.pid)).toBe(false);
       for (const d of datadirs) expect(existsSync(d)).toBe(false);
     } finally {
