@@ -143,4 +143,30 @@ describe('connection lifecycle', () => {
     await new Promise((r) => setImmediate(r));
     expect(t.sessions).toHaveLength(0);
   });
+
+  it('stopAccepting closes the port at once and leaves open connections working until close()', async () => {
+    const release = deferred();
+    t = await startServer(() => ({
+      query: async (sql: string, out: ResultSink) => {
+        if (sql === 'wait') await release.promise;
+        out.columns([textColumn('x')]);
+        out.row([sql]);
+        out.end();
+      },
+    }));
+    const open = await t.connect();
+    const running = open.query('wait');
+    await waitFor(() => t!.sessions[0]?.queries.includes('wait') ?? false, 'the statement runs');
+    t.server.stopAccepting();
+    await expect(t.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    release.resolve();
+    expect((await running)[0]).toEqual([{ x: 'wait' }]);
+    expect((await open.query('after'))[0]).toEqual([{ x: 'after' }]);
+    expect(t.server.connectionCount).toBe(1);
+    const sessions = t.sessions;
+    await t.close();
+    t = undefined;
+    expect(sessions[0]!.closeCalls).toBe(1);
+    open.destroy();
+  });
 });
