@@ -372,7 +372,7 @@ keyspaces:
         // Ctrl-C in a terminal: SIGINT to the whole foreground process group (npx and the gateway).
         process.kill(-gateway.pid!, 'SIGINT');
         await until(() => started.every((p) => !alive(p.pid)));
-        expect(output).toContain('shardgate: stopped');
+        expect(output).toMatch(/"msg":"stopped"/); // the gateway's JSON log line
       } finally {
         if (started.some((p) => alive(p.pid))) process.kill(-gateway.pid!, 'SIGKILL');
       }
