@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { Executor, type ShardConnectionOptions, type VSchemaLike } from '@shardgate/executor';
+import { Executor, type ReferenceTableCheck, type ShardConnectionOptions, type VSchemaLike } from '@shardgate/executor';
 import { createMysqlServer, type MysqlServer } from '@shardgate/mysql-protocol';
 import { Planner, toVitessJson, type Plan } from '@shardgate/planner';
 import { LocalCluster, type LocalShardSpec } from '@shardgate/local-mariadb';
@@ -324,6 +324,12 @@ export class Gateway {
     this.statementEnded = null;
     if (timedOut) this.log.warn({ running: busy() }, 'drain timeout: closing sessions with statements still running');
     else this.log.info('drained: no statement running');
+  }
+
+  /** Compares the copies of every reference table across shards (`/debug/references`). */
+  checkReferenceTables(): Promise<ReferenceTableCheck[]> {
+    if (!this.executor || !this.vschema) return Promise.resolve([]);
+    return this.executor.checkReferenceTables(this.vschema);
   }
 
   /** Sessions inside a transaction (status page). */

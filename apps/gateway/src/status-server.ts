@@ -78,6 +78,13 @@ export class StatusServer {
       case '/debug/status':
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.snapshot(), jsonSafe, 2) + '\n');
         return;
+      case '/debug/references': {
+        // Compares every reference table's copies across shards (rows and CHECKSUM TABLE).
+        const checks = await this.gateway.checkReferenceTables();
+        const diverged = checks.some((c) => c.diverged);
+        res.writeHead(diverged ? 409 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ diverged, tables: checks }, jsonSafe, 2) + '\n');
+        return;
+      }
       case '/debug/query_plans':
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.gateway.planStats.top(100), jsonSafe, 2) + '\n');
         return;

@@ -7,6 +7,7 @@ import { KeyspaceShards, type VSchemaLike } from './keyspace-routing.js';
 import type { RoutingInfo } from './query-context.js';
 import { Session, type SessionInfo } from './session.js';
 import type { Reservation } from './shard-reservations.js';
+import { checkReferenceCopies, type ReferenceTableCheck, type ReferenceTablesSource } from './reference-copies.js';
 import { MysqlShardConnector, type ShardConnector } from './shard-pool.js';
 import type { ExecutorDefaults, ExecutorSession, ExecutorStats, ShardConnectionOptions } from './types.js';
 
@@ -111,6 +112,11 @@ export class Executor implements ExecutorRuntime {
     const all: ShardConnector[] = [];
     for (const byShard of this.connectors.values()) for (const c of byShard.values()) all.push(c);
     return all;
+  }
+
+  /** Compares the copies of every reference table across its keyspace's shards (see reference-copies.ts). */
+  checkReferenceTables(vschema: ReferenceTablesSource): Promise<ReferenceTableCheck[]> {
+    return checkReferenceCopies(vschema, (ks) => [...(this.connectors.get(ks)?.values() ?? [])]);
   }
 
   hasKeyspace(name: string): boolean {

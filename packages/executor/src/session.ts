@@ -231,7 +231,7 @@ export class Session implements ExecutorSession, ShardAccess {
         // Refused before anything runs: the gateway's own lookup-vindex writes would not be.
         throw new ExecutorError(ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, '25006', 'Cannot execute statement in a READ ONLY transaction');
       }
-      if (!this.inTransaction && this.targetShards === null && top !== undefined && maintainsLookups(top)) await this.runInImplicitTransaction(sql, planned, sink);
+      if (!this.inTransaction && this.targetShards === null && top !== undefined && needsOwnTransaction(top)) await this.runInImplicitTransaction(sql, planned, sink);
       else await this.runStatement(sql, planned, sink);
     } catch (err) {
       stats.errors++;
@@ -331,7 +331,8 @@ export class Session implements ExecutorSession, ShardAccess {
   }
 
   /**
-   * An autocommit INSERT/UPDATE/DELETE that maintains lookup vindexes: the statement runs in a
+   * An autocommit INSERT/UPDATE/DELETE that maintains lookup vindexes or writes every copy of a
+   * reference table (see needsOwnTransaction): the statement runs in a
    * transaction of its own, committed (pre, main, post) before the client hears OK, or rolled back
    * on any error, so a failed write leaves no lookup row behind. It runs in `multi` mode whatever
    * the session's mode: the client asked for one autocommitted statement, not a transaction.
@@ -577,8 +578,14 @@ export class Session implements ExecutorSession, ShardAccess {
 }
 
 /** Whether a statement writes lookup-vindex rows along with its own (then it needs a transaction). */
-function maintainsLookups(p: Primitive): boolean {
-  if (p.operator === 'Insert' || p.operator === 'Update' || p.operator === 'Delete') return (p.ownedVindexes?.length ?? 0) > 0;
+/**
+ * Autocommit writes that must be all or nothing across shards, so they run in a transaction of
+ * their own (runInImplicitTransaction): those that maintain lookup vindexes, and writes to a
+ * reference table of a sharded keyspace, which change every shard's copy.
+ */
+function needsOwnTransaction(p: Primitive): boolean {
+  if (p.operator === 'Insert') return (p.ownedVindexes?.length ?? 0) > 0 || p.variant === 'Reference';
+  if (p.operator === 'Update' || p.operator === 'Delete') return (p.ownedVindexes?.length ?? 0) > 0 || p.route.variant === 'Reference';
   return false;
 }
 

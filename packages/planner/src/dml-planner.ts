@@ -308,7 +308,9 @@ export function planUpdateDelete(ctx: PlanContext): Primitive {
   }
   const query = templateFromTokens(p.tokens, 0, p.tokens.length, dedupe(ctx.edits));
   let route = routeFor(ctx, cand, query);
-  if (refWrite) route = { ...route, variant: 'Scatter' };
+  // Every copy changes (the executor sends a Reference write to every shard, counts one copy's
+  // rows, and runs an autocommit one in a transaction of its own so the copies change together).
+  if (refWrite) route = { ...route, variant: 'Reference' };
   const dml: { -readonly [K in keyof DmlPrimitive]: DmlPrimitive[K] } = { operator: isUpdate ? 'Update' : 'Delete', route, ...directiveOptions(ctx) };
   if (owned.length > 0) {
     dml.ownedVindexes = owned;

@@ -171,7 +171,7 @@ describe('DML', () => {
 
   it('writes to a reference table go to every shard', async () => {
     const { plan: pl } = await plan("update countries set name = 'x'");
-    expect((pl.instructions as DmlPrimitive).route.variant).toBe('Scatter');
+    expect((pl.instructions as DmlPrimitive).route.variant).toBe('Reference');
     const ins = await plan("insert into countries(code) values ('fr')");
     expect((ins.plan.instructions as InsertPrimitive).variant).toBe('Reference');
   });

@@ -39,7 +39,12 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
 
   const ks = ctx.routing.shardsOf(p.keyspace.name);
   const perShard = new Map<string, number[]>();
-  if (p.variant === 'Unsharded' || !p.primaryVindex || p.primaryVindex.length === 0) {
+  if (p.variant === 'Reference') {
+    // Every shard holds a whole copy of a reference table: every row goes to every copy. The
+    // session runs an autocommit write in a transaction of its own, so the copies change together.
+    const every = rows.map((_, i) => i);
+    for (const shard of ks.shards) perShard.set(shard, every);
+  } else if (p.variant === 'Unsharded' || !p.primaryVindex || p.primaryVindex.length === 0) {
     perShard.set(ks.shards[0], rows.map((_, i) => i));
   } else {
     const primary = p.primaryVindex[0];
@@ -65,6 +70,8 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
   await fanOut(ctx, p.keyspace.name, targets, async (t, signal) => {
     const values = t.idx.map((i) => renderRowTemplate(templates[i], rows[i], bv)).join(', ');
     const r = await ctx.access.query(p.keyspace.name, t.shard, `${p.prefix}${values}${suffix}`, signal);
+    // The copies of a reference table change alike: the client hears one copy's counts.
+    if (p.variant === 'Reference' && t.shard !== ks.shards[0]) return;
     if (r.counts !== undefined || t.idx.length !== 1) {
       sum.add(r);
     } else {
