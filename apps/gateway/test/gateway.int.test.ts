@@ -25,7 +25,7 @@ const VSCHEMA = {
     commerce: {
       sharded: true,
       vindexes: { hash: { type: 'hash' } },
-      tables: { customer: { column_vindexes: [{ column: 'id', name: 'hash' }] } },
+      tables: { customer: { column_vindexes: [{ column: 'id', name: 'hash' }] }, country: { type: 'reference' } },
     },
   },
 };
@@ -56,7 +56,8 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(VSCHEMA));
   writeFileSync(
     path.join(dir, 'commerce.sql'),
-    'CREATE TABLE customer (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(64), balance DECIMAL(12,2)) DEFAULT CHARSET=utf8mb4;',
+    'CREATE TABLE customer (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(64), balance DECIMAL(12,2)) DEFAULT CHARSET=utf8mb4;\n' +
+      'CREATE TABLE country (code CHAR(2) PRIMARY KEY, name VARCHAR(64));',
   );
   writeFileSync(path.join(dir, 'main.sql'), 'CREATE TABLE settings (k VARCHAR(32) PRIMARY KEY, v VARCHAR(64));');
   const config = parseConfig(
@@ -362,6 +363,28 @@ describe('gateway end to end', () => {
     expect(metrics).not.toMatch(/_ms(_bucket|_sum|_count)?[{ ]/);
     const status = (await (await fetch(`http://127.0.0.1:${http.port}/debug/status`)).json()) as { keyspaces: Record<string, unknown> };
     expect(Object.keys(status.keyspaces).sort()).toEqual(['commerce', 'main']);
+  });
+
+  it('writes every copy of a reference table and reports a copy that drifted at /debug/references', async () => {
+    const http = gateway.addresses!.http!;
+    const references = async () => {
+      const res = await fetch(`http://127.0.0.1:${http.port}/debug/references`);
+      return { status: res.status, body: (await res.json()) as { diverged: boolean; tables: { table: string; copies: { shard: string; rows: string }[] }[] } };
+    };
+    await client.query('use commerce');
+    await client.query("insert into country (code, name) values ('de', 'Germany'), ('fr', 'France')");
+    for (const conn of shardConns.values()) expect((await conn.query<mysql.RowDataPacket[]>('select count(*) n from country'))[0][0]!.n).toBe(2);
+    const clean = await references();
+    expect(clean.status).toBe(200);
+    expect(clean.body.diverged).toBe(false);
+    expect(clean.body.tables.map((t) => t.table)).toEqual(['country']);
+    // A row written on one shard directly, bypassing the gateway: that copy has drifted.
+    await shardConns.get('80-c0')!.query("insert into country (code, name) values ('xx', 'stray')");
+    const drifted = await references();
+    expect(drifted.status).toBe(409);
+    expect(drifted.body.diverged).toBe(true);
+    expect(drifted.body.tables[0]!.copies.find((c) => c.shard === '80-c0')!.rows).toBe('3');
+    await shardConns.get('80-c0')!.query("delete from country where code = 'xx'");
   });
 });
 
