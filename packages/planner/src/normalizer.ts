@@ -118,6 +118,9 @@ const SIGN_CONTEXT = new Set([
   'case', 'return', 'div', 'mod', 'regexp', 'rlike', 'interval', 'limit', 'offset',
 ]);
 const BINARY_OPS = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '<=>', '+', '-', '*', '/', '%', 'div', 'mod']);
+/** Words after which a string literal is part of the syntax, not a value: `date '…'`, `separator '…'`. */
+const TYPED_LITERAL_WORDS = new Set(['date', 'time', 'timestamp', 'separator']);
+
 const TYPE_WORDS = new Set([
   'char', 'varchar', 'binary', 'varbinary', 'decimal', 'numeric', 'dec', 'float', 'double', 'real',
   'datetime', 'time', 'timestamp', 'nchar', 'int', 'integer', 'bigint', 'smallint', 'tinyint', 'mediumint', 'bit',
@@ -746,6 +749,8 @@ function keepsLiteral(
     return true;
   }
   if (lit.kind === 'string' && (pk === 'outfile' || pk === 'dumpfile' || pk === 'collate' || pk === 'charset')) return true;
+  // Typed literals (`date '2020-01-01'`) and GROUP_CONCAT's separator take a string literal only.
+  if (lit.kind === 'string' && TYPED_LITERAL_WORDS.has(pk)) return true;
   // Constant sub-expressions: literal OP literal, and literal [NOT] IN (…).
   const next = tokens[litIdx + 1];
   if (prev !== undefined && BINARY_OPS.has(prev.kind === 'punct' ? prev.text : pk) && isLiteral(prevPrev) && prevPrev?.kind !== 'placeholder') {
@@ -902,7 +907,7 @@ function normalizeInsertRows(
         j++;
         continue;
       }
-      if (isLiteral(lit) && !(prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && lit.kind === 'string' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) && !(prev !== undefined && TYPE_WORDS.has(kw(prev)))) {
+      if (isLiteral(lit) && !(prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && lit.kind === 'string' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) && !(prev !== undefined && (TYPE_WORDS.has(kw(prev)) || (lit.kind === 'string' && TYPED_LITERAL_WORDS.has(kw(prev)))))) {
         const k = values.length;
         values.push(lit.kind === 'placeholder' ? st.paramValue() : literalValue(lit, negative));
         shape += (shape.length > 0 && t.spaceBefore ? ' ' : '') + rowBindName(k);

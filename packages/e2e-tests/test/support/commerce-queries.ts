@@ -50,6 +50,11 @@ export function commerceQueries(ids: QueryIds): DiffQuery[] {
     q(`select id, tier from customers where tier = 'gold'`),
     q(`select id, birthday from customers where birthday < '1970-01-01'`),
     q(`select id, created_at from customers where created_at >= '2022-01-01 00:00:00'`),
+    // Typed literals and GROUP_CONCAT's separator stay literal (they were placeholders: 1064).
+    q(`select id, birthday from customers where birthday < date '1970-01-01'`),
+    q(`select id from customers where created_at >= timestamp '2022-01-01 00:00:00' and id in (${some})`),
+    q(`select id, time '10:30:00' from customers where id = ${a}`),
+    q(`select group_concat(sku order by order_id, line_no separator '; ') from order_lines where customer_id = ${b}`),
     q(`select id, avatar from customers where avatar is not null`),
     q(`select id from customers where not (id = ${a})`),
     q(`select id, customer_id from orders where id = 3`),
