@@ -98,6 +98,12 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
       }
       if ((name === 'database' || name === 'schema') && args.length === 0) rewrite(n, ':__vtdbname');
       else if (name === 'last_insert_id' && args.length === 0) rewrite(n, ':__lastInsertId');
+      else if (name === 'last_insert_id' && ast.type === 'select') {
+        // LAST_INSERT_ID(expr) sets the value the next LAST_INSERT_ID() returns. Run on a shard it
+        // would set it on a pooled shard connection, never the session's. (In INSERT/UPDATE the
+        // shard's OK packet carries the value, and the session takes it from there.)
+        throw notSupported('LAST_INSERT_ID(expr) in a SELECT; use it in an UPDATE or INSERT');
+      }
     }
     return true;
   });

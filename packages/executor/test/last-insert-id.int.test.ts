@@ -1,0 +1,56 @@
+/**
+ * LAST_INSERT_ID(expr) sets the value the session's next LAST_INSERT_ID() returns, as on one plain
+ * MariaDB (the cluster's "reference" server): in an UPDATE the shard's OK packet carries it. In a
+ * SELECT it would set a pooled shard connection's value instead, so the gateway refuses it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type mysql from 'mysql2/promise';
+import { Planner } from '@shardgate/planner';
+import type { Executor, ExecutorSession } from '../src/index.js';
+import { CollectingSink } from './support/collecting-sink.js';
+import { testCluster, type TestCluster } from './support/test-cluster.js';
+
+describe('LAST_INSERT_ID(expr) (real MariaDB)', () => {
+  let cluster: TestCluster;
+  let executor: Executor;
+  let session: ExecutorSession;
+  let plain: mysql.Connection;
+  const exec = async (sql: string) => {
+    const sink = new CollectingSink();
+    await session.execute(sql, sink);
+    return sink;
+  };
+
+  beforeAll(async () => {
+    cluster = await testCluster('lastinsertid');
+    executor = cluster.executor(new Planner({ vschema: cluster.vschema }));
+    await executor.start();
+    session = executor.openSession({ user: 't', database: 'main' });
+    plain = await cluster.direct('reference');
+  });
+  afterAll(async () => {
+    await session?.close();
+    await cluster?.drop();
+  });
+
+  it('an UPDATE with LAST_INSERT_ID(expr) sets the session value, as on MariaDB', async () => {
+    const setup = "insert into product (id, title) values (1, 'counter')";
+    await exec(setup);
+    await plain.query(setup);
+    for (const sql of ['update product set id = last_insert_id(id + 10) where id = 1', 'update product set id = last_insert_id(id + 5) where id = 11']) {
+      const [ok] = (await plain.query(sql)) as unknown as [{ insertId: number }];
+      const got = await exec(sql);
+      expect(BigInt(got.okInfo?.lastInsertId ?? -1), sql).toBe(BigInt(ok.insertId));
+      const [[want]] = (await plain.query({ sql: 'select last_insert_id()', rowsAsArray: true })) as unknown as [unknown[][]];
+      expect((await exec('select last_insert_id()')).rows, sql).toEqual([[String(want![0])]]);
+    }
+    expect((await exec('select last_insert_id()')).rows).toEqual([['16']]);
+  });
+
+  it('a SELECT with LAST_INSERT_ID(expr) is refused clearly and changes nothing', async () => {
+    for (const sql of ['select last_insert_id(5)', 'select id from product where last_insert_id(8)']) {
+      await expect(exec(sql), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
+    }
+    expect((await exec('select last_insert_id()')).rows).toEqual([['16']]);
+  });
+});
