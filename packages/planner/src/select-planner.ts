@@ -173,7 +173,9 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
   if (p.intoOutfile >= 0) throw notSupported('INTO OUTFILE on a query that reaches several shards');
   // A UNION over several shards with its own ORDER BY/LIMIT, or with parts that need the gateway
   // (LIMIT, aggregation, DISTINCT per part): each part is planned on its own.
-  if (ast._next && (cand.opaque || unionHasTail(ast))) return planUnionParts(ctx);
+  // So is a chain where UNION ALL follows a DISTINCT union: one Distinct over the whole chain would
+  // remove the ALL parts' duplicates too.
+  if (ast._next && (cand.opaque || unionHasTail(ast) || allAfterDistinct(ast))) return planUnionParts(ctx);
   refuseWindowAcrossShards(ctx);
   // A derived table or subquery with LIMIT/aggregation/DISTINCT that reaches several shards would
   // be computed per shard: refused rather than answered wrong.
@@ -187,6 +189,16 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
     return all ? route : { operator: 'Distinct', input: route };
   }
   return planScatterSelect(ctx, analyzer, analyzed, cand);
+}
+
+/** True when a UNION ALL follows a DISTINCT union in the chain (`a UNION b UNION ALL c`). */
+function allAfterDistinct(ast: Ast): boolean {
+  let sawDistinct = false;
+  for (let cur = ast; cur && cur._next; cur = cur._next) {
+    if (!String(cur.set_op ?? '').toLowerCase().includes('all')) sawDistinct = true;
+    else if (sawDistinct) return true;
+  }
+  return false;
 }
 
 function unionIsAll(ast: Ast): boolean {

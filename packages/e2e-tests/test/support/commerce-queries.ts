@@ -163,6 +163,11 @@ export function commerceQueries(ids: QueryIds): DiffQuery[] {
     q(`select status from orders union select tier from customers`),
     q(`select id from customers where id in (${some}) union all select customer_id from orders where customer_id in (${some})`),
     q(`select 1 as x union all select 1`),
+    // Mixed chains: a DISTINCT union dedupes everything to its left; a later ALL part keeps its duplicates.
+    q(`select status from orders union select status from orders union all select status from orders`),
+    q(`select status from orders union all select status from orders union select tier from customers`),
+    q(`select customer_id from orders union all select customer_id from orders union distinct select id from customers union all select customer_id from order_lines`),
+    q(`select 1 union select 1 union all select 1`),
     q(`select customer_id from orders where status = 'paid' union select customer_id from orders where status = 'new' order by customer_id`, true),
     q(`(select id from customers order by id limit 3) union all (select id from customers order by id desc limit 3)`),
     q(`select hex(lower(city)) from customers union select hex(lower(note)) from orders`),
