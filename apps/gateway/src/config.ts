@@ -65,6 +65,8 @@ export interface GatewayConfig {
   readonly drainTimeoutMs: number;
   /** Statements slower than this are logged (0: no slow-query log). */
   readonly slowQueryMs: number;
+  /** Open client connections allowed at once (1040 beyond); undefined = unlimited. */
+  readonly maxConnections?: number;
 }
 
 /** A config problem, with the path of the key that is wrong. */
@@ -93,6 +95,7 @@ const KNOWN_TOP_LEVEL = new Set([
   'dataDir',
   'drainTimeoutMs',
   'slowQueryMs',
+  'maxConnections',
 ]);
 
 export function loadConfig(file: string): GatewayConfig {
@@ -178,6 +181,8 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
   const maxMemoryRows = nonNegativeInt('maxMemoryRows', raw.maxMemoryRows ?? 300_000, problem);
   const poolSize = nonNegativeInt('poolSize', raw.poolSize ?? 8, problem);
   if (poolSize === 0) problem('poolSize', 'must be at least 1');
+  const maxConnections = raw.maxConnections === undefined || raw.maxConnections === null ? undefined : nonNegativeInt('maxConnections', raw.maxConnections, problem);
+  if (raw.maxConnections === 0) problem('maxConnections', 'must be at least 1 (leave it out for no limit)');
 
   const vschemaFile = resolveFile('vschema', raw.vschema, true) ?? '';
   const seedFile = resolveFile('seed', raw.seed, false);
@@ -242,6 +247,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     dataDir,
     drainTimeoutMs,
     slowQueryMs,
+    maxConnections,
   };
 }
 

@@ -195,6 +195,7 @@ export class Gateway {
       statementEnded: () => this.statementEnded?.(),
     };
     this.mysqlServer = createMysqlServer({
+      maxConnections: config.maxConnections,
       lookupUser: (user) => this.users.get(user) ?? null,
       createSession: (info) => new ClientSessionHandler(executor.openSession(info), services, info),
       onError: (err) => {

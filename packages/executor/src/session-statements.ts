@@ -98,6 +98,18 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
   }
 }
 
+/**
+ * Variables that set the character set client text is in. The protocol layer decodes queries and
+ * encodes results as UTF-8 only, so any other character set would be mangled silently: refused.
+ */
+const CLIENT_CHARSET_VARIABLES = new Set(['names', 'character_set', 'character_set_client', 'character_set_connection', 'character_set_results']);
+const UTF8_CHARSETS = new Set(['utf8', 'utf8mb3', 'utf8mb4']);
+
+function unsupportedClientCharset(name: string, charset: string): ExecutorError {
+  const statement = name === 'names' ? `SET NAMES ${charset}` : name === 'character_set' ? `SET CHARACTER SET ${charset}` : `SET ${name} = ${charset}`;
+  return new ExecutorError(1235, '42000', `This version of shardgate doesn't yet support '${statement}': clients must use utf8mb4 (or utf8)`);
+}
+
 function wrongValue(name: string, value: string): ExecutorError {
   return new ExecutorError(ER_WRONG_VALUE_FOR_VAR, '42000', `Variable '${name}' can't be set to the value of '${value}'`);
 }
@@ -125,6 +137,10 @@ async function applySet(session: Session, a: Assignment, bv: BindVars): Promise<
     throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `SET GLOBAL ${name} is not supported through the gateway; set it on the shards`);
   }
   const text = valueText(value).toLowerCase();
+  // A NULL character_set_results (JDBC sends it) means "no conversion": the columns' utf8mb4 as is.
+  if (CLIENT_CHARSET_VARIABLES.has(name) && !isDefault && value !== null && !UTF8_CHARSETS.has(text)) {
+    throw unsupportedClientCharset(name, text);
+  }
   switch (name) {
     case 'workload':
       if (isDefault) session.workload = session.runtime.defaults.workload;

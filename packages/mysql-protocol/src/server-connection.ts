@@ -435,6 +435,8 @@ export class ServerConnection implements SinkHost {
           return;
         case Command.RESET_CONNECTION:
           return this.resetConnection();
+        case Command.CHANGE_USER:
+          return this.changeUser(payload, packet.nextSequenceId);
         case Command.SET_OPTION:
           return this.setOption(new PacketReader(payload, 1).u16());
         case Command.FIELD_LIST:
@@ -498,14 +500,82 @@ export class ServerConnection implements SinkHost {
   private async resetConnection(): Promise<void> {
     this.statements.clear();
     const session = this.session!;
-    if (session.resetConnection !== undefined) {
+    if (session.resetConnection === undefined) {
+      // No reset of its own: a fresh session (the old one's close() rolls back and drops its state).
+      return this.replaceSession();
+    }
+    try {
+      await session.resetConnection();
+    } catch (err) {
+      return this.sendError(err);
+    }
+    this.sendOk();
+  }
+
+  /** Closes the session and opens a new one for the same user and default database, then OK (or ERR). */
+  private async replaceSession(): Promise<void> {
+    await this.closeSession();
+    this.session = null;
+    this.sessionClosed = false;
+    if (this.isClosing()) return;
+    let session: SessionHandler;
+    try {
+      session = this.settings.createSession(this.info);
+    } catch (err) {
+      this.report(err);
+      return this.fail(toErrorPacketFields(err), this.writer.sequenceId);
+    }
+    this.session = session;
+    if (this.info.database !== null) {
       try {
-        await session.resetConnection();
+        await session.initDb(this.info.database);
       } catch (err) {
+        if (this.isClosing()) return;
+        this.info.database = null;
         return this.sendError(err);
       }
     }
+    if (this.isClosing()) return;
     this.sendOk();
+  }
+
+  /**
+   * COM_CHANGE_USER: the old session ends (its transaction rolled back, its state dropped) and the
+   * new user authenticates over the handshake's scramble, as at connect time. As in MySQL, a failed
+   * change of user closes the connection.
+   */
+  private async changeUser(payload: Buffer, sequenceId: number): Promise<void> {
+    const caps = this.info.capabilities;
+    let user: string;
+    let authResponse: Buffer;
+    let database: string | null = null;
+    let authPlugin: string | null = null;
+    try {
+      const r = new PacketReader(payload, 1);
+      user = r.nulString();
+      authResponse = caps & Capability.SECURE_CONNECTION ? r.bytes(r.u8()) : r.nulBytes();
+      if (r.remaining > 0) database = r.nulString() || null;
+      if (r.remaining >= 2) r.u16(); // character set: utf8mb4 is all we speak
+      if (caps & Capability.PLUGIN_AUTH && r.remaining > 0) authPlugin = r.nulString();
+    } catch {
+      return this.fail(toErrorPacketFields(new MysqlError(ErrorCode.ER_HANDSHAKE_ERROR, 'Bad handshake')), sequenceId);
+    }
+    this.statements.clear();
+    await this.closeSession();
+    this.session = null;
+    this.sessionClosed = false;
+    if (this.isClosing()) return;
+    this.info.user = user;
+    this.info.database = null;
+    this.handshake = { ...this.handshake!, user, authResponse, database, authPlugin };
+    if (authPlugin !== null && authPlugin !== NATIVE_PASSWORD_PLUGIN) {
+      this.writer.sequenceId = sequenceId;
+      writeAuthSwitchRequest(this.writer, NATIVE_PASSWORD_PLUGIN, this.scramble);
+      this.authSwitchSequenceId = this.writer.sequenceId;
+      this.phase = 'auth-switch';
+      return;
+    }
+    return this.authenticate(authResponse, sequenceId);
   }
 
   private setOption(option: number): void {

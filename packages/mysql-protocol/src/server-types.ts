@@ -83,6 +83,11 @@ export interface MysqlServerOptions {
   connectTimeoutMs?: number;
   /** Per-connection limit of open prepared statements (ERR 1461 beyond). Default 16 382. */
   maxPreparedStatements?: number;
+  /**
+   * Open client connections allowed at once. One more gets ERR 1040 (08004) "Too many connections"
+   * in place of the handshake and is closed; the others are unaffected. Default: unlimited.
+   */
+  maxConnections?: number;
   /** Return the user's plaintext password, or null for an unknown user (→ 1045). */
   lookupUser(user: string): { password: string } | null | Promise<{ password: string } | null>;
   /** Called after successful auth; returns the per-connection handler. */

@@ -1,4 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { ErrorCode, sqlStateFor } from './error-codes.js';
+import { PacketWriter } from './packet-writer.js';
+import { writeErr } from './result-writer.js';
 import { ServerConnection, type ConnectionSettings } from './server-connection.js';
 import type { ConnectionInfo, MysqlServer, MysqlServerOptions } from './server-types.js';
 
@@ -54,6 +57,11 @@ class NetMysqlServer implements MysqlServer {
       socket.destroy();
       return;
     }
+    const max = this.options.maxConnections;
+    if (max !== undefined && this.connections.size >= max) {
+      this.refuseTooManyConnections(socket);
+      return;
+    }
     const id = this.nextConnectionId;
     this.nextConnectionId = this.nextConnectionId >= 0xffffffff ? 1 : this.nextConnectionId + 1;
     let connection: ServerConnection;
@@ -66,6 +74,21 @@ class NetMysqlServer implements MysqlServer {
     }
     this.connections.add(connection);
     void connection.closed.then(() => this.connections.delete(connection));
+  }
+
+  /**
+   * As MySQL does: an ERR packet (sequence 0) in place of the handshake, then close. Clients
+   * report it as 1040 instead of a bare disconnect.
+   */
+  private refuseTooManyConnections(socket: Socket): void {
+    const w = new PacketWriter();
+    w.sequenceId = 0;
+    writeErr(w, { errno: ErrorCode.ER_CON_COUNT_ERROR, sqlState: sqlStateFor(ErrorCode.ER_CON_COUNT_ERROR), message: 'Too many connections' });
+    socket.end(w.take(), () => socket.destroy());
+    // A peer that never reads must not hold the socket open.
+    const timer = setTimeout(() => socket.destroy(), 5000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   }
 
   private statistics(): string {

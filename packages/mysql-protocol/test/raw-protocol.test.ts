@@ -129,7 +129,7 @@ describe('raw protocol', () => {
 
   it('answers unknown commands with ERR 1047 and stays usable', async () => {
     const c = await login(t);
-    for (const payload of [Buffer.from([0x20]), Buffer.from([0x11, 1, 2, 3]), Buffer.alloc(0)]) {
+    for (const payload of [Buffer.from([0x20]), Buffer.from([0x12, 1, 2, 3]), Buffer.alloc(0)]) {
       c.send(payload);
       const p = await c.nextPacket();
       expect(p.sequenceId).toBe(1);
