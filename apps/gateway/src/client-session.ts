@@ -76,12 +76,15 @@ export class ClientSessionHandler implements SessionHandler {
     private readonly services: SessionServices,
     /** The connection's live info: its capabilities follow COM_SET_OPTION. */
     private readonly connection?: ConnectionInfo,
+    /** Told of each statement text before any work on it, so that a stall can be attributed to it. */
+    private readonly onStatement?: (sql: string) => void,
   ) {
     services.metrics.sessionOpened();
     services.sessions.add(this);
   }
 
   query(sql: string, out: ResultSink): Promise<void> {
+    this.onStatement?.(sql);
     // Fast path: most queries have no `;` at all, so they need no splitting.
     if (sql.includes(';')) {
       const statements = splitStatements(sql);
@@ -175,6 +178,7 @@ export class ClientSessionHandler implements SessionHandler {
   }
 
   prepare(sql: string): Promise<{ paramCount: number; columns: readonly ColumnDefinition[] }> {
+    this.onStatement?.(sql);
     return this.session.prepare(sql);
   }
 

@@ -67,6 +67,8 @@ export interface GatewayConfig {
   readonly slowQueryMs: number;
   /** Open client connections allowed at once (1040 beyond); undefined = unlimited. */
   readonly maxConnections?: number;
+  /** Largest client packet (statement) accepted; larger ones get 1153 and the connection closes, as in MariaDB. */
+  readonly maxAllowedPacket: number;
 }
 
 /** A config problem, with the path of the key that is wrong. */
@@ -96,6 +98,7 @@ const KNOWN_TOP_LEVEL = new Set([
   'drainTimeoutMs',
   'slowQueryMs',
   'maxConnections',
+  'maxAllowedPacket',
 ]);
 
 export function loadConfig(file: string): GatewayConfig {
@@ -229,6 +232,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
   }
 
   const planCache = parsePlanCache(raw.planCache, problem);
+  const maxAllowedPacket = parseMaxAllowedPacket(raw.maxAllowedPacket, problem);
 
   if (issues.length > 0) throw new ConfigError(file, issues);
   return {
@@ -248,7 +252,23 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     drainTimeoutMs,
     slowQueryMs,
     maxConnections,
+    maxAllowedPacket,
   };
+}
+
+/** MariaDB's default max_allowed_packet. */
+const DEFAULT_MAX_ALLOWED_PACKET = 16 * 1024 ** 2;
+/** MariaDB's bounds for max_allowed_packet: 1 KiB to 1 GiB. */
+const MAX_ALLOWED_PACKET_RANGE = [1024, 1024 ** 3] as const;
+
+function parseMaxAllowedPacket(v: unknown, problem: Problem): number {
+  if (v === undefined) return DEFAULT_MAX_ALLOWED_PACKET;
+  const bytes = parseBytes(v);
+  if (bytes === undefined || bytes < MAX_ALLOWED_PACKET_RANGE[0] || bytes > MAX_ALLOWED_PACKET_RANGE[1]) {
+    problem('maxAllowedPacket', 'must be a size from 1KiB to 1GiB, such as 16MiB or a number of bytes');
+    return DEFAULT_MAX_ALLOWED_PACKET;
+  }
+  return bytes;
 }
 
 type Problem = (path: string, message: string) => void;

@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
 import type { GatewayLog } from './logger.js';
 import { ClientSessionHandler, type SessionServices } from './client-session.js';
 import { instrumentedConnectorFactory } from './instrumented-shard-connector.js';
+import { EventLoopLagMonitor, LastStatement, type EventLoopLag } from './event-loop-lag.js';
 import { GatewayMetrics } from './metrics.js';
 import { QueryPlanStats } from './query-plan-stats.js';
 import { RecentActivity } from './recent-activity.js';
@@ -53,6 +54,7 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   readonly planStats = new QueryPlanStats();
   readonly activity = new RecentActivity();
+  private lagMonitor: EventLoopLagMonitor | null = null;
   /** Topology by keyspace → shard; set once in start(), read by the status page. */
   topology: Record<string, Record<string, ShardConnectionOptions & { local: boolean }>> = {};
   /**
@@ -180,6 +182,12 @@ export class Gateway {
       if (config.dataDir !== undefined) writeFileSync(seedMarker(config.dataDir), `${new Date().toISOString()} ${config.seedFile}\n`);
     }
 
+    const lastStatement = new LastStatement();
+    this.lagMonitor = new EventLoopLagMonitor(
+      (message) => this.log.warn(message),
+      () => lastStatement.digest(),
+    );
+
     this.users = usersOf(config);
     const executor = this.executor;
     const metrics = this.metrics;
@@ -197,7 +205,8 @@ export class Gateway {
     this.mysqlServer = createMysqlServer({
       maxConnections: config.maxConnections,
       lookupUser: (user) => this.users.get(user) ?? null,
-      createSession: (info) => new ClientSessionHandler(executor.openSession(info), services, info),
+      maxPacketSize: config.maxAllowedPacket,
+      createSession: (info) => new ClientSessionHandler(executor.openSession(info), services, info, lastStatement.started),
       onError: (err) => {
         metrics.internalErrors.inc();
         this.log.error({ err }, 'connection error');
@@ -293,6 +302,7 @@ export class Gateway {
       ['mysql listener', this.mysqlServer ? () => this.mysqlServer!.close() : null],
       ['executor', this.executor ? () => this.executor!.close() : null],
       ['local shards', this.cluster ? () => this.cluster!.stop() : null],
+      ['event loop lag monitor', this.lagMonitor ? async () => this.lagMonitor!.stop() : null],
     ];
     for (const [what, step] of steps) {
       if (!step) continue;
@@ -346,6 +356,15 @@ export class Gateway {
   localShardSummary(): { count: number; durable: boolean; created: number } {
     const shards = this.cluster?.shards ?? [];
     return { count: shards.length, durable: this.config.dataDir !== undefined, created: shards.filter((s) => s.createdNow).length };
+  }
+
+  /**
+   * Event-loop lag of the current window (ms), for the status page (prom-client exports its own
+   * nodejs_eventloop_lag_seconds to /metrics); null before
+   * start(). Every other client waited at least maxMs behind whatever blocked the loop.
+   */
+  eventLoopLag(): EventLoopLag | null {
+    return this.lagMonitor?.snapshot() ?? null;
   }
 
   executorStats(): ReturnType<Executor['stats']> | null {

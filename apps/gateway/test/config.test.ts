@@ -25,6 +25,15 @@ function issuesOf(raw: unknown): { path: string; message: string }[] {
 }
 
 describe('parseConfig', () => {
+  it('bounds client packets at maxAllowedPacket, 16MiB by default as in MariaDB', () => {
+    expect(parseConfig(valid, '/etc/shardgate/gw.yaml').maxAllowedPacket).toBe(16 * 1024 * 1024);
+    expect(parseConfig({ ...valid, maxAllowedPacket: '4M' }, '/etc/shardgate/gw.yaml').maxAllowedPacket).toBe(4 * 1024 * 1024);
+    expect(parseConfig({ ...valid, maxAllowedPacket: 65536 }, '/etc/shardgate/gw.yaml').maxAllowedPacket).toBe(65536);
+    expect(issuesOf({ ...valid, maxAllowedPacket: 100 }).map((i) => i.path)).toEqual(['maxAllowedPacket']);
+    expect(issuesOf({ ...valid, maxAllowedPacket: '2GiB' }).map((i) => i.path)).toEqual(['maxAllowedPacket']);
+    expect(issuesOf({ ...valid, maxAllowedPacket: 'big' }).map((i) => i.path)).toEqual(['maxAllowedPacket']);
+  });
+
   it('accepts the documented keys and resolves paths from the config folder', () => {
     const c = parseConfig(valid, '/etc/shardgate/gw.yaml');
     expect(c.listen.mysql).toEqual({ host: '127.0.0.1', port: 15306 });

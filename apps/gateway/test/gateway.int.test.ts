@@ -65,6 +65,8 @@ beforeAll(async () => {
       listen: { mysql: '127.0.0.1:0', http: '127.0.0.1:0' },
       users: [{ user: 'app', password: 'secret' }],
       vschema: './vschema.json',
+      // Small, so that the oversize-packet test sends little.
+      maxAllowedPacket: '1MiB',
       keyspaces: {
         commerce: { schema: './commerce.sql', shards: Object.fromEntries(SHARDS.map((s) => [s, 'local'])) },
         main: { schema: './main.sql', shards: { '0': 'local' } },
@@ -280,6 +282,22 @@ describe('gateway end to end', () => {
     }
   });
 
+  it('answers a statement over maxAllowedPacket with 1153 / 08S01 and closes that connection only', async () => {
+    const big = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' });
+    const closed = new Promise<void>((resolve) => big.on('end', () => resolve()));
+    big.on('error', () => {});
+    const err = await big.query(`select id from customer where id in (${'1,'.repeat(600_000)}1)`).then(
+      () => null,
+      (e: { errno: number; sqlState: string; message: string }) => e,
+    );
+    expect(err).toMatchObject({ errno: 1153, sqlState: '08S01' });
+    expect(err?.message).toContain("max_allowed_packet");
+    await closed;
+    // Other connections carry on, and a long statement under the bound is answered.
+    const [rows] = await client.query<mysql.RowDataPacket[]>(`select id from customer where id in (3${',3'.repeat(1000)})`);
+    expect(rows).toEqual([{ id: '3' }]);
+  });
+
   it('shrugs off a client that connects and closes before the handshake', async () => {
     for (let i = 0; i < 5; i++) {
       await new Promise<void>((resolve) => {
@@ -361,6 +379,8 @@ describe('gateway end to end', () => {
     expect(metrics).toMatch(/^shardgate_open_transactions 1$/m);
     // No unit-less or millisecond latency series are left.
     expect(metrics).not.toMatch(/_ms(_bucket|_sum|_count)?[{ ]/);
+    // The gateway's own lag figures, for the status page.
+    expect(gateway.eventLoopLag()!.maxMs).toBeGreaterThanOrEqual(0);
     const status = (await (await fetch(`http://127.0.0.1:${http.port}/debug/status`)).json()) as { keyspaces: Record<string, unknown> };
     expect(Object.keys(status.keyspaces).sort()).toEqual(['commerce', 'main']);
   });

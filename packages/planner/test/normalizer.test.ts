@@ -19,6 +19,8 @@ describe('normalize', () => {
     expect(n.normalized).toBe('select a from t where x = :v1 group by 2 order by 1 desc, a limit 10, 5');
     expect(norm('select a from t limit 3 offset 7').normalized).toBe('select a from t limit 3 offset 7');
     expect(norm('select 1 = 0, 5+5 from t where 1 in (2, 3)').normalized).toBe('select 1 = 0, 5+5 from t where 1 in (2, 3)');
+    // A list element after a nested parenthesis still belongs to the literal's list (the nested one is its own frame).
+    expect(norm('select a from t where 1 in (2, (3), 4) and x in (5, 6)').normalized).toBe('select a from t where 1 in (2, (:v1), 4) and x in ::v2');
     expect(norm("select cast(a as char(10)), date_add(d, interval 5 day), c->'$.x' as 'al' from t").normalized).toBe(
       "select cast(a as char(10)), date_add(d, interval 5 day), c->'$.x' as 'al' from t",
     );
