@@ -49,6 +49,8 @@ export interface GatewayConfig {
   readonly workload: Workload;
   readonly transactionMode: TransactionMode;
   readonly queryTimeoutMs: number;
+  /** An open transaction idle this long is rolled back (0 = never). */
+  readonly transactionTimeoutMs: number;
   readonly maxMemoryRows: number;
   readonly poolSize: number;
   readonly vschemaFile: string;
@@ -88,6 +90,7 @@ const KNOWN_TOP_LEVEL = new Set([
   'workload',
   'transactionMode',
   'queryTimeoutMs',
+  'transactionTimeoutMs',
   'maxMemoryRows',
   'poolSize',
   'vschema',
@@ -181,6 +184,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
   const transactionMode = raw.transactionMode ?? 'multi';
   if (transactionMode !== 'single' && transactionMode !== 'multi') problem('transactionMode', "must be 'single' or 'multi'");
   const queryTimeoutMs = nonNegativeInt('queryTimeoutMs', raw.queryTimeoutMs ?? 0, problem);
+  const transactionTimeoutMs = nonNegativeInt('transactionTimeoutMs', raw.transactionTimeoutMs ?? 0, problem);
   const maxMemoryRows = nonNegativeInt('maxMemoryRows', raw.maxMemoryRows ?? 300_000, problem);
   const poolSize = nonNegativeInt('poolSize', raw.poolSize ?? 8, problem);
   if (poolSize === 0) problem('poolSize', 'must be at least 1');
@@ -242,6 +246,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     workload: workload as Workload,
     transactionMode: transactionMode as TransactionMode,
     queryTimeoutMs,
+    transactionTimeoutMs,
     maxMemoryRows,
     poolSize,
     vschemaFile,

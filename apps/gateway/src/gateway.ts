@@ -169,6 +169,7 @@ export class Gateway {
         workload: config.workload,
         transactionMode: config.transactionMode,
         queryTimeoutMs: config.queryTimeoutMs,
+        transactionTimeoutMs: config.transactionTimeoutMs,
         maxMemoryRows: config.maxMemoryRows,
         poolSize: config.poolSize,
       },

@@ -92,6 +92,15 @@ export function queryInterrupted(why: string): ExecutorError {
   return new ExecutorError(ER_QUERY_INTERRUPTED, '70100', `Query execution was interrupted: ${why}`);
 }
 
+/** The next statement of a session whose idle transaction the gateway rolled back (transactionTimeoutMs). */
+export function transactionTimedOut(ms: number): ExecutorError {
+  return new ExecutorError(
+    ER_QUERY_INTERRUPTED,
+    '70100',
+    `Query execution was interrupted: the open transaction was idle for more than ${ms} ms (transactionTimeoutMs) and was rolled back; nothing of it was committed. Start a new transaction`,
+  );
+}
+
 export function queryTimeout(ms: number, where?: string): ExecutorError {
   return new ExecutorError(
     ER_STATEMENT_TIMEOUT,

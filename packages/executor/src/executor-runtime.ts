@@ -14,6 +14,7 @@ export interface ResolvedDefaults {
   readonly workload: Workload;
   readonly transactionMode: TransactionMode;
   readonly queryTimeoutMs: number;
+  readonly transactionTimeoutMs: number;
   readonly maxMemoryRows: number;
   readonly poolSize: number;
 }
@@ -27,6 +28,8 @@ export interface MutableStats {
   errors: number;
   rowsReturned: number;
   transactions: number;
+  /** Idle transactions rolled back by transactionTimeoutMs. */
+  transactionTimeouts: number;
   queriesByVariant: Record<string, number>;
   errorsByCode: Record<string, number>;
 }

@@ -32,7 +32,7 @@ export class Executor implements ExecutorRuntime {
   readonly defaults: ResolvedDefaults;
   readonly planner: PlannerLike;
   readonly routing: RoutingInfo;
-  readonly counters: MutableStats = { queries: 0, errors: 0, rowsReturned: 0, transactions: 0, queriesByVariant: {}, errorsByCode: {} };
+  readonly counters: MutableStats = { queries: 0, errors: 0, rowsReturned: 0, transactions: 0, transactionTimeouts: 0, queriesByVariant: {}, errorsByCode: {} };
   readonly reservationMap?: () => Map<string, Reservation>;
   readonly planJson?: (plan: unknown) => unknown;
   /**
@@ -51,6 +51,7 @@ export class Executor implements ExecutorRuntime {
       workload: d.workload ?? 'oltp',
       transactionMode: d.transactionMode ?? 'multi',
       queryTimeoutMs: d.queryTimeoutMs ?? 0,
+      transactionTimeoutMs: d.transactionTimeoutMs ?? 0,
       maxMemoryRows: d.maxMemoryRows ?? 300_000,
       poolSize: d.poolSize ?? 10,
     };
@@ -139,6 +140,7 @@ export class Executor implements ExecutorRuntime {
       errors: this.counters.errors,
       errorsByCode: { ...this.counters.errorsByCode },
       rowsReturned: this.counters.rowsReturned,
+      transactionTimeouts: this.counters.transactionTimeouts,
     };
   }
 

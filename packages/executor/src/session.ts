@@ -3,7 +3,7 @@
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
 import { tokenize, type BindVars, type PlannedQuery, type Primitive, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
-import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted } from './errors.js';
+import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, transactionTimedOut } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
 import { copyBindVars, QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
 import { CollectingReceiver, type OkOutcome, type RowReceiver } from './row-flow.js';
@@ -93,6 +93,15 @@ export class Session implements ExecutorSession, ShardAccess {
    * decremented in its last synchronous step; close() waits until it is 0 (`whenIdle`).
    */
   private running = 0;
+  /**
+   * transactionTimeoutMs: armed when a statement ends inside a transaction, disarmed when the next
+   * one starts; on expiry the transaction is rolled back and its shard connections go back to
+   * their pools. Concurrency rule: armed/disarmed synchronously around `running`; the callback
+   * acts only if no statement started meanwhile.
+   */
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** Set when the idle timer rolled the transaction back, until the client's next statement hears it. */
+  private idleRolledBack = false;
   private whenIdle: (() => void) | null = null;
   private readonly closing = new AbortController();
   /**
@@ -162,7 +171,28 @@ export class Session implements ExecutorSession, ShardAccess {
     return this.closed;
   }
 
+  private armIdleTransaction(): void {
+    const ms = this.runtime.defaults.transactionTimeoutMs;
+    if (ms <= 0 || this.idleTimer !== null) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.running > 0 || !this.inTransaction || this.closed !== null) return;
+      this.idleRolledBack = true;
+      this.runtime.counters.transactionTimeouts++;
+      void this.rollback().catch(() => undefined);
+    }, ms);
+    // An idle transaction must not keep the process alive on its own.
+    this.idleTimer.unref();
+  }
+
+  private disarmIdleTransaction(): void {
+    if (this.idleTimer === null) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
   private async shutdown(): Promise<void> {
+    this.disarmIdleTransaction();
     this.reservations.close();
     this.preReservations.close();
     this.postReservations.close();
@@ -197,8 +227,15 @@ export class Session implements ExecutorSession, ShardAccess {
     const stats = this.runtime.counters;
     stats.queries++;
     this.running++;
+    this.disarmIdleTransaction();
     try {
       if (this.closing.signal.aborted) throw queryInterrupted('session closed');
+      if (this.idleRolledBack) {
+        // The client has not heard that its transaction is gone: tell it once, on whatever it sends
+        // next, except ROLLBACK, which asked for what already happened.
+        this.idleRolledBack = false;
+        if (!ROLLBACK_STATEMENT.test(sql)) throw transactionTimedOut(this.runtime.defaults.transactionTimeoutMs);
+      }
       let planned: PlannedQuery | null = null;
       // A variable, not a literal argument: PlannerLike does not declare userVariables (a planner
       // that ignores them still plans), @shardgate/planner's Planner reads them.
@@ -242,6 +279,7 @@ export class Session implements ExecutorSession, ShardAccess {
       if (!hasMysqlCode(err)) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', err instanceof Error ? err.message : String(err));
       throw err;
     } finally {
+      if (this.running === 1 && this.inTransaction) this.armIdleTransaction();
       if (--this.running === 0 && this.whenIdle !== null) {
         const wake = this.whenIdle;
         this.whenIdle = null;
@@ -594,6 +632,9 @@ function needsOwnTransaction(p: Primitive): boolean {
  * with Object.values on every execution showed up in point-select profiles. Concurrency rule:
  * a WeakMap written synchronously; two sessions computing the same plan store the same value.
  */
+/** `ROLLBACK` (after optional comments): answered normally after an idle transaction was rolled back. */
+const ROLLBACK_STATEMENT = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*rollback\b/i;
+
 const routeTimeouts = new WeakMap<Primitive, number | null>();
 
 function routeTimeoutOf(p: Primitive): number | undefined {

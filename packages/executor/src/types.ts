@@ -72,6 +72,8 @@ export interface ExecutorDefaults {
   workload?: Workload;
   transactionMode?: TransactionMode;
   queryTimeoutMs?: number;
+  /** An open transaction idle (no statement running) this long is rolled back; 0 = never. */
+  transactionTimeoutMs?: number;
   maxMemoryRows?: number;
   poolSize?: number;
 }
@@ -98,6 +100,8 @@ export interface ExecutorStats {
   errors: number;
   errorsByCode: Record<string, number>;
   rowsReturned: number;
+  /** Idle transactions rolled back by transactionTimeoutMs. */
+  transactionTimeouts: number;
 }
 
 export interface ExecutorSession {
