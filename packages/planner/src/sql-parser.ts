@@ -43,6 +43,21 @@ export interface ParsedStatement {
 }
 
 const DISTINCT_AGGREGATES = new Set(['sum', 'min', 'max', 'avg']);
+const UTF8_INTRODUCERS = new Set(['_utf8mb4', '_utf8', '_utf8mb3']);
+
+/** A one-token operand (column, literal, placeholder) that `BINARY` may apply to. */
+function isSimpleOperand(tokens: readonly Token[], i: number): boolean {
+  const t = tokens[i];
+  if (t === undefined) return false;
+  if (tokens[i + 1]?.text === '.' || tokens[i + 1]?.text === '(') return false;
+  return t.kind === 'ident' || t.kind === 'qident' || t.kind === 'string' || t.kind === 'number' || t.kind === 'bind' || t.kind === 'placeholder';
+}
+
+/** `BINARY` as a type (`CAST(x AS BINARY)`, `CHAR(10) BINARY`, a column type) rather than the operator. */
+function isTypePosition(tokens: readonly Token[], i: number): boolean {
+  const prev = kw(tokens[i - 1]);
+  return prev === 'as' || prev === 'char' || prev === 'varchar' || prev === 'character' || tokens[i - 1]?.text === ')';
+}
 
 /** Parses normalized text (already tokenized) into an AST. Throws 1064 on a syntax error. */
 export function parseStatement(text: string, tokens: readonly Token[]): ParsedStatement {
@@ -53,6 +68,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   let intoOutfile = -1;
   let depth = 0;
   let skip = -1;
+  const binaryCastEnds = new Set<number>();
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.text === '(') depth++;
@@ -62,6 +78,19 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     if (i === skip) continue;
     if (t.kind === 'listBind') {
       pt += '(:' + t.text.slice(2) + ')';
+    } else if (t.kind === 'ident' && UTF8_INTRODUCERS.has(kw(t)) && tokens[i + 1]?.kind === 'string' && !tokens[i + 1]!.spaceBefore) {
+      // `_utf8mb4'x'`: the parser has no charset introducers; a UTF-8 one changes nothing for a
+      // gateway whose clients speak utf8mb4, so the parser sees the bare literal (the shard SQL
+      // keeps the introducer: it is rendered from the tokens). Other introducers (`_binary`,
+      // `_latin1`) change comparisons and stay unparsable (1064).
+    } else if (t.kind === 'ident' && kw(t) === 'std' && tokens[i + 1]?.text === '(') {
+      // MariaDB's STD() is STDDEV_POP(); the parser only knows the latter.
+      pt += 'stddev_pop';
+    } else if (t.kind === 'ident' && kw(t) === 'binary' && isSimpleOperand(tokens, i + 1) && !isTypePosition(tokens, i)) {
+      // `BINARY x` (compare as bytes): the parser lacks the operator; CAST(x AS BINARY) is the
+      // same expression. The shard SQL keeps `BINARY x` (rendered from the tokens).
+      pt += 'cast(';
+      binaryCastEnds.add(i + 1);
     } else if (t.kind === 'punct' && t.text === '<=>') {
       pt += '>=';
       nullSafeEqual = true;
@@ -78,6 +107,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
       }
       pt += t.text;
     }
+    if (binaryCastEnds.has(i)) pt += ' as binary)';
   }
   let ast: Ast;
   try {

@@ -54,6 +54,12 @@ export function commerceQueries(ids: QueryIds): DiffQuery[] {
     q(`select id, birthday from customers where birthday < date '1970-01-01'`),
     q(`select id from customers where created_at >= timestamp '2022-01-01 00:00:00' and id in (${some})`),
     q(`select id, time '10:30:00' from customers where id = ${a}`),
+    // Syntax the parser lacked: BINARY x, UTF-8 introducers, STD().
+    q(`select id from customers where binary name = 'alice'`),
+    q(`select id from customers where id in (${some}) and binary name <> 'alice '`),
+    q(`select id from customers where name = _utf8mb4'alice'`),
+    q(`select id, name = _utf8mb4'ALICE' from customers where id = ${a}`),
+    q(`select std(balance) from customers where id = ${a}`),
     q(`select group_concat(sku order by order_id, line_no separator '; ') from order_lines where customer_id = ${b}`),
     q(`select id, avatar from customers where avatar is not null`),
     q(`select id from customers where not (id = ${a})`),
