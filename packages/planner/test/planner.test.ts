@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadVSchema } from '@shardgate/vschema';
 import { Planner } from '../src/planner.js';
 import { renderQuery } from '../src/query-template.js';
 import { toVitessJson } from '../src/vitess-json.js';
@@ -345,5 +346,21 @@ describe('named locks', () => {
     for (const sql of ["select get_lock('k', 0)", "select release_lock('k')", "select is_free_lock('k')", "select is_used_lock('k') from customer where id = 1", 'select release_all_locks()']) {
       await expect(plan(sql, 'commerce'), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000', message: expect.stringContaining('named locks') });
     }
+  });
+});
+
+describe('a single-column vindex listing several columns', () => {
+  it('routes on the first column, as Vitess does', async () => {
+    const vs = loadVSchema({
+      keyspaces: { ks: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ columns: ['user_id', 'extra_info'], name: 'hash' }] } } } },
+    });
+    const p = new Planner({ vschema: vs });
+    planners.push(p);
+    const ins = (await p.plan("insert into t(extra_info, user_id) values ('a', 1)", { keyspace: 'ks' })).plan.instructions as InsertPrimitive;
+    expect(ins.primaryVindex).toEqual([{ vindex: 'hash', valueIndex: 1 }]);
+    const point = (await p.plan('select * from t where user_id = 1', { keyspace: 'ks' })).plan.instructions as RoutePrimitive;
+    expect([point.variant, point.vindex]).toEqual(['EqualUnique', 'hash']);
+    const other = (await p.plan("select * from t where extra_info = 'a'", { keyspace: 'ks' })).plan.instructions as RoutePrimitive;
+    expect(other.variant).toBe('Scatter');
   });
 });

@@ -307,10 +307,9 @@ class Builder {
     const owned = vindex.kind === 'lookup' && vindex.owner === tname;
     const multi = vindex.kind === 'functional' && vindex.multiColumn;
     if (vindex.kind === 'functional') {
-      if (!multi && columns.length !== 1) {
-        this.issue(`${path}.${colsKey}`, `vindex ${vname} (${vindex.type}) takes one column, got ${columns.length}`);
-        return;
-      }
+      // Vitess accepts several columns for a single-column vindex and routes on the first one;
+      // the others play no part in routing, so only the first is kept.
+      if (!multi && columns.length > 1) columns = columns.slice(0, 1);
       if (multi && vindex.columnCount > 0 && columns.length !== vindex.columnCount) {
         this.issue(`${path}.${colsKey}`, `vindex ${vname} (${vindex.type}) takes ${vindex.columnCount} columns, got ${columns.length}`);
         return;

@@ -101,6 +101,14 @@ describe('validateVSchema issues carry the JSON path of the bad key', () => {
     const i = issuesOf({ keyspaces: { user: { sharded: true, tables: { t: { column_vindexes: [{ column: 'id', name: 'nope' }] } } } } });
     expect(i['keyspaces.user.tables.t.column_vindexes[0].name']).toBe('vindex nope not found for table t (declare it under keyspaces.user.vindexes)');
   });
+  it('a single-column vindex listing several columns routes on the first, as Vitess does', () => {
+    const vs = loadVSchema({
+      keyspaces: {
+        ks: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ columns: ['user_id', 'extra_info'], name: 'hash' }] } } },
+      },
+    });
+    expect(vs.findTable('t')!.columnVindexes.map((c) => [c.name, c.columns, c.unique, c.partial])).toEqual([['hash', ['user_id'], true, false]]);
+  });
   it('sharded table without a primary vindex', () => {
     expect(issuesOf({ keyspaces: { ks: { sharded: true, tables: { t: {} } } } })['keyspaces.ks.tables.t.column_vindexes']).toMatch(
       /missing primary col vindex for table: t/,
