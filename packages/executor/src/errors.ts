@@ -29,6 +29,7 @@ export class ShardError extends ExecutorError {
 }
 
 export const ER_UNKNOWN_ERROR = 1105;
+export const ER_NOT_SUPPORTED_YET = 1235;
 export const ER_BAD_DB_ERROR = 1049;
 export const ER_QUERY_INTERRUPTED = 1317;
 export const ER_STATEMENT_TIMEOUT = 1969;

@@ -11,7 +11,7 @@ import { inject } from 'vitest';
 import mysql from 'mysql2/promise';
 import { compareWithReference, freshDatabase, generateCommerceData, type FreshDatabase, type OracleQuery } from '@shardgate/test-kit';
 import { ShardMap, loadVSchema, type FunctionalVindex } from '@shardgate/vschema';
-import type { PlannedQuery, Primitive, SqlValue } from '@shardgate/planner';
+import { collationKeySql, type PlannedQuery, type Primitive, type SqlValue } from '@shardgate/planner';
 import { Executor, type PlannerLike } from '../src/index.js';
 import { bind, bindExpr, ks, plan, route, sql, tpl } from './support/plan-builders.js';
 import { sessionTarget } from './support/session-target.js';
@@ -79,7 +79,7 @@ function buildQueries(customerIds: string[]): QueryBook {
         operator: 'Limit',
         count: { kind: 'literal', value: BigInt(cnt) },
         offset: { kind: 'literal', value: BigInt(off) },
-        input: route('Scatter', K, sql(`select id, name, weight_string(name) from customers order by name, id limit ${off + cnt}`), { orderBy: [{ column: 1, weightStringColumn: 2, desc: false }, { column: 0, desc: false }], resultColumns: 2 }),
+        input: route('Scatter', K, sql(`select id, name, ${collationKeySql('name')} from customers order by name, id limit ${off + cnt}`), { orderBy: [{ column: 1, weightStringColumn: 2, desc: false }, { column: 0, desc: false }], resultColumns: 2 }),
       },
       true,
     );
@@ -133,7 +133,7 @@ function buildQueries(customerIds: string[]): QueryBook {
           K,
           sql(
             `select count(*), sum(balance), min(balance), max(balance), sum(balance), count(balance), min(email), max(email), sum(credit_limit), sum(credit_limit), ` +
-              `count(balance), weight_string(min(email)), weight_string(max(email)), count(credit_limit) from customers where id > ${cut}`,
+              `count(balance), ${collationKeySql('min(email)')}, ${collationKeySql('max(email)')}, count(credit_limit) from customers where id > ${cut}`,
           ),
         ),
       },
@@ -163,7 +163,7 @@ function buildQueries(customerIds: string[]): QueryBook {
         { opcode: 'sum', column: 1, alias: 'sum(balance)' },
         { opcode: 'min', column: 2, alias: 'min(id)' },
       ],
-      input: route('Scatter', K, sql('select count(*), sum(balance), min(id), weight_string(name) from customers group by name order by name'), { orderBy: [{ column: 3, weightStringColumn: 3, desc: false }] }),
+      input: route('Scatter', K, sql('select count(*), sum(balance), min(id), ' + collationKeySql('name') + ' from customers group by name order by name'), { orderBy: [{ column: 3, weightStringColumn: 3, desc: false }] }),
     };
     if (having === null) return agg;
     return { operator: 'Filter', input: agg, predicate: { kind: 'call', fn: '>', args: [{ kind: 'column', index: 0 }, { kind: 'literal', value: BigInt(having) }] } };
@@ -177,7 +177,7 @@ function buildQueries(customerIds: string[]): QueryBook {
     groupBy: [],
     resultColumns: 1,
     aggregates: [{ opcode: 'count_distinct', column: 0, weightStringColumn: 1, alias: 'count(distinct city)' }],
-    input: route('Scatter', K, sql('select city, weight_string(city) from customers group by city')),
+    input: route('Scatter', K, sql('select city, ' + collationKeySql('city') + ' from customers group by city')),
   });
   book.add('select count(distinct status), count(distinct customer_id) from orders', {
     operator: 'Aggregate',
@@ -188,11 +188,11 @@ function buildQueries(customerIds: string[]): QueryBook {
       { opcode: 'count_distinct', column: 0, weightStringColumn: 2, alias: 'count(distinct status)' },
       { opcode: 'count_distinct', column: 1, alias: 'count(distinct customer_id)' },
     ],
-    input: route('Scatter', K, sql('select status, customer_id, weight_string(status) from orders group by status, customer_id')),
+    input: route('Scatter', K, sql('select status, customer_id, ' + collationKeySql('status') + ' from orders group by status, customer_id')),
   });
   // H. DISTINCT and UNION / UNION ALL
   book.add('select distinct customer_id from orders', { operator: 'Distinct', input: route('Scatter', K, sql('select distinct customer_id from orders')) });
-  book.add('select distinct status from orders', { operator: 'Distinct', input: route('Scatter', K, sql('select distinct status, weight_string(status) from orders')), weightStringColumns: [1], resultColumns: 1 });
+  book.add('select distinct status from orders', { operator: 'Distinct', input: route('Scatter', K, sql('select distinct status, ' + collationKeySql('status') + ' from orders')), weightStringColumns: [1], resultColumns: 1 });
   for (let i = 0; i < 8; i++) {
     const cut = ids[i * 13] ?? 0n;
     const a = route('Scatter', K, sql(`select id from customers where id < ${cut}`));

@@ -51,7 +51,8 @@ const sortRows = (rows: (string | null)[][]) => rows.map((r) => JSON.stringify(r
 
 const NAMES = ['alice', 'Alice', 'Ålice', 'bob', 'BOB', 'carol', null, 'Zed', 'éclair', 'eclair'];
 function weight(name: string | null): Uint8Array | null {
-  return name === null ? null : Buffer.from(foldGeneralCi(name), 'utf8');
+  // A collation key as the shard sends it (see cell-compare.ts): a 1-byte space weight, NO PAD.
+  return name === null ? null : Buffer.concat([Buffer.from([1, 0, 0x20]), Buffer.from(foldGeneralCi(name), 'utf8')]);
 }
 
 /** An outer table per shard, and an inner table where k matches when k % 3 == 0. */

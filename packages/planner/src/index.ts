@@ -6,3 +6,4 @@ export { normalize, countPlaceholders, ROWS_BIND, type NormalizedQuery, type Sta
 export { renderQuery, renderRow, encodeSqlValue, encodeList, quoteString, templateText } from './query-template.js';
 export { toVitessJson, valueText } from './vitess-json.js';
 export { buildPlan } from './statement-planner.js';
+export { collationKeySql } from './collation-key-sql.js';

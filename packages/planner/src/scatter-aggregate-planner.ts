@@ -6,6 +6,7 @@
  * all evaluated at the gateway over the merged groups: a shard never applies anything that
  * would need every shard's rows.
  */
+import { collationKeySql } from './collation-key-sql.js';
 import type { AggregateParam, EvalExpr, GroupByKey, OrderByKey, Primitive, QueryTemplate } from './plan-types.js';
 import { columnName, isColumnRef } from './ast-utils.js';
 import type { PlanContext } from './plan-context.js';
@@ -77,7 +78,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         distinctOn = { text: argText };
         if (!isNumericExpr(analyzer, arg, scope)) {
           distinctOn.ws = hiddenIndex();
-          hiddenAfter.push(`weight_string(${argText})`);
+          hiddenAfter.push(collationKeySql(argText));
         }
       }
       const ws = distinctOn.ws;
@@ -88,6 +89,16 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     if (name === 'count') {
       aggregates.push({ opcode: star ? 'count_star' : 'sum_count', column, alias });
       return t;
+    }
+    if (name === 'min' || name === 'max') {
+      // Strings: the shards' minima are compared at the gateway by their collation keys.
+      const arg = e.args?.expr;
+      if (arg && !star && !isNumericExpr(analyzer, arg, scope)) {
+        const ws = hiddenIndex();
+        hiddenAfter.push(collationKeySql(t));
+        aggregates.push({ opcode: name, column, alias, weightStringColumn: ws });
+        return t;
+      }
     }
     if (name === 'sum' || name === 'min' || name === 'max') {
       aggregates.push({ opcode: name, column, alias });
@@ -220,7 +231,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       continue;
     }
     const ws = hiddenIndex();
-    hiddenAfter.push(`weight_string(${keyText(gk.column)})`);
+    hiddenAfter.push(collationKeySql(keyText(gk.column)));
     gk.weightStringColumn = ws;
     orderKeys.push({ column: gk.column, weightStringColumn: ws, desc: dir });
   }

@@ -3,6 +3,7 @@
  * candidate (with a merge-sort, Limit, Distinct or Aggregate on top when the route reaches several
  * shards), otherwise a cross-shard plan (see cross-shard-planner.ts).
  */
+import { collationKeySql } from './collation-key-sql.js';
 import type { AggregateParam, OrderByKey, Primitive, RoutePrimitive, ValueExpr } from './plan-types.js';
 import { columnName, functionArgs, functionName, isColumnRef, walk } from './ast-utils.js';
 import { anyKeyspace, keyspaceRef, type PlanContext } from './plan-context.js';
@@ -286,9 +287,21 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
     if (!isNumericExpr(analyzer, colExpr, scope)) {
       const text = nodeText(ctx, colExpr);
       if (text === null) throw notSupported('ORDER BY expression across shards');
-      ws = addHidden(`weight_string(${text})`);
+      ws = addHidden(collationKeySql(text));
     }
     orderBy.push(ws === undefined ? { column: idx, desc } : { column: idx, weightStringColumn: ws, desc });
+  }
+
+  // SELECT DISTINCT: the gateway's duplicate check compares strings by their collation keys.
+  const distinctWs = new Map<number, number>();
+  if (distinct && !hasStar) {
+    for (const o of orderBy) if (o.weightStringColumn !== undefined && o.column >= 0 && o.column < visible) distinctWs.set(o.column, o.weightStringColumn);
+    columns.forEach((c, i) => {
+      if (i >= visible || distinctWs.has(i) || isNumericExpr(analyzer, c.expr, scope)) return;
+      const text = nodeText(ctx, c.expr);
+      if (text === null) throw notSupported('SELECT DISTINCT expression across shards');
+      distinctWs.set(i, addHidden(collationKeySql(text)));
+    });
   }
 
   // LIMIT: each shard returns offset+count rows; the gateway applies the offset.
@@ -333,8 +346,7 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
     // DISTINCT with ORDER BY: the helper columns may only be weight strings of selected columns
     // (they then also make the duplicate check collation-aware); the Distinct drops them.
     if (hasStar || orderBy.some((o) => o.column < 0 || o.column >= visible)) throw notSupported('SELECT DISTINCT with ORDER BY on other columns across shards');
-    const ws: (number | undefined)[] = columns.map(() => undefined);
-    for (const o of orderBy) if (o.weightStringColumn !== undefined) ws[o.column] = o.weightStringColumn;
+    const ws: (number | undefined)[] = columns.map((_c, i) => distinctWs.get(i));
     delete (extra as { resultColumns?: number }).resultColumns;
     top = { operator: 'Distinct', input: routeFor(ctx, cand, query, extra), weightStringColumns: ws, resultColumns: visible };
   } else {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadVSchema } from '@shardgate/vschema';
 import { Planner } from '../src/planner.js';
+import { collationKeySql } from '../src/collation-key-sql.js';
 import { renderQuery } from '../src/query-template.js';
 import { toVitessJson } from '../src/vitess-json.js';
 import type { BindVars, DmlPrimitive, InsertPrimitive, Plan, PlannedQuery, Primitive, RoutePrimitive } from '../src/plan-types.js';
@@ -84,7 +85,7 @@ describe('single-table SELECT routing', () => {
     expect(lim.count).toEqual({ kind: 'literal', value: 5n });
     expect(lim.offset).toEqual({ kind: 'literal', value: 10n });
     const r = lim.input as RoutePrimitive;
-    expect(route(r, bindVars).sql).toBe('select id, name, weight_string(name) from customer order by name desc limit 15');
+    expect(route(r, bindVars).sql).toBe('select id, name, ' + collationKeySql('name') + ' from customer order by name desc limit 15');
     expect(r.orderBy).toEqual([{ column: 1, weightStringColumn: 2, desc: true }]);
     expect(r.resultColumns).toBe(2);
   });
@@ -98,7 +99,7 @@ describe('single-table SELECT routing', () => {
       { opcode: 'count_star', column: 1, alias: 'count(*)' },
       { opcode: 'avg', column: 2, countColumn: 3, alias: 'avg(id)' },
     ]);
-    expect(route(agg.input, bindVars).sql).toBe('select name, count(*), sum(id), count(id), weight_string(name) from customer group by name order by weight_string(name) asc, name asc');
+    expect(route(agg.input, bindVars).sql).toBe('select name, count(*), sum(id), count(id), ' + collationKeySql('name') + ' from customer group by name order by ' + collationKeySql('name') + ' asc, name asc');
   });
 
   it('pushes a join on the shared vindex down as one route', async () => {
@@ -283,7 +284,7 @@ describe('cross-shard plans', () => {
     const { plan: pl, bindVars } = await plan('select year(created) as y, count(*) from orders group by y order by y');
     const agg = pl.instructions as Extract<Primitive, { operator: 'Aggregate' }>;
     expect(agg).toMatchObject({ operator: 'Aggregate', variant: 'Ordered', groupBy: [{ column: 0, weightStringColumn: 2 }], resultColumns: 2 });
-    expect(route(agg.input, bindVars).sql).toBe('select year(created) as `y`, count(*), weight_string(year(created)) from orders group by year(created) order by weight_string(year(created)) asc, year(created) asc');
+    expect(route(agg.input, bindVars).sql).toBe('select year(created) as `y`, count(*), ' + collationKeySql('year(created)') + ' from orders group by year(created) order by ' + collationKeySql('year(created)') + ' asc, year(created) asc');
     const { plan: byPosition } = await plan('select year(created), month(created), count(*) from orders group by 1, 2');
     expect((byPosition.instructions as Extract<Primitive, { operator: 'Aggregate' }>).groupBy.map((g) => g.column)).toEqual([0, 1]);
   });
@@ -295,7 +296,7 @@ describe('cross-shard plans', () => {
       { opcode: 'count_star', column: 0, alias: 'count(*)' },
       { opcode: 'count_distinct', column: 1, alias: 'count(distinct name)', weightStringColumn: 2 },
     ]);
-    expect(route(agg.input, db).sql).toBe('select count(*), name, weight_string(name) from customer group by name order by name asc');
+    expect(route(agg.input, db).sql).toBe('select count(*), name, ' + collationKeySql('name') + ' from customer group by name order by name asc');
     const { plan: h } = await plan('select name, count(*) as c from customer group by name having c > 1');
     expect(h.instructions).toMatchObject({ operator: 'Projection', input: { operator: 'Filter', predicate: { kind: 'call', fn: '>', args: [{ kind: 'column', index: 1 }, { kind: 'bind', name: 'v1' }] } } });
     const { plan: e, bindVars: eb } = await plan('select sum(id) / count(*) from customer');

@@ -12,7 +12,7 @@ import type { QueryContext } from '../query-context.js';
 import { FieldsOnce, SerialQueue, trimFields, trimRow, type RowReceiver } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { formatDouble, textCell } from '../values/cell-codec.js';
-import { cellText, compareBytes, compareNullable, comparatorFor, equalityKey, isTextField, type CellComparator } from '../values/cell-compare.js';
+import { cellText, compareCollationKeys, compareNullable, comparatorFor, equalityKey, isTextField, type CellComparator } from '../values/cell-compare.js';
 import { ColumnType, ColumnFlag, valueClassOf } from '../values/column-types.js';
 import { addDecimal, divideDecimal, formatDecimal, parseDecimal, type Decimal } from '../values/decimal.js';
 import { runPrimitive } from '../primitive-runner.js';
@@ -221,7 +221,7 @@ function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrec
       case 'max': {
         outFields[a.column] = { ...base, name };
         const useWeight = a.weightStringColumn !== undefined && isTextField(f);
-        const cmp = useWeight ? compareBytes : comparatorFor(f);
+        const cmp = useWeight ? compareCollationKeys : comparatorFor(f);
         const sign = a.opcode === 'min' ? 1 : -1;
         makers.push(() => new MinMaxAccumulator(a.column, useWeight ? a.weightStringColumn : undefined, cmp, sign));
         break;

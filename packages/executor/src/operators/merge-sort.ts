@@ -10,7 +10,7 @@ import type { OrderByKey } from '@shardgate/planner';
 import { offAbort as unhookAbort, onAbort as hookAbort } from '../abort-hooks.js';
 import type { RowReceiver } from '../row-flow.js';
 import type { FieldInfo, Row } from '../types.js';
-import { compareBytes, compareNullable, comparatorFor, isTextField } from '../values/cell-compare.js';
+import { compareCollationKeys, compareNullable, comparatorFor, isTextField } from '../values/cell-compare.js';
 
 export type RowComparator = (a: Row, b: Row) => number;
 
@@ -32,7 +32,7 @@ export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly
     // value (WEIGHT_STRING of a number is its digits, which do not sort numerically).
     const useWeight = k.weightStringColumn !== undefined && isTextField(fields[valueColumn]);
     const column = useWeight ? at(k.weightStringColumn!) : valueColumn;
-    const cmp = useWeight ? compareBytes : comparatorFor(fields[valueColumn]);
+    const cmp = useWeight ? compareCollationKeys : comparatorFor(fields[valueColumn]);
     const sign = k.desc ? -1 : 1;
     return { column, cmp, sign };
   });

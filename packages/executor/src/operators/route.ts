@@ -266,11 +266,15 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
   const targets = resolved instanceof Promise ? await resolved : resolved;
   const resultColumns = visibleColumns(route);
   if (targets.length === 0) {
-    // Nothing can match, but the client still needs the columns.
+    // Nothing can match, but the client still needs the columns, and a statement that answers
+    // even over no rows (`select count(*), max(x) … where 1 = 0`: one row, 0 and NULL, typed as
+    // MariaDB types them) needs that answer: one shard runs the statement itself, over its rows
+    // none of which match, so what it returns is exactly what one MariaDB would.
     const ks = ctx.routing.shardsOf(keyspace);
     const sql = renderTemplate(route.fieldQuery ?? route.query, bv);
     const r = await ctx.access.query(keyspace, ks.shards[0], sql, ctx.signal);
     out.fields(trimFields(r.fields, resultColumns));
+    if (route.fieldQuery === undefined && r.rows.length > 0) await out.rows(resultColumns === undefined ? r.rows.slice() : r.rows.map((row) => trimRow(row, resultColumns)));
     return;
   }
   const errorsAsWarnings = route.scatterErrorsAsWarnings ?? ctx.settings.scatterErrorsAsWarnings;

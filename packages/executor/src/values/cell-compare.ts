@@ -1,8 +1,10 @@
 /**
  * Ordering and equality of text-protocol cells with MySQL semantics, decided per column from its
- * field metadata. Strings are compared through WEIGHT_STRING bytes when the planner pushed them
- * (exactly the shard's collation); without them a utf8mb4_general_ci approximation is used.
+ * field metadata. Strings are compared through the collation keys the planner pushed next to them
+ * (WEIGHT_STRING in the column's own collation plus its padding rule: see the planner's
+ * collation-key-sql.ts); without them a utf8mb4_general_ci approximation is used.
  */
+import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { compareDecimal, parseDecimal } from './decimal.js';
 import { ColumnType, valueClassOf, type ValueClass } from './column-types.js';
 import type { Cell, FieldInfo } from '../types.js';
@@ -103,7 +105,7 @@ export function compareNullable(a: Cell, b: Cell, cmp: CellComparator): number {
  */
 export function equalityKey(cell: Cell, field: FieldInfo | undefined, weight?: Cell): string {
   if (cell === null) return '\u0000N';
-  if (weight !== undefined && weight !== null && (field === undefined || isTextField(field))) return `w${Buffer.from(weight.buffer, weight.byteOffset, weight.byteLength).toString('hex')}`;
+  if (weight !== undefined && weight !== null && (field === undefined || isTextField(field))) return `w${collationKeyText(weight)}`;
   const cls = field ? valueClassOf(field.columnType, field.characterSet) : 'binary';
   switch (cls) {
     case 'integer':
@@ -127,4 +129,61 @@ export function equalityKey(cell: Cell, field: FieldInfo | undefined, weight?: C
     default:
       return `b${Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength).toString('hex')}`;
   }
+}
+
+/** A decoded collation key: WEIGHT_STRING(x) and, for PAD SPACE collations, one space's weight. */
+interface CollationKey {
+  /** The space's weight when the collation pads with spaces; null for NO PAD and binary. */
+  readonly pad: Uint8Array | null;
+  readonly weights: Uint8Array;
+}
+
+function badKey(): never {
+  throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: comparing strings whose collation key the shard returned in an unexpected shape');
+}
+
+function decodeCollationKey(cell: Uint8Array): CollationKey {
+  if (cell.length < 2) badKey();
+  const unit = cell[0];
+  if (unit === 0 || cell.length < 2 + unit) badKey();
+  const weights = cell.subarray(2 + unit);
+  if (cell[1] !== 1) return { pad: null, weights };
+  if (weights.length % unit !== 0) badKey();
+  return { pad: cell.subarray(2, 2 + unit), weights };
+}
+
+/**
+ * Orders two collation keys as the collation orders their strings. Under PAD SPACE the shorter
+ * string counts as padded with spaces, so the longer one's remaining weights are compared with
+ * the space's weight, unit by unit ('a' = 'a ', and 'a' > 'a\t' because a tab weighs less).
+ */
+export function compareCollationKeys(a: Uint8Array, b: Uint8Array): number {
+  const x = decodeCollationKey(a);
+  const y = decodeCollationKey(b);
+  const n = Math.min(x.weights.length, y.weights.length);
+  for (let i = 0; i < n; i++) {
+    const d = x.weights[i] - y.weights[i];
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  if (x.weights.length === y.weights.length) return 0;
+  const pad = x.pad ?? y.pad;
+  if (pad === null || x.pad === null || y.pad === null) return x.weights.length < y.weights.length ? -1 : 1;
+  const longer = x.weights.length > y.weights.length ? x.weights : y.weights;
+  const sign = longer === x.weights ? 1 : -1;
+  for (let i = n; i < longer.length; i++) {
+    const d = longer[i] - pad[(i - n) % pad.length];
+    if (d !== 0) return d < 0 ? -sign : sign;
+  }
+  return 0;
+}
+
+/** A string under which collation-equal keys are identical: trailing space weights dropped under PAD SPACE. */
+export function collationKeyText(cell: Uint8Array): string {
+  const k = decodeCollationKey(cell);
+  let end = k.weights.length;
+  if (k.pad !== null) {
+    const u = k.pad.length;
+    while (end >= u && k.weights.subarray(end - u, end).every((b, i) => b === k.pad![i])) end -= u;
+  }
+  return Buffer.from(k.weights.buffer, k.weights.byteOffset, end).toString('hex');
 }

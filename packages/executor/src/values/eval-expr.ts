@@ -7,6 +7,7 @@ import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
 import type { FieldInfo, Row } from '../types.js';
 import { cellToSqlValue } from './cell-codec.js';
 import { compareBytes, foldGeneralCi } from './cell-compare.js';
+import { valueClassOf } from './column-types.js';
 import { addDecimal, compareDecimal, divideDecimal, formatDecimal, multiplyDecimal, parseDecimal, type Decimal } from './decimal.js';
 
 export interface EvalEnv {
@@ -32,12 +33,38 @@ export function evalExpr(expr: EvalExpr, env: EvalEnv): SqlValue {
   }
 }
 
+/** The number MySQL reads from a string: its longest numeric prefix ('12abc' is 12, 'abc' is 0). */
+function numericPrefix(s: string): string {
+  const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(s);
+  return m ? m[1] : '0';
+}
+
 function toDecimal(v: SqlValue): Decimal | null {
   if (v === null) return null;
   if (typeof v === 'bigint') return { units: v, scale: 0 };
-  if (v instanceof ExactNumber || typeof v === 'string') return parseDecimal(v.toString()) ?? parseDecimal(String(Number(v.toString()) || 0));
   if (typeof v === 'number') return parseDecimal(String(v));
-  return parseDecimal(Buffer.from(v).toString('utf8'));
+  const s = v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v.toString();
+  const prefix = numericPrefix(s);
+  return parseDecimal(prefix) ?? parseDecimal(String(Number(prefix) || 0));
+}
+
+/**
+ * A DATE/DATETIME/TIMESTAMP/TIME column compared with a number is compared as the number its
+ * digits spell (MariaDB: '2024-09-15 10:00:00' is 20240915100000), not as its leading year.
+ */
+function temporalAsNumber(expr: EvalExpr, v: SqlValue, env: EvalEnv): SqlValue {
+  if (v === null || expr.kind !== 'column') return v;
+  const f = env.fields[expr.index];
+  if (!f || valueClassOf(f.columnType, f.characterSet) !== 'temporal') return v;
+  const s = v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v.toString();
+  const m = /^(-?)([\d:\- ]+)(?:\.(\d+))?$/.exec(s);
+  if (!m) return v;
+  const digits = m[2].replace(/[^\d]/g, '').replace(/^0+(?=\d)/, '');
+  return new ExactNumber(`${m[1]}${digits}${m[3] ? `.${m[3]}` : ''}`);
+}
+
+function isNumeric(v: SqlValue): boolean {
+  return typeof v === 'bigint' || typeof v === 'number' || v instanceof ExactNumber;
 }
 
 function isFloat(v: SqlValue): boolean {
@@ -141,7 +168,11 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
     case '<=':
     case '>':
     case '>=': {
-      const c = compareValues(arg(0), arg(1));
+      let a = arg(0);
+      let b = arg(1);
+      if (isNumeric(b)) a = temporalAsNumber(args[0], a, env);
+      if (isNumeric(a)) b = temporalAsNumber(args[1], b, env);
+      const c = compareValues(a, b);
       if (c === null) return null;
       const r = fn === '=' ? c === 0 : fn === '<' ? c < 0 : fn === '<=' ? c <= 0 : fn === '>' ? c > 0 : fn === '>=' ? c >= 0 : c !== 0;
       return bool(r);
