@@ -133,6 +133,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: "select grp, max(gci) as m from item group by grp having m > 'b'", mode: 'collated', fold: foldCi },
   { sql: 'select grp, count(*) as n from item group by grp having n > 8 or grp is null', mode: 'unordered' },
   { sql: 'select grp, max(price) as m from item group by grp having m > 90 and grp > 0', mode: 'unordered' },
+  // Cross-shard LEFT JOIN: right-side expressions over a NULL-extended row.
+  { sql: "select i.id, r.id, r.email, r.referrer_id is null, coalesce(r.email, 'none') from item i left join referral r on r.referrer_id = i.grp where i.id < 12", mode: 'unordered' },
+  { sql: "select i.id, r.id + 1, concat(r.email, 'x'), ifnull(r.id, 0), if(r.id is null, 'none', 'some') from item i left join referral r on r.referrer_id = i.grp where i.id < 12", mode: 'unordered' },
+  { sql: 'select i.id, r.id is not null from item i left join referral r on r.id = i.id + 100 where i.id < 5', mode: 'unordered' },
 ];
 
 async function answer(conn: mysql.Connection, sql: string): Promise<{ rows: unknown[][]; types: string[] } | { error: string }> {

@@ -285,6 +285,19 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   const leftRoute = routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, [])));
   const rightRoute = routeFor(ctx, { ...rightCand, conds: [...condsWithin(rightCand), ...rightConds] }, templateFromSqlText(pieceSql(rightCand, rightItems, rightWhere, rightEdits)));
   let top: Primitive = { operator: 'Join', variant: leftJoin ? 'LeftJoin' : 'Join', left: leftRoute, right: rightRoute, cols, joinVars } satisfies JoinPrimitive;
+  if (leftJoin && columns.some((c) => sidesOf(c.expr).has(1) && !isColumnRef(c.expr))) {
+    // An expression over the right side is not NULL just because the right row is missing
+    // (`r.x is null` is 1, `coalesce(r.email, 'none')` is 'none'): one shard evaluates the right
+    // select list over a NULL-extended row, so the value and its type are MariaDB's own. Any one
+    // shard will do (the row depends on no table data), hence the Reference variant.
+    const rightTables = scope.tables
+      .map((t, i) => ({ t, item: from[i] }))
+      .filter(({ t }) => rightCand.tables.includes(t))
+      .map(({ item }) => exprText(item));
+    const nullSql = `select ${rightItems.join(', ')} from (select 1) as \`__sg_outer\` left join ${rightTables.join(', ')} on 0`;
+    const nullRow = routeFor(ctx, { ...rightCand, conds: [] }, templateFromSqlText(nullSql), { variant: 'Reference' });
+    top = { ...(top as JoinPrimitive), nullRow };
+  }
 
   // ORDER BY / LIMIT on top of the join.
   if (sel.orderby && sel.orderby.length > 0) {

@@ -219,6 +219,12 @@ export interface JoinPrimitive {
   readonly cols: readonly number[];
   /** Bind var name → left column index. */
   readonly joinVars: Readonly<Record<string, number>>;
+  /**
+   * LeftJoin whose right columns include expressions (`r.x is null`, `coalesce(r.email, 'none')`):
+   * one row holding the right side's select list evaluated over a NULL-extended row, by a shard,
+   * with the right side's types. An outer row without a match takes its right columns from it.
+   */
+  readonly nullRow?: Primitive;
 }
 
 /** `x IN (subquery)` / `EXISTS`: for each outer row, ask the inner side whether it matches. */

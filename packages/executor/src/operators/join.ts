@@ -34,6 +34,14 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   let leftFields: readonly FieldInfo[] = [];
   let rightFieldCount = -1;
   const fieldsOnce = new FieldsOnce((f) => out.fields(f));
+  // The right columns of an unmatched outer row: NULLs, or the plan's NULL-extended row. The
+  // promise is created once, synchronously, by the first unmatched row, and only read after.
+  let nullRow: Promise<Row> | null = null;
+  const nullExtended = (): Promise<Row> | Row => {
+    if (!p.nullRow) return [];
+    nullRow ??= collect(ctx, p.nullRow, bv).then((r) => r.rows[0] ?? []);
+    return nullRow;
+  };
   const sendFields = (right: readonly FieldInfo[]) => {
     if (rightFieldCount < 0) rightFieldCount = right.length;
     fieldsOnce.fields(p.cols.map((c) => (c < 0 ? leftFields[-c - 1] : right[c - 1])));
@@ -50,7 +58,10 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
         sendFields(inner.fields);
         const joined: Row[] = [];
         if (inner.rows.length === 0) {
-          if (p.variant === 'LeftJoin') joined.push(p.cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : null)));
+          if (p.variant === 'LeftJoin') {
+            const ext = await nullExtended();
+            joined.push(p.cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null))));
+          }
         } else {
           for (const right of inner.rows) joined.push(p.cols.map((c) => (c < 0 ? (left[-c - 1] ?? null) : (right[c - 1] ?? null))));
         }
