@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import { NATIVE_PASSWORD_PLUGIN, generateScramble, verifyNativePassword } from './auth-native-password.js';
 import { decodeExecuteParams } from './binary-params.js';
 import { Capability, SERVER_CAPABILITIES } from './capabilities.js';
@@ -13,7 +14,7 @@ import { PacketWriter } from './packet-writer.js';
 import { PreparedStatementRegistry, clearLongData, countPlaceholders } from './prepared-statements.js';
 import { CommandResultSink, type SinkHost } from './result-sink.js';
 import { writeColumnDefinition, writeEof, writeErr, writeOk } from './result-writer.js';
-import type { ConnectionInfo, MysqlServerOptions, SessionHandler } from './server-types.js';
+import type { ConnectionInfo, MysqlServerOptions, SessionHandler, UserAccount } from './server-types.js';
 import { StatusFlag, statusFlagsOf } from './status-flags.js';
 
 /** Settings the server resolves once and hands to every connection. */
@@ -23,6 +24,8 @@ export interface ConnectionSettings {
   connectTimeoutMs: number;
   maxPreparedStatements: number;
   lookupUser: MysqlServerOptions['lookupUser'];
+  /** Set when TLS is configured: CLIENT_SSL is advertised and SSLRequests are accepted. */
+  secureContext: SecureContext | null;
   createSession: MysqlServerOptions['createSession'];
   reportError(err: Error, info?: ConnectionInfo): void;
   /** Text for COM_STATISTICS. */
@@ -75,6 +78,14 @@ export class ServerConnection implements SinkHost {
   private readonly framer: PacketFramer;
   private readonly abortController = new AbortController();
   private readonly scramble = generateScramble();
+  /** Capabilities sent in the handshake: SERVER_CAPABILITIES, plus SSL when TLS is configured. */
+  private readonly advertised: number;
+  /** Sequence id the handshake response must carry: 1, or 2 after an SSLRequest. */
+  private handshakeSequenceId = 1;
+  /** The raw TCP socket, or the TLSSocket wrapping it after an SSLRequest. */
+  private socket: Socket;
+  private readonly onDataListener = (chunk: Buffer): void => this.onData(chunk);
+  private readonly onDrainListener = (): void => this.releaseDrainWaiters();
   private readonly statements = new PreparedStatementRegistry();
   private phase: Phase = 'handshake';
   private handshake: HandshakeResponse | null = null;
@@ -97,25 +108,28 @@ export class ServerConnection implements SinkHost {
   private drainWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     connectionId: number,
     private readonly settings: ConnectionSettings,
   ) {
+    this.socket = socket;
+    this.advertised = SERVER_CAPABILITIES | (settings.secureContext !== null ? Capability.SSL : 0);
     this.info = {
       connectionId,
       user: '',
       database: null,
       remoteAddress: normalizeAddress(socket.remoteAddress),
       capabilities: 0,
+      tls: false,
       connectAttributes: {},
     };
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.framer = new PacketFramer(settings.maxPacketSize);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', this.onDataListener);
     socket.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
     socket.on('close', () => this.onClose());
-    socket.on('drain', () => this.releaseDrainWaiters());
+    socket.on('drain', this.onDrainListener);
     this.connectTimer = setTimeout(() => this.onConnectTimeout(), settings.connectTimeoutMs);
     this.connectTimer.unref();
 
@@ -123,7 +137,7 @@ export class ServerConnection implements SinkHost {
       serverVersion: settings.serverVersion,
       connectionId,
       scramble: this.scramble,
-      capabilities: SERVER_CAPABILITIES,
+      capabilities: this.advertised,
       charset: Charset.UTF8MB4_GENERAL_CI,
       statusFlags: StatusFlag.AUTOCOMMIT,
       authPlugin: NATIVE_PASSWORD_PLUGIN,
@@ -179,7 +193,14 @@ export class ServerConnection implements SinkHost {
   private onData(chunk: Buffer): void {
     if (this.phase === 'closing' || this.phase === 'closed') return;
     try {
-      this.framer.push(chunk, (packet) => this.enqueue(packet));
+      this.framer.push(chunk, (packet) => {
+        if (this.isSslRequest(packet)) {
+          this.startTls(packet);
+          return false;
+        }
+        this.enqueue(packet);
+        return true;
+      });
     } catch (err) {
       if (err instanceof FramingError) {
         this.fail(err, err.replySequenceId);
@@ -188,6 +209,41 @@ export class ServerConnection implements SinkHost {
         this.socket.destroy();
       }
     }
+  }
+
+  /** The 32-byte HandshakeResponse prefix with CLIENT_SSL, first packet of a plain connection, TLS configured. */
+  private isSslRequest(packet: Packet): boolean {
+    return (
+      this.phase === 'handshake' &&
+      !this.info.tls &&
+      this.settings.secureContext !== null &&
+      this.queue.length === 0 &&
+      packet.payload.length === 32 &&
+      (packet.payload.readUInt32LE(0) & Capability.SSL) !== 0
+    );
+  }
+
+  /**
+   * Wraps the socket in TLS. Bytes that came after the SSLRequest in the same chunk (the start
+   * of the ClientHello) are put back into the raw socket, which TLSSocket reads first.
+   */
+  private startTls(packet: Packet): void {
+    if (packet.sequenceId !== 1) return this.outOfOrder(packet);
+    const raw = this.socket;
+    const leftover = this.framer.takeBuffered();
+    raw.off('data', this.onDataListener);
+    raw.off('drain', this.onDrainListener);
+    raw.pause();
+    if (leftover.length > 0) raw.unshift(leftover);
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.settings.secureContext!, minVersion: 'TLSv1.2' });
+    // raw keeps its 'error' and 'close' listeners: either ends the connection.
+    secure.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
+    secure.on('close', () => this.onClose());
+    secure.on('data', this.onDataListener);
+    secure.on('drain', this.onDrainListener);
+    this.socket = secure;
+    this.info.tls = true;
+    this.handshakeSequenceId = packet.nextSequenceId;
   }
 
   private enqueue(packet: Packet): void {
@@ -201,7 +257,9 @@ export class ServerConnection implements SinkHost {
   }
 
   private onSocketError(err: NodeJS.ErrnoException): void {
-    if (err.code === undefined || !DISCONNECT_CODES.has(err.code)) this.report(err);
+    // A client that fails the TLS handshake (bad version, rejected certificate) is the client's problem.
+    const tlsFailure = err.code?.startsWith('ERR_SSL_') === true;
+    if (!tlsFailure && (err.code === undefined || !DISCONNECT_CODES.has(err.code))) this.report(err);
     // 'close' follows an 'error' on net sockets; destroy() makes sure of it.
     this.socket.destroy();
   }
@@ -317,7 +375,7 @@ export class ServerConnection implements SinkHost {
   // ---- authentication -------------------------------------------------------
 
   private onHandshakeResponse(packet: Packet): Promise<void> | void {
-    if (packet.sequenceId !== 1) return this.outOfOrder(packet);
+    if (packet.sequenceId !== this.handshakeSequenceId) return this.outOfOrder(packet);
     let response: HandshakeResponse;
     try {
       response = parseHandshakeResponse(packet.payload);
@@ -326,7 +384,7 @@ export class ServerConnection implements SinkHost {
     }
     this.handshake = response;
     this.info.user = response.user;
-    this.info.capabilities = response.capabilities & SERVER_CAPABILITIES;
+    this.info.capabilities = response.capabilities & SERVER_CAPABILITIES; // SSL is not an ongoing capability
     this.info.connectAttributes = response.attributes;
     if (response.authPlugin !== null && response.authPlugin !== NATIVE_PASSWORD_PLUGIN) {
       // e.g. caching_sha2_password: ask the client to answer our scramble the native way instead.
@@ -348,7 +406,7 @@ export class ServerConnection implements SinkHost {
     const handshake = this.handshake!;
     this.phase = 'authenticating';
     const user = handshake.user;
-    let account: { password: string } | null;
+    let account: UserAccount | null;
     try {
       account = await this.settings.lookupUser(user);
     } catch (err) {
@@ -360,6 +418,8 @@ export class ServerConnection implements SinkHost {
     if (account === null || account === undefined || !verifyNativePassword(account.password, this.scramble, authResponse)) {
       return this.fail(this.accessDenied(authResponse), sequenceId);
     }
+    // MariaDB refuses a REQUIRE SSL account over plain TCP with the same 1045 as a wrong password.
+    if (account.requireTls === true && !this.info.tls) return this.fail(this.accessDenied(authResponse), sequenceId);
     this.info.database = handshake.database;
     let session: SessionHandler;
     try {

@@ -1,3 +1,4 @@
+import { createSecureContext } from 'node:tls';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, sqlStateFor } from './error-codes.js';
 import { PacketWriter } from './packet-writer.js';
@@ -38,6 +39,11 @@ class NetMysqlServer implements MysqlServer {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       maxPreparedStatements: options.maxPreparedStatements ?? 16_382,
       lookupUser: (user) => options.lookupUser(user),
+      // Built once: a bad certificate or key fails createMysqlServer, not the first client.
+      secureContext:
+        options.tls === undefined
+          ? null
+          : createSecureContext({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, minVersion: 'TLSv1.2' }),
       createSession: (info) => options.createSession(info),
       reportError,
       statistics: () => this.statistics(),
