@@ -47,6 +47,7 @@ export interface UserConfig {
   readonly password: string;
   /** Refuse this user's logins over plain TCP (1045), as MariaDB's REQUIRE SSL. */
   readonly requireTls: boolean;
+  readonly plugin: 'mysql_native_password' | 'caching_sha2_password';
 }
 
 export interface GatewayConfig {
@@ -189,7 +190,12 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
         problem(`users[${i}].requireTls`, 'must be true or false');
         return;
       }
-      users.push({ user: u.user, password: String(password), requireTls: u.requireTls === true });
+      const plugin = u.plugin ?? 'mysql_native_password';
+      if (plugin !== 'mysql_native_password' && plugin !== 'caching_sha2_password') {
+        problem(`users[${i}].plugin`, "must be 'mysql_native_password' or 'caching_sha2_password'");
+        return;
+      }
+      users.push({ user: u.user, password: String(password), requireTls: u.requireTls === true, plugin });
     });
   }
 

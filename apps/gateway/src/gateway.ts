@@ -385,7 +385,7 @@ export class Gateway {
 const RELOAD_DEBOUNCE_MS = 150;
 
 function usersOf(config: GatewayConfig): Map<string, UserAccount> {
-  return new Map(config.users.map((u) => [u.user, { password: u.password, requireTls: u.requireTls }]));
+  return new Map(config.users.map((u) => [u.user, { password: u.password, requireTls: u.requireTls, plugin: u.plugin }]));
 }
 
 function seedMarker(dataDir: string): string {

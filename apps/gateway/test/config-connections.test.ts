@@ -45,5 +45,7 @@ describe('tls and users[].requireTls', () => {
     expect(issuePaths({ ...base, tls: 'a.pem' })).toEqual(['tls']);
     expect(issuePaths({ ...base, users: [{ user: 'app', password: 'x', requireTls: 'yes' }], tls: { cert: 'a', key: 'b' } })).toEqual(['users[0].requireTls']);
     expect(issuePaths({ ...base, users: [{ user: 'app', password: 'x', requireTls: true }] })).toEqual(['users']);
+    expect(issuePaths({ ...base, users: [{ user: 'app', password: 'x', plugin: 'sha256_password' }] })).toEqual(['users[0].plugin']);
+    expect(parseConfig({ ...base, users: [{ user: 'app', password: 'x', plugin: 'caching_sha2_password' }] }, '/etc/gw.yaml').users[0].plugin).toBe('caching_sha2_password');
   });
 });

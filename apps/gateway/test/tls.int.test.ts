@@ -1,4 +1,4 @@
-/** TLS through the gateway's config keys, against real MariaDB shards: mysql2 with ssl, requireTls, plain clients. */
+/** TLS and caching_sha2_password through the gateway's config keys, against a real MariaDB shard. */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ beforeAll(async () => {
       users: [
         { user: 'app', password: 'secret' },
         { user: 'secure', password: 'pw', requireTls: true },
+        { user: 'sha2', password: 'sha2-pw', plugin: 'caching_sha2_password' },
       ],
       tls: { cert: './gw.pem', key: './gw.key' },
       vschema: './vschema.json',
@@ -57,5 +58,16 @@ describe('TLS through the gateway', () => {
     expect(rows).toEqual([{ id: 1, body: 'over tls' }]);
     await secure.end();
     await plain.end();
+  });
+
+  it('a caching_sha2_password user logs in over plain TCP (RSA, then fast auth) and over TLS', async () => {
+    const login = { host: '127.0.0.1', port, database: 'main', user: 'sha2', password: 'sha2-pw' };
+    for (const options of [{}, {}, { ssl: { ca } }]) {
+      const c = await mysql.createConnection({ ...login, ...options });
+      const [rows] = await c.query('select count(*) as n from notes');
+      expect(rows).toEqual([{ n: 1 }]);
+      await c.end();
+    }
+    await expect(mysql.createConnection({ ...login, password: 'wrong' })).rejects.toMatchObject({ errno: 1045, sqlState: '28000' });
   });
 });

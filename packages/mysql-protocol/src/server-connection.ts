@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { NATIVE_PASSWORD_PLUGIN, generateScramble, verifyNativePassword } from './auth-native-password.js';
+import { REQUEST_PUBLIC_KEY, Sha2RsaKeys, Sha2Status, passwordMatches, sha2CacheEntry, sha2Nonces, stripNul, unmaskPassword, verifyFastSha2 } from './auth-caching-sha2.js';
 import { decodeExecuteParams } from './binary-params.js';
 import { Capability, SERVER_CAPABILITIES } from './capabilities.js';
 import { Charset, ColumnType, type ColumnDefinition } from './column-types.js';
@@ -26,6 +27,13 @@ export interface ConnectionSettings {
   lookupUser: MysqlServerOptions['lookupUser'];
   /** Set when TLS is configured: CLIENT_SSL is advertised and SSLRequests are accepted. */
   secureContext: SecureContext | null;
+  /**
+   * caching_sha2_password cache: user → SHA256(SHA256(password)) after a full authentication.
+   * Concurrency: shared by every connection of the server; read and written synchronously only.
+   */
+  sha2Cache: Map<string, Buffer>;
+  /** The RSA key pair for full authentication over plain TCP (made on first use when not configured). */
+  rsaKeys(): Sha2RsaKeys;
   createSession: MysqlServerOptions['createSession'];
   reportError(err: Error, info?: ConnectionInfo): void;
   /** Text for COM_STATISTICS. */
@@ -36,7 +44,7 @@ export interface ConnectionSettings {
  * Connection lifecycle. 'authenticating' covers the async user lookup, session
  * creation and initial initDb; 'closing' means a final reply is being flushed.
  */
-type Phase = 'handshake' | 'auth-switch' | 'authenticating' | 'command' | 'closing' | 'closed';
+type Phase = 'handshake' | 'auth-switch' | 'sha2-full' | 'authenticating' | 'command' | 'closing' | 'closed';
 
 /** Complete packets queued beyond this many bytes pause reading from the socket until the queue drains. */
 const QUEUE_PAUSE_BYTES = 4 * 1024 * 1024;
@@ -89,7 +97,12 @@ export class ServerConnection implements SinkHost {
   private readonly statements = new PreparedStatementRegistry();
   private phase: Phase = 'handshake';
   private handshake: HandshakeResponse | null = null;
+  /** Sequence id the client's next auth packet (auth switch response, full-auth data) must carry. */
   private authSwitchSequenceId = 0;
+  /** The account being authenticated, once looked up. */
+  private account: UserAccount | null = null;
+  /** Whether the client sent a password (for "using password: YES/NO"). */
+  private usedPassword = false;
   private session: SessionHandler | null = null;
   private sessionClosed = false;
   private connectTimer: NodeJS.Timeout | null;
@@ -332,6 +345,8 @@ export class ServerConnection implements SinkHost {
         return this.onHandshakeResponse(packet);
       case 'auth-switch':
         return this.onAuthSwitchResponse(packet);
+      case 'sha2-full':
+        return this.onSha2FullAuth(packet);
       case 'authenticating':
         // Unreachable: the pump awaits authentication before taking the next packet.
         return this.outOfOrder(packet);
@@ -386,40 +401,111 @@ export class ServerConnection implements SinkHost {
     this.info.user = response.user;
     this.info.capabilities = response.capabilities & SERVER_CAPABILITIES; // SSL is not an ongoing capability
     this.info.connectAttributes = response.attributes;
-    if (response.authPlugin !== null && response.authPlugin !== NATIVE_PASSWORD_PLUGIN) {
-      // e.g. caching_sha2_password: ask the client to answer our scramble the native way instead.
-      this.writer.sequenceId = packet.nextSequenceId;
-      writeAuthSwitchRequest(this.writer, NATIVE_PASSWORD_PLUGIN, this.scramble);
-      this.authSwitchSequenceId = this.writer.sequenceId;
-      this.phase = 'auth-switch';
-      return;
-    }
-    return this.authenticate(response.authResponse, packet.nextSequenceId);
+    return this.authenticate(response.authPlugin, response.authResponse, packet.nextSequenceId);
   }
 
   private onAuthSwitchResponse(packet: Packet): Promise<void> | void {
     if (packet.sequenceId !== this.authSwitchSequenceId) return this.outOfOrder(packet);
-    return this.authenticate(packet.payload, packet.nextSequenceId);
+    return this.verify(packet.payload, packet.nextSequenceId);
   }
 
-  private async authenticate(authResponse: Buffer, sequenceId: number): Promise<void> {
-    const handshake = this.handshake!;
+  /**
+   * Looks the user up, then checks the client's first answer if it used the account's plugin, or
+   * switches the client to that plugin (over the same scramble).
+   */
+  private async authenticate(clientPlugin: string | null, authResponse: Buffer, sequenceId: number): Promise<void> {
     this.phase = 'authenticating';
-    const user = handshake.user;
+    this.account = null;
+    this.usedPassword = authResponse.length > 0;
     let account: UserAccount | null;
     try {
-      account = await this.settings.lookupUser(user);
+      account = await this.settings.lookupUser(this.handshake!.user);
     } catch (err) {
       this.report(err);
       if (this.isClosing()) return;
-      return this.fail(hasErrno(err) ? toErrorPacketFields(err) : this.accessDenied(authResponse), sequenceId);
+      return this.fail(hasErrno(err) ? toErrorPacketFields(err) : this.accessDenied(), sequenceId);
     }
     if (this.isClosing()) return;
-    if (account === null || account === undefined || !verifyNativePassword(account.password, this.scramble, authResponse)) {
-      return this.fail(this.accessDenied(authResponse), sequenceId);
+    if (account === null || account === undefined) return this.fail(this.accessDenied(), sequenceId);
+    this.account = account;
+    const plugin = account.plugin ?? NATIVE_PASSWORD_PLUGIN;
+    if ((clientPlugin ?? NATIVE_PASSWORD_PLUGIN) !== plugin) {
+      this.writer.sequenceId = sequenceId;
+      writeAuthSwitchRequest(this.writer, plugin, this.scramble);
+      this.authSwitchSequenceId = this.writer.sequenceId;
+      this.phase = 'auth-switch';
+      return;
     }
+    return this.verify(authResponse, sequenceId);
+  }
+
+  /** Checks an auth response in the account's plugin. */
+  private verify(authResponse: Buffer, sequenceId: number): Promise<void> | void {
+    const account = this.account!;
+    this.usedPassword = authResponse.length > 0;
+    if ((account.plugin ?? NATIVE_PASSWORD_PLUGIN) === NATIVE_PASSWORD_PLUGIN) {
+      if (!verifyNativePassword(account.password, this.scramble, authResponse)) return this.fail(this.accessDenied(), sequenceId);
+      return this.accepted(sequenceId);
+    }
+    // caching_sha2_password. An empty password is answered with an empty token and nothing else.
+    if (account.password === '' || authResponse.length === 0) {
+      if (account.password !== '' || authResponse.length !== 0) return this.fail(this.accessDenied(), sequenceId);
+      return this.accepted(sequenceId);
+    }
+    const cache = this.settings.sha2Cache;
+    const cached = cache.get(this.handshake!.user);
+    // A cache entry made with an older password (changed by a reload) is no entry.
+    if (cached !== undefined && cached.equals(sha2CacheEntry(account.password))) {
+      if (!sha2Nonces(this.scramble).some((nonce) => verifyFastSha2(cached, nonce, authResponse))) return this.fail(this.accessDenied(), sequenceId);
+      this.writer.sequenceId = sequenceId;
+      this.writeAuthMoreData(Buffer.from([Sha2Status.FAST_AUTH_SUCCESS]));
+      return this.accepted(this.writer.sequenceId);
+    }
+    this.writer.sequenceId = sequenceId;
+    this.writeAuthMoreData(Buffer.from([Sha2Status.PERFORM_FULL_AUTHENTICATION]));
+    this.authSwitchSequenceId = this.writer.sequenceId;
+    this.phase = 'sha2-full';
+  }
+
+  /**
+   * caching_sha2_password full authentication: the cleartext password over TLS; over plain TCP a
+   * public-key request (answered with the PEM) or the RSA-OAEP-encrypted password.
+   */
+  private onSha2FullAuth(packet: Packet): Promise<void> | void {
+    if (packet.sequenceId !== this.authSwitchSequenceId) return this.outOfOrder(packet);
+    const account = this.account!;
+    const payload = packet.payload;
+    let candidates: Buffer[];
+    if (this.info.tls) {
+      candidates = [stripNul(payload)];
+    } else if (payload.length === 1 && payload[0] === REQUEST_PUBLIC_KEY) {
+      this.writer.sequenceId = packet.nextSequenceId;
+      this.writeAuthMoreData(Buffer.from(this.settings.rsaKeys().publicKeyPem, 'ascii'));
+      this.authSwitchSequenceId = this.writer.sequenceId;
+      return;
+    } else {
+      const masked = this.settings.rsaKeys().decrypt(payload);
+      candidates = masked === null ? [] : sha2Nonces(this.scramble).map((nonce) => unmaskPassword(masked, nonce));
+    }
+    if (!candidates.some((password) => passwordMatches(account.password, password))) return this.fail(this.accessDenied(), packet.nextSequenceId);
+    this.settings.sha2Cache.set(this.handshake!.user, sha2CacheEntry(account.password));
+    return this.accepted(packet.nextSequenceId);
+  }
+
+  /** Protocol::AuthMoreData: 0x01 then the data. */
+  private writeAuthMoreData(data: Buffer): void {
+    this.writer.startPacket();
+    this.writer.u8(0x01);
+    this.writer.bytes(data);
+    this.writer.finishPacket();
+  }
+
+  /** The password was right: TLS policy, then the session. */
+  private async accepted(sequenceId: number): Promise<void> {
+    const handshake = this.handshake!;
+    this.phase = 'authenticating';
     // MariaDB refuses a REQUIRE SSL account over plain TCP with the same 1045 as a wrong password.
-    if (account.requireTls === true && !this.info.tls) return this.fail(this.accessDenied(authResponse), sequenceId);
+    if (this.account!.requireTls === true && !this.info.tls) return this.fail(this.accessDenied(), sequenceId);
     this.info.database = handshake.database;
     let session: SessionHandler;
     try {
@@ -458,8 +544,8 @@ export class ServerConnection implements SinkHost {
     return this.phase === 'closing' || this.phase === 'closed';
   }
 
-  private accessDenied(authResponse: Uint8Array): ErrorPacketFields {
-    const using = authResponse.length > 0 ? 'YES' : 'NO';
+  private accessDenied(): ErrorPacketFields {
+    const using = this.usedPassword ? 'YES' : 'NO';
     return toErrorPacketFields(
       new MysqlError(
         ErrorCode.ER_ACCESS_DENIED_ERROR,
@@ -628,14 +714,7 @@ export class ServerConnection implements SinkHost {
     this.info.user = user;
     this.info.database = null;
     this.handshake = { ...this.handshake!, user, authResponse, database, authPlugin };
-    if (authPlugin !== null && authPlugin !== NATIVE_PASSWORD_PLUGIN) {
-      this.writer.sequenceId = sequenceId;
-      writeAuthSwitchRequest(this.writer, NATIVE_PASSWORD_PLUGIN, this.scramble);
-      this.authSwitchSequenceId = this.writer.sequenceId;
-      this.phase = 'auth-switch';
-      return;
-    }
-    return this.authenticate(authResponse, sequenceId);
+    return this.authenticate(authPlugin, authResponse, sequenceId);
   }
 
   private setOption(option: number): void {

@@ -11,6 +11,8 @@ export type ParamValue = null | bigint | number | string | Uint8Array;
 export interface UserAccount {
   password: string;
   requireTls?: boolean;
+  /** Authentication plugin of the account; default mysql_native_password. */
+  plugin?: 'mysql_native_password' | 'caching_sha2_password';
 }
 
 export interface ConnectionInfo {
@@ -100,6 +102,8 @@ export interface MysqlServerOptions {
    * server advertises CLIENT_SSL and a client's SSLRequest continues on TLS 1.2 or later.
    */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /** PEM RSA private key for caching_sha2_password full authentication over plain TCP; default: generated at first use. */
+  rsaPrivateKey?: string | Buffer;
   /**
    * Return the user's plaintext password, or null for an unknown user (→ 1045). With requireTls,
    * a login (or COM_CHANGE_USER) of that user over plain TCP is refused with 1045 too.

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, sqlStateFor } from './error-codes.js';
 import { PacketWriter } from './packet-writer.js';
 import { writeErr } from './result-writer.js';
+import { Sha2RsaKeys } from './auth-caching-sha2.js';
 import { ServerConnection, type ConnectionSettings } from './server-connection.js';
 import type { ConnectionInfo, MysqlServer, MysqlServerOptions } from './server-types.js';
 
@@ -12,6 +13,8 @@ export const DEFAULT_MAX_PACKET_SIZE = 64 * 1024 * 1024;
 class NetMysqlServer implements MysqlServer {
   private readonly server: Server;
   private readonly settings: ConnectionSettings;
+  /** Made on first use (generating a pair takes tens of milliseconds). */
+  private rsaKeys: Sha2RsaKeys | undefined;
   /**
    * Open connections. Concurrency: added on 'connection', removed when the
    * connection's `closed` settles; close() iterates a snapshot.
@@ -39,6 +42,8 @@ class NetMysqlServer implements MysqlServer {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       maxPreparedStatements: options.maxPreparedStatements ?? 16_382,
       lookupUser: (user) => options.lookupUser(user),
+      sha2Cache: new Map(),
+      rsaKeys: () => (this.rsaKeys ??= Sha2RsaKeys.create(options.rsaPrivateKey)),
       // Built once: a bad certificate or key fails createMysqlServer, not the first client.
       secureContext:
         options.tls === undefined

@@ -1,5 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,20 +9,10 @@ import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { Capability } from '../src/index.js';
 import { framePacket, handshakeResponse, parseHandshake, splitPackets } from '../src/testing/packets.js';
-import { PASSWORD, startServer, USER, type TestServer } from './helpers.js';
+import { makeCertificate, PASSWORD, startServer, USER, type TestServer } from './helpers.js';
 
 const run = promisify(execFile);
 const MARIADB = '/usr/bin/mariadb';
-
-/** A self-signed certificate for 127.0.0.1, made by the openssl CLI (installed by scripts/setup.sh). */
-function makeCertificate(dir: string): { cert: string; key: string } {
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-  return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
-}
 
 describe('TLS', () => {
   let dir: string;
