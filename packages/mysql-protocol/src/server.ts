@@ -36,6 +36,8 @@ class NetMysqlServer implements MysqlServer {
         // An observer that throws must not take the server down.
       }
     };
+    // A configured key is checked now (a bad PEM fails createMysqlServer); a generated one waits for first use.
+    if (options.rsaPrivateKey !== undefined) this.rsaKeys = Sha2RsaKeys.create(options.rsaPrivateKey);
     this.settings = {
       serverVersion: options.serverVersion ?? DEFAULT_SERVER_VERSION,
       maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
