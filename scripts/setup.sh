@@ -21,7 +21,8 @@ fi
 
 # Debian packages this project runs: MariaDB always (local shards); with --test-tools also the
 # load and proxy tools that the test suite and benchmarks drive (sysbench, HAProxy), and the
-# headless browser the status page test drives (Chromium, through puppeteer-core).
+# headless browser the status page test drives (Chromium, through puppeteer-core), openssl,
+# which the TLS tests use to make a throwaway certificate, and PyMySQL.
 packages=()
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 have mariadbd || packages+=(mariadb-server)
@@ -30,6 +31,9 @@ if [ "${1:-}" = "--test-tools" ]; then
   have sysbench || packages+=(sysbench)
   have haproxy || packages+=(haproxy)
   have chromium || packages+=(chromium)
+  have openssl || packages+=(openssl)
+  # PyMySQL from Debian (for /usr/bin/python3): a client of another language for caching_sha2_password.
+  /usr/bin/python3 -c 'import pymysql' >/dev/null 2>&1 || packages+=(python3-pymysql)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "shardgate setup: installing ${packages[*]} with apt-get"

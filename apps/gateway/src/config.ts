@@ -42,10 +42,20 @@ export interface PlanCacheConfig {
   readonly maxEntries: number;
 }
 
+export interface UserConfig {
+  readonly user: string;
+  readonly password: string;
+  /** Refuse this user's logins over plain TCP (1045), as MariaDB's REQUIRE SSL. */
+  readonly requireTls: boolean;
+  readonly plugin: 'mysql_native_password' | 'caching_sha2_password';
+}
+
 export interface GatewayConfig {
   readonly file: string;
   readonly listen: { readonly mysql: ListenAddress; readonly http: ListenAddress | null };
-  readonly users: readonly { readonly user: string; readonly password: string }[];
+  readonly users: readonly UserConfig[];
+  /** Absolute paths of the PEM certificate, key and optional CA chain; undefined: no TLS. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
   readonly workload: Workload;
   readonly transactionMode: TransactionMode;
   readonly queryTimeoutMs: number;
@@ -102,6 +112,7 @@ const KNOWN_TOP_LEVEL = new Set([
   'slowQueryMs',
   'maxConnections',
   'maxAllowedPacket',
+  'tls',
 ]);
 
 export function loadConfig(file: string): GatewayConfig {
@@ -161,7 +172,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     else if (listenRaw.http !== undefined) http = parseAddress('listen.http', listenRaw.http, problem) ?? http;
   }
 
-  const users: { user: string; password: string }[] = [];
+  const users: UserConfig[] = [];
   if (!Array.isArray(raw.users) || raw.users.length === 0) {
     problem('users', 'must be a non-empty list of { user, password }');
   } else {
@@ -175,7 +186,16 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
         problem(`users[${i}].password`, 'must be a string');
         return;
       }
-      users.push({ user: u.user, password: String(password) });
+      if (u.requireTls !== undefined && typeof u.requireTls !== 'boolean') {
+        problem(`users[${i}].requireTls`, 'must be true or false');
+        return;
+      }
+      const plugin = u.plugin ?? 'mysql_native_password';
+      if (plugin !== 'mysql_native_password' && plugin !== 'caching_sha2_password') {
+        problem(`users[${i}].plugin`, "must be 'mysql_native_password' or 'caching_sha2_password'");
+        return;
+      }
+      users.push({ user: u.user, password: String(password), requireTls: u.requireTls === true, plugin });
     });
   }
 
@@ -190,6 +210,22 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
   if (poolSize === 0) problem('poolSize', 'must be at least 1');
   const maxConnections = raw.maxConnections === undefined || raw.maxConnections === null ? undefined : nonNegativeInt('maxConnections', raw.maxConnections, problem);
   if (raw.maxConnections === 0) problem('maxConnections', 'must be at least 1 (leave it out for no limit)');
+
+  let tls: GatewayConfig['tls'];
+  if (raw.tls !== undefined && raw.tls !== null) {
+    if (!isObject(raw.tls)) {
+      problem('tls', 'must be a mapping { cert, key, ca? } of PEM file paths');
+    } else {
+      for (const key of Object.keys(raw.tls)) {
+        if (key !== 'cert' && key !== 'key' && key !== 'ca') problem(`tls.${key}`, 'unknown key (known: cert, key, ca)');
+      }
+      const certFile = resolveFile('tls.cert', raw.tls.cert, true);
+      const keyFile = resolveFile('tls.key', raw.tls.key, true);
+      const caFile = resolveFile('tls.ca', raw.tls.ca, false);
+      if (certFile !== undefined && keyFile !== undefined) tls = { certFile, keyFile, caFile };
+    }
+  }
+  if (tls === undefined && users.some((u) => u.requireTls)) problem('users', 'a user with requireTls needs tls to be configured');
 
   const vschemaFile = resolveFile('vschema', raw.vschema, true) ?? '';
   const seedFile = resolveFile('seed', raw.seed, false);
@@ -243,6 +279,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     file,
     listen: { mysql, http },
     users,
+    tls,
     workload: workload as Workload,
     transactionMode: transactionMode as TransactionMode,
     queryTimeoutMs,

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { Executor, type ReferenceTableCheck, type ShardConnectionOptions, type VSchemaLike } from '@shardgate/executor';
-import { createMysqlServer, type MysqlServer } from '@shardgate/mysql-protocol';
+import { createMysqlServer, type MysqlServer, type UserAccount } from '@shardgate/mysql-protocol';
 import { Planner, toVitessJson, type Plan } from '@shardgate/planner';
 import { LocalCluster, type LocalShardSpec } from '@shardgate/local-mariadb';
 import { loadVSchema, validateShardNames, type VSchema } from '@shardgate/vschema';
@@ -67,7 +67,7 @@ export class Gateway {
   planner: Planner | null = null;
   addresses: GatewayAddresses | null = null;
   /** Accounts clients log in with; replaced whole by a reload (a lookup reads one map). */
-  private users = new Map<string, { password: string }>();
+  private users = new Map<string, UserAccount>();
   readonly startedAt = Date.now();
 
   constructor(
@@ -205,6 +205,15 @@ export class Gateway {
     };
     this.mysqlServer = createMysqlServer({
       maxConnections: config.maxConnections,
+      // Read at start: a certificate change needs a restart, like the listeners.
+      tls:
+        config.tls === undefined
+          ? undefined
+          : {
+              cert: readFileSync(config.tls.certFile),
+              key: readFileSync(config.tls.keyFile),
+              ca: config.tls.caFile === undefined ? undefined : readFileSync(config.tls.caFile),
+            },
       lookupUser: (user) => this.users.get(user) ?? null,
       maxPacketSize: config.maxAllowedPacket,
       createSession: (info) => new ClientSessionHandler(executor.openSession(info), services, info, lastStatement.started),
@@ -375,8 +384,8 @@ export class Gateway {
 
 const RELOAD_DEBOUNCE_MS = 150;
 
-function usersOf(config: GatewayConfig): Map<string, { password: string }> {
-  return new Map(config.users.map((u) => [u.user, { password: u.password }]));
+function usersOf(config: GatewayConfig): Map<string, UserAccount> {
+  return new Map(config.users.map((u) => [u.user, { password: u.password, requireTls: u.requireTls, plugin: u.plugin }]));
 }
 
 function seedMarker(dataDir: string): string {

@@ -27,3 +27,25 @@ describe('maxConnections', () => {
     for (const bad of [0, -1, 1.5, 'many']) expect(issuePaths({ ...base, maxConnections: bad })).toEqual(['maxConnections']);
   });
 });
+
+describe('tls and users[].requireTls', () => {
+  it('resolves tls paths from the config folder and reads requireTls', () => {
+    const config = parseConfig(
+      { ...base, users: [{ user: 'app', password: 'secret', requireTls: true }, { user: 'b', password: 'x' }], tls: { cert: 'certs/gw.pem', key: '/keys/gw.key' } },
+      '/etc/shardgate/gw.yaml',
+    );
+    expect(config.tls).toEqual({ certFile: '/etc/shardgate/certs/gw.pem', keyFile: '/keys/gw.key', caFile: undefined });
+    expect(config.users.map((u) => u.requireTls)).toEqual([true, false]);
+    expect(parseConfig(base, '/etc/shardgate/gw.yaml').tls).toBeUndefined();
+  });
+
+  it('reports missing or unknown tls keys, a non-boolean requireTls, and requireTls without tls, by path', () => {
+    expect(issuePaths({ ...base, tls: { cert: 'a.pem' } })).toEqual(['tls.key']);
+    expect(issuePaths({ ...base, tls: { cert: 'a.pem', key: 'b.pem', passphrase: 'x' } })).toEqual(['tls.passphrase']);
+    expect(issuePaths({ ...base, tls: 'a.pem' })).toEqual(['tls']);
+    expect(issuePaths({ ...base, users: [{ user: 'app', password: 'x', requireTls: 'yes' }], tls: { cert: 'a', key: 'b' } })).toEqual(['users[0].requireTls']);
+    expect(issuePaths({ ...base, users: [{ user: 'app', password: 'x', requireTls: true }] })).toEqual(['users']);
+    expect(issuePaths({ ...base, users: [{ user: 'app', password: 'x', plugin: 'sha256_password' }] })).toEqual(['users[0].plugin']);
+    expect(parseConfig({ ...base, users: [{ user: 'app', password: 'x', plugin: 'caching_sha2_password' }] }, '/etc/gw.yaml').users[0].plugin).toBe('caching_sha2_password');
+  });
+});

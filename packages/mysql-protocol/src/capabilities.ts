@@ -35,7 +35,7 @@ export const Capability = {
 } as const;
 
 /**
- * What this server implements. SSL, COMPRESS, DEPRECATE_EOF, QUERY_ATTRIBUTES
+ * What this server implements; SSL is added per connection when TLS is configured. COMPRESS, DEPRECATE_EOF, QUERY_ATTRIBUTES
  * and LOCAL_FILES are deliberately absent: advertising them would change packet
  * layouts we do not produce or parse. SESSION_TRACK only makes clients read the
  * OK packet's info as a length-encoded string, which is how writeOk writes it. LONG_PASSWORD is

@@ -56,8 +56,8 @@ function badHandshake(): MysqlError {
 /**
  * Parses HandshakeResponse41. Fields are parsed by the flags the client
  * set (the client decides which fields it included). Anything malformed, a
- * pre-4.1 client, or an SSL request (we do not advertise SSL) is a bad
- * handshake.
+ * pre-4.1 client, or an SSL request the connection did not take up (TLS not
+ * configured, or already on TLS) is a bad handshake.
  */
 export function parseHandshakeResponse(payload: Buffer): HandshakeResponse {
   try {

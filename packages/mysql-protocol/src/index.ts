@@ -1,5 +1,6 @@
 export { createMysqlServer, DEFAULT_MAX_PACKET_SIZE, DEFAULT_SERVER_VERSION } from './server.js';
 export type {
+  UserAccount,
   ConnectionInfo,
   MysqlServer,
   MysqlServerOptions,

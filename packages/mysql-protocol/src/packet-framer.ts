@@ -45,8 +45,12 @@ export class PacketFramer {
 
   constructor(private readonly maxPacketSize: number) {}
 
-  /** Appends a chunk and emits every packet completed by it. Throws FramingError on oversize or out-of-order continuation. */
-  push(chunk: Buffer, emit: (packet: Packet) => void): void {
+  /**
+   * Appends a chunk and emits every packet completed by it. Throws FramingError on oversize or
+   * out-of-order continuation. An emit that returns false stops framing: the bytes after that
+   * packet stay buffered for takeBuffered() (an SSLRequest is followed by TLS records, not packets).
+   */
+  push(chunk: Buffer, emit: (packet: Packet) => unknown): void {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -75,8 +79,18 @@ export class PacketFramer {
         this.parts = [];
         this.partsLength = 0;
       }
-      emit({ sequenceId: this.firstSequenceId, nextSequenceId: (seq + 1) & 0xff, payload: whole });
+      if (emit({ sequenceId: this.firstSequenceId, nextSequenceId: (seq + 1) & 0xff, payload: whole }) === false) return;
     }
+  }
+
+  /** Removes and returns the bytes received but not framed yet (a partial packet's parts excluded). */
+  takeBuffered(): Buffer {
+    const first = this.chunks[0];
+    const rest = first === undefined ? [] : [first.subarray(this.head), ...this.chunks.slice(1)];
+    this.chunks = [];
+    this.head = 0;
+    this.buffered = 0;
+    return Buffer.concat(rest);
   }
 
   /** Bytes received but not yet emitted as packets. */

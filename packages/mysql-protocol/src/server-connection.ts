@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import { NATIVE_PASSWORD_PLUGIN, generateScramble, verifyNativePassword } from './auth-native-password.js';
+import { REQUEST_PUBLIC_KEY, Sha2RsaKeys, Sha2Status, passwordMatches, sha2CacheEntry, sha2Nonces, stripNul, unmaskPassword, verifyFastSha2 } from './auth-caching-sha2.js';
 import { decodeExecuteParams } from './binary-params.js';
 import { Capability, SERVER_CAPABILITIES } from './capabilities.js';
 import { Charset, ColumnType, type ColumnDefinition } from './column-types.js';
@@ -13,7 +15,7 @@ import { PacketWriter } from './packet-writer.js';
 import { PreparedStatementRegistry, clearLongData, countPlaceholders } from './prepared-statements.js';
 import { CommandResultSink, type SinkHost } from './result-sink.js';
 import { writeColumnDefinition, writeEof, writeErr, writeOk } from './result-writer.js';
-import type { ConnectionInfo, MysqlServerOptions, SessionHandler } from './server-types.js';
+import type { ConnectionInfo, MysqlServerOptions, SessionHandler, UserAccount } from './server-types.js';
 import { StatusFlag, statusFlagsOf } from './status-flags.js';
 
 /** Settings the server resolves once and hands to every connection. */
@@ -23,6 +25,15 @@ export interface ConnectionSettings {
   connectTimeoutMs: number;
   maxPreparedStatements: number;
   lookupUser: MysqlServerOptions['lookupUser'];
+  /** Set when TLS is configured: CLIENT_SSL is advertised and SSLRequests are accepted. */
+  secureContext: SecureContext | null;
+  /**
+   * caching_sha2_password cache: user → SHA256(SHA256(password)) after a full authentication.
+   * Concurrency: shared by every connection of the server; read and written synchronously only.
+   */
+  sha2Cache: Map<string, Buffer>;
+  /** The RSA key pair for full authentication over plain TCP (made on first use when not configured). */
+  rsaKeys(): Sha2RsaKeys;
   createSession: MysqlServerOptions['createSession'];
   reportError(err: Error, info?: ConnectionInfo): void;
   /** Text for COM_STATISTICS. */
@@ -33,7 +44,7 @@ export interface ConnectionSettings {
  * Connection lifecycle. 'authenticating' covers the async user lookup, session
  * creation and initial initDb; 'closing' means a final reply is being flushed.
  */
-type Phase = 'handshake' | 'auth-switch' | 'authenticating' | 'command' | 'closing' | 'closed';
+type Phase = 'handshake' | 'auth-switch' | 'sha2-full' | 'authenticating' | 'command' | 'closing' | 'closed';
 
 /** Complete packets queued beyond this many bytes pause reading from the socket until the queue drains. */
 const QUEUE_PAUSE_BYTES = 4 * 1024 * 1024;
@@ -75,10 +86,23 @@ export class ServerConnection implements SinkHost {
   private readonly framer: PacketFramer;
   private readonly abortController = new AbortController();
   private readonly scramble = generateScramble();
+  /** Capabilities sent in the handshake: SERVER_CAPABILITIES, plus SSL when TLS is configured. */
+  private readonly advertised: number;
+  /** Sequence id the handshake response must carry: 1, or 2 after an SSLRequest. */
+  private handshakeSequenceId = 1;
+  /** The raw TCP socket, or the TLSSocket wrapping it after an SSLRequest. */
+  private socket: Socket;
+  private readonly onDataListener = (chunk: Buffer): void => this.onData(chunk);
+  private readonly onDrainListener = (): void => this.releaseDrainWaiters();
   private readonly statements = new PreparedStatementRegistry();
   private phase: Phase = 'handshake';
   private handshake: HandshakeResponse | null = null;
+  /** Sequence id the client's next auth packet (auth switch response, full-auth data) must carry. */
   private authSwitchSequenceId = 0;
+  /** The account being authenticated, once looked up. */
+  private account: UserAccount | null = null;
+  /** Whether the client sent a password (for "using password: YES/NO"). */
+  private usedPassword = false;
   private session: SessionHandler | null = null;
   private sessionClosed = false;
   private connectTimer: NodeJS.Timeout | null;
@@ -97,25 +121,28 @@ export class ServerConnection implements SinkHost {
   private drainWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     connectionId: number,
     private readonly settings: ConnectionSettings,
   ) {
+    this.socket = socket;
+    this.advertised = SERVER_CAPABILITIES | (settings.secureContext !== null ? Capability.SSL : 0);
     this.info = {
       connectionId,
       user: '',
       database: null,
       remoteAddress: normalizeAddress(socket.remoteAddress),
       capabilities: 0,
+      tls: false,
       connectAttributes: {},
     };
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.framer = new PacketFramer(settings.maxPacketSize);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', this.onDataListener);
     socket.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
     socket.on('close', () => this.onClose());
-    socket.on('drain', () => this.releaseDrainWaiters());
+    socket.on('drain', this.onDrainListener);
     this.connectTimer = setTimeout(() => this.onConnectTimeout(), settings.connectTimeoutMs);
     this.connectTimer.unref();
 
@@ -123,7 +150,7 @@ export class ServerConnection implements SinkHost {
       serverVersion: settings.serverVersion,
       connectionId,
       scramble: this.scramble,
-      capabilities: SERVER_CAPABILITIES,
+      capabilities: this.advertised,
       charset: Charset.UTF8MB4_GENERAL_CI,
       statusFlags: StatusFlag.AUTOCOMMIT,
       authPlugin: NATIVE_PASSWORD_PLUGIN,
@@ -179,7 +206,14 @@ export class ServerConnection implements SinkHost {
   private onData(chunk: Buffer): void {
     if (this.phase === 'closing' || this.phase === 'closed') return;
     try {
-      this.framer.push(chunk, (packet) => this.enqueue(packet));
+      this.framer.push(chunk, (packet) => {
+        if (this.isSslRequest(packet)) {
+          this.startTls(packet);
+          return false;
+        }
+        this.enqueue(packet);
+        return true;
+      });
     } catch (err) {
       if (err instanceof FramingError) {
         this.fail(err, err.replySequenceId);
@@ -188,6 +222,41 @@ export class ServerConnection implements SinkHost {
         this.socket.destroy();
       }
     }
+  }
+
+  /** The 32-byte HandshakeResponse prefix with CLIENT_SSL, first packet of a plain connection, TLS configured. */
+  private isSslRequest(packet: Packet): boolean {
+    return (
+      this.phase === 'handshake' &&
+      !this.info.tls &&
+      this.settings.secureContext !== null &&
+      this.queue.length === 0 &&
+      packet.payload.length === 32 &&
+      (packet.payload.readUInt32LE(0) & Capability.SSL) !== 0
+    );
+  }
+
+  /**
+   * Wraps the socket in TLS. Bytes that came after the SSLRequest in the same chunk (the start
+   * of the ClientHello) are put back into the raw socket, which TLSSocket reads first.
+   */
+  private startTls(packet: Packet): void {
+    if (packet.sequenceId !== 1) return this.outOfOrder(packet);
+    const raw = this.socket;
+    const leftover = this.framer.takeBuffered();
+    raw.off('data', this.onDataListener);
+    raw.off('drain', this.onDrainListener);
+    raw.pause();
+    if (leftover.length > 0) raw.unshift(leftover);
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.settings.secureContext!, minVersion: 'TLSv1.2' });
+    // raw keeps its 'error' and 'close' listeners: either ends the connection.
+    secure.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
+    secure.on('close', () => this.onClose());
+    secure.on('data', this.onDataListener);
+    secure.on('drain', this.onDrainListener);
+    this.socket = secure;
+    this.info.tls = true;
+    this.handshakeSequenceId = packet.nextSequenceId;
   }
 
   private enqueue(packet: Packet): void {
@@ -201,7 +270,9 @@ export class ServerConnection implements SinkHost {
   }
 
   private onSocketError(err: NodeJS.ErrnoException): void {
-    if (err.code === undefined || !DISCONNECT_CODES.has(err.code)) this.report(err);
+    // A client that fails the TLS handshake (bad version, rejected certificate) is the client's problem.
+    const tlsFailure = err.code?.startsWith('ERR_SSL_') === true;
+    if (!tlsFailure && (err.code === undefined || !DISCONNECT_CODES.has(err.code))) this.report(err);
     // 'close' follows an 'error' on net sockets; destroy() makes sure of it.
     this.socket.destroy();
   }
@@ -274,6 +345,8 @@ export class ServerConnection implements SinkHost {
         return this.onHandshakeResponse(packet);
       case 'auth-switch':
         return this.onAuthSwitchResponse(packet);
+      case 'sha2-full':
+        return this.onSha2FullAuth(packet);
       case 'authenticating':
         // Unreachable: the pump awaits authentication before taking the next packet.
         return this.outOfOrder(packet);
@@ -317,7 +390,7 @@ export class ServerConnection implements SinkHost {
   // ---- authentication -------------------------------------------------------
 
   private onHandshakeResponse(packet: Packet): Promise<void> | void {
-    if (packet.sequenceId !== 1) return this.outOfOrder(packet);
+    if (packet.sequenceId !== this.handshakeSequenceId) return this.outOfOrder(packet);
     let response: HandshakeResponse;
     try {
       response = parseHandshakeResponse(packet.payload);
@@ -326,40 +399,113 @@ export class ServerConnection implements SinkHost {
     }
     this.handshake = response;
     this.info.user = response.user;
-    this.info.capabilities = response.capabilities & SERVER_CAPABILITIES;
+    this.info.capabilities = response.capabilities & SERVER_CAPABILITIES; // SSL is not an ongoing capability
     this.info.connectAttributes = response.attributes;
-    if (response.authPlugin !== null && response.authPlugin !== NATIVE_PASSWORD_PLUGIN) {
-      // e.g. caching_sha2_password: ask the client to answer our scramble the native way instead.
-      this.writer.sequenceId = packet.nextSequenceId;
-      writeAuthSwitchRequest(this.writer, NATIVE_PASSWORD_PLUGIN, this.scramble);
-      this.authSwitchSequenceId = this.writer.sequenceId;
-      this.phase = 'auth-switch';
-      return;
-    }
-    return this.authenticate(response.authResponse, packet.nextSequenceId);
+    return this.authenticate(response.authPlugin, response.authResponse, packet.nextSequenceId);
   }
 
   private onAuthSwitchResponse(packet: Packet): Promise<void> | void {
     if (packet.sequenceId !== this.authSwitchSequenceId) return this.outOfOrder(packet);
-    return this.authenticate(packet.payload, packet.nextSequenceId);
+    return this.verify(packet.payload, packet.nextSequenceId);
   }
 
-  private async authenticate(authResponse: Buffer, sequenceId: number): Promise<void> {
-    const handshake = this.handshake!;
+  /**
+   * Looks the user up, then checks the client's first answer if it used the account's plugin, or
+   * switches the client to that plugin (over the same scramble).
+   */
+  private async authenticate(clientPlugin: string | null, authResponse: Buffer, sequenceId: number): Promise<void> {
     this.phase = 'authenticating';
-    const user = handshake.user;
-    let account: { password: string } | null;
+    this.account = null;
+    this.usedPassword = authResponse.length > 0;
+    let account: UserAccount | null;
     try {
-      account = await this.settings.lookupUser(user);
+      account = await this.settings.lookupUser(this.handshake!.user);
     } catch (err) {
       this.report(err);
       if (this.isClosing()) return;
-      return this.fail(hasErrno(err) ? toErrorPacketFields(err) : this.accessDenied(authResponse), sequenceId);
+      return this.fail(hasErrno(err) ? toErrorPacketFields(err) : this.accessDenied(), sequenceId);
     }
     if (this.isClosing()) return;
-    if (account === null || account === undefined || !verifyNativePassword(account.password, this.scramble, authResponse)) {
-      return this.fail(this.accessDenied(authResponse), sequenceId);
+    if (account === null || account === undefined) return this.fail(this.accessDenied(), sequenceId);
+    this.account = account;
+    const plugin = account.plugin ?? NATIVE_PASSWORD_PLUGIN;
+    if ((clientPlugin ?? NATIVE_PASSWORD_PLUGIN) !== plugin) {
+      this.writer.sequenceId = sequenceId;
+      writeAuthSwitchRequest(this.writer, plugin, this.scramble);
+      this.authSwitchSequenceId = this.writer.sequenceId;
+      this.phase = 'auth-switch';
+      return;
     }
+    return this.verify(authResponse, sequenceId);
+  }
+
+  /** Checks an auth response in the account's plugin. */
+  private verify(authResponse: Buffer, sequenceId: number): Promise<void> | void {
+    const account = this.account!;
+    this.usedPassword = authResponse.length > 0;
+    if ((account.plugin ?? NATIVE_PASSWORD_PLUGIN) === NATIVE_PASSWORD_PLUGIN) {
+      if (!verifyNativePassword(account.password, this.scramble, authResponse)) return this.fail(this.accessDenied(), sequenceId);
+      return this.accepted(sequenceId);
+    }
+    // caching_sha2_password. An empty password is answered with an empty token and nothing else.
+    if (account.password === '' || authResponse.length === 0) {
+      if (account.password !== '' || authResponse.length !== 0) return this.fail(this.accessDenied(), sequenceId);
+      return this.accepted(sequenceId);
+    }
+    const cache = this.settings.sha2Cache;
+    const cached = cache.get(this.handshake!.user);
+    // A cache entry made with an older password (changed by a reload) is no entry.
+    if (cached !== undefined && cached.equals(sha2CacheEntry(account.password))) {
+      if (!sha2Nonces(this.scramble).some((nonce) => verifyFastSha2(cached, nonce, authResponse))) return this.fail(this.accessDenied(), sequenceId);
+      this.writer.sequenceId = sequenceId;
+      this.writeAuthMoreData(Buffer.from([Sha2Status.FAST_AUTH_SUCCESS]));
+      return this.accepted(this.writer.sequenceId);
+    }
+    this.writer.sequenceId = sequenceId;
+    this.writeAuthMoreData(Buffer.from([Sha2Status.PERFORM_FULL_AUTHENTICATION]));
+    this.authSwitchSequenceId = this.writer.sequenceId;
+    this.phase = 'sha2-full';
+  }
+
+  /**
+   * caching_sha2_password full authentication: the cleartext password over TLS; over plain TCP a
+   * public-key request (answered with the PEM) or the RSA-OAEP-encrypted password.
+   */
+  private onSha2FullAuth(packet: Packet): Promise<void> | void {
+    if (packet.sequenceId !== this.authSwitchSequenceId) return this.outOfOrder(packet);
+    const account = this.account!;
+    const payload = packet.payload;
+    let candidates: Buffer[];
+    if (this.info.tls) {
+      candidates = [stripNul(payload)];
+    } else if (payload.length === 1 && payload[0] === REQUEST_PUBLIC_KEY) {
+      this.writer.sequenceId = packet.nextSequenceId;
+      this.writeAuthMoreData(Buffer.from(this.settings.rsaKeys().publicKeyPem, 'ascii'));
+      this.authSwitchSequenceId = this.writer.sequenceId;
+      return;
+    } else {
+      const masked = this.settings.rsaKeys().decrypt(payload);
+      candidates = masked === null ? [] : sha2Nonces(this.scramble).map((nonce) => unmaskPassword(masked, nonce));
+    }
+    if (!candidates.some((password) => passwordMatches(account.password, password))) return this.fail(this.accessDenied(), packet.nextSequenceId);
+    this.settings.sha2Cache.set(this.handshake!.user, sha2CacheEntry(account.password));
+    return this.accepted(packet.nextSequenceId);
+  }
+
+  /** Protocol::AuthMoreData: 0x01 then the data. */
+  private writeAuthMoreData(data: Buffer): void {
+    this.writer.startPacket();
+    this.writer.u8(0x01);
+    this.writer.bytes(data);
+    this.writer.finishPacket();
+  }
+
+  /** The password was right: TLS policy, then the session. */
+  private async accepted(sequenceId: number): Promise<void> {
+    const handshake = this.handshake!;
+    this.phase = 'authenticating';
+    // MariaDB refuses a REQUIRE SSL account over plain TCP with the same 1045 as a wrong password.
+    if (this.account!.requireTls === true && !this.info.tls) return this.fail(this.accessDenied(), sequenceId);
     this.info.database = handshake.database;
     let session: SessionHandler;
     try {
@@ -398,8 +544,8 @@ export class ServerConnection implements SinkHost {
     return this.phase === 'closing' || this.phase === 'closed';
   }
 
-  private accessDenied(authResponse: Uint8Array): ErrorPacketFields {
-    const using = authResponse.length > 0 ? 'YES' : 'NO';
+  private accessDenied(): ErrorPacketFields {
+    const using = this.usedPassword ? 'YES' : 'NO';
     return toErrorPacketFields(
       new MysqlError(
         ErrorCode.ER_ACCESS_DENIED_ERROR,
@@ -568,14 +714,7 @@ export class ServerConnection implements SinkHost {
     this.info.user = user;
     this.info.database = null;
     this.handshake = { ...this.handshake!, user, authResponse, database, authPlugin };
-    if (authPlugin !== null && authPlugin !== NATIVE_PASSWORD_PLUGIN) {
-      this.writer.sequenceId = sequenceId;
-      writeAuthSwitchRequest(this.writer, NATIVE_PASSWORD_PLUGIN, this.scramble);
-      this.authSwitchSequenceId = this.writer.sequenceId;
-      this.phase = 'auth-switch';
-      return;
-    }
-    return this.authenticate(authResponse, sequenceId);
+    return this.authenticate(authPlugin, authResponse, sequenceId);
   }
 
   private setOption(option: number): void {

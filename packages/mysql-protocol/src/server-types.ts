@@ -8,6 +8,13 @@ import type { ColumnDefinition } from './column-types.js';
  */
 export type ParamValue = null | bigint | number | string | Uint8Array;
 
+export interface UserAccount {
+  password: string;
+  requireTls?: boolean;
+  /** Authentication plugin of the account; default mysql_native_password. */
+  plugin?: 'mysql_native_password' | 'caching_sha2_password';
+}
+
 export interface ConnectionInfo {
   connectionId: number;
   user: string;
@@ -19,6 +26,8 @@ export interface ConnectionInfo {
    * follows COM_SET_OPTION. Always set by the server; optional so callers can build infos in tests.
    */
   capabilities?: number;
+  /** True once the connection switched to TLS (after the client's SSLRequest). */
+  tls?: boolean;
   /** Connection attributes the client sent (e.g. `_client_name`), empty if none. */
   connectAttributes?: Readonly<Record<string, string>>;
 }
@@ -88,8 +97,18 @@ export interface MysqlServerOptions {
    * in place of the handshake and is closed; the others are unaffected. Default: unlimited.
    */
   maxConnections?: number;
-  /** Return the user's plaintext password, or null for an unknown user (→ 1045). */
-  lookupUser(user: string): { password: string } | null | Promise<{ password: string } | null>;
+  /**
+   * TLS certificate and key (PEM), and optionally the CA chain sent with them. When set, the
+   * server advertises CLIENT_SSL and a client's SSLRequest continues on TLS 1.2 or later.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /** PEM RSA private key for caching_sha2_password full authentication over plain TCP; default: generated at first use. */
+  rsaPrivateKey?: string | Buffer;
+  /**
+   * Return the user's plaintext password, or null for an unknown user (→ 1045). With requireTls,
+   * a login (or COM_CHANGE_USER) of that user over plain TCP is refused with 1045 too.
+   */
+  lookupUser(user: string): UserAccount | null | Promise<UserAccount | null>;
   /** Called after successful auth; returns the per-connection handler. */
   createSession(info: ConnectionInfo): SessionHandler;
   /** Optional: observe internal errors and handler misuse (never rethrown; the process must never crash). */

@@ -1,7 +1,9 @@
+import { createSecureContext } from 'node:tls';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, sqlStateFor } from './error-codes.js';
 import { PacketWriter } from './packet-writer.js';
 import { writeErr } from './result-writer.js';
+import { Sha2RsaKeys } from './auth-caching-sha2.js';
 import { ServerConnection, type ConnectionSettings } from './server-connection.js';
 import type { ConnectionInfo, MysqlServer, MysqlServerOptions } from './server-types.js';
 
@@ -11,6 +13,8 @@ export const DEFAULT_MAX_PACKET_SIZE = 64 * 1024 * 1024;
 class NetMysqlServer implements MysqlServer {
   private readonly server: Server;
   private readonly settings: ConnectionSettings;
+  /** Made on first use (generating a pair takes tens of milliseconds). */
+  private rsaKeys: Sha2RsaKeys | undefined;
   /**
    * Open connections. Concurrency: added on 'connection', removed when the
    * connection's `closed` settles; close() iterates a snapshot.
@@ -32,12 +36,21 @@ class NetMysqlServer implements MysqlServer {
         // An observer that throws must not take the server down.
       }
     };
+    // A configured key is checked now (a bad PEM fails createMysqlServer); a generated one waits for first use.
+    if (options.rsaPrivateKey !== undefined) this.rsaKeys = Sha2RsaKeys.create(options.rsaPrivateKey);
     this.settings = {
       serverVersion: options.serverVersion ?? DEFAULT_SERVER_VERSION,
       maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       maxPreparedStatements: options.maxPreparedStatements ?? 16_382,
       lookupUser: (user) => options.lookupUser(user),
+      sha2Cache: new Map(),
+      rsaKeys: () => (this.rsaKeys ??= Sha2RsaKeys.create(options.rsaPrivateKey)),
+      // Built once: a bad certificate or key fails createMysqlServer, not the first client.
+      secureContext:
+        options.tls === undefined
+          ? null
+          : createSecureContext({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, minVersion: 'TLSv1.2' }),
       createSession: (info) => options.createSession(info),
       reportError,
       statistics: () => this.statistics(),

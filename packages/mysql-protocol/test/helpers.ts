@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { createMysqlServer, textColumn, type ConnectionInfo, type MysqlServer, type MysqlServerOptions, type ResultSink, type SessionHandler } from '../src/index.js';
 
@@ -82,3 +85,14 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 50
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** A self-signed certificate for 127.0.0.1, made by the openssl CLI (installed by scripts/setup.sh). */
+export function makeCertificate(dir: string): { cert: string; key: string } {
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+  ], { stdio: 'ignore' });
+  return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+}
+
