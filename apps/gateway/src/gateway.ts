@@ -217,6 +217,8 @@ export class Gateway {
         this.log.error({ err }, 'connection error');
       },
     });
+    // The first statements must not wait for a plan worker to boot (node-sql-parser loads there).
+    await this.planner.ready();
     const mysql = await this.mysqlServer.listen(config.listen.mysql.port, config.listen.mysql.host);
 
     let http: GatewayAddresses['http'] = null;

@@ -43,6 +43,8 @@ interface Slot {
   /** The epoch whose vschema JSON this worker was last sent (-1: none). */
   epoch: number;
   job: Job | null;
+  /** Settles once the worker has loaded its modules (or failed to). */
+  readonly ready: Promise<void>;
 }
 
 /**
@@ -77,6 +79,14 @@ export class PlanWorkerPool {
     });
   }
 
+  /**
+   * Resolves once every worker has loaded its modules, so that the first statements after a start
+   * do not wait for a worker to boot (the gateway awaits it before it listens).
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
   /** Terminates every worker; queued and running jobs reject. */
   dispose(): void {
     if (this.disposed) return;
@@ -94,8 +104,11 @@ export class PlanWorkerPool {
     const worker = new Worker(workerUrl());
     // Idle workers must not keep a process alive; dispose() terminates them.
     worker.unref();
-    const slot: Slot = { worker, epoch: -1, job: null };
-    worker.on('message', (msg: PlanResultMessage) => {
+    let started!: () => void;
+    const slot: Slot = { worker, epoch: -1, job: null, ready: new Promise<void>((resolve) => (started = resolve)) };
+    worker.once('exit', () => started());
+    worker.on('message', (msg: PlanResultMessage | { ready: true }) => {
+      if ('ready' in msg) return started();
       const job = slot.job;
       if (job === null || job.id !== msg.id) return;
       slot.job = null;

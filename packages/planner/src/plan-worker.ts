@@ -22,3 +22,5 @@ parentPort!.on('message', (job: PlanJobMessage) => {
   }
   parentPort!.postMessage(reply);
 });
+// Tells the pool that the modules (node-sql-parser included) are loaded: see PlanWorkerPool.ready.
+parentPort!.postMessage({ ready: true });

@@ -152,6 +152,11 @@ export class Planner {
     return this.cache.stats();
   }
 
+  /** Resolves once the plan workers (if any) have started; see PlanWorkerPool.ready. */
+  async ready(): Promise<void> {
+    await this.workers?.ready();
+  }
+
   /** Plan workers terminated for missing planTimeoutMs (and replaced). */
   get workersReplaced(): number {
     return this.workers?.replaced ?? 0;
