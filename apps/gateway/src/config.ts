@@ -81,6 +81,10 @@ export interface GatewayConfig {
   readonly maxConnections?: number;
   /** Largest client packet (statement) accepted; larger ones get 1153 and the connection closes, as in MariaDB. */
   readonly maxAllowedPacket: number;
+  /** Deadline for planning one plan-cache miss in the plan workers; past it the statement gets 1969. */
+  readonly planTimeoutMs: number;
+  /** Plan worker threads for plan-cache misses (0: plan on the event loop). */
+  readonly planWorkers: number;
 }
 
 /** A config problem, with the path of the key that is wrong. */
@@ -113,6 +117,8 @@ const KNOWN_TOP_LEVEL = new Set([
   'maxConnections',
   'maxAllowedPacket',
   'tls',
+  'planTimeoutMs',
+  'planWorkers',
 ]);
 
 export function loadConfig(file: string): GatewayConfig {
@@ -273,6 +279,10 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
 
   const planCache = parsePlanCache(raw.planCache, problem);
   const maxAllowedPacket = parseMaxAllowedPacket(raw.maxAllowedPacket, problem);
+  const planTimeoutMs = nonNegativeInt('planTimeoutMs', raw.planTimeoutMs ?? 5000, problem);
+  if (planTimeoutMs === 0 && raw.planTimeoutMs !== undefined) problem('planTimeoutMs', 'must be at least 1');
+  // Two workers fit the small machines the gateway runs on; misses beyond them queue.
+  const planWorkers = nonNegativeInt('planWorkers', raw.planWorkers ?? 2, problem);
 
   if (issues.length > 0) throw new ConfigError(file, issues);
   return {
@@ -295,6 +305,8 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     slowQueryMs,
     maxConnections,
     maxAllowedPacket,
+    planTimeoutMs,
+    planWorkers,
   };
 }
 

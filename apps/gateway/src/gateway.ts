@@ -94,7 +94,7 @@ export class Gateway {
 
   private async startInner(): Promise<GatewayAddresses> {
     const config = this.config;
-    const vschema = loadVSchemaFile(config);
+    const { vschema, json: vschemaJson } = loadVSchemaFile(config);
     checkTopologyAgainstVSchema(config, vschema);
     this.vschema = vschema;
     this.vschemaLoadedAt = Date.now();
@@ -148,6 +148,10 @@ export class Gateway {
 
     this.planner = new Planner({
       vschema,
+      // With the source JSON, plan-cache misses parse and plan in worker threads (planWorkers).
+      vschemaJson,
+      planWorkers: config.planWorkers,
+      planTimeoutMs: config.planTimeoutMs,
       cache: {
         variant: config.planCache.variant,
         stripes: config.planCache.stripes,
@@ -222,6 +226,8 @@ export class Gateway {
         this.log.error({ err }, 'connection error');
       },
     });
+    // The first statements must not wait for a plan worker to boot (node-sql-parser loads there).
+    await this.planner.ready();
     const mysql = await this.mysqlServer.listen(config.listen.mysql.port, config.listen.mysql.host);
 
     let http: GatewayAddresses['http'] = null;
@@ -251,11 +257,12 @@ export class Gateway {
     if (this.planner === null || this.stopping !== null) return false;
     let config: GatewayConfig;
     let vschema: VSchema;
+    let vschemaJson: unknown;
     try {
       // A gateway built from a config object (no file on disk) reloads its vschema file only.
       config = existsSync(this.config.file) ? loadConfig(this.config.file) : this.config;
       // Only the vschema and users reload; listeners, shards and pools need a restart.
-      vschema = loadVSchemaFile({ ...this.config, vschemaFile: config.vschemaFile });
+      ({ vschema, json: vschemaJson } = loadVSchemaFile({ ...this.config, vschemaFile: config.vschemaFile }));
       checkTopologyAgainstVSchema(this.config, vschema);
     } catch (err) {
       this.metrics.reloaded(false);
@@ -268,7 +275,7 @@ export class Gateway {
     // together, so no statement sees a mix of the old and new vschema.
     this.vschema = vschema;
     this.vschemaLoadedAt = Date.now();
-    this.planner.setVSchema(vschema);
+    this.planner.setVSchema(vschema, vschemaJson);
     this.users = usersOf(config);
     this.metrics.reloaded(true);
     this.log.info({ reason, vschema: config.vschemaFile, keyspaces: [...vschema.keyspaces.keys()], users: this.users.size }, 'vschema and users reloaded');
@@ -313,6 +320,7 @@ export class Gateway {
       ['executor', this.executor ? () => this.executor!.close() : null],
       ['local shards', this.cluster ? () => this.cluster!.stop() : null],
       ['event loop lag monitor', this.lagMonitor ? async () => this.lagMonitor!.stop() : null],
+      ['plan workers', this.planner ? async () => this.planner!.dispose() : null],
     ];
     for (const [what, step] of steps) {
       if (!step) continue;
@@ -392,7 +400,8 @@ function seedMarker(dataDir: string): string {
   return path.join(dataDir, 'seeded');
 }
 
-function loadVSchemaFile(config: GatewayConfig): VSchema {
+/** The vschema and its source JSON (the plan workers load the JSON themselves). */
+function loadVSchemaFile(config: GatewayConfig): { vschema: VSchema; json: unknown } {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(config.vschemaFile, 'utf8'));
@@ -400,7 +409,7 @@ function loadVSchemaFile(config: GatewayConfig): VSchema {
     throw new ConfigError(config.file, [{ path: 'vschema', message: `cannot load ${config.vschemaFile}: ${(err as Error).message}` }]);
   }
   try {
-    return loadVSchema(json);
+    return { vschema: loadVSchema(json), json };
   } catch (err) {
     const issues = (err as { issues?: { path: string; message: string }[] }).issues;
     if (issues) throw new ConfigError(config.vschemaFile, issues);

@@ -34,6 +34,14 @@ describe('parseConfig', () => {
     expect(issuesOf({ ...valid, maxAllowedPacket: 'big' }).map((i) => i.path)).toEqual(['maxAllowedPacket']);
   });
 
+  it('reads planWorkers and planTimeoutMs, with defaults 2 and 5000', () => {
+    const d = parseConfig(valid, '/etc/shardgate/gw.yaml');
+    expect([d.planWorkers, d.planTimeoutMs]).toEqual([2, 5000]);
+    const c = parseConfig({ ...valid, planWorkers: 0, planTimeoutMs: 250 }, '/etc/shardgate/gw.yaml');
+    expect([c.planWorkers, c.planTimeoutMs]).toEqual([0, 250]);
+    expect(issuesOf({ ...valid, planWorkers: -1, planTimeoutMs: 0 }).map((i) => i.path)).toEqual(['planTimeoutMs', 'planWorkers']);
+  });
+
   it('accepts the documented keys and resolves paths from the config folder', () => {
     const c = parseConfig(valid, '/etc/shardgate/gw.yaml');
     expect(c.listen.mysql).toEqual({ host: '127.0.0.1', port: 15306 });

@@ -67,6 +67,8 @@ beforeAll(async () => {
       vschema: './vschema.json',
       // Small, so that the oversize-packet test sends little.
       maxAllowedPacket: '1MiB',
+      // Shorter than the default so that the unclosed-IN-list test waits less for its deadline.
+      planTimeoutMs: 3000,
       keyspaces: {
         commerce: { schema: './commerce.sql', shards: Object.fromEntries(SHARDS.map((s) => [s, 'local'])) },
         main: { schema: './main.sql', shards: { '0': 'local' } },
@@ -296,6 +298,34 @@ describe('gateway end to end', () => {
     // Other connections carry on, and a long statement under the bound is answered.
     const [rows] = await client.query<mysql.RowDataPacket[]>(`select id from customer where id in (3${',3'.repeat(1000)})`);
     expect(rows).toEqual([{ id: '3' }]);
+  });
+
+  it('keeps answering other clients while a 1 MB unclosed IN list plans in a worker, then fails it clearly', async () => {
+    const bad = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' });
+    try {
+      let badDone = false;
+      const badResult = bad.query(`select id from customer where id in (${'1,'.repeat(500_000)}1`).then(
+        () => null,
+        (e: { errno: number; sqlState: string }) => e,
+      );
+      void badResult.then(() => (badDone = true));
+      // Point selects of another client are answered while the bad statement is still planning.
+      let answeredBefore = 0;
+      for (let i = 0; i < 20; i++) {
+        const [rows] = await client.query<mysql.RowDataPacket[]>('select id from customer where id = 3');
+        expect(rows).toEqual([{ id: '3' }]);
+        if (!badDone) answeredBefore++;
+      }
+      expect(answeredBefore).toBe(20);
+      // A syntax error if the parser finishes, else the planning deadline (planTimeoutMs).
+      const err = await badResult;
+      expect([1064, 1969]).toContain(err?.errno);
+      // The gateway, and that connection, carry on.
+      const [rows] = await bad.query<mysql.RowDataPacket[]>('select id from customer where id = 3');
+      expect(rows).toEqual([{ id: 3 }]);
+    } finally {
+      await bad.end();
+    }
   });
 
   it('shrugs off a client that connects and closes before the handshake', async () => {

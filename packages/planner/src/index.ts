@@ -7,3 +7,4 @@ export { renderQuery, renderRow, encodeSqlValue, encodeList, quoteString, templa
 export { toVitessJson, valueText } from './vitess-json.js';
 export { buildPlan } from './statement-planner.js';
 export { collationKeySql } from './collation-key-sql.js';
+export { ER_STATEMENT_TIMEOUT } from './plan-worker-pool.js';

@@ -8,6 +8,7 @@ import type { Plan, PlannedQuery, SqlValue } from './plan-types.js';
 import { normalize, type NormalizedQuery, type UserVariables } from './normalizer.js';
 import { buildPlan } from './statement-planner.js';
 import { deepFreeze, estimateBytes } from './plan-size.js';
+import { PlanWorkerPool } from './plan-worker-pool.js';
 
 export interface PlannerCacheOptions {
   readonly variant?: 'mutex' | 'sharded';
@@ -22,6 +23,16 @@ export interface PlannerOptions {
   readonly cache?: PlannerCacheOptions;
   /** Freeze plans deeply (default: on unless NODE_ENV is 'production'). */
   readonly freezePlans?: boolean;
+  /**
+   * The vschema's source JSON (what loadVSchema was given). With it, cache misses are parsed and
+   * planned in a worker_threads pool (workers loadVSchema it themselves: a VSchema holds vindex
+   * functions and cannot be sent); without it, misses are planned on the calling thread.
+   */
+  readonly vschemaJson?: unknown;
+  /** Plan workers (default 2; 0 plans misses on the calling thread). Used only with vschemaJson. */
+  readonly planWorkers?: number;
+  /** Deadline of one miss in the workers (default 5000 ms); past it the statement fails with 1969. */
+  readonly planTimeoutMs?: number;
 }
 
 export interface PlanRequest {
@@ -53,12 +64,15 @@ export type { CacheStats };
 export class Planner {
   private current: {
     readonly vschema: VSchema;
+    /** The vschema's source JSON, when known: misses then plan in the workers. */
+    readonly vschemaJson: unknown;
     readonly epoch: number;
     /** The cache epoch from which the cache holds no plan of an older vschema. */
     readonly cleanAtCacheEpoch: number;
   };
   private readonly cache: AsyncCache<string, Plan>;
   private readonly freeze: boolean;
+  private readonly workers: PlanWorkerPool | null;
   // Written only inside the (single-flight) compute; read by tests and metrics.
   private builds = 0;
 
@@ -74,20 +88,26 @@ export class Planner {
       sizer: (plan, key) => Math.ceil(1.25 * (estimateBytes(plan) + 16 + 2 * key.length)),
     });
     this.freeze = opts.freezePlans ?? process.env.NODE_ENV !== 'production';
-    this.current = { vschema: opts.vschema, epoch: 0, cleanAtCacheEpoch: this.cache.epoch };
+    this.current = { vschema: opts.vschema, vschemaJson: opts.vschemaJson, epoch: 0, cleanAtCacheEpoch: this.cache.epoch };
+    const size = opts.planWorkers ?? 2;
+    this.workers = opts.vschemaJson !== undefined && size > 0 ? new PlanWorkerPool({ size, timeoutMs: opts.planTimeoutMs ?? 5000 }) : null;
   }
 
   get vschema(): VSchema {
     return this.current.vschema;
   }
 
-  /** Swaps the vschema. Plans built on the previous one are never served again. */
-  setVSchema(vschema: VSchema): void {
+  /**
+   * Swaps the vschema. Plans built on the previous one are never served again. Pass the new
+   * vschema's source JSON to keep planning misses in the workers (they reload it for the new
+   * epoch); without it, misses of this epoch plan on the calling thread.
+   */
+  setVSchema(vschema: VSchema, vschemaJson?: unknown): void {
     // The planner is the only caller of invalidate() on its cache and each call bumps the cache
     // epoch once when it acts, so this is the epoch once every pending invalidate() has acted.
     const prev = this.current;
     const cleanAtCacheEpoch = Math.max(prev.cleanAtCacheEpoch, this.cache.epoch) + 1;
-    this.current = { vschema, epoch: prev.epoch + 1, cleanAtCacheEpoch };
+    this.current = { vschema, vschemaJson, epoch: prev.epoch + 1, cleanAtCacheEpoch };
     // Frees the old entries and rejects builds that started before this call.
     void this.cache.invalidate().catch(() => undefined);
   }
@@ -106,6 +126,10 @@ export class Planner {
     return this.cache
       .getOrCompute(key, () => {
         this.builds++;
+        if (this.workers !== null && cur.vschemaJson !== undefined) {
+          const target = ctx.keyspace ?? null;
+          return this.workers.run(n, target, cur.epoch, cur.vschemaJson).then((plan) => (this.freeze ? deepFreeze(plan) : plan));
+        }
         const plan = buildPlan({ normalized: n, target: ctx.keyspace ?? null, vschema: cur.vschema });
         return this.freeze ? deepFreeze(plan) : plan;
       })
@@ -128,8 +152,19 @@ export class Planner {
     return this.cache.stats();
   }
 
-  /** Stops the cache (pending computes are aborted for their waiters). */
+  /** Resolves once the plan workers (if any) have started; see PlanWorkerPool.ready. */
+  async ready(): Promise<void> {
+    await this.workers?.ready();
+  }
+
+  /** Plan workers terminated for missing planTimeoutMs (and replaced). */
+  get workersReplaced(): number {
+    return this.workers?.replaced ?? 0;
+  }
+
+  /** Stops the cache (pending computes are aborted for their waiters) and the plan workers. */
   dispose(): void {
+    this.workers?.dispose();
     this.cache.dispose();
   }
 }

@@ -2,7 +2,12 @@ import { loadVSchema, type VSchema } from '@shardgate/vschema';
 
 /** A small vschema like the demo: a sharded `commerce` (hash on id) and an unsharded `main`. */
 export function demoVSchema(): VSchema {
-  return loadVSchema({
+  return loadVSchema(demoVSchemaJson());
+}
+
+/** The source JSON of demoVSchema (what the plan workers load). */
+export function demoVSchemaJson(): unknown {
+  return ({
     keyspaces: {
       commerce: {
         sharded: true,

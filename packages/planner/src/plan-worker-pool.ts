@@ -1,0 +1,185 @@
+/**
+ * A small pool of plan workers (worker_threads) that run parse + plan build off the event loop on
+ * plan-cache misses, with a deadline per statement.
+ *
+ * A pool of our own rather than Piscina: we need to terminate and replace the one worker that is
+ * stuck past its deadline (Piscina's per-task abort also kills the worker, but adds a dependency
+ * and its own queue/timeout layers), to send the vschema JSON only to workers that have not
+ * loaded the current epoch, and nothing else; that is about 150 lines and no new dependency.
+ *
+ * Concurrency rule: all state (workers, queue, in-flight jobs) is touched only on the main
+ * thread, in synchronous steps between events; a job is settled exactly once (by its worker's
+ * reply, its deadline, a worker crash, or dispose), and settling clears its timer.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Plan } from './plan-types.js';
+import type { NormalizedQuery } from './normalizer.js';
+import { PlanError } from './errors.js';
+import { reviveError, reviveTransfer, tagForTransfer, type PlanJobMessage, type PlanResultMessage } from './plan-transfer.js';
+
+/** MariaDB's ER_STATEMENT_TIMEOUT: what it returns past max_statement_time. */
+export const ER_STATEMENT_TIMEOUT = 1969;
+
+export interface PlanWorkerPoolOptions {
+  readonly size: number;
+  /** Deadline per statement, from the time it is queued. */
+  readonly timeoutMs: number;
+}
+
+interface Job {
+  readonly id: number;
+  readonly epoch: number;
+  readonly vschemaJson: unknown;
+  readonly normalized: NormalizedQuery;
+  readonly target: string | null;
+  readonly resolve: (plan: Plan) => void;
+  readonly reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  slot: Slot | null;
+}
+
+interface Slot {
+  worker: Worker;
+  /** The epoch whose vschema JSON this worker was last sent (-1: none). */
+  epoch: number;
+  job: Job | null;
+  /** Settles once the worker has loaded its modules (or failed to). */
+  readonly ready: Promise<void>;
+}
+
+/**
+ * The built worker script. Tests run the planner from src (vitest), where the worker must still
+ * be the compiled JS: build the planner before running them.
+ */
+function workerUrl(): URL {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return new URL(fromSource ? '../dist/plan-worker.js' : './plan-worker.js', import.meta.url);
+}
+
+export class PlanWorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private disposed = false;
+  /** Workers terminated for missing their deadline (tests, metrics). */
+  replaced = 0;
+
+  constructor(private readonly opts: PlanWorkerPoolOptions) {
+    for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn());
+  }
+
+  /** Builds the plan of `normalized` against the vschema of `epoch` (given by its source JSON). */
+  run(normalized: NormalizedQuery, target: string | null, epoch: number, vschemaJson: unknown): Promise<Plan> {
+    if (this.disposed) return Promise.reject(new PlanError(1105, 'HY000', 'the planner is stopped'));
+    return new Promise<Plan>((resolve, reject) => {
+      const job: Job = { id: this.nextId++, epoch, vschemaJson, normalized, target, resolve, reject, timer: undefined, slot: null };
+      job.timer = setTimeout(() => this.expire(job), this.opts.timeoutMs);
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Resolves once every worker has loaded its modules, so that the first statements after a start
+   * do not wait for a worker to boot (the gateway awaits it before it listens).
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
+  /** Terminates every worker; queued and running jobs reject. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const err = new PlanError(1105, 'HY000', 'the planner is stopped');
+    for (const job of this.queue.splice(0)) this.settle(job, err);
+    for (const slot of this.slots) {
+      if (slot.job) this.settle(slot.job, err);
+      void slot.worker.terminate();
+    }
+    this.slots.length = 0;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(workerUrl());
+    // Idle workers must not keep a process alive; dispose() terminates them.
+    worker.unref();
+    let started!: () => void;
+    const slot: Slot = { worker, epoch: -1, job: null, ready: new Promise<void>((resolve) => (started = resolve)) };
+    worker.once('exit', () => started());
+    worker.on('message', (msg: PlanResultMessage | { ready: true }) => {
+      if ('ready' in msg) return started();
+      const job = slot.job;
+      if (job === null || job.id !== msg.id) return;
+      slot.job = null;
+      if (msg.ok) this.settle(job, null, reviveTransfer(msg.plan));
+      else this.settle(job, reviveError(msg.error));
+      this.dispatch();
+    });
+    const crashed = (reason: string) => {
+      if (this.disposed || !this.slots.includes(slot)) return;
+      const job = slot.job;
+      this.replace(slot);
+      if (job) this.settle(job, new PlanError(1105, 'HY000', `planning failed: the plan worker ${reason}`));
+      this.dispatch();
+    };
+    worker.on('error', (err) => crashed(`failed (${err.message})`));
+    worker.on('exit', (code) => crashed(`exited with code ${code}`));
+    return slot;
+  }
+
+  /** Terminates a slot's worker and puts a fresh one in its place. */
+  private replace(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    slot.job = null;
+    this.slots[i] = this.spawn();
+    void slot.worker.terminate();
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.job !== null) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      job.slot = slot;
+      const sendJson = slot.epoch !== job.epoch;
+      slot.epoch = job.epoch;
+      const msg: PlanJobMessage = {
+        id: job.id,
+        epoch: job.epoch,
+        ...(sendJson ? { vschemaJson: job.vschemaJson } : {}),
+        normalized: tagForTransfer(job.normalized),
+        target: job.target,
+      };
+      slot.worker.postMessage(msg);
+    }
+  }
+
+  private expire(job: Job): void {
+    job.timer = undefined;
+    const slot = job.slot;
+    if (slot !== null && slot.job === job) {
+      // The worker is busy with this statement and cannot be interrupted: replace it.
+      this.replaced++;
+      this.replace(slot);
+    } else {
+      const i = this.queue.indexOf(job);
+      if (i >= 0) this.queue.splice(i, 1);
+    }
+    this.settle(
+      job,
+      new PlanError(ER_STATEMENT_TIMEOUT, '70100', `Query execution was interrupted (max_statement_time exceeded): planning took longer than planTimeoutMs (${this.opts.timeoutMs} ms)`),
+    );
+    this.dispatch();
+  }
+
+  private settle(job: Job, err: Error | null, plan?: Plan): void {
+    if (job.timer !== undefined) clearTimeout(job.timer);
+    job.timer = undefined;
+    job.slot = null;
+    if (err) job.reject(err);
+    else job.resolve(plan!);
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The plan worker (worker_threads): parses and builds plans off the gateway's event loop. It keeps
+ * the vschema of the latest epoch it was sent (loadVSchema of its source JSON, since a VSchema
+ * holds vindex functions and cannot be cloned); a job of a newer epoch carries the JSON again.
+ */
+import { parentPort } from 'node:worker_threads';
+import { loadVSchema, type VSchema } from '@shardgate/vschema';
+import { buildPlan } from './statement-planner.js';
+import { errorForTransfer, reviveTransfer, tagForTransfer, type PlanJobMessage, type PlanResultMessage } from './plan-transfer.js';
+
+let loaded: { epoch: number; vschema: VSchema } | null = null;
+
+parentPort!.on('message', (job: PlanJobMessage) => {
+  let reply: PlanResultMessage;
+  try {
+    if (job.vschemaJson !== undefined && loaded?.epoch !== job.epoch) loaded = { epoch: job.epoch, vschema: loadVSchema(job.vschemaJson) };
+    if (loaded === null || loaded.epoch !== job.epoch) throw new Error(`plan worker has no vschema for epoch ${job.epoch}`);
+    const plan = buildPlan({ normalized: reviveTransfer(job.normalized), target: job.target, vschema: loaded.vschema });
+    reply = { id: job.id, ok: true, plan: tagForTransfer(plan) };
+  } catch (err) {
+    reply = { id: job.id, ok: false, error: errorForTransfer(err) };
+  }
+  parentPort!.postMessage(reply);
+});
+// Tells the pool that the modules (node-sql-parser included) are loaded: see PlanWorkerPool.ready.
+parentPort!.postMessage({ ready: true });

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { Planner } from '../src/planner.js';
+import { PlanError } from '../src/errors.js';
+import { ExactNumber, type PlannedQuery } from '../src/plan-types.js';
+import { demoVSchema, demoVSchemaJson } from './fixtures.js';
+
+// The workers run the built dist/plan-worker.js: build the planner before these tests.
+describe('plan workers', () => {
+  const statements = [
+    'select name from customer where id = 1',
+    'select * from customer where id in (1, 2, 3)',
+    "select id, 1.50, 'x' from customer where name = 'a' order by id limit 3",
+    'select count(*) from customer',
+    "insert into customer (id, name) values (1, 'a'), (2, 'b')",
+    'update customer set name = 1.5 where id = 7',
+    'select * from nosuch',
+    'select from where',
+  ];
+
+  it('plan exactly as the calling thread does (values, ExactNumber, PlanError)', async () => {
+    const inThread = new Planner({ vschema: demoVSchema() });
+    const workers = new Planner({ vschema: demoVSchema(), vschemaJson: demoVSchemaJson(), planWorkers: 2 });
+    try {
+      for (const sql of statements) {
+        const expected = await Promise.resolve(inThread.plan(sql)).catch((e: unknown) => e);
+        const actual = await Promise.resolve(workers.plan(sql)).catch((e: unknown) => e);
+        if (expected instanceof Error) {
+          expect(actual).toBeInstanceOf(PlanError);
+          expect({ errno: (actual as PlanError).errno, sqlState: (actual as PlanError).sqlState, message: (actual as PlanError).message }).toEqual({
+            errno: (expected as PlanError).errno,
+            sqlState: (expected as PlanError).sqlState,
+            message: expected.message,
+          });
+        } else {
+          expect(actual).toEqual(expected);
+        }
+      }
+      expect(workers.buildCount).toBe(statements.length);
+      // A hit stays synchronous on the main thread.
+      const hit = workers.plan('select name from customer where id = 99');
+      expect(hit).not.toBeInstanceOf(Promise);
+      expect((hit as PlannedQuery).bindVars).toEqual({ v1: 99n });
+    } finally {
+      inThread.dispose();
+      workers.dispose();
+    }
+  });
+
+  it('keep ExactNumber values revived across the thread boundary', async () => {
+    const p = new Planner({ vschema: demoVSchema(), vschemaJson: demoVSchemaJson() });
+    try {
+      const r = await p.plan('select 1.25 from customer where id = 1');
+      expect(Object.values(r.bindVars).some((v) => v instanceof ExactNumber)).toBe(true);
+      expect(JSON.stringify(r.plan)).not.toContain('exactNumber');
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('single-flight: concurrent identical misses share one worker build', async () => {
+    const p = new Planner({ vschema: demoVSchema(), vschemaJson: demoVSchemaJson() });
+    try {
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => p.plan(`select name from customer where id = ${i}`)));
+      expect(p.buildCount).toBe(1);
+      expect(results.every((r) => r.plan === results[0]!.plan)).toBe(true);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('reload the vschema on a new epoch (setVSchema with JSON)', async () => {
+    const p = new Planner({ vschema: demoVSchema(), vschemaJson: demoVSchemaJson() });
+    try {
+      await p.plan('select name from customer where id = 1');
+      const json = demoVSchemaJson() as { keyspaces: Record<string, { tables: Record<string, unknown> }> };
+      const tables = json.keyspaces.main!.tables;
+      tables.extra_table = {};
+      const { loadVSchema } = await import('@shardgate/vschema');
+      await expect(Promise.resolve(p.plan('select * from extra_table'))).rejects.toMatchObject({ errno: 1146 });
+      p.setVSchema(loadVSchema(json), json);
+      const r = await p.plan('select * from extra_table');
+      expect(r.plan.instructions).toMatchObject({ keyspace: { name: 'main' } });
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('a statement past planTimeoutMs fails with 1969 and its worker is replaced', async () => {
+    const p = new Planner({ vschema: demoVSchema(), vschemaJson: demoVSchemaJson(), planWorkers: 1, planTimeoutMs: 1000 });
+    try {
+      // Unclosed 1 MB IN list: node-sql-parser takes seconds on it; 1000 ms leaves room for a cold worker to start under load.
+      const bad = `select id from customer where id in (${'1,'.repeat(500_000)}1`;
+      await expect(Promise.resolve(p.plan(bad))).rejects.toMatchObject({ errno: 1969, sqlState: '70100' });
+      expect(p.workersReplaced).toBe(1);
+      // The next miss still plans, on the replacement worker.
+      const r = await p.plan('select name from customer where id = 5');
+      expect(r.bindVars).toEqual({ v1: 5n });
+    } finally {
+      p.dispose();
+    }
+  });
+});
