@@ -16,6 +16,7 @@ import { PreparedStatementRegistry, clearLongData, countPlaceholders } from './p
 import { CommandResultSink, type SinkHost } from './result-sink.js';
 import { writeColumnDefinition, writeEof, writeErr, writeOk } from './result-writer.js';
 import type { ConnectionInfo, MysqlServerOptions, SessionHandler, UserAccount } from './server-types.js';
+import { statementText } from './statement-text.js';
 import { StatusFlag, statusFlagsOf } from './status-flags.js';
 
 /** Settings the server resolves once and hands to every connection. */
@@ -564,7 +565,11 @@ export class ServerConnection implements SinkHost {
     try {
       switch (command) {
         case Command.QUERY:
-          return this.runCommand(false, (session, sink) => session.query(payload.toString('utf8', 1), sink));
+        {
+          const sql = statementText(payload, 1);
+          if (sql instanceof MysqlError) return this.sendError(sql);
+          return this.runCommand(false, (session, sink) => session.query(sql, sink));
+        }
         case Command.PING:
           return this.sendOk();
         case Command.QUIT:
@@ -573,7 +578,10 @@ export class ServerConnection implements SinkHost {
           this.endGracefully();
           return;
         case Command.INIT_DB:
-          return this.initDb(payload.toString('utf8', 1));
+        {
+          const name = statementText(payload, 1);
+          return name instanceof MysqlError ? this.sendError(name) : this.initDb(name);
+        }
         case Command.STATISTICS:
           this.writer.startPacket();
           this.writer.string(this.settings.statistics());
@@ -590,7 +598,10 @@ export class ServerConnection implements SinkHost {
           writeEof(this.writer, 0, this.statusFlags());
           return;
         case Command.STMT_PREPARE:
-          return this.prepare(payload.toString('utf8', 1));
+        {
+          const sql = statementText(payload, 1);
+          return sql instanceof MysqlError ? this.sendError(sql) : this.prepare(sql);
+        }
         case Command.STMT_EXECUTE:
           return this.execute(payload);
         case Command.STMT_SEND_LONG_DATA:
