@@ -13,6 +13,7 @@ import { LocalCluster, type LocalShardSpec } from '@shardgate/local-mariadb';
 import { loadVSchema, validateShardNames, type VSchema } from '@shardgate/vschema';
 import pino from 'pino';
 import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
+import { restartOnlyChanges } from './restart-only-settings.js';
 import type { GatewayLog } from './logger.js';
 import { ClientSessionHandler, type SessionServices } from './client-session.js';
 import { instrumentedConnectorFactory } from './instrumented-shard-connector.js';
@@ -261,7 +262,7 @@ export class Gateway {
     try {
       // A gateway built from a config object (no file on disk) reloads its vschema file only.
       config = existsSync(this.config.file) ? loadConfig(this.config.file) : this.config;
-      // Only the vschema and users reload; listeners, shards and pools need a restart.
+      // Only the vschema and users reload; listeners, shards and pools need a restart (named below).
       ({ vschema, json: vschemaJson } = loadVSchemaFile({ ...this.config, vschemaFile: config.vschemaFile }));
       checkTopologyAgainstVSchema(this.config, vschema);
     } catch (err) {
@@ -279,6 +280,10 @@ export class Gateway {
     this.users = usersOf(config);
     this.metrics.reloaded(true);
     this.log.info({ reason, vschema: config.vschemaFile, keyspaces: [...vschema.keyspaces.keys()], users: this.users.size }, 'vschema and users reloaded');
+    const needRestart = restartOnlyChanges(this.config, config);
+    if (needRestart.length > 0) {
+      this.log.warn({ reason, file: config.file, settings: needRestart }, `changed in the config file but not applied until a restart: ${needRestart.join(', ')}`);
+    }
     return true;
   }
 
