@@ -220,6 +220,19 @@ function buildQueries(customerIds: string[]): QueryBook {
       joinVars: { c_id: 0 },
     });
   }
+  // I2. many outer rows per join value (inner lookups shared within a statement), in outer
+  // ORDER BY order (several lookups in flight must not reorder the output)
+  for (let i = 0; i < 5; i++) {
+    const total = i * 150;
+    book.add(`select o.id, c.name, c.balance from orders as o join customers as c on c.id = o.customer_id where o.total > ${total} order by o.id`, {
+      operator: 'Join',
+      variant: 'Join',
+      left: route('Scatter', K, sql(`select o.id, o.customer_id from orders as o where o.total > ${total} order by o.id`), { orderBy: [{ column: 0, desc: false }] }),
+      right: route('EqualUnique', K, tpl`select c.name, c.balance from customers as c where c.id = ${bind('o_customer_id')}`, { vindex: 'hash', values: [bindExpr('o_customer_id')] }),
+      cols: [-1, 1, 2],
+      joinVars: { o_customer_id: 1 },
+    }, true);
+  }
   // J. semi-join / anti-join (EXISTS, NOT EXISTS)
   for (let i = 0; i < 10; i++) {
     for (const variant of ['Semi', 'Anti'] as const) {

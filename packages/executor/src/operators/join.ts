@@ -1,13 +1,15 @@
 /**
  * Join: a nested-loop (apply) join across shards. For each outer row the right side runs with
- * the join bind vars taken from that row.
+ * the join bind vars taken from that row (a few rows' lookups in flight at once, identical ones
+ * shared: see inner-lookups.ts).
  */
-import type { BindVars, JoinPrimitive, Primitive } from '@shardgate/planner';
+import type { BindVars, JoinPrimitive, Primitive, SqlValue } from '@shardgate/planner';
 import { copyBindVars, type QueryContext } from '../query-context.js';
 import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue } from '../values/cell-codec.js';
 import { runPrimitive } from '../primitive-runner.js';
+import { INNER_LOOKUP_WINDOW, InnerLookups } from './inner-lookups.js';
 
 /** Runs a primitive to completion and returns its rows (the inner side of joins, subqueries). */
 export async function collect(ctx: QueryContext, p: Primitive, bv: BindVars): Promise<BufferedRows> {
@@ -24,6 +26,17 @@ export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, n
   const bv: BindVars = copyBindVars(base);
   for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : cellToSqlValue(row[column] ?? null, fields[column]);
   return bv;
+}
+
+/** One outer row's joined rows, with the inner side's columns. */
+interface JoinedRows {
+  readonly fields: readonly FieldInfo[];
+  readonly joined: Row[];
+}
+
+/** The join values of one row's bind vars, in joinVars order (the key for sharing a lookup). */
+function joinValues(bv: BindVars, joinVars: Readonly<Record<string, number>>): SqlValue[] {
+  return Object.keys(joinVars).map((name) => bv[name] as SqlValue);
 }
 
 export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
@@ -46,26 +59,49 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     if (rightFieldCount < 0) rightFieldCount = right.length;
     fieldsOnce.fields(p.cols.map((c) => (c < 0 ? leftFields[-c - 1] : right[c - 1])));
   };
+  const lookups = new InnerLookups(p.right, (rowBv) => collect(ctx, p.right, rowBv));
+  const joinRow = async (left: Row): Promise<JoinedRows> => {
+    const rowBv = joinBindVars(bv, p.joinVars, left, leftFields);
+    const inner = await lookups.lookup(rowBv, joinValues(rowBv, p.joinVars));
+    const joined: Row[] = [];
+    if (inner.rows.length === 0) {
+      if (p.variant === 'LeftJoin') {
+        const ext = await nullExtended();
+        joined.push(p.cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null))));
+      }
+    } else {
+      for (const right of inner.rows) joined.push(p.cols.map((c) => (c < 0 ? (left[-c - 1] ?? null) : (right[c - 1] ?? null))));
+    }
+    return { fields: inner.fields, joined };
+  };
   await runPrimitive(ctx, p.left, bv, {
     fields: (f) => {
       leftFields = f;
     },
     rows: async (rows) => {
-      // Everything below is local to this callback invocation.
-      for (const left of rows) {
-        ctx.throwIfAborted();
-        const inner = await collect(ctx, p.right, joinBindVars(bv, p.joinVars, left, leftFields));
-        sendFields(inner.fields);
-        const joined: Row[] = [];
-        if (inner.rows.length === 0) {
-          if (p.variant === 'LeftJoin') {
-            const ext = await nullExtended();
-            joined.push(p.cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null))));
-          }
-        } else {
-          for (const right of inner.rows) joined.push(p.cols.map((c) => (c < 0 ? (left[-c - 1] ?? null) : (right[c - 1] ?? null))));
-        }
+      // Everything below is local to this callback invocation. Up to INNER_LOOKUP_WINDOW outer
+      // rows are looked up at once; their joined rows go out strictly in outer-row order.
+      const inFlight: Promise<JoinedRows>[] = [];
+      const sendOldest = async (): Promise<void> => {
+        const { fields, joined } = await inFlight.shift()!;
+        sendFields(fields);
         if (joined.length > 0) await out.rows(joined);
+      };
+      try {
+        for (const left of rows) {
+          ctx.throwIfAborted();
+          const lookup = joinRow(left);
+          // A lookup that fails while an older one is awaited is reported by its own await below
+          // (or dropped with the statement's first error): never an unhandled rejection.
+          lookup.catch(() => undefined);
+          inFlight.push(lookup);
+          if (inFlight.length >= INNER_LOOKUP_WINDOW) await sendOldest();
+        }
+        while (inFlight.length > 0) await sendOldest();
+      } finally {
+        // On an error, wait for the lookups still running, so no query of this statement
+        // outlives it on a pooled connection.
+        await Promise.allSettled(inFlight);
       }
     },
   });

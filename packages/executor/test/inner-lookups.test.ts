@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { BindVars, Primitive } from '@shardgate/planner';
+import { InnerLookups } from '../src/operators/inner-lookups.js';
+import type { BufferedRows } from '../src/row-flow.js';
+import { ks, route, sql } from './support/plan-builders.js';
+
+const K = ks('commerce');
+
+function counting(inner: Primitive) {
+  const runs: BindVars[] = [];
+  const lookups = new InnerLookups(inner, async (bv) => {
+    runs.push(bv);
+    if (bv.fail) throw new Error('shard down');
+    return { fields: [], rows: [] } satisfies BufferedRows;
+  });
+  return { runs, lookups };
+}
+
+describe('InnerLookups', () => {
+  it('runs the inner query once for identical join values, and again for values that only compare equal in SQL', async () => {
+    const { runs, lookups } = counting(route('Scatter', K, sql('select name from customers where city = :c')));
+    await Promise.all([
+      lookups.lookup({ c: 'Oslo' }, ['Oslo']),
+      lookups.lookup({ c: 'Oslo' }, ['Oslo']),
+      lookups.lookup({ c: 'oslo' }, ['oslo']),
+      lookups.lookup({ c: 'Oslo ' }, ['Oslo ']),
+      lookups.lookup({ c: 1n }, [1n]),
+      lookups.lookup({ c: '1' }, ['1']),
+      lookups.lookup({ c: null }, [null]),
+      lookups.lookup({ c: null }, [null]),
+      lookups.lookup({ c: Uint8Array.of(0x31) }, [Uint8Array.of(0x31)]),
+    ]);
+    expect(runs.map((r) => r.c)).toEqual(['Oslo', 'oslo', 'Oslo ', 1n, '1', null, Uint8Array.of(0x31)]);
+  });
+
+  it('never shares a lookup whose SQL calls a volatile function, nor one that failed', async () => {
+    const volatile = counting(route('Scatter', K, sql('select uuid(), name from customers where city = :c')));
+    await volatile.lookups.lookup({ c: 'Oslo' }, ['Oslo']);
+    await volatile.lookups.lookup({ c: 'Oslo' }, ['Oslo']);
+    expect(volatile.runs).toHaveLength(2);
+
+    const failing = counting(route('Scatter', K, sql('select name from customers where city = :c')));
+    await expect(failing.lookups.lookup({ c: 'Oslo', fail: 1n }, ['Oslo'])).rejects.toThrow('shard down');
+    await failing.lookups.lookup({ c: 'Oslo' }, ['Oslo']);
+    expect(failing.runs).toHaveLength(2);
+  });
+});
