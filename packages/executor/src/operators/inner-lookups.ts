@@ -9,7 +9,9 @@
  * for every outer row.
  */
 import type { BindVars, Primitive, SqlValue } from '@shardgate/planner';
+import type { QueryContext } from '../query-context.js';
 import type { BufferedRows } from '../row-flow.js';
+import type { Row } from '../types.js';
 
 /** Lookups in flight per join. Small: each may take a pooled connection on every inner shard. */
 export const INNER_LOOKUP_WINDOW = 4;
@@ -66,4 +68,32 @@ function lookupKey(values: readonly SqlValue[]): string {
     else key += `x${String(v)};`;
   }
   return key;
+}
+
+/**
+ * Looks up each outer row with up to INNER_LOOKUP_WINDOW lookups in flight, and hands the results
+ * to `use` strictly in the rows' order. On an error it waits for the lookups still running, so no
+ * query of the statement outlives it on a pooled connection.
+ */
+export async function lookupInOrder<T>(
+  ctx: QueryContext,
+  rows: readonly Row[],
+  lookup: (row: Row) => Promise<T>,
+  use: (result: T) => void | Promise<void>,
+): Promise<void> {
+  const inFlight: Promise<T>[] = [];
+  try {
+    for (const row of rows) {
+      ctx.throwIfAborted();
+      const pending = lookup(row);
+      // A lookup that fails while an older one is awaited is reported by its own await below (or
+      // dropped with the statement's first error): never an unhandled rejection.
+      pending.catch(() => undefined);
+      inFlight.push(pending);
+      if (inFlight.length >= INNER_LOOKUP_WINDOW) await use(await inFlight.shift()!);
+    }
+    while (inFlight.length > 0) await use(await inFlight.shift()!);
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
 }

@@ -9,7 +9,7 @@ import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } f
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue } from '../values/cell-codec.js';
 import { runPrimitive } from '../primitive-runner.js';
-import { INNER_LOOKUP_WINDOW, InnerLookups } from './inner-lookups.js';
+import { InnerLookups, lookupInOrder } from './inner-lookups.js';
 
 /** Runs a primitive to completion and returns its rows (the inner side of joins, subqueries). */
 export async function collect(ctx: QueryContext, p: Primitive, bv: BindVars): Promise<BufferedRows> {
@@ -35,7 +35,7 @@ interface JoinedRows {
 }
 
 /** The join values of one row's bind vars, in joinVars order (the key for sharing a lookup). */
-function joinValues(bv: BindVars, joinVars: Readonly<Record<string, number>>): SqlValue[] {
+export function joinValues(bv: BindVars, joinVars: Readonly<Record<string, number>>): SqlValue[] {
   return Object.keys(joinVars).map((name) => bv[name] as SqlValue);
 }
 
@@ -78,32 +78,13 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     fields: (f) => {
       leftFields = f;
     },
-    rows: async (rows) => {
-      // Everything below is local to this callback invocation. Up to INNER_LOOKUP_WINDOW outer
-      // rows are looked up at once; their joined rows go out strictly in outer-row order.
-      const inFlight: Promise<JoinedRows>[] = [];
-      const sendOldest = async (): Promise<void> => {
-        const { fields, joined } = await inFlight.shift()!;
+    // Everything in a rows() call is local to it. Its rows' lookups overlap; their joined rows
+    // go out strictly in outer-row order.
+    rows: (rows) =>
+      lookupInOrder(ctx, rows, joinRow, async ({ fields, joined }) => {
         sendFields(fields);
         if (joined.length > 0) await out.rows(joined);
-      };
-      try {
-        for (const left of rows) {
-          ctx.throwIfAborted();
-          const lookup = joinRow(left);
-          // A lookup that fails while an older one is awaited is reported by its own await below
-          // (or dropped with the statement's first error): never an unhandled rejection.
-          lookup.catch(() => undefined);
-          inFlight.push(lookup);
-          if (inFlight.length >= INNER_LOOKUP_WINDOW) await sendOldest();
-        }
-        while (inFlight.length > 0) await sendOldest();
-      } finally {
-        // On an error, wait for the lookups still running, so no query of this statement
-        // outlives it on a pooled connection.
-        await Promise.allSettled(inFlight);
-      }
-    },
+      }),
   });
   if (!fieldsOnce.done) {
     // No outer rows: ask the right side for its columns with NULL join values.

@@ -4,18 +4,21 @@
  *
  * This is the operator Vitess 21.0.1 got wrong in streaming mode: the outer route's shard streams
  * call the row callback concurrently, and one bind-var object was shared by those callbacks. Here
- * the callback owns every piece of state it writes (see joinBindVars).
+ * the callback owns every piece of state it writes (see joinBindVars). Lookups overlap and are
+ * shared for identical values as in Join (inner-lookups.ts).
  */
 import type { BindVars, SemiJoinPrimitive } from '@shardgate/planner';
 import type { QueryContext } from '../query-context.js';
 import type { RowReceiver } from '../row-flow.js';
 import type { FieldInfo, Row } from '../types.js';
 import { runPrimitive } from '../primitive-runner.js';
-import { collect, joinBindVars } from './join.js';
+import { InnerLookups, lookupInOrder } from './inner-lookups.js';
+import { collect, joinBindVars, joinValues } from './join.js';
 
 export async function runSemiJoin(ctx: QueryContext, p: SemiJoinPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
   // Set once by the outer's single fields() call, before any rows; read-only afterwards.
   let outerFields: readonly FieldInfo[] = [];
+  const lookups = new InnerLookups(p.inner, (rowBv) => collect(ctx, p.inner, rowBv));
   await runPrimitive(ctx, p.outer, bv, {
     fields: (f) => {
       outerFields = f;
@@ -23,11 +26,18 @@ export async function runSemiJoin(ctx: QueryContext, p: SemiJoinPrimitive, bv: B
     },
     rows: async (rows) => {
       const kept: Row[] = [];
-      for (const row of rows) {
-        ctx.throwIfAborted();
-        const inner = await collect(ctx, p.inner, joinBindVars(bv, p.joinVars, row, outerFields));
-        if ((inner.rows.length > 0) === (p.variant === 'Semi')) kept.push(p.cols.map((c) => row[c] ?? null));
-      }
+      await lookupInOrder(
+        ctx,
+        rows,
+        async (row) => {
+          const rowBv = joinBindVars(bv, p.joinVars, row, outerFields);
+          const inner = await lookups.lookup(rowBv, joinValues(rowBv, p.joinVars));
+          return { row, matched: inner.rows.length > 0 };
+        },
+        ({ row, matched }) => {
+          if (matched === (p.variant === 'Semi')) kept.push(p.cols.map((c) => row[c] ?? null));
+        },
+      );
       if (kept.length > 0) await out.rows(kept);
     },
   });
