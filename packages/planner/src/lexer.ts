@@ -186,7 +186,12 @@ export function tokenizeInto(sql: string, tokens: Token[], from: number, stops: 
       if (nextBackslash !== -1 && nextBackslash <= i) nextBackslash = sql.indexOf('\\', i + 1);
       if (close > 0 && sql.charCodeAt(close + 1) !== c && (nextBackslash === -1 || nextBackslash > close)) i = close + 1;
       else i = scanQuoted(sql, i, c, true);
-      tokens.push({ kind: 'string', text: sql.slice(start, i), start, end: i, spaceBefore: space, lower: '' });
+      const prev = tokens[tokens.length - 1];
+      if (prev !== undefined && prev.kind === 'string' && prev.end > from) {
+        // Adjacent string literals are one literal (`'a' 'b'` is 'ab'): one token, re-quoted, so
+        // that the normalizer, the parser and the shard SQL all see a single string.
+        tokens[tokens.length - 1] = { kind: 'string', text: quoteConcatenated(prev.text, sql.slice(start, i)), start: prev.start, end: i, spaceBefore: prev.spaceBefore, lower: '' };
+      } else tokens.push({ kind: 'string', text: sql.slice(start, i), start, end: i, spaceBefore: space, lower: '' });
       space = false;
       continue;
     }
@@ -337,6 +342,11 @@ export function tokenizeInto(sql: string, tokens: Token[], from: number, stops: 
     space = false;
   }
   return -1;
+}
+
+/** One single-quoted literal holding the value of two adjacent string literals. */
+function quoteConcatenated(a: string, b: string): string {
+  return `'${(decodeString(a) + decodeString(b)).replace(/[\\']/g, (ch) => `\\${ch}`)}'`;
 }
 
 /** True when a token can be followed by `.name` (so `.5` after it is a qualifier, not a number). */

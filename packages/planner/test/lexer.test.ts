@@ -12,6 +12,14 @@ describe('tokenize', () => {
     ]);
   });
 
+  it('makes adjacent string literals one literal, as MySQL concatenates them', () => {
+    expect(kinds(`select 'a' "b" 'it''s', _utf8mb4'x' 'y\\\\'`)).toEqual([
+      ['ident', 'select'], ['string', "'abit\\'s'"], ['punct', ','], ['ident', '_utf8mb4'], ['string', "'xy\\\\'"],
+    ]);
+    const [, ab] = tokenize("select 'a' 'b' from t");
+    expect([decodeString(ab!.text), ab!.start, ab!.end]).toEqual(['ab', 7, 14]);
+  });
+
   it('knows hex and bit literals in both spellings, and identifiers starting with digits', () => {
     expect(kinds("0x0aF X'0A' b'101' 0b11 1abc 0xZZ")).toEqual([
       ['hex', '0x0aF'], ['hex', "X'0A'"], ['bit', "b'101'"], ['bit', '0b11'], ['ident', '1abc'], ['ident', '0xZZ'],
