@@ -4,6 +4,7 @@ import type { QueryContext } from '../query-context.js';
 import type { RowReceiver } from '../row-flow.js';
 import type { FieldInfo } from '../types.js';
 import { sqlValueToCell } from '../values/cell-codec.js';
+import { castToField } from '../values/cast-to-field.js';
 import { evalExpr } from '../values/eval-expr.js';
 import { ColumnType, UTF8MB4_GENERAL_CI } from '../values/column-types.js';
 import { runPrimitive } from '../primitive-runner.js';
@@ -15,9 +16,16 @@ function computedField(name: string, keyspace: string): FieldInfo {
 export async function runProjection(ctx: QueryContext, p: ProjectionPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
   // Set once by the input's single fields() call before any rows; read-only afterwards.
   let inFields: readonly FieldInfo[] = [];
+  // The field each computed expression takes its type from (set with inFields); its values are
+  // converted to that type, as the server would convert them (`coalesce(max(price), 0)` is 0.00).
+  let typedAs: (FieldInfo | undefined)[] = [];
   await runPrimitive(ctx, p.input, bv, {
     fields: (f) => {
       inFields = f;
+      typedAs = p.expressions.map((e, i) => {
+        const from = e.kind === 'column' ? undefined : p.fieldFrom?.[i];
+        return from !== undefined && from !== null ? f[from] : undefined;
+      });
       out.fields(
         p.expressions.map((e, i) => {
           const from = e.kind === 'column' ? e.index : p.fieldFrom?.[i];
@@ -31,7 +39,12 @@ export async function runProjection(ctx: QueryContext, p: ProjectionPrimitive, b
       out.rows(
         rows.map((row) => {
           const env = { row, fields: inFields, bindVars: bv, divPrecisionIncrement: ctx.settings.divPrecisionIncrement };
-          return p.expressions.map((e) => (e.kind === 'column' ? (row[e.index] ?? null) : sqlValueToCell(evalExpr(e, env))));
+          return p.expressions.map((e, i) => {
+            if (e.kind === 'column') return row[e.index] ?? null;
+            const v = evalExpr(e, env);
+            const f = typedAs[i];
+            return sqlValueToCell(f ? castToField(v, f) : v);
+          });
         }),
       ),
   });
