@@ -137,6 +137,25 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: "select i.id, r.id, r.email, r.referrer_id is null, coalesce(r.email, 'none') from item i left join referral r on r.referrer_id = i.grp where i.id < 12", mode: 'unordered' },
   { sql: "select i.id, r.id + 1, concat(r.email, 'x'), ifnull(r.id, 0), if(r.id is null, 'none', 'some') from item i left join referral r on r.referrer_id = i.grp where i.id < 12", mode: 'unordered' },
   { sql: 'select i.id, r.id is not null from item i left join referral r on r.id = i.id + 100 where i.id < 5', mode: 'unordered' },
+  // Expressions over aggregates at the gateway take the type (and scale) of the shard's column.
+  { sql: 'select grp, coalesce(max(price), 0), ifnull(max(grp), 0.5), coalesce(min(price), 1.125), max(price) - 1, max(grp) + 0.0 from item group by grp', mode: 'unordered' },
+  // UNION parts planned separately: each column's type is the aggregate of the parts' types.
+  { sql: 'select max(grp) from item union select avg(grp) from item', mode: 'unordered' },
+  { sql: 'select max(grp) from item union all select sum(price) from item union all select min(gci) from item', mode: 'collated', fold: foldCi },
+  { sql: 'select count(*) from item union all select max(price) from item union all select null', mode: 'unordered' },
+  { sql: 'select null union all select max(price) from item', mode: 'unordered' },
+  { sql: 'select max(created_at) from item union all select min(date(created_at)) from item', mode: 'unordered' },
+  { sql: 'select max(price) from item union all select max(id) * 1e0 from item', mode: 'unordered' },
+  { sql: 'select min(grp) from item union all select max(created_at) from item', mode: 'unordered' },
+  { sql: 'select max(price) from item union select count(*) from referral', mode: 'unordered' },
+  // A DISTINCT union removes duplicates from everything to its left; a later UNION ALL appends.
+  { sql: 'select grp from item where id < 20 union select grp from item where id < 10 union all select grp from item where id < 8', mode: 'unordered' },
+  { sql: 'select grp from item where id < 20 union all select grp from item where id < 10 union select grp from item where id < 8', mode: 'unordered' },
+  { sql: 'select grp from item where id < 20 union all select grp from item where id < 10 union select grp from item where id < 8 union all select grp from item where id < 4', mode: 'unordered' },
+  // Adjacent string literals are one literal.
+  { sql: "select 'a' 'b', _utf8mb4'x' 'y', 'it''s' \" ok\"", mode: 'exact' },
+  { sql: "select id from item where gci = 'ali' 'ce' order by id", mode: 'exact' },
+  { sql: "select id, concat(bin, 'a' 'b') from item where id < 9 order by id", mode: 'exact' },
 ];
 
 async function answer(conn: mysql.Connection, sql: string): Promise<{ rows: unknown[][]; types: string[] } | { error: string }> {

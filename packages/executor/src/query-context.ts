@@ -179,6 +179,12 @@ export class QueryContext {
     return new QueryContext(this.access, this.routing, this.settings, signal, this.onRouteVariant, this.shared(), this.forceBuffered);
   }
 
+  /** The same query, asking only for the columns (each route runs as `(…) LIMIT 0` on one shard). */
+  columnsOnly(): QueryContext {
+    if (this.settings.fieldsOnly === true) return this;
+    return new QueryContext(this.access, this.routing, { ...this.settings, fieldsOnly: true }, this.signal, () => {}, this.shared(), this.forceBuffered);
+  }
+
   /** The same query, reading whole results (per-row inner queries are small; buffering is cheaper). */
   buffered(): QueryContext {
     if (this.forceBuffered) return this;

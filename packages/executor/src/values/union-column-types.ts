@@ -1,0 +1,121 @@
+/**
+ * The column types of a UNION whose parts ran separately: each result column takes the aggregate
+ * of its parts' types, as MariaDB's type aggregation for a UNION result does, and the parts'
+ * values are converted to it (int + decimal is a DECIMAL with the largest scale, so 8 shows as
+ * 8.0000; a number or a date with a string is a string; a date with a datetime is a datetime).
+ * Mixes whose conversion the gateway cannot reproduce exactly are refused.
+ */
+import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
+import type { Cell, FieldInfo, Row } from '../types.js';
+import { castToField } from './cast-to-field.js';
+import { cellToSqlValue, sqlValueToCell } from './cell-codec.js';
+import { BINARY_CHARSET, ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI, valueClassOf } from './column-types.js';
+
+const ENUM_FLAG = 256;
+const SET_FLAG = 2048;
+const NOT_FIXED_DEC = 31;
+const BLOBS: ReadonlySet<number> = new Set([ColumnType.TINY_BLOB, ColumnType.MEDIUM_BLOB, ColumnType.LONG_BLOB, ColumnType.BLOB]);
+/** Integer types from narrowest to widest, and the signed type that holds each unsigned one. */
+const INT_RANK: readonly number[] = [ColumnType.TINY, ColumnType.SHORT, ColumnType.INT24, ColumnType.LONG, ColumnType.LONGLONG];
+const HOLDS_UNSIGNED: Readonly<Record<number, number>> = {
+  [ColumnType.TINY]: ColumnType.SHORT,
+  [ColumnType.SHORT]: ColumnType.LONG,
+  [ColumnType.INT24]: ColumnType.LONG,
+  [ColumnType.LONG]: ColumnType.LONGLONG,
+};
+
+function refuse(what: string): never {
+  throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: a UNION column mixing ${what}, across shards`);
+}
+
+/** The result fields of a UNION from its parts' fields (parts that sent none are skipped). */
+export function unionFields(parts: readonly (readonly FieldInfo[] | undefined)[]): FieldInfo[] {
+  const known = parts.filter((f): f is readonly FieldInfo[] => f !== undefined);
+  const first = known[0];
+  if (first === undefined) return [];
+  return first.map((head, i) => mergeColumn(head, known.map((f) => f[i]).filter((f): f is FieldInfo => f !== undefined)));
+}
+
+function mergeColumn(head: FieldInfo, all: readonly FieldInfo[]): FieldInfo {
+  // A NULL literal's column (type NULL) takes the other parts' type.
+  const typed = all.filter((f) => f.columnType !== ColumnType.NULL);
+  const base = { ...head, columnLength: Math.max(...all.map((f) => f.columnLength)), decimals: Math.max(...all.map((f) => f.decimals)) };
+  if (typed.length === 0) return base;
+  const notNull = typed.every((f) => (f.flags & ColumnFlag.NOT_NULL) !== 0) && typed.length === all.length;
+  const flagsFrom = (f: FieldInfo, drop = 0) => (f.flags & ~(ColumnFlag.NOT_NULL | ColumnFlag.PRI_KEY | drop)) | (notNull ? ColumnFlag.NOT_NULL : 0);
+  const t0 = typed[0]!;
+  const classes = new Set(typed.map((f) => valueClassOf(f.columnType, f.characterSet)));
+  const sameType = typed.every((f) => f.columnType === t0.columnType && f.characterSet === t0.characterSet && (f.flags & (ENUM_FLAG | SET_FLAG)) === (t0.flags & (ENUM_FLAG | SET_FLAG)));
+  const anyEnum = typed.some((f) => (f.flags & (ENUM_FLAG | SET_FLAG)) !== 0);
+  const decimals = Math.max(...typed.map((f) => f.decimals));
+  if (sameType && !(classes.has('integer') && typed.some((f) => (f.flags & ColumnFlag.UNSIGNED) !== (t0.flags & ColumnFlag.UNSIGNED)))) {
+    return { ...base, columnType: t0.columnType, characterSet: t0.characterSet, flags: flagsFrom(t0), decimals };
+  }
+  if (!anyEnum && [...classes].every((c) => c === 'integer' || c === 'decimal' || c === 'float')) {
+    if (typed.some((f) => f.columnType === ColumnType.YEAR)) refuse('YEAR and other numbers');
+    if (classes.has('float')) {
+      const type = typed.every((f) => f.columnType === ColumnType.FLOAT) ? ColumnType.FLOAT : ColumnType.DOUBLE;
+      return { ...base, columnType: type, characterSet: BINARY_CHARSET, flags: flagsFrom(t0, ColumnFlag.UNSIGNED), decimals: NOT_FIXED_DEC };
+    }
+    if (classes.has('decimal')) {
+      const scale = Math.max(...typed.map((f) => (valueClassOf(f.columnType, f.characterSet) === 'decimal' ? f.decimals : 0)));
+      return { ...base, columnType: ColumnType.NEWDECIMAL, characterSet: BINARY_CHARSET, flags: flagsFrom(t0, ColumnFlag.UNSIGNED), decimals: scale };
+    }
+    return { ...base, ...mergeIntegers(typed), characterSet: BINARY_CHARSET, decimals: 0, flags: 0 };
+  }
+  if (!anyEnum && classes.size === 1 && classes.has('temporal')) {
+    const types = new Set(typed.map((f) => f.columnType));
+    if (types.has(ColumnType.TIME) || types.has(ColumnType.YEAR)) refuse('TIME and dates');
+    return { ...base, columnType: ColumnType.DATETIME, characterSet: BINARY_CHARSET, flags: flagsFrom(t0), decimals: Math.max(0, ...typed.map((f) => (f.decimals >= NOT_FIXED_DEC ? 0 : f.decimals))) };
+  }
+  if (typed.some((f) => f.columnType === ColumnType.BIT || f.columnType === ColumnType.GEOMETRY)) refuse('BIT or GEOMETRY and other types');
+  // Anything with a string, or numbers with dates: a string.
+  const binary = typed.some((f) => f.characterSet === BINARY_CHARSET && valueClassOf(f.columnType, f.characterSet) === 'binary');
+  const text = typed.find((f) => valueClassOf(f.columnType, f.characterSet) === 'text');
+  const type = typed.some((f) => BLOBS.has(f.columnType)) ? ColumnType.BLOB : ColumnType.VAR_STRING;
+  return {
+    ...base,
+    columnType: type,
+    characterSet: binary ? BINARY_CHARSET : (text?.characterSet ?? UTF8MB4_GENERAL_CI),
+    flags: (binary ? ColumnFlag.BINARY : 0) | (type === ColumnType.BLOB ? ColumnFlag.BLOB : 0) | (notNull ? ColumnFlag.NOT_NULL : 0),
+    // MariaDB's mark for a string made from values of other types.
+    decimals: 39,
+  };
+}
+
+function mergeIntegers(typed: readonly FieldInfo[]): Pick<FieldInfo, 'columnType' | 'flags'> {
+  const unsigned = typed.filter((f) => (f.flags & ColumnFlag.UNSIGNED) !== 0);
+  const signed = typed.filter((f) => (f.flags & ColumnFlag.UNSIGNED) === 0);
+  const widest = (fs: readonly FieldInfo[]) => fs.reduce((w, f) => Math.max(w, INT_RANK.indexOf(f.columnType)), -1);
+  if (signed.length === 0) return { columnType: INT_RANK[widest(unsigned)]!, flags: ColumnFlag.UNSIGNED };
+  if (unsigned.length === 0) return { columnType: INT_RANK[widest(signed)]!, flags: 0 };
+  const u = INT_RANK[widest(unsigned)]!;
+  // BIGINT UNSIGNED with a signed integer needs DECIMAL(20, 0) to hold both ranges.
+  if (u === ColumnType.LONGLONG) return { columnType: ColumnType.NEWDECIMAL, flags: 0 };
+  const holder = INT_RANK.indexOf(HOLDS_UNSIGNED[u]!);
+  return { columnType: INT_RANK[Math.max(holder, widest(signed))]!, flags: 0 };
+}
+
+/**
+ * Converts one part's rows to the UNION's column types; null when the part's values already have
+ * them (same class and scale), which is the common case.
+ */
+export function unionRowConverter(part: readonly FieldInfo[], merged: readonly FieldInfo[]): ((row: Row) => Row) | null {
+  const columns: number[] = [];
+  for (let i = 0; i < merged.length; i++) {
+    const from = part[i];
+    const to = merged[i]!;
+    if (from === undefined || from.columnType === ColumnType.NULL) continue;
+    const a = valueClassOf(from.columnType, from.characterSet);
+    const b = valueClassOf(to.columnType, to.characterSet);
+    if (a === b && (a !== 'decimal' || from.decimals === to.decimals) && (a !== 'temporal' || (from.columnType === to.columnType && from.decimals === to.decimals))) continue;
+    if (b === 'text' || b === 'binary') continue;
+    columns.push(i);
+  }
+  if (columns.length === 0) return null;
+  return (row) => {
+    const out: Cell[] = row.slice();
+    for (const i of columns) out[i] = sqlValueToCell(castToField(cellToSqlValue(row[i] ?? null, part[i]), merged[i]!));
+    return out;
+  };
+}
