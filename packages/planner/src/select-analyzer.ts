@@ -120,7 +120,9 @@ export class SelectAnalyzer {
     if (analyzed.some((a) => a.cand === null)) return { cand: null, why: 'UNION of statements that need several routes', scope: first.scope, columns: first.columns, outerPreds };
     let routing = computeRouting(first.cand!);
     let merged: Cand = { tables: [...first.cand!.tables], conds: [...first.cand!.conds], opaque: first.cand!.opaque || first.selfOpaque === true };
-    const distinct = parts.slice(1).some((p) => !String(p.set_op ?? sel.set_op ?? '').toLowerCase().includes('all')) || !String(sel.set_op ?? '').toLowerCase().includes('all');
+    // INTERSECT and EXCEPT (ALL or not) need every shard's rows, as a DISTINCT union does.
+    const setOps = parts.map((p) => String(p.set_op ?? '')).join(' ');
+    const distinct = /intersect|except|minus/i.test(setOps) || parts.slice(1).some((p) => !String(p.set_op ?? sel.set_op ?? '').toLowerCase().includes('all')) || !String(sel.set_op ?? '').toLowerCase().includes('all');
     for (let i = 1; i < analyzed.length; i++) {
       const r = computeRouting(analyzed[i]!.cand!);
       const u = unionRouting(routing, r);

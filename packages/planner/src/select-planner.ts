@@ -172,6 +172,10 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
     return routeFor(ctx, cand, templateFromTokens(p.tokens, 0, p.tokens.length, ctx.edits));
   }
   if (p.intoOutfile >= 0) throw notSupported('INTO OUTFILE on a query that reaches several shards');
+  // Each shard would intersect or subtract only its own rows.
+  for (let cur = ast; cur; cur = cur._next) {
+    if (/intersect|except|minus/i.test(String(cur.set_op ?? ''))) throw notSupported('INTERSECT or EXCEPT that reaches several shards');
+  }
   // A UNION over several shards with its own ORDER BY/LIMIT, or with parts that need the gateway
   // (LIMIT, aggregation, DISTINCT per part): each part is planned on its own.
   // So is a chain where UNION ALL follows a DISTINCT union: one Distinct over the whole chain would

@@ -328,6 +328,14 @@ describe('cross-shard plans', () => {
     await expect(plan('select count(*) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('aggregation') });
     await expect(plan('select a from (select count(*) as a from customer) t')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
   });
+
+  it('refuses INTERSECT and EXCEPT across shards (each shard would see only its own rows), routes them on one shard', async () => {
+    for (const sql of ['select id from customer intersect select customer_id from orders', 'select id from customer except select customer_id from orders', 'select name from customer where id in (select id from customer except select customer_id from orders)']) {
+      await expect(plan(sql, 'commerce')).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
+    }
+    const { plan: one } = await plan('select id from customer where id = 1 except select customer_id from orders where customer_id = 1', 'commerce');
+    expect(one.instructions).toMatchObject({ operator: 'Route', variant: 'EqualUnique' });
+  });
 });
 
 describe('WITH (common table expressions)', () => {
