@@ -49,7 +49,9 @@ function mergeColumn(head: FieldInfo, all: readonly FieldInfo[]): FieldInfo {
   const anyEnum = typed.some((f) => (f.flags & (ENUM_FLAG | SET_FLAG)) !== 0);
   const decimals = Math.max(...typed.map((f) => f.decimals));
   if (sameType && !(classes.has('integer') && typed.some((f) => (f.flags & ColumnFlag.UNSIGNED) !== (t0.flags & ColumnFlag.UNSIGNED)))) {
-    return { ...base, columnType: t0.columnType, characterSet: t0.characterSet, flags: flagsFrom(t0), decimals };
+    // Strings: a column's 0 wins over a literal's 39, as MariaDB reports them.
+    const stringDecimals = classes.has('text') || classes.has('binary') ? Math.min(...typed.map((f) => f.decimals)) : decimals;
+    return { ...base, columnType: t0.columnType, characterSet: t0.characterSet, flags: flagsFrom(t0), decimals: stringDecimals };
   }
   if (!anyEnum && [...classes].every((c) => c === 'integer' || c === 'decimal' || c === 'float')) {
     if (typed.some((f) => f.columnType === ColumnType.YEAR)) refuse('YEAR and other numbers');
