@@ -152,6 +152,14 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp from item where id < 20 union select grp from item where id < 10 union all select grp from item where id < 8', mode: 'unordered' },
   { sql: 'select grp from item where id < 20 union all select grp from item where id < 10 union select grp from item where id < 8', mode: 'unordered' },
   { sql: 'select grp from item where id < 20 union all select grp from item where id < 10 union select grp from item where id < 8 union all select grp from item where id < 4', mode: 'unordered' },
+  // UNION (DISTINCT) and a UNION's ORDER BY compare strings in the columns' collation.
+  ...['gci', 'uci', 'bin', 'raw', 'lat'].flatMap((c) => [
+    { sql: `select ${c} from item union select ${c} from item where id > 20`, mode: 'collated' as Mode, fold: c === 'lat' ? foldLatin1 : c === 'bin' ? foldBin : c === 'raw' ? (x: string) => x : foldCi },
+    { sql: `select null union select ${c} from item`, mode: 'collated' as Mode, fold: c === 'lat' ? foldLatin1 : c === 'bin' ? foldBin : c === 'raw' ? (x: string) => x : foldCi },
+    { sql: `select ${c}, id from item union all select ${c}, id + 100 from item where id < 30 order by ${c} desc, id limit 40`, mode: 'exact' as Mode },
+    { sql: `(select ${c} from item where id < 30) union (select ${c} from item where id > 20) union all select ${c} from item where id < 3`, mode: 'collated' as Mode, fold: c === 'lat' ? foldLatin1 : c === 'bin' ? foldBin : c === 'raw' ? (x: string) => x : foldCi },
+  ]),
+  { sql: 'select lat, grp from item union select lat, grp from item where id > 10', mode: 'collated', fold: foldLatin1 },
   // Adjacent string literals are one literal.
   { sql: "select 'a' 'b', _utf8mb4'x' 'y', 'it''s' \" ok\"", mode: 'exact' },
   { sql: "select id from item where gci = 'ali' 'ce' order by id", mode: 'exact' },
@@ -167,7 +175,23 @@ async function answer(conn: mysql.Connection, sql: string): Promise<{ rows: unkn
   }
 }
 
+/** Strings the gateway cannot compare exactly: MariaDB answers, the gateway refuses (1235), never guesses. */
+const REFUSED = [
+  'select lat from item union select gci from item',
+  'select 1 union select lat from item',
+  'select max(gci) from item union select lat from item where id = 3',
+  'select gci from item intersect select gci from item where id > 20',
+  'select grp from item except select grp from item where id > 20',
+];
+
 describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
+  it('refuses string comparisons it cannot make exactly', async () => {
+    for (const sql of REFUSED) {
+      expect('error' in (await answer(ref, sql)), sql).toBe(false);
+      expect(await answer(sub, sql), sql).toMatchObject({ error: expect.stringMatching(/^1235 /) });
+    }
+  });
+
   for (const workload of ['oltp', 'olap']) {
     it(`${workload}: ${CASES.length} queries answer as one MariaDB does`, async () => {
       await sub.query(`set workload = '${workload}'`);

@@ -301,6 +301,8 @@ export interface SortPrimitive {
   readonly operator: 'Sort';
   readonly input: Primitive;
   readonly orderBy: readonly OrderByKey[];
+  /** As DistinctPrimitive's: the collations the sort keys' weight strings were made in. */
+  readonly collationTagColumn?: number;
   readonly resultColumns?: number;
 }
 
@@ -316,6 +318,12 @@ export interface DistinctPrimitive {
   readonly input: Primitive;
   /** Per column: the column holding its weight string, if any (collation-aware equality). */
   readonly weightStringColumns?: readonly (number | undefined)[];
+  /**
+   * A column listing, comma-separated per result column, the collation its weight string was made
+   * in (a UNION's parts may differ): keys of different collations cannot be compared, so the
+   * executor refuses them rather than guess.
+   */
+  readonly collationTagColumn?: number;
   readonly resultColumns?: number;
 }
 

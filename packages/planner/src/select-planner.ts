@@ -15,7 +15,7 @@ import { kw } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { planCrossShard } from './cross-shard-planner.js';
 import { planScatterAggregate } from './scatter-aggregate-planner.js';
-import { planUnionParts, unionHasTail } from './union-planner.js';
+import { planUnionParts, unionDistinctKeys, unionHasTail } from './union-planner.js';
 
 /** Plans a SELECT statement (the parsed statement in `ctx`). */
 export function planSelect(ctx: PlanContext): Primitive {
@@ -189,9 +189,10 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
   if (ast._next) {
     // UNION over several shards: UNION ALL concatenates; UNION also removes duplicates at the gateway.
     if (ast._orderby || ast._limit) throw notSupported('ORDER BY or LIMIT on a UNION that reaches several shards');
-    const route = routeFor(ctx, cand, templateFromTokens(p.tokens, 0, p.tokens.length, ctx.edits));
-    const all = unionIsAll(ast);
-    return all ? route : { operator: 'Distinct', input: route };
+    if (unionIsAll(ast)) return routeFor(ctx, cand, templateFromTokens(p.tokens, 0, p.tokens.length, ctx.edits));
+    const keys = unionDistinctKeys(ctx);
+    const route = routeFor(ctx, cand, templateFromTokens(p.tokens, 0, p.tokens.length, [...ctx.edits, ...keys.edits]));
+    return { operator: 'Distinct', input: route, weightStringColumns: keys.weightStringColumns, collationTagColumn: keys.collationTagColumn, resultColumns: keys.visible };
   }
   return planScatterSelect(ctx, analyzer, analyzed, cand);
 }

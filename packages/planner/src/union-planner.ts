@@ -5,12 +5,14 @@
  * run at the gateway over the combined rows. A shard never applies a clause that needs the
  * rows of other shards.
  */
-import type { OrderByKey, Primitive, ValueExpr } from './plan-types.js';
+import type { EvalExpr, OrderByKey, Primitive, ValueExpr } from './plan-types.js';
+import { hasAggregate } from './select-analyzer.js';
 import type { PlanContext } from './plan-context.js';
 import { columnName, isColumnRef, unionParts } from './ast-utils.js';
-import type { Ast } from './sql-parser.js';
-import { renderTokens } from './shard-sql.js';
-import { kw } from './lexer.js';
+import { tokenRange, type Ast } from './sql-parser.js';
+import { renderTokens, type TokenEdit } from './shard-sql.js';
+import { collationKeySql } from './collation-key-sql.js';
+import { kw, type Token } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { limitValue } from './select-planner.js';
 
@@ -88,42 +90,62 @@ export function planUnionParts(ctx: PlanContext): Primitive {
   }
   last.to = tailFrom;
 
-  const inputs: Primitive[] = segments.map((s) => {
+  const lastPart = parts[parts.length - 1]!;
+  const orderby: Ast[] | null = ast._orderby ?? (!lastPart.parentheses_symbol ? lastPart.orderby : null);
+  const limit: Ast = ast._limit ?? (!lastPart.parentheses_symbol ? lastPart.limit : null);
+  // Removing duplicates or sorting compares strings: every part then also returns its columns'
+  // collation keys and the collations they were made in (see unionDistinctKeys).
+  const width = widths[0]!;
+  const keyed = segments.some((s) => s.op === 'distinct') || (orderby !== null && orderby.length > 0);
+  const inputs: Primitive[] = segments.map((s, k) => {
     let from = s.from;
     let to = s.to;
     if (toks[from]?.text === '(' && matchingParen(toks, from) === to - 1) {
       from++;
       to--;
     }
-    return ctx.planText(renderTokens(toks, from, to, [])).instructions;
+    if (!keyed) return ctx.planText(renderTokens(toks, from, to, [])).instructions;
+    const part = parts[k]!;
+    let sel = from;
+    while (toks[sel]?.text === '(') sel++;
+    const simple = kw(toks[sel]) === 'select' && !part.distinct && !part.groupby && !part.having && !part.columns.some((c: Ast) => hasAggregate(c.expr));
+    const texts = simple ? part.columns.map((c: Ast) => exprText(ctx, c.expr)) : [];
+    if (!simple || texts.some((t: string | null) => t === null)) {
+      // A part the gateway aggregates or deduplicates has no keys: its strings are refused by the
+      // executor's collation check if they must be compared.
+      const inner = ctx.planText(renderTokens(toks, from, to, [])).instructions;
+      const nulls: EvalExpr[] = Array.from({ length: width + 1 }, () => ({ kind: 'literal', value: null }));
+      return { operator: 'Projection', input: inner, expressions: [...Array.from({ length: width }, (_, i): EvalExpr => ({ kind: 'column', index: i })), ...nulls], columnNames: Array.from({ length: 2 * width + 1 }, () => '') };
+    }
+    const end = Math.min(selectListEndFrom(toks, sel + 1), to);
+    const helpers = `, ${texts.map((x: string) => collationKeySql(x)).join(', ')}, concat_ws(',', ${texts.map((x: string) => `collation(${x})`).join(', ')})`;
+    return ctx.planText(renderTokens(toks, from, end, []) + helpers + (end < to ? ' ' + renderTokens(toks, end, to, []) : '')).instructions;
   });
+  const keys = keyed ? { weightStringColumns: Array.from({ length: width }, (_, i) => width + i), collationTagColumn: 2 * width } : null;
 
   // A DISTINCT union removes the duplicates of every row to its left; later ALL parts append.
   const lastDistinct = segments.map((s) => s.op).lastIndexOf('distinct');
   let top: Primitive;
   if (lastDistinct < 0) top = { operator: 'Concatenate', inputs };
   else {
-    const head: Primitive = { operator: 'Distinct', input: { operator: 'Concatenate', inputs: inputs.slice(0, lastDistinct + 1) } };
+    const head: Primitive = { operator: 'Distinct', input: { operator: 'Concatenate', inputs: inputs.slice(0, lastDistinct + 1) }, ...(keys ?? {}) };
     top = lastDistinct === inputs.length - 1 ? head : { operator: 'Concatenate', inputs: [head, ...inputs.slice(lastDistinct + 1)] };
   }
 
-  const lastPart = parts[parts.length - 1]!;
-  const orderby: Ast[] | null = ast._orderby ?? (!lastPart.parentheses_symbol ? lastPart.orderby : null);
-  const limit: Ast = ast._limit ?? (!lastPart.parentheses_symbol ? lastPart.limit : null);
   if (orderby && orderby.length > 0) {
     const first: Ast[] = parts[0]!.columns;
     const names = first.map((c) => (c.as ? String(c.as) : isColumnRef(c.expr) ? columnName(c.expr) : null)?.toLowerCase() ?? null);
-    const keys: OrderByKey[] = orderby.map((o: Ast) => {
+    const sortKeys: OrderByKey[] = orderby.map((o: Ast) => {
       const e = o.expr;
       let idx = -1;
       if (e?.type === 'number') idx = Number(e.value) - 1;
       else if (isColumnRef(e) && !e.table) idx = names.indexOf(columnName(e).toLowerCase());
       if (idx < 0 || idx >= first.length) throw notSupported('ORDER BY of a UNION on other than a result column name or position, across shards');
       if (names.indexOf(names[idx]!) !== idx && e?.type !== 'number') throw notSupported('ORDER BY an ambiguous UNION column name');
-      return { column: idx, desc: String(o.type ?? 'ASC').toUpperCase() === 'DESC' };
+      return { column: idx, weightStringColumn: width + idx, desc: String(o.type ?? 'ASC').toUpperCase() === 'DESC' };
     });
-    top = { operator: 'Sort', input: top, orderBy: keys };
-  }
+    top = { operator: 'Sort', input: top, orderBy: sortKeys, collationTagColumn: 2 * width, resultColumns: width };
+  } else if (keys) top = { operator: 'Projection', input: top, expressions: Array.from({ length: width }, (_, i): EvalExpr => ({ kind: 'column', index: i })), columnNames: Array.from({ length: width }, () => '') };
   if (hasLimit(limit)) {
     const vals: Ast[] = limit.value;
     const sep = String(limit.seperator ?? '').toLowerCase();
@@ -132,6 +154,85 @@ export function planUnionParts(ctx: PlanContext): Primitive {
     top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
   }
   return top;
+}
+
+/** Helper columns that let the gateway remove a UNION's duplicates as the server compares them. */
+export interface UnionDistinctKeys {
+  /** Appends the helper columns to every part's select list. */
+  readonly edits: readonly TokenEdit[];
+  readonly visible: number;
+  /** Per result column: the helper column holding its collation key. */
+  readonly weightStringColumns: readonly number[];
+  /** The helper column naming, per result column, the collation its part's key was made in. */
+  readonly collationTagColumn: number;
+}
+
+/**
+ * A UNION (DISTINCT) sent whole to several shards: each shard removes its own duplicates, the
+ * gateway those across shards. Every part gets the collation key of each of its columns (NULL for
+ * numbers and dates, which compare by value) and one column listing the collations those keys were
+ * made in: keys made in different collations cannot be compared, and the gateway refuses them.
+ */
+export function unionDistinctKeys(ctx: PlanContext): UnionDistinctKeys {
+  const toks = ctx.parsed.tokens;
+  const parts = unionParts(ctx.parsed.ast);
+  const visible = Array.isArray(parts[0]!.columns) ? parts[0]!.columns.length : 0;
+  const edits: TokenEdit[] = [];
+  // Each part starts after a top-level UNION (or at the start), behind its own parentheses.
+  const starts: number[] = [0];
+  let depth = 0;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && kw(t) === 'union') starts.push(kw(toks[i + 1]) === 'all' || kw(toks[i + 1]) === 'distinct' ? i + 2 : i + 1);
+  }
+  if (starts.length !== parts.length) throw notSupported('UNION shape');
+  let partIndex = 0;
+  for (const start of starts) {
+    let i = start;
+    while (toks[i]?.text === '(') i++;
+    if (kw(toks[i]) !== 'select') throw notSupported('UNION shape');
+    const part = parts[partIndex++]!;
+    const cols: Ast[] = Array.isArray(part.columns) ? part.columns : [];
+    if (cols.length !== visible) throw new PlanError(1222, '21000', 'The used SELECT statements have a different number of columns');
+    const texts = cols.map((c) => {
+      if (isColumnRef(c.expr) && columnName(c.expr) === '*') throw notSupported("'*' in a UNION that removes duplicates across shards; list the columns");
+      const text = renderExpr(ctx, c.expr);
+      if (text === null) throw notSupported('UNION column expression across shards');
+      return text;
+    });
+    const end = selectListEndFrom(toks, i + 1);
+    edits.push({ from: end, to: end, text: `, ${texts.map((x) => collationKeySql(x)).join(', ')}, concat_ws(',', ${texts.map((x) => `collation(${x})`).join(', ')})` });
+  }
+  if (partIndex !== parts.length) throw notSupported('UNION shape');
+  return { edits, visible, weightStringColumns: Array.from({ length: visible }, (_, i) => visible + i), collationTagColumn: 2 * visible };
+}
+
+/** An expression's text as the part's own statement has it (bind vars, no shard edits). */
+function exprText(ctx: PlanContext, n: Ast): string | null {
+  if (n?.type === 'param' && typeof n.value === 'string') return `:${n.value}`;
+  const r = tokenRange(ctx.parsed, n);
+  return r ? renderTokens(ctx.parsed.tokens, r[0], r[1], []) : null;
+}
+
+function renderExpr(ctx: PlanContext, n: Ast): string | null {
+  if (n?.type === 'param' && typeof n.value === 'string') return `:${n.value}`;
+  const r = tokenRange(ctx.parsed, n);
+  return r ? renderTokens(ctx.parsed.tokens, r[0], r[1], ctx.edits) : null;
+}
+
+/** Index of the token ending the select list that starts at `from` (its FROM, WHERE…, `)` or UNION). */
+function selectListEndFrom(toks: readonly Token[], from: number): number {
+  const stops = new Set(['from', 'where', 'group', 'having', 'order', 'limit', 'into', 'window', 'for', 'lock', 'union', 'intersect', 'except']);
+  let depth = 0;
+  for (let i = from; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')' && --depth < 0) return i;
+    else if (depth === 0 && stops.has(kw(t))) return i;
+  }
+  return toks.length;
 }
 
 function matchingParen(toks: readonly { text: string }[], open: number): number {

@@ -7,6 +7,7 @@ import type { QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, type RowReceiver } from '../row-flow.js';
 import type { FieldInfo, Row } from '../types.js';
 import { equalityKey } from '../values/cell-compare.js';
+import { CollationTagCheck } from '../values/collation-tag-check.js';
 import { runPrimitive } from '../primitive-runner.js';
 
 export function rowKey(row: Row, fields: readonly FieldInfo[], columns: number, weightStringColumns?: readonly (number | undefined)[]): string {
@@ -24,16 +25,21 @@ export async function runDistinct(ctx: QueryContext, p: DistinctPrimitive, bv: B
   // the same key.
   const seen = new Set<string>();
   let fields: readonly FieldInfo[] = [];
+  // Set with the fields (before any row), when the plan asks for it.
+  let collations: CollationTagCheck | null = null;
   const fieldsOnce = new FieldsOnce((f) => {
     fields = f;
+    if (p.collationTagColumn !== undefined) collations = new CollationTagCheck(f, p.collationTagColumn, p.weightStringColumns ?? []);
     out.fields(trimFields(f, p.resultColumns));
   });
   await runPrimitive(ctx, p.input, bv, {
     fields: (f) => fieldsOnce.fields(f),
     rows: (rows) => {
-      const columns = p.resultColumns ?? fields.length;
+      // The result columns; without a trim, those that have keys (the rest are the keys).
+      const columns = p.resultColumns ?? p.weightStringColumns?.length ?? fields.length;
       const fresh: Row[] = [];
       for (const r of rows) {
+        collations?.check(r);
         const k = rowKey(r, fields, columns, p.weightStringColumns);
         if (seen.has(k)) continue;
         seen.add(k);

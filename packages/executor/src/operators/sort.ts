@@ -4,6 +4,7 @@ import type { QueryContext } from '../query-context.js';
 import { CollectingReceiver, trimFields, trimRow, type RowReceiver } from '../row-flow.js';
 import { runPrimitive } from '../primitive-runner.js';
 import { orderComparator } from './merge-sort.js';
+import { CollationTagCheck } from '../values/collation-tag-check.js';
 
 const OUTPUT_CHUNK_ROWS = 256;
 
@@ -12,6 +13,10 @@ export async function runSort(ctx: QueryContext, p: SortPrimitive, bv: BindVars,
   const input = new CollectingReceiver((n) => ctx.holdRows(n));
   await runPrimitive(ctx, p.input, bv, input);
   const { fields, rows } = input.result();
+  if (p.collationTagColumn !== undefined) {
+    const check = new CollationTagCheck(fields, p.collationTagColumn, p.orderBy.map((k) => (k.column === undefined ? undefined : k.weightStringColumn)));
+    for (const r of rows) check.check(r);
+  }
   const cmp = orderComparator(p.orderBy, fields);
   // Array.prototype.sort is stable: equal keys keep their arrival order.
   rows.sort(cmp);
