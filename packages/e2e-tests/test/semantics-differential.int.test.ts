@@ -160,6 +160,14 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
     { sql: `(select ${c} from item where id < 30) union (select ${c} from item where id > 20) union all select ${c} from item where id < 3`, mode: 'collated' as Mode, fold: c === 'lat' ? foldLatin1 : c === 'bin' ? foldBin : c === 'raw' ? (x: string) => x : foldCi },
   ]),
   { sql: 'select lat, grp from item union select lat, grp from item where id > 10', mode: 'collated', fold: foldLatin1 },
+  // ENUM: MIN/MAX compare member names; `+0` orders by member index; a UNION makes it a VARCHAR.
+  { sql: 'select min(size), max(size) from item', mode: 'exact' },
+  { sql: 'select grp, min(size), max(size) from item group by grp', mode: 'unordered' },
+  { sql: 'select size, count(*) from item group by size', mode: 'unordered' },
+  { sql: 'select distinct size from item', mode: 'unordered' },
+  { sql: 'select id, size from item order by size+0 desc, id limit 30', mode: 'exact' },
+  { sql: 'select size, id from item where id < 20 union all select size, id from item where id > 30 order by 1, 2', mode: 'exact' },
+  { sql: "select size from item union select 'large' order by 1", mode: 'exact' },
   // Adjacent string literals are one literal.
   { sql: "select 'a' 'b', _utf8mb4'x' 'y', 'it''s' \" ok\"", mode: 'exact' },
   { sql: "select id from item where gci = 'ali' 'ce' order by id", mode: 'exact' },
@@ -182,6 +190,10 @@ const REFUSED = [
   'select max(gci) from item union select lat from item where id = 3',
   'select gci from item intersect select gci from item where id > 20',
   'select grp from item except select grp from item where id > 20',
+  // MariaDB orders an ENUM by member index, which the gateway does not know.
+  'select id, size from item order by size, id',
+  'select size, count(*) from item group by size order by size',
+  'select grp, max(size) as m from item group by grp order by m',
 ];
 
 describe('gateway-side comparison and NULL logic vs one MariaDB', () => {

@@ -86,6 +86,11 @@ export interface OrderByKey {
   /** Column holding WEIGHT_STRING(col) for collation-correct string comparison, if pushed. */
   readonly weightStringColumn?: number;
   readonly desc: boolean;
+  /**
+   * The key only keeps equal GROUP BY keys adjacent for the gateway's ordered aggregation; the
+   * statement does not ORDER BY it, so any consistent order will do (an ENUM's text order too).
+   */
+  readonly grouping?: boolean;
 }
 
 /** Options that come from `/*vt+ ... *\/` directives and apply to one execution of a route. */

@@ -225,15 +225,16 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   const orderKeys: OrderByKey[] = [];
   for (const gk of groupBy) {
     const dir = groupOrder.find((w) => w.column === gk.column)?.desc ?? false;
+    const grouping = sortAfter || !wantedOrder.some((w) => w.column === gk.column) ? { grouping: true } : {};
     const srcExpr = gk.column < visible ? columns[gk.column].expr : null;
     if (srcExpr && isNumericExpr(analyzer, srcExpr, scope)) {
-      orderKeys.push({ column: gk.column, desc: dir });
+      orderKeys.push({ column: gk.column, desc: dir, ...grouping });
       continue;
     }
     const ws = hiddenIndex();
     hiddenAfter.push(collationKeySql(keyText(gk.column)));
     gk.weightStringColumn = ws;
-    orderKeys.push({ column: gk.column, weightStringColumn: ws, desc: dir });
+    orderKeys.push({ column: gk.column, weightStringColumn: ws, desc: dir, ...grouping });
   }
   const shardOrder = orderKeys.map((k) => {
     const dir = k.desc ? 'desc' : 'asc';

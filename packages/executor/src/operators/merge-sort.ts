@@ -9,8 +9,11 @@
 import type { OrderByKey } from '@shardgate/planner';
 import { offAbort as unhookAbort, onAbort as hookAbort } from '../abort-hooks.js';
 import type { RowReceiver } from '../row-flow.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
+import { ColumnFlag } from '../values/column-types.js';
 import type { FieldInfo, Row } from '../types.js';
 import { compareCollationKeys, compareNullable, comparatorFor, isTextField } from '../values/cell-compare.js';
+
 
 export type RowComparator = (a: Row, b: Row) => number;
 
@@ -28,6 +31,10 @@ export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly
   const at = (i: number): number => (i < 0 ? fields.length + i : i);
   const keys = orderBy.map((k) => {
     const valueColumn = at(k.column);
+    // MariaDB orders an ENUM (SET) by its member index, which the field packet does not carry.
+    if (!k.grouping && ((fields[valueColumn]?.flags ?? 0) & (ColumnFlag.ENUM | ColumnFlag.SET)) !== 0) {
+      throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ORDER BY the ENUM or SET column '${fields[valueColumn]!.name}' across shards (MariaDB orders it by member index, which the gateway does not know); ORDER BY ${fields[valueColumn]!.name}+0 orders by the index`);
+    }
     // Weight strings decide only for text columns; numbers, dates and binary strings compare by
     // value (WEIGHT_STRING of a number is its digits, which do not sort numerically).
     const useWeight = k.weightStringColumn !== undefined && isTextField(fields[valueColumn]);

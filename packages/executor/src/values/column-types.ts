@@ -36,6 +36,8 @@ export const ColumnFlag = {
   BLOB: 16,
   UNSIGNED: 32,
   BINARY: 128,
+  ENUM: 256,
+  SET: 2048,
   NUM: 32768,
 } as const;
 

@@ -11,8 +11,6 @@ import { castToField } from './cast-to-field.js';
 import { cellToSqlValue, sqlValueToCell } from './cell-codec.js';
 import { BINARY_CHARSET, ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI, valueClassOf } from './column-types.js';
 
-const ENUM_FLAG = 256;
-const SET_FLAG = 2048;
 const NOT_FIXED_DEC = 31;
 const BLOBS: ReadonlySet<number> = new Set([ColumnType.TINY_BLOB, ColumnType.MEDIUM_BLOB, ColumnType.LONG_BLOB, ColumnType.BLOB]);
 /** Integer types from narrowest to widest, and the signed type that holds each unsigned one. */
@@ -45,10 +43,11 @@ function mergeColumn(head: FieldInfo, all: readonly FieldInfo[]): FieldInfo {
   const flagsFrom = (f: FieldInfo, drop = 0) => (f.flags & ~(ColumnFlag.NOT_NULL | ColumnFlag.PRI_KEY | drop)) | (notNull ? ColumnFlag.NOT_NULL : 0);
   const t0 = typed[0]!;
   const classes = new Set(typed.map((f) => valueClassOf(f.columnType, f.characterSet)));
-  const sameType = typed.every((f) => f.columnType === t0.columnType && f.characterSet === t0.characterSet && (f.flags & (ENUM_FLAG | SET_FLAG)) === (t0.flags & (ENUM_FLAG | SET_FLAG)));
-  const anyEnum = typed.some((f) => (f.flags & (ENUM_FLAG | SET_FLAG)) !== 0);
+  const sameType = typed.every((f) => f.columnType === t0.columnType && f.characterSet === t0.characterSet && (f.flags & (ColumnFlag.ENUM | ColumnFlag.SET)) === (t0.flags & (ColumnFlag.ENUM | ColumnFlag.SET)));
+  const anyEnum = typed.some((f) => (f.flags & (ColumnFlag.ENUM | ColumnFlag.SET)) !== 0);
   const decimals = Math.max(...typed.map((f) => f.decimals));
-  if (sameType && !(classes.has('integer') && typed.some((f) => (f.flags & ColumnFlag.UNSIGNED) !== (t0.flags & ColumnFlag.UNSIGNED)))) {
+  // Two ENUM (SET) columns make a VARCHAR in MariaDB, even the same one twice: it then sorts as text.
+  if (sameType && !anyEnum && !(classes.has('integer') && typed.some((f) => (f.flags & ColumnFlag.UNSIGNED) !== (t0.flags & ColumnFlag.UNSIGNED)))) {
     // Strings: a column's 0 wins over a literal's 39, as MariaDB reports them.
     const stringDecimals = classes.has('text') || classes.has('binary') ? Math.min(...typed.map((f) => f.decimals)) : decimals;
     return { ...base, columnType: t0.columnType, characterSet: t0.characterSet, flags: flagsFrom(t0), decimals: stringDecimals };
@@ -80,8 +79,9 @@ function mergeColumn(head: FieldInfo, all: readonly FieldInfo[]): FieldInfo {
     columnType: type,
     characterSet: binary ? BINARY_CHARSET : (text?.characterSet ?? UTF8MB4_GENERAL_CI),
     flags: (binary ? ColumnFlag.BINARY : 0) | (type === ColumnType.BLOB ? ColumnFlag.BLOB : 0) | (notNull ? ColumnFlag.NOT_NULL : 0),
-    // MariaDB's mark for a string made from values of other types.
-    decimals: 39,
+    // Strings only: a column's 0 wins over a literal's 39; MariaDB marks a string made from
+    // values of other types with 39.
+    decimals: [...classes].every((c) => c === 'text' || c === 'binary') ? Math.min(...typed.map((f) => f.decimals)) : 39,
   };
 }
 
