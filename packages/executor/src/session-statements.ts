@@ -10,6 +10,7 @@ import type { Cell, FieldInfo, ResultSink, Row } from './types.js';
 import { literalOf, sqlValueToCell, textCell } from './values/cell-codec.js';
 import { ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI } from './values/column-types.js';
 import { evalScalar } from './values/value-expr.js';
+import { cellText } from './values/cell-compare.js';
 
 /** Variables that change results: applied to every shard connection the session uses. */
 const SHARD_VARIABLES = new Set(['sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment']);
@@ -88,6 +89,9 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       return;
     case 'select-system':
       await runSystemSelect(session, st.columns, sink);
+      return;
+    case 'set-last-insert-id':
+      await runSetLastInsertId(session, st.argText ?? literalOf(evalScalar(st.arg, bv)), st.alias, sink);
       return;
     case 'vexplain': {
       const json = session.runtime.planJson ? session.runtime.planJson(st.plan) : st.plan;
@@ -290,6 +294,8 @@ async function runSystemSelect(session: Session, columns: readonly { name: strin
     }
     local[i] = v.cell;
     fields[i] = v.numeric ? intField(c.name) : textField(c.name);
+    // LAST_INSERT_ID() is a BIGINT UNSIGNED NOT NULL in MariaDB.
+    if (/^last_insert_id\(\s*\)$/i.test(c.expr)) fields[i] = { ...fields[i]!, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
   });
   if (forwarded.length > 0) {
     const ks = session.defaultKeyspace();
@@ -303,6 +309,22 @@ async function runSystemSelect(session: Session, columns: readonly { name: strin
     });
   }
   await sendRows(sink, fields as FieldInfo[], [local.map((c) => c ?? null)]);
+}
+
+/**
+ * `SELECT LAST_INSERT_ID(v)`: a shard of the session's keyspace computes it, so the column's name,
+ * type and the conversion of v (-1 wraps, 2.7 rounds, NULL stays NULL) are MariaDB's own; the
+ * session then keeps the value (0 for NULL), as MariaDB keeps it for the connection. The pooled
+ * shard connection's own value is never read (LAST_INSERT_ID() is the session's).
+ */
+async function runSetLastInsertId(session: Session, arg: string, alias: string | undefined, sink: ResultSink): Promise<void> {
+  const name = alias ?? `last_insert_id(${arg})`;
+  const collected = new CollectingReceiver();
+  const sql = `SELECT last_insert_id(${arg}) AS \`${name.replace(/`/g, '``')}\``;
+  await session.withStatementSignal(sink, 0, (signal) => session.runOnShard(session.defaultKeyspace(), sql, collected, signal));
+  const cell = collected.collected[0]?.[0] ?? null;
+  session.lastInsertId = cell === null ? 0n : BigInt(cellText(cell));
+  await sendRows(sink, collected.fieldDefs ?? [intField(name)], [[cell]]);
 }
 
 function localValue(session: Session, expr: string): { cell: Cell; numeric: boolean } | undefined {

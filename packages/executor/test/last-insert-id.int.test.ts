@@ -1,7 +1,8 @@
 /**
  * LAST_INSERT_ID(expr) sets the value the session's next LAST_INSERT_ID() returns, as on one plain
- * MariaDB (the cluster's "reference" server): in an UPDATE the shard's OK packet carries it. In a
- * SELECT it would set a pooled shard connection's value instead, so the gateway refuses it.
+ * MariaDB (the cluster's "reference" server): in an UPDATE the shard's OK packet carries it;
+ * `SELECT LAST_INSERT_ID(constant)` alone is answered by a shard and kept by the session. With FROM
+ * it would set a pooled shard connection's value instead, so the gateway refuses it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
@@ -47,10 +48,21 @@ describe('LAST_INSERT_ID(expr) (real MariaDB)', () => {
     expect((await exec('select last_insert_id()')).rows).toEqual([['16']]);
   });
 
-  it('a SELECT with LAST_INSERT_ID(expr) is refused clearly and changes nothing', async () => {
-    for (const sql of ['select last_insert_id(5)', 'select id from product where last_insert_id(8)']) {
+  it('a SELECT with LAST_INSERT_ID(expr) and FROM is refused clearly and changes nothing', async () => {
+    for (const sql of ['select id from product where last_insert_id(8)', 'select last_insert_id(7) from product', 'select last_insert_id(7), 1']) {
       await expect(exec(sql), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
     }
     expect((await exec('select last_insert_id()')).rows).toEqual([['16']]);
+  });
+
+  it('SELECT LAST_INSERT_ID(constant) alone answers and sets the session value, as on MariaDB', async () => {
+    for (const sql of ['select last_insert_id(5)', 'select last_insert_id(NULL)', 'select last_insert_id(-1) as x', "select last_insert_id('12') id", 'select last_insert_id(2.7)', 'select last_insert_id(18446744073709551615)']) {
+      const [rows, fields] = (await plain.query({ sql, rowsAsArray: true })) as unknown as [unknown[][], mysql.FieldPacket[]];
+      const got = await exec(sql);
+      expect(got.rows, sql).toEqual(rows.map((r) => r.map((c) => (c === null ? null : String(c)))));
+      expect((got.fields ?? []).map((f) => [f.name, f.columnType]), sql).toEqual(fields.map((f) => [f.name, f.columnType]));
+      const [[want]] = (await plain.query({ sql: 'select last_insert_id()', rowsAsArray: true })) as unknown as [unknown[][]];
+      expect((await exec('select last_insert_id()')).rows, sql).toEqual([[String(want![0])]]);
+    }
   });
 });

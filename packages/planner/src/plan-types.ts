@@ -400,6 +400,12 @@ export interface SessionPrimitive {
         readonly scope?: 'session' | 'global';
       }
     | { readonly kind: 'select-system'; readonly columns: readonly { readonly name: string; readonly expr: string }[] }
+    /**
+     * `SELECT LAST_INSERT_ID(expr) [AS name]` of a constant: a shard computes the value (name,
+     * type and conversion exactly as MariaDB's), and the session takes it as the value the next
+     * LAST_INSERT_ID() returns (NULL sets 0).
+     */
+    | { readonly kind: 'set-last-insert-id'; readonly arg: ValueExpr; readonly alias?: string; /** The argument as written, when it is not a bind var (`NULL`, `null`). */ readonly argText?: string }
     | { readonly kind: 'vexplain'; readonly plan: Plan };
 }
 

@@ -103,7 +103,7 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
         // LAST_INSERT_ID(expr) sets the value the next LAST_INSERT_ID() returns. Run on a shard it
         // would set it on a pooled shard connection, never the session's. (In INSERT/UPDATE the
         // shard's OK packet carries the value, and the session takes it from there.)
-        throw notSupported('LAST_INSERT_ID(expr) in a SELECT; use it in an UPDATE or INSERT');
+        throw notSupported('LAST_INSERT_ID(expr) in a SELECT with FROM or other columns; use SELECT LAST_INSERT_ID(constant) alone, or an UPDATE or INSERT');
       }
     }
     return true;

@@ -3,7 +3,7 @@
  * DDL. Their text is not normalized, so literals stay in place.
  */
 import type { Primitive, SessionPrimitive, SqlValue, ValueExpr } from './plan-types.js';
-import { identName, kw, tokenize, type Token } from './lexer.js';
+import { decodeString, identName, kw, tokenize, type Token } from './lexer.js';
 import { foldConstant } from './ast-utils.js';
 import { parseStatement } from './sql-parser.js';
 import { literalValue } from './literal-value.js';
@@ -360,8 +360,34 @@ export function planDdl(ctx: TokenPlanContext): Primitive {
   };
 }
 
-/** Session functions the session answers even with no `@@` variable beside them. */
-const GATEWAY_IDENTITY_FUNCTIONS = new Set(['user', 'current_user', 'session_user', 'system_user', 'connection_id']);
+/**
+ * Session functions the session answers even with no `@@` variable beside them. LAST_INSERT_ID()
+ * is the session's too: a shard would answer 0 typed as an INT, not the BIGINT UNSIGNED it is.
+ */
+const GATEWAY_IDENTITY_FUNCTIONS = new Set(['user', 'current_user', 'session_user', 'system_user', 'connection_id', 'last_insert_id']);
+
+/**
+ * `select last_insert_id(<constant>) [[as] name]`, alone: the session sets its value from it.
+ * With FROM or beside other columns it stays refused by the select planner.
+ */
+function planSetLastInsertId(tokens: readonly Token[]): SessionPrimitive | null {
+  if (kw(tokens[1]) !== 'last_insert_id' || tokens[2]?.text !== '(' || tokens[4]?.text !== ')') return null;
+  const a = tokens[3]!;
+  let arg: ValueExpr;
+  if (a.kind === 'bind') arg = { kind: 'bind', name: a.text.slice(1) };
+  else if (kw(a) === 'null') arg = { kind: 'literal', value: null };
+  else if (a.kind === 'number' || a.kind === 'string') arg = { kind: 'literal', value: literalValue(a) };
+  else return null;
+  let i = 5;
+  let alias: string | undefined;
+  const n = kw(tokens[i]) === 'as' ? tokens[i + 1] : tokens[i];
+  if (n && (n.kind === 'qident' || n.kind === 'string' || (n.kind === 'ident' && kw(n) !== 'limit'))) {
+    alias = n.kind === 'ident' ? n.text : n.kind === 'string' ? decodeString(n.text) : identName(n);
+    i += kw(tokens[i]) === 'as' ? 2 : 1;
+  }
+  if (i !== tokens.length) return null;
+  return { operator: 'Session', statement: { kind: 'set-last-insert-id', arg, ...(alias !== undefined ? { alias } : {}), ...(a.kind !== 'bind' ? { argText: a.text } : {}) } };
+}
 
 /** Functions whose value is the session's (the gateway's), not a shard's. */
 const SESSION_FUNCTIONS = new Set(['database', 'schema', 'user', 'current_user', 'session_user', 'system_user', 'connection_id', 'last_insert_id', 'version']);
@@ -375,6 +401,8 @@ const SESSION_FUNCTIONS = new Set(['database', 'schema', 'user', 'current_user',
  */
 export function planSystemSelect(tokens: readonly Token[]): SessionPrimitive | null {
   if (kw(tokens[0]) !== 'select') return null;
+  const setter = planSetLastInsertId(tokens);
+  if (setter) return setter;
   const columns: { name: string; expr: string }[] = [];
   let i = 1;
   let sawVariable = false;
