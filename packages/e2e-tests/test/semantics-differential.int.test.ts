@@ -139,6 +139,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select i.id, r.id is not null from item i left join referral r on r.id = i.id + 100 where i.id < 5', mode: 'unordered' },
   // Expressions over aggregates at the gateway take the type (and scale) of the shard's column.
   { sql: 'select grp, coalesce(max(price), 0), ifnull(max(grp), 0.5), coalesce(min(price), 1.125), max(price) - 1, max(grp) + 0.0 from item group by grp', mode: 'unordered' },
+  // Division and avg inside such expressions keep MariaDB's unrounded precision (1/3*3 is 1.0000).
+  { sql: 'select grp, avg(price) * 2, avg(price) * avg(price), sum(price) / count(*), avg(grp) / 3, max(price) / min(price), count(*) * 1.5, -max(price), abs(min(price) - 5), sum(grp) / 7 / 3 * 3 from item group by grp', mode: 'unordered' },
+  { sql: 'select avg(price) * 2, avg(grp) / 3 * 3, sum(price) / 7 * 7, avg(id) from item', mode: 'exact' },
+  { sql: 'select grp, avg(id) from item group by grp having avg(id) * 3 >= 75 or avg(id) > 24.33', mode: 'unordered' },
   // UNION parts planned separately: each column's type is the aggregate of the parts' types.
   { sql: 'select max(grp) from item union select avg(grp) from item', mode: 'unordered' },
   { sql: 'select max(grp) from item union all select sum(price) from item union all select min(gci) from item', mode: 'collated', fold: foldCi },

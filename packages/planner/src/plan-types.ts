@@ -281,6 +281,12 @@ export interface AggregateParam {
    * the name one MySQL gives (`count(1)`). `alias` then holds the normalized text, for display.
    */
   readonly nameTemplate?: QueryTemplate;
+  /**
+   * avg of exact numbers, for use inside a gateway expression: the value at the precision MariaDB
+   * keeps before it rounds for display (its division truncates to whole 9-digit words), so that
+   * `avg(x) * 2` or `avg(x) / 3` round as on one server.
+   */
+  readonly unrounded?: boolean;
 }
 
 export interface GroupByKey {

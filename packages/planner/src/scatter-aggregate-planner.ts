@@ -159,7 +159,10 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     (n: Ast): number | undefined => {
       if (n?.type === 'aggr_func') {
         const t = text(n, `aggregate in ${what}`);
-        const vis = columns.findIndex((c) => c.expr?.type === 'aggr_func' && nodeText(ctx, c.expr) === t);
+        // avg inside an expression needs its unrounded value: a slot of its own, never the
+        // visible (display-rounded) column.
+        const isAvg = String(n.name).toLowerCase() === 'avg';
+        const vis = isAvg ? -1 : columns.findIndex((c) => c.expr?.type === 'aggr_func' && nodeText(ctx, c.expr) === t);
         if (vis >= 0) return vis;
         const known = aggSlots.get(t);
         if (known !== undefined) return known;
@@ -167,6 +170,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         hiddenAfter.push('');
         aggSlots.set(t, slot);
         hiddenAfter[slot - visible] = aggregateShardText(n, slot, t);
+        if (isAvg) aggregates[aggregates.length - 1] = { ...aggregates[aggregates.length - 1]!, unrounded: true };
         return slot;
       }
       if (n?.type === 'param' || n?.type === 'number' || n?.type === 'null' || String(n?.type ?? '').endsWith('string')) return undefined;

@@ -14,7 +14,7 @@ import type { Cell, FieldInfo, Row } from '../types.js';
 import { formatDouble, textCell } from '../values/cell-codec.js';
 import { cellText, compareCollationKeys, compareNullable, comparatorFor, equalityKey, isTextField, type CellComparator } from '../values/cell-compare.js';
 import { ColumnType, ColumnFlag, valueClassOf } from '../values/column-types.js';
-import { addDecimal, divideDecimal, formatDecimal, parseDecimal, type Decimal } from '../values/decimal.js';
+import { addDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, parseDecimal, type Decimal } from '../values/decimal.js';
 import { runPrimitive } from '../primitive-runner.js';
 import { renderTemplate } from '../values/render-query.js';
 
@@ -137,6 +137,8 @@ class AvgAccumulator implements Accumulator {
     countColumn: number,
     private readonly kind: NumericKind,
     private readonly scale: number,
+    /** Set for an unrounded avg (AggregateParam.unrounded): the division's precision increment. */
+    private readonly unroundedIncrement?: number,
   ) {
     this.sum = new SumAccumulator(column, kind, null);
     this.count = new CountAccumulator(countColumn, 'sum', null);
@@ -149,7 +151,10 @@ class AvgAccumulator implements Accumulator {
     const n = this.count.count();
     if (n === 0n) return null;
     const exact = this.sum.exactSum();
-    if (this.kind === 'exact' && exact !== null) return textCell(formatDecimal(divideDecimal(exact, { units: n, scale: 0 }, this.scale)));
+    if (this.kind === 'exact' && exact !== null) {
+      const count = { units: n, scale: 0 };
+      return textCell(formatDecimal(this.unroundedIncrement !== undefined ? divideDecimalUnrounded(exact, count, this.unroundedIncrement) : divideDecimal(exact, count, this.scale)));
+    }
     const s = this.sum.floatSum();
     return s === null ? null : textCell(formatDouble(s / Number(n)));
   }
@@ -233,7 +238,7 @@ function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrec
           kind === 'float'
             ? { ...base, name, table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE, decimals: 31 }
             : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
-        makers.push(() => new AvgAccumulator(a.column, a.countColumn ?? a.column, kind, scale));
+        makers.push(() => new AvgAccumulator(a.column, a.countColumn ?? a.column, kind, scale, a.unrounded ? divPrecisionIncrement : undefined));
         break;
       }
       case 'any_value':

@@ -51,6 +51,23 @@ export function divideDecimal(a: Decimal, b: Decimal, scale: number): Decimal {
   return { units: roundHalfAwayFromZero(num, den), scale };
 }
 
+/**
+ * a / b as MariaDB's decimal division computes it before any display rounding: truncated to
+ * 9 * ceil((a.scale + b.scale + increment) / 9) fraction digits (whole 9-digit words), so that
+ * 1/3*3 is 0.999999999 and shows as 1.0000.
+ */
+export function divideDecimalUnrounded(a: Decimal, b: Decimal, increment: number): Decimal {
+  if (b.units === 0n) throw new RangeError('division by zero');
+  const scale = 9 * Math.ceil((a.scale + b.scale + increment) / 9);
+  const shift = scale + b.scale - a.scale;
+  let num = a.units;
+  let den = b.units;
+  if (shift >= 0) num *= 10n ** BigInt(shift);
+  else den *= 10n ** BigInt(-shift);
+  // BigInt division truncates toward zero, as MariaDB's does.
+  return { units: num / den, scale };
+}
+
 export function multiplyDecimal(a: Decimal, b: Decimal): Decimal {
   return { units: a.units * b.units, scale: a.scale + b.scale };
 }

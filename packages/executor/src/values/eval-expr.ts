@@ -8,7 +8,7 @@ import type { FieldInfo, Row } from '../types.js';
 import { cellToSqlValue } from './cell-codec.js';
 import { compareBytes, foldGeneralCi } from './cell-compare.js';
 import { valueClassOf } from './column-types.js';
-import { addDecimal, compareDecimal, divideDecimal, formatDecimal, multiplyDecimal, parseDecimal, type Decimal } from './decimal.js';
+import { addDecimal, compareDecimal, divideDecimalUnrounded, formatDecimal, multiplyDecimal, parseDecimal, type Decimal } from './decimal.js';
 
 export interface EvalEnv {
   readonly row: Row;
@@ -102,7 +102,8 @@ function arithmetic(op: string, a: SqlValue, b: SqlValue, env: EvalEnv): SqlValu
       return decimalValue(multiplyDecimal(x, y));
     default:
       if (y.units === 0n) return null;
-      return new ExactNumber(formatDecimal(divideDecimal(x, y, x.scale + env.divPrecisionIncrement)));
+      // Unrounded, as MariaDB keeps it: the Projection rounds to the result column's scale.
+      return new ExactNumber(formatDecimal(divideDecimalUnrounded(x, y, env.divPrecisionIncrement)));
   }
 }
 
