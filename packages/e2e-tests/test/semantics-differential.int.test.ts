@@ -152,6 +152,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select max(price) from item union all select max(id) * 1e0 from item', mode: 'unordered' },
   { sql: 'select min(grp) from item union all select max(created_at) from item', mode: 'unordered' },
   { sql: 'select max(price) from item union select count(*) from referral', mode: 'unordered' },
+  // Every part converts straight to the type of the whole chain before duplicates are compared.
+  { sql: 'select max(grp) from item union select 2.5 union all select max(id) from item union all select max(grp) from item', mode: 'unordered' },
+  { sql: 'select max(price) from item union select max(price) * 1 from item union all select max(price) * 1.000 from item', mode: 'unordered' },
+  { sql: 'select avg(price) from item union all select max(price) from item', mode: 'unordered' },
   // A DISTINCT union removes duplicates from everything to its left; a later UNION ALL appends.
   { sql: 'select grp from item where id < 20 union select grp from item where id < 10 union all select grp from item where id < 8', mode: 'unordered' },
   { sql: 'select grp from item where id < 20 union all select grp from item where id < 10 union select grp from item where id < 8', mode: 'unordered' },
@@ -194,6 +198,9 @@ const REFUSED = [
   'select max(gci) from item union select lat from item where id = 3',
   'select gci from item intersect select gci from item where id > 20',
   'select grp from item except select grp from item where id > 20',
+  // MariaDB converts a divided or averaged DECIMAL from its unrounded value (3.475000000).
+  'select avg(price) from item union all select max(gci) from item',
+  'select max(grp) / 7 from item union all select max(price) * 1.00000 from item',
   // MariaDB orders an ENUM by member index, which the gateway does not know.
   'select id, size from item order by size, id',
   'select size, count(*) from item group by size order by size',

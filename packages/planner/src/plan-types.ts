@@ -342,6 +342,18 @@ export interface DistinctPrimitive {
 export interface ConcatenatePrimitive {
   readonly operator: 'Concatenate';
   readonly inputs: readonly Primitive[];
+  /**
+   * Per input, the columns it computes by a division or avg. MariaDB converts such a DECIMAL to
+   * the UNION's type from its unrounded value (`3.475000000` as a string), which the gateway,
+   * holding the rounded value, cannot reproduce: the executor refuses that conversion.
+   */
+  readonly divisionColumns?: readonly (readonly number[])[];
+  /**
+   * A DISTINCT union: the rows of inputs 0…`through` pass only the first time their key is seen
+   * (a UNION DISTINCT removes the duplicates of everything to its left; later ALL parts append).
+   * Keys as DistinctPrimitive's; without weight strings every column is compared.
+   */
+  readonly distinct?: { readonly through: number; readonly weightStringColumns?: readonly number[]; readonly collationTagColumn?: number };
 }
 
 /**

@@ -1,14 +1,14 @@
 /**
  * UNION that cannot run as one route: each part is planned on its own (with whatever gateway
- * operators it needs: its own LIMIT, aggregation, ORDER BY…), the parts are concatenated, a
- * Distinct removes duplicates where the UNION is not ALL, and the UNION's own ORDER BY / LIMIT
+ * operators it needs: its own LIMIT, aggregation, ORDER BY…), the parts are concatenated (the
+ * Concatenate also removes duplicates where the UNION is not ALL), and the UNION's own ORDER BY / LIMIT
  * run at the gateway over the combined rows. A shard never applies a clause that needs the
  * rows of other shards.
  */
 import type { EvalExpr, OrderByKey, Primitive, ValueExpr } from './plan-types.js';
 import { hasAggregate } from './select-analyzer.js';
 import type { PlanContext } from './plan-context.js';
-import { columnName, isColumnRef, unionParts } from './ast-utils.js';
+import { columnName, isColumnRef, subqueryOf, unionParts, walk } from './ast-utils.js';
 import { tokenRange, type Ast } from './sql-parser.js';
 import { renderTokens, type TokenEdit } from './shard-sql.js';
 import { collationKeySql } from './collation-key-sql.js';
@@ -126,11 +126,15 @@ export function planUnionParts(ctx: PlanContext): Primitive {
   // A DISTINCT union removes the duplicates of every row to its left; later ALL parts append.
   const lastDistinct = segments.map((s) => s.op).lastIndexOf('distinct');
   let top: Primitive;
-  if (lastDistinct < 0) top = { operator: 'Concatenate', inputs };
-  else {
-    const head: Primitive = { operator: 'Distinct', input: { operator: 'Concatenate', inputs: inputs.slice(0, lastDistinct + 1) }, ...(keys ?? {}) };
-    top = lastDistinct === inputs.length - 1 ? head : { operator: 'Concatenate', inputs: [head, ...inputs.slice(lastDistinct + 1)] };
-  }
+  const divisions = parts.map((part) => Array.from({ length: width }, (_, i) => i).filter((i) => dividesOrAverages(part.columns[i]?.expr)));
+  // One Concatenate for the whole chain, so that every part converts straight to the UNION's
+  // column types (as MariaDB does) before duplicates are compared.
+  top = {
+    operator: 'Concatenate',
+    inputs,
+    ...(divisions.some((x) => x.length > 0) ? { divisionColumns: divisions } : {}),
+    ...(lastDistinct >= 0 ? { distinct: { through: lastDistinct, ...(keys ?? {}) } } : {}),
+  };
 
   if (orderby && orderby.length > 0) {
     const first: Ast[] = parts[0]!.columns;
@@ -207,6 +211,17 @@ export function unionDistinctKeys(ctx: PlanContext): UnionDistinctKeys {
   }
   if (partIndex !== parts.length) throw notSupported('UNION shape');
   return { edits, visible, weightStringColumns: Array.from({ length: visible }, (_, i) => visible + i), collationTagColumn: 2 * visible };
+}
+
+/** Whether an expression divides (`/`) or averages, outside subqueries. */
+function dividesOrAverages(e: Ast): boolean {
+  let found = false;
+  walk(e, (n) => {
+    if (found || subqueryOf(n)) return false;
+    if ((n.type === 'binary_expr' && n.operator === '/') || (n.type === 'aggr_func' && String(n.name).toLowerCase() === 'avg')) found = true;
+    return !found;
+  });
+  return found;
 }
 
 /** An expression's text as the part's own statement has it (bind vars, no shard edits). */

@@ -136,8 +136,13 @@ function node(p: Primitive): Json {
       return { OperatorType: 'Limit', Count: valueText(p.count), ...(p.offset ? { Offset: valueText(p.offset) } : {}), Inputs: [node(p.input)] };
     case 'Distinct':
       return { OperatorType: 'Distinct', ...(p.resultColumns !== undefined ? { ResultColumns: p.resultColumns } : {}), Inputs: [node(p.input)] };
-    case 'Concatenate':
-      return { OperatorType: 'Concatenate', Inputs: p.inputs.map(node) };
+    case 'Concatenate': {
+      // Shown as Vitess shows a UNION: Distinct over the concatenation of the parts it dedupes.
+      const inputs = p.inputs.map(node);
+      if (!p.distinct) return { OperatorType: 'Concatenate', Inputs: inputs };
+      const head = { OperatorType: 'Distinct', Inputs: [{ OperatorType: 'Concatenate', Inputs: inputs.slice(0, p.distinct.through + 1) }] };
+      return p.distinct.through === inputs.length - 1 ? head : { OperatorType: 'Concatenate', Inputs: [head, ...inputs.slice(p.distinct.through + 1)] };
+    }
     case 'Projection':
       return { OperatorType: 'Projection', Expressions: p.columnNames, Inputs: [node(p.input)] };
     case 'Filter':

@@ -308,7 +308,15 @@ describe('cross-shard plans', () => {
 
   it('plans a UNION that needs the gateway part by part: Concatenate, Distinct, Sort, Limit', async () => {
     const { plan: pl } = await plan("select id from customer where name = 'a' union select id from customer where name = 'b' order by id limit 2");
-    expect(pl.instructions).toMatchObject({ operator: 'Limit', input: { operator: 'Sort', orderBy: [{ column: 0, desc: false }], input: { operator: 'Distinct', input: { operator: 'Concatenate' } } } });
+    // Every part also returns its column's collation key and the collation it was made in; one
+    // Concatenate dedupes (all parts converted to the UNION's types first), the Sort drops them.
+    expect(pl.instructions).toMatchObject({
+      operator: 'Limit',
+      input: { operator: 'Sort', orderBy: [{ column: 0, weightStringColumn: 1, desc: false }], collationTagColumn: 2, resultColumns: 1, input: { operator: 'Concatenate', distinct: { through: 1, weightStringColumns: [1], collationTagColumn: 2 } } },
+    });
+    const sorted = pl.instructions as Extract<Primitive, { operator: 'Limit' }>;
+    const concat = (sorted.input as Extract<Primitive, { operator: 'Sort' }>).input as Extract<Primitive, { operator: 'Concatenate' }>;
+    expect(route(concat.inputs[0]!, { v1: 'a' }).sql).toBe(`select id, ${collationKeySql('id')}, concat_ws(',', collation(id)) from customer where name = 'a'`);
     const { plan: parts, bindVars } = await plan('(select id from customer order by id limit 3) union all (select id from customer where id = 5)');
     const c = parts.instructions as Extract<Primitive, { operator: 'Concatenate' }>;
     expect(c.inputs.map((i) => i.operator)).toEqual(['Limit', 'Route']);

@@ -85,6 +85,16 @@ function mergeColumn(head: FieldInfo, all: readonly FieldInfo[]): FieldInfo {
   };
 }
 
+/**
+ * A divided or averaged DECIMAL that the UNION converts to another type or a larger scale:
+ * MariaDB converts its unrounded value (`avg(price)` as the string 3.475000000, `1/3` as the
+ * double 0.333333333), the gateway only has the rounded one. Refused.
+ */
+export function refuseUnroundedConversion(from: FieldInfo | undefined, to: FieldInfo | undefined): void {
+  if (!from || !to || valueClassOf(from.columnType, from.characterSet) !== 'decimal') return;
+  if (valueClassOf(to.columnType, to.characterSet) !== 'decimal' || to.decimals > from.decimals) refuse('a divided or averaged DECIMAL with values of another type or a larger scale');
+}
+
 function mergeIntegers(typed: readonly FieldInfo[]): Pick<FieldInfo, 'columnType' | 'flags'> {
   const unsigned = typed.filter((f) => (f.flags & ColumnFlag.UNSIGNED) !== 0);
   const signed = typed.filter((f) => (f.flags & ColumnFlag.UNSIGNED) === 0);
