@@ -27,7 +27,6 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   const scope = analyzed.scope;
   const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
   if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("aggregation with '*' across shards");
-  if (sel.distinct) throw notSupported('SELECT DISTINCT with aggregation across shards');
   const text = (n: Ast, what: string): string => {
     // A literal normalized into a bind var has no position of its own in the parser's AST.
     const t = n?.type === 'param' && typeof n.value === 'string' ? `:${n.value}` : nodeText(ctx, n);
@@ -69,7 +68,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     const name = String(e.name).toLowerCase();
     const distinct = !!e.args?.distinct || p.distinctAggregates.has(e.loc?.start?.offset ?? -1);
     const star = e.args?.expr?.type === 'star';
-    if (distinct) {
+    // min(DISTINCT x) and max(DISTINCT x) are min(x) and max(x).
+    if (distinct && name !== 'min' && name !== 'max') {
       const arg = e.args?.expr;
       if ((name !== 'count' && name !== 'sum') || !arg || arg.type === 'expr_list' || star) throw notSupported(`${name}(DISTINCT …) across shards`);
       const argText = text(arg, `${name}(DISTINCT …) argument across shards`);
@@ -282,13 +282,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     });
     top = { operator: 'Sort', input: top, orderBy: keys, ...trim };
   }
-  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
-    const vals: Ast[] = sel.limit.value;
-    const sep = String(sel.limit.seperator ?? '').toLowerCase();
-    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
-    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
-  }
+  // A Projection is per row: it may run before the LIMIT, so that DISTINCT sees the final values.
   if (needProjection) {
     top = {
       operator: 'Projection',
@@ -297,6 +291,30 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       columnNames: columns.map(() => ''),
       fieldFrom: columns.map((_, i) => (exprColumns.has(i) ? i : null)),
     };
+  }
+  // SELECT DISTINCT changes nothing when there is one group (no GROUP BY) or when every group key
+  // is selected (each row then has its own key values). Otherwise the gateway removes duplicate
+  // rows after the ORDER BY and before the LIMIT, as MySQL does; only numbers are compared, as
+  // strings would need their collation's keys.
+  const distinctRows = !!sel.distinct && groupBy.length > 0 && groupBy.some((g) => g.column >= visible);
+  if (distinctRows) {
+    const numeric = columns.every((c) => {
+      const e = c.expr;
+      if (e?.type === 'aggr_func') {
+        const name = String(e.name).toLowerCase();
+        return name === 'count' || name === 'sum' || name === 'avg' || ((name === 'min' || name === 'max') && e.args?.expr?.type !== 'star' && isNumericExpr(analyzer, e.args?.expr, scope));
+      }
+      return isNumericExpr(analyzer, e, scope);
+    });
+    if (!numeric) throw notSupported('SELECT DISTINCT with aggregation across shards over other than numbers, with group keys not selected');
+    top = { operator: 'Distinct', input: top };
+  }
+  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
+    const vals: Ast[] = sel.limit.value;
+    const sep = String(sel.limit.seperator ?? '').toLowerCase();
+    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
+    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
+    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
   }
   return top;
 }
