@@ -62,7 +62,13 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   /** Visible columns that are expressions over aggregates: computed by a Projection at the end. */
   const exprColumns = new Map<number, Ast>();
   /** The one expression under DISTINCT aggregates: the shards also group by it. */
-  let distinctOn: { text: string; ws?: number } | null = null;
+  /**
+   * The expressions under DISTINCT aggregates (by text): the shards also group by each, so every
+   * distinct value reaches the gateway, whose accumulators keep a set of the values seen per
+   * group. Several expressions work alike: grouping by more columns only splits the shards'
+   * partial counts and sums, which the gateway adds up.
+   */
+  const distinctOn = new Map<string, { ws?: number }>();
 
   const aggregateShardText = (e: Ast, column: number, alias: string): string => {
     const name = String(e.name).toLowerCase();
@@ -73,15 +79,16 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       const arg = e.args?.expr;
       if ((name !== 'count' && name !== 'sum') || !arg || arg.type === 'expr_list' || star) throw notSupported(`${name}(DISTINCT …) across shards`);
       const argText = text(arg, `${name}(DISTINCT …) argument across shards`);
-      if (distinctOn && distinctOn.text !== argText) throw notSupported('DISTINCT aggregates over different expressions across shards');
-      if (!distinctOn) {
-        distinctOn = { text: argText };
+      let on = distinctOn.get(argText);
+      if (!on) {
+        on = {};
+        distinctOn.set(argText, on);
         if (!isNumericExpr(analyzer, arg, scope)) {
-          distinctOn.ws = hiddenIndex();
+          on.ws = hiddenIndex();
           hiddenAfter.push(collationKeySql(argText));
         }
       }
-      const ws = distinctOn.ws;
+      const ws = on.ws;
       aggregates.push({ opcode: name === 'count' ? 'count_distinct' : 'sum_distinct', column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
       return argText;
     }
@@ -240,10 +247,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     return k.weightStringColumn !== undefined ? `${hiddenAfter[k.weightStringColumn - visible]} ${dir}, ${keyText(k.column)} ${dir}` : `${keyText(k.column)} ${dir}`;
   });
   const shardGroup = groupBy.map((g) => keyText(g.column));
-  const finalDistinct = distinctOn as { text: string; ws?: number } | null;
-  if (finalDistinct) {
-    shardGroup.push(finalDistinct.text);
-    shardOrder.push(`${finalDistinct.text} asc`);
+  for (const text of distinctOn.keys()) {
+    shardGroup.push(text);
+    shardOrder.push(`${text} asc`);
   }
 
   // Shard SQL: the rebuilt select list, FROM/WHERE as written, then our GROUP BY / ORDER BY in
