@@ -79,6 +79,10 @@ const EXPRESSION_CASES: readonly Case[] = [
   { sql: 'select count(distinct name), count(distinct score), count(distinct balance), count(*), sum(balance) from customer' },
   { sql: 'select customer_id % 3 as g, count(distinct note), count(distinct amount), sum(distinct customer_id), count(*), max(amount) from orders group by g order by g', ordered: true },
   { sql: 'select note, count(distinct customer_id), count(distinct amount) from orders group by note having count(distinct customer_id) > 2' },
+  { sql: 'select count(*), sum(amount) from orders union all select count(*), sum(balance) from customer' },
+  { sql: "select 9, 'total', count(*), max(amount) from orders where amount > 100000" },
+  { sql: "select note, 'n', 2 + 3, count(*) from orders group by note" },
+  { sql: 'select customer_id % 2, count(*) from orders group by customer_id % 2 union all select 9, count(distinct name) from customer' },
 ];
 
 describe('cross-shard query shapes vs one MariaDB (real Planner, real MariaDB)', () => {

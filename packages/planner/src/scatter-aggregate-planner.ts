@@ -8,7 +8,7 @@
  */
 import { collationKeySql } from './collation-key-sql.js';
 import type { AggregateParam, EvalExpr, GroupByKey, OrderByKey, Primitive, QueryTemplate } from './plan-types.js';
-import { columnName, isColumnRef } from './ast-utils.js';
+import { columnName, isColumnRef, subqueryOf, walk } from './ast-utils.js';
 import type { PlanContext } from './plan-context.js';
 import { tokenRange, type Ast } from './sql-parser.js';
 import type { TokenEdit } from './shard-sql.js';
@@ -144,6 +144,13 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         (isColumnRef(g) && isColumnRef(e) && safeResolve(analyzer, g, scope) !== null && safeResolve(analyzer, g, scope) === safeResolve(analyzer, e, scope)) ||
         (isColumnRef(g) && !g.table && c.as && String(c.as).toLowerCase() === columnName(g).toLowerCase()),
     );
+    if (gi < 0 && isConstant(e)) {
+      // A constant (`9`, `'total'`): the gateway gives its value, also for the one row of an
+      // aggregation over no rows at all; the shards compute it only for its name and type.
+      shardCols.push(withAlias(t, c.as));
+      exprColumns.set(i, e);
+      continue;
+    }
     if (gi < 0) throw notSupported(`column '${t}' that is neither grouped nor aggregated, across shards`);
     shardCols.push(withAlias(t, c.as));
     if (!groupBy.some((g) => g.column === i)) groupBy.push({ column: i });
@@ -340,4 +347,21 @@ function topLevelTail(ctx: PlanContext, from: number): number {
     }
   }
   return -1;
+}
+
+/** A literal or bind var, or an operator/function over those only, which the gateway can evaluate (see gateway-expr.ts). */
+function isConstant(e: Ast): boolean {
+  let constant = true;
+  walk(e, (n) => {
+    if (!constant) return false;
+    if (isColumnRef(n) || n?.type === 'aggr_func' || subqueryOf(n) || n?.type === 'select') constant = false;
+    return constant;
+  });
+  if (!constant) return false;
+  try {
+    toEvalExpr(e, () => undefined, 'a constant');
+    return true;
+  } catch {
+    return false;
+  }
 }
