@@ -82,6 +82,12 @@ const EXPRESSION_CASES: readonly Case[] = [
   { sql: 'select count(*), sum(amount) from orders union all select count(*), sum(balance) from customer' },
   { sql: "select 9, 'total', count(*), max(amount) from orders where amount > 100000" },
   { sql: "select note, 'n', 2 + 3, count(*) from orders group by note" },
+  // A column neither grouped nor aggregated: any value of the group (here every row has the same one).
+  { sql: 'select name, count(*), max(balance) from customer where id in (1, 9, 17)' },
+  { sql: 'select name, count(*) from customer where id > 1000' },
+  { sql: 'select note, count(*) k from orders group by note order by null, k' },
+  { sql: 'select note, count(*) from orders group by note order by null' },
+  { sql: 'select id, name as id, count(*) from customer order by id', errno: 1052 },
   { sql: 'select customer_id % 2, count(*) from orders group by customer_id % 2 union all select 9, count(distinct name) from customer' },
 ];
 

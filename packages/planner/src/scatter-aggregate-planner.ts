@@ -151,6 +151,14 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       exprColumns.set(i, e);
       continue;
     }
+    if (gi < 0 && isColumnRef(e) && columnName(e) !== '*') {
+      // A column that is neither grouped nor aggregated: MariaDB (without ONLY_FULL_GROUP_BY,
+      // which makes the shards refuse it too) shows any value of the group; so does the gateway
+      // (any_value, as Vitess plans it). Over no rows it is NULL, as in MariaDB.
+      shardCols.push(withAlias(t, c.as));
+      aggregates.push({ opcode: 'any_value', column: i, alias });
+      continue;
+    }
     if (gi < 0) throw notSupported(`column '${t}' that is neither grouped nor aggregated, across shards`);
     shardCols.push(withAlias(t, c.as));
     if (!groupBy.some((g) => g.column === i)) groupBy.push({ column: i });
@@ -214,6 +222,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   const wantedOrder: { column: number; desc: boolean }[] = [];
   for (const o of sel.orderby ?? []) {
     const e = o.expr;
+    // ORDER BY NULL asks for no order (MySQL's way to skip sorting the groups).
+    if (e?.type === 'null') continue;
+    refuseAmbiguousOrderBy(ctx, columns, e);
     const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
     let idx = e?.type === 'number' ? Number(e.value) - 1 : findSelectColumn(ctx, analyzer, columns, e, scope);
     if (idx >= 0 && idx < visible && exprColumns.has(idx)) throw notSupported('ORDER BY an expression over aggregates across shards');
@@ -364,4 +375,16 @@ function isConstant(e: Ast): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `ORDER BY id` when two select expressions are named `id` (`select id, b as id …`) and are not
+ * the same expression: MySQL refuses it as ambiguous (1052), and so must the gateway, which
+ * would otherwise pick one.
+ */
+function refuseAmbiguousOrderBy(ctx: PlanContext, columns: readonly Ast[], e: Ast): void {
+  if (!isColumnRef(e) || e.table) return;
+  const name = columnName(e).toLowerCase();
+  const named = columns.filter((c) => (c.as ? String(c.as) : isColumnRef(c.expr) ? columnName(c.expr) : '').toLowerCase() === name);
+  if (new Set(named.map((c) => nodeText(ctx, c.expr) ?? '?')).size > 1) throw new PlanError(1052, '23000', `Column '${columnName(e)}' in order clause is ambiguous`);
 }
