@@ -18,6 +18,7 @@ import { notSupported, PlanError } from './errors.js';
 import { colKey, splitKey, type Cand, type ColKey, type Cond, type TableRef } from './routing.js';
 import { refuseWindowAcrossShards, routeFor } from './select-planner.js';
 import { planUnionParts } from './union-planner.js';
+import { planJoinAggregate } from './join-aggregate-planner.js';
 
 export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
   if (ctx.parsed.ast._next) return planUnionParts(ctx);
@@ -26,6 +27,9 @@ export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analy
   if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) {
     // Each side's route would compute the window over its own rows, before the join.
     refuseWindowAcrossShards(ctx);
+    const sel = ctx.parsed.ast;
+    const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+    if ((sel.groupby?.columns ?? []).length > 0 || columns.some((c) => hasAggregate(c.expr)) || sel.having || sel.distinct) return planJoinAggregate(ctx, analyzer, analyzed);
     return planJoin(ctx, analyzer, analyzed);
   }
   throw notSupported(analyzed.why ?? 'query that needs several routes');

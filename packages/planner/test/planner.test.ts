@@ -325,8 +325,23 @@ describe('cross-shard plans', () => {
   });
 
   it('refuses what it cannot plan exactly, naming the construct', async () => {
-    await expect(plan('select count(*) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('aggregation') });
+    await expect(plan('select sum(c.id) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('sum() over a join') });
     await expect(plan('select a from (select count(*) as a from customer) t')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
+  });
+});
+
+describe('aggregation over a join across shards', () => {
+  it('plans the join of the raw rows under a hash Aggregate, then HAVING, ORDER BY and LIMIT at the gateway', async () => {
+    const { plan: p } = await plan('select s.k, count(*), max(c.id) from customer c join settings s on s.k = c.email group by s.k having count(*) > 1 order by s.k limit 5');
+    expect(p.instructions).toMatchObject({
+      operator: 'Limit',
+      input: { operator: 'Sort', input: { operator: 'Filter', input: { operator: 'Aggregate', variant: 'Hash', input: { operator: 'Join' } } } },
+    });
+    const agg = (p.instructions as any).input.input.input;
+    expect(agg.aggregates.map((a: { opcode: string }) => a.opcode)).toEqual(['count_star', 'max']);
+    // The string group key is compared by its collation key, a helper column the Sort drops.
+    expect(agg.groupBy[0].column).toBe(0);
+    expect(agg.groupBy[0].weightStringColumn).toBeGreaterThanOrEqual(3);
   });
 });
 
