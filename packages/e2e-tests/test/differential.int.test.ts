@@ -56,11 +56,6 @@ const KNOWN_GAPS: readonly DiffGap[] = [
     owner: 'planner (select-analyzer.ts derived tables)',
     reason: unsupported('LIMIT, aggregation or DISTINCT inside a derived table, subquery or UNION part that reaches several shards'),
   },
-  {
-    match: 'select o.status, count(*) from orders o join order_lines l on l.order_id = o.id group by o.status',
-    owner: 'planner (cross-shard-planner.ts)',
-    reason: unsupported('aggregation, DISTINCT or HAVING over a join across shards'),
-  },
 ];
 
 function gapFor(sql: string, workload: Workload): DiffGap | undefined {

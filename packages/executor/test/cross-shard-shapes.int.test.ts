@@ -101,6 +101,7 @@ const JOIN_CASES: readonly Case[] = [
   { sql: 'select count(*), min(c.name), max(o.amount) from customer c join orders o on o.id = c.id where c.id > 1000' },
   { sql: 'select distinct lower(c.name) from customer c join orders o on o.id = c.id order by 1 limit 3', ordered: true },
   { sql: 'select o.customer_id % 3 as g, count(*) as n from customer c join orders o on o.id = c.id group by g having n > 2 order by n desc, g limit 2', ordered: true },
+  { sql: 'select c.name, count(*), max(o.amount) from customer c join orders o on o.id = c.id where c.id in (1, 9, 17)' },
 ];
 
 describe('cross-shard query shapes vs one MariaDB (real Planner, real MariaDB)', () => {

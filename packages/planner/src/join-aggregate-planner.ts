@@ -99,6 +99,13 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     }
     if (hasAggregate(e)) throw notSupported('expression over aggregates over a join across shards');
     const gi = groupKeyTexts.findIndex((g, k) => g === t || (isColumnRef(groupCols[k]) && !groupCols[k].table && c.as && String(c.as).toLowerCase() === columnName(groupCols[k]).toLowerCase()));
+    if (gi < 0 && isColumnRef(e) && !sel.distinct) {
+      // Neither grouped nor aggregated: any value of the group, as MariaDB without
+      // ONLY_FULL_GROUP_BY shows (see scatter-aggregate-planner.ts).
+      items.push(t + aliasOf(c));
+      aggregates.push({ opcode: 'any_value', column: i, alias: c.as ? String(c.as) : columnName(e) });
+      return;
+    }
     if (gi < 0) throw notSupported(`column '${t}' that is neither grouped nor aggregated, over a join across shards`);
     items.push(t + aliasOf(c));
     if (!groupBy.some((g) => g.column === i)) groupBy.push({ column: i, ...(numeric(e) ? {} : { weightStringColumn: addHidden(collationKeySql(t)) }) });
