@@ -50,6 +50,11 @@ const SUBQUERY_CASES: readonly Case[] = [
   { sql: 'select id from customer where not (score in (select score from customer where id > 1000))' },
   { sql: 'select id from customer where (select count(*) from orders) > 3 and id < 5' },
   { sql: 'select id, (select max(amount) from orders) from customer where id in (1, 2, 3)' },
+  // Correlated EXISTS across shards: a SemiJoin / anti join per outer row.
+  { sql: 'select id from customer c where exists (select 1 from orders o where o.id = c.id and o.amount > 50) order by id', ordered: true },
+  { sql: 'select c.id, c.name from customer c where not exists (select 1 from orders o where o.id = c.id + 5 and o.note is not null) and c.balance > 10' },
+  { sql: 'select c.id, c.score from customer c where exists (select 1 from customer c2 where c2.score = c.score and c2.id <> c.id) order by c.id desc', ordered: true },
+  { sql: 'select c.id from customer c where not (exists (select 1 from orders o where o.customer_id > c.id)) and c.id > 2' },
   { sql: 'select id from customer where name = (select name from customer where id = 2) or not exists (select 1 from orders where note = \'zz\') and id < 3' },
 ];
 

@@ -19,9 +19,12 @@ import { colKey, splitKey, type Cand, type ColKey, type Cond, type TableRef } fr
 import { refuseWindowAcrossShards, routeFor } from './select-planner.js';
 import { planUnionParts } from './union-planner.js';
 import { planJoinAggregate } from './join-aggregate-planner.js';
+import { planCorrelatedExists } from './semi-join-planner.js';
 
 export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
   if (ctx.parsed.ast._next) return planUnionParts(ctx);
+  const semi = planCorrelatedExists(ctx);
+  if (semi) return semi;
   const pulled = pullOutSubqueries(ctx);
   if (pulled) return pulled;
   if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) {
