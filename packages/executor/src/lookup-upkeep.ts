@@ -58,6 +58,10 @@ function lookupTableOf(ctx: QueryContext, ownerKeyspace: string, vindexName: str
   if (placement.sharded && placementFromIndex(from, placement.column) < 0 && placement.column.toLowerCase() !== vindex.to.toLowerCase()) {
     throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `lookup vindex ${vindexName}: its table ${keyspace}.${name} is sharded by ${placement.column}, which is neither its from nor its to column`);
   }
+  if (placement.sharded && vindex.unique && placementFromIndex(from, placement.column) < 0) {
+    // Each shard's unique key sees only its own rows: two owners could take one value unnoticed.
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `lookup vindex ${vindexName} is unique but its table ${keyspace}.${name} is sharded by ${placement.column}, not by its from column; uniqueness could not be checked across shards`);
+  }
   return { vindex, name, keyspace, placement, from, to: vindex.to };
 }
 

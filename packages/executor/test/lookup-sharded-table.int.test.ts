@@ -23,6 +23,11 @@ const VSCHEMA = {
         email_lkp: { type: 'lookup_unique', params: { table: 'email_lkp', from: 'email', to: 'keyspace_id' }, owner: 'users' },
         uname_lkp: { type: 'consistent_lookup_unique', params: { table: 'user_ks.uname_lkp', from: 'uname', to: 'keyspace_id' }, owner: 'users' },
         city_lkp: { type: 'lookup', params: { table: 'city_lkp', from: 'city', to: 'keyspace_id' }, owner: 'users' },
+        binary: { type: 'binary' },
+        // Lookup tables sharded by their `to` column: fine for a non-unique vindex, refused for a
+        // unique one (each shard's unique key would see only its own rows).
+        tag_lkp: { type: 'lookup', params: { table: 'tag_lkp', from: 'tag', to: 'keyspace_id' }, owner: 'things' },
+        code_lkp: { type: 'lookup_unique', params: { table: 'code_lkp', from: 'code', to: 'keyspace_id' }, owner: 'codes' },
       },
       tables: {
         users: {
@@ -36,6 +41,10 @@ const VSCHEMA = {
         email_lkp: { column_vindexes: [{ column: 'email', name: 'loose' }] },
         uname_lkp: { column_vindexes: [{ column: 'uname', name: 'loose' }] },
         city_lkp: { column_vindexes: [{ column: 'city', name: 'loose' }] },
+        things: { column_vindexes: [{ column: 'id', name: 'hash' }, { column: 'tag', name: 'tag_lkp' }] },
+        codes: { column_vindexes: [{ column: 'id', name: 'hash' }, { column: 'code', name: 'code_lkp' }] },
+        tag_lkp: { column_vindexes: [{ column: 'keyspace_id', name: 'binary' }] },
+        code_lkp: { column_vindexes: [{ column: 'keyspace_id', name: 'binary' }] },
       },
     },
   },
@@ -47,6 +56,10 @@ const SCHEMA = [
   `create table email_lkp (email varchar(64) primary key, keyspace_id varbinary(16) not null) engine=innodb`,
   `create table uname_lkp (uname varchar(64) primary key, keyspace_id varbinary(16) not null) engine=innodb`,
   `create table city_lkp (city varchar(64) not null, keyspace_id varbinary(16) not null, primary key (city, keyspace_id)) engine=innodb`,
+  `create table things (id bigint primary key, tag varchar(64)) engine=innodb`,
+  `create table codes (id bigint primary key, code varchar(64)) engine=innodb`,
+  `create table tag_lkp (tag varchar(64) not null, keyspace_id varbinary(16) not null, primary key (tag, keyspace_id)) engine=innodb`,
+  `create table code_lkp (code varchar(64) primary key, keyspace_id varbinary(16) not null) engine=innodb`,
 ];
 
 const SERVER_OF: Record<string, string> = { '-80': '-40', '80-': '80-c0' };
@@ -201,6 +214,23 @@ describe('lookup vindexes backed by sharded tables (real Planner, real MariaDB)'
     expect(await both("select id from users where uname = 'ghost'")).toEqual([['30']]);
     expect(await both("insert into users (id, email, uname) values (31, 'h@x', 'ghost')")).toEqual({ errno: 1062 });
     expect((await lookupRows('email_lkp')).map((r) => r[0])).not.toContain('h@x');
+  });
+
+  it('a lookup table sharded by its to column: rows beside their owner for a non-unique vindex, refused (1235) for a unique one', async () => {
+    await expect(exec("insert into codes (id, code) values (1, 'c1')")).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('uniqueness could not be checked') });
+    for (const shard of SHARDS) {
+      expect(Number((await shardConn[shard].query<any[]>('select count(*) as n from codes'))[0][0].n)).toBe(0);
+      expect(Number((await shardConn[shard].query<any[]>('select count(*) as n from code_lkp'))[0][0].n)).toBe(0);
+    }
+    await exec("insert into things (id, tag) values (1, 'red'), (2, 'red'), (3, 'blue')");
+    for (const id of [1n, 2n, 3n]) {
+      const [rows] = await shardConn[shardOfId(id)].query<any[]>(`select tag from tag_lkp where keyspace_id = X'${ksidHex(id)}'`);
+      expect(rows.map((r) => r.tag)).toEqual([id === 3n ? 'blue' : 'red']);
+    }
+    expect((await exec("select id from things where tag = 'red' order by id")).rows).toEqual([['1'], ['2']]);
+    await exec('delete from things where id = 2');
+    expect((await exec("select id from things where tag = 'red'")).rows).toEqual([['1']]);
+    expect(Number((await shardConn[shardOfId(2n)].query<any[]>(`select count(*) as n from tag_lkp where keyspace_id = X'${ksidHex(2n)}'`))[0][0].n)).toBe(0);
   });
 
   it('in a transaction the lookup rows on other shards commit and roll back with it, also in single mode', async () => {
