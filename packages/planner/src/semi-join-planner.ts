@@ -24,6 +24,8 @@ interface CorrelatedExists {
   readonly negated: boolean;
   /** Tokens of the whole `[NOT] EXISTS (…)` condition. */
   readonly range: [number, number];
+  /** `x IN (subquery)`: the outer expression x, compared with the subquery's one column. */
+  readonly inLeft?: Ast;
 }
 
 /** The SemiJoin plan, or null when the statement has no correlated EXISTS this can take. */
@@ -37,7 +39,7 @@ export function planCorrelatedExists(ctx: PlanContext): Primitive | null {
   if (statementHasWindow(ctx) || p.tokens.some((t) => kw(t) === 'for' || kw(t) === 'lock')) return null;
   const outerAliases = aliasesOf(sel.from);
   for (const conj of conjuncts(sel.where)) {
-    const ex = existsCondition(p, conj);
+    const ex = existsCondition(p, conj) ?? inCondition(p, conj);
     if (!ex || containsNestedSelect(ex.sub)) continue;
     const innerAliases = aliasesOf(ex.sub.from);
     // Qualified references to a table of the outer query (an unqualified name resolves to the
@@ -61,6 +63,27 @@ export function planCorrelatedExists(ctx: PlanContext): Primitive | null {
       let k = texts.findIndex((x) => x.toLowerCase() === t.toLowerCase());
       if (k < 0) k = texts.push(t) - 1;
       innerEdits.push({ from: range[0], to: range[1], text: `:__sj${n}_${k}` });
+    }
+    if (ex.inLeft) {
+      // In WHERE, `x IN (select e from t where w)` keeps the rows `EXISTS (select … where w and
+      // e = x)` keeps: both are false or NULL (row dropped) exactly when no row of t has e = x.
+      const sub = ex.sub;
+      const cols: Ast[] = Array.isArray(sub.columns) ? sub.columns : [];
+      if (cols.length !== 1 || (isColumnRef(cols[0].expr) && columnName(cols[0].expr) === '*') || hasAggregate(cols[0].expr)) return null;
+      if ((sub.groupby?.columns ?? []).length > 0 || sub.having || sub.orderby || (sub.limit?.value ?? []).length > 0) return null;
+      const leftRange = tokenRange(p, ex.inLeft);
+      const eRange = tokenRange(p, cols[0].expr);
+      if (!leftRange || !eRange) return null;
+      const k = texts.push(renderTokens(p.tokens, leftRange[0], leftRange[1], [])) - 1;
+      const eText = renderTokens(p.tokens, eRange[0], eRange[1], innerEdits);
+      const cond = `(${eText}) = :__sj${n}_${k}`;
+      if (sub.where) {
+        const w = tokenRange(p, sub.where);
+        if (!w || w[1] !== subRange[1]) return null;
+        innerEdits.push({ from: w[0], to: w[0], text: '(' }, { from: w[1], to: w[1], text: `) and ${cond}` });
+      } else {
+        innerEdits.push({ from: subRange[1], to: subRange[1], text: ` where ${cond}` });
+      }
     }
     const inner = ctx.planText(renderTokens(p.tokens, subRange[0], subRange[1], innerEdits)).instructions;
     const listEnd = selectListEnd(ctx);
@@ -99,6 +122,21 @@ function containsNestedSelect(sub: Ast): boolean {
     return !nested;
   });
   return nested || !!sub._next;
+}
+
+/** `x IN (s)` as a WHERE term (NOT IN differs on NULLs and is left to other plans). */
+function inCondition(p: ParsedStatement, n: Ast): CorrelatedExists | null {
+  if (n?.type !== 'binary_expr' || String(n.operator).toUpperCase() !== 'IN') return null;
+  if (n.right?.type !== 'expr_list' || n.right.value?.length !== 1) return null;
+  const sub = subqueryOf(n.right.value[0]);
+  const range = tokenRange(p, n);
+  if (!sub || !range || n.left?.type === 'expr_list' || subqueryOf(n.left)) return null;
+  let nested = false;
+  walk(n.left, (x) => {
+    if (subqueryOf(x) || x?.type === 'select') nested = true;
+    return !nested;
+  });
+  return nested ? null : { sub, negated: false, range, inLeft: n.left };
 }
 
 /** `EXISTS (s)`, `NOT EXISTS (s)` or `NOT (EXISTS (s))` as a WHERE term, with its tokens. */
