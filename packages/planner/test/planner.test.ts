@@ -345,6 +345,26 @@ describe('aggregation over a join across shards', () => {
   });
 });
 
+describe('correlated subqueries across shards', () => {
+  it('plans a correlated NOT EXISTS as an anti SemiJoin: the outer route without the condition, its column bound per row', async () => {
+    const { plan: p } = await plan('select c.name from customer c where not exists (select 1 from orders o where o.id = c.id)', 'commerce');
+    expect(p.instructions).toMatchObject({
+      operator: 'SemiJoin',
+      variant: 'Anti',
+      cols: [0],
+      joinVars: { __sj1_0: 1 },
+      outer: { operator: 'Route', variant: 'Scatter' },
+      inner: { operator: 'Route', variant: 'Scatter' },
+    });
+  });
+
+  it('plans a correlated x IN (subquery) as a SemiJoin over the equivalent EXISTS, and leaves NOT IN refused', async () => {
+    const { plan: p } = await plan('select c.id from customer c where c.name in (select o.note from orders o where o.id > c.id)', 'commerce');
+    expect(p.instructions).toMatchObject({ operator: 'SemiJoin', variant: 'Semi', joinVars: { __sj1_0: 1, __sj1_1: 2 } });
+    await expect(plan('select c.id from customer c where c.name not in (select o.note from orders o where o.id > c.id)', 'commerce')).rejects.toMatchObject({ errno: 1235 });
+  });
+});
+
 describe('WITH (common table expressions)', () => {
   it('passes through on an unsharded keyspace and is refused clearly over sharded tables', async () => {
     const { plan: unsharded } = await plan('with t as (select 1 as a) select a from t', 'main');
