@@ -51,11 +51,6 @@ const KNOWN_GAPS: readonly DiffGap[] = [
     reason: "ENUM columns merge by their text's weight string (bronze, gold, silver); MariaDB orders ENUM by member index (bronze, silver, gold)",
   },
   // Errors: features the planner refuses (clear 1235, never a per-shard answer).
-  {
-    match: 'select status, n from (select status, count(*) as n from orders group by status) as t where n > 10',
-    owner: 'planner (select-analyzer.ts derived tables)',
-    reason: unsupported('LIMIT, aggregation or DISTINCT inside a derived table, subquery or UNION part that reaches several shards'),
-  },
 ];
 
 function gapFor(sql: string, workload: Workload): DiffGap | undefined {

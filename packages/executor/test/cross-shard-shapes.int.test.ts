@@ -110,6 +110,11 @@ const JOIN_CASES: readonly Case[] = [
   { sql: 'select distinct lower(c.name) from customer c join orders o on o.id = c.id order by 1 limit 3', ordered: true },
   { sql: 'select o.customer_id % 3 as g, count(*) as n from customer c join orders o on o.id = c.id group by g having n > 2 order by n desc, g limit 2', ordered: true },
   { sql: 'select c.name, count(*), max(o.amount) from customer c join orders o on o.id = c.id where c.id in (1, 9, 17)' },
+  // Derived tables with aggregation or LIMIT over several shards, finished at the gateway.
+  { sql: 'select note, n from (select note, count(*) as n from orders group by note) as t where n > 6' },
+  { sql: 'select * from (select customer_id, amount from orders order by amount desc, id limit 5) t' },
+  { sql: 'select t.c from (select count(*) as c from customer where balance > 20) t' },
+  { sql: 'select n as cnt, g from (select customer_id % 3 as g, count(*) as n, sum(amount) as s from orders group by g) t where s > 100 order by n desc' },
 ];
 
 describe('cross-shard query shapes vs one MariaDB (real Planner, real MariaDB)', () => {

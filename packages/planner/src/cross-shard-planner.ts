@@ -20,11 +20,14 @@ import { refuseWindowAcrossShards, routeFor } from './select-planner.js';
 import { planUnionParts } from './union-planner.js';
 import { planJoinAggregate } from './join-aggregate-planner.js';
 import { planCorrelatedExists } from './semi-join-planner.js';
+import { planDerivedAtGateway } from './derived-table-planner.js';
 
 export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
   if (ctx.parsed.ast._next) return planUnionParts(ctx);
   const semi = planCorrelatedExists(ctx);
   if (semi) return semi;
+  const derived = planDerivedAtGateway(ctx);
+  if (derived) return derived;
   const pulled = pullOutSubqueries(ctx);
   if (pulled) return pulled;
   if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) {

@@ -14,6 +14,7 @@ import { computeRouting, isSingleShard, type Cand, type Routing } from './routin
 import { kw } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { planCrossShard } from './cross-shard-planner.js';
+import { planDerivedAtGateway } from './derived-table-planner.js';
 import { planScatterAggregate } from './scatter-aggregate-planner.js';
 import { planUnionParts, unionHasTail } from './union-planner.js';
 
@@ -179,7 +180,10 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
   if (ast._next && (cand.opaque || unionHasTail(ast) || allAfterDistinct(ast))) return planUnionParts(ctx);
   refuseWindowAcrossShards(ctx);
   // A derived table or subquery with LIMIT/aggregation/DISTINCT that reaches several shards would
-  // be computed per shard: refused rather than answered wrong.
+  // be computed per shard: a lone derived table is evaluated at the gateway where it can be (see
+  // derived-table-planner.ts), anything else refused rather than answered wrong.
+  const derived = cand.opaque ? planDerivedAtGateway(ctx) : null;
+  if (derived) return derived;
   if (cand.opaque) throw notSupported('LIMIT, aggregation, DISTINCT or a window function inside a derived table, subquery or UNION part that reaches several shards');
   if (!ast._next && (ast._orderby || ast._limit)) throw notSupported('ORDER BY or LIMIT on a parenthesized query that reaches several shards');
   if (ast._next) {

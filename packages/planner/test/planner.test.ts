@@ -326,7 +326,7 @@ describe('cross-shard plans', () => {
 
   it('refuses what it cannot plan exactly, naming the construct', async () => {
     await expect(plan('select sum(c.id) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('sum() over a join') });
-    await expect(plan('select a from (select count(*) as a from customer) t')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
+    await expect(plan("select a from (select name as a from customer limit 5) t where a = 'x'")).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
   });
 });
 
@@ -342,6 +342,18 @@ describe('aggregation over a join across shards', () => {
     // The string group key is compared by its collation key, a helper column the Sort drops.
     expect(agg.groupBy[0].column).toBe(0);
     expect(agg.groupBy[0].weightStringColumn).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('derived tables evaluated at the gateway', () => {
+  it('plans the derived table on its own and the outer WHERE, select list, ORDER BY and LIMIT as gateway operators', async () => {
+    const { plan: p } = await plan('select n as cnt from (select note, count(*) as n from orders group by note) t where n > 3 order by n desc limit 2', 'commerce');
+    expect(p.instructions).toMatchObject({
+      operator: 'Projection',
+      columnNames: ['cnt'],
+      expressions: [{ kind: 'column', index: 1 }],
+      input: { operator: 'Limit', input: { operator: 'Sort', orderBy: [{ column: 1, desc: true }], input: { operator: 'Filter', input: { operator: 'Aggregate' } } } },
+    });
   });
 });
 
