@@ -110,6 +110,10 @@ const JOIN_CASES: readonly Case[] = [
   { sql: 'select distinct lower(c.name) from customer c join orders o on o.id = c.id order by 1 limit 3', ordered: true },
   { sql: 'select o.customer_id % 3 as g, count(*) as n from customer c join orders o on o.id = c.id group by g having n > 2 order by n desc, g limit 2', ordered: true },
   { sql: 'select c.name, count(*), max(o.amount) from customer c join orders o on o.id = c.id where c.id in (1, 9, 17)' },
+  // LEFT JOIN with a WHERE on the right side: filtered at the gateway after the join.
+  { sql: 'select c.id, o.amount from customer c left join orders o on o.id = c.id + 12 where o.id is null' },
+  { sql: 'select c.id, o.note from customer c left join orders o on o.id = c.id + 12 where o.note is not null and c.id > 3 order by c.id limit 5', ordered: true },
+  { sql: 'select count(*), count(o.id) from customer c left join orders o on o.id = c.id + 20 where o.id is null' },
   // Derived tables with aggregation or LIMIT over several shards, finished at the gateway.
   { sql: 'select note, n from (select note, count(*) as n from orders group by note) as t where n > 6' },
   { sql: 'select * from (select customer_id, amount from orders order by amount desc, id limit 5) t' },

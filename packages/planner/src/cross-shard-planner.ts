@@ -16,7 +16,8 @@ import { tokenRange, type Ast, type ParsedStatement } from './sql-parser.js';
 import { renderTokens, templateFromTokens, type TokenEdit } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { colKey, splitKey, type Cand, type ColKey, type Cond, type TableRef } from './routing.js';
-import { refuseWindowAcrossShards, routeFor } from './select-planner.js';
+import { isNumericExpr, refuseWindowAcrossShards, routeFor } from './select-planner.js';
+import { toEvalExpr } from './gateway-expr.js';
 import { planUnionParts } from './union-planner.js';
 import { planJoinAggregate } from './join-aggregate-planner.js';
 import { planCorrelatedExists } from './semi-join-planner.js';
@@ -310,9 +311,16 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   const leftWhere: Ast[] = [];
   const rightWhere: Ast[] = [];
   const rightIds = new Set(rightCand.tables.map((t) => String(t.id)));
+  // Under a LEFT JOIN a WHERE term on the right side applies to the joined rows, NULL-extended
+  // ones included: the gateway filters them after the join (see gatewayFilterable).
+  const afterJoin: Ast[] = [];
   for (const c of conjuncts(sel.where)) {
     const sides = sidesOf(c);
-    if (sides.has(1) && leftJoin) throw notSupported('WHERE on the right side of a LEFT JOIN across shards');
+    if (sides.has(1) && leftJoin) {
+      if (!gatewayFilterable(c, (n) => isNumericExpr(analyzer, n, scope))) throw notSupported('WHERE on the right side of a LEFT JOIN across shards over other than numbers and IS [NOT] NULL');
+      afterJoin.push(c);
+      continue;
+    }
     (sides.has(1) ? rightWhere : leftWhere).push(c);
   }
   from.forEach((item) => {
@@ -350,6 +358,24 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     }
   }
   const visible = columns.length;
+  // Helper columns for the terms filtered after the join: one per column they name.
+  const filterColumn = new Map<ColKey, number>();
+  for (const c of afterJoin) {
+    walk(c, (n) => {
+      if (!isColumnRef(n)) return true;
+      const k = analyzer.resolve(n, scope)!;
+      if (filterColumn.has(k)) return true;
+      if (sideOfKey(k) === 1) {
+        rightItems.push(exprText(n));
+        cols.push(rightItems.length);
+      } else {
+        leftItems.push(exprText(n));
+        cols.push(-leftItems.length);
+      }
+      filterColumn.set(k, cols.length - 1);
+      return true;
+    });
+  }
   const joinVars: Record<string, number> = {};
   const joinVarOf = new Map<ColKey, string>();
   const rightConds: Cond[] = [];
@@ -425,6 +451,12 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     top = { ...(top as JoinPrimitive), nullRow };
   }
 
+  if (afterJoin.length > 0) {
+    const leaf = (n: Ast): number | undefined => (isColumnRef(n) ? filterColumn.get(analyzer.resolve(n, scope)!) : undefined);
+    const predicate = afterJoin.map((c) => toEvalExpr(c, leaf, 'WHERE on the right side of a LEFT JOIN across shards'));
+    top = { operator: 'Filter', input: top, predicate: predicate.reduce((a, b) => ({ kind: 'call', fn: 'and', args: [a, b] })) };
+  }
+
   // ORDER BY / LIMIT on top of the join.
   if (sel.orderby && sel.orderby.length > 0) {
     const keys = sel.orderby.map((o: Ast) => {
@@ -452,7 +484,29 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   if (ctx.parsed.tokens.some((t) => t.lower === 'for' || t.lower === 'lock')) {
     throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: locking reads (FOR UPDATE / LOCK IN SHARE MODE) on a join across shards');
   }
+  if (cols.length > visible) {
+    top = { operator: 'Projection', input: top, expressions: columns.map((_, i) => ({ kind: 'column' as const, index: i })), columnNames: columns.map(() => ''), fieldFrom: columns.map(() => null) };
+  }
   return top;
+}
+
+/**
+ * Whether the gateway evaluates a WHERE term exactly: each column it names is either the operand
+ * of IS [NOT] NULL (true or false whatever the type) or a number, and it holds no text literal
+ * (text comparison would need each column's collation).
+ */
+function gatewayFilterable(e: Ast, numeric: (n: Ast) => boolean): boolean {
+  let ok = true;
+  const nullTested = new Set<Ast>();
+  walk(e, (n) => {
+    if (!ok) return false;
+    const op = String(n?.operator ?? '').toUpperCase();
+    if (n?.type === 'binary_expr' && (op === 'IS' || op === 'IS NOT') && n.right?.type === 'null' && isColumnRef(n.left)) nullTested.add(n.left);
+    if (isColumnRef(n) && !nullTested.has(n) && !numeric(n)) ok = false;
+    if (String(n?.type ?? '').endsWith('string') || subqueryOf(n)) ok = false;
+    return ok;
+  });
+  return ok;
 }
 
 function uniqueName(base: string, taken: Record<string, number>): string {

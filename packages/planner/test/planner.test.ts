@@ -345,6 +345,14 @@ describe('aggregation over a join across shards', () => {
   });
 });
 
+describe('LEFT JOIN across shards with a WHERE on the right side', () => {
+  it('filters the joined rows at the gateway for IS [NOT] NULL and numbers, and refuses text', async () => {
+    const { plan: p } = await plan('select s.k from main.settings s left join customer c on c.name = s.k where c.id is null or c.id > 10', 'commerce');
+    expect(p.instructions).toMatchObject({ operator: 'Projection', expressions: [{ kind: 'column', index: 0 }], input: { operator: 'Filter', input: { operator: 'Join', variant: 'LeftJoin', cols: [-1, 1] } } });
+    await expect(plan("select s.k from main.settings s left join customer c on c.name = s.k where c.name = 'x'", 'commerce')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('LEFT JOIN') });
+  });
+});
+
 describe('derived tables evaluated at the gateway', () => {
   it('plans the derived table on its own and the outer WHERE, select list, ORDER BY and LIMIT as gateway operators', async () => {
     const { plan: p } = await plan('select n as cnt from (select note, count(*) as n from orders group by note) t where n > 3 order by n desc limit 2', 'commerce');
