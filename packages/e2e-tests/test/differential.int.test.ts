@@ -51,16 +51,6 @@ const KNOWN_GAPS: readonly DiffGap[] = [
     owner: 'executor (operators/merge-sort.ts orderComparator)',
     reason: unsupported("ORDER BY the ENUM or SET column 'tier' across shards (MariaDB orders it by member index, which the gateway does not know); ORDER BY tier+0 orders by the index"),
   })),
-  {
-    match: 'select status, n from (select status, count(*) as n from orders group by status) as t where n > 10',
-    owner: 'planner (select-analyzer.ts derived tables)',
-    reason: unsupported('LIMIT, aggregation or DISTINCT inside a derived table, subquery or UNION part that reaches several shards'),
-  },
-  {
-    match: 'select o.status, count(*) from orders o join order_lines l on l.order_id = o.id group by o.status',
-    owner: 'planner (cross-shard-planner.ts)',
-    reason: unsupported('aggregation, DISTINCT or HAVING over a join across shards'),
-  },
 ];
 
 function gapFor(sql: string, workload: Workload): DiffGap | undefined {

@@ -17,6 +17,7 @@ import type { VindexLike } from './keyspace-routing.js';
 import type { LookupWriteOrder, QueryContext } from './query-context.js';
 import { literalOf } from './values/cell-codec.js';
 import { toVindexInput, vindexOf } from './vindex-resolver.js';
+import { lookupTableName, lookupTablePlacement, shardForLookupRow, shardsForLookupValues, type LookupTablePlacement } from './lookup-table-placement.js';
 
 const ER_DUP_ENTRY = 1062;
 const ER_NOT_SUPPORTED_YET = 1235;
@@ -43,7 +44,7 @@ interface LookupTable {
   readonly vindex: VindexLike;
   readonly name: string;
   readonly keyspace: string;
-  readonly shard: string;
+  readonly placement: LookupTablePlacement;
   readonly from: readonly string[];
   readonly to: string;
 }
@@ -51,27 +52,65 @@ interface LookupTable {
 function lookupTableOf(ctx: QueryContext, ownerKeyspace: string, vindexName: string): LookupTable {
   const vindex = vindexOf(ctx, ownerKeyspace, vindexName);
   if (!vindex.table || !vindex.to) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `vindex ${vindexName} has no backing table to maintain`);
-  const [keyspace, name] = vindex.table.includes('.') ? (vindex.table.split('.', 2) as [string, string]) : [ownerKeyspace, vindex.table];
-  if (ctx.routing.vschema.keyspace(keyspace)?.sharded) {
-    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `lookup vindex ${vindexName}: its table ${vindex.table} is in sharded keyspace ${keyspace}; shardgate maintains lookup tables in unsharded keyspaces only`);
-  }
+  const [keyspace, name] = lookupTableName(vindex, ownerKeyspace);
   const from = typeof vindex.from === 'string' ? vindex.from.split(',').map((c) => c.trim()) : [...(vindex.from ?? [])];
-  return { vindex, name, keyspace, shard: ctx.routing.shardsOf(keyspace).shards[0], from, to: vindex.to };
+  const placement = lookupTablePlacement(ctx, keyspace, name, vindexName);
+  if (placement.sharded && placementFromIndex(from, placement.column) < 0 && placement.column.toLowerCase() !== vindex.to.toLowerCase()) {
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `lookup vindex ${vindexName}: its table ${keyspace}.${name} is sharded by ${placement.column}, which is neither its from nor its to column`);
+  }
+  if (placement.sharded && vindex.unique && placementFromIndex(from, placement.column) < 0) {
+    // Each shard's unique key sees only its own rows: two owners could take one value unnoticed.
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `lookup vindex ${vindexName} is unique but its table ${keyspace}.${name} is sharded by ${placement.column}, not by its from column; uniqueness could not be checked across shards`);
+  }
+  return { vindex, name, keyspace, placement, from, to: vindex.to };
+}
+
+/** Which `from` column the lookup table is placed by (-1: its `to` column). Column names ignore case. */
+function placementFromIndex(from: readonly string[], column: string): number {
+  return from.findIndex((c) => c.toLowerCase() === column.toLowerCase());
 }
 
 const ident = (name: string): string => '`' + name.replace(/`/g, '``') + '`';
 
-function fromLiteral(t: LookupTable, v: SqlValue): string {
+/** The value a lookup row stores in a `from` column for the owner's value `v`. */
+function fromValueOf(t: LookupTable, v: SqlValue): SqlValue {
   const input = toVindexInput(v);
   const x = t.vindex.fromValue ? t.vindex.fromValue(input) : input;
   // Untransformed, a decimal or double literal stays a number literal, as the owner row gets it
   // (and as vindex-resolver.ts looks it up).
-  if (x === input && v instanceof ExactNumber) return literalOf(v);
-  return literalOf(typeof x === 'number' ? new ExactNumber(String(x)) : x);
+  if (x === input && v instanceof ExactNumber) return v;
+  return typeof x === 'number' ? new ExactNumber(String(x)) : x;
+}
+
+function fromLiteral(t: LookupTable, v: SqlValue): string {
+  return literalOf(fromValueOf(t, v));
+}
+
+function toValueOf(t: LookupTable, row: LookupRowRef): SqlValue {
+  return t.vindex.toEncoding === 'hash' ? row.primaryValue : row.ksid;
 }
 
 function toLiteral(t: LookupTable, row: LookupRowRef): string {
-  return literalOf(t.vindex.toEncoding === 'hash' ? row.primaryValue : row.ksid);
+  return literalOf(toValueOf(t, row));
+}
+
+/** What a lookup row stores in the column its (sharded) table is placed by. */
+function placementValueOf(t: LookupTable, row: LookupRowRef): SqlValue {
+  if (!t.placement.sharded) return null;
+  const i = placementFromIndex(t.from, t.placement.column);
+  return i >= 0 ? fromValueOf(t, row.from[i] ?? null) : toValueOf(t, row);
+}
+
+/** Lookup rows grouped by the shard each goes to (every row to the one shard when unsharded). */
+async function byShard(ctx: QueryContext, t: LookupTable, rows: readonly LookupRowRef[], vindexName: string): Promise<Map<string, LookupRowRef[]>> {
+  const out = new Map<string, LookupRowRef[]>();
+  for (const r of rows) {
+    const shard = await shardForLookupRow(ctx, t.placement, placementValueOf(t, r), vindexName);
+    const list = out.get(shard);
+    if (list) list.push(r);
+    else out.set(shard, [r]);
+  }
+  return out;
 }
 
 /** `from0 = v0 and from1 = v1 and to = ksid`: one lookup row exactly. */
@@ -107,19 +146,23 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
   const order = createOrder(t.vindex);
   const insert = (rs: readonly LookupRowRef[]): string =>
     `insert into ${ident(t.name)}(${[...t.from, t.to].map(ident).join(', ')}) values ${rs.map((r) => `(${[...r.from.map((v) => fromLiteral(t, v)), toLiteral(t, r)].join(', ')})`).join(', ')}`;
-  try {
-    await ctx.access.lookupWrite(t.keyspace, t.shard, insert(list), order, ctx.signal);
-  } catch (err) {
-    if (!isDuplicate(err)) throw err;
-    if (!t.vindex.consistent || owner === undefined || order === 'autocommit') throw duplicateError(err, vindexName, t);
-    // Consistent lookup: the failed statement inserted nothing; go row by row to find out which
-    // existing rows are orphans that may be taken over.
-    for (const r of list) {
-      try {
-        await ctx.access.lookupWrite(t.keyspace, t.shard, insert([r]), order, ctx.signal);
-      } catch (rowErr) {
-        if (!isDuplicate(rowErr)) throw rowErr;
-        await takeOverOrphan(ctx, t, r, owner, rowErr, vindexName);
+  // One statement per shard of the lookup table, one after the other: in a transaction the
+  // session's connections run one statement at a time anyway, and a failure stops the rest.
+  for (const [shard, rs] of await byShard(ctx, t, list, vindexName)) {
+    try {
+      await ctx.access.lookupWrite(t.keyspace, shard, insert(rs), order, ctx.signal);
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      if (!t.vindex.consistent || owner === undefined || order === 'autocommit') throw duplicateError(err, vindexName, t);
+      // Consistent lookup: the failed statement inserted nothing; go row by row to find out which
+      // existing rows are orphans that may be taken over.
+      for (const r of rs) {
+        try {
+          await ctx.access.lookupWrite(t.keyspace, shard, insert([r]), order, ctx.signal);
+        } catch (rowErr) {
+          if (!isDuplicate(rowErr)) throw rowErr;
+          await takeOverOrphan(ctx, t, shard, r, owner, rowErr, vindexName);
+        }
       }
     }
   }
@@ -130,8 +173,8 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
  * then lock the owner row it points to (session transaction). A live owner row means a real
  * duplicate; none means the lookup row is an orphan, which is pointed at the new row.
  */
-async function takeOverOrphan(ctx: QueryContext, t: LookupTable, r: LookupRowRef, owner: LookupOwner, dupErr: unknown, vindexName: string): Promise<void> {
-  const lock = await ctx.access.lookupWrite(t.keyspace, t.shard, `select ${ident(t.to)} from ${ident(t.name)} where ${rowCondition(t, r, false)} for update`, 'pre', ctx.signal);
+async function takeOverOrphan(ctx: QueryContext, t: LookupTable, lookupShard: string, r: LookupRowRef, owner: LookupOwner, dupErr: unknown, vindexName: string): Promise<void> {
+  const lock = await ctx.access.lookupWrite(t.keyspace, lookupShard, `select ${ident(t.to)} from ${ident(t.name)} where ${rowCondition(t, r, false)} for update`, 'pre', ctx.signal);
   const existing = lock.rows[0]?.[0] ?? null;
   if (existing === null) throw duplicateError(dupErr, vindexName, t);
   const existingKsid = t.vindex.toEncoding === 'hash' ? null : existing;
@@ -145,7 +188,7 @@ async function takeOverOrphan(ctx: QueryContext, t: LookupTable, r: LookupRowRef
     // lookup_hash* keep a value, not a keyspace id: the owner row cannot be checked, so never take over.
     throw duplicateError(dupErr, vindexName, t);
   }
-  await ctx.access.lookupWrite(t.keyspace, t.shard, `update ${ident(t.name)} set ${ident(t.to)} = ${toLiteral(t, r)} where ${rowCondition(t, r, false)}`, 'pre', ctx.signal);
+  await ctx.access.lookupWrite(t.keyspace, lookupShard, `update ${ident(t.name)} set ${ident(t.to)} = ${toLiteral(t, r)} where ${rowCondition(t, r, false)}`, 'pre', ctx.signal);
 }
 
 /** Deletes the lookup rows of `rows` (matching both the from values and the keyspace id). */
@@ -153,8 +196,21 @@ export async function deleteLookupRows(ctx: QueryContext, ownerKeyspace: string,
   const t = lookupTableOf(ctx, ownerKeyspace, vindexName);
   const list = writable(t, rows, vindexName);
   if (list.length === 0) return;
-  const where = list.map((r) => `(${rowCondition(t, r, true)})`).join(' or ');
-  await ctx.access.lookupWrite(t.keyspace, t.shard, `delete from ${ident(t.name)} where ${where}`, deleteOrder(t.vindex), ctx.signal);
+  const order = deleteOrder(t.vindex);
+  // A row whose placement value's shard is not certain is deleted wherever it is: the condition
+  // names it exactly, so a shard without it deletes nothing.
+  const perShard = new Map<string, LookupRowRef[]>();
+  for (const r of list) {
+    for (const shard of await shardsForLookupValues(ctx, t.placement, [placementValueOf(t, r)])) {
+      const rs = perShard.get(shard);
+      if (rs) rs.push(r);
+      else perShard.set(shard, [r]);
+    }
+  }
+  for (const [shard, rs] of perShard) {
+    const where = rs.map((r) => `(${rowCondition(t, r, true)})`).join(' or ');
+    await ctx.access.lookupWrite(t.keyspace, shard, `delete from ${ident(t.name)} where ${where}`, order, ctx.signal);
+  }
 }
 
 function isDuplicate(err: unknown): boolean {

@@ -13,6 +13,7 @@ import type { QueryContext } from './query-context.js';
 import type { Row } from './types.js';
 import { literalOf } from './values/cell-codec.js';
 import type { VindexInput, VindexLike } from './keyspace-routing.js';
+import { lookupReadShards, lookupTableName } from './lookup-table-placement.js';
 
 /** Where one value lives: some keyspace ids (none = nowhere), or every shard. */
 export type VindexDestination = readonly Uint8Array[] | 'allShards';
@@ -85,10 +86,10 @@ async function lookupKeyspaceIds(ctx: QueryContext, keyspace: string, vindex: Vi
   const distinct = new Map<string, LookupInput>();
   for (const i of inputs) if (i !== null && !distinct.has(i.key)) distinct.set(i.key, i);
   if (distinct.size === 0) return values.map(() => []);
-  const [tableKs, table] = vindex.table!.includes('.') ? (vindex.table!.split('.', 2) as [string, string]) : [keyspace, vindex.table!];
+  const [tableKs, table] = lookupTableName(vindex, keyspace);
   const from = Array.isArray(vindex.from) ? vindex.from[0] : (vindex.from as string);
   const to = vindex.to!;
-  const shards = ctx.routing.shardsOf(tableKs).shards;
+  const shards = await lookupReadShards(ctx, tableKs, table, from, [...distinct.values()].map((i) => i.literal));
   const rowsOf = async (sql: string): Promise<Row[]> => {
     const results = await Promise.all(shards.map((s) => ctx.access.query(tableKs, s, sql, ctx.signal)));
     return results.flatMap((r) => r.rows as Row[]);

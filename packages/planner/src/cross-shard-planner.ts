@@ -12,20 +12,31 @@ import type { JoinPrimitive, Plan, Primitive, UncorrelatedSubqueryPrimitive } fr
 import type { PlanContext } from './plan-context.js';
 import { containsSubquery, hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
 import { columnName, conjuncts, functionArgs, functionName, isColumnRef, subqueryOf, walk } from './ast-utils.js';
-import { tokenRange, type Ast } from './sql-parser.js';
+import { tokenRange, type Ast, type ParsedStatement } from './sql-parser.js';
 import { renderTokens, templateFromTokens, type TokenEdit } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { colKey, splitKey, type Cand, type ColKey, type Cond, type TableRef } from './routing.js';
-import { refuseWindowAcrossShards, routeFor } from './select-planner.js';
+import { isNumericExpr, refuseWindowAcrossShards, routeFor } from './select-planner.js';
+import { toEvalExpr } from './gateway-expr.js';
 import { planUnionParts } from './union-planner.js';
+import { planJoinAggregate } from './join-aggregate-planner.js';
+import { planCorrelatedExists } from './semi-join-planner.js';
+import { planDerivedAtGateway } from './derived-table-planner.js';
 
 export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
   if (ctx.parsed.ast._next) return planUnionParts(ctx);
+  const semi = planCorrelatedExists(ctx);
+  if (semi) return semi;
+  const derived = planDerivedAtGateway(ctx);
+  if (derived) return derived;
   const pulled = pullOutSubqueries(ctx);
   if (pulled) return pulled;
   if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) {
     // Each side's route would compute the window over its own rows, before the join.
     refuseWindowAcrossShards(ctx);
+    const sel = ctx.parsed.ast;
+    const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+    if ((sel.groupby?.columns ?? []).length > 0 || columns.some((c) => hasAggregate(c.expr)) || sel.having || sel.distinct) return planJoinAggregate(ctx, analyzer, analyzed);
     return planJoin(ctx, analyzer, analyzed);
   }
   throw notSupported(analyzed.why ?? 'query that needs several routes');
@@ -68,37 +79,31 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
       throw e;
     }
   };
+  // WHERE: every subquery, wherever it sits in a conjunct, becomes a bind whose value equals it
+  // (see whereEdit); a subquery in a place whose meaning the rewrite cannot keep leaves the
+  // statement unplanned here.
   for (const conj of conjuncts(sel.where)) {
     if (!containsSubquery(conj)) continue;
-    const range = tokenRange(p, conj);
-    if (!range) return null;
-    const op = String(conj.operator ?? '').toUpperCase();
-    let replacement: string | null = null;
-    if (conj.type === 'binary_expr' && (op === 'IN' || op === 'NOT IN') && conj.right?.type === 'expr_list' && conj.right.value?.length === 1 && subqueryOf(conj.right.value[0]) && !containsSubquery(conj.left)) {
-      const plan = planSub(subqueryOf(conj.right.value[0]), true);
+    // A top-level `x IN (subquery)` keeps its unparenthesized form, so the outer query may route
+    // on the bound list.
+    const topIn = inSubquery(conj);
+    if (topIn && !topIn.not && tokenRange(p, conj.left)) {
+      const range = tokenRange(p, conj);
+      if (!range) return null;
+      const plan = planSub(topIn.sub, true);
       const n = names();
-      pulled.push({ variant: op === 'IN' ? 'PulloutIn' : 'PulloutNotIn', plan, resultBind: n.res, hasValuesBind: n.has });
-      replacement = op === 'IN' ? `:${n.has} = 1 and ${text(conj.left)} in ::${n.res}` : `(:${n.has} = 0 or ${text(conj.left)} not in ::${n.res})`;
-    } else if (existsSubquery(conj) || (conj.type === 'unary_expr' && String(conj.operator).toUpperCase() === 'NOT' && existsSubquery(conj.expr))) {
-      const negated = conj.type === 'unary_expr';
-      const plan = planSub(existsSubquery(negated ? conj.expr : conj)!, false);
+      pulled.push({ variant: 'PulloutIn', plan, resultBind: n.res, hasValuesBind: n.has });
+      edits.push({ from: range[0], to: range[1], text: `:${n.has} = 1 and ${text(conj.left)} in ::${n.res}` });
+      continue;
+    }
+    if (!whereEdits(p, conj, (sub, variant, range, replacement) => {
+      const plan = planSub(sub, variant !== 'PulloutExists');
       const n = names();
-      pulled.push({ variant: 'PulloutExists', plan, resultBind: n.res, hasValuesBind: n.has });
-      replacement = negated ? `not :${n.has}` : `:${n.has}`;
-    } else if (conj.type === 'binary_expr' && ['=', '!=', '<>', '<', '>', '<=', '>='].includes(op)) {
-      const leftSub = subqueryOf(conj.left);
-      const rightSub = subqueryOf(conj.right);
-      if ((leftSub === null) === (rightSub === null)) return null;
-      const other = leftSub ? conj.right : conj.left;
-      if (containsSubquery(other)) return null;
-      const plan = planSub(leftSub ?? rightSub, true);
-      const n = names();
-      pulled.push({ variant: 'PulloutValue', plan, resultBind: n.res, hasValuesBind: n.has });
-      replacement = leftSub ? `:${n.res} ${op} ${text(other)}` : `${text(other)} ${op} :${n.res}`;
-    } else {
+      pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has });
+      edits.push({ from: range[0], to: range[1], text: replacement(n.res, n.has) });
+    })) {
       return null;
     }
-    edits.push({ from: range[0], to: range[1], text: replacement });
   }
   for (const c of Array.isArray(sel.columns) ? sel.columns : []) {
     const sub = subqueryOf(c.expr);
@@ -122,6 +127,128 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
     top = { operator: 'UncorrelatedSubquery', variant: x.variant, subquery: x.plan.instructions, outer: top, resultBind: x.resultBind, hasValuesBind: x.hasValuesBind };
   }
   return top;
+}
+
+/** `x IN (subquery)` / `x NOT IN (subquery)` with a one-value left side. */
+function inSubquery(n: Ast): { sub: Ast; not: boolean } | null {
+  const op = String(n?.operator ?? '').toUpperCase();
+  if (n?.type !== 'binary_expr' || (op !== 'IN' && op !== 'NOT IN')) return null;
+  if (n.right?.type !== 'expr_list' || n.right.value?.length !== 1) return null;
+  const sub = subqueryOf(n.right.value[0]);
+  if (!sub || containsSubquery(n.left) || n.left?.type === 'expr_list') return null;
+  return { sub, not: op === 'NOT IN' };
+}
+
+/** `NOT (x [NOT] IN (subquery))`, as a unary NOT or the function form the parser gives `not (…)`. */
+function negatedInSubquery(n: Ast): { node: Ast; sub: { sub: Ast; not: boolean } } | null {
+  let inner: Ast = null;
+  if (n?.type === 'unary_expr' && String(n.operator).toUpperCase() === 'NOT') inner = n.expr;
+  else if (functionName(n) === 'not' && functionArgs(n).length === 1) inner = functionArgs(n)[0];
+  const sub = inner ? inSubquery(inner) : null;
+  return sub ? { node: inner, sub } : null;
+}
+
+/** The text of an `x [NOT] IN (subquery)`'s left side: the tokens before `[not] in (` (a literal has no location of its own). */
+function inLeftText(p: ParsedStatement, inNode: Ast, sub: Ast): string | null {
+  const range = tokenRange(p, inNode);
+  const r = tokenRange(p, sub);
+  const kws = String(inNode.operator).toUpperCase() === 'NOT IN' ? ['not', 'in'] : ['in'];
+  const leftEnd = r ? r[0] - 1 - kws.length : -1;
+  if (!range || !r || leftEnd <= range[0] || p.tokens[r[0] - 1]?.text !== '(' || kws.some((k, i) => p.tokens[leftEnd + i]?.text.toLowerCase() !== k)) return null;
+  return renderTokens(p.tokens, range[0], leftEnd, []);
+}
+
+/** Functions whose subquery argument is not a scalar value (`x = ANY (subquery)`). */
+const SUBQUERY_PREDICATES: ReadonlySet<string> = new Set(['any', 'all', 'some', 'exists']);
+
+type WhereEditSink = (sub: Ast, variant: UncorrelatedSubqueryPrimitive['variant'], range: [number, number], replacement: (res: string, has: string) => string) => void;
+
+/**
+ * Finds the subqueries of a WHERE conjunct and hands each on with the tokens to replace and the
+ * text that replaces them, an expression equal to what it replaces under three-valued logic:
+ * - `x IN (s)` → `(:has = 1 and x in ::res)`: false for an empty result, even for a NULL x;
+ * - `x NOT IN (s)` → `(:has = 0 or x not in ::res)`;
+ * - `EXISTS (s)` → `(:has)`, `NOT EXISTS (s)` → `(not :has)`;
+ * - any other `(s)` is a scalar value → `:res` (NULL for no row; more than one row is error 1242
+ *   at execution, as in MariaDB).
+ * Returns false when a subquery sits where this cannot be done (`= ANY (s)`, a row subquery, a
+ * node without a source location).
+ */
+function whereEdits(p: ParsedStatement, e: Ast, sink: WhereEditSink): boolean {
+  let ok = true;
+  const visit = (n: Ast, parentFn: string): void => {
+    if (!ok || n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x, parentFn);
+      return;
+    }
+    // `NOT (x IN (s))` is `x NOT IN (s)` under three-valued logic too (Vitess plans it so).
+    const negatedIn = negatedInSubquery(n);
+    if (negatedIn) {
+      // A unary NOT carries no location: it is the token before its operand.
+      const innerRange = tokenRange(p, negatedIn.node);
+      const range = tokenRange(p, n) ?? (innerRange && p.tokens[innerRange[0] - 1]?.text.toLowerCase() === 'not' ? ([innerRange[0] - 1, innerRange[1]] as [number, number]) : null);
+      const left = range ? inLeftText(p, negatedIn.node, negatedIn.sub.sub) : null;
+      if (!range || left === null) {
+        ok = false;
+        return;
+      }
+      sink(negatedIn.sub.sub, negatedIn.sub.not ? 'PulloutIn' : 'PulloutNotIn', range, (res, has) => (negatedIn.sub.not ? `(:${has} = 1 and ${left} in ::${res})` : `(:${has} = 0 or ${left} not in ::${res})`));
+      return;
+    }
+    const inSub = inSubquery(n);
+    if (inSub) {
+      const range = tokenRange(p, n);
+      const left = range ? inLeftText(p, n, inSub.sub) : null;
+      if (!range || left === null) {
+        ok = false;
+        return;
+      }
+      sink(inSub.sub, inSub.not ? 'PulloutNotIn' : 'PulloutIn', range, (res, has) => (inSub.not ? `(:${has} = 0 or ${left} not in ::${res})` : `(:${has} = 1 and ${left} in ::${res})`));
+      return;
+    }
+    const existsSub = existsSubquery(n);
+    if (existsSub) {
+      const range = tokenRange(p, n);
+      if (!range) {
+        ok = false;
+        return;
+      }
+      sink(existsSub, 'PulloutExists', range, (_res, has) => `(:${has})`);
+      return;
+    }
+    const op = String(n.operator ?? '').toUpperCase();
+    if (n.type === 'unary_expr' && (op === 'NOT EXISTS' || op === 'EXISTS') && subqueryOf(n.expr)) {
+      // `NOT EXISTS (s)` carries no location of its own: find its keywords before the parenthesis.
+      const r = tokenRange(p, subqueryOf(n.expr));
+      const kws = op === 'NOT EXISTS' ? ['not', 'exists'] : ['exists'];
+      const start = r ? r[0] - 1 - kws.length : -1;
+      if (!r || start < 0 || p.tokens[r[0] - 1]?.text !== '(' || p.tokens[r[1]]?.text !== ')' || kws.some((k, i) => p.tokens[start + i]?.text.toLowerCase() !== k)) {
+        ok = false;
+        return;
+      }
+      sink(subqueryOf(n.expr), 'PulloutExists', [start, r[1] + 1], (_res, has) => (op === 'NOT EXISTS' ? `(not :${has})` : `(:${has})`));
+      return;
+    }
+    const sub = subqueryOf(n);
+    if (sub) {
+      const r = tokenRange(p, sub);
+      if (SUBQUERY_PREDICATES.has(parentFn) || !r || p.tokens[r[0] - 1]?.text !== '(' || p.tokens[r[1]]?.text !== ')') {
+        ok = false;
+        return;
+      }
+      sink(sub, 'PulloutValue', [r[0] - 1, r[1] + 1], (res) => `:${res}`);
+      return;
+    }
+    const fn = n.type === 'function' ? functionName(n) : n.type === 'expr_list' ? parentFn : '';
+    for (const k of Object.keys(n)) {
+      if (k === 'loc' || k === 'tableList' || k === 'columnList') continue;
+      const v = n[k];
+      if (v !== null && typeof v === 'object') visit(v, fn);
+    }
+  };
+  visit(e, '');
+  return ok;
 }
 
 function existsSubquery(n: Ast): Ast | null {
@@ -184,9 +311,16 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   const leftWhere: Ast[] = [];
   const rightWhere: Ast[] = [];
   const rightIds = new Set(rightCand.tables.map((t) => String(t.id)));
+  // Under a LEFT JOIN a WHERE term on the right side applies to the joined rows, NULL-extended
+  // ones included: the gateway filters them after the join (see gatewayFilterable).
+  const afterJoin: Ast[] = [];
   for (const c of conjuncts(sel.where)) {
     const sides = sidesOf(c);
-    if (sides.has(1) && leftJoin) throw notSupported('WHERE on the right side of a LEFT JOIN across shards');
+    if (sides.has(1) && leftJoin) {
+      if (!gatewayFilterable(c, (n) => isNumericExpr(analyzer, n, scope))) throw notSupported('WHERE on the right side of a LEFT JOIN across shards over other than numbers and IS [NOT] NULL');
+      afterJoin.push(c);
+      continue;
+    }
     (sides.has(1) ? rightWhere : leftWhere).push(c);
   }
   from.forEach((item) => {
@@ -224,6 +358,24 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     }
   }
   const visible = columns.length;
+  // Helper columns for the terms filtered after the join: one per column they name.
+  const filterColumn = new Map<ColKey, number>();
+  for (const c of afterJoin) {
+    walk(c, (n) => {
+      if (!isColumnRef(n)) return true;
+      const k = analyzer.resolve(n, scope)!;
+      if (filterColumn.has(k)) return true;
+      if (sideOfKey(k) === 1) {
+        rightItems.push(exprText(n));
+        cols.push(rightItems.length);
+      } else {
+        leftItems.push(exprText(n));
+        cols.push(-leftItems.length);
+      }
+      filterColumn.set(k, cols.length - 1);
+      return true;
+    });
+  }
   const joinVars: Record<string, number> = {};
   const joinVarOf = new Map<ColKey, string>();
   const rightConds: Cond[] = [];
@@ -299,6 +451,12 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     top = { ...(top as JoinPrimitive), nullRow };
   }
 
+  if (afterJoin.length > 0) {
+    const leaf = (n: Ast): number | undefined => (isColumnRef(n) ? filterColumn.get(analyzer.resolve(n, scope)!) : undefined);
+    const predicate = afterJoin.map((c) => toEvalExpr(c, leaf, 'WHERE on the right side of a LEFT JOIN across shards'));
+    top = { operator: 'Filter', input: top, predicate: predicate.reduce((a, b) => ({ kind: 'call', fn: 'and', args: [a, b] })) };
+  }
+
   // ORDER BY / LIMIT on top of the join.
   if (sel.orderby && sel.orderby.length > 0) {
     const keys = sel.orderby.map((o: Ast) => {
@@ -326,7 +484,29 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   if (ctx.parsed.tokens.some((t) => t.lower === 'for' || t.lower === 'lock')) {
     throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: locking reads (FOR UPDATE / LOCK IN SHARE MODE) on a join across shards');
   }
+  if (cols.length > visible) {
+    top = { operator: 'Projection', input: top, expressions: columns.map((_, i) => ({ kind: 'column' as const, index: i })), columnNames: columns.map(() => ''), fieldFrom: columns.map(() => null) };
+  }
   return top;
+}
+
+/**
+ * Whether the gateway evaluates a WHERE term exactly: each column it names is either the operand
+ * of IS [NOT] NULL (true or false whatever the type) or a number, and it holds no text literal
+ * (text comparison would need each column's collation).
+ */
+function gatewayFilterable(e: Ast, numeric: (n: Ast) => boolean): boolean {
+  let ok = true;
+  const nullTested = new Set<Ast>();
+  walk(e, (n) => {
+    if (!ok) return false;
+    const op = String(n?.operator ?? '').toUpperCase();
+    if (n?.type === 'binary_expr' && (op === 'IS' || op === 'IS NOT') && n.right?.type === 'null' && isColumnRef(n.left)) nullTested.add(n.left);
+    if (isColumnRef(n) && !nullTested.has(n) && !numeric(n)) ok = false;
+    if (String(n?.type ?? '').endsWith('string') || subqueryOf(n)) ok = false;
+    return ok;
+  });
+  return ok;
 }
 
 function uniqueName(base: string, taken: Record<string, number>): string {

@@ -8,7 +8,7 @@
  */
 import { collationKeySql } from './collation-key-sql.js';
 import type { AggregateParam, EvalExpr, GroupByKey, OrderByKey, Primitive, QueryTemplate } from './plan-types.js';
-import { columnName, isColumnRef } from './ast-utils.js';
+import { columnName, isColumnRef, subqueryOf, walk } from './ast-utils.js';
 import type { PlanContext } from './plan-context.js';
 import { tokenRange, type Ast } from './sql-parser.js';
 import type { TokenEdit } from './shard-sql.js';
@@ -27,7 +27,6 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   const scope = analyzed.scope;
   const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
   if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("aggregation with '*' across shards");
-  if (sel.distinct) throw notSupported('SELECT DISTINCT with aggregation across shards');
   const text = (n: Ast, what: string): string => {
     // A literal normalized into a bind var has no position of its own in the parser's AST.
     const t = n?.type === 'param' && typeof n.value === 'string' ? `:${n.value}` : nodeText(ctx, n);
@@ -63,25 +62,33 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   /** Visible columns that are expressions over aggregates: computed by a Projection at the end. */
   const exprColumns = new Map<number, Ast>();
   /** The one expression under DISTINCT aggregates: the shards also group by it. */
-  let distinctOn: { text: string; ws?: number } | null = null;
+  /**
+   * The expressions under DISTINCT aggregates (by text): the shards also group by each, so every
+   * distinct value reaches the gateway, whose accumulators keep a set of the values seen per
+   * group. Several expressions work alike: grouping by more columns only splits the shards'
+   * partial counts and sums, which the gateway adds up.
+   */
+  const distinctOn = new Map<string, { ws?: number }>();
 
   const aggregateShardText = (e: Ast, column: number, alias: string): string => {
     const name = String(e.name).toLowerCase();
     const distinct = !!e.args?.distinct || p.distinctAggregates.has(e.loc?.start?.offset ?? -1);
     const star = e.args?.expr?.type === 'star';
-    if (distinct) {
+    // min(DISTINCT x) and max(DISTINCT x) are min(x) and max(x).
+    if (distinct && name !== 'min' && name !== 'max') {
       const arg = e.args?.expr;
       if ((name !== 'count' && name !== 'sum') || !arg || arg.type === 'expr_list' || star) throw notSupported(`${name}(DISTINCT …) across shards`);
       const argText = text(arg, `${name}(DISTINCT …) argument across shards`);
-      if (distinctOn && distinctOn.text !== argText) throw notSupported('DISTINCT aggregates over different expressions across shards');
-      if (!distinctOn) {
-        distinctOn = { text: argText };
+      let on = distinctOn.get(argText);
+      if (!on) {
+        on = {};
+        distinctOn.set(argText, on);
         if (!isNumericExpr(analyzer, arg, scope)) {
-          distinctOn.ws = hiddenIndex();
+          on.ws = hiddenIndex();
           hiddenAfter.push(collationKeySql(argText));
         }
       }
-      const ws = distinctOn.ws;
+      const ws = on.ws;
       aggregates.push({ opcode: name === 'count' ? 'count_distinct' : 'sum_distinct', column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
       return argText;
     }
@@ -137,6 +144,21 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         (isColumnRef(g) && isColumnRef(e) && safeResolve(analyzer, g, scope) !== null && safeResolve(analyzer, g, scope) === safeResolve(analyzer, e, scope)) ||
         (isColumnRef(g) && !g.table && c.as && String(c.as).toLowerCase() === columnName(g).toLowerCase()),
     );
+    if (gi < 0 && isConstant(e)) {
+      // A constant (`9`, `'total'`): the gateway gives its value, also for the one row of an
+      // aggregation over no rows at all; the shards compute it only for its name and type.
+      shardCols.push(withAlias(t, c.as));
+      exprColumns.set(i, e);
+      continue;
+    }
+    if (gi < 0 && isColumnRef(e) && columnName(e) !== '*') {
+      // A column that is neither grouped nor aggregated: MariaDB (without ONLY_FULL_GROUP_BY,
+      // which makes the shards refuse it too) shows any value of the group; so does the gateway
+      // (any_value, as Vitess plans it). Over no rows it is NULL, as in MariaDB.
+      shardCols.push(withAlias(t, c.as));
+      aggregates.push({ opcode: 'any_value', column: i, alias });
+      continue;
+    }
     if (gi < 0) throw notSupported(`column '${t}' that is neither grouped nor aggregated, across shards`);
     shardCols.push(withAlias(t, c.as));
     if (!groupBy.some((g) => g.column === i)) groupBy.push({ column: i });
@@ -204,6 +226,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   const wantedOrder: { column: number; desc: boolean }[] = [];
   for (const o of sel.orderby ?? []) {
     const e = o.expr;
+    // ORDER BY NULL asks for no order (MySQL's way to skip sorting the groups).
+    if (e?.type === 'null') continue;
+    refuseAmbiguousOrderBy(ctx, columns, e);
     const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
     let idx = e?.type === 'number' ? Number(e.value) - 1 : findSelectColumn(ctx, analyzer, columns, e, scope);
     if (idx >= 0 && idx < visible && exprColumns.has(idx)) throw notSupported('ORDER BY an expression over aggregates across shards');
@@ -245,10 +270,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     return k.weightStringColumn !== undefined ? `${hiddenAfter[k.weightStringColumn - visible]} ${dir}, ${keyText(k.column)} ${dir}` : `${keyText(k.column)} ${dir}`;
   });
   const shardGroup = groupBy.map((g) => keyText(g.column));
-  const finalDistinct = distinctOn as { text: string; ws?: number } | null;
-  if (finalDistinct) {
-    shardGroup.push(finalDistinct.text);
-    shardOrder.push(`${finalDistinct.text} asc`);
+  for (const text of distinctOn.keys()) {
+    shardGroup.push(text);
+    shardOrder.push(`${text} asc`);
   }
 
   // Shard SQL: the rebuilt select list, FROM/WHERE as written, then our GROUP BY / ORDER BY in
@@ -287,13 +311,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     });
     top = { operator: 'Sort', input: top, orderBy: keys, ...trim };
   }
-  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
-    const vals: Ast[] = sel.limit.value;
-    const sep = String(sel.limit.seperator ?? '').toLowerCase();
-    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
-    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
-  }
+  // A Projection is per row: it may run before the LIMIT, so that DISTINCT sees the final values.
   if (needProjection) {
     top = {
       operator: 'Projection',
@@ -302,6 +320,30 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       columnNames: columns.map(() => ''),
       fieldFrom: columns.map((_, i) => (exprColumns.has(i) ? i : null)),
     };
+  }
+  // SELECT DISTINCT changes nothing when there is one group (no GROUP BY) or when every group key
+  // is selected (each row then has its own key values). Otherwise the gateway removes duplicate
+  // rows after the ORDER BY and before the LIMIT, as MySQL does; only numbers are compared, as
+  // strings would need their collation's keys.
+  const distinctRows = !!sel.distinct && groupBy.length > 0 && groupBy.some((g) => g.column >= visible);
+  if (distinctRows) {
+    const numeric = columns.every((c) => {
+      const e = c.expr;
+      if (e?.type === 'aggr_func') {
+        const name = String(e.name).toLowerCase();
+        return name === 'count' || name === 'sum' || name === 'avg' || ((name === 'min' || name === 'max') && e.args?.expr?.type !== 'star' && isNumericExpr(analyzer, e.args?.expr, scope));
+      }
+      return isNumericExpr(analyzer, e, scope);
+    });
+    if (!numeric) throw notSupported('SELECT DISTINCT with aggregation across shards over other than numbers, with group keys not selected');
+    top = { operator: 'Distinct', input: top };
+  }
+  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
+    const vals: Ast[] = sel.limit.value;
+    const sep = String(sel.limit.seperator ?? '').toLowerCase();
+    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
+    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
+    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
   }
   return top;
 }
@@ -321,4 +363,33 @@ function topLevelTail(ctx: PlanContext, from: number): number {
     }
   }
   return -1;
+}
+
+/** A literal or bind var, or an operator/function over those only, which the gateway can evaluate (see gateway-expr.ts). */
+function isConstant(e: Ast): boolean {
+  let constant = true;
+  walk(e, (n) => {
+    if (!constant) return false;
+    if (isColumnRef(n) || n?.type === 'aggr_func' || subqueryOf(n) || n?.type === 'select') constant = false;
+    return constant;
+  });
+  if (!constant) return false;
+  try {
+    toEvalExpr(e, () => undefined, 'a constant');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `ORDER BY id` when two select expressions are named `id` (`select id, b as id …`) and are not
+ * the same expression: MySQL refuses it as ambiguous (1052), and so must the gateway, which
+ * would otherwise pick one.
+ */
+function refuseAmbiguousOrderBy(ctx: PlanContext, columns: readonly Ast[], e: Ast): void {
+  if (!isColumnRef(e) || e.table) return;
+  const name = columnName(e).toLowerCase();
+  const named = columns.filter((c) => (c.as ? String(c.as) : isColumnRef(c.expr) ? columnName(c.expr) : '').toLowerCase() === name);
+  if (new Set(named.map((c) => nodeText(ctx, c.expr) ?? '?')).size > 1) throw new PlanError(1052, '23000', `Column '${columnName(e)}' in order clause is ambiguous`);
 }

@@ -14,6 +14,7 @@ import { computeRouting, isSingleShard, type Cand, type Routing } from './routin
 import { kw } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { planCrossShard } from './cross-shard-planner.js';
+import { planDerivedAtGateway } from './derived-table-planner.js';
 import { planScatterAggregate } from './scatter-aggregate-planner.js';
 import { planUnionParts, unionDistinctKeys, unionHasTail } from './union-planner.js';
 
@@ -183,7 +184,10 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
   if (ast._next && (cand.opaque || unionHasTail(ast) || allAfterDistinct(ast))) return planUnionParts(ctx);
   refuseWindowAcrossShards(ctx);
   // A derived table or subquery with LIMIT/aggregation/DISTINCT that reaches several shards would
-  // be computed per shard: refused rather than answered wrong.
+  // be computed per shard: a lone derived table is evaluated at the gateway where it can be (see
+  // derived-table-planner.ts), anything else refused rather than answered wrong.
+  const derived = cand.opaque ? planDerivedAtGateway(ctx) : null;
+  if (derived) return derived;
   if (cand.opaque) throw notSupported('LIMIT, aggregation, DISTINCT or a window function inside a derived table, subquery or UNION part that reaches several shards');
   if (!ast._next && (ast._orderby || ast._limit)) throw notSupported('ORDER BY or LIMIT on a parenthesized query that reaches several shards');
   if (ast._next) {
@@ -236,8 +240,50 @@ export function nodeText(ctx: PlanContext, n: Ast): string | null {
     const inner = tokenRange(ctx.parsed, n.expr);
     if (inner && ctx.parsed.tokens[inner[0] - 1]?.text === '-') r = [inner[0] - 1, inner[1]];
   }
+  if (!r && n?.type === 'case') r = caseRange(ctx, n);
   if (!r) return null;
   return renderTokens(ctx.parsed.tokens, r[0], r[1], ctx.edits);
+}
+
+/**
+ * The tokens of a CASE expression, which the parser gives no position: from the `case` before its
+ * first positioned part to the `end` that closes it (nested CASEs counted). Null when the tokens
+ * found do not form one balanced CASE … END.
+ */
+function caseRange(ctx: PlanContext, n: Ast): [number, number] | null {
+  const toks = ctx.parsed.tokens;
+  let first = Infinity;
+  let last = -1;
+  walk(n, (x) => {
+    const r = tokenRange(ctx.parsed, x);
+    if (r) {
+      first = Math.min(first, r[0]);
+      last = Math.max(last, r[1]);
+      return false;
+    }
+    return true;
+  });
+  if (last < 0) return null;
+  let start = first - 1;
+  while (start >= 0 && kw(toks[start]) !== 'case') {
+    if (kw(toks[start]) !== 'when' && toks[start]!.kind !== 'string' && toks[start]!.kind !== 'number' && toks[start]!.kind !== 'bind') return null;
+    start--;
+  }
+  if (start < 0) return null;
+  let depth = 0;
+  let parens = 0;
+  for (let i = start; i < toks.length; i++) {
+    const k = kw(toks[i]);
+    if (toks[i]!.text === '(') parens++;
+    else if (toks[i]!.text === ')') parens--;
+    if (parens < 0) return null;
+    if (k === 'case') depth++;
+    else if (k === 'end') {
+      depth--;
+      if (depth === 0) return i >= last && parens === 0 ? [start, i + 1] : null;
+    }
+  }
+  return null;
 }
 
 const NUMERIC_TYPES = /^(U?INT\d*|DECIMAL|FLOAT\d*|BIT|YEAR)$/i;
@@ -328,7 +374,9 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
       const upper = BigInt(limitCount.value as bigint) + BigInt(limitOffset.value as bigint);
       edits.push({ from: start, to: end, text: `limit ${upper}` });
     }
-    if (distinct) throw notSupported('SELECT DISTINCT with LIMIT across shards');
+    // DISTINCT with LIMIT: a shard's first offset+count distinct rows (in the ORDER BY, or any)
+    // hold every row of the answer that the shard has, so the shards may apply the limit too;
+    // the gateway removes the duplicates across shards first, then applies the LIMIT.
   }
   if (hidden.length > 0) edits.push({ from: listEnd, to: listEnd, text: ', ' + hidden.join(', ') });
   const query = templateFromTokens(p.tokens, 0, p.tokens.length, edits);

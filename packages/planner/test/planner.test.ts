@@ -333,8 +333,63 @@ describe('cross-shard plans', () => {
   });
 
   it('refuses what it cannot plan exactly, naming the construct', async () => {
-    await expect(plan('select count(*) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('aggregation') });
-    await expect(plan('select a from (select count(*) as a from customer) t')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
+    await expect(plan('select sum(c.id) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('sum() over a join') });
+    await expect(plan("select a from (select name as a from customer limit 5) t where a = 'x'")).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
+  });
+});
+
+describe('aggregation over a join across shards', () => {
+  it('plans the join of the raw rows under a hash Aggregate, then HAVING, ORDER BY and LIMIT at the gateway', async () => {
+    const { plan: p } = await plan('select s.k, count(*), max(c.id) from customer c join settings s on s.k = c.email group by s.k having count(*) > 1 order by s.k limit 5');
+    expect(p.instructions).toMatchObject({
+      operator: 'Limit',
+      input: { operator: 'Sort', input: { operator: 'Filter', input: { operator: 'Aggregate', variant: 'Hash', input: { operator: 'Join' } } } },
+    });
+    const agg = (p.instructions as any).input.input.input;
+    expect(agg.aggregates.map((a: { opcode: string }) => a.opcode)).toEqual(['count_star', 'max']);
+    // The string group key is compared by its collation key, a helper column the Sort drops.
+    expect(agg.groupBy[0].column).toBe(0);
+    expect(agg.groupBy[0].weightStringColumn).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('LEFT JOIN across shards with a WHERE on the right side', () => {
+  it('filters the joined rows at the gateway for IS [NOT] NULL and numbers, and refuses text', async () => {
+    const { plan: p } = await plan('select s.k from main.settings s left join customer c on c.name = s.k where c.id is null or c.id > 10', 'commerce');
+    expect(p.instructions).toMatchObject({ operator: 'Projection', expressions: [{ kind: 'column', index: 0 }], input: { operator: 'Filter', input: { operator: 'Join', variant: 'LeftJoin', cols: [-1, 1] } } });
+    await expect(plan("select s.k from main.settings s left join customer c on c.name = s.k where c.name = 'x'", 'commerce')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('LEFT JOIN') });
+  });
+});
+
+describe('derived tables evaluated at the gateway', () => {
+  it('plans the derived table on its own and the outer WHERE, select list, ORDER BY and LIMIT as gateway operators', async () => {
+    const { plan: p } = await plan('select n as cnt from (select note, count(*) as n from orders group by note) t where n > 3 order by n desc limit 2', 'commerce');
+    expect(p.instructions).toMatchObject({
+      operator: 'Projection',
+      columnNames: ['cnt'],
+      expressions: [{ kind: 'column', index: 1 }],
+      input: { operator: 'Limit', input: { operator: 'Sort', orderBy: [{ column: 1, desc: true }], input: { operator: 'Filter', input: { operator: 'Aggregate' } } } },
+    });
+  });
+});
+
+describe('correlated subqueries across shards', () => {
+  it('plans a correlated NOT EXISTS as an anti SemiJoin: the outer route without the condition, its column bound per row', async () => {
+    const { plan: p } = await plan('select c.name from customer c where not exists (select 1 from orders o where o.id = c.id)', 'commerce');
+    expect(p.instructions).toMatchObject({
+      operator: 'SemiJoin',
+      variant: 'Anti',
+      cols: [0],
+      joinVars: { __sj1_0: 1 },
+      outer: { operator: 'Route', variant: 'Scatter' },
+      inner: { operator: 'Route', variant: 'Scatter' },
+    });
+  });
+
+  it('plans a correlated x IN (subquery) as a SemiJoin over the equivalent EXISTS, and leaves NOT IN refused', async () => {
+    const { plan: p } = await plan('select c.id from customer c where c.name in (select o.note from orders o where o.id > c.id)', 'commerce');
+    expect(p.instructions).toMatchObject({ operator: 'SemiJoin', variant: 'Semi', joinVars: { __sj1_0: 1, __sj1_1: 2 } });
+    await expect(plan('select c.id from customer c where c.name not in (select o.note from orders o where o.id > c.id)', 'commerce')).rejects.toMatchObject({ errno: 1235 });
   });
 
   it('refuses INTERSECT and EXCEPT across shards (each shard would see only its own rows), routes them on one shard', async () => {

@@ -3,12 +3,12 @@
  * NULL propagates, integer and decimal arithmetic is exact, comparisons follow the operand types.
  */
 import { ExactNumber, type BindVars, type EvalExpr, type SqlValue } from '@shardgate/planner';
-import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR } from '../errors.js';
 import type { FieldInfo, Row } from '../types.js';
 import { cellToSqlValue } from './cell-codec.js';
 import { compareBytes, foldGeneralCi } from './cell-compare.js';
 import { valueClassOf } from './column-types.js';
-import { addDecimal, compareDecimal, divideDecimalUnrounded, formatDecimal, multiplyDecimal, parseDecimal, type Decimal } from './decimal.js';
+import { addDecimal, compareDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, multiplyDecimal, parseDecimal, rescale, type Decimal } from './decimal.js';
 
 export interface EvalEnv {
   readonly row: Row;
@@ -248,7 +248,84 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       const d = toDecimal(v)!;
       return decimalValue({ units: d.units < 0n ? -d.units : d.units, scale: d.scale });
     }
+    case 'round': {
+      // A FLOAT/DOUBLE column reaches here as the exact text the shard sent: ROUND must still
+      // treat it as a double (half to even, in binary). Over an expression of one, the value
+      // computed here is not the double MariaDB would round: refused.
+      const x = arg(0);
+      const float = isFloat(x) || (args[0].kind === 'column' && isFloatColumn(args[0].index, env));
+      if (!float && args[0].kind !== 'column' && mentionsFloatColumn(args[0], env)) {
+        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() of an expression over FLOAT/DOUBLE values cannot be evaluated at the gateway');
+      }
+      return roundValue(x, args.length > 1 ? arg(1) : 0n, float);
+    }
     default:
       throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `function ${fn} cannot be evaluated at the gateway (unsupported in cross-shard projections)`);
   }
+}
+
+/** MariaDB's DECIMAL_MAX_SCALE: ROUND(x, d) keeps at most this many decimals. */
+const DECIMAL_MAX_SCALE = 38;
+
+/**
+ * ROUND(x, d) as MariaDB computes it: an exact number (integer or decimal) is rounded half away
+ * from zero to d decimals (d < 0 rounds to tens, hundreds…; an integer stays an integer); a
+ * double is rounded with rint(), i.e. half to even, as MariaDB's my_double_round does.
+ */
+function isFloatColumn(index: number, env: EvalEnv): boolean {
+  const f = env.fields[index];
+  return !!f && valueClassOf(f.columnType, f.characterSet) === 'float';
+}
+
+function mentionsFloatColumn(e: EvalExpr, env: EvalEnv): boolean {
+  if (e.kind === 'column') return isFloatColumn(e.index, env);
+  return e.kind === 'call' && e.args.some((a) => mentionsFloatColumn(a, env));
+}
+
+function roundValue(x: SqlValue, d: SqlValue, float: boolean): SqlValue {
+  if (x === null || d === null) return null;
+  if (typeof d !== 'bigint') throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() with a number of decimals that is not an integer cannot be evaluated at the gateway');
+  // A string or temporal argument has rules of its own (a DATETIME stays one): not done here.
+  if (!isNumeric(x)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() of a value that is not a number cannot be evaluated at the gateway');
+  if (float) return roundDouble(Number(x.toString()), d);
+  const places = d > BigInt(DECIMAL_MAX_SCALE) ? DECIMAL_MAX_SCALE : d < -BigInt(DECIMAL_MAX_SCALE + 40) ? -(DECIMAL_MAX_SCALE + 40) : Number(d);
+  const v = toDecimal(x)!;
+  if (typeof x === 'bigint' && places >= 0) return x;
+  if (places >= 0) return decimalValue(places >= v.scale ? (typeof x === 'bigint' ? v : rescale(v, places)) : rescale(v, places));
+  // Negative places: round to a multiple of 10^-places, scale 0.
+  const whole = rescale(v, 0);
+  const unit = 10n ** BigInt(-places);
+  const shifted = divideDecimal(whole, { units: unit, scale: 0 }, 0);
+  const r = { units: shifted.units * unit, scale: 0 };
+  return typeof x === 'bigint' ? r.units : decimalValue(r);
+}
+
+/**
+ * The double result is sent as MariaDB prints it: its column has min(d, 0…31) decimals, and
+ * below 31 (NOT_FIXED_DEC) the text has exactly that many digits after the point (`5.0`).
+ */
+function roundDouble(value: number, d: bigint): SqlValue {
+  if (!Number.isFinite(value)) return value;
+  const dec = d > 400n ? 400 : d < -400n ? -400 : Number(d);
+  const tmp = 10 ** Math.abs(dec);
+  let r: number;
+  if (dec < 0) r = Number.isFinite(tmp) ? rint(value / tmp) * tmp : 0;
+  else {
+    const scaled = value * tmp;
+    r = Number.isFinite(scaled) ? rint(scaled) / tmp : value;
+  }
+  const decimals = Math.max(dec, 0);
+  if (decimals >= 31) return r;
+  // Past 2^53 MariaDB's fixed-point text of a double is not the exact value (1e300 prints as 1
+  // and 300 zeros): not reproduced here.
+  if (Math.abs(r) >= 2 ** 53) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() of a double past 2^53 cannot be evaluated at the gateway');
+  return new ExactNumber((Object.is(r, -0) ? 0 : r).toFixed(decimals));
+}
+
+/** C's rint() in the default rounding mode: to the nearest integer, halves to even. */
+function rint(x: number): number {
+  if (Math.abs(x) >= 2 ** 52) return x;
+  let r = Math.round(x);
+  if (r - x === 0.5 && r % 2 !== 0) r -= 1;
+  return r;
 }

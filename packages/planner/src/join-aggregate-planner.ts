@@ -1,0 +1,203 @@
+/**
+ * Aggregation, GROUP BY and SELECT DISTINCT over a join across shards: the join is planned for the
+ * raw rows (one row per joined pair, with the group keys, the aggregates' arguments and the
+ * collation keys of text values as columns), and the gateway groups them itself in a hash
+ * Aggregate, then applies HAVING, ORDER BY and LIMIT. Every joined row reaches the gateway once,
+ * so counts, minima and maxima are exact.
+ *
+ * Only aggregates whose result type is the argument's own (min, max) or fixed (count) are
+ * planned: sum() and avg() change an integer or decimal argument's type and scale in ways the
+ * gateway cannot see from the raw rows, so they stay refused (1235).
+ */
+import { collationKeySql } from './collation-key-sql.js';
+import type { AggregateParam, GroupByKey, OrderByKey, Primitive } from './plan-types.js';
+import { columnName, isColumnRef } from './ast-utils.js';
+import type { PlanContext } from './plan-context.js';
+import { tokenRange, type Ast } from './sql-parser.js';
+import { renderTokens } from './shard-sql.js';
+import { notSupported, PlanError } from './errors.js';
+import { hasAggregate, type Analyzed } from './select-analyzer.js';
+import { isNumericExpr, limitValue } from './select-planner.js';
+import { toEvalExpr } from './gateway-expr.js';
+import { kw } from './lexer.js';
+import type { SelectAnalyzer } from './select-analyzer.js';
+
+export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
+  const p = ctx.parsed;
+  const sel = p.ast;
+  const scope = analyzed.scope;
+  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+  if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("'*' with aggregation or DISTINCT over a join across shards");
+  if (p.intoOutfile >= 0) throw notSupported('INTO OUTFILE with a join across shards');
+  if (p.tokens.some((t) => kw(t) === 'for' || kw(t) === 'lock')) throw notSupported('locking reads (FOR UPDATE / LOCK IN SHARE MODE) on a join across shards');
+  const text = (n: Ast): string => {
+    const r = tokenRange(p, n);
+    if (!r) throw notSupported('expression in an aggregation over a join across shards');
+    return renderTokens(p.tokens, r[0], r[1], []);
+  };
+  const numeric = (e: Ast): boolean => isNumericExpr(analyzer, e, scope);
+  const aggregated = columns.some((c) => hasAggregate(c.expr)) || (sel.groupby?.columns ?? []).length > 0 || !!sel.having;
+  if (sel.distinct && aggregated) throw notSupported('SELECT DISTINCT with aggregation over a join across shards');
+
+  // SELECT DISTINCT a, b is GROUP BY a, b.
+  const groupCols: Ast[] = sel.distinct
+    ? columns.map((c) => c.expr)
+    : (sel.groupby?.columns ?? []).map((g: Ast) => {
+        if (g?.type !== 'number') return g;
+        const c = columns[Number(g.value) - 1];
+        if (!c) throw new PlanError(1054, '42S22', `Unknown column '${String(g.value)}' in 'group statement'`);
+        return c.expr;
+      });
+  for (const g of groupCols) if (hasAggregate(g)) throw new PlanError(1056, '42000', "Can't group on an aggregate");
+
+  // The raw select list: the visible columns first (by index), then helper columns.
+  const items: string[] = [];
+  const hidden: string[] = [];
+  const visible = columns.length;
+  const addHidden = (t: string): number => {
+    hidden.push(t);
+    return visible + hidden.length - 1;
+  };
+  const aggregates: AggregateParam[] = [];
+  const groupBy: GroupByKey[] = [];
+  const groupKeyTexts = groupCols.map(text);
+  const aliasOf = (c: Ast): string => (c.as ? ` as \`${String(c.as).replace(/`/g, '``')}\`` : '');
+
+  /** The raw item and aggregate of `count(*)`, `count(x)`, `count(DISTINCT x)`, `min(x)`, `max(x)`. */
+  const aggregateItem = (e: Ast, column: number, alias: string): string => {
+    const name = String(e.name).toLowerCase();
+    const arg = e.args?.expr;
+    const star = arg?.type === 'star';
+    const distinct = !!e.args?.distinct || p.distinctAggregates.has(e.loc?.start?.offset ?? -1);
+    if (!arg || arg.type === 'expr_list') throw notSupported(`${name}() over several expressions over a join across shards`);
+    if (name === 'count' && star) {
+      aggregates.push({ opcode: 'count_star', column, alias });
+      // One per joined row; an expression with a position, so the join planner can place it.
+      return '1 = 1';
+    }
+    const argText = text(arg);
+    if (name === 'count' && !distinct) {
+      // 1 or 0 per row, and NULL on a NULL-extended row of a LEFT JOIN: added up at the gateway.
+      aggregates.push({ opcode: 'sum_count', column, alias });
+      return `(${argText}) is not null`;
+    }
+    if (name === 'count' || name === 'min' || name === 'max') {
+      const ws = numeric(arg) ? undefined : addHidden(collationKeySql(argText));
+      const opcode = name === 'count' ? 'count_distinct' : name;
+      aggregates.push({ opcode, column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
+      return argText;
+    }
+    throw notSupported(`${name}() over a join across shards`);
+  };
+
+  columns.forEach((c, i) => {
+    const e = c.expr;
+    const t = text(e);
+    if (e.type === 'aggr_func') {
+      items.push(aggregateItem(e, i, c.as ? String(c.as) : t));
+      return;
+    }
+    if (hasAggregate(e)) throw notSupported('expression over aggregates over a join across shards');
+    const gi = groupKeyTexts.findIndex((g, k) => g === t || (isColumnRef(groupCols[k]) && !groupCols[k].table && c.as && String(c.as).toLowerCase() === columnName(groupCols[k]).toLowerCase()));
+    if (gi < 0 && isColumnRef(e) && !sel.distinct) {
+      // Neither grouped nor aggregated: any value of the group, as MariaDB without
+      // ONLY_FULL_GROUP_BY shows (see scatter-aggregate-planner.ts).
+      items.push(t + aliasOf(c));
+      aggregates.push({ opcode: 'any_value', column: i, alias: c.as ? String(c.as) : columnName(e) });
+      return;
+    }
+    if (gi < 0) throw notSupported(`column '${t}' that is neither grouped nor aggregated, over a join across shards`);
+    items.push(t + aliasOf(c));
+    if (!groupBy.some((g) => g.column === i)) groupBy.push({ column: i, ...(numeric(e) ? {} : { weightStringColumn: addHidden(collationKeySql(t)) }) });
+  });
+  // Group keys that are not selected.
+  groupCols.forEach((g, k) => {
+    const t = groupKeyTexts[k]!;
+    const selected = columns.findIndex((c) => c.expr.type !== 'aggr_func' && (text(c.expr) === t || (isColumnRef(g) && !g.table && c.as && String(c.as).toLowerCase() === columnName(g).toLowerCase())));
+    if (selected >= 0) return;
+    const column = addHidden(t);
+    groupBy.push({ column, ...(numeric(g) ? {} : { weightStringColumn: addHidden(collationKeySql(t)) }) });
+  });
+
+  const leaf = (what: string) => (n: Ast): number | undefined => {
+    if (n?.type === 'param' || n?.type === 'number' || n?.type === 'null' || String(n?.type ?? '').endsWith('string')) return undefined;
+    const r = tokenRange(p, n);
+    const t = r ? renderTokens(p.tokens, r[0], r[1], []) : null;
+    const byText = t === null ? -1 : columns.findIndex((c) => text(c.expr) === t);
+    if (byText >= 0) return byText;
+    if (isColumnRef(n) && !n.table) {
+      const byAlias = columns.findIndex((c) => c.as && String(c.as).toLowerCase() === columnName(n).toLowerCase());
+      if (byAlias >= 0) return byAlias;
+    }
+    if (n?.type === 'aggr_func' && t !== null) {
+      // An aggregate only HAVING or ORDER BY uses: a helper column.
+      const known = hiddenAggregates.get(t);
+      if (known !== undefined) return known;
+      const slot = addHidden('');
+      hiddenAggregates.set(t, slot);
+      hidden[slot - visible] = aggregateItem(n, slot, t);
+      return slot;
+    }
+    if (isColumnRef(n)) throw notSupported(`${t ?? 'a column'} in ${what} that is not in the select list`);
+    return undefined;
+  };
+  const hiddenAggregates = new Map<string, number>();
+  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING over a join across shards'), 'HAVING over a join across shards') : null;
+
+  const orderBy: OrderByKey[] = [];
+  for (const o of sel.orderby ?? []) {
+    const e = o.expr;
+    if (e?.type === 'null') continue;
+    const idx = e?.type === 'number' ? Number(e.value) - 1 : leaf('ORDER BY over a join across shards')(e);
+    if (idx === undefined || idx < 0 || (idx >= visible && !aggregates.some((a) => a.column === idx))) throw notSupported('ORDER BY an expression that is not in the select list of an aggregation over a join across shards');
+    const ws = groupBy.find((g) => g.column === idx)?.weightStringColumn ?? aggregates.find((a) => a.column === idx)?.weightStringColumn;
+    if (ws === undefined && !isNumericResult(idx < visible ? columns[idx].expr : e, numeric)) throw notSupported('ORDER BY a text aggregate over a join across shards');
+    orderBy.push({ column: idx, desc: String(o.type ?? 'ASC').toUpperCase() === 'DESC', ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
+  }
+
+  // The join of the raw rows, planned as a statement of its own.
+  const fromStart = p.tokens.findIndex((t, i) => i > 0 && kw(t) === 'from' && tokenRange(p, sel.from?.[0])?.[0] === i + 1);
+  if (fromStart < 0) throw notSupported('FROM clause shape in an aggregation over a join across shards');
+  const tailEnd = tailStart(ctx, fromStart);
+  const raw = `select ${[...items, ...hidden].join(', ')} ${renderTokens(p.tokens, fromStart, tailEnd, [])}`;
+  let top: Primitive = { operator: 'Aggregate', variant: groupBy.length === 0 ? 'Scalar' : 'Hash', input: ctx.planText(raw).instructions, aggregates, groupBy };
+  if (having) top = { operator: 'Filter', input: top, predicate: having };
+  const trim = hidden.length > 0 ? { resultColumns: visible } : {};
+  if (orderBy.length > 0) top = { operator: 'Sort', input: top, orderBy, ...trim };
+  else if (hidden.length > 0) {
+    top = {
+      operator: 'Projection',
+      input: top,
+      expressions: columns.map((_, i) => ({ kind: 'column' as const, index: i })),
+      columnNames: columns.map(() => ''),
+      fieldFrom: columns.map(() => null),
+    };
+  }
+  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
+    const vals: Ast[] = sel.limit.value;
+    const sep = String(sel.limit.seperator ?? '').toLowerCase();
+    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
+    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
+    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
+  }
+  return top;
+}
+
+function isNumericResult(e: Ast, numeric: (e: Ast) => boolean): boolean {
+  if (e?.type !== 'aggr_func') return numeric(e);
+  const name = String(e.name).toLowerCase();
+  return name === 'count' || numeric(e.args?.expr);
+}
+
+/** The first top-level GROUP BY / HAVING / ORDER BY / LIMIT token after `from` (or the end). */
+function tailStart(ctx: PlanContext, from: number): number {
+  const toks = ctx.parsed.tokens;
+  let depth = 0;
+  for (let i = from; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && (((kw(t) === 'group' || kw(t) === 'order') && kw(toks[i + 1]) === 'by') || kw(t) === 'having' || kw(t) === 'limit')) return i;
+  }
+  return toks.length;
+}
