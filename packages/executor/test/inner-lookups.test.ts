@@ -61,6 +61,8 @@ describe('batchableLookup', () => {
     expect(batchableLookup(eq`select o.status, count(*) from orders as o where o.customer_id = ${bind('c_id')} group by 1`)).toBe(false);
     expect(batchableLookup(eq`select o.id from orders as o where o.customer_id = ${bind('c_id')} union select 1`)).toBe(false);
     expect(batchableLookup(eq`select o.id from orders as o where o.customer_id = ${bind('c_id')} for update`)).toBe(false);
+    expect(batchableLookup(eq`select * from orders as o where o.customer_id = ${bind('c_id')}`)).toBe(false);
+    expect(batchableLookup(eq`select o.* from orders as o where o.customer_id = ${bind('c_id')}`)).toBe(true);
     expect(batchableLookup(route('Scatter', K, tpl`select o.id from orders as o where o.status = ${bind('s')}`, { orderBy: [{ column: 0, desc: false }] }))).toBe(false);
   });
 });

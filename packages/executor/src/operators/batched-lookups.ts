@@ -33,7 +33,10 @@ export function batchableLookup(route: RoutePrimitive): boolean {
   if (!BATCHABLE_VARIANTS.has(route.variant)) return false;
   if ((route.orderBy?.length ?? 0) > 0 || route.scatterErrorsAsWarnings === true) return false;
   const parts = route.query.parts;
-  if (typeof parts[0] !== 'string' || !SELECT_HEAD.test(parts[0])) return false;
+  const first = parts[0];
+  const head = typeof first === 'string' ? SELECT_HEAD.exec(first) : null;
+  // An unqualified `*` must open the select list: the tag column cannot go before it.
+  if (head === null || /^\s*\*/.test((first as string).slice(head[0].length))) return false;
   let beforeFirstBind = '';
   let seenBind = false;
   for (const part of parts) {
