@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { BindVars, Primitive } from '@shardgate/planner';
+import { batchableLookup } from '../src/operators/batched-lookups.js';
 import { InnerLookups } from '../src/operators/inner-lookups.js';
+import type { QueryContext } from '../src/query-context.js';
 import type { BufferedRows } from '../src/row-flow.js';
-import { ks, route, sql } from './support/plan-builders.js';
+import { bind, bindExpr, ks, route, sql, tpl } from './support/plan-builders.js';
 
 const K = ks('commerce');
 
 function counting(inner: Primitive) {
   const runs: BindVars[] = [];
-  const lookups = new InnerLookups(inner, async (bv) => {
+  const lookups = new InnerLookups({} as QueryContext, inner, async (bv: BindVars) => {
     runs.push(bv);
     if (bv.fail) throw new Error('shard down');
     return { fields: [], rows: [] } satisfies BufferedRows;
@@ -43,5 +45,24 @@ describe('InnerLookups', () => {
     await expect(failing.lookups.lookup({ c: 'Oslo', fail: 1n }, ['Oslo'])).rejects.toThrow('shard down');
     await failing.lookups.lookup({ c: 'Oslo' }, ['Oslo']);
     expect(failing.runs).toHaveLength(2);
+  });
+});
+
+describe('batchableLookup', () => {
+  const eq = (text: TemplateStringsArray, ...rest: unknown[]) => route('EqualUnique', K, tpl(text, ...(rest as never[])), { vindex: 'hash', values: [bindExpr('c_id')] });
+  it('batches a plain SELECT whose join values come after FROM', () => {
+    expect(batchableLookup(eq`select o.id, o.total from orders as o where o.customer_id = ${bind('c_id')}`)).toBe(true);
+    expect(batchableLookup(eq`select distinct o.status from orders as o where o.customer_id = ${bind('c_id')} limit 5`)).toBe(true);
+    expect(batchableLookup(route('Scatter', K, tpl`select count(*) from orders as o where o.status = ${bind('s')}`))).toBe(true);
+  });
+  it('looks up row by row where parts of a UNION could differ from the query alone', () => {
+    expect(batchableLookup(eq`select ${bind('c_id')} + o.total from orders as o where o.customer_id = ${bind('c_id')}`)).toBe(false);
+    expect(batchableLookup(eq`select o.id from orders as o where o.customer_id = ${bind('c_id')} order by 1`)).toBe(false);
+    expect(batchableLookup(eq`select o.status, count(*) from orders as o where o.customer_id = ${bind('c_id')} group by 1`)).toBe(false);
+    expect(batchableLookup(eq`select o.id from orders as o where o.customer_id = ${bind('c_id')} union select 1`)).toBe(false);
+    expect(batchableLookup(eq`select o.id from orders as o where o.customer_id = ${bind('c_id')} for update`)).toBe(false);
+    expect(batchableLookup(eq`select * from orders as o where o.customer_id = ${bind('c_id')}`)).toBe(false);
+    expect(batchableLookup(eq`select o.* from orders as o where o.customer_id = ${bind('c_id')}`)).toBe(true);
+    expect(batchableLookup(route('Scatter', K, tpl`select o.id from orders as o where o.status = ${bind('s')}`, { orderBy: [{ column: 0, desc: false }] }))).toBe(false);
   });
 });

@@ -28,12 +28,6 @@ export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, n
   return bv;
 }
 
-/** One outer row's joined rows, with the inner side's columns. */
-interface JoinedRows {
-  readonly fields: readonly FieldInfo[];
-  readonly joined: Row[];
-}
-
 /** The join values of one row's bind vars, in joinVars order (the key for sharing a lookup). */
 export function joinValues(bv: BindVars, joinVars: Readonly<Record<string, number>>): SqlValue[] {
   return Object.keys(joinVars).map((name) => bv[name] as SqlValue);
@@ -59,10 +53,13 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     if (rightFieldCount < 0) rightFieldCount = right.length;
     fieldsOnce.fields(p.cols.map((c) => (c < 0 ? leftFields[-c - 1] : right[c - 1])));
   };
-  const lookups = new InnerLookups(p.right, (rowBv) => collect(ctx, p.right, rowBv));
-  const joinRow = async (left: Row): Promise<JoinedRows> => {
+  const lookups = new InnerLookups(ctx, p.right, (rowBv) => collect(ctx, p.right, rowBv));
+  const request = (left: Row) => {
     const rowBv = joinBindVars(bv, p.joinVars, left, leftFields);
-    const inner = await lookups.lookup(rowBv, joinValues(rowBv, p.joinVars));
+    return { bindVars: rowBv, values: joinValues(rowBv, p.joinVars) };
+  };
+  const joinRow = async (left: Row, inner: BufferedRows): Promise<void> => {
+    sendFields(inner.fields);
     const joined: Row[] = [];
     if (inner.rows.length === 0) {
       if (p.variant === 'LeftJoin') {
@@ -72,19 +69,15 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     } else {
       for (const right of inner.rows) joined.push(p.cols.map((c) => (c < 0 ? (left[-c - 1] ?? null) : (right[c - 1] ?? null))));
     }
-    return { fields: inner.fields, joined };
+    if (joined.length > 0) await out.rows(joined);
   };
   await runPrimitive(ctx, p.left, bv, {
     fields: (f) => {
       leftFields = f;
     },
-    // Everything in a rows() call is local to it. Its rows' lookups overlap; their joined rows
-    // go out strictly in outer-row order.
-    rows: (rows) =>
-      lookupInOrder(ctx, rows, joinRow, async ({ fields, joined }) => {
-        sendFields(fields);
-        if (joined.length > 0) await out.rows(joined);
-      }),
+    // Everything in a rows() call is local to it. Its rows' lookups overlap or go in batches;
+    // their joined rows go out strictly in outer-row order.
+    rows: (rows) => lookupInOrder(ctx, rows, lookups, request, joinRow),
   });
   if (!fieldsOnce.done) {
     // No outer rows: ask the right side for its columns with NULL join values.

@@ -18,7 +18,7 @@ import { collect, joinBindVars, joinValues } from './join.js';
 export async function runSemiJoin(ctx: QueryContext, p: SemiJoinPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
   // Set once by the outer's single fields() call, before any rows; read-only afterwards.
   let outerFields: readonly FieldInfo[] = [];
-  const lookups = new InnerLookups(p.inner, (rowBv) => collect(ctx, p.inner, rowBv));
+  const lookups = new InnerLookups(ctx, p.inner, (rowBv) => collect(ctx, p.inner, rowBv));
   await runPrimitive(ctx, p.outer, bv, {
     fields: (f) => {
       outerFields = f;
@@ -29,13 +29,13 @@ export async function runSemiJoin(ctx: QueryContext, p: SemiJoinPrimitive, bv: B
       await lookupInOrder(
         ctx,
         rows,
-        async (row) => {
+        lookups,
+        (row) => {
           const rowBv = joinBindVars(bv, p.joinVars, row, outerFields);
-          const inner = await lookups.lookup(rowBv, joinValues(rowBv, p.joinVars));
-          return { row, matched: inner.rows.length > 0 };
+          return { bindVars: rowBv, values: joinValues(rowBv, p.joinVars) };
         },
-        ({ row, matched }) => {
-          if (matched === (p.variant === 'Semi')) kept.push(p.cols.map((c) => row[c] ?? null));
+        (row, inner) => {
+          if ((inner.rows.length > 0) === (p.variant === 'Semi')) kept.push(p.cols.map((c) => row[c] ?? null));
         },
       );
       if (kept.length > 0) await out.rows(kept);

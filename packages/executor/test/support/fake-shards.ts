@@ -31,6 +31,23 @@ export function field(name: string, columnType = 8, characterSet = 63): FieldInf
 export const cell = (v: string | number | bigint | null): Uint8Array | null => (v === null ? null : Buffer.from(String(v)));
 export const text = (r: readonly (Uint8Array | null)[]): (string | null)[] => r.map((c) => (c === null ? null : Buffer.from(c).toString('utf8')));
 
+/**
+ * A batch of join lookups (batched-lookups.ts: `(select <i> AS __sg_lookup, …) UNION ALL …`)
+ * answered as a shard would: each part as the query it stands for, its rows tagged with <i>.
+ */
+function respondToBatch(respond: Responder, shard: string, sql: string): ReturnType<Responder> | null {
+  const parts = [...sql.matchAll(/\((select (?:distinct )?)(\d+) AS __sg_lookup, (.*?)\)(?= UNION ALL |$)/g)];
+  if (parts.length === 0) return null;
+  let fields: FieldInfo[] = [];
+  const rows: Row[] = [];
+  for (const [, head, tag, rest] of parts) {
+    const r = respond(shard, head + rest);
+    fields = [field('__sg_lookup'), ...r.fields];
+    for (const row of r.chunks.flat()) rows.push([cell(tag), ...row]);
+  }
+  return { fields, chunks: [rows] };
+}
+
 export class FakeShardAccess implements ShardAccess {
   readonly mustBuffer = false;
   /** Statements seen, for assertions. Append-only. */
@@ -41,7 +58,7 @@ export class FakeShardAccess implements ShardAccess {
     this.statements.push({ shard, sql });
     await raceYield(`query ${shard}`);
     if (signal.aborted) throw signal.reason;
-    const r = this.respond(shard, sql);
+    const r = respondToBatch(this.respond, shard, sql) ?? this.respond(shard, sql);
     return { isResultSet: true, fields: r.fields, rows: r.chunks.flat(), affectedRows: 0n, insertId: 0n, warningCount: 0 };
   }
 
