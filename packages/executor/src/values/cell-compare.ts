@@ -24,10 +24,41 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
-function compareIntegerText(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+/**
+ * Orders two integers in text-protocol form without decoding them: sign, then digit count (leading
+ * zeros of ZEROFILL columns skipped), then digits. Equal to comparing BigInt(a) with BigInt(b).
+ */
+export function compareIntegerBytes(a: Uint8Array, b: Uint8Array): number {
+  const negA = a[0] === 0x2d;
+  const negB = b[0] === 0x2d;
+  if (negA !== negB) {
+    // -0 does not occur in MariaDB's integer text, but compare it as 0 to be safe.
+    if (isZeroInteger(a) && isZeroInteger(b)) return 0;
+    return negA ? -1 : 1;
+  }
+  let i = negA || a[0] === 0x2b ? 1 : 0;
+  let j = negB || b[0] === 0x2b ? 1 : 0;
+  while (i < a.length - 1 && a[i] === 0x30) i++;
+  while (j < b.length - 1 && b[j] === 0x30) j++;
+  const la = a.length - i;
+  const lb = b.length - j;
+  let c = 0;
+  if (la !== lb) c = la < lb ? -1 : 1;
+  else {
+    for (let k = 0; k < la; k++) {
+      const d = a[i + k] - b[j + k];
+      if (d !== 0) {
+        c = d < 0 ? -1 : 1;
+        break;
+      }
+    }
+  }
+  return negA && c !== 0 ? -c : c;
+}
+
+function isZeroInteger(a: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0x30 && a[i] !== 0x2d && a[i] !== 0x2b) return false;
+  return true;
 }
 
 function compareDecimalText(a: string, b: string): number {
@@ -67,7 +98,7 @@ export function comparatorFor(field: Pick<FieldInfo, 'columnType' | 'characterSe
   const cls: ValueClass = field ? valueClassOf(field.columnType, field.characterSet) : 'binary';
   switch (cls) {
     case 'integer':
-      return (a, b) => compareIntegerText(cellText(a), cellText(b));
+      return compareIntegerBytes;
     case 'decimal':
       return (a, b) => compareDecimalText(cellText(a), cellText(b));
     case 'float':
@@ -158,23 +189,43 @@ function decodeCollationKey(cell: Uint8Array): CollationKey {
  * the space's weight, unit by unit ('a' = 'a ', and 'a' > 'a\t' because a tab weighs less).
  */
 export function compareCollationKeys(a: Uint8Array, b: Uint8Array): number {
-  const x = decodeCollationKey(a);
-  const y = decodeCollationKey(b);
-  const n = Math.min(x.weights.length, y.weights.length);
+  // The layout of decodeCollationKey, read in place: a merge compares keys several times per row,
+  // and decoding allocated two views and an object per side each time.
+  const ua = keyUnit(a);
+  const ub = keyUnit(b);
+  const xa = 2 + ua; // first weight byte
+  const xb = 2 + ub;
+  const la = a.length - xa;
+  const lb = b.length - xb;
+  const n = Math.min(la, lb);
   for (let i = 0; i < n; i++) {
-    const d = x.weights[i] - y.weights[i];
+    const d = a[xa + i] - b[xb + i];
     if (d !== 0) return d < 0 ? -1 : 1;
   }
-  if (x.weights.length === y.weights.length) return 0;
-  const pad = x.pad ?? y.pad;
-  if (pad === null || x.pad === null || y.pad === null) return x.weights.length < y.weights.length ? -1 : 1;
-  const longer = x.weights.length > y.weights.length ? x.weights : y.weights;
-  const sign = longer === x.weights ? 1 : -1;
-  for (let i = n; i < longer.length; i++) {
-    const d = longer[i] - pad[(i - n) % pad.length];
+  if (la === lb) return 0;
+  const padA = a[1] === 1;
+  const padB = b[1] === 1;
+  if (padA && la % ua !== 0) badKey();
+  if (padB && lb % ub !== 0) badKey();
+  if (!padA || !padB) return la < lb ? -1 : 1;
+  // Under PAD SPACE the longer key's remaining weights meet the space's weight, unit by unit.
+  const longer = la > lb ? a : b;
+  const start = la > lb ? xa : xb;
+  const unit = la > lb ? ua : ub;
+  const sign = la > lb ? 1 : -1;
+  for (let i = n; i < Math.max(la, lb); i++) {
+    const d = longer[start + i] - longer[2 + ((i - n) % unit)];
     if (d !== 0) return d < 0 ? -sign : sign;
   }
   return 0;
+}
+
+/** The weight unit of a collation key, validated as decodeCollationKey validates it. */
+function keyUnit(cell: Uint8Array): number {
+  if (cell.length < 2) badKey();
+  const unit = cell[0];
+  if (unit === 0 || cell.length < 2 + unit) badKey();
+  return unit;
 }
 
 /** A string under which collation-equal keys are identical: trailing space weights dropped under PAD SPACE. */
