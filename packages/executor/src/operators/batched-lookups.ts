@@ -23,6 +23,8 @@ import { fanOut, resolveRouteTargets, withSpecialBinds, type RouteTarget } from 
 
 /** Outer rows per batch: one query of up to this many parts per inner shard. */
 export const LOOKUP_BATCH_ROWS = 128;
+/** Largest batch statement sent; more parts go in another statement to the same shard. */
+const BATCH_SQL_BYTES = 256 * 1024;
 
 const SELECT_HEAD = /^\s*select\s+(?:(?:distinct|distinctrow|all|high_priority|straight_join|sql_\w+)\s+)*/i;
 const NOT_BATCHABLE = /\bunion\b|\border\s+by\b|\bgroup\s+by\b|\bfor\s+update\b|\block\s+in\s+share\b|\binto\b|\bwindow\b|\bover\s*\(|\/\*|#|--/i;
@@ -90,16 +92,25 @@ export async function batchedLookups(
   }
   const head = SELECT_HEAD.exec(route.query.parts[0] as string)![0];
   const columns = visibleColumns(route);
-  const shards = [...perShard.entries()].map(([shard, parts]) => ({ shard, parts }));
+  // Each shard's parts, rendered and cut into statements of at most BATCH_SQL_BYTES (a shard's
+  // max_allowed_packet may be small), one query each.
+  const queries: { shard: string; sql: string }[] = [];
+  for (const [shard, parts] of perShard) {
+    let sql = '';
+    for (const [i, bv] of parts) {
+      const one = renderTemplate(route.query, bv);
+      const part = `(${head}${i} AS __sg_lookup, ${one.slice(head.length)})`;
+      if (sql !== '' && sql.length + part.length > BATCH_SQL_BYTES) {
+        queries.push({ shard, sql });
+        sql = '';
+      }
+      sql = sql === '' ? part : `${sql} UNION ALL ${part}`;
+    }
+    if (sql !== '') queries.push({ shard, sql });
+  }
   await Promise.all([
     ...standalone,
-    fanOut(ctx, keyspace, shards, async ({ shard, parts }, signal) => {
-      const sql = parts
-        .map(([i, bv]) => {
-          const one = renderTemplate(route.query, bv);
-          return `(${head}${i} AS __sg_lookup, ${one.slice(head.length)})`;
-        })
-        .join(' UNION ALL ');
+    fanOut(ctx, keyspace, queries, async ({ shard, sql }, signal) => {
       const r = await ctx.access.query(keyspace, shard, sql, signal);
       for (const row of r.rows as Row[]) {
         const tag = row[0];
