@@ -20,3 +20,17 @@ export function collationKeySql(x: string): string {
   const space = `weight_string(concat(${empty}, ' '))`;
   return `concat(char(length(${space}), concat(${empty}, 'a ') = concat(${empty}, 'a')), ${space}, weight_string(${x}))`;
 }
+
+/**
+ * What a shard sorts a grouped string by, so that its stream arrives in the order the gateway
+ * compares collation keys in. Sorting by the collation key itself is not enough: its weight
+ * string keeps trailing spaces, so under a PAD SPACE collation 'paid' and 'Paid ' (one group)
+ * would be sorted apart, and the next GROUP BY key would no longer be sorted within the group;
+ * the gateway's ordered aggregate would then split that group. Under PAD SPACE the shard sorts by
+ * the weight of x without its trailing spaces; under NO PAD and binary by the weight of x. NULL
+ * for numbers and dates (WEIGHT_STRING is NULL for them), which then sort by the next key, x itself.
+ */
+export function collationSortKeySql(x: string): string {
+  const empty = `left(${x}, 0)`;
+  return `if(weight_string(${x}) is null, null, if(concat(${empty}, 'a ') = concat(${empty}, 'a'), weight_string(trim(trailing ' ' from ${x})), weight_string(${x})))`;
+}

@@ -6,7 +6,7 @@
  * all evaluated at the gateway over the merged groups: a shard never applies anything that
  * would need every shard's rows.
  */
-import { collationKeySql } from './collation-key-sql.js';
+import { collationKeySql, collationSortKeySql } from './collation-key-sql.js';
 import type { AggregateParam, EvalExpr, GroupByKey, OrderByKey, Primitive, QueryTemplate } from './plan-types.js';
 import { columnName, isColumnRef, subqueryOf, walk } from './ast-utils.js';
 import type { PlanContext } from './plan-context.js';
@@ -250,7 +250,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   // Every shard stream must arrive in the order the gateway compares keys in: by weight string
   // for text (an ENUM too: the gateway sees its text, so its member order cannot be used), by
   // value otherwise. WEIGHT_STRING of a number or a date is NULL in MariaDB, so the shards sort
-  // by `weight_string(x), x`: the first key orders text, the second orders everything else.
+  // by `<sort key of x>, x`: the first orders text (trailing spaces ignored under PAD SPACE, see
+  // collationSortKeySql), the second orders everything else.
   const orderKeys: OrderByKey[] = [];
   for (const gk of groupBy) {
     const dir = groupOrder.find((w) => w.column === gk.column)?.desc ?? false;
@@ -267,7 +268,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   }
   const shardOrder = orderKeys.map((k) => {
     const dir = k.desc ? 'desc' : 'asc';
-    return k.weightStringColumn !== undefined ? `${hiddenAfter[k.weightStringColumn - visible]} ${dir}, ${keyText(k.column)} ${dir}` : `${keyText(k.column)} ${dir}`;
+    return k.weightStringColumn !== undefined ? `${collationSortKeySql(keyText(k.column))} ${dir}, ${keyText(k.column)} ${dir}` : `${keyText(k.column)} ${dir}`;
   });
   const shardGroup = groupBy.map((g) => keyText(g.column));
   for (const text of distinctOn.keys()) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadVSchema } from '@shardgate/vschema';
 import { Planner } from '../src/planner.js';
-import { collationKeySql } from '../src/collation-key-sql.js';
+import { collationKeySql, collationSortKeySql } from '../src/collation-key-sql.js';
 import { renderQuery } from '../src/query-template.js';
 import { toVitessJson } from '../src/vitess-json.js';
 import type { BindVars, DmlPrimitive, InsertPrimitive, Plan, PlannedQuery, Primitive, RoutePrimitive } from '../src/plan-types.js';
@@ -99,7 +99,7 @@ describe('single-table SELECT routing', () => {
       { opcode: 'count_star', column: 1, alias: 'count(*)' },
       { opcode: 'avg', column: 2, countColumn: 3, alias: 'avg(id)' },
     ]);
-    expect(route(agg.input, bindVars).sql).toBe('select name, count(*), sum(id), count(id), ' + collationKeySql('name') + ' from customer group by name order by ' + collationKeySql('name') + ' asc, name asc');
+    expect(route(agg.input, bindVars).sql).toBe('select name, count(*), sum(id), count(id), ' + collationKeySql('name') + ' from customer group by name order by ' + collationSortKeySql('name') + ' asc, name asc');
   });
 
   it('pushes a join on the shared vindex down as one route', async () => {
@@ -284,7 +284,7 @@ describe('cross-shard plans', () => {
     const { plan: pl, bindVars } = await plan('select year(created) as y, count(*) from orders group by y order by y');
     const agg = pl.instructions as Extract<Primitive, { operator: 'Aggregate' }>;
     expect(agg).toMatchObject({ operator: 'Aggregate', variant: 'Ordered', groupBy: [{ column: 0, weightStringColumn: 2 }], resultColumns: 2 });
-    expect(route(agg.input, bindVars).sql).toBe('select year(created) as `y`, count(*), ' + collationKeySql('year(created)') + ' from orders group by year(created) order by ' + collationKeySql('year(created)') + ' asc, year(created) asc');
+    expect(route(agg.input, bindVars).sql).toBe('select year(created) as `y`, count(*), ' + collationKeySql('year(created)') + ' from orders group by year(created) order by ' + collationSortKeySql('year(created)') + ' asc, year(created) asc');
     const { plan: byPosition } = await plan('select year(created), month(created), count(*) from orders group by 1, 2');
     expect((byPosition.instructions as Extract<Primitive, { operator: 'Aggregate' }>).groupBy.map((g) => g.column)).toEqual([0, 1]);
   });

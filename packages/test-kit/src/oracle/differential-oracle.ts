@@ -26,7 +26,7 @@ export interface CompareOptions {
 
 /** One side's outcome for one query. */
 export type QueryOutcome =
-  | { kind: 'rows'; columns: string[]; rows: NormalizedRow[] }
+  | { kind: 'rows'; columns: string[]; rows: NormalizedRow[]; fields?: ColumnInfo[] }
   | { kind: 'ok'; affectedRows: number }
   | { kind: 'error'; errno: number | undefined; code: string | undefined; message: string };
 
@@ -132,8 +132,8 @@ async function acquire(subject: SqlTarget | SqlTargetFactory): Promise<[SqlTarge
 }
 
 /** Runs one query with the text protocol, raw values and rows as arrays (keeps duplicate column names). */
-export async function runQuery(target: SqlTarget, q: { sql: string; params?: unknown[] }): Promise<QueryOutcome> {
-  const options: QueryOptions = { sql: q.sql, rowsAsArray: true, typeCast: false };
+export async function runQuery(target: SqlTarget, q: { sql: string; params?: unknown[]; timeoutMs?: number }): Promise<QueryOutcome> {
+  const options: QueryOptions = { sql: q.sql, rowsAsArray: true, typeCast: false, timeout: q.timeoutMs };
   try {
     const [result, fields] = await (target as Pick<Connection, 'query'>).query(options, q.params);
     if (!Array.isArray(result)) {
@@ -144,6 +144,7 @@ export async function runQuery(target: SqlTarget, q: { sql: string; params?: unk
       kind: 'rows',
       columns: columns.map((c) => c.name),
       rows: normalizeRows(result as unknown[], columns as ColumnInfo[]),
+      fields: columns.map((c) => ({ name: c.name, columnType: c.columnType ?? c.type, characterSet: c.characterSet })),
     };
   } catch (err) {
     const e = err as { errno?: number; code?: string; message?: string };
@@ -163,7 +164,7 @@ function describe(o: QueryOutcome): string {
   }
 }
 
-export function compareOutcomes(q: NormalizedQuery, subject: QueryOutcome, reference: QueryOutcome): OracleMismatch | undefined {
+export function compareOutcomes(q: { index: number; sql: string; params?: unknown[]; ordered: boolean }, subject: QueryOutcome, reference: QueryOutcome): OracleMismatch | undefined {
   const head = `#${q.index} ${q.sql}${q.params ? ` ${JSON.stringify(q.params)}` : ''}`;
   const mismatch = (kind: OracleMismatch['kind'], detail: string, firstDifferingRow?: RowDifference): OracleMismatch => ({
     index: q.index,

@@ -13,3 +13,17 @@ export {
 export { normalizeRows, normalizeValue, type NormalizedRow, type NormalizedValue } from './result-normalizer.js';
 export type { RowDifference } from './result-comparison.js';
 export { generateCommerceData, sqlLiteral, type CommerceData, type CommerceDataOptions } from './commerce-data-generator.js';
+export {
+  formatRandomFailure,
+  randomQuerySql,
+  runRandomDifferential,
+  SHARDGATE_WORKLOADS,
+  type RandomDifferentialOptions,
+  type RandomDifferentialReport,
+  type RandomDifferentialSession,
+  type RandomFailure,
+} from './random-differential.js';
+export { generateRandomQuery, querySeed } from './random-query-generator.js';
+export { renderQuery, type RandomQuery } from './random-query-model.js';
+export type { RandomColumn, RandomColumnKind, RandomJoinPath, RandomSchema, RandomTable } from './random-query-schema.js';
+export { randomCommerceFixture, type RandomCommerceFixture } from './random-commerce-fixture.js';

@@ -1,0 +1,56 @@
+/**
+ * `pnpm fuzz --seed N --count N [--start I] [--concurrency C] [--no-shrink]`: the random
+ * differential of @shardgate/test-kit through a 4-shard gateway (plus an unsharded keyspace)
+ * against one plain MariaDB, in OLTP and OLAP. Prints each shrunk failure with its seed and index
+ * as soon as it is found, then the counts; exits 1 when an answer was wrong.
+ */
+import { parseArgs } from 'node:util';
+import { formatRandomFailure, runRandomDifferential } from '@shardgate/test-kit';
+import { startRandomDifferentialCluster } from '../test/support/random-differential-cluster.js';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '1' },
+    count: { type: 'string', default: '1000' },
+    start: { type: 'string', default: '0' },
+    concurrency: { type: 'string', default: '2' },
+    'no-shrink': { type: 'boolean', default: false },
+  },
+});
+
+const seed = Number(values.seed);
+const count = Number(values.count);
+const startedAt = Date.now();
+const cluster = await startRandomDifferentialCluster();
+let exitCode = 0;
+try {
+  let lastPrint = 0;
+  const report = await runRandomDifferential({
+    subject: cluster.subject,
+    reference: cluster.reference,
+    schema: cluster.fixture.schema,
+    seed,
+    count,
+    start: Number(values.start),
+    concurrency: Number(values.concurrency),
+    shrink: !values['no-shrink'],
+    onFailure: (f) => console.log(`WRONG ${formatRandomFailure(f)}\n`),
+    onProgress: (done, total) => {
+      if (Date.now() - lastPrint > 10_000 || done === total) {
+        lastPrint = Date.now();
+        console.error(`${done}/${total} queries (${Math.round((Date.now() - startedAt) / 1000)} s)`);
+      }
+    },
+  });
+  const s = report.summary().split('\n');
+  console.log(s[0]);
+  for (const line of s.slice(1).filter((l) => l.startsWith('invalid')).slice(0, 20)) console.log(line);
+  const refusals = [...report.refusals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
+  console.log('top refusals:');
+  for (const [message, n] of refusals) console.log(`  ${n}× ${message}`);
+  console.log(`${Math.round((Date.now() - startedAt) / 1000)} s`);
+  if (report.wrong > 0) exitCode = 1;
+} finally {
+  await cluster.stop();
+}
+process.exit(exitCode);

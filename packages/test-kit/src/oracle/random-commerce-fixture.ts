@@ -1,0 +1,236 @@
+/**
+ * A small commerce schema for the random differential: three tables sharded by a hash vindex
+ * (customer by id; orders and order_line by customer_id), a reference table (product, a copy on
+ * every shard) and a table in an unsharded keyspace (main.warehouse). Its rows hold strings that
+ * differ only by case, accents or trailing spaces, decimals, datetimes and NULLs.
+ */
+import { seededRandom } from '../race/seeded-random.js';
+import { sqlLiteral } from './commerce-data-generator.js';
+import type { RandomColumn, RandomSchema } from './random-query-schema.js';
+
+export interface RandomCommerceFixture {
+  /** Vitess-format vschema: keyspaces `commerce` (sharded) and `main` (unsharded). */
+  vschema: { keyspaces: Record<string, unknown> };
+  /** CREATE TABLE statements per keyspace (apply to every shard of it). */
+  ddl: { commerce: string; main: string };
+  /**
+   * Statements that load the rows, valid through the gateway (default database `commerce`) and on
+   * one plain MariaDB whose default database is `commerce` and which also has a database `main`.
+   */
+  inserts: string[];
+  /** The tables, columns, join paths and literals the generator draws from. */
+  schema: RandomSchema;
+}
+
+const COMMERCE_DDL = `
+CREATE TABLE customer (
+  id BIGINT NOT NULL PRIMARY KEY,
+  name VARCHAR(40) NOT NULL,
+  email VARCHAR(64) NULL,
+  city VARCHAR(32) NULL,
+  balance DECIMAL(12,2) NULL,
+  created_at DATETIME NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+CREATE TABLE orders (
+  id BIGINT NOT NULL PRIMARY KEY,
+  customer_id BIGINT NOT NULL,
+  product_id INT NULL,
+  warehouse_id INT NULL,
+  status VARCHAR(16) NOT NULL,
+  total DECIMAL(12,2) NULL,
+  ordered_at DATETIME NOT NULL,
+  note VARCHAR(32) NULL,
+  KEY orders_customer (customer_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+CREATE TABLE order_line (
+  order_id BIGINT NOT NULL,
+  line_no INT NOT NULL,
+  customer_id BIGINT NOT NULL,
+  product_id INT NOT NULL,
+  quantity INT NOT NULL,
+  price DECIMAL(10,2) NOT NULL,
+  PRIMARY KEY (order_id, line_no),
+  KEY order_line_customer (customer_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+CREATE TABLE product (
+  id INT NOT NULL PRIMARY KEY,
+  sku VARCHAR(16) NOT NULL,
+  title VARCHAR(40) NOT NULL,
+  price DECIMAL(10,2) NULL,
+  category VARCHAR(16) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+`.trim();
+
+const MAIN_DDL = `
+CREATE TABLE warehouse (
+  id INT NOT NULL PRIMARY KEY,
+  name VARCHAR(32) NOT NULL,
+  region VARCHAR(32) NULL,
+  opened_at DATETIME NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+`.trim();
+
+const VSCHEMA = {
+  keyspaces: {
+    commerce: {
+      sharded: true,
+      vindexes: { hash: { type: 'hash' } },
+      tables: {
+        customer: { column_vindexes: [{ column: 'id', name: 'hash' }] },
+        orders: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] },
+        order_line: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] },
+        product: { type: 'reference' },
+      },
+    },
+    main: { sharded: false, tables: { warehouse: {} } },
+  },
+};
+
+// Equal under utf8mb4_general_ci (case, accents, PAD SPACE), different as bytes.
+const NAMES = ['alice', 'Alice', 'alice ', 'ÅLICE', 'bob', 'BOB ', 'Bob', 'émile', 'Emile', 'zoë', 'Zoe', "O'Brien", 'o’brien'];
+const CITIES = ['Oslo', 'oslo', 'OSLO ', 'São Paulo', 'Sao Paulo', 'Zürich', 'zurich', '', null];
+const REGIONS = ['oslo', 'Sao Paulo ', 'ZÜRICH', null];
+const STATUSES = ['new', 'NEW', 'paid', 'Paid ', 'shipped', 'cancelled'];
+const NOTES = ['gift', 'Gift ', 'GIFT', 'rush', 'naïve', 'naive', '', null];
+const TITLES = ['Widget', 'widget ', 'WIDGÉT', 'Gadget', 'gadget', 'Doohickey', 'Sprocket ', 'sprocket'];
+const CATEGORIES = ['tools', 'Tools ', 'toys', null];
+
+export function randomCommerceFixture(seed = 1): RandomCommerceFixture {
+  const random = seededRandom(seed);
+  const int = (n: number) => Math.floor(random() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
+  const chance = (p: number) => random() < p;
+  const decimal = (maxUnits: number, negative: boolean) => {
+    const units = int(maxUnits) - (negative ? Math.floor(maxUnits / 2) : 0);
+    const abs = Math.abs(units);
+    return `${units < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+  };
+  // A handful of distinct instants, so datetimes tie as often as they differ.
+  const instants = Array.from({ length: 12 }, () => `'2024-${String(1 + int(12)).padStart(2, '0')}-${String(1 + int(28)).padStart(2, '0')} ${String(int(24)).padStart(2, '0')}:${pick(['00', '30'])}:00'`);
+  const datetime = () => pick(instants);
+
+  const warehouses = [1, 2, 3, 4].map((id) => [String(id), sqlLiteral(pick(['North', 'north ', 'South', 'Éast'])), sqlLiteral(pick(REGIONS)), chance(0.25) ? 'NULL' : datetime()]);
+  const products = Array.from({ length: 12 }, (_, i) => [String(i + 1), sqlLiteral(`SKU-${i % 4}${i % 3 === 0 ? 'a' : 'A'}`), sqlLiteral(pick(TITLES)), chance(0.15) ? 'NULL' : decimal(5000, false), sqlLiteral(pick(CATEGORIES))]);
+  const customerIds = new Set<number>();
+  while (customerIds.size < 40) customerIds.add(1 + int(200));
+  const customers = [...customerIds].map((id) => [
+    String(id),
+    sqlLiteral(pick(NAMES)),
+    chance(0.25) ? 'NULL' : sqlLiteral(`u${id % 7}@example.com`),
+    sqlLiteral(pick(CITIES)),
+    chance(0.2) ? 'NULL' : chance(0.1) ? '0.00' : decimal(100000, true),
+    chance(0.15) ? 'NULL' : datetime(),
+  ]);
+  const orders: string[][] = [];
+  const lines: string[][] = [];
+  const ids = [...customerIds];
+  for (let o = 1; o <= 100; o++) {
+    const customer = pick(ids);
+    orders.push([
+      String(o),
+      String(customer),
+      chance(0.15) ? 'NULL' : String(1 + int(13)),
+      chance(0.2) ? 'NULL' : String(1 + int(5)),
+      sqlLiteral(pick(STATUSES)),
+      chance(0.1) ? 'NULL' : decimal(50000, false),
+      datetime(),
+      sqlLiteral(pick(NOTES)),
+    ]);
+    const n = int(4);
+    for (let l = 1; l <= n; l++) {
+      lines.push([String(o), String(l), String(customer), String(1 + int(12)), String(1 + int(5)), decimal(10000, false)]);
+    }
+  }
+
+  const insert = (table: string, columns: string, rows: string[][]) => `INSERT INTO ${table} (${columns}) VALUES ${rows.map((r) => `(${r.join(', ')})`).join(', ')}`;
+  const inserts = [
+    insert('main.warehouse', 'id, name, region, opened_at', warehouses),
+    insert('product', 'id, sku, title, price, category', products),
+    insert('customer', 'id, name, email, city, balance, created_at', customers),
+    insert('orders', 'id, customer_id, product_id, warehouse_id, status, total, ordered_at, note', orders),
+    insert('order_line', 'order_id, line_no, customer_id, product_id, quantity, price', lines),
+  ];
+
+  const column = (name: string, kind: RandomColumn['kind'], nullable: boolean, rows: string[][], index: number): RandomColumn => ({
+    name,
+    kind,
+    nullable,
+    values: [...new Set(rows.map((r) => r[index]).filter((v) => v !== 'NULL'))].slice(0, 16),
+  });
+  const schema: RandomSchema = {
+    tables: [
+      {
+        name: 'customer',
+        uniqueKey: ['id'],
+        columns: [
+          column('id', 'int', false, customers, 0),
+          column('name', 'string', false, customers, 1),
+          column('email', 'string', true, customers, 2),
+          column('city', 'string', true, customers, 3),
+          column('balance', 'decimal', true, customers, 4),
+          column('created_at', 'datetime', true, customers, 5),
+        ],
+      },
+      {
+        name: 'orders',
+        uniqueKey: ['id'],
+        columns: [
+          column('id', 'int', false, orders, 0),
+          column('customer_id', 'int', false, orders, 1),
+          column('product_id', 'int', true, orders, 2),
+          column('warehouse_id', 'int', true, orders, 3),
+          column('status', 'string', false, orders, 4),
+          column('total', 'decimal', true, orders, 5),
+          column('ordered_at', 'datetime', false, orders, 6),
+          column('note', 'string', true, orders, 7),
+        ],
+      },
+      {
+        name: 'order_line',
+        uniqueKey: ['order_id', 'line_no'],
+        columns: [
+          column('order_id', 'int', false, lines, 0),
+          column('line_no', 'int', false, lines, 1),
+          column('customer_id', 'int', false, lines, 2),
+          column('product_id', 'int', false, lines, 3),
+          column('quantity', 'int', false, lines, 4),
+          column('price', 'decimal', false, lines, 5),
+        ],
+      },
+      {
+        name: 'product',
+        uniqueKey: ['id'],
+        columns: [
+          column('id', 'int', false, products, 0),
+          column('sku', 'string', false, products, 1),
+          column('title', 'string', false, products, 2),
+          column('price', 'decimal', true, products, 3),
+          column('category', 'string', true, products, 4),
+        ],
+      },
+      {
+        name: 'main.warehouse',
+        uniqueKey: ['id'],
+        columns: [
+          column('id', 'int', false, warehouses, 0),
+          column('name', 'string', false, warehouses, 1),
+          column('region', 'string', true, warehouses, 2),
+          column('opened_at', 'datetime', true, warehouses, 3),
+        ],
+      },
+    ],
+    joins: [
+      { left: 'orders', leftColumn: 'customer_id', right: 'customer', rightColumn: 'id' },
+      { left: 'order_line', leftColumn: 'customer_id', right: 'customer', rightColumn: 'id' },
+      { left: 'order_line', leftColumn: 'order_id', right: 'orders', rightColumn: 'id' },
+      { left: 'orders', leftColumn: 'product_id', right: 'product', rightColumn: 'id' },
+      { left: 'order_line', leftColumn: 'product_id', right: 'product', rightColumn: 'id' },
+      { left: 'orders', leftColumn: 'warehouse_id', right: 'main.warehouse', rightColumn: 'id' },
+      { left: 'customer', leftColumn: 'city', right: 'main.warehouse', rightColumn: 'region' },
+      { left: 'customer', leftColumn: 'name', right: 'product', rightColumn: 'title' },
+      { left: 'orders', leftColumn: 'status', right: 'orders', rightColumn: 'note' },
+      { left: 'orders', leftColumn: 'id', right: 'customer', rightColumn: 'id' },
+    ],
+  };
+  return { vschema: VSCHEMA, ddl: { commerce: COMMERCE_DDL, main: MAIN_DDL }, inserts, schema };
+}

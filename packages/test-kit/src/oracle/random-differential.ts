@@ -1,0 +1,267 @@
+/**
+ * Random differential: generates seeded SELECTs over a schema (random-query-generator.ts), runs
+ * each on the system under test in every session kind (by default shardgate's OLTP and OLAP
+ * workloads) and once on a reference MariaDB holding the same rows, and compares exactly: the
+ * same column names and count, and the same rows (a sequence when the ORDER BY is total, a
+ * multiset otherwise). A 1235 refusal counts as refused; any other error where the reference
+ * answered, or any different answer, is wrong and is shrunk to a minimal query.
+ *
+ * It takes only mysql2 connection options, so it tests any gateway (or any MySQL-compatible
+ * server) against any reference.
+ */
+import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
+import { CollationFolder } from './collation-folder.js';
+import { compareOutcomes, runQuery, type QueryOutcome } from './differential-oracle.js';
+import { generateRandomQuery, querySeed } from './random-query-generator.js';
+import { queryDeduplicates, queryIsOrdered, renderQuery, type RandomQuery } from './random-query-model.js';
+import type { RandomSchema } from './random-query-schema.js';
+import { shrinkCandidates } from './random-query-shrinker.js';
+
+/** One way of using the subject, e.g. shardgate's OLAP workload: statements run when each connection opens. */
+export interface RandomDifferentialSession {
+  name: string;
+  setup: readonly string[];
+}
+
+export const SHARDGATE_WORKLOADS: readonly RandomDifferentialSession[] = [
+  { name: 'oltp', setup: ["SET workload = 'oltp'"] },
+  { name: 'olap', setup: ["SET workload = 'olap'"] },
+];
+
+export interface RandomDifferentialOptions {
+  /** mysql2 options for the system under test (e.g. a shardgate gateway, with its default database). */
+  subject: ConnectionOptions;
+  /** mysql2 options for one plain MariaDB holding the same rows. */
+  reference: ConnectionOptions;
+  schema: RandomSchema;
+  seed: number;
+  count: number;
+  /** Index of the first query (default 0): a run can be resumed or a single query replayed. */
+  start?: number;
+  /** Session kinds to run every query in (default: shardgate's `oltp` and `olap` workloads). */
+  sessions?: readonly RandomDifferentialSession[];
+  /** Queries in flight at once, each on its own connections (default 2). */
+  concurrency?: number;
+  /** Shrink failures to a minimal query (default true). */
+  shrink?: boolean;
+  /** Most query runs spent shrinking one failure (default 150). */
+  maxShrinkRuns?: number;
+  /** Per-query timeout on either side (default 60 s); a timed-out subject query counts as wrong. */
+  queryTimeoutMs?: number;
+  /** Called with each failure as soon as it is shrunk. */
+  onFailure?: (failure: RandomFailure) => void;
+  /** Called after each query (all sessions) is done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RandomFailure {
+  seed: number;
+  /** Position of the query in the run: `generateRandomQuery(schema, querySeed(seed, index))` rebuilds it. */
+  index: number;
+  session: string;
+  sql: string;
+  /** The smallest query found that still fails the same way (equal to `sql` when shrinking is off). */
+  shrunkSql: string;
+  /** What differs on the shrunk query, e.g. `rows differ …` or `subject: error 1105 …`. */
+  detail: string;
+}
+
+export interface RandomDifferentialReport {
+  seed: number;
+  queries: number;
+  /** Query × session checks that matched / were refused with 1235 / differed or failed. */
+  ok: number;
+  refused: number;
+  wrong: number;
+  failures: RandomFailure[];
+  /** Generated queries the reference itself rejected: a generator bug, reported, never counted as wrong. */
+  invalid: { index: number; sql: string; error: string }[];
+  /** Refusal messages with how often each was seen. */
+  refusals: Map<string, number>;
+  summary(): string;
+}
+
+interface Verdict {
+  kind: 'ok' | 'refused' | 'wrong' | 'invalid';
+  detail: string;
+}
+
+/** Opens the connections a worker needs, and reopens a subject connection an error closed. */
+class WorkerConnections {
+  reference!: Connection;
+  readonly subjects = new Map<string, Connection>();
+
+  constructor(
+    private readonly opts: RandomDifferentialOptions,
+    private readonly sessions: readonly RandomDifferentialSession[],
+  ) {}
+
+  async open(): Promise<void> {
+    this.reference = await mysql.createConnection(this.opts.reference);
+    for (const s of this.sessions) this.subjects.set(s.name, await this.openSubject(s));
+  }
+
+  private async openSubject(s: RandomDifferentialSession): Promise<Connection> {
+    const conn = await mysql.createConnection(this.opts.subject);
+    for (const sql of s.setup) await conn.query(sql);
+    return conn;
+  }
+
+  /** After an error other than a refusal the connection may be gone: ping it, reopen if needed. */
+  async heal(session: RandomDifferentialSession): Promise<void> {
+    const conn = this.subjects.get(session.name)!;
+    try {
+      await conn.query('SELECT 1');
+    } catch {
+      conn.destroy();
+      this.subjects.set(session.name, await this.openSubject(session));
+    }
+  }
+
+  async healReference(): Promise<void> {
+    try {
+      await this.reference.query('SELECT 1');
+    } catch {
+      this.reference.destroy();
+      this.reference = await mysql.createConnection(this.opts.reference);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.reference, ...this.subjects.values()].map((c) => c?.end().catch(() => c.destroy())));
+  }
+}
+
+export async function runRandomDifferential(opts: RandomDifferentialOptions): Promise<RandomDifferentialReport> {
+  const sessions = opts.sessions ?? SHARDGATE_WORKLOADS;
+  const start = opts.start ?? 0;
+  const timeoutMs = opts.queryTimeoutMs ?? 60_000;
+  const report: RandomDifferentialReport = {
+    seed: opts.seed,
+    queries: opts.count,
+    ok: 0,
+    refused: 0,
+    wrong: 0,
+    failures: [],
+    invalid: [],
+    refusals: new Map(),
+    summary: () => summarize(report, sessions.length),
+  };
+  const folderConn = await mysql.createConnection(opts.reference);
+  const folder = new CollationFolder(folderConn);
+
+  /** Runs `q` on the reference and on `session`, and compares. */
+  const check = async (conns: WorkerConnections, q: RandomQuery, session: RandomDifferentialSession, referenceOutcome?: QueryOutcome): Promise<Verdict> => {
+    const sql = renderQuery(q);
+    const reference = referenceOutcome ?? (await runQuery(conns.reference, { sql, timeoutMs }));
+    if (reference.kind === 'error') {
+      await conns.healReference();
+      return { kind: 'invalid', detail: `reference: error ${reference.errno ?? reference.code}: ${reference.message}` };
+    }
+    const subject = await runQuery(conns.subjects.get(session.name)!, { sql, timeoutMs });
+    if (subject.kind === 'error') {
+      if (subject.errno === 1235) return { kind: 'refused', detail: subject.message };
+      await conns.heal(session);
+      return { kind: 'wrong', detail: `subject: error ${subject.errno ?? subject.code}: ${subject.message}` };
+    }
+    let s = subject;
+    let r = reference;
+    if (queryDeduplicates(q) && r.kind === 'rows' && s.kind === 'rows' && r.fields !== undefined && s.columns.length === r.columns.length) {
+      // Which of several collation-equal strings a group shows is unspecified: compare weights.
+      s = { ...s, rows: await folder.fold(s.rows, r.fields) };
+      r = { ...r, rows: await folder.fold(r.rows, r.fields) };
+    }
+    const mismatch = compareOutcomes({ index: 0, sql, ordered: queryIsOrdered(q) }, s, r);
+    return mismatch === undefined ? { kind: 'ok', detail: '' } : { kind: 'wrong', detail: mismatch.message.split('\n').slice(1).join('\n').trim() };
+  };
+
+  const shrink = async (conns: WorkerConnections, q: RandomQuery, session: RandomDifferentialSession, detail: string): Promise<{ sql: string; detail: string }> => {
+    let best = q;
+    let bestDetail = detail;
+    let runs = 0;
+    const budget = opts.maxShrinkRuns ?? 150;
+    let improved = true;
+    while (improved && runs < budget) {
+      improved = false;
+      for (const candidate of shrinkCandidates(best)) {
+        if (runs++ >= budget) break;
+        if (renderQuery(candidate).length >= renderQuery(best).length) continue;
+        const v = await check(conns, candidate, session);
+        if (v.kind === 'wrong') {
+          best = candidate;
+          bestDetail = v.detail;
+          improved = true;
+          break;
+        }
+      }
+    }
+    return { sql: renderQuery(best), detail: bestDetail };
+  };
+
+  // Concurrency rule: `next` is read and incremented synchronously, so each index runs once;
+  // the counters and lists of `report` are only changed between awaits.
+  let next = start;
+  let done = 0;
+  const end = start + opts.count;
+  const worker = async () => {
+    const conns = new WorkerConnections(opts, sessions);
+    await conns.open();
+    try {
+      while (next < end) {
+        const index = next++;
+        const q = generateRandomQuery(opts.schema, querySeed(opts.seed, index));
+        const sql = renderQuery(q);
+        const reference = await runQuery(conns.reference, { sql, timeoutMs });
+        if (reference.kind === 'error') {
+          report.invalid.push({ index, sql, error: `${reference.errno ?? reference.code}: ${reference.message}` });
+          await conns.healReference();
+        } else {
+          for (const session of sessions) {
+            const v = await check(conns, q, session, reference);
+            if (v.kind === 'ok') report.ok++;
+            else if (v.kind === 'refused') {
+              report.refused++;
+              report.refusals.set(v.detail, (report.refusals.get(v.detail) ?? 0) + 1);
+            } else if (v.kind === 'wrong') {
+              report.wrong++;
+              const shrunk = opts.shrink === false ? { sql, detail: v.detail } : await shrink(conns, q, session, v.detail);
+              const failure: RandomFailure = { seed: opts.seed, index, session: session.name, sql, shrunkSql: shrunk.sql, detail: shrunk.detail };
+              report.failures.push(failure);
+              opts.onFailure?.(failure);
+            }
+          }
+        }
+        opts.onProgress?.(++done, opts.count);
+      }
+    } finally {
+      await conns.close();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, opts.count)) }, worker));
+  } finally {
+    await folderConn.end().catch(() => folderConn.destroy());
+  }
+  report.failures.sort((a, b) => a.index - b.index || a.session.localeCompare(b.session));
+  report.invalid.sort((a, b) => a.index - b.index);
+  return report;
+}
+
+/** The query of one index of a run, as SQL (to replay a reported failure by hand). */
+export function randomQuerySql(schema: RandomSchema, seed: number, index: number): string {
+  return renderQuery(generateRandomQuery(schema, querySeed(seed, index)));
+}
+
+/** One failure, as printed by `pnpm fuzz` and in test failures. */
+export function formatRandomFailure(f: RandomFailure): string {
+  return `seed ${f.seed} #${f.index} [${f.session}]\n  minimal: ${f.shrunkSql}\n  ${f.detail.replace(/\n/g, '\n  ')}\n  original: ${f.sql}`;
+}
+
+function summarize(r: RandomDifferentialReport, sessions: number): string {
+  const lines = [
+    `seed ${r.seed}: ${r.queries} queries × ${sessions} sessions: ${r.ok} ok, ${r.refused} refused (1235), ${r.wrong} wrong, ${r.invalid.length} invalid queries`,
+  ];
+  for (const f of r.failures) lines.push(formatRandomFailure(f));
+  for (const i of r.invalid) lines.push(`invalid #${i.index}: ${i.error}\n  ${i.sql}`);
+  return lines.join('\n');
+}
