@@ -147,12 +147,19 @@ export async function startGateway(opts: { dir: string; name: string; shardPort:
     cfg,
     `listen: { mysql: "127.0.0.1:${port}", http: null }\nusers: [ { user: sb, password: sb } ]\nvschema: ./vschema.json\npoolSize: ${opts.poolSize}\nkeyspaces:\n  sbtest:\n    shards: { "0": "mysql://root:@127.0.0.1:${opts.shardPort}/sbtest" }\n`,
   );
+  return { ...(await startGatewayProcessFromConfig(cfg, opts)), port };
+}
+
+/** `shardgate up --config cfg` as a child process, once it accepts connections. */
+export async function startGatewayProcessFromConfig(
+  cfg: string,
+  opts: { name?: string; cli?: string; nodeArgs?: string[] } = {},
+): Promise<Omit<GatewayProcess, 'port'>> {
   const child = spawn('node', [...(opts.nodeArgs ?? []), opts.cli ?? CLI, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitFor(child, /Connect with/, `shardgate (${opts.name})`);
+  await waitFor(child, /Connect with/, `shardgate (${opts.name ?? cfg})`);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
-    port,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGINT');
       await exited;
