@@ -1,15 +1,16 @@
-// Packs the package, installs the tarball into a scratch folder (mysql2 linked from this package),
-// and imports every entry of the exports map, so a missing file or a workspace-only import fails
-// here instead of in a user's project. Usage: pnpm run check:exports (after build).
+// Packs the package in the current folder, installs the tarball into a scratch folder (its
+// dependencies linked from the package's node_modules), and imports every entry of the exports
+// map, so a missing file or a workspace-only import fails here instead of in a user's project.
+// Usage, from a package: pnpm run check:exports (after build).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkgDir = process.cwd();
 const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-const scratch = mkdtempSync(join(tmpdir(), 'test-kit-pack-'));
+const scratch = mkdtempSync(join(tmpdir(), `${pkg.name.replace(/\W/g, '-')}-pack-`));
 try {
   execFileSync('pnpm', ['pack', '--pack-destination', scratch], { cwd: pkgDir, stdio: 'ignore' });
   const tarball = join(scratch, `${pkg.name.replace('@', '').replace('/', '-')}-${pkg.version}.tgz`);
@@ -19,7 +20,7 @@ try {
   for (const dep of Object.keys(pkg.dependencies ?? {})) {
     symlinkSync(realpathSync(join(pkgDir, 'node_modules', dep)), join(scratch, 'node_modules', dep));
   }
-  
+
   for (const [subpath, target] of Object.entries(pkg.exports)) {
     if (typeof target === 'string') continue; // ./package.json
     const specifier = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
@@ -34,7 +35,6 @@ try {
     if (names.length === 0) throw new Error(`${specifier} exports nothing`);
     console.log(`ok ${specifier}: ${names.length} exports`);
   }
-
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
