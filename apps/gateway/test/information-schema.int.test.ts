@@ -3,13 +3,9 @@
  * with keyspace names is answered by those keyspaces' shards, whatever the session's keyspace, as
  * schema tools and ORMs expect (knex hasTable, TypeORM and Sequelize introspection).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
-import { Gateway } from '../src/gateway.js';
+import { startTempGateway, type TempGateway } from './support/temp-gateway.js';
 
 const VSCHEMA = {
   keyspaces: {
@@ -22,8 +18,7 @@ const VSCHEMA = {
   },
 };
 
-let dir: string;
-let gateway: Gateway;
+let gw: TempGateway;
 let port: number;
 
 async function connect(database?: string): Promise<mysql.Connection> {
@@ -36,15 +31,14 @@ async function names(conn: mysql.Connection, sql: string, params?: unknown[]): P
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'sg-gw-infoschema-'));
-  writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(VSCHEMA));
-  writeFileSync(
-    path.join(dir, 'commerce.sql'),
-    'CREATE TABLE customer (id BIGINT PRIMARY KEY, name VARCHAR(64)); CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT);',
-  );
-  writeFileSync(path.join(dir, 'main.sql'), 'CREATE TABLE settings (k VARCHAR(32) PRIMARY KEY, v VARCHAR(64)); CREATE TABLE audit (id BIGINT PRIMARY KEY);');
-  const config = parseConfig(
-    {
+  gw = await startTempGateway({
+    prefix: 'sg-gw-infoschema-',
+    files: {
+      'vschema.json': JSON.stringify(VSCHEMA),
+      'commerce.sql': 'CREATE TABLE customer (id BIGINT PRIMARY KEY, name VARCHAR(64)); CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT);',
+      'main.sql': 'CREATE TABLE settings (k VARCHAR(32) PRIMARY KEY, v VARCHAR(64)); CREATE TABLE audit (id BIGINT PRIMARY KEY);',
+    },
+    config: {
       listen: { mysql: '127.0.0.1:0', http: null },
       users: [{ user: 'app', password: 'secret' }],
       vschema: './vschema.json',
@@ -53,15 +47,12 @@ beforeAll(async () => {
         main: { schema: './main.sql', shards: { '0': 'local' } },
       },
     },
-    path.join(dir, 'shardgate.yaml'),
-  );
-  gateway = new Gateway(config);
-  port = (await gateway.start()).mysql.port;
+  });
+  port = gw.port;
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await gw?.stop();
 });
 
 describe('information_schema queries that name keyspaces', () => {

@@ -2,40 +2,34 @@
  * COM_CHANGE_USER and COM_RESET_CONNECTION through the gateway, against real MariaDB: both end the
  * client's session (an open transaction is rolled back, user and session variables are dropped).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { comQuery, comResetConnection, isOkPacket, parseTextRow, RawMysqlClient } from '@shardgate/mysql-protocol/testing';
-import { parseConfig } from '../src/config.js';
-import { Gateway } from '../src/gateway.js';
+import { startTempGateway, type TempGateway } from './support/temp-gateway.js';
 
-let dir: string;
-let gateway: Gateway;
+let gw: TempGateway;
 let port: number;
 const login = { host: '127.0.0.1', user: 'app', password: 'secret', database: 'main' };
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'sg-reset-int-'));
-  writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify({ keyspaces: { main: { sharded: false, tables: { settings: {} } } } }));
-  writeFileSync(path.join(dir, 'main.sql'), 'CREATE TABLE settings (k VARCHAR(32) PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB;');
-  const config = parseConfig(
-    {
+  gw = await startTempGateway({
+    prefix: 'sg-reset-int-',
+    files: {
+      'vschema.json': JSON.stringify({ keyspaces: { main: { sharded: false, tables: { settings: {} } } } }),
+      'main.sql': 'CREATE TABLE settings (k VARCHAR(32) PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB;',
+    },
+    config: {
       listen: { mysql: '127.0.0.1:0', http: null },
       users: [{ user: 'app', password: 'secret' }],
       vschema: './vschema.json',
       keyspaces: { main: { schema: './main.sql', shards: { '0': 'local' } } },
     },
-    path.join(dir, 'shardgate.yaml'),
-  );
-  gateway = new Gateway(config);
-  port = (await gateway.start()).mysql.port;
+  });
+  port = gw.port;
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await gw?.stop();
 });
 
 describe('session reset through the gateway', () => {

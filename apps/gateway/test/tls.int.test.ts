@@ -1,31 +1,21 @@
 /** TLS and caching_sha2_password through the gateway's config keys, against a real MariaDB shard. */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
-import { Gateway } from '../src/gateway.js';
+import { startTempGateway, type TempGateway } from './support/temp-gateway.js';
 
-let dir: string;
-let gateway: Gateway;
+let gw: TempGateway;
 let port: number;
 let ca: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'sg-tls-int-'));
-  // openssl is installed by scripts/setup.sh --test-tools.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', path.join(dir, 'gw.key'), '-out', path.join(dir, 'gw.pem'),
-  ], { stdio: 'ignore' });
-  ca = readFileSync(path.join(dir, 'gw.pem'), 'utf8');
-  writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify({ keyspaces: { main: { sharded: false, tables: { notes: {} } } } }));
-  writeFileSync(path.join(dir, 'main.sql'), 'CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(64)) ENGINE=InnoDB;');
-  const config = parseConfig(
-    {
+  gw = await startTempGateway({
+    prefix: 'sg-tls-int-',
+    selfSignedCert: true,
+    files: {
+      'vschema.json': JSON.stringify({ keyspaces: { main: { sharded: false, tables: { notes: {} } } } }),
+      'main.sql': 'CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(64)) ENGINE=InnoDB;',
+    },
+    config: {
       listen: { mysql: '127.0.0.1:0', http: null },
       users: [
         { user: 'app', password: 'secret' },
@@ -36,15 +26,13 @@ beforeAll(async () => {
       vschema: './vschema.json',
       keyspaces: { main: { schema: './main.sql', shards: { '0': 'local' } } },
     },
-    path.join(dir, 'shardgate.yaml'),
-  );
-  gateway = new Gateway(config);
-  port = (await gateway.start()).mysql.port;
+  });
+  port = gw.port;
+  ca = gw.ca!;
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await gw?.stop();
 });
 
 describe('TLS through the gateway', () => {
