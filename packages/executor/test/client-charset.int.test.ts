@@ -3,11 +3,10 @@
  * request for another client character set is refused clearly instead of mangling text silently.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Planner } from '@shardgate/planner';
 import { freshDatabase, type FreshDatabase } from '@shardgate/test-kit';
-import { loadVSchema } from '@shardgate/vschema';
-import { Executor, type ExecutorSession } from '../src/index.js';
-import { CollectingSink } from './support/collecting-sink.js';
+import type { Executor, ExecutorSession } from '../src/index.js';
+import { executeCollecting, mysqlErrorOf } from './support/collecting-sink.js';
+import { startExecutor } from './support/executor-on-shards.js';
 import { COMMERCE_SHARDS } from './support/test-cluster.js';
 
 const SCHEMA = ['create table customer (id bigint not null primary key, name varchar(64)) engine=innodb'];
@@ -21,18 +20,13 @@ describe('client character sets (real MariaDB)', () => {
   let db: FreshDatabase;
   let executor: Executor;
   let session: ExecutorSession;
-  const exec = async (sql: string) => {
-    const sink = new CollectingSink();
-    await session.execute(sql, sink);
-    return sink;
-  };
-  const error = (p: Promise<unknown>) => p.then(() => null, (e: { errno: number; sqlState: string; message: string }) => ({ errno: e.errno, sqlState: e.sqlState, message: e.message }));
+  const exec = (sql: string) => executeCollecting(session, sql);
+  const error = mysqlErrorOf;
 
   beforeAll(async () => {
     db = await freshDatabase(inject('shardgateCluster'), 'clientcharset', { schema: SCHEMA });
     const topology = { commerce: Object.fromEntries(COMMERCE_SHARDS.map((s) => [s, { ...db.shard(s) }])) };
-    executor = new Executor({ vschema: loadVSchema(VSCHEMA), planner: new Planner({ vschema: loadVSchema(VSCHEMA) }), topology });
-    await executor.start();
+    executor = await startExecutor(VSCHEMA, topology);
     session = executor.openSession({ user: 't', database: 'commerce' });
   });
   afterAll(async () => {

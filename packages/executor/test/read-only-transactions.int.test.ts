@@ -5,11 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import mysql from 'mysql2/promise';
-import { Planner } from '@shardgate/planner';
 import { freshDatabase, type FreshDatabase } from '@shardgate/test-kit';
-import { loadVSchema } from '@shardgate/vschema';
-import { Executor, type ExecutorSession } from '../src/index.js';
-import { CollectingSink } from './support/collecting-sink.js';
+import type { Executor, ExecutorSession } from '../src/index.js';
+import { executeCollecting, mysqlErrorOf } from './support/collecting-sink.js';
+import { startExecutor } from './support/executor-on-shards.js';
 import { COMMERCE_SHARDS } from './support/test-cluster.js';
 
 const SCHEMA = ['create table customer (id bigint not null primary key, name varchar(64)) engine=innodb'];
@@ -24,18 +23,13 @@ describe('read-only transactions (real MariaDB)', () => {
   let executor: Executor;
   let reference: mysql.Connection;
   let session: ExecutorSession;
-  const exec = async (sql: string) => {
-    const sink = new CollectingSink();
-    await session.execute(sql, sink);
-    return sink;
-  };
-  const error = (p: Promise<unknown>) => p.then(() => null, (e: { errno: number; sqlState: string; message: string }) => ({ errno: e.errno, sqlState: e.sqlState, message: e.message }));
+  const exec = (sql: string) => executeCollecting(session, sql);
+  const error = mysqlErrorOf;
 
   beforeAll(async () => {
     db = await freshDatabase(inject('shardgateCluster'), 'readonlytx', { schema: SCHEMA });
     const topology = { commerce: Object.fromEntries(COMMERCE_SHARDS.map((s) => [s, { ...db.shard(s) }])) };
-    executor = new Executor({ vschema: loadVSchema(VSCHEMA), planner: new Planner({ vschema: loadVSchema(VSCHEMA) }), topology });
-    await executor.start();
+    executor = await startExecutor(VSCHEMA, topology);
     reference = await mysql.createConnection({ ...db.shard('reference') });
     session = executor.openSession({ user: 't', database: 'commerce' });
     await exec("insert into customer (id, name) values (1, 'one'), (2, 'two'), (3, 'three')");

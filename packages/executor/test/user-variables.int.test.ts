@@ -6,11 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import mysql from 'mysql2/promise';
-import { Planner } from '@shardgate/planner';
 import { freshDatabase, type FreshDatabase } from '@shardgate/test-kit';
-import { loadVSchema } from '@shardgate/vschema';
-import { Executor, type ExecutorSession } from '../src/index.js';
+import type { Executor, ExecutorSession } from '../src/index.js';
 import { CollectingSink } from './support/collecting-sink.js';
+import { startExecutor } from './support/executor-on-shards.js';
 import { COMMERCE_SHARDS } from './support/test-cluster.js';
 
 const SCHEMA = [
@@ -56,8 +55,7 @@ describe('user variables and bit literals (real MariaDB)', () => {
   beforeAll(async () => {
     db = await freshDatabase(inject('shardgateCluster'), 'uservars', { schema: SCHEMA });
     const topology = { commerce: Object.fromEntries(COMMERCE_SHARDS.map((s) => [s, { ...db.shard(s), poolSize: 1 }])) };
-    executor = new Executor({ vschema: loadVSchema(VSCHEMA), planner: new Planner({ vschema: loadVSchema(VSCHEMA) }), topology });
-    await executor.start();
+    executor = await startExecutor(VSCHEMA, topology);
     reference = await mysql.createConnection({ ...db.shard('reference'), charset: 'UTF8MB4_GENERAL_CI', supportBigNumbers: true, bigNumberStrings: true });
     const s = open();
     for (const q of SEED) {

@@ -1,5 +1,5 @@
 /** A ResultSink for tests: records everything; can simulate a slow client and a disconnect. */
-import type { FieldInfo, ResultSink } from '../../src/index.js';
+import type { ExecutorSession, FieldInfo, ResultSink } from '../../src/index.js';
 
 export class CollectingSink implements ResultSink {
   fields: readonly FieldInfo[] | null = null;
@@ -53,4 +53,19 @@ export class CollectingSink implements ResultSink {
   get names(): string[] {
     return (this.fields ?? []).map((f) => f.name);
   }
+}
+
+/** Runs one statement on the session and returns what the client would have seen. */
+export async function executeCollecting(session: ExecutorSession, sql: string): Promise<CollectingSink> {
+  const sink = new CollectingSink();
+  await session.execute(sql, sink);
+  return sink;
+}
+
+/** The MySQL error a statement failed with (null when it succeeded), for toEqual/toMatchObject. */
+export function mysqlErrorOf(p: Promise<unknown>): Promise<{ errno: number; sqlState: string; message: string } | null> {
+  return p.then(
+    () => null,
+    (e: { errno: number; sqlState: string; message: string }) => ({ errno: e.errno, sqlState: e.sqlState, message: e.message }),
+  );
 }
