@@ -110,10 +110,10 @@ export function queryTimeout(ms: number, where?: string): ExecutorError {
   );
 }
 
-export function rowLimitExceeded(limit: number): ExecutorError {
-  return new ExecutorError(
-    ER_OUT_OF_RESOURCES,
-    'HY000',
-    `in-memory row count exceeded allowed limit of ${limit} (OLTP buffers results); add a LIMIT, or SET workload = 'olap' to stream the result`,
-  );
+export function rowLimitExceeded(limit: number, workload: 'oltp' | 'olap'): ExecutorError {
+  const advice =
+    workload === 'oltp'
+      ? "(OLTP buffers results, and sorts, groups or DISTINCT at the gateway hold rows); add a LIMIT, or SET workload = 'olap' to stream the result"
+      : '(a sort, GROUP BY, DISTINCT or subquery evaluated at the gateway holds rows); narrow the query or raise maxMemoryRows';
+  return new ExecutorError(ER_OUT_OF_RESOURCES, 'HY000', `in-memory row count exceeded allowed limit of ${limit} ${advice}`);
 }

@@ -199,11 +199,16 @@ export class QueryContext {
     return this.settings.workload === 'olap' && !this.access.mustBuffer && !this.forceBuffered;
   }
 
-  /** Accounts rows an OLTP operator holds in memory; throws the max-memory-rows error. */
+  /**
+   * Accounts rows the gateway keeps in memory for this statement: an OLTP result buffered before
+   * it goes out, and in both workloads what an operator holds (a sort's input, a hash aggregate's
+   * groups, DISTINCT's seen keys, a pulled-out subquery's values, UNION parts waiting their turn).
+   * OLAP streams rows through without calling this, so only those operators count there. Past
+   * maxMemoryRows the statement fails with a clear error instead of growing the gateway's heap.
+   */
   holdRows(n: number): void {
-    if (this.settings.workload !== 'oltp') return;
     this.memoryRows.count += n;
-    if (this.memoryRows.count > this.settings.maxMemoryRows) throw rowLimitExceeded(this.settings.maxMemoryRows);
+    if (this.memoryRows.count > this.settings.maxMemoryRows) throw rowLimitExceeded(this.settings.maxMemoryRows, this.settings.workload);
   }
 
   throwIfAborted(): void {

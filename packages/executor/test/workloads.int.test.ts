@@ -12,6 +12,13 @@ function planner(): FixturePlanner {
     .on(/^select seq from seq_1_to_(\d+) order by seq$/i, (m) =>
       plan(route('Scatter', commerce, sql(`select seq from seq_1_to_${m[1]} order by seq`), { orderBy: [{ column: 0, desc: false }] })),
     )
+    // Sorts and DISTINCT the gateway evaluates itself (the shards return unsorted, duplicated rows).
+    .on(/^select seq from seq_1_to_(\d+) order by seq desc at the gateway$/i, (m) =>
+      plan({ operator: 'Sort', input: route('Scatter', commerce, sql(`select seq from seq_1_to_${m[1]}`)), orderBy: [{ column: 0, desc: true }] }),
+    )
+    .on(/^select distinct seq from seq_1_to_(\d+) at the gateway$/i, (m) =>
+      plan({ operator: 'Distinct', input: route('Scatter', commerce, sql(`select seq from seq_1_to_${m[1]}`)) }),
+    )
     .on(/sleep/i, (m) => plan(route('Scatter', commerce, sql(m.input.replace(/^\/\*vt\+[^*]*\*\/\s*/, '')))));
 }
 
@@ -52,6 +59,30 @@ describe('OLTP and OLAP workloads (real MariaDB)', () => {
     await s.execute('select seq from seq_1_to_200', ok);
     expect(ok.rows.length).toBe(800);
     await s.execute("set workload = 'olap'", new CollectingSink());
+    const big = new CollectingSink();
+    await s.execute('select seq from seq_1_to_5000', big);
+    expect(big.rows.length).toBe(20_000);
+    await s.close();
+  });
+
+  it('OLAP: a sort or DISTINCT at the gateway holds rows, so it is bounded by maxMemoryRows too; the session goes on', async () => {
+    const s = executor.openSession({ user: 't', database: 'commerce' });
+    await s.execute("set workload = 'olap'", new CollectingSink());
+    // 4 shards × 300 rows held by the sort: past the limit of 1000, a clear error, not a growing heap.
+    await expect(s.execute('select seq from seq_1_to_300 order by seq desc at the gateway', new CollectingSink())).rejects.toMatchObject({
+      errno: 1041,
+      sqlState: 'HY000',
+      message: expect.stringMatching(/exceeded allowed limit of 1000 \(a sort, GROUP BY, DISTINCT or subquery evaluated at the gateway holds rows\)/),
+    });
+    // DISTINCT holds only the distinct rows: 5,000 values from each of 4 shards are 5,000 keys.
+    await expect(s.execute('select distinct seq from seq_1_to_5000 at the gateway', new CollectingSink())).rejects.toMatchObject({ errno: 1041 });
+    const small = new CollectingSink();
+    await s.execute('select distinct seq from seq_1_to_900 at the gateway', small);
+    expect(small.rows.length).toBe(900);
+    const sorted = new CollectingSink();
+    await s.execute('select seq from seq_1_to_200 order by seq desc at the gateway', sorted);
+    expect(sorted.rows.slice(0, 5)).toEqual([['200'], ['200'], ['200'], ['200'], ['199']]);
+    // Streaming without holding rows is still unbounded by the limit.
     const big = new CollectingSink();
     await s.execute('select seq from seq_1_to_5000', big);
     expect(big.rows.length).toBe(20_000);

@@ -9,6 +9,8 @@ import { collect } from './join.js';
 
 export async function runUncorrelatedSubquery(ctx: QueryContext, p: UncorrelatedSubqueryPrimitive, bv: BindVars, out: RowReceiver): Promise<OkOutcome | void> {
   const sub = await collect(ctx, p.subquery, bv);
+  // The values stay bound (and rendered into the outer query) for the whole statement.
+  ctx.holdRows(sub.rows.length);
   const bound: BindVars = extendBindVars(bv, { [p.hasValuesBind]: sub.rows.length > 0 ? 1n : 0n });
   switch (p.variant) {
     case 'PulloutIn':
