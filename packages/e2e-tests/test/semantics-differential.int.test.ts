@@ -150,6 +150,13 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp, avg(price) * 2, avg(price) * avg(price), sum(price) / count(*), avg(grp) / 3, max(price) / min(price), count(*) * 1.5, -max(price), abs(min(price) - 5), sum(grp) / 7 / 3 * 3 from item group by grp', mode: 'unordered' },
   { sql: 'select avg(price) * 2, avg(grp) / 3 * 3, sum(price) / 7 * 7, avg(id) from item', mode: 'exact' },
   { sql: 'select grp, avg(id) from item group by grp having avg(id) * 3 >= 75 or avg(id) > 24.33', mode: 'unordered' },
+  // SUM/AVG(DISTINCT …) read strings as DOUBLE before dropping duplicates (' 1', '01', '1.0' are
+  // one value; 'alice' is 0), temporal values as their digits, and add doubles in MariaDB's order.
+  { sql: "select sum(distinct concat(grp, ' ')), avg(distinct concat('0', grp, '.0')), sum(distinct gci), avg(distinct lat), count(distinct concat(grp, ' ')) from item", mode: 'exact' },
+  { sql: 'select sum(distinct created_at), avg(distinct created_at), avg(distinct price), avg(distinct grp), sum(distinct grp) from item', mode: 'exact' },
+  { sql: 'select grp, sum(distinct price * 1e0), avg(distinct price / 7e0), avg(distinct price), sum(distinct concat(price, \'x\')) from item group by grp', mode: 'unordered' },
+  { sql: 'select avg(distinct price) * 2, round(avg(distinct grp), 1), sum(distinct id % 3 / 10e0) from item where id > 3', mode: 'exact' },
+  { sql: 'select avg(distinct price), sum(distinct gci) from item where 1 = 0', mode: 'exact' },
   // UNION parts planned separately: each column's type is the aggregate of the parts' types.
   { sql: 'select max(grp) from item union select avg(grp) from item', mode: 'unordered' },
   { sql: 'select max(grp) from item union all select sum(price) from item union all select min(gci) from item', mode: 'collated', fold: foldCi },

@@ -264,6 +264,8 @@ export type AggregateOpcode =
   | 'min'
   | 'max'
   | 'avg'
+  /** avg(DISTINCT x): the shards group by x; the gateway averages the distinct values it sees */
+  | 'avg_distinct'
   /** sum of per-shard counts */
   | 'sum_count'
   | 'any_value';

@@ -77,7 +77,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     // min(DISTINCT x) and max(DISTINCT x) are min(x) and max(x).
     if (distinct && name !== 'min' && name !== 'max') {
       const arg = e.args?.expr;
-      if ((name !== 'count' && name !== 'sum') || !arg || arg.type === 'expr_list' || star) throw notSupported(`${name}(DISTINCT …) across shards`);
+      if ((name !== 'count' && name !== 'sum' && name !== 'avg') || !arg || arg.type === 'expr_list' || star) throw notSupported(`${name}(DISTINCT …) across shards`);
       const argText = text(arg, `${name}(DISTINCT …) argument across shards`);
       let on = distinctOn.get(argText);
       if (!on) {
@@ -89,7 +89,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         }
       }
       const ws = on.ws;
-      aggregates.push({ opcode: name === 'count' ? 'count_distinct' : 'sum_distinct', column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
+      const opcode = name === 'count' ? 'count_distinct' : name === 'sum' ? 'sum_distinct' : 'avg_distinct';
+      aggregates.push({ opcode, column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
       return argText;
     }
     const t = text(e, 'aggregate across shards');

@@ -15,6 +15,7 @@ import { formatDouble, textCell } from '../values/cell-codec.js';
 import { cellText, compareCollationKeys, compareNullable, comparatorFor, equalityKey, isTextField, type CellComparator } from '../values/cell-compare.js';
 import { ColumnType, ColumnFlag, valueClassOf } from '../values/column-types.js';
 import { addDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, parseDecimal, type Decimal } from '../values/decimal.js';
+import { compareStoredDoubles, storedDoubleKey, stringToDouble, temporalToDecimal } from '../values/numeric-conversion.js';
 import { runPrimitive } from '../primitive-runner.js';
 import { renderTemplate } from '../values/render-query.js';
 
@@ -74,6 +75,107 @@ class SumAccumulator implements Accumulator {
   result(): Cell {
     if (this.float !== null) return textCell(formatDouble(this.floatSum()!));
     return this.exact === null ? null : textCell(formatDecimal(this.exact));
+  }
+}
+
+/**
+ * SUM(DISTINCT x) and AVG(DISTINCT x) over the raw values of x (the shards group by x, so every
+ * distinct value arrives, perhaps from several shards). MariaDB reads each value as the
+ * aggregate's input type first and only then drops duplicates: strings as DOUBLE ('1', '01' and
+ * '1e0' are one value), temporal values as the number their digits spell, integers and decimals
+ * exactly. Doubles are added in the order MariaDB's tree of seen values holds them (see
+ * compareStoredDoubles), so even the last digits agree.
+ */
+class DistinctSumAccumulator implements Accumulator {
+  private exact: Decimal | null = null;
+  private readonly exactSeen = new Set<string>();
+  private readonly doubles = new Map<string, number>();
+  private distinctCount = 0n;
+  constructor(
+    private readonly column: number,
+    private readonly input: DistinctSumInput,
+    private readonly exactKeys: { keyOf(row: Row): string | null },
+  ) {}
+  add(row: Row): void {
+    const cell = row[this.column];
+    if (cell === null || cell === undefined) return;
+    const text = cellText(cell);
+    if (this.input === 'float' || this.input === 'text') {
+      const x = this.input === 'text' ? stringToDouble(text) : Number(text);
+      const k = storedDoubleKey(x);
+      if (this.doubles.has(k)) return;
+      this.doubles.set(k, x);
+      this.distinctCount++;
+      return;
+    }
+    let d: Decimal | null;
+    let k: string | null;
+    if (this.input === 'temporal') {
+      d = temporalToDecimal(text) ?? { units: 0n, scale: 0 };
+      k = formatDecimal(d);
+    } else {
+      d = parseDecimal(text);
+      k = this.exactKeys.keyOf(row);
+    }
+    if (d === null || k === null || this.exactSeen.has(k)) return;
+    this.exactSeen.add(k);
+    this.distinctCount++;
+    this.exact = this.exact === null ? d : addDecimal(this.exact, d);
+  }
+  count(): bigint {
+    return this.distinctCount;
+  }
+  exactSum(): Decimal | null {
+    return this.input === 'float' || this.input === 'text' ? null : this.exact;
+  }
+  floatSum(): number | null {
+    if (this.doubles.size === 0) return null;
+    let sum = 0;
+    for (const x of [...this.doubles.values()].sort(compareStoredDoubles)) sum += x;
+    return sum;
+  }
+  result(): Cell {
+    if (this.input === 'float' || this.input === 'text') {
+      const s = this.floatSum();
+      return s === null ? null : textCell(formatDouble(s));
+    }
+    return this.exact === null ? null : textCell(formatDecimal(this.exact));
+  }
+}
+
+type DistinctSumInput = 'exact' | 'float' | 'text' | 'temporal';
+
+function distinctSumInput(field: FieldInfo | undefined): DistinctSumInput {
+  if (!field) return 'exact';
+  const cls = valueClassOf(field.columnType, field.characterSet);
+  return cls === 'float' ? 'float' : cls === 'text' || cls === 'binary' ? 'text' : cls === 'temporal' ? 'temporal' : 'exact';
+}
+
+/** AVG(DISTINCT x): the distinct sum divided by the number of distinct values, as AVG divides. */
+class DistinctAvgAccumulator implements Accumulator {
+  private readonly sum: DistinctSumAccumulator;
+  constructor(
+    column: number,
+    input: DistinctSumInput,
+    exactKeys: { keyOf(row: Row): string | null },
+    private readonly scale: number,
+    private readonly unroundedIncrement?: number,
+  ) {
+    this.sum = new DistinctSumAccumulator(column, input, exactKeys);
+  }
+  add(row: Row): void {
+    this.sum.add(row);
+  }
+  result(): Cell {
+    const n = this.sum.count();
+    if (n === 0n) return null;
+    const exact = this.sum.exactSum();
+    if (exact !== null) {
+      const count = { units: n, scale: 0 };
+      return textCell(formatDecimal(this.unroundedIncrement !== undefined ? divideDecimalUnrounded(exact, count, this.unroundedIncrement) : divideDecimal(exact, count, this.scale)));
+    }
+    const s = this.sum.floatSum();
+    return s === null ? null : textCell(formatDouble(s / Number(n)));
   }
 }
 
@@ -213,13 +315,23 @@ function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrec
         makers.push(() => new SumAccumulator(a.column, numericKind(f), null));
         break;
       case 'sum_distinct': {
-        // The shard sends the raw values; MariaDB types sum(int) as DECIMAL.
-        const kind = numericKind(f);
+        // The shard sends the raw values; MariaDB types sum(int) as DECIMAL, sum of strings as DOUBLE.
+        const input = distinctSumInput(f);
         outFields[a.column] =
-          kind === 'float'
-            ? { ...base, name, table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE }
+          input === 'float' || input === 'text'
+            ? { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM }
             : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
-        makers.push(() => new SumAccumulator(a.column, kind, distinctKeyOf(a, fields)));
+        makers.push(() => new DistinctSumAccumulator(a.column, input, distinctKeyOf(a, fields)));
+        break;
+      }
+      case 'avg_distinct': {
+        const input = distinctSumInput(f);
+        const scale = Math.min((f?.decimals ?? 0) + divPrecisionIncrement, 38);
+        outFields[a.column] =
+          input === 'float' || input === 'text'
+            ? { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM }
+            : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
+        makers.push(() => new DistinctAvgAccumulator(a.column, input, distinctKeyOf(a, fields), scale, a.unrounded ? divPrecisionIncrement : undefined));
         break;
       }
       case 'min':

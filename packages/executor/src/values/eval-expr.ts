@@ -9,6 +9,7 @@ import { cellToSqlValue } from './cell-codec.js';
 import { compareBytes, foldGeneralCi } from './cell-compare.js';
 import { valueClassOf } from './column-types.js';
 import { addDecimal, compareDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, multiplyDecimal, parseDecimal, rescale, type Decimal } from './decimal.js';
+import { numericPrefix } from './numeric-conversion.js';
 
 export interface EvalEnv {
   readonly row: Row;
@@ -33,11 +34,6 @@ export function evalExpr(expr: EvalExpr, env: EvalEnv): SqlValue {
   }
 }
 
-/** The number MySQL reads from a string: its longest numeric prefix ('12abc' is 12, 'abc' is 0). */
-function numericPrefix(s: string): string {
-  const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(s);
-  return m ? m[1] : '0';
-}
 
 function toDecimal(v: SqlValue): Decimal | null {
   if (v === null) return null;
