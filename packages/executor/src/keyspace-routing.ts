@@ -16,7 +16,7 @@ export interface VindexLike {
    * every value MariaDB finds equal to it has that keyspace id; null = not sure (ask every shard).
    * `numberLiteral`: the value is the text of a decimal or double literal (`3.0`, `3e0`).
    */
-  mapCompared?(value: VindexInput, numberLiteral: boolean): Uint8Array | null;
+  mapCompared?(value: VindexInput, numberLiteral: boolean): Uint8Array | 'none' | null;
   /** Lookup vindexes: the backing table (`ks.table` or `table`) and its columns. */
   readonly table?: string;
   readonly from?: string | readonly string[];

@@ -32,8 +32,8 @@ export function toVindexInput(v: SqlValue): VindexInput {
 /**
  * The destination of each value. NULL equals nothing (`= NULL`, `IN (…, NULL)`): no keyspace id.
  * A functional vindex maps a value only when every value MariaDB finds equal to it has the same
- * keyspace id (`3.0`, `3e0` and `'3'` map as 3 on `hash`); any other value (`' 3'`, `'3abc'`,
- * `0x03`, `3.5`) is 'allShards'. Lookup vindexes let MariaDB compare the value with the lookup
+ * keyspace id (`3.0`, `3e0` and `'3'` map as 3 on `hash`); a value no row can equal (`3.5` on
+ * `hash`) has no keyspace id; any other value (`' 3'`, `'3abc'`, `0x03`) is 'allShards'. Lookup vindexes let MariaDB compare the value with the lookup
  * table's column, which has the owner column's type.
  */
 export async function keyspaceIdsFor(ctx: QueryContext, keyspace: string, vindexName: string, values: readonly SqlValue[]): Promise<VindexDestination[]> {
@@ -43,7 +43,7 @@ export async function keyspaceIdsFor(ctx: QueryContext, keyspace: string, vindex
       if (v === null) return [];
       const input = toVindexInput(v);
       const ksid = vindex.mapCompared ? vindex.mapCompared(input, v instanceof ExactNumber) : vindex.map!(input);
-      return ksid ? [ksid] : 'allShards';
+      return ksid === 'none' ? [] : ksid ? [ksid] : 'allShards';
     });
   }
   if (vindex.table && vindex.to) return lookupKeyspaceIds(ctx, keyspace, vindex, values);

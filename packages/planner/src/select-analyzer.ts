@@ -104,6 +104,15 @@ export function hasWindowFunction(sel: Ast): boolean {
 }
 
 export class SelectAnalyzer {
+  /**
+   * Ids of tables on the NULL-extended side of an outer join (LEFT JOIN's right table, RIGHT
+   * JOIN's left ones). Their columns are NULL on rows of every shard that found no match, so even
+   * a unique vindex column of theirs does not keep a group or DISTINCT value on one shard.
+   * Written while each statement's FROM is analyzed, read afterwards; one analyzer plans one
+   * statement on one thread.
+   */
+  private readonly nullExtended = new Set<string>();
+
   constructor(private readonly ctx: PlanContext) {}
 
   /** Analyzes a statement (with its UNION chain) in the given enclosing scope. */
@@ -155,6 +164,11 @@ export class SelectAnalyzer {
     from.forEach((item, idx) => {
       const join = String(item.join ?? '').toUpperCase();
       const outerJoin = join.includes('LEFT') || join.includes('RIGHT');
+      const extended = join.includes('LEFT') ? [scope.tables[idx]!] : join.includes('RIGHT') ? scope.tables.slice(0, idx) : [];
+      for (const t of extended) {
+        this.nullExtended.add(String(t.id));
+        for (const inner of t.derivedInnerIds ?? []) this.nullExtended.add(inner);
+      }
       if (item.on) {
         if (containsSubquery(item.on)) throw notSupported('subquery in a JOIN ON condition');
         for (const c of conjuncts(item.on)) onConds[idx]!.push(...this.conds(c, scope, !outerJoin));
@@ -403,6 +417,7 @@ export class SelectAnalyzer {
   isUniqueVindexColumn(cand: Cand, key: ColKey | null): boolean {
     if (!key) return false;
     const [id, col] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+    if (this.nullExtended.has(id)) return false;
     for (const t of cand.tables) {
       if (String(t.id) !== id || !t.table || t.table.type !== 'sharded') continue;
       for (const cv of t.table.columnVindexes) {

@@ -120,13 +120,14 @@ type ComparedAs = 'integer' | 'bytes' | 'any';
  * opposed to `map`, which is Vitess's conversion. A row lives at the keyspace id of the value it
  * was inserted with, and MariaDB on the shard decides which rows a compared value matches, so
  * `mapCompared` answers a keyspace id only when every value MariaDB would find equal to `value`
- * has that keyspace id; null means "not sure": the caller must ask every shard. `3.0`, `3e0` and
- * `'3'` give the keyspace id of 3; `' 3'`, `'3abc'` and `0x03` give null (Vitess: no shard).
- * Callers handle SQL NULL themselves (it equals nothing).
+ * has that keyspace id; null means "not sure": the caller must ask every shard; 'none' means no
+ * row can equal the value (3.5 on an integer vindex). `3.0`, `3e0` and `'3'` give the keyspace id
+ * of 3; `' 3'`, `'3abc'` and `0x03` give null (Vitess: no shard). Callers handle SQL NULL
+ * themselves (it equals nothing).
  */
 export interface ComparedMapping {
   /** `numberLiteral`: `value` is the text of a number literal with a fraction or exponent. */
-  mapCompared(value: VindexValue, numberLiteral: boolean): Uint8Array | null;
+  mapCompared(value: VindexValue, numberLiteral: boolean): Uint8Array | 'none' | null;
 }
 
 function comparedMapper(as: ComparedAs, map: Hasher): ComparedMapping['mapCompared'] {
@@ -134,7 +135,7 @@ function comparedMapper(as: ComparedAs, map: Hasher): ComparedMapping['mapCompar
   if (as === 'integer') {
     return (v, numberLiteral) => {
       const n = comparedInteger(v, numberLiteral);
-      return n === undefined ? null : map(n);
+      return n === undefined ? null : n === 'none' ? 'none' : map(n);
     };
   }
   // Bytes: strings and binary values are compared byte for byte on the string columns these

@@ -80,24 +80,27 @@ const DECIMAL_LITERAL = /^([+-]?)([0-9]*)(?:\.([0-9]*))?$/;
  *     other rows in the two forms;
  *   - quoted strings of decimal digits with an optional sign (`'3'`, `'-1'`, `'007'`), which
  *     MariaDB converts exactly at any length.
+ * Equal to no integer, 'none': numbers with a nonzero fraction (`3.5`, `35e-1`, a DOUBLE param
+ * 3.5). MariaDB compares them with an integer column exactly (decimals) or as doubles, and no
+ * integer is 3.5. Answering 'none' rather than "not sure" matters: a query planned for one shard
+ * (aggregates, ORDER BY … LIMIT pushed down whole) must not be sent to every shard.
  * Not sure: other strings (`' 3'`, `'3\n'`, `'3abc'` all equal 3, `'abc'` equals 0: MariaDB's
  * string-to-number rules are not copied here), binary values (`0x33` compares as 51 but `x'33'` as
- * the string '3'), and numbers with a fraction (they match no integer, but leaving them to MariaDB
- * costs only a scatter).
+ * the string '3').
  */
-export function comparedInteger(v: VindexValue, numberLiteral = false): bigint | undefined {
+export function comparedInteger(v: VindexValue, numberLiteral = false): bigint | 'none' | undefined {
   if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : undefined;
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : Number.isFinite(v) && !Number.isInteger(v) ? 'none' : undefined;
   if (typeof v !== 'string') return undefined;
   if (!numberLiteral) return DECIMAL_INT.test(v) ? BigInt(v) : undefined;
   if (/[eE]/.test(v)) {
     // An approximate (double) literal: JavaScript and MariaDB both round its text to the nearest double.
     const d = Number(v);
-    return Number.isSafeInteger(d) ? BigInt(d) : undefined;
+    return Number.isSafeInteger(d) ? BigInt(d) : Number.isFinite(d) && !Number.isInteger(d) ? 'none' : undefined;
   }
   const m = DECIMAL_LITERAL.exec(v);
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
-  if (m[3] !== undefined && /[1-9]/.test(m[3])) return undefined;
+  if (m[3] !== undefined && /[1-9]/.test(m[3])) return 'none';
   return BigInt(m[1] + (m[2] === '' ? '0' : m[2]));
 }
 

@@ -14,23 +14,23 @@ const compared = (type: string, params: Record<string, string> = {}) => {
 };
 
 describe('comparedInteger', () => {
-  it.each<[string, string | bigint | number, boolean, bigint | undefined]>([
+  it.each<[string, string | bigint | number, boolean, bigint | 'none' | undefined]>([
     ['bigint', 3n, false, 3n],
     ['negative bigint', -1n, false, -1n],
     ['integral double', 3, false, 3n],
     ['negative zero', -0, false, 0n],
-    ['double with a fraction', 3.5, false, undefined],
+    ['double with a fraction', 3.5, false, 'none'],
     ['double above 2^53', 2 ** 53, false, undefined],
     ['decimal 3.0', '3.0', true, 3n],
     ['decimal -1.00', '-1.00', true, -1n],
     ['decimal .0', '.0', true, 0n],
     ['decimal 3.', '3.', true, 3n],
-    ['decimal 3.5', '3.5', true, undefined],
-    ['decimal 3.000001', '3.000001', true, undefined],
+    ['decimal 3.5', '3.5', true, 'none'],
+    ['decimal 3.000001', '3.000001', true, 'none'],
     ['big decimal', '9007199254740993.0', true, 9007199254740993n],
     ['double literal 3e0', '3e0', true, 3n],
     ['double literal .3E1', '.3E1', true, 3n],
-    ['double literal 35e-1', '35e-1', true, undefined],
+    ['double literal 35e-1', '35e-1', true, 'none'],
     ['double literal above 2^53', '9007199254740993e0', true, undefined],
     ['double literal 1e400', '1e400', true, undefined],
     ["string '3'", '3', false, 3n],
@@ -65,8 +65,12 @@ describe('mapCompared', () => {
     }
     // Vitess's map: the string '-1' maps nowhere; compared with an integer column it equals -1.
     expect(v.map('-1')).toBeNull();
-    for (const [x, lit] of [[' 3', false], ['3abc', false], ['3.5', true], [bytes('03'), false], ['18446744073709551616', false]] as const) {
+    for (const [x, lit] of [[' 3', false], ['3abc', false], [bytes('03'), false], ['18446744073709551616', false]] as const) {
       expect(mapCompared(x, lit), String(x)).toBeNull();
+    }
+    // No integer equals 3.5: no shard holds a matching row (not "ask every shard").
+    for (const [x, lit] of [['3.5', true], ['35e-1', true], [3.5, false]] as const) {
+      expect(mapCompared(x, lit), String(x)).toBe('none');
     }
   });
   it('numeric and reverse_bits: negative values are not sure (never none)', () => {

@@ -3,7 +3,7 @@
  * (concatenated as they arrive, or merged in ORDER BY order through MergeSort).
  */
 import { parseSysSchemaBind, type BindValue, type BindVars, type QueryTemplate, type RoutePrimitive, type SqlValue } from '@shardgate/planner';
-import { ExecutorError, ER_UNKNOWN_ERROR, hasMysqlCode } from '../errors.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, hasMysqlCode } from '../errors.js';
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
 import type { ShardResult } from '../shard-pool.js';
@@ -60,7 +60,10 @@ async function resolveVindexTargets(ctx: QueryContext, route: RoutePrimitive, bv
     case 'Equal': {
       const value = evalScalar(requireValues(route)[0], bv);
       const [ksids] = await keyspaceIdsFor(ctx, route.keyspace.name, requireVindex(route), [value]);
-      if (ksids === 'allShards') return all();
+      if (ksids === 'allShards') {
+        if (route.variant === 'EqualUnique' && !concatenationIsExact(route.query)) throw ambiguousUniqueValue(route, value);
+        return all();
+      }
       const shards = [...new Set(ksids.map((k) => ks.shardForKeyspaceId(k)))];
       return shards.map((shard) => ({ shard, bindVars: bv }));
     }
@@ -86,6 +89,33 @@ async function resolveVindexTargets(ctx: QueryContext, route: RoutePrimitive, bv
     default:
       throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `unknown route variant ${route.variant}`);
   }
+}
+
+/**
+ * Whether running a route's SQL on several shards and concatenating the rows answers it exactly:
+ * no aggregate, grouping, DISTINCT, ORDER BY, LIMIT, window, UNION, join or subquery, each of
+ * which an EqualUnique route leaves whole to its one shard. Read from the SQL text, so a word like
+ * `count` inside a string literal also counts: it can only refuse more, never answer wrongly.
+ */
+function concatenationIsExact(query: QueryTemplate): boolean {
+  const text = query.parts.map((p) => (typeof p === 'string' ? p : ' ? ')).join('');
+  if ((text.match(/\bselect\b/gi) ?? []).length > 1) return false;
+  if (/,/.test(/\bfrom\b([\s\S]*?)(?:\bwhere\b|$)/i.exec(text)?.[1] ?? '')) return false;
+  return !/\b(group|order|limit|distinct|having|join|union|over|count|sum|avg|min|max|group_concat|std|stddev|stddev_pop|stddev_samp|variance|var_pop|var_samp|bit_and|bit_or|bit_xor|json_arrayagg|json_objectagg|any_value|for\s+update)\b/i.test(text);
+}
+
+/**
+ * An EqualUnique route whose value may equal rows on several shards (a string such as ' 3' or
+ * '3abc' compared with an integer vindex column, a binary value): the plan left aggregation,
+ * ordering or a join whole to one shard, so the rows of several shards cannot simply be added up.
+ */
+function ambiguousUniqueValue(route: RoutePrimitive, value: SqlValue): ExecutorError {
+  const shown = value instanceof Uint8Array ? `0x${Buffer.from(value).toString('hex')}` : String(value);
+  return new ExecutorError(
+    ER_NOT_SUPPORTED_YET,
+    '42000',
+    `This query is not supported by shardgate; not supported: the value ${shown.slice(0, 64)} compared with unique vindex ${route.vindex ?? ''} of ${route.keyspace.name} may equal rows on several shards, and the statement's aggregation, DISTINCT, ORDER BY, LIMIT, join or subquery needs them on one; compare with a value of the column's type`,
+  );
 }
 
 /** The schema-name binds of a DBA route's SQL (see SysSchemaBind), once each. */
