@@ -153,6 +153,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select count(*), max(price) from item where id = 1.5', mode: 'exact' },
   { sql: 'select count(*), max(price) from item where id = (select min(price) from item where price > 10.5)', mode: 'exact' },
   { sql: 'select id from item where id = 7.5 order by price limit 1', mode: 'exact' },
+  // An aggregate subquery whose WHERE matches nothing still answers (0), so it does not narrow
+  // the outer statement to one shard.
+  { sql: 'select id from item where price >= (select count(grp) from item where grp not in (null, null, 4)) order by id', mode: 'exact' },
+  { sql: 'select i.id from item i join referral r on r.id = i.id where i.grp >= (select count(*) from item where id in (null)) order by i.id', mode: 'exact' },
   // Expressions over aggregates at the gateway take the type (and scale) of the shard's column.
   { sql: 'select grp, coalesce(max(price), 0), ifnull(max(grp), 0.5), coalesce(min(price), 1.125), max(price) - 1, max(grp) + 0.0 from item group by grp', mode: 'unordered' },
   // Division and avg inside such expressions keep MariaDB's unrounded precision (1/3*3 is 1.0000).

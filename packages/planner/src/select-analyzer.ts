@@ -276,7 +276,7 @@ export class SelectAnalyzer {
         if (left) preds.push({ a: left, b: inner.columns[0]!.key });
       }
       const innerCand: Cand = { ...inner.cand, opaque: inner.cand.opaque || inner.selfOpaque === true, conds: [...inner.cand.conds, ...preds.map((p) => ({ k: 'coleq' as const, a: p.a, b: p.b }))] };
-      const merged = mergeSubquery(cand, innerCand, preds, use.filtering, correlation);
+      const merged = mergeSubquery(cand, innerCand, preds, use.filtering, correlation, answersOverNoRows(use.sub));
       if (merged === null) return { cand: null, why: 'subquery that cannot be merged into the outer route', scope, columns: null, outerPreds, pieces: [cand], conds: localConds };
       cand = merged;
     }
@@ -888,9 +888,22 @@ function outerJoinSafe(outerSide: Cand, innerSide: Cand, preds: readonly { a: Co
 }
 
 /**
+ * Whether a subquery returns a row even when its WHERE matches none: an aggregate without GROUP
+ * BY (`select count(*) … where …` is 0 over no rows), in any UNION part.
+ */
+function answersOverNoRows(sub: Ast): boolean {
+  return unionParts(sub).some((part) => {
+    const grouped = (part.groupby?.columns ?? (Array.isArray(part.groupby) ? part.groupby : [])).length > 0;
+    return !grouped && Array.isArray(part.columns) && part.columns.some((c: Ast) => hasAggregate(c.expr));
+  });
+}
+
+/**
  * Merges a subquery into the outer candidate when every row the subquery needs is on the shard
  * of the outer row that uses it. `filtering`: the subquery restricts the outer rows (`x IN (…)`,
- * `EXISTS (…)`, `x = (…)` as a WHERE conjunct), so its conditions may narrow the route.
+ * `EXISTS (…)`, `x = (…)` as a WHERE conjunct), so its conditions may narrow the route — unless
+ * it `answersOverNoRows`: `x >= (select count(*) … where … not in (null))` is `x >= 0`, so a None
+ * among its conditions must not send the whole statement to one shard.
  */
 function mergeSubquery(
   outer: Cand,
@@ -898,6 +911,7 @@ function mergeSubquery(
   preds: readonly { a: ColKey; b: ColKey }[],
   filtering: boolean,
   correlation: readonly { a: ColKey; b: ColKey }[],
+  answersOverNoRows: boolean,
 ): Cand | null {
   const ro = computeRouting(outer);
   const ri = computeRouting(inner);
@@ -925,7 +939,7 @@ function mergeSubquery(
     if (!sameSingle && ri.variant !== 'None' && ro.variant !== 'None' && preds.length === 0) return null;
     return mergeCands(outer, inner, true);
   }
-  return mergeCands(outer, inner, false);
+  return mergeCands(outer, inner, answersOverNoRows);
 }
 
 /** Exposed for the statement planner: the routing of a merged candidate. */
