@@ -1,6 +1,6 @@
 import { loadVSchema, type FunctionalVindex, type LookupVindex, type Vindex } from '../src/index.js';
 
-export const hex = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString('hex'));
+export const hex = (b: Uint8Array | 'none' | null): string | null => (b === null || b === 'none' ? b : Buffer.from(b).toString('hex'));
 export const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 
 /** Build one vindex through the real loader, as a vschema declaring it would. */
