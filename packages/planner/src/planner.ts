@@ -86,6 +86,8 @@ export class Planner {
   private readonly cache: AsyncCache<string, Plan>;
   private readonly freeze: boolean;
   private readonly workers: PlanWorkerPool | null;
+  /** Statements longer than this normalize in the workers (PlannerOptions.largeStatementChars). */
+  private readonly largeStatementChars: number;
   // Written only inside the (single-flight) compute; read by tests and metrics.
   private builds = 0;
 
@@ -107,8 +109,6 @@ export class Planner {
     this.workers = opts.vschemaJson !== undefined && size > 0 ? new PlanWorkerPool({ size, timeoutMs: opts.planTimeoutMs ?? 5000 }) : null;
     this.largeStatementChars = opts.largeStatementChars ?? LARGE_STATEMENT_CHARS;
   }
-
-  private readonly largeStatementChars: number;
 
   get vschema(): VSchema {
     return this.current.vschema;
