@@ -1,9 +1,11 @@
 /**
  * Where the gateway's main thread spends a pathological statement of issue 11 (the classes of
  * test/support/stall-probe.ts): a gateway process under `--cpu-prof` gets the statements, then
- * SIGINT makes Node write one profile per thread. For the main thread this prints the longest run
- * of busy samples (the longest time the event loop could not answer another client) with the
- * functions that filled it, and the self time of the whole run; worker profiles are summarized too.
+ * SIGINT makes Node write one profile per thread. For the main thread this prints the longest runs
+ * of busy samples with the functions that filled them, and the self time of the whole run; worker
+ * profiles are summarized too. A busy run is an upper bound on how long the event loop could not
+ * answer another client: work that yields (setImmediate) with no other client waiting never
+ * idles between slices, so it shows as one run. The gateway's start-up is in the profile too.
  *
  *   pnpm --filter @shardgate/gateway exec tsx bench/profile-stall.ts
  *   ONLY='unclosed IN' TOP=25 OUT_DIR=/work/scratch/me pnpm --filter @shardgate/gateway exec tsx bench/profile-stall.ts
