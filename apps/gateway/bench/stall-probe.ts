@@ -47,6 +47,16 @@ async function main(): Promise<void> {
   const probe = await StallProbe.start(opts);
   const rows: string[] = [];
   try {
+    // The noise floor: the probe alone for 2 s, no statement from the other client. On a shared
+    // machine its worst case is scheduling, not the gateway; read the classes against it.
+    if (!ONLY) {
+      await probe.take();
+      await new Promise((r) => setTimeout(r, 2000));
+      const alone = await probe.take();
+      const line = `| (none: the probe alone for 2 s) | ${Math.max(...alone.latencies).toFixed(1)} | ${percentile(alone.latencies, 99).toFixed(1)} | ${alone.latencies.length} | | | |`;
+      console.log(line);
+      rows.push(line);
+    }
     for (const stmt of pathologicalStatements()) {
       if (ONLY && !ONLY.test(stmt.name)) continue;
       let worst = 0;
