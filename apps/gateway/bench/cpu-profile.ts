@@ -27,13 +27,59 @@ export function summarize(profile: CpuProfile): { total: number; byFunction: [st
     const f = byId.get(id)!.callFrame;
     total += us;
     const file = f.url.replace(/^file:\/\//, '');
-    const key = `${f.functionName || '(anonymous)'}  ${file ? `${shortFile(file)}:${f.lineNumber + 1}` : ''}`;
+    const key = functionKey(f);
     byFunction.set(key, (byFunction.get(key) ?? 0) + us);
     const pkg = packageOf(file, f.functionName);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
   }
   const sort = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
   return { total, byFunction: sort(byFunction), byPackage: sort(byPackage) };
+}
+
+function functionKey(f: ProfileNode['callFrame']): string {
+  const file = f.url.replace(/^file:\/\//, '');
+  return `${f.functionName || '(anonymous)'}  ${file ? `${shortFile(file)}:${f.lineNumber + 1}` : ''}`;
+}
+
+export interface BusySlice {
+  /** Length of the run of busy samples (µs). */
+  us: number;
+  /** Self time per function within it, largest first. */
+  byFunction: [string, number][];
+}
+
+/**
+ * The `count` longest runs of consecutive samples in which the thread was not idle: for the main
+ * thread, the longest times the event loop could not serve another client.
+ */
+export function longestBusySlices(profile: CpuProfile, count: number): BusySlice[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const runs: { from: number; to: number; us: number }[] = [];
+  let from = -1;
+  let us = 0;
+  for (let i = 0; i <= profile.samples.length; i++) {
+    const node = i < profile.samples.length ? byId.get(profile.samples[i]) : undefined;
+    const busy = node !== undefined && node.callFrame.functionName !== '(idle)';
+    if (busy) {
+      if (from < 0) {
+        from = i;
+        us = 0;
+      }
+      us += profile.timeDeltas[i + 1] ?? 0;
+    } else if (from >= 0) {
+      runs.push({ from, to: i, us });
+      from = -1;
+    }
+  }
+  runs.sort((a, b) => b.us - a.us);
+  return runs.slice(0, count).map((r) => {
+    const fns = new Map<string, number>();
+    for (let i = r.from; i < r.to; i++) {
+      const key = functionKey(byId.get(profile.samples[i])!.callFrame);
+      fns.set(key, (fns.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+    }
+    return { us: r.us, byFunction: [...fns].sort((a, b) => b[1] - a[1]) };
+  });
 }
 
 function shortFile(file: string): string {

@@ -320,12 +320,14 @@ export class Gateway {
     if (this.mysqlServer) await this.drain();
     const steps: [string, (() => Promise<void>) | null][] = [
       ['status listener', this.statusServer ? () => this.statusServer!.close() : null],
+      // Before the sessions close: a statement still being planned (a worker may chew on it for
+      // up to planTimeoutMs) fails now, since a session's close waits for its running statement.
+      ['plan workers', this.planner ? async () => this.planner!.dispose() : null],
       // Ends every connection; each session's close() rolls back its open transaction.
       ['mysql listener', this.mysqlServer ? () => this.mysqlServer!.close() : null],
       ['executor', this.executor ? () => this.executor!.close() : null],
       ['local shards', this.cluster ? () => this.cluster!.stop() : null],
       ['event loop lag monitor', this.lagMonitor ? async () => this.lagMonitor!.stop() : null],
-      ['plan workers', this.planner ? async () => this.planner!.dispose() : null],
     ];
     for (const [what, step] of steps) {
       if (!step) continue;

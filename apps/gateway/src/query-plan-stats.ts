@@ -106,9 +106,20 @@ export class QueryPlanStats {
   }
 }
 
+/** Longest statement prefix normalized for display (status page, recent errors, slow-query log). */
+export const DISPLAY_PREFIX_CHARS = 4096;
+
+/**
+ * The normalized text of a statement, for display: of its first DISPLAY_PREFIX_CHARS characters
+ * only (then ending in ` …`), so that showing a megabyte statement costs the event loop no more
+ * than a short one. A prefix cut inside a literal does not lex, which shows as not normalizable
+ * rather than showing a piece of the value.
+ */
 export function normalizedText(sql: string): string {
+  const cut = sql.length > DISPLAY_PREFIX_CHARS;
   try {
-    return normalize(sql).normalized;
+    const text = normalize(cut ? sql.slice(0, DISPLAY_PREFIX_CHARS) : sql).normalized;
+    return cut ? `${text} …` : text;
   } catch {
     return '(not normalizable)';
   }

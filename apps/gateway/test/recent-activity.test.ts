@@ -34,4 +34,17 @@ describe('RecentActivity', () => {
     expect(errors[1]!.query).toBe('select * from t where secret = :v1');
     expect(JSON.stringify(errors)).not.toContain('value-59');
   });
+
+  it('normalizes only the first 4 KiB of a long statement, never showing a value cut in half', () => {
+    const a = new RecentActivity();
+    a.error(1064, 'syntax', `select id from t where ${Array.from({ length: 100_000 }, (_, i) => `id = ${987_000_000 + i}`).join(' or ')}`);
+    a.error(1064, 'syntax', `select id from t where name = '${'secret'.repeat(1000)}' and id = 1`);
+    const [cutString, cutChain] = a.recentErrors();
+    // Whatever the prefix ends in, its values are bound like any literal.
+    expect(cutChain!.query).toMatch(/^select id from t where id = :v1 or id = :v2 or id = :v3 /);
+    expect(cutChain!.query).not.toMatch(/987/);
+    // Cut inside a string literal: the prefix does not lex.
+    expect(cutString!.query).toBe('(not normalizable)');
+    expect(JSON.stringify(a.recentErrors())).not.toContain('secret');
+  });
 });

@@ -14,6 +14,7 @@ import type { Row } from './types.js';
 import { literalOf } from './values/cell-codec.js';
 import type { VindexInput, VindexLike } from './keyspace-routing.js';
 import { lookupReadShards, lookupTableName } from './lookup-table-placement.js';
+import { mapInSlices } from './event-loop-yield.js';
 
 /** Where one value lives: some keyspace ids (none = nowhere), or every shard. */
 export type VindexDestination = readonly Uint8Array[] | 'allShards';
@@ -39,7 +40,7 @@ export function toVindexInput(v: SqlValue): VindexInput {
 export async function keyspaceIdsFor(ctx: QueryContext, keyspace: string, vindexName: string, values: readonly SqlValue[]): Promise<VindexDestination[]> {
   const vindex = vindexOf(ctx, keyspace, vindexName);
   if (vindex.kind !== 'lookup' && typeof vindex.map === 'function') {
-    return values.map((v) => {
+    return mapInSlices(values, (v): VindexDestination => {
       if (v === null) return [];
       const input = toVindexInput(v);
       const ksid = vindex.mapCompared ? vindex.mapCompared(input, v instanceof ExactNumber) : vindex.map!(input);

@@ -18,8 +18,23 @@ export function subqueryOf(n: Ast): Ast | null {
 /** Splits a predicate into its AND-ed parts. */
 export function conjuncts(e: Ast): Ast[] {
   if (!e) return [];
-  if (e.type === 'binary_expr' && String(e.operator).toUpperCase() === 'AND') return [...conjuncts(e.left), ...conjuncts(e.right)];
-  return [e];
+  return operands(e, (n) => n?.type === 'binary_expr' && String(n.operator).toUpperCase() === 'AND');
+}
+
+/**
+ * The operands of a chain of one binary operator (`a OR b OR c`: the parser makes a tree as deep
+ * as the chain is long), left to right. Iterative and linear: spreading each level's operands
+ * into the next made a 20,000-term OR chain take a minute, and recursion overflowed the stack.
+ */
+export function operands(e: Ast, isOperator: (n: Ast) => boolean): Ast[] {
+  const out: Ast[] = [];
+  const pending: Ast[] = [e];
+  while (pending.length > 0) {
+    const n = pending.pop();
+    if (isOperator(n)) pending.push(n.right, n.left);
+    else out.push(n);
+  }
+  return out;
 }
 
 /** Lower-cased function name of a `function` node. */

@@ -30,7 +30,9 @@ export function notSupported(construct: string): PlanError {
 /** 1064 / 42000, worded like MySQL's so that client tooling recognizes it. */
 export function syntaxError(sql: string, offset: number): PlanError {
   const near = sql.slice(Math.max(0, offset), Math.max(0, offset) + 80);
-  const line = sql.slice(0, Math.max(0, offset)).split('\n').length;
+  // Lines counted in place (no slice or split of a text that may be megabytes long).
+  let line = 1;
+  for (let i = sql.indexOf('\n'); i >= 0 && i < offset; i = sql.indexOf('\n', i + 1)) line++;
   return new PlanError(
     ER_PARSE_ERROR,
     '42000',

@@ -17,6 +17,15 @@ import { decodeString, isDigit, isIdentChar, isSpace, scanQuoted } from './lexer
 import { numberValue } from './literal-value.js';
 import { CH_COMMA, CH_DOT, CH_DQUOTE, CH_LPAREN, CH_MINUS, CH_QUESTION, CH_RPAREN, CH_SEMICOLON, CH_SQUOTE } from './char-codes.js';
 import type { SqlValue } from './plan-types.js';
+import { PlanError, syntaxError } from './errors.js';
+
+/**
+ * An IN list that runs to the end of the text without its `)`: no parser could accept the
+ * statement, and MariaDB answers 1064 "near ''" (the end of the text). normalize() throws it as
+ * it is, instead of lexing the whole list again for the parser to reject: a megabyte of unclosed
+ * `IN (1,1,…` once cost seconds of the event loop that way.
+ */
+export class UnclosedListError extends PlanError {}
 
 /** Prefix of the per-row positional binds in normalized INSERT text (`:__r0`). */
 export const ROW_BIND_PREFIX = '__r';
@@ -246,10 +255,11 @@ export function scanInList(sql: string, from: number): ScannedList | null {
   for (;;) {
     cur.skipSpace();
     const found = cur.item(false);
-    if (found === ITEM_NONE) return null;
+    if (found === ITEM_NONE) return cur.pos >= sql.length ? unclosedAtEnd(sql) : null;
     if (found === ITEM_PARAM) (params ??= []).push(values.length);
     values.push(cur.value);
     cur.skipSpace();
+    if (cur.pos >= sql.length) return unclosedAtEnd(sql);
     const separator = cur.char();
     cur.pos++;
     if (separator === CH_RPAREN) break;
@@ -258,6 +268,11 @@ export function scanInList(sql: string, from: number): ScannedList | null {
   // `IN (x)` stays a scalar bind (the token path plans it as `= x`).
   if (values.length < 2) return null;
   return { values, params, start, end: cur.pos, spaceBefore };
+}
+
+function unclosedAtEnd(sql: string): never {
+  const e = syntaxError(sql, sql.length);
+  throw new UnclosedListError(e.errno, e.sqlState, e.message);
 }
 
 /** Replaces each `?` of scanned rows with its param (`next` returns them in text order). */

@@ -44,7 +44,7 @@ import { decodeString, kw, STOP_AT_IN, STOP_AT_VALUES, tokenize, tokenizeInto, t
 import { notSupported, PlanError, planFailure, syntaxError } from './errors.js';
 import { encodeSqlValue } from './query-template.js';
 import { literalValue } from './literal-value.js';
-import { fillListParams, fillRowParams, rowBindName, scanInList, scanInsertRows, type ScannedList, type ScannedRows } from './literal-list-scanner.js';
+import { fillListParams, fillRowParams, rowBindName, scanInList, scanInsertRows, UnclosedListError, type ScannedList, type ScannedRows } from './literal-list-scanner.js';
 
 export { ROW_BIND_PREFIX } from './literal-list-scanner.js';
 
@@ -333,8 +333,9 @@ export function normalize(sql: string, params?: readonly SqlValue[], userVariabl
       atIn = true;
     }
     return normalizeTokens(sql, tokens, params, scans, userVariables, kind);
-  } catch {
-    // Whatever the error, the token path decides it (and raises it exactly as it would have).
+  } catch (err) {
+    if (err instanceof UnclosedListError) throw err;
+    // Whatever other error, the token path decides it (and raises it exactly as it would have).
     return normalizeTokens(sql, tokenize(sql), params, null, userVariables, kind);
   }
 }

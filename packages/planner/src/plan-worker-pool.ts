@@ -1,6 +1,6 @@
 /**
  * A small pool of plan workers (worker_threads) that run parse + plan build off the event loop on
- * plan-cache misses, with a deadline per statement.
+ * plan-cache misses, and the normalizing of long statements, with a deadline per statement.
  *
  * A pool of our own rather than Piscina: we need to terminate and replace the one worker that is
  * stuck past its deadline (Piscina's per-task abort also kills the worker, but adds a dependency
@@ -12,27 +12,36 @@
  * reply, its deadline, a worker crash, or dispose), and settling clears its timer.
  */
 import { Worker } from 'node:worker_threads';
-import type { Plan } from './plan-types.js';
-import type { NormalizedQuery } from './normalizer.js';
+import type { Plan, SqlValue } from './plan-types.js';
+import type { NormalizedQuery, UserVariables } from './normalizer.js';
 import { PlanError } from './errors.js';
-import { reviveError, reviveTransfer, tagForTransfer, type PlanJobMessage, type PlanResultMessage } from './plan-transfer.js';
+import { reviveError, reviveTransfer, tagForTransfer, type PlanResultMessage, type WorkerJobMessage } from './plan-transfer.js';
 
 /** MariaDB's ER_STATEMENT_TIMEOUT: what it returns past max_statement_time. */
 export const ER_STATEMENT_TIMEOUT = 1969;
 
+/**
+ * Stack of each worker (MiB). node-sql-parser is a recursive-descent (PEG) parser and the planner
+ * walks its AST recursively: with Node's default 4 MiB, a 50,000-term OR chain or 10,000 nested
+ * parentheses overflowed, where MariaDB answers both. The memory is reserved, and only touched
+ * by statements that nest that deep.
+ */
+export const PLAN_WORKER_STACK_MB = 256;
+
 export interface PlanWorkerPoolOptions {
   readonly size: number;
-  /** Deadline per statement, from the time it is queued. */
+  /** Deadline per statement, from the time it is queued (or the deadline a caller passes). */
   readonly timeoutMs: number;
+  /** Stack size of each worker, MiB (default PLAN_WORKER_STACK_MB). */
+  readonly stackSizeMb?: number;
 }
+
+type JobBody = { readonly op: 'plan'; readonly epoch: number; readonly vschemaJson: unknown; readonly normalized: NormalizedQuery; readonly target: string | null } | { readonly op: 'normalize'; readonly message: WorkerJobMessage };
 
 interface Job {
   readonly id: number;
-  readonly epoch: number;
-  readonly vschemaJson: unknown;
-  readonly normalized: NormalizedQuery;
-  readonly target: string | null;
-  readonly resolve: (plan: Plan) => void;
+  readonly body: JobBody;
+  readonly resolve: (result: Plan | NormalizedQuery) => void;
   readonly reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
   slot: Slot | null;
@@ -56,6 +65,9 @@ function workerUrl(): URL {
   return new URL(fromSource ? '../dist/plan-worker.js' : './plan-worker.js', import.meta.url);
 }
 
+/** Bytes the worker estimated for each plan it built (the plan cache's sizer reads it, see Planner). */
+export const workerPlanBytes = new WeakMap<Plan, number>();
+
 export class PlanWorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
@@ -68,12 +80,38 @@ export class PlanWorkerPool {
     for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn());
   }
 
-  /** Builds the plan of `normalized` against the vschema of `epoch` (given by its source JSON). */
-  run(normalized: NormalizedQuery, target: string | null, epoch: number, vschemaJson: unknown): Promise<Plan> {
+  /** The deadline of a statement that starts now (performance.now() time). */
+  deadlineFromNow(): number {
+    return performance.now() + this.opts.timeoutMs;
+  }
+
+  /**
+   * Builds the plan of `normalized` against the vschema of `epoch` (given by its source JSON),
+   * failing with 1969 past `deadline` (default: timeoutMs from now).
+   */
+  run(normalized: NormalizedQuery, target: string | null, epoch: number, vschemaJson: unknown, deadline = this.deadlineFromNow()): Promise<Plan> {
+    return this.submit({ op: 'plan', epoch, vschemaJson, normalized, target }, deadline) as Promise<Plan>;
+  }
+
+  /** Normalizes a statement in a worker (see PlannerOptions.largeStatementChars). */
+  normalize(sql: string, params: readonly SqlValue[] | undefined, userVariables: UserVariables | undefined, deadline = this.deadlineFromNow()): Promise<NormalizedQuery> {
+    // Tagged now: the values are the caller's at the time of the call, as a synchronous normalize
+    // would read them.
+    const message: WorkerJobMessage = {
+      op: 'normalize',
+      id: 0,
+      sql,
+      params: params === undefined ? undefined : tagForTransfer(params),
+      userVariables: userVariables === undefined ? undefined : tagForTransfer([...userVariables]),
+    };
+    return this.submit({ op: 'normalize', message }, deadline) as Promise<NormalizedQuery>;
+  }
+
+  private submit(body: JobBody, deadline: number): Promise<Plan | NormalizedQuery> {
     if (this.disposed) return Promise.reject(new PlanError(1105, 'HY000', 'the planner is stopped'));
-    return new Promise<Plan>((resolve, reject) => {
-      const job: Job = { id: this.nextId++, epoch, vschemaJson, normalized, target, resolve, reject, timer: undefined, slot: null };
-      job.timer = setTimeout(() => this.expire(job), this.opts.timeoutMs);
+    return new Promise<Plan | NormalizedQuery>((resolve, reject) => {
+      const job: Job = { id: this.nextId++, body, resolve, reject, timer: undefined, slot: null };
+      job.timer = setTimeout(() => this.expire(job), Math.max(0, deadline - performance.now()));
       this.queue.push(job);
       this.dispatch();
     });
@@ -101,7 +139,7 @@ export class PlanWorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl());
+    const worker = new Worker(workerUrl(), { resourceLimits: { stackSizeMb: this.opts.stackSizeMb ?? PLAN_WORKER_STACK_MB } });
     // Idle workers must not keep a process alive; dispose() terminates them.
     worker.unref();
     let started!: () => void;
@@ -112,8 +150,12 @@ export class PlanWorkerPool {
       const job = slot.job;
       if (job === null || job.id !== msg.id) return;
       slot.job = null;
-      if (msg.ok) this.settle(job, null, reviveTransfer(msg.plan));
-      else this.settle(job, reviveError(msg.error));
+      if (!msg.ok) this.settle(job, reviveError(msg.error));
+      else if ('plan' in msg) {
+        const plan = msg.tagged ? reviveTransfer(msg.plan) : msg.plan;
+        workerPlanBytes.set(plan, msg.bytes);
+        this.settle(job, null, plan);
+      } else this.settle(job, null, msg.tagged ? reviveTransfer(msg.normalized) : msg.normalized);
       this.dispatch();
     });
     const crashed = (reason: string) => {
@@ -144,15 +186,22 @@ export class PlanWorkerPool {
       const job = this.queue.shift()!;
       slot.job = job;
       job.slot = slot;
-      const sendJson = slot.epoch !== job.epoch;
-      slot.epoch = job.epoch;
-      const msg: PlanJobMessage = {
-        id: job.id,
-        epoch: job.epoch,
-        ...(sendJson ? { vschemaJson: job.vschemaJson } : {}),
-        normalized: tagForTransfer(job.normalized),
-        target: job.target,
-      };
+      const body = job.body;
+      let msg: WorkerJobMessage;
+      if (body.op === 'normalize') {
+        msg = { ...body.message, id: job.id } as WorkerJobMessage;
+      } else {
+        const sendJson = slot.epoch !== body.epoch;
+        slot.epoch = body.epoch;
+        msg = {
+          op: 'plan',
+          id: job.id,
+          epoch: body.epoch,
+          ...(sendJson ? { vschemaJson: body.vschemaJson } : {}),
+          normalized: tagForTransfer({ ...body.normalized, bindVars: {} }),
+          target: body.target,
+        };
+      }
       slot.worker.postMessage(msg);
     }
   }
@@ -175,11 +224,11 @@ export class PlanWorkerPool {
     this.dispatch();
   }
 
-  private settle(job: Job, err: Error | null, plan?: Plan): void {
+  private settle(job: Job, err: Error | null, result?: Plan | NormalizedQuery): void {
     if (job.timer !== undefined) clearTimeout(job.timer);
     job.timer = undefined;
     job.slot = null;
     if (err) job.reject(err);
-    else job.resolve(plan!);
+    else job.resolve(result!);
   }
 }

@@ -1,22 +1,34 @@
 /**
- * The plan worker (worker_threads): parses and builds plans off the gateway's event loop. It keeps
- * the vschema of the latest epoch it was sent (loadVSchema of its source JSON, since a VSchema
- * holds vindex functions and cannot be cloned); a job of a newer epoch carries the JSON again.
+ * The plan worker (worker_threads): parses and builds plans off the gateway's event loop, and
+ * normalizes long statements (see PlannerOptions.largeStatementChars). It keeps the vschema of
+ * the latest epoch it was sent (loadVSchema of its source JSON, since a VSchema holds vindex
+ * functions and cannot be cloned); a job of a newer epoch carries the JSON again.
  */
 import { parentPort } from 'node:worker_threads';
 import { loadVSchema, type VSchema } from '@shardgate/vschema';
 import { buildPlan } from './statement-planner.js';
-import { errorForTransfer, reviveTransfer, tagForTransfer, type PlanJobMessage, type PlanResultMessage } from './plan-transfer.js';
+import { normalize } from './normalizer.js';
+import { estimateBytes } from './plan-size.js';
+import type { SqlValue } from './plan-types.js';
+import { errorForTransfer, reviveTransfer, tagCounting, type PlanResultMessage, type WorkerJobMessage } from './plan-transfer.js';
 
 let loaded: { epoch: number; vschema: VSchema } | null = null;
 
-parentPort!.on('message', (job: PlanJobMessage) => {
+parentPort!.on('message', (job: WorkerJobMessage) => {
   let reply: PlanResultMessage;
   try {
-    if (job.vschemaJson !== undefined && loaded?.epoch !== job.epoch) loaded = { epoch: job.epoch, vschema: loadVSchema(job.vschemaJson) };
-    if (loaded === null || loaded.epoch !== job.epoch) throw new Error(`plan worker has no vschema for epoch ${job.epoch}`);
-    const plan = buildPlan({ normalized: reviveTransfer(job.normalized), target: job.target, vschema: loaded.vschema });
-    reply = { id: job.id, ok: true, plan: tagForTransfer(plan) };
+    if (job.op === 'normalize') {
+      const params = job.params === undefined ? undefined : reviveTransfer(job.params);
+      const vars = job.userVariables === undefined ? undefined : new Map<string, SqlValue>(reviveTransfer(job.userVariables));
+      const t = tagCounting(normalize(job.sql, params, vars));
+      reply = { id: job.id, ok: true, normalized: t.value, tagged: t.tagged };
+    } else {
+      if (job.vschemaJson !== undefined && loaded?.epoch !== job.epoch) loaded = { epoch: job.epoch, vschema: loadVSchema(job.vschemaJson) };
+      if (loaded === null || loaded.epoch !== job.epoch) throw new Error(`plan worker has no vschema for epoch ${job.epoch}`);
+      const plan = buildPlan({ normalized: reviveTransfer(job.normalized), target: job.target, vschema: loaded.vschema });
+      const t = tagCounting(plan);
+      reply = { id: job.id, ok: true, plan: t.value, bytes: estimateBytes(plan), tagged: t.tagged };
+    }
   } catch (err) {
     reply = { id: job.id, ok: false, error: errorForTransfer(err) };
   }

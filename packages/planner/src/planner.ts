@@ -8,7 +8,7 @@ import type { Plan, PlannedQuery, SqlValue } from './plan-types.js';
 import { normalize, type NormalizedQuery, type UserVariables } from './normalizer.js';
 import { buildPlan } from './statement-planner.js';
 import { deepFreeze, estimateBytes } from './plan-size.js';
-import { PlanWorkerPool } from './plan-worker-pool.js';
+import { PlanWorkerPool, workerPlanBytes } from './plan-worker-pool.js';
 
 export interface PlannerCacheOptions {
   readonly variant?: 'mutex' | 'sharded';
@@ -31,9 +31,22 @@ export interface PlannerOptions {
   readonly vschemaJson?: unknown;
   /** Plan workers (default 2; 0 plans misses on the calling thread). Used only with vschemaJson. */
   readonly planWorkers?: number;
-  /** Deadline of one miss in the workers (default 5000 ms); past it the statement fails with 1969. */
+  /**
+   * Deadline of one miss in the workers (default 5000 ms), counted from the call to plan(); past
+   * it the statement fails with 1969.
+   */
   readonly planTimeoutMs?: number;
+  /**
+   * Statements longer than this (characters) are normalized in a plan worker too, so that lexing
+   * a long statement (megabytes of OR terms, UNION parts or values) never holds the calling
+   * thread; their plans are still looked up in the cache on it. Default 16384; used only with
+   * plan workers.
+   */
+  readonly largeStatementChars?: number;
 }
+
+/** Default of PlannerOptions.largeStatementChars: about 15 ms of lexing at the densest. */
+export const LARGE_STATEMENT_CHARS = 16_384;
 
 export interface PlanRequest {
   /** The session target: `ks`, `ks:-80`, `ks[-80]`, or null/undefined. */
@@ -73,6 +86,8 @@ export class Planner {
   private readonly cache: AsyncCache<string, Plan>;
   private readonly freeze: boolean;
   private readonly workers: PlanWorkerPool | null;
+  /** Statements longer than this normalize in the workers (PlannerOptions.largeStatementChars). */
+  private readonly largeStatementChars: number;
   // Written only inside the (single-flight) compute; read by tests and metrics.
   private builds = 0;
 
@@ -85,12 +100,14 @@ export class Planner {
       ...(c.maxCost !== undefined ? { maxCost: c.maxCost } : {}),
       // The structural estimate undercounts V8's real footprint (hidden classes, map overhead);
       // the memory benchmark measured heap growth / estimate ≈ 1.24, hence the factor.
-      sizer: (plan, key) => Math.ceil(1.25 * (estimateBytes(plan) + 16 + 2 * key.length)),
+      // A plan from a worker comes with the worker's estimate (no walk over it on this thread).
+      sizer: (plan, key) => Math.ceil(1.25 * ((workerPlanBytes.get(plan) ?? estimateBytes(plan)) + 16 + 2 * key.length)),
     });
     this.freeze = opts.freezePlans ?? process.env.NODE_ENV !== 'production';
     this.current = { vschema: opts.vschema, vschemaJson: opts.vschemaJson, epoch: 0, cleanAtCacheEpoch: this.cache.epoch };
     const size = opts.planWorkers ?? 2;
     this.workers = opts.vschemaJson !== undefined && size > 0 ? new PlanWorkerPool({ size, timeoutMs: opts.planTimeoutMs ?? 5000 }) : null;
+    this.largeStatementChars = opts.largeStatementChars ?? LARGE_STATEMENT_CHARS;
   }
 
   get vschema(): VSchema {
@@ -115,10 +132,22 @@ export class Planner {
   /**
    * Plans one statement. A cache hit returns synchronously (no parse); a miss returns a Promise
    * (one build shared by all concurrent callers of the same shape). Lexer errors (1064) and
-   * placeholder-count errors (1210) are thrown synchronously; planning errors reject.
+   * placeholder-count errors (1210) are thrown synchronously; planning errors reject. A statement
+   * longer than largeStatementChars (with plan workers) always returns a Promise, and its lexer
+   * errors reject.
    */
   plan(sql: string, ctx: PlanRequest = {}): PlannedQuery | Promise<PlannedQuery> {
-    const n = normalize(sql, ctx.params, ctx.userVariables);
+    const workers = this.workers;
+    if (workers !== null && sql.length > this.largeStatementChars && this.current.vschemaJson !== undefined) {
+      // A long statement: normalized in a worker, its deadline running from now.
+      const deadline = workers.deadlineFromNow();
+      return workers.normalize(sql, ctx.params, ctx.userVariables, deadline).then((n) => this.planNormalized(n, ctx, deadline));
+    }
+    return this.planNormalized(normalize(sql, ctx.params, ctx.userVariables), ctx, undefined);
+  }
+
+  /** The cache lookup and, on a miss, the build of an already normalized statement. */
+  private planNormalized(n: NormalizedQuery, ctx: PlanRequest, deadline: number | undefined): PlannedQuery | Promise<PlannedQuery> {
     const cur = this.current;
     const key = cacheKey(n, ctx.keyspace ?? null, this.cache.epoch >= cur.cleanAtCacheEpoch ? -1 : cur.epoch);
     const hit = this.cache.peek(key);
@@ -128,7 +157,7 @@ export class Planner {
         this.builds++;
         if (this.workers !== null && cur.vschemaJson !== undefined) {
           const target = ctx.keyspace ?? null;
-          return this.workers.run(n, target, cur.epoch, cur.vschemaJson).then((plan) => (this.freeze ? deepFreeze(plan) : plan));
+          return this.workers.run(n, target, cur.epoch, cur.vschemaJson, deadline).then((plan) => (this.freeze ? deepFreeze(plan) : plan));
         }
         const plan = buildPlan({ normalized: n, target: ctx.keyspace ?? null, vschema: cur.vschema });
         return this.freeze ? deepFreeze(plan) : plan;

@@ -4,12 +4,12 @@
  * parts into one route candidate whenever Vitess's merge rules prove that every row the query
  * needs lives on the same shard(s).
  */
-import { conjuncts, columnName, foldConstant, functionArgs, functionName, isColumnRef, subqueryOf, truth, unionParts, walk } from './ast-utils.js';
+import { conjuncts, operands, columnName, foldConstant, functionArgs, functionName, isColumnRef, subqueryOf, truth, unionParts, walk } from './ast-utils.js';
 import { findTable, SCHEMA_NAME_COLUMNS, SYSTEM_SCHEMAS, type PlanContext } from './plan-context.js';
 import type { Ast } from './sql-parser.js';
 import { tokenRange } from './sql-parser.js';
 import { sysSchemaBindName, type ValueExpr } from './plan-types.js';
-import { canMerge, colKey, computeRouting, isSingleShard, mergeCands, sameValue, unionRouting, vindexJoined, ColumnClasses, type Cand, type ColKey, type Cond, type Routing, type TableRef } from './routing.js';
+import { canMerge, colKey, computeRouting, isSingleShard, mergeCands, uniqueValues, unionRouting, vindexJoined, ColumnClasses, type Cand, type ColKey, type Cond, type Routing, type TableRef } from './routing.js';
 import { PlanError, notSupported } from './errors.js';
 import { quoteIdent } from './shard-sql.js';
 import { decodeHex, kw } from './lexer.js';
@@ -669,8 +669,7 @@ export class SelectAnalyzer {
         }
       }
       if (!ok) continue;
-      const uniq: ValueExpr[] = [];
-      for (const it of items) if (!uniq.some((u) => sameValue(u, it))) uniq.push(it);
+      const uniq = uniqueValues(items);
       if (uniq.length === 1 && uniq[0]!.kind !== 'bindList') out.push({ k: 'eq', col, value: uniq[0]!, routable });
       else out.push({ k: 'in', col, values: { kind: 'list', items: uniq }, routable });
     }
@@ -751,8 +750,7 @@ function flattenTuple(e: Ast): Ast[] {
 }
 
 function disjuncts(e: Ast): Ast[] {
-  if (e?.type === 'binary_expr' && (String(e.operator).toUpperCase() === 'OR' || e.operator === '||')) return [...disjuncts(e.left), ...disjuncts(e.right)];
-  return [e];
+  return operands(e, (n) => n?.type === 'binary_expr' && (String(n.operator).toUpperCase() === 'OR' || n.operator === '||'));
 }
 
 /** True when the expression contains a subquery. */

@@ -113,6 +113,8 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   try {
     ast = parser.astify(pt, PARSE_OPTIONS);
   } catch (e) {
+    // Out of stack is no syntax error: the plan worker answers it with MariaDB's 1436.
+    if (e instanceof RangeError) throw e;
     const err = e as { location?: { start?: { offset?: number } }; message?: string };
     const offset = err.location?.start?.offset ?? 0;
     throw syntaxErrorAt(pt, offset);

@@ -159,6 +159,19 @@ describe('INSERT rows and IN list scanners', () => {
     expect(n.bindVars).toEqual({ v1: [10n, 2n], v2: 20n, v3: [3n, 30n] });
   });
 
+  it('answers an IN list left open at the end of the text with MariaDB\'s 1064 near \'\', without lexing it', () => {
+    for (const sql of ['select id from t where id in (1, 2', 'select id from t where id in (1, 2,', 'select id from t where id in (1,\n2 ']) {
+      expect(outcome(() => normalize(sql))).toEqual({
+        error: `1064 You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '' at line ${sql.split('\n').length}`,
+      });
+    }
+    // A long one: the scanner's own error (the token path would have normalized it for the parser).
+    const long = `select id from t where id in (${'1,'.repeat(100_000)}1`;
+    expect(outcome(() => normalize(long))).toMatchObject({ error: expect.stringMatching(/^1064 .*near '' at line 1$/) });
+    // A list that is closed later, or not a plain list, is not this error.
+    expect(scanInList('(1, a', 0)).toBeNull();
+  });
+
   it('fills ? params in text order after the ones before VALUES', () => {
     const n = normalize('insert into t(a, b) /* ? */ values (?, 1), (?, 2) on duplicate key update b = ?', [10n, 20n, 30n]);
     expect(n.bindVars[ROWS_BIND]).toEqual([[10n, 1n], [20n, 2n]]);

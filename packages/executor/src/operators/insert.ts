@@ -8,6 +8,7 @@ import type { QueryContext } from '../query-context.js';
 import type { DmlOutcome } from '../types.js';
 import { literalOf } from '../values/cell-codec.js';
 import { renderRowTemplate, renderTemplate } from '../values/render-query.js';
+import { mapInSlices, VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
 import { keyspaceIdsFor, type VindexDestination } from '../vindex-resolver.js';
 import { createLookupRows, ownerOf, type LookupRowRef } from '../lookup-upkeep.js';
 import { DmlOkSum, fanOut, withSpecialBinds } from './route.js';
@@ -49,8 +50,10 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
   } else {
     const primary = p.primaryVindex[0];
     const ksids = await keyspaceIdsFor(ctx, p.keyspace.name, primary.vindex, rows.map((r) => r[primary.valueIndex] ?? null));
-    rows.forEach((r, i) => {
-      const dest = ksids[i];
+    for (let i = 0; i < rows.length; i++) {
+      if (i > 0 && i % VALUES_PER_SLICE === 0) await yieldToEventLoop();
+      const r = rows[i]!;
+      const dest = ksids[i]!;
       if (dest === 'allShards' || dest.length !== 1) {
         throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `could not map ${literalOf(r[primary.valueIndex] ?? null)} to a keyspace id with vindex ${primary.vindex} (table ${p.table} needs a value for its primary vindex column)`);
       }
@@ -58,7 +61,7 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
       const list = perShard.get(shard) ?? [];
       list.push(i);
       perShard.set(shard, list);
-    });
+    }
     if (p.ownedVindexes && p.ownedVindexes.length > 0) await insertLookupRows(ctx, p, rows, ksids);
   }
 
@@ -68,7 +71,7 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
   const sum = new DmlOkSum();
   const targets = [...perShard.entries()].map(([shard, idx]) => ({ shard, idx }));
   await fanOut(ctx, p.keyspace.name, targets, async (t, signal) => {
-    const values = t.idx.map((i) => renderRowTemplate(templates[i], rows[i], bv)).join(', ');
+    const values = (await mapInSlices(t.idx, (i) => renderRowTemplate(templates[i], rows[i], bv))).join(', ');
     const r = await ctx.access.query(p.keyspace.name, t.shard, `${p.prefix}${values}${suffix}`, signal);
     // The copies of a reference table change alike: the client hears one copy's counts.
     if (p.variant === 'Reference' && t.shard !== ks.shards[0]) return;

@@ -9,6 +9,7 @@ import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } fro
 import type { ShardResult } from '../shard-pool.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate } from '../values/render-query.js';
+import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
 import { evalList, evalScalar } from '../values/value-expr.js';
 import { keyspaceIdsFor } from '../vindex-resolver.js';
 import type { KeyspaceShards } from '../keyspace-routing.js';
@@ -73,14 +74,15 @@ async function resolveVindexTargets(ctx: QueryContext, route: RoutePrimitive, bv
       const ksids = await keyspaceIdsFor(ctx, route.keyspace.name, requireVindex(route), values);
       const perShard = new Map<string, SqlValue[]>();
       if (ksids.some((k) => k === 'allShards')) return all();
-      values.forEach((v, i) => {
+      for (let i = 0; i < values.length; i++) {
+        if (i > 0 && i % VALUES_PER_SLICE === 0) await yieldToEventLoop();
         for (const k of ksids[i] as readonly Uint8Array[]) {
           const shard = ks.shardForKeyspaceId(k);
           const list = perShard.get(shard) ?? [];
-          list.push(v);
+          list.push(values[i]!);
           perShard.set(shard, list);
         }
-      });
+      }
       const inBind = route.variant === 'IN' ? route.inListBind : undefined;
       return [...perShard.entries()]
         .sort((a, b) => ks.shards.indexOf(a[0]) - ks.shards.indexOf(b[0]))

@@ -1,0 +1,136 @@
+/**
+ * Issue 11: nothing a client sends may stall the gateway. A gateway process (2 shards) gets each
+ * pathological statement of test/support/stall-probe.ts, at a size that answers in seconds, while
+ * a probe client on its own thread reads one row every 5 ms. Each statement must get what one plain
+ * MariaDB holding the same rows answers (its rows, its affected count, or its error code and
+ * SQLSTATE); the probe must keep getting its row, with no error; and SIGTERM during a long
+ * statement must still stop the gateway. How long the probe waited is measured by the bench
+ * (bench/stall-probe.ts, BENCHMARKS.md), not asserted here: tests are not timed.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster } from '@shardgate/test-kit';
+import { startGatewayProcess, type GatewayProcess } from './support/cli-process.js';
+import { answer, pathologicalStatements, PROBE_ROW_SQL, StallProbe, STALL_SCHEMA, STALL_VSCHEMA, type Answer, type StallSizes } from './support/stall-probe.js';
+
+const TEST_SIZES: StallSizes = {
+  insertRows: 2000,
+  unclosedInBytes: 256 * 1024,
+  inValues: 20_000,
+  literalBytes: 1024 * 1024,
+  unionParts: 100,
+  orTerms: 5000,
+  // Deeper than Node's default worker stack could parse (it answered 1064); MariaDB answers it.
+  parenDepth: 10_000,
+  commentBytes: 256 * 1024,
+};
+
+describe('pathological statements never stall the gateway (issue 11)', () => {
+  let cluster: LocalCluster;
+  let gw: GatewayProcess;
+  let dir: string;
+  let port: number;
+  let client: mysql.Connection;
+  let reference: mysql.Connection;
+  let probe: StallProbe | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sg-stall-'));
+    cluster = await LocalCluster.start({ shards: ['-80', '80-', 'reference'], database: 'commerce', schema: STALL_SCHEMA });
+    writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(STALL_VSCHEMA));
+    const shardUrl = (s: string): string => `mysql://root:@127.0.0.1:${cluster.shard(s).port}/commerce`;
+    const cfg = path.join(dir, 'shardgate.yaml');
+    // A generous plan deadline: on a loaded machine, planning 10,000 nested parentheses can take
+    // seconds, and this test checks answers, not the deadline (the planner's tests do).
+    writeFileSync(
+      cfg,
+      `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: secret } ]\nvschema: ./vschema.json\n` +
+        `planTimeoutMs: 60000\ndrainTimeoutMs: 3000\n` +
+        `keyspaces:\n  commerce:\n    shards: { "-80": "${shardUrl('-80')}", "80-": "${shardUrl('80-')}" }\n`,
+    );
+    gw = startGatewayProcess(cfg);
+    port = Number((await gw.waitFor(/mariadb -h 127\.0\.0\.1 -P (\d+) -u app/))[1]);
+    const opts = { host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' };
+    client = await mysql.createConnection(opts);
+    reference = await mysql.createConnection(cluster.shard('reference').connectionOptions());
+    await client.query(PROBE_ROW_SQL);
+    await reference.query(PROBE_ROW_SQL);
+    probe = await StallProbe.start(opts);
+  });
+
+  afterAll(async () => {
+    await probe?.stop();
+    await client?.end().catch(() => undefined);
+    await reference?.end();
+    if (gw?.child.exitCode === null) {
+      gw.child.kill('SIGKILL');
+      await gw.exited;
+    }
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers every class as one MariaDB does, while the probe keeps reading its row', async () => {
+    let answeredInFlight = 0;
+    for (const stmt of pathologicalStatements(TEST_SIZES)) {
+      await probe!.take();
+      // While the statement runs, the probe's answers are collected as they come.
+      let done = false;
+      const pending = answer(client, stmt.sql).finally(() => (done = true));
+      while (!done) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (!done) {
+          const w = await probe!.take();
+          expect(w.failures, stmt.name).toEqual([]);
+          answeredInFlight += w.latencies.length;
+        }
+      }
+      const got = await pending;
+      const expected = await answer(reference, stmt.sql);
+      const after = await probe!.take();
+      expect(after.failures, stmt.name).toEqual([]);
+      expectSameAnswer(stmt.name, stmt.expect, stmt.errnos ?? [], got, expected);
+    }
+    // The long ones (planning thousands of parentheses takes seconds) ran with the probe answered.
+    expect(answeredInFlight).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('stops on SIGTERM while a long statement is being planned', async () => {
+    const other = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' });
+    other.on('error', () => undefined);
+    const long = `select id from customer where ${Array.from({ length: 30_000 }, (_, i) => `id = ${i} or name = 'n${i}'`).join(' or ')}`;
+    const running = other.query(long).then(
+      () => 'answered',
+      (e: { errno?: number; code?: string }) => String(e.errno ?? e.code),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await probe!.stop();
+    probe = undefined;
+    gw.child.kill('SIGTERM');
+    const exit = await gw.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    // The statement was answered, refused (1053) or cut off by the stop; it never hangs.
+    expect(await running).toMatch(/answered|1053|1969|PROTOCOL_CONNECTION_LOST|ECONNRESET|EPIPE/);
+    await other.end().catch(() => undefined);
+  }, 120_000);
+});
+
+function expectSameAnswer(name: string, kind: 'result' | 'error' | 'either', errnos: readonly number[], got: Answer, expected: Answer): void {
+  const shape = (a: Answer) => (a.kind === 'result' ? { kind: a.kind, rows: a.rows } : { kind: a.kind, errno: a.errno, sqlState: a.sqlState });
+  if (kind === 'result') {
+    expect(expected.kind, `${name}: MariaDB`).toBe('result');
+    expect(shape(got), name).toEqual(shape(expected));
+  } else if (kind === 'error') {
+    expect(shape(got), name).toEqual(shape(expected));
+    expect(errnos, name).toContain((got as { errno: number }).errno);
+  } else if (expected.kind === 'result') {
+    // Where MariaDB answers, the gateway answers the same.
+    expect(shape(got), name).toEqual(shape(expected));
+  } else {
+    expect(got.kind, name).toBe('error');
+    expect(errnos, name).toContain((got as { errno: number }).errno);
+  }
+}
