@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { loadVSchema, type VSchema } from '@shardgate/vschema';
 import { buildPlan } from './statement-planner.js';
+import { sqlParser } from './sql-parser.js';
 import { errorForTransfer, reviveTransfer, tagForTransfer, type PlanJobMessage, type PlanResultMessage } from './plan-transfer.js';
 
 let loaded: { epoch: number; vschema: VSchema } | null = null;
@@ -22,5 +23,7 @@ parentPort!.on('message', (job: PlanJobMessage) => {
   }
   parentPort!.postMessage(reply);
 });
-// Tells the pool that the modules (node-sql-parser included) are loaded: see PlanWorkerPool.ready.
+// Tells the pool that the modules (node-sql-parser included, which loads on first use) are
+// loaded: see PlanWorkerPool.ready.
+sqlParser();
 parentPort!.postMessage({ ready: true });
