@@ -5,7 +5,7 @@
  *   pnpm --filter @shardgate/gateway exec tsx bench/profile-scatter.ts
  *   SECS=6 SQL='select id, c from t order by c, id limit 100' CLI=/other/build/apps/gateway/dist/cli.js pnpm --filter @shardgate/gateway exec tsx bench/profile-scatter.ts
  *
- * CLI points at another build's cli.js for an A/B run.
+ * CLI points at another build's cli.js for an A/B run; NODE_ARGS adds node flags to the gateway.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ try {
   const shards = SHARDS.map((s) => `      "${s}": "mysql://root:@127.0.0.1:${cluster.shard(s).port}/bench"`).join('\n');
   writeFileSync(path.join(dir, 'gw.yaml'), `listen: { mysql: "127.0.0.1:${port}", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: 8\nkeyspaces:\n  bench:\n    shards:\n${shards}\n`);
   const prof = path.join(dir, 'prof');
-  const child = spawn('node', ['--cpu-prof', `--cpu-prof-dir=${prof}`, process.env.CLI ?? CLI, 'up', '--config', path.join(dir, 'gw.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), process.env.CLI ?? CLI, 'up', '--config', path.join(dir, 'gw.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitFor(child, /Connect with/, 'shardgate');
   const clients = await Promise.all([0, 1, 2, 3].map(() => mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'app', database: 'bench', rowsAsArray: true })));
   let n = 0;

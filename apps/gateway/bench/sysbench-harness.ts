@@ -39,11 +39,16 @@ export interface SysbenchRun {
   seconds: number;
   /** `disable` = text protocol (COM_QUERY); `auto` = prepared statements (COM_STMT_EXECUTE). */
   psMode?: 'disable' | 'auto';
+  /** The sysbench test (default oltp_point_select). */
+  test?: string;
 }
 
 export interface SysbenchResult {
   qps: number;
   queries: number;
+  /** Transactions per second (for oltp_point_select, one query each). */
+  tps: number;
+  transactions: number;
   errors: number;
 }
 
@@ -51,7 +56,7 @@ export async function sysbench(r: SysbenchRun): Promise<SysbenchResult> {
   const { stdout } = await run(
     'sysbench',
     [
-      'oltp_point_select',
+      r.test ?? 'oltp_point_select',
       '--mysql-host=127.0.0.1',
       `--mysql-port=${r.port}`,
       `--mysql-user=${r.user}`,
@@ -68,9 +73,10 @@ export async function sysbench(r: SysbenchRun): Promise<SysbenchResult> {
     { maxBuffer: 16 * 1024 * 1024 },
   );
   const m = /queries:\s+(\d+)\s+\(([\d.]+) per sec\.\)/.exec(stdout);
+  const t = /transactions:\s+(\d+)\s+\(([\d.]+) per sec\.\)/.exec(stdout);
   const e = /ignored errors:\s+(\d+)/.exec(stdout);
-  if (!m) throw new Error(`could not read QPS from sysbench output:\n${stdout}`);
-  return { qps: Number(m[2]), queries: Number(m[1]), errors: e ? Number(e[1]) : 0 };
+  if (!m || !t) throw new Error(`could not read QPS from sysbench output:\n${stdout}`);
+  return { qps: Number(m[2]), queries: Number(m[1]), tps: Number(t[2]), transactions: Number(t[1]), errors: e ? Number(e[1]) : 0 };
 }
 
 /**

@@ -83,8 +83,10 @@ export interface GatewayConfig {
   readonly maxAllowedPacket: number;
   /** Deadline for planning one plan-cache miss in the plan workers; past it the statement gets 1969. */
   readonly planTimeoutMs: number;
-  /** Plan worker threads for plan-cache misses (0: plan on the event loop). */
+  /** Most plan worker threads for plan-cache misses, started on demand (0: plan on the event loop). */
   readonly planWorkers: number;
+  /** A plan worker with no statement to plan for this long exits (0: never). */
+  readonly planWorkerIdleMs: number;
 }
 
 /** A config problem, with the path of the key that is wrong. */
@@ -119,6 +121,7 @@ const KNOWN_TOP_LEVEL = new Set([
   'tls',
   'planTimeoutMs',
   'planWorkers',
+  'planWorkerIdleMs',
 ]);
 
 export function loadConfig(file: string): GatewayConfig {
@@ -283,6 +286,8 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
   if (planTimeoutMs === 0 && raw.planTimeoutMs !== undefined) problem('planTimeoutMs', 'must be at least 1');
   // Two workers fit the small machines the gateway runs on; misses beyond them queue.
   const planWorkers = nonNegativeInt('planWorkers', raw.planWorkers ?? 2, problem);
+  // Workers start on demand; an idle one gives its memory (about 25 MB) back after this long.
+  const planWorkerIdleMs = nonNegativeInt('planWorkerIdleMs', raw.planWorkerIdleMs ?? 30_000, problem);
 
   if (issues.length > 0) throw new ConfigError(file, issues);
   return {
@@ -307,6 +312,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     maxAllowedPacket,
     planTimeoutMs,
     planWorkers,
+    planWorkerIdleMs,
   };
 }
 

@@ -152,6 +152,7 @@ export class Gateway {
       // With the source JSON, plan-cache misses parse and plan in worker threads (planWorkers).
       vschemaJson,
       planWorkers: config.planWorkers,
+      planWorkerIdleMs: config.planWorkerIdleMs,
       planTimeoutMs: config.planTimeoutMs,
       cache: {
         variant: config.planCache.variant,

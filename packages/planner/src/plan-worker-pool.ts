@@ -2,14 +2,20 @@
  * A small pool of plan workers (worker_threads) that run parse + plan build off the event loop on
  * plan-cache misses, and the normalizing of long statements, with a deadline per statement.
  *
+ * Workers start on demand, up to `size`: a miss that finds every live worker busy starts one more.
+ * One that has planned nothing for `idleTimeoutMs` exits, so a gateway whose plans are all cached
+ * holds no worker (each costs about 25 MB of memory: an isolate plus the parser).
+ *
  * A pool of our own rather than Piscina: we need to terminate and replace the one worker that is
  * stuck past its deadline (Piscina's per-task abort also kills the worker, but adds a dependency
  * and its own queue/timeout layers), to send the vschema JSON only to workers that have not
  * loaded the current epoch, and nothing else; that is about 150 lines and no new dependency.
  *
- * Concurrency rule: all state (workers, queue, in-flight jobs) is touched only on the main
- * thread, in synchronous steps between events; a job is settled exactly once (by its worker's
- * reply, its deadline, a worker crash, or dispose), and settling clears its timer.
+ * Concurrency rule: all state (workers, queue, in-flight jobs, idle timers) is touched only on the
+ * main thread, in synchronous steps between events; a job is settled exactly once (by its
+ * worker's reply, its deadline, a worker crash, or dispose), and settling clears its timer. A
+ * worker leaves `slots` in the same step as it is terminated, and only an idle one (no job) exits
+ * for idleness.
  */
 import { Worker } from 'node:worker_threads';
 import type { Plan, SqlValue } from './plan-types.js';
@@ -29,14 +35,26 @@ export const ER_STATEMENT_TIMEOUT = 1969;
 export const PLAN_WORKER_STACK_MB = 256;
 
 export interface PlanWorkerPoolOptions {
+  /** Most workers alive at once. */
   readonly size: number;
-  /** Deadline per statement, from the time it is queued (or the deadline a caller passes). */
+  /** Deadline per statement, from the time it is queued or the deadline a caller passes (a worker's start included). */
   readonly timeoutMs: number;
+  /** A worker with no statement for this long exits (0: never; default 30 s). */
+  readonly idleTimeoutMs?: number;
   /** Stack size of each worker, MiB (default PLAN_WORKER_STACK_MB). */
   readonly stackSizeMb?: number;
 }
 
 type JobBody = { readonly op: 'plan'; readonly epoch: number; readonly vschemaJson: unknown; readonly normalized: NormalizedQuery; readonly target: string | null } | { readonly op: 'normalize'; readonly message: WorkerJobMessage };
+
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * The young generation of a worker (12 MB: 4 MB semi-spaces). Its allocations are short-lived
+ * (one parse, one plan), and V8's default lets each isolate's semi-spaces grow to 16 MB, pages a
+ * busy worker keeps once touched. A few more scavenges on a large statement cost less.
+ */
+const WORKER_YOUNG_GENERATION_MB = 12;
 
 interface Job {
   readonly id: number;
@@ -54,6 +72,10 @@ interface Slot {
   job: Job | null;
   /** Settles once the worker has loaded its modules (or failed to). */
   readonly ready: Promise<void>;
+  /** performance.now() when the worker last finished a statement (or started). */
+  idleSince: number;
+  /** Checks whether the worker has been idle for idleTimeoutMs; armed while it is idle. */
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -76,8 +98,17 @@ export class PlanWorkerPool {
   /** Workers terminated for missing their deadline (tests, metrics). */
   replaced = 0;
 
+  private readonly size: number;
+  private readonly idleTimeoutMs: number;
+
   constructor(private readonly opts: PlanWorkerPoolOptions) {
-    for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn());
+    this.size = Math.max(1, opts.size);
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  }
+
+  /** Workers alive now (started and not exited). */
+  get liveWorkers(): number {
+    return this.slots.length;
   }
 
   /** The deadline of a statement that starts now (performance.now() time). */
@@ -118,10 +149,17 @@ export class PlanWorkerPool {
   }
 
   /**
-   * Resolves once every worker has loaded its modules, so that the first statements after a start
-   * do not wait for a worker to boot (the gateway awaits it before it listens).
+   * Starts one worker if none is alive and resolves once it has loaded its modules, so that the
+   * first statements after a start do not wait for a worker to boot (the gateway awaits it before
+   * it listens). It exits like any other after idleTimeoutMs without a statement.
    */
   async ready(): Promise<void> {
+    if (this.disposed) return;
+    if (this.slots.length === 0) {
+      const slot = this.spawn();
+      this.slots.push(slot);
+      this.armIdleTimer(slot);
+    }
     await Promise.all(this.slots.map((s) => s.ready));
   }
 
@@ -133,23 +171,32 @@ export class PlanWorkerPool {
     for (const job of this.queue.splice(0)) this.settle(job, err);
     for (const slot of this.slots) {
       if (slot.job) this.settle(slot.job, err);
+      clearTimeout(slot.idleTimer);
       void slot.worker.terminate();
     }
     this.slots.length = 0;
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl(), { resourceLimits: { stackSizeMb: this.opts.stackSizeMb ?? PLAN_WORKER_STACK_MB } });
+    const worker = new Worker(workerUrl(), { resourceLimits: { stackSizeMb: this.opts.stackSizeMb ?? PLAN_WORKER_STACK_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     // Idle workers must not keep a process alive; dispose() terminates them.
     worker.unref();
     let started!: () => void;
-    const slot: Slot = { worker, epoch: -1, job: null, ready: new Promise<void>((resolve) => (started = resolve)) };
+    const slot: Slot = {
+      worker,
+      epoch: -1,
+      job: null,
+      ready: new Promise<void>((resolve) => (started = resolve)),
+      idleSince: performance.now(),
+      idleTimer: undefined,
+    };
     worker.once('exit', () => started());
     worker.on('message', (msg: PlanResultMessage | { ready: true }) => {
       if ('ready' in msg) return started();
       const job = slot.job;
       if (job === null || job.id !== msg.id) return;
       slot.job = null;
+      slot.idleSince = performance.now();
       if (!msg.ok) this.settle(job, reviveError(msg.error));
       else if ('plan' in msg) {
         const plan = msg.tagged ? reviveTransfer(msg.plan) : msg.plan;
@@ -157,11 +204,12 @@ export class PlanWorkerPool {
         this.settle(job, null, plan);
       } else this.settle(job, null, msg.tagged ? reviveTransfer(msg.normalized) : msg.normalized);
       this.dispatch();
+      if (slot.job === null) this.armIdleTimer(slot);
     });
     const crashed = (reason: string) => {
       if (this.disposed || !this.slots.includes(slot)) return;
       const job = slot.job;
-      this.replace(slot);
+      this.remove(slot);
       if (job) this.settle(job, new PlanError(1105, 'HY000', `planning failed: the plan worker ${reason}`));
       this.dispatch();
     };
@@ -170,19 +218,50 @@ export class PlanWorkerPool {
     return slot;
   }
 
-  /** Terminates a slot's worker and puts a fresh one in its place. */
-  private replace(slot: Slot): void {
+  /**
+   * Takes a slot out of the pool and terminates its worker (idle, stuck past a deadline, or
+   * crashed); its exit is then ignored. The next statement that finds no idle worker starts one.
+   */
+  private remove(slot: Slot): void {
     const i = this.slots.indexOf(slot);
     if (i < 0) return;
+    this.slots.splice(i, 1);
     slot.job = null;
-    this.slots[i] = this.spawn();
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
     void slot.worker.terminate();
   }
 
+  /**
+   * Arms the slot's idle check unless one is armed. A worker that took statements meanwhile is
+   * seen by its idleSince when the timer fires, which then re-arms for the rest of the interval:
+   * one timer per idle period, not one per statement.
+   */
+  private armIdleTimer(slot: Slot): void {
+    if (this.idleTimeoutMs <= 0 || slot.idleTimer !== undefined) return;
+    const check = (): void => {
+      slot.idleTimer = undefined;
+      if (this.disposed || !this.slots.includes(slot) || slot.job !== null) return;
+      const left = this.idleTimeoutMs - (performance.now() - slot.idleSince);
+      if (left > 0) {
+        slot.idleTimer = setTimeout(check, left);
+        slot.idleTimer.unref();
+        return;
+      }
+      this.remove(slot);
+    };
+    slot.idleTimer = setTimeout(check, this.idleTimeoutMs);
+    slot.idleTimer.unref();
+  }
+
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.job !== null) continue;
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => s.job === null);
+      if (slot === undefined) {
+        if (this.slots.length >= this.size) return;
+        slot = this.spawn();
+        this.slots.push(slot);
+      }
       const job = this.queue.shift()!;
       slot.job = job;
       job.slot = slot;
@@ -212,7 +291,7 @@ export class PlanWorkerPool {
     if (slot !== null && slot.job === job) {
       // The worker is busy with this statement and cannot be interrupted: replace it.
       this.replaced++;
-      this.replace(slot);
+      this.remove(slot);
     } else {
       const i = this.queue.indexOf(job);
       if (i >= 0) this.queue.splice(i, 1);

@@ -11,6 +11,7 @@ import { normalize } from './normalizer.js';
 import { estimateBytes } from './plan-size.js';
 import type { SqlValue } from './plan-types.js';
 import { errorForTransfer, reviveTransfer, tagCounting, type PlanResultMessage, type WorkerJobMessage } from './plan-transfer.js';
+import { sqlParser } from './sql-parser.js';
 
 let loaded: { epoch: number; vschema: VSchema } | null = null;
 
@@ -34,5 +35,7 @@ parentPort!.on('message', (job: WorkerJobMessage) => {
   }
   parentPort!.postMessage(reply);
 });
-// Tells the pool that the modules (node-sql-parser included) are loaded: see PlanWorkerPool.ready.
+// Tells the pool that the modules (node-sql-parser included, which loads on first use) are
+// loaded: see PlanWorkerPool.ready.
+sqlParser();
 parentPort!.postMessage({ ready: true });

@@ -29,8 +29,13 @@ export interface PlannerOptions {
    * functions and cannot be sent); without it, misses are planned on the calling thread.
    */
   readonly vschemaJson?: unknown;
-  /** Plan workers (default 2; 0 plans misses on the calling thread). Used only with vschemaJson. */
+  /**
+   * Most plan workers alive at once (default 2; 0 plans misses on the calling thread). Used only
+   * with vschemaJson. Workers start on demand and exit after planWorkerIdleMs without a miss.
+   */
   readonly planWorkers?: number;
+  /** A plan worker idle this long exits (default 30000 ms; 0: started workers never exit). */
+  readonly planWorkerIdleMs?: number;
   /**
    * Deadline of one miss in the workers (default 5000 ms), counted from the call to plan(); past
    * it the statement fails with 1969.
@@ -106,7 +111,7 @@ export class Planner {
     this.freeze = opts.freezePlans ?? process.env.NODE_ENV !== 'production';
     this.current = { vschema: opts.vschema, vschemaJson: opts.vschemaJson, epoch: 0, cleanAtCacheEpoch: this.cache.epoch };
     const size = opts.planWorkers ?? 2;
-    this.workers = opts.vschemaJson !== undefined && size > 0 ? new PlanWorkerPool({ size, timeoutMs: opts.planTimeoutMs ?? 5000 }) : null;
+    this.workers = opts.vschemaJson !== undefined && size > 0 ? new PlanWorkerPool({ size, timeoutMs: opts.planTimeoutMs ?? 5000, idleTimeoutMs: opts.planWorkerIdleMs ?? 30_000 }) : null;
     this.largeStatementChars = opts.largeStatementChars ?? LARGE_STATEMENT_CHARS;
   }
 
@@ -181,7 +186,7 @@ export class Planner {
     return this.cache.stats();
   }
 
-  /** Resolves once the plan workers (if any) have started; see PlanWorkerPool.ready. */
+  /** Starts one plan worker (if planning in workers) and resolves once it is ready; see PlanWorkerPool.ready. */
   async ready(): Promise<void> {
     await this.workers?.ready();
   }
@@ -189,6 +194,11 @@ export class Planner {
   /** Plan workers terminated for missing planTimeoutMs (and replaced). */
   get workersReplaced(): number {
     return this.workers?.replaced ?? 0;
+  }
+
+  /** Plan workers alive now (they start on demand and exit when idle). */
+  get liveWorkers(): number {
+    return this.workers?.liveWorkers ?? 0;
   }
 
   /** Stops the cache (pending computes are aborted for their waiters) and the plan workers. */

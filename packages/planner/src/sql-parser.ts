@@ -17,11 +17,30 @@ import { PlanError } from './errors.js';
 
 // node-sql-parser ships CommonJS; createRequire keeps this file ESM without a default-import shim.
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Parser } = require('node-sql-parser') as { Parser: new () => { astify(sql: string, opt: object): unknown } };
 
-/** Concurrency rule: the parser object is stateless between calls and used synchronously only. */
-const parser = new Parser();
+interface SqlParser {
+  astify(sql: string, opt: object): unknown;
+}
+
+/**
+ * Concurrency rule: the parser object is stateless between calls and used synchronously only.
+ *
+ * Loaded on the first parse, not with this module: with plan workers, the gateway's main thread
+ * imports the planner but never parses, and the parser costs about 5 MB of heap once loaded.
+ * `build/mysql` is node-sql-parser's MySQL-only bundle: the same grammar as the full bundle's
+ * MySQL dialect (whose other 14 dialects we never use), a ninth of its size.
+ */
+let parser: SqlParser | null = null;
+
+/** Loads the parser now (a plan worker does it before it reports ready). */
+export function sqlParser(): SqlParser {
+  if (parser === null) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Parser } = require('node-sql-parser/build/mysql') as { Parser: new () => SqlParser };
+    parser = new Parser();
+  }
+  return parser;
+}
 const PARSE_OPTIONS = { database: 'MySQL', parseOptions: { includeLocations: true } };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -111,7 +130,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   }
   let ast: Ast;
   try {
-    ast = parser.astify(pt, PARSE_OPTIONS);
+    ast = sqlParser().astify(pt, PARSE_OPTIONS);
   } catch (e) {
     // Out of stack is no syntax error: the plan worker answers it with MariaDB's 1436.
     if (e instanceof RangeError) throw e;

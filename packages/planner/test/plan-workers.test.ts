@@ -85,6 +85,31 @@ describe('plan workers', () => {
     }
   });
 
+  it('start on demand up to planWorkers, and exit after planWorkerIdleMs without a miss', async () => {
+    const p = new Planner({ vschema: demoVSchema(), vschemaJson: demoVSchemaJson(), planWorkers: 2, planWorkerIdleMs: 300 });
+    try {
+      expect(p.liveWorkers).toBe(0);
+      await p.plan('select name from customer where id = 1');
+      expect(p.liveWorkers).toBe(1);
+      // Four different misses at once: at most planWorkers workers, every plan built.
+      const shapes = ['select id from customer where id = 1', 'select name, id from customer where id = 1', 'select count(*) from customer', 'select * from customer where id in (1, 2)'];
+      const plans = await Promise.all(shapes.map((sql) => p.plan(sql)));
+      expect(plans).toHaveLength(4);
+      expect(p.liveWorkers).toBeLessThanOrEqual(2);
+      expect(p.buildCount).toBe(5);
+      // Hits keep no worker alive.
+      expect(p.plan('select name from customer where id = 2')).not.toBeInstanceOf(Promise);
+      while (p.liveWorkers > 0) await new Promise((r) => setTimeout(r, 50));
+      // The next miss starts a worker again.
+      const r = await p.plan('select name from customer where id = 3 and name = 4');
+      expect(r.bindVars).toEqual({ v1: 3n, v2: 4n });
+      expect(p.liveWorkers).toBe(1);
+    } finally {
+      p.dispose();
+    }
+    expect(p.liveWorkers).toBe(0);
+  });
+
   it('a statement past planTimeoutMs fails with 1969 and its worker is replaced', async () => {
     const p = new Planner({ vschema: demoVSchema(), vschemaJson: demoVSchemaJson(), planWorkers: 1, planTimeoutMs: 1000 });
     try {

@@ -82,7 +82,22 @@ export async function mergeSorted(
   let compare: RowComparator | null = null;
   let wake: (() => void) | null = null;
   let mergeError: unknown = null;
-  const stopInputs = new AbortController();
+  // The inputs' abort signal: it fires when the signal runInputs gives them fires, or when the
+  // merge fails (mergeError). runInputs gives every input the same signal (the route's fan-out
+  // does), so one linked controller serves them all instead of one per input; an input given
+  // another signal gets a link of its own. Concurrency rule: `links` is appended to synchronously
+  // when an input starts, read when the merge fails, and unhooked once inputs and merge settled.
+  const links: { source: AbortSignal; controller: AbortController; hook: () => void }[] = [];
+  const inputSignal = (source: AbortSignal): AbortSignal => {
+    for (const l of links) if (l.source === source) return l.controller.signal;
+    const controller = new AbortController();
+    const hook = () => controller.abort(source.reason);
+    links.push({ source, controller, hook });
+    if (source.aborted) controller.abort(source.reason);
+    else if (mergeError !== null) controller.abort(mergeError);
+    else hookAbort(source, hook);
+    return controller.signal;
+  };
   const notify = () => {
     const w = wake;
     wake = null;
@@ -93,14 +108,7 @@ export async function mergeSorted(
     shard: String(i),
     run: async (signal: AbortSignal) => {
       const slot = slots[i];
-      const linked = new AbortController();
-      const onAbort = (s: AbortSignal) => () => linked.abort(s.reason);
-      const a = onAbort(signal);
-      const b = onAbort(stopInputs.signal);
-      if (signal.aborted) linked.abort(signal.reason);
-      else if (stopInputs.signal.aborted) linked.abort(stopInputs.signal.reason);
-      hookAbort(signal, a);
-      hookAbort(stopInputs.signal, b);
+      const linked = inputSignal(signal);
       try {
         await input(
           {
@@ -121,11 +129,9 @@ export async function mergeSorted(
               });
             },
           },
-          linked.signal,
+          linked,
         );
       } finally {
-        unhookAbort(signal, a);
-        unhookAbort(stopInputs.signal, b);
         slot.ended = true;
         // A failed input may leave a chunk behind; it will never be continued.
         if (slot.chunk !== null) {
@@ -194,12 +200,18 @@ export async function mergeSorted(
         s.reject = null;
         reject?.(err);
       }
-      stopInputs.abort(err);
+      for (const l of links) l.controller.abort(err);
       throw err;
     }
   };
 
-  const [merged, ran] = await Promise.allSettled([merge(), runInputs(tasks)]);
+  let settled: [PromiseSettledResult<void>, PromiseSettledResult<void>];
+  try {
+    settled = await Promise.allSettled([merge(), runInputs(tasks)]);
+  } finally {
+    for (const l of links) unhookAbort(l.source, l.hook);
+  }
+  const [merged, ran] = settled;
   if (merged.status === 'rejected') throw merged.reason;
   if (ran.status === 'rejected') throw ran.reason;
 }
