@@ -16,6 +16,7 @@ import { notSupported, PlanError, syntaxError, unknownKeyspace } from './errors.
 import { encodeList, encodeSqlValue, templateFromSql } from './query-template.js';
 import { renderTokens } from './shard-sql.js';
 import { findTable } from './plan-context.js';
+import { planPreparedStatement } from './prepared-statement-planner.js';
 
 const QUERY_TYPES: Record<string, QueryType> = {
   select: 'SELECT',
@@ -37,7 +38,7 @@ const QUERY_TYPES: Record<string, QueryType> = {
 /** Statements MySQL knows that shardgate refuses (1235) rather than calling them syntax errors. */
 const KNOWN_UNSUPPORTED = new Set([
   'analyze', 'optimize', 'repair', 'check', 'checksum', 'flush', 'lock', 'unlock', 'call', 'do', 'load', 'handler', 'grant',
-  'revoke', 'kill', 'prepare', 'execute', 'deallocate', 'xa', 'savepoint', 'release', 'reset', 'purge', 'change', 'install',
+  'revoke', 'kill', 'xa', 'savepoint', 'release', 'reset', 'purge', 'change', 'install',
   'uninstall', 'cache', 'help', 'signal', 'resignal', 'get', 'declare', 'table', 'values', 'import', 'clone', 'restart', 'shutdown', 'binlog',
 ]);
 
@@ -77,6 +78,11 @@ export function buildPlan(input: BuildInput): Plan {
       instructions = planShow(tctx);
       break;
     case 'ddl':
+      if (kw(tokens[0]) === 'drop' && kw(tokens[1]) === 'prepare') {
+        instructions = planPreparedStatement(tokens, n.normalized)!;
+        queryType = 'OTHER';
+        break;
+      }
       instructions = target?.shard !== undefined ? byDestination(vschema, target.keyspace, target.shard, n, tokens) : planDdl(tctx);
       break;
     case 'explain': {
@@ -127,6 +133,11 @@ export function buildPlan(input: BuildInput): Plan {
       break;
     }
     default: {
+      const prepared = planPreparedStatement(tokens, n.normalized);
+      if (prepared) {
+        instructions = prepared;
+        break;
+      }
       const first = kw(tokens[0]);
       if (KNOWN_UNSUPPORTED.has(first)) throw notSupported(`${first.toUpperCase()} statement`);
       throw syntaxError(n.normalized, tokens[0]?.start ?? 0);
