@@ -43,7 +43,9 @@ function usingValues(tokens: readonly Token[], from: number, sql: string): Prepa
     values.push(value);
     i++;
     if (i === tokens.length) break;
-    if (tokens[i]!.text !== ',' || i + 1 === tokens.length) throw syntaxError(sql, tokens[i]!.start);
+    const after = tokens[i]!;
+    if (after.kind === 'punct' && after.text !== ',' && after.text !== '(' && after.text !== ')') throw notSupported('EXECUTE … USING an expression other than a user variable or a literal');
+    if (after.text !== ',' || i + 1 === tokens.length) throw syntaxError(sql, after.start);
     i++;
   }
   if (values.length === 0) throw syntaxError(sql, sql.length);

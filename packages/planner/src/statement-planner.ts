@@ -17,6 +17,7 @@ import { encodeList, encodeSqlValue, templateFromSql } from './query-template.js
 import { renderTokens } from './shard-sql.js';
 import { findTable } from './plan-context.js';
 import { planPreparedStatement } from './prepared-statement-planner.js';
+import { inlineCtes } from './cte-inliner.js';
 
 const QUERY_TYPES: Record<string, QueryType> = {
   select: 'SELECT',
@@ -105,6 +106,8 @@ export function buildPlan(input: BuildInput): Plan {
         instructions = next;
         break;
       }
+      const inlined = n.kind === 'select' ? inlineCtes(tokens, n.normalized) : null;
+      if (inlined !== null) return buildPlan({ ...input, normalized: { ...n, normalized: inlined } });
       const system = n.kind === 'select' ? planSystemSelect(tokens) : null;
       if (system) {
         instructions = system;
@@ -331,10 +334,12 @@ function inlineValue(v: ValueExpr, binds: BindVars): ValueExpr {
   }
 }
 
+
 /**
- * A WITH clause plans only where the whole statement goes to one unsharded route (its CTE names
- * then pass through untouched); elsewhere the CTE name is looked up as a table and not found,
- * which would report a misleading 1146 for a table the user never meant: say what is unsupported.
+ * A recursive WITH (which inlineCtes leaves as written) plans only where the whole statement goes
+ * to one unsharded route (its CTE names then pass through untouched); elsewhere the CTE name is
+ * looked up as a table and not found, which would report a misleading 1146 for a table the user
+ * never meant: say what is unsupported.
  */
 function planSelectOrRefuseCte(ctx: PlanContext): Primitive {
   const ctes = (ctx.parsed.ast as { with?: unknown }).with;
@@ -342,7 +347,7 @@ function planSelectOrRefuseCte(ctx: PlanContext): Primitive {
   try {
     return planSelect(ctx);
   } catch (e) {
-    if ((e as { errno?: number }).errno === 1146) throw notSupported('WITH (common table expressions) over sharded tables');
+    if ((e as { errno?: number }).errno === 1146) throw notSupported('recursive WITH (common table expressions) over sharded tables');
     throw e;
   }
 }

@@ -202,6 +202,16 @@ export function commerceQueries(ids: QueryIds): DiffQuery[] {
     q(`select o.status, count(*) from orders o join order_lines l on l.order_id = o.id group by o.status`),
     q(`select c.id, o.id from customers c join orders o on o.id = c.id order by c.id, o.id limit 5`, true),
 
+    // --- WITH (non-recursive CTEs, planned as the derived tables they name), empty ones included
+    q(`with big as (select customer_id, total from orders where total > 500) select count(*), sum(total) from big`),
+    q(`with c as (select id, name, city from customers where city is null) select id, name from c`),
+    q(`with c as (select id from customers where id = ${a}) select o.id, o.total from orders o join c on o.customer_id = c.id`),
+    q(`with o as (select customer_id from orders where status = 'paid'), c as (select id from customers where id in (select customer_id from o)) select count(*) from c`),
+    q(`with paid as (select customer_id from orders where status = 'paid') select id from customers where id not in (select customer_id from paid)`),
+    q(`with none as (select id, balance from customers where id = 424242424242) select count(*), max(balance) from none`),
+    q(`with none as (select customer_id from orders where 1 = 0) select id from customers where id in (${some}) and id not in (select customer_id from none)`),
+    q(`with t as (select status, count(*) as n from orders group by status) select status, n from t where n > 10`),
+
     // --- subqueries
     q(`select id from customers where id in (select customer_id from orders where status = 'cancelled')`),
     q(`select id from customers where id not in (select customer_id from orders)`),
