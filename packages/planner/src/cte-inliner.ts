@@ -11,7 +11,8 @@
  * (`WITH c (a, b) AS …`, which MariaDB's derived tables have no syntax for) and a WITH nested in a
  * subquery.
  */
-import { identName, kw, type Token } from './lexer.js';
+import type { VSchema } from '@shardgate/vschema';
+import { identName, kw, tokenize, type Token } from './lexer.js';
 import { notSupported, PlanError, syntaxError } from './errors.js';
 
 interface Cte {
@@ -78,12 +79,17 @@ function renderRange(tokens: readonly Token[], sql: string, from: number, to: nu
   return sql.slice(tokens[from]!.start, tokens[to - 1]!.end);
 }
 
-/**
- * Indexes of the tokens in [from, to) that name a table in a FROM clause (after FROM, JOIN, or a
- * comma of the table list), unqualified: `c`, not `ks.c` nor `c.col`.
- */
-function tableReferences(tokens: readonly Token[], from: number, to: number): number[] {
-  const found: number[] = [];
+/** A table reference in a FROM clause: tokens [at, end), `qualifier.name` or `name`. */
+interface TableRef {
+  readonly at: number;
+  readonly end: number;
+  readonly qualifier: string | null;
+  readonly name: string;
+}
+
+/** The table references of tokens [from, to): names after FROM, JOIN, or a comma of the table list. */
+function tableReferences(tokens: readonly Token[], from: number, to: number): TableRef[] {
+  const found: TableRef[] = [];
   // Per parenthesis depth: whether a comma there separates table references.
   const inFrom: boolean[] = [false];
   for (let j = from; j < to; j++) {
@@ -100,40 +106,75 @@ function tableReferences(tokens: readonly Token[], from: number, to: number): nu
     }
     if (k === 'from') inFrom[depth] = true;
     else if (FROM_END.has(k)) inFrom[depth] = false;
-    const prev = tokens[j - 1];
-    const startsRef = k === 'from' || k === 'join' || (t.text === ',' && inFrom[depth] === true) || k === 'straight_join';
-    if (!startsRef) continue;
-    const next = tokens[j + 1];
-    if (next === undefined || (next.kind !== 'ident' && next.kind !== 'qident') || tokens[j + 2]?.text === '.') continue;
-    // `delete a from …` and friends are not SELECTs; `prev` only guards `x.from` oddities.
-    if (prev?.text === '.') continue;
-    found.push(j + 1);
+    const startsRef = k === 'from' || k === 'join' || k === 'straight_join' || (t.text === ',' && inFrom[depth] === true);
+    if (!startsRef || tokens[j - 1]?.text === '.') continue;
+    const first = tokens[j + 1];
+    if (first === undefined || (first.kind !== 'ident' && first.kind !== 'qident')) continue;
+    const second = tokens[j + 3];
+    if (tokens[j + 2]?.text === '.') {
+      if (second === undefined || (second.kind !== 'ident' && second.kind !== 'qident') || j + 3 >= to) continue;
+      found.push({ at: j + 1, end: j + 4, qualifier: identName(first), name: identName(second) });
+    } else {
+      found.push({ at: j + 1, end: j + 2, qualifier: null, name: identName(first) });
+    }
   }
   return found;
 }
 
 function referencesTable(tokens: readonly Token[], from: number, to: number, name: string): boolean {
-  return tableReferences(tokens, from, to).some((j) => identName(tokens[j]!) === name);
+  return tableReferences(tokens, from, to).some((r) => r.qualifier === null && r.name === name);
 }
 
 /** The text of tokens [from, to) with each reference to a CTE replaced by its derived table. */
 function substitute(tokens: readonly Token[], sql: string, from: number, to: number, ctes: readonly Cte[]): string {
+  return replaceReferences(tokens, sql, from, to, (r) => (r.qualifier === null ? ctes.find((c) => c.name === r.name)?.body : undefined));
+}
+
+/**
+ * The text of tokens [from, to) with each table reference that `bodyOf` names a SELECT for
+ * replaced by `(select …) as name` (the reference's own alias, if any, is kept instead).
+ */
+function replaceReferences(tokens: readonly Token[], sql: string, from: number, to: number, bodyOf: (r: TableRef) => string | undefined): string {
   if (from >= to) return '';
-  const refs = tableReferences(tokens, from, to);
   let out = '';
   let pos = tokens[from]!.start;
-  for (const j of refs) {
-    const t = tokens[j]!;
-    const cte = ctes.find((c) => c.name === identName(t));
-    if (cte === undefined) continue;
-    out += sql.slice(pos, t.start);
-    // Without an alias of its own, the derived table takes the CTE's name.
-    const next = tokens[j + 1];
-    const aliased = kw(next) === 'as' || (next !== undefined && (next.kind === 'qident' || (next.kind === 'ident' && !ALIAS_STOP.has(kw(next)))));
-    out += `(${cte.body})` + (aliased ? '' : ' as ' + quote(cte.name));
-    pos = t.end;
+  for (const r of tableReferences(tokens, from, to)) {
+    const body = bodyOf(r);
+    if (body === undefined) continue;
+    out += sql.slice(pos, tokens[r.at]!.start);
+    // Without an alias of its own, the derived table takes the CTE's (or view's) name.
+    const next = tokens[r.end];
+    const aliased = r.end < to && (kw(next) === 'as' || (next !== undefined && (next.kind === 'qident' || (next.kind === 'ident' && !ALIAS_STOP.has(kw(next))))));
+    out += `(${body})` + (aliased ? '' : ' as ' + quote(r.name));
+    pos = tokens[r.end - 1]!.end;
   }
   return out + sql.slice(pos, tokens[to - 1]!.end);
+}
+
+/** Views nest at most this deep (a view reading a view …); MariaDB refuses a cycle at CREATE VIEW. */
+const MAX_VIEW_DEPTH = 16;
+
+/**
+ * The statement with each reference to a vschema view replaced by its SELECT as a derived table,
+ * or null when it names none. A view is looked up in its qualifier's keyspace, or the default
+ * one; its SELECT is planned in the statement's keyspace, so a view of another keyspace than the
+ * default is refused (its unqualified tables would be looked up in the wrong keyspace).
+ */
+export function inlineViews(tokens: readonly Token[], sql: string, vschema: VSchema, defaultKeyspace: string | null, depth = 0): string | null {
+  let any = false;
+  const bodyOf = (r: TableRef): string | undefined => {
+    const ksName = r.qualifier ?? defaultKeyspace;
+    const ks = ksName === null ? undefined : vschema.keyspace(ksName);
+    const body = ks?.views?.get(r.name);
+    if (body === undefined) return undefined;
+    if (ksName !== defaultKeyspace) throw notSupported(`the view ${ksName}.${r.name} from a session whose keyspace is not ${ksName} (USE ${ksName} first)`);
+    if (depth >= MAX_VIEW_DEPTH) throw notSupported(`views nested more than ${MAX_VIEW_DEPTH} deep`);
+    any = true;
+    const bodyTokens = tokenize(body);
+    return inlineViews(bodyTokens, body, vschema, defaultKeyspace, depth + 1) ?? body;
+  };
+  const out = replaceReferences(tokens, sql, 0, tokens.length, bodyOf);
+  return any ? out : null;
 }
 
 /** Words that may follow a table name and are not its alias. */

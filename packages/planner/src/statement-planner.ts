@@ -17,7 +17,7 @@ import { encodeList, encodeSqlValue, templateFromSql } from './query-template.js
 import { renderTokens } from './shard-sql.js';
 import { findTable } from './plan-context.js';
 import { planPreparedStatement } from './prepared-statement-planner.js';
-import { inlineCtes } from './cte-inliner.js';
+import { inlineCtes, inlineViews } from './cte-inliner.js';
 
 const QUERY_TYPES: Record<string, QueryType> = {
   select: 'SELECT',
@@ -106,7 +106,7 @@ export function buildPlan(input: BuildInput): Plan {
         instructions = next;
         break;
       }
-      const inlined = n.kind === 'select' ? inlineCtes(tokens, n.normalized) : null;
+      const inlined = n.kind === 'select' ? (inlineCtes(tokens, n.normalized) ?? inlineViews(tokens, n.normalized, vschema, defaultKeyspace)) : null;
       if (inlined !== null) return buildPlan({ ...input, normalized: { ...n, normalized: inlined } });
       const system = n.kind === 'select' ? planSystemSelect(tokens) : null;
       if (system) {
