@@ -212,6 +212,12 @@ export function commerceQueries(ids: QueryIds): DiffQuery[] {
     q(`with none as (select customer_id from orders where 1 = 0) select id from customers where id in (${some}) and id not in (select customer_id from none)`),
     q(`with t as (select status, count(*) as n from orders group by status) select status, n from t where n > 10`),
 
+    // --- count over a derived table the gateway evaluates (LIMIT or DISTINCT across shards), NULLs and no rows
+    q(`select count(*) from (select id from customers where balance > 0 limit 7) as t`),
+    q(`select count(city), count(*) from (select id, city from customers order by id limit 40) as t`),
+    q(`select count(*), count(t.note) from (select id, note from orders where status = 'no such status' limit 3) as t`),
+    q(`select count(*) as n from (select distinct city from customers) as t`),
+
     // --- subqueries
     q(`select id from customers where id in (select customer_id from orders where status = 'cancelled')`),
     q(`select id from customers where id not in (select customer_id from orders)`),
