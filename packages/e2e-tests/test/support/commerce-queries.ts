@@ -218,6 +218,10 @@ export function commerceQueries(ids: QueryIds): DiffQuery[] {
     q(`select count(*), count(t.note) from (select id, note from orders where status = 'no such status' limit 3) as t`),
     q(`select count(*) as n from (select distinct city from customers) as t`),
 
+    // --- ORDER BY / LIMIT on a parenthesized query (its own ORDER BY without LIMIT changes nothing)
+    q(`(select id, name from customers order by name desc) order by id limit 5`, true),
+    q(`(select id, city from customers where city is null order by id desc) order by id`, true),
+
     // --- subqueries
     q(`select id from customers where id in (select customer_id from orders where status = 'cancelled')`),
     q(`select id from customers where id not in (select customer_id from orders)`),
