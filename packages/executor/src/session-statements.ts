@@ -2,10 +2,10 @@
  * Statements the session answers or applies itself (the planner's Session primitive): BEGIN,
  * COMMIT, ROLLBACK, USE, SET, SHOW, system-variable SELECTs and VEXPLAIN.
  */
-import { ExactNumber, type BindVars, type SessionPrimitive, type SqlValue } from '@shardgate/planner';
+import { ExactNumber, tokenize, type BindVars, type PreparedValue, type SessionPrimitive, type SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR, ER_WRONG_VALUE_FOR_VAR } from './errors.js';
 import { CollectingReceiver } from './row-flow.js';
-import type { Session } from './session.js';
+import { countPlaceholders, type Session } from './session.js';
 import type { Cell, FieldInfo, ResultSink, Row } from './types.js';
 import { literalOf, sqlValueToCell, textCell } from './values/cell-codec.js';
 import { ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI } from './values/column-types.js';
@@ -92,6 +92,17 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       return;
     case 'set-last-insert-id':
       await runSetLastInsertId(session, st.argText ?? literalOf(evalScalar(st.arg, bv)), st.alias, sink);
+      return;
+    case 'prepare':
+      await prepareStatement(session, st.name, preparedValue(session, st.text));
+      sink.ok({});
+      return;
+    case 'execute':
+      await executePrepared(session, st, sink);
+      return;
+    case 'deallocate':
+      if (!session.preparedStatements.delete(st.name)) throw unknownStatement(st.name, `${st.verb} PREPARE`);
+      sink.ok({});
       return;
     case 'vexplain': {
       const json = session.runtime.planJson ? session.runtime.planJson(st.plan) : st.plan;
@@ -376,4 +387,68 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
 function clientHost(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined || remoteAddress === '') return '%';
   return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
+}
+
+// ---------------------------------------------------------------- SQL-level prepared statements
+
+/** MariaDB's max_prepared_stmt_count default, applied per session to PREPARE. */
+const MAX_PREPARED_STATEMENTS = 16382;
+/** Statements a prepared statement may not hold (MariaDB: 1295). */
+const NOT_PREPARABLE = new Set(['prepare', 'execute', 'deallocate']);
+
+function unknownStatement(name: string, verb: string): ExecutorError {
+  return new ExecutorError(1243, 'HY000', `Unknown prepared statement handler (${name}) given to ${verb}`);
+}
+
+function preparedValue(session: Session, v: PreparedValue): SqlValue {
+  return v.kind === 'literal' ? v.value : (session.userVariables.get(v.name) ?? null);
+}
+
+/** The text a PREPARE or EXECUTE IMMEDIATE names; a user variable holding NULL is the text 'NULL', as in MariaDB. */
+function statementText(value: SqlValue): string {
+  if (value === null) return 'NULL';
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  return value instanceof ExactNumber ? value.text : String(value);
+}
+
+function refuseUnpreparable(sql: string): void {
+  let first = '';
+  try {
+    first = tokenize(sql).find((t) => t.kind !== 'directive' && t.kind !== 'verbatim')?.text.toLowerCase() ?? '';
+  } catch {
+    return; // the planner reports the syntax error
+  }
+  const drop = /^\s*drop\s+prepare\b/i.test(sql);
+  if (NOT_PREPARABLE.has(first) || drop) throw new ExecutorError(1295, 'HY000', 'This command is not supported in the prepared statement protocol yet');
+}
+
+/**
+ * `PREPARE name FROM text`: as in MariaDB, a statement of that name is dropped first, even when
+ * the new text then fails to prepare.
+ */
+async function prepareStatement(session: Session, name: string, value: SqlValue): Promise<void> {
+  const sql = statementText(value);
+  session.preparedStatements.delete(name);
+  refuseUnpreparable(sql);
+  const paramCount = await session.checkPreparable(sql);
+  if (session.preparedStatements.size >= MAX_PREPARED_STATEMENTS) {
+    throw new ExecutorError(1461, '42000', `Can't create more than max_prepared_stmt_count statements (current value: ${MAX_PREPARED_STATEMENTS})`);
+  }
+  session.preparedStatements.set(name, { sql, paramCount });
+}
+
+async function executePrepared(session: Session, st: Extract<SessionPrimitive['statement'], { kind: 'execute' }>, sink: ResultSink): Promise<void> {
+  let sql: string;
+  let paramCount: number;
+  if (st.name !== undefined) {
+    const stored = session.preparedStatements.get(st.name);
+    if (stored === undefined) throw unknownStatement(st.name, 'EXECUTE');
+    ({ sql, paramCount } = stored);
+  } else {
+    sql = statementText(preparedValue(session, st.text!));
+    refuseUnpreparable(sql);
+    paramCount = countPlaceholders(sql);
+  }
+  if (st.using.length !== paramCount) throw new ExecutorError(1210, 'HY000', 'Incorrect arguments to EXECUTE');
+  await session.runPreparedStatement(sql, st.using.map((v) => preparedValue(session, v)), sink);
 }

@@ -61,6 +61,12 @@ export class Session implements ExecutorSession, ShardAccess {
    * planning step of a statement; a session runs one client statement at a time.
    */
   readonly userVariables = new Map<string, SqlValue>();
+  /**
+   * SQL-level prepared statements (`PREPARE name FROM …`), by lower-cased name: the text and its
+   * `?` count. Concurrency rule: as userVariables (one client statement at a time); dropped with
+   * the session.
+   */
+  readonly preparedStatements = new Map<string, { readonly sql: string; readonly paramCount: number }>();
   warnings: readonly Warning[] = [];
   /**
    * Access modes (MySQL's transaction_read_only): the open transaction's, the session default
@@ -236,40 +242,7 @@ export class Session implements ExecutorSession, ShardAccess {
         this.idleRolledBack = false;
         if (!ROLLBACK_STATEMENT.test(sql)) throw transactionTimedOut(this.runtime.defaults.transactionTimeoutMs);
       }
-      let planned: PlannedQuery | null = null;
-      // A variable, not a literal argument: PlannerLike does not declare userVariables (a planner
-      // that ignores them still plans), @shardgate/planner's Planner reads them.
-      const request = { keyspace: this.keyspace, params: params ?? [], userVariables: this.userVariables };
-      try {
-        const p = this.runtime.planner.plan(sql, request);
-        planned = p instanceof Promise ? await p : p;
-      } catch (err) {
-        // A session targeting a shard sends what the planner does not understand as-is, but
-        // never a statement with a user variable: it would be read or assigned on the shard
-        // connection, which is pooled (the planner refuses assignments for that reason).
-        if (this.targetShards === null || mentionsUserVariable(sql)) throw err;
-      }
-      const top = planned?.plan.instructions;
-      if (top?.operator === 'Session') {
-        await runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
-        return;
-      }
-      if (this.targetShards !== null && mentionsUserVariable(sql)) {
-        // runTargeted sends the statement as written, so `@x` would not get the session's value.
-        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: user variables in a statement sent as written to a shard target (USE ks:shard)');
-      }
-      if (!this.autocommit && !this.inTransaction) {
-        this.inTransaction = true;
-        this.transactionReadOnly = this.takeNextAccessMode();
-      }
-      // Outside a transaction the statement is its own transaction, with the next access mode.
-      const readOnly = this.inTransaction ? this.transactionReadOnly : this.takeNextAccessMode();
-      if (readOnly && planned !== null && WRITES.has(planned.plan.queryType)) {
-        // Refused before anything runs: the gateway's own lookup-vindex writes would not be.
-        throw new ExecutorError(ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, '25006', 'Cannot execute statement in a READ ONLY transaction');
-      }
-      if (!this.inTransaction && this.targetShards === null && top !== undefined && needsOwnTransaction(top)) await this.runInImplicitTransaction(sql, planned, sink);
-      else await this.runStatement(sql, planned, sink);
+      await this.planAndRun(sql, sink, params);
     } catch (err) {
       stats.errors++;
       // As in MariaDB, SHOW WARNINGS after a failed statement lists its error.
@@ -286,6 +259,83 @@ export class Session implements ExecutorSession, ShardAccess {
         wake();
       }
     }
+  }
+
+  /**
+   * Plans one statement and runs it: the gateway answers Session statements itself, other plans
+   * go to the shards. Also the body of a SQL-level EXECUTE (see runPreparedStatement).
+   */
+  private async planAndRun(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
+    let planned: PlannedQuery | null = null;
+    // A variable, not a literal argument: PlannerLike does not declare userVariables (a planner
+    // that ignores them still plans), @shardgate/planner's Planner reads them.
+    const request = { keyspace: this.keyspace, params: params ?? [], userVariables: this.userVariables };
+    try {
+      const p = this.runtime.planner.plan(sql, request);
+      planned = p instanceof Promise ? await p : p;
+    } catch (err) {
+      // A session targeting a shard sends what the planner does not understand as-is, but
+      // never a statement with a user variable: it would be read or assigned on the shard
+      // connection, which is pooled (the planner refuses assignments for that reason).
+      if (this.targetShards === null || mentionsUserVariable(sql)) throw err;
+    }
+    const top = planned?.plan.instructions;
+    if (top?.operator === 'Session') {
+      await runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
+      return;
+    }
+    if (this.targetShards !== null && mentionsUserVariable(sql)) {
+      // runTargeted sends the statement as written, so `@x` would not get the session's value.
+      throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: user variables in a statement sent as written to a shard target (USE ks:shard)');
+    }
+    if (!this.autocommit && !this.inTransaction) {
+      this.inTransaction = true;
+      this.transactionReadOnly = this.takeNextAccessMode();
+    }
+    // Outside a transaction the statement is its own transaction, with the next access mode.
+    const readOnly = this.inTransaction ? this.transactionReadOnly : this.takeNextAccessMode();
+    if (readOnly && planned !== null && WRITES.has(planned.plan.queryType)) {
+      // Refused before anything runs: the gateway's own lookup-vindex writes would not be.
+      throw new ExecutorError(ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, '25006', 'Cannot execute statement in a READ ONLY transaction');
+    }
+    if (!this.inTransaction && this.targetShards === null && top !== undefined && needsOwnTransaction(top)) await this.runInImplicitTransaction(sql, planned, sink);
+    else await this.runStatement(sql, planned, sink);
+  }
+
+  /**
+   * `EXECUTE`: runs a statement text kept by PREPARE (or given to EXECUTE IMMEDIATE) with its `?`
+   * bound to the USING values, planned like any statement. The caller (runSessionStatement) runs
+   * inside executeStatement, which counts and guards the statement once.
+   */
+  runPreparedStatement(sql: string, params: readonly SqlValue[], sink: ResultSink): Promise<void> {
+    if (this.targetShards !== null && params.length > 0) {
+      // A statement the planner does not plan goes to the target as written, without its values.
+      throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: EXECUTE … USING with a shard target (USE ks:shard)');
+    }
+    return this.planAndRun(sql, sink, params);
+  }
+
+  /**
+   * Checks a PREPARE text the way MariaDB's PREPARE does: it must plan. The values of its `?` are
+   * not known yet, so it is planned with NULLs, then with zeros where NULL cannot stand (LIMIT ?);
+   * the second attempt's error is the one reported.
+   */
+  async checkPreparable(sql: string): Promise<number> {
+    const paramCount = countPlaceholders(sql);
+    let lastError: unknown;
+    for (const placeholder of [null, 0] as const) {
+      try {
+        const request = { keyspace: this.keyspace, params: new Array<SqlValue>(paramCount).fill(placeholder), userVariables: this.userVariables };
+        const p = this.runtime.planner.plan(sql, request);
+        if (p instanceof Promise) await p;
+        return paramCount;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    // A session targeting a shard sends what the planner does not understand as-is (see planAndRun).
+    if (this.targetShards !== null && !mentionsUserVariable(sql)) return paramCount;
+    throw lastError;
   }
 
   /** Settings of one statement (directives override session values). */

@@ -28,7 +28,9 @@ export function planDerivedAtGateway(ctx: PlanContext): Primitive | null {
   if (sel._next || p.intoOutfile >= 0 || from.length !== 1 || !from[0].expr?.ast || from[0].expr.ast._next) return null;
   if (sel.distinct || sel.having || (sel.groupby?.columns ?? []).length > 0) return null;
   const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
-  if (columns.some((c) => hasAggregate(c.expr)) || [sel.columns, sel.where, sel.orderby].some((x) => x && containsSubquery(x))) return null;
+  const counting = columns.length > 0 && columns.every((c) => isCount(c.expr));
+  if ((!counting && columns.some((c) => hasAggregate(c.expr))) || [sel.columns, sel.where, sel.orderby].some((x) => x && containsSubquery(x))) return null;
+  if (counting && (sel.orderby || sel.limit?.value?.length)) return null;
   if (p.tokens.some((t) => kw(t) === 'for' || kw(t) === 'lock' || kw(t) === 'over')) return null;
   const alias = String(from[0].as ?? '').toLowerCase();
   const inner: Ast = from[0].expr.ast;
@@ -58,7 +60,7 @@ export function planDerivedAtGateway(ctx: PlanContext): Primitive | null {
   // Output columns.
   const expressions: EvalExpr[] = [];
   const columnNames: string[] = [];
-  for (const c of columns) {
+  for (const c of counting ? [] : columns) {
     if (isColumnRef(c.expr) && columnName(c.expr) === '*') {
       if (c.expr.table && String(c.expr.table).toLowerCase() !== alias) return null;
       names.forEach((_, i) => {
@@ -83,6 +85,7 @@ export function planDerivedAtGateway(ctx: PlanContext): Primitive | null {
     });
     top = { operator: 'Filter', input: top, predicate: toEvalExpr(sel.where, leaf, 'WHERE over a derived table evaluated at the gateway') };
   }
+  if (counting) return countRows(p, columns, top, columnOf);
   const orderBy: OrderByKey[] = [];
   for (const o of sel.orderby ?? []) {
     const e = o.expr;
@@ -110,6 +113,32 @@ export function planDerivedAtGateway(ctx: PlanContext): Primitive | null {
   }
   const identity = expressions.length === names.length && expressions.every((e, i) => e.kind === 'column' && e.index === i) && columnNames.every((n) => n === '');
   return identity ? top : { operator: 'Projection', input: top, expressions, columnNames, fieldFrom: expressions.map(() => null) };
+}
+
+/** `count(*)` or `count(col)`: the aggregates the gateway computes exactly over the derived table's rows. */
+function isCount(e: Ast): boolean {
+  if (e?.type !== 'aggr_func' || String(e.name).toLowerCase() !== 'count' || e.args?.distinct) return false;
+  const arg = e.args?.expr;
+  return arg?.type === 'star' || (isColumnRef(arg) && columnName(arg) !== '*');
+}
+
+/**
+ * `select count(*), count(col) from (…) t [where …]` over a derived table evaluated at the gateway:
+ * each row becomes 1 (count(*)) or `col IS NOT NULL` (count(col)), and a scalar Aggregate adds
+ * them up, giving 0 over no rows, as MariaDB does. Counts are exact whatever the column types.
+ */
+function countRows(p: PlanContext['parsed'], columns: readonly Ast[], input: Primitive, columnOf: (n: Ast) => number): Primitive {
+  const expressions: EvalExpr[] = columns.map((c) => {
+    const arg = c.expr.args.expr;
+    return arg?.type === 'star' ? { kind: 'literal', value: 1n } : { kind: 'call', fn: 'isnotnull', args: [{ kind: 'column', index: columnOf(arg) }] };
+  });
+  const names = columns.map((c) => {
+    if (c.as) return String(c.as);
+    const r = tokenRange(p, c.expr);
+    return r ? renderTokens(p.tokens, r[0], r[1], []) : 'count(*)';
+  });
+  const ones: Primitive = { operator: 'Projection', input, expressions, columnNames: names, fieldFrom: expressions.map(() => null) };
+  return { operator: 'Aggregate', variant: 'Scalar', input: ones, groupBy: [], aggregates: names.map((alias, column) => ({ opcode: 'sum_count', column, alias })) };
 }
 
 /** count(), sum() and avg() give numbers (the derived table's other columns have no known type here). */

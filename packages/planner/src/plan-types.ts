@@ -426,8 +426,16 @@ export interface SessionPrimitive {
      * LAST_INSERT_ID() returns (NULL sets 0).
      */
     | { readonly kind: 'set-last-insert-id'; readonly arg: ValueExpr; readonly alias?: string; /** The argument as written, when it is not a bind var (`NULL`, `null`). */ readonly argText?: string }
-    | { readonly kind: 'vexplain'; readonly plan: Plan };
+    | { readonly kind: 'vexplain'; readonly plan: Plan }
+    /** `PREPARE name FROM text`: the session keeps the text (checked by planning it) under the name. */
+    | { readonly kind: 'prepare'; readonly name: string; readonly text: PreparedValue }
+    /** `EXECUTE name USING …` / `EXECUTE IMMEDIATE text USING …`: the text planned with `?` bound to the values. */
+    | { readonly kind: 'execute'; readonly name?: string; readonly text?: PreparedValue; readonly using: readonly PreparedValue[] }
+    | { readonly kind: 'deallocate'; readonly name: string; readonly verb: 'DEALLOCATE' | 'DROP' };
 }
+
+/** A value of a SQL-level prepared statement: a literal, or a user variable the session reads when it runs. */
+export type PreparedValue = { readonly kind: 'literal'; readonly value: SqlValue } | { readonly kind: 'userVariable'; readonly name: string };
 
 /** Hands out sequence ids from an unsharded sequence table (`select next N values from seq`). */
 export interface NextPrimitive {

@@ -11,7 +11,7 @@ import { tokenRange, type Ast } from './sql-parser.js';
 import { templateFromTokens, renderTokens, quoteIdent, type TokenEdit } from './shard-sql.js';
 import { SelectAnalyzer, hasAggregate, type Analyzed } from './select-analyzer.js';
 import { computeRouting, isSingleShard, type Cand, type Routing } from './routing.js';
-import { kw } from './lexer.js';
+import { kw, type Token } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { planCrossShard } from './cross-shard-planner.js';
 import { planDerivedAtGateway } from './derived-table-planner.js';
@@ -189,7 +189,11 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
   const derived = cand.opaque ? planDerivedAtGateway(ctx) : null;
   if (derived) return derived;
   if (cand.opaque) throw notSupported('LIMIT, aggregation, DISTINCT or a window function inside a derived table, subquery or UNION part that reaches several shards');
-  if (!ast._next && (ast._orderby || ast._limit)) throw notSupported('ORDER BY or LIMIT on a parenthesized query that reaches several shards');
+  if (!ast._next && (ast._orderby || ast._limit)) {
+    const unwrapped = unwrapParenthesizedQuery(p.tokens);
+    if (unwrapped === null) throw notSupported('ORDER BY or LIMIT on a parenthesized query with its own LIMIT that reaches several shards');
+    return ctx.planText(unwrapped).instructions;
+  }
   if (ast._next) {
     // UNION over several shards: UNION ALL concatenates; UNION also removes duplicates at the gateway.
     if (ast._orderby || ast._limit) throw notSupported('ORDER BY or LIMIT on a UNION that reaches several shards');
@@ -508,3 +512,30 @@ function findClauseEnd(ctx: PlanContext, from: number): number {
 }
 
 export { PlanError };
+
+/**
+ * `(select … [order by a]) order by b limit n` as `select … order by b limit n`: without a LIMIT
+ * of its own, the inner ORDER BY cannot change which rows the query returns, and MariaDB ignores
+ * it too. Null when the inner query has a LIMIT (then its order picks the rows) or another shape.
+ */
+function unwrapParenthesizedQuery(tokens: readonly Token[]): string | null {
+  if (tokens[0]?.text !== '(') return null;
+  let depth = 0;
+  let close = -1;
+  let innerOrder = -1;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')' && --depth === 0) {
+      close = i;
+      break;
+    } else if (depth === 1) {
+      const k = kw(t);
+      if (k === 'limit' || k === 'for' || k === 'lock' || k === 'into' || k === 'union' || k === 'intersect' || k === 'except') return null;
+      if (k === 'order' && kw(tokens[i + 1]) === 'by' && innerOrder < 0) innerOrder = i;
+    }
+  }
+  if (close < 0 || close + 1 >= tokens.length) return null;
+  const innerEnd = innerOrder >= 0 ? innerOrder : close;
+  return renderTokens(tokens, 1, innerEnd, []) + ' ' + renderTokens(tokens, close + 1, tokens.length, []);
+}

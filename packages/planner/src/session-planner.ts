@@ -352,6 +352,11 @@ export function planDdl(ctx: TokenPlanContext): Primitive {
     if (nm.qualifier !== null) edits.push({ from: nm.at, to: nm.end, text: toks[nm.end - 1]!.text });
   }
   const ks = ctx.vschema.keyspace(keyspaceName!)!;
+  if (object === 'view' && (verb === 'create' || verb === 'alter') && ks.sharded) {
+    // Each shard would hold a view over its own rows only, and the vschema does not know the
+    // view, so a later SELECT could not be planned (1146) or would merge per-shard answers.
+    throw notSupported(`${verb.toUpperCase()} VIEW in the sharded keyspace '${ks.name}': declare the view in the vschema ("views": { "${names[0]!.name}": "select …" } under keyspaces.${ks.name}), and shardgate plans it as a derived table`);
+  }
   return {
     operator: 'Send',
     keyspace: keyspaceRef(ks),

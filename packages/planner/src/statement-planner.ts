@@ -16,6 +16,8 @@ import { notSupported, PlanError, syntaxError, unknownKeyspace } from './errors.
 import { encodeList, encodeSqlValue, templateFromSql } from './query-template.js';
 import { renderTokens } from './shard-sql.js';
 import { findTable } from './plan-context.js';
+import { planPreparedStatement } from './prepared-statement-planner.js';
+import { inlineCtes, inlineViews } from './cte-inliner.js';
 
 const QUERY_TYPES: Record<string, QueryType> = {
   select: 'SELECT',
@@ -37,7 +39,7 @@ const QUERY_TYPES: Record<string, QueryType> = {
 /** Statements MySQL knows that shardgate refuses (1235) rather than calling them syntax errors. */
 const KNOWN_UNSUPPORTED = new Set([
   'analyze', 'optimize', 'repair', 'check', 'checksum', 'flush', 'lock', 'unlock', 'call', 'do', 'load', 'handler', 'grant',
-  'revoke', 'kill', 'prepare', 'execute', 'deallocate', 'xa', 'savepoint', 'release', 'reset', 'purge', 'change', 'install',
+  'revoke', 'kill', 'xa', 'savepoint', 'release', 'reset', 'purge', 'change', 'install',
   'uninstall', 'cache', 'help', 'signal', 'resignal', 'get', 'declare', 'table', 'values', 'import', 'clone', 'restart', 'shutdown', 'binlog',
 ]);
 
@@ -77,6 +79,11 @@ export function buildPlan(input: BuildInput): Plan {
       instructions = planShow(tctx);
       break;
     case 'ddl':
+      if (kw(tokens[0]) === 'drop' && kw(tokens[1]) === 'prepare') {
+        instructions = planPreparedStatement(tokens, n.normalized)!;
+        queryType = 'OTHER';
+        break;
+      }
       instructions = target?.shard !== undefined ? byDestination(vschema, target.keyspace, target.shard, n, tokens) : planDdl(tctx);
       break;
     case 'explain': {
@@ -99,6 +106,8 @@ export function buildPlan(input: BuildInput): Plan {
         instructions = next;
         break;
       }
+      const inlined = n.kind === 'select' ? (inlineCtes(tokens, n.normalized) ?? inlineViews(tokens, n.normalized, vschema, defaultKeyspace)) : null;
+      if (inlined !== null) return buildPlan({ ...input, normalized: { ...n, normalized: inlined } });
       const system = n.kind === 'select' ? planSystemSelect(tokens) : null;
       if (system) {
         instructions = system;
@@ -127,6 +136,11 @@ export function buildPlan(input: BuildInput): Plan {
       break;
     }
     default: {
+      const prepared = planPreparedStatement(tokens, n.normalized);
+      if (prepared) {
+        instructions = prepared;
+        break;
+      }
       const first = kw(tokens[0]);
       if (KNOWN_UNSUPPORTED.has(first)) throw notSupported(`${first.toUpperCase()} statement`);
       throw syntaxError(n.normalized, tokens[0]?.start ?? 0);
@@ -320,10 +334,12 @@ function inlineValue(v: ValueExpr, binds: BindVars): ValueExpr {
   }
 }
 
+
 /**
- * A WITH clause plans only where the whole statement goes to one unsharded route (its CTE names
- * then pass through untouched); elsewhere the CTE name is looked up as a table and not found,
- * which would report a misleading 1146 for a table the user never meant: say what is unsupported.
+ * A recursive WITH (which inlineCtes leaves as written) plans only where the whole statement goes
+ * to one unsharded route (its CTE names then pass through untouched); elsewhere the CTE name is
+ * looked up as a table and not found, which would report a misleading 1146 for a table the user
+ * never meant: say what is unsupported.
  */
 function planSelectOrRefuseCte(ctx: PlanContext): Primitive {
   const ctes = (ctx.parsed.ast as { with?: unknown }).with;
@@ -331,7 +347,7 @@ function planSelectOrRefuseCte(ctx: PlanContext): Primitive {
   try {
     return planSelect(ctx);
   } catch (e) {
-    if ((e as { errno?: number }).errno === 1146) throw notSupported('WITH (common table expressions) over sharded tables');
+    if ((e as { errno?: number }).errno === 1146) throw notSupported('recursive WITH (common table expressions) over sharded tables');
     throw e;
   }
 }

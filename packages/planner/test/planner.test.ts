@@ -402,13 +402,15 @@ describe('correlated subqueries across shards', () => {
 });
 
 describe('WITH (common table expressions)', () => {
-  it('passes through on an unsharded keyspace and is refused clearly over sharded tables', async () => {
-    const { plan: unsharded } = await plan('with t as (select 1 as a) select a from t', 'main');
+  it('plans on an unsharded keyspace and over sharded tables; a recursive one over sharded tables is refused clearly', async () => {
+    const { plan: unsharded } = await plan('with t as (select * from settings) select * from t', 'main');
     expect(unsharded.instructions).toMatchObject({ operator: 'Route', variant: 'Unsharded' });
-    await expect(plan('with t as (select id from customer) select * from t', 'commerce')).rejects.toMatchObject({
+    const { plan: sharded } = await plan('with t as (select id from customer) select * from t', 'commerce');
+    expect(sharded.instructions).toMatchObject({ operator: 'Route', variant: 'Scatter' });
+    await expect(plan('with recursive t as (select id from customer union all select id + 1 from t where id < 9) select * from t', 'commerce')).rejects.toMatchObject({
       errno: 1235,
       sqlState: '42000',
-      message: expect.stringContaining('WITH (common table expressions)'),
+      message: expect.stringContaining('recursive WITH (common table expressions)'),
     });
   });
 });

@@ -32,6 +32,7 @@ interface MutableKeyspace {
   tables: Map<string, Table>;
   requireExplicitRouting?: boolean;
   foreignKeyMode?: string;
+  views: Map<string, string>;
 }
 
 interface PendingTable {
@@ -95,6 +96,7 @@ class Builder {
       sharded: this.bool(ks, 'sharded', path) ?? false,
       vindexes: new Map(),
       tables: new Map(),
+      views: new Map(),
     };
     const rer = this.bool(ks, 'require_explicit_routing', path);
     if (rer !== undefined) mk.requireExplicitRouting = rer;
@@ -123,6 +125,18 @@ class Builder {
         for (const [tname, def] of Object.entries(tables)) {
           const t = this.table(mk, declared, tname, def, `${path}.${tKey}.${tname}`);
           if (t) mk.tables.set(tname, t);
+        }
+      }
+    }
+    const [views, viewsKey] = field(ks, 'views');
+    if (views !== undefined && views !== null) {
+      if (!isObj(views)) this.issue(`${path}.${viewsKey}`, `must be an object of view name -> SELECT statement, got ${describe(views)}`);
+      else {
+        for (const [vname, def] of Object.entries(views)) {
+          const at = `${path}.${viewsKey}.${vname}`;
+          if (typeof def !== 'string' || !/^\s*(\(\s*)*(select|with)\b/i.test(def)) this.issue(at, `a view must be a SELECT statement (a string), got ${describe(def)}`);
+          else if (mk.tables.has(vname)) this.issue(at, `view ${vname} has the name of a table of keyspace ${name}`);
+          else mk.views.set(vname, def.trim().replace(/;\s*$/, ''));
         }
       }
     }

@@ -35,6 +35,11 @@ export interface Keyspace {
   readonly requireExplicitRouting?: boolean;
   /** Vitess foreign_key_mode as written (e.g. "FK_MANAGED"), if set. */
   readonly foreignKeyMode?: string;
+  /**
+   * Views (`"views": { "name": "select …" }`): view name → its SELECT, which the planner puts in
+   * place of the view as a derived table, as Vitess does with the views it tracks. Empty when none.
+   */
+  readonly views: ReadonlyMap<string, string>;
 }
 
 export type TableType = 'sharded' | 'reference' | 'sequence' | 'unsharded';

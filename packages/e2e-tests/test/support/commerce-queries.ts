@@ -202,6 +202,26 @@ export function commerceQueries(ids: QueryIds): DiffQuery[] {
     q(`select o.status, count(*) from orders o join order_lines l on l.order_id = o.id group by o.status`),
     q(`select c.id, o.id from customers c join orders o on o.id = c.id order by c.id, o.id limit 5`, true),
 
+    // --- WITH (non-recursive CTEs, planned as the derived tables they name), empty ones included
+    q(`with big as (select customer_id, total from orders where total > 500) select count(*), sum(total) from big`),
+    q(`with c as (select id, name, city from customers where city is null) select id, name from c`),
+    q(`with c as (select id from customers where id = ${a}) select o.id, o.total from orders o join c on o.customer_id = c.id`),
+    q(`with o as (select customer_id from orders where status = 'paid'), c as (select id from customers where id in (select customer_id from o)) select count(*) from c`),
+    q(`with paid as (select customer_id from orders where status = 'paid') select id from customers where id not in (select customer_id from paid)`),
+    q(`with none as (select id, balance from customers where id = 424242424242) select count(*), max(balance) from none`),
+    q(`with none as (select customer_id from orders where 1 = 0) select id from customers where id in (${some}) and id not in (select customer_id from none)`),
+    q(`with t as (select status, count(*) as n from orders group by status) select status, n from t where n > 10`),
+
+    // --- count over a derived table the gateway evaluates (LIMIT or DISTINCT across shards), NULLs and no rows
+    q(`select count(*) from (select id from customers where balance > 0 limit 7) as t`),
+    q(`select count(city), count(*) from (select id, city from customers order by id limit 40) as t`),
+    q(`select count(*), count(t.note) from (select id, note from orders where status = 'no such status' limit 3) as t`),
+    q(`select count(*) as n from (select distinct city from customers) as t`),
+
+    // --- ORDER BY / LIMIT on a parenthesized query (its own ORDER BY without LIMIT changes nothing)
+    q(`(select id, name from customers order by name desc) order by id limit 5`, true),
+    q(`(select id, city from customers where city is null order by id desc) order by id`, true),
+
     // --- subqueries
     q(`select id from customers where id in (select customer_id from orders where status = 'cancelled')`),
     q(`select id from customers where id not in (select customer_id from orders)`),

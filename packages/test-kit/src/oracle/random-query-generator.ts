@@ -85,8 +85,12 @@ class RandomQueryGenerator {
         return { kind: 'select', select: this.distinctSelect() };
       case 'union':
         return this.union();
-      case 'derived':
-        return { kind: 'select', select: this.derivedSelect() };
+      case 'derived': {
+        const select = this.derivedSelect();
+        // Every other one as a WITH (decided without a draw, so the seeds' other queries stay the same).
+        if (select.from.kind === 'derived' && select.items.length % 2 === 0) select.from.cte = true;
+        return { kind: 'select', select };
+      }
       case 'tlp':
         return this.tlp();
       case 'tlpAggregate':

@@ -20,7 +20,14 @@ export interface SelectItem {
 
 export type FromSource =
   | { kind: 'table'; table: string; alias: string; uniqueKey: readonly string[] }
-  | { kind: 'derived'; query: RandomQuery; alias: string; uniqueKey: readonly string[] };
+  | {
+      kind: 'derived';
+      query: RandomQuery;
+      alias: string;
+      uniqueKey: readonly string[];
+      /** Only on a top-level query's FROM: written as `WITH alias AS (query) SELECT … FROM alias`. */
+      cte?: boolean;
+    };
 
 export interface JoinClause {
   type: 'JOIN' | 'LEFT JOIN';
@@ -125,7 +132,9 @@ function renderOrder(order: OrderSpec, keys: string[]): string {
 }
 
 export function renderSelect(q: SelectQuery): string {
-  let sql = `SELECT ${q.distinct ? 'DISTINCT ' : ''}${q.items.map((it, i) => `${it.sql} AS c${i}`).join(', ')} FROM ${renderSource(q.from)}`;
+  const cte = q.from.kind === 'derived' && q.from.cte === true ? q.from : null;
+  const from = cte !== null ? cte.alias : renderSource(q.from);
+  let sql = `${cte !== null ? `WITH ${cte.alias} AS (${renderQuery(cte.query)}) ` : ''}SELECT ${q.distinct ? 'DISTINCT ' : ''}${q.items.map((it, i) => `${it.sql} AS c${i}`).join(', ')} FROM ${from}`;
   for (const j of q.joins) sql += ` ${j.type} ${renderSource(j.source)} ON ${renderPredicate(j.on)}`;
   if (q.where.length > 0) sql += ` WHERE ${q.where.map(renderPredicate).join(' AND ')}`;
   if (q.groupBy.length > 0) sql += ` GROUP BY ${q.groupBy.join(', ')}`;
