@@ -9,6 +9,8 @@ import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } f
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue } from '../values/cell-codec.js';
 import { runPrimitive } from '../primitive-runner.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
+import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
 import { InnerLookups, lookupInOrder } from './inner-lookups.js';
 
 /** Runs a primitive to completion and returns its rows (the inner side of joins, subqueries). */
@@ -31,6 +33,22 @@ export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, n
 /** The join values of one row's bind vars, in joinVars order (the key for sharing a lookup). */
 export function joinValues(bv: BindVars, joinVars: Readonly<Record<string, number>>): SqlValue[] {
   return Object.keys(joinVars).map((name) => bv[name] as SqlValue);
+}
+
+/**
+ * A join var bound into a right-side expression becomes a literal there: only a signed integer or
+ * a decimal means the same as a literal (see JoinPrimitive.valueJoinVars); anything else is
+ * refused before a row is joined.
+ */
+function checkValueJoinVars(p: JoinPrimitive, leftFields: readonly FieldInfo[]): void {
+  for (const name of p.valueJoinVars ?? []) {
+    const f = leftFields[p.joinVars[name]!];
+    const cls = f ? valueClassOf(f.columnType, f.characterSet) : 'binary';
+    const exact = (cls === 'integer' && f!.columnType !== ColumnType.YEAR && (f!.flags & ColumnFlag.UNSIGNED) === 0) || cls === 'decimal';
+    if (!exact) {
+      throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: an expression over both sides of a join across shards with the ${cls === 'integer' ? 'unsigned or YEAR' : cls} column '${f?.name ?? name}' (only signed integers and decimals keep their meaning when one side's value is sent to the other side's shard)`);
+    }
+  }
 }
 
 export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
@@ -74,6 +92,7 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   await runPrimitive(ctx, p.left, bv, {
     fields: (f) => {
       leftFields = f;
+      checkValueJoinVars(p, f);
     },
     // Everything in a rows() call is local to it. Its rows' lookups overlap or go in batches;
     // their joined rows go out strictly in outer-row order.
