@@ -32,7 +32,7 @@ export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analy
   if (derived) return derived;
   const pulled = pullOutSubqueries(ctx);
   if (pulled) return pulled;
-  if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) {
+  if (analyzed.pieces && analyzed.pieces.length >= 2 && !containsAnySubquery(ctx.parsed.ast)) {
     // Each side's route would compute the window over its own rows, before the join.
     refuseWindowAcrossShards(ctx);
     const sel = ctx.parsed.ast;
@@ -270,7 +270,13 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   }
   if (p.intoOutfile >= 0) throw notSupported('INTO OUTFILE with a join across shards');
   const scope = analyzed.scope;
-  const [leftCand, rightCand] = analyzed.pieces as [Cand, Cand];
+  // Several pieces: the one holding the last table of the FROM is the right side, the others are
+  // the left side, planned as a statement of their own (a join again), as Vitess nests ApplyJoins.
+  const pieces = analyzed.pieces as Cand[];
+  const lastTable = scope.tables[scope.tables.length - 1]!;
+  const rightCand = pieces.length === 2 ? pieces[1]! : pieces.find((c) => c.tables.includes(lastTable)) ?? pieces[pieces.length - 1]!;
+  const leftPieces = pieces.filter((c) => c !== rightCand);
+  const leftCand: Cand = leftPieces.length === 1 ? leftPieces[0]! : { tables: scope.tables.filter((t) => leftPieces.some((c) => c.tables.includes(t))), conds: [], opaque: leftPieces.some((c) => c.opaque) };
   const from: Ast[] = sel.from;
   const pieceOf = (t: TableRef): 0 | 1 | -1 => (leftCand.tables.includes(t) ? 0 : rightCand.tables.includes(t) ? 1 : -1);
   for (const t of scope.tables) if (t.kind !== 'table') throw notSupported('derived tables, dual or information_schema in a join across shards');
@@ -540,7 +546,8 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   };
   void rightIds;
   void colKey;
-  const leftRoute = routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, [])));
+  const leftRoute =
+    leftPieces.length === 1 ? routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, []))) : ctx.planText(pieceSql(leftCand, leftItems, leftWhere, [])).instructions;
   const rightRoute = routeFor(ctx, { ...rightCand, conds: [...condsWithin(rightCand), ...rightConds] }, templateFromSqlText(pieceSql(rightCand, rightItems, rightWhere, rightEdits)));
   let top: Primitive = { operator: 'Join', variant: leftJoin ? 'LeftJoin' : 'Join', left: leftRoute, right: rightRoute, cols, joinVars, ...(valueJoinVars.size > 0 ? { valueJoinVars: [...valueJoinVars] } : {}) } satisfies JoinPrimitive;
   if (leftJoin && (shardPredicates.length > 0 || orderByExprOnRight || columns.some((c) => sidesOf(c.expr).has(1) && !isColumnRef(c.expr)))) {
