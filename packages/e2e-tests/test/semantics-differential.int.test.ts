@@ -170,6 +170,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by i.gci, i.id, r.id desc', mode: 'exact' },
   { sql: 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by r.email desc, i.price, i.id, r.id', mode: 'exact' },
   { sql: 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by i.id * r.id desc, i.id limit 10', mode: 'exact' },
+  // Three routes: the left two are joined first, then the third (nested Joins).
+  { sql: 'select i.id, r.id, i2.id, i.grp * i2.grp from item i join referral r on r.referrer_id = i.grp join item i2 on i2.grp = r.id where i.id < 15', mode: 'unordered' },
+  { sql: 'select count(*), sum(i2.price), max(i.id + i2.id), avg(r.id) from item i join referral r on r.referrer_id = i.grp join item i2 on i2.grp = r.id', mode: 'exact' },
+  { sql: 'select count(*), count(*), count(i.grp) from item i, referral r, item i2 where i.id < 4 and i2.id < 5', mode: 'exact' },
   // A LEFT JOIN whose WHERE rejects NULL-extended rows is an inner join; other terms over the
   // right side are evaluated by its shard (over NULLs for a row without a match).
   { sql: "select i.id, r.email from item i left join referral r on r.referrer_id = i.grp where r.email = 'c@x'", mode: 'unordered' },
@@ -268,6 +272,17 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
     for (const sql of REFUSED) {
       expect('error' in (await answer(ref, sql)), sql).toBe(false);
       expect(await answer(sub, sql), sql).toMatchObject({ error: expect.stringMatching(/^1235 /) });
+    }
+  });
+
+  it('names join columns computed over both sides as MariaDB does', async () => {
+    const names = async (conn: mysql.Connection, sql: string) => ((await conn.query({ sql, rowsAsArray: true }))[1] as mysql.FieldPacket[]).map((f) => f.name);
+    for (const sql of [
+      'select i.grp+r.id, i.price * r.id, r.id - i.grp as d from item i join referral r on r.referrer_id = i.grp',
+      'select sum(i.price), avg(i.grp), max(i.id * r.id) from item i join referral r on r.referrer_id = i.grp',
+      'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by i.id * r.id',
+    ]) {
+      expect(await names(sub, sql), sql).toEqual(await names(ref, sql));
     }
   });
 

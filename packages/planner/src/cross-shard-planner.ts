@@ -518,11 +518,18 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     const name = joinVarOf.get(l);
     if (name) rightConds.push({ k: 'eq', col: r, value: { kind: 'bind', name }, routable: true });
   }
-  const pieceSql = (cand: Cand, items: string[], where: Ast[], extra: TokenEdit[]): string => {
+  const pieceSql = (cand: Cand, items: string[], where: Ast[], extra: TokenEdit[], forPlanner = false): string => {
     const tables = scope.tables
       .map((t, i) => ({ t, item: from[i] }))
       .filter(({ t }) => cand.tables.includes(t))
-      .map(({ item }) => exprText(item));
+      .map(({ item }) => {
+        if (!forPlanner) return exprText(item);
+        // Planned again as a statement: the tables keep their keyspace qualifiers, which the
+        // shard SQL's edits remove.
+        const r = tokenRange(p, item);
+        if (!r) throw notSupported('table shardgate cannot split across a join');
+        return renderTokens(p.tokens, r[0], r[1], []);
+      });
     const conds = where.map((w) => `(${exprText(w, extra)})`);
     return `select ${items.length > 0 ? items.join(', ') : '1'} from ${tables.join(', ')}${conds.length > 0 ? ' where ' + conds.join(' and ') : ''}`;
   };
@@ -547,7 +554,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   void rightIds;
   void colKey;
   const leftRoute =
-    leftPieces.length === 1 ? routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, []))) : ctx.planText(pieceSql(leftCand, leftItems, leftWhere, [])).instructions;
+    leftPieces.length === 1 ? routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, []))) : ctx.planText(pieceSql(leftCand, leftItems, leftWhere, [], true)).instructions;
   const rightRoute = routeFor(ctx, { ...rightCand, conds: [...condsWithin(rightCand), ...rightConds] }, templateFromSqlText(pieceSql(rightCand, rightItems, rightWhere, rightEdits)));
   let top: Primitive = { operator: 'Join', variant: leftJoin ? 'LeftJoin' : 'Join', left: leftRoute, right: rightRoute, cols, joinVars, ...(valueJoinVars.size > 0 ? { valueJoinVars: [...valueJoinVars] } : {}) } satisfies JoinPrimitive;
   if (leftJoin && (shardPredicates.length > 0 || orderByExprOnRight || columns.some((c) => sidesOf(c.expr).has(1) && !isColumnRef(c.expr)))) {

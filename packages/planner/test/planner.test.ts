@@ -368,6 +368,17 @@ describe('LEFT JOIN across shards with a WHERE on the right side', () => {
   });
 });
 
+describe('a join of three routes', () => {
+  it('nests Joins: the left two routes are planned as a statement of their own, keyspace qualifiers kept', async () => {
+    const { plan: p } = await plan("select c.id, c2.id from customer c join main.settings s on s.k = c.email join customer c2 on c2.name = s.v where c.name = 'y'", 'commerce');
+    expect(p.instructions).toMatchObject({
+      operator: 'Join',
+      left: { operator: 'Join', left: { operator: 'Route', keyspace: { name: 'commerce' } }, right: { operator: 'Route', variant: 'Unsharded', keyspace: { name: 'main' } } },
+      right: { operator: 'Route', keyspace: { name: 'commerce' } },
+    });
+  });
+});
+
 describe('expressions over both sides of a join across shards', () => {
   it('sends them to the right route with the left values bound, and sums the joined rows at the gateway', async () => {
     const { plan: p } = await plan('select c.id * s.v as amount from customer c join settings s on s.k = c.email order by c.id + s.v');
