@@ -170,6 +170,9 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by i.gci, i.id, r.id desc', mode: 'exact' },
   { sql: 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by r.email desc, i.price, i.id, r.id', mode: 'exact' },
   { sql: 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by i.id * r.id desc, i.id limit 10', mode: 'exact' },
+  // `<=>` goes to the shards as written (the gateway never evaluates it); it keeps NULL-extended rows.
+  { sql: 'select i.id, r.id from item i left join referral r on r.referrer_id = i.grp where r.email <=> null and i.id < 12', mode: 'unordered' },
+  { sql: 'select i.id, r.id, i.grp <=> r.referrer_id as same from item i join referral r on r.id <=> i.grp where i.id < 20', mode: 'unordered' },
   // Three routes: the left two are joined first, then the third (nested Joins).
   { sql: 'select i.id, r.id, i2.id, i.grp * i2.grp from item i join referral r on r.referrer_id = i.grp join item i2 on i2.grp = r.id where i.id < 15', mode: 'unordered' },
   { sql: 'select count(*), sum(i2.price), max(i.id + i2.id), avg(r.id) from item i join referral r on r.referrer_id = i.grp join item i2 on i2.grp = r.id', mode: 'exact' },

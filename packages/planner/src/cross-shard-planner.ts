@@ -43,6 +43,34 @@ export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analy
   throw notSupported(analyzed.why ?? 'query that needs several routes');
 }
 
+/** A join of routes without subqueries or UNION: planJoin / planJoinAggregate take it. */
+export function isPlainCrossShardJoin(ctx: PlanContext, analyzed: Analyzed): boolean {
+  return !ctx.parsed.ast._next && !!analyzed.pieces && analyzed.pieces.length >= 2 && !containsAnySubquery(ctx.parsed.ast);
+}
+
+/**
+ * Whether a node the parser sees as `a >= b` was written `a <=> b` (sql-parser.ts rewrites it):
+ * such a node is sent to shards as written, never evaluated or reasoned about by the gateway.
+ */
+export function isNullSafeEqual(p: ParsedStatement, n: Ast): boolean {
+  if (!p.nullSafeEqual || n?.type !== 'binary_expr' || String(n.operator) !== '>=') return false;
+  const r = tokenRange(p, n.left);
+  if (!r) return true;
+  let i = r[1];
+  while (p.tokens[i]?.text === ')') i++;
+  return p.tokens[i]?.text !== '>=';
+}
+
+/** Whether an expression holds a `<=>` (see isNullSafeEqual). */
+export function containsNullSafeEqual(p: ParsedStatement, e: Ast): boolean {
+  let found = false;
+  walk(e, (n) => {
+    if (isNullSafeEqual(p, n)) found = true;
+    return !found;
+  });
+  return found;
+}
+
 function containsAnySubquery(sel: Ast): boolean {
   return [sel.columns, sel.where, sel.having, sel.orderby, sel.from].some((x) => x && containsSubquery(x));
 }
@@ -316,7 +344,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
 
   // A WHERE term that is NULL whenever a right column it compares is NULL drops every
   // NULL-extended row: the LEFT JOIN is then an inner join (as MariaDB's optimizer rewrites it).
-  if (leftJoin && conjuncts(sel.where).some((c) => rejectsNullOf(c, (n) => sidesOf(n).has(1) && !sidesOf(n).has(0)))) leftJoin = false;
+  if (leftJoin && conjuncts(sel.where).some((c) => !containsNullSafeEqual(p, c) && rejectsNullOf(c, (n) => sidesOf(n).has(1) && !sidesOf(n).has(0)))) leftJoin = false;
 
   // Predicates: WHERE and ON conjuncts, each to the side that can evaluate it.
   const leftWhere: Ast[] = [];
@@ -332,7 +360,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   for (const c of conjuncts(sel.where)) {
     const sides = sidesOf(c);
     if (sides.has(1) && leftJoin) {
-      if (gatewayFilterable(c, (n) => isNumericExpr(analyzer, n, scope))) afterJoin.push(c);
+      if (!containsNullSafeEqual(p, c) && gatewayFilterable(c, (n) => isNumericExpr(analyzer, n, scope))) afterJoin.push(c);
       else if (!sides.has(0) && callsOnlyBuiltins(c)) shardPredicates.push(c);
       else throw notSupported('WHERE over both sides of a LEFT JOIN across shards over other than numbers and IS [NOT] NULL');
       continue;
