@@ -170,6 +170,11 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by i.gci, i.id, r.id desc', mode: 'exact' },
   { sql: 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by r.email desc, i.price, i.id, r.id', mode: 'exact' },
   { sql: 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by i.id * r.id desc, i.id limit 10', mode: 'exact' },
+  // A WHERE term over both sides of a LEFT JOIN: the right shard evaluates it with the left
+  // values bound, over the right row or, per unmatched left row, over NULLs.
+  { sql: 'select i.id, r.id from item i left join referral r on r.referrer_id = i.grp where coalesce(r.id, i.grp) > 2 and i.id < 30', mode: 'unordered' },
+  { sql: 'select i.id, r.id from item i left join referral r on r.referrer_id = i.grp where (r.email > i.gci or r.id is null) and i.id < 30', mode: 'unordered' },
+  { sql: 'select i.grp, count(*), count(r.id) from item i left join referral r on r.referrer_id = i.grp where ifnull(r.id, i.id) < 20 group by i.grp', mode: 'unordered' },
   // `<=>` goes to the shards as written (the gateway never evaluates it); it keeps NULL-extended rows.
   { sql: 'select i.id, r.id from item i left join referral r on r.referrer_id = i.grp where r.email <=> null and i.id < 12', mode: 'unordered' },
   { sql: 'select i.id, r.id, i.grp <=> r.referrer_id as same from item i join referral r on r.id <=> i.grp where i.id < 20', mode: 'unordered' },

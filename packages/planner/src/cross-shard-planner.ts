@@ -353,16 +353,17 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   // Under a LEFT JOIN a WHERE term on the right side applies to the joined rows, NULL-extended
   // ones included: the gateway filters them after the join (see gatewayFilterable).
   const afterJoin: Ast[] = [];
-  // Under a LEFT JOIN, a WHERE term over right columns only that the gateway cannot evaluate
-  // exactly is evaluated by the shard, as a right-side column `(term) is true`: on a NULL-extended
-  // row its value comes from the nullRow (the term over NULLs, by MariaDB itself).
+  // Under a LEFT JOIN, a WHERE term over the right side that the gateway cannot evaluate exactly
+  // is evaluated by the right shard, as a right-side column `(term) is true` (left columns bound
+  // as join vars): on a NULL-extended row its value comes from the nullRow (the term over NULLs,
+  // by MariaDB itself; per left row when the term names left columns).
   const shardPredicates: Ast[] = [];
   for (const c of conjuncts(sel.where)) {
     const sides = sidesOf(c);
     if (sides.has(1) && leftJoin) {
       if (!containsNullSafeEqual(p, c) && gatewayFilterable(c, (n) => isNumericExpr(analyzer, n, scope))) afterJoin.push(c);
-      else if (!sides.has(0) && callsOnlyBuiltins(c)) shardPredicates.push(c);
-      else throw notSupported('WHERE over both sides of a LEFT JOIN across shards over other than numbers and IS [NOT] NULL');
+      else if (callsOnlyBuiltins(c)) shardPredicates.push(c);
+      else throw notSupported('WHERE on the right side of a LEFT JOIN across shards calling other than deterministic built-in functions');
       continue;
     }
     (sides.has(1) ? rightWhere : leftWhere).push(c);
@@ -529,8 +530,12 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   }
   // Terms filtered by the shard under a LEFT JOIN: one right-side 0/1 column each.
   const predicateColumns: number[] = [];
+  let nullRowPerRow = false;
   for (const c of shardPredicates) {
-    rightItems.push(`(${exprText(c)}) is true`);
+    const local: TokenEdit[] = [];
+    bindLeftColumns(c, local);
+    if (local.length > 0) nullRowPerRow = true;
+    rightItems.push(`(${exprText(c, local)}) is true`);
     cols.push(rightItems.length);
     predicateColumns.push(cols.length - 1);
   }
@@ -596,7 +601,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
       .map(({ item }) => exprText(item));
     const nullSql = `select ${rightItems.join(', ')} from (select 1) as \`__sg_outer\` left join ${rightTables.join(', ')} on 0`;
     const nullRow = routeFor(ctx, { ...rightCand, conds: [] }, templateFromSqlText(nullSql), { variant: 'Reference' });
-    top = { ...(top as JoinPrimitive), nullRow };
+    top = { ...(top as JoinPrimitive), nullRow, ...(nullRowPerRow ? { nullRowPerRow: true } : {}) };
   }
 
   if (afterJoin.length > 0 || predicateColumns.length > 0) {

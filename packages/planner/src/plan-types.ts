@@ -231,6 +231,11 @@ export interface JoinPrimitive {
    */
   readonly nullRow?: Primitive;
   /**
+   * The nullRow names join vars (a LEFT JOIN's WHERE term over both sides, evaluated by the right
+   * shard): it is evaluated for each unmatched outer row, with that row's join vars.
+   */
+  readonly nullRowPerRow?: boolean;
+  /**
    * Join vars bound into a right-side expression that computes a value (`u.a + ue.b` sent as
    * `:u_a + ue.b`), not only compared in a WHERE. A bound value is a literal on the shard: the
    * executor accepts only signed integers and decimals there, whose literal means the same as the

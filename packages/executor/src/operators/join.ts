@@ -60,10 +60,12 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   let rightFieldCount = -1;
   const fieldsOnce = new FieldsOnce((f) => out.fields(f));
   // The right columns of an unmatched outer row: NULLs, or the plan's NULL-extended row. The
-  // promise is created once, synchronously, by the first unmatched row, and only read after.
+  // promise is created once, synchronously, by the first unmatched row, and only read after
+  // (with nullRowPerRow each unmatched row asks for its own, sharing nothing).
   let nullRow: Promise<Row> | null = null;
-  const nullExtended = (): Promise<Row> | Row => {
+  const nullExtended = (left: Row): Promise<Row> | Row => {
     if (!p.nullRow) return [];
+    if (p.nullRowPerRow) return collect(ctx, p.nullRow, joinBindVars(bv, p.joinVars, left, leftFields)).then((r) => r.rows[0] ?? []);
     nullRow ??= collect(ctx, p.nullRow, bv).then((r) => r.rows[0] ?? []);
     return nullRow;
   };
@@ -81,7 +83,7 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     const joined: Row[] = [];
     if (inner.rows.length === 0) {
       if (p.variant === 'LeftJoin') {
-        const ext = await nullExtended();
+        const ext = await nullExtended(left);
         joined.push(p.cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null))));
       }
     } else {
