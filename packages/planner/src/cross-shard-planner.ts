@@ -8,7 +8,8 @@
  * Anything else fails with 1235. Correlated subqueries that cannot merge are refused, never
  * pulled out (their result depends on the outer row).
  */
-import type { JoinPrimitive, Plan, Primitive, UncorrelatedSubqueryPrimitive } from './plan-types.js';
+import type { EvalExpr, JoinPrimitive, OrderByKey, Plan, Primitive, UncorrelatedSubqueryPrimitive } from './plan-types.js';
+import { collationKeySql } from './collation-key-sql.js';
 import type { PlanContext } from './plan-context.js';
 import { containsSubquery, hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
 import { columnName, conjuncts, functionArgs, functionName, isColumnRef, subqueryOf, walk } from './ast-utils.js';
@@ -31,7 +32,7 @@ export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analy
   if (derived) return derived;
   const pulled = pullOutSubqueries(ctx);
   if (pulled) return pulled;
-  if (analyzed.pieces && analyzed.pieces.length === 2 && !containsAnySubquery(ctx.parsed.ast)) {
+  if (analyzed.pieces && analyzed.pieces.length >= 2 && !containsAnySubquery(ctx.parsed.ast)) {
     // Each side's route would compute the window over its own rows, before the join.
     refuseWindowAcrossShards(ctx);
     const sel = ctx.parsed.ast;
@@ -40,6 +41,34 @@ export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analy
     return planJoin(ctx, analyzer, analyzed);
   }
   throw notSupported(analyzed.why ?? 'query that needs several routes');
+}
+
+/** A join of routes without subqueries or UNION: planJoin / planJoinAggregate take it. */
+export function isPlainCrossShardJoin(ctx: PlanContext, analyzed: Analyzed): boolean {
+  return !ctx.parsed.ast._next && !!analyzed.pieces && analyzed.pieces.length >= 2 && !containsAnySubquery(ctx.parsed.ast);
+}
+
+/**
+ * Whether a node the parser sees as `a >= b` was written `a <=> b` (sql-parser.ts rewrites it):
+ * such a node is sent to shards as written, never evaluated or reasoned about by the gateway.
+ */
+export function isNullSafeEqual(p: ParsedStatement, n: Ast): boolean {
+  if (!p.nullSafeEqual || n?.type !== 'binary_expr' || String(n.operator) !== '>=') return false;
+  const r = tokenRange(p, n.left);
+  if (!r) return true;
+  let i = r[1];
+  while (p.tokens[i]?.text === ')') i++;
+  return p.tokens[i]?.text !== '>=';
+}
+
+/** Whether an expression holds a `<=>` (see isNullSafeEqual). */
+export function containsNullSafeEqual(p: ParsedStatement, e: Ast): boolean {
+  let found = false;
+  walk(e, (n) => {
+    if (isNullSafeEqual(p, n)) found = true;
+    return !found;
+  });
+  return found;
 }
 
 function containsAnySubquery(sel: Ast): boolean {
@@ -269,7 +298,13 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   }
   if (p.intoOutfile >= 0) throw notSupported('INTO OUTFILE with a join across shards');
   const scope = analyzed.scope;
-  const [leftCand, rightCand] = analyzed.pieces as [Cand, Cand];
+  // Several pieces: the one holding the last table of the FROM is the right side, the others are
+  // the left side, planned as a statement of their own (a join again), as Vitess nests ApplyJoins.
+  const pieces = analyzed.pieces as Cand[];
+  const lastTable = scope.tables[scope.tables.length - 1]!;
+  const rightCand = pieces.length === 2 ? pieces[1]! : pieces.find((c) => c.tables.includes(lastTable)) ?? pieces[pieces.length - 1]!;
+  const leftPieces = pieces.filter((c) => c !== rightCand);
+  const leftCand: Cand = leftPieces.length === 1 ? leftPieces[0]! : { tables: scope.tables.filter((t) => leftPieces.some((c) => c.tables.includes(t))), conds: [], opaque: leftPieces.some((c) => c.opaque) };
   const from: Ast[] = sel.from;
   const pieceOf = (t: TableRef): 0 | 1 | -1 => (leftCand.tables.includes(t) ? 0 : rightCand.tables.includes(t) ? 1 : -1);
   for (const t of scope.tables) if (t.kind !== 'table') throw notSupported('derived tables, dual or information_schema in a join across shards');
@@ -307,6 +342,10 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     return sides;
   };
 
+  // A WHERE term that is NULL whenever a right column it compares is NULL drops every
+  // NULL-extended row: the LEFT JOIN is then an inner join (as MariaDB's optimizer rewrites it).
+  if (leftJoin && conjuncts(sel.where).some((c) => !containsNullSafeEqual(p, c) && rejectsNullOf(c, (n) => sidesOf(n).has(1) && !sidesOf(n).has(0)))) leftJoin = false;
+
   // Predicates: WHERE and ON conjuncts, each to the side that can evaluate it.
   const leftWhere: Ast[] = [];
   const rightWhere: Ast[] = [];
@@ -314,11 +353,17 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   // Under a LEFT JOIN a WHERE term on the right side applies to the joined rows, NULL-extended
   // ones included: the gateway filters them after the join (see gatewayFilterable).
   const afterJoin: Ast[] = [];
+  // Under a LEFT JOIN, a WHERE term over the right side that the gateway cannot evaluate exactly
+  // is evaluated by the right shard, as a right-side column `(term) is true` (left columns bound
+  // as join vars): on a NULL-extended row its value comes from the nullRow (the term over NULLs,
+  // by MariaDB itself; per left row when the term names left columns).
+  const shardPredicates: Ast[] = [];
   for (const c of conjuncts(sel.where)) {
     const sides = sidesOf(c);
     if (sides.has(1) && leftJoin) {
-      if (!gatewayFilterable(c, (n) => isNumericExpr(analyzer, n, scope))) throw notSupported('WHERE on the right side of a LEFT JOIN across shards over other than numbers and IS [NOT] NULL');
-      afterJoin.push(c);
+      if (!containsNullSafeEqual(p, c) && gatewayFilterable(c, (n) => isNumericExpr(analyzer, n, scope))) afterJoin.push(c);
+      else if (callsOnlyBuiltins(c)) shardPredicates.push(c);
+      else throw notSupported('WHERE on the right side of a LEFT JOIN across shards calling other than deterministic built-in functions');
       continue;
     }
     (sides.has(1) ? rightWhere : leftWhere).push(c);
@@ -345,9 +390,116 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     if (!r) throw notSupported('expression shardgate cannot split across a join');
     return renderTokens(p.tokens, r[0], r[1], [...edits, ...extra]);
   };
+  const joinVars: Record<string, number> = {};
+  const joinVarOf = new Map<ColKey, string>();
+  /** Replaces each left column of `e` by a join var (`:u_id`), adding the edits to `into`. */
+  const bindLeftColumns = (e: Ast, into: TokenEdit[]): void => {
+    walk(e, (n) => {
+      if (!isColumnRef(n)) return true;
+      const k = analyzer.resolve(n, scope)!;
+      if (sideOfKey(k) !== 0) return true;
+      let name = joinVarOf.get(k);
+      if (!name) {
+        const t = tableById.get(idOf(k))!;
+        name = uniqueName(`${t.alias}_${splitKey(k)[1]}`.replace(/[^A-Za-z0-9_]/g, '_'), joinVars);
+        joinVarOf.set(k, name);
+        leftItems.push(exprText(n));
+        joinVars[name] = leftItems.length - 1;
+      }
+      const r = tokenRange(p, n)!;
+      into.push({ from: r[0], to: r[1], text: ':' + name });
+      return true;
+    });
+  };
+  // Join vars bound into a right-side expression (not only compared in its WHERE): the executor
+  // checks that their values keep their meaning as literals (see JoinPrimitive.valueJoinVars).
+  const valueJoinVars = new Set<string>();
+  /**
+   * An expression over both sides goes to the right route with the left columns bound, as Vitess
+   * does: the shard computes it over the right row and the left row's values.
+   */
+  const bothSidesItem = (e: Ast, alias: string | null, what: string): string => {
+    if (leftJoin) throw notSupported(`${what} over both sides of a LEFT JOIN across shards`);
+    const local: TokenEdit[] = [];
+    const before = new Set(joinVarOf.values());
+    bindLeftColumns(e, local);
+    for (const v of joinVarOf.values()) if (!before.has(v) || local.some((x) => x.text === ':' + v)) valueJoinVars.add(v);
+    const name = alias ?? sourceName(e);
+    if (name === null) throw notSupported(`${what} over both sides of a join across shards with a literal and no alias`);
+    return `${exprText(e, local)} as \`${name.replace(/`/g, '``')}\``;
+  };
+  /** The name MariaDB gives an unaliased select expression: its text as written. */
+  const sourceName = (e: Ast): string | null => {
+    const r = tokenRange(p, e);
+    if (!r) return null;
+    for (let i = r[0]; i < r[1]; i++) if (!NAME_TOKEN_KINDS.has(p.tokens[i]!.kind)) return null;
+    return p.text.slice(p.tokens[r[0]]!.start, p.tokens[r[1] - 1]!.end);
+  };
+  let orderByExprOnRight = false;
+  /**
+   * The Sort keys: a select-list column (by position, alias, name or text), else a helper column
+   * holding the expression, on the side that can compute it. A text key is compared by its
+   * collation key (collation-key-sql.ts), a helper column too.
+   */
+  const joinOrderBy = (): OrderByKey[] =>
+    (sel.orderby ?? []).flatMap((o: Ast): OrderByKey[] => {
+      const e = o.expr;
+      if (e?.type === 'null') return [];
+      const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
+      let idx = -1;
+      if (e?.type === 'number') {
+        idx = Number(e.value) - 1;
+        if (idx < 0 || idx >= visible) throw new PlanError(1054, '42S22', `Unknown column '${String(e.value)}' in 'order clause'`);
+      } else if (isColumnRef(e) && !e.table) {
+        const name = columnName(e).toLowerCase();
+        const named = columns.map((c, i) => ({ c, i })).filter(({ c }) => (c.as ? String(c.as).toLowerCase() === name : isColumnRef(c.expr) && columnName(c.expr).toLowerCase() === name));
+        if (named.length === 1) idx = named[0]!.i;
+        else if (named.length > 1 && !named.every(({ c }) => analyzer.resolve(c.expr, scope) !== null && analyzer.resolve(c.expr, scope) === analyzer.resolve(named[0]!.c.expr, scope))) {
+          throw new PlanError(1052, '23000', `Column '${columnName(e)}' in order clause is ambiguous`);
+        } else if (named.length > 1) idx = named[0]!.i;
+      }
+      if (idx < 0) {
+        const t = exprText(e);
+        idx = columns.findIndex((c) => exprText(c.expr) === t);
+      }
+      const keyExpr = idx >= 0 ? columns[idx].expr : e;
+      if (hasAggregate(keyExpr) || containsSubquery(keyExpr)) throw notSupported('ORDER BY an aggregate or subquery over a join across shards');
+      const sides = sidesOf(keyExpr);
+      const numeric = isNumericExpr(analyzer, keyExpr, scope);
+      const hidden = (sql: string): number => {
+        if (sides.size > 1) {
+          rightItems.push(sql);
+          cols.push(rightItems.length);
+        } else if (sides.has(1)) {
+          rightItems.push(sql);
+          cols.push(rightItems.length);
+          // Over a NULL-extended row an expression is not necessarily NULL: see nullRow.
+          orderByExprOnRight = true;
+        } else {
+          leftItems.push(sql);
+          cols.push(-leftItems.length);
+        }
+        return cols.length - 1;
+      };
+      const itemFor = (sqlOf: (x: string) => string): string => {
+        if (sides.size <= 1) return sqlOf(exprText(keyExpr));
+        if (leftJoin) throw notSupported('ORDER BY an expression over both sides of a LEFT JOIN across shards');
+        const local: TokenEdit[] = [];
+        bindLeftColumns(keyExpr, local);
+        for (const x of local) valueJoinVars.add(x.text.slice(1));
+        return sqlOf(exprText(keyExpr, local));
+      };
+      if (idx < 0) idx = hidden(itemFor((x) => x));
+      if (numeric) return [{ column: idx, desc }];
+      return [{ column: idx, desc, weightStringColumn: hidden(itemFor(collationKeySql)) }];
+    });
   for (const c of columns) {
     const sides = sidesOf(c.expr);
-    if (sides.size > 1) throw notSupported('select expression over both sides of a join across shards');
+    if (sides.size > 1) {
+      rightItems.push(bothSidesItem(c.expr, c.as ? String(c.as) : null, 'select expression'));
+      cols.push(rightItems.length);
+      continue;
+    }
     const t = exprText(c.expr) + (c.as ? ` as \`${String(c.as).replace(/`/g, '``')}\`` : '');
     if (sides.has(1)) {
       rightItems.push(t);
@@ -376,28 +528,21 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
       return true;
     });
   }
-  const joinVars: Record<string, number> = {};
-  const joinVarOf = new Map<ColKey, string>();
+  // Terms filtered by the shard under a LEFT JOIN: one right-side 0/1 column each.
+  const predicateColumns: number[] = [];
+  let nullRowPerRow = false;
+  for (const c of shardPredicates) {
+    const local: TokenEdit[] = [];
+    bindLeftColumns(c, local);
+    if (local.length > 0) nullRowPerRow = true;
+    rightItems.push(`(${exprText(c, local)}) is true`);
+    cols.push(rightItems.length);
+    predicateColumns.push(cols.length - 1);
+  }
+  const orderBy = joinOrderBy();
   const rightConds: Cond[] = [];
   const rightEdits: TokenEdit[] = [];
-  for (const c of rightWhere) {
-    walk(c, (n) => {
-      if (!isColumnRef(n)) return true;
-      const k = analyzer.resolve(n, scope)!;
-      if (sideOfKey(k) !== 0) return true;
-      let name = joinVarOf.get(k);
-      if (!name) {
-        const t = tableById.get(idOf(k))!;
-        name = uniqueName(`${t.alias}_${splitKey(k)[1]}`.replace(/[^A-Za-z0-9_]/g, '_'), joinVars);
-        joinVarOf.set(k, name);
-        leftItems.push(exprText(n));
-        joinVars[name] = leftItems.length - 1;
-      }
-      const r = tokenRange(p, n)!;
-      rightEdits.push({ from: r[0], to: r[1], text: ':' + name });
-      return true;
-    });
-  }
+  for (const c of rightWhere) bindLeftColumns(c, rightEdits);
   // Routing of the right side: its own conditions plus `col = :joinvar` for the join equalities.
   for (const cond of analyzed.conds ?? []) {
     if (cond.k !== 'coleq') continue;
@@ -406,11 +551,18 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     const name = joinVarOf.get(l);
     if (name) rightConds.push({ k: 'eq', col: r, value: { kind: 'bind', name }, routable: true });
   }
-  const pieceSql = (cand: Cand, items: string[], where: Ast[], extra: TokenEdit[]): string => {
+  const pieceSql = (cand: Cand, items: string[], where: Ast[], extra: TokenEdit[], forPlanner = false): string => {
     const tables = scope.tables
       .map((t, i) => ({ t, item: from[i] }))
       .filter(({ t }) => cand.tables.includes(t))
-      .map(({ item }) => exprText(item));
+      .map(({ item }) => {
+        if (!forPlanner) return exprText(item);
+        // Planned again as a statement: the tables keep their keyspace qualifiers, which the
+        // shard SQL's edits remove.
+        const r = tokenRange(p, item);
+        if (!r) throw notSupported('table shardgate cannot split across a join');
+        return renderTokens(p.tokens, r[0], r[1], []);
+      });
     const conds = where.map((w) => `(${exprText(w, extra)})`);
     return `select ${items.length > 0 ? items.join(', ') : '1'} from ${tables.join(', ')}${conds.length > 0 ? ' where ' + conds.join(' and ') : ''}`;
   };
@@ -434,10 +586,11 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   };
   void rightIds;
   void colKey;
-  const leftRoute = routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, [])));
+  const leftRoute =
+    leftPieces.length === 1 ? routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, []))) : ctx.planText(pieceSql(leftCand, leftItems, leftWhere, [], true)).instructions;
   const rightRoute = routeFor(ctx, { ...rightCand, conds: [...condsWithin(rightCand), ...rightConds] }, templateFromSqlText(pieceSql(rightCand, rightItems, rightWhere, rightEdits)));
-  let top: Primitive = { operator: 'Join', variant: leftJoin ? 'LeftJoin' : 'Join', left: leftRoute, right: rightRoute, cols, joinVars } satisfies JoinPrimitive;
-  if (leftJoin && columns.some((c) => sidesOf(c.expr).has(1) && !isColumnRef(c.expr))) {
+  let top: Primitive = { operator: 'Join', variant: leftJoin ? 'LeftJoin' : 'Join', left: leftRoute, right: rightRoute, cols, joinVars, ...(valueJoinVars.size > 0 ? { valueJoinVars: [...valueJoinVars] } : {}) } satisfies JoinPrimitive;
+  if (leftJoin && (shardPredicates.length > 0 || orderByExprOnRight || columns.some((c) => sidesOf(c.expr).has(1) && !isColumnRef(c.expr)))) {
     // An expression over the right side is not NULL just because the right row is missing
     // (`r.x is null` is 1, `coalesce(r.email, 'none')` is 'none'): one shard evaluates the right
     // select list over a NULL-extended row, so the value and its type are MariaDB's own. Any one
@@ -448,31 +601,20 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
       .map(({ item }) => exprText(item));
     const nullSql = `select ${rightItems.join(', ')} from (select 1) as \`__sg_outer\` left join ${rightTables.join(', ')} on 0`;
     const nullRow = routeFor(ctx, { ...rightCand, conds: [] }, templateFromSqlText(nullSql), { variant: 'Reference' });
-    top = { ...(top as JoinPrimitive), nullRow };
+    top = { ...(top as JoinPrimitive), nullRow, ...(nullRowPerRow ? { nullRowPerRow: true } : {}) };
   }
 
-  if (afterJoin.length > 0) {
+  if (afterJoin.length > 0 || predicateColumns.length > 0) {
     const leaf = (n: Ast): number | undefined => (isColumnRef(n) ? filterColumn.get(analyzer.resolve(n, scope)!) : undefined);
-    const predicate = afterJoin.map((c) => toEvalExpr(c, leaf, 'WHERE on the right side of a LEFT JOIN across shards'));
+    const predicate = [
+      ...afterJoin.map((c) => toEvalExpr(c, leaf, 'WHERE on the right side of a LEFT JOIN across shards')),
+      ...predicateColumns.map((index): EvalExpr => ({ kind: 'column', index })),
+    ];
     top = { operator: 'Filter', input: top, predicate: predicate.reduce((a, b) => ({ kind: 'call', fn: 'and', args: [a, b] })) };
   }
 
   // ORDER BY / LIMIT on top of the join.
-  if (sel.orderby && sel.orderby.length > 0) {
-    const keys = sel.orderby.map((o: Ast) => {
-      const e = o.expr;
-      let idx = -1;
-      if (e?.type === 'number') idx = Number(e.value) - 1;
-      else if (isColumnRef(e) && !e.table) idx = columns.findIndex((c) => c.as && String(c.as).toLowerCase() === columnName(e).toLowerCase());
-      if (idx < 0) {
-        const t = exprText(e);
-        idx = columns.findIndex((c) => exprText(c.expr) === t);
-      }
-      if (idx < 0 || idx >= visible) throw notSupported('ORDER BY an expression that is not in the select list of a join across shards');
-      return { column: idx, desc: String(o.type ?? 'ASC').toUpperCase() === 'DESC' };
-    });
-    top = { operator: 'Sort', input: top, orderBy: keys };
-  }
+  if (orderBy.length > 0) top = { operator: 'Sort', input: top, orderBy };
   if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
     const vals: Ast[] = sel.limit.value;
     const sep = String(sel.limit.seperator ?? '').toLowerCase();
@@ -508,6 +650,44 @@ function gatewayFilterable(e: Ast, numeric: (n: Ast) => boolean): boolean {
   });
   return ok;
 }
+
+/**
+ * Whether a WHERE term is NULL (so drops the row) whenever a right-side column it compares is
+ * NULL: a comparison, LIKE or IN with such a column as an operand, or an AND holding one.
+ */
+function rejectsNullOf(e: Ast, onRightOnly: (n: Ast) => boolean): boolean {
+  if (e?.type !== 'binary_expr') return false;
+  const op = String(e.operator).toUpperCase();
+  if (op === 'AND' || op === '&&') return rejectsNullOf(e.left, onRightOnly) || rejectsNullOf(e.right, onRightOnly);
+  if (!['=', '<', '>', '<=', '>=', '<>', '!=', 'LIKE', 'NOT LIKE', 'IN', 'NOT IN', 'BETWEEN', 'NOT BETWEEN'].includes(op)) return false;
+  const operand = (n: Ast): boolean => isColumnRef(n) && onRightOnly(n);
+  return operand(e.left) || (op !== 'IN' && op !== 'NOT IN' && op !== 'BETWEEN' && op !== 'NOT BETWEEN' && operand(e.right));
+}
+
+/**
+ * Deterministic MariaDB built-ins a term evaluated over a NULL-extended row may call: such a row
+ * is evaluated once per query (nullRow), so a function whose value varies (rand(), now()) or that
+ * MariaDB may not know (a stored function) keeps the term refused.
+ */
+const SHARD_PREDICATE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'ifnull', 'coalesce', 'if', 'nullif', 'isnull', 'concat', 'concat_ws', 'lower', 'lcase', 'upper', 'ucase', 'length', 'char_length', 'character_length',
+  'substring', 'substr', 'left', 'right', 'trim', 'ltrim', 'rtrim', 'replace', 'locate', 'instr', 'lpad', 'rpad', 'reverse', 'abs', 'round', 'floor',
+  'ceil', 'ceiling', 'truncate', 'mod', 'sign', 'greatest', 'least', 'year', 'month', 'day', 'dayofmonth', 'date', 'hour', 'minute', 'second',
+  'date_format', 'datediff', 'not',
+]);
+
+function callsOnlyBuiltins(e: Ast): boolean {
+  let ok = true;
+  walk(e, (n) => {
+    if (n?.type === 'function' && !SHARD_PREDICATE_FUNCTIONS.has(functionName(n))) ok = false;
+    if (n?.type === 'aggr_func' || subqueryOf(n)) ok = false;
+    return ok;
+  });
+  return ok;
+}
+
+/** Tokens whose text is the same in the statement as the client wrote it (no literal, no bind). */
+const NAME_TOKEN_KINDS: ReadonlySet<string> = new Set(['ident', 'qident', 'punct']);
 
 function uniqueName(base: string, taken: Record<string, number>): string {
   let name = base;

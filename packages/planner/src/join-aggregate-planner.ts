@@ -5,9 +5,9 @@
  * Aggregate, then applies HAVING, ORDER BY and LIMIT. Every joined row reaches the gateway once,
  * so counts, minima and maxima are exact.
  *
- * Only aggregates whose result type is the argument's own (min, max) or fixed (count) are
- * planned: sum() and avg() change an integer or decimal argument's type and scale in ways the
- * gateway cannot see from the raw rows, so they stay refused (1235).
+ * count, min and max keep the argument's type (or a fixed one); sum() and avg() are added up
+ * from the raw values and typed at execution from the argument's column, as MariaDB types them
+ * (AggregateParam.rowValues); an argument type the gateway cannot sum exactly is refused there.
  */
 import { collationKeySql } from './collation-key-sql.js';
 import type { AggregateParam, GroupByKey, OrderByKey, Primitive } from './plan-types.js';
@@ -20,6 +20,7 @@ import { hasAggregate, type Analyzed } from './select-analyzer.js';
 import { isNumericExpr, limitValue } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { kw } from './lexer.js';
+import { containsNullSafeEqual } from './cross-shard-planner.js';
 import type { SelectAnalyzer } from './select-analyzer.js';
 
 export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
@@ -87,6 +88,19 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
       aggregates.push({ opcode, column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
       return argText;
     }
+    if (name === 'sum' || name === 'avg') {
+      // Summed at the gateway over the raw rows, typed as MariaDB types the sum (rowValues).
+      if (distinct && name === 'avg') throw notSupported('avg(DISTINCT …) over a join across shards');
+      if (distinct) {
+        const ws = numeric(arg) ? undefined : addHidden(collationKeySql(argText));
+        aggregates.push({ opcode: 'sum_distinct', column, alias, rowValues: true, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
+      } else if (name === 'sum') {
+        aggregates.push({ opcode: 'sum', column, alias, rowValues: true });
+      } else {
+        aggregates.push({ opcode: 'avg', column, alias, rowValues: true, countColumn: addHidden(`(${argText}) is not null`) });
+      }
+      return argText;
+    }
     throw notSupported(`${name}() over a join across shards`);
   };
 
@@ -142,6 +156,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     return undefined;
   };
   const hiddenAggregates = new Map<string, number>();
+  if (sel.having && containsNullSafeEqual(p, sel.having)) throw notSupported('<=> in HAVING over a join across shards');
   const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING over a join across shards'), 'HAVING over a join across shards') : null;
 
   const orderBy: OrderByKey[] = [];
@@ -159,7 +174,9 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
   const fromStart = p.tokens.findIndex((t, i) => i > 0 && kw(t) === 'from' && tokenRange(p, sel.from?.[0])?.[0] === i + 1);
   if (fromStart < 0) throw notSupported('FROM clause shape in an aggregation over a join across shards');
   const tailEnd = tailStart(ctx, fromStart);
-  const raw = `select ${[...items, ...hidden].join(', ')} ${renderTokens(p.tokens, fromStart, tailEnd, [])}`;
+  // Helper columns are named by the gateway: their text may hold literals, which the join
+  // planner would need to name an expression over both sides.
+  const raw = `select ${[...items, ...hidden.map((h, i) => `${h} as \`__sg_h${i}\``)].join(', ')} ${renderTokens(p.tokens, fromStart, tailEnd, [])}`;
   let top: Primitive = { operator: 'Aggregate', variant: groupBy.length === 0 ? 'Scalar' : 'Hash', input: ctx.planText(raw).instructions, aggregates, groupBy };
   if (having) top = { operator: 'Filter', input: top, predicate: having };
   const trim = hidden.length > 0 ? { resultColumns: visible } : {};
@@ -186,7 +203,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
 function isNumericResult(e: Ast, numeric: (e: Ast) => boolean): boolean {
   if (e?.type !== 'aggr_func') return numeric(e);
   const name = String(e.name).toLowerCase();
-  return name === 'count' || numeric(e.args?.expr);
+  return name === 'count' || name === 'sum' || name === 'avg' || numeric(e.args?.expr);
 }
 
 /** The first top-level GROUP BY / HAVING / ORDER BY / LIMIT token after `from` (or the end). */

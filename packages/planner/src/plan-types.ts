@@ -230,6 +230,19 @@ export interface JoinPrimitive {
    * with the right side's types. An outer row without a match takes its right columns from it.
    */
   readonly nullRow?: Primitive;
+  /**
+   * The nullRow names join vars (a LEFT JOIN's WHERE term over both sides, evaluated by the right
+   * shard): it is evaluated for each unmatched outer row, with that row's join vars.
+   */
+  readonly nullRowPerRow?: boolean;
+  /**
+   * Join vars bound into a right-side expression that computes a value (`u.a + ue.b` sent as
+   * `:u_a + ue.b`), not only compared in a WHERE. A bound value is a literal on the shard: the
+   * executor accepts only signed integers and decimals there, whose literal means the same as the
+   * column (a double, date, unsigned or string literal would change the expression's type,
+   * precision or collation), and refuses the query with 1235 otherwise.
+   */
+  readonly valueJoinVars?: readonly string[];
 }
 
 /** `x IN (subquery)` / `EXISTS`: for each outer row, ask the inner side whether it matches. */
@@ -289,6 +302,12 @@ export interface AggregateParam {
    * `avg(x) * 2` or `avg(x) / 3` round as on one server.
    */
   readonly unrounded?: boolean;
+  /**
+   * sum/avg over one raw value per input row (the rows of a join), not over shards' partial sums:
+   * the result takes the type MariaDB gives SUM/AVG of that column (DECIMAL for integers), and
+   * the executor refuses inputs whose sum it cannot reproduce exactly (FLOAT, strings, dates).
+   */
+  readonly rowValues?: boolean;
 }
 
 export interface GroupByKey {

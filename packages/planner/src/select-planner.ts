@@ -13,7 +13,7 @@ import { SelectAnalyzer, hasAggregate, type Analyzed } from './select-analyzer.j
 import { computeRouting, isSingleShard, type Cand, type Routing } from './routing.js';
 import { kw, type Token } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
-import { planCrossShard } from './cross-shard-planner.js';
+import { isPlainCrossShardJoin, planCrossShard } from './cross-shard-planner.js';
 import { planDerivedAtGateway } from './derived-table-planner.js';
 import { planScatterAggregate } from './scatter-aggregate-planner.js';
 import { planUnionParts, unionDistinctKeys, unionHasTail } from './union-planner.js';
@@ -27,7 +27,9 @@ export function planSelect(ctx: PlanContext): Primitive {
   const analyzed = analyzer.analyze(ast, null);
   addExpressionEdits(ctx, ast);
   if (analyzed.cand) return planOneRoute(ctx, analyzer, analyzed, analyzed.cand);
-  if (ctx.parsed.nullSafeEqual) throw notSupported('<=> in a query that needs several routes');
+  // `<=>` reaches the AST as `>=` (see sql-parser.ts): only the join planner, which sends it to
+  // shards as written and never evaluates it itself, accepts it (crossShardJoinAcceptsNullSafe).
+  if (ctx.parsed.nullSafeEqual && !isPlainCrossShardJoin(ctx, analyzed)) throw notSupported('<=> in a query that needs several routes');
   return planCrossShard(ctx, analyzer, analyzed);
 }
 

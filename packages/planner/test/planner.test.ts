@@ -333,7 +333,9 @@ describe('cross-shard plans', () => {
   });
 
   it('refuses what it cannot plan exactly, naming the construct', async () => {
-    await expect(plan('select sum(c.id) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('sum() over a join') });
+    await expect(plan('select group_concat(c.id) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('group_concat() over a join') });
+    await expect(plan('select c.id + s.k from customer c left join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('both sides of a LEFT JOIN') });
+    await expect(plan('select s.k from main.settings s left join customer c on c.name = s.k where rand() > c.id or c.name is null', 'commerce')).rejects.toMatchObject({ errno: 1235 });
     await expect(plan("select a from (select name as a from customer limit 5) t where a = 'x'")).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
   });
 });
@@ -357,7 +359,36 @@ describe('LEFT JOIN across shards with a WHERE on the right side', () => {
   it('filters the joined rows at the gateway for IS [NOT] NULL and numbers, and refuses text', async () => {
     const { plan: p } = await plan('select s.k from main.settings s left join customer c on c.name = s.k where c.id is null or c.id > 10', 'commerce');
     expect(p.instructions).toMatchObject({ operator: 'Projection', expressions: [{ kind: 'column', index: 0 }], input: { operator: 'Filter', input: { operator: 'Join', variant: 'LeftJoin', cols: [-1, 1] } } });
-    await expect(plan("select s.k from main.settings s left join customer c on c.name = s.k where c.name = 'x'", 'commerce')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('LEFT JOIN') });
+    // `c.name = 'x'` is NULL on a NULL-extended row: the LEFT JOIN is an inner join.
+    const { plan: inner } = await plan("select s.k from main.settings s left join customer c on c.name = s.k where c.name = 'x'", 'commerce');
+    expect(inner.instructions).toMatchObject({ operator: 'Join', variant: 'Join' });
+    // Other terms over the right side: a 0/1 column the right shard computes, and the nullRow.
+    const { plan: onShard } = await plan("select s.k from main.settings s left join customer c on c.name = s.k where ifnull(c.name, 'none') != 'x'", 'commerce');
+    expect(onShard.instructions).toMatchObject({ operator: 'Projection', input: { operator: 'Filter', predicate: { kind: 'column', index: 1 }, input: { operator: 'Join', variant: 'LeftJoin', nullRow: { operator: 'Route' } } } });
+  });
+});
+
+describe('a join of three routes', () => {
+  it('nests Joins: the left two routes are planned as a statement of their own, keyspace qualifiers kept', async () => {
+    const { plan: p } = await plan("select c.id, c2.id from customer c join main.settings s on s.k = c.email join customer c2 on c2.name = s.v where c.name = 'y'", 'commerce');
+    expect(p.instructions).toMatchObject({
+      operator: 'Join',
+      left: { operator: 'Join', left: { operator: 'Route', keyspace: { name: 'commerce' } }, right: { operator: 'Route', variant: 'Unsharded', keyspace: { name: 'main' } } },
+      right: { operator: 'Route', keyspace: { name: 'commerce' } },
+    });
+  });
+});
+
+describe('expressions over both sides of a join across shards', () => {
+  it('sends them to the right route with the left values bound, and sums the joined rows at the gateway', async () => {
+    const { plan: p } = await plan('select c.id * s.v as amount from customer c join settings s on s.k = c.email order by c.id + s.v');
+    expect(p.instructions).toMatchObject({ operator: 'Projection', input: { operator: 'Sort', input: { operator: 'Join', valueJoinVars: ['c_id'] } } });
+    const join = (p.instructions as any).input.input;
+    expect(join.right.query.parts.join('')).toContain(' * s.v as `amount`');
+    const { plan: s } = await plan('select sum(c.id), avg(s.v) from customer c join settings s on s.k = c.email');
+    // avg's count is a helper column the Projection drops.
+    expect(s.instructions).toMatchObject({ operator: 'Projection', input: { operator: 'Aggregate', variant: 'Scalar' } });
+    expect((s.instructions as any).input.aggregates).toMatchObject([{ opcode: 'sum', rowValues: true }, { opcode: 'avg', rowValues: true }]);
   });
 });
 

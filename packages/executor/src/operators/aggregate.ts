@@ -18,6 +18,7 @@ import { addDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, parse
 import { compareStoredDoubles, storedDoubleKey, stringToDouble, temporalToDecimal } from '../values/numeric-conversion.js';
 import { runPrimitive } from '../primitive-runner.js';
 import { renderTemplate } from '../values/render-query.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 
 const OUTPUT_CHUNK_ROWS = 256;
 
@@ -273,6 +274,25 @@ class AnyValueAccumulator implements Accumulator {
   }
 }
 
+/**
+ * sum/avg over raw row values (AggregateParam.rowValues) are exact for integers and decimals and
+ * summed as MariaDB sums a DOUBLE; a FLOAT arrives as its short text (not the float MariaDB adds),
+ * a string or a date converts by rules the gateway does not reproduce: refused.
+ */
+function refuseInexactRowSum(f: FieldInfo | undefined, name: string): void {
+  const cls = f ? valueClassOf(f.columnType, f.characterSet) : 'binary';
+  if (cls === 'integer' || cls === 'decimal' || (cls === 'float' && f!.columnType === ColumnType.DOUBLE)) return;
+  throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ${name} over a join across shards of the ${f?.columnType === ColumnType.FLOAT ? 'FLOAT' : cls} column '${f?.name ?? ''}' (the gateway sums integers, decimals and doubles only)`);
+}
+
+/** The field of SUM over raw values: DECIMAL with the argument's scale, or DOUBLE. */
+function sumOfRowsField(base: FieldInfo, name: string, f: FieldInfo | undefined): FieldInfo {
+  refuseInexactRowSum(f, name);
+  return numericKind(f) === 'float'
+    ? { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM }
+    : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
+}
+
 /** Everything derived from the plan and the input's columns; immutable once built. */
 interface AggregateShape {
   readonly outFields: readonly FieldInfo[];
@@ -311,12 +331,18 @@ function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrec
         makers.push(() => new CountAccumulator(a.column, 'distinct', distinctKeyOf(a, fields)));
         break;
       case 'sum':
+        if (a.rowValues) {
+          outFields[a.column] = sumOfRowsField(base, name, f);
+          makers.push(() => new SumAccumulator(a.column, numericKind(f), null));
+          break;
+        }
         outFields[a.column] = { ...base, name };
         makers.push(() => new SumAccumulator(a.column, numericKind(f), null));
         break;
       case 'sum_distinct': {
         // The shard sends the raw values; MariaDB types sum(int) as DECIMAL, sum of strings as DOUBLE.
         const input = distinctSumInput(f);
+        if (a.rowValues) refuseInexactRowSum(f, name);
         outFields[a.column] =
           input === 'float' || input === 'text'
             ? { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM }
@@ -344,6 +370,7 @@ function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrec
         break;
       }
       case 'avg': {
+        if (a.rowValues) refuseInexactRowSum(f, name);
         const kind = numericKind(f);
         const scale = Math.min((f?.decimals ?? 0) + divPrecisionIncrement, 38);
         outFields[a.column] =

@@ -9,6 +9,8 @@ import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } f
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue } from '../values/cell-codec.js';
 import { runPrimitive } from '../primitive-runner.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
+import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
 import { InnerLookups, lookupInOrder } from './inner-lookups.js';
 
 /** Runs a primitive to completion and returns its rows (the inner side of joins, subqueries). */
@@ -33,6 +35,22 @@ export function joinValues(bv: BindVars, joinVars: Readonly<Record<string, numbe
   return Object.keys(joinVars).map((name) => bv[name] as SqlValue);
 }
 
+/**
+ * A join var bound into a right-side expression becomes a literal there: only a signed integer or
+ * a decimal means the same as a literal (see JoinPrimitive.valueJoinVars); anything else is
+ * refused before a row is joined.
+ */
+function checkValueJoinVars(p: JoinPrimitive, leftFields: readonly FieldInfo[]): void {
+  for (const name of p.valueJoinVars ?? []) {
+    const f = leftFields[p.joinVars[name]!];
+    const cls = f ? valueClassOf(f.columnType, f.characterSet) : 'binary';
+    const exact = (cls === 'integer' && f!.columnType !== ColumnType.YEAR && (f!.flags & ColumnFlag.UNSIGNED) === 0) || cls === 'decimal';
+    if (!exact) {
+      throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: an expression over both sides of a join across shards with the ${cls === 'integer' ? 'unsigned or YEAR' : cls} column '${f?.name ?? name}' (only signed integers and decimals keep their meaning when one side's value is sent to the other side's shard)`);
+    }
+  }
+}
+
 export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
   // Per-query state shared by the outer stream's (possibly concurrent) callbacks:
   // `leftFields` is set once by the outer's single fields() call, before any rows;
@@ -42,10 +60,12 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   let rightFieldCount = -1;
   const fieldsOnce = new FieldsOnce((f) => out.fields(f));
   // The right columns of an unmatched outer row: NULLs, or the plan's NULL-extended row. The
-  // promise is created once, synchronously, by the first unmatched row, and only read after.
+  // promise is created once, synchronously, by the first unmatched row, and only read after
+  // (with nullRowPerRow each unmatched row asks for its own, sharing nothing).
   let nullRow: Promise<Row> | null = null;
-  const nullExtended = (): Promise<Row> | Row => {
+  const nullExtended = (left: Row): Promise<Row> | Row => {
     if (!p.nullRow) return [];
+    if (p.nullRowPerRow) return collect(ctx, p.nullRow, joinBindVars(bv, p.joinVars, left, leftFields)).then((r) => r.rows[0] ?? []);
     nullRow ??= collect(ctx, p.nullRow, bv).then((r) => r.rows[0] ?? []);
     return nullRow;
   };
@@ -63,7 +83,7 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     const joined: Row[] = [];
     if (inner.rows.length === 0) {
       if (p.variant === 'LeftJoin') {
-        const ext = await nullExtended();
+        const ext = await nullExtended(left);
         joined.push(p.cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null))));
       }
     } else {
@@ -74,6 +94,7 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   await runPrimitive(ctx, p.left, bv, {
     fields: (f) => {
       leftFields = f;
+      checkValueJoinVars(p, f);
     },
     // Everything in a rows() call is local to it. Its rows' lookups overlap or go in batches;
     // their joined rows go out strictly in outer-row order.

@@ -163,7 +163,8 @@ class RandomQueryGenerator {
       where: this.whereClause(scope),
       groupBy: [],
       having: [],
-      order: this.chance(0.6) ? this.orderSpec(items.filter(() => this.chance(0.5)).map((i) => i.sql), true) : null,
+      // Sometimes led by an expression that is not selected (a helper column for the gateway's Sort).
+      order: this.chance(0.6) ? this.orderSpec([...(this.chance(0.2) ? [this.scalarExpression(scope, 1)] : []), ...items.filter(() => this.chance(0.5)).map((i) => i.sql)], true) : null,
     };
   }
 
@@ -413,7 +414,9 @@ class RandomQueryGenerator {
     switch (c.kind) {
       case 'int':
       case 'decimal':
-        if (r < 0.3) return `${c.ref} ${this.pick(['+', '-', '*'])} ${this.pick(['1', '2', '10', '0.5'])}`;
+        if (r < 0.2) return `${c.ref} ${this.pick(['+', '-', '*'])} ${this.pick(['1', '2', '10', '0.5'])}`;
+        // Two columns, often of two joined tables (the gateway's cross-shard join computes it).
+        if (r < 0.3) return `${c.ref} ${this.pick(['+', '-', '*'])} ${this.pick(scope.columns.filter((o) => o.kind === 'int' || o.kind === 'decimal')).ref}`;
         if (r < 0.4) return `ABS(${c.ref})`;
         break;
       case 'string':
@@ -464,7 +467,9 @@ class RandomQueryGenerator {
     if (r < 0.5) return `COUNT(DISTINCT ${this.pick(scope.columns).ref})`;
     if (r < 0.7) return `${this.pick(['MIN', 'MAX'])}(${this.pick(scope.columns).ref})`;
     if (numeric.length === 0) return 'COUNT(*)';
-    return `${this.pick(['SUM', 'SUM', 'AVG'])}(${this.pick(numeric).ref})`;
+    if (r < 0.85) return `${this.pick(['SUM', 'SUM', 'AVG'])}(${this.pick(numeric).ref})`;
+    // Over an expression of two columns, of both sides when the FROM is a join.
+    return `${this.pick(['SUM', 'MAX', 'AVG'])}(${this.pick(numeric).ref} ${this.pick(['+', '*'])} ${this.pick(numeric).ref})`;
   }
 
   /** A literal for comparisons with `c`: one of its values, a case/space/accent variant of a string one, or NULL. */
