@@ -7,6 +7,7 @@ import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js'
 import { queryInterrupted } from './errors.js';
 import type { RowReceiver } from './row-flow.js';
 import type { FieldInfo, ResultSink, Row } from './types.js';
+import { rowPacketsOf } from './row-packets.js';
 
 export class SinkWriter implements RowReceiver {
   /**
@@ -52,10 +53,12 @@ export class SinkWriter implements RowReceiver {
   private writeFrom(rows: readonly Row[], start: number): Promise<void> | undefined {
     const sink = this.sink;
     const signal = this.signal;
+    // Rows as the shard sent them go out as its packets when the sink takes them (row-packets.ts).
+    const packets = sink.rawRow !== undefined ? rowPacketsOf(rows) : undefined;
     for (let i = start; i < rows.length; i++) {
       if (signal.aborted) throw signal.reason;
       this.rowCount++;
-      if (!sink.row(rows[i])) {
+      if (!(packets !== undefined ? sink.rawRow!(packets[i], rows[i]) : sink.row(rows[i]))) {
         if (i + 1 === rows.length) return this.drain();
         return this.drain().then(() => this.writeFrom(rows, i + 1));
       }

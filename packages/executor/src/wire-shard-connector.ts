@@ -13,6 +13,7 @@ import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js'
 import type { Warning } from './query-context.js';
 import { parseOkInfo, RESETTABLE_VARIABLES, type ShardConnection, type ShardConnector, type ShardResult, type StatementOptions, type StreamHandlers } from './shard-pool.js';
 import { ShardKiller } from './shard-killer.js';
+import { withRowPackets } from './row-packets.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
 
 /** Rows per chunk at most when streaming; chunks are also cut at every network read. */
@@ -333,6 +334,7 @@ class WireShardConnection implements ShardConnection {
       let fields: readonly FieldInfo[] = EMPTY_FIELDS;
       let columnCount = 0;
       let rows: Row[] = [];
+      let packets: Buffer[] = [];
       let multi = false;
       const done = (r: ShardResult) => {
         if (r.warningCount === 0) return finish(null, r);
@@ -343,14 +345,16 @@ class WireShardConnection implements ShardConnection {
           fields = this.connector.fieldInfos.convert(defs);
           columnCount = defs.length;
           rows = [];
+          packets = [];
         },
         row: (payload) => {
           rows.push(decodeTextRow(payload, columnCount));
+          packets.push(payload);
         },
         end: (eof: EofPacket) => {
           if (eof.statusFlags & MORE_RESULTS) multi = true;
           else if (multi) finish(multipleResults());
-          else done({ isResultSet: true, fields, rows, affectedRows: 0n, insertId: 0n, warningCount: eof.warnings });
+          else done({ isResultSet: true, fields, rows: withRowPackets(rows, packets), affectedRows: 0n, insertId: 0n, warningCount: eof.warnings });
         },
         ok: (ok: OkPacket) => {
           if (ok.statusFlags & MORE_RESULTS) multi = true;
@@ -392,6 +396,7 @@ class WireShardConnection implements ShardConnection {
     const client = this.client;
     return new Promise((resolve, reject) => {
       let buffer: Row[] = [];
+      let packets: Buffer[] = [];
       let flushScheduled = false;
       /** The chunk the consumer is working on; the client is paused until it settles. */
       let pending: Promise<void> = Promise.resolve();
@@ -404,6 +409,7 @@ class WireShardConnection implements ShardConnection {
         if (stopError !== null) return;
         stopError = err;
         buffer = [];
+        packets = [];
         this.kill();
         cancelGrace = this.abandonAfterGrace();
         // Read (and drop) whatever the shard still sends, until it ends the killed statement.
@@ -414,8 +420,9 @@ class WireShardConnection implements ShardConnection {
       const flush = () => {
         flushScheduled = false;
         if (stopError !== null || buffer.length === 0) return;
-        const rows = buffer;
+        const rows = withRowPackets(buffer, packets);
         buffer = [];
+        packets = [];
         client.pause();
         pending = Promise.resolve()
           .then(() => handlers.rows(rows))
@@ -471,6 +478,7 @@ class WireShardConnection implements ShardConnection {
         row: (payload) => {
           if (stopError !== null || multi) return;
           buffer.push(decodeTextRow(payload, columnCount));
+          packets.push(payload);
           if (buffer.length >= MAX_CHUNK_ROWS) flush();
           else if (!flushScheduled) {
             flushScheduled = true;
