@@ -39,12 +39,12 @@ export class CollectingReceiver implements RowReceiver {
    * came with them (see row-packets.ts); null once one did not. Only the owner of the receiver
    * reads it, and only if it did not reorder `collected`.
    */
-  packets: Uint8Array[] | null;
+  packets: { sources: Uint8Array[]; bounds: number[] } | null;
   constructor(
     private readonly onRows?: (count: number) => void,
     keepPackets = false,
   ) {
-    this.packets = keepPackets ? [] : null;
+    this.packets = keepPackets ? { sources: [], bounds: [] } : null;
   }
   fields(fields: readonly FieldInfo[]): void {
     if (this.fieldDefs === null) this.fieldDefs = fields;
@@ -55,7 +55,11 @@ export class CollectingReceiver implements RowReceiver {
     if (this.packets !== null) {
       const p = rowPacketsOf(rows);
       if (p === undefined) this.packets = null;
-      else for (let i = 0; i < p.length; i++) this.packets.push(p[i]);
+      else {
+        const { sources, bounds } = this.packets;
+        for (let i = 0; i < p.sources.length; i++) sources.push(p.sources[i]);
+        for (let i = 0; i < p.bounds.length; i++) bounds.push(p.bounds[i]);
+      }
     }
   }
   result(): BufferedRows {

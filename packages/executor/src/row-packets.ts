@@ -8,24 +8,54 @@
  * definitions. Any operator that changes rows (trims, projects, merges, sorts) builds new arrays,
  * which carry no packets, and their rows are encoded as before.
  *
- * Concurrency rule: `packetsByChunk` is a WeakMap written once per chunk, when the connection
- * creates the chunk, and read afterwards; a chunk with packets is frozen, so it cannot change after
- * its packets were recorded (an in-place change would throw instead of sending stale bytes).
+ * Concurrency rule: the packets are attached once, by the connection that creates the chunk,
+ * before anyone else sees it, and only read afterwards. Nothing may change a chunk in place;
+ * should anything reorder or replace its rows anyway, packetOfRow() notices (each row's cells
+ * must lie inside its own packet) and the row is encoded instead.
  */
 import type { Row } from './types.js';
 
-const packetsByChunk = new WeakMap<readonly Row[], readonly Uint8Array[]>();
+/**
+ * The packets of a chunk: row i's payload is `sources[i][bounds[2i], bounds[2i+1])`. Offsets
+ * into the socket buffers, not views, so recording a row's packet allocates nothing.
+ */
+export interface RowPackets {
+  readonly sources: readonly Uint8Array[];
+  readonly bounds: readonly number[];
+}
 
-/** Records `packets` (one per row, same order) for `rows`, and freezes the chunk. */
-export function withRowPackets(rows: Row[], packets: readonly Uint8Array[]): Row[] {
-  if (packets.length !== rows.length) return rows;
-  Object.freeze(rows);
-  packetsByChunk.set(rows, packets);
+/** Non-enumerable, so chunks still compare equal to plain arrays of the same rows. */
+const PACKETS = Symbol('shardgate.rowPackets');
+
+type ChunkWithPackets = Row[] & { [PACKETS]?: RowPackets };
+
+/** Records the packets (one per row, same order) for `rows`. */
+export function withRowPackets(rows: Row[], sources: readonly Uint8Array[], bounds: readonly number[]): Row[] {
+  if (sources.length !== rows.length || bounds.length !== 2 * rows.length) return rows;
+  Object.defineProperty(rows, PACKETS, { value: { sources, bounds } });
   return rows;
 }
 
 /** The shard's packets of this very chunk, if it has them. */
-export function rowPacketsOf(rows: readonly Row[]): readonly Uint8Array[] | undefined {
-  const p = packetsByChunk.get(rows);
-  return p !== undefined && p.length === rows.length ? p : undefined;
+export function rowPacketsOf(rows: readonly Row[]): RowPackets | undefined {
+  const p = (rows as ChunkWithPackets)[PACKETS];
+  return p !== undefined && p.sources.length === rows.length ? p : undefined;
+}
+
+/**
+ * Row i's packet payload start, when `row` is the row decoded from it: its first non-NULL cell
+ * must be a view into that payload (checked, so a chunk changed in place is never sent as stale
+ * bytes). -1 otherwise (and for a row of NULLs only, which is cheap to encode anyway).
+ */
+export function packetOfRow(p: RowPackets, i: number, row: Row): number {
+  const source = p.sources[i];
+  const start = p.bounds[2 * i];
+  const end = p.bounds[2 * i + 1];
+  for (let c = 0; c < row.length; c++) {
+    const cell = row[c];
+    if (cell === null) continue;
+    const at = cell.byteOffset - source.byteOffset;
+    return cell.buffer === source.buffer && at > start && at + cell.byteLength <= end ? start : -1;
+  }
+  return -1;
 }

@@ -346,12 +346,12 @@ export class Session implements ExecutorSession, ShardAccess {
         const packets = result.packets;
         if (rows.length <= 512) {
           // The usual OLTP result: written in one go, awaiting only if the client socket is full.
-          const w = writer.rows(packets === null ? rows : withRowPackets(rows.slice(), packets));
+          const w = writer.rows(packets === null ? rows : withRowPackets(rows.slice(), packets.sources, packets.bounds));
           if (w !== undefined) await w;
         } else {
           for (let i = 0; i < rows.length; i += 512) {
             const chunk = rows.slice(i, i + 512);
-            await writer.rows(packets === null ? chunk : withRowPackets(chunk, packets.slice(i, i + 512)));
+            await writer.rows(packets === null ? chunk : withRowPackets(chunk, packets.sources.slice(i, i + 512), packets.bounds.slice(2 * i, 2 * (i + 512))));
           }
         }
       }

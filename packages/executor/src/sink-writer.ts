@@ -7,7 +7,7 @@ import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js'
 import { queryInterrupted } from './errors.js';
 import type { RowReceiver } from './row-flow.js';
 import type { FieldInfo, ResultSink, Row } from './types.js';
-import { rowPacketsOf } from './row-packets.js';
+import { packetOfRow, rowPacketsOf } from './row-packets.js';
 
 export class SinkWriter implements RowReceiver {
   /**
@@ -58,7 +58,8 @@ export class SinkWriter implements RowReceiver {
     for (let i = start; i < rows.length; i++) {
       if (signal.aborted) throw signal.reason;
       this.rowCount++;
-      if (!(packets !== undefined ? sink.rawRow!(packets[i], rows[i]) : sink.row(rows[i]))) {
+      const at = packets !== undefined ? packetOfRow(packets, i, rows[i]) : -1;
+      if (!(at >= 0 ? sink.rawRow!(packets!.sources[i], at, packets!.bounds[2 * i + 1], rows[i]) : sink.row(rows[i]))) {
         if (i + 1 === rows.length) return this.drain();
         return this.drain().then(() => this.writeFrom(rows, i + 1));
       }

@@ -334,7 +334,8 @@ class WireShardConnection implements ShardConnection {
       let fields: readonly FieldInfo[] = EMPTY_FIELDS;
       let columnCount = 0;
       let rows: Row[] = [];
-      let packets: Buffer[] = [];
+      let sources: Buffer[] = [];
+      let bounds: number[] = [];
       let multi = false;
       const done = (r: ShardResult) => {
         if (r.warningCount === 0) return finish(null, r);
@@ -345,16 +346,18 @@ class WireShardConnection implements ShardConnection {
           fields = this.connector.fieldInfos.convert(defs);
           columnCount = defs.length;
           rows = [];
-          packets = [];
+          sources = [];
+          bounds = [];
         },
-        row: (payload) => {
-          rows.push(decodeTextRow(payload, columnCount));
-          packets.push(payload);
+        row: (buf, start, end) => {
+          rows.push(decodeTextRow(buf, columnCount, start, end));
+          sources.push(buf);
+          bounds.push(start, end);
         },
         end: (eof: EofPacket) => {
           if (eof.statusFlags & MORE_RESULTS) multi = true;
           else if (multi) finish(multipleResults());
-          else done({ isResultSet: true, fields, rows: withRowPackets(rows, packets), affectedRows: 0n, insertId: 0n, warningCount: eof.warnings });
+          else done({ isResultSet: true, fields, rows: withRowPackets(rows, sources, bounds), affectedRows: 0n, insertId: 0n, warningCount: eof.warnings });
         },
         ok: (ok: OkPacket) => {
           if (ok.statusFlags & MORE_RESULTS) multi = true;
@@ -377,7 +380,7 @@ class WireShardConnection implements ShardConnection {
       let n = 0;
       this.client.query('SHOW WARNINGS', {
         columns: (defs) => (n = defs.length),
-        row: (payload) => rows.push(decodeTextRow(payload, n)),
+        row: (buf, start, end) => rows.push(decodeTextRow(buf, n, start, end)),
         end: (eof) => {
           if ((eof.statusFlags & MORE_RESULTS) === 0) resolve(toWarnings(rows));
         },
@@ -396,7 +399,8 @@ class WireShardConnection implements ShardConnection {
     const client = this.client;
     return new Promise((resolve, reject) => {
       let buffer: Row[] = [];
-      let packets: Buffer[] = [];
+      let sources: Buffer[] = [];
+      let bounds: number[] = [];
       let flushScheduled = false;
       /** The chunk the consumer is working on; the client is paused until it settles. */
       let pending: Promise<void> = Promise.resolve();
@@ -409,7 +413,8 @@ class WireShardConnection implements ShardConnection {
         if (stopError !== null) return;
         stopError = err;
         buffer = [];
-        packets = [];
+        sources = [];
+        bounds = [];
         this.kill();
         cancelGrace = this.abandonAfterGrace();
         // Read (and drop) whatever the shard still sends, until it ends the killed statement.
@@ -420,9 +425,10 @@ class WireShardConnection implements ShardConnection {
       const flush = () => {
         flushScheduled = false;
         if (stopError !== null || buffer.length === 0) return;
-        const rows = withRowPackets(buffer, packets);
+        const rows = withRowPackets(buffer, sources, bounds);
         buffer = [];
-        packets = [];
+        sources = [];
+        bounds = [];
         client.pause();
         pending = Promise.resolve()
           .then(() => handlers.rows(rows))
@@ -475,10 +481,11 @@ class WireShardConnection implements ShardConnection {
             stop(err);
           }
         },
-        row: (payload) => {
+        row: (buf, start, end) => {
           if (stopError !== null || multi) return;
-          buffer.push(decodeTextRow(payload, columnCount));
-          packets.push(payload);
+          buffer.push(decodeTextRow(buf, columnCount, start, end));
+          sources.push(buf);
+          bounds.push(start, end);
           if (buffer.length >= MAX_CHUNK_ROWS) flush();
           else if (!flushScheduled) {
             flushScheduled = true;

@@ -64,8 +64,8 @@ describe('WireShardConnector (real MariaDB)', () => {
     expect(r.fields[4].columnType).toBe(245);
     // Each row's packet is the row itself, length-encoded: what goes to a text-protocol client.
     const packets = rowPacketsOf(r.rows)!;
-    expect(packets.length).toBe(3);
-    packets.forEach((p, i) => expect(decodeTextRow(Buffer.from(p), 10)).toEqual(r.rows[i].map((cell) => (cell === null ? null : Buffer.from(cell)))));
+    expect(packets.sources.length).toBe(3);
+    packets.sources.forEach((p, i) => expect(decodeTextRow(Buffer.from(p), 10, packets.bounds[2 * i], packets.bounds[2 * i + 1])).toEqual(r.rows[i].map((cell) => (cell === null ? null : Buffer.from(cell)))));
   });
 
   it('passes OK packets, warnings and server errors through, and the connection stays usable', async () => {

@@ -42,11 +42,11 @@ export interface ResultSink {
    */
   row(values: readonly (Uint8Array | string | null)[]): boolean;
   /**
-   * Optional: one row as a text-protocol row packet payload received from another server (each
+   * Optional: one row as a text-protocol row packet payload, `source[start, end)`, received from another server (each
    * value length-encoded, 0xFB for NULL), with `values` its decoded cells. A text result writes
    * the payload as it is; a binary one encodes `values` as row() does. Same return as row().
    */
-  rawRow?(payload: Uint8Array, values: readonly (Uint8Array | null)[]): boolean;
+  rawRow?(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean;
   /** Resolves once the socket can take more (immediately if it already can or the client is gone). */
   drain(): Promise<void>;
   /** Ends a result set. With moreResults, another result (columns() or ok()) follows. */

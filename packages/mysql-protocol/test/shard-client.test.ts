@@ -151,8 +151,8 @@ function run(client: ShardClient, sql: string, onRow?: () => void): Promise<Repl
         n = defs.length;
         reply.columns = defs.map((d) => parseColumnDefinition(d, client.extendedMetadata).name);
       },
-      row: (payload) => {
-        reply.rows.push(decodeTextRow(payload, n).map((c) => (c === null ? null : c.toString('utf8'))));
+      row: (buf, start, end) => {
+        reply.rows.push(decodeTextRow(buf, n, start, end).map((c) => (c === null ? null : c.toString('utf8'))));
         onRow?.();
       },
       end: (eof) => resolve({ ...reply, eof }),

@@ -239,12 +239,12 @@ export function parseColumnDefinition(payload: Buffer, extendedMetadata: boolean
 
 /**
  * The cells of a text-protocol row (ProtocolText::ResultsetRow) as views into the payload (no copy),
- * null for SQL NULL. Throws MalformedPacketError when the cells do not fill the payload exactly.
+ * null for SQL NULL; `start`/`end` bound the payload inside a larger buffer. Throws
+ * MalformedPacketError when the cells do not fill the payload exactly.
  */
-export function decodeTextRow(payload: Buffer, columnCount: number): (Buffer | null)[] {
+export function decodeTextRow(payload: Buffer, columnCount: number, start = 0, end = payload.length): (Buffer | null)[] {
   const cells: (Buffer | null)[] = new Array(columnCount);
-  const end = payload.length;
-  let p = 0;
+  let p = start;
   for (let i = 0; i < columnCount; i++) {
     if (p >= end) throw new MalformedPacketError();
     const first = payload[p];

@@ -70,8 +70,11 @@ export class ClientConnectionError extends Error {
 export interface QueryReceiver {
   /** The column definition payloads (decode with parseColumnDefinition). */
   columns(definitions: readonly Buffer[]): void;
-  /** One text-protocol row payload; a view into the socket's data, valid as long as it is referenced. */
-  row(payload: Buffer): void;
+  /**
+   * One text-protocol row: its payload is `buf[start, end)`, in a buffer of socket data that is
+   * never written again (so it may be kept, or its views handed on, for as long as needed).
+   */
+  row(buf: Buffer, start: number, end: number): void;
   end(eof: EofPacket): void;
   ok(ok: OkPacket): void;
   error(err: ServerError | ClientConnectionError): void;
@@ -373,49 +376,42 @@ export class ShardClient {
   /** Frames and dispatches every complete packet, until paused or out of data. */
   private pump(): void {
     while (!this.paused && this.failure === null) {
-      let c = this.chunk;
+      const c = this.chunk;
       if (c === null) return;
-      let avail = c.length - this.offset;
-      if (avail < 4 || avail < 4 + (c[this.offset] | (c[this.offset + 1] << 8) | (c[this.offset + 2] << 16))) {
-        // A partial packet: join it with what came next once all of it is here (one copy).
-        const needed = avail >= 4 ? 4 + (c[this.offset] | (c[this.offset + 1] << 8) | (c[this.offset + 2] << 16)) : 4;
-        let total = avail;
-        for (let i = 0; i < this.more.length; i++) total += this.more[i].length;
-        if (total < needed) return;
-        const parts = [c.subarray(this.offset)];
-        let have = avail;
-        while (have < needed) {
-          const m = this.more.shift()!;
-          parts.push(m);
-          have += m.length;
-        }
-        c = Buffer.concat(parts, have);
-        this.chunk = c;
-        this.offset = 0;
-        avail = c.length;
-        if (avail < 4 || avail < 4 + (c[0] | (c[1] << 8) | (c[2] << 16))) continue;
-      }
       const o = this.offset;
-      const len = c[o] | (c[o + 1] << 8) | (c[o + 2] << 16);
-      this.lastSequenceId = c[o + 3];
-      const payload = c.subarray(o + 4, o + 4 + len);
-      this.offset = o + 4 + len;
-      if (this.offset === c.length) {
-        this.chunk = this.more.length > 0 ? this.more.shift()! : null;
-        this.offset = 0;
+      const avail = c.length - o;
+      let buf: Buffer;
+      let at: number;
+      if (avail >= 4 && avail >= 4 + (c[o] | (c[o + 1] << 8) | (c[o + 2] << 16))) {
+        buf = c;
+        at = o;
+        this.offset = o + 4 + (c[o] | (c[o + 1] << 8) | (c[o + 2] << 16));
+        if (this.offset === c.length) {
+          this.chunk = this.more.length > 0 ? this.more.shift()! : null;
+          this.offset = 0;
+        }
+      } else {
+        // A packet split across socket reads: copied out alone (the chunks around it are not).
+        const joined = this.assembleSplitPacket();
+        if (joined === null) return;
+        buf = joined;
+        at = 0;
       }
+      const len = buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16);
+      this.lastSequenceId = buf[at + 3];
       if (len === MAX_PACKET_PAYLOAD) {
-        this.parts.push(payload);
+        this.parts.push(buf.subarray(at + 4, at + 4 + len));
         continue;
       }
-      let whole = payload;
-      if (this.parts.length > 0) {
-        this.parts.push(payload);
-        whole = Buffer.concat(this.parts);
-        this.parts = [];
-      }
       try {
-        this.dispatch(whole);
+        if (this.parts.length > 0) {
+          this.parts.push(buf.subarray(at + 4, at + 4 + len));
+          const whole = Buffer.concat(this.parts);
+          this.parts = [];
+          this.dispatch(whole, 0, whole.length);
+        } else {
+          this.dispatch(buf, at + 4, at + 4 + len);
+        }
       } catch (err) {
         this.fail(new ClientConnectionError('PROTOCOL_ERROR', `malformed packet from the server: ${err instanceof Error ? err.message : String(err)}`));
         this.socket?.destroy();
@@ -423,17 +419,65 @@ export class ShardClient {
     }
   }
 
-  private dispatch(payload: Buffer): void {
+  /**
+   * The packet that starts at `chunk[offset]` and continues in `more`, copied into a buffer of
+   * its own (header included), with the chunks advanced past it; null while part of it is missing.
+   */
+  private assembleSplitPacket(): Buffer | null {
+    const c = this.chunk!;
+    const avail = c.length - this.offset;
+    let total = avail;
+    for (let i = 0; i < this.more.length; i++) total += this.more[i].length;
+    if (total < 4) return null;
+    const header = Buffer.allocUnsafe(4);
+    for (let i = 0, ci = -1, src = c, p = this.offset; i < 4; i++, p++) {
+      while (p >= src.length) {
+        src = this.more[++ci];
+        p = 0;
+      }
+      header[i] = src[p];
+    }
+    const needed = 4 + (header[0] | (header[1] << 8) | (header[2] << 16));
+    if (total < needed) return null;
+    const out = Buffer.allocUnsafe(needed);
+    c.copy(out, 0, this.offset);
+    let filled = avail;
+    this.chunk = null;
+    this.offset = 0;
+    while (filled < needed) {
+      const m = this.more.shift()!;
+      const take = Math.min(m.length, needed - filled);
+      m.copy(out, filled, 0, take);
+      filled += take;
+      if (take < m.length) {
+        this.chunk = m;
+        this.offset = take;
+      }
+    }
+    if (this.chunk === null && this.more.length > 0) this.chunk = this.more.shift()!;
+    return out;
+  }
+
+  private dispatch(buf: Buffer, start: number, end: number): void {
+    const cmd = this.current;
+    if (this.state === ROWS && this.onHandshakePacket === null && cmd !== null) {
+      // The hot path: a row (no view, no object), unless it is the EOF or ERR that ends the rows.
+      const h = buf[start];
+      if (!((h === 0xfe && end - start < 9) || h === 0xff)) {
+        cmd.receiver.row(buf, start, end);
+        return;
+      }
+    }
+    const payload = buf.subarray(start, end);
     if (this.onHandshakePacket !== null) {
       this.onHandshakePacket(payload);
       return;
     }
-    const cmd = this.current;
     if (cmd === null) throw new Error(`unexpected packet 0x${payload[0]?.toString(16)} with no command running`);
     const r = cmd.receiver;
     switch (this.state) {
       case ROWS:
-        if (payload[0] === 0xfe && payload.length < 9) {
+        if (payload[0] === 0xfe) {
           const eof = parseEof(payload);
           if (eof.statusFlags & StatusFlag.MORE_RESULTS_EXISTS) {
             this.state = AWAIT_HEAD;
@@ -442,10 +486,8 @@ export class ShardClient {
             this.finishCommand();
             r.end(eof);
           }
-        } else if (payload[0] === 0xff) {
-          this.failCommand(payload);
         } else {
-          r.row(payload);
+          this.failCommand(payload);
         }
         return;
       case AWAIT_HEAD: {
