@@ -37,7 +37,7 @@ describe('WireShardConnector (real MariaDB)', () => {
       `insert into wide values (1, -12345678901234567890.0123456789, 'é\\'x', repeat('z', 70000), '{"a": [1, 2]}', '2024-02-29 23:59:59.123456', 1e308, null),
         (2, 0, '', x'00ff', null, null, -0.0, 2147483647), (9223372036854775807, null, null, null, '[]', '1000-01-01 00:00:00', null, -1)`,
     );
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(connectors.map((c) => c.close()));
