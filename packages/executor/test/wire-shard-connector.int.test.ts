@@ -12,6 +12,26 @@ import { toFieldInfo } from '../src/field-cache.js';
 import { rowPacketsOf } from '../src/row-packets.js';
 import type { ShardConnectionOptions } from '../src/types.js';
 import { testCluster, type TestCluster } from './support/test-cluster.js';
+import { Planner } from '@shardgate/planner';
+import { encodeTextRow } from './support/text-row.js';
+import { CollectingSink } from './support/collecting-sink.js';
+import type { Session } from '../src/session.js';
+
+/** A text-protocol sink that takes forwarded row packets, and checks each equals the row it stands for. */
+class RawRowSink extends CollectingSink {
+  raw = 0;
+  encoded = 0;
+  row(values: readonly (Uint8Array | string | null)[]): boolean {
+    this.encoded++;
+    return super.row(values);
+  }
+  rawRow(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean {
+    this.raw++;
+    this.encoded--;
+    if (!Buffer.from(source.subarray(start, end)).equals(encodeTextRow(values))) throw new Error('a forwarded packet differs from its row');
+    return this.row(values);
+  }
+}
 
 describe('WireShardConnector (real MariaDB)', () => {
   let tc: TestCluster;
@@ -134,6 +154,32 @@ describe('WireShardConnector (real MariaDB)', () => {
     const got = await next;
     expect(c.stats()).toMatchObject({ open: 1, inUse: 1, waiting: 0 });
     await got.release();
+  });
+
+  it('forwards the shard row packets of rows nothing changed, and encodes the others', async () => {
+    const executor = tc.executor(new Planner({ vschema: tc.vschema }));
+    await executor.start();
+    const session = executor.openSession({ user: 't', database: 'commerce' }) as Session;
+    const run = async (sql: string, workload: 'oltp' | 'olap' = 'oltp') => {
+      session.workload = workload;
+      const sink = new RawRowSink();
+      await session.execute(sql, sink);
+      return sink;
+    };
+    await run(`insert into customer (id, name, balance) values ${Array.from({ length: 40 }, (_, i) => `(${i + 1}, 'n${i}', ${i}.25)`).join(', ')}`);
+    for (const workload of ['oltp', 'olap'] as const) {
+      const one = await run('select id, name, balance from customer where id = 7', workload);
+      expect([one.rows, one.raw, one.encoded]).toEqual([[['7', 'n6', '6.25']], 1, 0]);
+      const scatter = await run('select id, name from customer', workload);
+      expect([scatter.rows.length, scatter.raw, scatter.encoded]).toEqual([40, 40, 0]);
+      // Merged in ORDER BY order: the rows pass through MergeSort, and are encoded.
+      const ordered = await run('select id, name from customer order by id', workload);
+      expect(ordered.rows.map((r) => r[0])).toEqual(Array.from({ length: 40 }, (_, i) => String(i + 1)));
+      expect(ordered.encoded).toBe(40);
+      const counted = await run('select count(*) from customer', workload);
+      expect([counted.rows, counted.raw]).toEqual([[['40']], 0]);
+    }
+    await session.close();
   });
 
   it('talks to a server with the client directly: ping, quit', async () => {
