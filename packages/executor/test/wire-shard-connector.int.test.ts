@@ -21,7 +21,7 @@ import type { Session } from '../src/session.js';
 class RawRowSink extends CollectingSink {
   raw = 0;
   encoded = 0;
-  row(values: readonly (Uint8Array | string | null)[]): boolean {
+  override row(values: readonly (Uint8Array | string | null)[]): boolean {
     this.encoded++;
     return super.row(values);
   }
