@@ -50,6 +50,11 @@ class RowCountingSink implements ResultSink {
     return this.out.row(values);
   }
 
+  rawRow(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean {
+    this.rows++;
+    return this.out.rawRow !== undefined ? this.out.rawRow(source, start, end, values) : this.out.row(values);
+  }
+
   drain(): Promise<void> {
     return this.out.drain();
   }
@@ -120,6 +125,7 @@ export class ClientSessionHandler implements SessionHandler {
         : {
             columns: (defs) => out.columns(defs),
             row: (values) => out.row(values),
+            rawRow: (source, start, end, values) => (out.rawRow !== undefined ? out.rawRow(source, start, end, values) : out.row(values)),
             drain: () => out.drain(),
             end: (info) => out.end({ ...info, moreResults: true }),
             ok: (info) => out.ok({ ...info, moreResults: true }),

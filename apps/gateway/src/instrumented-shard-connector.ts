@@ -3,12 +3,12 @@
  * errno, and time it. The executor builds its connectors through `connectorFactory`, so the
  * gateway sees shard traffic without the executor knowing about metrics.
  */
-import { MysqlShardConnector, type ShardConnection, type ShardConnectionOptions, type ShardConnector } from '@shardgate/executor';
+import { WireShardConnector, type ShardConnection, type ShardConnectionOptions, type ShardConnector } from '@shardgate/executor';
 import type { GatewayMetrics } from './metrics.js';
 
 export function instrumentedConnectorFactory(metrics: GatewayMetrics) {
   return (keyspace: string, shard: string, options: ShardConnectionOptions, poolSize: number): ShardConnector =>
-    instrument(new MysqlShardConnector(keyspace, shard, options, poolSize), metrics);
+    instrument(new WireShardConnector(keyspace, shard, options, poolSize), metrics);
 }
 
 function errnoOf(err: unknown): number {

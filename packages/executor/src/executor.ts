@@ -8,7 +8,8 @@ import type { RoutingInfo } from './query-context.js';
 import { Session, type SessionInfo } from './session.js';
 import type { Reservation } from './shard-reservations.js';
 import { checkReferenceCopies, type ReferenceTableCheck, type ReferenceTablesSource } from './reference-copies.js';
-import { MysqlShardConnector, type ShardConnector } from './shard-pool.js';
+import type { ShardConnector } from './shard-pool.js';
+import { WireShardConnector } from './wire-shard-connector.js';
 import type { ExecutorDefaults, ExecutorSession, ExecutorStats, ShardConnectionOptions } from './types.js';
 
 export interface ExecutorOptions {
@@ -18,7 +19,7 @@ export interface ExecutorOptions {
   topology: Record<string, Record<string, ShardConnectionOptions>>;
   defaults?: ExecutorDefaults;
   /**
-   * Replaces the mysql2 pools (tests: fake shards driven by the race explorer). Called once per
+   * Replaces the shard pools (tests: fake shards driven by the race explorer). Called once per
    * shard of the topology.
    */
   connectorFactory?: (keyspace: string, shard: string, options: ShardConnectionOptions, poolSize: number) => ShardConnector;
@@ -64,7 +65,7 @@ export class Executor implements ExecutorRuntime {
       this.keyspaces.set(ks, new KeyspaceShards(ks, Object.keys(shards), Object.fromEntries(Object.entries(shards).map(([s, c]) => [s, c.database]))));
       for (const [shard, conn] of Object.entries(shards)) {
         const size = conn.poolSize ?? this.defaults.poolSize;
-        const connector = opts.connectorFactory ? opts.connectorFactory(ks, shard, conn, size) : new MysqlShardConnector(ks, shard, conn, size);
+        const connector = opts.connectorFactory ? opts.connectorFactory(ks, shard, conn, size) : new WireShardConnector(ks, shard, conn, size);
         let byShard = this.connectors.get(ks);
         if (byShard === undefined) this.connectors.set(ks, (byShard = new Map()));
         byShard.set(shard, connector);

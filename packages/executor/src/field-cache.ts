@@ -14,6 +14,7 @@
  * afresh, as before.
  */
 import type { FieldPacket } from 'mysql2';
+import { parseColumnDefinition, type ColumnDefinitionPacket } from '@shardgate/mysql-protocol';
 import type { FieldInfo } from './types.js';
 import { BINARY_CHARSET, ColumnFlag, ColumnType } from './values/column-types.js';
 
@@ -179,6 +180,88 @@ function matches(entry: Entry, fields: readonly ColumnDefinitionLayout[]): boole
     if (end - start !== names.length) return false;
     const buf = c._buf as Buffer;
     for (let j = 0; j < names.length; j++) if (buf[start + j] !== names[j]) return false;
+  }
+  return true;
+}
+
+/** A column definition as the shard client parses it (see @shardgate/mysql-protocol). */
+type ParsedColumn = ColumnDefinitionPacket;
+
+function fromParsedColumn(c: ParsedColumn, keyspace: string): FieldInfo {
+  const info: FieldInfo = {
+    catalog: c.catalog,
+    schema: keyspace,
+    table: c.table,
+    orgTable: c.orgTable,
+    name: c.name,
+    orgName: c.orgName,
+    characterSet: c.characterSet,
+    columnLength: c.columnLength,
+    columnType: c.columnType,
+    flags: c.flags,
+    decimals: c.decimals,
+  };
+  // As toFieldInfo: MariaDB's JSON (a LONGTEXT marked `json`) is announced as MySQL's JSON type.
+  if (c.extendedFormat === 'json') return { ...info, columnType: ColumnType.JSON, characterSet: BINARY_CHARSET, flags: c.flags | JSON_FLAGS };
+  return info;
+}
+
+interface RawEntry {
+  /** The definition payloads, concatenated, each after its 3-byte length. */
+  readonly key: Buffer;
+  readonly infos: readonly FieldInfo[];
+}
+
+/**
+ * FieldInfoCache for the shard client, which hands over the column definition payloads as bytes:
+ * the key is those bytes (FNV-1a hash, confirmed byte for byte), so a result of a known shape
+ * costs one pass over its metadata bytes and no string.
+ *
+ * Concurrency rule: as FieldInfoCache (`entries` touched only synchronously in convert(); entries
+ * immutable once stored).
+ */
+export class RawFieldInfoCache {
+  private readonly entries = new Map<number, RawEntry>();
+
+  constructor(
+    private readonly keyspace: string,
+    private readonly extendedMetadata: () => boolean,
+  ) {}
+
+  convert(definitions: readonly Buffer[]): readonly FieldInfo[] {
+    let hash = FNV_OFFSET ^ definitions.length;
+    let total = 0;
+    for (let i = 0; i < definitions.length; i++) {
+      const d = definitions[i];
+      hash = Math.imul(hash ^ d.length, FNV_PRIME);
+      for (let j = 0; j < d.length; j++) hash = Math.imul(hash ^ d[j], FNV_PRIME);
+      total += 3 + d.length;
+    }
+    const hit = this.entries.get(hash);
+    if (hit !== undefined && sameDefinitions(hit.key, definitions, total)) return hit.infos;
+    const extended = this.extendedMetadata();
+    const infos = Object.freeze(definitions.map((d) => Object.freeze(fromParsedColumn(parseColumnDefinition(d, extended), this.keyspace))));
+    const key = Buffer.allocUnsafe(total);
+    let p = 0;
+    for (const d of definitions) {
+      key.writeUIntLE(d.length, p, 3);
+      p += 3 + d.copy(key, p + 3);
+    }
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    this.entries.set(hash, { key, infos });
+    return infos;
+  }
+}
+
+function sameDefinitions(key: Buffer, definitions: readonly Buffer[], total: number): boolean {
+  if (key.length !== total) return false;
+  let p = 0;
+  for (let i = 0; i < definitions.length; i++) {
+    const d = definitions[i];
+    if (key.readUIntLE(p, 3) !== d.length) return false;
+    p += 3;
+    if (key.compare(d, 0, d.length, p, p + d.length) !== 0) return false;
+    p += d.length;
   }
   return true;
 }

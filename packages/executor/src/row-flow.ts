@@ -7,6 +7,7 @@
  * either per-call or guarded: this is the rule that Vitess 21.0.1's streaming semi-join broke.
  */
 import type { FieldInfo, Row } from './types.js';
+import { rowPacketsOf } from './row-packets.js';
 
 export interface RowReceiver {
   fields(fields: readonly FieldInfo[]): void;
@@ -33,13 +34,33 @@ export interface BufferedRows {
 export class CollectingReceiver implements RowReceiver {
   fieldDefs: readonly FieldInfo[] | null = null;
   readonly collected: Row[] = [];
-  constructor(private readonly onRows?: (count: number) => void) {}
+  /**
+   * With `keepPackets`: the shard packets of `collected`, one per row, as long as every chunk
+   * came with them (see row-packets.ts); null once one did not. Only the owner of the receiver
+   * reads it, and only if it did not reorder `collected`.
+   */
+  packets: { sources: Uint8Array[]; bounds: number[] } | null;
+  constructor(
+    private readonly onRows?: (count: number) => void,
+    keepPackets = false,
+  ) {
+    this.packets = keepPackets ? { sources: [], bounds: [] } : null;
+  }
   fields(fields: readonly FieldInfo[]): void {
     if (this.fieldDefs === null) this.fieldDefs = fields;
   }
   rows(rows: Row[]): void {
     this.onRows?.(rows.length);
     for (const r of rows) this.collected.push(r);
+    if (this.packets !== null) {
+      const p = rowPacketsOf(rows);
+      if (p === undefined) this.packets = null;
+      else {
+        const { sources, bounds } = this.packets;
+        for (let i = 0; i < p.sources.length; i++) sources.push(p.sources[i]);
+        for (let i = 0; i < p.bounds.length; i++) bounds.push(p.bounds[i]);
+      }
+    }
   }
   result(): BufferedRows {
     return { fields: this.fieldDefs ?? [], rows: this.collected };

@@ -13,6 +13,7 @@ import type { ExecutorRuntime } from './executor-runtime.js';
 import { ReservationGroup, ShardReservations } from './shard-reservations.js';
 import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
 import { SinkWriter } from './sink-writer.js';
+import { withRowPackets } from './row-packets.js';
 import { runSessionStatement } from './session-statements.js';
 import { StatementSignals } from './statement-signal.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, TransactionMode, Workload } from './types.js';
@@ -381,7 +382,7 @@ export class Session implements ExecutorSession, ShardAccess {
       if (planned === null || this.targetShards !== null) {
         outcome = await this.runTargeted(ctx, sql, planned, writer);
       } else if (ctx.settings.workload === 'oltp') {
-        result = new CollectingReceiver((n) => ctx.holdRows(n));
+        result = new CollectingReceiver((n) => ctx.holdRows(n), true);
         outcome = await runPrimitive(ctx, planned.plan.instructions, bv, result);
       } else {
         outcome = await runPrimitive(ctx, planned.plan.instructions, bv, writer);
@@ -391,12 +392,17 @@ export class Session implements ExecutorSession, ShardAccess {
       if (result !== null && result.fieldDefs !== null) {
         writer.fields(result.fieldDefs);
         const rows = result.collected;
+        // The shard's row packets, when every row is a shard row as it came (see row-packets.ts).
+        const packets = result.packets;
         if (rows.length <= 512) {
           // The usual OLTP result: written in one go, awaiting only if the client socket is full.
-          const w = writer.rows(rows);
+          const w = writer.rows(packets === null ? rows : withRowPackets(rows.slice(), packets.sources, packets.bounds));
           if (w !== undefined) await w;
         } else {
-          for (let i = 0; i < rows.length; i += 512) await writer.rows(rows.slice(i, i + 512));
+          for (let i = 0; i < rows.length; i += 512) {
+            const chunk = rows.slice(i, i + 512);
+            await writer.rows(packets === null ? chunk : withRowPackets(chunk, packets.sources.slice(i, i + 512), packets.bounds.slice(2 * i, 2 * (i + 512))));
+          }
         }
       }
       const flushed = writer.flushed();

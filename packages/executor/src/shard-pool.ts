@@ -1,13 +1,15 @@
 /**
  * The executor's only seam to the shards: a ShardConnector hands out ShardConnections. The
- * mysql2 implementation lives here too; tests substitute fake connectors whose streams are
- * driven by the race explorer.
+ * query path uses WireShardConnector (wire-shard-connector.ts, over the protocol package's shard
+ * client); the mysql2 implementation here stays for embedders that want it; tests substitute fake
+ * connectors whose streams are driven by the race explorer.
  *
  * Values are read raw (`typeCast: false`): every cell is the text-protocol bytes the shard sent,
  * so BIGINT, DECIMAL and DATETIME are never rounded or reformatted.
  */
 import mysql from 'mysql2';
-import type { FieldPacket, PoolConnection, Pool, Connection, ResultSetHeader } from 'mysql2';
+import type { FieldPacket, PoolConnection, Pool, ResultSetHeader } from 'mysql2';
+import { ShardKiller } from './shard-killer.js';
 import { ExecutorError, ER_QUERY_INTERRUPTED, toShardError } from './errors.js';
 import { FieldInfoCache, toFieldInfo } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
@@ -213,8 +215,7 @@ export class MysqlShardConnector implements ShardConnector {
    */
   readonly fieldInfos: FieldInfoCache;
   private pool: Pool | null = null;
-  /** Lazily opened connection outside the pool for KILL QUERY (the pool may be exhausted). */
-  private admin: Promise<Connection> | null = null;
+  private readonly killer: ShardKiller;
   private inUse = 0;
   private waiting = 0;
   private baseline = '';
@@ -228,6 +229,7 @@ export class MysqlShardConnector implements ShardConnector {
   ) {
     this.size = options.poolSize ?? defaultPoolSize;
     this.fieldInfos = new FieldInfoCache(keyspace);
+    this.killer = new ShardKiller(options);
   }
 
   async start(): Promise<void> {
@@ -337,29 +339,8 @@ export class MysqlShardConnector implements ShardConnector {
   }
 
   /** KILL QUERY from a connection outside the pool, so it works even when the pool is exhausted. */
-  async kill(threadId: number): Promise<void> {
-    if (this.closed) return;
-    if (!this.admin) {
-      const p = new Promise<Connection>((resolve, reject) => {
-        const c = mysql.createConnection({
-          host: this.options.host,
-          port: this.options.port,
-          user: this.options.user,
-          password: this.options.password,
-          connectTimeout: 10_000,
-        });
-        c.on('error', () => {
-          if (this.admin === p) this.admin = null;
-        });
-        c.connect((err) => (err ? reject(err) : resolve(c)));
-      });
-      this.admin = p;
-      p.catch(() => {
-        if (this.admin === p) this.admin = null;
-      });
-    }
-    const admin = await this.admin;
-    await new Promise<void>((resolve) => admin.query(`KILL QUERY ${threadId}`, () => resolve()));
+  kill(threadId: number): Promise<void> {
+    return this.killer.kill(threadId);
   }
 
   stats(): PoolStats {
@@ -372,16 +353,7 @@ export class MysqlShardConnector implements ShardConnector {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const admin = this.admin;
-    this.admin = null;
-    if (admin) {
-      // The KILL connection may still be connecting to an unreachable shard: shutdown must not
-      // wait out its connect timeout, so it is destroyed whenever it settles.
-      void admin.then(
-        (c) => c.destroy(),
-        () => {},
-      );
-    }
+    this.killer.close();
     const pool = this.pool;
     this.pool = null;
     if (pool) await new Promise<void>((resolve) => pool.end(() => resolve()));

@@ -7,6 +7,7 @@ import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js'
 import { queryInterrupted } from './errors.js';
 import type { RowReceiver } from './row-flow.js';
 import type { FieldInfo, ResultSink, Row } from './types.js';
+import { packetOfRow, rowPacketsOf } from './row-packets.js';
 
 export class SinkWriter implements RowReceiver {
   /**
@@ -52,10 +53,13 @@ export class SinkWriter implements RowReceiver {
   private writeFrom(rows: readonly Row[], start: number): Promise<void> | undefined {
     const sink = this.sink;
     const signal = this.signal;
+    // Rows as the shard sent them go out as its packets when the sink takes them (row-packets.ts).
+    const packets = sink.rawRow !== undefined ? rowPacketsOf(rows) : undefined;
     for (let i = start; i < rows.length; i++) {
       if (signal.aborted) throw signal.reason;
       this.rowCount++;
-      if (!sink.row(rows[i])) {
+      const at = packets !== undefined ? packetOfRow(packets, i, rows[i]) : -1;
+      if (!(at >= 0 ? sink.rawRow!(packets!.sources[i], at, packets!.bounds[2 * i + 1], rows[i]) : sink.row(rows[i]))) {
         if (i + 1 === rows.length) return this.drain();
         return this.drain().then(() => this.writeFrom(rows, i + 1));
       }

@@ -27,6 +27,12 @@ export interface ResultSink {
   columns(defs: readonly FieldInfo[]): void;
   /** false → the client socket is full: await drain() before the next row. */
   row(values: readonly (Uint8Array | string | null)[]): boolean;
+  /**
+   * Optional: one row given as the shard's text-protocol row packet payload, `source[start, end)`
+   * (`values` are its cells, for a sink that must encode them otherwise, e.g. as a binary row).
+   * Same return as row().
+   */
+  rawRow?(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean;
   drain(): Promise<void>;
   end(info?: { warnings?: number }): void;
   ok(info?: { affectedRows?: number | bigint; lastInsertId?: number | bigint; warnings?: number; info?: string }): void;

@@ -22,3 +22,19 @@ export { nativePasswordToken, verifyNativePassword, NATIVE_PASSWORD_PLUGIN } fro
 export { countPlaceholders } from './prepared-statements.js';
 export { writeBinaryRow } from './binary-row-encoder.js';
 export { writeTextRow, writeColumnDefinition, writeResultSetHeader, writeOk, writeErr, writeEof, type TextValue } from './result-writer.js';
+export { ShardClient, ServerError, ClientConnectionError, type ShardClientOptions, type QueryReceiver } from './client/shard-client.js';
+export {
+  parseColumnDefinition,
+  parseOk,
+  parseErr,
+  parseEof,
+  isEof,
+  decodeTextRow,
+  parseInitialHandshake,
+  encodeHandshakeResponse,
+  type ColumnDefinitionPacket,
+  type OkPacket,
+  type ErrPacket,
+  type EofPacket,
+  type InitialHandshake,
+} from './client/client-packets.js';

@@ -235,6 +235,20 @@ export class PacketWriter {
     this.pos += v.length;
   }
 
+  /** `src[start, end)`, without making a view of it (rows are mostly a few dozen bytes). */
+  bytesFrom(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    const b = this.buf;
+    if (n <= 64) {
+      let p = this.pos;
+      for (let i = start; i < end; i++) b[p++] = src[i];
+    } else {
+      b.set(src.subarray(start, end), this.pos);
+    }
+    this.pos += n;
+  }
+
   lenencBytes(v: Uint8Array): void {
     this.lenencInt(v.length);
     this.bytes(v);

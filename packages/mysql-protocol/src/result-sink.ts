@@ -101,6 +101,21 @@ export class CommandResultSink implements ResultSink {
     return !this.host.socketBlocked();
   }
 
+  /**
+   * A text row forwarded as the payload another server sent: identical to what row(values) would
+   * write, without encoding it again. Binary results (COM_STMT_EXECUTE) encode `values` instead.
+   */
+  rawRow(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean {
+    if (this.binary || this.state !== ROWS || values.length !== this.defs.length) return this.row(values);
+    if (this.signal.aborted) return false;
+    const w = this.host.writer;
+    w.startPacket();
+    w.bytesFrom(source, start, end);
+    w.finishPacket();
+    if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
+    return !this.host.socketBlocked();
+  }
+
   drain(): Promise<void> {
     return this.host.waitForDrain();
   }

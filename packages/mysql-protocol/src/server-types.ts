@@ -41,6 +41,12 @@ export interface ResultSink {
    * Returns false when the socket's buffer is full (or the client is gone): await drain().
    */
   row(values: readonly (Uint8Array | string | null)[]): boolean;
+  /**
+   * Optional: one row as a text-protocol row packet payload, `source[start, end)`, received from another server (each
+   * value length-encoded, 0xFB for NULL), with `values` its decoded cells. A text result writes
+   * the payload as it is; a binary one encodes `values` as row() does. Same return as row().
+   */
+  rawRow?(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean;
   /** Resolves once the socket can take more (immediately if it already can or the client is gone). */
   drain(): Promise<void>;
   /** Ends a result set. With moreResults, another result (columns() or ok()) follows. */

@@ -1,0 +1,61 @@
+/**
+ * The shard's row packets that travel with a chunk of rows, so that rows nothing changed reach the
+ * client as the bytes the shard sent instead of being encoded again.
+ *
+ * A text-protocol row packet is the same on both sides: each cell length-encoded, 0xFB for NULL,
+ * and a cell here is exactly the shard's bytes. So a chunk whose rows are the shard's rows, whole
+ * and in the shard's column order, may be written as its packets once the client has the column
+ * definitions. Any operator that changes rows (trims, projects, merges, sorts) builds new arrays,
+ * which carry no packets, and their rows are encoded as before.
+ *
+ * Concurrency rule: the packets are attached once, by the connection that creates the chunk,
+ * before anyone else sees it, and only read afterwards. Nothing may change a chunk in place;
+ * should anything reorder or replace its rows anyway, packetOfRow() notices (each row's cells
+ * must lie inside its own packet) and the row is encoded instead.
+ */
+import type { Row } from './types.js';
+
+/**
+ * The packets of a chunk: row i's payload is `sources[i][bounds[2i], bounds[2i+1])`. Offsets
+ * into the socket buffers, not views, so recording a row's packet allocates nothing.
+ */
+export interface RowPackets {
+  readonly sources: readonly Uint8Array[];
+  readonly bounds: readonly number[];
+}
+
+/** Non-enumerable, so chunks still compare equal to plain arrays of the same rows. */
+const PACKETS = Symbol('shardgate.rowPackets');
+
+type ChunkWithPackets = Row[] & { [PACKETS]?: RowPackets };
+
+/** Records the packets (one per row, same order) for `rows`. */
+export function withRowPackets(rows: Row[], sources: readonly Uint8Array[], bounds: readonly number[]): Row[] {
+  if (sources.length !== rows.length || bounds.length !== 2 * rows.length) return rows;
+  Object.defineProperty(rows, PACKETS, { value: { sources, bounds } });
+  return rows;
+}
+
+/** The shard's packets of this very chunk, if it has them. */
+export function rowPacketsOf(rows: readonly Row[]): RowPackets | undefined {
+  const p = (rows as ChunkWithPackets)[PACKETS];
+  return p !== undefined && p.sources.length === rows.length ? p : undefined;
+}
+
+/**
+ * Row i's packet payload start, when `row` is the row decoded from it: its first non-NULL cell
+ * must be a view into that payload (checked, so a chunk changed in place is never sent as stale
+ * bytes). -1 otherwise (and for a row of NULLs only, which is cheap to encode anyway).
+ */
+export function packetOfRow(p: RowPackets, i: number, row: Row): number {
+  const source = p.sources[i];
+  const start = p.bounds[2 * i];
+  const end = p.bounds[2 * i + 1];
+  for (let c = 0; c < row.length; c++) {
+    const cell = row[c];
+    if (cell === null) continue;
+    const at = cell.byteOffset - source.byteOffset;
+    return cell.buffer === source.buffer && at > start && at + cell.byteLength <= end ? start : -1;
+  }
+  return -1;
+}

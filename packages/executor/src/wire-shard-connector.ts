@@ -1,0 +1,571 @@
+/**
+ * The shard pool of the query path, over @shardgate/mysql-protocol's ShardClient: rows arrive as
+ * their packet bytes and each cell is a view into them (no string, number or copy per cell), and
+ * column metadata is converted once per distinct shape. KILL QUERY goes through ShardKiller.
+ *
+ * Cells are text-protocol bytes exactly as the shard sent them, as with the mysql2 pool
+ * (`typeCast: false`): BIGINT, DECIMAL and DATETIME are never rounded or reformatted.
+ */
+import { ShardClient, decodeTextRow, type ClientConnectionError, type EofPacket, type OkPacket, type QueryReceiver, type ServerError } from '@shardgate/mysql-protocol';
+import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_QUERY_INTERRUPTED, toShardError } from './errors.js';
+import { RawFieldInfoCache } from './field-cache.js';
+import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
+import type { Warning } from './query-context.js';
+import { parseOkInfo, RESETTABLE_VARIABLES, type ShardConnection, type ShardConnector, type ShardResult, type StatementOptions, type StreamHandlers } from './shard-pool.js';
+import { ShardKiller } from './shard-killer.js';
+import { withRowPackets } from './row-packets.js';
+import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
+
+/** Rows per chunk at most when streaming; chunks are also cut at every network read. */
+const MAX_CHUNK_ROWS = 256;
+/** How long an aborted statement may take to stop after KILL QUERY before its connection is dropped. */
+const ABORT_GRACE_MS = 500;
+/** SERVER_MORE_RESULTS_EXISTS. */
+const MORE_RESULTS = 0x8;
+
+const EMPTY_FIELDS: readonly FieldInfo[] = Object.freeze([]);
+const EMPTY_ROWS: readonly Row[] = Object.freeze([]);
+
+interface Waiter {
+  /** Set once the caller got a client or an error (or gave up); a settled waiter is never served. */
+  settled: boolean;
+  resolve(client: ShardClient): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * A pool of ShardClients for one shard.
+ *
+ * Concurrency rule: `idle`, `waiters`, `open` and `inUse` are touched only synchronously (in
+ * acquire, in a connect's settlement, in give back / drop, and in an idle client's close
+ * listener). A client is in exactly one place: `idle`, a caller's hands, or being connected
+ * (counted in `open` only). A waiter is removed from `waiters` before it is settled.
+ */
+export class WireShardConnector implements ShardConnector {
+  readonly size: number;
+  /** Column metadata of this shard's results (see RawFieldInfoCache). */
+  readonly fieldInfos: RawFieldInfoCache;
+  private readonly killer: ShardKiller;
+  private readonly idle: ShardClient[] = [];
+  private readonly waiters: Waiter[] = [];
+  /** Clients that exist or are connecting (≤ size). */
+  private open = 0;
+  private inUse = 0;
+  private extendedMetadata = false;
+  private baseline = '';
+  private started = false;
+  private closed = false;
+
+  constructor(
+    readonly keyspace: string,
+    readonly shard: string,
+    private readonly options: ShardConnectionOptions,
+    defaultPoolSize: number,
+  ) {
+    this.size = options.poolSize ?? defaultPoolSize;
+    this.fieldInfos = new RawFieldInfoCache(keyspace, () => this.extendedMetadata);
+    this.killer = new ShardKiller(options);
+  }
+
+  async start(): Promise<void> {
+    this.started = true;
+    let conn: ShardConnection;
+    try {
+      conn = await this.acquire();
+    } catch (err) {
+      const e = toShardError(err, this.keyspace, this.shard);
+      throw new ExecutorError(e.errno, e.sqlState, `shard ${this.keyspace}/${this.shard} (${this.options.host}:${this.options.port}) is unreachable: ${e.message}`);
+    }
+    try {
+      const r = await conn.query(`SELECT 1, ${RESETTABLE_VARIABLES.map((v) => `@@SESSION.${v}`).join(', ')}`);
+      const values = r.rows[0].slice(1).map((c) => (c === null ? 'NULL' : `'${Buffer.from(c).toString('utf8').replace(/'/g, "''")}'`));
+      this.baseline = `SET SESSION ${RESETTABLE_VARIABLES.map((v, i) => `${v} = ${values[i]}`).join(', ')}, autocommit = 1`;
+    } finally {
+      await conn.release();
+    }
+  }
+
+  /** The statement that puts a connection's session variables back to what a fresh one has. */
+  get resetStatement(): string {
+    return this.baseline;
+  }
+
+  acquire(signal?: AbortSignal, waitLimit?: AbortSignal): Promise<ShardConnection> {
+    if (!this.started || this.closed) {
+      return Promise.reject(new ExecutorError(2006, 'HY000', `shard ${this.keyspace}/${this.shard}: executor is not started or already closed`));
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (waitLimit?.aborted) return Promise.reject(waitLimit.reason);
+    const client = this.takeIdle();
+    if (client !== null) {
+      this.inUse++;
+      return Promise.resolve(new WireShardConnection(this, client));
+    }
+    return new Promise<ShardConnection>((resolve, reject) => {
+      const unhook = () => {
+        if (signal) unhookAbort(signal, onAbort);
+        if (waitLimit) unhookAbort(waitLimit, onWaitLimit);
+      };
+      const waiter: Waiter = {
+        settled: false,
+        resolve: (c) => {
+          waiter.settled = true;
+          unhook();
+          this.inUse++;
+          resolve(new WireShardConnection(this, c));
+        },
+        reject: (err) => {
+          waiter.settled = true;
+          unhook();
+          reject(err);
+        },
+      };
+      const giveUp = (reason: unknown) => {
+        if (waiter.settled) return;
+        // Still queued, or waiting for a client being opened for it (which then serves the next).
+        const i = this.waiters.indexOf(waiter);
+        if (i !== -1) this.waiters.splice(i, 1);
+        waiter.reject(reason);
+      };
+      const onAbort = () => giveUp(signal!.reason);
+      const onWaitLimit = () => giveUp(waitLimit!.reason);
+      if (signal) hookAbort(signal, onAbort);
+      if (waitLimit) hookAbort(waitLimit, onWaitLimit);
+      this.waiters.push(waiter);
+      this.serveWaiters();
+    });
+  }
+
+  /** An idle client that is still usable, or null. */
+  private takeIdle(): ShardClient | null {
+    while (this.idle.length > 0) {
+      const c = this.idle.pop()!;
+      if (c.usable) return c;
+      this.open--;
+    }
+    return null;
+  }
+
+  /** Hands idle clients to waiters, and opens new ones while the pool has room. */
+  private serveWaiters(): void {
+    while (this.waiters.length > 0) {
+      const c = this.takeIdle();
+      if (c !== null) {
+        this.waiters.shift()!.resolve(c);
+        continue;
+      }
+      if (this.open >= this.size || this.closed) return;
+      this.open++;
+      const waiter = this.waiters.shift()!;
+      this.connect().then(
+        (client) => {
+          if (this.closed) {
+            this.open--;
+            client.destroy();
+            if (!waiter.settled) waiter.reject(new ExecutorError(2006, 'HY000', `shard ${this.keyspace}/${this.shard}: executor is closed`));
+            return;
+          }
+          // The waiter may have given up meanwhile: then the client serves the next one (or idles).
+          if (waiter.settled) this.giveBack(client);
+          else waiter.resolve(client);
+        },
+        (err) => {
+          this.open--;
+          if (!waiter.settled) waiter.reject(toShardError(err, this.keyspace, this.shard));
+          this.serveWaiters();
+        },
+      );
+    }
+  }
+
+  private async connect(): Promise<ShardClient> {
+    const o = this.options;
+    const client = new ShardClient({ host: o.host, port: o.port, user: o.user, password: o.password, database: o.database, connectTimeoutMs: 10_000 });
+    await client.connect();
+    this.extendedMetadata = client.extendedMetadata;
+    // A client that dies while idle leaves the pool at once (a dead one is also skipped at takeIdle).
+    client.onClose(() => {
+      const i = this.idle.indexOf(client);
+      if (i !== -1) {
+        this.idle.splice(i, 1);
+        this.open--;
+        this.serveWaiters();
+      }
+    });
+    return client;
+  }
+
+  /** A connection handed back healthy: to the first waiter, else idle. */
+  giveBack(client: ShardClient): void {
+    if (this.closed || !client.usable) {
+      this.drop(client);
+      return;
+    }
+    const w = this.waiters.shift();
+    if (w !== undefined) w.resolve(client);
+    else this.idle.push(client);
+  }
+
+  /** A connection that must not be reused. */
+  drop(client: ShardClient): void {
+    client.destroy();
+    this.open--;
+    this.serveWaiters();
+  }
+
+  connectionReturned(): void {
+    this.inUse--;
+  }
+
+  kill(threadId: number): Promise<void> {
+    return this.killer.kill(threadId);
+  }
+
+  stats(): PoolStats {
+    return { keyspace: this.keyspace, shard: this.shard, size: this.size, open: this.open, inUse: this.inUse, idle: this.idle.length, waiting: this.waiters.length };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.killer.close();
+    const waiters = this.waiters.splice(0);
+    for (const w of waiters) w.reject(new ExecutorError(2006, 'HY000', `shard ${this.keyspace}/${this.shard}: executor is closed`));
+    const idle = this.idle.splice(0);
+    this.open -= idle.length;
+    for (const c of idle) c.quit();
+  }
+}
+
+/** What the connection keeps of a ServerError / ClientConnectionError. */
+type ClientError = ServerError | ClientConnectionError;
+
+const LEVELS: Record<string, Warning['level']> = { Note: 'Note', Warning: 'Warning', Error: 'Error' };
+
+function toWarnings(rows: readonly Row[]): Warning[] {
+  const text = (c: Uint8Array | null | undefined) => (c === null || c === undefined ? '' : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf8'));
+  return rows.map((r) => ({ level: LEVELS[text(r[0])] ?? 'Warning', code: Number(text(r[1])), message: text(r[2]) }));
+}
+
+function okResult(ok: OkPacket): ShardResult {
+  const info = ok.info !== '' ? ok.info : undefined;
+  return { isResultSet: false, fields: EMPTY_FIELDS, rows: EMPTY_ROWS, affectedRows: ok.affectedRows, insertId: ok.lastInsertId, warningCount: ok.warnings, info, counts: parseOkInfo(info) };
+}
+
+function multipleResults(): ExecutorError {
+  return new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This version of shardgate does not yet support a shard statement that returns several results');
+}
+
+/**
+ * One client checked out of a WireShardConnector.
+ *
+ * Concurrency rule: the client runs commands one after another in call order, so overlapping
+ * query() calls queue; `killed`/`broken`/`returned` are set synchronously in callbacks and read
+ * only at release, after every statement of the caller has settled.
+ */
+class WireShardConnection implements ShardConnection {
+  private killed: Promise<void> | null = null;
+  private broken = false;
+  private returned = false;
+  readonly keyspace: string;
+  readonly shard: string;
+
+  constructor(
+    private readonly connector: WireShardConnector,
+    private readonly client: ShardClient,
+  ) {
+    this.keyspace = connector.keyspace;
+    this.shard = connector.shard;
+  }
+
+  get threadId(): number {
+    return this.client.threadId;
+  }
+
+  private kill(): void {
+    if (!this.killed)
+      this.killed = this.connector.kill(this.threadId).catch(() => {
+        // The admin connection failed: we cannot prove the statement stopped, so never reuse.
+        this.broken = true;
+      });
+  }
+
+  /**
+   * After an abort, KILL QUERY normally ends the statement within milliseconds. A shard that is
+   * hung or cut off never answers at all, and the client must not wait for it: past the grace
+   * period the connection is destroyed, which fails its command (and so settles the statement).
+   */
+  private abandonAfterGrace(): () => void {
+    const timer = setTimeout(() => {
+      this.broken = true;
+      this.client.destroy();
+    }, ABORT_GRACE_MS);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
+
+  private fail(err: unknown, signal?: AbortSignal): unknown {
+    if ((err as { fatal?: boolean })?.fatal) this.broken = true;
+    if (signal?.aborted) return signal.reason;
+    return toShardError(err, this.keyspace, this.shard);
+  }
+
+  query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
+    const signal = opts?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      let cancelGrace: (() => void) | null = null;
+      let settled = false;
+      const onAbort = () => {
+        this.kill();
+        cancelGrace = this.abandonAfterGrace();
+      };
+      // Hooked until the warnings (if any) are read as well: the statement is not done before.
+      const finish = (err: unknown, result?: ShardResult) => {
+        if (signal) unhookAbort(signal, onAbort);
+        cancelGrace?.();
+        if (settled) return;
+        settled = true;
+        if (err) return reject(this.fail(err, signal));
+        if (signal?.aborted) return reject(signal.reason);
+        resolve(result!);
+      };
+      if (signal) hookAbort(signal, onAbort);
+      let fields: readonly FieldInfo[] = EMPTY_FIELDS;
+      let columnCount = 0;
+      let rows: Row[] = [];
+      let sources: Buffer[] = [];
+      let bounds: number[] = [];
+      let multi = false;
+      const done = (r: ShardResult) => {
+        if (r.warningCount === 0) return finish(null, r);
+        void this.readWarnings().then((warnings) => finish(null, { ...r, warnings }));
+      };
+      this.client.query(sql, {
+        columns: (defs) => {
+          fields = this.connector.fieldInfos.convert(defs);
+          columnCount = defs.length;
+          rows = [];
+          sources = [];
+          bounds = [];
+        },
+        row: (buf, start, end) => {
+          rows.push(decodeTextRow(buf, columnCount, start, end));
+          sources.push(buf);
+          bounds.push(start, end);
+        },
+        end: (eof: EofPacket) => {
+          if (eof.statusFlags & MORE_RESULTS) multi = true;
+          else if (multi) finish(multipleResults());
+          else done({ isResultSet: true, fields, rows: withRowPackets(rows, sources, bounds), affectedRows: 0n, insertId: 0n, warningCount: eof.warnings });
+        },
+        ok: (ok: OkPacket) => {
+          if (ok.statusFlags & MORE_RESULTS) multi = true;
+          else if (multi) finish(multipleResults());
+          else done(okResult(ok));
+        },
+        error: (err: ClientError) => finish(err),
+      });
+    });
+  }
+
+  /**
+   * The last statement's warnings, read before the connection runs anything else (the client runs
+   * a connection's commands in order). A failure loses only the warnings, never the statement's
+   * result: the statement did run; a fatal failure still keeps the connection out of the pool.
+   */
+  private readWarnings(): Promise<Warning[]> {
+    return new Promise((resolve) => {
+      const rows: Row[] = [];
+      let n = 0;
+      this.client.query('SHOW WARNINGS', {
+        columns: (defs) => (n = defs.length),
+        row: (buf, start, end) => rows.push(decodeTextRow(buf, n, start, end)),
+        end: (eof) => {
+          if ((eof.statusFlags & MORE_RESULTS) === 0) resolve(toWarnings(rows));
+        },
+        ok: () => resolve([]),
+        error: (err) => {
+          if (err.fatal) this.broken = true;
+          resolve([]);
+        },
+      });
+    });
+  }
+
+  stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
+    const signal = opts?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const client = this.client;
+    return new Promise((resolve, reject) => {
+      let buffer: Row[] = [];
+      let sources: Buffer[] = [];
+      let bounds: number[] = [];
+      let flushScheduled = false;
+      /** The chunk the consumer is working on; the client is paused until it settles. */
+      let pending: Promise<void> = Promise.resolve();
+      let stopError: unknown = null;
+      let ended = false;
+      let columnCount = 0;
+      let multi = false;
+      let cancelGrace: (() => void) | null = null;
+      const stop = (err: unknown) => {
+        if (stopError !== null) return;
+        stopError = err;
+        buffer = [];
+        sources = [];
+        bounds = [];
+        this.kill();
+        cancelGrace = this.abandonAfterGrace();
+        // Read (and drop) whatever the shard still sends, until it ends the killed statement.
+        client.resume();
+      };
+      const onAbort = () => stop(signal!.reason);
+      if (signal) hookAbort(signal, onAbort);
+      const flush = () => {
+        flushScheduled = false;
+        if (stopError !== null || buffer.length === 0) return;
+        const rows = withRowPackets(buffer, sources, bounds);
+        buffer = [];
+        sources = [];
+        bounds = [];
+        client.pause();
+        pending = Promise.resolve()
+          .then(() => handlers.rows(rows))
+          .then(
+            () => {
+              if (stopError === null && !ended) client.resume();
+            },
+            (err) => stop(err),
+          );
+      };
+      const end = (queryError: unknown, warningCount: number) => {
+        if (ended) return;
+        ended = true;
+        flush();
+        void pending.then(() => {
+          cancelGrace?.();
+          if (signal) unhookAbort(signal, onAbort);
+          // The client may still be paused by the last chunk: it must read the next command's reply.
+          client.resume();
+          if (stopError !== null) {
+            // A consumer error or abort wins over the shard's "query interrupted" it caused.
+            if (queryError) this.fail(queryError);
+            reject(stopError);
+          } else if (queryError) {
+            reject(this.fail(queryError, signal));
+          } else if (warningCount > 0 && !this.broken) {
+            // The count arrives with the stream's last packet: the warnings are read now, on
+            // this connection, and handed on before the stream settles.
+            void this.readWarnings().then((warnings) => {
+              try {
+                handlers.warnings?.(warnings);
+              } catch (err) {
+                reject(err);
+                return;
+              }
+              resolve();
+            });
+          } else {
+            resolve();
+          }
+        });
+      };
+      const receiver: QueryReceiver = {
+        columns: (defs) => {
+          columnCount = defs.length;
+          if (stopError !== null || multi) return;
+          try {
+            handlers.fields(this.connector.fieldInfos.convert(defs));
+          } catch (err) {
+            stop(err);
+          }
+        },
+        row: (buf, start, end) => {
+          if (stopError !== null || multi) return;
+          buffer.push(decodeTextRow(buf, columnCount, start, end));
+          sources.push(buf);
+          bounds.push(start, end);
+          if (buffer.length >= MAX_CHUNK_ROWS) flush();
+          else if (!flushScheduled) {
+            flushScheduled = true;
+            queueMicrotask(flush);
+          }
+        },
+        end: (eof) => {
+          if (eof.statusFlags & MORE_RESULTS) multi = true;
+          else end(multi ? multipleResults() : null, eof.warnings);
+        },
+        ok: (ok) => {
+          if (ok.statusFlags & MORE_RESULTS) multi = true;
+          else end(multi ? multipleResults() : null, ok.warnings);
+        },
+        error: (err) => end(err, 0),
+      };
+      client.query(sql, receiver);
+    });
+  }
+
+  async release(dirty = false): Promise<void> {
+    if (this.returned) return;
+    this.returned = true;
+    try {
+      // A connection abandoned after an abort is destroyed below; its KILL may still be waiting
+      // on an unreachable shard, and nobody needs to wait for that.
+      if (this.killed && !this.broken) {
+        await this.killed;
+        // KILL QUERY may land after the statement ended; make sure the connection answers
+        // normally before anyone else gets it.
+        if (!this.broken && !(await this.healthy())) this.broken = true;
+      }
+      if (!this.broken && dirty) {
+        await this.simpleQuery('ROLLBACK');
+        await this.simpleQuery(this.connector.resetStatement);
+      }
+    } catch {
+      this.broken = true;
+    }
+    this.connector.connectionReturned();
+    if (this.broken) this.connector.drop(this.client);
+    else this.connector.giveBack(this.client);
+  }
+
+  destroy(): void {
+    if (this.returned) return;
+    this.returned = true;
+    this.connector.connectionReturned();
+    this.connector.drop(this.client);
+  }
+
+  private simpleQuery(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let failed = false;
+      this.client.query(sql, {
+        columns: () => {},
+        row: () => {},
+        end: (eof) => {
+          if ((eof.statusFlags & MORE_RESULTS) === 0 && !failed) resolve();
+        },
+        ok: (ok) => {
+          if ((ok.statusFlags & MORE_RESULTS) === 0) resolve();
+        },
+        error: (err) => {
+          failed = true;
+          reject(err);
+        },
+      });
+    });
+  }
+
+  private async healthy(): Promise<boolean> {
+    for (let i = 0; i < 2; i++) {
+      try {
+        await this.simpleQuery('SELECT 1');
+        return true;
+      } catch (err) {
+        if ((err as { errno?: number }).errno !== ER_QUERY_INTERRUPTED) return false;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,286 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ClientConnectionError,
+  decodeTextRow,
+  encodeHandshakeResponse,
+  isEof,
+  parseColumnDefinition,
+  parseEof,
+  parseErr,
+  parseInitialHandshake,
+  parseOk,
+  ServerError,
+  ShardClient,
+  textColumn,
+  type EofPacket,
+  type OkPacket,
+  type QueryReceiver,
+} from '../src/index.js';
+import { PacketWriter } from '../src/packet-writer.js';
+import { PacketReader } from '../src/packet-reader.js';
+import { writeColumnDefinition, writeEof, writeErr, writeOk, writeTextRow } from '../src/result-writer.js';
+import { writeHandshakeV10, parseHandshakeResponse } from '../src/handshake.js';
+import { Capability, SERVER_CAPABILITIES } from '../src/capabilities.js';
+import { PASSWORD, startServer, USER, waitFor, type TestServer } from './helpers.js';
+
+/** The payload of the single packet `write` produces. */
+function payloadOf(write: (w: PacketWriter) => void): Buffer {
+  const w = new PacketWriter(64);
+  write(w);
+  const bytes = Buffer.from(w.take());
+  return bytes.subarray(4);
+}
+
+/** Cells of every length-prefix size: 1 byte (< 251), 3 bytes (< 65536), 4 bytes. */
+const cell = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(null) },
+  { weight: 8, arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) },
+  { weight: 1, arbitrary: fc.integer({ min: 65536, max: 65600 }).map((n) => Buffer.alloc(n, n & 0xff)) },
+);
+
+describe('client packet decoders', () => {
+  it('decodes any text row the server encoder writes, cell for cell, as views into the payload', () => {
+    fc.assert(
+      fc.property(fc.array(cell, { minLength: 1, maxLength: 6 }), (cells) => {
+        const payload = payloadOf((w) => writeTextRow(w, cells));
+        const decoded = decodeTextRow(payload, cells.length);
+        expect(decoded.length).toBe(cells.length);
+        decoded.forEach((c, i) => expect(c === null ? cells[i] === null : cells[i] !== null && c.equals(cells[i]!)).toBe(true));
+        for (const c of decoded) if (c !== null && c.length > 0) expect(c.buffer).toBe(payload.buffer);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses a row whose cells do not fill the payload exactly', () => {
+    const payload = payloadOf((w) => writeTextRow(w, ['ab', null]));
+    expect(() => decodeTextRow(payload, 3)).toThrow();
+    expect(() => decodeTextRow(payload, 1)).toThrow();
+    expect(() => decodeTextRow(Buffer.from([0x05, 0x61]), 1)).toThrow();
+    expect(() => decodeTextRow(Buffer.from([0xff]), 1)).toThrow();
+  });
+
+  it('reads OK packets: 64-bit counts, status flags, warnings and the info text', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), fc.string({ maxLength: 300 }), (affected, id, flags, warnings, info) => {
+        const ok = parseOk(payloadOf((w) => writeOk(w, affected, id, flags, warnings, info)));
+        expect(ok).toEqual({ affectedRows: affected, lastInsertId: id, statusFlags: flags, warnings, info });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads an info text that is not length-encoded as the rest of the packet', () => {
+    const p = Buffer.concat([Buffer.from([0, 1, 0, 2, 0, 0, 0]), Buffer.from('Records: 3  Duplicates: 0  Warnings: 0')]);
+    expect(parseOk(p).info).toBe('Records: 3  Duplicates: 0  Warnings: 0');
+  });
+
+  it('reads ERR packets with and without a SQLSTATE', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1000, max: 0xffff }), fc.stringMatching(/^[0-9A-Z]{5}$/), fc.string({ maxLength: 100 }), (errno, sqlState, message) => {
+        expect(parseErr(payloadOf((w) => writeErr(w, { errno, sqlState, message })))).toEqual({ errno, sqlState, message });
+      }),
+    );
+    // Sent before the protocol is agreed (e.g. "Too many connections"): no '#' marker.
+    expect(parseErr(Buffer.concat([Buffer.from([0xff, 0x10, 0x04]), Buffer.from('Too many connections')]))).toEqual({ errno: 1040, sqlState: 'HY000', message: 'Too many connections' });
+  });
+
+  it('tells EOF packets from rows that start with 0xFE', () => {
+    const eof = payloadOf((w) => writeEof(w, 3, 0x22));
+    expect(isEof(eof)).toBe(true);
+    expect(parseEof(eof)).toEqual({ warnings: 3, statusFlags: 0x22 });
+    const longRow = Buffer.alloc(20, 0);
+    longRow[0] = 0xfe;
+    expect(isEof(longRow)).toBe(false);
+  });
+
+  it('reads column definitions, with and without MariaDB extended metadata', () => {
+    const def = { ...textColumn('name'), schema: 'db', table: 't', orgTable: 'tt', orgName: 'n', columnLength: 80, flags: 0x1001, decimals: 31 };
+    const payload = payloadOf((w) => writeColumnDefinition(w, def));
+    const parsed = parseColumnDefinition(payload, false);
+    expect(parsed).toEqual({ catalog: 'def', schema: 'db', table: 't', orgTable: 'tt', name: 'name', orgName: 'n', characterSet: def.characterSet, columnLength: 80, columnType: def.columnType, flags: 0x1001, decimals: 31 });
+    // MariaDB puts { id, lenenc value } pairs after orgName: 0 = type name, 1 = format.
+    const r = new PacketReader(payload);
+    for (let i = 0; i < 6; i++) r.lenencBytes();
+    const names = payload.subarray(0, r.pos);
+    const block = Buffer.from([10, 0, 4, ...Buffer.from('json'), 1, 2, ...Buffer.from('ok')]);
+    const extended = Buffer.concat([names, block, payload.subarray(names.length)]);
+    expect(parseColumnDefinition(extended, true)).toEqual({ ...parsed, extendedType: 'json', extendedFormat: 'ok' });
+  });
+
+  it('reads the server handshake and writes a response the server side parses back', () => {
+    const scramble = Buffer.from('abcdefghijklmnopqrst');
+    const greeting = payloadOf((w) => writeHandshakeV10(w, { connectionId: 77, serverVersion: '10.11.6-MariaDB', capabilities: SERVER_CAPABILITIES, scramble, charset: 45, statusFlags: 2, authPlugin: 'mysql_native_password' }));
+    const hs = parseInitialHandshake(greeting);
+    expect(hs).toMatchObject({ protocolVersion: 10, serverVersion: '10.11.6-MariaDB', connectionId: 77, authPlugin: 'mysql_native_password', mariadbCapabilities: 0 });
+    expect(hs.scramble.equals(scramble)).toBe(true);
+    const response = encodeHandshakeResponse({
+      capabilities: Capability.PROTOCOL_41 | Capability.SECURE_CONNECTION | Capability.PLUGIN_AUTH | Capability.PLUGIN_AUTH_LENENC_CLIENT_DATA | Capability.CONNECT_WITH_DB,
+      mariadbCapabilities: 0,
+      maxPacketSize: 1 << 30,
+      charset: 45,
+      user: 'üser',
+      authResponse: Buffer.alloc(300, 7),
+      database: 'commerce',
+      authPlugin: 'caching_sha2_password',
+    });
+    const parsed = parseHandshakeResponse(response);
+    expect(parsed.user).toBe('üser');
+    expect(parsed.database).toBe('commerce');
+    expect(parsed.authPlugin).toBe('caching_sha2_password');
+    expect(Buffer.from(parsed.authResponse).equals(Buffer.alloc(300, 7))).toBe(true);
+  });
+});
+
+interface Reply {
+  columns?: string[];
+  rows: (string | null)[][];
+  eof?: EofPacket;
+  ok?: OkPacket;
+  error?: Error;
+}
+
+/** Runs one query and collects what the receiver got. */
+function run(client: ShardClient, sql: string, onRow?: () => void): Promise<Reply> {
+  return new Promise((resolve) => {
+    const reply: Reply = { rows: [] };
+    let n = 0;
+    const receiver: QueryReceiver = {
+      columns: (defs) => {
+        n = defs.length;
+        reply.columns = defs.map((d) => parseColumnDefinition(d, client.extendedMetadata).name);
+      },
+      row: (buf, start, end) => {
+        reply.rows.push(decodeTextRow(buf, n, start, end).map((c) => (c === null ? null : c.toString('utf8'))));
+        onRow?.();
+      },
+      end: (eof) => resolve({ ...reply, eof }),
+      ok: (ok) => resolve({ ...reply, ok }),
+      error: (error) => resolve({ ...reply, error }),
+    };
+    client.query(sql, receiver);
+  });
+}
+
+describe('ShardClient against the protocol server', () => {
+  let t: TestServer | null = null;
+  const clients: ShardClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await t?.close();
+    t = null;
+  });
+
+  const open = async (user = USER, password = PASSWORD): Promise<ShardClient> => {
+    const c = new ShardClient({ host: '127.0.0.1', port: t!.port, user, password, database: 'db1' });
+    clients.push(c);
+    await c.connect();
+    return c;
+  };
+
+  it('logs in, runs queries in order, and reads result sets, OK, ERR and ping', async () => {
+    t = await startServer(() => ({
+      query: async (sql, out) => {
+        if (sql.startsWith('rows')) {
+          const n = Number(sql.slice(5));
+          out.columns([textColumn('a'), textColumn('b')]);
+          for (let i = 0; i < n; i++) out.row([String(i), i % 3 === 0 ? null : 'x'.repeat(i % 700)]);
+          out.end({ warnings: 2 });
+        } else if (sql === 'fail') {
+          throw Object.assign(new Error("Table 'db1.nope' doesn't exist"), { errno: 1146, sqlState: '42S02' });
+        } else {
+          out.ok({ affectedRows: 5n, lastInsertId: 9007199254740993n, warnings: 1, info: 'Rows matched: 5  Changed: 5  Warnings: 1' });
+        }
+      },
+    }));
+    const c = await open();
+    expect(t.sessions[0].info.database).toBe('db1');
+    expect(c.threadId).toBeGreaterThan(0);
+    const [a, b, e, d] = await Promise.all([run(c, 'rows 2000'), run(c, 'update'), run(c, 'fail'), run(c, 'rows 0')]);
+    expect(a.columns).toEqual(['a', 'b']);
+    expect(a.rows.length).toBe(2000);
+    expect(a.rows[1999]).toEqual(['1999', 'x'.repeat(1999 % 700)]);
+    expect(a.rows[3]).toEqual(['3', null]);
+    expect(a.eof?.warnings).toBe(2);
+    expect(b.ok).toMatchObject({ affectedRows: 5n, lastInsertId: 9007199254740993n, warnings: 1, info: 'Rows matched: 5  Changed: 5  Warnings: 1' });
+    expect(e.error).toBeInstanceOf(ServerError);
+    expect(e.error).toMatchObject({ errno: 1146, sqlState: '42S02', fatal: false });
+    expect(d.rows).toEqual([]);
+    const pong = await new Promise<OkPacket | Error>((resolve) => c.ping({ ok: resolve, error: resolve }));
+    expect(pong).toMatchObject({ affectedRows: 0n });
+    expect(t.sessions[0].queries).toEqual(['rows 2000', 'update', 'fail', 'rows 0']);
+  });
+
+  it('delivers nothing while paused and everything after resume', async () => {
+    t = await startServer(() => ({
+      query: async (_sql, out) => {
+        out.columns([textColumn('v')]);
+        for (let i = 0; i < 5000; i++) out.row(['v'.repeat(100) + i]);
+        out.end();
+      },
+    }));
+    const c = await open();
+    let seen = 0;
+    let pausedAt = -1;
+    const done = run(c, 'big', () => {
+      seen++;
+      if (seen === 10) {
+        c.pause();
+        pausedAt = seen;
+      }
+    });
+    await waitFor(() => pausedAt > 0, 'the first rows');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toBe(pausedAt);
+    c.resume();
+    const reply = await done;
+    expect(reply.rows.length).toBe(5000);
+    expect(reply.rows[4999][0]).toBe('v'.repeat(100) + 4999);
+  });
+
+  it('fails the running and queued commands once when the server goes away, and refuses new ones', async () => {
+    t = await startServer(() => ({ query: () => new Promise(() => {}) }));
+    const c = await open();
+    const closes: Error[] = [];
+    c.onClose((err) => closes.push(err));
+    const pending = [run(c, 'hang'), run(c, 'queued')];
+    await new Promise((r) => setTimeout(r, 50));
+    c.destroy();
+    const replies = await Promise.all(pending);
+    for (const r of replies) expect(r.error).toBeInstanceOf(ClientConnectionError);
+    expect(closes.length).toBe(1);
+    expect(c.usable).toBe(false);
+    expect((await run(c, 'after')).error).toBeInstanceOf(ClientConnectionError);
+  });
+
+  it('reports a wrong password as the server error 1045, and an unreachable server as a connection error', async () => {
+    t = await startServer();
+    await expect(open(USER, 'wrong')).rejects.toMatchObject({ errno: 1045, sqlState: '28000' });
+    const port = t.port;
+    await t.close();
+    t = null;
+    const c = new ShardClient({ host: '127.0.0.1', port, user: USER, password: PASSWORD });
+    await expect(c.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED', fatal: true });
+  });
+
+  it('logs in with caching_sha2_password: full authentication over RSA first, the fast path after', async () => {
+    t = await startServer(undefined, { lookupUser: (user) => (user === 'sha' ? { password: 'sha-pw', plugin: 'caching_sha2_password' } : null) });
+    const first = await open('sha', 'sha-pw');
+    expect((await run(first, 'x')).ok).toBeDefined();
+    const second = await open('sha', 'sha-pw');
+    expect((await run(second, 'x')).ok).toBeDefined();
+    await expect(open('sha', 'nope')).rejects.toMatchObject({ errno: 1045 });
+  });
+
+  it('quit() sends COM_QUIT and the server ends the session', async () => {
+    t = await startServer();
+    const c = await open();
+    c.quit();
+    await new Promise<void>((resolve) => {
+      const check = () => (t!.sessions[0]?.closeCalls === 1 ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    expect(c.usable).toBe(false);
+  });
+});
