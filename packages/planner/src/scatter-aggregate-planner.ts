@@ -219,8 +219,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       return undefined;
     };
   const projections = new Map<number, EvalExpr>();
-  for (const [i, e] of exprColumns) projections.set(i, toEvalExpr(e, leaf('an expression over aggregates across shards'), 'an expression over aggregates across shards'));
-  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING across shards'), 'HAVING across shards') : null;
+  for (const [i, e] of exprColumns) projections.set(i, toEvalExpr(e, leaf('an expression over aggregates across shards'), 'an expression over aggregates across shards', ctx.parsed.nullSafeEqual));
+  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING across shards'), 'HAVING across shards', ctx.parsed.nullSafeEqual) : null;
 
   // ORDER BY: keys that are group keys sort the shard streams (equal groups stay adjacent in
   // either direction); any other key (an aggregate) needs a Sort after the aggregation.
@@ -377,7 +377,7 @@ function isConstant(e: Ast): boolean {
   });
   if (!constant) return false;
   try {
-    toEvalExpr(e, () => undefined, 'a constant');
+    toEvalExpr(e, () => undefined, 'a constant', true);
     return true;
   } catch {
     return false;
