@@ -140,7 +140,6 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp, max(created_at) as m from item group by grp having m < 3', mode: 'unordered' },
   { sql: 'select grp, max(created_at) as m from item group by grp having m < 20240301000000', mode: 'unordered' },
   { sql: 'select grp, max(created_at) as m from item group by grp having m > 2024', mode: 'unordered' },
-  { sql: "select grp, max(gci) as m from item group by grp having m > 'b'", mode: 'collated', fold: foldCi },
   { sql: 'select grp, count(*) as n from item group by grp having n > 8 or grp is null', mode: 'unordered' },
   { sql: 'select grp, max(price) as m from item group by grp having m > 90 and grp > 0', mode: 'unordered' },
   // Cross-shard LEFT JOIN: right-side expressions over a NULL-extended row.
@@ -295,6 +294,9 @@ const REFUSED = [
   // A DATETIME compared with a string that is not a datetime: MariaDB makes it a zero date.
   "select grp, max(created_at) as m from item group by grp having m > 'Emile'",
   "select count(*) from item having min(created_at) > 'u0@example.com'",
+  // Two strings compared at the gateway: their collation is not known there (random differential, seed 20261205).
+  "select grp, max(gci) as m from item group by grp having m > 'b'",
+  "select count(*) from item group by grp having min(bin) >= 'Alice'",
   // <=> is parsed as >= and must never be evaluated as one at the gateway (random differential, seed 3).
   'select t.c from (select grp, count(*) as c from item group by grp) t where t.c <=> 9',
   'select grp, count(*) as c from item group by grp having c <=> 9',

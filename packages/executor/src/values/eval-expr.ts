@@ -84,12 +84,12 @@ function canonicalDatetime(s: string): string | null {
  * form here; a string the gateway cannot read as a datetime, and TIME columns (whose strings have
  * rules of their own), are refused rather than compared as text.
  */
-function temporalComparedWithString(args: readonly EvalExpr[], a: SqlValue, b: SqlValue, env: EvalEnv): [SqlValue, SqlValue] {
+function temporalComparedWithString(args: readonly EvalExpr[], a: SqlValue, b: SqlValue, env: EvalEnv): [SqlValue, SqlValue] | null {
   const ta = temporalColumnType(args[0], env);
   const tb = temporalColumnType(args[1], env);
-  if (a === null || b === null || (ta === undefined && tb === undefined)) return [a, b];
+  if (a === null || b === null || (ta === undefined && tb === undefined)) return null;
   const stringy = (v: SqlValue, t: number | undefined) => t !== undefined || typeof v === 'string';
-  if (!stringy(a, ta) || !stringy(b, tb)) return [a, b];
+  if (!stringy(a, ta) || !stringy(b, tb)) return null;
   if (ta === TIME_TYPE || tb === TIME_TYPE) {
     throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'comparing a TIME value with a string cannot be evaluated at the gateway');
   }
@@ -99,6 +99,19 @@ function temporalComparedWithString(args: readonly EvalExpr[], a: SqlValue, b: S
     throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `comparing a DATE/DATETIME value with a string that is not a datetime (${JSON.stringify(String(ca === null ? a : b))}) cannot be evaluated at the gateway`);
   }
   return [ca, cb];
+}
+
+/**
+ * Two character strings compare by their collation, which the gateway does not know here (field
+ * packets carry the connection's collation, not the column's: 'Alice' >= 'alice' is true under
+ * utf8mb4_general_ci and false under utf8mb4_bin, and 'ß' = 's' only under some collations). So a
+ * comparison of two strings is refused rather than guessed; numbers, dates and binary strings
+ * (compared byte by byte, as MariaDB does) are evaluated.
+ */
+function refuseTextComparison(a: SqlValue, b: SqlValue): void {
+  if (typeof a === 'string' && typeof b === 'string') {
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: comparing two character strings at the gateway (their collation is not known there), e.g. HAVING max(name) > \'b\' across shards');
+  }
 }
 
 function isNumeric(v: SqlValue): boolean {
@@ -211,7 +224,9 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       let b = arg(1);
       if (isNumeric(b)) a = temporalAsNumber(args[0], a, env);
       if (isNumeric(a)) b = temporalAsNumber(args[1], b, env);
-      [a, b] = temporalComparedWithString(args, a, b, env);
+      const temporal = temporalComparedWithString(args, a, b, env);
+      if (temporal === null) refuseTextComparison(a, b);
+      else [a, b] = temporal;
       const c = compareValues(a, b);
       if (c === null) return null;
       const r = fn === '=' ? c === 0 : fn === '<' ? c < 0 : fn === '<=' ? c <= 0 : fn === '>' ? c > 0 : fn === '>=' ? c >= 0 : c !== 0;
@@ -221,6 +236,7 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       const a = arg(0);
       const b = arg(1);
       if (a === null || b === null) return bool(a === null && b === null);
+      refuseTextComparison(a, b);
       return bool(compareValues(a, b) === 0);
     }
     case 'and': {
