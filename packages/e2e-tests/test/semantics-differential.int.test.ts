@@ -321,6 +321,29 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
     }
   });
 
+  it('reports string columns in the collation the connection asked for, as MariaDB does', async () => {
+    const sql = 'select gci, bin, raw, lat, size, id, concat(gci, id) from item where id < 3';
+    const seen = async (conn: mysql.Connection) => {
+      const out: string[] = [];
+      for (const step of ['', 'set names utf8mb4 collate utf8mb4_unicode_ci', 'set names utf8mb4 collate utf8mb4_bin', 'set names utf8mb4', 'set character_set_results = utf8mb4']) {
+        if (step !== '') await conn.query(step);
+        const [, text] = await conn.query(sql);
+        const [, binary] = await conn.execute(sql);
+        out.push(`${step}: ${(text as mysql.FieldPacket[]).map((f) => f.characterSet).join('/')} ${(binary as mysql.FieldPacket[]).map((f) => f.characterSet).join('/')}`);
+      }
+      return out;
+    };
+    for (const charset of ['UTF8MB4_GENERAL_CI', 'UTF8MB4_UNICODE_CI', 'UTF8MB4_BIN', 'UTF8MB4_0900_AI_CI']) {
+      const r = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), charset });
+      const g = await gw.connect({ database: 'commerce', charset });
+      try {
+        expect(await seen(g), charset).toEqual(await seen(r));
+      } finally {
+        await Promise.all([r.end(), g.end()]);
+      }
+    }
+  });
+
   for (const workload of ['oltp', 'olap']) {
     it(`${workload}: ${CASES.length} queries answer as one MariaDB does`, async () => {
       await sub.query(`set workload = '${workload}'`);
