@@ -321,6 +321,10 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
   let needsAggregation = aggregated && !complete(groupCols);
   let distinct = !!sel.distinct && !complete(columns.map((c) => c.expr));
   if (needsAggregation) return planScatterAggregate(ctx, analyzer, analyzed, cand);
+  // The gateway's duplicate check compares strings by collation keys pushed beside each selected
+  // column; a `*` has no column texts to key, and without keys 'ab' and 'AB' of a utf8mb4_bin or
+  // latin1 column would be merged as under utf8mb4_general_ci. Name the columns instead.
+  if (distinct && hasStar) throw notSupported('SELECT DISTINCT * across shards (name the columns)');
 
   // ORDER BY: merge the shard streams.
   const orderBy: OrderByKey[] = [];
