@@ -308,7 +308,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   if (having) top = { operator: 'Filter', input: top, predicate: having };
   if (sortAfter) {
     const keys: OrderByKey[] = wantedOrder.map((w) => {
-      const g = groupBy.find((x) => x.column === w.column);
+      // A group key's or a string MIN/MAX's collation key (the Aggregate carries the winner's key):
+      // without it a string would be sorted as utf8mb4_general_ci whatever its collation.
+      const g = groupBy.find((x) => x.column === w.column) ?? aggregates.find((a) => a.column === w.column && (a.opcode === 'min' || a.opcode === 'max'));
       return g?.weightStringColumn !== undefined ? { column: w.column, weightStringColumn: g.weightStringColumn, desc: w.desc } : { column: w.column, desc: w.desc };
     });
     top = { operator: 'Sort', input: top, orderBy: keys, ...trim };
