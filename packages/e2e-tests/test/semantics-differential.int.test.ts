@@ -24,6 +24,7 @@ create table item (
   size enum('small','large','medium')
 );
 create table referral (id bigint primary key, referrer_id bigint, email varchar(40));
+create table line (order_id bigint, line_no int, note varchar(20) collate utf8mb4_general_ci, primary key (order_id, line_no));
 `;
 
 const WORDS = ['alice', 'alice ', 'Alice', 'ålice', 'ALICE  ', 'bob ', 'BOB', 'bob', 'OK ', 'ok', 'Ok', 'zed', 'Åsa', 'asa', 'ärm', 'arm', 'über', 'uber', 'y', null];
@@ -40,6 +41,8 @@ for (let i = 1; i <= 48; i++) {
 const INSERTS = [
   `insert into item (id, gci, uci, bin, raw, lat, grp, price, created_at, size) values ${ROWS.join(', ')}`,
   `insert into referral (id, referrer_id, email) values (1, null, 'a@x'), (2, 1, null), (3, 1, 'c@x'), (4, 2, 'd@x'), (5, null, null), (6, 5, 'f@x')`,
+  // Order ids 1..100 with two lines each: every item price (say 37.01) is near one of them.
+  `insert into line (order_id, line_no, note) values ${Array.from({ length: 100 }, (_, i) => `(${i + 1}, 1, '${['gift', 'rush', 'GIFT'][i % 3]}'), (${i + 1}, 2, '${['Gift ', 'rush', 'gift'][i % 3]}')`).join(', ')}`,
 ];
 
 let gw: RunningGateway;
@@ -49,7 +52,7 @@ let sub: mysql.Connection;
 
 beforeAll(async () => {
   [gw, reference] = await Promise.all([
-    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ item: 'id', referral: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
+    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ item: 'id', referral: 'id', line: 'order_id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
     LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
   ]);
   ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
@@ -72,7 +75,7 @@ afterAll(async () => {
  * same multiset. collated: same multiset after folding each string as its collation compares it,
  * because which of several collation-equal values a group or DISTINCT shows is unspecified.
  */
-type Mode = 'exact' | 'unordered' | 'collated';
+type Mode = 'exact' | 'unordered' | 'collated' | 'collatedOrdered';
 interface Case {
   readonly sql: string;
   readonly mode: Mode;
@@ -86,8 +89,9 @@ const foldLatin1 = (s: string) => s.toLowerCase().replace(/ +$/, '');
 const foldBin = (s: string) => s.replace(/ +$/, '');
 
 function normalize(rows: unknown[][], mode: Mode, fold: (s: string) => string): string[] {
-  const cells = rows.map((r) => JSON.stringify(r.map((c) => (mode === 'collated' && typeof c === 'string' && !/^-?\d+(\.\d+)?$/.test(c) ? fold(c) : c))));
-  return mode === 'exact' ? cells : cells.sort();
+  const folds = mode === 'collated' || mode === 'collatedOrdered';
+  const cells = rows.map((r) => JSON.stringify(r.map((c) => (folds && typeof c === 'string' && !/^-?\d+(\.\d+)?$/.test(c) ? fold(c) : c))));
+  return mode === 'exact' || mode === 'collatedOrdered' ? cells : cells.sort();
 }
 
 const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
@@ -137,7 +141,6 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp, max(created_at) as m from item group by grp having m < 3', mode: 'unordered' },
   { sql: 'select grp, max(created_at) as m from item group by grp having m < 20240301000000', mode: 'unordered' },
   { sql: 'select grp, max(created_at) as m from item group by grp having m > 2024', mode: 'unordered' },
-  { sql: "select grp, max(gci) as m from item group by grp having m > 'b'", mode: 'collated', fold: foldCi },
   { sql: 'select grp, count(*) as n from item group by grp having n > 8 or grp is null', mode: 'unordered' },
   { sql: 'select grp, max(price) as m from item group by grp having m > 90 and grp > 0', mode: 'unordered' },
   // Cross-shard LEFT JOIN: right-side expressions over a NULL-extended row.
@@ -234,6 +237,31 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select id, size from item order by size+0 desc, id limit 30', mode: 'exact' },
   { sql: 'select size, id from item where id < 20 union all select size, id from item where id > 30 order by 1, 2', mode: 'exact' },
   { sql: "select size from item union select 'large' order by 1", mode: 'exact' },
+  // A DECIMAL from one side of a join or subquery, sent to the other side's shards, compares as the
+  // column did: MariaDB 10.11 rounds a bare literal 37.01 against a prefix of a two-column integer
+  // key (order_id = 37.01 finds order 37), so it goes as a CAST (random differential, seed 3).
+  { sql: 'select i.id, i.price from item i where exists (select 1 from line l where l.order_id = i.price)', mode: 'unordered' },
+  { sql: 'select i.id from item i where not exists (select 1 from line l where l.order_id = i.price)', mode: 'unordered' },
+  { sql: 'select l.order_id, l.line_no from line l where l.order_id in (select price from item where price is not null)', mode: 'unordered' },
+  { sql: 'select i.id, l.line_no from item i join line l on l.order_id = i.price', mode: 'unordered' },
+  { sql: 'select i.id, l.order_id from item i left join line l on l.order_id = i.price * 2 where i.id < 20', mode: 'unordered' },
+  // A shard's own DISTINCT (the select list holds the vindex column) with the gateway's collation
+  // keys beside it still treats 'gift' and 'Gift ' as one row (random differential, seed 3).
+  { sql: 'select distinct l.order_id, l.note from line l order by 1, 2', mode: 'collated', fold: foldCi },
+  { sql: 'select distinct l.order_id, l.note from line l order by 2 desc, 1 limit 30', mode: 'collated', fold: foldCi },
+  // A DATETIME compared with a string at the gateway compares as a DATETIME ('2024-3-1' is March 1st).
+  { sql: "select grp, max(created_at) as m from item group by grp having m > '2024-3-1'", mode: 'unordered' },
+  { sql: "select grp, min(created_at) as m from item group by grp having m <= '2024-02-11 10:00:00.000' or m = '2024-2-12 10:00:00'", mode: 'unordered' },
+  { sql: "select count(*) from item having max(created_at) >= '2024-09-18'", mode: 'exact' },
+  // MIN/MAX at the gateway carry the winning value's collation key to a later ORDER BY (random
+  // differential, seed 5: the group's first row's key was sorted by).
+  { sql: 'select i.grp, max(i.raw) as m, min(i.raw) from item i left join referral r on r.id = i.grp group by i.grp order by max(i.raw), i.grp', mode: 'exact' },
+  { sql: 'select i.grp, min(i.raw) from item i join referral r on r.id = i.grp group by i.grp order by min(i.raw) desc, i.grp', mode: 'exact' },
+  // ORDER BY a string MIN/MAX of a scatter GROUP BY sorts by its collation key (latin1_swedish_ci
+  // puts 'ä' after 'z'; utf8mb4_bin puts 'B' before 'a'): random differential, seed 7.
+  { sql: 'select max(lat) as m from item group by grp order by max(lat), grp', mode: 'collatedOrdered', fold: foldLatin1 },
+  { sql: 'select min(lat) as m, grp from item group by grp order by m desc, grp', mode: 'collatedOrdered', fold: foldLatin1 },
+  { sql: 'select max(bin) as m, grp from item group by grp order by m, grp', mode: 'collatedOrdered', fold: foldBin },
   // Adjacent string literals are one literal.
   { sql: "select 'a' 'b', _utf8mb4'x' 'y', 'it''s' \" ok\"", mode: 'exact' },
   { sql: "select id from item where gci = 'ali' 'ce' order by id", mode: 'exact' },
@@ -273,6 +301,17 @@ const REFUSED = [
   // '7abc' are 7 to MariaDB): a query planned whole for one shard is refused rather than summed up.
   "select count(*), max(price) from item where id = ' 7'",
   "select price from item where id = '7abc' order by price limit 1",
+  // A DATETIME compared with a string that is not a datetime: MariaDB makes it a zero date.
+  "select grp, max(created_at) as m from item group by grp having m > 'Emile'",
+  "select count(*) from item having min(created_at) > 'u0@example.com'",
+  // Two strings compared at the gateway: their collation is not known there (random differential, seed 20261205).
+  "select grp, max(gci) as m from item group by grp having m > 'b'",
+  "select count(*) from item group by grp having min(bin) >= 'Alice'",
+  // A `*` gives the gateway's DISTINCT no collation keys ('ab' and 'AB' of a _bin column are two rows).
+  'select distinct * from (select bin from item) t',
+  // <=> is parsed as >= and must never be evaluated as one at the gateway (random differential, seed 3).
+  'select t.c from (select grp, count(*) as c from item group by grp) t where t.c <=> 9',
+  'select grp, count(*) as c from item group by grp having c <=> 9',
 ];
 
 describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
@@ -291,6 +330,29 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
       'select i.id, r.id from item i join referral r on r.referrer_id = i.grp order by i.id * r.id',
     ]) {
       expect(await names(sub, sql), sql).toEqual(await names(ref, sql));
+    }
+  });
+
+  it('reports string columns in the collation the connection asked for, as MariaDB does', async () => {
+    const sql = 'select gci, bin, raw, lat, size, id, concat(gci, id) from item where id < 3';
+    const seen = async (conn: mysql.Connection) => {
+      const out: string[] = [];
+      for (const step of ['', 'set names utf8mb4 collate utf8mb4_unicode_ci', 'set names utf8mb4 collate utf8mb4_bin', 'set names utf8mb4', 'set character_set_results = utf8mb4']) {
+        if (step !== '') await conn.query(step);
+        const [, text] = await conn.query(sql);
+        const [, binary] = await conn.execute(sql);
+        out.push(`${step}: ${(text as mysql.FieldPacket[]).map((f) => f.characterSet).join('/')} ${(binary as mysql.FieldPacket[]).map((f) => f.characterSet).join('/')}`);
+      }
+      return out;
+    };
+    for (const charset of ['UTF8MB4_GENERAL_CI', 'UTF8MB4_UNICODE_CI', 'UTF8MB4_BIN', 'UTF8MB4_0900_AI_CI']) {
+      const r = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), charset });
+      const g = await gw.connect({ database: 'commerce', charset });
+      try {
+        expect(await seen(g), charset).toEqual(await seen(r));
+      } finally {
+        await Promise.all([r.end(), g.end()]);
+      }
     }
   });
 

@@ -195,12 +195,39 @@ async function applySet(session: Session, a: Assignment, bv: BindVars): Promise<
       return;
     }
   }
+  setResultCollation(session, name, isDefault ? null : text);
   if (SHARD_VARIABLES.has(name)) {
     await setShardVariable(session, name, isDefault ? null : value);
     return;
   }
   // names, character_set_client, sql_select_limit, net_write_timeout…: accepted, nothing to do
   // at the shards (the gateway speaks utf8mb4 to them whatever the client uses).
+}
+
+/** utf8mb4 collations by name, for SET NAMES utf8mb4 COLLATE x (others are reported as utf8mb4_general_ci). */
+const UTF8MB4_COLLATION_IDS: ReadonlyMap<string, number> = new Map([
+  ['utf8mb4_general_ci', 45],
+  ['utf8mb4_bin', 46],
+  ['utf8mb4_unicode_ci', 224],
+  ['utf8mb4_unicode_520_ci', 246],
+  ['utf8mb4_general_nopad_ci', 1069],
+  ['utf8mb4_nopad_bin', 1070],
+  ['utf8mb4_unicode_nopad_ci', 1248],
+  ['utf8mb4_unicode_520_nopad_ci', 1270],
+]);
+
+/**
+ * The result collation MariaDB reports character-string columns in follows character_set_results:
+ * SET NAMES / SET CHARACTER SET / SET character_set_results make it the character set's default
+ * (utf8mb4_general_ci: the gateway speaks utf8mb4 also to a client that says utf8), and SET NAMES
+ * … COLLATE x makes it x. A NULL character_set_results (no conversion) leaves it as it is.
+ */
+function setResultCollation(session: Session, name: string, value: string | null): void {
+  if (name === 'names' || name === 'character_set' || (name === 'character_set_results' && value !== null && value !== 'null')) {
+    session.info.resultCollation = 45;
+  } else if (name === 'names_collate' && value !== null) {
+    session.info.resultCollation = UTF8MB4_COLLATION_IDS.get(value) ?? 45;
+  }
 }
 
 /** Records a result-affecting variable and applies it to every connection the session holds. */

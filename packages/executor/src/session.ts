@@ -34,6 +34,11 @@ export interface SessionInfo {
    * keeps this object current). Only CLIENT_FOUND_ROWS (0x2) matters here; absent = not set.
    */
   capabilities?: number;
+  /**
+   * The collation id character-string columns are reported in (the protocol keeps it on this
+   * object and reads it for each result; SET NAMES changes it, see session-statements.ts).
+   */
+  resultCollation?: number;
 }
 
 /** Statement kinds a READ ONLY transaction refuses (DDL commits implicitly, as in MySQL). */

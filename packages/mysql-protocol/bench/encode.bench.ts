@@ -15,6 +15,7 @@ function fakeHost(): SinkHost & { bytes: number } {
     signal: new AbortController().signal,
     bytes: 0,
     statusFlags: () => 2,
+    resultCollation: () => 45,
     flush: () => {
       host.bytes += writer.take().length; // the socket write is replaced by dropping the bytes
     },

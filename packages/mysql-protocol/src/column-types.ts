@@ -57,6 +57,7 @@ export const ColumnFlag = {
 export const Charset = {
   /** utf8mb4_general_ci: understood by every MySQL and MariaDB client (255 is not). */
   UTF8MB4_GENERAL_CI: 45,
+  UTF8MB4_BIN: 46,
   UTF8MB4_0900_AI_CI: 255,
   BINARY: 63,
 } as const;
@@ -138,4 +139,16 @@ export function columnDefinition(name: string, columnType: number, opts: Partial
 /** A VAR_STRING utf8mb4 column (the common case for gateway-synthesized results such as SHOW output). */
 export function textColumn(name: string, opts: Partial<ColumnDefinition> = {}): ColumnDefinition {
   return columnDefinition(name, ColumnType.VAR_STRING, opts);
+}
+
+/**
+ * The utf8mb4 collations a handshake can name (one byte) that MariaDB knows: general_ci, bin and
+ * the unicode_ci family (224–247). A client naming another (MySQL 8's utf8mb4_0900_ai_ci, 255, or
+ * a non-utf8mb4 character set, which the gateway does not speak) gets utf8mb4_general_ci, as
+ * MariaDB falls back to it for 255.
+ */
+export function resultCollationOf(handshakeCollation: number): number {
+  return handshakeCollation === Charset.UTF8MB4_GENERAL_CI || handshakeCollation === Charset.UTF8MB4_BIN || (handshakeCollation >= 224 && handshakeCollation <= 247)
+    ? handshakeCollation
+    : Charset.UTF8MB4_GENERAL_CI;
 }

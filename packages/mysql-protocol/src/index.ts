@@ -9,7 +9,7 @@ export type {
   ResultSink,
   SessionHandler,
 } from './server-types.js';
-export { ColumnType, ColumnFlag, Charset, columnDefinition, textColumn, type ColumnDefinition } from './column-types.js';
+export { ColumnType, ColumnFlag, Charset, columnDefinition, textColumn, resultCollationOf, type ColumnDefinition } from './column-types.js';
 export { ErrorCode, sqlStateFor, type ErrorCodeName } from './error-codes.js';
 export { MysqlError, MalformedPacketError, mysqlError, toErrorPacketFields, type ErrorPacketFields } from './mysql-error.js';
 export { Capability, SERVER_CAPABILITIES } from './capabilities.js';

@@ -16,6 +16,8 @@ export interface SinkHost {
   readonly signal: AbortSignal;
   /** Status flags for OK/EOF (transaction state from the session). */
   statusFlags(): number;
+  /** The collation id character-string columns are reported in. */
+  resultCollation(): number;
   /** Hands buffered bytes to the socket. */
   flush(): void;
   /** True when the socket's buffer is full or the client is gone. */
@@ -70,7 +72,7 @@ export class CommandResultSink implements ResultSink {
       this.host.reportMisuse('ResultSink.columns() needs at least one column; use ok() for results without rows');
       return;
     }
-    writeResultSetHeader(this.host.writer, defs, this.host.statusFlags());
+    writeResultSetHeader(this.host.writer, defs, this.host.statusFlags(), this.host.resultCollation());
     this.defs = defs;
     this.state = ROWS;
   }

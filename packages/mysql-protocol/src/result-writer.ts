@@ -1,4 +1,4 @@
-import type { ColumnDefinition } from './column-types.js';
+import { Charset, type ColumnDefinition } from './column-types.js';
 import type { ErrorPacketFields } from './mysql-error.js';
 import { PacketWriter } from './packet-writer.js';
 
@@ -50,8 +50,12 @@ export function writeEof(w: PacketWriter, warnings: number, statusFlags: number)
   w.finishPacket();
 }
 
-/** Protocol::ColumnDefinition41. */
-export function writeColumnDefinition(w: PacketWriter, c: ColumnDefinition): void {
+/**
+ * Protocol::ColumnDefinition41. A column in utf8mb4_general_ci (what shards and the gateway's own
+ * columns say, their connections being in it) is reported in `resultCollation`, the client
+ * connection's result collation, as MariaDB does; binary and other columns keep their own.
+ */
+export function writeColumnDefinition(w: PacketWriter, c: ColumnDefinition, resultCollation: number = Charset.UTF8MB4_GENERAL_CI): void {
   w.startPacket();
   w.lenencString(c.catalog ?? 'def');
   w.lenencString(c.schema ?? '');
@@ -60,7 +64,7 @@ export function writeColumnDefinition(w: PacketWriter, c: ColumnDefinition): voi
   w.lenencString(c.name ?? '');
   w.lenencString(c.orgName ?? '');
   w.u8(0x0c);
-  w.u16(c.characterSet);
+  w.u16(c.characterSet === Charset.UTF8MB4_GENERAL_CI ? resultCollation : c.characterSet);
   w.u32(c.columnLength);
   w.u8(c.columnType);
   w.u16(c.flags);
@@ -73,26 +77,33 @@ export function writeColumnDefinition(w: PacketWriter, c: ColumnDefinition): voi
  * Encoded definitions of column arrays that can never change (the array and every column frozen,
  * as the executor's shared shard metadata is). Re-encoding six names per column for every result
  * was a visible share of a point select's CPU; copying the bytes is not.
- * Concurrency rule: a WeakMap filled synchronously; an entry is immutable once stored.
+ * Concurrency rule: a WeakMap (columns → result collation → bytes) filled synchronously; an
+ * entry is immutable once stored.
  */
-const encodedDefinitions = new WeakMap<readonly ColumnDefinition[], Uint8Array>();
+const encodedDefinitions = new WeakMap<readonly ColumnDefinition[], Map<number, Uint8Array>>();
 
 /** Column count, the definitions, then EOF: the head of a text or binary result set. */
-export function writeResultSetHeader(w: PacketWriter, columns: readonly ColumnDefinition[], statusFlags: number): void {
+export function writeResultSetHeader(w: PacketWriter, columns: readonly ColumnDefinition[], statusFlags: number, resultCollation: number = Charset.UTF8MB4_GENERAL_CI): void {
   w.startPacket();
   w.lenencInt(columns.length);
   w.finishPacket();
   if (isImmutable(columns)) {
-    let encoded = encodedDefinitions.get(columns);
+    // Keyed by the result collation too: clients of one gateway ask for different ones.
+    let byCollation = encodedDefinitions.get(columns);
+    if (byCollation === undefined) {
+      byCollation = new Map();
+      encodedDefinitions.set(columns, byCollation);
+    }
+    let encoded = byCollation.get(resultCollation);
     if (encoded === undefined) {
       const scratch = new PacketWriter(256);
-      for (let i = 0; i < columns.length; i++) writeColumnDefinition(scratch, columns[i]);
+      for (let i = 0; i < columns.length; i++) writeColumnDefinition(scratch, columns[i], resultCollation);
       encoded = scratch.take();
-      encodedDefinitions.set(columns, encoded);
+      byCollation.set(resultCollation, encoded);
     }
     w.packets(encoded);
   } else {
-    for (let i = 0; i < columns.length; i++) writeColumnDefinition(w, columns[i]);
+    for (let i = 0; i < columns.length; i++) writeColumnDefinition(w, columns[i], resultCollation);
   }
   writeEof(w, 0, statusFlags);
 }

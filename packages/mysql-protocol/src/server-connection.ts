@@ -4,7 +4,7 @@ import { NATIVE_PASSWORD_PLUGIN, generateScramble, verifyNativePassword } from '
 import { REQUEST_PUBLIC_KEY, Sha2RsaKeys, Sha2Status, passwordMatches, sha2CacheEntry, sha2Nonces, stripNul, unmaskPassword, verifyFastSha2 } from './auth-caching-sha2.js';
 import { decodeExecuteParams } from './binary-params.js';
 import { Capability, SERVER_CAPABILITIES } from './capabilities.js';
-import { Charset, ColumnType, type ColumnDefinition } from './column-types.js';
+import { Charset, ColumnType, resultCollationOf, type ColumnDefinition } from './column-types.js';
 import { Command, SetOption } from './commands.js';
 import { ErrorCode } from './error-codes.js';
 import { parseHandshakeResponse, writeAuthSwitchRequest, writeHandshakeV10, type HandshakeResponse } from './handshake.js';
@@ -136,6 +136,7 @@ export class ServerConnection implements SinkHost {
       capabilities: 0,
       tls: false,
       connectAttributes: {},
+      resultCollation: Charset.UTF8MB4_GENERAL_CI,
     };
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.framer = new PacketFramer(settings.maxPacketSize);
@@ -169,6 +170,11 @@ export class ServerConnection implements SinkHost {
   }
 
   // ---- SinkHost -------------------------------------------------------------
+
+  /** The collation id character-string columns are reported in (ConnectionInfo.resultCollation). */
+  resultCollation(): number {
+    return this.info.resultCollation;
+  }
 
   statusFlags(): number {
     const session = this.session;
@@ -402,6 +408,7 @@ export class ServerConnection implements SinkHost {
     this.info.user = response.user;
     this.info.capabilities = response.capabilities & SERVER_CAPABILITIES; // SSL is not an ongoing capability
     this.info.connectAttributes = response.attributes;
+    this.info.resultCollation = resultCollationOf(response.charset);
     return this.authenticate(response.authPlugin, response.authResponse, packet.nextSequenceId);
   }
 
@@ -775,11 +782,11 @@ export class ServerConnection implements SinkHost {
     w.u16(0);
     w.finishPacket();
     if (paramCount > 0) {
-      for (let i = 0; i < paramCount; i++) writeColumnDefinition(w, params?.[i] ?? PARAM_DEFINITION);
+      for (let i = 0; i < paramCount; i++) writeColumnDefinition(w, params?.[i] ?? PARAM_DEFINITION, this.resultCollation());
       writeEof(w, 0, this.statusFlags());
     }
     if (columns.length > 0) {
-      for (const column of columns) writeColumnDefinition(w, column);
+      for (const column of columns) writeColumnDefinition(w, column, this.resultCollation());
       writeEof(w, 0, this.statusFlags());
     }
   }

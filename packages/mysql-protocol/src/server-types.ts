@@ -30,6 +30,13 @@ export interface ConnectionInfo {
   tls?: boolean;
   /** Connection attributes the client sent (e.g. `_client_name`), empty if none. */
   connectAttributes?: Readonly<Record<string, string>>;
+  /**
+   * The collation id every character-string column definition reports, as MariaDB reports the
+   * connection's result collation rather than the column's own: the handshake's when it names a
+   * utf8mb4 collation (utf8mb4_unicode_ci is 224 for mysql2), else utf8mb4_general_ci (45). A
+   * session changes it (SET NAMES utf8mb4 COLLATE …); the protocol reads it for each result.
+   */
+  resultCollation?: number;
 }
 
 export interface ResultSink {

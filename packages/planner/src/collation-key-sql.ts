@@ -15,10 +15,24 @@
  * weighed as x is. The whole value is NULL when x is NULL or x is not a string (WEIGHT_STRING of a
  * number or a date is NULL). Decoded by the executor's values/cell-compare.ts.
  */
-export function collationKeySql(x: string): string {
+export function collationKeySql(x: string, padTrimmed = false): string {
   const empty = `left(${x}, 0)`;
   const space = `weight_string(concat(${empty}, ' '))`;
-  return `concat(char(length(${space}), concat(${empty}, 'a ') = concat(${empty}, 'a')), ${space}, weight_string(${x}))`;
+  const pads = `concat(${empty}, 'a ') = concat(${empty}, 'a')`;
+  const weight = padTrimmed ? `weight_string(if(${pads}, trim(trailing ' ' from ${x}), ${x}))` : `weight_string(${x})`;
+  return `concat(char(length(${space}), ${pads}), ${space}, ${weight})`;
+}
+
+/**
+ * The collation key of x for a select list the shard itself deduplicates (SELECT DISTINCT): equal
+ * for every pair of strings x's collation calls equal, so the extra column never splits a
+ * shard's DISTINCT ('gift' and 'Gift ' are one row under a PAD SPACE _ci collation, but their
+ * plain weight strings differ by the trailing space). Under PAD SPACE the weight is taken of x
+ * without trailing spaces, which compares with other keys exactly as x does (the space's weight
+ * pads the shorter key); NO PAD and binary collations keep every byte.
+ */
+export function distinctCollationKeySql(x: string): string {
+  return collationKeySql(x, true);
 }
 
 /**

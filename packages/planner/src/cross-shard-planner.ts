@@ -607,7 +607,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   if (afterJoin.length > 0 || predicateColumns.length > 0) {
     const leaf = (n: Ast): number | undefined => (isColumnRef(n) ? filterColumn.get(analyzer.resolve(n, scope)!) : undefined);
     const predicate = [
-      ...afterJoin.map((c) => toEvalExpr(c, leaf, 'WHERE on the right side of a LEFT JOIN across shards')),
+      ...afterJoin.map((c) => toEvalExpr(c, leaf, 'WHERE on the right side of a LEFT JOIN across shards', ctx.parsed.nullSafeEqual)),
       ...predicateColumns.map((index): EvalExpr => ({ kind: 'column', index })),
     ];
     top = { operator: 'Filter', input: top, predicate: predicate.reduce((a, b) => ({ kind: 'call', fn: 'and', args: [a, b] })) };

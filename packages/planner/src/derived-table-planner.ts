@@ -83,7 +83,7 @@ export function planDerivedAtGateway(ctx: PlanContext): Primitive | null {
       if (n?.type === 'string' || n?.type === 'single_quote_string' || n?.type === 'double_quote_string') throw notSupported('WHERE with text over a derived table evaluated at the gateway');
       return true;
     });
-    top = { operator: 'Filter', input: top, predicate: toEvalExpr(sel.where, leaf, 'WHERE over a derived table evaluated at the gateway') };
+    top = { operator: 'Filter', input: top, predicate: toEvalExpr(sel.where, leaf, 'WHERE over a derived table evaluated at the gateway', ctx.parsed.nullSafeEqual) };
   }
   if (counting) return countRows(p, columns, top, columnOf);
   const orderBy: OrderByKey[] = [];

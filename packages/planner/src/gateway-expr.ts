@@ -16,8 +16,11 @@ const FUNCTIONS = new Set(['coalesce', 'ifnull', 'if', 'concat', 'upper', 'ucase
 /**
  * `leaf` maps a sub-expression the gateway reads from its input (an aggregate, a column, a group
  * key) to an input column index, or returns undefined to let the converter look inside it.
+ * `nullSafeEqual`: the statement spells `<=>`, which the parse text turns into `>=` (see
+ * sql-parser.ts); then no `>=` can be told from a `<=>`, and both are refused here rather than
+ * evaluated as `>=`.
  */
-export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: string): EvalExpr {
+export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: string, nullSafeEqual: boolean): EvalExpr {
   const conv = (n: Ast): EvalExpr => {
     const col = leaf(n);
     if (col !== undefined) return { kind: 'column', index: col };
@@ -32,6 +35,7 @@ export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: s
         return { kind: 'call', fn: op === 'is' ? 'isnull' : 'isnotnull', args: [conv(n.left)] };
       }
       if (!BINARY_OPS.has(op)) throw notSupported(`operator ${String(n.operator)} in ${what}`);
+      if (op === '>=' && nullSafeEqual) throw notSupported(`<=> in ${what}`);
       const fn = op === '&&' ? 'and' : op === '||' ? 'or' : op;
       return { kind: 'call', fn, args: [conv(n.left), conv(n.right)] };
     }

@@ -157,7 +157,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
   };
   const hiddenAggregates = new Map<string, number>();
   if (sel.having && containsNullSafeEqual(p, sel.having)) throw notSupported('<=> in HAVING over a join across shards');
-  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING over a join across shards'), 'HAVING over a join across shards') : null;
+  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING over a join across shards'), 'HAVING over a join across shards', false) : null; // <=> refused just above
 
   const orderBy: OrderByKey[] = [];
   for (const o of sel.orderby ?? []) {

@@ -219,8 +219,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       return undefined;
     };
   const projections = new Map<number, EvalExpr>();
-  for (const [i, e] of exprColumns) projections.set(i, toEvalExpr(e, leaf('an expression over aggregates across shards'), 'an expression over aggregates across shards'));
-  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING across shards'), 'HAVING across shards') : null;
+  for (const [i, e] of exprColumns) projections.set(i, toEvalExpr(e, leaf('an expression over aggregates across shards'), 'an expression over aggregates across shards', ctx.parsed.nullSafeEqual));
+  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING across shards'), 'HAVING across shards', ctx.parsed.nullSafeEqual) : null;
 
   // ORDER BY: keys that are group keys sort the shard streams (equal groups stay adjacent in
   // either direction); any other key (an aggregate) needs a Sort after the aggregation.
@@ -308,7 +308,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   if (having) top = { operator: 'Filter', input: top, predicate: having };
   if (sortAfter) {
     const keys: OrderByKey[] = wantedOrder.map((w) => {
-      const g = groupBy.find((x) => x.column === w.column);
+      // A group key's or a string MIN/MAX's collation key (the Aggregate carries the winner's key):
+      // without it a string would be sorted as utf8mb4_general_ci whatever its collation.
+      const g = groupBy.find((x) => x.column === w.column) ?? aggregates.find((a) => a.column === w.column && (a.opcode === 'min' || a.opcode === 'max'));
       return g?.weightStringColumn !== undefined ? { column: w.column, weightStringColumn: g.weightStringColumn, desc: w.desc } : { column: w.column, desc: w.desc };
     });
     top = { operator: 'Sort', input: top, orderBy: keys, ...trim };
@@ -377,7 +379,7 @@ function isConstant(e: Ast): boolean {
   });
   if (!constant) return false;
   try {
-    toEvalExpr(e, () => undefined, 'a constant');
+    toEvalExpr(e, () => undefined, 'a constant', true);
     return true;
   } catch {
     return false;

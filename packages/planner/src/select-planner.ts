@@ -3,7 +3,7 @@
  * candidate (with a merge-sort, Limit, Distinct or Aggregate on top when the route reaches several
  * shards), otherwise a cross-shard plan (see cross-shard-planner.ts).
  */
-import { collationKeySql } from './collation-key-sql.js';
+import { collationKeySql, distinctCollationKeySql } from './collation-key-sql.js';
 import type { AggregateParam, OrderByKey, Primitive, RoutePrimitive, ValueExpr } from './plan-types.js';
 import { columnName, functionArgs, functionName, isColumnRef, walk } from './ast-utils.js';
 import { anyKeyspace, keyspaceRef, type PlanContext } from './plan-context.js';
@@ -321,6 +321,10 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
   let needsAggregation = aggregated && !complete(groupCols);
   let distinct = !!sel.distinct && !complete(columns.map((c) => c.expr));
   if (needsAggregation) return planScatterAggregate(ctx, analyzer, analyzed, cand);
+  // The gateway's duplicate check compares strings by collation keys pushed beside each selected
+  // column; a `*` has no column texts to key, and without keys 'ab' and 'AB' of a utf8mb4_bin or
+  // latin1 column would be merged as under utf8mb4_general_ci. Name the columns instead.
+  if (distinct && hasStar) throw notSupported('SELECT DISTINCT * across shards (name the columns)');
 
   // ORDER BY: merge the shard streams.
   const orderBy: OrderByKey[] = [];
@@ -344,7 +348,8 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
     if (!isNumericExpr(analyzer, colExpr, scope)) {
       const text = nodeText(ctx, colExpr);
       if (text === null) throw notSupported('ORDER BY expression across shards');
-      ws = addHidden(collationKeySql(text));
+      // A shard's DISTINCT sees the key column too: it must not tell collation-equal strings apart.
+      ws = addHidden(sel.distinct ? distinctCollationKeySql(text) : collationKeySql(text));
     }
     orderBy.push(ws === undefined ? { column: idx, desc } : { column: idx, weightStringColumn: ws, desc });
   }
@@ -357,7 +362,7 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
       if (i >= visible || distinctWs.has(i) || isNumericExpr(analyzer, c.expr, scope)) return;
       const text = nodeText(ctx, c.expr);
       if (text === null) throw notSupported('SELECT DISTINCT expression across shards');
-      distinctWs.set(i, addHidden(collationKeySql(text)));
+      distinctWs.set(i, addHidden(distinctCollationKeySql(text)));
     });
   }
 

@@ -106,7 +106,8 @@ export function planSet(tokens: readonly Token[]): SessionPrimitive {
       if (kw(tokens[i]) === 'collate') {
         const coll = valueToken(tokens[i + 1]);
         if (coll === undefined) throw notSupported('SET NAMES … COLLATE');
-        assignments.push({ scope: 'session', name: 'collation_connection', value: coll });
+        // Not a plain collation_connection: SET NAMES … COLLATE also sets the result collation.
+        assignments.push({ scope: 'session', name: 'names_collate', value: coll });
         i += 2;
       }
       if (tokens[i]?.text === ',') i++;

@@ -230,6 +230,14 @@ class MinMaxAccumulator implements Accumulator {
   result(): Cell {
     return this.best === null ? null : this.best[this.column];
   }
+  /**
+   * Writes the winning value's collation key into `row` too: a Sort or ORDER BY after the
+   * aggregate (ORDER BY MAX(status)) compares that key, and the group's first row holds the key
+   * of whatever value came first, not of the maximum.
+   */
+  carryKey(row: Cell[]): void {
+    if (this.weightColumn !== undefined && this.best !== null) row[this.weightColumn] = this.best[this.weightColumn] ?? null;
+  }
 }
 
 class AvgAccumulator implements Accumulator {
@@ -406,7 +414,9 @@ interface Group {
 function finishGroup(p: AggregatePrimitive, g: Group): Row {
   const row = g.first.slice();
   p.aggregates.forEach((a, i) => {
-    row[a.column] = g.accumulators[i].result();
+    const acc = g.accumulators[i];
+    row[a.column] = acc.result();
+    if (acc instanceof MinMaxAccumulator) acc.carryKey(row);
   });
   return trimRow(row, p.resultColumns);
 }

@@ -17,12 +17,41 @@ export function cellToSqlValue(cell: Cell, field: FieldInfo | undefined): SqlVal
     case 'integer':
       return BigInt(utf8.decode(cell));
     case 'decimal':
+      return new ColumnNumber(utf8.decode(cell), 'decimal');
     case 'float':
-      return new ExactNumber(utf8.decode(cell));
+      return new ColumnNumber(utf8.decode(cell), 'double');
     case 'binary':
       return Uint8Array.from(cell);
     default:
       return utf8.decode(cell);
+  }
+}
+
+/**
+ * A DECIMAL or DOUBLE value read from a shard's column, to be sent back in shard SQL (a join var,
+ * a pulled-out subquery's values). It renders as a CAST, not as a bare literal: MariaDB 10.11
+ * rounds a fractional literal compared with a prefix of a multi-column integer index
+ * (`order_id = 14.72` on PRIMARY KEY (order_id, line_no) matches order 15), while the column
+ * reference the gateway replaced compares exactly. A CAST is not folded that way and keeps the
+ * value's type (a DECIMAL(p,s) literal is DECIMAL(p,s); a DOUBLE column's text is a DOUBLE).
+ * Its `text` stays the plain number, for everything that reads the value rather than sends it.
+ */
+export class ColumnNumber extends ExactNumber {
+  constructor(
+    text: string,
+    readonly kind: 'decimal' | 'double',
+  ) {
+    super(text);
+  }
+
+  sql(): string {
+    const t = this.text;
+    if (this.kind === 'double') return /^[-+]?\d+$/.test(t) ? t : `CAST(${t} AS DOUBLE)`;
+    const dot = t.indexOf('.');
+    if (dot < 0) return t;
+    const digits = t.replace(/[-+.]/g, '').length;
+    const scale = t.length - dot - 1;
+    return `CAST(${t} AS DECIMAL(${Math.min(65, Math.max(digits, scale, 1))},${Math.min(38, scale)}))`;
   }
 }
 
@@ -75,6 +104,7 @@ export function literalOf(value: SqlValue): string {
   if (value === null) return 'NULL';
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') return Number.isFinite(value) ? formatDouble(value) : 'NULL';
+  if (value instanceof ColumnNumber) return value.sql();
   if (value instanceof ExactNumber) return value.text;
   if (value instanceof Uint8Array) return value.length === 0 ? "''" : `X'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}'`;
   return quoteString(value);

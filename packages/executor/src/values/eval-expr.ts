@@ -59,6 +59,61 @@ function temporalAsNumber(expr: EvalExpr, v: SqlValue, env: EvalEnv): SqlValue {
   return new ExactNumber(`${m[1]}${digits}${m[3] ? `.${m[3]}` : ''}`);
 }
 
+/** The column type of `expr` when it is a DATE/DATETIME/TIMESTAMP/TIME column, else undefined. */
+function temporalColumnType(expr: EvalExpr, env: EvalEnv): number | undefined {
+  if (expr.kind !== 'column') return undefined;
+  const f = env.fields[expr.index];
+  return f && valueClassOf(f.columnType, f.characterSet) === 'temporal' ? f.columnType : undefined;
+}
+
+const TIME_TYPE = 11;
+const DATETIME_TEXT = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,6}))?)?$/;
+
+/** 'YYYY-MM-DD[ hh:mm:ss[.ffffff]]' as 'YYYY-MM-DD hh:mm:ss.ffffff' (fixed width, so it compares as text), else null. */
+function canonicalDatetime(s: string): string | null {
+  const m = DATETIME_TEXT.exec(s);
+  if (m === null) return null;
+  const two = (x: string | undefined) => (x ?? '0').padStart(2, '0');
+  return `${m[1]}-${two(m[2])}-${two(m[3])} ${two(m[4])}:${two(m[5])}:${two(m[6])}.${(m[7] ?? '').padEnd(6, '0')}`;
+}
+
+/**
+ * A DATE/DATETIME/TIMESTAMP compared with a string (or with another temporal column) is compared
+ * as a DATETIME in MariaDB: '2024-01-05' equals '2024-01-05 00:00:00', and a string that is not a
+ * datetime ('Emile') becomes a zero date with a warning. Both sides are brought to one fixed-width
+ * form here; a string the gateway cannot read as a datetime, and TIME columns (whose strings have
+ * rules of their own), are refused rather than compared as text.
+ */
+function temporalComparedWithString(args: readonly EvalExpr[], a: SqlValue, b: SqlValue, env: EvalEnv): [SqlValue, SqlValue] | null {
+  const ta = temporalColumnType(args[0], env);
+  const tb = temporalColumnType(args[1], env);
+  if (a === null || b === null || (ta === undefined && tb === undefined)) return null;
+  const stringy = (v: SqlValue, t: number | undefined) => t !== undefined || typeof v === 'string';
+  if (!stringy(a, ta) || !stringy(b, tb)) return null;
+  if (ta === TIME_TYPE || tb === TIME_TYPE) {
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'comparing a TIME value with a string cannot be evaluated at the gateway');
+  }
+  const ca = canonicalDatetime(String(a));
+  const cb = canonicalDatetime(String(b));
+  if (ca === null || cb === null) {
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `comparing a DATE/DATETIME value with a string that is not a datetime (${JSON.stringify(String(ca === null ? a : b))}) cannot be evaluated at the gateway`);
+  }
+  return [ca, cb];
+}
+
+/**
+ * Two character strings compare by their collation, which the gateway does not know here (field
+ * packets carry the connection's collation, not the column's: 'Alice' >= 'alice' is true under
+ * utf8mb4_general_ci and false under utf8mb4_bin, and 'ß' = 's' only under some collations). So a
+ * comparison of two strings is refused rather than guessed; numbers, dates and binary strings
+ * (compared byte by byte, as MariaDB does) are evaluated.
+ */
+function refuseTextComparison(a: SqlValue, b: SqlValue): void {
+  if (typeof a === 'string' && typeof b === 'string') {
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: comparing two character strings at the gateway (their collation is not known there), e.g. HAVING max(name) > \'b\' across shards');
+  }
+}
+
 function isNumeric(v: SqlValue): boolean {
   return typeof v === 'bigint' || typeof v === 'number' || v instanceof ExactNumber;
 }
@@ -169,6 +224,9 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       let b = arg(1);
       if (isNumeric(b)) a = temporalAsNumber(args[0], a, env);
       if (isNumeric(a)) b = temporalAsNumber(args[1], b, env);
+      const temporal = temporalComparedWithString(args, a, b, env);
+      if (temporal === null) refuseTextComparison(a, b);
+      else [a, b] = temporal;
       const c = compareValues(a, b);
       if (c === null) return null;
       const r = fn === '=' ? c === 0 : fn === '<' ? c < 0 : fn === '<=' ? c <= 0 : fn === '>' ? c > 0 : fn === '>=' ? c >= 0 : c !== 0;
@@ -178,6 +236,7 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       const a = arg(0);
       const b = arg(1);
       if (a === null || b === null) return bool(a === null && b === null);
+      refuseTextComparison(a, b);
       return bool(compareValues(a, b) === 0);
     }
     case 'and': {

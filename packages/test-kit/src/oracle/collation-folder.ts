@@ -20,12 +20,20 @@ export class CollationFolder {
 
   constructor(private readonly reference: Pick<Connection, 'query'>) {}
 
-  /** `rows` with every text value of a non-binary column replaced by `≈<hex weight>`. */
-  async fold(rows: readonly NormalizedRow[], fields: readonly ColumnInfo[]): Promise<NormalizedRow[]> {
+  /**
+   * `rows` with every text value of a non-binary column replaced by `≈<hex weight>`.
+   * `columnCollations` (from `COLLATION(cN)` on the reference) names each column's own collation;
+   * without it the field packets' collation is used, which MariaDB sets to the connection's
+   * result collation for every text column, whatever the column's own.
+   */
+  async fold(rows: readonly NormalizedRow[], fields: readonly ColumnInfo[], columnCollations?: readonly (string | null)[]): Promise<NormalizedRow[]> {
     const collations = await this.loadCollations();
-    const foldable = fields.map((f) => {
+    const byName = new Map([...collations.values()].map((c) => [c.collation, c]));
+    const foldable = fields.map((f, i) => {
       const type = f.columnType ?? f.type ?? -1;
-      return f.characterSet !== undefined && f.characterSet !== BINARY_CHARSET && TEXT_TYPES.has(type) ? collations.get(f.characterSet) : undefined;
+      if (f.characterSet === undefined || f.characterSet === BINARY_CHARSET || !TEXT_TYPES.has(type)) return undefined;
+      const own = columnCollations?.[i];
+      return own === undefined || own === null ? collations.get(f.characterSet) : byName.get(own);
     });
     const missing = new Map<string, { value: string; collation: string; charset: string }>();
     for (const row of rows) {

@@ -1,4 +1,4 @@
-import type { Connection, FieldPacket, Pool, QueryOptions } from 'mysql2/promise';
+import type { Connection, ExecuteValues, FieldPacket, Pool, QueryOptions } from 'mysql2/promise';
 import { firstMultisetDifference, firstOrderedDifference, type RowDifference } from './result-comparison.js';
 import { normalizeRows, type ColumnInfo, type NormalizedRow } from './result-normalizer.js';
 
@@ -134,8 +134,30 @@ async function acquire(subject: SqlTarget | SqlTargetFactory): Promise<[SqlTarge
 /** Runs one query with the text protocol, raw values and rows as arrays (keeps duplicate column names). */
 export async function runQuery(target: SqlTarget, q: { sql: string; params?: unknown[]; timeoutMs?: number }): Promise<QueryOutcome> {
   const options: QueryOptions = { sql: q.sql, rowsAsArray: true, typeCast: false, timeout: q.timeoutMs };
+  return outcomeOf(() => (target as Pick<Connection, 'query'>).query(options, q.params));
+}
+
+/**
+ * Runs one statement as a prepared statement (binary protocol: COM_STMT_PREPARE, EXECUTE with
+ * `params`, binary result rows), then closes it, so a long run never piles up statements. Compare
+ * only with another binary outcome: values come through mysql2's binary decoding (open the
+ * connection with `dateStrings`, `supportBigNumbers` and `bigNumberStrings` to keep them exact).
+ */
+export async function runPrepared(target: Pick<Connection, 'execute' | 'unprepare'>, q: { sql: string; params?: unknown[]; timeoutMs?: number }): Promise<QueryOutcome> {
   try {
-    const [result, fields] = await (target as Pick<Connection, 'query'>).query(options, q.params);
+    return await outcomeOf(() => target.execute({ sql: q.sql, rowsAsArray: true, timeout: q.timeoutMs }, (q.params ?? []) as ExecuteValues[]));
+  } finally {
+    try {
+      target.unprepare(q.sql);
+    } catch {
+      // A statement that failed to prepare is not cached.
+    }
+  }
+}
+
+async function outcomeOf(run: () => Promise<[unknown, unknown]>): Promise<QueryOutcome> {
+  try {
+    const [result, fields] = await run();
     if (!Array.isArray(result)) {
       return { kind: 'ok', affectedRows: (result as { affectedRows?: number }).affectedRows ?? 0 };
     }

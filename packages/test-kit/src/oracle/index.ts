@@ -1,6 +1,7 @@
 // Entry point `@shardgate/test-kit/oracle`.
 export {
   compareWithReference,
+  runPrepared,
   runQuery,
   type CompareOptions,
   type OracleMismatch,
@@ -15,6 +16,7 @@ export type { RowDifference } from './result-comparison.js';
 export { generateCommerceData, sqlLiteral, type CommerceData, type CommerceDataOptions } from './commerce-data-generator.js';
 export {
   formatRandomFailure,
+  preparedForm,
   randomQuerySql,
   runRandomDifferential,
   SHARDGATE_WORKLOADS,

@@ -2,7 +2,8 @@
  * A small commerce schema for the random differential: three tables sharded by a hash vindex
  * (customer by id; orders and order_line by customer_id), a reference table (product, a copy on
  * every shard) and a table in an unsharded keyspace (main.warehouse). Its rows hold strings that
- * differ only by case, accents or trailing spaces, decimals, datetimes and NULLs.
+ * differ only by case, accents or trailing spaces (in utf8mb4_general_ci, utf8mb4_unicode_ci,
+ * utf8mb4_bin, binary and latin1_swedish_ci columns), an ENUM, decimals, datetimes and NULLs.
  */
 import { seededRandom } from '../race/seeded-random.js';
 import { sqlLiteral } from './commerce-data-generator.js';
@@ -29,7 +30,12 @@ CREATE TABLE customer (
   email VARCHAR(64) NULL,
   city VARCHAR(32) NULL,
   balance DECIMAL(12,2) NULL,
-  created_at DATETIME NULL
+  created_at DATETIME NULL,
+  nick VARCHAR(24) COLLATE utf8mb4_unicode_ci NULL,
+  code VARCHAR(16) COLLATE utf8mb4_bin NULL,
+  tag VARBINARY(16) NULL,
+  label VARCHAR(16) CHARACTER SET latin1 COLLATE latin1_swedish_ci NULL,
+  tier ENUM('gold', 'silver', 'bronze') NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 CREATE TABLE orders (
   id BIGINT NOT NULL PRIMARY KEY,
@@ -94,6 +100,14 @@ const STATUSES = ['new', 'NEW', 'paid', 'Paid ', 'shipped', 'cancelled'];
 const NOTES = ['gift', 'Gift ', 'GIFT', 'rush', 'naïve', 'naive', '', null];
 const TITLES = ['Widget', 'widget ', 'WIDGÉT', 'Gadget', 'gadget', 'Doohickey', 'Sprocket ', 'sprocket'];
 const CATEGORIES = ['tools', 'Tools ', 'toys', null];
+// Other collations: utf8mb4_unicode_ci ('ß' = 'ss' there, not under general_ci), utf8mb4_bin
+// (case and accents differ, trailing spaces do not), binary (every byte counts), latin1_swedish_ci
+// ('ü' = 'y', 'å' and 'ä' are letters of their own), and an ENUM (ordered by member index).
+const NICKS = ['strasse', 'Straße', 'STRASSE ', 'ëve', 'Eve', 'eve ', 'zed', null];
+const CODES = ['ab', 'AB', 'ab ', 'áb', 'b', 'B ', null];
+const TAGS = ['x', 'X', 'x ', 'xy', '', null];
+const LABELS = ['über', 'uber', 'yber', 'Yber ', 'åsa', 'asa', 'ärm', 'arm', null];
+const TIERS = ['gold', 'silver', 'bronze', null];
 
 export function randomCommerceFixture(seed = 1): RandomCommerceFixture {
   const random = seededRandom(seed);
@@ -120,6 +134,11 @@ export function randomCommerceFixture(seed = 1): RandomCommerceFixture {
     sqlLiteral(pick(CITIES)),
     chance(0.2) ? 'NULL' : chance(0.1) ? '0.00' : decimal(100000, true),
     chance(0.15) ? 'NULL' : datetime(),
+    sqlLiteral(pick(NICKS)),
+    sqlLiteral(pick(CODES)),
+    sqlLiteral(pick(TAGS)),
+    sqlLiteral(pick(LABELS)),
+    sqlLiteral(pick(TIERS)),
   ]);
   const orders: string[][] = [];
   const lines: string[][] = [];
@@ -146,15 +165,16 @@ export function randomCommerceFixture(seed = 1): RandomCommerceFixture {
   const inserts = [
     insert('main.warehouse', 'id, name, region, opened_at', warehouses),
     insert('product', 'id, sku, title, price, category', products),
-    insert('customer', 'id, name, email, city, balance, created_at', customers),
+    insert('customer', 'id, name, email, city, balance, created_at, nick, code, tag, label, tier', customers),
     insert('orders', 'id, customer_id, product_id, warehouse_id, status, total, ordered_at, note', orders),
     insert('order_line', 'order_id, line_no, customer_id, product_id, quantity, price', lines),
   ];
 
-  const column = (name: string, kind: RandomColumn['kind'], nullable: boolean, rows: string[][], index: number): RandomColumn => ({
+  const column = (name: string, kind: RandomColumn['kind'], nullable: boolean, rows: string[][], index: number, collation?: string): RandomColumn => ({
     name,
     kind,
     nullable,
+    ...(collation === undefined ? {} : { collation }),
     values: [...new Set(rows.map((r) => r[index]).filter((v) => v !== 'NULL'))].slice(0, 16),
   });
   const schema: RandomSchema = {
@@ -169,6 +189,11 @@ export function randomCommerceFixture(seed = 1): RandomCommerceFixture {
           column('city', 'string', true, customers, 3),
           column('balance', 'decimal', true, customers, 4),
           column('created_at', 'datetime', true, customers, 5),
+          column('nick', 'string', true, customers, 6, 'utf8mb4_unicode_ci'),
+          column('code', 'string', true, customers, 7, 'utf8mb4_bin'),
+          column('tag', 'string', true, customers, 8, 'binary'),
+          column('label', 'string', true, customers, 9, 'latin1_swedish_ci'),
+          column('tier', 'string', true, customers, 10, 'enum'),
         ],
       },
       {

@@ -11,7 +11,7 @@
  */
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
 import { CollationFolder } from './collation-folder.js';
-import { compareOutcomes, runQuery, type QueryOutcome } from './differential-oracle.js';
+import { compareOutcomes, runPrepared, runQuery, type QueryOutcome } from './differential-oracle.js';
 import { generateRandomQuery, querySeed } from './random-query-generator.js';
 import { queryDeduplicates, queryIsOrdered, renderQuery, type RandomQuery } from './random-query-model.js';
 import type { RandomSchema } from './random-query-schema.js';
@@ -21,12 +21,46 @@ import { shrinkCandidates } from './random-query-shrinker.js';
 export interface RandomDifferentialSession {
   name: string;
   setup: readonly string[];
+  /**
+   * `binary`: each query runs as a prepared statement (mysql2 `execute`, binary result rows), its
+   * comparison literals sent as `?` parameters; the reference runs it the same way. Default `text`.
+   */
+  protocol?: 'text' | 'binary';
+  /** Run only queries whose index % every === offset (default: every query). */
+  every?: number;
+  offset?: number;
 }
 
 export const SHARDGATE_WORKLOADS: readonly RandomDifferentialSession[] = [
   { name: 'oltp', setup: ["SET workload = 'oltp'"] },
   { name: 'olap', setup: ["SET workload = 'olap'"] },
+  // Prepared statements on one query in eight each (prepare, execute, close: three round trips):
+  // scatter results in binary rows, streamed in OLAP.
+  { name: 'oltp-prepared', setup: ["SET workload = 'oltp'"], protocol: 'binary', every: 8, offset: 1 },
+  { name: 'olap-prepared', setup: ["SET workload = 'olap'"], protocol: 'binary', every: 8, offset: 5 },
 ];
+
+/** Options that keep binary-protocol values exact in mysql2 (text-protocol runs read raw text anyway). */
+const EXACT_VALUES: ConnectionOptions = { dateStrings: true, supportBigNumbers: true, bigNumberStrings: true };
+
+/**
+ * The prepared form of a query: every string or number literal right after a comparison operator
+ * becomes a `?` parameter (strings as strings, numbers as JS numbers, which mysql2 sends as
+ * DOUBLE or LONGLONG), the rest stays SQL text. Both sides get the same parameters.
+ */
+export function preparedForm(sql: string): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const out = sql.replace(/(=|<>|<=|>=|<|>) ('(?:[^'\\]|\\.|'')*'|-?\d+(?:\.\d+)?)(?=[\s),]|$)/g, (_, op: string, lit: string) => {
+    if (lit.startsWith("'")) params.push(lit.slice(1, -1).replace(/\\(.)/g, '$1').replace(/''/g, "'"));
+    else params.push(/\./.test(lit) ? Number(lit) : Number.isSafeInteger(Number(lit)) ? Number(lit) : lit);
+    return `${op} ?`;
+  });
+  return { sql: out, params };
+}
+
+function sessionRuns(s: RandomDifferentialSession, index: number): boolean {
+  return s.every === undefined || index % s.every === (s.offset ?? 0) % s.every;
+}
 
 export interface RandomDifferentialOptions {
   /** mysql2 options for the system under test (e.g. a shardgate gateway, with its default database). */
@@ -97,12 +131,12 @@ class WorkerConnections {
   ) {}
 
   async open(): Promise<void> {
-    this.reference = await mysql.createConnection(this.opts.reference);
+    this.reference = await mysql.createConnection({ ...this.opts.reference, ...EXACT_VALUES });
     for (const s of this.sessions) this.subjects.set(s.name, await this.openSubject(s));
   }
 
   private async openSubject(s: RandomDifferentialSession): Promise<Connection> {
-    const conn = await mysql.createConnection(this.opts.subject);
+    const conn = await mysql.createConnection({ ...this.opts.subject, ...EXACT_VALUES });
     for (const sql of s.setup) await conn.query(sql);
     return conn;
   }
@@ -123,7 +157,7 @@ class WorkerConnections {
       await this.reference.query('SELECT 1');
     } catch {
       this.reference.destroy();
-      this.reference = await mysql.createConnection(this.opts.reference);
+      this.reference = await mysql.createConnection({ ...this.opts.reference, ...EXACT_VALUES });
     }
   }
 
@@ -153,12 +187,14 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
   /** Runs `q` on the reference and on `session`, and compares. */
   const check = async (conns: WorkerConnections, q: RandomQuery, session: RandomDifferentialSession, referenceOutcome?: QueryOutcome): Promise<Verdict> => {
     const sql = renderQuery(q);
-    const reference = referenceOutcome ?? (await runQuery(conns.reference, { sql, timeoutMs }));
+    const binary = session.protocol === 'binary';
+    const run = (conn: Connection) => (binary ? runPrepared(conn, { ...preparedForm(sql), timeoutMs }) : runQuery(conn, { sql, timeoutMs }));
+    const reference = (binary ? undefined : referenceOutcome) ?? (await run(conns.reference));
     if (reference.kind === 'error') {
       await conns.healReference();
       return { kind: 'invalid', detail: `reference: error ${reference.errno ?? reference.code}: ${reference.message}` };
     }
-    const subject = await runQuery(conns.subjects.get(session.name)!, { sql, timeoutMs });
+    const subject = await run(conns.subjects.get(session.name)!);
     if (subject.kind === 'error') {
       if (subject.errno === 1235) return { kind: 'refused', detail: subject.message };
       await conns.heal(session);
@@ -167,9 +203,12 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
     let s = subject;
     let r = reference;
     if (queryDeduplicates(q) && r.kind === 'rows' && s.kind === 'rows' && r.fields !== undefined && s.columns.length === r.columns.length) {
-      // Which of several collation-equal strings a group shows is unspecified: compare weights.
-      s = { ...s, rows: await folder.fold(s.rows, r.fields) };
-      r = { ...r, rows: await folder.fold(r.rows, r.fields) };
+      // Which of several collation-equal strings a group shows is unspecified: compare weights,
+      // in each column's own collation (asked of the reference: field packets do not carry it).
+      const hasText = r.rows.length > 0 && r.fields.some((f) => f.characterSet !== 63);
+      const own = hasText ? await columnCollations(conns.reference, sql, r.columns.length) : undefined;
+      s = { ...s, rows: await folder.fold(s.rows, r.fields, own) };
+      r = { ...r, rows: await folder.fold(r.rows, r.fields, own) };
     }
     const mismatch = compareOutcomes({ index: 0, sql, ordered: queryIsOrdered(q) }, s, r);
     return mismatch === undefined ? { kind: 'ok', detail: '' } : { kind: 'wrong', detail: mismatch.message.split('\n').slice(1).join('\n').trim() };
@@ -217,11 +256,14 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
           await conns.healReference();
         } else {
           for (const session of sessions) {
+            if (!sessionRuns(session, index)) continue;
             const v = await check(conns, q, session, reference);
             if (v.kind === 'ok') report.ok++;
             else if (v.kind === 'refused') {
               report.refused++;
               report.refusals.set(v.detail, (report.refusals.get(v.detail) ?? 0) + 1);
+            } else if (v.kind === 'invalid') {
+              report.invalid.push({ index, sql: `[${session.name}] ${sql}`, error: v.detail });
             } else if (v.kind === 'wrong') {
               report.wrong++;
               const shrunk = opts.shrink === false ? { sql, detail: v.detail } : await shrink(conns, q, session, v.detail);
@@ -247,6 +289,17 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
   return report;
 }
 
+/**
+ * Each result column's collation (`COLLATION(cN)` over the query as a derived table), or undefined
+ * when the reference cannot say (no rows, or a shape it refuses there).
+ */
+async function columnCollations(reference: Connection, sql: string, width: number): Promise<(string | null)[] | undefined> {
+  const list = Array.from({ length: width }, (_, i) => `COLLATION(q.c${i})`).join(', ');
+  const outcome = await runQuery(reference, { sql: `SELECT ${list} FROM (${sql}) AS q LIMIT 1` });
+  if (outcome.kind !== 'rows' || outcome.rows.length === 0) return undefined;
+  return [...outcome.rows[0]];
+}
+
 /** The query of one index of a run, as SQL (to replay a reported failure by hand). */
 export function randomQuerySql(schema: RandomSchema, seed: number, index: number): string {
   return renderQuery(generateRandomQuery(schema, querySeed(seed, index)));
@@ -259,7 +312,7 @@ export function formatRandomFailure(f: RandomFailure): string {
 
 function summarize(r: RandomDifferentialReport, sessions: number): string {
   const lines = [
-    `seed ${r.seed}: ${r.queries} queries × ${sessions} sessions: ${r.ok} ok, ${r.refused} refused (1235), ${r.wrong} wrong, ${r.invalid.length} invalid queries`,
+    `seed ${r.seed}: ${r.queries} queries, ${r.ok + r.refused + r.wrong} checks in ${sessions} sessions: ${r.ok} ok, ${r.refused} refused (1235), ${r.wrong} wrong, ${r.invalid.length} invalid queries`,
   ];
   for (const f of r.failures) lines.push(formatRandomFailure(f));
   for (const i of r.invalid) lines.push(`invalid #${i.index}: ${i.error}\n  ${i.sql}`);

@@ -19,6 +19,7 @@ interface ScopeColumn {
   kind: RandomColumnKind;
   nullable: boolean;
   values: readonly string[];
+  collation?: string;
 }
 
 interface Scope {
@@ -244,6 +245,7 @@ class RandomQueryGenerator {
       kind: guessKind(it.sql, innerScope),
       nullable: true,
       values: valuesOf(it.sql, innerScope),
+      ...collationOf(it.sql, innerScope),
     }));
     const scope: Scope = { columns };
     // Outer expressions over a deduplicated string would expose which equal string won: bare columns only.
@@ -332,6 +334,10 @@ class RandomQueryGenerator {
 
   private havingPredicate(scope: Scope, aggregates: string[]): Predicate {
     const agg = this.chance(0.5) ? this.pick(aggregates) : `COUNT(*)`;
+    // NULL aggregates (MAX over only NULLs, SUM of nothing): IS NULL and COALESCE over them.
+    const r = this.random();
+    if (r < 0.12) return { op: 'leaf', sql: `${agg} IS ${this.chance(0.5) ? 'NOT ' : ''}NULL` };
+    if (r < 0.2 && /^(COUNT|SUM|AVG)/.test(agg)) return { op: 'leaf', sql: `COALESCE(${agg}, -1) ${this.pick(['>', '<=', '='])} ${this.int(5)}` };
     const op = this.pick(['>', '>=', '<', '=', '<>']);
     const numeric = /^(COUNT|SUM|AVG)/.test(agg) || scope.columns.length === 0;
     const lit = numeric ? String(this.int(5)) : this.literalFor(this.pick(scope.columns));
@@ -368,7 +374,7 @@ class RandomQueryGenerator {
       const pattern = this.chance(0.5) ? `${text.slice(0, 2)}%` : `%${text.slice(-2)}`;
       sql = `${c.ref} ${this.chance(0.2) ? 'NOT ' : ''}LIKE '${pattern}'`;
     } else {
-      const others = scope.columns.filter((o) => o.ref !== c.ref && sameFamily(o.kind, c.kind));
+      const others = scope.columns.filter((o) => o.ref !== c.ref && sameFamily(o, c));
       if (others.length === 0) sql = `${c.ref} ${this.pick(['=', '<', '>='])} ${this.literalFor(c)}`;
       else sql = `${c.ref} ${this.pick(['=', '<>', '<', '>', '<=>'])} ${this.pick(others).ref}`;
     }
@@ -381,7 +387,7 @@ class RandomQueryGenerator {
     const table = this.pick(this.schema.tables);
     const sub = this.tableSource(table);
     const subScope: Scope = { columns: sub.scope };
-    const same = sub.scope.filter((o) => sameFamily(o.kind, c.kind));
+    const same = sub.scope.filter((o) => sameFamily(o, c));
     const target = same.length > 0 ? this.pick(same) : undefined;
     const filter = this.chance(0.6) ? ` WHERE ${this.renderLeaf(this.comparison(subScope))}` : '';
     const from = `${table.name} AS ${sub.source.alias}`;
@@ -430,7 +436,7 @@ class RandomQueryGenerator {
         if (r < 0.4) return `DATE(${c.ref})`;
         break;
     }
-    const same = scope.columns.filter((o) => o.kind === c.kind);
+    const same = scope.columns.filter((o) => o.kind === c.kind && sameFamily(o, c));
     if (r < 0.7) return `COALESCE(${c.ref}, ${this.chance(0.5) ? this.pick(same).ref : this.literalFor(c, false)})`;
     const p = this.predicate(scope, 1);
     const other = this.chance(0.5) ? this.pick(same).ref : this.literalFor(c, false);
@@ -467,7 +473,11 @@ class RandomQueryGenerator {
     if (r < 0.5) return `COUNT(DISTINCT ${this.pick(scope.columns).ref})`;
     if (r < 0.7) return `${this.pick(['MIN', 'MAX'])}(${this.pick(scope.columns).ref})`;
     if (numeric.length === 0) return 'COUNT(*)';
-    if (r < 0.85) return `${this.pick(['SUM', 'SUM', 'AVG'])}(${this.pick(numeric).ref})`;
+    if (r < 0.85) {
+      // DISTINCT inside SUM/AVG/MIN: the gateway must not merge partial distinct sums.
+      const distinct = this.chance(0.2) ? 'DISTINCT ' : '';
+      return `${this.pick(['SUM', 'SUM', 'AVG', 'MIN'])}(${distinct}${this.pick(numeric).ref})`;
+    }
     // Over an expression of two columns, of both sides when the FROM is a join.
     return `${this.pick(['SUM', 'MAX', 'AVG'])}(${this.pick(numeric).ref} ${this.pick(['+', '*'])} ${this.pick(numeric).ref})`;
   }
@@ -490,12 +500,14 @@ class RandomQueryGenerator {
 }
 
 function columnInScope(alias: string, c: RandomColumn): ScopeColumn {
-  return { ref: `${alias}.${c.name}`, kind: c.kind, nullable: c.nullable, values: c.values ?? [] };
+  return { ref: `${alias}.${c.name}`, kind: c.kind, nullable: c.nullable, values: c.values ?? [], ...(c.collation === undefined ? {} : { collation: c.collation }) };
 }
 
-function sameFamily(a: RandomColumnKind, b: RandomColumnKind): boolean {
+/** Whether two columns may meet in one comparison or COALESCE: numbers with numbers, strings of one collation. */
+function sameFamily(a: ScopeColumn, b: ScopeColumn): boolean {
   const numeric = (k: RandomColumnKind) => k === 'int' || k === 'decimal';
-  return a === b || (numeric(a) && numeric(b));
+  if (numeric(a.kind) && numeric(b.kind)) return true;
+  return a.kind === b.kind && (a.kind !== 'string' || (a.collation ?? '') === (b.collation ?? ''));
 }
 
 function unique(xs: string[]): string[] {
@@ -510,6 +522,13 @@ function guessKind(sql: string, scope: Scope): RandomColumnKind {
   if (/^(SUM|AVG)\(/.test(sql)) return 'decimal';
   const inner = scope.columns.find((c) => sql.includes(c.ref));
   return inner?.kind ?? 'int';
+}
+
+/** The collation of an inner select item: the one of the column it is built on (CHAR_LENGTH and the like are numbers). */
+function collationOf(sql: string, scope: Scope): { collation?: string } {
+  if (guessKind(sql, scope) !== 'string') return {};
+  const c = scope.columns.find((o) => o.ref === sql) ?? scope.columns.find((o) => sql.includes(o.ref));
+  return c?.collation === undefined ? {} : { collation: c.collation };
 }
 
 function valuesOf(sql: string, scope: Scope): readonly string[] {

@@ -12,6 +12,12 @@ export interface RandomColumn {
   kind: RandomColumnKind;
   nullable: boolean;
   /**
+   * For strings not in the tables' default collation: its name (or `binary`, `enum`). Two string
+   * columns are compared, COALESCEd or matched by IN only when this is equal, since MariaDB
+   * refuses to mix two implicit collations (1267).
+   */
+  collation?: string;
+  /**
    * Literals worth comparing against (SQL text, e.g. `'alice '`, `12.50`, `'2024-01-01 10:00:00'`).
    * Omit them and the runner samples values from the reference before it generates.
    */
