@@ -24,6 +24,9 @@ import { planJoinAggregate } from './join-aggregate-planner.js';
 import { planCorrelatedExists } from './semi-join-planner.js';
 import { planDerivedAtGateway } from './derived-table-planner.js';
 
+/** Comparisons whose two column operands compare by the columns' own types and collations. */
+const COLUMN_COMPARISONS = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '<=>']);
+
 export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
   if (ctx.parsed.ast._next) return planUnionParts(ctx);
   const semi = planCorrelatedExists(ctx);
@@ -528,12 +531,39 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
       return true;
     });
   }
+  /**
+   * A left value bound into a right-side WHERE term keeps its meaning only where it is compared
+   * with a right column (`t2.c = :t1_c`: the column's type and collation decide the comparison, as
+   * they would for the two columns). Anywhere else (`:t1_label = 'uber'`, `:t1_code in ('a', 'b')`,
+   * a function argument) a string or temporal literal would compare in the connection's collation
+   * or as text: such join vars are checked at execution like those of expressions (valueJoinVars).
+   */
+  const markLiteralUses = (term: Ast): void => {
+    const compared = new Set<Ast>();
+    walk(term, (n) => {
+      if (n?.type === 'binary_expr' && COLUMN_COMPARISONS.has(String(n.operator).toUpperCase()) && isColumnRef(n.left) && isColumnRef(n.right)) {
+        const l = analyzer.resolve(n.left, scope);
+        const r = analyzer.resolve(n.right, scope);
+        if (l && r && sideOfKey(l) === 0 && sideOfKey(r) === 1) compared.add(n.left);
+        if (l && r && sideOfKey(r) === 0 && sideOfKey(l) === 1) compared.add(n.right);
+      }
+      return true;
+    });
+    walk(term, (n) => {
+      if (!isColumnRef(n) || compared.has(n)) return true;
+      const k = analyzer.resolve(n, scope);
+      const name = k && sideOfKey(k) === 0 ? joinVarOf.get(k) : undefined;
+      if (name) valueJoinVars.add(name);
+      return true;
+    });
+  };
   // Terms filtered by the shard under a LEFT JOIN: one right-side 0/1 column each.
   const predicateColumns: number[] = [];
   let nullRowPerRow = false;
   for (const c of shardPredicates) {
     const local: TokenEdit[] = [];
     bindLeftColumns(c, local);
+    markLiteralUses(c);
     if (local.length > 0) nullRowPerRow = true;
     rightItems.push(`(${exprText(c, local)}) is true`);
     cols.push(rightItems.length);
@@ -542,7 +572,10 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   const orderBy = joinOrderBy();
   const rightConds: Cond[] = [];
   const rightEdits: TokenEdit[] = [];
-  for (const c of rightWhere) bindLeftColumns(c, rightEdits);
+  for (const c of rightWhere) {
+    bindLeftColumns(c, rightEdits);
+    markLiteralUses(c);
+  }
   // Routing of the right side: its own conditions plus `col = :joinvar` for the join equalities.
   for (const cond of analyzed.conds ?? []) {
     if (cond.k !== 'coleq') continue;
