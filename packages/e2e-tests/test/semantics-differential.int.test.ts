@@ -156,6 +156,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select count(*), max(price) from item where id = 1.5', mode: 'exact' },
   { sql: 'select count(*), max(price) from item where id = (select min(price) from item where price > 10.5)', mode: 'exact' },
   { sql: 'select id from item where id = 7.5 order by price limit 1', mode: 'exact' },
+  // A left value bound into a right-side expression is NULL on some rows: the column's type must
+  // still be the one its non-NULL values give (`r.id * NULL` is a DOUBLE, `r.id * 3` a BIGINT).
+  { sql: 'select avg(r.id * i.grp), sum(r.id + i.grp), max(r.id * i.price) from item i join referral r on r.referrer_id = i.id where i.grp is null', mode: 'exact' },
+  { sql: 'select avg(r.id * i.grp), sum(r.id + i.grp), max(r.id * i.price) from item i join referral r on r.referrer_id = i.id where i.grp is null or i.id < 6', mode: 'exact' },
   // An aggregate subquery whose WHERE matches nothing still answers (0), so it does not narrow
   // the outer statement to one shard.
   { sql: 'select id from item where price >= (select count(grp) from item where grp not in (null, null, 4)) order by id', mode: 'exact' },

@@ -7,7 +7,7 @@ import type { BindVars, JoinPrimitive, Primitive, SqlValue } from '@shardgate/pl
 import { copyBindVars, type QueryContext } from '../query-context.js';
 import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
-import { cellToSqlValue } from '../values/cell-codec.js';
+import { cellToSqlValue, ColumnNumber } from '../values/cell-codec.js';
 import { runPrimitive } from '../primitive-runner.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
@@ -51,6 +51,22 @@ function checkValueJoinVars(p: JoinPrimitive, leftFields: readonly FieldInfo[]):
   }
 }
 
+/**
+ * The bind vars with each NULL value join var (see JoinPrimitive.valueJoinVars) replaced by a zero
+ * of its left column's type, for asking the right side's column types: only signed integers and
+ * decimals get there (checkValueJoinVars), and a zero types an expression as any value would.
+ */
+function withTypedZeros(bv: BindVars, p: JoinPrimitive, leftFields: readonly FieldInfo[]): BindVars {
+  const out: BindVars = copyBindVars(bv);
+  for (const name of p.valueJoinVars ?? []) {
+    if (out[name] !== null) continue;
+    const f = leftFields[p.joinVars[name]!];
+    const scale = f?.decimals ?? 0;
+    out[name] = f !== undefined && valueClassOf(f.columnType, f.characterSet) === 'decimal' ? new ColumnNumber(scale > 0 ? `0.${'0'.repeat(scale)}` : '0', 'decimal') : 0n;
+  }
+  return out;
+}
+
 export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
   // Per-query state shared by the outer stream's (possibly concurrent) callbacks:
   // `leftFields` is set once by the outer's single fields() call, before any rows;
@@ -73,13 +89,24 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     if (rightFieldCount < 0) rightFieldCount = right.length;
     fieldsOnce.fields(p.cols.map((c) => (c < 0 ? leftFields[-c - 1] : right[c - 1])));
   };
+  // The right side's column types, when they come from a row whose values bound into right-side
+  // expressions were NULL: `t2.qty * NULL` is typed otherwise than `t2.qty * 5` (a DOUBLE, not a
+  // BIGINT, so an AVG over it would show another scale). Such a row's columns are asked again with
+  // typed zeros in place of the NULLs, once per statement (set synchronously, then only read).
+  let typedFields: Promise<readonly FieldInfo[]> | null = null;
+  const rightFields = (left: Row, inner: BufferedRows): readonly FieldInfo[] | Promise<readonly FieldInfo[]> => {
+    if (fieldsOnce.done || !(p.valueJoinVars ?? []).some((name) => (left[p.joinVars[name]!] ?? null) === null)) return inner.fields;
+    typedFields ??= collect(ctx.columnsOnly(), p.right, withTypedZeros(joinBindVars(bv, p.joinVars, left, leftFields), p, leftFields)).then((r) => r.fields);
+    return typedFields;
+  };
   const lookups = new InnerLookups(ctx, p.right, (rowBv) => collect(ctx, p.right, rowBv));
   const request = (left: Row) => {
     const rowBv = joinBindVars(bv, p.joinVars, left, leftFields);
     return { bindVars: rowBv, values: joinValues(rowBv, p.joinVars) };
   };
   const joinRow = async (left: Row, inner: BufferedRows): Promise<void> => {
-    sendFields(inner.fields);
+    const fields = rightFields(left, inner);
+    sendFields(fields instanceof Promise ? await fields : fields);
     const joined: Row[] = [];
     if (inner.rows.length === 0) {
       if (p.variant === 'LeftJoin') {
@@ -101,8 +128,9 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     rows: (rows) => lookupInOrder(ctx, rows, lookups, request, joinRow),
   });
   if (!fieldsOnce.done) {
-    // No outer rows: ask the right side for its columns with NULL join values.
-    const inner = await collect(ctx, p.right, joinBindVars(bv, p.joinVars, null, leftFields));
+    // No outer rows: ask the right side for its columns with NULL join values (typed zeros in
+    // right-side expressions, see rightFields).
+    const inner = await collect(ctx, p.right, withTypedZeros(joinBindVars(bv, p.joinVars, null, leftFields), p, leftFields));
     sendFields(inner.fields);
   }
 }
