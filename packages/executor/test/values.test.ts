@@ -3,6 +3,7 @@ import { addDecimal, divideDecimal, formatDecimal, parseDecimal } from '../src/v
 import { equalityKey } from '../src/values/cell-compare.js';
 import { countPlaceholders } from '../src/session.js';
 import { stripKeyspace } from '../src/session-statements.js';
+import { compareValues } from '../src/values/eval-expr.js';
 
 const d = (s: string) => parseDecimal(s)!;
 
@@ -40,5 +41,17 @@ describe('statement helpers', () => {
   it('strips keyspace qualifiers for shards', () => {
     expect(stripKeyspace('show create table commerce.customer', ['commerce'])).toBe('show create table customer');
     expect(stripKeyspace('show columns from customer from commerce', ['commerce'])).toBe('show columns from customer');
+  });
+});
+
+describe('compareValues: a string against a DOUBLE, as MariaDB compares them', () => {
+  const text = (s: string) => new TextEncoder().encode(s);
+  it('reads the string as a DOUBLE (its numeric prefix), never as NaN', () => {
+    // A prepared statement's parameter 5 arrives as a DOUBLE: `min(status) >= ?` over 'paid' is 0 >= 5.
+    expect(compareValues(text('paid'), 5)).toBe(-1);
+    expect(compareValues(5, text('paid'))).toBe(1);
+    expect(compareValues(text('12abc'), 12.5)).toBe(-1);
+    expect(compareValues(text(' 7'), 7)).toBe(0);
+    expect(compareValues('1e3', 999.5)).toBe(1);
   });
 });

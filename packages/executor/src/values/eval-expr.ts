@@ -9,7 +9,7 @@ import { cellToSqlValue } from './cell-codec.js';
 import { compareBytes, foldGeneralCi } from './cell-compare.js';
 import { valueClassOf } from './column-types.js';
 import { addDecimal, compareDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, multiplyDecimal, parseDecimal, rescale, type Decimal } from './decimal.js';
-import { numericPrefix } from './numeric-conversion.js';
+import { numericPrefix, stringToDouble } from './numeric-conversion.js';
 
 export interface EvalEnv {
   readonly row: Row;
@@ -164,8 +164,10 @@ export function compareValues(a: SqlValue, b: SqlValue): number | null {
   const numeric = (v: SqlValue) => typeof v === 'bigint' || typeof v === 'number' || v instanceof ExactNumber;
   if (numeric(a) || numeric(b)) {
     if (isFloat(a) || isFloat(b)) {
-      const x = Number(a.toString());
-      const y = Number(b.toString());
+      // A string compared with a DOUBLE is read as MariaDB reads it ('paid' is 0, '12abc' is 12):
+      // Number() would give NaN, which compares equal to everything below.
+      const x = asDouble(a);
+      const y = asDouble(b);
       return x < y ? -1 : x > y ? 1 : 0;
     }
     return compareDecimal(toDecimal(a)!, toDecimal(b)!);
@@ -178,6 +180,14 @@ export function compareValues(a: SqlValue, b: SqlValue): number | null {
   const x = foldGeneralCi(String(a));
   const y = foldGeneralCi(String(b));
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** A non-NULL value as the DOUBLE MariaDB compares it as. */
+function asDouble(v: Exclude<SqlValue, null>): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof ExactNumber) return Number(v.text);
+  return stringToDouble(v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v);
 }
 
 export function truthy(v: SqlValue): boolean | null {
