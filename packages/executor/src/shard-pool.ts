@@ -124,6 +124,31 @@ export interface ShardConnector {
 /** Session variables a reset puts back (captured from a fresh connection at start). */
 export const RESETTABLE_VARIABLES = ['sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment'] as const;
 
+/**
+ * Opens a shard's first connection (a shard that cannot be reached fails the start with the
+ * address in the message) and reads the session variables a fresh connection has: the returned
+ * `SET SESSION …` statement puts a connection used by a client back to them on release.
+ */
+export async function readSessionBaseline(
+  pool: { readonly keyspace: string; readonly shard: string; acquire(): Promise<ShardConnection> },
+  options: Pick<ShardConnectionOptions, 'host' | 'port'>,
+): Promise<string> {
+  let conn: ShardConnection;
+  try {
+    conn = await pool.acquire();
+  } catch (err) {
+    const e = toShardError(err, pool.keyspace, pool.shard);
+    throw new ExecutorError(e.errno, e.sqlState, `shard ${pool.keyspace}/${pool.shard} (${options.host}:${options.port}) is unreachable: ${e.message}`);
+  }
+  try {
+    const r = await conn.query(`SELECT 1, ${RESETTABLE_VARIABLES.map((v) => `@@SESSION.${v}`).join(', ')}`);
+    const values = r.rows[0]!.slice(1).map((c) => (c === null ? 'NULL' : `'${Buffer.from(c).toString('utf8').replace(/'/g, "''")}'`));
+    return `SET SESSION ${RESETTABLE_VARIABLES.map((v, i) => `${v} = ${values[i]}`).join(', ')}, autocommit = 1`;
+  } finally {
+    await conn.release();
+  }
+}
+
 /** Rows per chunk at most when streaming; chunks are also cut at every network read. */
 const MAX_CHUNK_ROWS = 256;
 /** How long an aborted statement may take to stop after KILL QUERY before its connection is dropped. */
@@ -264,20 +289,7 @@ export class MysqlShardConnector implements ShardConnector {
     // A pooled connection that dies while idle emits 'error'; mysql2 already drops it from the
     // pool, and an unhandled 'error' would crash the process.
     this.pool.on('connection', (c) => c.on('error', () => {}));
-    let conn: ShardConnection;
-    try {
-      conn = await this.acquire();
-    } catch (err) {
-      const e = toShardError(err, this.keyspace, this.shard);
-      throw new ExecutorError(e.errno, e.sqlState, `shard ${this.keyspace}/${this.shard} (${this.options.host}:${this.options.port}) is unreachable: ${e.message}`);
-    }
-    try {
-      const r = await conn.query(`SELECT 1, ${RESETTABLE_VARIABLES.map((v) => `@@SESSION.${v}`).join(', ')}`);
-      const values = r.rows[0].slice(1).map((c) => (c === null ? 'NULL' : `'${Buffer.from(c).toString('utf8').replace(/'/g, "''")}'`));
-      this.baseline = `SET SESSION ${RESETTABLE_VARIABLES.map((v, i) => `${v} = ${values[i]}`).join(', ')}, autocommit = 1`;
-    } finally {
-      await conn.release();
-    }
+    this.baseline = await readSessionBaseline(this, this.options);
   }
 
   /** The statement that puts a connection's session variables back to what a fresh one has. */

@@ -11,7 +11,7 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_QUERY_INTERRUPTED, toShardError
 import { RawFieldInfoCache } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import type { Warning } from './query-context.js';
-import { parseOkInfo, RESETTABLE_VARIABLES, type ShardConnection, type ShardConnector, type ShardResult, type StatementOptions, type StreamHandlers } from './shard-pool.js';
+import { parseOkInfo, readSessionBaseline, type ShardConnection, type ShardConnector, type ShardResult, type StatementOptions, type StreamHandlers } from './shard-pool.js';
 import { ShardKiller } from './shard-killer.js';
 import { withRowPackets } from './row-packets.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
@@ -69,20 +69,7 @@ export class WireShardConnector implements ShardConnector {
 
   async start(): Promise<void> {
     this.started = true;
-    let conn: ShardConnection;
-    try {
-      conn = await this.acquire();
-    } catch (err) {
-      const e = toShardError(err, this.keyspace, this.shard);
-      throw new ExecutorError(e.errno, e.sqlState, `shard ${this.keyspace}/${this.shard} (${this.options.host}:${this.options.port}) is unreachable: ${e.message}`);
-    }
-    try {
-      const r = await conn.query(`SELECT 1, ${RESETTABLE_VARIABLES.map((v) => `@@SESSION.${v}`).join(', ')}`);
-      const values = r.rows[0].slice(1).map((c) => (c === null ? 'NULL' : `'${Buffer.from(c).toString('utf8').replace(/'/g, "''")}'`));
-      this.baseline = `SET SESSION ${RESETTABLE_VARIABLES.map((v, i) => `${v} = ${values[i]}`).join(', ')}, autocommit = 1`;
-    } finally {
-      await conn.release();
-    }
+    this.baseline = await readSessionBaseline(this, this.options);
   }
 
   /** The statement that puts a connection's session variables back to what a fresh one has. */
