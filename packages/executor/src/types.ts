@@ -1,27 +1,16 @@
+import type { ColumnDefinition } from '@shardgate/mysql-protocol';
 import type { SqlValue } from '@shardgate/planner';
 
-/** Same names as mysql2's FieldPacket; shard field metadata passes through (schema = keyspace). */
-export interface FieldInfo {
-  catalog?: string;
-  schema: string;
-  table: string;
-  orgTable: string;
-  name: string;
-  orgName: string;
-  characterSet: number;
-  columnLength: number;
-  columnType: number;
-  flags: number;
-  decimals: number;
-}
+/** Shard field metadata as it passes through (schema = keyspace): the protocol's ColumnDefinition41. */
+export type FieldInfo = ColumnDefinition;
 
 /** One value as text-protocol bytes (exactly what the shard sent), or NULL. */
 export type Cell = Uint8Array | null;
 export type Row = readonly Cell[];
 
 /**
- * Implemented by the gateway over @shardgate/mysql-protocol's ResultSink (structurally
- * identical; this package does not import the protocol package).
+ * The part of @shardgate/mysql-protocol's ResultSink the executor writes to (the gateway passes
+ * the protocol's sink as it is).
  */
 export interface ResultSink {
   columns(defs: readonly FieldInfo[]): void;

@@ -1,48 +1,10 @@
-/** MySQL column type codes (protocol ColumnDefinition41.column_type) and the flags we read. */
-export const ColumnType = {
-  DECIMAL: 0,
-  TINY: 1,
-  SHORT: 2,
-  LONG: 3,
-  FLOAT: 4,
-  DOUBLE: 5,
-  NULL: 6,
-  TIMESTAMP: 7,
-  LONGLONG: 8,
-  INT24: 9,
-  DATE: 10,
-  TIME: 11,
-  DATETIME: 12,
-  YEAR: 13,
-  NEWDATE: 14,
-  VARCHAR: 15,
-  BIT: 16,
-  JSON: 245,
-  NEWDECIMAL: 246,
-  ENUM: 247,
-  SET: 248,
-  TINY_BLOB: 249,
-  MEDIUM_BLOB: 250,
-  LONG_BLOB: 251,
-  BLOB: 252,
-  VAR_STRING: 253,
-  STRING: 254,
-  GEOMETRY: 255,
-} as const;
+import { Charset, ColumnType } from '@shardgate/mysql-protocol';
 
-export const ColumnFlag = {
-  NOT_NULL: 1,
-  PRI_KEY: 2,
-  BLOB: 16,
-  UNSIGNED: 32,
-  BINARY: 128,
-  ENUM: 256,
-  SET: 2048,
-  NUM: 32768,
-} as const;
+/** Column type codes and flags come from the wire protocol's own table (one list, not two). */
+export { ColumnType, ColumnFlag } from '@shardgate/mysql-protocol';
 
-export const BINARY_CHARSET = 63;
-export const UTF8MB4_GENERAL_CI = 45;
+export const BINARY_CHARSET = Charset.BINARY;
+export const UTF8MB4_GENERAL_CI = Charset.UTF8MB4_GENERAL_CI;
 
 export type ValueClass = 'integer' | 'decimal' | 'float' | 'temporal' | 'text' | 'binary';
 
