@@ -10,7 +10,8 @@
 import mysql from 'mysql2';
 import type { FieldPacket, PoolConnection, Pool, ResultSetHeader } from 'mysql2';
 import { ShardKiller } from './shard-killer.js';
-import { ExecutorError, ER_QUERY_INTERRUPTED, toShardError } from './errors.js';
+import { ExecutorError, toShardError } from './errors.js';
+import { CheckedOutConnection, toWarnings } from './checked-out-connection.js';
 import { FieldInfoCache, toFieldInfo } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
@@ -151,8 +152,6 @@ export async function readSessionBaseline(
 
 /** Rows per chunk at most when streaming; chunks are also cut at every network read. */
 const MAX_CHUNK_ROWS = 256;
-/** How long an aborted statement may take to stop after KILL QUERY before its connection is dropped. */
-const ABORT_GRACE_MS = 500;
 
 export { toFieldInfo };
 
@@ -202,13 +201,9 @@ function eofWarnings(command: unknown): number {
   return (command as QueryCommand)[EOF_WARNINGS] ?? 0;
 }
 
-const LEVELS: Record<string, Warning['level']> = { Note: 'Note', Warning: 'Warning', Error: 'Error' };
-
-/** `SHOW WARNINGS` rows (Level, Code, Message; raw text cells) as Warnings. */
-function toWarnings(rows: unknown): Warning[] {
-  if (!Array.isArray(rows)) return [];
-  const text = (c: unknown) => (c === null || c === undefined ? '' : Buffer.isBuffer(c) ? c.toString('utf8') : String(c));
-  return rows.map((r: unknown[]) => ({ level: LEVELS[text(r[0])] ?? 'Warning', code: Number(text(r[1])), message: text(r[2]) }));
+/** A raw `SHOW WARNINGS` cell as mysql2 hands it over (a Buffer with typeCast: false). */
+function cellText(c: unknown): string {
+  return c === null || c === undefined ? '' : Buffer.isBuffer(c) ? c.toString('utf8') : String(c);
 }
 
 function okResult(h: ResultSetHeader): ShardResult {
@@ -372,59 +367,28 @@ export class MysqlShardConnector implements ShardConnector {
   }
 }
 
-/**
- * One connection checked out of a MysqlShardConnector.
- *
- * Concurrency rule: mysql2 queues commands per connection, so overlapping query() calls run one
- * after another; `killed`/`broken`/`returned` are set synchronously in callbacks and read only at
- * release, after every statement of the caller has settled.
- */
-class MysqlShardConnection implements ShardConnection {
-  private killed: Promise<void> | null = null;
-  private broken = false;
-  private returned = false;
-  readonly keyspace: string;
-  readonly shard: string;
-
+/** One connection checked out of a MysqlShardConnector (see CheckedOutConnection for the rules). */
+class MysqlShardConnection extends CheckedOutConnection {
   constructor(
     private readonly connector: MysqlShardConnector,
     private readonly raw: PoolConnection,
   ) {
-    this.keyspace = connector.keyspace;
-    this.shard = connector.shard;
+    super(connector);
   }
 
   get threadId(): number {
     return this.raw.threadId ?? 0;
   }
 
-  private kill(): void {
-    if (!this.killed) this.killed = this.connector.kill(this.threadId).catch(() => {
-      // The admin connection failed: we cannot prove the statement stopped, so never reuse.
-      this.broken = true;
-    });
+  protected destroySocket(): void {
+    // mysql2 never calls a pending command back once its connection is destroyed: callers pass
+    // abandonAfterGrace a settle function.
+    this.raw.destroy();
   }
 
-  /**
-   * After an abort, KILL QUERY normally ends the statement within milliseconds. A shard that is
-   * hung or cut off never answers at all, and the client must not wait for it: past the grace
-   * period the connection is destroyed and `settle` ends the statement: mysql2 never calls a
-   * pending command back once its connection is destroyed.
-   */
-  private abandonAfterGrace(settle: () => void): () => void {
-    const timer = setTimeout(() => {
-      this.broken = true;
-      this.raw.destroy();
-      settle();
-    }, ABORT_GRACE_MS);
-    timer.unref();
-    return () => clearTimeout(timer);
-  }
-
-  private fail(err: unknown, signal?: AbortSignal): unknown {
-    if ((err as { fatal?: boolean })?.fatal) this.broken = true;
-    if (signal?.aborted) return signal.reason;
-    return toShardError(err, this.keyspace, this.shard);
+  protected handBack(broken: boolean): void {
+    if (broken) this.raw.destroy();
+    else this.raw.release();
   }
 
   query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
@@ -480,13 +444,13 @@ class MysqlShardConnection implements ShardConnection {
    * connection's commands in order). A failure loses only the warnings, never the statement's
    * result: the statement did run; a fatal failure still keeps the connection out of the pool.
    */
-  private readWarnings(): Promise<Warning[]> {
+  protected readWarnings(): Promise<Warning[]> {
     return new Promise((resolve) =>
       this.raw.query('SHOW WARNINGS', (err, rows) => {
         if (err) {
           if ((err as { fatal?: boolean }).fatal) this.broken = true;
           resolve([]);
-        } else resolve(toWarnings(rows));
+        } else resolve(Array.isArray(rows) ? toWarnings(rows as unknown[][], cellText) : []);
       }),
     );
   }
@@ -559,27 +523,7 @@ class MysqlShardConnection implements ShardConnection {
           finished = true;
           cancelGrace?.();
           if (signal) unhookAbort(signal, onAbort);
-          if (stopError !== null) {
-            // A consumer error or abort wins over the shard's "query interrupted" it caused.
-            if (queryError) this.fail(queryError);
-            reject(stopError);
-          } else if (queryError) {
-            reject(this.fail(queryError, signal));
-          } else if (eofWarnings(q) > 0 && !this.broken) {
-            // The count arrives with the stream's last packet: the warnings are read now, on
-            // this connection, and handed on before the stream settles.
-            void this.readWarnings().then((warnings) => {
-              try {
-                handlers.warnings?.(warnings);
-              } catch (err) {
-                reject(err);
-                return;
-              }
-              resolve();
-            });
-          } else {
-            resolve();
-          }
+          this.settleStream(stopError, queryError, eofWarnings(q), signal, handlers, resolve, reject);
         });
       };
       // A fatal socket error on a callback-less (streaming) query is reported only on the
@@ -594,50 +538,7 @@ class MysqlShardConnection implements ShardConnection {
     });
   }
 
-  async release(dirty = false): Promise<void> {
-    if (this.returned) return;
-    this.returned = true;
-    try {
-      // A connection abandoned after an abort is destroyed below; its KILL may still be waiting
-      // on an unreachable shard, and nobody needs to wait for that.
-      if (this.killed && !this.broken) {
-        await this.killed;
-        // KILL QUERY may land after the statement ended; make sure the connection answers
-        // normally before anyone else gets it.
-        if (!this.broken && !(await this.healthy())) this.broken = true;
-      }
-      if (!this.broken && dirty) {
-        await this.simpleQuery('ROLLBACK');
-        await this.simpleQuery(this.connector.resetStatement);
-      }
-    } catch {
-      this.broken = true;
-    }
-    this.connector.connectionReturned();
-    if (this.broken) this.raw.destroy();
-    else this.raw.release();
-  }
-
-  destroy(): void {
-    if (this.returned) return;
-    this.returned = true;
-    this.connector.connectionReturned();
-    this.raw.destroy();
-  }
-
-  private simpleQuery(sql: string): Promise<void> {
+  protected simpleQuery(sql: string): Promise<void> {
     return new Promise((resolve, reject) => this.raw.query(sql, (err) => (err ? reject(err) : resolve())));
-  }
-
-  private async healthy(): Promise<boolean> {
-    for (let i = 0; i < 2; i++) {
-      try {
-        await this.simpleQuery('SELECT 1');
-        return true;
-      } catch (err) {
-        if ((err as { errno?: number }).errno !== ER_QUERY_INTERRUPTED) return false;
-      }
-    }
-    return false;
   }
 }

@@ -7,10 +7,11 @@
  * (`typeCast: false`): BIGINT, DECIMAL and DATETIME are never rounded or reformatted.
  */
 import { ShardClient, decodeTextRow, type ClientConnectionError, type EofPacket, type OkPacket, type QueryReceiver, type ServerError } from '@shardgate/mysql-protocol';
-import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_QUERY_INTERRUPTED, toShardError } from './errors.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET, toShardError } from './errors.js';
+import { CheckedOutConnection, toWarnings } from './checked-out-connection.js';
+import type { Warning } from './query-context.js';
 import { RawFieldInfoCache } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
-import type { Warning } from './query-context.js';
 import { parseOkInfo, readSessionBaseline, type ShardConnection, type ShardConnector, type ShardResult, type StatementOptions, type StreamHandlers } from './shard-pool.js';
 import { ShardKiller } from './shard-killer.js';
 import { withRowPackets } from './row-packets.js';
@@ -18,8 +19,6 @@ import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.
 
 /** Rows per chunk at most when streaming; chunks are also cut at every network read. */
 const MAX_CHUNK_ROWS = 256;
-/** How long an aborted statement may take to stop after KILL QUERY before its connection is dropped. */
-const ABORT_GRACE_MS = 500;
 /** SERVER_MORE_RESULTS_EXISTS. */
 const MORE_RESULTS = 0x8;
 
@@ -227,11 +226,8 @@ export class WireShardConnector implements ShardConnector {
 /** What the connection keeps of a ServerError / ClientConnectionError. */
 type ClientError = ServerError | ClientConnectionError;
 
-const LEVELS: Record<string, Warning['level']> = { Note: 'Note', Warning: 'Warning', Error: 'Error' };
-
-function toWarnings(rows: readonly Row[]): Warning[] {
-  const text = (c: Uint8Array | null | undefined) => (c === null || c === undefined ? '' : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf8'));
-  return rows.map((r) => ({ level: LEVELS[text(r[0])] ?? 'Warning', code: Number(text(r[1])), message: text(r[2]) }));
+function cellText(c: Uint8Array | null | undefined): string {
+  return c === null || c === undefined ? '' : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf8');
 }
 
 function okResult(ok: OkPacket): ShardResult {
@@ -243,58 +239,26 @@ function multipleResults(): ExecutorError {
   return new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This version of shardgate does not yet support a shard statement that returns several results');
 }
 
-/**
- * One client checked out of a WireShardConnector.
- *
- * Concurrency rule: the client runs commands one after another in call order, so overlapping
- * query() calls queue; `killed`/`broken`/`returned` are set synchronously in callbacks and read
- * only at release, after every statement of the caller has settled.
- */
-class WireShardConnection implements ShardConnection {
-  private killed: Promise<void> | null = null;
-  private broken = false;
-  private returned = false;
-  readonly keyspace: string;
-  readonly shard: string;
-
+/** One client checked out of a WireShardConnector (see CheckedOutConnection for the rules). */
+class WireShardConnection extends CheckedOutConnection {
   constructor(
     private readonly connector: WireShardConnector,
     private readonly client: ShardClient,
   ) {
-    this.keyspace = connector.keyspace;
-    this.shard = connector.shard;
+    super(connector);
   }
 
   get threadId(): number {
     return this.client.threadId;
   }
 
-  private kill(): void {
-    if (!this.killed)
-      this.killed = this.connector.kill(this.threadId).catch(() => {
-        // The admin connection failed: we cannot prove the statement stopped, so never reuse.
-        this.broken = true;
-      });
+  protected destroySocket(): void {
+    this.client.destroy();
   }
 
-  /**
-   * After an abort, KILL QUERY normally ends the statement within milliseconds. A shard that is
-   * hung or cut off never answers at all, and the client must not wait for it: past the grace
-   * period the connection is destroyed, which fails its command (and so settles the statement).
-   */
-  private abandonAfterGrace(): () => void {
-    const timer = setTimeout(() => {
-      this.broken = true;
-      this.client.destroy();
-    }, ABORT_GRACE_MS);
-    timer.unref();
-    return () => clearTimeout(timer);
-  }
-
-  private fail(err: unknown, signal?: AbortSignal): unknown {
-    if ((err as { fatal?: boolean })?.fatal) this.broken = true;
-    if (signal?.aborted) return signal.reason;
-    return toShardError(err, this.keyspace, this.shard);
+  protected handBack(broken: boolean): void {
+    if (broken) this.connector.drop(this.client);
+    else this.connector.giveBack(this.client);
   }
 
   query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
@@ -361,7 +325,7 @@ class WireShardConnection implements ShardConnection {
    * a connection's commands in order). A failure loses only the warnings, never the statement's
    * result: the statement did run; a fatal failure still keeps the connection out of the pool.
    */
-  private readWarnings(): Promise<Warning[]> {
+  protected readWarnings(): Promise<Warning[]> {
     return new Promise((resolve) => {
       const rows: Row[] = [];
       let n = 0;
@@ -369,7 +333,7 @@ class WireShardConnection implements ShardConnection {
         columns: (defs) => (n = defs.length),
         row: (buf, start, end) => rows.push(decodeTextRow(buf, n, start, end)),
         end: (eof) => {
-          if ((eof.statusFlags & MORE_RESULTS) === 0) resolve(toWarnings(rows));
+          if ((eof.statusFlags & MORE_RESULTS) === 0) resolve(toWarnings(rows, cellText));
         },
         ok: () => resolve([]),
         error: (err) => {
@@ -435,27 +399,7 @@ class WireShardConnection implements ShardConnection {
           if (signal) unhookAbort(signal, onAbort);
           // The client may still be paused by the last chunk: it must read the next command's reply.
           client.resume();
-          if (stopError !== null) {
-            // A consumer error or abort wins over the shard's "query interrupted" it caused.
-            if (queryError) this.fail(queryError);
-            reject(stopError);
-          } else if (queryError) {
-            reject(this.fail(queryError, signal));
-          } else if (warningCount > 0 && !this.broken) {
-            // The count arrives with the stream's last packet: the warnings are read now, on
-            // this connection, and handed on before the stream settles.
-            void this.readWarnings().then((warnings) => {
-              try {
-                handlers.warnings?.(warnings);
-              } catch (err) {
-                reject(err);
-                return;
-              }
-              resolve();
-            });
-          } else {
-            resolve();
-          }
+          this.settleStream(stopError, queryError, warningCount, signal, handlers, resolve, reject);
         });
       };
       const receiver: QueryReceiver = {
@@ -493,38 +437,7 @@ class WireShardConnection implements ShardConnection {
     });
   }
 
-  async release(dirty = false): Promise<void> {
-    if (this.returned) return;
-    this.returned = true;
-    try {
-      // A connection abandoned after an abort is destroyed below; its KILL may still be waiting
-      // on an unreachable shard, and nobody needs to wait for that.
-      if (this.killed && !this.broken) {
-        await this.killed;
-        // KILL QUERY may land after the statement ended; make sure the connection answers
-        // normally before anyone else gets it.
-        if (!this.broken && !(await this.healthy())) this.broken = true;
-      }
-      if (!this.broken && dirty) {
-        await this.simpleQuery('ROLLBACK');
-        await this.simpleQuery(this.connector.resetStatement);
-      }
-    } catch {
-      this.broken = true;
-    }
-    this.connector.connectionReturned();
-    if (this.broken) this.connector.drop(this.client);
-    else this.connector.giveBack(this.client);
-  }
-
-  destroy(): void {
-    if (this.returned) return;
-    this.returned = true;
-    this.connector.connectionReturned();
-    this.connector.drop(this.client);
-  }
-
-  private simpleQuery(sql: string): Promise<void> {
+  protected simpleQuery(sql: string): Promise<void> {
     return new Promise((resolve, reject) => {
       let failed = false;
       this.client.query(sql, {
@@ -542,17 +455,5 @@ class WireShardConnection implements ShardConnection {
         },
       });
     });
-  }
-
-  private async healthy(): Promise<boolean> {
-    for (let i = 0; i < 2; i++) {
-      try {
-        await this.simpleQuery('SELECT 1');
-        return true;
-      } catch (err) {
-        if ((err as { errno?: number }).errno !== ER_QUERY_INTERRUPTED) return false;
-      }
-    }
-    return false;
   }
 }

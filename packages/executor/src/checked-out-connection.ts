@@ -1,0 +1,172 @@
+/**
+ * What every shard connection checked out of a pool does the same way, whatever client library
+ * carries it: KILL QUERY on abort, an abandon timer for a shard that never answers the kill, and
+ * the checks at release (the killed statement really stopped; a dirty session is rolled back and
+ * reset) that decide whether the connection goes back to its pool or is destroyed.
+ *
+ * Concurrency rule: `killed`, `broken` and `returned` are set synchronously in callbacks and read
+ * only at release, after every statement of the caller has settled; the client underneath runs a
+ * connection's commands one after another in call order.
+ */
+import { ER_QUERY_INTERRUPTED, toShardError } from './errors.js';
+import type { Warning } from './query-context.js';
+import type { ShardConnection, ShardResult, StatementOptions, StreamHandlers } from './shard-pool.js';
+
+/** How long an aborted statement may take to stop after KILL QUERY before its connection is dropped. */
+export const ABORT_GRACE_MS = 500;
+
+/** The pool side a checked-out connection reports back to. */
+export interface ConnectionOwner {
+  readonly keyspace: string;
+  readonly shard: string;
+  /** The statement that puts a connection's session variables back to what a fresh one has. */
+  readonly resetStatement: string;
+  /** KILL QUERY from a connection outside the pool, so it works even when the pool is exhausted. */
+  kill(threadId: number): Promise<void>;
+  /** The connection left the caller's hands (released or destroyed). */
+  connectionReturned(): void;
+}
+
+const LEVELS: Record<string, Warning['level']> = { Note: 'Note', Warning: 'Warning', Error: 'Error' };
+
+/** `SHOW WARNINGS` rows (Level, Code, Message) as Warnings; `text` reads one cell. */
+export function toWarnings<C>(rows: readonly (readonly C[])[], text: (cell: C | undefined) => string): Warning[] {
+  return rows.map((r) => ({ level: LEVELS[text(r[0])] ?? 'Warning', code: Number(text(r[1])), message: text(r[2]) }));
+}
+
+export abstract class CheckedOutConnection implements ShardConnection {
+  private killed: Promise<void> | null = null;
+  /** Set when the connection must not be reused (fatal error, failed kill, abandoned statement). */
+  protected broken = false;
+  private returned = false;
+  readonly keyspace: string;
+  readonly shard: string;
+
+  constructor(protected readonly owner: ConnectionOwner) {
+    this.keyspace = owner.keyspace;
+    this.shard = owner.shard;
+  }
+
+  abstract readonly threadId: number;
+  abstract query(sql: string, opts?: StatementOptions): Promise<ShardResult>;
+  abstract stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void>;
+  /** Runs a statement whose result is not needed; rejects with the shard's error. */
+  protected abstract simpleQuery(sql: string): Promise<void>;
+  /** Closes the socket at once; a pending command fails (or, for mysql2, is never called back). */
+  protected abstract destroySocket(): void;
+  /** Hands the client back to its pool: healthy, or to be destroyed. */
+  protected abstract handBack(broken: boolean): void;
+  /**
+   * The last statement's warnings, read before the connection runs anything else. A failure
+   * loses only the warnings (never the statement's result); a fatal one sets `broken`.
+   */
+  protected abstract readWarnings(): Promise<Warning[]>;
+
+  /**
+   * Settles a stream once its consumer is done with the last chunk: a consumer error or abort
+   * (`stopError`) wins over the shard's "query interrupted" it caused; a result that ended with
+   * warnings hands them on before the stream settles (the count arrives with the last packet, so
+   * they are read now, on this connection).
+   */
+  protected settleStream(
+    stopError: unknown,
+    queryError: unknown,
+    warningCount: number,
+    signal: AbortSignal | undefined,
+    handlers: StreamHandlers,
+    resolve: () => void,
+    reject: (err: unknown) => void,
+  ): void {
+    if (stopError !== null) {
+      if (queryError) this.fail(queryError);
+      reject(stopError);
+    } else if (queryError) {
+      reject(this.fail(queryError, signal));
+    } else if (warningCount > 0 && !this.broken) {
+      void this.readWarnings().then((warnings) => {
+        try {
+          handlers.warnings?.(warnings);
+        } catch (err) {
+          reject(err);
+          return;
+        }
+        resolve();
+      });
+    } else {
+      resolve();
+    }
+  }
+
+  protected kill(): void {
+    if (!this.killed)
+      this.killed = this.owner.kill(this.threadId).catch(() => {
+        // The admin connection failed: we cannot prove the statement stopped, so never reuse.
+        this.broken = true;
+      });
+  }
+
+  /**
+   * After an abort, KILL QUERY normally ends the statement within milliseconds. A shard that is
+   * hung or cut off never answers at all, and the client must not wait for it: past the grace
+   * period the connection is destroyed and `settle` (if any) ends the statement.
+   */
+  protected abandonAfterGrace(settle?: () => void): () => void {
+    const timer = setTimeout(() => {
+      this.broken = true;
+      this.destroySocket();
+      settle?.();
+    }, ABORT_GRACE_MS);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
+
+  /** The error a statement rejects with: the abort's reason wins; a fatal error retires the connection. */
+  protected fail(err: unknown, signal?: AbortSignal): unknown {
+    if ((err as { fatal?: boolean })?.fatal) this.broken = true;
+    if (signal?.aborted) return signal.reason;
+    return toShardError(err, this.keyspace, this.shard);
+  }
+
+  async release(dirty = false): Promise<void> {
+    if (this.returned) return;
+    this.returned = true;
+    try {
+      // A connection abandoned after an abort is destroyed below; its KILL may still be waiting
+      // on an unreachable shard, and nobody needs to wait for that.
+      if (this.killed && !this.broken) {
+        await this.killed;
+        // KILL QUERY may land after the statement ended; make sure the connection answers
+        // normally before anyone else gets it.
+        if (!this.broken && !(await this.healthy())) this.broken = true;
+      }
+      if (!this.broken && dirty) {
+        await this.simpleQuery('ROLLBACK');
+        await this.simpleQuery(this.owner.resetStatement);
+      }
+    } catch {
+      this.broken = true;
+    }
+    this.owner.connectionReturned();
+    this.handBack(this.broken);
+  }
+
+  destroy(): void {
+    if (this.returned) return;
+    this.returned = true;
+    this.owner.connectionReturned();
+    this.handBack(true);
+  }
+
+  /** A connection answers SELECT 1 (once more if the first one met the late KILL QUERY). */
+  private async healthy(): Promise<boolean> {
+    for (let i = 0; i < 2; i++) {
+      try {
+        await this.simpleQuery('SELECT 1');
+        return true;
+      } catch (err) {
+        if ((err as { errno?: number }).errno !== ER_QUERY_INTERRUPTED) return false;
+      }
+    }
+    return false;
+  }
+}

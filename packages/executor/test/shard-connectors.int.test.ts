@@ -1,0 +1,126 @@
+/**
+ * The contract every ShardConnector keeps, run over both implementations against real MariaDB:
+ * WireShardConnector (the query path) and MysqlShardConnector (the mysql2 pool kept for
+ * embedders). Both share CheckedOutConnection's abort and release rules, so each rule is checked
+ * on each: an aborted statement is killed on the shard and its connection comes back clean, a
+ * dirty session is rolled back and reset on release, warnings and errors pass through, and a
+ * stream waits for its consumer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type mysql from 'mysql2/promise';
+import { WireShardConnector } from '../src/wire-shard-connector.js';
+import { MysqlShardConnector, type ShardConnector } from '../src/shard-pool.js';
+import type { ShardConnectionOptions } from '../src/types.js';
+import { testCluster, type TestCluster } from './support/test-cluster.js';
+
+const IMPLEMENTATIONS: [string, (options: ShardConnectionOptions) => ShardConnector][] = [
+  ['WireShardConnector', (o) => new WireShardConnector('main', '0', o, 1)],
+  ['MysqlShardConnector', (o) => new MysqlShardConnector('main', '0', o, 1)],
+];
+
+const text = (cell: Uint8Array | null | undefined) => (cell == null ? null : Buffer.from(cell).toString('utf8'));
+
+describe.each(IMPLEMENTATIONS)('%s keeps the ShardConnector contract (real MariaDB)', (_name, create) => {
+  let tc: TestCluster;
+  let direct: mysql.Connection;
+  let pool: ShardConnector;
+
+  beforeAll(async () => {
+    tc = await testCluster('conn');
+    direct = await tc.direct('main');
+    await direct.query('create table t (id int primary key, v int)');
+    await direct.query('insert into t values (1, 1), (2, 2)');
+    // One connection, so every test below sees the connection the previous one handed back.
+    pool = create({ ...tc.topology.main['0'], poolSize: 1 });
+    await pool.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await pool?.close();
+    await direct?.end();
+    await tc?.drop();
+  });
+
+  it('passes rows, OK packets, warnings and errors through', async () => {
+    const conn = await pool.acquire();
+    try {
+      const r = await conn.query('select id, v from t order by id');
+      expect(r.rows.map((row) => row.map(text))).toEqual([['1', '1'], ['2', '2']]);
+      expect(await conn.query('update t set v = 2 where id <= 2')).toMatchObject({ isResultSet: false, affectedRows: 1n, counts: { matched: 2n, changed: 1n } });
+      const warn = await conn.query('select 1 / 0');
+      expect(warn.warnings).toEqual([{ level: 'Warning', code: 1365, message: 'Division by 0' }]);
+      await expect(conn.query('select * from no_such_table')).rejects.toMatchObject({ errno: 1146, sqlState: '42S02' });
+    } finally {
+      await conn.release();
+    }
+  });
+
+  it('an aborted statement is killed on the shard, and the connection comes back usable', async () => {
+    const conn = await pool.acquire();
+    const threadId = conn.threadId;
+    const abort = new AbortController();
+    const sleeping = conn.query('select sleep(30)', { signal: abort.signal });
+    // Abort once the shard is really running the statement.
+    for (let i = 0; i < 200; i++) {
+      const [rows] = (await direct.query(`select count(*) n from information_schema.processlist where id = ${threadId} and info like 'select sleep%'`)) as unknown as [{ n: number }[]];
+      if (Number(rows[0].n) > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    abort.abort(new Error('client went away'));
+    await expect(sleeping).rejects.toThrow('client went away');
+    await conn.release();
+    const next = await pool.acquire();
+    try {
+      // The same connection (a pool of one): KILL QUERY stopped only the statement.
+      expect(next.threadId).toBe(threadId);
+      expect((await next.query('select 5')).rows.map((row) => text(row[0]))).toEqual(['5']);
+    } finally {
+      await next.release();
+    }
+    expect(pool.stats()).toMatchObject({ open: 1, inUse: 0, waiting: 0 });
+  });
+
+  it('a dirty release rolls back the open transaction and resets the session variables', async () => {
+    const conn = await pool.acquire();
+    const baseline = text((await conn.query('select @@session.sql_mode')).rows[0][0]);
+    await conn.query("set session sql_mode = 'ANSI_QUOTES'");
+    await conn.query('begin');
+    await conn.query('insert into t values (3, 3)');
+    await conn.release(true);
+    const next = await pool.acquire();
+    try {
+      expect(text((await next.query('select @@session.sql_mode')).rows[0][0])).toBe(baseline);
+      expect(text((await next.query('select count(*) from t')).rows[0][0])).toBe('2');
+      expect(text((await next.query('select @@in_transaction')).rows[0][0])).toBe('0');
+    } finally {
+      await next.release();
+    }
+  });
+
+  it('streams in chunks and hands the next chunk over only after the consumer is done', async () => {
+    const conn = await pool.acquire();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let total = 0;
+    let warnings = 0;
+    try {
+      await conn.stream('select seq, seq / 0 from seq_1_to_5000', {
+        fields: (f) => expect(f.length).toBe(2),
+        rows: async (rows) => {
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          total += rows.length;
+          await new Promise((r) => setImmediate(r));
+          inFlight--;
+        },
+        warnings: (w) => (warnings = w.length),
+      });
+    } finally {
+      await conn.release();
+    }
+    expect(total).toBe(5000);
+    expect(maxInFlight).toBe(1);
+    // MariaDB lists at most max_error_count (64) warnings of the 5000 divisions by zero.
+    expect(warnings).toBe(64);
+  });
+});
