@@ -7,7 +7,7 @@ import { ExecutorError, ER_UNKNOWN_ERROR, ER_WRONG_VALUE_FOR_VAR } from './error
 import { CollectingReceiver } from './row-flow.js';
 import { countPlaceholders, type Session } from './session.js';
 import type { Cell, FieldInfo, ResultSink, Row } from './types.js';
-import { literalOf, sqlValueToCell, textCell } from './values/cell-codec.js';
+import { cellToSqlValue, literalOf, sqlValueToCell, textCell } from './values/cell-codec.js';
 import { ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI } from './values/column-types.js';
 import { evalScalar } from './values/value-expr.js';
 import { cellText } from './values/cell-compare.js';
@@ -81,7 +81,7 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       sink.ok({});
       return;
     case 'set':
-      for (const a of st.assignments) await applySet(session, a, bv);
+      for (const a of st.assignments) await applySet(session, a, bv, sink);
       sink.ok({});
       return;
     case 'show':
@@ -104,6 +104,21 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       if (!session.preparedStatements.delete(st.name)) throw unknownStatement(st.name, `${st.verb} PREPARE`);
       sink.ok({});
       return;
+    case 'unlock-tables':
+      sink.ok({});
+      return;
+    case 'savepoint':
+      await session.savepoint(st.savepoint);
+      sink.ok({});
+      return;
+    case 'rollback-to-savepoint':
+      await session.rollbackToSavepoint(st.savepoint);
+      sink.ok({});
+      return;
+    case 'release-savepoint':
+      await session.releaseSavepoint(st.savepoint);
+      sink.ok({});
+      return;
     case 'vexplain': {
       const json = session.runtime.planJson ? session.runtime.planJson(st.plan) : st.plan;
       const text = JSON.stringify(json, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof ExactNumber ? v.text : v), 2);
@@ -119,6 +134,7 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
  */
 const CLIENT_CHARSET_VARIABLES = new Set(['names', 'character_set', 'character_set_client', 'character_set_connection', 'character_set_results']);
 const UTF8_CHARSETS = new Set(['utf8', 'utf8mb3', 'utf8mb4']);
+const BINARY_COLLATION = 63;
 
 function unsupportedClientCharset(name: string, charset: string): ExecutorError {
   const statement = name === 'names' ? `SET NAMES ${charset}` : name === 'character_set' ? `SET CHARACTER SET ${charset}` : `SET ${name} = ${charset}`;
@@ -138,7 +154,11 @@ function userVariableKey(name: string): string {
   return name.replace(/''/g, "'").replace(/""/g, '"').replace(/``/g, '`').toLowerCase();
 }
 
-async function applySet(session: Session, a: Assignment, bv: BindVars): Promise<void> {
+async function applySet(session: Session, a: Assignment, bv: BindVars, sink: ResultSink): Promise<void> {
+  if (a.value.kind === 'query') {
+    session.userVariables.set(userVariableKey(a.name), await queryValue(session, a.value.sql, sink.signal));
+    return;
+  }
   const isDefault = a.value.kind === 'default';
   const value: SqlValue = isDefault ? null : evalScalar(a.value as Parameters<typeof evalScalar>[0], bv);
   if (a.scope === 'user') {
@@ -152,6 +172,13 @@ async function applySet(session: Session, a: Assignment, bv: BindVars): Promise<
     throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `SET GLOBAL ${name} is not supported through the gateway; set it on the shards`);
   }
   const text = valueText(value).toLowerCase();
+  if (name === 'character_set_results' && !isDefault && text === 'binary') {
+    // No conversion, and every character-string column reported as binary (63), as MariaDB does;
+    // mysqldump sets it around SHOW CREATE TABLE. The shards keep sending utf8mb4: their column
+    // metadata must keep naming real collations, which the gateway's merges compare strings by.
+    session.info.resultCollation = BINARY_COLLATION;
+    return;
+  }
   // A NULL character_set_results (JDBC sends it) means "no conversion": the columns' utf8mb4 as is.
   if (CLIENT_CHARSET_VARIABLES.has(name) && !isDefault && value !== null && !UTF8_CHARSETS.has(text)) {
     throw unsupportedClientCharset(name, text);
@@ -204,6 +231,39 @@ async function applySet(session: Session, a: Assignment, bv: BindVars): Promise<
   // at the shards (the gateway speaks utf8mb4 to them whatever the client uses).
 }
 
+/**
+ * The one value of `SELECT expr`, planned and run like any statement of the session (so a
+ * subquery over sharded tables sees every shard), typed as the result column says.
+ */
+async function queryValue(session: Session, sql: string, signal: AbortSignal): Promise<SqlValue> {
+  const sink = new FirstValueSink(signal);
+  await session.runPreparedStatement(sql, [], sink);
+  return cellToSqlValue(sink.value, sink.field);
+}
+
+/** A ResultSink that keeps the first cell of a result (and its column). */
+class FirstValueSink implements ResultSink {
+  field: FieldInfo | undefined;
+  value: Cell = null;
+  private rows = 0;
+  constructor(readonly signal: AbortSignal) {}
+  columns(defs: readonly FieldInfo[]): void {
+    this.field = defs[0];
+  }
+  row(values: readonly (Uint8Array | string | null)[]): boolean {
+    if (this.rows++ === 0) {
+      const v = values[0] ?? null;
+      this.value = typeof v === 'string' ? textCell(v) : v;
+    }
+    return true;
+  }
+  drain(): Promise<void> {
+    return Promise.resolve();
+  }
+  end(): void {}
+  ok(): void {}
+}
+
 /** utf8mb4 collations by name, for SET NAMES utf8mb4 COLLATE x (others are reported as utf8mb4_general_ci). */
 const UTF8MB4_COLLATION_IDS: ReadonlyMap<string, number> = new Map([
   ['utf8mb4_general_ci', 45],
@@ -223,7 +283,8 @@ const UTF8MB4_COLLATION_IDS: ReadonlyMap<string, number> = new Map([
  * … COLLATE x makes it x. A NULL character_set_results (no conversion) leaves it as it is.
  */
 function setResultCollation(session: Session, name: string, value: string | null): void {
-  if (name === 'names' || name === 'character_set' || (name === 'character_set_results' && value !== null && value !== 'null')) {
+  // DEFAULT (null here) is the server's utf8mb4 too; a NULL value (no conversion) keeps it as is.
+  if (name === 'names' || name === 'character_set' || (name === 'character_set_results' && value !== 'null')) {
     session.info.resultCollation = 45;
   } else if (name === 'names_collate' && value !== null) {
     session.info.resultCollation = UTF8MB4_COLLATION_IDS.get(value) ?? 45;

@@ -2,7 +2,7 @@
  * One client session: its keyspace, settings, transaction and reserved connections. It plans and
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
-import { tokenize, type BindVars, type PlannedQuery, type Primitive, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
+import { applyExecutableComments, tokenize, type BindVars, type PlannedQuery, type Primitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
 import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, transactionTimedOut } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
 import { copyBindVars, QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
@@ -54,6 +54,11 @@ export class Session implements ExecutorSession, ShardAccess {
   targetShards: readonly string[] | null = null;
   autocommit = true;
   inTransaction = false;
+  /**
+   * The open transaction's savepoints, oldest first; empty outside a transaction. Replaced (never
+   * mutated) by the session's own statements, which run one at a time; reserve() reads it.
+   */
+  private savepoints: readonly SavepointName[] = [];
   workload: Workload;
   transactionMode: TransactionMode;
   queryTimeoutMs: number;
@@ -150,11 +155,12 @@ export class Session implements ExecutorSession, ShardAccess {
   // ---------------------------------------------------------------- ExecutorSession
 
   execute(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
-    return this.executeStatement(sql, sink, params);
+    return this.executeStatement(applyExecutableComments(sql), sink, params);
   }
 
   /** The parameter count and the result columns of a statement (see preparedColumns). */
-  async prepare(sql: string): Promise<{ paramCount: number; columns: readonly FieldInfo[] }> {
+  async prepare(text: string): Promise<{ paramCount: number; columns: readonly FieldInfo[] }> {
+    const sql = applyExecutableComments(text);
     const paramCount = countPlaceholders(sql);
     // A session targeting shards sends statements as written: their columns come with the execute.
     if (this.targetShards !== null || this.closing.signal.aborted) return { paramCount, columns: [] };
@@ -313,7 +319,8 @@ export class Session implements ExecutorSession, ShardAccess {
    * bound to the USING values, planned like any statement. The caller (runSessionStatement) runs
    * inside executeStatement, which counts and guards the statement once.
    */
-  runPreparedStatement(sql: string, params: readonly SqlValue[], sink: ResultSink): Promise<void> {
+  runPreparedStatement(text: string, params: readonly SqlValue[], sink: ResultSink): Promise<void> {
+    const sql = applyExecutableComments(text);
     if (this.targetShards !== null && params.length > 0) {
       // A statement the planner does not plan goes to the target as written, without its values.
       throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: EXECUTE … USING with a shard target (USE ks:shard)');
@@ -326,7 +333,8 @@ export class Session implements ExecutorSession, ShardAccess {
    * not known yet, so it is planned with NULLs, then with zeros where NULL cannot stand (LIMIT ?);
    * the second attempt's error is the one reported.
    */
-  async checkPreparable(sql: string): Promise<number> {
+  async checkPreparable(text: string): Promise<number> {
+    const sql = applyExecutableComments(text);
     const paramCount = countPlaceholders(sql);
     let lastError: unknown;
     for (const placeholder of [null, 0] as const) {
@@ -511,9 +519,51 @@ export class Session implements ExecutorSession, ShardAccess {
     return readOnly;
   }
 
+  // ---------------------------------------------------------------- savepoints
+
+  /** `SAVEPOINT name`: outside a transaction there is nothing to mark (MariaDB answers OK too). */
+  async savepoint(name: SavepointName): Promise<void> {
+    if (!this.inTransaction) return;
+    await this.onTransactionShards(`SAVEPOINT ${name.sql}`);
+    // A name set again moves to the end (MariaDB replaces the older savepoint of that name).
+    this.savepoints = [...this.savepoints.filter((s) => s.key !== name.key), name];
+  }
+
+  /** `ROLLBACK TO SAVEPOINT name`: later savepoints are gone; this one stays. */
+  async rollbackToSavepoint(name: SavepointName): Promise<void> {
+    const at = this.savepointIndex(name);
+    await this.onTransactionShards(`ROLLBACK TO SAVEPOINT ${name.sql}`);
+    this.savepoints = this.savepoints.slice(0, at + 1);
+  }
+
+  /** `RELEASE SAVEPOINT name`: this savepoint and later ones are gone. */
+  async releaseSavepoint(name: SavepointName): Promise<void> {
+    const at = this.savepointIndex(name);
+    await this.onTransactionShards(`RELEASE SAVEPOINT ${name.sql}`);
+    this.savepoints = this.savepoints.slice(0, at);
+  }
+
+  private savepointIndex(name: SavepointName): number {
+    const at = this.inTransaction ? this.savepoints.findIndex((s) => s.key === name.key) : -1;
+    if (at < 0) throw new ExecutorError(1305, '42000', `SAVEPOINT ${name.name} does not exist`);
+    return at;
+  }
+
+  private savepointNames(): readonly string[] {
+    return this.savepoints.map((s) => s.sql);
+  }
+
+  /** Pre, the session's own shards, then post: a savepoint covers lookup rows as well. */
+  private async onTransactionShards(sql: string): Promise<void> {
+    await this.preReservations.onTransactionShards(sql);
+    await this.reservations.onTransactionShards(sql);
+    await this.postReservations.onTransactionShards(sql);
+  }
+
   async commit(): Promise<void> {
     if (!this.inTransaction) return;
     this.inTransaction = false;
+    this.savepoints = [];
     this.transactionReadOnly = false;
     try {
       await this.commitInOrder();
@@ -554,6 +604,7 @@ export class Session implements ExecutorSession, ShardAccess {
   async rollback(): Promise<void> {
     if (!this.inTransaction) return;
     this.inTransaction = false;
+    this.savepoints = [];
     this.transactionReadOnly = false;
     try {
       await this.postReservations.rollback();
@@ -590,6 +641,7 @@ export class Session implements ExecutorSession, ShardAccess {
   private reserve(keyspace: string, shard: string, signal: AbortSignal): Promise<ShardConnection> {
     return this.reservations.reserve(keyspace, shard, {
       inTransaction: this.inTransaction,
+      savepoints: this.savepointNames(),
       readOnly: this.transactionReadOnly && !this.implicitTransaction,
       transactionMode: this.implicitTransaction ? 'multi' : this.transactionMode,
       setup: this.setupStatements(),
@@ -642,6 +694,7 @@ export class Session implements ExecutorSession, ShardAccess {
     const reservations = order === 'pre' ? this.preReservations : order === 'post' ? this.postReservations : this.reservations;
     const conn = await reservations.reserve(keyspace, shard, {
       inTransaction: true,
+      savepoints: this.savepointNames(),
       // Pre and post transactions are the gateway's own: the single-shard rule is for the client's.
       transactionMode: order === 'normal' && !this.implicitTransaction ? this.transactionMode : 'multi',
       setup: this.setupStatements(),

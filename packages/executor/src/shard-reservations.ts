@@ -45,6 +45,12 @@ export interface ReserveOptions {
   readonly transactionMode: TransactionMode;
   /** Statements that set the session's variables up on a newly reserved connection. */
   readonly setup: readonly string[];
+  /**
+   * The open transaction's savepoints, oldest first (as they are written in SQL). A shard that
+   * joins the transaction later sets them all right after START TRANSACTION, so ROLLBACK TO one
+   * of them also undoes everything that shard did since it joined (which is after the savepoint).
+   */
+  readonly savepoints?: readonly string[];
   readonly signal?: AbortSignal;
   /** The statement maintains a lookup vindex's table, not the rows the client named. */
   readonly vindexOnly?: boolean;
@@ -180,7 +186,11 @@ export class ShardReservations {
       }
       const reservation = r;
       const start = opts.readOnly === true ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION';
-      reservation.begun = reservation.connection.then((c) => c.query(start, { signal: opts.signal })).then(() => undefined);
+      const savepoints = opts.savepoints ?? [];
+      reservation.begun = reservation.connection.then(async (c) => {
+        await c.query(start, { signal: opts.signal });
+        for (const name of savepoints) await c.query(`SAVEPOINT ${name}`, { signal: opts.signal });
+      });
       reservation.begun.catch(() => {
         // The shard never joined the transaction: drop it from the transaction.
         if (reservation.begun !== null) reservation.begun = null;
@@ -248,6 +258,17 @@ export class ShardReservations {
 
   async rollback(): Promise<void> {
     await this.rollbackEach(this.transactionShards());
+  }
+
+  /**
+   * Runs a savepoint statement (SAVEPOINT, ROLLBACK TO SAVEPOINT, RELEASE SAVEPOINT) on every
+   * shard of the open transaction, in the order they joined it.
+   */
+  async onTransactionShards(sql: string): Promise<void> {
+    for (const r of this.transactionShards()) {
+      await r.begun;
+      await (await r.connection).query(sql);
+    }
   }
 
   private async rollbackEach(shards: readonly Reservation[]): Promise<string[]> {

@@ -146,7 +146,7 @@ export function planInsert(ctx: PlanContext): Primitive {
     // the vschema says which value is the vindex column (Vitess's VT09004). Guessing could route
     // a row to the wrong shard.
     if (!table.columnListAuthoritative || !table.columns || table.columns.length === 0) {
-      throw notSupported(`INSERT without a column list into sharded table ${table.name}; list the columns, or give the table an authoritative column list in the vschema (columns + column_list_authoritative)`);
+      throw notSupported(`INSERT without a column list into sharded table ${table.name}; list the columns (mysqldump: --complete-insert), or give the table an authoritative column list in the vschema (columns + column_list_authoritative)`);
     }
     for (const [i, row] of rows.entries()) {
       const n = Array.isArray(row.value) ? row.value.length : -1;

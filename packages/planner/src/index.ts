@@ -2,6 +2,7 @@ export * from './plan-types.js';
 export { PlanError, syntaxError } from './errors.js';
 export { Planner, type PlannerOptions, type PlannerCacheOptions, type PlanRequest, type CacheStats } from './planner.js';
 export { tokenize, type Token, type TokenKind } from './lexer.js';
+export { applyExecutableComments, EXECUTABLE_COMMENT_VERSION } from './executable-comments.js';
 export { normalize, countPlaceholders, ROWS_BIND, type NormalizedQuery, type StatementKind } from './normalizer.js';
 export { renderQuery, renderRow, encodeSqlValue, encodeList, quoteString, templateText } from './query-template.js';
 export { toVitessJson, valueText } from './vitess-json.js';

@@ -428,7 +428,7 @@ export interface SessionPrimitive {
     | { readonly kind: 'commit' }
     | { readonly kind: 'rollback' }
     | { readonly kind: 'use'; readonly keyspace: string; readonly target?: string }
-    | { readonly kind: 'set'; readonly assignments: readonly { readonly scope: 'session' | 'global' | 'user'; readonly name: string; readonly value: ValueExpr | { readonly kind: 'default' } }[] }
+    | { readonly kind: 'set'; readonly assignments: readonly SetAssignment[] }
     | {
         readonly kind: 'show';
         /** Lower-case words after SHOW [FULL] [GLOBAL|SESSION]: 'databases', 'keyspaces', 'tables', 'variables', 'warnings', 'vschema tables', 'status', 'table status'… */
@@ -450,7 +450,33 @@ export interface SessionPrimitive {
     | { readonly kind: 'prepare'; readonly name: string; readonly text: PreparedValue }
     /** `EXECUTE name USING …` / `EXECUTE IMMEDIATE text USING …`: the text planned with `?` bound to the values. */
     | { readonly kind: 'execute'; readonly name?: string; readonly text?: PreparedValue; readonly using: readonly PreparedValue[] }
-    | { readonly kind: 'deallocate'; readonly name: string; readonly verb: 'DEALLOCATE' | 'DROP' };
+    | { readonly kind: 'deallocate'; readonly name: string; readonly verb: 'DEALLOCATE' | 'DROP' }
+    /**
+     * `UNLOCK TABLES`. The gateway never takes table locks (LOCK TABLES is refused), so there is
+     * nothing to release: OK, as MariaDB answers a session that holds none (mysqldump
+     * --single-transaction sends it).
+     */
+    | { readonly kind: 'unlock-tables' }
+    /** `SAVEPOINT name`, `ROLLBACK [WORK] TO [SAVEPOINT] name`, `RELEASE SAVEPOINT name`, on every shard of the transaction. */
+    | { readonly kind: 'savepoint' | 'rollback-to-savepoint' | 'release-savepoint'; readonly savepoint: SavepointName };
+}
+
+/**
+ * One assignment of a SET. A user variable may take any expression: `query` is `SELECT expr`,
+ * which the session plans and runs like any statement, and the variable takes its one value
+ * (and type), as MariaDB's `SET @v = expr` does.
+ */
+export interface SetAssignment {
+  readonly scope: 'session' | 'global' | 'user';
+  readonly name: string;
+  readonly value: ValueExpr | { readonly kind: 'default' } | { readonly kind: 'query'; readonly sql: string };
+}
+
+/** A savepoint's name: as written to shards (quoted), for messages, and as compared (case-insensitive, as MariaDB). */
+export interface SavepointName {
+  readonly name: string;
+  readonly key: string;
+  readonly sql: string;
 }
 
 /** A value of a SQL-level prepared statement: a literal, or a user variable the session reads when it runs. */

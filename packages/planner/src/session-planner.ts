@@ -2,14 +2,14 @@
  * Statements planned from tokens alone (no SQL parser): USE, SET, SHOW, BEGIN/COMMIT/ROLLBACK and
  * DDL. Their text is not normalized, so literals stay in place.
  */
-import type { Primitive, SessionPrimitive, SqlValue, ValueExpr } from './plan-types.js';
+import type { Primitive, SavepointName, SessionPrimitive, SqlValue, ValueExpr } from './plan-types.js';
 import { decodeString, identName, kw, tokenize, type Token } from './lexer.js';
 import { foldConstant } from './ast-utils.js';
 import { parseStatement } from './sql-parser.js';
 import { literalValue } from './literal-value.js';
 import { anyKeyspace, findTable, keyspaceRef, SYSTEM_SCHEMAS } from './plan-context.js';
 import type { VSchema } from '@shardgate/vschema';
-import { notSupported, PlanError, unknownKeyspace } from './errors.js';
+import { notSupported, PlanError, syntaxError, unknownKeyspace } from './errors.js';
 import { renderTokens, type TokenEdit } from './shard-sql.js';
 import { templateFromSql } from './query-template.js';
 
@@ -61,10 +61,39 @@ export function planTransaction(tokens: readonly Token[]): SessionPrimitive {
   }
   if (first === 'commit') return { operator: 'Session', statement: { kind: 'commit' } };
   if (first === 'rollback') {
-    if (tokens.slice(1).some((t) => kw(t) === 'to' || kw(t) === 'savepoint')) throw notSupported('ROLLBACK TO SAVEPOINT');
+    let i = kw(tokens[1]) === 'work' ? 2 : 1;
+    if (kw(tokens[i]) === 'to') {
+      if (kw(tokens[i + 1]) === 'savepoint') i++;
+      return { operator: 'Session', statement: { kind: 'rollback-to-savepoint', savepoint: savepointName(tokens, i + 1) } };
+    }
+    if (tokens.slice(1).some((t) => kw(t) === 'savepoint')) throw notSupported(tokens.map((t) => t.text).join(' '));
     return { operator: 'Session', statement: { kind: 'rollback' } };
   }
   throw notSupported(tokens.map((t) => t.text).join(' '));
+}
+
+/**
+ * `SAVEPOINT name` and `RELEASE SAVEPOINT name` (null for any other statement); ROLLBACK TO is
+ * planned with ROLLBACK (planTransaction).
+ */
+export function planSavepoint(tokens: readonly Token[]): SessionPrimitive | null {
+  const first = kw(tokens[0]);
+  if (first === 'savepoint') return { operator: 'Session', statement: { kind: 'savepoint', savepoint: savepointName(tokens, 1) } };
+  if (first === 'release' && kw(tokens[1]) === 'savepoint') return { operator: 'Session', statement: { kind: 'release-savepoint', savepoint: savepointName(tokens, 2) } };
+  return null;
+}
+
+/** The savepoint named by tokens[i], which must end the statement (a 1064 otherwise). */
+function savepointName(tokens: readonly Token[], i: number): SavepointName {
+  const t = tokens[i];
+  if (t === undefined || (t.kind !== 'ident' && t.kind !== 'qident') || i + 1 !== tokens.length) {
+    // The error quotes the statement from the first token that does not fit.
+    const bad = t === undefined || t.kind === 'ident' || t.kind === 'qident' ? i + 1 : i;
+    const text = tokens.map((x) => x.text).join(' ');
+    throw syntaxError(text, Math.min(text.length, tokens.slice(0, bad).map((x) => x.text).join(' ').length + (bad > 0 ? 1 : 0)));
+  }
+  const name = identName(t);
+  return { name, key: name.toLowerCase(), sql: `\`${name.replace(/`/g, '``')}\`` };
 }
 
 type Assignment = Extract<SessionPrimitive['statement'], { kind: 'set' }>['assignments'][number];
@@ -160,13 +189,20 @@ export function planSet(tokens: readonly Token[]): SessionPrimitive {
       end++;
     }
     const valueToks = tokens.slice(i, end);
-    const value = setValue(valueToks);
+    const value = setValue(valueToks) ?? (scope === 'user' && valueToks.length > 0 ? { kind: 'query' as const, sql: `SELECT ${tokenText(valueToks)}` } : undefined);
     if (value === undefined) throw notSupported(`SET ${name} to an expression (${valueToks.map((x) => x.text).join(' ')})`);
     assignments.push({ scope, name, value });
     i = end + 1;
   }
   if (assignments.length === 0) throw notSupported('empty SET');
   return { operator: 'Session', statement: { kind: 'set', assignments } };
+}
+
+/** Tokens back to text, spaced where the statement had space. */
+function tokenText(toks: readonly Token[]): string {
+  let out = '';
+  for (const t of toks) out += (out !== '' && t.spaceBefore ? ' ' : '') + t.text;
+  return out;
 }
 
 function valueToken(t: Token | undefined): ValueExpr | undefined {
