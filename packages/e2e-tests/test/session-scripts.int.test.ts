@@ -115,6 +115,21 @@ describe('statements scripts send, as one MariaDB answers them', () => {
     expect(a).toEqual([{ total: '790.00', n: '6', x: '3.0', cs: 'utf8mb4', s: 'AB1' }]);
   });
 
+  it('reads a DECIMAL user variable as it is, and refuses computing with one (MariaDB does that at scale 38)', async () => {
+    const [a, b] = await both([
+      'set @t = 60.50, @n = 6',
+      // (Types: the gateway reports @n as INT where MariaDB says BIGINT, hence concat.)
+      'select @t as t, concat(@t) as c, @t = 60.5 as eq, @t in (60.50, 1) as inlist, cast(@t as decimal(10,3)) as d, concat(@n) as n',
+    ]);
+    expect(a).toEqual(b);
+    expect(a).toEqual([{ t: '60.50', c: '60.50', eq: 1, inlist: 1, d: '60.500', n: '6' }]);
+    const above = 'select id from acct where balance > @t order by id';
+    expect(await rowsOf(sub, above)).toEqual(await rowsOf(ref, above));
+    for (const sql of ['select @t * 2', 'select @n + @t', 'select round(@t, 1)', 'set @y = @t / @n', 'select id from acct where balance > @t - 1']) {
+      await expect(sub.query(sql), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000', message: expect.stringContaining('scale 38') });
+    }
+  });
+
   it('character_set_results = binary reports string columns as binary (63), and UNLOCK TABLES answers OK', async () => {
     const columns = async (c: mysql.Connection) => {
       await c.query("set session character_set_results = 'binary'");

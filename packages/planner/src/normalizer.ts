@@ -473,7 +473,11 @@ function normalizeTokens(
           // here is the one from before the statement.
           throw notSupported(`SET that reads the user variable ${t.text} after assigning it in the same statement`);
         } else {
-          st.emit(encodeSqlValue(st.userValue(t)), t.spaceBefore);
+          const value = st.userValue(t);
+          if (value instanceof ExactNumber && computesWithUserVariable(tokens, i, innermostOpen(tokens, i))) {
+            throw notSupported(`the DECIMAL user variable ${t.text} in arithmetic or as a function argument (MariaDB computes a DECIMAL user variable at scale 38); CAST it to the DECIMAL(p, s) you mean`);
+          }
+          st.emit(encodeSqlValue(value), t.spaceBefore);
         }
       } else {
         st.emit(t.text, t.spaceBefore);
@@ -572,6 +576,9 @@ function normalizeTokens(
         name = st.nextName();
         (reuse ??= new Map()).set(key, name);
         bindVars[name] = st.userValue(t);
+      }
+      if (bindVars[name] instanceof ExactNumber && computesWithUserVariable(tokens, i, frame.open)) {
+        throw notSupported(`the DECIMAL user variable ${t.text} in arithmetic or as a function argument (MariaDB computes a DECIMAL user variable at scale 38, its value's own scale shows only where it is read as it is); CAST it to the DECIMAL(p, s) you mean`);
       }
       st.emit(':' + name, t.spaceBefore);
       prevPrev = prev;
@@ -714,6 +721,45 @@ function refuseUserVariableAssignments(tokens: readonly Token[], end: number): v
       refuseUserVariableAssignments(inner, inner.length);
     }
   }
+}
+
+const ARITHMETIC = new Set(['+', '-', '*', '/', '%', 'div', 'mod', '^', '&', '|', '<<', '>>', '~']);
+/**
+ * Words before `(` that open a list or a subquery, not a function's arguments; CAST/CONVERT, whose
+ * result type is the one they name; and string functions.
+ */
+const NOT_A_FUNCTION = new Set([
+  'cast', 'convert',
+  // String functions read the variable's text, which is its value as it is ('790.00').
+  'concat', 'concat_ws', 'length', 'char_length', 'character_length', 'octet_length', 'upper', 'lower', 'ucase', 'lcase', 'hex', 'md5', 'sha1', 'sha2',
+  'quote', 'reverse', 'lpad', 'rpad', 'left', 'right', 'substring', 'substr', 'trim', 'ltrim', 'rtrim', 'replace', 'instr', 'locate',
+  'in', 'values', 'value', 'exists', 'any', 'some', 'all', 'using', 'on', 'and', 'or', 'not', 'xor', 'where', 'having', 'select', 'from', 'join', 'as', 'when', 'then', 'else', 'case', 'set', 'by', 'into', 'is', 'like', 'between', 'union', 'with', 'return', 'returning', 'limit', 'offset', 'key']);
+
+/**
+ * Whether the user variable read at tokens[i] is computed with rather than read as it is: an
+ * operand of arithmetic, or an argument of a function (the innermost `(` at tokens[open] follows
+ * a function's name). There MariaDB types a DECIMAL variable at scale 38 (`@t * 2` with
+ * @t = 790.00 is 1580.000…0, 38 digits), which no literal reproduces; a comparison, an IN list,
+ * an INSERT value or a plain select item sees the value as it is.
+ */
+function computesWithUserVariable(tokens: readonly Token[], i: number, open: number): boolean {
+  const prev = tokens[i - 1];
+  const next = tokens[i + 1];
+  if ((prev !== undefined && ARITHMETIC.has(kw(prev) || prev.text)) || (next !== undefined && ARITHMETIC.has(kw(next) || next.text))) return true;
+  if (open < 1) return false;
+  const before = tokens[open - 1]!;
+  return (before.kind === 'ident' || before.kind === 'qident') && !NOT_A_FUNCTION.has(kw(before));
+}
+
+/** Index of the innermost `(` still open at tokens[i], or -1 (SET statements only: they are short). */
+function innermostOpen(tokens: readonly Token[], i: number): number {
+  let depth = 0;
+  for (let j = i - 1; j >= 0; j--) {
+    const x = tokens[j]!.text;
+    if (x === ')') depth++;
+    else if (x === '(' && depth-- === 0) return j;
+  }
+  return -1;
 }
 
 /** Stands in for the last row's `)` (as the previous token) when rows were scanned from the text. */
