@@ -22,7 +22,7 @@ import { toEvalExpr } from './gateway-expr.js';
 import { planUnionParts } from './union-planner.js';
 import { planJoinAggregate } from './join-aggregate-planner.js';
 import { planCorrelatedExists } from './semi-join-planner.js';
-import { planDerivedAtGateway } from './derived-table-planner.js';
+import { planDerivedAtGateway, unwrapStarDerived } from './derived-table-planner.js';
 
 /** Comparisons whose two column operands compare by the columns' own types and collations. */
 const COLUMN_COMPARISONS = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '<=>']);
@@ -31,7 +31,7 @@ export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analy
   if (ctx.parsed.ast._next) return planUnionParts(ctx);
   const semi = planCorrelatedExists(ctx);
   if (semi) return semi;
-  const derived = planDerivedAtGateway(ctx);
+  const derived = planDerivedAtGateway(ctx, analyzer, analyzed);
   if (derived) return derived;
   const pulled = pullOutSubqueries(ctx);
   if (pulled) return pulled;
@@ -96,7 +96,9 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
     const n = ++ctx.subqueryCounter.n;
     return { res: `__sq${n}`, has: `__sq_has_values${n}` };
   };
-  const planSub = (sub: Ast, oneColumn: boolean): Plan => {
+  const planSub = (written: Ast, oneColumn: boolean): Plan => {
+    // `(select * from (select * from (… limit 10) a) b)`: the columns are the innermost statement's.
+    const sub = unwrapStarDerived(written);
     if (sub._next) throw notSupported('UNION inside a subquery that cannot be merged into the outer route');
     if (oneColumn && (!Array.isArray(sub.columns) || sub.columns.length !== 1 || (isColumnRef(sub.columns[0].expr) && columnName(sub.columns[0].expr) === '*'))) {
       throw notSupported('subquery that returns other than one column');

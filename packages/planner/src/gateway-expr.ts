@@ -30,6 +30,7 @@ export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: s
     if (lit !== undefined) return { kind: 'literal', value: lit };
     if (n?.type === 'binary_expr') {
       const op = String(n.operator).toLowerCase();
+      if (op === 'is' && n.right?.type === 'bool' && n.right.value === true) return { kind: 'call', fn: 'istrue', args: [conv(n.left)] };
       if (op === 'is' || op === 'is not') {
         if (n.right?.type !== 'null') throw notSupported(`IS ${String(n.right?.value ?? '')} in ${what}`);
         return { kind: 'call', fn: op === 'is' ? 'isnull' : 'isnotnull', args: [conv(n.left)] };

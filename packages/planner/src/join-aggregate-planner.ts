@@ -17,7 +17,7 @@ import { tokenRange, type Ast } from './sql-parser.js';
 import { renderTokens } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { hasAggregate, type Analyzed } from './select-analyzer.js';
-import { isNumericExpr, limitValue } from './select-planner.js';
+import { isNumericExpr, limitValue, selectListEnd } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { kw } from './lexer.js';
 import { containsNullSafeEqual } from './cross-shard-planner.js';
@@ -108,7 +108,9 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     const e = c.expr;
     const t = text(e);
     if (e.type === 'aggr_func') {
-      items.push(aggregateItem(e, i, c.as ? String(c.as) : t));
+      // Named by the gateway (the Aggregate names the output column): a derived table evaluated
+      // at the gateway accepts computed helper columns only under these names.
+      items.push(`${aggregateItem(e, i, c.as ? String(c.as) : t)} as \`__sg_a${i}\``);
       return;
     }
     if (hasAggregate(e)) throw notSupported('expression over aggregates over a join across shards');
@@ -171,7 +173,8 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
   }
 
   // The join of the raw rows, planned as a statement of its own.
-  const fromStart = p.tokens.findIndex((t, i) => i > 0 && kw(t) === 'from' && tokenRange(p, sel.from?.[0])?.[0] === i + 1);
+  const listEnd = selectListEnd(ctx);
+  const fromStart = kw(p.tokens[listEnd]) === 'from' ? listEnd : -1;
   if (fromStart < 0) throw notSupported('FROM clause shape in an aggregation over a join across shards');
   const tailEnd = tailStart(ctx, fromStart);
   // Helper columns are named by the gateway: their text may hold literals, which the join

@@ -188,7 +188,7 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
   // A derived table or subquery with LIMIT/aggregation/DISTINCT that reaches several shards would
   // be computed per shard: a lone derived table is evaluated at the gateway where it can be (see
   // derived-table-planner.ts), anything else refused rather than answered wrong.
-  const derived = cand.opaque ? planDerivedAtGateway(ctx) : null;
+  const derived = cand.opaque ? planDerivedAtGateway(ctx, analyzer, analyzed) : null;
   if (derived) return derived;
   if (cand.opaque) throw notSupported('LIMIT, aggregation, DISTINCT or a window function inside a derived table, subquery or UNION part that reaches several shards');
   if (!ast._next && (ast._orderby || ast._limit)) {
