@@ -44,7 +44,7 @@ export function planDerivedAtGateway(ctx: PlanContext, analyzer?: SelectAnalyzer
   // Locking reads and window functions over the derived table's rows: no gateway operator for them.
   if (p.tokens.some((t) => kw(t) === 'for' || kw(t) === 'lock' || kw(t) === 'over')) return null;
   const inner: Ast = from[0].expr.ast;
-  const innerRange = tokenRange(p, inner);
+  const innerRange = derivedRange(p, inner);
   if (!innerRange) return null;
   const innerText = renderTokens(p.tokens, innerRange[0], innerRange[1], []);
   const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
@@ -71,6 +71,23 @@ export function unwrapStarDerived(sub: Ast): Ast {
     if (!bare || cur.where || cur.having || cur.distinct || (cur.groupby?.columns ?? []).length || (cur.orderby ?? []).length || cur.limit?.value?.length) return cur;
     cur = from[0].expr.ast;
   }
+}
+
+/**
+ * The tokens of a derived table's statement, inside its parentheses: the parser's range of a
+ * UNION covers its first part only, so the range is taken from the parentheses around it.
+ */
+function derivedRange(p: PlanContext['parsed'], inner: Ast): [number, number] | null {
+  const r = tokenRange(p, inner);
+  if (!r) return null;
+  if (p.tokens[r[0] - 1]?.text !== '(') return inner._next ? null : r;
+  let depth = 0;
+  for (let i = r[0] - 1; i < p.tokens.length; i++) {
+    const t = p.tokens[i]!.text;
+    if (t === '(') depth++;
+    else if (t === ')' && --depth === 0) return [r[0], i];
+  }
+  return null;
 }
 
 function isStar(e: Ast): boolean {
@@ -255,7 +272,7 @@ class DerivedRows {
   /** The derived table's statement with the pushed columns after its own select list. */
   private withPushedColumns(innerText: string): string {
     const p = this.p;
-    const [start, end] = tokenRange(p, this.inner)!;
+    const [start, end] = derivedRange(p, this.inner)!;
     const last = this.innerCols[this.innerCols.length - 1];
     const lastRange = last ? tokenRange(p, last.expr) : null;
     // The select list ends at the first top-level clause keyword after `select`.
