@@ -97,12 +97,24 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
   // A UNION of different routes as the derived table.
   { sql: 'select found from (select id as found from item union all select id from main.label) as t', mode: 'unordered' },
   { sql: 'select sum(g), count(*), count(g) from (select grp as g from item union all select grp from main.label) t', mode: 'exact' },
+  // A derived table the gateway evaluates, joined to other tables: it is the join's left side.
+  { sql: 'select i.id, i.name from item i join (select item_id from extra where seq = 1 order by item_id limit 8) e on i.id = e.item_id', mode: 'unordered' },
+  { sql: 'select i.name, t.c from item i join (select item_id, count(*) as c, max(qty) as q from extra group by item_id) as t on i.id = t.item_id where t.q > 2', mode: 'unordered' },
+  { sql: 'select i.grp, count(*) from item i join (select min(id) as lo, max(id) as hi from item where grp = 1) as b where i.id between b.lo and b.hi group by i.grp', mode: 'unordered' },
+  { sql: 'select t.c, count(*) from extra e join (select grp, count(*) as c from item group by grp) as t on e.qty = t.grp group by 1', mode: 'unordered' },
+  { sql: 'select i.id, l.name from item i join (select name, grp from main.label order by id limit 3) as l on l.grp = i.grp where i.id < 12', mode: 'collated' },
+  { sql: 'select distinct count(*) from item, (select distinct count(*) from item) x', mode: 'exact' },
+  { sql: 'select distinct grp, count(*) from item i join extra e on e.qty = i.grp group by i.id, grp', mode: 'unordered' },
   // Nested star wrappers around a LIMIT, in a subquery.
   { sql: 'select id from item where id in (select * from (select * from (select item_id from extra where seq = 2 order by item_id limit 10) a) b) order by id', mode: 'exact' },
 ];
 
 /** MariaDB answers these; the gateway cannot compare or evaluate them exactly and refuses (1235). */
 const REFUSED = [
+  // A string MIN/MAX has no collation key after aggregation: DISTINCT over it is refused.
+  'select distinct min(i.name) from item i join extra e on e.qty = i.grp group by i.id',
+  // Under a LEFT JOIN the derived table cannot move to the left side.
+  'select i.id from item i left join (select item_id from extra order by item_id limit 5) e on e.item_id = i.id',
   // A string key of an aggregating derived table: its collation key is neither grouped nor aggregated there.
   'select name, c from (select name, count(*) as c from item group by name) t order by name',
   // A computed column over a DISTINCT derived table would split its collation-equal rows.

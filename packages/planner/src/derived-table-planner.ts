@@ -77,7 +77,7 @@ export function unwrapStarDerived(sub: Ast): Ast {
  * The tokens of a derived table's statement, inside its parentheses: the parser's range of a
  * UNION covers its first part only, so the range is taken from the parentheses around it.
  */
-function derivedRange(p: PlanContext['parsed'], inner: Ast): [number, number] | null {
+export function derivedRange(p: PlanContext['parsed'], inner: Ast): [number, number] | null {
   const r = tokenRange(p, inner);
   if (!r) return null;
   if (p.tokens[r[0] - 1]?.text !== '(') return inner._next ? null : r;
@@ -88,6 +88,16 @@ function derivedRange(p: PlanContext['parsed'], inner: Ast): [number, number] | 
     else if (t === ')' && --depth === 0) return [r[0], i];
   }
   return null;
+}
+
+/** Literals, binds and operators only: the same value on every row. */
+function isConstant(e: Ast): boolean {
+  let constant = true;
+  walk(e, (n) => {
+    if (isColumnRef(n) || n?.type === 'function' || n?.type === 'aggr_func' || n?.type === 'select' || n?.ast) constant = false;
+    return constant;
+  });
+  return constant;
 }
 
 function isStar(e: Ast): boolean {
@@ -156,7 +166,8 @@ class DerivedRows {
         if (!name.startsWith('__sg_')) throw notSupported('expression over a UNION derived table evaluated at the gateway');
         expressions.push(toEvalExpr(c.expr, (n) => (isColumnRef(n) ? this.columnOf(n) : undefined), 'an expression over a UNION derived table', p.nullSafeEqual));
       } else {
-        if (this.inner.distinct) throw notSupported('expression over a DISTINCT derived table evaluated at the gateway');
+        // A constant (`1 = 1`, the planner's count(*) input) adds the same value to every row.
+        if (this.inner.distinct && !isConstant(c.expr)) throw notSupported('expression over a DISTINCT derived table evaluated at the gateway');
         expressions.push({ kind: 'column', index: this.push(this.substitute(c.expr)) });
       }
       columnNames.push(name);

@@ -35,6 +35,8 @@ export interface TableRef {
    * different routes): why. No route can hold such a table; the gateway evaluates it, if anything.
    */
   readonly gatewayOnly?: string;
+  /** Derived tables: columns (lower) that are count(), sum() or avg() of the inner statement, so numbers. */
+  readonly derivedNumeric?: ReadonlySet<string>;
 }
 
 /** `${tableId}:${lowerColumn}` */

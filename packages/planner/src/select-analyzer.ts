@@ -476,6 +476,7 @@ export class SelectAnalyzer {
         derivedJoinColumns,
         derivedNames: names,
         derivedInnerIds: new Set(innerCand.tables.map((t) => String(t.id))),
+        derivedNumeric: numericDerivedColumns(subqueryOf(item.expr), names),
       };
       return { ref, cand: { tables: [ref, ...innerCand.tables], conds: [...innerCand.conds], fixed: innerCand.fixed, opaque } };
     }
@@ -725,6 +726,17 @@ export class SelectAnalyzer {
     scope.aliases = aliases;
     return out;
   }
+}
+
+/** The names of a derived table's columns that are count(), sum() or avg() (not over a UNION: its parts may differ). */
+function numericDerivedColumns(inner: Ast, names: readonly string[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  const cols: Ast[] = !inner?._next && Array.isArray(inner?.columns) ? inner.columns : [];
+  if (cols.length !== names.length) return out;
+  cols.forEach((c, i) => {
+    if (c.expr?.type === 'aggr_func' && ['count', 'sum', 'avg'].includes(String(c.expr.name).toLowerCase())) out.add(names[i]!.toLowerCase());
+  });
+  return out;
 }
 
 function exprName(e: Ast): string {

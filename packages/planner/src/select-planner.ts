@@ -478,8 +478,9 @@ export function isNumericExpr(analyzer: SelectAnalyzer, e: Ast, scope: ReturnTyp
     if (!key) return false;
     const id = key.slice(0, key.indexOf(':'));
     const col = key.slice(key.indexOf(':') + 1);
-    for (const t of (scope as { tables: { id: number; table?: { columns?: readonly { name: string; type?: string }[] } }[] }).tables) {
+    for (const t of (scope as { tables: { id: number; derivedNumeric?: ReadonlySet<string>; table?: { columns?: readonly { name: string; type?: string }[] } }[] }).tables) {
       if (String(t.id) !== id) continue;
+      if (t.derivedNumeric?.has(col)) return true;
       const c = t.table?.columns?.find((x) => x.name.toLowerCase() === col);
       return !!c?.type && NUMERIC_TYPES.test(c.type);
     }
