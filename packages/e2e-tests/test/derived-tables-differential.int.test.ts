@@ -104,7 +104,7 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
   { sql: 'select t.c, count(*) from extra e join (select grp, count(*) as c from item group by grp) as t on e.qty = t.grp group by 1', mode: 'unordered' },
   { sql: 'select i.id, l.name from item i join (select name, grp from main.label order by id limit 3) as l on l.grp = i.grp where i.id < 12', mode: 'collated' },
   { sql: 'select distinct count(*) from item, (select distinct count(*) from item) x', mode: 'exact' },
-  { sql: 'select distinct grp, count(*) from item i join extra e on e.qty = i.grp group by i.id, grp', mode: 'unordered' },
+  { sql: 'select distinct i.grp, count(*) from item i join extra e on e.qty = i.grp group by i.id, i.grp', mode: 'unordered' },
   // Nested star wrappers around a LIMIT, in a subquery.
   { sql: 'select id from item where id in (select * from (select * from (select item_id from extra where seq = 2 order by item_id limit 10) a) b) order by id', mode: 'exact' },
 ];
