@@ -14,7 +14,7 @@ import type { PlanContext } from './plan-context.js';
 import { containsSubquery, hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
 import { columnName, conjuncts, functionArgs, functionName, isColumnRef, subqueryOf, walk } from './ast-utils.js';
 import { tokenRange, type Ast, type ParsedStatement } from './sql-parser.js';
-import { renderTokens, templateFromTokens, type TokenEdit } from './shard-sql.js';
+import { quoteIdent, renderTokens, templateFromTokens, type TokenEdit } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { colKey, splitKey, type Cand, type ColKey, type Cond, type TableRef } from './routing.js';
 import { isNumericExpr, refuseWindowAcrossShards, routeFor } from './select-planner.js';
@@ -22,7 +22,7 @@ import { toEvalExpr } from './gateway-expr.js';
 import { planUnionParts } from './union-planner.js';
 import { planJoinAggregate } from './join-aggregate-planner.js';
 import { planCorrelatedExists } from './semi-join-planner.js';
-import { planDerivedAtGateway } from './derived-table-planner.js';
+import { derivedRange, planDerivedAtGateway, unwrapStarDerived } from './derived-table-planner.js';
 
 /** Comparisons whose two column operands compare by the columns' own types and collations. */
 const COLUMN_COMPARISONS = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '<=>']);
@@ -31,7 +31,7 @@ export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analy
   if (ctx.parsed.ast._next) return planUnionParts(ctx);
   const semi = planCorrelatedExists(ctx);
   if (semi) return semi;
-  const derived = planDerivedAtGateway(ctx);
+  const derived = planDerivedAtGateway(ctx, analyzer, analyzed);
   if (derived) return derived;
   const pulled = pullOutSubqueries(ctx);
   if (pulled) return pulled;
@@ -74,8 +74,10 @@ export function containsNullSafeEqual(p: ParsedStatement, e: Ast): boolean {
   return found;
 }
 
+/** A subquery outside the FROM's derived tables (which the join planner plans as pieces of their own). */
 function containsAnySubquery(sel: Ast): boolean {
-  return [sel.columns, sel.where, sel.having, sel.orderby, sel.from].some((x) => x && containsSubquery(x));
+  const on = (Array.isArray(sel.from) ? sel.from : []).map((f: Ast) => f.on ?? null);
+  return [sel.columns, sel.where, sel.having, sel.orderby, on].some((x) => x && containsSubquery(x));
 }
 
 type Pulled = { variant: UncorrelatedSubqueryPrimitive['variant']; plan: Plan; resultBind: string; hasValuesBind: string };
@@ -96,7 +98,9 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
     const n = ++ctx.subqueryCounter.n;
     return { res: `__sq${n}`, has: `__sq_has_values${n}` };
   };
-  const planSub = (sub: Ast, oneColumn: boolean): Plan => {
+  const planSub = (written: Ast, oneColumn: boolean): Plan => {
+    // `(select * from (select * from (… limit 10) a) b)`: the columns are the innermost statement's.
+    const sub = unwrapStarDerived(written);
     if (sub._next) throw notSupported('UNION inside a subquery that cannot be merged into the outer route');
     if (oneColumn && (!Array.isArray(sub.columns) || sub.columns.length !== 1 || (isColumnRef(sub.columns[0].expr) && columnName(sub.columns[0].expr) === '*'))) {
       throw notSupported('subquery that returns other than one column');
@@ -305,12 +309,23 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   // the left side, planned as a statement of their own (a join again), as Vitess nests ApplyJoins.
   const pieces = analyzed.pieces as Cand[];
   const lastTable = scope.tables[scope.tables.length - 1]!;
-  const rightCand = pieces.length === 2 ? pieces[1]! : pieces.find((c) => c.tables.includes(lastTable)) ?? pieces[pieces.length - 1]!;
-  const leftPieces = pieces.filter((c) => c !== rightCand);
-  const leftCand: Cand = leftPieces.length === 1 ? leftPieces[0]! : { tables: scope.tables.filter((t) => leftPieces.some((c) => c.tables.includes(t))), conds: [], opaque: leftPieces.some((c) => c.opaque) };
+  let rightCand = pieces.length === 2 ? pieces[1]! : pieces.find((c) => c.tables.includes(lastTable)) ?? pieces[pieces.length - 1]!;
   const from: Ast[] = sel.from;
+  const hasOuterJoin = from.some((item) => /LEFT|RIGHT/i.test(String(item.join ?? '')));
+  if (rightCand.opaque) {
+    // A derived table with LIMIT or aggregation over several shards cannot run once per left row:
+    // it goes to the left side, evaluated once (at the gateway if need be), as Vitess puts it on
+    // the LHS. An inner join's sides may swap; an outer join's may not.
+    const other = hasOuterJoin ? undefined : [...pieces].reverse().find((c) => !c.opaque);
+    if (!other) throw notSupported('derived table with LIMIT, aggregation or DISTINCT over several shards on the inner side of a join across shards');
+    rightCand = other;
+  }
+  const leftPieces = pieces.filter((c) => c !== rightCand);
+  const leftCand: Cand = leftPieces.length === 1 ? leftPieces[0]! : { tables: leftPieces.flatMap((c) => c.tables), conds: [], opaque: leftPieces.some((c) => c.opaque) };
   const pieceOf = (t: TableRef): 0 | 1 | -1 => (leftCand.tables.includes(t) ? 0 : rightCand.tables.includes(t) ? 1 : -1);
-  for (const t of scope.tables) if (t.kind !== 'table') throw notSupported('derived tables, dual or information_schema in a join across shards');
+  for (const t of scope.tables) if (t.kind !== 'table' && t.kind !== 'derived') throw notSupported('dual or information_schema in a join across shards');
+  // Derived tables on the left side are planned with it as a statement of its own.
+  const leftHasDerived = leftCand.tables.some((t) => t.kind === 'derived');
   // Join variant: LEFT JOIN only as the join between the two pieces.
   let leftJoin = false;
   from.forEach((item, i) => {
@@ -324,7 +339,8 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     }
   });
   const idOf = (k: ColKey): string => splitKey(k)[0];
-  const tableById = new Map(scope.tables.map((t) => [String(t.id), t]));
+  // Tables inside derived tables too: a derived table's plain column resolves to its inner column.
+  const tableById = new Map(pieces.flatMap((c) => c.tables).map((t) => [String(t.id), t]));
   const sideOfKey = (k: ColKey): 0 | 1 | -1 => {
     const t = tableById.get(idOf(k));
     return t ? pieceOf(t) : -1;
@@ -589,6 +605,12 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
       .map((t, i) => ({ t, item: from[i] }))
       .filter(({ t }) => cand.tables.includes(t))
       .map(({ item }) => {
+        if (item.expr?.ast) {
+          // A derived table: its statement inside the parentheses, and its alias.
+          const r = derivedRange(p, item.expr.ast);
+          if (!r || !item.as) throw notSupported('derived table shardgate cannot split across a join');
+          return `(${renderTokens(p.tokens, r[0], r[1], forPlanner ? [] : edits)}) as ${quoteIdent(String(item.as), true)}`;
+        }
         if (!forPlanner) return exprText(item);
         // Planned again as a statement: the tables keep their keyspace qualifiers, which the
         // shard SQL's edits remove.
@@ -620,7 +642,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   void rightIds;
   void colKey;
   const leftRoute =
-    leftPieces.length === 1 ? routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, []))) : ctx.planText(pieceSql(leftCand, leftItems, leftWhere, [], true)).instructions;
+    leftPieces.length === 1 && !leftHasDerived ? routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, []))) : ctx.planText(pieceSql(leftCand, leftItems, leftWhere, [], true)).instructions;
   const rightRoute = routeFor(ctx, { ...rightCand, conds: [...condsWithin(rightCand), ...rightConds] }, templateFromSqlText(pieceSql(rightCand, rightItems, rightWhere, rightEdits)));
   let top: Primitive = { operator: 'Join', variant: leftJoin ? 'LeftJoin' : 'Join', left: leftRoute, right: rightRoute, cols, joinVars, ...(valueJoinVars.size > 0 ? { valueJoinVars: [...valueJoinVars] } : {}) } satisfies JoinPrimitive;
   if (leftJoin && (shardPredicates.length > 0 || orderByExprOnRight || columns.some((c) => sidesOf(c.expr).has(1) && !isColumnRef(c.expr)))) {

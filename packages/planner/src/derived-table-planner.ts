@@ -1,144 +1,316 @@
 /**
  * A derived table that cannot be merged into the outer route (it has a LIMIT, aggregation or
- * DISTINCT and reaches several shards) is evaluated at the gateway, as Vitess does: the derived
+ * DISTINCT and reaches several shards, or its statement needs several routes: a join across
+ * shards, a UNION of different routes) is evaluated at the gateway, as Vitess does: the derived
  * table is planned as a statement of its own, and the outer query over its rows becomes gateway
- * operators: WHERE a Filter, the select list a Projection of its columns, ORDER BY a Sort, LIMIT a
- * Limit.
+ * operators (WHERE a Filter, ORDER BY a Sort, LIMIT a Limit, the select list a Projection).
  *
- * Only an outer query the gateway answers exactly: one derived table and nothing else in FROM,
- * select items that are its columns (or `*`), no aggregation, GROUP BY, HAVING, DISTINCT or
- * subqueries, ORDER BY on numeric columns.
+ * What the gateway cannot compute exactly itself, the shards compute: an outer expression over
+ * the derived table's columns is added to the derived table's own select list with each column
+ * replaced by the expression that defines it (`select a + 1 from (select x as a … limit 5) t` runs
+ * `select x, (x) + 1 … limit 5`), so its value, type and collation are MariaDB's. A WHERE becomes
+ * a 0/1 column `(term) is true` the gateway filters on, an ORDER BY key a value plus its
+ * collation key (collation-key-sql.ts). Adding columns changes neither which rows a LIMIT picks
+ * nor how a GROUP BY groups; under DISTINCT only collation keys of selected columns are added
+ * (equal for every pair of values DISTINCT calls equal), anything else is refused.
+ *
+ * Aggregation, GROUP BY, HAVING and DISTINCT over the derived table are planned as over a join
+ * (join-aggregate-planner.ts): raw rows of the derived table, grouped at the gateway.
+ *
+ * A UNION as the derived table takes no extra columns (they would change which rows a DISTINCT
+ * union keeps, and its parts may differ in collation): only its columns, numeric comparisons and
+ * the aggregate helpers the gateway evaluates exactly are accepted over it.
  */
 import type { EvalExpr, OrderByKey, Primitive } from './plan-types.js';
 import type { PlanContext } from './plan-context.js';
 import { columnName, isColumnRef, walk } from './ast-utils.js';
 import { tokenRange, type Ast } from './sql-parser.js';
-import { renderTokens } from './shard-sql.js';
+import { quoteIdent, renderTokens, type TokenEdit } from './shard-sql.js';
 import { notSupported } from './errors.js';
-import { containsSubquery, hasAggregate } from './select-analyzer.js';
+import { containsSubquery, hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
 import { limitValue } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { kw } from './lexer.js';
+import { collationKeySql, distinctCollationKeySql } from './collation-key-sql.js';
+import { planJoinAggregate } from './join-aggregate-planner.js';
 
-/** The gateway plan, or null when the statement is not one derived table under a simple outer query. */
-export function planDerivedAtGateway(ctx: PlanContext): Primitive | null {
+/** The gateway plan, or null when the statement is not one derived table under an outer query. */
+export function planDerivedAtGateway(ctx: PlanContext, analyzer?: SelectAnalyzer, analyzed?: Analyzed): Primitive | null {
   const p = ctx.parsed;
   const sel = p.ast;
   const from: Ast[] = Array.isArray(sel.from) ? sel.from : [];
-  if (sel._next || p.intoOutfile >= 0 || from.length !== 1 || !from[0].expr?.ast || from[0].expr.ast._next) return null;
-  if (sel.distinct || sel.having || (sel.groupby?.columns ?? []).length > 0) return null;
-  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
-  const counting = columns.length > 0 && columns.every((c) => isCount(c.expr));
-  if ((!counting && columns.some((c) => hasAggregate(c.expr))) || [sel.columns, sel.where, sel.orderby].some((x) => x && containsSubquery(x))) return null;
-  if (counting && (sel.orderby || sel.limit?.value?.length)) return null;
+  if (sel._next || p.intoOutfile >= 0 || from.length !== 1 || !from[0].expr?.ast) return null;
+  if ([sel.columns, sel.where, sel.having, sel.orderby, sel.groupby].some((x) => x && containsSubquery(x))) return null;
+  // Locking reads and window functions over the derived table's rows: no gateway operator for them.
   if (p.tokens.some((t) => kw(t) === 'for' || kw(t) === 'lock' || kw(t) === 'over')) return null;
-  const alias = String(from[0].as ?? '').toLowerCase();
   const inner: Ast = from[0].expr.ast;
-  const innerCols: Ast[] = Array.isArray(inner.columns) ? inner.columns : [];
-  if (innerCols.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) return null;
-  // The derived table's column names, as MySQL names them: the alias, a column's name, else its text.
-  const names = innerCols.map((c) => {
-    if (c.as) return String(c.as);
-    if (isColumnRef(c.expr)) return columnName(c.expr);
-    const r = tokenRange(p, c.expr);
-    return r ? renderTokens(p.tokens, r[0], r[1], []) : '';
-  });
-  const innerRange = tokenRange(p, inner);
-  if (!innerRange || names.some((n) => n === '')) return null;
-
-  /** The derived-table column a reference names (`t.n` or `n`). */
-  const columnOf = (n: Ast): number => {
-    if (!isColumnRef(n)) return -1;
-    if (n.table && String(n.table).toLowerCase() !== alias) throw notSupported(`column '${String(n.table)}.${columnName(n)}' over a derived table evaluated at the gateway`);
-    const name = columnName(n).toLowerCase();
-    const matches = names.map((x, i) => (x.toLowerCase() === name ? i : -1)).filter((i) => i >= 0);
-    if (matches.length !== 1) throw notSupported(`column '${columnName(n)}' over a derived table evaluated at the gateway`);
-    return matches[0]!;
-  };
-  const leaf = (n: Ast): number | undefined => (isColumnRef(n) ? columnOf(n) : undefined);
-
-  // Output columns.
-  const expressions: EvalExpr[] = [];
-  const columnNames: string[] = [];
-  for (const c of counting ? [] : columns) {
-    if (isColumnRef(c.expr) && columnName(c.expr) === '*') {
-      if (c.expr.table && String(c.expr.table).toLowerCase() !== alias) return null;
-      names.forEach((_, i) => {
-        expressions.push({ kind: 'column', index: i });
-        columnNames.push('');
-      });
-      continue;
-    }
-    const idx = columnOf(c.expr);
-    if (idx < 0) throw notSupported('expression over a derived table evaluated at the gateway');
-    expressions.push({ kind: 'column', index: idx });
-    columnNames.push(c.as ? String(c.as) : '');
+  const innerRange = derivedRange(p, inner);
+  if (!innerRange) return null;
+  const innerText = renderTokens(p.tokens, innerRange[0], innerRange[1], []);
+  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+  const hasLimit = !!sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0;
+  // `select * from (D) t` and nothing else is D (with D's column names).
+  if (columns.length === 1 && isStar(columns[0].expr) && !sel.where && !sel.having && !sel.distinct && !(sel.groupby?.columns ?? []).length && !(sel.orderby ?? []).length && !hasLimit) {
+    return ctx.planText(innerText).instructions;
   }
-
-  let top: Primitive = ctx.planText(renderTokens(p.tokens, innerRange[0], innerRange[1], [])).instructions;
-  if (sel.where) {
-    // The gateway compares numbers exactly; text would need each column's collation.
-    walk(sel.where, (n) => {
-      if (isColumnRef(n) && !numericColumn(innerCols[columnOf(n)]!.expr)) throw notSupported('WHERE on a non-numeric column of a derived table evaluated at the gateway');
-      if (n?.type === 'string' || n?.type === 'single_quote_string' || n?.type === 'double_quote_string') throw notSupported('WHERE with text over a derived table evaluated at the gateway');
-      return true;
-    });
-    top = { operator: 'Filter', input: top, predicate: toEvalExpr(sel.where, leaf, 'WHERE over a derived table evaluated at the gateway', ctx.parsed.nullSafeEqual) };
-  }
-  if (counting) return countRows(p, columns, top, columnOf);
-  const orderBy: OrderByKey[] = [];
-  for (const o of sel.orderby ?? []) {
-    const e = o.expr;
-    if (e?.type === 'null') continue;
-    let idx: number;
-    if (e?.type === 'number') {
-      const out = expressions[Number(e.value) - 1];
-      if (!out || out.kind !== 'column') throw notSupported('ORDER BY position over a derived table evaluated at the gateway');
-      idx = out.index;
-    } else {
-      const byAlias = isColumnRef(e) && !e.table ? columns.findIndex((c) => c.as && String(c.as).toLowerCase() === columnName(e).toLowerCase()) : -1;
-      idx = byAlias >= 0 ? (expressions[byAlias] as { index: number }).index : columnOf(e);
-    }
-    // Text would need its collation's keys, which the derived table's plan does not carry.
-    if (idx < 0 || !numericColumn(innerCols[idx]!.expr)) throw notSupported('ORDER BY other than a numeric column of a derived table evaluated at the gateway');
-    orderBy.push({ column: idx, desc: String(o.type ?? 'ASC').toUpperCase() === 'DESC' });
-  }
-  if (orderBy.length > 0) top = { operator: 'Sort', input: top, orderBy };
-  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
-    const vals: Ast[] = sel.limit.value;
-    const sep = String(sel.limit.seperator ?? '').toLowerCase();
-    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
-    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
-  }
-  const identity = expressions.length === names.length && expressions.every((e, i) => e.kind === 'column' && e.index === i) && columnNames.every((n) => n === '');
-  return identity ? top : { operator: 'Projection', input: top, expressions, columnNames, fieldFrom: expressions.map(() => null) };
-}
-
-/** `count(*)` or `count(col)`: the aggregates the gateway computes exactly over the derived table's rows. */
-function isCount(e: Ast): boolean {
-  if (e?.type !== 'aggr_func' || String(e.name).toLowerCase() !== 'count' || e.args?.distinct) return false;
-  const arg = e.args?.expr;
-  return arg?.type === 'star' || (isColumnRef(arg) && columnName(arg) !== '*');
+  const grouped = (sel.groupby?.columns ?? []).length > 0 || columns.some((c) => hasAggregate(c.expr)) || !!sel.having || (sel.orderby ?? []).some((o: Ast) => hasAggregate(o.expr));
+  if (grouped || sel.distinct) return analyzer && analyzed ? planJoinAggregate(ctx, analyzer, analyzed) : null;
+  return new DerivedRows(ctx, inner, String(from[0].as ?? '').toLowerCase()).plan(innerText);
 }
 
 /**
- * `select count(*), count(col) from (…) t [where …]` over a derived table evaluated at the gateway:
- * each row becomes 1 (count(*)) or `col IS NOT NULL` (count(col)), and a scalar Aggregate adds
- * them up, giving 0 over no rows, as MariaDB does. Counts are exact whatever the column types.
+ * `select * from (select * from (D) a) b` as D: what a subquery's column count is, and the
+ * statement to plan for it. Each level must be a bare `select * from (…) alias`.
  */
-function countRows(p: PlanContext['parsed'], columns: readonly Ast[], input: Primitive, columnOf: (n: Ast) => number): Primitive {
-  const expressions: EvalExpr[] = columns.map((c) => {
-    const arg = c.expr.args.expr;
-    return arg?.type === 'star' ? { kind: 'literal', value: 1n } : { kind: 'call', fn: 'isnotnull', args: [{ kind: 'column', index: columnOf(arg) }] };
+export function unwrapStarDerived(sub: Ast): Ast {
+  let cur = sub;
+  for (;;) {
+    const from: Ast[] = Array.isArray(cur?.from) ? cur.from : [];
+    const cols: Ast[] = Array.isArray(cur?.columns) ? cur.columns : [];
+    const bare = !cur._next && from.length === 1 && from[0].expr?.ast && cols.length === 1 && isStar(cols[0].expr) && !cols[0].expr.table;
+    if (!bare || cur.where || cur.having || cur.distinct || (cur.groupby?.columns ?? []).length || (cur.orderby ?? []).length || cur.limit?.value?.length) return cur;
+    cur = from[0].expr.ast;
+  }
+}
+
+/**
+ * The tokens of a derived table's statement, inside its parentheses: the parser's range of a
+ * UNION covers its first part only, so the range is taken from the parentheses around it.
+ */
+export function derivedRange(p: PlanContext['parsed'], inner: Ast): [number, number] | null {
+  const r = tokenRange(p, inner);
+  if (!r) return null;
+  if (p.tokens[r[0] - 1]?.text !== '(') return inner._next ? null : r;
+  let depth = 0;
+  for (let i = r[0] - 1; i < p.tokens.length; i++) {
+    const t = p.tokens[i]!.text;
+    if (t === '(') depth++;
+    else if (t === ')' && --depth === 0) return [r[0], i];
+  }
+  return null;
+}
+
+/** Literals, binds and operators only: the same value on every row. */
+function isConstant(e: Ast): boolean {
+  let constant = true;
+  walk(e, (n) => {
+    if (isColumnRef(n) || n?.type === 'function' || n?.type === 'aggr_func' || n?.type === 'select' || n?.ast) constant = false;
+    return constant;
   });
-  const names = columns.map((c) => {
-    if (c.as) return String(c.as);
-    const r = tokenRange(p, c.expr);
-    return r ? renderTokens(p.tokens, r[0], r[1], []) : 'count(*)';
-  });
-  const ones: Primitive = { operator: 'Projection', input, expressions, columnNames: names, fieldFrom: expressions.map(() => null) };
-  return { operator: 'Aggregate', variant: 'Scalar', input: ones, groupBy: [], aggregates: names.map((alias, column) => ({ opcode: 'sum_count', column, alias })) };
+  return constant;
+}
+
+function isStar(e: Ast): boolean {
+  return isColumnRef(e) && columnName(e) === '*';
+}
+
+/** The rows of one derived table under a non-aggregating outer query. */
+class DerivedRows {
+  private readonly p: PlanContext['parsed'];
+  private readonly innerCols: Ast[];
+  /** The derived table's column names, as MySQL names them: the alias, a column's name, else its text. */
+  private readonly names: string[];
+  private readonly isUnion: boolean;
+  /** Columns added to the derived table's select list (SQL with alias). */
+  private readonly pushed: string[] = [];
+
+  constructor(
+    private readonly ctx: PlanContext,
+    private readonly inner: Ast,
+    private readonly alias: string,
+  ) {
+    this.p = ctx.parsed;
+    this.innerCols = Array.isArray(inner.columns) ? inner.columns : [];
+    this.isUnion = !!inner._next;
+    this.names = this.innerCols.map((c) => {
+      if (c.as) return String(c.as);
+      if (isColumnRef(c.expr)) return columnName(c.expr);
+      const r = tokenRange(this.p, c.expr);
+      return r ? renderTokens(this.p.tokens, r[0], r[1], []) : c.expr?.type === 'param' ? `:${String(c.expr.value)}` : '';
+    });
+  }
+
+  plan(innerText: string): Primitive {
+    const p = this.p;
+    const sel = p.ast;
+    if (this.innerCols.some((c) => isStar(c.expr))) throw notSupported("'*' inside a derived table evaluated at the gateway (name its columns)");
+    if (this.names.some((n) => n === '')) throw notSupported('derived table column without a name, evaluated at the gateway');
+    const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+
+    // Output columns: a derived-table column, or an expression computed by the shards (or, over a
+    // UNION, a planner helper the gateway evaluates).
+    const expressions: EvalExpr[] = [];
+    const columnNames: string[] = [];
+    const sources: Ast[] = [];
+    for (const c of columns) {
+      if (isStar(c.expr)) {
+        if (c.expr.table && String(c.expr.table).toLowerCase() !== this.alias) throw notSupported(`'${String(c.expr.table)}.*' over a derived table evaluated at the gateway`);
+        this.names.forEach((_, i) => {
+          expressions.push({ kind: 'column', index: i });
+          columnNames.push('');
+          sources.push(null);
+        });
+        continue;
+      }
+      sources.push(c.expr);
+      if (isColumnRef(c.expr)) {
+        expressions.push({ kind: 'column', index: this.columnOf(c.expr) });
+        columnNames.push(c.as ? String(c.as) : '');
+        continue;
+      }
+      const name = c.as ? String(c.as) : this.sourceName(c.expr);
+      if (name === null) throw notSupported('expression with a literal and no alias over a derived table evaluated at the gateway');
+      if (this.isUnion) {
+        // Only the planner's own helpers (count(*) and count(x) inputs, named `__sg_…`): a
+        // computed column's type would otherwise not be MariaDB's.
+        if (!name.startsWith('__sg_')) throw notSupported('expression over a UNION derived table evaluated at the gateway');
+        expressions.push(toEvalExpr(c.expr, (n) => (isColumnRef(n) ? this.columnOf(n) : undefined), 'an expression over a UNION derived table', p.nullSafeEqual));
+      } else {
+        // A constant (`1 = 1`, the planner's count(*) input) adds the same value to every row.
+        if (this.inner.distinct && !isConstant(c.expr)) throw notSupported('expression over a DISTINCT derived table evaluated at the gateway');
+        expressions.push({ kind: 'column', index: this.push(this.substitute(c.expr)) });
+      }
+      columnNames.push(name);
+    }
+
+    // WHERE: a 0/1 column the shards compute, or over a UNION a numeric comparison.
+    let predicate: EvalExpr | null = null;
+    if (sel.where) {
+      if (!this.isUnion && !this.inner.distinct) {
+        predicate = { kind: 'column', index: this.push(`(${this.substitute(sel.where)}) is true`) };
+      } else {
+        walk(sel.where, (n) => {
+          if (isColumnRef(n) && !numericColumn(this.innerCols[this.columnOf(n)]!.expr)) throw notSupported('WHERE on a non-numeric column of a derived table evaluated at the gateway');
+          if (String(n?.type ?? '').endsWith('string')) throw notSupported('WHERE with text over a derived table evaluated at the gateway');
+          return true;
+        });
+        predicate = toEvalExpr(sel.where, (n) => (isColumnRef(n) ? this.columnOf(n) : undefined), 'WHERE over a derived table evaluated at the gateway', p.nullSafeEqual);
+      }
+    }
+
+    const orderBy: OrderByKey[] = [];
+    for (const o of sel.orderby ?? []) {
+      const e = o.expr;
+      if (e?.type === 'null') continue;
+      const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
+      let idx: number;
+      let keyExpr: Ast;
+      if (e?.type === 'number') {
+        idx = Number(e.value) - 1;
+        const out = expressions[idx];
+        if (!out) throw notSupported('ORDER BY position over a derived table evaluated at the gateway');
+        if (out.kind !== 'column') throw notSupported('ORDER BY a computed column over a UNION derived table');
+        keyExpr = sources[idx] ?? { type: 'column_ref', table: null, column: this.names[out.index] };
+        idx = out.index;
+      } else {
+        const byAlias = isColumnRef(e) && !e.table ? columns.findIndex((c) => c.as && String(c.as).toLowerCase() === columnName(e).toLowerCase()) : -1;
+        const out = byAlias >= 0 ? expressions[byAlias] : undefined;
+        if (out && out.kind !== 'column') throw notSupported('ORDER BY a computed column over a UNION derived table');
+        keyExpr = byAlias >= 0 ? columns[byAlias].expr : e;
+        if (out) idx = out.kind === 'column' ? out.index : -1;
+        else if (isColumnRef(e)) idx = this.columnOf(e);
+        else if (!this.isUnion && !this.inner.distinct) idx = this.push(this.substitute(e));
+        else throw notSupported('ORDER BY an expression over a DISTINCT or UNION derived table evaluated at the gateway');
+      }
+      if (idx < 0) throw notSupported('ORDER BY over a derived table evaluated at the gateway');
+      if (idx < this.names.length && numericColumn(this.innerCols[idx]!.expr)) {
+        orderBy.push({ column: idx, desc });
+        continue;
+      }
+      // Text is ordered by its collation key, which the shards compute beside it.
+      if (this.isUnion) throw notSupported('ORDER BY other than a numeric column of a UNION derived table evaluated at the gateway');
+      if (this.inner.distinct && !isColumnRef(keyExpr)) throw notSupported('ORDER BY an expression over a DISTINCT derived table evaluated at the gateway');
+      const text = this.substitute(keyExpr);
+      orderBy.push({ column: idx, desc, weightStringColumn: this.push(this.inner.distinct ? distinctCollationKeySql(text) : collationKeySql(text)) });
+    }
+
+    let top: Primitive = this.ctx.planText(this.pushed.length > 0 ? this.withPushedColumns(innerText) : innerText).instructions;
+    if (predicate) top = { operator: 'Filter', input: top, predicate };
+    if (orderBy.length > 0) top = { operator: 'Sort', input: top, orderBy };
+    if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
+      const vals: Ast[] = sel.limit.value;
+      const sep = String(sel.limit.seperator ?? '').toLowerCase();
+      const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
+      const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
+      top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
+    }
+    const identity = this.pushed.length === 0 && expressions.length === this.names.length && expressions.every((e, i) => e.kind === 'column' && e.index === i) && columnNames.every((n) => n === '');
+    return identity ? top : { operator: 'Projection', input: top, expressions, columnNames, fieldFrom: expressions.map(() => null) };
+  }
+
+  /** The derived-table column a reference names (`t.n` or `n`). */
+  private columnOf(n: Ast): number {
+    if (n.table && String(n.table).toLowerCase() !== this.alias) throw notSupported(`column '${String(n.table)}.${columnName(n)}' over a derived table evaluated at the gateway`);
+    const name = columnName(n).toLowerCase();
+    const matches = this.names.map((x, i) => (x.toLowerCase() === name ? i : -1)).filter((i) => i >= 0);
+    if (matches.length !== 1) throw notSupported(`column '${columnName(n)}' over a derived table evaluated at the gateway`);
+    return matches[0]!;
+  }
+
+  /** Adds a column to the derived table's select list; its index in the derived table's rows. */
+  private push(sql: string): number {
+    this.pushed.push(`${sql} as ${quoteIdent(`__sg_d${this.pushed.length}`, true)}`);
+    return this.names.length + this.pushed.length - 1;
+  }
+
+  /** An outer expression as SQL over the derived table's FROM: each column replaced by its definition. */
+  private substitute(e: Ast): string {
+    const p = this.p;
+    if (e?.type === 'param') return `:${String(e.value)}`;
+    if (isColumnRef(e)) return `(${this.definition(this.columnOf(e))})`;
+    const r = tokenRange(p, e);
+    if (!r) throw notSupported('expression over a derived table evaluated at the gateway');
+    const edits: TokenEdit[] = [];
+    walk(e, (n) => {
+      if (!isColumnRef(n)) return true;
+      const nr = tokenRange(p, n);
+      if (!nr) throw notSupported('expression over a derived table evaluated at the gateway');
+      edits.push({ from: nr[0], to: nr[1], text: `(${this.definition(this.columnOf(n))})` });
+      return false;
+    });
+    return renderTokens(p.tokens, r[0], r[1], edits);
+  }
+
+  /** The SQL of the derived table's select item that defines column k. */
+  private definition(k: number): string {
+    const e = this.innerCols[k].expr;
+    if (e?.type === 'param') return `:${String(e.value)}`;
+    const r = tokenRange(this.p, e);
+    if (!r) throw notSupported('derived table column shardgate cannot rewrite');
+    return renderTokens(this.p.tokens, r[0], r[1], []);
+  }
+
+  /** The derived table's statement with the pushed columns after its own select list. */
+  private withPushedColumns(innerText: string): string {
+    const p = this.p;
+    const [start, end] = derivedRange(p, this.inner)!;
+    const last = this.innerCols[this.innerCols.length - 1];
+    const lastRange = last ? tokenRange(p, last.expr) : null;
+    // The select list ends at the first top-level clause keyword after `select`.
+    const stops = new Set(['from', 'where', 'group', 'having', 'order', 'limit', 'into', 'window', 'for', 'lock', 'union']);
+    let depth = 0;
+    let at = end;
+    for (let i = Math.max(start + 1, lastRange?.[1] ?? start + 1); i < end; i++) {
+      const t = p.tokens[i]!;
+      if (t.text === '(') depth++;
+      else if (t.text === ')') depth--;
+      else if (depth === 0 && stops.has(kw(t))) {
+        at = i;
+        break;
+      }
+    }
+    void innerText;
+    return renderTokens(p.tokens, start, end, [{ from: at, to: at, text: ', ' + this.pushed.join(', ') + ' ' }]);
+  }
+
+  /** The name MariaDB gives an unaliased select expression: its text as written (null if it holds a literal). */
+  private sourceName(e: Ast): string | null {
+    const p = this.p;
+    const r = tokenRange(p, e);
+    if (!r) return null;
+    for (let i = r[0]; i < r[1]; i++) if (!['ident', 'qident', 'punct'].includes(p.tokens[i]!.kind)) return null;
+    return p.text.slice(p.tokens[r[0]]!.start, p.tokens[r[1] - 1]!.end);
+  }
 }
 
 /** count(), sum() and avg() give numbers (the derived table's other columns have no known type here). */

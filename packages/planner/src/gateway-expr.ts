@@ -30,9 +30,17 @@ export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: s
     if (lit !== undefined) return { kind: 'literal', value: lit };
     if (n?.type === 'binary_expr') {
       const op = String(n.operator).toLowerCase();
+      if (op === 'is' && n.right?.type === 'bool' && n.right.value === true) return { kind: 'call', fn: 'istrue', args: [conv(n.left)] };
       if (op === 'is' || op === 'is not') {
         if (n.right?.type !== 'null') throw notSupported(`IS ${String(n.right?.value ?? '')} in ${what}`);
         return { kind: 'call', fn: op === 'is' ? 'isnull' : 'isnotnull', args: [conv(n.left)] };
+      }
+      if ((op === 'between' || op === 'not between') && n.right?.type === 'expr_list' && n.right.value?.length === 2) {
+        // `x BETWEEN a AND b` is `a <= x AND x <= b` (MySQL compares each pair by its types;
+        // the evaluator refuses the pairs it cannot compare exactly, such as two strings).
+        const x = conv(n.left);
+        const within: EvalExpr = { kind: 'call', fn: 'and', args: [{ kind: 'call', fn: '>=', args: [x, conv(n.right.value[0])] }, { kind: 'call', fn: '<=', args: [x, conv(n.right.value[1])] }] };
+        return op === 'between' ? within : { kind: 'call', fn: 'not', args: [within] };
       }
       if (!BINARY_OPS.has(op)) throw notSupported(`operator ${String(n.operator)} in ${what}`);
       if (op === '>=' && nullSafeEqual) throw notSupported(`<=> in ${what}`);

@@ -17,7 +17,7 @@ import { tokenRange, type Ast } from './sql-parser.js';
 import { renderTokens } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { hasAggregate, type Analyzed } from './select-analyzer.js';
-import { isNumericExpr, limitValue } from './select-planner.js';
+import { isNumericExpr, limitValue, selectListEnd } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { kw } from './lexer.js';
 import { containsNullSafeEqual } from './cross-shard-planner.js';
@@ -38,10 +38,9 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
   };
   const numeric = (e: Ast): boolean => isNumericExpr(analyzer, e, scope);
   const aggregated = columns.some((c) => hasAggregate(c.expr)) || (sel.groupby?.columns ?? []).length > 0 || !!sel.having;
-  if (sel.distinct && aggregated) throw notSupported('SELECT DISTINCT with aggregation over a join across shards');
-
-  // SELECT DISTINCT a, b is GROUP BY a, b.
-  const groupCols: Ast[] = sel.distinct
+  // SELECT DISTINCT a, b is GROUP BY a, b; with aggregation, a Distinct over the groups.
+  const distinctGroups = !!sel.distinct && aggregated;
+  const groupCols: Ast[] = sel.distinct && !aggregated
     ? columns.map((c) => c.expr)
     : (sel.groupby?.columns ?? []).map((g: Ast) => {
         if (g?.type !== 'number') return g;
@@ -108,12 +107,14 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     const e = c.expr;
     const t = text(e);
     if (e.type === 'aggr_func') {
-      items.push(aggregateItem(e, i, c.as ? String(c.as) : t));
+      // Named by the gateway (the Aggregate names the output column): a derived table evaluated
+      // at the gateway accepts computed helper columns only under these names.
+      items.push(`${aggregateItem(e, i, c.as ? String(c.as) : t)} as \`__sg_a${i}\``);
       return;
     }
     if (hasAggregate(e)) throw notSupported('expression over aggregates over a join across shards');
     const gi = groupKeyTexts.findIndex((g, k) => g === t || (isColumnRef(groupCols[k]) && !groupCols[k].table && c.as && String(c.as).toLowerCase() === columnName(groupCols[k]).toLowerCase()));
-    if (gi < 0 && isColumnRef(e) && !sel.distinct) {
+    if (gi < 0 && isColumnRef(e) && !(sel.distinct && !aggregated)) {
       // Neither grouped nor aggregated: any value of the group, as MariaDB without
       // ONLY_FULL_GROUP_BY shows (see scatter-aggregate-planner.ts).
       items.push(t + aliasOf(c));
@@ -171,7 +172,8 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
   }
 
   // The join of the raw rows, planned as a statement of its own.
-  const fromStart = p.tokens.findIndex((t, i) => i > 0 && kw(t) === 'from' && tokenRange(p, sel.from?.[0])?.[0] === i + 1);
+  const listEnd = selectListEnd(ctx);
+  const fromStart = kw(p.tokens[listEnd]) === 'from' ? listEnd : -1;
   if (fromStart < 0) throw notSupported('FROM clause shape in an aggregation over a join across shards');
   const tailEnd = tailStart(ctx, fromStart);
   // Helper columns are named by the gateway: their text may hold literals, which the join
@@ -179,6 +181,19 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
   const raw = `select ${[...items, ...hidden.map((h, i) => `${h} as \`__sg_h${i}\``)].join(', ')} ${renderTokens(p.tokens, fromStart, tailEnd, [])}`;
   let top: Primitive = { operator: 'Aggregate', variant: groupBy.length === 0 ? 'Scalar' : 'Hash', input: ctx.planText(raw).instructions, aggregates, groupBy };
   if (having) top = { operator: 'Filter', input: top, predicate: having };
+  if (distinctGroups) {
+    // Rows compared by their visible columns: a group key by its collation key, a count, sum or
+    // avg as a number; a string MIN/MAX or any value has no key after aggregation.
+    const weightStringColumns = columns.map((c, i): number | undefined => {
+      const g = groupBy.find((k) => k.column === i);
+      if (g) return g.weightStringColumn;
+      const a = aggregates.find((x) => x.column === i);
+      const numericAggregate = a && (['count', 'count_star', 'count_distinct', 'sum_count', 'sum', 'sum_distinct', 'avg'].includes(a.opcode) || (a.weightStringColumn === undefined && numeric(c.expr.args?.expr ?? c.expr)));
+      if (!numericAggregate) throw notSupported('SELECT DISTINCT over a text aggregate or ungrouped column, with aggregation over a join across shards');
+      return undefined;
+    });
+    top = { operator: 'Distinct', input: top, weightStringColumns };
+  }
   const trim = hidden.length > 0 ? { resultColumns: visible } : {};
   if (orderBy.length > 0) top = { operator: 'Sort', input: top, orderBy, ...trim };
   else if (hidden.length > 0) {

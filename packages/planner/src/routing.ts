@@ -30,6 +30,13 @@ export interface TableRef {
   readonly derivedJoinColumns?: ReadonlyMap<string, string>;
   /** Derived tables: ids of the tables inside (their columns count as this scope's). */
   readonly derivedInnerIds?: ReadonlySet<string>;
+  /**
+   * Derived tables whose statement needs several routes (a join across shards, a UNION of
+   * different routes): why. No route can hold such a table; the gateway evaluates it, if anything.
+   */
+  readonly gatewayOnly?: string;
+  /** Derived tables: columns (lower) that are count(), sum() or avg() of the inner statement, so numbers. */
+  readonly derivedNumeric?: ReadonlySet<string>;
 }
 
 /** `${tableId}:${lowerColumn}` */

@@ -157,6 +157,8 @@ export class SelectAnalyzer {
       itemCands.push(cand);
     }
     this.validateReferences(sel, scope);
+    const gatewayOnly = scope.tables.find((t) => t.gatewayOnly !== undefined);
+    if (gatewayOnly) return { cand: null, why: `derived table '${gatewayOnly.alias}' that needs several routes (${gatewayOnly.gatewayOnly})`, scope, columns: null, outerPreds };
     if (scope.tables.some((t) => t.kind === 'dba')) this.schemaNameBinds(sel, scope);
     // 2. Conditions: ON clauses and WHERE.
     const scopeConds: Cond[] = [];
@@ -444,7 +446,15 @@ export class SelectAnalyzer {
     if (item.expr && subqueryOf(item.expr)) {
       if (!item.as) throw new PlanError(1248, '42000', 'Every derived table must have its own alias');
       const inner = this.analyze(subqueryOf(item.expr), null);
-      if (inner.cand === null) throw notSupported(`derived table '${item.as}' that needs several routes (${inner.why ?? 'cross-shard'})`);
+      if (inner.cand === null) {
+        // Evaluated at the gateway if anywhere (derived-table-planner.ts): no route holds it, so
+        // the statement is never one route; its columns are the inner statement's, when known.
+        const names = (inner.columns ?? []).map((c) => c.name);
+        const dup = names.find((n, i) => names.indexOf(n) !== i);
+        if (dup !== undefined) throw new PlanError(1060, '42S21', `Duplicate column name '${dup}'`);
+        const ref: TableRef = { id, alias: String(item.as), kind: 'derived', knownColumns: new Set(names), authoritative: inner.columns !== null, derivedNames: names, gatewayOnly: inner.why ?? 'cross-shard' };
+        return { ref, cand: { tables: [ref], conds: [], opaque: true } };
+      }
       const derivedColumns = new Map<string, string | null>();
       const derivedJoinColumns = new Map<string, string>();
       const names: string[] = [];
@@ -466,6 +476,7 @@ export class SelectAnalyzer {
         derivedJoinColumns,
         derivedNames: names,
         derivedInnerIds: new Set(innerCand.tables.map((t) => String(t.id))),
+        derivedNumeric: numericDerivedColumns(subqueryOf(item.expr), names),
       };
       return { ref, cand: { tables: [ref, ...innerCand.tables], conds: [...innerCand.conds], fixed: innerCand.fixed, opaque } };
     }
@@ -715,6 +726,17 @@ export class SelectAnalyzer {
     scope.aliases = aliases;
     return out;
   }
+}
+
+/** The names of a derived table's columns that are count(), sum() or avg() (not over a UNION: its parts may differ). */
+function numericDerivedColumns(inner: Ast, names: readonly string[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  const cols: Ast[] = !inner?._next && Array.isArray(inner?.columns) ? inner.columns : [];
+  if (cols.length !== names.length) return out;
+  cols.forEach((c, i) => {
+    if (c.expr?.type === 'aggr_func' && ['count', 'sum', 'avg'].includes(String(c.expr.name).toLowerCase())) out.add(names[i]!.toLowerCase());
+  });
+  return out;
 }
 
 function exprName(e: Ast): string {

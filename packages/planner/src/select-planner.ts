@@ -188,7 +188,7 @@ function planOneRoute(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Anal
   // A derived table or subquery with LIMIT/aggregation/DISTINCT that reaches several shards would
   // be computed per shard: a lone derived table is evaluated at the gateway where it can be (see
   // derived-table-planner.ts), anything else refused rather than answered wrong.
-  const derived = cand.opaque ? planDerivedAtGateway(ctx) : null;
+  const derived = cand.opaque ? planDerivedAtGateway(ctx, analyzer, analyzed) : null;
   if (derived) return derived;
   if (cand.opaque) throw notSupported('LIMIT, aggregation, DISTINCT or a window function inside a derived table, subquery or UNION part that reaches several shards');
   if (!ast._next && (ast._orderby || ast._limit)) {
@@ -478,8 +478,9 @@ export function isNumericExpr(analyzer: SelectAnalyzer, e: Ast, scope: ReturnTyp
     if (!key) return false;
     const id = key.slice(0, key.indexOf(':'));
     const col = key.slice(key.indexOf(':') + 1);
-    for (const t of (scope as { tables: { id: number; table?: { columns?: readonly { name: string; type?: string }[] } }[] }).tables) {
+    for (const t of (scope as { tables: { id: number; derivedNumeric?: ReadonlySet<string>; table?: { columns?: readonly { name: string; type?: string }[] } }[] }).tables) {
       if (String(t.id) !== id) continue;
+      if (t.derivedNumeric?.has(col)) return true;
       const c = t.table?.columns?.find((x) => x.name.toLowerCase() === col);
       return !!c?.type && NUMERIC_TYPES.test(c.type);
     }

@@ -336,7 +336,7 @@ describe('cross-shard plans', () => {
     await expect(plan('select group_concat(c.id) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('group_concat() over a join') });
     await expect(plan('select c.id + s.k from customer c left join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('both sides of a LEFT JOIN') });
     await expect(plan('select s.k from main.settings s left join customer c on c.name = s.k where rand() > c.id or c.name is null', 'commerce')).rejects.toMatchObject({ errno: 1235 });
-    await expect(plan("select a from (select name as a from customer limit 5) t where a = 'x'")).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
+    await expect(plan("select a from (select distinct name as a from customer limit 5) t where a = 'x'")).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
   });
 });
 
@@ -399,8 +399,27 @@ describe('derived tables evaluated at the gateway', () => {
       operator: 'Projection',
       columnNames: ['cnt'],
       expressions: [{ kind: 'column', index: 1 }],
-      input: { operator: 'Limit', input: { operator: 'Sort', orderBy: [{ column: 1, desc: true }], input: { operator: 'Filter', input: { operator: 'Aggregate' } } } },
+      input: { operator: 'Limit', input: { operator: 'Sort', orderBy: [{ column: 1, desc: true }], input: { operator: 'Filter', predicate: { kind: 'column', index: 2 } } } },
     });
+  });
+
+  it('has the shards compute outer expressions, WHERE terms and collation keys over the derived table, added to its select list', async () => {
+    const { plan: p } = await plan("select upper(a) as u from (select name as a from customer order by id limit 5) t where a <> 'x' order by a", 'commerce');
+    expect(p.instructions).toMatchObject({
+      operator: 'Projection',
+      columnNames: ['u'],
+      expressions: [{ kind: 'column', index: 1 }],
+      input: { operator: 'Sort', orderBy: [{ column: 0, weightStringColumn: 3 }], input: { operator: 'Filter', predicate: { kind: 'column', index: 2 } } },
+    });
+    const route = JSON.stringify(p.instructions, (_k, v) => (typeof v === "bigint" ? String(v) : v));
+    expect(route).toContain('select name as a, upper((name)) as `__sg_d0`, ((name) <> ');
+  });
+
+  it('groups and aggregates the rows of a derived table at the gateway, as over a join', async () => {
+    const { plan: p } = await plan('select a, count(*) from (select name as a from customer limit 5) t group by a', 'commerce');
+    expect(p.instructions).toMatchObject({ operator: 'Projection', input: { operator: 'Aggregate', variant: 'Hash', groupBy: [{ column: 0, weightStringColumn: 2 }] } });
+    const { plan: nested } = await plan('select id from orders where id in (select * from (select * from (select id from orders limit 10) a) b)', 'commerce');
+    expect(nested.instructions).toMatchObject({ operator: 'UncorrelatedSubquery', variant: 'PulloutIn', subquery: { operator: 'Limit' } });
   });
 });
 

@@ -271,6 +271,13 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       const t = truthy(arg(0));
       return t === null ? null : bool(!t);
     }
+    case 'istrue': {
+      // `x IS TRUE`: never NULL; a string counts by its numeric prefix, as MariaDB reads it.
+      const v = arg(0);
+      if (v === null) return 0n;
+      if (typeof v === 'string' || v instanceof Uint8Array) return bool(stringToDouble(text(v)!) !== 0);
+      return bool(truthy(v) === true);
+    }
     case 'isnull':
     case 'is null':
       return bool(arg(0) === null);

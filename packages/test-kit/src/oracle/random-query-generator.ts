@@ -237,7 +237,9 @@ class RandomQueryGenerator {
       inner.items = [...keys.map((sql) => ({ sql, aggregate: false })), ...inner.items];
       uniqueKey = keys.map((_, i) => `c${i}`);
     }
-    inner.order = null;
+    // A LIMIT (under a total order, so the rows it keeps are determined) makes the derived table
+    // one the gateway evaluates when it reaches several shards.
+    inner.order = this.chance(0.5) ? { lead: [], desc: [this.chance(0.4)], limit: 1 + this.int(15) } : null;
     const alias = this.alias();
     const innerScope = this.scopeOf(inner);
     const columns: ScopeColumn[] = inner.items.map((it, i) => ({
@@ -248,6 +250,21 @@ class RandomQueryGenerator {
       ...collationOf(it.sql, innerScope),
     }));
     const scope: Scope = { columns };
+    if (this.chance(0.35)) {
+      // Aggregation over the derived table's rows, grouped by one of its columns or not.
+      const groupBy = this.chance(0.5) ? [this.pick(columns).ref] : [];
+      const aggregates = Array.from({ length: 1 + this.int(3) }, () => this.aggregate(scope));
+      return {
+        distinct: false,
+        items: [...groupBy.map((sql) => ({ sql, aggregate: false })), ...aggregates.map((sql) => ({ sql, aggregate: true }))],
+        from: { kind: 'derived', query: { kind: 'select', select: inner }, alias, uniqueKey },
+        joins: [],
+        where: this.whereClause(scope),
+        groupBy,
+        having: [],
+        order: null,
+      };
+    }
     // Outer expressions over a deduplicated string would expose which equal string won: bare columns only.
     const items = Array.from({ length: 1 + this.int(3) }, () => ({ sql: grouped ? this.pick(columns).ref : this.scalarExpression(scope, 1), aggregate: false }));
     return {
