@@ -81,6 +81,11 @@ export interface GatewayConfig {
   readonly maxConnections?: number;
   /** Largest client packet (statement) accepted; larger ones get 1153 and the connection closes, as in MariaDB. */
   readonly maxAllowedPacket: number;
+  /**
+   * Most bytes of client packets (statements over 64 KiB) all connections hold at once, from a
+   * packet's header until its statement is done; a statement that would need more gets 1041.
+   */
+  readonly maxPacketMemory: number;
   /** Deadline for planning one plan-cache miss in the plan workers; past it the statement gets 1969. */
   readonly planTimeoutMs: number;
   /** Most plan worker threads for plan-cache misses, started on demand (0: plan on the event loop). */
@@ -118,6 +123,7 @@ const KNOWN_TOP_LEVEL = new Set([
   'slowQueryMs',
   'maxConnections',
   'maxAllowedPacket',
+  'maxPacketMemory',
   'tls',
   'planTimeoutMs',
   'planWorkers',
@@ -282,6 +288,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
 
   const planCache = parsePlanCache(raw.planCache, problem);
   const maxAllowedPacket = parseMaxAllowedPacket(raw.maxAllowedPacket, problem);
+  const maxPacketMemory = parseMaxPacketMemory(raw.maxPacketMemory, problem);
   const planTimeoutMs = nonNegativeInt('planTimeoutMs', raw.planTimeoutMs ?? 5000, problem);
   if (planTimeoutMs === 0 && raw.planTimeoutMs !== undefined) problem('planTimeoutMs', 'must be at least 1');
   // Two workers fit the small machines the gateway runs on; misses beyond them queue.
@@ -310,6 +317,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     slowQueryMs,
     maxConnections,
     maxAllowedPacket,
+    maxPacketMemory,
     planTimeoutMs,
     planWorkers,
     planWorkerIdleMs,
@@ -327,6 +335,22 @@ function parseMaxAllowedPacket(v: unknown, problem: Problem): number {
   if (bytes === undefined || bytes < MAX_ALLOWED_PACKET_RANGE[0] || bytes > MAX_ALLOWED_PACKET_RANGE[1]) {
     problem('maxAllowedPacket', 'must be a size from 1KiB to 1GiB, such as 16MiB or a number of bytes');
     return DEFAULT_MAX_ALLOWED_PACKET;
+  }
+  return bytes;
+}
+
+/**
+ * Default maxPacketMemory: sixteen statements of MariaDB's default max_allowed_packet at once. With
+ * the 64 KiB every connection may hold outside it, 1,000 connections hold at most about 320 MiB.
+ */
+const DEFAULT_MAX_PACKET_MEMORY = 256 * 1024 ** 2;
+
+function parseMaxPacketMemory(v: unknown, problem: Problem): number {
+  if (v === undefined) return DEFAULT_MAX_PACKET_MEMORY;
+  const bytes = parseBytes(v);
+  if (bytes === undefined || bytes < 1024 ** 2 || bytes > 64 * 1024 ** 3) {
+    problem('maxPacketMemory', 'must be a size from 1MiB to 64GiB, such as 256MiB or a number of bytes');
+    return DEFAULT_MAX_PACKET_MEMORY;
   }
   return bytes;
 }

@@ -222,6 +222,7 @@ export class Gateway {
             },
       lookupUser: (user) => this.users.get(user) ?? null,
       maxPacketSize: config.maxAllowedPacket,
+      maxPacketMemory: config.maxPacketMemory,
       createSession: (info) => new ClientSessionHandler(executor.openSession(info), services, info, lastStatement.started),
       onError: (err) => {
         metrics.internalErrors.inc();

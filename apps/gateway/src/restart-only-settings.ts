@@ -22,6 +22,7 @@ const RESTART_ONLY: readonly (keyof GatewayConfig)[] = [
   'slowQueryMs',
   'maxConnections',
   'maxAllowedPacket',
+  'maxPacketMemory',
   'planTimeoutMs',
   'planWorkers',
   'planWorkerIdleMs',

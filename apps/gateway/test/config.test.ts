@@ -25,6 +25,13 @@ function issuesOf(raw: unknown): { path: string; message: string }[] {
 }
 
 describe('parseConfig', () => {
+  it('bounds the packets of all connections at maxPacketMemory, 256MiB by default', () => {
+    expect(parseConfig(valid, '/etc/shardgate/gw.yaml').maxPacketMemory).toBe(256 * 1024 * 1024);
+    expect(parseConfig({ ...valid, maxPacketMemory: '1GiB' }, '/etc/shardgate/gw.yaml').maxPacketMemory).toBe(1024 * 1024 * 1024);
+    expect(issuesOf({ ...valid, maxPacketMemory: '1KiB' }).map((i) => i.path)).toEqual(['maxPacketMemory']);
+    expect(issuesOf({ ...valid, maxPacketMemory: 'lots' }).map((i) => i.path)).toEqual(['maxPacketMemory']);
+  });
+
   it('bounds client packets at maxAllowedPacket, 16MiB by default as in MariaDB', () => {
     expect(parseConfig(valid, '/etc/shardgate/gw.yaml').maxAllowedPacket).toBe(16 * 1024 * 1024);
     expect(parseConfig({ ...valid, maxAllowedPacket: '4M' }, '/etc/shardgate/gw.yaml').maxAllowedPacket).toBe(4 * 1024 * 1024);

@@ -67,6 +67,8 @@ beforeAll(async () => {
       vschema: './vschema.json',
       // Small, so that the oversize-packet test sends little.
       maxAllowedPacket: '1MiB',
+      // The least there is, so that the packet-memory test sends little.
+      maxPacketMemory: '1MiB',
       // Shorter than the default so that the unclosed-IN-list test waits less for its deadline.
       planTimeoutMs: 3000,
       keyspaces: {
@@ -298,6 +300,37 @@ describe('gateway end to end', () => {
     // Other connections carry on, and a long statement under the bound is answered.
     const [rows] = await client.query<mysql.RowDataPacket[]>(`select id from customer where id in (3${',3'.repeat(1000)})`);
     expect(rows).toEqual([{ id: '3' }]);
+  });
+
+  it('answers 1041 / HY000 to a statement that does not fit maxPacketMemory while another holds it, and carries on', async () => {
+    const holder = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' });
+    const other = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' });
+    try {
+      const filler = 'x'.repeat(700 * 1024);
+      // The holder's 700 KB statement keeps its packet's memory while a shard runs it.
+      const held = holder.query<mysql.RowDataPacket[]>(`select sleep(3) as s, length('${filler}') as n`);
+      const running = async (): Promise<boolean> => {
+        for (const conn of shardConns.values()) {
+          const [rows] = await conn.query<mysql.RowDataPacket[]>("select count(*) as c from information_schema.processlist where info like 'select sleep(3)%'");
+          if (Number(rows[0]!.c) > 0) return true;
+        }
+        return false;
+      };
+      while (!(await running())) await new Promise((r) => setTimeout(r, 20));
+      const err = await other.query(`select length('${filler}') as n`).then(
+        () => null,
+        (e: { errno: number; sqlState: string; message: string }) => e,
+      );
+      expect(err).toMatchObject({ errno: 1041, sqlState: 'HY000' });
+      expect(err?.message).toContain('maxPacketMemory');
+      // The refused connection and everyone else carry on; once the holder is done, the memory is free.
+      expect((await other.query<mysql.RowDataPacket[]>('select id from customer where id = 3'))[0]).toEqual([{ id: 3 }]);
+      expect((await held)[0]).toEqual([{ s: 0, n: filler.length }]);
+      expect((await other.query<mysql.RowDataPacket[]>(`select length('${filler}') as n`))[0]).toEqual([{ n: filler.length }]);
+    } finally {
+      await holder.end();
+      await other.end();
+    }
   });
 
   it('keeps answering other clients while a 1 MB unclosed IN list plans in a worker, then fails it clearly', async () => {

@@ -52,6 +52,27 @@ interface ShardRange {
   readonly name: string;
   readonly start: string; // lower-case hex, '' = unbounded
   readonly end: string;
+  /** The bounds as bytes (null when a bound has an odd number of hex digits: compared as hex). */
+  readonly startBytes: Uint8Array | null;
+  readonly endBytes: Uint8Array | null;
+}
+
+function hexBytes(hex: string): Uint8Array | null {
+  return hex.length % 2 === 0 ? Uint8Array.from(Buffer.from(hex, 'hex')) : null;
+}
+
+/**
+ * compareHexKeys on bytes: a key and a bound compare as if both were padded with zero bytes to the
+ * same length (trailing zero bytes do not matter). Called per value of an IN list: no string.
+ */
+function compareKeyBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = i < a.length ? a[i]! : 0;
+    const y = i < b.length ? b[i]! : 0;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 function parseRange(name: string): { start: string; end: string } | null {
@@ -93,15 +114,20 @@ export class KeyspaceShards {
     const ranges: ShardRange[] = [];
     for (const name of shards) {
       const r = parseRange(name);
-      if (r) ranges.push({ name, ...r });
+      if (r) ranges.push({ name, ...r, startBytes: hexBytes(r.start), endBytes: hexBytes(r.end) });
     }
     ranges.sort((a, b) => compareHexKeys(a.start, b.start));
     this.ranges = ranges;
   }
 
   shardForKeyspaceId(ksid: Uint8Array): string {
+    for (const r of this.ranges) {
+      if (r.startBytes === null || r.endBytes === null) continue;
+      if ((r.start === '' || compareKeyBytes(ksid, r.startBytes) >= 0) && (r.end === '' || compareKeyBytes(ksid, r.endBytes) < 0)) return r.name;
+    }
     const hex = toHex(ksid);
     for (const r of this.ranges) {
+      if (r.startBytes !== null && r.endBytes !== null) continue;
       if ((r.start === '' || compareHexKeys(hex, r.start) >= 0) && (r.end === '' || compareHexKeys(hex, r.end) < 0)) return r.name;
     }
     throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `keyspace id ${hex} is not covered by any shard of ${this.keyspace} (shards: ${this.shards.join(', ')})`);

@@ -18,6 +18,7 @@ export { Command, SetOption } from './commands.js';
 export { PacketReader } from './packet-reader.js';
 export { PacketWriter, MAX_PACKET_PAYLOAD } from './packet-writer.js';
 export { PacketFramer, FramingError, type Packet } from './packet-framer.js';
+export { PacketMemoryBudget, UNBUDGETED_PACKET_BYTES } from './packet-memory-budget.js';
 export { nativePasswordToken, verifyNativePassword, NATIVE_PASSWORD_PLUGIN } from './auth-native-password.js';
 export { countPlaceholders } from './prepared-statements.js';
 export { writeBinaryRow } from './binary-row-encoder.js';

@@ -10,6 +10,7 @@ import { ErrorCode } from './error-codes.js';
 import { parseHandshakeResponse, writeAuthSwitchRequest, writeHandshakeV10, type HandshakeResponse } from './handshake.js';
 import { MalformedPacketError, MysqlError, hasErrno, toErrorPacketFields, type ErrorPacketFields } from './mysql-error.js';
 import { FramingError, PacketFramer, type Packet } from './packet-framer.js';
+import type { PacketMemoryBudget } from './packet-memory-budget.js';
 import { PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
 import { PreparedStatementRegistry, clearLongData, countPlaceholders } from './prepared-statements.js';
@@ -39,6 +40,8 @@ export interface ConnectionSettings {
   reportError(err: Error, info?: ConnectionInfo): void;
   /** Text for COM_STATISTICS. */
   statistics(): string;
+  /** Bounds the bytes of packets all connections hold at once (see PacketMemoryBudget). */
+  packetBudget?: PacketMemoryBudget;
 }
 
 /**
@@ -139,7 +142,7 @@ export class ServerConnection implements SinkHost {
       resultCollation: Charset.UTF8MB4_GENERAL_CI,
     };
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.framer = new PacketFramer(settings.maxPacketSize);
+    this.framer = new PacketFramer(settings.maxPacketSize, settings.packetBudget);
     socket.setNoDelay(true);
     socket.on('data', this.onDataListener);
     socket.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
@@ -293,8 +296,8 @@ export class ServerConnection implements SinkHost {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.dropQueue();
+    this.framer.dispose();
     this.abortController.abort(new MysqlError(ErrorCode.ER_QUERY_INTERRUPTED, 'Query execution was interrupted: client disconnected'));
     this.releaseDrainWaiters();
     void this.closeSession().then(() => this.resolveClosed());
@@ -334,6 +337,8 @@ export class ServerConnection implements SinkHost {
           this.report(err);
           this.writer.abortPacket();
           this.fail(new MysqlError(ErrorCode.ER_UNKNOWN_ERROR, 'Internal server error'), this.writer.sequenceId);
+        } finally {
+          this.releasePacket(packet);
         }
         this.flush();
       }
@@ -346,7 +351,21 @@ export class ServerConnection implements SinkHost {
     }
   }
 
+  /** Gives back the budget a packet held. */
+  private releasePacket(packet: Packet): void {
+    if (packet.reservedBytes !== undefined) this.settings.packetBudget?.release(packet.reservedBytes);
+    packet.reservedBytes = undefined;
+  }
+
+  /** Empties the queue of received packets, giving back their budget. */
+  private dropQueue(): void {
+    for (const p of this.queue) this.releasePacket(p);
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+
   private handlePacket(packet: Packet): Promise<void> | void {
+    if (packet.outOfMemory) return this.outOfMemory(packet);
     switch (this.phase) {
       case 'handshake':
         return this.onHandshakeResponse(packet);
@@ -364,11 +383,37 @@ export class ServerConnection implements SinkHost {
     }
   }
 
+  /**
+   * A packet dropped for want of packet memory (PacketMemoryBudget): a command gets
+   * ER_OUT_OF_RESOURCES and the connection stays open; long data gets no reply (its statement's
+   * next execute fails, as for long data over max_allowed_packet); during authentication the
+   * connection is refused.
+   */
+  private outOfMemory(packet: Packet): void {
+    const max = this.settings.packetBudget?.maxBytes ?? 0;
+    const err = new MysqlError(
+      ErrorCode.ER_OUT_OF_RESOURCES,
+      `Out of memory: the statements other connections are sending hold the gateway's maxPacketMemory (${max} bytes); retry later`,
+    );
+    if (this.phase !== 'command') return this.fail(err, packet.nextSequenceId);
+    if (packet.sequenceId !== 0) return this.outOfOrder(packet);
+    if (packet.payload[0] === Command.STMT_SEND_LONG_DATA) {
+      const stmt = packet.payload.length >= 5 ? this.statements.get(packet.payload.readUInt32LE(1)) : undefined;
+      if (stmt !== undefined) {
+        stmt.longData = null;
+        stmt.longDataTooLarge = true;
+      }
+      return;
+    }
+    this.writer.sequenceId = packet.nextSequenceId;
+    this.sendError(err);
+  }
+
   /** Sends ERR and closes once it is flushed. */
   private fail(err: ErrorPacketFields, sequenceId: number): void {
     if (this.phase === 'closing' || this.phase === 'closed') return;
     this.phase = 'closing';
-    this.queue = [];
+    this.dropQueue();
     this.writer.sequenceId = sequenceId;
     writeErr(this.writer, err);
     this.flush();
@@ -581,7 +626,7 @@ export class ServerConnection implements SinkHost {
           return this.sendOk();
         case Command.QUIT:
           this.phase = 'closing';
-          this.queue = [];
+          this.dropQueue();
           this.endGracefully();
           return;
         case Command.INIT_DB:

@@ -101,6 +101,12 @@ export interface MysqlServerOptions {
   serverVersion?: string;
   /** Default 64 MiB. A larger incoming packet → ERR 1153 (08S01), then close. */
   maxPacketSize?: number;
+  /**
+   * Most bytes of client packets all connections hold at once (default: unbounded). A packet over
+   * 64 KiB that would need more is read and dropped instead of buffered and answered with
+   * ERR 1041 (HY000) ER_OUT_OF_RESOURCES; the connection stays open. See PacketMemoryBudget.
+   */
+  maxPacketMemory?: number;
   /** Connections that have not authenticated within this time are dropped. Default 10 000 ms. */
   connectTimeoutMs?: number;
   /** Per-connection limit of open prepared statements (ERR 1461 beyond). Default 16 382. */

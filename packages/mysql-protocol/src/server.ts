@@ -2,6 +2,7 @@ import { createSecureContext } from 'node:tls';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, sqlStateFor } from './error-codes.js';
 import { PacketWriter } from './packet-writer.js';
+import { PacketMemoryBudget } from './packet-memory-budget.js';
 import { writeErr } from './result-writer.js';
 import { Sha2RsaKeys } from './auth-caching-sha2.js';
 import { ServerConnection, type ConnectionSettings } from './server-connection.js';
@@ -54,6 +55,7 @@ class NetMysqlServer implements MysqlServer {
       createSession: (info) => options.createSession(info),
       reportError,
       statistics: () => this.statistics(),
+      ...(options.maxPacketMemory !== undefined ? { packetBudget: new PacketMemoryBudget(options.maxPacketMemory) } : {}),
     };
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => reportError(err));

@@ -14,6 +14,7 @@
 import { createRequire } from 'node:module';
 import { kw, type Token } from './lexer.js';
 import { PlanError } from './errors.js';
+import { blankRuns, expandRuns, findRepeatedRuns } from './repeated-terms.js';
 
 // node-sql-parser ships CommonJS; createRequire keeps this file ESM without a default-import shim.
 const require = createRequire(import.meta.url);
@@ -128,6 +129,35 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     }
     if (binaryCastEnds.has(i)) pt += ' as binary)';
   }
+  // Long runs of repeated terms reach the parser as their first term (see repeated-terms.ts).
+  const runs = findRepeatedRuns(tokens);
+  const blanked = runs.length > 0 ? blankRuns(pt, tokens, offsets, runs) : null;
+  let ast: Ast | undefined;
+  if (blanked !== null) {
+    try {
+      ast = astify(blanked);
+      flattenQualifiers(ast, 0);
+      expandRuns(ast, tokens, offsets, runs);
+    } catch (e) {
+      // A syntax error is the full text's too (the blanked terms repeat the first), but it is
+      // reported from the full text, as MariaDB reports it; so is anything else.
+      if (e instanceof RangeError) throw e;
+      ast = undefined;
+    }
+  }
+  if (ast === undefined) {
+    ast = astify(pt);
+    flattenQualifiers(ast, 0);
+  }
+  return { ast, tokens, text, parseOffsets: offsets, distinctAggregates, nullSafeEqual, intoOutfile };
+}
+
+/**
+ * node-sql-parser gives a backtick-quoted qualifier (`` `t`.c ``) as an object: make every
+ * `table`/`db` qualifier a plain string so the planner compares names.
+ */
+/** One statement's AST from the parser. Throws 1064 on a syntax error, 1235 on several statements. */
+function astify(pt: string): Ast {
   let ast: Ast;
   try {
     ast = sqlParser().astify(pt, PARSE_OPTIONS);
@@ -142,14 +172,9 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     if (ast.length !== 1) throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: multiple statements in one query');
     ast = ast[0];
   }
-  flattenQualifiers(ast, 0);
-  return { ast, tokens, text, parseOffsets: offsets, distinctAggregates, nullSafeEqual, intoOutfile };
+  return ast;
 }
 
-/**
- * node-sql-parser gives a backtick-quoted qualifier (`` `t`.c ``) as an object: make every
- * `table`/`db` qualifier a plain string so the planner compares names.
- */
 function flattenQualifiers(n: Ast, depth: number): void {
   if (n === null || typeof n !== 'object' || depth > 200) return;
   if (Array.isArray(n)) {

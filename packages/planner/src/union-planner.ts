@@ -15,6 +15,7 @@ import { collationKeySql } from './collation-key-sql.js';
 import { kw, type Token } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { limitValue } from './select-planner.js';
+import { PartPlanMemo } from './part-plan-memo.js';
 
 /** Whether the UNION has an ORDER BY or LIMIT of its own (not one inside a parenthesized part). */
 export function unionHasTail(ast: Ast): boolean {
@@ -97,6 +98,7 @@ export function planUnionParts(ctx: PlanContext): Primitive {
   // collation keys and the collations they were made in (see unionDistinctKeys).
   const width = widths[0]!;
   const keyed = segments.some((s) => s.op === 'distinct') || (orderby !== null && orderby.length > 0);
+  const memo = new PartPlanMemo(toks);
   const inputs: Primitive[] = segments.map((s, k) => {
     let from = s.from;
     let to = s.to;
@@ -104,7 +106,7 @@ export function planUnionParts(ctx: PlanContext): Primitive {
       from++;
       to--;
     }
-    if (!keyed) return ctx.planText(renderTokens(toks, from, to, [])).instructions;
+    if (!keyed) return memo.planPart(from, to, () => ctx.planText(renderTokens(toks, from, to, [])));
     const part = parts[k]!;
     let sel = from;
     while (toks[sel]?.text === '(') sel++;

@@ -8,7 +8,7 @@ import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
 import type { ShardResult } from '../shard-pool.js';
 import type { DmlOutcome, Row } from '../types.js';
-import { renderTemplate } from '../values/render-query.js';
+import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
 import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
 import { evalList, evalScalar } from '../values/value-expr.js';
 import { keyspaceIdsFor } from '../vindex-resolver.js';
@@ -313,7 +313,7 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
   if (route.orderBy && route.orderBy.length > 0 && targets.length > 1) {
     const orderBy = route.orderBy;
     await mergeSorted(
-      targets.map((t) => (receiver: RowReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, renderTemplate(route.query, t.bindVars), receiver)),
+      targets.map((t) => async (receiver: RowReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await renderTemplateInSlices(route.query, t.bindVars), receiver)),
       (fields) => orderComparator(orderBy, fields),
       { fields: (f) => out.fields(trimFields(f, resultColumns)), rows: (rows) => out.rows(resultColumns === undefined ? rows : rows.map((r) => trimRow(r, resultColumns))) },
       ctx,
@@ -329,9 +329,16 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
   if (targets.length === 1) {
     // One shard (unsharded keyspaces, most OLTP reads): what fanOut does for one target, minus a
     // closure and a promise per statement.
-    await shardRows(ctx, targets[0].keyspace ?? keyspace, targets[0].shard, renderTemplate(route.query, targets[0].bindVars), receiver);
+    const sql = renderTemplateInSlices(route.query, targets[0].bindVars);
+    await shardRows(ctx, targets[0].keyspace ?? keyspace, targets[0].shard, typeof sql === 'string' ? sql : await sql, receiver);
   } else {
-    await fanOut(ctx, keyspace, targets, (t, signal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, renderTemplate(route.query, t.bindVars), receiver), errorsAsWarnings);
+    await fanOut(
+      ctx,
+      keyspace,
+      targets,
+      async (t, signal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await renderTemplateInSlices(route.query, t.bindVars), receiver),
+      errorsAsWarnings,
+    );
   }
   if (!fieldsOnce.done) {
     // Every shard failed as a warning: answer with the columns only.

@@ -5,6 +5,7 @@
 import type { BindVars, QueryTemplate, SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
 import { literalOf } from './cell-codec.js';
+import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
 
 export function renderTemplate(template: QueryTemplate, bindVars: BindVars): string {
   let sql = '';
@@ -41,6 +42,40 @@ export function renderRowTemplate(template: QueryTemplate, row: readonly SqlValu
     } else {
       sql += renderTemplate({ parts: [part] }, bindVars);
     }
+  }
+  return sql;
+}
+
+/**
+ * renderTemplate, but a list bind longer than VALUES_PER_SLICE (a shard's part of a 100,000-value
+ * IN list) is rendered in slices with a turn of the event loop between them, so that rendering
+ * it never holds other clients' statements. Without such a list it renders synchronously and
+ * returns the string itself (no promise on the hot path).
+ */
+export function renderTemplateInSlices(template: QueryTemplate, bindVars: BindVars): string | Promise<string> {
+  let long = false;
+  for (const part of template.parts) {
+    if (typeof part === 'string') continue;
+    const v = bindVars['bind' in part ? part.bind : part.list];
+    if (Array.isArray(v) && v.length > VALUES_PER_SLICE) long = true;
+  }
+  return long ? renderSliced(template, bindVars) : renderTemplate(template, bindVars);
+}
+
+async function renderSliced(template: QueryTemplate, bindVars: BindVars): Promise<string> {
+  let sql = '';
+  for (const part of template.parts) {
+    const v = typeof part === 'string' ? undefined : bindVars['bind' in part ? part.bind : part.list];
+    if (!Array.isArray(v) || v.length <= VALUES_PER_SLICE) {
+      sql += renderTemplate({ parts: [part] }, bindVars);
+      continue;
+    }
+    const slices: string[] = [];
+    for (let i = 0; i < v.length; i += VALUES_PER_SLICE) {
+      if (i > 0) await yieldToEventLoop();
+      slices.push((v as readonly SqlValue[]).slice(i, i + VALUES_PER_SLICE).map(literalOf).join(', '));
+    }
+    sql += `(${slices.join(', ')})`;
   }
   return sql;
 }
