@@ -3,7 +3,7 @@
  * errno, and time it. The executor builds its connectors through `connectorFactory`, so the
  * gateway sees shard traffic without the executor knowing about metrics.
  */
-import { WireShardConnector, type ShardConnection, type ShardConnectionOptions, type ShardConnector } from '@shardgate/executor';
+import { WireShardConnector, type PoolStats, type ShardConnection, type ShardConnectionOptions, type ShardConnector, type ShardResult, type StatementOptions, type StreamHandlers } from '@shardgate/executor';
 import type { GatewayMetrics } from './metrics.js';
 
 export function instrumentedConnectorFactory(metrics: GatewayMetrics) {
@@ -16,37 +16,114 @@ function errnoOf(err: unknown): number {
   return typeof errno === 'number' ? errno : 2013;
 }
 
-function instrument(inner: ShardConnector, metrics: GatewayMetrics): ShardConnector {
-  const { keyspace, shard } = inner;
-  const timed = async <T>(run: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
+/**
+ * Times each shard statement. Classes and `then` rather than closures and async wrappers made
+ * per acquire: this sits on every point select, where each closure and promise shows.
+ */
+class InstrumentedConnector implements ShardConnector {
+  readonly keyspace: string;
+  readonly shard: string;
+  readonly size: number;
+
+  constructor(
+    private readonly inner: ShardConnector,
+    readonly metrics: GatewayMetrics,
+  ) {
+    this.keyspace = inner.keyspace;
+    this.shard = inner.shard;
+    this.size = inner.size;
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  acquire(signal?: AbortSignal, waitLimit?: AbortSignal): Promise<ShardConnection> {
+    return this.inner.acquire(signal, waitLimit).then((c) => new InstrumentedConnection(c, this));
+  }
+
+  queryOnce(sql: string, signal: AbortSignal): Promise<ShardResult> {
+    const inner = this.inner;
+    if (inner.queryOnce === undefined) return this.acquireQueryRelease(sql, signal);
+    return this.timed(inner.queryOnce(sql, signal), performance.now());
+  }
+
+  private async acquireQueryRelease(sql: string, signal: AbortSignal): Promise<ShardResult> {
+    const conn = await this.acquire(signal);
     try {
-      const result = await run();
-      metrics.shardQueryDone(keyspace, shard, (performance.now() - started) / 1000, undefined);
-      return result;
-    } catch (err) {
-      metrics.shardQueryDone(keyspace, shard, (performance.now() - started) / 1000, errnoOf(err));
-      throw err;
+      return await conn.query(sql, { signal });
+    } finally {
+      await conn.release(false);
     }
-  };
-  const wrapConnection = (c: ShardConnection): ShardConnection => ({
-    keyspace: c.keyspace,
-    shard: c.shard,
-    get threadId() {
-      return c.threadId;
-    },
-    query: (sql, opts) => timed(() => c.query(sql, opts)),
-    stream: (sql, handlers, opts) => timed(() => c.stream(sql, handlers, opts)),
-    release: (dirty) => c.release(dirty),
-    destroy: () => c.destroy(),
-  });
-  return {
-    keyspace,
-    shard,
-    size: inner.size,
-    start: () => inner.start(),
-    acquire: async (signal, waitLimit) => wrapConnection(await inner.acquire(signal, waitLimit)),
-    stats: () => inner.stats(),
-    close: () => inner.close(),
-  };
+  }
+
+  /** `run` with its duration and outcome recorded once it settles. */
+  timed<T>(run: Promise<T>, started: number): Promise<T> {
+    return run.then(
+      (result) => {
+        this.metrics.shardQueryDone(this.keyspace, this.shard, (performance.now() - started) / 1000, undefined);
+        return result;
+      },
+      (err: unknown) => {
+        this.metrics.shardQueryDone(this.keyspace, this.shard, (performance.now() - started) / 1000, errnoOf(err));
+        throw err;
+      },
+    );
+  }
+
+  stats(): PoolStats {
+    return this.inner.stats();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+class InstrumentedConnection implements ShardConnection {
+  readonly keyspace: string;
+  readonly shard: string;
+
+  constructor(
+    private readonly inner: ShardConnection,
+    private readonly connector: InstrumentedConnector,
+  ) {
+    this.keyspace = inner.keyspace;
+    this.shard = inner.shard;
+  }
+
+  get threadId(): number {
+    return this.inner.threadId;
+  }
+
+  query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
+    const started = performance.now();
+    return this.connector.timed(callAsync(() => this.inner.query(sql, opts)), started);
+  }
+
+  stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
+    const started = performance.now();
+    return this.connector.timed(callAsync(() => this.inner.stream(sql, handlers, opts)), started);
+  }
+
+  release(dirty?: boolean): Promise<void> {
+    return this.inner.release(dirty);
+  }
+
+  destroy(): void {
+    this.inner.destroy();
+  }
+}
+
+/** A synchronous throw from `run` as a rejection, as the async wrapper this replaces gave. */
+function callAsync<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function instrument(inner: ShardConnector, metrics: GatewayMetrics): ShardConnector {
+  return new InstrumentedConnector(inner, metrics);
 }

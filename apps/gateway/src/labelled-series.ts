@@ -19,6 +19,12 @@ interface MetricValue {
 
 abstract class RecordedSeries<R extends { labels: Record<string, string> }> {
   protected readonly records = new Map<string, R>();
+  /**
+   * The records of two-label series by first then second value: the hot path looks its record up
+   * with the label strings it already has (their hashes are cached) instead of joining them into
+   * a new string to hash per update.
+   */
+  private readonly pairs = new Map<string, Map<string, R>>();
   readonly aggregator = 'sum';
   abstract readonly type: 'counter' | 'histogram';
 
@@ -32,6 +38,21 @@ abstract class RecordedSeries<R extends { labels: Record<string, string> }> {
   }
 
   protected record(values: readonly string[]): R {
+    if (values.length !== 2) return this.recordByKey(values);
+    let bySecond = this.pairs.get(values[0]!);
+    if (bySecond === undefined) {
+      bySecond = new Map();
+      this.pairs.set(values[0]!, bySecond);
+    }
+    let r = bySecond.get(values[1]!);
+    if (r === undefined) {
+      r = this.recordByKey(values);
+      bySecond.set(values[1]!, r);
+    }
+    return r;
+  }
+
+  private recordByKey(values: readonly string[]): R {
     const key = values.length === 1 ? values[0]! : values.join('\u0001');
     let r = this.records.get(key);
     if (r === undefined) {
@@ -48,6 +69,7 @@ abstract class RecordedSeries<R extends { labels: Record<string, string> }> {
 
   reset(): void {
     this.records.clear();
+    this.pairs.clear();
   }
 }
 

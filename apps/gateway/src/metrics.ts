@@ -15,7 +15,7 @@ import { RecordedCounter, RecordedHistogram } from './labelled-series.js';
 /** Statement kinds the latency histogram is labelled with (bounded: a label per kind, no SQL). */
 export type StatementType = 'select' | 'insert' | 'update' | 'delete' | 'replace' | 'begin' | 'commit' | 'rollback' | 'set' | 'use' | 'show' | 'ddl' | 'other';
 
-const KIND_BY_WORD: Record<string, StatementType> = {
+const KIND_BY_LOWERCASE_WORD: Record<string, StatementType> = {
   select: 'select',
   with: 'select',
   insert: 'insert',
@@ -40,6 +40,12 @@ const KIND_BY_WORD: Record<string, StatementType> = {
   rename: 'ddl',
 };
 
+/**
+ * The kinds by first word, lower and upper case: the usual statement needs no toLowerCase (a new
+ * string per statement) and no lookup of a computed key in a dictionary-mode object.
+ */
+const KIND_BY_WORD = new Map<string, StatementType>(Object.entries(KIND_BY_LOWERCASE_WORD).flatMap(([w, k]) => [[w, k], [w.toUpperCase(), k]]));
+
 /** The statement's kind from its first word (comments and parentheses skipped), without a parse. */
 export function statementType(sql: string): StatementType {
   let i = 0;
@@ -63,7 +69,8 @@ export function statementType(sql: string): StatementType {
     if (c < 97 || c > 122) break;
     j++;
   }
-  return KIND_BY_WORD[sql.slice(i, j).toLowerCase()] ?? 'other';
+  const word = sql.slice(i, j);
+  return KIND_BY_WORD.get(word) ?? KIND_BY_WORD.get(word.toLowerCase()) ?? 'other';
 }
 
 /** What the gateway lets the metrics read at scrape time. */

@@ -150,6 +150,19 @@ export abstract class CheckedOutConnection implements ShardConnection {
     this.handBack(this.broken);
   }
 
+  /**
+   * release(false) at once when it has nothing to wait for (no KILL QUERY was sent): true then.
+   * False, doing nothing, when release() must check the connection first.
+   */
+  protected releaseNow(): boolean {
+    if (this.killed !== null) return false;
+    if (this.returned) return true;
+    this.returned = true;
+    this.owner.connectionReturned();
+    this.handBack(this.broken);
+    return true;
+  }
+
   destroy(): void {
     if (this.returned) return;
     this.returned = true;

@@ -2,21 +2,22 @@
  * One client session: its keyspace, settings, transaction and reserved connections. It plans and
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
-import { applyExecutableComments, tokenize, type BindVars, type PlannedQuery, type Primitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
-import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, transactionTimedOut } from './errors.js';
+import { applyExecutableComments, tokenize, type BindVars, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
+import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, rowLimitExceeded, transactionTimedOut } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
 import { copyBindVars, QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
-import { CollectingReceiver, type OkOutcome, type RowReceiver } from './row-flow.js';
+import { CollectingReceiver, visibleColumns, type OkOutcome, type RowReceiver } from './row-flow.js';
+import { renderTemplate } from './values/render-query.js';
 import { runPrimitive } from './primitive-runner.js';
 import { preparedColumns, type PrepareContext } from './prepared-columns.js';
 import type { ExecutorRuntime } from './executor-runtime.js';
 import { ReservationGroup, ShardReservations } from './shard-reservations.js';
-import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
+import type { ShardConnection, ShardConnector, ShardResult, StreamHandlers } from './shard-pool.js';
 import { SinkWriter } from './sink-writer.js';
 import { withRowPackets } from './row-packets.js';
 import { runSessionStatement } from './session-statements.js';
 import { StatementSignals } from './statement-signal.js';
-import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, TransactionMode, Workload } from './types.js';
+import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
 
 /** MySQL's ER_NOT_SUPPORTED_YET, for constructs shardgate refuses. */
 const ER_NOT_SUPPORTED_YET = 1235;
@@ -277,25 +278,48 @@ export class Session implements ExecutorSession, ShardAccess {
    * Plans one statement and runs it: the gateway answers Session statements itself, other plans
    * go to the shards. Also the body of a SQL-level EXECUTE (see runPreparedStatement).
    */
-  private async planAndRun(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
-    let planned: PlannedQuery | null = null;
+  private planAndRun(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
+    // Not async, nor is runPlanned: a cached plan goes to its runner with no promise of their own.
     // A variable, not a literal argument: PlannerLike does not declare userVariables (a planner
     // that ignores them still plans), @shardgate/planner's Planner reads them.
     const request = { keyspace: this.keyspace, params: params ?? [], userVariables: this.userVariables };
+    let p: PlannedQuery | Promise<PlannedQuery>;
     try {
-      const p = this.runtime.planner.plan(sql, request);
-      planned = p instanceof Promise ? await p : p;
+      p = this.runtime.planner.plan(sql, request);
     } catch (err) {
-      // A session targeting a shard sends what the planner does not understand as-is, but
-      // never a statement with a user variable: it would be read or assigned on the shard
-      // connection, which is pooled (the planner refuses assignments for that reason).
-      if (this.targetShards === null || mentionsUserVariable(sql)) throw err;
+      return this.runUnplanned(sql, sink, err);
     }
+    if (p instanceof Promise) {
+      return p.then(
+        (planned) => this.runPlanned(sql, planned, sink),
+        (err: unknown) => this.runUnplanned(sql, sink, err),
+      );
+    }
+    return this.runPlanned(sql, p, sink);
+  }
+
+  /**
+   * A statement the planner refused. A session targeting a shard sends what the planner does not
+   * understand as-is, but never a statement with a user variable: it would be read or assigned on
+   * the shard connection, which is pooled (the planner refuses assignments for that reason).
+   */
+  private runUnplanned(sql: string, sink: ResultSink, err: unknown): Promise<void> {
+    if (this.targetShards === null || mentionsUserVariable(sql)) return Promise.reject(err);
+    return this.runPlanned(sql, null, sink);
+  }
+
+  /** Runs a planned statement (or, on a shard target, an unplanned one); failures are rejections. */
+  private runPlanned(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
+    try {
+      return this.startPlanned(sql, planned, sink);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private startPlanned(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
     const top = planned?.plan.instructions;
-    if (top?.operator === 'Session') {
-      await runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
-      return;
-    }
+    if (top?.operator === 'Session') return runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
     if (this.targetShards !== null && mentionsUserVariable(sql)) {
       // runTargeted sends the statement as written, so `@x` would not get the session's value.
       throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: user variables in a statement sent as written to a shard target (USE ks:shard)');
@@ -310,8 +334,11 @@ export class Session implements ExecutorSession, ShardAccess {
       // Refused before anything runs: the gateway's own lookup-vindex writes would not be.
       throw new ExecutorError(ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, '25006', 'Cannot execute statement in a READ ONLY transaction');
     }
-    if (!this.inTransaction && this.targetShards === null && top !== undefined && needsOwnTransaction(top)) await this.runInImplicitTransaction(sql, planned, sink);
-    else await this.runStatement(sql, planned, sink);
+    if (!this.inTransaction && this.targetShards === null && top !== undefined && needsOwnTransaction(top)) return this.runInImplicitTransaction(sql, planned, sink);
+    if (top !== undefined && this.targetShards === null && this.workload === 'oltp' && !this.mustBuffer && isWholeUnshardedRead(planned!.plan.queryType, top)) {
+      return this.runUnshardedRead(sql, planned!, top as RoutePrimitive, sink);
+    }
+    return this.runStatement(sql, planned, sink);
   }
 
   /**
@@ -402,21 +429,9 @@ export class Session implements ExecutorSession, ShardAccess {
       }
       // An implicit transaction commits before the client hears OK, so a failed commit is its error.
       if (beforeReply !== undefined) await beforeReply();
-      if (result !== null && result.fieldDefs !== null) {
-        writer.fields(result.fieldDefs);
-        const rows = result.collected;
-        // The shard's row packets, when every row is a shard row as it came (see row-packets.ts).
-        const packets = result.packets;
-        if (rows.length <= 512) {
-          // The usual OLTP result: written in one go, awaiting only if the client socket is full.
-          const w = writer.rows(packets === null ? rows : withRowPackets(rows.slice(), packets.sources, packets.bounds));
-          if (w !== undefined) await w;
-        } else {
-          for (let i = 0; i < rows.length; i += 512) {
-            const chunk = rows.slice(i, i + 512);
-            await writer.rows(packets === null ? chunk : withRowPackets(chunk, packets.sources.slice(i, i + 512), packets.bounds.slice(2 * i, 2 * (i + 512))));
-          }
-        }
+      if (result !== null) {
+        const written = writeCollected(writer, result);
+        if (written !== undefined) await written;
       }
       const flushed = writer.flushed();
       if (flushed !== undefined) await flushed;
@@ -432,6 +447,44 @@ export class Session implements ExecutorSession, ShardAccess {
         this.runtime.counters.rowsReturned += writer.rowCount;
         sink.end({ warnings: ctx.warnings.length });
       }
+    } finally {
+      statement.close();
+    }
+  }
+
+  /**
+   * runStatement for the commonest OLTP statement, a read of an unsharded keyspace's one shard on
+   * a pooled connection (a point select): what runStatement → runPrimitive → runRoute → shardRows
+   * do for it, in one async function instead of five, with the same shard query, row limit,
+   * warnings and reply. Each async layer cost a promise and a microtask turn per statement.
+   */
+  private async runUnshardedRead(sql: string, planned: PlannedQuery, route: RoutePrimitive, sink: ResultSink): Promise<void> {
+    const statement = this.signals.open(sink.signal, this.timeoutFor(sql, planned));
+    try {
+      const signal = statement.signal;
+      if (signal.aborted) throw signal.reason;
+      this.countVariant(route.variant);
+      const bv = copyBindVars(planned.bindVars);
+      bv.__vtdbname = this.keyspace;
+      bv.__lastInsertId = this.lastInsertId;
+      const keyspace = route.keyspace.name;
+      const shard = this.runtime.routing.shardsOf(keyspace).shards[0];
+      const r = await this.query(keyspace, shard, renderTemplate(route.query, bv), signal);
+      if (!r.isResultSet) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `expected rows from ${keyspace}/${shard}, got an OK packet`);
+      const warnings: Warning[] = r.warnings !== undefined ? [...r.warnings] : [];
+      const maxRows = this.runtime.defaults.maxMemoryRows;
+      if (r.rows.length > maxRows) throw rowLimitExceeded(maxRows, 'oltp');
+      const result = new CollectingReceiver(undefined, true);
+      result.fields(r.fields);
+      if (r.rows.length > 0) result.rows(r.rows as Row[]);
+      const writer = new SinkWriter(sink, signal);
+      const written = writeCollected(writer, result);
+      if (written !== undefined) await written;
+      const flushed = writer.flushed();
+      if (flushed !== undefined) await flushed;
+      this.warnings = warnings;
+      this.runtime.counters.rowsReturned += writer.rowCount;
+      sink.end({ warnings: warnings.length });
     } finally {
       statement.close();
     }
@@ -649,9 +702,25 @@ export class Session implements ExecutorSession, ShardAccess {
     });
   }
 
-  async query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
-    if (this.reserved) return (await this.reserve(keyspace, shard, signal)).query(sql, { signal });
-    const conn = await this.runtime.connector(keyspace, shard).acquire(signal);
+  /** Not async: a pooled statement is one promise (queryOnce); every failure is a rejection all the same. */
+  query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    if (this.reserved) return this.queryReserved(keyspace, shard, sql, signal);
+    let connector: ShardConnector;
+    try {
+      connector = this.runtime.connector(keyspace, shard);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (connector.queryOnce !== undefined) return connector.queryOnce(sql, signal);
+    return this.queryPooled(connector, sql, signal);
+  }
+
+  private async queryReserved(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    return (await this.reserve(keyspace, shard, signal)).query(sql, { signal });
+  }
+
+  private async queryPooled(connector: ShardConnector, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    const conn = await connector.acquire(signal);
     try {
       return await conn.query(sql, { signal });
     } finally {
@@ -727,6 +796,37 @@ export class Session implements ExecutorSession, ShardAccess {
     if (!ks) throw new ExecutorError(ER_NO_DB_ERROR, '3D000', 'No database selected');
     return ks;
   }
+}
+
+/**
+ * An OLTP result read whole, to the client: its columns, then its rows (as the shard's packets
+ * when every row is a shard row as it came, see row-packets.ts). Undefined when written at once.
+ */
+function writeCollected(writer: SinkWriter, result: CollectingReceiver): Promise<void> | undefined {
+  if (result.fieldDefs === null) return undefined;
+  writer.fields(result.fieldDefs);
+  const rows = result.collected;
+  const packets = result.packets;
+  // The usual OLTP result: written in one go, awaiting only if the client socket is full.
+  if (rows.length <= 512) return writer.rows(packets === null ? rows : withRowPackets(rows.slice(), packets.sources, packets.bounds));
+  return writeInChunks(writer, rows, packets);
+}
+
+async function writeInChunks(writer: SinkWriter, rows: Row[], packets: CollectingReceiver['packets']): Promise<void> {
+  for (let i = 0; i < rows.length; i += 512) {
+    const chunk = rows.slice(i, i + 512);
+    await writer.rows(packets === null ? chunk : withRowPackets(chunk, packets.sources.slice(i, i + 512), packets.bounds.slice(2 * i, 2 * (i + 512))));
+  }
+}
+
+/**
+ * A plan that is one read of an unsharded keyspace, every column shown: what runUnshardedRead
+ * runs (one shard, rows passed on as they come, nothing trimmed, merged or evaluated here).
+ */
+function isWholeUnshardedRead(queryType: string, p: Primitive): boolean {
+  if (queryType !== 'SELECT' || p.operator !== 'Route') return false;
+  const route = p as RoutePrimitive;
+  return route.variant === 'Unsharded' && visibleColumns(route) === undefined;
 }
 
 /** Whether a statement writes lookup-vindex rows along with its own (then it needs a transaction). */

@@ -118,6 +118,12 @@ export interface ShardConnector {
    * up waiting, and the call rejects with the limit's reason. See ShardReservations for why.
    */
   acquire(signal?: AbortSignal, waitLimit?: AbortSignal): Promise<ShardConnection>;
+  /**
+   * Optional: one statement on a pooled connection, handed back once its reply is read. The same
+   * as acquire → query → release(false), with one promise where those take four (the point-select
+   * path: each promise is an allocation and a microtask turn per statement).
+   */
+  queryOnce?(sql: string, signal: AbortSignal): Promise<ShardResult>;
   stats(): PoolStats;
   close(): Promise<void>;
 }

@@ -122,6 +122,23 @@ export class WireShardConnector implements ShardConnector {
     });
   }
 
+  queryOnce(sql: string, signal: AbortSignal): Promise<ShardResult> {
+    const client = this.started && !this.closed && !signal.aborted ? this.takeIdle() : null;
+    if (client === null) return this.acquireQueryRelease(sql, signal);
+    this.inUse++;
+    return new WireShardConnection(this, client).query(sql, { signal }, true);
+  }
+
+  /** queryOnce when no client is idle: wait for one like any caller of acquire(). */
+  private async acquireQueryRelease(sql: string, signal: AbortSignal): Promise<ShardResult> {
+    const conn = await this.acquire(signal);
+    try {
+      return await conn.query(sql, { signal });
+    } finally {
+      await conn.release(false);
+    }
+  }
+
   /** An idle client that is still usable, or null. */
   private takeIdle(): ShardClient | null {
     while (this.idle.length > 0) {
@@ -261,9 +278,16 @@ class WireShardConnection extends CheckedOutConnection {
     else this.connector.giveBack(this.client);
   }
 
-  query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
+  /**
+   * `releaseAfter` (queryOnce): the connection goes back to its pool once the reply is read, before
+   * the promise settles, as `release(false)` would; synchronously unless the statement was killed.
+   */
+  query(sql: string, opts?: StatementOptions, releaseAfter = false): Promise<ShardResult> {
     const signal = opts?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) {
+      if (releaseAfter) return this.release(false).then(() => Promise.reject(signal.reason));
+      return Promise.reject(signal.reason);
+    }
     return new Promise((resolve, reject) => {
       let cancelGrace: (() => void) | null = null;
       let settled = false;
@@ -271,15 +295,21 @@ class WireShardConnection extends CheckedOutConnection {
         this.kill();
         cancelGrace = this.abandonAfterGrace();
       };
+      const settle = (failure: unknown, result?: ShardResult) => {
+        if (failure !== null) return reject(failure);
+        if (signal?.aborted) return reject(signal.reason);
+        resolve(result!);
+      };
       // Hooked until the warnings (if any) are read as well: the statement is not done before.
       const finish = (err: unknown, result?: ShardResult) => {
         if (signal) unhookAbort(signal, onAbort);
         cancelGrace?.();
         if (settled) return;
         settled = true;
-        if (err) return reject(this.fail(err, signal));
-        if (signal?.aborted) return reject(signal.reason);
-        resolve(result!);
+        // fail() retires the connection on a fatal error, before it is handed back.
+        const failure = err ? this.fail(err, signal) : null;
+        if (!releaseAfter || this.releaseNow()) return settle(failure, result);
+        void this.release(false).then(() => settle(failure, result));
       };
       if (signal) hookAbort(signal, onAbort);
       let fields: readonly FieldInfo[] = EMPTY_FIELDS;

@@ -80,6 +80,35 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ShardConnector contract (real Maria
     expect(pool.stats()).toMatchObject({ open: 1, inUse: 0, waiting: 0 });
   });
 
+  // queryOnce is optional (the point-select path); WireShardConnector implements it.
+  it.runIf(_name === 'WireShardConnector')('queryOnce answers as acquire, query, release(false) do, and hands the connection back, also after an abort', async () => {
+    const queryOnce = pool.queryOnce!.bind(pool);
+    const signal = new AbortController().signal;
+    const r = await queryOnce('select id from t order by id', signal);
+    expect(r.rows.map((row) => row.map(text))).toEqual([['1'], ['2']]);
+    expect(pool.stats()).toMatchObject({ open: 1, inUse: 0, idle: 1 });
+    const warn = await queryOnce('select 1 / 0', signal);
+    expect(warn.warnings).toEqual([{ level: 'Warning', code: 1365, message: 'Division by 0' }]);
+    await expect(queryOnce('select * from no_such_table', signal)).rejects.toMatchObject({ errno: 1146, sqlState: '42S02' });
+    expect(pool.stats()).toMatchObject({ open: 1, inUse: 0, idle: 1 });
+    // Aborted mid-statement: killed on the shard, checked, and pooled again before it settles.
+    const abort = new AbortController();
+    const sleeping = queryOnce('select sleep(30)', abort.signal);
+    for (let i = 0; i < 200; i++) {
+      const [rows] = (await direct.query(`select count(*) n from information_schema.processlist where info like 'select sleep(30)%'`)) as unknown as [{ n: number }[]];
+      if (Number(rows[0].n) > 0) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    abort.abort(new Error('client went away'));
+    await expect(sleeping).rejects.toThrow('client went away');
+    expect(pool.stats()).toMatchObject({ open: 1, inUse: 0, idle: 1 });
+    expect((await queryOnce('select 5', signal)).rows.map((row) => text(row[0]))).toEqual(['5']);
+    // Two at once on a pool of one: the second waits for the first's connection.
+    const both = await Promise.all([queryOnce('select 6', signal), queryOnce('select 7', signal)]);
+    expect(both.map((x) => text(x.rows[0]![0]))).toEqual(['6', '7']);
+    expect(pool.stats()).toMatchObject({ open: 1, inUse: 0, idle: 1, waiting: 0 });
+  });
+
   it('a dirty release rolls back the open transaction and resets the session variables', async () => {
     const conn = await pool.acquire();
     const baseline = text((await conn.query('select @@session.sql_mode')).rows[0][0]);

@@ -133,7 +133,7 @@ export class PacketFramer {
         continue;
       }
       if (this.buffered < 4 + len) return;
-      this.consume(4);
+      this.skip(4);
       const payload = this.consume(len);
       if (this.parts.length === 0) this.firstSequenceId = seq;
       this.lastSequenceId = seq;
@@ -235,6 +235,15 @@ export class PacketFramer {
       this.advance(take);
     }
     return out;
+  }
+
+  /** Drops `n` buffered bytes (a header already read with peekHeader) without making a view of them. */
+  private skip(n: number): void {
+    while (n > 0) {
+      const take = Math.min(this.chunks[0].length - this.head, n);
+      this.advance(take);
+      n -= take;
+    }
   }
 
   private advance(n: number): void {

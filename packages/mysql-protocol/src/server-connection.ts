@@ -213,17 +213,20 @@ export class ServerConnection implements SinkHost {
 
   // ---- socket events --------------------------------------------------------
 
+  /** Each framed packet (one function for the connection's life, not a closure per chunk). */
+  private readonly onPacket = (packet: Packet): boolean => {
+    if (this.isSslRequest(packet)) {
+      this.startTls(packet);
+      return false;
+    }
+    this.enqueue(packet);
+    return true;
+  };
+
   private onData(chunk: Buffer): void {
     if (this.phase === 'closing' || this.phase === 'closed') return;
     try {
-      this.framer.push(chunk, (packet) => {
-        if (this.isSslRequest(packet)) {
-          this.startTls(packet);
-          return false;
-        }
-        this.enqueue(packet);
-        return true;
-      });
+      this.framer.push(chunk, this.onPacket);
     } catch (err) {
       if (err instanceof FramingError) {
         this.fail(err, err.replySequenceId);
@@ -331,7 +334,9 @@ export class ServerConnection implements SinkHost {
         const packet = this.queue.shift()!;
         this.queuedBytes -= packet.payload.length;
         try {
-          await this.handlePacket(packet);
+          // A command answered synchronously (PING, an error, STMT_CLOSE) costs no microtask turn.
+          const pending = this.handlePacket(packet);
+          if (pending !== undefined) await pending;
         } catch (err) {
           // Our own bug, not the client's: the protocol state is unknown, so end the connection.
           this.report(err);

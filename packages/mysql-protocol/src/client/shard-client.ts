@@ -99,7 +99,10 @@ const ROWS = 2; // rows, then EOF or ERR
 const SIMPLE = 3; // one OK or ERR (COM_PING)
 
 interface PendingCommand {
+  /** The command's payload, or (with `framed`) the whole packet with 4 bytes of header to fill. */
   readonly packet: Buffer;
+  /** `packet` has room for its header in front of the payload: sent as is, no copy. */
+  readonly framed?: boolean;
   readonly receiver: QueryReceiver;
   /** A command answered by one OK or ERR (COM_PING). */
   readonly simple?: boolean;
@@ -268,6 +271,15 @@ export class ShardClient {
 
   /** Runs `sql`; the reply goes to `receiver`. Queued behind commands still running. */
   query(sql: string, receiver: QueryReceiver): void {
+    const length = Buffer.byteLength(sql, 'utf8');
+    if (length + 1 < MAX_PACKET_PAYLOAD) {
+      // The usual statement: one buffer, header and all, encoded in place and written as is.
+      const packet = Buffer.allocUnsafe(length + 5);
+      packet[4] = Command.QUERY;
+      packet.write(sql, 5, 'utf8');
+      this.enqueue({ packet, receiver, framed: true });
+      return;
+    }
     const body = Buffer.from(sql, 'utf8');
     const packet = Buffer.allocUnsafe(body.length + 1);
     packet[0] = Command.QUERY;
@@ -328,6 +340,16 @@ export class ShardClient {
     }
     this.current = next;
     this.state = next.simple === true ? SIMPLE : AWAIT_HEAD;
+    if (next.framed === true) {
+      const p = next.packet;
+      const length = p.length - 4;
+      p[0] = length & 0xff;
+      p[1] = (length >>> 8) & 0xff;
+      p[2] = (length >>> 16) & 0xff;
+      p[3] = 0;
+      this.socket?.write(p);
+      return;
+    }
     this.send(next.packet, 0);
   }
 
