@@ -36,6 +36,8 @@ function instrument(inner: ShardConnector, metrics: GatewayMetrics): ShardConnec
       return c.threadId;
     },
     query: (sql, opts) => timed(() => c.query(sql, opts)),
+    // Each pipelined statement counts as one shard query, timed from the shared write.
+    queryPipelined: c.queryPipelined && ((sqls, opts) => c.queryPipelined!(sqls, opts).map((p) => timed(() => p))),
     stream: (sql, handlers, opts) => timed(() => c.stream(sql, handlers, opts)),
     release: (dirty) => c.release(dirty),
     destroy: () => c.destroy(),

@@ -264,7 +264,29 @@ class WireShardConnection extends CheckedOutConnection {
   query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
+    const st = this.statement(signal, true);
+    this.client.query(sql, st.receiver);
+    return st.result;
+  }
+
+  /**
+   * The statements written to the shard in one write and run in order (see
+   * ShardClient.queryPipelined): one result per statement. Only the last statement's warnings are
+   * read (each statement clears the ones before it on the server); earlier results keep only their
+   * warning count.
+   */
+  queryPipelined(sqls: readonly string[], opts?: StatementOptions): Promise<ShardResult>[] {
+    const signal = opts?.signal;
+    if (signal?.aborted) return sqls.map(() => Promise.reject(signal.reason));
+    const sts = sqls.map((_, i) => this.statement(signal, i === sqls.length - 1));
+    this.client.queryPipelined(sqls.map((sql, i) => ({ sql, receiver: sts[i].receiver })));
+    return sts.map((st) => st.result);
+  }
+
+  /** A receiver that buffers one statement's reply, and the promise of its result. */
+  private statement(signal: AbortSignal | undefined, readWarnings: boolean): { receiver: QueryReceiver; result: Promise<ShardResult> } {
+    let receiver!: QueryReceiver;
+    const result = new Promise<ShardResult>((resolve, reject) => {
       let cancelGrace: (() => void) | null = null;
       let settled = false;
       const onAbort = () => {
@@ -289,10 +311,10 @@ class WireShardConnection extends CheckedOutConnection {
       let bounds: number[] = [];
       let multi = false;
       const done = (r: ShardResult) => {
-        if (r.warningCount === 0) return finish(null, r);
+        if (r.warningCount === 0 || !readWarnings) return finish(null, r);
         void this.readWarnings().then((warnings) => finish(null, { ...r, warnings }));
       };
-      this.client.query(sql, {
+      receiver = {
         columns: (defs) => {
           fields = this.connector.fieldInfos.convert(defs);
           columnCount = defs.length;
@@ -316,8 +338,9 @@ class WireShardConnection extends CheckedOutConnection {
           else done(okResult(ok));
         },
         error: (err: ClientError) => finish(err),
-      });
+      };
     });
+    return { receiver, result };
   }
 
   /**
