@@ -271,7 +271,7 @@ describe('ShardReservations: one connection per shard per session', () => {
     return { keyspace: 'ks', shard, size: 10, start: async () => {}, acquire: async () => (await raceYield(`acquire ${shard}`), conn), stats: () => ({ keyspace: 'ks', shard, size: 10, open: 0, inUse: 0, idle: 0, waiting: 0 }), close: async () => {} };
   };
 
-  it(`START TRANSACTION goes out once per shard, before any statement, pipelined with a first read (${SEEDS / 5} seeds)`, async () => {
+  it(`START TRANSACTION goes out once per shard, before any statement, pipelined with a first read (${SEEDS / 10} seeds)`, async () => {
     await explore(
       async (ctx) => {
         const log: string[] = [];
@@ -286,7 +286,7 @@ describe('ShardReservations: one connection per shard per session', () => {
         }
         expect(r.transactionShards().every((t) => t.wrote === picks.some((p) => p.shard === t.shard && !p.read))).toBe(true);
       },
-      { seeds: SEEDS / 5 },
+      { seeds: SEEDS / 10 },
     );
   });
 
