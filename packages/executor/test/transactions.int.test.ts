@@ -174,6 +174,23 @@ describe('sessions and transactions (real MariaDB)', () => {
     expect(executor.stats().pools.every((p) => p.inUse === 0)).toBe(true);
   });
 
+  it('a shard that joins with a pipelined SELECT after a SAVEPOINT gets the savepoint too', async () => {
+    const s = executor.openSession({ user: 't', database: 'commerce' });
+    const before = await count(s);
+    await exec(s, 'begin');
+    await exec(s, 'savepoint a');
+    // Every shard joins here: START TRANSACTION, SAVEPOINT a and the SELECT in one write each.
+    expect(await count(s)).toBe(before);
+    for (const c of Object.values(customerOnShard)) await exec(s, 'insert into orders', [BigInt(nextId++), c, '6.00']);
+    expect(await count(s)).toBe(before + 4);
+    await exec(s, 'rollback to savepoint a');
+    expect(await count(s)).toBe(before);
+    await exec(s, 'commit');
+    expect(await count(s)).toBe(before);
+    expect(await openTrx()).toBe(0);
+    await s.close();
+  });
+
   it('concurrent statements of one session never reserve two connections for one shard', async () => {
     const s = executor.openSession({ user: 't', database: 'commerce' });
     await exec(s, 'begin');
