@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 pnpm exec turbo run build --output-logs=errors-only
-exec node apps/gateway/dist/cli.js up --config examples/demo/shardgate.yaml "$@"
+# The node flags of the `shardgate` bin (the first line of apps/gateway/src/cli.ts).
+exec node --max-semi-space-size=4 apps/gateway/dist/cli.js up --config examples/demo/shardgate.yaml "$@"

@@ -5,8 +5,10 @@
  *
  *   BASE_CLI=/old/build/apps/gateway/dist/cli.js pnpm --filter @shardgate/gateway exec tsx bench/memory-ab.ts
  *
- * Without BASE_CLI only this build runs. NODE_ARGS adds node flags to both gateways (e.g.
- * `--max-semi-space-size=4`). Rows: ROWS (default 400,000) over the 4 shards.
+ * Without BASE_CLI only this build runs. Each gateway starts with its bin's node flags
+ * (nodeFlagsOf); NODE_ARGS adds node flags to both (e.g. `--max-semi-space-size=4`). Rows: ROWS
+ * (default 400,000) over the 4 shards. Gateway CPU (user + system, /proc) is reported per scatter
+ * query and per streamed row; the fast stream runs FAST_STREAMS times per build, interleaved.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +17,7 @@ import path from 'node:path';
 import mysql from 'mysql2';
 import mysqlp from 'mysql2/promise';
 import { LocalCluster } from '@shardgate/test-kit';
-import { CLI, freePort, waitFor } from './sysbench-harness.js';
+import { CLI, freePort, nodeFlagsOf, processCpuMicros, waitFor } from './sysbench-harness.js';
 
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 const ROWS = Number(process.env.ROWS ?? 400_000);
@@ -23,6 +25,12 @@ const SCATTER_SECONDS = Number(process.env.SCATTER_SECONDS ?? 4);
 /** planWorkerIdleMs's default, plus room for the timer. */
 const REST_WAIT_MS = Number(process.env.REST_WAIT_MS ?? 32_000);
 const PAUSES = 4;
+const FAST_STREAMS = Number(process.env.FAST_STREAMS ?? 3);
+const cpuOf = (pid: number): number => {
+  const c = processCpuMicros(pid);
+  return c.user + c.system;
+};
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const PAUSE_MS = 1000;
 
 const status = (pid: number, key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -89,7 +97,7 @@ try {
     const port = await freePort();
     const cfg = path.join(dir, `gw-${builds.length}.yaml`);
     writeFileSync(cfg, `listen: { mysql: "127.0.0.1:${port}", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: 8\nkeyspaces:\n  bench:\n    shards:\n${shards}\n`);
-    const child = spawn('node', [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), cli, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', [...nodeFlagsOf(cli), ...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), cli, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     await waitFor(child, /Connect with/, name);
     builds.push({ name, child, port, figures: {} });
   }
@@ -102,15 +110,32 @@ try {
     const clients = await Promise.all([0, 1, 2, 3].map(() => mysqlp.createConnection({ host: '127.0.0.1', port: b.port, user: 'app', password: 'app', database: 'bench', rowsAsArray: true })));
     const end = Date.now() + SCATTER_SECONDS * 1000;
     let n = 0;
+    const cpu0 = cpuOf(pid);
     await Promise.all(clients.map(async (c) => { while (Date.now() < end) { await c.query('select id, c from t order by c, id limit 100'); n++; } }));
+    const cpu = (cpuOf(pid) - cpu0) / n;
     await Promise.all(clients.map((c) => c.end()));
     b.figures.scatter = `${rss(pid).toFixed(0)} (peak ${hwm(pid).toFixed(0)}; ${n} queries)`;
+    b.figures.scatterCpu = `${cpu.toFixed(0)} µs`;
+  }
+  const streamCpu = new Map<Build, number[]>(builds.map((b) => [b, []]));
+  const streamSecs = new Map<Build, number[]>(builds.map((b) => [b, []]));
+  const streamPeak = new Map<Build, number>(builds.map((b) => [b, 0]));
+  for (let round = 0; round < FAST_STREAMS; round++) {
+    for (const b of builds) {
+      const pid = b.child.pid!;
+      resetPeak(pid);
+      const cpu0 = cpuOf(pid);
+      const t0 = performance.now();
+      await stream(b.port);
+      streamSecs.get(b)!.push((performance.now() - t0) / 1000);
+      streamCpu.get(b)!.push((cpuOf(pid) - cpu0) / ROWS);
+      streamPeak.set(b, Math.max(streamPeak.get(b)!, hwm(pid)));
+    }
   }
   for (const b of builds) {
-    const pid = b.child.pid!;
-    resetPeak(pid);
-    await stream(b.port);
-    b.figures.stream = hwm(pid).toFixed(0);
+    b.figures.stream = streamPeak.get(b)!.toFixed(0);
+    b.figures.streamCpu = `${streamCpu.get(b)!.map((x) => x.toFixed(2)).join(', ')} (median ${median(streamCpu.get(b)!).toFixed(2)})`;
+    b.figures.streamSecs = streamSecs.get(b)!.map((x) => x.toFixed(2)).join(', ');
   }
   for (const b of builds) {
     const pid = b.child.pid!;
@@ -125,10 +150,14 @@ try {
   const rows = [
     ['started (1 s after it accepts connections)', 'started'],
     [`after ${SCATTER_SECONDS} s of scatter ORDER BY … LIMIT 100, 4 clients`, 'scatter'],
-    [`peak during a ${ROWS.toLocaleString('en-US')}-row OLAP stream, fast client`, 'stream'],
+    [`peak during a ${ROWS.toLocaleString('en-US')}-row OLAP stream, fast client (${FAST_STREAMS} runs)`, 'stream'],
     [`peak during the same stream, client stops reading ${PAUSES}× ${PAUSE_MS} ms (growth during each stop)`, 'slow'],
     [`at rest, ${REST_WAIT_MS / 1000} s later`, 'rest'],
   ];
+  console.log(`\n| gateway CPU | ${builds.map((b) => b.name).join(' | ')} |\n| --- |${builds.map(() => ' ---: |').join('')}`);
+  console.log(`| per scatter query | ${builds.map((b) => b.figures.scatterCpu).join(' | ')} |`);
+  console.log(`| per streamed row, µs, each fast stream | ${builds.map((b) => b.figures.streamCpu).join(' | ')} |`);
+  console.log(`| fast stream, seconds each | ${builds.map((b) => b.figures.streamSecs).join(' | ')} |`);
   console.log(`\n| phase (RSS, MiB) | ${builds.map((b) => b.name).join(' | ')} |\n| --- |${builds.map(() => ' ---: |').join('')}`);
   for (const [label, key] of rows) console.log(`| ${label} | ${builds.map((b) => b.figures[key]).join(' | ')} |`);
 } finally {

@@ -28,7 +28,7 @@ import type { Connection as PromiseConnection, RowDataPacket } from 'mysql2/prom
 import { LocalCluster } from '@shardgate/test-kit';
 import { loadVSchema, ShardMap, type FunctionalVindex } from '@shardgate/vschema';
 import { replaceBenchSection } from './bench-report.js';
-import { CLI, freePort, processCpuMicros, waitFor } from './sysbench-harness.js';
+import { CLI, freePort, nodeFlagsOf, processCpuMicros, waitFor } from './sysbench-harness.js';
 
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'] as const;
 const REFERENCE = 'reference';
@@ -122,7 +122,7 @@ async function startGateway(dir: string, cluster: LocalCluster): Promise<Gateway
     cfg,
     `listen: { mysql: "127.0.0.1:${port}", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: ${Math.max(8, CLIENTS * 2)}\nkeyspaces:\n  ${DB}:\n    shards:\n${shards}\n`,
   );
-  const child = spawn('node', [CLI, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', [...nodeFlagsOf(CLI), CLI, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     await waitFor(child, /Connect with/, 'shardgate');
   } catch (err) {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { LocalCluster } from '@shardgate/test-kit';
 import { summarize, type CpuProfile } from './cpu-profile.js';
-import { CLI, freePort, waitFor, processCpuMicros } from './sysbench-harness.js';
+import { CLI, freePort, nodeFlagsOf, waitFor, processCpuMicros } from './sysbench-harness.js';
 
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 const dir = mkdtempSync(path.join(tmpdir(), 'sg-scatprof-'));
@@ -30,7 +30,7 @@ try {
   const shards = SHARDS.map((s) => `      "${s}": "mysql://root:@127.0.0.1:${cluster.shard(s).port}/bench"`).join('\n');
   writeFileSync(path.join(dir, 'gw.yaml'), `listen: { mysql: "127.0.0.1:${port}", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: 8\nkeyspaces:\n  bench:\n    shards:\n${shards}\n`);
   const prof = path.join(dir, 'prof');
-  const child = spawn('node', ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), process.env.CLI ?? CLI, 'up', '--config', path.join(dir, 'gw.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...nodeFlagsOf(process.env.CLI ?? CLI), ...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), process.env.CLI ?? CLI, 'up', '--config', path.join(dir, 'gw.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitFor(child, /Connect with/, 'shardgate');
   const clients = await Promise.all([0, 1, 2, 3].map(() => mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'app', database: 'bench', rowsAsArray: true })));
   let n = 0;

@@ -16,6 +16,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The gateway CLI built from this checkout. */
 export const CLI = path.resolve(here, '../dist/cli.js');
 export const TABLE_SIZE = 10_000;
+
+/**
+ * The node flags a build's `shardgate` bin starts with (its `#!/usr/bin/env -S node …` line), so
+ * a bench that starts `node cli.js` runs the gateway as the bin does; none for older builds.
+ */
+export function nodeFlagsOf(cli: string): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0];
+  const m = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first);
+  return m ? m[1].split(/\s+/).filter(Boolean) : [];
+}
 /** USER_HZ: 100 on every Linux we run on (`getconf CLK_TCK`). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -161,7 +171,7 @@ export async function startGatewayProcessFromConfig(
   cfg: string,
   opts: { name?: string; cli?: string; nodeArgs?: string[] } = {},
 ): Promise<Omit<GatewayProcess, 'port'>> {
-  const child = spawn('node', [...(opts.nodeArgs ?? []), opts.cli ?? CLI, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', [...nodeFlagsOf(opts.cli ?? CLI), ...(opts.nodeArgs ?? []), opts.cli ?? CLI, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitFor(child, /Connect with/, `shardgate (${opts.name ?? cfg})`);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {

@@ -1,10 +1,14 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * `shardgate` command line:
  *   shardgate up --config FILE                       run the gateway in the foreground
  *   shardgate plan --vschema FILE [--keyspace KS] "SQL"   print a query's plan as Vitess-style JSON
  *   shardgate plan --vschema FILE [--keyspace KS] --jsonl  one {"query": …} per stdin line
  *   shardgate --version                              print the gateway's version
+ *
+ * The first line caps V8's young generation at 2 × 4 MiB semi-spaces: under load V8 grows it to
+ * 2 × 16 MiB, the largest single item of the gateway's RSS (BENCHMARKS.md, memory A/B). The root
+ * package.json's `shardgate` script and scripts/start.sh run `node` themselves with the same flag.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

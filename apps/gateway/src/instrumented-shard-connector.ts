@@ -90,11 +90,20 @@ class InstrumentedConnection implements ShardConnection {
   ) {
     this.keyspace = inner.keyspace;
     this.shard = inner.shard;
+    if (inner.queryPipelined !== undefined) {
+      this.queryPipelined = (sqls, opts) => {
+        const started = performance.now();
+        return inner.queryPipelined!(sqls, opts).map((p) => connector.timed(p, started));
+      };
+    }
   }
 
   get threadId(): number {
     return this.inner.threadId;
   }
+
+  /** Present when the inner connection pipelines; each statement counts as one shard query, timed from the shared write. */
+  readonly queryPipelined?: (sqls: readonly string[], opts?: StatementOptions) => Promise<ShardResult>[];
 
   query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
     const started = performance.now();

@@ -25,6 +25,11 @@ function planJsonl(input: string): Promise<string[]> {
 }
 
 describe('shardgate plan', () => {
+  it('runs as the bin, through its own first line (node with the young generation capped)', async () => {
+    const { stdout } = await run(CLI, ['plan', '--vschema', VSCHEMA, '--keyspace', 'commerce', 'select 1 from customer where customer_id = 3']);
+    expect(JSON.parse(stdout).Instructions).toMatchObject({ OperatorType: 'Route', Variant: 'EqualUnique' });
+  });
+
   it('prints one plan in Vitess field names', async () => {
     const { stdout } = await run('node', [CLI, 'plan', '--vschema', VSCHEMA, '--keyspace', 'commerce', 'select * from customer where customer_id = 3']);
     const plan = JSON.parse(stdout);

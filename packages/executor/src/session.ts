@@ -691,14 +691,16 @@ export class Session implements ExecutorSession, ShardAccess {
     return this.mustBuffer;
   }
 
-  private reserve(keyspace: string, shard: string, signal: AbortSignal): Promise<ShardConnection> {
-    return this.reservations.reserve(keyspace, shard, {
+  /** `sql` on the session's reserved connection to the shard (see ShardReservations.query). */
+  private queryReserved(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    return this.reservations.query(keyspace, shard, sql, {
       inTransaction: this.inTransaction,
       savepoints: this.savepointNames(),
       readOnly: this.transactionReadOnly && !this.implicitTransaction,
       transactionMode: this.implicitTransaction ? 'multi' : this.transactionMode,
       setup: this.setupStatements(),
       signal,
+      read: SELECT_STATEMENT.test(sql),
     });
   }
 
@@ -715,10 +717,6 @@ export class Session implements ExecutorSession, ShardAccess {
     return this.queryPooled(connector, sql, signal);
   }
 
-  private async queryReserved(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
-    return (await this.reserve(keyspace, shard, signal)).query(sql, { signal });
-  }
-
   private async queryPooled(connector: ShardConnector, sql: string, signal: AbortSignal): Promise<ShardResult> {
     const conn = await connector.acquire(signal);
     try {
@@ -731,7 +729,7 @@ export class Session implements ExecutorSession, ShardAccess {
   async stream(keyspace: string, shard: string, sql: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
     if (this.reserved) {
       // Reserved connections run one statement at a time: read the whole result, then hand it on.
-      const r = await (await this.reserve(keyspace, shard, signal)).query(sql, { signal });
+      const r = await this.queryReserved(keyspace, shard, sql, signal);
       if (r.warnings !== undefined) handlers.warnings?.(r.warnings);
       handlers.fields(r.fields);
       if (r.rows.length > 0) await handlers.rows(r.rows.slice());
@@ -846,6 +844,12 @@ function needsOwnTransaction(p: Primitive): boolean {
  * with Object.values on every execution showed up in point-select profiles. Concurrency rule:
  * a WeakMap written synchronously; two sessions computing the same plan store the same value.
  */
+/**
+ * A statement the gateway sends a shard that only reads (ShardReservations' `read`): a SELECT,
+ * after optional comments. Anything else counts as a possible write.
+ */
+const SELECT_STATEMENT = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*select\b/i;
+
 /** `ROLLBACK` (after optional comments): answered normally after an idle transaction was rolled back. */
 const ROLLBACK_STATEMENT = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*rollback\b/i;
 

@@ -95,6 +95,12 @@ export interface ShardConnection {
   /** Server thread id (the target of KILL QUERY). */
   readonly threadId: number;
   query(sql: string, opts?: StatementOptions): Promise<ShardResult>;
+  /**
+   * Optional: the statements written to the shard in one write, run in order whatever earlier
+   * ones answered, one result each (only the last one's warnings are read). Connections without
+   * it get the statements one after the other.
+   */
+  queryPipelined?(sqls: readonly string[], opts?: StatementOptions): Promise<ShardResult>[];
   stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void>;
   /**
    * Returns the connection to its pool. `dirty` connections (a transaction or session variables

@@ -21,7 +21,7 @@
  * waits as long as it takes (unless a second wait starts meanwhile: then both are bounded).
  */
 import { ExecutorError, ER_UNKNOWN_ERROR, ER_ERROR_DURING_COMMIT, hasMysqlCode, transactionPoolTimeout } from './errors.js';
-import type { ShardConnection, ShardConnector } from './shard-pool.js';
+import type { ShardConnection, ShardConnector, ShardResult } from './shard-pool.js';
 import type { TransactionMode } from './types.js';
 
 export interface Reservation {
@@ -35,6 +35,11 @@ export interface Reservation {
    * not count as a second shard for `transactionMode: single`. Written in reserve()'s prologue.
    */
   vindexOnly: boolean;
+  /**
+   * A statement that may write ran on this shard in the current transaction (any statement not
+   * marked `read`). Reset when the shard joins a transaction; written in reserve()'s prologue.
+   */
+  wrote: boolean;
 }
 
 export interface ReserveOptions {
@@ -59,6 +64,31 @@ export interface ReserveOptions {
    * file comment). Default DEFAULT_RESERVED_WAIT_MS.
    */
   readonly waitTimeoutMs?: number;
+  /**
+   * The statement only reads (a SELECT): a transaction whose statements all read commits its
+   * shards concurrently, and the shard's START TRANSACTION may be pipelined with it. Unset means
+   * it may write.
+   */
+  readonly read?: boolean;
+}
+
+/** Statements one after the other on a connection (each waits for the previous reply). */
+async function runInOrder(c: ShardConnection, sqls: readonly string[], signal: AbortSignal | undefined): Promise<void> {
+  for (const sql of sqls) await c.query(sql, { signal });
+}
+
+/**
+ * The statements that begin the shard's part of the transaction, then its first statement, in one
+ * write when the connection can pipeline (the shard client), else one after the other. The first
+ * promise settles once all the beginning statements succeeded (or one failed).
+ */
+function pipelined(c: ShardConnection, start: readonly string[], sql: string, signal: AbortSignal | undefined): [Promise<void>, Promise<ShardResult>] {
+  if (c.queryPipelined !== undefined) {
+    const results = c.queryPipelined([...start, sql], { signal });
+    return [Promise.all(results.slice(0, -1)).then(() => undefined), results[results.length - 1]];
+  }
+  const begin = runInOrder(c, start, signal);
+  return [begin, begin.then(() => c.query(sql, { signal }))];
 }
 
 export type ConnectorLookup = (keyspace: string, shard: string) => ShardConnector;
@@ -153,13 +183,62 @@ export class ShardReservations {
   /** The session's connection to a shard, reserving (and beginning) it on first use. */
   reserve(keyspace: string, shard: string, opts: ReserveOptions): Promise<ShardConnection> {
     // ---- synchronous prologue: every read and write of the map happens here ----
+    const claimed = this.claim(keyspace, shard, opts);
+    if (claimed instanceof Promise) return claimed;
+    const { r, start } = claimed;
+    if (start !== null) this.markBegun(r, r.connection.then((c) => runInOrder(c, start, opts.signal)));
+    const begun = r.begun;
+    // ---- end of prologue ----
+    return begun === null ? r.connection : begun.then(() => r.connection);
+  }
+
+  /**
+   * Runs `sql` on the session's connection to a shard, reserving (and beginning) it on first use.
+   * A read (`opts.read`) that is the shard's first statement in the transaction goes out in one
+   * write with the shard's START TRANSACTION and savepoint replays (one round trip instead of two
+   * or more). The server runs them
+   * in that order, exactly as if sent one by one; should START TRANSACTION fail, the read may have
+   * run outside the transaction, so its rows are dropped and the statement fails with that error.
+   * A statement that may write is never pipelined: it would have run in autocommit.
+   */
+  query(keyspace: string, shard: string, sql: string, opts: ReserveOptions): Promise<ShardResult> {
+    // ---- synchronous prologue (as reserve's) ----
+    const claimed = this.claim(keyspace, shard, opts);
+    if (claimed instanceof Promise) return claimed;
+    const { r, start } = claimed;
+    if (start === null || opts.read !== true) {
+      if (start !== null) this.markBegun(r, r.connection.then((c) => runInOrder(c, start, opts.signal)));
+      const begun = r.begun;
+      const signal = opts.signal;
+      return begun === null ? r.connection.then((c) => c.query(sql, { signal })) : begun.then(() => r.connection).then((c) => c.query(sql, { signal }));
+    }
+    const both = r.connection.then((c) => pipelined(c, start, sql, opts.signal));
+    this.markBegun(
+      r,
+      both.then(([begin]) => begin),
+    );
+    // ---- end of prologue ----
+    return both.then(async ([begin, result]) => {
+      result.catch(() => undefined); // the begin error, if any, is the one reported
+      await begin;
+      return result;
+    });
+  }
+
+  /**
+   * reserve()'s synchronous map work: finds or creates the reservation, checks the transaction
+   * mode, and says which statements begin the shard's part of the transaction (START TRANSACTION
+   * and the savepoints to replay; null: none, or already begun).
+   * The caller must store the begin promise (markBegun) before its first await.
+   */
+  private claim(keyspace: string, shard: string, opts: ReserveOptions): { r: Reservation; start: readonly string[] | null } | Promise<never> {
     if (this.closed) return Promise.reject(new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', 'session is closed'));
     const key = `${keyspace}/${shard}`;
     let r = this.reservations.get(key);
     if (!r) {
       const connector = this.connectors(keyspace, shard);
       const wait: PendingWait = { keyspace, shard, poolSize: connector.size, timeoutMs: opts.waitTimeoutMs ?? DEFAULT_RESERVED_WAIT_MS, limit: new AbortController(), timer: null };
-      const created: Reservation = { keyspace, shard, connection: this.open(connector, wait, opts), begun: null, vindexOnly: opts.vindexOnly === true };
+      const created: Reservation = { keyspace, shard, connection: this.open(connector, wait, opts), begun: null, vindexOnly: opts.vindexOnly === true, wrote: false };
       this.reservations.set(key, created);
       // After the set: the count includes this reservation.
       this.group.startWait(wait);
@@ -170,6 +249,7 @@ export class ShardReservations {
       r = created;
     }
     if (opts.vindexOnly !== true) r.vindexOnly = false;
+    let start: readonly string[] | null = null;
     if (opts.inTransaction && r.begun === null) {
       // As in Vitess, lookup-table writes never make a single-mode transaction "multi-shard".
       if (opts.transactionMode === 'single' && opts.vindexOnly !== true && !r.vindexOnly) {
@@ -184,21 +264,21 @@ export class ShardReservations {
           );
         }
       }
-      const reservation = r;
-      const start = opts.readOnly === true ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION';
-      const savepoints = opts.savepoints ?? [];
-      reservation.begun = reservation.connection.then(async (c) => {
-        await c.query(start, { signal: opts.signal });
-        for (const name of savepoints) await c.query(`SAVEPOINT ${name}`, { signal: opts.signal });
-      });
-      reservation.begun.catch(() => {
-        // The shard never joined the transaction: drop it from the transaction.
-        if (reservation.begun !== null) reservation.begun = null;
-      });
+      // START TRANSACTION, then the savepoints the transaction set before this shard joined it.
+      start = [opts.readOnly === true ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION', ...(opts.savepoints ?? []).map((name) => `SAVEPOINT ${name}`)];
+      r.wrote = false;
     }
-    const begun = r.begun;
-    // ---- end of prologue ----
-    return begun === null ? r.connection : begun.then(() => r.connection);
+    if (opts.read !== true) r.wrote = true;
+    return { r, start };
+  }
+
+  /** Records the shard's START TRANSACTION; a failed one drops the shard from the transaction. */
+  private markBegun(r: Reservation, begun: Promise<void>): void {
+    r.begun = begun;
+    begun.catch(() => {
+      // The shard never joined the transaction: drop it from the transaction.
+      if (r.begun !== null) r.begun = null;
+    });
   }
 
   private async open(connector: ShardConnector, wait: PendingWait, opts: ReserveOptions): Promise<ShardConnection> {
@@ -224,6 +304,7 @@ export class ShardReservations {
    */
   async commit(): Promise<void> {
     const shards = this.transactionShards();
+    if (shards.length > 1 && !shards.some((r) => r.wrote)) return this.commitReadsConcurrently(shards);
     const committed: string[] = [];
     for (let i = 0; i < shards.length; i++) {
       const r = shards[i];
@@ -253,6 +334,42 @@ export class ShardReservations {
           `transaction partially committed: committed on ${committed.join(', ')}; commit failed on ${r.keyspace}/${r.shard}: ${what}${rolledBack.length ? `; rolled back on ${rolledBack.join(', ')}` : ''}`,
         );
       }
+    }
+  }
+
+  /**
+   * A transaction whose statements only read has nothing to lose on any shard, so its shards
+   * commit at once rather than one after another (one round trip instead of one per shard). A
+   * failed COMMIT still fails the client's COMMIT and drops that connection.
+   */
+  private async commitReadsConcurrently(shards: readonly Reservation[]): Promise<void> {
+    const outcomes = await Promise.allSettled(
+      shards.map(async (r) => {
+        await r.begun;
+        const conn = await r.connection;
+        await conn.query('COMMIT');
+      }),
+    );
+    const committed: string[] = [];
+    const failed: string[] = [];
+    for (let i = 0; i < shards.length; i++) {
+      const r = shards[i];
+      r.begun = null;
+      const o = outcomes[i];
+      if (o.status === 'fulfilled') {
+        committed.push(`${r.keyspace}/${r.shard}`);
+        continue;
+      }
+      await this.drop(r);
+      const err = o.reason;
+      failed.push(`${r.keyspace}/${r.shard}: ${hasMysqlCode(err) ? `${err.message} (errno ${err.errno})` : String(err)}`);
+    }
+    if (failed.length > 0) {
+      throw new ExecutorError(
+        ER_ERROR_DURING_COMMIT,
+        'HY000',
+        `commit failed on ${failed.join('; ')}; the transaction ran only SELECT statements${committed.length ? `; committed on ${committed.join(', ')}` : ''}`,
+      );
     }
   }
 

@@ -278,29 +278,51 @@ class WireShardConnection extends CheckedOutConnection {
     else this.connector.giveBack(this.client);
   }
 
-  /**
-   * `releaseAfter` (queryOnce): the connection goes back to its pool once the reply is read, before
-   * the promise settles, as `release(false)` would; synchronously unless the statement was killed.
-   */
   query(sql: string, opts?: StatementOptions, releaseAfter = false): Promise<ShardResult> {
     const signal = opts?.signal;
     if (signal?.aborted) {
       if (releaseAfter) return this.release(false).then(() => Promise.reject(signal.reason));
       return Promise.reject(signal.reason);
     }
-    return new Promise((resolve, reject) => {
+    const st = this.statement(signal, true, releaseAfter);
+    this.client.query(sql, st.receiver);
+    return st.result;
+  }
+
+  /**
+   * The statements written to the shard in one write and run in order (see
+   * ShardClient.queryPipelined): one result per statement. Only the last statement's warnings are
+   * read (each statement clears the ones before it on the server); earlier results keep only their
+   * warning count.
+   */
+  queryPipelined(sqls: readonly string[], opts?: StatementOptions): Promise<ShardResult>[] {
+    const signal = opts?.signal;
+    if (signal?.aborted) return sqls.map(() => Promise.reject(signal.reason));
+    const sts = sqls.map((_, i) => this.statement(signal, i === sqls.length - 1));
+    this.client.queryPipelined(sqls.map((sql, i) => ({ sql, receiver: sts[i].receiver })));
+    return sts.map((st) => st.result);
+  }
+
+  /**
+   * A receiver that buffers one statement's reply, and the promise of its result. With
+   * `releaseAfter` (queryOnce) the connection goes back to its pool once the reply is read, before
+   * the promise settles, as `release(false)` would; synchronously unless the statement was killed.
+   */
+  private statement(signal: AbortSignal | undefined, readWarnings: boolean, releaseAfter = false): { receiver: QueryReceiver; result: Promise<ShardResult> } {
+    let receiver!: QueryReceiver;
+    const result = new Promise<ShardResult>((resolve, reject) => {
       let cancelGrace: (() => void) | null = null;
       let settled = false;
       const onAbort = () => {
         this.kill();
         cancelGrace = this.abandonAfterGrace();
       };
+      // Hooked until the warnings (if any) are read as well: the statement is not done before.
       const settle = (failure: unknown, result?: ShardResult) => {
         if (failure !== null) return reject(failure);
         if (signal?.aborted) return reject(signal.reason);
         resolve(result!);
       };
-      // Hooked until the warnings (if any) are read as well: the statement is not done before.
       const finish = (err: unknown, result?: ShardResult) => {
         if (signal) unhookAbort(signal, onAbort);
         cancelGrace?.();
@@ -319,10 +341,10 @@ class WireShardConnection extends CheckedOutConnection {
       let bounds: number[] = [];
       let multi = false;
       const done = (r: ShardResult) => {
-        if (r.warningCount === 0) return finish(null, r);
+        if (r.warningCount === 0 || !readWarnings) return finish(null, r);
         void this.readWarnings().then((warnings) => finish(null, { ...r, warnings }));
       };
-      this.client.query(sql, {
+      receiver = {
         columns: (defs) => {
           fields = this.connector.fieldInfos.convert(defs);
           columnCount = defs.length;
@@ -346,8 +368,9 @@ class WireShardConnection extends CheckedOutConnection {
           else done(okResult(ok));
         },
         error: (err: ClientError) => finish(err),
-      });
+      };
     });
+    return { receiver, result };
   }
 
   /**

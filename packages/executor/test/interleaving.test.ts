@@ -244,4 +244,57 @@ describe('ShardReservations: one connection per shard per session', () => {
       { seeds: SEEDS },
     );
   });
+
+  /** A connection that logs its statements; `queryPipelined` logs its batch as one entry. */
+  const loggingConnector = (shard: string, log: string[], failStart = false): ShardConnector => {
+    const run = async (sql: string) => {
+      await raceYield(`stmt ${shard}`);
+      if (failStart && sql.startsWith('START')) throw Object.assign(new Error('Query execution was interrupted'), { errno: 1317, sqlState: '70100' });
+      return { isResultSet: false, fields: [], rows: [], affectedRows: 0n, insertId: 0n, warningCount: 0 };
+    };
+    const conn: ShardConnection = {
+      keyspace: 'ks',
+      shard,
+      threadId: 1,
+      query: (sql) => {
+        log.push(`${shard}: ${sql}`);
+        return run(sql);
+      },
+      queryPipelined: (sqls) => {
+        log.push(`${shard}: ${sqls.join(' + ')}`);
+        return sqls.map(run);
+      },
+      stream: async () => {},
+      release: async () => {},
+      destroy: () => {},
+    };
+    return { keyspace: 'ks', shard, size: 10, start: async () => {}, acquire: async () => (await raceYield(`acquire ${shard}`), conn), stats: () => ({ keyspace: 'ks', shard, size: 10, open: 0, inUse: 0, idle: 0, waiting: 0 }), close: async () => {} };
+  };
+
+  it(`START TRANSACTION goes out once per shard, before any statement, pipelined with a first read (${SEEDS / 10} seeds)`, async () => {
+    await explore(
+      async (ctx) => {
+        const log: string[] = [];
+        const connectors = new Map(FAKE_SHARDS.map((s) => [s, loggingConnector(s, log)]));
+        const r = new ShardReservations((_ks, shard) => connectors.get(shard)!, raceCheckedMap<string, Reservation>('session reservations'));
+        const picks = Array.from({ length: 6 }, (_, i) => ({ shard: FAKE_SHARDS[Math.floor(ctx.random() * 2)], read: ctx.random() < 0.7, sql: `select ${i}` }));
+        await ctx.parallel(picks.map((p) => () => r.query('ks', p.shard, p.read ? p.sql : `update ${p.sql}`, { inTransaction: true, transactionMode: 'multi', setup: [], read: p.read })));
+        for (const shard of new Set(picks.map((p) => p.shard))) {
+          const mine = log.filter((l) => l.startsWith(`${shard}: `));
+          expect(mine.filter((l) => l.includes('START TRANSACTION')).length).toBe(1);
+          expect(mine[0]).toMatch(/^[^:]+: START TRANSACTION( \+ select \d)?$/);
+        }
+        expect(r.transactionShards().every((t) => t.wrote === picks.some((p) => p.shard === t.shard && !p.read))).toBe(true);
+      },
+      { seeds: SEEDS / 10 },
+    );
+  });
+
+  it('a read pipelined behind a START TRANSACTION that failed fails with its error, and the shard is not in the transaction', async () => {
+    const log: string[] = [];
+    const r = new ShardReservations((_ks, shard) => loggingConnector(shard, log, true));
+    await expect(r.query('ks', '-80', 'select 1', { inTransaction: true, transactionMode: 'multi', setup: [], read: true })).rejects.toMatchObject({ errno: 1317 });
+    expect(log).toEqual(['-80: START TRANSACTION + select 1']);
+    expect(r.transactionShards()).toEqual([]);
+  });
 });

@@ -137,6 +137,60 @@ describe('sessions and transactions (real MariaDB)', () => {
     await s.close();
   });
 
+  it('a transaction that only reads joins each shard with its first SELECT, reads one snapshot per shard, and commits the shards together', async () => {
+    const s = executor.openSession({ user: 't', database: 'commerce' });
+    const other = executor.openSession({ user: 'u', database: 'commerce' });
+    const before = await count(s);
+    await exec(s, 'begin');
+    // START TRANSACTION goes out with each shard's first statement (one write): the shards are in
+    // the transaction, and the first read took each shard's snapshot, as on one MariaDB.
+    expect(await count(s)).toBe(before);
+    expect(await openTrx()).toBe(4);
+    for (const c of Object.values(customerOnShard)) await exec(other, 'insert into orders', [BigInt(nextId++), c, '5.00']);
+    expect(await count(s)).toBe(before);
+    await exec(s, 'commit');
+    expect(await openTrx()).toBe(0);
+    expect(await count(s)).toBe(before + 4);
+
+    // One shard's COMMIT fails: the client's COMMIT fails, naming it and the shards that committed.
+    await exec(s, 'begin');
+    expect(await count(s)).toBe(before + 4);
+    const shards = Object.keys(customerOnShard);
+    const victim = shards[1];
+    const direct = await tc.direct(victim);
+    await new Promise((r) => setTimeout(r, 150)); // InnoDB's trx cache
+    const [trx] = await direct.query<any[]>('select trx_mysql_thread_id as id from information_schema.innodb_trx where trx_mysql_thread_id <> connection_id()');
+    expect(trx.length).toBe(1);
+    await direct.query(`kill ${trx[0].id}`);
+    const err = await exec(s, 'commit').catch((e) => e);
+    expect(err.errno).toBe(1180);
+    expect(err.message).toContain(`commit failed on commerce/${victim}`);
+    expect(err.message).toContain(`committed on ${shards.filter((x) => x !== victim).sort().map((x) => `commerce/${x}`).join(', ')}`);
+    expect(s.status().inTransaction).toBe(false);
+    expect(await count(s)).toBe(before + 4);
+    expect(await openTrx()).toBe(0);
+    await s.close();
+    await other.close();
+    expect(executor.stats().pools.every((p) => p.inUse === 0)).toBe(true);
+  });
+
+  it('a shard that joins with a pipelined SELECT after a SAVEPOINT gets the savepoint too', async () => {
+    const s = executor.openSession({ user: 't', database: 'commerce' });
+    const before = await count(s);
+    await exec(s, 'begin');
+    await exec(s, 'savepoint a');
+    // Every shard joins here: START TRANSACTION, SAVEPOINT a and the SELECT in one write each.
+    expect(await count(s)).toBe(before);
+    for (const c of Object.values(customerOnShard)) await exec(s, 'insert into orders', [BigInt(nextId++), c, '6.00']);
+    expect(await count(s)).toBe(before + 4);
+    await exec(s, 'rollback to savepoint a');
+    expect(await count(s)).toBe(before);
+    await exec(s, 'commit');
+    expect(await count(s)).toBe(before);
+    expect(await openTrx()).toBe(0);
+    await s.close();
+  });
+
   it('concurrent statements of one session never reserve two connections for one shard', async () => {
     const s = executor.openSession({ user: 't', database: 'commerce' });
     await exec(s, 'begin');

@@ -105,6 +105,22 @@ describe('WireShardConnector (real MariaDB)', () => {
     await conn.release();
   });
 
+  it('pipelines statements: each runs in order, after a failed one too; only the last one reads its warnings', async () => {
+    const c = await connector();
+    const conn = await c.acquire();
+    const text = (r: { rows: readonly (readonly (Uint8Array | null)[])[] }) => r.rows.map((row) => row.map((cell) => (cell === null ? null : Buffer.from(cell).toString())));
+    const [begin, inTrx] = conn.queryPipelined!(['start transaction read only', 'select @@in_transaction']);
+    expect(await begin).toMatchObject({ isResultSet: false });
+    expect(text(await inTrx)).toEqual([['1']]);
+    const [fail, after, warn] = conn.queryPipelined!(['select * from no_such_table', 'select 1 / 0', 'select 2 / 0']);
+    await expect(fail).rejects.toMatchObject({ errno: 1146 });
+    const a = await after;
+    expect([a.warningCount, a.warnings]).toEqual([1, undefined]);
+    expect((await warn).warnings).toEqual([{ level: 'Warning', code: 1365, message: 'Division by 0' }]);
+    expect(text(await conn.query('select @@in_transaction'))).toEqual([['1']]);
+    await conn.release(true);
+  });
+
   it('streams with backpressure: no rows are handed over while the consumer works', async () => {
     const c = await connector();
     const conn = await c.acquire();

@@ -212,6 +212,46 @@ describe('ShardClient against the protocol server', () => {
     expect(t.sessions[0].queries).toEqual(['rows 2000', 'update', 'fail', 'rows 0']);
   });
 
+  it('runs pipelined statements in order, each answered even after an earlier one failed, also behind a running command', async () => {
+    t = await startServer(() => ({
+      query: async (sql, out) => {
+        if (sql === 'fail') throw Object.assign(new Error('Query execution was interrupted'), { errno: 1317, sqlState: '70100' });
+        out.columns([textColumn('q')]);
+        out.row([sql]);
+        out.end();
+      },
+    }));
+    const c = await open();
+    const pipelined = (sqls: string[]) => {
+      const replies = sqls.map(() => {
+        let resolve!: (r: Reply) => void;
+        const p = new Promise<Reply>((r) => (resolve = r));
+        const reply: Reply = { rows: [] };
+        const receiver: QueryReceiver = {
+          columns: () => {},
+          row: (buf, start, end) => reply.rows.push(decodeTextRow(buf, 1, start, end).map((v) => (v === null ? null : v.toString('utf8')))),
+          end: (eof) => resolve({ ...reply, eof }),
+          ok: (ok) => resolve({ ...reply, ok }),
+          error: (error) => resolve({ ...reply, error }),
+        };
+        return { p, receiver };
+      });
+      c.queryPipelined(sqls.map((sql, i) => ({ sql, receiver: replies[i].receiver })));
+      return Promise.all(replies.map((r) => r.p));
+    };
+    const [fail, after] = await pipelined(['fail', 'sélect 1']);
+    expect(fail.error).toMatchObject({ errno: 1317 });
+    expect(after.rows).toEqual([['sélect 1']]);
+    // Behind a running command, then followed by a plain query: still one at a time, in call order.
+    const first = run(c, 'first');
+    const pair = pipelined(['second', 'third']);
+    const last = run(c, 'last');
+    expect((await first).rows).toEqual([['first']]);
+    expect((await pair).map((r) => r.rows)).toEqual([[['second']], [['third']]]);
+    expect((await last).rows).toEqual([['last']]);
+    expect(t.sessions[0].queries).toEqual(['fail', 'sélect 1', 'first', 'second', 'third', 'last']);
+  });
+
   it('delivers nothing while paused and everything after resume', async () => {
     t = await startServer(() => ({
       query: async (_sql, out) => {

@@ -90,6 +90,11 @@ function sessionPlan(s: string): SessionPrimitive | null {
   if (/^(begin|start transaction)$/i.test(s)) return stmt({ kind: 'begin' });
   if (/^commit$/i.test(s)) return stmt({ kind: 'commit' });
   if (/^rollback$/i.test(s)) return stmt({ kind: 'rollback' });
+  const sp = /^(savepoint|rollback to savepoint|release savepoint)\s+(\w+)$/i.exec(s);
+  if (sp) {
+    const kind = ({ savepoint: 'savepoint', 'rollback to savepoint': 'rollback-to-savepoint', 'release savepoint': 'release-savepoint' } as const)[sp[1].toLowerCase() as 'savepoint'];
+    return stmt({ kind, savepoint: { name: sp[2], key: sp[2].toLowerCase(), sql: `\`${sp[2]}\`` } });
+  }
   let m = /^use\s+`?([^`\s]+)`?$/i.exec(s);
   if (m) return stmt({ kind: 'use', keyspace: m[1] });
   m = /^set\s+(?:session\s+|@@session\.|@@)?(\w+)\s*=\s*(.+)$/i.exec(s);

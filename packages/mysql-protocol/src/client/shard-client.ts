@@ -106,6 +106,8 @@ interface PendingCommand {
   readonly receiver: QueryReceiver;
   /** A command answered by one OK or ERR (COM_PING). */
   readonly simple?: boolean;
+  /** Its packet is already on the socket (written ahead by queryPipelined). */
+  sent?: boolean;
 }
 
 /**
@@ -113,6 +115,8 @@ interface PendingCommand {
  *
  * Concurrency rule: commands run one at a time in the order query()/ping() were called (`queue`);
  * every field is touched only synchronously, from those calls, socket events and pause/resume.
+ * A command's packet is written when it becomes current, except for queryPipelined()'s, which
+ * are written together in one write: the server reads and answers them in that order.
  * While paused, no packet is handed to a receiver, and the socket is paused so the server's
  * sending blocks once the kernel buffers are full: memory stays bounded by them.
  */
@@ -280,11 +284,41 @@ export class ShardClient {
       this.enqueue({ packet, receiver, framed: true });
       return;
     }
-    const body = Buffer.from(sql, 'utf8');
-    const packet = Buffer.allocUnsafe(body.length + 1);
-    packet[0] = Command.QUERY;
-    body.copy(packet, 1);
-    this.enqueue({ packet, receiver });
+    this.enqueue({ packet: queryPacket(sql), receiver });
+  }
+
+  /**
+   * Runs the statements one after another like consecutive query() calls, but writes them in one
+   * socket write, so they cost one round trip instead of one each (when the connection is idle;
+   * behind a running command they are plain consecutive query() calls). Every statement runs whatever happened to the
+   * ones before it (an ERR does not stop the server reading the next): callers pipeline only
+   * statements whose later ones are harmless if an earlier one failed.
+   */
+  queryPipelined(statements: readonly { readonly sql: string; readonly receiver: QueryReceiver }[]): void {
+    if (statements.length === 0) return;
+    if (this.failure !== null || this.current !== null || this.onHandshakePacket !== null || this.socket === null) {
+      for (const st of statements) this.query(st.sql, st.receiver);
+      return;
+    }
+    const cmds: PendingCommand[] = statements.map((st) => ({ packet: queryPacket(st.sql), receiver: st.receiver, sent: true }));
+    let size = 0;
+    for (const c of cmds) size += c.packet.length + 4;
+    if (size >= MAX_PACKET_PAYLOAD) {
+      for (const c of cmds) this.enqueue({ packet: c.packet, receiver: c.receiver });
+      return;
+    }
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const c of cmds) {
+      out.writeUIntLE(c.packet.length, at, 3);
+      out[at + 3] = 0; // every command starts its own sequence
+      c.packet.copy(out, at + 4);
+      at += c.packet.length + 4;
+    }
+    this.current = cmds[0];
+    this.state = AWAIT_HEAD;
+    for (let i = 1; i < cmds.length; i++) this.queue.push(cmds[i]);
+    this.socket.write(out);
   }
 
   /** COM_PING: `receiver.ok` or `receiver.error`. */
@@ -340,6 +374,8 @@ export class ShardClient {
     }
     this.current = next;
     this.state = next.simple === true ? SIMPLE : AWAIT_HEAD;
+    // A pipelined command went out with the first one of its write.
+    if (next.sent === true) return;
     if (next.framed === true) {
       const p = next.packet;
       const length = p.length - 4;
@@ -571,6 +607,15 @@ export class ShardClient {
     this.closeListeners = [];
     for (const l of listeners) l(err);
   }
+}
+
+/** A COM_QUERY payload. */
+function queryPacket(sql: string): Buffer {
+  const len = Buffer.byteLength(sql, 'utf8');
+  const packet = Buffer.allocUnsafe(len + 1);
+  packet[0] = Command.QUERY;
+  packet.write(sql, 1, 'utf8');
+  return packet;
 }
 
 function readColumnCount(payload: Buffer): number {
