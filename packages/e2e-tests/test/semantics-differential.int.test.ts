@@ -266,6 +266,17 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select max(lat) as m from item group by grp order by max(lat), grp', mode: 'collatedOrdered', fold: foldLatin1 },
   { sql: 'select min(lat) as m, grp from item group by grp order by m desc, grp', mode: 'collatedOrdered', fold: foldLatin1 },
   { sql: 'select max(bin) as m, grp from item group by grp order by m, grp', mode: 'collatedOrdered', fold: foldBin },
+  // GROUP_CONCAT across shards: the shards' pieces, put in the ORDER BY inside it (strings by
+  // their collation keys), with DISTINCT over numbers and SEPARATOR, joined at the gateway.
+  { sql: 'select grp, group_concat(id order by id), count(*) from item group by grp', mode: 'unordered' },
+  { sql: "select grp, group_concat(distinct grp order by grp desc separator '; '), group_concat(distinct price, id order by id desc) from item group by grp", mode: 'unordered' },
+  { sql: "select group_concat(price order by price desc, id separator '') from item", mode: 'exact' },
+  { sql: "select grp, group_concat(gci, '-', id order by id desc), max(id) from item group by grp order by grp", mode: 'exact' },
+  ...['gci', 'uci', 'bin', 'raw', 'lat'].map((c) => ({ sql: `select grp, group_concat(${c} order by ${c} desc, id), group_concat(id order by ${c}, id separator ' ') from item group by grp`, mode: 'unordered' as Mode })),
+  { sql: 'select group_concat(id order by id), count(*) from item where 1 = 0', mode: 'exact' },
+  { sql: 'select grp, group_concat(id order by id) from item where 1 = 0 group by grp', mode: 'exact' },
+  { sql: "select grp, group_concat(id, '/', price order by price, id) as g from item group by grp having count(*) > 7 and g is not null", mode: 'unordered' },
+  { sql: 'select grp, group_concat(created_at order by created_at, id) from item where id < 30 group by grp', mode: 'unordered' },
   // Adjacent string literals are one literal.
   { sql: "select 'a' 'b', _utf8mb4'x' 'y', 'it''s' \" ok\"", mode: 'exact' },
   { sql: "select id from item where gci = 'ali' 'ce' order by id", mode: 'exact' },
@@ -319,6 +330,10 @@ const REFUSED = [
   // <=> is parsed as >= and must never be evaluated as one at the gateway (random differential, seed 3).
   'select t.c from (select grp, count(*) as c from item group by grp) t where t.c <=> 9',
   'select grp, count(*) as c from item group by grp having c <=> 9',
+  // GROUP_CONCAT(DISTINCT) of strings: which of 'alice' and 'Alice' stays needs the collation.
+  'select grp, group_concat(distinct gci order by id) from item group by grp',
+  // The joined text would be sorted without its collation's keys.
+  'select grp from item group by grp order by group_concat(gci order by id)',
 ];
 
 describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
@@ -360,6 +375,21 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
       } finally {
         await Promise.all([r.end(), g.end()]);
       }
+    }
+  });
+
+  it('GROUP_CONCAT follows the session group_concat_max_len, and refuses a result it would cut', async () => {
+    const g = await gw.connect({ database: 'commerce' });
+    const r = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+    try {
+      for (const c of [g, r]) await c.query('set group_concat_max_len = 100');
+      // Under 512 bytes the column is a VARCHAR, as on one MariaDB.
+      const sql = 'select grp, group_concat(id order by id) from item group by grp';
+      const want = await answer(r, sql);
+      expect(await answer(g, sql)).toEqual(want);
+      expect(await answer(g, 'select group_concat(gci order by id) from item')).toMatchObject({ error: expect.stringMatching(/^1235 .*group_concat_max_len/) });
+    } finally {
+      await Promise.all([g.end(), r.end()]);
     }
   });
 

@@ -74,6 +74,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     const name = String(e.name).toLowerCase();
     const distinct = !!e.args?.distinct || p.distinctAggregates.has(e.loc?.start?.offset ?? -1);
     const star = e.args?.expr?.type === 'star';
+    if (name === 'group_concat') return groupConcatShardText(e, column, alias, distinct);
     // min(DISTINCT x) and max(DISTINCT x) are min(x) and max(x).
     if (distinct && name !== 'min' && name !== 'max') {
       const arg = e.args?.expr;
@@ -121,6 +122,58 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     }
     throw notSupported(`${name}() across shards`);
   };
+
+  /**
+   * GROUP_CONCAT: each shard sends its own GROUP_CONCAT (as written: same DISTINCT, ORDER BY and
+   * SEPARATOR, converting values to text as MariaDB does) of the rows that share the group's
+   * ORDER BY keys and, under DISTINCT, its arguments, since the shards also group by those. The
+   * gateway sorts the pieces by those keys, drops duplicate arguments and joins the pieces with
+   * the separator. Ties under the ORDER BY keys (or no ORDER BY) come in an order MariaDB does
+   * not define either.
+   */
+  const groupConcatShardText = (e: Ast, column: number, alias: string, distinct: boolean): string => {
+    const args = e.args ?? {};
+    const argList: Ast[] = args.expr?.type === 'expr_list' ? args.expr.value : [args.expr];
+    const sep = args.separator?.value;
+    let separator = ',';
+    if (sep !== undefined && sep !== null) {
+      if (!String(sep.type ?? '').endsWith('string') || typeof sep.value !== 'string' || /[\\'"]/.test(sep.value) || /[^\x20-\x7e]/.test(sep.value)) throw notSupported('this GROUP_CONCAT SEPARATOR across shards');
+      separator = sep.value;
+    }
+    const orderBy: OrderByKey[] = [];
+    for (const o of args.orderby ?? []) {
+      if (o.expr?.type === 'number' || o.expr?.type === 'param') throw notSupported('GROUP_CONCAT(… ORDER BY <position or constant>) across shards');
+      const ot = text(o.expr, 'GROUP_CONCAT ORDER BY expression across shards');
+      const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
+      const keyColumn = hiddenIndex();
+      hiddenAfter.push(ot);
+      pieceGroup.add(ot);
+      if (isNumericExpr(analyzer, o.expr, scope)) orderBy.push({ column: keyColumn, desc });
+      else {
+        const ws = hiddenIndex();
+        hiddenAfter.push(collationKeySql(ot));
+        orderBy.push({ column: keyColumn, weightStringColumn: ws, desc });
+      }
+    }
+    let distinctColumns: number[] | undefined;
+    if (distinct) {
+      distinctColumns = [];
+      for (const a of argList) {
+        // Text arguments are refused at execution (GroupConcatAccumulator): which of several
+        // collation-equal strings MariaDB keeps is not known at the gateway.
+        const at = text(a, 'GROUP_CONCAT argument across shards');
+        distinctColumns.push(hiddenIndex());
+        hiddenAfter.push(at);
+        pieceGroup.add(at);
+      }
+    }
+    const maxLenColumn = hiddenIndex();
+    hiddenAfter.push('@@group_concat_max_len');
+    aggregates.push({ opcode: 'group_concat', column, alias, groupConcat: { separator, orderBy, maxLenColumn, ...(distinctColumns ? { distinctColumns } : {}) } });
+    return text(e, 'GROUP_CONCAT across shards');
+  };
+  /** Expressions the shards also group by so that each GROUP_CONCAT piece has one ORDER BY key (see above). */
+  const pieceGroup = new Set<string>();
 
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i];
@@ -233,6 +286,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
     let idx = e?.type === 'number' ? Number(e.value) - 1 : findSelectColumn(ctx, analyzer, columns, e, scope);
     if (idx >= 0 && idx < visible && exprColumns.has(idx)) throw notSupported('ORDER BY an expression over aggregates across shards');
+    // The joined text would be compared without its collation's keys.
+    if ((idx >= 0 && idx < visible ? columns[idx].expr : e)?.type === 'aggr_func' && String((idx >= 0 && idx < visible ? columns[idx].expr : e).name).toLowerCase() === 'group_concat') throw notSupported('ORDER BY GROUP_CONCAT(…) across shards');
     if (idx < 0 || idx >= visible) {
       if (e?.type === 'number') throw new PlanError(1054, '42S22', `Unknown column '${String(e.value)}' in 'order clause'`);
       const t = nodeText(ctx, e);
@@ -272,7 +327,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     return k.weightStringColumn !== undefined ? `${collationSortKeySql(keyText(k.column))} ${dir}, ${keyText(k.column)} ${dir}` : `${keyText(k.column)} ${dir}`;
   });
   const shardGroup = groupBy.map((g) => keyText(g.column));
-  for (const text of distinctOn.keys()) {
+  for (const text of [...distinctOn.keys(), ...[...pieceGroup].filter((t) => !distinctOn.has(t))]) {
     shardGroup.push(text);
     shardOrder.push(`${text} asc`);
   }

@@ -332,6 +332,16 @@ describe('cross-shard plans', () => {
     await expect(plan('insert into orders values (1, 2)')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('column list') });
   });
 
+  it('plans GROUP_CONCAT across shards as per-ORDER BY-key pieces joined at the gateway', async () => {
+    const { plan: pl } = await plan("select name, group_concat(id order by email desc separator ';') from customer group by name");
+    const agg = pl.instructions as { operator: string; aggregates: { opcode: string; groupConcat?: unknown }[]; input: { query: { parts: unknown[] } } };
+    expect(agg.operator).toBe('Aggregate');
+    expect(agg.aggregates[0]).toMatchObject({ opcode: 'group_concat', groupConcat: { separator: ';', orderBy: [{ desc: true }] } });
+    const sql = agg.input.query.parts.filter((x) => typeof x === 'string').join('');
+    // The shards also group by the ORDER BY key, so each piece has one key, and send their limit.
+    expect(sql).toMatch(/group_concat\(id order by email desc separator ';'\).*@@group_concat_max_len.* group by name, email/);
+  });
+
   it('refuses what it cannot plan exactly, naming the construct', async () => {
     await expect(plan('select group_concat(c.id) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('group_concat() over a join') });
     await expect(plan('select c.id + s.k from customer c left join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('both sides of a LEFT JOIN') });
