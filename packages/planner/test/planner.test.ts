@@ -334,7 +334,7 @@ describe('cross-shard plans', () => {
 
   it('plans GROUP_CONCAT across shards as per-ORDER BY-key pieces joined at the gateway', async () => {
     const { plan: pl } = await plan("select name, group_concat(id order by email desc separator ';') from customer group by name");
-    const agg = pl.instructions as { operator: string; aggregates: { opcode: string; groupConcat?: unknown }[]; input: { query: { parts: unknown[] } } };
+    const agg = pl.instructions as unknown as { operator: string; aggregates: { opcode: string; groupConcat?: unknown }[]; input: { query: { parts: unknown[] } } };
     expect(agg.operator).toBe('Aggregate');
     expect(agg.aggregates[0]).toMatchObject({ opcode: 'group_concat', groupConcat: { separator: ';', orderBy: [{ desc: true }] } });
     const sql = agg.input.query.parts.filter((x) => typeof x === 'string').join('');
