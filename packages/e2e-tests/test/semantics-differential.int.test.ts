@@ -277,6 +277,18 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp, group_concat(id order by id) from item where 1 = 0 group by grp', mode: 'exact' },
   { sql: "select grp, group_concat(id, '/', price order by price, id) as g from item group by grp having count(*) > 7 and g is not null", mode: 'unordered' },
   { sql: 'select grp, group_concat(created_at order by created_at, id) from item where id < 30 group by grp', mode: 'unordered' },
+  // A string compared with a number at the gateway, whose digits overflow a decimal ('2E3031…').
+  { sql: 'select grp, count(*) from item group by grp having group_concat(hex(gci) order by hex(gci)) <> 59', mode: 'unordered' },
+  // ORDER BY an expression of the group's rows, not selected.
+  { sql: 'select grp, count(*) from item group by grp order by grp + 1 desc', mode: 'exact' },
+  { sql: 'select count(*), max(id) from item group by grp order by grp * -1, 2', mode: 'exact' },
+  { sql: "select max(id) from item group by gci order by concat(gci, 'x') desc, max(id)", mode: 'exact' },
+  // HAVING on a column neither grouped nor selected: MariaDB's own error.
+  { sql: 'select count(*) from item where id > 7 having count(id) = 1 and price > 0', mode: 'exact' },
+  { sql: 'select count(*) from item where id < 0 having price is null', mode: 'exact' },
+  // GROUP BY a constant that is not an integer (a position) is one group, none over no rows.
+  { sql: 'select max(id), count(*) from item group by 1.1', mode: 'exact' },
+  { sql: 'select max(id), count(*) from item where 1 = 0 group by 1.1', mode: 'exact' },
   // Adjacent string literals are one literal.
   { sql: "select 'a' 'b', _utf8mb4'x' 'y', 'it''s' \" ok\"", mode: 'exact' },
   { sql: "select id from item where gci = 'ali' 'ce' order by id", mode: 'exact' },
@@ -375,6 +387,24 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
       } finally {
         await Promise.all([r.end(), g.end()]);
       }
+    }
+  });
+
+  it('locks the rows a join across shards reads FOR UPDATE, on each side, until COMMIT', async () => {
+    const sql = 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp where i.id < 12 order by i.id, r.id for update';
+    const a = await gw.connect({ database: 'commerce' });
+    const b = await gw.connect({ database: 'commerce' });
+    try {
+      await a.query('begin');
+      expect(await answer(a, sql)).toEqual(await answer(ref, sql));
+      // i.id 1 (grp 1) and referral 2 (referrer 1) were read by the join: both locked.
+      for (const locked of ['select id from item where id = 1 for update nowait', 'select id from referral where id = 2 for update nowait']) {
+        expect(await answer(b, locked), locked).toMatchObject({ error: expect.stringMatching(/^1205 /) });
+      }
+      await a.query('commit');
+      expect(await answer(b, 'select id from referral where id = 2 for update nowait')).toMatchObject({ rows: [['2']] });
+    } finally {
+      await Promise.all([a.end(), b.end()]);
     }
   });
 

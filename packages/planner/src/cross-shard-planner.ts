@@ -584,6 +584,9 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     const name = joinVarOf.get(l);
     if (name) rightConds.push({ k: 'eq', col: r, value: { kind: 'bind', name }, routable: true });
   }
+  // FOR UPDATE / LOCK IN SHARE MODE: each side's shard query takes it, so the rows each shard
+  // reads for the join are locked there, as one MariaDB locks the rows its join reads.
+  const lockClause = lockingClause(ctx);
   const pieceSql = (cand: Cand, items: string[], where: Ast[], extra: TokenEdit[], forPlanner = false): string => {
     const tables = scope.tables
       .map((t, i) => ({ t, item: from[i] }))
@@ -597,7 +600,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
         return renderTokens(p.tokens, r[0], r[1], []);
       });
     const conds = where.map((w) => `(${exprText(w, extra)})`);
-    return `select ${items.length > 0 ? items.join(', ') : '1'} from ${tables.join(', ')}${conds.length > 0 ? ' where ' + conds.join(' and ') : ''}`;
+    return `select ${items.length > 0 ? items.join(', ') : '1'} from ${tables.join(', ')}${conds.length > 0 ? ' where ' + conds.join(' and ') : ''}${lockClause}`;
   };
   const ids = (cand: Cand): Set<string> => new Set(cand.tables.map((t) => String(t.id)));
   const condsWithin = (cand: Cand): Cond[] => {
@@ -656,13 +659,28 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     const v = (n: Ast) => (n?.type === 'param' ? { kind: 'bind' as const, name: String(n.value) } : { kind: 'literal' as const, value: BigInt(n.value) });
     top = offsetNode === undefined ? { operator: 'Limit', input: top, count: v(countNode) } : { operator: 'Limit', input: top, count: v(countNode), offset: v(offsetNode) };
   }
-  if (ctx.parsed.tokens.some((t) => t.lower === 'for' || t.lower === 'lock')) {
-    throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: locking reads (FOR UPDATE / LOCK IN SHARE MODE) on a join across shards');
-  }
   if (cols.length > visible) {
     top = { operator: 'Projection', input: top, expressions: columns.map((_, i) => ({ kind: 'column' as const, index: i })), columnNames: columns.map(() => ''), fieldFrom: columns.map(() => null) };
   }
   return top;
+}
+
+/** ` for update …` / ` lock in share mode` as written at the statement's end ('' when none); refuses any other `for`/`lock`. */
+function lockingClause(ctx: PlanContext): string {
+  const toks = ctx.parsed.tokens;
+  let depth = 0;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && ((t.lower === 'for' && (toks[i + 1]?.lower === 'update' || toks[i + 1]?.lower === 'share')) || (t.lower === 'lock' && toks[i + 1]?.lower === 'in'))) {
+      let end = toks.length;
+      while (end > i && toks[end - 1]!.text === ';') end--;
+      return ' ' + renderTokens(toks, i, end, []);
+    }
+  }
+  if (toks.some((t) => t.lower === 'for' || t.lower === 'lock')) throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: locking reads (FOR UPDATE / LOCK IN SHARE MODE) inside a subquery of a join across shards');
+  return '';
 }
 
 /**

@@ -28,8 +28,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
   if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("aggregation with '*' across shards");
   const text = (n: Ast, what: string): string => {
-    // A literal normalized into a bind var has no position of its own in the parser's AST.
-    const t = n?.type === 'param' && typeof n.value === 'string' ? `:${n.value}` : nodeText(ctx, n);
+    // A literal normalized into a bind var has no position of its own in the parser's AST; nor has
+    // a number the normalizer kept (`GROUP BY 1.1`), whose text is its value.
+    const t = n?.type === 'param' && typeof n.value === 'string' ? `:${n.value}` : n?.type === 'number' && typeof n.value === 'string' && !n.loc ? n.value : nodeText(ctx, n);
     if (t === null) throw notSupported(what);
     return t;
   };
@@ -47,7 +48,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   };
   // GROUP BY 2 names the second select expression.
   const groupCols: Ast[] = (sel.groupby?.columns ?? []).map((g: Ast) => {
-    if (g?.type !== 'number') return g;
+    // Only an integer is a position; `GROUP BY 1.1` groups by that constant (one group), as in MariaDB.
+    if (g?.type !== 'number' || !/^\d+$/.test(String(g.value))) return g;
     const c = columns[Number(g.value) - 1];
     if (!c) throw new PlanError(1054, '42S22', `Unknown column '${String(g.value)}' in 'group statement'`);
     return c.expr;
@@ -267,10 +269,25 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         }
         const fi = findSelectColumn(ctx, analyzer, columns, n, scope);
         if (fi >= 0 && !exprColumns.has(fi)) return fi;
+        // Neither grouped nor selected: MariaDB knows no such column in HAVING.
+        if (what === 'HAVING across shards') throw new PlanError(1054, '42S22', `Unknown column '${t ?? columnName(n)}' in 'HAVING'`);
         throw notSupported(`column '${t ?? columnName(n)}' in ${what} that is neither grouped nor selected`);
       }
       return undefined;
     };
+  /** Helper columns that carry any value of the group (see leaf), by shard text. */
+  const anyValueSlots = new Map<string, number>();
+  const anyValueSlot = (t: string): number => {
+    const known = anyValueSlots.get(t);
+    if (known !== undefined) return known;
+    const slot = hiddenIndex();
+    hiddenAfter.push(t);
+    aggregates.push({ opcode: 'any_value', column: slot, alias: t });
+    anyValueSlots.set(t, slot);
+    return slot;
+  };
+  /** Collation-key columns of ORDER BY expressions evaluated per group, by their column. */
+  const sortKeyWeights = new Map<number, number>();
   const projections = new Map<number, EvalExpr>();
   for (const [i, e] of exprColumns) projections.set(i, toEvalExpr(e, leaf('an expression over aggregates across shards'), 'an expression over aggregates across shards', ctx.parsed.nullSafeEqual));
   const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING across shards'), 'HAVING across shards', ctx.parsed.nullSafeEqual) : null;
@@ -294,7 +311,12 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       const gk = groupBy.find((g) => g.column >= visible && hiddenAfter[g.column - visible] === t);
       if (gk) idx = gk.column;
       else if (e?.type === 'aggr_func') idx = leaf('ORDER BY across shards')(e)!;
-      else throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
+      else if (!hasAggregate(e) && t !== null && !subqueryOf(e)) {
+        // An expression of the group's rows (`col + 1` of a group key): the shards compute it
+        // per row and the gateway keeps any value of the group, with its collation key for text.
+        idx = anyValueSlot(t);
+        if (!isNumericExpr(analyzer, e, scope)) sortKeyWeights.set(idx, anyValueSlot(collationKeySql(t)));
+      } else throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
     }
     wantedOrder.push({ column: idx, desc });
   }
@@ -365,7 +387,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     const keys: OrderByKey[] = wantedOrder.map((w) => {
       // A group key's or a string MIN/MAX's collation key (the Aggregate carries the winner's key):
       // without it a string would be sorted as utf8mb4_general_ci whatever its collation.
-      const g = groupBy.find((x) => x.column === w.column) ?? aggregates.find((a) => a.column === w.column && (a.opcode === 'min' || a.opcode === 'max'));
+      const g = groupBy.find((x) => x.column === w.column) ?? aggregates.find((a) => a.column === w.column && (a.opcode === 'min' || a.opcode === 'max')) ?? (sortKeyWeights.has(w.column) ? { weightStringColumn: sortKeyWeights.get(w.column) } : undefined);
       return g?.weightStringColumn !== undefined ? { column: w.column, weightStringColumn: g.weightStringColumn, desc: w.desc } : { column: w.column, desc: w.desc };
     });
     top = { operator: 'Sort', input: top, orderBy: keys, ...trim };
