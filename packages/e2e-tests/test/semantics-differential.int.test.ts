@@ -286,6 +286,11 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   // HAVING on a column neither grouped nor selected: MariaDB's own error.
   { sql: 'select count(*) from item where id > 7 having count(id) = 1 and price > 0', mode: 'exact' },
   { sql: 'select count(*) from item where id < 0 having price is null', mode: 'exact' },
+  // Subqueries inside select expressions that cannot merge into the outer route: evaluated first.
+  { sql: 'select exists(select * from item where grp is null)', mode: 'exact' },
+  { sql: 'select exists(select id from referral where id > 100) or 0 as e', mode: 'exact' },
+  { sql: 'select id, exists(select 1 from referral where referrer_id is null) as e from item where id < 4 order by id', mode: 'exact' },
+  { sql: "select r.id, if(r.id in (select grp from item where id < 10), 'y', 'n') as g from referral r order by r.id", mode: 'exact' },
   // GROUP BY a constant that is not an integer (a position) is one group, none over no rows.
   { sql: 'select max(id), count(*) from item group by 1.1', mode: 'exact' },
   { sql: 'select max(id), count(*) from item where 1 = 0 group by 1.1', mode: 'exact' },
@@ -339,6 +344,8 @@ const REFUSED = [
   "select count(*) from item group by grp having min(bin) >= 'Alice'",
   // A `*` gives the gateway's DISTINCT no collation keys ('ab' and 'AB' of a _bin column are two rows).
   'select distinct * from (select bin from item) t',
+  // A scalar subquery bound as a literal inside an expression would change the expression's type.
+  'select r.id, coalesce((select max(price) from item where id > 1000), r.id) as c from referral r',
   // <=> is parsed as >= and must never be evaluated as one at the gateway (random differential, seed 3).
   'select t.c from (select grp, count(*) as c from item group by grp) t where t.c <=> 9',
   'select grp, count(*) as c from item group by grp having c <=> 9',

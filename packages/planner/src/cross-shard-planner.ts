@@ -140,7 +140,30 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
   for (const c of Array.isArray(sel.columns) ? sel.columns : []) {
     const sub = subqueryOf(c.expr);
     if (!sub) {
-      if (containsSubquery(c.expr)) return null;
+      if (!containsSubquery(c.expr)) continue;
+      // EXISTS / IN (subquery) inside an expression (`exists (select …)`, `if(x in (select …), …)`):
+      // each becomes its bind as in WHERE, a boolean whatever the subquery returns; the column keeps the name MariaDB gives it, its text as written
+      // (refused when that text holds a literal the normalizer made a bind var: its value is
+      // only known at execution).
+      const range = tokenRange(p, c.expr);
+      if (!range) return null;
+      const written = renderTokens(p.tokens, range[0], range[1], []);
+      if (!c.as && (p.tokens.slice(range[0], range[1]).some((t) => t.kind === 'bind' || t.kind === 'listBind' || t.kind === 'placeholder') || written.includes('`'))) return null;
+      const before = edits.length;
+      let valueInside = false;
+      if (!whereEdits(p, c.expr, (s, variant, r, replacement) => {
+        // A scalar value bound as a literal (NULL when no row) would change the expression's
+        // type (`coalesce((select max(price) …), 1)` is a DECIMAL in MariaDB even when NULL).
+        if (variant === 'PulloutValue') valueInside = true;
+        const plan = planSub(s, variant !== 'PulloutExists');
+        const n = names();
+        pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has });
+        edits.push({ from: r[0], to: r[1], text: replacement(n.res, n.has) });
+      })) {
+        return null;
+      }
+      if (valueInside) return null;
+      if (!c.as && edits.length > before) edits.push({ from: range[1], to: range[1], text: ` as \`${written}\`` });
       continue;
     }
     const r = tokenRange(p, sub);
