@@ -266,6 +266,34 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select max(lat) as m from item group by grp order by max(lat), grp', mode: 'collatedOrdered', fold: foldLatin1 },
   { sql: 'select min(lat) as m, grp from item group by grp order by m desc, grp', mode: 'collatedOrdered', fold: foldLatin1 },
   { sql: 'select max(bin) as m, grp from item group by grp order by m, grp', mode: 'collatedOrdered', fold: foldBin },
+  // GROUP_CONCAT across shards: the shards' pieces, put in the ORDER BY inside it (strings by
+  // their collation keys), with DISTINCT over numbers and SEPARATOR, joined at the gateway.
+  { sql: 'select grp, group_concat(id order by id), count(*) from item group by grp', mode: 'unordered' },
+  { sql: "select grp, group_concat(distinct grp order by grp desc separator '; '), group_concat(distinct price, id order by id desc) from item group by grp", mode: 'unordered' },
+  { sql: "select group_concat(price order by price desc, id separator '') from item", mode: 'exact' },
+  { sql: "select grp, group_concat(gci, '-', id order by id desc), max(id) from item group by grp order by grp", mode: 'exact' },
+  ...['gci', 'uci', 'bin', 'raw', 'lat'].map((c) => ({ sql: `select grp, group_concat(${c} order by ${c} desc, id), group_concat(id order by ${c}, id separator ' ') from item group by grp`, mode: 'unordered' as Mode })),
+  { sql: 'select group_concat(id order by id), count(*) from item where 1 = 0', mode: 'exact' },
+  { sql: 'select grp, group_concat(id order by id) from item where 1 = 0 group by grp', mode: 'exact' },
+  { sql: "select grp, group_concat(id, '/', price order by price, id) as g from item group by grp having count(*) > 7 and g is not null", mode: 'unordered' },
+  { sql: 'select grp, group_concat(created_at order by created_at, id) from item where id < 30 group by grp', mode: 'unordered' },
+  // A string compared with a number at the gateway, whose digits overflow a decimal ('2E3031…').
+  { sql: 'select grp, count(*) from item group by grp having group_concat(hex(gci) order by hex(gci)) <> 59', mode: 'unordered' },
+  // ORDER BY an expression of the group's rows, not selected.
+  { sql: 'select grp, count(*) from item group by grp order by grp + 1 desc', mode: 'exact' },
+  { sql: 'select count(*), max(id) from item group by grp order by grp * -1, 2', mode: 'exact' },
+  { sql: "select max(id) from item group by gci order by concat(gci, 'x') desc, max(id)", mode: 'exact' },
+  // HAVING on a column neither grouped nor selected: MariaDB's own error.
+  { sql: 'select count(*) from item where id > 7 having count(id) = 1 and price > 0', mode: 'exact' },
+  { sql: 'select count(*) from item where id < 0 having price is null', mode: 'exact' },
+  // Subqueries inside select expressions that cannot merge into the outer route: evaluated first.
+  { sql: 'select exists(select * from item where grp is null)', mode: 'exact' },
+  { sql: 'select exists(select id from referral where id > 100) or 0 as e', mode: 'exact' },
+  { sql: 'select id, exists(select 1 from referral where referrer_id is null) as e from item where id < 4 order by id', mode: 'exact' },
+  { sql: "select r.id, if(r.id in (select grp from item where id < 10), 'y', 'n') as g from referral r order by r.id", mode: 'exact' },
+  // GROUP BY a constant that is not an integer (a position) is one group, none over no rows.
+  { sql: 'select max(id), count(*) from item group by 1.1', mode: 'exact' },
+  { sql: 'select max(id), count(*) from item where 1 = 0 group by 1.1', mode: 'exact' },
   // Adjacent string literals are one literal.
   { sql: "select 'a' 'b', _utf8mb4'x' 'y', 'it''s' \" ok\"", mode: 'exact' },
   { sql: "select id from item where gci = 'ali' 'ce' order by id", mode: 'exact' },
@@ -316,9 +344,15 @@ const REFUSED = [
   "select count(*) from item group by grp having min(bin) >= 'Alice'",
   // A `*` gives the gateway's DISTINCT no collation keys ('ab' and 'AB' of a _bin column are two rows).
   'select distinct * from (select bin from item) t',
+  // A scalar subquery bound as a literal inside an expression would change the expression's type.
+  'select r.id, coalesce((select max(price) from item where id > 1000), r.id) as c from referral r',
   // <=> is parsed as >= and must never be evaluated as one at the gateway (random differential, seed 3).
   'select t.c from (select grp, count(*) as c from item group by grp) t where t.c <=> 9',
   'select grp, count(*) as c from item group by grp having c <=> 9',
+  // GROUP_CONCAT(DISTINCT) of strings: which of 'alice' and 'Alice' stays needs the collation.
+  'select grp, group_concat(distinct gci order by id) from item group by grp',
+  // The joined text would be sorted without its collation's keys.
+  'select grp from item group by grp order by group_concat(gci order by id)',
 ];
 
 describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
@@ -360,6 +394,39 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
       } finally {
         await Promise.all([r.end(), g.end()]);
       }
+    }
+  });
+
+  it('locks the rows a join across shards reads FOR UPDATE, on each side, until COMMIT', async () => {
+    const sql = 'select i.id, r.id from item i join referral r on r.referrer_id = i.grp where i.id < 12 order by i.id, r.id for update';
+    const a = await gw.connect({ database: 'commerce' });
+    const b = await gw.connect({ database: 'commerce' });
+    try {
+      await a.query('begin');
+      expect(await answer(a, sql)).toEqual(await answer(ref, sql));
+      // i.id 1 (grp 1) and referral 2 (referrer 1) were read by the join: both locked.
+      for (const locked of ['select id from item where id = 1 for update nowait', 'select id from referral where id = 2 for update nowait']) {
+        expect(await answer(b, locked), locked).toMatchObject({ error: expect.stringMatching(/^1205 /) });
+      }
+      await a.query('commit');
+      expect(await answer(b, 'select id from referral where id = 2 for update nowait')).toMatchObject({ rows: [['2']] });
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
+
+  it('GROUP_CONCAT follows the session group_concat_max_len, and refuses a result it would cut', async () => {
+    const g = await gw.connect({ database: 'commerce' });
+    const r = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+    try {
+      for (const c of [g, r]) await c.query('set group_concat_max_len = 100');
+      // Under 512 bytes the column is a VARCHAR, as on one MariaDB.
+      const sql = 'select grp, group_concat(id order by id) from item group by grp';
+      const want = await answer(r, sql);
+      expect(await answer(g, sql)).toEqual(want);
+      expect(await answer(g, 'select group_concat(gci order by id) from item')).toMatchObject({ error: expect.stringMatching(/^1235 .*group_concat_max_len/) });
+    } finally {
+      await Promise.all([g.end(), r.end()]);
     }
   });
 

@@ -13,7 +13,7 @@ import { evalScalar } from './values/value-expr.js';
 import { cellText } from './values/cell-compare.js';
 
 /** Variables that change results: applied to every shard connection the session uses. */
-const SHARD_VARIABLES = new Set(['sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment']);
+const SHARD_VARIABLES = new Set(['sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len']);
 
 type Assignment = Extract<SessionPrimitive['statement'], { kind: 'set' }>['assignments'][number];
 

@@ -135,7 +135,7 @@ export interface ShardConnector {
 }
 
 /** Session variables a reset puts back (captured from a fresh connection at start). */
-export const RESETTABLE_VARIABLES = ['sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment'] as const;
+export const RESETTABLE_VARIABLES = ['sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len'] as const;
 
 /**
  * Opens a shard's first connection (a shard that cannot be reached fails the start with the

@@ -144,7 +144,30 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
   for (const c of Array.isArray(sel.columns) ? sel.columns : []) {
     const sub = subqueryOf(c.expr);
     if (!sub) {
-      if (containsSubquery(c.expr)) return null;
+      if (!containsSubquery(c.expr)) continue;
+      // EXISTS / IN (subquery) inside an expression (`exists (select …)`, `if(x in (select …), …)`):
+      // each becomes its bind as in WHERE, a boolean whatever the subquery returns; the column keeps the name MariaDB gives it, its text as written
+      // (refused when that text holds a literal the normalizer made a bind var: its value is
+      // only known at execution).
+      const range = tokenRange(p, c.expr);
+      if (!range) return null;
+      const written = renderTokens(p.tokens, range[0], range[1], []);
+      if (!c.as && (p.tokens.slice(range[0], range[1]).some((t) => t.kind === 'bind' || t.kind === 'listBind' || t.kind === 'placeholder') || written.includes('`'))) return null;
+      const before = edits.length;
+      let valueInside = false;
+      if (!whereEdits(p, c.expr, (s, variant, r, replacement) => {
+        // A scalar value bound as a literal (NULL when no row) would change the expression's
+        // type (`coalesce((select max(price) …), 1)` is a DECIMAL in MariaDB even when NULL).
+        if (variant === 'PulloutValue') valueInside = true;
+        const plan = planSub(s, variant !== 'PulloutExists');
+        const n = names();
+        pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has });
+        edits.push({ from: r[0], to: r[1], text: replacement(n.res, n.has) });
+      })) {
+        return null;
+      }
+      if (valueInside) return null;
+      if (!c.as && edits.length > before) edits.push({ from: range[1], to: range[1], text: ` as \`${written}\`` });
       continue;
     }
     const r = tokenRange(p, sub);
@@ -600,6 +623,9 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     const name = joinVarOf.get(l);
     if (name) rightConds.push({ k: 'eq', col: r, value: { kind: 'bind', name }, routable: true });
   }
+  // FOR UPDATE / LOCK IN SHARE MODE: each side's shard query takes it, so the rows each shard
+  // reads for the join are locked there, as one MariaDB locks the rows its join reads.
+  const lockClause = lockingClause(ctx);
   const pieceSql = (cand: Cand, items: string[], where: Ast[], extra: TokenEdit[], forPlanner = false): string => {
     const tables = scope.tables
       .map((t, i) => ({ t, item: from[i] }))
@@ -619,7 +645,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
         return renderTokens(p.tokens, r[0], r[1], []);
       });
     const conds = where.map((w) => `(${exprText(w, extra)})`);
-    return `select ${items.length > 0 ? items.join(', ') : '1'} from ${tables.join(', ')}${conds.length > 0 ? ' where ' + conds.join(' and ') : ''}`;
+    return `select ${items.length > 0 ? items.join(', ') : '1'} from ${tables.join(', ')}${conds.length > 0 ? ' where ' + conds.join(' and ') : ''}${lockClause}`;
   };
   const ids = (cand: Cand): Set<string> => new Set(cand.tables.map((t) => String(t.id)));
   const condsWithin = (cand: Cand): Cond[] => {
@@ -678,13 +704,28 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     const v = (n: Ast) => (n?.type === 'param' ? { kind: 'bind' as const, name: String(n.value) } : { kind: 'literal' as const, value: BigInt(n.value) });
     top = offsetNode === undefined ? { operator: 'Limit', input: top, count: v(countNode) } : { operator: 'Limit', input: top, count: v(countNode), offset: v(offsetNode) };
   }
-  if (ctx.parsed.tokens.some((t) => t.lower === 'for' || t.lower === 'lock')) {
-    throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: locking reads (FOR UPDATE / LOCK IN SHARE MODE) on a join across shards');
-  }
   if (cols.length > visible) {
     top = { operator: 'Projection', input: top, expressions: columns.map((_, i) => ({ kind: 'column' as const, index: i })), columnNames: columns.map(() => ''), fieldFrom: columns.map(() => null) };
   }
   return top;
+}
+
+/** ` for update …` / ` lock in share mode` as written at the statement's end ('' when none); refuses any other `for`/`lock`. */
+function lockingClause(ctx: PlanContext): string {
+  const toks = ctx.parsed.tokens;
+  let depth = 0;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && ((t.lower === 'for' && (toks[i + 1]?.lower === 'update' || toks[i + 1]?.lower === 'share')) || (t.lower === 'lock' && toks[i + 1]?.lower === 'in'))) {
+      let end = toks.length;
+      while (end > i && toks[end - 1]!.text === ';') end--;
+      return ' ' + renderTokens(toks, i, end, []);
+    }
+  }
+  if (toks.some((t) => t.lower === 'for' || t.lower === 'lock')) throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: locking reads (FOR UPDATE / LOCK IN SHARE MODE) inside a subquery of a join across shards');
+  return '';
 }
 
 /**

@@ -43,7 +43,8 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
   const groupCols: Ast[] = sel.distinct && !aggregated
     ? columns.map((c) => c.expr)
     : (sel.groupby?.columns ?? []).map((g: Ast) => {
-        if (g?.type !== 'number') return g;
+        // Only an integer is a position; `GROUP BY 1.1` groups by that constant, as in MariaDB.
+        if (g?.type !== 'number' || !/^\d+$/.test(String(g.value))) return g;
         const c = columns[Number(g.value) - 1];
         if (!c) throw new PlanError(1054, '42S22', `Unknown column '${String(g.value)}' in 'group statement'`);
         return c.expr;

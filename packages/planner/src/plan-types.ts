@@ -281,7 +281,26 @@ export type AggregateOpcode =
   | 'avg_distinct'
   /** sum of per-shard counts */
   | 'sum_count'
-  | 'any_value';
+  | 'any_value'
+  /** GROUP_CONCAT: the shards' per-group pieces, ordered and joined at the gateway (see GroupConcatParam) */
+  | 'group_concat';
+
+/**
+ * How the gateway joins the GROUP_CONCAT pieces of one group. Each shard row carries, in the
+ * aggregate's column, the shard's own GROUP_CONCAT of its rows with equal ORDER BY keys (and,
+ * under DISTINCT, equal arguments): the shards also group by those, so pieces can be put in
+ * the statement's order and duplicates dropped here.
+ */
+export interface GroupConcatParam {
+  /** SEPARATOR's text (',' when not given). */
+  readonly separator: string;
+  /** The ORDER BY keys inside GROUP_CONCAT: columns (with collation keys for text) and direction. */
+  readonly orderBy: readonly OrderByKey[];
+  /** Under DISTINCT: the argument columns (numbers only) whose values identify a duplicate piece. */
+  readonly distinctColumns?: readonly number[];
+  /** Column holding the shard session's @@group_concat_max_len. */
+  readonly maxLenColumn: number;
+}
 
 export interface AggregateParam {
   readonly opcode: AggregateOpcode;
@@ -308,6 +327,8 @@ export interface AggregateParam {
    * the executor refuses inputs whose sum it cannot reproduce exactly (FLOAT, strings, dates).
    */
   readonly rowValues?: boolean;
+  /** Set for opcode group_concat. */
+  readonly groupConcat?: GroupConcatParam;
 }
 
 export interface GroupByKey {

@@ -28,8 +28,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
   if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("aggregation with '*' across shards");
   const text = (n: Ast, what: string): string => {
-    // A literal normalized into a bind var has no position of its own in the parser's AST.
-    const t = n?.type === 'param' && typeof n.value === 'string' ? `:${n.value}` : nodeText(ctx, n);
+    // A literal normalized into a bind var has no position of its own in the parser's AST; nor has
+    // a number the normalizer kept (`GROUP BY 1.1`), whose text is its value.
+    const t = n?.type === 'param' && typeof n.value === 'string' ? `:${n.value}` : n?.type === 'number' && typeof n.value === 'string' && !n.loc ? n.value : nodeText(ctx, n);
     if (t === null) throw notSupported(what);
     return t;
   };
@@ -47,7 +48,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   };
   // GROUP BY 2 names the second select expression.
   const groupCols: Ast[] = (sel.groupby?.columns ?? []).map((g: Ast) => {
-    if (g?.type !== 'number') return g;
+    // Only an integer is a position; `GROUP BY 1.1` groups by that constant (one group), as in MariaDB.
+    if (g?.type !== 'number' || !/^\d+$/.test(String(g.value))) return g;
     const c = columns[Number(g.value) - 1];
     if (!c) throw new PlanError(1054, '42S22', `Unknown column '${String(g.value)}' in 'group statement'`);
     return c.expr;
@@ -74,6 +76,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     const name = String(e.name).toLowerCase();
     const distinct = !!e.args?.distinct || p.distinctAggregates.has(e.loc?.start?.offset ?? -1);
     const star = e.args?.expr?.type === 'star';
+    if (name === 'group_concat') return groupConcatShardText(e, column, alias, distinct);
     // min(DISTINCT x) and max(DISTINCT x) are min(x) and max(x).
     if (distinct && name !== 'min' && name !== 'max') {
       const arg = e.args?.expr;
@@ -121,6 +124,58 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     }
     throw notSupported(`${name}() across shards`);
   };
+
+  /**
+   * GROUP_CONCAT: each shard sends its own GROUP_CONCAT (as written: same DISTINCT, ORDER BY and
+   * SEPARATOR, converting values to text as MariaDB does) of the rows that share the group's
+   * ORDER BY keys and, under DISTINCT, its arguments, since the shards also group by those. The
+   * gateway sorts the pieces by those keys, drops duplicate arguments and joins the pieces with
+   * the separator. Ties under the ORDER BY keys (or no ORDER BY) come in an order MariaDB does
+   * not define either.
+   */
+  const groupConcatShardText = (e: Ast, column: number, alias: string, distinct: boolean): string => {
+    const args = e.args ?? {};
+    const argList: Ast[] = args.expr?.type === 'expr_list' ? args.expr.value : [args.expr];
+    const sep = args.separator?.value;
+    let separator = ',';
+    if (sep !== undefined && sep !== null) {
+      if (!String(sep.type ?? '').endsWith('string') || typeof sep.value !== 'string' || /[\\'"]/.test(sep.value) || /[^\x20-\x7e]/.test(sep.value)) throw notSupported('this GROUP_CONCAT SEPARATOR across shards');
+      separator = sep.value;
+    }
+    const orderBy: OrderByKey[] = [];
+    for (const o of args.orderby ?? []) {
+      if (o.expr?.type === 'number' || o.expr?.type === 'param') throw notSupported('GROUP_CONCAT(… ORDER BY <position or constant>) across shards');
+      const ot = text(o.expr, 'GROUP_CONCAT ORDER BY expression across shards');
+      const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
+      const keyColumn = hiddenIndex();
+      hiddenAfter.push(ot);
+      pieceGroup.add(ot);
+      if (isNumericExpr(analyzer, o.expr, scope)) orderBy.push({ column: keyColumn, desc });
+      else {
+        const ws = hiddenIndex();
+        hiddenAfter.push(collationKeySql(ot));
+        orderBy.push({ column: keyColumn, weightStringColumn: ws, desc });
+      }
+    }
+    let distinctColumns: number[] | undefined;
+    if (distinct) {
+      distinctColumns = [];
+      for (const a of argList) {
+        // Text arguments are refused at execution (GroupConcatAccumulator): which of several
+        // collation-equal strings MariaDB keeps is not known at the gateway.
+        const at = text(a, 'GROUP_CONCAT argument across shards');
+        distinctColumns.push(hiddenIndex());
+        hiddenAfter.push(at);
+        pieceGroup.add(at);
+      }
+    }
+    const maxLenColumn = hiddenIndex();
+    hiddenAfter.push('@@group_concat_max_len');
+    aggregates.push({ opcode: 'group_concat', column, alias, groupConcat: { separator, orderBy, maxLenColumn, ...(distinctColumns ? { distinctColumns } : {}) } });
+    return text(e, 'GROUP_CONCAT across shards');
+  };
+  /** Expressions the shards also group by so that each GROUP_CONCAT piece has one ORDER BY key (see above). */
+  const pieceGroup = new Set<string>();
 
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i];
@@ -214,10 +269,25 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         }
         const fi = findSelectColumn(ctx, analyzer, columns, n, scope);
         if (fi >= 0 && !exprColumns.has(fi)) return fi;
+        // Neither grouped nor selected: MariaDB knows no such column in HAVING.
+        if (what === 'HAVING across shards') throw new PlanError(1054, '42S22', `Unknown column '${t ?? columnName(n)}' in 'HAVING'`);
         throw notSupported(`column '${t ?? columnName(n)}' in ${what} that is neither grouped nor selected`);
       }
       return undefined;
     };
+  /** Helper columns that carry any value of the group (see leaf), by shard text. */
+  const anyValueSlots = new Map<string, number>();
+  const anyValueSlot = (t: string): number => {
+    const known = anyValueSlots.get(t);
+    if (known !== undefined) return known;
+    const slot = hiddenIndex();
+    hiddenAfter.push(t);
+    aggregates.push({ opcode: 'any_value', column: slot, alias: t });
+    anyValueSlots.set(t, slot);
+    return slot;
+  };
+  /** Collation-key columns of ORDER BY expressions evaluated per group, by their column. */
+  const sortKeyWeights = new Map<number, number>();
   const projections = new Map<number, EvalExpr>();
   for (const [i, e] of exprColumns) projections.set(i, toEvalExpr(e, leaf('an expression over aggregates across shards'), 'an expression over aggregates across shards', ctx.parsed.nullSafeEqual));
   const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING across shards'), 'HAVING across shards', ctx.parsed.nullSafeEqual) : null;
@@ -233,13 +303,20 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
     let idx = e?.type === 'number' ? Number(e.value) - 1 : findSelectColumn(ctx, analyzer, columns, e, scope);
     if (idx >= 0 && idx < visible && exprColumns.has(idx)) throw notSupported('ORDER BY an expression over aggregates across shards');
+    // The joined text would be compared without its collation's keys.
+    if ((idx >= 0 && idx < visible ? columns[idx].expr : e)?.type === 'aggr_func' && String((idx >= 0 && idx < visible ? columns[idx].expr : e).name).toLowerCase() === 'group_concat') throw notSupported('ORDER BY GROUP_CONCAT(…) across shards');
     if (idx < 0 || idx >= visible) {
       if (e?.type === 'number') throw new PlanError(1054, '42S22', `Unknown column '${String(e.value)}' in 'order clause'`);
       const t = nodeText(ctx, e);
       const gk = groupBy.find((g) => g.column >= visible && hiddenAfter[g.column - visible] === t);
       if (gk) idx = gk.column;
       else if (e?.type === 'aggr_func') idx = leaf('ORDER BY across shards')(e)!;
-      else throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
+      else if (!hasAggregate(e) && t !== null && !subqueryOf(e)) {
+        // An expression of the group's rows (`col + 1` of a group key): the shards compute it
+        // per row and the gateway keeps any value of the group, with its collation key for text.
+        idx = anyValueSlot(t);
+        if (!isNumericExpr(analyzer, e, scope)) sortKeyWeights.set(idx, anyValueSlot(collationKeySql(t)));
+      } else throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
     }
     wantedOrder.push({ column: idx, desc });
   }
@@ -272,7 +349,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     return k.weightStringColumn !== undefined ? `${collationSortKeySql(keyText(k.column))} ${dir}, ${keyText(k.column)} ${dir}` : `${keyText(k.column)} ${dir}`;
   });
   const shardGroup = groupBy.map((g) => keyText(g.column));
-  for (const text of distinctOn.keys()) {
+  for (const text of [...distinctOn.keys(), ...[...pieceGroup].filter((t) => !distinctOn.has(t))]) {
     shardGroup.push(text);
     shardOrder.push(`${text} asc`);
   }
@@ -310,7 +387,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     const keys: OrderByKey[] = wantedOrder.map((w) => {
       // A group key's or a string MIN/MAX's collation key (the Aggregate carries the winner's key):
       // without it a string would be sorted as utf8mb4_general_ci whatever its collation.
-      const g = groupBy.find((x) => x.column === w.column) ?? aggregates.find((a) => a.column === w.column && (a.opcode === 'min' || a.opcode === 'max'));
+      const g = groupBy.find((x) => x.column === w.column) ?? aggregates.find((a) => a.column === w.column && (a.opcode === 'min' || a.opcode === 'max')) ?? (sortKeyWeights.has(w.column) ? { weightStringColumn: sortKeyWeights.get(w.column) } : undefined);
       return g?.weightStringColumn !== undefined ? { column: w.column, weightStringColumn: g.weightStringColumn, desc: w.desc } : { column: w.column, desc: w.desc };
     });
     top = { operator: 'Sort', input: top, orderBy: keys, ...trim };

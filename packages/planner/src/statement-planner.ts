@@ -113,7 +113,15 @@ export function buildPlan(input: BuildInput): Plan {
         instructions = system;
         break;
       }
-      const parsed = parseStatement(n.normalized, tokens);
+      let parsed: ReturnType<typeof parseStatement>;
+      try {
+        parsed = parseStatement(n.normalized, tokens);
+      } catch (e) {
+        const verbatim = n.kind === 'select' && (e as { errno?: number }).errno === 1064 ? unparsedUnshardedSelect(tctx, n) : null;
+        if (verbatim === null) throw e;
+        instructions = verbatim;
+        break;
+      }
       const listBinds = new Set<string>();
       for (const t of tokens) if (t.kind === 'listBind') listBinds.add(t.text.slice(2));
       const counter = input.subqueryCounter ?? { n: 0 };
@@ -164,6 +172,71 @@ export function buildPlan(input: BuildInput): Plan {
   }
   return { queryType, instructions, tablesUsed: [...tablesUsed].sort() };
 }
+
+/** Functions whose value is the gateway session's, not a shard connection's. */
+const SESSION_FUNCTION_WORDS = new Set(['database', 'schema', 'last_insert_id', 'found_rows', 'row_count', 'connection_id', 'user', 'current_user', 'session_user', 'system_user', 'get_lock', 'release_lock', 'release_all_locks', 'is_free_lock', 'is_used_lock', 'next']);
+
+/**
+ * A SELECT that our parser does not accept but MariaDB may (nested parenthesized UNIONs such as
+ * `(select … union select …) union (select … union select …)`), every table of which is in one
+ * unsharded keyspace: it goes to that keyspace's one shard as written, as Vitess sends such a
+ * statement whole, and MariaDB answers or reports the syntax error. The tables are read from the
+ * tokens: each FROM / JOIN must name a table of that keyspace (a comma-separated FROM list, a
+ * derived table there, a user or system variable, or a function whose value is the session's
+ * make it null: the caller reports the syntax error).
+ */
+function unparsedUnshardedSelect(ctx: TokenPlanContext, n: NormalizedQuery): Primitive | null {
+  const toks = ctx.tokens;
+  let keyspace: ReturnType<typeof findTable>['keyspace'] | null = null;
+  const used: string[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.kind === 'sysvar' || t.kind === 'uservar' || t.kind === 'verbatim') return null;
+    const w = kw(t);
+    if (SESSION_FUNCTION_WORDS.has(w) && toks[i + 1]?.text === '(') return null;
+    // `ks.t`: the shard's database is not necessarily named after the keyspace.
+    if ((t.kind === 'ident' || t.kind === 'qident') && toks[i + 1]?.text === '.' && ctx.vschema.keyspace(t.text.replace(/`/g, ''))) return null;
+    if (w !== 'from' && w !== 'join' && w !== 'straight_join') continue;
+    let j = i + 1;
+    const first = toks[j];
+    if (!first || (first.kind !== 'ident' && first.kind !== 'qident')) return null;
+    let qualifier: string | null = null;
+    let name = first.text.replace(/`/g, '');
+    if (toks[j + 1]?.text === '.') {
+      qualifier = name;
+      name = toks[j + 2]?.text.replace(/`/g, '') ?? '';
+      j += 2;
+    }
+    if (qualifier === null && name.toLowerCase() === 'dual') continue;
+    let table: ReturnType<typeof findTable>;
+    try {
+      table = findTable(ctx, name, qualifier);
+    } catch {
+      return null;
+    }
+    if (table.keyspace.sharded || (keyspace !== null && keyspace !== table.keyspace)) return null;
+    keyspace = table.keyspace;
+    used.push(`${table.keyspace.name}.${table.name}`);
+    // An optional alias, then anything but a comma (another table of a FROM list).
+    j++;
+    if (kw(toks[j]) === 'as') j++;
+    if ((toks[j]?.kind === 'ident' && !RESERVED_AFTER_TABLE.has(kw(toks[j]))) || toks[j]?.kind === 'qident') j++;
+    if (toks[j]?.text === ',') return null;
+  }
+  if (keyspace === null) return null;
+  for (const u of used) ctx.tablesUsed.add(u);
+  const opts: RouteOptions = n.directives;
+  return {
+    operator: 'Route',
+    variant: 'Unsharded',
+    keyspace: keyspaceRef(keyspace),
+    query: templateFromSql(renderTokens(toks, 0, toks.length, [])),
+    ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}),
+  };
+}
+
+/** Words that may follow a table name in FROM and are not its alias. */
+const RESERVED_AFTER_TABLE = new Set(['where', 'group', 'having', 'order', 'limit', 'union', 'join', 'inner', 'left', 'right', 'cross', 'natural', 'straight_join', 'on', 'using', 'for', 'lock', 'into', 'window', 'except', 'intersect', 'use', 'force', 'ignore', 'procedure', 'partition']);
 
 /** With a shard target (`USE ks:-80`), statements go to that shard as written (Vitess's bypass). */
 function byDestination(vschema: VSchema, keyspace: string, shard: string, n: NormalizedQuery, tokens: readonly Token[]): Primitive {

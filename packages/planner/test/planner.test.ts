@@ -332,6 +332,38 @@ describe('cross-shard plans', () => {
     await expect(plan('insert into orders values (1, 2)')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('column list') });
   });
 
+  it('plans GROUP_CONCAT across shards as per-ORDER BY-key pieces joined at the gateway', async () => {
+    const { plan: pl } = await plan("select name, group_concat(id order by email desc separator ';') from customer group by name");
+    const agg = pl.instructions as unknown as { operator: string; aggregates: { opcode: string; groupConcat?: unknown }[]; input: { query: { parts: unknown[] } } };
+    expect(agg.operator).toBe('Aggregate');
+    expect(agg.aggregates[0]).toMatchObject({ opcode: 'group_concat', groupConcat: { separator: ';', orderBy: [{ desc: true }] } });
+    const sql = agg.input.query.parts.filter((x) => typeof x === 'string').join('');
+    // The shards also group by the ORDER BY key, so each piece has one key, and send their limit.
+    expect(sql).toMatch(/group_concat\(id order by email desc separator ';'\).*@@group_concat_max_len.* group by name, email/);
+  });
+
+  it('sends a SELECT its parser rejects to the one unsharded keyspace all its tables are in, as written', async () => {
+    const nested = '(select k from settings union select k from settings) union (select k from settings s where k = 1 union select 2 from dual)';
+    const { plan: pl } = await plan(nested);
+    expect(pl.instructions).toMatchObject({ operator: 'Route', variant: 'Unsharded', keyspace: { name: 'main' } });
+    // A sharded table, a keyspace qualifier or a session function keep the syntax error.
+    for (const sql of [
+      '(select k from settings union select k from settings) union (select id from customer union select 1)',
+      '(select k from settings union select k from settings) union (select k from main.settings union select 1)',
+      '(select k from settings union select k from settings) union (select database() from settings union select 1)',
+      '(select k from settings union select k from settings) union (select k from settings, customer union select 1)',
+    ]) {
+      await expect(plan(sql), sql).rejects.toMatchObject({ errno: 1064 });
+    }
+  });
+
+  it('passes FOR UPDATE to both sides of a join across shards', async () => {
+    const { plan: pl } = await plan('select c.id, o.id from customer c join orders o on o.note = c.name where c.id > 1 for update');
+    const text = JSON.stringify(pl.instructions);
+    expect(text.match(/"operator":"Route"/g)).toHaveLength(2);
+    expect(text.match(/ for update/g)).toHaveLength(2);
+  });
+
   it('refuses what it cannot plan exactly, naming the construct', async () => {
     await expect(plan('select group_concat(c.id) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('group_concat() over a join') });
     await expect(plan('select c.id + s.k from customer c left join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('both sides of a LEFT JOIN') });

@@ -282,6 +282,76 @@ class AnyValueAccumulator implements Accumulator {
   }
 }
 
+/** Character sets in which an ASCII separator is not its ASCII bytes (ucs2, utf16, utf16le, utf32). */
+function isWideCharset(id: number): boolean {
+  return id === 35 || id === 90 || (id >= 128 && id <= 183) || (id >= 54 && id <= 56) || id === 62 || id === 60 || id === 61 || (id >= 101 && id <= 124);
+}
+
+/**
+ * GROUP_CONCAT from the shards' pieces (see GroupConcatParam): each piece is one shard's
+ * GROUP_CONCAT of rows sharing their ORDER BY keys. Pieces are sorted by those keys (a stable
+ * sort: ties keep arrival order, which MariaDB leaves undefined too), duplicates dropped under
+ * DISTINCT, and joined with the separator. A result that reaches group_concat_max_len would need
+ * MariaDB's cut and its warning, and a piece that long may have been cut by its shard: refused.
+ */
+class GroupConcatAccumulator implements Accumulator {
+  private readonly pieces: Row[] = [];
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly ctx: QueryContext,
+    private readonly column: number,
+    private readonly param: NonNullable<AggregateParam['groupConcat']>,
+    private readonly fields: readonly FieldInfo[],
+    private readonly keyComparators: readonly CellComparator[],
+  ) {}
+  add(row: Row): void {
+    const cell = row[this.column];
+    if (cell === null || cell === undefined) return;
+    const dc = this.param.distinctColumns;
+    if (dc) {
+      const k = dc.map((c) => equalityKey(row[c] ?? null, this.fields[c])).join('\u0001');
+      if (this.seen.has(k)) return;
+      this.seen.add(k);
+    }
+    if (this.param.orderBy.length > 0) this.ctx.holdRows(1);
+    this.pieces.push(row);
+  }
+  result(): Cell {
+    if (this.pieces.length === 0) return null;
+    const keys = this.param.orderBy;
+    const pieces = keys.length === 0 ? this.pieces : this.pieces.slice().sort((a, b) => {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        // A number's or a date's collation key is NULL: the value then decides (as the shards sort).
+        let c = k.weightStringColumn === undefined ? 0 : compareNullable(a[k.weightStringColumn] ?? null, b[k.weightStringColumn] ?? null, compareCollationKeys);
+        if (c === 0 && (k.weightStringColumn === undefined || (a[k.weightStringColumn] ?? null) === null)) c = compareNullable(a[k.column] ?? null, b[k.column] ?? null, this.keyComparators[i]!);
+        if (c !== 0) return k.desc ? -c : c;
+      }
+      return 0;
+    });
+    const maxLen = Number(cellText(pieces[0]![this.param.maxLenColumn] ?? textCell('0')));
+    const sep = Buffer.from(this.param.separator, 'utf8');
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (const row of pieces) {
+      const piece = row[this.column]!;
+      if (piece.length + 4 > maxLen) throw tooLongForGroupConcat(maxLen);
+      if (parts.length > 0) {
+        parts.push(sep);
+        total += sep.length;
+      }
+      parts.push(piece);
+      total += piece.length;
+      if (total > maxLen) throw tooLongForGroupConcat(maxLen);
+    }
+    return Buffer.concat(parts);
+  }
+}
+
+function tooLongForGroupConcat(maxLen: number): ExecutorError {
+  return new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: a GROUP_CONCAT result across shards that reaches group_concat_max_len (${maxLen} bytes): raise group_concat_max_len`);
+}
+
 /**
  * sum/avg over raw row values (AggregateParam.rowValues) are exact for integers and decimals and
  * summed as MariaDB sums a DOUBLE; a FLOAT arrives as its short text (not the float MariaDB adds),
@@ -318,7 +388,7 @@ function distinctKeyOf(param: AggregateParam, fields: readonly FieldInfo[]) {
   };
 }
 
-function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrecisionIncrement: number, bv: BindVars): AggregateShape {
+function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly FieldInfo[], divPrecisionIncrement: number, bv: BindVars): AggregateShape {
   const outFields = fields.slice();
   const makers: (() => Accumulator)[] = [];
   for (const a of p.aggregates) {
@@ -391,6 +461,18 @@ function buildShape(p: AggregatePrimitive, fields: readonly FieldInfo[], divPrec
       case 'any_value':
         makers.push(() => new AnyValueAccumulator(a.column));
         break;
+      case 'group_concat': {
+        const gc = a.groupConcat!;
+        if (f && isWideCharset(f.characterSet)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: GROUP_CONCAT across shards in a ${f.characterSet} result character set`);
+        outFields[a.column] = { ...base, name };
+        const cmps = gc.orderBy.map((k) => comparatorFor(fields[k.column]));
+        for (const c of gc.distinctColumns ?? []) {
+          // Which of several collation-equal strings MariaDB keeps is not known here.
+          if (fields[c] && valueClassOf(fields[c].columnType, fields[c].characterSet) === 'text') throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: GROUP_CONCAT(DISTINCT …) across shards over the text column '${fields[c].name}'`);
+        }
+        makers.push(() => new GroupConcatAccumulator(ctx, a.column, gc, fields, cmps));
+        break;
+      }
     }
   }
   const keyParts = p.groupBy.map((g) => ({ column: g.column, ws: g.weightStringColumn, field: fields[g.column] }));
@@ -432,7 +514,7 @@ export async function runAggregate(ctx: QueryContext, p: AggregatePrimitive, bv:
   let current: { key: string; group: Group } | null = null;
   const emit = new SerialQueue();
   const fieldsOnce = new FieldsOnce((f) => out.fields(trimFields(f, p.resultColumns)));
-  const ensureShape = () => (shape ??= buildShape(p, inFields, ctx.settings.divPrecisionIncrement, bv));
+  const ensureShape = () => (shape ??= buildShape(ctx, p, inFields, ctx.settings.divPrecisionIncrement, bv));
 
   await runPrimitive(ctx, p.input, bv, {
     fields: (f) => {

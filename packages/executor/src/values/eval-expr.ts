@@ -170,7 +170,15 @@ export function compareValues(a: SqlValue, b: SqlValue): number | null {
       const y = asDouble(b);
       return x < y ? -1 : x > y ? 1 : 0;
     }
-    return compareDecimal(toDecimal(a)!, toDecimal(b)!);
+    const x = toDecimal(a);
+    const y = toDecimal(b);
+    // A string whose number overflows a decimal ('2E30313233'): MariaDB compares it as a DOUBLE.
+    if (x === null || y === null) {
+      const fx = asDouble(a);
+      const fy = asDouble(b);
+      return fx < fy ? -1 : fx > fy ? 1 : 0;
+    }
+    return compareDecimal(x, y);
   }
   if (a instanceof Uint8Array || b instanceof Uint8Array) {
     const x = a instanceof Uint8Array ? a : Buffer.from(String(a));

@@ -488,7 +488,8 @@ class RandomQueryGenerator {
     if (r < 0.25) return 'COUNT(*)';
     if (r < 0.4) return `COUNT(${this.pick(scope.columns).ref})`;
     if (r < 0.5) return `COUNT(DISTINCT ${this.pick(scope.columns).ref})`;
-    if (r < 0.7) return `${this.pick(['MIN', 'MAX'])}(${this.pick(scope.columns).ref})`;
+    if (r < 0.62) return `${this.pick(['MIN', 'MAX'])}(${this.pick(scope.columns).ref})`;
+    if (r < 0.7) return this.groupConcat(scope);
     if (numeric.length === 0) return 'COUNT(*)';
     if (r < 0.85) {
       // DISTINCT inside SUM/AVG/MIN: the gateway must not merge partial distinct sums.
@@ -497,6 +498,19 @@ class RandomQueryGenerator {
     }
     // Over an expression of two columns, of both sides when the FROM is a join.
     return `${this.pick(['SUM', 'MAX', 'AVG'])}(${this.pick(numeric).ref} ${this.pick(['+', '*'])} ${this.pick(numeric).ref})`;
+  }
+
+  /**
+   * GROUP_CONCAT in an order that is total over the text it joins (values that tie under the
+   * ORDER BY are then the same text): numbers and dates by value, strings by their HEX.
+   */
+  private groupConcat(scope: Scope): string {
+    const c = this.pick(scope.columns);
+    const sep = this.pick(['', " SEPARATOR '|'", " SEPARATOR ''"]);
+    const dir = this.pick(['', ' DESC']);
+    if (c.kind === 'string') return `GROUP_CONCAT(HEX(${c.ref}) ORDER BY HEX(${c.ref})${dir}${sep})`;
+    const distinct = c.kind !== 'datetime' && this.chance(0.3) ? 'DISTINCT ' : '';
+    return `GROUP_CONCAT(${distinct}${c.ref} ORDER BY ${c.ref}${dir}${sep})`;
   }
 
   /** A literal for comparisons with `c`: one of its values, a case/space/accent variant of a string one, or NULL. */
