@@ -21,7 +21,29 @@ const { values } = parseArgs({
 const seed = Number(values.seed);
 const count = Number(values.count);
 const startedAt = Date.now();
-const cluster = await startRandomDifferentialCluster();
+
+// On SIGINT/SIGTERM stop the gateway (which stops its MariaDB shards) and the reference server,
+// then exit. LocalCluster kills its servers on a signal only when their owner does not handle
+// signals itself, and the gateway's shards leave that to the gateway: without this handler a
+// killed run left the 4 shard servers running. Process exit (below, or a second signal) still
+// kills whatever is left, synchronously.
+let cluster: Awaited<ReturnType<typeof startRandomDifferentialCluster>> | undefined;
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (stopping) process.exit(code);
+    stopping = true;
+    console.error(`${signal}: stopping the cluster`);
+    const forced = setTimeout(() => process.exit(code), 15_000);
+    void (cluster?.stop() ?? Promise.resolve()).finally(() => {
+      clearTimeout(forced);
+      process.exit(code);
+    });
+  });
+}
+
+cluster = await startRandomDifferentialCluster();
 let exitCode = 0;
 try {
   let lastPrint = 0;

@@ -363,6 +363,37 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
     }
   });
 
+  it('compares a pulled-out fractional value with an integer key exactly, as MariaDB does without the index (random differential, seed 8 #18886)', async () => {
+    // MariaDB 10.11 itself answers `order_id IN (SELECT price FROM item WHERE price IN (37.01))`
+    // by looking up the propagated literal rounded (order 37), and `USE INDEX ()` or a price that
+    // comes from a row (not a constant) compares exactly: its answer depends on the plan. The
+    // gateway sends the pulled-out value as CAST(37.01 AS DECIMAL(4,2)), which compares exactly:
+    // the answer by the query's meaning, the one MariaDB gives without the index.
+    const pairs: [string, string][] = [
+      [
+        'select l.order_id, l.line_no from line l where l.order_id in (select price from item where price in (37.01))',
+        'select l.order_id, l.line_no from line l use index () where l.order_id in (select price from item where price in (37.01))',
+      ],
+      [
+        'select count(*), sum(l.line_no) from line l where l.order_id in (select price from item where id in (1, 2))',
+        'select count(*), sum(l.line_no) from line l where l.order_id in (select price from item where id in (1, 2))',
+      ],
+      [
+        'select count(*) from line l where l.order_id not in (select price from item where price = 37.01)',
+        'select count(*) from line l use index () where l.order_id not in (select price from item where price = 37.01)',
+      ],
+    ];
+    for (const workload of ['oltp', 'olap']) {
+      await sub.query(`set workload = '${workload}'`);
+      for (const [sql, referenceSql] of pairs) {
+        const sorted = (a: Awaited<ReturnType<typeof answer>>) => ('error' in a ? a : { ...a, rows: a.rows.map((r) => JSON.stringify(r)).sort() });
+        const want = sorted(await answer(ref, referenceSql));
+        expect('error' in want, referenceSql).toBe(false);
+        expect(sorted(await answer(sub, sql)), `${workload}: ${sql}`).toEqual(want);
+      }
+    }
+  });
+
   for (const workload of ['oltp', 'olap']) {
     it(`${workload}: ${CASES.length} queries answer as one MariaDB does`, async () => {
       await sub.query(`set workload = '${workload}'`);
