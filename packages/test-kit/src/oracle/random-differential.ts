@@ -82,6 +82,11 @@ export interface RandomDifferentialOptions {
   maxShrinkRuns?: number;
   /** Per-query timeout on either side (default 60 s); a timed-out subject query counts as wrong. */
   queryTimeoutMs?: number;
+  /**
+   * Stops the run early: no new query starts once it is aborted, the ones in flight finish, and
+   * the report covers the queries done (`queries`).
+   */
+  signal?: AbortSignal;
   /** Called with each failure as soon as it is shrunk. */
   onFailure?: (failure: RandomFailure) => void;
   /** Called after each query (all sessions) is done. */
@@ -102,6 +107,7 @@ export interface RandomFailure {
 
 export interface RandomDifferentialReport {
   seed: number;
+  /** Queries run: `count`, or fewer when the run was stopped early (`signal`). */
   queries: number;
   /** Query × session checks that matched / were refused with 1235 / differed or failed. */
   ok: number;
@@ -305,7 +311,7 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
   const worker = async () => {
     const conns = new WorkerConnections(opts, timeoutMs);
     try {
-      while (next < end) {
+      while (next < end && opts.signal?.aborted !== true) {
         const index = next++;
         const q = generateRandomQuery(opts.schema, querySeed(opts.seed, index));
         const sql = renderQuery(q);
@@ -349,6 +355,7 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
   } finally {
     await folderConn.end().catch(() => folderConn.destroy());
   }
+  report.queries = done;
   report.failures.sort((a, b) => a.index - b.index || a.session.localeCompare(b.session));
   report.invalid.sort((a, b) => a.index - b.index);
   return report;
