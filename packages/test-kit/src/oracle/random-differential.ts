@@ -344,7 +344,8 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
             }
           }
         }
-        opts.onProgress?.(++done, opts.count);
+        done++;
+        opts.onProgress?.(done, opts.count);
       }
     } finally {
       await conns.close();
