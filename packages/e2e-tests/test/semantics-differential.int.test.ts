@@ -257,6 +257,13 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: "select grp, max(created_at) as m from item group by grp having m > '2024-3-1'", mode: 'unordered' },
   { sql: "select grp, min(created_at) as m from item group by grp having m <= '2024-02-11 10:00:00.000' or m = '2024-2-12 10:00:00'", mode: 'unordered' },
   { sql: "select count(*) from item having max(created_at) >= '2024-09-18'", mode: 'exact' },
+  // `x IN (subquery)` implies x equals a subquery row only where the IN must hold: under NOT, IS
+  // or in the select list it must not route the statement by x (random differential, seed 11
+  // #17606: `line_no = 1 AND NOT line_no IN (SELECT id FROM item …)` went to item 1's shard alone).
+  { sql: 'select l.order_id, l.note from line l where l.line_no = 1 and (not l.line_no in (select id from item where 1 = 0))', mode: 'unordered' },
+  { sql: 'select l.order_id from line l where l.line_no = 2 and (not l.line_no in (select id from item where id > 100))', mode: 'unordered' },
+  { sql: 'select l.order_id from line l where l.line_no = 1 and (l.line_no in (select id from item where 1 = 0)) is null', mode: 'unordered' },
+  { sql: 'select l.order_id from line l where l.line_no = 1 and l.line_no in (select id from item)', mode: 'unordered' },
   // NULL-safe equality where the gateway evaluates it (derived-table WHERE, HAVING and expressions
   // over aggregates across shards or over a join, constant folding), with NULLs on either side
   // and both: NULL <=> NULL is 1, NULL <=> 2 is 0, never NULL (random differential, seed 3 #19455:
@@ -329,6 +336,8 @@ const REFUSED = [
   // Two strings compared at the gateway: their collation is not known there (random differential, seed 20261205).
   "select grp, max(gci) as m from item group by grp having m > 'b'",
   "select count(*) from item group by grp having min(bin) >= 'Alice'",
+  // `x IN (subquery)` in the select list says nothing about x: not routed by it (seed 11 #17606).
+  'select l.order_id, l.line_no in (select id from item where id > 1) from line l where l.line_no = 1',
   // A `*` gives the gateway's DISTINCT no collation keys ('ab' and 'AB' of a _bin column are two rows).
   'select distinct * from (select bin from item) t',
 ];
