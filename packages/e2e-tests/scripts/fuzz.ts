@@ -21,7 +21,36 @@ const { values } = parseArgs({
 const seed = Number(values.seed);
 const count = Number(values.count);
 const startedAt = Date.now();
-const cluster = await startRandomDifferentialCluster();
+
+// The first SIGINT/SIGTERM ends the run early: no new query starts, the ones in flight finish,
+// the counts so far are printed and the cluster is stopped. A second one (or one during startup)
+// stops the gateway (which stops its MariaDB shards) and the reference server at once, then
+// exits. LocalCluster kills its servers on a signal only when their owner does not handle signals
+// itself, and the gateway's shards leave that to the gateway: without this handler a killed run
+// left the shard servers running. Process exit still kills whatever is left, synchronously.
+let cluster: Awaited<ReturnType<typeof startRandomDifferentialCluster>> | undefined;
+const stopEarly = new AbortController();
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (cluster !== undefined && !stopEarly.signal.aborted) {
+      console.error(`${signal}: finishing the queries in flight (again to stop at once)`);
+      stopEarly.abort();
+      return;
+    }
+    if (stopping) process.exit(code);
+    stopping = true;
+    console.error(`${signal}: stopping the cluster`);
+    const forced = setTimeout(() => process.exit(code), 15_000);
+    void (cluster?.stop() ?? Promise.resolve()).finally(() => {
+      clearTimeout(forced);
+      process.exit(code);
+    });
+  });
+}
+
+cluster = await startRandomDifferentialCluster();
 let exitCode = 0;
 try {
   let lastPrint = 0;
@@ -34,6 +63,7 @@ try {
     start: Number(values.start),
     concurrency: Number(values.concurrency),
     shrink: !values['no-shrink'],
+    signal: stopEarly.signal,
     onFailure: (f) => console.log(`WRONG ${formatRandomFailure(f)}\n`),
     onProgress: (done, total) => {
       if (Date.now() - lastPrint > 10_000 || done === total) {
@@ -42,6 +72,7 @@ try {
       }
     },
   });
+  if (report.queries < count) console.log(`stopped early: queries ${Number(values.start)} to ${Number(values.start) + report.queries - 1} were run`);
   const s = report.summary().split('\n');
   console.log(s[0]);
   for (const line of s.slice(1).filter((l) => l.startsWith('invalid')).slice(0, 20)) console.log(line);

@@ -257,6 +257,28 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: "select grp, max(created_at) as m from item group by grp having m > '2024-3-1'", mode: 'unordered' },
   { sql: "select grp, min(created_at) as m from item group by grp having m <= '2024-02-11 10:00:00.000' or m = '2024-2-12 10:00:00'", mode: 'unordered' },
   { sql: "select count(*) from item having max(created_at) >= '2024-09-18'", mode: 'exact' },
+  // `x IN (subquery)` implies x equals a subquery row only where the IN must hold: under NOT, IS
+  // or in the select list it must not route the statement by x (random differential, seed 11
+  // #17606: `line_no = 1 AND NOT line_no IN (SELECT id FROM item …)` went to item 1's shard alone).
+  { sql: 'select l.order_id, l.note from line l where l.line_no = 1 and (not l.line_no in (select id from item where 1 = 0))', mode: 'unordered' },
+  { sql: 'select l.order_id from line l where l.line_no = 2 and (not l.line_no in (select id from item where id > 100))', mode: 'unordered' },
+  { sql: 'select l.order_id from line l where l.line_no = 1 and (l.line_no in (select id from item where 1 = 0)) is null', mode: 'unordered' },
+  { sql: 'select l.order_id from line l where l.line_no = 1 and l.line_no in (select id from item)', mode: 'unordered' },
+  // NULL-safe equality where the gateway evaluates it (derived-table WHERE, HAVING and expressions
+  // over aggregates across shards or over a join, constant folding), with NULLs on either side
+  // and both: NULL <=> NULL is 1, NULL <=> 2 is 0, never NULL (random differential, seed 3 #19455:
+  // the parser reads `<=>` as `>=`; the planner gives the node its operator back).
+  { sql: 'select t.grp, t.c from (select grp, count(*) as c from item group by grp) t where t.c <=> null or t.c <=> 6', mode: 'unordered' },
+  { sql: 'select t.grp, t.c from (select grp, count(*) as c from item group by grp) t where t.c <=> 9 or t.c <=> 8', mode: 'unordered' },
+  { sql: 'select t.grp, t.s from (select grp, sum(id * grp) as s from item where id < 30 group by grp) t where t.s <=> null or t.s <=> 0', mode: 'unordered' },
+  { sql: 'select grp, count(*) as c from item group by grp having c <=> 9 or grp <=> null', mode: 'unordered' },
+  { sql: 'select grp, max(price) as m from item where id % 6 = 0 group by grp having m <=> null', mode: 'unordered' },
+  { sql: 'select grp, max(price) <=> min(price), max(price) <=> null, null <=> min(price), null <=> null from item where id % 3 = 0 group by grp', mode: 'unordered' },
+  { sql: 'select i.grp, count(*) from item i join referral r on r.referrer_id = i.id group by i.grp having max(r.email) <=> null or i.grp <=> null', mode: 'unordered' },
+  { sql: 'select i.grp, count(*) from item i left join referral r on r.referrer_id = i.grp group by i.grp having min(r.referrer_id) <=> null', mode: 'unordered' },
+  { sql: 'select count(*) from item where null <=> null', mode: 'exact' },
+  { sql: 'select count(*) from item where price <=> null and (1 <=> 1)', mode: 'exact' },
+  { sql: 'select grp <=> null as g, count(*) from item group by g order by g', mode: 'exact' },
   // MIN/MAX at the gateway carry the winning value's collation key to a later ORDER BY (random
   // differential, seed 5: the group's first row's key was sorted by).
   { sql: 'select i.grp, max(i.raw) as m, min(i.raw) from item i left join referral r on r.id = i.grp group by i.grp order by max(i.raw), i.grp', mode: 'exact' },
@@ -342,13 +364,12 @@ const REFUSED = [
   // Two strings compared at the gateway: their collation is not known there (random differential, seed 20261205).
   "select grp, max(gci) as m from item group by grp having m > 'b'",
   "select count(*) from item group by grp having min(bin) >= 'Alice'",
+  // `x IN (subquery)` in the select list says nothing about x: not routed by it (seed 11 #17606).
+  'select l.order_id, l.line_no in (select id from item where id > 1) from line l where l.line_no = 1',
   // A `*` gives the gateway's DISTINCT no collation keys ('ab' and 'AB' of a _bin column are two rows).
   'select distinct * from (select bin from item) t',
   // A scalar subquery bound as a literal inside an expression would change the expression's type.
   'select r.id, coalesce((select max(price) from item where id > 1000), r.id) as c from referral r',
-  // <=> is parsed as >= and must never be evaluated as one at the gateway (random differential, seed 3).
-  'select t.c from (select grp, count(*) as c from item group by grp) t where t.c <=> 9',
-  'select grp, count(*) as c from item group by grp having c <=> 9',
   // GROUP_CONCAT(DISTINCT) of strings: which of 'alice' and 'Alice' stays needs the collation.
   'select grp, group_concat(distinct gci order by id) from item group by grp',
   // The joined text would be sorted without its collation's keys.
@@ -427,6 +448,37 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
       expect(await answer(g, 'select group_concat(gci order by id) from item')).toMatchObject({ error: expect.stringMatching(/^1235 .*group_concat_max_len/) });
     } finally {
       await Promise.all([g.end(), r.end()]);
+    }
+  });
+
+  it('compares a pulled-out fractional value with an integer key exactly, as MariaDB does without the index (random differential, seed 8 #18886)', async () => {
+    // MariaDB 10.11 itself answers `order_id IN (SELECT price FROM item WHERE price IN (37.01))`
+    // by looking up the propagated literal rounded (order 37), and `USE INDEX ()` or a price that
+    // comes from a row (not a constant) compares exactly: its answer depends on the plan. The
+    // gateway sends the pulled-out value as CAST(37.01 AS DECIMAL(4,2)), which compares exactly:
+    // the answer by the query's meaning, the one MariaDB gives without the index.
+    const pairs: [string, string][] = [
+      [
+        'select l.order_id, l.line_no from line l where l.order_id in (select price from item where price in (37.01))',
+        'select l.order_id, l.line_no from line l use index () where l.order_id in (select price from item where price in (37.01))',
+      ],
+      [
+        'select count(*), sum(l.line_no) from line l where l.order_id in (select price from item where id in (1, 2))',
+        'select count(*), sum(l.line_no) from line l where l.order_id in (select price from item where id in (1, 2))',
+      ],
+      [
+        'select count(*) from line l where l.order_id not in (select price from item where price = 37.01)',
+        'select count(*) from line l use index () where l.order_id not in (select price from item where price = 37.01)',
+      ],
+    ];
+    for (const workload of ['oltp', 'olap']) {
+      await sub.query(`set workload = '${workload}'`);
+      for (const [sql, referenceSql] of pairs) {
+        const sorted = (a: Awaited<ReturnType<typeof answer>>) => ('error' in a ? a : { ...a, rows: a.rows.map((r) => JSON.stringify(r)).sort() });
+        const want = sorted(await answer(ref, referenceSql));
+        expect('error' in want, referenceSql).toBe(false);
+        expect(sorted(await answer(sub, sql)), `${workload}: ${sql}`).toEqual(want);
+      }
     }
   });
 

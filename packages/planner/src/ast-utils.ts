@@ -198,6 +198,12 @@ export function foldConstant(n: Ast): SqlValue | undefined {
       return lt === undefined || rt === undefined ? undefined : null;
     }
     if (l === undefined || r === undefined) return undefined;
+    if (op === '<=>') {
+      // NULL-safe: NULL <=> NULL is 1, NULL <=> a value is 0, never NULL.
+      if (l === null || r === null) return l === null && r === null ? 1n : 0n;
+      const c = compareConstants(l, r);
+      return c === null ? undefined : c === 0 ? 1n : 0n;
+    }
     if (l === null || r === null) return null;
     switch (op) {
       case '=':

@@ -52,11 +52,13 @@ export function isPlainCrossShardJoin(ctx: PlanContext, analyzed: Analyzed): boo
 }
 
 /**
- * Whether a node the parser sees as `a >= b` was written `a <=> b` (sql-parser.ts rewrites it):
- * such a node is sent to shards as written, never evaluated or reasoned about by the gateway.
+ * Whether a node is a `<=>`: its operator (sql-parser.ts restores it), or, when the statement has
+ * a `<=>` the parser adapter could not place (`nullSafeEqual`), a `>=` that may have been one.
  */
 export function isNullSafeEqual(p: ParsedStatement, n: Ast): boolean {
-  if (!p.nullSafeEqual || n?.type !== 'binary_expr' || String(n.operator) !== '>=') return false;
+  if (n?.type !== 'binary_expr') return false;
+  if (String(n.operator) === '<=>') return true;
+  if (!p.nullSafeEqual || String(n.operator) !== '>=') return false;
   const r = tokenRange(p, n.left);
   if (!r) return true;
   let i = r[1];

@@ -16,9 +16,9 @@ const FUNCTIONS = new Set(['coalesce', 'ifnull', 'if', 'concat', 'upper', 'ucase
 /**
  * `leaf` maps a sub-expression the gateway reads from its input (an aggregate, a column, a group
  * key) to an input column index, or returns undefined to let the converter look inside it.
- * `nullSafeEqual`: the statement spells `<=>`, which the parse text turns into `>=` (see
- * sql-parser.ts); then no `>=` can be told from a `<=>`, and both are refused here rather than
- * evaluated as `>=`.
+ * `nullSafeEqual`: the statement has a `<=>` the parser adapter could not give back to its node
+ * (see sql-parser.ts); then no `>=` can be told from a `<=>`, and both are refused here rather
+ * than evaluated as `>=`. A restored `<=>` node is evaluated as NULL-safe equality.
  */
 export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: string, nullSafeEqual: boolean): EvalExpr {
   const conv = (n: Ast): EvalExpr => {

@@ -20,7 +20,6 @@ import { hasAggregate, type Analyzed } from './select-analyzer.js';
 import { isNumericExpr, limitValue, selectListEnd } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { kw } from './lexer.js';
-import { containsNullSafeEqual } from './cross-shard-planner.js';
 import type { SelectAnalyzer } from './select-analyzer.js';
 
 export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed): Primitive {
@@ -158,8 +157,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     return undefined;
   };
   const hiddenAggregates = new Map<string, number>();
-  if (sel.having && containsNullSafeEqual(p, sel.having)) throw notSupported('<=> in HAVING over a join across shards');
-  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING over a join across shards'), 'HAVING over a join across shards', false) : null; // <=> refused just above
+  const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING over a join across shards'), 'HAVING over a join across shards', p.nullSafeEqual) : null;
 
   const orderBy: OrderByKey[] = [];
   for (const o of sel.orderby ?? []) {

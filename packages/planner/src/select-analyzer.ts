@@ -234,19 +234,25 @@ export class SelectAnalyzer {
     for (const o of sel.orderby ?? []) others.push(o.expr);
     const groupCols = sel.groupby?.columns ?? (Array.isArray(sel.groupby) ? sel.groupby : []);
     for (const g of groupCols) others.push(g);
-    const subqueryUses: { sub: Ast; filtering: boolean; inLeft?: Ast }[] = [];
+    const subqueryUses: { sub: Ast; filtering: boolean; inLeft?: Ast; inLeftRoutes?: boolean }[] = [];
     for (const sc of subqueryConjuncts) {
       const node = sc.node;
       const op = String(node.operator ?? '').toUpperCase();
       const fname = functionName(node);
       const direct = (node.type === 'binary_expr' && (op === 'IN' || op === '=' || op === '<' || op === '>' || op === '<=' || op === '>=')) || fname === 'exists';
-      const inLefts = inSubqueryLefts(node);
-      for (const sub of directSubqueries(node)) subqueryUses.push({ sub, filtering: direct, inLeft: inLefts.get(sub) });
+      // `x IN (subquery)` where only AND/OR lead to it: a row the IN lets through equals a row of
+      // the subquery on x (so a shared unique vindex keeps both on one shard, and NULL and FALSE
+      // filter alike there). Under NOT, IS or a comparison, or in the select list, a row passes
+      // without any match (seed 11 #17606: `order_id = 11 AND NOT order_id IN (SELECT
+      // customer_id …)` was merged and sent to customer 11's shard alone). Only when the IN is the
+      // conjunct itself may the equality also narrow the route.
+      const inLefts = positiveInSubqueryLefts(node);
+      const topIn = node.type === 'binary_expr' && op === 'IN';
+      for (const sub of directSubqueries(node)) subqueryUses.push({ sub, filtering: direct, inLeft: inLefts.get(sub), inLeftRoutes: topIn && inLefts.get(sub) === node.left });
       // The non-subquery parts of a filtering conjunct still constrain columns, but are not routing values.
     }
     for (const o of others) {
-      const inLefts = inSubqueryLefts(o);
-      for (const sub of directSubqueries(o)) subqueryUses.push({ sub, filtering: false, inLeft: inLefts.get(sub) });
+      for (const sub of directSubqueries(o)) subqueryUses.push({ sub, filtering: false });
     }
 
     for (const use of subqueryUses) {
@@ -273,11 +279,15 @@ export class SelectAnalyzer {
       // Correlation inside the subquery (it restricts the subquery's own rows) is kept apart from
       // the `x IN (subquery)` equality, which applies after the subquery's LIMIT/aggregation.
       const correlation = preds.slice();
+      const routing = preds.slice();
       if (use.inLeft && isColumnRef(use.inLeft) && inner.columns && inner.columns.length === 1 && inner.columns[0]!.key) {
         const left = this.resolve(use.inLeft, scope);
-        if (left) preds.push({ a: left, b: inner.columns[0]!.key });
+        if (left) {
+          preds.push({ a: left, b: inner.columns[0]!.key });
+          if (use.inLeftRoutes === true) routing.push({ a: left, b: inner.columns[0]!.key });
+        }
       }
-      const innerCand: Cand = { ...inner.cand, opaque: inner.cand.opaque || inner.selfOpaque === true, conds: [...inner.cand.conds, ...preds.map((p) => ({ k: 'coleq' as const, a: p.a, b: p.b }))] };
+      const innerCand: Cand = { ...inner.cand, opaque: inner.cand.opaque || inner.selfOpaque === true, conds: [...inner.cand.conds, ...routing.map((p) => ({ k: 'coleq' as const, a: p.a, b: p.b }))] };
       const merged = mergeSubquery(cand, innerCand, preds, use.filtering, correlation, answersOverNoRows(use.sub));
       if (merged === null) return { cand: null, why: 'subquery that cannot be merged into the outer route', scope, columns: null, outerPreds, pieces: [cand], conds: localConds };
       cand = merged;
@@ -790,19 +800,19 @@ export function containsSubquery(e: Ast): boolean {
 }
 
 /**
- * `x IN (subquery)` anywhere in an expression: subquery → x. A row satisfying it equals a row of
- * the subquery on x, so a shared unique vindex on x keeps both on one shard.
+ * `x IN (subquery)` reached from `e` through AND/OR only: subquery → x. A row a WHERE conjunct
+ * lets through, if the IN decided it, equals a row of the subquery on x.
  */
-function inSubqueryLefts(e: Ast): Map<Ast, Ast> {
-  const out = new Map<Ast, Ast>();
-  walk(e, (n) => {
-    if (subqueryOf(n)) return false;
-    if (n.type === 'binary_expr' && String(n.operator).toUpperCase() === 'IN' && n.right?.type === 'expr_list' && n.right.value?.length === 1) {
-      const sub = subqueryOf(n.right.value[0]);
-      if (sub) out.set(sub, n.left);
-    }
-    return true;
-  });
+function positiveInSubqueryLefts(e: Ast, out = new Map<Ast, Ast>(), depth = 0): Map<Ast, Ast> {
+  if (e?.type !== 'binary_expr' || depth > 200) return out;
+  const op = String(e.operator).toUpperCase();
+  if (op === 'AND' || op === 'OR' || op === '&&' || op === '||') {
+    positiveInSubqueryLefts(e.left, out, depth + 1);
+    positiveInSubqueryLefts(e.right, out, depth + 1);
+  } else if (op === 'IN' && e.right?.type === 'expr_list' && e.right.value?.length === 1) {
+    const sub = subqueryOf(e.right.value[0]);
+    if (sub) out.set(sub, e.left);
+  }
   return out;
 }
 

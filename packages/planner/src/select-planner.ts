@@ -27,8 +27,8 @@ export function planSelect(ctx: PlanContext): Primitive {
   const analyzed = analyzer.analyze(ast, null);
   addExpressionEdits(ctx, ast);
   if (analyzed.cand) return planOneRoute(ctx, analyzer, analyzed, analyzed.cand);
-  // `<=>` reaches the AST as `>=` (see sql-parser.ts): only the join planner, which sends it to
-  // shards as written and never evaluates it itself, accepts it (crossShardJoinAcceptsNullSafe).
+  // A `<=>` the parser adapter could not place is a `>=` node (see sql-parser.ts): only the join
+  // planner, which sends it to shards as written and never evaluates it itself, accepts it.
   if (ctx.parsed.nullSafeEqual && !isPlainCrossShardJoin(ctx, analyzed)) throw notSupported('<=> in a query that needs several routes');
   return planCrossShard(ctx, analyzer, analyzed);
 }

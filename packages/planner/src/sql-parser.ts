@@ -6,8 +6,8 @@
  * sqlify, whose formatting differs from MySQL's). The parse text works around constructs that
  * node-sql-parser 5.4 (MySQL dialect, which parses Vitess's cases best) does not accept:
  * - `::list` bind vars become `(:list)`;
- * - `<=>` becomes `>=`: the planner never routes on either, and a plan that would have to
- *   evaluate the predicate at the gateway is refused (`nullSafeEqual`);
+ * - `<=>` becomes `>=` (the parser lacks it); each such node gets its operator `<=>` back after
+ *   the parse (restoreNullSafeEqual), so the planner sees what was written;
  * - `sum(distinct x)` (and min/max/avg) lose the DISTINCT; the call's offset is remembered;
  * - a trailing `INTO OUTFILE|DUMPFILE …` is cut (the shard still gets it).
  */
@@ -57,6 +57,10 @@ export interface ParsedStatement {
   readonly parseOffsets: readonly number[];
   /** Parse-text offsets of aggregate calls whose DISTINCT was removed for the parser. */
   readonly distinctAggregates: ReadonlySet<number>;
+  /**
+   * True when a `<=>` of the statement could not be matched to its AST node (restoreNullSafeEqual):
+   * then any `>=` node may be a `<=>`, and whatever would evaluate or reason about one refuses.
+   */
   readonly nullSafeEqual: boolean;
   /** Index of the `into` token of a cut `INTO OUTFILE/DUMPFILE`, or -1. */
   readonly intoOutfile: number;
@@ -84,7 +88,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   let pt = '';
   const offsets: number[] = new Array(tokens.length);
   const distinctAggregates = new Set<number>();
-  let nullSafeEqual = false;
+  const nullSafeOffsets: number[] = [];
   let intoOutfile = -1;
   let depth = 0;
   let skip = -1;
@@ -112,8 +116,8 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
       pt += 'cast(';
       binaryCastEnds.add(i + 1);
     } else if (t.kind === 'punct' && t.text === '<=>') {
+      nullSafeOffsets.push(pt.length);
       pt += '>=';
-      nullSafeEqual = true;
     } else if (depth === 0 && kw(t) === 'into' && (kw(tokens[i + 1]) === 'outfile' || kw(tokens[i + 1]) === 'dumpfile') && tokens.slice(i).some((x) => kw(x) === 'union')) {
       throw syntaxErrorAt(text, t.start);
     } else if (depth === 0 && kw(t) === 'into' && (kw(tokens[i + 1]) === 'outfile' || kw(tokens[i + 1]) === 'dumpfile') && !tokens.slice(i).some((x) => kw(x) === 'from')) {
@@ -149,6 +153,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     ast = astify(pt);
     flattenQualifiers(ast, 0);
   }
+  const nullSafeEqual = nullSafeOffsets.length > 0 && !restoreNullSafeEqual(ast, nullSafeOffsets);
   return { ast, tokens, text, parseOffsets: offsets, distinctAggregates, nullSafeEqual, intoOutfile };
 }
 
@@ -175,6 +180,42 @@ function astify(pt: string): Ast {
   return ast;
 }
 
+/**
+ * Gives each `>=` node the parse text wrote for a `<=>` its operator back. The `>=` at parse
+ * offset o belongs to the smallest `>=` node whose location holds o: an operand's own comparisons
+ * lie inside the operand, which never holds its parent's operator. False when an offset is held
+ * by no located node (then the statement keeps `nullSafeEqual`).
+ */
+function restoreNullSafeEqual(ast: Ast, offsets: readonly number[]): boolean {
+  const nodes: Ast[] = [];
+  const collect = (n: Ast, depth: number): void => {
+    if (n === null || typeof n !== 'object' || depth > 400) return;
+    if (Array.isArray(n)) {
+      for (const x of n) collect(x, depth + 1);
+      return;
+    }
+    if (n.type === 'binary_expr' && n.operator === '>=' && n.loc) nodes.push(n);
+    for (const k of Object.keys(n)) if (k !== 'loc') collect(n[k], depth + 1);
+  };
+  collect(ast, 0);
+  const owners: Ast[] = [];
+  for (const o of offsets) {
+    let best: Ast = null;
+    for (const n of nodes) {
+      const { start, end } = n.loc;
+      if (start.offset <= o && o < end.offset && (best === null || end.offset - start.offset < best.loc.end.offset - best.loc.start.offset)) best = n;
+    }
+    if (best === null || owners.includes(best)) return false;
+    owners.push(best);
+  }
+  for (const n of owners) n.operator = '<=>';
+  return true;
+}
+
+/**
+ * node-sql-parser gives a backtick-quoted qualifier (`` `t`.c ``) as an object: make every
+ * `table`/`db` qualifier a plain string so the planner compares names.
+ */
 function flattenQualifiers(n: Ast, depth: number): void {
   if (n === null || typeof n !== 'object' || depth > 200) return;
   if (Array.isArray(n)) {

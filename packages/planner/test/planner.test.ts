@@ -306,6 +306,26 @@ describe('cross-shard plans', () => {
     expect(route((proj.input as Extract<Primitive, { operator: 'Aggregate' }>).input, eb).sql).toBe('select sum(id) / count(*), sum(id), count(*) from customer');
   });
 
+  it('plans <=> as NULL-safe equality (the parser reads it as >=; each node gets its operator back)', async () => {
+    // Beside real >= comparisons, parenthesized, nested in a function and with a literal on its left.
+    const { plan: h } = await plan('select name, count(*) as c from customer group by name having (c) <=> 1 and c >= 2 and coalesce(null, c >= 3) <=> null and 4 <=> c >= 0');
+    const filter = (h.instructions as Extract<Primitive, { operator: 'Projection' }>).input as Extract<Primitive, { operator: 'Filter' }>;
+    const ops: string[] = [];
+    const visit = (e: unknown): void => {
+      if (e === null || typeof e !== 'object') return;
+      const x = e as { kind?: string; fn?: string; args?: unknown[] };
+      if (x.kind === 'call' && x.fn !== undefined && ['<=>', '>='].includes(x.fn)) ops.push(x.fn);
+      for (const a of x.args ?? []) visit(a);
+    };
+    visit(filter.predicate);
+    expect(ops.sort()).toEqual(['<=>', '<=>', '<=>', '>=', '>=', '>='].sort());
+    // Constant folding: NULL <=> NULL is true (it was folded as NULL >= NULL: no shard asked).
+    const { plan: n } = await plan('select id from customer where null <=> null');
+    expect(JSON.stringify(n.instructions)).not.toMatch(/"variant":"None"/);
+    const { plan: ge } = await plan('select id from customer where null >= null');
+    expect(JSON.stringify(ge.instructions)).toMatch(/"variant":"None"/);
+  });
+
   it('plans a UNION that needs the gateway part by part: Concatenate, Distinct, Sort, Limit', async () => {
     const { plan: pl } = await plan("select id from customer where name = 'a' union select id from customer where name = 'b' order by id limit 2");
     // Every part also returns its column's collation key and the collation it was made in; one

@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { compareWithReference, freshDatabase, generateCommerceData, runQuery, type FreshDatabase } from '../src/index.js';
+import { compareWithReference, freshDatabase, generateCommerceData, runPrepared, runQuery, type FreshDatabase } from '../src/index.js';
 
 describe('compareWithReference against real MariaDB', () => {
   let db: FreshDatabase;
@@ -124,5 +124,23 @@ describe('compareWithReference against real MariaDB', () => {
     });
     expect(report.ok).toBe(true);
     expect(opened).toHaveLength(4);
+  });
+
+  it('closes each prepared statement it runs on the server (a long run never reaches max_prepared_stmt_count)', async () => {
+    const conn = await mysql.createConnection(db.shard('reference'));
+    try {
+      const counter = async (name: string) => Number(((await conn.query(`SHOW SESSION STATUS LIKE '${name}'`))[0] as { Value: string }[])[0].Value);
+      const [prepared, closed] = [await counter('Com_stmt_prepare'), await counter('Com_stmt_close')];
+      for (let i = 0; i < 3; i++) {
+        const outcome = await runPrepared(conn, { sql: 'SELECT id FROM customers WHERE id = ?', params: [i] });
+        expect(outcome.kind).toBe('rows');
+      }
+      expect(await runPrepared(conn, { sql: 'SELECT * FROM no_such_table' })).toMatchObject({ kind: 'error', errno: 1146 });
+      expect((await counter('Com_stmt_prepare')) - prepared).toBe(4);
+      // The failed prepare left nothing to close; the three others were closed one by one.
+      expect((await counter('Com_stmt_close')) - closed).toBe(3);
+    } finally {
+      await conn.end();
+    }
   });
 });

@@ -23,7 +23,9 @@ export async function startRandomDifferentialCluster(dataSeed = 1): Promise<Rand
     startGateway({
       vschema: fixture.vschema,
       keyspaces: { commerce: { shards: COMMERCE_SHARDS, schema: fixture.ddl.commerce }, main: { shards: ['0'], schema: fixture.ddl.main } },
-      config: { poolSize: 8 },
+      // The differential checks answers, not speed: on a loaded shared machine a plan can take
+      // longer than the default 5 s, and its 1969 would be counted as a wrong answer.
+      config: { poolSize: 8, planTimeoutMs: 60_000 },
     }),
     LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: fixture.ddl.commerce }),
   ]);

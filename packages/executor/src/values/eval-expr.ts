@@ -231,6 +231,7 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       if (args.length === 1 && op === '-') return arithmetic('-', 0n, arg(0), env);
       return arithmetic(op, arg(0), arg(1), env);
     }
+    case '<=>':
     case '=':
     case '!=':
     case '<>':
@@ -240,6 +241,8 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
     case '>=': {
       let a = arg(0);
       let b = arg(1);
+      // NULL-safe equality: equal when both are NULL, unequal when one is; else it is `=`.
+      if (fn === '<=>' && (a === null || b === null)) return bool(a === null && b === null);
       if (isNumeric(b)) a = temporalAsNumber(args[0], a, env);
       if (isNumeric(a)) b = temporalAsNumber(args[1], b, env);
       const temporal = temporalComparedWithString(args, a, b, env);
@@ -247,15 +250,8 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       else [a, b] = temporal;
       const c = compareValues(a, b);
       if (c === null) return null;
-      const r = fn === '=' ? c === 0 : fn === '<' ? c < 0 : fn === '<=' ? c <= 0 : fn === '>' ? c > 0 : fn === '>=' ? c >= 0 : c !== 0;
+      const r = fn === '=' || fn === '<=>' ? c === 0 : fn === '<' ? c < 0 : fn === '<=' ? c <= 0 : fn === '>' ? c > 0 : fn === '>=' ? c >= 0 : c !== 0;
       return bool(r);
-    }
-    case '<=>': {
-      const a = arg(0);
-      const b = arg(1);
-      if (a === null || b === null) return bool(a === null && b === null);
-      refuseTextComparison(a, b);
-      return bool(compareValues(a, b) === 0);
     }
     case 'and': {
       let sawNull = false;

@@ -144,11 +144,15 @@ export async function runQuery(target: SqlTarget, q: { sql: string; params?: unk
  * connection with `dateStrings`, `supportBigNumbers` and `bigNumberStrings` to keep them exact).
  */
 export async function runPrepared(target: Pick<Connection, 'execute' | 'unprepare'>, q: { sql: string; params?: unknown[]; timeoutMs?: number }): Promise<QueryOutcome> {
+  // mysql2 caches the statement under a key built from these options (rowsAsArray included), and
+  // unprepare() finds it only under the same key: unprepare(sql) alone missed it, so nothing was
+  // closed and a long run reached the server's max_prepared_stmt_count (error 1461).
+  const options = { sql: q.sql, rowsAsArray: true };
   try {
-    return await outcomeOf(() => target.execute({ sql: q.sql, rowsAsArray: true, timeout: q.timeoutMs }, (q.params ?? []) as ExecuteValues[]));
+    return await outcomeOf(() => target.execute({ ...options, timeout: q.timeoutMs }, (q.params ?? []) as ExecuteValues[]));
   } finally {
     try {
-      target.unprepare(q.sql);
+      target.unprepare(options);
     } catch {
       // A statement that failed to prepare is not cached.
     }
