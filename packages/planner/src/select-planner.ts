@@ -100,6 +100,11 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
         // another client could take it too, and RELEASE_LOCK would land elsewhere.
         throw notSupported(`${name.toUpperCase()}() (named locks)`);
       }
+      if (name === 'found_rows' || name === 'row_count') {
+        // Both describe the previous statement of the connection that runs them: a pooled shard
+        // connection's, i.e. some other client's statement, never this session's.
+        throw notSupported(`${name.toUpperCase()}() (the gateway does not keep the previous statement's row counts)`);
+      }
       if ((name === 'database' || name === 'schema') && args.length === 0) rewrite(n, ':__vtdbname');
       else if (name === 'last_insert_id' && args.length === 0) rewrite(n, ':__lastInsertId');
       else if (name === 'last_insert_id' && ast.type === 'select') {
