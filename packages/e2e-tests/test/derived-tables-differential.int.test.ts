@@ -96,6 +96,10 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
   { sql: 'select count(q), count(*) from (select e.qty as q from item i left join extra e on e.item_id = i.grp order by i.id, e.seq limit 25) as x', mode: 'exact' },
   // A UNION of different routes as the derived table.
   { sql: 'select found from (select id as found from item union all select id from main.label) as t', mode: 'unordered' },
+  // Parenthesized UNION parts without clauses of their own read as the bare parts.
+  { sql: 'select found from (select id as found from item union all (select id from main.label)) as t', mode: 'unordered' },
+  { sql: 'select found from ((select id as found from item where id < 5) union (select grp from main.label)) as t', mode: 'unordered' },
+  { sql: '(select id from item where id < 4) union all (select id from main.label where id > 3) union all select 99', mode: 'unordered' },
   { sql: 'select sum(g), count(*), count(g) from (select grp as g from item union all select grp from main.label) t', mode: 'exact' },
   // A derived table the gateway evaluates, joined to other tables: it is the join's left side.
   { sql: 'select i.id, i.name from item i join (select item_id from extra where seq = 1 order by item_id limit 8) e on i.id = e.item_id', mode: 'unordered' },

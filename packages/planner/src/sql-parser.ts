@@ -93,13 +93,14 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   let depth = 0;
   let skip = -1;
   const binaryCastEnds = new Set<number>();
+  const unionParens = redundantUnionParens(tokens);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.text === '(') depth++;
     else if (t.text === ')') depth--;
     if (i > 0 && t.spaceBefore) pt += " ";
     offsets[i] = pt.length;
-    if (i === skip) continue;
+    if (i === skip || unionParens?.has(i) === true) continue;
     if (t.kind === 'listBind') {
       pt += '(:' + t.text.slice(2) + ')';
     } else if (t.kind === 'ident' && UTF8_INTRODUCERS.has(kw(t)) && tokens[i + 1]?.kind === 'string' && !tokens[i + 1]!.spaceBefore) {
@@ -155,6 +156,44 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   }
   const nullSafeEqual = nullSafeOffsets.length > 0 && !restoreNullSafeEqual(ast, nullSafeOffsets);
   return { ast, tokens, text, parseOffsets: offsets, distinctAggregates, nullSafeEqual, intoOutfile };
+}
+
+/** Words that give a SELECT its own ORDER BY, LIMIT or result target, or a union inside. */
+const PART_OWN_CLAUSES = new Set(['order', 'limit', 'into', 'for', 'lock', 'procedure', 'union', 'intersect', 'except']);
+
+/**
+ * The parentheses around a UNION part that has no ORDER BY, LIMIT, INTO, locking or union of
+ * its own (`… union all (select id from t)`): MariaDB reads the part the same with or without
+ * them, and node-sql-parser rejects them, so the parser sees the part without them (the shard SQL
+ * keeps them: it is rendered from the tokens). A part holding a union keeps its parentheses: with
+ * UNION ALL and UNION DISTINCT mixed, they decide which rows are deduplicated.
+ */
+function redundantUnionParens(tokens: readonly Token[]): Set<number> | null {
+  if (!tokens.some((t) => t.lower === 'union')) return null;
+  const open: number[] = [];
+  let found: Set<number> | null = null;
+  for (let close = 0; close < tokens.length; close++) {
+    const text = tokens[close]!.text;
+    if (text === '(') open.push(close);
+    if (text !== ')') continue;
+    const start = open.pop();
+    if (start === undefined || kw(tokens[start + 1]) !== 'select') continue;
+    const before = kw(tokens[start - 1]);
+    const unionBefore = before === 'union' || ((before === 'all' || before === 'distinct') && kw(tokens[start - 2]) === 'union');
+    // A first part: at the start of the statement or of a parenthesized union (not `x IN (…) UNION`).
+    const unionAfter = kw(tokens[close + 1]) === 'union' && (start === 0 || tokens[start - 1]!.text === '(');
+    if (!unionBefore && !unionAfter) continue;
+    let depth = 0;
+    let plain = true;
+    for (let j = start + 1; j < close && plain; j++) {
+      const x = tokens[j]!;
+      if (x.text === '(') depth++;
+      else if (x.text === ')') depth--;
+      else if (depth === 0 && PART_OWN_CLAUSES.has(kw(x))) plain = false;
+    }
+    if (plain) (found ??= new Set()).add(start).add(close);
+  }
+  return found;
 }
 
 /**

@@ -540,3 +540,18 @@ describe('a single-column vindex listing several columns', () => {
     expect(other.variant).toBe('Scatter');
   });
 });
+
+describe('parenthesized UNION parts', () => {
+  it('parse as the bare parts when they have no clauses of their own; a part holding a union keeps its parentheses', async () => {
+    const { parseStatement } = await import('../src/sql-parser.js');
+    const { tokenize } = await import('../src/lexer.js');
+    const parse = (sql: string) => parseStatement(sql, tokenize(sql));
+    expect(() => parse('select id from a union all (select id from b)')).not.toThrow();
+    expect(() => parse('(select id from a) union (select id from b) order by id')).not.toThrow();
+    expect(() => parse('select x from (select id as x from a union all (select id from b)) as t')).not.toThrow();
+    // `x IN (…) UNION …`: the parentheses are the IN list's, kept.
+    const inList = parse('select id from a where id in (select id from b) union select 1');
+    expect(JSON.stringify(inList.ast)).toContain('"operator":"IN","left":{"type":"column_ref"');
+    expect(JSON.stringify(inList.ast)).toContain('"set_op":"union"');
+  });
+});
