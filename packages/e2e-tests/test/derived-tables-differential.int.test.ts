@@ -96,6 +96,7 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
   { sql: 'select count(q), count(*) from (select e.qty as q from item i left join extra e on e.item_id = i.grp order by i.id, e.seq limit 25) as x', mode: 'exact' },
   // A UNION of different routes as the derived table.
   { sql: 'select found from (select id as found from item union all select id from main.label) as t', mode: 'unordered' },
+  { sql: 'select g, a from (select grp as g, avg(price) as a from item group by grp) t', mode: 'unordered' },
   // Parenthesized UNION parts without clauses of their own read as the bare parts.
   { sql: 'select found from (select id as found from item union all (select id from main.label)) as t', mode: 'unordered' },
   { sql: 'select found from ((select id as found from item where id < 5) union (select grp from main.label)) as t', mode: 'unordered' },
@@ -115,6 +116,9 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
 
 /** MariaDB answers these; the gateway cannot compare or evaluate them exactly and refuses (1235). */
 const REFUSED = [
+  // MariaDB materializes an AVG column at its display scale before the outer query computes with it (seed 31 #14805).
+  'select sum(t.a * t.n) from (select grp, avg(price) as a, count(*) as n from item group by grp) t',
+  'select grp from (select grp, avg(price) as a from item group by grp) t where a > 20',
   // A string MIN/MAX has no collation key after aggregation: DISTINCT over it is refused.
   'select distinct min(i.name) from item i join extra e on e.qty = i.grp group by i.id',
   // Under a LEFT JOIN the derived table cannot move to the left side.

@@ -300,7 +300,6 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: "select grp, group_concat(id, '/', price order by price, id) as g from item group by grp having count(*) > 7 and g is not null", mode: 'unordered' },
   { sql: 'select grp, group_concat(created_at order by created_at, id) from item where id < 30 group by grp', mode: 'unordered' },
   // A string compared with a number at the gateway, whose digits overflow a decimal ('2E3031…').
-  { sql: 'select grp, count(*) from item group by grp having group_concat(hex(gci) order by hex(gci)) <> 59', mode: 'unordered' },
   // ORDER BY an expression of the group's rows, not selected.
   { sql: 'select grp, count(*) from item group by grp order by grp + 1 desc', mode: 'exact' },
   { sql: 'select count(*), max(id) from item group by grp order by grp * -1, 2', mode: 'exact' },
@@ -370,6 +369,8 @@ const REFUSED = [
   'select distinct * from (select bin from item) t',
   // A scalar subquery bound as a literal inside an expression would change the expression's type.
   'select r.id, coalesce((select max(price) from item where id > 1000), r.id) as c from referral r',
+  // GROUP_CONCAT's text read as a number: MariaDB converts a long one by its own rules (seed 31 #20269).
+  'select grp, count(*) from item group by grp having group_concat(hex(gci) order by hex(gci)) <> 59',
   // GROUP_CONCAT(DISTINCT) of strings: which of 'alice' and 'Alice' stays needs the collation.
   'select grp, group_concat(distinct gci order by id) from item group by grp',
   // The joined text would be sorted without its collation's keys.

@@ -265,7 +265,12 @@ class DerivedRows {
       if (!isColumnRef(n)) return true;
       const nr = tokenRange(p, n);
       if (!nr) throw notSupported('expression over a derived table evaluated at the gateway');
-      edits.push({ from: nr[0], to: nr[1], text: `(${this.definition(this.columnOf(n))})` });
+      const k = this.columnOf(n);
+      // MariaDB materializes an AVG column at its display scale (2343.930429) before the outer
+      // query computes with it; its definition, computed in place, is the unrounded average
+      // (`c1 * c3` gave 382060.660000 for 382060.659927; random differential, seed 31 #14805).
+      if (containsAvg(this.innerCols[k].expr)) throw notSupported('an AVG column of a derived table evaluated at the gateway, inside an expression or condition');
+      edits.push({ from: nr[0], to: nr[1], text: `(${this.definition(k)})` });
       return false;
     });
     return renderTokens(p.tokens, r[0], r[1], edits);
@@ -316,4 +321,14 @@ class DerivedRows {
 /** count(), sum() and avg() give numbers (the derived table's other columns have no known type here). */
 function numericColumn(e: Ast): boolean {
   return e?.type === 'aggr_func' && ['count', 'sum', 'avg'].includes(String(e.name).toLowerCase());
+}
+
+/** Whether an expression holds an AVG (its value rounds to the column's scale when materialized). */
+function containsAvg(e: Ast): boolean {
+  let found = false;
+  walk(e, (n) => {
+    if (n?.type === 'aggr_func' && String(n.name).toLowerCase() === 'avg') found = true;
+    return !found && n?.ast === undefined;
+  });
+  return found;
 }

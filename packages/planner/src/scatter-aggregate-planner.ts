@@ -289,6 +289,13 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   /** Collation-key columns of ORDER BY expressions evaluated per group, by their column. */
   const sortKeyWeights = new Map<number, number>();
   const projections = new Map<number, EvalExpr>();
+  // GROUP_CONCAT's text read as a number: MariaDB converts it by rules the gateway does not follow
+  // (a long '1.67|6.75|…' compared equal to 2; random differential, seed 31 #20269).
+  const groupConcatAliases = new Set<string>();
+  for (const c of columns) if (c.as && c.expr?.type === 'aggr_func' && String(c.expr.name).toLowerCase() === 'group_concat') groupConcatAliases.add(String(c.as).toLowerCase());
+  for (const e of [...exprColumns.values(), sel.having]) {
+    if (e && readsGroupConcatAsValue(e, groupConcatAliases)) throw notSupported('GROUP_CONCAT(…) read as a number or string inside an expression or HAVING across shards (IS [NOT] NULL works)');
+  }
   for (const [i, e] of exprColumns) projections.set(i, toEvalExpr(e, leaf('an expression over aggregates across shards'), 'an expression over aggregates across shards', ctx.parsed.nullSafeEqual));
   const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING across shards'), 'HAVING across shards', ctx.parsed.nullSafeEqual) : null;
 
@@ -473,4 +480,31 @@ function refuseAmbiguousOrderBy(ctx: PlanContext, columns: readonly Ast[], e: As
   const name = columnName(e).toLowerCase();
   const named = columns.filter((c) => (c.as ? String(c.as) : isColumnRef(c.expr) ? columnName(c.expr) : '').toLowerCase() === name);
   if (new Set(named.map((c) => nodeText(ctx, c.expr) ?? '?')).size > 1) throw new PlanError(1052, '23000', `Column '${columnName(e)}' in order clause is ambiguous`);
+}
+
+/**
+ * Whether an expression reads a GROUP_CONCAT's text (the call, or its select-list alias) other than
+ * by IS [NOT] NULL; a subquery of its own is not looked into.
+ */
+function readsGroupConcatAsValue(e: Ast, aliases: ReadonlySet<string>): boolean {
+  const isGroupConcat = (n: Ast | undefined): boolean =>
+    n !== undefined && n !== null && ((n.type === 'aggr_func' && String(n.name).toLowerCase() === 'group_concat') || (isColumnRef(n) && !n.table && aliases.has(columnName(n).toLowerCase())));
+  let found = false;
+  const visit = (n: unknown): void => {
+    if (found || n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    const node = n as Ast;
+    if (node.type === 'binary_expr' && (node.operator === 'IS' || node.operator === 'IS NOT') && isGroupConcat(node.left)) return;
+    if (isGroupConcat(node)) {
+      found = true;
+      return;
+    }
+    if (node.ast !== undefined) return;
+    for (const key of Object.keys(node)) if (key !== 'loc') visit(node[key]);
+  };
+  visit(e);
+  return found;
 }

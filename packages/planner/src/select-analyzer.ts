@@ -956,12 +956,17 @@ function mergeSubquery(
     if (ri.base === 'anyShard' && ro.keyspace !== null && ri.keyspace !== null && ro.keyspace.name !== ri.keyspace.name) return null;
     if (ri.base === 'anyShard' || isSingleShard(ri)) {
       if (!canMerge(outer, inner, preds)) return null;
+      // A subquery that matches no rows but still answers (COUNT(*) is 0) must not make the outer
+      // rows match nothing, nor send them to every shard: it is answered on its own, first.
+      if (answersOverNoRows && ri.variant === 'None') return null;
       return mergeCands(outer, inner, false);
     }
     return null;
   }
   if (!canMerge(outer, inner, preds)) return null;
-  if (ri.base === 'anyShard' || ri.base === 'dba') return mergeCands(outer, inner, !filtering);
+  // An aggregate subquery answers even over no rows: its filter (`price NOT IN (1, NULL)` matches
+  // nothing) says nothing about the outer rows (random differential, seed 31 #10184).
+  if (ri.base === 'anyShard' || ri.base === 'dba') return mergeCands(outer, inner, !filtering || answersOverNoRows);
   if (!filtering) {
     // A non-filtering subquery (scalar in the select list, NOT EXISTS…) must be answerable on the
     // outer row's shard: same single shard, or correlated on a unique vindex.

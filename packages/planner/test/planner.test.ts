@@ -555,3 +555,15 @@ describe('parenthesized UNION parts', () => {
     expect(JSON.stringify(inList.ast)).toContain('"set_op":"union"');
   });
 });
+
+describe('an aggregate subquery over no rows (it still answers: COUNT(*) is 0)', () => {
+  it('does not make the outer rows match nothing, nor send a reference table to every shard (random differential, seed 31 #10184)', async () => {
+    const overReference = await plan('select id from orders where id >= (select count(*) from countries where code not in (1, null))', 'commerce');
+    expect((overReference.plan.instructions as RoutePrimitive).variant).toBe('Scatter');
+    const fromReference = await plan('select code from countries where code >= (select count(*) from orders where customer_id in (null))', 'commerce');
+    const top = fromReference.plan.instructions as { operator: string; outer?: RoutePrimitive; subquery?: RoutePrimitive };
+    expect(top.operator).toBe('UncorrelatedSubquery');
+    expect(top.outer?.variant).toBe('Reference');
+    expect(top.subquery?.variant).toBe('None');
+  });
+});
