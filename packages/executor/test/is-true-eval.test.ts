@@ -15,3 +15,12 @@ describe('IS TRUE at the gateway', () => {
     expect([0n, 0, new ExactNumber('0.00'), null, 'abc', '', '0x1'].map(isTrue)).toEqual([0n, 0n, 0n, 0n, 0n, 0n, 0n]);
   });
 });
+
+describe('truth of a value in NOT / AND / OR at the gateway', () => {
+  const not = (value: SqlValue): SqlValue => evalExpr({ kind: 'call', fn: 'not', args: [{ kind: 'literal', value }] }, { row: [], fields: [], bindVars: {}, divPrecisionIncrement: 4 });
+  it('reads a string by its numeric prefix, as MariaDB does (NOT \'1abc\' is 0, NOT \'0x10\' is 1)', () => {
+    expect(['1abc', ' 2', '0.5x', '1e3', '2024-01-02 10:00:00'].map(not)).toEqual([0n, 0n, 0n, 0n, 0n]);
+    expect(['abc', '', '0x10', '0.0', 'Infinity'].map(not)).toEqual([1n, 1n, 1n, 1n, 1n]);
+    expect(not(null)).toBe(null);
+  });
+});

@@ -202,8 +202,9 @@ export function truthy(v: SqlValue): boolean | null {
   if (v === null) return null;
   if (typeof v === 'bigint') return v !== 0n;
   if (typeof v === 'number') return v !== 0;
-  const n = Number(v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v.toString());
-  return Number.isNaN(n) ? false : n !== 0;
+  // A string is true when the number MariaDB reads from it is ('1abc' is 1, '0x10' is 0); Number()
+  // read '1abc' as NaN (false) and '0x10' as 16.
+  return stringToDouble(v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v.toString()) !== 0;
 }
 
 function bool(b: boolean | null): SqlValue {
