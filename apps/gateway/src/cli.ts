@@ -25,6 +25,23 @@ const USAGE = `usage:
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if ((command === 'up' || command === 'plan') && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    return await runCommand(command, rest);
+  } catch (err) {
+    // A mistyped option is the user's mistake, not a crash: say which, without a stack trace.
+    if (String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS_')) {
+      console.error(`shardgate: ${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function runCommand(command: string | undefined, rest: string[]): Promise<number> {
   switch (command) {
     case 'up':
       return up(rest);

@@ -56,6 +56,20 @@ describe('shardgate CLI', () => {
     expect(stdout).toBe(`${version}\n`);
   });
 
+  it('prints its usage for --help after a command, and names an unknown option without a stack trace', async () => {
+    for (const command of ['up', 'plan']) {
+      const { stdout } = await run('node', [CLI, command, '--help']);
+      expect(stdout).toMatch(/^usage:/);
+    }
+    const err = await run('node', [CLI, 'plan', '--vschema', 'x.json', '--bogus', 'select 1']).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toMatch(/^shardgate: Unknown option '--bogus'[^\n]*\nusage:/);
+    expect(err?.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('reports a config error with the wrong key and exits non-zero', async () => {
     const file = path.join(tmp, 'bad.yaml');
     writeFileSync(file, 'users: [ { user: app, password: x } ]\nworkload: turbo\nvschema: ./nope.json\nkeyspaces: { ks: { shards: { "-80": local } } }\n');

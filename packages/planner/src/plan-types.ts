@@ -348,6 +348,13 @@ export interface AggregatePrimitive {
   readonly groupBy: readonly GroupByKey[];
   /** Columns the client sees (helper columns dropped). */
   readonly resultColumns?: number;
+  /**
+   * Per visible column, the alias the query gave it (null: the shard's name stands). MariaDB
+   * 10.11 names every repeat of a derived table's CASE column in a grouped or DISTINCT query
+   * after the last one, so a shard query that repeats a column for the gateway's own use (a
+   * GROUP_CONCAT ORDER BY key) would rename the client's `t2.c1 AS c0` to `c1`.
+   */
+  readonly columnNames?: readonly (string | null)[];
 }
 
 export interface SortPrimitive {

@@ -388,6 +388,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     aggregates,
     groupBy: groupBy as GroupByKey[],
     ...(sortAfter || having ? {} : trim),
+    ...(columns.some((c) => c.as) ? { columnNames: columns.map((c) => (c.as ? String(c.as) : null)) } : {}),
   };
   if (having) top = { operator: 'Filter', input: top, predicate: having };
   if (sortAfter) {

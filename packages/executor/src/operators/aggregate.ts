@@ -390,6 +390,9 @@ function distinctKeyOf(param: AggregateParam, fields: readonly FieldInfo[]) {
 
 function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly FieldInfo[], divPrecisionIncrement: number, bv: BindVars): AggregateShape {
   const outFields = fields.slice();
+  p.columnNames?.forEach((name, i) => {
+    if (name !== null && outFields[i]) outFields[i] = { ...outFields[i]!, name };
+  });
   const makers: (() => Accumulator)[] = [];
   for (const a of p.aggregates) {
     const f = fields[a.column];
