@@ -8,8 +8,8 @@
  */
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+import { hashKeyspace, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
 
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 const SHARDED_SCHEMA = `
@@ -30,23 +30,23 @@ for (let i = 1; i <= 40; i++) {
 const SHARDED_ROWS = [`insert into item (id, name, bin, grp, price) values ${items.join(', ')}`, `insert into extra (item_id, seq, note, qty) values ${extras.join(', ')}`];
 const UNSHARDED_ROWS = ["insert into label (id, name, grp) values (1, 'alice', 1), (2, 'ALICE', 2), (3, 'bob ', null), (4, null, 1), (5, 'zed', 3)"];
 
+let pair: GatewayAndReference;
 let gw: RunningGateway;
-let reference: LocalCluster;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
 
 beforeAll(async () => {
-  [gw, reference] = await Promise.all([
-    startGateway({
+  pair = await startGatewayAndReference(
+    {
       vschema: { keyspaces: { commerce: hashKeyspace({ item: 'id', extra: 'item_id' }), main: { sharded: false, tables: { label: {} } } } },
       keyspaces: { commerce: { shards: SHARDS, schema: SHARDED_SCHEMA }, main: { shards: ['0'], schema: UNSHARDED_SCHEMA } },
       // Small enough that a derived table's rows held at the gateway reach it.
       config: { maxMemoryRows: 300 },
-    }),
-    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SHARDED_SCHEMA }),
-  ]);
-  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
-  sub = await gw.connect({ database: 'commerce' });
+    },
+    'commerce',
+    SHARDED_SCHEMA,
+  );
+  ({ gw, ref, sub } = pair);
   const main = await gw.connect({ database: 'main' });
   try {
     // The unsharded keyspace's table sits in a database of its own, as the gateway's \`main.label\` names it.
@@ -55,19 +55,14 @@ beforeAll(async () => {
     await ref.query(UNSHARDED_SCHEMA);
     for (const s of UNSHARDED_ROWS) await ref.query(s);
     await ref.query('use commerce');
-    for (const s of SHARDED_ROWS) await ref.query(s);
-    for (const s of SHARDED_ROWS) await sub.query(s);
+    await pair.loadBoth(SHARDED_ROWS);
     for (const s of UNSHARDED_ROWS) await main.query(s);
   } finally {
     await main.end();
   }
 });
 
-afterAll(async () => {
-  await ref?.end().catch(() => undefined);
-  await sub?.end().catch(() => undefined);
-  await Promise.all([gw?.stop(), reference?.stop()]);
-});
+afterAll(() => pair?.stop());
 
 /** exact: same rows in the same order; unordered: same multiset; collated: same multiset after folding strings as utf8mb4_general_ci compares them. */
 type Mode = 'exact' | 'unordered' | 'collated';

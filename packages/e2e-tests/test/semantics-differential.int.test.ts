@@ -6,8 +6,9 @@
  */
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+import type { LocalCluster } from '@shardgate/test-kit';
+import { hashKeyspace, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
 
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 const SCHEMA = `
@@ -45,29 +46,19 @@ const INSERTS = [
   `insert into line (order_id, line_no, note) values ${Array.from({ length: 100 }, (_, i) => `(${i + 1}, 1, '${['gift', 'rush', 'GIFT'][i % 3]}'), (${i + 1}, 2, '${['Gift ', 'rush', 'gift'][i % 3]}')`).join(', ')}`,
 ];
 
+let pair: GatewayAndReference;
 let gw: RunningGateway;
 let reference: LocalCluster;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
 
 beforeAll(async () => {
-  [gw, reference] = await Promise.all([
-    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ item: 'id', referral: 'id', line: 'order_id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
-    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
-  ]);
-  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
-  sub = await gw.connect({ database: 'commerce' });
-  for (const s of INSERTS) {
-    await ref.query(s);
-    await sub.query(s);
-  }
+  pair = await startGatewayAndReference({ vschema: { keyspaces: { commerce: hashKeyspace({ item: 'id', referral: 'id', line: 'order_id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }, 'commerce', SCHEMA);
+  ({ gw, reference, ref, sub } = pair);
+  await pair.loadBoth(INSERTS);
 });
 
-afterAll(async () => {
-  await ref?.end().catch(() => undefined);
-  await sub?.end().catch(() => undefined);
-  await Promise.all([gw?.stop(), reference?.stop()]);
-});
+afterAll(() => pair?.stop());
 
 
 /**

@@ -12,36 +12,26 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, PASSWORD, startGateway, USER, type RunningGateway } from './support/gateway-harness.js';
+import { hashKeyspace, PASSWORD, USER, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
 
 const run = promisify(execFile);
 
 const SCHEMA = `create table acct (id bigint primary key, owner varchar(20) collate utf8mb4_general_ci, balance decimal(10,2))`;
 const ROWS = `insert into acct (id, owner, balance) values ${Array.from({ length: 12 }, (_, i) => `(${i + 1}, 'owner${i + 1}', ${(i + 1) * 10}.50)`).join(', ')}`;
 
+let pair: GatewayAndReference;
 let gw: RunningGateway;
-let reference: LocalCluster;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
 
 beforeAll(async () => {
-  [gw, reference] = await Promise.all([
-    startGateway({ vschema: { keyspaces: { bank: hashKeyspace({ acct: 'id' }) } }, keyspaces: { bank: { shards: ['-80', '80-'], schema: SCHEMA } } }),
-    LocalCluster.start({ shards: ['reference'], database: 'bank', schema: SCHEMA }),
-  ]);
-  const options = { supportBigNumbers: true, bigNumberStrings: true, dateStrings: true } as const;
-  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), ...options });
-  sub = await gw.connect({ database: 'bank', ...options });
-  await ref.query(ROWS);
-  await sub.query(ROWS);
+  pair = await startGatewayAndReference({ vschema: { keyspaces: { bank: hashKeyspace({ acct: 'id' }) } }, keyspaces: { bank: { shards: ['-80', '80-'], schema: SCHEMA } } }, 'bank', SCHEMA);
+  ({ gw, ref, sub } = pair);
+  await pair.loadBoth([ROWS]);
 });
 
-afterAll(async () => {
-  await ref?.end().catch(() => undefined);
-  await sub?.end().catch(() => undefined);
-  await Promise.all([gw?.stop(), reference?.stop()]);
-});
+afterAll(() => pair?.stop());
 
 /** Runs each statement on both servers; returns the last statement's rows (or OK) from each. */
 async function both(statements: readonly string[]): Promise<[unknown, unknown]> {
