@@ -3,6 +3,7 @@ import type { PlannedQuery, SqlValue } from '@shardgate/planner';
 import type { RoutingInfo } from './query-context.js';
 import type { Reservation } from './shard-reservations.js';
 import type { ShardConnector } from './shard-pool.js';
+import type { Session } from './session.js';
 import type { TransactionMode, Workload } from './types.js';
 
 /** The planner as the executor uses it (structurally a subset of @shardgate/planner's Planner). */
@@ -43,6 +44,8 @@ export interface ExecutorRuntime {
   hasKeyspace(name: string): boolean;
   keyspaceNames(): string[];
   sessionClosed(session: unknown): void;
+  /** The gateway's open client sessions (SHOW PROCESSLIST, KILL); absent: only the asking one is known. */
+  openSessions?(): Iterable<Session>;
   /** Optional map factory for sessions' reservation maps (tests pass raceCheckedMap). */
   reservationMap?: () => Map<string, Reservation>;
   /** The plan as Vitess JSON, for VEXPLAIN (planner's toVitessJson when available). */

@@ -100,6 +100,10 @@ export class Executor implements ExecutorRuntime {
     return s;
   }
 
+  openSessions(): Iterable<Session> {
+    return this.sessions;
+  }
+
   sessionClosed(session: unknown): void {
     this.sessions.delete(session as Session);
   }

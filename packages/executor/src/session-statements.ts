@@ -4,6 +4,7 @@
  */
 import { ExactNumber, tokenize, type BindVars, type PreparedValue, type SessionPrimitive, type SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR, ER_WRONG_VALUE_FOR_VAR } from './errors.js';
+import { runKill, runShowProcesslist } from './process-list.js';
 import { CollectingReceiver } from './row-flow.js';
 import { countPlaceholders, type Session } from './session.js';
 import type { Cell, FieldInfo, ResultSink, Row } from './types.js';
@@ -21,11 +22,11 @@ export function textField(name: string, schema = ''): FieldInfo {
   return { catalog: 'def', schema, table: '', orgTable: '', name, orgName: name, characterSet: UTF8MB4_GENERAL_CI, columnLength: 1024, columnType: ColumnType.VAR_STRING, flags: 0, decimals: 31 };
 }
 
-function intField(name: string): FieldInfo {
+export function intField(name: string): FieldInfo {
   return { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: name, characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 };
 }
 
-async function sendRows(sink: ResultSink, fields: readonly FieldInfo[], rows: readonly Row[]): Promise<void> {
+export async function sendRows(sink: ResultSink, fields: readonly FieldInfo[], rows: readonly Row[]): Promise<void> {
   sink.columns(fields);
   for (const r of rows) {
     if (sink.signal.aborted) break;
@@ -106,6 +107,9 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       return;
     case 'unlock-tables':
       sink.ok({});
+      return;
+    case 'kill':
+      runKill(session, st.scope, st.id, bv, sink);
       return;
     case 'savepoint':
       await session.savepoint(st.savepoint);
@@ -318,6 +322,9 @@ async function runShow(session: Session, st: Extract<SessionPrimitive['statement
   const what = st.what.toLowerCase().replace(/\s+/g, ' ').trim();
   const like = st.like !== undefined ? likeToRegExp(st.like) : null;
   switch (what) {
+    case 'processlist':
+      await runShowProcesslist(session, st.full === true, sink);
+      return;
     case 'databases':
     case 'schemas':
     case 'keyspaces': {

@@ -40,6 +40,8 @@ export interface SessionInfo {
    * object and reads it for each result; SET NAMES changes it, see session-statements.ts).
    */
   resultCollation?: number;
+  /** Closes the client's connection (KILL CONNECTION from another session); absent in tests without one. */
+  disconnect?(): void;
 }
 
 /** Statement kinds a READ ONLY transaction refuses (DDL commits implicitly, as in MySQL). */
@@ -129,6 +131,12 @@ export class Session implements ExecutorSession, ShardAccess {
    * session never lose their abort sources.
    */
   private readonly signals = new StatementSignals(this.closing.signal);
+  /**
+   * For SHOW PROCESSLIST: the client statement running now (null when idle) and when the session
+   * entered that state (Date.now()). Written synchronously as a statement starts and ends.
+   */
+  private currentSql: string | null = null;
+  private stateSince = Date.now();
   private closed: Promise<void> | null = null;
   /** Counts route variants for stats; one closure per session, not per statement. */
   private readonly countVariant = (variant: string): void => {
@@ -223,6 +231,28 @@ export class Session implements ExecutorSession, ShardAccess {
     this.runtime.sessionClosed(this);
   }
 
+  // ---------------------------------------------------------------- KILL and SHOW PROCESSLIST
+
+  /**
+   * KILL QUERY: the running statement stops with 1317 (70100), shard statements included (their
+   * connections get KILL QUERY, as on a query timeout); an idle session is left as it is, as in
+   * MariaDB. A transaction stays open.
+   */
+  interrupt(): void {
+    if (this.running > 0) this.signals.interrupt(queryInterrupted('KILL QUERY'));
+  }
+
+  /** KILL CONNECTION: stops the running statement and closes the client's connection (which closes this session). */
+  disconnect(): void {
+    this.interrupt();
+    this.info.disconnect?.();
+  }
+
+  /** What SHOW PROCESSLIST shows of this session. */
+  processState(): { readonly sql: string | null; readonly since: number; readonly database: string | null } {
+    return { sql: this.currentSql, since: this.stateSince, database: this.keyspace };
+  }
+
   // ---------------------------------------------------------------- keyspace selection
 
   /** `ks`, `ks:-80` (one shard), `ks[-80]` (shards of a key range), `ks@primary`. */
@@ -245,7 +275,10 @@ export class Session implements ExecutorSession, ShardAccess {
   private async executeStatement(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
     const stats = this.runtime.counters;
     stats.queries++;
-    this.running++;
+    if (this.running++ === 0) {
+      this.currentSql = sql;
+      this.stateSince = Date.now();
+    }
     this.disarmIdleTransaction();
     try {
       if (this.closing.signal.aborted) throw queryInterrupted('session closed');
@@ -266,10 +299,15 @@ export class Session implements ExecutorSession, ShardAccess {
       throw err;
     } finally {
       if (this.running === 1 && this.inTransaction) this.armIdleTransaction();
-      if (--this.running === 0 && this.whenIdle !== null) {
-        const wake = this.whenIdle;
-        this.whenIdle = null;
-        wake();
+      if (--this.running === 0) {
+        this.currentSql = null;
+        this.stateSince = Date.now();
+        this.signals.clearInterrupt();
+        if (this.whenIdle !== null) {
+          const wake = this.whenIdle;
+          this.whenIdle = null;
+          wake();
+        }
       }
     }
   }

@@ -100,11 +100,24 @@ class TimedStatementSignal implements StatementSignal {
  */
 export class StatementSignals {
   private current: SharedLink | null = null;
+  /**
+   * KILL QUERY's error, from the kill until the statement it hit ends (clearInterrupt), as MySQL
+   * keeps a thread's kill flag: a signal the statement opens later (after planning, say) starts
+   * aborted. Set and cleared synchronously.
+   */
+  private interrupted: Error | null = null;
 
   constructor(private readonly closing: AbortSignal) {}
 
   /** The signal for one statement; `timeoutMs` 0 means no timeout. */
   open(client: AbortSignal | null, timeoutMs: number): StatementSignal {
+    if (this.interrupted !== null) {
+      // Never current: the statements after the interrupted one get a link that is not aborted.
+      const killed = new SharedLink(this, client, this.closing);
+      killed.controller.abort(this.interrupted);
+      killed.users++;
+      return killed;
+    }
     let link = this.current;
     if (link === null || link.client !== client) {
       const previous = link;
@@ -114,6 +127,25 @@ export class StatementSignals {
     }
     link.users++;
     return timeoutMs > 0 ? new TimedStatementSignal(link, timeoutMs) : link;
+  }
+
+  /**
+   * KILL QUERY: aborts the statements holding the current link with `reason`, and every signal
+   * opened until clearInterrupt(). The aborted link stops being current, so the session's next
+   * statement gets a fresh one.
+   */
+  interrupt(reason: Error): void {
+    this.interrupted = reason;
+    const link = this.current;
+    if (link !== null && link.users > 0) {
+      this.current = null;
+      link.controller.abort(reason);
+    }
+  }
+
+  /** The interrupted statement ended. */
+  clearInterrupt(): void {
+    this.interrupted = null;
   }
 
   /** Called by a link's close(). */

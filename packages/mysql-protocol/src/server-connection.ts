@@ -140,6 +140,7 @@ export class ServerConnection implements SinkHost {
       tls: false,
       connectAttributes: {},
       resultCollation: Charset.UTF8MB4_GENERAL_CI,
+      disconnect: () => this.destroy(),
     };
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.framer = new PacketFramer(settings.maxPacketSize, settings.packetBudget);

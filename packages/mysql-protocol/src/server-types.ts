@@ -37,6 +37,8 @@ export interface ConnectionInfo {
    * session changes it (SET NAMES utf8mb4 COLLATE …); the protocol reads it for each result.
    */
   resultCollation?: number;
+  /** Closes the connection from the server side now (KILL CONNECTION from another session). */
+  disconnect?(): void;
 }
 
 export interface ResultSink {

@@ -485,6 +485,12 @@ export interface SessionPrimitive {
      * --single-transaction sends it).
      */
     | { readonly kind: 'unlock-tables' }
+    /**
+     * `KILL [HARD|SOFT] [CONNECTION|QUERY] id`: ends a gateway client connection, or only the
+     * statement it runs, by the id SHOW PROCESSLIST and CONNECTION_ID() give (the gateway's, not a
+     * shard's).
+     */
+    | { readonly kind: 'kill'; readonly scope: 'connection' | 'query'; readonly id: ValueExpr }
     /** `SAVEPOINT name`, `ROLLBACK [WORK] TO [SAVEPOINT] name`, `RELEASE SAVEPOINT name`, on every shard of the transaction. */
     | { readonly kind: 'savepoint' | 'rollback-to-savepoint' | 'release-savepoint'; readonly savepoint: SavepointName };
 }

@@ -431,6 +431,27 @@ function planSetLastInsertId(tokens: readonly Token[]): SessionPrimitive | null 
   return { operator: 'Session', statement: { kind: 'set-last-insert-id', arg, ...(alias !== undefined ? { alias } : {}), ...(a.kind !== 'bind' ? { argText: a.text } : {}) } };
 }
 
+/**
+ * `KILL [HARD|SOFT] [CONNECTION|QUERY] id`, as MariaDB writes it (the `mariadb` client sends
+ * `KILL QUERY id` on Ctrl-C). `KILL QUERY ID query_id` and `KILL USER name` name things the
+ * gateway does not number, so they are refused.
+ */
+export function planKill(tokens: readonly Token[], sql: string): SessionPrimitive {
+  let i = 1;
+  if (kw(tokens[i]) === 'hard' || kw(tokens[i]) === 'soft') i++;
+  let scope: 'connection' | 'query' = 'connection';
+  const w = kw(tokens[i]);
+  if (w === 'connection' || w === 'query') {
+    scope = w;
+    i++;
+  }
+  if (kw(tokens[i]) === 'id' || kw(tokens[i]) === 'user') throw notSupported(`KILL ${kw(tokens[i])!.toUpperCase()} (the gateway's connections are killed by the Id SHOW PROCESSLIST shows)`);
+  const t = tokens[i];
+  if (t === undefined || i !== tokens.length - 1 || (t.kind !== 'bind' && t.kind !== 'number')) throw syntaxError(sql, t?.start ?? sql.length);
+  const id: ValueExpr = t.kind === 'bind' ? { kind: 'bind', name: t.text.slice(1) } : { kind: 'literal', value: literalValue(t) };
+  return { operator: 'Session', statement: { kind: 'kill', scope, id } };
+}
+
 /** Functions whose value is the session's (the gateway's), not a shard's. */
 const SESSION_FUNCTIONS = new Set(['database', 'schema', 'user', 'current_user', 'session_user', 'system_user', 'connection_id', 'last_insert_id', 'version']);
 

@@ -11,7 +11,7 @@ import { parseStatement } from './sql-parser.js';
 import { keyspaceRef, type PlanContext } from './plan-context.js';
 import { planSelect } from './select-planner.js';
 import { planInsert, planUpdateDelete } from './dml-planner.js';
-import { parseTarget, planDdl, planSavepoint, planSet, planShow, planSystemSelect, planTransaction, planUse, type TokenPlanContext } from './session-planner.js';
+import { parseTarget, planDdl, planKill, planSavepoint, planSet, planShow, planSystemSelect, planTransaction, planUse, type TokenPlanContext } from './session-planner.js';
 import { notSupported, PlanError, syntaxError, unknownKeyspace } from './errors.js';
 import { encodeList, encodeSqlValue, templateFromSql } from './query-template.js';
 import { renderTokens } from './shard-sql.js';
@@ -39,7 +39,7 @@ const QUERY_TYPES: Record<string, QueryType> = {
 /** Statements MySQL knows that shardgate refuses (1235) rather than calling them syntax errors. */
 const KNOWN_UNSUPPORTED = new Set([
   'analyze', 'optimize', 'repair', 'check', 'checksum', 'flush', 'lock', 'unlock', 'call', 'do', 'load', 'handler', 'grant',
-  'revoke', 'kill', 'xa', 'reset', 'purge', 'change', 'install',
+  'revoke', 'xa', 'reset', 'purge', 'change', 'install',
   'uninstall', 'cache', 'help', 'signal', 'resignal', 'get', 'declare', 'table', 'values', 'import', 'clone', 'restart', 'shutdown', 'binlog',
 ]);
 
@@ -165,6 +165,11 @@ export function buildPlan(input: BuildInput): Plan {
         // Each shard would lock only its own copy, and the session's later reads would have to
         // stay on those connections; a transaction gives a dump its consistent view per shard.
         throw notSupported('LOCK TABLES (for mysqldump: --single-transaction to dump, --skip-add-locks to write a dump that loads through the gateway)');
+      }
+      if (first === 'kill') {
+        instructions = planKill(tokens, n.normalized);
+        queryType = 'OTHER';
+        break;
       }
       if (KNOWN_UNSUPPORTED.has(first)) throw notSupported(`${first.toUpperCase()} statement`);
       throw syntaxError(n.normalized, tokens[0]?.start ?? 0);
