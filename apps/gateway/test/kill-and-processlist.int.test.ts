@@ -6,6 +6,7 @@
  */
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { comProcessInfo, comProcessKill, parseTextRow, RawMysqlClient } from '@shardgate/mysql-protocol/testing';
 import { startTempGateway, type TempGateway } from './support/temp-gateway.js';
 
 let gw: TempGateway;
@@ -132,5 +133,24 @@ describe('KILL', () => {
     expect(await errnoOf(stranger.query(`kill query ${await connectionId(killer)}`))).toBe(1095);
     expect(await errnoOf(killer.query(`kill ${await connectionId(killer)}`))).toBe(1927);
     expect(await errnoOf(stranger.query('kill query user app'))).toBe(1235);
+  });
+
+  it('answers COM_PROCESS_INFO and COM_PROCESS_KILL (mysql_kill()) as SHOW PROCESSLIST and KILL CONNECTION', async () => {
+    const victim = await connect();
+    const id = await connectionId(victim);
+    const closed = new Promise<void>((resolve) => victim.once('end', () => resolve()));
+    const { client } = await RawMysqlClient.login(gw.port, { user: 'app', password: 'secret', database: 'shop' });
+    try {
+      client.send(comProcessInfo());
+      const list = await client.readResult();
+      expect(list.kind).toBe('resultset');
+      expect(list.columns.map((c) => c.name)).toEqual(['Id', 'User', 'Host', 'db', 'Command', 'Time', 'State', 'Info', 'Progress']);
+      expect(list.rows.map((r) => Number(parseTextRow(r, 9)[0]))).toContain(id);
+      client.send(comProcessKill(id));
+      expect((await client.readResult()).kind).toBe('ok');
+      await closed;
+    } finally {
+      client.close();
+    }
   });
 });

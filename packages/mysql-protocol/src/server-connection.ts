@@ -670,6 +670,14 @@ export class ServerConnection implements SinkHost {
           return;
         case Command.STMT_RESET:
           return this.resetStatement(new PacketReader(payload, 1).u32());
+        case Command.PROCESS_KILL:
+        {
+          // mysql_kill() and old mysqladmin: the connection id in 4 bytes, answered as the statement.
+          const id = new PacketReader(payload, 1).u32();
+          return this.runCommand(false, (session, sink) => session.query(`KILL CONNECTION ${id}`, sink));
+        }
+        case Command.PROCESS_INFO:
+          return this.runCommand(false, (session, sink) => session.query('SHOW PROCESSLIST', sink));
         default:
           return this.sendError(new MysqlError(ErrorCode.ER_UNKNOWN_COM_ERROR, 'Unknown command'));
       }

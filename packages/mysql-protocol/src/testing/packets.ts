@@ -113,6 +113,8 @@ export const comStmtPrepare = (sql: string): Buffer => bigPayloadOf([Command.STM
 export const comSetOption = (option: number): Buffer => payloadOf((w) => (w.u8(Command.SET_OPTION), w.u16(option)));
 export const comStmtClose = (id: number): Buffer => payloadOf((w) => (w.u8(Command.STMT_CLOSE), w.u32(id)));
 export const comStmtReset = (id: number): Buffer => payloadOf((w) => (w.u8(Command.STMT_RESET), w.u32(id)));
+export const comProcessKill = (id: number): Buffer => payloadOf((w) => (w.u8(Command.PROCESS_KILL), w.u32(id)));
+export const comProcessInfo = (): Buffer => Buffer.from([Command.PROCESS_INFO]);
 export function comStmtSendLongData(id: number, param: number, data: Uint8Array | string): Buffer {
   return payloadOf((w) => {
     w.u8(Command.STMT_SEND_LONG_DATA);
