@@ -42,3 +42,44 @@ export function deepFreeze<T>(value: T): T {
   for (const k of Object.keys(value as object)) deepFreeze((value as Record<string, unknown>)[k]);
   return Object.freeze(value);
 }
+
+/** Objects and properties deepFreezeInSlices walks between two turns of the event loop (a few ms). */
+export const FREEZE_OBJECTS_PER_SLICE = 4096;
+
+/**
+ * deepFreeze for a plan that arrives from a plan worker: the same objects frozen, in slices of
+ * `perSlice` objects with a turn of the event loop (setImmediate) between them, since a
+ * 50,000-term OR chain's plan holds some 200,000 objects (one walk: tens of ms on the event loop).
+ * `onSlice` (tests) is called once per slice with its count of objects and properties.
+ * Concurrency rule: nothing else holds the plan before the returned promise resolves (the cache
+ * stores it only then), so no session can see it half frozen.
+ */
+export async function deepFreezeInSlices<T>(value: T, perSlice = FREEZE_OBJECTS_PER_SLICE, onSlice?: (objects: number) => void): Promise<T> {
+  const stack: unknown[] = [value];
+  // Every slice starts with a turn of the event loop, the first too: the plan has just been
+  // deserialized from the worker's message, in one step already.
+  let inSlice = 0;
+  let started = false;
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || Object.isFrozen(v)) continue;
+    if (!started || inSlice >= perSlice) {
+      if (started) onSlice?.(inSlice);
+      started = true;
+      inSlice = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    // An object counts with its properties: the 100,000 parts of one template are one array.
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+      inSlice += 1 + v.length;
+    } else {
+      const keys = Object.keys(v);
+      for (const k of keys) stack.push((v as Record<string, unknown>)[k]);
+      inSlice += 1 + keys.length;
+    }
+    Object.freeze(v);
+  }
+  if (inSlice > 0) onSlice?.(inSlice);
+  return value;
+}

@@ -4,7 +4,7 @@
  * prototype, so ExactNumber travels tagged and is revived on the other side; a PlanError travels
  * as (errno, sqlState, message) and is rebuilt as a PlanError.
  */
-import { ExactNumber, type Plan, type SqlValue } from './plan-types.js';
+import { ExactNumber, type BindValue, type BindVars, type Plan, type SqlValue } from './plan-types.js';
 import type { NormalizedQuery } from './normalizer.js';
 import { PlanError } from './errors.js';
 
@@ -82,8 +82,57 @@ export interface TransferredError {
  */
 export type PlanResultMessage =
   | { readonly id: number; readonly ok: true; readonly plan: Plan; readonly bytes: number; readonly tagged: boolean }
-  | { readonly id: number; readonly ok: true; readonly normalized: NormalizedQuery; readonly tagged: boolean }
+  | NormalizedReply
   | { readonly id: number; readonly ok: false; readonly error: TransferredError };
+
+/**
+ * A statement normalized in a worker, its bind vars as two arrays (names, values) rather than one
+ * object: the receiving thread rebuilds an object of 50,000 keys (an OR chain's literals) from
+ * two arrays in slices (see bindVarsInSlices), where deserializing the object itself would be
+ * one step of tens of ms on the event loop.
+ */
+export interface NormalizedReply {
+  readonly id: number;
+  readonly ok: true;
+  /** With empty bindVars. */
+  readonly normalized: NormalizedQuery;
+  readonly bindNames: readonly string[];
+  /** Tagged (see tagForTransfer) when `tagged`. */
+  readonly bindValues: readonly BindValue[];
+  readonly tagged: boolean;
+}
+
+/** The worker's side of NormalizedReply. */
+export function normalizedReply(id: number, n: NormalizedQuery): NormalizedReply {
+  const bindNames = Object.keys(n.bindVars);
+  const values = tagCounting(bindNames.map((k) => n.bindVars[k]!));
+  const rest = tagCounting({ ...n, bindVars: {} });
+  return { id, ok: true, normalized: rest.value, bindNames, bindValues: values.value, tagged: values.tagged || rest.tagged };
+}
+
+/** Bind vars rebuilt between two turns of the event loop (a few ms). */
+export const BIND_VARS_PER_SLICE = 4096;
+
+/**
+ * The main thread's side of NormalizedReply: the normalized statement with its bind vars object
+ * rebuilt (same keys in the same order, values revived), BIND_VARS_PER_SLICE keys at a time with a
+ * turn of the event loop (setImmediate) between slices. A statement of one slice is rebuilt
+ * without yielding. Concurrency rule: the object is this call's alone until the promise resolves.
+ */
+export async function bindVarsInSlices(reply: NormalizedReply, perSlice = BIND_VARS_PER_SLICE): Promise<NormalizedQuery> {
+  const { bindNames: names, bindValues: values, tagged } = reply;
+  const bindVars: BindVars = {};
+  for (let i = 0; i < names.length; i++) {
+    if (i > 0 && i % perSlice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const k = names[i]!;
+    const v = tagged ? reviveTransfer(values[i]) : values[i]!;
+    // `__proto__` stays an own key, as in the worker's object.
+    if (k === '__proto__') Object.defineProperty(bindVars, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else bindVars[k] = v;
+  }
+  const n = tagged ? reviveTransfer(reply.normalized) : reply.normalized;
+  return { ...n, bindVars };
+}
 
 /** MariaDB's ER_STACK_OVERRUN_NEED_MORE: what it answers when a statement nests too deep to evaluate. */
 export const ER_STACK_OVERRUN = 1436;

@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type { Plan, SqlValue } from './plan-types.js';
 import type { NormalizedQuery, UserVariables } from './normalizer.js';
 import { PlanError } from './errors.js';
-import { reviveError, reviveTransfer, tagForTransfer, type PlanResultMessage, type WorkerJobMessage } from './plan-transfer.js';
+import { bindVarsInSlices, reviveError, reviveTransfer, tagForTransfer, type NormalizedReply, type PlanResultMessage, type WorkerJobMessage } from './plan-transfer.js';
 
 /** MariaDB's ER_STATEMENT_TIMEOUT: what it returns past max_statement_time. */
 export const ER_STATEMENT_TIMEOUT = 1969;
@@ -59,7 +59,7 @@ const WORKER_YOUNG_GENERATION_MB = 12;
 interface Job {
   readonly id: number;
   readonly body: JobBody;
-  readonly resolve: (result: Plan | NormalizedQuery) => void;
+  readonly resolve: (result: Plan | NormalizedReply) => void;
   readonly reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
   slot: Slot | null;
@@ -135,12 +135,12 @@ export class PlanWorkerPool {
       params: params === undefined ? undefined : tagForTransfer(params),
       userVariables: userVariables === undefined ? undefined : tagForTransfer([...userVariables]),
     };
-    return this.submit({ op: 'normalize', message }, deadline) as Promise<NormalizedQuery>;
+    return (this.submit({ op: 'normalize', message }, deadline) as Promise<NormalizedReply>).then((reply) => bindVarsInSlices(reply));
   }
 
-  private submit(body: JobBody, deadline: number): Promise<Plan | NormalizedQuery> {
+  private submit(body: JobBody, deadline: number): Promise<Plan | NormalizedReply> {
     if (this.disposed) return Promise.reject(new PlanError(1105, 'HY000', 'the planner is stopped'));
-    return new Promise<Plan | NormalizedQuery>((resolve, reject) => {
+    return new Promise<Plan | NormalizedReply>((resolve, reject) => {
       const job: Job = { id: this.nextId++, body, resolve, reject, timer: undefined, slot: null };
       job.timer = setTimeout(() => this.expire(job), Math.max(0, deadline - performance.now()));
       this.queue.push(job);
@@ -202,7 +202,7 @@ export class PlanWorkerPool {
         const plan = msg.tagged ? reviveTransfer(msg.plan) : msg.plan;
         workerPlanBytes.set(plan, msg.bytes);
         this.settle(job, null, plan);
-      } else this.settle(job, null, msg.tagged ? reviveTransfer(msg.normalized) : msg.normalized);
+      } else this.settle(job, null, msg);
       this.dispatch();
       if (slot.job === null) this.armIdleTimer(slot);
     });
@@ -303,7 +303,7 @@ export class PlanWorkerPool {
     this.dispatch();
   }
 
-  private settle(job: Job, err: Error | null, result?: Plan | NormalizedQuery): void {
+  private settle(job: Job, err: Error | null, result?: Plan | NormalizedReply): void {
     if (job.timer !== undefined) clearTimeout(job.timer);
     job.timer = undefined;
     job.slot = null;

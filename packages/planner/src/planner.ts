@@ -7,7 +7,7 @@ import type { VSchema } from '@shardgate/vschema';
 import type { Plan, PlannedQuery, SqlValue } from './plan-types.js';
 import { normalize, type NormalizedQuery, type UserVariables } from './normalizer.js';
 import { buildPlan } from './statement-planner.js';
-import { deepFreeze, estimateBytes } from './plan-size.js';
+import { deepFreeze, deepFreezeInSlices, estimateBytes } from './plan-size.js';
 import { PlanWorkerPool, workerPlanBytes } from './plan-worker-pool.js';
 
 export interface PlannerCacheOptions {
@@ -162,7 +162,7 @@ export class Planner {
         this.builds++;
         if (this.workers !== null && cur.vschemaJson !== undefined) {
           const target = ctx.keyspace ?? null;
-          return this.workers.run(n, target, cur.epoch, cur.vschemaJson, deadline).then((plan) => (this.freeze ? deepFreeze(plan) : plan));
+          return this.workers.run(n, target, cur.epoch, cur.vschemaJson, deadline).then((plan) => (this.freeze ? deepFreezeInSlices(plan) : plan));
         }
         const plan = buildPlan({ normalized: n, target: ctx.keyspace ?? null, vschema: cur.vschema });
         return this.freeze ? deepFreeze(plan) : plan;
