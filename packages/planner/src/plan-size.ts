@@ -43,14 +43,14 @@ export function deepFreeze<T>(value: T): T {
   return Object.freeze(value);
 }
 
-/** Objects and properties deepFreezeInSlices walks between two turns of the event loop (a few ms). */
+/** Objects and array elements deepFreezeInSlices walks between two turns of the event loop (a few ms). */
 export const FREEZE_OBJECTS_PER_SLICE = 4096;
 
 /**
  * deepFreeze for a plan that arrives from a plan worker: the same objects frozen, in slices of
  * `perSlice` objects with a turn of the event loop (setImmediate) between them, since a
  * 50,000-term OR chain's plan holds some 200,000 objects (one walk: tens of ms on the event loop).
- * `onSlice` (tests) is called once per slice with its count of objects and properties.
+ * `onSlice` (tests) is called once per slice with its count of objects and array elements.
  * Concurrency rule: nothing else holds the plan before the returned promise resolves (the cache
  * stores it only then), so no session can see it half frozen.
  */
@@ -62,24 +62,35 @@ export async function deepFreezeInSlices<T>(value: T, perSlice = FREEZE_OBJECTS_
   let started = false;
   while (stack.length > 0) {
     const v = stack.pop();
-    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || Object.isFrozen(v)) continue;
+    if (v instanceof ArrayRest) {
+      // A long array's elements are pushed perSlice at a time, so no step is the whole array.
+      const end = Math.min(v.from + perSlice, v.array.length);
+      if (end < v.array.length) stack.push(new ArrayRest(v.array, end));
+      for (let i = v.from; i < end; i++) stack.push(v.array[i]);
+      inSlice += end - v.from;
+    } else if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || Object.isFrozen(v)) {
+      continue;
+    } else {
+      if (Array.isArray(v)) stack.push(new ArrayRest(v, 0));
+      else for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+      Object.freeze(v);
+      inSlice++;
+    }
     if (!started || inSlice >= perSlice) {
       if (started) onSlice?.(inSlice);
       started = true;
       inSlice = 0;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    // An object counts with its properties: the 100,000 parts of one template are one array.
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push(v[i]);
-      inSlice += 1 + v.length;
-    } else {
-      const keys = Object.keys(v);
-      for (const k of keys) stack.push((v as Record<string, unknown>)[k]);
-      inSlice += 1 + keys.length;
-    }
-    Object.freeze(v);
   }
   if (inSlice > 0) onSlice?.(inSlice);
   return value;
+}
+
+/** The elements of `array` from `from` on, still to be walked (deepFreezeInSlices). */
+class ArrayRest {
+  constructor(
+    readonly array: readonly unknown[],
+    readonly from: number,
+  ) {}
 }

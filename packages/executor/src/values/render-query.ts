@@ -63,28 +63,35 @@ export function renderTemplateInSlices(template: QueryTemplate, bindVars: BindVa
 }
 
 async function renderSliced(template: QueryTemplate, bindVars: BindVars): Promise<string> {
-  const pieces: string[] = [];
+  // Each slice's text is joined within the slice, so no step joins 100,000 pieces at once.
+  const slices: string[] = [];
+  let pieces: string[] = [];
   let inSlice = 0;
+  const endSlice = async (): Promise<void> => {
+    slices.push(pieces.join(''));
+    pieces = [];
+    inSlice = 0;
+    await yieldToEventLoop();
+  };
   for (const part of template.parts) {
-    if (inSlice >= VALUES_PER_SLICE) {
-      await yieldToEventLoop();
-      inSlice = 0;
-    }
+    if (inSlice >= VALUES_PER_SLICE) await endSlice();
     const v = typeof part === 'string' ? undefined : bindVars['bind' in part ? part.bind : part.list];
     if (!Array.isArray(v) || v.length <= VALUES_PER_SLICE) {
       pieces.push(renderPart(part, bindVars));
       inSlice += Array.isArray(v) ? 1 + v.length : 1;
       continue;
     }
-    const slices: string[] = [];
+    // A long list: its values in slices of their own.
+    pieces.push('(');
     for (let i = 0; i < v.length; i += VALUES_PER_SLICE) {
-      if (i > 0 || inSlice > 0) await yieldToEventLoop();
-      slices.push((v as readonly SqlValue[]).slice(i, i + VALUES_PER_SLICE).map(literalOf).join(', '));
+      if (i > 0 || inSlice > 0) await endSlice();
+      pieces.push((i > 0 ? ', ' : '') + (v as readonly SqlValue[]).slice(i, i + VALUES_PER_SLICE).map(literalOf).join(', '));
+      inSlice = VALUES_PER_SLICE;
     }
-    inSlice = v.length % VALUES_PER_SLICE || VALUES_PER_SLICE;
-    pieces.push(`(${slices.join(', ')})`);
+    pieces.push(')');
   }
-  return pieces.join('');
+  slices.push(pieces.join(''));
+  return slices.join('');
 }
 
 function listLiterals(values: readonly SqlValue[]): string {
