@@ -145,8 +145,15 @@ export class Planner {
     const workers = this.workers;
     if (workers !== null && sql.length > this.largeStatementChars && this.current.vschemaJson !== undefined) {
       // A long statement: normalized in a worker, its deadline running from now.
+      // Posted after a turn of the event loop: copying a statement of megabytes into the message
+      // is a step of its own, not one more in the step that read and decoded it.
+      // The values are read now, as a synchronous normalize would read them.
       const deadline = workers.deadlineFromNow();
-      return workers.normalize(sql, ctx.params, ctx.userVariables, deadline).then((n) => this.planNormalized(n, ctx, deadline));
+      const params = ctx.params?.slice();
+      const userVariables = ctx.userVariables === undefined ? undefined : new Map(ctx.userVariables);
+      return new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => workers.normalize(sql, params, userVariables, deadline))
+        .then((n) => this.planNormalized(n, ctx, deadline));
     }
     return this.planNormalized(normalize(sql, ctx.params, ctx.userVariables), ctx, undefined);
   }
