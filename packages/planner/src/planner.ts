@@ -146,12 +146,14 @@ export class Planner {
     if (workers !== null && sql.length > this.largeStatementChars && this.current.vschemaJson !== undefined) {
       // A long statement: normalized in a worker, its deadline running from now.
       // Posted after a turn of the event loop: copying a statement of megabytes into the message
-      // is a step of its own, not one more in the step that read and decoded it.
+      // is a step of its own, not one more in the step that read and decoded it. Two immediates:
+      // one queued from an I/O callback runs before the loop polls I/O again (no client is served
+      // in between); the second runs after that poll.
       // The values are read now, as a synchronous normalize would read them.
       const deadline = workers.deadlineFromNow();
       const params = ctx.params?.slice();
       const userVariables = ctx.userVariables === undefined ? undefined : new Map(ctx.userVariables);
-      return new Promise<void>((resolve) => setImmediate(resolve))
+      return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))
         .then(() => workers.normalize(sql, params, userVariables, deadline))
         .then((n) => this.planNormalized(n, ctx, deadline));
     }
