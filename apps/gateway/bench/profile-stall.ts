@@ -13,6 +13,7 @@
  *
  *   pnpm --filter @shardgate/gateway exec tsx bench/profile-stall.ts
  *   ONLY='unclosed IN' TOP=25 OUT_DIR=/work/scratch/me pnpm --filter @shardgate/gateway exec tsx bench/profile-stall.ts
+ *   STRETCHES=3 (how many of each class's longest stretches to break down by function; default 2)
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
