@@ -10,6 +10,7 @@ import { buildPlan } from '../src/statement-planner.js';
 import { deepFreeze, deepFreezeInSlices } from '../src/plan-size.js';
 import { bindVarsInSlices, normalizedReply, packForTransfer, PACKED_ELEMENTS_PER_CHUNK, unpackInSlices } from '../src/plan-transfer.js';
 import { ExactNumber } from '../src/plan-types.js';
+import { toVitessJson } from '../src/vitess-json.js';
 import { demoVSchema } from './fixtures.js';
 
 const orChain = (n: number, literal = (i: number): string => String(i)): string =>
@@ -109,5 +110,15 @@ describe('a plan from a worker on the main thread', () => {
     }
     const decimal = await bindVarsInSlices(structuredClone(normalizedReply(1, normalize('select 1.5'))));
     expect(Object.values(decimal.bindVars)[0]).toBeInstanceOf(ExactNumber);
+  });
+
+  it("is described without its SQL text for the status page's plan statistics (same shape, no text)", () => {
+    const plan = planOf(orChain(50));
+    const full = toVitessJson(plan) as { Instructions: Record<string, unknown> };
+    const shape = toVitessJson(plan, { texts: false }) as { Instructions: Record<string, unknown> };
+    expect(full.Instructions.Query).toContain('id = :v50');
+    expect(shape.Instructions).toEqual({ ...full.Instructions, Query: '', Values: [''] });
+    // The default is full text again after a call without it.
+    expect(toVitessJson(plan)).toEqual(full);
   });
 });
