@@ -240,14 +240,16 @@ export const BIND_VARS_PER_SLICE = 4096;
 /**
  * The main thread's side of NormalizedReply: the normalized statement with its bind vars object
  * rebuilt (same keys in the same order, values revived), BIND_VARS_PER_SLICE keys at a time with a
- * turn of the event loop (setImmediate) between slices. A statement of one slice is rebuilt
+ * turn of the event loop (setImmediate) before each slice. A statement of one slice is rebuilt
  * without yielding. Concurrency rule: the object is this call's alone until the promise resolves.
  */
 export async function bindVarsInSlices(reply: NormalizedReply, perSlice = BIND_VARS_PER_SLICE): Promise<NormalizedQuery> {
   const { bindNames: names, bindValues: values, tagged } = reply;
   const bindVars: BindVars = {};
   for (let i = 0; i < names.length; i++) {
-    if (i > 0 && i % perSlice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    // A statement of several slices waits a turn before its first too: the message it came in
+    // was just deserialized, in one step already.
+    if (i % perSlice === 0 && names.length > perSlice) await new Promise<void>((resolve) => setImmediate(resolve));
     const k = names[i]!;
     const v = tagged ? reviveTransfer(values[i]) : values[i]!;
     // `__proto__` stays an own key, as in the worker's object.
