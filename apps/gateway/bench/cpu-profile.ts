@@ -100,3 +100,20 @@ function packageOf(file: string, fn: string): string {
   return p ? `@shardgate/${p[2]}` : file;
 }
 
+
+/**
+ * Self time per function of the samples taken between fromUs and toUs (the profile's own clock:
+ * V8's monotonic microseconds, which is process.hrtime's clock on Linux), largest first.
+ */
+export function functionsBetween(profile: CpuProfile, fromUs: number, toUs: number): [string, number][] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const fns = new Map<string, number>();
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < fromUs || t > toUs) continue;
+    const key = functionKey(byId.get(profile.samples[i])!.callFrame);
+    fns.set(key, (fns.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  }
+  return [...fns].sort((a, b) => b[1] - a[1]);
+}

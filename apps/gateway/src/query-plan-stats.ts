@@ -127,7 +127,8 @@ export function normalizedText(sql: string): string {
 
 /** Top operator and variant (`Route Scatter`, `Insert Sharded`…) and the keyspace, from Vitess's JSON. */
 function describe(plan: Plan): { planType: string; keyspace: string } {
-  const json = toVitessJson(plan) as { Instructions?: Record<string, unknown> };
+  // No SQL text: only the shape is read, and text grows with the statement (50,000 literals).
+  const json = toVitessJson(plan, { texts: false }) as { Instructions?: Record<string, unknown> };
   let node = json.Instructions;
   let keyspace = '';
   const topType = node ? [node.OperatorType, node.Variant].filter((x) => typeof x === 'string').join(' ') : plan.queryType;

@@ -21,6 +21,35 @@ describe('renderTemplateInSlices', () => {
     expect(otherRuns).toBeGreaterThanOrEqual(3);
   });
 
+  it('renders a template of many parts (a 20,000-term OR chain) in slices of VALUES_PER_SLICE parts', async () => {
+    const n = 20_000;
+    const parts: (string | { bind: string } | { list: string })[] = ['select id from customer where id = '];
+    const bv: Record<string, bigint | string | bigint[]> = {};
+    for (let i = 0; i < n; i++) {
+      if (i > 0) parts.push(' or id = ');
+      parts.push({ bind: `v${i}` });
+      bv[`v${i}`] = BigInt(i);
+    }
+    parts.push(' or id in ', { list: 'l' }, ' and name <> ', { bind: 's' });
+    bv.l = Array.from({ length: 2 * VALUES_PER_SLICE + 1 }, (_, i) => BigInt(-i));
+    bv.s = "it's";
+    const many = { parts };
+    let otherRuns = 0;
+    let done = false;
+    const other = (): void => {
+      if (done) return;
+      otherRuns++;
+      setImmediate(other);
+    };
+    setImmediate(other);
+    const sliced = renderTemplateInSlices(many, bv);
+    expect(sliced).toBeInstanceOf(Promise);
+    expect(await sliced).toBe(renderTemplate(many, bv));
+    done = true;
+    // One turn per VALUES_PER_SLICE parts or list values (not one step for the whole template).
+    expect(otherRuns).toBeGreaterThanOrEqual(Math.floor((2 * n + 2 * VALUES_PER_SLICE) / VALUES_PER_SLICE) - 1);
+  });
+
   it('renders a short list synchronously (no promise on the hot path)', () => {
     const bv = { v1: [1n, 2n, null], v2: 'x' };
     expect(renderTemplateInSlices(template, bv)).toBe(renderTemplate(template, bv));

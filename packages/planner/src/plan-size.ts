@@ -42,3 +42,55 @@ export function deepFreeze<T>(value: T): T {
   for (const k of Object.keys(value as object)) deepFreeze((value as Record<string, unknown>)[k]);
   return Object.freeze(value);
 }
+
+/** Objects and array elements deepFreezeInSlices walks between two turns of the event loop (a few ms). */
+export const FREEZE_OBJECTS_PER_SLICE = 4096;
+
+/**
+ * deepFreeze for a plan that arrives from a plan worker: the same objects frozen, in slices of
+ * `perSlice` objects with a turn of the event loop (setImmediate) between them, since a
+ * 50,000-term OR chain's plan holds some 200,000 objects (one walk: tens of ms on the event loop).
+ * `onSlice` (tests) is called once per slice with its count of objects and array elements.
+ * Concurrency rule: nothing else holds the plan before the returned promise resolves (the cache
+ * stores it only then), so no session can see it half frozen.
+ */
+export async function deepFreezeInSlices<T>(value: T, perSlice = FREEZE_OBJECTS_PER_SLICE, onSlice?: (objects: number) => void): Promise<T> {
+  const stack: unknown[] = [value];
+  // Every slice starts with a turn of the event loop, the first too: the plan has just been
+  // deserialized from the worker's message, in one step already.
+  let inSlice = 0;
+  let started = false;
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v instanceof ArrayRest) {
+      // A long array's elements are pushed perSlice at a time, so no step is the whole array.
+      const end = Math.min(v.from + perSlice, v.array.length);
+      if (end < v.array.length) stack.push(new ArrayRest(v.array, end));
+      for (let i = v.from; i < end; i++) stack.push(v.array[i]);
+      inSlice += end - v.from;
+    } else if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || Object.isFrozen(v)) {
+      continue;
+    } else {
+      if (Array.isArray(v)) stack.push(new ArrayRest(v, 0));
+      else for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+      Object.freeze(v);
+      inSlice++;
+    }
+    if (!started || inSlice >= perSlice) {
+      if (started) onSlice?.(inSlice);
+      started = true;
+      inSlice = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+  if (inSlice > 0) onSlice?.(inSlice);
+  return value;
+}
+
+/** The elements of `array` from `from` on, still to be walked (deepFreezeInSlices). */
+class ArrayRest {
+  constructor(
+    readonly array: readonly unknown[],
+    readonly from: number,
+  ) {}
+}

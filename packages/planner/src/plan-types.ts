@@ -568,6 +568,11 @@ export interface Plan {
 /** What the planner hands the executor for one execution: a shared plan plus this query's values. */
 export interface PlannedQuery {
   readonly plan: Plan;
+  /**
+   * This call's own values: a fresh object per plan() call, never shared with another call, the
+   * cache or a worker. Ownership passes to the caller, which may add its special binds to it in
+   * place rather than copy it (a copy is proportional to the statement's literals).
+   */
   readonly bindVars: BindVars;
 }
 

@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type { Plan, SqlValue } from './plan-types.js';
 import type { NormalizedQuery, UserVariables } from './normalizer.js';
 import { PlanError } from './errors.js';
-import { reviveError, reviveTransfer, tagForTransfer, type PlanResultMessage, type WorkerJobMessage } from './plan-transfer.js';
+import { bindVarsInSlices, reviveError, tagForTransfer, unpackInSlices, type NormalizedReply, type PlanReply, type PlanResultMessage, type WorkerJobMessage } from './plan-transfer.js';
 
 /** MariaDB's ER_STATEMENT_TIMEOUT: what it returns past max_statement_time. */
 export const ER_STATEMENT_TIMEOUT = 1969;
@@ -59,7 +59,7 @@ const WORKER_YOUNG_GENERATION_MB = 12;
 interface Job {
   readonly id: number;
   readonly body: JobBody;
-  readonly resolve: (result: Plan | NormalizedQuery) => void;
+  readonly resolve: (result: PlanReply | NormalizedReply) => void;
   readonly reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
   slot: Slot | null;
@@ -121,7 +121,11 @@ export class PlanWorkerPool {
    * failing with 1969 past `deadline` (default: timeoutMs from now).
    */
   run(normalized: NormalizedQuery, target: string | null, epoch: number, vschemaJson: unknown, deadline = this.deadlineFromNow()): Promise<Plan> {
-    return this.submit({ op: 'plan', epoch, vschemaJson, normalized, target }, deadline) as Promise<Plan>;
+    return (this.submit({ op: 'plan', epoch, vschemaJson, normalized, target }, deadline) as Promise<PlanReply>).then(async (reply) => {
+      const plan = reply.tagged ? await unpackInSlices(reply.plan) : reply.plan;
+      workerPlanBytes.set(plan, reply.bytes);
+      return plan;
+    });
   }
 
   /** Normalizes a statement in a worker (see PlannerOptions.largeStatementChars). */
@@ -135,12 +139,12 @@ export class PlanWorkerPool {
       params: params === undefined ? undefined : tagForTransfer(params),
       userVariables: userVariables === undefined ? undefined : tagForTransfer([...userVariables]),
     };
-    return this.submit({ op: 'normalize', message }, deadline) as Promise<NormalizedQuery>;
+    return (this.submit({ op: 'normalize', message }, deadline) as Promise<NormalizedReply>).then((reply) => bindVarsInSlices(reply));
   }
 
-  private submit(body: JobBody, deadline: number): Promise<Plan | NormalizedQuery> {
+  private submit(body: JobBody, deadline: number): Promise<PlanReply | NormalizedReply> {
     if (this.disposed) return Promise.reject(new PlanError(1105, 'HY000', 'the planner is stopped'));
-    return new Promise<Plan | NormalizedQuery>((resolve, reject) => {
+    return new Promise<PlanReply | NormalizedReply>((resolve, reject) => {
       const job: Job = { id: this.nextId++, body, resolve, reject, timer: undefined, slot: null };
       job.timer = setTimeout(() => this.expire(job), Math.max(0, deadline - performance.now()));
       this.queue.push(job);
@@ -198,11 +202,7 @@ export class PlanWorkerPool {
       slot.job = null;
       slot.idleSince = performance.now();
       if (!msg.ok) this.settle(job, reviveError(msg.error));
-      else if ('plan' in msg) {
-        const plan = msg.tagged ? reviveTransfer(msg.plan) : msg.plan;
-        workerPlanBytes.set(plan, msg.bytes);
-        this.settle(job, null, plan);
-      } else this.settle(job, null, msg.tagged ? reviveTransfer(msg.normalized) : msg.normalized);
+      else this.settle(job, null, msg);
       this.dispatch();
       if (slot.job === null) this.armIdleTimer(slot);
     });
@@ -303,7 +303,7 @@ export class PlanWorkerPool {
     this.dispatch();
   }
 
-  private settle(job: Job, err: Error | null, result?: Plan | NormalizedQuery): void {
+  private settle(job: Job, err: Error | null, result?: PlanReply | NormalizedReply): void {
     if (job.timer !== undefined) clearTimeout(job.timer);
     job.timer = undefined;
     job.slot = null;

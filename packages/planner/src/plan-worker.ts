@@ -10,7 +10,7 @@ import { buildPlan } from './statement-planner.js';
 import { normalize } from './normalizer.js';
 import { estimateBytes } from './plan-size.js';
 import type { SqlValue } from './plan-types.js';
-import { errorForTransfer, reviveTransfer, tagCounting, type PlanResultMessage, type WorkerJobMessage } from './plan-transfer.js';
+import { errorForTransfer, normalizedReply, packForTransfer, reviveTransfer, type PlanResultMessage, type WorkerJobMessage } from './plan-transfer.js';
 import { sqlParser } from './sql-parser.js';
 
 let loaded: { epoch: number; vschema: VSchema } | null = null;
@@ -21,13 +21,12 @@ parentPort!.on('message', (job: WorkerJobMessage) => {
     if (job.op === 'normalize') {
       const params = job.params === undefined ? undefined : reviveTransfer(job.params);
       const vars = job.userVariables === undefined ? undefined : new Map<string, SqlValue>(reviveTransfer(job.userVariables));
-      const t = tagCounting(normalize(job.sql, params, vars));
-      reply = { id: job.id, ok: true, normalized: t.value, tagged: t.tagged };
+      reply = normalizedReply(job.id, normalize(job.sql, params, vars));
     } else {
       if (job.vschemaJson !== undefined && loaded?.epoch !== job.epoch) loaded = { epoch: job.epoch, vschema: loadVSchema(job.vschemaJson) };
       if (loaded === null || loaded.epoch !== job.epoch) throw new Error(`plan worker has no vschema for epoch ${job.epoch}`);
       const plan = buildPlan({ normalized: reviveTransfer(job.normalized), target: job.target, vschema: loaded.vschema });
-      const t = tagCounting(plan);
+      const t = packForTransfer(plan);
       reply = { id: job.id, ok: true, plan: t.value, bytes: estimateBytes(plan), tagged: t.tagged };
     }
   } catch (err) {

@@ -7,7 +7,7 @@ import type { VSchema } from '@shardgate/vschema';
 import type { Plan, PlannedQuery, SqlValue } from './plan-types.js';
 import { normalize, type NormalizedQuery, type UserVariables } from './normalizer.js';
 import { buildPlan } from './statement-planner.js';
-import { deepFreeze, estimateBytes } from './plan-size.js';
+import { deepFreeze, deepFreezeInSlices, estimateBytes } from './plan-size.js';
 import { PlanWorkerPool, workerPlanBytes } from './plan-worker-pool.js';
 
 export interface PlannerCacheOptions {
@@ -145,8 +145,17 @@ export class Planner {
     const workers = this.workers;
     if (workers !== null && sql.length > this.largeStatementChars && this.current.vschemaJson !== undefined) {
       // A long statement: normalized in a worker, its deadline running from now.
+      // Posted after a turn of the event loop: copying a statement of megabytes into the message
+      // is a step of its own, not one more in the step that read and decoded it. Two immediates:
+      // one queued from an I/O callback runs before the loop polls I/O again (no client is served
+      // in between); the second runs after that poll.
+      // The values are read now, as a synchronous normalize would read them.
       const deadline = workers.deadlineFromNow();
-      return workers.normalize(sql, ctx.params, ctx.userVariables, deadline).then((n) => this.planNormalized(n, ctx, deadline));
+      const params = ctx.params?.slice();
+      const userVariables = ctx.userVariables === undefined ? undefined : new Map(ctx.userVariables);
+      return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))
+        .then(() => workers.normalize(sql, params, userVariables, deadline))
+        .then((n) => this.planNormalized(n, ctx, deadline));
     }
     return this.planNormalized(normalize(sql, ctx.params, ctx.userVariables), ctx, undefined);
   }
@@ -162,7 +171,7 @@ export class Planner {
         this.builds++;
         if (this.workers !== null && cur.vschemaJson !== undefined) {
           const target = ctx.keyspace ?? null;
-          return this.workers.run(n, target, cur.epoch, cur.vschemaJson, deadline).then((plan) => (this.freeze ? deepFreeze(plan) : plan));
+          return this.workers.run(n, target, cur.epoch, cur.vschemaJson, deadline).then((plan) => (this.freeze ? deepFreezeInSlices(plan) : plan));
         }
         const plan = buildPlan({ normalized: n, target: ctx.keyspace ?? null, vschema: cur.vschema });
         return this.freeze ? deepFreeze(plan) : plan;

@@ -2,16 +2,35 @@
  * Plans in Vitess's EXPLAIN/VEXPLAIN JSON field names (`shardgate plan`, `VEXPLAIN PLAN`), so
  * that they can be compared with Vitess's own planner test expectations.
  */
-import { ExactNumber, type Plan, type Primitive, type SqlValue, type ValueExpr } from './plan-types.js';
+import { ExactNumber, type Plan, type Primitive, type QueryTemplate, type SqlValue, type ValueExpr } from './plan-types.js';
 import { templateText } from './query-template.js';
 
 type Json = { [k: string]: unknown };
 
-/** `{"QueryType", "Instructions": {...}, "TablesUsed"}`. */
-export function toVitessJson(plan: Plan): object {
-  const out: Json = { QueryType: plan.queryType, Instructions: node(plan.instructions) };
-  if (plan.tablesUsed.length > 0) out.TablesUsed = plan.tablesUsed;
-  return out;
+interface Texts {
+  template(q: QueryTemplate): string;
+  value(v: ValueExpr): string;
+}
+const FULL_TEXTS: Texts = { template: templateText, value: valueText };
+/** For a summary: no SQL or value text, whose cost grows with the statement (50,000 literals). */
+const NO_TEXTS: Texts = { template: () => '', value: () => '' };
+/** The renderers of the toVitessJson call running now. Concurrency rule: set and restored around one synchronous call. */
+let texts: Texts = FULL_TEXTS;
+
+/**
+ * `{"QueryType", "Instructions": {...}, "TablesUsed"}`. With `{ texts: false }`, the operators,
+ * variants, keyspaces and shape only: every Query, Values and other SQL or value text is ''.
+ */
+export function toVitessJson(plan: Plan, opts: { texts?: boolean } = {}): object {
+  const prev = texts;
+  texts = opts.texts === false ? NO_TEXTS : FULL_TEXTS;
+  try {
+    const out: Json = { QueryType: plan.queryType, Instructions: node(plan.instructions) };
+    if (plan.tablesUsed.length > 0) out.TablesUsed = plan.tablesUsed;
+    return out;
+  } finally {
+    texts = prev;
+  }
 }
 
 /** Vitess's rendering of a value: `INT64(5)`, `VARCHAR("a")`, `:name`, `(a, b)`. */
@@ -51,8 +70,8 @@ function node(p: Primitive): Json {
   switch (p.operator) {
     case 'Route': {
       const route: Json = { OperatorType: 'Route', Variant: p.variant, Keyspace: keyspace(p.keyspace) };
-      if (p.fieldQuery) route.FieldQuery = templateText(p.fieldQuery);
-      route.Query = templateText(p.query);
+      if (p.fieldQuery) route.FieldQuery = texts.template(p.fieldQuery);
+      route.Query = texts.template(p.query);
       if (p.table) route.Table = p.table;
       if (p.orderBy && p.orderBy.length > 0) route.OrderBy = orderText(p.orderBy);
       if (p.resultColumns !== undefined) route.ResultColumns = p.resultColumns;
@@ -65,7 +84,7 @@ function node(p: Primitive): Json {
           OperatorType: 'VindexLookup',
           Variant: p.variant,
           Keyspace: keyspace(p.keyspace),
-          Values: p.values.map(valueText),
+          Values: p.values.map(texts.value),
           Vindex: p.vindex,
           Inputs: [
             { OperatorType: 'Route', Variant: 'IN', Keyspace: keyspace(p.keyspace), Query: `(lookup of ${p.vindex})`, Vindex: p.vindex },
@@ -73,7 +92,7 @@ function node(p: Primitive): Json {
           ],
         };
       }
-      if (p.values) route.Values = p.values.map(valueText);
+      if (p.values) route.Values = p.values.map(texts.value);
       if (p.vindex) route.Vindex = p.vindex;
       return route;
     }
@@ -83,7 +102,7 @@ function node(p: Primitive): Json {
         OperatorType: 'Insert',
         Variant: p.variant,
         Keyspace: keyspace(p.keyspace),
-        Query: p.prefix + rows.map(templateText).join(', ') + templateText(p.suffix),
+        Query: p.prefix + rows.map((r) => texts.template(r)).join(', ') + texts.template(p.suffix),
         TableName: p.table,
       };
       if (p.primaryVindex) out.VindexValues = { [p.primaryVindex[0]!.vindex]: p.primaryVindex.map((v) => `row[${v.valueIndex}]`).join(', ') };
@@ -93,10 +112,10 @@ function node(p: Primitive): Json {
     case 'Update':
     case 'Delete': {
       const r = p.route;
-      const out: Json = { OperatorType: p.operator, Variant: r.variant, Keyspace: keyspace(r.keyspace), Query: templateText(r.query), Table: r.table };
-      if (r.values) out.Values = r.values.map(valueText);
+      const out: Json = { OperatorType: p.operator, Variant: r.variant, Keyspace: keyspace(r.keyspace), Query: texts.template(r.query), Table: r.table };
+      if (r.values) out.Values = r.values.map(texts.value);
       if (r.vindex) out.Vindex = r.vindex;
-      if (p.ownedVindexQuery) out.OwnedVindexQuery = templateText(p.ownedVindexQuery);
+      if (p.ownedVindexQuery) out.OwnedVindexQuery = texts.template(p.ownedVindexQuery);
       return out;
     }
     case 'Join':
@@ -133,7 +152,7 @@ function node(p: Primitive): Json {
     case 'Sort':
       return { OperatorType: 'Sort', Variant: 'Memory', OrderBy: orderText(p.orderBy), ...(p.resultColumns !== undefined ? { ResultColumns: p.resultColumns } : {}), Inputs: [node(p.input)] };
     case 'Limit':
-      return { OperatorType: 'Limit', Count: valueText(p.count), ...(p.offset ? { Offset: valueText(p.offset) } : {}), Inputs: [node(p.input)] };
+      return { OperatorType: 'Limit', Count: texts.value(p.count), ...(p.offset ? { Offset: texts.value(p.offset) } : {}), Inputs: [node(p.input)] };
     case 'Distinct':
       return { OperatorType: 'Distinct', ...(p.resultColumns !== undefined ? { ResultColumns: p.resultColumns } : {}), Inputs: [node(p.input)] };
     case 'Concatenate': {
@@ -152,15 +171,15 @@ function node(p: Primitive): Json {
         OperatorType: 'Send',
         Keyspace: keyspace(p.keyspace),
         TargetDestination: p.targetShards ? p.targetShards.join(',') : p.allShards ? 'AllShards()' : 'AnyShard()',
-        Query: templateText(p.query),
+        Query: texts.template(p.query),
       };
     case 'Next':
-      return { OperatorType: 'Route', Variant: 'Next', Keyspace: keyspace(p.keyspace), Query: `select next ${valueText(p.count)} values from ${p.sequence}`, Table: p.sequence };
+      return { OperatorType: 'Route', Variant: 'Next', Keyspace: keyspace(p.keyspace), Query: `select next ${texts.value(p.count)} values from ${p.sequence}`, Table: p.sequence };
     case 'Session': {
       const s = p.statement;
       switch (s.kind) {
         case 'set':
-          return { OperatorType: 'Set', Ops: s.assignments.map((a) => ({ Type: a.scope === 'user' ? 'UserDefinedVariable' : 'SysVarSet', Name: a.name, Expr: 'kind' in a.value && a.value.kind === 'default' ? 'DEFAULT' : valueText(a.value as ValueExpr) })) };
+          return { OperatorType: 'Set', Ops: s.assignments.map((a) => ({ Type: a.scope === 'user' ? 'UserDefinedVariable' : 'SysVarSet', Name: a.name, Expr: 'kind' in a.value && a.value.kind === 'default' ? 'DEFAULT' : texts.value(a.value as ValueExpr) })) };
         case 'use':
           return { OperatorType: 'UpdateTarget', Target: s.target !== undefined ? `${s.keyspace}:${s.target}` : s.keyspace };
         case 'vexplain':

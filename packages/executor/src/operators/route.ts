@@ -312,8 +312,9 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
   const errorsAsWarnings = route.scatterErrorsAsWarnings ?? ctx.settings.scatterErrorsAsWarnings;
   if (route.orderBy && route.orderBy.length > 0 && targets.length > 1) {
     const orderBy = route.orderBy;
+    const sqlFor = renderingOnce(route.query);
     await mergeSorted(
-      targets.map((t) => async (receiver: RowReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await renderTemplateInSlices(route.query, t.bindVars), receiver)),
+      targets.map((t) => async (receiver: RowReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await sqlFor(t.bindVars), receiver)),
       (fields) => orderComparator(orderBy, fields),
       { fields: (f) => out.fields(trimFields(f, resultColumns)), rows: (rows) => out.rows(resultColumns === undefined ? rows : rows.map((r) => trimRow(r, resultColumns))) },
       ctx,
@@ -332,11 +333,12 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
     const sql = renderTemplateInSlices(route.query, targets[0].bindVars);
     await shardRows(ctx, targets[0].keyspace ?? keyspace, targets[0].shard, typeof sql === 'string' ? sql : await sql, receiver);
   } else {
+    const sqlFor = renderingOnce(route.query);
     await fanOut(
       ctx,
       keyspace,
       targets,
-      async (t, signal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await renderTemplateInSlices(route.query, t.bindVars), receiver),
+      async (t, signal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await sqlFor(t.bindVars), receiver),
       errorsAsWarnings,
     );
   }
@@ -346,6 +348,22 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
     const r = await ctx.access.query(keyspace, ks.shards[0], renderTemplate(route.fieldQuery ?? route.query, copyBindVars(bv)), ctx.signal).catch(() => null);
     out.fields(trimFields(r?.fields ?? [], resultColumns));
   }
+}
+
+/**
+ * renderTemplateInSlices of one template, done once per bind-vars object: the targets of a
+ * scatter, or of an IN route that sends every shard the whole statement, share their bind vars
+ * and so one rendering (proportional to the statement: the 50,000 terms of an OR chain).
+ * Concurrency rule: the map is filled synchronously as the targets start; a shared entry is an
+ * immutable string or one promise of it that every target awaits.
+ */
+function renderingOnce(template: QueryTemplate): (bindVars: BindVars) => string | Promise<string> {
+  const rendered = new Map<BindVars, string | Promise<string>>();
+  return (bindVars) => {
+    let sql = rendered.get(bindVars);
+    if (sql === undefined) rendered.set(bindVars, (sql = renderTemplateInSlices(template, bindVars)));
+    return sql;
+  };
 }
 
 /** One shard's rows into `out`: streamed (OLAP) or read whole first (OLTP, reserved sessions). */

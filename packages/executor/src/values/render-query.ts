@@ -9,21 +9,20 @@ import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
 
 export function renderTemplate(template: QueryTemplate, bindVars: BindVars): string {
   let sql = '';
-  for (const part of template.parts) {
-    if (typeof part === 'string') {
-      sql += part;
-    } else if ('bind' in part) {
-      const v = bindVars[part.bind];
-      if (v === undefined) throw missingBind(part.bind);
-      if (Array.isArray(v)) sql += `(${listLiterals(v)})`;
-      else sql += literalOf(v as SqlValue);
-    } else {
-      const v = bindVars[part.list];
-      if (v === undefined) throw missingBind(part.list);
-      sql += `(${Array.isArray(v) ? listLiterals(v) : literalOf(v as SqlValue)})`;
-    }
-  }
+  for (const part of template.parts) sql += renderPart(part, bindVars);
   return sql;
+}
+
+function renderPart(part: QueryTemplate['parts'][number], bindVars: BindVars): string {
+  if (typeof part === 'string') return part;
+  if ('bind' in part) {
+    const v = bindVars[part.bind];
+    if (v === undefined) throw missingBind(part.bind);
+    return Array.isArray(v) ? `(${listLiterals(v)})` : literalOf(v as SqlValue);
+  }
+  const v = bindVars[part.list];
+  if (v === undefined) throw missingBind(part.list);
+  return `(${Array.isArray(v) ? listLiterals(v) : literalOf(v as SqlValue)})`;
 }
 
 /**
@@ -40,44 +39,59 @@ export function renderRowTemplate(template: QueryTemplate, row: readonly SqlValu
       if (v === undefined) throw missingBind(part.bind);
       sql += literalOf(v);
     } else {
-      sql += renderTemplate({ parts: [part] }, bindVars);
+      sql += renderPart(part, bindVars);
     }
   }
   return sql;
 }
 
 /**
- * renderTemplate, but a list bind longer than VALUES_PER_SLICE (a shard's part of a 100,000-value
- * IN list) is rendered in slices with a turn of the event loop between them, so that rendering
- * it never holds other clients' statements. Without such a list it renders synchronously and
- * returns the string itself (no promise on the hot path).
+ * renderTemplate, but a long template is rendered in slices of about VALUES_PER_SLICE parts and
+ * list values, with a turn of the event loop between them, so that rendering never holds other
+ * clients' statements: a shard's part of a 100,000-value IN list, or the 100,000 parts of a
+ * 50,000-term OR chain. A short template (one slice) renders synchronously and the string itself
+ * comes back (no promise on the hot path).
  */
 export function renderTemplateInSlices(template: QueryTemplate, bindVars: BindVars): string | Promise<string> {
-  let long = false;
+  if (template.parts.length > VALUES_PER_SLICE) return renderSliced(template, bindVars);
   for (const part of template.parts) {
     if (typeof part === 'string') continue;
     const v = bindVars['bind' in part ? part.bind : part.list];
-    if (Array.isArray(v) && v.length > VALUES_PER_SLICE) long = true;
+    if (Array.isArray(v) && v.length > VALUES_PER_SLICE) return renderSliced(template, bindVars);
   }
-  return long ? renderSliced(template, bindVars) : renderTemplate(template, bindVars);
+  return renderTemplate(template, bindVars);
 }
 
 async function renderSliced(template: QueryTemplate, bindVars: BindVars): Promise<string> {
-  let sql = '';
+  // Each slice's text is joined within the slice, so no step joins 100,000 pieces at once.
+  const slices: string[] = [];
+  let pieces: string[] = [];
+  let inSlice = 0;
+  const endSlice = async (): Promise<void> => {
+    slices.push(pieces.join(''));
+    pieces = [];
+    inSlice = 0;
+    await yieldToEventLoop();
+  };
   for (const part of template.parts) {
+    if (inSlice >= VALUES_PER_SLICE) await endSlice();
     const v = typeof part === 'string' ? undefined : bindVars['bind' in part ? part.bind : part.list];
     if (!Array.isArray(v) || v.length <= VALUES_PER_SLICE) {
-      sql += renderTemplate({ parts: [part] }, bindVars);
+      pieces.push(renderPart(part, bindVars));
+      inSlice += Array.isArray(v) ? 1 + v.length : 1;
       continue;
     }
-    const slices: string[] = [];
+    // A long list: its values in slices of their own.
+    pieces.push('(');
     for (let i = 0; i < v.length; i += VALUES_PER_SLICE) {
-      if (i > 0) await yieldToEventLoop();
-      slices.push((v as readonly SqlValue[]).slice(i, i + VALUES_PER_SLICE).map(literalOf).join(', '));
+      if (i > 0 || inSlice > 0) await endSlice();
+      pieces.push((i > 0 ? ', ' : '') + (v as readonly SqlValue[]).slice(i, i + VALUES_PER_SLICE).map(literalOf).join(', '));
+      inSlice = VALUES_PER_SLICE;
     }
-    sql += `(${slices.join(', ')})`;
+    pieces.push(')');
   }
-  return sql;
+  slices.push(pieces.join(''));
+  return slices.join('');
 }
 
 function listLiterals(values: readonly SqlValue[]): string {

@@ -12,11 +12,16 @@ export function evalValue(expr: ValueExpr, bindVars: BindVars): SqlValue | reado
       if (v === undefined) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `missing bind var ${expr.name}`);
       return v as SqlValue | readonly SqlValue[];
     }
-    case 'list':
-      return expr.items.flatMap((item) => {
+    case 'list': {
+      // A plain loop: flatMap made an array per item (the 50,000 terms of an OR chain).
+      const out: SqlValue[] = [];
+      for (const item of expr.items) {
         const v = evalValue(item, bindVars);
-        return Array.isArray(v) ? (v as SqlValue[]) : [v as SqlValue];
-      });
+        if (Array.isArray(v)) for (const x of v as readonly SqlValue[]) out.push(x);
+        else out.push(v as SqlValue);
+      }
+      return out;
+    }
   }
 }
 
