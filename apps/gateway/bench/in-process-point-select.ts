@@ -12,11 +12,17 @@
  *   BASE_DIST=<other checkout>/apps/gateway/dist RUNS=5 QUERIES=40000 CLIENTS=8 \
  *     pnpm --filter @shardgate/gateway exec tsx bench/in-process-point-select.ts
  *
+ * ALLOC=1 adds, per build, the bytes of JavaScript heap allocated per query, which load does not
+ * change (RUNS=0 for that alone); ALLOC_PROFILE=<path prefix> also writes a sampled allocation
+ * profile of that run per build (<prefix>.<build dir>.heapprofile, garbage included).
+ *
  * It is steadier than sysbench through a gateway process (relay-vs-gateway.ts) on a shared
  * machine, but it is not that measurement: no other process runs between a query and its reply,
  * so the caches stay warm and the figures are smaller than the gateway's under sysbench.
  */
 import { spawn } from 'node:child_process';
+import { Session } from 'node:inspector';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +35,8 @@ const RUNS = Number(process.env.RUNS ?? 3);
 const QUERIES = Number(process.env.QUERIES ?? 40_000);
 const CLIENTS = Number(process.env.CLIENTS ?? 8);
 /** Extra node flags for the measured processes, e.g. `--cpu-prof --cpu-prof-dir=DIR` for a profile. */
+/** Queries of an allocation run (ALLOC=1): few enough that the young generation never fills. */
+const ALLOC_QUERIES = Number(process.env.ALLOC_QUERIES ?? 5000);
 const CHILD_NODE_ARGS = (process.env.CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 interface GatewayModule {
@@ -87,6 +95,38 @@ async function child(dist: string, shardPort: number, dir: string): Promise<void
       for (const c of clients) next(c);
     });
   await runAll(Math.min(20_000, QUERIES)); // warm-up: JIT, plan cache, pools
+  if (process.env.ALLOC_CHILD === '1') {
+    // Bytes allocated on the JavaScript heap per query, which load does not change: with a young
+    // generation larger than what the run allocates, no GC runs, so heapUsed only grows.
+    let gcs = 0;
+    const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+    obs.observe({ entryTypes: ['gc'] });
+    (globalThis as { gc?: () => void }).gc!();
+    await new Promise((r) => setTimeout(r, 50));
+    gcs = 0;
+    const profileTo = process.env.ALLOC_PROFILE;
+    const inspector = profileTo ? new Session() : null;
+    if (inspector !== null) {
+      // Sampled allocations, garbage included: where the bytes per query come from (DevTools opens the file).
+      inspector.connect();
+      await inspectorPost(inspector, 'HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    }
+    const h0 = process.memoryUsage().heapUsed;
+    await runAll(ALLOC_QUERIES);
+    const h1 = process.memoryUsage().heapUsed;
+    if (inspector !== null) {
+      const { profile } = (await inspectorPost(inspector, 'HeapProfiler.stopSampling', {})) as { profile: unknown };
+      writeFileSync(`${profileTo}.${path.basename(path.dirname(path.dirname(dist)))}.heapprofile`, JSON.stringify(profile));
+      inspector.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    obs.disconnect();
+    for (const c of clients) c.quit();
+    await gw.stop();
+    if (gcs > 0) throw new Error(`${gcs} GCs during the allocation run: lower ALLOC_QUERIES`);
+    console.log(`alloc ${((h1 - h0) / ALLOC_QUERIES).toFixed(0)}`);
+    return;
+  }
   const before = process.cpuUsage();
   const t0 = performance.now();
   await runAll(QUERIES);
@@ -98,10 +138,41 @@ async function child(dist: string, shardPort: number, dir: string): Promise<void
   console.log(`cpu ${((used.user + used.system) / QUERIES).toFixed(2)} ${((QUERIES / wall) * 1000).toFixed(0)} ${(used.user / QUERIES).toFixed(2)} ${(used.system / QUERIES).toFixed(2)}`);
 }
 
+/** Node flags of an allocation run: a 64 MiB young generation (no GC in the run) and gc(). */
+const ALLOC_FLAGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'];
+
+function spawnChild(dist: string, shardPort: number, dir: string, alloc: boolean) {
+  const flags = alloc ? ALLOC_FLAGS : [...nodeFlagsOf(path.join(dist, 'cli.js')), ...CHILD_NODE_ARGS];
+  return spawn(process.execPath, [...flags, ...process.execArgv, fileURLToPath(import.meta.url), 'child', dist, String(shardPort), dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ALLOC_CHILD: alloc ? '1' : '0' },
+  });
+}
+
+/** Bytes allocated on the JavaScript heap per query (see ALLOC_CHILD in child()). */
+function allocPerQuery(dist: string, shardPort: number): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sg-inproc-'));
+  return new Promise((resolve, reject) => {
+    const p = spawnChild(dist, shardPort, dir, true);
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.on('exit', (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      const m = /^alloc (\S+)$/m.exec(out);
+      if (code !== 0 || !m) reject(new Error(`allocation child for ${dist} exited with ${code}: ${out}`));
+      else resolve(Number(m[1]));
+    });
+  });
+}
+
+function inspectorPost(session: Session, method: string, params: object): Promise<unknown> {
+  return new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+}
+
 function runChild(dist: string, shardPort: number): Promise<{ us: number; qps: number; user: number; sys: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sg-inproc-'));
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeFlagsOf(path.join(dist, 'cli.js')), ...CHILD_NODE_ARGS, ...process.execArgv, fileURLToPath(import.meta.url), 'child', dist, String(shardPort), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawnChild(dist, shardPort, dir, false);
     let out = '';
     p.stdout.on('data', (b: Buffer) => (out += b.toString()));
     p.on('exit', (code) => {
@@ -136,6 +207,9 @@ async function main(): Promise<void> {
       console.log(`run ${r} (load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}): ${parts.join(' | ')}`);
     }
     for (const [name, us] of results) console.log(`median ${name}: ${median(us).toFixed(1)} µs CPU per query (gateway + driver)`);
+    if (process.env.ALLOC === '1') {
+      for (const [name, dist] of builds) console.log(`${name}: ${await allocPerQuery(dist, port)} bytes of JavaScript heap allocated per query (gateway + driver, ${ALLOC_QUERIES} queries, no GC)`);
+    }
   } finally {
     await cluster.stop();
   }
