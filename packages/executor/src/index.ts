@@ -21,4 +21,5 @@ export { ReservationGroup, ShardReservations, type Reservation } from './shard-r
 export type { VSchemaLike, KeyspaceLike, VindexLike } from './keyspace-routing.js';
 export { mergeSorted, orderComparator, type SortedInput } from './operators/merge-sort.js';
 export type { RowReceiver, OkOutcome } from './row-flow.js';
+export type { RowPackets } from './row-packets.js';
 export type { ReferenceCopy, ReferenceTableCheck, ReferenceTablesSource } from './reference-copies.js';

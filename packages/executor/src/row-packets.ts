@@ -36,6 +36,17 @@ export function withRowPackets(rows: Row[], sources: readonly Uint8Array[], boun
   return rows;
 }
 
+/**
+ * A result's rows with its packets attached (ShardResult.packets), ready for a RowReceiver. The
+ * same array every time: attached at most once.
+ */
+export function rowsWithPackets(r: { readonly rows: readonly Row[]; readonly packets?: RowPackets }): Row[] {
+  const rows = r.rows as Row[];
+  const p = r.packets;
+  if (p === undefined || (rows as ChunkWithPackets)[PACKETS] !== undefined) return rows;
+  return withRowPackets(rows, p.sources, p.bounds);
+}
+
 /** The shard's packets of this very chunk, if it has them. */
 export function rowPacketsOf(rows: readonly Row[]): RowPackets | undefined {
   const p = (rows as ChunkWithPackets)[PACKETS];

@@ -14,7 +14,7 @@ import type { ExecutorRuntime } from './executor-runtime.js';
 import { ReservationGroup, ShardReservations } from './shard-reservations.js';
 import type { ShardConnection, ShardConnector, ShardResult, StreamHandlers } from './shard-pool.js';
 import { SinkWriter } from './sink-writer.js';
-import { withRowPackets } from './row-packets.js';
+import { rowsWithPackets, withRowPackets } from './row-packets.js';
 import { runSessionStatement } from './session-statements.js';
 import { StatementSignals } from './statement-signal.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
@@ -514,12 +514,14 @@ export class Session implements ExecutorSession, ShardAccess {
       const warnings: Warning[] = r.warnings !== undefined ? [...r.warnings] : [];
       const maxRows = this.runtime.defaults.maxMemoryRows;
       if (r.rows.length > maxRows) throw rowLimitExceeded(maxRows, 'oltp');
-      const result = new CollectingReceiver(undefined, true);
-      result.fields(r.fields);
-      if (r.rows.length > 0) result.rows(r.rows as Row[]);
       const writer = new SinkWriter(sink, signal);
-      const written = writeCollected(writer, result);
-      if (written !== undefined) await written;
+      writer.fields(r.fields);
+      if (r.rows.length > 0) {
+        // The shard's own chunk, packets and all (row-packets.ts): no copy of the rows on the way
+        // to the writer, which only reads them. Longer results go in 512-row chunks as in runStatement.
+        const written = r.rows.length <= 512 ? writer.rows(r.rows, r.packets) : writeCollected(writer, collected(r.fields, rowsWithPackets(r)));
+        if (written !== undefined) await written;
+      }
       const flushed = writer.flushed();
       if (flushed !== undefined) await flushed;
       this.warnings = warnings;
@@ -848,6 +850,14 @@ function writeCollected(writer: SinkWriter, result: CollectingReceiver): Promise
   // The usual OLTP result: written in one go, awaiting only if the client socket is full.
   if (rows.length <= 512) return writer.rows(packets === null ? rows : withRowPackets(rows.slice(), packets.sources, packets.bounds));
   return writeInChunks(writer, rows, packets);
+}
+
+/** A shard result as a CollectingReceiver that keeps its packets (writeCollected's input). */
+function collected(fields: readonly FieldInfo[], rows: Row[]): CollectingReceiver {
+  const result = new CollectingReceiver(undefined, true);
+  result.fields(fields);
+  result.rows(rows);
+  return result;
 }
 
 async function writeInChunks(writer: SinkWriter, rows: Row[], packets: CollectingReceiver['packets']): Promise<void> {

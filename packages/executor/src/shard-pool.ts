@@ -16,6 +16,7 @@ import { FieldInfoCache, toFieldInfo } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
 import type { Warning } from './query-context.js';
+import type { RowPackets } from './row-packets.js';
 
 /** A buffered statement result: a result set (fields + rows) or an OK packet. */
 export interface ShardResult {
@@ -39,6 +40,13 @@ export interface ShardResult {
   readonly info?: string;
   /** `info` read as numbers (see OkInfoCounts); absent when there is no info text. */
   readonly counts?: OkInfoCounts;
+  /**
+   * The shard's row packets of `rows`, one per row in order (row-packets.ts), when the connector
+   * has them. Kept beside the rows rather than attached to the array: most results go straight to
+   * the client (runUnshardedRead), and attaching costs a slow property definition per result.
+   * Whoever hands `rows` to a RowReceiver attaches them with rowsWithPackets().
+   */
+  readonly packets?: RowPackets;
 }
 
 /**

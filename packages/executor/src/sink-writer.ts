@@ -7,7 +7,7 @@ import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js'
 import { queryInterrupted } from './errors.js';
 import type { RowReceiver } from './row-flow.js';
 import type { FieldInfo, ResultSink, Row } from './types.js';
-import { packetOfRow, rowPacketsOf } from './row-packets.js';
+import { packetOfRow, rowPacketsOf, type RowPackets } from './row-packets.js';
 
 export class SinkWriter implements RowReceiver {
   /**
@@ -35,13 +35,14 @@ export class SinkWriter implements RowReceiver {
   /**
    * Writes one chunk. Returns undefined when it was written at once (the common case: no promise
    * and no microtask per chunk), or a promise that settles once the chunk is written whole.
-   * Never throws: an abort (or a sink error) comes back as a rejected promise.
+   * Never throws: an abort (or a sink error) comes back as a rejected promise. `packets`: the
+   * shard's packets of these rows when they are not attached to the array (ShardResult.packets).
    */
-  rows(rows: readonly Row[]): Promise<void> | undefined {
-    if (this.tail !== null) return this.chain(rows);
+  rows(rows: readonly Row[], packets?: RowPackets): Promise<void> | undefined {
+    if (this.tail !== null) return this.chain(rows, packets);
     let waiting: Promise<void> | undefined;
     try {
-      waiting = this.writeFrom(rows, 0);
+      waiting = this.writeFrom(rows, 0, packets);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -50,25 +51,25 @@ export class SinkWriter implements RowReceiver {
   }
 
   /** Writes rows from `start` until the sink is full; then finishes the chunk after drain(). */
-  private writeFrom(rows: readonly Row[], start: number): Promise<void> | undefined {
+  private writeFrom(rows: readonly Row[], start: number, given: RowPackets | undefined): Promise<void> | undefined {
     const sink = this.sink;
     const signal = this.signal;
     // Rows as the shard sent them go out as its packets when the sink takes them (row-packets.ts).
-    const packets = sink.rawRow !== undefined ? rowPacketsOf(rows) : undefined;
+    const packets = sink.rawRow === undefined ? undefined : given !== undefined && given.sources.length === rows.length ? given : rowPacketsOf(rows);
     for (let i = start; i < rows.length; i++) {
       if (signal.aborted) throw signal.reason;
       this.rowCount++;
       const at = packets !== undefined ? packetOfRow(packets, i, rows[i]) : -1;
       if (!(at >= 0 ? sink.rawRow!(packets!.sources[i], at, packets!.bounds[2 * i + 1], rows[i]) : sink.row(rows[i]))) {
         if (i + 1 === rows.length) return this.drain();
-        return this.drain().then(() => this.writeFrom(rows, i + 1));
+        return this.drain().then(() => this.writeFrom(rows, i + 1, packets));
       }
     }
     return undefined;
   }
 
-  private chain(rows: readonly Row[]): Promise<void> {
-    const run = () => this.writeFrom(rows, 0);
+  private chain(rows: readonly Row[], packets: RowPackets | undefined): Promise<void> {
+    const run = () => this.writeFrom(rows, 0, packets);
     return this.track(this.tail!.then(run, run));
   }
 

@@ -9,7 +9,7 @@ import mysql from 'mysql2/promise';
 import { ShardClient, decodeTextRow } from '@shardgate/mysql-protocol';
 import { WireShardConnector } from '../src/wire-shard-connector.js';
 import { toFieldInfo } from '../src/field-cache.js';
-import { rowPacketsOf } from '../src/row-packets.js';
+import { rowPacketsOf, rowsWithPackets } from '../src/row-packets.js';
 import type { ShardConnectionOptions } from '../src/types.js';
 import { testCluster, type TestCluster } from './support/test-cluster.js';
 import { Planner } from '@shardgate/planner';
@@ -83,7 +83,8 @@ describe('WireShardConnector (real MariaDB)', () => {
     // The JSON column is announced as MySQL's JSON type, from MariaDB's extended metadata.
     expect(r.fields[4].columnType).toBe(245);
     // Each row's packet is the row itself, length-encoded: what goes to a text-protocol client.
-    const packets = rowPacketsOf(r.rows)!;
+    const packets = r.packets!;
+    expect(rowPacketsOf(rowsWithPackets(r))).toEqual(packets);
     expect(packets.sources.length).toBe(3);
     packets.sources.forEach((p, i) => expect(decodeTextRow(Buffer.from(p), 10, packets.bounds[2 * i], packets.bounds[2 * i + 1])).toEqual(r.rows[i].map((cell) => (cell === null ? null : Buffer.from(cell)))));
   });
@@ -195,6 +196,20 @@ describe('WireShardConnector (real MariaDB)', () => {
       const counted = await run('select count(*) from customer', workload);
       expect([counted.rows, counted.raw]).toEqual([[['40']], 0]);
     }
+    // An unsharded read (runUnshardedRead): the rows go out as the shard's packets too, also to a
+    // client that stops reading after every row (each later row written after drain()).
+    const unsharded = executor.openSession({ user: 't', database: 'main' }) as Session;
+    for (const every of [0, 1]) {
+      const sink = new RawRowSink().slowClient(every);
+      const done = unsharded.execute('select id, n from wide where id in (1, 2, 9223372036854775807)', sink);
+      while (every > 0 && sink.endInfo === null) {
+        await new Promise((r) => setTimeout(r, 5));
+        sink.release();
+      }
+      await done;
+      expect([sink.rows, sink.raw, sink.encoded]).toEqual([[['1', null], ['2', '2147483647'], ['9223372036854775807', '-1']], 3, 0]);
+    }
+    await unsharded.close();
     await session.close();
   });
 

@@ -87,9 +87,11 @@ export function writeResultSetHeader(w: PacketWriter, columns: readonly ColumnDe
   w.startPacket();
   w.lenencInt(columns.length);
   w.finishPacket();
-  if (isImmutable(columns)) {
+  // An array already in the map was checked when it went in, and frozen stays frozen: only an
+  // array seen for the first time pays for isImmutable's walk over its columns.
+  let byCollation = encodedDefinitions.get(columns);
+  if (byCollation !== undefined || isImmutable(columns)) {
     // Keyed by the result collation too: clients of one gateway ask for different ones.
-    let byCollation = encodedDefinitions.get(columns);
     if (byCollation === undefined) {
       byCollation = new Map();
       encodedDefinitions.set(columns, byCollation);

@@ -280,7 +280,7 @@ export class ServerConnection implements SinkHost {
       this.paused = true;
       this.socket.pause();
     }
-    if (!this.pumping) void this.pump();
+    if (!this.pumping) this.pump();
   }
 
   private onSocketError(err: NodeJS.ErrnoException): void {
@@ -328,33 +328,59 @@ export class ServerConnection implements SinkHost {
 
   // ---- command loop ---------------------------------------------------------
 
-  private async pump(): Promise<void> {
+  /**
+   * Runs the queued packets in order. A packet whose handler answers synchronously (PING, an
+   * error, STMT_CLOSE) costs no promise; one that returns a promise (a query) parks the pump, with
+   * `pumping` still set, until it settles. A plain function, not an async one: an async pump's
+   * frame and promise were a visible share of what a point select allocates.
+   */
+  private pump(): void {
     this.pumping = true;
-    try {
-      while (this.queue.length > 0 && this.phase !== 'closing' && this.phase !== 'closed') {
-        const packet = this.queue.shift()!;
-        this.queuedBytes -= packet.payload.length;
-        try {
-          // A command answered synchronously (PING, an error, STMT_CLOSE) costs no microtask turn.
-          const pending = this.handlePacket(packet);
-          if (pending !== undefined) await pending;
-        } catch (err) {
-          // Our own bug, not the client's: the protocol state is unknown, so end the connection.
-          this.report(err);
-          this.writer.abortPacket();
-          this.fail(new MysqlError(ErrorCode.ER_UNKNOWN_ERROR, 'Internal server error'), this.writer.sequenceId);
-        } finally {
-          this.releasePacket(packet);
-        }
-        this.flush();
+    while (this.queue.length > 0 && this.phase !== 'closing' && this.phase !== 'closed') {
+      const packet = this.queue.shift()!;
+      this.queuedBytes -= packet.payload.length;
+      let pending: Promise<void> | void;
+      try {
+        pending = this.handlePacket(packet);
+      } catch (err) {
+        this.internalError(err);
+        pending = undefined;
       }
-    } finally {
-      this.pumping = false;
-      if (this.paused && this.phase !== 'closed') {
-        this.paused = false;
-        this.socket.resume();
+      if (pending !== undefined) {
+        pending.then(
+          () => this.resumePump(packet),
+          (err: unknown) => {
+            this.internalError(err);
+            this.resumePump(packet);
+          },
+        );
+        return;
       }
+      this.packetDone(packet);
     }
+    this.pumping = false;
+    if (this.paused && this.phase !== 'closed') {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** The packet the pump was parked on has settled: finish it and go on with the queue. */
+  private resumePump(packet: Packet): void {
+    this.packetDone(packet);
+    this.pump();
+  }
+
+  private packetDone(packet: Packet): void {
+    this.releasePacket(packet);
+    this.flush();
+  }
+
+  /** Our own bug, not the client's: the protocol state is unknown, so end the connection. */
+  private internalError(err: unknown): void {
+    this.report(err);
+    this.writer.abortPacket();
+    this.fail(new MysqlError(ErrorCode.ER_UNKNOWN_ERROR, 'Internal server error'), this.writer.sequenceId);
   }
 
   /** Gives back the budget a packet held. */
@@ -696,18 +722,26 @@ export class ServerConnection implements SinkHost {
   }
 
   /** Runs a result-producing handler with a fresh sink and applies the handler-settlement rules. */
-  private async runCommand(binary: boolean, call: (session: SessionHandler, sink: CommandResultSink) => Promise<void>): Promise<void> {
+  private runCommand(binary: boolean, call: (session: SessionHandler, sink: CommandResultSink) => Promise<void>): Promise<void> | void {
     const sink = new CommandResultSink(this, binary);
-    let failed = false;
-    let failure: unknown;
+    let running: Promise<void>;
     try {
-      await call(this.session!, sink);
+      running = call(this.session!, sink);
     } catch (err) {
-      failed = true;
-      failure = err;
-      if (!hasErrno(err)) this.report(err);
+      return this.commandFailed(sink, err);
     }
-    sink.complete(failed, failure);
+    // A handler that broke its type and returned no promise is done (as `await` treated it).
+    if (typeof (running as Promise<void> | undefined)?.then !== 'function') return sink.complete(false, undefined);
+    // then, not await: an async function's frame per command showed in a point select's allocations.
+    return running.then(
+      () => sink.complete(false, undefined),
+      (err: unknown) => this.commandFailed(sink, err),
+    );
+  }
+
+  private commandFailed(sink: CommandResultSink, err: unknown): void {
+    if (!hasErrno(err)) this.report(err);
+    sink.complete(true, err);
   }
 
   private async initDb(database: string): Promise<void> {

@@ -7,6 +7,7 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, hasMysqlCode } f
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
 import type { ShardResult } from '../shard-pool.js';
+import { rowsWithPackets } from '../row-packets.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
 import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
@@ -377,7 +378,7 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
   out.fields(r.fields);
   if (r.rows.length > 0) {
     // Receivers that take rows synchronously return nothing: skip the await (a microtask hop).
-    const written = out.rows(r.rows as Row[]);
+    const written = out.rows(rowsWithPackets(r));
     if (written !== undefined) await written;
   }
 }

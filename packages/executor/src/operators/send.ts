@@ -4,6 +4,7 @@ import type { QueryContext, Warning } from '../query-context.js';
 import type { OkOutcome, RowReceiver } from '../row-flow.js';
 import type { Row } from '../types.js';
 import { renderTemplate } from '../values/render-query.js';
+import { rowsWithPackets } from '../row-packets.js';
 import { fanOut, withSpecialBinds } from './route.js';
 
 export async function runSend(ctx: QueryContext, p: SendPrimitive, bindVars: BindVars, out: RowReceiver): Promise<OkOutcome | void> {
@@ -26,7 +27,7 @@ export async function runSend(ctx: QueryContext, p: SendPrimitive, bindVars: Bin
     if (r.isResultSet && !rowsSent) {
       rowsSent = true;
       out.fields(r.fields);
-      if (r.rows.length > 0) await out.rows(r.rows as Row[]);
+      if (r.rows.length > 0) await out.rows(rowsWithPackets(r));
     }
     affected += r.affectedRows;
   });

@@ -90,6 +90,15 @@ const CLIENT_CAPABILITIES =
   Capability.PLUGIN_AUTH_LENENC_CLIENT_DATA;
 
 const DEFAULT_CHARSET = 45; // utf8mb4_general_ci
+
+/**
+ * The buffer every shard socket reads into. Each read's bytes are copied out into a chunk of their
+ * own before the callback returns (small chunks come from Buffer's pool), so one buffer serves all
+ * connections: reads are delivered one at a time on this thread, and nothing keeps a view into it.
+ * Concurrency rule: written only by the socket read that precedes each onread callback, and read
+ * only inside that callback.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const MAX_PACKET_SIZE = 0x40000000;
 
 /** Reply states of the command in progress. */
@@ -162,9 +171,24 @@ export class ShardClient {
       };
       const timer = setTimeout(() => finish(new ClientConnectionError('ETIMEDOUT', `connect to ${o.host}:${o.port} timed out`)), o.connectTimeoutMs ?? 10_000);
       timer.unref();
-      const socket = connect({ host: o.host, port: o.port, noDelay: true });
+      // Read through `onread`, not 'data': each read skips the Readable stream (push, 'data', a
+      // nextTick for maybeReadMore) and the per-read backing store (see SHARED_READ_BUFFER).
+      const socket = connect({
+        host: o.host,
+        port: o.port,
+        noDelay: true,
+        onread: {
+          buffer: SHARED_READ_BUFFER,
+          callback: (n: number, buf: Uint8Array): boolean => {
+            const chunk = Buffer.allocUnsafe(n);
+            chunk.set(buf.subarray(0, n));
+            this.onData(chunk);
+            // pause() stops the reads itself (net.Socket honours it with onread); never stop here.
+            return true;
+          },
+        },
+      });
       this.socket = socket;
-      socket.on('data', (chunk: Buffer) => this.onData(chunk));
       socket.on('error', (err: NodeJS.ErrnoException) => {
         const e = new ClientConnectionError(err.code ?? 'ECONNRESET', err.message);
         if (!done) finish(e);
