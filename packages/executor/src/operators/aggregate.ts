@@ -443,8 +443,10 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
       }
       case 'min':
       case 'max': {
-        // MIN/MAX of an ENUM or SET is a VARCHAR in MariaDB (when the shards send the column itself).
-        const enumLike = (base.flags & (ColumnFlag.ENUM | ColumnFlag.SET)) !== 0;
+        // MIN/MAX of an ENUM or SET without GROUP BY is a VARCHAR in MariaDB (when the shards send
+        // the column itself); with GROUP BY (through a temporary table) it stays the ENUM, and its
+        // flag keeps an ORDER BY over it refused (MariaDB orders it by member index).
+        const enumLike = p.variant === 'Scalar' && (base.flags & (ColumnFlag.ENUM | ColumnFlag.SET)) !== 0;
         outFields[a.column] = enumLike ? { ...base, name, columnType: ColumnType.VAR_STRING, flags: base.flags & ~(ColumnFlag.ENUM | ColumnFlag.SET) } : { ...base, name };
         const useWeight = a.weightStringColumn !== undefined && isTextField(f);
         const cmp = useWeight ? compareCollationKeys : comparatorFor(f);
