@@ -75,6 +75,10 @@ describe('column types decided at the gateway vs one MariaDB', () => {
     await expectSameAnswer('select id from person where id > (select count(*) from person) - 3 order by id');
   });
 
+  it("a BIGINT sent from one side of a join across shards into the other's expression stays a BIGINT", async () => {
+    await expectSameAnswer('select coalesce(p2.n, p1.id) as c, p2.n + p1.id as d from person p1 join person p2 on p1.n = p2.id order by p1.id, p2.id');
+  });
+
   it('refuses a pulled-out string value: the outer query would compare it without its collation', async () => {
     // MariaDB compares MAX(code) = 'áb' in utf8mb4_bin: not equal to 'AB'.
     const [[expected]] = (await ref.query({ sql: "select count(*) from person where (select max(code) from person) = 'AB'", rowsAsArray: true })) as unknown as [[string[]]];
