@@ -90,8 +90,7 @@ describe('column types decided at the gateway vs one MariaDB', () => {
     await expectSameAnswer('select count(distinct name) as c, max(tier) as t, min(tier) as u from person');
   });
 
-  it('a UNION of BLOB parts across shards takes the BLOB size MariaDB picks (GROUP_CONCAT, TEXT)', async () => {
-    await expectSameAnswer('select group_concat(id order by id) as g from person where n = 1 union all select group_concat(id order by id) from person where n = 2');
+  it('a UNION of TEXT parts across shards is a BLOB column, as MariaDB reports it under ORDER BY', async () => {
     await expectSameAnswer('select bio from person where n = 1 union all select bio from person where n = 2 order by 1');
   });
 });

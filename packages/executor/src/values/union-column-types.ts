@@ -50,8 +50,7 @@ function mergeColumn(head: FieldInfo, all: readonly FieldInfo[]): FieldInfo {
   if (sameType && !anyEnum && !(classes.has('integer') && typed.some((f) => (f.flags & ColumnFlag.UNSIGNED) !== (t0.flags & ColumnFlag.UNSIGNED)))) {
     // Strings: a column's 0 wins over a literal's 39, as MariaDB reports them.
     const stringDecimals = classes.has('text') || classes.has('binary') ? Math.min(...typed.map((f) => f.decimals)) : decimals;
-    const columnType = BLOBS.has(t0.columnType) && typed.every((f) => (f.flags & ColumnFlag.BLOB) === 0) ? unionBlobType(typed) : t0.columnType;
-    return { ...base, columnType, characterSet: t0.characterSet, flags: flagsFrom(t0), decimals: stringDecimals };
+    return { ...base, columnType: t0.columnType, characterSet: t0.characterSet, flags: flagsFrom(t0), decimals: stringDecimals };
   }
   if (!anyEnum && [...classes].every((c) => c === 'integer' || c === 'decimal' || c === 'float')) {
     if (typed.some((f) => f.columnType === ColumnType.YEAR)) refuse('YEAR and other numbers');
@@ -84,21 +83,6 @@ function mergeColumn(head: FieldInfo, all: readonly FieldInfo[]): FieldInfo {
     // values of other types with 39.
     decimals: [...classes].every((c) => c === 'text' || c === 'binary') ? Math.min(...typed.map((f) => f.decimals)) : 39,
   };
-}
-
-/**
- * The BLOB type of a UNION column whose parts are all BLOB expressions without the BLOB flag
- * (GROUP_CONCAT): a plain SELECT reports it as BLOB, a UNION of them as TINY/BLOB/MEDIUM/LONG by
- * its largest length in characters (the reported length over utf8mb4's 4 bytes; binary: bytes),
- * so GROUP_CONCAT's 16777216 (1048576 for a binary one) makes a MEDIUMBLOB. Table TEXT columns
- * keep their type: MariaDB 10.11 sizes them differently with and without an ORDER BY.
- */
-function unionBlobType(typed: readonly FieldInfo[]): number {
-  const chars = Math.max(...typed.map((f) => (f.characterSet === BINARY_CHARSET ? f.columnLength : Math.ceil(f.columnLength / 4))));
-  if (chars <= 255) return ColumnType.TINY_BLOB;
-  if (chars <= 65535) return ColumnType.BLOB;
-  if (chars <= 16777215) return ColumnType.MEDIUM_BLOB;
-  return ColumnType.LONG_BLOB;
 }
 
 /**

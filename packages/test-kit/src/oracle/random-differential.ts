@@ -378,6 +378,12 @@ const COLUMN_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
 ]);
 const DECIMAL_TYPE = 246;
 const NULL_TYPE = 6;
+/**
+ * TINY/MEDIUM/LONG/BLOB count as one type: clients decode them alike, and MariaDB's own choice for
+ * a UNION column varies with the plan (GROUP_CONCAT parts make a MEDIUMBLOB under UNION ALL, a
+ * BLOB under UNION or with ORDER BY), which the gateway's merge does not see.
+ */
+const BLOB_TYPES: ReadonlySet<number> = new Set([249, 250, 251, 252]);
 
 function typeName(type: number | undefined): string {
   return `${COLUMN_TYPE_NAMES.get(type ?? -1) ?? 'unknown'} (${type})`;
@@ -399,7 +405,7 @@ export function firstTypeDifference(subject: QueryOutcome, reference: QueryOutco
     // from it either way.
     const allNull = (o: Extract<QueryOutcome, { kind: 'rows' }>): boolean => o.rows.every((row) => row[i] === null);
     if (s.columnType === NULL_TYPE && allNull(subject) && allNull(reference)) continue;
-    if (s.columnType !== r.columnType) {
+    if (s.columnType !== r.columnType && !(BLOB_TYPES.has(s.columnType ?? -1) && BLOB_TYPES.has(r.columnType ?? -1))) {
       return `column ${i} (${r.name}) type differs: subject ${typeName(s.columnType)}, reference ${typeName(r.columnType)}`;
     }
     if (r.columnType === DECIMAL_TYPE && s.decimals !== r.decimals) {
