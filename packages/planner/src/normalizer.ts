@@ -48,6 +48,9 @@ import { fillListParams, fillRowParams, rowBindName, scanInList, scanInsertRows,
 
 export { ROW_BIND_PREFIX } from './literal-list-scanner.js';
 
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+
 /** Name of the bind var that holds the INSERT rows (`SqlValue[][]`). */
 export const ROWS_BIND = '__rows';
 
@@ -580,7 +583,16 @@ function normalizeTokens(
       if (bindVars[name] instanceof ExactNumber && computesWithUserVariable(tokens, i, frame.open)) {
         throw notSupported(`the DECIMAL user variable ${t.text} in arithmetic or as a function argument (MariaDB computes a DECIMAL user variable at scale 38, its value's own scale shows only where it is read as it is); CAST it to the DECIMAL(p, s) you mean`);
       }
-      st.emit(':' + name, t.spaceBefore);
+      const v = bindVars[name];
+      if (listDepth >= 0 && frames.length >= listDepth && typeof v === 'bigint' && v >= BIGINT_MIN && v <= BIGINT_MAX) {
+        // In the select list: MariaDB types an integer user variable BIGINT, and so its column
+        // (`select @a`, `@a + 1`); the literal the value becomes is an INT below 10 digits.
+        // COALESCE with BIGINT's smallest value is the same value, typed BIGINT. Elsewhere the
+        // type shows nowhere and the bare bind keeps routing on it (`where id = @a`).
+        st.emit(`coalesce(:${name}, -9223372036854775808)`, t.spaceBefore);
+      } else {
+        st.emit(':' + name, t.spaceBefore);
+      }
       prevPrev = prev;
       prev = t;
       continue;

@@ -40,7 +40,9 @@ describe('user variable reads', () => {
 
   it('name the columns of the select list as MariaDB does (by the text, not the value)', () => {
     const n = normalize('select distinct @x, @X+1, `@x`, concat(@y, 1) from t', undefined, vars({ x: 5n }));
-    expect(n.normalized).toBe('select distinct :v1 as `@x`, :v1+:v2 as `@X+1`, `@x`, concat(:v3, :v2) as `concat(@y, 1)` from t');
+    expect(n.normalized).toBe(
+      'select distinct coalesce(:v1, -9223372036854775808) as `@x`, coalesce(:v1, -9223372036854775808)+:v2 as `@X+1`, `@x`, concat(:v3, :v2) as `concat(@y, 1)` from t',
+    );
     expect(n.bindVars).toEqual({ v1: 5n, v2: 1n, v3: null });
     // Items that have (or may have) an alias keep it; nested selects and other clauses get none.
     expect(normalize("select @x as a, @x b, @x 'c', @x is null, (select @x) from t where (select @x) = 1").normalized).toBe(
@@ -52,6 +54,13 @@ describe('user variable reads', () => {
     );
     expect(normalize('(select @x) union select @y').normalized).toBe('(select :v1 as `@x`) union select :v2');
     expect(normalize('select @`a``b`').normalized).toBe('select :v1 as `@``a````b```');
+  });
+
+  it('keep an integer variable BIGINT in the select list, as MariaDB types it, and route on it elsewhere', () => {
+    // A literal 5 is an INT column; MariaDB's `select @a` (and `@a + 1`) is a BIGINT.
+    const n = normalize('select @a, @s, @u from t where id = @a', undefined, vars({ a: 5n, s: 'x', u: 2n ** 64n - 1n }));
+    expect(n.normalized).toBe('select coalesce(:v1, -9223372036854775808) as `@a`, :v2 as `@s`, :v3 as `@u` from t where id = :v1');
+    expect(n.bindVars).toEqual({ v1: 5n, v2: 'x', v3: 2n ** 64n - 1n });
   });
 
   it('name quoted variables case-insensitively', () => {

@@ -443,7 +443,11 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
       }
       case 'min':
       case 'max': {
-        outFields[a.column] = { ...base, name };
+        // MIN/MAX of an ENUM or SET without GROUP BY is a VARCHAR in MariaDB (when the shards send
+        // the column itself); with GROUP BY (through a temporary table) it stays the ENUM, and its
+        // flag keeps an ORDER BY over it refused (MariaDB orders it by member index).
+        const enumLike = p.variant === 'Scalar' && (base.flags & (ColumnFlag.ENUM | ColumnFlag.SET)) !== 0;
+        outFields[a.column] = enumLike ? { ...base, name, columnType: ColumnType.VAR_STRING, flags: base.flags & ~(ColumnFlag.ENUM | ColumnFlag.SET) } : { ...base, name };
         const useWeight = a.weightStringColumn !== undefined && isTextField(f);
         const cmp = useWeight ? compareCollationKeys : comparatorFor(f);
         const sign = a.opcode === 'min' ? 1 : -1;
@@ -467,7 +471,10 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
       case 'group_concat': {
         const gc = a.groupConcat!;
         if (f && isWideCharset(f.characterSet)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: GROUP_CONCAT across shards in a ${f.characterSet} result character set`);
-        outFields[a.column] = { ...base, name };
+        // A shard that grouped through a temporary table reports its GROUP_CONCAT as a BLOB-flagged
+        // MEDIUMTEXT; MariaDB's own GROUP_CONCAT has no BLOB flag (a UNION sizes it by that: see
+        // unionBlobType).
+        outFields[a.column] = { ...base, name, flags: base.flags & ~ColumnFlag.BLOB };
         const cmps = gc.orderBy.map((k) => comparatorFor(fields[k.column]));
         for (const c of gc.distinctColumns ?? []) {
           // Which of several collation-equal strings MariaDB keeps is not known here.

@@ -24,9 +24,15 @@ export async function collect(ctx: QueryContext, p: Primitive, bv: BindVars): Pr
  * The bind vars of one outer row: a NEW object per row, built from the row alone. Never share
  * one between rows or callbacks — that is exactly Vitess 21.0.1's semi-join bug (#17410).
  */
-export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, number>>, row: Row | null, fields: readonly FieldInfo[]): BindVars {
+export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, number>>, row: Row | null, fields: readonly FieldInfo[], valueJoinVars?: readonly string[]): BindVars {
   const bv: BindVars = copyBindVars(base);
   for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : cellToSqlValue(row[column] ?? null, fields[column]);
+  // A BIGINT value computed into a right-side expression stays a BIGINT there (a literal 5 is an
+  // INT: `coalesce(t2.product_id, :t1_order_id)` would be an INT column where MariaDB's is BIGINT).
+  for (const name of valueJoinVars ?? []) {
+    const v = bv[name];
+    if (typeof v === 'bigint' && fields[joinVars[name]!]?.columnType === ColumnType.LONGLONG) bv[name] = new ColumnNumber(v.toString(), 'bigint', true);
+  }
   return bv;
 }
 
@@ -62,7 +68,12 @@ function withTypedZeros(bv: BindVars, p: JoinPrimitive, leftFields: readonly Fie
     if (out[name] !== null) continue;
     const f = leftFields[p.joinVars[name]!];
     const scale = f?.decimals ?? 0;
-    out[name] = f !== undefined && valueClassOf(f.columnType, f.characterSet) === 'decimal' ? new ColumnNumber(scale > 0 ? `0.${'0'.repeat(scale)}` : '0', 'decimal') : 0n;
+    out[name] =
+      f !== undefined && valueClassOf(f.columnType, f.characterSet) === 'decimal'
+        ? new ColumnNumber(scale > 0 ? `0.${'0'.repeat(scale)}` : '0', 'decimal')
+        : f?.columnType === ColumnType.LONGLONG
+          ? new ColumnNumber('0', 'bigint', true)
+          : 0n;
   }
   return out;
 }
@@ -81,7 +92,7 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   let nullRow: Promise<Row> | null = null;
   const nullExtended = (left: Row): Promise<Row> | Row => {
     if (!p.nullRow) return [];
-    if (p.nullRowPerRow) return collect(ctx, p.nullRow, joinBindVars(bv, p.joinVars, left, leftFields)).then((r) => r.rows[0] ?? []);
+    if (p.nullRowPerRow) return collect(ctx, p.nullRow, joinBindVars(bv, p.joinVars, left, leftFields, p.valueJoinVars)).then((r) => r.rows[0] ?? []);
     nullRow ??= collect(ctx, p.nullRow, bv).then((r) => r.rows[0] ?? []);
     return nullRow;
   };
@@ -96,12 +107,12 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   let typedFields: Promise<readonly FieldInfo[]> | null = null;
   const rightFields = (left: Row, inner: BufferedRows): readonly FieldInfo[] | Promise<readonly FieldInfo[]> => {
     if (fieldsOnce.done || !(p.valueJoinVars ?? []).some((name) => (left[p.joinVars[name]!] ?? null) === null)) return inner.fields;
-    typedFields ??= collect(ctx.columnsOnly(), p.right, withTypedZeros(joinBindVars(bv, p.joinVars, left, leftFields), p, leftFields)).then((r) => r.fields);
+    typedFields ??= collect(ctx.columnsOnly(), p.right, withTypedZeros(joinBindVars(bv, p.joinVars, left, leftFields, p.valueJoinVars), p, leftFields)).then((r) => r.fields);
     return typedFields;
   };
   const lookups = new InnerLookups(ctx, p.right, (rowBv) => collect(ctx, p.right, rowBv));
   const request = (left: Row) => {
-    const rowBv = joinBindVars(bv, p.joinVars, left, leftFields);
+    const rowBv = joinBindVars(bv, p.joinVars, left, leftFields, p.valueJoinVars);
     return { bindVars: rowBv, values: joinValues(rowBv, p.joinVars) };
   };
   const joinRow = async (left: Row, inner: BufferedRows): Promise<void> => {
@@ -130,7 +141,7 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   if (!fieldsOnce.done) {
     // No outer rows: ask the right side for its columns with NULL join values (typed zeros in
     // right-side expressions, see rightFields).
-    const inner = await collect(ctx, p.right, withTypedZeros(joinBindVars(bv, p.joinVars, null, leftFields), p, leftFields));
+    const inner = await collect(ctx, p.right, withTypedZeros(joinBindVars(bv, p.joinVars, null, leftFields, p.valueJoinVars), p, leftFields));
     sendFields(inner.fields);
   }
 }

@@ -39,16 +39,24 @@ export function cellToSqlValue(cell: Cell, field: FieldInfo | undefined): SqlVal
 export class ColumnNumber extends ExactNumber {
   constructor(
     text: string,
-    readonly kind: 'decimal' | 'double',
+    readonly kind: 'decimal' | 'double' | 'bigint',
+    /**
+     * Render it so that MariaDB gives it the column's type even where the value alone would make
+     * a narrower one (a pulled-out subquery's value becomes a select column of the outer query):
+     * a BIGINT stays BIGINT (a literal 5 is an INT), a DECIMAL without a fraction stays DECIMAL.
+     */
+    readonly keepType = false,
   ) {
     super(text);
   }
 
   sql(): string {
     const t = this.text;
+    // COALESCE with BIGINT's smallest value: a BIGINT of the same value (CAST(5 AS SIGNED) is an INT).
+    if (this.kind === 'bigint') return this.keepType ? `COALESCE(${t}, -9223372036854775808)` : t;
     if (this.kind === 'double') return /^[-+]?\d+$/.test(t) ? t : `CAST(${t} AS DOUBLE)`;
     const dot = t.indexOf('.');
-    if (dot < 0) return t;
+    if (dot < 0) return this.keepType ? `CAST(${t} AS DECIMAL(${Math.min(65, Math.max(1, t.replace(/[-+]/g, '').length))},0))` : t;
     const digits = t.replace(/[-+.]/g, '').length;
     const scale = t.length - dot - 1;
     return `CAST(${t} AS DECIMAL(${Math.min(65, Math.max(digits, scale, 1))},${Math.min(38, scale)}))`;

@@ -2,8 +2,8 @@
  * Random differential: generates seeded SELECTs over a schema (random-query-generator.ts), runs
  * each on the system under test in every session kind (by default shardgate's OLTP and OLAP
  * workloads) and once on a reference MariaDB holding the same rows, and compares exactly: the
- * same column names and count, and the same rows (a sequence when the ORDER BY is total, a
- * multiset otherwise). A 1235 refusal counts as refused; any other error where the reference
+ * same column names and count, the same rows (a sequence when the ORDER BY is total, a multiset
+ * otherwise), and the same column types (with the scale of a DECIMAL). A 1235 refusal counts as refused; any other error where the reference
  * answered, or any different answer, is wrong and is shrunk to a minimal query.
  *
  * It takes only mysql2 connection options, so it tests any gateway (or any MySQL-compatible
@@ -76,6 +76,12 @@ export interface RandomDifferentialOptions {
   sessions?: readonly RandomDifferentialSession[];
   /** Queries in flight at once, each on its own connections (default 2). */
   concurrency?: number;
+  /**
+   * Compare each column's MySQL type too (and its scale for DECIMAL), not only names and values
+   * (default true): a client decodes a value by its column type (mysql2 gives a DECIMAL as a
+   * string, an INT as a number, a DATETIME as a Date), so a wrong type is a wrong answer.
+   */
+  compareTypes?: boolean;
   /** Shrink failures to a minimal query (default true). */
   shrink?: boolean;
   /** Most query runs spent shrinking one failure (default 150). */
@@ -263,7 +269,8 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
         b = { ...b, rows: await folder.fold(b.rows, b.fields, own) };
       }
       const mismatch = compareOutcomes({ index: 0, sql, ordered: queryIsOrdered(q) }, a, b);
-      return mismatch === undefined ? undefined : mismatch.message.split('\n').slice(1).join('\n').trim();
+      if (mismatch !== undefined) return mismatch.message.split('\n').slice(1).join('\n').trim();
+      return opts.compareTypes === false ? undefined : firstTypeDifference(a, b);
     };
     const detail = await differ(subject, reference);
     if (detail === undefined) return { kind: 'ok', detail: '' };
@@ -360,6 +367,52 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
   report.failures.sort((a, b) => a.index - b.index || a.session.localeCompare(b.session));
   report.invalid.sort((a, b) => a.index - b.index);
   return report;
+}
+
+/** MySQL column type codes (as in the column definition packet) and their names. */
+const COLUMN_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'DECIMAL (old)'], [1, 'TINYINT'], [2, 'SMALLINT'], [3, 'INT'], [4, 'FLOAT'], [5, 'DOUBLE'], [6, 'NULL'], [7, 'TIMESTAMP'],
+  [8, 'BIGINT'], [9, 'MEDIUMINT'], [10, 'DATE'], [11, 'TIME'], [12, 'DATETIME'], [13, 'YEAR'], [15, 'VARCHAR'], [16, 'BIT'],
+  [245, 'JSON'], [246, 'DECIMAL'], [247, 'ENUM'], [248, 'SET'], [249, 'TINYBLOB'], [250, 'MEDIUMBLOB'], [251, 'LONGBLOB'],
+  [252, 'BLOB'], [253, 'VAR_STRING'], [254, 'STRING'], [255, 'GEOMETRY'],
+]);
+const DECIMAL_TYPE = 246;
+const NULL_TYPE = 6;
+/**
+ * TINY/MEDIUM/LONG/BLOB count as one type: clients decode them alike, and MariaDB's own choice for
+ * a UNION column varies with the plan (GROUP_CONCAT parts make a MEDIUMBLOB under UNION ALL, a
+ * BLOB under UNION or with ORDER BY), which the gateway's merge does not see.
+ */
+const BLOB_TYPES: ReadonlySet<number> = new Set([249, 250, 251, 252]);
+
+function typeName(type: number | undefined): string {
+  return `${COLUMN_TYPE_NAMES.get(type ?? -1) ?? 'unknown'} (${type})`;
+}
+
+/**
+ * The first column whose MySQL type differs between two row outcomes (or, for DECIMAL, whose
+ * scale does), as a message; undefined when they agree or either side has no field packets.
+ * Lengths and flags are not compared: MariaDB's own vary with the plan (a key flag, a display
+ * length of an expression) where no client reads them.
+ */
+export function firstTypeDifference(subject: QueryOutcome, reference: QueryOutcome): string | undefined {
+  if (subject.kind !== 'rows' || reference.kind !== 'rows' || subject.fields === undefined || reference.fields === undefined) return undefined;
+  for (let i = 0; i < Math.min(subject.fields.length, reference.fields.length); i++) {
+    const s = subject.fields[i]!;
+    const r = reference.fields[i]!;
+    // A known difference (README, "How it differs"): a scalar subquery across shards that is NULL
+    // becomes a NULL literal in the outer query, a column of type NULL; no client reads a value
+    // from it either way.
+    const allNull = (o: Extract<QueryOutcome, { kind: 'rows' }>): boolean => o.rows.every((row) => row[i] === null);
+    if (s.columnType === NULL_TYPE && allNull(subject) && allNull(reference)) continue;
+    if (s.columnType !== r.columnType && !(BLOB_TYPES.has(s.columnType ?? -1) && BLOB_TYPES.has(r.columnType ?? -1))) {
+      return `column ${i} (${r.name}) type differs: subject ${typeName(s.columnType)}, reference ${typeName(r.columnType)}`;
+    }
+    if (r.columnType === DECIMAL_TYPE && s.decimals !== r.decimals) {
+      return `column ${i} (${r.name}) DECIMAL scale differs: subject ${s.decimals}, reference ${r.decimals}`;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -156,6 +156,8 @@ class RandomQueryGenerator {
   private plainSelect(joins: number): SelectQuery {
     const { from, joins: clauses, scope } = this.fromClause(joins);
     const items = Array.from({ length: 1 + this.int(4) }, () => ({ sql: this.scalarExpression(scope, 2), aggregate: false }));
+    // A scalar subquery as a column: one value the gateway pulls out and binds into the query.
+    if (this.chance(0.08)) items.push({ sql: this.scalarSubquery(), aggregate: false });
     return {
       distinct: false,
       items,
@@ -413,14 +415,33 @@ class RandomQueryGenerator {
       return { op: 'leaf', sql: `${c.ref} ${this.chance(0.3) ? 'NOT IN' : 'IN'} (SELECT ${target.ref} FROM ${from}${filter})` };
     }
     if (target !== undefined && r < 0.75) {
+      // Uncorrelated sometimes: the gateway runs it once and binds whether it found a row.
+      if (this.chance(0.2)) return { op: 'leaf', sql: `${this.chance(0.3) ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${from}${filter})` };
       const corr = `${target.ref} = ${c.ref}`;
       return { op: 'leaf', sql: `${this.chance(0.3) ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${from} WHERE ${corr}${filter ? ` AND ${filter.slice(7)}` : ''})` };
+    }
+    if (target !== undefined && r < 0.85) {
+      // MIN/MAX of a column of the same family, strings and datetimes too: the pulled-out value
+      // must compare as the column does (its collation, its type), in either operand order.
+      const sub = `(SELECT ${this.pick(['MIN', 'MAX'])}(${target.ref}) FROM ${from}${filter})`;
+      const op = this.pick(['=', '<>', '<', '>=', '<=>']);
+      return { op: 'leaf', sql: this.chance(0.5) ? `${c.ref} ${op} ${sub}` : `${sub} ${op} ${this.literalFor(c, false)}` };
     }
     const numeric = sub.scope.filter((o) => o.kind === 'int' || o.kind === 'decimal');
     const outerNumeric = scope.columns.filter((o) => o.kind === 'int' || o.kind === 'decimal');
     if (numeric.length === 0 || outerNumeric.length === 0) return this.comparison(scope);
     const fn = this.pick(['MAX', 'MIN', 'COUNT', 'SUM']);
     return { op: 'leaf', sql: `${this.pick(outerNumeric).ref} ${this.pick(['<', '>=', '=', '<>'])} (SELECT ${fn}(${this.pick(numeric).ref}) FROM ${from}${filter})` };
+  }
+
+  /** `(SELECT COUNT(*) | SUM/MIN/MAX(number) FROM t [WHERE …])`: one numeric value (NULL when no row). */
+  private scalarSubquery(): string {
+    const table = this.pick(this.schema.tables);
+    const sub = this.tableSource(table);
+    const filter = this.chance(0.5) ? ` WHERE ${this.renderLeaf(this.comparison({ columns: sub.scope }))}` : '';
+    const numeric = sub.scope.filter((o) => o.kind === 'int' || o.kind === 'decimal');
+    const agg = numeric.length === 0 || this.chance(0.3) ? 'COUNT(*)' : `${this.pick(['SUM', 'MIN', 'MAX'])}(${this.pick(numeric).ref})`;
+    return `(SELECT ${agg} FROM ${table.name} AS ${sub.source.alias}${filter})`;
   }
 
   private renderLeaf(p: Predicate): string {
@@ -549,16 +570,27 @@ function unique(xs: string[]): string[] {
 function guessKind(sql: string, scope: Scope): RandomColumnKind {
   const exact = scope.columns.find((c) => c.ref === sql);
   if (exact !== undefined) return exact.kind;
-  if (/^(COUNT|CHAR_LENGTH|YEAR)\(/.test(sql) || / IS NULL$/.test(sql)) return 'int';
-  if (/^(SUM|AVG)\(/.test(sql)) return 'decimal';
-  const inner = scope.columns.find((c) => sql.includes(c.ref));
-  return inner?.kind ?? 'int';
+  if (/^(COUNT|CHAR_LENGTH|YEAR)\(/.test(sql) || / IS NULL$/.test(sql) || /^\(SELECT COUNT\(/.test(sql)) return 'int';
+  if (/^(SUM|AVG)\(/.test(sql) || /^\(SELECT /.test(sql)) return 'decimal';
+  return leadColumn(sql, scope)?.kind ?? 'int';
+}
+
+/**
+ * The column an expression's value comes from: the first one it names after a CASE's THEN (the
+ * columns of its WHEN only decide), else the first one it names (COALESCE's first argument).
+ */
+function leadColumn(sql: string, scope: Scope): ScopeColumn | undefined {
+  const then = sql.indexOf(' THEN ');
+  const head = then >= 0 ? sql.slice(then + 6) : sql;
+  // A ref followed by a letter, digit or _ is another column's prefix (t1.id in t1.id_x).
+  const at = (ref: string) => head.search(new RegExp(`${ref.replace('.', '\\.')}(?![\\w])`));
+  return scope.columns.map((c) => ({ c, at: at(c.ref) })).filter((x) => x.at >= 0).sort((a, b) => a.at - b.at)[0]?.c;
 }
 
 /** The collation of an inner select item: the one of the column it is built on (CHAR_LENGTH and the like are numbers). */
 function collationOf(sql: string, scope: Scope): { collation?: string } {
   if (guessKind(sql, scope) !== 'string') return {};
-  const c = scope.columns.find((o) => o.ref === sql) ?? scope.columns.find((o) => sql.includes(o.ref));
+  const c = scope.columns.find((o) => o.ref === sql) ?? leadColumn(sql, scope);
   return c?.collation === undefined ? {} : { collation: c.collation };
 }
 

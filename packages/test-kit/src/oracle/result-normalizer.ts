@@ -14,6 +14,8 @@ export interface ColumnInfo {
   columnType?: number;
   type?: number;
   characterSet?: number;
+  /** Digits after the point (DECIMAL: its scale; 31 or 39 where the server does not fix them). */
+  decimals?: number;
 }
 
 const BINARY_CHARSET = 63;

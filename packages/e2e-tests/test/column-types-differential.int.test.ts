@@ -1,0 +1,96 @@
+/**
+ * Column types the gateway reports where it, not one shard, decides them, against one plain
+ * MariaDB holding the same rows: a client decodes each value by its column type (mysql2 gives a
+ * BIGINT or INT as a number, a DECIMAL as a string), so a wrong type is a wrong answer. Found by
+ * the random differential once it compared column types (pnpm fuzz --seed 7), and by hand.
+ */
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster } from '@shardgate/test-kit';
+import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+
+const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
+const SCHEMA = `
+create table person (
+  id bigint primary key,
+  name varchar(20) collate utf8mb4_general_ci,
+  code varchar(20) collate utf8mb4_bin,
+  tier enum('gold', 'silver', 'bronze'),
+  n int,
+  bio text
+);
+`;
+const CODES = ['ab', 'AB', 'áb', 'b'];
+const INSERT = `insert into person (id, name, code, tier, n, bio) values ${Array.from(
+  { length: 24 },
+  (_, i) => `(${i + 1}, '${['alice', 'Bob', 'zoë'][i % 3]}', '${CODES[i % 4]}', '${['gold', 'silver', 'bronze'][i % 3]}', ${i % 5}, 'bio ${i % 4}')`,
+).join(', ')}`;
+
+let gw: RunningGateway;
+let reference: LocalCluster;
+let ref: mysql.Connection;
+let sub: mysql.Connection;
+
+beforeAll(async () => {
+  [gw, reference] = await Promise.all([
+    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ person: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
+    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
+  ]);
+  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+  sub = await gw.connect({ database: 'commerce' });
+  await ref.query(INSERT);
+  await sub.query(INSERT);
+}, 120_000);
+
+afterAll(async () => {
+  await ref?.end().catch(() => undefined);
+  await sub?.end().catch(() => undefined);
+  await Promise.all([gw?.stop(), reference?.stop()]);
+});
+
+/** Rows (as the servers' text) and each column's name, type and, for DECIMAL, scale. */
+async function answer(conn: mysql.Connection, sql: string): Promise<{ rows: unknown; columns: string[] }> {
+  const [rows, fields] = await conn.query({ sql, rowsAsArray: true, typeCast: false });
+  return {
+    rows: (rows as Buffer[][]).map((r) => r.map((v) => (v === null ? null : v.toString()))),
+    columns: (fields as mysql.FieldPacket[]).map((f) => `${f.name}:${f.columnType}${f.columnType === 246 ? `(${f.decimals})` : ''}`),
+  };
+}
+
+async function expectSameAnswer(sql: string): Promise<void> {
+  const [expected, got] = [await answer(ref, sql), await answer(sub, sql)];
+  expect(got, sql).toEqual(expected);
+}
+
+describe('column types decided at the gateway vs one MariaDB', () => {
+  it('an integer user variable is a BIGINT column, alone and in expressions', async () => {
+    await ref.query('set @a = 5, @n = -7');
+    await sub.query('set @a = 5, @n = -7');
+    await expectSameAnswer('select @a, @n, @a + 1, @a * id as x from person where id = @a');
+    await expectSameAnswer('select @a as x, count(*) from person');
+  });
+
+  it("a pulled-out scalar subquery keeps its type: COUNT is a BIGINT, SUM of integers a DECIMAL", async () => {
+    await expectSameAnswer('select (select count(*) from person) as c, (select sum(n) from person) as s, (select max(id) from person) as m');
+    await expectSameAnswer('select id from person where id > (select count(*) from person) - 3 order by id');
+  });
+
+  it("a BIGINT sent from one side of a join across shards into the other's expression stays a BIGINT", async () => {
+    await expectSameAnswer('select coalesce(p2.n, p1.id) as c, p2.n + p1.id as d from person p1 join person p2 on p1.n = p2.id order by p1.id, p2.id');
+  });
+
+  it('refuses a pulled-out string value: the outer query would compare it without its collation', async () => {
+    // MariaDB compares MAX(code) = 'áb' in utf8mb4_bin: not equal to 'AB'.
+    const [[expected]] = (await ref.query({ sql: "select count(*) from person where (select max(code) from person) = 'AB'", rowsAsArray: true })) as unknown as [[string[]]];
+    expect(expected).toEqual(['0']);
+    await expect(sub.query("select count(*) from person where (select max(code) from person) = 'AB'")).rejects.toMatchObject({ errno: 1235 });
+  });
+
+  it('MIN/MAX of an ENUM merged at the gateway is a VARCHAR', async () => {
+    await expectSameAnswer('select count(distinct name) as c, max(tier) as t, min(tier) as u from person');
+  });
+
+  it('a UNION of TEXT parts across shards is a BLOB column, as MariaDB reports it under ORDER BY', async () => {
+    await expectSameAnswer('select bio from person where n = 1 union all select bio from person where n = 2 order by 1');
+  });
+});
