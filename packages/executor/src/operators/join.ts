@@ -8,6 +8,7 @@ import { copyBindVars, type QueryContext } from '../query-context.js';
 import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue, ColumnNumber } from '../values/cell-codec.js';
+import { typedBindValue } from '../values/typed-temporal.js';
 import { runPrimitive } from '../primitive-runner.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
@@ -26,7 +27,7 @@ export async function collect(ctx: QueryContext, p: Primitive, bv: BindVars): Pr
  */
 export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, number>>, row: Row | null, fields: readonly FieldInfo[], valueJoinVars?: readonly string[]): BindVars {
   const bv: BindVars = copyBindVars(base);
-  for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : cellToSqlValue(row[column] ?? null, fields[column]);
+  for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : typedBindValue(cellToSqlValue(row[column] ?? null, fields[column]), fields[column]);
   // A BIGINT value computed into a right-side expression stays a BIGINT there (a literal 5 is an
   // INT: `coalesce(t2.product_id, :t1_order_id)` would be an INT column where MariaDB's is BIGINT).
   for (const name of valueJoinVars ?? []) {

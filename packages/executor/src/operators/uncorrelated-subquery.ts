@@ -7,6 +7,7 @@ import type { OkOutcome, RowReceiver } from '../row-flow.js';
 import { cellToSqlValue, ColumnNumber } from '../values/cell-codec.js';
 import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
 import { runPrimitive } from '../primitive-runner.js';
+import { typedBindValue } from '../values/typed-temporal.js';
 import { collect } from './join.js';
 
 export async function runUncorrelatedSubquery(ctx: QueryContext, p: UncorrelatedSubqueryPrimitive, bv: BindVars, out: RowReceiver): Promise<OkOutcome | void> {
@@ -17,7 +18,7 @@ export async function runUncorrelatedSubquery(ctx: QueryContext, p: Uncorrelated
   switch (p.variant) {
     case 'PulloutIn':
     case 'PulloutNotIn': {
-      const values: SqlValue[] = sub.rows.map((r) => cellToSqlValue(r[0] ?? null, sub.fields[0]));
+      const values: SqlValue[] = sub.rows.map((r) => typedBindValue(cellToSqlValue(r[0] ?? null, sub.fields[0]), sub.fields[0]));
       bound[p.resultBind] = values;
       break;
     }
@@ -49,5 +50,5 @@ function pulledValue(cell: Cell, field: FieldInfo | undefined): SqlValue {
   if (value === null || field === undefined) return value;
   if (cls === 'integer' && field.columnType === ColumnType.LONGLONG && (field.flags & ColumnFlag.UNSIGNED) === 0) return new ColumnNumber(value.toString(), 'bigint', true);
   if (cls === 'decimal') return new ColumnNumber(value.toString(), 'decimal', true);
-  return value;
+  return typedBindValue(value, field);
 }

@@ -6,6 +6,7 @@
 import { ExactNumber, type SqlValue } from '@shardgate/planner';
 import { valueClassOf } from './column-types.js';
 import type { Cell, FieldInfo } from '../types.js';
+import { TypedTemporal } from './typed-temporal.js';
 
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
@@ -113,6 +114,10 @@ export function literalOf(value: SqlValue): string {
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') return Number.isFinite(value) ? formatDouble(value) : 'NULL';
   if (value instanceof ColumnNumber) return value.sql();
+  if ((value as unknown) instanceof TypedTemporal) {
+    const t = value as unknown as TypedTemporal;
+    return `CAST(${quoteString(t.text)} AS ${t.castType})`;
+  }
   if (value instanceof ExactNumber) return value.text;
   if (value instanceof Uint8Array) return value.length === 0 ? "''" : `X'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}'`;
   return quoteString(value);

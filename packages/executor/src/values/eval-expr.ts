@@ -10,6 +10,7 @@ import { compareBytes, foldGeneralCi } from './cell-compare.js';
 import { valueClassOf } from './column-types.js';
 import { addDecimal, compareDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, multiplyDecimal, parseDecimal, rescale, type Decimal } from './decimal.js';
 import { numericPrefix, stringToDouble } from './numeric-conversion.js';
+import { unwrapBind } from './typed-temporal.js';
 
 export interface EvalEnv {
   readonly row: Row;
@@ -27,7 +28,7 @@ export function evalExpr(expr: EvalExpr, env: EvalEnv): SqlValue {
     case 'bind': {
       const v = env.bindVars[expr.name];
       if (v === undefined || Array.isArray(v)) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `missing scalar bind var ${expr.name}`);
-      return v as SqlValue;
+      return unwrapBind(v as SqlValue);
     }
     case 'call':
       return callFunction(expr.fn.toLowerCase(), expr.args, env);

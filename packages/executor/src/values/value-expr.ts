@@ -1,6 +1,7 @@
 /** Evaluates a plan's ValueExpr (vindex inputs, limits, sequence counts) against bind vars. */
 import { ExactNumber, type BindVars, type SqlValue, type ValueExpr } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
+import { TypedTemporal, unwrapBind } from './typed-temporal.js';
 
 export function evalValue(expr: ValueExpr, bindVars: BindVars): SqlValue | readonly SqlValue[] {
   switch (expr.kind) {
@@ -10,7 +11,10 @@ export function evalValue(expr: ValueExpr, bindVars: BindVars): SqlValue | reado
     case 'bindList': {
       const v = bindVars[expr.name];
       if (v === undefined) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `missing bind var ${expr.name}`);
-      return v as SqlValue | readonly SqlValue[];
+      if (!Array.isArray(v)) return unwrapBind(v as SqlValue);
+      // A pulled-out list comes from one column: its first value tells whether any is typed.
+      const first = (v as readonly SqlValue[]).find((x) => x !== null);
+      return first instanceof TypedTemporal ? (v as readonly SqlValue[]).map(unwrapBind) : (v as readonly SqlValue[]);
     }
     case 'list': {
       // A plain loop: flatMap made an array per item (the 50,000 terms of an OR chain).

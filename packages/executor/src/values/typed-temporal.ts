@@ -1,0 +1,62 @@
+/**
+ * A DATE, DATETIME/TIMESTAMP or TIME value the gateway read from one query's result and puts into
+ * another query as a literal: a pulled-out subquery's value (`x = (select max(at) …)`,
+ * `s in (select at …)`) or a join var (`on o.label = e.at`). A plain string literal would not mean
+ * what the column meant: MariaDB compares a temporal value with a string as a temporal value, but
+ * two strings as text (`'2024-02-01 00:00:00' = '2024-2-1 0:0:0'` is false, the dates are equal),
+ * and computes with a string's numeric prefix (`'2024-02-01 00:00:00' + 0` is 2024). So it is
+ * rendered as `CAST('…' AS DATETIME(fsp))`, which has the column's type and precision.
+ *
+ * It is not one of the planner's SqlValue kinds: it exists only between the operator that binds
+ * it and the rendering of shard SQL (literalOf). Everything else that reads bind vars (the
+ * gateway's expression evaluator, vindex inputs) takes its text, as before (unwrapBind).
+ */
+import type { SqlValue } from '@shardgate/planner';
+import type { FieldInfo } from '../types.js';
+import { ColumnType } from './column-types.js';
+
+export class TypedTemporal {
+  constructor(
+    readonly text: string,
+    /** `DATE`, `DATETIME(n)` or `TIME(n)`. */
+    readonly castType: string,
+  ) {}
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** The CAST target that gives a column of this type its type back, or null for other columns. */
+function castTypeOf(field: FieldInfo | undefined): string | null {
+  if (field === undefined) return null;
+  const fsp = Number.isInteger(field.decimals) && field.decimals >= 0 && field.decimals <= 6 ? field.decimals : 0;
+  switch (field.columnType) {
+    case ColumnType.DATE:
+    case ColumnType.NEWDATE:
+      return 'DATE';
+    case ColumnType.DATETIME:
+    case ColumnType.TIMESTAMP:
+      return `DATETIME(${fsp})`;
+    case ColumnType.TIME:
+      return `TIME(${fsp})`;
+    default:
+      return null;
+  }
+}
+
+/**
+ * `value` (read from a column described by `field`) as a bind value: a TypedTemporal for a
+ * temporal column's text, else `value` itself. Zero dates stay strings (CAST would make them NULL
+ * under some sql_modes).
+ */
+export function typedBindValue(value: SqlValue, field: FieldInfo | undefined): SqlValue {
+  if (typeof value !== 'string' || value.startsWith('0000-00-00')) return value;
+  const castType = castTypeOf(field);
+  return castType === null ? value : (new TypedTemporal(value, castType) as unknown as SqlValue);
+}
+
+/** A bind value as the gateway's own evaluators read it: a TypedTemporal's text. */
+export function unwrapBind<T>(v: T): T | string {
+  return v instanceof TypedTemporal ? v.text : v;
+}
