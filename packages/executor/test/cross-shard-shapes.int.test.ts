@@ -58,7 +58,7 @@ const SUBQUERY_CASES: readonly Case[] = [
   { sql: 'select c.id from customer c where c.score in (select o.customer_id % 11 from orders o where o.id > c.id) order by c.id', ordered: true },
   { sql: 'select c.id, c.name from customer c where c.id + 1 in (select o.customer_id from orders o where o.amount > c.balance or o.note is null)' },
   { sql: 'select c.id from customer c where c.score in (select c2.score from customer c2 where c2.id <> c.id)' },
-  { sql: 'select id from customer where name = (select name from customer where id = 2) or not exists (select 1 from orders where note = \'zz\') and id < 3' },
+  { sql: 'select id from customer where id = (select max(id) from customer where id <= 2) or not exists (select 1 from orders where note = \'zz\') and id < 3' },
 ];
 
 /** Aggregation and DISTINCT finished at the gateway. */
