@@ -16,6 +16,7 @@ import type { ShardConnection, ShardConnector, ShardResult, StreamHandlers } fro
 import { SinkWriter } from './sink-writer.js';
 import { rowsWithPackets, withRowPackets } from './row-packets.js';
 import { runSessionStatement } from './session-statements.js';
+import { FoundRowsSink, foundRowsAfter } from './found-rows.js';
 import { StatementSignals } from './statement-signal.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
 
@@ -92,6 +93,14 @@ export class Session implements ExecutorSession, ShardAccess {
   private readOnlyByDefault = false;
   private nextTransactionReadOnly: boolean | undefined = undefined;
   lastInsertId = 0n;
+  /**
+   * What FOUND_ROWS() returns (see found-rows.ts); undefined when the gateway cannot know what one
+   * MariaDB would return. Concurrency rule: written at the end of each client statement, read by
+   * the next one; a session runs one client statement at a time.
+   */
+  foundRows: bigint | undefined = undefined;
+  /** What the running statement's SQL_CALC_FOUND_ROWS counted (runStatement sets it). */
+  private calcFoundRows: bigint | undefined = undefined;
   readonly reservations: ShardReservations;
   /**
    * The pre and post transactions of consistent lookup vindexes (see LookupWriteOrder): lookup
@@ -288,8 +297,12 @@ export class Session implements ExecutorSession, ShardAccess {
         this.idleRolledBack = false;
         if (!ROLLBACK_STATEMENT.test(sql)) throw transactionTimedOut(this.runtime.defaults.transactionTimeoutMs);
       }
-      await this.planAndRun(sql, sink, params);
+      const reply = new FoundRowsSink(sink);
+      this.calcFoundRows = undefined;
+      await this.planAndRun(sql, reply, params);
+      this.foundRows = foundRowsAfter(sql, reply, this.calcFoundRows, this.foundRows);
     } catch (err) {
+      this.foundRows = undefined;
       stats.errors++;
       // As in MariaDB, SHOW WARNINGS after a failed statement lists its error.
       if (hasMysqlCode(err)) this.warnings = [{ level: 'Error', code: err.errno, message: err.message }];
@@ -476,6 +489,7 @@ export class Session implements ExecutorSession, ShardAccess {
       const flushed = writer.flushed();
       if (flushed !== undefined) await flushed;
       this.warnings = ctx.warnings;
+      this.calcFoundRows = ctx.foundRows;
       if (outcome && !writer.fieldsSent) {
         if (outcome.insertId !== 0n) this.lastInsertId = outcome.insertId;
         // DML counts as one MariaDB gives them to this client (see DmlOutcome).

@@ -268,6 +268,19 @@ export interface UncorrelatedSubqueryPrimitive {
   readonly hasValuesBind: string;
 }
 
+/**
+ * `SELECT SQL_CALC_FOUND_ROWS … LIMIT`: the client gets `limitQuery`'s rows; then the session
+ * keeps, for the next FOUND_ROWS(), how many rows the statement has without its LIMIT:
+ * `countQuery`'s one value when `countIsScalar` (a count(*) over the same FROM/WHERE), else the
+ * number of rows `countQuery` (the statement without ORDER BY and LIMIT) returns.
+ */
+export interface CalcFoundRowsPrimitive {
+  readonly operator: 'SQLCalcFoundRows';
+  readonly limitQuery: Primitive;
+  readonly countQuery: Primitive;
+  readonly countIsScalar: boolean;
+}
+
 export type AggregateOpcode =
   | 'count'
   | 'count_star'
@@ -531,6 +544,7 @@ export type Primitive =
   | JoinPrimitive
   | SemiJoinPrimitive
   | UncorrelatedSubqueryPrimitive
+  | CalcFoundRowsPrimitive
   | AggregatePrimitive
   | SortPrimitive
   | LimitPrimitive

@@ -16,13 +16,14 @@ import { notSupported, PlanError } from './errors.js';
 import { isPlainCrossShardJoin, planCrossShard } from './cross-shard-planner.js';
 import { planDerivedAtGateway } from './derived-table-planner.js';
 import { planScatterAggregate } from './scatter-aggregate-planner.js';
+import { planCalcFoundRows } from './found-rows-planner.js';
 import { planUnionParts, unionDistinctKeys, unionHasTail } from './union-planner.js';
 
 /** Plans a SELECT statement (the parsed statement in `ctx`). */
 export function planSelect(ctx: PlanContext): Primitive {
   const ast = ctx.parsed.ast;
   if (ctx.parsed.nullSafeEqual === undefined) throw new Error('unreachable');
-  checkFoundRows(ctx);
+  if (checkFoundRows(ctx)) return planCalcFoundRows(ctx);
   const analyzer = new SelectAnalyzer(ctx);
   const analyzed = analyzer.analyze(ast, null);
   addExpressionEdits(ctx, ast);
@@ -55,16 +56,21 @@ export function refuseWindowAcrossShards(ctx: PlanContext): void {
 }
 
 /**
- * SQL_CALC_FOUND_ROWS is only valid on the outermost SELECT; with a LIMIT, FOUND_ROWS() would need
- * a second query on the same shard connection, which shardgate does not plan.
+ * SQL_CALC_FOUND_ROWS is only valid on the outermost SELECT. Returns whether the statement has it
+ * with a LIMIT (see found-rows-planner.ts); without one it changes nothing: FOUND_ROWS() then
+ * counts the rows the statement returns, as after any SELECT.
  */
-function checkFoundRows(ctx: PlanContext): void {
+function checkFoundRows(ctx: PlanContext): boolean {
   const toks = ctx.parsed.tokens;
+  let calc = false;
   for (let i = 0; i < toks.length; i++) {
     if (kw(toks[i]) !== 'sql_calc_found_rows') continue;
     if (i !== 1 || kw(toks[0]) !== 'select') throw new PlanError(1234, '42000', "Incorrect usage/placement of 'SQL_CALC_FOUND_ROWS'");
-    if (ctx.parsed.ast.limit?.value?.length > 0) throw notSupported('SQL_CALC_FOUND_ROWS with LIMIT');
+    calc = true;
   }
+  if (!calc) return false;
+  for (let part = ctx.parsed.ast; part; part = part._next) if (part.limit?.value?.length > 0) return true;
+  return false;
 }
 
 /** MariaDB's named-lock functions (see addExpressionEdits). */
@@ -100,10 +106,15 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
         // another client could take it too, and RELEASE_LOCK would land elsewhere.
         throw notSupported(`${name.toUpperCase()}() (named locks)`);
       }
-      if (name === 'found_rows' || name === 'row_count') {
-        // Both describe the previous statement of the connection that runs them: a pooled shard
+      if (name === 'found_rows') {
+        // The session keeps it, and answers `SELECT FOUND_ROWS()` itself (session-planner.ts); a
+        // shard would answer for whatever its pooled connection ran last.
+        throw notSupported('FOUND_ROWS() beside other columns or in a statement that goes to shards; use SELECT FOUND_ROWS() alone');
+      }
+      if (name === 'row_count') {
+        // It describes the previous statement of the connection that runs it: a pooled shard
         // connection's, i.e. some other client's statement, never this session's.
-        throw notSupported(`${name.toUpperCase()}() (the gateway does not keep the previous statement's row counts)`);
+        throw notSupported("ROW_COUNT() (the gateway does not keep the previous statement's row counts)");
       }
       if ((name === 'database' || name === 'schema') && args.length === 0) rewrite(n, ':__vtdbname');
       else if (name === 'last_insert_id' && args.length === 0) rewrite(n, ':__lastInsertId');

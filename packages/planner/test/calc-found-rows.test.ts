@@ -1,0 +1,67 @@
+/**
+ * SELECT SQL_CALC_FOUND_ROWS … LIMIT: the statement's own plan without the option, plus a plan of
+ * its row count without the LIMIT (a count(*) when every row of FROM/WHERE is a row of the result,
+ * else the statement without ORDER BY and LIMIT, counted by the gateway). FOUND_ROWS() alone is
+ * the session's to answer.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Planner } from '../src/planner.js';
+import { templateText } from '../src/query-template.js';
+import type { CalcFoundRowsPrimitive, Primitive, RoutePrimitive } from '../src/plan-types.js';
+import { demoVSchema } from './fixtures.js';
+
+const planners: Planner[] = [];
+afterEach(() => {
+  for (const p of planners.splice(0)) p.dispose();
+});
+async function plan(sql: string): Promise<Primitive> {
+  const p = new Planner({ vschema: demoVSchema() });
+  planners.push(p);
+  return (await p.plan(sql, { keyspace: 'commerce' })).plan.instructions;
+}
+/** The shard SQL of the first route under a primitive. */
+function routeSql(p: Primitive): string {
+  if (p.operator === 'Route') return templateText((p as RoutePrimitive).query);
+  const child = Object.values(p).find((v) => v && typeof v === 'object' && 'operator' in v) as Primitive | undefined;
+  if (!child) throw new Error(`no route under ${p.operator}`);
+  return routeSql(child);
+}
+
+describe('SQL_CALC_FOUND_ROWS with LIMIT', () => {
+  it('counts with count(*) over the same FROM and WHERE when each row is a result row', async () => {
+    const top = (await plan('select sql_calc_found_rows id, name from customer where id in (1, 2, 3) order by name limit 2')) as CalcFoundRowsPrimitive;
+    expect(top.operator).toBe('SQLCalcFoundRows');
+    expect(top.countIsScalar).toBe(true);
+    expect(routeSql(top.limitQuery)).not.toMatch(/sql_calc_found_rows/i);
+    expect(routeSql(top.limitQuery)).toMatch(/limit/i);
+    expect(routeSql(top.countQuery)).toMatch(/^select count\(\*\) from customer where id in ::\w+$/);
+  });
+
+  it('counts the rows of the statement without ORDER BY and LIMIT when it groups, aggregates or dedupes', async () => {
+    for (const sql of [
+      'select sql_calc_found_rows name, count(*) from customer group by name having count(*) > 1 order by name limit 1',
+      'select sql_calc_found_rows distinct name from customer order by name limit 3',
+      'select sql_calc_found_rows count(*) from customer limit 1',
+    ]) {
+      const top = (await plan(sql)) as CalcFoundRowsPrimitive;
+      expect(top.operator, sql).toBe('SQLCalcFoundRows');
+      expect(top.countIsScalar, sql).toBe(false);
+      expect(routeSql(top.countQuery), sql).not.toMatch(/\b(limit|sql_calc_found_rows)\b/i);
+    }
+  });
+
+  it('refuses a UNION, and locking or INTO clauses, whose count would not be the one MariaDB keeps', async () => {
+    for (const sql of [
+      'select sql_calc_found_rows id from customer union all select id from orders limit 1',
+      'select sql_calc_found_rows id from customer where id = 1 limit 1 for update',
+      'select sql_calc_found_rows id from customer where id = 1 limit 1 lock in share mode',
+    ]) {
+      await expect(plan(sql), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
+    }
+  });
+
+  it('plans SELECT FOUND_ROWS() as the session\'s, and refuses it inside a routed statement', async () => {
+    expect(await plan('select found_rows() as total')).toMatchObject({ operator: 'Session', statement: { kind: 'select-system', columns: [{ name: 'total', expr: 'found_rows()' }] } });
+    await expect(plan('select id, found_rows() from customer where id = 1')).rejects.toMatchObject({ errno: 1235 });
+  });
+});
