@@ -54,8 +54,6 @@ const ORDERED = [
   'select sql_calc_found_rows customer, count(id) from orders group by customer having count(customer) > 4 order by customer limit 2',
   'select sql_calc_found_rows customer, sum(amount) as s from orders group by customer order by s desc, customer limit 1',
   'select sql_calc_found_rows distinct note from orders order by note limit 2',
-  'select sql_calc_found_rows count(*), max(amount) from orders limit 1',
-  'select sql_calc_found_rows count(*) from orders where id < 0 limit 1',
   'select sql_calc_found_rows o.id, c.name from orders o join customer c on c.id = o.customer order by o.id limit 3',
   'select sql_calc_found_rows c.name, count(*) from orders o join customer c on c.id = o.customer group by c.name order by c.name limit 1',
   'select sql_calc_found_rows id from orders where amount > 100 limit 5',
@@ -128,6 +126,13 @@ describe.each(['oltp', 'olap'])('SQL_CALC_FOUND_ROWS and FOUND_ROWS() (%s), as o
       await fresh.query('select id from orders order by id limit 2 offset 29');
       // MariaDB counts the 29 rows the OFFSET skipped too: unknown here.
       await expect(fresh.query('select found_rows()')).rejects.toMatchObject({ errno: 1235 });
+      // An aggregate without GROUP BY: on an empty input MariaDB keeps 0 or 1 depending on its plan.
+      for (const sql of ['select sql_calc_found_rows count(*), max(amount) from orders limit 1', 'select count(*) from orders where id < 0', 'select sum(amount) from orders where note is null and id = 1']) {
+        const [mine] = await fresh.query(sql);
+        const [theirs] = await ref.query(sql);
+        expect(mine, sql).toEqual(theirs);
+        await expect(fresh.query('select found_rows()'), sql).rejects.toMatchObject({ errno: 1235 });
+      }
       await fresh.query('select id from orders order by id limit 1');
       await fresh.query('show tables');
       await expect(fresh.query('select found_rows()')).rejects.toMatchObject({ errno: 1235 });

@@ -7,7 +7,8 @@
  * - INSERT, UPDATE, DELETE, REPLACE, SET, DO and transaction statements without a SELECT inside
  *   leave it as it was;
  * - for anything else (a failed statement, which MariaDB may have counted partly; SHOW; EXPLAIN;
- *   SELECT … INTO; a statement with a subquery) the gateway does not know what MariaDB would keep,
+ *   SELECT … INTO; a statement with a subquery; a SELECT that aggregates without GROUP BY, which
+ *   MariaDB counts as 0 or 1 row on an empty input depending on its plan) the gateway does not know what MariaDB would keep,
  *   so the value becomes unknown and FOUND_ROWS() is refused until the next SELECT.
  * A new session's value is unknown too.
  */
@@ -57,12 +58,13 @@ const KEEPING_STATEMENTS = new Set(['insert', 'update', 'delete', 'replace', 'se
 
 /**
  * FOUND_ROWS() after a statement that succeeded. `calcFoundRows` is what SQL_CALC_FOUND_ROWS
- * counted, if the statement had it with a LIMIT.
+ * counted, if the statement had it with a LIMIT; null when the statement's plan says its count
+ * is not knowable (no plan, or an aggregate without GROUP BY: Plan.foundRowsUncertain).
  */
-export function foundRowsAfter(sql: string, reply: FoundRowsSink, calcFoundRows: bigint | undefined, before: bigint | undefined): bigint | undefined {
+export function foundRowsAfter(sql: string, reply: FoundRowsSink, calcFoundRows: bigint | undefined | null, before: bigint | undefined): bigint | undefined {
   const verb = firstWord(sql);
   if (verb === 'select') {
-    if (!reply.resultSet) return undefined;
+    if (!reply.resultSet || calcFoundRows === null) return undefined;
     if (calcFoundRows !== undefined) return calcFoundRows;
     // MariaDB counts the rows an OFFSET skipped too (`limit 29, 2` over 30 rows: 30), and all of
     // them when none is left to send: only a count without the LIMIT would know that number.

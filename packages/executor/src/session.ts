@@ -101,6 +101,8 @@ export class Session implements ExecutorSession, ShardAccess {
   foundRows: bigint | undefined = undefined;
   /** What the running statement's SQL_CALC_FOUND_ROWS counted (runStatement sets it). */
   private calcFoundRows: bigint | undefined = undefined;
+  /** Whether the running statement's plan lets the session know FOUND_ROWS() after it (startPlanned sets it). */
+  private foundRowsCountable = false;
   readonly reservations: ShardReservations;
   /**
    * The pre and post transactions of consistent lookup vindexes (see LookupWriteOrder): lookup
@@ -299,8 +301,9 @@ export class Session implements ExecutorSession, ShardAccess {
       }
       const reply = new FoundRowsSink(sink);
       this.calcFoundRows = undefined;
+      this.foundRowsCountable = false;
       await this.planAndRun(sql, reply, params);
-      this.foundRows = foundRowsAfter(sql, reply, this.calcFoundRows, this.foundRows);
+      this.foundRows = foundRowsAfter(sql, reply, this.foundRowsCountable ? this.calcFoundRows : null, this.foundRows);
     } catch (err) {
       this.foundRows = undefined;
       stats.errors++;
@@ -370,6 +373,7 @@ export class Session implements ExecutorSession, ShardAccess {
 
   private startPlanned(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
     const top = planned?.plan.instructions;
+    this.foundRowsCountable = planned !== null && planned.plan.foundRowsUncertain !== true;
     if (top?.operator === 'Session') return runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
     if (this.targetShards !== null && mentionsUserVariable(sql)) {
       // runTargeted sends the statement as written, so `@x` would not get the session's value.

@@ -577,6 +577,12 @@ export interface Plan {
   readonly instructions: Primitive;
   /** Sorted `keyspace.table` names, as Vitess's TablesUsed. */
   readonly tablesUsed: readonly string[];
+  /**
+   * A SELECT that may aggregate without GROUP BY at its top level (or in a UNION part): MariaDB
+   * then sets FOUND_ROWS() to 0 or 1 for an empty input depending on its own plan (whether it
+   * notices the empty input before reading), so the session cannot know it.
+   */
+  readonly foundRowsUncertain?: true;
 }
 
 /** What the planner hands the executor for one execution: a shared plan plus this query's values. */

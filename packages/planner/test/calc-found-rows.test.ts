@@ -7,17 +7,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Planner } from '../src/planner.js';
 import { templateText } from '../src/query-template.js';
-import type { CalcFoundRowsPrimitive, Primitive, RoutePrimitive } from '../src/plan-types.js';
+import type { CalcFoundRowsPrimitive, Plan, Primitive, RoutePrimitive } from '../src/plan-types.js';
 import { demoVSchema } from './fixtures.js';
 
 const planners: Planner[] = [];
 afterEach(() => {
   for (const p of planners.splice(0)) p.dispose();
 });
-async function plan(sql: string): Promise<Primitive> {
+async function planOf(sql: string): Promise<Plan> {
   const p = new Planner({ vschema: demoVSchema() });
   planners.push(p);
-  return (await p.plan(sql, { keyspace: 'commerce' })).plan.instructions;
+  return (await p.plan(sql, { keyspace: 'commerce' })).plan;
+}
+async function plan(sql: string): Promise<Primitive> {
+  return (await planOf(sql)).instructions;
 }
 /** The shard SQL of the first route under a primitive. */
 function routeSql(p: Primitive): string {
@@ -63,5 +66,14 @@ describe('SQL_CALC_FOUND_ROWS with LIMIT', () => {
   it('plans SELECT FOUND_ROWS() as the session\'s, and refuses it inside a routed statement', async () => {
     expect(await plan('select found_rows() as total')).toMatchObject({ operator: 'Session', statement: { kind: 'select-system', columns: [{ name: 'total', expr: 'found_rows()' }] } });
     await expect(plan('select id, found_rows() from customer where id = 1')).rejects.toMatchObject({ errno: 1235 });
+  });
+
+  it('marks a SELECT that may aggregate without GROUP BY: MariaDB counts its empty input as 0 or 1 row', async () => {
+    for (const sql of ['select count(*) from customer where id = 1', 'select max(id) from customer', 'select name from customer having name > 1', 'select name, count(*) from customer group by name union all select 1, count(*) from orders']) {
+      expect((await planOf(sql)).foundRowsUncertain, sql).toBe(true);
+    }
+    for (const sql of ['select id from customer', 'select name, count(*) from customer group by name', 'select id, (select max(id) from orders) from customer group by id']) {
+      expect((await planOf(sql)).foundRowsUncertain, sql).toBeUndefined();
+    }
   });
 });

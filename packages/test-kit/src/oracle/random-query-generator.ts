@@ -72,6 +72,17 @@ class RandomQueryGenerator {
   }
 
   query(): RandomQuery {
+    const q = this.queryOfShape();
+    // Drawn after the whole query, so every seed's query is the one it was before this existed.
+    // A top-level SELECT (not a WITH: the option must follow its SELECT) is followed by
+    // `SELECT FOUND_ROWS()` one time in six, with SQL_CALC_FOUND_ROWS when it has a LIMIT.
+    if (q.kind === 'select' && !(q.select.from.kind === 'derived' && q.select.from.cte === true) && this.chance(1 / 6)) {
+      q.select.foundRows = q.select.order?.limit !== undefined || this.chance(0.2) ? 'calc' : 'plain';
+    }
+    return q;
+  }
+
+  private queryOfShape(): RandomQuery {
     const shape = this.pickShape();
     switch (shape) {
       case 'simple':

@@ -55,6 +55,11 @@ export interface SelectQuery {
   /** Conjuncts of HAVING. */
   having: Predicate[];
   order: OrderSpec | null;
+  /**
+   * Top-level only: the differential reads `SELECT FOUND_ROWS()` right after the query, and
+   * compares it too; `calc` writes SELECT SQL_CALC_FOUND_ROWS.
+   */
+  foundRows?: 'calc' | 'plain';
 }
 
 export interface UnionQuery {
@@ -98,6 +103,11 @@ export function queryDeduplicates(q: RandomQuery): boolean {
   return q.kind === 'select' ? selectDeduplicates(q.select) : !q.union.all || q.union.parts.some(selectDeduplicates);
 }
 
+/** Whether the differential reads FOUND_ROWS() after the query (see SelectQuery.foundRows). */
+export function checksFoundRows(q: RandomQuery): boolean {
+  return q.kind === 'select' && q.select.foundRows !== undefined;
+}
+
 /** Whether the rendered query's answer is a sequence (total ORDER BY) rather than a multiset. */
 export function queryIsOrdered(q: RandomQuery): boolean {
   if (q.kind === 'union') return q.union.order !== null;
@@ -134,7 +144,7 @@ function renderOrder(order: OrderSpec, keys: string[]): string {
 export function renderSelect(q: SelectQuery): string {
   const cte = q.from.kind === 'derived' && q.from.cte === true ? q.from : null;
   const from = cte !== null ? cte.alias : renderSource(q.from);
-  let sql = `${cte !== null ? `WITH ${cte.alias} AS (${renderQuery(cte.query)}) ` : ''}SELECT ${q.distinct ? 'DISTINCT ' : ''}${q.items.map((it, i) => `${it.sql} AS c${i}`).join(', ')} FROM ${from}`;
+  let sql = `${cte !== null ? `WITH ${cte.alias} AS (${renderQuery(cte.query)}) ` : ''}SELECT ${q.foundRows === 'calc' ? 'SQL_CALC_FOUND_ROWS ' : ''}${q.distinct ? 'DISTINCT ' : ''}${q.items.map((it, i) => `${it.sql} AS c${i}`).join(', ')} FROM ${from}`;
   for (const j of q.joins) sql += ` ${j.type} ${renderSource(j.source)} ON ${renderPredicate(j.on)}`;
   if (q.where.length > 0) sql += ` WHERE ${q.where.map(renderPredicate).join(' AND ')}`;
   if (q.groupBy.length > 0) sql += ` GROUP BY ${q.groupBy.join(', ')}`;
