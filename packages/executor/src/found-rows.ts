@@ -1,6 +1,6 @@
 /**
  * What FOUND_ROWS() returns after each statement of a session, as one MariaDB 10.11 keeps it
- * (checked against one in packages/e2e-tests/test/found-rows.int.test.ts):
+ * (checked against one in packages/e2e-tests/test/select-session-values.int.test.ts):
  * - a SELECT that returns a result set sets it to the rows it returned (plus those its OFFSET
  *   skipped: such a statement leaves it unknown), or, with SQL_CALC_FOUND_ROWS and a LIMIT, to
  *   the rows it has without the LIMIT;
@@ -15,18 +15,21 @@
 import type { FieldInfo, ResultSink } from './types.js';
 
 /**
- * Passes a statement's reply on, counting the rows it sends and whether it was a result set.
+ * Passes a statement's reply on, counting the rows it sends and whether it was a result set, and
+ * keeping the last row (for `select last_insert_id(expr) … from t`: see Plan.lastInsertIdColumn).
  * Concurrency rule: one statement writes to it at a time (its session's), synchronously.
  */
 export class FoundRowsSink implements ResultSink {
   rowsSent = 0;
   resultSet = false;
+  lastRow: readonly (Uint8Array | string | null)[] | null = null;
   readonly rawRow?: ResultSink['rawRow'];
   constructor(private readonly inner: ResultSink) {
     if (inner.rawRow !== undefined) {
       const raw = inner.rawRow.bind(inner);
       this.rawRow = (source, start, end, values) => {
         this.rowsSent++;
+        this.lastRow = values;
         return raw(source, start, end, values);
       };
     }
@@ -39,6 +42,7 @@ export class FoundRowsSink implements ResultSink {
   }
   row(values: readonly (Uint8Array | string | null)[]): boolean {
     this.rowsSent++;
+    this.lastRow = values;
     return this.inner.row(values);
   }
   drain(): Promise<void> {

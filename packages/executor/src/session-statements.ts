@@ -472,7 +472,7 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
     case 'found_rows()':
       // Known only after statements whose effect on it the gateway mirrors (see found-rows.ts).
       if (session.foundRows === undefined) {
-        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: FOUND_ROWS() here: the gateway knows it only right after a SELECT, or after statements that leave it unchanged (INSERT, UPDATE, DELETE, SET...)');
+        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: FOUND_ROWS() after a statement whose count the gateway cannot know as MariaDB keeps it (a new session, a failed statement, SHOW or EXPLAIN, a SELECT with an OFFSET or an aggregate without GROUP BY); it is known after other SELECTs, and kept by INSERT, UPDATE, DELETE and SET');
       }
       return num(session.foundRows);
     // The diagnostics of the session's last statement (what SHOW WARNINGS lists), not those of

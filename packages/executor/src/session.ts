@@ -17,6 +17,7 @@ import { SinkWriter } from './sink-writer.js';
 import { rowsWithPackets, withRowPackets } from './row-packets.js';
 import { runSessionStatement } from './session-statements.js';
 import { FoundRowsSink, foundRowsAfter } from './found-rows.js';
+import { cellText } from './values/cell-compare.js';
 import { StatementSignals } from './statement-signal.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
 
@@ -103,6 +104,8 @@ export class Session implements ExecutorSession, ShardAccess {
   private calcFoundRows: bigint | undefined = undefined;
   /** Whether the running statement's plan lets the session know FOUND_ROWS() after it (startPlanned sets it). */
   private foundRowsCountable = false;
+  /** The running statement's LAST_INSERT_ID(expr) column (Plan.lastInsertIdColumn; startPlanned sets it). */
+  private lastInsertIdColumn: number | undefined = undefined;
   readonly reservations: ShardReservations;
   /**
    * The pre and post transactions of consistent lookup vindexes (see LookupWriteOrder): lookup
@@ -302,7 +305,13 @@ export class Session implements ExecutorSession, ShardAccess {
       const reply = new FoundRowsSink(sink);
       this.calcFoundRows = undefined;
       this.foundRowsCountable = false;
+      this.lastInsertIdColumn = undefined;
       await this.planAndRun(sql, reply, params);
+      if (this.lastInsertIdColumn !== undefined && reply.lastRow !== null) {
+        // As MariaDB keeps the last value LAST_INSERT_ID(expr) returned: NULL sets 0.
+        const cell = reply.lastRow[this.lastInsertIdColumn] ?? null;
+        this.lastInsertId = cell === null ? 0n : BigInt(typeof cell === 'string' ? cell : cellText(cell));
+      }
       this.foundRows = foundRowsAfter(sql, reply, this.foundRowsCountable ? this.calcFoundRows : null, this.foundRows);
     } catch (err) {
       this.foundRows = undefined;
@@ -374,6 +383,7 @@ export class Session implements ExecutorSession, ShardAccess {
   private startPlanned(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
     const top = planned?.plan.instructions;
     this.foundRowsCountable = planned !== null && planned.plan.foundRowsUncertain !== true;
+    this.lastInsertIdColumn = planned?.plan.lastInsertIdColumn;
     if (top?.operator === 'Session') return runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
     if (this.targetShards !== null && mentionsUserVariable(sql)) {
       // runTargeted sends the statement as written, so `@x` would not get the session's value.

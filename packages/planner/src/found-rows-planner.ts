@@ -46,6 +46,8 @@ export function planCalcFoundRows(ctx: PlanContext): CalcFoundRowsPrimitive {
     }
   }
   if (limit < 0) throw notSupported('SQL_CALC_FOUND_ROWS with a LIMIT inside parentheses');
+  // Its plans are planned apart (planText): a LAST_INSERT_ID(expr) column would not reach the session.
+  if (toks.some((t, i) => kw(t) === 'last_insert_id' && toks[i + 1]?.text === '(' && toks[i + 2]?.text !== ')')) throw notSupported('LAST_INSERT_ID(expr) with SQL_CALC_FOUND_ROWS and LIMIT');
   const cut = order >= 0 && order < limit ? order : limit;
   const withoutOption = { from: 1, to: 2, text: '' };
   const limitQuery = ctx.planText(renderTokens(toks, 0, toks.length, [withoutOption]));

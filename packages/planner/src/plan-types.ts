@@ -583,6 +583,12 @@ export interface Plan {
    * notices the empty input before reading), so the session cannot know it.
    */
   readonly foundRowsUncertain?: true;
+  /**
+   * `select …, last_insert_id(expr), … from t`: the column whose value in the last row the client
+   * gets becomes the session's LAST_INSERT_ID() (NULL sets 0), as MariaDB keeps the value of the
+   * last row it evaluates (the last row it sends, for the shapes planned so).
+   */
+  readonly lastInsertIdColumn?: number;
 }
 
 /** What the planner hands the executor for one execution: a shared plan plus this query's values. */

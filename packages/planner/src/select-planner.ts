@@ -27,7 +27,14 @@ export function planSelect(ctx: PlanContext): Primitive {
   const analyzer = new SelectAnalyzer(ctx);
   const analyzed = analyzer.analyze(ast, null);
   addExpressionEdits(ctx, ast);
-  if (analyzed.cand) return planOneRoute(ctx, analyzer, analyzed, analyzed.cand);
+  if (analyzed.cand) {
+    const top = planOneRoute(ctx, analyzer, analyzed, analyzed.cand);
+    if (ctx.lastInsertIdColumn !== undefined && !(top.operator === 'Route' || (top.operator === 'Limit' && top.input.operator === 'Route'))) {
+      throw notSupported('LAST_INSERT_ID(expr) in a SELECT whose rows the gateway combines (sorts, aggregates or deduplicates)');
+    }
+    return top;
+  }
+  if (ctx.lastInsertIdColumn !== undefined) throw notSupported('LAST_INSERT_ID(expr) in a SELECT that needs several routes');
   // A `<=>` the parser adapter could not place is a `>=` node (see sql-parser.ts): only the join
   // planner, which sends it to shards as written and never evaluates it itself, accepts it.
   if (ctx.parsed.nullSafeEqual && !isPlainCrossShardJoin(ctx, analyzed)) throw notSupported('<=> in a query that needs several routes');
@@ -120,13 +127,38 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
       else if (name === 'last_insert_id' && args.length === 0) rewrite(n, ':__lastInsertId');
       else if (name === 'last_insert_id' && ast.type === 'select') {
         // LAST_INSERT_ID(expr) sets the value the next LAST_INSERT_ID() returns. Run on a shard it
-        // would set it on a pooled shard connection, never the session's. (In INSERT/UPDATE the
-        // shard's OK packet carries the value, and the session takes it from there.)
-        throw notSupported('LAST_INSERT_ID(expr) in a SELECT with FROM or other columns; use SELECT LAST_INSERT_ID(constant) alone, or an UPDATE or INSERT');
+        // sets it on a pooled shard connection, never the session's: the session takes it from
+        // the column (see Plan.lastInsertIdColumn), where that column is the value MariaDB would
+        // keep. (In INSERT/UPDATE the shard's OK packet carries the value.)
+        const column = lastInsertIdColumnOf(ctx, ast, n);
+        if (column === undefined || ctx.lastInsertIdColumn !== undefined) {
+          throw notSupported('LAST_INSERT_ID(expr) other than as one select-list column of a SELECT without GROUP BY, DISTINCT, aggregates or UNION; use SELECT LAST_INSERT_ID(constant) alone, or an UPDATE or INSERT');
+        }
+        ctx.lastInsertIdColumn = column;
       }
     }
     return true;
   });
+}
+
+/**
+ * The select-list position of `fn`, a LAST_INSERT_ID(expr) call, when MariaDB's last evaluation
+ * of it is the last row it sends: a whole column of the top-level SELECT (not a UNION part), with
+ * no GROUP BY, HAVING, DISTINCT, aggregate or window (those evaluate the select list as they
+ * group, in another order). Else undefined.
+ */
+function lastInsertIdColumnOf(ctx: PlanContext, ast: Ast, fn: Ast): number | undefined {
+  if (ast !== ctx.parsed.ast || ast._next || ast.distinct || ast.having || (ast.groupby?.columns ?? []).length > 0 || ctx.parsed.intoOutfile >= 0) return undefined;
+  if (functionArgs(fn).length !== 1 || statementHasWindow(ctx)) return undefined;
+  const columns: Ast[] = Array.isArray(ast.columns) ? ast.columns : [];
+  const k = columns.findIndex((c) => c.expr === fn);
+  if (k < 0 || columns.some((c) => hasAggregate(c.expr) || (isColumnRef(c.expr) && columnName(c.expr) === '*'))) return undefined;
+  // An ORDER BY on the call itself (its alias, position or any expression) makes MariaDB evaluate
+  // it for every row while sorting; a column of a table is read as it is.
+  const alias = typeof columns[k]!.as === 'string' ? columns[k]!.as.toLowerCase() : null;
+  const orderBy: Ast[] = Array.isArray(ast.orderby) ? ast.orderby : [];
+  if (orderBy.some((o) => !isColumnRef(o.expr) || String(columnName(o.expr)).toLowerCase() === alias)) return undefined;
+  return k;
 }
 
 /** The keyspace and variant a routing resolves to (dual and DBA go to the session's keyspace). */

@@ -63,6 +63,7 @@ export function buildPlan(input: BuildInput): Plan {
   const tctx: TokenPlanContext = { vschema, defaultKeyspace, tokens, tablesUsed };
   let instructions: Primitive;
   let queryType = QUERY_TYPES[n.kind]!;
+  let lastInsertIdColumn: number | undefined;
   switch (n.kind) {
     case 'use':
       instructions = planUse(tctx);
@@ -137,7 +138,10 @@ export function buildPlan(input: BuildInput): Plan {
       };
       const ctx: PlanContext = { vschema, defaultKeyspace, parsed, listBinds, directives: n.directives, edits: [], tablesUsed, nextId: 1, planText, subqueryCounter: counter };
       const type = String(parsed.ast.type);
-      if (type === 'select') instructions = planSelectOrRefuseCte(ctx);
+      if (type === 'select') {
+        instructions = planSelectOrRefuseCte(ctx);
+        if (ctx.lastInsertIdColumn !== undefined) lastInsertIdColumn = ctx.lastInsertIdColumn;
+      }
       else if (type === 'insert' || type === 'replace') instructions = planInsert(ctx);
       else if (type === 'update' || type === 'delete') instructions = planUpdateDelete(ctx);
       else throw notSupported(`${type.toUpperCase()} statement`);
@@ -175,7 +179,7 @@ export function buildPlan(input: BuildInput): Plan {
       throw syntaxError(n.normalized, tokens[0]?.start ?? 0);
     }
   }
-  const plan: Plan = { queryType, instructions, tablesUsed: [...tablesUsed].sort() };
+  const plan: Plan = { queryType, instructions, tablesUsed: [...tablesUsed].sort(), ...(lastInsertIdColumn !== undefined ? { lastInsertIdColumn } : {}) };
   return n.kind === 'select' && mayAggregateWithoutGroupBy(tokens) ? { ...plan, foundRowsUncertain: true } : plan;
 }
 

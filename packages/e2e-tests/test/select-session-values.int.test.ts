@@ -150,3 +150,62 @@ describe.each(['oltp', 'olap'])('SQL_CALC_FOUND_ROWS and FOUND_ROWS() (%s), as o
     }
   });
 });
+
+const lastInsertId = async (c: mysql.Connection): Promise<unknown> => ((await c.query('select last_insert_id() as n'))[0] as { n: unknown }[])[0]!.n;
+
+describe.each(['oltp', 'olap'])('SELECT … LAST_INSERT_ID(expr) … FROM (%s), as one MariaDB answers it', (workload) => {
+  let sub: mysql.Connection;
+  beforeAll(async () => {
+    sub = await gw.connect({ database: 'shop' });
+    await sub.query(`set workload = '${workload}'`);
+  });
+  afterAll(async () => {
+    await sub?.end().catch(() => undefined);
+  });
+
+  it('returns the values, and LAST_INSERT_ID() is then the last row\'s (NULL sets 0; no row leaves it)', async () => {
+    for (const sql of [
+      'select last_insert_id(id) from orders where id = 5',
+      'select id, last_insert_id(customer) as c from orders order by id desc limit 3',
+      'select last_insert_id(id) from orders order by amount, id limit 2, 4',
+      'select last_insert_id(amount) as a, note from orders where id = 4',
+      'select last_insert_id(note) from orders where id = 2',
+      'select last_insert_id(id) from orders where id = 11',
+      'select last_insert_id(note) from orders where id = 1',
+      'select last_insert_id(id * 10) from orders where id = 12',
+      'select last_insert_id(id) from orders where id < 0',
+      'select last_insert_id(id - 100) from orders where id = 3',
+      'select last_insert_id(id) from orders where customer = 2 order by note desc, id',
+    ]) {
+      const [mine, mineFields] = await sub.query(sql);
+      const [theirs, theirFields] = await ref.query(sql);
+      expect(mine, sql).toEqual(theirs);
+      expect(mineFields.map((f) => [f.name, f.columnType, f.flags]), sql).toEqual(theirFields.map((f) => [f.name, f.columnType, f.flags]));
+      expect(await lastInsertId(sub), sql).toEqual(await lastInsertId(ref));
+    }
+  });
+
+  it('takes the last row the client got when a scatter has no ORDER BY', async () => {
+    const [rows] = await sub.query('select last_insert_id(id) as v from orders where customer = 3');
+    const values = (rows as { v: string }[]).map((r) => r.v);
+    expect(values.length).toBeGreaterThan(1);
+    expect(await lastInsertId(sub)).toBe(values[values.length - 1]);
+  });
+
+  it('refuses LAST_INSERT_ID(expr) where MariaDB evaluates it in an order the gateway does not see', async () => {
+    for (const sql of [
+      'select last_insert_id(customer) from orders group by customer',
+      'select distinct last_insert_id(customer) from orders',
+      'select last_insert_id(id) as x from orders order by x limit 1',
+      'select last_insert_id(id) from orders order by 1',
+      'select last_insert_id(id), count(*) from orders',
+      'select last_insert_id(id), last_insert_id(customer) from orders',
+      'select id from orders where last_insert_id(id) > 3',
+      'select last_insert_id(id) from orders union all select 1',
+      'select last_insert_id(o.id) from orders o join customer c on c.name = o.note',
+      'select sql_calc_found_rows last_insert_id(id) from orders limit 1',
+    ]) {
+      await expect(sub.query(sql), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
+    }
+  });
+});

@@ -1,8 +1,9 @@
 /**
- * SELECT SQL_CALC_FOUND_ROWS … LIMIT: the statement's own plan without the option, plus a plan of
- * its row count without the LIMIT (a count(*) when every row of FROM/WHERE is a row of the result,
- * else the statement without ORDER BY and LIMIT, counted by the gateway). FOUND_ROWS() alone is
- * the session's to answer.
+ * What a SELECT leaves in the session. SELECT SQL_CALC_FOUND_ROWS … LIMIT: the statement's own
+ * plan without the option, plus a plan of its row count without the LIMIT (a count(*) when every
+ * row of FROM/WHERE is a row of the result, else the statement without ORDER BY and LIMIT, counted
+ * by the gateway). FOUND_ROWS() alone is the session's to answer. A LAST_INSERT_ID(expr) column is
+ * marked on the plan where MariaDB's last evaluation is the last row sent.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Planner } from '../src/planner.js';
@@ -74,6 +75,33 @@ describe('SQL_CALC_FOUND_ROWS with LIMIT', () => {
     }
     for (const sql of ['select id from customer', 'select name, count(*) from customer group by name', 'select id, (select max(id) from orders) from customer group by id']) {
       expect((await planOf(sql)).foundRowsUncertain, sql).toBeUndefined();
+    }
+  });
+});
+
+describe('LAST_INSERT_ID(expr) in a SELECT with FROM', () => {
+  it('marks its column on a single route (with a merge and LIMIT across shards)', async () => {
+    const point = await planOf('select name, last_insert_id(id) from customer where id = 3');
+    expect(point.lastInsertIdColumn).toBe(1);
+    expect(point.instructions.operator).toBe('Route');
+    const scatter = await planOf('select last_insert_id(id) as x, name from customer order by name limit 2');
+    expect(scatter.lastInsertIdColumn).toBe(0);
+    expect(['Route', 'Limit']).toContain(scatter.instructions.operator);
+    expect((await planOf('select last_insert_id() from customer where id = 1')).lastInsertIdColumn).toBeUndefined();
+  });
+
+  it('refuses it where MariaDB evaluates it in another order than it sends rows', async () => {
+    for (const sql of [
+      'select last_insert_id(id) from customer group by id',
+      'select distinct last_insert_id(id) from customer',
+      'select last_insert_id(id) as x from customer order by x',
+      'select last_insert_id(id) from customer order by 1',
+      'select last_insert_id(id), count(*) from customer',
+      'select *, last_insert_id(id) from customer',
+      'select name from customer where last_insert_id(id) > 1',
+      'select last_insert_id(c.id) from customer c join orders o on o.id = c.id',
+    ]) {
+      await expect(plan(sql), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
     }
   });
 });
