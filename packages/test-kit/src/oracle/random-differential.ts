@@ -13,7 +13,7 @@ import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
 import { CollationFolder } from './collation-folder.js';
 import { compareOutcomes, runPrepared, runQuery, type QueryOutcome } from './differential-oracle.js';
 import { generateRandomQuery, querySeed } from './random-query-generator.js';
-import { checksFoundRows, queryDeduplicates, queryIsOrdered, renderQuery, type RandomQuery } from './random-query-model.js';
+import { followUpQuery, queryDeduplicates, queryIsOrdered, renderQuery, type RandomQuery } from './random-query-model.js';
 import type { RandomSchema } from './random-query-schema.js';
 import { shrinkCandidates } from './random-query-shrinker.js';
 
@@ -247,14 +247,14 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
     const sql = renderQuery(q);
     const binary = session.protocol === 'binary';
     const run = (conn: Connection, text = sql) => (binary ? runPrepared(conn, { ...preparedForm(text), timeoutMs }) : runQuery(conn, { sql: text, timeoutMs }));
-    const referenceRun = (binary ? undefined : referenceOutcome) ?? (await runWithFoundRows(await conns.referenceConnection(), q, run, timeoutMs));
+    const referenceRun = (binary ? undefined : referenceOutcome) ?? (await runWithFollowUp(await conns.referenceConnection(), q, run, timeoutMs));
     const reference = referenceRun.outcome;
     if (reference.kind === 'error') {
       await conns.healReference();
       return { kind: 'invalid', detail: `reference: error ${reference.errno ?? reference.code}: ${reference.message}` };
     }
-    if (referenceRun.foundRows?.kind === 'error') return { kind: 'invalid', detail: `reference: FOUND_ROWS(): ${referenceRun.foundRows.message}` };
-    const subjectRun = await runWithFoundRows(await conns.subject(session), q, run, timeoutMs);
+    if (referenceRun.followUp?.kind === 'error') return { kind: 'invalid', detail: `reference: ${followUpQuery(q)}: ${referenceRun.followUp.message}` };
+    const subjectRun = await runWithFollowUp(await conns.subject(session), q, run, timeoutMs);
     const subject = subjectRun.outcome;
     if (subject.kind === 'error') {
       if (subject.errno === 1235) return { kind: 'refused', detail: subject.message };
@@ -277,15 +277,16 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
     };
     const detail = await differ(subject, reference);
     if (detail === undefined) {
-      const [mine, theirs] = [subjectRun.foundRows, referenceRun.foundRows];
-      if (mine === undefined || theirs === undefined) return { kind: 'ok', detail: '' };
+      const [mine, theirs] = [subjectRun.followUp, referenceRun.followUp];
+      const followUp = followUpQuery(q);
+      if (mine === undefined || theirs === undefined || followUp === undefined) return { kind: 'ok', detail: '' };
       if (mine.kind === 'error') {
-        if (mine.errno === 1235) return { kind: 'refused', detail: `FOUND_ROWS(): ${mine.message}` };
+        if (mine.errno === 1235) return { kind: 'refused', detail: `${followUp}: ${mine.message}` };
         await conns.heal(session);
-        return { kind: 'wrong', detail: `subject: FOUND_ROWS(): error ${mine.errno ?? mine.code}: ${mine.message}` };
+        return { kind: 'wrong', detail: `subject: ${followUp}: error ${mine.errno ?? mine.code}: ${mine.message}` };
       }
-      const found = compareOutcomes({ index: 0, sql: FOUND_ROWS_SQL, ordered: true }, mine, theirs);
-      return found === undefined ? { kind: 'ok', detail: '' } : { kind: 'wrong', detail: `FOUND_ROWS() after the query: ${found.message.split('\n').slice(1).join('\n').trim()}` };
+      const after = compareOutcomes({ index: 0, sql: followUp, ordered: true }, mine, theirs);
+      return after === undefined ? { kind: 'ok', detail: '' } : { kind: 'wrong', detail: `${followUp} after the query: ${after.message.split('\n').slice(1).join('\n').trim()}` };
     }
     // MariaDB 10.11 does not always answer by the query's meaning: an equality of an integer key
     // prefix with a fractional literal (`order_id = 10.59`, also reached by propagating
@@ -337,7 +338,7 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
         const sql = renderQuery(q);
         let referenceRun: RunOutcome;
         try {
-          referenceRun = await runWithFoundRows(await conns.referenceConnection(), q, (conn) => runQuery(conn, { sql, timeoutMs }), timeoutMs);
+          referenceRun = await runWithFollowUp(await conns.referenceConnection(), q, (conn) => runQuery(conn, { sql, timeoutMs }), timeoutMs);
         } catch (err) {
           if (!(err instanceof SessionUnavailableError)) throw err;
           referenceRun = { outcome: { kind: 'error', errno: undefined, code: 'SESSION_UNAVAILABLE', message: err.message } };
@@ -429,18 +430,20 @@ export function firstTypeDifference(subject: QueryOutcome, reference: QueryOutco
   return undefined;
 }
 
-const FOUND_ROWS_SQL = 'SELECT FOUND_ROWS() AS n';
-
-/** A query's outcome, and FOUND_ROWS() read right after it on the same connection when the query asks for that. */
+/** A query's outcome, and its follow-up's (followUpQuery: FOUND_ROWS(), LAST_INSERT_ID()), run right after it on the same connection. */
 interface RunOutcome {
   outcome: QueryOutcome;
-  foundRows?: QueryOutcome;
+  followUp?: QueryOutcome;
 }
 
-async function runWithFoundRows(conn: Connection, q: RandomQuery, run: (conn: Connection) => Promise<QueryOutcome>, timeoutMs: number): Promise<RunOutcome> {
+async function runWithFollowUp(conn: Connection, q: RandomQuery, run: (conn: Connection) => Promise<QueryOutcome>, timeoutMs: number): Promise<RunOutcome> {
+  const followUp = followUpQuery(q);
+  // A query that returns no row leaves LAST_INSERT_ID() as it was: start both sides from 0, not
+  // from whatever earlier queries (some refused by the subject) left on each connection.
+  if (followUp?.includes('LAST_INSERT_ID') === true) await runQuery(conn, { sql: 'SELECT LAST_INSERT_ID(0)', timeoutMs });
   const outcome = await run(conn);
-  if (outcome.kind === 'error' || !checksFoundRows(q)) return { outcome };
-  return { outcome, foundRows: await runQuery(conn, { sql: FOUND_ROWS_SQL, timeoutMs }) };
+  if (outcome.kind === 'error' || followUp === undefined) return { outcome };
+  return { outcome, followUp: await runQuery(conn, { sql: followUp, timeoutMs }) };
 }
 
 /**
