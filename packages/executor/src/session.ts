@@ -382,7 +382,8 @@ export class Session implements ExecutorSession, ShardAccess {
 
   private startPlanned(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
     const top = planned?.plan.instructions;
-    this.foundRowsCountable = planned !== null && planned.plan.foundRowsUncertain !== true;
+    // A statement sent as written to a shard target counts as that target's shards count it.
+    this.foundRowsCountable = planned !== null && planned.plan.foundRowsUncertain !== true && this.targetShards === null;
     this.lastInsertIdColumn = planned?.plan.lastInsertIdColumn;
     if (top?.operator === 'Session') return runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
     if (this.targetShards !== null && mentionsUserVariable(sql)) {
