@@ -158,6 +158,12 @@ function lastInsertIdColumnOf(ctx: PlanContext, ast: Ast, fn: Ast): number | und
   const alias = typeof columns[k]!.as === 'string' ? columns[k]!.as.toLowerCase() : null;
   const orderBy: Ast[] = Array.isArray(ast.orderby) ? ast.orderby : [];
   if (orderBy.some((o) => !isColumnRef(o.expr) || String(columnName(o.expr)).toLowerCase() === alias)) return undefined;
+  // A join sorted by ORDER BY goes through a temporary table, which MariaDB fills (evaluating
+  // the select list) in join order before it sorts; one table is sorted first, then evaluated.
+  // (A derived table may be merged into a join, and SQL_BUFFER_RESULT fills a temporary table too.)
+  const from: Ast[] = Array.isArray(ast.from) ? ast.from : [];
+  if (orderBy.length > 0 && (from.length > 1 || from.some((f) => f.expr !== undefined || !f.table))) return undefined;
+  if (ctx.parsed.tokens.some((t) => kw(t) === 'sql_buffer_result')) return undefined;
   return k;
 }
 

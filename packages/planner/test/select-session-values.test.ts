@@ -100,6 +100,9 @@ describe('LAST_INSERT_ID(expr) in a SELECT with FROM', () => {
       'select *, last_insert_id(id) from customer',
       'select name from customer where last_insert_id(id) > 1',
       'select last_insert_id(c.id) from customer c join orders o on o.id = c.id',
+      "select last_insert_id(c.id) from customer c join countries k on k.name = c.name where c.id = 1 order by c.name",
+      'select last_insert_id(d.id) from (select id, name from customer where id = 1) d order by d.name',
+      'select sql_buffer_result last_insert_id(id) from customer where id = 1',
     ]) {
       await expect(plan(sql), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
     }
