@@ -87,9 +87,9 @@ function sessionAnswerColumns(p: SessionPrimitive): readonly FieldInfo[] {
 }
 
 /** Operators a column lookup runs: everything else (NEXT reserves ids, Send runs as written, the gateway answers Session itself) is left to the execute. */
-const READ_OPERATORS: ReadonlySet<string> = new Set(['Route', 'Join', 'SemiJoin', 'UncorrelatedSubquery', 'Aggregate', 'Sort', 'Limit', 'Distinct', 'Concatenate', 'Projection', 'Filter']);
+const READ_OPERATORS: ReadonlySet<string> = new Set(['Route', 'Join', 'SemiJoin', 'UncorrelatedSubquery', 'SQLCalcFoundRows', 'Aggregate', 'Sort', 'Limit', 'Distinct', 'Concatenate', 'Projection', 'Filter']);
 /** Where the read operators keep their inputs. */
-const CHILD_KEYS = ['left', 'right', 'outer', 'inner', 'subquery', 'input'] as const;
+const CHILD_KEYS = ['left', 'right', 'outer', 'inner', 'subquery', 'input', 'limitQuery', 'countQuery'] as const;
 
 function readsOnly(p: Primitive): boolean {
   if (!READ_OPERATORS.has(p.operator)) return false;

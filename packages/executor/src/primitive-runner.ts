@@ -8,6 +8,7 @@ import { ExecutorError, ER_UNKNOWN_ERROR } from './errors.js';
 import type { QueryContext } from './query-context.js';
 import type { OkOutcome, RowReceiver } from './row-flow.js';
 import { runAggregate } from './operators/aggregate.js';
+import { runCalcFoundRows } from './operators/calc-found-rows.js';
 import { runConcatenate } from './operators/concatenate.js';
 import { runDistinct } from './operators/distinct.js';
 import { runFilter } from './operators/filter.js';
@@ -49,6 +50,8 @@ function dispatch(ctx: QueryContext, p: Primitive, bv: BindVars, out: RowReceive
       return runSemiJoin(ctx, p, bv, out);
     case 'UncorrelatedSubquery':
       return runUncorrelatedSubquery(ctx, p, bv, out);
+    case 'SQLCalcFoundRows':
+      return runCalcFoundRows(ctx, p, bv, out);
     case 'Aggregate':
       return runAggregate(ctx, p, bv, out);
     case 'Sort':

@@ -69,6 +69,7 @@ interface SharedState {
   readonly memoryRows: { count: number };
   readonly access: ShardAccess;
   readonly sessionAccess: ShardAccess;
+  readonly foundRows: { value: bigint | undefined };
 }
 
 /**
@@ -147,6 +148,12 @@ export class QueryContext {
    * synchronously, so concurrent siblings cannot lose an update.
    */
   private memoryRows: { count: number };
+  /**
+   * What SQL_CALC_FOUND_ROWS counted (the statement's rows without its LIMIT), for the session's
+   * next FOUND_ROWS(); undefined when the statement has no such count. Concurrency rule: set once,
+   * by the SQLCalcFoundRows operator after its count settles; read after the statement settles.
+   */
+  private readonly calcFoundRows: { value: bigint | undefined };
 
   constructor(
     access: ShardAccess,
@@ -164,9 +171,11 @@ export class QueryContext {
       this.memoryRows = shared.memoryRows;
       this.access = shared.access;
       this.sessionAccess = shared.sessionAccess;
+      this.calcFoundRows = shared.foundRows;
     } else {
       this.warnings = [];
       this.memoryRows = { count: 0 };
+      this.calcFoundRows = { value: undefined };
       this.sessionAccess = access;
       this.access = new WarningCollectingAccess(access, this.warnings);
     }
@@ -192,7 +201,16 @@ export class QueryContext {
   }
 
   private shared(): SharedState {
-    return { warnings: this.warnings, memoryRows: this.memoryRows, access: this.access, sessionAccess: this.sessionAccess };
+    return { warnings: this.warnings, memoryRows: this.memoryRows, access: this.access, sessionAccess: this.sessionAccess, foundRows: this.calcFoundRows };
+  }
+
+  /** SQL_CALC_FOUND_ROWS: the row count FOUND_ROWS() returns after this statement (see calcFoundRows). */
+  get foundRows(): bigint | undefined {
+    return this.calcFoundRows.value;
+  }
+
+  set foundRows(n: bigint | undefined) {
+    this.calcFoundRows.value = n;
   }
 
   get streaming(): boolean {

@@ -3,7 +3,7 @@
  * COMMIT, ROLLBACK, USE, SET, SHOW, system-variable SELECTs and VEXPLAIN.
  */
 import { ExactNumber, tokenize, type BindVars, type PreparedValue, type SessionPrimitive, type SqlValue } from '@shardgate/planner';
-import { ExecutorError, ER_UNKNOWN_ERROR, ER_WRONG_VALUE_FOR_VAR } from './errors.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, ER_WRONG_VALUE_FOR_VAR } from './errors.js';
 import { runKill, runShowProcesslist } from './process-list.js';
 import { CollectingReceiver } from './row-flow.js';
 import { countPlaceholders, type Session } from './session.js';
@@ -402,6 +402,8 @@ async function runSystemSelect(session: Session, columns: readonly { name: strin
     fields[i] = v.numeric ? intField(c.name) : textField(c.name);
     // LAST_INSERT_ID() is a BIGINT UNSIGNED NOT NULL in MariaDB.
     if (/^last_insert_id\(\s*\)$/i.test(c.expr)) fields[i] = { ...fields[i]!, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
+    // FOUND_ROWS() is a BIGINT NOT NULL (signed).
+    if (/^found_rows\(\s*\)$/i.test(c.expr)) fields[i] = { ...fields[i]!, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY };
   });
   if (forwarded.length > 0) {
     const ks = session.defaultKeyspace();
@@ -467,6 +469,12 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
       return num(session.info.connectionId ?? 0);
     case 'last_insert_id()':
       return num(session.lastInsertId);
+    case 'found_rows()':
+      // Known only after statements whose effect on it the gateway mirrors (see found-rows.ts).
+      if (session.foundRows === undefined) {
+        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: FOUND_ROWS() after a statement whose count the gateway cannot know as MariaDB keeps it (a new session, a failed statement, SHOW or EXPLAIN, a SELECT with an OFFSET or an aggregate without GROUP BY); it is known after other SELECTs, and kept by INSERT, UPDATE, DELETE and SET');
+      }
+      return num(session.foundRows);
     // The diagnostics of the session's last statement (what SHOW WARNINGS lists), not those of
     // whichever pooled shard connection would answer: as in MariaDB, errors count as warnings too.
     case '@@warning_count':

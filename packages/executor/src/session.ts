@@ -16,6 +16,8 @@ import type { ShardConnection, ShardConnector, ShardResult, StreamHandlers } fro
 import { SinkWriter } from './sink-writer.js';
 import { rowsWithPackets, withRowPackets } from './row-packets.js';
 import { runSessionStatement } from './session-statements.js';
+import { FoundRowsSink, foundRowsAfter } from './found-rows.js';
+import { cellText } from './values/cell-compare.js';
 import { StatementSignals } from './statement-signal.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
 
@@ -92,6 +94,18 @@ export class Session implements ExecutorSession, ShardAccess {
   private readOnlyByDefault = false;
   private nextTransactionReadOnly: boolean | undefined = undefined;
   lastInsertId = 0n;
+  /**
+   * What FOUND_ROWS() returns (see found-rows.ts); undefined when the gateway cannot know what one
+   * MariaDB would return. Concurrency rule: written at the end of each client statement, read by
+   * the next one; a session runs one client statement at a time.
+   */
+  foundRows: bigint | undefined = undefined;
+  /** What the running statement's SQL_CALC_FOUND_ROWS counted (runStatement sets it). */
+  private calcFoundRows: bigint | undefined = undefined;
+  /** Whether the running statement's plan lets the session know FOUND_ROWS() after it (startPlanned sets it). */
+  private foundRowsCountable = false;
+  /** The running statement's LAST_INSERT_ID(expr) column (Plan.lastInsertIdColumn; startPlanned sets it). */
+  private lastInsertIdColumn: number | undefined = undefined;
   readonly reservations: ShardReservations;
   /**
    * The pre and post transactions of consistent lookup vindexes (see LookupWriteOrder): lookup
@@ -288,8 +302,19 @@ export class Session implements ExecutorSession, ShardAccess {
         this.idleRolledBack = false;
         if (!ROLLBACK_STATEMENT.test(sql)) throw transactionTimedOut(this.runtime.defaults.transactionTimeoutMs);
       }
-      await this.planAndRun(sql, sink, params);
+      const reply = new FoundRowsSink(sink);
+      this.calcFoundRows = undefined;
+      this.foundRowsCountable = false;
+      this.lastInsertIdColumn = undefined;
+      await this.planAndRun(sql, reply, params);
+      if (this.lastInsertIdColumn !== undefined && reply.lastRow !== null) {
+        // As MariaDB keeps the last value LAST_INSERT_ID(expr) returned: NULL sets 0.
+        const cell = reply.lastRow[this.lastInsertIdColumn] ?? null;
+        this.lastInsertId = cell === null ? 0n : BigInt(typeof cell === 'string' ? cell : cellText(cell));
+      }
+      this.foundRows = foundRowsAfter(sql, reply, this.foundRowsCountable ? this.calcFoundRows : null, this.foundRows);
     } catch (err) {
+      this.foundRows = undefined;
       stats.errors++;
       // As in MariaDB, SHOW WARNINGS after a failed statement lists its error.
       if (hasMysqlCode(err)) this.warnings = [{ level: 'Error', code: err.errno, message: err.message }];
@@ -357,6 +382,9 @@ export class Session implements ExecutorSession, ShardAccess {
 
   private startPlanned(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
     const top = planned?.plan.instructions;
+    // A statement sent as written to a shard target counts as that target's shards count it.
+    this.foundRowsCountable = planned !== null && planned.plan.foundRowsUncertain !== true && this.targetShards === null;
+    this.lastInsertIdColumn = planned?.plan.lastInsertIdColumn;
     if (top?.operator === 'Session') return runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
     if (this.targetShards !== null && mentionsUserVariable(sql)) {
       // runTargeted sends the statement as written, so `@x` would not get the session's value.
@@ -476,6 +504,7 @@ export class Session implements ExecutorSession, ShardAccess {
       const flushed = writer.flushed();
       if (flushed !== undefined) await flushed;
       this.warnings = ctx.warnings;
+      this.calcFoundRows = ctx.foundRows;
       if (outcome && !writer.fieldsSent) {
         if (outcome.insertId !== 0n) this.lastInsertId = outcome.insertId;
         // DML counts as one MariaDB gives them to this client (see DmlOutcome).

@@ -48,11 +48,20 @@ describe('LAST_INSERT_ID(expr) (real MariaDB)', () => {
     expect((await exec('select last_insert_id()')).rows).toEqual([['16']]);
   });
 
-  it('a SELECT with LAST_INSERT_ID(expr) and FROM is refused clearly and changes nothing', async () => {
-    for (const sql of ['select id from product where last_insert_id(8)', 'select last_insert_id(7) from product', 'select last_insert_id(7), 1']) {
+  it('a SELECT with LAST_INSERT_ID(expr) where MariaDB evaluates it out of send order is refused clearly and changes nothing', async () => {
+    for (const sql of ['select id from product where last_insert_id(8)', 'select last_insert_id(id) from product group by id', 'select last_insert_id(7), count(*) from product']) {
       await expect(exec(sql), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
     }
     expect((await exec('select last_insert_id()')).rows).toEqual([['16']]);
+  });
+
+  it('a SELECT with LAST_INSERT_ID(expr) as a column and FROM sets the last row\'s value, as on MariaDB', async () => {
+    const sql = 'select last_insert_id(id + 1) from product where id = 16';
+    const [rows] = (await plain.query({ sql, rowsAsArray: true })) as unknown as [unknown[][]];
+    expect((await exec(sql)).rows).toEqual(rows.map((r) => r.map((c) => String(c))));
+    const [[want]] = (await plain.query({ sql: 'select last_insert_id()', rowsAsArray: true })) as unknown as [unknown[][]];
+    expect((await exec('select last_insert_id()')).rows).toEqual([[String(want![0])]]);
+    expect(String(want![0])).toBe('17');
   });
 
   it('SELECT LAST_INSERT_ID(constant) alone answers and sets the session value, as on MariaDB', async () => {

@@ -27,6 +27,8 @@ export interface PlanContext {
   readonly planText: (sql: string) => import('./plan-types.js').Plan;
   /** Counter for pulled-out subquery bind vars (`__sq1`, `__sq_has_values1`…), shared by nested plans. */
   readonly subqueryCounter: { n: number };
+  /** The select-list column that is `LAST_INSERT_ID(expr)` (see Plan.lastInsertIdColumn), once found. */
+  lastInsertIdColumn?: number;
 }
 
 export const SYSTEM_SCHEMAS = new Set(['information_schema', 'mysql', 'performance_schema', 'sys']);

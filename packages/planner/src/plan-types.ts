@@ -268,6 +268,19 @@ export interface UncorrelatedSubqueryPrimitive {
   readonly hasValuesBind: string;
 }
 
+/**
+ * `SELECT SQL_CALC_FOUND_ROWS … LIMIT`: the client gets `limitQuery`'s rows; then the session
+ * keeps, for the next FOUND_ROWS(), how many rows the statement has without its LIMIT:
+ * `countQuery`'s one value when `countIsScalar` (a count(*) over the same FROM/WHERE), else the
+ * number of rows `countQuery` (the statement without ORDER BY and LIMIT) returns.
+ */
+export interface CalcFoundRowsPrimitive {
+  readonly operator: 'SQLCalcFoundRows';
+  readonly limitQuery: Primitive;
+  readonly countQuery: Primitive;
+  readonly countIsScalar: boolean;
+}
+
 export type AggregateOpcode =
   | 'count'
   | 'count_star'
@@ -531,6 +544,7 @@ export type Primitive =
   | JoinPrimitive
   | SemiJoinPrimitive
   | UncorrelatedSubqueryPrimitive
+  | CalcFoundRowsPrimitive
   | AggregatePrimitive
   | SortPrimitive
   | LimitPrimitive
@@ -563,6 +577,18 @@ export interface Plan {
   readonly instructions: Primitive;
   /** Sorted `keyspace.table` names, as Vitess's TablesUsed. */
   readonly tablesUsed: readonly string[];
+  /**
+   * A SELECT that may aggregate without GROUP BY at its top level (or in a UNION part): MariaDB
+   * then sets FOUND_ROWS() to 0 or 1 for an empty input depending on its own plan (whether it
+   * notices the empty input before reading), so the session cannot know it.
+   */
+  readonly foundRowsUncertain?: true;
+  /**
+   * `select …, last_insert_id(expr), … from t`: the column whose value in the last row the client
+   * gets becomes the session's LAST_INSERT_ID() (NULL sets 0), as MariaDB keeps the value of the
+   * last row it evaluates (the last row it sends, for the shapes planned so).
+   */
+  readonly lastInsertIdColumn?: number;
 }
 
 /** What the planner hands the executor for one execution: a shared plan plus this query's values. */

@@ -16,17 +16,25 @@ import { notSupported, PlanError } from './errors.js';
 import { isPlainCrossShardJoin, planCrossShard } from './cross-shard-planner.js';
 import { planDerivedAtGateway } from './derived-table-planner.js';
 import { planScatterAggregate } from './scatter-aggregate-planner.js';
+import { planCalcFoundRows } from './found-rows-planner.js';
 import { planUnionParts, unionDistinctKeys, unionHasTail } from './union-planner.js';
 
 /** Plans a SELECT statement (the parsed statement in `ctx`). */
 export function planSelect(ctx: PlanContext): Primitive {
   const ast = ctx.parsed.ast;
   if (ctx.parsed.nullSafeEqual === undefined) throw new Error('unreachable');
-  checkFoundRows(ctx);
+  if (checkFoundRows(ctx)) return planCalcFoundRows(ctx);
   const analyzer = new SelectAnalyzer(ctx);
   const analyzed = analyzer.analyze(ast, null);
   addExpressionEdits(ctx, ast);
-  if (analyzed.cand) return planOneRoute(ctx, analyzer, analyzed, analyzed.cand);
+  if (analyzed.cand) {
+    const top = planOneRoute(ctx, analyzer, analyzed, analyzed.cand);
+    if (ctx.lastInsertIdColumn !== undefined && !(top.operator === 'Route' || (top.operator === 'Limit' && top.input.operator === 'Route'))) {
+      throw notSupported('LAST_INSERT_ID(expr) in a SELECT whose rows the gateway combines (sorts, aggregates or deduplicates)');
+    }
+    return top;
+  }
+  if (ctx.lastInsertIdColumn !== undefined) throw notSupported('LAST_INSERT_ID(expr) in a SELECT that needs several routes');
   // A `<=>` the parser adapter could not place is a `>=` node (see sql-parser.ts): only the join
   // planner, which sends it to shards as written and never evaluates it itself, accepts it.
   if (ctx.parsed.nullSafeEqual && !isPlainCrossShardJoin(ctx, analyzed)) throw notSupported('<=> in a query that needs several routes');
@@ -55,16 +63,21 @@ export function refuseWindowAcrossShards(ctx: PlanContext): void {
 }
 
 /**
- * SQL_CALC_FOUND_ROWS is only valid on the outermost SELECT; with a LIMIT, FOUND_ROWS() would need
- * a second query on the same shard connection, which shardgate does not plan.
+ * SQL_CALC_FOUND_ROWS is only valid on the outermost SELECT. Returns whether the statement has it
+ * with a LIMIT (see found-rows-planner.ts); without one it changes nothing: FOUND_ROWS() then
+ * counts the rows the statement returns, as after any SELECT.
  */
-function checkFoundRows(ctx: PlanContext): void {
+function checkFoundRows(ctx: PlanContext): boolean {
   const toks = ctx.parsed.tokens;
+  let calc = false;
   for (let i = 0; i < toks.length; i++) {
     if (kw(toks[i]) !== 'sql_calc_found_rows') continue;
     if (i !== 1 || kw(toks[0]) !== 'select') throw new PlanError(1234, '42000', "Incorrect usage/placement of 'SQL_CALC_FOUND_ROWS'");
-    if (ctx.parsed.ast.limit?.value?.length > 0) throw notSupported('SQL_CALC_FOUND_ROWS with LIMIT');
+    calc = true;
   }
+  if (!calc) return false;
+  for (let part = ctx.parsed.ast; part; part = part._next) if (part.limit?.value?.length > 0) return true;
+  return false;
 }
 
 /** MariaDB's named-lock functions (see addExpressionEdits). */
@@ -100,22 +113,58 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
         // another client could take it too, and RELEASE_LOCK would land elsewhere.
         throw notSupported(`${name.toUpperCase()}() (named locks)`);
       }
-      if (name === 'found_rows' || name === 'row_count') {
-        // Both describe the previous statement of the connection that runs them: a pooled shard
+      if (name === 'found_rows') {
+        // The session keeps it, and answers `SELECT FOUND_ROWS()` itself (session-planner.ts); a
+        // shard would answer for whatever its pooled connection ran last.
+        throw notSupported('FOUND_ROWS() beside other columns or in a statement that goes to shards; use SELECT FOUND_ROWS() alone');
+      }
+      if (name === 'row_count') {
+        // It describes the previous statement of the connection that runs it: a pooled shard
         // connection's, i.e. some other client's statement, never this session's.
-        throw notSupported(`${name.toUpperCase()}() (the gateway does not keep the previous statement's row counts)`);
+        throw notSupported("ROW_COUNT() (the gateway does not keep the previous statement's row counts)");
       }
       if ((name === 'database' || name === 'schema') && args.length === 0) rewrite(n, ':__vtdbname');
       else if (name === 'last_insert_id' && args.length === 0) rewrite(n, ':__lastInsertId');
       else if (name === 'last_insert_id' && ast.type === 'select') {
         // LAST_INSERT_ID(expr) sets the value the next LAST_INSERT_ID() returns. Run on a shard it
-        // would set it on a pooled shard connection, never the session's. (In INSERT/UPDATE the
-        // shard's OK packet carries the value, and the session takes it from there.)
-        throw notSupported('LAST_INSERT_ID(expr) in a SELECT with FROM or other columns; use SELECT LAST_INSERT_ID(constant) alone, or an UPDATE or INSERT');
+        // sets it on a pooled shard connection, never the session's: the session takes it from
+        // the column (see Plan.lastInsertIdColumn), where that column is the value MariaDB would
+        // keep. (In INSERT/UPDATE the shard's OK packet carries the value.)
+        const column = lastInsertIdColumnOf(ctx, ast, n);
+        if (column === undefined || ctx.lastInsertIdColumn !== undefined) {
+          throw notSupported('LAST_INSERT_ID(expr) other than as one select-list column of a SELECT without GROUP BY, DISTINCT, aggregates or UNION; use SELECT LAST_INSERT_ID(constant) alone, or an UPDATE or INSERT');
+        }
+        ctx.lastInsertIdColumn = column;
       }
     }
     return true;
   });
+}
+
+/**
+ * The select-list position of `fn`, a LAST_INSERT_ID(expr) call, when MariaDB's last evaluation
+ * of it is the last row it sends: a whole column of the top-level SELECT (not a UNION part), with
+ * no GROUP BY, HAVING, DISTINCT, aggregate or window (those evaluate the select list as they
+ * group, in another order). Else undefined.
+ */
+function lastInsertIdColumnOf(ctx: PlanContext, ast: Ast, fn: Ast): number | undefined {
+  if (ast !== ctx.parsed.ast || ast._next || ast.distinct || ast.having || (ast.groupby?.columns ?? []).length > 0 || ctx.parsed.intoOutfile >= 0) return undefined;
+  if (functionArgs(fn).length !== 1 || statementHasWindow(ctx)) return undefined;
+  const columns: Ast[] = Array.isArray(ast.columns) ? ast.columns : [];
+  const k = columns.findIndex((c) => c.expr === fn);
+  if (k < 0 || columns.some((c) => hasAggregate(c.expr) || (isColumnRef(c.expr) && columnName(c.expr) === '*'))) return undefined;
+  // An ORDER BY on the call itself (its alias, position or any expression) makes MariaDB evaluate
+  // it for every row while sorting; a column of a table is read as it is.
+  const alias = typeof columns[k]!.as === 'string' ? columns[k]!.as.toLowerCase() : null;
+  const orderBy: Ast[] = Array.isArray(ast.orderby) ? ast.orderby : [];
+  if (orderBy.some((o) => !isColumnRef(o.expr) || String(columnName(o.expr)).toLowerCase() === alias)) return undefined;
+  // A join sorted by ORDER BY goes through a temporary table, which MariaDB fills (evaluating
+  // the select list) in join order before it sorts; one table is sorted first, then evaluated.
+  // (A derived table may be merged into a join, and SQL_BUFFER_RESULT fills a temporary table too.)
+  const from: Ast[] = Array.isArray(ast.from) ? ast.from : [];
+  if (orderBy.length > 0 && (from.length > 1 || from.some((f) => f.expr !== undefined || !f.table))) return undefined;
+  if (ctx.parsed.tokens.some((t) => kw(t) === 'sql_buffer_result')) return undefined;
+  return k;
 }
 
 /** The keyspace and variant a routing resolves to (dual and DBA go to the session's keyspace). */

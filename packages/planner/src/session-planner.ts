@@ -405,8 +405,9 @@ export function planDdl(ctx: TokenPlanContext): Primitive {
 /**
  * Session functions the session answers even with no `@@` variable beside them. LAST_INSERT_ID()
  * is the session's too: a shard would answer 0 typed as an INT, not the BIGINT UNSIGNED it is.
+ * So is FOUND_ROWS(): a shard would count whatever its pooled connection ran last.
  */
-const GATEWAY_IDENTITY_FUNCTIONS = new Set(['user', 'current_user', 'session_user', 'system_user', 'connection_id', 'last_insert_id']);
+const GATEWAY_IDENTITY_FUNCTIONS = new Set(['user', 'current_user', 'session_user', 'system_user', 'connection_id', 'last_insert_id', 'found_rows']);
 
 /**
  * `select last_insert_id(<constant>) [[as] name]`, alone: the session sets its value from it.
@@ -453,7 +454,7 @@ export function planKill(tokens: readonly Token[], sql: string): SessionPrimitiv
 }
 
 /** Functions whose value is the session's (the gateway's), not a shard's. */
-const SESSION_FUNCTIONS = new Set(['database', 'schema', 'user', 'current_user', 'session_user', 'system_user', 'connection_id', 'last_insert_id', 'version']);
+const SESSION_FUNCTIONS = new Set(['database', 'schema', 'user', 'current_user', 'session_user', 'system_user', 'connection_id', 'last_insert_id', 'found_rows', 'version']);
 
 /**
  * `select @@version_comment limit 1`, `select @@workload, database()`: a SELECT of system

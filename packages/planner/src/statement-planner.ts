@@ -63,6 +63,7 @@ export function buildPlan(input: BuildInput): Plan {
   const tctx: TokenPlanContext = { vschema, defaultKeyspace, tokens, tablesUsed };
   let instructions: Primitive;
   let queryType = QUERY_TYPES[n.kind]!;
+  let lastInsertIdColumn: number | undefined;
   switch (n.kind) {
     case 'use':
       instructions = planUse(tctx);
@@ -137,7 +138,10 @@ export function buildPlan(input: BuildInput): Plan {
       };
       const ctx: PlanContext = { vschema, defaultKeyspace, parsed, listBinds, directives: n.directives, edits: [], tablesUsed, nextId: 1, planText, subqueryCounter: counter };
       const type = String(parsed.ast.type);
-      if (type === 'select') instructions = planSelectOrRefuseCte(ctx);
+      if (type === 'select') {
+        instructions = planSelectOrRefuseCte(ctx);
+        if (ctx.lastInsertIdColumn !== undefined) lastInsertIdColumn = ctx.lastInsertIdColumn;
+      }
       else if (type === 'insert' || type === 'replace') instructions = planInsert(ctx);
       else if (type === 'update' || type === 'delete') instructions = planUpdateDelete(ctx);
       else throw notSupported(`${type.toUpperCase()} statement`);
@@ -175,7 +179,35 @@ export function buildPlan(input: BuildInput): Plan {
       throw syntaxError(n.normalized, tokens[0]?.start ?? 0);
     }
   }
-  return { queryType, instructions, tablesUsed: [...tablesUsed].sort() };
+  const plan: Plan = { queryType, instructions, tablesUsed: [...tablesUsed].sort(), ...(lastInsertIdColumn !== undefined ? { lastInsertIdColumn } : {}) };
+  return n.kind === 'select' && mayAggregateWithoutGroupBy(tokens) ? { ...plan, foundRowsUncertain: true } : plan;
+}
+
+/** Aggregate functions (a window's `count(*) over ()` counts too: the check only errs toward yes). */
+const AGGREGATE_FUNCTIONS = new Set(['count', 'sum', 'avg', 'min', 'max', 'group_concat', 'bit_and', 'bit_or', 'bit_xor', 'std', 'stddev', 'stddev_pop', 'stddev_samp', 'variance', 'var_pop', 'var_samp', 'json_arrayagg', 'json_objectagg']);
+
+/**
+ * Whether a SELECT may aggregate without GROUP BY (see Plan.foundRowsUncertain): it calls an
+ * aggregate anywhere, or has a top-level HAVING, and has no top-level GROUP BY, or is a set
+ * operation. Errs toward yes.
+ */
+function mayAggregateWithoutGroupBy(tokens: readonly Token[]): boolean {
+  let depth = 0;
+  let groupBy = false;
+  let setOperation = false;
+  let aggregates = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    const k = kw(t);
+    if (AGGREGATE_FUNCTIONS.has(k) && tokens[i + 1]?.text === '(') aggregates = true;
+    if (depth !== 0) continue;
+    if (k === 'group' && kw(tokens[i + 1]) === 'by') groupBy = true;
+    else if (k === 'union' || k === 'intersect' || k === 'except') setOperation = true;
+    else if (k === 'having') aggregates = true;
+  }
+  return aggregates && (!groupBy || setOperation);
 }
 
 /** Functions whose value is the gateway session's, not a shard connection's. */

@@ -138,6 +138,12 @@ function node(p: Primitive): Json {
           { InputName: 'Outer', ...node(p.outer) },
         ],
       };
+    case 'SQLCalcFoundRows':
+      // Without a count(*) plan, the gateway counts countQuery's rows itself: a scalar aggregate.
+      return {
+        OperatorType: 'SQL_CALC_FOUND_ROWS',
+        Inputs: [node(p.limitQuery), p.countIsScalar ? node(p.countQuery) : { OperatorType: 'Aggregate', Variant: 'Scalar', Aggregates: 'count_rows AS found_rows', Inputs: [node(p.countQuery)] }],
+      };
     case 'Aggregate': {
       const out: Json = {
         OperatorType: 'Aggregate',

@@ -13,7 +13,7 @@ import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
 import { CollationFolder } from './collation-folder.js';
 import { compareOutcomes, runPrepared, runQuery, type QueryOutcome } from './differential-oracle.js';
 import { generateRandomQuery, querySeed } from './random-query-generator.js';
-import { queryDeduplicates, queryIsOrdered, renderQuery, type RandomQuery } from './random-query-model.js';
+import { followUpQuery, queryDeduplicates, queryIsOrdered, renderQuery, type RandomQuery } from './random-query-model.js';
 import type { RandomSchema } from './random-query-schema.js';
 import { shrinkCandidates } from './random-query-shrinker.js';
 
@@ -234,7 +234,7 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
   const folder = new CollationFolder(folderConn);
 
   /** Runs `q` on the reference and on `session`, and compares; a session that cannot be set up makes it invalid. */
-  const check = async (conns: WorkerConnections, q: RandomQuery, session: RandomDifferentialSession, referenceOutcome?: QueryOutcome): Promise<Verdict> => {
+  const check = async (conns: WorkerConnections, q: RandomQuery, session: RandomDifferentialSession, referenceOutcome?: RunOutcome): Promise<Verdict> => {
     try {
       return await checkOnce(conns, q, session, referenceOutcome);
     } catch (err) {
@@ -243,16 +243,19 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
     }
   };
 
-  const checkOnce = async (conns: WorkerConnections, q: RandomQuery, session: RandomDifferentialSession, referenceOutcome?: QueryOutcome): Promise<Verdict> => {
+  const checkOnce = async (conns: WorkerConnections, q: RandomQuery, session: RandomDifferentialSession, referenceOutcome?: RunOutcome): Promise<Verdict> => {
     const sql = renderQuery(q);
     const binary = session.protocol === 'binary';
     const run = (conn: Connection, text = sql) => (binary ? runPrepared(conn, { ...preparedForm(text), timeoutMs }) : runQuery(conn, { sql: text, timeoutMs }));
-    const reference = (binary ? undefined : referenceOutcome) ?? (await run(await conns.referenceConnection()));
+    const referenceRun = (binary ? undefined : referenceOutcome) ?? (await runWithFollowUp(await conns.referenceConnection(), q, run, timeoutMs));
+    const reference = referenceRun.outcome;
     if (reference.kind === 'error') {
       await conns.healReference();
       return { kind: 'invalid', detail: `reference: error ${reference.errno ?? reference.code}: ${reference.message}` };
     }
-    const subject = await run(await conns.subject(session));
+    if (referenceRun.followUp?.kind === 'error') return { kind: 'invalid', detail: `reference: ${followUpQuery(q)}: ${referenceRun.followUp.message}` };
+    const subjectRun = await runWithFollowUp(await conns.subject(session), q, run, timeoutMs);
+    const subject = subjectRun.outcome;
     if (subject.kind === 'error') {
       if (subject.errno === 1235) return { kind: 'refused', detail: subject.message };
       await conns.heal(session);
@@ -273,7 +276,18 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
       return opts.compareTypes === false ? undefined : firstTypeDifference(a, b);
     };
     const detail = await differ(subject, reference);
-    if (detail === undefined) return { kind: 'ok', detail: '' };
+    if (detail === undefined) {
+      const [mine, theirs] = [subjectRun.followUp, referenceRun.followUp];
+      const followUp = followUpQuery(q);
+      if (mine === undefined || theirs === undefined || followUp === undefined) return { kind: 'ok', detail: '' };
+      if (mine.kind === 'error') {
+        if (mine.errno === 1235) return { kind: 'refused', detail: `${followUp}: ${mine.message}` };
+        await conns.heal(session);
+        return { kind: 'wrong', detail: `subject: ${followUp}: error ${mine.errno ?? mine.code}: ${mine.message}` };
+      }
+      const after = compareOutcomes({ index: 0, sql: followUp, ordered: true }, mine, theirs);
+      return after === undefined ? { kind: 'ok', detail: '' } : { kind: 'wrong', detail: `${followUp} after the query: ${after.message.split('\n').slice(1).join('\n').trim()}` };
+    }
     // MariaDB 10.11 does not always answer by the query's meaning: an equality of an integer key
     // prefix with a fractional literal (`order_id = 10.59`, also reached by propagating
     // `price = 10.59` through `order_id IN (SELECT price …)`) is looked up rounded and finds 11,
@@ -322,20 +336,21 @@ export async function runRandomDifferential(opts: RandomDifferentialOptions): Pr
         const index = next++;
         const q = generateRandomQuery(opts.schema, querySeed(opts.seed, index));
         const sql = renderQuery(q);
-        let reference: QueryOutcome;
+        let referenceRun: RunOutcome;
         try {
-          reference = await runQuery(await conns.referenceConnection(), { sql, timeoutMs });
+          referenceRun = await runWithFollowUp(await conns.referenceConnection(), q, (conn) => runQuery(conn, { sql, timeoutMs }), timeoutMs);
         } catch (err) {
           if (!(err instanceof SessionUnavailableError)) throw err;
-          reference = { kind: 'error', errno: undefined, code: 'SESSION_UNAVAILABLE', message: err.message };
+          referenceRun = { outcome: { kind: 'error', errno: undefined, code: 'SESSION_UNAVAILABLE', message: err.message } };
         }
+        const reference = referenceRun.outcome;
         if (reference.kind === 'error') {
           report.invalid.push({ index, sql, error: `${reference.errno ?? reference.code}: ${reference.message}` });
           await conns.healReference();
         } else {
           for (const session of sessions) {
             if (!sessionRuns(session, index)) continue;
-            const v = await check(conns, q, session, reference);
+            const v = await check(conns, q, session, referenceRun);
             if (v.kind === 'ok') report.ok++;
             else if (v.kind === 'refused') {
               report.refused++;
@@ -413,6 +428,22 @@ export function firstTypeDifference(subject: QueryOutcome, reference: QueryOutco
     }
   }
   return undefined;
+}
+
+/** A query's outcome, and its follow-up's (followUpQuery: FOUND_ROWS(), LAST_INSERT_ID()), run right after it on the same connection. */
+interface RunOutcome {
+  outcome: QueryOutcome;
+  followUp?: QueryOutcome;
+}
+
+async function runWithFollowUp(conn: Connection, q: RandomQuery, run: (conn: Connection) => Promise<QueryOutcome>, timeoutMs: number): Promise<RunOutcome> {
+  const followUp = followUpQuery(q);
+  // A query that returns no row leaves LAST_INSERT_ID() as it was: start both sides from 0, not
+  // from whatever earlier queries (some refused by the subject) left on each connection.
+  if (followUp?.includes('LAST_INSERT_ID') === true) await runQuery(conn, { sql: 'SELECT LAST_INSERT_ID(0)', timeoutMs });
+  const outcome = await run(conn);
+  if (outcome.kind === 'error' || followUp === undefined) return { outcome };
+  return { outcome, followUp: await runQuery(conn, { sql: followUp, timeoutMs }) };
 }
 
 /**

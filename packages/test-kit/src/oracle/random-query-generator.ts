@@ -10,7 +10,7 @@
  * collation-equal strings a group or DISTINCT shows is unspecified.
  */
 import { deriveSeed, seededRandom } from '../race/seeded-random.js';
-import type { FromSource, JoinClause, OrderSpec, Predicate, RandomQuery, SelectItem, SelectQuery } from './random-query-model.js';
+import { selectDeduplicates, type FromSource, type JoinClause, type OrderSpec, type Predicate, type RandomQuery, type SelectItem, type SelectQuery } from './random-query-model.js';
 import type { RandomColumn, RandomColumnKind, RandomSchema, RandomTable } from './random-query-schema.js';
 
 /** A column visible in a scope: `alias.name`. */
@@ -72,6 +72,21 @@ class RandomQueryGenerator {
   }
 
   query(): RandomQuery {
+    const q = this.queryOfShape();
+    // Drawn after the whole query, so every seed's query is the one it was before this existed.
+    // A top-level SELECT (not a WITH: the option must follow its SELECT) is followed by
+    // `SELECT FOUND_ROWS()` one time in six, with SQL_CALC_FOUND_ROWS when it has a LIMIT; else,
+    // one time in eight, its first column is LAST_INSERT_ID(expr), followed by LAST_INSERT_ID().
+    if (q.kind === 'select' && !(q.select.from.kind === 'derived' && q.select.from.cte === true) && this.chance(1 / 6)) {
+      q.select.foundRows = q.select.order?.limit !== undefined || this.chance(0.2) ? 'calc' : 'plain';
+    } else if (q.kind === 'select' && q.select.order !== null && !selectDeduplicates(q.select) && q.select.having.length === 0 && this.chance(1 / 8)) {
+      // A total ORDER BY: the last row, whose value LAST_INSERT_ID() keeps, is the same on both.
+      q.select.lastInsertId = true;
+    }
+    return q;
+  }
+
+  private queryOfShape(): RandomQuery {
     const shape = this.pickShape();
     switch (shape) {
       case 'simple':

@@ -55,6 +55,16 @@ export interface SelectQuery {
   /** Conjuncts of HAVING. */
   having: Predicate[];
   order: OrderSpec | null;
+  /**
+   * Top-level only: the differential reads `SELECT FOUND_ROWS()` right after the query, and
+   * compares it too; `calc` writes SELECT SQL_CALC_FOUND_ROWS.
+   */
+  foundRows?: 'calc' | 'plain';
+  /**
+   * Top-level only: the first item is written `LAST_INSERT_ID(item)`, and the differential reads
+   * `SELECT LAST_INSERT_ID()` right after the query and compares it too.
+   */
+  lastInsertId?: boolean;
 }
 
 export interface UnionQuery {
@@ -98,6 +108,16 @@ export function queryDeduplicates(q: RandomQuery): boolean {
   return q.kind === 'select' ? selectDeduplicates(q.select) : !q.union.all || q.union.parts.some(selectDeduplicates);
 }
 
+/**
+ * The statement the differential runs right after the query on the same connection, and compares
+ * (see SelectQuery.foundRows and lastInsertId); undefined for none.
+ */
+export function followUpQuery(q: RandomQuery): string | undefined {
+  if (q.kind !== 'select') return undefined;
+  if (q.select.foundRows !== undefined) return 'SELECT FOUND_ROWS() AS n';
+  return q.select.lastInsertId === true ? 'SELECT LAST_INSERT_ID() AS n' : undefined;
+}
+
 /** Whether the rendered query's answer is a sequence (total ORDER BY) rather than a multiset. */
 export function queryIsOrdered(q: RandomQuery): boolean {
   if (q.kind === 'union') return q.union.order !== null;
@@ -134,7 +154,7 @@ function renderOrder(order: OrderSpec, keys: string[]): string {
 export function renderSelect(q: SelectQuery): string {
   const cte = q.from.kind === 'derived' && q.from.cte === true ? q.from : null;
   const from = cte !== null ? cte.alias : renderSource(q.from);
-  let sql = `${cte !== null ? `WITH ${cte.alias} AS (${renderQuery(cte.query)}) ` : ''}SELECT ${q.distinct ? 'DISTINCT ' : ''}${q.items.map((it, i) => `${it.sql} AS c${i}`).join(', ')} FROM ${from}`;
+  let sql = `${cte !== null ? `WITH ${cte.alias} AS (${renderQuery(cte.query)}) ` : ''}SELECT ${q.foundRows === 'calc' ? 'SQL_CALC_FOUND_ROWS ' : ''}${q.distinct ? 'DISTINCT ' : ''}${q.items.map((it, i) => `${i === 0 && q.lastInsertId === true ? `LAST_INSERT_ID(${it.sql})` : it.sql} AS c${i}`).join(', ')} FROM ${from}`;
   for (const j of q.joins) sql += ` ${j.type} ${renderSource(j.source)} ON ${renderPredicate(j.on)}`;
   if (q.where.length > 0) sql += ` WHERE ${q.where.map(renderPredicate).join(' AND ')}`;
   if (q.groupBy.length > 0) sql += ` GROUP BY ${q.groupBy.join(', ')}`;

@@ -40,7 +40,8 @@ function selectCandidates(s: SelectQuery): SelectQuery[] {
   // Joins, last first (later joins are the ones nothing else depends on).
   for (let i = s.joins.length - 1; i >= 0; i--) out.push({ ...s, joins: s.joins.filter((_, j) => j !== i) });
   if (s.order !== null) {
-    out.push({ ...s, order: null });
+    // Without its ORDER BY, which row is last (whose LAST_INSERT_ID value is kept) is unspecified.
+    out.push({ ...s, order: null, lastInsertId: undefined });
     if (s.order.limit !== undefined) out.push({ ...s, order: { ...s.order, limit: undefined, offset: undefined } });
     if (s.order.offset !== undefined) out.push({ ...s, order: { ...s.order, offset: undefined } });
     if (s.order.lead.length > 0) out.push({ ...s, order: { ...s.order, lead: [] } });

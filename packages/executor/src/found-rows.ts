@@ -1,0 +1,91 @@
+/**
+ * What FOUND_ROWS() returns after each statement of a session, as one MariaDB 10.11 keeps it
+ * (checked against one in packages/e2e-tests/test/select-session-values.int.test.ts):
+ * - a SELECT that returns a result set sets it to the rows it returned (plus those its OFFSET
+ *   skipped: such a statement leaves it unknown), or, with SQL_CALC_FOUND_ROWS and a LIMIT, to
+ *   the rows it has without the LIMIT;
+ * - INSERT, UPDATE, DELETE, REPLACE, SET, DO and transaction statements without a SELECT inside
+ *   leave it as it was;
+ * - for anything else (a failed statement, which MariaDB may have counted partly; SHOW; EXPLAIN;
+ *   SELECT … INTO; a statement with a subquery; a SELECT that aggregates without GROUP BY, which
+ *   MariaDB counts as 0 or 1 row on an empty input depending on its plan) the gateway does not know what MariaDB would keep,
+ *   so the value becomes unknown and FOUND_ROWS() is refused until the next SELECT.
+ * A new session's value is unknown too.
+ */
+import type { FieldInfo, ResultSink } from './types.js';
+
+/**
+ * Passes a statement's reply on, counting the rows it sends and whether it was a result set, and
+ * keeping the last row (for `select last_insert_id(expr) … from t`: see Plan.lastInsertIdColumn).
+ * Concurrency rule: one statement writes to it at a time (its session's), synchronously.
+ */
+export class FoundRowsSink implements ResultSink {
+  rowsSent = 0;
+  resultSet = false;
+  lastRow: readonly (Uint8Array | string | null)[] | null = null;
+  readonly rawRow?: ResultSink['rawRow'];
+  constructor(private readonly inner: ResultSink) {
+    if (inner.rawRow !== undefined) {
+      const raw = inner.rawRow.bind(inner);
+      this.rawRow = (source, start, end, values) => {
+        this.rowsSent++;
+        this.lastRow = values;
+        return raw(source, start, end, values);
+      };
+    }
+  }
+  get signal(): AbortSignal {
+    return this.inner.signal;
+  }
+  columns(defs: readonly FieldInfo[]): void {
+    this.inner.columns(defs);
+  }
+  row(values: readonly (Uint8Array | string | null)[]): boolean {
+    this.rowsSent++;
+    this.lastRow = values;
+    return this.inner.row(values);
+  }
+  drain(): Promise<void> {
+    return this.inner.drain();
+  }
+  end(info?: { warnings?: number }): void {
+    this.resultSet = true;
+    this.inner.end(info);
+  }
+  ok(info?: { affectedRows?: number | bigint; lastInsertId?: number | bigint; warnings?: number; info?: string }): void {
+    this.inner.ok(info);
+  }
+}
+
+/** Statements after which MariaDB keeps FOUND_ROWS() as it was (when they hold no SELECT). */
+const KEEPING_STATEMENTS = new Set(['insert', 'update', 'delete', 'replace', 'set', 'do', 'begin', 'start', 'commit', 'rollback', 'savepoint', 'release', 'use']);
+
+/**
+ * FOUND_ROWS() after a statement that succeeded. `calcFoundRows` is what SQL_CALC_FOUND_ROWS
+ * counted, if the statement had it with a LIMIT; null when the statement's plan says its count
+ * is not knowable (no plan, or an aggregate without GROUP BY: Plan.foundRowsUncertain).
+ */
+export function foundRowsAfter(sql: string, reply: FoundRowsSink, calcFoundRows: bigint | undefined | null, before: bigint | undefined): bigint | undefined {
+  const verb = firstWord(sql);
+  if (verb === 'select') {
+    if (!reply.resultSet || calcFoundRows === null) return undefined;
+    if (calcFoundRows !== undefined) return calcFoundRows;
+    // MariaDB counts the rows an OFFSET skipped too (`limit 29, 2` over 30 rows: 30), and all of
+    // them when none is left to send: only a count without the LIMIT would know that number.
+    return MAY_HAVE_OFFSET.test(sql) ? undefined : BigInt(reply.rowsSent);
+  }
+  if (KEEPING_STATEMENTS.has(verb) && !reply.resultSet && !/\bselect\b/i.test(sql)) return before;
+  return undefined;
+}
+
+/**
+ * A LIMIT followed anywhere by a comma or OFFSET: every statement with an offset matches (some
+ * without one do too, and are only refused FOUND_ROWS() for it).
+ */
+const MAY_HAVE_OFFSET = /\blimit\b[\s\S]*(?:,|\boffset\b)/i;
+
+/** The statement's first keyword, lower-cased, after comments and whitespace ('' if none). */
+function firstWord(sql: string): string {
+  const m = /^(?:\s|\/\*[\s\S]*?\*\/|(?:--\s|#)[^\n]*(?:\n|$))*([A-Za-z]+)/.exec(sql);
+  return m ? m[1]!.toLowerCase() : '';
+}
