@@ -91,6 +91,12 @@ export interface OrderByKey {
    * statement does not ORDER BY it, so any consistent order will do (an ENUM's text order too).
    */
   readonly grouping?: boolean;
+  /**
+   * `ORDER BY n` over `SELECT *`: no collation key could be pushed (the column's name is not
+   * known), so the gateway compares the values and refuses the query when the column turns out to
+   * be a character string.
+   */
+  readonly noCollationKey?: boolean;
 }
 
 /** Options that come from `/*vt+ ... *\/` directives and apply to one execution of a route. */

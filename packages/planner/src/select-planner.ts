@@ -386,9 +386,15 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
     const e = o.expr;
     const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
     let idx = -1;
+    if (e?.type === 'number' && hasStar && columns.length === 1 && Number(e.value) >= 1) {
+      // `select * … order by n`: the shards order by their n-th column, the gateway merges by its
+      // value (a position past the last column is the shards' 1054).
+      orderBy.push({ column: Number(e.value) - 1, desc, noCollationKey: true });
+      continue;
+    }
     if (e?.type === 'number') {
       idx = Number(e.value) - 1;
-      if (hasStar || idx < 0 || idx >= columns.length) throw notSupported('ORDER BY position over * across shards');
+      if (hasStar || idx < 0 || idx >= columns.length) throw notSupported('ORDER BY position over * across shards (other than a lone *)');
     } else {
       idx = hasStar ? -1 : findSelectColumn(ctx, analyzer, columns, e, scope);
       if (idx < 0) {
@@ -451,6 +457,7 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
     const fix = (c: number): number => c - hidden.length;
     for (let k = 0; k < orderBy.length; k++) {
       const o = orderBy[k]!;
+      if (o.noCollationKey) continue; // a position, counted from the start
       orderBy[k] = o.weightStringColumn !== undefined ? { column: fix(o.column), weightStringColumn: fix(o.weightStringColumn), desc: o.desc } : { column: fix(o.column), desc: o.desc };
     }
   }

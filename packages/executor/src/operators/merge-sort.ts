@@ -35,6 +35,9 @@ export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly
     if (!k.grouping && ((fields[valueColumn]?.flags ?? 0) & (ColumnFlag.ENUM | ColumnFlag.SET)) !== 0) {
       throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ORDER BY the ENUM or SET column '${fields[valueColumn]!.name}' across shards (MariaDB orders it by member index, which the gateway does not know); ORDER BY ${fields[valueColumn]!.name}+0 orders by the index`);
     }
+    if (k.noCollationKey && isTextField(fields[valueColumn])) {
+      throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ORDER BY a position over * across shards on the character string column '${fields[valueColumn]!.name}' (its collation is not known at the gateway); name the column in the ORDER BY`);
+    }
     // Weight strings decide only for text columns; numbers, dates and binary strings compare by
     // value (WEIGHT_STRING of a number is its digits, which do not sort numerically).
     const useWeight = k.weightStringColumn !== undefined && isTextField(fields[valueColumn]);
