@@ -92,9 +92,9 @@ export interface OrderByKey {
    */
   readonly grouping?: boolean;
   /**
-   * `ORDER BY n` over `SELECT *`: no collation key could be pushed (the column's name is not
-   * known), so the gateway compares the values and refuses the query when the column turns out to
-   * be a character string.
+   * No collation key could be pushed (`ORDER BY n` over `SELECT *`, whose column has no known
+   * name; an expression over aggregates the gateway computes): the gateway compares the values
+   * and refuses the query when the column turns out to be a character string.
    */
   readonly noCollationKey?: boolean;
 }

@@ -309,7 +309,6 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     refuseAmbiguousOrderBy(ctx, columns, e);
     const desc = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
     let idx = e?.type === 'number' ? Number(e.value) - 1 : findSelectColumn(ctx, analyzer, columns, e, scope);
-    if (idx >= 0 && idx < visible && exprColumns.has(idx)) throw notSupported('ORDER BY an expression over aggregates across shards');
     // The joined text would be compared without its collation's keys.
     if ((idx >= 0 && idx < visible ? columns[idx].expr : e)?.type === 'aggr_func' && String((idx >= 0 && idx < visible ? columns[idx].expr : e).name).toLowerCase() === 'group_concat') throw notSupported('ORDER BY GROUP_CONCAT(…) across shards');
     if (idx < 0 || idx >= visible) {
@@ -323,6 +322,13 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         // per row and the gateway keeps any value of the group, with its collation key for text.
         idx = anyValueSlot(t);
         if (!isNumericExpr(analyzer, e, scope)) sortKeyWeights.set(idx, anyValueSlot(collationKeySql(t)));
+      } else if (hasAggregate(e) && t !== null && !subqueryOf(e)) {
+        // A number computed from the group's aggregates (`order by max(x) + 1`): a helper column
+        // the shards compute per shard only for its type, and the gateway recomputes from the
+        // merged aggregates (as a selected expression over aggregates) before sorting on it.
+        idx = hiddenIndex();
+        hiddenAfter.push(t);
+        projections.set(idx, toEvalExpr(e, leaf('ORDER BY across shards'), 'ORDER BY across shards', ctx.parsed.nullSafeEqual));
       } else throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
     }
     wantedOrder.push({ column: idx, desc });
@@ -391,17 +397,33 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     ...(columns.some((c) => c.as) ? { columnNames: columns.map((c) => (c.as ? String(c.as) : null)) } : {}),
   };
   if (having) top = { operator: 'Filter', input: top, predicate: having };
+  // Sorting on an expression over aggregates: it is computed before the Sort, over every column
+  // (helper columns pass through for the other keys), and the Sort drops the helpers.
+  const sortsOnExpression = sortAfter && wantedOrder.some((w) => projections.has(w.column));
+  if (sortsOnExpression) {
+    const width = visible + hiddenAfter.length;
+    const all = Array.from({ length: width }, (_, i) => i);
+    top = {
+      operator: 'Projection',
+      input: top,
+      expressions: all.map((i) => projections.get(i) ?? { kind: 'column', index: i }),
+      columnNames: all.map(() => ''),
+      fieldFrom: all.map((i) => (projections.has(i) ? i : null)),
+    };
+  }
   if (sortAfter) {
     const keys: OrderByKey[] = wantedOrder.map((w) => {
       // A group key's or a string MIN/MAX's collation key (the Aggregate carries the winner's key):
       // without it a string would be sorted as utf8mb4_general_ci whatever its collation.
       const g = groupBy.find((x) => x.column === w.column) ?? aggregates.find((a) => a.column === w.column && (a.opcode === 'min' || a.opcode === 'max')) ?? (sortKeyWeights.has(w.column) ? { weightStringColumn: sortKeyWeights.get(w.column) } : undefined);
+      // An expression over aggregates has no collation key: the Sort refuses it if it is text.
+      if (projections.has(w.column)) return { column: w.column, desc: w.desc, noCollationKey: true };
       return g?.weightStringColumn !== undefined ? { column: w.column, weightStringColumn: g.weightStringColumn, desc: w.desc } : { column: w.column, desc: w.desc };
     });
-    top = { operator: 'Sort', input: top, orderBy: keys, ...trim };
+    top = { operator: 'Sort', input: top, orderBy: keys, ...(sortsOnExpression ? { resultColumns: visible } : trim) };
   }
   // A Projection is per row: it may run before the LIMIT, so that DISTINCT sees the final values.
-  if (needProjection) {
+  if (needProjection && !sortsOnExpression) {
     top = {
       operator: 'Projection',
       input: top,

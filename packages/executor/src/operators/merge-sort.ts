@@ -36,7 +36,7 @@ export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly
       throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ORDER BY the ENUM or SET column '${fields[valueColumn]!.name}' across shards (MariaDB orders it by member index, which the gateway does not know); ORDER BY ${fields[valueColumn]!.name}+0 orders by the index`);
     }
     if (k.noCollationKey && isTextField(fields[valueColumn])) {
-      throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ORDER BY a position over * across shards on the character string column '${fields[valueColumn]!.name}' (its collation is not known at the gateway); name the column in the ORDER BY`);
+      throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ORDER BY the character string '${fields[valueColumn]!.name}' across shards where no collation key could be pushed (a position over *, or an expression over aggregates); name a column`);
     }
     // Weight strings decide only for text columns; numbers, dates and binary strings compare by
     // value (WEIGHT_STRING of a number is its digits, which do not sort numerically).
