@@ -170,7 +170,7 @@ async function outcomeOf(run: () => Promise<[unknown, unknown]>): Promise<QueryO
       kind: 'rows',
       columns: columns.map((c) => c.name),
       rows: normalizeRows(result as unknown[], columns as ColumnInfo[]),
-      fields: columns.map((c) => ({ name: c.name, columnType: c.columnType ?? c.type, characterSet: c.characterSet, decimals: c.decimals })),
+      fields: columns.map((c) => ({ name: c.name, columnType: c.columnType ?? c.type, characterSet: c.characterSet, decimals: c.decimals, flags: typeof c.flags === 'number' ? c.flags : undefined })),
     };
   } catch (err) {
     const e = err as { errno?: number; code?: string; message?: string };

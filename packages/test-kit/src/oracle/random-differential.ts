@@ -399,6 +399,13 @@ const NULL_TYPE = 6;
  * BLOB under UNION or with ORDER BY), which the gateway's merge does not see.
  */
 const BLOB_TYPES: ReadonlySet<number> = new Set([249, 250, 251, 252]);
+/**
+ * An ENUM or SET value through MIN/MAX is a STRING (254) or a VAR_STRING (253) by MariaDB's plan
+ * (seed 35 #9453: VAR_STRING under a GROUP BY of an expression, ENUM's STRING under one of a
+ * column); clients decode both alike. Counted as one type when either side is flagged ENUM or SET.
+ */
+const CHAR_TYPES: ReadonlySet<number> = new Set([253, 254]);
+const ENUM_OR_SET_FLAGS = 0x100 | 0x800;
 
 function typeName(type: number | undefined): string {
   return `${COLUMN_TYPE_NAMES.get(type ?? -1) ?? 'unknown'} (${type})`;
@@ -420,7 +427,8 @@ export function firstTypeDifference(subject: QueryOutcome, reference: QueryOutco
     // from it either way.
     const allNull = (o: Extract<QueryOutcome, { kind: 'rows' }>): boolean => o.rows.every((row) => row[i] === null);
     if (s.columnType === NULL_TYPE && allNull(subject) && allNull(reference)) continue;
-    if (s.columnType !== r.columnType && !(BLOB_TYPES.has(s.columnType ?? -1) && BLOB_TYPES.has(r.columnType ?? -1))) {
+    const enumAsString = CHAR_TYPES.has(s.columnType ?? -1) && CHAR_TYPES.has(r.columnType ?? -1) && (((s.flags ?? 0) | (r.flags ?? 0)) & ENUM_OR_SET_FLAGS) !== 0;
+    if (s.columnType !== r.columnType && !enumAsString && !(BLOB_TYPES.has(s.columnType ?? -1) && BLOB_TYPES.has(r.columnType ?? -1))) {
       return `column ${i} (${r.name}) type differs: subject ${typeName(s.columnType)}, reference ${typeName(r.columnType)}`;
     }
     if (r.columnType === DECIMAL_TYPE && s.decimals !== r.decimals) {

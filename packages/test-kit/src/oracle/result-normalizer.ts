@@ -16,6 +16,8 @@ export interface ColumnInfo {
   characterSet?: number;
   /** Digits after the point (DECIMAL: its scale; 31 or 39 where the server does not fix them). */
   decimals?: number;
+  /** Column flags (ENUM 0x100, SET 0x800…). */
+  flags?: number;
 }
 
 const BINARY_CHARSET = 63;
