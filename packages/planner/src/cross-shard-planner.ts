@@ -17,7 +17,7 @@ import { tokenRange, type Ast, type ParsedStatement } from './sql-parser.js';
 import { quoteIdent, renderTokens, templateFromTokens, type TokenEdit } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { colKey, splitKey, type Cand, type ColKey, type Cond, type TableRef } from './routing.js';
-import { isNumericExpr, refuseWindowAcrossShards, routeFor } from './select-planner.js';
+import { isNumericExpr, refuseWindowAcrossShards, routeFor, withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { planUnionParts } from './union-planner.js';
 import { planJoinAggregate } from './join-aggregate-planner.js';
@@ -698,14 +698,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
 
   // ORDER BY / LIMIT on top of the join.
   if (orderBy.length > 0) top = { operator: 'Sort', input: top, orderBy };
-  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
-    const vals: Ast[] = sel.limit.value;
-    const sep = String(sel.limit.seperator ?? '').toLowerCase();
-    const countNode = vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1];
-    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-    const v = (n: Ast) => (n?.type === 'param' ? { kind: 'bind' as const, name: String(n.value) } : { kind: 'literal' as const, value: BigInt(n.value) });
-    top = offsetNode === undefined ? { operator: 'Limit', input: top, count: v(countNode) } : { operator: 'Limit', input: top, count: v(countNode), offset: v(offsetNode) };
-  }
+  top = withGatewayLimit(sel.limit, top);
   if (cols.length > visible) {
     top = { operator: 'Projection', input: top, expressions: columns.map((_, i) => ({ kind: 'column' as const, index: i })), columnNames: columns.map(() => ''), fieldFrom: columns.map(() => null) };
   }

@@ -28,7 +28,7 @@ import { tokenRange, type Ast } from './sql-parser.js';
 import { quoteIdent, renderTokens, type TokenEdit } from './shard-sql.js';
 import { notSupported } from './errors.js';
 import { containsSubquery, hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
-import { limitValue } from './select-planner.js';
+import { withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { kw } from './lexer.js';
 import { collationKeySql, distinctCollationKeySql } from './collation-key-sql.js';
@@ -227,13 +227,7 @@ class DerivedRows {
     let top: Primitive = this.ctx.planText(this.pushed.length > 0 ? this.withPushedColumns(innerText) : innerText).instructions;
     if (predicate) top = { operator: 'Filter', input: top, predicate };
     if (orderBy.length > 0) top = { operator: 'Sort', input: top, orderBy };
-    if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
-      const vals: Ast[] = sel.limit.value;
-      const sep = String(sel.limit.seperator ?? '').toLowerCase();
-      const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
-      const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-      top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
-    }
+    top = withGatewayLimit(sel.limit, top);
     const identity = this.pushed.length === 0 && expressions.length === this.names.length && expressions.every((e, i) => e.kind === 'column' && e.index === i) && columnNames.every((n) => n === '');
     return identity ? top : { operator: 'Projection', input: top, expressions, columnNames, fieldFrom: expressions.map(() => null) };
   }

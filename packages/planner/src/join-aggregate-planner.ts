@@ -17,7 +17,7 @@ import { tokenRange, type Ast } from './sql-parser.js';
 import { renderTokens } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { hasAggregate, type Analyzed } from './select-analyzer.js';
-import { isNumericExpr, limitValue, selectListEnd } from './select-planner.js';
+import { isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { kw } from './lexer.js';
 import type { SelectAnalyzer } from './select-analyzer.js';
@@ -204,13 +204,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
       fieldFrom: columns.map(() => null),
     };
   }
-  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
-    const vals: Ast[] = sel.limit.value;
-    const sep = String(sel.limit.seperator ?? '').toLowerCase();
-    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
-    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
-  }
+  top = withGatewayLimit(sel.limit, top);
   return top;
 }
 

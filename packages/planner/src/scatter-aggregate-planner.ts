@@ -19,7 +19,7 @@ import type { Cand } from './routing.js';
 import { kw } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { toEvalExpr } from './gateway-expr.js';
-import { findSelectColumn, findStatementTailEnd, isNumericExpr, limitValue, nodeText, routeFor, safeResolve, selectListEnd, withAlias } from './select-planner.js';
+import { findSelectColumn, findStatementTailEnd, isNumericExpr, nodeText, routeFor, safeResolve, selectListEnd, withAlias, withGatewayLimit } from './select-planner.js';
 
 export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed, cand: Cand): Primitive {
   const p = ctx.parsed;
@@ -449,13 +449,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     if (!numeric) throw notSupported('SELECT DISTINCT with aggregation across shards over other than numbers, with group keys not selected');
     top = { operator: 'Distinct', input: top };
   }
-  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
-    const vals: Ast[] = sel.limit.value;
-    const sep = String(sel.limit.seperator ?? '').toLowerCase();
-    const count = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
-    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
-  }
+  top = withGatewayLimit(sel.limit, top);
   return top;
 }
 

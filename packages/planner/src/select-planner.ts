@@ -429,13 +429,10 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
   // LIMIT: each shard returns offset+count rows; the gateway applies the offset.
   let limitCount: ValueExpr | undefined;
   let limitOffset: ValueExpr | undefined;
-  if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) {
-    const vals: Ast[] = sel.limit.value;
-    const sep = String(sel.limit.seperator ?? '').toLowerCase();
-    const countNode = vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1];
-    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-    limitCount = limitValue(countNode);
-    limitOffset = offsetNode === undefined ? undefined : limitValue(offsetNode);
+  const limitClause = limitNodes(sel.limit);
+  if (limitClause !== null) {
+    limitCount = limitValue(limitClause.count);
+    limitOffset = limitClause.offset === undefined ? undefined : limitValue(limitClause.offset);
     if (limitOffset !== undefined) {
       const r = tokenRange(p, sel.limit);
       if (!r || limitCount.kind !== 'literal' || limitOffset.kind !== 'literal') throw notSupported('LIMIT with an offset that is not a constant, across shards');
@@ -481,6 +478,22 @@ function planScatterSelect(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed:
   if (limitCount !== undefined) top = limitOffset ? { operator: 'Limit', input: top, count: limitCount, offset: limitOffset } : { operator: 'Limit', input: top, count: limitCount };
   void needsAggregation;
   return top;
+}
+
+/** The LIMIT clause's count and offset (`LIMIT c`, `LIMIT o, c`, `LIMIT c OFFSET o`); null without one. */
+export function limitNodes(limit: Ast): { count: Ast; offset?: Ast } | null {
+  if (!limit || !Array.isArray(limit.value) || limit.value.length === 0) return null;
+  const vals: Ast[] = limit.value;
+  if (vals.length === 1) return { count: vals[0] };
+  return String(limit.seperator ?? '').toLowerCase() === 'offset' ? { count: vals[0], offset: vals[1] } : { count: vals[1], offset: vals[0] };
+}
+
+/** `input` under a gateway Limit for the statement's LIMIT clause; `input` itself without one. */
+export function withGatewayLimit(limit: Ast, input: Primitive): Primitive {
+  const nodes = limitNodes(limit);
+  if (nodes === null) return input;
+  const count = limitValue(nodes.count);
+  return nodes.offset === undefined ? { operator: 'Limit', input, count } : { operator: 'Limit', input, count, offset: limitValue(nodes.offset) };
 }
 
 export function limitValue(n: Ast): ValueExpr {

@@ -5,7 +5,7 @@
  * run at the gateway over the combined rows. A shard never applies a clause that needs the
  * rows of other shards.
  */
-import type { EvalExpr, OrderByKey, Primitive, ValueExpr } from './plan-types.js';
+import type { EvalExpr, OrderByKey, Primitive } from './plan-types.js';
 import { hasAggregate } from './select-analyzer.js';
 import type { PlanContext } from './plan-context.js';
 import { columnName, isColumnRef, subqueryOf, unionParts, walk } from './ast-utils.js';
@@ -14,7 +14,7 @@ import { renderTokens, type TokenEdit } from './shard-sql.js';
 import { collationKeySql } from './collation-key-sql.js';
 import { kw, type Token } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
-import { limitValue } from './select-planner.js';
+import { withGatewayLimit } from './select-planner.js';
 import { PartPlanMemo } from './part-plan-memo.js';
 
 /** Whether the UNION has an ORDER BY or LIMIT of its own (not one inside a parenthesized part). */
@@ -152,14 +152,7 @@ export function planUnionParts(ctx: PlanContext): Primitive {
     });
     top = { operator: 'Sort', input: top, orderBy: sortKeys, collationTagColumn: 2 * width, resultColumns: width };
   } else if (keys) top = { operator: 'Projection', input: top, expressions: Array.from({ length: width }, (_, i): EvalExpr => ({ kind: 'column', index: i })), columnNames: Array.from({ length: width }, () => '') };
-  if (hasLimit(limit)) {
-    const vals: Ast[] = limit.value;
-    const sep = String(limit.seperator ?? '').toLowerCase();
-    const count: ValueExpr = limitValue(vals.length === 1 ? vals[0] : sep === 'offset' ? vals[0] : vals[1]);
-    const offsetNode = vals.length === 1 ? undefined : sep === 'offset' ? vals[1] : vals[0];
-    top = offsetNode === undefined ? { operator: 'Limit', input: top, count } : { operator: 'Limit', input: top, count, offset: limitValue(offsetNode) };
-  }
-  return top;
+  return withGatewayLimit(limit, top);
 }
 
 /** Helper columns that let the gateway remove a UNION's duplicates as the server compares them. */
