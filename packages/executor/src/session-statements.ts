@@ -8,7 +8,7 @@ import { runKill, runShowProcesslist } from './process-list.js';
 import { CollectingReceiver } from './row-flow.js';
 import { countPlaceholders, type Session } from './session.js';
 import type { Cell, FieldInfo, ResultSink, Row } from './types.js';
-import { cellToSqlValue, literalOf, sqlValueToCell, textCell } from './values/cell-codec.js';
+import { cellToSqlValue, ColumnNumber, literalOf, sqlValueToCell, textCell } from './values/cell-codec.js';
 import { ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI } from './values/column-types.js';
 import { evalScalar } from './values/value-expr.js';
 import { cellText } from './values/cell-compare.js';
@@ -242,8 +242,24 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
 async function queryValue(session: Session, sql: string, signal: AbortSignal): Promise<SqlValue> {
   const sink = new FirstValueSink(signal);
   await session.runPreparedStatement(sql, [], sink);
-  return cellToSqlValue(sink.value, sink.field);
+  const field = sink.field;
+  if (sink.value !== null && field !== undefined && (field.columnType === ColumnType.FLOAT || (field.columnType === ColumnType.DOUBLE && field.decimals < NOT_FIXED_DECIMALS))) {
+    // The text protocol rounds a FLOAT, and a DOUBLE with fixed decimals (`pi()` is 3.141593), to
+    // what the column shows; the user variable MariaDB assigns holds the whole double
+    // (3.141592653589793, and 1.100000023841858 for CAST(1.1 AS FLOAT)). Adding a DOUBLE zero
+    // gives that double with no fixed decimals, so its text is every digit.
+    const whole = new FirstValueSink(signal);
+    await session.runPreparedStatement(`SELECT (${sql.slice('SELECT '.length)}) + 0e0`, [], whole);
+    if (whole.value !== null) return new ColumnNumber(utf8Text(whole.value), 'double', true);
+  }
+  const value = cellToSqlValue(sink.value, field);
+  // A DOUBLE user variable stays a DOUBLE where it is read, also when its value is whole (`2`).
+  return value instanceof ColumnNumber && value.kind === 'double' ? new ColumnNumber(value.text, 'double', true) : value;
 }
+
+/** MariaDB's decimals for a floating-point column whose digits are not fixed. */
+const NOT_FIXED_DECIMALS = 31;
+const utf8Text = (cell: Uint8Array): string => new TextDecoder().decode(cell);
 
 /** A ResultSink that keeps the first cell of a result (and its column). */
 class FirstValueSink implements ResultSink {

@@ -101,6 +101,19 @@ describe('user variables and bit literals (real MariaDB)', () => {
     expect((await exec(s, 'select name from customer where id = 11')).rows).toEqual([['eleven']]);
   });
 
+  it('keeps a DOUBLE user variable whole and computes with it as MariaDB does', async () => {
+    const s = open();
+    // pi() shows 6 decimals and a FLOAT column its own digits; the variable holds the whole double.
+    const statements = ['set @p = pi(), @fl = cast(1.1 as float), @e = 1.5e0, @w = 2e0, @r = round(2/3, 2) * 1e0'];
+    for (const q of statements) {
+      await exec(s, q);
+      await reference.query(q);
+    }
+    for (const q of ['select @p, @fl, @e, @w, @r', 'select @p + 1, @fl * 2, @e + 1, @w / 3, @r - 0.5, @e + @p', 'select id from customer where id > @p * @e and id < 10 order by id', 'select round(@p, 3), floor(@fl * 10), @w div 1']) {
+      expect((await exec(s, q)).rows, q).toEqual(await ref(q));
+    }
+  });
+
   it('refuses statements that would assign a user variable on a shard connection', async () => {
     const s = open();
     for (const q of ["select @leak := 'secret'", 'select id from customer where id = 1 into @leak', "select id, @leak := name from customer"]) {

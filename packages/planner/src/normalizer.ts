@@ -477,7 +477,7 @@ function normalizeTokens(
           throw notSupported(`SET that reads the user variable ${t.text} after assigning it in the same statement`);
         } else {
           const value = st.userValue(t);
-          if (value instanceof ExactNumber && computesWithUserVariable(tokens, i, innermostOpen(tokens, i))) {
+          if (value instanceof ExactNumber && !value.isDouble() && computesWithUserVariable(tokens, i, innermostOpen(tokens, i))) {
             throw notSupported(`the DECIMAL user variable ${t.text} in arithmetic or as a function argument (MariaDB computes a DECIMAL user variable at scale 38); CAST it to the DECIMAL(p, s) you mean`);
           }
           st.emit(encodeSqlValue(value), t.spaceBefore);
@@ -580,7 +580,7 @@ function normalizeTokens(
         (reuse ??= new Map()).set(key, name);
         bindVars[name] = st.userValue(t);
       }
-      if (bindVars[name] instanceof ExactNumber && computesWithUserVariable(tokens, i, frame.open)) {
+      if (bindVars[name] instanceof ExactNumber && !(bindVars[name] as ExactNumber).isDouble() && computesWithUserVariable(tokens, i, frame.open)) {
         throw notSupported(`the DECIMAL user variable ${t.text} in arithmetic or as a function argument (MariaDB computes a DECIMAL user variable at scale 38, its value's own scale shows only where it is read as it is); CAST it to the DECIMAL(p, s) you mean`);
       }
       const v = bindVars[name];

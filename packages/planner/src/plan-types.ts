@@ -13,6 +13,10 @@
 /** An exact numeric literal that is not an integer (`1.50`, `1e3`): the text is kept verbatim. */
 export class ExactNumber {
   constructor(readonly text: string) {}
+  /** A DOUBLE (a literal with an exponent, `1.5e0`), not a DECIMAL: MariaDB computes with it as one. */
+  isDouble(): boolean {
+    return /[eE]/.test(this.text);
+  }
   toString(): string {
     return this.text;
   }

@@ -51,11 +51,15 @@ export class ColumnNumber extends ExactNumber {
     super(text);
   }
 
+  override isDouble(): boolean {
+    return this.kind === 'double';
+  }
+
   sql(): string {
     const t = this.text;
     // COALESCE with BIGINT's smallest value: a BIGINT of the same value (CAST(5 AS SIGNED) is an INT).
     if (this.kind === 'bigint') return this.keepType ? `COALESCE(${t}, -9223372036854775808)` : t;
-    if (this.kind === 'double') return /^[-+]?\d+$/.test(t) ? t : `CAST(${t} AS DOUBLE)`;
+    if (this.kind === 'double') return /^[-+]?\d+$/.test(t) && !this.keepType ? t : `CAST(${t} AS DOUBLE)`;
     const dot = t.indexOf('.');
     if (dot < 0) return this.keepType ? `CAST(${t} AS DECIMAL(${Math.min(65, Math.max(1, t.replace(/[-+]/g, '').length))},0))` : t;
     const digits = t.replace(/[-+.]/g, '').length;
