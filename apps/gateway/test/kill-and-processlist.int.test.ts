@@ -89,6 +89,12 @@ describe('SHOW PROCESSLIST', () => {
     const [after] = await b.query<mysql.RowDataPacket[]>('show processlist');
     expect(after.find((r) => Number(r.Id) === ida)).toMatchObject({ Command: 'Sleep', State: '', Info: null });
   });
+
+  it("refuses information_schema.PROCESSLIST, which a shard would answer with the gateway's own shard connections", async () => {
+    const c = await connect();
+    expect(await errnoOf(c.query('select id, user from information_schema.processlist'))).toBe(1235);
+    expect(await errnoOf(c.query('select count(*) from INFORMATION_SCHEMA.PROCESSLIST p where p.command = "Sleep"'))).toBe(1235);
+  });
 });
 
 describe('KILL', () => {

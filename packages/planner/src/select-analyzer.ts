@@ -495,6 +495,11 @@ export class SelectAnalyzer {
     const db: string | null = item.db ? String(item.db) : null;
     const alias = item.as ? String(item.as) : name;
     if (db !== null && SYSTEM_SCHEMAS.has(db.toLowerCase())) {
+      // A shard's PROCESSLIST lists the gateway's pooled shard connections, not the clients' (and
+      // their ids are not the CONNECTION_ID()s that KILL takes): a wrong answer, so refused.
+      if (db.toLowerCase() === 'information_schema' && name.toLowerCase() === 'processlist') {
+        throw notSupported("information_schema.PROCESSLIST (a shard's would list the gateway's own shard connections); SHOW [FULL] PROCESSLIST lists the gateway's client connections");
+      }
       const ref: TableRef = { id, alias, kind: 'dba', knownColumns: new Set(), authoritative: false };
       return { ref, cand: { tables: [ref], conds: [], opaque: false } };
     }
