@@ -14,7 +14,7 @@ import { evalScalar } from './values/value-expr.js';
 import { cellText } from './values/cell-compare.js';
 
 /** Variables that change results: applied to every shard connection the session uses. */
-const SHARD_VARIABLES = new Set(['sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len']);
+const SHARD_VARIABLES = new Set(['tx_isolation', 'sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len']);
 
 type Assignment = Extract<SessionPrimitive['statement'], { kind: 'set' }>['assignments'][number];
 
@@ -145,6 +145,8 @@ function unsupportedClientCharset(name: string, charset: string): ExecutorError 
   return new ExecutorError(1235, '42000', `This version of shardgate doesn't yet support '${statement}': clients must use utf8mb4 (or utf8)`);
 }
 
+const ISOLATION_LEVELS = new Set(['read uncommitted', 'read committed', 'repeatable read', 'serializable']);
+
 function wrongValue(name: string, value: string): ExecutorError {
   return new ExecutorError(ER_WRONG_VALUE_FOR_VAR, '42000', `Variable '${name}' can't be set to the value of '${value}'`);
 }
@@ -171,11 +173,18 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
     session.userVariables.set(userVariableKey(a.name), value);
     return;
   }
-  const name = normalizeName(a.name);
+  // MySQL 8's name (the gateway announces 8.0) for what MariaDB 10.11 calls tx_isolation.
+  const name = normalizeName(a.name).replace(/^transaction_isolation$/, 'tx_isolation');
   if (a.scope === 'global') {
     throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `SET GLOBAL ${name} is not supported through the gateway; set it on the shards`);
   }
   const text = valueText(value).toLowerCase();
+  if (name === 'next_transaction_isolation') {
+    const level = text.replace('-', ' ');
+    if (!ISOLATION_LEVELS.has(level)) throw wrongValue('transaction_isolation', text);
+    session.setNextTransactionIsolation(level.toUpperCase());
+    return;
+  }
   if (name === 'character_set_results' && !isDefault && text === 'binary') {
     // No conversion, and every character-string column reported as binary (63), as MariaDB does;
     // mysqldump sets it around SHOW CREATE TABLE. The shards keep sending utf8mb4: their column
@@ -423,7 +432,7 @@ async function runSystemSelect(session: Session, columns: readonly { name: strin
   });
   if (forwarded.length > 0) {
     const ks = session.defaultKeyspace();
-    const shardSql = `SELECT ${forwarded.map((i) => `${columns[i].expr} AS \`${columns[i].name.replace(/`/g, '``')}\``).join(', ')}`;
+    const shardSql = `SELECT ${forwarded.map((i) => `${columns[i].expr.replace(/^(@@(?:session\.|local\.|global\.)?)transaction_(isolation|read_only)$/i, '$1tx_$2')} AS \`${columns[i].name.replace(/`/g, '``')}\``).join(', ')}`;
     const collected = new CollectingReceiver();
     await session.withStatementSignal(sink, 0, (signal) => session.runOnShard(ks, shardSql, collected, signal));
     const row = collected.collected[0] ?? [];
@@ -470,6 +479,17 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
       return num(session.queryTimeoutMs);
     case '@@autocommit':
       return num(session.autocommit ? 1 : 0);
+    // The session's, not the pooled shard connection's; MySQL 8's names (the gateway announces
+    // 8.0) answered as MariaDB 10.11's tx_ variables.
+    case '@@tx_read_only':
+    case '@@transaction_read_only':
+      return num(session.readOnlyVariable ? 1 : 0);
+    case '@@tx_isolation':
+    case '@@transaction_isolation': {
+      const level = session.systemVariables.get('tx_isolation');
+      // Not set in this session: the shards' default, read from a shard under MariaDB's name.
+      return level === undefined ? undefined : text(level.replace(/^'|'$/g, '').toUpperCase());
+    }
     case 'database()':
     case 'schema()':
       return text(session.keyspace);

@@ -93,6 +93,14 @@ export class Session implements ExecutorSession, ShardAccess {
   private transactionReadOnly = false;
   private readOnlyByDefault = false;
   private nextTransactionReadOnly: boolean | undefined = undefined;
+  /**
+   * The isolation level `SET TRANSACTION ISOLATION LEVEL` (no SESSION) gave the next transaction
+   * only, and the open transaction's, taken from it as the access mode is. Each shard the
+   * transaction reaches gets it right before its START TRANSACTION. The session's own level
+   * (`SET SESSION TRANSACTION ISOLATION LEVEL`) is a shard variable, `tx_isolation`.
+   */
+  private transactionIsolation: string | undefined = undefined;
+  private nextTransactionIsolation: string | undefined = undefined;
   lastInsertId = 0n;
   /**
    * What FOUND_ROWS() returns (see found-rows.ts); undefined when the gateway cannot know what one
@@ -636,10 +644,23 @@ export class Session implements ExecutorSession, ShardAccess {
     }
   }
 
-  /** The access mode of a transaction starting now (the one-shot mode is used up). */
+  /** `SET TRANSACTION ISOLATION LEVEL x`: the next transaction's level only. */
+  setNextTransactionIsolation(level: string): void {
+    if (this.inTransaction) throw new ExecutorError(1568, '25001', 'Transaction characteristics can\'t be changed while a transaction is in progress');
+    this.nextTransactionIsolation = level;
+  }
+
+  /** @@transaction_read_only as MariaDB shows it: the next transaction's mode, else the session's. */
+  get readOnlyVariable(): boolean {
+    return this.nextTransactionReadOnly ?? this.readOnlyByDefault;
+  }
+
+  /** The access mode of a transaction starting now (the one-shot mode and isolation are used up). */
   private takeNextAccessMode(): boolean {
     const readOnly = this.nextTransactionReadOnly ?? this.readOnlyByDefault;
     this.nextTransactionReadOnly = undefined;
+    this.transactionIsolation = this.nextTransactionIsolation;
+    this.nextTransactionIsolation = undefined;
     return readOnly;
   }
 
@@ -689,6 +710,7 @@ export class Session implements ExecutorSession, ShardAccess {
     this.inTransaction = false;
     this.savepoints = [];
     this.transactionReadOnly = false;
+    this.transactionIsolation = undefined;
     try {
       await this.commitInOrder();
     } finally {
@@ -730,6 +752,7 @@ export class Session implements ExecutorSession, ShardAccess {
     this.inTransaction = false;
     this.savepoints = [];
     this.transactionReadOnly = false;
+    this.transactionIsolation = undefined;
     try {
       await this.postReservations.rollback();
       await this.reservations.rollback();
@@ -768,6 +791,7 @@ export class Session implements ExecutorSession, ShardAccess {
       inTransaction: this.inTransaction,
       savepoints: this.savepointNames(),
       readOnly: this.transactionReadOnly && !this.implicitTransaction,
+      isolation: this.implicitTransaction ? undefined : this.transactionIsolation,
       transactionMode: this.implicitTransaction ? 'multi' : this.transactionMode,
       setup: this.setupStatements(),
       signal,

@@ -47,6 +47,8 @@ export interface ReserveOptions {
   readonly inTransaction: boolean;
   /** The transaction is READ ONLY: each shard joins it with START TRANSACTION READ ONLY. */
   readonly readOnly?: boolean;
+  /** `SET TRANSACTION ISOLATION LEVEL` for this transaction only: sent right before each shard's START TRANSACTION. */
+  readonly isolation?: string;
   readonly transactionMode: TransactionMode;
   /** Statements that set the session's variables up on a newly reserved connection. */
   readonly setup: readonly string[];
@@ -265,7 +267,11 @@ export class ShardReservations {
         }
       }
       // START TRANSACTION, then the savepoints the transaction set before this shard joined it.
-      start = [opts.readOnly === true ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION', ...(opts.savepoints ?? []).map((name) => `SAVEPOINT ${name}`)];
+      start = [
+        ...(opts.isolation !== undefined ? [`SET TRANSACTION ISOLATION LEVEL ${opts.isolation}`] : []),
+        opts.readOnly === true ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION',
+        ...(opts.savepoints ?? []).map((name) => `SAVEPOINT ${name}`),
+      ];
       r.wrote = false;
     }
     if (opts.read !== true) r.wrote = true;

@@ -114,7 +114,8 @@ export function planSet(tokens: readonly Token[]): SessionPrimitive {
     const words = tokens.slice(i + 1).map((t) => kw(t) || t.text);
     const text = words.join(' ');
     const iso = /isolation level (read uncommitted|read committed|repeatable read|serializable)/.exec(text);
-    if (iso) assignments.push({ scope: defaultScope, name: 'transaction_isolation', value: { kind: 'literal', value: iso[1]!.toUpperCase().replace(' ', '-') } });
+    // Without GLOBAL/SESSION the level is the next transaction's only, as the access mode below.
+    if (iso) assignments.push({ scope: defaultScope, name: i === 1 ? 'next_transaction_isolation' : 'tx_isolation', value: { kind: 'literal', value: iso[1]!.toUpperCase().replace(' ', '-') } });
     // Without GLOBAL/SESSION the access mode is the next transaction's only (as in MySQL).
     const accessName = i === 1 ? 'next_transaction_read_only' : 'transaction_read_only';
     if (/read only/.test(text)) assignments.push({ scope: defaultScope, name: accessName, value: { kind: 'literal', value: 1n } });
