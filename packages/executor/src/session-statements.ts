@@ -145,6 +145,22 @@ function unsupportedClientCharset(name: string, charset: string): ExecutorError 
   return new ExecutorError(1235, '42000', `This version of shardgate doesn't yet support '${statement}': clients must use utf8mb4 (or utf8)`);
 }
 
+/**
+ * sql_mode flags that change how SQL text is read: the gateway's lexer reads `"x"` as a string,
+ * `||` as OR and a backslash as an escape, and it renders values for the shards with backslash
+ * escapes. Under ANSI_QUOTES a shard would read the gateway's `'x'` where the client meant the
+ * column x, and under NO_BACKSLASH_ESCAPES a rendered `'it\'s'` would end at the backslash (one
+ * value's text becoming SQL). The combination modes include ANSI_QUOTES and PIPES_AS_CONCAT.
+ */
+const LEXICAL_SQL_MODES = new Set(['ansi_quotes', 'no_backslash_escapes', 'pipes_as_concat', 'ansi', 'db2', 'maxdb', 'mssql', 'oracle', 'postgresql']);
+
+function refuseLexicalSqlModes(value: string): void {
+  const mode = value.split(',').map((m) => m.trim()).find((m) => LEXICAL_SQL_MODES.has(m));
+  if (mode !== undefined) {
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This version of shardgate doesn't yet support 'sql_mode ${mode.toUpperCase()}': the gateway reads statements and writes values with the default quoting (ANSI_QUOTES, NO_BACKSLASH_ESCAPES and PIPES_AS_CONCAT off)`);
+  }
+}
+
 const ISOLATION_LEVELS = new Set(['read uncommitted', 'read committed', 'repeatable read', 'serializable']);
 
 function wrongValue(name: string, value: string): ExecutorError {
@@ -235,6 +251,7 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
       return;
     }
   }
+  if (name === 'sql_mode' && !isDefault) refuseLexicalSqlModes(text);
   setResultCollation(session, name, isDefault ? null : text);
   if (SHARD_VARIABLES.has(name)) {
     await setShardVariable(session, name, isDefault ? null : value);
