@@ -325,6 +325,11 @@ export function planDdl(ctx: TokenPlanContext): Primitive {
   let objectIdx = 1;
   while (objectIdx < toks.length && ['temporary', 'or', 'replace', 'online', 'offline', 'ignore', 'unique', 'fulltext', 'spatial', 'definer', 'algorithm', 'sql', 'security'].includes(words[objectIdx]!)) objectIdx++;
   const object = words[objectIdx];
+  if (verb === 'create' && words.slice(1, objectIdx).includes('temporary')) {
+    // It would live on whichever pooled shard connection ran it: the session's next statement may
+    // not see it, and another client's statement on that connection would (shadowing a table).
+    throw notSupported('CREATE TEMPORARY TABLE (a temporary table belongs to one shard connection, which the gateway shares between clients)');
+  }
   if (object === 'database' || object === 'schema') throw notSupported(`${verb?.toUpperCase()} DATABASE (keyspaces come from the vschema)`);
   if (object === 'vschema') throw notSupported('ALTER VSCHEMA');
   if (object === 'user' || object === 'role' || object === 'procedure' || object === 'function' || object === 'trigger' || object === 'event') {

@@ -223,6 +223,12 @@ describe('session statements and DDL', () => {
     await expect(plan('create table t (a int)')).rejects.toMatchObject({ errno: 1046 });
   });
 
+  it('refuses CREATE TEMPORARY TABLE, which would live on a pooled shard connection other clients share', async () => {
+    for (const sql of ['create temporary table commerce.tt (a int)', 'create temporary table if not exists commerce.orders (a int)', 'CREATE TEMPORARY TABLE commerce.t2 SELECT 1 AS a']) {
+      await expect(plan(sql), sql).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
+    }
+  });
+
   it('shows plans as Vitess JSON through VEXPLAIN PLAN', async () => {
     const { plan: pl } = await plan('vexplain plan select * from customer where id = 1');
     expect(pl.queryType).toBe('EXPLAIN');
