@@ -37,6 +37,7 @@ function planner(): FixturePlanner {
       planned(plan(route('EqualUnique', commerce, tpl`select connection_id(), sleep(0.01) from dual where ${bind('v1')} is not null`, { vindex: 'hash', values: [bindExpr('v1')] })), { v1: params[0] }),
     )
     .on(/^select @@session.time_zone, @@session.sql_mode$/i, () => plan(route('Scatter', commerce, sql('select @@session.time_zone, @@session.sql_mode'))))
+    .on(/^select @@session.foreign_key_checks, @@session.unique_checks$/i, () => plan(route('Scatter', commerce, sql('select @@session.foreign_key_checks, @@session.unique_checks'))))
     .on(/^select sleep/i, () => plan(route('Scatter', commerce, sql('select sleep(0.01)'))));
 }
 
@@ -215,6 +216,10 @@ describe('sessions and transactions (real MariaDB)', () => {
       await expect(exec(s, `set sql_mode = '${mode}'`)).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
     }
     expect((await exec(s, 'select @@session.time_zone, @@session.sql_mode')).rows).toEqual(COMMERCE_SHARDS.map(() => ['+05:00', 'ONLY_FULL_GROUP_BY']));
+    // A dump's `SET FOREIGN_KEY_CHECKS=0` (and unique_checks, sql_safe_updates) reach the shards too.
+    await exec(s, 'set foreign_key_checks = 0');
+    await exec(s, 'set unique_checks = 0');
+    expect((await exec(s, 'select @@session.foreign_key_checks, @@session.unique_checks')).rows).toEqual(COMMERCE_SHARDS.map(() => ['0', '0']));
     await expect(exec(s, "set time_zone = 'Mars/Olympus'")).rejects.toMatchObject({ errno: 1298 });
     await s.close();
     const fresh = executor.openSession({ user: 't', database: 'commerce' });
