@@ -165,6 +165,12 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   // the outer statement to one shard.
   { sql: 'select id from item where price >= (select count(grp) from item where grp not in (null, null, 4)) order by id', mode: 'exact' },
   { sql: 'select i.id from item i join referral r on r.id = i.id where i.grp >= (select count(*) from item where id in (null)) order by i.id', mode: 'exact' },
+  // A scalar subquery inside a select-list expression or a HAVING condition: bound with its type.
+  { sql: 'select id, price - (select min(price) from item) as d, grp * (select count(*) from item where grp > 2) as n from item order by id', mode: 'exact' },
+  { sql: 'select id, price / (select avg(price) from item) as r, (select max(grp) from item) + grp from item where id < 9 order by id', mode: 'exact' },
+  { sql: 'select id, created_at > (select min(created_at) from item) as later from item order by id', mode: 'exact' },
+  { sql: 'select grp, count(*) from item group by grp having count(*) > (select count(*) from item) / 10 order by grp', mode: 'exact' },
+  { sql: 'select grp, sum(price) as s from item group by grp having sum(price) >= (select avg(price) from item) and grp is not null order by grp', mode: 'exact' },
   // Cross-shard joins: expressions over both sides (the right shard computes them with the left
   // values bound), sum/avg over the joined rows, ORDER BY keys outside the select list.
   { sql: 'select i.id, i.grp + r.id, i.price * r.id, r.id - i.grp as d, i.price / r.id from item i join referral r on r.referrer_id = i.grp', mode: 'unordered' },
@@ -372,8 +378,10 @@ const REFUSED = [
   'select l.order_id, l.line_no in (select id from item where id > 1) from line l where l.line_no = 1',
   // A `*` gives the gateway's DISTINCT no collation keys ('ab' and 'AB' of a _bin column are two rows).
   'select distinct * from (select bin from item) t',
-  // A scalar subquery bound as a literal inside an expression would change the expression's type.
+  // A scalar subquery bound as a literal inside an expression would change the expression's type
+  // when it is NULL (refused when it runs: a bare NULL has no type).
   'select r.id, coalesce((select max(price) from item where id > 1000), r.id) as c from referral r',
+  'select id, price - (select max(price) from item where id > 1000) as d from item',
   // GROUP_CONCAT's text read as a number: MariaDB converts a long one by its own rules (seed 31 #20269).
   'select grp, count(*) from item group by grp having group_concat(hex(gci) order by hex(gci)) <> 59',
   // GROUP_CONCAT(DISTINCT) of strings: which of 'alice' and 'Alice' stays needs the collation.

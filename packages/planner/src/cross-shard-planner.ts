@@ -82,7 +82,7 @@ function containsAnySubquery(sel: Ast): boolean {
   return [sel.columns, sel.where, sel.having, sel.orderby, on].some((x) => x && containsSubquery(x));
 }
 
-type Pulled = { variant: UncorrelatedSubqueryPrimitive['variant']; plan: Plan; resultBind: string; hasValuesBind: string };
+type Pulled = { variant: UncorrelatedSubqueryPrimitive['variant']; plan: Plan; resultBind: string; hasValuesBind: string; nullRefused?: boolean };
 
 /** Pulls uncorrelated subqueries out of WHERE conjuncts and the select list; null if none apply. */
 function pullOutSubqueries(ctx: PlanContext): Primitive | null {
@@ -156,19 +156,16 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
       const written = renderTokens(p.tokens, range[0], range[1], []);
       if (!c.as && (p.tokens.slice(range[0], range[1]).some((t) => t.kind === 'bind' || t.kind === 'listBind' || t.kind === 'placeholder') || written.includes('`'))) return null;
       const before = edits.length;
-      let valueInside = false;
       if (!whereEdits(p, c.expr, (s, variant, r, replacement) => {
-        // A scalar value bound as a literal (NULL when no row) would change the expression's
-        // type (`coalesce((select max(price) …), 1)` is a DECIMAL in MariaDB even when NULL).
-        if (variant === 'PulloutValue') valueInside = true;
+        // A scalar value is bound as a literal of its type; a NULL one is refused at execution
+        // (see UncorrelatedSubqueryPrimitive.nullRefused).
         const plan = planSub(s, variant !== 'PulloutExists');
         const n = names();
-        pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has });
+        pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has, ...(variant === 'PulloutValue' ? { nullRefused: true } : {}) });
         edits.push({ from: r[0], to: r[1], text: replacement(n.res, n.has) });
       })) {
         return null;
       }
-      if (valueInside) return null;
       if (!c.as && edits.length > before) edits.push({ from: range[1], to: range[1], text: ` as \`${written}\`` });
       continue;
     }
@@ -179,13 +176,25 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
     pulled.push({ variant: 'PulloutValue', plan, resultBind: n.res, hasValuesBind: n.has });
     edits.push({ from: r[0] - 1, to: r[1] + 1, text: `:${n.res}` + (c.as ? '' : ` as \`${c.as ?? 'subquery'}\``) });
   }
+  // HAVING: as WHERE (its conditions keep their truth values with the subquery bound).
+  for (const conj of conjuncts(sel.having)) {
+    if (!containsSubquery(conj)) continue;
+    if (!whereEdits(p, conj, (sub, variant, range, replacement) => {
+      const plan = planSub(sub, variant !== 'PulloutExists');
+      const n = names();
+      pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has });
+      edits.push({ from: range[0], to: range[1], text: replacement(n.res, n.has) });
+    })) {
+      return null;
+    }
+  }
   if (pulled.length === 0) return null;
-  if ([sel.having, sel.orderby, sel.from].some((x) => x && containsSubquery(x))) return null;
+  if ([sel.orderby, sel.from].some((x) => x && containsSubquery(x))) return null;
   const outer = ctx.planText(renderTokens(p.tokens, 0, p.tokens.length, edits));
   let top: Primitive = outer.instructions;
   for (let i = pulled.length - 1; i >= 0; i--) {
     const x = pulled[i]!;
-    top = { operator: 'UncorrelatedSubquery', variant: x.variant, subquery: x.plan.instructions, outer: top, resultBind: x.resultBind, hasValuesBind: x.hasValuesBind };
+    top = { operator: 'UncorrelatedSubquery', variant: x.variant, subquery: x.plan.instructions, outer: top, resultBind: x.resultBind, hasValuesBind: x.hasValuesBind, ...(x.nullRefused === true ? { nullRefused: true } : {}) };
   }
   return top;
 }

@@ -276,6 +276,13 @@ export interface UncorrelatedSubqueryPrimitive {
   readonly resultBind: string;
   /** Bind var receiving whether the subquery returned rows (for IN/NOT IN short-cuts). */
   readonly hasValuesBind: string;
+  /**
+   * PulloutValue inside a select-list expression: a NULL value (or no row) is refused at
+   * execution. The value is bound as a typed literal (`CAST(2.50 AS DECIMAL(3,2))`), but a bare
+   * NULL has no type, and the expression around it would take another one than MariaDB gives it
+   * (`coalesce((select max(price) …), 1)` is a DECIMAL there even when the subquery is NULL).
+   */
+  readonly nullRefused?: boolean;
 }
 
 /**

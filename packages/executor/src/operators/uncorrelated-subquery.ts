@@ -24,7 +24,11 @@ export async function runUncorrelatedSubquery(ctx: QueryContext, p: Uncorrelated
     }
     case 'PulloutValue': {
       if (sub.rows.length > 1) throw new ExecutorError(ER_SUBQUERY_NO_1_ROW, '21000', 'Subquery returns more than 1 row');
-      bound[p.resultBind] = sub.rows.length === 0 ? null : pulledValue(sub.rows[0][0] ?? null, sub.fields[0]);
+      const value = sub.rows.length === 0 ? null : pulledValue(sub.rows[0][0] ?? null, sub.fields[0]);
+      if (value === null && p.nullRefused === true) {
+        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: a scalar subquery across shards that is NULL inside a select-list expression (a bare NULL would not keep the subquery\'s type)');
+      }
+      bound[p.resultBind] = value;
       break;
     }
     case 'PulloutExists':
