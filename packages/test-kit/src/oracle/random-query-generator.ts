@@ -173,6 +173,9 @@ class RandomQueryGenerator {
     const items = Array.from({ length: 1 + this.int(4) }, () => ({ sql: this.scalarExpression(scope, 2), aggregate: false }));
     // A scalar subquery as a column: one value the gateway pulls out and binds into the query.
     if (this.chance(0.08)) items.push({ sql: this.scalarSubquery(), aggregate: false });
+    // …and inside an expression over a row's column: bound with the subquery's type.
+    const numeric = scope.columns.filter((o) => o.kind === 'int' || o.kind === 'decimal');
+    if (numeric.length > 0 && this.chance(0.06)) items.push({ sql: `(${this.pick(numeric).ref} ${this.pick(['+', '-', '*', '/'])} ${this.scalarSubquery()})`, aggregate: false });
     return {
       distinct: false,
       items,
