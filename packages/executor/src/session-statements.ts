@@ -213,6 +213,16 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
     throw unsupportedClientCharset(name, text);
   }
   switch (name) {
+    case 'sql_select_limit': {
+      if (isDefault) {
+        session.selectLimit = undefined;
+        return;
+      }
+      if (typeof value !== 'bigint') throw new ExecutorError(1232, '42000', "Incorrect argument type to variable 'sql_select_limit'");
+      // Negative is 0 (MariaDB truncates it); 2^64-1, the default, is no limit.
+      session.selectLimit = value < 0n ? 0n : value >= 18446744073709551615n ? undefined : value;
+      return;
+    }
     case 'workload':
       if (isDefault) session.workload = session.runtime.defaults.workload;
       else if (text === 'oltp' || text === 'olap') session.workload = text;
@@ -496,6 +506,8 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
       return num(session.queryTimeoutMs);
     case '@@autocommit':
       return num(session.autocommit ? 1 : 0);
+    case '@@sql_select_limit':
+      return num(session.selectLimit ?? 18446744073709551615n);
     // The session's, not the pooled shard connection's; MySQL 8's names (the gateway announces
     // 8.0) answered as MariaDB 10.11's tx_ variables.
     case '@@tx_read_only':

@@ -17,6 +17,7 @@ import { SinkWriter } from './sink-writer.js';
 import { rowsWithPackets, withRowPackets } from './row-packets.js';
 import { runSessionStatement } from './session-statements.js';
 import { FoundRowsSink, foundRowsAfter } from './found-rows.js';
+import { SelectLimitSink, selectLimitApplies } from './select-limit.js';
 import { cellText } from './values/cell-compare.js';
 import { StatementSignals } from './statement-signal.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
@@ -102,6 +103,11 @@ export class Session implements ExecutorSession, ShardAccess {
   private transactionIsolation: string | undefined = undefined;
   private nextTransactionIsolation: string | undefined = undefined;
   lastInsertId = 0n;
+  /**
+   * sql_select_limit, when the session set one (undefined: none, MariaDB's 2^64-1). Concurrency
+   * rule: as userVariables (one client statement at a time).
+   */
+  selectLimit: bigint | undefined = undefined;
   /**
    * What FOUND_ROWS() returns (see found-rows.ts); undefined when the gateway cannot know what one
    * MariaDB would return. Concurrency rule: written at the end of each client statement, read by
@@ -314,7 +320,9 @@ export class Session implements ExecutorSession, ShardAccess {
       this.calcFoundRows = undefined;
       this.foundRowsCountable = false;
       this.lastInsertIdColumn = undefined;
-      await this.planAndRun(sql, reply, params);
+      // Rows past sql_select_limit never reach the client, nor FOUND_ROWS()'s count.
+      const limited = this.selectLimit !== undefined && selectLimitApplies(sql) ? new SelectLimitSink(reply, this.selectLimit) : reply;
+      await this.planAndRun(sql, limited, params);
       if (this.lastInsertIdColumn !== undefined && reply.lastRow !== null) {
         // As MariaDB keeps the last value LAST_INSERT_ID(expr) returned: NULL sets 0.
         const cell = reply.lastRow[this.lastInsertIdColumn] ?? null;
