@@ -14,7 +14,7 @@ import { evalScalar } from './values/value-expr.js';
 import { cellText } from './values/cell-compare.js';
 
 /** Variables that change results: applied to every shard connection the session uses. */
-const SHARD_VARIABLES = new Set(['tx_isolation', 'foreign_key_checks', 'unique_checks', 'sql_safe_updates', 'sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len']);
+const SHARD_VARIABLES = new Set(['tx_isolation', 'foreign_key_checks', 'unique_checks', 'sql_safe_updates', 'lc_time_names', 'default_week_format', 'sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len']);
 
 type Assignment = Extract<SessionPrimitive['statement'], { kind: 'set' }>['assignments'][number];
 

@@ -38,6 +38,7 @@ function planner(): FixturePlanner {
     )
     .on(/^select @@session.time_zone, @@session.sql_mode$/i, () => plan(route('Scatter', commerce, sql('select @@session.time_zone, @@session.sql_mode'))))
     .on(/^select @@session.foreign_key_checks, @@session.unique_checks$/i, () => plan(route('Scatter', commerce, sql('select @@session.foreign_key_checks, @@session.unique_checks'))))
+    .on(/^select date_format/i, () => plan(route('Scatter', commerce, sql("select date_format('2024-03-04', '%M %W'), week('2024-01-01')"))))
     .on(/^select sleep/i, () => plan(route('Scatter', commerce, sql('select sleep(0.01)'))));
 }
 
@@ -220,6 +221,10 @@ describe('sessions and transactions (real MariaDB)', () => {
     await exec(s, 'set foreign_key_checks = 0');
     await exec(s, 'set unique_checks = 0');
     expect((await exec(s, 'select @@session.foreign_key_checks, @@session.unique_checks')).rows).toEqual(COMMERCE_SHARDS.map(() => ['0', '0']));
+    // Month and day names, and WEEK()'s mode, as the session set them.
+    await exec(s, "set lc_time_names = 'de_DE'");
+    await exec(s, 'set default_week_format = 1');
+    expect((await exec(s, 'select date_format')).rows).toEqual(COMMERCE_SHARDS.map(() => ['März Montag', '1']));
     await expect(exec(s, "set time_zone = 'Mars/Olympus'")).rejects.toMatchObject({ errno: 1298 });
     await s.close();
     const fresh = executor.openSession({ user: 't', database: 'commerce' });
