@@ -83,6 +83,10 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
   { sql: 'select count(*) from (select id from item where grp is null order by id limit 3) x where id > 10', mode: 'exact' },
   // A derived table that aggregates across shards, under arithmetic and a WHERE on the aggregate.
   { sql: 'select a, b, a / b as d from (select sum(grp) as a, sum(price) as b from item) t', mode: 'exact' },
+  // The last column of the derived table holds a subquery in parentheses: the gateway's extra
+  // columns go after the whole select list, not into the subquery (random differential, seed 51).
+  { sql: 'select t.n from (select id, name as n, (id / (select count(*) from item)) as r from main.label) t where t.r >= 0.5 order by t.n', mode: 'exact' },
+  { sql: 'select count(n), max(r) from (select name as n, (grp * (select max(price) from item where grp > 1)) as r from main.label) t', mode: 'exact' },
   { sql: 'select name from (select name, max(price) as m from item group by name) t where m between 10 and 40', mode: 'collated' },
   { sql: 'select name, c from (select name, count(*) as c from item group by name) t where c > 5 order by c desc', mode: 'collated' },
   // A derived table over a join across shards.

@@ -283,13 +283,14 @@ class DerivedRows {
   private withPushedColumns(innerText: string): string {
     const p = this.p;
     const [start, end] = derivedRange(p, this.inner)!;
-    const last = this.innerCols[this.innerCols.length - 1];
-    const lastRange = last ? tokenRange(p, last.expr) : null;
-    // The select list ends at the first top-level clause keyword after `select`.
+    // The select list ends at the first top-level clause keyword after `select`. Counted from
+    // `select` itself: the last column's own range may stop inside its parentheses
+    // (`(t1.id / (select count(*) from p)) as c`), and from there the subquery's FROM looked
+    // like the statement's.
     const stops = new Set(['from', 'where', 'group', 'having', 'order', 'limit', 'into', 'window', 'for', 'lock', 'union']);
     let depth = 0;
     let at = end;
-    for (let i = Math.max(start + 1, lastRange?.[1] ?? start + 1); i < end; i++) {
+    for (let i = start + 1; i < end; i++) {
       const t = p.tokens[i]!;
       if (t.text === '(') depth++;
       else if (t.text === ')') depth--;
