@@ -253,6 +253,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   // key (order_id = 37.01 finds order 37), so it goes as a CAST (random differential, seed 3).
   { sql: 'select i.id, i.price from item i where exists (select 1 from line l where l.order_id = i.price)', mode: 'unordered' },
   { sql: 'select i.id from item i where not exists (select 1 from line l where l.order_id = i.price)', mode: 'unordered' },
+  // With `*`: the values the subquery reads ride as the outer query's last columns.
+  { sql: 'select * from item i where not exists (select 1 from line l where l.order_id = i.price) order by id', mode: 'exact' },
+  { sql: 'select i.*, i.grp + 1 as g from item i where exists (select 1 from line l where l.order_id = i.grp and l.line_no > i.id - 50) order by i.id', mode: 'exact' },
+  { sql: 'select *, i.id from item i where i.grp in (select l.line_no from line l where l.order_id = i.id) order by i.id', mode: 'exact' },
   { sql: 'select l.order_id, l.line_no from line l where l.order_id in (select price from item where price is not null)', mode: 'unordered' },
   { sql: 'select i.id, l.line_no from item i join line l on l.order_id = i.price', mode: 'unordered' },
   { sql: 'select i.id, l.order_id from item i left join line l on l.order_id = i.price * 2 where i.id < 20', mode: 'unordered' },

@@ -264,6 +264,12 @@ export interface SemiJoinPrimitive {
   readonly joinVars: Readonly<Record<string, number>>;
   /** Outer columns the client sees. */
   readonly cols: readonly number[];
+  /**
+   * The outer select list has a `*`, so its width is known only from its fields: the outer's last
+   * `helperColumns` columns are the subquery's outer values, `joinVars` count from the first of
+   * them, and the client sees every column before them (`cols` is then empty).
+   */
+  readonly helperColumns?: number;
 }
 
 /** Runs `subquery` once, binds its result, then runs `outer`. */

@@ -7,8 +7,9 @@
  * applying it row by row gives exactly the rows MariaDB gives.
  *
  * Only where filtering after the outer route changes nothing else: the outer statement has no
- * aggregation, DISTINCT, HAVING or LIMIT (ORDER BY is kept: rows are filtered in order), and
- * names its select columns (no `*`). The subquery may not nest further subqueries.
+ * aggregation, DISTINCT, HAVING or LIMIT (ORDER BY is kept: rows are filtered in order). With a
+ * `*` in its select list the helper columns are its last ones, found by counting from the end
+ * (SemiJoinPrimitive.helperColumns). The subquery may not nest further subqueries.
  */
 import type { Primitive } from './plan-types.js';
 import type { PlanContext } from './plan-context.js';
@@ -35,7 +36,8 @@ export function planCorrelatedExists(ctx: PlanContext): Primitive | null {
   if (sel._next || p.intoOutfile >= 0 || sel.distinct || sel.having || (sel.groupby?.columns ?? []).length > 0) return null;
   if (sel.limit && Array.isArray(sel.limit.value) && sel.limit.value.length > 0) return null;
   const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
-  if (columns.length === 0 || columns.some((c) => (isColumnRef(c.expr) && columnName(c.expr) === '*') || hasAggregate(c.expr))) return null;
+  if (columns.length === 0 || columns.some((c) => hasAggregate(c.expr))) return null;
+  const star = columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*');
   if (statementHasWindow(ctx) || p.tokens.some((t) => kw(t) === 'for' || kw(t) === 'lock')) return null;
   const outerAliases = aliasesOf(sel.from);
   for (const conj of conjuncts(sel.where)) {
@@ -93,14 +95,15 @@ export function planCorrelatedExists(ctx: PlanContext): Primitive | null {
       { from: listEnd, to: listEnd, text: texts.map((t, k) => `, ${t} as \`__sj${n}_${k}\``).join('') },
     ];
     const outer = ctx.planText(renderTokens(p.tokens, 0, p.tokens.length, outerEdits)).instructions;
-    const visible = columns.length;
+    const visible = star ? 0 : columns.length;
     return {
       operator: 'SemiJoin',
       variant: ex.negated ? 'Anti' : 'Semi',
       outer,
       inner,
       joinVars: Object.fromEntries(texts.map((_, k) => [`__sj${n}_${k}`, visible + k])),
-      cols: columns.map((_, i) => i),
+      cols: star ? [] : columns.map((_, i) => i),
+      ...(star ? { helperColumns: texts.length } : {}),
     };
   }
   return null;

@@ -18,11 +18,19 @@ import { collect, joinBindVars, joinValues } from './join.js';
 export async function runSemiJoin(ctx: QueryContext, p: SemiJoinPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
   // Set once by the outer's single fields() call, before any rows; read-only afterwards.
   let outerFields: readonly FieldInfo[] = [];
+  let cols = p.cols;
+  let joinVars = p.joinVars;
   const lookups = new InnerLookups(ctx, p.inner, (rowBv) => collect(ctx, p.inner, rowBv));
   await runPrimitive(ctx, p.outer, bv, {
     fields: (f) => {
       outerFields = f;
-      out.fields(p.cols.map((c) => f[c]));
+      if (p.helperColumns !== undefined) {
+        // A `*` outer: the helper columns are the last ones (see SemiJoinPrimitive.helperColumns).
+        const base = f.length - p.helperColumns;
+        cols = Array.from({ length: base }, (_, i) => i);
+        joinVars = Object.fromEntries(Object.entries(p.joinVars).map(([name, k]) => [name, base + k]));
+      }
+      out.fields(cols.map((c) => f[c]));
     },
     rows: async (rows) => {
       const kept: Row[] = [];
@@ -31,11 +39,11 @@ export async function runSemiJoin(ctx: QueryContext, p: SemiJoinPrimitive, bv: B
         rows,
         lookups,
         (row) => {
-          const rowBv = joinBindVars(bv, p.joinVars, row, outerFields);
-          return { bindVars: rowBv, values: joinValues(rowBv, p.joinVars) };
+          const rowBv = joinBindVars(bv, joinVars, row, outerFields);
+          return { bindVars: rowBv, values: joinValues(rowBv, joinVars) };
         },
         (row, inner) => {
-          if ((inner.rows.length > 0) === (p.variant === 'Semi')) kept.push(p.cols.map((c) => row[c] ?? null));
+          if ((inner.rows.length > 0) === (p.variant === 'Semi')) kept.push(cols.map((c) => row[c] ?? null));
         },
       );
       if (kept.length > 0) await out.rows(kept);
