@@ -416,7 +416,7 @@ export class Session implements ExecutorSession, ShardAccess {
       // Refused before anything runs: the gateway's own lookup-vindex writes would not be.
       throw new ExecutorError(ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, '25006', 'Cannot execute statement in a READ ONLY transaction');
     }
-    if (!this.inTransaction && this.targetShards === null && top !== undefined && needsOwnTransaction(top)) return this.runInImplicitTransaction(sql, planned, sink);
+    if (!this.inTransaction && this.targetShards === null && top !== undefined && needsOwnTransaction(top, planned!.bindVars)) return this.runInImplicitTransaction(sql, planned, sink);
     if (top !== undefined && this.targetShards === null && this.workload === 'oltp' && !this.mustBuffer && isWholeUnshardedRead(planned!.plan.queryType, top)) {
       return this.runUnshardedRead(sql, planned!, top as RoutePrimitive, sink);
     }
@@ -944,9 +944,23 @@ function isWholeUnshardedRead(queryType: string, p: Primitive): boolean {
  * their own (runInImplicitTransaction): those that maintain lookup vindexes, and writes to a
  * reference table of a sharded keyspace, which change every shard's copy.
  */
-function needsOwnTransaction(p: Primitive): boolean {
-  if (p.operator === 'Insert') return (p.ownedVindexes?.length ?? 0) > 0 || p.variant === 'Reference';
-  if (p.operator === 'Update' || p.operator === 'Delete') return (p.ownedVindexes?.length ?? 0) > 0 || p.route.variant === 'Reference';
+/**
+ * An autocommitted write that may reach several shards runs in a transaction of its own, so that
+ * it takes effect on all of them or on none, as one statement does on one MariaDB: a duplicate key
+ * on one shard must not leave another shard's rows of the same INSERT written (or a scatter
+ * UPDATE half done). Lookup-vindex upkeep and reference copies need it for the same reason.
+ */
+function needsOwnTransaction(p: Primitive, bv: BindVars): boolean {
+  if (p.operator === 'Insert') {
+    if ((p.ownedVindexes?.length ?? 0) > 0 || p.variant === 'Reference') return true;
+    const rows = bv[p.rowsBind];
+    return p.variant === 'Sharded' && Array.isArray(rows) && rows.length > 1;
+  }
+  if (p.operator === 'Update' || p.operator === 'Delete') {
+    if ((p.ownedVindexes?.length ?? 0) > 0) return true;
+    const v = p.route.variant;
+    return v !== 'EqualUnique' && v !== 'Unsharded' && v !== 'DBA';
+  }
   return false;
 }
 
