@@ -1,6 +1,6 @@
 /**
  * INSERTs whose vindex or auto-increment column value is an expression (`1 + 1`, `'7' + 0`,
- * `5 / 2`, `concat('n', 1)`), through a 2-shard gateway and on one plain MariaDB holding the same
+ * `5 / 2`, `concat('n', 1)`, `cast(' 70' as signed)`), through a 2-shard gateway and on one plain MariaDB holding the same
  * tables: the gateway evaluates the value, routes on it and sends the shard the evaluated value.
  * Each statement's answer (or error) is compared with MariaDB's; then every row is read back by
  * id through the gateway (a point query routed by the id's hash finds the row only on the shard
@@ -65,7 +65,10 @@ const SAME: [string, (string | number)[]?][] = [
   ["insert into t (id, v) values (2.5 * 2, 'decimal product')"],
   ["insert into t (id, v) values (if(1 < 2, 30, 31), 'if'), (coalesce(null, 32), 'coalesce'), (33, 'literal')"],
   ["insert into t (id, v) values (100, 'm1'), (100 + 1, 'm2'), ('102' + 0, 'm3')"],
+  ["insert into t (id, v) values (cast(' 70' as signed), 'cast string'), (cast(71.5 as signed), 'cast decimal: 72'), (cast(74.5e0 as unsigned), 'cast double: 74'), (cast(73 as char), 'cast char')"],
   ['insert into t (id, v) values (? * 2, ?)', [60, 'prepared']],
+  // A type's arguments in a row are not row values (they were, and the statement failed with 1064).
+  ["insert into t (id, v) values (80, cast(5 as decimal(4, 1))), (81, convert('abc', char(3)))"],
   ["insert into t (id, v) values (1 + 1, 'upsert') on duplicate key update v = values(v)"],
   ["replace into t (id, v) values (5 + 5, 'replaced')"],
   // Errors both sides give: a NULL primary vindex value; an INT out of range (the shard's 1264).
@@ -93,6 +96,9 @@ describe('INSERT with expressions for vindex columns, as one MariaDB answers', (
       "insert into t (id, v) values (rand(), 'not deterministic')",
       "insert into t (id, v) values ((select 1), 'subquery')",
       "insert into u (id, name) values (50, concat('n', 1e0))",
+      "insert into t (id, v) values (cast('2.5' as signed), 'MariaDB: 1292 in strict mode')",
+      "insert into t (id, v) values (cast(5 / 2 as char), 'quotient digits')",
+      "insert into t (id, v) values (cast(5 as decimal(4, 1)), 'DECIMAL(p, s) is not evaluated')",
     ];
     for (const sql of refused) expect(await outcome(pair.sub, sql), sql).toEqual({ errno: 1235 });
     expect(await outcome(pair.sub, "insert into t (id, v) values (id + 1, 'a column')")).toEqual({ errno: 1235 });

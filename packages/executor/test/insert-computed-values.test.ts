@@ -27,6 +27,11 @@ describe('INSERT values computed at the gateway', () => {
     expect(compute(call('/', b(0), b(1)), ['3', '2'], true)[1]).toBe(2n);
     expect(compute(call('concat', b(0), b(1)), ['1', 2n])).toEqual(['12', '12']);
     expect(compute(call('+', b(0), b(1)), [null, 1n])).toEqual([null, null]);
+    // CAST AS SIGNED: a DECIMAL half away from zero, a DOUBLE half to even, a string spelling an integer.
+    expect(compute(call('cast_signed', b(0)), [new ExactNumber('2.5')])).toEqual([3n, 3n]);
+    expect(compute(call('cast_signed', b(0)), [new ExactNumber('2.5e0')])).toEqual([2n, 2n]);
+    expect(compute(call('cast_signed', b(0)), [' 12'])).toEqual([12n, 12n]);
+    expect(compute(call('cast_char', b(0)), [12n])).toEqual(['12', '12']);
   });
 
   it.each([
@@ -38,6 +43,9 @@ describe('INSERT values computed at the gateway', () => {
     ['non-ASCII through UPPER', call('upper', b(0)), ['ß']],
     ['IF over different types', call('if', b(0), b(1), b(2)), [1n, 2.5, 'x']],
     ['a binary string', call('concat', b(0)), [Uint8Array.of(1)]],
+    ['CAST of a string that is not an integer AS SIGNED', call('cast_signed', b(0)), ['2.5']],
+    ['CAST of a negative number AS UNSIGNED', call('cast_unsigned', b(0)), [-1n]],
+    ['CAST of a quotient AS CHAR', call('cast_char', call('/', b(0), b(1))), [5n, 2n]],
   ])('refuses %s with 1235', (_what, expr, values) => {
     expect(() => compute(expr, values as SqlValue[])).toThrow(expect.objectContaining({ errno: 1235, sqlState: '42000' }));
   });

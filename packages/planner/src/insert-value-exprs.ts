@@ -44,7 +44,7 @@ export function rowValueRanges(toks: readonly Token[], start: number, end: numbe
  */
 export function insertValueExpr(node: Ast, column: string, role: string, nullSafeEqual: boolean): EvalExpr {
   const what = `the value of ${role} column ${column} in INSERT (the gateway routes the row on it: give a literal, or an expression over literals and ? values)`;
-  return rowBinds(toEvalExpr(node, () => undefined, what, nullSafeEqual), what);
+  return rowBinds(toEvalExpr(node, () => undefined, what, nullSafeEqual, true), what);
 }
 
 /** `__r3` (the normalizer's name of the row's fourth value) → `$3`, as row templates name it. */

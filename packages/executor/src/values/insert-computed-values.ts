@@ -7,7 +7,7 @@
  *   DOUBLE with a warning, an error in a strict INSERT ('7abc' + 0);
  * - an integer result outside BIGINT (MariaDB: error 1690), a division by zero (1365 in strict
  *   mode, NULL otherwise), a non-finite double;
- * - a binary string, a double or a quotient turned into text (CONCAT, UPPER…: MariaDB's text of
+ * - a binary string, a double or a quotient turned into text (CONCAT, UPPER, CAST AS CHAR: MariaDB's text of
  *   those depends on the item's type), non-ASCII text through UPPER/LOWER (collation rules);
  * - IF/COALESCE/IFNULL over values of different types (MariaDB converts the chosen one to the
  *   aggregated type: IF(c, 2.5, 1) gives 1.0).
@@ -31,7 +31,7 @@ const MAX_BIGINT = 2n ** 63n - 1n;
 /** A string MariaDB reads as a number without a warning: optional spaces, sign, digits, fraction, exponent. */
 const CLEAN_NUMBER = /^ *[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)? *$/;
 const ARITHMETIC = new Set(['+', '-', '*', '/', 'plus', 'minus', 'multiply', 'divide']);
-const TEXT_FUNCTIONS = new Set(['concat', 'upper', 'ucase', 'lower', 'lcase']);
+const TEXT_FUNCTIONS = new Set(['concat', 'upper', 'ucase', 'lower', 'lcase', 'cast_char']);
 const CHOICE_FUNCTIONS = new Set(['if', 'coalesce', 'ifnull']);
 const COMPARISONS = new Set(['=', '<=>', '!=', '<>', '<', '<=', '>', '>=']);
 
@@ -121,7 +121,7 @@ function checked(e: EvalExpr, env: EvalEnv, column: string): Checked {
     for (const a of args) {
       if (a.kind === 'double' || a.quotient) throw refuse(column, `a ${a.kind === 'double' ? 'DOUBLE' : 'quotient'} turned into text (its digits depend on MariaDB's type of the item)`);
     }
-    if (fn !== 'concat' && args.some((a) => a.kind === 'string' && /[^\x00-\x7f]/.test(a.value as string))) throw refuse(column, `${fn}() of non-ASCII text (its case rules are the collation's)`);
+    if ((fn === 'upper' || fn === 'ucase' || fn === 'lower' || fn === 'lcase') && args.some((a) => a.kind === 'string' && /[^\x00-\x7f]/.test(a.value as string))) throw refuse(column, `${fn}() of non-ASCII text (its case rules are the collation's)`);
     const value = evalExpr({ kind: 'call', fn, args: literalArgs }, env);
     return { value, kind: kindOf(value, column), quotient: false };
   }
