@@ -69,6 +69,9 @@ const SAME: [string, (string | number)[]?][] = [
   ['insert into t (id, v) values (? * 2, ?)', [60, 'prepared']],
   // A type's arguments in a row are not row values (they were, and the statement failed with 1064).
   ["insert into t (id, v) values (80, cast(5 as decimal(4, 1))), (81, convert('abc', char(3)))"],
+  // A user variable in a row is its value before the statement, as MariaDB reads it.
+  ["set @x = 90, @s = '95'"],
+  ["insert into t (id, v) values (@x + 1, 'integer user variable'), (@s + 0, 'string user variable')"],
   ["insert into t (id, v) values (1 + 1, 'upsert') on duplicate key update v = values(v)"],
   ["replace into t (id, v) values (5 + 5, 'replaced')"],
   // Errors both sides give: a NULL primary vindex value; an INT out of range (the shard's 1264).
