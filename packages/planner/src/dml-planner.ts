@@ -6,12 +6,14 @@
  * with LIMIT is refused (the LIMIT would apply per shard), as is changing a primary vindex column.
  */
 import type { ColumnVindex, Table } from '@shardgate/vschema';
-import type { DmlPrimitive, InsertPrimitive, InsertVindexColumn, Primitive, QueryTemplate, RoutePrimitive, TemplatePart, ValueExpr } from './plan-types.js';
+import type { DmlPrimitive, EvalExpr, InsertComputedValue, InsertPrimitive, InsertVindexColumn, Primitive, QueryTemplate, RoutePrimitive, TemplatePart, ValueExpr } from './plan-types.js';
 import { findTable, keyspaceRef, SYSTEM_SCHEMAS, type PlanContext } from './plan-context.js';
 import { identName, kw } from './lexer.js';
 import { renderTokens, templateFromTokens, quoteIdent, type TokenEdit } from './shard-sql.js';
 import { templateFromSql, mergeStrings } from './query-template.js';
 import { ROW_BIND_PREFIX, ROWS_BIND } from './normalizer.js';
+import { rowBindName } from './literal-list-scanner.js';
+import { insertValueExpr, isIntegerColumnType, rowValueRanges } from './insert-value-exprs.js';
 import { notSupported, planFailure, PlanError } from './errors.js';
 import { SelectAnalyzer } from './select-analyzer.js';
 import { computeRouting, isSingleShard } from './routing.js';
@@ -123,6 +125,29 @@ export function planInsert(ctx: PlanContext): Primitive {
     }
     return idx ?? -2;
   };
+  // Columns whose value is an expression in some row: evaluated per row by the executor into two
+  // more row values (see InsertComputedValue), past every value the rows have.
+  const computed = new Map<number, InsertComputedValue>();
+  const rowEdits: TokenEdit[][] = rowRanges.map(() => []);
+  let nextSlot = -1;
+  const computedIndexOf = (ci: number, column: string, role: string): number => {
+    const done = computed.get(ci);
+    if (done) return done.routeIndex;
+    if (rows.length !== rowRanges.length) throw planFailure('INSERT rows and their tokens disagree');
+    if (nextSlot < 0) nextSlot = Math.max(generatedIndex + 1, ...rowTemplates.map(valueCount));
+    const sendIndex = nextSlot;
+    nextSlot += 2;
+    const exprs: EvalExpr[] = rows.map((row, r) => {
+      const range = rowValueRanges(toks, rowRanges[r]![0], rowRanges[r]![1])[ci];
+      if (!range || !Array.isArray(row.value) || row.value[ci] === undefined) throw planFailure('INSERT row value not found');
+      rowEdits[r]!.push({ from: range[0], to: range[1], text: rowBindName(sendIndex) });
+      return insertValueExpr(row.value[ci], column, role, p.nullSafeEqual);
+    });
+    const type = table.columns?.find((c) => c.name.toLowerCase() === column.toLowerCase())?.type;
+    const cv: InsertComputedValue = { column, exprs, sendIndex, routeIndex: sendIndex + 1, integerColumn: isIntegerColumnType(type) };
+    computed.set(ci, cv);
+    return cv.routeIndex;
+  };
 
   const ks = table.keyspace;
   let variant: InsertPrimitive['variant'] = ks.sharded ? 'Sharded' : 'Unsharded';
@@ -156,8 +181,8 @@ export function planInsert(ctx: PlanContext): Primitive {
   const colIndex = (name: string): number => (columns ? columns.indexOf(name.toLowerCase()) : authoritativeIndex(table, name));
   if (table.autoIncrement) {
     const ci = colIndex(table.autoIncrement.column);
-    const vi = ci < 0 ? generatedIndex : valueIndexOf(ci);
-    if (ci >= 0 && vi === -2) throw notSupported(`a non-literal value for auto-increment column ${table.autoIncrement.column}`);
+    let vi = ci < 0 ? generatedIndex : valueIndexOf(ci);
+    if (ci >= 0 && vi === -2) vi = computedIndexOf(ci, table.autoIncrement.column, 'auto-increment');
     const seq = table.sequenceTable ? `${table.sequenceTable.keyspace.name}.${table.sequenceTable.name}` : table.autoIncrement.sequence;
     insert.autoIncrement = { column: table.autoIncrement.column, valueIndex: vi, sequence: seq };
     if (ci < 0 && columns === null) throw notSupported('INSERT without a column list into a table with an auto-increment sequence');
@@ -175,8 +200,8 @@ export function planInsert(ctx: PlanContext): Primitive {
         }
         throw new PlanError(1364, 'HY000', `INSERT into sharded table ${table.name} must give a value for its primary vindex column ${c}`);
       }
-      const vi = valueIndexOf(ci);
-      if (vi === -2) throw notSupported(`a non-literal value for primary vindex column ${c}`);
+      let vi = valueIndexOf(ci);
+      if (vi === -2) vi = computedIndexOf(ci, c, 'primary vindex');
       pv.push({ vindex: primary.name, valueIndex: vi });
     }
     insert.primaryVindex = pv;
@@ -185,8 +210,8 @@ export function planInsert(ctx: PlanContext): Primitive {
       if (!cv.owned || cv.partial) continue;
       for (const c of cv.columns) {
         const ci = colIndex(c);
-        const vi = ci < 0 ? (table.autoIncrement?.column.toLowerCase() === c.toLowerCase() && generatedIndex >= 0 ? generatedIndex : -3) : valueIndexOf(ci);
-        if (vi === -2) throw notSupported(`a non-literal value for lookup vindex column ${c}`);
+        let vi = ci < 0 ? (table.autoIncrement?.column.toLowerCase() === c.toLowerCase() && generatedIndex >= 0 ? generatedIndex : -3) : valueIndexOf(ci);
+        if (vi === -2) vi = computedIndexOf(ci, c, 'lookup vindex');
         if (vi === -3) continue;
         owned.push({ vindex: cv.name, valueIndex: vi });
       }
@@ -201,6 +226,18 @@ export function planInsert(ctx: PlanContext): Primitive {
         if (changesVindex(table, col, true)) throw notSupported(`ON DUPLICATE KEY UPDATE of vindex column ${col}`);
       }
     }
+  }
+  if (computed.size > 0) {
+    // Each computed value's expression gives way to its row value in the text sent to the shard.
+    let templates = rowRanges.map(([s, e], r) => {
+      const own = rowEdits[r]!;
+      const others = edits.filter((x) => !own.some((o) => x.from < o.to && o.from < x.to));
+      return rowTemplate(renderTokens(toks, s, e, [...others, ...own]));
+    });
+    if (addAuto) templates = templates.map((t) => appendRowValue(t, generatedIndex));
+    insert.rowTemplate = templates[0]!;
+    if (templates.length > 1) insert.rowTemplates = templates;
+    insert.computedValues = [...computed.values()];
   }
   return insert;
 }
@@ -224,6 +261,13 @@ function rowTemplate(text: string): QueryTemplate {
     return part;
   });
   return { parts: mergeStrings(parts) };
+}
+
+/** One more than the highest row value index `$k` a row template sends (0 when none). */
+function valueCount(t: QueryTemplate): number {
+  let n = 0;
+  for (const part of t.parts) if (typeof part !== 'string' && 'bind' in part && part.bind.startsWith('$')) n = Math.max(n, Number(part.bind.slice(1)) + 1);
+  return n;
 }
 
 /** `(:$0, :$1)` → `(:$0, :$1, :$n)`. */

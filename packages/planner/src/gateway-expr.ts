@@ -20,7 +20,7 @@ const FUNCTIONS = new Set(['coalesce', 'ifnull', 'if', 'concat', 'upper', 'ucase
  * (see sql-parser.ts); then no `>=` can be told from a `<=>`, and both are refused here rather
  * than evaluated as `>=`. A restored `<=>` node is evaluated as NULL-safe equality.
  */
-export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: string, nullSafeEqual: boolean): EvalExpr {
+export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: string, nullSafeEqual: boolean, allowCast = false): EvalExpr {
   const conv = (n: Ast): EvalExpr => {
     const col = leaf(n);
     if (col !== undefined) return { kind: 'column', index: col };
@@ -52,6 +52,16 @@ export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: s
       if (op === '-') return { kind: 'call', fn: '-', args: [conv(n.expr)] };
       if (op === 'not' || op === '!') return { kind: 'call', fn: 'not', args: [conv(n.expr)] };
       throw notSupported(`operator ${String(n.operator)} in ${what}`);
+    }
+    if (allowCast && n?.type === 'cast' && String(n.keyword ?? 'cast').toLowerCase() === 'cast' && Array.isArray(n.target) && n.target.length === 1) {
+      // CAST(x AS SIGNED | UNSIGNED | CHAR): the conversions eval-expr.ts reproduces (a CHAR
+      // with a length, DECIMAL(p, s), dates… are not). Only where the caller asks for it (INSERT
+      // values): a Projection would also need the result column's type.
+      const t = n.target[0];
+      const type = String(t?.dataType ?? '').toLowerCase();
+      const fn = type === 'signed' || type === 'signed integer' ? 'cast_signed' : type === 'unsigned' || type === 'unsigned integer' ? 'cast_unsigned' : type === 'char' && t.length === undefined ? 'cast_char' : undefined;
+      if (fn === undefined) throw notSupported(`CAST(… AS ${String(t?.dataType ?? '?')}) in ${what}`);
+      return { kind: 'call', fn, args: [conv(n.expr)] };
     }
     if (n?.type === 'function') {
       const name = functionName(n);

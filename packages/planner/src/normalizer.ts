@@ -925,11 +925,19 @@ function normalizeInsertRows(
     let shape = '';
     const values: SqlValue[] = [];
     let prev: Token | undefined;
+    // Inside a type's arguments (`cast(x as decimal(4, 1))`, `char(3)`): its numbers are part of
+    // the type, not values (as the token path's typeArgs frames keep them).
+    let typeArgsDepth = -1;
     for (;;) {
       const t = tokens[j];
       if (t === undefined || j >= end) throw syntaxError(tokens.map((x) => x.text).join(' '), 0);
-      if (t.text === '(') depth++;
-      else if (t.text === ')') depth--;
+      if (t.text === '(') {
+        depth++;
+        if (typeArgsDepth < 0 && prev !== undefined && prev.kind === 'ident' && TYPE_WORDS.has(prev.lower)) typeArgsDepth = depth;
+      } else if (t.text === ')') {
+        depth--;
+        if (depth < typeArgsDepth) typeArgsDepth = -1;
+      }
       let negative = false;
       let lit = t;
       if (t.text === '-' && tokens[j + 1]?.kind === 'number' && isSignContext(prev)) {
@@ -957,7 +965,7 @@ function normalizeInsertRows(
         j++;
         continue;
       }
-      if (isLiteral(lit) && !(prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && lit.kind === 'string' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) && !(prev !== undefined && (TYPE_WORDS.has(kw(prev)) || (lit.kind === 'string' && TYPED_LITERAL_WORDS.has(kw(prev)))))) {
+      if (typeArgsDepth < 0 && isLiteral(lit) && !(prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && lit.kind === 'string' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) && !(prev !== undefined && (TYPE_WORDS.has(kw(prev)) || (lit.kind === 'string' && TYPED_LITERAL_WORDS.has(kw(prev)))))) {
         const k = values.length;
         values.push(lit.kind === 'placeholder' ? st.paramValue() : literalValue(lit, negative));
         shape += (shape.length > 0 && t.spaceBefore ? ' ' : '') + rowBindName(k);

@@ -196,6 +196,32 @@ export interface InsertPrimitive extends RouteOptions {
    * executor appends the generated id to each row's values.
    */
   readonly autoIncrement?: { readonly column: string; readonly valueIndex: number; readonly sequence: string };
+  /**
+   * Vindex and auto-increment columns whose row value is an expression (`1 + 1`), not a literal:
+   * the executor evaluates it per row and sends the shard the evaluated value, so the shard
+   * stores what the gateway routed on. Computed before the sequence and the vindexes read the row.
+   */
+  readonly computedValues?: readonly InsertComputedValue[];
+}
+
+/** One column's value expression in INSERT rows (see InsertPrimitive.computedValues). */
+export interface InsertComputedValue {
+  readonly column: string;
+  /**
+   * The value, over the row's values as binds `$0`, `$1`…: one expression when every row has the
+   * row template, else one per entry of `rowTemplates`.
+   */
+  readonly exprs: readonly EvalExpr[];
+  /** Row value index the row template sends in place of the expression: the evaluated value. */
+  readonly sendIndex: number;
+  /**
+   * Row value index the vindexes and the sequence read: the value as the column stores it (a
+   * DECIMAL 2.5 rounds to 3 in an integer column). When the sequence fills it, sendIndex gets
+   * the same id.
+   */
+  readonly routeIndex: number;
+  /** The vschema declares the column an integer type (INT64, UINT32…), so rounding is known. */
+  readonly integerColumn: boolean;
 }
 
 /** UPDATE / DELETE: a route plus what the executor must check or maintain. */

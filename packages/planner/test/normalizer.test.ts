@@ -8,6 +8,12 @@ import { decodeString, tokenize } from '../src/lexer.js';
 const norm = (sql: string, params?: SqlValue[]) => normalize(sql, params);
 
 describe('normalize', () => {
+  it("keeps a type's arguments in INSERT rows, as in other clauses (they were row values: 1064)", () => {
+    const n = norm("insert into t (id, v) values (1, cast(5 as decimal(4, 1))), (2, convert('a', char(3)))");
+    expect(n.normalized).toBe('insert into t (id, v) values (:__r0, cast(:__r1 as decimal(4, 1))), (:__r0, convert(:__r1, char(3)))');
+    expect(n.bindVars[ROWS_BIND]).toEqual([[1n, 5n], [2n, 'a']]);
+  });
+
   it('turns literals into bind vars and reuses one bind var for identical literals', () => {
     const n = norm("select * from t where a = 5 and b = 'x' and c = 5 and d = '5'");
     expect(n.normalized).toBe('select * from t where a = :v1 and b = :v2 and c = :v1 and d = :v3');

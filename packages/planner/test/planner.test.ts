@@ -137,6 +137,44 @@ describe('DML', () => {
     expect(ins.autoIncrement).toEqual({ column: 'id', valueIndex: 2, sequence: 'main.customer_seq' });
   });
 
+  it('plans an expression for a vindex or auto-increment column as a value the executor computes and sends', async () => {
+    const { plan: pl, bindVars } = await plan("insert into customer(id, email, name) values (1 + ?, concat('a', '@x'), 'A')", null, [2n]);
+    const ins = pl.instructions as InsertPrimitive;
+    // The row's own values are $0…$4; each computed column gets the value sent ($5, $7) and the value routed on ($6, $8).
+    expect(bindVars.__rows).toEqual([[1n, 2n, 'a', '@x', 'A']]);
+    expect(renderQuery(ins.rowTemplate, { $4: 'A', $5: 3n, $7: 'a@x' })).toBe("(3, 'a@x', 'A')");
+    expect(ins.computedValues).toEqual([
+      { column: 'id', exprs: [{ kind: 'call', fn: '+', args: [{ kind: 'bind', name: '$0' }, { kind: 'bind', name: '$1' }] }], sendIndex: 5, routeIndex: 6, integerColumn: true },
+      { column: 'email', exprs: [{ kind: 'call', fn: 'concat', args: [{ kind: 'bind', name: '$2' }, { kind: 'bind', name: '$3' }] }], sendIndex: 7, routeIndex: 8, integerColumn: false },
+    ]);
+    expect(ins.primaryVindex).toEqual([{ vindex: 'hash', valueIndex: 6 }]);
+    expect(ins.ownedVindexes).toEqual([{ vindex: 'email_lookup', valueIndex: 8 }]);
+    expect(ins.autoIncrement).toEqual({ column: 'id', valueIndex: 6, sequence: 'main.customer_seq' });
+  });
+
+  it('computes per row when rows differ in shape, next to the generated id of an omitted auto-increment column', async () => {
+    const { plan: pl } = await plan("insert into orders(customer_id) values (1), (2 * 3)");
+    const ins = pl.instructions as InsertPrimitive;
+    expect(ins.rowTemplates?.map((t) => renderQuery(t, { $2: 9n }))).toEqual(['(9)', '(9)']);
+    expect(ins.computedValues?.[0]?.exprs).toEqual([{ kind: 'bind', name: '$0' }, { kind: 'call', fn: '*', args: [{ kind: 'bind', name: '$0' }, { kind: 'bind', name: '$1' }] }]);
+    const { plan: withSeq } = await plan("insert into customer(email, name) values (lower('A@X'), 'A')");
+    const c = withSeq.instructions as InsertPrimitive;
+    expect(c.prefix).toBe('insert into customer(email, name, id) values ');
+    expect(renderQuery(c.rowTemplate, { $1: 'A', $2: 77n, $3: 'a@x' })).toBe("('a@x', 'A', 77)");
+    expect(c.computedValues?.[0]).toMatchObject({ column: 'email', sendIndex: 3, routeIndex: 4 });
+  });
+
+  it.each([
+    ["insert into customer(id, email, name) values (now(), 'a', 'A')", 'function now()'],
+    ["insert into customer(id, email, name) values (rand(), 'a', 'A')", 'function rand()'],
+    ["insert into customer(id, email, name) values (name, 'a', 'A')", 'column in the value of auto-increment column id'],
+    ["insert into customer(id, email, name) values ((select 1), 'a', 'A')", 'the value of auto-increment column id'],
+    ["insert into orders(customer_id) values (customer_id + 1)", 'column in the value of primary vindex column customer_id'],
+    ["insert into customer(id, email, name) values (1, concat(name, 'x'), 'A')", 'column in the value of lookup vindex column email'],
+  ])('refuses a vindex value that is not deterministic over literals: %s', async (sql, what) => {
+    await expect(plan(sql)).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining(what) });
+  });
+
   it('routes UPDATE and DELETE by vindex or scatter', async () => {
     const u = await plan("update customer set name = 'n' where id = 9");
     const upd = u.plan.instructions as DmlPrimitive;

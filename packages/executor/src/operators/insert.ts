@@ -3,7 +3,7 @@
  * sequence-backed ids, maintains owned lookup vindexes, and sends one INSERT per shard.
  */
 import type { BindVars, InsertPrimitive, QueryTemplate, SqlValue } from '@shardgate/planner';
-import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR } from '../errors.js';
 import type { QueryContext } from '../query-context.js';
 import type { DmlOutcome } from '../types.js';
 import { literalOf } from '../values/cell-codec.js';
@@ -13,6 +13,7 @@ import { keyspaceIdsFor, type VindexDestination } from '../vindex-resolver.js';
 import { createLookupRows, ownerOf, type LookupRowRef } from '../lookup-upkeep.js';
 import { DmlOkSum, fanOut, withSpecialBinds } from './route.js';
 import { reserveSequenceIds } from './sequence.js';
+import { copyGeneratedIds, fillComputedValues } from '../values/insert-computed-values.js';
 
 export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars: BindVars): Promise<DmlOutcome> {
   ctx.onRouteVariant(`Insert${p.variant}`);
@@ -23,6 +24,9 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
   const rows = (raw as unknown as (readonly SqlValue[])[]).map((r) => r.slice());
   const templates: readonly QueryTemplate[] = p.rowTemplates ?? rows.map(() => p.rowTemplate);
   let insertId = 0n;
+  // Expressions in vindex or auto-increment columns: evaluated first, as the sequence and the
+  // vindexes read their values.
+  if (p.computedValues) fillComputedValues(p.computedValues, rows, p.rowTemplates !== undefined, bv, ctx.settings.divPrecisionIncrement);
 
   if (p.autoIncrement) {
     const { valueIndex, sequence } = p.autoIncrement;
@@ -36,6 +40,7 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
       }
       insertId = first;
     }
+    if (p.computedValues) copyGeneratedIds(p.computedValues, rows);
   }
 
   const ks = ctx.routing.shardsOf(p.keyspace.name);
@@ -55,6 +60,10 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
       const r = rows[i]!;
       const dest = ksids[i]!;
       if (dest === 'allShards' || dest.length !== 1) {
+        const computed = p.computedValues?.find((c) => c.routeIndex === primary.valueIndex);
+        if (computed && r[primary.valueIndex] !== null) {
+          throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: the value ${literalOf(r[computed.sendIndex] ?? null)} of the expression for primary vindex column ${computed.column} (vindex ${primary.vindex}): MariaDB converts it into the column's type, which the gateway does not know exactly${computed.integerColumn ? '' : ' (declare the column in the vschema, e.g. "type": "INT64", to have numbers rounded as MariaDB stores them)'}`);
+        }
         throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `could not map ${literalOf(r[primary.valueIndex] ?? null)} to a keyspace id with vindex ${primary.vindex} (table ${p.table} needs a value for its primary vindex column)`);
       }
       const shard = ks.shardForKeyspaceId(dest[0]);
