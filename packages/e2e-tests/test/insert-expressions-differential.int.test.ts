@@ -79,6 +79,9 @@ const SAME: [string, (string | number)[]?][] = [
   // u.id is an INT32 in the vschema: a DECIMAL rounds half away from zero, a DOUBLE half to even.
   ["insert into u (id, name) values (5 / 2, 'five halves')"],
   ["insert into u (id, name) values ('9' / '2', 'nine halves')"],
+  // A DOUBLE user variable set from a query (its text has no exponent) is still a DOUBLE: half to even.
+  ['set @h = 5 / 2 * 1e0, @p = pi()'],
+  ["insert into u (id, name) values (@h + 0, 'double variable, half to even'), (@p * 20, 'pi times twenty')"],
   ["insert into u (id, name) values (40 + 1, concat('n', 41)), (42, lower('N42'))"],
   // A NULL auto-increment value takes the next id (the sequence here, AUTO_INCREMENT there: both 1000).
   ["insert into u (id, name) values (null + 1, 'generated')"],

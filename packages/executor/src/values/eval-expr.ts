@@ -120,7 +120,7 @@ function isNumeric(v: SqlValue): boolean {
 }
 
 function isFloat(v: SqlValue): boolean {
-  return typeof v === 'number' || (v instanceof ExactNumber && /e/i.test(v.text));
+  return typeof v === 'number' || (v instanceof ExactNumber && v.isDouble());
 }
 
 function decimalValue(d: Decimal): SqlValue {

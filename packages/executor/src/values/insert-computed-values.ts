@@ -74,7 +74,7 @@ function kindOf(v: SqlValue, column: string): Kind {
   if (v === null) return 'null';
   if (typeof v === 'bigint') return 'int';
   if (typeof v === 'number') return 'double';
-  if (v instanceof ExactNumber) return /e/i.test(v.text) ? 'double' : 'decimal';
+  if (v instanceof ExactNumber) return v.isDouble() ? 'double' : 'decimal';
   if (typeof v === 'string') return 'string';
   throw refuse(column, 'a binary string or typed value (its conversions are not reproduced at the gateway)');
 }
