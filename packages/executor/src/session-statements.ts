@@ -11,6 +11,7 @@ import type { Cell, FieldInfo, ResultSink, Row } from './types.js';
 import { cellToSqlValue, ColumnNumber, literalOf, sqlValueToCell, textCell } from './values/cell-codec.js';
 import { ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI } from './values/column-types.js';
 import { evalScalar } from './values/value-expr.js';
+import { renderTemplate } from './values/render-query.js';
 import { cellText } from './values/cell-compare.js';
 
 /** Variables that change results: applied to every shard connection the session uses. */
@@ -90,6 +91,9 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       return;
     case 'select-system':
       await runSystemSelect(session, st.columns, sink);
+      return;
+    case 'select-into':
+      await runSelectInto(session, renderTemplate(st.query, bv), st.variables, sink);
       return;
     case 'set-last-insert-id':
       await runSetLastInsertId(session, st.argText ?? literalOf(evalScalar(st.arg, bv)), st.alias, sink);
@@ -296,6 +300,55 @@ async function queryValue(session: Session, sql: string, signal: AbortSignal): P
 /** MariaDB's decimals for a floating-point column whose digits are not fixed. */
 const NOT_FIXED_DECIMALS = 31;
 const utf8Text = (cell: Uint8Array): string => new TextDecoder().decode(cell);
+
+/**
+ * `SELECT … INTO @a, @b`: runs the SELECT as the session runs any, then assigns its one row, as
+ * MariaDB does: a different column count is 1222, more than one row 1172, and no row leaves the
+ * variables as they were with warning 1329. A FLOAT, or a DOUBLE with fixed decimals, is refused:
+ * the text protocol gives it rounded (`pi()` is 3.141593), where MariaDB assigns the whole double.
+ */
+async function runSelectInto(session: Session, sql: string, variables: readonly string[], sink: ResultSink): Promise<void> {
+  const collected = new RowsSink(sink.signal);
+  await session.runPreparedStatement(sql, [], collected);
+  if (collected.fields.length !== variables.length) throw new ExecutorError(1222, '21000', 'The used SELECT statements have a different number of columns');
+  if (collected.rows.length > 1) throw new ExecutorError(1172, '42000', 'Result consisted of more than one row');
+  if (collected.rows.length === 0) {
+    session.warnings = [{ level: 'Warning', code: 1329, message: 'No data - zero rows fetched, selected, or processed' }];
+    sink.ok({ warnings: 1 });
+    return;
+  }
+  const row = collected.rows[0]!;
+  const values = collected.fields.map((field, i) => {
+    const cell = row[i] ?? null;
+    if (cell !== null && (field.columnType === ColumnType.FLOAT || (field.columnType === ColumnType.DOUBLE && field.decimals < NOT_FIXED_DECIMALS))) {
+      throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: SELECT … INTO @${variables[i]} of a FLOAT or a DOUBLE with fixed decimals (its text is rounded); use SET @${variables[i]} = (SELECT …)`);
+    }
+    const value = cellToSqlValue(cell, field);
+    return value instanceof ColumnNumber && value.kind === 'double' ? new ColumnNumber(value.text, 'double', true) : value;
+  });
+  variables.forEach((name, i) => session.userVariables.set(userVariableKey(name), values[i]!));
+  sink.ok({});
+}
+
+/** A ResultSink that keeps a result's columns and rows (SELECT … INTO has at most one). */
+class RowsSink implements ResultSink {
+  fields: readonly FieldInfo[] = [];
+  readonly rows: Cell[][] = [];
+  constructor(readonly signal: AbortSignal) {}
+  columns(defs: readonly FieldInfo[]): void {
+    this.fields = defs;
+  }
+  row(values: readonly (Uint8Array | string | null)[]): boolean {
+    // Two are enough to know there are too many; the rest are not kept.
+    if (this.rows.length < 2) this.rows.push(values.map((v) => (typeof v === 'string' ? textCell(v) : v)));
+    return true;
+  }
+  drain(): Promise<void> {
+    return Promise.resolve();
+  }
+  end(): void {}
+  ok(): void {}
+}
 
 /** A ResultSink that keeps the first cell of a result (and its column). */
 class FirstValueSink implements ResultSink {

@@ -404,8 +404,10 @@ function normalizeTokens(
     else if (t.kind === 'punct' && t.text === ';') throw new PlanError(1235, '42000', 'This query is not supported by shardgate; not supported: multiple statements in one query');
     else if (t.kind === 'uservar' || (t.kind === 'verbatim' && t.text.includes('@'))) userVars = true;
   }
-  // SET assigns user variables in the session (the loop below checks its right-hand sides).
-  if (userVars && kind !== 'set') refuseUserVariableAssignments(tokens, end);
+  // SET assigns user variables in the session (the loop below checks its right-hand sides), and so
+  // does a SELECT's top-level `INTO @a, @b` (the session runs it, see planSelectInto).
+  const intoTargets = userVars && kind === 'select' ? selectIntoTargets(tokens, end) : null;
+  if (userVars && kind !== 'set') refuseUserVariableAssignments(tokens, end, intoTargets);
   const st = new NormalizeState(taken, params, userVariables);
   // User variables a SET assigns, in order (a later read of one of them is refused, see below).
   let setTargets: Set<string> | undefined;
@@ -571,7 +573,7 @@ function normalizeTokens(
       lit = tokens[i + 1]!;
     }
 
-    if (t.kind === 'uservar' && !noMoreLiterals && frame.clause !== 'limit') {
+    if (t.kind === 'uservar' && !noMoreLiterals && frame.clause !== 'limit' && !(intoTargets !== null && i >= intoTargets.from && i < intoTargets.to)) {
       // A user variable read: the session's value as a bind var (one per variable).
       const key = '@\u0000' + userVariableName(t.text);
       let name = reuse?.get(key);
@@ -708,6 +710,25 @@ function mayEndInAlias(last: Token, before: Token | undefined): boolean {
   return true;
 }
 
+/**
+ * The tokens of a SELECT's top-level `INTO @a [, @b …]` clause (`into` included), or null: at
+ * parenthesis depth 0, user variables only. Other INTO forms (OUTFILE, a local variable) are not.
+ */
+export function selectIntoTargets(tokens: readonly Token[], end: number): { from: number; to: number } | null {
+  let depth = 0;
+  for (let i = 0; i < end; i++) {
+    const t = tokens[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && t.kind === 'ident' && t.lower === 'into' && tokens[i + 1]?.kind === 'uservar') {
+      let j = i + 2;
+      while (j + 1 < end && tokens[j]!.text === ',' && tokens[j + 1]!.kind === 'uservar') j += 2;
+      return { from: i, to: j };
+    }
+  }
+  return null;
+}
+
 /** Words after which a user variable followed by `=` is the target of a SET assignment. */
 const SET_TARGET_AFTER = new Set(['set', 'session', 'local', 'global', 'persist']);
 
@@ -715,9 +736,10 @@ const SET_TARGET_AFTER = new Set(['set', 'session', 'local', 'global', 'persist'
  * Refuses (1235) a statement that would assign a user variable on a shard connection: `@x := …`
  * anywhere, `… INTO @x`, and either inside a `/*! … *\/` comment (which MariaDB executes).
  */
-function refuseUserVariableAssignments(tokens: readonly Token[], end: number): void {
+function refuseUserVariableAssignments(tokens: readonly Token[], end: number, intoTargets: { readonly from: number; readonly to: number } | null = null): void {
   for (let i = 0; i < end; i++) {
     const t = tokens[i]!;
+    if (intoTargets !== null && i >= intoTargets.from && i < intoTargets.to) continue;
     if (t.kind === 'uservar') {
       if (tokens[i + 1]?.text === ':=') throw notSupported(`assignment to the user variable ${t.text} (:=) in a statement sent to shards; use SET ${t.text} = …`);
       if (i > 0 && kw(tokens[i - 1]) === 'into') throw notSupported(`SELECT … INTO ${t.text} (assigning user variables from a query)`);

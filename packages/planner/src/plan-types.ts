@@ -530,6 +530,13 @@ export interface SessionPrimitive {
       }
     | { readonly kind: 'select-system'; readonly columns: readonly { readonly name: string; readonly expr: string }[] }
     /**
+     * `SELECT … INTO @a, @b`: the session runs `query` (the statement without its INTO clause, its
+     * binds rendered back as literals) like any SELECT and assigns the one row's values to
+     * `variables` (names as userVariableName gives them), as MariaDB does: no row leaves them as
+     * they were (warning 1329), more than one is error 1172.
+     */
+    | { readonly kind: 'select-into'; readonly query: QueryTemplate; readonly variables: readonly string[] }
+    /**
      * `SELECT LAST_INSERT_ID(expr) [AS name]` of a constant: a shard computes the value (name,
      * type and conversion exactly as MariaDB's), and the session takes it as the value the next
      * LAST_INSERT_ID() returns (NULL sets 0).

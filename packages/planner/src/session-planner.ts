@@ -12,6 +12,7 @@ import type { VSchema } from '@shardgate/vschema';
 import { notSupported, PlanError, syntaxError, unknownKeyspace } from './errors.js';
 import { renderTokens, type TokenEdit } from './shard-sql.js';
 import { templateFromSql } from './query-template.js';
+import { selectIntoTargets, userVariableName } from './normalizer.js';
 
 export interface TokenPlanContext {
   readonly vschema: VSchema;
@@ -457,6 +458,19 @@ export function planKill(tokens: readonly Token[], sql: string): SessionPrimitiv
   if (t === undefined || i !== tokens.length - 1 || (t.kind !== 'bind' && t.kind !== 'number')) throw syntaxError(sql, t?.start ?? sql.length);
   const id: ValueExpr = t.kind === 'bind' ? { kind: 'bind', name: t.text.slice(1) } : { kind: 'literal', value: literalValue(t) };
   return { operator: 'Session', statement: { kind: 'kill', scope, id } };
+}
+
+/**
+ * `SELECT … INTO @a [, @b …]`: the statement without its INTO clause, for the session to run and
+ * assign from (see the 'select-into' Session statement); null when it has no such clause.
+ */
+export function planSelectInto(tokens: readonly Token[]): SessionPrimitive | null {
+  const into = selectIntoTargets(tokens, tokens.length);
+  if (into === null) return null;
+  const variables: string[] = [];
+  for (let i = into.from + 1; i < into.to; i += 2) variables.push(userVariableName(tokens[i]!.text));
+  const text = renderTokens(tokens, 0, tokens.length, [{ from: into.from, to: into.to, text: '' }]);
+  return { operator: 'Session', statement: { kind: 'select-into', query: templateFromSql(text), variables } };
 }
 
 /** Functions whose value is the session's (the gateway's), not a shard's. */

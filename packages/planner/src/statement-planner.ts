@@ -11,7 +11,7 @@ import { parseStatement } from './sql-parser.js';
 import { keyspaceRef, type PlanContext } from './plan-context.js';
 import { planSelect } from './select-planner.js';
 import { planInsert, planUpdateDelete } from './dml-planner.js';
-import { parseTarget, planDdl, planKill, planSavepoint, planSet, planShow, planSystemSelect, planTransaction, planUse, type TokenPlanContext } from './session-planner.js';
+import { parseTarget, planDdl, planKill, planSavepoint, planSelectInto, planSet, planShow, planSystemSelect, planTransaction, planUse, type TokenPlanContext } from './session-planner.js';
 import { notSupported, PlanError, syntaxError, unknownKeyspace } from './errors.js';
 import { encodeList, encodeSqlValue, templateFromSql } from './query-template.js';
 import { renderTokens } from './shard-sql.js';
@@ -105,6 +105,11 @@ export function buildPlan(input: BuildInput): Plan {
       const next = planNextValues(tctx);
       if (next) {
         instructions = next;
+        break;
+      }
+      const into = n.kind === 'select' ? planSelectInto(tokens) : null;
+      if (into) {
+        instructions = into;
         break;
       }
       const inlined = n.kind === 'select' ? (inlineCtes(tokens, n.normalized) ?? inlineViews(tokens, n.normalized, vschema, defaultKeyspace)) : null;

@@ -119,8 +119,8 @@ describe('user variable assignments', () => {
       ['select @x := 1', '@x (:=)'],
       ['select id, @n := @n + 1 from customer', '@n (:=)'],
       ['update customer set name = (@x := name) where id = 1', '@x (:=)'],
-      ['select id from customer where id = 1 into @x', 'INTO @x'],
-      ['select id, name into @a, @b from customer where id = 1', 'INTO @a'],
+      // Inside a subquery an INTO is the subquery's, never the session's.
+      ['select id from customer where id in (select id from customer into @x)', 'INTO @x'],
       ['select 1 /*!, @x := 5 */', '@x (:=)'],
       ['select 1 /*!50000 into @x */', 'INTO @x'],
       ['show variables where (@x := 1) is not null', '@x (:=)'],
