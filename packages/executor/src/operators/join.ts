@@ -5,7 +5,7 @@
  */
 import type { BindVars, JoinPrimitive, Primitive, SqlValue } from '@shardgate/planner';
 import { copyBindVars, type QueryContext } from '../query-context.js';
-import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } from '../row-flow.js';
+import { CollectingReceiver, FieldsOnce, SerialQueue, type BufferedRows, type RowReceiver } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue, ColumnNumber } from '../values/cell-codec.js';
 import { typedBindValue } from '../values/typed-temporal.js';
@@ -166,22 +166,27 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     }
     if (joined.length > 0) await out.rows(joined);
   };
+  // One keyed batch at a time per join, whichever outer chunk it comes from (sibling shard
+  // streams call rows() concurrently): what the join holds is one batch's inner rows.
+  const keyedBatches = new SerialQueue();
   const joinKeyed = async (keyedLookups: KeyedLookups, rows: readonly Row[]): Promise<void> => {
     for (let start = 0; start < rows.length; ) {
       ctx.throwIfAborted();
       if (!keyedLookups.usable) return lookupInOrder(ctx, rows.slice(start), lookups, request, joinRow);
       const end = keyedLookups.batchEnd(rows, start);
       const batchRows = rows.slice(start, end);
-      const batch = await keyedLookups.lookup(batchRows, leftFields, bv);
-      if (batch === null) {
-        await lookupInOrder(ctx, batchRows, lookups, request, joinRow);
-      } else {
+      await keyedBatches.run(async () => {
+        const batch = await keyedLookups.lookup(batchRows, leftFields, bv);
+        if (batch === null) {
+          await lookupInOrder(ctx, batchRows, lookups, request, joinRow);
+          return;
+        }
         try {
           await joinBatch(batchRows, batch);
         } finally {
           ctx.releaseRows(batch.held);
         }
-      }
+      });
       start = end;
     }
   };

@@ -105,7 +105,8 @@ export interface KeyedBatch {
  * correct); everything else of a batch is local to its call.
  */
 export class KeyedLookups {
-  private batchValues = 1024;
+  /** Distinct values of the next batch: at first as if each brought one inner row (see adapt). */
+  private batchValues: number;
   /** Set once the columns' types show the per-row way must answer (then for every batch). */
   private disabled = false;
 
@@ -113,7 +114,14 @@ export class KeyedLookups {
     private readonly ctx: QueryContext,
     private readonly keyed: KeyedLookup,
     private readonly outerColumn: number,
-  ) {}
+  ) {
+    this.batchValues = Math.max(MIN_BATCH_VALUES, Math.min(1024, this.budget()));
+  }
+
+  /** Inner rows a batch aims to hold: BATCH_INNER_ROWS, or a quarter of maxMemoryRows when that is less. */
+  private budget(): number {
+    return Math.max(1, Math.min(BATCH_INNER_ROWS, Math.floor(this.ctx.settings.maxMemoryRows / 4)));
+  }
 
   get usable(): boolean {
     return !this.disabled;
@@ -235,9 +243,8 @@ export class KeyedLookups {
 
   /** The next batch's size: as many values as keep its inner rows near BATCH_INNER_ROWS. */
   private adapt(innerRows: number, values: number): void {
-    const budget = Math.max(1, Math.min(BATCH_INNER_ROWS, Math.floor(this.ctx.settings.maxMemoryRows / 4)));
     const perValue = Math.max(innerRows / values, 1 / 16);
-    this.batchValues = Math.max(MIN_BATCH_VALUES, Math.min(KEYED_BATCH_VALUES, Math.floor(budget / perValue)));
+    this.batchValues = Math.max(MIN_BATCH_VALUES, Math.min(KEYED_BATCH_VALUES, Math.floor(this.budget() / perValue)));
   }
 
   /** One shard's statement(s): its list split in halves until each statement fits BATCH_SQL_BYTES. */
