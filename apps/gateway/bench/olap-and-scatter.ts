@@ -14,6 +14,7 @@
  *   pnpm --filter @shardgate/gateway bench:olap          (writes the table to BENCHMARKS.md)
  *   ROWS=200000 SECONDS_PER_RUN=3 pnpm --filter @shardgate/gateway bench:olap   (quick look)
  *   JOINS_ONLY=1 ROWS=100000 pnpm --filter @shardgate/gateway bench:olap   (the joins alone: printed, BENCHMARKS.md untouched)
+ *   GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" …   (extra node flags for the gateway process)
  *
  * Rows are generated on the servers themselves: the reference from MariaDB's SEQUENCE engine
  * (`seq_1_to_N`), each shard from the ids the hash vindex gives it (computed here with
