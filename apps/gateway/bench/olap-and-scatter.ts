@@ -13,6 +13,8 @@
  *
  *   pnpm --filter @shardgate/gateway bench:olap          (writes the table to BENCHMARKS.md)
  *   ROWS=200000 SECONDS_PER_RUN=3 pnpm --filter @shardgate/gateway bench:olap   (quick look)
+ *   JOINS_ONLY=1 ROWS=100000 pnpm --filter @shardgate/gateway bench:olap   (the joins alone: printed, BENCHMARKS.md untouched)
+ *   GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" …   (extra node flags for the gateway process)
  *
  * Rows are generated on the servers themselves: the reference from MariaDB's SEQUENCE engine
  * (`seq_1_to_N`), each shard from the ids the hash vindex gives it (computed here with
@@ -46,6 +48,8 @@ const SETTLE_MS = 300;
 const JOIN_OUTER = 2000;
 const U_ROWS = 20_000;
 const LOAD_BATCH = 50_000;
+/** Only phase 3, the joins (t needs no more than JOIN_OUTER rows for them). */
+const JOINS_ONLY = process.env.JOINS_ONLY === '1';
 
 const VSCHEMA = {
   keyspaces: {
@@ -122,7 +126,7 @@ async function startGateway(dir: string, cluster: LocalCluster): Promise<Gateway
     cfg,
     `listen: { mysql: "127.0.0.1:${port}", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: ${Math.max(8, CLIENTS * 2)}\nkeyspaces:\n  ${DB}:\n    shards:\n${shards}\n`,
   );
-  const child = spawn('node', [...nodeFlagsOf(CLI), CLI, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', [...nodeFlagsOf(CLI), ...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), CLI, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     await waitFor(child, /Connect with/, 'shardgate');
   } catch (err) {
@@ -261,6 +265,39 @@ async function joinRowsPerSecond(c: Conn, sql: string, seconds: number): Promise
   return { rowsPerSecond: rows / ((performance.now() - start) / 1000), rowsPerRun };
 }
 
+interface JoinResult {
+  name: string;
+  sql: string;
+  rowsPerRun: number;
+  gwRate: number;
+  refRate: number;
+  /** Gateway process CPU (user + system) per joined row, µs. */
+  gwCpuPerRow: number;
+}
+
+/** Phase 3: each join's plan and answer checked, then its rows/s through the gateway and on the reference; and the gateway's peak RSS meanwhile. */
+async function runJoins(gw: Conn, ref: Conn, pid: number): Promise<{ results: JoinResult[]; peak: number }> {
+  await p(gw).query("set workload = 'oltp'");
+  resetPeak(pid);
+  const results: JoinResult[] = [];
+  for (const j of JOINS) {
+    const [plan] = await p(gw).query<RowDataPacket[]>(`vexplain plan ${j.sql}`);
+    const planText = String(Object.values(plan[0])[0]);
+    if (!/"(OperatorType|operator)":\s*"Join"/.test(planText)) throw new Error(`expected a Join operator for ${j.sql}, got:\n${planText}`);
+    const [gwRows] = await p(gw).query<RowDataPacket[]>(`${j.sql} order by t.id, u.name`);
+    const [refRows] = await p(ref).query<RowDataPacket[]>(`${j.sql} order by t.id, u.name`);
+    if (JSON.stringify(gwRows) !== JSON.stringify(refRows)) throw new Error(`join disagrees with the reference: ${j.sql}`);
+    await joinRowsPerSecond(gw, j.sql, 1); // warm-up
+    const cpu0 = cpuMicros(pid);
+    const g = await joinRowsPerSecond(gw, j.sql, SECONDS / 2);
+    const gwCpuPerRow = (cpuMicros(pid) - cpu0) / (g.rowsPerSecond * (SECONDS / 2));
+    const r = await joinRowsPerSecond(ref, j.sql, SECONDS / 2);
+    results.push({ ...j, rowsPerRun: g.rowsPerRun, gwRate: g.rowsPerSecond, refRate: r.rowsPerSecond, gwCpuPerRow });
+    console.log(`join (${j.name}): gateway ${g.rowsPerSecond.toFixed(0)} rows/s, gateway CPU ${gwCpuPerRow.toFixed(2)} µs per joined row`);
+  }
+  return { results, peak: memory(pid).hwm };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sg-bench-olap-'));
   let cluster: LocalCluster | null = null;
@@ -316,6 +353,12 @@ async function main(): Promise<void> {
     const [found] = await p(gw).query<RowDataPacket[]>(`select id from t where id in (${sample.join(',')})`);
     if (found.length !== sample.length) throw new Error(`gateway found ${found.length} of ${sample.length} sampled ids: shard placement disagrees with the vindex`);
 
+    if (JOINS_ONLY) {
+      const joins = await runJoins(gw, ref, pid);
+      for (const j of joins.results) console.log(`| cross-shard join, ${j.name}: ${j.rowsPerRun} rows per query | ${j.gwRate.toFixed(0)} rows/s | ${j.refRate.toFixed(0)} rows/s (local join) | ${(j.gwRate / j.refRate).toFixed(2)} (gateway CPU ${j.gwCpuPerRow.toFixed(2)} µs per row) |`);
+      console.log(`gateway peak RSS during the joins: ${mib(joins.peak)} MiB`);
+      return;
+    }
     // 1. scatter ORDER BY LIMIT. Same answer first, then throughput.
     for (const sql of [SCATTER_SQL, SCATTER_SORT_SQL]) {
       const [gwTop] = await p(gw).query<RowDataPacket[]>(sql);
@@ -359,24 +402,8 @@ async function main(): Promise<void> {
     const slowPeak = memory(pid).hwm;
     console.log(`slow client: ${slow.seconds.toFixed(1)} s, peak RSS ${mib(slowPeak)} MiB`);
 
-    // 3. cross-shard joins (OLTP, buffered, as most apps read): check the plan, the answer, then rows/s.
-    await p(gw).query("set workload = 'oltp'");
-    resetPeak(pid);
-    const joins: { name: string; sql: string; rowsPerRun: number; gwRate: number; refRate: number }[] = [];
-    for (const j of JOINS) {
-      const [plan] = await p(gw).query<RowDataPacket[]>(`vexplain plan ${j.sql}`);
-      const planText = String(Object.values(plan[0])[0]);
-      if (!/"(OperatorType|operator)":\s*"Join"/.test(planText)) throw new Error(`expected a Join operator for ${j.sql}, got:\n${planText}`);
-      const [gwRows] = await p(gw).query<RowDataPacket[]>(`${j.sql} order by t.id, u.name`);
-      const [refRows] = await p(ref).query<RowDataPacket[]>(`${j.sql} order by t.id, u.name`);
-      if (JSON.stringify(gwRows) !== JSON.stringify(refRows)) throw new Error(`join disagrees with the reference: ${j.sql}`);
-      await joinRowsPerSecond(gw, j.sql, 1); // warm-up
-      const g = await joinRowsPerSecond(gw, j.sql, SECONDS / 2);
-      const r = await joinRowsPerSecond(ref, j.sql, SECONDS / 2);
-      joins.push({ ...j, rowsPerRun: g.rowsPerRun, gwRate: g.rowsPerSecond, refRate: r.rowsPerSecond });
-      console.log(`join (${j.name}): gateway ${g.rowsPerSecond.toFixed(0)} rows/s`);
-    }
-    const joinPeak = memory(pid).hwm;
+    // 3. cross-shard joins (OLTP, buffered, as most apps read).
+    const { results: joins, peak: joinPeak } = await runJoins(gw, ref, pid);
     const overallPeak = Math.max(afterScatter.hwm, fastPeak, slowPeak, joinPeak);
 
     const fastRate = fast.rows / fast.seconds;
@@ -392,7 +419,7 @@ async function main(): Promise<void> {
       `| scatter \`${SCATTER_SQL}\` (index on (c, id)), ${CLIENTS} clients, ${SECONDS} s | ${scatterGw.toFixed(0)} q/s | ${scatterRef.toFixed(0)} q/s | ${(scatterGw / scatterRef).toFixed(2)} |`,
       `| scatter \`${SCATTER_SORT_SQL}\` (no index: each server sorts its rows), ${CLIENTS} clients, ${SECONDS / 2} s | ${sortGw.toFixed(1)} q/s | ${sortRef.toFixed(1)} q/s | ${(sortGw / sortRef).toFixed(2)} |`,
       `| OLAP stream \`${STREAM_SQL}\` (${ROWS.toLocaleString('en-US')} rows), 1 client | ${fastRate.toFixed(0)} rows/s (${fast.seconds.toFixed(1)} s) | ${refRate.toFixed(0)} rows/s (${refFast.seconds.toFixed(1)} s) | ${(fastRate / refRate).toFixed(2)} |`,
-      ...joins.map((j) => `| cross-shard join, ${j.name}: ${j.rowsPerRun} rows per query | ${j.gwRate.toFixed(0)} rows/s | ${j.refRate.toFixed(0)} rows/s (local join) | ${(j.gwRate / j.refRate).toFixed(2)} |`),
+      ...joins.map((j) => `| cross-shard join, ${j.name}: ${j.rowsPerRun} rows per query | ${j.gwRate.toFixed(0)} rows/s | ${j.refRate.toFixed(0)} rows/s (local join) | ${(j.gwRate / j.refRate).toFixed(2)} (gateway CPU ${j.gwCpuPerRow.toFixed(2)} µs per row) |`),
       '',
       'Gateway memory (RSS of the gateway process, from /proc):',
       '',

@@ -229,6 +229,11 @@ export class QueryContext {
     if (this.memoryRows.count > this.settings.maxMemoryRows) throw rowLimitExceeded(this.settings.maxMemoryRows, this.settings.workload);
   }
 
+  /** Gives back rows counted by holdRows that the statement no longer holds (a join's batch, once joined). */
+  releaseRows(n: number): void {
+    this.memoryRows.count -= n;
+  }
+
   throwIfAborted(): void {
     if (this.signal.aborted) throw this.signal.reason;
   }

@@ -48,3 +48,14 @@ export function collationSortKeySql(x: string): string {
   const empty = `left(${x}, 0)`;
   return `if(weight_string(${x}) is null, null, if(concat(${empty}, 'a ') = concat(${empty}, 'a'), weight_string(trim(trailing ' ' from ${x})), weight_string(${x})))`;
 }
+
+/**
+ * The equality key of x for matching join values at the gateway: x's collation name, then its
+ * distinct collation key, so that two keys are equal exactly when the values are equal in one
+ * collation, and keys of two different collations never look alike. NULL for a NULL, a number or
+ * a date (WEIGHT_STRING is NULL for them).
+ */
+export function joinKeySql(x: string): string {
+  // The outer if() spares the shards the key of a number (whose own value is compared instead).
+  return `if(weight_string(${x}) is null, null, concat(collation(${x}), ':', ${distinctCollationKeySql(x)}))`;
+}

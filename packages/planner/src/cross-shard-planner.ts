@@ -8,8 +8,8 @@
  * Anything else fails with 1235. Correlated subqueries that cannot merge are refused, never
  * pulled out (their result depends on the outer row).
  */
-import type { EvalExpr, JoinPrimitive, OrderByKey, Plan, Primitive, UncorrelatedSubqueryPrimitive } from './plan-types.js';
-import { collationKeySql } from './collation-key-sql.js';
+import type { EvalExpr, JoinPrimitive, KeyedLookup, OrderByKey, Plan, Primitive, UncorrelatedSubqueryPrimitive } from './plan-types.js';
+import { collationKeySql, joinKeySql } from './collation-key-sql.js';
 import type { PlanContext } from './plan-context.js';
 import { containsSubquery, hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
 import { columnName, conjuncts, functionArgs, functionName, isColumnRef, subqueryOf, walk } from './ast-utils.js';
@@ -634,10 +634,33 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
     const name = joinVarOf.get(l);
     if (name) rightConds.push({ k: 'eq', col: r, value: { kind: 'bind', name }, routable: true });
   }
+  /**
+   * The join's one dependence on the outer row when it is a single `inner.col = outer.col`
+   * conjunct (not `<=>`: NULL never matches) over plain tables: every other right-side term, item
+   * and ORDER BY key is the outer row's alone, so one IN-list query can stand for many outer rows'
+   * (see KeyedLookup). null otherwise.
+   */
+  function keyedEquality(): { conjunct: Ast; rightColumn: Ast; leftColumn: Ast; rightKey: ColKey; joinVar: string } | null {
+    const names = Object.keys(joinVars);
+    if (names.length !== 1 || rightCand.tables.some((t) => t.kind !== 'table')) return null;
+    const dependent = rightWhere.filter((c) => sidesOf(c).has(0));
+    const c = dependent.length === 1 ? dependent[0]! : null;
+    if (c?.type !== 'binary_expr' || String(c.operator) !== '=' || isNullSafeEqual(p, c) || !isColumnRef(c.left) || !isColumnRef(c.right)) return null;
+    const l = analyzer.resolve(c.left, scope);
+    const r = analyzer.resolve(c.right, scope);
+    if (!l || !r) return null;
+    const [leftKey, rightKey, leftColumn, rightColumn] = sideOfKey(l) === 0 && sideOfKey(r) === 1 ? [l, r, c.left, c.right] : sideOfKey(l) === 1 && sideOfKey(r) === 0 ? [r, l, c.right, c.left] : [null, null, null, null];
+    if (leftKey === null || joinVarOf.get(leftKey) !== names[0]) return null;
+    return { conjunct: c, rightColumn, leftColumn, rightKey, joinVar: names[0]! };
+  }
   // FOR UPDATE / LOCK IN SHARE MODE: each side's shard query takes it, so the rows each shard
   // reads for the join are locked there, as one MariaDB locks the rows its join reads.
   const lockClause = lockingClause(ctx);
-  const pieceSql = (cand: Cand, items: string[], where: Ast[], extra: TokenEdit[], forPlanner = false): string => {
+  const keyed = lockClause === '' && valueJoinVars.size === 0 && !nullRowPerRow ? keyedEquality() : null;
+  // The left route selects the outer column's equality key too (see KeyedLookup).
+  if (keyed) leftItems.push(joinKeySql(exprText(keyed.leftColumn)));
+  const leftKeyColumn = leftItems.length - 1;
+  const pieceSql = (cand: Cand, items: string[], where: Ast[], extra: TokenEdit[], forPlanner = false, replaced?: ReadonlyMap<Ast, string>): string => {
     const tables = scope.tables
       .map((t, i) => ({ t, item: from[i] }))
       .filter(({ t }) => cand.tables.includes(t))
@@ -655,7 +678,7 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
         if (!r) throw notSupported('table shardgate cannot split across a join');
         return renderTokens(p.tokens, r[0], r[1], []);
       });
-    const conds = where.map((w) => `(${exprText(w, extra)})`);
+    const conds = where.map((w) => `(${replaced?.get(w) ?? exprText(w, extra)})`);
     return `select ${items.length > 0 ? items.join(', ') : '1'} from ${tables.join(', ')}${conds.length > 0 ? ' where ' + conds.join(' and ') : ''}${lockClause}`;
   };
   const ids = (cand: Cand): Set<string> => new Set(cand.tables.map((t) => String(t.id)));
@@ -681,7 +704,25 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   const leftRoute =
     leftPieces.length === 1 && !leftHasDerived ? routeFor(ctx, { ...leftCand, conds: condsWithin(leftCand) }, templateFromSqlText(pieceSql(leftCand, leftItems, leftWhere, []))) : ctx.planText(pieceSql(leftCand, leftItems, leftWhere, [], true)).instructions;
   const rightRoute = routeFor(ctx, { ...rightCand, conds: [...condsWithin(rightCand), ...rightConds] }, templateFromSqlText(pieceSql(rightCand, rightItems, rightWhere, rightEdits)));
-  let top: Primitive = { operator: 'Join', variant: leftJoin ? 'LeftJoin' : 'Join', left: leftRoute, right: rightRoute, cols, joinVars, ...(valueJoinVars.size > 0 ? { valueJoinVars: [...valueJoinVars] } : {}) } satisfies JoinPrimitive;
+  let keyedLookup: KeyedLookup | undefined;
+  if (keyed) {
+    const col = exprText(keyed.rightColumn);
+    const keysBind = '__sg_join_keys';
+    const items = [col, joinKeySql(col), ...(rightItems.length > 0 ? rightItems : ['1'])];
+    const sql = pieceSql(rightCand, items, rightWhere, [], false, new Map([[keyed.conjunct, `${col} in ::${keysBind}`]]));
+    const route = routeFor(ctx, { ...rightCand, conds: [...condsWithin(rightCand), { k: 'in', col: keyed.rightKey, values: { kind: 'bindList', name: keysBind }, routable: true }] }, templateFromSqlText(sql));
+    keyedLookup = { route, keysBind, joinVar: keyed.joinVar, leftKeyColumn };
+  }
+  let top: Primitive = {
+    operator: 'Join',
+    variant: leftJoin ? 'LeftJoin' : 'Join',
+    left: leftRoute,
+    right: rightRoute,
+    cols,
+    joinVars,
+    ...(valueJoinVars.size > 0 ? { valueJoinVars: [...valueJoinVars] } : {}),
+    ...(keyedLookup ? { keyedLookup } : {}),
+  } satisfies JoinPrimitive;
   if (leftJoin && (shardPredicates.length > 0 || orderByExprOnRight || columns.some((c) => sidesOf(c.expr).has(1) && !isColumnRef(c.expr)))) {
     // An expression over the right side is not NULL just because the right row is missing
     // (`r.x is null` is 1, `coalesce(r.email, 'none')` is 'none'): one shard evaluates the right

@@ -279,6 +279,27 @@ export interface JoinPrimitive {
    * precision or collation), and refuses the query with 1235 otherwise.
    */
   readonly valueJoinVars?: readonly string[];
+  /**
+   * The inner side looked up for many outer rows at once, when the join's only dependence on the
+   * outer row is one equality `inner.col = outer.col` (see KeyedLookup). The executor uses it when
+   * the two columns' values compare exactly at the gateway, and `right` otherwise.
+   */
+  readonly keyedLookup?: KeyedLookup;
+}
+
+/**
+ * `right` with the join equality `inner.col = :joinVar` turned into `inner.col IN ::keysBind`, for
+ * a batch of distinct outer values at once (routed per value when `col` is a vindex). Its rows
+ * open with two helper columns before `right`'s own: `col` itself and `col`'s equality key
+ * (`concat(collation(col), ':', <collation key of col>)`, NULL for a number); the left route
+ * selects the same key of the outer column at `leftKeyColumn`. The gateway matches inner rows to
+ * outer rows on those keys (strings of one collation) or on the numbers' values.
+ */
+export interface KeyedLookup {
+  readonly route: RoutePrimitive;
+  readonly keysBind: string;
+  readonly joinVar: string;
+  readonly leftKeyColumn: number;
 }
 
 /** `x IN (subquery)` / `EXISTS`: for each outer row, ask the inner side whether it matches. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadVSchema } from '@shardgate/vschema';
 import { Planner } from '../src/planner.js';
-import { collationKeySql, collationSortKeySql } from '../src/collation-key-sql.js';
+import { collationKeySql, collationSortKeySql, joinKeySql } from '../src/collation-key-sql.js';
 import { renderQuery } from '../src/query-template.js';
 import { toVitessJson } from '../src/vitess-json.js';
 import type { BindVars, DmlPrimitive, InsertPrimitive, Plan, PlannedQuery, Primitive, RoutePrimitive } from '../src/plan-types.js';
@@ -310,8 +310,30 @@ describe('cross-shard plans', () => {
     expect(j.variant).toBe('Join');
     expect(j.cols).toEqual([-1, 1]);
     expect(j.joinVars).toEqual({ c_email: 1 });
-    expect(route(j.left, bindVars)).toEqual({ operator: 'Route', variant: 'EqualUnique', keyspace: 'commerce', vindex: 'hash', sql: 'select c.name, c.email from customer c where (c.id = 5)' });
+    expect(route(j.left, bindVars)).toEqual({ operator: 'Route', variant: 'EqualUnique', keyspace: 'commerce', vindex: 'hash', sql: `select c.name, c.email, ${joinKeySql('c.email')} from customer c where (c.id = 5)` });
     expect(route(j.right, { ...bindVars, c_email: 'a@x' })).toEqual({ operator: 'Route', variant: 'Unsharded', keyspace: 'main', vindex: undefined, sql: "select s.v from settings s where (s.k = 'a@x')" });
+    // The same inner side for a batch of outer values: one IN list, matched at the gateway on the key columns.
+    expect(j.keyedLookup).toMatchObject({ keysBind: '__sg_join_keys', joinVar: 'c_email', leftKeyColumn: 2 });
+    expect(route(j.keyedLookup!.route, { ...bindVars, __sg_join_keys: ['a@x', 'b@y'] })).toEqual({
+      operator: 'Route',
+      variant: 'Unsharded',
+      keyspace: 'main',
+      vindex: undefined,
+      sql: `select s.k, ${joinKeySql('s.k')}, s.v from settings s where (s.k in ('a@x', 'b@y'))`,
+    });
+  });
+
+  it('looks a join up in IN-list batches only when one equality is its whole dependence on the outer row', async () => {
+    const keyed = async (sql: string) => ((await plan(sql)).plan.instructions as Extract<Primitive, { operator: 'Join' }>).keyedLookup;
+    // The inner side's vindex: the IN list routes each value to its shard.
+    const byVindex = (await keyed('select s.v, o.id from settings s join orders o on o.customer_id = s.id'))!;
+    expect(byVindex.route).toMatchObject({ variant: 'IN', vindex: 'hash', inListBind: '__sg_join_keys' });
+    expect(await keyed('select o.id, c.name from orders o left join customer c on c.id = o.id')).toBeDefined();
+    // NULL-safe equality, a second dependent term, an expression over both sides: row by row.
+    expect(await keyed('select s.v, o.id from settings s join orders o on o.customer_id <=> s.id')).toBeUndefined();
+    expect(await keyed('select s.v, o.id from settings s join orders o on o.customer_id = s.id and o.id > s.k')).toBeUndefined();
+    expect(await keyed('select s.v, o.id + s.id from settings s join orders o on o.customer_id = s.id')).toBeUndefined();
+    expect(await keyed('select s.v, o.id from settings s join orders o on o.customer_id = s.id + 1')).toBeUndefined();
   });
 
   it('pulls an uncorrelated subquery out and routes the outer query on its result', async () => {

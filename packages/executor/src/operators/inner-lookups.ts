@@ -23,6 +23,11 @@ const MAX_SHARED_ROWS = 65_536;
 
 const VOLATILE_FUNCTION = /\b(rand|uuid|uuid_short|sys_guid|sysdate|sleep|benchmark|nextval|lastval|setval|random_bytes|get_lock|release_lock|last_insert_id|row_count|found_rows|connection_id)\s*\(/i;
 
+/** Whether `inner` is a route whose query gives the same rows whenever it runs with the same values (no RAND(), UUID()…). */
+export function deterministicRoute(inner: Primitive): boolean {
+  return inner.operator === 'Route' && !inner.query.parts.some((part) => typeof part === 'string' && VOLATILE_FUNCTION.test(part));
+}
+
 /**
  * One join's lookups. Concurrency rule: `shared`, `sharedRows` and `fields` belong to one runJoin
  * call and are touched only synchronously (a lookup's promise is stored before its first await),
@@ -42,7 +47,7 @@ export class InnerLookups {
     private readonly inner: Primitive,
     private readonly run: (bv: BindVars) => Promise<BufferedRows>,
   ) {
-    this.sharing = inner.operator === 'Route' && !inner.query.parts.some((part) => typeof part === 'string' && VOLATILE_FUNCTION.test(part));
+    this.sharing = deterministicRoute(inner);
     this.batched = this.sharing && inner.operator === 'Route' && batchableLookup(inner);
   }
 

@@ -5,14 +5,18 @@
  */
 import type { BindVars, JoinPrimitive, Primitive, SqlValue } from '@shardgate/planner';
 import { copyBindVars, type QueryContext } from '../query-context.js';
-import { CollectingReceiver, FieldsOnce, type BufferedRows, type RowReceiver } from '../row-flow.js';
+import { CollectingReceiver, FieldsOnce, SerialQueue, type BufferedRows, type RowReceiver } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue, ColumnNumber } from '../values/cell-codec.js';
 import { typedBindValue } from '../values/typed-temporal.js';
 import { runPrimitive } from '../primitive-runner.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
-import { InnerLookups, lookupInOrder } from './inner-lookups.js';
+import { deterministicRoute, InnerLookups, lookupInOrder } from './inner-lookups.js';
+import { KeyedLookups, ROW_OFFSET, type KeyedBatch } from './keyed-lookups.js';
+
+/** Joined rows handed on at a time from a keyed batch. */
+const JOINED_CHUNK = 1024;
 
 /** Runs a primitive to completion and returns its rows (the inner side of joins, subqueries). */
 export async function collect(ctx: QueryContext, p: Primitive, bv: BindVars): Promise<BufferedRows> {
@@ -130,6 +134,62 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     }
     if (joined.length > 0) await out.rows(joined);
   };
+  // One IN-list query per batch of outer rows, matched at the gateway, where the join allows it
+  // (see keyed-lookups.ts); the per-row lookups otherwise, and for any batch it cannot answer.
+  const keyed = p.keyedLookup !== undefined && deterministicRoute(p.right) ? new KeyedLookups(ctx, p.keyedLookup, p.joinVars[p.keyedLookup.joinVar]!) : null;
+  const joinBatch = async (rows: readonly Row[], batch: KeyedBatch): Promise<void> => {
+    sendFields(batch.fields);
+    const cols = p.cols;
+    let joined: Row[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const left = rows[i]!;
+      const matches = batch.matches[i]!;
+      if (matches.length === 0) {
+        if (p.variant !== 'LeftJoin') continue;
+        const ext = await nullExtended(left);
+        joined.push(cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null))));
+      } else {
+        for (const right of matches) {
+          // The inner row's own columns follow the keyed lookup's helper columns.
+          const row: Cell[] = new Array<Cell>(cols.length);
+          for (let j = 0; j < cols.length; j++) {
+            const c = cols[j]!;
+            row[j] = c < 0 ? (left[-c - 1] ?? null) : (right[c - 1 + ROW_OFFSET] ?? null);
+          }
+          joined.push(row);
+        }
+      }
+      if (joined.length >= JOINED_CHUNK) {
+        await out.rows(joined);
+        joined = [];
+      }
+    }
+    if (joined.length > 0) await out.rows(joined);
+  };
+  // One keyed batch at a time per join, whichever outer chunk it comes from (sibling shard
+  // streams call rows() concurrently): what the join holds is one batch's inner rows.
+  const keyedBatches = new SerialQueue();
+  const joinKeyed = async (keyedLookups: KeyedLookups, rows: readonly Row[]): Promise<void> => {
+    for (let start = 0; start < rows.length; ) {
+      ctx.throwIfAborted();
+      if (!keyedLookups.usable) return lookupInOrder(ctx, rows.slice(start), lookups, request, joinRow);
+      const end = keyedLookups.batchEnd(rows, start);
+      const batchRows = rows.slice(start, end);
+      await keyedBatches.run(async () => {
+        const batch = await keyedLookups.lookup(batchRows, leftFields, bv);
+        if (batch === null) {
+          await lookupInOrder(ctx, batchRows, lookups, request, joinRow);
+          return;
+        }
+        try {
+          await joinBatch(batchRows, batch);
+        } finally {
+          ctx.releaseRows(batch.held);
+        }
+      });
+      start = end;
+    }
+  };
   await runPrimitive(ctx, p.left, bv, {
     fields: (f) => {
       leftFields = f;
@@ -137,7 +197,7 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     },
     // Everything in a rows() call is local to it. Its rows' lookups overlap or go in batches;
     // their joined rows go out strictly in outer-row order.
-    rows: (rows) => lookupInOrder(ctx, rows, lookups, request, joinRow),
+    rows: (rows) => (keyed?.usable ? joinKeyed(keyed, rows) : lookupInOrder(ctx, rows, lookups, request, joinRow)),
   });
   if (!fieldsOnce.done) {
     // No outer rows: ask the right side for its columns with NULL join values (typed zeros in

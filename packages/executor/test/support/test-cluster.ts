@@ -41,14 +41,15 @@ export interface TestCluster {
   drop(): Promise<void>;
 }
 
-export async function testCluster(prefix: string): Promise<TestCluster> {
+/** `schema` and `vschema` replace the commerce ones (a test of its own tables). */
+export async function testCluster(prefix: string, own: { schema?: readonly string[]; vschema?: unknown } = {}): Promise<TestCluster> {
   const info = inject('shardgateCluster');
-  const db = await freshDatabase(info, prefix, { schema: SCHEMA });
+  const db = await freshDatabase(info, prefix, { schema: [...(own.schema ?? SCHEMA)] });
   const topology: Record<string, Record<string, ShardConnectionOptions>> = {
     commerce: Object.fromEntries(COMMERCE_SHARDS.map((s) => [s, { ...db.shard(s), poolSize: 4 }])),
     main: { '0': { ...db.shard('main'), poolSize: 4 } },
   };
-  const vschema = loadVSchema(COMMERCE_VSCHEMA);
+  const vschema = loadVSchema((own.vschema ?? COMMERCE_VSCHEMA) as typeof COMMERCE_VSCHEMA);
   const executors: Executor[] = [];
   const conns: mysql.Connection[] = [];
   return {
