@@ -12,6 +12,7 @@
  *   so the value becomes unknown and FOUND_ROWS() is refused until the next SELECT.
  * A new session's value is unknown too.
  */
+import { decodeTextRow } from '@shardgate/mysql-protocol';
 import type { FieldInfo, ResultSink } from './types.js';
 
 /**
@@ -22,27 +23,63 @@ import type { FieldInfo, ResultSink } from './types.js';
 export class FoundRowsSink implements ResultSink {
   rowsSent = 0;
   resultSet = false;
-  lastRow: readonly (Uint8Array | string | null)[] | null = null;
+  private lastValues: readonly (Uint8Array | string | null)[] | null = null;
+  /** The last run of forwarded row packets, when the last row came in one: decoded only if asked for. */
+  private lastPackets: { readonly source: Uint8Array; readonly start: number; readonly end: number } | null = null;
+  private columnCount = 0;
   readonly rawRow?: ResultSink['rawRow'];
+  readonly rowPackets?: ResultSink['rowPackets'];
   constructor(private readonly inner: ResultSink) {
     if (inner.rawRow !== undefined) {
       const raw = inner.rawRow.bind(inner);
       this.rawRow = (source, start, end, values) => {
         this.rowsSent++;
-        this.lastRow = values;
+        this.setLastRow(values);
         return raw(source, start, end, values);
       };
     }
+    if (inner.rowPackets !== undefined) {
+      const packets = inner.rowPackets.bind(inner);
+      this.rowPackets = (source, start, end, count) => {
+        this.rowsSent += count;
+        this.lastPackets = { source, start, end };
+        return packets(source, start, end, count);
+      };
+    }
+  }
+  get acceptsRowPackets(): boolean {
+    return this.inner.acceptsRowPackets === true && this.rowPackets !== undefined;
+  }
+  /** The last row sent (its cells), or null before any. */
+  get lastRow(): readonly (Uint8Array | string | null)[] | null {
+    const p = this.lastPackets;
+    if (p !== null) {
+      // Headers may have been renumbered since, but their lengths and the payloads are as sent.
+      let at = p.start;
+      let last = at;
+      while (at < p.end) {
+        last = at;
+        at += 4 + (p.source[at] | (p.source[at + 1] << 8) | (p.source[at + 2] << 16));
+      }
+      const buf = Buffer.from(p.source.buffer, p.source.byteOffset, p.source.byteLength);
+      this.setLastRow(decodeTextRow(buf, this.columnCount, last + 4, at));
+    }
+    return this.lastValues;
+  }
+  private setLastRow(values: readonly (Uint8Array | string | null)[]): void {
+    this.lastValues = values;
+    this.lastPackets = null;
   }
   get signal(): AbortSignal {
     return this.inner.signal;
   }
   columns(defs: readonly FieldInfo[]): void {
+    this.columnCount = defs.length;
     this.inner.columns(defs);
   }
   row(values: readonly (Uint8Array | string | null)[]): boolean {
     this.rowsSent++;
-    this.lastRow = values;
+    this.setLastRow(values);
     return this.inner.row(values);
   }
   drain(): Promise<void> {

@@ -20,6 +20,8 @@ export interface SinkHost {
   resultCollation(): number;
   /** Hands buffered bytes to the socket. */
   flush(): void;
+  /** Hands the buffered bytes, then `bytes` as they are (complete packets), to the socket. */
+  writeThrough(bytes: Uint8Array): void;
   /** True when the socket's buffer is full or the client is gone. */
   socketBlocked(): boolean;
   waitForDrain(): Promise<void>;
@@ -115,6 +117,48 @@ export class CommandResultSink implements ResultSink {
     w.bytesFrom(source, start, end);
     w.finishPacket();
     if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
+    return !this.host.socketBlocked();
+  }
+
+  get acceptsRowPackets(): boolean {
+    return !this.binary;
+  }
+
+  /**
+   * Row packets forwarded in bulk (ResultSink.rowPackets): only the sequence ids change, no byte
+   * is copied here. The headers are walked first, so a slice that is not exactly whole packets
+   * ends the reply with an error instead of reaching the client.
+   */
+  rowPackets(source: Uint8Array, start: number, end: number, count: number): boolean {
+    if (this.state !== ROWS || this.binary) {
+      if (this.state === IDLE) this.host.reportMisuse('ResultSink.rowPackets() called before columns(); ignored');
+      else if (this.state === ROWS) {
+        this.host.reportMisuse('ResultSink.rowPackets() called on a binary result');
+        this.failFromServer(new Error('Internal error: row packets were forwarded to a binary result'));
+        return false;
+      } else this.closedFor('rowPackets');
+      return !this.host.socketBlocked();
+    }
+    if (this.signal.aborted) return false;
+    let at = start;
+    let n = 0;
+    while (at + 4 <= end) {
+      at += 4 + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16));
+      n++;
+    }
+    if (at !== end || n !== count) {
+      this.host.reportMisuse(`ResultSink.rowPackets() got ${end - start} bytes that are not ${count} whole packets`);
+      this.failFromServer(new Error('Internal error: forwarded row packets were not whole'));
+      return false;
+    }
+    const w = this.host.writer;
+    let seq = w.sequenceId;
+    for (at = start; at < end; at += 4 + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16))) {
+      source[at + 3] = seq;
+      seq = (seq + 1) & 0xff;
+    }
+    w.sequenceId = seq;
+    this.host.writeThrough(start === 0 && end === source.length ? source : source.subarray(start, end));
     return !this.host.socketBlocked();
   }
 

@@ -98,6 +98,12 @@ export class ServerConnection implements SinkHost {
   private socket: Socket;
   private readonly onDataListener = (chunk: Buffer): void => this.onData(chunk);
   private readonly onDrainListener = (): void => this.releaseDrainWaiters();
+  /** writeThrough corked the socket; uncork() runs on the next tick. Set and cleared synchronously. */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
   private readonly statements = new PreparedStatementRegistry();
   private phase: Phase = 'handshake';
   private handshake: HandshakeResponse | null = null;
@@ -196,6 +202,23 @@ export class ServerConnection implements SinkHost {
     const out = this.writer.take();
     // A single write per batch already coalesces a reply: no cork() needed.
     if (!this.socket.destroyed && this.socket.writable) this.socket.write(out);
+  }
+
+  /**
+   * Forwarded row packets go out as the slices they are, without a copy. The socket is corked
+   * until the next tick, so the slices of several shards (and the writer's bytes between them)
+   * that arrive in one turn of the event loop leave in one writev.
+   */
+  writeThrough(bytes: Uint8Array): void {
+    const s = this.socket;
+    if (s.destroyed || !s.writable) return;
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(this.uncork);
+    }
+    this.flush();
+    s.write(bytes);
   }
 
   socketBlocked(): boolean {

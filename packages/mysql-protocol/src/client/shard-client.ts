@@ -75,6 +75,16 @@ export interface QueryReceiver {
    * never written again (so it may be kept, or its views handed on, for as long as needed).
    */
   row(buf: Buffer, start: number, end: number): void;
+  /**
+   * Optional: when present, runs of rows come here as their whole packets instead of one row()
+   * each: `count` packets, headers included, `buf[start, end)`, each one row that fits in one
+   * packet. The receiver owns those bytes from then on and may rewrite their headers (a gateway
+   * renumbers the sequence ids and writes the slice to its own client as it is); the payloads are
+   * not otherwise read by the client. A row sent in several packets (16 MiB or more), or split
+   * across socket reads, still comes through row(), copied out whole. The rows are not checked:
+   * only each packet's first byte is read, to tell a row from the EOF or ERR that ends the rows.
+   */
+  rowPackets?(buf: Buffer, start: number, end: number, count: number): void;
   end(eof: EofPacket): void;
   ok(ok: OkPacket): void;
   error(err: ServerError | ClientConnectionError): void;
@@ -460,6 +470,10 @@ export class ShardClient {
     while (!this.paused && this.failure === null) {
       const c = this.chunk;
       if (c === null) return;
+      if (this.state === ROWS && this.parts.length === 0 && this.current?.receiver.rowPackets !== undefined && this.onHandshakePacket === null) {
+        // Rows in bulk; whatever the scan stops at (EOF, ERR, a split or long packet) is framed below.
+        if (this.forwardRowRun(c, this.current.receiver)) continue;
+      }
       const o = this.offset;
       const avail = c.length - o;
       let buf: Buffer;
@@ -499,6 +513,45 @@ export class ShardClient {
         this.socket?.destroy();
       }
     }
+  }
+
+  /**
+   * Hands the run of whole one-packet rows that starts at `chunk[offset]` to `receiver.rowPackets`
+   * and advances past it. False when there is none: the packet there is the EOF or ERR that ends
+   * the rows, an empty packet, the first of a long row's packets, or does not end in this chunk.
+   */
+  private forwardRowRun(c: Buffer, receiver: QueryReceiver): boolean {
+    const start = this.offset;
+    const limit = c.length;
+    let p = start;
+    let count = 0;
+    let last = p;
+    while (p + 4 < limit) {
+      const len = c[p] | (c[p + 1] << 8) | (c[p + 2] << 16);
+      const next = p + 4 + len;
+      if (next > limit || len === 0 || len === MAX_PACKET_PAYLOAD) break;
+      // A text row never starts with 0xFF, and starts with 0xFE only before an 8-byte length.
+      const h = c[p + 4];
+      if (h === 0xff || (h === 0xfe && len < 9)) break;
+      last = p;
+      p = next;
+      count++;
+    }
+    if (count === 0) return false;
+    this.lastSequenceId = c[last + 3];
+    if (p === limit) {
+      this.chunk = this.more.length > 0 ? this.more.shift()! : null;
+      this.offset = 0;
+    } else {
+      this.offset = p;
+    }
+    try {
+      receiver.rowPackets!(c, start, p, count);
+    } catch (err) {
+      this.fail(new ClientConnectionError('PROTOCOL_ERROR', `malformed packet from the server: ${err instanceof Error ? err.message : String(err)}`));
+      this.socket?.destroy();
+    }
+    return true;
   }
 
   /**
