@@ -88,7 +88,7 @@ export interface RowPacketTarget {
    * headers in place. False: the client's socket is full, wait for drain().
    */
   packets(buf: Buffer, start: number, end: number, count: number): boolean;
-  /** One row as its payload `buf[start, end)` and cells (a row that came in several packets, or across reads). */
+  /** One row as its payload `buf[start, end)` and cells (a row that came in several packets). */
   row(buf: Buffer, start: number, end: number, cells: Row): boolean;
   /** Resolves once the client can take more; rejects when the statement was aborted. */
   drain(): Promise<void>;

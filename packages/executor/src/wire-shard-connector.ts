@@ -545,9 +545,9 @@ class WireShardConnection extends CheckedOutConnection {
 
   /**
    * stream() with the rows going to `target` as the shard's packets, in runs as the socket
-   * delivered them (ShardClient's rowPackets): no row, cell or chunk object per row. Rows that
-   * came in several packets or across reads go one by one through target.row(), in their place,
-   * so a single shard's order is kept. When the target's client is full the shard client pauses
+   * delivered them (ShardClient's rowPackets): no row, cell or chunk object per row. A row that
+   * came in several packets goes through target.row(), in its place, so a single shard's order
+   * is kept. When the target's client is full the shard client pauses
    * (its socket too, so the shard blocks on its own send buffer) until target.drain() settles.
    * The EOF or ERR ends the stream as in stream(): the gateway writes its own end of the result.
    */

@@ -10,6 +10,15 @@ import { StatusFlag } from './status-flags.js';
 /** Buffered reply bytes beyond which a streaming result is handed to the socket. */
 export const STREAM_FLUSH_THRESHOLD = 64 * 1024;
 
+/**
+ * Bytes the socket may hold before forwarded row packets count as backpressure. Each slice is a
+ * whole socket read of a shard (up to 64 KiB), so the socket's own 16 KiB mark would pause and
+ * resume every shard stream after every read even with a client that keeps up; this allowance
+ * lets the four reads of a scatter's turn go out together, and still bounds the memory a slow
+ * client can make the gateway hold.
+ */
+export const ROW_PACKETS_ALLOWANCE = 512 * 1024;
+
 /** What a sink needs from its connection. */
 export interface SinkHost {
   readonly writer: PacketWriter;
@@ -22,8 +31,11 @@ export interface SinkHost {
   flush(): void;
   /** Hands the buffered bytes, then `bytes` as they are (complete packets), to the socket. */
   writeThrough(bytes: Uint8Array): void;
-  /** True when the socket's buffer is full or the client is gone. */
-  socketBlocked(): boolean;
+  /**
+   * True when the socket's buffer is full or the client is gone. With `allowance`: when the
+   * socket holds that many bytes or more not yet taken by the kernel (see ROW_PACKETS_ALLOWANCE).
+   */
+  socketBlocked(allowance?: number): boolean;
   waitForDrain(): Promise<void>;
   reportMisuse(message: string): void;
 }
@@ -159,7 +171,7 @@ export class CommandResultSink implements ResultSink {
     }
     w.sequenceId = seq;
     this.host.writeThrough(start === 0 && end === source.length ? source : source.subarray(start, end));
-    return !this.host.socketBlocked();
+    return !this.host.socketBlocked(ROW_PACKETS_ALLOWANCE);
   }
 
   drain(): Promise<void> {

@@ -221,8 +221,9 @@ export class ServerConnection implements SinkHost {
     s.write(bytes);
   }
 
-  socketBlocked(): boolean {
-    return this.socket.destroyed || this.socket.writableNeedDrain;
+  socketBlocked(allowance?: number): boolean {
+    const s = this.socket;
+    return s.destroyed || (allowance === undefined ? s.writableNeedDrain : s.writableLength >= allowance);
   }
 
   waitForDrain(): Promise<void> {

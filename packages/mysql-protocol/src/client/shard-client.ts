@@ -5,6 +5,8 @@
  *
  * It builds no JavaScript value per cell: a row reaches the receiver as its packet payload, a view
  * into the socket's chunk, so the caller decides what to decode (or forwards the bytes as they are).
+ * A receiver with rowPackets gets no call per row at all: each socket read's run of whole rows
+ * comes as one slice of packets, which a gateway writes to its client as they are.
  */
 import { connect, type Socket } from 'node:net';
 import { constants, publicEncrypt } from 'node:crypto';
@@ -80,8 +82,9 @@ export interface QueryReceiver {
    * each: `count` packets, headers included, `buf[start, end)`, each one row that fits in one
    * packet. The receiver owns those bytes from then on and may rewrite their headers (a gateway
    * renumbers the sequence ids and writes the slice to its own client as it is); the payloads are
-   * not otherwise read by the client. A row sent in several packets (16 MiB or more), or split
-   * across socket reads, still comes through row(), copied out whole. The rows are not checked:
+   * not otherwise read by the client. A row split across socket reads comes as a run of one,
+   * copied out with its header; a row sent in several packets (16 MiB or more) still comes
+   * through row(), its payload copied out whole. The rows are not checked:
    * only each packet's first byte is read, to tell a row from the EOF or ERR that ends the rows.
    */
   rowPackets?(buf: Buffer, start: number, end: number, count: number): void;
@@ -472,7 +475,7 @@ export class ShardClient {
       if (c === null) return;
       if (this.state === ROWS && this.parts.length === 0 && this.current?.receiver.rowPackets !== undefined && this.onHandshakePacket === null) {
         // Rows in bulk; whatever the scan stops at (EOF, ERR, a split or long packet) is framed below.
-        if (this.forwardRowRun(c, this.current.receiver)) continue;
+        if (this.forwardRowRun(c)) continue;
       }
       const o = this.offset;
       const avail = c.length - o;
@@ -495,6 +498,11 @@ export class ShardClient {
       }
       const len = buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16);
       this.lastSequenceId = buf[at + 3];
+      if (at === 0 && buf !== c && this.isForwardableRow(buf, len)) {
+        // A row split across reads, copied out whole with its header: one more run, of one.
+        this.forward(buf, 0, 4 + len, 1);
+        continue;
+      }
       if (len === MAX_PACKET_PAYLOAD) {
         this.parts.push(buf.subarray(at + 4, at + 4 + len));
         continue;
@@ -516,11 +524,11 @@ export class ShardClient {
   }
 
   /**
-   * Hands the run of whole one-packet rows that starts at `chunk[offset]` to `receiver.rowPackets`
+   * Hands the run of whole one-packet rows that starts at `chunk[offset]` to the receiver's rowPackets
    * and advances past it. False when there is none: the packet there is the EOF or ERR that ends
    * the rows, an empty packet, the first of a long row's packets, or does not end in this chunk.
    */
-  private forwardRowRun(c: Buffer, receiver: QueryReceiver): boolean {
+  private forwardRowRun(c: Buffer): boolean {
     const start = this.offset;
     const limit = c.length;
     let p = start;
@@ -545,13 +553,24 @@ export class ShardClient {
     } else {
       this.offset = p;
     }
+    this.forward(c, start, p, count);
+    return true;
+  }
+
+  /** A packet of `len` bytes at `buf[0]` that a rowPackets receiver takes as it is. */
+  private isForwardableRow(buf: Buffer, len: number): boolean {
+    if (this.state !== ROWS || this.parts.length > 0 || this.onHandshakePacket !== null || this.current?.receiver.rowPackets === undefined) return false;
+    const h = buf[4];
+    return len > 0 && len < MAX_PACKET_PAYLOAD && h !== 0xff && !(h === 0xfe && len < 9);
+  }
+
+  private forward(buf: Buffer, start: number, end: number, count: number): void {
     try {
-      receiver.rowPackets!(c, start, p, count);
+      this.current!.receiver.rowPackets!(buf, start, end, count);
     } catch (err) {
       this.fail(new ClientConnectionError('PROTOCOL_ERROR', `malformed packet from the server: ${err instanceof Error ? err.message : String(err)}`));
       this.socket?.destroy();
     }
-    return true;
   }
 
   /**
