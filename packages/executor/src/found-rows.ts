@@ -24,8 +24,8 @@ export class FoundRowsSink implements ResultSink {
   rowsSent = 0;
   resultSet = false;
   private lastValues: readonly (Uint8Array | string | null)[] | null = null;
-  /** The last run of forwarded row packets, when the last row came in one: decoded only if asked for. */
-  private lastPackets: { readonly source: Uint8Array; readonly start: number; readonly end: number } | null = null;
+  /** The last row's payload, copied, when it came in a run of row packets: decoded only if asked for. */
+  private lastPacket: Buffer | null = null;
   private columnCount = 0;
   readonly rawRow?: ResultSink['rawRow'];
   readonly rowPackets?: ResultSink['rowPackets'];
@@ -42,7 +42,11 @@ export class FoundRowsSink implements ResultSink {
       const packets = inner.rowPackets.bind(inner);
       this.rowPackets = (source, start, end, count) => {
         this.rowsSent += count;
-        this.lastPackets = { source, start, end };
+        // The bytes are the caller's only during the call: the last row is copied (one per run).
+        let last = start;
+        for (let at = start; at < end; at += 4 + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16))) last = at;
+        this.lastValues = null;
+        this.lastPacket = Buffer.from(source.subarray(last + 4, end));
         return packets(source, start, end, count);
       };
     }
@@ -52,23 +56,12 @@ export class FoundRowsSink implements ResultSink {
   }
   /** The last row sent (its cells), or null before any. */
   get lastRow(): readonly (Uint8Array | string | null)[] | null {
-    const p = this.lastPackets;
-    if (p !== null) {
-      // Headers may have been renumbered since, but their lengths and the payloads are as sent.
-      let at = p.start;
-      let last = at;
-      while (at < p.end) {
-        last = at;
-        at += 4 + (p.source[at] | (p.source[at + 1] << 8) | (p.source[at + 2] << 16));
-      }
-      const buf = Buffer.from(p.source.buffer, p.source.byteOffset, p.source.byteLength);
-      this.setLastRow(decodeTextRow(buf, this.columnCount, last + 4, at));
-    }
+    if (this.lastPacket !== null) this.setLastRow(decodeTextRow(this.lastPacket, this.columnCount));
     return this.lastValues;
   }
   private setLastRow(values: readonly (Uint8Array | string | null)[]): void {
     this.lastValues = values;
-    this.lastPackets = null;
+    this.lastPacket = null;
   }
   get signal(): AbortSignal {
     return this.inner.signal;

@@ -84,8 +84,9 @@ export function packetOfRow(p: RowPackets, i: number, row: Row): number {
  */
 export interface RowPacketTarget {
   /**
-   * `count` whole one-packet rows, headers included, `buf[start, end)`. The target may rewrite the
-   * headers in place. False: the client's socket is full, wait for drain().
+   * `count` whole one-packet rows, headers included, `buf[start, end)`, valid only during the
+   * call (the target copies them into the client's reply). False: the client's socket holds
+   * enough, wait for drain().
    */
   packets(buf: Buffer, start: number, end: number, count: number): boolean;
   /** One row as its payload `buf[start, end)` and cells (a row that came in several packets). */

@@ -26,7 +26,7 @@ export interface ResultSink {
   readonly acceptsRowPackets?: boolean;
   /**
    * Optional: `count` whole text-protocol row packets of a shard, headers included,
-   * `source[start, end)`, written as they are once their sequence ids are rewritten in place.
+   * `source[start, end)`, copied into the reply as they are, renumbered, before the call returns.
    * Same return as row().
    */
   rowPackets?(source: Uint8Array, start: number, end: number, count: number): boolean;

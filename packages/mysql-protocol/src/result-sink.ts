@@ -29,8 +29,8 @@ export interface SinkHost {
   resultCollation(): number;
   /** Hands buffered bytes to the socket. */
   flush(): void;
-  /** Hands the buffered bytes, then `bytes` as they are (complete packets), to the socket. */
-  writeThrough(bytes: Uint8Array): void;
+  /** flush() on the next tick (once for any number of calls before it). */
+  flushSoon(): void;
   /**
    * True when the socket's buffer is full or the client is gone. With `allowance`: when the
    * socket holds that many bytes or more not yet taken by the kernel (see ROW_PACKETS_ALLOWANCE).
@@ -137,9 +137,10 @@ export class CommandResultSink implements ResultSink {
   }
 
   /**
-   * Row packets forwarded in bulk (ResultSink.rowPackets): only the sequence ids change, no byte
-   * is copied here. The headers are walked first, so a slice that is not exactly whole packets
-   * ends the reply with an error instead of reaching the client.
+   * Row packets forwarded in bulk (ResultSink.rowPackets): copied as they are into the reply,
+   * renumbered (one copy of the bytes, into a buffer the writer reuses). The headers are walked
+   * first, so a slice that is not exactly whole packets ends the reply with an error instead of
+   * reaching the client.
    */
   rowPackets(source: Uint8Array, start: number, end: number, count: number): boolean {
     if (this.state !== ROWS || this.binary) {
@@ -164,13 +165,9 @@ export class CommandResultSink implements ResultSink {
       return false;
     }
     const w = this.host.writer;
-    let seq = w.sequenceId;
-    for (at = start; at < end; at += 4 + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16))) {
-      source[at + 3] = seq;
-      seq = (seq + 1) & 0xff;
-    }
-    w.sequenceId = seq;
-    this.host.writeThrough(start === 0 && end === source.length ? source : source.subarray(start, end));
+    w.packetsFrom(source, start, end);
+    if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
+    else this.host.flushSoon();
     return !this.host.socketBlocked(ROW_PACKETS_ALLOWANCE);
   }
 

@@ -98,11 +98,11 @@ export class ServerConnection implements SinkHost {
   private socket: Socket;
   private readonly onDataListener = (chunk: Buffer): void => this.onData(chunk);
   private readonly onDrainListener = (): void => this.releaseDrainWaiters();
-  /** writeThrough corked the socket; uncork() runs on the next tick. Set and cleared synchronously. */
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  /** flushSoon() scheduled a flush for the next tick. Set and cleared synchronously. */
+  private flushScheduled = false;
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    this.flush();
   };
   private readonly statements = new PreparedStatementRegistry();
   private phase: Phase = 'handshake';
@@ -199,26 +199,21 @@ export class ServerConnection implements SinkHost {
 
   flush(): void {
     if (this.writer.length === 0) return;
-    const out = this.writer.take();
-    // A single write per batch already coalesces a reply: no cork() needed.
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(out);
+    const writer = this.writer;
+    const out = writer.take();
+    // A single write per batch already coalesces a reply: no cork() needed. The writer's buffer
+    // comes back to it once the socket has written it (PacketWriter.recycle).
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(out, () => writer.recycle(out));
   }
 
   /**
-   * Forwarded row packets go out as the slices they are, without a copy. The socket is corked
-   * until the next tick, so the slices of several shards (and the writer's bytes between them)
-   * that arrive in one turn of the event loop leave in one writev.
+   * Flushes on the next tick: forwarded row packets of several shards that arrive in one turn of
+   * the event loop leave in one write, and none waits for a later one.
    */
-  writeThrough(bytes: Uint8Array): void {
-    const s = this.socket;
-    if (s.destroyed || !s.writable) return;
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(this.uncork);
-    }
-    this.flush();
-    s.write(bytes);
+  flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(this.scheduledFlush);
   }
 
   socketBlocked(allowance?: number): boolean {

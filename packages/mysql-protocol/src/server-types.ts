@@ -64,9 +64,9 @@ export interface ResultSink {
   /**
    * Optional (see acceptsRowPackets): `count` whole text-protocol row packets, 4-byte headers
    * included, `source[start, end)`, as another server sent them, each one row of this result
-   * that fits in one packet. Written to the client as they are, in bulk, after each header's
-   * sequence id is rewritten in place to continue this reply's: the caller hands the bytes over.
-   * Same return as row().
+   * that fits in one packet. Written to the client as they are, in bulk, each header's sequence
+   * id renumbered to continue this reply's. The bytes are copied before the call returns (the
+   * caller may reuse them). Same return as row().
    */
   rowPackets?(source: Uint8Array, start: number, end: number, count: number): boolean;
   /** Resolves once the socket can take more (immediately if it already can or the client is gone). */

@@ -80,9 +80,9 @@ export interface QueryReceiver {
   /**
    * Optional: when present, runs of rows come here as their whole packets instead of one row()
    * each: `count` packets, headers included, `buf[start, end)`, each one row that fits in one
-   * packet. The receiver owns those bytes from then on and may rewrite their headers (a gateway
-   * renumbers the sequence ids and writes the slice to its own client as it is); the payloads are
-   * not otherwise read by the client. A row split across socket reads comes as a run of one,
+   * packet. The bytes are valid only during the call (they may be the socket's read buffer,
+   * read into and handed over without a copy): a gateway copies them into its reply to its own
+   * client, which is all a stream of them costs. A row split across socket reads comes as a run of one,
    * copied out with its header; a row sent in several packets (16 MiB or more) still comes
    * through row(), its payload copied out whole. The rows are not checked:
    * only each packet's first byte is read, to tell a row from the EOF or ERR that ends the rows.
@@ -106,8 +106,9 @@ const DEFAULT_CHARSET = 45; // utf8mb4_general_ci
 
 /**
  * The buffer every shard socket reads into. Each read's bytes are copied out into a chunk of their
- * own before the callback returns (small chunks come from Buffer's pool), so one buffer serves all
- * connections: reads are delivered one at a time on this thread, and nothing keeps a view into it.
+ * own before the callback returns (small chunks come from Buffer's pool), or, while rows are
+ * forwarded, pumped in place and their unread rest copied out (pumpBorrowed); so one buffer serves
+ * all connections: reads are delivered one at a time on this thread, and nothing keeps a view into it.
  * Concurrency rule: written only by the socket read that precedes each onread callback, and read
  * only inside that callback.
  */
@@ -154,6 +155,11 @@ export class ShardClient {
   private definitions: Buffer[] = [];
   /** Unread socket data: `chunk` from `offset`, then `more` (arrived while paused). */
   private chunk: Buffer | null = null;
+  /**
+   * Set while `chunk` is a view of SHARED_READ_BUFFER (pumpBorrowed): only rowPackets, which copies
+   * what it keeps, may see it; pump copies it out before anything else could keep a view of it.
+   */
+  private borrowed: Buffer | null = null;
   private offset = 0;
   private readonly more: Buffer[] = [];
   /** Parts of a payload longer than one packet (0xFFFFFF continuation). */
@@ -193,6 +199,10 @@ export class ShardClient {
         onread: {
           buffer: SHARED_READ_BUFFER,
           callback: (n: number, buf: Uint8Array): boolean => {
+            if (this.chunk === null && this.forwarding()) {
+              this.pumpBorrowed(n);
+              return true;
+            }
             const chunk = Buffer.allocUnsafe(n);
             chunk.set(buf.subarray(0, n));
             this.onData(chunk);
@@ -469,13 +479,48 @@ export class ShardClient {
   }
 
   /** Frames and dispatches every complete packet, until paused or out of data. */
+  /** The reply being read is rows going to a rowPackets receiver (and nothing half-read). */
+  private forwarding(): boolean {
+    return this.state === ROWS && this.parts.length === 0 && this.onHandshakePacket === null && this.current?.receiver.rowPackets !== undefined;
+  }
+
+  /**
+   * A read of `n` bytes into SHARED_READ_BUFFER, while rows are forwarded: pumped from the shared
+   * buffer itself, and only what is left unread (a packet split across reads, the rest after a
+   * pause or after the rows end) is copied out. No buffer per read, so a long stream leaves
+   * nothing behind for the GC.
+   */
+  private pumpBorrowed(n: number): void {
+    const view = SHARED_READ_BUFFER.subarray(0, n);
+    this.chunk = view;
+    this.offset = 0;
+    this.borrowed = view;
+    this.pump();
+    this.ownChunk();
+  }
+
+  /** Copies the unread rest of a borrowed chunk into a buffer of its own. */
+  private ownChunk(): void {
+    const b = this.borrowed;
+    if (b === null) return;
+    this.borrowed = null;
+    if (this.chunk === b) {
+      this.chunk = Buffer.from(b.subarray(this.offset));
+      this.offset = 0;
+    }
+  }
+
   private pump(): void {
     while (!this.paused && this.failure === null) {
       const c = this.chunk;
       if (c === null) return;
-      if (this.state === ROWS && this.parts.length === 0 && this.current?.receiver.rowPackets !== undefined && this.onHandshakePacket === null) {
+      if (this.forwarding()) {
         // Rows in bulk; whatever the scan stops at (EOF, ERR, a split or long packet) is framed below.
         if (this.forwardRowRun(c)) continue;
+      } else if (c === this.borrowed) {
+        // The reply moved on (the rows ended): what follows may be kept (column definitions).
+        this.ownChunk();
+        continue;
       }
       const o = this.offset;
       const avail = c.length - o;
@@ -504,7 +549,7 @@ export class ShardClient {
         continue;
       }
       if (len === MAX_PACKET_PAYLOAD) {
-        this.parts.push(buf.subarray(at + 4, at + 4 + len));
+        this.parts.push(buf === this.borrowed ? Buffer.from(buf.subarray(at + 4, at + 4 + len)) : buf.subarray(at + 4, at + 4 + len));
         continue;
       }
       try {
