@@ -199,7 +199,7 @@ export class ShardClient {
         onread: {
           buffer: SHARED_READ_BUFFER,
           callback: (n: number, buf: Uint8Array): boolean => {
-            if (this.chunk === null && this.forwarding()) {
+            if (this.more.length === 0 && this.forwarding()) {
               this.pumpBorrowed(n);
               return true;
             }
@@ -486,20 +486,25 @@ export class ShardClient {
 
   /**
    * A read of `n` bytes into SHARED_READ_BUFFER, while rows are forwarded: pumped from the shared
-   * buffer itself, and only what is left unread (a packet split across reads, the rest after a
-   * pause or after the rows end) is copied out. No buffer per read, so a long stream leaves
-   * nothing behind for the GC.
+   * buffer itself (after the unread rest of the last read, if any: the start of a packet split
+   * across the two), and only what is left unread (a packet's start, the rest after a pause or
+   * after the rows end) is copied out. No buffer per read, so a long stream leaves nothing behind
+   * for the GC (whose memory outside the heap V8 reclaims only when it collects for other reasons).
    */
   private pumpBorrowed(n: number): void {
     const view = SHARED_READ_BUFFER.subarray(0, n);
-    this.chunk = view;
-    this.offset = 0;
     this.borrowed = view;
+    if (this.chunk === null) {
+      this.chunk = view;
+      this.offset = 0;
+    } else {
+      this.more.push(view);
+    }
     this.pump();
     this.ownChunk();
   }
 
-  /** Copies the unread rest of a borrowed chunk into a buffer of its own. */
+  /** Copies the unread rest of a borrowed read into a buffer of its own. */
   private ownChunk(): void {
     const b = this.borrowed;
     if (b === null) return;
@@ -508,6 +513,8 @@ export class ShardClient {
       this.chunk = Buffer.from(b.subarray(this.offset));
       this.offset = 0;
     }
+    const i = this.more.indexOf(b);
+    if (i !== -1) this.more[i] = Buffer.from(b);
   }
 
   private pump(): void {
@@ -517,7 +524,7 @@ export class ShardClient {
       if (this.forwarding()) {
         // Rows in bulk; whatever the scan stops at (EOF, ERR, a split or long packet) is framed below.
         if (this.forwardRowRun(c)) continue;
-      } else if (c === this.borrowed) {
+      } else if (this.borrowed !== null) {
         // The reply moved on (the rows ended): what follows may be kept (column definitions).
         this.ownChunk();
         continue;
