@@ -121,6 +121,13 @@ describe('OLAP stream through the gateway against one MariaDB', () => {
     expect(digest(await read(olap, sql), false)).toEqual(expected);
   });
 
+  it('FOUND_ROWS() and LAST_INSERT_ID(expr) count and read rows that went out as packets', async () => {
+    for (const c of [olap, pair.ref]) await read(c, 'select id, c from t');
+    expect(await read(olap, 'select found_rows()')).toEqual(await read(pair.ref, 'select found_rows()'));
+    for (const c of [olap, pair.ref]) await read(c, 'select id, last_insert_id(id * 3) from t where id = 77');
+    expect(await read(olap, 'select last_insert_id()')).toEqual([['231']]);
+  });
+
   it('an error one shard raises mid-stream reaches the client as that error, and the connection goes on', async () => {
     // The last id of one shard overflows BIGINT: that shard has sent its other rows by then.
     const last = Array.from({ length: ROWS }, (_, i) => ROWS - i).find((id) => shardOf(id) === '40-80')!;
