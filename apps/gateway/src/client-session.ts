@@ -55,6 +55,15 @@ class RowCountingSink implements ResultSink {
     return this.out.rawRow !== undefined ? this.out.rawRow(source, start, end, values) : this.out.row(values);
   }
 
+  get acceptsRowPackets(): boolean {
+    return this.out.acceptsRowPackets === true && this.out.rowPackets !== undefined;
+  }
+
+  rowPackets(source: Uint8Array, start: number, end: number, count: number): boolean {
+    this.rows += count;
+    return this.out.rowPackets!(source, start, end, count);
+  }
+
   drain(): Promise<void> {
     return this.out.drain();
   }
@@ -126,6 +135,8 @@ export class ClientSessionHandler implements SessionHandler {
             columns: (defs) => out.columns(defs),
             row: (values) => out.row(values),
             rawRow: (source, start, end, values) => (out.rawRow !== undefined ? out.rawRow(source, start, end, values) : out.row(values)),
+            acceptsRowPackets: out.acceptsRowPackets === true && out.rowPackets !== undefined,
+            rowPackets: (source, start, end, count) => out.rowPackets!(source, start, end, count),
             drain: () => out.drain(),
             end: (info) => out.end({ ...info, moreResults: true }),
             ok: (info) => out.ok({ ...info, moreResults: true }),

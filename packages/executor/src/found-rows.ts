@@ -12,6 +12,7 @@
  *   so the value becomes unknown and FOUND_ROWS() is refused until the next SELECT.
  * A new session's value is unknown too.
  */
+import { decodeTextRow } from '@shardgate/mysql-protocol';
 import type { FieldInfo, ResultSink } from './types.js';
 
 /**
@@ -22,27 +23,56 @@ import type { FieldInfo, ResultSink } from './types.js';
 export class FoundRowsSink implements ResultSink {
   rowsSent = 0;
   resultSet = false;
-  lastRow: readonly (Uint8Array | string | null)[] | null = null;
+  private lastValues: readonly (Uint8Array | string | null)[] | null = null;
+  /** The last row's payload, copied, when it came in a run of row packets: decoded only if asked for. */
+  private lastPacket: Buffer | null = null;
+  private columnCount = 0;
   readonly rawRow?: ResultSink['rawRow'];
+  readonly rowPackets?: ResultSink['rowPackets'];
   constructor(private readonly inner: ResultSink) {
     if (inner.rawRow !== undefined) {
       const raw = inner.rawRow.bind(inner);
       this.rawRow = (source, start, end, values) => {
         this.rowsSent++;
-        this.lastRow = values;
+        this.setLastRow(values);
         return raw(source, start, end, values);
       };
     }
+    if (inner.rowPackets !== undefined) {
+      const packets = inner.rowPackets.bind(inner);
+      this.rowPackets = (source, start, end, count) => {
+        this.rowsSent += count;
+        // The bytes are the caller's only during the call: the last row is copied (one per run).
+        let last = start;
+        for (let at = start; at < end; at += 4 + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16))) last = at;
+        this.lastValues = null;
+        this.lastPacket = Buffer.from(source.subarray(last + 4, end));
+        return packets(source, start, end, count);
+      };
+    }
+  }
+  get acceptsRowPackets(): boolean {
+    return this.inner.acceptsRowPackets === true && this.rowPackets !== undefined;
+  }
+  /** The last row sent (its cells), or null before any. */
+  get lastRow(): readonly (Uint8Array | string | null)[] | null {
+    if (this.lastPacket !== null) this.setLastRow(decodeTextRow(this.lastPacket, this.columnCount));
+    return this.lastValues;
+  }
+  private setLastRow(values: readonly (Uint8Array | string | null)[]): void {
+    this.lastValues = values;
+    this.lastPacket = null;
   }
   get signal(): AbortSignal {
     return this.inner.signal;
   }
   columns(defs: readonly FieldInfo[]): void {
+    this.columnCount = defs.length;
     this.inner.columns(defs);
   }
   row(values: readonly (Uint8Array | string | null)[]): boolean {
     this.rowsSent++;
-    this.lastRow = values;
+    this.setLastRow(values);
     return this.inner.row(values);
   }
   drain(): Promise<void> {

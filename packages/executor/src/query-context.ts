@@ -104,6 +104,7 @@ class WarningCollectingAccess implements ShardAccess {
       {
         fields: (f) => handlers.fields(f),
         rows: (rows) => handlers.rows(rows),
+        rowPacketTarget: handlers.rowPacketTarget,
         warnings: (ws) => {
           for (const w of ws) this.warnings.push(w);
           handlers.warnings?.(ws);

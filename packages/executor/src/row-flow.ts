@@ -7,11 +7,17 @@
  * either per-call or guarded: this is the rule that Vitess 21.0.1's streaming semi-join broke.
  */
 import type { FieldInfo, Row } from './types.js';
-import { rowPacketsOf } from './row-packets.js';
+import { rowPacketsOf, type RowPacketTarget } from './row-packets.js';
 
 export interface RowReceiver {
   fields(fields: readonly FieldInfo[]): void;
   rows(rows: Row[]): Promise<void> | void;
+  /**
+   * Optional: where a producer whose rows need no change may send them as the shard's packets
+   * instead of rows() (row-packets.ts). Only the statement's SinkWriter offers one: any operator
+   * in between changes, counts or orders rows, and so takes rows.
+   */
+  packetTarget?(): RowPacketTarget | undefined;
 }
 
 /** What a statement that returns no rows reports. */

@@ -70,3 +70,27 @@ export function packetOfRow(p: RowPackets, i: number, row: Row): number {
   }
   return -1;
 }
+
+/**
+ * Where a shard stream may put its rows as the shard's packet bytes, bypassing rows altogether:
+ * the client's sink, when nothing between the shard and the client changes, merges, counts or
+ * reorders rows (a route without a merge, straight into the statement's SinkWriter) and the client
+ * reads text rows. Offered by RowReceiver.packetTarget and StreamHandlers.packetTarget.
+ *
+ * Concurrency rule: the shard streams of one scatter call it concurrently, each with whole
+ * packets only, so rows of different shards interleave at packet boundaries and never inside a
+ * row. A call writes synchronously; after `false` the caller stops reading its shard until
+ * drain() settles, so memory stays bounded under a slow client.
+ */
+export interface RowPacketTarget {
+  /**
+   * `count` whole one-packet rows, headers included, `buf[start, end)`, valid only during the
+   * call (the target copies them into the client's reply). False: the client's socket holds
+   * enough, wait for drain().
+   */
+  packets(buf: Buffer, start: number, end: number, count: number): boolean;
+  /** One row as its payload `buf[start, end)` and cells (a row that came in several packets). */
+  row(buf: Buffer, start: number, end: number, cells: Row): boolean;
+  /** Resolves once the client can take more; rejects when the statement was aborted. */
+  drain(): Promise<void>;
+}

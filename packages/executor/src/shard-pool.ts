@@ -16,7 +16,7 @@ import { FieldInfoCache, toFieldInfo } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
 import type { Warning } from './query-context.js';
-import type { RowPackets } from './row-packets.js';
+import type { RowPacketTarget, RowPackets } from './row-packets.js';
 
 /** A buffered statement result: a result set (fields + rows) or an OK packet. */
 export interface ShardResult {
@@ -90,6 +90,12 @@ export interface StreamHandlers {
    * `SHOW WARNINGS` when the result set ended with a warning count > 0 (as ShardResult.warnings).
    */
   warnings?(warnings: readonly Warning[]): void;
+  /**
+   * Optional: where the rows may go as the shard's row packets instead of rows() (row-packets.ts).
+   * A connection that can hand over packets writes every row there, in order, and calls rows()
+   * never; one that cannot ignores it.
+   */
+  readonly rowPacketTarget?: RowPacketTarget;
 }
 
 export interface StatementOptions {

@@ -7,7 +7,7 @@ import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js'
 import { queryInterrupted } from './errors.js';
 import type { RowReceiver } from './row-flow.js';
 import type { FieldInfo, ResultSink, Row } from './types.js';
-import { packetOfRow, rowPacketsOf, type RowPackets } from './row-packets.js';
+import { packetOfRow, rowPacketsOf, type RowPacketTarget, type RowPackets } from './row-packets.js';
 
 export class SinkWriter implements RowReceiver {
   /**
@@ -20,6 +20,7 @@ export class SinkWriter implements RowReceiver {
   private tail: Promise<void> | null = null;
   fieldsSent = false;
   rowCount = 0;
+  private target: RowPacketTarget | undefined;
 
   constructor(
     private readonly sink: ResultSink,
@@ -48,6 +49,30 @@ export class SinkWriter implements RowReceiver {
     }
     if (waiting === undefined) return undefined;
     return this.track(waiting);
+  }
+
+  /**
+   * This writer as a RowPacketTarget, when its sink takes row packets (a text result). Rows
+   * written through it go out at once, beside any chunk of rows() still waiting for drain():
+   * both write whole packets only, and rows of sibling streams have no order among them.
+   */
+  packetTarget(): RowPacketTarget | undefined {
+    const sink = this.sink;
+    if (sink.acceptsRowPackets !== true || sink.rowPackets === undefined || sink.rawRow === undefined) return undefined;
+    const signal = this.signal;
+    return (this.target ??= {
+      packets: (buf, start, end, count) => {
+        if (signal.aborted) return false;
+        this.rowCount += count;
+        return sink.rowPackets!(buf, start, end, count);
+      },
+      row: (buf, start, end, cells) => {
+        if (signal.aborted) return false;
+        this.rowCount++;
+        return sink.rawRow!(buf, start, end, cells);
+      },
+      drain: () => this.drain(),
+    });
   }
 
   /** Writes rows from `start` until the sink is full; then finishes the chunk after drain(). */

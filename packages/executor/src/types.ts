@@ -22,6 +22,14 @@ export interface ResultSink {
    * Same return as row().
    */
   rawRow?(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean;
+  /** True when rowPackets() may be called (a text result: see the protocol's ResultSink). */
+  readonly acceptsRowPackets?: boolean;
+  /**
+   * Optional: `count` whole text-protocol row packets of a shard, headers included,
+   * `source[start, end)`, copied into the reply as they are, renumbered, before the call returns.
+   * Same return as row().
+   */
+  rowPackets?(source: Uint8Array, start: number, end: number, count: number): boolean;
   drain(): Promise<void>;
   end(info?: { warnings?: number }): void;
   ok(info?: { affectedRows?: number | bigint; lastInsertId?: number | bigint; warnings?: number; info?: string }): void;

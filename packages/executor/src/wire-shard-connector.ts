@@ -14,7 +14,7 @@ import { RawFieldInfoCache } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import { parseOkInfo, readSessionBaseline, type ShardConnection, type ShardConnector, type ShardResult, type StatementOptions, type StreamHandlers } from './shard-pool.js';
 import { ShardKiller } from './shard-killer.js';
-import { withRowPackets } from './row-packets.js';
+import { withRowPackets, type RowPacketTarget } from './row-packets.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
 
 /** Rows per chunk at most when streaming; chunks are also cut at every network read. */
@@ -452,6 +452,7 @@ class WireShardConnection extends CheckedOutConnection {
   stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (handlers.rowPacketTarget !== undefined) return this.forwardStream(sql, handlers, handlers.rowPacketTarget, signal);
     const client = this.client;
     return new Promise((resolve, reject) => {
       let buffer: Row[] = [];
@@ -527,6 +528,88 @@ class WireShardConnection extends CheckedOutConnection {
             flushScheduled = true;
             queueMicrotask(flush);
           }
+        },
+        end: (eof) => {
+          if (eof.statusFlags & MORE_RESULTS) multi = true;
+          else end(multi ? multipleResults() : null, eof.warnings);
+        },
+        ok: (ok) => {
+          if (ok.statusFlags & MORE_RESULTS) multi = true;
+          else end(multi ? multipleResults() : null, ok.warnings);
+        },
+        error: (err) => end(err, 0),
+      };
+      client.query(sql, receiver);
+    });
+  }
+
+  /**
+   * stream() with the rows going to `target` as the shard's packets, in runs as the socket
+   * delivered them (ShardClient's rowPackets): no row, cell or chunk object per row. A row that
+   * came in several packets goes through target.row(), in its place, so a single shard's order
+   * is kept. When the target's client is full the shard client pauses
+   * (its socket too, so the shard blocks on its own send buffer) until target.drain() settles.
+   * The EOF or ERR ends the stream as in stream(): the gateway writes its own end of the result.
+   */
+  private forwardStream(sql: string, handlers: StreamHandlers, target: RowPacketTarget, signal: AbortSignal | undefined): Promise<void> {
+    const client = this.client;
+    return new Promise((resolve, reject) => {
+      let stopError: unknown = null;
+      let ended = false;
+      let waitingForDrain = false;
+      let columnCount = 0;
+      let multi = false;
+      let cancelGrace: (() => void) | null = null;
+      const stop = (err: unknown) => {
+        if (stopError !== null || ended) return;
+        stopError = err;
+        this.kill();
+        cancelGrace = this.abandonAfterGrace();
+        // Read (and drop) whatever the shard still sends, until it ends the killed statement.
+        client.resume();
+      };
+      const onAbort = () => stop(signal!.reason);
+      if (signal) hookAbort(signal, onAbort);
+      const resumeAfterDrain = () => {
+        waitingForDrain = false;
+        if (stopError === null && !ended) client.resume();
+      };
+      const drainFailed = (err: unknown) => {
+        waitingForDrain = false;
+        stop(err);
+      };
+      const full = () => {
+        if (waitingForDrain) return;
+        waitingForDrain = true;
+        client.pause();
+        target.drain().then(resumeAfterDrain, drainFailed);
+      };
+      const end = (queryError: unknown, warningCount: number) => {
+        if (ended) return;
+        ended = true;
+        cancelGrace?.();
+        if (signal) unhookAbort(signal, onAbort);
+        // The client may still be paused for a drain: it must read the next command's reply.
+        client.resume();
+        this.settleStream(stopError, queryError, warningCount, signal, handlers, resolve, reject);
+      };
+      const receiver: QueryReceiver = {
+        columns: (defs) => {
+          columnCount = defs.length;
+          if (stopError !== null || multi) return;
+          try {
+            handlers.fields(this.connector.fieldInfos.convert(defs));
+          } catch (err) {
+            stop(err);
+          }
+        },
+        rowPackets: (buf, start, end, count) => {
+          if (stopError !== null || multi) return;
+          if (!target.packets(buf, start, end, count)) full();
+        },
+        row: (buf, start, end) => {
+          if (stopError !== null || multi) return;
+          if (!target.row(buf, start, end, decodeTextRow(buf, columnCount, start, end))) full();
         },
         end: (eof) => {
           if (eof.statusFlags & MORE_RESULTS) multi = true;

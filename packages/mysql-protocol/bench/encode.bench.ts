@@ -19,6 +19,9 @@ function fakeHost(): SinkHost & { bytes: number } {
     flush: () => {
       host.bytes += writer.take().length; // the socket write is replaced by dropping the bytes
     },
+    flushSoon: () => {
+      host.bytes += writer.take().length;
+    },
     socketBlocked: () => false,
     waitForDrain: () => Promise.resolve(),
     reportMisuse: (m: string) => {

@@ -4,6 +4,10 @@ export const MAX_PACKET_PAYLOAD = 0xffffff;
 const INITIAL_CAPACITY = 16 * 1024;
 /** Output up to this size is copied out (cheap, pooled); larger output hands the buffer itself to the socket. */
 const COPY_OUT_LIMIT = 4 * 1024;
+/** recycle() keeps buffers up to this size (a buffer grown by a huge row goes back to the GC) … */
+const MAX_RECYCLED = 1024 * 1024;
+/** … and this many of them (what a client that reads slowly keeps in flight, roughly). */
+const MAX_SPARE = 8;
 
 /**
  * Reusable, growable buffer that accumulates complete packets (header + payload)
@@ -20,6 +24,12 @@ const COPY_OUT_LIMIT = 4 * 1024;
 export class PacketWriter {
   private buf: Buffer;
   private pos = 0;
+  /**
+   * Buffers take() handed out and recycle() gave back once the socket was done with them: a long
+   * stream then reuses a few buffers instead of leaving one per flush for the GC (whose memory,
+   * outside the JavaScript heap, is only reclaimed when something else makes V8 collect).
+   */
+  private readonly spare: Buffer[] = [];
   private packetStart = -1;
   /** Sequence id of the next packet; set per command by the connection. */
   sequenceId = 0;
@@ -115,8 +125,18 @@ export class PacketWriter {
     // Hand the filled buffer over instead of copying; start a fresh one
     // (this also lets a buffer grown by a huge row be collected).
     const out = this.buf.subarray(0, n);
-    this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(INITIAL_CAPACITY);
     return out;
+  }
+
+  /**
+   * Gives back a buffer take() returned, once nothing reads it any more (the socket wrote it).
+   * Only a writer's own buffers of a usual size are kept; anything else is left to the GC.
+   */
+  recycle(taken: Buffer): void {
+    const whole = taken.buffer;
+    if (taken.byteOffset !== 0 || whole.byteLength < INITIAL_CAPACITY || whole.byteLength > MAX_RECYCLED || this.spare.length >= MAX_SPARE) return;
+    this.spare.push(Buffer.from(whole, 0, whole.byteLength));
   }
 
   /**
@@ -124,10 +144,16 @@ export class PacketWriter {
    * from this writer's, exactly as if they had been written here.
    */
   packets(encoded: Uint8Array): void {
-    this.ensure(encoded.length);
+    this.packetsFrom(encoded, 0, encoded.length);
+  }
+
+  /** packets() of the complete packets `src[start, end)`. */
+  packetsFrom(src: Uint8Array, start: number, stop: number): void {
+    const n = stop - start;
+    this.ensure(n);
     const b = this.buf;
-    b.set(encoded, this.pos);
-    const end = this.pos + encoded.length;
+    b.set(start === 0 && stop === src.length ? src : src.subarray(start, stop), this.pos);
+    const end = this.pos + n;
     let at = this.pos;
     while (at < end) {
       b[at + 3] = this.sequenceId;

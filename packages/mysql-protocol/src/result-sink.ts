@@ -10,6 +10,15 @@ import { StatusFlag } from './status-flags.js';
 /** Buffered reply bytes beyond which a streaming result is handed to the socket. */
 export const STREAM_FLUSH_THRESHOLD = 64 * 1024;
 
+/**
+ * Bytes the socket may hold before forwarded row packets count as backpressure. Each slice is a
+ * whole socket read of a shard (up to 64 KiB), so the socket's own 16 KiB mark would pause and
+ * resume every shard stream after every read even with a client that keeps up; this allowance
+ * lets the four reads of a scatter's turn go out together, and still bounds the memory a slow
+ * client can make the gateway hold.
+ */
+export const ROW_PACKETS_ALLOWANCE = 512 * 1024;
+
 /** What a sink needs from its connection. */
 export interface SinkHost {
   readonly writer: PacketWriter;
@@ -20,8 +29,13 @@ export interface SinkHost {
   resultCollation(): number;
   /** Hands buffered bytes to the socket. */
   flush(): void;
-  /** True when the socket's buffer is full or the client is gone. */
-  socketBlocked(): boolean;
+  /** flush() on the next tick (once for any number of calls before it). */
+  flushSoon(): void;
+  /**
+   * True when the socket's buffer is full or the client is gone. With `allowance`: when the
+   * socket holds that many bytes or more not yet taken by the kernel (see ROW_PACKETS_ALLOWANCE).
+   */
+  socketBlocked(allowance?: number): boolean;
   waitForDrain(): Promise<void>;
   reportMisuse(message: string): void;
 }
@@ -116,6 +130,45 @@ export class CommandResultSink implements ResultSink {
     w.finishPacket();
     if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
     return !this.host.socketBlocked();
+  }
+
+  get acceptsRowPackets(): boolean {
+    return !this.binary;
+  }
+
+  /**
+   * Row packets forwarded in bulk (ResultSink.rowPackets): copied as they are into the reply,
+   * renumbered (one copy of the bytes, into a buffer the writer reuses). The headers are walked
+   * first, so a slice that is not exactly whole packets ends the reply with an error instead of
+   * reaching the client.
+   */
+  rowPackets(source: Uint8Array, start: number, end: number, count: number): boolean {
+    if (this.state !== ROWS || this.binary) {
+      if (this.state === IDLE) this.host.reportMisuse('ResultSink.rowPackets() called before columns(); ignored');
+      else if (this.state === ROWS) {
+        this.host.reportMisuse('ResultSink.rowPackets() called on a binary result');
+        this.failFromServer(new Error('Internal error: row packets were forwarded to a binary result'));
+        return false;
+      } else this.closedFor('rowPackets');
+      return !this.host.socketBlocked();
+    }
+    if (this.signal.aborted) return false;
+    let at = start;
+    let n = 0;
+    while (at + 4 <= end) {
+      at += 4 + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16));
+      n++;
+    }
+    if (at !== end || n !== count) {
+      this.host.reportMisuse(`ResultSink.rowPackets() got ${end - start} bytes that are not ${count} whole packets`);
+      this.failFromServer(new Error('Internal error: forwarded row packets were not whole'));
+      return false;
+    }
+    const w = this.host.writer;
+    w.packetsFrom(source, start, end);
+    if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
+    else this.host.flushSoon();
+    return !this.host.socketBlocked(ROW_PACKETS_ALLOWANCE);
   }
 
   drain(): Promise<void> {

@@ -98,6 +98,12 @@ export class ServerConnection implements SinkHost {
   private socket: Socket;
   private readonly onDataListener = (chunk: Buffer): void => this.onData(chunk);
   private readonly onDrainListener = (): void => this.releaseDrainWaiters();
+  /** flushSoon() scheduled a flush for the next tick. Set and cleared synchronously. */
+  private flushScheduled = false;
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
   private readonly statements = new PreparedStatementRegistry();
   private phase: Phase = 'handshake';
   private handshake: HandshakeResponse | null = null;
@@ -193,13 +199,26 @@ export class ServerConnection implements SinkHost {
 
   flush(): void {
     if (this.writer.length === 0) return;
-    const out = this.writer.take();
-    // A single write per batch already coalesces a reply: no cork() needed.
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(out);
+    const writer = this.writer;
+    const out = writer.take();
+    // A single write per batch already coalesces a reply: no cork() needed. The writer's buffer
+    // comes back to it once the socket has written it (PacketWriter.recycle).
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(out, () => writer.recycle(out));
   }
 
-  socketBlocked(): boolean {
-    return this.socket.destroyed || this.socket.writableNeedDrain;
+  /**
+   * Flushes on the next tick: forwarded row packets of several shards that arrive in one turn of
+   * the event loop leave in one write, and none waits for a later one.
+   */
+  flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(this.scheduledFlush);
+  }
+
+  socketBlocked(allowance?: number): boolean {
+    const s = this.socket;
+    return s.destroyed || (allowance === undefined ? s.writableNeedDrain : s.writableLength >= allowance);
   }
 
   waitForDrain(): Promise<void> {

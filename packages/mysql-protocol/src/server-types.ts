@@ -56,6 +56,19 @@ export interface ResultSink {
    * the payload as it is; a binary one encodes `values` as row() does. Same return as row().
    */
   rawRow?(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean;
+  /**
+   * True when rowPackets() may be called: a text result set (a binary one must encode each row
+   * from its values). Absent or false on sinks that do not take row packets.
+   */
+  readonly acceptsRowPackets?: boolean;
+  /**
+   * Optional (see acceptsRowPackets): `count` whole text-protocol row packets, 4-byte headers
+   * included, `source[start, end)`, as another server sent them, each one row of this result
+   * that fits in one packet. Written to the client as they are, in bulk, each header's sequence
+   * id renumbered to continue this reply's. The bytes are copied before the call returns (the
+   * caller may reuse them). Same return as row().
+   */
+  rowPackets?(source: Uint8Array, start: number, end: number, count: number): boolean;
   /** Resolves once the socket can take more (immediately if it already can or the client is gone). */
   drain(): Promise<void>;
   /** Ends a result set. With moreResults, another result (columns() or ok()) follows. */

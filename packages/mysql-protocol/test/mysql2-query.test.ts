@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColumnFlag, ColumnType, columnDefinition, ErrorCode, mysqlError, textColumn, type ResultSink } from '../src/index.js';
+import { PacketWriter } from '../src/packet-writer.js';
+import { writeTextRow } from '../src/result-writer.js';
 import { PASSWORD, startServer, waitFor, type TestServer } from './helpers.js';
 
 const BIG = 17 * 1024 * 1024;
@@ -48,6 +50,14 @@ async function query(sql: string, out: ResultSink): Promise<void> {
     out.columns([textColumn('len'), textColumn('tail')]);
     out.row([String(Buffer.byteLength(sql)), sql.slice(-5)]);
     out.end();
+  } else if (sql === 'row packets' || sql === 'row packets cut') {
+    // Another server's row packets, forwarded in bulk between rows encoded here.
+    out.columns([textColumn('a'), textColumn('b')]);
+    out.row(['0', 'first']);
+    const p = otherServersPackets([['1', null], ['2', 'x'.repeat(300)], ['3', '']]);
+    out.rowPackets!(p, 0, sql === 'row packets cut' ? p.length - 1 : p.length, 3);
+    out.row(['4', 'last']);
+    out.end();
   } else if (sql === 'big row') {
     out.columns([textColumn('big', { columnType: ColumnType.LONG_BLOB }), textColumn('after')]);
     out.row(['y'.repeat(BIG), 'end']);
@@ -55,6 +65,14 @@ async function query(sql: string, out: ResultSink): Promise<void> {
   } else {
     out.ok();
   }
+}
+
+/** Text rows as another server numbered them (from 200, not this reply's sequence). */
+function otherServersPackets(rows: (string | null)[][]): Buffer {
+  const w = new PacketWriter();
+  w.sequenceId = 200;
+  for (const r of rows) writeTextRow(w, r);
+  return Buffer.from(w.take());
 }
 
 describe('text protocol with mysql2', () => {
@@ -104,6 +122,19 @@ describe('text protocol with mysql2', () => {
     inTransaction = false;
     expect(res).toMatchObject({ affectedRows: 2, insertId: 77, warningStatus: 1, info: 'Records: 2  Duplicates: 0  Warnings: 1' });
     expect((res as { serverStatus: number }).serverStatus & 0x3).toBe(0x3);
+    await c.end();
+  });
+
+  it('forwards row packets in bulk, renumbered into the reply, and refuses a slice of packets that is not whole', async () => {
+    const c = await t.connect();
+    const warnings: string[] = [];
+    (c as unknown as { connection: { on(e: 'warn', f: (e: Error) => void): void } }).connection.on('warn', (e) => warnings.push(e.message));
+    const [rows] = await c.query({ sql: 'row packets', rowsAsArray: true });
+    expect(rows).toEqual([['0', 'first'], ['1', null], ['2', 'x'.repeat(300)], ['3', ''], ['4', 'last']]);
+    expect(warnings).toEqual([]);
+    await expect(c.query('row packets cut')).rejects.toMatchObject({ message: expect.stringMatching(/not whole/) });
+    const [again] = await c.query('select 1');
+    expect(again).toEqual([{ '1': '1' }]);
     await c.end();
   });
 

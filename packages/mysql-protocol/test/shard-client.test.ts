@@ -279,6 +279,69 @@ describe('ShardClient against the protocol server', () => {
     expect(reply.rows[4999][0]).toBe('v'.repeat(100) + 4999);
   });
 
+  it('hands rows over as runs of whole packets, and a long row alone, all in order; an ERR after rows still ends them', async () => {
+    const LONG = 0xffffff + 1000;
+    t = await startServer(() => ({
+      query: async (sql, out) => {
+        out.columns([textColumn('i'), textColumn('v')]);
+        for (let i = 0; i < 3000; i++) {
+          out.row([String(i), i === 1234 ? Buffer.alloc(LONG, 0x61) : i % 5 === 0 ? null : 'w'.repeat(i % 300)]);
+          if (sql === 'fail' && i === 2500) throw Object.assign(new Error('Query execution was interrupted'), { errno: 1317, sqlState: '70100' });
+        }
+        out.end({ warnings: 1 });
+      },
+    }));
+    const c = await open();
+    const collect = (sql: string) =>
+      new Promise<{ rows: (string | number | null)[][]; runs: number; single: number; pausedOnce: boolean; end: EofPacket | Error }>((resolve) => {
+        const got = { rows: [] as (string | number | null)[][], runs: 0, single: 0, pausedOnce: false };
+        const text = (v: Buffer | null) => (v === null ? null : v.length > 1000 ? v.length : v.toString('utf8'));
+        const receiver: QueryReceiver = {
+          columns: () => {},
+          rowPackets: (buf, start, end, count) => {
+            got.runs++;
+            let at = start;
+            for (let k = 0; k < count; k++) {
+              const len = buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16);
+              got.rows.push(decodeTextRow(buf, 2, at + 4, at + 4 + len).map(text));
+              at += 4 + len;
+            }
+            expect(at).toBe(end);
+            if (!got.pausedOnce) {
+              // Nothing more comes while paused, even from data already read.
+              got.pausedOnce = true;
+              c.pause();
+              const seen = got.rows.length;
+              setTimeout(() => {
+                expect(got.rows.length).toBe(seen);
+                c.resume();
+              }, 50);
+            }
+          },
+          row: (buf, start, end) => {
+            got.single++;
+            got.rows.push(decodeTextRow(buf, 2, start, end).map(text));
+          },
+          end: (eof) => resolve({ ...got, end: eof }),
+          ok: () => {},
+          error: (e) => resolve({ ...got, end: e }),
+        };
+        c.query(sql, receiver);
+      });
+    const expected = (n: number) => Array.from({ length: n }, (_, i) => [String(i), i === 1234 ? LONG : i % 5 === 0 ? null : 'w'.repeat(i % 300)]);
+    const all = await collect('all');
+    expect(all.rows).toEqual(expected(3000));
+    expect(all.end).toMatchObject({ warnings: 1 });
+    expect(all.runs).toBeGreaterThan(1);
+    // Only the long row comes alone; rows that straddle two socket reads come as runs of one.
+    expect(all.single).toBe(1);
+    const failed = await collect('fail');
+    expect(failed.rows).toEqual(expected(2501));
+    expect(failed.end).toMatchObject({ errno: 1317 });
+    // The connection reads the next reply from where the last one ended.
+    expect((await run(c, 'after')).rows.length).toBe(3000);
+  });
+
   it('fails the running and queued commands once when the server goes away, and refuses new ones', async () => {
     t = await startServer(() => ({ query: () => new Promise(() => {}) }));
     const c = await open();

@@ -6,7 +6,7 @@ import { parseSysSchemaBind, type BindValue, type BindVars, type QueryTemplate, 
 import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, hasMysqlCode } from '../errors.js';
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
-import type { ShardResult } from '../shard-pool.js';
+import type { ShardResult, StreamHandlers } from '../shard-pool.js';
 import { rowsWithPackets } from '../row-packets.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
@@ -324,9 +324,12 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
     return;
   }
   const fieldsOnce = new FieldsOnce((f) => out.fields(trimFields(f, resultColumns)));
-  const receiver: RowReceiver = {
+  const receiver: RowReceiver & StreamHandlers = {
     fields: (f) => fieldsOnce.fields(f),
     rows: (rows) => out.rows(resultColumns === undefined ? rows : rows.map((r) => trimRow(r, resultColumns))),
+    // Rows concatenated as they are, straight to the client: streamed as the shards' row packets,
+    // in bulk (row-packets.ts). Not with columns to trim, nor when `out` is an operator.
+    rowPacketTarget: resultColumns === undefined ? out.packetTarget?.() : undefined,
   };
   if (targets.length === 1) {
     // One shard (unsharded keyspaces, most OLTP reads): what fanOut does for one target, minus a

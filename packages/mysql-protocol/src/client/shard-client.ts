@@ -5,6 +5,8 @@
  *
  * It builds no JavaScript value per cell: a row reaches the receiver as its packet payload, a view
  * into the socket's chunk, so the caller decides what to decode (or forwards the bytes as they are).
+ * A receiver with rowPackets gets no call per row at all: each socket read's run of whole rows
+ * comes as one slice of packets, which a gateway writes to its client as they are.
  */
 import { connect, type Socket } from 'node:net';
 import { constants, publicEncrypt } from 'node:crypto';
@@ -75,6 +77,17 @@ export interface QueryReceiver {
    * never written again (so it may be kept, or its views handed on, for as long as needed).
    */
   row(buf: Buffer, start: number, end: number): void;
+  /**
+   * Optional: when present, runs of rows come here as their whole packets instead of one row()
+   * each: `count` packets, headers included, `buf[start, end)`, each one row that fits in one
+   * packet. The bytes are valid only during the call (they may be the socket's read buffer,
+   * read into and handed over without a copy): a gateway copies them into its reply to its own
+   * client, which is all a stream of them costs. A row split across socket reads comes as a run of one,
+   * copied out with its header; a row sent in several packets (16 MiB or more) still comes
+   * through row(), its payload copied out whole. The rows are not checked:
+   * only each packet's first byte is read, to tell a row from the EOF or ERR that ends the rows.
+   */
+  rowPackets?(buf: Buffer, start: number, end: number, count: number): void;
   end(eof: EofPacket): void;
   ok(ok: OkPacket): void;
   error(err: ServerError | ClientConnectionError): void;
@@ -93,8 +106,9 @@ const DEFAULT_CHARSET = 45; // utf8mb4_general_ci
 
 /**
  * The buffer every shard socket reads into. Each read's bytes are copied out into a chunk of their
- * own before the callback returns (small chunks come from Buffer's pool), so one buffer serves all
- * connections: reads are delivered one at a time on this thread, and nothing keeps a view into it.
+ * own before the callback returns (small chunks come from Buffer's pool), or, while rows are
+ * forwarded, pumped in place and their unread rest copied out (pumpBorrowed); so one buffer serves
+ * all connections: reads are delivered one at a time on this thread, and nothing keeps a view into it.
  * Concurrency rule: written only by the socket read that precedes each onread callback, and read
  * only inside that callback.
  */
@@ -141,6 +155,11 @@ export class ShardClient {
   private definitions: Buffer[] = [];
   /** Unread socket data: `chunk` from `offset`, then `more` (arrived while paused). */
   private chunk: Buffer | null = null;
+  /**
+   * Set while `chunk` is a view of SHARED_READ_BUFFER (pumpBorrowed): only rowPackets, which copies
+   * what it keeps, may see it; pump copies it out before anything else could keep a view of it.
+   */
+  private borrowed: Buffer | null = null;
   private offset = 0;
   private readonly more: Buffer[] = [];
   /** Parts of a payload longer than one packet (0xFFFFFF continuation). */
@@ -180,6 +199,10 @@ export class ShardClient {
         onread: {
           buffer: SHARED_READ_BUFFER,
           callback: (n: number, buf: Uint8Array): boolean => {
+            if (this.more.length === 0 && this.forwarding()) {
+              this.pumpBorrowed(n);
+              return true;
+            }
             const chunk = Buffer.allocUnsafe(n);
             chunk.set(buf.subarray(0, n));
             this.onData(chunk);
@@ -456,10 +479,56 @@ export class ShardClient {
   }
 
   /** Frames and dispatches every complete packet, until paused or out of data. */
+  /** The reply being read is rows going to a rowPackets receiver (and nothing half-read). */
+  private forwarding(): boolean {
+    return this.state === ROWS && this.parts.length === 0 && this.onHandshakePacket === null && this.current?.receiver.rowPackets !== undefined;
+  }
+
+  /**
+   * A read of `n` bytes into SHARED_READ_BUFFER, while rows are forwarded: pumped from the shared
+   * buffer itself (after the unread rest of the last read, if any: the start of a packet split
+   * across the two), and only what is left unread (a packet's start, the rest after a pause or
+   * after the rows end) is copied out. No buffer per read, so a long stream leaves nothing behind
+   * for the GC (whose memory outside the heap V8 reclaims only when it collects for other reasons).
+   */
+  private pumpBorrowed(n: number): void {
+    const view = SHARED_READ_BUFFER.subarray(0, n);
+    this.borrowed = view;
+    if (this.chunk === null) {
+      this.chunk = view;
+      this.offset = 0;
+    } else {
+      this.more.push(view);
+    }
+    this.pump();
+    this.ownChunk();
+  }
+
+  /** Copies the unread rest of a borrowed read into a buffer of its own. */
+  private ownChunk(): void {
+    const b = this.borrowed;
+    if (b === null) return;
+    this.borrowed = null;
+    if (this.chunk === b) {
+      this.chunk = Buffer.from(b.subarray(this.offset));
+      this.offset = 0;
+    }
+    const i = this.more.indexOf(b);
+    if (i !== -1) this.more[i] = Buffer.from(b);
+  }
+
   private pump(): void {
     while (!this.paused && this.failure === null) {
       const c = this.chunk;
       if (c === null) return;
+      if (this.forwarding()) {
+        // Rows in bulk; whatever the scan stops at (EOF, ERR, a split or long packet) is framed below.
+        if (this.forwardRowRun(c)) continue;
+      } else if (this.borrowed !== null) {
+        // The reply moved on (the rows ended): what follows may be kept (column definitions).
+        this.ownChunk();
+        continue;
+      }
       const o = this.offset;
       const avail = c.length - o;
       let buf: Buffer;
@@ -481,8 +550,13 @@ export class ShardClient {
       }
       const len = buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16);
       this.lastSequenceId = buf[at + 3];
+      if (at === 0 && buf !== c && this.isForwardableRow(buf, len)) {
+        // A row split across reads, copied out whole with its header: one more run, of one.
+        this.forward(buf, 0, 4 + len, 1);
+        continue;
+      }
       if (len === MAX_PACKET_PAYLOAD) {
-        this.parts.push(buf.subarray(at + 4, at + 4 + len));
+        this.parts.push(buf === this.borrowed ? Buffer.from(buf.subarray(at + 4, at + 4 + len)) : buf.subarray(at + 4, at + 4 + len));
         continue;
       }
       try {
@@ -498,6 +572,56 @@ export class ShardClient {
         this.fail(new ClientConnectionError('PROTOCOL_ERROR', `malformed packet from the server: ${err instanceof Error ? err.message : String(err)}`));
         this.socket?.destroy();
       }
+    }
+  }
+
+  /**
+   * Hands the run of whole one-packet rows that starts at `chunk[offset]` to the receiver's rowPackets
+   * and advances past it. False when there is none: the packet there is the EOF or ERR that ends
+   * the rows, an empty packet, the first of a long row's packets, or does not end in this chunk.
+   */
+  private forwardRowRun(c: Buffer): boolean {
+    const start = this.offset;
+    const limit = c.length;
+    let p = start;
+    let count = 0;
+    let last = p;
+    while (p + 4 < limit) {
+      const len = c[p] | (c[p + 1] << 8) | (c[p + 2] << 16);
+      const next = p + 4 + len;
+      if (next > limit || len === 0 || len === MAX_PACKET_PAYLOAD) break;
+      // A text row never starts with 0xFF, and starts with 0xFE only before an 8-byte length.
+      const h = c[p + 4];
+      if (h === 0xff || (h === 0xfe && len < 9)) break;
+      last = p;
+      p = next;
+      count++;
+    }
+    if (count === 0) return false;
+    this.lastSequenceId = c[last + 3];
+    if (p === limit) {
+      this.chunk = this.more.length > 0 ? this.more.shift()! : null;
+      this.offset = 0;
+    } else {
+      this.offset = p;
+    }
+    this.forward(c, start, p, count);
+    return true;
+  }
+
+  /** A packet of `len` bytes at `buf[0]` that a rowPackets receiver takes as it is. */
+  private isForwardableRow(buf: Buffer, len: number): boolean {
+    if (this.state !== ROWS || this.parts.length > 0 || this.onHandshakePacket !== null || this.current?.receiver.rowPackets === undefined) return false;
+    const h = buf[4];
+    return len > 0 && len < MAX_PACKET_PAYLOAD && h !== 0xff && !(h === 0xfe && len < 9);
+  }
+
+  private forward(buf: Buffer, start: number, end: number, count: number): void {
+    try {
+      this.current!.receiver.rowPackets!(buf, start, end, count);
+    } catch (err) {
+      this.fail(new ClientConnectionError('PROTOCOL_ERROR', `malformed packet from the server: ${err instanceof Error ? err.message : String(err)}`));
+      this.socket?.destroy();
     }
   }
 
