@@ -12,6 +12,10 @@
  *   BASE_DIST=<other checkout>/apps/gateway/dist RUNS=5 QUERIES=40000 CLIENTS=8 \
  *     pnpm --filter @shardgate/gateway exec tsx bench/in-process-point-select.ts
  *
+ * PS=1 drives the gateway with prepared statements instead (mysql2's `execute`: COM_STMT_PREPARE
+ * once per connection, then a COM_STMT_EXECUTE with a binary row per query); mysql2 costs the
+ * driver more CPU than the shard client does, the same for both builds.
+ *
  * ALLOC=1 adds, per build, the bytes of JavaScript heap allocated per query, which load does not
  * change (RUNS=0 for that alone); ALLOC_PROFILE=<path prefix> also writes a sampled allocation
  * profile of that run per build (<prefix>.<build dir>.heapprofile, garbage included).
@@ -27,6 +31,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import mysql2 from 'mysql2';
 import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { nodeFlagsOf, startPreparedShard, TABLE_SIZE } from './sysbench-harness.js';
 
@@ -38,6 +43,43 @@ const CLIENTS = Number(process.env.CLIENTS ?? 8);
 /** Queries of an allocation run (ALLOC=1): few enough that the young generation never fills. */
 const ALLOC_QUERIES = Number(process.env.ALLOC_QUERIES ?? 5000);
 const CHILD_NODE_ARGS = (process.env.CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** Prepared statements (COM_STMT_EXECUTE through mysql2) instead of COM_QUERY text. */
+const PREPARED = process.env.PS === '1';
+
+/** One driver connection: runs a point select for `id` and calls `done(failed)`. */
+interface PointSelectDriver {
+  select(id: number, done: (failed: boolean) => void): void;
+  close(): void;
+}
+
+async function textDriver(port: number): Promise<PointSelectDriver> {
+  const c = new ShardClient({ host: '127.0.0.1', port, user: 'sb', password: 'sb', database: 'sbtest' });
+  await c.connect();
+  return {
+    select(id, done) {
+      const receiver: QueryReceiver = {
+        columns: () => {},
+        row: () => {},
+        end: () => done(false),
+        ok: () => done(false),
+        error: () => done(true),
+      };
+      c.query(`SELECT c FROM sbtest1 WHERE id=${id}`, receiver);
+    },
+    close: () => c.quit(),
+  };
+}
+
+async function preparedDriver(port: number): Promise<PointSelectDriver> {
+  const c = mysql2.createConnection({ host: '127.0.0.1', port, user: 'sb', password: 'sb', database: 'sbtest' });
+  await new Promise<void>((resolve, reject) => c.connect((err) => (err ? reject(err) : resolve())));
+  return {
+    select(id, done) {
+      c.execute('SELECT c FROM sbtest1 WHERE id=?', [id], (err) => done(err !== null));
+    },
+    close: () => c.destroy(),
+  };
+}
 
 interface GatewayModule {
   Gateway: new (config: unknown) => { start(): Promise<{ mysql: { port: number } }>; stop(): Promise<void> };
@@ -58,13 +100,7 @@ async function child(dist: string, shardPort: number, dir: string): Promise<void
   );
   const gw = new Gateway(loadConfig(cfg));
   const { mysql } = await gw.start();
-  const clients = await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      const c = new ShardClient({ host: '127.0.0.1', port: mysql.port, user: 'sb', password: 'sb', database: 'sbtest' });
-      await c.connect();
-      return c;
-    }),
-  );
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => (PREPARED ? preparedDriver(mysql.port) : textDriver(mysql.port))));
   let failures = 0;
   /** `n` point selects spread over the clients, each client one query at a time (as sysbench). */
   const runAll = (n: number): Promise<void> =>
@@ -72,25 +108,15 @@ async function child(dist: string, shardPort: number, dir: string): Promise<void
       let started = 0;
       let finished = 0;
       let seed = 1;
-      const next = (c: ShardClient): void => {
+      const next = (c: PointSelectDriver): void => {
         if (started >= n) return;
         started++;
         seed = (seed * 48271) % 2147483647;
-        const receiver: QueryReceiver = {
-          columns: () => {},
-          row: () => {},
-          end: () => done(c),
-          ok: () => done(c),
-          error: () => {
-            failures++;
-            done(c);
-          },
-        };
-        c.query(`SELECT c FROM sbtest1 WHERE id=${1 + (seed % TABLE_SIZE)}`, receiver);
-      };
-      const done = (c: ShardClient): void => {
-        if (++finished === n) resolve();
-        else next(c);
+        c.select(1 + (seed % TABLE_SIZE), (failed) => {
+          if (failed) failures++;
+          if (++finished === n) resolve();
+          else next(c);
+        });
       };
       for (const c of clients) next(c);
     });
@@ -121,7 +147,7 @@ async function child(dist: string, shardPort: number, dir: string): Promise<void
     }
     await new Promise((r) => setTimeout(r, 50));
     obs.disconnect();
-    for (const c of clients) c.quit();
+    for (const c of clients) c.close();
     await gw.stop();
     if (gcs > 0) throw new Error(`${gcs} GCs during the allocation run: lower ALLOC_QUERIES`);
     console.log(`alloc ${((h1 - h0) / ALLOC_QUERIES).toFixed(0)}`);
@@ -132,7 +158,7 @@ async function child(dist: string, shardPort: number, dir: string): Promise<void
   await runAll(QUERIES);
   const wall = performance.now() - t0;
   const used = process.cpuUsage(before);
-  for (const c of clients) c.quit();
+  for (const c of clients) c.close();
   await gw.stop();
   if (failures > 0) throw new Error(`${failures} queries failed`);
   console.log(`cpu ${((used.user + used.system) / QUERIES).toFixed(2)} ${((QUERIES / wall) * 1000).toFixed(0)} ${(used.user / QUERIES).toFixed(2)} ${(used.system / QUERIES).toFixed(2)}`);
@@ -195,7 +221,7 @@ async function main(): Promise<void> {
   if (process.env.BASE_DIST) builds.unshift(['BASE_DIST', path.resolve(process.env.BASE_DIST)]);
   const { cluster, port } = await startPreparedShard();
   try {
-    console.log(`${QUERIES} point selects per run, ${CLIENTS} connections, gateway and driver in one process; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`${QUERIES} point selects per run (${PREPARED ? 'prepared statements' : 'text protocol'}), ${CLIENTS} connections, gateway and driver in one process; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     const results = new Map<string, number[]>(builds.map(([name]) => [name, []]));
     for (let r = 1; r <= RUNS; r++) {
       const parts: string[] = [];

@@ -44,6 +44,7 @@ import { decodeString, kw, STOP_AT_IN, STOP_AT_VALUES, tokenize, tokenizeInto, t
 import { notSupported, PlanError, planFailure, syntaxError } from './errors.js';
 import { encodeSqlValue } from './query-template.js';
 import { literalValue } from './literal-value.js';
+import { normalizePointSelect } from './point-select-normalizer.js';
 import { fillListParams, fillRowParams, rowBindName, scanInList, scanInsertRows, UnclosedListError, type ScannedList, type ScannedRows } from './literal-list-scanner.js';
 
 export { ROW_BIND_PREFIX } from './literal-list-scanner.js';
@@ -293,6 +294,9 @@ interface ParenFrame {
  * (1210), extra ones are ignored by design (the gateway checks counts at COM_STMT_EXECUTE).
  */
 export function normalize(sql: string, params?: readonly SqlValue[], userVariables?: UserVariables): NormalizedQuery {
+  // A canonical point select needs no tokens (same answer as the token path, see its header).
+  const pointSelect = normalizePointSelect(sql, params);
+  if (pointSelect !== null) return pointSelect;
   const tokens: Token[] = [];
   let stop = tokenizeInto(sql, tokens, 0, STOP_AT_VALUES | STOP_AT_IN);
   if (stop < 0) return normalizeTokens(sql, tokens, params, null, userVariables);
