@@ -7,7 +7,7 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, hasMysqlCode } f
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
 import type { ShardResult } from '../shard-pool.js';
-import { rowsWithPackets } from '../row-packets.js';
+import { rowsWithPackets, trimRowsWithPackets } from '../row-packets.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
 import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
@@ -246,12 +246,19 @@ export async function fanOut<T extends { shard: string }>(
   targets: readonly T[],
   work: (target: T, signal: AbortSignal) => Promise<void>,
   errorsAsWarnings = false,
+  /**
+   * Given the function that aborts every target's signal (as a failing target does), when the
+   * targets run under a signal of fanOut's own (more than one target): a consumer of their rows
+   * (MergeSort) stops them through it instead of linking a controller of its own.
+   */
+  exposeAbort?: (abort: (reason: unknown) => void) => void,
 ): Promise<void> {
   if (targets.length === 1) {
     await work(targets[0], ctx.signal);
     return;
   }
   const { controller, dispose } = childAbort(ctx.signal);
+  exposeAbort?.((reason) => controller.abort(reason));
   // Concurrency rule: `firstError` is written once, synchronously, by the first failing sibling.
   let firstError: unknown = null;
   let failures = 0;
@@ -317,9 +324,14 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
     await mergeSorted(
       targets.map((t) => async (receiver: RowReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await sqlFor(t.bindVars), receiver)),
       (fields) => orderComparator(orderBy, fields),
-      { fields: (f) => out.fields(trimFields(f, resultColumns)), rows: (rows) => out.rows(resultColumns === undefined ? rows : rows.map((r) => trimRow(r, resultColumns))) },
+      {
+        fields: (f) => out.fields(trimFields(f, resultColumns)),
+        // The merged rows keep their shard packets through the trim (helper columns come last).
+        rows: (rows) => out.rows(resultColumns === undefined ? rows : trimRowsWithPackets(rows, resultColumns)),
+        rowsWanted: out.rowsWanted,
+      },
       ctx,
-      (producers) => fanOut(ctx, keyspace, producers, (p, signal) => p.run(signal), errorsAsWarnings),
+      (producers, exposeAbort) => fanOut(ctx, keyspace, producers, (p, signal) => p.run(signal), errorsAsWarnings, exposeAbort),
     );
     return;
   }
