@@ -18,8 +18,18 @@ import { compareCollationKeys, compareNullable, comparatorFor, isTextField } fro
 
 export type RowComparator = (a: Row, b: Row) => number;
 
+/**
+ * What a sorted input pushes into: rows as a RowReceiver takes them, or a chunk read whole whose
+ * rows the merge decodes only as it reaches them (ShardResult.rowAt): a merge under a Limit then
+ * decodes about the rows it hands on, not every row of every shard.
+ */
+export interface SortedReceiver extends RowReceiver {
+  /** `count` rows, row i being rowAt(i) (called at most once per row); same promise rule as rows(). */
+  lazyRows(count: number, rowAt: (i: number) => Row, packets: RowPackets | undefined): Promise<void> | void;
+}
+
 /** One sorted input: pushes its rows into `receiver`, honouring its promises, until done. */
-export type SortedInput = (receiver: RowReceiver, signal: AbortSignal) => Promise<void>;
+export type SortedInput = (receiver: SortedReceiver, signal: AbortSignal) => Promise<void>;
 
 /**
  * How the inputs are run together (the route runs them as a scatter with its error policy). A
@@ -71,7 +81,10 @@ export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly
  * field is ever written by both sides at once.
  */
 interface InputSlot {
-  chunk: Row[] | null;
+  /** The chunk; a lazy chunk (lazyRows) holds undefined where a row is not decoded yet. */
+  chunk: (Row | undefined)[] | null;
+  /** Decodes row i of a lazy chunk; null for a chunk of rows. */
+  rowAt: ((i: number) => Row) | null;
   /** The shard packets of `chunk`, when it has them (set with it). */
   packets: RowPackets | undefined;
   pos: number;
@@ -87,7 +100,7 @@ export async function mergeSorted(
   ctx: { readonly signal: AbortSignal },
   runInputs: RunInputs = (tasks) => Promise.all(tasks.map((t) => t.run(ctx.signal))).then(() => undefined),
 ): Promise<void> {
-  const slots: InputSlot[] = inputs.map(() => ({ chunk: null, packets: undefined, pos: 0, ended: false, release: null, reject: null }));
+  const slots: InputSlot[] = inputs.map(() => ({ chunk: null, rowAt: null, packets: undefined, pos: 0, ended: false, release: null, reject: null }));
   // Per-merge state, shared by the producers' callbacks and the merge loop; each field's rule:
   // `compare` is set once by the first fields() call (synchronous test-and-set);
   // `wake` is replaced only by the merge loop, and taken-and-cleared synchronously by notify();
@@ -139,7 +152,21 @@ export async function mergeSorted(
               if (rows.length === 0) return;
               return new Promise<void>((resolve, reject) => {
                 slot.chunk = rows;
+                slot.rowAt = null;
                 slot.packets = rowPacketsOf(rows);
+                slot.pos = 0;
+                slot.release = resolve;
+                slot.reject = reject;
+                notify();
+              });
+            },
+            lazyRows: (count, rowAt, packets) => {
+              if (mergeError !== null) throw mergeError;
+              if (count === 0) return;
+              return new Promise<void>((resolve, reject) => {
+                slot.chunk = new Array<Row | undefined>(count);
+                slot.rowAt = rowAt;
+                slot.packets = packets !== undefined && packets.sources.length === count ? packets : undefined;
                 slot.pos = 0;
                 slot.release = resolve;
                 slot.reject = reject;
@@ -154,6 +181,7 @@ export async function mergeSorted(
         // A failed input may leave a chunk behind; it will never be continued.
         if (slot.chunk !== null) {
           slot.chunk = null;
+          slot.rowAt = null;
           slot.packets = undefined;
           slot.release = null;
           slot.reject = null;
@@ -162,6 +190,13 @@ export async function mergeSorted(
       }
     },
   }));
+
+  /** The next row of a slot that holds a chunk, decoded now if its chunk is lazy. */
+  const head = (s: InputSlot): Row => {
+    const chunk = s.chunk!;
+    const row = chunk[s.pos];
+    return row !== undefined ? row : (chunk[s.pos] = s.rowAt!(s.pos));
+  };
 
   const merge = async () => {
     // The output chunk, with the shard packets of its rows while every row has one (so rows the
@@ -192,7 +227,7 @@ export async function mergeSorted(
         for (let i = 0; i < slots.length; i++) {
           const s = slots[i];
           if (s.chunk !== null) {
-            if (min < 0 || compare!(s.chunk[s.pos], slots[min].chunk![slots[min].pos]) < 0) min = i;
+            if (min < 0 || compare!(head(s), head(slots[min])) < 0) min = i;
           } else if (!s.ended) {
             ready = false;
             break;
@@ -211,8 +246,9 @@ export async function mergeSorted(
         }
         if (min < 0) break;
         const s = slots[min];
+        const row = head(s);
         const at = s.pos++;
-        batch.push(s.chunk![at]);
+        batch.push(row);
         if (withPackets) {
           const p = s.packets;
           if (p === undefined) withPackets = false;
@@ -224,6 +260,7 @@ export async function mergeSorted(
         if (s.pos >= s.chunk!.length) {
           const release = s.release!;
           s.chunk = null;
+          s.rowAt = null;
           s.packets = undefined;
           s.release = null;
           s.reject = null;
@@ -237,6 +274,7 @@ export async function mergeSorted(
       for (const s of slots) {
         const reject = s.reject;
         s.chunk = null;
+        s.rowAt = null;
         s.packets = undefined;
         s.release = null;
         s.reject = null;

@@ -14,7 +14,7 @@ import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
 import { evalList, evalScalar } from '../values/value-expr.js';
 import { keyspaceIdsFor } from '../vindex-resolver.js';
 import type { KeyspaceShards } from '../keyspace-routing.js';
-import { mergeSorted, orderComparator } from './merge-sort.js';
+import { mergeSorted, orderComparator, type SortedReceiver } from './merge-sort.js';
 
 export interface RouteTarget {
   readonly shard: string;
@@ -322,7 +322,7 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
     const orderBy = route.orderBy;
     const sqlFor = renderingOnce(route.query);
     await mergeSorted(
-      targets.map((t) => async (receiver: RowReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await sqlFor(t.bindVars), receiver)),
+      targets.map((t) => async (receiver: SortedReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await sqlFor(t.bindVars), receiver)),
       (fields) => orderComparator(orderBy, fields),
       {
         fields: (f) => out.fields(trimFields(f, resultColumns)),
@@ -379,8 +379,12 @@ function renderingOnce(template: QueryTemplate): (bindVars: BindVars) => string 
   };
 }
 
-/** One shard's rows into `out`: streamed (OLAP) or read whole first (OLTP, reserved sessions). */
-export async function shardRows(ctx: QueryContext, keyspace: string, shard: string, sql: string, out: RowReceiver): Promise<void> {
+/**
+ * One shard's rows into `out`: streamed (OLAP) or read whole first (OLTP, reserved sessions). A
+ * merge input (SortedReceiver) gets a result read whole as rows it decodes on demand, when the
+ * connector can decode them one at a time.
+ */
+export async function shardRows(ctx: QueryContext, keyspace: string, shard: string, sql: string, out: RowReceiver | SortedReceiver): Promise<void> {
   if (ctx.streaming) {
     await ctx.access.stream(keyspace, shard, sql, out, ctx.signal);
     return;
@@ -388,6 +392,11 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
   const r = await ctx.access.query(keyspace, shard, sql, ctx.signal);
   if (!r.isResultSet) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `expected rows from ${keyspace}/${shard}, got an OK packet`);
   out.fields(r.fields);
+  if ('lazyRows' in out && r.rowAt !== undefined && r.rowCount !== undefined) {
+    const written = out.lazyRows(r.rowCount, (i) => r.rowAt!(i), r.packets);
+    if (written !== undefined) await written;
+    return;
+  }
   if (r.rows.length > 0) {
     // Receivers that take rows synchronously return nothing: skip the await (a microtask hop).
     const written = out.rows(rowsWithPackets(r));
