@@ -189,14 +189,17 @@ describe('WireShardConnector (real MariaDB)', () => {
       expect([one.rows, one.raw, one.encoded]).toEqual([[['7', 'n6', '6.25']], 1, 0]);
       const scatter = await run('select id, name from customer', workload);
       expect([scatter.rows.length, scatter.raw, scatter.encoded]).toEqual([40, 40, 0]);
-      // Merged in ORDER BY order: the rows pass through MergeSort, and the route trims the
-      // helper columns after them (weight strings): each row goes out as its shard packet cut
-      // after its last shown cell (RawRowSink checks the bytes against the row).
+      // Merged in ORDER BY order: the rows pass through MergeSort, and are encoded.
       const ordered = await run('select id, name from customer order by id', workload);
       expect(ordered.rows.map((r) => r[0])).toEqual(Array.from({ length: 40 }, (_, i) => String(i + 1)));
-      expect([ordered.raw, ordered.encoded]).toEqual([40, 0]);
-      // Cut by a Limit with an offset, and shown cells ending in NULLs (each one 0xFB byte of the
-      // packet): still the shards' bytes. Rows whose shown cells are all NULL are encoded.
+      expect([ordered.raw, ordered.encoded]).toEqual([0, 40]);
+      // Merged under a Limit, the route trimming the helper columns after them (weight strings):
+      // each row goes out as its shard packet cut after its last shown cell (RawRowSink checks the
+      // bytes against the row), also with an offset and with shown cells ending in NULLs (each one
+      // 0xFB byte of the packet). Rows whose shown cells are all NULL are encoded.
+      const first = await run('select id, name from customer order by id limit 40', workload);
+      expect(first.rows).toEqual(ordered.rows);
+      expect([first.raw, first.encoded]).toEqual([40, 0]);
       const window = await run('select name, created, score from customer order by balance desc, id limit 7 offset 3', workload);
       expect(window.rows).toEqual(Array.from({ length: 7 }, (_, i) => [`n${36 - i}`, null, null]));
       expect([window.raw, window.encoded]).toEqual([7, 0]);

@@ -24,8 +24,12 @@ export type RowComparator = (a: Row, b: Row) => number;
  * decodes about the rows it hands on, not every row of every shard.
  */
 export interface SortedReceiver extends RowReceiver {
-  /** `count` rows, row i being rowAt(i) (called at most once per row); same promise rule as rows(). */
-  lazyRows(count: number, rowAt: (i: number) => Row, packets: RowPackets | undefined): Promise<void> | void;
+  /**
+   * `count` rows, row i being rowAt(i) (called at most once per row); same promise rule as rows().
+   * Offered only when the merge's receiver wants fewer rows than it may get (a Limit): a merge
+   * that hands on every row decodes every row anyway, and measured more allocation this way.
+   */
+  readonly lazyRows?: (count: number, rowAt: (i: number) => Row, packets: RowPackets | undefined) => Promise<void> | void;
 }
 
 /** One sorted input: pushes its rows into `receiver`, honouring its promises, until done. */
@@ -100,6 +104,8 @@ export async function mergeSorted(
   ctx: { readonly signal: AbortSignal },
   runInputs: RunInputs = (tasks) => Promise.all(tasks.map((t) => t.run(ctx.signal))).then(() => undefined),
 ): Promise<void> {
+  // The receiver stops reading early (a Limit): decode rows lazily and keep their packets.
+  const limited = out.rowsWanted !== undefined;
   const slots: InputSlot[] = inputs.map(() => ({ chunk: null, rowAt: null, packets: undefined, pos: 0, ended: false, release: null, reject: null }));
   // Per-merge state, shared by the producers' callbacks and the merge loop; each field's rule:
   // `compare` is set once by the first fields() call (synchronous test-and-set);
@@ -160,7 +166,7 @@ export async function mergeSorted(
                 notify();
               });
             },
-            lazyRows: (count, rowAt, packets) => {
+            lazyRows: limited ? (count, rowAt, packets) => {
               if (mergeError !== null) throw mergeError;
               if (count === 0) return;
               return new Promise<void>((resolve, reject) => {
@@ -172,7 +178,7 @@ export async function mergeSorted(
                 slot.reject = reject;
                 notify();
               });
-            },
+            } : undefined,
           },
           linked,
         );
@@ -200,11 +206,12 @@ export async function mergeSorted(
 
   const merge = async () => {
     // The output chunk, with the shard packets of its rows while every row has one (so rows the
-    // route only trims still reach the client as the shards' bytes: row-packets.ts).
+    // route only trims still reach the client as the shards' bytes: row-packets.ts). Under a
+    // Limit only: a whole merge measured more allocation with them (bench/in-process-scatter.ts).
     let batch: Row[] = [];
     let sources: Uint8Array[] = [];
     let bounds: number[] = [];
-    let withPackets = true;
+    let withPackets = limited;
     // The first chunk stops where the receiver stops reading (a Limit), so the merge compares and
     // hands on no row past it; later chunks are full size.
     let chunkRows = Math.max(1, Math.min(OUTPUT_CHUNK_ROWS, out.rowsWanted ?? OUTPUT_CHUNK_ROWS));
@@ -213,7 +220,7 @@ export async function mergeSorted(
       batch = [];
       sources = [];
       bounds = [];
-      withPackets = true;
+      withPackets = limited;
       chunkRows = OUTPUT_CHUNK_ROWS;
       await out.rows(b);
       // A receiver that has what it needs stops the statement through its signal (Limit): merge

@@ -392,7 +392,7 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
   const r = await ctx.access.query(keyspace, shard, sql, ctx.signal);
   if (!r.isResultSet) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `expected rows from ${keyspace}/${shard}, got an OK packet`);
   out.fields(r.fields);
-  if ('lazyRows' in out && r.rowAt !== undefined && r.rowCount !== undefined) {
+  if ('lazyRows' in out && out.lazyRows !== undefined && r.rowAt !== undefined && r.rowCount !== undefined) {
     const written = out.lazyRows(r.rowCount, (i) => r.rowAt!(i), r.packets);
     if (written !== undefined) await written;
     return;
