@@ -7,10 +7,11 @@
  *   pnpm --filter @shardgate/gateway exec tsx bench/sysbench-read-only.ts        (writes BENCHMARKS.md)
  *   ROUNDS=2 SECONDS_PER_RUN=10 THREADS=8 PS_MODE=auto PROFILE=1 pnpm --filter @shardgate/gateway exec tsx bench/sysbench-read-only.ts
  *
- * PROFILE=1 runs the gateway under --cpu-prof and prints where its main thread's time went.
+ * PROFILE=1 runs the gateway under --cpu-prof and prints where its main thread's time went
+ * (PROFILE_OUT=<file> keeps that profile).
  * CLI= another build's cli.js measures that build instead (A/B).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalCluster } from '@shardgate/test-kit';
@@ -84,8 +85,10 @@ async function main(): Promise<void> {
     console.log('\n' + section);
     await started.stop();
     if (PROFILE) {
-      const profiles = readdirSync(prof).filter((f) => f.endsWith('.cpuprofile')).map((f) => summarize(JSON.parse(readFileSync(path.join(prof, f), 'utf8')) as CpuProfile));
+      const profiles = readdirSync(prof).filter((f) => f.endsWith('.cpuprofile')).map((f) => ({ file: f, ...summarize(JSON.parse(readFileSync(path.join(prof, f), 'utf8')) as CpuProfile) }));
       const s = profiles.sort((a, b) => b.total - a.total)[0];
+      // PROFILE_OUT=<file> keeps the main thread's .cpuprofile (for a flame graph, or inclusive times).
+      if (process.env.PROFILE_OUT) copyFileSync(path.join(prof, s.file), process.env.PROFILE_OUT);
       const pct = (us: number) => `${((100 * us) / s.total).toFixed(1).padStart(5)}%`;
       for (const [k, us] of s.byPackage.slice(0, 10)) console.log(`  ${pct(us)}  ${k}`);
       for (const [k, us] of s.byFunction.slice(0, 30)) console.log(`  ${pct(us)}  ${k}`);

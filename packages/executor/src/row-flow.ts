@@ -18,6 +18,14 @@ export interface RowReceiver {
    * in between changes, counts or orders rows, and so takes rows.
    */
   packetTarget?(): RowPacketTarget | undefined;
+
+  /**
+   * A hint: the receiver uses at most this many rows in all (a Limit's offset + count), so a
+   * producer that batches (MergeSort) may cut its first chunk there, and then see the receiver
+   * stop it through its signal before producing rows nobody reads. Never a bound on correctness:
+   * rows past it are dropped by the receiver itself. Pass it on only where rows pass one for one.
+   */
+  readonly rowsWanted?: number;
 }
 
 /** What a statement that returns no rows reports. */

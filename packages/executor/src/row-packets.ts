@@ -94,3 +94,69 @@ export interface RowPacketTarget {
   /** Resolves once the client can take more; rejects when the statement was aborted. */
   drain(): Promise<void>;
 }
+
+/**
+ * The rows of `rows` from `start` to `end` (Array.slice), keeping their packets: a Limit that cuts
+ * a chunk still forwards the rows it keeps as the shard's bytes.
+ */
+export function sliceWithPackets(rows: Row[], start: number, end: number): Row[] {
+  const out = rows.slice(start, end);
+  const p = rowPacketsOf(rows);
+  if (p === undefined || out.length === 0) return out;
+  return withRowPackets(out, p.sources.slice(start, start + out.length), p.bounds.slice(2 * start, 2 * (start + out.length)));
+}
+
+/**
+ * trimRow over a chunk, keeping packets: the columns kept are a prefix of the shard's row (the
+ * planner's helper columns, weight strings and the like, come last), and the text-protocol packet
+ * of a prefix of a row is a prefix of its packet. So each kept row's packet is its shard packet
+ * cut after its last kept cell. A row whose kept cells are all NULL, or whose cells are not views
+ * into its packet, makes the chunk go without packets (encoded as before).
+ */
+export function trimRowsWithPackets(rows: Row[], columns: number): Row[] {
+  // row-flow's trimRow, inlined (row-flow imports this module): `columns` leading columns, or
+  // all but -columns trailing ones.
+  const out: Row[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    out[i] = r.length <= columns ? r : r.slice(0, columns);
+  }
+  const p = rowPacketsOf(rows);
+  if (p === undefined) return out;
+  const bounds: number[] = new Array(2 * rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const kept = out[i].length;
+    const start = p.bounds[2 * i];
+    const end = p.bounds[2 * i + 1];
+    bounds[2 * i] = start;
+    if (kept === row.length) {
+      bounds[2 * i + 1] = end;
+      continue;
+    }
+    const cut = prefixEnd(p.sources[i], start, end, row, kept);
+    if (cut < 0) return out;
+    bounds[2 * i + 1] = cut;
+  }
+  return withRowPackets(out, p.sources, bounds);
+}
+
+/**
+ * Where the first `kept` cells of `row` end in its packet `source[start, end)`: after the last
+ * non-NULL one of them, plus one byte (0xFB) per NULL after it. -1 when they are all NULL or the
+ * cell is not a view into the packet.
+ */
+function prefixEnd(source: Uint8Array, start: number, end: number, row: Row, kept: number): number {
+  let nulls = 0;
+  for (let c = kept - 1; c >= 0; c--) {
+    const cell = row[c];
+    if (cell === null) {
+      nulls++;
+      continue;
+    }
+    const at = cell.byteOffset - source.byteOffset;
+    if (cell.buffer !== source.buffer || at <= start || at + cell.byteLength + nulls > end) return -1;
+    return at + cell.byteLength + nulls;
+  }
+  return -1;
+}

@@ -47,6 +47,13 @@ export interface ShardResult {
    * Whoever hands `rows` to a RowReceiver attaches them with rowsWithPackets().
    */
   readonly packets?: RowPackets;
+  /**
+   * Row i decoded on its own, when the connector can decode rows on demand: `rows` then decodes
+   * every row the first time it is read, and a consumer that needs only some rows (MergeSort under
+   * a Limit) reads them through rowAt() instead, each at most once. With `rowCount`.
+   */
+  rowAt?(i: number): Row;
+  readonly rowCount?: number;
 }
 
 /**

@@ -257,9 +257,55 @@ function multipleResults(): ExecutorError {
 }
 
 /** Placeholder row lists of a statement before its columns arrive (every result starts with them). */
-const NO_ROWS: Row[] = Object.freeze([]) as unknown as Row[];
 const NO_SOURCES: Buffer[] = Object.freeze([]) as unknown as Buffer[];
 const NO_BOUNDS: number[] = Object.freeze([]) as unknown as number[];
+
+/**
+ * A result set read whole, its rows kept as their packets and decoded when read: `rows` decodes
+ * them all the first time (what most consumers do), rowAt() one at a time (MergeSort under a
+ * Limit decodes only the rows it compares, not the whole of every shard's reply). Decoding
+ * allocates an array and one view per cell, the largest allocation of a scatter statement.
+ * Concurrency rule: built once the reply is complete; `warnings` is set before the result is
+ * handed on, and `decoded` is filled at most once, synchronously, by whoever reads `rows` first;
+ * rowAt() never touches it (its caller keeps what it decoded).
+ */
+class BufferedRows implements ShardResult {
+  readonly isResultSet = true;
+  readonly affectedRows = 0n;
+  readonly insertId = 0n;
+  readonly packets: { readonly sources: Buffer[]; readonly bounds: number[] };
+  warnings?: readonly Warning[];
+  private decoded: Row[] | null = null;
+
+  constructor(
+    readonly fields: readonly FieldInfo[],
+    private readonly columnCount: number,
+    sources: Buffer[],
+    bounds: number[],
+    readonly warningCount: number,
+  ) {
+    this.packets = { sources, bounds };
+  }
+
+  get rowCount(): number {
+    return this.packets.sources.length;
+  }
+
+  get rows(): readonly Row[] {
+    if (this.decoded === null) {
+      const n = this.packets.sources.length;
+      const rows: Row[] = new Array(n);
+      for (let i = 0; i < n; i++) rows[i] = this.rowAt(i);
+      this.decoded = rows;
+    }
+    return this.decoded;
+  }
+
+  rowAt(i: number): Row {
+    const { sources, bounds } = this.packets;
+    return decodeTextRow(sources[i], this.columnCount, bounds[2 * i], bounds[2 * i + 1]);
+  }
+}
 
 /**
  * The receiver that buffers one statement's reply, and the promise of its result. With
@@ -279,7 +325,6 @@ class BufferedStatement implements QueryReceiver {
   private settled = false;
   private fields: readonly FieldInfo[] = EMPTY_FIELDS;
   private columnCount = 0;
-  private rows: Row[] = NO_ROWS;
   private sources: Buffer[] = NO_SOURCES;
   private bounds: number[] = NO_BOUNDS;
   private multi = false;
@@ -305,13 +350,12 @@ class BufferedStatement implements QueryReceiver {
   columns(defs: readonly Buffer[]): void {
     this.fields = this.fieldInfos.convert(defs);
     this.columnCount = defs.length;
-    this.rows = [];
     this.sources = [];
     this.bounds = [];
   }
 
   row(buf: Buffer, start: number, end: number): void {
-    this.rows.push(decodeTextRow(buf, this.columnCount, start, end));
+    // Only where the row is: it is decoded when someone reads it (BufferedRows).
     this.sources.push(buf);
     this.bounds.push(start, end);
   }
@@ -319,7 +363,7 @@ class BufferedStatement implements QueryReceiver {
   end(eof: EofPacket): void {
     if (eof.statusFlags & MORE_RESULTS) this.multi = true;
     else if (this.multi) this.finish(multipleResults());
-    else this.done({ isResultSet: true, fields: this.fields, rows: this.rows, packets: { sources: this.sources, bounds: this.bounds }, affectedRows: 0n, insertId: 0n, warningCount: eof.warnings });
+    else this.done(new BufferedRows(this.fields, this.columnCount, this.sources, this.bounds, eof.warnings));
   }
 
   ok(ok: OkPacket): void {
@@ -334,7 +378,12 @@ class BufferedStatement implements QueryReceiver {
 
   private done(r: ShardResult): void {
     if (r.warningCount === 0 || !this.wantsWarnings) return this.finish(null, r);
-    void this.conn.warningsOfLastStatement().then((warnings) => this.finish(null, { ...r, warnings }));
+    void this.conn.warningsOfLastStatement().then((warnings) => {
+      // Set before the result is handed to anyone (a spread would decode every row).
+      if (r instanceof BufferedRows) r.warnings = warnings;
+      else r = { ...r, warnings };
+      this.finish(null, r);
+    });
   }
 
   private finish(err: unknown, result?: ShardResult): void {

@@ -192,7 +192,19 @@ describe('WireShardConnector (real MariaDB)', () => {
       // Merged in ORDER BY order: the rows pass through MergeSort, and are encoded.
       const ordered = await run('select id, name from customer order by id', workload);
       expect(ordered.rows.map((r) => r[0])).toEqual(Array.from({ length: 40 }, (_, i) => String(i + 1)));
-      expect(ordered.encoded).toBe(40);
+      expect([ordered.raw, ordered.encoded]).toEqual([0, 40]);
+      // Merged under a Limit, the route trimming the helper columns after them (weight strings):
+      // each row goes out as its shard packet cut after its last shown cell (RawRowSink checks the
+      // bytes against the row), also with an offset and with shown cells ending in NULLs (each one
+      // 0xFB byte of the packet). Rows whose shown cells are all NULL are encoded.
+      const first = await run('select id, name from customer order by id limit 40', workload);
+      expect(first.rows).toEqual(ordered.rows);
+      expect([first.raw, first.encoded]).toEqual([40, 0]);
+      const window = await run('select name, created, score from customer order by balance desc, id limit 7 offset 3', workload);
+      expect(window.rows).toEqual(Array.from({ length: 7 }, (_, i) => [`n${36 - i}`, null, null]));
+      expect([window.raw, window.encoded]).toEqual([7, 0]);
+      const nulls = await run('select created, score from customer order by id limit 2', workload);
+      expect([nulls.rows, nulls.raw, nulls.encoded]).toEqual([[[null, null], [null, null]], 0, 2]);
       const counted = await run('select count(*) from customer', workload);
       expect([counted.rows, counted.raw]).toEqual([[['40']], 0]);
     }

@@ -8,12 +8,12 @@ import { childAbort, type QueryContext } from '../query-context.js';
 import type { RowReceiver } from '../row-flow.js';
 import { evalCount } from '../values/value-expr.js';
 import { runPrimitive } from '../primitive-runner.js';
+import { sliceWithPackets } from '../row-packets.js';
 
 /** The abort reason a Limit uses to stop its input; recognised by identity. */
 class LimitReached extends Error {
   constructor() {
-    // Made once per LIMIT query and never shown: skip capturing a stack (a visible share of a
-    // scatter LIMIT's CPU).
+    // Never shown: skip capturing a stack (a visible share of a scatter LIMIT's CPU).
     const depth = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     super('limit reached');
@@ -25,16 +25,19 @@ export async function runLimit(ctx: QueryContext, p: LimitPrimitive, bv: BindVar
   const count = evalCount(p.count, bv, 'LIMIT');
   const offset = p.offset ? evalCount(p.offset, bv, 'OFFSET') : 0;
   const { controller, dispose } = childAbort(ctx.signal);
-  const stop = new LimitReached();
+  // Made only when the Limit does stop its input (not for a result shorter than the window).
+  let stop: LimitReached | null = null;
+  const stopInput = () => controller.abort((stop ??= new LimitReached()));
   // Per-query counters shared by concurrent chunks of the input. Concurrency rule: both are read
   // and advanced in one synchronous step per chunk (before any await), so sibling chunks claim
   // disjoint slices and the total never exceeds offset + count.
   let skipped = 0;
   let emitted = 0;
   const receiver: RowReceiver = {
+    rowsWanted: offset + count,
     fields: (f) => {
       out.fields(f);
-      if (count === 0) controller.abort(stop);
+      if (count === 0) stopInput();
     },
     rows: async (rows) => {
       let start = 0;
@@ -44,19 +47,19 @@ export async function runLimit(ctx: QueryContext, p: LimitPrimitive, bv: BindVar
       }
       const take = Math.min(rows.length - start, count - emitted);
       if (take <= 0) {
-        if (emitted >= count) controller.abort(stop);
+        if (emitted >= count) stopInput();
         return;
       }
       emitted += take;
       const done = emitted >= count;
-      await out.rows(start === 0 && take === rows.length ? rows : rows.slice(start, start + take));
-      if (done) controller.abort(stop);
+      await out.rows(start === 0 && take === rows.length ? rows : sliceWithPackets(rows, start, start + take));
+      if (done) stopInput();
     },
   };
   try {
     await runPrimitive(ctx.withSignal(controller.signal), p.input, bv, receiver);
   } catch (err) {
-    if (err !== stop || ctx.signal.aborted) throw err;
+    if (stop === null || err !== stop || ctx.signal.aborted) throw err;
   } finally {
     dispose();
   }

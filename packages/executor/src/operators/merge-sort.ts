@@ -12,16 +12,38 @@ import type { RowReceiver } from '../row-flow.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag } from '../values/column-types.js';
 import type { FieldInfo, Row } from '../types.js';
+import { rowPacketsOf, withRowPackets, type RowPackets } from '../row-packets.js';
 import { compareCollationKeys, compareNullable, comparatorFor, isTextField } from '../values/cell-compare.js';
 
 
 export type RowComparator = (a: Row, b: Row) => number;
 
-/** One sorted input: pushes its rows into `receiver`, honouring its promises, until done. */
-export type SortedInput = (receiver: RowReceiver, signal: AbortSignal) => Promise<void>;
+/**
+ * What a sorted input pushes into: rows as a RowReceiver takes them, or a chunk read whole whose
+ * rows the merge decodes only as it reaches them (ShardResult.rowAt): a merge under a Limit then
+ * decodes about the rows it hands on, not every row of every shard.
+ */
+export interface SortedReceiver extends RowReceiver {
+  /**
+   * `count` rows, row i being rowAt(i) (called at most once per row); same promise rule as rows().
+   * Offered only when the merge's receiver wants fewer rows than it may get (a Limit): a merge
+   * that hands on every row decodes every row anyway, and measured more allocation this way.
+   */
+  readonly lazyRows?: (count: number, rowAt: (i: number) => Row, packets: RowPackets | undefined) => Promise<void> | void;
+}
 
-/** How the inputs are run together (the route runs them as a scatter with its error policy). */
-export type RunInputs = (tasks: readonly { shard: string; run(signal: AbortSignal): Promise<void> }[]) => Promise<void>;
+/** One sorted input: pushes its rows into `receiver`, honouring its promises, until done. */
+export type SortedInput = (receiver: SortedReceiver, signal: AbortSignal) => Promise<void>;
+
+/**
+ * How the inputs are run together (the route runs them as a scatter with its error policy). A
+ * runner that gives every input one signal of its own may hand `exposeAbort` the function that
+ * aborts it, before any input starts: the merge then stops its inputs through it when it fails.
+ */
+export type RunInputs = (
+  tasks: readonly { shard: string; run(signal: AbortSignal): Promise<void> }[],
+  exposeAbort: (abort: (reason: unknown) => void) => void,
+) => Promise<void>;
 
 const OUTPUT_CHUNK_ROWS = 256;
 
@@ -63,7 +85,12 @@ export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly
  * field is ever written by both sides at once.
  */
 interface InputSlot {
-  chunk: Row[] | null;
+  /** The chunk; a lazy chunk (lazyRows) holds undefined where a row is not decoded yet. */
+  chunk: (Row | undefined)[] | null;
+  /** Decodes row i of a lazy chunk; null for a chunk of rows. */
+  rowAt: ((i: number) => Row) | null;
+  /** The shard packets of `chunk`, when it has them (set with it). */
+  packets: RowPackets | undefined;
   pos: number;
   ended: boolean;
   release: (() => void) | null;
@@ -77,7 +104,9 @@ export async function mergeSorted(
   ctx: { readonly signal: AbortSignal },
   runInputs: RunInputs = (tasks) => Promise.all(tasks.map((t) => t.run(ctx.signal))).then(() => undefined),
 ): Promise<void> {
-  const slots: InputSlot[] = inputs.map(() => ({ chunk: null, pos: 0, ended: false, release: null, reject: null }));
+  // The receiver stops reading early (a Limit): decode rows lazily and keep their packets.
+  const limited = out.rowsWanted !== undefined;
+  const slots: InputSlot[] = inputs.map(() => ({ chunk: null, rowAt: null, packets: undefined, pos: 0, ended: false, release: null, reject: null }));
   // Per-merge state, shared by the producers' callbacks and the merge loop; each field's rule:
   // `compare` is set once by the first fields() call (synchronous test-and-set);
   // `wake` is replaced only by the merge loop, and taken-and-cleared synchronously by notify();
@@ -86,12 +115,16 @@ export async function mergeSorted(
   let wake: (() => void) | null = null;
   let mergeError: unknown = null;
   // The inputs' abort signal: it fires when the signal runInputs gives them fires, or when the
-  // merge fails (mergeError). runInputs gives every input the same signal (the route's fan-out
-  // does), so one linked controller serves them all instead of one per input; an input given
+  // merge fails (mergeError). A runner that exposes how to abort its inputs' signal (the route's
+  // fan-out: `abortInputs`, set before any input starts) lets the merge use that signal as it is.
+  // Otherwise every input given the same signal shares one linked controller; an input given
   // another signal gets a link of its own. Concurrency rule: `links` is appended to synchronously
-  // when an input starts, read when the merge fails, and unhooked once inputs and merge settled.
+  // when an input starts, read when the merge fails, and unhooked once inputs and merge settled;
+  // `abortInputs` is written once, before the inputs start.
+  let abortInputs: ((reason: unknown) => void) | null = null;
   const links: { source: AbortSignal; controller: AbortController; hook: () => void }[] = [];
   const inputSignal = (source: AbortSignal): AbortSignal => {
+    if (abortInputs !== null) return source;
     for (const l of links) if (l.source === source) return l.controller.signal;
     const controller = new AbortController();
     const hook = () => controller.abort(source.reason);
@@ -125,12 +158,27 @@ export async function mergeSorted(
               if (rows.length === 0) return;
               return new Promise<void>((resolve, reject) => {
                 slot.chunk = rows;
+                slot.rowAt = null;
+                slot.packets = rowPacketsOf(rows);
                 slot.pos = 0;
                 slot.release = resolve;
                 slot.reject = reject;
                 notify();
               });
             },
+            lazyRows: limited ? (count, rowAt, packets) => {
+              if (mergeError !== null) throw mergeError;
+              if (count === 0) return;
+              return new Promise<void>((resolve, reject) => {
+                slot.chunk = new Array<Row | undefined>(count);
+                slot.rowAt = rowAt;
+                slot.packets = packets !== undefined && packets.sources.length === count ? packets : undefined;
+                slot.pos = 0;
+                slot.release = resolve;
+                slot.reject = reject;
+                notify();
+              });
+            } : undefined,
           },
           linked,
         );
@@ -139,6 +187,8 @@ export async function mergeSorted(
         // A failed input may leave a chunk behind; it will never be continued.
         if (slot.chunk !== null) {
           slot.chunk = null;
+          slot.rowAt = null;
+          slot.packets = undefined;
           slot.release = null;
           slot.reject = null;
         }
@@ -147,8 +197,36 @@ export async function mergeSorted(
     },
   }));
 
+  /** The next row of a slot that holds a chunk, decoded now if its chunk is lazy. */
+  const head = (s: InputSlot): Row => {
+    const chunk = s.chunk!;
+    const row = chunk[s.pos];
+    return row !== undefined ? row : (chunk[s.pos] = s.rowAt!(s.pos));
+  };
+
   const merge = async () => {
+    // The output chunk, with the shard packets of its rows while every row has one (so rows the
+    // route only trims still reach the client as the shards' bytes: row-packets.ts). Under a
+    // Limit only: a whole merge measured more allocation with them (bench/in-process-scatter.ts).
     let batch: Row[] = [];
+    let sources: Uint8Array[] = [];
+    let bounds: number[] = [];
+    let withPackets = limited;
+    // The first chunk stops where the receiver stops reading (a Limit), so the merge compares and
+    // hands on no row past it; later chunks are full size.
+    let chunkRows = Math.max(1, Math.min(OUTPUT_CHUNK_ROWS, out.rowsWanted ?? OUTPUT_CHUNK_ROWS));
+    const flush = async () => {
+      const b = withPackets ? withRowPackets(batch, sources, bounds) : batch;
+      batch = [];
+      sources = [];
+      bounds = [];
+      withPackets = limited;
+      chunkRows = OUTPUT_CHUNK_ROWS;
+      await out.rows(b);
+      // A receiver that has what it needs stops the statement through its signal (Limit): merge
+      // no further.
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+    };
     try {
       for (;;) {
         let ready = true;
@@ -156,18 +234,14 @@ export async function mergeSorted(
         for (let i = 0; i < slots.length; i++) {
           const s = slots[i];
           if (s.chunk !== null) {
-            if (min < 0 || compare!(s.chunk[s.pos], slots[min].chunk![slots[min].pos]) < 0) min = i;
+            if (min < 0 || compare!(head(s), head(slots[min])) < 0) min = i;
           } else if (!s.ended) {
             ready = false;
             break;
           }
         }
         if (!ready) {
-          if (batch.length > 0) {
-            const b = batch;
-            batch = [];
-            await out.rows(b);
-          }
+          if (batch.length > 0) await flush();
           // Re-check after the await: an input may have delivered meanwhile (notify found no waiter).
           if (slots.some((s) => s.chunk === null && !s.ended)) {
             await new Promise<void>((resolve) => {
@@ -179,30 +253,41 @@ export async function mergeSorted(
         }
         if (min < 0) break;
         const s = slots[min];
-        batch.push(s.chunk![s.pos++]);
+        const row = head(s);
+        const at = s.pos++;
+        batch.push(row);
+        if (withPackets) {
+          const p = s.packets;
+          if (p === undefined) withPackets = false;
+          else {
+            sources.push(p.sources[at]);
+            bounds.push(p.bounds[2 * at], p.bounds[2 * at + 1]);
+          }
+        }
         if (s.pos >= s.chunk!.length) {
           const release = s.release!;
           s.chunk = null;
+          s.rowAt = null;
+          s.packets = undefined;
           s.release = null;
           s.reject = null;
           release();
         }
-        if (batch.length >= OUTPUT_CHUNK_ROWS) {
-          const b = batch;
-          batch = [];
-          await out.rows(b);
-        }
+        if (batch.length >= chunkRows) await flush();
       }
-      if (batch.length > 0) await out.rows(batch);
+      if (batch.length > 0) await flush();
     } catch (err) {
       mergeError = err;
       for (const s of slots) {
         const reject = s.reject;
         s.chunk = null;
+        s.rowAt = null;
+        s.packets = undefined;
         s.release = null;
         s.reject = null;
         reject?.(err);
       }
+      abortInputs?.(err);
       for (const l of links) l.controller.abort(err);
       throw err;
     }
@@ -210,7 +295,12 @@ export async function mergeSorted(
 
   let settled: [PromiseSettledResult<void>, PromiseSettledResult<void>];
   try {
-    settled = await Promise.allSettled([merge(), runInputs(tasks)]);
+    settled = await Promise.allSettled([
+      merge(),
+      runInputs(tasks, (abort) => {
+        abortInputs = abort;
+      }),
+    ]);
   } finally {
     for (const l of links) unhookAbort(l.source, l.hook);
   }

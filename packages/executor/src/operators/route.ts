@@ -7,14 +7,14 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, hasMysqlCode } f
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
 import type { ShardResult, StreamHandlers } from '../shard-pool.js';
-import { rowsWithPackets } from '../row-packets.js';
+import { rowsWithPackets, trimRowsWithPackets } from '../row-packets.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
 import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
 import { evalList, evalScalar } from '../values/value-expr.js';
 import { keyspaceIdsFor } from '../vindex-resolver.js';
 import type { KeyspaceShards } from '../keyspace-routing.js';
-import { mergeSorted, orderComparator } from './merge-sort.js';
+import { mergeSorted, orderComparator, type SortedReceiver } from './merge-sort.js';
 
 export interface RouteTarget {
   readonly shard: string;
@@ -246,12 +246,19 @@ export async function fanOut<T extends { shard: string }>(
   targets: readonly T[],
   work: (target: T, signal: AbortSignal) => Promise<void>,
   errorsAsWarnings = false,
+  /**
+   * Given the function that aborts every target's signal (as a failing target does), when the
+   * targets run under a signal of fanOut's own (more than one target): a consumer of their rows
+   * (MergeSort) stops them through it instead of linking a controller of its own.
+   */
+  exposeAbort?: (abort: (reason: unknown) => void) => void,
 ): Promise<void> {
   if (targets.length === 1) {
     await work(targets[0], ctx.signal);
     return;
   }
   const { controller, dispose } = childAbort(ctx.signal);
+  exposeAbort?.((reason) => controller.abort(reason));
   // Concurrency rule: `firstError` is written once, synchronously, by the first failing sibling.
   let firstError: unknown = null;
   let failures = 0;
@@ -315,11 +322,16 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
     const orderBy = route.orderBy;
     const sqlFor = renderingOnce(route.query);
     await mergeSorted(
-      targets.map((t) => async (receiver: RowReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await sqlFor(t.bindVars), receiver)),
+      targets.map((t) => async (receiver: SortedReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await sqlFor(t.bindVars), receiver)),
       (fields) => orderComparator(orderBy, fields),
-      { fields: (f) => out.fields(trimFields(f, resultColumns)), rows: (rows) => out.rows(resultColumns === undefined ? rows : rows.map((r) => trimRow(r, resultColumns))) },
+      {
+        fields: (f) => out.fields(trimFields(f, resultColumns)),
+        // The merged rows keep their shard packets through the trim (helper columns come last).
+        rows: (rows) => out.rows(resultColumns === undefined ? rows : trimRowsWithPackets(rows, resultColumns)),
+        rowsWanted: out.rowsWanted,
+      },
       ctx,
-      (producers) => fanOut(ctx, keyspace, producers, (p, signal) => p.run(signal), errorsAsWarnings),
+      (producers, exposeAbort) => fanOut(ctx, keyspace, producers, (p, signal) => p.run(signal), errorsAsWarnings, exposeAbort),
     );
     return;
   }
@@ -370,8 +382,12 @@ function renderingOnce(template: QueryTemplate): (bindVars: BindVars) => string 
   };
 }
 
-/** One shard's rows into `out`: streamed (OLAP) or read whole first (OLTP, reserved sessions). */
-export async function shardRows(ctx: QueryContext, keyspace: string, shard: string, sql: string, out: RowReceiver): Promise<void> {
+/**
+ * One shard's rows into `out`: streamed (OLAP) or read whole first (OLTP, reserved sessions). A
+ * merge input (SortedReceiver) gets a result read whole as rows it decodes on demand, when the
+ * connector can decode them one at a time.
+ */
+export async function shardRows(ctx: QueryContext, keyspace: string, shard: string, sql: string, out: RowReceiver | SortedReceiver): Promise<void> {
   if (ctx.streaming) {
     await ctx.access.stream(keyspace, shard, sql, out, ctx.signal);
     return;
@@ -379,6 +395,11 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
   const r = await ctx.access.query(keyspace, shard, sql, ctx.signal);
   if (!r.isResultSet) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `expected rows from ${keyspace}/${shard}, got an OK packet`);
   out.fields(r.fields);
+  if ('lazyRows' in out && out.lazyRows !== undefined && r.rowAt !== undefined && r.rowCount !== undefined) {
+    const written = out.lazyRows(r.rowCount, (i) => r.rowAt!(i), r.packets);
+    if (written !== undefined) await written;
+    return;
+  }
   if (r.rows.length > 0) {
     // Receivers that take rows synchronously return nothing: skip the await (a microtask hop).
     const written = out.rows(rowsWithPackets(r));

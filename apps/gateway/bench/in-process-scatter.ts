@@ -1,0 +1,178 @@
+/**
+ * The gateway's CPU and JavaScript heap allocations per scatter `select id, c from t order by c,
+ * id limit 100` over 4 shards (25,000 rows each, index on (c, id)), with its caches warm: one
+ * process holds a gateway (MySQL listener, client session, planner, executor, shard client) and
+ * drives it over loopback with CLIENTS connections of the shard client, a fixed number of queries
+ * (so a loaded machine cannot leave the JIT colder in one build than in the other). The CPU per
+ * query (process.cpuUsage) includes the driver's share, the same for every build, so builds
+ * compare by difference; the bytes allocated per query do not depend on load at all.
+ *
+ *   pnpm --filter @shardgate/gateway exec tsx bench/in-process-scatter.ts
+ *   BASE_DIST=<other checkout>/apps/gateway/dist RUNS=3 QUERIES=3000 pnpm --filter @shardgate/gateway exec tsx bench/in-process-scatter.ts
+ *
+ * Builds alternate, each run in a fresh process with the node flags of its `shardgate` bin. The
+ * allocation run uses a 64 MiB young generation and fails if a GC ran during it (heapUsed then
+ * only grows); SQL= measures another statement.
+ */
+import { spawn } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import mysql from 'mysql2/promise';
+import { LocalCluster } from '@shardgate/test-kit';
+import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
+import { nodeFlagsOf } from './sysbench-harness.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const RUNS = Number(process.env.RUNS ?? 3);
+const QUERIES = Number(process.env.QUERIES ?? 3000);
+const WARMUP = Number(process.env.WARMUP ?? 2000);
+const CLIENTS = Number(process.env.CLIENTS ?? 4);
+/** Queries of an allocation run: few enough that the 64 MiB young generation never fills. */
+const ALLOC_QUERIES = Number(process.env.ALLOC_QUERIES ?? 100);
+const SQL = process.env.SQL ?? 'select id, c from t order by c, id limit 100';
+const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
+
+interface GatewayModule {
+  Gateway: new (config: unknown) => { start(): Promise<{ mysql: { port: number } }>; stop(): Promise<void> };
+}
+interface ConfigModule {
+  loadConfig(file: string): unknown;
+}
+
+/** Child: one gateway from `dist`, driven in this process; prints `cpu …` or `alloc …`. */
+async function child(dist: string, ports: number[], dir: string): Promise<void> {
+  const { Gateway } = (await import(pathToFileURL(path.join(dist, 'gateway.js')).href)) as GatewayModule;
+  const { loadConfig } = (await import(pathToFileURL(path.join(dist, 'config.js')).href)) as ConfigModule;
+  writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify({ keyspaces: { bench: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } } } }));
+  const shards = SHARDS.map((s, i) => `      "${s}": "mysql://root:@127.0.0.1:${ports[i]}/bench"`).join('\n');
+  const cfg = path.join(dir, 'gw.yaml');
+  writeFileSync(cfg, `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: 8\nkeyspaces:\n  bench:\n    shards:\n${shards}\n`);
+  const gw = new Gateway(loadConfig(cfg));
+  const { mysql: listen } = await gw.start();
+  const clients = await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      const c = new ShardClient({ host: '127.0.0.1', port: listen.port, user: 'app', password: 'app', database: 'bench' });
+      await c.connect();
+      return c;
+    }),
+  );
+  let failures = 0;
+  let rows = 0;
+  const runAll = (n: number): Promise<void> =>
+    new Promise((resolve) => {
+      let started = 0;
+      let finished = 0;
+      const next = (c: ShardClient): void => {
+        if (started >= n) return;
+        started++;
+        const receiver: QueryReceiver = {
+          columns: () => {},
+          row: () => void rows++,
+          end: () => done(c),
+          ok: () => done(c),
+          error: () => {
+            failures++;
+            done(c);
+          },
+        };
+        c.query(SQL, receiver);
+      };
+      const done = (c: ShardClient): void => {
+        if (++finished === n) resolve();
+        else next(c);
+      };
+      for (const c of clients) next(c);
+    });
+  await runAll(WARMUP); // JIT, plan cache, pools
+  if (process.env.ALLOC_CHILD === '1') {
+    let gcs = 0;
+    const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+    obs.observe({ entryTypes: ['gc'] });
+    (globalThis as { gc?: () => void }).gc!();
+    await new Promise((r) => setTimeout(r, 50));
+    gcs = 0;
+    const h0 = process.memoryUsage().heapUsed;
+    await runAll(ALLOC_QUERIES);
+    const h1 = process.memoryUsage().heapUsed;
+    await new Promise((r) => setTimeout(r, 50));
+    obs.disconnect();
+    for (const c of clients) c.quit();
+    await gw.stop();
+    if (gcs > 0) throw new Error(`${gcs} GCs during the allocation run: lower ALLOC_QUERIES`);
+    console.log(`alloc ${((h1 - h0) / ALLOC_QUERIES).toFixed(0)}`);
+    return;
+  }
+  rows = 0;
+  const before = process.cpuUsage();
+  const t0 = performance.now();
+  await runAll(QUERIES);
+  const wall = performance.now() - t0;
+  const used = process.cpuUsage(before);
+  for (const c of clients) c.quit();
+  await gw.stop();
+  if (failures > 0) throw new Error(`${failures} queries failed`);
+  if (rows !== QUERIES * 100 && process.env.SQL === undefined) throw new Error(`${rows} rows for ${QUERIES} queries`);
+  console.log(`cpu ${((used.user + used.system) / QUERIES).toFixed(1)} ${((QUERIES / wall) * 1000).toFixed(0)} ${(used.user / QUERIES).toFixed(1)} ${(used.system / QUERIES).toFixed(1)}`);
+}
+
+/** Node flags of an allocation run: a 64 MiB young generation (no GC in the run) and gc(). */
+const ALLOC_FLAGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'];
+
+function runChild(dist: string, ports: number[], alloc: boolean): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sg-inproc-scatter-'));
+  const flags = alloc ? ALLOC_FLAGS : nodeFlagsOf(path.join(dist, 'cli.js'));
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...flags, ...process.execArgv, fileURLToPath(import.meta.url), 'child', dist, ports.join(','), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ALLOC_CHILD: alloc ? '1' : '0' },
+    });
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.on('exit', (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      const line = /^(cpu|alloc) .*$/m.exec(out)?.[0];
+      if (code !== 0 || line === undefined) reject(new Error(`child for ${dist} exited with ${code}: ${out}`));
+      else resolve(line);
+    });
+  });
+}
+
+const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+
+async function main(): Promise<void> {
+  if (process.argv[2] === 'child') return child(process.argv[3], process.argv[4].split(',').map(Number), process.argv[5]);
+  const builds: [string, string][] = [['this build', path.resolve(here, '../dist')]];
+  if (process.env.BASE_DIST) builds.unshift(['BASE_DIST', path.resolve(process.env.BASE_DIST)]);
+  const cluster = await LocalCluster.start({ shards: SHARDS, database: 'bench', schema: 'create table t (id bigint not null primary key, k int not null, c char(20) not null, key (c, id)) engine=innodb' });
+  try {
+    for (const s of SHARDS) {
+      const c = await mysql.createConnection(cluster.shard(s).connectionOptions());
+      await c.query('insert into t select seq, seq % 100000, left(md5(seq), 20) from seq_1_to_25000');
+      await c.end();
+    }
+    const ports = SHARDS.map((s) => cluster.shard(s).port);
+    console.log(`${SQL}: ${QUERIES} queries per run after ${WARMUP} to warm up, ${CLIENTS} connections, gateway and driver in one process`);
+    for (const [name, dist] of builds) {
+      const m = /^alloc (\S+)$/.exec(await runChild(dist, ports, true))!;
+      console.log(`${name}: ${m[1]} bytes of JavaScript heap allocated per query (gateway + driver, ${ALLOC_QUERIES} queries, no GC)`);
+    }
+    for (let r = 1; r <= RUNS; r++) {
+      const parts: string[] = [];
+      for (const [name, dist] of builds) {
+        const [, us, qps, user, sys] = (await runChild(dist, ports, false)).split(' ');
+        parts.push(`${name} ${us} µs/q (${user}+${sys}), ${qps} q/s`);
+      }
+      console.log(`run ${r} (load ${loadAverage()}): ${parts.join(' | ')}`);
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
