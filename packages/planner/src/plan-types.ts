@@ -510,6 +510,14 @@ export interface ProjectionPrimitive {
    * metadata is what one MySQL would send) and the gateway recomputes the value.
    */
   readonly fieldFrom?: readonly (number | null)[];
+  /**
+   * Computed columns without a `fieldFrom` take the type MariaDB gives the expression over the
+   * input columns' types (no shard computed it: an aggregation over a join across shards), and
+   * an expression whose type the gateway cannot derive is refused. Without it they are text.
+   */
+  readonly typeFromExpression?: boolean;
+  /** Per output column: a name over literals (bind vars), rendered with each execution's values; overrides `columnNames`. */
+  readonly nameTemplates?: readonly (QueryTemplate | null)[];
 }
 
 export interface FilterPrimitive {
