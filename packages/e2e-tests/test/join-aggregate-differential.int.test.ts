@@ -75,6 +75,12 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
   // avg(DISTINCT) over the joined rows.
   { sql: `select u.grp, avg(distinct m.len), avg(distinct u.price), sum(distinct m.len) ${J} group by u.grp`, mode: 'unordered' },
   { sql: `select avg(distinct m.len), avg(distinct m.len) * 2, count(distinct m.len) ${J}`, mode: 'exact' },
+  // Aggregation over a correlated [NOT] EXISTS / IN (subquery) that does not merge: the SemiJoin's rows, aggregated at the gateway.
+  { sql: 'select u.grp, count(*), sum(u.price) from usr u where exists (select 1 from music m where m.user_id = u.id and m.len > 10) group by u.grp', mode: 'unordered' },
+  { sql: 'select count(*), avg(u.price), sum(u.small) / count(*) from usr u where not exists (select 1 from music m where m.user_id = u.id)', mode: 'exact' },
+  { sql: 'select u.name, count(*) from usr u where u.grp in (select m.len % 3 from music m where m.user_id = u.id) group by u.name', mode: 'collated' },
+  { sql: 'select u.grp, max(u.price) from usr u where u.id > 3 and u.grp in (select m.len % 4 from music m where m.user_id = u.id) group by u.grp having count(*) > 1 order by max(u.price) desc', mode: 'exact' },
+  { sql: 'select distinct u.grp from usr u where exists (select 1 from music m where m.user_id = u.id and m.note = u.name)', mode: 'unordered' },
   // No rows: the one row of a scalar aggregation, and no groups.
   { sql: `select count(*) + 1, sum(m.len) / count(*), coalesce(max(m.amt), 0) ${J} where m.len > 1000`, mode: 'exact' },
   { sql: `select u.grp, count(*) + 1 ${J} where m.len > 1000 group by u.grp`, mode: 'exact' },
