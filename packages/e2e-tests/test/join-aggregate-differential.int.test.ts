@@ -62,6 +62,7 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
   { sql: `select u.grp, avg(m.len) * 3, avg(m.len) * 3000000, avg(m.len) ${J} group by u.grp`, mode: 'unordered' },
   { sql: `select u.grp, round(max(u.grp), 1), round(max(u.small)), round(max(u.price), 3), round(max(u.score), 3) ${J} group by u.grp`, mode: 'unordered' },
   { sql: `select concat(count(*), 'x'), max(u.grp) * max(u.small), coalesce(max(u.small), 0) ${J}`, mode: 'exact' },
+  { sql: `select u.grp, greatest(sum(u.price), sum(m.amt)), least(max(u.small), count(*)), greatest(max(u.grp), 2.5), greatest(sum(u.score), 1), least(max(u.small), 1) ${J} group by u.grp`, mode: 'unordered' },
   // ORDER BY an expression, aggregate or group key that is not selected.
   { sql: `select u.name, count(*) ${J} group by u.name order by count(*) + 1, u.name`, mode: 'collated' },
   { sql: `select u.grp, count(*) ${J} group by u.grp order by max(m.len) desc, u.grp`, mode: 'exact' },
@@ -92,6 +93,7 @@ const REFUSED = [
   `select u.grp, count(*) ${J} group by u.grp order by concat(max(u.name), 'x')`,
   // ROUND of an integer to tens: MariaDB's result type depends on the digits.
   `select round(count(*), -1) ${J}`,
+  `select greatest(max(u.name), max(m.note)) ${J}`,
   // MariaDB 10.11 answers one row here where the groups give several values.
   `select distinct count(*) * 2 ${J} group by u.id`,
 ];

@@ -197,7 +197,13 @@ function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, d
     }
     case 'coalesce':
     case 'ifnull':
-      return commonType(e.args.map(sub), fn.toUpperCase());
+    case 'greatest':
+    case 'least': {
+      const ts = e.args.map(sub);
+      // MariaDB types GREATEST(x, NULL) otherwise (a DOUBLE): not derived here.
+      if (fn !== 'coalesce' && fn !== 'ifnull' && ts.some((t) => t.kind === 'null')) return refuse(`${fn.toUpperCase()}() with a NULL argument`);
+      return commonType(ts, fn.toUpperCase());
+    }
     case 'if':
       return commonType([sub(e.args[1]!), sub(e.args[2]!)], 'IF');
     case 'concat':
