@@ -381,8 +381,14 @@ export interface GroupConcatParam {
   readonly orderBy: readonly OrderByKey[];
   /** Under DISTINCT: the argument columns (numbers only) whose values identify a duplicate piece. */
   readonly distinctColumns?: readonly number[];
-  /** Column holding the shard session's @@group_concat_max_len. */
-  readonly maxLenColumn: number;
+  /** Column holding the shard session's @@group_concat_max_len; without it (rowPieces), the session's value at the gateway. */
+  readonly maxLenColumn?: number;
+  /**
+   * Each input row is one joined row (an aggregation over a join across shards), its piece the
+   * text of its arguments (NULL when one is NULL, as GROUP_CONCAT skips such rows); the result
+   * column is typed as MariaDB types GROUP_CONCAT, from the session's group_concat_max_len.
+   */
+  readonly rowPieces?: boolean;
 }
 
 export interface AggregateParam {

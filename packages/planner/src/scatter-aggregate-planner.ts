@@ -503,7 +503,7 @@ function refuseAmbiguousOrderBy(ctx: PlanContext, columns: readonly Ast[], e: As
  * Whether an expression reads a GROUP_CONCAT's text (the call, or its select-list alias) other than
  * by IS [NOT] NULL; a subquery of its own is not looked into.
  */
-function readsGroupConcatAsValue(e: Ast, aliases: ReadonlySet<string>): boolean {
+export function readsGroupConcatAsValue(e: Ast, aliases: ReadonlySet<string>): boolean {
   const isGroupConcat = (n: Ast | undefined): boolean =>
     n !== undefined && n !== null && ((n.type === 'aggr_func' && String(n.name).toLowerCase() === 'group_concat') || (isColumnRef(n) && !n.table && aliases.has(columnName(n).toLowerCase())));
   let found = false;

@@ -236,6 +236,7 @@ class RandomQueryGenerator {
       `SUM(${n}) / SUM(${m})`,
       `IF(COUNT(${any}) > 1, SUM(${n}), 0)`,
       `ABS(MIN(${n}) - ${this.int(5)})`,
+      `GREATEST(MAX(${n}), MIN(${m}))`,
     ]);
   }
 
