@@ -229,9 +229,10 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     if (n?.type === 'param' || n?.type === 'number' || n?.type === 'null' || n?.type === 'bool' || String(n?.type ?? '').endsWith('string')) return undefined;
     const r = rangeOf(n);
     const t = r ? renderTokens(p.tokens, r[0], r[1], []) : null;
-    const isAvg = n?.type === 'aggr_func' && String(n.name).toLowerCase() === 'avg';
-    // avg inside an expression needs its unrounded value, never the display-rounded column.
-    const byText = t === null ? -1 : columns.findIndex((c, k) => text(c.expr) === t && !(computed && exprColumns.has(k)) && !(isAvg && computed));
+    // avg inside arithmetic or a function needs its unrounded value, never the display-rounded
+    // column; compared as it is (`HAVING avg(x) > 1.3333`), MariaDB compares the rounded value.
+    const isAvg = n?.type === 'aggr_func' && String(n.name).toLowerCase() === 'avg' && (computed || inArithmetic.has(n));
+    const byText = t === null ? -1 : columns.findIndex((c, k) => text(c.expr) === t && !(computed && exprColumns.has(k)) && !isAvg);
     if (byText >= 0) return byText;
     if (t !== null) {
       const g = hiddenGroupKey(t);
@@ -244,7 +245,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
         return byAlias;
       }
     }
-    if (n?.type === 'aggr_func' && t !== null) return hiddenAggregate(n, t, isAvg && computed);
+    if (n?.type === 'aggr_func' && t !== null) return hiddenAggregate(n, t, isAvg);
     if (isColumnRef(n)) {
       if (!computed) throw notSupported(`${t ?? 'a column'} in ${what} that is not in the select list`);
       if (t === null) throw notSupported(`a column in ${what}`);
@@ -258,6 +259,19 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
   for (const e of [...exprColumns.values(), sel.having, ...(sel.orderby ?? []).map((o: Ast) => (o.expr?.type === 'aggr_func' ? null : o.expr))]) {
     if (e && readsGroupConcatAsValue(e, groupConcatAliases)) throw notSupported('GROUP_CONCAT(…) read as a number or string inside an expression or HAVING over a join across shards (IS [NOT] NULL works)');
   }
+  /** Aggregates of HAVING and ORDER BY under arithmetic or a function (see leaf). */
+  const inArithmetic = new Set<Ast>();
+  const markArithmetic = (e: Ast, under: boolean): void => {
+    if (!e || typeof e !== 'object') return;
+    if (e.type === 'aggr_func') {
+      if (under) inArithmetic.add(e);
+      return;
+    }
+    const arithmetic = under || e.type === 'function' || (e.type === 'binary_expr' && ['+', '-', '*', '/', 'DIV', '%', 'MOD'].includes(String(e.operator).toUpperCase())) || (e.type === 'unary_expr' && e.operator === '-');
+    for (const key of Object.keys(e)) if (key !== 'loc') for (const x of [e[key]].flat()) if (x && typeof x === 'object') markArithmetic(x, arithmetic);
+  };
+  markArithmetic(sel.having, false);
+  for (const o of sel.orderby ?? []) markArithmetic(o.expr, false);
   const projections = new Map<number, EvalExpr>();
   for (const [i, e] of exprColumns) projections.set(i, toEvalExpr(e, leaf('an expression over aggregates over a join across shards', true), 'an expression over aggregates over a join across shards', p.nullSafeEqual));
   const having = sel.having ? toEvalExpr(sel.having, leaf('HAVING over a join across shards', false), 'HAVING over a join across shards', p.nullSafeEqual) : null;
