@@ -36,7 +36,12 @@ let sub: mysql.Connection;
 
 beforeAll(async () => {
   pair = await startGatewayAndReference(
-    { vschema: { keyspaces: { commerce: hashKeyspace({ usr: 'id', music: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } },
+    {
+      vschema: { keyspaces: { commerce: hashKeyspace({ usr: 'id', music: 'id' }) } },
+      keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } },
+      // Above every case's groups and GROUP_CONCAT pieces, below a cross join's.
+      config: { maxMemoryRows: 300 },
+    },
     'commerce',
     SCHEMA,
   );
@@ -162,6 +167,15 @@ describe('aggregation over a join across shards vs one MariaDB', () => {
     } finally {
       for (const c of [sub, ref]) await c.query('set group_concat_max_len = default');
     }
+  });
+
+  it('holds at most maxMemoryRows GROUP_CONCAT pieces of the joined rows, in OLTP and OLAP (1041)', async () => {
+    for (const workload of ['oltp', 'olap']) {
+      await sub.query(`set workload = '${workload}'`);
+      const sql = 'select u.grp, group_concat(m.id) from usr u join music m on m.len > u.grp group by u.grp';
+      expect(await answer(sub, sql), workload).toMatchObject({ error: expect.stringMatching(/^1041 /) });
+    }
+    await sub.query("set workload = 'oltp'");
   });
 
   it('refuses what it cannot compute exactly', async () => {

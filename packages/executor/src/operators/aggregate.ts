@@ -315,7 +315,8 @@ class GroupConcatAccumulator implements Accumulator {
       if (this.seen.has(k)) return;
       this.seen.add(k);
     }
-    if (this.param.orderBy.length > 0) this.ctx.holdRows(1);
+    // Held until the group ends: counted when pieces are unbounded (one per joined row, or sorted).
+    if (this.param.orderBy.length > 0 || this.param.rowPieces) this.ctx.holdRows(1);
     this.pieces.push(row);
   }
   result(): Cell {
