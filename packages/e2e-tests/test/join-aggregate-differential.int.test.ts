@@ -87,6 +87,8 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
   // HAVING compares avg at its display scale, as MariaDB (18.33333… is not > 18.3333); expressions use more digits.
   { sql: `select u.grp, avg(m.len) ${J} group by u.grp having avg(m.len) > 18.3333`, mode: 'unordered' },
   { sql: `select u.grp ${J} group by u.grp having avg(m.len) * 3 > 54.9999 and count(*) > 0`, mode: 'unordered' },
+  // Ordered by a DISTINCT aggregate, MariaDB computes expressions from avg's displayed value.
+  { sql: `select u.grp, avg(m.len) * 3000000, round(avg(m.len), 6) ${J} group by u.grp order by count(distinct m.len), u.grp`, mode: 'exact' },
   // avg(DISTINCT) over the joined rows.
   { sql: `select u.grp, avg(distinct m.len), avg(distinct u.price), sum(distinct m.len) ${J} group by u.grp`, mode: 'unordered' },
   { sql: `select avg(distinct m.len), avg(distinct m.len) * 2, count(distinct m.len) ${J}`, mode: 'exact' },

@@ -20,7 +20,7 @@ import { notSupported, PlanError } from './errors.js';
 import { hasAggregate, type Analyzed } from './select-analyzer.js';
 import { isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
-import { readsGroupConcatAsValue } from './scatter-aggregate-planner.js';
+import { avgDisplayedInExpressions, readsGroupConcatAsValue } from './scatter-aggregate-planner.js';
 import { kw } from './lexer.js';
 import type { SelectAnalyzer } from './select-analyzer.js';
 
@@ -231,7 +231,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     const t = r ? renderTokens(p.tokens, r[0], r[1], []) : null;
     // avg inside arithmetic or a function needs its unrounded value, never the display-rounded
     // column; compared as it is (`HAVING avg(x) > 1.3333`), MariaDB compares the rounded value.
-    const isAvg = n?.type === 'aggr_func' && String(n.name).toLowerCase() === 'avg' && (computed || inArithmetic.has(n));
+    const isAvg = n?.type === 'aggr_func' && String(n.name).toLowerCase() === 'avg' && (computed || inArithmetic.has(n)) && !avgDisplayed;
     const byText = t === null ? -1 : columns.findIndex((c, k) => text(c.expr) === t && !(computed && exprColumns.has(k)) && !isAvg);
     if (byText >= 0) return byText;
     if (t !== null) {
@@ -259,6 +259,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
   for (const e of [...exprColumns.values(), sel.having, ...(sel.orderby ?? []).map((o: Ast) => (o.expr?.type === 'aggr_func' ? null : o.expr))]) {
     if (e && readsGroupConcatAsValue(e, groupConcatAliases)) throw notSupported('GROUP_CONCAT(…) read as a number or string inside an expression or HAVING over a join across shards (IS [NOT] NULL works)');
   }
+  const avgDisplayed = avgDisplayedInExpressions(p);
   /** Aggregates of HAVING and ORDER BY under arithmetic or a function (see leaf). */
   const inArithmetic = new Set<Ast>();
   const markArithmetic = (e: Ast, under: boolean): void => {
