@@ -53,6 +53,8 @@ export interface QuerySettings {
   readonly maxMemoryRows: number;
   readonly scatterErrorsAsWarnings: boolean;
   readonly divPrecisionIncrement: number;
+  /** The session's group_concat_max_len (MariaDB's default when absent): it decides GROUP_CONCAT's column type. */
+  readonly groupConcatMaxLen?: number;
   /** Current keyspace of the session (for `__vtdbname`). */
   readonly keyspace: string | null;
   /**

@@ -472,6 +472,7 @@ export class Session implements ExecutorSession, ShardAccess {
         // Directives live in comments: most statements have none, and indexOf is far cheaper than the regex.
         scatterErrorsAsWarnings: sql.includes('/*') && SCATTER_WARNINGS_DIRECTIVE.test(sql),
         divPrecisionIncrement: this.systemVariables.size === 0 ? 4 : Number(this.systemVariables.get('div_precision_increment') ?? 4),
+        ...(this.systemVariables.has('group_concat_max_len') && this.systemVariables.get('group_concat_max_len') != null ? { groupConcatMaxLen: Number(this.systemVariables.get('group_concat_max_len')) } : {}),
         keyspace: this.keyspace,
       },
       signal,

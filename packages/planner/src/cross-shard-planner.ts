@@ -21,7 +21,7 @@ import { isNumericExpr, refuseWindowAcrossShards, routeFor, withGatewayLimit } f
 import { toEvalExpr } from './gateway-expr.js';
 import { planUnionParts } from './union-planner.js';
 import { planJoinAggregate } from './join-aggregate-planner.js';
-import { planCorrelatedExists } from './semi-join-planner.js';
+import { aggregatesOverCorrelatedExists, planCorrelatedExists } from './semi-join-planner.js';
 import { derivedRange, planDerivedAtGateway, unwrapStarDerived } from './derived-table-planner.js';
 
 /** Comparisons whose two column operands compare by the columns' own types and collations. */
@@ -31,6 +31,7 @@ export function planCrossShard(ctx: PlanContext, analyzer: SelectAnalyzer, analy
   if (ctx.parsed.ast._next) return planUnionParts(ctx);
   const semi = planCorrelatedExists(ctx);
   if (semi) return semi;
+  if (aggregatesOverCorrelatedExists(ctx)) return planJoinAggregate(ctx, analyzer, analyzed);
   const derived = planDerivedAtGateway(ctx, analyzer, analyzed);
   if (derived) return derived;
   const pulled = pullOutSubqueries(ctx);

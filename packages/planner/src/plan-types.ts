@@ -381,8 +381,14 @@ export interface GroupConcatParam {
   readonly orderBy: readonly OrderByKey[];
   /** Under DISTINCT: the argument columns (numbers only) whose values identify a duplicate piece. */
   readonly distinctColumns?: readonly number[];
-  /** Column holding the shard session's @@group_concat_max_len. */
-  readonly maxLenColumn: number;
+  /** Column holding the shard session's @@group_concat_max_len; without it (rowPieces), the session's value at the gateway. */
+  readonly maxLenColumn?: number;
+  /**
+   * Each input row is one joined row (an aggregation over a join across shards), its piece the
+   * text of its arguments (NULL when one is NULL, as GROUP_CONCAT skips such rows); the result
+   * column is typed as MariaDB types GROUP_CONCAT, from the session's group_concat_max_len.
+   */
+  readonly rowPieces?: boolean;
 }
 
 export interface AggregateParam {
@@ -510,6 +516,14 @@ export interface ProjectionPrimitive {
    * metadata is what one MySQL would send) and the gateway recomputes the value.
    */
   readonly fieldFrom?: readonly (number | null)[];
+  /**
+   * Computed columns without a `fieldFrom` take the type MariaDB gives the expression over the
+   * input columns' types (no shard computed it: an aggregation over a join across shards), and
+   * an expression whose type the gateway cannot derive is refused. Without it they are text.
+   */
+  readonly typeFromExpression?: boolean;
+  /** Per output column: a name over literals (bind vars), rendered with each execution's values; overrides `columnNames`. */
+  readonly nameTemplates?: readonly (QueryTemplate | null)[];
 }
 
 export interface FilterPrimitive {

@@ -10,7 +10,7 @@ import { collationKeySql, collationSortKeySql } from './collation-key-sql.js';
 import type { AggregateParam, EvalExpr, GroupByKey, OrderByKey, Primitive, QueryTemplate } from './plan-types.js';
 import { columnName, isColumnRef, subqueryOf, walk } from './ast-utils.js';
 import type { PlanContext } from './plan-context.js';
-import { tokenRange, type Ast } from './sql-parser.js';
+import { tokenRange, type Ast, type ParsedStatement } from './sql-parser.js';
 import type { TokenEdit } from './shard-sql.js';
 import { renderTokens, templateFromTokens } from './shard-sql.js';
 import { templateFromSql } from './query-template.js';
@@ -230,6 +230,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     groupBy.push({ column: col });
   }
 
+  const avgDisplayed = avgDisplayedInExpressions(p);
   /** Gateway inputs of an expression: aggregates (pushed as helper columns when not selected) and group keys. */
   const aggSlots = new Map<string, number>();
   const leaf =
@@ -239,7 +240,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         const t = text(n, `aggregate in ${what}`);
         // avg inside an expression needs its unrounded value: a slot of its own, never the
         // visible (display-rounded) column.
-        const isAvg = String(n.name).toLowerCase() === 'avg';
+        const isAvg = String(n.name).toLowerCase() === 'avg' && !avgDisplayed;
         const vis = isAvg ? -1 : columns.findIndex((c) => c.expr?.type === 'aggr_func' && nodeText(ctx, c.expr) === t);
         if (vis >= 0) return vis;
         const known = aggSlots.get(t);
@@ -500,10 +501,39 @@ function refuseAmbiguousOrderBy(ctx: PlanContext, columns: readonly Ast[], e: As
 }
 
 /**
+ * MariaDB 10.11, grouping with an ORDER BY that holds a DISTINCT aggregate (`order by
+ * count(distinct x)`, also through its alias or position), sorts the groups in a temporary table
+ * and computes expressions over avg from avg's displayed value (`avg(x) * 3000000` is 3999900.0000
+ * for 1.33333…, 3999999.9990 otherwise): the gateway then does the same.
+ */
+export function avgDisplayedInExpressions(p: ParsedStatement): boolean {
+  const sel = p.ast;
+  if ((sel.groupby?.columns ?? []).length === 0) return false;
+  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+  const hasDistinctAggregate = (e: Ast): boolean => {
+    let found = false;
+    walk(e, (n) => {
+      if (n?.type === 'aggr_func' && (!!n.args?.distinct || p.distinctAggregates.has(n.loc?.start?.offset ?? -1))) found = true;
+      return !found;
+    });
+    return found;
+  };
+  return (sel.orderby ?? []).some((o: Ast) => {
+    const e = o.expr;
+    if (e?.type === 'number') return !!columns[Number(e.value) - 1] && hasDistinctAggregate(columns[Number(e.value) - 1].expr);
+    if (isColumnRef(e) && !e.table) {
+      const aliased = columns.find((c) => c.as && String(c.as).toLowerCase() === columnName(e).toLowerCase());
+      if (aliased && hasDistinctAggregate(aliased.expr)) return true;
+    }
+    return hasDistinctAggregate(e);
+  });
+}
+
+/**
  * Whether an expression reads a GROUP_CONCAT's text (the call, or its select-list alias) other than
  * by IS [NOT] NULL; a subquery of its own is not looked into.
  */
-function readsGroupConcatAsValue(e: Ast, aliases: ReadonlySet<string>): boolean {
+export function readsGroupConcatAsValue(e: Ast, aliases: ReadonlySet<string>): boolean {
   const isGroupConcat = (n: Ast | undefined): boolean =>
     n !== undefined && n !== null && ((n.type === 'aggr_func' && String(n.name).toLowerCase() === 'group_concat') || (isColumnRef(n) && !n.table && aliases.has(columnName(n).toLowerCase())));
   let found = false;

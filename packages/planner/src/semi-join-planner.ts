@@ -9,7 +9,8 @@
  * Only where filtering after the outer route changes nothing else: the outer statement has no
  * aggregation, DISTINCT, HAVING or LIMIT (ORDER BY is kept: rows are filtered in order). With a
  * `*` in its select list the helper columns are its last ones, found by counting from the end
- * (SemiJoinPrimitive.helperColumns). The subquery may not nest further subqueries.
+ * (SemiJoinPrimitive.helperColumns). The subquery may not nest further subqueries. A statement
+ * that aggregates over such rows has them planned so, and aggregates them at the gateway.
  */
 import type { Primitive } from './plan-types.js';
 import type { PlanContext } from './plan-context.js';
@@ -43,14 +44,7 @@ export function planCorrelatedExists(ctx: PlanContext): Primitive | null {
   for (const conj of conjuncts(sel.where)) {
     const ex = existsCondition(p, conj) ?? inCondition(p, conj);
     if (!ex || containsNestedSelect(ex.sub)) continue;
-    const innerAliases = aliasesOf(ex.sub.from);
-    // Qualified references to a table of the outer query (an unqualified name resolves to the
-    // subquery's own tables first; if it has none, the subquery fails on its own, never wrongly).
-    const refs: Ast[] = [];
-    walk(ex.sub, (n) => {
-      if (isColumnRef(n) && n.table && !innerAliases.has(String(n.table).toLowerCase()) && outerAliases.has(String(n.table).toLowerCase())) refs.push(n);
-      return true;
-    });
+    const refs = outerReferences(ex.sub, outerAliases);
     if (refs.length === 0) continue;
     const subRange = tokenRange(p, ex.sub);
     if (!subRange) return null;
@@ -107,6 +101,41 @@ export function planCorrelatedExists(ctx: PlanContext): Primitive | null {
     };
   }
   return null;
+}
+
+/**
+ * Whether the statement aggregates (GROUP BY, aggregates, HAVING, DISTINCT) over a WHERE with a
+ * correlated `[NOT] EXISTS` or `IN (subquery)` that does not merge into its route: its raw rows,
+ * planned as a statement of their own, are a SemiJoin, and the gateway aggregates them as it
+ * does the rows of a join across shards (join-aggregate-planner.ts).
+ */
+export function aggregatesOverCorrelatedExists(ctx: PlanContext): boolean {
+  const p = ctx.parsed;
+  const sel = p.ast;
+  if (sel._next || p.intoOutfile >= 0) return false;
+  const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
+  const aggregated = !!sel.distinct || !!sel.having || (sel.groupby?.columns ?? []).length > 0 || columns.some((c) => hasAggregate(c.expr));
+  if (!aggregated || columns.length === 0 || columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) return false;
+  if (statementHasWindow(ctx) || p.tokens.some((t) => kw(t) === 'for' || kw(t) === 'lock')) return false;
+  const outerAliases = aliasesOf(sel.from);
+  return conjuncts(sel.where).some((conj) => {
+    const ex = existsCondition(p, conj) ?? inCondition(p, conj);
+    return !!ex && !containsNestedSelect(ex.sub) && outerReferences(ex.sub, outerAliases).length > 0;
+  });
+}
+
+/**
+ * Qualified references to a table of the outer query (an unqualified name resolves to the
+ * subquery's own tables first; if it has none, the subquery fails on its own, never wrongly).
+ */
+function outerReferences(sub: Ast, outerAliases: ReadonlySet<string>): Ast[] {
+  const innerAliases = aliasesOf(sub.from);
+  const refs: Ast[] = [];
+  walk(sub, (n) => {
+    if (isColumnRef(n) && n.table && !innerAliases.has(String(n.table).toLowerCase()) && outerAliases.has(String(n.table).toLowerCase())) refs.push(n);
+    return true;
+  });
+  return refs;
 }
 
 function aliasesOf(from: Ast): Set<string> {

@@ -451,7 +451,7 @@ describe('cross-shard plans', () => {
   });
 
   it('refuses what it cannot plan exactly, naming the construct', async () => {
-    await expect(plan('select group_concat(c.id) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('group_concat() over a join') });
+    await expect(plan('select group_concat(c.id, s.k order by s.k) from customer c join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('GROUP_CONCAT of several arguments ordered by one of them') });
     await expect(plan('select c.id + s.k from customer c left join settings s on s.k = c.email')).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('both sides of a LEFT JOIN') });
     await expect(plan('select s.k from main.settings s left join customer c on c.name = s.k where rand() > c.id or c.name is null', 'commerce')).rejects.toMatchObject({ errno: 1235 });
     await expect(plan("select a from (select distinct name as a from customer limit 5) t where a = 'x'")).rejects.toMatchObject({ errno: 1235, message: expect.stringContaining('derived table') });
@@ -470,6 +470,23 @@ describe('aggregation over a join across shards', () => {
     // The string group key is compared by its collation key, a helper column the Sort drops.
     expect(agg.groupBy[0].column).toBe(0);
     expect(agg.groupBy[0].weightStringColumn).toBeGreaterThanOrEqual(3);
+  });
+
+  it('computes expressions over aggregates, and ORDER BY keys over them that are not selected, in a typed Projection before the Sort', async () => {
+    const { plan: p } = await plan('select s.k, sum(c.id) / count(*) from customer c join settings s on s.k = c.email group by s.k order by max(c.id) + 1 desc');
+    expect(p.instructions).toMatchObject({ operator: 'Sort', resultColumns: 2, input: { operator: 'Projection', typeFromExpression: true, input: { operator: 'Aggregate', variant: 'Hash' } } });
+    const sort = p.instructions as any;
+    const projection = sort.input;
+    // Column 1 is sum / count over helper aggregate columns; the ORDER BY key is a helper column computed alike.
+    expect(projection.expressions[1]).toMatchObject({ kind: 'call', fn: '/' });
+    expect(sort.orderBy).toEqual([{ column: expect.any(Number), desc: true, noCollationKey: true }]);
+    expect(projection.expressions[sort.orderBy[0].column]).toMatchObject({ kind: 'call', fn: '+' });
+    expect(projection.columnNames[1]).toBe('sum(c.id) / count(*)');
+  });
+
+  it('aggregates the rows of a correlated EXISTS that does not merge: an Aggregate over the SemiJoin', async () => {
+    const { plan: p } = await plan('select c.name, count(*) from customer c where exists (select 1 from orders o where o.id = c.id) group by c.name', 'commerce');
+    expect(p.instructions).toMatchObject({ operator: 'Projection', input: { operator: 'Aggregate', variant: 'Hash', input: { operator: 'SemiJoin', variant: 'Semi' } } });
   });
 });
 

@@ -21,6 +21,8 @@ import { renderTemplate } from '../values/render-query.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 
 const OUTPUT_CHUNK_ROWS = 256;
+/** MariaDB's default group_concat_max_len. */
+const DEFAULT_GROUP_CONCAT_MAX_LEN = 1048576;
 
 /** A running aggregate of one group. Each group owns its accumulators; nothing is shared. */
 interface Accumulator {
@@ -313,7 +315,8 @@ class GroupConcatAccumulator implements Accumulator {
       if (this.seen.has(k)) return;
       this.seen.add(k);
     }
-    if (this.param.orderBy.length > 0) this.ctx.holdRows(1);
+    // Held until the group ends: counted when pieces are unbounded (one per joined row, or sorted).
+    if (this.param.orderBy.length > 0 || this.param.rowPieces) this.ctx.holdRows(1);
     this.pieces.push(row);
   }
   result(): Cell {
@@ -329,7 +332,7 @@ class GroupConcatAccumulator implements Accumulator {
       }
       return 0;
     });
-    const maxLen = Number(cellText(pieces[0]![this.param.maxLenColumn] ?? textCell('0')));
+    const maxLen = this.param.maxLenColumn === undefined ? (this.ctx.settings.groupConcatMaxLen ?? DEFAULT_GROUP_CONCAT_MAX_LEN) : Number(cellText(pieces[0]![this.param.maxLenColumn] ?? textCell('0')));
     const sep = Buffer.from(this.param.separator, 'utf8');
     const parts: Uint8Array[] = [];
     let total = 0;
@@ -475,6 +478,11 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         // MEDIUMTEXT; MariaDB's own GROUP_CONCAT has no BLOB flag (a UNION sizes it by that: see
         // unionBlobType).
         outFields[a.column] = { ...base, name, flags: base.flags & ~ColumnFlag.BLOB };
+        if (gc.rowPieces) {
+          // MariaDB's GROUP_CONCAT is a VARCHAR up to 512 characters of group_concat_max_len, a BLOB past that.
+          const maxLen = ctx.settings.groupConcatMaxLen ?? DEFAULT_GROUP_CONCAT_MAX_LEN;
+          outFields[a.column] = { ...base, name, table: '', orgTable: '', orgName: '', columnType: maxLen > 512 ? ColumnType.BLOB : ColumnType.VAR_STRING, columnLength: Math.min(maxLen * 4, 0xffffffff), decimals: 0, flags: base.flags & ~(ColumnFlag.BLOB | ColumnFlag.NOT_NULL) };
+        }
         const cmps = gc.orderBy.map((k) => comparatorFor(fields[k.column]));
         for (const c of gc.distinctColumns ?? []) {
           // Which of several collation-equal strings MariaDB keeps is not known here.

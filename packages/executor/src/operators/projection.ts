@@ -8,6 +8,12 @@ import { castToField } from '../values/cast-to-field.js';
 import { evalExpr } from '../values/eval-expr.js';
 import { ColumnType, UTF8MB4_GENERAL_CI } from '../values/column-types.js';
 import { runPrimitive } from '../primitive-runner.js';
+import { expressionField } from '../values/expression-field.js';
+import { renderTemplate } from '../values/render-query.js';
+import { ExecutorError } from '../errors.js';
+
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
 
 function computedField(name: string, keyspace: string): FieldInfo {
   return { catalog: 'def', schema: keyspace, table: '', orgTable: '', name, orgName: '', characterSet: UTF8MB4_GENERAL_CI, columnLength: 1024, columnType: ColumnType.VAR_STRING, flags: 0, decimals: 31 };
@@ -19,6 +25,7 @@ export async function runProjection(ctx: QueryContext, p: ProjectionPrimitive, b
   // The field each computed expression takes its type from (set with inFields); its values are
   // converted to that type, as the server would convert them (`coalesce(max(price), 0)` is 0.00).
   let typedAs: (FieldInfo | undefined)[] = [];
+  let outNames: string[] = [];
   await runPrimitive(ctx, p.input, bv, {
     fields: (f) => {
       inFields = f;
@@ -26,14 +33,17 @@ export async function runProjection(ctx: QueryContext, p: ProjectionPrimitive, b
         const from = e.kind === 'column' ? undefined : p.fieldFrom?.[i];
         return from !== undefined && from !== null ? f[from] : undefined;
       });
-      out.fields(
-        p.expressions.map((e, i) => {
-          const from = e.kind === 'column' ? e.index : p.fieldFrom?.[i];
-          const name = p.columnNames[i] || (from !== undefined && from !== null ? f[from]?.name : undefined) || `col${i}`;
-          if (from !== undefined && from !== null && f[from]) return { ...f[from], name };
-          return computedField(name, f[0]?.schema ?? ctx.settings.keyspace ?? '');
-        }),
-      );
+      const outFields = p.expressions.map((e, i) => {
+        const from = e.kind === 'column' ? e.index : p.fieldFrom?.[i];
+        const template = p.nameTemplates?.[i];
+        const name = (template ? renderTemplate(template, bv) : '') || p.columnNames[i] || (from !== undefined && from !== null ? f[from]?.name : undefined) || `col${i}`;
+        if (from !== undefined && from !== null && f[from]) return { ...f[from], name };
+        const schema = f[0]?.schema ?? ctx.settings.keyspace ?? '';
+        return p.typeFromExpression ? expressionField(e, f, bv, ctx.settings.divPrecisionIncrement, name, schema) : computedField(name, schema);
+      });
+      if (p.typeFromExpression) typedAs = p.expressions.map((e, i) => (e.kind === 'column' || typedAs[i] ? typedAs[i] : outFields[i]));
+      outNames = outFields.map((f) => f.name);
+      out.fields(outFields);
     },
     rows: (rows) =>
       out.rows(
@@ -43,6 +53,8 @@ export async function runProjection(ctx: QueryContext, p: ProjectionPrimitive, b
             if (e.kind === 'column') return row[e.index] ?? null;
             const v = evalExpr(e, env);
             const f = typedAs[i];
+            // An integer result past BIGINT: MariaDB fails the statement rather than wrap it.
+            if (p.typeFromExpression && typeof v === 'bigint' && (v < BIGINT_MIN || v > BIGINT_MAX)) throw new ExecutorError(1690, '22003', `BIGINT value is out of range in '${outNames[i]}'`);
             return sqlValueToCell(f ? castToField(v, f) : v);
           });
         }),

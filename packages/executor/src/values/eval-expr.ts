@@ -300,6 +300,22 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
     }
     case 'if':
       return truthy(arg(0)) ? arg(1) : arg(2);
+    case 'greatest':
+    case 'least': {
+      // NULL when any argument is; numbers compare as numbers (exactly, or as doubles when one
+      // is). A string among them compares by rules (collation, or as a double beside numbers)
+      // not reproduced here: refused.
+      const values = args.map((a) => evalExpr(a, env));
+      if (values.some((v) => v === null)) return null;
+      if (!values.every(isNumeric)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${fn.toUpperCase()}() over other than numbers cannot be evaluated at the gateway`);
+      let best: Exclude<SqlValue, null> = values[0]!;
+      for (const v of values.slice(1) as Exclude<SqlValue, null>[]) {
+        const c = compareValues(v, best)!;
+        if (fn === 'greatest' ? c > 0 : c < 0) best = v;
+      }
+      // Over a double the result is a double.
+      return values.some(isFloat) ? Number(best.toString()) : best;
+    }
     case 'concat': {
       let s = '';
       for (const a of args) {

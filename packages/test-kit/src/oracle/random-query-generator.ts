@@ -199,7 +199,7 @@ class RandomQueryGenerator {
       ...aggregates.map((sql) => ({ sql, aggregate: true })),
     ];
     const having = groupBy.length > 0 && this.chance(0.4) ? [this.havingPredicate(scope, aggregates)] : [];
-    return {
+    const query: SelectQuery = {
       distinct: false,
       items,
       from,
@@ -209,6 +209,35 @@ class RandomQueryGenerator {
       having,
       order: groupBy.length > 0 && this.chance(0.6) ? this.orderSpec(this.chance(0.3) ? [this.pick(aggregates)] : [], true) : null,
     };
+    // Drawn last, so the draws above stay those of every seed before: an expression over
+    // aggregates in the select list, and one as an ORDER BY key that is not selected (the
+    // gateway computes both after aggregating, over a join across shards too).
+    if (this.chance(0.3)) query.items.push({ sql: this.aggregateExpression(scope), aggregate: true });
+    if (query.order !== null && this.chance(0.3)) query.order.lead.unshift(this.aggregateExpression(scope));
+    return query;
+  }
+
+  /** A number computed from aggregates: division and avg with their DECIMAL scales, ROUND, COALESCE, counts. */
+  private aggregateExpression(scope: Scope): string {
+    const numeric = scope.columns.filter((c) => c.kind === 'int' || c.kind === 'decimal');
+    const any = this.pick(scope.columns).ref;
+    if (numeric.length === 0) return this.pick([`COUNT(*) + ${this.int(3)}`, `COUNT(${any}) * 2`, `COUNT(DISTINCT ${any}) - COUNT(*)`]);
+    const n = this.pick(numeric).ref;
+    const m = this.pick(numeric).ref;
+    return this.pick([
+      `SUM(${n}) / COUNT(*)`,
+      `ROUND(AVG(${n}), ${this.int(3)})`,
+      `COUNT(*) + ${this.int(3)}`,
+      `COALESCE(SUM(${n}), 0)`,
+      `MAX(${n}) - MIN(${m})`,
+      `SUM(${n}) * 1.5`,
+      `AVG(DISTINCT ${n})`,
+      `AVG(${n}) * COUNT(*)`,
+      `SUM(${n}) / SUM(${m})`,
+      `IF(COUNT(${any}) > 1, SUM(${n}), 0)`,
+      `ABS(MIN(${n}) - ${this.int(5)})`,
+      `GREATEST(MAX(${n}), MIN(${m}))`,
+    ]);
   }
 
   private distinctSelect(): SelectQuery {
