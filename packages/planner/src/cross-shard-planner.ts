@@ -657,7 +657,9 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   // FOR UPDATE / LOCK IN SHARE MODE: each side's shard query takes it, so the rows each shard
   // reads for the join are locked there, as one MariaDB locks the rows its join reads.
   const lockClause = lockingClause(ctx);
-  const keyed = lockClause === '' && valueJoinVars.size === 0 && !nullRowPerRow ? keyedEquality() : null;
+  // Not over a derived table on the left: it is planned as a statement of its own, evaluated at
+  // the gateway, where the key's extra column (a literal collation name) is refused.
+  const keyed = lockClause === '' && valueJoinVars.size === 0 && !nullRowPerRow && !leftHasDerived ? keyedEquality() : null;
   // The left route selects the outer column's equality key too (see KeyedLookup).
   if (keyed) leftItems.push(joinKeySql(exprText(keyed.leftColumn)));
   const leftKeyColumn = leftItems.length - 1;
