@@ -20,7 +20,7 @@ import { notSupported, PlanError } from './errors.js';
 import { hasAggregate, type Analyzed } from './select-analyzer.js';
 import { isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
-import { avgDisplayedInExpressions, readsGroupConcatAsValue } from './scatter-aggregate-planner.js';
+import { avgDisplayedInExpressions, avgRoundingUncertain, readsGroupConcatAsValue } from './scatter-aggregate-planner.js';
 import { kw } from './lexer.js';
 import type { SelectAnalyzer } from './select-analyzer.js';
 
@@ -232,6 +232,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     // avg inside arithmetic or a function needs its unrounded value, never the display-rounded
     // column; compared as it is (`HAVING avg(x) > 1.3333`), MariaDB compares the rounded value.
     const isAvg = n?.type === 'aggr_func' && String(n.name).toLowerCase() === 'avg' && (computed || inArithmetic.has(n)) && !avgDisplayed;
+    if (isAvg && avgUncertain) throw notSupported('avg() inside an expression, grouped with an ORDER BY and a DISTINCT aggregate elsewhere, over a join across shards (MariaDB computes it from its rounded or unrounded value depending on its plan)');
     const byText = t === null ? -1 : columns.findIndex((c, k) => text(c.expr) === t && !(computed && exprColumns.has(k)) && !isAvg);
     if (byText >= 0) return byText;
     if (t !== null) {
@@ -260,6 +261,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     if (e && readsGroupConcatAsValue(e, groupConcatAliases)) throw notSupported('GROUP_CONCAT(…) read as a number or string inside an expression or HAVING over a join across shards (IS [NOT] NULL works)');
   }
   const avgDisplayed = avgDisplayedInExpressions(p);
+  const avgUncertain = avgRoundingUncertain(p);
   /** Aggregates of HAVING and ORDER BY under arithmetic or a function (see leaf). */
   const inArithmetic = new Set<Ast>();
   const markArithmetic = (e: Ast, under: boolean): void => {
