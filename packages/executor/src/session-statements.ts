@@ -280,32 +280,42 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
  * subquery over sharded tables sees every shard), typed as the result column says.
  */
 async function queryValue(session: Session, sql: string, signal: AbortSignal): Promise<SqlValue> {
-  const sink = new FirstValueSink(signal);
+  const sink = new RowsSink(signal);
   await session.runPreparedStatement(sql, [], sink);
-  const field = sink.field;
-  if (sink.value !== null && field !== undefined && (field.columnType === ColumnType.FLOAT || (field.columnType === ColumnType.DOUBLE && field.decimals < NOT_FIXED_DECIMALS))) {
-    // The text protocol rounds a FLOAT, and a DOUBLE with fixed decimals (`pi()` is 3.141593), to
-    // what the column shows; the user variable MariaDB assigns holds the whole double
-    // (3.141592653589793, and 1.100000023841858 for CAST(1.1 AS FLOAT)). Adding a DOUBLE zero
-    // gives that double with no fixed decimals, so its text is every digit.
-    const whole = new FirstValueSink(signal);
+  const field = sink.fields[0];
+  const cell = sink.rows[0]?.[0] ?? null;
+  if (cell !== null && field !== undefined && shownRounded(field)) {
+    // Adding a DOUBLE zero gives the whole double with no fixed decimals, so its text is every
+    // digit (3.141592653589793 for pi(), 1.100000023841858 for CAST(1.1 AS FLOAT)).
+    const whole = new RowsSink(signal);
     await session.runPreparedStatement(`SELECT (${sql.slice('SELECT '.length)}) + 0e0`, [], whole);
-    if (whole.value !== null) return new ColumnNumber(utf8Text(whole.value), 'double', true);
+    const wholeCell = whole.rows[0]?.[0] ?? null;
+    if (wholeCell !== null) return new ColumnNumber(cellText(wholeCell), 'double', true);
   }
-  const value = cellToSqlValue(sink.value, field);
-  // A DOUBLE user variable stays a DOUBLE where it is read, also when its value is whole (`2`).
-  return value instanceof ColumnNumber && value.kind === 'double' ? new ColumnNumber(value.text, 'double', true) : value;
+  return userVariableValue(cell, field);
 }
 
 /** MariaDB's decimals for a floating-point column whose digits are not fixed. */
 const NOT_FIXED_DECIMALS = 31;
-const utf8Text = (cell: Uint8Array): string => new TextDecoder().decode(cell);
+
+/**
+ * A FLOAT, or a DOUBLE with fixed decimals (`pi()` is 3.141593): the text protocol rounds its
+ * value to what the column shows, where the user variable MariaDB assigns holds the whole double.
+ */
+function shownRounded(field: FieldInfo): boolean {
+  return field.columnType === ColumnType.FLOAT || (field.columnType === ColumnType.DOUBLE && field.decimals < NOT_FIXED_DECIMALS);
+}
+
+/** A cell as a user variable holds it: a DOUBLE stays a DOUBLE where it is read, also when whole (`2`). */
+function userVariableValue(cell: Cell, field: FieldInfo | undefined): SqlValue {
+  const value = cellToSqlValue(cell, field);
+  return value instanceof ColumnNumber && value.kind === 'double' ? new ColumnNumber(value.text, 'double', true) : value;
+}
 
 /**
  * `SELECT … INTO @a, @b`: runs the SELECT as the session runs any, then assigns its one row, as
  * MariaDB does: a different column count is 1222, more than one row 1172, and no row leaves the
- * variables as they were with warning 1329. A FLOAT, or a DOUBLE with fixed decimals, is refused:
- * the text protocol gives it rounded (`pi()` is 3.141593), where MariaDB assigns the whole double.
+ * variables as they were with warning 1329. A value shownRounded is refused.
  */
 async function runSelectInto(session: Session, sql: string, variables: readonly string[], sink: ResultSink): Promise<void> {
   const collected = new RowsSink(sink.signal);
@@ -320,17 +330,19 @@ async function runSelectInto(session: Session, sql: string, variables: readonly 
   const row = collected.rows[0]!;
   const values = collected.fields.map((field, i) => {
     const cell = row[i] ?? null;
-    if (cell !== null && (field.columnType === ColumnType.FLOAT || (field.columnType === ColumnType.DOUBLE && field.decimals < NOT_FIXED_DECIMALS))) {
+    if (cell !== null && shownRounded(field)) {
       throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: SELECT … INTO @${variables[i]} of a FLOAT or a DOUBLE with fixed decimals (its text is rounded); use SET @${variables[i]} = (SELECT …)`);
     }
-    const value = cellToSqlValue(cell, field);
-    return value instanceof ColumnNumber && value.kind === 'double' ? new ColumnNumber(value.text, 'double', true) : value;
+    return userVariableValue(cell, field);
   });
   variables.forEach((name, i) => session.userVariables.set(userVariableKey(name), values[i]!));
   sink.ok({});
 }
 
-/** A ResultSink that keeps a result's columns and rows (SELECT … INTO has at most one). */
+/**
+ * A ResultSink that keeps a result's columns and its first two rows (SET @x = … reads one value,
+ * SELECT … INTO one row; a second row is enough to know there are too many).
+ */
 class RowsSink implements ResultSink {
   fields: readonly FieldInfo[] = [];
   readonly rows: Cell[][] = [];
@@ -339,31 +351,7 @@ class RowsSink implements ResultSink {
     this.fields = defs;
   }
   row(values: readonly (Uint8Array | string | null)[]): boolean {
-    // Two are enough to know there are too many; the rest are not kept.
     if (this.rows.length < 2) this.rows.push(values.map((v) => (typeof v === 'string' ? textCell(v) : v)));
-    return true;
-  }
-  drain(): Promise<void> {
-    return Promise.resolve();
-  }
-  end(): void {}
-  ok(): void {}
-}
-
-/** A ResultSink that keeps the first cell of a result (and its column). */
-class FirstValueSink implements ResultSink {
-  field: FieldInfo | undefined;
-  value: Cell = null;
-  private rows = 0;
-  constructor(readonly signal: AbortSignal) {}
-  columns(defs: readonly FieldInfo[]): void {
-    this.field = defs[0];
-  }
-  row(values: readonly (Uint8Array | string | null)[]): boolean {
-    if (this.rows++ === 0) {
-      const v = values[0] ?? null;
-      this.value = typeof v === 'string' ? textCell(v) : v;
-    }
     return true;
   }
   drain(): Promise<void> {

@@ -118,6 +118,15 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
       throw e;
     }
   };
+  /** whereEdits' sink: plans the subquery, pulls it out, and replaces its tokens with the bind. */
+  const pullInto =
+    (nullRefused: boolean): WhereEditSink =>
+    (sub, variant, range, replacement) => {
+      const plan = planSub(sub, variant !== 'PulloutExists');
+      const n = names();
+      pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has, ...(nullRefused && variant === 'PulloutValue' ? { nullRefused: true } : {}) });
+      edits.push({ from: range[0], to: range[1], text: replacement(n.res, n.has) });
+    };
   // WHERE: every subquery, wherever it sits in a conjunct, becomes a bind whose value equals it
   // (see whereEdit); a subquery in a place whose meaning the rewrite cannot keep leaves the
   // statement unplanned here.
@@ -135,14 +144,7 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
       edits.push({ from: range[0], to: range[1], text: `:${n.has} = 1 and ${text(conj.left)} in ::${n.res}` });
       continue;
     }
-    if (!whereEdits(p, conj, (sub, variant, range, replacement) => {
-      const plan = planSub(sub, variant !== 'PulloutExists');
-      const n = names();
-      pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has });
-      edits.push({ from: range[0], to: range[1], text: replacement(n.res, n.has) });
-    })) {
-      return null;
-    }
+    if (!whereEdits(p, conj, pullInto(false))) return null;
   }
   for (const c of Array.isArray(sel.columns) ? sel.columns : []) {
     const sub = subqueryOf(c.expr);
@@ -157,16 +159,9 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
       const written = renderTokens(p.tokens, range[0], range[1], []);
       if (!c.as && (p.tokens.slice(range[0], range[1]).some((t) => t.kind === 'bind' || t.kind === 'listBind' || t.kind === 'placeholder') || written.includes('`'))) return null;
       const before = edits.length;
-      if (!whereEdits(p, c.expr, (s, variant, r, replacement) => {
-        // A scalar value is bound as a literal of its type; a NULL one is refused at execution
-        // (see UncorrelatedSubqueryPrimitive.nullRefused).
-        const plan = planSub(s, variant !== 'PulloutExists');
-        const n = names();
-        pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has, ...(variant === 'PulloutValue' ? { nullRefused: true } : {}) });
-        edits.push({ from: r[0], to: r[1], text: replacement(n.res, n.has) });
-      })) {
-        return null;
-      }
+      // A scalar value is bound as a literal of its type; a NULL one is refused at execution
+      // (see UncorrelatedSubqueryPrimitive.nullRefused).
+      if (!whereEdits(p, c.expr, pullInto(true))) return null;
       if (!c.as && edits.length > before) edits.push({ from: range[1], to: range[1], text: ` as \`${written}\`` });
       continue;
     }
@@ -180,14 +175,7 @@ function pullOutSubqueries(ctx: PlanContext): Primitive | null {
   // HAVING: as WHERE (its conditions keep their truth values with the subquery bound).
   for (const conj of conjuncts(sel.having)) {
     if (!containsSubquery(conj)) continue;
-    if (!whereEdits(p, conj, (sub, variant, range, replacement) => {
-      const plan = planSub(sub, variant !== 'PulloutExists');
-      const n = names();
-      pulled.push({ variant, plan, resultBind: n.res, hasValuesBind: n.has });
-      edits.push({ from: range[0], to: range[1], text: replacement(n.res, n.has) });
-    })) {
-      return null;
-    }
+    if (!whereEdits(p, conj, pullInto(false))) return null;
   }
   if (pulled.length === 0) return null;
   if ([sel.orderby, sel.from].some((x) => x && containsSubquery(x))) return null;
