@@ -232,7 +232,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     // avg inside arithmetic or a function needs its unrounded value, never the display-rounded
     // column; compared as it is (`HAVING avg(x) > 1.3333`), MariaDB compares the rounded value.
     const isAvg = n?.type === 'aggr_func' && String(n.name).toLowerCase() === 'avg' && (computed || inArithmetic.has(n)) && !avgDisplayed;
-    if (isAvg && avgUncertain) throw notSupported('avg() inside an expression, grouped with an ORDER BY and a DISTINCT aggregate elsewhere, over a join across shards (MariaDB computes it from its rounded or unrounded value depending on its plan)');
+    if (isAvg && avgUncertain) throw notSupported('avg() inside an expression, grouped with an ORDER BY other than the leading GROUP BY columns or with a DISTINCT aggregate elsewhere, over a join across shards (MariaDB computes it from its rounded or unrounded value depending on its plan)');
     const byText = t === null ? -1 : columns.findIndex((c, k) => text(c.expr) === t && !(computed && exprColumns.has(k)) && !isAvg);
     if (byText >= 0) return byText;
     if (t !== null) {

@@ -242,7 +242,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         // avg inside an expression needs its unrounded value: a slot of its own, never the
         // visible (display-rounded) column.
         const isAvg = String(n.name).toLowerCase() === 'avg' && !avgDisplayed;
-        if (isAvg && avgUncertain) throw notSupported('avg() inside an expression, grouped with an ORDER BY and a DISTINCT aggregate elsewhere (MariaDB computes it from its rounded or unrounded value depending on its plan)');
+        if (isAvg && avgUncertain) throw notSupported('avg() inside an expression, grouped with an ORDER BY other than the leading GROUP BY columns or with a DISTINCT aggregate elsewhere (MariaDB computes it from its rounded or unrounded value depending on its plan)');
         const vis = isAvg ? -1 : columns.findIndex((c) => c.expr?.type === 'aggr_func' && nodeText(ctx, c.expr) === t);
         if (vis >= 0) return vis;
         const known = aggSlots.get(t);
@@ -532,21 +532,42 @@ export function avgDisplayedInExpressions(p: ParsedStatement): boolean {
 }
 
 /**
- * Grouping with an ORDER BY and a DISTINCT aggregate elsewhere in the statement, but not in the
- * ORDER BY (avgDisplayedInExpressions): MariaDB 10.11 then computed an expression over avg from
- * one value or the other depending on its plan (`sum(distinct id), avg(b) * count(*) … group by c
- * order by coalesce(sum(id), 0)` gave -993.257144 where the unrounded avg gives -993.257143,
- * random differential seed 54 #7800). Such an expression is refused rather than guessed.
+ * Whether MariaDB 10.11 may compute an expression over avg from avg's displayed (rounded) value or
+ * from its exact one depending on its plan, which the gateway cannot see; such an expression is
+ * refused rather than guessed. Two shapes, both grouped and ordered:
+ * - an ORDER BY that is not the GROUP BY's leading columns in one direction (`order by sum(id)`,
+ *   `order by p + 0`, `order by p, max(q)`): grouping along an index and then sorting the groups
+ *   gives `avg(v) * count(*)` = 2917.0002 for avg 486.1667 of 6 rows, grouping in a temporary
+ *   table gives 2917.0000 (random differential seed 55 #3564: the same statement, one plan per
+ *   table with and without an index on the grouped column);
+ * - a DISTINCT aggregate elsewhere in the statement, but not in the ORDER BY
+ *   (avgDisplayedInExpressions): `sum(distinct id), avg(b) * count(*) … group by c order by
+ *   coalesce(sum(id), 0)` gave -993.257144 where the exact avg gives -993.257143 (seed 54 #7800).
+ * An ORDER BY holding a DISTINCT aggregate always uses the displayed value (avgDisplayedInExpressions).
  */
 export function avgRoundingUncertain(p: ParsedStatement): boolean {
   const sel = p.ast;
   if ((sel.groupby?.columns ?? []).length === 0 || (sel.orderby ?? []).length === 0 || avgDisplayedInExpressions(p)) return false;
+  if (!orderFollowsGroups(sel.groupby.columns, sel.orderby)) return true;
   let found = false;
   walk([sel.columns, sel.having, sel.orderby], (n) => {
     if (n?.type === 'aggr_func' && (!!n.args?.distinct || p.distinctAggregates.has(n.loc?.start?.offset ?? -1))) found = true;
     return !found && !(n?.type === 'select' && n !== sel);
   });
   return found;
+}
+
+/**
+ * Whether an ORDER BY is the GROUP BY's first columns, in their order and one direction: the
+ * groups then come out of the grouping already in order and MariaDB sorts nothing after it.
+ * Only plain column references count; anything else may need that sort.
+ */
+function orderFollowsGroups(groups: readonly Ast[], orders: readonly Ast[]): boolean {
+  if (orders.length > groups.length) return false;
+  const direction = (o: Ast): string => String(o.type ?? 'ASC').toUpperCase();
+  const sameColumn = (a: Ast, b: Ast): boolean =>
+    isColumnRef(a) && isColumnRef(b) && columnName(a).toLowerCase() === columnName(b).toLowerCase() && String(a.table ?? '').toLowerCase() === String(b.table ?? '').toLowerCase();
+  return orders.every((o, i) => direction(o) === direction(orders[0]!) && sameColumn(o.expr, groups[i]!));
 }
 
 /**
