@@ -460,7 +460,10 @@ async function runWithFollowUp(conn: Connection, q: RandomQuery, run: (conn: Con
  */
 async function columnCollations(reference: Connection, sql: string, width: number): Promise<(string | null)[] | undefined> {
   const list = Array.from({ length: width }, (_, i) => `COLLATION(q.c${i})`).join(', ');
-  const outcome = await runQuery(reference, { sql: `SELECT ${list} FROM (${sql}) AS q LIMIT 1` });
+  // A derived table may not say SQL_CALC_FOUND_ROWS (1234); without it the same rows come back.
+  // The generator writes it once, right after the top-level SELECT (a CTE may come before).
+  const inner = sql.replace(/\bSELECT\s+SQL_CALC_FOUND_ROWS\s+/i, 'SELECT ');
+  const outcome = await runQuery(reference, { sql: `SELECT ${list} FROM (${inner}) AS q LIMIT 1` });
   if (outcome.kind !== 'rows' || outcome.rows.length === 0) return undefined;
   return [...outcome.rows[0]];
 }
