@@ -4,7 +4,8 @@
  *      read in index order (the gateway's own cost dominates) and once sorted by every server
  *      (the shards' work dominates, and the four of them sort in parallel);
  *   2. an OLAP (`set workload = 'olap'`) stream of every row (1M) over 4 shards with mysql2's
- *      `.stream()`: rows/s, and the gateway's peak RSS; then the same stream read by a slow client
+ *      `.stream()`: rows/s (the median of PAIRS=5 interleaved pairs of gateway and one MariaDB),
+ *      and the gateway's peak RSS; then the same stream read by a slow client
  *      that stops reading for a while, to show that backpressure holds the gateway's memory flat;
  *   3. cross-shard nested-loop joins (outer scatter, inner routed per outer row): joined rows/s.
  * packages/executor/bench/executor.bench.ts measures the executor in-process; this one adds the
@@ -15,6 +16,10 @@
  *   ROWS=200000 SECONDS_PER_RUN=3 pnpm --filter @shardgate/gateway bench:olap   (quick look)
  *   JOINS_ONLY=1 ROWS=100000 pnpm --filter @shardgate/gateway bench:olap   (the joins alone: printed, BENCHMARKS.md untouched)
  *   GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" …   (extra node flags for the gateway process)
+ *   STREAM_ONLY=1 ROUNDS=5 [BASE_CLI=<other build>/apps/gateway/dist/cli.js] [STRACE=1] pnpm --filter @shardgate/gateway bench:olap
+ *       (the OLAP stream alone, ROUNDS interleaved rounds of gateway [, base gateway] and the one
+ *       MariaDB, with the CPU of every process per row: printed, BENCHMARKS.md untouched; STRACE=1
+ *       adds one more stream of each under `strace -c -f` for the syscall counts)
  *
  * Rows are generated on the servers themselves: the reference from MariaDB's SEQUENCE engine
  * (`seq_1_to_N`), each shard from the ids the hash vindex gives it (computed here with
@@ -22,7 +27,7 @@
  * id, so every server derives the same values.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2';
@@ -50,6 +55,10 @@ const U_ROWS = 20_000;
 const LOAD_BATCH = 50_000;
 /** Only phase 3, the joins (t needs no more than JOIN_OUTER rows for them). */
 const JOINS_ONLY = process.env.JOINS_ONLY === '1';
+/** Only the OLAP stream, in interleaved rounds (see streamRounds). */
+const STREAM_ONLY = process.env.STREAM_ONLY === '1';
+/** Interleaved pairs of the fast OLAP stream (gateway, one MariaDB) in the full run: the median pair is reported. */
+const PAIRS = Number(process.env.PAIRS ?? 5);
 
 const VSCHEMA = {
   keyspaces: {
@@ -117,16 +126,16 @@ interface Gateway {
   port: number;
 }
 
-async function startGateway(dir: string, cluster: LocalCluster): Promise<Gateway> {
+async function startGateway(dir: string, cluster: LocalCluster, cli = CLI): Promise<Gateway> {
   const port = await freePort();
   writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(VSCHEMA));
   const shards = SHARDS.map((s) => `      "${s}": "mysql://root:@127.0.0.1:${cluster.shard(s).port}/${DB}"`).join('\n');
-  const cfg = path.join(dir, 'gateway.yaml');
+  const cfg = path.join(dir, `gateway-${port}.yaml`);
   writeFileSync(
     cfg,
     `listen: { mysql: "127.0.0.1:${port}", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: ${Math.max(8, CLIENTS * 2)}\nkeyspaces:\n  ${DB}:\n    shards:\n${shards}\n`,
   );
-  const child = spawn('node', [...nodeFlagsOf(CLI), ...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), CLI, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', [...nodeFlagsOf(cli), ...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), cli, 'up', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     await waitFor(child, /Connect with/, 'shardgate');
   } catch (err) {
@@ -298,16 +307,175 @@ async function runJoins(gw: Conn, ref: Conn, pid: number): Promise<{ results: Jo
   return { results, peak: memory(pid).hwm };
 }
 
+/** Context switches (voluntary, involuntary) of all of a process's threads, from /proc. */
+function contextSwitches(pid: number): { voluntary: number; involuntary: number } {
+  let voluntary = 0;
+  let involuntary = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+      voluntary += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      involuntary += Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { voluntary, involuntary };
+}
+/** Time on a CPU and waiting for one (ns, runnable but not running), over all threads of a process, from /proc/<pid>/task/<tid>/schedstat. */
+function schedTimes(pid: number): { running: number; waiting: number } {
+  let running = 0;
+  let waiting = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ').map(Number);
+      running += run;
+      waiting += wait;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { running, waiting };
+}
+/** The machine's busy and total CPU time (all cores, in ticks) from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - f[4], total };
+}
+
+/** Processes whose CPU a stream round reads: label → pid (the bench itself is `client`). */
+type Watched = Record<string, number[]>;
+
+/**
+ * One stream of STREAM_SQL on `c`, with every watched process's CPU (µs, user + system) and
+ * context switches over it, and the machine's busy share (all of its cores, anyone's work).
+ */
+async function measuredStream(c: Conn, watched: Watched): Promise<{ seconds: number; cpu: Record<string, number>; switches: Record<string, number>; waiting: Record<string, number>; machineBusy: number }> {
+  const read = (): { cpu: Record<string, number>; switches: Record<string, number>; waiting: Record<string, number> } => {
+    const cpu: Record<string, number> = {};
+    const switches: Record<string, number> = {};
+    const waiting: Record<string, number> = {};
+    for (const [label, pids] of Object.entries(watched)) {
+      // schedstat's time on a CPU (ns, every thread): /proc/<pid>/stat counts 10 ms ticks, ±40 ms over 4 shards.
+      cpu[label] = pids.reduce((sum, x) => sum + schedTimes(x).running / 1000, 0);
+      cpu[`${label}Sys`] = pids.reduce((sum, x) => sum + processCpuMicros(x).system, 0);
+      switches[label] = pids.reduce((sum, x) => {
+        const s = contextSwitches(x);
+        return sum + s.voluntary + s.involuntary;
+      }, 0);
+      waiting[label] = pids.reduce((sum, x) => sum + schedTimes(x).waiting, 0);
+    }
+    const own = process.cpuUsage();
+    cpu.client = own.user + own.system;
+    // The client's main thread alone (its JavaScript), not libuv's pool.
+    const [run, wait] = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
+    waiting.client = wait;
+    waiting.clientRunning = run;
+    return { cpu, switches, waiting };
+  };
+  const m0 = machineTicks();
+  const before = read();
+  const r = await stream(c, STREAM_SQL);
+  const after = read();
+  const m1 = machineTicks();
+  const cpu: Record<string, number> = {};
+  const switches: Record<string, number> = {};
+  for (const k of Object.keys(after.cpu)) cpu[k] = after.cpu[k] - before.cpu[k];
+  for (const k of Object.keys(after.switches)) switches[k] = after.switches[k] - before.switches[k];
+  const waiting: Record<string, number> = {};
+  for (const k of Object.keys(after.waiting)) waiting[k] = after.waiting[k] - before.waiting[k];
+  return { seconds: r.seconds, cpu, switches, waiting, machineBusy: (m1.busy - m0.busy) / (m1.total - m0.total) };
+}
+
+/** Runs `strace -c -f` on `pids` during one stream on `c`; returns strace's summary tables. */
+async function stracedStream(c: Conn, pids: number[]): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sg-strace-'));
+  const tracers = pids.map((pid) => {
+    const out = path.join(dir, `${pid}.txt`);
+    const child = spawn('strace', ['-c', '-f', '-q', '-o', out, '-p', String(pid)], { stdio: 'ignore' });
+    return { pid, out, child, exited: new Promise((r) => child.once('exit', r)) };
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // attached to every thread
+  await stream(c, STREAM_SQL);
+  for (const t of tracers) t.child.kill('SIGINT');
+  await Promise.all(tracers.map((t) => t.exited));
+  const text = tracers.map((t) => `--- pid ${t.pid}\n${readFileSync(t.out, 'utf8')}`).join('\n');
+  rmSync(dir, { recursive: true, force: true });
+  return text;
+}
+
+/**
+ * STREAM_ONLY: the OLAP stream alone, ROUNDS rounds, each streaming through the gateway (and the
+ * BASE_CLI gateway, when given) and from the one MariaDB back to back, so that the load of the
+ * shared machine hits every side alike. Per stream: rows/s and each process's CPU per row.
+ */
+async function streamRounds(sides: { name: string; conn: Conn; watched: Watched }[]): Promise<void> {
+  const rounds = Number(process.env.ROUNDS ?? 5);
+  for (const s of sides) {
+    if (s.name !== 'mariadb') await p(s.conn).query("set workload = 'olap'");
+    await stream(s.conn, STREAM_SQL); // warm-up
+    const [, fields] = await p(s.conn).query(`${STREAM_SQL} limit 1`);
+    console.log(`${s.name} columns: ${JSON.stringify((fields as { name: string; columnType: number; characterSet: number; flags: number; columnLength: number }[]).map((f) => [f.name, f.columnType, f.characterSet, f.flags, f.columnLength]))}`);
+  }
+  const rates: Record<string, number[]> = {};
+  for (let round = 1; round <= rounds; round++) {
+    for (const s of sides) {
+      const m = await measuredStream(s.conn, s.watched);
+      (rates[s.name] ??= []).push(ROWS / m.seconds);
+      const perRow = Object.entries(m.cpu).map(([k, v]) => `${k} ${(v / ROWS).toFixed(3)}`).join(', ');
+      const total = Object.entries(m.cpu).filter(([k]) => !k.endsWith('Sys')).reduce((a, [, b]) => a + b, 0);
+      const sw = Object.entries(m.switches).map(([k, v]) => `${k} ${v}`).join(', ');
+      const ms = (ns: number): string => (ns / 1e6).toFixed(0);
+      const wall = m.seconds * 1e9;
+      const idle = wall - m.waiting.clientRunning - m.waiting.client;
+      const wt = Object.entries(m.waiting).filter(([k]) => k !== 'clientRunning').map(([k, v]) => `${k} ${ms(v)}`).join(', ');
+      console.log(
+        `round ${round} ${s.name}: ${(ROWS / m.seconds).toFixed(0)} rows/s (${m.seconds.toFixed(2)} s); CPU µs/row: ${perRow}; total ${(total / ROWS).toFixed(3)} µs/row = ${(total / 1e6 / m.seconds).toFixed(2)} cores; machine busy ${(m.machineBusy * 100).toFixed(0)}%; context switches: ${sw}; ms waiting for a CPU: ${wt}; client main thread: running ${ms(m.waiting.clientRunning)} ms, runnable ${ms(m.waiting.client)} ms, idle (no data) ${ms(idle)} ms`,
+      );
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const ref = rates.mariadb;
+  for (const s of sides) {
+    if (s.name === 'mariadb') continue;
+    const ratios = rates[s.name].map((x, i) => x / ref[i]);
+    console.log(`${s.name}: median ${median(rates[s.name]).toFixed(0)} rows/s; per-round ratio to mariadb ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)})`);
+  }
+  if (process.env.PERF_DIR) {
+    // perf record over the side's processes and this client, one stream each (`perf report -i`).
+    for (const s of sides) {
+      const pids = [...Object.values(s.watched).flat(), process.pid].join(',');
+      const out = path.join(process.env.PERF_DIR, `${s.name.replace(/ /g, '-')}.data`);
+      const child = spawn('perf', ['record', '-q', '-F', process.env.PERF_FREQ ?? '999', '-g', '-o', out, '-p', pids], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.once('exit', r));
+      await new Promise((r) => setTimeout(r, 1000));
+      for (let i = 0; i < Number(process.env.PERF_STREAMS ?? 1); i++) await stream(s.conn, STREAM_SQL);
+      child.kill('SIGINT');
+      await exited;
+      console.log(`perf data of one stream, ${s.name}: ${out}`);
+    }
+  }
+  if (process.env.STRACE === '1') {
+    for (const s of sides) {
+      const pids = Object.values(s.watched).flat();
+      console.log(`\n=== strace -c -f, one stream, ${s.name}\n${await stracedStream(s.conn, pids)}`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sg-bench-olap-'));
   let cluster: LocalCluster | null = null;
   let gateway: Gateway | null = null;
+  let baseGateway: Gateway | null = null;
   const conns: Conn[] = [];
   // The gateway child must not outlive us, whichever way we stop. LocalCluster cleans its own
   // servers in 'exit' and on signals; with a handler of ours installed it no longer re-raises the
   // signal, so ours exits (which runs LocalCluster's 'exit' cleanup).
   const killGateway = (): void => {
     if (gateway && gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+    if (baseGateway && baseGateway.child.exitCode === null) baseGateway.child.kill('SIGKILL');
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     killGateway();
@@ -353,6 +521,19 @@ async function main(): Promise<void> {
     const [found] = await p(gw).query<RowDataPacket[]>(`select id from t where id in (${sample.join(',')})`);
     if (found.length !== sample.length) throw new Error(`gateway found ${found.length} of ${sample.length} sampled ids: shard placement disagrees with the vindex`);
 
+    if (STREAM_ONLY) {
+      const shardPids = SHARDS.map((s) => cluster!.shard(s).pid);
+      const refPid = cluster.shard(REFERENCE).pid;
+      const sides = [{ name: 'gateway', conn: gw, watched: { gateway: [pid], shards: shardPids } }];
+      if (process.env.BASE_CLI) {
+        baseGateway = await startGateway(dir, cluster, path.resolve(process.env.BASE_CLI));
+        const base = await connect({ ...gwOpts, port: baseGateway.port });
+        conns.push(base);
+        sides.push({ name: 'base gateway', conn: base, watched: { gateway: [baseGateway.child.pid!], shards: shardPids } });
+      }
+      await streamRounds([...sides, { name: 'mariadb', conn: ref, watched: { mariadb: [refPid] } }]);
+      return;
+    }
     if (JOINS_ONLY) {
       const joins = await runJoins(gw, ref, pid);
       for (const j of joins.results) console.log(`| cross-shard join, ${j.name}: ${j.rowsPerRun} rows per query | ${j.gwRate.toFixed(0)} rows/s | ${j.refRate.toFixed(0)} rows/s (local join) | ${(j.gwRate / j.refRate).toFixed(2)} (gateway CPU ${j.gwCpuPerRow.toFixed(2)} µs per row) |`);
@@ -390,12 +571,23 @@ async function main(): Promise<void> {
     await p(gw).query("set workload = 'olap'");
     const idle = memory(pid).rss;
     resetPeak(pid);
-    const cpu0 = cpuMicros(pid);
-    const fast = await stream(gw, STREAM_SQL);
-    const cpu1 = cpuMicros(pid);
+    // PAIRS interleaved pairs (gateway, then the one MariaDB), as issue #13 measures it: the load
+    // of the shared machine hits both sides of a pair alike; the median pair is reported.
+    const pairs: { gw: StreamResult; ref: StreamResult; cpu: number }[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const c0 = cpuMicros(pid);
+      const g = await stream(gw, STREAM_SQL);
+      const cpu = cpuMicros(pid) - c0;
+      pairs.push({ gw: g, ref: await stream(ref, STREAM_SQL), cpu });
+    }
+    const ratioOf = (x: (typeof pairs)[number]): number => x.ref.seconds / x.gw.seconds;
+    const byRatio = [...pairs].sort((a, b) => ratioOf(a) - ratioOf(b));
+    const { gw: fast, ref: refFast } = byRatio[Math.floor(PAIRS / 2)];
+    const cpuPerRows = pairs.map((x) => x.cpu / x.gw.rows).sort((a, b) => a - b);
+    const cpuPerRow = cpuPerRows[Math.floor(PAIRS / 2)];
+    const streamCpuPerSecond = pairs.reduce((a, x) => a + x.cpu, 0) / pairs.reduce((a, x) => a + x.gw.seconds, 0);
     const fastPeak = memory(pid).hwm;
-    const refFast = await stream(ref, STREAM_SQL);
-    console.log(`olap stream: gateway ${(fast.rows / fast.seconds).toFixed(0)} rows/s (peak RSS ${mib(fastPeak)} MiB), reference ${(refFast.rows / refFast.seconds).toFixed(0)} rows/s`);
+    console.log(`olap stream, ${PAIRS} pairs: ratios ${pairs.map((x) => ratioOf(x).toFixed(2)).join(', ')}; median pair gateway ${(fast.rows / fast.seconds).toFixed(0)} rows/s (peak RSS ${mib(fastPeak)} MiB), reference ${(refFast.rows / refFast.seconds).toFixed(0)} rows/s`);
     const slowStart = memory(pid).rss;
     resetPeak(pid);
     const slow = await stream(gw, STREAM_SQL, pid);
@@ -408,7 +600,6 @@ async function main(): Promise<void> {
 
     const fastRate = fast.rows / fast.seconds;
     const refRate = refFast.rows / refFast.seconds;
-    const cpuPerRow = (cpu1 - cpu0) / fast.rows;
     const pauseGrowth = slow.pauses.map((x) => x.after - x.before);
     const maxPauseGrowth = Math.max(...pauseGrowth);
     const section = [
@@ -418,7 +609,7 @@ async function main(): Promise<void> {
       '| --- | ---: | ---: | ---: |',
       `| scatter \`${SCATTER_SQL}\` (index on (c, id)), ${CLIENTS} clients, ${SECONDS} s | ${scatterGw.toFixed(0)} q/s | ${scatterRef.toFixed(0)} q/s | ${(scatterGw / scatterRef).toFixed(2)} |`,
       `| scatter \`${SCATTER_SORT_SQL}\` (no index: each server sorts its rows), ${CLIENTS} clients, ${SECONDS / 2} s | ${sortGw.toFixed(1)} q/s | ${sortRef.toFixed(1)} q/s | ${(sortGw / sortRef).toFixed(2)} |`,
-      `| OLAP stream \`${STREAM_SQL}\` (${ROWS.toLocaleString('en-US')} rows), 1 client | ${fastRate.toFixed(0)} rows/s (${fast.seconds.toFixed(1)} s) | ${refRate.toFixed(0)} rows/s (${refFast.seconds.toFixed(1)} s) | ${(fastRate / refRate).toFixed(2)} |`,
+      `| OLAP stream \`${STREAM_SQL}\` (${ROWS.toLocaleString('en-US')} rows), 1 client, median of ${PAIRS} interleaved pairs (ratios ${pairs.map((x) => ratioOf(x).toFixed(2)).join(', ')}) | ${fastRate.toFixed(0)} rows/s (${fast.seconds.toFixed(2)} s) | ${refRate.toFixed(0)} rows/s (${refFast.seconds.toFixed(2)} s) | ${(fastRate / refRate).toFixed(2)} |`,
       ...joins.map((j) => `| cross-shard join, ${j.name}: ${j.rowsPerRun} rows per query | ${j.gwRate.toFixed(0)} rows/s | ${j.refRate.toFixed(0)} rows/s (local join) | ${(j.gwRate / j.refRate).toFixed(2)} (gateway CPU ${j.gwCpuPerRow.toFixed(2)} µs per row) |`),
       '',
       'Gateway memory (RSS of the gateway process, from /proc):',
@@ -427,15 +618,15 @@ async function main(): Promise<void> {
       '| --- | ---: |',
       `| after the scatter runs (peak so far) | ${mib(afterScatter.rss)} MiB (${mib(afterScatter.hwm)} MiB) |`,
       `| idle, before the OLAP stream | ${mib(idle)} MiB |`,
-      `| peak during the ${ROWS.toLocaleString('en-US')}-row OLAP stream, fast client | ${mib(fastPeak)} MiB (+${mib(fastPeak - idle)} MiB) |`,
+      `| peak during the ${PAIRS} ${ROWS.toLocaleString('en-US')}-row OLAP streams, fast client | ${mib(fastPeak)} MiB (+${mib(fastPeak - idle)} MiB) |`,
       `| peak during the same stream, slow client (${PAUSES} stops of ${PAUSE_MS} ms; ${slow.seconds.toFixed(1)} s in all) | ${mib(slowPeak)} MiB (+${mib(slowPeak - slowStart)} MiB over its start) |`,
       `| largest growth during one stop of the slow client | ${maxPauseGrowth >= 0 ? '+' : ''}${(maxPauseGrowth / 1024).toFixed(1)} MiB |`,
       `| peak during the joins (OLTP: each answer buffered, ${joins[0].rowsPerRun} rows at most) | ${mib(joinPeak)} MiB |`,
       `| peak over the whole run | ${mib(overallPeak)} MiB |`,
       '',
-      `CPU per scatter query (user + system): gateway ${scatterCpu.gateway.toFixed(0)} µs and the 4 shards ${scatterCpu.shards.toFixed(0)} µs together, against ${scatterCpu.reference.toFixed(0)} µs on the one MariaDB. Gateway CPU for the fast stream: ${cpuPerRow.toFixed(2)} µs per row.`,
+      `CPU per scatter query (user + system): gateway ${scatterCpu.gateway.toFixed(0)} µs and the 4 shards ${scatterCpu.shards.toFixed(0)} µs together, against ${scatterCpu.reference.toFixed(0)} µs on the one MariaDB. Gateway CPU for the fast stream: ${cpuPerRow.toFixed(2)} µs per row (median of the ${PAIRS} streams; ${cpuPerRows.map((x) => x.toFixed(2)).join(', ')} sorted).`,
       '',
-      `The slow client's stops, gateway RSS: ${slow.pauses.map((x) => `${mib(x.before)}→${mib(x.settled)}→${mib(x.after)}`).join(', ')} MiB (at the stop → ${SETTLE_MS} ms later, once the sockets are full → at ${PAUSE_MS} ms). Gateway CPU in the last ${PAUSE_MS - SETTLE_MS} ms of each stop: ${slow.pauses.map((x) => (x.cpuSettled / 1000).toFixed(0)).join(', ')} ms (CPU time is read in 10 ms ticks; the fast stream kept the gateway at ${((cpu1 - cpu0) / fast.seconds / 1000).toFixed(0)} ms per second).`,
+      `The slow client's stops, gateway RSS: ${slow.pauses.map((x) => `${mib(x.before)}→${mib(x.settled)}→${mib(x.after)}`).join(', ')} MiB (at the stop → ${SETTLE_MS} ms later, once the sockets are full → at ${PAUSE_MS} ms). Gateway CPU in the last ${PAUSE_MS - SETTLE_MS} ms of each stop: ${slow.pauses.map((x) => (x.cpuSettled / 1000).toFixed(0)).join(', ')} ms (CPU time is read in 10 ms ticks; the fast streams kept the gateway at ${(streamCpuPerSecond / 1000).toFixed(0)} ms per second).`,
       `The joins ran in the OLTP workload (buffered); the OLAP stream and the slow client in \`set workload = 'olap'\`. Peaks are VmHWM, reset per phase through /proc/<pid>/clear_refs. Loading took ${loadSeconds.toFixed(0)} s (not part of any number).`,
     ].join('\n');
     console.log('\n' + section);

@@ -29,7 +29,15 @@ export class FoundRowsSink implements ResultSink {
   private columnCount = 0;
   readonly rawRow?: ResultSink['rawRow'];
   readonly rowPackets?: ResultSink['rowPackets'];
-  constructor(private readonly inner: ResultSink) {
+  /**
+   * `keepsLastRow`: whether the running statement reads lastRow (asked once per run of row
+   * packets, whose last row would otherwise be found and copied for nothing: a walk over every
+   * row's header, the largest cost of forwarding a run after the copy itself).
+   */
+  constructor(
+    private readonly inner: ResultSink,
+    private readonly keepsLastRow: () => boolean = () => true,
+  ) {
     if (inner.rawRow !== undefined) {
       const raw = inner.rawRow.bind(inner);
       this.rawRow = (source, start, end, values) => {
@@ -42,6 +50,11 @@ export class FoundRowsSink implements ResultSink {
       const packets = inner.rowPackets.bind(inner);
       this.rowPackets = (source, start, end, count) => {
         this.rowsSent += count;
+        if (!this.keepsLastRow()) {
+          this.lastValues = null;
+          this.lastPacket = null;
+          return packets(source, start, end, count);
+        }
         // The bytes are the caller's only during the call: the last row is copied (one per run).
         let last = start;
         for (let at = start; at < end; at += 4 + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16))) last = at;
@@ -54,7 +67,7 @@ export class FoundRowsSink implements ResultSink {
   get acceptsRowPackets(): boolean {
     return this.inner.acceptsRowPackets === true && this.rowPackets !== undefined;
   }
-  /** The last row sent (its cells), or null before any. */
+  /** The last row sent (its cells), or null before any (or when keepsLastRow said no). */
   get lastRow(): readonly (Uint8Array | string | null)[] | null {
     if (this.lastPacket !== null) this.setLastRow(decodeTextRow(this.lastPacket, this.columnCount));
     return this.lastValues;

@@ -120,6 +120,8 @@ export class Session implements ExecutorSession, ShardAccess {
   private foundRowsCountable = false;
   /** The running statement's LAST_INSERT_ID(expr) column (Plan.lastInsertIdColumn; startPlanned sets it). */
   private lastInsertIdColumn: number | undefined = undefined;
+  /** Whether the running statement's FoundRowsSink must keep its last row (one closure per session). */
+  private readonly keepsLastRow = (): boolean => this.lastInsertIdColumn !== undefined;
   readonly reservations: ShardReservations;
   /**
    * The pre and post transactions of consistent lookup vindexes (see LookupWriteOrder): lookup
@@ -316,7 +318,8 @@ export class Session implements ExecutorSession, ShardAccess {
         this.idleRolledBack = false;
         if (!ROLLBACK_STATEMENT.test(sql)) throw transactionTimedOut(this.runtime.defaults.transactionTimeoutMs);
       }
-      const reply = new FoundRowsSink(sink);
+      // lastRow is read only for LAST_INSERT_ID(expr), which startPlanned sets before any row.
+      const reply = new FoundRowsSink(sink, this.keepsLastRow);
       this.calcFoundRows = undefined;
       this.foundRowsCountable = false;
       this.lastInsertIdColumn = undefined;

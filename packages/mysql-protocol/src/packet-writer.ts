@@ -163,6 +163,34 @@ export class PacketWriter {
     this.pos = end;
   }
 
+  /**
+   * packetsFrom() when `src[start, stop)` must be exactly `count` whole packets: the walk that
+   * renumbers them checks it too (one pass over the headers instead of two). False, with
+   * nothing appended and the sequence id as it was, when they are not.
+   */
+  wholePacketsFrom(src: Uint8Array, start: number, stop: number, count: number): boolean {
+    const n = stop - start;
+    this.ensure(n);
+    const b = this.buf;
+    const from = this.pos;
+    const firstId = this.sequenceId;
+    b.set(start === 0 && stop === src.length ? src : src.subarray(start, stop), from);
+    const end = from + n;
+    let id = firstId;
+    let at = from;
+    let seen = 0;
+    while (at + 4 <= end) {
+      b[at + 3] = id;
+      id = (id + 1) & 0xff;
+      at += 4 + (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16));
+      seen++;
+    }
+    if (at !== end || seen !== count) return false;
+    this.sequenceId = id;
+    this.pos = end;
+    return true;
+  }
+
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;

@@ -29,7 +29,7 @@ export interface SinkHost {
   resultCollation(): number;
   /** Hands buffered bytes to the socket. */
   flush(): void;
-  /** flush() on the next tick (once for any number of calls before it). */
+  /** flush() once this turn of the event loop has run its ready callbacks (once for any number of calls before it). */
   flushSoon(): void;
   /**
    * True when the socket's buffer is full or the client is gone. With `allowance`: when the
@@ -138,9 +138,9 @@ export class CommandResultSink implements ResultSink {
 
   /**
    * Row packets forwarded in bulk (ResultSink.rowPackets): copied as they are into the reply,
-   * renumbered (one copy of the bytes, into a buffer the writer reuses). The headers are walked
-   * first, so a slice that is not exactly whole packets ends the reply with an error instead of
-   * reaching the client.
+   * renumbered (one copy of the bytes, into a buffer the writer reuses). The walk that renumbers
+   * the headers checks them too, and drops the copy when they are not exactly whole packets: the
+   * reply then ends with an error instead of reaching the client.
    */
   rowPackets(source: Uint8Array, start: number, end: number, count: number): boolean {
     if (this.state !== ROWS || this.binary) {
@@ -153,19 +153,12 @@ export class CommandResultSink implements ResultSink {
       return !this.host.socketBlocked();
     }
     if (this.signal.aborted) return false;
-    let at = start;
-    let n = 0;
-    while (at + 4 <= end) {
-      at += 4 + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16));
-      n++;
-    }
-    if (at !== end || n !== count) {
+    const w = this.host.writer;
+    if (!w.wholePacketsFrom(source, start, end, count)) {
       this.host.reportMisuse(`ResultSink.rowPackets() got ${end - start} bytes that are not ${count} whole packets`);
       this.failFromServer(new Error('Internal error: forwarded row packets were not whole'));
       return false;
     }
-    const w = this.host.writer;
-    w.packetsFrom(source, start, end);
     if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
     else this.host.flushSoon();
     return !this.host.socketBlocked(ROW_PACKETS_ALLOWANCE);

@@ -98,7 +98,7 @@ export class ServerConnection implements SinkHost {
   private socket: Socket;
   private readonly onDataListener = (chunk: Buffer): void => this.onData(chunk);
   private readonly onDrainListener = (): void => this.releaseDrainWaiters();
-  /** flushSoon() scheduled a flush for the next tick. Set and cleared synchronously. */
+  /** flushSoon() scheduled a flush for the end of this turn of the event loop. Set and cleared synchronously. */
   private flushScheduled = false;
   private readonly scheduledFlush = (): void => {
     this.flushScheduled = false;
@@ -207,13 +207,15 @@ export class ServerConnection implements SinkHost {
   }
 
   /**
-   * Flushes on the next tick: forwarded row packets of several shards that arrive in one turn of
-   * the event loop leave in one write, and none waits for a later one.
+   * Flushes once the event loop has run every socket callback that was ready (setImmediate: the
+   * check phase, right after the poll phase), so forwarded row packets of several shards read in
+   * one turn of the loop leave in one write, and none waits for a later turn. process.nextTick
+   * would flush after each shard's read instead (its queue runs after every callback).
    */
   flushSoon(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    process.nextTick(this.scheduledFlush);
+    setImmediate(this.scheduledFlush);
   }
 
   socketBlocked(allowance?: number): boolean {
