@@ -44,42 +44,67 @@ export interface BufferedRows {
  * A receiver that keeps everything (OLTP results, the inner side of joins, subqueries).
  * Concurrency rule: `rows` only appends, synchronously; chunk order across siblings is whatever
  * order they arrive in, which is fine because every consumer treats siblings as unordered.
+ *
+ * The first chunk is kept as it came, not copied (most results are one chunk: a merge's, a
+ * Limit's, an aggregate's row); a second chunk copies it before appending, so a chunk is never
+ * changed in place (row-packets.ts). The owner only reads `collected` and `packets`.
  */
 export class CollectingReceiver implements RowReceiver {
   fieldDefs: readonly FieldInfo[] | null = null;
-  readonly collected: Row[] = [];
+  private all: Row[] = [];
+  /** Whether `all` (and `packets`' arrays) are this receiver's own, not a producer's chunk. */
+  private own = true;
+  private chunks = 0;
   /**
    * With `keepPackets`: the shard packets of `collected`, one per row, as long as every chunk
    * came with them (see row-packets.ts); null once one did not. Only the owner of the receiver
    * reads it, and only if it did not reorder `collected`.
    */
-  packets: { sources: Uint8Array[]; bounds: number[] } | null;
+  packets: { readonly sources: readonly Uint8Array[]; readonly bounds: readonly number[] } | null;
   constructor(
     private readonly onRows?: (count: number) => void,
-    keepPackets = false,
+    private readonly keepPackets = false,
   ) {
-    this.packets = keepPackets ? { sources: [], bounds: [] } : null;
+    this.packets = keepPackets ? NO_PACKETS : null;
+  }
+  get collected(): Row[] {
+    return this.all;
   }
   fields(fields: readonly FieldInfo[]): void {
     if (this.fieldDefs === null) this.fieldDefs = fields;
   }
   rows(rows: Row[]): void {
     this.onRows?.(rows.length);
-    for (const r of rows) this.collected.push(r);
+    if (this.chunks++ === 0) {
+      this.all = rows;
+      this.own = false;
+      if (this.keepPackets) this.packets = rowPacketsOf(rows) ?? null;
+      return;
+    }
+    if (!this.own) {
+      this.own = true;
+      this.all = this.all.slice();
+      if (this.packets !== null) this.packets = { sources: this.packets.sources.slice(), bounds: this.packets.bounds.slice() };
+    }
+    for (const r of rows) this.all.push(r);
     if (this.packets !== null) {
       const p = rowPacketsOf(rows);
       if (p === undefined) this.packets = null;
       else {
-        const { sources, bounds } = this.packets;
+        const sources = this.packets.sources as Uint8Array[];
+        const bounds = this.packets.bounds as number[];
         for (let i = 0; i < p.sources.length; i++) sources.push(p.sources[i]);
         for (let i = 0; i < p.bounds.length; i++) bounds.push(p.bounds[i]);
       }
     }
   }
   result(): BufferedRows {
-    return { fields: this.fieldDefs ?? [], rows: this.collected };
+    return { fields: this.fieldDefs ?? [], rows: this.all };
   }
 }
+
+/** The packets of no rows (a CollectingReceiver that has received nothing yet). */
+const NO_PACKETS: { readonly sources: readonly Uint8Array[]; readonly bounds: readonly number[] } = Object.freeze({ sources: Object.freeze([]), bounds: Object.freeze([]) });
 
 /**
  * Passes fields on once however many producers report them. Concurrency rule: `sent` is tested
@@ -121,8 +146,23 @@ export function trimRow(row: Row, columns: number | undefined): Row {
 }
 
 export function trimFields(fields: readonly FieldInfo[], columns: number | undefined): readonly FieldInfo[] {
-  return columns === undefined || fields.length <= columns ? fields : fields.slice(0, columns);
+  if (columns === undefined || fields.length <= columns) return fields;
+  // Shard metadata is frozen and shared by every result of its shape (field-cache.ts): its trimmed
+  // list is made once and frozen too, so the client's result writer reuses its encoding as well
+  // (the protocol's writeResultSetHeader caches the bytes of frozen column lists).
+  if (!Object.isFrozen(fields)) return fields.slice(0, columns);
+  let byColumns = trimmedFields.get(fields);
+  if (byColumns === undefined) trimmedFields.set(fields, (byColumns = new Map()));
+  let trimmed = byColumns.get(columns);
+  if (trimmed === undefined) byColumns.set(columns, (trimmed = Object.freeze(fields.slice(0, columns))));
+  return trimmed;
 }
+
+/**
+ * trimFields' results for frozen column lists, by the columns argument. Concurrency rule: filled
+ * synchronously; an entry is frozen and never replaced.
+ */
+const trimmedFields = new WeakMap<readonly FieldInfo[], Map<number, readonly FieldInfo[]>>();
 
 /** The `columns` argument of trimRow/trimFields for a plan node. */
 export function visibleColumns(node: { readonly resultColumns?: number; readonly hiddenColumns?: number }): number | undefined {

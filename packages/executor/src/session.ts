@@ -14,7 +14,7 @@ import type { ExecutorRuntime } from './executor-runtime.js';
 import { ReservationGroup, ShardReservations } from './shard-reservations.js';
 import type { ShardConnection, ShardConnector, ShardResult, StreamHandlers } from './shard-pool.js';
 import { SinkWriter } from './sink-writer.js';
-import { rowsWithPackets, withRowPackets } from './row-packets.js';
+import { rowPacketsOf, rowsWithPackets, withRowPackets } from './row-packets.js';
 import { runSessionStatement } from './session-statements.js';
 import { FoundRowsSink, foundRowsAfter } from './found-rows.js';
 import { SelectLimitSink, selectLimitApplies } from './select-limit.js';
@@ -913,7 +913,8 @@ function writeCollected(writer: SinkWriter, result: CollectingReceiver): Promise
   const rows = result.collected;
   const packets = result.packets;
   // The usual OLTP result: written in one go, awaiting only if the client socket is full.
-  if (rows.length <= 512) return writer.rows(packets === null ? rows : withRowPackets(rows.slice(), packets.sources, packets.bounds));
+  // A result of one chunk that carries these very packets goes as it is (no copy to attach them to).
+  if (rows.length <= 512) return writer.rows(packets === null || rowPacketsOf(rows) === packets ? rows : withRowPackets(rows.slice(), packets.sources, packets.bounds));
   return writeInChunks(writer, rows, packets);
 }
 
