@@ -7,7 +7,7 @@
  * either per-call or guarded: this is the rule that Vitess 21.0.1's streaming semi-join broke.
  */
 import type { FieldInfo, Row } from './types.js';
-import { rowPacketsOf, type RowPacketTarget } from './row-packets.js';
+import { rowPacketsOf, type RowPacketTarget, type RowPackets } from './row-packets.js';
 
 export interface RowReceiver {
   fields(fields: readonly FieldInfo[]): void;
@@ -45,66 +45,88 @@ export interface BufferedRows {
  * Concurrency rule: `rows` only appends, synchronously; chunk order across siblings is whatever
  * order they arrive in, which is fine because every consumer treats siblings as unordered.
  *
- * The first chunk is kept as it came, not copied (most results are one chunk: a merge's, a
- * Limit's, an aggregate's row); a second chunk copies it before appending, so a chunk is never
- * changed in place (row-packets.ts). The owner only reads `collected` and `packets`.
+ * The chunks are kept as they came, not copied (a chunk is never changed in place, see
+ * row-packets.ts): a result of several chunks (the shards of a scatter) is put into one array
+ * only if someone reads `collected` or `packets`, once, at its exact size; a consumer that writes
+ * the rows in order may take the chunks themselves (`chunks`).
  */
 export class CollectingReceiver implements RowReceiver {
   fieldDefs: readonly FieldInfo[] | null = null;
-  private all: Row[] = [];
-  /** Whether `all` (and `packets`' arrays) are this receiver's own, not a producer's chunk. */
-  private own = true;
-  private chunks = 0;
-  /**
-   * With `keepPackets`: the shard packets of `collected`, one per row, as long as every chunk
-   * came with them (see row-packets.ts); null once one did not. Only the owner of the receiver
-   * reads it, and only if it did not reorder `collected`.
-   */
-  packets: { readonly sources: readonly Uint8Array[]; readonly bounds: readonly number[] } | null;
+  private readonly parts: Row[][] = [];
+  private rowCount = 0;
+  private flat: Row[] | null = null;
+  private flatPackets: RowPackets | null | undefined = undefined;
   constructor(
     private readonly onRows?: (count: number) => void,
     private readonly keepPackets = false,
-  ) {
-    this.packets = keepPackets ? NO_PACKETS : null;
-  }
+  ) {}
+  /** Every row, in the order the chunks came. */
   get collected(): Row[] {
-    return this.all;
+    if (this.flat === null) {
+      const parts = this.parts;
+      if (parts.length === 1) this.flat = parts[0];
+      else {
+        const all: Row[] = new Array(this.rowCount);
+        let n = 0;
+        for (const part of parts) for (let i = 0; i < part.length; i++) all[n++] = part[i];
+        this.flat = all;
+      }
+    }
+    return this.flat;
+  }
+  /**
+   * With `keepPackets`: the shard packets of `collected`, one per row, when every chunk came with
+   * them (see row-packets.ts); null otherwise. Only the owner of the receiver reads it, and only
+   * if it did not reorder `collected`.
+   */
+  get packets(): RowPackets | null {
+    if (this.flatPackets === undefined) this.flatPackets = this.keepPackets ? packetsOfChunks(this.parts, this.rowCount) : null;
+    return this.flatPackets;
+  }
+  /** The chunks as they came (a consumer that hands the rows on in order needs no single array). */
+  get chunks(): readonly Row[][] {
+    return this.parts;
+  }
+  get size(): number {
+    return this.rowCount;
   }
   fields(fields: readonly FieldInfo[]): void {
     if (this.fieldDefs === null) this.fieldDefs = fields;
   }
   rows(rows: Row[]): void {
     this.onRows?.(rows.length);
-    if (this.chunks++ === 0) {
-      this.all = rows;
-      this.own = false;
-      if (this.keepPackets) this.packets = rowPacketsOf(rows) ?? null;
-      return;
-    }
-    if (!this.own) {
-      this.own = true;
-      this.all = this.all.slice();
-      if (this.packets !== null) this.packets = { sources: this.packets.sources.slice(), bounds: this.packets.bounds.slice() };
-    }
-    for (const r of rows) this.all.push(r);
-    if (this.packets !== null) {
-      const p = rowPacketsOf(rows);
-      if (p === undefined) this.packets = null;
-      else {
-        const sources = this.packets.sources as Uint8Array[];
-        const bounds = this.packets.bounds as number[];
-        for (let i = 0; i < p.sources.length; i++) sources.push(p.sources[i]);
-        for (let i = 0; i < p.bounds.length; i++) bounds.push(p.bounds[i]);
-      }
-    }
+    if (rows.length === 0) return;
+    this.parts.push(rows);
+    this.rowCount += rows.length;
+    this.flat = null;
+    this.flatPackets = undefined;
   }
   result(): BufferedRows {
-    return { fields: this.fieldDefs ?? [], rows: this.all };
+    return { fields: this.fieldDefs ?? [], rows: this.collected };
   }
 }
 
+/** The packets of `rowCount` rows in `chunks`, when every chunk has them; null otherwise. */
+function packetsOfChunks(chunks: readonly Row[][], rowCount: number): RowPackets | null {
+  if (chunks.length === 0) return NO_PACKETS;
+  if (chunks.length === 1) return rowPacketsOf(chunks[0]) ?? null;
+  const sources: Uint8Array[] = new Array(rowCount);
+  const bounds: number[] = new Array(2 * rowCount);
+  let n = 0;
+  for (const chunk of chunks) {
+    const p = rowPacketsOf(chunk);
+    if (p === undefined) return null;
+    for (let i = 0; i < chunk.length; i++, n++) {
+      sources[n] = p.sources[i];
+      bounds[2 * n] = p.bounds[2 * i];
+      bounds[2 * n + 1] = p.bounds[2 * i + 1];
+    }
+  }
+  return { sources, bounds };
+}
+
 /** The packets of no rows (a CollectingReceiver that has received nothing yet). */
-const NO_PACKETS: { readonly sources: readonly Uint8Array[]; readonly bounds: readonly number[] } = Object.freeze({ sources: Object.freeze([]), bounds: Object.freeze([]) });
+const NO_PACKETS: RowPackets = Object.freeze({ sources: Object.freeze([]), bounds: Object.freeze([]) });
 
 /**
  * Passes fields on once however many producers report them. Concurrency rule: `sent` is tested
