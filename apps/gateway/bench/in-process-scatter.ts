@@ -12,9 +12,12 @@
  *
  * Builds alternate, each run in a fresh process with the node flags of its `shardgate` bin. The
  * allocation run uses a 64 MiB young generation and fails if a GC ran during it (heapUsed then
- * only grows); SQL= measures another statement.
+ * only grows); SQL= measures another statement. ALLOC_PROFILE=<path prefix> also writes a sampled
+ * allocation profile per build (`<prefix>.<build>.heapprofile`, DevTools opens it) and prints its
+ * largest allocation sites (self bytes per function, and per function with its caller).
  */
 import { spawn } from 'node:child_process';
+import { Session } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,14 +97,27 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
     (globalThis as { gc?: () => void }).gc!();
     await new Promise((r) => setTimeout(r, 50));
     gcs = 0;
+    const profileTo = process.env.ALLOC_PROFILE;
+    const inspector = profileTo ? new Session() : null;
+    if (inspector !== null) {
+      inspector.connect();
+      await inspectorPost(inspector, 'HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    }
     const h0 = process.memoryUsage().heapUsed;
     await runAll(ALLOC_QUERIES);
     const h1 = process.memoryUsage().heapUsed;
+    if (inspector !== null) {
+      const { profile } = (await inspectorPost(inspector, 'HeapProfiler.stopSampling', {})) as { profile: HeapProfileNodeRoot };
+      writeFileSync(`${profileTo}.${path.basename(path.dirname(path.dirname(dist)))}.heapprofile`, JSON.stringify(profile));
+      inspector.disconnect();
+      printAllocationSites(profile.head, ALLOC_QUERIES);
+    }
     await new Promise((r) => setTimeout(r, 50));
     obs.disconnect();
     for (const c of clients) c.quit();
     await gw.stop();
-    if (gcs > 0) throw new Error(`${gcs} GCs during the allocation run: lower ALLOC_QUERIES`);
+    // The sampling profiler allocates too (and may start a GC): its run's figure is approximate.
+    if (gcs > 0 && inspector === null) throw new Error(`${gcs} GCs during the allocation run: lower ALLOC_QUERIES`);
     console.log(`alloc ${((h1 - h0) / ALLOC_QUERIES).toFixed(0)}`);
     return;
   }
@@ -116,6 +132,42 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
   if (failures > 0) throw new Error(`${failures} queries failed`);
   if (rows !== QUERIES * 100 && process.env.SQL === undefined) throw new Error(`${rows} rows for ${QUERIES} queries`);
   console.log(`cpu ${((used.user + used.system) / QUERIES).toFixed(1)} ${((QUERIES / wall) * 1000).toFixed(0)} ${(used.user / QUERIES).toFixed(1)} ${(used.system / QUERIES).toFixed(1)}`);
+}
+
+function inspectorPost(session: Session, method: string, params: object): Promise<unknown> {
+  return new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+}
+
+interface HeapProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapProfileNode[];
+}
+interface HeapProfileNodeRoot {
+  head: HeapProfileNode;
+}
+
+/** The largest allocation sites of a sampled heap profile, per query, on stderr (the parent shows it). */
+function printAllocationSites(head: HeapProfileNode, queries: number): void {
+  const name = (n: HeapProfileNode): string => {
+    const file = n.callFrame.url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
+    return `${n.callFrame.functionName || '(anonymous)'} ${file}:${n.callFrame.lineNumber + 1}`;
+  };
+  const self = new Map<string, number>();
+  const withCaller = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapProfileNode, parent: HeapProfileNode | null): void => {
+    if (n.selfSize > 0) {
+      total += n.selfSize;
+      self.set(name(n), (self.get(name(n)) ?? 0) + n.selfSize);
+      const key = `${name(n)}  <-  ${parent ? name(parent) : '(root)'}`;
+      withCaller.set(key, (withCaller.get(key) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c, n);
+  };
+  walk(head, null);
+  const top = (m: Map<string, number>, k: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([f, b]) => `  ${(b / queries).toFixed(0).padStart(7)} B  ${f}`).join('\n');
+  console.error(`sampled allocations: ${(total / queries).toFixed(0)} B per query\nby function:\n${top(self, 40)}\nby function and caller:\n${top(withCaller, 40)}`);
 }
 
 /** Node flags of an allocation run: a 64 MiB young generation (no GC in the run) and gc(). */

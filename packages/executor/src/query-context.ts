@@ -92,11 +92,16 @@ class WarningCollectingAccess implements ShardAccess {
     return this.session.mustBuffer;
   }
 
-  async query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
-    const r = await this.session.query(keyspace, shard, sql, signal);
+  query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    // A `then` with one function per statement, not an async method: every shard query of a
+    // scatter went through one more async frame and promise here.
+    return this.session.query(keyspace, shard, sql, signal).then(this.collect);
+  }
+
+  private readonly collect = (r: ShardResult): ShardResult => {
     if (r.warnings !== undefined) for (const w of r.warnings) this.warnings.push(w);
     return r;
-  }
+  };
 
   stream(keyspace: string, shard: string, sql: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
     return this.session.stream(
@@ -157,6 +162,18 @@ export class QueryContext {
    * by the SQLCalcFoundRows operator after its count settles; read after the statement settles.
    */
   private readonly calcFoundRows: { value: bigint | undefined };
+  /**
+   * The context withSignal() made last, handed out again for the same signal (a context holds no
+   * state of its own beyond its signal). Concurrency rule: replaced synchronously by withSignal.
+   */
+  private lastChild: QueryContext | null = null;
+  /**
+   * A controller of `signal` that belongs to the operator that made this context (a Limit), which
+   * treats every error of its input as the input's failure: the first fan-out under it aborts its
+   * targets through this controller instead of linking one more (takeOwnAbort). Concurrency rule:
+   * set once at construction (withOwnAbort), taken and cleared synchronously, once.
+   */
+  private ownAbort: AbortController | null = null;
 
   constructor(
     access: ShardAccess,
@@ -188,7 +205,32 @@ export class QueryContext {
   withSignal(signal: AbortSignal): QueryContext {
     // A lone shard of a route runs under the statement's own signal: nothing to rebind.
     if (signal === this.signal) return this;
-    return new QueryContext(this.access, this.routing, this.settings, signal, this.onRouteVariant, this.shared(), this.forceBuffered);
+    // The shards of a scatter all run under their fan-out's one signal: one context for them all.
+    if (this.lastChild !== null && this.lastChild.signal === signal) return this.lastChild;
+    const child = new QueryContext(this.access, this.routing, this.settings, signal, this.onRouteVariant, this.shared(), this.forceBuffered);
+    this.lastChild = child;
+    return child;
+  }
+
+  /**
+   * The same query under `controller`'s signal, where the caller owns the controller and fails
+   * with any error its input fails with (a Limit): see takeOwnAbort.
+   */
+  withOwnAbort(controller: AbortController): QueryContext {
+    const child = new QueryContext(this.access, this.routing, this.settings, controller.signal, this.onRouteVariant, this.shared(), this.forceBuffered);
+    child.ownAbort = controller;
+    return child;
+  }
+
+  /**
+   * The controller of this context's signal that withOwnAbort gave it, once (null afterwards, and
+   * for any other context): a fan-out may abort its targets through it, since aborting it stops
+   * only what runs under the operator that owns it, and that operator then fails anyway.
+   */
+  takeOwnAbort(): AbortController | null {
+    const c = this.ownAbort;
+    this.ownAbort = null;
+    return c;
   }
 
   /** The same query, asking only for the columns (each route runs as `(…) LIMIT 0` on one shard). */

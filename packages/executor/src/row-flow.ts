@@ -7,7 +7,7 @@
  * either per-call or guarded: this is the rule that Vitess 21.0.1's streaming semi-join broke.
  */
 import type { FieldInfo, Row } from './types.js';
-import { rowPacketsOf, type RowPacketTarget } from './row-packets.js';
+import { rowPacketsOf, type RowPacketTarget, type RowPackets } from './row-packets.js';
 
 export interface RowReceiver {
   fields(fields: readonly FieldInfo[]): void;
@@ -44,42 +44,89 @@ export interface BufferedRows {
  * A receiver that keeps everything (OLTP results, the inner side of joins, subqueries).
  * Concurrency rule: `rows` only appends, synchronously; chunk order across siblings is whatever
  * order they arrive in, which is fine because every consumer treats siblings as unordered.
+ *
+ * The chunks are kept as they came, not copied (a chunk is never changed in place, see
+ * row-packets.ts): a result of several chunks (the shards of a scatter) is put into one array
+ * only if someone reads `collected` or `packets`, once, at its exact size; a consumer that writes
+ * the rows in order may take the chunks themselves (`chunks`).
  */
 export class CollectingReceiver implements RowReceiver {
   fieldDefs: readonly FieldInfo[] | null = null;
-  readonly collected: Row[] = [];
-  /**
-   * With `keepPackets`: the shard packets of `collected`, one per row, as long as every chunk
-   * came with them (see row-packets.ts); null once one did not. Only the owner of the receiver
-   * reads it, and only if it did not reorder `collected`.
-   */
-  packets: { sources: Uint8Array[]; bounds: number[] } | null;
+  private readonly parts: Row[][] = [];
+  private rowCount = 0;
+  private flat: Row[] | null = null;
+  private flatPackets: RowPackets | null | undefined = undefined;
   constructor(
     private readonly onRows?: (count: number) => void,
-    keepPackets = false,
-  ) {
-    this.packets = keepPackets ? { sources: [], bounds: [] } : null;
+    private readonly keepPackets = false,
+  ) {}
+  /** Every row, in the order the chunks came. */
+  get collected(): Row[] {
+    if (this.flat === null) {
+      const parts = this.parts;
+      if (parts.length === 1) this.flat = parts[0];
+      else {
+        const all: Row[] = new Array(this.rowCount);
+        let n = 0;
+        for (const part of parts) for (let i = 0; i < part.length; i++) all[n++] = part[i];
+        this.flat = all;
+      }
+    }
+    return this.flat;
+  }
+  /**
+   * With `keepPackets`: the shard packets of `collected`, one per row, when every chunk came with
+   * them (see row-packets.ts); null otherwise. Only the owner of the receiver reads it, and only
+   * if it did not reorder `collected`.
+   */
+  get packets(): RowPackets | null {
+    if (this.flatPackets === undefined) this.flatPackets = this.keepPackets ? packetsOfChunks(this.parts, this.rowCount) : null;
+    return this.flatPackets;
+  }
+  /** The chunks as they came (a consumer that hands the rows on in order needs no single array). */
+  get chunks(): readonly Row[][] {
+    return this.parts;
+  }
+  get size(): number {
+    return this.rowCount;
   }
   fields(fields: readonly FieldInfo[]): void {
     if (this.fieldDefs === null) this.fieldDefs = fields;
   }
   rows(rows: Row[]): void {
     this.onRows?.(rows.length);
-    for (const r of rows) this.collected.push(r);
-    if (this.packets !== null) {
-      const p = rowPacketsOf(rows);
-      if (p === undefined) this.packets = null;
-      else {
-        const { sources, bounds } = this.packets;
-        for (let i = 0; i < p.sources.length; i++) sources.push(p.sources[i]);
-        for (let i = 0; i < p.bounds.length; i++) bounds.push(p.bounds[i]);
-      }
-    }
+    if (rows.length === 0) return;
+    this.parts.push(rows);
+    this.rowCount += rows.length;
+    this.flat = null;
+    this.flatPackets = undefined;
   }
   result(): BufferedRows {
     return { fields: this.fieldDefs ?? [], rows: this.collected };
   }
 }
+
+/** The packets of `rowCount` rows in `chunks`, when every chunk has them; null otherwise. */
+function packetsOfChunks(chunks: readonly Row[][], rowCount: number): RowPackets | null {
+  if (chunks.length === 0) return NO_PACKETS;
+  if (chunks.length === 1) return rowPacketsOf(chunks[0]) ?? null;
+  const sources: Uint8Array[] = new Array(rowCount);
+  const bounds: number[] = new Array(2 * rowCount);
+  let n = 0;
+  for (const chunk of chunks) {
+    const p = rowPacketsOf(chunk);
+    if (p === undefined) return null;
+    for (let i = 0; i < chunk.length; i++, n++) {
+      sources[n] = p.sources[i];
+      bounds[2 * n] = p.bounds[2 * i];
+      bounds[2 * n + 1] = p.bounds[2 * i + 1];
+    }
+  }
+  return { sources, bounds };
+}
+
+/** The packets of no rows (a CollectingReceiver that has received nothing yet). */
+const NO_PACKETS: RowPackets = Object.freeze({ sources: Object.freeze([]), bounds: Object.freeze([]) });
 
 /**
  * Passes fields on once however many producers report them. Concurrency rule: `sent` is tested
@@ -121,8 +168,23 @@ export function trimRow(row: Row, columns: number | undefined): Row {
 }
 
 export function trimFields(fields: readonly FieldInfo[], columns: number | undefined): readonly FieldInfo[] {
-  return columns === undefined || fields.length <= columns ? fields : fields.slice(0, columns);
+  if (columns === undefined || fields.length <= columns) return fields;
+  // Shard metadata is frozen and shared by every result of its shape (field-cache.ts): its trimmed
+  // list is made once and frozen too, so the client's result writer reuses its encoding as well
+  // (the protocol's writeResultSetHeader caches the bytes of frozen column lists).
+  if (!Object.isFrozen(fields)) return fields.slice(0, columns);
+  let byColumns = trimmedFields.get(fields);
+  if (byColumns === undefined) trimmedFields.set(fields, (byColumns = new Map()));
+  let trimmed = byColumns.get(columns);
+  if (trimmed === undefined) byColumns.set(columns, (trimmed = Object.freeze(fields.slice(0, columns))));
+  return trimmed;
 }
+
+/**
+ * trimFields' results for frozen column lists, by the columns argument. Concurrency rule: filled
+ * synchronously; an entry is frozen and never replaced.
+ */
+const trimmedFields = new WeakMap<readonly FieldInfo[], Map<number, readonly FieldInfo[]>>();
 
 /** The `columns` argument of trimRow/trimFields for a plan node. */
 export function visibleColumns(node: { readonly resultColumns?: number; readonly hiddenColumns?: number }): number | undefined {

@@ -910,11 +910,18 @@ export class Session implements ExecutorSession, ShardAccess {
 function writeCollected(writer: SinkWriter, result: CollectingReceiver): Promise<void> | undefined {
   if (result.fieldDefs === null) return undefined;
   writer.fields(result.fieldDefs);
-  const rows = result.collected;
-  const packets = result.packets;
-  // The usual OLTP result: written in one go, awaiting only if the client socket is full.
-  if (rows.length <= 512) return writer.rows(packets === null ? rows : withRowPackets(rows.slice(), packets.sources, packets.bounds));
-  return writeInChunks(writer, rows, packets);
+  // The usual OLTP result: written in one go, awaiting only if the client socket is full. Chunk by
+  // chunk as they came, each with its own packets (row-packets.ts), not copied into one array; a
+  // chunk that waits for drain() holds back the ones after it, and its failure stops them.
+  if (result.size <= 512) {
+    const chunks = result.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      const waiting = writer.rows(chunks[i]);
+      if (waiting !== undefined) return writeChunksAfter(writer, chunks, i + 1, waiting);
+    }
+    return undefined;
+  }
+  return writeInChunks(writer, result.collected, result.packets);
 }
 
 /** A shard result as a CollectingReceiver that keeps its packets (writeCollected's input). */
@@ -923,6 +930,15 @@ function collected(fields: readonly FieldInfo[], rows: Row[]): CollectingReceive
   result.fields(fields);
   result.rows(rows);
   return result;
+}
+
+/** writeCollected's chunks from `from` on, once `waiting` (the chunk before) is written. */
+async function writeChunksAfter(writer: SinkWriter, chunks: readonly Row[][], from: number, waiting: Promise<void>): Promise<void> {
+  await waiting;
+  for (let i = from; i < chunks.length; i++) {
+    const next = writer.rows(chunks[i]);
+    if (next !== undefined) await next;
+  }
 }
 
 async function writeInChunks(writer: SinkWriter, rows: Row[], packets: CollectingReceiver['packets']): Promise<void> {

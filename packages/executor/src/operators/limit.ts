@@ -57,7 +57,9 @@ export async function runLimit(ctx: QueryContext, p: LimitPrimitive, bv: BindVar
     },
   };
   try {
-    await runPrimitive(ctx.withSignal(controller.signal), p.input, bv, receiver);
+    // The input's first fan-out aborts its shards through this controller (QueryContext.takeOwnAbort):
+    // every error of the input is this Limit's error, except its own LimitReached.
+    await runPrimitive(ctx.withOwnAbort(controller), p.input, bv, receiver);
   } catch (err) {
     if (stop === null || err !== stop || ctx.signal.aborted) throw err;
   } finally {

@@ -240,6 +240,8 @@ export function withSpecialBinds(ctx: QueryContext, bv: BindVars): BindVars {
  * statements are killed) and is thrown once all have settled — unless scatter errors are
  * warnings, in which case failed shards become warnings and the healthy shards' rows stand.
  */
+const noDispose = (): void => {};
+
 export async function fanOut<T extends { shard: string }>(
   ctx: QueryContext,
   keyspace: string,
@@ -257,27 +259,38 @@ export async function fanOut<T extends { shard: string }>(
     await work(targets[0], ctx.signal);
     return;
   }
-  const { controller, dispose } = childAbort(ctx.signal);
+  // The targets' signal: a Limit's own controller when this is the first fan-out under it (its
+  // signal is ctx.signal, and whatever a failure here aborts besides this fan-out's targets is
+  // under the Limit, which fails with this error anyway), else a child of ctx.signal.
+  const own = ctx.takeOwnAbort();
+  const { controller, dispose } = own !== null ? { controller: own, dispose: noDispose } : childAbort(ctx.signal);
   exposeAbort?.((reason) => controller.abort(reason));
   // Concurrency rule: `firstError` is written once, synchronously, by the first failing sibling.
   let firstError: unknown = null;
   let failures = 0;
+  const failed = (err: unknown): void => {
+    if (errorsAsWarnings && !ctx.signal.aborted && hasMysqlCode(err) && !controller.signal.aborted) {
+      failures++;
+      ctx.warnings.push({ level: 'Warning', code: err.errno, message: `${err.message}` });
+      return;
+    }
+    if (firstError === null) {
+      firstError = err;
+      controller.abort(err);
+    }
+  };
+  const signal = controller.signal;
   try {
+    // A `then` per target rather than an async closure: one promise and frame fewer per shard.
     await Promise.all(
-      targets.map(async (t) => {
+      targets.map((t) => {
+        let running: Promise<void>;
         try {
-          await work(t, controller.signal);
+          running = work(t, signal);
         } catch (err) {
-          if (errorsAsWarnings && !ctx.signal.aborted && hasMysqlCode(err) && !controller.signal.aborted) {
-            failures++;
-            ctx.warnings.push({ level: 'Warning', code: err.errno, message: `${err.message}` });
-            return;
-          }
-          if (firstError === null) {
-            firstError = err;
-            controller.abort(err);
-          }
+          running = Promise.reject(err);
         }
+        return running.then(undefined, failed);
       }),
     );
   } finally {
@@ -322,7 +335,11 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
     const orderBy = route.orderBy;
     const sqlFor = renderingOnce(route.query);
     await mergeSorted(
-      targets.map((t) => async (receiver: SortedReceiver, signal: AbortSignal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await sqlFor(t.bindVars), receiver)),
+      targets.map((t) => (receiver: SortedReceiver, signal: AbortSignal) => {
+        const sql = sqlFor(t.bindVars);
+        const run = (text: string) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, text, receiver);
+        return typeof sql === 'string' ? run(sql) : sql.then(run);
+      }),
       (fields) => orderComparator(orderBy, fields),
       {
         fields: (f) => out.fields(trimFields(f, resultColumns)),
@@ -354,7 +371,11 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
       ctx,
       keyspace,
       targets,
-      async (t, signal) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, await sqlFor(t.bindVars), receiver),
+      (t, signal) => {
+        const sql = sqlFor(t.bindVars);
+        const run = (text: string) => shardRows(ctx.withSignal(signal), t.keyspace ?? keyspace, t.shard, text, receiver);
+        return typeof sql === 'string' ? run(sql) : sql.then(run);
+      },
       errorsAsWarnings,
     );
   }
