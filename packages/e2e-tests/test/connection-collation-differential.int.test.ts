@@ -47,20 +47,19 @@ const STATEMENTS = [
   "select id, concat(n, '_', n) as c from word order by c, id",
   `select min(id) as m, count(*) as k from word group by ${LITERAL_WORD} order by m`,
   `select count(*) as k from (select distinct ${LITERAL_WORD} as c from word) d`,
-  `select distinct ${LITERAL_WORD} as c from word order by c`,
-  "select min(id) as m, count(*) as k from word group by cast(s as char) order by m",
-  "select count(*) as k from (select distinct cast(s as char) as c from word) d",
+  `select count(distinct ${LITERAL_WORD}) as k from word`,
   "select id from word where cast(s as char) = 'ss' order by id",
   "select id from word where cast(s as char) < '_' order by id",
   "select hex(weight_string('aB_')) as w",
 ];
 
-type Answer = { rows: unknown } | { error: string };
+/** Rows, an error, or OK (whose session-tracking details are the server's own business). */
+type Answer = { rows: unknown } | { error: string } | { ok: true };
 
 async function answer(c: mysql.Connection, sql: string): Promise<Answer> {
   try {
     const [rows] = await c.query({ sql, rowsAsArray: true });
-    return { rows };
+    return Array.isArray(rows) ? { rows } : { ok: true };
   } catch (err) {
     const e = err as { errno?: number; sqlState?: string; message?: string };
     return { error: `${e.errno} (${e.sqlState}) ${e.message}` };
@@ -116,7 +115,7 @@ describe('connection collation changes within one session', () => {
         'set names utf8mb4',
         "select 'a' < '_' as p, @@collation_connection as c",
         'set collation_connection = utf8mb4_unicode_ci',
-        'select min(id) as m, count(*) as k from word group by cast(s as char) order by m',
+        `select min(id) as m, count(*) as k from word group by ${LITERAL_WORD} order by m`,
         'set character set utf8mb4',
         "select 'a' < '_' as p, @@collation_connection as c, @@character_set_connection as cs",
         'set collation_connection = default',

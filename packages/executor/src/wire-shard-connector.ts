@@ -122,18 +122,18 @@ export class WireShardConnector implements ShardConnector {
     });
   }
 
-  queryOnce(sql: string, signal: AbortSignal): Promise<ShardResult> {
+  queryOnce(sql: string, signal: AbortSignal, collation?: string): Promise<ShardResult> {
     const client = this.started && !this.closed && !signal.aborted ? this.takeIdle() : null;
-    if (client === null) return this.acquireQueryRelease(sql, signal);
+    if (client === null) return this.acquireQueryRelease(sql, signal, collation);
     this.inUse++;
-    return new WireShardConnection(this, client).query(sql, { signal }, true);
+    return new WireShardConnection(this, client).query(sql, { signal, collation }, true);
   }
 
   /** queryOnce when no client is idle: wait for one like any caller of acquire(). */
-  private async acquireQueryRelease(sql: string, signal: AbortSignal): Promise<ShardResult> {
+  private async acquireQueryRelease(sql: string, signal: AbortSignal, collation: string | undefined): Promise<ShardResult> {
     const conn = await this.acquire(signal);
     try {
-      return await conn.query(sql, { signal });
+      return await conn.query(sql, { signal, collation });
     } finally {
       await conn.release(false);
     }
@@ -408,7 +408,7 @@ class BufferedStatement implements QueryReceiver {
 class WireShardConnection extends CheckedOutConnection {
   constructor(
     private readonly connector: WireShardConnector,
-    private readonly client: ShardClient,
+    protected readonly client: ShardClient,
   ) {
     super(connector);
   }
@@ -432,6 +432,13 @@ class WireShardConnection extends CheckedOutConnection {
       if (releaseAfter) return this.release(false).then(() => Promise.reject(signal.reason));
       return Promise.reject(signal.reason);
     }
+    const switching = this.collationSwitch(opts?.collation);
+    if (switching !== null) {
+      return switching.then(
+        () => this.query(sql, { signal }, releaseAfter),
+        (err: unknown) => (releaseAfter ? this.release(false).then(() => Promise.reject(err)) : Promise.reject(err)),
+      );
+    }
     const st = new BufferedStatement(this, this.connector.fieldInfos, signal, true, releaseAfter);
     this.client.query(sql, st);
     return st.result;
@@ -446,6 +453,12 @@ class WireShardConnection extends CheckedOutConnection {
   queryPipelined(sqls: readonly string[], opts?: StatementOptions): Promise<ShardResult>[] {
     const signal = opts?.signal;
     if (signal?.aborted) return sqls.map(() => Promise.reject(signal.reason));
+    const switching = this.collationSwitch(opts?.collation);
+    if (switching !== null) {
+      // Rare (the session changed its collation, or the client is fresh): one round trip first.
+      const all = switching.then(() => this.queryPipelined(sqls, { signal }));
+      return sqls.map((_, i) => all.then((results) => results[i]!));
+    }
     const sts = sqls.map((_, i) => new BufferedStatement(this, this.connector.fieldInfos, signal, i === sqls.length - 1, false));
     this.client.queryPipelined(sqls.map((sql, i) => ({ sql, receiver: sts[i] })));
     return sts.map((st) => st.result);
@@ -501,6 +514,8 @@ class WireShardConnection extends CheckedOutConnection {
   stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const switching = this.collationSwitch(opts?.collation);
+    if (switching !== null) return switching.then(() => this.stream(sql, handlers, { signal }));
     if (handlers.rowPacketTarget !== undefined) return this.forwardStream(sql, handlers, handlers.rowPacketTarget, signal);
     const client = this.client;
     return new Promise((resolve, reject) => {
