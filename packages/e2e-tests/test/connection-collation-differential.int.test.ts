@@ -150,6 +150,31 @@ describe('connection collation changes within one session', () => {
     }
   });
 
+  it('COM_RESET_CONNECTION goes back to the handshake collation, COM_CHANGE_USER to the one it names', async () => {
+    const probe = "select 'a' < '_' as p, @@collation_connection as c";
+    const [ref, sub] = await connectBoth(CLIENTS[0]!);
+    try {
+      for (const c of [ref, sub]) await c.query('set names utf8mb4 collate utf8mb4_bin');
+      await Promise.all([ref.reset(), sub.reset()]);
+      expect(await answer(sub, probe)).toEqual(await answer(ref, probe));
+      expect((await answer(sub, probe)) as unknown).toEqual({ rows: [[0, 'utf8mb4_unicode_ci']] });
+    } finally {
+      await Promise.all([ref.end(), sub.end()]);
+    }
+    for (const charset of [undefined, 'UTF8MB4_BIN', 'UTF8MB4_GENERAL_CI']) {
+      const [ref2, sub2] = await connectBoth(CLIENTS[0]!);
+      try {
+        for (const c of [ref2, sub2]) {
+          await c.query('set collation_connection = utf8mb4_unicode_520_ci');
+          await c.changeUser({ user: c.config.user, password: c.config.password, database: 'words', ...(charset ? { charset } : {}) });
+        }
+        expect({ charset, ...(await answer(sub2, probe)) }).toEqual({ charset, ...(await answer(ref2, probe)) });
+      } finally {
+        await Promise.all([ref2.end(), sub2.end()]);
+      }
+    }
+  });
+
   it('another session on the same pooled connections keeps its own collation', async () => {
     const [refBin, subBin] = await connectBoth(CLIENTS[2]!);
     const [refGen, subGen] = await connectBoth(CLIENTS[1]!);
