@@ -45,6 +45,11 @@ export function toWarnings<C>(rows: readonly (readonly C[])[], text: (cell: C | 
  */
 const connectionCollations = new WeakMap<object, string>();
 
+/** The collation_connection a pooled client is known to have (see connectionCollations), if any. */
+export function knownCollation(client: object): string | undefined {
+  return connectionCollations.get(client);
+}
+
 /** A collation name as it may be written into SQL: the session validates names before it uses them. */
 const COLLATION_NAME = /^[a-z0-9_]+$/;
 

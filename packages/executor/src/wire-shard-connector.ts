@@ -8,7 +8,7 @@
  */
 import { ShardClient, decodeTextRow, type ClientConnectionError, type EofPacket, type OkPacket, type QueryReceiver, type ServerError } from '@shardgate/mysql-protocol';
 import { ExecutorError, ER_NOT_SUPPORTED_YET, toShardError } from './errors.js';
-import { CheckedOutConnection, toWarnings } from './checked-out-connection.js';
+import { CheckedOutConnection, knownCollation, toWarnings } from './checked-out-connection.js';
 import type { Warning } from './query-context.js';
 import { RawFieldInfoCache } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
@@ -19,6 +19,11 @@ import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.
 
 /** Rows per chunk at most when streaming; chunks are also cut at every network read. */
 const MAX_CHUNK_ROWS = 256;
+/**
+ * How many of the most recently idled clients queryOnce looks through for one already in the
+ * statement's collation (sessions of differently configured clients then rarely cost a SET).
+ */
+const COLLATION_AFFINITY_SCAN = 4;
 /** SERVER_MORE_RESULTS_EXISTS. */
 const MORE_RESULTS = 0x8;
 
@@ -123,7 +128,7 @@ export class WireShardConnector implements ShardConnector {
   }
 
   queryOnce(sql: string, signal: AbortSignal, collation?: string): Promise<ShardResult> {
-    const client = this.started && !this.closed && !signal.aborted ? this.takeIdle() : null;
+    const client = this.started && !this.closed && !signal.aborted ? (this.takeIdleIn(collation) ?? this.takeIdle()) : null;
     if (client === null) return this.acquireQueryRelease(sql, signal, collation);
     this.inUse++;
     return new WireShardConnection(this, client).query(sql, { signal, collation }, true);
@@ -137,6 +142,24 @@ export class WireShardConnector implements ShardConnector {
     } finally {
       await conn.release(false);
     }
+  }
+
+  /**
+   * One of the last few idle clients that already runs in `collation` (it is taken out of the idle
+   * list, whose last entry fills its place), or null.
+   */
+  private takeIdleIn(collation: string | undefined): ShardClient | null {
+    if (collation === undefined) return null;
+    const idle = this.idle;
+    const last = idle.length - 1;
+    for (let i = last; i >= 0 && i > last - COLLATION_AFFINITY_SCAN; i--) {
+      const c = idle[i]!;
+      if (!c.usable || knownCollation(c) !== collation) continue;
+      idle[i] = idle[last]!;
+      idle.pop();
+      return c;
+    }
+    return null;
   }
 
   /** An idle client that is still usable, or null. */

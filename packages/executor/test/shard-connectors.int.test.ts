@@ -159,6 +159,29 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ShardConnector contract (real Maria
     }
   });
 
+  it.runIf(_name === 'WireShardConnector')('queryOnce prefers an idle connection already in the collation asked for', async () => {
+    const two = create({ ...tc.topology.main['0'], poolSize: 2 });
+    await two.start();
+    try {
+      const a = await two.acquire();
+      const b = await two.acquire();
+      const threadOf = async (collation: string) => {
+        const r = await two.queryOnce!('select connection_id(), @@collation_connection', new AbortController().signal, collation);
+        return r.rows[0]!.map(text);
+      };
+      await a.query('select 1', { collation: 'utf8mb4_bin' });
+      await b.query('select 1', { collation: 'utf8mb4_unicode_ci' });
+      await a.release();
+      await b.release();
+      for (let i = 0; i < 3; i++) {
+        expect(await threadOf('utf8mb4_bin')).toEqual([String(a.threadId), 'utf8mb4_bin']);
+        expect(await threadOf('utf8mb4_unicode_ci')).toEqual([String(b.threadId), 'utf8mb4_unicode_ci']);
+      }
+    } finally {
+      await two.close();
+    }
+  });
+
   it('streams in chunks and hands the next chunk over only after the consumer is done', async () => {
     const conn = await pool.acquire();
     let inFlight = 0;
