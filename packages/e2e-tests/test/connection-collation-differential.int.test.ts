@@ -141,6 +141,11 @@ describe('connection collation changes within one session', () => {
         "select 'a' < '_' as p, @@collation_connection as c, @@character_set_connection as cs",
         'set collation_connection = default',
         "select @@collation_connection as c",
+        'set collation_connection = 46',
+        "select 'a' < '_' as p, @@collation_connection as c",
+        "set session collation_connection = 'UTF8MB4_UNICODE_520_CI'",
+        "select 'a' < '_' as p, @@collation_connection as c",
+        'set collation_connection = 99999',
       ];
       for (const sql of steps) {
         expect({ sql, ...(await answer(sub, sql)) }).toEqual({ sql, ...(await answer(ref, sql)) });

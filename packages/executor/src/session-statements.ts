@@ -397,24 +397,27 @@ async function setConnectionCollation(session: Session, name: string, value: str
 
 /** The utf8mb4 collation a SET names, with its id; MariaDB's error when there is none such. */
 async function namedUtf8mb4Collation(session: Session, variable: string, value: string, signal: AbortSignal): Promise<{ name: string; id: number }> {
-  const name = utf8mb4CollationName(value);
-  const found = await findCollation(session, name, signal);
+  const found = await findCollation(session, utf8mb4CollationName(value), signal);
   if (found === undefined) throw unknownCollation(value);
   if (found.charset !== 'utf8mb4') {
     if (variable === 'names_collate') throw new ExecutorError(1253, '42000', `COLLATION '${value}' is not valid for CHARACTER SET 'utf8mb4'`);
     throw unsupportedCollation(value);
   }
-  return { name, id: found.id };
+  return { name: found.name, id: found.id };
 }
 
-/** A collation's character set and id as the shards know it; undefined when they know none of that name. */
-async function findCollation(session: Session, collation: string, signal: AbortSignal): Promise<{ charset: string; id: number } | undefined> {
+/**
+ * A collation's name, character set and id as the shards know it, by name or (`SET
+ * collation_connection = 46`, as MariaDB takes it) by id; undefined when they know none such.
+ */
+async function findCollation(session: Session, collation: string, signal: AbortSignal): Promise<{ name: string; charset: string; id: number } | undefined> {
   const collected = new CollectingReceiver();
-  const sql = `SELECT CHARACTER_SET_NAME, ID FROM information_schema.COLLATIONS WHERE COLLATION_NAME = ${literalOf(collation)}`;
+  const where = /^\d+$/.test(collation) ? `ID = ${collation}` : `COLLATION_NAME = ${literalOf(collation)}`;
+  const sql = `SELECT COLLATION_NAME, CHARACTER_SET_NAME, ID FROM information_schema.COLLATIONS WHERE ${where}`;
   await session.runOnShard(session.defaultKeyspace(), sql, collected, signal);
   const row = collected.collected[0];
-  if (row === undefined || row[0] === null || row[1] === null) return undefined;
-  return { charset: cellText(row[0]!).toLowerCase(), id: Number(cellText(row[1]!)) };
+  if (row === undefined || row[0] === null || row[1] === null || row[2] === null) return undefined;
+  return { name: cellText(row[0]!).toLowerCase(), charset: cellText(row[1]!).toLowerCase(), id: Number(cellText(row[2]!)) };
 }
 
 /** The one text value of a statement run on one shard of the session's keyspace. */
