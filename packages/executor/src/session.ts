@@ -220,6 +220,7 @@ export class Session implements ExecutorSession, ShardAccess {
       keyspace: this.keyspace,
       userVariables: this.userVariables,
       maxMemoryRows: this.runtime.defaults.maxMemoryRows,
+      connectionCollation: this.connectionCollation,
       autonomous: (ks, shard, fn, signal) => this.autonomous(ks, shard, fn, signal),
     };
     const columns = await this.withStatementSignal(null, this.queryTimeoutMs, (signal) => preparedColumns(context, sql, paramCount, signal));
