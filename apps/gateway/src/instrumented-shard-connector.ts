@@ -42,16 +42,16 @@ class InstrumentedConnector implements ShardConnector {
     return this.inner.acquire(signal, waitLimit).then((c) => new InstrumentedConnection(c, this));
   }
 
-  queryOnce(sql: string, signal: AbortSignal): Promise<ShardResult> {
+  queryOnce(sql: string, signal: AbortSignal, collation?: string): Promise<ShardResult> {
     const inner = this.inner;
-    if (inner.queryOnce === undefined) return this.acquireQueryRelease(sql, signal);
-    return this.timed(inner.queryOnce(sql, signal), performance.now());
+    if (inner.queryOnce === undefined) return this.acquireQueryRelease(sql, signal, collation);
+    return this.timed(inner.queryOnce(sql, signal, collation), performance.now());
   }
 
-  private async acquireQueryRelease(sql: string, signal: AbortSignal): Promise<ShardResult> {
+  private async acquireQueryRelease(sql: string, signal: AbortSignal, collation: string | undefined): Promise<ShardResult> {
     const conn = await this.acquire(signal);
     try {
-      return await conn.query(sql, { signal });
+      return await conn.query(sql, { signal, collation });
     } finally {
       await conn.release(false);
     }

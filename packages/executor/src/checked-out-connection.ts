@@ -34,6 +34,25 @@ export function toWarnings<C>(rows: readonly (readonly C[])[], text: (cell: C | 
   return rows.map((r) => ({ level: LEVELS[text(r[0])] ?? 'Warning', code: Number(text(r[1])), message: text(r[2]) }));
 }
 
+/**
+ * The collation_connection each pooled client's shard session has, as the gateway last set it
+ * (absent: not known, e.g. a fresh client). Keyed by the client object, so it lives exactly as
+ * long as the client and follows it through the pool. Concurrency rule: a client is in one
+ * caller's hands at a time and runs its commands in order; an entry is deleted before a SET is
+ * sent and written only once the shard acknowledged it, so it never names a collation the
+ * session might not have. The reset on a dirty release (resetStatement) leaves collation_connection
+ * alone, so the entry stays true across it.
+ */
+const connectionCollations = new WeakMap<object, string>();
+
+/** The collation_connection a pooled client is known to have (see connectionCollations), if any. */
+export function knownCollation(client: object): string | undefined {
+  return connectionCollations.get(client);
+}
+
+/** A collation name as it may be written into SQL: the session validates names before it uses them. */
+const COLLATION_NAME = /^[a-z0-9_]+$/;
+
 export abstract class CheckedOutConnection implements ShardConnection {
   private killed: Promise<void> | null = null;
   /** Set when the connection must not be reused (fatal error, failed kill, abandoned statement). */
@@ -56,6 +75,29 @@ export abstract class CheckedOutConnection implements ShardConnection {
   protected abstract destroySocket(): void;
   /** Hands the client back to its pool: healthy, or to be destroyed. */
   protected abstract handBack(broken: boolean): void;
+  /** The pooled client underneath (what its known collation is kept by). */
+  protected abstract readonly client: object;
+
+  /**
+   * Null when the connection already runs in `collation` (or none is asked for): the statement
+   * goes as it is, with no extra round trip. Otherwise the promise of `SET collation_connection`,
+   * which the statement must wait for; it rejects as a failed statement does.
+   */
+  protected collationSwitch(collation: string | undefined): Promise<void> | null {
+    if (collation === undefined) return null;
+    const client = this.client;
+    if (connectionCollations.get(client) === collation) return null;
+    if (!COLLATION_NAME.test(collation)) return Promise.reject(new Error(`invalid collation name ${JSON.stringify(collation)}`));
+    connectionCollations.delete(client);
+    return this.simpleQuery(`SET collation_connection = ${collation}`).then(
+      () => {
+        connectionCollations.set(client, collation);
+      },
+      (err: unknown) => {
+        throw this.fail(err);
+      },
+    );
+  }
   /**
    * The last statement's warnings, read before the connection runs anything else. A failure
    * loses only the warnings (never the statement's result); a fatal one sets `broken`.

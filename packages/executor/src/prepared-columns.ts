@@ -28,6 +28,8 @@ export interface PrepareContext {
   readonly keyspace: string | null;
   readonly userVariables: ReadonlyMap<string, SqlValue>;
   readonly maxMemoryRows: number;
+  /** The session's collation_connection: the columns' types are those its statements get. */
+  readonly connectionCollation?: string;
   /** Runs fn on a pooled connection outside any transaction (the session's `autonomous`). */
   autonomous<T>(keyspace: string, shard: string, fn: (conn: ShardConnection) => Promise<T>, signal: AbortSignal): Promise<T>;
 }
@@ -108,11 +110,11 @@ class ColumnsOnlyAccess implements ShardAccess {
   constructor(private readonly p: PrepareContext) {}
 
   query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
-    return this.p.autonomous(keyspace, shard, (conn) => conn.query(sql, { signal }), signal);
+    return this.p.autonomous(keyspace, shard, (conn) => conn.query(sql, { signal, collation: this.p.connectionCollation }), signal);
   }
 
   stream(keyspace: string, shard: string, sql: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
-    return this.p.autonomous(keyspace, shard, (conn) => conn.stream(sql, handlers, { signal }), signal);
+    return this.p.autonomous(keyspace, shard, (conn) => conn.stream(sql, handlers, { signal, collation: this.p.connectionCollation }), signal);
   }
 
   autonomous<T>(keyspace: string, shard: string, fn: (conn: ShardConnection) => Promise<T>, signal: AbortSignal): Promise<T> {

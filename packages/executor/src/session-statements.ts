@@ -13,6 +13,7 @@ import { ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI } from './values/column-type
 import { evalScalar } from './values/value-expr.js';
 import { renderTemplate } from './values/render-query.js';
 import { cellText } from './values/cell-compare.js';
+import { UTF8MB4_DEFAULT_COLLATION, unknownCollation, unsupportedCollation, utf8mb4CollationName } from './connection-collation.js';
 
 /** Variables that change results: applied to every shard connection the session uses. */
 const SHARD_VARIABLES = new Set(['tx_isolation', 'foreign_key_checks', 'unique_checks', 'sql_safe_updates', 'lc_time_names', 'default_week_format', 'sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len']);
@@ -83,6 +84,8 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       sink.ok({});
       return;
     case 'set':
+      // SET NAMES x COLLATE y fails whole (x not applied either) when y does: check y first.
+      for (const a of st.assignments) if (a.name === 'names_collate' && a.value.kind === 'literal') await namedUtf8mb4Collation(session, a.name, valueText(a.value.value), sink.signal);
       for (const a of st.assignments) await applySet(session, a, bv, sink);
       sink.ok({});
       return;
@@ -266,6 +269,7 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
     }
   }
   if (name === 'sql_mode' && !isDefault) refuseLexicalSqlModes(text);
+  if (CONNECTION_COLLATION_VARIABLES.has(name)) await setConnectionCollation(session, name, isDefault || value === null ? null : valueText(value), sink.signal);
   setResultCollation(session, name, isDefault ? null : text);
   if (SHARD_VARIABLES.has(name)) {
     await setShardVariable(session, name, isDefault ? null : value);
@@ -361,17 +365,68 @@ class RowsSink implements ResultSink {
   ok(): void {}
 }
 
-/** utf8mb4 collations by name, for SET NAMES utf8mb4 COLLATE x (others are reported as utf8mb4_general_ci). */
-const UTF8MB4_COLLATION_IDS: ReadonlyMap<string, number> = new Map([
-  ['utf8mb4_general_ci', 45],
-  ['utf8mb4_bin', 46],
-  ['utf8mb4_unicode_ci', 224],
-  ['utf8mb4_unicode_520_ci', 246],
-  ['utf8mb4_general_nopad_ci', 1069],
-  ['utf8mb4_nopad_bin', 1070],
-  ['utf8mb4_unicode_nopad_ci', 1248],
-  ['utf8mb4_unicode_520_nopad_ci', 1270],
-]);
+/** Statements that set collation_connection (SET NAMES … COLLATE is `names_collate`). */
+const CONNECTION_COLLATION_VARIABLES = new Set(['names', 'names_collate', 'character_set', 'character_set_connection', 'collation_connection']);
+
+/**
+ * Sets the session's collation_connection as MariaDB does for each statement: SET NAMES and SET
+ * character_set_connection give the character set's default collation, SET CHARACTER SET the
+ * database's (collation_database), SET NAMES … COLLATE x and SET collation_connection = x give x
+ * (DEFAULT: the server's global one). A named collation is looked up on a shard, which knows the
+ * same collations as one MariaDB: unknown is MariaDB's 1273, another character set's is refused
+ * (MariaDB's 1253 after SET NAMES utf8mb4, 1235 for collation_connection: the gateway speaks
+ * utf8mb4 only). From the next statement on, every shard statement runs in it (Session.query).
+ */
+async function setConnectionCollation(session: Session, name: string, value: string | null, signal: AbortSignal): Promise<void> {
+  let collation: string;
+  if (name === 'names' || name === 'character_set_connection') {
+    collation = UTF8MB4_DEFAULT_COLLATION;
+  } else if (name === 'character_set' || value === null) {
+    const variable = name === 'character_set' ? '@@collation_database' : '@@global.collation_connection';
+    const current = await shardText(session, `SELECT ${variable}`, signal);
+    collation = utf8mb4CollationName(current ?? UTF8MB4_DEFAULT_COLLATION);
+    if (!collation.startsWith('utf8mb4_')) throw unsupportedCollation(current ?? '');
+  } else {
+    const found = await namedUtf8mb4Collation(session, name, value, signal);
+    collation = found.name;
+    // SET NAMES … COLLATE x also makes x the collation results are reported in.
+    if (name === 'names_collate') session.info.resultCollation = found.id;
+  }
+  session.connectionCollation = collation;
+}
+
+/** The utf8mb4 collation a SET names, with its id; MariaDB's error when there is none such. */
+async function namedUtf8mb4Collation(session: Session, variable: string, value: string, signal: AbortSignal): Promise<{ name: string; id: number }> {
+  const found = await findCollation(session, utf8mb4CollationName(value), signal);
+  if (found === undefined) throw unknownCollation(value);
+  if (found.charset !== 'utf8mb4') {
+    if (variable === 'names_collate') throw new ExecutorError(1253, '42000', `COLLATION '${value}' is not valid for CHARACTER SET 'utf8mb4'`);
+    throw unsupportedCollation(value);
+  }
+  return { name: found.name, id: found.id };
+}
+
+/**
+ * A collation's name, character set and id as the shards know it, by name or (`SET
+ * collation_connection = 46`, as MariaDB takes it) by id; undefined when they know none such.
+ */
+async function findCollation(session: Session, collation: string, signal: AbortSignal): Promise<{ name: string; charset: string; id: number } | undefined> {
+  const collected = new CollectingReceiver();
+  const where = /^\d+$/.test(collation) ? `ID = ${collation}` : `COLLATION_NAME = ${literalOf(collation)}`;
+  const sql = `SELECT COLLATION_NAME, CHARACTER_SET_NAME, ID FROM information_schema.COLLATIONS WHERE ${where}`;
+  await session.runOnShard(session.defaultKeyspace(), sql, collected, signal);
+  const row = collected.collected[0];
+  if (row === undefined || row[0] === null || row[1] === null || row[2] === null) return undefined;
+  return { name: cellText(row[0]!).toLowerCase(), charset: cellText(row[1]!).toLowerCase(), id: Number(cellText(row[2]!)) };
+}
+
+/** The one text value of a statement run on one shard of the session's keyspace. */
+async function shardText(session: Session, sql: string, signal: AbortSignal): Promise<string | null> {
+  const collected = new CollectingReceiver();
+  await session.runOnShard(session.defaultKeyspace(), sql, collected, signal);
+  const cell = collected.collected[0]?.[0] ?? null;
+  return cell === null ? null : cellText(cell);
+}
 
 /**
  * The result collation MariaDB reports character-string columns in follows character_set_results:
@@ -381,10 +436,9 @@ const UTF8MB4_COLLATION_IDS: ReadonlyMap<string, number> = new Map([
  */
 function setResultCollation(session: Session, name: string, value: string | null): void {
   // DEFAULT (null here) is the server's utf8mb4 too; a NULL value (no conversion) keeps it as is.
+  // SET NAMES … COLLATE x: setConnectionCollation sets x's id, once it knows it.
   if (name === 'names' || name === 'character_set' || (name === 'character_set_results' && value !== 'null')) {
     session.info.resultCollation = 45;
-  } else if (name === 'names_collate' && value !== null) {
-    session.info.resultCollation = UTF8MB4_COLLATION_IDS.get(value) ?? 45;
   }
 }
 

@@ -19,6 +19,8 @@ import { runSessionStatement } from './session-statements.js';
 import { FoundRowsSink, foundRowsAfter } from './found-rows.js';
 import { SelectLimitSink, selectLimitApplies } from './select-limit.js';
 import { cellText } from './values/cell-compare.js';
+import { collationNameOf } from './connection-collation.js';
+import { UTF8MB4_GENERAL_CI } from './values/column-types.js';
 import { StatementSignals } from './statement-signal.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
 
@@ -70,6 +72,14 @@ export class Session implements ExecutorSession, ShardAccess {
   queryTimeoutMs: number;
   /** System variables applied to every shard connection the session uses (name → SQL literal). */
   readonly systemVariables = new Map<string, string>();
+  /**
+   * The session's collation_connection (a utf8mb4 collation's name): from the handshake, then SET
+   * NAMES … COLLATE, SET collation_connection and their kin (session-statements.ts). Every
+   * statement the session sends a shard runs in it (StatementOptions.collation), so literals and
+   * CAST results compare, sort and weigh as on one MariaDB the client connected to. Concurrency
+   * rule: as userVariables (written by SET, read as each statement starts; one at a time).
+   */
+  connectionCollation: string;
   /**
    * User variables (`SET @x = ...`), by lower-cased unquoted name. They live here only: statements
    * read them as bind vars (the planner replaces `@x` with the value), and any statement that
@@ -179,6 +189,7 @@ export class Session implements ExecutorSession, ShardAccess {
     readonly info: SessionInfo,
   ) {
     const d = runtime.defaults;
+    this.connectionCollation = collationNameOf(info.resultCollation ?? UTF8MB4_GENERAL_CI);
     this.workload = d.workload;
     this.transactionMode = d.transactionMode;
     this.queryTimeoutMs = d.queryTimeoutMs;
@@ -209,6 +220,7 @@ export class Session implements ExecutorSession, ShardAccess {
       keyspace: this.keyspace,
       userVariables: this.userVariables,
       maxMemoryRows: this.runtime.defaults.maxMemoryRows,
+      connectionCollation: this.connectionCollation,
       autonomous: (ks, shard, fn, signal) => this.autonomous(ks, shard, fn, signal),
     };
     const columns = await this.withStatementSignal(null, this.queryTimeoutMs, (signal) => preparedColumns(context, sql, paramCount, signal));
@@ -806,6 +818,7 @@ export class Session implements ExecutorSession, ShardAccess {
       isolation: this.implicitTransaction ? undefined : this.transactionIsolation,
       transactionMode: this.implicitTransaction ? 'multi' : this.transactionMode,
       setup: this.setupStatements(),
+      collation: this.connectionCollation,
       signal,
       read: SELECT_STATEMENT.test(sql),
     });
@@ -820,14 +833,14 @@ export class Session implements ExecutorSession, ShardAccess {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (connector.queryOnce !== undefined) return connector.queryOnce(sql, signal);
+    if (connector.queryOnce !== undefined) return connector.queryOnce(sql, signal, this.connectionCollation);
     return this.queryPooled(connector, sql, signal);
   }
 
   private async queryPooled(connector: ShardConnector, sql: string, signal: AbortSignal): Promise<ShardResult> {
     const conn = await connector.acquire(signal);
     try {
-      return await conn.query(sql, { signal });
+      return await conn.query(sql, { signal, collation: this.connectionCollation });
     } finally {
       await conn.release(false);
     }
@@ -844,7 +857,7 @@ export class Session implements ExecutorSession, ShardAccess {
     }
     const conn = await this.runtime.connector(keyspace, shard).acquire(signal);
     try {
-      await conn.stream(sql, handlers, { signal });
+      await conn.stream(sql, handlers, { signal, collation: this.connectionCollation });
     } finally {
       await conn.release(false);
     }
@@ -875,7 +888,7 @@ export class Session implements ExecutorSession, ShardAccess {
       signal,
       vindexOnly: true,
     });
-    return conn.query(sql, { signal });
+    return conn.query(sql, { signal, collation: this.connectionCollation });
   }
 
   /** Applies changed system variables to every connection the session holds. */

@@ -108,6 +108,14 @@ export interface StreamHandlers {
 export interface StatementOptions {
   /** Aborting kills the running statement on the shard; the call rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /**
+   * The collation_connection the statement must run in (the client session's: it decides how
+   * literals and CAST results compare). The connection remembers the one it last set, so a
+   * statement in the same collation costs nothing; another one is preceded by `SET
+   * collation_connection`. Unset: whatever the connection has (the gateway's own statements,
+   * whose comparisons all involve columns).
+   */
+  readonly collation?: string;
 }
 
 export interface ShardConnection {
@@ -150,7 +158,7 @@ export interface ShardConnector {
    * as acquire → query → release(false), with one promise where those take four (the point-select
    * path: each promise is an allocation and a microtask turn per statement).
    */
-  queryOnce?(sql: string, signal: AbortSignal): Promise<ShardResult>;
+  queryOnce?(sql: string, signal: AbortSignal, collation?: string): Promise<ShardResult>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
@@ -424,9 +432,15 @@ class MysqlShardConnection extends CheckedOutConnection {
     else this.raw.release();
   }
 
+  protected get client(): object {
+    return this.raw;
+  }
+
   query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const switching = this.collationSwitch(opts?.collation);
+    if (switching !== null) return switching.then(() => this.query(sql, { signal }));
     return new Promise((resolve, reject) => {
       let cancelGrace: (() => void) | null = null;
       let settled = false;
@@ -491,6 +505,8 @@ class MysqlShardConnection extends CheckedOutConnection {
   stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const switching = this.collationSwitch(opts?.collation);
+    if (switching !== null) return switching.then(() => this.stream(sql, handlers, { signal }));
     return new Promise((resolve, reject) => {
       let buffer: Row[] = [];
       let flushScheduled = false;

@@ -52,6 +52,8 @@ export interface ReserveOptions {
   readonly transactionMode: TransactionMode;
   /** Statements that set the session's variables up on a newly reserved connection. */
   readonly setup: readonly string[];
+  /** The session's collation_connection, which query() runs its statement in (StatementOptions.collation). */
+  readonly collation?: string;
   /**
    * The open transaction's savepoints, oldest first (as they are written in SQL). A shard that
    * joins the transaction later sets them all right after START TRANSACTION, so ROLLBACK TO one
@@ -84,13 +86,13 @@ async function runInOrder(c: ShardConnection, sqls: readonly string[], signal: A
  * write when the connection can pipeline (the shard client), else one after the other. The first
  * promise settles once all the beginning statements succeeded (or one failed).
  */
-function pipelined(c: ShardConnection, start: readonly string[], sql: string, signal: AbortSignal | undefined): [Promise<void>, Promise<ShardResult>] {
+function pipelined(c: ShardConnection, start: readonly string[], sql: string, signal: AbortSignal | undefined, collation: string | undefined): [Promise<void>, Promise<ShardResult>] {
   if (c.queryPipelined !== undefined) {
-    const results = c.queryPipelined([...start, sql], { signal });
+    const results = c.queryPipelined([...start, sql], { signal, collation });
     return [Promise.all(results.slice(0, -1)).then(() => undefined), results[results.length - 1]];
   }
   const begin = runInOrder(c, start, signal);
-  return [begin, begin.then(() => c.query(sql, { signal }))];
+  return [begin, begin.then(() => c.query(sql, { signal, collation }))];
 }
 
 export type ConnectorLookup = (keyspace: string, shard: string) => ShardConnector;
@@ -212,9 +214,10 @@ export class ShardReservations {
       if (start !== null) this.markBegun(r, r.connection.then((c) => runInOrder(c, start, opts.signal)));
       const begun = r.begun;
       const signal = opts.signal;
-      return begun === null ? r.connection.then((c) => c.query(sql, { signal })) : begun.then(() => r.connection).then((c) => c.query(sql, { signal }));
+      const collation = opts.collation;
+      return begun === null ? r.connection.then((c) => c.query(sql, { signal, collation })) : begun.then(() => r.connection).then((c) => c.query(sql, { signal, collation }));
     }
-    const both = r.connection.then((c) => pipelined(c, start, sql, opts.signal));
+    const both = r.connection.then((c) => pipelined(c, start, sql, opts.signal, opts.collation));
     this.markBegun(
       r,
       both.then(([begin]) => begin),

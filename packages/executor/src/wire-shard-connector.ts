@@ -8,7 +8,7 @@
  */
 import { ShardClient, decodeTextRow, type ClientConnectionError, type EofPacket, type OkPacket, type QueryReceiver, type ServerError } from '@shardgate/mysql-protocol';
 import { ExecutorError, ER_NOT_SUPPORTED_YET, toShardError } from './errors.js';
-import { CheckedOutConnection, toWarnings } from './checked-out-connection.js';
+import { CheckedOutConnection, knownCollation, toWarnings } from './checked-out-connection.js';
 import type { Warning } from './query-context.js';
 import { RawFieldInfoCache } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
@@ -19,6 +19,11 @@ import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.
 
 /** Rows per chunk at most when streaming; chunks are also cut at every network read. */
 const MAX_CHUNK_ROWS = 256;
+/**
+ * How many of the most recently idled clients queryOnce looks through for one already in the
+ * statement's collation (sessions of differently configured clients then rarely cost a SET).
+ */
+const COLLATION_AFFINITY_SCAN = 4;
 /** SERVER_MORE_RESULTS_EXISTS. */
 const MORE_RESULTS = 0x8;
 
@@ -122,21 +127,39 @@ export class WireShardConnector implements ShardConnector {
     });
   }
 
-  queryOnce(sql: string, signal: AbortSignal): Promise<ShardResult> {
-    const client = this.started && !this.closed && !signal.aborted ? this.takeIdle() : null;
-    if (client === null) return this.acquireQueryRelease(sql, signal);
+  queryOnce(sql: string, signal: AbortSignal, collation?: string): Promise<ShardResult> {
+    const client = this.started && !this.closed && !signal.aborted ? (this.takeIdleIn(collation) ?? this.takeIdle()) : null;
+    if (client === null) return this.acquireQueryRelease(sql, signal, collation);
     this.inUse++;
-    return new WireShardConnection(this, client).query(sql, { signal }, true);
+    return new WireShardConnection(this, client).query(sql, { signal, collation }, true);
   }
 
   /** queryOnce when no client is idle: wait for one like any caller of acquire(). */
-  private async acquireQueryRelease(sql: string, signal: AbortSignal): Promise<ShardResult> {
+  private async acquireQueryRelease(sql: string, signal: AbortSignal, collation: string | undefined): Promise<ShardResult> {
     const conn = await this.acquire(signal);
     try {
-      return await conn.query(sql, { signal });
+      return await conn.query(sql, { signal, collation });
     } finally {
       await conn.release(false);
     }
+  }
+
+  /**
+   * One of the last few idle clients that already runs in `collation` (it is taken out of the idle
+   * list, whose last entry fills its place), or null.
+   */
+  private takeIdleIn(collation: string | undefined): ShardClient | null {
+    if (collation === undefined) return null;
+    const idle = this.idle;
+    const last = idle.length - 1;
+    for (let i = last; i >= 0 && i > last - COLLATION_AFFINITY_SCAN; i--) {
+      const c = idle[i]!;
+      if (!c.usable || knownCollation(c) !== collation) continue;
+      idle[i] = idle[last]!;
+      idle.pop();
+      return c;
+    }
+    return null;
   }
 
   /** An idle client that is still usable, or null. */
@@ -408,7 +431,7 @@ class BufferedStatement implements QueryReceiver {
 class WireShardConnection extends CheckedOutConnection {
   constructor(
     private readonly connector: WireShardConnector,
-    private readonly client: ShardClient,
+    protected readonly client: ShardClient,
   ) {
     super(connector);
   }
@@ -432,6 +455,13 @@ class WireShardConnection extends CheckedOutConnection {
       if (releaseAfter) return this.release(false).then(() => Promise.reject(signal.reason));
       return Promise.reject(signal.reason);
     }
+    const switching = this.collationSwitch(opts?.collation);
+    if (switching !== null) {
+      return switching.then(
+        () => this.query(sql, { signal }, releaseAfter),
+        (err: unknown) => (releaseAfter ? this.release(false).then(() => Promise.reject(err)) : Promise.reject(err)),
+      );
+    }
     const st = new BufferedStatement(this, this.connector.fieldInfos, signal, true, releaseAfter);
     this.client.query(sql, st);
     return st.result;
@@ -446,6 +476,12 @@ class WireShardConnection extends CheckedOutConnection {
   queryPipelined(sqls: readonly string[], opts?: StatementOptions): Promise<ShardResult>[] {
     const signal = opts?.signal;
     if (signal?.aborted) return sqls.map(() => Promise.reject(signal.reason));
+    const switching = this.collationSwitch(opts?.collation);
+    if (switching !== null) {
+      // Rare (the session changed its collation, or the client is fresh): one round trip first.
+      const all = switching.then(() => this.queryPipelined(sqls, { signal }));
+      return sqls.map((_, i) => all.then((results) => results[i]!));
+    }
     const sts = sqls.map((_, i) => new BufferedStatement(this, this.connector.fieldInfos, signal, i === sqls.length - 1, false));
     this.client.queryPipelined(sqls.map((sql, i) => ({ sql, receiver: sts[i] })));
     return sts.map((st) => st.result);
@@ -501,6 +537,8 @@ class WireShardConnection extends CheckedOutConnection {
   stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const switching = this.collationSwitch(opts?.collation);
+    if (switching !== null) return switching.then(() => this.stream(sql, handlers, { signal }));
     if (handlers.rowPacketTarget !== undefined) return this.forwardStream(sql, handlers, handlers.rowPacketTarget, signal);
     const client = this.client;
     return new Promise((resolve, reject) => {

@@ -126,6 +126,62 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ShardConnector contract (real Maria
     }
   });
 
+  it('runs each statement in the collation it asks for, with a SET only when the connection has another one', async () => {
+    const conn = await pool.acquire();
+    const sets = async () => Number(text((await conn.query("show session status like 'Com_set_option'")).rows[0]![1]));
+    const inCollation = async (collation: string | undefined) => {
+      const r = await conn.query("select @@collation_connection, 'a' < '_'", { collation });
+      return r.rows[0]!.map(text);
+    };
+    try {
+      expect(await inCollation('utf8mb4_bin')).toEqual(['utf8mb4_bin', '0']);
+      const before = await sets();
+      expect(await inCollation('utf8mb4_bin')).toEqual(['utf8mb4_bin', '0']);
+      expect(await inCollation(undefined)).toEqual(['utf8mb4_bin', '0']);
+      expect(await sets()).toBe(before);
+      expect(await inCollation('utf8mb4_general_ci')).toEqual(['utf8mb4_general_ci', '1']);
+      expect(await sets()).toBe(before + 1);
+      const streamed: (string | null)[] = [];
+      await conn.stream('select @@collation_connection', { fields: () => undefined, rows: (rows) => void streamed.push(...rows.map((row) => text(row[0]))) }, { collation: 'utf8mb4_unicode_ci' });
+      expect(streamed).toEqual(['utf8mb4_unicode_ci']);
+      expect(await sets()).toBe(before + 2);
+      await expect(conn.query('select 1', { collation: 'utf8mb4_unicode_ci; drop table t' })).rejects.toThrow(/invalid collation name/);
+    } finally {
+      await conn.release(true);
+    }
+    // The reset of a dirty release leaves collation_connection as it was, and the pool knows it.
+    const next = await pool.acquire();
+    try {
+      const r = await next.query('select @@collation_connection', { collation: 'utf8mb4_unicode_ci' });
+      expect(text(r.rows[0]![0])).toBe('utf8mb4_unicode_ci');
+    } finally {
+      await next.release();
+    }
+  });
+
+  it.runIf(_name === 'WireShardConnector')('queryOnce prefers an idle connection already in the collation asked for', async () => {
+    const two = create({ ...tc.topology.main['0'], poolSize: 2 });
+    await two.start();
+    try {
+      const a = await two.acquire();
+      const b = await two.acquire();
+      const threadOf = async (collation: string) => {
+        const r = await two.queryOnce!('select connection_id(), @@collation_connection', new AbortController().signal, collation);
+        return r.rows[0]!.map(text);
+      };
+      await a.query('select 1', { collation: 'utf8mb4_bin' });
+      await b.query('select 1', { collation: 'utf8mb4_unicode_ci' });
+      await a.release();
+      await b.release();
+      for (let i = 0; i < 3; i++) {
+        expect(await threadOf('utf8mb4_bin')).toEqual([String(a.threadId), 'utf8mb4_bin']);
+        expect(await threadOf('utf8mb4_unicode_ci')).toEqual([String(b.threadId), 'utf8mb4_unicode_ci']);
+      }
+    } finally {
+      await two.close();
+    }
+  });
+
   it('streams in chunks and hands the next chunk over only after the consumer is done', async () => {
     const conn = await pool.acquire();
     let inFlight = 0;

@@ -146,6 +146,7 @@ export class ServerConnection implements SinkHost {
       tls: false,
       connectAttributes: {},
       resultCollation: Charset.UTF8MB4_GENERAL_CI,
+      handshakeCollation: Charset.UTF8MB4_GENERAL_CI,
       disconnect: () => this.destroy(),
     };
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -506,7 +507,8 @@ export class ServerConnection implements SinkHost {
     this.info.user = response.user;
     this.info.capabilities = response.capabilities & SERVER_CAPABILITIES; // SSL is not an ongoing capability
     this.info.connectAttributes = response.attributes;
-    this.info.resultCollation = resultCollationOf(response.charset);
+    this.info.handshakeCollation = resultCollationOf(response.charset);
+    this.info.resultCollation = this.info.handshakeCollation;
     return this.authenticate(response.authPlugin, response.authResponse, packet.nextSequenceId);
   }
 
@@ -796,6 +798,8 @@ export class ServerConnection implements SinkHost {
     this.session = null;
     this.sessionClosed = false;
     if (this.isClosing()) return;
+    // The new session speaks the handshake's collation again, whatever SET NAMES the old one ran.
+    this.info.resultCollation = this.info.handshakeCollation;
     let session: SessionHandler;
     try {
       session = this.settings.createSession(this.info);
@@ -828,12 +832,14 @@ export class ServerConnection implements SinkHost {
     let authResponse: Buffer;
     let database: string | null = null;
     let authPlugin: string | null = null;
+    let charset: number | null = null;
     try {
       const r = new PacketReader(payload, 1);
       user = r.nulString();
       authResponse = caps & Capability.SECURE_CONNECTION ? r.bytes(r.u8()) : r.nulBytes();
       if (r.remaining > 0) database = r.nulString() || null;
-      if (r.remaining >= 2) r.u16(); // character set: utf8mb4 is all we speak
+      // The character set: utf8mb4 is all we speak, but its collation is the new session's.
+      if (r.remaining >= 2) charset = r.u16();
       if (caps & Capability.PLUGIN_AUTH && r.remaining > 0) authPlugin = r.nulString();
     } catch {
       return this.fail(toErrorPacketFields(new MysqlError(ErrorCode.ER_HANDSHAKE_ERROR, 'Bad handshake')), sequenceId);
@@ -845,6 +851,8 @@ export class ServerConnection implements SinkHost {
     if (this.isClosing()) return;
     this.info.user = user;
     this.info.database = null;
+    if (charset !== null) this.info.handshakeCollation = resultCollationOf(charset);
+    this.info.resultCollation = this.info.handshakeCollation;
     this.handshake = { ...this.handshake!, user, authResponse, database, authPlugin };
     return this.authenticate(authPlugin, authResponse, sequenceId);
   }

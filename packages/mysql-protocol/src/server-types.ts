@@ -37,6 +37,12 @@ export interface ConnectionInfo {
    * session changes it (SET NAMES utf8mb4 COLLATE …); the protocol reads it for each result.
    */
   resultCollation?: number;
+  /**
+   * The utf8mb4 collation the client's handshake (or its last COM_CHANGE_USER) named, mapped as
+   * resultCollation is. A session starts in it, and COM_RESET_CONNECTION / COM_CHANGE_USER put
+   * resultCollation back to it, as MariaDB restores the client's original character set.
+   */
+  handshakeCollation?: number;
   /** Closes the connection from the server side now (KILL CONNECTION from another session). */
   disconnect?(): void;
 }
