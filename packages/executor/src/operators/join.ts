@@ -14,7 +14,6 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
 import { deterministicRoute, InnerLookups, lookupInOrder } from './inner-lookups.js';
 import { KeyedLookups, ROW_OFFSET, type KeyedBatch } from './keyed-lookups.js';
-import { JoinedRowPackets } from '../joined-row-packets.js';
 
 /** Joined rows handed on at a time from a keyed batch. */
 const JOINED_CHUNK = 1024;
@@ -138,17 +137,8 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   // One IN-list query per batch of outer rows, matched at the gateway, where the join allows it
   // (see keyed-lookups.ts); the per-row lookups otherwise, and for any batch it cannot answer.
   const keyed = p.keyedLookup !== undefined && deterministicRoute(p.right) ? new KeyedLookups(ctx, p.keyedLookup, p.joinVars[p.keyedLookup.joinVar]!) : null;
-  // Where the joined rows go straight to a text result, they go as packets assembled from the
-  // cells' bytes (joined-row-packets.ts); created once, by the first batch, and used by one batch
-  // at a time (keyedBatches).
-  let packets: JoinedRowPackets | null | undefined;
   const joinBatch = async (rows: readonly Row[], batch: KeyedBatch): Promise<void> => {
     sendFields(batch.fields);
-    if (packets === undefined) {
-      const target = out.packetTarget?.();
-      packets = target === undefined ? null : new JoinedRowPackets(target);
-    }
-    if (packets !== null) return joinBatchAsPackets(rows, batch, packets);
     const cols = p.cols;
     let joined: Row[] = [];
     for (let i = 0; i < rows.length; i++) {
@@ -175,36 +165,6 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
       }
     }
     if (joined.length > 0) await out.rows(joined);
-  };
-  const joinBatchAsPackets = async (rows: readonly Row[], batch: KeyedBatch, packets: JoinedRowPackets): Promise<void> => {
-    const cols = p.cols;
-    // A row that is not assembled here (a LEFT JOIN's NULL-extended row, one too long for one
-    // packet) goes as a row, after the packets before it.
-    const asRow = async (row: Row): Promise<void> => {
-      const flushed = packets.flush();
-      if (flushed !== undefined) await flushed;
-      await out.rows([row]);
-    };
-    for (let i = 0; i < rows.length; i++) {
-      const left = rows[i]!;
-      const matches = batch.matches[i]!;
-      if (matches.length === 0) {
-        if (p.variant !== 'LeftJoin') continue;
-        const ext = await nullExtended(left);
-        await asRow(cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null))));
-      } else {
-        for (const right of matches) {
-          // The inner row's own columns follow the keyed lookup's helper columns.
-          if (!packets.add(cols, left, right, ROW_OFFSET)) await asRow(cols.map((c) => (c < 0 ? (left[-c - 1] ?? null) : (right[c - 1 + ROW_OFFSET] ?? null))));
-          else if (packets.full) {
-            const flushed = packets.flush();
-            if (flushed !== undefined) await flushed;
-          }
-        }
-      }
-    }
-    const flushed = packets.flush();
-    if (flushed !== undefined) await flushed;
   };
   // One keyed batch at a time per join, whichever outer chunk it comes from (sibling shard
   // streams call rows() concurrently): what the join holds is one batch's inner rows.
