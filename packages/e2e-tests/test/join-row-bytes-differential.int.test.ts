@@ -1,9 +1,9 @@
 /**
  * Joined rows across shards, every column type on both sides, NULLs and long values (length
- * prefixes of 1, 3 and 4 bytes), against one plain MariaDB holding the same rows. Under OLAP a
- * keyed join writes its rows to a text result as packets assembled from the cells' bytes
- * (executor joined-row-packets.ts), under OLTP and to prepared statements (binary rows) as
- * encoded rows: each must be byte for byte what MariaDB sends.
+ * prefixes of 1, 3 and 4 bytes), against one plain MariaDB holding the same rows: the inner side
+ * scattered and routed (keyed IN-list lookups), a LEFT JOIN's NULL-extended rows, streamed (OLAP)
+ * and read whole (OLTP), as text rows compared byte for byte and as binary rows (prepared
+ * statements). A join that writes its rows as anything but encoded rows must pass this unchanged.
  */
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
