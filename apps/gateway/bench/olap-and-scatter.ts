@@ -14,7 +14,7 @@
  *
  *   pnpm --filter @shardgate/gateway bench:olap          (writes the table to BENCHMARKS.md)
  *   ROWS=200000 SECONDS_PER_RUN=3 pnpm --filter @shardgate/gateway bench:olap   (quick look)
- *   JOINS_ONLY=1 ROWS=100000 pnpm --filter @shardgate/gateway bench:olap   (the joins alone: printed, BENCHMARKS.md untouched)
+ *   JOINS_ONLY=1 ROWS=100000 [JOIN_WORKLOAD=olap] pnpm --filter @shardgate/gateway bench:olap   (the joins alone: printed, BENCHMARKS.md untouched)
  *   GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" …   (extra node flags for the gateway process)
  *   STREAM_ONLY=1 ROUNDS=5 [BASE_CLI=<other build>/apps/gateway/dist/cli.js] [STRACE=1] pnpm --filter @shardgate/gateway bench:olap
  *       (the OLAP stream alone, ROUNDS interleaved rounds of gateway [, base gateway] and the one
@@ -55,6 +55,8 @@ const U_ROWS = 20_000;
 const LOAD_BATCH = 50_000;
 /** Only phase 3, the joins (t needs no more than JOIN_OUTER rows for them). */
 const JOINS_ONLY = process.env.JOINS_ONLY === '1';
+/** The joins' workload: 'oltp' (the default: the answer read whole, then written) or 'olap' (JOIN_WORKLOAD=olap: streamed). */
+const JOIN_WORKLOAD = process.env.JOIN_WORKLOAD === 'olap' ? 'olap' : 'oltp';
 /** Only the OLAP stream, in interleaved rounds (see streamRounds). */
 const STREAM_ONLY = process.env.STREAM_ONLY === '1';
 /** Interleaved pairs of the fast OLAP stream (gateway, one MariaDB) in the full run: the median pair is reported. */
@@ -286,7 +288,7 @@ interface JoinResult {
 
 /** Phase 3: each join's plan and answer checked, then its rows/s through the gateway and on the reference; and the gateway's peak RSS meanwhile. */
 async function runJoins(gw: Conn, ref: Conn, pid: number): Promise<{ results: JoinResult[]; peak: number }> {
-  await p(gw).query("set workload = 'oltp'");
+  await p(gw).query(`set workload = '${JOIN_WORKLOAD}'`);
   resetPeak(pid);
   const results: JoinResult[] = [];
   for (const j of JOINS) {
