@@ -98,6 +98,12 @@ const CASES: readonly { sql: string; mode: Mode }[] = [
   { sql: 'select u.name, count(*) from usr u where u.grp in (select m.len % 3 from music m where m.user_id = u.id) group by u.name', mode: 'collated' },
   { sql: 'select u.grp, max(u.price) from usr u where u.id > 3 and u.grp in (select m.len % 4 from music m where m.user_id = u.id) group by u.grp having count(*) > 1 order by max(u.price) desc', mode: 'exact' },
   { sql: 'select distinct u.grp from usr u where exists (select 1 from music m where m.user_id = u.id and m.note = u.name)', mode: 'unordered' },
+  // MIN/MAX of an integer expression is a BIGINT in MariaDB, of an integer column the column's type;
+  // a column of a derived table it merges is its expression (seed 58 #1752).
+  { sql: `select min(coalesce(m.len, m.len)), max(u.small + 0), min(m.len), max(u.small), max(if(u.id > 3, u.grp, u.small)) ${J}`, mode: 'exact' },
+  { sql: `select u.grp, max(char_length(m.note)), min(ifnull(u.small, 0)) ${J} group by u.grp`, mode: 'unordered' },
+  { sql: 'with d as (select u.id, coalesce(u.small, u.small) as c, u.small from usr u where not exists (select 1 from music m where m.user_id = u.id)) select min(d.c), max(d.small) from d', mode: 'exact' },
+  { sql: `select min(d.c), max(d.s) from (select coalesce(m.len, m.len) as c, u.small as s ${J}) d`, mode: 'exact' },
   // No rows: the one row of a scalar aggregation, and no groups.
   { sql: `select count(*) + 1, sum(m.len) / count(*), coalesce(max(m.amt), 0) ${J} where m.len > 1000`, mode: 'exact' },
   { sql: `select u.grp, count(*) + 1 ${J} where m.len > 1000 group by u.grp`, mode: 'exact' },

@@ -18,7 +18,7 @@ import { tokenRange, type Ast } from './sql-parser.js';
 import { renderTokens } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { hasAggregate, type Analyzed } from './select-analyzer.js';
-import { isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
+import { isExpressionArgument, isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { avgDisplayedInExpressions, avgRoundingUncertain, readsGroupConcatAsValue } from './scatter-aggregate-planner.js';
 import { kw } from './lexer.js';
@@ -102,7 +102,8 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
     if (name === 'count' || name === 'min' || name === 'max') {
       const ws = numeric(arg) ? undefined : addHidden(collationKeySql(argText));
       const opcode = name === 'count' ? 'count_distinct' : name;
-      aggregates.push({ opcode, column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
+      const overExpression = opcode !== 'count_distinct' && isExpressionArgument(analyzer, arg, scope);
+      aggregates.push({ opcode, column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}), ...(overExpression ? { overExpression } : {}) });
       return argText;
     }
     if (name === 'sum' || name === 'avg') {

@@ -416,6 +416,12 @@ export interface AggregateParam {
    * the executor refuses inputs whose sum it cannot reproduce exactly (FLOAT, strings, dates).
    */
   readonly rowValues?: boolean;
+  /**
+   * min/max over one raw value per input row whose argument MariaDB sees as an expression, not a
+   * column (select-planner isExpressionArgument): an integer narrower than BIGINT comes out as a
+   * BIGINT there (MIN(COALESCE(int_col)), MIN(YEAR(d))), where MIN(int_col) stays an INT.
+   */
+  readonly overExpression?: boolean;
   /** Set for opcode group_concat. */
   readonly groupConcat?: GroupConcatParam;
 }

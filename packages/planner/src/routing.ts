@@ -37,6 +37,13 @@ export interface TableRef {
   readonly gatewayOnly?: string;
   /** Derived tables: columns (lower) that are count(), sum() or avg() of the inner statement, so numbers. */
   readonly derivedNumeric?: ReadonlySet<string>;
+  /**
+   * Derived tables MariaDB merges into the outer statement (one SELECT without aggregates,
+   * DISTINCT, GROUP BY, HAVING, LIMIT or window functions): columns (lower) whose item is an
+   * expression rather than a column. An aggregate over such a column sees the expression, as it
+   * does in MariaDB (MIN(COALESCE(int_col)) is a BIGINT there, MIN(int_col) an INT).
+   */
+  readonly derivedExpressions?: ReadonlySet<string>;
 }
 
 /** `${tableId}:${lowerColumn}` */

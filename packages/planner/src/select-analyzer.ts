@@ -462,7 +462,7 @@ export class SelectAnalyzer {
         const names = (inner.columns ?? []).map((c) => c.name);
         const dup = names.find((n, i) => names.indexOf(n) !== i);
         if (dup !== undefined) throw new PlanError(1060, '42S21', `Duplicate column name '${dup}'`);
-        const ref: TableRef = { id, alias: String(item.as), kind: 'derived', knownColumns: new Set(names), authoritative: inner.columns !== null, derivedNames: names, gatewayOnly: inner.why ?? 'cross-shard' };
+        const ref: TableRef = { id, alias: String(item.as), kind: 'derived', knownColumns: new Set(names), authoritative: inner.columns !== null, derivedNames: names, gatewayOnly: inner.why ?? 'cross-shard', derivedExpressions: mergedExpressionColumns(subqueryOf(item.expr), names) };
         return { ref, cand: { tables: [ref], conds: [], opaque: true } };
       }
       const derivedColumns = new Map<string, string | null>();
@@ -487,6 +487,7 @@ export class SelectAnalyzer {
         derivedNames: names,
         derivedInnerIds: new Set(innerCand.tables.map((t) => String(t.id))),
         derivedNumeric: numericDerivedColumns(subqueryOf(item.expr), names),
+        derivedExpressions: mergedExpressionColumns(subqueryOf(item.expr), names),
       };
       return { ref, cand: { tables: [ref, ...innerCand.tables], conds: [...innerCand.conds], fixed: innerCand.fixed, opaque } };
     }
@@ -750,6 +751,25 @@ function numericDerivedColumns(inner: Ast, names: readonly string[]): ReadonlySe
   if (cols.length !== names.length) return out;
   cols.forEach((c, i) => {
     if (c.expr?.type === 'aggr_func' && ['count', 'sum', 'avg'].includes(String(c.expr.name).toLowerCase())) out.add(names[i]!.toLowerCase());
+  });
+  return out;
+}
+
+/**
+ * RouteTable.derivedExpressions: columns of a derived table MariaDB merges whose item is not a
+ * column, named as the analyzer names them or, where it could not (a statement only the gateway
+ * evaluates), by their alias.
+ */
+function mergedExpressionColumns(inner: Ast, names: readonly string[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  const cols: Ast[] = !inner?._next && Array.isArray(inner?.columns) ? inner.columns : [];
+  if (names.length !== 0 && cols.length !== names.length) return out;
+  const merged =
+    !inner.distinct && (inner.groupby?.columns ?? []).length === 0 && !inner.having && !inner.limit?.value?.length && !inner.window && !hasWindowFunction(inner) && !cols.some((c) => hasAggregate(c.expr));
+  if (!merged) return out;
+  cols.forEach((c, i) => {
+    const name = names.length !== 0 ? names[i] : c.as ? String(c.as) : undefined;
+    if (name !== undefined && !isColumnRef(c.expr)) out.add(name.toLowerCase());
   });
   return out;
 }

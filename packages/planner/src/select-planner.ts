@@ -566,6 +566,24 @@ export function isNumericExpr(analyzer: SelectAnalyzer, e: Ast, scope: ReturnTyp
   return false;
 }
 
+/**
+ * Whether MariaDB sees an aggregate's argument as an expression rather than a column: anything but
+ * a column reference, or a column of a derived table it merges whose item is an expression
+ * (RouteTable.derivedExpressions). MIN/MAX of an integer expression is a BIGINT there, of an
+ * integer column the column's type.
+ */
+export function isExpressionArgument(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): boolean {
+  if (!isColumnRef(e)) return true;
+  const key = safeResolve(analyzer, e, scope);
+  if (!key) return false;
+  const id = key.slice(0, key.indexOf(':'));
+  const col = key.slice(key.indexOf(':') + 1);
+  for (const t of (scope as { tables: { id: number; derivedExpressions?: ReadonlySet<string> }[] }).tables) {
+    if (String(t.id) === id) return t.derivedExpressions?.has(col) === true;
+  }
+  return false;
+}
+
 /** End of the statement's trailing ORDER BY / LIMIT (before FOR UPDATE, LOCK IN SHARE MODE…). */
 export function findStatementTailEnd(ctx: PlanContext, from: number): number {
   const toks = ctx.parsed.tokens;

@@ -391,6 +391,12 @@ function distinctKeyOf(param: AggregateParam, fields: readonly FieldInfo[]) {
   };
 }
 
+/**
+ * Integer types MariaDB widens to BIGINT in MIN/MAX of an expression (AggregateParam.overExpression);
+ * a YEAR expression (COALESCE(year_col)) too, while a YEAR column stays a YEAR.
+ */
+const NARROW_INTEGER_TYPES: ReadonlySet<number> = new Set([ColumnType.TINY, ColumnType.SHORT, ColumnType.INT24, ColumnType.LONG, ColumnType.YEAR]);
+
 function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly FieldInfo[], divPrecisionIncrement: number, bv: BindVars): AggregateShape {
   const outFields = fields.slice();
   p.columnNames?.forEach((name, i) => {
@@ -450,7 +456,12 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         // the column itself); with GROUP BY (through a temporary table) it stays the ENUM, and its
         // flag keeps an ORDER BY over it refused (MariaDB orders it by member index).
         const enumLike = p.variant === 'Scalar' && (base.flags & (ColumnFlag.ENUM | ColumnFlag.SET)) !== 0;
-        outFields[a.column] = enumLike ? { ...base, name, columnType: ColumnType.VAR_STRING, flags: base.flags & ~(ColumnFlag.ENUM | ColumnFlag.SET) } : { ...base, name };
+        const widened = a.overExpression === true && NARROW_INTEGER_TYPES.has(base.columnType);
+        outFields[a.column] = enumLike
+          ? { ...base, name, columnType: ColumnType.VAR_STRING, flags: base.flags & ~(ColumnFlag.ENUM | ColumnFlag.SET) }
+          : widened
+            ? { ...base, name, columnType: ColumnType.LONGLONG }
+            : { ...base, name };
         const useWeight = a.weightStringColumn !== undefined && isTextField(f);
         const cmp = useWeight ? compareCollationKeys : comparatorFor(f);
         const sign = a.opcode === 'min' ? 1 : -1;
