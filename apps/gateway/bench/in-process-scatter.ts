@@ -23,7 +23,8 @@
  *   PS=1 SQL='select c from t where id between ? and ?' PARAMS='[1000,1099]' ALLOC=… \
  *     pnpm --filter @shardgate/gateway exec tsx bench/in-process-scatter.ts
  *
- * mysql2 costs the driver more than the shard client does, the same for every build.
+ * mysql2 costs the driver more than the shard client does, the same for every build. WORKLOAD=olap
+ * runs it streamed (the gateway's `workload` setting; oltp by default).
  */
 import { spawn } from 'node:child_process';
 import { Session } from 'node:inspector';
@@ -49,6 +50,8 @@ const SQL = process.env.SQL ?? 'select id, c from t order by c, id limit 100';
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 /** Prepared statements (COM_STMT_EXECUTE through mysql2) instead of COM_QUERY text. */
 const PREPARED = process.env.PS === '1';
+/** The gateway's default workload: oltp (results read whole first) or olap (streamed). */
+const WORKLOAD = process.env.WORKLOAD ?? 'oltp';
 const PARAMS = JSON.parse(process.env.PARAMS ?? '[]') as (number | string | null)[];
 
 /** One driver connection: runs SQL and reports the rows it read, or null when it failed. */
@@ -101,7 +104,7 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
   writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify({ keyspaces: { bench: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } } } }));
   const shards = SHARDS.map((s, i) => `      "${s}": "mysql://root:@127.0.0.1:${ports[i]}/bench"`).join('\n');
   const cfg = path.join(dir, 'gw.yaml');
-  writeFileSync(cfg, `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: 8\nkeyspaces:\n  bench:\n    shards:\n${shards}\n`);
+  writeFileSync(cfg, `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: 8\nworkload: ${WORKLOAD}\nkeyspaces:\n  bench:\n    shards:\n${shards}\n`);
   const gw = new Gateway(loadConfig(cfg));
   const { mysql: listen } = await gw.start();
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => (PREPARED ? preparedDriver(listen.port) : textDriver(listen.port))));
@@ -240,7 +243,7 @@ async function main(): Promise<void> {
       await c.end();
     }
     const ports = SHARDS.map((s) => cluster.shard(s).port);
-    console.log(`${SQL}${PREPARED ? ` (prepared, params ${JSON.stringify(PARAMS)})` : ''}: ${QUERIES} queries per run after ${WARMUP} to warm up, ${CLIENTS} connections, gateway and driver in one process`);
+    console.log(`${SQL}${PREPARED ? ` (prepared, params ${JSON.stringify(PARAMS)})` : ''}, ${WORKLOAD}: ${QUERIES} queries per run after ${WARMUP} to warm up, ${CLIENTS} connections, gateway and driver in one process`);
     for (const [name, dist] of builds) {
       const m = /^alloc (\S+)$/.exec(await runChild(dist, ports, true))!;
       console.log(`${name}: ${m[1]} bytes of JavaScript heap allocated per query (gateway + driver, ${ALLOC_QUERIES} queries, no GC)`);
