@@ -15,6 +15,16 @@
  * only grows); SQL= measures another statement. ALLOC_PROFILE=<path prefix> also writes a sampled
  * allocation profile per build (`<prefix>.<build>.heapprofile`, DevTools opens it) and prints its
  * largest allocation sites (self bytes per function, and per function with its caller).
+ *
+ * PS=1 sends it as a prepared statement instead (mysql2's `execute`: COM_STMT_PREPARE once per
+ * connection, then COM_STMT_EXECUTE with binary rows), with PARAMS= a JSON array of its `?`
+ * values, as sysbench's `--db-ps-mode=auto` does:
+ *
+ *   PS=1 SQL='select c from t where id between ? and ?' PARAMS='[1000,1099]' ALLOC=… \
+ *     pnpm --filter @shardgate/gateway exec tsx bench/in-process-scatter.ts
+ *
+ * mysql2 costs the driver more than the shard client does, the same for every build. WORKLOAD=olap
+ * runs it streamed (the gateway's `workload` setting; oltp by default).
  */
 import { spawn } from 'node:child_process';
 import { Session } from 'node:inspector';
@@ -24,6 +34,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import mysql from 'mysql2/promise';
+import mysql2 from 'mysql2';
 import { LocalCluster } from '@shardgate/test-kit';
 import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { nodeFlagsOf } from './sysbench-harness.js';
@@ -37,6 +48,47 @@ const CLIENTS = Number(process.env.CLIENTS ?? 4);
 const ALLOC_QUERIES = Number(process.env.ALLOC_QUERIES ?? 100);
 const SQL = process.env.SQL ?? 'select id, c from t order by c, id limit 100';
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
+/** Prepared statements (COM_STMT_EXECUTE through mysql2) instead of COM_QUERY text. */
+const PREPARED = process.env.PS === '1';
+/** The gateway's default workload: oltp (results read whole first) or olap (streamed). */
+const WORKLOAD = process.env.WORKLOAD ?? 'oltp';
+const PARAMS = JSON.parse(process.env.PARAMS ?? '[]') as (number | string | null)[];
+
+/** One driver connection: runs SQL and reports the rows it read, or null when it failed. */
+interface StatementDriver {
+  run(done: (rows: number | null) => void): void;
+  close(): void;
+}
+
+async function textDriver(port: number): Promise<StatementDriver> {
+  const c = new ShardClient({ host: '127.0.0.1', port, user: 'app', password: 'app', database: 'bench' });
+  await c.connect();
+  return {
+    run(done) {
+      let rows = 0;
+      const receiver: QueryReceiver = {
+        columns: () => {},
+        row: () => void rows++,
+        end: () => done(rows),
+        ok: () => done(rows),
+        error: () => done(null),
+      };
+      c.query(SQL, receiver);
+    },
+    close: () => c.quit(),
+  };
+}
+
+async function preparedDriver(port: number): Promise<StatementDriver> {
+  const c = mysql2.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'app', database: 'bench' });
+  await new Promise<void>((resolve, reject) => c.connect((err) => (err ? reject(err) : resolve())));
+  return {
+    run(done) {
+      c.execute(SQL, PARAMS, (err, rows) => done(err !== null ? null : Array.isArray(rows) ? rows.length : 0));
+    },
+    close: () => c.destroy(),
+  };
+}
 
 interface GatewayModule {
   Gateway: new (config: unknown) => { start(): Promise<{ mysql: { port: number } }>; stop(): Promise<void> };
@@ -52,40 +104,25 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
   writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify({ keyspaces: { bench: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } } } }));
   const shards = SHARDS.map((s, i) => `      "${s}": "mysql://root:@127.0.0.1:${ports[i]}/bench"`).join('\n');
   const cfg = path.join(dir, 'gw.yaml');
-  writeFileSync(cfg, `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: 8\nkeyspaces:\n  bench:\n    shards:\n${shards}\n`);
+  writeFileSync(cfg, `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: 8\nworkload: ${WORKLOAD}\nkeyspaces:\n  bench:\n    shards:\n${shards}\n`);
   const gw = new Gateway(loadConfig(cfg));
   const { mysql: listen } = await gw.start();
-  const clients = await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      const c = new ShardClient({ host: '127.0.0.1', port: listen.port, user: 'app', password: 'app', database: 'bench' });
-      await c.connect();
-      return c;
-    }),
-  );
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => (PREPARED ? preparedDriver(listen.port) : textDriver(listen.port))));
   let failures = 0;
   let rows = 0;
   const runAll = (n: number): Promise<void> =>
     new Promise((resolve) => {
       let started = 0;
       let finished = 0;
-      const next = (c: ShardClient): void => {
+      const next = (c: StatementDriver): void => {
         if (started >= n) return;
         started++;
-        const receiver: QueryReceiver = {
-          columns: () => {},
-          row: () => void rows++,
-          end: () => done(c),
-          ok: () => done(c),
-          error: () => {
-            failures++;
-            done(c);
-          },
-        };
-        c.query(SQL, receiver);
-      };
-      const done = (c: ShardClient): void => {
-        if (++finished === n) resolve();
-        else next(c);
+        c.run((got) => {
+          if (got === null) failures++;
+          else rows += got;
+          if (++finished === n) resolve();
+          else next(c);
+        });
       };
       for (const c of clients) next(c);
     });
@@ -114,7 +151,7 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
     }
     await new Promise((r) => setTimeout(r, 50));
     obs.disconnect();
-    for (const c of clients) c.quit();
+    for (const c of clients) c.close();
     await gw.stop();
     // The sampling profiler allocates too (and may start a GC): its run's figure is approximate.
     if (gcs > 0 && inspector === null) throw new Error(`${gcs} GCs during the allocation run: lower ALLOC_QUERIES`);
@@ -127,7 +164,7 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
   await runAll(QUERIES);
   const wall = performance.now() - t0;
   const used = process.cpuUsage(before);
-  for (const c of clients) c.quit();
+  for (const c of clients) c.close();
   await gw.stop();
   if (failures > 0) throw new Error(`${failures} queries failed`);
   if (rows !== QUERIES * 100 && process.env.SQL === undefined) throw new Error(`${rows} rows for ${QUERIES} queries`);
@@ -206,7 +243,7 @@ async function main(): Promise<void> {
       await c.end();
     }
     const ports = SHARDS.map((s) => cluster.shard(s).port);
-    console.log(`${SQL}: ${QUERIES} queries per run after ${WARMUP} to warm up, ${CLIENTS} connections, gateway and driver in one process`);
+    console.log(`${SQL}${PREPARED ? ` (prepared, params ${JSON.stringify(PARAMS)})` : ''}, ${WORKLOAD}: ${QUERIES} queries per run after ${WARMUP} to warm up, ${CLIENTS} connections, gateway and driver in one process`);
     for (const [name, dist] of builds) {
       const m = /^alloc (\S+)$/.exec(await runChild(dist, ports, true))!;
       console.log(`${name}: ${m[1]} bytes of JavaScript heap allocated per query (gateway + driver, ${ALLOC_QUERIES} queries, no GC)`);

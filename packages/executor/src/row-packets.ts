@@ -74,8 +74,9 @@ export function packetOfRow(p: RowPackets, i: number, row: Row): number {
 /**
  * Where a shard stream may put its rows as the shard's packet bytes, bypassing rows altogether:
  * the client's sink, when nothing between the shard and the client changes, merges, counts or
- * reorders rows (a route without a merge, straight into the statement's SinkWriter) and the client
- * reads text rows. Offered by RowReceiver.packetTarget and StreamHandlers.packetTarget.
+ * reorders rows (a route without a merge, straight into the statement's SinkWriter); a client that
+ * reads binary rows gets each built from the packet's bytes by the protocol's sink. Offered by
+ * RowReceiver.packetTarget and StreamHandlers.packetTarget.
  *
  * Concurrency rule: the shard streams of one scatter call it concurrently, each with whole
  * packets only, so rows of different shards interleave at packet boundaries and never inside a

@@ -52,7 +52,8 @@ export class SinkWriter implements RowReceiver {
   }
 
   /**
-   * This writer as a RowPacketTarget, when its sink takes row packets (a text result). Rows
+   * This writer as a RowPacketTarget, when its sink takes row packets (the protocol's sink does,
+   * for text and binary results). Rows
    * written through it go out at once, beside any chunk of rows() still waiting for drain():
    * both write whole packets only, and rows of sibling streams have no order among them.
    */

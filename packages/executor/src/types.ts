@@ -22,7 +22,7 @@ export interface ResultSink {
    * Same return as row().
    */
   rawRow?(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean;
-  /** True when rowPackets() may be called (a text result: see the protocol's ResultSink). */
+  /** True when rowPackets() may be called (see the protocol's ResultSink). */
   readonly acceptsRowPackets?: boolean;
   /**
    * Optional: `count` whole text-protocol row packets of a shard, headers included,

@@ -5,6 +5,7 @@
  */
 import { ColumnType, columnDefinition, PacketWriter, textColumn, type ColumnDefinition } from '../src/index.js';
 import { CommandResultSink, type SinkHost } from '../src/result-sink.js';
+import { decodeTextRow } from '../src/client/client-packets.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 1000);
 
@@ -77,9 +78,33 @@ function pointSelect(): () => number {
   };
 }
 
+/** ROW as a shard's text row packet payload, and its cells as the shard client decodes them. */
+const PAYLOAD = Buffer.concat(ROW.map((v) => (v === null ? Buffer.from([0xfb]) : Buffer.concat([Buffer.from([Buffer.byteLength(v)]), Buffer.from(v)]))));
+const CELLS = decodeTextRow(PAYLOAD, ROW.length);
+
+/**
+ * A shard's row on its way to the client: rawRow (text: the payload copied; binary: the binary row
+ * built from the payload's bytes), or with `cells`, row() of the decoded cells (binary: the
+ * encoder COM_STMT_EXECUTE results used before writeBinaryRowFromText).
+ */
+function forwardRows(binary: boolean, cells: boolean): () => number {
+  const host = fakeHost();
+  return () => {
+    const sink = new CommandResultSink(host, binary);
+    sink.columns(COLUMNS);
+    if (cells) for (let i = 0; i < 1000; i++) sink.row(CELLS);
+    else for (let i = 0; i < 1000; i++) sink.rawRow(PAYLOAD, 0, PAYLOAD.length, CELLS);
+    sink.end();
+    return 1000;
+  };
+}
+
 console.log(`node ${process.version}, ${DURATION_MS} ms per case`);
 console.log('| case | throughput |');
 console.log('|---|---|');
 measure('text rows, 5 columns (bigint, varchar, datetime, decimal, NULL)', 'rows', streamRows(false));
 measure('binary rows, same 5 columns (COM_STMT_EXECUTE)', 'rows', streamRows(true));
 measure('point-select result (1 column def + 1 row + EOF)', 'results', pointSelect());
+measure('shard text row forwarded to a text result (payload copied)', 'rows', forwardRows(false, false));
+measure('shard text row to a binary result, from its bytes (writeBinaryRowFromText)', 'rows', forwardRows(true, false));
+measure('shard text row to a binary result, from its decoded cells (writeBinaryRow)', 'rows', forwardRows(true, true));

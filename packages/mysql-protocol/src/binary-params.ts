@@ -30,11 +30,22 @@ export function decodeExecuteParams(r: PacketReader, stmt: PreparedStatement): P
   const nullBitmap = r.bytes((n + 7) >> 3);
   const newParamsBound = r.u8();
   if (newParamsBound === 1) {
-    const types = new Uint16Array(n);
+    // Clients (mysql2, libmariadb) send the types with every execute, mostly the same ones: the
+    // cached array is kept while they match, and replaced (never changed in place, so a packet
+    // that ends inside its types leaves the cache as it was) when they do not.
+    const cached = stmt.paramTypes;
+    let types = cached !== null && cached.length === n ? cached : null;
     for (let i = 0; i < n; i++) {
       const type = r.u8();
       const flags = r.u8();
-      types[i] = type | (flags << 8);
+      const t = type | (flags << 8);
+      if (types === null) {
+        types = new Uint16Array(n);
+      } else if (types === cached) {
+        if (types[i] === t) continue;
+        types = cached.slice();
+      }
+      types[i] = t;
     }
     stmt.paramTypes = types;
   } else if (newParamsBound !== 0) {

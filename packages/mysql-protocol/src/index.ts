@@ -21,7 +21,7 @@ export { PacketFramer, FramingError, type Packet } from './packet-framer.js';
 export { PacketMemoryBudget, UNBUDGETED_PACKET_BYTES } from './packet-memory-budget.js';
 export { nativePasswordToken, verifyNativePassword, NATIVE_PASSWORD_PLUGIN } from './auth-native-password.js';
 export { countPlaceholders } from './prepared-statements.js';
-export { writeBinaryRow } from './binary-row-encoder.js';
+export { writeBinaryRow, writeBinaryRowFromText } from './binary-row-encoder.js';
 export { writeTextRow, writeColumnDefinition, writeResultSetHeader, writeOk, writeErr, writeEof, type TextValue } from './result-writer.js';
 export { ShardClient, ServerError, ClientConnectionError, type ShardClientOptions, type QueryReceiver } from './client/shard-client.js';
 export {

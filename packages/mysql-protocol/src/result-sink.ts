@@ -1,4 +1,4 @@
-import { writeBinaryRow } from './binary-row-encoder.js';
+import { writeBinaryRow, writeBinaryRowFromText } from './binary-row-encoder.js';
 import type { ColumnDefinition } from './column-types.js';
 import { ErrorCode } from './error-codes.js';
 import { toErrorPacketFields } from './mysql-error.js';
@@ -119,45 +119,69 @@ export class CommandResultSink implements ResultSink {
 
   /**
    * A text row forwarded as the payload another server sent: identical to what row(values) would
-   * write, without encoding it again. Binary results (COM_STMT_EXECUTE) encode `values` instead.
+   * write, without encoding it again. A binary result (COM_STMT_EXECUTE) gets the binary row
+   * built from the payload's bytes (writeBinaryRowFromText: what row(values) writes, without
+   * reading `values`).
    */
   rawRow(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean {
-    if (this.binary || this.state !== ROWS || values.length !== this.defs.length) return this.row(values);
+    if (this.state !== ROWS || values.length !== this.defs.length) return this.row(values);
     if (this.signal.aborted) return false;
     const w = this.host.writer;
-    w.startPacket();
-    w.bytesFrom(source, start, end);
-    w.finishPacket();
+    if (this.binary) {
+      try {
+        writeBinaryRowFromText(w, this.defs, source, start, end);
+      } catch (err) {
+        w.abortPacket();
+        this.failFromServer(err);
+        return false;
+      }
+    } else {
+      w.startPacket();
+      w.bytesFrom(source, start, end);
+      w.finishPacket();
+    }
     if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
     return !this.host.socketBlocked();
   }
 
+  /** Always: a text result copies row packets, a binary one builds its rows from their bytes. */
   get acceptsRowPackets(): boolean {
-    return !this.binary;
+    return true;
   }
 
   /**
    * Row packets forwarded in bulk (ResultSink.rowPackets): copied as they are into the reply,
    * renumbered (one copy of the bytes, into a buffer the writer reuses). The walk that renumbers
    * the headers checks them too, and drops the copy when they are not exactly whole packets: the
-   * reply then ends with an error instead of reaching the client.
+   * reply then ends with an error instead of reaching the client. A binary result gets each
+   * packet as its binary row (writeBinaryRowFromText), after the same check.
    */
   rowPackets(source: Uint8Array, start: number, end: number, count: number): boolean {
-    if (this.state !== ROWS || this.binary) {
+    if (this.state !== ROWS) {
       if (this.state === IDLE) this.host.reportMisuse('ResultSink.rowPackets() called before columns(); ignored');
-      else if (this.state === ROWS) {
-        this.host.reportMisuse('ResultSink.rowPackets() called on a binary result');
-        this.failFromServer(new Error('Internal error: row packets were forwarded to a binary result'));
-        return false;
-      } else this.closedFor('rowPackets');
+      else this.closedFor('rowPackets');
       return !this.host.socketBlocked();
     }
     if (this.signal.aborted) return false;
     const w = this.host.writer;
-    if (!w.wholePacketsFrom(source, start, end, count)) {
+    if (!(this.binary ? areWholePackets(source, start, end, count) : w.wholePacketsFrom(source, start, end, count))) {
       this.host.reportMisuse(`ResultSink.rowPackets() got ${end - start} bytes that are not ${count} whole packets`);
       this.failFromServer(new Error('Internal error: forwarded row packets were not whole'));
       return false;
+    }
+    if (this.binary) {
+      // Rows before a cell that cannot be encoded stay sent, as with row(): the ERR follows them.
+      try {
+        for (let at = start; at < end; ) {
+          const payload = at + 4;
+          at = payload + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16));
+          writeBinaryRowFromText(w, this.defs, source, payload, at);
+        }
+      } catch (err) {
+        w.abortPacket();
+        this.failFromServer(err);
+        return false;
+      }
     }
     if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
     else this.host.flushSoon();
@@ -241,4 +265,15 @@ export class CommandResultSink implements ResultSink {
     }
     this.state = DONE;
   }
+}
+
+/** True when `source[start, end)` is exactly `count` whole packets (headers walked, nothing copied). */
+function areWholePackets(source: Uint8Array, start: number, end: number, count: number): boolean {
+  let at = start;
+  let n = 0;
+  while (at + 4 <= end) {
+    at += 4 + (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16));
+    n++;
+  }
+  return at === end && n === count;
 }

@@ -59,19 +59,20 @@ export interface ResultSink {
   /**
    * Optional: one row as a text-protocol row packet payload, `source[start, end)`, received from another server (each
    * value length-encoded, 0xFB for NULL), with `values` its decoded cells. A text result writes
-   * the payload as it is; a binary one encodes `values` as row() does. Same return as row().
+   * the payload as it is; a binary one writes what row(values) would, built from the payload's
+   * bytes. Same return as row().
    */
   rawRow?(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean;
   /**
-   * True when rowPackets() may be called: a text result set (a binary one must encode each row
-   * from its values). Absent or false on sinks that do not take row packets.
+   * True when rowPackets() may be called (the protocol's sink takes them for text and binary
+   * results alike). Absent or false on sinks that do not take row packets.
    */
   readonly acceptsRowPackets?: boolean;
   /**
    * Optional (see acceptsRowPackets): `count` whole text-protocol row packets, 4-byte headers
    * included, `source[start, end)`, as another server sent them, each one row of this result
    * that fits in one packet. Written to the client as they are, in bulk, each header's sequence
-   * id renumbered to continue this reply's. The bytes are copied before the call returns (the
+   * id renumbered to continue this reply's (a binary result gets each as its binary row). The bytes are copied before the call returns (the
    * caller may reuse them). Same return as row().
    */
   rowPackets?(source: Uint8Array, start: number, end: number, count: number): boolean;
