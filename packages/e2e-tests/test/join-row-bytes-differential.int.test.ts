@@ -76,8 +76,8 @@ async function textAnswer(conn: mysql.Connection, sql: string): Promise<{ rows: 
   const [rows, fields] = await conn.query({ sql, rowsAsArray: true, typeCast: false });
   return {
     rows: (rows as (Buffer | null)[][]).map((r) => JSON.stringify(r.map((v) => (v === null ? null : v.toString('hex'))))).sort(),
-    // Flags left out: the gateway keeps NOT_NULL on a LEFT JOIN's inner columns (MariaDB drops it), a difference of the metadata, not of the rows.
-    columns: (fields as mysql.FieldPacket[]).map((f) => `${f.name}:${f.columnType}:${f.characterSet}:${f.decimals}`),
+    // Flags too: a LEFT JOIN's inner columns lose NOT_NULL, as in MariaDB.
+    columns: (fields as mysql.FieldPacket[]).map((f) => `${f.name}:${f.columnType}:${f.characterSet}:${f.decimals}:${f.flags}`),
   };
 }
 

@@ -29,6 +29,11 @@ export async function collect(ctx: QueryContext, p: Primitive, bv: BindVars): Pr
  * The bind vars of one outer row: a NEW object per row, built from the row alone. Never share
  * one between rows or callbacks — that is exactly Vitess 21.0.1's semi-join bug (#17410).
  */
+/** A LEFT JOIN's inner column: NULL on unmatched rows, so MariaDB reports it without NOT_NULL. */
+function nullable(f: FieldInfo): FieldInfo {
+  return f !== undefined && (f.flags & ColumnFlag.NOT_NULL) !== 0 ? { ...f, flags: f.flags & ~ColumnFlag.NOT_NULL } : f;
+}
+
 export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, number>>, row: Row | null, fields: readonly FieldInfo[], valueJoinVars?: readonly string[]): BindVars {
   const bv: BindVars = copyBindVars(base);
   for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : typedBindValue(cellToSqlValue(row[column] ?? null, fields[column]), fields[column]);
@@ -103,7 +108,9 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   };
   const sendFields = (right: readonly FieldInfo[]) => {
     if (rightFieldCount < 0) rightFieldCount = right.length;
-    fieldsOnce.fields(p.cols.map((c) => (c < 0 ? leftFields[-c - 1] : right[c - 1])));
+    if (fieldsOnce.done) return;
+    const leftJoin = p.variant === 'LeftJoin';
+    fieldsOnce.fields(p.cols.map((c) => (c < 0 ? leftFields[-c - 1]! : leftJoin ? nullable(right[c - 1]!) : right[c - 1]!)));
   };
   // The right side's column types, when they come from a row whose values bound into right-side
   // expressions were NULL: `t2.qty * NULL` is typed otherwise than `t2.qty * 5` (a DOUBLE, not a
