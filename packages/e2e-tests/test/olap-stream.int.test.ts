@@ -4,7 +4,8 @@
  * bulk, renumbered, at chunk granularity (interleaving 4 shards): every row must arrive whole and
  * exactly once, NULLs and a row longer than one packet (16 MiB) included; one shard's error
  * in mid-stream must reach the client as an error, never as a short result; a slow client and a
- * client that leaves or is killed mid-stream must leave the gateway answering correctly.
+ * client that leaves or is killed mid-stream must leave the gateway answering correctly. The same
+ * scatter in OLTP forwards the packets it read whole (the last describe).
  */
 import { createHash } from 'node:crypto';
 import type { Connection as CoreConnection } from 'mysql2';
@@ -202,5 +203,61 @@ describe('OLAP stream through the gateway against one MariaDB', () => {
     await killed.end();
     const expected = digest(await read(pair.ref, sql), true);
     expect(digest(await read(olap, sql), true)).toEqual(expected);
+  });
+});
+
+/**
+ * The same scatter in OLTP (the default workload): read whole first, then written. A route that
+ * needs no merge keeps the shards' rows as their packets and forwards those bytes (or builds
+ * binary rows from them) without decoding a row; the 17 MB row, reassembled from two packets,
+ * goes out on its own. An error after some rows must still be the only reply.
+ */
+describe('the same rows in OLTP, forwarded as packets', () => {
+  let oltp: mysql.Connection;
+  beforeAll(async () => {
+    oltp = await pair.gw.connect({ database: 'olap' });
+    watchSequence(oltp);
+  });
+  afterAll(async () => {
+    await oltp?.end().catch(() => undefined);
+  });
+
+  it('a 4-shard scatter returns every row whole and once, text and prepared, the 17 MB row included', async () => {
+    const sql = 'select id, k, c, n, b from t';
+    const expected = digest(await read(pair.ref, sql), true);
+    expect(expected.longest).toBe(LONG_BYTES);
+    expect(digest(await read(oltp, sql), true)).toEqual(expected);
+    expect(digest(await read(oltp, `${sql} where id > ?`, [0]), true)).toEqual(expected);
+    for (const c of [oltp, pair.ref]) await read(c, 'select id, c from t');
+    expect(await read(oltp, 'select found_rows()')).toEqual(await read(pair.ref, 'select found_rows()'));
+    await read(oltp, 'select id, last_insert_id(id * 3) from t where id = 77');
+    expect(await read(oltp, 'select last_insert_id()')).toEqual([['231']]);
+  });
+
+  it('an error one shard raises after its other rows is the only reply', async () => {
+    const last = Array.from({ length: ROWS }, (_, i) => ROWS - i).find((id) => shardOf(id) === '40-80')!;
+    const sql = `select id, c, if(id = ${last}, 9223372036854775807 + id, 0) as o from t`;
+    let rowsBeforeError = 0;
+    const error = await new Promise<{ errno: number; sqlState: string } | null>((resolve) => {
+      core(oltp)
+        .query(sql)
+        .on('result', () => rowsBeforeError++)
+        .on('error', (e: { errno: number; sqlState: string }) => resolve({ errno: e.errno, sqlState: e.sqlState }))
+        .on('end', () => resolve(null));
+    });
+    expect(error).toEqual(await errorOf(read(pair.ref, sql)));
+    expect(rowsBeforeError).toBe(0);
+  });
+
+  it('a slow client gets every row', async () => {
+    const sql = 'select id, k, c, n from t';
+    const expected = digest(await read(pair.ref, sql), true);
+    const rows: unknown[][] = [];
+    const stream = core(oltp).query({ sql, rowsAsArray: true }).stream({ highWaterMark: 64 });
+    for await (const row of stream as AsyncIterable<unknown[]>) {
+      rows.push(row);
+      if (rows.length % 10000 === 0) await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(digest(rows, true)).toEqual(expected);
   });
 });
