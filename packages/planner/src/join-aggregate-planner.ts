@@ -18,7 +18,7 @@ import { tokenRange, type Ast } from './sql-parser.js';
 import { renderTokens } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { hasAggregate, type Analyzed } from './select-analyzer.js';
-import { isExpressionArgument, isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
+import { holdsDivision, isExpressionArgument, isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { avgDisplayedInExpressions, avgRoundingUncertain, readsGroupConcatAsValue } from './scatter-aggregate-planner.js';
 import { kw } from './lexer.js';
@@ -107,15 +107,16 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
       return argText;
     }
     if (name === 'sum' || name === 'avg') {
+      const divides = holdsDivision(analyzer, arg, scope) ? { divides: true } : {};
       // Summed at the gateway over the raw rows, typed as MariaDB types the sum (rowValues).
       if (distinct) {
         // Every joined row's value reaches the gateway, which keeps the distinct ones per group.
         const ws = numeric(arg) ? undefined : addHidden(collationKeySql(argText));
-        aggregates.push({ opcode: name === 'sum' ? 'sum_distinct' : 'avg_distinct', column, alias, rowValues: true, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
+        aggregates.push({ opcode: name === 'sum' ? 'sum_distinct' : 'avg_distinct', column, alias, rowValues: true, ...(ws !== undefined ? { weightStringColumn: ws } : {}), ...divides });
       } else if (name === 'sum') {
-        aggregates.push({ opcode: 'sum', column, alias, rowValues: true });
+        aggregates.push({ opcode: 'sum', column, alias, rowValues: true, ...divides });
       } else {
-        aggregates.push({ opcode: 'avg', column, alias, rowValues: true, countColumn: addHidden(`(${argText}) is not null`) });
+        aggregates.push({ opcode: 'avg', column, alias, rowValues: true, countColumn: addHidden(`(${argText}) is not null`), ...divides });
       }
       return argText;
     }

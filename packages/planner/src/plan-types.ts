@@ -422,6 +422,12 @@ export interface AggregateParam {
    * BIGINT there (MIN(COALESCE(int_col)), MIN(YEAR(d))), where MIN(int_col) stays an INT.
    */
   readonly overExpression?: boolean;
+  /**
+   * sum/avg (DISTINCT or not) whose argument divides (select-planner holdsDivision): MariaDB adds
+   * the quotients with more digits than a DECIMAL shows, so the executor refuses a DECIMAL input
+   * (a DOUBLE quotient shows all its digits and is summed as MariaDB sums it).
+   */
+  readonly divides?: boolean;
   /** Set for opcode group_concat. */
   readonly groupConcat?: GroupConcatParam;
 }

@@ -44,6 +44,8 @@ export interface TableRef {
    * does in MariaDB (MIN(COALESCE(int_col)) is a BIGINT there, MIN(int_col) an INT).
    */
   readonly derivedExpressions?: ReadonlySet<string>;
+  /** Of derivedExpressions, those whose item divides (`/`): see select-planner holdsDivision. */
+  readonly derivedDivisions?: ReadonlySet<string>;
 }
 
 /** `${tableId}:${lowerColumn}` */

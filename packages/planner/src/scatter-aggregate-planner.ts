@@ -19,7 +19,7 @@ import type { Cand } from './routing.js';
 import { kw } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { toEvalExpr } from './gateway-expr.js';
-import { findSelectColumn, findStatementTailEnd, isNumericExpr, nodeText, routeFor, safeResolve, selectListEnd, withAlias, withGatewayLimit } from './select-planner.js';
+import { findSelectColumn, findStatementTailEnd, holdsDivision, isNumericExpr, nodeText, routeFor, safeResolve, selectListEnd, withAlias, withGatewayLimit } from './select-planner.js';
 
 export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed, cand: Cand): Primitive {
   const p = ctx.parsed;
@@ -77,6 +77,10 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     const distinct = !!e.args?.distinct || p.distinctAggregates.has(e.loc?.start?.offset ?? -1);
     const star = e.args?.expr?.type === 'star';
     if (name === 'group_concat') return groupConcatShardText(e, column, alias, distinct);
+    const divides = (name === 'sum' || name === 'avg') && !!e.args?.expr && holdsDivision(analyzer, e.args.expr, scope);
+    const pushAggregate = (a: AggregateParam): void => {
+      aggregates.push(divides ? { ...a, divides } : a);
+    };
     // min(DISTINCT x) and max(DISTINCT x) are min(x) and max(x).
     if (distinct && name !== 'min' && name !== 'max') {
       const arg = e.args?.expr;
@@ -93,7 +97,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       }
       const ws = on.ws;
       const opcode = name === 'count' ? 'count_distinct' : name === 'sum' ? 'sum_distinct' : 'avg_distinct';
-      aggregates.push({ opcode, column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
+      pushAggregate({ opcode, column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
       return argText;
     }
     const t = text(e, 'aggregate across shards');
@@ -112,14 +116,14 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       }
     }
     if (name === 'sum' || name === 'min' || name === 'max') {
-      aggregates.push({ opcode: name, column, alias });
+      pushAggregate({ opcode: name, column, alias });
       return t;
     }
     if (name === 'avg') {
       const argText = text(e.args?.expr, 'avg() argument across shards');
       const countColumn = hiddenIndex();
       hiddenAfter.push(`count(${argText})`);
-      aggregates.push({ opcode: 'avg', column, countColumn, alias });
+      pushAggregate({ opcode: 'avg', column, countColumn, alias });
       return `sum(${argText})`;
     }
     throw notSupported(`${name}() across shards`);

@@ -462,7 +462,7 @@ export class SelectAnalyzer {
         const names = (inner.columns ?? []).map((c) => c.name);
         const dup = names.find((n, i) => names.indexOf(n) !== i);
         if (dup !== undefined) throw new PlanError(1060, '42S21', `Duplicate column name '${dup}'`);
-        const ref: TableRef = { id, alias: String(item.as), kind: 'derived', knownColumns: new Set(names), authoritative: inner.columns !== null, derivedNames: names, gatewayOnly: inner.why ?? 'cross-shard', derivedExpressions: mergedExpressionColumns(subqueryOf(item.expr), names) };
+        const ref: TableRef = { id, alias: String(item.as), kind: 'derived', knownColumns: new Set(names), authoritative: inner.columns !== null, derivedNames: names, gatewayOnly: inner.why ?? 'cross-shard', derivedExpressions: mergedExpressionColumns(subqueryOf(item.expr), names), derivedDivisions: mergedDivisionColumns(subqueryOf(item.expr), names) };
         return { ref, cand: { tables: [ref], conds: [], opaque: true } };
       }
       const derivedColumns = new Map<string, string | null>();
@@ -488,6 +488,7 @@ export class SelectAnalyzer {
         derivedInnerIds: new Set(innerCand.tables.map((t) => String(t.id))),
         derivedNumeric: numericDerivedColumns(subqueryOf(item.expr), names),
         derivedExpressions: mergedExpressionColumns(subqueryOf(item.expr), names),
+        derivedDivisions: mergedDivisionColumns(subqueryOf(item.expr), names),
       };
       return { ref, cand: { tables: [ref, ...innerCand.tables], conds: [...innerCand.conds], fixed: innerCand.fixed, opaque } };
     }
@@ -756,22 +757,41 @@ function numericDerivedColumns(inner: Ast, names: readonly string[]): ReadonlySe
 }
 
 /**
- * RouteTable.derivedExpressions: columns of a derived table MariaDB merges whose item is not a
- * column, named as the analyzer names them or, where it could not (a statement only the gateway
- * evaluates), by their alias.
+ * The items of a derived table MariaDB merges into the outer statement (one SELECT without
+ * aggregates, DISTINCT, GROUP BY, HAVING, LIMIT or window functions), by column name (lower): as
+ * the analyzer names them or, where it could not (a statement only the gateway evaluates), by
+ * their alias. None for a derived table MariaDB materializes.
  */
-function mergedExpressionColumns(inner: Ast, names: readonly string[]): ReadonlySet<string> {
-  const out = new Set<string>();
+function mergedItems(inner: Ast, names: readonly string[]): [string, Ast][] {
   const cols: Ast[] = !inner?._next && Array.isArray(inner?.columns) ? inner.columns : [];
-  if (names.length !== 0 && cols.length !== names.length) return out;
+  if (names.length !== 0 && cols.length !== names.length) return [];
   const merged =
     !inner.distinct && (inner.groupby?.columns ?? []).length === 0 && !inner.having && !inner.limit?.value?.length && !inner.window && !hasWindowFunction(inner) && !cols.some((c) => hasAggregate(c.expr));
-  if (!merged) return out;
+  if (!merged) return [];
+  const out: [string, Ast][] = [];
   cols.forEach((c, i) => {
     const name = names.length !== 0 ? names[i] : c.as ? String(c.as) : undefined;
-    if (name !== undefined && !isColumnRef(c.expr)) out.add(name.toLowerCase());
+    if (name !== undefined) out.push([name.toLowerCase(), c.expr]);
   });
   return out;
+}
+
+/** RouteTable.derivedExpressions: a merged derived table's columns whose item is not a column. */
+function mergedExpressionColumns(inner: Ast, names: readonly string[]): ReadonlySet<string> {
+  return new Set(mergedItems(inner, names).filter(([, e]) => !isColumnRef(e)).map(([n]) => n));
+}
+
+/** RouteTable.derivedDivisions: a merged derived table's columns whose item divides (`/`). */
+function mergedDivisionColumns(inner: Ast, names: readonly string[]): ReadonlySet<string> {
+  const divides = (e: Ast): boolean => {
+    let found = false;
+    walk(e, (n) => {
+      if (n?.type === 'binary_expr' && n.operator === '/') found = true;
+      return !found;
+    });
+    return found;
+  };
+  return new Set(mergedItems(inner, names).filter(([, e]) => divides(e)).map(([n]) => n));
 }
 
 function exprName(e: Ast): string {

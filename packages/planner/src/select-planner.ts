@@ -584,6 +584,32 @@ export function isExpressionArgument(analyzer: SelectAnalyzer, e: Ast, scope: Re
   return false;
 }
 
+/**
+ * Whether an expression divides (`/`), directly or through a column of a derived table MariaDB
+ * merges whose item does (RouteTable.derivedDivisions). MariaDB keeps a quotient with more digits
+ * than it shows (its division works in whole 9-digit words), and SUM/AVG add those: a sum of the
+ * shown values, or of partial sums shown at the result's scale, can differ in the last digits
+ * (`sum(len / 3)` 352.3333 on one server, 352.3334 from 4 shards' partial sums).
+ */
+export function holdsDivision(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): boolean {
+  let found = false;
+  walk(e, (n) => {
+    if (found) return false;
+    if (n?.type === 'binary_expr' && n.operator === '/') found = true;
+    else if (isColumnRef(n)) {
+      const key = safeResolve(analyzer, n, scope);
+      if (key) {
+        const id = key.slice(0, key.indexOf(':'));
+        const col = key.slice(key.indexOf(':') + 1);
+        const t = (scope as { tables: { id: number; derivedDivisions?: ReadonlySet<string> }[] }).tables.find((x) => String(x.id) === id);
+        if (t?.derivedDivisions?.has(col)) found = true;
+      }
+    }
+    return !found;
+  });
+  return found;
+}
+
 /** End of the statement's trailing ORDER BY / LIMIT (before FOR UPDATE, LOCK IN SHARE MODE…). */
 export function findStatementTailEnd(ctx: PlanContext, from: number): number {
   const toks = ctx.parsed.tokens;

@@ -366,6 +366,17 @@ function refuseInexactRowSum(f: FieldInfo | undefined, name: string): void {
   throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ${name} over a join across shards of the ${f?.columnType === ColumnType.FLOAT ? 'FLOAT' : cls} column '${f?.name ?? ''}' (the gateway sums integers, decimals and doubles only)`);
 }
 
+/**
+ * SUM/AVG of a quotient (AggregateParam.divides) arriving as a DECIMAL: MariaDB adds the quotients
+ * with the digits its division keeps (whole 9-digit words), more than a shard shows in a row or a
+ * partial sum, so adding what arrives can differ in the last digits (sum(len / 3): 352.3333 on
+ * one server, 352.3334 from 4 shards). A DOUBLE quotient shows every digit it has.
+ */
+function refuseDecimalQuotients(a: AggregateParam, f: FieldInfo | undefined, name: string): void {
+  if (a.divides !== true || (f !== undefined && valueClassOf(f.columnType, f.characterSet) === 'float')) return;
+  throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ${name} of a DECIMAL division across shards (MariaDB adds up the quotients with more digits than each shard's value shows)`);
+}
+
 /** The field of SUM over raw values: DECIMAL with the argument's scale, or DOUBLE. */
 function sumOfRowsField(base: FieldInfo, name: string, f: FieldInfo | undefined): FieldInfo {
   refuseInexactRowSum(f, name);
@@ -409,6 +420,7 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
     const name = a.nameTemplate ? renderTemplate(a.nameTemplate, bv) : a.alias || f?.name || '';
     const base: FieldInfo = f ?? { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: 0, decimals: 0 };
     const countField: FieldInfo = { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 };
+    if (a.opcode === 'sum' || a.opcode === 'avg' || a.opcode === 'sum_distinct' || a.opcode === 'avg_distinct') refuseDecimalQuotients(a, f, name);
     switch (a.opcode) {
       case 'count':
       case 'count_star':
