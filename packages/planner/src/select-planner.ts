@@ -10,7 +10,7 @@ import { anyKeyspace, keyspaceRef, type PlanContext } from './plan-context.js';
 import { tokenRange, type Ast } from './sql-parser.js';
 import { templateFromTokens, renderTokens, quoteIdent, type TokenEdit } from './shard-sql.js';
 import { SelectAnalyzer, containsSubquery, hasAggregate, type Analyzed } from './select-analyzer.js';
-import { computeRouting, isSingleShard, type Cand, type Routing } from './routing.js';
+import { computeRouting, isSingleShard, type Cand, type Routing, type TableRef } from './routing.js';
 import { kw, type Token } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { isPlainCrossShardJoin, planCrossShard } from './cross-shard-planner.js';
@@ -552,18 +552,23 @@ export function isNumericExpr(analyzer: SelectAnalyzer, e: Ast, scope: ReturnTyp
     return name === 'count' || ((name === 'sum' || name === 'avg') && true);
   }
   if (isColumnRef(e)) {
-    const key = safeResolve(analyzer, e, scope);
-    if (!key) return false;
-    const id = key.slice(0, key.indexOf(':'));
-    const col = key.slice(key.indexOf(':') + 1);
-    for (const t of (scope as { tables: { id: number; derivedNumeric?: ReadonlySet<string>; table?: { columns?: readonly { name: string; type?: string }[] } }[] }).tables) {
-      if (String(t.id) !== id) continue;
-      if (t.derivedNumeric?.has(col)) return true;
-      const c = t.table?.columns?.find((x) => x.name.toLowerCase() === col);
-      return !!c?.type && NUMERIC_TYPES.test(c.type);
-    }
+    const found = resolvedTable(analyzer, e, scope);
+    if (!found) return false;
+    const [t, col] = found;
+    if (t.derivedNumeric?.has(col)) return true;
+    const c = t.table?.columns?.find((x) => x.name.toLowerCase() === col);
+    return !!c?.type && NUMERIC_TYPES.test(c.type);
   }
   return false;
+}
+
+/** The table of the scope a column reference resolves to, with the column's lower-cased name. */
+function resolvedTable(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): [TableRef, string] | undefined {
+  const key = safeResolve(analyzer, e, scope);
+  if (!key) return undefined;
+  const id = key.slice(0, key.indexOf(':'));
+  const t = (scope as { tables: readonly TableRef[] }).tables.find((x) => String(x.id) === id);
+  return t ? [t, key.slice(key.indexOf(':') + 1)] : undefined;
 }
 
 /**
@@ -574,14 +579,8 @@ export function isNumericExpr(analyzer: SelectAnalyzer, e: Ast, scope: ReturnTyp
  */
 export function isExpressionArgument(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): boolean {
   if (!isColumnRef(e)) return true;
-  const key = safeResolve(analyzer, e, scope);
-  if (!key) return false;
-  const id = key.slice(0, key.indexOf(':'));
-  const col = key.slice(key.indexOf(':') + 1);
-  for (const t of (scope as { tables: { id: number; derivedExpressions?: ReadonlySet<string> }[] }).tables) {
-    if (String(t.id) === id) return t.derivedExpressions?.has(col) === true;
-  }
-  return false;
+  const found = resolvedTable(analyzer, e, scope);
+  return found !== undefined && found[0].derivedExpressions?.has(found[1]) === true;
 }
 
 /**
@@ -597,13 +596,8 @@ export function holdsDivision(analyzer: SelectAnalyzer, e: Ast, scope: ReturnTyp
     if (found) return false;
     if (n?.type === 'binary_expr' && n.operator === '/') found = true;
     else if (isColumnRef(n)) {
-      const key = safeResolve(analyzer, n, scope);
-      if (key) {
-        const id = key.slice(0, key.indexOf(':'));
-        const col = key.slice(key.indexOf(':') + 1);
-        const t = (scope as { tables: { id: number; derivedDivisions?: ReadonlySet<string> }[] }).tables.find((x) => String(x.id) === id);
-        if (t?.derivedDivisions?.has(col)) found = true;
-      }
+      const resolved = resolvedTable(analyzer, n, scope);
+      if (resolved?.[0].derivedDivisions?.has(resolved[1])) found = true;
     }
     return !found;
   });
