@@ -212,6 +212,57 @@ describe('ShardClient against the protocol server', () => {
     expect(t.sessions[0].queries).toEqual(['rows 2000', 'update', 'fail', 'rows 0']);
   });
 
+  it('reads the column count, the EOFs and further results in place: 300 columns, warnings, status flags', async () => {
+    // The column count and EOF packets are read where they lie in the socket data (no view):
+    // a two-byte column count, an EOF with warnings, and EOFs that announce another result.
+    t = await startServer(() => ({
+      query: async (sql, out) => {
+        const wide = Array.from({ length: 300 }, (_, i) => textColumn(`c${i}`));
+        out.columns(wide);
+        out.row(wide.map((_, i) => (i % 7 === 0 ? null : String(i))));
+        out.end({ warnings: 0, moreResults: true });
+        out.columns([textColumn('x')]);
+        out.row(['1']);
+        out.end({ warnings: 3, moreResults: true });
+        out.columns([textColumn('y')]);
+        out.end({ warnings: 0 });
+      },
+    }));
+    const c = await open();
+    const seen: { columns: number; rows: number; eof?: EofPacket }[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      const receiver: QueryReceiver = {
+        columns: (defs) => void seen.push({ columns: defs.length, rows: 0 }),
+        row: (buf, start, end) => {
+          const r = seen[seen.length - 1];
+          expect(decodeTextRow(buf, r.columns, start, end).length).toBe(r.columns);
+          r.rows++;
+        },
+        end: (eof) => {
+          seen[seen.length - 1].eof = eof;
+          if ((eof.statusFlags & 0x8) === 0) resolve();
+        },
+        ok: () => reject(new Error('unexpected OK')),
+        error: reject,
+      };
+      c.query('three results', receiver);
+    });
+    await done;
+    expect(seen.map((r) => [r.columns, r.rows, r.eof!.warnings, r.eof!.statusFlags & 0x8])).toEqual([
+      [300, 1, 0, 0x8],
+      [1, 1, 3, 0x8],
+      [1, 0, 0, 0],
+    ]);
+    // The server's autocommit flag comes through on every EOF; a quiet EOF is shared and frozen.
+    for (const r of seen) expect(r.eof!.statusFlags & 0x2).toBe(0x2);
+    expect(Object.isFrozen(seen[0].eof)).toBe(true);
+    const again = await run(c, 'three results');
+    expect(again.columns).toHaveLength(300);
+    expect(again.rows[0][7]).toBeNull();
+    expect(again.rows[0][299]).toBe('299');
+    await new Promise<void>((resolve) => c.query('drain', { columns() {}, row() {}, end: (e) => (e.statusFlags & 0x8 ? undefined : resolve()), ok: () => resolve(), error: () => resolve() }));
+  });
+
   it('runs pipelined statements in order, each answered even after an earlier one failed, also behind a running command', async () => {
     t = await startServer(() => ({
       query: async (sql, out) => {
