@@ -3,7 +3,7 @@
  * errno, and time it. The executor builds its connectors through `connectorFactory`, so the
  * gateway sees shard traffic without the executor knowing about metrics.
  */
-import { WireShardConnector, type PoolStats, type ShardConnection, type ShardConnectionOptions, type ShardConnector, type ShardResult, type StatementOptions, type StreamHandlers } from '@shardgate/executor';
+import { WireShardConnector, type PoolStats, type ShardConnection, type ShardConnectionOptions, type ShardConnector, type ShardQueryObserver, type ShardResult, type StatementOptions, type StreamHandlers } from '@shardgate/executor';
 import type { GatewayMetrics } from './metrics.js';
 
 export function instrumentedConnectorFactory(metrics: GatewayMetrics) {
@@ -20,7 +20,7 @@ function errnoOf(err: unknown): number {
  * Times each shard statement. Classes and `then` rather than closures and async wrappers made
  * per acquire: this sits on every point select, where each closure and promise shows.
  */
-class InstrumentedConnector implements ShardConnector {
+class InstrumentedConnector implements ShardConnector, ShardQueryObserver {
   readonly keyspace: string;
   readonly shard: string;
   readonly size: number;
@@ -45,7 +45,12 @@ class InstrumentedConnector implements ShardConnector {
   queryOnce(sql: string, signal: AbortSignal, collation?: string): Promise<ShardResult> {
     const inner = this.inner;
     if (inner.queryOnce === undefined) return this.acquireQueryRelease(sql, signal, collation);
-    return this.timed(inner.queryOnce(sql, signal, collation), performance.now());
+    // This connector observes the statement itself: no `then` (a promise and two closures) per point select.
+    return inner.queryOnce(sql, signal, collation, this, performance.now());
+  }
+
+  shardQuerySettled(startedAt: number, failed: boolean, failure: unknown): void {
+    this.metrics.shardQueryDone(this.keyspace, this.shard, (performance.now() - startedAt) / 1000, failed ? errnoOf(failure) : undefined);
   }
 
   private async acquireQueryRelease(sql: string, signal: AbortSignal, collation: string | undefined): Promise<ShardResult> {

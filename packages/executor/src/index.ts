@@ -16,7 +16,7 @@ export type {
 } from './types.js';
 export { ExecutorError, ShardError } from './errors.js';
 export { WireShardConnector } from './wire-shard-connector.js';
-export { MysqlShardConnector, type ShardConnector, type ShardConnection, type ShardResult, type StreamHandlers, type StatementOptions } from './shard-pool.js';
+export { MysqlShardConnector, type ShardConnector, type ShardConnection, type ShardQueryObserver, type ShardResult, type StreamHandlers, type StatementOptions } from './shard-pool.js';
 export { ReservationGroup, ShardReservations, type Reservation } from './shard-reservations.js';
 export type { VSchemaLike, KeyspaceLike, VindexLike } from './keyspace-routing.js';
 export { mergeSorted, orderComparator, type SortedInput } from './operators/merge-sort.js';

@@ -140,6 +140,16 @@ export interface ShardConnection {
   destroy(): void;
 }
 
+/**
+ * Told when a queryOnce statement settles, just before its promise does: what a `then` on that
+ * promise would see, without the promise and two closures per statement (a gateway times every
+ * shard statement this way). One observer serves every statement; `startedAt` is what the caller
+ * passed with the statement.
+ */
+export interface ShardQueryObserver {
+  shardQuerySettled(startedAt: number, failed: boolean, failure: unknown): void;
+}
+
 export interface ShardConnector {
   readonly keyspace: string;
   readonly shard: string;
@@ -158,7 +168,7 @@ export interface ShardConnector {
    * as acquire → query → release(false), with one promise where those take four (the point-select
    * path: each promise is an allocation and a microtask turn per statement).
    */
-  queryOnce?(sql: string, signal: AbortSignal, collation?: string): Promise<ShardResult>;
+  queryOnce?(sql: string, signal: AbortSignal, collation?: string, observer?: ShardQueryObserver, startedAt?: number): Promise<ShardResult>;
   stats(): PoolStats;
   close(): Promise<void>;
 }

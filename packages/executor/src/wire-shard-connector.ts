@@ -12,7 +12,7 @@ import { CheckedOutConnection, knownCollation, toWarnings } from './checked-out-
 import type { Warning } from './query-context.js';
 import { RawFieldInfoCache } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
-import { parseOkInfo, readSessionBaseline, type ShardConnection, type ShardConnector, type ShardResult, type StatementOptions, type StreamHandlers } from './shard-pool.js';
+import { parseOkInfo, readSessionBaseline, type ShardConnection, type ShardConnector, type ShardQueryObserver, type ShardResult, type StatementOptions, type StreamHandlers } from './shard-pool.js';
 import { ShardKiller } from './shard-killer.js';
 import { withRowPackets, type RowPacketTarget } from './row-packets.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
@@ -127,11 +127,11 @@ export class WireShardConnector implements ShardConnector {
     });
   }
 
-  queryOnce(sql: string, signal: AbortSignal, collation?: string): Promise<ShardResult> {
+  queryOnce(sql: string, signal: AbortSignal, collation?: string, observer?: ShardQueryObserver, startedAt = 0): Promise<ShardResult> {
     const client = this.started && !this.closed && !signal.aborted ? (this.takeIdleIn(collation) ?? this.takeIdle()) : null;
-    if (client === null) return this.acquireQueryRelease(sql, signal, collation);
+    if (client === null) return observed(this.acquireQueryRelease(sql, signal, collation), observer, startedAt);
     this.inUse++;
-    return new WireShardConnection(this, client).query(sql, { signal, collation }, true);
+    return new WireShardConnection(this, client).query(sql, { signal, collation }, true, observer, startedAt);
   }
 
   /** queryOnce when no client is idle: wait for one like any caller of acquire(). */
@@ -362,6 +362,8 @@ class BufferedStatement implements QueryReceiver {
     private readonly signal: AbortSignal | undefined,
     private readonly wantsWarnings: boolean,
     private readonly releaseAfter: boolean,
+    private readonly observer?: ShardQueryObserver,
+    private readonly startedAt = 0,
   ) {
     this.result = new Promise<ShardResult>((resolve, reject) => {
       this.resolveResult = resolve;
@@ -421,10 +423,27 @@ class BufferedStatement implements QueryReceiver {
   }
 
   private settle(failure: unknown, result?: ShardResult): void {
-    if (failure !== null) return this.rejectResult(failure);
-    if (this.signal?.aborted) return this.rejectResult(this.signal.reason);
+    const failed = failure !== null || this.signal?.aborted === true;
+    if (failure === null && failed) failure = this.signal!.reason;
+    this.observer?.shardQuerySettled(this.startedAt, failed, failure);
+    if (failed) return this.rejectResult(failure);
     this.resolveResult(result!);
   }
+}
+
+/** `p`, with `observer` told of its outcome (the paths of queryOnce that build no BufferedStatement). */
+function observed(p: Promise<ShardResult>, observer: ShardQueryObserver | undefined, startedAt: number): Promise<ShardResult> {
+  if (observer === undefined) return p;
+  return p.then(
+    (r) => {
+      observer.shardQuerySettled(startedAt, false, undefined);
+      return r;
+    },
+    (err: unknown) => {
+      observer.shardQuerySettled(startedAt, true, err);
+      throw err;
+    },
+  );
 }
 
 /** One client checked out of a WireShardConnector (see CheckedOutConnection for the rules). */
@@ -449,20 +468,21 @@ class WireShardConnection extends CheckedOutConnection {
     else this.connector.giveBack(this.client);
   }
 
-  query(sql: string, opts?: StatementOptions, releaseAfter = false): Promise<ShardResult> {
+  /** `observer` (queryOnce's) hears of the statement's end before its promise settles. */
+  query(sql: string, opts?: StatementOptions, releaseAfter = false, observer?: ShardQueryObserver, startedAt = 0): Promise<ShardResult> {
     const signal = opts?.signal;
     if (signal?.aborted) {
-      if (releaseAfter) return this.release(false).then(() => Promise.reject(signal.reason));
-      return Promise.reject(signal.reason);
+      if (releaseAfter) return observed(this.release(false).then(() => Promise.reject(signal.reason)), observer, startedAt);
+      return observed(Promise.reject(signal.reason), observer, startedAt);
     }
     const switching = this.collationSwitch(opts?.collation);
     if (switching !== null) {
       return switching.then(
-        () => this.query(sql, { signal }, releaseAfter),
-        (err: unknown) => (releaseAfter ? this.release(false).then(() => Promise.reject(err)) : Promise.reject(err)),
+        () => this.query(sql, { signal }, releaseAfter, observer, startedAt),
+        (err: unknown) => observed(releaseAfter ? this.release(false).then(() => Promise.reject(err)) : Promise.reject(err), observer, startedAt),
       );
     }
-    const st = new BufferedStatement(this, this.connector.fieldInfos, signal, true, releaseAfter);
+    const st = new BufferedStatement(this, this.connector.fieldInfos, signal, true, releaseAfter, observer, startedAt);
     this.client.query(sql, st);
     return st.result;
   }
