@@ -224,13 +224,16 @@ describe('slow-query log', () => {
       await conn.end();
       await gateway.stop();
     }
+    // On a loaded machine the INSERT may cross the threshold too, so every logged statement is
+    // checked to have been that slow, and the SLEEP must be among them.
     const slow = logLines.filter((l) => l.msg === 'slow query');
-    expect(slow).toHaveLength(1);
-    expect(slow[0]).toMatchObject({ level: 40, statement: 'select', user: 'app', rows: 1 });
-    expect(Number(slow[0]!.durationMs)).toBeGreaterThanOrEqual(100);
-    expect(String(slow[0]!.query)).toMatch(/^SELECT SLEEP\(:\w+\) AS s, id FROM t2 WHERE id = :\w+$/);
+    for (const line of slow) expect(Number(line.durationMs)).toBeGreaterThanOrEqual(100);
+    const sleep = slow.filter((l) => String(l.query).startsWith('SELECT SLEEP'));
+    expect(sleep).toHaveLength(1);
+    expect(sleep[0]).toMatchObject({ level: 40, statement: 'select', user: 'app', rows: 1 });
+    expect(String(sleep[0]!.query)).toMatch(/^SELECT SLEEP\(:\w+\) AS s, id FROM t2 WHERE id = :\w+$/);
     expect(JSON.stringify(logLines)).not.toContain('777002');
     const counted = await gateway.metrics.registry.getSingleMetric('shardgate_slow_statements_total')!.get();
-    expect(counted.values[0]?.value).toBe(1);
+    expect(counted.values.reduce((n, v) => n + v.value, 0)).toBe(slow.length);
   });
 });
