@@ -147,21 +147,25 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   const joinBatch = async (rows: readonly Row[], batch: KeyedBatch): Promise<void> => {
     sendFields(batch.fields);
     const cols = p.cols;
+    const { inner, first, next } = batch;
+    // Per joined column taken from the inner row, its column there (past the keyed lookup's
+    // helper columns); -1 for one the inner rows lack (NULL, as a decoded row's missing cell).
+    const innerColumn = cols.map((c) => (c > 0 && c - 1 < batch.fields.length ? c - 1 + ROW_OFFSET : -1));
     let joined: Row[] = [];
     for (let i = 0; i < rows.length; i++) {
       const left = rows[i]!;
-      const matches = batch.matches[i]!;
-      if (matches.length === 0) {
+      if (first[i]! < 0) {
         if (p.variant !== 'LeftJoin') continue;
         const ext = await nullExtended(left);
         joined.push(cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null))));
       } else {
-        for (const right of matches) {
-          // The inner row's own columns follow the keyed lookup's helper columns.
+        for (let g = first[i]!; g >= 0; g = next[g]!) {
+          // Only the cells the joined row takes are read out of the shard's packet.
           const row: Cell[] = new Array<Cell>(cols.length);
           for (let j = 0; j < cols.length; j++) {
             const c = cols[j]!;
-            row[j] = c < 0 ? (left[-c - 1] ?? null) : (right[c - 1 + ROW_OFFSET] ?? null);
+            const k = innerColumn[j]!;
+            row[j] = c < 0 ? (left[-c - 1] ?? null) : k >= 0 ? inner.cell(g, k) : null;
           }
           joined.push(row);
         }

@@ -23,13 +23,13 @@
  */
 import type { KeyedLookup, SqlValue } from '@shardgate/planner';
 import { extendBindVars, type QueryContext } from '../query-context.js';
-import type { BufferedRows } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue } from '../values/cell-codec.js';
 import { typedBindValue } from '../values/typed-temporal.js';
 import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
 import { renderTemplateInSlices } from '../values/render-query.js';
 import { fanOut, resolveRouteTargets, withSpecialBinds } from './route.js';
+import { KeyedInnerRows } from './keyed-inner-rows.js';
 
 /** The helper columns opening each inner row of a keyed lookup (the join value and its key). */
 export const ROW_OFFSET = 2;
@@ -49,6 +49,69 @@ export type KeyMode = 'number' | 'collation';
 function latin1(cell: Uint8Array): string {
   if (cell.length <= 256) return String.fromCharCode.apply(null, cell as unknown as number[]);
   return Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength).toString('latin1');
+}
+
+/** `source[start, end)` as a latin1 string, with no view of it when source is a Buffer. */
+function latin1Of(source: Uint8Array, start: number, end: number): string {
+  return Buffer.isBuffer(source) ? source.toString('latin1', start, end) : latin1(source.subarray(start, end));
+}
+
+/** Most digits of an integer read straight into a double (exact below 2^53). */
+const MAX_FAST_DIGITS = 15;
+
+/**
+ * The integer `source[start, end)` as a number when its text is a plain integer in its one form
+ * ('0', '42', '-7': no sign on zero, no leading zero) of at most MAX_FAST_DIGITS digits, so that
+ * the common key is found with no string. null otherwise.
+ */
+function plainInteger(source: Uint8Array, start: number, end: number): number | null {
+  let i = start;
+  const negative = i < end && source[i] === 45;
+  if (negative) i++;
+  const digits = end - i;
+  if (digits < 1 || digits > MAX_FAST_DIGITS) return null;
+  if (source[i] === 48 && (digits > 1 || negative)) return null;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = source[i]! - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}
+
+/**
+ * A key for a cell's bytes, equal for equal bytes only: a plain integer as its number (no string
+ * allocated), anything else as its latin1 string. Numbers and strings never equal each other in a
+ * Set or Map, and a plain integer's bytes never take the string form.
+ */
+export type CellKey = number | string;
+export function bytesKey(source: Uint8Array, start: number, end: number): CellKey {
+  return plainInteger(source, start, end) ?? latin1Of(source, start, end);
+}
+
+const PLAIN_SHORT_INTEGER = new RegExp(`^(?:0|-?[1-9][0-9]{0,${MAX_FAST_DIGITS - 1}})$`);
+
+/**
+ * A key for an integer or decimal's value, equal for equal values only ('007', '7' and '7.00'):
+ * its canonical text (canonicalNumber), as a number when that is a plain integer of at most
+ * MAX_FAST_DIGITS digits (the same number plainInteger reads), as the string otherwise.
+ */
+export function numberKey(source: Uint8Array, start: number, end: number): CellKey {
+  const fast = plainInteger(source, start, end);
+  if (fast !== null) return fast;
+  const text = canonicalNumber(latin1Of(source, start, end));
+  return PLAIN_SHORT_INTEGER.test(text) ? Number(text) : text;
+}
+
+/**
+ * The collation named at the head of a collation key ('utf8mb4_general_ci:…'), when it is the
+ * one named so far (`prefix`, null before the first key); null otherwise (no name, or another).
+ */
+function collationOf(key: string, prefix: string | null): string | null {
+  if (prefix !== null) return key.startsWith(prefix) ? prefix : null;
+  const p = key.slice(0, key.indexOf(':') + 1);
+  return p === '' ? null : p;
 }
 
 /** Column types of the text and binary classes that do not compare as plain strings. */
@@ -93,8 +156,12 @@ export function canonicalNumber(text: string): string {
 /** What a batch gives back: the inner rows per outer row, or null when the per-row way must answer it. */
 export interface KeyedBatch {
   readonly fields: readonly FieldInfo[];
-  /** Inner rows of each outer row, in the batch's order (shared arrays: read only); an inner row's own columns start at ROW_OFFSET. */
-  readonly matches: readonly (readonly Row[])[];
+  /** The batch's inner rows; an inner row's own columns start at ROW_OFFSET. */
+  readonly inner: KeyedInnerRows;
+  /** Per outer row of the batch (in its order), its first inner row, or -1 when none matches. */
+  readonly first: Int32Array;
+  /** Per inner row, the next inner row that matches the same outer rows, or -1. */
+  readonly next: Int32Array;
   /** Inner rows held, to release once the batch is joined. */
   readonly held: number;
 }
@@ -129,12 +196,12 @@ export class KeyedLookups {
 
   /** How many of `rows` (from `start`) the next batch takes: up to the adaptive number of distinct values. */
   batchEnd(rows: readonly Row[], start: number): number {
-    const seen = new Set<string>();
+    const seen = new Set<CellKey>();
     let i = start;
     for (; i < rows.length; i++) {
       const cell = rows[i]![this.outerColumn] ?? null;
       if (cell === null) continue;
-      const v = latin1(cell);
+      const v = bytesKey(cell, 0, cell.length);
       if (!seen.has(v)) {
         if (seen.size >= this.batchValues) break;
         seen.add(v);
@@ -150,15 +217,15 @@ export class KeyedLookups {
   async lookup(rows: readonly Row[], leftFields: readonly FieldInfo[], bv: Parameters<typeof withSpecialBinds>[1]): Promise<KeyedBatch | null> {
     const outerField = leftFields[this.outerColumn];
     if (outerField === undefined) return this.disable();
-    // Distinct outer values, exactly as the per-row query would bind them.
+    // Distinct outer values (by their bytes), exactly as the per-row query would bind them.
     const values: SqlValue[] = [];
-    const seen = new Set<string>();
+    const seen = new Set<CellKey>();
     for (const row of rows) {
       const cell = row[this.outerColumn] ?? null;
       if (cell === null) continue;
-      const text = latin1(cell);
-      if (seen.has(text)) continue;
-      seen.add(text);
+      const key = bytesKey(cell, 0, cell.length);
+      if (seen.has(key)) continue;
+      seen.add(key);
       values.push(typedBindValue(cellToSqlValue(cell, outerField), outerField));
     }
     if (values.length === 0) return null;
@@ -171,69 +238,71 @@ export class KeyedLookups {
     const queries: { shard: string; sql: string }[] = [];
     for (const t of targets) await this.render(t.shard, t.bindVars, queries);
     const keyspace = route.keyspace.name;
-    const results: BufferedRows[] = [];
+    const inner = new KeyedInnerRows();
+    let fields: readonly FieldInfo[] | null = null;
     let held = 0;
     try {
       await fanOut(this.ctx, keyspace, queries, async ({ shard, sql }, signal) => {
         const r = await this.ctx.access.query(keyspace, shard, sql, signal);
-        held += r.rows.length;
-        this.ctx.holdRows(r.rows.length);
-        results.push({ fields: r.fields, rows: r.rows as Row[] });
+        const n = inner.add(r);
+        held += n;
+        this.ctx.holdRows(n);
+        fields ??= r.fields;
       });
     } catch (err) {
       this.ctx.releaseRows(held);
       throw err;
     }
-    const batch = this.match(rows, leftFields, results, held);
+    inner.seal();
+    const batch = this.match(rows, leftFields, fields!, inner, held);
     if (batch === null) this.ctx.releaseRows(held);
     else this.adapt(held, values.length);
     return batch;
   }
 
   /** The inner rows of each outer row, or null (and the per-row way from now on) when the values can't be compared here. */
-  private match(rows: readonly Row[], leftFields: readonly FieldInfo[], results: readonly BufferedRows[], held: number): KeyedBatch | null {
-    const fields = results[0]!.fields;
+  private match(rows: readonly Row[], leftFields: readonly FieldInfo[], fields: readonly FieldInfo[], inner: KeyedInnerRows, held: number): KeyedBatch | null {
     const mode = fields[0] === undefined ? null : keyModeOf(leftFields[this.outerColumn]!, fields[0]);
     if (mode === null) return this.disable();
     const keyColumn = mode === 'number' ? 0 : 1;
-    const keyOf = mode === 'number' ? (cell: Uint8Array) => canonicalNumber(latin1(cell)) : latin1;
-    // Outer keys first: under 'collation', every key names its collation, and inner keys must
-    // name the same one.
-    const outerKeys: (string | null)[] = [];
+    const keyOf = mode === 'number' ? numberKey : latin1Of;
+    // Inner rows first, last to first, so that each key's chain lists its rows in their order.
+    // Under 'collation', every key names its collation, and all keys must name the same one.
+    const chainOf = new Map<CellKey, number>();
+    const next = new Int32Array(inner.count);
     let prefix: string | null = null;
-    for (const row of rows) {
+    for (let g = inner.count - 1; g >= 0; g--) {
+      inner.cellAt(g, keyColumn);
+      // An inner row matched by the IN list has a non-NULL value, and a string has a key.
+      if (inner.cellStart < 0) return this.disable();
+      const key = keyOf(inner.cellSource!, inner.cellStart, inner.cellEnd);
+      if (mode === 'collation') {
+        const p = collationOf(key as string, prefix);
+        if (p === null) return this.disable();
+        prefix = p;
+      }
+      next[g] = chainOf.get(key) ?? -1;
+      chainOf.set(key, g);
+    }
+    const first = new Int32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
       const value = row[this.outerColumn] ?? null;
       if (value === null) {
-        outerKeys.push(null);
+        first[i] = -1;
         continue;
       }
       const cell: Cell = mode === 'number' ? value : (row[this.keyed.leftKeyColumn] ?? null);
       if (cell === null) return this.disable();
-      const key = keyOf(cell);
+      const key = keyOf(cell, 0, cell.length);
       if (mode === 'collation') {
-        const p = key.slice(0, key.indexOf(':') + 1);
-        if (p === '' || (prefix !== null && p !== prefix)) return this.disable();
+        const p = collationOf(key as string, prefix);
+        if (p === null) return this.disable();
         prefix = p;
       }
-      outerKeys.push(key);
+      first[i] = chainOf.get(key) ?? -1;
     }
-    const byKey = new Map<string, Row[]>();
-    for (const r of results) {
-      for (const row of r.rows) {
-        const cell = row[keyColumn] ?? null;
-        if (cell === null) {
-          // An inner row matched by the IN list has a non-NULL value, and a string has a key.
-          return this.disable();
-        }
-        const key = keyOf(cell);
-        if (prefix !== null && !key.startsWith(prefix)) return this.disable();
-        const list = byKey.get(key);
-        if (list) list.push(row);
-        else byKey.set(key, [row]);
-      }
-    }
-    const none: readonly Row[] = [];
-    return { fields: fields.slice(ROW_OFFSET), matches: outerKeys.map((k) => (k === null ? none : (byKey.get(k) ?? none))), held };
+    return { fields: fields.slice(ROW_OFFSET), inner, first, next, held };
   }
 
   private disable(): null {
