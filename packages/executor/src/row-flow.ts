@@ -110,12 +110,13 @@ export class CollectingReceiver implements RowReceiver {
 function packetsOfChunks(chunks: readonly Row[][], rowCount: number): RowPackets | null {
   if (chunks.length === 0) return NO_PACKETS;
   if (chunks.length === 1) return rowPacketsOf(chunks[0]) ?? null;
+  // Rows built by an operator (a join's) have none: known before two arrays of rowCount are made.
+  for (const chunk of chunks) if (rowPacketsOf(chunk) === undefined) return null;
   const sources: Uint8Array[] = new Array(rowCount);
   const bounds: number[] = new Array(2 * rowCount);
   let n = 0;
   for (const chunk of chunks) {
-    const p = rowPacketsOf(chunk);
-    if (p === undefined) return null;
+    const p = rowPacketsOf(chunk)!;
     for (let i = 0; i < chunk.length; i++, n++) {
       sources[n] = p.sources[i];
       bounds[2 * n] = p.bounds[2 * i];

@@ -19,13 +19,15 @@ const SCHEMA = [
   `create table tb (id bigint not null primary key, k int, s varchar(20) collate utf8mb4_general_ci, sb varchar(20) collate utf8mb4_bin, d decimal(8,2), l1 varchar(20) collate latin1_swedish_ci) engine=innodb`,
   `create table big_a (id bigint not null primary key, k int not null) engine=innodb`,
   `create table big_b (id bigint not null primary key, k int not null, v varchar(16) not null, key (k)) engine=innodb`,
+  `create table wa (id bigint not null primary key, b bigint, z int(4) zerofill, d decimal(20,2)) engine=innodb`,
+  `create table wb (id bigint not null primary key, b bigint, k int, d decimal(20,2)) engine=innodb`,
 ];
 const VSCHEMA = {
   keyspaces: {
     commerce: {
       sharded: true,
       vindexes: { hash: { type: 'hash' } },
-      tables: Object.fromEntries(['ta', 'tb', 'big_a', 'big_b'].map((t) => [t, { column_vindexes: [{ column: 'id', name: 'hash' }] }])),
+      tables: Object.fromEntries(['ta', 'tb', 'big_a', 'big_b', 'wa', 'wb'].map((t) => [t, { column_vindexes: [{ column: 'id', name: 'hash' }] }])),
     },
     main: { sharded: false, tables: {} },
   },
@@ -50,7 +52,13 @@ const TB = Array.from({ length: 50 }, (_, i) => {
 /** 3000 outer rows, each k matching 4 inner rows (and some none): several batches of thousands. */
 const BIG_A = Array.from({ length: 3000 }, (_, i) => `(${i + 1}, ${(i * 7) % 2600})`);
 const BIG_B = Array.from({ length: 10_000 }, (_, i) => `(${i + 1}, ${i % 2500}, 'v${i}')`);
+/** Wide integer keys around the 15 digits the gateway reads as numbers, negatives and zero, ZEROFILL text ('0007'). */
+const WIDE = ['7', '-7', '0', '999999999999999', '-999999999999999', '1000000000000000', '1000000000000001', '9223372036854775807', '-9223372036854775808', 'null'];
+const WA = WIDE.map((b, i) => `(${i + 1}, ${b}, ${b === 'null' || b.startsWith('-') || b.length > 4 ? i : b}, ${b === 'null' || b.length > 18 ? '12.50' : `${b}.00`})`);
+const WB = WIDE.flatMap((b, i) => [`(${i + 1}, ${b}, ${i % 5}, ${b === 'null' || b.length > 18 ? '12.5' : b})`, `(${i + 101}, ${b}, 7, ${b === 'null' || b.length > 18 ? 'null' : `${b}.01`})`]);
 const INSERTS = [
+  `insert into wa (id, b, z, d) values ${WA.join(', ')}`,
+  `insert into wb (id, b, k, d) values ${WB.join(', ')}`,
   `insert into ta (id, k, s, sb, d, y) values ${TA.join(', ')}`,
   `insert into tb (id, k, s, sb, d, l1) values ${TB.join(', ')}`,
   `insert into big_a (id, k) values ${BIG_A.join(', ')}`,
@@ -86,6 +94,11 @@ const CASES: readonly Case[] = [
   { sql: 'select ta.id, tb.id from ta join tb on tb.s = ta.k' },
   { sql: 'select ta.id, tb.id from ta left join tb on tb.k = ta.s' },
   { sql: 'select ta.id, tb.id from ta join tb on tb.k = ta.y' },
+  // Wide integers on both sides and against a decimal column, ZEROFILL against a plain integer.
+  { sql: 'select wa.id, wb.id from wa join wb on wb.b = wa.b' },
+  { sql: 'select wa.id, wb.id, wb.d from wa left join wb on wb.d = wa.b' },
+  { sql: 'select wa.id, wa.z, wb.id from wa left join wb on wb.k = wa.z' },
+  { sql: 'select wa.id, wb.id from wa join wb on wb.d = wa.d' },
   // Batches of thousands of outer rows.
   { sql: 'select big_a.id, big_b.v from big_a join big_b on big_b.k = big_a.k' },
   { sql: 'select big_a.id, big_b.v from big_a left join big_b on big_b.k = big_a.k order by big_a.id, big_b.v', ordered: true },

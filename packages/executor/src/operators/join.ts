@@ -151,13 +151,16 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     // Per joined column taken from the inner row, its column there (past the keyed lookup's
     // helper columns); -1 for one the inner rows lack (NULL, as a decoded row's missing cell).
     const innerColumn = cols.map((c) => (c > 0 && c - 1 < batch.fields.length ? c - 1 + ROW_OFFSET : -1));
-    let joined: Row[] = [];
+    // Each chunk's array made at its usual size at once (not grown by push, which copied it
+    // eight times over), and cut to the rows it got.
+    let joined: Row[] = new Array<Row>(JOINED_CHUNK);
+    let n = 0;
     for (let i = 0; i < rows.length; i++) {
       const left = rows[i]!;
       if (first[i]! < 0) {
         if (p.variant !== 'LeftJoin') continue;
         const ext = await nullExtended(left);
-        joined.push(cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null))));
+        joined[n++] = cols.map((c): Cell => (c < 0 ? (left[-c - 1] ?? null) : (ext[c - 1] ?? null)));
       } else {
         for (let g = first[i]!; g >= 0; g = next[g]!) {
           // Only the cells the joined row takes are read out of the shard's packet.
@@ -167,15 +170,20 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
             const k = innerColumn[j]!;
             row[j] = c < 0 ? (left[-c - 1] ?? null) : k >= 0 ? inner.cell(g, k) : null;
           }
-          joined.push(row);
+          joined[n++] = row;
         }
       }
-      if (joined.length >= JOINED_CHUNK) {
+      if (n >= JOINED_CHUNK) {
+        joined.length = n;
         await out.rows(joined);
-        joined = [];
+        joined = new Array<Row>(JOINED_CHUNK);
+        n = 0;
       }
     }
-    if (joined.length > 0) await out.rows(joined);
+    if (n > 0) {
+      joined.length = n;
+      await out.rows(joined);
+    }
   };
   // One keyed batch at a time per join, whichever outer chunk it comes from (sibling shard
   // streams call rows() concurrently): what the join holds is one batch's inner rows.
