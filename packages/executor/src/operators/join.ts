@@ -192,10 +192,10 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     for (let start = 0; start < rows.length; ) {
       ctx.throwIfAborted();
       if (!keyedLookups.usable) return lookupInOrder(ctx, rows.slice(start), lookups, request, joinRow);
-      const end = keyedLookups.batchEnd(rows, start);
+      const { end, distinct } = keyedLookups.batchOf(rows, start);
       const batchRows = rows.slice(start, end);
       await keyedBatches.run(async () => {
-        const batch = await keyedLookups.lookup(batchRows, leftFields, bv);
+        const batch = await keyedLookups.lookup(batchRows, distinct, leftFields, bv);
         if (batch === null) {
           await lookupInOrder(ctx, batchRows, lookups, request, joinRow);
           return;

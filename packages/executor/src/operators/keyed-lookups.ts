@@ -153,6 +153,14 @@ export function canonicalNumber(text: string): string {
   return sign + int + (frac === '' ? '' : '.' + frac);
 }
 
+/** A batch of outer rows (KeyedLookups.batchOf). */
+export interface OuterBatch {
+  /** End of the batch in the chunk. */
+  readonly end: number;
+  /** Per distinct non-NULL join value, the batch's row (from its start) where it first appears. */
+  readonly distinct: readonly number[];
+}
+
 /** What a batch gives back: the inner rows per outer row, or null when the per-row way must answer it. */
 export interface KeyedBatch {
   readonly fields: readonly FieldInfo[];
@@ -194,9 +202,13 @@ export class KeyedLookups {
     return !this.disabled;
   }
 
-  /** How many of `rows` (from `start`) the next batch takes: up to the adaptive number of distinct values. */
-  batchEnd(rows: readonly Row[], start: number): number {
+  /**
+   * The next batch of `rows` from `start`: up to the adaptive number of distinct join values,
+   * with the row (counted from `start`) where each value first appears.
+   */
+  batchOf(rows: readonly Row[], start: number): OuterBatch {
     const seen = new Set<CellKey>();
+    const distinct: number[] = [];
     let i = start;
     for (; i < rows.length; i++) {
       const cell = rows[i]![this.outerColumn] ?? null;
@@ -205,29 +217,23 @@ export class KeyedLookups {
       if (!seen.has(v)) {
         if (seen.size >= this.batchValues) break;
         seen.add(v);
+        distinct.push(i - start);
       }
     }
-    return i;
+    return { end: i, distinct };
   }
 
   /**
-   * Looks up `rows` (one batch, see batchEnd) with `bv` as the statement's bind vars and
-   * `leftFields` as the outer columns. Null when the per-row way must answer this batch.
+   * Looks up `rows` (one batch, see batchOf, whose `distinct` it takes) with `bv` as the
+   * statement's bind vars and `leftFields` as the outer columns. Null when the per-row way must
+   * answer this batch.
    */
-  async lookup(rows: readonly Row[], leftFields: readonly FieldInfo[], bv: Parameters<typeof withSpecialBinds>[1]): Promise<KeyedBatch | null> {
+  async lookup(rows: readonly Row[], distinct: readonly number[], leftFields: readonly FieldInfo[], bv: Parameters<typeof withSpecialBinds>[1]): Promise<KeyedBatch | null> {
     const outerField = leftFields[this.outerColumn];
     if (outerField === undefined) return this.disable();
     // Distinct outer values (by their bytes), exactly as the per-row query would bind them.
-    const values: SqlValue[] = [];
-    const seen = new Set<CellKey>();
-    for (const row of rows) {
-      const cell = row[this.outerColumn] ?? null;
-      if (cell === null) continue;
-      const key = bytesKey(cell, 0, cell.length);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      values.push(typedBindValue(cellToSqlValue(cell, outerField), outerField));
-    }
+    const values: SqlValue[] = new Array(distinct.length);
+    for (let d = 0; d < distinct.length; d++) values[d] = typedBindValue(cellToSqlValue(rows[distinct[d]!]![this.outerColumn]!, outerField), outerField);
     if (values.length === 0) return null;
     const route = this.keyed.route;
     this.ctx.onRouteVariant(route.variant);
