@@ -16,6 +16,10 @@
  * allocation profile per build (`<prefix>.<build>.heapprofile`, DevTools opens it) and prints its
  * largest allocation sites (self bytes per function, and per function with its caller).
  *
+ * A CPU run prints µs per query (user+system), the minor page faults per query of the whole
+ * process (process.resourceUsage: memory first touched, e.g. buffers malloc takes fresh pages for)
+ * and queries per second.
+ *
  * PS=1 sends it as a prepared statement instead (mysql2's `execute`: COM_STMT_PREPARE once per
  * connection, then COM_STMT_EXECUTE with binary rows), with PARAMS= a JSON array of its `?`
  * values, as sysbench's `--db-ps-mode=auto` does:
@@ -159,16 +163,18 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
     return;
   }
   rows = 0;
+  const faults0 = process.resourceUsage().minorPageFault;
   const before = process.cpuUsage();
   const t0 = performance.now();
   await runAll(QUERIES);
   const wall = performance.now() - t0;
   const used = process.cpuUsage(before);
+  const faults = process.resourceUsage().minorPageFault - faults0;
   for (const c of clients) c.close();
   await gw.stop();
   if (failures > 0) throw new Error(`${failures} queries failed`);
   if (rows !== QUERIES * 100 && process.env.SQL === undefined) throw new Error(`${rows} rows for ${QUERIES} queries`);
-  console.log(`cpu ${((used.user + used.system) / QUERIES).toFixed(1)} ${((QUERIES / wall) * 1000).toFixed(0)} ${(used.user / QUERIES).toFixed(1)} ${(used.system / QUERIES).toFixed(1)}`);
+  console.log(`cpu ${((used.user + used.system) / QUERIES).toFixed(1)} ${((QUERIES / wall) * 1000).toFixed(0)} ${(used.user / QUERIES).toFixed(1)} ${(used.system / QUERIES).toFixed(1)} ${(faults / QUERIES).toFixed(2)}`);
 }
 
 function inspectorPost(session: Session, method: string, params: object): Promise<unknown> {
@@ -251,8 +257,8 @@ async function main(): Promise<void> {
     for (let r = 1; r <= RUNS; r++) {
       const parts: string[] = [];
       for (const [name, dist] of builds) {
-        const [, us, qps, user, sys] = (await runChild(dist, ports, false)).split(' ');
-        parts.push(`${name} ${us} µs/q (${user}+${sys}), ${qps} q/s`);
+        const [, us, qps, user, sys, faults] = (await runChild(dist, ports, false)).split(' ');
+        parts.push(`${name} ${us} µs/q (${user}+${sys}), ${faults} minor faults/q, ${qps} q/s`);
       }
       console.log(`run ${r} (load ${loadAverage()}): ${parts.join(' | ')}`);
     }

@@ -279,44 +279,78 @@ function multipleResults(): ExecutorError {
   return new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This version of shardgate does not yet support a shard statement that returns several results');
 }
 
-/** Placeholder row lists of a statement before its columns arrive (every result starts with them). */
-const NO_SOURCES: Buffer[] = Object.freeze([]) as unknown as Buffer[];
-const NO_BOUNDS: number[] = Object.freeze([]) as unknown as number[];
+/**
+ * Where a result's rows are, as the socket delivered them: `count` whole one-packet rows, headers
+ * included, in `buf[start, end)`; or, with `count` -1, one row's payload `buf[start, end)` (a row
+ * sent in several packets, copied out whole by the client).
+ */
+interface RowRun {
+  readonly buf: Buffer;
+  readonly start: number;
+  readonly end: number;
+  readonly count: number;
+}
 
 /**
- * A result set read whole, its rows kept as their packets and decoded when read: `rows` decodes
- * them all the first time (what most consumers do), rowAt() one at a time (MergeSort under a
- * Limit decodes only the rows it compares, not the whole of every shard's reply). Decoding
- * allocates an array and one view per cell, the largest allocation of a scatter statement.
+ * A result set read whole, its rows kept as the runs of packets the socket delivered and decoded
+ * when read: `rows` decodes them all the first time (what most consumers do), rowAt() one at a
+ * time (MergeSort under a Limit decodes only the rows it compares, not the whole of every shard's
+ * reply). Decoding allocates an array and one view per cell, the largest allocation of a scatter
+ * statement. The per-row packet list (`packets`) is built once, at its exact size, when first
+ * read: recording a row costs nothing while the reply arrives (one run per socket read).
  * Concurrency rule: built once the reply is complete; `warnings` is set before the result is
- * handed on, and `decoded` is filled at most once, synchronously, by whoever reads `rows` first;
- * rowAt() never touches it (its caller keeps what it decoded).
+ * handed on; `decoded` and `rowPackets` are filled at most once, synchronously, by whoever reads
+ * `rows` / `packets` (or rowAt) first; rowAt() never touches `decoded` (its caller keeps what it
+ * decoded).
  */
 class BufferedRows implements ShardResult {
   readonly isResultSet = true;
   readonly affectedRows = 0n;
   readonly insertId = 0n;
-  readonly packets: { readonly sources: Buffer[]; readonly bounds: number[] };
   warnings?: readonly Warning[];
   private decoded: Row[] | null = null;
+  private rowPackets: { readonly sources: Buffer[]; readonly bounds: number[] } | null = null;
 
   constructor(
     readonly fields: readonly FieldInfo[],
     private readonly columnCount: number,
-    sources: Buffer[],
-    bounds: number[],
+    private readonly runs: readonly RowRun[],
+    readonly rowCount: number,
     readonly warningCount: number,
-  ) {
-    this.packets = { sources, bounds };
-  }
+  ) {}
 
-  get rowCount(): number {
-    return this.packets.sources.length;
+  /** Row i's payload is `sources[i][bounds[2i], bounds[2i+1])`. */
+  get packets(): { readonly sources: Buffer[]; readonly bounds: number[] } {
+    if (this.rowPackets === null) {
+      const n = this.rowCount;
+      const sources: Buffer[] = new Array(n);
+      const bounds: number[] = new Array(2 * n);
+      let i = 0;
+      for (const run of this.runs) {
+        const buf = run.buf;
+        if (run.count < 0) {
+          sources[i] = buf;
+          bounds[2 * i] = run.start;
+          bounds[2 * i + 1] = run.end;
+          i++;
+          continue;
+        }
+        for (let p = run.start, k = 0; k < run.count; k++, i++) {
+          const payload = p + 4;
+          p = payload + (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16));
+          sources[i] = buf;
+          bounds[2 * i] = payload;
+          bounds[2 * i + 1] = p;
+        }
+      }
+      this.rowPackets = { sources, bounds };
+    }
+    return this.rowPackets;
   }
 
   get rows(): readonly Row[] {
     if (this.decoded === null) {
-      const n = this.packets.sources.length;
+      const n = this.rowCount;
       const rows: Row[] = new Array(n);
       for (let i = 0; i < n; i++) rows[i] = this.rowAt(i);
       this.decoded = rows;
@@ -329,6 +363,9 @@ class BufferedRows implements ShardResult {
     return decodeTextRow(sources[i], this.columnCount, bounds[2 * i], bounds[2 * i + 1]);
   }
 }
+
+/** The runs of a statement before its columns arrive (every result starts with them). */
+const NO_RUNS: RowRun[] = Object.freeze([]) as unknown as RowRun[];
 
 /**
  * The receiver that buffers one statement's reply, and the promise of its result. With
@@ -348,8 +385,8 @@ class BufferedStatement implements QueryReceiver {
   private settled = false;
   private fields: readonly FieldInfo[] = EMPTY_FIELDS;
   private columnCount = 0;
-  private sources: Buffer[] = NO_SOURCES;
-  private bounds: number[] = NO_BOUNDS;
+  private runs: RowRun[] = NO_RUNS;
+  private rowCount = 0;
   private multi = false;
   /** Hooked on the signal until the statement is done, its warnings read too. */
   private readonly onAbort = (): void => {
@@ -375,20 +412,27 @@ class BufferedStatement implements QueryReceiver {
   columns(defs: readonly Buffer[]): void {
     this.fields = this.fieldInfos.convert(defs);
     this.columnCount = defs.length;
-    this.sources = [];
-    this.bounds = [];
+    this.runs = [];
+    this.rowCount = 0;
   }
 
+  /** Only where the rows are, one entry per socket read: decoded when someone reads them (BufferedRows). */
+  rowPackets(buf: Buffer, start: number, end: number, count: number, kept: boolean): void {
+    // Bytes in the client's shared read buffer are copied out (as the client copies any read it keeps).
+    this.runs.push(kept ? { buf, start, end, count } : { buf: Buffer.from(buf.subarray(start, end)), start: 0, end: end - start, count });
+    this.rowCount += count;
+  }
+
+  /** A row that came in several packets (16 MiB or more), its payload copied out whole. */
   row(buf: Buffer, start: number, end: number): void {
-    // Only where the row is: it is decoded when someone reads it (BufferedRows).
-    this.sources.push(buf);
-    this.bounds.push(start, end);
+    this.runs.push({ buf, start, end, count: -1 });
+    this.rowCount++;
   }
 
   end(eof: EofPacket): void {
     if (eof.statusFlags & MORE_RESULTS) this.multi = true;
     else if (this.multi) this.finish(multipleResults());
-    else this.done(new BufferedRows(this.fields, this.columnCount, this.sources, this.bounds, eof.warnings));
+    else this.done(new BufferedRows(this.fields, this.columnCount, this.runs, this.rowCount, eof.warnings));
   }
 
   ok(ok: OkPacket): void {

@@ -225,6 +225,36 @@ describe('WireShardConnector (real MariaDB)', () => {
     await session.close();
   });
 
+  it('a result read whole over many socket reads keeps every row in order, a 17 MB row among them, each packet its row', async () => {
+    // Rows of varying length, so packets straddle the socket reads (runs copied out of the shared
+    // read buffer, rows split across two reads), and one row longer than a packet in the middle
+    // (reassembled by the client, recorded on its own between the runs).
+    await direct.query('SET GLOBAL max_allowed_packet = 67108864');
+    const c = await connector(1);
+    const sql = "select seq, repeat(char(97 + seq % 26), seq % 400), if(seq % 7 = 0, null, seq * 3), if(seq = 1500, repeat('z', 17000000), '') from seq_1_to_3000";
+    const { poolSize: _poolSize, ...connection } = options;
+    const raw = await mysql.createConnection({ ...connection, rowsAsArray: true, typeCast: false, charset: 'UTF8MB4_GENERAL_CI' } as mysql.ConnectionOptions);
+    const [rows] = (await raw.query({ sql, rowsAsArray: true })) as unknown as [(Buffer | null)[][]];
+    await raw.end();
+    const hex = (row: readonly (Uint8Array | null)[]) => row.map((cell) => (cell === null ? null : Buffer.from(cell).toString('hex')));
+    for (const read of ['rows', 'rowAt'] as const) {
+      const conn = await c.acquire();
+      const r = await conn.query(sql);
+      await conn.release();
+      expect(r.rowCount).toBe(3000);
+      // rowAt first (a merge under a Limit), or all rows at once.
+      const got = read === 'rows' ? r.rows : Array.from({ length: r.rowCount! }, (_, i) => r.rowAt!(i));
+      expect(got.length).toBe(rows.length);
+      const same = (a: Uint8Array | null, b: Buffer | null) => (a === null || b === null ? a === b : b.equals(a));
+      for (let i = 0; i < rows.length; i++) if (!got[i].every((cell, k) => same(cell, rows[i][k])) || got[i].length !== rows[i].length) expect([i, hex(got[i])]).toEqual([i, hex(rows[i])]);
+      const p = r.packets!;
+      expect([p.sources.length, p.bounds.length]).toEqual([3000, 6000]);
+      for (let i = 0; i < 3000; i += i === 1498 ? 1 : 97) {
+        expect(Buffer.from(p.sources[i].subarray(p.bounds[2 * i], p.bounds[2 * i + 1])).equals(encodeTextRow(got[i]))).toBe(true);
+      }
+    }
+  }, 60_000);
+
   it('talks to a server with the client directly: ping, quit', async () => {
     const client = new ShardClient({ host: options.host, port: options.port, user: options.user, password: options.password, database: options.database });
     await client.connect();

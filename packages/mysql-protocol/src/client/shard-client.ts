@@ -85,8 +85,11 @@ export interface QueryReceiver {
    * copied out with its header; a row sent in several packets (16 MiB or more) still comes
    * through row(), its payload copied out whole. The rows are not checked:
    * only each packet's first byte is read, to tell a row from the EOF or ERR that ends the rows.
+   * `kept`: the bytes are in a buffer of socket data that is never written again (a read copied
+   * out, or a split row copied out whole), so they may be kept as row() may keep its payload; when
+   * false they are in the shared read buffer and must be copied before the call returns.
    */
-  rowPackets?(buf: Buffer, start: number, end: number, count: number): void;
+  rowPackets?(buf: Buffer, start: number, end: number, count: number, kept: boolean): void;
   end(eof: EofPacket): void;
   ok(ok: OkPacket): void;
   error(err: ServerError | ClientConnectionError): void;
@@ -551,7 +554,7 @@ export class ShardClient {
       this.lastSequenceId = buf[at + 3];
       if (at === 0 && buf !== c && this.isForwardableRow(buf, len)) {
         // A row split across reads, copied out whole with its header: one more run, of one.
-        this.forward(buf, 0, 4 + len, 1);
+        this.forward(buf, 0, 4 + len, 1, true);
         continue;
       }
       if (len === MAX_PACKET_PAYLOAD) {
@@ -604,7 +607,7 @@ export class ShardClient {
     } else {
       this.offset = p;
     }
-    this.forward(c, start, p, count);
+    this.forward(c, start, p, count, c !== this.borrowed);
     return true;
   }
 
@@ -615,9 +618,9 @@ export class ShardClient {
     return len > 0 && len < MAX_PACKET_PAYLOAD && h !== 0xff && !(h === 0xfe && len < 9);
   }
 
-  private forward(buf: Buffer, start: number, end: number, count: number): void {
+  private forward(buf: Buffer, start: number, end: number, count: number, kept: boolean): void {
     try {
-      this.current!.receiver.rowPackets!(buf, start, end, count);
+      this.current!.receiver.rowPackets!(buf, start, end, count, kept);
     } catch (err) {
       this.fail(new ClientConnectionError('PROTOCOL_ERROR', `malformed packet from the server: ${err instanceof Error ? err.message : String(err)}`));
       this.socket?.destroy();
