@@ -249,6 +249,29 @@ describe('the same rows in OLTP, forwarded as packets', () => {
     expect(rowsBeforeError).toBe(0);
   });
 
+  it('a merged ORDER BY … LIMIT returns the rows in order, text and prepared, the 17 MB row and an error on one shard included', async () => {
+    // Merged under a Limit: each shard's reply is kept as its runs of packets and the merge
+    // decodes only the rows it reaches (the 17 MB row among them, in the window of the third).
+    const cases: [string, number[] | undefined][] = [
+      ['select id, k, c, n from t order by c, id limit 100', undefined],
+      ['select id, k, c, n from t order by k desc, id limit 50 offset 1000', undefined],
+      [`select id, n, b from t order by id limit 20 offset ${LONG_ID - 5}`, undefined],
+      ['select id, c from t where id > ? order by c desc, id limit 300', [7]],
+    ];
+    for (const [sql, params] of cases) {
+      const expected = digest(await read(pair.ref, sql, params), false);
+      expect(digest(await read(oltp, sql, params), false)).toEqual(expected);
+      if (sql.includes(' b ')) expect(expected.longest).toBe(LONG_BYTES);
+    }
+    // An id among the first 100 of shard 40-80: that shard fails while the others send rows.
+    const bad = Array.from({ length: 100 }, (_, i) => i + 1).find((id) => shardOf(id) === '40-80')!;
+    const sql = `select id, c, if(id = ${bad}, 9223372036854775807 + id, 0) as o from t order by id limit 100`;
+    const expectedError = await errorOf(read(pair.ref, sql));
+    expect(expectedError).not.toBeNull();
+    expect(await errorOf(read(oltp, sql))).toEqual(expectedError);
+    expect(await read(oltp, 'select 1')).toEqual([[1]]);
+  });
+
   it('a slow client gets every row', async () => {
     const sql = 'select id, k, c, n from t';
     const expected = digest(await read(pair.ref, sql), true);

@@ -208,20 +208,34 @@ export async function mergeSorted(
     // The output chunk, with the shard packets of its rows while every row has one (so rows the
     // route only trims still reach the client as the shards' bytes: row-packets.ts). Under a
     // Limit only: a whole merge measured more allocation with them (bench/in-process-scatter.ts).
+    // The first chunk stops where the receiver stops reading (a Limit), so the merge compares and
+    // hands on no row past it; later chunks are full size.
+    let chunkRows = Math.max(1, Math.min(OUTPUT_CHUNK_ROWS, out.rowsWanted ?? OUTPUT_CHUNK_ROWS));
+    // Under a Limit the first chunk's arrays are made, with its first row, at the size it will
+    // most likely have (the rows the Limit wants), not grown row by row; later chunks grow. `n`
+    // rows are in them, and they are cut to it at flush.
+    let n = 0;
+    let presize = limited;
     let batch: Row[] = [];
     let sources: Uint8Array[] = [];
     let bounds: number[] = [];
     let withPackets = limited;
-    // The first chunk stops where the receiver stops reading (a Limit), so the merge compares and
-    // hands on no row past it; later chunks are full size.
-    let chunkRows = Math.max(1, Math.min(OUTPUT_CHUNK_ROWS, out.rowsWanted ?? OUTPUT_CHUNK_ROWS));
     const flush = async () => {
-      const b = withPackets ? withRowPackets(batch, sources, bounds) : batch;
+      if (batch.length !== n) batch.length = n;
+      let b = batch;
+      if (withPackets) {
+        if (sources.length !== n) {
+          sources.length = n;
+          bounds.length = 2 * n;
+        }
+        b = withRowPackets(batch, sources, bounds);
+      }
+      chunkRows = OUTPUT_CHUNK_ROWS;
+      n = 0;
       batch = [];
       sources = [];
       bounds = [];
       withPackets = limited;
-      chunkRows = OUTPUT_CHUNK_ROWS;
       await out.rows(b);
       // A receiver that has what it needs stops the statement through its signal (Limit): merge
       // no further.
@@ -241,7 +255,7 @@ export async function mergeSorted(
           }
         }
         if (!ready) {
-          if (batch.length > 0) await flush();
+          if (n > 0) await flush();
           // Re-check after the await: an input may have delivered meanwhile (notify found no waiter).
           if (slots.some((s) => s.chunk === null && !s.ended)) {
             await new Promise<void>((resolve) => {
@@ -255,15 +269,22 @@ export async function mergeSorted(
         const s = slots[min];
         const row = head(s);
         const at = s.pos++;
-        batch.push(row);
+        if (presize) {
+          presize = false;
+          batch = new Array(chunkRows);
+          sources = new Array(chunkRows);
+          bounds = new Array(2 * chunkRows);
+        }
         if (withPackets) {
           const p = s.packets;
           if (p === undefined) withPackets = false;
           else {
-            sources.push(p.sources[at]);
-            bounds.push(p.bounds[2 * at], p.bounds[2 * at + 1]);
+            sources[n] = p.sources[at];
+            bounds[2 * n] = p.bounds[2 * at];
+            bounds[2 * n + 1] = p.bounds[2 * at + 1];
           }
         }
+        batch[n++] = row;
         if (s.pos >= s.chunk!.length) {
           const release = s.release!;
           s.chunk = null;
@@ -273,9 +294,9 @@ export async function mergeSorted(
           s.reject = null;
           release();
         }
-        if (batch.length >= chunkRows) await flush();
+        if (n >= chunkRows) await flush();
       }
-      if (batch.length > 0) await flush();
+      if (n > 0) await flush();
     } catch (err) {
       mergeError = err;
       for (const s of slots) {
