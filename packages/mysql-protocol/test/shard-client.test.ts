@@ -344,13 +344,16 @@ describe('ShardClient against the protocol server', () => {
     }));
     const c = await open();
     const collect = (sql: string) =>
-      new Promise<{ rows: (string | number | null)[][]; runs: number; single: number; pausedOnce: boolean; end: EofPacket | Error }>((resolve) => {
-        const got = { rows: [] as (string | number | null)[][], runs: 0, single: 0, pausedOnce: false };
+      new Promise<{ rows: (string | number | null)[][]; runs: number; single: number; pausedOnce: boolean; end: EofPacket | Error; kept: [Buffer, Buffer][]; borrowed: number }>((resolve) => {
+        // `kept` runs: the bytes as they were during the call, and the buffer they are in (which must not change after).
+        const got = { rows: [] as (string | number | null)[][], runs: 0, single: 0, pausedOnce: false, kept: [] as [Buffer, Buffer][], borrowed: 0 };
         const text = (v: Buffer | null) => (v === null ? null : v.length > 1000 ? v.length : v.toString('utf8'));
         const receiver: QueryReceiver = {
           columns: () => {},
-          rowPackets: (buf, start, end, count) => {
+          rowPackets: (buf, start, end, count, kept) => {
             got.runs++;
+            if (kept) got.kept.push([Buffer.from(buf.subarray(start, end)), buf.subarray(start, end)]);
+            else got.borrowed++;
             let at = start;
             for (let k = 0; k < count; k++) {
               const len = buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16);
@@ -386,6 +389,10 @@ describe('ShardClient against the protocol server', () => {
     expect(all.runs).toBeGreaterThan(1);
     // Only the long row comes alone; rows that straddle two socket reads come as runs of one.
     expect(all.single).toBe(1);
+    // Runs read in place from the shared read buffer say so; the others are in buffers never written again.
+    expect(all.borrowed).toBeGreaterThan(0);
+    expect(all.kept.length).toBeGreaterThan(0);
+    for (const [copy, bytes] of all.kept) expect(bytes.equals(copy)).toBe(true);
     const failed = await collect('fail');
     expect(failed.rows).toEqual(expected(2501));
     expect(failed.end).toMatchObject({ errno: 1317 });
