@@ -31,6 +31,7 @@ import { LocalCluster } from '@shardgate/test-kit';
 import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { loadVSchema, ShardMap, type FunctionalVindex } from '@shardgate/vschema';
 import { nodeFlagsOf } from './sysbench-harness.js';
+import { buildsInRound } from './build-order.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -218,7 +219,7 @@ async function main(): Promise<void> {
     }
     for (let r = 1; r <= RUNS; r++) {
       const parts: string[] = [];
-      for (const [name, dist] of builds) {
+      for (const [name, dist] of buildsInRound(builds, r)) {
         const lines = await runChild(dist, ports, false);
         parts.push(`${name} ${lines.map((l) => { const [, j, , us, rps] = l.split(' '); return `${j} ${us} µs/row ${rps} rows/s`; }).join(', ')}`);
       }

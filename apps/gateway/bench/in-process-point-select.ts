@@ -34,6 +34,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import mysql2 from 'mysql2';
 import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { nodeFlagsOf, startPreparedShard, TABLE_SIZE } from './sysbench-harness.js';
+import { buildsInRound } from './build-order.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -225,7 +226,7 @@ async function main(): Promise<void> {
     const results = new Map<string, number[]>(builds.map(([name]) => [name, []]));
     for (let r = 1; r <= RUNS; r++) {
       const parts: string[] = [];
-      for (const [name, dist] of builds) {
+      for (const [name, dist] of buildsInRound(builds, r)) {
         const res = await runChild(dist, port);
         results.get(name)!.push(res.us);
         parts.push(`${name} ${res.us.toFixed(1)} µs/q (${res.user.toFixed(1)}+${res.sys.toFixed(1)}), ${res.qps} q/s`);

@@ -42,6 +42,7 @@ import mysql2 from 'mysql2';
 import { LocalCluster } from '@shardgate/test-kit';
 import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { nodeFlagsOf } from './sysbench-harness.js';
+import { buildsInRound } from './build-order.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -256,7 +257,7 @@ async function main(): Promise<void> {
     }
     for (let r = 1; r <= RUNS; r++) {
       const parts: string[] = [];
-      for (const [name, dist] of builds) {
+      for (const [name, dist] of buildsInRound(builds, r)) {
         const [, us, qps, user, sys, faults] = (await runChild(dist, ports, false)).split(' ');
         parts.push(`${name} ${us} µs/q (${user}+${sys}), ${faults} minor faults/q, ${qps} q/s`);
       }
