@@ -85,7 +85,7 @@ export function transactionPoolTimeout(keyspace: string, shard: string, waitedMs
   return new ExecutorError(
     ER_TOO_MANY_USER_CONNECTIONS,
     '42000',
-    `transaction pool connection limit exceeded: no connection of shard ${keyspace}/${shard} (pool size ${poolSize}) became free within ${waitedMs} ms while this session holds connections of other shards; the statement was not run and the transaction is still open: retry it, or roll back`,
+    `transaction pool connection limit exceeded: no connection of shard ${keyspace}/${shard} (pool size ${poolSize}) became free within ${waitedMs} ms while this session holds other connections; the statement was not run and the transaction is still open: retry it, or roll back`,
   );
 }
 

@@ -940,7 +940,7 @@ export class Session implements ExecutorSession, ShardAccess {
   }
 
   async autonomous<T>(keyspace: string, shard: string, fn: (conn: ShardConnection) => Promise<T>, signal: AbortSignal): Promise<T> {
-    const conn = await this.runtime.connector(keyspace, shard).acquire(signal);
+    const conn = await this.reservations.acquireUnreserved(keyspace, shard, signal);
     let ok = false;
     try {
       const r = await fn(conn);

@@ -197,6 +197,25 @@ export class ShardReservations {
   }
 
   /**
+   * A pooled connection for work outside the transaction (the session's `autonomous`: the column
+   * probe of COM_STMT_PREPARE, autocommit lookup writes), to release to the pool after use. While
+   * the session holds or awaits a reserved connection this is the same hold-and-wait as a second
+   * reservation (see the file comment), so the wait is bounded the same way: a COM_STMT_PREPARE
+   * in a transaction whose session held the shard's last pooled connection itself waited forever.
+   */
+  acquireUnreserved(keyspace: string, shard: string, signal: AbortSignal, waitTimeoutMs = DEFAULT_RESERVED_WAIT_MS): Promise<ShardConnection> {
+    const connector = this.connectors(keyspace, shard);
+    if (this.group.count() === 0) return connector.acquire(signal);
+    const wait: PendingWait = { keyspace, shard, poolSize: connector.size, timeoutMs: waitTimeoutMs, limit: new AbortController(), timer: null };
+    this.group.startWait(wait);
+    arm(wait); // the session holds a reservation: bounded whatever the count of waits
+    const acquired = connector.acquire(signal, wait.limit.signal);
+    const done = (): void => this.group.endWait(wait);
+    acquired.then(done, done);
+    return acquired;
+  }
+
+  /**
    * Runs `sql` on the session's connection to a shard, reserving (and beginning) it on first use.
    * A read (`opts.read`) that is the shard's first statement in the transaction goes out in one
    * write with the shard's START TRANSACTION and savepoint replays (one round trip instead of two

@@ -123,4 +123,36 @@ describe('transactions on two shards with exhausted pools (real MariaDB)', () =>
     await exec(waiter, 'commit');
     await Promise.all([...holders, waiter].map((s) => s.close()));
   });
+
+  it('COM_STMT_PREPARE in a transaction whose session holds the last pooled connections answers, not hangs', async () => {
+    // Every connection of both shards is held by an open transaction, two of them this session's.
+    const [s, other] = [0, 1].map(() => executor.openSession({ user: 't', database: 'commerce' }));
+    for (const h of [s, other]) {
+      await exec(h, 'begin');
+      await exec(h, `select name from customer where id = ${idA}`);
+      await exec(h, `select name from customer where id = ${idB}`);
+    }
+    // The prepare's column probe needs a pooled connection outside the transaction: its wait is
+    // bounded (1203), and a prepare whose probe failed answers without columns (the execute
+    // brings them). Not a timing assertion: without the bound it waited forever, and this says so
+    // instead of the runner's timeout.
+    const sql = 'select name from customer where id between ? and ? order by id';
+    let hang: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<'hung'>((resolve) => (hang = setTimeout(() => resolve('hung'), 30_000)));
+    const outcome = await Promise.race([s.prepare(sql), hung]);
+    clearTimeout(hang);
+    expect(outcome).toEqual({ paramCount: 2, columns: [] });
+    // The transaction still answers, with the statement's values bound.
+    expect(s.status().inTransaction).toBe(true);
+    const sink = new CollectingSink();
+    await s.execute(sql, sink, [idA, idB]);
+    expect(sink.rows.length).toBe(2); // the rows of idA and idB (idA < idB)
+    // Once a connection is free, the prepare has its columns again.
+    await exec(other, 'commit');
+    const prepared = await s.prepare(sql);
+    expect([prepared.paramCount, prepared.columns.map((c) => c.name)]).toEqual([2, ['name']]);
+    await exec(s, 'commit');
+    await Promise.all([s, other].map((h) => h.close()));
+    for (const pool of executor.stats().pools) expect(pool.inUse).toBe(0);
+  });
 });

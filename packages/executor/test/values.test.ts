@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addDecimal, divideDecimal, formatDecimal, parseDecimal } from '../src/values/decimal.js';
 import { equalityKey } from '../src/values/cell-compare.js';
+import { rowKey } from '../src/operators/distinct.js';
 import { countPlaceholders } from '../src/session.js';
 import { stripKeyspace } from '../src/session-statements.js';
 import { compareValues } from '../src/values/eval-expr.js';
@@ -31,6 +32,14 @@ describe('collation-equal keys', () => {
     expect(k('alice ')).toBe(k('alice'));
     expect(equalityKey(Buffer.from('1.50'), dec)).toBe(equalityKey(Buffer.from('1.5'), dec));
     expect(equalityKey(null, text)).not.toBe(k(''));
+  });
+  it('keys rows by their collation keys (WEIGHT_STRING) without one column running into the next', () => {
+    // A key: weight unit, PAD SPACE flag, the space's weight, then the weights (any byte, 0x01 too).
+    const w = (...weights: number[]) => Buffer.from([1, 1, 0x20, ...weights]);
+    const row = (a: Buffer, b: Buffer) => rowKey([Buffer.from('x'), Buffer.from('y'), a, b], [text, text, text, text], 2, [2, 3]);
+    expect(row(w(0x41, 0x01), w(0x42))).not.toBe(row(w(0x41), w(0x01, 0x42)));
+    expect(row(w(0x41, 0x20, 0x20), w(0x42))).toBe(row(w(0x41), w(0x42, 0x20)));
+    expect(row(w(0x41), w(0x42))).not.toBe(row(w(0x41), w(0x43)));
   });
 });
 

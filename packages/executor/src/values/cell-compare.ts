@@ -136,7 +136,10 @@ export function compareNullable(a: Cell, b: Cell, cmp: CellComparator): number {
  */
 export function equalityKey(cell: Cell, field: FieldInfo | undefined, weight?: Cell): string {
   if (cell === null) return '\u0000N';
-  if (weight !== undefined && weight !== null && (field === undefined || isTextField(field))) return `w${collationKeyText(weight)}`;
+  if (weight !== undefined && weight !== null && (field === undefined || isTextField(field))) {
+    const key = collationKeyText(weight);
+    return `w${key.length}:${key}`;
+  }
   const cls = field ? valueClassOf(field.columnType, field.characterSet) : 'binary';
   switch (cls) {
     case 'integer':
@@ -236,5 +239,10 @@ export function collationKeyText(cell: Uint8Array): string {
       end -= unit;
     }
   }
-  return Buffer.from(cell.buffer, cell.byteOffset + first, end - first).toString('hex');
+  // One character per byte (latin1): half the size of a hex string and no Buffer view per key.
+  // equalityKey prefixes the length, as a key may hold any character, separators included.
+  return LATIN1_SLICE.call(cell, first, end);
 }
+
+/** Buffer's native latin1 decoder, which reads any Uint8Array in place. */
+const LATIN1_SLICE = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
