@@ -62,7 +62,7 @@ interface TransactionDriver {
 }
 
 async function preparedDriver(port: number): Promise<TransactionDriver> {
-  const c = mysql2.createConnection({ host: '127.0.0.1', port, user: 'sb', password: 'sb', database: 'sbtest', debug: process.env.DEBUG === '2' });
+  const c = mysql2.createConnection({ host: '127.0.0.1', port, user: 'sb', password: 'sb', database: 'sbtest' });
   await new Promise<void>((resolve, reject) => c.connect((err) => (err ? reject(err) : resolve())));
   // Prepared up front, as sysbench does: a COM_STMT_PREPARE inside the transaction would wait for
   // a pooled connection while the session holds each shard's only one (poolSize = CLIENTS).
@@ -81,7 +81,6 @@ async function preparedDriver(port: number): Promise<TransactionDriver> {
         if (err) return done(true);
         if (i === steps.length) return done(false);
         const [sql, params] = steps[i++];
-        if (process.env.DEBUG) console.error(sql, params);
         c.execute(sql, params, next);
       };
       next(null);
@@ -237,10 +236,7 @@ function runChild(dist: string, ports: number[], alloc: boolean): Promise<string
       env: { ...process.env, ALLOC_CHILD: alloc ? '1' : '0' },
     });
     let out = '';
-    p.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (process.env.DEBUG) process.stderr.write(b);
-    });
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
     p.on('exit', (code) => {
       rmSync(dir, { recursive: true, force: true });
       const line = /^(cpu|alloc) .*$/m.exec(out)?.[0];
