@@ -17,7 +17,9 @@
  *   BASE_DIST=<other checkout>/apps/gateway/dist RUNS=3 TXS=1500 pnpm --filter @shardgate/gateway exec tsx bench/in-process-read-only.ts
  *
  * Builds alternate, each run in a fresh process with the node flags of its `shardgate` bin. The
- * allocation run uses a 64 MiB young generation and fails if a GC ran during it.
+ * allocation run uses a 64 MiB young generation and fails if a GC ran during it; it also counts
+ * the socket writes per transaction (to the shards, to the clients, by the driver; the window
+ * ends after the gateway stopped, so the pools' COM_QUITs are in it).
  * ALLOC_PROFILE=<path prefix> also writes a sampled allocation profile per build and prints its
  * largest allocation sites. CHILD_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the CPU runs.
  */
