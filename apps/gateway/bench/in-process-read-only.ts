@@ -36,6 +36,7 @@ import mysql2 from 'mysql2';
 import { LocalCluster } from '@shardgate/test-kit';
 import { vhash } from '@shardgate/vschema';
 import { nodeFlagsOf, TABLE_SIZE } from './sysbench-harness.js';
+import { buildsInRound } from './build-order.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -174,8 +175,8 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
 
 /**
  * Counts the writes handed to the kernel (one per libuv write request: a corked batch is one), by
- * where the socket goes: on this machine a loopback write costs tens of µs, as much as a whole
- * statement's JavaScript.
+ * where the socket goes: each one wakes a peer (a shard, or the driver) on the same cores, so the
+ * count says whether a change added or removed hops, which CPU figures on a loaded machine cannot.
  */
 function countSocketWrites(shardPorts: number[], gatewayPort: number): { toShards: number; toClients: number; byDriver: number } {
   const counts = { toShards: 0, toClients: 0, byDriver: 0 };
@@ -281,7 +282,7 @@ async function main(): Promise<void> {
     }
     for (let r = 1; r <= RUNS; r++) {
       const parts: string[] = [];
-      for (const [name, dist] of builds) {
+      for (const [name, dist] of buildsInRound(builds, r)) {
         const [, us, tps, user, sys] = (await runChild(dist, ports, false)).split(' ');
         parts.push(`${name} ${us} µs/tx (${user}+${sys}), ${tps} tx/s`);
       }
