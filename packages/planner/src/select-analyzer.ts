@@ -1056,6 +1056,10 @@ function mergeSubquery(
     // outer row's shard: same single shard, or correlated on a unique vindex.
     const sameSingle = ro.variant === 'EqualUnique' && ri.variant === 'EqualUnique';
     if (!sameSingle && ri.variant !== 'None' && ro.variant !== 'None' && preds.length === 0) return null;
+    // A subquery that matches no row anywhere is answered on every shard alike: its correlation
+    // (`t2.customer_id = t1.warehouse_id`, no vindex join) must not narrow the outer rows' route
+    // (fuzz seed 64 #18672: NOT EXISTS (… t2.price = NULL) with t1.warehouse_id = 3 went to one shard).
+    if (ri.variant === 'None') return mergeCands(outer, { ...inner, conds: [] }, true);
     return mergeCands(outer, inner, true);
   }
   return mergeCands(outer, inner, answersOverNoRows);
