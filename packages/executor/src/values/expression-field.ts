@@ -235,6 +235,15 @@ function constantInteger(e: EvalExpr, bindVars: BindVars): bigint | null {
 }
 
 /**
+ * The scale MariaDB shows a DECIMAL expression with (its text in CONCAT, UPPER…), or null when
+ * the expression is not a DECIMAL. Refuses (1235) an expression whose type is not derived here.
+ */
+export function decimalScaleOf(expr: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, divPrecisionIncrement: number): number | null {
+  const t = typeOf(expr, fields, bindVars, divPrecisionIncrement);
+  return t.kind === 'decimal' ? t.scale : null;
+}
+
+/**
  * The field MariaDB sends for `expr` over input columns `fields`, named `name`. Refuses (1235) an
  * expression whose result type is not derived here.
  */
