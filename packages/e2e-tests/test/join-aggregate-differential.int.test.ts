@@ -60,6 +60,11 @@ const L = 'from usr u left join music m on m.user_id = u.id';
 const CASES: readonly { sql: string; mode: Mode }[] = [
   // Expressions over aggregates, in the select list: DECIMAL scales of division and avg, BIGINT of count.
   { sql: `select u.grp, sum(m.len) / count(*), count(*) + 1, round(avg(m.len), 2), sum(u.price) / count(*) ${J} group by u.grp`, mode: 'unordered' },
+  // A DECIMAL in CONCAT/UPPER/LOWER is its text at its type's scale: an AVG or a quotient keeps
+  // more digits inside than it shows (avg(total) 238.671052631 was printed in full).
+  { sql: `select concat(avg(m.amt)), upper(avg(u.price)), concat(sum(m.len) / 3, '|', avg(m.len) + 1), lower(avg(m.amt) * 2), concat(sum(u.price) / count(*)) ${J}`, mode: 'exact' },
+  { sql: `select u.grp, concat(avg(m.amt), ':', avg(u.price)) ${J} group by u.grp`, mode: 'unordered' },
+  { sql: `select round(min(u.small)), round(max(m.len), 1), round(count(*)), abs(min(char_length(m.note))) ${J}`, mode: 'exact' },
   { sql: `select sum(m.len) / count(*), round(avg(u.price), 1), avg(m.amt) * 2, max(u.price) + max(m.amt), -count(*), abs(sum(u.price) - 100) ${J}`, mode: 'exact' },
   { sql: `select u.name, count(*) * 2 as c2, sum(u.score) + 1, round(sum(u.score), 1), max(u.small) + 1, coalesce(sum(m.amt), 0) ${L} group by u.name`, mode: 'collated' },
   { sql: `select u.id, ifnull(sum(m.len), -1), if(count(m.id) > 1, sum(m.amt), max(u.price)), count(m.id) > 1, sum(m.len) is null ${L} group by u.id`, mode: 'unordered' },
@@ -115,6 +120,9 @@ const REFUSED = [
   `select u.grp, count(*) ${J} group by u.grp order by concat(max(u.name), 'x')`,
   // ROUND of an integer to tens: MariaDB's result type depends on the digits.
   `select round(count(*), -1) ${J}`,
+  // ROUND of MIN/MAX of an integer expression (a BIGINT) takes the expression's own type: an INT
+  // for char_length(), a BIGINT for m.len + 0, which the gateway's field does not tell apart.
+  `select round(min(char_length(m.note))), round(max(m.len + 0), 1) ${J}`,
   `select greatest(max(u.name), max(m.note)) ${J}`,
   // GROUP_CONCAT's text read as a number, or sorted without its collation key.
   `select u.grp from usr u join music m on m.user_id = u.id group by u.grp having group_concat(m.len) > 1`,

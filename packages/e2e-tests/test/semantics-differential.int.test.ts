@@ -253,6 +253,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   // key (order_id = 37.01 finds order 37), so it goes as a CAST (random differential, seed 3).
   { sql: 'select i.id, i.price from item i where exists (select 1 from line l where l.order_id = i.price)', mode: 'unordered' },
   { sql: 'select i.id from item i where not exists (select 1 from line l where l.order_id = i.price)', mode: 'unordered' },
+  // A NOT EXISTS that matches no row anywhere (`= null`) holds on every shard: its correlation to a
+  // non-vindex column set to a value does not send the statement to that value's shard (seed 64 #18672).
+  { sql: 'select i.id from item i where i.grp = 1 and not exists (select 1 from line l where l.order_id = i.grp and l.note = null)', mode: 'unordered' },
+  { sql: 'select count(*) from item i where i.grp = 1 and exists (select 1 from line l where l.order_id = i.grp and l.note = null)', mode: 'exact' },
   // With `*`: the values the subquery reads ride as the outer query's last columns.
   { sql: 'select * from item i where not exists (select 1 from line l where l.order_id = i.price) order by id', mode: 'exact' },
   { sql: 'select i.*, i.grp + 1 as g from item i where exists (select 1 from line l where l.order_id = i.grp and l.line_no > i.id - 50) order by i.id', mode: 'exact' },

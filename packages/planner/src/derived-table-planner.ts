@@ -23,11 +23,11 @@
  */
 import type { EvalExpr, OrderByKey, Primitive } from './plan-types.js';
 import type { PlanContext } from './plan-context.js';
-import { columnName, isColumnRef, walk } from './ast-utils.js';
+import { columnName, functionArgs, functionName, isColumnRef, walk } from './ast-utils.js';
 import { tokenRange, type Ast } from './sql-parser.js';
 import { quoteIdent, renderTokens, type TokenEdit } from './shard-sql.js';
 import { notSupported } from './errors.js';
-import { containsSubquery, hasAggregate, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
+import { containsSubquery, hasAggregate, isMergedByMariaDb, type Analyzed, type SelectAnalyzer } from './select-analyzer.js';
 import { withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { kw } from './lexer.js';
@@ -142,6 +142,10 @@ class DerivedRows {
     const expressions: EvalExpr[] = [];
     const columnNames: string[] = [];
     const sources: Ast[] = [];
+    // Integer widths MariaDB's types depend on, for a derived table it materializes (its columns
+    // are fields there, definitions in the shards' SQL).
+    const materialized = !this.isUnion && !isMergedByMariaDb(this.inner);
+    const widths: (MaterializedWidth | null)[] = [];
     for (const c of columns) {
       if (isStar(c.expr)) {
         if (c.expr.table && String(c.expr.table).toLowerCase() !== this.alias) throw notSupported(`'${String(c.expr.table)}.*' over a derived table evaluated at the gateway`);
@@ -149,10 +153,12 @@ class DerivedRows {
           expressions.push({ kind: 'column', index: i });
           columnNames.push('');
           sources.push(null);
+          widths.push(null);
         });
         continue;
       }
       sources.push(c.expr);
+      widths.push(materialized && !isColumnRef(c.expr) ? integerWidthDependence(c.expr, (n) => this.columnOf(n)) : null);
       if (isColumnRef(c.expr)) {
         expressions.push({ kind: 'column', index: this.columnOf(c.expr) });
         columnNames.push(c.as ? String(c.as) : '');
@@ -229,7 +235,8 @@ class DerivedRows {
     if (orderBy.length > 0) top = { operator: 'Sort', input: top, orderBy };
     top = withGatewayLimit(sel.limit, top);
     const identity = this.pushed.length === 0 && expressions.length === this.names.length && expressions.every((e, i) => e.kind === 'column' && e.index === i) && columnNames.every((n) => n === '');
-    return identity ? top : { operator: 'Projection', input: top, expressions, columnNames, fieldFrom: expressions.map(() => null) };
+    if (identity) return top;
+    return { operator: 'Projection', input: top, expressions, columnNames, fieldFrom: expressions.map(() => null), ...(widths.some((w) => w !== null) ? { materializedIntegerWidth: widths } : {}) };
   }
 
   /** The derived-table column a reference names (`t.n` or `n`). */
@@ -326,4 +333,89 @@ function containsAvg(e: Ast): boolean {
     return !found && n?.ast === undefined;
   });
   return found;
+}
+
+type MaterializedWidth = { readonly columns: readonly number[]; readonly widens: boolean };
+
+/** The derived-table columns whose width reaches a node's integer type, and how (integerWidthDependence). */
+interface WidthScan {
+  /** Columns whose own width is the node's (a column, IF/COALESCE/FLOOR of it). */
+  readonly exposed: ReadonlySet<number>;
+  /** Columns that went through an operator whose result width grows with its operand's, and reach the node. */
+  readonly crossed: ReadonlySet<number>;
+  /** Columns under a function whose typing is not listed here, reaching the node. */
+  readonly unknown: ReadonlySet<number>;
+}
+
+const NO_WIDTH: WidthScan = { exposed: new Set(), crossed: new Set(), unknown: new Set() };
+
+/**
+ * Operators whose integer result is an INT or a BIGINT by its operand's width (MariaDB's
+ * type_handler_long_or_longlong): over an INT field (11 characters) always a BIGINT, over a
+ * narrow INT expression (`YEAR(d)`, `MONTH(d)`) an INT. Checked on MariaDB 10.11: ABS, + - *, DIV,
+ * MOD/%, unary minus (and ROUND/TRUNCATE to tens, refused: see scanWidths).
+ */
+const WIDENING_OPERATORS: ReadonlySet<string> = new Set(['+', '-', '*', 'DIV', 'MOD', '%']);
+/** Operators whose result type does not depend on their operands' integer widths (a 0/1, a quotient). */
+const FIXED_OPERATORS: ReadonlySet<string> = new Set(['=', '<>', '!=', '<', '<=', '>', '>=', '<=>', 'AND', 'OR', 'XOR', '&&', '||', 'IS', 'IS NOT', 'IN', 'NOT IN', 'LIKE', 'NOT LIKE', 'BETWEEN', 'NOT BETWEEN', 'REGEXP', 'NOT REGEXP', 'RLIKE', '/']);
+/** Functions whose integer result keeps the width of their value arguments (checked on MariaDB 10.11). */
+const WIDTH_KEEPING_FUNCTIONS: ReadonlySet<string> = new Set(['ifnull', 'coalesce', 'greatest', 'least', 'floor', 'ceil', 'ceiling']);
+/** Functions whose result type does not depend on their arguments' integer widths. */
+const FIXED_FUNCTIONS: ReadonlySet<string> = new Set(['sign', 'length', 'char_length', 'character_length', 'octet_length', 'concat', 'concat_ws', 'upper', 'ucase', 'lower', 'lcase', 'substring', 'substr', 'date', 'year', 'month', 'isnull']);
+
+/**
+ * ProjectionPrimitive.materializedIntegerWidth of one outer select expression over a derived
+ * table MariaDB materializes: the columns whose width MariaDB's result type depends on, null when
+ * none. Only the type is at stake: the values are the same either way.
+ */
+function integerWidthDependence(e: Ast, columnOf: (n: Ast) => number): MaterializedWidth | null {
+  const scan = scanWidths(e, columnOf);
+  if (scan.unknown.size > 0) return { columns: [...new Set([...scan.unknown, ...scan.crossed])], widens: false };
+  return scan.crossed.size > 0 ? { columns: [...scan.crossed], widens: true } : null;
+}
+
+function scanWidths(n: Ast, columnOf: (n: Ast) => number): WidthScan {
+  if (n === null || typeof n !== 'object' || n.ast !== undefined) return NO_WIDTH;
+  if (isColumnRef(n)) return { exposed: new Set([columnOf(n)]), crossed: new Set(), unknown: new Set() };
+  if (['number', 'single_quote_string', 'string', 'param', 'null', 'bool', 'boolean', 'hex_string', 'bit_string'].includes(String(n.type))) return NO_WIDTH;
+  const scan = (x: Ast) => scanWidths(x, columnOf);
+  const union = (sets: ReadonlySet<number>[]) => new Set(sets.flatMap((x) => [...x]));
+  // The result width grows with the operands': every column reaching it has crossed.
+  const widening = (xs: WidthScan[]): WidthScan => ({ exposed: new Set(), crossed: union(xs.flatMap((x) => [x.exposed, x.crossed])), unknown: union(xs.map((x) => x.unknown)) });
+  const keeping = (xs: WidthScan[]): WidthScan => ({ exposed: union(xs.map((x) => x.exposed)), crossed: union(xs.map((x) => x.crossed)), unknown: union(xs.map((x) => x.unknown)) });
+  const unknown = (xs: WidthScan[]): WidthScan => ({ exposed: new Set(), crossed: new Set(), unknown: union(xs.flatMap((x) => [x.exposed, x.crossed, x.unknown])) });
+  if (n.type === 'binary_expr') {
+    const op = String(n.operator).toUpperCase();
+    if (FIXED_OPERATORS.has(op)) return NO_WIDTH;
+    const xs = [scan(n.left), scan(n.right)];
+    return WIDENING_OPERATORS.has(op) ? widening(xs) : unknown(xs);
+  }
+  if (n.type === 'unary_expr') {
+    const op = String(n.operator).toUpperCase();
+    if (op === 'NOT' || op === '!') return NO_WIDTH;
+    return op === '-' ? widening([scan(n.expr)]) : unknown([scan(n.expr)]);
+  }
+  if (n.type === 'function') {
+    const name = functionName(n);
+    const args = functionArgs(n);
+    if (FIXED_FUNCTIONS.has(name)) return NO_WIDTH;
+    if (name === 'abs') return widening(args.map(scan));
+    if (name === 'round' || name === 'truncate') {
+      // To d >= 0 places an integer keeps its width, to tens or more it may gain a digit (a
+      // BIGINT over an INT field). The places are a bind value here (literals are parameters),
+      // not known when planning: only ROUND(x) is derived.
+      return args.length === 1 ? keeping([scan(args[0])]) : unknown(args.map(scan));
+    }
+    if (name === 'if') return keeping(args.slice(1).map(scan));
+    if (name === 'nullif') return keeping([scan(args[0])]);
+    if (WIDTH_KEEPING_FUNCTIONS.has(name)) return keeping(args.map(scan));
+    return unknown(args.map(scan));
+  }
+  if (n.type === 'case') {
+    const results: Ast[] = (Array.isArray(n.args) ? n.args : []).map((a: Ast) => a?.result);
+    return keeping(results.map(scan));
+  }
+  const children: WidthScan[] = [];
+  for (const [k, v] of Object.entries(n)) if (k !== 'loc' && v !== null && typeof v === 'object') children.push(scan(v));
+  return unknown(children);
 }

@@ -536,6 +536,17 @@ export interface ProjectionPrimitive {
   readonly typeFromExpression?: boolean;
   /** Per output column: a name over literals (bind vars), rendered with each execution's values; overrides `columnNames`. */
   readonly nameTemplates?: readonly (QueryTemplate | null)[];
+  /**
+   * Per output column (a derived table MariaDB materializes, evaluated at the gateway; null where
+   * nothing applies): the input columns whose integer width MariaDB's type of the column depends
+   * on. A shard computes the outer expression over each column's definition (`ABS(YEAR(d))`, an
+   * INT of 5 characters), where MariaDB computes it over a field of its temporary table, which is
+   * as wide as the field's type (`ABS(c)` over an INT field has 11: a BIGINT). When the shard's
+   * result is an INT and one of `columns` is an INT narrower than 10 characters, `widens` says
+   * MariaDB's result is a BIGINT; without it the result type is not derived and the query is
+   * refused (1235).
+   */
+  readonly materializedIntegerWidth?: readonly ({ readonly columns: readonly number[]; readonly widens: boolean } | null)[];
 }
 
 export interface FilterPrimitive {

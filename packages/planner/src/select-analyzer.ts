@@ -762,23 +762,62 @@ function numericDerivedColumns(inner: Ast, names: readonly string[]): ReadonlySe
  * the analyzer names them or, where it could not (a statement only the gateway evaluates), by
  * their alias. None for a derived table MariaDB materializes.
  */
+/**
+ * Whether MariaDB merges a derived table's SELECT into the outer statement (its columns stay the
+ * expressions that define them) rather than materializing it in a temporary table (its columns
+ * become fields of that table): one SELECT without DISTINCT, GROUP BY, HAVING, LIMIT, window
+ * functions or aggregates.
+ */
+export function isMergedByMariaDb(inner: Ast): boolean {
+  const cols: Ast[] = Array.isArray(inner?.columns) ? inner.columns : [];
+  return (
+    !!inner &&
+    !inner._next &&
+    !inner.distinct &&
+    (inner.groupby?.columns ?? []).length === 0 &&
+    !inner.having &&
+    !inner.limit?.value?.length &&
+    !inner.window &&
+    !hasWindowFunction(inner) &&
+    !cols.some((c) => hasAggregate(c.expr))
+  );
+}
+
 function mergedItems(inner: Ast, names: readonly string[]): [string, Ast][] {
   const cols: Ast[] = !inner?._next && Array.isArray(inner?.columns) ? inner.columns : [];
   if (names.length !== 0 && cols.length !== names.length) return [];
-  const merged =
-    !inner.distinct && (inner.groupby?.columns ?? []).length === 0 && !inner.having && !inner.limit?.value?.length && !inner.window && !hasWindowFunction(inner) && !cols.some((c) => hasAggregate(c.expr));
-  if (!merged) return [];
+  if (!isMergedByMariaDb(inner)) return [];
   const out: [string, Ast][] = [];
   cols.forEach((c, i) => {
-    const name = names.length !== 0 ? names[i] : c.as ? String(c.as) : undefined;
+    // Names unknown to the analysis (a gateway-only derived table): an alias, or a column's own name.
+    const name = names.length !== 0 ? names[i] : c.as ? String(c.as) : isColumnRef(c.expr) && columnName(c.expr) !== '*' ? columnName(c.expr) : undefined;
     if (name !== undefined) out.push([name.toLowerCase(), c.expr]);
   });
   return out;
 }
 
-/** RouteTable.derivedExpressions: a merged derived table's columns whose item is not a column. */
+/**
+ * RouteTable.derivedExpressions: a merged derived table's columns whose item is an expression to
+ * MariaDB: not a column, or a column of a derived table it merges too whose item is one (`select
+ * a.c from (select year(d) as c …) a`: MIN(c) over it is MIN(YEAR(d)), a BIGINT).
+ */
 function mergedExpressionColumns(inner: Ast, names: readonly string[]): ReadonlySet<string> {
-  return new Set(mergedItems(inner, names).filter(([, e]) => !isColumnRef(e)).map(([n]) => n));
+  return new Set(mergedItems(inner, names).filter(([, e]) => isMergedExpressionItem(inner, e)).map(([n]) => n));
+}
+
+/** Whether select item `e` of merged statement `sel` is an expression once MariaDB merges the derived tables under it. */
+function isMergedExpressionItem(sel: Ast, e: Ast, depth = 0): boolean {
+  if (!isColumnRef(e)) return true;
+  if (depth > 32) return false;
+  const table = e.table ? String(e.table).toLowerCase() : null;
+  const name = columnName(e).toLowerCase();
+  for (const f of Array.isArray(sel.from) ? sel.from : []) {
+    const sub = f?.expr ? subqueryOf(f.expr) : null;
+    if (!sub || (table !== null && String(f.as ?? '').toLowerCase() !== table) || !isMergedByMariaDb(sub)) continue;
+    const item = (Array.isArray(sub.columns) ? sub.columns : []).find((c: Ast) => (c.as ? String(c.as) : isColumnRef(c.expr) ? columnName(c.expr) : '').toLowerCase() === name);
+    if (item && isMergedExpressionItem(sub, item.expr, depth + 1)) return true;
+  }
+  return false;
 }
 
 /** RouteTable.derivedDivisions: a merged derived table's columns whose item divides (`/`). */
@@ -1017,6 +1056,10 @@ function mergeSubquery(
     // outer row's shard: same single shard, or correlated on a unique vindex.
     const sameSingle = ro.variant === 'EqualUnique' && ri.variant === 'EqualUnique';
     if (!sameSingle && ri.variant !== 'None' && ro.variant !== 'None' && preds.length === 0) return null;
+    // A subquery that matches no row anywhere is answered on every shard alike: its correlation
+    // (`t2.customer_id = t1.warehouse_id`, no vindex join) must not narrow the outer rows' route
+    // (fuzz seed 64 #18672: NOT EXISTS (… t2.price = NULL) with t1.warehouse_id = 3 went to one shard).
+    if (ri.variant === 'None') return mergeCands(outer, { ...inner, conds: [] }, true);
     return mergeCands(outer, inner, true);
   }
   return mergeCands(outer, inner, answersOverNoRows);

@@ -11,6 +11,7 @@ import { valueClassOf } from './column-types.js';
 import { addDecimal, compareDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, multiplyDecimal, parseDecimal, rescale, type Decimal } from './decimal.js';
 import { numericPrefix, stringToDouble } from './numeric-conversion.js';
 import { unwrapBind } from './typed-temporal.js';
+import { decimalScaleOf } from './expression-field.js';
 
 export interface EvalEnv {
   readonly row: Row;
@@ -218,6 +219,20 @@ function text(v: SqlValue): string | null {
   return v.toString();
 }
 
+/**
+ * A value's text in a string function (CONCAT, UPPER, LOWER), as MariaDB prints it: a DECIMAL at
+ * the scale of its type. An AVG, and a quotient, keep digits beyond the scale they show
+ * (`avg(total)` is 238.671052631 inside, '238.671053' as text; fuzz seed 64 audit); a DECIMAL
+ * expression whose type is not derived is refused (expression-field.ts).
+ */
+function displayText(a: EvalExpr, env: EvalEnv): string | null {
+  const v = evalExpr(a, env);
+  if (!(v instanceof ExactNumber) || /e/i.test(v.text)) return text(v);
+  const scale = a.kind === 'column' ? (valueClassOf(env.fields[a.index]?.columnType ?? -1, env.fields[a.index]?.characterSet ?? 63) === 'decimal' ? env.fields[a.index]!.decimals : null) : decimalScaleOf(a, env.fields, env.bindVars, env.divPrecisionIncrement);
+  const d = scale === null ? null : parseDecimal(v.text);
+  return d === null || scale === null ? text(v) : formatDecimal(rescale(d, scale));
+}
+
 function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlValue {
   const arg = (i: number) => evalExpr(args[i], env);
   switch (fn) {
@@ -319,7 +334,7 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
     case 'concat': {
       let s = '';
       for (const a of args) {
-        const t = text(evalExpr(a, env));
+        const t = displayText(a, env);
         if (t === null) return null;
         s += t;
       }
@@ -327,12 +342,12 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
     }
     case 'upper':
     case 'ucase': {
-      const t = text(arg(0));
+      const t = displayText(args[0]!, env);
       return t === null ? null : t.toUpperCase();
     }
     case 'lower':
     case 'lcase': {
-      const t = text(arg(0));
+      const t = displayText(args[0]!, env);
       return t === null ? null : t.toLowerCase();
     }
     case 'abs': {

@@ -185,6 +185,11 @@ function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, d
         // MariaDB keeps an integer's type when rounding to d >= 0 places; rounding to tens or
         // more may lengthen it (ROUND(9, -1) is 10), by rules not written here.
         if (d < 0n) return refuse('ROUND() of an integer to a negative number of places');
+        // MIN/MAX of an integer expression is a BIGINT (shorter than a BIGINT column's 20), but
+        // ROUND of it takes the expression's own type, which the field no longer tells:
+        // ROUND(MIN(YEAR(d))) and ROUND(MIN(LENGTH(s))) are INTs, ROUND(MIN(i DIV 1000)) a BIGINT.
+        const arg = e.args[0]!;
+        if (t.columnType === ColumnType.LONGLONG && arg.kind === 'column' && (fields[arg.index]?.columnLength ?? 0) < 20) return refuse('ROUND() of a MIN/MAX of an integer expression');
         return t;
       }
       const places = d < 0n ? 0 : Number(d > 100n ? 100n : d);
@@ -232,6 +237,15 @@ function constantInteger(e: EvalExpr, bindVars: BindVars): bigint | null {
     return x === null ? null : -x;
   }
   return null;
+}
+
+/**
+ * The scale MariaDB shows a DECIMAL expression with (its text in CONCAT, UPPER…), or null when
+ * the expression is not a DECIMAL. Refuses (1235) an expression whose type is not derived here.
+ */
+export function decimalScaleOf(expr: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, divPrecisionIncrement: number): number | null {
+  const t = typeOf(expr, fields, bindVars, divPrecisionIncrement);
+  return t.kind === 'decimal' ? t.scale : null;
 }
 
 /**
