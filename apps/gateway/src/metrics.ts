@@ -129,7 +129,7 @@ export class GatewayMetrics {
     this.sessionsOpened = new Counter({ name: 'shardgate_sessions_opened_total', help: 'Client sessions opened.', registers });
     this.slowQueries = new Counter({ name: 'shardgate_slow_statements_total', help: 'Statements slower than slowQueryMs.', registers });
     this.reloads = new Counter({ name: 'shardgate_vschema_reloads_total', help: 'vschema/users reloads, by result (ok or error: the old vschema stays in force).', labelNames: ['result'], registers });
-    this.internalErrors = new Counter({ name: 'shardgate_internal_errors_total', help: 'Connection-level errors caught by the MySQL listener.', registers });
+    this.internalErrors = new Counter({ name: 'shardgate_internal_errors_total', help: 'Connection-level errors caught by the MySQL listener, and promise rejections nothing handled.', registers });
     if (sources) this.registerLiveGauges(sources);
   }
 

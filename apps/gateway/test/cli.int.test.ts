@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { LocalCluster } from '@shardgate/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess } from './support/cli-process.js';
 
@@ -50,6 +51,40 @@ function alive(pid: number): boolean {
 }
 
 describe('shardgate CLI', () => {
+  it('keeps serving after a promise rejection nothing handled: logged at error level and counted', async () => {
+    const cluster = await LocalCluster.start({ shards: [{ name: '-', database: 'ks' }], schema: 'CREATE TABLE t (id BIGINT PRIMARY KEY)' });
+    // A rejection with no handler, made inside the running gateway process on SIGUSR2 (as a bug in
+    // a failed statement's path would make one): Node's default would stop the process.
+    const inject = path.join(tmp, 'reject-on-sigusr2.mjs');
+    writeFileSync(inject, "process.on('SIGUSR2', () => { Promise.reject(new Error('injected rejection')); });\n");
+    writeFileSync(path.join(tmp, 'one.json'), JSON.stringify({ keyspaces: { ks: { sharded: false, tables: { t: {} } } } }));
+    const file = path.join(tmp, 'one.yaml');
+    writeFileSync(
+      file,
+      `listen: { mysql: "127.0.0.1:0", http: "127.0.0.1:0" }\nusers: [ { user: app, password: secret } ]\nvschema: ${path.join(tmp, 'one.json')}\nkeyspaces:\n  ks:\n    shards:\n      "-": "mysql://root:@127.0.0.1:${cluster.shard('-').port}/ks"\n`,
+    );
+    const gw = startGatewayProcess(file, { NODE_OPTIONS: `--import=${inject}` });
+    try {
+      const port = Number((await gw.waitFor(/mariadb -h 127\.0\.0\.1 -P (\d+) -u app -p\n/))[1]);
+      gw.child.kill('SIGUSR2');
+      await gw.waitFor(/unhandled promise rejection/);
+      const line = gw.logs().find((l) => String(l.msg).startsWith('unhandled promise rejection'));
+      expect(line).toMatchObject({ level: 50, err: { message: 'injected rejection' } });
+      const status = gw.logs().find((l) => l.msg === 'shardgate started')!.status as string;
+      const metrics = await (await fetch(new URL('metrics', status))).text();
+      expect(metrics).toMatch(/^shardgate_internal_errors_total 1$/m);
+      const conn = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'ks' });
+      const [rows] = await conn.query<mysql.RowDataPacket[]>('select count(*) as n from t');
+      expect(String(rows[0].n)).toBe('0');
+      await conn.end();
+      gw.child.kill('SIGINT');
+      expect((await gw.exited).code).toBe(0);
+    } finally {
+      if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
+      await cluster.stop();
+    }
+  });
+
   it('prints the version of its package with --version', async () => {
     const { version } = JSON.parse(readFileSync(path.resolve(here, '../package.json'), 'utf8')) as { version: string };
     const { stdout } = await run('node', [CLI, '--version']);

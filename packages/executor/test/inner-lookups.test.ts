@@ -46,6 +46,22 @@ describe('InnerLookups', () => {
     await failing.lookups.lookup({ c: 'Oslo' }, ['Oslo']);
     expect(failing.runs).toHaveLength(2);
   });
+
+  it('leaves no unhandled rejection when the first of a batch of lookups fails and no batch follows', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { lookups } = counting(route('Scatter', K, sql('select name from customers where city = :c')));
+      const [only] = lookups.lookupAll([{ bindVars: { c: 'Oslo', fail: 1n }, values: ['Oslo'] }]);
+      await expect(only).rejects.toThrow('shard down');
+      // Node reports unhandled rejections after the microtask queue drains: give it a macrotask.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
 
 describe('batchableLookup', () => {

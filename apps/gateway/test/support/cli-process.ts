@@ -17,8 +17,8 @@ export interface GatewayProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startGatewayProcess(config: string): GatewayProcess {
-  const child = spawn(process.execPath, [CLI, 'up', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startGatewayProcess(config: string, env?: NodeJS.ProcessEnv): GatewayProcess {
+  const child = spawn(process.execPath, [CLI, 'up', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: env === undefined ? undefined : { ...process.env, ...env } });
   let seen = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer): void => {

@@ -90,6 +90,10 @@ export class InnerLookups {
       // The first lookup runs alone: its columns are the inner query's own.
       const first = this.run(fresh[0].bindVars);
       this.fields = first.then((r) => r.fields);
+      // Read only by a later batch; a failure is reported through `first` (and a batch's own
+      // promises). Unhandled here, it was an unhandledRejection that stopped the gateway process
+      // when the first lookup failed and no batch followed (fuzz seed 68 #4238, an abort).
+      this.fields.catch(() => undefined);
       const rest = fresh.length > 1 ? this.batch(fresh.slice(1)) : [];
       results = [first, ...rest];
     } else {
