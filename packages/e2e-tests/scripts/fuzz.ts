@@ -32,6 +32,7 @@ if (values.writes) {
       const startedAt = Date.now();
       const report = await runRandomWriteDifferential({ subject: writeCluster.subject, reference: writeCluster.reference, shards: writeCluster.shards, fixture: writeCluster.fixture, seed, count: Number(values.count) });
       for (const f of report.failures) console.log(`WRONG ${formatWriteFailure(f)}\n`);
+      for (const f of report.otherErrors) console.log(`other error ${formatWriteFailure(f)}\n`);
       console.log(report.summary().split('\n')[0] + ` (${Math.round((Date.now() - startedAt) / 1000)} s)`);
       for (const [message, n] of [...report.refusals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`  refused ${n}× ${message}`);
       wrong += report.wrong;
