@@ -1,12 +1,17 @@
 /**
+ * `pnpm fuzz --writes --seed N[,N…] --count N`: the random write differential instead (seeded DML
+ * through the gateway and on one MariaDB, answers and tables compared after each statement; one
+ * cluster for all the seeds), see random-write-differential.ts in @shardgate/test-kit.
+ *
  * `pnpm fuzz --seed N --count N [--start I] [--concurrency C] [--no-shrink]`: the random
  * differential of @shardgate/test-kit through a 4-shard gateway (plus an unsharded keyspace)
  * against one plain MariaDB, in OLTP and OLAP. Prints each shrunk failure with its seed and index
  * as soon as it is found, then the counts; exits 1 when an answer was wrong.
  */
 import { parseArgs } from 'node:util';
-import { formatRandomFailure, runRandomDifferential } from '@shardgate/test-kit';
+import { formatRandomFailure, formatWriteFailure, runRandomDifferential, runRandomWriteDifferential } from '@shardgate/test-kit';
 import { startRandomDifferentialCluster } from '../test/support/random-differential-cluster.js';
+import { startRandomWriteCluster } from '../test/support/random-write-cluster.js';
 
 const { values } = parseArgs({
   options: {
@@ -15,8 +20,28 @@ const { values } = parseArgs({
     start: { type: 'string', default: '0' },
     concurrency: { type: 'string', default: '2' },
     'no-shrink': { type: 'boolean', default: false },
+    writes: { type: 'boolean', default: false },
   },
 });
+
+if (values.writes) {
+  const writeCluster = await startRandomWriteCluster();
+  let wrong = 0;
+  try {
+    for (const seed of values.seed.split(',').map(Number)) {
+      const startedAt = Date.now();
+      const report = await runRandomWriteDifferential({ subject: writeCluster.subject, reference: writeCluster.reference, shards: writeCluster.shards, fixture: writeCluster.fixture, seed, count: Number(values.count) });
+      for (const f of report.failures) console.log(`WRONG ${formatWriteFailure(f)}\n`);
+      for (const f of report.otherErrors) console.log(`other error ${formatWriteFailure(f)}\n`);
+      console.log(report.summary().split('\n')[0] + ` (${Math.round((Date.now() - startedAt) / 1000)} s)`);
+      for (const [message, n] of [...report.refusals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`  refused ${n}× ${message}`);
+      wrong += report.wrong;
+    }
+  } finally {
+    await writeCluster.stop();
+  }
+  process.exit(wrong > 0 ? 1 : 0);
+}
 
 const seed = Number(values.seed);
 const count = Number(values.count);

@@ -148,9 +148,16 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
     `insert into ${ident(t.name)}(${[...t.from, t.to].map(ident).join(', ')}) values ${rs.map((r) => `(${[...r.from.map((v) => fromLiteral(t, v)), toLiteral(t, r)].join(', ')})`).join(', ')}`;
   // One statement per shard of the lookup table, one after the other: in a transaction the
   // session's connections run one statement at a time anyway, and a failure stops the rest.
+  // The keyspace ids of the lookup rows this call wrote. Another row of the same statement taking
+  // a value one of them holds is a duplicate, not an orphan to take over: its owner row is not
+  // written yet, so the owner check found none, and two rows of one multi-row INSERT (or of an
+  // UPDATE setting several rows to one value) were both written, on different shards, where one
+  // MariaDB's unique key answers 1062.
+  const created: Uint8Array[] = [];
   for (const [shard, rs] of await byShard(ctx, t, list, vindexName)) {
     try {
       await ctx.access.lookupWrite(t.keyspace, shard, insert(rs), order, ctx.signal);
+      for (const r of rs) created.push(r.ksid);
     } catch (err) {
       if (!isDuplicate(err)) throw err;
       if (!t.vindex.consistent || owner === undefined || order === 'autocommit') throw duplicateError(err, vindexName, t);
@@ -161,8 +168,9 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
           await ctx.access.lookupWrite(t.keyspace, shard, insert([r]), order, ctx.signal);
         } catch (rowErr) {
           if (!isDuplicate(rowErr)) throw rowErr;
-          await takeOverOrphan(ctx, t, shard, r, owner, rowErr, vindexName);
+          await takeOverOrphan(ctx, t, shard, r, owner, rowErr, vindexName, created);
         }
+        created.push(r.ksid);
       }
     }
   }
@@ -173,12 +181,13 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
  * then lock the owner row it points to (session transaction). A live owner row means a real
  * duplicate; none means the lookup row is an orphan, which is pointed at the new row.
  */
-async function takeOverOrphan(ctx: QueryContext, t: LookupTable, lookupShard: string, r: LookupRowRef, owner: LookupOwner, dupErr: unknown, vindexName: string): Promise<void> {
+async function takeOverOrphan(ctx: QueryContext, t: LookupTable, lookupShard: string, r: LookupRowRef, owner: LookupOwner, dupErr: unknown, vindexName: string, created: readonly Uint8Array[]): Promise<void> {
   const lock = await ctx.access.lookupWrite(t.keyspace, lookupShard, `select ${ident(t.to)} from ${ident(t.name)} where ${rowCondition(t, r, false)} for update`, 'pre', ctx.signal);
   const existing = lock.rows[0]?.[0] ?? null;
   if (existing === null) throw duplicateError(dupErr, vindexName, t);
   const existingKsid = t.vindex.toEncoding === 'hash' ? null : existing;
   if (existingKsid !== null && Buffer.from(existingKsid).equals(Buffer.from(r.ksid))) return;
+  if (existingKsid !== null && created.some((k) => Buffer.from(k).equals(Buffer.from(existingKsid)))) throw duplicateError(dupErr, vindexName, t);
   if (existingKsid !== null) {
     const shard = ctx.routing.shardsOf(owner.keyspace).shardForKeyspaceId(existingKsid);
     const where = owner.columns.map((c, i) => `${ident(c)} = ${literalOf(r.from[i] ?? null)}`).join(' and ');
@@ -189,6 +198,43 @@ async function takeOverOrphan(ctx: QueryContext, t: LookupTable, lookupShard: st
     throw duplicateError(dupErr, vindexName, t);
   }
   await ctx.access.lookupWrite(t.keyspace, lookupShard, `update ${ident(t.name)} set ${ident(t.to)} = ${toLiteral(t, r)} where ${rowCondition(t, r, false)}`, 'pre', ctx.signal);
+}
+
+/**
+ * An UPDATE that changes a consistent lookup's column to a value the lookup table's collation holds
+ * equal to the old one ('c1@x.com' to 'C1@X.com' under a _ci collation) keeps the same lookup row:
+ * deleting it in the post transaction and creating it in the pre one locked one key from both, and
+ * the statement waited for itself until innodb_lock_wait_timeout (1205 after 50 s, where one
+ * MariaDB changes the row). Such a row is rewritten in place, in the pre transaction, still
+ * pointing at the same owner row. Returns, for each pair, whether it was rewritten here (the rest
+ * take the delete and create path).
+ */
+export async function respellLookupRows(ctx: QueryContext, ownerKeyspace: string, vindexName: string, pairs: readonly { old: LookupRowRef; next: LookupRowRef }[]): Promise<boolean[]> {
+  const t = lookupTableOf(ctx, ownerKeyspace, vindexName);
+  const order = createOrder(t.vindex);
+  if (!t.vindex.consistent || order !== 'pre') return pairs.map(() => false);
+  const out: boolean[] = [];
+  for (const { old, next } of pairs) {
+    if (writable(t, [old], vindexName).length === 0 || writable(t, [next], vindexName).length === 0) {
+      out.push(false);
+      continue;
+    }
+    const shard = await shardForLookupRow(ctx, t.placement, placementValueOf(t, old), vindexName);
+    if (shard !== (await shardForLookupRow(ctx, t.placement, placementValueOf(t, next), vindexName))) {
+      out.push(false);
+      continue;
+    }
+    // The old row, if its key also equals the new value in the column's own collation.
+    const newFrom = t.from.map((c, i) => `${ident(c)} = ${fromLiteral(t, next.from[i] ?? null)}`);
+    const same = await ctx.access.lookupWrite(t.keyspace, shard, `select 1 from ${ident(t.name)} where ${rowCondition(t, old, true)} and ${newFrom.join(' and ')} for update`, order, ctx.signal);
+    if (same.rows.length === 0) {
+      out.push(false);
+      continue;
+    }
+    await ctx.access.lookupWrite(t.keyspace, shard, `update ${ident(t.name)} set ${newFrom.join(', ')} where ${rowCondition(t, old, true)}`, order, ctx.signal);
+    out.push(true);
+  }
+  return out;
 }
 
 /** Deletes the lookup rows of `rows` (matching both the from values and the keyspace id). */
@@ -208,6 +254,15 @@ export async function deleteLookupRows(ctx: QueryContext, ownerKeyspace: string,
     }
   }
   for (const [shard, rs] of perShard) {
+    if (order === 'post' && rs.length > 1) {
+      // One statement per row: MariaDB may scan for an OR of several rows, and in REPEATABLE READ
+      // a locking scan locks every row and gap it passes, in the post transaction, until the
+      // statement ends; the pre transaction's inserts of the new values (an UPDATE of several
+      // rows) then waited on them: 1205 after innodb_lock_wait_timeout where MariaDB answers
+      // at once. A primary-key equality locks only its row.
+      for (const r of rs) await ctx.access.lookupWrite(t.keyspace, shard, `delete from ${ident(t.name)} where ${rowCondition(t, r, true)}`, order, ctx.signal);
+      continue;
+    }
     const where = rs.map((r) => `(${rowCondition(t, r, true)})`).join(' or ');
     await ctx.access.lookupWrite(t.keyspace, shard, `delete from ${ident(t.name)} where ${where}`, order, ctx.signal);
   }

@@ -79,11 +79,20 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
   const ignore = /^\s*insert\s+(?:(?:low_priority|delayed|high_priority)\s+)?ignore\b/i.test(p.prefix);
   const sum = new DmlOkSum();
   const targets = [...perShard.entries()].map(([shard, idx]) => ({ shard, idx }));
+  // With no id generated, MariaDB's OK packet carries the auto-increment column's value in the
+  // statement's last row (0 for a table without one): the last row's shard says it, as its own
+  // last row. The first shard to answer said its own (a wrong LAST insert id, varying by timing).
+  const lastRow = rows.length - 1;
+  /** Concurrency rule: set once, synchronously, by the callback of the shard that holds the last row. */
+  let lastRowInsertId: bigint | undefined;
   await fanOut(ctx, p.keyspace.name, targets, async (t, signal) => {
     const values = (await mapInSlices(t.idx, (i) => renderRowTemplate(templates[i], rows[i], bv))).join(', ');
-    const r = await ctx.access.query(p.keyspace.name, t.shard, `${p.prefix}${values}${suffix}`, signal);
-    // The copies of a reference table change alike: the client hears one copy's counts.
-    if (p.variant === 'Reference' && t.shard !== ks.shards[0]) return;
+    // The copies of a reference table change alike: the client hears one copy's counts and
+    // warnings (INSERT IGNORE of a duplicate warned once per copy: 4 warnings on 4 shards).
+    const otherCopy = p.variant === 'Reference' && t.shard !== ks.shards[0];
+    const r = await (otherCopy ? ctx.sessionAccess : ctx.access).query(p.keyspace.name, t.shard, `${p.prefix}${values}${suffix}`, signal);
+    if (otherCopy) return;
+    if (t.idx[t.idx.length - 1] === lastRow) lastRowInsertId = r.insertId;
     if (r.counts !== undefined || t.idx.length !== 1) {
       sum.add(r);
     } else {
@@ -97,7 +106,8 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
   });
   // MariaDB sends the "Records: …" text for a statement of several rows only.
   const out = sum.outcome({ info: rows.length > 1, upsert: upsert && !ignore });
-  return insertId !== 0n ? { ...out, insertId } : out;
+  if (insertId !== 0n) return { ...out, insertId };
+  return lastRowInsertId !== undefined ? { ...out, insertId: lastRowInsertId } : out;
 }
 
 /**

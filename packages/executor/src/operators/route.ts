@@ -441,8 +441,11 @@ export async function runRouteWriteOn(ctx: QueryContext, route: RoutePrimitive, 
   const keyspace = route.keyspace.name;
   // Concurrency rule: each shard's callback pushes its result synchronously; read after fanOut.
   const results: ShardResult[] = [];
+  // Each copy of a reference table warns alike: the statement keeps the first copy's warnings.
+  const warningShard = route.variant === 'Reference' ? targets[0]?.shard : undefined;
   await fanOut(ctx, keyspace, targets, async (t, signal) => {
-    results.push(await ctx.access.query(keyspace, t.shard, renderTemplate(route.query, t.bindVars), signal));
+    const access = warningShard !== undefined && t.shard !== warningShard ? ctx.sessionAccess : ctx.access;
+    results.push(await access.query(keyspace, t.shard, renderTemplate(route.query, t.bindVars), signal));
   });
   const sum = new DmlOkSum();
   if (route.variant === 'Reference' && results.length > 0) {

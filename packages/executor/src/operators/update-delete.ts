@@ -9,7 +9,7 @@
 import type { BindVars, DmlPrimitive, SqlValue } from '@shardgate/planner';
 import { ExactNumber } from '@shardgate/planner';
 import { ExecutorError, ER_UNKNOWN_ERROR } from '../errors.js';
-import { createLookupRows, deleteLookupRows, ownerOf, type LookupRowRef } from '../lookup-upkeep.js';
+import { createLookupRows, deleteLookupRows, ownerOf, respellLookupRows, type LookupRowRef } from '../lookup-upkeep.js';
 import type { QueryContext } from '../query-context.js';
 import type { Cell, DmlOutcome, FieldInfo } from '../types.js';
 import { renderTemplate } from '../values/render-query.js';
@@ -90,6 +90,15 @@ export async function runUpdateDelete(ctx: QueryContext, p: DmlPrimitive, bindVa
         olds.push(old);
         news.push(next);
       });
+      if (news.length > 0) {
+        // A new value its lookup table holds equal to the old one keeps the same lookup row.
+        const respelled = await respellLookupRows(ctx, keyspace, vindex, news.map((next, i) => ({ old: olds[i]!, next })));
+        for (let i = respelled.length - 1; i >= 0; i--) {
+          if (!respelled[i]) continue;
+          olds.splice(i, 1);
+          news.splice(i, 1);
+        }
+      }
       await deleteLookupRows(ctx, keyspace, vindex, olds);
       if (news.length > 0) creations.push({ vindex, refs: news });
     }

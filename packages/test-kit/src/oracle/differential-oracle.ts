@@ -27,7 +27,7 @@ export interface CompareOptions {
 /** One side's outcome for one query. */
 export type QueryOutcome =
   | { kind: 'rows'; columns: string[]; rows: NormalizedRow[]; fields?: ColumnInfo[] }
-  | { kind: 'ok'; affectedRows: number }
+  | { kind: 'ok'; affectedRows: number; insertId?: number | string; warnings?: number }
   | { kind: 'error'; errno: number | undefined; code: string | undefined; message: string };
 
 export interface OracleMismatch {
@@ -163,7 +163,9 @@ async function outcomeOf(run: () => Promise<[unknown, unknown]>): Promise<QueryO
   try {
     const [result, fields] = await run();
     if (!Array.isArray(result)) {
-      return { kind: 'ok', affectedRows: (result as { affectedRows?: number }).affectedRows ?? 0 };
+      // insertId and warnings are kept for the write differential; compareOutcomes compares only affectedRows.
+      const header = result as { affectedRows?: number; insertId?: number | string; warningStatus?: number };
+      return { kind: 'ok', affectedRows: header.affectedRows ?? 0, insertId: header.insertId, warnings: header.warningStatus };
     }
     const columns = (fields ?? []) as FieldPacket[];
     return {

@@ -29,3 +29,13 @@ export { generateRandomQuery, querySeed } from './random-query-generator.js';
 export { renderQuery, type RandomQuery } from './random-query-model.js';
 export type { RandomColumn, RandomColumnKind, RandomJoinPath, RandomSchema, RandomTable } from './random-query-schema.js';
 export { randomCommerceFixture, type RandomCommerceFixture } from './random-commerce-fixture.js';
+export {
+  formatWriteFailure,
+  resetWriteFixture,
+  runRandomWriteDifferential,
+  type RandomWriteDifferentialOptions,
+  type RandomWriteFailure,
+  type RandomWriteReport,
+} from './random-write-differential.js';
+export { generateRandomWrites, type RandomWrite } from './random-write-generator.js';
+export { randomWriteFixture, type RandomWriteFixture, type RandomWriteLookup, type RandomWriteTable } from './random-write-fixture.js';
