@@ -25,13 +25,14 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { LocalCluster } from '@shardgate/test-kit';
 import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { loadVSchema, ShardMap, type FunctionalVindex } from '@shardgate/vschema';
 import { nodeFlagsOf } from './sysbench-harness.js';
 import { buildsInRound } from './build-order.js';
+import { startGatewayFromDist } from './in-process-gateway.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -75,23 +76,16 @@ function runOnce(c: ShardClient, sql: string): Promise<number> {
   });
 }
 
-interface GatewayModule {
-  Gateway: new (config: unknown) => { start(): Promise<{ mysql: { port: number } }>; stop(): Promise<void> };
-}
-interface ConfigModule {
-  loadConfig(file: string): unknown;
-}
-
 /** Child: one gateway from `dist`, driven in this process; prints one `result <join> …` line per join. */
 async function child(dist: string, ports: number[], dir: string): Promise<void> {
-  const { Gateway } = (await import(pathToFileURL(path.join(dist, 'gateway.js')).href)) as GatewayModule;
-  const { loadConfig } = (await import(pathToFileURL(path.join(dist, 'config.js')).href)) as ConfigModule;
-  writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(VSCHEMA));
-  const shards = SHARDS.map((s, i) => `      "${s}": "mysql://root:@127.0.0.1:${ports[i]}/bench"`).join('\n');
-  const cfg = path.join(dir, 'gw.yaml');
-  writeFileSync(cfg, `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: app } ]\nvschema: ./vschema.json\npoolSize: 8\nworkload: ${WORKLOAD}\nkeyspaces:\n  bench:\n    shards:\n${shards}\n`);
-  const gw = new Gateway(loadConfig(cfg));
-  const { mysql: listen } = await gw.start();
+  const gw = await startGatewayFromDist(dist, dir, {
+    vschema: VSCHEMA,
+    keyspace: 'bench',
+    shards: Object.fromEntries(SHARDS.map((s, i) => [s, `mysql://root:@127.0.0.1:${ports[i]}/bench`])),
+    user: 'app',
+    settings: ['poolSize: 8', `workload: ${WORKLOAD}`],
+  });
+  const listen = { port: gw.port };
   const c = new ShardClient({ host: '127.0.0.1', port: listen.port, user: 'app', password: 'app', database: 'bench' });
   await c.connect();
   const alloc = process.env.ALLOC_CHILD === '1';

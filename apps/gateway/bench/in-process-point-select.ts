@@ -30,11 +30,12 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import mysql2 from 'mysql2';
 import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { nodeFlagsOf, startPreparedShard, TABLE_SIZE } from './sysbench-harness.js';
 import { buildsInRound } from './build-order.js';
+import { startGatewayFromDist } from './in-process-gateway.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -82,25 +83,16 @@ async function preparedDriver(port: number): Promise<PointSelectDriver> {
   };
 }
 
-interface GatewayModule {
-  Gateway: new (config: unknown) => { start(): Promise<{ mysql: { port: number } }>; stop(): Promise<void> };
-}
-interface ConfigModule {
-  loadConfig(file: string): unknown;
-}
-
 /** Child: one gateway from `dist`, driven in this process; prints `cpu <µs per query> <qps>`. */
 async function child(dist: string, shardPort: number, dir: string): Promise<void> {
-  const { Gateway } = (await import(pathToFileURL(path.join(dist, 'gateway.js')).href)) as GatewayModule;
-  const { loadConfig } = (await import(pathToFileURL(path.join(dist, 'config.js')).href)) as ConfigModule;
-  writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify({ keyspaces: { sbtest: { sharded: false, tables: { sbtest1: {} } } } }));
-  const cfg = path.join(dir, 'gw.yaml');
-  writeFileSync(
-    cfg,
-    `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: sb, password: sb } ]\nvschema: ./vschema.json\npoolSize: ${CLIENTS}\nkeyspaces:\n  sbtest:\n    shards: { "0": "mysql://root:@127.0.0.1:${shardPort}/sbtest" }\n`,
-  );
-  const gw = new Gateway(loadConfig(cfg));
-  const { mysql } = await gw.start();
+  const gw = await startGatewayFromDist(dist, dir, {
+    vschema: { keyspaces: { sbtest: { sharded: false, tables: { sbtest1: {} } } } },
+    keyspace: 'sbtest',
+    shards: { '0': `mysql://root:@127.0.0.1:${shardPort}/sbtest` },
+    user: 'sb',
+    settings: [`poolSize: ${CLIENTS}`],
+  });
+  const mysql = { port: gw.port };
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => (PREPARED ? preparedDriver(mysql.port) : textDriver(mysql.port))));
   let failures = 0;
   /** `n` point selects spread over the clients, each client one query at a time (as sysbench). */

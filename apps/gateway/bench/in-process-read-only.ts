@@ -30,13 +30,14 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import mysql2 from 'mysql2';
 import { LocalCluster } from '@shardgate/test-kit';
 import { vhash } from '@shardgate/vschema';
 import { nodeFlagsOf, TABLE_SIZE } from './sysbench-harness.js';
 import { buildsInRound } from './build-order.js';
+import { startGatewayFromDist } from './in-process-gateway.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -92,23 +93,16 @@ async function preparedDriver(port: number): Promise<TransactionDriver> {
   };
 }
 
-interface GatewayModule {
-  Gateway: new (config: unknown) => { start(): Promise<{ mysql: { port: number } }>; stop(): Promise<void> };
-}
-interface ConfigModule {
-  loadConfig(file: string): unknown;
-}
-
 /** Child: one gateway from `dist`, driven in this process; prints `cpu …` or `alloc …`. */
 async function child(dist: string, ports: number[], dir: string): Promise<void> {
-  const { Gateway } = (await import(pathToFileURL(path.join(dist, 'gateway.js')).href)) as GatewayModule;
-  const { loadConfig } = (await import(pathToFileURL(path.join(dist, 'config.js')).href)) as ConfigModule;
-  writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify({ keyspaces: { sbtest: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { sbtest1: { column_vindexes: [{ column: 'id', name: 'hash' }] } } } } }));
-  const shards = SHARDS.map((s, i) => `      "${s}": "mysql://root:@127.0.0.1:${ports[i]}/sbtest"`).join('\n');
-  const cfg = path.join(dir, 'gw.yaml');
-  writeFileSync(cfg, `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: sb, password: sb } ]\nvschema: ./vschema.json\npoolSize: ${CLIENTS}\nkeyspaces:\n  sbtest:\n    shards:\n${shards}\n`);
-  const gw = new Gateway(loadConfig(cfg));
-  const { mysql: listen } = await gw.start();
+  const gw = await startGatewayFromDist(dist, dir, {
+    vschema: { keyspaces: { sbtest: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { sbtest1: { column_vindexes: [{ column: 'id', name: 'hash' }] } } } } },
+    keyspace: 'sbtest',
+    shards: Object.fromEntries(SHARDS.map((s, i) => [s, `mysql://root:@127.0.0.1:${ports[i]}/sbtest`])),
+    user: 'sb',
+    settings: [`poolSize: ${CLIENTS}`],
+  });
+  const listen = { port: gw.port };
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => preparedDriver(listen.port)));
   let failures = 0;
   let state = 1;
