@@ -33,6 +33,7 @@ import { loadVSchema, ShardMap, type FunctionalVindex } from '@shardgate/vschema
 import { nodeFlagsOf } from './sysbench-harness.js';
 import { buildsInRound } from './build-order.js';
 import { startGatewayFromDist } from './in-process-gateway.js';
+import { inspectorPost } from './allocation-profile.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -145,10 +146,6 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
   }
   c.quit();
   await gw.stop();
-}
-
-function inspectorPost(session: Session, method: string, params: object): Promise<unknown> {
-  return new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
 }
 
 /** Node flags of an allocation run: a 256 MiB young generation (no GC in the run) and gc(). */

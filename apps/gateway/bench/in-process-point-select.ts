@@ -36,6 +36,7 @@ import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { nodeFlagsOf, startPreparedShard, TABLE_SIZE } from './sysbench-harness.js';
 import { buildsInRound } from './build-order.js';
 import { startGatewayFromDist } from './in-process-gateway.js';
+import { inspectorPost } from './allocation-profile.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -182,10 +183,6 @@ function allocPerQuery(dist: string, shardPort: number): Promise<number> {
       else resolve(Number(m[1]));
     });
   });
-}
-
-function inspectorPost(session: Session, method: string, params: object): Promise<unknown> {
-  return new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
 }
 
 function runChild(dist: string, shardPort: number): Promise<{ us: number; qps: number; user: number; sys: number }> {

@@ -44,6 +44,7 @@ import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { nodeFlagsOf } from './sysbench-harness.js';
 import { buildsInRound } from './build-order.js';
 import { startGatewayFromDist } from './in-process-gateway.js';
+import { inspectorPost, printAllocationSites, type HeapProfileNodeRoot } from './allocation-profile.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -146,7 +147,7 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
       const { profile } = (await inspectorPost(inspector, 'HeapProfiler.stopSampling', {})) as { profile: HeapProfileNodeRoot };
       writeFileSync(`${profileTo}.${path.basename(path.dirname(path.dirname(dist)))}.heapprofile`, JSON.stringify(profile));
       inspector.disconnect();
-      printAllocationSites(profile.head, ALLOC_QUERIES);
+      printAllocationSites(profile.head, ALLOC_QUERIES, 'query');
     }
     await new Promise((r) => setTimeout(r, 50));
     obs.disconnect();
@@ -170,42 +171,6 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
   if (failures > 0) throw new Error(`${failures} queries failed`);
   if (rows !== QUERIES * 100 && process.env.SQL === undefined) throw new Error(`${rows} rows for ${QUERIES} queries`);
   console.log(`cpu ${((used.user + used.system) / QUERIES).toFixed(1)} ${((QUERIES / wall) * 1000).toFixed(0)} ${(used.user / QUERIES).toFixed(1)} ${(used.system / QUERIES).toFixed(1)} ${(faults / QUERIES).toFixed(2)}`);
-}
-
-function inspectorPost(session: Session, method: string, params: object): Promise<unknown> {
-  return new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
-}
-
-interface HeapProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: HeapProfileNode[];
-}
-interface HeapProfileNodeRoot {
-  head: HeapProfileNode;
-}
-
-/** The largest allocation sites of a sampled heap profile, per query, on stderr (the parent shows it). */
-function printAllocationSites(head: HeapProfileNode, queries: number): void {
-  const name = (n: HeapProfileNode): string => {
-    const file = n.callFrame.url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
-    return `${n.callFrame.functionName || '(anonymous)'} ${file}:${n.callFrame.lineNumber + 1}`;
-  };
-  const self = new Map<string, number>();
-  const withCaller = new Map<string, number>();
-  let total = 0;
-  const walk = (n: HeapProfileNode, parent: HeapProfileNode | null): void => {
-    if (n.selfSize > 0) {
-      total += n.selfSize;
-      self.set(name(n), (self.get(name(n)) ?? 0) + n.selfSize);
-      const key = `${name(n)}  <-  ${parent ? name(parent) : '(root)'}`;
-      withCaller.set(key, (withCaller.get(key) ?? 0) + n.selfSize);
-    }
-    for (const c of n.children) walk(c, n);
-  };
-  walk(head, null);
-  const top = (m: Map<string, number>, k: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([f, b]) => `  ${(b / queries).toFixed(0).padStart(7)} B  ${f}`).join('\n');
-  console.error(`sampled allocations: ${(total / queries).toFixed(0)} B per query\nby function:\n${top(self, 40)}\nby function and caller:\n${top(withCaller, 40)}`);
 }
 
 /** Node flags of an allocation run: a 64 MiB young generation (no GC in the run) and gc(). */
