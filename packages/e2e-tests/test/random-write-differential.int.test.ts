@@ -2,7 +2,9 @@
  * The random write differential of @shardgate/test-kit in CI: a fixed seed of generated DML
  * (multi-row INSERT with explicit and sequence ids, INSERT IGNORE, ON DUPLICATE KEY UPDATE,
  * REPLACE, INSERT … SELECT, UPDATE/DELETE on and off the vindex with ORDER BY … LIMIT, lookup
- * and primary vindex column updates, on sharded, reference and unsharded tables) through a
+ * and primary vindex column updates, on sharded, reference and unsharded tables; transactions
+ * ended by COMMIT or ROLLBACK and autocommit=0 sessions, prepared DML, owners of lookup_hash and
+ * lookup_unique vindexes, reads in OLAP sessions) through a
  * 4-shard gateway and on one plain MariaDB, comparing each answer and the tables after it.
  * `pnpm fuzz --writes --seed N --count N` runs more.
  */

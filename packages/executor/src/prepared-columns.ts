@@ -121,7 +121,10 @@ class ColumnsOnlyAccess implements ShardAccess {
     return this.p.autonomous(keyspace, shard, fn, signal);
   }
 
-  lookupWrite(): Promise<ShardResult> {
+  lookupWrite(keyspace: string, shard: string, sql: string, _order: unknown, signal: AbortSignal): Promise<ShardResult> {
+    // vindex-resolver.ts reads a consistent lookup's table this way (in a transaction its rows
+    // are in the pre one); a column lookup reads it on a pooled connection like everything else.
+    if (/^\s*select\b/i.test(sql)) return this.query(keyspace, shard, sql, signal);
     // A SELECT writes no lookup row; reaching here is a planner bug, not a reason to write.
     return Promise.reject(new Error('a column lookup tried to write a lookup vindex row'));
   }

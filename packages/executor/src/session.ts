@@ -466,7 +466,10 @@ export class Session implements ExecutorSession, ShardAccess {
       // Refused before anything runs: the gateway's own lookup-vindex writes would not be.
       throw new ExecutorError(ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, '25006', 'Cannot execute statement in a READ ONLY transaction');
     }
-    if (!this.inTransaction && this.targetShards === null && top !== undefined && needsOwnTransaction(top, planned!.bindVars)) return this.runInImplicitTransaction(sql, planned, sink);
+    if (this.targetShards === null && top !== undefined && needsOwnTransaction(top, planned!.bindVars)) {
+      if (!this.inTransaction) return this.runInImplicitTransaction(sql, planned, sink);
+      if (!this.implicitTransaction) return this.runWithStatementSavepoint(sql, planned, sink);
+    }
     if (top !== undefined && this.targetShards === null && this.workload === 'oltp' && !this.mustBuffer && isWholeUnshardedRead(planned!.plan.queryType, top)) {
       return this.runUnshardedRead(sql, planned!, top as RoutePrimitive, sink);
     }
@@ -687,6 +690,46 @@ export class Session implements ExecutorSession, ShardAccess {
     } catch (err) {
       this.implicitTransaction = false;
       await this.rollback().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * In a transaction, a write that may reach several shards or maintains lookup rows (see
+   * needsOwnTransaction) is undone whole when it fails, as a failed statement is on one MariaDB
+   * (the transaction stays open with the earlier statements' changes): a savepoint is set on every
+   * shard of the transaction first (shards the statement reaches later replay it as they join,
+   * pre and post connections included), and an error rolls back to it. Without it a duplicate key
+   * on one shard left the rows another shard had written, and the lookup rows written before the
+   * owner row failed. On success the savepoint is only forgotten: the next one of the same name
+   * replaces it on the shards, saving a round trip per statement.
+   */
+  private async runWithStatementSavepoint(sql: string, planned: PlannedQuery | null, sink: ResultSink): Promise<void> {
+    await this.savepoint(STATEMENT_SAVEPOINT);
+    const forget = () => (this.savepoints = this.savepoints.filter((x) => x !== STATEMENT_SAVEPOINT));
+    try {
+      await this.runStatement(sql, planned, sink);
+      forget();
+    } catch (err) {
+      if (hasMysqlCode(err) && err.errno === ER_LOCK_DEADLOCK) {
+        // MariaDB ends the whole transaction on a deadlock: so do the shards that did not see it.
+        forget();
+        await this.rollback().catch(() => undefined);
+        throw err;
+      }
+      if (this.inTransaction && this.savepoints.includes(STATEMENT_SAVEPOINT)) {
+        try {
+          await this.rollbackToSavepoint(STATEMENT_SAVEPOINT);
+        } catch (undo) {
+          // The statement's part-done writes cannot be undone alone: the whole transaction goes,
+          // and the client hears so rather than committing a half statement later.
+          forget();
+          await this.rollback().catch(() => undefined);
+          const why = hasMysqlCode(undo) ? undo.message : String(undo);
+          throw new ExecutorError(ER_ERROR_DURING_ROLLBACK, 'HY000', `the statement failed (${hasMysqlCode(err) ? err.message : String(err)}) and undoing it failed (${why}): the transaction was rolled back`);
+        }
+        forget();
+      }
       throw err;
     }
   }
@@ -1046,6 +1089,15 @@ function isWholeUnshardedRead(queryType: string, p: Primitive): boolean {
   const route = p as RoutePrimitive;
   return route.variant === 'Unsharded' && visibleColumns(route) === undefined;
 }
+
+/**
+ * The savepoint runWithStatementSavepoint sets before a statement in a transaction. Its key
+ * cannot be a client's (a client's key is its name, lowercased), so ROLLBACK TO / RELEASE of a
+ * client savepoint never finds it; its SQL name is unlikely enough not to meet a client's.
+ */
+const STATEMENT_SAVEPOINT: SavepointName = { name: 'shardgate statement', key: '\u0000statement', sql: '`__shardgate_statement`' };
+const ER_ERROR_DURING_ROLLBACK = 1181;
+const ER_LOCK_DEADLOCK = 1213;
 
 /** Whether a statement writes lookup-vindex rows along with its own (then it needs a transaction). */
 /**

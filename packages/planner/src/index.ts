@@ -4,7 +4,7 @@ export { Planner, type PlannerOptions, type PlannerCacheOptions, type PlanReques
 export { tokenize, type Token, type TokenKind } from './lexer.js';
 export { applyExecutableComments, EXECUTABLE_COMMENT_VERSION } from './executable-comments.js';
 export { normalize, countPlaceholders, ROWS_BIND, type NormalizedQuery, type StatementKind } from './normalizer.js';
-export { renderQuery, renderRow, encodeSqlValue, encodeList, quoteString, templateText } from './query-template.js';
+export { renderQuery, renderRow, encodeSqlValue, encodeList, quoteString, templateText, doubleLiteral } from './query-template.js';
 export { toVitessJson, valueText } from './vitess-json.js';
 export { buildPlan } from './statement-planner.js';
 export { collationKeySql } from './collation-key-sql.js';

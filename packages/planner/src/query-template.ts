@@ -56,6 +56,17 @@ export function quoteString(s: string): string {
 }
 
 /** Encodes one value as a MySQL literal: `NULL`, `42`, `1.50`, `'it\'s'`, `X'00FF'`. */
+/**
+ * A JS number is a DOUBLE (a prepared statement's DOUBLE parameter, as mysql2 sends every JS
+ * number): it is sent in exponent form, which MariaDB reads as a DOUBLE. Written `16.58`, it was
+ * an exact DECIMAL on the shard: `total + ?` then rounded into a DECIMAL(12,2) column differently
+ * from MariaDB's DOUBLE sum (12.345 is 12.3449999… as a DOUBLE) and without its truncation notes.
+ */
+export function doubleLiteral(v: number): string {
+  const s = String(v);
+  return s.includes('e') ? s : `${s}e0`;
+}
+
 export function encodeSqlValue(v: SqlValue): string {
   if (v === null) return 'NULL';
   switch (typeof v) {
@@ -66,7 +77,7 @@ export function encodeSqlValue(v: SqlValue): string {
       return quoteString(v);
     case 'number':
       if (!Number.isFinite(v)) throw planFailure(`cannot send the non-finite number ${v} to MySQL`);
-      return String(v);
+      return doubleLiteral(v);
     default:
       break;
   }

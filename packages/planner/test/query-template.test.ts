@@ -8,7 +8,9 @@ describe('encodeSqlValue', () => {
     expect(encodeSqlValue(null)).toBe('NULL');
     expect(encodeSqlValue(9223372036854775807n)).toBe('9223372036854775807');
     expect(encodeSqlValue(-18446744073709551615n)).toBe('-18446744073709551615');
-    expect(encodeSqlValue(1.5)).toBe('1.5');
+    // A JS number is a DOUBLE: exponent form, so MariaDB reads a DOUBLE, not an exact DECIMAL.
+    expect(encodeSqlValue(1.5)).toBe('1.5e0');
+    expect(encodeSqlValue(1e21)).toBe('1e+21');
     expect(encodeSqlValue(new ExactNumber('1.50'))).toBe('1.50');
     expect(encodeSqlValue(new Uint8Array([0, 0xff, 0x1a]))).toBe("X'00FF1A'");
     expect(encodeSqlValue(new Uint8Array([]))).toBe("X''");

@@ -3,7 +3,7 @@
  * vars hold). Exact values never pass through a JS number: integers become bigint, decimals and
  * floats stay text (ExactNumber), temporals stay strings.
  */
-import { ExactNumber, type SqlValue } from '@shardgate/planner';
+import { doubleLiteral, ExactNumber, type SqlValue } from '@shardgate/planner';
 import { valueClassOf } from './column-types.js';
 import type { Cell, FieldInfo } from '../types.js';
 import { TypedTemporal } from './typed-temporal.js';
@@ -116,7 +116,8 @@ export function quoteString(s: string): string {
 export function literalOf(value: SqlValue): string {
   if (value === null) return 'NULL';
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') return Number.isFinite(value) ? formatDouble(value) : 'NULL';
+  // A DOUBLE stays a DOUBLE on the shard: `16.58` would be an exact DECIMAL there (see doubleLiteral).
+  if (typeof value === 'number') return Number.isFinite(value) ? doubleLiteral(value) : 'NULL';
   if (value instanceof ColumnNumber) return value.sql();
   if ((value as unknown) instanceof TypedTemporal) {
     const t = value as unknown as TypedTemporal;

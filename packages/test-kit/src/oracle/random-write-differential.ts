@@ -4,13 +4,18 @@
  * MariaDB holding the same rows, and after each statement compares the answer (affected rows,
  * last insert id, warning count, or the error number) and then the whole of every table it may
  * have changed, read by primary key: through the gateway, each reference table's copy read on
- * every shard directly, and each lookup table against its owner's column. A 1235 refusal counts
+ * every shard directly (once no transaction is open: a shard shows only committed rows), and each
+ * lookup table against its owner's column. The gateway's reads (the statements' own and the
+ * comparisons') run in the statement's session, so inside a transaction they must see its writes;
+ * a seeded share of them runs in an OLAP session (`SET workload = 'olap'`). A prepared statement
+ * runs prepared on both sides (binary protocol). A 1235 refusal counts
  * as refused (and is not run on the reference, so both keep the same rows). Once the tables
  * differ, later statements would compare noise: the run stops at the first such difference.
  */
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
-import { compareOutcomes, runQuery, type QueryOutcome } from './differential-oracle.js';
-import type { RandomWriteFixture, RandomWriteTable } from './random-write-fixture.js';
+import { seededRandom, deriveSeed } from '../race/seeded-random.js';
+import { compareOutcomes, runPrepared, runQuery, type QueryOutcome } from './differential-oracle.js';
+import { WRITE_TAGS, type RandomWriteFixture, type RandomWriteLookup, type RandomWriteTable } from './random-write-fixture.js';
 import { generateRandomWrites, type RandomWrite } from './random-write-generator.js';
 
 export interface RandomWriteDifferentialOptions {
@@ -99,16 +104,26 @@ export async function runRandomWriteDifferential(opts: RandomWriteDifferentialOp
   const reference = await mysql.createConnection({ ...opts.reference, ...EXACT });
   const shards = await Promise.all(opts.shards.map((s) => mysql.createConnection({ ...s, ...EXACT })));
   const every = opts.routeCheckEvery ?? 25;
+  // Which workload the gateway session is in, so it is set only when it changes; the comparisons'
+  // reads take OLAP by their own seeded stream, so the statements stay those of the seed.
+  let workload: 'oltp' | 'olap' = 'oltp';
+  const olapReads = seededRandom(deriveSeed(opts.seed, 1));
+  const setWorkload = async (want: 'oltp' | 'olap') => {
+    if (want !== workload) await subject.query(`SET workload = '${want}'`);
+    workload = want;
+  };
   try {
     await resetWriteFixture(subject, reference, opts.fixture);
     const fail = (index: number, w: RandomWrite, kind: RandomWriteFailure['kind'], detail: string) => {
       report.wrong++;
-      report.failures.push({ seed: opts.seed, index, sql: w.sql, kind, detail });
+      report.failures.push({ seed: opts.seed, index, sql: w.params === undefined ? w.sql : `${w.sql} -- params ${JSON.stringify(w.params)}`, kind, detail });
     };
     for (let index = 0; index < writes.length; index++) {
       const w = writes[index]!;
       report.statements++;
-      const got = await runQuery(subject, { sql: w.sql });
+      await setWorkload(w.olap ? 'olap' : 'oltp');
+      const run = (c: Connection) => (w.params === undefined ? runQuery(c, { sql: w.sql }) : runPrepared(c, { sql: w.sql, params: w.params }));
+      const got = await run(subject);
       if (got.kind === 'error' && got.errno === 1235) {
         report.refused++;
         const key = got.message.replace(/\d+/g, 'N');
@@ -116,19 +131,24 @@ export async function runRandomWriteDifferential(opts: RandomWriteDifferentialOp
         opts.onProgress?.(index + 1, writes.length);
         continue;
       }
-      const expected = await runQuery(reference, { sql: w.sql });
+      const expected = await run(reference);
       const answer = answerDifference(w.sql, got, expected);
       const otherError = answer !== undefined && got.kind === 'error' && expected.kind === 'error';
       if (otherError) report.otherErrors.push({ seed: opts.seed, index, sql: w.sql, kind: 'answer', detail: answer });
       else if (answer !== undefined) fail(index, w, 'answer', answer);
       else if (got.kind === 'error') report.bothErrors.set(got.errno ?? -1, (report.bothErrors.get(got.errno ?? -1) ?? 0) + 1);
-      const tables = await tableDifference(opts.fixture, w.touches, subject, reference, shards);
+      await setWorkload(olapReads() < 0.3 ? 'olap' : 'oltp');
+      const tables = await tableDifference(opts.fixture, w.touches, subject, reference, shards, w.inTransaction);
       if (tables !== undefined) {
         fail(index, w, 'tables', tables);
         break;
       }
-      if ((index + 1) % every === 0 || index === writes.length - 1) {
-        const route = await routeDifference(opts.fixture, subject, reference);
+      // In a transaction a consistent lookup's new rows are in the pre transaction, which the
+      // session's own read of the lookup table does not see (its routing reads do): the owner's
+      // rows are found by their lookup value instead.
+      const consistentOwnerTouched = w.inTransaction && opts.fixture.lookups.some((l) => l.consistent && w.touches.includes(l.owner));
+      if ((index + 1) % every === 0 || index === writes.length - 1 || consistentOwnerTouched) {
+        const route = await routeDifference(opts.fixture, subject, reference, consistentOwnerTouched && (index + 1) % every !== 0 && index !== writes.length - 1);
         if (route !== undefined) {
           fail(index, w, 'route', route);
           break;
@@ -165,20 +185,19 @@ async function rowsDifference(what: string, sql: string, got: Pick<Connection, '
 }
 
 /** The first table (or reference copy, or lookup table) whose rows differ from the reference's. */
-async function tableDifference(fixture: RandomWriteFixture, touched: readonly string[], subject: Connection, reference: Connection, shards: Connection[]): Promise<string | undefined> {
+async function tableDifference(fixture: RandomWriteFixture, touched: readonly string[], subject: Connection, reference: Connection, shards: Connection[], inTransaction: boolean): Promise<string | undefined> {
   for (const t of fixture.tables.filter((x) => touched.includes(x.name))) {
     const d = await rowsDifference(`${t.name} through the gateway`, fullRead(t), subject, reference);
     if (d !== undefined) return d;
-    if (t.placement === 'reference') {
+    if (t.placement === 'reference' && !inTransaction) {
       for (let i = 0; i < shards.length; i++) {
         const c = await rowsDifference(`${t.name}'s copy on shard ${i}`, fullRead(t), shards[i]!, reference);
         if (c !== undefined) return c;
       }
     }
     for (const l of fixture.lookups.filter((x) => x.owner === t.name)) {
-      // One lookup row per non-NULL value of the owner's column, holding that value.
-      const lookupSql = `SELECT ${l.from} FROM ${l.table} ORDER BY ${l.from}`;
-      const d2 = await rowsDifference(`lookup ${l.table}`, lookupSql, subject, reference, `SELECT ${l.column} FROM ${l.owner} WHERE ${l.column} IS NOT NULL ORDER BY ${l.column}`);
+      if (l.consistent && inTransaction) continue;
+      const d2 = l.consistent ? await orphanTolerantLookupDifference(l, subject, reference) : await lookupDifference(l, subject, reference);
       if (d2 !== undefined) return d2;
     }
   }
@@ -186,11 +205,36 @@ async function tableDifference(fixture: RandomWriteFixture, touched: readonly st
 }
 
 /**
+ * A plain lookup: one lookup row per non-NULL value of the owner's column, holding that value
+ * (and, for lookup_hash, the owner row's id).
+ */
+function lookupDifference(l: RandomWriteLookup, subject: Connection, reference: Connection): Promise<string | undefined> {
+  if (l.ownerId !== undefined) {
+    return rowsDifference(`lookup ${l.table}`, `SELECT ${l.ownerId} AS id, ${l.from} AS ${l.column} FROM ${l.table} ORDER BY ${l.ownerId}, ${l.from}`, subject, reference, `SELECT id, ${l.column} FROM ${l.owner} WHERE ${l.column} IS NOT NULL ORDER BY id`);
+  }
+  return rowsDifference(`lookup ${l.table}`, `SELECT ${l.from} AS ${l.column} FROM ${l.table} ORDER BY ${l.from}`, subject, reference, `SELECT ${l.column} FROM ${l.owner} WHERE ${l.column} IS NOT NULL ORDER BY ${l.column}`);
+}
+
+/**
+ * A consistent lookup: every non-NULL value of the owner's column has a lookup row holding an
+ * equal value (case aside: an orphan row taken over keeps its own bytes); orphans may be left.
+ */
+async function orphanTolerantLookupDifference(l: RandomWriteLookup, subject: Connection, reference: Connection): Promise<string | undefined> {
+  const owner = await runQuery(reference, { sql: `SELECT ${l.column} FROM ${l.owner} WHERE ${l.column} IS NOT NULL` });
+  const lookup = await runQuery(subject, { sql: `SELECT ${l.from} FROM ${l.table}` });
+  if (owner.kind !== 'rows' || lookup.kind !== 'rows') return `lookup ${l.table}: ${JSON.stringify(lookup.kind === 'rows' ? owner : lookup)}`;
+  const fold = (v: unknown) => String(v).toLowerCase().replace(/ +$/, '');
+  const have = new Set(lookup.rows.map((r) => fold(r[0])));
+  const missing = owner.rows.map((r) => r[0]).filter((v) => !have.has(fold(v)));
+  return missing.length === 0 ? undefined : `lookup ${l.table}: no row for ${l.owner}.${l.column} ${missing.map((v) => JSON.stringify(v)).join(', ')}`;
+}
+
+/**
  * Every sharded row found through the gateway by its vindex column (a point query routed to the
  * one shard its key names), and every lookup value routed through its lookup: a row written to
  * the wrong shard, or a lookup row pointing at the wrong one, is missed here.
  */
-async function routeDifference(fixture: RandomWriteFixture, subject: Connection, reference: Connection): Promise<string | undefined> {
+async function routeDifference(fixture: RandomWriteFixture, subject: Connection, reference: Connection, customersOnly = false): Promise<string | undefined> {
   const customers = await runQuery(reference, { sql: 'SELECT id, email FROM customer ORDER BY id' });
   if (customers.kind !== 'rows') return `reference: ${JSON.stringify(customers)}`;
   for (const [id, email] of customers.rows) {
@@ -199,6 +243,24 @@ async function routeDifference(fixture: RandomWriteFixture, subject: Connection,
     if (email !== null && fixture.lookups.some((l) => l.owner === 'customer')) {
       const e = await rowsDifference(`customer ${id} by email`, `SELECT * FROM customer WHERE email = '${String(email).replace(/'/g, "''")}'`, subject, reference);
       if (e !== undefined) return e;
+    }
+  }
+  if (customersOnly) return undefined;
+  if (fixture.tables.some((t) => t.name === 'item')) {
+    const items = await runQuery(reference, { sql: 'SELECT id, code FROM item ORDER BY id' });
+    if (items.kind !== 'rows') return `reference: ${JSON.stringify(items)}`;
+    for (const [id, code] of items.rows) {
+      const d = await rowsDifference(`item ${id} by id`, `SELECT * FROM item WHERE id = ${id}`, subject, reference);
+      if (d !== undefined) return d;
+      if (code !== null) {
+        const c = await rowsDifference(`item ${id} by code`, `SELECT * FROM item WHERE code = '${String(code).replace(/'/g, "''")}'`, subject, reference);
+        if (c !== undefined) return c;
+      }
+    }
+    // Each value of the non-unique lookup, and its collation-equal variants.
+    for (const tag of WRITE_TAGS.filter((t) => t !== null)) {
+      const d = await rowsDifference(`items by tag ${JSON.stringify(tag)}`, `SELECT * FROM item WHERE tag = '${String(tag).replace(/'/g, "''")}' ORDER BY id`, subject, reference);
+      if (d !== undefined) return d;
     }
   }
   const owners = await runQuery(reference, { sql: 'SELECT DISTINCT customer_id FROM orders ORDER BY customer_id' });
