@@ -21,7 +21,9 @@
  * the socket writes per transaction (to the shards, to the clients, by the driver; the window
  * ends after the gateway stopped, so the pools' COM_QUITs are in it).
  * ALLOC_PROFILE=<path prefix> also writes a sampled allocation profile per build and prints its
- * largest allocation sites. CHILD_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the CPU runs.
+ * largest allocation sites. CPU_PROFILE=<path prefix> writes a CPU profile of each CPU run's measured
+ * transactions (not the start or the warm-up); CHILD_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR'
+ * profiles the whole of each CPU run.
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -59,6 +61,22 @@ const RANGES = [
   'SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c',
   'SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c',
 ];
+/** The statements of MIX, by name: sysbench's transaction, or a part of it to cost on its own. */
+const KINDS: Record<string, string> = { begin: 'BEGIN', commit: 'COMMIT', point: POINT, range: RANGES[0], sum: RANGES[1], order: RANGES[2], distinct: RANGES[3] };
+const SYSBENCH_MIX = 'begin point*10 range sum order distinct commit';
+/**
+ * The transaction each connection runs, as kinds with counts (`begin point*10 commit`): sysbench's
+ * by default. Costing a kind by difference (`begin sum*14 commit` against `begin commit`) splits
+ * the transaction's CPU and bytes by statement kind. MIXES=`mix;mix;…` measures several in one run.
+ */
+const MIXES = (process.env.MIXES ?? process.env.MIX ?? SYSBENCH_MIX).split(';').map((m) => m.trim());
+function statementsOf(mix: string): string[] {
+  return mix.split(/\s+/).flatMap((part) => {
+    const [kind, times] = part.split('*');
+    if (!(kind in KINDS)) throw new Error(`unknown statement kind ${kind} in MIX (${Object.keys(KINDS).join(', ')})`);
+    return Array.from({ length: Number(times ?? 1) }, () => KINDS[kind]);
+  });
+}
 
 /** One driver connection: runs one transaction and reports whether a statement failed. */
 interface TransactionDriver {
@@ -66,7 +84,7 @@ interface TransactionDriver {
   close(): void;
 }
 
-async function preparedDriver(port: number): Promise<TransactionDriver> {
+async function preparedDriver(port: number, statements: readonly string[]): Promise<TransactionDriver> {
   const c = mysql2.createConnection({ host: '127.0.0.1', port, user: 'sb', password: 'sb', database: 'sbtest' });
   await new Promise<void>((resolve, reject) => c.connect((err) => (err ? reject(err) : resolve())));
   // Prepared up front, as sysbench does: a COM_STMT_PREPARE inside the transaction would wait for
@@ -74,13 +92,12 @@ async function preparedDriver(port: number): Promise<TransactionDriver> {
   for (const sql of ['BEGIN', POINT, ...RANGES, 'COMMIT']) await new Promise<void>((resolve, reject) => c.prepare(sql, (err) => (err ? reject(err) : resolve())));
   return {
     transaction(seed, done) {
-      const steps: [string, number[]][] = [['BEGIN', []]];
-      for (let i = 0; i < 10; i++) steps.push([POINT, [1 + (seed() % TABLE_SIZE)]]);
-      for (const sql of RANGES) {
+      const steps: [string, number[]][] = statements.map((sql) => {
+        if (sql === POINT) return [sql, [1 + (seed() % TABLE_SIZE)]];
+        if (!RANGES.includes(sql)) return [sql, []];
         const from = 1 + (seed() % (TABLE_SIZE - RANGE));
-        steps.push([sql, [from, from + RANGE - 1]]);
-      }
-      steps.push(['COMMIT', []]);
+        return [sql, [from, from + RANGE - 1]];
+      });
       let i = 0;
       const next = (err: unknown): void => {
         if (err) return done(true);
@@ -95,7 +112,7 @@ async function preparedDriver(port: number): Promise<TransactionDriver> {
 }
 
 /** Child: one gateway from `dist`, driven in this process; prints `cpu …` or `alloc …`. */
-async function child(dist: string, ports: number[], dir: string): Promise<void> {
+async function child(dist: string, ports: number[], dir: string, mix: string): Promise<void> {
   const gw = await startGatewayFromDist(dist, dir, {
     vschema: { keyspaces: { sbtest: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { sbtest1: { column_vindexes: [{ column: 'id', name: 'hash' }] } } } } },
     keyspace: 'sbtest',
@@ -104,7 +121,7 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
     settings: [`poolSize: ${CLIENTS}`],
   });
   const listen = { port: gw.port };
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => preparedDriver(listen.port)));
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => preparedDriver(listen.port, statementsOf(mix))));
   let failures = 0;
   let state = 1;
   const seed = (): number => (state = (state * 48271) % 2147483647);
@@ -157,11 +174,24 @@ async function child(dist: string, ports: number[], dir: string): Promise<void> 
     console.log(`alloc ${((h1 - h0) / ALLOC_TXS).toFixed(0)}`);
     return;
   }
+  const cpuProfileTo = process.env.CPU_PROFILE;
+  const profiler = cpuProfileTo ? new Session() : null;
+  if (profiler !== null) {
+    profiler.connect();
+    await inspectorPost(profiler, 'Profiler.enable', {});
+    await inspectorPost(profiler, 'Profiler.setSamplingInterval', { interval: 100 });
+    await inspectorPost(profiler, 'Profiler.start', {});
+  }
   const before = process.cpuUsage();
   const t0 = performance.now();
   await runAll(TXS);
   const wall = performance.now() - t0;
   const used = process.cpuUsage(before);
+  if (profiler !== null) {
+    const { profile } = (await inspectorPost(profiler, 'Profiler.stop', {})) as { profile: unknown };
+    writeFileSync(`${cpuProfileTo}.${path.basename(path.dirname(path.dirname(dist)))}.${process.pid}.cpuprofile`, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   for (const c of clients) c.close();
   await gw.stop();
   if (failures > 0) throw new Error(`${failures} transactions failed`);
@@ -189,11 +219,11 @@ function countSocketWrites(shardPorts: number[], gatewayPort: number): { toShard
 /** Node flags of an allocation run: a 64 MiB young generation (no GC in the run) and gc(). */
 const ALLOC_FLAGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'];
 
-function runChild(dist: string, ports: number[], alloc: boolean): Promise<string> {
+function runChild(dist: string, ports: number[], alloc: boolean, mix: string): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sg-inproc-ro-'));
   const flags = alloc ? ALLOC_FLAGS : [...nodeFlagsOf(path.join(dist, 'cli.js')), ...CHILD_NODE_ARGS];
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...flags, ...process.execArgv, fileURLToPath(import.meta.url), 'child', dist, ports.join(','), dir], {
+    const p = spawn(process.execPath, [...flags, ...process.execArgv, fileURLToPath(import.meta.url), 'child', dist, ports.join(','), dir, mix], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ALLOC_CHILD: alloc ? '1' : '0' },
     });
@@ -227,7 +257,7 @@ async function loadRows(cluster: LocalCluster): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === 'child') return child(process.argv[3], process.argv[4].split(',').map(Number), process.argv[5]);
+  if (process.argv[2] === 'child') return child(process.argv[3], process.argv[4].split(',').map(Number), process.argv[5], process.argv[6]);
   const builds: [string, string][] = [['this build', path.resolve(here, '../dist')]];
   if (process.env.BASE_DIST) builds.unshift(['BASE_DIST', path.resolve(process.env.BASE_DIST)]);
   const cluster = await LocalCluster.start({ shards: SHARDS, database: 'sbtest', schema: SCHEMA });
@@ -235,17 +265,22 @@ async function main(): Promise<void> {
     await loadRows(cluster);
     const ports = SHARDS.map((s) => cluster.shard(s).port);
     console.log(`oltp_read_only as prepared statements, 2 shards: ${TXS} transactions per run after ${WARMUP} to warm up, ${CLIENTS} connections, gateway and driver in one process`);
-    for (const [name, dist] of builds) {
-      const m = /^alloc (\S+)$/.exec(await runChild(dist, ports, true))!;
-      console.log(`${name}: ${m[1]} bytes of JavaScript heap allocated per transaction (gateway + driver, ${ALLOC_TXS} transactions, no GC)`);
+    for (const mix of MIXES) {
+      if (MIXES.length > 1 || mix !== SYSBENCH_MIX) console.log(`transaction: ${mix}`);
+      for (const [name, dist] of builds) {
+        const m = /^alloc (\S+)$/.exec(await runChild(dist, ports, true, mix))!;
+        console.log(`${name}: ${m[1]} bytes of JavaScript heap allocated per transaction (gateway + driver, ${ALLOC_TXS} transactions, no GC)`);
+      }
     }
     for (let r = 1; r <= RUNS; r++) {
-      const parts: string[] = [];
-      for (const [name, dist] of buildsInRound(builds, r)) {
-        const [, us, tps, user, sys] = (await runChild(dist, ports, false)).split(' ');
-        parts.push(`${name} ${us} µs/tx (${user}+${sys}), ${tps} tx/s`);
+      for (const mix of MIXES) {
+        const parts: string[] = [];
+        for (const [name, dist] of buildsInRound(builds, r)) {
+          const [, us, tps, user, sys] = (await runChild(dist, ports, false, mix)).split(' ');
+          parts.push(`${name} ${us} µs/tx (${user}+${sys}), ${tps} tx/s`);
+        }
+        console.log(`run ${r}${MIXES.length > 1 ? ` [${mix}]` : ''} (load ${loadAverage()}): ${parts.join(' | ')}`);
       }
-      console.log(`run ${r} (load ${loadAverage()}): ${parts.join(' | ')}`);
     }
   } finally {
     await cluster.stop();
