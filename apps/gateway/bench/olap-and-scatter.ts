@@ -16,10 +16,11 @@
  *   ROWS=200000 SECONDS_PER_RUN=3 pnpm --filter @shardgate/gateway bench:olap   (quick look)
  *   JOINS_ONLY=1 ROWS=100000 [JOIN_WORKLOAD=olap] pnpm --filter @shardgate/gateway bench:olap   (the joins alone: printed, BENCHMARKS.md untouched)
  *   GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" …   (extra node flags for the gateway process)
- *   STREAM_ONLY=1 ROUNDS=5 [BASE_CLI=<other build>/apps/gateway/dist/cli.js] [STRACE=1] pnpm --filter @shardgate/gateway bench:olap
+ *   STREAM_ONLY=1 ROUNDS=5 [BASE_CLI=<other build>/apps/gateway/dist/cli.js] [RELAY=1] [STRACE=1] pnpm --filter @shardgate/gateway bench:olap
  *       (the OLAP stream alone, ROUNDS interleaved rounds of gateway [, base gateway] and the one
  *       MariaDB, with the CPU of every process per row: printed, BENCHMARKS.md untouched; STRACE=1
- *       adds one more stream of each under `strace -c -f` for the syscall counts)
+ *       adds one more stream of each under `strace -c -f` for the syscall counts, the client's
+ *       too; RELAY=1 adds bench/tcp-relay.mjs in front of the one MariaDB as a side)
  *
  * Rows are generated on the servers themselves: the reference from MariaDB's SEQUENCE engine
  * (`seq_1_to_N`), each shard from the ids the hash vindex gives it (computed here with
@@ -222,6 +223,12 @@ interface StreamResult {
 }
 
 /**
+ * Rows the stream in progress has delivered so far (read by measuredStream's sampler).
+ * Concurrency rule: the bench runs one stream at a time; stream() resets it and its 'data' handler writes it.
+ */
+let streamedRows = 0;
+
+/**
  * Streams `sql` with mysql2's `.stream()`, checking that every id arrived once (by count and sum).
  * With `gatewayPid`, the client stops reading PAUSES times for PAUSE_MS and records the gateway's
  * RSS around each stop: a gateway that keeps reading its shards while the client is not reading
@@ -234,9 +241,11 @@ function stream(c: Conn, sql: string, gatewayPid?: number): Promise<StreamResult
     const every = Math.floor(ROWS / (PAUSES + 1));
     let rows = 0;
     let idSum = 0;
+    streamedRows = 0;
     const s = c.query({ sql, rowsAsArray: true }).stream({ highWaterMark: 1000 });
     s.on('data', (row: unknown[]) => {
       rows++;
+      streamedRows = rows;
       idSum += Number(row[0]);
       if (gatewayPid !== undefined && rows % every === 0 && pauses.length < PAUSES) {
         s.pause();
@@ -353,7 +362,10 @@ type Watched = Record<string, number[]>;
  * One stream of STREAM_SQL on `c`, with every watched process's CPU (µs, user + system) and
  * context switches over it, and the machine's busy share (all of its cores, anyone's work).
  */
-async function measuredStream(c: Conn, watched: Watched): Promise<{ seconds: number; cpu: Record<string, number>; switches: Record<string, number>; waiting: Record<string, number>; machineBusy: number }> {
+async function measuredStream(
+  c: Conn,
+  watched: Watched,
+): Promise<{ seconds: number; cpu: Record<string, number>; switches: Record<string, number>; waiting: Record<string, number>; machineBusy: number; runAhead: { quarter: number; half: number } }> {
   const read = (): { cpu: Record<string, number>; switches: Record<string, number>; waiting: Record<string, number> } => {
     const cpu: Record<string, number> = {};
     const switches: Record<string, number> = {};
@@ -370,24 +382,39 @@ async function measuredStream(c: Conn, watched: Watched): Promise<{ seconds: num
     }
     const own = process.cpuUsage();
     cpu.client = own.user + own.system;
+    const ownSwitches = contextSwitches(process.pid);
+    switches.client = ownSwitches.voluntary + ownSwitches.involuntary;
+    switches.clientInvoluntary = ownSwitches.involuntary;
     // The client's main thread alone (its JavaScript), not libuv's pool.
     const [run, wait] = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
     waiting.client = wait;
     waiting.clientRunning = run;
     return { cpu, switches, waiting };
   };
+  // How far the servers (and gateway) run ahead of the client: every 50 ms, the share of the
+  // rows the client has read and the producers' CPU so far. Producers that have done most of
+  // their work while the client has read a quarter of the rows competed with it for the cores.
+  const producerPids = Object.values(watched).flat();
+  const producerCpu = (): number => producerPids.reduce((sum, x) => sum + schedTimes(x).running, 0);
+  const progress: { rows: number; cpu: number }[] = [];
+  const cpuStart = producerCpu();
+  const sampler = setInterval(() => progress.push({ rows: streamedRows, cpu: producerCpu() - cpuStart }), 50);
   const m0 = machineTicks();
   const before = read();
   const r = await stream(c, STREAM_SQL);
+  clearInterval(sampler);
   const after = read();
   const m1 = machineTicks();
+  const cpuTotal = producerCpu() - cpuStart;
+  const aheadAt = (share: number): number => (progress.find((x) => x.rows >= share * ROWS)?.cpu ?? cpuTotal) / cpuTotal;
+  const runAhead = { quarter: aheadAt(0.25), half: aheadAt(0.5) };
   const cpu: Record<string, number> = {};
   const switches: Record<string, number> = {};
   for (const k of Object.keys(after.cpu)) cpu[k] = after.cpu[k] - before.cpu[k];
   for (const k of Object.keys(after.switches)) switches[k] = after.switches[k] - before.switches[k];
   const waiting: Record<string, number> = {};
   for (const k of Object.keys(after.waiting)) waiting[k] = after.waiting[k] - before.waiting[k];
-  return { seconds: r.seconds, cpu, switches, waiting, machineBusy: (m1.busy - m0.busy) / (m1.total - m0.total) };
+  return { seconds: r.seconds, cpu, switches, waiting, machineBusy: (m1.busy - m0.busy) / (m1.total - m0.total), runAhead };
 }
 
 /** Runs `strace -c -f` on `pids` during one stream on `c`; returns strace's summary tables. */
@@ -415,7 +442,7 @@ async function stracedStream(c: Conn, pids: number[]): Promise<string> {
 async function streamRounds(sides: { name: string; conn: Conn; watched: Watched }[]): Promise<void> {
   const rounds = Number(process.env.ROUNDS ?? 5);
   for (const s of sides) {
-    if (s.name !== 'mariadb') await p(s.conn).query("set workload = 'olap'");
+    if (s.name.endsWith('gateway')) await p(s.conn).query("set workload = 'olap'");
     await stream(s.conn, STREAM_SQL); // warm-up
     const [, fields] = await p(s.conn).query(`${STREAM_SQL} limit 1`);
     console.log(`${s.name} columns: ${JSON.stringify((fields as { name: string; columnType: number; characterSet: number; flags: number; columnLength: number }[]).map((f) => [f.name, f.columnType, f.characterSet, f.flags, f.columnLength]))}`);
@@ -433,7 +460,7 @@ async function streamRounds(sides: { name: string; conn: Conn; watched: Watched 
       const idle = wall - m.waiting.clientRunning - m.waiting.client;
       const wt = Object.entries(m.waiting).filter(([k]) => k !== 'clientRunning').map(([k, v]) => `${k} ${ms(v)}`).join(', ');
       console.log(
-        `round ${round} ${s.name}: ${(ROWS / m.seconds).toFixed(0)} rows/s (${m.seconds.toFixed(2)} s); CPU µs/row: ${perRow}; total ${(total / ROWS).toFixed(3)} µs/row = ${(total / 1e6 / m.seconds).toFixed(2)} cores; machine busy ${(m.machineBusy * 100).toFixed(0)}%; context switches: ${sw}; ms waiting for a CPU: ${wt}; client main thread: running ${ms(m.waiting.clientRunning)} ms, runnable ${ms(m.waiting.client)} ms, idle (no data) ${ms(idle)} ms`,
+        `round ${round} ${s.name}: ${(ROWS / m.seconds).toFixed(0)} rows/s (${m.seconds.toFixed(2)} s); CPU µs/row: ${perRow}; total ${(total / ROWS).toFixed(3)} µs/row = ${(total / 1e6 / m.seconds).toFixed(2)} cores; machine busy ${(m.machineBusy * 100).toFixed(0)}%; context switches: ${sw}; ms waiting for a CPU: ${wt}; client main thread: running ${ms(m.waiting.clientRunning)} ms, runnable ${ms(m.waiting.client)} ms, idle (no data) ${ms(idle)} ms; producers' CPU done when the client had read 1/4 of the rows ${(m.runAhead.quarter * 100).toFixed(0)}%, 1/2 ${(m.runAhead.half * 100).toFixed(0)}%`,
       );
     }
   }
@@ -460,8 +487,9 @@ async function streamRounds(sides: { name: string; conn: Conn; watched: Watched 
   }
   if (process.env.STRACE === '1') {
     for (const s of sides) {
-      const pids = Object.values(s.watched).flat();
-      console.log(`\n=== strace -c -f, one stream, ${s.name}\n${await stracedStream(s.conn, pids)}`);
+      // The bench client too (the last table): it reads every row, whichever side sends them.
+      const pids = [...Object.values(s.watched).flat(), process.pid];
+      console.log(`\n=== strace -c -f, one stream, ${s.name} (the last pid is the client)\n${await stracedStream(s.conn, pids)}`);
     }
   }
 }
@@ -471,6 +499,7 @@ async function main(): Promise<void> {
   let cluster: LocalCluster | null = null;
   let gateway: Gateway | null = null;
   let baseGateway: Gateway | null = null;
+  let relay: ChildProcess | null = null;
   const conns: Conn[] = [];
   // The gateway child must not outlive us, whichever way we stop. LocalCluster cleans its own
   // servers in 'exit' and on signals; with a handler of ours installed it no longer re-raises the
@@ -478,6 +507,7 @@ async function main(): Promise<void> {
   const killGateway = (): void => {
     if (gateway && gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
     if (baseGateway && baseGateway.child.exitCode === null) baseGateway.child.kill('SIGKILL');
+    if (relay && relay.exitCode === null) relay.kill('SIGKILL');
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     killGateway();
@@ -526,12 +556,22 @@ async function main(): Promise<void> {
     if (STREAM_ONLY) {
       const shardPids = SHARDS.map((s) => cluster!.shard(s).pid);
       const refPid = cluster.shard(REFERENCE).pid;
-      const sides = [{ name: 'gateway', conn: gw, watched: { gateway: [pid], shards: shardPids } }];
+      const sides: { name: string; conn: Conn; watched: Watched }[] = [{ name: 'gateway', conn: gw, watched: { gateway: [pid], shards: shardPids } }];
       if (process.env.BASE_CLI) {
         baseGateway = await startGateway(dir, cluster, path.resolve(process.env.BASE_CLI));
         const base = await connect({ ...gwOpts, port: baseGateway.port });
         conns.push(base);
         sides.push({ name: 'base gateway', conn: base, watched: { gateway: [baseGateway.child.pid!], shards: shardPids } });
+      }
+      if (process.env.RELAY === '1') {
+        // The floor for anything in Node between client and server: bench/tcp-relay.mjs in front
+        // of the one MariaDB (bytes copied both ways, no parsing).
+        const relayPort = await freePort();
+        relay = spawn('node', [path.join(import.meta.dirname, 'tcp-relay.mjs'), String(relayPort), String(cluster.shard(REFERENCE).port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        await waitFor(relay, /relay listening/, 'tcp-relay');
+        const viaRelay = await connect({ ...refOpts, port: relayPort });
+        conns.push(viaRelay);
+        sides.push({ name: 'relay', conn: viaRelay, watched: { relay: [relay.pid!], mariadb: [refPid] } });
       }
       await streamRounds([...sides, { name: 'mariadb', conn: ref, watched: { mariadb: [refPid] } }]);
       return;
@@ -641,6 +681,7 @@ async function main(): Promise<void> {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       killGateway();
     }
+    if (relay && relay.exitCode === null) relay.kill('SIGKILL');
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
     process.removeListener('exit', killGateway);
