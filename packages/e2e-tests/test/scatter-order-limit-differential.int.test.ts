@@ -27,6 +27,7 @@ create table ord (
   sl char(10) character set latin1, su varchar(20) collate utf8mb4_unicode_ci, snp varchar(20) collate utf8mb4_unicode_nopad_ci,
   vb varbinary(10), dt datetime, tm time
 );
+create table wide (id int primary key, k int, pad varchar(3000));
 `;
 const WORDS = ['a', 'A', 'á', 'a ', 'b', 'B ', 'ß', 'ss', '', 'Å', 'z', 'é', 'e', 'a\t', 'ab', null];
 const q = (v: string | null) => (v === null ? 'null' : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`);
@@ -40,6 +41,8 @@ const ROWS = Array.from({ length: 240 }, (_, k) => {
     ${k % 10 === 0 ? 'null' : `x'${((k * 13) % 256).toString(16).padStart(2, '0')}${k % 3 === 0 ? '' : '00'}'`},
     ${k % 12 === 0 ? 'null' : `'2024-0${(k % 9) + 1}-1${k % 10} 0${k % 10}:00:00'`}, ${k % 8 === 0 ? 'null' : `'${k % 2 === 0 ? '-' : ''}${(k * 3) % 50}:0${k % 10}:00'`})`;
 });
+/** Rows of 1-3 KB: a shard's reply to a LIMIT of hundreds spans many socket reads (row packet runs). */
+const WIDE = `insert into wide (id, k, pad) values ${Array.from({ length: 800 }, (_, k) => `(${k + 1}, ${(k * 7) % 50}, repeat('${String.fromCharCode(97 + (k % 26))}', ${1000 + ((k * 131) % 2000)}))`).join(', ')}`;
 const INSERT = `insert into ord (id, i, bi, bu, dc, d, s, sb, sl, su, snp, vb, dt, tm) values ${ROWS.join(',\n')}`;
 
 const STATEMENTS = [
@@ -67,6 +70,9 @@ const STATEMENTS = [
   'select id, i from ord order by i, id limit 10, 20',
   'select id, s from ord order by s, id limit 1000',
   'select id, sl, sb from ord where i is null order by sl, sb, id limit 5',
+  'select id, k, pad from wide order by k desc, id limit 500',
+  'select pad, id from wide order by left(pad, 1) desc, id limit 300',
+  'select id, pad from wide order by k, id desc limit 10, 600',
 ];
 
 let gw: RunningGateway;
@@ -76,7 +82,7 @@ let sub: mysql.Connection;
 
 beforeAll(async () => {
   [gw, reference] = await Promise.all([
-    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ ord: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
+    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ ord: 'id', wide: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
     LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
   ]);
   const options = { supportBigNumbers: true, bigNumberStrings: true, dateStrings: true } as const;
@@ -84,6 +90,8 @@ beforeAll(async () => {
   sub = await gw.connect({ database: 'commerce', ...options });
   await ref.query(INSERT);
   await sub.query(INSERT);
+  await ref.query(WIDE);
+  await sub.query(WIDE);
 }, 120_000);
 
 afterAll(async () => {

@@ -24,6 +24,35 @@ export interface RowPackets {
   readonly bounds: readonly number[];
 }
 
+/**
+ * A chunk's row packets visited one row at a time: after seek(i), row i's payload is
+ * `source[start, end)`. A reply read whole walks its socket reads in order this way without a
+ * list of every row's packet (a merge under a Limit visits about a quarter of each shard's rows).
+ * Concurrency rule: owned by one reader (one merge input); seek() moves it.
+ */
+export interface RowPacketWalker {
+  /** Moves to row i; cheapest for the row after the last one sought, or that row again. */
+  seek(i: number): void;
+  readonly source: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A walker over a chunk's packet list. */
+export function walkRowPackets(p: RowPackets): RowPacketWalker {
+  const w = {
+    source: p.sources[0],
+    start: 0,
+    end: 0,
+    seek(i: number): void {
+      w.source = p.sources[i];
+      w.start = p.bounds[2 * i];
+      w.end = p.bounds[2 * i + 1];
+    },
+  };
+  return w;
+}
+
 /** Non-enumerable, so chunks still compare equal to plain arrays of the same rows. */
 const PACKETS = Symbol('shardgate.rowPackets');
 

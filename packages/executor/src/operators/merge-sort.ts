@@ -12,7 +12,7 @@ import type { RowReceiver } from '../row-flow.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag } from '../values/column-types.js';
 import type { FieldInfo, Row } from '../types.js';
-import { decodeTextRowPrefix, prefixEnd, readCellBounds, rowPacketsOf, withRowPackets, type RowPackets } from '../row-packets.js';
+import { decodeTextRowPrefix, prefixEnd, readCellBounds, rowPacketsOf, walkRowPackets, withRowPackets, type RowPacketWalker } from '../row-packets.js';
 import { compareCollationKeyRanges, compareNullable, rangeComparatorFor, isTextField, type RangeComparator } from '../values/cell-compare.js';
 
 /** One ORDER BY key as the merge compares it: the cell at `column`, by `cmp`, `sign` -1 for DESC. */
@@ -39,7 +39,7 @@ export interface SortedReceiver extends RowReceiver {
    * Offered only when the merge's receiver wants fewer rows than it may get (a Limit): a merge
    * that hands on every row decodes every row anyway, and measured more allocation this way.
    */
-  readonly lazyRows?: (count: number, rowAt: (i: number) => Row, packets: RowPackets | undefined) => Promise<void> | void;
+  readonly lazyRows?: (count: number, rowAt: (i: number) => Row, packets: RowPacketWalker | undefined) => Promise<void> | void;
 }
 
 /** One sorted input: pushes its rows into `receiver`, honouring its promises, until done. */
@@ -103,7 +103,7 @@ interface InputSlot {
   /** Decodes row i of a lazy chunk; null for a chunk of rows. */
   rowAt: ((i: number) => Row) | null;
   /** The shard packets of `chunk`, when it has them (set with it). */
-  packets: RowPackets | undefined;
+  packets: RowPacketWalker | undefined;
   pos: number;
   /**
    * Where the head row's sort keys are, for `pos === keyedPos`: in its packet `keySource`, cell c
@@ -202,7 +202,8 @@ export async function mergeSorted(
               return new Promise<void>((resolve, reject) => {
                 slot.chunk = rows;
                 slot.rowAt = null;
-                slot.packets = rowPacketsOf(rows);
+                const p = rowPacketsOf(rows);
+                slot.packets = p !== undefined ? walkRowPackets(p) : undefined;
                 slot.pos = 0;
                 slot.keyedPos = -1;
                 slot.release = resolve;
@@ -216,7 +217,7 @@ export async function mergeSorted(
               return new Promise<void>((resolve, reject) => {
                 slot.chunk = new Array<Row | undefined>(count);
                 slot.rowAt = rowAt;
-                slot.packets = packets !== undefined && packets.sources.length === count ? packets : undefined;
+                slot.packets = packets;
                 slot.pos = 0;
                 slot.keyedPos = -1;
                 slot.release = resolve;
@@ -255,11 +256,11 @@ export async function mergeSorted(
    */
   const locateKeys = (s: InputSlot): void => {
     s.keyedPos = s.pos;
-    const p = s.packets;
-    if (s.rowAt !== null && p !== undefined && s.chunk![s.pos] === undefined) {
-      const source = p.sources[s.pos];
-      if (readCellBounds(source, p.bounds[2 * s.pos], p.bounds[2 * s.pos + 1], keyWidth, s.cells)) {
-        s.keySource = source;
+    const w = s.packets;
+    if (s.rowAt !== null && w !== undefined && s.chunk![s.pos] === undefined) {
+      w.seek(s.pos);
+      if (readCellBounds(w.source, w.start, w.end, keyWidth, s.cells)) {
+        s.keySource = w.source;
         s.keyRow = null;
         return;
       }
@@ -314,24 +315,22 @@ export async function mergeSorted(
   let packetEnd = -1;
   const handedOn = (s: InputSlot, at: number): Row => {
     packetEnd = -1;
-    const p = s.packets;
+    const w = s.packets;
+    if (w !== undefined) w.seek(at);
     let row = s.chunk![at];
-    if (row === undefined && columns !== undefined && p !== undefined) {
-      const source = p.sources[at] as Buffer;
-      const start = p.bounds[2 * at];
-      const end = p.bounds[2 * at + 1];
-      const prefix = decodeTextRowPrefix(source, columns, start, end);
+    if (row === undefined && columns !== undefined && w !== undefined) {
+      const prefix = decodeTextRowPrefix(w.source as Buffer, columns, w.start, w.end);
       if (prefix !== null) {
-        packetEnd = prefixEnd(source, start, end, prefix, columns);
+        packetEnd = prefixEnd(w.source, w.start, w.end, prefix, columns);
         return prefix;
       }
     }
     if (row === undefined) row = s.chunk![at] = s.rowAt!(at);
     if (columns === undefined || row.length <= columns) {
-      if (p !== undefined) packetEnd = p.bounds[2 * at + 1];
+      if (w !== undefined) packetEnd = w.end;
       return row;
     }
-    if (p !== undefined) packetEnd = prefixEnd(p.sources[at], p.bounds[2 * at], p.bounds[2 * at + 1], row, columns);
+    if (w !== undefined) packetEnd = prefixEnd(w.source, w.start, w.end, row, columns);
     return row.slice(0, columns);
   };
 
@@ -409,9 +408,10 @@ export async function mergeSorted(
         if (withPackets) {
           if (packetEnd < 0) withPackets = false;
           else {
-            const p = s.packets!;
-            sources[n] = p.sources[at];
-            bounds[2 * n] = p.bounds[2 * at];
+            // handedOn left the walker on row `at`.
+            const w = s.packets!;
+            sources[n] = w.source;
+            bounds[2 * n] = w.start;
             bounds[2 * n + 1] = packetEnd;
           }
         }

@@ -7,7 +7,7 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, hasMysqlCode } f
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
 import type { ShardResult, StreamHandlers } from '../shard-pool.js';
-import { rowsWithPackets } from '../row-packets.js';
+import { rowsWithPackets, walkRowPackets } from '../row-packets.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
 import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
@@ -418,7 +418,7 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
   if (!r.isResultSet) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `expected rows from ${keyspace}/${shard}, got an OK packet`);
   out.fields(r.fields);
   if ('lazyRows' in out && out.lazyRows !== undefined && r.rowAt !== undefined && r.rowCount !== undefined) {
-    const written = out.lazyRows(r.rowCount, (i) => r.rowAt!(i), r.packets);
+    const written = out.lazyRows(r.rowCount, (i) => r.rowAt!(i), r.packetWalker !== undefined ? r.packetWalker() : r.packets !== undefined ? walkRowPackets(r.packets) : undefined);
     if (written !== undefined) await written;
     return;
   }
