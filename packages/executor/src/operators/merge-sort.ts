@@ -13,12 +13,16 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag } from '../values/column-types.js';
 import type { FieldInfo, Row } from '../types.js';
 import { decodeTextRowPrefix, prefixEnd, readCellBounds, rowPacketsOf, walkRowPackets, withRowPackets, type RowPacketWalker } from '../row-packets.js';
-import { compareCollationKeyRanges, compareNullable, rangeComparatorFor, isTextField, type RangeComparator } from '../values/cell-compare.js';
+import { asRangeComparator, compareCollationKeys, compareNullable, comparatorFor, isTextField, type CellComparator, type RangeComparator } from '../values/cell-compare.js';
 
-/** One ORDER BY key as the merge compares it: the cell at `column`, by `cmp`, `sign` -1 for DESC. */
+/**
+ * One ORDER BY key: the cell at `column`, compared by `cmp` where it lies (the merge) or by
+ * `cellCmp` as a decoded cell (the Sort), `sign` -1 for DESC.
+ */
 export interface MergeKey {
   readonly column: number;
   readonly cmp: RangeComparator;
+  readonly cellCmp: CellComparator;
   readonly sign: number;
 }
 
@@ -74,19 +78,18 @@ export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly
     // value (WEIGHT_STRING of a number is its digits, which do not sort numerically).
     const useWeight = k.weightStringColumn !== undefined && isTextField(fields[valueColumn]);
     const column = useWeight ? at(k.weightStringColumn!) : valueColumn;
-    const cmp = useWeight ? compareCollationKeyRanges : rangeComparatorFor(fields[valueColumn]);
+    const cellCmp = useWeight ? compareCollationKeys : comparatorFor(fields[valueColumn]);
     const sign = k.desc ? -1 : 1;
-    return { column, cmp, sign };
+    return { column, cmp: asRangeComparator(cellCmp), cellCmp, sign };
   });
-  const compareCells = keys.map((k) => (x: Uint8Array, y: Uint8Array) => k.cmp(x, 0, x.length, y, 0, y.length));
   const compare = (a: Row, b: Row): number => {
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
-      const c = compareNullable(a[k.column], b[k.column], compareCells[i]);
+    for (const k of keys) {
+      const c = compareNullable(a[k.column], b[k.column], k.cellCmp);
       if (c !== 0) return c * k.sign;
     }
     return 0;
   };
+  // The merge reads `keys` (MergeKey); the Sort compares rows as before.
   return Object.assign(compare, { keys });
 }
 

@@ -141,14 +141,14 @@ export function comparatorFor(field: Pick<FieldInfo, 'columnType' | 'characterSe
 }
 
 /**
- * comparatorFor as a RangeComparator: integers, binary strings and dates compare in place; the
- * other classes (decimal, float, TIME, text without a collation key) decode their text anyway and
- * take views.
+ * A cell comparator (comparatorFor, compareCollationKeys) as a RangeComparator: integers, binary
+ * strings, dates and collation keys compare in place; the other classes (decimal, float, TIME,
+ * text without a collation key) decode their text anyway and take views.
  */
-export function rangeComparatorFor(field: Pick<FieldInfo, 'columnType' | 'characterSet'> | undefined): RangeComparator {
-  const cmp = comparatorFor(field);
+export function asRangeComparator(cmp: CellComparator): RangeComparator {
   if (cmp === compareIntegerBytes) return compareIntegerRanges;
   if (cmp === compareBytes) return compareByteRanges;
+  if (cmp === compareCollationKeys) return compareCollationKeyRanges;
   return (a, as, ae, b, bs, be) => cmp(a.subarray(as, ae), b.subarray(bs, be));
 }
 
