@@ -13,7 +13,7 @@
  * should anything reorder or replace its rows anyway, packetOfRow() notices (each row's cells
  * must lie inside its own packet) and the row is encoded instead.
  */
-import type { Row } from './types.js';
+import type { Cell, Row } from './types.js';
 
 /**
  * The packets of a chunk: row i's payload is `sources[i][bounds[2i], bounds[2i+1])`. Offsets
@@ -22,6 +22,35 @@ import type { Row } from './types.js';
 export interface RowPackets {
   readonly sources: readonly Uint8Array[];
   readonly bounds: readonly number[];
+}
+
+/**
+ * A chunk's row packets visited one row at a time: after seek(i), row i's payload is
+ * `source[start, end)`. A reply read whole walks its socket reads in order this way without a
+ * list of every row's packet (a merge under a Limit visits about a quarter of each shard's rows).
+ * Concurrency rule: owned by one reader (one merge input); seek() moves it.
+ */
+export interface RowPacketWalker {
+  /** Moves to row i; cheapest for the row after the last one sought, or that row again. */
+  seek(i: number): void;
+  readonly source: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A walker over a chunk's packet list. */
+export function walkRowPackets(p: RowPackets): RowPacketWalker {
+  const w = {
+    source: p.sources[0],
+    start: 0,
+    end: 0,
+    seek(i: number): void {
+      w.source = p.sources[i];
+      w.start = p.bounds[2 * i];
+      w.end = p.bounds[2 * i + 1];
+    },
+  };
+  return w;
 }
 
 /** Non-enumerable, so chunks still compare equal to plain arrays of the same rows. */
@@ -108,46 +137,13 @@ export function sliceWithPackets(rows: Row[], start: number, end: number): Row[]
 }
 
 /**
- * trimRow over a chunk, keeping packets: the columns kept are a prefix of the shard's row (the
- * planner's helper columns, weight strings and the like, come last), and the text-protocol packet
- * of a prefix of a row is a prefix of its packet. So each kept row's packet is its shard packet
- * cut after its last kept cell. A row whose kept cells are all NULL, or whose cells are not views
- * into its packet, makes the chunk go without packets (encoded as before).
- */
-export function trimRowsWithPackets(rows: Row[], columns: number): Row[] {
-  // row-flow's trimRow, inlined (row-flow imports this module): `columns` leading columns, or
-  // all but -columns trailing ones.
-  const out: Row[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    out[i] = r.length <= columns ? r : r.slice(0, columns);
-  }
-  const p = rowPacketsOf(rows);
-  if (p === undefined) return out;
-  const bounds: number[] = new Array(2 * rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    const kept = out[i].length;
-    const start = p.bounds[2 * i];
-    const end = p.bounds[2 * i + 1];
-    bounds[2 * i] = start;
-    if (kept === row.length) {
-      bounds[2 * i + 1] = end;
-      continue;
-    }
-    const cut = prefixEnd(p.sources[i], start, end, row, kept);
-    if (cut < 0) return out;
-    bounds[2 * i + 1] = cut;
-  }
-  return withRowPackets(out, p.sources, bounds);
-}
-
-/**
  * Where the first `kept` cells of `row` end in its packet `source[start, end)`: after the last
  * non-NULL one of them, plus one byte (0xFB) per NULL after it. -1 when they are all NULL or the
- * cell is not a view into the packet.
+ * cell is not a view into the packet. The text-protocol packet of a row's first cells is a
+ * prefix of its packet, so a merge that drops the planner's helper columns (they come last) still
+ * hands on each kept row as the shard's bytes, cut here.
  */
-function prefixEnd(source: Uint8Array, start: number, end: number, row: Row, kept: number): number {
+export function prefixEnd(source: Uint8Array, start: number, end: number, row: Row, kept: number): number {
   let nulls = 0;
   for (let c = kept - 1; c >= 0; c--) {
     const cell = row[c];
@@ -160,4 +156,77 @@ function prefixEnd(source: Uint8Array, start: number, end: number, row: Row, kep
     return at + cell.byteLength + nulls;
   }
   return -1;
+}
+
+/**
+ * Where the cells `0 … columns-1` of the text-protocol row payload `source[start, end)` lie:
+ * cell c is `source[out[2c], out[2c+1])`, or NULL when out[2c] is -1. Nothing is allocated (a
+ * merge reads its sort keys this way for every row it compares). False when the payload ends
+ * before them or a length is malformed: decodeTextRow then reports the row.
+ */
+export function readCellBounds(source: Uint8Array, start: number, end: number, columns: number, out: Int32Array): boolean {
+  let p = start;
+  for (let c = 0; c < columns; c++) {
+    if (p >= end) return false;
+    const first = source[p];
+    let len: number;
+    if (first < 0xfb) {
+      len = first;
+      p += 1;
+    } else if (first === 0xfb) {
+      out[2 * c] = -1;
+      out[2 * c + 1] = -1;
+      p += 1;
+      continue;
+    } else if (first === 0xfc) {
+      len = source[p + 1] | (source[p + 2] << 8);
+      p += 3;
+    } else if (first === 0xfd) {
+      len = source[p + 1] | (source[p + 2] << 8) | (source[p + 3] << 16);
+      p += 4;
+    } else {
+      // 0xfe (a cell of 16 MiB or more) or a malformed byte: left to decodeTextRow.
+      return false;
+    }
+    if (p + len > end) return false;
+    out[2 * c] = p;
+    out[2 * c + 1] = p + len;
+    p += len;
+  }
+  return true;
+}
+
+/**
+ * The first `columns` cells of the text-protocol row payload `source[start, end)` as views, the
+ * rest of the row not read: the rows a merge hands on without their helper columns (the planner
+ * puts those last). Null when the payload is malformed before them (decodeTextRow then reports it).
+ */
+export function decodeTextRowPrefix(source: Buffer, columns: number, start: number, end: number): Row | null {
+  const cells: Cell[] = new Array(columns);
+  let p = start;
+  for (let c = 0; c < columns; c++) {
+    if (p >= end) return null;
+    const first = source[p];
+    let len: number;
+    if (first < 0xfb) {
+      len = first;
+      p += 1;
+    } else if (first === 0xfb) {
+      cells[c] = null;
+      p += 1;
+      continue;
+    } else if (first === 0xfc) {
+      len = source[p + 1] | (source[p + 2] << 8);
+      p += 3;
+    } else if (first === 0xfd) {
+      len = source[p + 1] | (source[p + 2] << 8) | (source[p + 3] << 16);
+      p += 4;
+    } else {
+      return null;
+    }
+    if (p + len > end) return null;
+    cells[c] = source.subarray(p, p + len);
+    p += len;
+  }
+  return cells;
 }

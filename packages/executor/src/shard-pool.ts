@@ -16,7 +16,7 @@ import { FieldInfoCache, toFieldInfo } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
 import type { Warning } from './query-context.js';
-import type { RowPacketTarget, RowPackets } from './row-packets.js';
+import type { RowPacketTarget, RowPacketWalker, RowPackets } from './row-packets.js';
 
 /** A buffered statement result: a result set (fields + rows) or an OK packet. */
 export interface ShardResult {
@@ -54,6 +54,8 @@ export interface ShardResult {
    */
   rowAt?(i: number): Row;
   readonly rowCount?: number;
+  /** The packets of `rows` visited in order without building `packets` (row-packets.ts), when the connector can. */
+  packetWalker?(): RowPacketWalker;
 }
 
 /**

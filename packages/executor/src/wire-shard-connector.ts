@@ -14,7 +14,7 @@ import { RawFieldInfoCache } from './field-cache.js';
 import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
 import { parseOkInfo, readSessionBaseline, type ShardConnection, type ShardConnector, type ShardQueryObserver, type ShardResult, type StatementOptions, type StreamHandlers } from './shard-pool.js';
 import { ShardKiller } from './shard-killer.js';
-import { withRowPackets, type RowPacketTarget } from './row-packets.js';
+import { withRowPackets, type RowPacketTarget, type RowPacketWalker, type RowPackets } from './row-packets.js';
 import type { FieldInfo, PoolStats, Row, ShardConnectionOptions } from './types.js';
 
 /** Rows per chunk at most when streaming; chunks are also cut at every network read. */
@@ -362,7 +362,67 @@ class BufferedRows implements ShardResult {
     const { sources, bounds } = this.packets;
     return decodeTextRow(sources[i], this.columnCount, bounds[2 * i], bounds[2 * i + 1]);
   }
+
+  packetWalker(): RowPacketWalker {
+    return new ReplyPacketWalker(this.runs, this);
+  }
 }
+
+/**
+ * Walks a reply's runs packet by packet, in order (BufferedRows.packetWalker); a seek elsewhere
+ * reads the reply's packet list instead, from then on.
+ * Concurrency rule: owned by one reader, which calls seek() synchronously.
+ */
+class ReplyPacketWalker implements RowPacketWalker {
+  source: Buffer = EMPTY_BUFFER;
+  start = 0;
+  end = 0;
+  /** The row sought last; -2 once the walker reads the packet list (`all`). */
+  private row = -1;
+  private run = -1;
+  /** Where the next packet of the current run starts (its header), and how many are left. */
+  private next = 0;
+  private left = 0;
+
+  constructor(
+    private readonly runs: readonly RowRun[],
+    private readonly all: { readonly packets: RowPackets },
+  ) {}
+
+  seek(i: number): void {
+    if (i === this.row) return;
+    if (i !== this.row + 1 || this.row === -2) {
+      this.row = -2;
+      const p = this.all.packets;
+      this.source = p.sources[i] as Buffer;
+      this.start = p.bounds[2 * i];
+      this.end = p.bounds[2 * i + 1];
+      return;
+    }
+    this.row = i;
+    if (this.left === 0) {
+      let r: RowRun;
+      do r = this.runs[++this.run];
+      while (r.count === 0);
+      this.source = r.buf;
+      if (r.count < 0) {
+        // A row of several packets, its payload copied out whole.
+        this.start = r.start;
+        this.end = r.end;
+        return;
+      }
+      this.next = r.start;
+      this.left = r.count;
+    }
+    const buf = this.source;
+    const p = this.next;
+    this.start = p + 4;
+    this.end = this.next = p + 4 + (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16));
+    this.left--;
+  }
+}
+
+const EMPTY_BUFFER = Buffer.alloc(0);
 
 /** The runs of a statement before its columns arrive (every result starts with them). */
 const NO_RUNS: RowRun[] = Object.freeze([]) as unknown as RowRun[];

@@ -1,10 +1,15 @@
 /** The merge's byte-level comparators against their definitions (BigInt order; decoded collation keys). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareCollationKeys, compareIntegerBytes } from '../src/values/cell-compare.js';
+import { compareCollationKeyRanges, compareCollationKeys, compareIntegerBytes, compareIntegerRanges } from '../src/values/cell-compare.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
+/** `cell` inside a larger buffer, between bytes that would change its order if read: [buffer, start, end]. */
+const embedded = (cell: Uint8Array): [Uint8Array, number, number] => {
+  const pre = (cell.length % 3) + 1;
+  return [Uint8Array.from([...Array(pre).fill(0x39), ...cell, 0xff, 0x30, 0x00]), pre, pre + cell.length];
+};
 
 describe('compareIntegerBytes', () => {
   it('orders integer text exactly as BigInt does, ZEROFILL padding included', () => {
@@ -14,6 +19,10 @@ describe('compareIntegerBytes', () => {
         const text = (v: bigint, pad: number) => (v < 0n ? '-' + '0'.repeat(pad) + (-v).toString() : '0'.repeat(pad) + v.toString());
         const expected = x < y ? -1 : x > y ? 1 : 0;
         expect(compareIntegerBytes(bytes(text(x, padX)), bytes(text(y, padY)))).toBe(expected);
+        // In place, as the merge reads keys inside row packets: other bytes around each cell.
+        const [a, as, ae] = embedded(bytes(text(x, padX)));
+        const [b, bs, be] = embedded(bytes(text(y, padY)));
+        expect(compareIntegerRanges(a, as, ae, b, bs, be)).toBe(expected);
       }),
       { numRuns: 5000 },
     );
@@ -58,6 +67,10 @@ describe('compareCollationKeys', () => {
         const y = key(unit, pad, b);
         expect(sign(compareCollationKeys(x, y))).toBe(referenceCompare(x, y));
         expect(sign(compareCollationKeys(y, x))).toBe(referenceCompare(y, x));
+        const [xb, xs, xe] = embedded(x);
+        const [yb, ys, ye] = embedded(y);
+        expect(sign(compareCollationKeyRanges(xb, xs, xe, yb, ys, ye))).toBe(referenceCompare(x, y));
+        expect(sign(compareCollationKeyRanges(yb, ys, ye, xb, xs, xe))).toBe(referenceCompare(y, x));
       }),
       { numRuns: 5000 },
     );

@@ -12,11 +12,25 @@ import type { RowReceiver } from '../row-flow.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag } from '../values/column-types.js';
 import type { FieldInfo, Row } from '../types.js';
-import { rowPacketsOf, withRowPackets, type RowPackets } from '../row-packets.js';
-import { compareCollationKeys, compareNullable, comparatorFor, isTextField } from '../values/cell-compare.js';
+import { decodeTextRowPrefix, prefixEnd, readCellBounds, rowPacketsOf, walkRowPackets, withRowPackets, type RowPacketWalker } from '../row-packets.js';
+import { asRangeComparator, compareCollationKeys, compareNullable, comparatorFor, isTextField, type CellComparator, type RangeComparator } from '../values/cell-compare.js';
 
+/**
+ * One ORDER BY key: the cell at `column`, compared by `cmp` where it lies (the merge) or by
+ * `cellCmp` as a decoded cell (the Sort), `sign` -1 for DESC.
+ */
+export interface MergeKey {
+  readonly column: number;
+  readonly cmp: RangeComparator;
+  readonly cellCmp: CellComparator;
+  readonly sign: number;
+}
 
-export type RowComparator = (a: Row, b: Row) => number;
+/**
+ * Orders two rows. orderComparator's also lists its keys, so that a merge can compare rows where
+ * their key cells lie in the shards' packets, without decoding them.
+ */
+export type RowComparator = ((a: Row, b: Row) => number) & { readonly keys?: readonly MergeKey[] };
 
 /**
  * What a sorted input pushes into: rows as a RowReceiver takes them, or a chunk read whole whose
@@ -29,7 +43,7 @@ export interface SortedReceiver extends RowReceiver {
    * Offered only when the merge's receiver wants fewer rows than it may get (a Limit): a merge
    * that hands on every row decodes every row anyway, and measured more allocation this way.
    */
-  readonly lazyRows?: (count: number, rowAt: (i: number) => Row, packets: RowPackets | undefined) => Promise<void> | void;
+  readonly lazyRows?: (count: number, rowAt: (i: number) => Row, packets: RowPacketWalker | undefined) => Promise<void> | void;
 }
 
 /** One sorted input: pushes its rows into `receiver`, honouring its promises, until done. */
@@ -64,17 +78,19 @@ export function orderComparator(orderBy: readonly OrderByKey[], fields: readonly
     // value (WEIGHT_STRING of a number is its digits, which do not sort numerically).
     const useWeight = k.weightStringColumn !== undefined && isTextField(fields[valueColumn]);
     const column = useWeight ? at(k.weightStringColumn!) : valueColumn;
-    const cmp = useWeight ? compareCollationKeys : comparatorFor(fields[valueColumn]);
+    const cellCmp = useWeight ? compareCollationKeys : comparatorFor(fields[valueColumn]);
     const sign = k.desc ? -1 : 1;
-    return { column, cmp, sign };
+    return { column, cmp: asRangeComparator(cellCmp), cellCmp, sign };
   });
-  return (a, b) => {
+  const compare = (a: Row, b: Row): number => {
     for (const k of keys) {
-      const c = compareNullable(a[k.column], b[k.column], k.cmp);
+      const c = compareNullable(a[k.column], b[k.column], k.cellCmp);
       if (c !== 0) return c * k.sign;
     }
     return 0;
   };
+  // The merge reads `keys` (MergeKey); the Sort compares rows as before.
+  return Object.assign(compare, { keys });
 }
 
 /**
@@ -90,28 +106,50 @@ interface InputSlot {
   /** Decodes row i of a lazy chunk; null for a chunk of rows. */
   rowAt: ((i: number) => Row) | null;
   /** The shard packets of `chunk`, when it has them (set with it). */
-  packets: RowPackets | undefined;
+  packets: RowPacketWalker | undefined;
   pos: number;
+  /**
+   * Where the head row's sort keys are, for `pos === keyedPos`: in its packet `keySource`, cell c
+   * at `cells[2c, 2c+1)` (-1: NULL), or in the decoded row `keyRow`.
+   */
+  keyedPos: number;
+  keySource: Uint8Array | null;
+  keyRow: Row | null;
+  readonly cells: Int32Array;
   ended: boolean;
   release: (() => void) | null;
   reject: ((err: unknown) => void) | null;
 }
 
+/**
+ * Merges `inputs` into `out` in the order of makeComparator(fields). With `columns`, every row is
+ * handed on with its first `columns` cells only (trimRow: the planner's helper columns come last),
+ * with the packet of that prefix: a row chosen from a lazy chunk is decoded that far only, and a
+ * row never chosen is not decoded at all when its sort keys could be read in its packet.
+ */
 export async function mergeSorted(
   inputs: readonly SortedInput[],
   makeComparator: (fields: readonly FieldInfo[]) => RowComparator,
   out: RowReceiver,
   ctx: { readonly signal: AbortSignal },
   runInputs: RunInputs = (tasks) => Promise.all(tasks.map((t) => t.run(ctx.signal))).then(() => undefined),
+  columns?: number,
 ): Promise<void> {
   // The receiver stops reading early (a Limit): decode rows lazily and keep their packets.
   const limited = out.rowsWanted !== undefined;
-  const slots: InputSlot[] = inputs.map(() => ({ chunk: null, rowAt: null, packets: undefined, pos: 0, ended: false, release: null, reject: null }));
+  const slots: InputSlot[] = inputs.map(() => ({
+    chunk: null, rowAt: null, packets: undefined, pos: 0,
+    keyedPos: -1, keySource: null, keyRow: null, cells: new Int32Array(0),
+    ended: false, release: null, reject: null,
+  }));
   // Per-merge state, shared by the producers' callbacks and the merge loop; each field's rule:
   // `compare` is set once by the first fields() call (synchronous test-and-set);
   // `wake` is replaced only by the merge loop, and taken-and-cleared synchronously by notify();
   // `mergeError` is written once by the merge loop when it fails.
   let compare: RowComparator | null = null;
+  // Set with `compare`: its keys, and how many leading cells of a row hold them.
+  let keys: readonly MergeKey[] | null = null;
+  let keyWidth = 0;
   let wake: (() => void) | null = null;
   let mergeError: unknown = null;
   // The inputs' abort signal: it fires when the signal runInputs gives them fires, or when the
@@ -151,6 +189,14 @@ export async function mergeSorted(
             fields: (f) => {
               if (compare !== null) return;
               compare = makeComparator(f);
+              // A negative `columns` counts from the end of the row, as trimRow's does.
+              if (columns !== undefined && columns < 0) columns = Math.max(0, f.length + columns);
+              keys = compare.keys ?? null;
+              if (keys !== null) {
+                const width = keys.reduce((w, k) => Math.max(w, k.column + 1), 0);
+                for (let j = 0; j < slots.length; j++) (slots[j] as { cells: Int32Array }).cells = new Int32Array(2 * width);
+                keyWidth = width;
+              }
               out.fields(f);
             },
             rows: (rows) => {
@@ -159,8 +205,10 @@ export async function mergeSorted(
               return new Promise<void>((resolve, reject) => {
                 slot.chunk = rows;
                 slot.rowAt = null;
-                slot.packets = rowPacketsOf(rows);
+                const p = rowPacketsOf(rows);
+                slot.packets = p !== undefined ? walkRowPackets(p) : undefined;
                 slot.pos = 0;
+                slot.keyedPos = -1;
                 slot.release = resolve;
                 slot.reject = reject;
                 notify();
@@ -172,8 +220,9 @@ export async function mergeSorted(
               return new Promise<void>((resolve, reject) => {
                 slot.chunk = new Array<Row | undefined>(count);
                 slot.rowAt = rowAt;
-                slot.packets = packets !== undefined && packets.sources.length === count ? packets : undefined;
+                slot.packets = packets;
                 slot.pos = 0;
+                slot.keyedPos = -1;
                 slot.release = resolve;
                 slot.reject = reject;
                 notify();
@@ -202,6 +251,90 @@ export async function mergeSorted(
     const chunk = s.chunk!;
     const row = chunk[s.pos];
     return row !== undefined ? row : (chunk[s.pos] = s.rowAt!(s.pos));
+  };
+
+  /**
+   * Finds the head row's sort keys: in its shard packet when the chunk is lazy and has packets
+   * (the row is then decoded only if the merge hands it on), else in the decoded row.
+   */
+  const locateKeys = (s: InputSlot): void => {
+    s.keyedPos = s.pos;
+    const w = s.packets;
+    if (s.rowAt !== null && w !== undefined && s.chunk![s.pos] === undefined) {
+      w.seek(s.pos);
+      if (readCellBounds(w.source, w.start, w.end, keyWidth, s.cells)) {
+        s.keySource = w.source;
+        s.keyRow = null;
+        return;
+      }
+    }
+    // A malformed packet throws here, as decodeTextRow reports it.
+    s.keySource = null;
+    s.keyRow = head(s);
+  };
+
+  /** compare(head(a), head(b)), reading the keys where locateKeys found them. */
+  const compareHeads = (a: InputSlot, b: InputSlot): number => {
+    if (keys === null) return compare!(head(a), head(b));
+    if (a.keyedPos !== a.pos) locateKeys(a);
+    if (b.keyedPos !== b.pos) locateKeys(b);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const col = k.column;
+      let x: Uint8Array | null;
+      let xs = 0;
+      let xe = 0;
+      if (a.keyRow !== null) {
+        x = a.keyRow[col] ?? null;
+        if (x !== null) xe = x.length;
+      } else {
+        xs = a.cells[2 * col];
+        xe = a.cells[2 * col + 1];
+        x = xs < 0 ? null : a.keySource;
+      }
+      let y: Uint8Array | null;
+      let ys = 0;
+      let ye = 0;
+      if (b.keyRow !== null) {
+        y = b.keyRow[col] ?? null;
+        if (y !== null) ye = y.length;
+      } else {
+        ys = b.cells[2 * col];
+        ye = b.cells[2 * col + 1];
+        y = ys < 0 ? null : b.keySource;
+      }
+      // MySQL NULL ordering: NULL first ascending (compareNullable).
+      const c = x === null ? (y === null ? 0 : -1) : y === null ? 1 : k.cmp(x, xs, xe, y, ys, ye);
+      if (c !== 0) return c * k.sign;
+    }
+    return 0;
+  };
+
+  /**
+   * Row `at` of slot s as it is handed on: with `columns`, only its first `columns` cells, and
+   * `packetEnd` set to where they end in its packet (-1: none). A lazy row nothing decoded yet is
+   * decoded only that far.
+   */
+  let packetEnd = -1;
+  const handedOn = (s: InputSlot, at: number): Row => {
+    packetEnd = -1;
+    const w = s.packets;
+    if (w !== undefined) w.seek(at);
+    let row = s.chunk![at];
+    if (row === undefined && columns !== undefined && w !== undefined) {
+      const prefix = decodeTextRowPrefix(w.source as Buffer, columns, w.start, w.end);
+      if (prefix !== null) {
+        packetEnd = prefixEnd(w.source, w.start, w.end, prefix, columns);
+        return prefix;
+      }
+    }
+    if (row === undefined) row = s.chunk![at] = s.rowAt!(at);
+    if (columns === undefined || row.length <= columns) {
+      if (w !== undefined) packetEnd = w.end;
+      return row;
+    }
+    if (w !== undefined) packetEnd = prefixEnd(w.source, w.start, w.end, row, columns);
+    return row.slice(0, columns);
   };
 
   const merge = async () => {
@@ -248,7 +381,7 @@ export async function mergeSorted(
         for (let i = 0; i < slots.length; i++) {
           const s = slots[i];
           if (s.chunk !== null) {
-            if (min < 0 || compare!(head(s), head(slots[min])) < 0) min = i;
+            if (min < 0 || compareHeads(s, slots[min]) < 0) min = i;
           } else if (!s.ended) {
             ready = false;
             break;
@@ -267,8 +400,8 @@ export async function mergeSorted(
         }
         if (min < 0) break;
         const s = slots[min];
-        const row = head(s);
         const at = s.pos++;
+        const row = handedOn(s, at);
         if (presize) {
           presize = false;
           batch = new Array(chunkRows);
@@ -276,12 +409,13 @@ export async function mergeSorted(
           bounds = new Array(2 * chunkRows);
         }
         if (withPackets) {
-          const p = s.packets;
-          if (p === undefined) withPackets = false;
+          if (packetEnd < 0) withPackets = false;
           else {
-            sources[n] = p.sources[at];
-            bounds[2 * n] = p.bounds[2 * at];
-            bounds[2 * n + 1] = p.bounds[2 * at + 1];
+            // handedOn left the walker on row `at`.
+            const w = s.packets!;
+            sources[n] = w.source;
+            bounds[2 * n] = w.start;
+            bounds[2 * n + 1] = packetEnd;
           }
         }
         batch[n++] = row;

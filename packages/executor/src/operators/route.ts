@@ -7,7 +7,7 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, hasMysqlCode } f
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
 import type { ShardResult, StreamHandlers } from '../shard-pool.js';
-import { rowsWithPackets, trimRowsWithPackets } from '../row-packets.js';
+import { rowsWithPackets, walkRowPackets } from '../row-packets.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
 import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
@@ -343,12 +343,13 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
       (fields) => orderComparator(orderBy, fields),
       {
         fields: (f) => out.fields(trimFields(f, resultColumns)),
-        // The merged rows keep their shard packets through the trim (helper columns come last).
-        rows: (rows) => out.rows(resultColumns === undefined ? rows : trimRowsWithPackets(rows, resultColumns)),
+        // The merge trims the rows (to resultColumns), keeping their shard packets.
+        rows: (rows) => out.rows(rows),
         rowsWanted: out.rowsWanted,
       },
       ctx,
       (producers, exposeAbort) => fanOut(ctx, keyspace, producers, (p, signal) => p.run(signal), errorsAsWarnings, exposeAbort),
+      resultColumns,
     );
     return;
   }
@@ -417,7 +418,7 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
   if (!r.isResultSet) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `expected rows from ${keyspace}/${shard}, got an OK packet`);
   out.fields(r.fields);
   if ('lazyRows' in out && out.lazyRows !== undefined && r.rowAt !== undefined && r.rowCount !== undefined) {
-    const written = out.lazyRows(r.rowCount, (i) => r.rowAt!(i), r.packets);
+    const written = out.lazyRows(r.rowCount, (i) => r.rowAt!(i), r.packetWalker !== undefined ? r.packetWalker() : r.packets !== undefined ? walkRowPackets(r.packets) : undefined);
     if (written !== undefined) await written;
     return;
   }

@@ -16,12 +16,24 @@ export function cellText(cell: Uint8Array): string {
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
+  return compareByteRanges(a, 0, a.length, b, 0, b.length);
+}
+
+/**
+ * A comparator of two cells given as byte ranges `a[as, ae)` and `b[bs, be)`: a merge reads its
+ * sort keys where they lie in the shards' row packets, without a view per cell (merge-sort.ts).
+ */
+export type RangeComparator = (a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number) => number;
+
+export function compareByteRanges(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const la = ae - as;
+  const lb = be - bs;
+  const n = Math.min(la, lb);
   for (let i = 0; i < n; i++) {
-    const d = a[i] - b[i];
+    const d = a[as + i] - b[bs + i];
     if (d !== 0) return d < 0 ? -1 : 1;
   }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+  return la === lb ? 0 : la < lb ? -1 : 1;
 }
 
 /**
@@ -29,19 +41,24 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
  * zeros of ZEROFILL columns skipped), then digits. Equal to comparing BigInt(a) with BigInt(b).
  */
 export function compareIntegerBytes(a: Uint8Array, b: Uint8Array): number {
-  const negA = a[0] === 0x2d;
-  const negB = b[0] === 0x2d;
+  return compareIntegerRanges(a, 0, a.length, b, 0, b.length);
+}
+
+/** compareIntegerBytes of two byte ranges (RangeComparator). */
+export function compareIntegerRanges(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const negA = a[as] === 0x2d;
+  const negB = b[bs] === 0x2d;
   if (negA !== negB) {
     // -0 does not occur in MariaDB's integer text, but compare it as 0 to be safe.
-    if (isZeroInteger(a) && isZeroInteger(b)) return 0;
+    if (isZeroInteger(a, as, ae) && isZeroInteger(b, bs, be)) return 0;
     return negA ? -1 : 1;
   }
-  let i = negA || a[0] === 0x2b ? 1 : 0;
-  let j = negB || b[0] === 0x2b ? 1 : 0;
-  while (i < a.length - 1 && a[i] === 0x30) i++;
-  while (j < b.length - 1 && b[j] === 0x30) j++;
-  const la = a.length - i;
-  const lb = b.length - j;
+  let i = negA || a[as] === 0x2b ? as + 1 : as;
+  let j = negB || b[bs] === 0x2b ? bs + 1 : bs;
+  while (i < ae - 1 && a[i] === 0x30) i++;
+  while (j < be - 1 && b[j] === 0x30) j++;
+  const la = ae - i;
+  const lb = be - j;
   let c = 0;
   if (la !== lb) c = la < lb ? -1 : 1;
   else {
@@ -56,8 +73,8 @@ export function compareIntegerBytes(a: Uint8Array, b: Uint8Array): number {
   return negA && c !== 0 ? -c : c;
 }
 
-function isZeroInteger(a: Uint8Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0x30 && a[i] !== 0x2d && a[i] !== 0x2b) return false;
+function isZeroInteger(a: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (a[i] !== 0x30 && a[i] !== 0x2d && a[i] !== 0x2b) return false;
   return true;
 }
 
@@ -123,6 +140,18 @@ export function comparatorFor(field: Pick<FieldInfo, 'columnType' | 'characterSe
   }
 }
 
+/**
+ * A cell comparator (comparatorFor, compareCollationKeys) as a RangeComparator: integers, binary
+ * strings, dates and collation keys compare in place; the other classes (decimal, float, TIME,
+ * text without a collation key) decode their text anyway and take views.
+ */
+export function asRangeComparator(cmp: CellComparator): RangeComparator {
+  if (cmp === compareIntegerBytes) return compareIntegerRanges;
+  if (cmp === compareBytes) return compareByteRanges;
+  if (cmp === compareCollationKeys) return compareCollationKeyRanges;
+  return (a, as, ae, b, bs, be) => cmp(a.subarray(as, ae), b.subarray(bs, be));
+}
+
 /** MySQL NULL ordering: NULL sorts before every value ascending (and after it descending). */
 export function compareNullable(a: Cell, b: Cell, cmp: CellComparator): number {
   if (a === null) return b === null ? 0 : -1;
@@ -175,42 +204,48 @@ function badKey(): never {
  * the space's weight, unit by unit ('a' = 'a ', and 'a' > 'a\t' because a tab weighs less).
  */
 export function compareCollationKeys(a: Uint8Array, b: Uint8Array): number {
+  return compareCollationKeyRanges(a, 0, a.length, b, 0, b.length);
+}
+
+/** compareCollationKeys of two byte ranges (RangeComparator). */
+export function compareCollationKeyRanges(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
   // The key's layout (see collationKeyText), read in place: a merge compares keys several times per row,
   // and decoding allocated two views and an object per side each time.
-  const ua = keyUnit(a);
-  const ub = keyUnit(b);
-  const xa = 2 + ua; // first weight byte
-  const xb = 2 + ub;
-  const la = a.length - xa;
-  const lb = b.length - xb;
+  const ua = keyUnit(a, as, ae);
+  const ub = keyUnit(b, bs, be);
+  const xa = as + 2 + ua; // first weight byte
+  const xb = bs + 2 + ub;
+  const la = ae - xa;
+  const lb = be - xb;
   const n = Math.min(la, lb);
   for (let i = 0; i < n; i++) {
     const d = a[xa + i] - b[xb + i];
     if (d !== 0) return d < 0 ? -1 : 1;
   }
   if (la === lb) return 0;
-  const padA = a[1] === 1;
-  const padB = b[1] === 1;
+  const padA = a[as + 1] === 1;
+  const padB = b[bs + 1] === 1;
   if (padA && la % ua !== 0) badKey();
   if (padB && lb % ub !== 0) badKey();
   if (!padA || !padB) return la < lb ? -1 : 1;
   // Under PAD SPACE the longer key's remaining weights meet the space's weight, unit by unit.
   const longer = la > lb ? a : b;
   const start = la > lb ? xa : xb;
+  const space = la > lb ? as + 2 : bs + 2;
   const unit = la > lb ? ua : ub;
   const sign = la > lb ? 1 : -1;
   for (let i = n; i < Math.max(la, lb); i++) {
-    const d = longer[start + i] - longer[2 + ((i - n) % unit)];
+    const d = longer[start + i] - longer[space + ((i - n) % unit)];
     if (d !== 0) return d < 0 ? -sign : sign;
   }
   return 0;
 }
 
-/** The weight unit of a collation key, validated: a unit and a flag byte, then at least one unit. */
-function keyUnit(cell: Uint8Array): number {
-  if (cell.length < 2) badKey();
-  const unit = cell[0];
-  if (unit === 0 || cell.length < 2 + unit) badKey();
+/** The weight unit of a collation key `cell[start, end)`, validated: a unit and a flag byte, then at least one unit. */
+function keyUnit(cell: Uint8Array, start = 0, end = cell.length): number {
+  if (end - start < 2) badKey();
+  const unit = cell[start];
+  if (unit === 0 || end - start < 2 + unit) badKey();
   return unit;
 }
 
