@@ -42,7 +42,8 @@ interface Driver {
 }
 
 async function textDriver(port: number, user: string, password: string): Promise<Driver> {
-  const c = new ShardClient({ host: '127.0.0.1', port, user, password, database: 'sbtest' });
+  // Under callgrind on a busy machine the handshake alone can take longer than the default 10 s.
+  const c = new ShardClient({ host: '127.0.0.1', port, user, password, database: 'sbtest', connectTimeoutMs: 300_000 });
   await c.connect();
   return {
     select: (id) =>
@@ -61,7 +62,7 @@ async function textDriver(port: number, user: string, password: string): Promise
 }
 
 async function preparedDriver(port: number, user: string, password: string): Promise<Driver> {
-  const c = mysql2.createConnection({ host: '127.0.0.1', port, user, password, database: 'sbtest' });
+  const c = mysql2.createConnection({ host: '127.0.0.1', port, user, password, database: 'sbtest', connectTimeout: 300_000 });
   await new Promise<void>((resolve, reject) => c.connect((err) => (err ? reject(err) : resolve())));
   return {
     select: (id) => new Promise((resolve, reject) => c.execute('SELECT c FROM sbtest1 WHERE id=?', [id], (err) => (err ? reject(err) : resolve()))),
