@@ -101,10 +101,10 @@ export function processCpuMicros(pid: number): { user: number; system: number } 
   return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick };
 }
 
-export function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<void> {
+export function waitFor(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 120_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${seen}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${seen}`)), timeoutMs);
     const onData = (b: Buffer): void => {
       seen += b.toString();
       if (pattern.test(seen)) {

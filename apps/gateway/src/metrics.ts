@@ -46,6 +46,18 @@ const KIND_BY_LOWERCASE_WORD: Record<string, StatementType> = {
  */
 const KIND_BY_WORD = new Map<string, StatementType>(Object.entries(KIND_BY_LOWERCASE_WORD).flatMap(([w, k]) => [[w, k], [w.toUpperCase(), k]]));
 
+/** Whether `sql` has `select` in any case at `i` (its six characters are letters: see statementType). */
+function isSelectAt(sql: string, i: number): boolean {
+  return (
+    (sql.charCodeAt(i) | 0x20) === 115 &&
+    (sql.charCodeAt(i + 1) | 0x20) === 101 &&
+    (sql.charCodeAt(i + 2) | 0x20) === 108 &&
+    (sql.charCodeAt(i + 3) | 0x20) === 101 &&
+    (sql.charCodeAt(i + 4) | 0x20) === 99 &&
+    (sql.charCodeAt(i + 5) | 0x20) === 116
+  );
+}
+
 /** The statement's kind from its first word (comments and parentheses skipped), without a parse. */
 export function statementType(sql: string): StatementType {
   let i = 0;
@@ -69,6 +81,8 @@ export function statementType(sql: string): StatementType {
     if (c < 97 || c > 122) break;
     j++;
   }
+  // The commonest kind is matched in place: a sliced word is a new string, hashed for the lookup.
+  if (j - i === 6 && isSelectAt(sql, i)) return 'select';
   const word = sql.slice(i, j);
   return KIND_BY_WORD.get(word) ?? KIND_BY_WORD.get(word.toLowerCase()) ?? 'other';
 }

@@ -13,6 +13,15 @@ describe('statementType', () => {
     expect(statementType('frobnicate')).toBe('other');
     expect(statementType('')).toBe('other');
   });
+
+  it('matches select in place in any case, and only the whole word', () => {
+    expect(statementType('SeLeCt c FROM t')).toBe('select');
+    expect(statementType('select(1)')).toBe('select');
+    expect(statementType('selects 1')).toBe('other');
+    expect(statementType('selec 1')).toBe('other');
+    expect(statementType('selectx')).toBe('other');
+    expect(statementType('delete from t')).toBe('delete');
+  });
 });
 
 describe('GatewayMetrics exposition', () => {

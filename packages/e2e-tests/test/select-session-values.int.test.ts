@@ -114,6 +114,27 @@ describe.each(['oltp', 'olap'])('SQL_CALC_FOUND_ROWS and FOUND_ROWS() (%s), as o
     expect(await foundRows(sub)).toEqual('1');
   });
 
+  it('reads the statement kind past case, leading blanks and comments, as MariaDB keeps FOUND_ROWS() after it', async () => {
+    // The first keyword decides what FOUND_ROWS() becomes (found-rows.ts reads it in place when the
+    // text starts with it, with a pattern past anything else).
+    const steps = [
+      'SELECT id FROM orders ORDER BY id LIMIT 4',
+      'UPDATE orders SET note = note WHERE id = 1',
+      'Select id from orders where customer = 2 order by id',
+      '  \n select id from orders order by id limit 3',
+      "/* lead */ UPDATE orders SET note = note WHERE id = 2",
+      '-- lead\nselect id from orders where id = 7',
+      '# lead\nSELECT id from orders order by id limit 5',
+      'SET @y = 1',
+    ];
+    for (const sql of steps) {
+      const [mine] = await sub.query(sql);
+      const [theirs] = await ref.query(sql);
+      expect(mine, sql).toEqual(theirs);
+      expect(await foundRows(sub), sql).toEqual(await foundRows(ref));
+    }
+  });
+
   it('refuses FOUND_ROWS() where it cannot know what MariaDB keeps, until the next SELECT', async () => {
     const fresh = await gw.connect({ database: 'shop' });
     try {

@@ -16,7 +16,7 @@ import type { ShardConnection, ShardConnector, ShardResult, StreamHandlers } fro
 import { SinkWriter } from './sink-writer.js';
 import { rowsWithPackets, withRowPackets } from './row-packets.js';
 import { runSessionStatement } from './session-statements.js';
-import { FoundRowsSink, foundRowsAfter } from './found-rows.js';
+import { type FoundRowsSink, foundRowsAfter, foundRowsSink } from './found-rows.js';
 import { SelectLimitSink, selectLimitApplies } from './select-limit.js';
 import { cellText } from './values/cell-compare.js';
 import { collationNameOf } from './connection-collation.js';
@@ -338,7 +338,7 @@ export class Session implements ExecutorSession, ShardAccess {
         if (!ROLLBACK_STATEMENT.test(sql)) throw transactionTimedOut(this.runtime.defaults.transactionTimeoutMs);
       }
       // lastRow is read only for LAST_INSERT_ID(expr), which startPlanned sets before any row.
-      reply = new FoundRowsSink(sink, this.keepsLastRow);
+      reply = foundRowsSink(sink, this.keepsLastRow);
       this.calcFoundRows = undefined;
       this.foundRowsCountable = false;
       this.lastInsertIdColumn = undefined;
