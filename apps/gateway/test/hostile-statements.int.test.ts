@@ -89,6 +89,15 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
     }
   }, 120_000);
 
+  it('answers a `?` in a text query with 1064, as MariaDB, not 1210 (a prepared statement’s missing value)', async () => {
+    for (const sql of ['select ?', 'select id from customer where id = ?', 'select id from customer where id in (1, ?, 3)', "insert into customer (id, name) values (5, 'a'), (?, 'b')"]) {
+      const got = await answer(client, sql);
+      const expected = await answer(reference, sql);
+      expect(expected, sql).toMatchObject({ kind: 'error', errno: 1064 });
+      expect(errorOf(got), sql).toMatchObject({ errno: 1064, sqlState: '42000', message: expect.stringContaining(`near '?`) });
+    }
+  }, 60_000);
+
   it('keeps planning other clients’ statements while four clients send unclosed parentheses', async () => {
     // These once held both plan workers until the deadline, and so did every statement queued
     // behind them.

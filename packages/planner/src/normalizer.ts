@@ -395,6 +395,24 @@ function refuseUnbalancedParentheses(sql: string, tokens: readonly Token[], end:
   throw syntaxError(sql, sql.length);
 }
 
+/**
+ * A text query (no params: COM_QUERY, not COM_STMT_EXECUTE) with a `?` is a syntax error near it,
+ * as MariaDB answers; it is not a statement missing a parameter (1210, which names
+ * mysqld_stmt_execute).
+ */
+function refusePlaceholders(sql: string, tokens: readonly Token[], end: number, scans: TextScans | null): void {
+  let at = -1;
+  for (let i = 0; i < end && at < 0; i++) if (tokens[i]!.kind === 'placeholder') at = tokens[i]!.start;
+  for (const list of scans?.lists ?? []) if (list.params !== null) at = firstOf(at, sql.indexOf('?', list.start));
+  const rows = scans?.rows;
+  if (rows != null && rows.params !== null) at = firstOf(at, sql.indexOf('?', tokens[scans!.valuesIndex]!.end));
+  if (at >= 0) throw syntaxError(sql, at);
+}
+
+function firstOf(a: number, b: number): number {
+  return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+}
+
 function tooDeeplyNested(): PlanError {
   return new PlanError(1473, 'HY000', 'Too high level of nesting for select');
 }
@@ -443,6 +461,7 @@ function normalizeTokens(
 
   if (end === 0) throw new PlanError(1065, '42000', 'Query was empty');
   refuseUnbalancedParentheses(sql, tokens, end, kind);
+  if (params === undefined) refusePlaceholders(sql, tokens, end, scans);
   const normalizeLiterals = NORMALIZED_KINDS.has(kind);
 
   const bindVars: BindVars = {};

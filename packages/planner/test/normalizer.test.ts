@@ -165,3 +165,18 @@ describe('unpaired parentheses', () => {
     expect(errorOf('select /*!50000 ( */ 1 )')).not.toMatchObject({ near: ')' });
   });
 });
+
+describe('placeholders in a text query', () => {
+  it('are a syntax error near the `?` (1064, as MariaDB), not a missing parameter (1210)', () => {
+    for (const [sql, near] of [
+      ['select ?', '?'],
+      ['select * from t where id = ?', '?'],
+      ['select * from t where id in (1, ?, 3)', '?, 3)'],
+      ["insert into t values (1, 'a'), (?, 'b')", "?, 'b')"],
+    ] as const) {
+      expect(() => normalize(sql), sql).toThrowError(expect.objectContaining({ errno: 1064, sqlState: '42000', message: expect.stringContaining(`near '${near}' at line 1`) }));
+      expect(normalize(sql, [1]).placeholders, sql).toBe(1);
+    }
+    expect(normalize("select '?'").placeholders).toBe(0);
+  });
+});
