@@ -98,6 +98,22 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
     }
   }, 60_000);
 
+  it('runs [NOT] REGEXP / RLIKE with a literal or a `?` pattern as MariaDB (was 1064 near the bind var)', async () => {
+    const statements = [
+      "select 'abc' regexp 'b', 'abc' rlike '^a', 'abc' not regexp 'z'",
+      `select id, name from customer where name regexp '^pro' and id = 1000000003`,
+      "select id from customer where name not rlike 'x' order by id",
+    ];
+    for (const sql of statements) {
+      const got = await answer(client, sql);
+      expect(got, sql).toMatchObject({ kind: 'result' });
+      expect(got.kind === 'result' && got.rows, sql).toEqual((await answer(reference, sql) as { rows: unknown }).rows);
+    }
+    const [rows] = await client.execute('select id from customer where name regexp ? and id > ?', ['^pr', 0]);
+    const [expected] = await reference.execute('select id from customer where name regexp ? and id > ?', ['^pr', 0]);
+    expect(rows).toEqual(expected);
+  }, 60_000);
+
   it('keeps planning other clients’ statements while four clients send unclosed parentheses', async () => {
     // These once held both plan workers until the deadline, and so did every statement queued
     // behind them.

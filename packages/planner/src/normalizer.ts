@@ -906,6 +906,9 @@ function keepsLiteral(
   if (frame.typeArgs && lit.kind === 'number') return true;
   if (frame.clause === 'orderby' && lit.kind === 'number' && (pk === 'by' || prev?.text === ',')) return true;
   if (pk === 'interval' || pk === 'escape' || pk === 'as' || pk === 'against') return true;
+  // node-sql-parser takes a literal after [NOT] REGEXP / RLIKE, not a bind var (`name regexp :v1`
+  // was 1064 for a statement MariaDB runs); a `?` there is inlined as its literal.
+  if (pk === 'regexp' || pk === 'rlike') return true;
   if (prev !== undefined && (prev.text === '->' || prev.text === '->>')) return true;
   if (lit.kind === 'string' && prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) {
     return true;
