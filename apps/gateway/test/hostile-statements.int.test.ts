@@ -114,6 +114,33 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
     expect(rows).toEqual(expected);
   }, 60_000);
 
+  it('refuses a command of exactly maxAllowedPacket bytes with 1153 and closes, as MariaDB at that max_allowed_packet', async () => {
+    // MariaDB takes at most max_allowed_packet - 1 bytes (net_realloc: length >= max is refused);
+    // the gateway took one more and sent it on to a shard.
+    const max = 4 * 1024 * 1024;
+    const root = await mysql.createConnection(cluster.shard('reference').connectionOptions());
+    await root.query(`set global max_allowed_packet = ${max}`);
+    const ref = await mysql.createConnection(cluster.shard('reference').connectionOptions());
+    const gw = await mysql.createConnection(opts);
+    try {
+      // A COM_QUERY payload is the command byte and the statement.
+      const ofSize = (bytes: number): string => `select length('${'a'.repeat(bytes - 1 - "select length('') as n".length)}') as n`;
+      for (const [name, c] of [['gateway', gw], ['MariaDB', ref]] as const) {
+        expect(await answer(c, ofSize(max - 1)), name).toMatchObject({ kind: 'result', rows: [`{"n":${max - 2 - "select length('') as n".length}}`] });
+      }
+      const got = await answer(gw, ofSize(max)).catch((e: Error) => ({ kind: 'thrown', message: e.message }));
+      const expected = await answer(ref, ofSize(max)).catch((e: Error) => ({ kind: 'thrown', message: e.message }));
+      // MariaDB answers 1153 and closes, often before the client has written it all (ECONNRESET).
+      expect(expected.kind === 'error' && [1153, -104].includes(expected.errno), JSON.stringify(expected)).toBe(true);
+      expect(got).toMatchObject({ kind: 'error', errno: 1153, sqlState: '08S01', message: "Got a packet bigger than 'max_allowed_packet' bytes" });
+    } finally {
+      gw.destroy();
+      ref.destroy();
+      await root.query('set global max_allowed_packet = default');
+      await root.end();
+    }
+  }, 60_000);
+
   it('keeps planning other clients’ statements while four clients send unclosed parentheses', async () => {
     // These once held both plan workers until the deadline, and so did every statement queued
     // behind them.
