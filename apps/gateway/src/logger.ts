@@ -5,16 +5,11 @@
  */
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { maskCredentials } from './credential-mask.js';
+
+export { maskCredentials };
 
 export type GatewayLog = Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
-
-/** `mysql://user:secret@host` → `mysql://user:***@host` (any scheme). */
-export function maskCredentials(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@')
-    .replace(/(^|\s)(-p|--password=)('[^']*'|"[^"]*"|\S+)/g, '$1$2***')
-    .replace(/(password\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s,;]+)/gi, '$1***');
-}
 
 function maskDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskCredentials(value);

@@ -4,7 +4,7 @@
  *
  * Concurrency rule: updated synchronously on the event loop (`statement`, `error`); readers copy.
  */
-import { maskCredentials } from './logger.js';
+import { maskCredentials } from './credential-mask.js';
 import { normalizedText } from './query-plan-stats.js';
 
 export const BUCKET_SECONDS = 5;

@@ -411,7 +411,8 @@ export class Session implements ExecutorSession, ShardAccess {
     // Not async, nor is runPlanned: a cached plan goes to its runner with no promise of their own.
     // A variable, not a literal argument: PlannerLike does not declare userVariables (a planner
     // that ignores them still plans), @shardgate/planner's Planner reads them.
-    const request = { keyspace: this.keyspace, params: params ?? [], userVariables: this.userVariables };
+    // No params for a text query: a `?` in it is then a syntax error, as in MariaDB, not a missing value.
+    const request = { keyspace: this.keyspace, params, userVariables: this.userVariables };
     let p: PlannedQuery | Promise<PlannedQuery>;
     try {
       p = this.runtime.planner.plan(sql, request);

@@ -109,7 +109,9 @@ export class PacketFramer {
         throw new FramingError(ErrorCode.ER_NET_PACKETS_OUT_OF_ORDER, 'Got packets out of order', (seq + 1) & 0xff);
       }
       const soFar = this.dropping ? this.skippedLength : this.partsLength;
-      if (soFar + len > this.maxPacketSize) {
+      // MariaDB refuses a packet of max_allowed_packet bytes too (net_realloc: length >= max):
+      // the largest it takes is one byte less.
+      if (soFar + len >= this.maxPacketSize) {
         throw new FramingError(ErrorCode.ER_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes", (seq + 1) & 0xff);
       }
       if (this.dropping || !this.reserve(soFar + len)) {

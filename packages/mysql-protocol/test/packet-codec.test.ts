@@ -100,9 +100,11 @@ describe('PacketWriter / PacketReader', () => {
   it('framer rejects an oversized header before buffering the payload', () => {
     const framer = new PacketFramer(1000);
     expect(() => framer.push(packetHeader(1001, 0), () => {})).toThrowError(FramingError);
+    // As MariaDB (net_realloc: length >= max_allowed_packet), a packet of exactly the limit is refused.
+    expect(() => new PacketFramer(1000).push(packetHeader(1000, 0), () => {})).toThrowError(FramingError);
     const ok = new PacketFramer(1000);
     const got: Packet[] = [];
-    ok.push(framePacket(Buffer.alloc(1000), 0), (p) => got.push(p));
+    ok.push(framePacket(Buffer.alloc(999), 0), (p) => got.push(p));
     expect(got).toHaveLength(1);
   });
 

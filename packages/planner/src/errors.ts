@@ -21,6 +21,11 @@ export const ER_UNKNOWN_ERROR = 1105;
 export const ER_BAD_FIELD_ERROR = 1054;
 export const ER_NON_UNIQ_ERROR = 1052;
 export const ER_WRONG_PARAM_COUNT = 1210;
+export const ER_WRONG_DB_NAME = 1102;
+export const ER_WRONG_TABLE_NAME = 1103;
+
+/** MariaDB's NAME_CHAR_LEN: no database or table has a longer name. */
+const NAME_CHAR_LEN = 64;
 
 /** 1235 / 42000: a construct shardgate refuses rather than guessing a route for it. */
 export function notSupported(construct: string): PlanError {
@@ -40,15 +45,27 @@ export function syntaxError(sql: string, offset: number): PlanError {
   );
 }
 
-/** 1146 / 42S02. */
+/**
+ * 1146 / 42S02; a name longer than MariaDB allows is 1102 or 1103 (42000), as MariaDB answers it,
+ * with the name cut as MariaDB's message cuts it (so that a client's 1 MB identifier comes back
+ * in a message of bounded size).
+ */
 export function tableNotFound(keyspace: string | null | undefined, table: string): PlanError {
+  if (keyspace && keyspace.length > NAME_CHAR_LEN) return incorrectDatabaseName(keyspace);
+  if (table.length > NAME_CHAR_LEN) return new PlanError(ER_WRONG_TABLE_NAME, '42000', `Incorrect table name '${table.slice(0, 100)}'`);
   const name = keyspace ? `${keyspace}.${table}` : table;
   return new PlanError(ER_NO_SUCH_TABLE, '42S02', `Table '${name}' doesn't exist`);
 }
 
 /** 1049 / 42000. */
 export function unknownKeyspace(keyspace: string): PlanError {
+  if (keyspace.length > NAME_CHAR_LEN) return incorrectDatabaseName(keyspace);
   return new PlanError(ER_BAD_DB_ERROR, '42000', `Unknown database '${keyspace}'`);
+}
+
+/** 1102 / 42000, the name cut to 100 characters as MariaDB's message does. */
+function incorrectDatabaseName(name: string): PlanError {
+  return new PlanError(ER_WRONG_DB_NAME, '42000', `Incorrect database name '${name.length > 100 ? `${name.slice(0, 97)}...` : name}'`);
 }
 
 /** 1054 / 42S22. */

@@ -347,6 +347,76 @@ export function normalize(sql: string, params?: readonly SqlValue[], userVariabl
   }
 }
 
+/**
+ * MariaDB's limit on nested SELECTs (MAX_SELECT_NESTING): a SELECT holding this many levels of
+ * `(SELECT` inside it fails with 1473.
+ */
+const MAX_NESTED_SELECTS = 64;
+
+/**
+ * A statement whose parentheses do not pair up is a syntax error, whatever else it holds (no
+ * MariaDB statement has an unpaired parenthesis outside strings, identifiers and comments). It is
+ * refused here, in one pass over the tokens, rather than by the parser: node-sql-parser
+ * backtracks through every open parenthesis before it gives up, so 3,000 unclosed `(` held a plan
+ * worker until planTimeoutMs (a few such statements at once made every other client's uncached
+ * statement wait out the deadline too), where MariaDB answers at once. The error is MariaDB's:
+ * 1064 near the first unpaired `)` (or near '' for one never closed), or 1473 when the `(SELECT`
+ * nesting passed MariaDB's limit before that point (it stops there).
+ *
+ * An executable comment (`/*! ... *\/`) can hold parentheses the tokens do not show; a statement
+ * with one in it is left to the parser.
+ */
+function refuseUnbalancedParentheses(sql: string, tokens: readonly Token[], end: number, kind: StatementKind): void {
+  let depth = 0;
+  // The open parentheses that start a subquery, as depths (innermost last).
+  const selectDepths: number[] = [];
+  let nestingExceededAt = -1;
+  for (let i = 0; i < end; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'verbatim' && (t.text.includes('(') || t.text.includes(')'))) return;
+    if (t.kind !== 'punct') continue;
+    if (t.text === '(') {
+      depth++;
+      if (tokens[i + 1]?.lower === 'select') {
+        selectDepths.push(depth);
+        if (selectDepths.length >= MAX_NESTED_SELECTS && nestingExceededAt < 0) nestingExceededAt = t.start;
+      }
+    } else if (t.text === ')') {
+      if (depth === 0) {
+        if (kind === 'select' && nestingExceededAt >= 0) throw tooDeeplyNested();
+        throw syntaxError(sql, t.start);
+      }
+      if (selectDepths[selectDepths.length - 1] === depth) selectDepths.pop();
+      depth--;
+    }
+  }
+  if (depth === 0) return;
+  if (kind === 'select' && nestingExceededAt >= 0) throw tooDeeplyNested();
+  throw syntaxError(sql, sql.length);
+}
+
+/**
+ * A text query (no params: COM_QUERY, not COM_STMT_EXECUTE) with a `?` is a syntax error near it,
+ * as MariaDB answers; it is not a statement missing a parameter (1210, which names
+ * mysqld_stmt_execute).
+ */
+function refusePlaceholders(sql: string, tokens: readonly Token[], end: number, scans: TextScans | null): void {
+  let at = -1;
+  for (let i = 0; i < end && at < 0; i++) if (tokens[i]!.kind === 'placeholder') at = tokens[i]!.start;
+  for (const list of scans?.lists ?? []) if (list.params !== null) at = firstOf(at, sql.indexOf('?', list.start));
+  const rows = scans?.rows;
+  if (rows != null && rows.params !== null) at = firstOf(at, sql.indexOf('?', tokens[scans!.valuesIndex]!.end));
+  if (at >= 0) throw syntaxError(sql, at);
+}
+
+function firstOf(a: number, b: number): number {
+  return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+}
+
+function tooDeeplyNested(): PlanError {
+  return new PlanError(1473, 'HY000', 'Too high level of nesting for select');
+}
+
 /** The token path alone, without the text scans (tests compare the two). */
 export function normalizeByTokens(sql: string, params?: readonly SqlValue[], userVariables?: UserVariables): NormalizedQuery {
   return normalizeTokens(sql, tokenize(sql), params, null, userVariables);
@@ -390,6 +460,8 @@ function normalizeTokens(
   while (end > 0 && tokens[end - 1]!.text === ';') end--;
 
   if (end === 0) throw new PlanError(1065, '42000', 'Query was empty');
+  refuseUnbalancedParentheses(sql, tokens, end, kind);
+  if (params === undefined) refusePlaceholders(sql, tokens, end, scans);
   const normalizeLiterals = NORMALIZED_KINDS.has(kind);
 
   const bindVars: BindVars = {};
@@ -834,6 +906,9 @@ function keepsLiteral(
   if (frame.typeArgs && lit.kind === 'number') return true;
   if (frame.clause === 'orderby' && lit.kind === 'number' && (pk === 'by' || prev?.text === ',')) return true;
   if (pk === 'interval' || pk === 'escape' || pk === 'as' || pk === 'against') return true;
+  // node-sql-parser takes a literal after [NOT] REGEXP / RLIKE, not a bind var (`name regexp :v1`
+  // was 1064 for a statement MariaDB runs); a `?` there is inlined as its literal.
+  if (pk === 'regexp' || pk === 'rlike') return true;
   if (prev !== undefined && (prev.text === '->' || prev.text === '->>')) return true;
   if (lit.kind === 'string' && prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) {
     return true;

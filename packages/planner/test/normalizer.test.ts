@@ -134,3 +134,49 @@ describe('normalize → render round trip (property)', () => {
     );
   });
 });
+
+describe('unpaired parentheses', () => {
+  const errorOf = (sql: string): unknown => {
+    try {
+      normalize(sql);
+      return null;
+    } catch (e) {
+      const err = e as { errno: number; sqlState: string; message: string };
+      return { errno: err.errno, sqlState: err.sqlState, near: /near '(.*)' at line/.exec(err.message)?.[1] ?? err.message };
+    }
+  };
+
+  it('refuses them as MariaDB does, before any parse: 1064 near the first unpaired `)`, or near the end', () => {
+    expect(errorOf(`select ${'('.repeat(100_000)}1`)).toEqual({ errno: 1064, sqlState: '42000', near: '' });
+    expect(errorOf('select (1)) + 2')).toEqual({ errno: 1064, sqlState: '42000', near: ') + 2' });
+    expect(errorOf("select id from t where id in (1, 2) and name = ')' and (x")).toEqual({ errno: 1064, sqlState: '42000', near: '' });
+    expect(errorOf(`insert into t values (1, 'a'), (2, (3`)).toEqual({ errno: 1064, sqlState: '42000', near: '' });
+  });
+
+  it('answers 1473 when the (SELECT nesting passed MariaDB’s limit of 64 before the fault', () => {
+    expect(errorOf(`select ${'(select '.repeat(64)}1`)).toEqual({ errno: 1473, sqlState: 'HY000', near: 'Too high level of nesting for select' });
+    expect(errorOf(`select ${'(select '.repeat(63)}1`)).toMatchObject({ errno: 1064 });
+    expect(errorOf(`select ${'(select '.repeat(70)}1${')'.repeat(71)}`)).toMatchObject({ errno: 1473 });
+  });
+
+  it('leaves paired ones, and parentheses in strings, identifiers and comments, to the parser', () => {
+    expect(errorOf("select '(', `a(`, \"(\" /* ( */ from t where (id = 1) -- (\n")).toBeNull();
+    // An executable comment's parentheses are SQL the tokens do not show.
+    expect(errorOf('select /*!50000 ( */ 1 )')).not.toMatchObject({ near: ')' });
+  });
+});
+
+describe('placeholders in a text query', () => {
+  it('are a syntax error near the `?` (1064, as MariaDB), not a missing parameter (1210)', () => {
+    for (const [sql, near] of [
+      ['select ?', '?'],
+      ['select * from t where id = ?', '?'],
+      ['select * from t where id in (1, ?, 3)', '?, 3)'],
+      ["insert into t values (1, 'a'), (?, 'b')", "?, 'b')"],
+    ] as const) {
+      expect(() => normalize(sql), sql).toThrowError(expect.objectContaining({ errno: 1064, sqlState: '42000', message: expect.stringContaining(`near '${near}' at line 1`) }));
+      expect(normalize(sql, [1]).placeholders, sql).toBe(1);
+    }
+    expect(normalize("select '?'").placeholders).toBe(0);
+  });
+});

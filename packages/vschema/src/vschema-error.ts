@@ -41,3 +41,14 @@ export class VSchemaLookupError extends Error {
     this.sqlState = sqlState;
   }
 }
+
+/**
+ * 1049 for a keyspace the vschema lacks; 1102 for a name longer than MariaDB's 64 characters, as
+ * MariaDB answers it, cut as its message cuts it (a client's 1 MB name gets a bounded message).
+ */
+export function unknownKeyspaceError(keyspace: string): VSchemaLookupError {
+  if (keyspace.length > 64) {
+    return new VSchemaLookupError(`Incorrect database name '${keyspace.length > 100 ? `${keyspace.slice(0, 97)}...` : keyspace}'`, 1102, '42000');
+  }
+  return new VSchemaLookupError(`VT05003: unknown database '${keyspace}' in vschema`, 1049, '42000');
+}

@@ -1,7 +1,7 @@
 import { FUNCTIONAL_FACTORIES } from './functional-vindexes.js';
 import { hexToBytes } from './key-range.js';
 import { createLookupVindex, LOOKUP_KINDS } from './lookup-vindexes.js';
-import { VSchemaError, VSchemaLookupError, type VSchemaIssue } from './vschema-error.js';
+import { VSchemaError, VSchemaLookupError, unknownKeyspaceError, type VSchemaIssue } from './vschema-error.js';
 import type { ColumnVindex, Keyspace, Table, TableType, VSchema } from './vschema-model.js';
 import type { Vindex } from './vindex-types.js';
 
@@ -532,7 +532,7 @@ class LoadedVSchema implements VSchema {
   findTableNoRules(name: string, keyspace: string | null): Table | undefined {
     if (keyspace) {
       const ks = this.keyspaces.get(keyspace);
-      if (!ks) throw new VSchemaLookupError(`VT05003: unknown database '${keyspace}' in vschema`, 1049, '42000');
+      if (!ks) throw unknownKeyspaceError(keyspace);
       return ks.tables.get(name) ?? implicitTable(ks, name);
     }
     if (this.keyspaces.size === 1) {
@@ -547,7 +547,7 @@ class LoadedVSchema implements VSchema {
   findVindex(name: string, keyspace?: string | null): Vindex | undefined {
     if (keyspace) {
       const ks = this.keyspaces.get(keyspace);
-      if (!ks) throw new VSchemaLookupError(`VT05003: unknown database '${keyspace}' in vschema`, 1049, '42000');
+      if (!ks) throw unknownKeyspaceError(keyspace);
       return ks.vindexes.get(name);
     }
     const v = this.globalVindexes.get(name);
