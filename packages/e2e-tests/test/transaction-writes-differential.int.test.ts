@@ -9,6 +9,9 @@
  * - INSERT IGNORE / ON DUPLICATE KEY UPDATE / REPLACE into an owner of a plain lookup left the
  *   lookup rows of the rows left out; a lookup_unique's orphan then failed a later INSERT with
  *   1062. Refused now (1235, 42000).
+ * - In a transaction, deleting a row it had inserted into an owner of a consistent lookup (or
+ *   moving its lookup value) waited for the transaction's own lock on the lookup row (created in
+ *   the pre transaction, deleted in the post one): 1205 after innodb_lock_wait_timeout.
  * - A prepared statement's DOUBLE parameter (every JS number mysql2 sends) went to the shards as
  *   an exact decimal: `balance + ?` rounded otherwise and without MariaDB's truncation notes.
  */
@@ -49,6 +52,12 @@ let pair: GatewayAndReference;
 
 beforeAll(async () => {
   pair = await startGatewayAndReference({ vschema: VSCHEMA, keyspaces: { main: { shards: ['0'], schema: MAIN }, ks: { shards: SHARDS, schema: `${SCHEMA}\n${CODE_LKP}` } } }, 'ks', SCHEMA);
+  // A lookup-table statement waiting for a row lock gives up after 3 s, not 50 (set before the
+  // gateway's first connection to main/0, which holds email_lkp): a transaction that waits for
+  // its own lock there fails its case fast with 1205.
+  const lookupShard = await pair.gw.connectShard('main', '0');
+  await lookupShard.query('set global innodb_lock_wait_timeout = 3');
+  await lookupShard.end();
   // The reference's AUTO_INCREMENT hands out the sequence's ids.
   await pair.ref.query('alter table customer auto_increment = 1000');
   await pair.loadBoth([
@@ -139,6 +148,62 @@ describe('a transaction reads its own writes through a consistent lookup', () =>
     await sameRows("select * from customer where email = 'tx1001@example.com'");
     await sameRows("select * from customer where email = 'c2@example.com'");
     await sameRows('select * from customer where id = 2 or id between 80 and 89 or id >= 1000 order by id');
+  });
+});
+
+describe('a transaction deletes or moves the consistent lookup rows it created', () => {
+  const emails = 'select email from customer where email like \'own%\' order by email';
+  /** The lookup table holds the owner rows' emails, no more, no less. */
+  async function lookupMatches(): Promise<void> {
+    await sameRows("select email from main.email_lkp where email like 'own%' order by email", emails);
+  }
+
+  it.each(['commit', 'rollback'])('INSERT then DELETE, %s', async (end) => {
+    await both('begin');
+    await both("insert into customer (id, name, email) values (100, 'own', 'own100@example.com'), (101, 'own', 'own101@example.com')");
+    expect(await both('delete from customer where id = 100')).toMatchObject({ affected: 1 });
+    await both("insert into customer (name, email) values ('own', 'own-seq@example.com')");
+    expect(await both("delete from customer where email in ('own101@example.com', 'own-seq@example.com')")).toMatchObject({ affected: 2 });
+    await sameRows(emails);
+    await both(end);
+    await sameRows(emails);
+    await lookupMatches();
+    // The values are free again.
+    await both("insert into customer (id, name, email) values (102, 'own', 'own100@example.com')");
+    await both('delete from customer where id = 102');
+    await lookupMatches();
+  });
+
+  it.each(['commit', 'rollback'])('INSERT then UPDATE its email (and back, and again), then DELETE another, %s', async (end) => {
+    await both('begin');
+    await both("insert into customer (id, name, email) values (103, 'own', 'own103@example.com'), (104, 'own', 'own104@example.com')");
+    await both("update customer set email = 'own103b@example.com' where id = 103");
+    await both("update customer set email = 'own103@example.com' where id = 103");
+    await both("update customer set email = 'own103c@example.com' where id = 103");
+    // Respelled in place (the same lookup row), then gone.
+    await both("update customer set email = 'OWN104@example.com' where id = 104");
+    await both('delete from customer where id = 104');
+    await sameRows("select * from customer where email = 'own103c@example.com'");
+    await both(end);
+    await sameRows(emails);
+    await lookupMatches();
+    await both('delete from customer where id = 103');
+    await lookupMatches();
+  });
+
+  it('a ROLLBACK TO SAVEPOINT brings back a row it deleted, and the lookup row with it', async () => {
+    await both('begin');
+    await both("insert into customer (id, name, email) values (105, 'own', 'own105@example.com')");
+    await both('savepoint s');
+    await both('delete from customer where id = 105');
+    await both('rollback to savepoint s');
+    await sameRows("select * from customer where email = 'own105@example.com'");
+    await both("update customer set email = 'own105b@example.com' where id = 105");
+    await both('commit');
+    await sameRows(emails);
+    await lookupMatches();
+    await both('delete from customer where id = 105');
+    await lookupMatches();
   });
 });
 

@@ -6,8 +6,10 @@
  * Which transaction each write runs in follows Vitess (see LookupWriteOrder): plain lookups write
  * in the session's transaction; consistent lookups create in the pre transaction and delete in the
  * post transaction, so that no crash can leave an owner row without its lookup row; the vindex's
- * `autocommit` param writes at once. A consistent lookup whose insert meets an existing row takes
- * it over when that row is an orphan (its owner row is gone) and reports 1062 otherwise.
+ * `autocommit` param writes at once; a consistent lookup row the transaction created itself is
+ * deleted in the pre transaction that holds it (see OwnLookupRows). A consistent lookup whose
+ * insert meets an existing row takes it over when that row is an orphan (its owner row is gone)
+ * and reports 1062 otherwise.
  *
  * Stateless: every call works on its arguments only.
  */
@@ -17,6 +19,7 @@ import type { VindexLike } from './keyspace-routing.js';
 import type { LookupWriteOrder, QueryContext } from './query-context.js';
 import { literalOf } from './values/cell-codec.js';
 import { toVindexInput, vindexOf } from './vindex-resolver.js';
+import { ownLookupRowKey } from './own-lookup-rows.js';
 import { lookupTableName, lookupTablePlacement, shardForLookupRow, shardsForLookupValues, type LookupTablePlacement } from './lookup-table-placement.js';
 
 const ER_DUP_ENTRY = 1062;
@@ -157,7 +160,10 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
   for (const [shard, rs] of await byShard(ctx, t, list, vindexName)) {
     try {
       await ctx.access.lookupWrite(t.keyspace, shard, insert(rs), order, ctx.signal);
-      for (const r of rs) created.push(r.ksid);
+      for (const r of rs) {
+        created.push(r.ksid);
+        if (order === 'pre') ownRowCreated(ctx, t, shard, r);
+      }
     } catch (err) {
       if (!isDuplicate(err)) throw err;
       if (!t.vindex.consistent || owner === undefined || order === 'autocommit') throw duplicateError(err, vindexName, t);
@@ -166,6 +172,7 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
       for (const r of rs) {
         try {
           await ctx.access.lookupWrite(t.keyspace, shard, insert([r]), order, ctx.signal);
+          if (order === 'pre') ownRowCreated(ctx, t, shard, r);
         } catch (rowErr) {
           if (!isDuplicate(rowErr)) throw rowErr;
           await takeOverOrphan(ctx, t, shard, r, owner, rowErr, vindexName, created);
@@ -198,6 +205,13 @@ async function takeOverOrphan(ctx: QueryContext, t: LookupTable, lookupShard: st
     throw duplicateError(dupErr, vindexName, t);
   }
   await ctx.access.lookupWrite(t.keyspace, lookupShard, `update ${ident(t.name)} set ${ident(t.to)} = ${toLiteral(t, r)} where ${rowCondition(t, r, false)}`, 'pre', ctx.signal);
+  // Taken over: it pointed at no committed owner row, so it is the transaction's own now.
+  ownRowCreated(ctx, t, lookupShard, r);
+}
+
+/** Notes that the pre transaction wrote `r`'s lookup row (see OwnLookupRows). */
+function ownRowCreated(ctx: QueryContext, t: LookupTable, shard: string, r: LookupRowRef): void {
+  ctx.access.ownLookupRows?.add(ownLookupRowKey(t.keyspace, shard, t.name, rowCondition(t, r, true)));
 }
 
 /**
@@ -232,6 +246,13 @@ export async function respellLookupRows(ctx: QueryContext, ownerKeyspace: string
       continue;
     }
     await ctx.access.lookupWrite(t.keyspace, shard, `update ${ident(t.name)} set ${newFrom.join(', ')} where ${rowCondition(t, old, true)}`, order, ctx.signal);
+    // The transaction's own row keeps being its own under its new spelling.
+    const own = ctx.access.ownLookupRows;
+    const oldKey = ownLookupRowKey(t.keyspace, shard, t.name, rowCondition(t, old, true));
+    if (own?.has(oldKey)) {
+      own.remove(oldKey);
+      own.add(ownLookupRowKey(t.keyspace, shard, t.name, rowCondition(t, next, true)));
+    }
     out.push(true);
   }
   return out;
@@ -253,7 +274,24 @@ export async function deleteLookupRows(ctx: QueryContext, ownerKeyspace: string,
       else perShard.set(shard, [r]);
     }
   }
-  for (const [shard, rs] of perShard) {
+  const own = order === 'post' ? ctx.access.ownLookupRows : undefined;
+  for (const [shard, all] of perShard) {
+    let rs = all;
+    if (own !== undefined) {
+      // Rows this transaction created in pre are deleted there: their locks are pre's, and a
+      // delete in post waited for them until innodb_lock_wait_timeout (see OwnLookupRows).
+      rs = [];
+      for (const r of all) {
+        const key = ownLookupRowKey(t.keyspace, shard, t.name, rowCondition(t, r, true));
+        if (!own.has(key)) {
+          rs.push(r);
+          continue;
+        }
+        await ctx.access.lookupWrite(t.keyspace, shard, `delete from ${ident(t.name)} where ${rowCondition(t, r, true)}`, 'pre', ctx.signal);
+        own.remove(key);
+      }
+      if (rs.length === 0) continue;
+    }
     if (order === 'post' && rs.length > 1) {
       // One statement per row: MariaDB may scan for an OR of several rows, and in REPEATABLE READ
       // a locking scan locks every row and gap it passes, in the post transaction, until the

@@ -9,6 +9,7 @@ import { rowLimitExceeded } from './errors.js';
 import type { KeyspaceShards, VSchemaLike } from './keyspace-routing.js';
 import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
 import type { Workload } from './types.js';
+import type { OwnLookupRows } from './own-lookup-rows.js';
 
 /** How operators reach shards; implemented by the session (reserved or pooled connections). */
 export interface ShardAccess {
@@ -28,6 +29,8 @@ export interface ShardAccess {
    * shard in `single` transaction mode nor mix with the client's own statements.
    */
   lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult>;
+  /** In a transaction, the consistent-lookup rows it created in its pre transaction (undefined outside one). */
+  readonly ownLookupRows?: OwnLookupRows;
 }
 
 /**
@@ -90,6 +93,10 @@ class WarningCollectingAccess implements ShardAccess {
 
   get mustBuffer(): boolean {
     return this.session.mustBuffer;
+  }
+
+  get ownLookupRows(): OwnLookupRows | undefined {
+    return this.session.ownLookupRows;
   }
 
   query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {

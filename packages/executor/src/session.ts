@@ -22,6 +22,7 @@ import { cellText } from './values/cell-compare.js';
 import { collationNameOf } from './connection-collation.js';
 import { UTF8MB4_GENERAL_CI } from './values/column-types.js';
 import { StatementSignals } from './statement-signal.js';
+import { OwnLookupRows } from './own-lookup-rows.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
 
 /** MySQL's ER_NOT_SUPPORTED_YET, for constructs shardgate refuses. */
@@ -142,6 +143,8 @@ export class Session implements ExecutorSession, ShardAccess {
    */
   private readonly preReservations: ShardReservations;
   private readonly postReservations: ShardReservations;
+  /** See OwnLookupRows (its concurrency rule too); emptied at each commit or rollback. */
+  private readonly ownLookupRowsOfTransaction = new OwnLookupRows();
   /**
    * True while an autocommit statement that maintains lookup vindexes runs in a transaction of its
    * own (so its lookup rows and its rows commit or roll back together). Set and cleared by
@@ -816,6 +819,7 @@ export class Session implements ExecutorSession, ShardAccess {
     await this.onTransactionShards(`SAVEPOINT ${name.sql}`);
     // A name set again moves to the end (MariaDB replaces the older savepoint of that name).
     this.savepoints = [...this.savepoints.filter((s) => s.key !== name.key), name];
+    this.ownLookupRowsOfTransaction.savepoint(name.key);
   }
 
   /** `ROLLBACK TO SAVEPOINT name`: later savepoints are gone; this one stays. */
@@ -823,6 +827,7 @@ export class Session implements ExecutorSession, ShardAccess {
     const at = this.savepointIndex(name);
     await this.onTransactionShards(`ROLLBACK TO SAVEPOINT ${name.sql}`);
     this.savepoints = this.savepoints.slice(0, at + 1);
+    this.ownLookupRowsOfTransaction.rollbackTo(name.key);
   }
 
   /** `RELEASE SAVEPOINT name`: this savepoint and later ones are gone. */
@@ -853,6 +858,7 @@ export class Session implements ExecutorSession, ShardAccess {
     if (!this.inTransaction) return;
     this.inTransaction = false;
     this.savepoints = [];
+    this.ownLookupRowsOfTransaction.clear();
     this.transactionReadOnly = false;
     this.transactionIsolation = undefined;
     try {
@@ -895,6 +901,7 @@ export class Session implements ExecutorSession, ShardAccess {
     if (!this.inTransaction) return;
     this.inTransaction = false;
     this.savepoints = [];
+    this.ownLookupRowsOfTransaction.clear();
     this.transactionReadOnly = false;
     this.transactionIsolation = undefined;
     try {
@@ -993,6 +1000,10 @@ export class Session implements ExecutorSession, ShardAccess {
     } finally {
       await conn.release(!ok);
     }
+  }
+
+  get ownLookupRows(): OwnLookupRows | undefined {
+    return this.inTransaction ? this.ownLookupRowsOfTransaction : undefined;
   }
 
   async lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult> {
