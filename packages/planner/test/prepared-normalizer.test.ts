@@ -48,11 +48,11 @@ describe('PreparedNormalizer', () => {
       for (const set of PARAM_SETS) {
         const ps = params(sql, set);
         const vars = new Map<string, SqlValue>([['k', 42n]]);
-        const outcome = (f: () => NormalizedQuery) => {
+        const outcome = (f: () => NormalizedQuery): NormalizedQuery | Error => {
           try {
             return f();
           } catch (err) {
-            return err;
+            return err as Error;
           }
         };
         const got = outcome(() => p.normalize(sql, ps, vars));
@@ -62,7 +62,7 @@ describe('PreparedNormalizer', () => {
           continue;
         }
         expect(got).toStrictEqual(want);
-        expect(Object.keys(got.bindVars)).toEqual(Object.keys(want.bindVars));
+        expect(Object.keys((got as NormalizedQuery).bindVars)).toEqual(Object.keys(want.bindVars));
       }
       expect(p.hasShape(sql)).toBe(SHAPED.includes(sql));
     });
