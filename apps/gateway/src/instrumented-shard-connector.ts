@@ -112,7 +112,16 @@ class InstrumentedConnection implements ShardConnection {
 
   query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
     const started = performance.now();
-    return this.connector.timed(callAsync(() => this.inner.query(sql, opts)), started);
+    const inner = this.inner;
+    if (inner.queryObserved === undefined) return this.connector.timed(callAsync(() => inner.query(sql, opts)), started);
+    // The connector observes the statement itself (as queryOnce): no `then` and closures per
+    // statement on a reserved connection, the path of every statement in a transaction.
+    try {
+      return inner.queryObserved(sql, opts, this.connector, started);
+    } catch (err) {
+      this.connector.shardQuerySettled(started, true, err);
+      return Promise.reject(err);
+    }
   }
 
   stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {

@@ -419,6 +419,8 @@ describe('gateway end to end', () => {
     const tx = await mysql.createConnection({ host: '127.0.0.1', port: gateway.addresses!.mysql.port, user: 'app', password: 'secret', database: 'commerce' });
     await tx.query('begin');
     await tx.query('select * from customer where id = 1');
+    // A shard error on the transaction's reserved connection is timed and counted too (queryObserved).
+    await tx.query('select no_such_column from customer where id = 1').catch(() => undefined);
     const metrics = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
     await tx.query('rollback');
     await tx.end();
@@ -433,6 +435,7 @@ describe('gateway end to end', () => {
     expect(metrics).toMatch(/^shardgate_shard_queries_total\{keyspace="commerce",shard="[^"]+"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^shardgate_shard_errors_total\{keyspace="main",shard="0",errno="1146"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^shardgate_shard_query_duration_seconds_count\{keyspace="main",shard="0"\} \d+$/m);
+    expect(metrics).toMatch(/^shardgate_shard_errors_total\{keyspace="commerce",shard="[^"]+",errno="1054"\} 1$/m);
     // Pools, plan cache, sessions and transactions, read live.
     expect(metrics).toMatch(/^shardgate_pool_connections_max\{keyspace="commerce",shard="c0-"\} \d+$/m);
     expect(metrics).toMatch(/^shardgate_pool_connections_in_use\{keyspace="commerce",shard="[^"]+"\} [1-9]\d*$/m);

@@ -844,7 +844,8 @@ export class Session implements ExecutorSession, ShardAccess {
   }
 
   private savepointNames(): readonly string[] {
-    return this.savepoints.map((s) => s.sql);
+    // Most transactions set none: no array per reserved statement then.
+    return this.savepoints.length === 0 ? NO_STATEMENTS : this.savepoints.map((s) => s.sql);
   }
 
   /** Pre, the session's own shards, then post: a savepoint covers lookup rows as well. */
@@ -921,8 +922,8 @@ export class Session implements ExecutorSession, ShardAccess {
   }
 
   /** SET statements for a fresh reserved connection, from the session's system variables. */
-  setupStatements(): string[] {
-    if (this.systemVariables.size === 0) return [];
+  setupStatements(): readonly string[] {
+    if (this.systemVariables.size === 0) return NO_STATEMENTS;
     return [`SET SESSION ${[...this.systemVariables].map(([k, v]) => `${k} = ${v}`).join(', ')}`];
   }
 
@@ -1146,6 +1147,8 @@ function needsOwnTransaction(p: Primitive, bv: BindVars): boolean {
  * A statement the gateway sends a shard that only reads (ShardReservations' `read`): a SELECT,
  * after optional comments. Anything else counts as a possible write.
  */
+/** The empty list of setup or savepoint statements, shared (frozen: no holder may add to it). */
+const NO_STATEMENTS: readonly string[] = Object.freeze([]);
 const SELECT_STATEMENT = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*select\b/i;
 
 /** `ROLLBACK` (after optional comments): answered normally after an idle transaction was rolled back. */

@@ -127,6 +127,11 @@ export interface ShardConnection {
   readonly threadId: number;
   query(sql: string, opts?: StatementOptions): Promise<ShardResult>;
   /**
+   * Optional: query() that tells `observer` when the statement settles, just before its promise
+   * does (see ShardQueryObserver): a wrapper that times every statement needs no `then` of its own.
+   */
+  queryObserved?(sql: string, opts: StatementOptions | undefined, observer: ShardQueryObserver, startedAt: number): Promise<ShardResult>;
+  /**
    * Optional: the statements written to the shard in one write, run in order whatever earlier
    * ones answered, one result each (only the last one's warnings are read). Connections without
    * it get the statements one after the other.

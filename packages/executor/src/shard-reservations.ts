@@ -40,6 +40,11 @@ export interface Reservation {
    * marked `read`). Reset when the shard joins a transaction; written in reserve()'s prologue.
    */
   wrote: boolean;
+  /**
+   * connectionAfterBegin's promise and the `begun` it waits for; valid only while that `begun` is
+   * still the reservation's. Read and written synchronously in connectionAfterBegin only.
+   */
+  afterBegin: { readonly begun: Promise<void>; readonly connection: Promise<ShardConnection> } | null;
 }
 
 export interface ReserveOptions {
@@ -154,6 +159,24 @@ function arm(w: PendingWait): void {
   }, w.timeoutMs);
 }
 
+/**
+ * The reservation's connection once its current START TRANSACTION (if any) has run: one promise
+ * per begin, shared by every statement of the transaction on that shard, rather than a
+ * `begun.then(() => connection)` per statement. It is kept with the `begun` it was made from and
+ * made again whenever `begun` is another promise (a new transaction, or none), so it never
+ * outlives the begin it waits for. Statements still reach the connection in the order they were
+ * issued: each chains one `then` on the same promise.
+ */
+function connectionAfterBegin(r: Reservation): Promise<ShardConnection> {
+  const begun = r.begun;
+  if (begun === null) return r.connection;
+  const kept = r.afterBegin;
+  if (kept !== null && kept.begun === begun) return kept.connection;
+  const connection = begun.then(() => r.connection);
+  r.afterBegin = { begun, connection };
+  return connection;
+}
+
 export class ShardReservations {
   private readonly reservations = new Map<string, Reservation>();
   private closed = false;
@@ -231,10 +254,9 @@ export class ShardReservations {
     const { r, start } = claimed;
     if (start === null || opts.read !== true) {
       if (start !== null) this.markBegun(r, r.connection.then((c) => runInOrder(c, start, opts.signal)));
-      const begun = r.begun;
       const signal = opts.signal;
       const collation = opts.collation;
-      return begun === null ? r.connection.then((c) => c.query(sql, { signal, collation })) : begun.then(() => r.connection).then((c) => c.query(sql, { signal, collation }));
+      return connectionAfterBegin(r).then((c) => c.query(sql, { signal, collation }));
     }
     const both = r.connection.then((c) => pipelined(c, start, sql, opts.signal, opts.collation));
     this.markBegun(
@@ -262,7 +284,7 @@ export class ShardReservations {
     if (!r) {
       const connector = this.connectors(keyspace, shard);
       const wait: PendingWait = { keyspace, shard, poolSize: connector.size, timeoutMs: opts.waitTimeoutMs ?? DEFAULT_RESERVED_WAIT_MS, limit: new AbortController(), timer: null };
-      const created: Reservation = { keyspace, shard, connection: this.open(connector, wait, opts), begun: null, vindexOnly: opts.vindexOnly === true, wrote: false };
+      const created: Reservation = { keyspace, shard, connection: this.open(connector, wait, opts), begun: null, vindexOnly: opts.vindexOnly === true, wrote: false, afterBegin: null };
       this.reservations.set(key, created);
       // After the set: the count includes this reservation.
       this.group.startWait(wait);

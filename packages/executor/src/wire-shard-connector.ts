@@ -591,6 +591,10 @@ class WireShardConnection extends CheckedOutConnection {
     return st.result;
   }
 
+  queryObserved(sql: string, opts: StatementOptions | undefined, observer: ShardQueryObserver, startedAt: number): Promise<ShardResult> {
+    return this.query(sql, opts, false, observer, startedAt);
+  }
+
   /**
    * The statements written to the shard in one write and run in order (see
    * ShardClient.queryPipelined): one result per statement. Only the last statement's warnings are

@@ -9,6 +9,7 @@ import { normalize, type NormalizedQuery, type UserVariables } from './normalize
 import { buildPlan } from './statement-planner.js';
 import { deepFreeze, deepFreezeInSlices, estimateBytes } from './plan-size.js';
 import { PlanWorkerPool, workerPlanBytes } from './plan-worker-pool.js';
+import { PreparedNormalizer } from './prepared-normalizer.js';
 
 export interface PlannerCacheOptions {
   readonly variant?: 'mutex' | 'sharded';
@@ -48,6 +49,11 @@ export interface PlannerOptions {
    * plan workers.
    */
   readonly largeStatementChars?: number;
+  /**
+   * Most prepared texts whose normalization is kept (default 10000; the oldest goes first), so
+   * that their executions skip the lexer (see prepared-normalizer.ts).
+   */
+  readonly preparedTexts?: number;
 }
 
 /** Default of PlannerOptions.largeStatementChars: about 15 ms of lexing at the densest. */
@@ -93,6 +99,8 @@ export class Planner {
   private readonly workers: PlanWorkerPool | null;
   /** Statements longer than this normalize in the workers (PlannerOptions.largeStatementChars). */
   private readonly largeStatementChars: number;
+  /** Normalizations of prepared texts (see prepared-normalizer.ts); synchronous use only. */
+  readonly prepared: PreparedNormalizer;
   // Written only inside the (single-flight) compute; read by tests and metrics.
   private builds = 0;
 
@@ -113,6 +121,7 @@ export class Planner {
     const size = opts.planWorkers ?? 2;
     this.workers = opts.vschemaJson !== undefined && size > 0 ? new PlanWorkerPool({ size, timeoutMs: opts.planTimeoutMs ?? 5000, idleTimeoutMs: opts.planWorkerIdleMs ?? 30_000 }) : null;
     this.largeStatementChars = opts.largeStatementChars ?? LARGE_STATEMENT_CHARS;
+    this.prepared = new PreparedNormalizer(opts.preparedTexts ?? 10_000);
   }
 
   get vschema(): VSchema {
@@ -157,7 +166,10 @@ export class Planner {
         .then(() => workers.normalize(sql, params, userVariables, deadline))
         .then((n) => this.planNormalized(n, ctx, deadline));
     }
-    return this.planNormalized(normalize(sql, ctx.params, ctx.userVariables), ctx, undefined);
+    const params = ctx.params;
+    // A statement with params is a prepared one: its text normalizes the same way every time.
+    const n = params !== undefined && params.length > 0 ? this.prepared.normalize(sql, params, ctx.userVariables) : normalize(sql, params, ctx.userVariables);
+    return this.planNormalized(n, ctx, undefined);
   }
 
   /** The cache lookup and, on a miss, the build of an already normalized statement. */

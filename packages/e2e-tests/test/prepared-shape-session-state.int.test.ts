@@ -1,0 +1,113 @@
+/**
+ * A prepared statement's text is normalized once (the planner keeps its shape), and each execution
+ * still answers under the session state of that moment: the keyspace chosen by USE, user
+ * variables, and the vschema after a reload. The gateway's answers are compared with one plain
+ * MariaDB holding the same rows in the same two databases.
+ */
+import { writeFileSync } from 'node:fs';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster } from '@shardgate/test-kit';
+import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+
+const SCHEMA = 'create table t (id bigint primary key, k int not null, c varchar(20) not null); create table t2 (id bigint primary key, v int);';
+const rows = (offset: number) => Array.from({ length: 30 }, (_, i) => `(${i + 1}, ${(i * 7 + offset) % 11}, 'c${(i * 13 + offset) % 17}')`).join(', ');
+const FILL = { commerce: `insert into t (id, k, c) values ${rows(0)}`, archive: `insert into t (id, k, c) values ${rows(5)}` };
+const VSCHEMA = { keyspaces: { commerce: hashKeyspace({ t: 'id', t2: 'id' }), archive: { sharded: false, tables: { t: {} } } } };
+
+let gw: RunningGateway;
+let reference: LocalCluster;
+let ref: mysql.Connection;
+let sub: mysql.Connection;
+
+beforeAll(async () => {
+  [gw, reference] = await Promise.all([
+    startGateway({ vschema: VSCHEMA, keyspaces: { commerce: { shards: ['-80', '80-'], schema: SCHEMA }, archive: { shards: ['0'], schema: SCHEMA } } }),
+    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
+  ]);
+  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true, multipleStatements: true });
+  await ref.query(`create database archive; use archive; ${SCHEMA} use commerce`);
+  sub = await gw.connect({ database: 'commerce' });
+  for (const [ks, fill] of Object.entries(FILL)) {
+    await sub.query(`use ${ks}`);
+    await sub.query(fill);
+    await ref.query(`use ${ks}`);
+    await ref.query(fill);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await ref?.end().catch(() => undefined);
+  await sub?.end().catch(() => undefined);
+  await Promise.all([gw?.stop(), reference?.stop()]);
+});
+
+/**
+ * The same statements on both servers. mysql2 prepares a text once per connection and reuses it:
+ * the gateway's statement is prepared once and executed across the changes. MariaDB's is prepared
+ * again each time, since MariaDB resolves a prepared statement's tables in the database current
+ * at PREPARE, where the gateway resolves them at each execution (a difference of its own, which
+ * this test does not judge).
+ */
+let referencePrepares = 0;
+async function both(sql: string, params: unknown[], before?: string): Promise<[unknown, unknown]> {
+  const answers: unknown[] = [];
+  for (const conn of [sub, ref]) {
+    if (before !== undefined) await conn.query(before);
+    if (conn === ref) {
+      // A text of its own each time, so that mysql2 does not reuse its cached statement.
+      const st = await ref.prepare(`/* ${referencePrepares++} */ ${sql}`);
+      const [result] = await st.execute(params);
+      st.close();
+      answers.push(result);
+      continue;
+    }
+    const [result] = await conn.execute(sql, params as never[]);
+    answers.push(result);
+  }
+  return answers as [unknown, unknown];
+}
+
+describe('a prepared range statement across session changes', () => {
+  const RANGE = 'SELECT id, k, c FROM t WHERE id BETWEEN ? AND ? ORDER BY id';
+  const SUM = 'SELECT SUM(k) FROM t WHERE id BETWEEN ? AND ?';
+  const DISTINCT = 'SELECT DISTINCT c FROM t WHERE id BETWEEN ? AND ? ORDER BY c';
+
+  it('answers from the keyspace chosen by USE at each execution', async () => {
+    for (const [ks, lo, hi] of [['commerce', 3, 12], ['archive', 3, 12], ['commerce', 20, 29], ['archive', 1, 30]] as const) {
+      for (const sql of [RANGE, SUM, DISTINCT]) {
+        const [got, want] = await both(sql, [lo, hi], `use ${ks}`);
+        expect(got, `${ks}: ${sql}`).toEqual(want);
+      }
+    }
+    // The two keyspaces hold different rows, so the answers above did depend on USE.
+    const [inCommerce] = await both(SUM, [1, 30], 'use commerce');
+    const [inArchive] = await both(SUM, [1, 30], 'use archive');
+    expect(inCommerce).not.toEqual(inArchive);
+  });
+
+  it('reads user variables at each execution', async () => {
+    const sql = 'SELECT id, c FROM t WHERE id BETWEEN ? AND @hi ORDER BY id';
+    for (const hi of [4, 9, 2]) {
+      const [got, want] = await both(sql, [2], `set @hi = ${hi}`);
+      expect(got, `@hi = ${hi}`).toEqual(want);
+    }
+  });
+
+  it('plans under the vschema of each execution after a reload', async () => {
+    await sub.query('use commerce');
+    await sub.query('insert into t2 (id, v) values (1, 10), (2, 20), (90, 900)');
+    const sql = 'SELECT id, v FROM t2 WHERE id BETWEEN ? AND ? ORDER BY id';
+    const [before] = await sub.execute({ sql, rowsAsArray: true }, [1, 100]);
+    expect(before).toEqual([['1', 10], ['2', 20], ['90', 900]]);
+    // Without t2 in the vschema, the same prepared statement no longer plans.
+    const without = { keyspaces: { commerce: hashKeyspace({ t: 'id' }), archive: VSCHEMA.keyspaces.archive } };
+    writeFileSync(gw.gateway.config.vschemaFile, JSON.stringify(without));
+    expect(gw.gateway.reload('test')).toBe(true);
+    await expect(sub.execute(sql, [1, 100])).rejects.toThrow(/t2/);
+    writeFileSync(gw.gateway.config.vschemaFile, JSON.stringify(VSCHEMA));
+    expect(gw.gateway.reload('test')).toBe(true);
+    const [after] = await sub.execute({ sql, rowsAsArray: true }, [2, 90]);
+    expect(after).toEqual([['2', 20], ['90', 900]]);
+  });
+});
