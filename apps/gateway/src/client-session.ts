@@ -153,7 +153,7 @@ export class ClientSessionHandler implements SessionHandler {
    * the returned promise settles); an async function's frame per statement showed in a point
    * select's allocations.
    */
-  private observe(sql: string, out: ResultSink, params: readonly ParamValue[] | undefined): Promise<void> {
+  private observe(sql: string, out: ResultSink, params: readonly ParamValue[] | undefined, preparedIn?: string | null): Promise<void> {
     const s = this.services;
     if (s.draining()) {
       // Refused rather than started: the drain only waits for statements already running.
@@ -166,7 +166,7 @@ export class ClientSessionHandler implements SessionHandler {
     const started = performance.now();
     let running: Promise<void>;
     try {
-      running = s.planStats.runStatement(ctx, () => this.session.execute(sql, counting, params));
+      running = s.planStats.runStatement(ctx, () => this.session.execute(sql, counting, params, preparedIn));
     } catch (err) {
       return Promise.reject(this.statementFailed(ctx, counting, started, err));
     }
@@ -222,13 +222,14 @@ export class ClientSessionHandler implements SessionHandler {
     return this.session.useDatabase(database);
   }
 
-  prepare(sql: string): Promise<{ paramCount: number; columns: readonly ColumnDefinition[] }> {
+  /** The statement's handle is the keyspace it was prepared in (see ExecutorSession.execute). */
+  prepare(sql: string): Promise<{ paramCount: number; columns: readonly ColumnDefinition[]; handle: string | null }> {
     this.onStatement?.(sql);
-    return this.session.prepare(sql);
+    return this.session.prepare(sql).then((r) => ({ paramCount: r.paramCount, columns: r.columns, handle: r.preparedIn }));
   }
 
-  execute(sql: string, params: readonly ParamValue[], out: ResultSink): Promise<void> {
-    return this.observe(sql, out, params);
+  execute(sql: string, params: readonly ParamValue[], out: ResultSink, handle?: unknown): Promise<void> {
+    return this.observe(sql, out, params, typeof handle === 'string' || handle === null ? handle : undefined);
   }
 
   status(): { inTransaction: boolean; autocommit: boolean } {

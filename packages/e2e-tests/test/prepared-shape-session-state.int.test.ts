@@ -1,7 +1,7 @@
 /**
  * A prepared statement's text is normalized once (the planner keeps its shape), and each execution
- * still answers under the session state of that moment: the keyspace chosen by USE, user
- * variables, and the vschema after a reload. The gateway's answers are compared with one plain
+ * still answers under the session state MariaDB would use: the keyspace of its PREPARE (not of a
+ * later USE), user variables of that moment, and the vschema after a reload. The gateway's answers are compared with one plain
  * MariaDB holding the same rows in the same two databases.
  */
 import { writeFileSync } from 'node:fs';
@@ -43,29 +43,25 @@ afterAll(async () => {
 });
 
 /**
- * The same statements on both servers. mysql2 prepares a text once per connection and reuses it:
- * the gateway's statement is prepared once and executed across the changes. MariaDB's is prepared
- * again each time, since MariaDB resolves a prepared statement's tables in the database current
- * at PREPARE, where the gateway resolves them at each execution (a difference of its own, which
- * this test does not judge).
+ * The same statements on both servers. mysql2 prepares a text once per connection and reuses it,
+ * on both: each server's statement is prepared once and executed across the changes, so the
+ * answers also show where each resolves a prepared statement's tables after a USE (MariaDB: in
+ * the database current at its PREPARE).
  */
-let referencePrepares = 0;
 async function both(sql: string, params: unknown[], before?: string): Promise<[unknown, unknown]> {
   const answers: unknown[] = [];
   for (const conn of [sub, ref]) {
     if (before !== undefined) await conn.query(before);
-    if (conn === ref) {
-      // A text of its own each time, so that mysql2 does not reuse its cached statement.
-      const st = await ref.prepare(`/* ${referencePrepares++} */ ${sql}`);
-      const [result] = await st.execute(params);
-      st.close();
-      answers.push(result);
-      continue;
-    }
     const [result] = await conn.execute(sql, params as never[]);
     answers.push(result);
   }
   return answers as [unknown, unknown];
+}
+
+/** The same text statement on both servers (the text protocol, SQL-level PREPARE/EXECUTE). */
+async function bothText(sql: string): Promise<[unknown, unknown]> {
+  const [[got], [want]] = await Promise.all([sub.query(sql), ref.query(sql)]);
+  return [got, want];
 }
 
 describe('a prepared range statement across session changes', () => {
@@ -73,17 +69,44 @@ describe('a prepared range statement across session changes', () => {
   const SUM = 'SELECT SUM(k) FROM t WHERE id BETWEEN ? AND ?';
   const DISTINCT = 'SELECT DISTINCT c FROM t WHERE id BETWEEN ? AND ? ORDER BY c';
 
-  it('answers from the keyspace chosen by USE at each execution', async () => {
+  it('resolves its tables in the keyspace of its PREPARE after a USE, as MariaDB', async () => {
+    let round = 0;
     for (const [ks, lo, hi] of [['commerce', 3, 12], ['archive', 3, 12], ['commerce', 20, 29], ['archive', 1, 30]] as const) {
       for (const sql of [RANGE, SUM, DISTINCT]) {
-        const [got, want] = await both(sql, [lo, hi], `use ${ks}`);
-        expect(got, `${ks}: ${sql}`).toEqual(want);
+        // The same text each round (prepared once, in commerce), and a text of this round's own
+        // (prepared now, in this round's keyspace).
+        for (const text of [sql, `/* ${round} */ ${sql}`]) {
+          const [got, want] = await both(text, [lo, hi], `use ${ks}`);
+          expect(got, `${ks}: ${text}`).toEqual(want);
+        }
       }
+      round++;
     }
-    // The two keyspaces hold different rows, so the answers above did depend on USE.
-    const [inCommerce] = await both(SUM, [1, 30], 'use commerce');
-    const [inArchive] = await both(SUM, [1, 30], 'use archive');
-    expect(inCommerce).not.toEqual(inArchive);
+    // The two keyspaces hold different rows, so the answers above did depend on where the
+    // statement was prepared: after USE archive, SUM prepared in commerce still reads commerce.
+    await sub.query('use commerce');
+    const [inCommerce] = await sub.execute('/* commerce */ SELECT SUM(k) FROM t WHERE id BETWEEN ? AND ?', [1, 30]);
+    await sub.query('use archive');
+    const [stillCommerce] = await sub.execute('/* commerce */ SELECT SUM(k) FROM t WHERE id BETWEEN ? AND ?', [1, 30]);
+    const [inArchive] = await sub.execute('/* archive */ SELECT SUM(k) FROM t WHERE id BETWEEN ? AND ?', [1, 30]);
+    expect(stillCommerce).toEqual(inCommerce);
+    expect(inArchive).not.toEqual(inCommerce);
+  });
+
+  it('SQL-level PREPARE keeps the keyspace of its PREPARE, EXECUTE IMMEDIATE takes the current one', async () => {
+    for (const sql of [
+      'use commerce',
+      "prepare s from 'SELECT SUM(k), COUNT(*) FROM t WHERE id BETWEEN ? AND ?'",
+      'use archive',
+      'set @lo = 2, @hi = 25',
+    ]) await bothText(sql);
+    const [got, want] = await bothText('execute s using @lo, @hi');
+    expect(got).toEqual(want);
+    const [gotImmediate, wantImmediate] = await bothText("execute immediate 'SELECT SUM(k), COUNT(*) FROM t WHERE id BETWEEN ? AND ?' using @lo, @hi");
+    expect(gotImmediate).toEqual(wantImmediate);
+    expect(gotImmediate).not.toEqual(got);
+    await bothText('deallocate prepare s');
+    await bothText('use commerce');
   });
 
   it('reads user variables at each execution', async () => {

@@ -697,21 +697,23 @@ async function prepareStatement(session: Session, name: string, value: SqlValue)
   if (session.preparedStatements.size >= MAX_PREPARED_STATEMENTS) {
     throw new ExecutorError(1461, '42000', `Can't create more than max_prepared_stmt_count statements (current value: ${MAX_PREPARED_STATEMENTS})`);
   }
-  session.preparedStatements.set(name, { sql, paramCount });
+  session.preparedStatements.set(name, { sql, paramCount, preparedIn: session.keyspace });
 }
 
 async function executePrepared(session: Session, st: Extract<SessionPrimitive['statement'], { kind: 'execute' }>, sink: ResultSink): Promise<void> {
   let sql: string;
   let paramCount: number;
+  // EXECUTE IMMEDIATE prepares as it executes: its tables resolve in the current keyspace.
+  let preparedIn: string | null | undefined;
   if (st.name !== undefined) {
     const stored = session.preparedStatements.get(st.name);
     if (stored === undefined) throw unknownStatement(st.name, 'EXECUTE');
-    ({ sql, paramCount } = stored);
+    ({ sql, paramCount, preparedIn } = stored);
   } else {
     sql = statementText(preparedValue(session, st.text!));
     refuseUnpreparable(sql);
     paramCount = countPlaceholders(sql);
   }
   if (st.using.length !== paramCount) throw new ExecutorError(1210, 'HY000', 'Incorrect arguments to EXECUTE');
-  await session.runPreparedStatement(sql, st.using.map((v) => preparedValue(session, v)), sink);
+  await session.runPreparedStatement(sql, st.using.map((v) => preparedValue(session, v)), sink, preparedIn);
 }

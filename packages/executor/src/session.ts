@@ -94,7 +94,8 @@ export class Session implements ExecutorSession, ShardAccess {
    * `?` count. Concurrency rule: as userVariables (one client statement at a time); dropped with
    * the session.
    */
-  readonly preparedStatements = new Map<string, { readonly sql: string; readonly paramCount: number }>();
+  /** SQL-level PREPARE's statements, with the keyspace each was prepared in (see ExecutorSession). */
+  readonly preparedStatements = new Map<string, { readonly sql: string; readonly paramCount: number; readonly preparedIn: string | null }>();
   warnings: readonly Warning[] = [];
   /**
    * Access modes (MySQL's transaction_read_only): the open transaction's, the session default
@@ -207,16 +208,17 @@ export class Session implements ExecutorSession, ShardAccess {
 
   // ---------------------------------------------------------------- ExecutorSession
 
-  execute(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
-    return this.executeStatement(applyExecutableComments(sql), sink, params);
+  execute(sql: string, sink: ResultSink, params?: readonly SqlValue[], preparedIn?: string | null): Promise<void> {
+    return this.executeStatement(applyExecutableComments(sql), sink, params, preparedIn);
   }
 
   /** The parameter count and the result columns of a statement (see preparedColumns). */
-  async prepare(text: string): Promise<{ paramCount: number; columns: readonly FieldInfo[] }> {
+  async prepare(text: string): Promise<{ paramCount: number; columns: readonly FieldInfo[]; preparedIn: string | null }> {
     const sql = applyExecutableComments(text);
     const paramCount = countPlaceholders(sql);
+    const preparedIn = this.keyspace;
     // A session targeting shards sends statements as written: their columns come with the execute.
-    if (this.targetShards !== null || this.closing.signal.aborted) return { paramCount, columns: [] };
+    if (this.targetShards !== null || this.closing.signal.aborted) return { paramCount, columns: [], preparedIn };
     const context: PrepareContext = {
       planner: this.runtime.planner,
       routing: this.runtime.routing,
@@ -227,7 +229,7 @@ export class Session implements ExecutorSession, ShardAccess {
       autonomous: (ks, shard, fn, signal) => this.autonomous(ks, shard, fn, signal),
     };
     const columns = await this.withStatementSignal(null, this.queryTimeoutMs, (signal) => preparedColumns(context, sql, paramCount, signal));
-    return { paramCount, columns };
+    return { paramCount, columns, preparedIn };
   }
 
   async useDatabase(name: string): Promise<void> {
@@ -323,7 +325,7 @@ export class Session implements ExecutorSession, ShardAccess {
    * statement's promise, as the point select's other layers, since an async frame per statement
    * was a visible share of its heap allocation.
    */
-  private executeStatement(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
+  private executeStatement(sql: string, sink: ResultSink, params?: readonly SqlValue[], preparedIn?: string | null): Promise<void> {
     this.runtime.counters.queries++;
     if (this.running++ === 0) {
       this.currentSql = sql;
@@ -347,7 +349,7 @@ export class Session implements ExecutorSession, ShardAccess {
       this.lastInsertIdColumn = undefined;
       // Rows past sql_select_limit never reach the client, nor FOUND_ROWS()'s count.
       const limited = this.selectLimit !== undefined && selectLimitApplies(sql) ? new SelectLimitSink(reply, this.selectLimit) : reply;
-      run = this.planAndRun(sql, limited, params);
+      run = this.planAndRun(sql, limited, params, preparedIn);
     } catch (err) {
       return Promise.reject(this.statementEnded(true, err));
     }
@@ -410,12 +412,13 @@ export class Session implements ExecutorSession, ShardAccess {
    * Plans one statement and runs it: the gateway answers Session statements itself, other plans
    * go to the shards. Also the body of a SQL-level EXECUTE (see runPreparedStatement).
    */
-  private planAndRun(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void> {
+  private planAndRun(sql: string, sink: ResultSink, params?: readonly SqlValue[], preparedIn?: string | null): Promise<void> {
     // Not async, nor is runPlanned: a cached plan goes to its runner with no promise of their own.
     // A variable, not a literal argument: PlannerLike does not declare userVariables (a planner
     // that ignores them still plans), @shardgate/planner's Planner reads them.
     // No params for a text query: a `?` in it is then a syntax error, as in MariaDB, not a missing value.
-    const request = { keyspace: this.keyspace, params, userVariables: this.userVariables };
+    // A prepared statement's tables resolve in the keyspace of its PREPARE (see ExecutorSession).
+    const request = { keyspace: preparedIn === undefined ? this.keyspace : preparedIn, params, userVariables: this.userVariables };
     let p: PlannedQuery | Promise<PlannedQuery>;
     try {
       p = this.runtime.planner.plan(sql, request);
@@ -485,13 +488,13 @@ export class Session implements ExecutorSession, ShardAccess {
    * bound to the USING values, planned like any statement. The caller (runSessionStatement) runs
    * inside executeStatement, which counts and guards the statement once.
    */
-  runPreparedStatement(text: string, params: readonly SqlValue[], sink: ResultSink): Promise<void> {
+  runPreparedStatement(text: string, params: readonly SqlValue[], sink: ResultSink, preparedIn?: string | null): Promise<void> {
     const sql = applyExecutableComments(text);
     if (this.targetShards !== null && params.length > 0) {
       // A statement the planner does not plan goes to the target as written, without its values.
       throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: EXECUTE … USING with a shard target (USE ks:shard)');
     }
-    return this.planAndRun(sql, sink, params);
+    return this.planAndRun(sql, sink, params, preparedIn);
   }
 
   /**

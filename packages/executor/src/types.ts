@@ -108,8 +108,13 @@ export interface ExecutorStats {
 }
 
 export interface ExecutorSession {
-  execute(sql: string, sink: ResultSink, params?: readonly SqlValue[]): Promise<void>;
-  prepare(sql: string): Promise<{ paramCount: number; columns: readonly FieldInfo[] }>;
+  /**
+   * `preparedIn`: for an execute of a prepared statement, the keyspace current at its PREPARE
+   * (what prepare returned): MariaDB resolves a prepared statement's unqualified tables in the
+   * database of its PREPARE, whatever USE came since.
+   */
+  execute(sql: string, sink: ResultSink, params?: readonly SqlValue[], preparedIn?: string | null): Promise<void>;
+  prepare(sql: string): Promise<{ paramCount: number; columns: readonly FieldInfo[]; preparedIn: string | null }>;
   useDatabase(name: string): Promise<void>;
   status(): { inTransaction: boolean; autocommit: boolean };
   close(): Promise<void>;

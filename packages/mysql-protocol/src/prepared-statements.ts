@@ -6,6 +6,8 @@ export interface PreparedStatement {
   readonly sql: string;
   readonly paramCount: number;
   readonly columns: readonly ColumnDefinition[];
+  /** What the session's prepare returned for its executes (PrepareResult.handle). */
+  readonly handle: unknown;
   /** Parameter types from the last execute that bound them: low byte type, high byte flags (0x80 = unsigned). */
   paramTypes: Uint16Array | null;
   /** Chunks from COM_STMT_SEND_LONG_DATA per parameter; cleared after each execute and on reset. */
@@ -28,10 +30,10 @@ export class PreparedStatementRegistry {
     return this.byId.size;
   }
 
-  add(sql: string, paramCount: number, columns: readonly ColumnDefinition[]): PreparedStatement {
+  add(sql: string, paramCount: number, columns: readonly ColumnDefinition[], handle?: unknown): PreparedStatement {
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffffe ? 1 : this.nextId + 1;
-    const stmt: PreparedStatement = { id, sql, paramCount, columns, paramTypes: null, longData: null, longDataBytes: 0, longDataTooLarge: false };
+    const stmt: PreparedStatement = { id, sql, paramCount, columns, handle, paramTypes: null, longData: null, longDataBytes: 0, longDataTooLarge: false };
     this.byId.set(id, stmt);
     return stmt;
   }

@@ -880,12 +880,14 @@ export class ServerConnection implements SinkHost {
     let paramCount: number;
     let columns: readonly ColumnDefinition[];
     let params: readonly ColumnDefinition[] | undefined;
+    let handle: unknown;
     if (session.prepare !== undefined) {
       try {
         const result = await session.prepare(sql);
         paramCount = result.paramCount;
         columns = result.columns;
         params = result.params;
+        handle = result.handle;
       } catch (err) {
         return this.sendError(err);
       }
@@ -893,7 +895,7 @@ export class ServerConnection implements SinkHost {
       paramCount = countPlaceholders(sql);
       columns = [];
     }
-    const stmt = this.statements.add(sql, paramCount, columns);
+    const stmt = this.statements.add(sql, paramCount, columns, handle);
     const w = this.writer;
     w.startPacket();
     w.u8(0x00);
@@ -933,7 +935,7 @@ export class ServerConnection implements SinkHost {
     if (session.execute === undefined) {
       return this.sendError(new MysqlError(ErrorCode.ER_UNSUPPORTED_PS, 'This command is not supported in the prepared statement protocol yet'));
     }
-    return this.runCommand(true, (s, sink) => s.execute!(stmt.sql, params, sink));
+    return this.runCommand(true, (s, sink) => s.execute!(stmt.sql, params, sink, stmt.handle));
   }
 
   /** COM_STMT_SEND_LONG_DATA never gets a reply; problems surface at the next execute, as in MySQL. */

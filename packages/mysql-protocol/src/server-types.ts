@@ -92,6 +92,12 @@ export interface PrepareResult {
   columns: readonly ColumnDefinition[];
   /** Optional parameter metadata; defaults to untyped VAR_STRING definitions named '?'. */
   params?: readonly ColumnDefinition[];
+  /**
+   * Kept with the statement and handed back to every execute of it: what the handler must take
+   * from the moment of PREPARE rather than of each EXECUTE (the gateway keeps the database the
+   * statement was prepared in, where MariaDB resolves its unqualified tables).
+   */
+  handle?: unknown;
 }
 
 /**
@@ -106,7 +112,7 @@ export interface SessionHandler {
   /** COM_STMT_PREPARE. Without it the server counts '?' placeholders itself and reports no columns. */
   prepare?(sql: string): Promise<PrepareResult>;
   /** COM_STMT_EXECUTE; rows are sent in the binary row format by the server. */
-  execute?(sql: string, params: readonly ParamValue[], out: ResultSink): Promise<void>;
+  execute?(sql: string, params: readonly ParamValue[], out: ResultSink, handle?: unknown): Promise<void>;
   /** Server status flags for OK/EOF packets. Defaults to autocommit, not in a transaction. */
   status?(): { inTransaction: boolean; autocommit: boolean };
   /** COM_RESET_CONNECTION: drop session state (the server already dropped prepared statements). */
