@@ -141,7 +141,7 @@ describe('transactions on two shards with exhausted pools (real MariaDB)', () =>
     const hung = new Promise<'hung'>((resolve) => (hang = setTimeout(() => resolve('hung'), 30_000)));
     const outcome = await Promise.race([s.prepare(sql), hung]);
     clearTimeout(hang);
-    expect(outcome).toEqual({ paramCount: 2, columns: [] });
+    expect(outcome).toEqual({ paramCount: 2, columns: [], preparedIn: 'commerce' });
     // The transaction still answers, with the statement's values bound.
     expect(s.status().inTransaction).toBe(true);
     const sink = new CollectingSink();
