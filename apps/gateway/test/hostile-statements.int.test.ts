@@ -167,4 +167,53 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
       await Promise.all(attackers.map((c) => c.end()));
     }
   }, 120_000);
+  it('keeps planning other clients’ statements while four clients send a syntax error 3,000 parentheses deep', async () => {
+    // node-sql-parser takes seconds to reject these (time growing with the cube of the depth: 5 s
+    // at 2,000 levels), holding both plan workers, where MariaDB answers 1064 at once.
+    const deepError = (n: number, i: number): string => `select ${n}, ${i}, ${'('.repeat(3000)}1 +${')'.repeat(3000)}`;
+    expect(await answer(reference, deepError(0, 0))).toMatchObject({ kind: 'error', errno: 1064, sqlState: '42000' });
+    expect(await answer(client, deepError(0, 0))).toMatchObject({ kind: 'error', errno: 1064, sqlState: '42000', message: expect.stringContaining("Parentheses nested more than 600 deep (shardgate's limit) near '((((") });
+    const attackers = await Promise.all(Array.from({ length: 4 }, () => mysql.createConnection(opts)));
+    try {
+      let stop = false;
+      const attacks = attackers.map(async (c, n) => {
+        const errnos = new Set<number>();
+        for (let i = 0; !stop; i++) {
+          const got = await answer(c, deepError(n, i));
+          errnos.add(got.kind === 'error' ? got.errno : 0);
+        }
+        return errnos;
+      });
+      const started = Date.now();
+      for (let i = 0; i < 20; i++) {
+        // A new shape each time: a plan-cache miss, planned in a worker.
+        const sql = `select id as d${i}, name from customer where id = 1000000003 and name <> 'y${i}' ${'and id > 0 '.repeat(i)}`;
+        const got = await answer(client, sql);
+        expect(got, sql).toMatchObject({ kind: 'result', rows: ['{"d' + i + '":1000000003,"name":"probe"}'] });
+      }
+      // Generous: all 20 take about a second on a loaded machine; behind the parser, each waited
+      // seconds for a plan worker.
+      expect(Date.now() - started).toBeLessThan(30_000);
+      stop = true;
+      for (const errnos of await Promise.all(attacks)) expect([...errnos]).toEqual([1064]);
+    } finally {
+      await Promise.all(attackers.map((c) => c.end()));
+    }
+  }, 120_000);
+
+  it('answers statements nested up to 600 parentheses deep as MariaDB does', async () => {
+    const statements = [
+      `select ${'('.repeat(600)}7${')'.repeat(600)} as n`,
+      `select ${'1 + ('.repeat(500)}1${')'.repeat(500)} as n`,
+      `select id from customer where id = ${'('.repeat(300)}1000000003${')'.repeat(300)}`,
+      `select ${'('.repeat(300)}1 +${')'.repeat(300)}`,
+    ];
+    // The parse error's wording is the parser's; its number is MariaDB's.
+    const codes = (a: Answer): unknown => (a.kind === 'error' ? { errno: a.errno, sqlState: a.sqlState } : a.rows);
+    for (const sql of statements) {
+      const got = await answer(client, sql);
+      expect(codes(got), sql.slice(0, 40)).toEqual(codes(await answer(reference, sql)));
+    }
+    expect(await answer(client, statements[0]!)).toMatchObject({ kind: 'result', rows: ['{"n":7}'] });
+  }, 120_000);
 });
