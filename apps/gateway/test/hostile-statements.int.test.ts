@@ -7,11 +7,25 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '@shardgate/test-kit';
 import { startGatewayProcess, type GatewayProcess } from './support/cli-process.js';
 import { answer, PROBE_ROW_SQL, PROBE_SQL, STALL_SCHEMA, STALL_VSCHEMA, type Answer } from './support/stall-probe.js';
+
+/** Short, so that a stalled client is dropped within the test; long enough for a login under load. */
+const NET_READ_TIMEOUT_MS = 1500;
+const CONNECT_TIMEOUT_MS = 3000;
+
+/** Resolves with how long after the call the socket closed, and the bytes it received meanwhile. */
+function closeOf(socket: Socket): Promise<{ ms: number; received: Buffer }> {
+  const started = Date.now();
+  const received: Buffer[] = [];
+  socket.on('data', (d: Buffer) => received.push(d));
+  socket.on('error', () => undefined);
+  return new Promise((resolve) => socket.once('close', () => resolve({ ms: Date.now() - started, received: Buffer.concat(received) })));
+}
 
 describe('hostile statements get MariaDB’s error at once and hold no other client', () => {
   let cluster: LocalCluster;
@@ -31,7 +45,7 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
     writeFileSync(
       cfg,
       `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: secret } ]\nvschema: ./vschema.json\n` +
-        `planWorkers: 2\nplanTimeoutMs: 20000\nmaxAllowedPacket: 4MiB\n` +
+        `planWorkers: 2\nplanTimeoutMs: 20000\nmaxAllowedPacket: 4MiB\nnetReadTimeoutMs: ${NET_READ_TIMEOUT_MS}\nconnectTimeoutMs: ${CONNECT_TIMEOUT_MS}\n` +
         `keyspaces:\n  commerce:\n    shards: { "-80": "${shardUrl('-80')}", "80-": "${shardUrl('80-')}" }\n`,
     );
     gw = startGatewayProcess(cfg);
@@ -216,4 +230,79 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
     }
     expect(await answer(client, statements[0]!)).toMatchObject({ kind: 'result', rows: ['{"n":7}'] });
   }, 120_000);
+  it('drops a logged-in client that stalls mid-packet after netReadTimeoutMs, rolling back its transaction, as MariaDB', async () => {
+    const stalled = await mysql.createConnection(opts);
+    stalled.on('error', () => undefined);
+    await stalled.query('begin');
+    await stalled.query("insert into customer (id, name) values (5, 'stalled')");
+    const [[{ id }]] = (await stalled.query('select connection_id() as id')) as unknown as [[{ id: number }]];
+    const socket = (stalled as unknown as { connection: { stream: Socket } }).connection.stream;
+    const closed = closeOf(socket);
+    // A COM_QUERY header promising 100 bytes, then 3 of them.
+    socket.write(Buffer.from([100, 0, 0, 0, 0x03, 0x73, 0x65]));
+    // Other clients are served meanwhile.
+    expect((await answer(client, PROBE_SQL)).kind).toBe('result');
+    const { ms, received } = await closed;
+    // Closed without a reply (MariaDB sends none either), within the bound.
+    expect(received.length).toBe(0);
+    expect(ms).toBeGreaterThanOrEqual(NET_READ_TIMEOUT_MS - 100);
+    expect(ms).toBeLessThan(NET_READ_TIMEOUT_MS + 15_000);
+    // The session is gone, its transaction rolled back and its row lock released: the same key
+    // inserts at once (it would wait for the lock otherwise).
+    await expect.poll(async () => ((await client.query('show processlist')) as unknown as [{ Id: number }[]])[0].map((r) => Number(r.Id)), { timeout: 10_000 }).not.toContain(id);
+    expect(await answer(client, 'select id from customer where id = 5')).toMatchObject({ kind: 'result', rows: [] });
+    await client.query('set innodb_lock_wait_timeout = 5').catch(() => undefined);
+    await client.query("insert into customer (id, name) values (5, 'next')");
+    await client.query('delete from customer where id = 5');
+  }, 60_000);
+
+  it('never drops a client idle between packets, nor one whose packet arrives slowly but steadily', async () => {
+    const idle = await mysql.createConnection(opts);
+    try {
+      await new Promise((r) => setTimeout(r, NET_READ_TIMEOUT_MS * 2));
+      expect((await answer(idle, PROBE_SQL)).kind).toBe('result');
+      // The client's next packet goes out a byte every NET_READ_TIMEOUT_MS / 3 (twice the
+      // timeout in all): each byte restarts the deadline.
+      const socket = (idle as unknown as { connection: { stream: Socket } }).connection.stream;
+      const write = socket.write.bind(socket) as (b: Buffer) => boolean;
+      socket.write = ((packet: Buffer): boolean => {
+        void (async () => {
+          for (let i = 0; i < packet.length; i++) {
+            if (i > 0) await new Promise((r) => setTimeout(r, NET_READ_TIMEOUT_MS / 3));
+            write(packet.subarray(i, i + 1));
+          }
+        })();
+        return true;
+      }) as typeof socket.write;
+      expect(await answer(idle, 'select 7 as n')).toMatchObject({ kind: 'result', rows: ['{"n":7}'] });
+    } finally {
+      idle.destroy();
+    }
+  }, 60_000);
+
+  it('drops a client that does not finish the handshake after connectTimeoutMs, without an error packet, as MariaDB', async () => {
+    for (const send of [null, Buffer.from([50, 0, 0, 1, 1, 2])]) {
+      const socket = connect(opts.port!, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      const closed = closeOf(socket);
+      if (send !== null) socket.write(send);
+      const { ms, received } = await closed;
+      expect(received.length, String(send)).toBe(0);
+      // (the default of 10 s would fail this)
+      expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 5_000);
+    }
+    expect((await answer(client, PROBE_SQL)).kind).toBe('result');
+  }, 60_000);
+
+  it('exits cleanly on SIGTERM once stalled clients were dropped (no timer keeps it alive)', async () => {
+    const half = connect(opts.port!, '127.0.0.1');
+    half.on('error', () => undefined);
+    await new Promise((resolve) => half.once('data', resolve));
+    half.write(Buffer.from([50, 0, 0, 1, 1, 2]));
+    await client.end();
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    half.destroy();
+  }, 60_000);
 });
