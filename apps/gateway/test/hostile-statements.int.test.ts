@@ -215,8 +215,10 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
     }
   }, 120_000);
 
-  it('answers statements nested up to 600 parentheses deep as MariaDB does', async () => {
+  it('answers statements nested up to 600 parentheses deep, and any number around a literal, as MariaDB does', async () => {
     const statements = [
+      `select ${'('.repeat(5000)}7${')'.repeat(5000)} + 1 as n`,
+      `select ${'('.repeat(5000)}7${')'.repeat(5000)} +`,
       `select ${'('.repeat(600)}7${')'.repeat(600)} as n`,
       `select ${'1 + ('.repeat(500)}1${')'.repeat(500)} as n`,
       `select id from customer where id = ${'('.repeat(300)}1000000003${')'.repeat(300)}`,
@@ -228,7 +230,8 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
       const got = await answer(client, sql);
       expect(codes(got), sql.slice(0, 40)).toEqual(codes(await answer(reference, sql)));
     }
-    expect(await answer(client, statements[0]!)).toMatchObject({ kind: 'result', rows: ['{"n":7}'] });
+    expect(await answer(client, statements[0]!)).toMatchObject({ kind: 'result', rows: ['{"n":8}'] });
+    expect(await answer(client, statements[2]!)).toMatchObject({ kind: 'result', rows: ['{"n":7}'] });
   }, 120_000);
   it('drops a logged-in client that stalls mid-packet after netReadTimeoutMs, rolling back its transaction, as MariaDB', async () => {
     const stalled = await mysql.createConnection(opts);
