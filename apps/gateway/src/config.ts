@@ -79,6 +79,16 @@ export interface GatewayConfig {
   readonly slowQueryMs: number;
   /** Open client connections allowed at once (1040 beyond); undefined = unlimited. */
   readonly maxConnections?: number;
+  /**
+   * A client that has not logged in this long after connecting is dropped without an error
+   * packet, as MariaDB does past connect_timeout.
+   */
+  readonly connectTimeoutMs: number;
+  /**
+   * A logged-in client that sent part of a packet and then nothing for this long is dropped
+   * without an error packet (its transaction rolled back); see MysqlServerOptions.netReadTimeoutMs.
+   */
+  readonly netReadTimeoutMs: number;
   /** Largest client packet (statement) accepted; larger ones get 1153 and the connection closes, as in MariaDB. */
   readonly maxAllowedPacket: number;
   /**
@@ -124,6 +134,8 @@ const KNOWN_TOP_LEVEL = new Set([
   'maxConnections',
   'maxAllowedPacket',
   'maxPacketMemory',
+  'connectTimeoutMs',
+  'netReadTimeoutMs',
   'tls',
   'planTimeoutMs',
   'planWorkers',
@@ -287,6 +299,11 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
   }
 
   const planCache = parsePlanCache(raw.planCache, problem);
+  // MariaDB's connect_timeout and net_read_timeout defaults.
+  const connectTimeoutMs = nonNegativeInt('connectTimeoutMs', raw.connectTimeoutMs ?? 10_000, problem);
+  if (raw.connectTimeoutMs === 0) problem('connectTimeoutMs', 'must be at least 1');
+  const netReadTimeoutMs = nonNegativeInt('netReadTimeoutMs', raw.netReadTimeoutMs ?? 30_000, problem);
+  if (raw.netReadTimeoutMs === 0) problem('netReadTimeoutMs', 'must be at least 1');
   const maxAllowedPacket = parseMaxAllowedPacket(raw.maxAllowedPacket, problem);
   const maxPacketMemory = parseMaxPacketMemory(raw.maxPacketMemory, problem);
   const planTimeoutMs = nonNegativeInt('planTimeoutMs', raw.planTimeoutMs ?? 5000, problem);
@@ -316,6 +333,8 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     drainTimeoutMs,
     slowQueryMs,
     maxConnections,
+    connectTimeoutMs,
+    netReadTimeoutMs,
     maxAllowedPacket,
     maxPacketMemory,
     planTimeoutMs,

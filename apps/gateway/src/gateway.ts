@@ -222,6 +222,8 @@ export class Gateway {
             },
       lookupUser: (user) => this.users.get(user) ?? null,
       maxPacketSize: config.maxAllowedPacket,
+      connectTimeoutMs: config.connectTimeoutMs,
+      netReadTimeoutMs: config.netReadTimeoutMs,
       maxPacketMemory: config.maxPacketMemory,
       createSession: (info) => new ClientSessionHandler(executor.openSession(info), services, info, lastStatement.started),
       onError: (err) => {

@@ -22,6 +22,8 @@ const RESTART_ONLY: readonly (keyof GatewayConfig)[] = [
   'slowQueryMs',
   'maxConnections',
   'maxAllowedPacket',
+  'connectTimeoutMs',
+  'netReadTimeoutMs',
   'maxPacketMemory',
   'planTimeoutMs',
   'planWorkers',

@@ -41,6 +41,14 @@ describe('parseConfig', () => {
     expect(issuesOf({ ...valid, maxAllowedPacket: 'big' }).map((i) => i.path)).toEqual(['maxAllowedPacket']);
   });
 
+  it('reads connectTimeoutMs and netReadTimeoutMs, with MariaDB’s defaults 10000 and 30000', () => {
+    const d = parseConfig(valid, '/etc/shardgate/gw.yaml');
+    expect([d.connectTimeoutMs, d.netReadTimeoutMs]).toEqual([10_000, 30_000]);
+    const c = parseConfig({ ...valid, connectTimeoutMs: 2000, netReadTimeoutMs: 500 }, '/etc/shardgate/gw.yaml');
+    expect([c.connectTimeoutMs, c.netReadTimeoutMs]).toEqual([2000, 500]);
+    expect(issuesOf({ ...valid, connectTimeoutMs: 0, netReadTimeoutMs: -1 }).map((i) => i.path).sort()).toEqual(['connectTimeoutMs', 'netReadTimeoutMs']);
+  });
+
   it('reads planWorkers and planTimeoutMs, with defaults 2 and 5000', () => {
     const d = parseConfig(valid, '/etc/shardgate/gw.yaml');
     expect([d.planWorkers, d.planTimeoutMs]).toEqual([2, 5000]);

@@ -7,11 +7,25 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '@shardgate/test-kit';
 import { startGatewayProcess, type GatewayProcess } from './support/cli-process.js';
 import { answer, PROBE_ROW_SQL, PROBE_SQL, STALL_SCHEMA, STALL_VSCHEMA, type Answer } from './support/stall-probe.js';
+
+/** Short, so that a stalled client is dropped within the test; long enough for a login under load. */
+const NET_READ_TIMEOUT_MS = 1500;
+const CONNECT_TIMEOUT_MS = 3000;
+
+/** Resolves with how long after the call the socket closed, and the bytes it received meanwhile. */
+function closeOf(socket: Socket): Promise<{ ms: number; received: Buffer }> {
+  const started = Date.now();
+  const received: Buffer[] = [];
+  socket.on('data', (d: Buffer) => received.push(d));
+  socket.on('error', () => undefined);
+  return new Promise((resolve) => socket.once('close', () => resolve({ ms: Date.now() - started, received: Buffer.concat(received) })));
+}
 
 describe('hostile statements get MariaDB’s error at once and hold no other client', () => {
   let cluster: LocalCluster;
@@ -31,7 +45,7 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
     writeFileSync(
       cfg,
       `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: secret } ]\nvschema: ./vschema.json\n` +
-        `planWorkers: 2\nplanTimeoutMs: 20000\nmaxAllowedPacket: 4MiB\n` +
+        `planWorkers: 2\nplanTimeoutMs: 20000\nmaxAllowedPacket: 4MiB\nnetReadTimeoutMs: ${NET_READ_TIMEOUT_MS}\nconnectTimeoutMs: ${CONNECT_TIMEOUT_MS}\n` +
         `keyspaces:\n  commerce:\n    shards: { "-80": "${shardUrl('-80')}", "80-": "${shardUrl('80-')}" }\n`,
     );
     gw = startGatewayProcess(cfg);
@@ -167,4 +181,131 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
       await Promise.all(attackers.map((c) => c.end()));
     }
   }, 120_000);
+  it('keeps planning other clients’ statements while four clients send a syntax error 3,000 parentheses deep', async () => {
+    // node-sql-parser takes seconds to reject these (time growing with the cube of the depth: 5 s
+    // at 2,000 levels), holding both plan workers, where MariaDB answers 1064 at once.
+    const deepError = (n: number, i: number): string => `select ${n}, ${i}, ${'('.repeat(3000)}1 +${')'.repeat(3000)}`;
+    expect(await answer(reference, deepError(0, 0))).toMatchObject({ kind: 'error', errno: 1064, sqlState: '42000' });
+    expect(await answer(client, deepError(0, 0))).toMatchObject({ kind: 'error', errno: 1064, sqlState: '42000', message: expect.stringContaining("Parentheses nested more than 600 deep (shardgate's limit) near '((((") });
+    const attackers = await Promise.all(Array.from({ length: 4 }, () => mysql.createConnection(opts)));
+    try {
+      let stop = false;
+      const attacks = attackers.map(async (c, n) => {
+        const errnos = new Set<number>();
+        for (let i = 0; !stop; i++) {
+          const got = await answer(c, deepError(n, i));
+          errnos.add(got.kind === 'error' ? got.errno : 0);
+        }
+        return errnos;
+      });
+      const started = Date.now();
+      for (let i = 0; i < 20; i++) {
+        // A new shape each time: a plan-cache miss, planned in a worker.
+        const sql = `select id as d${i}, name from customer where id = 1000000003 and name <> 'y${i}' ${'and id > 0 '.repeat(i)}`;
+        const got = await answer(client, sql);
+        expect(got, sql).toMatchObject({ kind: 'result', rows: ['{"d' + i + '":1000000003,"name":"probe"}'] });
+      }
+      // Generous: all 20 take about a second on a loaded machine; behind the parser, each waited
+      // seconds for a plan worker.
+      expect(Date.now() - started).toBeLessThan(30_000);
+      stop = true;
+      for (const errnos of await Promise.all(attacks)) expect([...errnos]).toEqual([1064]);
+    } finally {
+      await Promise.all(attackers.map((c) => c.end()));
+    }
+  }, 120_000);
+
+  it('answers statements nested up to 600 parentheses deep, and any number around a literal, as MariaDB does', async () => {
+    const statements = [
+      `select ${'('.repeat(5000)}7${')'.repeat(5000)} + 1 as n`,
+      `select ${'('.repeat(5000)}7${')'.repeat(5000)} +`,
+      `select ${'('.repeat(600)}7${')'.repeat(600)} as n`,
+      `select ${'1 + ('.repeat(500)}1${')'.repeat(500)} as n`,
+      `select id from customer where id = ${'('.repeat(300)}1000000003${')'.repeat(300)}`,
+      `select ${'('.repeat(300)}1 +${')'.repeat(300)}`,
+    ];
+    // The parse error's wording is the parser's; its number is MariaDB's.
+    const codes = (a: Answer): unknown => (a.kind === 'error' ? { errno: a.errno, sqlState: a.sqlState } : a.rows);
+    for (const sql of statements) {
+      const got = await answer(client, sql);
+      expect(codes(got), sql.slice(0, 40)).toEqual(codes(await answer(reference, sql)));
+    }
+    expect(await answer(client, statements[0]!)).toMatchObject({ kind: 'result', rows: ['{"n":8}'] });
+    expect(await answer(client, statements[2]!)).toMatchObject({ kind: 'result', rows: ['{"n":7}'] });
+  }, 120_000);
+  it('drops a logged-in client that stalls mid-packet after netReadTimeoutMs, rolling back its transaction, as MariaDB', async () => {
+    const stalled = await mysql.createConnection(opts);
+    stalled.on('error', () => undefined);
+    await stalled.query('begin');
+    await stalled.query("insert into customer (id, name) values (5, 'stalled')");
+    const [[{ id }]] = (await stalled.query('select connection_id() as id')) as unknown as [[{ id: number }]];
+    const socket = (stalled as unknown as { connection: { stream: Socket } }).connection.stream;
+    const closed = closeOf(socket);
+    // A COM_QUERY header promising 100 bytes, then 3 of them.
+    socket.write(Buffer.from([100, 0, 0, 0, 0x03, 0x73, 0x65]));
+    // Other clients are served meanwhile.
+    expect((await answer(client, PROBE_SQL)).kind).toBe('result');
+    const { ms, received } = await closed;
+    // Closed without a reply (MariaDB sends none either), within the bound.
+    expect(received.length).toBe(0);
+    expect(ms).toBeGreaterThanOrEqual(NET_READ_TIMEOUT_MS - 100);
+    expect(ms).toBeLessThan(NET_READ_TIMEOUT_MS + 15_000);
+    // The session is gone, its transaction rolled back and its row lock released: the same key
+    // inserts at once (it would wait for the lock otherwise).
+    await expect.poll(async () => ((await client.query('show processlist')) as unknown as [{ Id: number }[]])[0].map((r) => Number(r.Id)), { timeout: 10_000 }).not.toContain(id);
+    expect(await answer(client, 'select id from customer where id = 5')).toMatchObject({ kind: 'result', rows: [] });
+    await client.query('set innodb_lock_wait_timeout = 5').catch(() => undefined);
+    await client.query("insert into customer (id, name) values (5, 'next')");
+    await client.query('delete from customer where id = 5');
+  }, 60_000);
+
+  it('never drops a client idle between packets, nor one whose packet arrives slowly but steadily', async () => {
+    const idle = await mysql.createConnection(opts);
+    try {
+      await new Promise((r) => setTimeout(r, NET_READ_TIMEOUT_MS * 2));
+      expect((await answer(idle, PROBE_SQL)).kind).toBe('result');
+      // The client's next packet goes out a byte every NET_READ_TIMEOUT_MS / 3 (twice the
+      // timeout in all): each byte restarts the deadline.
+      const socket = (idle as unknown as { connection: { stream: Socket } }).connection.stream;
+      const write = socket.write.bind(socket) as (b: Buffer) => boolean;
+      socket.write = ((packet: Buffer): boolean => {
+        void (async () => {
+          for (let i = 0; i < packet.length; i++) {
+            if (i > 0) await new Promise((r) => setTimeout(r, NET_READ_TIMEOUT_MS / 3));
+            write(packet.subarray(i, i + 1));
+          }
+        })();
+        return true;
+      }) as typeof socket.write;
+      expect(await answer(idle, 'select 7 as n')).toMatchObject({ kind: 'result', rows: ['{"n":7}'] });
+    } finally {
+      idle.destroy();
+    }
+  }, 60_000);
+
+  it('drops a client that does not finish the handshake after connectTimeoutMs, without an error packet, as MariaDB', async () => {
+    for (const send of [null, Buffer.from([50, 0, 0, 1, 1, 2])]) {
+      const socket = connect(opts.port!, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      const closed = closeOf(socket);
+      if (send !== null) socket.write(send);
+      const { ms, received } = await closed;
+      expect(received.length, String(send)).toBe(0);
+      // (the default of 10 s would fail this)
+      expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 5_000);
+    }
+    expect((await answer(client, PROBE_SQL)).kind).toBe('result');
+  }, 60_000);
+
+  it('exits cleanly on SIGTERM once stalled clients were dropped (no timer keeps it alive)', async () => {
+    const half = connect(opts.port!, '127.0.0.1');
+    half.on('error', () => undefined);
+    await new Promise((resolve) => half.once('data', resolve));
+    half.write(Buffer.from([50, 0, 0, 1, 1, 2]));
+    await client.end();
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    half.destroy();
+  }, 60_000);
 });

@@ -194,6 +194,11 @@ export class PacketFramer {
     return Buffer.concat(rest);
   }
 
+  /** Part of a packet has been received (or is being dropped) and the rest has not. */
+  get midPacket(): boolean {
+    return this.buffered > 0 || this.parts.length > 0 || this.dropping;
+  }
+
   /** Bytes received but not yet emitted as packets. */
   get pendingBytes(): number {
     return this.buffered + this.partsLength;

@@ -25,6 +25,8 @@ export interface ConnectionSettings {
   serverVersion: string;
   maxPacketSize: number;
   connectTimeoutMs: number;
+  /** See MysqlServerOptions.netReadTimeoutMs. */
+  netReadTimeoutMs: number;
   maxPreparedStatements: number;
   lookupUser: MysqlServerOptions['lookupUser'];
   /** Set when TLS is configured: CLIENT_SSL is advertised and SSLRequests are accepted. */
@@ -116,6 +118,13 @@ export class ServerConnection implements SinkHost {
   private session: SessionHandler | null = null;
   private sessionClosed = false;
   private connectTimer: NodeJS.Timeout | null;
+  /**
+   * Armed only while an authenticated client's packet is partly received (never for packets that
+   * arrive whole, the common case), re-armed by each chunk that leaves it partial, cleared once it
+   * is complete: a client that stalls mid-packet is dropped after netReadTimeoutMs.
+   */
+  private readTimer: NodeJS.Timeout | null = null;
+  private readonly onReadTimeoutListener = (): void => this.onReadTimeout();
   private resolveClosed!: () => void;
 
   /**
@@ -257,7 +266,41 @@ export class ServerConnection implements SinkHost {
         this.report(err);
         this.socket.destroy();
       }
+      return;
     }
+    // The handshake phases are bounded by the connect timer.
+    if (this.framer.midPacket && this.phase === 'command') this.armReadTimer();
+    else if (this.readTimer !== null) this.clearReadTimer();
+  }
+
+  /** (Re)starts the mid-packet read deadline. refresh() reuses the one Timeout object. */
+  private armReadTimer(): void {
+    if (this.readTimer === null) {
+      this.readTimer = setTimeout(this.onReadTimeoutListener, this.settings.netReadTimeoutMs);
+      this.readTimer.unref();
+    } else {
+      this.readTimer.refresh();
+    }
+  }
+
+  private clearReadTimer(): void {
+    clearTimeout(this.readTimer!);
+    this.readTimer = null;
+  }
+
+  /**
+   * No byte of a partly received packet for netReadTimeoutMs. MariaDB closes such a connection
+   * without an error packet; so does this (closing the session rolls back its transaction and
+   * releases its shard connections). While reading is paused (queued packets to run first) the
+   * client is not the one waiting, so the deadline starts again.
+   */
+  private onReadTimeout(): void {
+    if (this.paused) {
+      this.readTimer!.refresh();
+      return;
+    }
+    this.readTimer = null;
+    if (this.phase === 'command') this.socket.destroy();
   }
 
   /** The 32-byte HandshakeResponse prefix with CLIENT_SSL, first packet of a plain connection, TLS configured. */
@@ -322,6 +365,7 @@ export class ServerConnection implements SinkHost {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    if (this.readTimer !== null) this.clearReadTimer();
     this.dropQueue();
     this.framer.dispose();
     this.abortController.abort(new MysqlError(ErrorCode.ER_QUERY_INTERRUPTED, 'Query execution was interrupted: client disconnected'));
@@ -644,6 +688,8 @@ export class ServerConnection implements SinkHost {
       this.connectTimer = null;
     }
     this.phase = 'command';
+    // Part of a first command may have come with the handshake response.
+    if (this.framer.midPacket) this.armReadTimer();
     this.writer.sequenceId = sequenceId;
     writeOk(this.writer, 0, 0, this.statusFlags(), 0, undefined);
   }

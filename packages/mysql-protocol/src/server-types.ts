@@ -135,8 +135,18 @@ export interface MysqlServerOptions {
    * ERR 1041 (HY000) ER_OUT_OF_RESOURCES; the connection stays open. See PacketMemoryBudget.
    */
   maxPacketMemory?: number;
-  /** Connections that have not authenticated within this time are dropped. Default 10 000 ms. */
+  /**
+   * Connections that have not authenticated within this time are dropped (closed without an
+   * error packet, as MariaDB does past connect_timeout). Default 10 000 ms.
+   */
   connectTimeoutMs?: number;
+  /**
+   * An authenticated client that sent part of a packet and then nothing more for this long is
+   * dropped (closed without an error packet, as MariaDB drops a client whose read times out), and
+   * its session closed. A client idle between packets is never dropped. Default 30 000 ms
+   * (MariaDB's net_read_timeout).
+   */
+  netReadTimeoutMs?: number;
   /** Per-connection limit of open prepared statements (ERR 1461 beyond). Default 16 382. */
   maxPreparedStatements?: number;
   /**

@@ -43,6 +43,7 @@ class NetMysqlServer implements MysqlServer {
       serverVersion: options.serverVersion ?? DEFAULT_SERVER_VERSION,
       maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      netReadTimeoutMs: options.netReadTimeoutMs ?? 30_000,
       maxPreparedStatements: options.maxPreparedStatements ?? 16_382,
       lookupUser: (user) => options.lookupUser(user),
       sha2Cache: new Map(),

@@ -34,15 +34,16 @@ export function notSupported(construct: string): PlanError {
 
 /** 1064 / 42000, worded like MySQL's so that client tooling recognizes it. */
 export function syntaxError(sql: string, offset: number): PlanError {
+  return parseError('You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use', sql, offset);
+}
+
+/** 1064 / 42000: `what` near the (at most 80) characters from `offset`, at its line, as MariaDB words its parse errors. */
+export function parseError(what: string, sql: string, offset: number): PlanError {
   const near = sql.slice(Math.max(0, offset), Math.max(0, offset) + 80);
   // Lines counted in place (no slice or split of a text that may be megabytes long).
   let line = 1;
   for (let i = sql.indexOf('\n'); i >= 0 && i < offset; i = sql.indexOf('\n', i + 1)) line++;
-  return new PlanError(
-    ER_PARSE_ERROR,
-    '42000',
-    `You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '${near}' at line ${line}`,
-  );
+  return new PlanError(ER_PARSE_ERROR, '42000', `${what} near '${near}' at line ${line}`);
 }
 
 /**

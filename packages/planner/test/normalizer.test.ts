@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { countPlaceholders, normalize, ROWS_BIND } from '../src/normalizer.js';
+import { countPlaceholders, MAX_PARENTHESIS_DEPTH, normalize, ROWS_BIND } from '../src/normalizer.js';
 import { ExactNumber, type SqlValue } from '../src/plan-types.js';
 import { encodeSqlValue, renderQuery, templateFromSql } from '../src/query-template.js';
 import { decodeString, tokenize } from '../src/lexer.js';
@@ -151,6 +151,25 @@ describe('unpaired parentheses', () => {
     expect(errorOf('select (1)) + 2')).toEqual({ errno: 1064, sqlState: '42000', near: ') + 2' });
     expect(errorOf("select id from t where id in (1, 2) and name = ')' and (x")).toEqual({ errno: 1064, sqlState: '42000', near: '' });
     expect(errorOf(`insert into t values (1, 'a'), (2, (3`)).toEqual({ errno: 1064, sqlState: '42000', near: '' });
+  });
+
+  it('refuses balanced parentheses nested past MAX_PARENTHESIS_DEPTH with 1064, not counting those around a literal', () => {
+    // node-sql-parser takes time growing with the cube of the depth to reject these.
+    const deep = (d: number, inner: string): string => `select ${'('.repeat(d)}${inner}${')'.repeat(d)}`;
+    const tooDeep = { errno: 1064, sqlState: '42000', near: '('.repeat(80) };
+    expect(errorOf(deep(2000, '1 +'))).toEqual(tooDeep);
+    expect(errorOf(deep(MAX_PARENTHESIS_DEPTH + 1, 'id'))).toEqual(tooDeep);
+    expect(errorOf(`select 1 + ${deep(MAX_PARENTHESIS_DEPTH + 1, '(1 + 2)').slice(7)}`)).toEqual(tooDeep);
+    expect(errorOf(`select id from t where ${'lower('.repeat(1000)}name${')'.repeat(1000)} = 'a'`)).toMatchObject({ errno: 1064, near: `(${'lower('.repeat(13)}l` });
+    expect(() => normalize(deep(2000, '1 +'))).toThrow(/^Parentheses nested more than 600 deep \(shardgate's limit\) near '\(\(\(/);
+    // Up to the limit they reach the parser, as before; so do any number around a literal alone.
+    expect(errorOf(deep(MAX_PARENTHESIS_DEPTH, 'id'))).toBeNull();
+    expect(errorOf(`select ${'1 + ('.repeat(MAX_PARENTHESIS_DEPTH)}1${')'.repeat(MAX_PARENTHESIS_DEPTH)}`)).toBeNull();
+    expect(errorOf(`select id from t where id = ${deep(10_000, '3').slice(7)} and name = ${deep(5000, "'x'").slice(7)}`)).toBeNull();
+    expect(errorOf(`select ${deep(MAX_PARENTHESIS_DEPTH, deep(5000, '3').slice(7) + ' + 1').slice(7)}`)).toBeNull();
+    expect(errorOf(`select ${deep(MAX_PARENTHESIS_DEPTH + 1, deep(5000, '3').slice(7) + ' + 1').slice(7)}`)).toEqual(tooDeep);
+    // An unpaired one anywhere still answers MariaDB's 1064 near it (or near '' for one unclosed).
+    expect(errorOf(`select ${'('.repeat(100_000)}1`)).toEqual({ errno: 1064, sqlState: '42000', near: '' });
   });
 
   it('answers 1473 when the (SELECT nesting passed MariaDB’s limit of 64 before the fault', () => {
