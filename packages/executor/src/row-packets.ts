@@ -202,31 +202,19 @@ export function readCellBounds(source: Uint8Array, start: number, end: number, c
  * puts those last). Null when the payload is malformed before them (decodeTextRow then reports it).
  */
 export function decodeTextRowPrefix(source: Buffer, columns: number, start: number, end: number): Row | null {
+  if (prefixBounds.length < 2 * columns) prefixBounds = new Int32Array(2 * columns);
+  const bounds = prefixBounds;
+  if (!readCellBounds(source, start, end, columns, bounds)) return null;
   const cells: Cell[] = new Array(columns);
-  let p = start;
   for (let c = 0; c < columns; c++) {
-    if (p >= end) return null;
-    const first = source[p];
-    let len: number;
-    if (first < 0xfb) {
-      len = first;
-      p += 1;
-    } else if (first === 0xfb) {
-      cells[c] = null;
-      p += 1;
-      continue;
-    } else if (first === 0xfc) {
-      len = source[p + 1] | (source[p + 2] << 8);
-      p += 3;
-    } else if (first === 0xfd) {
-      len = source[p + 1] | (source[p + 2] << 8) | (source[p + 3] << 16);
-      p += 4;
-    } else {
-      return null;
-    }
-    if (p + len > end) return null;
-    cells[c] = source.subarray(p, p + len);
-    p += len;
+    const at = bounds[2 * c];
+    cells[c] = at === -1 ? null : source.subarray(at, bounds[2 * c + 1]);
   }
   return cells;
 }
+
+/**
+ * decodeTextRowPrefix's cell bounds, grown to the widest row seen. Concurrency rule: filled and
+ * read within one synchronous call of decodeTextRowPrefix, never held across an await.
+ */
+let prefixBounds = new Int32Array(32);
