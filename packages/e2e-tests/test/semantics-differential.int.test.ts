@@ -483,6 +483,42 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
     }
   });
 
+  it('ends a lock wait and a long statement after the session timeouts the client set, as MariaDB does', async () => {
+    // The gateway used to accept these SETs and run on with the shards' defaults: a client that
+    // set innodb_lock_wait_timeout = 1 waited 50 s for a lock, and @@ read back 50.
+    const SETS = ['set innodb_lock_wait_timeout = 1', 'set lock_wait_timeout = 7', 'set max_statement_time = 30'];
+    const READ_BACK = 'select @@innodb_lock_wait_timeout, @@session.lock_wait_timeout, @@max_statement_time';
+    const seen = async (holder: mysql.Connection, waiter: mysql.Connection) => {
+      for (const step of SETS) await waiter.query(step);
+      const out: unknown[] = [await answer(waiter, READ_BACK)];
+      await holder.query('begin');
+      await holder.query('select id from item where id = 1 for update');
+      try {
+        out.push(await answer(waiter, 'update item set grp = grp where id = 1'));
+        out.push(await answer(waiter, 'select id from item where id = 1 for update'));
+      } finally {
+        await holder.query('rollback');
+      }
+      await waiter.query('set max_statement_time = 0.2');
+      out.push(await answer(waiter, 'select sleep(2)'));
+      out.push(await answer(waiter, READ_BACK));
+      for (const step of SETS) await waiter.query(step.replace(/= .*/, '= default'));
+      out.push(await answer(waiter, 'select id from item where id = 1 for update'));
+      // Errors compare by number only: the gateway names the shard that raised them.
+      return out.map((a) => (a !== null && typeof a === 'object' && 'error' in a ? (a as { error: string }).error.split(' ')[0] : a));
+    };
+    const [g1, g2] = [await gw.connect({ database: 'commerce' }), await gw.connect({ database: 'commerce' })];
+    const referenceOptions = { ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true };
+    const [r1, r2] = [await mysql.createConnection(referenceOptions), await mysql.createConnection(referenceOptions)];
+    try {
+      const want = await seen(r1, r2);
+      expect(want.slice(1, 4)).toEqual(['1205', '1205', '1969']);
+      expect(await seen(g1, g2)).toEqual(want);
+    } finally {
+      await Promise.all([g1, g2, r1, r2].map((c) => c.end()));
+    }
+  });
+
   it('compares a pulled-out fractional value with an integer key exactly, as MariaDB does without the index (random differential, seed 8 #18886)', async () => {
     // MariaDB 10.11 itself answers `order_id IN (SELECT price FROM item WHERE price IN (37.01))`
     // by looking up the propagated literal rounded (order 37), and `USE INDEX ()` or a price that

@@ -15,8 +15,16 @@ import { renderTemplate } from './values/render-query.js';
 import { cellText } from './values/cell-compare.js';
 import { UTF8MB4_DEFAULT_COLLATION, unknownCollation, unsupportedCollation, utf8mb4CollationName } from './connection-collation.js';
 
-/** Variables that change results: applied to every shard connection the session uses. */
-const SHARD_VARIABLES = new Set(['tx_isolation', 'foreign_key_checks', 'unique_checks', 'sql_safe_updates', 'lc_time_names', 'default_week_format', 'sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len']);
+/**
+ * Variables that change results, or how long a statement may wait or run: applied to every shard
+ * connection the session uses (which reserves its connections, as Vitess does for them). A client
+ * that sets `innodb_lock_wait_timeout = 1` expects a lock wait to end after 1 s with 1205, not
+ * after the shard's default 50 s.
+ */
+const SHARD_VARIABLES = new Set([
+  'tx_isolation', 'foreign_key_checks', 'unique_checks', 'sql_safe_updates', 'lc_time_names', 'default_week_format', 'sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len',
+  'innodb_lock_wait_timeout', 'lock_wait_timeout', 'max_statement_time',
+]);
 
 type Assignment = Extract<SessionPrimitive['statement'], { kind: 'set' }>['assignments'][number];
 
