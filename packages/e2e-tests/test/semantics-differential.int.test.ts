@@ -483,6 +483,21 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
     }
   });
 
+  it('lists tables and databases as MariaDB does, FULL and LIKE included, and refuses a WHERE it cannot apply', async () => {
+    // SHOW FULL TABLES lost its Table_type column (SQLAlchemy's inspector failed on it), and a
+    // WHERE on a SHOW the gateway answers itself was ignored: every table came back.
+    const named = async (conn: mysql.Connection, sql: string) => {
+      const [rows, fields] = await conn.query({ sql, rowsAsArray: true });
+      return { names: (fields as mysql.FieldPacket[]).map((f) => f.name), rows };
+    };
+    for (const sql of ['show tables', 'show full tables', "show tables like 'i%'", "show full tables like '%e%'", 'show full tables from commerce', "show databases like 'commerce'"]) {
+      expect(await named(sub, sql), sql).toEqual(await named(ref, sql));
+    }
+    for (const sql of ["show full tables where Table_type = 'VIEW'", "show tables where Tables_in_commerce = 'item'", "show databases where `Database` = 'commerce'"]) {
+      expect(await answer(sub, sql), sql).toMatchObject({ error: expect.stringMatching(/^1235 /) });
+    }
+  });
+
   it('ends a lock wait and a long statement after the session timeouts the client set, as MariaDB does', async () => {
     // The gateway used to accept these SETs and run on with the shards' defaults: a client that
     // set innodb_lock_wait_timeout = 1 waited 50 s for a lock, and @@ read back 50.

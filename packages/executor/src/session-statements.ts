@@ -485,7 +485,7 @@ async function runShow(session: Session, st: Extract<SessionPrimitive['statement
     case 'keyspaces': {
       // Sorted, as MariaDB lists databases.
       const names = [...session.runtime.keyspaceNames()].sort().filter((n) => !like || like.test(n));
-      await sendRows(sink, [textField('Database')], names.map((n) => [textCell(n)]));
+      await sendRows(sink, [textField(st.like !== undefined ? `Database (${st.like})` : 'Database')], names.map((n) => [textCell(n)]));
       return;
     }
     case 'warnings':
@@ -500,16 +500,19 @@ async function runShow(session: Session, st: Extract<SessionPrimitive['statement
     }
     case 'tables':
     case 'full tables': {
+      // The planner reads FULL into st.full (SHOW FULL TABLES arrives as what 'tables').
+      const full = what === 'full tables' || st.full === true;
       const ks = st.keyspace ?? session.defaultKeyspace();
       const collected = new CollectingReceiver();
-      await session.withStatementSignal(sink, 0, (signal) => session.runOnShard(ks, what === 'full tables' ? 'SHOW FULL TABLES' : 'SHOW TABLES', collected, signal));
+      await session.withStatementSignal(sink, 0, (signal) => session.runOnShard(ks, full ? 'SHOW FULL TABLES' : 'SHOW TABLES', collected, signal));
       const names = new Map<string, Cell>();
       for (const r of collected.collected) if (r[0] !== null) names.set(Buffer.from(r[0]).toString('utf8'), r[1] ?? null);
       for (const t of vschemaTables(session, ks)) if (!names.has(t)) names.set(t, textCell('BASE TABLE'));
       const sorted = [...names.keys()].filter((n) => !like || like.test(n)).sort();
-      const fields = [textField(`Tables_in_${ks}`, ks)];
-      if (what === 'full tables') fields.push(textField('Table_type', ks));
-      await sendRows(sink, fields, sorted.map((n) => (what === 'full tables' ? [textCell(n), names.get(n) ?? null] : [textCell(n)])));
+      // As MariaDB names it: `Tables_in_main (sa%)` under a LIKE.
+      const fields = [textField(`Tables_in_${ks}${st.like !== undefined ? ` (${st.like})` : ''}`, ks)];
+      if (full) fields.push(textField('Table_type', ks));
+      await sendRows(sink, fields, sorted.map((n) => (full ? [textCell(n), names.get(n) ?? null] : [textCell(n)])));
       return;
     }
     default: {

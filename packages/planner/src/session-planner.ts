@@ -252,6 +252,9 @@ function foldedSetValue(toks: readonly Token[]): ValueExpr | undefined {
   return value === undefined ? undefined : { kind: 'literal', value };
 }
 
+/** SHOW forms whose rows the gateway builds itself (executor's runShow), not a shard. */
+const GATEWAY_LISTED_SHOWS = new Set(['tables', 'databases', 'schemas', 'keyspaces', 'processlist']);
+
 /** SHOW statements. Per-table ones (COLUMNS, CREATE TABLE, INDEX) go to one shard of the table's keyspace. */
 export function planShow(ctx: TokenPlanContext): Primitive {
   const toks = ctx.tokens;
@@ -315,6 +318,9 @@ export function planShow(ctx: TokenPlanContext): Primitive {
   }
   if (full) statement.full = true;
   if (scope !== '') statement.scope = scope === 'global' ? 'global' : 'session';
+  // The gateway lists these itself and has no evaluator for a WHERE over its own rows; ignoring
+  // the WHERE would list every row (SHOW FULL TABLES WHERE Table_type = 'VIEW' gave all tables).
+  if (GATEWAY_LISTED_SHOWS.has(phrase) && words.includes('where', i + 1)) throw notSupported(`SHOW ${phrase.toUpperCase()} … WHERE (the gateway lists them itself; LIKE works)`);
   return { operator: 'Session', statement };
 }
 
