@@ -483,6 +483,37 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
     }
   });
 
+  it('answers VERSION(), USER(), CURRENT_USER() and CONNECTION_ID() with the session\'s values wherever a statement calls them', async () => {
+    // Beside a column or a table, these went to a shard, which answered with its own MariaDB
+    // version and the gateway's shard account: Django read MariaDB 10.11 from
+    // `SELECT VERSION(), @@sql_mode, …` and sent INSERT … RETURNING to a gateway announcing MySQL 8.
+    const CALLS = 'version(), user(), current_user(), connection_id()';
+    const g = await gw.connect({ database: 'commerce', supportBigNumbers: true, bigNumberStrings: true });
+    try {
+      const alone = await answer(g, `select ${CALLS}`);
+      expect(alone).toMatchObject({ rows: [[(await answer(g, 'select @@version') as { rows: unknown[][] }).rows[0]![0], expect.stringMatching(/^app@/), 'app@%', expect.any(String)]] });
+      const named = async (conn: mysql.Connection, sql: string, params?: unknown[]) => {
+        const [rows, fields] = params ? await conn.execute({ sql, rowsAsArray: true }, params) : await conn.query({ sql, rowsAsArray: true });
+        return { names: (fields as mysql.FieldPacket[]).map((f) => f.name), rows: (rows as unknown[][]).map((r) => r.slice(0, 4).map(String)) };
+      };
+      const want = (alone as { rows: unknown[][] }).rows[0]!.map(String);
+      for (const [sql, params] of [
+        [`select ${CALLS}, 1`],
+        [`select ${CALLS}, gci from item where id = 1`],
+        [`select ${CALLS}, id from item order by id limit 2`],
+        [`select ${CALLS}, id from item where id = ?`, [2]],
+        [`select concat(version(), '/', user()) as v from item where id = 3`],
+      ] as [string, unknown[]?][]) {
+        const got = await named(g, sql, params);
+        expect(got.names, sql).toEqual((await named(ref, sql, params)).names);
+        if (sql.includes('concat')) expect(got.rows, sql).toEqual([[`${want[0]}/${want[1]}`]]);
+        else for (const row of got.rows) expect(row, sql).toEqual(want);
+      }
+    } finally {
+      await g.end();
+    }
+  });
+
   it('lists tables and databases as MariaDB does, FULL and LIKE included, and refuses a WHERE it cannot apply', async () => {
     // SHOW FULL TABLES lost its Table_type column (SQLAlchemy's inspector failed on it), and a
     // WHERE on a SHOW the gateway answers itself was ignored: every table came back.

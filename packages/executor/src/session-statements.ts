@@ -2,7 +2,7 @@
  * Statements the session answers or applies itself (the planner's Session primitive): BEGIN,
  * COMMIT, ROLLBACK, USE, SET, SHOW, system-variable SELECTs and VEXPLAIN.
  */
-import { ExactNumber, tokenize, type BindVars, type PreparedValue, type SessionPrimitive, type SqlValue } from '@shardgate/planner';
+import { ANNOUNCED_SERVER_VERSION, ExactNumber, tokenize, type BindVars, type PreparedValue, type SessionPrimitive, type SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, ER_WRONG_VALUE_FOR_VAR } from './errors.js';
 import { runKill, runShowProcesslist } from './process-list.js';
 import { CollectingReceiver } from './row-flow.js';
@@ -603,7 +603,7 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
     case '@@version':
     case 'version()':
       // The version the gateway announces in its handshake (mysql-protocol's default).
-      return text('8.0.31-shardgate');
+      return text(ANNOUNCED_SERVER_VERSION);
     case '@@workload':
       return text(session.workload.toUpperCase());
     case '@@transaction_mode':
@@ -632,12 +632,11 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
     case 'session_user()':
     case 'system_user()':
       // The user as the client logged in, from where it connected (MariaDB's USER()).
-      return text(`${session.info.user}@${clientHost(session.info.remoteAddress)}`);
+      return text(session.userValue);
     case 'current_user()':
-      // The account it was authenticated as: the gateway's users are not host-bound.
-      return text(`${session.info.user}@%`);
+      return text(session.currentUserValue);
     case 'connection_id()':
-      return num(session.info.connectionId ?? 0);
+      return num(session.connectionIdValue);
     case 'last_insert_id()':
       return num(session.lastInsertId);
     case 'found_rows()':
@@ -658,10 +657,6 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
 }
 
 /** The client's host as MariaDB's USER() shows it: the address without an IPv4-mapped prefix. */
-function clientHost(remoteAddress: string | undefined): string {
-  if (remoteAddress === undefined || remoteAddress === '') return '%';
-  return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
-}
 
 // ---------------------------------------------------------------- SQL-level prepared statements
 

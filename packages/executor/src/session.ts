@@ -204,6 +204,24 @@ export class Session implements ExecutorSession, ShardAccess {
     this.preReservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard), undefined, group);
     this.postReservations = new ShardReservations((ks, shard) => runtime.connector(ks, shard), undefined, group);
     if (info.database) this.selectDatabase(info.database);
+    this.userValue = `${info.user}@${clientHost(info.remoteAddress)}`;
+    // The account it was authenticated as: the gateway's users are not host-bound.
+    this.currentUserValue = `${info.user}@%`;
+    this.connectionIdValue = BigInt(info.connectionId ?? 0);
+  }
+
+  /** USER(), CURRENT_USER() and CONNECTION_ID() of this session (fixed at login; see SESSION_BINDS). */
+  readonly userValue: string;
+  readonly currentUserValue: string;
+  readonly connectionIdValue: bigint;
+
+  /** The session's own values in a statement's binds (planner's SESSION_BINDS). */
+  private bindSessionValues(bv: BindVars): void {
+    bv.__vtdbname = this.keyspace;
+    bv.__lastInsertId = this.lastInsertId;
+    bv.__vtuser = this.userValue;
+    bv.__vtcurrentuser = this.currentUserValue;
+    bv.__vtconnectionid = this.connectionIdValue;
   }
 
   // ---------------------------------------------------------------- ExecutorSession
@@ -559,8 +577,7 @@ export class Session implements ExecutorSession, ShardAccess {
       // This call's own bind vars (see PlannedQuery.bindVars): extended in place, not copied (a
       // copy of a 50,000-literal statement's binds held the event loop for tens of ms).
       const bv: BindVars = planned === null ? {} : planned.bindVars;
-      bv.__vtdbname = this.keyspace;
-      bv.__lastInsertId = this.lastInsertId;
+      this.bindSessionValues(bv);
       let outcome: OkOutcome | void;
       let result: CollectingReceiver | null = null;
       const writer = new SinkWriter(sink, signal);
@@ -615,8 +632,7 @@ export class Session implements ExecutorSession, ShardAccess {
       if (signal.aborted) throw signal.reason;
       this.countVariant(route.variant);
       const bv = planned.bindVars;
-      bv.__vtdbname = this.keyspace;
-      bv.__lastInsertId = this.lastInsertId;
+      this.bindSessionValues(bv);
       keyspace = route.keyspace.name;
       shard = this.runtime.routing.shardsOf(keyspace).shards[0];
       result = this.query(keyspace, shard, renderTemplate(route.query, bv), signal);
@@ -1231,4 +1247,10 @@ export function countPlaceholders(sql: string): number {
     } else if (c === '?') n++;
   }
   return n;
+}
+
+/** The client's host as USER() shows it (`127.0.0.1`, not `::ffff:127.0.0.1`). */
+function clientHost(remoteAddress: string | undefined): string {
+  if (remoteAddress === undefined || remoteAddress === '') return '%';
+  return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
 }

@@ -717,6 +717,15 @@ export interface PlannedQuery {
 }
 
 /**
+ * Bind vars the executor fills from the session before every statement runs; the planner writes
+ * them where a statement reads a value of the client's session, which a pooled shard connection
+ * would answer with its own: `__vtdbname` (DATABASE()), `__lastInsertId` (LAST_INSERT_ID()),
+ * `__vtuser` (USER(): the client's user at its address), `__vtcurrentuser` (CURRENT_USER()) and
+ * `__vtconnectionid` (CONNECTION_ID()).
+ */
+export const SESSION_BINDS = ['__vtdbname', '__lastInsertId', '__vtuser', '__vtcurrentuser', '__vtconnectionid'] as const;
+
+/**
  * Schema-name binds of DBA routes (what Vitess keeps as a route's SysTableTableSchema). Where a
  * query on a system schema compares a schema column (`table_schema`, `schema_name`…) with values,
  * the planner puts a bind of its own in place of each value in the shard SQL, named

@@ -12,6 +12,7 @@ import { templateFromTokens, renderTokens, quoteIdent, type TokenEdit } from './
 import { SelectAnalyzer, containsSubquery, hasAggregate, type Analyzed } from './select-analyzer.js';
 import { computeRouting, isSingleShard, type Cand, type Routing, type TableRef } from './routing.js';
 import { kw, type Token } from './lexer.js';
+import { ANNOUNCED_SERVER_VERSION } from './announced-version.js';
 import { notSupported, PlanError } from './errors.js';
 import { isPlainCrossShardJoin, planCrossShard } from './cross-shard-planner.js';
 import { planDerivedAtGateway } from './derived-table-planner.js';
@@ -84,8 +85,9 @@ function checkFoundRows(ctx: PlanContext): boolean {
 const NAMED_LOCK_FUNCTIONS: ReadonlySet<string> = new Set(['get_lock', 'release_lock', 'release_all_locks', 'is_free_lock', 'is_used_lock']);
 
 /**
- * Edits that apply wherever an expression sits: `ks.t.col` loses its keyspace, `database()` and
- * `last_insert_id()` become the session bind vars the executor fills (as Vitess rewrites them).
+ * Edits that apply wherever an expression sits: `ks.t.col` loses its keyspace, `database()`,
+ * `last_insert_id()`, `user()`, `current_user()` and `connection_id()` become the session bind
+ * vars the executor fills (as Vitess rewrites them), and `version()` the announced version.
  */
 export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
   const p = ctx.parsed;
@@ -124,6 +126,12 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
         throw notSupported("ROW_COUNT() (the gateway does not keep the previous statement's row counts)");
       }
       if ((name === 'database' || name === 'schema') && args.length === 0) rewrite(n, ':__vtdbname');
+      // The session's values, not the pooled shard connection's (which would name the gateway's
+      // shard account and version): see SESSION_BINDS in plan-types.ts.
+      else if (name === 'version' && args.length === 0) rewrite(n, `'${ANNOUNCED_SERVER_VERSION}'`);
+      else if ((name === 'user' || name === 'session_user' || name === 'system_user') && args.length === 0) rewrite(n, ':__vtuser');
+      else if (name === 'current_user' && args.length === 0) rewrite(n, ':__vtcurrentuser');
+      else if (name === 'connection_id' && args.length === 0) rewrite(n, ':__vtconnectionid');
       else if (name === 'last_insert_id' && args.length === 0) rewrite(n, ':__lastInsertId');
       else if (name === 'last_insert_id' && ast.type === 'select') {
         // LAST_INSERT_ID(expr) sets the value the next LAST_INSERT_ID() returns. Run on a shard it

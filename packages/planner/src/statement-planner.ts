@@ -216,7 +216,7 @@ function mayAggregateWithoutGroupBy(tokens: readonly Token[]): boolean {
 }
 
 /** Functions whose value is the gateway session's, not a shard connection's. */
-const SESSION_FUNCTION_WORDS = new Set(['database', 'schema', 'last_insert_id', 'found_rows', 'row_count', 'connection_id', 'user', 'current_user', 'session_user', 'system_user', 'get_lock', 'release_lock', 'release_all_locks', 'is_free_lock', 'is_used_lock', 'next']);
+const SESSION_FUNCTION_WORDS = new Set(['database', 'schema', 'last_insert_id', 'found_rows', 'row_count', 'connection_id', 'user', 'current_user', 'session_user', 'system_user', 'version', 'get_lock', 'release_lock', 'release_all_locks', 'is_free_lock', 'is_used_lock', 'next']);
 
 /**
  * A SELECT that our parser does not accept but MariaDB may (nested parenthesized UNIONs such as
