@@ -4,10 +4,11 @@
  * accents or trailing spaces in several collations, NULLs, and no rows at all, through a 4-shard
  * gateway and on one plain MariaDB holding the same rows.
  */
+import { execFile } from 'node:child_process';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, type RunningGateway } from './support/gateway-harness.js';
+import { hashKeyspace, PASSWORD, USER, type RunningGateway } from './support/gateway-harness.js';
 import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
 
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
@@ -478,6 +479,68 @@ describe('gateway-side comparison and NULL logic vs one MariaDB', () => {
       const want = await answer(r, sql);
       expect(await answer(g, sql)).toEqual(want);
       expect(await answer(g, 'select group_concat(gci order by id) from item')).toMatchObject({ error: expect.stringMatching(/^1235 .*group_concat_max_len/) });
+    } finally {
+      await Promise.all([g.end(), r.end()]);
+    }
+  });
+
+  it('keeps the raw bytes of binary string literals as mysqldump and MariaDB Connector/J write them, and any literal after an introducer', async () => {
+    // Every byte value, escaped as mysqldump (without --hex-blob) and Connector/J's text protocol
+    // escape a byte[]: the statement is not UTF-8, which the gateway refused with 1300, and
+    // `_binary 'x'` / `_binary X'FF'` were 1064 (the introducer met a bind var).
+    const escaped = (bytes: number[]) => {
+      const out: number[] = [];
+      for (const b of bytes) {
+        const e = ({ 0x00: '0', 0x0a: 'n', 0x0d: 'r', 0x5c: '\\', 0x27: "'", 0x22: '"', 0x1a: 'Z' } as Record<number, string>)[b];
+        if (e === undefined) out.push(b);
+        else out.push(0x5c, e.charCodeAt(0));
+      }
+      return Buffer.from(out);
+    };
+    const parts: Buffer[] = [Buffer.from('insert into item (id, raw) values ')];
+    for (let k = 0; k < 13; k++) {
+      const bytes = Array.from({ length: 20 }, (_, j) => (k * 20 + j) % 256);
+      parts.push(Buffer.from(`${k > 0 ? ', ' : ''}(${1001 + k}, _binary${k % 2 === 0 ? '' : ' '}'`), escaped(bytes), Buffer.from("')"));
+    }
+    parts.push(Buffer.from(`;
+insert into item (id, raw) values (1020, _binary X'00FF'), (1021, _binary 0x41), (1022, _binary 'ab');
+select id, hex(raw) from item where id > 1000 order by id;
+select hex(_binary X'0100FF'), hex(_binary 'ab'), _binary'\\Z' = 0x5a;
+select id from item where raw = _binary'`), escaped([0xff, 0x00, 0x27]), Buffer.from(`' or raw = _binary X'00FF' order by id;
+delete from item where id > 1000;
+`));
+    const script = Buffer.concat(parts);
+    expect(Buffer.from(script.toString('utf8')).equals(script)).toBe(false);
+    const cli = (port: number, user: string, password: string) =>
+      new Promise<string>((resolve, reject) => {
+        const child = execFile('mariadb', ['--binary-mode', '--batch', '--skip-column-names', '--skip-ssl', '-h', '127.0.0.1', '-P', String(port), `-u${user}`, `--password=${password}`, 'commerce'], { encoding: 'buffer' }, (err, stdout, stderr) => {
+          if (err) reject(new Error(`${err.message}: ${stderr.toString()}`));
+          else resolve(stdout.toString('latin1'));
+        });
+        child.stdin!.end(script);
+      });
+    const o = reference.shard('reference').connectionOptions();
+    const want = await cli(o.port, o.user, o.password);
+    expect(want.split('\n').length).toBeGreaterThan(17);
+    expect(await cli(gw.port, USER, PASSWORD)).toBe(want);
+  });
+
+  it('sets a session variable from an expression over its own value, as MariaDB Connector/J does at connect', async () => {
+    const g = await gw.connect({ database: 'commerce' });
+    const r = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true });
+    const seen = async (c: mysql.Connection) => {
+      const out: unknown[] = [];
+      // A known start: mysql2 asks MariaDB for IGNORE_SPACE at connect (a capability flag).
+      await c.query("set sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO'");
+      for (const step of ["set sql_mode = concat(@@sql_mode, ',NO_ZERO_DATE')", "set @@session.sql_mode = replace(@@sql_mode, 'STRICT_TRANS_TABLES', 'STRICT_ALL_TABLES')", 'set session div_precision_increment = 2 + 3']) {
+        await c.query(step);
+        out.push(await answer(c, 'select @@sql_mode, @@div_precision_increment'));
+      }
+      out.push(await answer(c, 'select 1 / 3'));
+      return out;
+    };
+    try {
+      expect(await seen(g)).toEqual(await seen(r));
     } finally {
       await Promise.all([g.end(), r.end()]);
     }

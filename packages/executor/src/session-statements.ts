@@ -192,12 +192,14 @@ function userVariableKey(name: string): string {
 }
 
 async function applySet(session: Session, a: Assignment, bv: BindVars, sink: ResultSink): Promise<void> {
-  if (a.value.kind === 'query') {
+  if (a.value.kind === 'query' && a.scope === 'user') {
     session.userVariables.set(userVariableKey(a.name), await queryValue(session, a.value.sql, sink.signal));
     return;
   }
   const isDefault = a.value.kind === 'default';
-  const value: SqlValue = isDefault ? null : evalScalar(a.value as Parameters<typeof evalScalar>[0], bv);
+  // A session variable set from an expression (`concat(@@sql_mode, ',STRICT_TRANS_TABLES')`)
+  // takes what its SELECT returns in this session, then applies as a literal would.
+  const value: SqlValue = isDefault ? null : a.value.kind === 'query' ? await queryValue(session, a.value.sql, sink.signal) : evalScalar(a.value as Parameters<typeof evalScalar>[0], bv);
   if (a.scope === 'user') {
     // Kept in the session only: statements read it as a bind var (see the planner's normalizer),
     // so it never lands on a pooled shard connection that other clients share.

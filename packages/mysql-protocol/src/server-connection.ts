@@ -732,7 +732,7 @@ export class ServerConnection implements SinkHost {
           return;
         case Command.INIT_DB:
         {
-          const name = statementText(payload, 1);
+          const name = statementText(payload, 1, false);
           return name instanceof MysqlError ? this.sendError(name) : this.initDb(name);
         }
         case Command.STATISTICS:

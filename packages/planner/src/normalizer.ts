@@ -161,6 +161,19 @@ function isClauseKeyword(k: string): boolean {
 }
 const CHARSET_INTRODUCER = /^_[a-z0-9]+$/i;
 
+/**
+ * A literal after a charset introducer (`_binary'…'`, `_binary 'x'`, `_binary X'FF'`,
+ * `_utf8mb4 0x41`) or `N'x'`: the grammar takes a literal there, never a bind var (`_binary :v1`
+ * was 1064; MariaDB Connector/J writes every byte[] parameter as `_binary'…'`). A word that only
+ * looks like an introducer (`select _col 'alias'`) keeps its literal too, which changes nothing
+ * but the plan-cache shape.
+ */
+function isIntroduced(prev: Token | undefined, lit: Token): boolean {
+  if (prev === undefined || prev.kind !== 'ident') return false;
+  if (CHARSET_INTRODUCER.test(prev.text)) return lit.kind === 'string' || lit.kind === 'hex' || lit.kind === 'bit';
+  return lit.kind === 'string' && !lit.spaceBefore && (prev.text === 'N' || prev.text === 'n');
+}
+
 function isLiteral(t: Token | undefined): boolean {
   if (t === undefined) return false;
   const k = t.kind;
@@ -962,9 +975,7 @@ function keepsLiteral(
   // was 1064 for a statement MariaDB runs); a `?` there is inlined as its literal.
   if (pk === 'regexp' || pk === 'rlike') return true;
   if (prev !== undefined && (prev.text === '->' || prev.text === '->>')) return true;
-  if (lit.kind === 'string' && prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) {
-    return true;
-  }
+  if (isIntroduced(prev, lit)) return true;
   if (lit.kind === 'string' && (pk === 'outfile' || pk === 'dumpfile' || pk === 'collate' || pk === 'charset')) return true;
   // Typed literals (`date '2020-01-01'`) and GROUP_CONCAT's separator take a string literal only.
   if (lit.kind === 'string' && TYPED_LITERAL_WORDS.has(pk)) return true;
@@ -1118,7 +1129,7 @@ function normalizeInsertRows(
         j++;
         continue;
       }
-      if (typeArgsDepth < 0 && isLiteral(lit) && !(prev !== undefined && !lit.spaceBefore && prev.kind === 'ident' && lit.kind === 'string' && (CHARSET_INTRODUCER.test(prev.text) || prev.text === 'N' || prev.text === 'n')) && !(prev !== undefined && (TYPE_WORDS.has(kw(prev)) || (lit.kind === 'string' && TYPED_LITERAL_WORDS.has(kw(prev)))))) {
+      if (typeArgsDepth < 0 && isLiteral(lit) && !isIntroduced(prev, lit) && !(prev !== undefined && (TYPE_WORDS.has(kw(prev)) || (lit.kind === 'string' && TYPED_LITERAL_WORDS.has(kw(prev)))))) {
         const k = values.length;
         values.push(lit.kind === 'placeholder' ? st.paramValue() : literalValue(lit, negative));
         shape += (shape.length > 0 && t.spaceBefore ? ' ' : '') + rowBindName(k);

@@ -191,7 +191,10 @@ export function planSet(tokens: readonly Token[]): SessionPrimitive {
       end++;
     }
     const valueToks = tokens.slice(i, end);
-    const value = setValue(valueToks) ?? (scope === 'user' && valueToks.length > 0 ? { kind: 'query' as const, sql: `SELECT ${tokenText(valueToks)}` } : undefined);
+    // An expression the planner cannot fold is the value of its SELECT in this session, for a
+    // user variable as for a session one (MariaDB Connector/J connects with
+    // `SET sql_mode = concat(@@sql_mode, ',STRICT_TRANS_TABLES')`).
+    const value = setValue(valueToks) ?? (scope !== 'global' && valueToks.length > 0 ? { kind: 'query' as const, sql: `SELECT ${tokenText(valueToks)}` } : undefined);
     if (value === undefined) throw notSupported(`SET ${name} to an expression (${valueToks.map((x) => x.text).join(' ')})`);
     assignments.push({ scope, name, value });
     i = end + 1;
