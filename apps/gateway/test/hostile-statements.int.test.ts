@@ -4,15 +4,13 @@
  * The gateway runs as a process (`shardgate up`), so that a stalled event loop cannot stall this
  * test's own clients, and a stall shows as the test's timeout.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { connect, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { startGatewayProcess, type GatewayProcess } from './support/cli-process.js';
-import { answer, PROBE_ROW_SQL, PROBE_SQL, STALL_SCHEMA, STALL_VSCHEMA, type Answer } from './support/stall-probe.js';
+import type { LocalCluster } from '@shardgate/test-kit';
+import type { GatewayProcess } from './support/cli-process.js';
+import { startStallGateway, type StallGateway } from './support/stall-gateway.js';
+import { answer, PROBE_SQL, type Answer } from './support/stall-probe.js';
 
 /** Short, so that a stalled client is dropped within the test; long enough for a login under load. */
 const NET_READ_TIMEOUT_MS = 1500;
@@ -28,44 +26,28 @@ function closeOf(socket: Socket): Promise<{ ms: number; received: Buffer }> {
 }
 
 describe('hostile statements get MariaDB’s error at once and hold no other client', () => {
+  let setup: StallGateway;
   let cluster: LocalCluster;
   let gw: GatewayProcess;
-  let dir: string;
   let opts: mysql.ConnectionOptions;
   let client: mysql.Connection;
   let reference: mysql.Connection;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'sg-hostile-'));
-    cluster = await LocalCluster.start({ shards: ['-80', '80-', 'reference'], database: 'commerce', schema: STALL_SCHEMA });
-    writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(STALL_VSCHEMA));
-    const shardUrl = (s: string): string => `mysql://root:@127.0.0.1:${cluster.shard(s).port}/commerce`;
-    const cfg = path.join(dir, 'shardgate.yaml');
     // Two plan workers (the default) and a plan deadline well past what any statement here needs.
-    writeFileSync(
-      cfg,
-      `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: secret } ]\nvschema: ./vschema.json\n` +
-        `planWorkers: 2\nplanTimeoutMs: 20000\nmaxAllowedPacket: 4MiB\nnetReadTimeoutMs: ${NET_READ_TIMEOUT_MS}\nconnectTimeoutMs: ${CONNECT_TIMEOUT_MS}\n` +
-        `keyspaces:\n  commerce:\n    shards: { "-80": "${shardUrl('-80')}", "80-": "${shardUrl('80-')}" }\n`,
-    );
-    gw = startGatewayProcess(cfg);
-    const port = Number((await gw.waitFor(/mariadb -h 127\.0\.0\.1 -P (\d+) -u app/))[1]);
-    opts = { host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' };
-    client = await mysql.createConnection(opts);
-    reference = await mysql.createConnection(cluster.shard('reference').connectionOptions());
-    await client.query(PROBE_ROW_SQL);
-    await reference.query(PROBE_ROW_SQL);
+    setup = await startStallGateway('sg-hostile-', {
+      planWorkers: 2,
+      planTimeoutMs: 20000,
+      maxAllowedPacket: '4MiB',
+      netReadTimeoutMs: NET_READ_TIMEOUT_MS,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    });
+    ({ cluster, gw, client, reference } = setup);
+    opts = setup.clientOptions;
   }, 120_000);
 
   afterAll(async () => {
-    await client?.end().catch(() => undefined);
-    await reference?.end();
-    if (gw?.child.exitCode === null) {
-      gw.child.kill('SIGKILL');
-      await gw.exited;
-    }
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   const errorOf = (a: Answer): unknown => (a.kind === 'error' ? { errno: a.errno, sqlState: a.sqlState, message: a.message } : a);

@@ -7,14 +7,11 @@
  * statement must still stop the gateway. How long the probe waited is measured by the bench
  * (bench/stall-probe.ts, BENCHMARKS.md), not asserted here: tests are not timed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { startGatewayProcess, type GatewayProcess } from './support/cli-process.js';
-import { answer, pathologicalStatements, PROBE_ROW_SQL, StallProbe, STALL_SCHEMA, STALL_VSCHEMA, type Answer, type StallSizes } from './support/stall-probe.js';
+import type { GatewayProcess } from './support/cli-process.js';
+import { startStallGateway, type StallGateway } from './support/stall-gateway.js';
+import { answer, pathologicalStatements, StallProbe, type Answer, type StallSizes } from './support/stall-probe.js';
 
 const TEST_SIZES: StallSizes = {
   insertRows: 2000,
@@ -29,48 +26,25 @@ const TEST_SIZES: StallSizes = {
 };
 
 describe('pathological statements never stall the gateway (issue 11)', () => {
-  let cluster: LocalCluster;
+  let setup: StallGateway;
   let gw: GatewayProcess;
-  let dir: string;
   let port: number;
   let client: mysql.Connection;
   let reference: mysql.Connection;
   let probe: StallProbe | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'sg-stall-'));
-    cluster = await LocalCluster.start({ shards: ['-80', '80-', 'reference'], database: 'commerce', schema: STALL_SCHEMA });
-    writeFileSync(path.join(dir, 'vschema.json'), JSON.stringify(STALL_VSCHEMA));
-    const shardUrl = (s: string): string => `mysql://root:@127.0.0.1:${cluster.shard(s).port}/commerce`;
-    const cfg = path.join(dir, 'shardgate.yaml');
     // A generous plan deadline: on a loaded machine, planning 10,000 nested parentheses can take
     // seconds, and this test checks answers, not the deadline (the planner's tests do).
-    writeFileSync(
-      cfg,
-      `listen: { mysql: "127.0.0.1:0", http: null }\nusers: [ { user: app, password: secret } ]\nvschema: ./vschema.json\n` +
-        `planTimeoutMs: 60000\ndrainTimeoutMs: 3000\n` +
-        `keyspaces:\n  commerce:\n    shards: { "-80": "${shardUrl('-80')}", "80-": "${shardUrl('80-')}" }\n`,
-    );
-    gw = startGatewayProcess(cfg);
-    port = Number((await gw.waitFor(/mariadb -h 127\.0\.0\.1 -P (\d+) -u app/))[1]);
-    const opts = { host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' };
-    client = await mysql.createConnection(opts);
-    reference = await mysql.createConnection(cluster.shard('reference').connectionOptions());
-    await client.query(PROBE_ROW_SQL);
-    await reference.query(PROBE_ROW_SQL);
-    probe = await StallProbe.start(opts);
+    setup = await startStallGateway('sg-stall-', { planTimeoutMs: 60000, drainTimeoutMs: 3000 });
+    ({ gw, client, reference } = setup);
+    port = setup.clientOptions.port;
+    probe = await StallProbe.start(setup.clientOptions);
   });
 
   afterAll(async () => {
     await probe?.stop();
-    await client?.end().catch(() => undefined);
-    await reference?.end();
-    if (gw?.child.exitCode === null) {
-      gw.child.kill('SIGKILL');
-      await gw.exited;
-    }
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   it('answers every class as one MariaDB does, while the probe keeps reading its row', async () => {

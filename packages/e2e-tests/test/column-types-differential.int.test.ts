@@ -4,10 +4,10 @@
  * BIGINT or INT as a number, a DECIMAL as a string), so a wrong type is a wrong answer. Found by
  * the random differential once it compared column types (pnpm fuzz --seed 7), and by hand.
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
+import { hashKeyspace } from './support/gateway-harness.js';
 
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 const SCHEMA = `
@@ -26,26 +26,18 @@ const INSERT = `insert into person (id, name, code, tier, n, bio) values ${Array
   (_, i) => `(${i + 1}, '${['alice', 'Bob', 'zoë'][i % 3]}', '${CODES[i % 4]}', '${['gold', 'silver', 'bronze'][i % 3]}', ${i % 5}, 'bio ${i % 4}')`,
 ).join(', ')}`;
 
-let gw: RunningGateway;
-let reference: LocalCluster;
+let pair: GatewayAndReference;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
 
 beforeAll(async () => {
-  [gw, reference] = await Promise.all([
-    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ person: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
-    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
-  ]);
-  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
-  sub = await gw.connect({ database: 'commerce' });
-  await ref.query(INSERT);
-  await sub.query(INSERT);
+  pair = await startGatewayAndReference({ vschema: { keyspaces: { commerce: hashKeyspace({ person: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }, 'commerce', SCHEMA);
+  ({ ref, sub } = pair);
+  await pair.loadBoth([INSERT]);
 }, 120_000);
 
 afterAll(async () => {
-  await ref?.end().catch(() => undefined);
-  await sub?.end().catch(() => undefined);
-  await Promise.all([gw?.stop(), reference?.stop()]);
+  await pair?.stop();
 });
 
 /** Rows (as the servers' text) and each column's name, type and, for DECIMAL, scale. */

@@ -8,10 +8,10 @@
  * binary protocols (execute), both workloads, ascending and descending, NULLs, PAD SPACE and NO
  * PAD collations.
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
+import { hashKeyspace } from './support/gateway-harness.js';
 
 const SHARDS = ['-80', '80-'];
 const SCHEMA = `
@@ -36,26 +36,18 @@ const ROWS = Array.from({ length: 120 }, (_, k) => {
 });
 const INSERT = `insert into words (id, c, v, np, bn) values ${ROWS.join(',\n')}`;
 
-let gw: RunningGateway;
-let reference: LocalCluster;
+let pair: GatewayAndReference;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
 
 beforeAll(async () => {
-  [gw, reference] = await Promise.all([
-    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ words: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
-    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
-  ]);
-  ref = await mysql.createConnection(reference.shard('reference').connectionOptions());
-  sub = await gw.connect({ database: 'commerce' });
-  await ref.query(INSERT);
-  await sub.query(INSERT);
+  pair = await startGatewayAndReference({ vschema: { keyspaces: { commerce: hashKeyspace({ words: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }, 'commerce', SCHEMA);
+  ({ ref, sub } = pair);
+  await pair.loadBoth([INSERT]);
 }, 120_000);
 
 afterAll(async () => {
-  await ref?.end().catch(() => undefined);
-  await sub?.end().catch(() => undefined);
-  await Promise.all([gw?.stop(), reference?.stop()]);
+  await pair?.stop();
 });
 
 type Protocol = 'text' | 'execute';

@@ -5,10 +5,10 @@
  * and read whole (OLTP), as text rows compared byte for byte and as binary rows (prepared
  * statements). A join that writes its rows as anything but encoded rows must pass this unchanged.
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
+import { hashKeyspace } from './support/gateway-harness.js';
 
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 const COLUMNS = `
@@ -46,29 +46,18 @@ const QUERIES = [
   `select jo.id, ji.vc, jo.vc, ji.mt from jo left join ji on ji.vc = jo.vc`,
 ];
 
-let gw: RunningGateway;
-let reference: LocalCluster;
+let pair: GatewayAndReference;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
-const options = { supportBigNumbers: true, bigNumberStrings: true, dateStrings: true } as const;
 
 beforeAll(async () => {
-  [gw, reference] = await Promise.all([
-    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ jo: 'id', ji: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
-    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
-  ]);
-  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), ...options });
-  sub = await gw.connect({ database: 'commerce', ...options });
-  for (const sql of INSERTS) {
-    await ref.query(sql);
-    await sub.query(sql);
-  }
+  pair = await startGatewayAndReference({ vschema: { keyspaces: { commerce: hashKeyspace({ jo: 'id', ji: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }, 'commerce', SCHEMA);
+  ({ ref, sub } = pair);
+  await pair.loadBoth(INSERTS);
 }, 120_000);
 
 afterAll(async () => {
-  await ref?.end().catch(() => undefined);
-  await sub?.end().catch(() => undefined);
-  await Promise.all([gw?.stop(), reference?.stop()]);
+  await pair?.stop();
 });
 
 /** Text rows as the servers' bytes (hex), and each column's name and type. */

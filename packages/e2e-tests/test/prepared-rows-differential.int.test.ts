@@ -6,10 +6,10 @@
  * bulk): mysql2 decodes the binary rows by the column types, so a wrong byte shows as a wrong
  * value or type here.
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
+import { hashKeyspace } from './support/gateway-harness.js';
 
 const SHARDS = ['-80', '80-'];
 const SCHEMA = `
@@ -49,28 +49,18 @@ const ROWS = [
 const COLUMNS = 'id, ti, tu, si, su, mi, mu, i, iu, bi, bu, f, d, dc, y, dt, dtm, dtm6, ts, tm, tm6, ch, vc, bn, vb, tx, bl, en, st, bt, js';
 const INSERT = `insert into every_type (${COLUMNS}) values ${ROWS.join(',\n')}`;
 
-let gw: RunningGateway;
-let reference: LocalCluster;
+let pair: GatewayAndReference;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
 
-const CLIENT = { supportBigNumbers: true, bigNumberStrings: true, dateStrings: true } as const;
-
 beforeAll(async () => {
-  [gw, reference] = await Promise.all([
-    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ every_type: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
-    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
-  ]);
-  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), ...CLIENT });
-  sub = await gw.connect({ database: 'commerce', ...CLIENT });
-  await ref.query(INSERT);
-  await sub.query(INSERT);
+  pair = await startGatewayAndReference({ vschema: { keyspaces: { commerce: hashKeyspace({ every_type: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }, 'commerce', SCHEMA);
+  ({ ref, sub } = pair);
+  await pair.loadBoth([INSERT]);
 }, 120_000);
 
 afterAll(async () => {
-  await ref?.end().catch(() => undefined);
-  await sub?.end().catch(() => undefined);
-  await Promise.all([gw?.stop(), reference?.stop()]);
+  await pair?.stop();
 });
 
 /** The rows of an execute (as mysql2 decodes the binary rows), sorted by id, and the column types. */

@@ -5,41 +5,34 @@
  * MariaDB holding the same rows in the same two databases.
  */
 import { writeFileSync } from 'node:fs';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
+import { hashKeyspace, type RunningGateway } from './support/gateway-harness.js';
 
 const SCHEMA = 'create table t (id bigint primary key, k int not null, c varchar(20) not null); create table t2 (id bigint primary key, v int);';
 const rows = (offset: number) => Array.from({ length: 30 }, (_, i) => `(${i + 1}, ${(i * 7 + offset) % 11}, 'c${(i * 13 + offset) % 17}')`).join(', ');
 const FILL = { commerce: `insert into t (id, k, c) values ${rows(0)}`, archive: `insert into t (id, k, c) values ${rows(5)}` };
 const VSCHEMA = { keyspaces: { commerce: hashKeyspace({ t: 'id', t2: 'id' }), archive: { sharded: false, tables: { t: {} } } } };
 
+let pair: GatewayAndReference;
 let gw: RunningGateway;
-let reference: LocalCluster;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
 
 beforeAll(async () => {
-  [gw, reference] = await Promise.all([
-    startGateway({ vschema: VSCHEMA, keyspaces: { commerce: { shards: ['-80', '80-'], schema: SCHEMA }, archive: { shards: ['0'], schema: SCHEMA } } }),
-    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
-  ]);
-  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true, multipleStatements: true });
-  await ref.query(`create database archive; use archive; ${SCHEMA} use commerce`);
-  sub = await gw.connect({ database: 'commerce' });
-  for (const [ks, fill] of Object.entries(FILL)) {
-    await sub.query(`use ${ks}`);
-    await sub.query(fill);
-    await ref.query(`use ${ks}`);
-    await ref.query(fill);
-  }
+  pair = await startGatewayAndReference(
+    { vschema: VSCHEMA, keyspaces: { commerce: { shards: ['-80', '80-'], schema: SCHEMA }, archive: { shards: ['0'], schema: SCHEMA } } },
+    'commerce',
+    SCHEMA,
+    { otherDatabases: { archive: SCHEMA } },
+  );
+  ({ gw, ref, sub } = pair);
+  await pair.loadBoth(Object.entries(FILL).flatMap(([ks, fill]) => [`use ${ks}`, fill]));
 }, 120_000);
 
 afterAll(async () => {
-  await ref?.end().catch(() => undefined);
-  await sub?.end().catch(() => undefined);
-  await Promise.all([gw?.stop(), reference?.stop()]);
+  await pair?.stop();
 });
 
 /**

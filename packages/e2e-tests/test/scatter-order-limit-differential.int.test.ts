@@ -13,10 +13,10 @@
  * only right one. The vschema names no column types: the planner pushes a collation key for every
  * ORDER BY column and the merge decides by the shards' field types.
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '@shardgate/test-kit';
-import { hashKeyspace, startGateway, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
+import { hashKeyspace } from './support/gateway-harness.js';
 
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 const SCHEMA = `
@@ -75,29 +75,18 @@ const STATEMENTS = [
   'select id, pad from wide order by k, id desc limit 10, 600',
 ];
 
-let gw: RunningGateway;
-let reference: LocalCluster;
+let pair: GatewayAndReference;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
 
 beforeAll(async () => {
-  [gw, reference] = await Promise.all([
-    startGateway({ vschema: { keyspaces: { commerce: hashKeyspace({ ord: 'id', wide: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }),
-    LocalCluster.start({ shards: ['reference'], database: 'commerce', schema: SCHEMA }),
-  ]);
-  const options = { supportBigNumbers: true, bigNumberStrings: true, dateStrings: true } as const;
-  ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), ...options });
-  sub = await gw.connect({ database: 'commerce', ...options });
-  await ref.query(INSERT);
-  await sub.query(INSERT);
-  await ref.query(WIDE);
-  await sub.query(WIDE);
+  pair = await startGatewayAndReference({ vschema: { keyspaces: { commerce: hashKeyspace({ ord: 'id', wide: 'id' }) } }, keyspaces: { commerce: { shards: SHARDS, schema: SCHEMA } } }, 'commerce', SCHEMA);
+  ({ ref, sub } = pair);
+  await pair.loadBoth([INSERT, WIDE]);
 }, 120_000);
 
 afterAll(async () => {
-  await ref?.end().catch(() => undefined);
-  await sub?.end().catch(() => undefined);
-  await Promise.all([gw?.stop(), reference?.stop()]);
+  await pair?.stop();
 });
 
 /** The text-protocol answer as bytes: each cell's hex (mysql2 with typeCast off), and the columns. */

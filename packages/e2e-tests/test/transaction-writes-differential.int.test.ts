@@ -149,6 +149,31 @@ describe('a transaction reads its own writes through a consistent lookup', () =>
     await sameRows("select * from customer where email = 'c2@example.com'");
     await sameRows('select * from customer where id = 2 or id between 80 and 89 or id >= 1000 order by id');
   });
+
+  it('finds it through a prepared statement too (COM_STMT_PREPARE, then EXECUTE in the transaction)', async () => {
+    const executed = async (conn: mysql.Connection, sql: string, params: unknown[]) => (await conn.execute(sql, params as never))[0];
+    const sameExecuted = async (sql: string, params: unknown[]): Promise<void> => {
+      expect(await executed(pair.sub, sql, params), `${sql} ${JSON.stringify(params)}`).toEqual(await executed(pair.ref, sql, params));
+    };
+    const emails = ['tx81@example.com', 'tx-prepared@example.com'];
+    const found = async (): Promise<void> => {
+      for (const email of emails) {
+        // The lookup value as a parameter, and in the prepared text itself (known at PREPARE).
+        await sameExecuted('select * from customer where email = ?', [email]);
+        await sameExecuted(`select * from customer where email = '${email}' and id > ?`, [0]);
+      }
+      await sameExecuted('select * from customer where email in (?, ?) order by id', emails);
+    };
+    await both('begin');
+    await both("insert into customer (id, name, email) values (81, 'tx', 'tx81@example.com')");
+    // A prepared INSERT, its id from the sequence.
+    await both('insert into customer (name, email) values (?, ?)', ['tx', 'tx-prepared@example.com']);
+    await found();
+    expect(await executed(pair.sub, 'select id from customer where email in (?, ?)', emails)).toHaveLength(2);
+    await both('rollback');
+    await found();
+    expect(await executed(pair.sub, 'select id from customer where email in (?, ?)', emails)).toHaveLength(0);
+  });
 });
 
 describe('a transaction deletes or moves the consistent lookup rows it created', () => {

@@ -189,6 +189,9 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
  * duplicate; none means the lookup row is an orphan, which is pointed at the new row.
  */
 async function takeOverOrphan(ctx: QueryContext, t: LookupTable, lookupShard: string, r: LookupRowRef, owner: LookupOwner, dupErr: unknown, vindexName: string, created: readonly Uint8Array[]): Promise<void> {
+  // A locking read for the UPDATE below: through lookupWrite, in the transaction that writes the
+  // row and so must hold its lock (lookupRead says where rows are read, not where a write's
+  // locks are held).
   const lock = await ctx.access.lookupWrite(t.keyspace, lookupShard, `select ${ident(t.to)} from ${ident(t.name)} where ${rowCondition(t, r, false)} for update`, 'pre', ctx.signal);
   const existing = lock.rows[0]?.[0] ?? null;
   if (existing === null) throw duplicateError(dupErr, vindexName, t);
@@ -238,7 +241,8 @@ export async function respellLookupRows(ctx: QueryContext, ownerKeyspace: string
       out.push(false);
       continue;
     }
-    // The old row, if its key also equals the new value in the column's own collation.
+    // The old row, if its key also equals the new value in the column's own collation; locked
+    // (like takeOverOrphan's) through lookupWrite, in the transaction of the UPDATE that follows.
     const newFrom = t.from.map((c, i) => `${ident(c)} = ${fromLiteral(t, next.from[i] ?? null)}`);
     const same = await ctx.access.lookupWrite(t.keyspace, shard, `select 1 from ${ident(t.name)} where ${rowCondition(t, old, true)} and ${newFrom.join(' and ')} for update`, order, ctx.signal);
     if (same.rows.length === 0) {

@@ -121,11 +121,17 @@ class ColumnsOnlyAccess implements ShardAccess {
     return this.p.autonomous(keyspace, shard, fn, signal);
   }
 
-  lookupWrite(keyspace: string, shard: string, sql: string, _order: unknown, signal: AbortSignal): Promise<ShardResult> {
-    // vindex-resolver.ts reads a consistent lookup's table this way (in a transaction its rows
-    // are in the pre one); a column lookup reads it on a pooled connection like everything else.
-    if (/^\s*select\b/i.test(sql)) return this.query(keyspace, shard, sql, signal);
-    // A SELECT writes no lookup row; reaching here is a planner bug, not a reason to write.
+  /**
+   * On a pooled connection like everything else here, outside the session's transaction: the
+   * columns do not depend on which lookup rows are found. (Routes in fieldsOnly mode resolve no
+   * vindex, so no plan of read operators reaches this today.)
+   */
+  lookupRead(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    return this.query(keyspace, shard, sql, signal);
+  }
+
+  lookupWrite(): Promise<ShardResult> {
+    // Only read operators run here (readsOnly): reaching here is a planner bug, not a reason to write.
     return Promise.reject(new Error('a column lookup tried to write a lookup vindex row'));
   }
 }

@@ -29,6 +29,21 @@ export interface ShardAccess {
    * shard in `single` transaction mode nor mix with the client's own statements.
    */
   lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult>;
+  /**
+   * A read (a SELECT) of a consistent lookup vindex's backing table, on the connection that holds
+   * the transaction's consistent-lookup writes: in a transaction, its `pre` transaction on that
+   * shard (opened if the transaction has none there yet), the same connection lookupWrite(…,
+   * 'pre') uses. Consistent lookups create their rows in the pre transaction (lookup-upkeep.ts),
+   * uncommitted until the session commits; only a read there sees the rows of owner rows this
+   * transaction wrote (Vitess reads consistent lookups in CommitOrder_PRE too), and it reads them
+   * without waiting for their locks. Outside a transaction it reads as query() does.
+   * Concurrency rule: a transaction's pre transaction holds one connection per shard
+   * (ShardReservations), shared by its lookup reads and writes; a read sees every lookup write the
+   * transaction made on that shard before it, and none of another session's uncommitted ones.
+   * Like lookupWrite, kept apart from query(): the gateway's own bookkeeping, not a shard the
+   * client's statement touched (no `single`-mode shard count, no collected warnings).
+   */
+  lookupRead(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult>;
   /** In a transaction, the consistent-lookup rows it created in its pre transaction (undefined outside one). */
   readonly ownLookupRows?: OwnLookupRows;
 }
@@ -134,6 +149,10 @@ class WarningCollectingAccess implements ShardAccess {
 
   lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult> {
     return this.session.lookupWrite(keyspace, shard, sql, order, signal);
+  }
+
+  lookupRead(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    return this.session.lookupRead(keyspace, shard, sql, signal);
   }
 }
 

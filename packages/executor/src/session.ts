@@ -1026,7 +1026,17 @@ export class Session implements ExecutorSession, ShardAccess {
     return this.inTransaction ? this.ownLookupRowsOfTransaction : undefined;
   }
 
-  async lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult> {
+  lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult> {
+    return this.onLookupConnection(keyspace, shard, sql, order, signal);
+  }
+
+  lookupRead(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    // The pre transaction: where consistent lookups write their rows (see ShardAccess.lookupRead).
+    return this.onLookupConnection(keyspace, shard, sql, 'pre', signal);
+  }
+
+  /** `sql` on the connection of the transaction `order` names (see LookupWriteOrder); outside a transaction, as query() (or pooled, for `autocommit`). */
+  private async onLookupConnection(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult> {
     if (order === 'autocommit') return this.autonomous(keyspace, shard, (conn) => conn.query(sql, { signal }), signal);
     if (!this.inTransaction) return this.query(keyspace, shard, sql, signal);
     const reservations = order === 'pre' ? this.preReservations : order === 'post' ? this.postReservations : this.reservations;

@@ -92,11 +92,11 @@ async function lookupKeyspaceIds(ctx: QueryContext, keyspace: string, vindex: Vi
   const to = vindex.to!;
   const shards = await lookupReadShards(ctx, tableKs, table, from, [...distinct.values()].map((i) => i.literal));
   // A consistent lookup creates its rows in the pre transaction (lookup-upkeep.ts): in a
-  // transaction, only a read there sees the rows of owner rows this transaction wrote (Vitess
-  // reads consistent lookups in CommitOrder_PRE too). Read on the session's own connection, a row
-  // inserted earlier in the transaction was not found by its lookup value. Outside a transaction
-  // lookupWrite reads as query() does.
-  const read = (s: string, sql: string) => (vindex.consistent && !vindex.autocommit ? ctx.access.lookupWrite(tableKs, s, sql, 'pre', ctx.signal) : ctx.access.query(tableKs, s, sql, ctx.signal));
+  // transaction, only a read there sees the rows of owner rows this transaction wrote (see
+  // ShardAccess.lookupRead). Read on the session's own connection, a row inserted earlier in the
+  // transaction was not found by its lookup value. An `autocommit` one writes on pooled
+  // connections, committed at once: any connection sees its rows.
+  const read = (s: string, sql: string) => (vindex.consistent && !vindex.autocommit ? ctx.access.lookupRead(tableKs, s, sql, ctx.signal) : ctx.access.query(tableKs, s, sql, ctx.signal));
   const rowsOf = async (sql: string): Promise<Row[]> => {
     const results = await Promise.all(shards.map((s) => read(s, sql)));
     return results.flatMap((r) => r.rows as Row[]);

@@ -21,12 +21,28 @@ export interface GatewayAndReference {
   stop(): Promise<void>;
 }
 
+export interface ReferenceOptions {
+  /**
+   * More databases on the reference, name → schema (`;`-separated statements): another keyspace's
+   * tables in a database of its own, as the gateway's `ks.table` names them.
+   */
+  readonly otherDatabases?: Readonly<Record<string, string>>;
+}
+
 /**
  * Starts the gateway of `spec` and a one-server reference whose database `database` holds
  * `schema` (the sharded keyspace's tables), in parallel.
  */
-export async function startGatewayAndReference(spec: GatewaySpec, database: string, schema: string): Promise<GatewayAndReference> {
+export async function startGatewayAndReference(spec: GatewaySpec, database: string, schema: string, options: ReferenceOptions = {}): Promise<GatewayAndReference> {
   const [gw, reference] = await Promise.all([startGateway(spec), LocalCluster.start({ shards: ['reference'], database, schema })]);
+  if (options.otherDatabases !== undefined) {
+    const admin = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), multipleStatements: true });
+    try {
+      for (const [name, sql] of Object.entries(options.otherDatabases)) await admin.query(`create database \`${name}\`; use \`${name}\`; ${sql}`);
+    } finally {
+      await admin.end();
+    }
+  }
   const ref = await mysql.createConnection({ ...reference.shard('reference').connectionOptions(), ...EXACT_VALUES });
   const sub = await gw.connect({ database, ...EXACT_VALUES });
   return {

@@ -81,6 +81,10 @@ export class FakeShardAccess implements ShardAccess {
   lookupWrite(ks: string, shard: string, sql: string, _order: unknown, signal: AbortSignal): Promise<ShardResult> {
     return this.query(ks, shard, sql, signal);
   }
+
+  lookupRead(ks: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {
+    return this.query(ks, shard, sql, signal);
+  }
 }
 
 export function fakeContext(access: ShardAccess, workload: Workload = 'olap', signal: AbortSignal = new AbortController().signal): QueryContext {
