@@ -555,8 +555,8 @@ delete from item where id > 1000;
     try {
       const alone = await answer(g, `select ${CALLS}`);
       expect(alone).toMatchObject({ rows: [[(await answer(g, 'select @@version') as { rows: unknown[][] }).rows[0]![0], expect.stringMatching(/^app@/), 'app@%', expect.any(String)]] });
-      const named = async (conn: mysql.Connection, sql: string, params?: unknown[]) => {
-        const [rows, fields] = params ? await conn.execute({ sql, rowsAsArray: true }, params) : await conn.query({ sql, rowsAsArray: true });
+      const named = async (conn: mysql.Connection, sql: string, params?: (string | number)[]) => {
+        const [rows, fields] = params ? await conn.execute({ sql, rowsAsArray: true }, params as mysql.ExecuteValues) : await conn.query({ sql, rowsAsArray: true });
         return { names: (fields as mysql.FieldPacket[]).map((f) => f.name), rows: (rows as unknown[][]).map((r) => r.slice(0, 4).map(String)) };
       };
       const want = (alone as { rows: unknown[][] }).rows[0]!.map(String);
@@ -566,7 +566,7 @@ delete from item where id > 1000;
         [`select ${CALLS}, id from item order by id limit 2`],
         [`select ${CALLS}, id from item where id = ?`, [2]],
         [`select concat(version(), '/', user()) as v from item where id = 3`],
-      ] as [string, unknown[]?][]) {
+      ] as [string, (string | number)[]?][]) {
         const got = await named(g, sql, params);
         expect(got.names, sql).toEqual((await named(ref, sql, params)).names);
         if (sql.includes('concat')) expect(got.rows, sql).toEqual([[`${want[0]}/${want[1]}`]]);
