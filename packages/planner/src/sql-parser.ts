@@ -94,6 +94,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   let skip = -1;
   const binaryCastEnds = new Set<number>();
   const unionParens = redundantUnionParens(tokens);
+  const convertsAsCasts = convertTypeCalls(tokens);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.text === '(') depth++;
@@ -103,6 +104,10 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     if (i === skip || unionParens?.has(i) === true) continue;
     if (t.kind === 'listBind') {
       pt += '(:' + t.text.slice(2) + ')';
+    } else if (convertsAsCasts?.has(i) === true) {
+      // `CONVERT(expr, type)` as `CAST(expr AS type)`, the same conversion: the parser takes only
+      // a column as CONVERT's first argument (MariaDB Connector/J converts a CASE).
+      pt += t.text === ',' ? ' as' : 'cast';
     } else if (t.kind === 'ident' && UTF8_INTRODUCERS.has(kw(t)) && tokens[i + 1]?.kind === 'string' && !tokens[i + 1]!.spaceBefore) {
       // `_utf8mb4'x'`: the parser has no charset introducers; a UTF-8 one changes nothing for a
       // gateway whose clients speak utf8mb4, so the parser sees the bare literal (the shard SQL
@@ -116,6 +121,9 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
       // same expression. The shard SQL keeps `BINARY x` (rendered from the tokens).
       pt += 'cast(';
       binaryCastEnds.add(i + 1);
+    } else if ((kw(t) === 'integer' || kw(t) === 'int') && (kw(tokens[i - 1]) === 'signed' || kw(tokens[i - 1]) === 'unsigned')) {
+      // `CONVERT(x, UNSIGNED INTEGER)` (MariaDB Connector/J's metadata queries): the parser knows
+      // only `UNSIGNED`, which means the same. The shard SQL keeps the word (rendered from tokens).
     } else if (t.kind === 'punct' && t.text === '<=>') {
       nullSafeOffsets.push(pt.length);
       pt += '>=';
@@ -299,4 +307,29 @@ export function tokenRange(p: ParsedStatement, node: Ast): [number, number] | nu
   const loc = node?.loc;
   if (!loc) return null;
   return [tokenAt(p, loc.start.offset), tokenAt(p, loc.end.offset)];
+}
+
+/** The first words of CONVERT's type argument (`CONVERT(x, UNSIGNED)`), as opposed to `CONVERT(x USING cs)`. */
+const CONVERT_TYPES = new Set(['signed', 'unsigned', 'char', 'binary', 'date', 'datetime', 'time', 'decimal', 'double', 'float', 'integer', 'int', 'json', 'nchar', 'year']);
+
+/**
+ * Token indexes of each `CONVERT(expr, type)` call's `convert` word and its top-level comma, or
+ * null when the statement has none (nearly all statements: one pass over the tokens).
+ */
+function convertTypeCalls(tokens: readonly Token[]): Set<number> | null {
+  let found: Set<number> | null = null;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    if (kw(tokens[i]) !== 'convert' || tokens[i + 1]!.text !== '(') continue;
+    let depth = 0;
+    for (let j = i + 1; j < tokens.length; j++) {
+      const x = tokens[j]!.text;
+      if (x === '(') depth++;
+      else if (x === ')' && --depth === 0) break;
+      else if (x === ',' && depth === 1) {
+        if (CONVERT_TYPES.has(kw(tokens[j + 1]))) (found ??= new Set()).add(i).add(j);
+        break;
+      }
+    }
+  }
+  return found;
 }
