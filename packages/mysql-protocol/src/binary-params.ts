@@ -33,7 +33,7 @@ export function decodeExecuteParams(r: PacketReader, stmt: PreparedStatement): P
   r.skip((n + 7) >> 3);
   const newParamsBound = r.u8();
   if (newParamsBound === 1) {
-    // Clients (mysql2, libmariadb) send the types with every execute, mostly the same ones: the
+    // mysql2 sends the types with every execute (libmariadb only with the first after a bind), mostly the same ones: the
     // cached array is kept while they match, and replaced (never changed in place, so a packet
     // that ends inside its types leaves the cache as it was) when they do not.
     const cached = stmt.paramTypes;
