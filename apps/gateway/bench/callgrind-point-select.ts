@@ -7,7 +7,7 @@
  * (JIT code, V8 builtins and runtime, GC, libuv, libc; not the kernel) divided by QUERIES.
  *
  *   pnpm --filter @shardgate/gateway exec tsx bench/callgrind-point-select.ts
- *   BASE_DIST=<other checkout>/apps/gateway/dist QUERIES=3000 [PS=1] [KEEP=<dir>] \
+ *   BASE_DIST=<other checkout>/apps/gateway/dist QUERIES=3000 [PS=1|mysql2] [KEEP=<dir>] \
  *     pnpm --filter @shardgate/gateway exec tsx bench/callgrind-point-select.ts
  *
  * One connection (CLIENTS=1) by default, one query at a time: under callgrind the target runs ~50×
@@ -19,10 +19,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import mysql2 from 'mysql2';
-import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
+import { ColumnType, ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
+import { comStmtExecute, comStmtPrepare, isOkPacket, RawMysqlClient } from '@shardgate/mysql-protocol/testing';
 import { freePort, nodeFlagsOf, startPreparedShard, TABLE_SIZE, waitFor } from './sysbench-harness.js';
 
 const run = promisify(execFile);
@@ -30,7 +31,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const QUERIES = Number(process.env.QUERIES ?? 3000);
 const WARMUP = Number(process.env.WARMUP ?? 10000);
 const CLIENTS = Number(process.env.CLIENTS ?? 1);
-const PREPARED = process.env.PS === '1';
+/** PS=1: prepared statements as sysbench sends them; PS=mysql2: as mysql2's `execute` does. */
+const PS_DRIVER = process.env.PS === '1' ? preparedDriver : process.env.PS === 'mysql2' ? mysql2PreparedDriver : null;
+const PREPARED = PS_DRIVER !== null;
 const KEEP = process.env.KEEP;
 const IDLE_MS = Number(process.env.IDLE_MS ?? 5000);
 /** PERF_MAP=1: node writes /tmp/perf-<pid>.map (--perf-basic-prof), kept with KEEP, to name the JIT code callgrind shows as `???`. */
@@ -61,7 +64,36 @@ async function textDriver(port: number, user: string, password: string): Promise
   };
 }
 
+/**
+ * COM_STMT_EXECUTE as sysbench sends it (`--db-ps-mode=auto`, libmariadb): the statement prepared
+ * once, its one param bound as MYSQL_TYPE_LONG, the types sent with the first execute only
+ * (new-params-bound 0 after it).
+ */
 async function preparedDriver(port: number, user: string, password: string): Promise<Driver> {
+  const { client: c, reply } = await RawMysqlClient.login(port, { user, password, database: 'sbtest' });
+  if (!isOkPacket(reply.payload)) throw new Error(`login refused: ${reply.payload.toString('latin1')}`);
+  c.send(comStmtPrepare('SELECT c FROM sbtest1 WHERE id=?'));
+  const ok = (await c.nextPacket()).payload;
+  if (!isOkPacket(ok)) throw new Error(`prepare refused: ${ok.toString('latin1')}`);
+  const id = ok.readUInt32LE(1);
+  const columns = ok.readUInt16LE(5);
+  const params = ok.readUInt16LE(7);
+  // The param and column definitions, each list followed by an EOF.
+  for (let i = (params > 0 ? params + 1 : 0) + (columns > 0 ? columns + 1 : 0); i > 0; i--) await c.nextPacket();
+  let typesSent = false;
+  return {
+    select: async (value) => {
+      c.send(comStmtExecute(id, [{ type: ColumnType.LONG, value }], { newParamsBound: !typesSent }));
+      typesSent = true;
+      const r = await c.readResult();
+      if (r.kind !== 'resultset' || r.rows.length !== 1) throw new Error(`execute: unexpected ${r.kind} reply with ${r.rows.length} rows`);
+    },
+    close: () => c.close(),
+  };
+}
+
+/** COM_STMT_EXECUTE as mysql2's `execute` sends it (PS=mysql2): its statement cache, the types with every execute, a number as DOUBLE. */
+async function mysql2PreparedDriver(port: number, user: string, password: string): Promise<Driver> {
   const c = mysql2.createConnection({ host: '127.0.0.1', port, user, password, database: 'sbtest', connectTimeout: 300_000 });
   await new Promise<void>((resolve, reject) => c.connect((err) => (err ? reject(err) : resolve())));
   return {
@@ -116,7 +148,15 @@ function gatewayTarget(name: string, dist: string, port: number): Target {
         `listen: { mysql: "127.0.0.1:${port}", http: null }\nusers: [ { user: sb, password: sb } ]\nvschema: ./vschema.json\npoolSize: ${CLIENTS}\nplanTimeoutMs: 600000\nkeyspaces:\n  sbtest:\n    shards: { "0": "mysql://root:@127.0.0.1:${shardPort}/sbtest" }\n`,
       );
       const cli = path.join(dist, 'cli.js');
-      return { argv: ['node', ...nodeFlagsOf(cli), ...(PERF_MAP ? ['--perf-basic-prof'] : []), cli, 'up', '--config', cfg], port, ready: /Connect with/, user: 'sb', password: 'sb' };
+      // Something on the shared machine SIGINTs processes that look like gateways (three runs lost
+      // that way); the measured one runs its CLI through a launcher that ignores SIGINT (SIGTERM
+      // still stops it).
+      const launcher = path.join(dir, 'measured-gateway.mjs');
+      writeFileSync(
+        launcher,
+        `const on = process.on.bind(process);\nprocess.on = (event, fn) => (event === 'SIGINT' ? process : on(event, fn));\non('SIGINT', () => {});\nawait import(${JSON.stringify(pathToFileURL(cli).href)});\n`,
+      );
+      return { argv: ['node', ...nodeFlagsOf(cli), ...(PERF_MAP ? ['--perf-basic-prof'] : []), launcher, 'up', '--config', cfg], port, ready: /Connect with/, user: 'sb', password: 'sb' };
     },
   };
 }
@@ -166,15 +206,26 @@ async function measure(target: Target, shardPort: number): Promise<Count> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sg-callgrind-'));
   const { argv, port, ready, user, password } = target.start(dir, shardPort);
   const out = path.join(dir, 'callgrind.out');
-  const label = `${target.name.replace(/\W+/g, '-')}.${PREPARED ? 'ps' : 'text'}`;
+  const label = `${target.name.replace(/\W+/g, '-')}.${PREPARED ? `ps-${process.env.PS}` : 'text'}`;
   // JIT code is written and patched at run time: callgrind must look for changed code outside files.
   const child: ChildProcess = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--separate-threads=yes', `--callgrind-out-file=${out}`, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The target's last output, to say why it exited if it does so before the end.
+  let tail = '';
+  const keepTail = (b: Buffer): void => void (tail = (tail + b.toString()).slice(-4000));
+  child.stdout?.on('data', keepTail);
+  child.stderr?.on('data', keepTail);
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) console.error(`${target.name} exited early (code ${code}, signal ${signal}):\n${tail}`);
+      resolve();
+    }),
+  );
   const seen = new Set<string>();
   const control = (flag: string): Promise<unknown> => run('callgrind_control', [flag, String(child.pid)]);
   try {
     await waitFor(child, ready, target.name, 900_000);
-    const drivers = await Promise.all(Array.from({ length: CLIENTS }, () => (PREPARED ? preparedDriver(port, user, password) : textDriver(port, user, password))));
+    const drivers = await Promise.all(Array.from({ length: CLIENTS }, () => (PS_DRIVER ?? textDriver)(port, user, password)));
     await drive(drivers, WARMUP);
     // Time-driven work runs per second, not per query, and the target runs ~50x slower under
     // callgrind, so it would weigh ~50x more per query than at full speed: measured idle, taken out.
@@ -199,6 +250,7 @@ async function measure(target: Target, shardPort: number): Promise<Count> {
       idlePerSecond: idle.all / idleSeconds,
     };
   } finally {
+    stopping = true;
     if (child.exitCode === null) child.kill('SIGTERM');
     await exited;
     rmSync(dir, { recursive: true, force: true });

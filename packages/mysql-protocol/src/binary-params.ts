@@ -27,10 +27,13 @@ export function decodeExecuteParams(r: PacketReader, stmt: PreparedStatement): P
   r.u32(); // iteration count: always 1
   const n = stmt.paramCount;
   if (n === 0) return [];
-  const nullBitmap = r.bytes((n + 7) >> 3);
+  // The NULL bitmap is read where it lies in the packet (a Buffer view per execute cost more than the decode).
+  const packet = r.buffer;
+  const nullsAt = r.pos;
+  r.skip((n + 7) >> 3);
   const newParamsBound = r.u8();
   if (newParamsBound === 1) {
-    // Clients (mysql2, libmariadb) send the types with every execute, mostly the same ones: the
+    // mysql2 sends the types with every execute (libmariadb only with the first after a bind), mostly the same ones: the
     // cached array is kept while they match, and replaced (never changed in place, so a packet
     // that ends inside its types leaves the cache as it was) when they do not.
     const cached = stmt.paramTypes;
@@ -54,15 +57,18 @@ export function decodeExecuteParams(r: PacketReader, stmt: PreparedStatement): P
   const types = stmt.paramTypes;
   if (types === null) throw wrongArguments();
   const out: ParamValue[] = new Array(n);
+  const longData = stmt.longData;
   for (let i = 0; i < n; i++) {
-    if (nullBitmap[i >> 3] & (1 << (i & 7))) {
-      out[i] = null;
-      continue;
-    }
     const type = types[i] & 0xff;
-    const long = stmt.longData?.get(i);
+    // Long data wins over the NULL bit, as in MariaDB (a param sent with COM_STMT_SEND_LONG_DATA
+    // has no value in the packet either way).
+    const long = longData === null ? undefined : longData.get(i);
     if (long !== undefined) {
       out[i] = bytesAsParam(type, Buffer.concat(long));
+      continue;
+    }
+    if (packet[nullsAt + (i >> 3)] & (1 << (i & 7))) {
+      out[i] = null;
       continue;
     }
     out[i] = decodeBinaryValue(r, type, ((types[i] >> 8) & UNSIGNED_PARAM) !== 0);

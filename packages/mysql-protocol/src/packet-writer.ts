@@ -258,7 +258,14 @@ export class PacketWriter {
 
   zeros(n: number): void {
     this.ensure(n);
-    this.buf.fill(0, this.pos, this.pos + n);
+    const b = this.buf;
+    if (n <= 16) {
+      // A binary row's NULL bitmap (one or two bytes per row): a loop is ~300 instructions cheaper
+      // than fill()'s call into the typed-array builtin.
+      for (let p = this.pos, end = p + n; p < end; p++) b[p] = 0;
+    } else {
+      b.fill(0, this.pos, this.pos + n);
+    }
     this.pos += n;
   }
 
