@@ -9,10 +9,10 @@
 import type { OrderByKey } from '@shardgate/planner';
 import { offAbort as unhookAbort, onAbort as hookAbort } from '../abort-hooks.js';
 import type { RowReceiver } from '../row-flow.js';
-import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR } from '../errors.js';
 import { ColumnFlag } from '../values/column-types.js';
 import type { FieldInfo, Row } from '../types.js';
-import { decodeTextRowPrefix, prefixEnd, readCellBounds, rowPacketsOf, walkRowPackets, withRowPackets, type RowPacketWalker } from '../row-packets.js';
+import { cellsEnd, decodeTextRowPrefix, isPacketOnlyRow, packetOnlyRow, prefixEnd, readCellBounds, rowPacketsOf, walkRowPackets, withRowPackets, type RowPacketWalker } from '../row-packets.js';
 import { asRangeComparator, compareCollationKeys, compareNullable, comparatorFor, isTextField, type CellComparator, type RangeComparator } from '../values/cell-compare.js';
 
 /**
@@ -40,8 +40,9 @@ export type RowComparator = ((a: Row, b: Row) => number) & { readonly keys?: rea
 export interface SortedReceiver extends RowReceiver {
   /**
    * `count` rows, row i being rowAt(i) (called at most once per row); same promise rule as rows().
-   * Offered only when the merge's receiver wants fewer rows than it may get (a Limit): a merge
-   * that hands on every row decodes every row anyway, and measured more allocation this way.
+   * Offered when the merge's receiver wants fewer rows than it may get (a Limit), or takes rows as
+   * their packets alone (RowReceiver.takesPacketRows): otherwise a merge that hands on every row
+   * decodes every row anyway, and measured more allocation this way.
    */
   readonly lazyRows?: (count: number, rowAt: (i: number) => Row, packets: RowPacketWalker | undefined) => Promise<void> | void;
 }
@@ -137,6 +138,13 @@ export async function mergeSorted(
 ): Promise<void> {
   // The receiver stops reading early (a Limit): decode rows lazily and keep their packets.
   const limited = out.rowsWanted !== undefined;
+  // The receiver writes rows from their packets alone: a chosen row not decoded yet is handed on
+  // as packetOnlyRow(), never decoded (row-packets.ts). `visible` is its width, set with `compare`.
+  const packetRows = out.takesPacketRows === true;
+  // Chunks read whole are taken lazily (lazyRows), with their packets, when rows may go on
+  // undecoded: under a Limit (most are never reached) or to a receiver that takes packet-only rows.
+  const lazy = limited || packetRows;
+  let visible = 0;
   const slots: InputSlot[] = inputs.map(() => ({
     chunk: null, rowAt: null, packets: undefined, pos: 0,
     keyedPos: -1, keySource: null, keyRow: null, cells: new Int32Array(0),
@@ -191,6 +199,7 @@ export async function mergeSorted(
               compare = makeComparator(f);
               // A negative `columns` counts from the end of the row, as trimRow's does.
               if (columns !== undefined && columns < 0) columns = Math.max(0, f.length + columns);
+              visible = columns ?? f.length;
               keys = compare.keys ?? null;
               if (keys !== null) {
                 const width = keys.reduce((w, k) => Math.max(w, k.column + 1), 0);
@@ -214,7 +223,7 @@ export async function mergeSorted(
                 notify();
               });
             },
-            lazyRows: limited ? (count, rowAt, packets) => {
+            lazyRows: lazy ? (count, rowAt, packets) => {
               if (mergeError !== null) throw mergeError;
               if (count === 0) return;
               return new Promise<void>((resolve, reject) => {
@@ -321,6 +330,13 @@ export async function mergeSorted(
     const w = s.packets;
     if (w !== undefined) w.seek(at);
     let row = s.chunk![at];
+    if (row === undefined && packetRows && w !== undefined) {
+      const e = cellsEnd(w.source, w.start, w.end, visible);
+      if (e >= 0) {
+        packetEnd = e;
+        return packetOnlyRow(visible);
+      }
+    }
     if (row === undefined && columns !== undefined && w !== undefined) {
       const prefix = decodeTextRowPrefix(w.source as Buffer, columns, w.start, w.end);
       if (prefix !== null) {
@@ -339,8 +355,9 @@ export async function mergeSorted(
 
   const merge = async () => {
     // The output chunk, with the shard packets of its rows while every row has one (so rows the
-    // route only trims still reach the client as the shards' bytes: row-packets.ts). Under a
-    // Limit only: a whole merge measured more allocation with them (bench/in-process-scatter.ts).
+    // route only trims still reach the client as the shards' bytes: row-packets.ts). With lazy
+    // inputs only: a whole merge of decoded rows measured more allocation with them
+    // (bench/in-process-scatter.ts).
     // The first chunk stops where the receiver stops reading (a Limit), so the merge compares and
     // hands on no row past it; later chunks are full size.
     let chunkRows = Math.max(1, Math.min(OUTPUT_CHUNK_ROWS, out.rowsWanted ?? OUTPUT_CHUNK_ROWS));
@@ -352,7 +369,7 @@ export async function mergeSorted(
     let batch: Row[] = [];
     let sources: Uint8Array[] = [];
     let bounds: number[] = [];
-    let withPackets = limited;
+    let withPackets = lazy;
     const flush = async () => {
       if (batch.length !== n) batch.length = n;
       let b = batch;
@@ -368,7 +385,7 @@ export async function mergeSorted(
       batch = [];
       sources = [];
       bounds = [];
-      withPackets = limited;
+      withPackets = lazy;
       await out.rows(b);
       // A receiver that has what it needs stops the statement through its signal (Limit): merge
       // no further.
@@ -409,8 +426,11 @@ export async function mergeSorted(
           bounds = new Array(2 * chunkRows);
         }
         if (withPackets) {
-          if (packetEnd < 0) withPackets = false;
-          else {
+          if (packetEnd < 0) {
+            withPackets = false;
+            // The chunk goes on without packets: its packet-only rows need their cells now.
+            if (packetRows) decodePacketOnlyRows(batch, n, sources, bounds, visible);
+          } else {
             // handedOn left the walker on row `at`.
             const w = s.packets!;
             sources[n] = w.source;
@@ -462,4 +482,19 @@ export async function mergeSorted(
   const [merged, ran] = settled;
   if (merged.status === 'rejected') throw merged.reason;
   if (ran.status === 'rejected') throw ran.reason;
+}
+
+/**
+ * The first `n` rows of a merge's output chunk with the packet-only rows among them decoded from
+ * their packets (`sources[j][bounds[2j], bounds[2j+1])`, their visible cells exactly), for a chunk
+ * that goes on without packets after all.
+ */
+function decodePacketOnlyRows(batch: Row[], n: number, sources: readonly Uint8Array[], bounds: readonly number[], visible: number): void {
+  for (let j = 0; j < n; j++) {
+    if (!isPacketOnlyRow(batch[j])) continue;
+    const row = decodeTextRowPrefix(sources[j] as Buffer, visible, bounds[2 * j], bounds[2 * j + 1]);
+    // cellsEnd read these cells when the row was chosen, so they decode.
+    if (row === null) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', 'Internal error: a merged row could not be decoded');
+    batch[j] = row;
+  }
 }
