@@ -118,6 +118,10 @@ interface InputSlot {
   keyRow: Row | null;
   readonly cells: Int32Array;
   ended: boolean;
+  /** The input's position in `inputs`: equal heads go out in this order. */
+  readonly index: number;
+  /** Whether the slot is in the merge's `order` (its current chunk's head placed there). */
+  placed: boolean;
   release: (() => void) | null;
   reject: ((err: unknown) => void) | null;
 }
@@ -145,10 +149,10 @@ export async function mergeSorted(
   // undecoded: under a Limit (most are never reached) or to a receiver that takes packet-only rows.
   const lazy = limited || packetRows;
   let visible = 0;
-  const slots: InputSlot[] = inputs.map(() => ({
+  const slots: InputSlot[] = inputs.map((_, index) => ({
     chunk: null, rowAt: null, packets: undefined, pos: 0,
     keyedPos: -1, keySource: null, keyRow: null, cells: new Int32Array(0),
-    ended: false, release: null, reject: null,
+    ended: false, index, placed: false, release: null, reject: null,
   }));
   // Per-merge state, shared by the producers' callbacks and the merge loop; each field's rule:
   // `compare` is set once by the first fields() call (synchronous test-and-set);
@@ -391,18 +395,46 @@ export async function mergeSorted(
       // no further.
       if (ctx.signal.aborted) throw ctx.signal.reason;
     };
+    // The slots that hold a chunk, ordered by their head rows and then by input (the order a scan
+    // for the least head with ties to the first input gives): the merge hands on order[0]'s head,
+    // then puts that slot back by binary search, about log2(k) comparisons per row instead of the
+    // k - 1 of a scan. Concurrency rule: only the merge loop reads and changes `order` and
+    // `placed`; a slot joins it only between rows, when the loop sees its new chunk.
+    const order: InputSlot[] = [];
+    const precedes = (a: InputSlot, b: InputSlot): boolean => {
+      const c = compareHeads(a, b);
+      return c < 0 || (c === 0 && a.index < b.index);
+    };
+    const place = (s: InputSlot): void => {
+      let lo = 0;
+      let hi = order.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (precedes(order[mid], s)) lo = mid + 1;
+        else hi = mid;
+      }
+      order.splice(lo, 0, s);
+      s.placed = true;
+    };
     try {
       for (;;) {
         let ready = true;
-        let min = -1;
         for (let i = 0; i < slots.length; i++) {
           const s = slots[i];
-          if (s.chunk !== null) {
-            if (min < 0 || compareHeads(s, slots[min]) < 0) min = i;
-          } else if (!s.ended) {
+          if (s.chunk === null && !s.ended) {
             ready = false;
             break;
           }
+        }
+        if (ready) {
+          // A failed input drops its chunk (the producer's finally): out of the order with it.
+          for (let j = order.length - 1; j >= 0; j--) {
+            if (order[j].chunk === null) {
+              order[j].placed = false;
+              order.splice(j, 1);
+            }
+          }
+          for (let i = 0; i < slots.length; i++) if (slots[i].chunk !== null && !slots[i].placed) place(slots[i]);
         }
         if (!ready) {
           if (n > 0) await flush();
@@ -415,8 +447,9 @@ export async function mergeSorted(
           }
           continue;
         }
-        if (min < 0) break;
-        const s = slots[min];
+        if (order.length === 0) break;
+        const s = order.shift()!;
+        s.placed = false;
         const at = s.pos++;
         const row = handedOn(s, at);
         if (presize) {
@@ -447,6 +480,8 @@ export async function mergeSorted(
           s.release = null;
           s.reject = null;
           release();
+        } else {
+          place(s);
         }
         if (n >= chunkRows) await flush();
       }
