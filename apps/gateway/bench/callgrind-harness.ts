@@ -114,7 +114,13 @@ export function gatewayTarget(name: string, dist: string, port: number, config: 
         ].join('\n'),
       );
       const cli = path.join(dist, 'cli.js');
-      return { argv: ['node', ...nodeFlagsOf(cli), ...(perfMap ? ['--perf-basic-prof'] : []), cli, 'up', '--config', cfg], port, ready: /Connect with/, user: config.user, password: config.user };
+      return {
+        argv: ['node', ...nodeFlagsOf(cli), ...(perfMap ? ['--perf-basic-prof'] : []), `--import=${path.join(here, 'ignore-sigint.mjs')}`, cli, 'up', '--config', cfg],
+        port,
+        ready: /Connect with/,
+        user: config.user,
+        password: config.user,
+      };
     },
   };
 }
@@ -169,6 +175,14 @@ async function newDumps(dir: string, seen: Set<string>, label: string, keep: str
   }
   if (all === 0) throw new Error(`no new dump in ${dir}`);
   return { all, main, io };
+}
+
+/**
+ * Makes the bench process outlive a stray SIGINT (see ignore-sigint.mjs); its shards must then not
+ * stop on signals either (LocalCluster's `stopOnSignals: false`), only when it exits.
+ */
+export function ignoreStraySigint(): void {
+  process.on('SIGINT', () => console.error('SIGINT ignored (stop the bench with SIGTERM)'));
 }
 
 /** Starts the target under callgrind, warms it up, and counts the instructions of `o.queries` queries. */

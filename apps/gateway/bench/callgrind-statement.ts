@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import mysql2 from 'mysql2';
 import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { freePort } from './sysbench-harness.js';
-import { formatCount, gatewayTarget, instructionsPerQuery, type QueryDriver } from './callgrind-harness.js';
+import { formatCount, gatewayTarget, ignoreStraySigint, instructionsPerQuery, type QueryDriver } from './callgrind-harness.js';
 import { SCATTER_VSCHEMA, scatterShardUrls, startScatterCluster } from './scatter-cluster.js';
 import { buildsInRound } from './build-order.js';
 
@@ -72,7 +72,8 @@ async function preparedDriver(port: number, user: string, password: string): Pro
 async function main(): Promise<void> {
   const builds: [string, string][] = [['this build', path.resolve(here, '../dist')]];
   if (process.env.BASE_DIST) builds.unshift(['BASE_DIST', path.resolve(process.env.BASE_DIST)]);
-  const { cluster, ports } = await startScatterCluster();
+  ignoreStraySigint();
+  const { cluster, ports } = await startScatterCluster({ stopOnSignals: false });
   try {
     console.log(`${SQL}${PREPARED ? ` (prepared, params ${JSON.stringify(PARAMS)})` : ''}, ${WORKLOAD}: ${QUERIES} queries after ${WARMUP}, ${CLIENTS} connection(s), 4 shards, the gateway under callgrind`);
     for (let r = 1; r <= ROUNDS; r++) {

@@ -10,8 +10,8 @@ export const SCATTER_SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 
 export const SCATTER_VSCHEMA = { keyspaces: { bench: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } } } };
 
-export async function startScatterCluster(): Promise<{ cluster: LocalCluster; ports: number[] }> {
-  const cluster = await LocalCluster.start({ shards: SCATTER_SHARDS, database: 'bench', schema: 'create table t (id bigint not null primary key, k int not null, c char(20) not null, key (c, id)) engine=innodb' });
+export async function startScatterCluster(opts: { stopOnSignals?: boolean } = {}): Promise<{ cluster: LocalCluster; ports: number[] }> {
+  const cluster = await LocalCluster.start({ stopOnSignals: opts.stopOnSignals, shards: SCATTER_SHARDS, database: 'bench', schema: 'create table t (id bigint not null primary key, k int not null, c char(20) not null, key (c, id)) engine=innodb' });
   for (const s of SCATTER_SHARDS) {
     const c = await mysql.createConnection(cluster.shard(s).connectionOptions());
     await c.query('insert into t select seq, seq % 100000, left(md5(seq), 20) from seq_1_to_25000');

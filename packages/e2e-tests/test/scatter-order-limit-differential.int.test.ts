@@ -79,6 +79,12 @@ const STATEMENTS = [
   'select sb from ord order by sb desc, id limit 30',
   'select vb, dc from ord order by su desc, id limit 45',
   'select s from ord order by d, id limit 8, 40',
+  // No LIMIT: an OLTP merge to the client takes every shard reply as packets and hands each row
+  // on as its packet's visible prefix (no row decoded), over several socket reads for `wide`.
+  'select id, s from ord order by s, id',
+  'select i, sb from ord order by su desc, id',
+  'select * from ord order by sl, dt desc, id',
+  'select id, k, pad from wide order by k desc, id',
 ];
 
 let gw: RunningGateway;
