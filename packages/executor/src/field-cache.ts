@@ -217,17 +217,11 @@ interface RawEntry {
  * the key is those bytes (FNV-1a hash, confirmed byte for byte), so a result of a known shape
  * costs one pass over its metadata bytes and no string.
  *
- * Concurrency rule: as FieldInfoCache (`entries` and `last` touched only synchronously in
- * convert(); entries immutable once stored).
+ * Concurrency rule: as FieldInfoCache (`entries` touched only synchronously in convert(); entries
+ * immutable once stored).
  */
 export class RawFieldInfoCache {
   private readonly entries = new Map<number, RawEntry>();
-  /**
-   * The entry found or stored last: a shard answers the same shape many times in a row (the
-   * statements of a scatter, a benchmark's loop), and comparing its bytes once is half the work of
-   * hashing them and then comparing them (sameDefinitions' Buffer calls cost more than the bytes).
-   */
-  private last: RawEntry | null = null;
 
   constructor(
     private readonly keyspace: string,
@@ -235,8 +229,6 @@ export class RawFieldInfoCache {
   ) {}
 
   convert(definitions: readonly Buffer[]): readonly FieldInfo[] {
-    const last = this.last;
-    if (last !== null && isKeyOf(last.key, definitions)) return last.infos;
     let hash = FNV_OFFSET ^ definitions.length;
     let total = 0;
     for (let i = 0; i < definitions.length; i++) {
@@ -246,10 +238,7 @@ export class RawFieldInfoCache {
       total += 3 + d.length;
     }
     const hit = this.entries.get(hash);
-    if (hit !== undefined && sameDefinitions(hit.key, definitions, total)) {
-      this.last = hit;
-      return hit.infos;
-    }
+    if (hit !== undefined && sameDefinitions(hit.key, definitions, total)) return hit.infos;
     const extended = this.extendedMetadata();
     const infos = Object.freeze(definitions.map((d) => Object.freeze(fromParsedColumn(parseColumnDefinition(d, extended), this.keyspace))));
     const key = Buffer.allocUnsafe(total);
@@ -259,25 +248,9 @@ export class RawFieldInfoCache {
       p += 3 + d.copy(key, p + 3);
     }
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    const entry = { key, infos };
-    this.entries.set(hash, entry);
-    this.last = entry;
+    this.entries.set(hash, { key, infos });
     return infos;
   }
-}
-
-/** Whether `key` is exactly `definitions` as a RawEntry key holds them (each after its 3-byte length), read in one pass. */
-function isKeyOf(key: Buffer, definitions: readonly Buffer[]): boolean {
-  let p = 0;
-  for (let i = 0; i < definitions.length; i++) {
-    const d = definitions[i];
-    const len = d.length;
-    if (p + 3 + len > key.length || key[p] !== (len & 0xff) || key[p + 1] !== ((len >> 8) & 0xff) || key[p + 2] !== len >>> 16) return false;
-    p += 3;
-    for (let j = 0; j < len; j++) if (key[p + j] !== d[j]) return false;
-    p += len;
-  }
-  return p === key.length;
 }
 
 function sameDefinitions(key: Buffer, definitions: readonly Buffer[], total: number): boolean {
