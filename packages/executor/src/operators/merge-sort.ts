@@ -400,21 +400,40 @@ export async function mergeSorted(
     // then puts that slot back by binary search, about log2(k) comparisons per row instead of the
     // k - 1 of a scan. Concurrency rule: only the merge loop reads and changes `order` and
     // `placed`; a slot joins it only between rows, when the loop sees its new chunk.
-    const order: InputSlot[] = [];
+    // `order[from, placedCount)` holds them: the merge takes order[from] and places the slot again
+    // among the rest, moving the slots before its new place down by one (no Array#splice/shift,
+    // which measured ~30,000 instructions per 4-shard LIMIT query).
+    const order: InputSlot[] = new Array<InputSlot>(slots.length);
+    let placedCount = 0;
     const precedes = (a: InputSlot, b: InputSlot): boolean => {
       const c = compareHeads(a, b);
       return c < 0 || (c === 0 && a.index < b.index);
     };
-    const place = (s: InputSlot): void => {
-      let lo = 0;
-      let hi = order.length;
+    /** Inserts s into order[from, placedCount) (from is 0 or 1: after the slot just taken), moving the slots before its place down to from - 1. */
+    const place = (s: InputSlot, from: number): void => {
+      let lo = from;
+      let hi = placedCount;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         if (precedes(order[mid], s)) lo = mid + 1;
         else hi = mid;
       }
-      order.splice(lo, 0, s);
+      if (from === 1) {
+        // order[0] is the slot taken: shift order[1, lo) down into [0, lo - 1), s goes at lo - 1.
+        for (let j = 1; j < lo; j++) order[j - 1] = order[j];
+        order[lo - 1] = s;
+      } else {
+        for (let j = placedCount; j > lo; j--) order[j] = order[j - 1];
+        order[lo] = s;
+        placedCount++;
+      }
       s.placed = true;
+    };
+    /** Drops order[at], moving the slots after it up. */
+    const unplace = (at: number): void => {
+      order[at].placed = false;
+      for (let j = at + 1; j < placedCount; j++) order[j - 1] = order[j];
+      placedCount--;
     };
     try {
       for (;;) {
@@ -428,13 +447,8 @@ export async function mergeSorted(
         }
         if (ready) {
           // A failed input drops its chunk (the producer's finally): out of the order with it.
-          for (let j = order.length - 1; j >= 0; j--) {
-            if (order[j].chunk === null) {
-              order[j].placed = false;
-              order.splice(j, 1);
-            }
-          }
-          for (let i = 0; i < slots.length; i++) if (slots[i].chunk !== null && !slots[i].placed) place(slots[i]);
+          for (let j = placedCount - 1; j >= 0; j--) if (order[j].chunk === null) unplace(j);
+          for (let i = 0; i < slots.length; i++) if (slots[i].chunk !== null && !slots[i].placed) place(slots[i], 0);
         }
         if (!ready) {
           if (n > 0) await flush();
@@ -447,9 +461,8 @@ export async function mergeSorted(
           }
           continue;
         }
-        if (order.length === 0) break;
-        const s = order.shift()!;
-        s.placed = false;
+        if (placedCount === 0) break;
+        const s = order[0];
         const at = s.pos++;
         const row = handedOn(s, at);
         if (presize) {
@@ -479,9 +492,11 @@ export async function mergeSorted(
           s.packets = undefined;
           s.release = null;
           s.reject = null;
+          unplace(0);
           release();
         } else {
-          place(s);
+          // Its next row is its head now: back among the others.
+          place(s, 1);
         }
         if (n >= chunkRows) await flush();
       }
