@@ -37,13 +37,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mysql from 'mysql2/promise';
 import mysql2 from 'mysql2';
-import { LocalCluster } from '@shardgate/test-kit';
 import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { nodeFlagsOf } from './sysbench-harness.js';
 import { buildsInRound } from './build-order.js';
 import { startGatewayFromDist } from './in-process-gateway.js';
+import { SCATTER_VSCHEMA, scatterShardUrls, startScatterCluster } from './scatter-cluster.js';
 import { inspectorPost, printAllocationSites, type HeapProfileNodeRoot } from './allocation-profile.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,7 +53,6 @@ const CLIENTS = Number(process.env.CLIENTS ?? 4);
 /** Queries of an allocation run: few enough that the 64 MiB young generation never fills. */
 const ALLOC_QUERIES = Number(process.env.ALLOC_QUERIES ?? 100);
 const SQL = process.env.SQL ?? 'select id, c from t order by c, id limit 100';
-const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 /** Prepared statements (COM_STMT_EXECUTE through mysql2) instead of COM_QUERY text. */
 const PREPARED = process.env.PS === '1';
 /** The gateway's default workload: oltp (results read whole first) or olap (streamed). */
@@ -100,9 +98,9 @@ async function preparedDriver(port: number): Promise<StatementDriver> {
 /** Child: one gateway from `dist`, driven in this process; prints `cpu …` or `alloc …`. */
 async function child(dist: string, ports: number[], dir: string): Promise<void> {
   const gw = await startGatewayFromDist(dist, dir, {
-    vschema: { keyspaces: { bench: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } } } },
+    vschema: SCATTER_VSCHEMA,
     keyspace: 'bench',
-    shards: Object.fromEntries(SHARDS.map((s, i) => [s, `mysql://root:@127.0.0.1:${ports[i]}/bench`])),
+    shards: scatterShardUrls(ports),
     user: 'app',
     settings: ['poolSize: 8', `workload: ${WORKLOAD}`],
   });
@@ -201,14 +199,8 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'child') return child(process.argv[3], process.argv[4].split(',').map(Number), process.argv[5]);
   const builds: [string, string][] = [['this build', path.resolve(here, '../dist')]];
   if (process.env.BASE_DIST) builds.unshift(['BASE_DIST', path.resolve(process.env.BASE_DIST)]);
-  const cluster = await LocalCluster.start({ shards: SHARDS, database: 'bench', schema: 'create table t (id bigint not null primary key, k int not null, c char(20) not null, key (c, id)) engine=innodb' });
+  const { cluster, ports } = await startScatterCluster();
   try {
-    for (const s of SHARDS) {
-      const c = await mysql.createConnection(cluster.shard(s).connectionOptions());
-      await c.query('insert into t select seq, seq % 100000, left(md5(seq), 20) from seq_1_to_25000');
-      await c.end();
-    }
-    const ports = SHARDS.map((s) => cluster.shard(s).port);
     console.log(`${SQL}${PREPARED ? ` (prepared, params ${JSON.stringify(PARAMS)})` : ''}, ${WORKLOAD}: ${QUERIES} queries per run after ${WARMUP} to warm up, ${CLIENTS} connections, gateway and driver in one process`);
     for (const [name, dist] of builds) {
       const m = /^alloc (\S+)$/.exec(await runChild(dist, ports, true))!;

@@ -73,6 +73,18 @@ const STATEMENTS = [
   'select id, k, pad from wide order by k desc, id limit 500',
   'select pad, id from wide order by left(pad, 1) desc, id limit 300',
   'select id, pad from wide order by k, id desc limit 10, 600',
+  // Rows handed on as their packet's visible prefix only (packet-only rows, row-packets.ts): the
+  // visible cells all NULL, an empty string or NULL right before the helper column, one column.
+  'select i from ord order by s, id limit 30',
+  'select sb from ord order by sb desc, id limit 30',
+  'select vb, dc from ord order by su desc, id limit 45',
+  'select s from ord order by d, id limit 8, 40',
+  // No LIMIT: an OLTP merge to the client takes every shard reply as packets and hands each row
+  // on as its packet's visible prefix (no row decoded), over several socket reads for `wide`.
+  'select id, s from ord order by s, id',
+  'select i, sb from ord order by su desc, id',
+  'select * from ord order by sl, dt desc, id',
+  'select id, k, pad from wide order by k desc, id',
 ];
 
 let pair: GatewayAndReference;
@@ -110,6 +122,21 @@ async function executed(conn: mysql.Connection, sql: string): Promise<{ rows: st
 
 describe('scatter ORDER BY … LIMIT vs one MariaDB', () => {
   for (const workload of ['oltp', 'olap']) {
+    it(`${workload}: LAST_INSERT_ID(expr) and FOUND_ROWS() after a merged LIMIT are MariaDB's`, async () => {
+      // The session reads the last row the client got (LAST_INSERT_ID(expr)): a row the merge
+      // handed on as its packet only must still give its value.
+      await sub.query(`set workload = '${workload}'`);
+      for (const sql of ['select id, last_insert_id(id + 1000) from ord order by s, id limit 9', 'select last_insert_id(i), s from ord order by s desc, id limit 13']) {
+        const answers = [];
+        for (const conn of [ref, sub]) {
+          const [rows] = await conn.query({ sql, rowsAsArray: true });
+          const [[after]] = (await conn.query({ sql: 'select last_insert_id(), found_rows()', rowsAsArray: true })) as unknown as [unknown[][]];
+          answers.push({ rows, after });
+        }
+        expect(answers[1], `${workload}: ${sql}`).toEqual(answers[0]);
+      }
+    });
+
     it(`${workload}, text protocol: the same bytes`, async () => {
       await sub.query(`set workload = '${workload}'`);
       for (const sql of STATEMENTS) {

@@ -14,6 +14,7 @@
  */
 import { decodeTextRow } from '@shardgate/mysql-protocol';
 import type { FieldInfo, ResultSink } from './types.js';
+import { isPacketOnlyRow } from './row-packets.js';
 
 /**
  * Passes a statement's reply on, counting the rows it sends and whether it was a result set, and
@@ -50,6 +51,19 @@ export abstract class FoundRowsSink implements ResultSink {
   protected setLastRow(values: readonly (Uint8Array | string | null)[]): void {
     this.lastValues = values;
     this.lastPacket = null;
+  }
+  /**
+   * Counts a raw row and keeps it as the last row: its cells, or for a packet-only row (which has
+   * none, row-packets.ts) a copy of its payload `source[start, end)`, decoded if lastRow is read.
+   */
+  protected countRawRow(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): void {
+    this.rowsSent++;
+    if (!isPacketOnlyRow(values)) {
+      this.setLastRow(values);
+      return;
+    }
+    this.lastValues = null;
+    this.lastPacket = this.keepsLastRow() ? Buffer.from(source.subarray(start, end)) : null;
   }
   /** Counts a run of `count` row packets in `source[start, end)` and keeps its last row if asked to. */
   protected countRowPackets(source: Uint8Array, start: number, end: number, count: number): void {
@@ -96,8 +110,7 @@ export abstract class FoundRowsSink implements ResultSink {
  */
 class ForwardingFoundRowsSink extends FoundRowsSink {
   rawRow(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean {
-    this.rowsSent++;
-    this.setLastRow(values);
+    this.countRawRow(source, start, end, values);
     return this.inner.rawRow!(source, start, end, values);
   }
   rowPackets(source: Uint8Array, start: number, end: number, count: number): boolean {
@@ -116,8 +129,7 @@ class PartialFoundRowsSink extends FoundRowsSink {
     if (inner.rawRow !== undefined) {
       const raw = inner.rawRow.bind(inner);
       this.rawRow = (source, start, end, values) => {
-        this.rowsSent++;
-        this.setLastRow(values);
+        this.countRawRow(source, start, end, values);
         return raw(source, start, end, values);
       };
     }

@@ -26,6 +26,15 @@ export interface RowReceiver {
    * rows past it are dropped by the receiver itself. Pass it on only where rows pass one for one.
    */
   readonly rowsWanted?: number;
+
+  /**
+   * True when the receiver, and whatever it hands rows to, writes a row that comes with its shard
+   * packet (row-packets.ts) from that packet alone, never reading its cells: a producer may then
+   * hand such a row on as packetOnlyRow(). Only the statement's result on its way to a client
+   * sink that forwards packets says so; an operator that passes rows on one for one, unchanged
+   * and with their packets (Limit), passes it on. Everything else reads cells, and leaves it unset.
+   */
+  readonly takesPacketRows?: boolean;
 }
 
 /** What a statement that returns no rows reports. */
@@ -59,6 +68,8 @@ export class CollectingReceiver implements RowReceiver {
   constructor(
     private readonly onRows?: (count: number) => void,
     private readonly keepPackets = false,
+    /** Set by the statement's owner when it writes these rows to a client sink from their packets only (RowReceiver.takesPacketRows). */
+    readonly takesPacketRows = false,
   ) {}
   /** Every row, in the order the chunks came. */
   get collected(): Row[] {

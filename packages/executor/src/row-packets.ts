@@ -90,6 +90,8 @@ export function rowPacketsOf(rows: readonly Row[]): RowPackets | undefined {
 export function packetOfRow(p: RowPackets, i: number, row: Row): number {
   const source = p.sources[i];
   const start = p.bounds[2 * i];
+  // A packet-only row is its packet (it has no cell to check it by).
+  if (isPacketOnlyRow(row)) return start;
   const end = p.bounds[2 * i + 1];
   for (let c = 0; c < row.length; c++) {
     const cell = row[c];
@@ -211,6 +213,67 @@ export function decodeTextRowPrefix(source: Buffer, columns: number, start: numb
     cells[c] = at === -1 ? null : source.subarray(at, bounds[2 * c + 1]);
   }
   return cells;
+}
+
+/**
+ * Where the first `columns` cells of the text-protocol row payload `source[start, end)` end (the
+ * offset just after the last of them), or -1 when the payload ends before them, a length is
+ * malformed or a cell is 16 MiB or more (decodeTextRow then reads or reports the row). The packet
+ * of those cells alone is `source[start, cellsEnd)`: a merge hands a chosen row on this way.
+ */
+export function cellsEnd(source: Uint8Array, start: number, end: number, columns: number): number {
+  let p = start;
+  for (let c = 0; c < columns; c++) {
+    if (p >= end) return -1;
+    const first = source[p];
+    let len: number;
+    if (first < 0xfb) {
+      len = first;
+      p += 1;
+    } else if (first === 0xfb) {
+      p += 1;
+      continue;
+    } else if (first === 0xfc) {
+      len = source[p + 1] | (source[p + 2] << 8);
+      p += 3;
+    } else if (first === 0xfd) {
+      len = source[p + 1] | (source[p + 2] << 8) | (source[p + 3] << 16);
+      p += 4;
+    } else return -1;
+    if (p + len > end) return -1;
+    p += len;
+  }
+  return p;
+}
+
+/**
+ * Packet-only rows: a row that exists only as its shard packet (the chunk's RowPackets hold it),
+ * its cells never decoded. A merge under a Limit hands its chosen rows on this way when what
+ * receives them writes every row that has a packet from the packet alone
+ * (RowReceiver.takesPacketRows: the statement's result on its way to a client sink that forwards
+ * packets), which saves an array and a `Buffer` view per cell for every row a client gets.
+ *
+ * The row is one shared frozen array of `columns` nulls per width, recognised by identity: it has
+ * the row's length (which the protocol's sink checks) and no cells. Whoever finds one without its
+ * packet must fail (SinkWriter does), never write its nulls; one that wants the cells decodes the
+ * packet (FoundRowsSink keeps the last row's packet instead).
+ * Concurrency rule: the arrays are created once per width and frozen, then only read.
+ */
+const packetOnlyRows: Row[] = [];
+
+export function packetOnlyRow(columns: number): Row {
+  let row = packetOnlyRows[columns];
+  if (row === undefined) row = packetOnlyRows[columns] = Object.freeze(new Array<Cell>(columns).fill(null)) as Row;
+  return row;
+}
+
+export function isPacketOnlyRow(row: readonly unknown[]): boolean {
+  return packetOnlyRows[row.length] === row;
+}
+
+/** `count` packet-only rows of `columns` cells with their packets `p` (a shard's reply, none of it decoded). */
+export function packetOnlyChunk(count: number, columns: number, p: RowPackets): Row[] {
+  return withRowPackets(new Array<Row>(count).fill(packetOnlyRow(columns)), p.sources, p.bounds);
 }
 
 /**

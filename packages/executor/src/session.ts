@@ -584,7 +584,8 @@ export class Session implements ExecutorSession, ShardAccess {
       if (planned === null || this.targetShards !== null) {
         outcome = await this.runTargeted(ctx, sql, planned, writer);
       } else if (ctx.settings.workload === 'oltp') {
-        result = new CollectingReceiver((n) => ctx.holdRows(n), true);
+        // Only writeCollected reads this result: rows with packets go out as them when the sink takes them.
+        result = new CollectingReceiver((n) => ctx.holdRows(n), true, writer.takesPacketRows);
         outcome = await runPrimitive(ctx, planned.plan.instructions, bv, result);
       } else {
         outcome = await runPrimitive(ctx, planned.plan.instructions, bv, writer);

@@ -7,7 +7,8 @@ import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js'
 import { queryInterrupted } from './errors.js';
 import type { RowReceiver } from './row-flow.js';
 import type { FieldInfo, ResultSink, Row } from './types.js';
-import { packetOfRow, rowPacketsOf, type RowPacketTarget, type RowPackets } from './row-packets.js';
+import { isPacketOnlyRow, packetOfRow, rowPacketsOf, type RowPacketTarget, type RowPackets } from './row-packets.js';
+import { ExecutorError, ER_UNKNOWN_ERROR } from './errors.js';
 
 export class SinkWriter implements RowReceiver {
   /**
@@ -76,6 +77,16 @@ export class SinkWriter implements RowReceiver {
     });
   }
 
+  /**
+   * Whether a row with a shard packet is written from that packet alone (RowReceiver
+   * .takesPacketRows): when the sink takes raw rows and row packets, i.e. the protocol's sink,
+   * which reads a raw row's bytes only (the gateway's wrappers pass raw rows on to it).
+   */
+  get takesPacketRows(): boolean {
+    const sink = this.sink;
+    return sink.acceptsRowPackets === true && sink.rowPackets !== undefined && sink.rawRow !== undefined;
+  }
+
   /** Writes rows from `start` until the sink is full; then finishes the chunk after drain(). */
   private writeFrom(rows: readonly Row[], start: number, given: RowPackets | undefined): Promise<void> | undefined {
     const sink = this.sink;
@@ -86,6 +97,8 @@ export class SinkWriter implements RowReceiver {
       if (signal.aborted) throw signal.reason;
       this.rowCount++;
       const at = packets !== undefined ? packetOfRow(packets, i, rows[i]) : -1;
+      // A packet-only row that lost its packet on the way has no cells to write: fail, never write nulls.
+      if (at < 0 && isPacketOnlyRow(rows[i])) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', 'Internal error: a row reached the client without its shard packet');
       if (!(at >= 0 ? sink.rawRow!(packets!.sources[i], at, packets!.bounds[2 * i + 1], rows[i]) : sink.row(rows[i]))) {
         if (i + 1 === rows.length) return this.drain();
         return this.drain().then(() => this.writeFrom(rows, i + 1, packets));

@@ -35,6 +35,8 @@ export async function runLimit(ctx: QueryContext, p: LimitPrimitive, bv: BindVar
   let emitted = 0;
   const receiver: RowReceiver = {
     rowsWanted: offset + count,
+    // Rows pass one for one, unchanged, with their packets (sliceWithPackets).
+    takesPacketRows: out.takesPacketRows,
     fields: (f) => {
       out.fields(f);
       if (count === 0) stopInput();

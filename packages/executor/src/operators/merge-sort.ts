@@ -9,10 +9,10 @@
 import type { OrderByKey } from '@shardgate/planner';
 import { offAbort as unhookAbort, onAbort as hookAbort } from '../abort-hooks.js';
 import type { RowReceiver } from '../row-flow.js';
-import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
+import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR } from '../errors.js';
 import { ColumnFlag } from '../values/column-types.js';
 import type { FieldInfo, Row } from '../types.js';
-import { decodeTextRowPrefix, prefixEnd, readCellBounds, rowPacketsOf, walkRowPackets, withRowPackets, type RowPacketWalker } from '../row-packets.js';
+import { cellsEnd, decodeTextRowPrefix, isPacketOnlyRow, packetOnlyRow, prefixEnd, readCellBounds, rowPacketsOf, walkRowPackets, withRowPackets, type RowPacketWalker } from '../row-packets.js';
 import { asRangeComparator, compareCollationKeys, compareNullable, comparatorFor, isTextField, type CellComparator, type RangeComparator } from '../values/cell-compare.js';
 
 /**
@@ -40,8 +40,9 @@ export type RowComparator = ((a: Row, b: Row) => number) & { readonly keys?: rea
 export interface SortedReceiver extends RowReceiver {
   /**
    * `count` rows, row i being rowAt(i) (called at most once per row); same promise rule as rows().
-   * Offered only when the merge's receiver wants fewer rows than it may get (a Limit): a merge
-   * that hands on every row decodes every row anyway, and measured more allocation this way.
+   * Offered when the merge's receiver wants fewer rows than it may get (a Limit), or takes rows as
+   * their packets alone (RowReceiver.takesPacketRows): otherwise a merge that hands on every row
+   * decodes every row anyway, and measured more allocation this way.
    */
   readonly lazyRows?: (count: number, rowAt: (i: number) => Row, packets: RowPacketWalker | undefined) => Promise<void> | void;
 }
@@ -117,6 +118,10 @@ interface InputSlot {
   keyRow: Row | null;
   readonly cells: Int32Array;
   ended: boolean;
+  /** The input's position in `inputs`: equal heads go out in this order. */
+  readonly index: number;
+  /** Whether the slot is in the merge's `order` (its current chunk's head placed there). */
+  placed: boolean;
   release: (() => void) | null;
   reject: ((err: unknown) => void) | null;
 }
@@ -137,10 +142,17 @@ export async function mergeSorted(
 ): Promise<void> {
   // The receiver stops reading early (a Limit): decode rows lazily and keep their packets.
   const limited = out.rowsWanted !== undefined;
-  const slots: InputSlot[] = inputs.map(() => ({
+  // The receiver writes rows from their packets alone: a chosen row not decoded yet is handed on
+  // as packetOnlyRow(), never decoded (row-packets.ts). `visible` is its width, set with `compare`.
+  const packetRows = out.takesPacketRows === true;
+  // Chunks read whole are taken lazily (lazyRows), with their packets, when rows may go on
+  // undecoded: under a Limit (most are never reached) or to a receiver that takes packet-only rows.
+  const lazy = limited || packetRows;
+  let visible = 0;
+  const slots: InputSlot[] = inputs.map((_, index) => ({
     chunk: null, rowAt: null, packets: undefined, pos: 0,
     keyedPos: -1, keySource: null, keyRow: null, cells: new Int32Array(0),
-    ended: false, release: null, reject: null,
+    ended: false, index, placed: false, release: null, reject: null,
   }));
   // Per-merge state, shared by the producers' callbacks and the merge loop; each field's rule:
   // `compare` is set once by the first fields() call (synchronous test-and-set);
@@ -191,6 +203,7 @@ export async function mergeSorted(
               compare = makeComparator(f);
               // A negative `columns` counts from the end of the row, as trimRow's does.
               if (columns !== undefined && columns < 0) columns = Math.max(0, f.length + columns);
+              visible = columns ?? f.length;
               keys = compare.keys ?? null;
               if (keys !== null) {
                 const width = keys.reduce((w, k) => Math.max(w, k.column + 1), 0);
@@ -214,7 +227,7 @@ export async function mergeSorted(
                 notify();
               });
             },
-            lazyRows: limited ? (count, rowAt, packets) => {
+            lazyRows: lazy ? (count, rowAt, packets) => {
               if (mergeError !== null) throw mergeError;
               if (count === 0) return;
               return new Promise<void>((resolve, reject) => {
@@ -321,6 +334,13 @@ export async function mergeSorted(
     const w = s.packets;
     if (w !== undefined) w.seek(at);
     let row = s.chunk![at];
+    if (row === undefined && packetRows && w !== undefined) {
+      const e = cellsEnd(w.source, w.start, w.end, visible);
+      if (e >= 0) {
+        packetEnd = e;
+        return packetOnlyRow(visible);
+      }
+    }
     if (row === undefined && columns !== undefined && w !== undefined) {
       const prefix = decodeTextRowPrefix(w.source as Buffer, columns, w.start, w.end);
       if (prefix !== null) {
@@ -339,8 +359,9 @@ export async function mergeSorted(
 
   const merge = async () => {
     // The output chunk, with the shard packets of its rows while every row has one (so rows the
-    // route only trims still reach the client as the shards' bytes: row-packets.ts). Under a
-    // Limit only: a whole merge measured more allocation with them (bench/in-process-scatter.ts).
+    // route only trims still reach the client as the shards' bytes: row-packets.ts). With lazy
+    // inputs only: a whole merge of decoded rows measured more allocation with them
+    // (bench/in-process-scatter.ts).
     // The first chunk stops where the receiver stops reading (a Limit), so the merge compares and
     // hands on no row past it; later chunks are full size.
     let chunkRows = Math.max(1, Math.min(OUTPUT_CHUNK_ROWS, out.rowsWanted ?? OUTPUT_CHUNK_ROWS));
@@ -352,7 +373,7 @@ export async function mergeSorted(
     let batch: Row[] = [];
     let sources: Uint8Array[] = [];
     let bounds: number[] = [];
-    let withPackets = limited;
+    let withPackets = lazy;
     const flush = async () => {
       if (batch.length !== n) batch.length = n;
       let b = batch;
@@ -368,24 +389,66 @@ export async function mergeSorted(
       batch = [];
       sources = [];
       bounds = [];
-      withPackets = limited;
+      withPackets = lazy;
       await out.rows(b);
       // A receiver that has what it needs stops the statement through its signal (Limit): merge
       // no further.
       if (ctx.signal.aborted) throw ctx.signal.reason;
     };
+    // The slots that hold a chunk, ordered by their head rows and then by input (the order a scan
+    // for the least head with ties to the first input gives): the merge hands on order[0]'s head,
+    // then puts that slot back by binary search, about log2(k) comparisons per row instead of the
+    // k - 1 of a scan. Concurrency rule: only the merge loop reads and changes `order` and
+    // `placed`; a slot joins it only between rows, when the loop sees its new chunk.
+    // `order[from, placedCount)` holds them: the merge takes order[from] and places the slot again
+    // among the rest, moving the slots before its new place down by one (no Array#splice/shift,
+    // which measured ~30,000 instructions per 4-shard LIMIT query).
+    const order: InputSlot[] = new Array<InputSlot>(slots.length);
+    let placedCount = 0;
+    const precedes = (a: InputSlot, b: InputSlot): boolean => {
+      const c = compareHeads(a, b);
+      return c < 0 || (c === 0 && a.index < b.index);
+    };
+    /** Inserts s into order[from, placedCount) (from is 0 or 1: after the slot just taken), moving the slots before its place down to from - 1. */
+    const place = (s: InputSlot, from: number): void => {
+      let lo = from;
+      let hi = placedCount;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (precedes(order[mid], s)) lo = mid + 1;
+        else hi = mid;
+      }
+      if (from === 1) {
+        // order[0] is the slot taken: shift order[1, lo) down into [0, lo - 1), s goes at lo - 1.
+        for (let j = 1; j < lo; j++) order[j - 1] = order[j];
+        order[lo - 1] = s;
+      } else {
+        for (let j = placedCount; j > lo; j--) order[j] = order[j - 1];
+        order[lo] = s;
+        placedCount++;
+      }
+      s.placed = true;
+    };
+    /** Drops order[at], moving the slots after it up. */
+    const unplace = (at: number): void => {
+      order[at].placed = false;
+      for (let j = at + 1; j < placedCount; j++) order[j - 1] = order[j];
+      placedCount--;
+    };
     try {
       for (;;) {
         let ready = true;
-        let min = -1;
         for (let i = 0; i < slots.length; i++) {
           const s = slots[i];
-          if (s.chunk !== null) {
-            if (min < 0 || compareHeads(s, slots[min]) < 0) min = i;
-          } else if (!s.ended) {
+          if (s.chunk === null && !s.ended) {
             ready = false;
             break;
           }
+        }
+        if (ready) {
+          // A failed input drops its chunk (the producer's finally): out of the order with it.
+          for (let j = placedCount - 1; j >= 0; j--) if (order[j].chunk === null) unplace(j);
+          for (let i = 0; i < slots.length; i++) if (slots[i].chunk !== null && !slots[i].placed) place(slots[i], 0);
         }
         if (!ready) {
           if (n > 0) await flush();
@@ -398,8 +461,8 @@ export async function mergeSorted(
           }
           continue;
         }
-        if (min < 0) break;
-        const s = slots[min];
+        if (placedCount === 0) break;
+        const s = order[0];
         const at = s.pos++;
         const row = handedOn(s, at);
         if (presize) {
@@ -409,8 +472,11 @@ export async function mergeSorted(
           bounds = new Array(2 * chunkRows);
         }
         if (withPackets) {
-          if (packetEnd < 0) withPackets = false;
-          else {
+          if (packetEnd < 0) {
+            withPackets = false;
+            // The chunk goes on without packets: its packet-only rows need their cells now.
+            if (packetRows) decodePacketOnlyRows(batch, n, sources, bounds, visible);
+          } else {
             // handedOn left the walker on row `at`.
             const w = s.packets!;
             sources[n] = w.source;
@@ -426,7 +492,11 @@ export async function mergeSorted(
           s.packets = undefined;
           s.release = null;
           s.reject = null;
+          unplace(0);
           release();
+        } else {
+          // Its next row is its head now: back among the others.
+          place(s, 1);
         }
         if (n >= chunkRows) await flush();
       }
@@ -462,4 +532,19 @@ export async function mergeSorted(
   const [merged, ran] = settled;
   if (merged.status === 'rejected') throw merged.reason;
   if (ran.status === 'rejected') throw ran.reason;
+}
+
+/**
+ * The first `n` rows of a merge's output chunk with the packet-only rows among them decoded from
+ * their packets (`sources[j][bounds[2j], bounds[2j+1])`, their visible cells exactly), for a chunk
+ * that goes on without packets after all.
+ */
+function decodePacketOnlyRows(batch: Row[], n: number, sources: readonly Uint8Array[], bounds: readonly number[], visible: number): void {
+  for (let j = 0; j < n; j++) {
+    if (!isPacketOnlyRow(batch[j])) continue;
+    const row = decodeTextRowPrefix(sources[j] as Buffer, visible, bounds[2 * j], bounds[2 * j + 1]);
+    // cellsEnd read these cells when the row was chosen, so they decode.
+    if (row === null) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', 'Internal error: a merged row could not be decoded');
+    batch[j] = row;
+  }
 }

@@ -7,7 +7,7 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, hasMysqlCode } f
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
 import type { ShardResult, StreamHandlers } from '../shard-pool.js';
-import { rowsWithPackets, walkRowPackets } from '../row-packets.js';
+import { packetOnlyChunk, rowsWithPackets, walkRowPackets } from '../row-packets.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
 import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
@@ -346,6 +346,7 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
         // The merge trims the rows (to resultColumns), keeping their shard packets.
         rows: (rows) => out.rows(rows),
         rowsWanted: out.rowsWanted,
+        takesPacketRows: out.takesPacketRows,
       },
       ctx,
       (producers, exposeAbort) => fanOut(ctx, keyspace, producers, (p, signal) => p.run(signal), errorsAsWarnings, exposeAbort),
@@ -360,6 +361,8 @@ export async function runRoute(ctx: QueryContext, route: RoutePrimitive, bindVar
     // Rows concatenated as they are, straight to the client: streamed as the shards' row packets,
     // in bulk (row-packets.ts). Not with columns to trim, nor when `out` is an operator.
     rowPacketTarget: resultColumns === undefined ? out.packetTarget?.() : undefined,
+    // Rows pass on unchanged when nothing is trimmed: whole shard rows, packets and all.
+    takesPacketRows: resultColumns === undefined ? out.takesPacketRows : undefined,
   };
   if (targets.length === 1) {
     // One shard (unsharded keyspaces, most OLTP reads): what fanOut does for one target, minus a
@@ -419,6 +422,13 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
   out.fields(r.fields);
   if ('lazyRows' in out && out.lazyRows !== undefined && r.rowAt !== undefined && r.rowCount !== undefined) {
     const written = out.lazyRows(r.rowCount, (i) => r.rowAt!(i), r.packetWalker !== undefined ? r.packetWalker() : r.packets !== undefined ? walkRowPackets(r.packets) : undefined);
+    if (written !== undefined) await written;
+    return;
+  }
+  if (out.takesPacketRows === true && r.packets !== undefined && r.rowCount !== undefined) {
+    // Written from the packets alone (row-packets.ts): the reply is never decoded.
+    if (r.rowCount === 0) return;
+    const written = out.rows(packetOnlyChunk(r.rowCount, r.fields.length, r.packets));
     if (written !== undefined) await written;
     return;
   }
