@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { nodeFlagsOf, waitFor } from './sysbench-harness.js';
 
 const run = promisify(execFile);
@@ -70,6 +71,30 @@ export interface InstructionCount {
 }
 
 /** The plain Node relay (bench/tcp-relay.mjs) from `port` to `shardPort`: the floor a proxy's instructions compare with. */
+/**
+ * A text-protocol driver on the protocol package's shard client (the lightest client, so its own
+ * work stays small beside the target's): each `next()` sends `sql()` and waits for its reply.
+ */
+export async function textQueryDriver(port: number, user: string, password: string, database: string, sql: () => string): Promise<QueryDriver> {
+  // Under callgrind on a busy machine the handshake alone can take longer than the default 10 s.
+  const c = new ShardClient({ host: '127.0.0.1', port, user, password, database, connectTimeoutMs: 300_000 });
+  await c.connect();
+  return {
+    next: () =>
+      new Promise((resolve, reject) => {
+        const receiver: QueryReceiver = {
+          columns: () => {},
+          row: () => {},
+          end: () => resolve(),
+          ok: () => resolve(),
+          error: (e) => reject(new Error(e.message)),
+        };
+        c.query(sql(), receiver);
+      }),
+    close: () => c.quit(),
+  };
+}
+
 export function relayTarget(port: number, shardPort: number, perfMap: boolean): CallgrindTarget {
   return {
     name: 'relay',

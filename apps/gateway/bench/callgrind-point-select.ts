@@ -17,10 +17,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql2 from 'mysql2';
-import { ColumnType, ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
+import { ColumnType } from '@shardgate/mysql-protocol';
 import { comStmtExecute, comStmtPrepare, isOkPacket, RawMysqlClient } from '@shardgate/mysql-protocol/testing';
 import { freePort, startPreparedShard, TABLE_SIZE } from './sysbench-harness.js';
-import { formatCount, gatewayTarget, instructionsPerQuery, relayTarget, type CallgrindTarget, type QueryDriver } from './callgrind-harness.js';
+import { formatCount, gatewayTarget, textQueryDriver, instructionsPerQuery, relayTarget, type CallgrindTarget, type QueryDriver } from './callgrind-harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const QUERIES = Number(process.env.QUERIES ?? 3000);
@@ -41,24 +41,8 @@ function nextId(): number {
   return 1 + (seed % TABLE_SIZE);
 }
 
-async function textDriver(port: number, user: string, password: string): Promise<QueryDriver> {
-  // Under callgrind on a busy machine the handshake alone can take longer than the default 10 s.
-  const c = new ShardClient({ host: '127.0.0.1', port, user, password, database: 'sbtest', connectTimeoutMs: 300_000 });
-  await c.connect();
-  return {
-    next: () =>
-      new Promise((resolve, reject) => {
-        const receiver: QueryReceiver = {
-          columns: () => {},
-          row: () => {},
-          end: () => resolve(),
-          ok: () => resolve(),
-          error: (e) => reject(new Error(e.message)),
-        };
-        c.query(`SELECT c FROM sbtest1 WHERE id=${nextId()}`, receiver);
-      }),
-    close: () => c.quit(),
-  };
+function textDriver(port: number, user: string, password: string): Promise<QueryDriver> {
+  return textQueryDriver(port, user, password, 'sbtest', () => `SELECT c FROM sbtest1 WHERE id=${nextId()}`);
 }
 
 /**

@@ -21,9 +21,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql2 from 'mysql2';
-import { ShardClient, type QueryReceiver } from '@shardgate/mysql-protocol';
 import { freePort } from './sysbench-harness.js';
-import { formatCount, gatewayTarget, ignoreStraySigint, instructionsPerQuery, type QueryDriver } from './callgrind-harness.js';
+import { formatCount, gatewayTarget, textQueryDriver, ignoreStraySigint, instructionsPerQuery, type QueryDriver } from './callgrind-harness.js';
 import { SCATTER_VSCHEMA, scatterShardUrls, startScatterCluster } from './scatter-cluster.js';
 import { buildsInRound } from './build-order.js';
 
@@ -40,24 +39,8 @@ const KEEP = process.env.KEEP;
 const IDLE_MS = Number(process.env.IDLE_MS ?? 5000);
 const PERF_MAP = process.env.PERF_MAP === '1';
 
-async function textDriver(port: number, user: string, password: string): Promise<QueryDriver> {
-  // Under callgrind on a busy machine the handshake alone can take longer than the default 10 s.
-  const c = new ShardClient({ host: '127.0.0.1', port, user, password, database: 'bench', connectTimeoutMs: 300_000 });
-  await c.connect();
-  return {
-    next: () =>
-      new Promise((resolve, reject) => {
-        const receiver: QueryReceiver = {
-          columns: () => {},
-          row: () => {},
-          end: () => resolve(),
-          ok: () => resolve(),
-          error: (e) => reject(new Error(e.message)),
-        };
-        c.query(SQL, receiver);
-      }),
-    close: () => c.quit(),
-  };
+function textDriver(port: number, user: string, password: string): Promise<QueryDriver> {
+  return textQueryDriver(port, user, password, 'bench', () => SQL);
 }
 
 async function preparedDriver(port: number, user: string, password: string): Promise<QueryDriver> {

@@ -167,35 +167,7 @@ export function prefixEnd(source: Uint8Array, start: number, end: number, row: R
  * before them or a length is malformed: decodeTextRow then reports the row.
  */
 export function readCellBounds(source: Uint8Array, start: number, end: number, columns: number, out: Int32Array): boolean {
-  let p = start;
-  for (let c = 0; c < columns; c++) {
-    if (p >= end) return false;
-    const first = source[p];
-    let len: number;
-    if (first < 0xfb) {
-      len = first;
-      p += 1;
-    } else if (first === 0xfb) {
-      out[2 * c] = -1;
-      out[2 * c + 1] = -1;
-      p += 1;
-      continue;
-    } else if (first === 0xfc) {
-      len = source[p + 1] | (source[p + 2] << 8);
-      p += 3;
-    } else if (first === 0xfd) {
-      len = source[p + 1] | (source[p + 2] << 8) | (source[p + 3] << 16);
-      p += 4;
-    } else {
-      // 0xfe (a cell of 16 MiB or more) or a malformed byte: left to decodeTextRow.
-      return false;
-    }
-    if (p + len > end) return false;
-    out[2 * c] = p;
-    out[2 * c + 1] = p + len;
-    p += len;
-  }
-  return true;
+  return walkCells(source, start, end, columns, out) >= 0;
 }
 
 /**
@@ -222,6 +194,15 @@ export function decodeTextRowPrefix(source: Buffer, columns: number, start: numb
  * of those cells alone is `source[start, cellsEnd)`: a merge hands a chosen row on this way.
  */
 export function cellsEnd(source: Uint8Array, start: number, end: number, columns: number): number {
+  return walkCells(source, start, end, columns, null);
+}
+
+/**
+ * The one walk over a text row's length-encoded cells (readCellBounds, cellsEnd): the offset after
+ * cell `columns - 1`, each cell's bounds written to `out` when given; -1 when the payload ends
+ * before them, a length is malformed, or a cell is 16 MiB or more (0xfe: left to decodeTextRow).
+ */
+function walkCells(source: Uint8Array, start: number, end: number, columns: number, out: Int32Array | null): number {
   let p = start;
   for (let c = 0; c < columns; c++) {
     if (p >= end) return -1;
@@ -231,6 +212,10 @@ export function cellsEnd(source: Uint8Array, start: number, end: number, columns
       len = first;
       p += 1;
     } else if (first === 0xfb) {
+      if (out !== null) {
+        out[2 * c] = -1;
+        out[2 * c + 1] = -1;
+      }
       p += 1;
       continue;
     } else if (first === 0xfc) {
@@ -241,6 +226,10 @@ export function cellsEnd(source: Uint8Array, start: number, end: number, columns
       p += 4;
     } else return -1;
     if (p + len > end) return -1;
+    if (out !== null) {
+      out[2 * c] = p;
+      out[2 * c + 1] = p + len;
+    }
     p += len;
   }
   return p;
