@@ -100,6 +100,9 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     if (t.text === '(') depth++;
     else if (t.text === ')') depth--;
     if (i > 0 && t.spaceBefore) pt += " ";
+    // `--1` is two minus signs to MariaDB (a comment needs a space after `--`); the parser reads
+    // `--` as a comment opener and fails: it sees the signs apart.
+    else if (t.text === '-' && tokens[i - 1]?.text === '-') pt += ' ';
     offsets[i] = pt.length;
     if (i === skip || unionParens?.has(i) === true) continue;
     if (t.kind === 'listBind') {
