@@ -92,6 +92,8 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   // (MariaDB Connector/J's metadata queries), which the parser did not take (1064).
   // Minus signs written together (`--1` is not a comment without a space): 1064 from the parser before.
   { sql: 'select id, ---id, 1 - --grp, ----1 from item order by id', mode: 'exact' },
+  // `$` inside unquoted names and aliases, as MariaDB allows (1064 from the parser before).
+  { sql: 'select id as $id, grp as g$1, i$.price from item i$ where i$.id < 4 order by $id', mode: 'exact' },
   { sql: 'select id, convert(case grp when 1 then -2 else grp end, signed integer) as s, convert(price, unsigned int), cast(grp as signed int), convert(id + 1, char) from item order by id', mode: 'exact' },
   { sql: 'select grp, count(*) from item group by grp order by max(price) + 1 desc, grp', mode: 'exact' },
   { sql: 'select grp from item group by grp order by sum(price) / count(*), grp', mode: 'exact' },

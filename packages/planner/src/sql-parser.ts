@@ -107,6 +107,10 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     if (i === skip || unionParens?.has(i) === true) continue;
     if (t.kind === 'listBind') {
       pt += '(:' + t.text.slice(2) + ')';
+    } else if (t.kind === 'ident' && t.text.includes('$')) {
+      // `$` belongs in an unquoted name (`a$b`, alias `$a`); the parser takes it only at the start
+      // of a column name. Quoted, it is the same identifier (a name with `$` is never a keyword).
+      pt += '`' + t.text + '`';
     } else if (convertsAsCasts?.has(i) === true) {
       // `CONVERT(expr, type)` as `CAST(expr AS type)`, the same conversion: the parser takes only
       // a column as CONVERT's first argument (MariaDB Connector/J converts a CASE).
