@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatch
 import path from 'node:path';
 import { Executor, type ReferenceTableCheck, type ShardConnectionOptions, type VSchemaLike } from '@shardgate/executor';
 import { createMysqlServer, type MysqlServer, type UserAccount } from '@shardgate/mysql-protocol';
-import { Planner, toVitessJson, type Plan } from '@shardgate/planner';
+import { ANNOUNCED_SERVER_VERSION, Planner, toVitessJson, type Plan } from '@shardgate/planner';
 import { LocalCluster, type LocalShardSpec } from '@shardgate/local-mariadb';
 import { loadVSchema, validateShardNames, type VSchema } from '@shardgate/vschema';
 import pino from 'pino';
@@ -210,6 +210,8 @@ export class Gateway {
       statementEnded: () => this.statementEnded?.(),
     };
     this.mysqlServer = createMysqlServer({
+      // The version the planner writes for VERSION() wherever a statement calls it: one value.
+      serverVersion: ANNOUNCED_SERVER_VERSION,
       maxConnections: config.maxConnections,
       // Read at start: a certificate change needs a restart, like the listeners.
       tls:
