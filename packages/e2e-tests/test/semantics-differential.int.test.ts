@@ -584,6 +584,47 @@ delete from item where id > 1000;
     }
   });
 
+  it('answers @@last_insert_id, @@identity and @@autocommit beside columns with the session\'s values, as MariaDB does', async () => {
+    // Sent to a shard, these were the pooled shard connection's: a new session read another
+    // client's last insert id (5 below), and @@autocommit read 1 after SET autocommit = 0.
+    const STEPS = [
+      'select @@last_insert_id, @@identity, last_insert_id(), id from item where id = 1',
+      'select last_insert_id(9)',
+      'select @@session.last_insert_id, @@identity + 1 as n, id from item order by id limit 2',
+      'set autocommit = 0',
+      'select @@autocommit, @@SESSION.autocommit + 0 as a, id from item where id = 2',
+      'commit',
+      'set autocommit = 1',
+      'select id, @@autocommit from item where id in (1, 2, 3) order by id',
+    ];
+    const seen = async (other: mysql.Connection, fresh: () => Promise<mysql.Connection>) => {
+      await other.query('select last_insert_id(5), id from item where id = 1');
+      const c = await fresh();
+      try {
+        const out: unknown[] = [];
+        for (const sql of STEPS) {
+          const [rows, fields] = await c.query({ sql, rowsAsArray: true });
+          if (Array.isArray(fields)) out.push(sql, (fields as mysql.FieldPacket[]).map((f) => f.name), (rows as unknown[][]).map((r) => r.map(String)));
+        }
+        return out;
+      } finally {
+        await c.end();
+      }
+    };
+    const g = await gw.connect({ database: 'commerce' });
+    try {
+      const want = await seen(ref, () => mysql.createConnection(reference.shard('reference').connectionOptions()));
+      expect(await seen(g, () => gw.connect({ database: 'commerce' }))).toEqual(want);
+      // The gateway's own version, as VERSION() and the handshake give it, and the previous
+      // statement's counts refused where they would be a shard connection's.
+      const [[v]] = (await g.query({ sql: 'select @@version = version(), @@global.version = version(), id from item where id = 1', rowsAsArray: true })) as unknown as [unknown[][]];
+      expect(v.map(String)).toEqual(['1', '1', '1']);
+      expect(await answer(g, 'select @@warning_count, id from item where id = 1')).toMatchObject({ error: expect.stringMatching(/^1235 /) });
+    } finally {
+      await g.end();
+    }
+  });
+
   it('lists tables and databases as MariaDB does, FULL and LIKE included, and refuses a WHERE it cannot apply', async () => {
     // SHOW FULL TABLES lost its Table_type column (SQLAlchemy's inspector failed on it), and a
     // WHERE on a SHOW the gateway answers itself was ignored: every table came back.

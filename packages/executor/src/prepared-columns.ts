@@ -67,7 +67,7 @@ async function columnsWith(p: PrepareContext, sql: string, params: SqlValue[], s
   const access = new ColumnsOnlyAccess(p);
   const ctx = new QueryContext(access, p.routing, { workload: 'oltp', maxMemoryRows: p.maxMemoryRows, scatterErrorsAsWarnings: false, divPrecisionIncrement: 4, keyspace: p.keyspace, fieldsOnly: true }, signal);
   const out = new CollectingReceiver();
-  const bv = { ...planned.bindVars, __vtdbname: p.keyspace, __lastInsertId: 0n, __vtuser: '', __vtcurrentuser: '', __vtconnectionid: 0n };
+  const bv = { ...planned.bindVars, __vtdbname: p.keyspace, __lastInsertId: 0n, __vtuser: '', __vtcurrentuser: '', __vtconnectionid: 0n, __vtautocommit: 1n };
   try {
     await runPrimitive(ctx, top, bv, out);
   } catch {

@@ -222,6 +222,7 @@ export class Session implements ExecutorSession, ShardAccess {
     bv.__vtuser = this.userValue;
     bv.__vtcurrentuser = this.currentUserValue;
     bv.__vtconnectionid = this.connectionIdValue;
+    bv.__vtautocommit = this.autocommit ? 1n : 0n;
   }
 
   // ---------------------------------------------------------------- ExecutorSession

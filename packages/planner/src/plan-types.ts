@@ -720,10 +720,10 @@ export interface PlannedQuery {
  * Bind vars the executor fills from the session before every statement runs; the planner writes
  * them where a statement reads a value of the client's session, which a pooled shard connection
  * would answer with its own: `__vtdbname` (DATABASE()), `__lastInsertId` (LAST_INSERT_ID()),
- * `__vtuser` (USER(): the client's user at its address), `__vtcurrentuser` (CURRENT_USER()) and
- * `__vtconnectionid` (CONNECTION_ID()).
+ * `__vtuser` (USER(): the client's user at its address), `__vtcurrentuser` (CURRENT_USER()),
+ * `__vtconnectionid` (CONNECTION_ID()) and `__vtautocommit` (@@autocommit, 1 or 0).
  */
-export const SESSION_BINDS = ['__vtdbname', '__lastInsertId', '__vtuser', '__vtcurrentuser', '__vtconnectionid'] as const;
+export const SESSION_BINDS = ['__vtdbname', '__lastInsertId', '__vtuser', '__vtcurrentuser', '__vtconnectionid', '__vtautocommit'] as const;
 
 /**
  * Schema-name binds of DBA routes (what Vitess keeps as a route's SysTableTableSchema). Where a

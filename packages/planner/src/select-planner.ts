@@ -85,9 +85,68 @@ function checkFoundRows(ctx: PlanContext): boolean {
 const NAMED_LOCK_FUNCTIONS: ReadonlySet<string> = new Set(['get_lock', 'release_lock', 'release_all_locks', 'is_free_lock', 'is_used_lock']);
 
 /**
+ * System variables whose value is the client's session's (or the gateway's), which a pooled
+ * shard connection would answer with its own: what each becomes in a statement sent to shards.
+ * `@@last_insert_id` would be whichever client's last insert id that connection saw last, and
+ * `@@autocommit` the connection's, never what the client SET.
+ */
+const SESSION_VARIABLE_TEXT: ReadonlyMap<string, string> = new Map([
+  ['last_insert_id', ':__lastInsertId'],
+  ['identity', ':__lastInsertId'],
+  ['autocommit', ':__vtautocommit'],
+  ['version', `'${ANNOUNCED_SERVER_VERSION}'`],
+  ['version_comment', "'shardgate'"],
+]);
+
+/**
+ * Session system variables the gateway does not pass to shard statements: they describe the
+ * session's previous statement (the pooled connection's would be another client's).
+ */
+const PREVIOUS_STATEMENT_VARIABLES: ReadonlySet<string> = new Set(['warning_count', 'error_count']);
+
+/** Keywords that end a select list at the top level of a statement. */
+const SELECT_LIST_END: ReadonlySet<string> = new Set(['from', 'where', 'group', 'having', 'order', 'limit', 'into', 'union', 'intersect', 'except', 'window', 'for', 'lock']);
+
+/**
+ * The SESSION_VARIABLE_TEXT edits of a statement's `@@` variables (session scope; `@@global.`
+ * only for the version, which has no other). One that is a whole select-list column without an
+ * alias keeps its name (` as \`@@autocommit\``), as MariaDB names the column after its text.
+ */
+function addSessionVariableEdits(ctx: PlanContext): void {
+  const toks = ctx.parsed.tokens;
+  let depth = 0;
+  let inSelectList = false;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0) {
+      const w = kw(t);
+      if (w === 'select') inSelectList = true;
+      else if (SELECT_LIST_END.has(w)) inSelectList = false;
+    }
+    if (t.kind !== 'sysvar') continue;
+    const parts = t.text.slice(2).replace(/`/g, '').toLowerCase().split('.');
+    const scope = parts.length === 2 ? parts[0]! : 'session';
+    const name = parts[parts.length - 1]!;
+    if (parts.length > 2 || (scope !== 'session' && scope !== 'local' && scope !== 'global')) continue;
+    if (PREVIOUS_STATEMENT_VARIABLES.has(name) && scope !== 'global') {
+      throw notSupported(`@@${name} beside other columns or in a statement that goes to shards; use SELECT @@${name} alone`);
+    }
+    const text = SESSION_VARIABLE_TEXT.get(name);
+    if (text === undefined || (scope === 'global' && !name.startsWith('version'))) continue;
+    const prev = toks[i - 1];
+    const next = toks[i + 1];
+    const wholeColumn = depth === 0 && inSelectList && (kw(prev) === 'select' || prev?.text === ',') && (next === undefined || next.text === ',' || SELECT_LIST_END.has(kw(next)));
+    ctx.edits.push({ from: i, to: i + 1, text: wholeColumn ? `${text} as ${quoteIdent(t.text, true)}` : text });
+  }
+}
+
+/**
  * Edits that apply wherever an expression sits: `ks.t.col` loses its keyspace, `database()`,
  * `last_insert_id()`, `user()`, `current_user()` and `connection_id()` become the session bind
- * vars the executor fills (as Vitess rewrites them), and `version()` the announced version.
+ * vars the executor fills (as Vitess rewrites them), and `version()` the announced version; so do
+ * the session's system variables (addSessionVariableEdits).
  */
 export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
   const p = ctx.parsed;
@@ -95,6 +154,7 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
   // (`database()`), not after the bind var that replaces it.
   const unaliased = new Set<Ast>();
   for (let part = ast; part; part = part._next) for (const c of Array.isArray(part.columns) ? part.columns : []) if (!c.as) unaliased.add(c.expr);
+  addSessionVariableEdits(ctx);
   const rewrite = (n: Ast, bind: string): void => {
     const r = tokenRange(p, n);
     if (!r) return;
