@@ -1,7 +1,8 @@
 /**
  * The 4-shard cluster of the scatter benches: table `t` (sbtest1's shape, index on (c, id)) in
  * database `bench`, 25,000 rows on every shard (ids 1-25,000 on each, so a range of ids reads its
- * rows from all four), and the gateway's vschema over it (hash vindex on id).
+ * rows from all four), and the gateway's vschema over it (hash vindex on id). SCATTER_ROWS=disjoint
+ * gives each shard a quarter of ids 1-100,000 instead, as `pnpm bench`'s hash-placed table has.
  */
 import mysql from 'mysql2/promise';
 import { LocalCluster } from '@shardgate/test-kit';
@@ -12,9 +13,13 @@ export const SCATTER_VSCHEMA = { keyspaces: { bench: { sharded: true, vindexes: 
 
 export async function startScatterCluster(opts: { stopOnSignals?: boolean } = {}): Promise<{ cluster: LocalCluster; ports: number[] }> {
   const cluster = await LocalCluster.start({ stopOnSignals: opts.stopOnSignals, shards: SCATTER_SHARDS, database: 'bench', schema: 'create table t (id bigint not null primary key, k int not null, c char(20) not null, key (c, id)) engine=innodb' });
-  for (const s of SCATTER_SHARDS) {
+  // SCATTER_ROWS=disjoint: shard i holds the ids ≡ i (mod 4) of 1-100,000 instead, so no two
+  // shards share a sort key, as in `pnpm bench`'s hash-placed table (identical shards make every
+  // merge comparison a tie that reads every key to its end: the worst case, not the usual one).
+  const disjoint = process.env.SCATTER_ROWS === 'disjoint';
+  for (const [i, s] of SCATTER_SHARDS.entries()) {
     const c = await mysql.createConnection(cluster.shard(s).connectionOptions());
-    await c.query('insert into t select seq, seq % 100000, left(md5(seq), 20) from seq_1_to_25000');
+    await c.query(disjoint ? `insert into t select seq, seq % 100000, left(md5(seq), 20) from seq_1_to_100000 where seq % 4 = ${i}` : 'insert into t select seq, seq % 100000, left(md5(seq), 20) from seq_1_to_25000');
     await c.end();
   }
   return { cluster, ports: SCATTER_SHARDS.map((s) => cluster.shard(s).port) };

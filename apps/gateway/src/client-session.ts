@@ -37,8 +37,18 @@ class RowCountingSink implements ResultSink {
   rows = 0;
   readonly signal: AbortSignal;
 
+  /** takeRawRows where `out` has rawRows (the shared prototype function: nothing allocated per statement). */
+  readonly rawRows: ResultSink['rawRows'];
+
   constructor(private readonly out: ResultSink) {
     this.signal = out.signal;
+    this.rawRows = out.rawRows !== undefined ? this.takeRawRows : undefined;
+  }
+
+  private takeRawRows(sources: readonly Uint8Array[], bounds: readonly number[], from: number, to: number): number {
+    const taken = this.out.rawRows!(sources, bounds, from, to);
+    this.rows += taken - from;
+    return taken;
   }
 
   columns(defs: readonly ColumnDefinition[]): void {
@@ -135,6 +145,7 @@ export class ClientSessionHandler implements SessionHandler {
             columns: (defs) => out.columns(defs),
             row: (values) => out.row(values),
             rawRow: (source, start, end, values) => (out.rawRow !== undefined ? out.rawRow(source, start, end, values) : out.row(values)),
+            rawRows: out.rawRows !== undefined ? (sources, bounds, from, to) => out.rawRows!(sources, bounds, from, to) : undefined,
             acceptsRowPackets: out.acceptsRowPackets === true && out.rowPackets !== undefined,
             rowPackets: (source, start, end, count) => out.rowPackets!(source, start, end, count),
             drain: () => out.drain(),

@@ -217,11 +217,17 @@ interface RawEntry {
  * the key is those bytes (FNV-1a hash, confirmed byte for byte), so a result of a known shape
  * costs one pass over its metadata bytes and no string.
  *
- * Concurrency rule: as FieldInfoCache (`entries` touched only synchronously in convert(); entries
- * immutable once stored).
+ * Concurrency rule: as FieldInfoCache (`entries` and `last` touched only synchronously in
+ * convert(); entries immutable once stored).
  */
 export class RawFieldInfoCache {
   private readonly entries = new Map<number, RawEntry>();
+  /**
+   * The entry the last convert() returned: a shard answering one statement shape over and over
+   * (every shard of a scatter) is confirmed against it without hashing the bytes first, which
+   * byte by byte in JavaScript cost several times the native comparison.
+   */
+  private last: RawEntry | null = null;
 
   constructor(
     private readonly keyspace: string,
@@ -229,16 +235,21 @@ export class RawFieldInfoCache {
   ) {}
 
   convert(definitions: readonly Buffer[]): readonly FieldInfo[] {
-    let hash = FNV_OFFSET ^ definitions.length;
     let total = 0;
+    for (let i = 0; i < definitions.length; i++) total += 3 + definitions[i].length;
+    const last = this.last;
+    if (last !== null && sameDefinitions(last.key, definitions, total)) return last.infos;
+    let hash = FNV_OFFSET ^ definitions.length;
     for (let i = 0; i < definitions.length; i++) {
       const d = definitions[i];
       hash = Math.imul(hash ^ d.length, FNV_PRIME);
       for (let j = 0; j < d.length; j++) hash = Math.imul(hash ^ d[j], FNV_PRIME);
-      total += 3 + d.length;
     }
     const hit = this.entries.get(hash);
-    if (hit !== undefined && sameDefinitions(hit.key, definitions, total)) return hit.infos;
+    if (hit !== undefined && sameDefinitions(hit.key, definitions, total)) {
+      this.last = hit;
+      return hit.infos;
+    }
     const extended = this.extendedMetadata();
     const infos = Object.freeze(definitions.map((d) => Object.freeze(fromParsedColumn(parseColumnDefinition(d, extended), this.keyspace))));
     const key = Buffer.allocUnsafe(total);
@@ -248,7 +259,9 @@ export class RawFieldInfoCache {
       p += 3 + d.copy(key, p + 3);
     }
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(hash, { key, infos });
+    const entry = { key, infos };
+    this.entries.set(hash, entry);
+    this.last = entry;
     return infos;
   }
 }

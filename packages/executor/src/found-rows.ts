@@ -65,6 +65,14 @@ export abstract class FoundRowsSink implements ResultSink {
     this.lastValues = null;
     this.lastPacket = this.keepsLastRow() ? Buffer.from(source.subarray(start, end)) : null;
   }
+  /** Counts rows `[from, to)` taken by rawRows (row i `sources[i][bounds[2i], bounds[2i+1])`) and keeps the last as countRawRow keeps a packet-only row. */
+  protected countRawRows(sources: readonly Uint8Array[], bounds: readonly number[], from: number, to: number): void {
+    if (to <= from) return;
+    this.rowsSent += to - from;
+    this.lastValues = null;
+    const last = to - 1;
+    this.lastPacket = this.keepsLastRow() ? Buffer.from(sources[last].subarray(bounds[2 * last], bounds[2 * last + 1])) : null;
+  }
   /** Counts a run of `count` row packets in `source[start, end)` and keeps its last row if asked to. */
   protected countRowPackets(source: Uint8Array, start: number, end: number, count: number): void {
     this.rowsSent += count;
@@ -109,6 +117,17 @@ export abstract class FoundRowsSink implements ResultSink {
  * no closures and bound functions for them (four per statement in a point select's profile).
  */
 class ForwardingFoundRowsSink extends FoundRowsSink {
+  /** takeRawRows where the inner sink has rawRows (the shared prototype function: nothing allocated per statement). */
+  readonly rawRows: ResultSink['rawRows'];
+  constructor(inner: ResultSink, keepsLastRow: () => boolean) {
+    super(inner, keepsLastRow);
+    this.rawRows = inner.rawRows !== undefined ? this.takeRawRows : undefined;
+  }
+  private takeRawRows(sources: readonly Uint8Array[], bounds: readonly number[], from: number, to: number): number {
+    const taken = this.inner.rawRows!(sources, bounds, from, to);
+    this.countRawRows(sources, bounds, from, taken);
+    return taken;
+  }
   rawRow(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean {
     this.countRawRow(source, start, end, values);
     return this.inner.rawRow!(source, start, end, values);

@@ -22,6 +22,8 @@ export class SinkWriter implements RowReceiver {
   fieldsSent = false;
   rowCount = 0;
   private target: RowPacketTarget | undefined;
+  /** The result's width (set by fields()): a row of another width never goes to rawRows. */
+  private columnCount = 0;
 
   constructor(
     private readonly sink: ResultSink,
@@ -31,6 +33,7 @@ export class SinkWriter implements RowReceiver {
   fields(fields: readonly FieldInfo[]): void {
     if (this.fieldsSent) return;
     this.fieldsSent = true;
+    this.columnCount = fields.length;
     this.sink.columns(fields);
   }
 
@@ -93,8 +96,23 @@ export class SinkWriter implements RowReceiver {
     const signal = this.signal;
     // Rows as the shard sent them go out as its packets when the sink takes them (row-packets.ts).
     const packets = sink.rawRow === undefined ? undefined : given !== undefined && given.sources.length === rows.length ? given : rowPacketsOf(rows);
-    for (let i = start; i < rows.length; i++) {
+    // A run of such rows goes to rawRows in one call: per row, the calls through the sinks and
+    // their checks cost more than copying a short row (a merge's LIMIT 100 measured ~1,300
+    // instructions per row that way).
+    const bulk = packets !== undefined && sink.rawRows !== undefined;
+    for (let i = start; i < rows.length; ) {
       if (signal.aborted) throw signal.reason;
+      if (bulk) {
+        let j = i;
+        while (j < rows.length && rows[j].length === this.columnCount && packetOfRow(packets, j, rows[j]) >= 0) j++;
+        if (j > i) {
+          const taken = sink.rawRows!(packets.sources, packets.bounds, i, j);
+          this.rowCount += taken - i;
+          if (taken < j) return this.drain().then(() => this.writeFrom(rows, taken, packets));
+          i = j;
+          continue;
+        }
+      }
       this.rowCount++;
       const at = packets !== undefined ? packetOfRow(packets, i, rows[i]) : -1;
       // A packet-only row that lost its packet on the way has no cells to write: fail, never write nulls.
@@ -103,6 +121,7 @@ export class SinkWriter implements RowReceiver {
         if (i + 1 === rows.length) return this.drain();
         return this.drain().then(() => this.writeFrom(rows, i + 1, packets));
       }
+      i++;
     }
     return undefined;
   }

@@ -22,6 +22,12 @@ export interface ResultSink {
    * Same return as row().
    */
   rawRow?(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean;
+  /**
+   * Optional, only beside rawRow: rows `[from, to)` as rawRow takes them, row i
+   * `sources[i][bounds[2i], bounds[2i+1])`, in one call (see the protocol's ResultSink). Returns the
+   * index after the last row taken; below `to`, await drain() before the rest.
+   */
+  rawRows?(sources: readonly Uint8Array[], bounds: readonly number[], from: number, to: number): number;
   /** True when rowPackets() may be called (see the protocol's ResultSink). */
   readonly acceptsRowPackets?: boolean;
   /**

@@ -64,6 +64,14 @@ export interface ResultSink {
    */
   rawRow?(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean;
   /**
+   * Optional, only beside rawRow: rows `[from, to)`, row i the text-protocol row payload
+   * `sources[i][bounds[2i], bounds[2i+1])` with exactly this result's columns, each written as
+   * rawRow writes it. Writes them in order until the socket's buffer is full after a row (at least
+   * one row is always taken) and returns the index after the last row taken: below `to`, await
+   * drain() before the rest. A gone client's rows are taken and dropped.
+   */
+  rawRows?(sources: readonly Uint8Array[], bounds: readonly number[], from: number, to: number): number;
+  /**
    * True when rowPackets() may be called (the protocol's sink takes them for text and binary
    * results alike). Absent or false on sinks that do not take row packets.
    */

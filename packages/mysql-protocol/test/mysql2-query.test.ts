@@ -58,6 +58,19 @@ async function query(sql: string, out: ResultSink): Promise<void> {
     out.rowPackets!(p, 0, sql === 'row packets cut' ? p.length - 1 : p.length, 3);
     out.row(['4', 'last']);
     out.end();
+  } else if (sql === 'raw rows') {
+    // Rows of two other servers' replies, interleaved as a merge hands them on, in calls that
+    // stop where the socket is full (each flush of 64 KiB fills it), resumed after drain().
+    out.columns([textColumn('a'), textColumn('b')]);
+    const { sources, bounds } = interleavedPayloads(RAW_ROWS);
+    for (let i = 0; i < RAW_ROWS; ) {
+      i = out.rawRows!(sources, bounds, i, RAW_ROWS);
+      if (i < RAW_ROWS) {
+        rawRowsStops++;
+        await out.drain();
+      }
+    }
+    out.end();
   } else if (sql === 'big row') {
     out.columns([textColumn('big', { columnType: ColumnType.LONG_BLOB }), textColumn('after')]);
     out.row(['y'.repeat(BIG), 'end']);
@@ -65,6 +78,34 @@ async function query(sql: string, out: ResultSink): Promise<void> {
   } else {
     out.ok();
   }
+}
+
+const RAW_ROWS = 6000;
+/** How often rawRows stopped at a full socket in the 'raw rows' reply. */
+let rawRowsStops = 0;
+
+/** Row i of the 'raw rows' reply. */
+const rawRow = (i: number): (string | null)[] => [String(i), i % 7 === 0 ? null : `${'v'.repeat(i % 8000)}${i}`];
+
+/**
+ * RAW_ROWS rows as payloads (no headers) in two buffers, even rows in one and odd rows in the
+ * other, each row's bounds after a few bytes of something else.
+ */
+function interleavedPayloads(n: number): { sources: Uint8Array[]; bounds: number[] } {
+  const buffers = [[], []] as Buffer[][];
+  const bounds: number[] = [];
+  const offsets = [0, 0];
+  for (let i = 0; i < n; i++) {
+    const w = new PacketWriter();
+    writeTextRow(w, rawRow(i));
+    const payload = Buffer.from(w.take()).subarray(4);
+    const side = i % 2;
+    buffers[side].push(Buffer.from('junk'), payload);
+    bounds.push(offsets[side] + 4, offsets[side] + 4 + payload.length);
+    offsets[side] += 4 + payload.length;
+  }
+  const whole = buffers.map((b) => Buffer.concat(b));
+  return { sources: Array.from({ length: n }, (_, i) => whole[i % 2]), bounds };
 }
 
 /** Text rows as another server numbered them (from 200, not this reply's sequence). */
@@ -122,6 +163,23 @@ describe('text protocol with mysql2', () => {
     inTransaction = false;
     expect(res).toMatchObject({ affectedRows: 2, insertId: 77, warningStatus: 1, info: 'Records: 2  Duplicates: 0  Warnings: 1' });
     expect((res as { serverStatus: number }).serverStatus & 0x3).toBe(0x3);
+    await c.end();
+  });
+
+  it('writes raw rows of several sources in one call, in order, stopping where the socket is full and going on after drain()', async () => {
+    const c = await t.connect();
+    // The client stops reading until the server's socket is full: ~24 MB of rows outgrow the
+    // kernel's buffers, so rawRows must stop and wait for drain().
+    const stream = (c as unknown as { connection: { stream: { pause(): void; resume(): void } } }).connection.stream;
+    stream.pause();
+    rawRowsStops = 0;
+    const reply = c.query({ sql: 'raw rows', rowsAsArray: true });
+    await waitFor(() => rawRowsStops > 0, 'rawRows to stop at a full socket');
+    stream.resume();
+    const [rows] = await reply;
+    expect(rows).toEqual(Array.from({ length: RAW_ROWS }, (_, i) => rawRow(i)));
+    const [again] = await c.query('select 1');
+    expect(again).toEqual([{ '1': '1' }]);
     await c.end();
   });
 
