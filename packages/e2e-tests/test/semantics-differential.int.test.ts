@@ -625,6 +625,36 @@ delete from item where id > 1000;
     }
   });
 
+  it('runs NOW() and UNIX_TIMESTAMP() at the timestamp the session SET, as MariaDB does (a binlog replay sets it per event)', async () => {
+    // The SET was accepted and not passed on: every shard statement read the shards' clock.
+    const STEPS = [
+      'set timestamp = 1000000000',
+      'select now(), unix_timestamp(), current_timestamp + 0, id from item where id = 1',
+      'select @@timestamp',
+      'select id, now() from item where id in (1, 2, 3, 4) order by id',
+      'set timestamp = 1234567890.5',
+      'select unix_timestamp(), now(6), id from item where id = 2',
+      'set timestamp = default',
+      'select now() > \'2020-01-01\', @@timestamp > 1600000000, id from item where id = 3',
+    ];
+    const seen = async (c: mysql.Connection) => {
+      const out: unknown[] = [];
+      for (const sql of STEPS) {
+        const [rows, fields] = await c.query({ sql, rowsAsArray: true, timezone: 'Z', dateStrings: true } as mysql.QueryOptions);
+        if (Array.isArray(fields)) out.push(sql, (rows as unknown[][]).map((r) => r.map(String)));
+      }
+      return out;
+    };
+    const g = await gw.connect({ database: 'commerce' });
+    const r = await mysql.createConnection(reference.shard('reference').connectionOptions());
+    try {
+      await Promise.all([g, r].map((c) => c.query("set time_zone = '+00:00'")));
+      expect(await seen(g)).toEqual(await seen(r));
+    } finally {
+      await Promise.all([g.end(), r.end()]);
+    }
+  });
+
   it('lists tables and databases as MariaDB does, FULL and LIKE included, and refuses a WHERE it cannot apply', async () => {
     // SHOW FULL TABLES lost its Table_type column (SQLAlchemy's inspector failed on it), and a
     // WHERE on a SHOW the gateway answers itself was ignored: every table came back.

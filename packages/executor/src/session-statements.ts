@@ -24,6 +24,8 @@ import { UTF8MB4_DEFAULT_COLLATION, unknownCollation, unsupportedCollation, utf8
 const SHARD_VARIABLES = new Set([
   'tx_isolation', 'foreign_key_checks', 'unique_checks', 'sql_safe_updates', 'lc_time_names', 'default_week_format', 'sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len',
   'innodb_lock_wait_timeout', 'lock_wait_timeout', 'max_statement_time',
+  // NOW(), CURRENT_TIMESTAMP and UNIX_TIMESTAMP() read it (mysqlbinlog's output sets it per event).
+  'timestamp',
 ]);
 
 type Assignment = Extract<SessionPrimitive['statement'], { kind: 'set' }>['assignments'][number];
