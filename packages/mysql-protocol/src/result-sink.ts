@@ -126,11 +126,22 @@ export class CommandResultSink implements ResultSink {
   rawRow(source: Uint8Array, start: number, end: number, values: readonly (Uint8Array | null)[]): boolean {
     if (this.state !== ROWS || values.length !== this.defs.length) return this.row(values);
     if (this.signal.aborted) return false;
+    if (!this.writeForwardedRow(source, start, end)) return false;
+    if (this.host.writer.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
+    return !this.host.socketBlocked();
+  }
+
+  /**
+   * Writes the text row payload `source[start, end)` as this result's row (rawRow, rawRows); false
+   * when a binary row could not be built from it, after failing the result.
+   */
+  private writeForwardedRow(source: Uint8Array, start: number, end: number): boolean {
     const w = this.host.writer;
     if (this.binary) {
       try {
         writeBinaryRowFromText(w, this.defs, source, start, end);
       } catch (err) {
+        // Drop the half-written row so the ERR packet follows whole packets only.
         w.abortPacket();
         this.failFromServer(err);
         return false;
@@ -140,8 +151,7 @@ export class CommandResultSink implements ResultSink {
       w.bytesFrom(source, start, end);
       w.finishPacket();
     }
-    if (w.length >= STREAM_FLUSH_THRESHOLD) this.host.flush();
-    return !this.host.socketBlocked();
+    return true;
   }
 
   /**
@@ -164,22 +174,8 @@ export class CommandResultSink implements ResultSink {
     // Full already: one row, then wait for drain, as rawRow would have answered.
     const last = this.host.socketBlocked() ? Math.min(to, from + 1) : to;
     for (let i = from; i < last; i++) {
-      const source = sources[i];
-      const start = bounds[2 * i];
-      const end = bounds[2 * i + 1];
-      if (this.binary) {
-        try {
-          writeBinaryRowFromText(w, this.defs, source, start, end);
-        } catch (err) {
-          w.abortPacket();
-          this.failFromServer(err);
-          return to;
-        }
-      } else {
-        w.startPacket();
-        w.bytesFrom(source, start, end);
-        w.finishPacket();
-      }
+      // A failed result takes and drops the rest, as rawRow's rows after a failure are.
+      if (!this.writeForwardedRow(sources[i], bounds[2 * i], bounds[2 * i + 1])) return to;
       if (w.length >= STREAM_FLUSH_THRESHOLD) {
         this.host.flush();
         if (this.host.socketBlocked()) return i + 1;
