@@ -99,10 +99,11 @@ const SESSION_VARIABLE_TEXT: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * Session system variables the gateway does not pass to shard statements: they describe the
- * session's previous statement (the pooled connection's would be another client's).
+ * Session system variables the gateway keeps itself and does not pass to shard statements, where
+ * the pooled connection's value would be another client's or the default: the previous
+ * statement's counts, and what the gateway applies itself (sql_select_limit, read-only access).
  */
-const PREVIOUS_STATEMENT_VARIABLES: ReadonlySet<string> = new Set(['warning_count', 'error_count']);
+const GATEWAY_ONLY_VARIABLES: ReadonlySet<string> = new Set(['warning_count', 'error_count', 'sql_select_limit', 'tx_read_only', 'transaction_read_only']);
 
 /** Keywords that end a select list at the top level of a statement. */
 const SELECT_LIST_END: ReadonlySet<string> = new Set(['from', 'where', 'group', 'having', 'order', 'limit', 'into', 'union', 'intersect', 'except', 'window', 'for', 'lock']);
@@ -130,7 +131,7 @@ function addSessionVariableEdits(ctx: PlanContext): void {
     const scope = parts.length === 2 ? parts[0]! : 'session';
     const name = parts[parts.length - 1]!;
     if (parts.length > 2 || (scope !== 'session' && scope !== 'local' && scope !== 'global')) continue;
-    if (PREVIOUS_STATEMENT_VARIABLES.has(name) && scope !== 'global') {
+    if (GATEWAY_ONLY_VARIABLES.has(name) && scope !== 'global') {
       throw notSupported(`@@${name} beside other columns or in a statement that goes to shards; use SELECT @@${name} alone`);
     }
     const text = SESSION_VARIABLE_TEXT.get(name);
