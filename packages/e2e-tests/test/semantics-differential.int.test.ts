@@ -604,7 +604,8 @@ delete from item where id > 1000;
         const out: unknown[] = [];
         for (const sql of STEPS) {
           const [rows, fields] = await c.query({ sql, rowsAsArray: true });
-          if (Array.isArray(fields)) out.push(sql, (fields as mysql.FieldPacket[]).map((f) => f.name), (rows as unknown[][]).map((r) => r.map(String)));
+          // Names and types as MariaDB's: a client decodes a BIGINT otherwise than an INT.
+          if (Array.isArray(fields)) out.push(sql, (fields as mysql.FieldPacket[]).map((f) => [f.name, f.columnType, (f.flags as number) & 32]), (rows as unknown[][]).map((r) => r.map(String)));
         }
         return out;
       } finally {

@@ -86,16 +86,19 @@ const NAMED_LOCK_FUNCTIONS: ReadonlySet<string> = new Set(['get_lock', 'release_
 
 /**
  * System variables whose value is the client's session's (or the gateway's), which a pooled
- * shard connection would answer with its own: what each becomes in a statement sent to shards.
- * `@@last_insert_id` would be whichever client's last insert id that connection saw last, and
- * `@@autocommit` the connection's, never what the client SET.
+ * shard connection would answer with its own: what each becomes in a statement sent to shards,
+ * given the variable as written. `@@last_insert_id` would be whichever client's last insert id
+ * that connection saw last, and `@@autocommit` the connection's, never what the client SET. The
+ * session's value goes in an IF whose other branch is the variable itself, so the column keeps
+ * MariaDB's type (BIGINT UNSIGNED, BIGINT): a bare literal would be an INT, which clients decode
+ * differently (the mariadb connector gives a BIGINT as a bigint).
  */
-const SESSION_VARIABLE_TEXT: ReadonlyMap<string, string> = new Map([
-  ['last_insert_id', ':__lastInsertId'],
-  ['identity', ':__lastInsertId'],
-  ['autocommit', ':__vtautocommit'],
-  ['version', `'${ANNOUNCED_SERVER_VERSION}'`],
-  ['version_comment', "'shardgate'"],
+const SESSION_VARIABLE_TEXT: ReadonlyMap<string, (written: string) => string> = new Map([
+  ['last_insert_id', (v: string) => `if(1, cast(:__lastInsertId as unsigned), ${v})`],
+  ['identity', (v: string) => `if(1, cast(:__lastInsertId as unsigned), ${v})`],
+  ['autocommit', (v: string) => `if(1, :__vtautocommit, ${v})`],
+  ['version', () => `'${ANNOUNCED_SERVER_VERSION}'`],
+  ['version_comment', () => "'shardgate'"],
 ]);
 
 /**
@@ -134,8 +137,9 @@ function addSessionVariableEdits(ctx: PlanContext): void {
     if (GATEWAY_ONLY_VARIABLES.has(name) && scope !== 'global') {
       throw notSupported(`@@${name} beside other columns or in a statement that goes to shards; use SELECT @@${name} alone`);
     }
-    const text = SESSION_VARIABLE_TEXT.get(name);
-    if (text === undefined || (scope === 'global' && !name.startsWith('version'))) continue;
+    const rewrite = SESSION_VARIABLE_TEXT.get(name);
+    if (rewrite === undefined || (scope === 'global' && !name.startsWith('version'))) continue;
+    const text = rewrite(t.text);
     const prev = toks[i - 1];
     const next = toks[i + 1];
     const wholeColumn = depth === 0 && inSelectList && (kw(prev) === 'select' || prev?.text === ',') && (next === undefined || next.text === ',' || SELECT_LIST_END.has(kw(next)));
@@ -193,7 +197,8 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
       else if ((name === 'user' || name === 'session_user' || name === 'system_user') && args.length === 0) rewrite(n, ':__vtuser');
       else if (name === 'current_user' && args.length === 0) rewrite(n, ':__vtcurrentuser');
       else if (name === 'connection_id' && args.length === 0) rewrite(n, ':__vtconnectionid');
-      else if (name === 'last_insert_id' && args.length === 0) rewrite(n, ':__lastInsertId');
+      // In an IF beside the call itself, so the column stays MariaDB's BIGINT UNSIGNED (see SESSION_VARIABLE_TEXT).
+      else if (name === 'last_insert_id' && args.length === 0) rewrite(n, 'if(1, cast(:__lastInsertId as unsigned), last_insert_id())');
       else if (name === 'last_insert_id' && ast.type === 'select') {
         // LAST_INSERT_ID(expr) sets the value the next LAST_INSERT_ID() returns. Run on a shard it
         // sets it on a pooled shard connection, never the session's: the session takes it from
