@@ -2,7 +2,7 @@
  * Statements the session answers or applies itself (the planner's Session primitive): BEGIN,
  * COMMIT, ROLLBACK, USE, SET, SHOW, system-variable SELECTs and VEXPLAIN.
  */
-import { ANNOUNCED_SERVER_VERSION, ExactNumber, tokenize, type BindVars, type PreparedValue, type SessionPrimitive, type SqlValue } from '@shardgate/planner';
+import { ANNOUNCED_SERVER_VERSION, ANNOUNCED_VERSION_COMMENT, ExactNumber, tokenize, type BindVars, type PreparedValue, type SessionPrimitive, type SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, ER_WRONG_VALUE_FOR_VAR } from './errors.js';
 import { runKill, runShowProcesslist } from './process-list.js';
 import { CollectingReceiver } from './row-flow.js';
@@ -603,7 +603,7 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
   const num = (n: bigint | number) => ({ cell: sqlValueToCell(BigInt(n)), numeric: true });
   switch (e) {
     case '@@version_comment':
-      return text('shardgate');
+      return text(ANNOUNCED_VERSION_COMMENT);
     case '@@version':
     case 'version()':
       // The version the gateway announces in its handshake (mysql-protocol's default).

@@ -6,3 +6,6 @@
  * then speaks MariaDB's dialect (INSERT … RETURNING) to a gateway that announced MySQL 8.0.31.
  */
 export const ANNOUNCED_SERVER_VERSION = '8.0.31-shardgate';
+
+/** The gateway's `@@version_comment`, alone or inside a statement sent to shards. */
+export const ANNOUNCED_VERSION_COMMENT = 'shardgate';

@@ -12,7 +12,7 @@ import { templateFromTokens, renderTokens, quoteIdent, type TokenEdit } from './
 import { SelectAnalyzer, containsSubquery, hasAggregate, type Analyzed } from './select-analyzer.js';
 import { computeRouting, isSingleShard, type Cand, type Routing, type TableRef } from './routing.js';
 import { kw, type Token } from './lexer.js';
-import { ANNOUNCED_SERVER_VERSION } from './announced-version.js';
+import { ANNOUNCED_SERVER_VERSION, ANNOUNCED_VERSION_COMMENT } from './announced-version.js';
 import { notSupported, PlanError } from './errors.js';
 import { isPlainCrossShardJoin, planCrossShard } from './cross-shard-planner.js';
 import { planDerivedAtGateway } from './derived-table-planner.js';
@@ -94,12 +94,17 @@ const NAMED_LOCK_FUNCTIONS: ReadonlySet<string> = new Set(['get_lock', 'release_
  * differently (the mariadb connector gives a BIGINT as a bigint).
  */
 const SESSION_VARIABLE_TEXT: ReadonlyMap<string, (written: string) => string> = new Map([
-  ['last_insert_id', (v: string) => `if(1, cast(:__lastInsertId as unsigned), ${v})`],
-  ['identity', (v: string) => `if(1, cast(:__lastInsertId as unsigned), ${v})`],
+  ['last_insert_id', sessionLastInsertId],
+  ['identity', sessionLastInsertId],
   ['autocommit', (v: string) => `if(1, :__vtautocommit, ${v})`],
   ['version', () => `'${ANNOUNCED_SERVER_VERSION}'`],
-  ['version_comment', () => "'shardgate'"],
+  ['version_comment', () => `'${ANNOUNCED_VERSION_COMMENT}'`],
 ]);
+
+/** The session's last insert id in place of `written` (`@@last_insert_id`, `@@identity`, `last_insert_id()`), typed as MariaDB types them. */
+function sessionLastInsertId(written: string): string {
+  return `if(1, cast(:__lastInsertId as unsigned), ${written})`;
+}
 
 /**
  * Session system variables the gateway keeps itself and does not pass to shard statements, where
@@ -197,8 +202,7 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
       else if ((name === 'user' || name === 'session_user' || name === 'system_user') && args.length === 0) rewrite(n, ':__vtuser');
       else if (name === 'current_user' && args.length === 0) rewrite(n, ':__vtcurrentuser');
       else if (name === 'connection_id' && args.length === 0) rewrite(n, ':__vtconnectionid');
-      // In an IF beside the call itself, so the column stays MariaDB's BIGINT UNSIGNED (see SESSION_VARIABLE_TEXT).
-      else if (name === 'last_insert_id' && args.length === 0) rewrite(n, 'if(1, cast(:__lastInsertId as unsigned), last_insert_id())');
+      else if (name === 'last_insert_id' && args.length === 0) rewrite(n, sessionLastInsertId('last_insert_id()'));
       else if (name === 'last_insert_id' && ast.type === 'select') {
         // LAST_INSERT_ID(expr) sets the value the next LAST_INSERT_ID() returns. Run on a shard it
         // sets it on a pooled shard connection, never the session's: the session takes it from
