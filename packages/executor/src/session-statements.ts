@@ -14,19 +14,7 @@ import { evalScalar } from './values/value-expr.js';
 import { renderTemplate } from './values/render-query.js';
 import { cellText } from './values/cell-compare.js';
 import { UTF8MB4_DEFAULT_COLLATION, unknownCollation, unsupportedCollation, utf8mb4CollationName } from './connection-collation.js';
-
-/**
- * Variables that change results, or how long a statement may wait or run: applied to every shard
- * connection the session uses (which reserves its connections, as Vitess does for them). A client
- * that sets `innodb_lock_wait_timeout = 1` expects a lock wait to end after 1 s with 1205, not
- * after the shard's default 50 s.
- */
-const SHARD_VARIABLES = new Set([
-  'tx_isolation', 'foreign_key_checks', 'unique_checks', 'sql_safe_updates', 'lc_time_names', 'default_week_format', 'sql_mode', 'time_zone', 'character_set_results', 'div_precision_increment', 'group_concat_max_len',
-  'innodb_lock_wait_timeout', 'lock_wait_timeout', 'max_statement_time',
-  // NOW(), CURRENT_TIMESTAMP and UNIX_TIMESTAMP() read it (mysqlbinlog's output sets it per event).
-  'timestamp',
-]);
+import { isPlainVariableName, variableHandling } from './system-variables.js';
 
 type Assignment = Extract<SessionPrimitive['statement'], { kind: 'set' }>['assignments'][number];
 
@@ -94,10 +82,14 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       sink.ok({});
       return;
     case 'set':
+      // A SET clears the last statement's warnings and may leave its own (a value clamped).
+      session.warnings = [];
       // SET NAMES x COLLATE y fails whole (x not applied either) when y does: check y first.
       for (const a of st.assignments) if (a.name === 'names_collate' && a.value.kind === 'literal') await namedUtf8mb4Collation(session, a.name, valueText(a.value.value), sink.signal);
+      // Likewise a name the gateway refuses whatever the shards say: nothing before it applies.
+      for (const a of st.assignments) if (a.scope === 'session' && a.value.kind !== 'query') refuseUnsupportedValue(normalizeName(a.name), a.value.kind === 'default' ? null : evalScalar(a.value as Parameters<typeof evalScalar>[0], bv));
       for (const a of st.assignments) await applySet(session, a, bv, sink);
-      sink.ok({});
+      sink.ok({ warnings: session.warnings.length });
       return;
     case 'show':
       await runShow(session, st, sink, sql);
@@ -271,6 +263,15 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
       session.setTransactionAccess(name === 'next_transaction_read_only' ? 'next' : 'session', isDefault ? false : on);
       return;
     }
+    case 'last_insert_id':
+    case 'identity': {
+      // What LAST_INSERT_ID() then returns, as `SELECT LAST_INSERT_ID(n)` sets it.
+      if (isDefault) throw new ExecutorError(1230, '42000', `Variable '${name}' doesn't have a default value`);
+      if (typeof value !== 'bigint') throw new ExecutorError(1232, '42000', `Incorrect argument type to variable '${name}'`);
+      session.lastInsertId = value < 0n ? 0n : value > 18446744073709551615n ? 18446744073709551615n : value;
+      if (value < 0n) await outOfRange(session, name, value, sink.signal);
+      return;
+    }
     case 'autocommit': {
       const on = isDefault || text === '1' || text === 'on' || text === 'true';
       if (!on && !(text === '0' || text === 'off' || text === 'false')) throw wrongValue(name, text);
@@ -283,12 +284,66 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
   if (name === 'sql_mode' && !isDefault) refuseLexicalSqlModes(text);
   if (CONNECTION_COLLATION_VARIABLES.has(name)) await setConnectionCollation(session, name, isDefault || value === null ? null : valueText(value), sink.signal);
   setResultCollation(session, name, isDefault ? null : text);
-  if (SHARD_VARIABLES.has(name)) {
-    await setShardVariable(session, name, isDefault ? null : value);
+  // The gateway speaks utf8mb4 to the shards whatever the client uses (checked above).
+  if (CONNECTION_COLLATION_VARIABLES.has(name) || CLIENT_CHARSET_VARIABLES.has(name) && name !== 'character_set_results') return;
+  refuseUnsupportedValue(name, isDefault ? null : value);
+  const handling = variableHandling(name);
+  if (handling.kind === 'clientConnection') {
+    await setClientConnectionVariable(session, name, isDefault ? null : value, sink.signal);
     return;
   }
-  // names, character_set_client, sql_select_limit, net_write_timeout…: accepted, nothing to do
-  // at the shards (the gateway speaks utf8mb4 to them whatever the client uses).
+  if (handling.kind === 'defaultOnly') return;
+  if (!isPlainVariableName(name)) throw unknownVariable(name);
+  await setShardVariable(session, name, isDefault ? null : value);
+}
+
+/**
+ * A value out of its variable's range: MariaDB clamps it with warning 1292, or under
+ * STRICT_ALL_TABLES refuses it with 1231. Rare, so the session's sql_mode is asked of a shard
+ * (it may be the shards' default, which the gateway does not keep).
+ */
+async function outOfRange(session: Session, name: string, value: SqlValue, signal: AbortSignal): Promise<void> {
+  const sqlMode = (await shardText(session, 'SELECT @@session.sql_mode', signal)) ?? '';
+  if (/\bSTRICT_ALL_TABLES\b/i.test(sqlMode)) throw wrongValue(name, valueText(value));
+  session.warnings = [...session.warnings, { level: 'Warning', code: 1292, message: `Truncated incorrect ${name} value: '${valueText(value)}'` }];
+}
+
+function unknownVariable(name: string): ExecutorError {
+  return new ExecutorError(1193, 'HY000', `Unknown system variable '${name}'`);
+}
+
+/** A defaultOnly variable (system-variables.ts) set to anything but its default: 1235. */
+function refuseUnsupportedValue(name: string, value: SqlValue): void {
+  const handling = variableHandling(name);
+  if (handling.kind !== 'defaultOnly' || value === null || handling.defaults.has(valueText(value).toLowerCase())) return;
+  throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This version of shardgate doesn't yet support 'SET ${name} = ${valueText(value)}': ${handling.why}`);
+}
+
+/** MariaDB's range of the client connection's numeric timeouts and counts (out of range is clamped). */
+const CLIENT_CONNECTION_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = {
+  wait_timeout: [1n, 31536000n],
+  interactive_timeout: [1n, 31536000n],
+  net_read_timeout: [1n, 31536000n],
+  net_write_timeout: [1n, 31536000n],
+  net_retry_count: [1n, 18446744073709551615n],
+};
+
+/**
+ * A clientConnection variable (system-variables.ts): kept in the session for `SELECT @@name`,
+ * never sent to a shard. The session_track_* ones are accepted and not kept: the gateway's OK
+ * packets carry no session state, as before the SET.
+ */
+async function setClientConnectionVariable(session: Session, name: string, value: SqlValue, signal: AbortSignal): Promise<void> {
+  const range = CLIENT_CONNECTION_RANGES[name];
+  if (range === undefined) return;
+  if (value === null) {
+    session.clientConnectionVariables.delete(name);
+    return;
+  }
+  if (typeof value !== 'bigint') throw new ExecutorError(1232, '42000', `Incorrect argument type to variable '${name}'`);
+  const clamped = value < range[0] ? range[0] : value > range[1] ? range[1] : value;
+  if (clamped !== value) await outOfRange(session, name, value, signal);
+  session.clientConnectionVariables.set(name, clamped);
 }
 
 /**
@@ -461,7 +516,10 @@ async function setShardVariable(session: Session, name: string, value: SqlValue)
   if (value === null) session.systemVariables.delete(name);
   else session.systemVariables.set(name, literal);
   try {
-    if (session.reservations.size === 0 && value !== null) {
+    if (session.reservations.size === 0 && value === null) {
+      // Nothing to reset, but the name must still be one a shard knows (MariaDB's 1193).
+      await shardText(session, `SELECT @@session.${name}`, new AbortController().signal);
+    } else if (session.reservations.size === 0) {
       // Reserve one connection now: it validates the value (the shard rejects a bad one) and from
       // here on the session's statements run on connections that carry its variables.
       const ks = session.defaultKeyspace();
@@ -476,6 +534,16 @@ async function setShardVariable(session: Session, name: string, value: SqlValue)
     throw err;
   }
 }
+
+/**
+ * SHOW WARNINGS' columns as MariaDB describes them: Level VARCHAR(7), Code INT UNSIGNED (a client
+ * reads it as a number), Message VARCHAR(512), all NOT NULL.
+ */
+const WARNINGS_FIELDS: readonly FieldInfo[] = [
+  { ...textField('Level'), orgName: '', columnLength: 28, flags: ColumnFlag.NOT_NULL, decimals: 39 },
+  { ...intField('Code'), orgName: '', columnType: ColumnType.LONG, columnLength: 4, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY },
+  { ...textField('Message'), orgName: '', columnLength: 2048, flags: ColumnFlag.NOT_NULL, decimals: 39 },
+];
 
 async function runShow(session: Session, st: Extract<SessionPrimitive['statement'], { kind: 'show' }>, sink: ResultSink, sql: string): Promise<void> {
   const what = st.what.toLowerCase().replace(/\s+/g, ' ').trim();
@@ -495,11 +563,7 @@ async function runShow(session: Session, st: Extract<SessionPrimitive['statement
     case 'warnings':
     case 'errors': {
       const ws = what === 'errors' ? session.warnings.filter((w) => w.level === 'Error') : session.warnings;
-      await sendRows(
-        sink,
-        [textField('Level'), intField('Code'), textField('Message')],
-        ws.map((w) => [textCell(w.level), textCell(String(w.code)), textCell(w.message)]),
-      );
+      await sendRows(sink, WARNINGS_FIELDS, ws.map((w) => [textCell(w.level), textCell(String(w.code)), textCell(w.message)]));
       return;
     }
     case 'tables':
@@ -562,6 +626,8 @@ async function runSystemSelect(session: Session, columns: readonly { name: strin
     }
     local[i] = v.cell;
     fields[i] = v.numeric ? intField(c.name) : textField(c.name);
+    // MariaDB's unsigned system variables are BIGINT UNSIGNED (flags UNSIGNED | BINARY).
+    if (v.unsigned === true) fields[i] = { ...fields[i]!, flags: ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
     // LAST_INSERT_ID() is a BIGINT UNSIGNED NOT NULL in MariaDB.
     if (/^last_insert_id\(\s*\)$/i.test(c.expr)) fields[i] = { ...fields[i]!, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
     // FOUND_ROWS() is a BIGINT NOT NULL (signed).
@@ -597,7 +663,7 @@ async function runSetLastInsertId(session: Session, arg: string, alias: string |
   await sendRows(sink, collected.fieldDefs ?? [intField(name)], [[cell]]);
 }
 
-function localValue(session: Session, expr: string): { cell: Cell; numeric: boolean } | undefined {
+function localValue(session: Session, expr: string): { cell: Cell; numeric: boolean; unsigned?: boolean } | undefined {
   const e = expr.toLowerCase().replace(/\s+/g, '').replace(/^@@(session\.|local\.)?/, '@@');
   const text = (s: string | null) => ({ cell: s === null ? null : textCell(s), numeric: false });
   const num = (n: bigint | number) => ({ cell: sqlValueToCell(BigInt(n)), numeric: true });
@@ -608,6 +674,19 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
     case 'version()':
       // The version the gateway announces in its handshake (mysql-protocol's default).
       return text(ANNOUNCED_SERVER_VERSION);
+    case '@@wait_timeout':
+    case '@@interactive_timeout':
+    case '@@net_read_timeout':
+    case '@@net_write_timeout':
+    case '@@net_retry_count': {
+      // Set in this session: the client connection's own (setClientConnectionVariable).
+      const set = session.clientConnectionVariables.get(e.slice(2));
+      return set === undefined ? undefined : { cell: sqlValueToCell(set), numeric: true, unsigned: true };
+    }
+    case '@@last_insert_id':
+    case '@@identity':
+      // The session's, as LAST_INSERT_ID(): a pooled shard connection's is another client's.
+      return { cell: sqlValueToCell(session.lastInsertId), numeric: true, unsigned: true };
     case '@@workload':
       return text(session.workload.toUpperCase());
     case '@@transaction_mode':

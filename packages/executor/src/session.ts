@@ -73,6 +73,8 @@ export class Session implements ExecutorSession, ShardAccess {
   queryTimeoutMs: number;
   /** System variables applied to every shard connection the session uses (name → SQL literal). */
   readonly systemVariables = new Map<string, string>();
+  /** The client connection's own numeric variables set in this session (wait_timeout…), never sent to a shard. */
+  readonly clientConnectionVariables = new Map<string, bigint>();
   /**
    * The session's collation_connection (a utf8mb4 collation's name): from the handshake, then SET
    * NAMES … COLLATE, SET collation_connection and their kin (session-statements.ts). Every
