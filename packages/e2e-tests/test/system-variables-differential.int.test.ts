@@ -126,6 +126,7 @@ describe('SET values the gateway cannot reproduce', () => {
     ['SET insert_id = 5', 'insert_id'],
     ['SET auto_increment_increment = 2', 'auto_increment_increment'],
     ['SET rand_seed1 = 7', 'rand_seed1'],
+    ["SET completion_type = 'CHAIN'", 'completion_type'],
   ])('refuses %s with 1235 and applies nothing of its statement', async (sql, name) => {
     const sub = await gw.connect({ database: 'bank' });
     try {
@@ -138,9 +139,10 @@ describe('SET values the gateway cannot reproduce', () => {
 
   it('accepts their defaults, which drivers and mysqlbinlog send', async () => {
     const [a, b] = await onBoth([
-      'SET sql_auto_is_null = 0, insert_id = 0, auto_increment_increment = 1, auto_increment_offset = 1',
+      'SET sql_auto_is_null = 0, insert_id = 0, auto_increment_increment = 1, auto_increment_offset = 1, completion_type = 0',
       'SET @@session.sql_auto_is_null = OFF, insert_id = DEFAULT',
-      'SELECT @@sql_auto_is_null, @@auto_increment_increment',
+      "SET completion_type = 'no_chain'",
+      'SELECT @@sql_auto_is_null, @@auto_increment_increment, @@completion_type',
     ]);
     expect(a).toEqual(b);
   });

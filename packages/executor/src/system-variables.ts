@@ -47,6 +47,9 @@ const DEFAULT_ONLY = new Map<string, VariableHandling>([
   ['insert_id', { kind: 'defaultOnly', defaults: new Set(['0']), why: 'the next insert may reach any shard, or take its id from a sequence' }],
   ['auto_increment_increment', { kind: 'defaultOnly', defaults: new Set(['1']), why: "sequences and the shards' own auto-increment would not follow it" }],
   ['auto_increment_offset', { kind: 'defaultOnly', defaults: new Set(['1']), why: "sequences and the shards' own auto-increment would not follow it" }],
+  // CHAIN would leave every shard connection in a new transaction the session does not know of,
+  // RELEASE would close them at COMMIT.
+  ['completion_type', { kind: 'defaultOnly', defaults: new Set(['0', 'no_chain']), why: "COMMIT and ROLLBACK end the session's transaction on each shard as the gateway tracks it" }],
   // No value is a default: MariaDB's RAND() sequence is one connection's, and statements here
   // reach several.
   ['rand_seed1', { kind: 'defaultOnly', defaults: new Set(), why: 'RAND() runs on several shard connections' }],
