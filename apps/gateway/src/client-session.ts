@@ -247,6 +247,10 @@ export class ClientSessionHandler implements SessionHandler {
     return this.session.status();
   }
 
+  idleTimeoutSeconds(): number {
+    return this.session.waitTimeoutSeconds();
+  }
+
   async close(): Promise<void> {
     this.services.sessions.delete(this);
     await this.session.close();

@@ -89,6 +89,12 @@ export interface GatewayConfig {
    * without an error packet (its transaction rolled back); see MysqlServerOptions.netReadTimeoutMs.
    */
   readonly netReadTimeoutMs: number;
+  /**
+   * A client idle between statements this long is dropped without an error packet (its
+   * transaction rolled back), as MariaDB does past wait_timeout; a session's `SET wait_timeout`
+   * overrides it. Whole seconds (rounded up).
+   */
+  readonly waitTimeoutMs: number;
   /** Largest client packet (statement) accepted; larger ones get 1153 and the connection closes, as in MariaDB. */
   readonly maxAllowedPacket: number;
   /**
@@ -136,6 +142,7 @@ const KNOWN_TOP_LEVEL = new Set([
   'maxPacketMemory',
   'connectTimeoutMs',
   'netReadTimeoutMs',
+  'waitTimeoutMs',
   'tls',
   'planTimeoutMs',
   'planWorkers',
@@ -304,6 +311,9 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
   if (raw.connectTimeoutMs === 0) problem('connectTimeoutMs', 'must be at least 1');
   const netReadTimeoutMs = nonNegativeInt('netReadTimeoutMs', raw.netReadTimeoutMs ?? 30_000, problem);
   if (raw.netReadTimeoutMs === 0) problem('netReadTimeoutMs', 'must be at least 1');
+  // MariaDB's wait_timeout default (8 hours), in whole seconds as MariaDB counts it.
+  const waitTimeoutMs = nonNegativeInt('waitTimeoutMs', raw.waitTimeoutMs ?? 28_800_000, problem);
+  if (raw.waitTimeoutMs !== undefined && waitTimeoutMs < 1000) problem('waitTimeoutMs', 'must be at least 1000 (MariaDB counts wait_timeout in whole seconds)');
   const maxAllowedPacket = parseMaxAllowedPacket(raw.maxAllowedPacket, problem);
   const maxPacketMemory = parseMaxPacketMemory(raw.maxPacketMemory, problem);
   const planTimeoutMs = nonNegativeInt('planTimeoutMs', raw.planTimeoutMs ?? 5000, problem);
@@ -335,6 +345,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     maxConnections,
     connectTimeoutMs,
     netReadTimeoutMs,
+    waitTimeoutMs,
     maxAllowedPacket,
     maxPacketMemory,
     planTimeoutMs,

@@ -178,6 +178,7 @@ export class Gateway {
         transactionTimeoutMs: config.transactionTimeoutMs,
         maxMemoryRows: config.maxMemoryRows,
         poolSize: config.poolSize,
+        waitTimeoutSeconds: Math.ceil(config.waitTimeoutMs / 1000),
       },
     });
     // Verifies that every shard answers before any client can connect.

@@ -24,6 +24,7 @@ const RESTART_ONLY: readonly (keyof GatewayConfig)[] = [
   'maxAllowedPacket',
   'connectTimeoutMs',
   'netReadTimeoutMs',
+  'waitTimeoutMs',
   'maxPacketMemory',
   'planTimeoutMs',
   'planWorkers',

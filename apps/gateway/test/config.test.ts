@@ -41,6 +41,13 @@ describe('parseConfig', () => {
     expect(issuesOf({ ...valid, maxAllowedPacket: 'big' }).map((i) => i.path)).toEqual(['maxAllowedPacket']);
   });
 
+  it('reads waitTimeoutMs, with MariaDB’s wait_timeout default of 8 hours, in whole seconds', () => {
+    expect(parseConfig(valid, '/etc/shardgate/gw.yaml').waitTimeoutMs).toBe(28_800_000);
+    expect(parseConfig({ ...valid, waitTimeoutMs: 60_000 }, '/etc/shardgate/gw.yaml').waitTimeoutMs).toBe(60_000);
+    expect(issuesOf({ ...valid, waitTimeoutMs: 999 }).map((i) => i.path)).toEqual(['waitTimeoutMs']);
+    expect(issuesOf({ ...valid, waitTimeoutMs: -1 }).map((i) => i.path)).toContain('waitTimeoutMs');
+  });
+
   it('reads connectTimeoutMs and netReadTimeoutMs, with MariaDB’s defaults 10000 and 30000', () => {
     const d = parseConfig(valid, '/etc/shardgate/gw.yaml');
     expect([d.connectTimeoutMs, d.netReadTimeoutMs]).toEqual([10_000, 30_000]);

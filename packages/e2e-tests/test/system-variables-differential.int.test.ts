@@ -120,6 +120,49 @@ describe('SET of session system variables, as one MariaDB answers it', () => {
   });
 });
 
+describe('wait_timeout', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('closes a client idle past it, as MariaDB does, and rolls back its open transaction', async () => {
+    const sub = await gw.connect({ database: 'bank', ...SAME_DECODING });
+    const ref = await mysql.createConnection({ ...pair.reference.shard('reference').connectionOptions(), ...SAME_DECODING });
+    const closed = (c: mysql.Connection) => new Promise<boolean>((resolve) => c.once('end', () => resolve(true)).once('error', () => resolve(true)));
+    for (const c of [sub, ref]) {
+      await c.query('SET wait_timeout = 1');
+      await c.query('begin');
+      await c.query("update acct set owner = 'idle' where id = 1");
+    }
+    const [subClosed, refClosed] = [closed(sub), closed(ref)];
+    await sleep(3500);
+    // Both servers dropped the connection without an error packet; the next statement fails.
+    for (const c of [sub, ref]) await expect(c.query('select 1')).rejects.toMatchObject({ fatal: true });
+    expect(await Promise.race([Promise.all([subClosed, refClosed]), sleep(100).then(() => 'open')])).toEqual([true, true]);
+    // The update was never committed, and its row lock is gone (no 1205 after 1 s).
+    const other = await gw.connect({ database: 'bank', ...SAME_DECODING });
+    try {
+      await other.query('SET innodb_lock_wait_timeout = 1');
+      expect((await other.query('select owner from acct where id = 1'))[0]).toEqual([{ owner: 'owner1' }]);
+      await other.query("update acct set owner = 'owner1' where id = 1");
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('keeps a client that sends a statement within it, and reads back as set', async () => {
+    const sub = await gw.connect({ database: 'bank', ...SAME_DECODING });
+    try {
+      expect((await sub.query('SELECT @@wait_timeout AS w'))[0]).toEqual([{ w: '28800' }]);
+      await sub.query('SET wait_timeout = 2');
+      for (let i = 0; i < 6; i++) {
+        await sleep(700);
+        expect((await sub.query('SELECT @@wait_timeout AS w'))[0]).toEqual([{ w: '2' }]);
+      }
+    } finally {
+      await sub.end();
+    }
+  });
+});
+
 describe('SET values the gateway cannot reproduce', () => {
   it.each([
     ['SET sql_auto_is_null = 1', 'sql_auto_is_null'],

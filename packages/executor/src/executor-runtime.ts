@@ -18,6 +18,7 @@ export interface ResolvedDefaults {
   readonly transactionTimeoutMs: number;
   readonly maxMemoryRows: number;
   readonly poolSize: number;
+  readonly waitTimeoutSeconds: number;
 }
 
 /**

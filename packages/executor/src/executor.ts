@@ -55,6 +55,7 @@ export class Executor implements ExecutorRuntime {
       transactionTimeoutMs: d.transactionTimeoutMs ?? 0,
       maxMemoryRows: d.maxMemoryRows ?? 300_000,
       poolSize: d.poolSize ?? 10,
+      waitTimeoutSeconds: d.waitTimeoutSeconds ?? 28_800,
     };
     this.planner = opts.planner;
     this.reservationMap = opts.reservationMap;

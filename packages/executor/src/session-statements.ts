@@ -675,6 +675,8 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
       // The version the gateway announces in its handshake (mysql-protocol's default).
       return text(ANNOUNCED_SERVER_VERSION);
     case '@@wait_timeout':
+      // The gateway's, which it closes idle clients by (ExecutorSession.waitTimeoutSeconds).
+      return { cell: sqlValueToCell(BigInt(session.waitTimeoutSeconds())), numeric: true, unsigned: true };
     case '@@interactive_timeout':
     case '@@net_read_timeout':
     case '@@net_write_timeout':

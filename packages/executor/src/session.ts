@@ -261,6 +261,11 @@ export class Session implements ExecutorSession, ShardAccess {
     return { inTransaction: this.inTransaction, autocommit: this.autocommit };
   }
 
+  waitTimeoutSeconds(): number {
+    const set = this.clientConnectionVariables.get('wait_timeout');
+    return set === undefined ? this.runtime.defaults.waitTimeoutSeconds : Number(set);
+  }
+
   close(): Promise<void> {
     this.closed ??= this.shutdown();
     return this.closed;

@@ -85,6 +85,8 @@ export interface ExecutorDefaults {
   transactionTimeoutMs?: number;
   maxMemoryRows?: number;
   poolSize?: number;
+  /** A client idle between statements this many seconds is disconnected (MariaDB's wait_timeout; default its 28800). */
+  waitTimeoutSeconds?: number;
 }
 
 export interface PoolStats {
@@ -123,5 +125,7 @@ export interface ExecutorSession {
   prepare(sql: string): Promise<{ paramCount: number; columns: readonly FieldInfo[]; preparedIn: string | null }>;
   useDatabase(name: string): Promise<void>;
   status(): { inTransaction: boolean; autocommit: boolean };
+  /** Seconds the client may stay idle between statements (its `SET wait_timeout`, else the executor's default). */
+  waitTimeoutSeconds(): number;
   close(): Promise<void>;
 }

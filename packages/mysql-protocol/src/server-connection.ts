@@ -44,6 +44,8 @@ export interface ConnectionSettings {
   statistics(): string;
   /** Bounds the bytes of packets all connections hold at once (see PacketMemoryBudget). */
   packetBudget?: PacketMemoryBudget;
+  /** Whole seconds since the server started, advanced by the server's idle sweep (SessionHandler.idleTimeoutSeconds). */
+  readonly clock: { readonly seconds: number };
 }
 
 /**
@@ -135,6 +137,12 @@ export class ServerConnection implements SinkHost {
   private queue: Packet[] = [];
   private queuedBytes = 0;
   private pumping = false;
+  /**
+   * settings.clock.seconds when the pump last went idle (the last command's end, or login): a
+   * property store per command where a timer refreshed per command would cost far more. Read by
+   * closeIfIdle.
+   */
+  private idleSince = 0;
   private paused = false;
   /** Resolvers of drain() calls. Concurrency: settled all at once on 'drain' or 'close'. */
   private drainWaiters: (() => void)[] = [];
@@ -186,6 +194,20 @@ export class ServerConnection implements SinkHost {
 
   /** Drops the connection now (server shutdown). */
   destroy(): void {
+    this.socket.destroy();
+  }
+
+  /**
+   * The server's idle sweep, about once a second: a logged-in client that has sent nothing since
+   * its last command ended for its session's idleTimeoutSeconds is disconnected, as MariaDB drops
+   * it after wait_timeout (no error packet). A running command, queued packets or a packet partly
+   * received (netReadTimeoutMs' case) are not idle.
+   */
+  closeIfIdle(now: number): void {
+    if (this.phase !== 'command' || this.pumping || this.queue.length > 0 || this.framer.midPacket) return;
+    const limit = this.session?.idleTimeoutSeconds?.();
+    if (limit === undefined || now - this.idleSince < limit) return;
+    this.phase = 'closing';
     this.socket.destroy();
   }
 
@@ -425,6 +447,7 @@ export class ServerConnection implements SinkHost {
       this.packetDone(packet);
     }
     this.pumping = false;
+    this.idleSince = this.settings.clock.seconds;
     if (this.paused && this.phase !== 'closed') {
       this.paused = false;
       this.socket.resume();

@@ -126,6 +126,13 @@ export interface SessionHandler {
   /** COM_RESET_CONNECTION: drop session state (the server already dropped prepared statements). */
   resetConnection?(): Promise<void>;
   /**
+   * Seconds the client may stay idle between commands (MariaDB's wait_timeout) before the server
+   * closes the connection, without an error packet, as MariaDB does; then close() runs as for any
+   * disconnect. Read about once a second for an idle connection, so a SET takes effect at once.
+   * Absent: an idle client is never closed.
+   */
+  idleTimeoutSeconds?(): number;
+  /**
    * Called exactly once when the connection ends, for any reason. The signal is
    * already aborted; a command may still be running (it should watch the signal).
    */

@@ -26,6 +26,13 @@ class NetMysqlServer implements MysqlServer {
   private readonly startedAt = Date.now();
   private closing: Promise<void> | null = null;
   private accepting = true;
+  /**
+   * Whole seconds since start, for the connections' idle accounting (ConnectionSettings.clock).
+   * Concurrency: advanced only by idleSweep, read synchronously by the connections.
+   */
+  private readonly clock = { seconds: 0 };
+  /** Once a second: advances the clock and closes connections idle past their session's wait_timeout. Unref'd. */
+  private readonly idleSweep: NodeJS.Timeout;
 
   constructor(private readonly options: MysqlServerOptions) {
     const onError = options.onError;
@@ -56,8 +63,14 @@ class NetMysqlServer implements MysqlServer {
       createSession: (info) => options.createSession(info),
       reportError,
       statistics: () => this.statistics(),
+      clock: this.clock,
       ...(options.maxPacketMemory !== undefined ? { packetBudget: new PacketMemoryBudget(options.maxPacketMemory) } : {}),
     };
+    this.idleSweep = setInterval(() => {
+      const now = ++this.clock.seconds;
+      for (const connection of this.connections) connection.closeIfIdle(now);
+    }, 1000);
+    this.idleSweep.unref();
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => reportError(err));
   }
@@ -136,6 +149,7 @@ class NetMysqlServer implements MysqlServer {
 
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
+    clearInterval(this.idleSweep);
     this.closing = (async () => {
       const stopped = new Promise<void>((resolve) => {
         if (!this.server.listening) return resolve();

@@ -60,6 +60,7 @@ export async function startServer(
         execute: custom.execute,
         status: custom.status,
         resetConnection: custom.resetConnection,
+        idleTimeoutSeconds: custom.idleTimeoutSeconds,
         close: () => {
           record.closeCalls++;
           return custom.close?.();

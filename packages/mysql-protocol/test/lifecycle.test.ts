@@ -55,6 +55,29 @@ describe('connection lifecycle', () => {
     client.close();
   });
 
+  it("closes a client idle past its session's idleTimeoutSeconds, not one running a statement that long", async () => {
+    const slow = deferred();
+    t = await startServer(() => ({
+      idleTimeoutSeconds: () => 1,
+      query: async (sql: string, out: ResultSink) => {
+        if (sql === 'slow') await slow.promise;
+        out.ok();
+      },
+    }));
+    const idle = await RawMysqlClient.login(t.port, { user: USER, password: PASSWORD });
+    const busy = await RawMysqlClient.login(t.port, { user: USER, password: PASSWORD });
+    const idleClosed = new Promise<void>((resolve) => idle.client.socket.once('close', () => resolve()));
+    busy.client.send(comQuery('slow'));
+    await idleClosed;
+    await waitFor(() => t!.sessions[0]!.closeCalls === 1, 'the idle session closed');
+    // The busy one's statement has run for as long; it is not idle, so it is answered.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    slow.resolve();
+    expect((await busy.client.readResult()).last[0]).toBe(0x00);
+    expect(t.sessions[1]!.closeCalls).toBe(0);
+    busy.client.close();
+  });
+
   it('closes the session exactly once on QUIT, on abrupt disconnect and on server close', async () => {
     t = await startServer();
     const quitter = await t.connect();
