@@ -53,7 +53,81 @@ class SignalHooks {
 
 const hooksBySignal = new WeakMap<AbortSignal, SignalHooks>();
 
+/**
+ * What aborts a signal: a Node AbortController, or a ScopeAbortController.
+ */
+export interface Aborter {
+  readonly signal: AbortSignal;
+  abort(reason?: unknown): void;
+}
+
+/**
+ * A signal for the executor's own per-statement scopes (a fan-out's shard statements, a Limit's
+ * input, a merge's inputs), made by ScopeAbortController. Node 20 builds an AbortSignal in about
+ * 3 µs (an EventTarget whose prototype is then changed) and adds its first listener in about
+ * 2 µs: in a 4-shard `SELECT SUM(k) … WHERE id BETWEEN ? AND ?` under callgrind, the fan-out's
+ * signal was 27,000 of the gateway's 271,000 instructions. This one holds its hooks itself.
+ *
+ * It reads as an AbortSignal for the executor's code, which only reads `aborted` and `reason` and
+ * hooks signals through onAbort/offAbort (or add/removeEventListener('abort'), kept for the same
+ * semantics). It must never be handed to a Node API that takes an AbortSignal: those check the
+ * class and throw. Concurrency rule: aborted once, synchronously, by its controller; the hooks
+ * run in that same step, in the order they were added.
+ */
+class ScopeSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  readonly hooks = new SignalHooks();
+  /** addEventListener's listeners, each with its hook (for removeEventListener). */
+  private listeners: Map<unknown, () => void> | null = null;
+
+  throwIfAborted(): void {
+    if (this.aborted) throw this.reason;
+  }
+
+  addEventListener(type: string, listener: ((event: Event) => void) | { handleEvent(event: Event): void }, _options?: unknown): void {
+    if (type !== 'abort' || this.listeners?.has(listener) === true) return;
+    const hook = () => {
+      this.listeners?.delete(listener);
+      const event = new Event('abort');
+      if (typeof listener === 'function') listener.call(this, event);
+      else listener.handleEvent(event);
+    };
+    (this.listeners ??= new Map()).set(listener, hook);
+    this.hooks.add(hook);
+  }
+
+  removeEventListener(type: string, listener: unknown): void {
+    const hook = type === 'abort' ? this.listeners?.get(listener) : undefined;
+    if (hook === undefined) return;
+    this.listeners!.delete(listener);
+    this.hooks.delete(hook);
+  }
+}
+
+/** An Aborter whose signal is a ScopeSignal: for scopes inside one statement only (see ScopeSignal). */
+export class ScopeAbortController implements Aborter {
+  private readonly scope = new ScopeSignal();
+
+  get signal(): AbortSignal {
+    return this.scope as unknown as AbortSignal;
+  }
+
+  abort(reason?: unknown): void {
+    const scope = this.scope;
+    if (scope.aborted) return;
+    scope.aborted = true;
+    // As AbortController.abort() with no reason.
+    scope.reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+    scope.hooks.run();
+  }
+}
+
 export function onAbort(signal: AbortSignal, hook: () => void): void {
+  if (signal instanceof ScopeSignal) {
+    signal.hooks.add(hook);
+    return;
+  }
   let hooks = hooksBySignal.get(signal);
   if (hooks === undefined) {
     const created = new SignalHooks();
@@ -65,7 +139,8 @@ export function onAbort(signal: AbortSignal, hook: () => void): void {
 }
 
 export function offAbort(signal: AbortSignal, hook: () => void): void {
-  hooksBySignal.get(signal)?.delete(hook);
+  if (signal instanceof ScopeSignal) signal.hooks.delete(hook);
+  else hooksBySignal.get(signal)?.delete(hook);
 }
 
 function runHook(hook: () => void): void {

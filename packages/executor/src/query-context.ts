@@ -4,7 +4,7 @@
  * per-query settings, the abort signal, and two append-only/counter fields documented below.
  */
 import type { BindVars } from '@shardgate/planner';
-import { offAbort as unhookAbort, onAbort as hookAbort } from './abort-hooks.js';
+import { offAbort as unhookAbort, onAbort as hookAbort, ScopeAbortController, type Aborter } from './abort-hooks.js';
 import { rowLimitExceeded } from './errors.js';
 import type { KeyspaceShards, VSchemaLike } from './keyspace-routing.js';
 import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
@@ -199,7 +199,7 @@ export class QueryContext {
    * targets through this controller instead of linking one more (takeOwnAbort). Concurrency rule:
    * set once at construction (withOwnAbort), taken and cleared synchronously, once.
    */
-  private ownAbort: AbortController | null = null;
+  private ownAbort: Aborter | null = null;
 
   constructor(
     access: ShardAccess,
@@ -242,7 +242,7 @@ export class QueryContext {
    * The same query under `controller`'s signal, where the caller owns the controller and fails
    * with any error its input fails with (a Limit): see takeOwnAbort.
    */
-  withOwnAbort(controller: AbortController): QueryContext {
+  withOwnAbort(controller: Aborter): QueryContext {
     const child = new QueryContext(this.access, this.routing, this.settings, controller.signal, this.onRouteVariant, this.shared(), this.forceBuffered);
     child.ownAbort = controller;
     return child;
@@ -253,7 +253,7 @@ export class QueryContext {
    * for any other context): a fan-out may abort its targets through it, since aborting it stops
    * only what runs under the operator that owns it, and that operator then fails anyway.
    */
-  takeOwnAbort(): AbortController | null {
+  takeOwnAbort(): Aborter | null {
     const c = this.ownAbort;
     this.ownAbort = null;
     return c;
@@ -341,8 +341,9 @@ export function setBindVar(out: BindVars, k: string, v: BindVars[string]): void 
  * An AbortController whose signal also fires when `parent` does. `dispose` unhooks it from the
  * parent, so long-lived parents (sessions) do not accumulate listeners.
  */
-export function childAbort(parent: AbortSignal): { controller: AbortController; dispose: () => void } {
-  const controller = new AbortController();
+export function childAbort(parent: AbortSignal): { controller: Aborter; dispose: () => void } {
+  // Its signal never leaves the statement's own code (see ScopeAbortController).
+  const controller = new ScopeAbortController();
   if (parent.aborted) {
     controller.abort(parent.reason);
     return { controller, dispose: () => {} };

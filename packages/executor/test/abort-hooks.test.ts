@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { offAbort, onAbort } from '../src/abort-hooks.js';
+import { offAbort, onAbort, ScopeAbortController, type Aborter } from '../src/abort-hooks.js';
 
-describe('abort hooks', () => {
+describe.each([
+  ['AbortController', (): Aborter => new AbortController()],
+  ['ScopeAbortController', (): Aborter => new ScopeAbortController()],
+])('abort hooks on an %s', (_kind, make) => {
   it('run once each, in the order they were added, across the single slot and the set', () => {
-    const ac = new AbortController();
+    const ac = make();
     const ran: string[] = [];
     const a = () => ran.push('a');
     const b = () => ran.push('b');
@@ -24,7 +27,7 @@ describe('abort hooks', () => {
   });
 
   it('a hook removed before the abort never runs; one added again does', () => {
-    const ac = new AbortController();
+    const ac = make();
     const ran: string[] = [];
     const a = () => ran.push('a');
     for (let i = 0; i < 1000; i++) {
@@ -41,7 +44,7 @@ describe('abort hooks', () => {
   });
 
   it('hooks added while the signal aborts, or after, never run; a throwing hook does not stop the others', async () => {
-    const ac = new AbortController();
+    const ac = make();
     const ran: string[] = [];
     const late = () => ran.push('late');
     const thrown: unknown[] = [];
@@ -65,8 +68,8 @@ describe('abort hooks', () => {
   });
 
   it('keeps signals apart', () => {
-    const x = new AbortController();
-    const y = new AbortController();
+    const x = make();
+    const y = make();
     const ran: string[] = [];
     const hook = () => ran.push('hook');
     onAbort(x.signal, hook);
@@ -76,5 +79,35 @@ describe('abort hooks', () => {
     expect(ran).toEqual([]);
     y.abort();
     expect(ran).toEqual(['hook']);
+  });
+});
+
+describe('ScopeAbortController', () => {
+  it('aborts as an AbortController does: once, with its reason or an AbortError, listeners in order', () => {
+    const scope = new ScopeAbortController();
+    const node = new AbortController();
+    const ran: string[] = [];
+    for (const [name, c] of [['scope', scope], ['node', node]] as const) {
+      const first = (e: Event) => ran.push(`${name} first ${e.type}`);
+      const removed = () => ran.push(`${name} removed`);
+      c.signal.addEventListener('abort', first, { once: true });
+      c.signal.addEventListener('abort', removed);
+      onAbort(c.signal, () => ran.push(`${name} hook`));
+      c.signal.addEventListener('abort', { handleEvent: () => ran.push(`${name} object`) });
+      c.signal.removeEventListener('abort', removed);
+      expect(c.signal.aborted).toBe(false);
+      expect(() => c.signal.throwIfAborted()).not.toThrow();
+      c.abort();
+      c.abort(new Error('second'));
+      expect(c.signal.aborted).toBe(true);
+      expect(c.signal.reason).toMatchObject({ name: 'AbortError' });
+      expect(() => c.signal.throwIfAborted()).toThrow(c.signal.reason as Error);
+      onAbort(c.signal, () => ran.push(`${name} late`));
+    }
+    expect(ran).toEqual(['scope first abort', 'scope hook', 'scope object', 'node first abort', 'node hook', 'node object']);
+    const reason = new Error('why');
+    const withReason = new ScopeAbortController();
+    withReason.abort(reason);
+    expect(withReason.signal.reason).toBe(reason);
   });
 });

@@ -7,7 +7,7 @@
  * own collation, so 'alice', 'Alice' and 'Ålice' come out exactly as one MariaDB orders them.
  */
 import type { OrderByKey } from '@shardgate/planner';
-import { offAbort as unhookAbort, onAbort as hookAbort } from '../abort-hooks.js';
+import { offAbort as unhookAbort, onAbort as hookAbort, ScopeAbortController } from '../abort-hooks.js';
 import type { RowReceiver } from '../row-flow.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR } from '../errors.js';
 import { ColumnFlag } from '../values/column-types.js';
@@ -179,11 +179,11 @@ export async function mergeSorted(
   // when an input starts, read when the merge fails, and unhooked once inputs and merge settled;
   // `abortInputs` is written once, before the inputs start.
   let abortInputs: ((reason: unknown) => void) | null = null;
-  const links: { source: AbortSignal; controller: AbortController; hook: () => void }[] = [];
+  const links: { source: AbortSignal; controller: ScopeAbortController; hook: () => void }[] = [];
   const inputSignal = (source: AbortSignal): AbortSignal => {
     if (abortInputs !== null) return source;
     for (const l of links) if (l.source === source) return l.controller.signal;
-    const controller = new AbortController();
+    const controller = new ScopeAbortController();
     const hook = () => controller.abort(source.reason);
     links.push({ source, controller, hook });
     if (source.aborted) controller.abort(source.reason);
