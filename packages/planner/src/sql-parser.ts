@@ -156,6 +156,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   if (blanked !== null) {
     try {
       ast = astify(blanked);
+      locateUnlocated(ast, tokens, offsets);
       flattenQualifiers(ast, 0);
       expandRuns(ast, tokens, offsets, runs);
     } catch (e) {
@@ -167,6 +168,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   }
   if (ast === undefined) {
     ast = astify(pt);
+    locateUnlocated(ast, tokens, offsets);
     flattenQualifiers(ast, 0);
   }
   const nullSafeEqual = nullSafeOffsets.length > 0 && !restoreNullSafeEqual(ast, nullSafeOffsets);
@@ -209,6 +211,111 @@ function redundantUnionParens(tokens: readonly Token[]): Set<number> | null {
     if (plain) (found ??= new Set()).add(start).add(close);
   }
   return found;
+}
+
+/** Index of the first parse offset >= `offset` (tokenAt over bare offsets). */
+function firstTokenAt(offsets: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = offsets.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (offsets[mid]! < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the `)` matching the `(` at `open`, or -1. */
+function matchingParen(tokens: readonly Token[], open: number): number {
+  let depth = 0;
+  for (let j = open; j < tokens.length; j++) {
+    const x = tokens[j]!.text;
+    if (x === '(') depth++;
+    else if (x === ')' && --depth === 0) return j;
+  }
+  return -1;
+}
+
+const UNARY_OPERATORS = new Set(['-', '+', '~', '!']);
+
+/**
+ * node-sql-parser 5.4 gives no location to a unary expression (`NOT x`, `-x`, `!x`, `~x`: its
+ * createUnaryExpr omits the loc its createBinaryExpr adds) nor to a CASE expression, so no range
+ * of tokens could be cut for them (tokenRange). This derives their locations from the tokens
+ * around their located parts, with the parser's conventions: the node's own parentheses are
+ * outside its location. Children first, so `NOT NOT x` and a CASE holding one are located too.
+ * A node whose anchor is not where expected keeps no location (the callers then refuse, as before).
+ */
+function locateUnlocated(ast: Ast, tokens: readonly Token[], offsets: readonly number[]): void {
+  const setLoc = (n: Ast, first: number, last: number): void => {
+    const s = offsets[first]!;
+    const e = offsets[last]! + 1;
+    n.loc = { start: { offset: s, line: 1, column: s + 1 }, end: { offset: e, line: 1, column: e + 1 } };
+  };
+  /** The token range of bind var `:name` when it occurs once (a param node has no location). */
+  const uniqueBind = (name: unknown): [number, number] | null => {
+    let at = -1;
+    for (let i = 0; i < tokens.length; i++) {
+      if (tokens[i]!.kind !== 'bind' || tokens[i]!.text !== `:${String(name)}`) continue;
+      if (at >= 0) return null;
+      at = i;
+    }
+    return at >= 0 ? [at, at + 1] : null;
+  };
+  /** Token range of the earliest- and latest-located descendants of `n` (itself included). */
+  const extent = (n: Ast, depth: number): [number, number] | null => {
+    if (n === null || typeof n !== 'object' || depth > 400) return null;
+    if (!Array.isArray(n) && n.loc) return [firstTokenAt(offsets, n.loc.start.offset), firstTokenAt(offsets, n.loc.end.offset)];
+    let out: [number, number] | null = null;
+    for (const k of Array.isArray(n) ? n.keys() : Object.keys(n)) {
+      if (k === 'loc') continue;
+      const r = extent((n as Ast)[k], depth + 1);
+      if (r) out = out ? [Math.min(out[0], r[0]), Math.max(out[1], r[1])] : r;
+    }
+    return out;
+  };
+  const visit = (n: Ast, depth: number): void => {
+    if (n === null || typeof n !== 'object' || depth > 400) return;
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x, depth + 1);
+      return;
+    }
+    for (const k of Object.keys(n)) if (k !== 'loc') visit(n[k], depth + 1);
+    if (n.loc) return;
+    if (n.type === 'unary_expr') {
+      const operand = n.expr?.loc ? extent(n.expr, 0) : n.expr?.type === 'param' ? uniqueBind(n.expr.value) : null;
+      if (!operand) return;
+      // The operand's own parentheses lie outside its location: `NOT ((a = 1))`.
+      let op = operand[0] - 1;
+      let end = operand[1];
+      while (tokens[op]?.text === '(') {
+        if (matchingParen(tokens, op) !== end) return;
+        op--;
+        end++;
+      }
+      const t = tokens[op];
+      const operator = String(n.operator).toLowerCase();
+      if (t === undefined || !(operator === 'not' ? kw(t) === 'not' : UNARY_OPERATORS.has(operator) && t.text === operator)) return;
+      setLoc(n, op, end - 1);
+    } else if (n.type === 'case') {
+      const inner = extent(n, 0);
+      if (!inner) return;
+      // `CASE [(]x WHEN …` / `CASE WHEN [(]c THEN …`: only `when` and `(` between CASE and its first located part.
+      let c = inner[0] - 1;
+      while (tokens[c]?.text === '(' || kw(tokens[c]) === 'when') c--;
+      if (kw(tokens[c]) !== 'case') return;
+      let level = 0;
+      for (let j = c; j < tokens.length; j++) {
+        const w = kw(tokens[j]);
+        if (w === 'case') level++;
+        else if (w === 'end' && --level === 0) {
+          if (j >= inner[1]) setLoc(n, c, j);
+          return;
+        }
+      }
+    }
+  };
+  visit(ast, 0);
 }
 
 /**
