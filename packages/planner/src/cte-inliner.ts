@@ -12,7 +12,7 @@
  * subquery.
  */
 import type { VSchema } from '@shardgate/vschema';
-import { identName, kw, tokenize, type Token } from './lexer.js';
+import { identName, kw, matchingParen, tokenize, type Token } from './lexer.js';
 import { notSupported, PlanError, syntaxError } from './errors.js';
 
 interface Cte {
@@ -62,16 +62,6 @@ export function inlineCtes(tokens: readonly Token[], sql: string): string | null
   if (i >= tokens.length) throw syntaxError(sql, sql.length);
   for (let j = i; j < tokens.length; j++) if (kw(tokens[j]) === 'with' && tokens[j - 1]?.text === '(') throw notSupported('WITH inside a subquery or derived table');
   return (head === '' ? '' : head + ' ') + substitute(tokens, sql, i, tokens.length, ctes);
-}
-
-function matchingParen(tokens: readonly Token[], open: number): number {
-  let depth = 0;
-  for (let j = open; j < tokens.length; j++) {
-    const t = tokens[j]!.text;
-    if (t === '(') depth++;
-    else if (t === ')' && --depth === 0) return j;
-  }
-  return -1;
 }
 
 function renderRange(tokens: readonly Token[], sql: string, from: number, to: number): string {

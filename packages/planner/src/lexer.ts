@@ -435,3 +435,14 @@ export function decodeBits(text: string): Uint8Array {
 export function kw(t: Token | undefined): string {
   return t !== undefined ? t.lower : '';
 }
+
+/** Index of the `)` matching the `(` at `open`, or -1 when it is not closed. */
+export function matchingParen(tokens: readonly { readonly text: string }[], open: number): number {
+  let depth = 0;
+  for (let j = open; j < tokens.length; j++) {
+    const x = tokens[j]!.text;
+    if (x === '(') depth++;
+    else if (x === ')' && --depth === 0) return j;
+  }
+  return -1;
+}

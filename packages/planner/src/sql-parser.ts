@@ -12,7 +12,7 @@
  * - a trailing `INTO OUTFILE|DUMPFILE …` is cut (the shard still gets it).
  */
 import { createRequire } from 'node:module';
-import { kw, type Token } from './lexer.js';
+import { kw, matchingParen, type Token } from './lexer.js';
 import { PlanError } from './errors.js';
 import { blankRuns, expandRuns, findRepeatedRuns } from './repeated-terms.js';
 
@@ -225,17 +225,6 @@ function firstTokenAt(offsets: readonly number[], offset: number): number {
   return lo;
 }
 
-/** Index of the `)` matching the `(` at `open`, or -1. */
-function matchingParen(tokens: readonly Token[], open: number): number {
-  let depth = 0;
-  for (let j = open; j < tokens.length; j++) {
-    const x = tokens[j]!.text;
-    if (x === '(') depth++;
-    else if (x === ')' && --depth === 0) return j;
-  }
-  return -1;
-}
-
 const UNARY_OPERATORS = new Set(['-', '+', '~', '!']);
 
 /**
@@ -405,15 +394,7 @@ function syntaxErrorAt(pt: string, offset: number): PlanError {
 
 /** Index of the first token whose parse offset is >= `offset` (binary search). */
 export function tokenAt(p: ParsedStatement, offset: number): number {
-  const offs = p.parseOffsets;
-  let lo = 0;
-  let hi = offs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (offs[mid]! < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return firstTokenAt(p.parseOffsets, offset);
 }
 
 /** Token range [start, end) covered by an AST node's location. */
