@@ -381,8 +381,8 @@ function refuseDecimalQuotients(a: AggregateParam, f: FieldInfo | undefined, nam
 function sumOfRowsField(base: FieldInfo, name: string, f: FieldInfo | undefined): FieldInfo {
   refuseInexactRowSum(f, name);
   return numericKind(f) === 'float'
-    ? { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM }
-    : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
+    ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM })
+    : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY | ColumnFlag.NUM });
 }
 
 /** Everything derived from the plan and the input's columns; immutable once built. */
@@ -408,10 +408,32 @@ function distinctKeyOf(param: AggregateParam, fields: readonly FieldInfo[]) {
  */
 const NARROW_INTEGER_TYPES: ReadonlySet<number> = new Set([ColumnType.TINY, ColumnType.SHORT, ColumnType.INT24, ColumnType.LONG, ColumnType.YEAR]);
 
+/**
+ * `{ ...base, ...changes }`, built as one literal of the column definition's fields. The shards'
+ * column definitions are frozen, and V8 copies a spread of a frozen object on its slow path: in a
+ * 4-shard `SELECT SUM(k)` under callgrind, buildShape's spreads cost about 5,700 instructions per
+ * statement.
+ */
+function fieldWith(base: FieldInfo, changes: Partial<FieldInfo>): FieldInfo {
+  return {
+    catalog: changes.catalog ?? base.catalog,
+    schema: changes.schema ?? base.schema,
+    table: changes.table ?? base.table,
+    orgTable: changes.orgTable ?? base.orgTable,
+    name: changes.name ?? base.name,
+    orgName: changes.orgName ?? base.orgName,
+    characterSet: changes.characterSet ?? base.characterSet,
+    columnLength: changes.columnLength ?? base.columnLength,
+    columnType: changes.columnType ?? base.columnType,
+    flags: changes.flags ?? base.flags,
+    decimals: changes.decimals ?? base.decimals,
+  };
+}
+
 function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly FieldInfo[], divPrecisionIncrement: number, bv: BindVars): AggregateShape {
   const outFields = fields.slice();
   p.columnNames?.forEach((name, i) => {
-    if (name !== null && outFields[i]) outFields[i] = { ...outFields[i]!, name };
+    if (name !== null && outFields[i]) outFields[i] = fieldWith(outFields[i]!, { name });
   });
   const makers: (() => Accumulator)[] = [];
   for (const a of p.aggregates) {
@@ -419,17 +441,17 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
     // A name over literals is rendered with this execution's values (the plan is shared).
     const name = a.nameTemplate ? renderTemplate(a.nameTemplate, bv) : a.alias || f?.name || '';
     const base: FieldInfo = f ?? { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: 0, decimals: 0 };
-    const countField: FieldInfo = { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 };
+    const countField = (): FieldInfo => fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 });
     if (a.opcode === 'sum' || a.opcode === 'avg' || a.opcode === 'sum_distinct' || a.opcode === 'avg_distinct') refuseDecimalQuotients(a, f, name);
     switch (a.opcode) {
       case 'count':
       case 'count_star':
       case 'sum_count':
-        outFields[a.column] = countField;
+        outFields[a.column] = countField();
         makers.push(() => new CountAccumulator(a.column, 'sum', null));
         break;
       case 'count_distinct':
-        outFields[a.column] = countField;
+        outFields[a.column] = countField();
         makers.push(() => new CountAccumulator(a.column, 'distinct', distinctKeyOf(a, fields)));
         break;
       case 'sum':
@@ -438,7 +460,7 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
           makers.push(() => new SumAccumulator(a.column, numericKind(f), null));
           break;
         }
-        outFields[a.column] = { ...base, name };
+        outFields[a.column] = fieldWith(base, { name });
         makers.push(() => new SumAccumulator(a.column, numericKind(f), null));
         break;
       case 'sum_distinct': {
@@ -447,8 +469,8 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         if (a.rowValues) refuseInexactRowSum(f, name);
         outFields[a.column] =
           input === 'float' || input === 'text'
-            ? { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM }
-            : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
+            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM })
+            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY | ColumnFlag.NUM });
         makers.push(() => new DistinctSumAccumulator(a.column, input, distinctKeyOf(a, fields)));
         break;
       }
@@ -457,8 +479,8 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         const scale = Math.min((f?.decimals ?? 0) + divPrecisionIncrement, 38);
         outFields[a.column] =
           input === 'float' || input === 'text'
-            ? { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM }
-            : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
+            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM })
+            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY | ColumnFlag.NUM });
         makers.push(() => new DistinctAvgAccumulator(a.column, input, distinctKeyOf(a, fields), scale, a.unrounded ? divPrecisionIncrement : undefined));
         break;
       }
@@ -470,10 +492,10 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         const enumLike = p.variant === 'Scalar' && (base.flags & (ColumnFlag.ENUM | ColumnFlag.SET)) !== 0;
         const widened = a.overExpression === true && NARROW_INTEGER_TYPES.has(base.columnType);
         outFields[a.column] = enumLike
-          ? { ...base, name, columnType: ColumnType.VAR_STRING, flags: base.flags & ~(ColumnFlag.ENUM | ColumnFlag.SET) }
+          ? fieldWith(base, { name, columnType: ColumnType.VAR_STRING, flags: base.flags & ~(ColumnFlag.ENUM | ColumnFlag.SET) })
           : widened
-            ? { ...base, name, columnType: ColumnType.LONGLONG }
-            : { ...base, name };
+            ? fieldWith(base, { name, columnType: ColumnType.LONGLONG })
+            : fieldWith(base, { name });
         const useWeight = a.weightStringColumn !== undefined && isTextField(f);
         const cmp = useWeight ? compareCollationKeys : comparatorFor(f);
         const sign = a.opcode === 'min' ? 1 : -1;
@@ -486,8 +508,8 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         const scale = Math.min((f?.decimals ?? 0) + divPrecisionIncrement, 38);
         outFields[a.column] =
           kind === 'float'
-            ? { ...base, name, table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE, decimals: 31 }
-            : { ...base, name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
+            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE, decimals: 31 })
+            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY | ColumnFlag.NUM });
         makers.push(() => new AvgAccumulator(a.column, a.countColumn ?? a.column, kind, scale, a.unrounded ? divPrecisionIncrement : undefined));
         break;
       }
@@ -500,11 +522,11 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         // A shard that grouped through a temporary table reports its GROUP_CONCAT as a BLOB-flagged
         // MEDIUMTEXT; MariaDB's own GROUP_CONCAT has no BLOB flag (a UNION sizes it by that: see
         // unionBlobType).
-        outFields[a.column] = { ...base, name, flags: base.flags & ~ColumnFlag.BLOB };
+        outFields[a.column] = fieldWith(base, { name, flags: base.flags & ~ColumnFlag.BLOB });
         if (gc.rowPieces) {
           // MariaDB's GROUP_CONCAT is a VARCHAR up to 512 characters of group_concat_max_len, a BLOB past that.
           const maxLen = ctx.settings.groupConcatMaxLen ?? DEFAULT_GROUP_CONCAT_MAX_LEN;
-          outFields[a.column] = { ...base, name, table: '', orgTable: '', orgName: '', columnType: maxLen > 512 ? ColumnType.BLOB : ColumnType.VAR_STRING, columnLength: Math.min(maxLen * 4, 0xffffffff), decimals: 0, flags: base.flags & ~(ColumnFlag.BLOB | ColumnFlag.NOT_NULL) };
+          outFields[a.column] = fieldWith(base, { name, table: '', orgTable: '', orgName: '', columnType: maxLen > 512 ? ColumnType.BLOB : ColumnType.VAR_STRING, columnLength: Math.min(maxLen * 4, 0xffffffff), decimals: 0, flags: base.flags & ~(ColumnFlag.BLOB | ColumnFlag.NOT_NULL) });
         }
         const cmps = gc.orderBy.map((k) => comparatorFor(fields[k.column]));
         for (const c of gc.distinctColumns ?? []) {

@@ -12,6 +12,36 @@ const DECIMAL_RE = /^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$/;
 
 /** Parses `-12.50`, `7`, `.5`; returns null for text that is not a plain decimal (e.g. `1e5`). */
 export function parseDecimal(text: string): Decimal | null {
+  return parsePlainDecimal(text) ?? parseDecimalText(text);
+}
+
+/**
+ * `[-]digits[.digits]`, as the shards write numbers, read without the regex (which cost about 800
+ * instructions a value, per row of every SUM and AVG); anything else (a sign `+`, blanks, no
+ * digits) is undefined here and left to the regex.
+ */
+function parsePlainDecimal(text: string): Decimal | null | undefined {
+  const n = text.length;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  const intStart = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  const intEnd = i;
+  let fracStart = i;
+  if (i < n && text.charCodeAt(i) === 46) {
+    fracStart = ++i;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+  }
+  if (i !== n || (intEnd === intStart && i === fracStart)) return undefined;
+  const units = BigInt(intEnd === intStart ? text.slice(fracStart) : fracStart === intEnd ? text.slice(intStart, intEnd) : text.slice(intStart, intEnd) + text.slice(fracStart));
+  return { units: intStart === 1 ? -units : units, scale: i - fracStart };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** parseDecimal by the regex: what parsePlainDecimal leaves. */
+export function parseDecimalText(text: string): Decimal | null {
   const m = DECIMAL_RE.exec(text);
   if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) return null;
   const frac = m[3] ?? '';
