@@ -87,7 +87,10 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       // SET NAMES x COLLATE y fails whole (x not applied either) when y does: check y first.
       for (const a of st.assignments) if (a.name === 'names_collate' && a.value.kind === 'literal') await namedUtf8mb4Collation(session, a.name, valueText(a.value.value), sink.signal);
       // Likewise a name the gateway refuses whatever the shards say: nothing before it applies.
-      for (const a of st.assignments) if (a.scope === 'session' && a.value.kind !== 'query') refuseUnsupportedValue(normalizeName(a.name), a.value.kind === 'default' ? null : evalScalar(a.value as Parameters<typeof evalScalar>[0], bv));
+      for (const a of st.assignments) {
+        const name = normalizeName(a.name);
+        if (a.scope === 'session' && a.value.kind !== 'query' && variableHandling(name).kind === 'defaultOnly') refuseUnsupportedValue(name, a.value.kind === 'default' ? null : evalScalar(a.value as Parameters<typeof evalScalar>[0], bv));
+      }
       for (const a of st.assignments) await applySet(session, a, bv, sink);
       sink.ok({ warnings: session.warnings.length });
       return;
