@@ -292,7 +292,7 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
   refuseUnsupportedValue(name, isDefault ? null : value);
   const handling = variableHandling(name);
   if (handling.kind === 'clientConnection') {
-    await setClientConnectionVariable(session, name, isDefault ? null : value, sink.signal);
+    await setClientConnectionVariable(session, name, handling.range, isDefault ? null : value, sink.signal);
     return;
   }
   if (handling.kind === 'defaultOnly') return;
@@ -322,23 +322,13 @@ function refuseUnsupportedValue(name: string, value: SqlValue): void {
   throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This version of shardgate doesn't yet support 'SET ${name} = ${valueText(value)}': ${handling.why}`);
 }
 
-/** MariaDB's range of the client connection's numeric timeouts and counts (out of range is clamped). */
-const CLIENT_CONNECTION_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = {
-  wait_timeout: [1n, 31536000n],
-  interactive_timeout: [1n, 31536000n],
-  net_read_timeout: [1n, 31536000n],
-  net_write_timeout: [1n, 31536000n],
-  net_retry_count: [1n, 18446744073709551615n],
-};
-
 /**
  * A clientConnection variable (system-variables.ts): kept in the session for `SELECT @@name`,
  * never sent to a shard. The session_track_* ones are accepted and not kept: the gateway's OK
  * packets carry no session state, as before the SET.
  */
-async function setClientConnectionVariable(session: Session, name: string, value: SqlValue, signal: AbortSignal): Promise<void> {
-  const range = CLIENT_CONNECTION_RANGES[name];
-  if (range === undefined) return;
+async function setClientConnectionVariable(session: Session, name: string, range: readonly [bigint, bigint] | null, value: SqlValue, signal: AbortSignal): Promise<void> {
+  if (range === null) return;
   if (value === null) {
     session.clientConnectionVariables.delete(name);
     return;
@@ -670,6 +660,9 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
   const e = expr.toLowerCase().replace(/\s+/g, '').replace(/^@@(session\.|local\.)?/, '@@');
   const text = (s: string | null) => ({ cell: s === null ? null : textCell(s), numeric: false });
   const num = (n: bigint | number) => ({ cell: sqlValueToCell(BigInt(n)), numeric: true });
+  // The client connection's own, once set in this session (setClientConnectionVariable).
+  const kept = session.clientConnectionVariables.size > 0 && e.startsWith('@@') ? session.clientConnectionVariables.get(e.slice(2)) : undefined;
+  if (kept !== undefined) return { cell: sqlValueToCell(kept), numeric: true, unsigned: true };
   switch (e) {
     case '@@version_comment':
       return text(ANNOUNCED_VERSION_COMMENT);
@@ -680,14 +673,6 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
     case '@@wait_timeout':
       // The gateway's, which it closes idle clients by (ExecutorSession.waitTimeoutSeconds).
       return { cell: sqlValueToCell(BigInt(session.waitTimeoutSeconds())), numeric: true, unsigned: true };
-    case '@@interactive_timeout':
-    case '@@net_read_timeout':
-    case '@@net_write_timeout':
-    case '@@net_retry_count': {
-      // Set in this session: the client connection's own (setClientConnectionVariable).
-      const set = session.clientConnectionVariables.get(e.slice(2));
-      return set === undefined ? undefined : { cell: sqlValueToCell(set), numeric: true, unsigned: true };
-    }
     case '@@last_insert_id':
     case '@@identity':
       // The session's, as LAST_INSERT_ID(): a pooled shard connection's is another client's.

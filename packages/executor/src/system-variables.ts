@@ -24,20 +24,31 @@
  */
 
 export type VariableHandling =
-  | { readonly kind: 'clientConnection' }
+  /** `range`: MariaDB's bounds of a numeric one, which the session keeps; none: accepted, not kept. */
+  | { readonly kind: 'clientConnection'; readonly range: readonly [bigint, bigint] | null }
   | { readonly kind: 'defaultOnly'; readonly defaults: ReadonlySet<string>; readonly why: string }
   | { readonly kind: 'shard' };
 
-const CLIENT_CONNECTION: VariableHandling = { kind: 'clientConnection' };
 const SHARD: VariableHandling = { kind: 'shard' };
 
+const TIMEOUT: VariableHandling = { kind: 'clientConnection', range: [1n, 31536000n] };
+const NOT_KEPT: VariableHandling = { kind: 'clientConnection', range: null };
+
 /**
- * The client connection's own settings. The session_track_* variables ask for state in OK
- * packets, which the gateway writes itself.
+ * The client connection's own settings, with MariaDB's range of each numeric one (a value out of
+ * it is clamped). The session_track_* variables ask for state in OK packets, which the gateway
+ * writes itself: accepted, not kept.
  */
-const CLIENT_CONNECTION_VARIABLES = new Set([
-  'wait_timeout', 'interactive_timeout', 'net_read_timeout', 'net_write_timeout', 'net_retry_count',
-  'session_track_schema', 'session_track_state_change', 'session_track_system_variables', 'session_track_transaction_info',
+const CLIENT_CONNECTION_VARIABLES = new Map<string, VariableHandling>([
+  ['wait_timeout', TIMEOUT],
+  ['interactive_timeout', TIMEOUT],
+  ['net_read_timeout', TIMEOUT],
+  ['net_write_timeout', TIMEOUT],
+  ['net_retry_count', { kind: 'clientConnection', range: [1n, 18446744073709551615n] }],
+  ['session_track_schema', NOT_KEPT],
+  ['session_track_state_change', NOT_KEPT],
+  ['session_track_system_variables', NOT_KEPT],
+  ['session_track_transaction_info', NOT_KEPT],
 ]);
 
 const OFF = new Set(['0', 'off', 'false']);
@@ -58,8 +69,7 @@ const DEFAULT_ONLY = new Map<string, VariableHandling>([
 
 /** How the gateway applies a SET of `name` (lower case, no `@@`, scope or quotes). */
 export function variableHandling(name: string): VariableHandling {
-  if (CLIENT_CONNECTION_VARIABLES.has(name)) return CLIENT_CONNECTION;
-  return DEFAULT_ONLY.get(name) ?? SHARD;
+  return CLIENT_CONNECTION_VARIABLES.get(name) ?? DEFAULT_ONLY.get(name) ?? SHARD;
 }
 
 /**
