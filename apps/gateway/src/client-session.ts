@@ -7,7 +7,7 @@
  */
 import type { ExecutorSession } from '@shardgate/executor';
 import { Capability, type ColumnDefinition, type ConnectionInfo, type ParamValue, type ResultSink, type SessionHandler } from '@shardgate/mysql-protocol';
-import { syntaxError } from '@shardgate/planner';
+import { ignoreSpaceBeforeCalls, syntaxError } from '@shardgate/planner';
 import type { GatewayLog } from './logger.js';
 import { statementType, type GatewayMetrics } from './metrics.js';
 import type { QueryPlanStats, StatementContext } from './query-plan-stats.js';
@@ -109,6 +109,7 @@ export class ClientSessionHandler implements SessionHandler {
 
   query(sql: string, out: ResultSink): Promise<void> {
     this.onStatement?.(sql);
+    if (this.ignoresSpace()) sql = ignoreSpaceBeforeCalls(sql);
     // Fast path: most queries have no `;` at all, so they need no splitting.
     if (sql.includes(';')) {
       const statements = splitStatements(sql);
@@ -125,6 +126,12 @@ export class ClientSessionHandler implements SessionHandler {
       if (statements.length === 1) sql = statements[0];
     }
     return this.observe(sql, out, undefined);
+  }
+
+  /** CLIENT_IGNORE_SPACE: `count (*)` is `count(*)`, as MariaDB reads it for such a client. */
+  private ignoresSpace(): boolean {
+    const caps = this.connection?.capabilities;
+    return caps !== undefined && (caps & Capability.IGNORE_SPACE) !== 0;
   }
 
   private multiStatementsAllowed(): boolean {
@@ -236,10 +243,12 @@ export class ClientSessionHandler implements SessionHandler {
   /** The statement's handle is the keyspace it was prepared in (see ExecutorSession.execute). */
   prepare(sql: string): Promise<{ paramCount: number; columns: readonly ColumnDefinition[]; handle: string | null }> {
     this.onStatement?.(sql);
+    if (this.ignoresSpace()) sql = ignoreSpaceBeforeCalls(sql);
     return this.session.prepare(sql).then((r) => ({ paramCount: r.paramCount, columns: r.columns, handle: r.preparedIn }));
   }
 
   execute(sql: string, params: readonly ParamValue[], out: ResultSink, handle?: unknown): Promise<void> {
+    if (this.ignoresSpace()) sql = ignoreSpaceBeforeCalls(sql);
     return this.observe(sql, out, params, typeof handle === 'string' || handle === null ? handle : undefined);
   }
 

@@ -47,6 +47,9 @@ export const SERVER_CAPABILITIES =
   Capability.FOUND_ROWS |
   Capability.LONG_FLAG |
   Capability.CONNECT_WITH_DB |
+  // As MariaDB: a client may ask for it (mysql2 does). The session handler reads it in
+  // ConnectionInfo.capabilities and must then read `count (*)` as `count(*)`.
+  Capability.IGNORE_SPACE |
   Capability.PROTOCOL_41 |
   Capability.TRANSACTIONS |
   Capability.SECURE_CONNECTION |

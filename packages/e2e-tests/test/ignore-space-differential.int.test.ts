@@ -1,0 +1,63 @@
+/**
+ * CLIENT_IGNORE_SPACE, which mysql2 sets by default: MariaDB then reads `count (*)` as
+ * `count(*)`; a client without it gets 1064 there. Through a 2-shard gateway and on one plain
+ * MariaDB, with mysql2's default flags and with the flag taken off.
+ */
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashKeyspace, type RunningGateway } from './support/gateway-harness.js';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
+
+const SCHEMA = 'create table t (id bigint primary key, k int, c varchar(20))';
+const ROWS = `insert into t (id, k, c) values ${Array.from({ length: 12 }, (_, i) => `(${i + 1}, ${(i * 7) % 5}, 'row${i + 1}')`).join(', ')}`;
+const QUERIES = [
+  'select count (*) as n, sum (k) as s, max  (k) as m, min(k) as mi from t',
+  'select k, count (*) as n from t group by k order by k',
+  "select id, substring (c, 2) as s, trim ( c) as t from t where id < 4 order by id",
+  'select count (distinct k) as n from t where id in (1, 2, 3)',
+];
+
+let pair: GatewayAndReference;
+let gw: RunningGateway;
+
+beforeAll(async () => {
+  pair = await startGatewayAndReference({ vschema: { keyspaces: { ks: hashKeyspace({ t: 'id' }) } }, keyspaces: { ks: { shards: ['-80', '80-'], schema: SCHEMA } } }, 'ks', SCHEMA);
+  gw = pair.gw;
+  await pair.loadBoth([ROWS]);
+});
+
+afterAll(() => pair?.stop());
+
+async function answer(c: mysql.Connection, sql: string, prepared = false): Promise<unknown> {
+  try {
+    return (prepared ? await c.execute(sql) : await c.query(sql))[0];
+  } catch (err) {
+    return { errno: (err as { errno: number }).errno };
+  }
+}
+
+describe('blanks before a function call, as MariaDB reads them for the client', () => {
+  it.each(QUERIES)('with IGNORE_SPACE (mysql2 default): %s', async (sql) => {
+    const want = await answer(pair.ref, sql);
+    expect(want).not.toHaveProperty('errno');
+    expect(await answer(pair.sub, sql)).toEqual(want);
+    expect(await answer(pair.sub, sql, true)).toEqual(await answer(pair.ref, sql, true));
+  });
+
+  it('without IGNORE_SPACE: 1064 on both', async () => {
+    const flags = ['-IGNORE_SPACE'];
+    const sub = await gw.connect({ database: 'ks', flags, supportBigNumbers: true, bigNumberStrings: true });
+    // The harness's connect decodes big numbers as strings.
+    const ref = await mysql.createConnection({ ...pair.reference.shard('reference').connectionOptions(), flags, supportBigNumbers: true, bigNumberStrings: true });
+    try {
+      for (const sql of QUERIES.slice(0, 2)) {
+        expect(await answer(ref, sql)).toEqual({ errno: 1064 });
+        expect(await answer(sub, sql)).toEqual({ errno: 1064 });
+      }
+      expect(await answer(sub, 'select count(*) as n from t')).toEqual(await answer(ref, 'select count(*) as n from t'));
+    } finally {
+      await sub.end();
+      await ref.end();
+    }
+  });
+});
