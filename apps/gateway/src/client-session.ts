@@ -109,7 +109,7 @@ export class ClientSessionHandler implements SessionHandler {
 
   query(sql: string, out: ResultSink): Promise<void> {
     this.onStatement?.(sql);
-    if (this.ignoresSpace()) sql = ignoreSpaceBeforeCalls(sql);
+    sql = this.asClientMeant(sql);
     // Fast path: most queries have no `;` at all, so they need no splitting.
     if (sql.includes(';')) {
       const statements = splitStatements(sql);
@@ -128,10 +128,10 @@ export class ClientSessionHandler implements SessionHandler {
     return this.observe(sql, out, undefined);
   }
 
-  /** CLIENT_IGNORE_SPACE: `count (*)` is `count(*)`, as MariaDB reads it for such a client. */
-  private ignoresSpace(): boolean {
+  /** A statement's text as MariaDB reads it for this client: under CLIENT_IGNORE_SPACE, `count (*)` is `count(*)`. */
+  private asClientMeant(sql: string): string {
     const caps = this.connection?.capabilities;
-    return caps !== undefined && (caps & Capability.IGNORE_SPACE) !== 0;
+    return caps !== undefined && (caps & Capability.IGNORE_SPACE) !== 0 ? ignoreSpaceBeforeCalls(sql) : sql;
   }
 
   private multiStatementsAllowed(): boolean {
@@ -243,12 +243,12 @@ export class ClientSessionHandler implements SessionHandler {
   /** The statement's handle is the keyspace it was prepared in (see ExecutorSession.execute). */
   prepare(sql: string): Promise<{ paramCount: number; columns: readonly ColumnDefinition[]; handle: string | null }> {
     this.onStatement?.(sql);
-    if (this.ignoresSpace()) sql = ignoreSpaceBeforeCalls(sql);
+    sql = this.asClientMeant(sql);
     return this.session.prepare(sql).then((r) => ({ paramCount: r.paramCount, columns: r.columns, handle: r.preparedIn }));
   }
 
   execute(sql: string, params: readonly ParamValue[], out: ResultSink, handle?: unknown): Promise<void> {
-    if (this.ignoresSpace()) sql = ignoreSpaceBeforeCalls(sql);
+    sql = this.asClientMeant(sql);
     return this.observe(sql, out, params, typeof handle === 'string' || handle === null ? handle : undefined);
   }
 

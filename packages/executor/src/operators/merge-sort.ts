@@ -7,7 +7,8 @@
  * own collation, so 'alice', 'Alice' and 'Ålice' come out exactly as one MariaDB orders them.
  */
 import type { OrderByKey } from '@shardgate/planner';
-import { offAbort as unhookAbort, onAbort as hookAbort, ScopeAbortController } from '../abort-hooks.js';
+import type { Aborter } from '../abort-hooks.js';
+import { childAbort } from '../query-context.js';
 import type { RowReceiver } from '../row-flow.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR } from '../errors.js';
 import { ColumnFlag } from '../values/column-types.js';
@@ -179,16 +180,13 @@ export async function mergeSorted(
   // when an input starts, read when the merge fails, and unhooked once inputs and merge settled;
   // `abortInputs` is written once, before the inputs start.
   let abortInputs: ((reason: unknown) => void) | null = null;
-  const links: { source: AbortSignal; controller: ScopeAbortController; hook: () => void }[] = [];
+  const links: { source: AbortSignal; controller: Aborter; dispose: () => void }[] = [];
   const inputSignal = (source: AbortSignal): AbortSignal => {
     if (abortInputs !== null) return source;
     for (const l of links) if (l.source === source) return l.controller.signal;
-    const controller = new ScopeAbortController();
-    const hook = () => controller.abort(source.reason);
-    links.push({ source, controller, hook });
-    if (source.aborted) controller.abort(source.reason);
-    else if (mergeError !== null) controller.abort(mergeError);
-    else hookAbort(source, hook);
+    const { controller, dispose } = childAbort(source);
+    links.push({ source, controller, dispose });
+    if (mergeError !== null) controller.abort(mergeError);
     return controller.signal;
   };
   const notify = () => {
@@ -541,7 +539,7 @@ export async function mergeSorted(
       }),
     ]);
   } finally {
-    for (const l of links) unhookAbort(l.source, l.hook);
+    for (const l of links) l.dispose();
   }
   const [merged, ran] = settled;
   if (merged.status === 'rejected') throw merged.reason;
