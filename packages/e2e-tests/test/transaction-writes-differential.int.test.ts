@@ -232,6 +232,78 @@ describe('a transaction deletes or moves the consistent lookup rows it created',
   });
 });
 
+describe('a transaction goes on after an INSERT met a consistent lookup value a live row holds', () => {
+  const emails = "select email from customer where email like 'held%' order by email";
+  /** The lookup table holds the owner rows' emails, no more, no less. */
+  async function lookupMatches(): Promise<void> {
+    await sameRows(emails);
+    await sameRows("select email from main.email_lkp where email like 'held%' order by email", emails);
+  }
+
+  // The INSERT fails (1062 on both); the transaction then deletes or changes the row that holds
+  // the value, and takes the value. Through the gateway the failed INSERT locked the value's
+  // lookup row in the pre transaction, and the later statement deletes that row in the post
+  // transaction: it waited for its own transaction (1205 after innodb_lock_wait_timeout).
+  it.each([
+    ['DELETE', 130, (id: number) => `delete from customer where id = ${id}`],
+    ['UPDATE of its email', 132, (id: number) => `update customer set email = 'held${id}b@example.com' where id = ${id}`],
+    ['UPDATE of its email, the INSERT spelling the value in other letter case', 134, (id: number) => `update customer set email = 'held${id}b@example.com' where id = ${id}`],
+  ] as const)('%s of the holder, then the INSERT again', async (what, id, change) => {
+    const value = `held${id}@example.com`;
+    const spelled = what.includes('letter case') ? value.toUpperCase() : value;
+    await both(`insert into customer (id, name, email) values (${id}, 'held', '${value}')`);
+    await both('begin');
+    expect(await both(`insert into customer (id, name, email) values (${id + 1}, 'held', '${spelled}')`)).toMatchObject({ errno: 1062 });
+    expect(await both(change(id))).toMatchObject({ affected: 1 });
+    expect(await both(`insert into customer (id, name, email) values (${id + 1}, 'held', '${spelled}')`)).toMatchObject({ affected: 1 });
+    await both('commit');
+    await lookupMatches();
+  });
+
+  it('after earlier writes of its own (their lookup rows held in pre), and with other rows deleted beside it', async () => {
+    await both("insert into customer (id, name, email) values (136, 'held', 'held136@example.com'), (137, 'held', 'held137@example.com'), (138, 'held', 'held138@example.com')");
+    await both('begin');
+    await both("insert into customer (id, name, email) values (139, 'held', 'held139@example.com')");
+    expect(await both("insert into customer (id, name, email) values (140, 'held', 'held136@example.com')")).toMatchObject({ errno: 1062 });
+    expect(await both('delete from customer where id in (136, 137, 138)')).toMatchObject({ affected: 3 });
+    expect(await both("insert into customer (id, name, email) values (140, 'held', 'held136@example.com'), (141, 'held', 'held137@example.com')")).toMatchObject({ affected: 2 });
+    await sameRows("select * from customer where email in ('held136@example.com', 'held137@example.com', 'held138@example.com') order by id");
+    await both('commit');
+    await lookupMatches();
+    // The value of 138, deleted beside them, is free: its lookup row went with it.
+    await both("insert into customer (id, name, email) values (142, 'held', 'held138@example.com')");
+    await lookupMatches();
+  });
+
+  it.each(['commit', 'rollback'])('a value moved away and back, then respelled and deleted, %s', async (end) => {
+    const id = end === 'commit' ? 143 : 144;
+    await both(`insert into customer (id, name, email) values (${id}, 'held', 'held${id}@example.com')`);
+    await both('begin');
+    await both(`update customer set email = 'held${id}b@example.com' where id = ${id}`);
+    await both(`update customer set email = 'held${id}@example.com' where id = ${id}`);
+    await sameRows(`select * from customer where email = 'held${id}@example.com'`);
+    await both(`update customer set email = 'HELD${id}@example.com' where id = ${id}`);
+    await both(`delete from customer where id = ${id}`);
+    await both(`insert into customer (id, name, email) values (${id + 100}, 'held', 'held${id}@example.com')`);
+    await sameRows(`select * from customer where email = 'held${id}@example.com'`);
+    await both(end);
+    await lookupMatches();
+  });
+
+  it('a DELETE undone by ROLLBACK TO SAVEPOINT: the value is held again (1062), and the transaction goes on', async () => {
+    await both("insert into customer (id, name, email) values (150, 'held', 'held150@example.com')");
+    await both('begin');
+    await both('savepoint s');
+    await both('delete from customer where id = 150');
+    await both('rollback to savepoint s');
+    expect(await both("insert into customer (id, name, email) values (151, 'held', 'held150@example.com')")).toMatchObject({ errno: 1062 });
+    await both('delete from customer where id = 150');
+    await both("insert into customer (id, name, email) values (151, 'held', 'held150@example.com')");
+    await both('commit');
+    await lookupMatches();
+  });
+});
+
 describe('writes that may leave a plain lookup row behind are refused', () => {
   it.each([
     "insert ignore into item (id, tag, code) values (1, 'blue', 'k7')",

@@ -158,6 +158,7 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
   // MariaDB's unique key answers 1062.
   const created: Uint8Array[] = [];
   for (const [shard, rs] of await byShard(ctx, t, list, vindexName)) {
+    if (order === 'pre') await releasePostLocksOn(ctx, t, shard, rs);
     try {
       await ctx.access.lookupWrite(t.keyspace, shard, insert(rs), order, ctx.signal);
       for (const r of rs) {
@@ -175,6 +176,8 @@ export async function createLookupRows(ctx: QueryContext, ownerKeyspace: string,
           if (order === 'pre') ownRowCreated(ctx, t, shard, r);
         } catch (rowErr) {
           if (!isDuplicate(rowErr)) throw rowErr;
+          // The duplicate is locked in pre now, taken over or not (see LookupRowLocks).
+          if (order === 'pre') ctx.access.lookupRowLocks?.lockedInPre({ keyspace: t.keyspace, shard, table: t.name, condition: rowCondition(t, r, false) });
           await takeOverOrphan(ctx, t, shard, r, owner, rowErr, vindexName, created);
         }
         created.push(r.ksid);
@@ -196,7 +199,12 @@ async function takeOverOrphan(ctx: QueryContext, t: LookupTable, lookupShard: st
   const existing = lock.rows[0]?.[0] ?? null;
   if (existing === null) throw duplicateError(dupErr, vindexName, t);
   const existingKsid = t.vindex.toEncoding === 'hash' ? null : existing;
-  if (existingKsid !== null && Buffer.from(existingKsid).equals(Buffer.from(r.ksid))) return;
+  if (existingKsid !== null && Buffer.from(existingKsid).equals(Buffer.from(r.ksid))) {
+    // Already this row's (its owner row's keyspace id again, e.g. a value moved away and back in
+    // one transaction): pre holds its lock now, so it is deleted there if need be.
+    ownRowCreated(ctx, t, lookupShard, r);
+    return;
+  }
   if (existingKsid !== null && created.some((k) => Buffer.from(k).equals(Buffer.from(existingKsid)))) throw duplicateError(dupErr, vindexName, t);
   if (existingKsid !== null) {
     const shard = ctx.routing.shardsOf(owner.keyspace).shardForKeyspaceId(existingKsid);
@@ -215,6 +223,54 @@ async function takeOverOrphan(ctx: QueryContext, t: LookupTable, lookupShard: st
 /** Notes that the pre transaction wrote `r`'s lookup row (see OwnLookupRows). */
 function ownRowCreated(ctx: QueryContext, t: LookupTable, shard: string, r: LookupRowRef): void {
   ctx.access.ownLookupRows?.add(ownLookupRowKey(t.keyspace, shard, t.name, rowCondition(t, r, true)));
+}
+
+/**
+ * Before `rs` are created in pre: a value whose row post deleted earlier in the transaction (its
+ * owner row deleted, or its value moved) is locked by post, and the INSERT in pre waited for that
+ * lock until innodb_lock_wait_timeout (see LookupRowLocks). Post is rolled back on that shard,
+ * which releases its locks there, and the rows it had deleted there are deleted again, all but the
+ * ones taken again; the INSERT then meets such a row as a duplicate whose owner row this
+ * transaction deleted, and takes it over (takeOverOrphan), in pre.
+ * The price: the row now changes owner in pre, committed before the session's own transaction, so
+ * a failure between the two commits leaves the old owner row (its delete not committed) without
+ * its lookup row, as a multi-shard COMMIT that fails part-way leaves shards apart.
+ */
+async function releasePostLocksOn(ctx: QueryContext, t: LookupTable, shard: string, rs: readonly LookupRowRef[]): Promise<void> {
+  const locks = ctx.access.lookupRowLocks;
+  if (locks === undefined || ctx.access.rollbackPostOn === undefined) return;
+  const held = locks.postLockedOn(t.keyspace, shard, t.name);
+  if (held.length === 0) return;
+  // Which of post's rows hold one of the values, compared by the lookup table's shard in the
+  // column's collation; read in pre, which sees them as committed (post's deletes are its own).
+  const values = rs.map((r) => `(${rowCondition(t, r, false)})`).join(' or ');
+  const sql = held.map((c, i) => `select ${i} from ${ident(t.name)} where (${c}) and (${values})`).join(' union all ');
+  const found = await ctx.access.lookupRead(t.keyspace, shard, sql, ctx.signal);
+  if (found.rows.length === 0) return;
+  const taken = new Set(found.rows.map((row) => held[Number(Buffer.from(row[0] as Uint8Array).toString('latin1'))]));
+  await ctx.access.rollbackPostOn(t.keyspace, shard);
+  for (const d of locks.postRolledBack(t.keyspace, shard)) {
+    if (d.table === t.name && taken.has(d.condition)) continue;
+    await ctx.access.lookupWrite(d.keyspace, d.shard, `delete from ${ident(d.table)} where ${d.condition}`, 'post', ctx.signal);
+    locks.deletedInPost(d);
+  }
+}
+
+/**
+ * Of `rs`, about to be deleted in post, the rows pre met as duplicates earlier in the transaction
+ * are deleted in pre, which holds their lock (see LookupRowLocks); returns the others. Like
+ * releasePostLocksOn's, such a row goes in pre, committed before the session's transaction.
+ */
+async function deleteInPreWhatPreLocked(ctx: QueryContext, t: LookupTable, shard: string, rs: LookupRowRef[]): Promise<LookupRowRef[]> {
+  const held = ctx.access.lookupRowLocks?.preLockedOn(t.keyspace, shard, t.name) ?? [];
+  if (held.length === 0) return rs;
+  const locked = held.map((c) => `(${c})`).join(' or ');
+  const sql = rs.map((r, i) => `select ${i} from ${ident(t.name)} where (${rowCondition(t, r, true)}) and (${locked})`).join(' union all ');
+  const found = await ctx.access.lookupRead(t.keyspace, shard, sql, ctx.signal);
+  if (found.rows.length === 0) return rs;
+  const inPre = new Set(found.rows.map((row) => Number(Buffer.from(row[0] as Uint8Array).toString('latin1'))));
+  for (const i of inPre) await ctx.access.lookupWrite(t.keyspace, shard, `delete from ${ident(t.name)} where ${rowCondition(t, rs[i]!, true)}`, 'pre', ctx.signal);
+  return rs.filter((_, i) => !inPre.has(i));
 }
 
 /**
@@ -256,6 +312,9 @@ export async function respellLookupRows(ctx: QueryContext, ownerKeyspace: string
     if (own?.has(oldKey)) {
       own.remove(oldKey);
       own.add(ownLookupRowKey(t.keyspace, shard, t.name, rowCondition(t, next, true)));
+    } else {
+      // A committed row, locked in pre now: deleted there if need be (see LookupRowLocks).
+      ctx.access.lookupRowLocks?.lockedInPre({ keyspace: t.keyspace, shard, table: t.name, condition: rowCondition(t, next, true) });
     }
     out.push(true);
   }
@@ -295,6 +354,10 @@ export async function deleteLookupRows(ctx: QueryContext, ownerKeyspace: string,
         own.remove(key);
       }
       if (rs.length === 0) continue;
+      rs = await deleteInPreWhatPreLocked(ctx, t, shard, rs);
+      if (rs.length === 0) continue;
+      const locks = ctx.access.lookupRowLocks;
+      if (locks !== undefined) for (const r of rs) locks.deletedInPost({ keyspace: t.keyspace, shard, table: t.name, condition: rowCondition(t, r, true) });
     }
     if (order === 'post' && rs.length > 1) {
       // One statement per row: MariaDB may scan for an OR of several rows, and in REPEATABLE READ

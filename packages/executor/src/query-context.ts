@@ -10,6 +10,7 @@ import type { KeyspaceShards, VSchemaLike } from './keyspace-routing.js';
 import type { ShardConnection, ShardResult, StreamHandlers } from './shard-pool.js';
 import type { Workload } from './types.js';
 import type { OwnLookupRows } from './own-lookup-rows.js';
+import type { LookupRowLocks } from './lookup-row-locks.js';
 
 /** How operators reach shards; implemented by the session (reserved or pooled connections). */
 export interface ShardAccess {
@@ -46,6 +47,13 @@ export interface ShardAccess {
   lookupRead(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult>;
   /** In a transaction, the consistent-lookup rows it created in its pre transaction (undefined outside one). */
   readonly ownLookupRows?: OwnLookupRows;
+  /** In a transaction, the consistent-lookup rows its pre and post transactions hold locks on without having created them (undefined outside one). */
+  readonly lookupRowLocks?: LookupRowLocks;
+  /**
+   * Rolls back the transaction's post transaction on one lookup shard, releasing its locks there
+   * (see LookupRowLocks); its next lookup write there begins it again.
+   */
+  rollbackPostOn?(keyspace: string, shard: string): Promise<void>;
 }
 
 /**
@@ -112,6 +120,14 @@ class WarningCollectingAccess implements ShardAccess {
 
   get ownLookupRows(): OwnLookupRows | undefined {
     return this.session.ownLookupRows;
+  }
+
+  get lookupRowLocks(): LookupRowLocks | undefined {
+    return this.session.lookupRowLocks;
+  }
+
+  rollbackPostOn(keyspace: string, shard: string): Promise<void> {
+    return this.session.rollbackPostOn?.(keyspace, shard) ?? Promise.resolve();
   }
 
   query(keyspace: string, shard: string, sql: string, signal: AbortSignal): Promise<ShardResult> {

@@ -23,6 +23,7 @@ import { collationNameOf } from './connection-collation.js';
 import { UTF8MB4_GENERAL_CI } from './values/column-types.js';
 import { StatementSignals } from './statement-signal.js';
 import { OwnLookupRows } from './own-lookup-rows.js';
+import { LookupRowLocks } from './lookup-row-locks.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
 
 /** MySQL's ER_NOT_SUPPORTED_YET, for constructs shardgate refuses. */
@@ -148,6 +149,8 @@ export class Session implements ExecutorSession, ShardAccess {
   private readonly postReservations: ShardReservations;
   /** See OwnLookupRows (its concurrency rule too); emptied at each commit or rollback. */
   private readonly ownLookupRowsOfTransaction = new OwnLookupRows();
+  /** The lookup rows its pre and post transactions lock without owning (see LookupRowLocks); same rule as ownLookupRowsOfTransaction. */
+  private readonly lookupRowLocksOfTransaction = new LookupRowLocks();
   /**
    * True while an autocommit statement that maintains lookup vindexes runs in a transaction of its
    * own (so its lookup rows and its rows commit or roll back together). Set and cleared by
@@ -848,6 +851,7 @@ export class Session implements ExecutorSession, ShardAccess {
     // A name set again moves to the end (MariaDB replaces the older savepoint of that name).
     this.savepoints = [...this.savepoints.filter((s) => s.key !== name.key), name];
     this.ownLookupRowsOfTransaction.savepoint(name.key);
+    this.lookupRowLocksOfTransaction.savepoint(name.key);
   }
 
   /** `ROLLBACK TO SAVEPOINT name`: later savepoints are gone; this one stays. */
@@ -856,6 +860,7 @@ export class Session implements ExecutorSession, ShardAccess {
     await this.onTransactionShards(`ROLLBACK TO SAVEPOINT ${name.sql}`);
     this.savepoints = this.savepoints.slice(0, at + 1);
     this.ownLookupRowsOfTransaction.rollbackTo(name.key);
+    this.lookupRowLocksOfTransaction.rollbackTo(name.key);
   }
 
   /** `RELEASE SAVEPOINT name`: this savepoint and later ones are gone. */
@@ -888,6 +893,7 @@ export class Session implements ExecutorSession, ShardAccess {
     this.inTransaction = false;
     this.savepoints = [];
     this.ownLookupRowsOfTransaction.clear();
+    this.lookupRowLocksOfTransaction.clear();
     this.transactionReadOnly = false;
     this.transactionIsolation = undefined;
     try {
@@ -931,6 +937,7 @@ export class Session implements ExecutorSession, ShardAccess {
     this.inTransaction = false;
     this.savepoints = [];
     this.ownLookupRowsOfTransaction.clear();
+    this.lookupRowLocksOfTransaction.clear();
     this.transactionReadOnly = false;
     this.transactionIsolation = undefined;
     try {
@@ -1033,6 +1040,14 @@ export class Session implements ExecutorSession, ShardAccess {
 
   get ownLookupRows(): OwnLookupRows | undefined {
     return this.inTransaction ? this.ownLookupRowsOfTransaction : undefined;
+  }
+
+  get lookupRowLocks(): LookupRowLocks | undefined {
+    return this.inTransaction ? this.lookupRowLocksOfTransaction : undefined;
+  }
+
+  async rollbackPostOn(keyspace: string, shard: string): Promise<void> {
+    await this.postReservations.rollbackShard(keyspace, shard);
   }
 
   lookupWrite(keyspace: string, shard: string, sql: string, order: LookupWriteOrder, signal: AbortSignal): Promise<ShardResult> {

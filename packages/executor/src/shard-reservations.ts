@@ -428,6 +428,18 @@ export class ShardReservations {
   }
 
   /**
+   * Rolls back the open transaction on one shard only, releasing its row locks there; the
+   * connection stays reserved, and the shard's next statement begins it again (with the
+   * transaction's savepoints). For the gateway's own lookup transactions (see LookupRowLocks).
+   */
+  async rollbackShard(keyspace: string, shard: string): Promise<void> {
+    const r = this.reservations.get(`${keyspace}/${shard}`);
+    if (r === undefined || r.begun === null) return;
+    await r.begun.catch(() => undefined);
+    await this.rollbackEach([r]);
+  }
+
+  /**
    * Runs a savepoint statement (SAVEPOINT, ROLLBACK TO SAVEPOINT, RELEASE SAVEPOINT) on every
    * shard of the open transaction, in the order they joined it.
    */
