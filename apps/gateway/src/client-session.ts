@@ -128,8 +128,14 @@ export class ClientSessionHandler implements SessionHandler {
     return this.observe(sql, out, undefined);
   }
 
-  /** A statement's text as MariaDB reads it for this client: under CLIENT_IGNORE_SPACE, `count (*)` is `count(*)`. */
+  /**
+   * A statement's text as MariaDB reads it for this client: its last byte, if a NUL, ends it (C
+   * clients may send the terminator; MariaDB's lexer takes a NUL at the end as the end of input,
+   * one anywhere else outside a string as a syntax error, which the planner gives too); under
+   * CLIENT_IGNORE_SPACE, `count (*)` is `count(*)`.
+   */
   private asClientMeant(sql: string): string {
+    if (sql.length > 0 && sql.charCodeAt(sql.length - 1) === 0) sql = sql.slice(0, -1);
     const caps = this.connection?.capabilities;
     return caps !== undefined && (caps & Capability.IGNORE_SPACE) !== 0 ? ignoreSpaceBeforeCalls(sql) : sql;
   }

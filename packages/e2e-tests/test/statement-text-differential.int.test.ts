@@ -1,7 +1,10 @@
 /**
- * CLIENT_IGNORE_SPACE, which mysql2 sets by default: MariaDB then reads `count (*)` as
- * `count(*)`; a client without it gets 1064 there. Through a 2-shard gateway and on one plain
- * MariaDB, with mysql2's default flags and with the flag taken off.
+ * A statement's text as MariaDB reads it, through a 2-shard gateway and on one plain MariaDB:
+ * - CLIENT_IGNORE_SPACE, which mysql2 sets by default: MariaDB then reads `count (*)` as
+ *   `count(*)`; a client without it gets 1064 there (with mysql2's default flags and with the
+ *   flag taken off);
+ * - a NUL byte: the last byte of the text ends it (`select 1\0` is `select 1`, as C clients that
+ *   send the terminator have it); anywhere else outside a string it is a syntax error.
  */
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,5 +62,21 @@ describe('blanks before a function call, as MariaDB reads them for the client', 
       await sub.end();
       await ref.end();
     }
+  });
+});
+
+describe('a NUL byte in the statement text', () => {
+  it.each([
+    ['select 1\0', 'ends the text'],
+    ["select id, c from t where id in (2, 3) order by id\0", 'ends the text'],
+    ["select 'x' \0", 'ends the text'],
+    ['select count(*) as n from t\0', 'ends the text'],
+    ['select "a\0b" as s', 'is a character in a string'],
+    ['select 1\0\0', 'is a syntax error before the last byte'],
+    ['select 1\0 + 2', 'is a syntax error before the last byte'],
+  ])('%j: it %s', async (sql) => {
+    const want = await answer(pair.ref, sql);
+    expect(await answer(pair.sub, sql)).toEqual(want);
+    expect(await answer(pair.sub, sql, true)).toEqual(await answer(pair.ref, sql, true));
   });
 });
