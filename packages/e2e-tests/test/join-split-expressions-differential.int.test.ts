@@ -27,6 +27,23 @@ const QUERIES = [
   'select c.tier, count(*) as n, sum(case when o.total > 15 then 1 else 0 end) as big from customer c join orders o on o.customer_id = c.id group by c.tier',
 ];
 
+/**
+ * A LEFT JOIN's select list or ORDER BY over both sides: a left row without a match gets the
+ * expression over NULLs for the right columns (`coalesce(o.status, c.tier)` is c.tier there),
+ * not NULL. They were refused with 1235.
+ */
+const LEFT_JOIN_QUERIES = [
+  "select c.id, coalesce(o.total, c.code) as s, o.total + c.code as t, ifnull(o.status, 'none') as st from customer c left join orders o on o.customer_id = c.id and o.total > 20",
+  "select c.id, concat(c.code, '-', ifnull(o.status, 'none')) as label, o.total is null or c.code > 3 as flag, coalesce(o.total * c.balance, c.balance, -1) as v from customer c left join orders o on o.customer_id = c.id and o.status = 'paid'",
+  'select c.id, o.id, case when o.id is null then -c.code else o.total - c.code end as d from customer c left join orders o on o.customer_id = c.id and o.total between 10 and 30 where c.id < 20',
+]
+/** A left DECIMAL that is NULL, sent to the right side's shard: the expression keeps the column's scale there. */
+const NULL_DECIMAL_QUERIES = [
+  'select c.id, coalesce(o.total * c.balance, c.balance, -1) as v, ifnull(c.balance, o.total) as w from customer c join orders o on o.customer_id = c.id',
+  'select c.id, coalesce(o.total * c.balance, c.balance, -1) as v from customer c left join orders o on o.customer_id = c.id and o.total > 20',
+];
+const LEFT_JOIN_ORDERED = 'select c.id, o.id, o.total from customer c left join orders o on o.customer_id = c.id and o.total > 30 order by coalesce(o.total, c.code * 10) desc, c.id, o.id';
+
 let pair: GatewayAndReference;
 let ref: mysql.Connection;
 let sub: mysql.Connection;
@@ -56,6 +73,33 @@ describe('CASE and unary expressions over both sides of a cross-shard join, vs o
       expect(await answer(sub, sql, prepared)).toEqual(want);
     });
   }
+
+  for (const prepared of [false, true]) {
+    it.each(LEFT_JOIN_QUERIES)(`LEFT JOIN, ${prepared ? 'prepared' : 'text'}: %s`, async (sql) => {
+      const want = await answer(ref, sql, prepared);
+      expect((want as { rows: unknown[] }).rows.length).toBeGreaterThan(2);
+      expect(await answer(sub, sql, prepared)).toEqual(want);
+    });
+  }
+
+  for (const prepared of [false, true]) {
+    it.each(NULL_DECIMAL_QUERIES)(`a NULL DECIMAL sent across, ${prepared ? 'prepared' : 'text'}: %s`, async (sql) => {
+      const want = await answer(ref, sql, prepared);
+      expect((want as { rows: string[] }).rows.join()).toContain('"-1.00"');
+      expect(await answer(sub, sql, prepared)).toEqual(want);
+    });
+  }
+
+  it(`LEFT JOIN ordered by an expression over both sides, in order: ${LEFT_JOIN_ORDERED}`, async () => {
+    const [want] = await ref.query({ sql: LEFT_JOIN_ORDERED, rowsAsArray: true });
+    expect((want as unknown[]).length).toBeGreaterThan(20);
+    expect((await sub.query({ sql: LEFT_JOIN_ORDERED, rowsAsArray: true }))[0]).toEqual(want);
+  });
+
+  it('a LEFT JOIN expression over both sides with a text column of the left side is refused (1235), not answered otherwise', async () => {
+    const sql = 'select c.id, coalesce(o.status, c.tier) as s from customer c left join orders o on o.customer_id = c.id and o.total > 20';
+    await expect(sub.query(sql)).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
+  });
 
   it('plans them as joins across the shards (not one route)', async () => {
     const [rows] = await sub.query({ sql: `vexplain plan ${QUERIES[0]}`, rowsAsArray: true });

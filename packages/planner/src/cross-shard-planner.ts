@@ -456,12 +456,16 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   // Join vars bound into a right-side expression (not only compared in its WHERE): the executor
   // checks that their values keep their meaning as literals (see JoinPrimitive.valueJoinVars).
   const valueJoinVars = new Set<string>();
+  // Whether the nullRow (see below) names join vars, and so is asked for per unmatched left row.
+  let nullRowPerRow = false;
   /**
    * An expression over both sides goes to the right route with the left columns bound, as Vitess
-   * does: the shard computes it over the right row and the left row's values.
+   * does: the shard computes it over the right row and the left row's values. Under a LEFT JOIN a
+   * left row without a match gets it from the nullRow, asked for with that row's values bound:
+   * `coalesce(o.note, c.name)` is c.name there, not NULL.
    */
   const bothSidesItem = (e: Ast, alias: string | null, what: string): string => {
-    if (leftJoin) throw notSupported(`${what} over both sides of a LEFT JOIN across shards`);
+    if (leftJoin) nullRowPerRow = true;
     const local: TokenEdit[] = [];
     const before = new Set(joinVarOf.values());
     bindLeftColumns(e, local);
@@ -525,7 +529,11 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
       };
       const itemFor = (sqlOf: (x: string) => string): string => {
         if (sides.size <= 1) return sqlOf(exprText(keyExpr));
-        if (leftJoin) throw notSupported('ORDER BY an expression over both sides of a LEFT JOIN across shards');
+        if (leftJoin) {
+          // As bothSidesItem's: the nullRow, per unmatched left row, holds its value there.
+          nullRowPerRow = true;
+          orderByExprOnRight = true;
+        }
         const local: TokenEdit[] = [];
         bindLeftColumns(keyExpr, local);
         for (const x of local) valueJoinVars.add(x.text.slice(1));
@@ -598,7 +606,6 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   };
   // Terms filtered by the shard under a LEFT JOIN: one right-side 0/1 column each.
   const predicateColumns: number[] = [];
-  let nullRowPerRow = false;
   for (const c of shardPredicates) {
     const local: TokenEdit[] = [];
     bindLeftColumns(c, local);

@@ -8,7 +8,7 @@ import { copyBindVars, type QueryContext } from '../query-context.js';
 import { CollectingReceiver, FieldsOnce, SerialQueue, type BufferedRows, type RowReceiver } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue, ColumnNumber } from '../values/cell-codec.js';
-import { typedBindValue } from '../values/typed-temporal.js';
+import { TypedNull, typedBindValue, typedNullOf } from '../values/typed-temporal.js';
 import { runPrimitive } from '../primitive-runner.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
@@ -39,9 +39,12 @@ export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, n
   for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : typedBindValue(cellToSqlValue(row[column] ?? null, fields[column]), fields[column]);
   // A BIGINT value computed into a right-side expression stays a BIGINT there (a literal 5 is an
   // INT: `coalesce(t2.product_id, :t1_order_id)` would be an INT column where MariaDB's is BIGINT).
+  // A DECIMAL's NULL keeps its scale there (TypedNull): `ifnull(:c_balance, o.total)` is 38.00.
   for (const name of valueJoinVars ?? []) {
     const v = bv[name];
-    if (typeof v === 'bigint' && fields[joinVars[name]!]?.columnType === ColumnType.LONGLONG) bv[name] = new ColumnNumber(v.toString(), 'bigint', true);
+    const field = fields[joinVars[name]!];
+    if (typeof v === 'bigint' && field?.columnType === ColumnType.LONGLONG) bv[name] = new ColumnNumber(v.toString(), 'bigint', true);
+    else if (v === null) bv[name] = (typedNullOf(field) as unknown as SqlValue) ?? null;
   }
   return bv;
 }
@@ -75,7 +78,7 @@ function checkValueJoinVars(p: JoinPrimitive, leftFields: readonly FieldInfo[]):
 function withTypedZeros(bv: BindVars, p: JoinPrimitive, leftFields: readonly FieldInfo[]): BindVars {
   const out: BindVars = copyBindVars(bv);
   for (const name of p.valueJoinVars ?? []) {
-    if (out[name] !== null) continue;
+    if (out[name] !== null && !((out[name] as unknown) instanceof TypedNull)) continue;
     const f = leftFields[p.joinVars[name]!];
     const scale = f?.decimals ?? 0;
     out[name] =

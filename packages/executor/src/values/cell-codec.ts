@@ -6,7 +6,7 @@
 import { doubleLiteral, ExactNumber, type SqlValue } from '@shardgate/planner';
 import { valueClassOf } from './column-types.js';
 import type { Cell, FieldInfo } from '../types.js';
-import { TypedTemporal } from './typed-temporal.js';
+import { TypedNull, TypedTemporal } from './typed-temporal.js';
 
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
@@ -119,6 +119,7 @@ export function literalOf(value: SqlValue): string {
   // A DOUBLE stays a DOUBLE on the shard: `16.58` would be an exact DECIMAL there (see doubleLiteral).
   if (typeof value === 'number') return Number.isFinite(value) ? doubleLiteral(value) : 'NULL';
   if (value instanceof ColumnNumber) return value.sql();
+  if ((value as unknown) instanceof TypedNull) return `CAST(NULL AS ${(value as unknown as TypedNull).castType})`;
   if ((value as unknown) instanceof TypedTemporal) {
     const t = value as unknown as TypedTemporal;
     return `CAST(${quoteString(t.text)} AS ${t.castType})`;

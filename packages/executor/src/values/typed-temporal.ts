@@ -10,6 +10,7 @@
  * It is not one of the planner's SqlValue kinds: it exists only between the operator that binds
  * it and the rendering of shard SQL (literalOf). Everything else that reads bind vars (the
  * gateway's expression evaluator, vindex inputs) takes its text, as before (unwrapBind).
+ * TypedNull, below, is the same for a DECIMAL column's NULL.
  */
 import type { SqlValue } from '@shardgate/planner';
 import type { FieldInfo } from '../types.js';
@@ -56,7 +57,38 @@ export function typedBindValue(value: SqlValue, field: FieldInfo | undefined): S
   return castType === null ? value : (new TypedTemporal(value, castType) as unknown as SqlValue);
 }
 
-/** A bind value as the gateway's own evaluators read it: a TypedTemporal's text. */
-export function unwrapBind<T>(v: T): T | string {
-  return v instanceof TypedTemporal ? v.text : v;
+/**
+ * A NULL read from a DECIMAL column and put into another query as a literal (a join var in an
+ * expression over both sides of a join: JoinPrimitive.valueJoinVars). A bare NULL has no scale,
+ * so `ifnull(:c_balance, o.total)` was 38 where MariaDB, reading the DECIMAL(10,2) column, gives
+ * 38.00; it is rendered `CAST(NULL AS DECIMAL(m,d))`, the column's type. Like TypedTemporal it
+ * exists only between the operator that binds it and literalOf; everything else reads NULL.
+ */
+export class TypedNull {
+  constructor(
+    /** `DECIMAL(m,d)`. */
+    readonly castType: string,
+  ) {}
+
+  /** What it is, for keys that tell bind values apart (inner-lookups' lookupKey). */
+  toString(): string {
+    return `NULL AS ${this.castType}`;
+  }
+}
+
+/** A typed NULL for a DECIMAL column, or null for other columns (their bare NULL means the same). */
+export function typedNullOf(field: FieldInfo | undefined): TypedNull | null {
+  if (field === undefined || (field.columnType !== ColumnType.NEWDECIMAL && field.columnType !== ColumnType.DECIMAL)) return null;
+  const scale = Math.min(38, Math.max(0, Number.isInteger(field.decimals) ? field.decimals : 0));
+  // The column length counts the sign (signed columns) and the point (a scale), as MariaDB reports it.
+  const digits = field.columnLength - (scale > 0 ? 1 : 0) - ((field.flags & UNSIGNED_FLAG) !== 0 ? 0 : 1);
+  const precision = Math.min(65, Math.max(scale, 1, Number.isFinite(digits) ? digits : 65));
+  return new TypedNull(`DECIMAL(${precision},${scale})`);
+}
+
+const UNSIGNED_FLAG = 0x20;
+
+/** A bind value as the gateway's own evaluators read it: a TypedTemporal's text, a TypedNull's NULL. */
+export function unwrapBind<T>(v: T): T | string | null {
+  return v instanceof TypedTemporal ? v.text : v instanceof TypedNull ? null : v;
 }
