@@ -1,5 +1,5 @@
 /**
- * Cross-shard joins whose select list, WHERE or ON holds a CASE or a unary expression (`NOT x`,
+ * Cross-shard joins whose select list, WHERE or ON holds a CASE, a CAST or a unary expression (`NOT x`,
  * `-x`, `!x`, `~x`), against one plain MariaDB holding the same rows. node-sql-parser gives those
  * nodes no position in the text, so the planner could not cut them out for the join's two sides
  * and refused every such join with 1235 (sql-parser.ts locateUnlocated now derives it).
@@ -25,6 +25,8 @@ const QUERIES = [
   'select c.id, o.id, !(o.total < 10) as b, ~c.code as t, -(c.balance) as m from customer c join orders o on o.customer_id = c.id where not not o.total between 5 and 40',
   'select c.id, o.id from customer c left join orders o on o.customer_id = c.id and not o.status = \'new\' where case when c.code > 2 then c.balance else 0 end < 80',
   'select c.tier, count(*) as n, sum(case when o.total > 15 then 1 else 0 end) as big from customer c join orders o on o.customer_id = c.id group by c.tier',
+  // CAST had no location either (sql-parser.ts locateUnlocated).
+  'select c.id, cast(o.total as char) as t, cast(c.code + o.total as decimal(10,2)) as d, cast((o.total) as signed) from customer c join orders o on o.customer_id = c.id where cast(o.total as unsigned) > c.code',
 ];
 
 /**

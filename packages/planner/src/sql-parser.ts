@@ -9,6 +9,7 @@
  * - `<=>` becomes `>=` (the parser lacks it); each such node gets its operator `<=>` back after
  *   the parse (restoreNullSafeEqual), so the planner sees what was written;
  * - `sum(distinct x)` (and min/max/avg) lose the DISTINCT; the call's offset is remembered;
+ * - `BINARY x` becomes `CAST(x AS BINARY)`, `SUBSTRING(s FROM p FOR n)` becomes `SUBSTRING(s, p, n)`;
  * - a trailing `INTO OUTFILE|DUMPFILE …` is cut (the shard still gets it).
  */
 import { createRequire } from 'node:module';
@@ -69,18 +70,47 @@ export interface ParsedStatement {
 const DISTINCT_AGGREGATES = new Set(['sum', 'min', 'max', 'avg']);
 const UTF8_INTRODUCERS = new Set(['_utf8mb4', '_utf8', '_utf8mb3']);
 
-/** A one-token operand (column, literal, placeholder) that `BINARY` may apply to. */
-function isSimpleOperand(tokens: readonly Token[], i: number): boolean {
+/**
+ * The last token of the operand `BINARY` applies to when it starts at token i, or -1: a literal
+ * or placeholder, a column (`c`, `t.c`, `db.t.c`), a function call (`lower(c)`) or a
+ * parenthesized expression; BINARY binds tighter than any operator after it.
+ */
+function binaryOperandEnd(tokens: readonly Token[], i: number): number {
   const t = tokens[i];
-  if (t === undefined) return false;
-  if (tokens[i + 1]?.text === '.' || tokens[i + 1]?.text === '(') return false;
-  return t.kind === 'ident' || t.kind === 'qident' || t.kind === 'string' || t.kind === 'number' || t.kind === 'bind' || t.kind === 'placeholder';
+  if (t === undefined) return -1;
+  if (t.text === '(') return matchingParen(tokens, i);
+  if (t.kind === 'string' || t.kind === 'number' || t.kind === 'bind' || t.kind === 'placeholder') return i;
+  if (t.kind !== 'ident' && t.kind !== 'qident') return -1;
+  if (tokens[i + 1]?.text === '(' && !tokens[i + 1]!.spaceBefore) return matchingParen(tokens, i + 1);
+  let end = i;
+  while (tokens[end + 1]?.text === '.' && (tokens[end + 2]?.kind === 'ident' || tokens[end + 2]?.kind === 'qident')) end += 2;
+  return end;
+}
+
+/**
+ * The `FROM` and `FOR` keywords of `SUBSTRING(s FROM pos [FOR len])` calls (also SUBSTR), at the
+ * call's own level: the parser takes only the comma form, `SUBSTRING(s, pos, len)`, the same call.
+ */
+function substringFromWords(tokens: readonly Token[]): Set<number> | null {
+  let found: Set<number> | null = null;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const w = kw(tokens[i]);
+    if ((w !== 'substring' && w !== 'substr') || tokens[i + 1]!.text !== '(') continue;
+    let depth = 0;
+    for (let j = i + 1; j < tokens.length; j++) {
+      const x = tokens[j]!.text;
+      if (x === '(') depth++;
+      else if (x === ')' && --depth === 0) break;
+      else if (depth === 1 && (kw(tokens[j]) === 'from' || kw(tokens[j]) === 'for')) (found ??= new Set()).add(j);
+    }
+  }
+  return found;
 }
 
 /** `BINARY` as a type (`CAST(x AS BINARY)`, `CHAR(10) BINARY`, a column type) rather than the operator. */
 function isTypePosition(tokens: readonly Token[], i: number): boolean {
   const prev = kw(tokens[i - 1]);
-  return prev === 'as' || prev === 'char' || prev === 'varchar' || prev === 'character' || tokens[i - 1]?.text === ')';
+  return prev === 'as' || prev === 'char' || prev === 'varchar' || prev === 'character' || prev === 'set' || prev === 'charset' || prev === 'using' || prev === 'collate' || tokens[i - 1]?.text === ')';
 }
 
 /** Parses normalized text (already tokenized) into an AST. Throws 1064 on a syntax error. */
@@ -95,6 +125,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   const binaryCastEnds = new Set<number>();
   const unionParens = redundantUnionParens(tokens);
   const convertsAsCasts = convertTypeCalls(tokens);
+  const substringFroms = substringFromWords(tokens);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.text === '(') depth++;
@@ -123,11 +154,14 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     } else if (t.kind === 'ident' && kw(t) === 'std' && tokens[i + 1]?.text === '(') {
       // MariaDB's STD() is STDDEV_POP(); the parser only knows the latter.
       pt += 'stddev_pop';
-    } else if (t.kind === 'ident' && kw(t) === 'binary' && isSimpleOperand(tokens, i + 1) && !isTypePosition(tokens, i)) {
+    } else if (t.kind === 'ident' && kw(t) === 'binary' && !isTypePosition(tokens, i) && binaryOperandEnd(tokens, i + 1) > i) {
       // `BINARY x` (compare as bytes): the parser lacks the operator; CAST(x AS BINARY) is the
       // same expression. The shard SQL keeps `BINARY x` (rendered from the tokens).
       pt += 'cast(';
-      binaryCastEnds.add(i + 1);
+      binaryCastEnds.add(binaryOperandEnd(tokens, i + 1));
+    } else if (substringFroms?.has(i) === true) {
+      // `SUBSTRING(s FROM pos FOR len)` as `SUBSTRING(s, pos, len)` (see substringFromWords).
+      pt += ',';
     } else if ((kw(t) === 'integer' || kw(t) === 'int') && (kw(tokens[i - 1]) === 'signed' || kw(tokens[i - 1]) === 'unsigned')) {
       // `CONVERT(x, UNSIGNED INTEGER)` (MariaDB Connector/J's metadata queries): the parser knows
       // only `UNSIGNED`, which means the same. The shard SQL keeps the word (rendered from tokens).
@@ -229,7 +263,7 @@ const UNARY_OPERATORS = new Set(['-', '+', '~', '!']);
 
 /**
  * node-sql-parser 5.4 gives no location to a unary expression (`NOT x`, `-x`, `!x`, `~x`: its
- * createUnaryExpr omits the loc its createBinaryExpr adds) nor to a CASE expression, so no range
+ * createUnaryExpr omits the loc its createBinaryExpr adds), to a CASE expression nor to a CAST, so no range
  * of tokens could be cut for them (tokenRange). This derives their locations from the tokens
  * around their located parts, with the parser's conventions: the node's own parentheses are
  * outside its location. Children first, so `NOT NOT x` and a CASE holding one are located too.
@@ -302,6 +336,16 @@ function locateUnlocated(ast: Ast, tokens: readonly Token[], offsets: readonly n
           return;
         }
       }
+    } else if (n.type === 'cast' && String(n.keyword).toLowerCase() === 'cast') {
+      // `CAST([(]x AS type)`: only `(` between CAST's own parenthesis and the located operand,
+      // and CAST's closing parenthesis after it.
+      const inner = extent(n.expr, 0);
+      if (!inner) return;
+      let open = inner[0] - 1;
+      while (tokens[open]?.text === '(' && kw(tokens[open - 1]) !== 'cast') open--;
+      if (tokens[open]?.text !== '(' || kw(tokens[open - 1]) !== 'cast') return;
+      const close = matchingParen(tokens, open);
+      if (close >= inner[1]) setLoc(n, open - 1, close);
     }
   };
   visit(ast, 0);
