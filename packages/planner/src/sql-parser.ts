@@ -10,12 +10,14 @@
  *   the parse (restoreNullSafeEqual), so the planner sees what was written;
  * - `sum(distinct x)` (and min/max/avg) lose the DISTINCT; the call's offset is remembered;
  * - `BINARY x` becomes `CAST(x AS BINARY)`, `SUBSTRING(s FROM p FOR n)` becomes `SUBSTRING(s, p, n)`;
+ * - index hints, some select options and VARIANCE(): see parse-text-substitutes.ts;
  * - a trailing `INTO OUTFILE|DUMPFILE …` is cut (the shard still gets it).
  */
 import { createRequire } from 'node:module';
 import { kw, matchingParen, type Token } from './lexer.js';
 import { PlanError } from './errors.js';
 import { blankRuns, expandRuns, findRepeatedRuns } from './repeated-terms.js';
+import { parseTextSubstitutes } from './parse-text-substitutes.js';
 
 // node-sql-parser ships CommonJS; createRequire keeps this file ESM without a default-import shim.
 const require = createRequire(import.meta.url);
@@ -126,6 +128,7 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
   const unionParens = redundantUnionParens(tokens);
   const convertsAsCasts = convertTypeCalls(tokens);
   const substringFroms = substringFromWords(tokens);
+  const substitutes = parseTextSubstitutes(tokens);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.text === '(') depth++;
@@ -159,6 +162,9 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
       // same expression. The shard SQL keeps `BINARY x` (rendered from the tokens).
       pt += 'cast(';
       binaryCastEnds.add(binaryOperandEnd(tokens, i + 1));
+    } else if (substitutes?.has(i) === true) {
+      // Syntax the parser lacks that changes nothing the planner decides (parse-text-substitutes.ts).
+      pt += substitutes.get(i)!;
     } else if (substringFroms?.has(i) === true) {
       // `SUBSTRING(s FROM pos FOR len)` as `SUBSTRING(s, pos, len)` (see substringFromWords).
       pt += ',';

@@ -1,0 +1,62 @@
+/**
+ * MariaDB syntax that node-sql-parser 5.4 rejects (1064) although it changes nothing the planner
+ * decides, given to the parser in a form it takes: a token index → the text the parse text has
+ * in its place ('' to leave it out). The shard SQL keeps what the client wrote: it is rendered
+ * from the tokens, never from the parse text (see sql-parser.ts).
+ * - Index hints (`USE|FORCE|IGNORE INDEX|KEY [FOR JOIN|ORDER BY|GROUP BY] (…)`) are left out:
+ *   they choose an access path on the shard and never change which rows a query returns.
+ * - Select options without a parser form (`HIGH_PRIORITY`, `STRAIGHT_JOIN`, `ALL` after SELECT)
+ *   are left out; `DISTINCTROW` is DISTINCT.
+ * - `VARIANCE(` is `VAR_POP(`, its synonym.
+ * Not here: MATCH … AGAINST, whose relevance each shard would compute from its own word
+ * statistics (a scatter would rank and even filter otherwise than one MariaDB).
+ */
+import { kw, matchingParen, type Token } from './lexer.js';
+
+const SELECT_OPTIONS = new Set(['all', 'distinct', 'distinctrow', 'high_priority', 'straight_join', 'sql_small_result', 'sql_big_result', 'sql_buffer_result', 'sql_cache', 'sql_no_cache', 'sql_calc_found_rows']);
+const LEFT_OUT_OPTIONS = new Set(['all', 'high_priority', 'straight_join']);
+
+export function parseTextSubstitutes(tokens: readonly Token[]): Map<number, string> | null {
+  let out: Map<number, string> | null = null;
+  const put = (i: number, text: string): void => {
+    (out ??= new Map()).set(i, text);
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const w = kw(tokens[i]);
+    if ((w === 'use' || w === 'force' || w === 'ignore') && (kw(tokens[i + 1]) === 'index' || kw(tokens[i + 1]) === 'key')) {
+      const end = indexHintEnd(tokens, i + 2);
+      if (end < 0) continue;
+      for (let j = i; j <= end; j++) put(j, '');
+      i = end;
+    } else if (SELECT_OPTIONS.has(w) && afterSelect(tokens, i)) {
+      if (LEFT_OUT_OPTIONS.has(w)) put(i, '');
+      else if (w === 'distinctrow') put(i, 'distinct');
+    } else if (w === 'variance' && tokens[i + 1]?.text === '(') {
+      put(i, 'var_pop');
+    }
+  }
+  return out;
+}
+
+/** The index of the `)` that ends an index hint whose words after INDEX/KEY start at i, or -1. */
+function indexHintEnd(tokens: readonly Token[], i: number): number {
+  let j = i;
+  if (kw(tokens[j]) === 'for') {
+    j++;
+    if (kw(tokens[j]) === 'join') j++;
+    else if ((kw(tokens[j]) === 'order' || kw(tokens[j]) === 'group') && kw(tokens[j + 1]) === 'by') j += 2;
+    else return -1;
+  }
+  if (tokens[j]?.text !== '(') return -1;
+  return matchingParen(tokens, j);
+}
+
+/** Whether token i is among the options right after a SELECT (`select sql_no_cache distinct …`). */
+function afterSelect(tokens: readonly Token[], i: number): boolean {
+  for (let j = i - 1; j >= 0; j--) {
+    const w = kw(tokens[j]);
+    if (w === 'select') return true;
+    if (!SELECT_OPTIONS.has(w)) return false;
+  }
+  return false;
+}
