@@ -7,6 +7,8 @@
  *   which the gateway's SQL parser lacked (1064 even on one shard);
  * - index hints, HIGH_PRIORITY / STRAIGHT_JOIN / DISTINCTROW / ALL and VARIANCE(), which the
  *   parser lacked too (the shards get them as written: a hint naming no index fails there, 1176);
+ * - `INSERT … SET a = 1, b = 2` (and REPLACE), planned as `INSERT … (a, b) VALUES (1, 2)`: it was
+ *   refused with 1235;
  * - a NUL byte: the last byte of the text ends it (`select 1\0` is `select 1`, as C clients that
  *   send the terminator have it); anywhere else outside a string it is a syntax error.
  */
@@ -115,5 +117,34 @@ describe('index hints, select options and VARIANCE()', () => {
     const want = await answer(pair.ref, sql);
     expect(await answer(pair.sub, sql)).toEqual(want);
     expect(await answer(pair.sub, sql, true)).toEqual(await answer(pair.ref, sql, true));
+  });
+});
+
+describe('INSERT … SET', () => {
+  /** affectedRows and warnings of a write, or its errno. */
+  async function wrote(c: mysql.Connection, sql: string, params?: unknown[]): Promise<unknown> {
+    try {
+      const [r] = params ? await c.execute(sql, params as never) : await c.query(sql);
+      const h = r as mysql.ResultSetHeader;
+      return { affected: h.affectedRows, warnings: h.warningStatus };
+    } catch (err) {
+      return { errno: (err as { errno: number }).errno };
+    }
+  }
+
+  it.each([
+    ["insert into t set id = 101, k = 5, c = 'set1'"],
+    ["insert into t set id = 102, k = 2 * 3, c = concat('x', 'y')"],
+    ["insert ignore into t set id = 101, k = 1, c = 'dup'"],
+    ["insert into t set id = 101, k = 1, c = 'dup'"],
+    ["insert into t set id = 103, k = 7, c = 'z' on duplicate key update k = k + 1"],
+    ["insert into t set id = 103, k = 7, c = 'z' on duplicate key update k = k + 1"],
+    ['replace into t set id = 102, k = 9, c = \'r\''],
+    ["insert into t set id = 104, c = 'a', k = id + 1"],
+    ['insert into t set id = ?, k = ?, c = ?', [105, 3, 'prep']],
+    ["insert into t set c = 'no id', k = 1"],
+  ] as [string, unknown[]?][])('%s %j', async (sql, params) => {
+    expect(await wrote(pair.sub, sql, params)).toEqual(await wrote(pair.ref, sql, params));
+    expect(await answer(pair.sub, 'select * from t where id > 100 order by id')).toEqual(await answer(pair.ref, 'select * from t where id > 100 order by id'));
   });
 });

@@ -2,7 +2,7 @@
  * One client session: its keyspace, settings, transaction and reserved connections. It plans and
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
-import { applyExecutableComments, tokenize, type BindVars, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
+import { applyExecutableComments, insertSetAsValues, tokenize, type BindVars, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
 import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, rowLimitExceeded, transactionTimedOut } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
 import { QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
@@ -233,12 +233,12 @@ export class Session implements ExecutorSession, ShardAccess {
   // ---------------------------------------------------------------- ExecutorSession
 
   execute(sql: string, sink: ResultSink, params?: readonly SqlValue[], preparedIn?: string | null): Promise<void> {
-    return this.executeStatement(applyExecutableComments(sql), sink, params, preparedIn);
+    return this.executeStatement(statementText(sql), sink, params, preparedIn);
   }
 
   /** The parameter count and the result columns of a statement (see preparedColumns). */
   async prepare(text: string): Promise<{ paramCount: number; columns: readonly FieldInfo[]; preparedIn: string | null }> {
-    const sql = applyExecutableComments(text);
+    const sql = statementText(text);
     const paramCount = countPlaceholders(sql);
     const preparedIn = this.keyspace;
     // A session targeting shards sends statements as written: their columns come with the execute.
@@ -518,7 +518,7 @@ export class Session implements ExecutorSession, ShardAccess {
    * inside executeStatement, which counts and guards the statement once.
    */
   runPreparedStatement(text: string, params: readonly SqlValue[], sink: ResultSink, preparedIn?: string | null): Promise<void> {
-    const sql = applyExecutableComments(text);
+    const sql = statementText(text);
     if (this.targetShards !== null && params.length > 0) {
       // A statement the planner does not plan goes to the target as written, without its values.
       throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: EXECUTE … USING with a shard target (USE ks:shard)');
@@ -532,7 +532,7 @@ export class Session implements ExecutorSession, ShardAccess {
    * the second attempt's error is the one reported.
    */
   async checkPreparable(text: string): Promise<number> {
-    const sql = applyExecutableComments(text);
+    const sql = statementText(text);
     const paramCount = countPlaceholders(sql);
     let lastError: unknown;
     for (const placeholder of [null, 0] as const) {
@@ -1287,4 +1287,12 @@ export function countPlaceholders(sql: string): number {
 function clientHost(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined || remoteAddress === '') return '%';
   return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
+}
+
+/**
+ * A client's statement text as the planner takes it: MySQL executable comments applied, and
+ * INSERT … SET written as INSERT … VALUES (the same statement; see insertSetAsValues).
+ */
+function statementText(text: string): string {
+  return insertSetAsValues(applyExecutableComments(text));
 }
