@@ -5,7 +5,7 @@
  *   flag taken off);
  * - `BINARY x` over a qualified column, a call or parentheses, and `SUBSTRING(s FROM p FOR n)`,
  *   which the gateway's SQL parser lacked (1064 even on one shard);
- * - index hints, HIGH_PRIORITY / STRAIGHT_JOIN / DISTINCTROW / ALL and VARIANCE(), which the
+ * - index hints, HIGH_PRIORITY / STRAIGHT_JOIN / DISTINCTROW / ALL, VARIANCE() and a lock's WAIT n, which the
  *   parser lacked too (the shards get them as written: a hint naming no index fails there, 1176);
  * - `INSERT … SET a = 1, b = 2` (and REPLACE), planned as `INSERT … (a, b) VALUES (1, 2)`: it was
  *   refused with 1235;
@@ -113,6 +113,8 @@ describe('index hints, select options and VARIANCE()', () => {
     'select high_priority straight_join distinctrow k from t order by k',
     'select all k, count(*) as n from t group by k order by k',
     'select variance(id) as v, var_pop(k) as p from t where id = 3',
+    'select id from t where id = 3 for update wait 1',
+    'select id from t where id in (1, 2) order by id lock in share mode wait 0',
   ])('%s', async (sql) => {
     const want = await answer(pair.ref, sql);
     expect(await answer(pair.sub, sql)).toEqual(want);

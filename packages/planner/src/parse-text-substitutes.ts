@@ -8,6 +8,7 @@
  * - Select options without a parser form (`HIGH_PRIORITY`, `STRAIGHT_JOIN`, `ALL` after SELECT)
  *   are left out; `DISTINCTROW` is DISTINCT.
  * - `VARIANCE(` is `VAR_POP(`, its synonym.
+ * - `WAIT n` after FOR UPDATE or LOCK IN SHARE MODE (the shard's lock wait) is left out.
  * Not here: MATCH … AGAINST, whose relevance each shard would compute from its own word
  * statistics (a scatter would rank and even filter otherwise than one MariaDB).
  */
@@ -33,6 +34,11 @@ export function parseTextSubstitutes(tokens: readonly Token[]): Map<number, stri
       else if (w === 'distinctrow') put(i, 'distinct');
     } else if (w === 'variance' && tokens[i + 1]?.text === '(') {
       put(i, 'var_pop');
+    } else if (w === 'wait' && (tokens[i + 1]?.kind === 'number' || tokens[i + 1]?.kind === 'bind') && (kw(tokens[i - 1]) === 'update' || kw(tokens[i - 1]) === 'mode')) {
+      // `FOR UPDATE WAIT n`, `LOCK IN SHARE MODE WAIT n`: how long the shard waits for a lock.
+      put(i, '');
+      put(i + 1, '');
+      i++;
     }
   }
   return out;
