@@ -19,11 +19,12 @@
  * under a _ci one).
  *
  * Locks outlive ROLLBACK TO SAVEPOINT, so the lock lists are never undone; the post deletes still
- * to be done are (an undo journal, marked at each savepoint, as OwnLookupRows').
+ * to be done are (a SavepointJournal, as OwnLookupRows' rows).
  *
  * Concurrency rule: owned by one Session, which runs one statement at a time and whose lookup
  * writes run one after the other (lookup-upkeep.ts); every method is synchronous.
  */
+import { SavepointJournal } from './savepoint-journal.js';
 
 /** One lookup row: where it lives and the condition naming it. */
 export interface LookupRowAt {
@@ -43,10 +44,8 @@ export class LookupRowLocks {
   private readonly postLocked = new Map<string, string[]>();
   /** The post deletes in effect, oldest first. */
   private postDeletes: LookupRowAt[] = [];
-  /** Every change to `postDeletes`, oldest first, to undo savepoint by savepoint. */
-  private journal: { readonly added: boolean; readonly row: LookupRowAt }[] = [];
-  /** Savepoint key → the journal length when the savepoint was set. */
-  private readonly marks = new Map<string, number>();
+  /** Every change to `postDeletes`, to undo savepoint by savepoint. */
+  private readonly journal = new SavepointJournal<{ readonly added: boolean; readonly row: LookupRowAt }>();
 
   /** Pre met this row as a duplicate: it holds a lock on it until the transaction ends. */
   lockedInPre(row: LookupRowAt): void {
@@ -61,7 +60,7 @@ export class LookupRowLocks {
   deletedInPost(row: LookupRowAt): void {
     push(this.postLocked, tableKey(row.keyspace, row.shard, row.table), row.condition);
     this.postDeletes.push(row);
-    this.journal.push({ added: true, row });
+    this.journal.record({ added: true, row });
   }
 
   postLockedOn(keyspace: string, shard: string, table: string): readonly string[] {
@@ -79,7 +78,7 @@ export class LookupRowLocks {
     this.postDeletes = this.postDeletes.filter((d) => {
       if (d.keyspace !== keyspace || d.shard !== shard) return true;
       taken.push(d);
-      this.journal.push({ added: false, row: d });
+      this.journal.record({ added: false, row: d });
       return false;
     });
     return taken;
@@ -87,24 +86,19 @@ export class LookupRowLocks {
 
   /** `SAVEPOINT name` (set again, it moves, as on MariaDB). */
   savepoint(name: string): void {
-    this.marks.set(name, this.journal.length);
+    this.journal.savepoint(name);
   }
 
   /** `ROLLBACK TO SAVEPOINT name`: the post deletes since it are undone; later savepoints are gone. */
   rollbackTo(name: string): void {
-    const mark = this.marks.get(name);
-    if (mark === undefined) return;
-    for (let i = this.journal.length - 1; i >= mark; i--) {
-      const { added, row } = this.journal[i]!;
-      if (added) {
-        const at = this.postDeletes.lastIndexOf(row);
-        if (at >= 0) this.postDeletes.splice(at, 1);
-      } else {
+    this.journal.rollbackTo(name, ({ added, row }) => {
+      if (!added) {
         this.postDeletes.push(row);
+        return;
       }
-    }
-    this.journal.length = mark;
-    for (const [n, m] of this.marks) if (m > mark) this.marks.delete(n);
+      const at = this.postDeletes.lastIndexOf(row);
+      if (at >= 0) this.postDeletes.splice(at, 1);
+    });
   }
 
   /** The transaction ended (committed or rolled back). */
@@ -112,8 +106,7 @@ export class LookupRowLocks {
     this.preLocked.clear();
     this.postLocked.clear();
     this.postDeletes = [];
-    this.journal = [];
-    this.marks.clear();
+    this.journal.clear();
   }
 }
 

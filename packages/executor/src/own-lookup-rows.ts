@@ -14,12 +14,12 @@
  * Concurrency rule: owned by one Session, which runs one statement at a time and whose lookup
  * writes run one after the other (lookup-upkeep.ts); every method is synchronous.
  */
+import { SavepointJournal } from './savepoint-journal.js';
+
 export class OwnLookupRows {
   private readonly rows = new Set<string>();
-  /** Every change to `rows` since the transaction began, oldest first, to undo savepoint by savepoint. */
-  private journal: { readonly added: boolean; readonly key: string }[] = [];
-  /** Savepoint key → the journal length when the savepoint was set. */
-  private readonly marks = new Map<string, number>();
+  /** Every change to `rows` since the transaction began, to undo savepoint by savepoint. */
+  private readonly journal = new SavepointJournal<{ readonly added: boolean; readonly key: string }>();
 
   has(key: string): boolean {
     return this.rows.has(key);
@@ -28,37 +28,31 @@ export class OwnLookupRows {
   add(key: string): void {
     if (this.rows.has(key)) return;
     this.rows.add(key);
-    this.journal.push({ added: true, key });
+    this.journal.record({ added: true, key });
   }
 
   remove(key: string): void {
     if (!this.rows.delete(key)) return;
-    this.journal.push({ added: false, key });
+    this.journal.record({ added: false, key });
   }
 
   /** `SAVEPOINT name` (set again, it moves, as on MariaDB). */
   savepoint(name: string): void {
-    this.marks.set(name, this.journal.length);
+    this.journal.savepoint(name);
   }
 
   /** `ROLLBACK TO SAVEPOINT name`: the changes since it are undone; later savepoints are gone. */
   rollbackTo(name: string): void {
-    const mark = this.marks.get(name);
-    if (mark === undefined) return;
-    for (let i = this.journal.length - 1; i >= mark; i--) {
-      const { added, key } = this.journal[i]!;
+    this.journal.rollbackTo(name, ({ added, key }) => {
       if (added) this.rows.delete(key);
       else this.rows.add(key);
-    }
-    this.journal.length = mark;
-    for (const [n, m] of this.marks) if (m > mark) this.marks.delete(n);
+    });
   }
 
   /** The transaction ended (committed or rolled back). */
   clear(): void {
     this.rows.clear();
-    this.journal = [];
-    this.marks.clear();
+    this.journal.clear();
   }
 }
 
