@@ -365,6 +365,10 @@ export type AggregateOpcode =
   /** sum of per-shard counts */
   | 'sum_count'
   | 'any_value'
+  /** BIT_AND/BIT_OR/BIT_XOR: the shards' per-group results (BIGINT UNSIGNED) combined by the same operation */
+  | 'bit_and'
+  | 'bit_or'
+  | 'bit_xor'
   /** GROUP_CONCAT: the shards' per-group pieces, ordered and joined at the gateway (see GroupConcatParam) */
   | 'group_concat';
 

@@ -126,6 +126,12 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       pushAggregate({ opcode: 'avg', column, countColumn, alias });
       return `sum(${argText})`;
     }
+    if (name === 'bit_and' || name === 'bit_or' || name === 'bit_xor') {
+      // Each shard's result over its rows, combined by the same operation (each is associative,
+      // and a shard without rows gives the operation's identity, as MariaDB does for no rows).
+      aggregates.push({ opcode: name, column, alias });
+      return t;
+    }
     throw notSupported(`${name}() across shards`);
   };
 

@@ -211,8 +211,32 @@ export function parseStatement(text: string, tokens: readonly Token[]): ParsedSt
     locateUnlocated(ast, tokens, offsets);
     flattenQualifiers(ast, 0);
   }
+  bitAggregatesAsAggregates(ast, 0);
   const nullSafeEqual = nullSafeOffsets.length > 0 && !restoreNullSafeEqual(ast, nullSafeOffsets);
   return { ast, tokens, text, parseOffsets: offsets, distinctAggregates, nullSafeEqual, intoOutfile };
+}
+
+const BIT_AGGREGATES = new Set(['bit_and', 'bit_or', 'bit_xor']);
+
+/**
+ * node-sql-parser gives BIT_AND/BIT_OR/BIT_XOR as plain function calls: each such call of one
+ * argument, not a window function, becomes the aggregate node SUM or COUNT would be (same
+ * location), so the planner treats them as the aggregates they are.
+ */
+function bitAggregatesAsAggregates(n: Ast, depth: number): void {
+  if (n === null || typeof n !== 'object' || depth > 400) return;
+  if (Array.isArray(n)) {
+    for (const x of n) bitAggregatesAsAggregates(x, depth + 1);
+    return;
+  }
+  for (const k of Object.keys(n)) if (k !== 'loc') bitAggregatesAsAggregates(n[k], depth + 1);
+  if (n.type !== 'function' || n.over) return;
+  const name = String(n.name?.name?.[0]?.value ?? '').toLowerCase();
+  const args = n.args?.type === 'expr_list' ? n.args.value : null;
+  if (!BIT_AGGREGATES.has(name) || !Array.isArray(args) || args.length !== 1) return;
+  const loc = n.loc;
+  for (const k of Object.keys(n)) delete n[k];
+  Object.assign(n, { type: 'aggr_func', name: name.toUpperCase(), args: { expr: args[0] }, over: null, loc });
 }
 
 /** Words that give a SELECT its own ORDER BY, LIMIT or result target, or a union inside. */

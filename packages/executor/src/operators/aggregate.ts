@@ -273,6 +273,29 @@ class AvgAccumulator implements Accumulator {
   }
 }
 
+/** Identities of BIT_AND, BIT_OR and BIT_XOR over BIGINT UNSIGNED (MariaDB's answers for no rows). */
+const BIT_IDENTITY = { bit_and: (1n << 64n) - 1n, bit_or: 0n, bit_xor: 0n } as const;
+
+/** BIT_AND/BIT_OR/BIT_XOR of the shards' per-group results (each an unsigned 64-bit integer). */
+class BitAccumulator implements Accumulator {
+  private value: bigint;
+  constructor(
+    private readonly column: number,
+    private readonly op: 'bit_and' | 'bit_or' | 'bit_xor',
+  ) {
+    this.value = BIT_IDENTITY[op];
+  }
+  add(row: Row): void {
+    const cell = row[this.column];
+    if (cell === null || cell === undefined) return;
+    const v = BigInt(cellText(cell));
+    this.value = this.op === 'bit_and' ? this.value & v : this.op === 'bit_or' ? this.value | v : this.value ^ v;
+  }
+  result(): Cell {
+    return textCell(this.value.toString());
+  }
+}
+
 class AnyValueAccumulator implements Accumulator {
   private value: Cell | undefined = undefined;
   constructor(private readonly column: number) {}
@@ -516,6 +539,14 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
       case 'any_value':
         makers.push(() => new AnyValueAccumulator(a.column));
         break;
+      case 'bit_and':
+      case 'bit_or':
+      case 'bit_xor': {
+        const op = a.opcode;
+        outFields[a.column] = fieldWith(base, { name });
+        makers.push(() => new BitAccumulator(a.column, op));
+        break;
+      }
       case 'group_concat': {
         const gc = a.groupConcat!;
         if (f && isWideCharset(f.characterSet)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: GROUP_CONCAT across shards in a ${f.characterSet} result character set`);
