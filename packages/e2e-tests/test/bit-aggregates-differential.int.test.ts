@@ -34,7 +34,7 @@ afterAll(() => pair?.stop());
 
 async function answer(conn: mysql.Connection, sql: string, prepared: boolean): Promise<unknown> {
   const [rows, fields] = prepared ? await conn.execute({ sql, rowsAsArray: true }) : await conn.query({ sql, rowsAsArray: true });
-  return { rows, columns: (fields as mysql.FieldPacket[]).map((f) => `${f.name}:${f.columnType}:${(Number(f.flags) & 32) !== 0 ? "unsigned" : "signed"}`) };
+  return { rows, columns: (fields as mysql.FieldPacket[]).map((f) => `${f.name}:${f.columnType}:${(Number(f.flags) & 32) !== 0 ? 'unsigned' : 'signed'}`) };
 }
 
 describe('BIT_AND, BIT_OR, BIT_XOR across 4 shards, vs one MariaDB', () => {
