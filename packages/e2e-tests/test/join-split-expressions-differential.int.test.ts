@@ -44,6 +44,12 @@ const NULL_DECIMAL_QUERIES = [
   'select c.id, coalesce(o.total * c.balance, c.balance, -1) as v, ifnull(c.balance, o.total) as w from customer c join orders o on o.customer_id = c.id',
   'select c.id, coalesce(o.total * c.balance, c.balance, -1) as v from customer c left join orders o on o.customer_id = c.id and o.total > 20',
 ];
+/** `a RIGHT JOIN b` of two tables, planned as `b LEFT JOIN a` (it was refused with 1235). */
+const RIGHT_JOIN_QUERIES = [
+  'select c.id, o.id, o.total from orders o right join customer c on o.customer_id = c.id and o.total > 20',
+  'select c.id, c.tier from orders o right outer join customer c on o.customer_id = c.id and o.status = \'paid\' where o.id is null',
+  'select o.id as oid, coalesce(o.total, c.code) as t, c.id from orders o right join customer c on c.id = o.customer_id and o.total between 10 and 30 where c.id < 22',
+];
 const LEFT_JOIN_ORDERED = 'select c.id, o.id, o.total from customer c left join orders o on o.customer_id = c.id and o.total > 30 order by coalesce(o.total, c.code * 10) desc, c.id, o.id';
 
 let pair: GatewayAndReference;
@@ -88,6 +94,14 @@ describe('CASE and unary expressions over both sides of a cross-shard join, vs o
     it.each(NULL_DECIMAL_QUERIES)(`a NULL DECIMAL sent across, ${prepared ? 'prepared' : 'text'}: %s`, async (sql) => {
       const want = await answer(ref, sql, prepared);
       expect((want as { rows: string[] }).rows.join()).toContain('"-1.00"');
+      expect(await answer(sub, sql, prepared)).toEqual(want);
+    });
+  }
+
+  for (const prepared of [false, true]) {
+    it.each(RIGHT_JOIN_QUERIES)(`RIGHT JOIN, ${prepared ? 'prepared' : 'text'}: %s`, async (sql) => {
+      const want = await answer(ref, sql, prepared);
+      expect((want as { rows: unknown[] }).rows.length).toBeGreaterThan(2);
       expect(await answer(sub, sql, prepared)).toEqual(want);
     });
   }

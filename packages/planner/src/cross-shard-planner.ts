@@ -335,6 +335,11 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   let rightCand = pieces.length === 2 ? pieces[1]! : pieces.find((c) => c.tables.includes(lastTable)) ?? pieces[pieces.length - 1]!;
   const from: Ast[] = sel.from;
   const hasOuterJoin = from.some((item) => /LEFT|RIGHT/i.test(String(item.join ?? '')));
+  // `a RIGHT JOIN b ON …` of two tables is `b LEFT JOIN a ON …`: the first table is the side
+  // NULL-extended, so it goes to the right (inner) route. The output's columns stay in the
+  // select list's order ('*' is refused across shards).
+  const rightJoin = from.length === 2 && pieces.length === 2 && /RIGHT/i.test(String(from[1]?.join ?? ''));
+  if (rightJoin) rightCand = pieces.find((c) => c.tables.includes(scope.tables[0]!)) ?? rightCand;
   if (rightCand.opaque) {
     // A derived table with LIMIT or aggregation over several shards cannot run once per left row:
     // it goes to the left side, evaluated once (at the gateway if need be), as Vitess puts it on
@@ -353,7 +358,11 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   let leftJoin = false;
   from.forEach((item, i) => {
     const join = String(item.join ?? '').toUpperCase();
-    if (join.includes('RIGHT')) throw notSupported('RIGHT JOIN across shards');
+    if (join.includes('RIGHT')) {
+      if (!rightJoin) throw notSupported('RIGHT JOIN across shards other than of two tables');
+      leftJoin = true;
+      return;
+    }
     if (join.includes('LEFT')) {
       const t = scope.tables[i]!;
       const firstOfRight = rightCand.tables[0] === t && from.slice(0, i).every((_, k) => pieceOf(scope.tables[k]!) === 0);
