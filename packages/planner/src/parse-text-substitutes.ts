@@ -66,3 +66,18 @@ function afterSelect(tokens: readonly Token[], i: number): boolean {
   }
   return false;
 }
+
+/**
+ * MariaDB syntax the parser lacks and the planner does not work around, named for the 1235 the
+ * statement then gets instead of a syntax error (1064 would tell the client its SQL is wrong).
+ * null when the statement has none of them.
+ */
+export function unreadableConstruct(tokens: readonly Token[]): string | null {
+  for (let i = 0; i < tokens.length; i++) {
+    const w = kw(tokens[i]);
+    if (w === 'against' && tokens[i - 1]?.text === ')' && tokens[i + 1]?.text === '(') return 'MATCH … AGAINST in a sharded keyspace (each shard would rank rows by its own word statistics)';
+    if (w === 'sounds' && kw(tokens[i + 1]) === 'like') return 'SOUNDS LIKE in a sharded keyspace; use soundex(a) = soundex(b)';
+    if (w === 'natural' && (kw(tokens[i + 1]) === 'join' || kw(tokens[i + 2]) === 'join')) return 'NATURAL JOIN in a sharded keyspace; name the columns with JOIN … USING (…)';
+  }
+  return null;
+}

@@ -8,6 +8,7 @@ import { kw, tokenize, type Token } from './lexer.js';
 import type { NormalizedQuery } from './normalizer.js';
 import { normalize } from './normalizer.js';
 import { parseStatement } from './sql-parser.js';
+import { unreadableConstruct } from './parse-text-substitutes.js';
 import { keyspaceRef, type PlanContext } from './plan-context.js';
 import { planSelect } from './select-planner.js';
 import { planInsert, planUpdateDelete } from './dml-planner.js';
@@ -123,8 +124,12 @@ export function buildPlan(input: BuildInput): Plan {
       try {
         parsed = parseStatement(n.normalized, tokens);
       } catch (e) {
-        const verbatim = n.kind === 'select' && (e as { errno?: number }).errno === 1064 ? unparsedUnshardedSelect(tctx, n) : null;
-        if (verbatim === null) throw e;
+        const unparsed = (e as { errno?: number }).errno === 1064;
+        const verbatim = n.kind === 'select' && unparsed ? unparsedUnshardedSelect(tctx, n) : null;
+        if (verbatim === null) {
+          const construct = unparsed ? unreadableConstruct(tokens) : null;
+          throw construct !== null ? notSupported(construct) : e;
+        }
         instructions = verbatim;
         break;
       }
