@@ -46,6 +46,11 @@ const NULL_DECIMAL_QUERIES = [
 ];
 /** `a RIGHT JOIN b` of two tables, planned as `b LEFT JOIN a` (it was refused with 1235). */
 const RIGHT_JOIN_QUERIES = [
+  // An ON term over the kept side only decides matches, not which rows are kept (both were
+  // answered with only the customers of code 1).
+  'select c.id, o.id from orders o right join customer c on o.customer_id = c.id and c.code = 1',
+  'select c.id, o.id from customer c left join orders o on o.customer_id = c.id and c.code = 1',
+  'select c.id, o.id from customer c left join orders o on o.customer_id = c.id and 1 = 0 where c.id < 10',
   'select c.id, o.id, o.total from orders o right join customer c on o.customer_id = c.id and o.total > 20',
   'select c.id, c.tier from orders o right outer join customer c on o.customer_id = c.id and o.status = \'paid\' where o.id is null',
   'select o.id as oid, coalesce(o.total, c.code) as t, c.id from orders o right join customer c on c.id = o.customer_id and o.total between 10 and 30 where c.id < 22',
@@ -134,6 +139,11 @@ describe('CASE and unary expressions over both sides of a cross-shard join, vs o
     const [want] = await ref.query({ sql: LEFT_JOIN_ORDERED, rowsAsArray: true });
     expect((want as unknown[]).length).toBeGreaterThan(20);
     expect((await sub.query({ sql: LEFT_JOIN_ORDERED, rowsAsArray: true }))[0]).toEqual(want);
+  });
+
+  it('a LEFT JOIN whose ON compares a text column of the kept side with a literal is refused (1235), not answered otherwise', async () => {
+    const sql = "select c.id, o.id from customer c left join orders o on o.customer_id = c.id and c.tier = 'gold'";
+    await expect(sub.query(sql)).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
   });
 
   it('a LEFT JOIN expression over both sides with a text column of the left side is refused (1235), not answered otherwise', async () => {

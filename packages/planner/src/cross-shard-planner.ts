@@ -421,9 +421,15 @@ function planJoin(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed
   }
   from.forEach((item) => {
     if (!item.on) return;
+    // The outer join's ON decides which right rows match a left row, never which left rows are
+    // kept: a term over the left side only (or over no column) goes to the right route too, its
+    // left columns bound, where a left row it rejects finds no match and is NULL-extended. In
+    // the left route it dropped such rows (`… left join o on o.c_id = c.id and c.code = 1`
+    // returned only the customers of code 1).
+    const outer = leftJoin && /LEFT|RIGHT/i.test(String(item.join ?? ''));
     for (const c of conjuncts(item.on)) {
       const sides = sidesOf(c);
-      (sides.has(1) ? rightWhere : leftWhere).push(c);
+      (sides.has(1) || outer ? rightWhere : leftWhere).push(c);
     }
   });
 
