@@ -18,6 +18,7 @@ import { ExecutorError, hasMysqlCode, ER_UNKNOWN_ERROR } from './errors.js';
 import type { VindexLike } from './keyspace-routing.js';
 import type { LookupWriteOrder, QueryContext } from './query-context.js';
 import { literalOf } from './values/cell-codec.js';
+import { cellText } from './values/cell-compare.js';
 import { toVindexInput, vindexOf } from './vindex-resolver.js';
 import { ownLookupRowKey } from './own-lookup-rows.js';
 import { lookupTableName, lookupTablePlacement, shardForLookupRow, shardsForLookupValues, type LookupTablePlacement } from './lookup-table-placement.js';
@@ -247,7 +248,7 @@ async function releasePostLocksOn(ctx: QueryContext, t: LookupTable, shard: stri
   const sql = held.map((c, i) => `select ${i} from ${ident(t.name)} where (${c}) and (${values})`).join(' union all ');
   const found = await ctx.access.lookupRead(t.keyspace, shard, sql, ctx.signal);
   if (found.rows.length === 0) return;
-  const taken = new Set(found.rows.map((row) => held[Number(Buffer.from(row[0] as Uint8Array).toString('latin1'))]));
+  const taken = new Set(found.rows.map((row) => held[Number(cellText(row[0]!))]));
   await ctx.access.rollbackPostOn(t.keyspace, shard);
   for (const d of locks.postRolledBack(t.keyspace, shard)) {
     if (d.table === t.name && taken.has(d.condition)) continue;
@@ -268,7 +269,7 @@ async function deleteInPreWhatPreLocked(ctx: QueryContext, t: LookupTable, shard
   const sql = rs.map((r, i) => `select ${i} from ${ident(t.name)} where (${rowCondition(t, r, true)}) and (${locked})`).join(' union all ');
   const found = await ctx.access.lookupRead(t.keyspace, shard, sql, ctx.signal);
   if (found.rows.length === 0) return rs;
-  const inPre = new Set(found.rows.map((row) => Number(Buffer.from(row[0] as Uint8Array).toString('latin1'))));
+  const inPre = new Set(found.rows.map((row) => Number(cellText(row[0]!))));
   for (const i of inPre) await ctx.access.lookupWrite(t.keyspace, shard, `delete from ${ident(t.name)} where ${rowCondition(t, rs[i]!, true)}`, 'pre', ctx.signal);
   return rs.filter((_, i) => !inPre.has(i));
 }
