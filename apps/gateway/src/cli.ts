@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --min-semi-space-size=4
 /**
  * `shardgate` command line:
  *   shardgate up --config FILE                       run the gateway in the foreground
@@ -7,8 +7,12 @@
  *   shardgate --version                              print the gateway's version
  *
  * The first line caps V8's young generation at 2 × 4 MiB semi-spaces: under load V8 grows it to
- * 2 × 16 MiB, the largest single item of the gateway's RSS (BENCHMARKS.md, memory A/B). The root
- * package.json's `shardgate` script and scripts/start.sh run `node` themselves with the same flag.
+ * 2 × 16 MiB, the largest single item of the gateway's RSS (BENCHMARKS.md, memory A/B). It also
+ * starts it at that size: from V8's 1 MiB start a statement-serving process, whose garbage dies
+ * young, often stays below the cap and scavenges up to 4× as often, and each scavenge has a fixed
+ * cost (its roots): 4-8% of a statement's instructions (BENCHMARKS.md, young generation at its cap).
+ * The root package.json's `shardgate` script and scripts/start.sh run `node` themselves with the
+ * same flags.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
