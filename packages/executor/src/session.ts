@@ -93,11 +93,10 @@ export class Session implements ExecutorSession, ShardAccess {
    */
   readonly userVariables = new Map<string, SqlValue>();
   /**
-   * SQL-level prepared statements (`PREPARE name FROM …`), by lower-cased name: the text and its
-   * `?` count. Concurrency rule: as userVariables (one client statement at a time); dropped with
-   * the session.
+   * SQL-level prepared statements (`PREPARE name FROM …`), by lower-cased name: the text, its `?`
+   * count and the keyspace it was prepared in (see ExecutorSession). Concurrency rule: as
+   * userVariables (one client statement at a time); dropped with the session.
    */
-  /** SQL-level PREPARE's statements, with the keyspace each was prepared in (see ExecutorSession). */
   readonly preparedStatements = new Map<string, { readonly sql: string; readonly paramCount: number; readonly preparedIn: string | null }>();
   warnings: readonly Warning[] = [];
   /**
@@ -1165,17 +1164,12 @@ const STATEMENT_SAVEPOINT: SavepointName = { name: 'shardgate statement', key: '
 const ER_ERROR_DURING_ROLLBACK = 1181;
 const ER_LOCK_DEADLOCK = 1213;
 
-/** Whether a statement writes lookup-vindex rows along with its own (then it needs a transaction). */
 /**
- * Autocommit writes that must be all or nothing across shards, so they run in a transaction of
- * their own (runInImplicitTransaction): those that maintain lookup vindexes, and writes to a
- * reference table of a sharded keyspace, which change every shard's copy.
- */
-/**
- * An autocommitted write that may reach several shards runs in a transaction of its own, so that
- * it takes effect on all of them or on none, as one statement does on one MariaDB: a duplicate key
- * on one shard must not leave another shard's rows of the same INSERT written (or a scatter
- * UPDATE half done). Lookup-vindex upkeep and reference copies need it for the same reason.
+ * Whether an autocommitted write runs in a transaction of its own (runInImplicitTransaction), so
+ * that it takes effect on every shard it reaches or on none, as one statement does on one MariaDB:
+ * a duplicate key on one shard must not leave another shard's rows of the same INSERT written (or
+ * a scatter UPDATE half done). Writes that maintain lookup vindexes, and writes to a reference
+ * table of a sharded keyspace (which change every shard's copy), need it for the same reason.
  */
 function needsOwnTransaction(p: Primitive, bv: BindVars): boolean {
   if (p.operator === 'Insert') {
@@ -1191,22 +1185,22 @@ function needsOwnTransaction(p: Primitive, bv: BindVars): boolean {
   return false;
 }
 
-/**
- * The plan's route timeout, found once per plan: plans are immutable and shared, and walking one
- * with Object.values on every execution showed up in point-select profiles. Concurrency rule:
- * a WeakMap written synchronously; two sessions computing the same plan store the same value.
- */
+/** The empty list of setup or savepoint statements, shared (frozen: no holder may add to it). */
+const NO_STATEMENTS: readonly string[] = Object.freeze([]);
 /**
  * A statement the gateway sends a shard that only reads (ShardReservations' `read`): a SELECT,
  * after optional comments. Anything else counts as a possible write.
  */
-/** The empty list of setup or savepoint statements, shared (frozen: no holder may add to it). */
-const NO_STATEMENTS: readonly string[] = Object.freeze([]);
 const SELECT_STATEMENT = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*select\b/i;
 
 /** `ROLLBACK` (after optional comments): answered normally after an idle transaction was rolled back. */
 const ROLLBACK_STATEMENT = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*rollback\b/i;
 
+/**
+ * The plan's route timeout, found once per plan: plans are immutable and shared, and walking one
+ * with Object.values on every execution showed up in point-select profiles. Concurrency rule:
+ * a WeakMap written synchronously; two sessions computing the same plan store the same value.
+ */
 const routeTimeouts = new WeakMap<Primitive, number | null>();
 
 function routeTimeoutOf(p: Primitive): number | undefined {

@@ -55,7 +55,6 @@ export function quoteString(s: string): string {
   return out + s.slice(last) + "'";
 }
 
-/** Encodes one value as a MySQL literal: `NULL`, `42`, `1.50`, `'it\'s'`, `X'00FF'`. */
 /**
  * A JS number is a DOUBLE (a prepared statement's DOUBLE parameter, as mysql2 sends every JS
  * number): it is sent in exponent form, which MariaDB reads as a DOUBLE. Written `16.58`, it was
@@ -67,6 +66,7 @@ export function doubleLiteral(v: number): string {
   return s.includes('e') ? s : `${s}e0`;
 }
 
+/** Encodes one value as a MySQL literal: `NULL`, `42`, `1.50`, `'it\'s'`, `X'00FF'`. */
 export function encodeSqlValue(v: SqlValue): string {
   if (v === null) return 'NULL';
   switch (typeof v) {

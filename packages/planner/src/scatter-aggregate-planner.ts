@@ -63,7 +63,6 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   const groupBy: { column: number; weightStringColumn?: number }[] = [];
   /** Visible columns that are expressions over aggregates: computed by a Projection at the end. */
   const exprColumns = new Map<number, Ast>();
-  /** The one expression under DISTINCT aggregates: the shards also group by it. */
   /**
    * The expressions under DISTINCT aggregates (by text): the shards also group by each, so every
    * distinct value reaches the gateway, whose accumulators keep a set of the values seen per

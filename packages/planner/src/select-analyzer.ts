@@ -757,12 +757,6 @@ function numericDerivedColumns(inner: Ast, names: readonly string[]): ReadonlySe
 }
 
 /**
- * The items of a derived table MariaDB merges into the outer statement (one SELECT without
- * aggregates, DISTINCT, GROUP BY, HAVING, LIMIT or window functions), by column name (lower): as
- * the analyzer names them or, where it could not (a statement only the gateway evaluates), by
- * their alias. None for a derived table MariaDB materializes.
- */
-/**
  * Whether MariaDB merges a derived table's SELECT into the outer statement (its columns stay the
  * expressions that define them) rather than materializing it in a temporary table (its columns
  * become fields of that table): one SELECT without DISTINCT, GROUP BY, HAVING, LIMIT, window
@@ -783,6 +777,12 @@ export function isMergedByMariaDb(inner: Ast): boolean {
   );
 }
 
+/**
+ * The items of a derived table MariaDB merges into the outer statement (one SELECT without
+ * aggregates, DISTINCT, GROUP BY, HAVING, LIMIT or window functions), by column name (lower): as
+ * the analyzer names them or, where it could not (a statement only the gateway evaluates), by
+ * their alias. None for a derived table MariaDB materializes.
+ */
 function mergedItems(inner: Ast, names: readonly string[]): [string, Ast][] {
   const cols: Ast[] = !inner?._next && Array.isArray(inner?.columns) ? inner.columns : [];
   if (names.length !== 0 && cols.length !== names.length) return [];

@@ -381,10 +381,6 @@ function locateUnlocated(ast: Ast, tokens: readonly Token[], offsets: readonly n
   visit(ast, 0);
 }
 
-/**
- * node-sql-parser gives a backtick-quoted qualifier (`` `t`.c ``) as an object: make every
- * `table`/`db` qualifier a plain string so the planner compares names.
- */
 /** One statement's AST from the parser. Throws 1064 on a syntax error, 1235 on several statements. */
 function astify(pt: string): Ast {
   let ast: Ast;

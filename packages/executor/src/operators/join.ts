@@ -25,15 +25,15 @@ export async function collect(ctx: QueryContext, p: Primitive, bv: BindVars): Pr
   return r.result();
 }
 
-/**
- * The bind vars of one outer row: a NEW object per row, built from the row alone. Never share
- * one between rows or callbacks — that is exactly Vitess 21.0.1's semi-join bug (#17410).
- */
 /** A LEFT JOIN's inner column: NULL on unmatched rows, so MariaDB reports it without NOT_NULL. */
 function nullable(f: FieldInfo): FieldInfo {
   return f !== undefined && (f.flags & ColumnFlag.NOT_NULL) !== 0 ? { ...f, flags: f.flags & ~ColumnFlag.NOT_NULL } : f;
 }
 
+/**
+ * The bind vars of one outer row: a NEW object per row, built from the row alone. Never share
+ * one between rows or callbacks — that is exactly Vitess 21.0.1's semi-join bug (#17410).
+ */
 export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, number>>, row: Row | null, fields: readonly FieldInfo[], valueJoinVars?: readonly string[]): BindVars {
   const bv: BindVars = copyBindVars(base);
   for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : typedBindValue(cellToSqlValue(row[column] ?? null, fields[column]), fields[column]);

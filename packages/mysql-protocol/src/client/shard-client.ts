@@ -480,7 +480,6 @@ export class ShardClient {
     this.pump();
   }
 
-  /** Frames and dispatches every complete packet, until paused or out of data. */
   /** The reply being read is rows going to a rowPackets receiver (and nothing half-read). */
   private forwarding(): boolean {
     return this.state === ROWS && this.parts.length === 0 && this.onHandshakePacket === null && this.current?.receiver.rowPackets !== undefined;
@@ -519,6 +518,7 @@ export class ShardClient {
     if (i !== -1) this.more[i] = Buffer.from(b);
   }
 
+  /** Frames and dispatches every complete packet, until paused or out of data. */
   private pump(): void {
     while (!this.paused && this.failure === null) {
       const c = this.chunk;
