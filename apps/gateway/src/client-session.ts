@@ -131,11 +131,15 @@ export class ClientSessionHandler implements SessionHandler {
   /**
    * A statement's text as MariaDB reads it for this client: its last byte, if a NUL, ends it (C
    * clients may send the terminator; MariaDB's lexer takes a NUL at the end as the end of input,
-   * one anywhere else outside a string as a syntax error, which the planner gives too); under
-   * CLIENT_IGNORE_SPACE, `count (*)` is `count(*)`.
+   * one anywhere else outside a string as a syntax error, which the planner gives too). MariaDB
+   * drops trailing blanks and `;` before its lexer reads the text (alloc_query), so a NUL before
+   * them is at the end too. Under CLIENT_IGNORE_SPACE, `count (*)` is `count(*)`.
    */
   private asClientMeant(sql: string): string {
-    if (sql.length > 0 && sql.charCodeAt(sql.length - 1) === 0) sql = sql.slice(0, -1);
+    let end = sql.length;
+    // Usually no step at all: most texts end in neither a blank nor `;`.
+    while (end > 0 && isTrailingDropped(sql.charCodeAt(end - 1))) end--;
+    if (end > 0 && sql.charCodeAt(end - 1) === 0) sql = sql.slice(0, end - 1);
     const caps = this.connection?.capabilities;
     return caps !== undefined && (caps & Capability.IGNORE_SPACE) !== 0 ? ignoreSpaceBeforeCalls(sql) : sql;
   }
@@ -270,4 +274,9 @@ export class ClientSessionHandler implements SessionHandler {
     this.services.sessions.delete(this);
     await this.session.close();
   }
+}
+
+/** What MariaDB drops from a statement's end before reading it (alloc_query): `;` and blanks (space, tab, LF, VT, FF, CR). */
+function isTrailingDropped(c: number): boolean {
+  return c === 0x3b || c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }

@@ -10,7 +10,9 @@
  * - `INSERT … SET a = 1, b = 2` (and REPLACE), planned as `INSERT … (a, b) VALUES (1, 2)`: it was
  *   refused with 1235;
  * - a NUL byte: the last byte of the text ends it (`select 1\0` is `select 1`, as C clients that
- *   send the terminator have it); anywhere else outside a string it is a syntax error.
+ *   send the terminator have it), also before trailing blanks and `;` (MariaDB drops those before
+ *   reading); anywhere else outside a string or a C-style comment it is a syntax error, also in a
+ *   `-- ` or `#` comment, which it ends.
  */
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +88,13 @@ describe('a NUL byte in the statement text', () => {
     ['select "a\0b" as s', 'is a character in a string'],
     ['select 1\0\0', 'is a syntax error before the last byte'],
     ['select 1\0 + 2', 'is a syntax error before the last byte'],
+    ['select 1 \0 ', 'ends the text before trailing blanks (MariaDB drops them first)'],
+    ['select id from t where id = 2\0 ;', 'ends the text before a trailing `;`'],
+    ['select 1\0\t\n', 'ends the text before trailing blanks (MariaDB drops them first)'],
+    ['select 1 -- \0 x', 'ends a `-- ` comment, and is then a syntax error before the last byte'],
+    ['select 1 # \0 x', 'ends a `#` comment, and is then a syntax error before the last byte'],
+    ['select 1 # x\0', 'ends the text in a `#` comment'],
+    ['select 1 /* \0 */ + 1 as n', 'is a character in a C-style comment'],
   ])('%j: it %s', async (sql) => {
     await sameAnswers(sql);
   });

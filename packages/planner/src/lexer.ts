@@ -157,7 +157,13 @@ export function tokenizeInto(sql: string, tokens: Token[], from: number, stops: 
     const start = i;
     // Comments.
     if (c === CH_HASH || (c === CH_MINUS && sql.charCodeAt(i + 1) === CH_MINUS && (i + 2 >= n || isSpace(sql.charCodeAt(i + 2)) || sql.charCodeAt(i + 2) < 32))) {
-      while (i < n && sql.charCodeAt(i) !== CH_LF) i++;
+      // A NUL ends it too, as in MariaDB's lexer; then, not being the text's end, it is a syntax
+      // error (the client session takes a final NUL off before the text gets here).
+      while (i < n) {
+        const d = sql.charCodeAt(i);
+        if (d === CH_LF || d === 0) break;
+        i++;
+      }
       space = true;
       continue;
     }

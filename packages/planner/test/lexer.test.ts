@@ -43,6 +43,13 @@ describe('tokenize', () => {
     expect(kinds('1--2')).toEqual([['number', '1'], ['punct', '-'], ['punct', '-'], ['number', '2']]);
   });
 
+  it('ends a -- or # comment at a NUL, as MariaDB does: the NUL is then a token (a syntax error to the parser)', () => {
+    expect(kinds('1 -- \0 x')).toEqual([['number', '1'], ['punct', '\0'], ['ident', 'x']]);
+    expect(kinds('1 # \0\n, 2')).toEqual([['number', '1'], ['punct', '\0'], ['punct', ','], ['number', '2']]);
+    // In a C-style comment a NUL is only a character.
+    expect(kinds('1 /* \0 */ + 2')).toEqual([['number', '1'], ['punct', '+'], ['number', '2']]);
+  });
+
   it('reports an unterminated string, identifier or comment as a 1064 syntax error', () => {
     for (const bad of ["select 'abc", 'select `abc', 'select /* x', 'select "a\\"']) {
       expect(() => tokenize(bad)).toThrowError(expect.objectContaining({ errno: 1064, sqlState: '42000' }));
