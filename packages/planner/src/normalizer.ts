@@ -45,6 +45,7 @@ import { notSupported, parseError, PlanError, planFailure, syntaxError } from '.
 import { encodeSqlValue } from './query-template.js';
 import { literalValue } from './literal-value.js';
 import { normalizePointSelect } from './point-select-normalizer.js';
+import { CH_SPACE } from './char-codes.js';
 import { fillListParams, fillRowParams, rowBindName, scanInList, scanInsertRows, UnclosedListError, type ScannedList, type ScannedRows } from './literal-list-scanner.js';
 
 export { ROW_BIND_PREFIX } from './literal-list-scanner.js';
@@ -562,10 +563,10 @@ function normalizeTokens(
   let listsUsed = 0;
   let prev: Token | undefined; // previous significant token of the source
   let prevPrev: Token | undefined;
-  // The select list of a SELECT's first SELECT, tracked only when a user variable is read: an
-  // item that reads one gets its source text as alias, since MariaDB names the column `@x`, not
-  // by the value the shard sees (see selectItemAlias). -1: not reached yet; -2: done or off.
-  let listDepth = userVars && kind === 'select' ? -1 : -2;
+  // The select list of a SELECT's first SELECT: an item the shard would name otherwise than
+  // MariaDB (it reads a user variable or a `?`, or is written unlike the shard SQL) gets its
+  // source text as alias (see selectItemAlias). -1: not reached yet; -2: done or off.
+  let listDepth = kind === 'select' ? -1 : -2;
   let itemStart = 0;
 
   for (let i = 0; i < end; i++) {
@@ -805,30 +806,82 @@ const SELECT_MODIFIERS = new Set([
 ]);
 
 /**
- * ` as `<item text>`` for the select-list item `tokens[from, to)` when it reads a user variable
- * and has no alias; '' otherwise. MariaDB names such a column by its text (`@x`, `@x+1`), while
- * the shard sees the value. An item that may already end in an alias (`@x total`, `@x 'n'`, see
- * mayEndInAlias) is left alone: a second alias would be a syntax error.
+ * ` as `<item text>`` for the select-list item `tokens[from, to)` when it has no alias and the
+ * shard would name its column otherwise than MariaDB does; '' otherwise. MariaDB names such a
+ * column by the item's text as written, while the shard names it by the text it gets: the value
+ * of a `?` or a user variable (`select ?` came back named `5e0`), literals as the gateway writes
+ * them (`x'41'` is `X'41'`, `- 1` is `-1`, `'it''s'` is `'it\'s'`), and the spacing of
+ * renderTokens (one space where the text has blanks or a comment, none before a comma). Items
+ * spelled that way already (`count(1)`, `c + 1`, `concat('a', 'b')`) get no alias, so texts that
+ * differ only in such literals still share a plan; the others do not (the alias is part of the
+ * normalized text, and so of the plan-cache key).
+ *
+ * Left alone: a lone string (MariaDB names it by its value, as the shard does), `*`, an item that
+ * may already end in an alias (`@x total`, `@x 'n'`, see mayEndInAlias: a second alias would be a
+ * syntax error), and a text over 256 characters (MariaDB refuses such an alias).
  */
 function selectItemAlias(sql: string, tokens: readonly Token[], from: number, to: number): string {
   while (from < to && (SELECT_MODIFIERS.has(kw(tokens[from])) || tokens[from]!.kind === 'directive' || tokens[from]!.kind === 'verbatim')) from++;
   if (from >= to) return '';
   const last = tokens[to - 1]!;
-  if (mayEndInAlias(last, to - 1 > from ? tokens[to - 2] : undefined)) return '';
-  let reads = false;
+  if (last.text === '*' || mayEndInAlias(last, to - 1 > from ? tokens[to - 2] : undefined)) return '';
+  if (last.kind === 'string' && (to - from === 1 || (to - from === 2 && isIntroduced(tokens[from], last)))) return '';
   let depth = 0;
   for (let j = from; j < to; j++) {
     const x = tokens[j]!;
-    if (x.kind === 'uservar') reads = true;
-    else if (x.text === '(') depth++;
+    if (x.text === '(') depth++;
     else if (x.text === ')') depth--;
     else if (depth === 0 && x.lower === 'as') return '';
   }
-  if (!reads) return '';
+  if (writtenAsShardGetsIt(sql, tokens, from, to)) return '';
   const text = sql.slice(tokens[from]!.start, last.end);
-  // MariaDB refuses aliases longer than 256 characters; such a column keeps the shard's name.
   if (text.length > 256) return '';
   return ' as `' + text.replace(/`/g, '``') + '`';
+}
+
+/**
+ * Whether the shard gets tokens[from, to) of `sql` as written (see selectItemAlias): no `?` or
+ * user variable, every literal as it is rendered (writtenAsRendered), a folded sign without
+ * blanks, and renderTokens' spacing. An IN list the normalizer scanned instead of lexing is
+ * lexed here, so that the answer is the token path's.
+ */
+function writtenAsShardGetsIt(sql: string, tokens: readonly Token[], from: number, to: number): boolean {
+  for (let j = from; j < to; j++) {
+    const x = tokens[j]!;
+    if (x.kind === 'uservar' || x.kind === 'placeholder' || !writtenAsRendered(x)) return false;
+    if (x.text === SCANNED_LIST_TEXT) {
+      const list = sql.slice(x.start, x.end);
+      const listTokens = tokenize(list);
+      if (!writtenAsShardGetsIt(list, listTokens, 0, listTokens.length)) return false;
+    }
+    if (j === from) continue;
+    const before = tokens[j - 1]!;
+    const gap = x.start - before.end;
+    if (x.spaceBefore && x.text !== ',' ? gap !== 1 || sql.charCodeAt(x.start - 1) !== CH_SPACE : gap !== 0) return false;
+    // A sign folded into its number loses the blanks between them (`- 1` is bound as -1).
+    if (x.spaceBefore && x.kind === 'number' && (before.text === '-' || before.text === '+') && isSignContext(j - 1 > from ? tokens[j - 2] : undefined)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a token reaches the shard as written when it is a literal the normalizer binds: a
+ * number without leading zeros (`007` is rendered 7), a single-quoted string with no quote or
+ * backslash inside and not joined from adjacent strings (`'it''s'`, `"s"` and `'a' 'b'` are
+ * rendered otherwise), a hex literal other than `x'…'` (rendered `X'…'`). Other tokens are.
+ */
+function writtenAsRendered(t: Token): boolean {
+  const text = t.text;
+  switch (t.kind) {
+    case 'number':
+      return !(text.charCodeAt(0) === 48 && text.length > 1 && text.charCodeAt(1) >= 48 && text.charCodeAt(1) <= 57);
+    case 'string':
+      return text.charCodeAt(0) === 39 && text.length === t.end - t.start && text.indexOf("'", 1) === text.length - 1 && text.indexOf('\\') < 0;
+    case 'hex':
+      return text.charCodeAt(0) !== 120; // x'41'
+    default:
+      return true;
+  }
 }
 
 /** Words that end an operand (`@x is null`, `case … end`): never an alias. */
@@ -846,7 +899,7 @@ function mayEndInAlias(last: Token, before: Token | undefined): boolean {
   if (last.kind !== 'ident' && last.kind !== 'qident' && last.kind !== 'string') return false;
   if (last.kind === 'ident' && OPERAND_END_WORDS.has(last.lower)) return false;
   if (before === undefined) return false;
-  if (before.kind === 'punct') return before.text === ')';
+  if (before.kind === 'punct') return before.text === ')' || before.text === SCANNED_LIST_TEXT; // a scanned IN list ends in `)`
   if (before.kind === 'ident') return !OPERATOR_WORDS.has(before.lower);
   return true;
 }

@@ -36,6 +36,20 @@ describe('normalize', () => {
     expect(norm('select * from t where a = null and b = true').normalized).toBe('select * from t where a = null and b = true');
   });
 
+  it('aliases a select-list item the shard would name otherwise with its own text, and no other', () => {
+    // A `?`, a literal the gateway writes otherwise, a folded sign, odd blanks or a comment.
+    expect(norm('select ?, concat(?, c) from t', [1, 'x']).normalized).toBe('select :v1 as `?`, concat(:v2, c) as `concat(?, c)` from t');
+    expect(norm("select x'41', - 1, 007 + 1, 'it''s' || c from t").normalized).toBe("select :v1 as `x'41'`, :v2 as `- 1`, 007 + 1 as `007 + 1`, :v3 || c as `'it''s' || c` from t");
+    expect(norm('select 1  +  c, c\t* 2, c /* x */ + 1, concat(c , d), f(c)\n from t').normalized).toBe('select :v1 + c as `1  +  c`, c * :v2 as `c\t* 2`, c + :v1 as `c /* x */ + 1`, concat(c , d) as `concat(c , d)`, f(c) from t');
+    // Spelled as the shard gets it: no alias, so literals still share one plan.
+    expect(norm("select c + 1, count(1), concat('a', c), -1, X'41', 'a''b', N'x', * from t").normalized).toBe('select c + :v1, count(:v1), concat(:v2, c), :v3, :v4, :v5, N\'x\', * from t');
+    expect(norm('select c + 2 from t').normalized).toBe(norm('select c + 3 from t').normalized);
+    // An alias already there, one that may be there (`c  +  1 x`), and a lone string: none added.
+    expect(norm("select c  +  1 as a, c  +  1 x, 'a''b' from t").normalized).toBe("select c + :v1 as a, c + :v1 x, :v2 from t");
+    // Only the first SELECT's list names the columns.
+    expect(norm('select 1  +  c from t union select 2  +  c from u').normalized).toBe('select :v1 + c as `1  +  c` from t union select :v2 + c from u');
+  });
+
   it('collapses IN lists of two or more literals into one list bind var', () => {
     const n = norm('select * from t where id in (1, -2, 3) and x in (4) and y in (5, null)');
     expect(n.normalized).toBe('select * from t where id in ::v1 and x in (:v2) and y in (:v3, null)');
