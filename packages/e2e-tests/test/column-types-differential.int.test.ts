@@ -85,4 +85,26 @@ describe('column types decided at the gateway vs one MariaDB', () => {
   it('a UNION of TEXT parts across shards is a BLOB column, as MariaDB reports it under ORDER BY', async () => {
     await expectSameAnswer('select bio from person where n = 1 union all select bio from person where n = 2 order by 1');
   });
+
+  it('COUNT and AVG computed at the gateway carry the flags and length MariaDB gives them (no NUM flag; AVG sized from its argument)', async () => {
+    const definitions = async (conn: mysql.Connection, sql: string) => {
+      const [, fields] = await conn.query({ sql, rowsAsArray: true });
+      return (fields as mysql.FieldPacket[]).map((f) => ({ name: f.name, type: f.columnType, flags: f.flags, length: f.columnLength, decimals: f.decimals }));
+    };
+    await ref.query('alter table person add column amount decimal(10,2), add column u int unsigned');
+    await sub.query('alter table person add column amount decimal(10,2), add column u int unsigned');
+    try {
+      await ref.query('update person set amount = id + 0.25, u = id');
+      await sub.query('update person set amount = id + 0.25, u = id');
+      for (const sql of [
+        'select count(*), count(n), sum(n), avg(n), avg(amount), avg(u), sum(amount) from person',
+        'select n, count(*), count(name) from person group by n order by n',
+      ]) {
+        expect(await definitions(sub, sql), sql).toEqual(await definitions(ref, sql));
+      }
+    } finally {
+      await ref.query('alter table person drop column amount, drop column u');
+      await sub.query('alter table person drop column amount, drop column u');
+    }
+  });
 });

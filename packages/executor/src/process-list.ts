@@ -23,7 +23,7 @@ const ER_CONNECTION_KILLED = 1927;
 /** SHOW PROCESSLIST (without FULL) cuts Info to this many characters, as MariaDB does. */
 const INFO_CHARS = 100;
 
-const PROGRESS_FIELD: FieldInfo = { catalog: 'def', schema: '', table: '', orgTable: '', name: 'Progress', orgName: 'Progress', characterSet: 63, columnLength: 9, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 3 };
+const PROGRESS_FIELD: FieldInfo = { catalog: 'def', schema: '', table: '', orgTable: '', name: 'Progress', orgName: 'Progress', characterSet: 63, columnLength: 7, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY, decimals: 3 };
 
 /** The sessions the asking session may see: its own user's, itself always. */
 function visibleSessions(asking: Session): Session[] {

@@ -23,7 +23,7 @@ export function textField(name: string, schema = ''): FieldInfo {
 }
 
 export function intField(name: string): FieldInfo {
-  return { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: name, characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 };
+  return { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: name, characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.BINARY, decimals: 0 };
 }
 
 export async function sendRows(sink: ResultSink, fields: readonly FieldInfo[], rows: readonly Row[]): Promise<void> {

@@ -112,13 +112,12 @@ const TEXT_TYPES: ReadonlySet<number> = new Set<number>([
 
 /**
  * A column definition for gateway-synthesized results with sensible defaults
- * for the type: utf8mb4 for text types, binary collation and NUM flag for
- * numbers, decimals 31 ("not fixed") for floating point and text.
+ * for the type: utf8mb4 for text types, binary collation and the BINARY flag
+ * for the others, decimals 31 ("not fixed") for floating point and text. No
+ * NUM flag: MariaDB never sends it, though it is a protocol flag.
  */
 export function columnDefinition(name: string, columnType: number, opts: Partial<ColumnDefinition> = {}): ColumnDefinition {
   const text = TEXT_TYPES.has(columnType);
-  const numeric =
-    columnType <= ColumnType.DOUBLE || columnType === ColumnType.LONGLONG || columnType === ColumnType.INT24 || columnType === ColumnType.NEWDECIMAL || columnType === ColumnType.YEAR;
   const floating = columnType === ColumnType.FLOAT || columnType === ColumnType.DOUBLE;
   return {
     catalog: 'def',
@@ -130,7 +129,7 @@ export function columnDefinition(name: string, columnType: number, opts: Partial
     characterSet: text ? Charset.UTF8MB4_GENERAL_CI : Charset.BINARY,
     columnLength: DEFAULT_LENGTH[columnType] ?? (text ? 1024 : 255),
     columnType,
-    flags: (numeric ? ColumnFlag.NUM : 0) | (!text && !numeric ? ColumnFlag.BINARY : 0),
+    flags: text ? 0 : ColumnFlag.BINARY,
     decimals: floating || text ? 31 : 0,
     ...opts,
   };

@@ -400,12 +400,26 @@ function refuseDecimalQuotients(a: AggregateParam, f: FieldInfo | undefined, nam
   throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: ${name} of a DECIMAL division across shards (MariaDB adds up the quotients with more digits than each shard's value shows)`);
 }
 
+/**
+ * The display length MariaDB gives AVG of an exact number without GROUP BY: the argument's
+ * precision plus div_precision_increment (at most 65), a sign, and a point when there is a scale.
+ * The argument's precision comes from what the shards send: its values (`rowValues`: a DECIMAL's
+ * or an integer's length less its sign and point), or their SUM, whose precision MariaDB made the
+ * argument's plus 22 (from 65 on, that sum no longer tells, and 65 is used). Grouped, MariaDB
+ * sizes it from its temporary table instead: the sum's length plus the increment.
+ */
+function scalarAvgLength(base: FieldInfo, rowValues: boolean, increment: number, scale: number): number {
+  const point = base.decimals > 0 ? 1 : 0;
+  const digits = rowValues ? (base.columnLength || 0) - point - ((base.flags & ColumnFlag.UNSIGNED) !== 0 ? 0 : 1) : (base.columnLength || 0) - point - 1 - 22;
+  return Math.min(Math.max(digits, 1) + increment, 65) + 1 + (scale > 0 ? 1 : 0);
+}
+
 /** The field of SUM over raw values: DECIMAL with the argument's scale, or DOUBLE. */
 function sumOfRowsField(base: FieldInfo, name: string, f: FieldInfo | undefined): FieldInfo {
   refuseInexactRowSum(f, name);
   return numericKind(f) === 'float'
-    ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM })
-    : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY | ColumnFlag.NUM });
+    ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
+    : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY });
 }
 
 /** Everything derived from the plan and the input's columns; immutable once built. */
@@ -464,7 +478,8 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
     // A name over literals is rendered with this execution's values (the plan is shared).
     const name = a.nameTemplate ? renderTemplate(a.nameTemplate, bv) : a.alias || f?.name || '';
     const base: FieldInfo = f ?? { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: 0, decimals: 0 };
-    const countField = (): FieldInfo => fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 });
+    // MariaDB flags a COUNT BINARY only without GROUP BY (grouped, it comes from a temporary table).
+    const countField = (): FieldInfo => fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: p.variant === 'Scalar' ? ColumnFlag.NOT_NULL | ColumnFlag.BINARY : ColumnFlag.NOT_NULL, decimals: 0 });
     if (a.opcode === 'sum' || a.opcode === 'avg' || a.opcode === 'sum_distinct' || a.opcode === 'avg_distinct') refuseDecimalQuotients(a, f, name);
     switch (a.opcode) {
       case 'count':
@@ -492,8 +507,8 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         if (a.rowValues) refuseInexactRowSum(f, name);
         outFields[a.column] =
           input === 'float' || input === 'text'
-            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM })
-            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY | ColumnFlag.NUM });
+            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
+            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY });
         makers.push(() => new DistinctSumAccumulator(a.column, input, distinctKeyOf(a, fields)));
         break;
       }
@@ -502,8 +517,8 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         const scale = Math.min((f?.decimals ?? 0) + divPrecisionIncrement, 38);
         outFields[a.column] =
           input === 'float' || input === 'text'
-            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY | ColumnFlag.NUM })
-            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY | ColumnFlag.NUM });
+            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
+            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY });
         makers.push(() => new DistinctAvgAccumulator(a.column, input, distinctKeyOf(a, fields), scale, a.unrounded ? divPrecisionIncrement : undefined));
         break;
       }
@@ -532,7 +547,7 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         outFields[a.column] =
           kind === 'float'
             ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE, decimals: 31 })
-            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY | ColumnFlag.NUM });
+            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: p.variant === 'Scalar' ? scalarAvgLength(base, a.rowValues === true, divPrecisionIncrement, scale) : (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY });
         makers.push(() => new AvgAccumulator(a.column, a.countColumn ?? a.column, kind, scale, a.unrounded ? divPrecisionIncrement : undefined));
         break;
       }

@@ -43,6 +43,6 @@ export async function reserveSequenceIds(ctx: QueryContext, keyspace: string, se
 export async function runNext(ctx: QueryContext, p: NextPrimitive, bv: BindVars, out: RowReceiver): Promise<void> {
   const count = evalCount(p.count, bv, 'NEXT');
   const first = await reserveSequenceIds(ctx, p.keyspace.name, p.sequence, count);
-  out.fields([{ catalog: 'def', schema: p.keyspace.name, table: '', orgTable: '', name: 'nextval', orgName: '', characterSet: 63, columnLength: 20, columnType: ColumnType.LONGLONG, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY | ColumnFlag.NUM, decimals: 0 }]);
+  out.fields([{ catalog: 'def', schema: p.keyspace.name, table: '', orgTable: '', name: 'nextval', orgName: '', characterSet: 63, columnLength: 20, columnType: ColumnType.LONGLONG, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY, decimals: 0 }]);
   await out.rows([[textCell(first.toString())]]);
 }

@@ -255,7 +255,7 @@ export function decimalScaleOf(expr: EvalExpr, fields: readonly FieldInfo[], bin
 export function expressionField(expr: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, divPrecisionIncrement: number, name: string, schema: string): FieldInfo {
   const t = typeOf(expr, fields, bindVars, divPrecisionIncrement);
   const base = { catalog: 'def', schema, table: '', orgTable: '', name, orgName: '' };
-  const numeric = { characterSet: 63, flags: ColumnFlag.BINARY | ColumnFlag.NUM };
+  const numeric = { characterSet: 63, flags: ColumnFlag.BINARY };
   switch (t.kind) {
     case 'null':
       return { ...base, characterSet: 63, columnLength: 0, columnType: ColumnType.NULL, flags: ColumnFlag.BINARY, decimals: 0 };
