@@ -86,10 +86,10 @@ describe('column types decided at the gateway vs one MariaDB', () => {
     await expectSameAnswer('select bio from person where n = 1 union all select bio from person where n = 2 order by 1');
   });
 
-  it('COUNT and AVG computed at the gateway carry the flags and length MariaDB gives them (no NUM flag; AVG sized from its argument)', async () => {
+  it('columns carry the database, flags and length MariaDB gives them: no database for an expression, no NUM flag, COUNT, SUM and AVG as MariaDB sizes and flags them', async () => {
     const definitions = async (conn: mysql.Connection, sql: string) => {
       const [, fields] = await conn.query({ sql, rowsAsArray: true });
-      return (fields as mysql.FieldPacket[]).map((f) => ({ name: f.name, type: f.columnType, flags: f.flags, length: f.columnLength, decimals: f.decimals }));
+      return (fields as mysql.FieldPacket[]).map((f) => ({ name: f.name, db: f.db, table: f.table, type: f.columnType, flags: f.flags, length: f.columnLength, decimals: f.decimals }));
     };
     await ref.query('alter table person add column amount decimal(10,2), add column u int unsigned');
     await sub.query('alter table person add column amount decimal(10,2), add column u int unsigned');
@@ -99,6 +99,9 @@ describe('column types decided at the gateway vs one MariaDB', () => {
       for (const sql of [
         'select count(*), count(n), sum(n), avg(n), avg(amount), avg(u), sum(amount) from person',
         'select n, count(*), count(name) from person group by n order by n',
+        'select sum(n), sum(amount), count(distinct name) from person',
+        "select id, n + 1, concat(name, code), 1.5, 'x' from person where id = 2",
+        'select id, n * 2 from person order by id limit 3',
       ]) {
         expect(await definitions(sub, sql), sql).toEqual(await definitions(ref, sql));
       }

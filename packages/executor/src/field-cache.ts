@@ -60,7 +60,7 @@ export function toFieldInfo(f: FieldPacket, keyspace: string): FieldInfo {
 function toPlainFieldInfo(p: FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string }, keyspace: string): FieldInfo {
   return {
     catalog: p.catalog ?? 'def',
-    schema: keyspace,
+    schema: (p.db ?? p.schema ?? '') === '' ? '' : keyspace,
     table: p.table ?? '',
     orgTable: p.orgTable ?? '',
     name: p.name,
@@ -190,7 +190,8 @@ type ParsedColumn = ColumnDefinitionPacket;
 function fromParsedColumn(c: ParsedColumn, keyspace: string): FieldInfo {
   const info: FieldInfo = {
     catalog: c.catalog,
-    schema: keyspace,
+    // The shard's database is the keyspace to the client; an expression has none, as on MariaDB.
+    schema: c.schema === '' ? '' : keyspace,
     table: c.table,
     orgTable: c.orgTable,
     name: c.name,

@@ -418,8 +418,8 @@ function scalarAvgLength(base: FieldInfo, rowValues: boolean, increment: number,
 function sumOfRowsField(base: FieldInfo, name: string, f: FieldInfo | undefined): FieldInfo {
   refuseInexactRowSum(f, name);
   return numericKind(f) === 'float'
-    ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
-    : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY });
+    ? fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
+    : fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY });
 }
 
 /** Everything derived from the plan and the input's columns; immutable once built. */
@@ -479,7 +479,7 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
     const name = a.nameTemplate ? renderTemplate(a.nameTemplate, bv) : a.alias || f?.name || '';
     const base: FieldInfo = f ?? { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: 0, decimals: 0 };
     // MariaDB flags a COUNT BINARY only without GROUP BY (grouped, it comes from a temporary table).
-    const countField = (): FieldInfo => fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: p.variant === 'Scalar' ? ColumnFlag.NOT_NULL | ColumnFlag.BINARY : ColumnFlag.NOT_NULL, decimals: 0 });
+    const countField = (): FieldInfo => fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnLength: 21, columnType: ColumnType.LONGLONG, flags: p.variant === 'Scalar' ? ColumnFlag.NOT_NULL | ColumnFlag.BINARY : ColumnFlag.NOT_NULL, decimals: 0 });
     if (a.opcode === 'sum' || a.opcode === 'avg' || a.opcode === 'sum_distinct' || a.opcode === 'avg_distinct') refuseDecimalQuotients(a, f, name);
     switch (a.opcode) {
       case 'count':
@@ -498,7 +498,9 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
           makers.push(() => new SumAccumulator(a.column, numericKind(f), null));
           break;
         }
-        outFields[a.column] = fieldWith(base, { name });
+        // A shard that grouped (for a DISTINCT beside it) sums in a temporary table, which drops
+        // the BINARY flag MariaDB's SUM without GROUP BY has.
+        outFields[a.column] = p.variant === 'Scalar' ? fieldWith(base, { name, flags: base.flags | ColumnFlag.BINARY }) : fieldWith(base, { name });
         makers.push(() => new SumAccumulator(a.column, numericKind(f), null));
         break;
       case 'sum_distinct': {
@@ -507,8 +509,8 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         if (a.rowValues) refuseInexactRowSum(f, name);
         outFields[a.column] =
           input === 'float' || input === 'text'
-            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
-            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY });
+            ? fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
+            : fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, flags: ColumnFlag.BINARY });
         makers.push(() => new DistinctSumAccumulator(a.column, input, distinctKeyOf(a, fields)));
         break;
       }
@@ -517,8 +519,8 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         const scale = Math.min((f?.decimals ?? 0) + divPrecisionIncrement, 38);
         outFields[a.column] =
           input === 'float' || input === 'text'
-            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
-            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY });
+            ? fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
+            : fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY });
         makers.push(() => new DistinctAvgAccumulator(a.column, input, distinctKeyOf(a, fields), scale, a.unrounded ? divPrecisionIncrement : undefined));
         break;
       }
@@ -546,8 +548,8 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         const scale = Math.min((f?.decimals ?? 0) + divPrecisionIncrement, 38);
         outFields[a.column] =
           kind === 'float'
-            ? fieldWith(base, { name, table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE, decimals: 31 })
-            : fieldWith(base, { name, table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: p.variant === 'Scalar' ? scalarAvgLength(base, a.rowValues === true, divPrecisionIncrement, scale) : (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY });
+            ? fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE, decimals: 31 })
+            : fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: p.variant === 'Scalar' ? scalarAvgLength(base, a.rowValues === true, divPrecisionIncrement, scale) : (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY });
         makers.push(() => new AvgAccumulator(a.column, a.countColumn ?? a.column, kind, scale, a.unrounded ? divPrecisionIncrement : undefined));
         break;
       }
@@ -572,7 +574,7 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
         if (gc.rowPieces) {
           // MariaDB's GROUP_CONCAT is a VARCHAR up to 512 characters of group_concat_max_len, a BLOB past that.
           const maxLen = ctx.settings.groupConcatMaxLen ?? DEFAULT_GROUP_CONCAT_MAX_LEN;
-          outFields[a.column] = fieldWith(base, { name, table: '', orgTable: '', orgName: '', columnType: maxLen > 512 ? ColumnType.BLOB : ColumnType.VAR_STRING, columnLength: Math.min(maxLen * 4, 0xffffffff), decimals: 0, flags: base.flags & ~(ColumnFlag.BLOB | ColumnFlag.NOT_NULL) });
+          outFields[a.column] = fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', columnType: maxLen > 512 ? ColumnType.BLOB : ColumnType.VAR_STRING, columnLength: Math.min(maxLen * 4, 0xffffffff), decimals: 0, flags: base.flags & ~(ColumnFlag.BLOB | ColumnFlag.NOT_NULL) });
         }
         const cmps = gc.orderBy.map((k) => comparatorFor(fields[k.column]));
         for (const c of gc.distinctColumns ?? []) {
