@@ -159,3 +159,59 @@ describe('INSERT … SET', () => {
     expect(await answer(pair.sub, 'select * from t where id > 100 order by id')).toEqual(await answer(pair.ref, 'select * from t where id > 100 order by id'));
   });
 });
+
+describe('sql_mode ANSI: double quotes name identifiers, || concatenates, blanks before ( are ignored', () => {
+  const QUERIES = [
+    'select "id", "c" from "t" where "id" = 3',
+    'select t."k" + 1 as "next", \'it\'\'s\' as s, \'"\' as q from t where "id" in (1, 2) order by "id"',
+    'select count (*) as n, max ("k") as m from t',
+    'select "k", count(*) as "n" from t group by "k" order by "k"',
+    'select "c" from t where "c" like \'row1%\' order by "id" limit 2',
+    'select "no_such_column" from t',
+  ];
+
+  async function ansiPair(run: (sub: mysql.Connection, ref: mysql.Connection) => Promise<void>): Promise<void> {
+    const sub = await gw.connect({ database: 'ks', supportBigNumbers: true, bigNumberStrings: true });
+    const ref = await mysql.createConnection({ ...pair.reference.shard('reference').connectionOptions(), supportBigNumbers: true, bigNumberStrings: true });
+    try {
+      await sub.query("set sql_mode = 'ANSI,STRICT_TRANS_TABLES'");
+      await ref.query("set sql_mode = 'ANSI,STRICT_TRANS_TABLES'");
+      await run(sub, ref);
+    } finally {
+      await sub.end();
+      await ref.end();
+    }
+  }
+
+  it('answers as one MariaDB in that mode, text and prepared', async () => {
+    await ansiPair(async (sub, ref) => {
+      for (const sql of QUERIES) {
+        expect(await answer(sub, sql), sql).toEqual(await answer(ref, sql));
+        expect(await answer(sub, sql, true), sql).toEqual(await answer(ref, sql, true));
+      }
+      const [p1] = await sub.execute('select "c" from t where "id" = ?', [4]);
+      const [p2] = await ref.execute('select "c" from t where "id" = ?', [4]);
+      expect(p1).toEqual(p2);
+    });
+  });
+
+  it('writes through double-quoted names, and goes back to strings with the default sql_mode', async () => {
+    await ansiPair(async (sub, ref) => {
+      for (const c of [sub, ref]) await c.query('insert into "t" ("id", "k", "c") values (101, 9, \'ansi\')');
+      const sql = 'select "id", "k", "c" from t where "id" = 101';
+      expect(await answer(sub, sql)).toEqual(await answer(ref, sql));
+      for (const c of [sub, ref]) await c.query('delete from t where "id" = 101');
+      for (const c of [sub, ref]) await c.query('set sql_mode = default');
+      expect(await answer(sub, 'select "c" as s from t where id = 1')).toEqual(await answer(ref, 'select "c" as s from t where id = 1'));
+    });
+  });
+
+  it('refuses || under PIPES_AS_CONCAT (1235: the planner would read an OR), where MariaDB concatenates', async () => {
+    await ansiPair(async (sub, ref) => {
+      expect(await answer(ref, "select 'a' || 'b' as s")).toEqual([{ s: 'ab' }]);
+      expect(await answer(sub, "select 'a' || 'b' as s")).toEqual({ errno: 1235 });
+      // In a string or a double-quoted name it is no operator.
+      expect(await answer(sub, "select '||' as s")).toEqual(await answer(ref, "select '||' as s"));
+    });
+  });
+});

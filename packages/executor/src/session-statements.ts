@@ -6,7 +6,7 @@ import { ANNOUNCED_SERVER_VERSION, ANNOUNCED_VERSION_COMMENT, ExactNumber, token
 import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, ER_WRONG_VALUE_FOR_VAR } from './errors.js';
 import { runKill, runShowProcesslist } from './process-list.js';
 import { CollectingReceiver } from './row-flow.js';
-import { countPlaceholders, type Session } from './session.js';
+import { countPlaceholders, DEFAULT_LEXICAL_SQL_MODE, type Session } from './session.js';
 import type { Cell, FieldInfo, ResultSink, Row } from './types.js';
 import { cellToSqlValue, ColumnNumber, literalOf, sqlValueToCell, textCell } from './values/cell-codec.js';
 import { ColumnFlag, ColumnType, UTF8MB4_GENERAL_CI } from './values/column-types.js';
@@ -158,19 +158,27 @@ function unsupportedClientCharset(name: string, charset: string): ExecutorError 
 }
 
 /**
- * sql_mode flags that change how SQL text is read: the gateway's lexer reads `"x"` as a string,
- * `||` as OR and a backslash as an escape, and it renders values for the shards with backslash
- * escapes. Under ANSI_QUOTES a shard would read the gateway's `'x'` where the client meant the
- * column x, and under NO_BACKSLASH_ESCAPES a rendered `'it\'s'` would end at the backslash (one
- * value's text becoming SQL). The combination modes include ANSI_QUOTES and PIPES_AS_CONCAT.
+ * sql_mode flags that change how SQL text is read in ways the gateway does not follow: its lexer
+ * reads a backslash as an escape and it renders values for the shards with backslash escapes, so
+ * under NO_BACKSLASH_ESCAPES a rendered `'it\'s'` would end at the backslash (one value's text
+ * becoming SQL); ORACLE and MSSQL switch MariaDB to another dialect. ANSI_QUOTES and
+ * PIPES_AS_CONCAT (and the combination modes made of them, ANSI among them) are followed: the
+ * session's text goes through withDefaultQuoting (ExecutorSession.lexicalSqlMode).
  */
-const LEXICAL_SQL_MODES = new Set(['ansi_quotes', 'no_backslash_escapes', 'pipes_as_concat', 'ansi', 'db2', 'maxdb', 'mssql', 'oracle', 'postgresql']);
+const REFUSED_SQL_MODES = new Set(['no_backslash_escapes', 'db2', 'maxdb', 'mssql', 'oracle', 'postgresql']);
 
 function refuseLexicalSqlModes(value: string): void {
-  const mode = value.split(',').map((m) => m.trim()).find((m) => LEXICAL_SQL_MODES.has(m));
+  const mode = value.split(',').map((m) => m.trim()).find((m) => REFUSED_SQL_MODES.has(m));
   if (mode !== undefined) {
-    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This version of shardgate doesn't yet support 'sql_mode ${mode.toUpperCase()}': the gateway reads statements and writes values with the default quoting (ANSI_QUOTES, NO_BACKSLASH_ESCAPES and PIPES_AS_CONCAT off)`);
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This version of shardgate doesn't yet support 'sql_mode ${mode.toUpperCase()}': the gateway reads statements and writes values with backslash escapes, in MariaDB's default dialect`);
   }
+}
+
+/** The lexical flags of the session's sql_mode as a shard spells it out (combination modes expanded). */
+async function readLexicalSqlMode(session: Session, signal: AbortSignal): Promise<Session['lexicalSqlMode']> {
+  const modes = new Set(((await shardText(session, 'SELECT @@session.sql_mode', signal)) ?? '').toLowerCase().split(','));
+  if (!modes.has('ansi_quotes') && !modes.has('pipes_as_concat') && !modes.has('ignore_space')) return DEFAULT_LEXICAL_SQL_MODE;
+  return Object.freeze({ ansiQuotes: modes.has('ansi_quotes'), pipesAsConcat: modes.has('pipes_as_concat'), ignoreSpace: modes.has('ignore_space') });
 }
 
 const ISOLATION_LEVELS = new Set(['read uncommitted', 'read committed', 'repeatable read', 'serializable']);
@@ -298,6 +306,7 @@ async function applySet(session: Session, a: Assignment, bv: BindVars, sink: Res
   if (handling.kind === 'defaultOnly') return;
   if (!isPlainVariableName(name)) throw unknownVariable(name);
   await setShardVariable(session, name, isDefault ? null : value);
+  if (name === 'sql_mode') session.lexicalSqlMode = await readLexicalSqlMode(session, sink.signal);
 }
 
 /**

@@ -2,7 +2,7 @@
  * One client session: its keyspace, settings, transaction and reserved connections. It plans and
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
-import { applyExecutableComments, insertSetAsValues, tokenize, type BindVars, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
+import { applyExecutableComments, insertSetAsValues, tokenize, type BindVars, type LexicalSqlMode, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
 import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, rowLimitExceeded, transactionTimedOut } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
 import { QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
@@ -54,6 +54,9 @@ export interface SessionInfo {
 /** Statement kinds a READ ONLY transaction refuses (DDL commits implicitly, as in MySQL). */
 const WRITES: ReadonlySet<string> = new Set(['INSERT', 'REPLACE', 'UPDATE', 'DELETE']);
 const ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION = 1792;
+
+/** The lexical sql_mode flags of a session that never set sql_mode: MariaDB's default has none. */
+export const DEFAULT_LEXICAL_SQL_MODE = Object.freeze({ ansiQuotes: false, pipesAsConcat: false, ignoreSpace: false });
 
 /** CLIENT_FOUND_ROWS: the client wants UPDATE to count matched rather than changed rows. */
 const CLIENT_FOUND_ROWS = 0x2;
@@ -117,6 +120,12 @@ export class Session implements ExecutorSession, ShardAccess {
   private transactionIsolation: string | undefined = undefined;
   private nextTransactionIsolation: string | undefined = undefined;
   lastInsertId = 0n;
+  /**
+   * The lexical flags of the session's sql_mode (ExecutorSession.lexicalSqlMode), read back from a
+   * shard after each SET sql_mode. Concurrency rule: as userVariables (written by SET, read as each
+   * statement starts; one client statement at a time).
+   */
+  lexicalSqlMode: LexicalSqlMode & { readonly ignoreSpace: boolean } = DEFAULT_LEXICAL_SQL_MODE;
   /**
    * sql_select_limit, when the session set one (undefined: none, MariaDB's 2^64-1). Concurrency
    * rule: as userVariables (one client statement at a time).

@@ -1,5 +1,5 @@
 import type { ColumnDefinition } from '@shardgate/mysql-protocol';
-import type { SqlValue } from '@shardgate/planner';
+import type { LexicalSqlMode, SqlValue } from '@shardgate/planner';
 
 /** Shard field metadata as it passes through (schema = keyspace): the protocol's ColumnDefinition41. */
 export type FieldInfo = ColumnDefinition;
@@ -127,5 +127,11 @@ export interface ExecutorSession {
   status(): { inTransaction: boolean; autocommit: boolean };
   /** Seconds the client may stay idle between statements (its `SET wait_timeout`, else the executor's default). */
   waitTimeoutSeconds(): number;
+  /**
+   * The sql_mode flags that change how the session's statement text reads (ANSI_QUOTES,
+   * PIPES_AS_CONCAT, IGNORE_SPACE): the text goes through withDefaultQuoting (and, under
+   * IGNORE_SPACE, ignoreSpaceBeforeCalls) before it is planned.
+   */
+  readonly lexicalSqlMode: LexicalSqlMode & { readonly ignoreSpace: boolean };
   close(): Promise<void>;
 }

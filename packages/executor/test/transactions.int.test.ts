@@ -210,13 +210,20 @@ describe('sessions and transactions (real MariaDB)', () => {
     await exec(s, "set sql_mode = 'ONLY_FULL_GROUP_BY'");
     const got = await exec(s, 'select @@session.time_zone, @@session.sql_mode');
     expect(got.rows).toEqual(COMMERCE_SHARDS.map(() => ['+05:00', 'ONLY_FULL_GROUP_BY']));
-    // Modes that change how SQL text reads are refused: the gateway's lexer and rendering would
-    // read and write statements otherwise than the shards (a quote rendered `\'` would end a
-    // string under NO_BACKSLASH_ESCAPES). The session's sql_mode stays as it was.
-    for (const mode of ['ANSI_QUOTES', 'no_backslash_escapes', 'STRICT_TRANS_TABLES,ANSI', 'PIPES_AS_CONCAT']) {
+    // Modes the gateway's rendering does not follow are refused (a quote rendered `\'` would end a
+    // string under NO_BACKSLASH_ESCAPES; ORACLE and MSSQL are other dialects). The session's
+    // sql_mode stays as it was.
+    for (const mode of ['no_backslash_escapes', 'oracle', 'STRICT_TRANS_TABLES,MSSQL']) {
       await expect(exec(s, `set sql_mode = '${mode}'`)).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
     }
     expect((await exec(s, 'select @@session.time_zone, @@session.sql_mode')).rows).toEqual(COMMERCE_SHARDS.map(() => ['+05:00', 'ONLY_FULL_GROUP_BY']));
+    expect(s.lexicalSqlMode).toMatchObject({ ansiQuotes: false, pipesAsConcat: false, ignoreSpace: false });
+    // ANSI's flags are read back from a shard, combination modes expanded; the client session
+    // reads the text in them (withDefaultQuoting).
+    await exec(s, "set sql_mode = 'STRICT_TRANS_TABLES,ANSI'");
+    expect(s.lexicalSqlMode).toMatchObject({ ansiQuotes: true, pipesAsConcat: true, ignoreSpace: true });
+    await exec(s, "set sql_mode = 'ONLY_FULL_GROUP_BY'");
+    expect(s.lexicalSqlMode).toMatchObject({ ansiQuotes: false, pipesAsConcat: false, ignoreSpace: false });
     // A dump's `SET FOREIGN_KEY_CHECKS=0` (and unique_checks, sql_safe_updates) reach the shards too.
     await exec(s, 'set foreign_key_checks = 0');
     await exec(s, 'set unique_checks = 0');

@@ -3,6 +3,7 @@ export { PlanError, syntaxError } from './errors.js';
 export { Planner, type PlannerOptions, type PlannerCacheOptions, type PlanRequest, type CacheStats } from './planner.js';
 export { tokenize, type Token, type TokenKind } from './lexer.js';
 export { ignoreSpaceBeforeCalls } from './ignore-space.js';
+export { withDefaultQuoting, type LexicalSqlMode } from './sql-mode-text.js';
 export { insertSetAsValues } from './insert-set.js';
 export { applyExecutableComments, EXECUTABLE_COMMENT_VERSION } from './executable-comments.js';
 export { ANNOUNCED_SERVER_VERSION, ANNOUNCED_VERSION_COMMENT } from './announced-version.js';
