@@ -7,7 +7,7 @@
  */
 import type { ExecutorSession } from '@shardgate/executor';
 import { Capability, type ColumnDefinition, type ConnectionInfo, type ParamValue, type ResultSink, type SessionHandler } from '@shardgate/mysql-protocol';
-import { ignoreSpaceBeforeCalls, syntaxError, withDefaultQuoting } from '@shardgate/planner';
+import { ignoreSpaceBeforeCalls, syntaxError } from '@shardgate/planner';
 import type { GatewayLog } from './logger.js';
 import { statementType, type GatewayMetrics } from './metrics.js';
 import type { QueryPlanStats, StatementContext } from './query-plan-stats.js';
@@ -144,18 +144,6 @@ export class ClientSessionHandler implements SessionHandler {
     return caps !== undefined && (caps & Capability.IGNORE_SPACE) !== 0 ? ignoreSpaceBeforeCalls(sql) : sql;
   }
 
-  /**
-   * A statement's text as the session's sql_mode reads it, in the quoting the planner reads:
-   * `"x"` an identifier under ANSI_QUOTES, `||` refused under PIPES_AS_CONCAT (withDefaultQuoting),
-   * `count (*)` as `count(*)` under IGNORE_SPACE. Applied to each statement of a batch as it runs,
-   * so a SET sql_mode earlier in the batch counts, as in MariaDB.
-   */
-  private inSessionSqlMode(sql: string): string {
-    const mode = this.session.lexicalSqlMode;
-    if (mode.ansiQuotes || mode.pipesAsConcat) sql = withDefaultQuoting(sql, mode);
-    return mode.ignoreSpace ? ignoreSpaceBeforeCalls(sql) : sql;
-  }
-
   private multiStatementsAllowed(): boolean {
     const caps = this.connection?.capabilities;
     return caps === undefined || (caps & Capability.MULTI_STATEMENTS) !== 0;
@@ -206,7 +194,7 @@ export class ClientSessionHandler implements SessionHandler {
     const started = performance.now();
     let running: Promise<void>;
     try {
-      running = s.planStats.runStatement(ctx, () => this.session.execute(this.inSessionSqlMode(sql), counting, params, preparedIn));
+      running = s.planStats.runStatement(ctx, () => this.session.execute(this.session.inSqlMode(sql), counting, params, preparedIn));
     } catch (err) {
       return Promise.reject(this.statementFailed(ctx, counting, started, err));
     }
@@ -267,7 +255,7 @@ export class ClientSessionHandler implements SessionHandler {
     this.onStatement?.(sql);
     sql = this.asClientMeant(sql);
     try {
-      sql = this.inSessionSqlMode(sql);
+      sql = this.session.inSqlMode(sql);
     } catch (err) {
       return Promise.reject(err);
     }

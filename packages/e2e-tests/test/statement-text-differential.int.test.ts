@@ -192,6 +192,11 @@ describe('sql_mode ANSI: double quotes name identifiers, || concatenates, blanks
       const [p1] = await sub.execute('select "c" from t where "id" = ?', [4]);
       const [p2] = await ref.execute('select "c" from t where "id" = ?', [4]);
       expect(p1).toEqual(p2);
+      // SQL-level PREPARE reads its text in the mode of the PREPARE, as EXECUTE IMMEDIATE does.
+      for (const c of [sub, ref]) await c.query('prepare s from \'select "c" from t where "id" = ?\'');
+      for (const c of [sub, ref]) await c.query('set @i = 2');
+      expect(await answer(sub, 'execute s using @i')).toEqual(await answer(ref, 'execute s using @i'));
+      expect(await answer(sub, 'execute immediate \'select "k" from t where "id" = 5\'')).toEqual(await answer(ref, 'execute immediate \'select "k" from t where "id" = 5\''));
     });
   });
 

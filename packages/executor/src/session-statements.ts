@@ -778,7 +778,8 @@ function refuseUnpreparable(sql: string): void {
  * the new text then fails to prepare.
  */
 async function prepareStatement(session: Session, name: string, value: SqlValue): Promise<void> {
-  const sql = statementText(value);
+  // Read in the sql_mode of the PREPARE, as MariaDB parses it then.
+  const sql = session.inSqlMode(statementText(value));
   session.preparedStatements.delete(name);
   refuseUnpreparable(sql);
   const paramCount = await session.checkPreparable(sql);
@@ -798,7 +799,7 @@ async function executePrepared(session: Session, st: Extract<SessionPrimitive['s
     if (stored === undefined) throw unknownStatement(st.name, 'EXECUTE');
     ({ sql, paramCount, preparedIn } = stored);
   } else {
-    sql = statementText(preparedValue(session, st.text!));
+    sql = session.inSqlMode(statementText(preparedValue(session, st.text!)));
     refuseUnpreparable(sql);
     paramCount = countPlaceholders(sql);
   }

@@ -2,7 +2,7 @@
  * One client session: its keyspace, settings, transaction and reserved connections. It plans and
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
-import { applyExecutableComments, insertSetAsValues, tokenize, type BindVars, type LexicalSqlMode, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
+import { applyExecutableComments, ignoreSpaceBeforeCalls, insertSetAsValues, tokenize, withDefaultQuoting, type BindVars, type LexicalSqlMode, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
 import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, rowLimitExceeded, transactionTimedOut } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
 import { QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
@@ -121,8 +121,8 @@ export class Session implements ExecutorSession, ShardAccess {
   private nextTransactionIsolation: string | undefined = undefined;
   lastInsertId = 0n;
   /**
-   * The lexical flags of the session's sql_mode (ExecutorSession.lexicalSqlMode), read back from a
-   * shard after each SET sql_mode. Concurrency rule: as userVariables (written by SET, read as each
+   * The lexical flags of the session's sql_mode (see inSqlMode), read back from a shard after each
+   * SET sql_mode. Concurrency rule: as userVariables (written by SET, read as each
    * statement starts; one client statement at a time).
    */
   lexicalSqlMode: LexicalSqlMode & { readonly ignoreSpace: boolean } = DEFAULT_LEXICAL_SQL_MODE;
@@ -270,6 +270,12 @@ export class Session implements ExecutorSession, ShardAccess {
 
   status(): { inTransaction: boolean; autocommit: boolean } {
     return { inTransaction: this.inTransaction, autocommit: this.autocommit };
+  }
+
+  inSqlMode(sql: string): string {
+    const mode = this.lexicalSqlMode;
+    if (mode.ansiQuotes || mode.pipesAsConcat) sql = withDefaultQuoting(sql, mode);
+    return mode.ignoreSpace ? ignoreSpaceBeforeCalls(sql) : sql;
   }
 
   waitTimeoutSeconds(): number {

@@ -1,5 +1,5 @@
 import type { ColumnDefinition } from '@shardgate/mysql-protocol';
-import type { LexicalSqlMode, SqlValue } from '@shardgate/planner';
+import type { SqlValue } from '@shardgate/planner';
 
 /** Shard field metadata as it passes through (schema = keyspace): the protocol's ColumnDefinition41. */
 export type FieldInfo = ColumnDefinition;
@@ -128,10 +128,11 @@ export interface ExecutorSession {
   /** Seconds the client may stay idle between statements (its `SET wait_timeout`, else the executor's default). */
   waitTimeoutSeconds(): number;
   /**
-   * The sql_mode flags that change how the session's statement text reads (ANSI_QUOTES,
-   * PIPES_AS_CONCAT, IGNORE_SPACE): the text goes through withDefaultQuoting (and, under
-   * IGNORE_SPACE, ignoreSpaceBeforeCalls) before it is planned.
+   * A client's statement text as the session's sql_mode reads it, in the quoting the planner reads
+   * (under ANSI_QUOTES `"x"` is `` `x` ``, under IGNORE_SPACE `count (*)` is `count(*)`); throws
+   * 1235 for `||` under PIPES_AS_CONCAT. The gateway passes every statement through it before
+   * execute() or prepare().
    */
-  readonly lexicalSqlMode: LexicalSqlMode & { readonly ignoreSpace: boolean };
+  inSqlMode(sql: string): string;
   close(): Promise<void>;
 }

@@ -217,13 +217,15 @@ describe('sessions and transactions (real MariaDB)', () => {
       await expect(exec(s, `set sql_mode = '${mode}'`)).rejects.toMatchObject({ errno: 1235, sqlState: '42000' });
     }
     expect((await exec(s, 'select @@session.time_zone, @@session.sql_mode')).rows).toEqual(COMMERCE_SHARDS.map(() => ['+05:00', 'ONLY_FULL_GROUP_BY']));
-    expect(s.lexicalSqlMode).toMatchObject({ ansiQuotes: false, pipesAsConcat: false, ignoreSpace: false });
-    // ANSI's flags are read back from a shard, combination modes expanded; the client session
-    // reads the text in them (withDefaultQuoting).
+    const text = 'select "c", count (*) from t';
+    expect(s.inSqlMode(text)).toBe(text);
+    // ANSI's flags are read back from a shard, combination modes expanded, and the session's
+    // text is read in them (ANSI_QUOTES, IGNORE_SPACE; || refused under PIPES_AS_CONCAT).
     await exec(s, "set sql_mode = 'STRICT_TRANS_TABLES,ANSI'");
-    expect(s.lexicalSqlMode).toMatchObject({ ansiQuotes: true, pipesAsConcat: true, ignoreSpace: true });
+    expect(s.inSqlMode(text)).toBe('select `c`, count(*) from t');
+    expect(() => s.inSqlMode("select 'a' || 'b'")).toThrow(expect.objectContaining({ errno: 1235 }));
     await exec(s, "set sql_mode = 'ONLY_FULL_GROUP_BY'");
-    expect(s.lexicalSqlMode).toMatchObject({ ansiQuotes: false, pipesAsConcat: false, ignoreSpace: false });
+    expect(s.inSqlMode(text)).toBe(text);
     // A dump's `SET FOREIGN_KEY_CHECKS=0` (and unique_checks, sql_safe_updates) reach the shards too.
     await exec(s, 'set foreign_key_checks = 0');
     await exec(s, 'set unique_checks = 0');
