@@ -102,6 +102,10 @@ describe('column types decided at the gateway vs one MariaDB', () => {
         'select sum(n), sum(amount), count(distinct name) from person',
         "select id, n + 1, concat(name, code), 1.5, 'x' from person where id = 2",
         'select id, n * 2 from person order by id limit 3',
+        // SHOW's columns are information_schema's, as on MariaDB (the gateway named the keyspace).
+        'show full columns from person',
+        'show index from person',
+        'show table status like \'person\'',
       ]) {
         expect(await definitions(sub, sql), sql).toEqual(await definitions(ref, sql));
       }

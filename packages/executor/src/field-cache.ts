@@ -46,21 +46,21 @@ function isMariadbJson(f: FieldPacket): boolean {
   return (f as { extendedFormat?: unknown }).extendedFormat === 'json';
 }
 
-export function toFieldInfo(f: FieldPacket, keyspace: string): FieldInfo {
+export function toFieldInfo(f: FieldPacket, keyspace: string, database?: string): FieldInfo {
   const p = f as FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string };
   if (isMariadbJson(f)) {
     // The gateway speaks as a MySQL server, whose clients know JSON only as its own column type:
     // announced as one (binary charset, as MySQL sends it), mysql2 parses the values as one plain
     // MariaDB's JSON columns are parsed, instead of returning strings.
-    return { ...toPlainFieldInfo(p, keyspace), columnType: ColumnType.JSON, characterSet: BINARY_CHARSET, flags: Number(p.flags ?? 0) | JSON_FLAGS };
+    return { ...toPlainFieldInfo(p, keyspace, database), columnType: ColumnType.JSON, characterSet: BINARY_CHARSET, flags: Number(p.flags ?? 0) | JSON_FLAGS };
   }
-  return toPlainFieldInfo(p, keyspace);
+  return toPlainFieldInfo(p, keyspace, database);
 }
 
-function toPlainFieldInfo(p: FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string }, keyspace: string): FieldInfo {
+function toPlainFieldInfo(p: FieldPacket & { columnType?: number; characterSet?: number; columnLength?: number; orgName?: string; orgTable?: string }, keyspace: string, database: string | undefined): FieldInfo {
   return {
     catalog: p.catalog ?? 'def',
-    schema: (p.db ?? p.schema ?? '') === '' ? '' : keyspace,
+    schema: clientSchema(p.db ?? p.schema ?? '', keyspace, database),
     table: p.table ?? '',
     orgTable: p.orgTable ?? '',
     name: p.name,
@@ -71,6 +71,17 @@ function toPlainFieldInfo(p: FieldPacket & { columnType?: number; characterSet?:
     flags: Number(p.flags ?? 0),
     decimals: p.decimals ?? 0,
   };
+}
+
+/**
+ * The database a column names for the client: the keyspace where the shard names its own
+ * database (or names one while the gateway does not know the shard's), nothing for an expression,
+ * and any other database as the shard names it (`information_schema` for SHOW COLUMNS), as one
+ * MariaDB does.
+ */
+function clientSchema(db: string, keyspace: string, database: string | undefined): string {
+  if (db === '') return '';
+  return database === undefined || database === '' || db === database ? keyspace : db;
 }
 
 /** One column's metadata as the key compares it: the numbers, then the names' raw bytes. */
@@ -94,18 +105,22 @@ interface Entry {
 export class FieldInfoCache {
   private readonly entries = new Map<number, Entry>();
 
-  constructor(private readonly keyspace: string) {}
+  constructor(
+    private readonly keyspace: string,
+    /** The shard's database (its connection's default), which the client knows as the keyspace. */
+    private readonly database?: string,
+  ) {}
 
   convert(fields: readonly FieldPacket[]): readonly FieldInfo[] {
     let hash = FNV_OFFSET ^ fields.length;
     for (let i = 0; i < fields.length; i++) {
       const c = fields[i] as ColumnDefinitionLayout;
-      if (!hasLayout(c)) return fields.map((f) => toFieldInfo(f, this.keyspace));
+      if (!hasLayout(c)) return fields.map((f) => toFieldInfo(f, this.keyspace, this.database));
       hash = hashColumn(c, hash);
     }
     const hit = this.entries.get(hash);
     if (hit !== undefined && matches(hit, fields as readonly ColumnDefinitionLayout[])) return hit.infos;
-    const infos = Object.freeze(fields.map((f) => Object.freeze(toFieldInfo(f, this.keyspace))));
+    const infos = Object.freeze(fields.map((f) => Object.freeze(toFieldInfo(f, this.keyspace, this.database))));
     const columns = (fields as readonly ColumnDefinitionLayout[]).map((c) => ({
       numbers: numbersOf(c),
       names: Buffer.from((c._buf as Buffer).subarray(c._catalogStart as number, namesEnd(c))),
@@ -187,11 +202,10 @@ function matches(entry: Entry, fields: readonly ColumnDefinitionLayout[]): boole
 /** A column definition as the shard client parses it (see @shardgate/mysql-protocol). */
 type ParsedColumn = ColumnDefinitionPacket;
 
-function fromParsedColumn(c: ParsedColumn, keyspace: string): FieldInfo {
+function fromParsedColumn(c: ParsedColumn, keyspace: string, database: string | undefined): FieldInfo {
   const info: FieldInfo = {
     catalog: c.catalog,
-    // The shard's database is the keyspace to the client; an expression has none, as on MariaDB.
-    schema: c.schema === '' ? '' : keyspace,
+    schema: clientSchema(c.schema, keyspace, database),
     table: c.table,
     orgTable: c.orgTable,
     name: c.name,
@@ -233,6 +247,8 @@ export class RawFieldInfoCache {
   constructor(
     private readonly keyspace: string,
     private readonly extendedMetadata: () => boolean,
+    /** The shard's database (its connection's default), which the client knows as the keyspace. */
+    private readonly database?: string,
   ) {}
 
   convert(definitions: readonly Buffer[]): readonly FieldInfo[] {
@@ -252,7 +268,7 @@ export class RawFieldInfoCache {
       return hit.infos;
     }
     const extended = this.extendedMetadata();
-    const infos = Object.freeze(definitions.map((d) => Object.freeze(fromParsedColumn(parseColumnDefinition(d, extended), this.keyspace))));
+    const infos = Object.freeze(definitions.map((d) => Object.freeze(fromParsedColumn(parseColumnDefinition(d, extended), this.keyspace, this.database))));
     const key = Buffer.allocUnsafe(total);
     let p = 0;
     for (const d of definitions) {

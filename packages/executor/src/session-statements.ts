@@ -591,7 +591,8 @@ async function runShow(session: Session, st: Extract<SessionPrimitive['statement
       const shardSql = stripKeyspace(sql, session.runtime.keyspaceNames());
       const collected = new CollectingReceiver();
       await session.withStatementSignal(sink, 0, (signal) => session.runOnShard(ks, shardSql, collected, signal));
-      await sendRows(sink, (collected.fieldDefs ?? []).map((f) => ({ ...f, schema: f.schema ? ks : f.schema })), collected.collected);
+      // The shard's own database already reads as the keyspace (clientSchema); SHOW's columns name information_schema, as on MariaDB.
+      await sendRows(sink, collected.fieldDefs ?? [], collected.collected);
     }
   }
 }

@@ -306,7 +306,7 @@ export class MysqlShardConnector implements ShardConnector {
     defaultPoolSize: number,
   ) {
     this.size = options.poolSize ?? defaultPoolSize;
-    this.fieldInfos = new FieldInfoCache(keyspace);
+    this.fieldInfos = new FieldInfoCache(keyspace, options.database);
     this.killer = new ShardKiller(options);
   }
 

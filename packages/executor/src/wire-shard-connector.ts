@@ -67,7 +67,7 @@ export class WireShardConnector implements ShardConnector {
     defaultPoolSize: number,
   ) {
     this.size = options.poolSize ?? defaultPoolSize;
-    this.fieldInfos = new RawFieldInfoCache(keyspace, () => this.extendedMetadata);
+    this.fieldInfos = new RawFieldInfoCache(keyspace, () => this.extendedMetadata, options.database);
     this.killer = new ShardKiller(options);
   }
 

@@ -55,7 +55,8 @@ export async function runProjection(ctx: QueryContext, p: ProjectionPrimitive, b
         const template = p.nameTemplates?.[i];
         const name = (template ? renderTemplate(template, bv) : '') || p.columnNames[i] || (from !== undefined && from !== null ? f[from]?.name : undefined) || `col${i}`;
         if (from !== undefined && from !== null && f[from]) return { ...materializedField(f[from], p.materializedIntegerWidth?.[i], f, name), name };
-        const schema = f[0]?.schema ?? ctx.settings.keyspace ?? '';
+        // An expression's column names no database, as on MariaDB.
+        const schema = '';
         return p.typeFromExpression ? expressionField(e, f, bv, ctx.settings.divPrecisionIncrement, name, schema) : computedField(name, schema);
       });
       if (p.typeFromExpression) typedAs = p.expressions.map((e, i) => (e.kind === 'column' || typedAs[i] ? typedAs[i] : outFields[i]));
