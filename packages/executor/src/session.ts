@@ -2,7 +2,7 @@
  * One client session: its keyspace, settings, transaction and reserved connections. It plans and
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
-import { applyExecutableComments, ignoreSpaceBeforeCalls, insertSetAsValues, tokenize, withDefaultQuoting, type BindVars, type LexicalSqlMode, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
+import { applyExecutableComments, doAsSelect, ignoreSpaceBeforeCalls, insertSetAsValues, tokenize, withDefaultQuoting, type BindVars, type LexicalSqlMode, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
 import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, rowLimitExceeded, transactionTimedOut } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
 import { QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
@@ -24,6 +24,7 @@ import { UTF8MB4_GENERAL_CI } from './values/column-types.js';
 import { StatementSignals } from './statement-signal.js';
 import { OwnLookupRows } from './own-lookup-rows.js';
 import { LookupRowLocks } from './lookup-row-locks.js';
+import { DoResultSink } from './do-result-sink.js';
 import type { DmlOutcome, ExecutorSession, FieldInfo, ResultSink, Row, TransactionMode, Workload } from './types.js';
 
 /** MySQL's ER_NOT_SUPPORTED_YET, for constructs shardgate refuses. */
@@ -241,7 +242,11 @@ export class Session implements ExecutorSession, ShardAccess {
   // ---------------------------------------------------------------- ExecutorSession
 
   execute(sql: string, sink: ResultSink, params?: readonly SqlValue[], preparedIn?: string | null): Promise<void> {
-    return this.executeStatement(statementText(sql), sink, params, preparedIn);
+    const text = statementText(sql);
+    // DO runs as the SELECT of its expressions, answered with an OK (doAsSelect, DoResultSink).
+    const doSelect = doAsSelect(text);
+    if (doSelect !== null) return this.executeStatement(doSelect, new DoResultSink(sink), params, preparedIn);
+    return this.executeStatement(text, sink, params, preparedIn);
   }
 
   /** The parameter count and the result columns of a statement (see preparedColumns). */
@@ -250,7 +255,8 @@ export class Session implements ExecutorSession, ShardAccess {
     const paramCount = countPlaceholders(sql);
     const preparedIn = this.keyspace;
     // A session targeting shards sends statements as written: their columns come with the execute.
-    if (this.targetShards !== null || this.closing.signal.aborted) return { paramCount, columns: [], preparedIn };
+    // A DO has none: it answers OK.
+    if (this.targetShards !== null || this.closing.signal.aborted || doAsSelect(sql) !== null) return { paramCount, columns: [], preparedIn };
     const context: PrepareContext = {
       planner: this.runtime.planner,
       routing: this.runtime.routing,

@@ -5,6 +5,7 @@ export { tokenize, type Token, type TokenKind } from './lexer.js';
 export { ignoreSpaceBeforeCalls } from './ignore-space.js';
 export { withDefaultQuoting, type LexicalSqlMode } from './sql-mode-text.js';
 export { insertSetAsValues } from './insert-set.js';
+export { doAsSelect } from './do-statement.js';
 export { applyExecutableComments, EXECUTABLE_COMMENT_VERSION } from './executable-comments.js';
 export { ANNOUNCED_SERVER_VERSION, ANNOUNCED_VERSION_COMMENT } from './announced-version.js';
 export { normalize, countPlaceholders, ROWS_BIND, type NormalizedQuery, type StatementKind } from './normalizer.js';
