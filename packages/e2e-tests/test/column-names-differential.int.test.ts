@@ -31,6 +31,9 @@ const QUERIES = [
   'select 1  +  1, abs(  -3 ), 2 between 1 and  3, count(*) from t',
   'select 1 in (1 ,  2), 1 in (1, 2), k in (1 ,  2) from t where id = 5',
   'select 1  +  1, - 1, @@autocommit  +  0',
+  // The session's values the gateway writes in (upper(database()) reached the shards as upper('ks')).
+  'select upper(database()), concat(database(), 1), connection_id() > 0, user() is not null, version() is not null from t where id = 1',
+  'select database(), schema(), last_insert_id()',
   // Spelled as the shards get them: no alias is needed, and none changes the answer.
   "select k + 1, concat(c, 'x'), count(1) from t where id = 4 group by k, c",
 ];

@@ -849,6 +849,9 @@ function writtenAsShardGetsIt(sql: string, tokens: readonly Token[], from: numbe
   for (let j = from; j < to; j++) {
     const x = tokens[j]!;
     if (x.kind === 'uservar' || x.kind === 'placeholder' || !writtenAsRendered(x)) return false;
+    // The session's values the planner writes in (`upper(database())` reached the shard as
+    // `upper('main')`; see select-planner's rewrites).
+    if (x.kind === 'ident' && SESSION_VALUE_CALLS.has(x.lower) && j + 2 < to && tokens[j + 1]!.text === '(' && tokens[j + 2]!.text === ')') return false;
     if (x.text === SCANNED_LIST_TEXT) {
       const list = sql.slice(x.start, x.end);
       const listTokens = tokenize(list);
@@ -863,6 +866,9 @@ function writtenAsShardGetsIt(sql: string, tokens: readonly Token[], from: numbe
   }
   return true;
 }
+
+/** Calls without arguments the planner replaces by the session's value (a literal or a bind var). */
+const SESSION_VALUE_CALLS = new Set(['database', 'schema', 'version', 'user', 'session_user', 'system_user', 'current_user', 'connection_id', 'last_insert_id']);
 
 /**
  * Whether a token reaches the shard as written when it is a literal the normalizer binds: a

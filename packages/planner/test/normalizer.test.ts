@@ -46,6 +46,8 @@ describe('normalize', () => {
     expect(norm('select c + 2 from t').normalized).toBe(norm('select c + 3 from t').normalized);
     // An alias already there, one that may be there (`c  +  1 x`), and a lone string: none added.
     expect(norm("select c  +  1 as a, c  +  1 x, 'a''b' from t").normalized).toBe("select c + :v1 as a, c + :v1 x, :v2 from t");
+    // A session value the planner writes in, inside an expression.
+    expect(norm('select upper(database()), c from t').normalized).toBe('select upper(database()) as `upper(database())`, c from t');
     // Only the first SELECT's list names the columns.
     expect(norm('select 1  +  c from t union select 2  +  c from u').normalized).toBe('select :v1 + c as `1  +  c` from t union select :v2 + c from u');
   });
