@@ -11,11 +11,11 @@
  * SQL, as MariaDB runs it.
  */
 import { PlanError } from './errors.js';
+import { scanQuoted } from './lexer.js';
 
 const SQUOTE = 39;
 const DQUOTE = 34;
 const BACKTICK = 96;
-const BACKSLASH = 92;
 const SLASH = 47;
 const STAR = 42;
 const HASH = 35;
@@ -32,6 +32,16 @@ export interface LexicalSqlMode {
 /** `sql` in the default quoting; throws 1235 for `||` under PIPES_AS_CONCAT. */
 export function withDefaultQuoting(sql: string, mode: LexicalSqlMode): string {
   if ((!mode.ansiQuotes || sql.indexOf('"') < 0) && (!mode.pipesAsConcat || sql.indexOf('||') < 0)) return sql;
+  try {
+    return rewriteQuoting(sql, mode);
+  } catch (err) {
+    // An unclosed string or name (scanQuoted's 1064): the planner reports it on the text as sent.
+    if (err instanceof PlanError && err.errno === 1064) return sql;
+    throw err;
+  }
+}
+
+function rewriteQuoting(sql: string, mode: LexicalSqlMode): string {
   const n = sql.length;
   let out = '';
   let from = 0;
@@ -39,13 +49,11 @@ export function withDefaultQuoting(sql: string, mode: LexicalSqlMode): string {
   while (i < n) {
     const c = sql.charCodeAt(i);
     if (c === SQUOTE || (c === DQUOTE && !mode.ansiQuotes)) {
-      i = stringEnd(sql, i, c);
+      i = scanQuoted(sql, i, c, true);
     } else if (c === BACKTICK) {
-      i = identifierEnd(sql, i, BACKTICK);
+      i = scanQuoted(sql, i, BACKTICK, false);
     } else if (c === DQUOTE) {
-      const end = identifierEnd(sql, i, DQUOTE);
-      // An unclosed one is left as it is: the planner reports the syntax error.
-      if (end > n) break;
+      const end = scanQuoted(sql, i, DQUOTE, false);
       const name = sql.slice(i + 1, end - 1).replace(/""/g, '"');
       out += sql.slice(from, i) + '`' + name.replace(/`/g, '``') + '`';
       from = end;
@@ -72,30 +80,4 @@ export function withDefaultQuoting(sql: string, mode: LexicalSqlMode): string {
 
 function isCommentBlank(c: number, atEnd: boolean): boolean {
   return atEnd || c === 32 || c === 9 || c === LF || c === 13 || c < 32;
-}
-
-/** The position after the string opened by `quote` at `i` (backslash escapes, doubled quotes); past the end when unclosed. */
-function stringEnd(sql: string, i: number, quote: number): number {
-  const n = sql.length;
-  for (let j = i + 1; j < n; j++) {
-    const c = sql.charCodeAt(j);
-    if (c === BACKSLASH) j++;
-    else if (c === quote) {
-      if (sql.charCodeAt(j + 1) === quote) j++;
-      else return j + 1;
-    }
-  }
-  return n + 1;
-}
-
-/** The position after the identifier opened by `quote` at `i` (doubled quotes); past the end when unclosed. */
-function identifierEnd(sql: string, i: number, quote: number): number {
-  const n = sql.length;
-  for (let j = i + 1; j < n; j++) {
-    if (sql.charCodeAt(j) === quote) {
-      if (sql.charCodeAt(j + 1) === quote) j++;
-      else return j + 1;
-    }
-  }
-  return n + 1;
 }
