@@ -163,7 +163,7 @@ function unsupportedClientCharset(name: string, charset: string): ExecutorError 
  * under NO_BACKSLASH_ESCAPES a rendered `'it\'s'` would end at the backslash (one value's text
  * becoming SQL); ORACLE and MSSQL switch MariaDB to another dialect. ANSI_QUOTES and
  * PIPES_AS_CONCAT (and the combination modes made of them, ANSI among them) are followed: the
- * session's text goes through withDefaultQuoting (ExecutorSession.lexicalSqlMode).
+ * session's text goes through withDefaultQuoting (Session.inSqlMode).
  */
 const REFUSED_SQL_MODES = new Set(['no_backslash_escapes', 'db2', 'maxdb', 'mssql', 'oracle', 'postgresql']);
 
