@@ -18,7 +18,7 @@ import { tokenRange, type Ast } from './sql-parser.js';
 import { renderTokens } from './shard-sql.js';
 import { notSupported, PlanError } from './errors.js';
 import { hasAggregate, type Analyzed } from './select-analyzer.js';
-import { holdsDivision, isExpressionArgument, isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
+import { groupAliasMayNameColumn, holdsDivision, isExpressionArgument, isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
 import { avgDisplayedInExpressions, avgRoundingUncertain, readsGroupConcatAsValue } from './scatter-aggregate-planner.js';
 import { kw } from './lexer.js';
@@ -66,6 +66,12 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
         return c.expr;
       });
   for (const g of groupCols) if (hasAggregate(g)) throw new PlanError(1056, '42000', "Can't group on an aggregate");
+  // A GROUP BY name that is another expression's alias and may be a column as well (see
+  // groupAliasMayNameColumn): each side of the join is a query of its own, so no shard can say
+  // which MariaDB would group by.
+  for (const g of sel.groupby?.columns ?? []) {
+    if (groupAliasMayNameColumn(columns, g, scope) >= 0) throw notSupported(`GROUP BY '${columnName(g)}', the alias of another expression and maybe a column of the tables too, over a join across shards (MariaDB groups by the column when there is one); group by the expression, or by the qualified column`);
+  }
 
   // The raw select list: the visible columns first (by index), then helper columns.
   const items: string[] = [];

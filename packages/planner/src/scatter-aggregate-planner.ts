@@ -19,7 +19,7 @@ import type { Cand } from './routing.js';
 import { kw } from './lexer.js';
 import { notSupported, PlanError } from './errors.js';
 import { toEvalExpr } from './gateway-expr.js';
-import { findSelectColumn, findStatementTailEnd, holdsDivision, isNumericExpr, nodeText, routeFor, safeResolve, selectListEnd, withAlias, withGatewayLimit } from './select-planner.js';
+import { findSelectColumn, findStatementTailEnd, groupAliasMayNameColumn, groupNameAsShardResolves, holdsDivision, isNumericExpr, nodeText, routeFor, safeResolve, selectListEnd, withAlias, withGatewayLimit } from './select-planner.js';
 
 export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, analyzed: Analyzed, cand: Cand): Primitive {
   const p = ctx.parsed;
@@ -54,6 +54,18 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     if (!c) throw new PlanError(1054, '42S22', `Unknown column '${String(g.value)}' in 'group statement'`);
     return c.expr;
   });
+  // GROUP BY names that are an alias of another expression and maybe a column too: grouped by
+  // `(select name)`, a helper the shards resolve as MariaDB resolves the GROUP BY
+  // (groupAliasMayNameColumn); the aliased expression is then any value of its group, which is
+  // the group's own value when the alias is the key after all.
+  const nameKeys = new Map<Ast, string>();
+  const anyValueOfNameKey = new Set<number>();
+  for (const g of groupCols) {
+    const i = groupAliasMayNameColumn(columns, g, scope);
+    if (i < 0) continue;
+    nameKeys.set(g, groupNameAsShardResolves(g));
+    anyValueOfNameKey.add(i);
+  }
   const visible = columns.length;
   // Shard select list: the visible columns (by index), then helper columns.
   const shardCols: string[] = [];
@@ -207,8 +219,13 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       (g) =>
         nodeText(ctx, g) === t ||
         (isColumnRef(g) && isColumnRef(e) && safeResolve(analyzer, g, scope) !== null && safeResolve(analyzer, g, scope) === safeResolve(analyzer, e, scope)) ||
-        (isColumnRef(g) && !g.table && c.as && String(c.as).toLowerCase() === columnName(g).toLowerCase()),
+        (isColumnRef(g) && !g.table && c.as && String(c.as).toLowerCase() === columnName(g).toLowerCase() && !nameKeys.has(g)),
     );
+    if (gi < 0 && anyValueOfNameKey.has(i)) {
+      shardCols.push(withAlias(t, c.as));
+      aggregates.push({ opcode: 'any_value', column: i, alias });
+      continue;
+    }
     if (gi < 0 && isConstant(e)) {
       // A constant (`9`, `'total'`): the gateway gives its value, also for the one row of an
       // aggregation over no rows at all; the shards compute it only for its name and type.
@@ -230,8 +247,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   }
   // Group keys not in the select list become helper columns.
   for (const g of groupCols) {
-    const t = text(g, 'GROUP BY expression across shards');
-    const idx = columns.findIndex((c, k) => !exprColumns.has(k) && (nodeText(ctx, c.expr) === t || (c.as && isColumnRef(g) && !g.table && String(c.as).toLowerCase() === columnName(g).toLowerCase())));
+    const t = nameKeys.get(g) ?? text(g, 'GROUP BY expression across shards');
+    const idx = columns.findIndex((c, k) => !exprColumns.has(k) && (nodeText(ctx, c.expr) === t || (c.as && isColumnRef(g) && !g.table && String(c.as).toLowerCase() === columnName(g).toLowerCase() && !nameKeys.has(g))));
     if (idx >= 0 && groupBy.some((x) => x.column === idx)) continue;
     if (groupBy.some((x) => x.column >= visible && hiddenAfter[x.column - visible] === t)) continue;
     const col = hiddenIndex();
@@ -273,6 +290,10 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       }
       if (isColumnRef(n)) {
         if (!n.table) {
+          // The GROUP BY's name: MariaDB's HAVING reads it as the GROUP BY did (warning 1052).
+          const nk = [...nameKeys].find(([g]) => columnName(g).toLowerCase() === columnName(n).toLowerCase());
+          const hk = nk && groupBy.find((x) => x.column >= visible && hiddenAfter[x.column - visible] === nk[1]);
+          if (hk) return hk.column;
           const ai = columns.findIndex((c) => c.as && String(c.as).toLowerCase() === columnName(n).toLowerCase());
           if (ai >= 0) {
             if (exprColumns.has(ai)) throw notSupported(`an alias of an expression over aggregates in ${what}`);
@@ -343,6 +364,9 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         projections.set(idx, toEvalExpr(e, leaf('ORDER BY across shards'), 'ORDER BY across shards', ctx.parsed.nullSafeEqual));
       } else throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
     }
+    // The aliased expression of a GROUP BY name (ORDER BY reads the alias first): its text needs
+    // its collation key to be sorted after the aggregation.
+    if (anyValueOfNameKey.has(idx) && !sortKeyWeights.has(idx) && !isNumericExpr(analyzer, columns[idx].expr, scope)) sortKeyWeights.set(idx, anyValueSlot(collationKeySql(nodeText(ctx, columns[idx].expr)!)));
     wantedOrder.push({ column: idx, desc });
   }
   const sortAfter = wantedOrder.some((w) => !groupBy.some((g) => g.column === w.column));

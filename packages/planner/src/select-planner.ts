@@ -613,6 +613,32 @@ export function findSelectColumn(ctx: PlanContext, analyzer: SelectAnalyzer, col
   return -1;
 }
 
+/**
+ * `GROUP BY u` where `u` is the alias of another select expression (`upper(name) as u`) and a
+ * table of the FROM may also have a column `u`: MariaDB groups by the column when there is one
+ * (GROUP BY looks in the FROM before the select list, with warning 1052) and by the alias
+ * otherwise. Without the table's complete column list the gateway cannot tell which; the shards
+ * can: `(select u)` resolves as that GROUP BY does (the column first, then the alias).
+ *
+ * Returns the index of the select column whose alias `g` names in such a case, else -1 (not a
+ * bare name, no such alias, an alias of the same-named column or of an aggregate, or tables whose
+ * complete column lists lack it).
+ */
+export function groupAliasMayNameColumn(columns: readonly Ast[], g: Ast, scope: { readonly tables: readonly TableRef[] }): number {
+  if (!isColumnRef(g) || g.table) return -1;
+  const name = columnName(g).toLowerCase();
+  const i = columns.findIndex((c) => c.as && String(c.as).toLowerCase() === name);
+  if (i < 0) return -1;
+  const e = columns[i].expr;
+  if (hasAggregate(e) || (isColumnRef(e) && columnName(e).toLowerCase() === name)) return -1;
+  return scope.tables.some((t) => t.knownColumns.has(name) || (!t.authoritative && t.kind !== 'dual')) ? i : -1;
+}
+
+/** The shard text of a GROUP BY name that groupAliasMayNameColumn found: a key resolved as MariaDB's GROUP BY resolves it. */
+export function groupNameAsShardResolves(g: Ast): string {
+  return `(select ${quoteIdent(columnName(g))})`;
+}
+
 export function safeResolve(analyzer: SelectAnalyzer, e: Ast, scope: ReturnType<typeof Object>): string | null {
   try {
     return analyzer.resolve(e, scope);

@@ -347,12 +347,35 @@ describe('cross-shard plans', () => {
   });
 
   it('sorts shard rows of an aggregation by the group expression itself, weight strings only ride along', async () => {
-    const { plan: pl, bindVars } = await plan('select year(created) as y, count(*) from orders group by y order by y');
+    const { plan: pl, bindVars } = await plan('select year(created) as y, count(*) from orders group by year(created) order by y');
     const agg = pl.instructions as Extract<Primitive, { operator: 'Aggregate' }>;
     expect(agg).toMatchObject({ operator: 'Aggregate', variant: 'Ordered', groupBy: [{ column: 0, weightStringColumn: 2 }], resultColumns: 2 });
     expect(route(agg.input, bindVars).sql).toBe('select year(created) as `y`, count(*), ' + collationKeySql('year(created)') + ' from orders group by year(created) order by ' + collationSortKeySql('year(created)') + ' asc, year(created) asc');
     const { plan: byPosition } = await plan('select year(created), month(created), count(*) from orders group by 1, 2');
     expect((byPosition.instructions as Extract<Primitive, { operator: 'Aggregate' }>).groupBy.map((g) => g.column)).toEqual([0, 1]);
+  });
+
+  it('groups by a name that is an alias and maybe a column as the shards resolve it, (select name)', async () => {
+    // MariaDB's GROUP BY takes a column of that name before the alias; orders' column list is not
+    // authoritative, so the shards resolve it, and the aliased expression is any value of its group.
+    const { plan: pl, bindVars } = await plan('select year(created) as y, count(*) from orders group by y order by y');
+    const sort = pl.instructions as Extract<Primitive, { operator: 'Sort' }>;
+    expect(sort).toMatchObject({ operator: 'Sort', orderBy: [{ column: 0, weightStringColumn: 3 }], resultColumns: 2 });
+    const agg = sort.input as Extract<Primitive, { operator: 'Aggregate' }>;
+    expect(agg).toMatchObject({ operator: 'Aggregate', variant: 'Ordered', groupBy: [{ column: 2, weightStringColumn: 4 }] });
+    expect(agg.aggregates).toContainEqual({ opcode: 'any_value', column: 0, alias: 'y' });
+    expect(route(agg.input, bindVars).sql).toBe(
+      'select year(created) as `y`, count(*), (select y), ' + collationKeySql('year(created)') + ', ' + collationKeySql('(select y)') +
+        ' from orders group by (select y) order by ' + collationSortKeySql('(select y)') + ' asc, (select y) asc',
+    );
+    // HAVING reads the name as the GROUP BY did.
+    const { plan: h } = await plan('select upper(note) as y, count(*) from orders group by y having y > 1');
+    expect(h.instructions).toMatchObject({ operator: 'Projection', input: { operator: 'Filter', predicate: { kind: 'call', fn: '>', args: [{ kind: 'column', index: 2 }, { kind: 'bind' }] } } });
+    // An alias of the same-named column, or a name no table can have, groups as before.
+    const { plan: same } = await plan('select note as note, count(*) from orders group by note');
+    expect((same.instructions as Extract<Primitive, { operator: 'Aggregate' }>).groupBy.map((g) => g.column)).toEqual([0]);
+    // Over a join across shards each side is its own query: no shard can resolve it.
+    await expect(plan('select year(o.created) as y, count(*) from customer c join orders o on o.note = c.name group by y')).rejects.toThrow(/GROUP BY 'y', the alias of another expression and maybe a column/);
   });
 
   it('plans count(DISTINCT), HAVING and expressions over aggregates with gateway operators', async () => {
