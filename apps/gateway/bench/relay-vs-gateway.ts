@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI, freePort, processCpuMicros, startGateway, startHaproxy, startPreparedShard, sysbench, waitFor, type GatewayProcess } from './sysbench-harness.js';
+import { CLI, freePort, processCpuMicros, processFaultsAndSwitches, startGateway, startHaproxy, startPreparedShard, sysbench, waitFor, type GatewayProcess } from './sysbench-harness.js';
 
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 5);
 const THREADS = Number(process.env.THREADS ?? 8);
@@ -91,6 +91,7 @@ async function main(): Promise<void> {
       const parts: string[] = [];
       for (const [name, p, user, password, child] of targets) {
         const before = child ? processCpuMicros(child.pid!) : null;
+        const kernelBefore = child ? processFaultsAndSwitches(child.pid!) : null;
         const res = await sysbench({ port: p, user, password, db: 'sbtest', threads: THREADS, seconds: SECONDS, psMode: PS_MODE });
         if (name === 'HAProxy') anchor = res.qps;
         let line = `${name} ${res.qps.toFixed(0)}`;
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
           const us = (after.user - before.user + after.system - before.system) / res.queries;
           (cpu.get(name) ?? cpu.set(name, []).get(name)!).push(us);
           line += `, ${((after.user - before.user) / res.queries).toFixed(0)}+${((after.system - before.system) / res.queries).toFixed(0)} µs/q user+sys`;
+          const kernelAfter = processFaultsAndSwitches(child.pid!);
+          line += `, ${((kernelAfter.minorFaults - kernelBefore!.minorFaults) / res.queries).toFixed(3)} faults/q, ${((kernelAfter.switches - kernelBefore!.switches) / res.queries).toFixed(2)} switches/q`;
         }
         if (name !== 'HAProxy') line += `, ${res.errors} errors)`;
         parts.push(line);

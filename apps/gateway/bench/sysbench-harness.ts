@@ -4,7 +4,7 @@
  * oltp_point_select run that returns QPS and errors.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,26 @@ export function processCpuMicros(pid: number): { user: number; system: number } 
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const tick = 1e6 / CLOCK_TICKS_PER_SECOND;
   return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick };
+}
+
+/**
+ * Minor page faults and context switches (voluntary + involuntary) of every thread of a process so
+ * far, from /proc: the kernel-side costs a query can add beyond its system calls.
+ */
+export function processFaultsAndSwitches(pid: number): { minorFaults: number; switches: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const minorFaults = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  let switches = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    } catch {
+      continue; // the thread exited between the listing and the read
+    }
+    for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)) switches += Number(m[1]);
+  }
+  return { minorFaults, switches };
 }
 
 export function waitFor(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 120_000): Promise<void> {
