@@ -20,7 +20,7 @@ import { notSupported, PlanError } from './errors.js';
 import { hasAggregate, type Analyzed } from './select-analyzer.js';
 import { groupAliasMayNameColumn, holdsDivision, isExpressionArgument, isNumericExpr, selectListEnd, withGatewayLimit } from './select-planner.js';
 import { toEvalExpr } from './gateway-expr.js';
-import { avgDisplayedInExpressions, avgRoundingUncertain, readsGroupConcatAsValue } from './scatter-aggregate-planner.js';
+import { avgDisplayedInExpressions, avgRoundingUncertain, hasRollup, readsGroupConcatAsValue } from './scatter-aggregate-planner.js';
 import { kw } from './lexer.js';
 import type { SelectAnalyzer } from './select-analyzer.js';
 
@@ -66,6 +66,7 @@ export function planJoinAggregate(ctx: PlanContext, analyzer: SelectAnalyzer, an
         return c.expr;
       });
   for (const g of groupCols) if (hasAggregate(g)) throw new PlanError(1056, '42000', "Can't group on an aggregate");
+  if (hasRollup(sel)) throw notSupported('GROUP BY … WITH ROLLUP over a join across shards');
   // A GROUP BY name that is another expression's alias and may be a column as well (see
   // groupAliasMayNameColumn): each side of the join is a query of its own, so no shard can say
   // which MariaDB would group by.

@@ -27,6 +27,7 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   const scope = analyzed.scope;
   const columns: Ast[] = Array.isArray(sel.columns) ? sel.columns : [];
   if (columns.some((c) => isColumnRef(c.expr) && columnName(c.expr) === '*')) throw notSupported("aggregation with '*' across shards");
+  if (hasRollup(sel)) throw notSupported('GROUP BY … WITH ROLLUP across shards');
   const text = (n: Ast, what: string): string => {
     // A literal normalized into a bind var has no position of its own in the parser's AST; nor has
     // a number the normalizer kept (`GROUP BY 1.1`), whose text is its value.
@@ -628,4 +629,13 @@ export function readsGroupConcatAsValue(e: Ast, aliases: ReadonlySet<string>): b
   };
   visit(e);
   return found;
+}
+
+/**
+ * GROUP BY … WITH ROLLUP: the super-aggregate rows are not planned across shards, and the parser
+ * keeps the modifier beside the keys, where a plan that reads only the keys would drop it.
+ */
+export function hasRollup(sel: Ast): boolean {
+  const modifiers: unknown = sel?.groupby?.modifiers;
+  return Array.isArray(modifiers) && modifiers.some((m: Ast) => /rollup/i.test(String(m?.value ?? '')));
 }
