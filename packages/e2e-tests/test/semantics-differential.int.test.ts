@@ -112,6 +112,9 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp % 2 as grp, count(*) from item group by grp having grp > 1 order by 2, 1', mode: 'exact' },
   { sql: 'select lower(gci) as bin, count(*) from item group by bin order by 2, 1', mode: 'collatedOrdered', fold: foldCi },
   { sql: 'select grp % 2 as parity, count(*) from item group by parity order by parity', mode: 'exact' },
+  // A DATETIME aggregate in arithmetic is the number its digits spell (20240915100000), not its year.
+  { sql: 'select max(created_at) + 0, min(created_at) - 1, -max(created_at), abs(min(created_at)) from item', mode: 'exact' },
+  { sql: 'select grp, max(created_at) * 1, min(created_at) + 0.5 from item group by grp order by grp', mode: 'exact' },
   // Collations: GROUP BY, COUNT(DISTINCT), DISTINCT, MIN/MAX, merge order.
   ...['gci', 'uci'].flatMap((c) => [
     { sql: `select ${c}, count(*) from item group by ${c}`, mode: 'collated' as Mode, fold: foldCi },
@@ -363,6 +366,8 @@ async function answer(conn: mysql.Connection, sql: string): Promise<{ rows: unkn
 
 /** Strings the gateway cannot compare exactly: MariaDB answers, the gateway refuses (1235), never guesses. */
 const REFUSED = [
+  // ROUND of a DATETIME is a DATETIME in MariaDB.
+  'select round(max(created_at)) from item',
   // WITH ROLLUP across shards: the gateway dropped the super-aggregate rows.
   'select grp, count(*) from item group by grp with rollup',
   'select * from (select grp, sum(price) s from item group by grp with rollup) t',

@@ -235,6 +235,9 @@ function displayText(a: EvalExpr, env: EvalEnv): string | null {
 
 function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlValue {
   const arg = (i: number) => evalExpr(args[i], env);
+  // An argument as a number: a DATE/DATETIME/TIME column is the number its digits spell
+  // (`max(at) + 0` is 20240915100000.123 in MariaDB, not the year its text begins with).
+  const numberArg = (i: number) => temporalAsNumber(args[i], arg(i), env);
   switch (fn) {
     case '+':
     case 'plus':
@@ -245,8 +248,8 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
     case '/':
     case 'divide': {
       const op = fn === 'plus' ? '+' : fn === 'minus' ? '-' : fn === 'multiply' ? '*' : fn === 'divide' ? '/' : fn;
-      if (args.length === 1 && op === '-') return arithmetic('-', 0n, arg(0), env);
-      return arithmetic(op, arg(0), arg(1), env);
+      if (args.length === 1 && op === '-') return arithmetic('-', 0n, numberArg(0), env);
+      return arithmetic(op, numberArg(0), numberArg(1), env);
     }
     case '<=>':
     case '=':
@@ -351,7 +354,7 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       return t === null ? null : t.toLowerCase();
     }
     case 'abs': {
-      const v = arg(0);
+      const v = numberArg(0);
       if (v === null) return null;
       if (isFloat(v)) return Math.abs(Number(v.toString()));
       const d = toDecimal(v)!;
@@ -361,6 +364,8 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       // A FLOAT/DOUBLE column reaches here as the exact text the shard sent: ROUND must still
       // treat it as a double (half to even, in binary). Over an expression of one, the value
       // computed here is not the double MariaDB would round: refused.
+      // ROUND of a DATE/DATETIME/TIME is one again in MariaDB, rounded to the fractional digits asked.
+      if (temporalColumnType(args[0], env) !== undefined) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() of a DATE, DATETIME or TIME value cannot be evaluated at the gateway');
       const x = arg(0);
       const float = isFloat(x) || (args[0].kind === 'column' && isFloatColumn(args[0].index, env));
       if (!float && args[0].kind !== 'column' && mentionsFloatColumn(args[0], env)) {
@@ -370,7 +375,7 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
     }
     case 'cast_signed':
     case 'cast_unsigned':
-      return castInteger(arg(0), fn === 'cast_unsigned');
+      return castInteger(numberArg(0), fn === 'cast_unsigned');
     case 'cast_char': {
       const v = arg(0);
       // A double's text (and a quotient's, printed at the item's scale) are MariaDB's own.
