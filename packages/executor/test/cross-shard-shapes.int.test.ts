@@ -108,7 +108,8 @@ const JOIN_CASES: readonly Case[] = [
   { sql: 'select c.score, count(*), count(o.amount), max(o.id) from customer c left join orders o on o.id = c.id + 12 group by c.score order by c.score', ordered: true },
   { sql: 'select count(*), min(c.name), max(o.amount) from customer c join orders o on o.id = c.id where c.id > 1000' },
   { sql: 'select distinct lower(c.name) from customer c join orders o on o.id = c.id order by 1 limit 3', ordered: true },
-  { sql: 'select o.customer_id % 3 as g, count(*) as n from customer c join orders o on o.id = c.id group by g having n > 2 order by n desc, g limit 2', ordered: true },
+  // Grouped by the expression: `group by g` over a join across shards is refused, as g might be a column too.
+  { sql: 'select o.customer_id % 3 as g, count(*) as n from customer c join orders o on o.id = c.id group by o.customer_id % 3 having n > 2 order by n desc, g limit 2', ordered: true },
   { sql: 'select c.name, count(*), max(o.amount) from customer c join orders o on o.id = c.id where c.id in (1, 9, 17)' },
   // LEFT JOIN with a WHERE on the right side: filtered at the gateway after the join.
   { sql: 'select c.id, o.amount from customer c left join orders o on o.id = c.id + 12 where o.id is null' },

@@ -63,8 +63,28 @@ export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: s
       if (fn === undefined) throw notSupported(`CAST(… AS ${String(t?.dataType ?? '?')}) in ${what}`);
       return { kind: 'call', fn, args: [conv(n.expr)] };
     }
+    if (n?.type === 'case' && (n.expr === null || n.expr === undefined)) {
+      // CASE WHEN c1 THEN r1 … [ELSE e] END is IF(c1, r1, IF(…, e)): the same truth test and NULL
+      // when no branch holds; its result type, like IF's, is the column's the shards computed.
+      // `CASE x WHEN v …` compares x with every v by a type aggregated over all of them, which
+      // `=` pair by pair would not follow: refused below.
+      const branches: Ast[] = Array.isArray(n.args) ? n.args : [];
+      const otherwise = branches.find((b) => b?.type === 'else');
+      let out: EvalExpr = otherwise ? conv(otherwise.result) : { kind: 'literal', value: null };
+      const whens = branches.filter((b) => b?.type === 'when');
+      if (whens.length === 0 || whens.length + (otherwise ? 1 : 0) !== branches.length) throw notSupported(`case in ${what}`);
+      for (let i = whens.length - 1; i >= 0; i--) out = { kind: 'call', fn: 'if', args: [conv(whens[i].cond), conv(whens[i].result), out] };
+      return out;
+    }
     if (n?.type === 'function') {
       const name = functionName(n);
+      if (name === 'nullif') {
+        // NULLIF(a, b) is IF(a = b, NULL, a): a's value and type (the evaluator refuses an `=` of two strings).
+        const args = functionArgs(n);
+        if (args.length !== 2) throw notSupported(`nullif() with ${args.length} arguments in ${what}`);
+        const a = conv(args[0]);
+        return { kind: 'call', fn: 'if', args: [{ kind: 'call', fn: '=', args: [a, conv(args[1])] }, { kind: 'literal', value: null }, a] };
+      }
       if (name === 'round') {
         // ROUND(x[, d]) with a constant d: MariaDB's result type depends on d only when d is a
         // constant, which is what the executor reproduces.

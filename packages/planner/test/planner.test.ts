@@ -378,6 +378,15 @@ describe('cross-shard plans', () => {
     await expect(plan('select year(o.created) as y, count(*) from customer c join orders o on o.note = c.name group by y')).rejects.toThrow(/GROUP BY 'y', the alias of another expression and maybe a column/);
   });
 
+  it('evaluates a searched CASE and NULLIF over aggregates as IF at the gateway; a simple CASE is refused', async () => {
+    const { plan: c } = await plan("select case when count(*) > 1 then sum(id) when count(*) = 1 then 0 end from customer");
+    const proj = c.instructions as Extract<Primitive, { operator: 'Projection' }>;
+    expect(proj.expressions[0]).toMatchObject({ kind: 'call', fn: 'if', args: [{ fn: '>' }, { kind: 'column' }, { kind: 'call', fn: 'if', args: [{ fn: '=' }, { kind: 'bind' }, { kind: 'literal', value: null }] }] });
+    const { plan: n } = await plan('select nullif(count(*), 3) from customer');
+    expect((n.instructions as Extract<Primitive, { operator: 'Projection' }>).expressions[0]).toMatchObject({ kind: 'call', fn: 'if', args: [{ fn: '=' }, { kind: 'literal', value: null }, { kind: 'column' }] });
+    await expect(plan("select case count(*) when 3 then 'x' end from customer")).rejects.toThrow(/case in an expression over aggregates/);
+  });
+
   it('plans count(DISTINCT), HAVING and expressions over aggregates with gateway operators', async () => {
     const { plan: d, bindVars: db } = await plan('select count(*), count(distinct name) from customer');
     const agg = d.instructions as Extract<Primitive, { operator: 'Aggregate' }>;
