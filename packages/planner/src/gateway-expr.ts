@@ -78,13 +78,6 @@ export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: s
     }
     if (n?.type === 'function') {
       const name = functionName(n);
-      if (name === 'nullif') {
-        // NULLIF(a, b) is IF(a = b, NULL, a): a's value and type (the evaluator refuses an `=` of two strings).
-        const args = functionArgs(n);
-        if (args.length !== 2) throw notSupported(`nullif() with ${args.length} arguments in ${what}`);
-        const a = conv(args[0]);
-        return { kind: 'call', fn: 'if', args: [{ kind: 'call', fn: '=', args: [a, conv(args[1])] }, { kind: 'literal', value: null }, a] };
-      }
       if (name === 'round') {
         // ROUND(x[, d]) with a constant d: MariaDB's result type depends on d only when d is a
         // constant, which is what the executor reproduces.

@@ -378,12 +378,12 @@ describe('cross-shard plans', () => {
     await expect(plan('select year(o.created) as y, count(*) from customer c join orders o on o.note = c.name group by y')).rejects.toThrow(/GROUP BY 'y', the alias of another expression and maybe a column/);
   });
 
-  it('evaluates a searched CASE and NULLIF over aggregates as IF at the gateway; a simple CASE is refused', async () => {
+  it('evaluates a searched CASE over aggregates as IF at the gateway; a simple CASE and NULLIF are refused', async () => {
     const { plan: c } = await plan("select case when count(*) > 1 then sum(id) when count(*) = 1 then 0 end from customer");
     const proj = c.instructions as Extract<Primitive, { operator: 'Projection' }>;
     expect(proj.expressions[0]).toMatchObject({ kind: 'call', fn: 'if', args: [{ fn: '>' }, { kind: 'column' }, { kind: 'call', fn: 'if', args: [{ fn: '=' }, { kind: 'bind' }, { kind: 'literal', value: null }] }] });
-    const { plan: n } = await plan('select nullif(count(*), 3) from customer');
-    expect((n.instructions as Extract<Primitive, { operator: 'Projection' }>).expressions[0]).toMatchObject({ kind: 'call', fn: 'if', args: [{ fn: '=' }, { kind: 'literal', value: null }, { kind: 'column' }] });
+    // NULLIF stays refused: MariaDB 10.11 answers a prepared `nullif(count(*), ?)` per group as if never equal.
+    await expect(plan('select nullif(count(*), 3) from customer')).rejects.toThrow(/function nullif\(\)/);
     await expect(plan("select case count(*) when 3 then 'x' end from customer")).rejects.toThrow(/case in an expression over aggregates/);
   });
 
