@@ -112,6 +112,9 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp % 2 as grp, count(*) from item group by grp having grp > 1 order by 2, 1', mode: 'exact' },
   { sql: 'select lower(gci) as bin, count(*) from item group by bin order by 2, 1', mode: 'collatedOrdered', fold: foldCi },
   { sql: 'select grp % 2 as parity, count(*) from item group by parity order by parity', mode: 'exact' },
+  // UPPER/LOWER of a binary string keep its bytes; of ASCII text they are evaluated.
+  { sql: "select upper(max(raw)), lower(min(raw)) from item where id < 20 and bin < 'c'", mode: 'exact' },
+  { sql: "select upper(max(bin)), lower(min(bin)) from item where id < 20 and bin < 'c'", mode: 'collated', fold: foldBin },
   // A searched CASE over aggregates, evaluated at the gateway as IF (refused before).
   { sql: 'select grp, case when count(*) > 8 then sum(price) when count(*) > 5 then 1 else avg(price) end from item group by grp order by grp', mode: 'exact' },
   { sql: "select grp, case when max(price) > 90 then 'hi' end, case when min(price) is null then max(created_at) else min(created_at) end from item group by grp order by grp", mode: 'exact' },
@@ -370,6 +373,9 @@ async function answer(conn: mysql.Connection, sql: string): Promise<{ rows: unkn
 
 /** Strings the gateway cannot compare exactly: MariaDB answers, the gateway refuses (1235), never guesses. */
 const REFUSED = [
+  // UPPER/LOWER beyond ASCII: MariaDB maps case by its collation's own tables ('ü' is one, 'ﬁ', 'İ', 'Σ' are not alike).
+  "select upper(max(gci)) from item where bin = 'über'",
+  "select grp, lower(min(uci)) from item where bin = 'Åsa' group by grp",
   // ROUND of a DATETIME is a DATETIME in MariaDB.
   'select round(max(created_at)) from item',
   // WITH ROLLUP across shards: the gateway dropped the super-aggregate rows.

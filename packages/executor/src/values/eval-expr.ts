@@ -344,14 +344,19 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       return s;
     }
     case 'upper':
-    case 'ucase': {
-      const t = displayText(args[0]!, env);
-      return t === null ? null : t.toUpperCase();
-    }
+    case 'ucase':
     case 'lower':
     case 'lcase': {
+      // A binary string keeps its bytes, as in MariaDB.
+      const v = arg(0);
+      if (v instanceof Uint8Array) return v;
       const t = displayText(args[0]!, env);
-      return t === null ? null : t.toLowerCase();
+      if (t === null) return null;
+      // MariaDB maps case by its collation's own tables, which differ from Unicode's (and from
+      // each other) past ASCII: 'ﬁ' stays, 'İ' lowers to 'i', final 'Σ' lowers to 'σ', and a
+      // latin1 'ÿ' has no capital. Only ASCII, where they all agree, is mapped here.
+      if (!/^[\x00-\x7f]*$/.test(t)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${fn.toUpperCase()}() of text beyond ASCII cannot be evaluated at the gateway (MariaDB maps its case by the collation's own tables)`);
+      return fn === 'upper' || fn === 'ucase' ? t.toUpperCase() : t.toLowerCase();
     }
     case 'abs': {
       const v = numberArg(0);
