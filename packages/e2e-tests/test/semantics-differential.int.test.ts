@@ -112,6 +112,11 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp % 2 as grp, count(*) from item group by grp having grp > 1 order by 2, 1', mode: 'exact' },
   { sql: 'select lower(gci) as bin, count(*) from item group by bin order by 2, 1', mode: 'collatedOrdered', fold: foldCi },
   { sql: 'select grp % 2 as parity, count(*) from item group by parity order by parity', mode: 'exact' },
+  // An expression of the group keys alone, and a grouped derived table ordered outside (its
+  // collation key is such an expression): any value of the group, refused before.
+  { sql: 'select grp * 2 + 1, count(*) from item group by grp order by grp', mode: 'exact' },
+  { sql: 'select t.gci, t.c from (select gci, count(*) c from item group by gci) t order by t.gci', mode: 'collatedOrdered', fold: foldCi },
+  { sql: 'select t.grp, t.c from (select grp, count(*) c from item group by grp) t where t.c > 5 order by t.c desc, t.grp', mode: 'exact' },
   // UPPER/LOWER of a binary string keep its bytes; of ASCII text they are evaluated.
   { sql: "select upper(max(raw)), lower(min(raw)) from item where id < 20 and bin < 'c'", mode: 'exact' },
   { sql: "select upper(max(bin)), lower(min(bin)) from item where id < 20 and bin < 'c'", mode: 'collated', fold: foldBin },

@@ -67,6 +67,29 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     nameKeys.set(g, groupNameAsShardResolves(g));
     anyValueOfNameKey.add(i);
   }
+  /**
+   * Whether `e` reads no column but group keys (each the same column, by resolution, as a GROUP BY
+   * key), and no subquery: then it has one value per group.
+   */
+  const readsOnlyGroupKeys = (e: Ast): boolean => {
+    let only = true;
+    let reads = false;
+    walk(e, (n) => {
+      if (!only) return false;
+      if (subqueryOf(n) || n?.type === 'select' || n?.type === 'aggr_func') {
+        only = false;
+        return false;
+      }
+      if (isColumnRef(n)) {
+        reads = true;
+        const key = safeResolve(analyzer, n, scope);
+        if (key === null || !groupCols.some((g) => !nameKeys.has(g) && isColumnRef(g) && safeResolve(analyzer, g, scope) === key)) only = false;
+        return false;
+      }
+      return true;
+    });
+    return only && reads;
+  };
   const visible = columns.length;
   // Shard select list: the visible columns (by index), then helper columns.
   const shardCols: string[] = [];
@@ -238,6 +261,13 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       // A column that is neither grouped nor aggregated: MariaDB (without ONLY_FULL_GROUP_BY,
       // which makes the shards refuse it too) shows any value of the group; so does the gateway
       // (any_value, as Vitess plans it). Over no rows it is NULL, as in MariaDB.
+      shardCols.push(withAlias(t, c.as));
+      aggregates.push({ opcode: 'any_value', column: i, alias });
+      continue;
+    }
+    if (gi < 0 && readsOnlyGroupKeys(e)) {
+      // An expression of the group keys alone (`n + 1`, or the collation key a derived table's
+      // outer ORDER BY asks of `group by n`): one value per group, which the shards compute.
       shardCols.push(withAlias(t, c.as));
       aggregates.push({ opcode: 'any_value', column: i, alias });
       continue;
