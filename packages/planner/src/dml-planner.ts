@@ -20,6 +20,7 @@ import { computeRouting, isSingleShard } from './routing.js';
 import { addExpressionEdits, routeFor } from './select-planner.js';
 import { isColumnRef, columnName, conjuncts } from './ast-utils.js';
 import type { Ast } from './sql-parser.js';
+import { dmlIgnores } from './parse-text-substitutes.js';
 
 /** Plans INSERT and REPLACE. */
 export function planInsert(ctx: PlanContext): Primitive {
@@ -357,6 +358,8 @@ export function planUpdateDelete(ctx: PlanContext): Primitive {
   if (refWrite) route = { ...route, variant: 'Reference' };
   const dml: { -readonly [K in keyof DmlPrimitive]: DmlPrimitive[K] } = { operator: isUpdate ? 'Update' : 'Delete', route, ...directiveOptions(ctx) };
   if (owned.length > 0) {
+    // IGNORE lets a shard skip a row the lookup upkeep would already have moved.
+    if (dmlIgnores(p.tokens)) throw notSupported(`${isUpdate ? 'UPDATE' : 'DELETE'} IGNORE on table ${target.name}, which owns lookup vindexes (${owned.join(', ')})`);
     dml.ownedVindexes = owned;
     const q = ownedVindexQuery(ctx, target, isUpdate, from);
     // Without the query the executor could not keep the lookup rows in step: refuse, never guess.

@@ -9,6 +9,7 @@
  *   are left out; `DISTINCTROW` is DISTINCT.
  * - `VARIANCE(` is `VAR_POP(`, its synonym.
  * - `WAIT n` after FOR UPDATE or LOCK IN SHARE MODE (the shard's lock wait) is left out.
+ * - UPDATE and DELETE modifiers (`LOW_PRIORITY`, `QUICK`, `IGNORE`) are left out.
  * Not here: MATCH … AGAINST, whose relevance each shard would compute from its own word
  * statistics (a scatter would rank and even filter otherwise than one MariaDB).
  */
@@ -16,12 +17,26 @@ import { kw, matchingParen, type Token } from './lexer.js';
 
 const SELECT_OPTIONS = new Set(['all', 'distinct', 'distinctrow', 'high_priority', 'straight_join', 'sql_small_result', 'sql_big_result', 'sql_buffer_result', 'sql_cache', 'sql_no_cache', 'sql_calc_found_rows']);
 const LEFT_OUT_OPTIONS = new Set(['all', 'high_priority', 'straight_join']);
+const DML_MODIFIERS = new Set(['low_priority', 'quick', 'ignore']);
+
+/** Whether an UPDATE or DELETE says IGNORE among its modifiers. */
+export function dmlIgnores(tokens: readonly Token[]): boolean {
+  for (let i = 1; i < tokens.length && DML_MODIFIERS.has(kw(tokens[i])); i++) if (kw(tokens[i]) === 'ignore') return true;
+  return false;
+}
 
 export function parseTextSubstitutes(tokens: readonly Token[]): Map<number, string> | null {
   let out: Map<number, string> | null = null;
   const put = (i: number, text: string): void => {
     (out ??= new Map()).set(i, text);
   };
+  // `UPDATE [LOW_PRIORITY] [IGNORE]`, `DELETE [LOW_PRIORITY] [QUICK] [IGNORE]`: how the shard
+  // applies the write (IGNORE makes its row errors warnings); the planner refuses IGNORE where the
+  // gateway itself keeps rows in step (owned lookup vindexes, see dml-planner.ts).
+  const dml = kw(tokens[0]);
+  if (dml === 'update' || dml === 'delete') {
+    for (let i = 1; i < tokens.length && DML_MODIFIERS.has(kw(tokens[i])) && (dml === 'delete' || kw(tokens[i]) !== 'quick'); i++) put(i, '');
+  }
   for (let i = 0; i < tokens.length; i++) {
     const w = kw(tokens[i]);
     if ((w === 'use' || w === 'force' || w === 'ignore') && (kw(tokens[i + 1]) === 'index' || kw(tokens[i + 1]) === 'key')) {
