@@ -691,6 +691,15 @@ delete from item where id > 1000;
     }
   });
 
+  it("shows the client's own grants, not the gateway's shard account's", async () => {
+    // SHOW GRANTS went to a shard, which listed the grants of the account the gateway connects as.
+    for (const sql of ['show grants', 'show grants for current_user', 'show grants for current_user()', `show grants for '${USER}'@'%'`, `SHOW GRANTS FOR ${USER}`]) {
+      const [rows, fields] = await sub.query({ sql, rowsAsArray: true });
+      expect({ names: (fields as mysql.FieldPacket[]).map((f) => f.name), rows }, sql).toEqual({ names: [`Grants for ${USER}@%`], rows: [[`GRANT ALL PRIVILEGES ON *.* TO \`${USER}\`@\`%\``]] });
+    }
+    expect(await answer(sub, "show grants for 'root'@'localhost'")).toMatchObject({ error: expect.stringMatching(/^1235 /) });
+  });
+
   it('lists tables and databases as MariaDB does, FULL and LIKE included, and refuses a WHERE it cannot apply', async () => {
     // SHOW FULL TABLES lost its Table_type column (SQLAlchemy's inspector failed on it), and a
     // WHERE on a SHOW the gateway answers itself was ignored: every table came back.

@@ -562,6 +562,21 @@ async function runShow(session: Session, st: Extract<SessionPrimitive['statement
       await sendRows(sink, [textField(st.like !== undefined ? `Database (${st.like})` : 'Database')], names.map((n) => [textCell(n)]));
       return;
     }
+    case 'grants': {
+      // The client's own account, as the gateway knows it: a shard would list its own user's
+      // grants (the gateway's shard account). Any other account is not the gateway's to tell.
+      const account = session.currentUserValue;
+      const user = account.slice(0, account.lastIndexOf('@'));
+      const m = /\bfor\s+(.*?)[\s;]*$/is.exec(sql);
+      if (m !== null && !/^current_user\s*(\(\s*\))?$/i.test(m[1]!)) {
+        const named = /^(?:`((?:[^`]|``)*)`|'((?:[^'\\]|\\.|'')*)'|"((?:[^"\\]|\\.|"")*)"|([\w$]+))(?:\s*@\s*\S+)?$/.exec(m[1]!);
+        const name = named === null ? null : named[1]?.replace(/``/g, '`') ?? named[2]?.replace(/''/g, "'") ?? named[3]?.replace(/""/g, '"') ?? named[4];
+        if (name !== user) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: SHOW GRANTS FOR another account (the gateway answers for the client\'s own)');
+      }
+      const quoted = '`' + user.replace(/`/g, '``') + '`';
+      await sendRows(sink, [textField(`Grants for ${account}`)], [[textCell(`GRANT ALL PRIVILEGES ON *.* TO ${quoted}@\`%\``)]]);
+      return;
+    }
     case 'warnings':
     case 'errors': {
       const ws = what === 'errors' ? session.warnings.filter((w) => w.level === 'Error') : session.warnings;
