@@ -117,6 +117,8 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp * 2 + 1, count(*) from item group by grp order by grp', mode: 'exact' },
   { sql: 'select t.gci, t.c from (select gci, count(*) c from item group by gci) t order by t.gci', mode: 'collatedOrdered', fold: foldCi },
   { sql: 'select t.grp, t.c from (select grp, count(*) c from item group by grp) t where t.c > 5 order by t.c desc, t.grp', mode: 'exact' },
+  // A DOUBLE in CONCAT: MariaDB's text of it there (1.5e0 is '1.5'; the gateway wrote '1.5e0').
+  { sql: "select grp, concat(max(price) * 1.5e0, '|', 1.5e0, '|', sum(price) / 7e0) from item group by grp order by grp", mode: 'exact' },
   // UPPER/LOWER of a binary string keep its bytes; of ASCII text they are evaluated.
   { sql: "select upper(max(raw)), lower(min(raw)) from item where id < 20 and bin < 'c'", mode: 'exact' },
   { sql: "select upper(max(bin)), lower(min(bin)) from item where id < 20 and bin < 'c'", mode: 'collated', fold: foldBin },
@@ -381,6 +383,8 @@ const REFUSED = [
   // UPPER/LOWER beyond ASCII: MariaDB maps case by its collation's own tables ('ü' is one, 'ﬁ', 'İ', 'Σ' are not alike).
   "select upper(max(gci)) from item where bin = 'über'",
   "select grp, lower(min(uci)) from item where bin = 'Åsa' group by grp",
+  // A DOUBLE MariaDB writes otherwise in CONCAT than as a column ('0.00000000005' there, '5e-11' here).
+  'select concat(max(price) / 1e12) from item',
   // ROUND of a DATETIME is a DATETIME in MariaDB.
   'select round(max(created_at)) from item',
   // WITH ROLLUP across shards: the gateway dropped the super-aggregate rows.

@@ -227,10 +227,25 @@ function text(v: SqlValue): string | null {
  */
 function displayText(a: EvalExpr, env: EvalEnv): string | null {
   const v = evalExpr(a, env);
+  if (v !== null && (typeof v === 'number' || (v instanceof ExactNumber && v.isDouble()) || (a.kind === 'column' && isFloatColumn(a.index, env)))) return doubleAsText(v);
   if (!(v instanceof ExactNumber) || /e/i.test(v.text)) return text(v);
   const scale = a.kind === 'column' ? (valueClassOf(env.fields[a.index]?.columnType ?? -1, env.fields[a.index]?.characterSet ?? 63) === 'decimal' ? env.fields[a.index]!.decimals : null) : decimalScaleOf(a, env.fields, env.bindVars, env.divPrecisionIncrement);
   const d = scale === null ? null : parseDecimal(v.text);
   return d === null || scale === null ? text(v) : formatDecimal(rescale(d, scale));
+}
+
+/**
+ * A FLOAT or DOUBLE as a string function reads it. MariaDB writes it in a form of its own there,
+ * not the one it sends as a column (`concat(5e-11)` is '0.00000000005', the column '5e-11'; 2.35e26
+ * is '2.35e26'): the shortest digits agree where both write no exponent, which is all that is
+ * evaluated here.
+ */
+function doubleAsText(v: Exclude<SqlValue, null>): string {
+  const x = Number(text(v));
+  if (x === 0 && !Object.is(x, -0)) return '0';
+  const abs = Math.abs(x);
+  if (!Number.isFinite(x) || abs >= 1e15 || abs < 1e-4) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `a DOUBLE of ${text(v)} as text (CONCAT, UPPER, LOWER) cannot be evaluated at the gateway (MariaDB's text form of it there is its own)`);
+  return String(x);
 }
 
 function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlValue {
