@@ -117,6 +117,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp * 2 + 1, count(*) from item group by grp order by grp', mode: 'exact' },
   { sql: 'select t.gci, t.c from (select gci, count(*) c from item group by gci) t order by t.gci', mode: 'collatedOrdered', fold: foldCi },
   { sql: 'select t.grp, t.c from (select grp, count(*) c from item group by grp) t where t.c > 5 order by t.c desc, t.grp', mode: 'exact' },
+  // A scalar AVG of decimals beside a DOUBLE is MariaDB's sum / count in double, not its decimal;
+  // a grouped one is the unrounded decimal of MariaDB's temporary table.
+  { sql: 'select avg(price) * 1e0, avg(id) + 0.5e0, avg(price) * 3, avg(price) < 50.74e0, avg(price) = 50.74e0 from item', mode: 'exact' },
+  { sql: 'select grp, avg(price) * 1e0, avg(id) + 0.5e0, avg(price) * 3 from item group by grp order by grp', mode: 'exact' },
   // A DOUBLE in CONCAT: MariaDB's text of it there (1.5e0 is '1.5'; the gateway wrote '1.5e0').
   { sql: "select grp, concat(max(price) * 1.5e0, '|', 1.5e0, '|', sum(price) / 7e0) from item group by grp order by grp", mode: 'exact' },
   // UPPER/LOWER of a binary string keep its bytes; of ASCII text they are evaluated.

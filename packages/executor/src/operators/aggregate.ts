@@ -7,6 +7,7 @@
  * divided by the exact count rounded half away from zero to scale + div_precision_increment, as
  * MariaDB does. Only FLOAT/DOUBLE inputs are computed as doubles, as MariaDB does too.
  */
+import { markExactAvgField, withExactAvgDouble } from '../values/exact-avg-fields.js';
 import type { AggregateParam, AggregatePrimitive, BindVars } from '@shardgate/planner';
 import type { QueryContext } from '../query-context.js';
 import { FieldsOnce, SerialQueue, trimFields, trimRow, type RowReceiver } from '../row-flow.js';
@@ -162,7 +163,9 @@ class DistinctAvgAccumulator implements Accumulator {
     input: DistinctSumInput,
     exactKeys: { keyOf(row: Row): string | null },
     private readonly scale: number,
-    private readonly unroundedIncrement?: number,
+    private readonly unroundedIncrement: number | undefined,
+    /** Whether its cell carries the double MariaDB reads beside a DOUBLE (exact-avg-fields.ts). */
+    private readonly withDouble: boolean,
   ) {
     this.sum = new DistinctSumAccumulator(column, input, exactKeys);
   }
@@ -175,7 +178,8 @@ class DistinctAvgAccumulator implements Accumulator {
     const exact = this.sum.exactSum();
     if (exact !== null) {
       const count = { units: n, scale: 0 };
-      return textCell(formatDecimal(this.unroundedIncrement !== undefined ? divideDecimalUnrounded(exact, count, this.unroundedIncrement) : divideDecimal(exact, count, this.scale)));
+      const cell = textCell(formatDecimal(this.unroundedIncrement !== undefined ? divideDecimalUnrounded(exact, count, this.unroundedIncrement) : divideDecimal(exact, count, this.scale)));
+      return this.withDouble ? withExactAvgDouble(cell, exact, n) : cell;
     }
     const s = this.sum.floatSum();
     return s === null ? null : textCell(formatDouble(s / Number(n)));
@@ -251,7 +255,9 @@ class AvgAccumulator implements Accumulator {
     private readonly kind: NumericKind,
     private readonly scale: number,
     /** Set for an unrounded avg (AggregateParam.unrounded): the division's precision increment. */
-    private readonly unroundedIncrement?: number,
+    private readonly unroundedIncrement: number | undefined,
+    /** Whether its cell carries the double MariaDB reads beside a DOUBLE (exact-avg-fields.ts). */
+    private readonly withDouble: boolean,
   ) {
     this.sum = new SumAccumulator(column, kind, null);
     this.count = new CountAccumulator(countColumn, 'sum', null);
@@ -266,7 +272,8 @@ class AvgAccumulator implements Accumulator {
     const exact = this.sum.exactSum();
     if (this.kind === 'exact' && exact !== null) {
       const count = { units: n, scale: 0 };
-      return textCell(formatDecimal(this.unroundedIncrement !== undefined ? divideDecimalUnrounded(exact, count, this.unroundedIncrement) : divideDecimal(exact, count, this.scale)));
+      const cell = textCell(formatDecimal(this.unroundedIncrement !== undefined ? divideDecimalUnrounded(exact, count, this.unroundedIncrement) : divideDecimal(exact, count, this.scale)));
+      return this.withDouble ? withExactAvgDouble(cell, exact, n) : cell;
     }
     const s = this.sum.floatSum();
     return s === null ? null : textCell(formatDouble(s / Number(n)));
@@ -521,7 +528,9 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
           input === 'float' || input === 'text'
             ? fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.DOUBLE, decimals: 31, flags: ColumnFlag.BINARY })
             : fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY });
-        makers.push(() => new DistinctAvgAccumulator(a.column, input, distinctKeyOf(a, fields), scale, a.unrounded ? divPrecisionIncrement : undefined));
+        const withDouble = input === 'exact' && p.variant === 'Scalar';
+        if (withDouble) markExactAvgField(outFields[a.column]!);
+        makers.push(() => new DistinctAvgAccumulator(a.column, input, distinctKeyOf(a, fields), scale, a.unrounded ? divPrecisionIncrement : undefined, withDouble));
         break;
       }
       case 'min':
@@ -550,7 +559,11 @@ function buildShape(ctx: QueryContext, p: AggregatePrimitive, fields: readonly F
           kind === 'float'
             ? fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', columnType: ColumnType.DOUBLE, decimals: 31 })
             : fieldWith(base, { name, schema: '', table: '', orgTable: '', orgName: '', characterSet: 63, columnType: ColumnType.NEWDECIMAL, decimals: scale, columnLength: p.variant === 'Scalar' ? scalarAvgLength(base, a.rowValues === true, divPrecisionIncrement, scale) : (base.columnLength || 0) + divPrecisionIncrement, flags: ColumnFlag.BINARY });
-        makers.push(() => new AvgAccumulator(a.column, a.countColumn ?? a.column, kind, scale, a.unrounded ? divPrecisionIncrement : undefined));
+        // Beside a DOUBLE, MariaDB reads a scalar AVG as sum / count in double; a grouped one as
+        // the decimal its temporary table holds, which the unrounded value already is.
+        const withDouble = kind !== 'float' && p.variant === 'Scalar';
+        if (withDouble) markExactAvgField(outFields[a.column]!);
+        makers.push(() => new AvgAccumulator(a.column, a.countColumn ?? a.column, kind, scale, a.unrounded ? divPrecisionIncrement : undefined, withDouble));
         break;
       }
       case 'any_value':

@@ -2,6 +2,7 @@
  * Gateway-side evaluation of the planner's EvalExpr (Projection, Filter) with MySQL semantics:
  * NULL propagates, integer and decimal arithmetic is exact, comparisons follow the operand types.
  */
+import { exactAvgDouble, isExactAvgField } from './exact-avg-fields.js';
 import { ExactNumber, type BindVars, type EvalExpr, type SqlValue } from '@shardgate/planner';
 import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR } from '../errors.js';
 import type { FieldInfo, Row } from '../types.js';
@@ -248,6 +249,22 @@ function doubleAsText(v: Exclude<SqlValue, null>): string {
   return String(x);
 }
 
+/**
+ * `[a, b]` with an AVG of exact values beside a DOUBLE read as MariaDB reads it there: the sum as a
+ * double over the count, not its decimal (exact-avg-fields.ts).
+ */
+function exactAvgBesideDouble(args: readonly EvalExpr[], a: SqlValue, b: SqlValue, env: EvalEnv): [SqlValue, SqlValue] {
+  const asDoubleIfAvg = (e: EvalExpr | undefined, v: SqlValue): SqlValue => {
+    if (v === null || e === undefined || e.kind !== 'column' || !isExactAvgField(env.fields[e.index])) return v;
+    const real = exactAvgDouble(env.row[e.index]);
+    if (real === undefined) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'This query is not supported by shardgate; not supported: AVG() of integers or decimals beside a DOUBLE here (MariaDB then computes the average as a double of its own)');
+    return real;
+  };
+  if (b !== null && isFloat(b)) a = asDoubleIfAvg(args[0], a);
+  if (a !== null && isFloat(a)) b = asDoubleIfAvg(args[1], b);
+  return [a, b];
+}
+
 function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlValue {
   const arg = (i: number) => evalExpr(args[i], env);
   // An argument as a number: a DATE/DATETIME/TIME column is the number its digits spell
@@ -264,7 +281,8 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
     case 'divide': {
       const op = fn === 'plus' ? '+' : fn === 'minus' ? '-' : fn === 'multiply' ? '*' : fn === 'divide' ? '/' : fn;
       if (args.length === 1 && op === '-') return arithmetic('-', 0n, numberArg(0), env);
-      return arithmetic(op, numberArg(0), numberArg(1), env);
+      const [x, y] = exactAvgBesideDouble(args, numberArg(0), numberArg(1), env);
+      return arithmetic(op, x, y, env);
     }
     case '<=>':
     case '=':
@@ -280,6 +298,7 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       if (fn === '<=>' && (a === null || b === null)) return bool(a === null && b === null);
       if (isNumeric(b)) a = temporalAsNumber(args[0], a, env);
       if (isNumeric(a)) b = temporalAsNumber(args[1], b, env);
+      [a, b] = exactAvgBesideDouble(args, a, b, env);
       const temporal = temporalComparedWithString(args, a, b, env);
       if (temporal === null) refuseTextComparison(a, b);
       else [a, b] = temporal;
