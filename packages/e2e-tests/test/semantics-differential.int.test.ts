@@ -133,6 +133,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   // A DATETIME aggregate in arithmetic is the number its digits spell (20240915100000), not its year.
   { sql: 'select max(created_at) + 0, min(created_at) - 1, -max(created_at), abs(min(created_at)) from item', mode: 'exact' },
   { sql: 'select grp, max(created_at) * 1, min(created_at) + 0.5 from item group by grp order by grp', mode: 'exact' },
+  // ORDER BY a column or an expression of the group keys kept as any value of its group: sorted
+  // by its collation's key (an expression of a utf8mb4_bin key was sorted case-insensitively).
+  { sql: 'select bin, count(*) from item group by id order by bin, id', mode: 'exact' },
+  { sql: "select concat(bin, '') as b, count(*) from item where bin is not null group by bin order by b", mode: 'collatedOrdered', fold: foldBin },
   // Collations: GROUP BY, COUNT(DISTINCT), DISTINCT, MIN/MAX, merge order.
   ...['gci', 'uci'].flatMap((c) => [
     { sql: `select ${c}, count(*) from item group by ${c}`, mode: 'collated' as Mode, fold: foldCi },

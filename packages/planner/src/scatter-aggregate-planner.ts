@@ -61,6 +61,8 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
   // the group's own value when the alias is the key after all.
   const nameKeys = new Map<Ast, string>();
   const anyValueOfNameKey = new Set<number>();
+  /** Select columns that are any value of an expression over the group's rows (see the select loop). */
+  const anyValueExpressions = new Set<number>();
   for (const g of groupCols) {
     const i = groupAliasMayNameColumn(columns, g, scope);
     if (i < 0) continue;
@@ -245,11 +247,6 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         (isColumnRef(g) && isColumnRef(e) && safeResolve(analyzer, g, scope) !== null && safeResolve(analyzer, g, scope) === safeResolve(analyzer, e, scope)) ||
         (isColumnRef(g) && !g.table && c.as && String(c.as).toLowerCase() === columnName(g).toLowerCase() && !nameKeys.has(g)),
     );
-    if (gi < 0 && anyValueOfNameKey.has(i)) {
-      shardCols.push(withAlias(t, c.as));
-      aggregates.push({ opcode: 'any_value', column: i, alias });
-      continue;
-    }
     if (gi < 0 && isConstant(e)) {
       // A constant (`9`, `'total'`): the gateway gives its value, also for the one row of an
       // aggregation over no rows at all; the shards compute it only for its name and type.
@@ -257,19 +254,17 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
       exprColumns.set(i, e);
       continue;
     }
-    if (gi < 0 && isColumnRef(e) && columnName(e) !== '*') {
-      // A column that is neither grouped nor aggregated: MariaDB (without ONLY_FULL_GROUP_BY,
-      // which makes the shards refuse it too) shows any value of the group; so does the gateway
-      // (any_value, as Vitess plans it). Over no rows it is NULL, as in MariaDB.
+    const columnRef = isColumnRef(e) && columnName(e) !== '*';
+    if (gi < 0 && (columnRef || anyValueOfNameKey.has(i) || readsOnlyGroupKeys(e))) {
+      // Any value of the group, which MariaDB (without ONLY_FULL_GROUP_BY, which makes the shards
+      // refuse it too) shows, and so does the gateway (any_value, as Vitess plans it; over no rows
+      // NULL, as in MariaDB): a column neither grouped nor aggregated, the aliased expression of a
+      // GROUP BY name, or an expression of the group keys alone (`n + 1`, or the collation key a
+      // derived table's outer ORDER BY asks of `group by n`), whose one value per group the shards
+      // compute.
       shardCols.push(withAlias(t, c.as));
       aggregates.push({ opcode: 'any_value', column: i, alias });
-      continue;
-    }
-    if (gi < 0 && readsOnlyGroupKeys(e)) {
-      // An expression of the group keys alone (`n + 1`, or the collation key a derived table's
-      // outer ORDER BY asks of `group by n`): one value per group, which the shards compute.
-      shardCols.push(withAlias(t, c.as));
-      aggregates.push({ opcode: 'any_value', column: i, alias });
+      if (!columnRef) anyValueExpressions.add(i);
       continue;
     }
     if (gi < 0) throw notSupported(`column '${t}' that is neither grouped nor aggregated, across shards`);
@@ -395,9 +390,10 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
         projections.set(idx, toEvalExpr(e, leaf('ORDER BY across shards'), 'ORDER BY across shards', ctx.parsed.nullSafeEqual));
       } else throw notSupported('ORDER BY an expression that is not in the select list of an aggregation across shards');
     }
-    // The aliased expression of a GROUP BY name (ORDER BY reads the alias first): its text needs
-    // its collation key to be sorted after the aggregation.
-    if (anyValueOfNameKey.has(idx) && !sortKeyWeights.has(idx) && !isNumericExpr(analyzer, columns[idx].expr, scope)) sortKeyWeights.set(idx, anyValueSlot(collationKeySql(nodeText(ctx, columns[idx].expr)!)));
+    // An expression kept as any value of its group (the aliased expression of a GROUP BY name,
+    // which ORDER BY reads first, or one of the group keys): its text needs its collation key to
+    // be sorted after the aggregation.
+    if (anyValueExpressions.has(idx) && !sortKeyWeights.has(idx) && !isNumericExpr(analyzer, columns[idx].expr, scope)) sortKeyWeights.set(idx, anyValueSlot(collationKeySql(nodeText(ctx, columns[idx].expr)!)));
     wantedOrder.push({ column: idx, desc });
   }
   const sortAfter = wantedOrder.some((w) => !groupBy.some((g) => g.column === w.column));
