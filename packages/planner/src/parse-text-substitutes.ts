@@ -19,9 +19,22 @@ const SELECT_OPTIONS = new Set(['all', 'distinct', 'distinctrow', 'high_priority
 const LEFT_OUT_OPTIONS = new Set(['all', 'high_priority', 'straight_join']);
 const DML_MODIFIERS = new Set(['low_priority', 'quick', 'ignore']);
 
+/**
+ * The index after the modifiers of an UPDATE (`LOW_PRIORITY`, `IGNORE`) or a DELETE (`QUICK`
+ * too) that starts at token 0; 1 when there are none, 0 for another statement.
+ */
+function dmlModifiersEnd(tokens: readonly Token[]): number {
+  const dml = kw(tokens[0]);
+  if (dml !== 'update' && dml !== 'delete') return 0;
+  let i = 1;
+  while (i < tokens.length && DML_MODIFIERS.has(kw(tokens[i])) && (dml === 'delete' || kw(tokens[i]) !== 'quick')) i++;
+  return i;
+}
+
 /** Whether an UPDATE or DELETE says IGNORE among its modifiers. */
 export function dmlIgnores(tokens: readonly Token[]): boolean {
-  for (let i = 1; i < tokens.length && DML_MODIFIERS.has(kw(tokens[i])); i++) if (kw(tokens[i]) === 'ignore') return true;
+  const end = dmlModifiersEnd(tokens);
+  for (let i = 1; i < end; i++) if (kw(tokens[i]) === 'ignore') return true;
   return false;
 }
 
@@ -33,10 +46,7 @@ export function parseTextSubstitutes(tokens: readonly Token[]): Map<number, stri
   // `UPDATE [LOW_PRIORITY] [IGNORE]`, `DELETE [LOW_PRIORITY] [QUICK] [IGNORE]`: how the shard
   // applies the write (IGNORE makes its row errors warnings); the planner refuses IGNORE where the
   // gateway itself keeps rows in step (owned lookup vindexes, see dml-planner.ts).
-  const dml = kw(tokens[0]);
-  if (dml === 'update' || dml === 'delete') {
-    for (let i = 1; i < tokens.length && DML_MODIFIERS.has(kw(tokens[i])) && (dml === 'delete' || kw(tokens[i]) !== 'quick'); i++) put(i, '');
-  }
+  for (let i = 1, end = dmlModifiersEnd(tokens); i < end; i++) put(i, '');
   for (let i = 0; i < tokens.length; i++) {
     const w = kw(tokens[i]);
     if ((w === 'use' || w === 'force' || w === 'ignore') && (kw(tokens[i + 1]) === 'index' || kw(tokens[i + 1]) === 'key')) {
