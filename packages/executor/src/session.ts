@@ -1195,6 +1195,8 @@ const ER_LOCK_DEADLOCK = 1213;
 function needsOwnTransaction(p: Primitive, bv: BindVars): boolean {
   if (p.operator === 'Insert') {
     if ((p.ownedVindexes?.length ?? 0) > 0 || p.variant === 'Reference') return true;
+    // INSERT … SELECT: how many rows, and to how many shards, is known only once they are read.
+    if (p.source !== undefined) return p.variant === 'Sharded';
     const rows = bv[p.rowsBind];
     return p.variant === 'Sharded' && Array.isArray(rows) && rows.length > 1;
   }

@@ -49,8 +49,8 @@ export function planInsert(ctx: PlanContext): Primitive {
 
   if (ast.set || !ast.values) throw notSupported('INSERT … SET; use INSERT … VALUES');
   if (ast.values.type === 'select') {
-    // INSERT … SELECT: only inside one unsharded keyspace.
-    if (table.keyspace.sharded) throw notSupported('INSERT … SELECT into a sharded keyspace');
+    if (table.keyspace.sharded) return planInsertSelect(ctx, table, nameEnd, edits);
+    // Inside one unsharded keyspace: the statement as it is, to that keyspace.
     const analyzer = new SelectAnalyzer(ctx);
     const a = analyzer.analyze(ast.values, null);
     const r = a.cand ? computeRouting(a.cand) : null;
@@ -241,6 +241,65 @@ export function planInsert(ctx: PlanContext): Primitive {
     insert.computedValues = [...computed.values()];
   }
   return insert;
+}
+
+/**
+ * INSERT … SELECT into a sharded keyspace: the SELECT planned on its own (any shape a SELECT may
+ * have), and the INSERT planned as `insert … (columns) values (:__r0, :__r1, …)`, whose rows the
+ * executor takes from the SELECT's answer (InsertPrimitive.source). So the rows are routed, given
+ * sequence ids and lookup rows exactly as VALUES rows are. ON DUPLICATE KEY UPDATE is refused: its
+ * VALUES() and column references would name the SELECT's columns.
+ */
+function planInsertSelect(ctx: PlanContext, table: Table, nameEnd: number, edits: readonly TokenEdit[]): Primitive {
+  const ast = ctx.parsed.ast;
+  const toks = ctx.parsed.tokens;
+  if (ast.on_duplicate_update) throw notSupported('INSERT … SELECT … ON DUPLICATE KEY UPDATE into a sharded keyspace');
+  if (table.type === 'sequence') throw notSupported('INSERT into a sequence table');
+  // The column list, if any, then the SELECT (perhaps in parentheses) up to the end.
+  let selectStart = nameEnd;
+  let columns: string[];
+  const startsSelect = (i: number): boolean => kw(toks[i]) === 'select' || kw(toks[i]) === 'with' || (toks[i]?.text === '(' && startsSelect(i + 1));
+  if (toks[selectStart]?.text === '(' && !startsSelect(selectStart)) {
+    let depth = 0;
+    for (; selectStart < toks.length; selectStart++) {
+      if (toks[selectStart]!.text === '(') depth++;
+      else if (toks[selectStart]!.text === ')' && --depth === 0) break;
+    }
+    selectStart++;
+    columns = (Array.isArray(ast.columns) ? ast.columns : []).map((c: Ast) => String(typeof c === 'string' ? c : (c.value ?? c.column ?? c)));
+  } else {
+    // Without a column list the SELECT's values are positional: only an authoritative column list
+    // in the vschema says which one is the vindex column (as for VALUES rows).
+    if (!table.columnListAuthoritative || !table.columns || table.columns.length === 0) {
+      throw notSupported(`INSERT … SELECT without a column list into sharded table ${table.name}; list the columns, or give the table an authoritative column list in the vschema (columns + column_list_authoritative)`);
+    }
+    columns = table.columns.map((c) => c.name);
+  }
+  if (!startsSelect(selectStart) || columns.length === 0) throw notSupported('INSERT … SELECT shape');
+  // `insert … (select …)`: the parentheses around the whole SELECT go (a SELECT alone is not
+  // parsed in them); parentheses around a UNION's first part stay.
+  let selectEnd = toks.length;
+  while (toks[selectStart]?.text === '(' && closingParen(toks, selectStart) === selectEnd - 1) {
+    selectStart++;
+    selectEnd--;
+  }
+  const head = renderTokens(toks, 0, nameEnd, edits);
+  const values = columns.map((_, i) => rowBindName(i)).join(', ');
+  const insertText = `${head} (${columns.map((c) => quoteIdent(c)).join(', ')}) values (${values})`;
+  const insert = ctx.planText(insertText, 'insert').instructions;
+  if (insert.operator !== 'Insert') throw planFailure('INSERT … SELECT planned its INSERT as something else');
+  const input = ctx.planText(renderTokens(toks, selectStart, selectEnd, [])).instructions;
+  return { ...insert, source: { input, columns: columns.length } };
+}
+
+/** The index of the `)` that closes the `(` at `open`, or -1. */
+function closingParen(toks: readonly { text: string }[], open: number): number {
+  let depth = 0;
+  for (let i = open; i < toks.length; i++) {
+    if (toks[i]!.text === '(') depth++;
+    else if (toks[i]!.text === ')' && --depth === 0) return i;
+  }
+  return -1;
 }
 
 function findValuesKeyword(toks: readonly { text: string; kind: string }[], from: number): number {

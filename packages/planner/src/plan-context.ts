@@ -22,9 +22,10 @@ export interface PlanContext {
   nextId: number;
   /**
    * Plans a SELECT written as normalized text (bind vars as `:name`), in the same session context:
-   * used for pulled-out subqueries and for rewritten outer queries.
+   * used for pulled-out subqueries and for rewritten outer queries; `kind` 'insert' plans an
+   * INSERT … VALUES over row binds instead (INSERT … SELECT's writing half).
    */
-  readonly planText: (sql: string) => import('./plan-types.js').Plan;
+  readonly planText: (sql: string, kind?: 'select' | 'insert') => import('./plan-types.js').Plan;
   /** Counter for pulled-out subquery bind vars (`__sq1`, `__sq_has_values1`…), shared by nested plans. */
   readonly subqueryCounter: { n: number };
   /** The select-list column that is `LAST_INSERT_ID(expr)` (see Plan.lastInsertIdColumn), once found. */

@@ -202,6 +202,13 @@ export interface InsertPrimitive extends RouteOptions {
    * stores what the gateway routed on. Computed before the sequence and the vindexes read the row.
    */
   readonly computedValues?: readonly InsertComputedValue[];
+  /**
+   * INSERT … SELECT into a sharded keyspace: the rows are the answer of `input` (the SELECT,
+   * planned on its own and read whole before anything is written, as MariaDB reads it first),
+   * each of `columns` values, in place of `bindVars[rowsBind]`; the rest is this Insert's, as for
+   * VALUES rows of literals (`rowTemplate` is `($0, $1, …)`).
+   */
+  readonly source?: { readonly input: Primitive; readonly columns: number };
 }
 
 /** One column's value expression in INSERT rows (see InsertPrimitive.computedValues). */

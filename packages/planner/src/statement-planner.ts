@@ -136,9 +136,9 @@ export function buildPlan(input: BuildInput): Plan {
       const listBinds = new Set<string>();
       for (const t of tokens) if (t.kind === 'listBind') listBinds.add(t.text.slice(2));
       const counter = input.subqueryCounter ?? { n: 0 };
-      const planText = (sql: string): Plan => {
+      const planText = (sql: string, kind: 'select' | 'insert' = 'select'): Plan => {
         const nested = buildPlan({
-          normalized: { ...n, normalized: sql, bindVars: {}, kind: 'select', placeholders: 0 },
+          normalized: { ...n, normalized: sql, bindVars: {}, kind, placeholders: 0 },
           target: input.target,
           vschema,
           subqueryCounter: counter,
@@ -398,6 +398,7 @@ function explainOnShard(prefix: string, ins: Primitive, binds: BindVars): Primit
   if (ins.operator === 'Route') route = ins;
   else if (ins.operator === 'Update' || ins.operator === 'Delete') route = ins.route;
   else if (ins.operator === 'Insert') {
+    if (ins.source !== undefined) throw notSupported('EXPLAIN of INSERT … SELECT into a sharded keyspace; use VEXPLAIN PLAN');
     // The rows as the client wrote them (a generated auto-increment id is left NULL: EXPLAIN
     // does not insert).
     const rowBinds = binds[ins.rowsBind];

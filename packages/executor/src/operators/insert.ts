@@ -14,14 +14,26 @@ import { createLookupRows, ownerOf, type LookupRowRef } from '../lookup-upkeep.j
 import { DmlOkSum, fanOut, withSpecialBinds } from './route.js';
 import { reserveSequenceIds } from './sequence.js';
 import { copyGeneratedIds, fillComputedValues } from '../values/insert-computed-values.js';
+import { insertRowsOf } from '../values/selected-insert-rows.js';
+import { collect } from './join.js';
 
 export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars: BindVars): Promise<DmlOutcome> {
   ctx.onRouteVariant(`Insert${p.variant}`);
   const bv = withSpecialBinds(ctx, bindVars);
-  const raw = bv[p.rowsBind];
-  if (!Array.isArray(raw)) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `insert rows bind var ${p.rowsBind} is missing`);
-  // This execution's own copy of the rows: ids get filled in below, the plan's binds stay as they were.
-  const rows = (raw as unknown as (readonly SqlValue[])[]).map((r) => r.slice());
+  let rows: SqlValue[][];
+  if (p.source !== undefined) {
+    // INSERT … SELECT: the SELECT read whole first, as MariaDB reads it before it writes a row.
+    const selected = await collect(ctx, p.source.input, bv);
+    ctx.holdRows(selected.rows.length);
+    rows = insertRowsOf(selected.fields, selected.rows, p.source.columns);
+    // Nothing selected: nothing to write, and MariaDB still says so in its info text.
+    if (rows.length === 0) return { affectedRows: 0n, insertId: 0n, infoText: 'Records: 0  Duplicates: 0  Warnings: 0' };
+  } else {
+    const raw = bv[p.rowsBind];
+    if (!Array.isArray(raw)) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `insert rows bind var ${p.rowsBind} is missing`);
+    // This execution's own copy of the rows: ids get filled in below, the plan's binds stay as they were.
+    rows = (raw as unknown as (readonly SqlValue[])[]).map((r) => r.slice());
+  }
   const templates: readonly QueryTemplate[] = p.rowTemplates ?? rows.map(() => p.rowTemplate);
   let insertId = 0n;
   // Expressions in vindex or auto-increment columns: evaluated first, as the sequence and the
@@ -107,8 +119,9 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
       sum.add({ ...r, counts: { records: 1n, duplicates: duplicate ? 1n : 0n, warnings: BigInt(r.warningCount) } });
     }
   });
-  // MariaDB sends the "Records: …" text for a statement of several rows only.
-  const out = sum.outcome({ info: rows.length > 1, upsert: upsert && !ignore });
+  // MariaDB sends the "Records: …" text for a statement of several rows only, and for every
+  // INSERT … SELECT (`Records: 0` too).
+  const out = sum.outcome({ info: rows.length > 1 || p.source !== undefined, upsert: upsert && !ignore });
   if (insertId !== 0n) return { ...out, insertId };
   return lastRowInsertId !== undefined ? { ...out, insertId: lastRowInsertId } : out;
 }

@@ -1,0 +1,135 @@
+/**
+ * INSERT … SELECT into a sharded keyspace (refused with 1235 before), through a 4-shard gateway
+ * and on one plain MariaDB holding the same rows: each statement's answer (affected rows, insert
+ * id, warnings, the "Records:" text, or the error number) and the tables after it, the lookup
+ * vindex's rows too. The SELECT runs first and whole; its rows are routed as VALUES rows are, so
+ * each value must keep its type: a binary string stays a string in an INT column (a hex literal
+ * would store 49 for '1'), a DATETIME stays a DATETIME in a BIGINT one (a string would store 2020).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type mysql from 'mysql2/promise';
+import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
+
+const SCHEMA = `create table item (id bigint primary key, n int, amount decimal(10,2), f double, d date, ts datetime(3), t time(2), name varchar(20) collate utf8mb4_general_ci, b varbinary(8), e enum('x','y'), w float) default charset=utf8mb4;
+create table item_copy (id bigint primary key, n int, amount decimal(10,2), f double, d date, ts datetime(3), t time(2), name varchar(20) collate utf8mb4_general_ci, b varbinary(8)) default charset=utf8mb4;
+create table num_copy (id bigint primary key, v int, w bigint, s varchar(30)) default charset=utf8mb4;
+create table person (id bigint primary key, email varchar(64), unique key (email)) default charset=utf8mb4 collate=utf8mb4_general_ci;`;
+const MAIN = `create table email_lkp (email varchar(64) not null primary key, keyspace_id varbinary(16) not null) default charset=utf8mb4 collate=utf8mb4_general_ci;`;
+const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
+const VSCHEMA = {
+  keyspaces: {
+    main: { sharded: false, tables: { email_lkp: {} } },
+    ks: {
+      sharded: true,
+      vindexes: { hash: { type: 'hash' }, email_lkp: { type: 'consistent_lookup_unique', params: { table: 'main.email_lkp', from: 'email', to: 'keyspace_id' }, owner: 'person' } },
+      tables: {
+        item: { column_vindexes: [{ column: 'id', name: 'hash' }] },
+        item_copy: { column_vindexes: [{ column: 'id', name: 'hash' }] },
+        num_copy: { column_vindexes: [{ column: 'id', name: 'hash' }] },
+        person: { column_vindexes: [{ column: 'id', name: 'hash' }, { column: 'email', name: 'email_lkp' }] },
+      },
+    },
+  },
+};
+
+let pair: GatewayAndReference;
+
+beforeAll(async () => {
+  pair = await startGatewayAndReference({ vschema: VSCHEMA, keyspaces: { main: { shards: ['0'], schema: MAIN }, ks: { shards: SHARDS, schema: SCHEMA } } }, 'ks', SCHEMA);
+  const rows = Array.from({ length: 12 }, (_, i) => {
+    const id = i + 1;
+    const b = i % 4 === 0 ? 'null' : `'${i * 3}'`;
+    return `(${id}, ${i % 3}, ${i}.25, ${i / 10}, '2020-01-0${(i % 9) + 1}', '2020-01-01 10:00:0${i % 10}.125', '${i}:30:15.5', '${['alice', 'Bob', 'zoë'][i % 3]}', ${b}, '${i % 2 ? 'y' : 'x'}', ${i}.1)`;
+  });
+  await pair.loadBoth([`insert into item (id, n, amount, f, d, ts, t, name, b, e, w) values ${rows.join(', ')}`]);
+}, 120_000);
+
+afterAll(async () => {
+  await pair?.stop();
+});
+
+type Answer = { affected: number; insertId: string; warnings: number; info: string } | { errno: number };
+
+async function answer(conn: mysql.Connection, sql: string): Promise<Answer> {
+  try {
+    const [r] = await conn.query(sql);
+    const h = r as mysql.ResultSetHeader;
+    return { affected: h.affectedRows, insertId: String(h.insertId), warnings: h.warningStatus, info: h.info };
+  } catch (err) {
+    return { errno: (err as { errno: number }).errno };
+  }
+}
+
+const STATEMENTS = [
+  // Every type class, across shards: each row goes to the shard of its own id.
+  'insert into item_copy (id, n, amount, f, d, ts, t, name, b) select id, n, amount, f, d, ts, t, name, b from item',
+  // Expressions and a filter; the new ids land on other shards than their source rows.
+  'insert into item_copy (id, n, name, f) select id + 100, n * 2, upper(name), f / 3 from item where n > 0',
+  // A duplicate key on one shard: nothing of the statement stays, anywhere.
+  'insert into item_copy (id, n) select id + 200, n from item union all select 1, 0',
+  // IGNORE: the duplicates are warnings, the rest is written.
+  'insert ignore into item_copy (id, n) select id + 95, n from item',
+  // Nothing selected: still "Records: 0".
+  'insert into item_copy (id, n) select id, n from item where id < 0',
+  // One row: the "Records:" text too.
+  'insert into num_copy (id, v) select 500, count(*) from item',
+  // Binary strings into INT, DATETIME into BIGINT, DECIMAL and TIME into text.
+  'insert into num_copy (id, v, w, s) select id, b, ts, amount from item where b is not null',
+  'insert into num_copy (id, s, w) select id + 1000, t, d from item',
+  // Aggregated across shards, in a parenthesized SELECT.
+  'insert into num_copy (id, v, w) (select n + 2000, count(*), sum(id) from item group by n)',
+  // The table read is the table written: MariaDB reads it whole first, so does the gateway.
+  'insert into item_copy (id, n, name) select id + 10000, n, name from item_copy where id < 100',
+  // The widths differ (1136), also over no rows.
+  'insert into item_copy (id, n) select id from item',
+  'insert into item_copy (id, n) select id, n, n from item where id < 0',
+  // An owned lookup vindex gets its rows; a duplicate email fails (1062) and leaves none.
+  "insert into person (id, email) select id, concat(lower(name), id, '@example.com') from item",
+  "insert into person (id, email) select id + 50, 'dup@example.com' from item where id < 3",
+];
+
+describe('INSERT … SELECT into a sharded keyspace, answered as one MariaDB answers it', () => {
+  it.each(STATEMENTS)('%s', async (sql) => {
+    expect(await answer(pair.sub, sql)).toEqual(await answer(pair.ref, sql));
+  });
+
+  it('takes prepared-statement parameters in the SELECT', async () => {
+    const sql = 'insert into item_copy (id, n, name) select id + ?, n, ? from item where n = ?';
+    const run = async (conn: mysql.Connection): Promise<Answer> => {
+      const [r] = await conn.execute(sql, [20000, 'prepared', 1]);
+      const h = r as mysql.ResultSetHeader;
+      return { affected: h.affectedRows, insertId: String(h.insertId), warnings: h.warningStatus, info: h.info };
+    };
+    expect(await run(pair.sub)).toEqual(await run(pair.ref));
+  });
+
+  it('is undone with the transaction it ran in', async () => {
+    for (const conn of [pair.sub, pair.ref]) {
+      await conn.query('begin');
+      await conn.query('insert into item_copy (id, n) select id + 30000, n from item');
+      await conn.query('rollback');
+    }
+    const check = 'select count(*) as n from item_copy where id > 30000';
+    expect((await pair.sub.query(check))[0]).toEqual((await pair.ref.query(check))[0]);
+  });
+
+  it('leaves the same rows, and one lookup row per email', async () => {
+    for (const sql of ['select * from item_copy order by id', 'select * from num_copy order by id', 'select * from person order by id']) {
+      expect((await pair.sub.query(sql))[0], sql).toEqual((await pair.ref.query(sql))[0]);
+    }
+    const [lookup] = await pair.sub.query('select email from main.email_lkp order by email');
+    expect(lookup).toEqual((await pair.ref.query('select email from person where email is not null order by email'))[0]);
+  });
+
+  it('refuses, with 1235, the values whose type the result does not carry whole, and writes nothing', async () => {
+    for (const sql of ['insert into num_copy (id, s) select id + 3000, e from item', 'insert into num_copy (id, s) select id + 3000, w from item']) {
+      expect(await answer(pair.sub, sql), sql).toEqual({ errno: 1235 });
+    }
+    expect((await pair.sub.query('select count(*) as n from num_copy where id > 3000'))[0]).toEqual([{ n: '0' }]);
+    // Cast, they go.
+    const sql = 'insert into num_copy (id, s, w) select id + 3000, cast(e as char), e + 0 from item';
+    expect(await answer(pair.sub, sql)).toEqual(await answer(pair.ref, sql));
+    const check = 'select * from num_copy where id > 3000 order by id';
+    expect((await pair.sub.query(check))[0]).toEqual((await pair.ref.query(check))[0]);
+  });
+});
