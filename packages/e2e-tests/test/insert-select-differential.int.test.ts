@@ -3,8 +3,8 @@
  * and on one plain MariaDB holding the same rows: each statement's answer (affected rows, insert
  * id, warnings, the "Records:" text, or the error number) and the tables after it, the lookup
  * vindex's rows too. The SELECT runs first and whole; its rows are routed as VALUES rows are, so
- * each value must keep its type: a binary string stays a string in an INT column (a hex literal
- * would store 49 for '1'), a DATETIME stays a DATETIME in a BIGINT one (a string would store 2020).
+ * each value must keep its type: a DATETIME stays a DATETIME in a BIGINT column (as a string it
+ * would be truncated, 1265 in strict mode), a binary string a string in an INT one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';

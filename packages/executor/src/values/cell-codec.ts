@@ -113,15 +113,6 @@ export function quoteString(s: string): string {
   })}'`;
 }
 
-/**
- * A binary string read from a column, sent back as a value that stays a string wherever it is
- * stored (INSERT … SELECT, values/selected-insert-rows.ts): `CAST(X'31' AS BINARY)`. A bare hex
- * literal is a number in a numeric context (X'31' stores 49 in an INT column, where MariaDB
- * copying the binary string '1' stores 1). It is still a Uint8Array, for everything that reads
- * the bytes (vindexes).
- */
-export class BinaryStringValue extends Uint8Array {}
-
 export function literalOf(value: SqlValue): string {
   if (value === null) return 'NULL';
   if (typeof value === 'bigint') return value.toString();
@@ -134,7 +125,6 @@ export function literalOf(value: SqlValue): string {
     return `CAST(${quoteString(t.text)} AS ${t.castType})`;
   }
   if (value instanceof ExactNumber) return value.text;
-  if (value instanceof BinaryStringValue) return `CAST(X'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}' AS BINARY)`;
   if (value instanceof Uint8Array) return value.length === 0 ? "''" : `X'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}'`;
   return quoteString(value);
 }

@@ -3,7 +3,7 @@
  * whole, each value turned into what its literal must be for the shard's INSERT to store what
  * MariaDB's INSERT … SELECT stores, which copies field to field: a value keeps its type class.
  * Integers, DECIMALs and DOUBLEs go as numbers of their type, dates and times as CASTs to their
- * type, character strings as strings, binary strings as binary strings (never a hex number).
+ * type, character strings as strings, binary strings as X'…' strings.
  * Types whose value the result does not carry whole are refused: a FLOAT's text is rounded (its
  * column holds 1.100000023841858 where the text says 1.1), an ENUM or SET is a member index in
  * a numeric column, a BIT or geometry value has no literal here.
@@ -12,7 +12,6 @@ import type { SqlValue } from '@shardgate/planner';
 import { ExactNumber } from '@shardgate/planner';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
-import { BinaryStringValue } from './cell-codec.js';
 import { ColumnFlag, ColumnType, valueClassOf } from './column-types.js';
 import { typedBindValue } from './typed-temporal.js';
 
@@ -57,7 +56,8 @@ function converterFor(field: FieldInfo): (cell: Cell) => SqlValue {
     case 'temporal':
       return (cell) => (cell === null ? null : typedBindValue(text(cell), field));
     case 'binary':
-      return (cell) => (cell === null ? null : new BinaryStringValue(cell));
+      // X'…', which MariaDB reads as a binary string in every context (0x… would be a number).
+      return (cell) => (cell === null ? null : Uint8Array.from(cell));
     default:
       return (cell) => (cell === null ? null : text(cell));
   }
