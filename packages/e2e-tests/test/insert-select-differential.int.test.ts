@@ -1,5 +1,6 @@
 /**
- * INSERT … SELECT into a sharded keyspace (refused with 1235 before), through a 4-shard gateway
+ * INSERT … SELECT into a sharded keyspace, or into an unsharded one from another (refused with
+ * 1235 before), through a 4-shard gateway
  * and on one plain MariaDB holding the same rows: each statement's answer (affected rows, insert
  * id, warnings, the "Records:" text, or the error number) and the tables after it, the lookup
  * vindex's rows too. The SELECT runs first and whole; its rows are routed as VALUES rows are, so
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
 import { startGatewayAndReference, type GatewayAndReference } from './support/gateway-and-reference.js';
 
+const REFERENCE_ONLY = 'create table tally (k int primary key, c bigint, names varchar(200)) default charset=utf8mb4;';
 const SCHEMA = `create table item (id bigint primary key, n int, amount decimal(10,2), f double, d date, ts datetime(3), t time(2), name varchar(20) collate utf8mb4_general_ci, b varbinary(8), e enum('x','y'), w float) default charset=utf8mb4;
 create table item_copy (id bigint primary key, n int, amount decimal(10,2), f double, d date, ts datetime(3), t time(2), name varchar(20) collate utf8mb4_general_ci, b varbinary(8)) default charset=utf8mb4;
 create table num_copy (id bigint primary key, v int, w bigint, s varchar(30)) default charset=utf8mb4;
@@ -18,11 +20,12 @@ create table tagged (id bigint not null auto_increment primary key, name varchar
 create table ref_copy (id bigint primary key, name varchar(20)) default charset=utf8mb4;`;
 const MAIN = `create table email_lkp (email varchar(64) not null primary key, keyspace_id varbinary(16) not null) default charset=utf8mb4 collate=utf8mb4_general_ci;
 create table tagged_seq (id int not null primary key, next_id bigint not null, cache bigint not null);
-insert into tagged_seq values (0, 1000, 10);`;
+insert into tagged_seq values (0, 1000, 10);
+create table tally (k int primary key, c bigint, names varchar(200)) default charset=utf8mb4;`;
 const SHARDS = ['-40', '40-80', '80-c0', 'c0-'];
 const VSCHEMA = {
   keyspaces: {
-    main: { sharded: false, tables: { email_lkp: {}, tagged_seq: { type: 'sequence' } } },
+    main: { sharded: false, tables: { email_lkp: {}, tagged_seq: { type: 'sequence' }, tally: {} } },
     ks: {
       sharded: true,
       vindexes: { hash: { type: 'hash' }, email_lkp: { type: 'consistent_lookup_unique', params: { table: 'main.email_lkp', from: 'email', to: 'keyspace_id' }, owner: 'person' } },
@@ -41,7 +44,7 @@ const VSCHEMA = {
 let pair: GatewayAndReference;
 
 beforeAll(async () => {
-  pair = await startGatewayAndReference({ vschema: VSCHEMA, keyspaces: { main: { shards: ['0'], schema: MAIN }, ks: { shards: SHARDS, schema: SCHEMA } } }, 'ks', SCHEMA);
+  pair = await startGatewayAndReference({ vschema: VSCHEMA, keyspaces: { main: { shards: ['0'], schema: MAIN }, ks: { shards: SHARDS, schema: SCHEMA } } }, 'ks', `${SCHEMA}\n${REFERENCE_ONLY}`);
   const rows = Array.from({ length: 12 }, (_, i) => {
     const id = i + 1;
     const b = i % 4 === 0 ? 'null' : `'${i * 3}'`;
@@ -105,6 +108,14 @@ const STATEMENTS = [
 describe('INSERT … SELECT into a sharded keyspace, answered as one MariaDB answers it', () => {
   it.each(STATEMENTS)('%s', async (sql) => {
     expect(await answer(pair.sub, sql)).toEqual(await answer(pair.ref, sql));
+  });
+
+  it('fills a table of an unsharded keyspace from a sharded one (refused as "across keyspaces" before)', async () => {
+    // A report table filled from a scatter aggregate; the gateway names its keyspace, the one
+    // MariaDB holds every table in one database.
+    const select = "select n, count(*), group_concat(name order by id separator ',') from item group by n";
+    expect(await answer(pair.sub, `insert into main.tally (k, c, names) ${select}`)).toEqual(await answer(pair.ref, `insert into tally (k, c, names) ${select}`));
+    expect((await pair.sub.query('select * from main.tally order by k'))[0]).toEqual((await pair.ref.query('select * from tally order by k'))[0]);
   });
 
   it('takes prepared-statement parameters in the SELECT', async () => {

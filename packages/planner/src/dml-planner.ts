@@ -49,12 +49,14 @@ export function planInsert(ctx: PlanContext): Primitive {
 
   if (ast.set || !ast.values) throw notSupported('INSERT … SET; use INSERT … VALUES');
   if (ast.values.type === 'select') {
-    if (table.keyspace.sharded) return planInsertSelect(ctx, table, nameEnd, edits);
+    if (table.keyspace.sharded) return planInsertSelect(ctx, table, nameEnd);
     // Inside one unsharded keyspace: the statement as it is, to that keyspace.
     const analyzer = new SelectAnalyzer(ctx);
     const a = analyzer.analyze(ast.values, null);
     const r = a.cand ? computeRouting(a.cand) : null;
-    if (!r || (r.keyspace !== null && r.keyspace.name !== table.keyspace.name) || r.base === 'sharded') throw notSupported('INSERT … SELECT across keyspaces');
+    // A SELECT that reads elsewhere (another keyspace, a sharded one): read first, as into a
+    // sharded keyspace, and its rows written to this keyspace's shard.
+    if (!r || (r.keyspace !== null && r.keyspace.name !== table.keyspace.name) || r.base === 'sharded') return planInsertSelect(ctx, table, nameEnd);
     const route: RoutePrimitive = {
       operator: 'Route',
       variant: 'Unsharded',
@@ -244,13 +246,14 @@ export function planInsert(ctx: PlanContext): Primitive {
 }
 
 /**
- * INSERT … SELECT into a sharded keyspace: the SELECT planned on its own (any shape a SELECT may
+ * INSERT … SELECT into a sharded keyspace, or from another keyspace than the target's unsharded
+ * one: the SELECT planned on its own (any shape a SELECT may
  * have), and the INSERT planned as `insert … (columns) values (:__r0, :__r1, …)`, whose rows the
  * executor takes from the SELECT's answer (InsertPrimitive.source). So the rows are routed, given
  * sequence ids and lookup rows exactly as VALUES rows are. ON DUPLICATE KEY UPDATE is refused: its
  * VALUES() and column references would name the SELECT's columns.
  */
-function planInsertSelect(ctx: PlanContext, table: Table, nameEnd: number, edits: readonly TokenEdit[]): Primitive {
+function planInsertSelect(ctx: PlanContext, table: Table, nameEnd: number): Primitive {
   const ast = ctx.parsed.ast;
   const toks = ctx.parsed.tokens;
   if (ast.on_duplicate_update) throw notSupported('INSERT … SELECT … ON DUPLICATE KEY UPDATE into a sharded keyspace');
@@ -283,7 +286,9 @@ function planInsertSelect(ctx: PlanContext, table: Table, nameEnd: number, edits
     selectStart++;
     selectEnd--;
   }
-  const head = renderTokens(toks, 0, nameEnd, edits);
+  // As written (a `keyspace.` qualifier kept): the INSERT is planned again from this text, and
+  // resolves the table as the statement did.
+  const head = renderTokens(toks, 0, nameEnd, []);
   const values = columns.map((_, i) => rowBindName(i)).join(', ');
   const insertText = `${head} (${columns.map((c) => quoteIdent(c)).join(', ')}) values (${values})`;
   const insert = ctx.planText(insertText, 'insert').instructions;
