@@ -617,6 +617,23 @@ export function avgRoundingUncertain(p: ParsedStatement): boolean {
   return found;
 }
 
+/** Whether an avg() sits inside a larger expression of the select list, HAVING or ORDER BY (not a column of its own). */
+export function avgInsideExpression(sel: Ast): boolean {
+  let found = false;
+  const isAvg = (n: Ast): boolean => n?.type === 'aggr_func' && String(n.name).toLowerCase() === 'avg';
+  const inside = (e: Ast): void => {
+    if (found || e === null || e === undefined || isAvg(e)) return;
+    walk(e, (n) => {
+      if (isAvg(n)) found = true;
+      return !found && !(n?.type === 'select' && n !== sel);
+    });
+  };
+  for (const c of Array.isArray(sel.columns) ? sel.columns : []) inside(c.expr);
+  inside(sel.having);
+  for (const o of sel.orderby ?? []) inside(o.expr);
+  return found;
+}
+
 /**
  * Whether an ORDER BY is the GROUP BY's first columns, in their order and one direction: the
  * groups then come out of the grouping already in order and MariaDB sorts nothing after it.
