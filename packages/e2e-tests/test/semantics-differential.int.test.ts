@@ -159,6 +159,9 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select distinct bin from item', mode: 'collated', fold: foldBin },
   { sql: 'select raw, count(*) from item group by raw', mode: 'unordered' },
   { sql: 'select count(distinct raw) from item', mode: 'exact' },
+  // count(DISTINCT a, b) (refused before): tuples compared by each column's collation, none with a NULL.
+  { sql: 'select count(distinct gci, grp), count(distinct bin, lat), count(distinct raw, uci, grp), count(distinct grp, price) from item', mode: 'exact' },
+  { sql: 'select grp, count(distinct gci, lat), count(distinct created_at, bin) from item group by grp', mode: 'unordered' },
   { sql: 'select distinct raw from item', mode: 'unordered' },
   { sql: 'select min(gci), max(gci), min(uci), max(uci), min(bin), max(bin), min(raw), max(raw), min(lat), max(lat) from item where id > 30', mode: 'collated', fold: foldCi },
   { sql: 'select grp, min(lat), max(lat), max(raw) from item group by grp', mode: 'collated', fold: foldLatin1 },

@@ -408,6 +408,11 @@ export interface AggregateParam {
   readonly column: number;
   readonly countColumn?: number;
   readonly weightStringColumn?: number;
+  /**
+   * count(DISTINCT a, b, …): the columns (and collation keys) of b, … after `column`'s a; a
+   * tuple with a NULL in it is not counted, as in MariaDB.
+   */
+  readonly moreColumns?: readonly { readonly column: number; readonly weightStringColumn?: number }[];
   readonly alias: string;
   /**
    * The output column's name when the expression's text holds literals, which the plan only

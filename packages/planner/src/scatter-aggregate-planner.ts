@@ -121,21 +121,34 @@ export function planScatterAggregate(ctx: PlanContext, analyzer: SelectAnalyzer,
     // min(DISTINCT x) and max(DISTINCT x) are min(x) and max(x).
     if (distinct && name !== 'min' && name !== 'max') {
       const arg = e.args?.expr;
-      if ((name !== 'count' && name !== 'sum' && name !== 'avg') || !arg || arg.type === 'expr_list' || star) throw notSupported(`${name}(DISTINCT …) across shards`);
-      const argText = text(arg, `${name}(DISTINCT …) argument across shards`);
-      let on = distinctOn.get(argText);
-      if (!on) {
-        on = {};
-        distinctOn.set(argText, on);
-        if (!isNumericExpr(analyzer, arg, scope)) {
-          on.ws = hiddenIndex();
-          hiddenAfter.push(collationKeySql(argText));
+      // count(DISTINCT a, b): the shards group by each of them too; the gateway counts the
+      // distinct tuples without a NULL (AggregateParam.moreColumns).
+      const list: Ast[] | null = arg?.type === 'expr_list' && Array.isArray(arg.value) ? arg.value : null;
+      if ((name !== 'count' && name !== 'sum' && name !== 'avg') || !arg || (list !== null && (name !== 'count' || list.length < 2)) || star) throw notSupported(`${name}(DISTINCT …) across shards`);
+      const keyOf = (x: Ast): { text: string; ws?: number } => {
+        const argText = text(x, `${name}(DISTINCT …) argument across shards`);
+        let on = distinctOn.get(argText);
+        if (!on) {
+          on = {};
+          distinctOn.set(argText, on);
+          if (!isNumericExpr(analyzer, x, scope)) {
+            on.ws = hiddenIndex();
+            hiddenAfter.push(collationKeySql(argText));
+          }
         }
-      }
-      const ws = on.ws;
+        return on.ws !== undefined ? { text: argText, ws: on.ws } : { text: argText };
+      };
+      const [head, ...rest] = list ?? [arg];
+      const first = keyOf(head);
+      const moreColumns = rest.map((x) => {
+        const k = keyOf(x);
+        const valueColumn = hiddenIndex();
+        hiddenAfter.push(k.text);
+        return k.ws !== undefined ? { column: valueColumn, weightStringColumn: k.ws } : { column: valueColumn };
+      });
       const opcode = name === 'count' ? 'count_distinct' : name === 'sum' ? 'sum_distinct' : 'avg_distinct';
-      pushAggregate({ opcode, column, alias, ...(ws !== undefined ? { weightStringColumn: ws } : {}) });
-      return argText;
+      pushAggregate({ opcode, column, alias, ...(first.ws !== undefined ? { weightStringColumn: first.ws } : {}), ...(moreColumns.length > 0 ? { moreColumns } : {}) });
+      return first.text;
     }
     const t = text(e, 'aggregate across shards');
     if (name === 'count') {

@@ -437,11 +437,25 @@ interface AggregateShape {
 }
 
 function distinctKeyOf(param: AggregateParam, fields: readonly FieldInfo[]) {
+  const more = param.moreColumns;
+  const keyAt = (row: Row, column: number, ws: number | undefined): string | null => {
+    const cell = row[column];
+    if (cell === null || cell === undefined) return null;
+    return equalityKey(cell, fields[column], ws === undefined ? undefined : row[ws]);
+  };
+  if (more === undefined || more.length === 0) return { keyOf: (row: Row): string | null => keyAt(row, param.column, param.weightStringColumn) };
   return {
+    // count(DISTINCT a, b): the tuple's keys, none NULL (MariaDB skips a tuple with a NULL).
     keyOf: (row: Row): string | null => {
-      const cell = row[param.column];
-      if (cell === null || cell === undefined) return null;
-      return equalityKey(cell, fields[param.column], param.weightStringColumn === undefined ? undefined : row[param.weightStringColumn]);
+      const first = keyAt(row, param.column, param.weightStringColumn);
+      if (first === null) return null;
+      const keys = [first];
+      for (const m of more) {
+        const k = keyAt(row, m.column, m.weightStringColumn);
+        if (k === null) return null;
+        keys.push(k);
+      }
+      return JSON.stringify(keys);
     },
   };
 }
