@@ -3,7 +3,7 @@
  * vars hold). Exact values never pass through a JS number: integers become bigint, decimals and
  * floats stay text (ExactNumber), temporals stay strings.
  */
-import { doubleLiteral, ExactNumber, type SqlValue } from '@shardgate/planner';
+import { encodeSqlValue, ExactNumber, quoteString, type SqlValue } from '@shardgate/planner';
 import { valueClassOf } from './column-types.js';
 import type { Cell, FieldInfo } from '../types.js';
 import { TypedNull, TypedTemporal } from './typed-temporal.js';
@@ -91,40 +91,22 @@ export function formatDouble(x: number): string {
   return String(x);
 }
 
-/** MySQL string literal escaping (as mysql_real_escape_string with NO_BACKSLASH_ESCAPES off). */
-export function quoteString(s: string): string {
-  return `'${s.replace(/[\0\n\r\b\t\\'"\x1a]/g, (c) => {
-    switch (c) {
-      case '\0':
-        return '\\0';
-      case '\n':
-        return '\\n';
-      case '\r':
-        return '\\r';
-      case '\b':
-        return '\\b';
-      case '\t':
-        return '\\t';
-      case '\x1a':
-        return '\\Z';
-      default:
-        return `\\${c}`;
-    }
-  })}'`;
-}
-
+/**
+ * A value as a literal in shard SQL. The planner's encodeSqlValue writes the planner's kinds, so
+ * the executor and the planner write a value alike (one escaping, one DOUBLE form); here only
+ * what the planner never holds: the executor's typed values (ColumnNumber, TypedNull,
+ * TypedTemporal), a non-finite double (NULL, as MariaDB stores one), and an empty binary string
+ * written `''`.
+ */
 export function literalOf(value: SqlValue): string {
   if (value === null) return 'NULL';
-  if (typeof value === 'bigint') return value.toString();
-  // A DOUBLE stays a DOUBLE on the shard: `16.58` would be an exact DECIMAL there (see doubleLiteral).
-  if (typeof value === 'number') return Number.isFinite(value) ? doubleLiteral(value) : 'NULL';
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'NULL';
   if (value instanceof ColumnNumber) return value.sql();
   if ((value as unknown) instanceof TypedNull) return `CAST(NULL AS ${(value as unknown as TypedNull).castType})`;
   if ((value as unknown) instanceof TypedTemporal) {
     const t = value as unknown as TypedTemporal;
     return `CAST(${quoteString(t.text)} AS ${t.castType})`;
   }
-  if (value instanceof ExactNumber) return value.text;
-  if (value instanceof Uint8Array) return value.length === 0 ? "''" : `X'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}'`;
-  return quoteString(value);
+  if (value instanceof Uint8Array && value.length === 0) return "''";
+  return encodeSqlValue(value);
 }
