@@ -101,6 +101,9 @@ const STATEMENTS = [
   // SELECT's order (without ORDER BY that order is the shards' here and undefined on MariaDB).
   'insert into tagged (name) select name from item where id < 6 order by id',
   'insert into tagged (id, name) select id + 500, name from item where id < 3',
+  // REPLACE: a replaced row counts twice, as on MariaDB; LOW_PRIORITY is kept.
+  'replace into item_copy (id, n) select id, n + 10 from item where id < 4',
+  'insert low_priority into item_copy (id, n) select id + 60000, n from item where n = 0',
   // A reference table: every shard's copy gets the rows.
   'insert into ref_copy (id, name) select id, name from item where n = 1',
 ];

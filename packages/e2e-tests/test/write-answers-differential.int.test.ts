@@ -9,7 +9,8 @@
  *   different shards), where MariaDB's unique key answers 1062; an UPDATE of several rows, or one
  *   changing only the case of its value, waited for itself until the lock wait timeout (1205).
  * - UPDATE and DELETE with LOW_PRIORITY, QUICK or IGNORE were a syntax error (1064); with IGNORE
- *   on a table owning a lookup vindex they are refused (1235), checked in the last test.
+ *   on a table owning a lookup vindex they are refused (1235), checked in the last test. So were
+ *   INSERT and REPLACE with LOW_PRIORITY, HIGH_PRIORITY or DELAYED.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
@@ -79,6 +80,11 @@ const STATEMENTS = [
   "update ignore customer set name = concat(name, '!') where id < 40",
   "delete low_priority quick ignore from product where id = 3",
   'delete quick from customer where id = 69',
+  // INSERT and REPLACE priorities (a syntax error, 1064, from the gateway before), passed on.
+  "insert low_priority into customer (id, name, email) values (80, 'g', 'c80@example.com')",
+  "insert high_priority ignore into product (id, sku, stock) values (1, 'SKU-7', 1), (6, 'SKU-6', 2)",
+  "replace low_priority into product (id, sku, stock) values (5, 'SKU-5', 1)",
+  "insert delayed into customer (id, name) values (81, 'h')",
 ];
 
 describe('writes answered as one MariaDB answers them', () => {

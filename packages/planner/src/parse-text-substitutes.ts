@@ -9,7 +9,8 @@
  *   are left out; `DISTINCTROW` is DISTINCT.
  * - `VARIANCE(` is `VAR_POP(`, its synonym.
  * - `WAIT n` after FOR UPDATE or LOCK IN SHARE MODE (the shard's lock wait) is left out.
- * - UPDATE and DELETE modifiers (`LOW_PRIORITY`, `QUICK`, `IGNORE`) are left out.
+ * - UPDATE and DELETE modifiers (`LOW_PRIORITY`, `QUICK`, `IGNORE`) and an INSERT's or REPLACE's
+ *   priority (`LOW_PRIORITY`, `DELAYED`, `HIGH_PRIORITY`) are left out.
  * Not here: MATCH … AGAINST, whose relevance each shard would compute from its own word
  * statistics (a scatter would rank and even filter otherwise than one MariaDB).
  */
@@ -18,13 +19,21 @@ import { kw, matchingParen, type Token } from './lexer.js';
 const SELECT_OPTIONS = new Set(['all', 'distinct', 'distinctrow', 'high_priority', 'straight_join', 'sql_small_result', 'sql_big_result', 'sql_buffer_result', 'sql_cache', 'sql_no_cache', 'sql_calc_found_rows']);
 const LEFT_OUT_OPTIONS = new Set(['all', 'high_priority', 'straight_join']);
 const DML_MODIFIERS = new Set(['low_priority', 'quick', 'ignore']);
+const INSERT_PRIORITIES = new Set(['low_priority', 'delayed', 'high_priority']);
 
 /**
  * The index after the modifiers of an UPDATE (`LOW_PRIORITY`, `IGNORE`) or a DELETE (`QUICK`
- * too) that starts at token 0; 1 when there are none, 0 for another statement.
+ * too) that starts at token 0, or after the priority of an INSERT (`LOW_PRIORITY`, `DELAYED`,
+ * `HIGH_PRIORITY`) or a REPLACE (not `HIGH_PRIORITY`), whose `IGNORE` the parser reads; 1 when
+ * there are none, 0 for another statement.
  */
 function dmlModifiersEnd(tokens: readonly Token[]): number {
   const dml = kw(tokens[0]);
+  if (dml === 'insert' || dml === 'replace') {
+    let i = 1;
+    while (i < tokens.length && INSERT_PRIORITIES.has(kw(tokens[i])) && (dml === 'insert' || kw(tokens[i]) !== 'high_priority')) i++;
+    return i;
+  }
   if (dml !== 'update' && dml !== 'delete') return 0;
   let i = 1;
   while (i < tokens.length && DML_MODIFIERS.has(kw(tokens[i])) && (dml === 'delete' || kw(tokens[i]) !== 'quick')) i++;
@@ -43,9 +52,10 @@ export function parseTextSubstitutes(tokens: readonly Token[]): Map<number, stri
   const put = (i: number, text: string): void => {
     (out ??= new Map()).set(i, text);
   };
-  // `UPDATE [LOW_PRIORITY] [IGNORE]`, `DELETE [LOW_PRIORITY] [QUICK] [IGNORE]`: how the shard
-  // applies the write (IGNORE makes its row errors warnings); the planner refuses IGNORE where the
-  // gateway itself keeps rows in step (owned lookup vindexes, see dml-planner.ts).
+  // `UPDATE [LOW_PRIORITY] [IGNORE]`, `DELETE [LOW_PRIORITY] [QUICK] [IGNORE]`,
+  // `INSERT [LOW_PRIORITY | DELAYED | HIGH_PRIORITY]`: how the shard applies the write (IGNORE
+  // makes its row errors warnings); the planner refuses IGNORE where the gateway itself keeps
+  // rows in step (owned lookup vindexes, see dml-planner.ts).
   for (let i = 1, end = dmlModifiersEnd(tokens); i < end; i++) put(i, '');
   for (let i = 0; i < tokens.length; i++) {
     const w = kw(tokens[i]);
