@@ -99,6 +99,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select grp from item group by grp order by sum(price) / count(*), grp', mode: 'exact' },
   { sql: 'select grp, sum(price) / count(*) as a from item group by grp order by a desc, grp', mode: 'exact' },
   { sql: 'select grp, round(sum(price) / count(*), 1) as r from item group by grp order by r, grp limit 3', mode: 'exact' },
+  // TRUNCATE over aggregates, evaluated at the gateway (refused before): toward zero, ROUND's
+  // types but for its carry digit; a double by floor/ceil as MariaDB's my_double_round.
+  { sql: 'select grp, truncate(sum(price) / count(*), 1) as r, truncate(-sum(price), -1), truncate(sum(price) / 7e0, 3), truncate(max(price), 5) from item group by grp order by grp', mode: 'exact' },
+  { sql: 'select truncate(avg(price), 2), truncate(-avg(price) / 3, 4), truncate(sum(id) * 1.5, 0), truncate(count(*) / 7e0, 2) from item', mode: 'exact' },
   { sql: 'select count(*) from item group by grp having count(*) > 1 order by count(*) * -1, min(id)', mode: 'exact' },
   // ORDER BY a position over a lone * across shards: merged by the column's value.
   { sql: 'select * from item order by 1 desc limit 7', mode: 'exact' },

@@ -78,15 +78,15 @@ export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: s
     }
     if (n?.type === 'function') {
       const name = functionName(n);
-      if (name === 'round') {
-        // ROUND(x[, d]) with a constant d: MariaDB's result type depends on d only when d is a
-        // constant, which is what the executor reproduces.
+      if (name === 'round' || name === 'truncate') {
+        // ROUND(x[, d]) and TRUNCATE(x, d) with a constant d: MariaDB's result type depends on d
+        // only when d is a constant, which is what the executor reproduces.
         const args = functionArgs(n);
-        if (args.length < 1 || args.length > 2) throw notSupported(`round() with ${args.length} arguments in ${what}`);
+        if (args.length < (name === 'truncate' ? 2 : 1) || args.length > 2) throw notSupported(`${name}() with ${args.length} arguments in ${what}`);
         const d = args[1];
         const constant = (x: Ast): boolean => x?.type === 'param' || x?.type === 'number' || (x?.type === 'unary_expr' && x.operator === '-' && constant(x.expr));
-        if (d !== undefined && !constant(d)) throw notSupported(`round() with a number of decimals that is not a constant in ${what}`);
-        return { kind: 'call', fn: 'round', args: args.map(conv) };
+        if (d !== undefined && !constant(d)) throw notSupported(`${name}() with a number of decimals that is not a constant in ${what}`);
+        return { kind: 'call', fn: name, args: args.map(conv) };
       }
       if (!FUNCTIONS.has(name)) throw notSupported(`function ${name}() in ${what}`);
       return { kind: 'call', fn: name, args: functionArgs(n).map(conv) };

@@ -399,18 +399,20 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       const d = toDecimal(v)!;
       return decimalValue({ units: d.units < 0n ? -d.units : d.units, scale: d.scale });
     }
-    case 'round': {
+    case 'round':
+    case 'truncate': {
       // A FLOAT/DOUBLE column reaches here as the exact text the shard sent: ROUND must still
       // treat it as a double (half to even, in binary). Over an expression of one, the value
       // computed here is not the double MariaDB would round: refused.
       // ROUND of a DATE/DATETIME/TIME is one again in MariaDB, rounded to the fractional digits asked.
-      if (temporalColumnType(args[0], env) !== undefined) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() of a DATE, DATETIME or TIME value cannot be evaluated at the gateway');
+      const name = fn === 'round' ? 'ROUND()' : 'TRUNCATE()';
+      if (temporalColumnType(args[0], env) !== undefined) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a DATE, DATETIME or TIME value cannot be evaluated at the gateway`);
       const x = arg(0);
       const float = isFloat(x) || (args[0].kind === 'column' && isFloatColumn(args[0].index, env));
       if (!float && args[0].kind !== 'column' && mentionsFloatColumn(args[0], env)) {
-        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() of an expression over FLOAT/DOUBLE values cannot be evaluated at the gateway');
+        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of an expression over FLOAT/DOUBLE values cannot be evaluated at the gateway`);
       }
-      return roundValue(x, args.length > 1 ? arg(1) : 0n, float);
+      return roundValue(x, args.length > 1 ? arg(1) : 0n, float, fn === 'truncate');
     }
     case 'cast_signed':
     case 'cast_unsigned':
@@ -473,21 +475,23 @@ function mentionsFloatColumn(e: EvalExpr, env: EvalEnv): boolean {
   return e.kind === 'call' && e.args.some((a) => mentionsFloatColumn(a, env));
 }
 
-function roundValue(x: SqlValue, d: SqlValue, float: boolean): SqlValue {
+function roundValue(x: SqlValue, d: SqlValue, float: boolean, truncate = false): SqlValue {
+  const name = truncate ? 'TRUNCATE()' : 'ROUND()';
   if (x === null || d === null) return null;
-  if (typeof d !== 'bigint') throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() with a number of decimals that is not an integer cannot be evaluated at the gateway');
+  if (typeof d !== 'bigint') throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} with a number of decimals that is not an integer cannot be evaluated at the gateway`);
   // A string or temporal argument has rules of its own (a DATETIME stays one): not done here.
-  if (!isNumeric(x)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() of a value that is not a number cannot be evaluated at the gateway');
-  if (float) return roundDouble(Number(x.toString()), d);
+  if (!isNumeric(x)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a value that is not a number cannot be evaluated at the gateway`);
+  if (float) return roundDouble(Number(x.toString()), d, truncate);
   const places = d > BigInt(DECIMAL_MAX_SCALE) ? DECIMAL_MAX_SCALE : d < -BigInt(DECIMAL_MAX_SCALE + 40) ? -(DECIMAL_MAX_SCALE + 40) : Number(d);
   const v = toDecimal(x)!;
   if (typeof x === 'bigint' && places >= 0) return x;
-  if (places >= 0) return decimalValue(places >= v.scale ? (typeof x === 'bigint' ? v : rescale(v, places)) : rescale(v, places));
-  // Negative places: round to a multiple of 10^-places, scale 0.
-  const whole = rescale(v, 0);
+  // TRUNCATE drops the digits past `scale` (BigInt division truncates toward zero), ROUND rounds half away from zero.
+  const toScale = (a: Decimal, scale: number): Decimal => (truncate && scale < a.scale ? { units: a.units / 10n ** BigInt(a.scale - scale), scale } : rescale(a, scale));
+  if (places >= 0) return decimalValue(places >= v.scale ? (typeof x === 'bigint' ? v : toScale(v, places)) : toScale(v, places));
+  // Negative places: to a multiple of 10^-places, scale 0.
+  const whole = toScale(v, 0);
   const unit = 10n ** BigInt(-places);
-  const shifted = divideDecimal(whole, { units: unit, scale: 0 }, 0);
-  const r = { units: shifted.units * unit, scale: 0 };
+  const r = { units: (truncate ? whole.units / unit : divideDecimal(whole, { units: unit, scale: 0 }, 0).units) * unit, scale: 0 };
   return typeof x === 'bigint' ? r.units : decimalValue(r);
 }
 
@@ -495,21 +499,23 @@ function roundValue(x: SqlValue, d: SqlValue, float: boolean): SqlValue {
  * The double result is sent as MariaDB prints it: its column has min(d, 0…31) decimals, and
  * below 31 (NOT_FIXED_DEC) the text has exactly that many digits after the point (`5.0`).
  */
-function roundDouble(value: number, d: bigint): SqlValue {
+function roundDouble(value: number, d: bigint, truncate = false): SqlValue {
   if (!Number.isFinite(value)) return value;
   const dec = d > 400n ? 400 : d < -400n ? -400 : Number(d);
   const tmp = 10 ** Math.abs(dec);
+  // As MariaDB's my_double_round: TRUNCATE takes floor() of a positive value, ceil() of a negative one.
+  const whole = truncate ? (v: number): number => (value >= 0 ? Math.floor(v) : Math.ceil(v)) : rint;
   let r: number;
-  if (dec < 0) r = Number.isFinite(tmp) ? rint(value / tmp) * tmp : 0;
+  if (dec < 0) r = Number.isFinite(tmp) ? whole(value / tmp) * tmp : 0;
   else {
     const scaled = value * tmp;
-    r = Number.isFinite(scaled) ? rint(scaled) / tmp : value;
+    r = Number.isFinite(scaled) ? whole(scaled) / tmp : value;
   }
   const decimals = Math.max(dec, 0);
   if (decimals >= 31) return r;
   // Past 2^53 MariaDB's fixed-point text of a double is not the exact value (1e300 prints as 1
   // and 300 zeros): not reproduced here.
-  if (Math.abs(r) >= 2 ** 53) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'ROUND() of a double past 2^53 cannot be evaluated at the gateway');
+  if (Math.abs(r) >= 2 ** 53) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${truncate ? 'TRUNCATE()' : 'ROUND()'} of a double past 2^53 cannot be evaluated at the gateway`);
   return new ExactNumber((Object.is(r, -0) ? 0 : r).toFixed(decimals));
 }
 

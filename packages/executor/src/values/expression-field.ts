@@ -176,29 +176,33 @@ function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, d
       if (t.kind === 'string') return { kind: 'double', decimals: NOT_FIXED_DEC };
       return t;
     }
-    case 'round': {
+    case 'round':
+    case 'truncate': {
+      // One item in MariaDB (Item_func_round), typed alike but for the digit ROUND may carry.
+      const name = fn === 'round' ? 'ROUND()' : 'TRUNCATE()';
       const t = sub(e.args[0]!);
       const d = e.args[1] === undefined ? 0n : constantInteger(e.args[1], bindVars);
-      if (d === null) return refuse('ROUND() with a number of places that is not an integer');
+      if (d === null) return refuse(`${name} with a number of places that is not an integer`);
       if (t.kind === 'null') return t;
       if (t.kind === 'int') {
         // MariaDB keeps an integer's type when rounding to d >= 0 places; rounding to tens or
         // more may lengthen it (ROUND(9, -1) is 10), by rules not written here.
-        if (d < 0n) return refuse('ROUND() of an integer to a negative number of places');
+        if (d < 0n) return refuse(`${name} of an integer to a negative number of places`);
         // MIN/MAX of an integer expression is a BIGINT (shorter than a BIGINT column's 20), but
         // ROUND of it takes the expression's own type, which the field no longer tells:
         // ROUND(MIN(YEAR(d))) and ROUND(MIN(LENGTH(s))) are INTs, ROUND(MIN(i DIV 1000)) a BIGINT.
         const arg = e.args[0]!;
-        if (t.columnType === ColumnType.LONGLONG && arg.kind === 'column' && (fields[arg.index]?.columnLength ?? 0) < 20) return refuse('ROUND() of a MIN/MAX of an integer expression');
+        if (t.columnType === ColumnType.LONGLONG && arg.kind === 'column' && (fields[arg.index]?.columnLength ?? 0) < 20) return refuse(`${name} of a MIN/MAX of an integer expression`);
         return t;
       }
       const places = d < 0n ? 0 : Number(d > 100n ? 100n : d);
       if (t.kind === 'decimal') {
         const scale = Math.min(places, DECIMAL_MAX_SCALE);
-        return { kind: 'decimal', precision: Math.min(t.precision - t.scale + scale + 1, DECIMAL_MAX_PRECISION), scale };
+        // TRUNCATE never carries into a new digit: one digit fewer than ROUND's.
+        return { kind: 'decimal', precision: Math.min(t.precision - t.scale + scale + (fn === 'round' ? 1 : 0), DECIMAL_MAX_PRECISION), scale };
       }
       if (t.kind === 'double') return { kind: 'double', decimals: Math.min(places, NOT_FIXED_DEC) };
-      return refuse('ROUND() of a string');
+      return refuse(`${name} of a string`);
     }
     case 'coalesce':
     case 'ifnull':
