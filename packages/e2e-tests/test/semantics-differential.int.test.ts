@@ -103,6 +103,10 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   // types but for its carry digit; a double by floor/ceil as MariaDB's my_double_round.
   { sql: 'select grp, truncate(sum(price) / count(*), 1) as r, truncate(-sum(price), -1), truncate(sum(price) / 7e0, 3), truncate(max(price), 5) from item group by grp order by grp', mode: 'exact' },
   { sql: 'select truncate(avg(price), 2), truncate(-avg(price) / 3, 4), truncate(sum(id) * 1.5, 0), truncate(count(*) / 7e0, 2) from item', mode: 'exact' },
+  // FLOOR and CEIL over aggregates (refused before): an INT, BIGINT or DECIMAL(p, 0) by the
+  // digits before the point (one more for a carry), a DOUBLE over a double.
+  { sql: 'select grp, ceil(count(*) / 10), floor(avg(price)), ceiling(-avg(price)), floor(-sum(price) * 1000000000000000000) from item group by grp order by grp', mode: 'exact' },
+  { sql: 'select floor(sum(price) / 7), ceil(sum(price) / 7e0), floor(count(*)), ceil(max(id)) from item', mode: 'exact' },
   { sql: 'select count(*) from item group by grp having count(*) > 1 order by count(*) * -1, min(id)', mode: 'exact' },
   // ORDER BY a position over a lone * across shards: merged by the column's value.
   { sql: 'select * from item order by 1 desc limit 7', mode: 'exact' },

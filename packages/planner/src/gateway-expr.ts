@@ -11,7 +11,7 @@ import type { Ast } from './sql-parser.js';
 
 /** Operators and functions the executor's eval-expr.ts implements. */
 const BINARY_OPS = new Set(['+', '-', '*', '/', '=', '!=', '<>', '<', '<=', '>', '>=', '<=>', 'and', 'or', '&&', '||']);
-const FUNCTIONS = new Set(['coalesce', 'ifnull', 'if', 'concat', 'upper', 'ucase', 'lower', 'lcase', 'abs', 'greatest', 'least']);
+const FUNCTIONS = new Set(['coalesce', 'ifnull', 'if', 'concat', 'upper', 'ucase', 'lower', 'lcase', 'abs', 'greatest', 'least', 'floor', 'ceil', 'ceiling']);
 
 /**
  * `leaf` maps a sub-expression the gateway reads from its input (an aggregate, a column, a group

@@ -399,6 +399,39 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       const d = toDecimal(v)!;
       return decimalValue({ units: d.units < 0n ? -d.units : d.units, scale: d.scale });
     }
+    case 'floor':
+    case 'ceil':
+    case 'ceiling': {
+      // The integer below (FLOOR) or above (CEIL) the value. A DATE/DATETIME/TIME one is refused:
+      // MariaDB gives a temporal value back there.
+      const name = `${fn.toUpperCase()}()`;
+      if (temporalColumnType(args[0], env) !== undefined) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a DATE, DATETIME or TIME value cannot be evaluated at the gateway`);
+      const x = arg(0);
+      if (x === null) return null;
+      if (!isNumeric(x)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a value that is not a number cannot be evaluated at the gateway`);
+      const up = fn !== 'floor';
+      if (typeof x === 'bigint') return x;
+      const float = isFloat(x) || (args[0].kind === 'column' && isFloatColumn(args[0].index, env));
+      if (!float && args[0].kind !== 'column' && mentionsFloatColumn(args[0], env)) {
+        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of an expression over FLOAT/DOUBLE values cannot be evaluated at the gateway`);
+      }
+      if (float) {
+        const v = Number(x.toString());
+        if (!Number.isFinite(v)) return v;
+        const r = up ? Math.ceil(v) : Math.floor(v);
+        if (Math.abs(r) >= 2 ** 53) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a double past 2^53 cannot be evaluated at the gateway`);
+        return new ExactNumber((Object.is(r, -0) ? 0 : r).toFixed(0));
+      }
+      const d = toDecimal(x)!;
+      const unit = 10n ** BigInt(d.scale);
+      // BigInt division truncates toward zero: one step further out when a fraction is dropped.
+      let q = d.units / unit;
+      if (d.units % unit !== 0n) {
+        if (up && d.units > 0n) q += 1n;
+        else if (!up && d.units < 0n) q -= 1n;
+      }
+      return q;
+    }
     case 'round':
     case 'truncate': {
       // A FLOAT/DOUBLE column reaches here as the exact text the shard sent: ROUND must still

@@ -176,6 +176,23 @@ function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, d
       if (t.kind === 'string') return { kind: 'double', decimals: NOT_FIXED_DEC };
       return t;
     }
+    case 'floor':
+    case 'ceil':
+    case 'ceiling': {
+      // MariaDB 10.11 (Item_func_int_val): over a DECIMAL an integer of the digits before the
+      // point, plus one a fraction may carry (CEIL always, FLOOR of a signed value: -9.5 is -10),
+      // an INT up to 9 digits, a BIGINT up to 18, a DECIMAL(p, 0) past that; over a DOUBLE a
+      // DOUBLE; over an integer that integer's type.
+      const t = sub(e.args[0]!);
+      if (t.kind === 'null' || t.kind === 'int') return t;
+      if (t.kind === 'double') return { kind: 'double', decimals: 0 };
+      if (t.kind === 'decimal') {
+        const p = Math.max(1, t.precision - t.scale + (t.scale > 0 ? 1 : 0));
+        if (p > 18) return { kind: 'decimal', precision: p, scale: 0 };
+        return { kind: 'int', precision: p, columnType: p > 9 ? ColumnType.LONGLONG : ColumnType.LONG };
+      }
+      return refuse(`${fn.toUpperCase()}() of a string`);
+    }
     case 'round':
     case 'truncate': {
       // One item in MariaDB (Item_func_round), typed alike but for the digit ROUND may carry.

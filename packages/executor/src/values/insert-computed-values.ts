@@ -125,7 +125,7 @@ function checked(e: EvalExpr, env: EvalEnv, column: string): Checked {
     const value = evalExpr({ kind: 'call', fn, args: literalArgs }, env);
     return { value, kind: kindOf(value, column), quotient: false };
   }
-  if ((fn === 'abs' || fn === 'round' || fn === 'truncate') && args.some((a) => a.kind === 'string')) throw refuse(column, `${fn}() of a string (MariaDB computes it as a DOUBLE)`);
+  if ((fn === 'abs' || fn === 'round' || fn === 'truncate' || fn === 'floor' || fn === 'ceil' || fn === 'ceiling') && args.some((a) => a.kind === 'string')) throw refuse(column, `${fn}() of a string (MariaDB computes it as a DOUBLE)`);
   if (COMPARISONS.has(fn) && args.some((a) => a.kind !== 'string' && a.kind !== 'null')) {
     for (const a of args) if (a.kind === 'string' && !CLEAN_NUMBER.test(a.value as string)) throw refuse(column, `the string ${literalOf(a.value)} compared with a number (MariaDB reads it with a warning, an error in a strict INSERT)`);
   }
