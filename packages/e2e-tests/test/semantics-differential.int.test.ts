@@ -107,6 +107,8 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   // digits before the point (one more for a carry), a DOUBLE over a double.
   { sql: 'select grp, ceil(count(*) / 10), floor(avg(price)), ceiling(-avg(price)), floor(-sum(price) * 1000000000000000000) from item group by grp order by grp', mode: 'exact' },
   { sql: 'select floor(sum(price) / 7), ceil(sum(price) / 7e0), floor(count(*)), ceil(max(id)) from item', mode: 'exact' },
+  // % and MOD over aggregates (refused before): the dividend's sign, at the larger scale; by 0, NULL.
+  { sql: 'select grp, count(*) % 2, sum(price) % 7, mod(-sum(price), 2.5), sum(id) mod 0, sum(price) % 3e0 from item group by grp order by grp', mode: 'exact' },
   { sql: 'select count(*) from item group by grp having count(*) > 1 order by count(*) * -1, min(id)', mode: 'exact' },
   // ORDER BY a position over a lone * across shards: merged by the column's value.
   { sql: 'select * from item order by 1 desc limit 7', mode: 'exact' },

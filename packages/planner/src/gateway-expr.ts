@@ -10,7 +10,7 @@ import { notSupported } from './errors.js';
 import type { Ast } from './sql-parser.js';
 
 /** Operators and functions the executor's eval-expr.ts implements. */
-const BINARY_OPS = new Set(['+', '-', '*', '/', '=', '!=', '<>', '<', '<=', '>', '>=', '<=>', 'and', 'or', '&&', '||']);
+const BINARY_OPS = new Set(['+', '-', '*', '/', '%', 'mod', '=', '!=', '<>', '<', '<=', '>', '>=', '<=>', 'and', 'or', '&&', '||']);
 const FUNCTIONS = new Set(['coalesce', 'ifnull', 'if', 'concat', 'upper', 'ucase', 'lower', 'lcase', 'abs', 'greatest', 'least', 'floor', 'ceil', 'ceiling']);
 
 /**
@@ -44,7 +44,7 @@ export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: s
       }
       if (!BINARY_OPS.has(op)) throw notSupported(`operator ${String(n.operator)} in ${what}`);
       if (op === '>=' && nullSafeEqual) throw notSupported(`<=> in ${what}`);
-      const fn = op === '&&' ? 'and' : op === '||' ? 'or' : op;
+      const fn = op === '&&' ? 'and' : op === '||' ? 'or' : op === 'mod' ? '%' : op;
       return { kind: 'call', fn, args: [conv(n.left), conv(n.right)] };
     }
     if (n?.type === 'unary_expr') {
@@ -88,6 +88,7 @@ export function toEvalExpr(e: Ast, leaf: (n: Ast) => number | undefined, what: s
         if (d !== undefined && !constant(d)) throw notSupported(`${name}() with a number of decimals that is not a constant in ${what}`);
         return { kind: 'call', fn: name, args: args.map(conv) };
       }
+      if (name === 'mod' && functionArgs(n).length === 2) return { kind: 'call', fn: '%', args: functionArgs(n).map(conv) };
       if (!FUNCTIONS.has(name)) throw notSupported(`function ${name}() in ${what}`);
       return { kind: 'call', fn: name, args: functionArgs(n).map(conv) };
     }

@@ -141,6 +141,9 @@ function arithmetic(op: string, a: SqlValue, b: SqlValue, env: EvalEnv): SqlValu
         return x - y;
       case '*':
         return x * y;
+      case '%':
+        // JavaScript's % is C's fmod, which MariaDB's MOD of doubles is.
+        return y === 0 ? null : x % y;
       default:
         return y === 0 ? null : x / y;
     }
@@ -154,6 +157,12 @@ function arithmetic(op: string, a: SqlValue, b: SqlValue, env: EvalEnv): SqlValu
       return decimalValue(addDecimal(x, { units: -y.units, scale: y.scale }));
     case '*':
       return decimalValue(multiplyDecimal(x, y));
+    case '%': {
+      // At the larger scale, with the dividend's sign (BigInt % truncates as MariaDB's do_div_mod).
+      if (y.units === 0n) return null;
+      const scale = Math.max(x.scale, y.scale);
+      return decimalValue({ units: rescale(x, scale).units % rescale(y, scale).units, scale });
+    }
     default:
       if (y.units === 0n) return null;
       // Unrounded, as MariaDB keeps it: the Projection rounds to the result column's scale.
@@ -278,7 +287,8 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
     case '*':
     case 'multiply':
     case '/':
-    case 'divide': {
+    case 'divide':
+    case '%': {
       const op = fn === 'plus' ? '+' : fn === 'minus' ? '-' : fn === 'multiply' ? '*' : fn === 'divide' ? '/' : fn;
       if (args.length === 1 && op === '-') return arithmetic('-', 0n, numberArg(0), env);
       const [x, y] = exactAvgBesideDouble(args, numberArg(0), numberArg(1), env);

@@ -92,6 +92,12 @@ function arithmeticType(op: string, a: ExprType, b: ExprType, divPrecisionIncrem
     return arithmeticType(op, other, other, divPrecisionIncrement);
   }
   if (a.kind === 'double' || b.kind === 'double' || a.kind === 'string' || b.kind === 'string') return { kind: 'double', decimals: NOT_FIXED_DEC };
+  if (op === '%') {
+    // Item_func_mod::result_precision: the larger of the two precisions and of the two scales.
+    if (a.kind === 'int' && b.kind === 'int') return longOrLonglong(Math.max(a.precision, b.precision));
+    const scale = Math.max(scaleOf(a), scaleOf(b));
+    return { kind: 'decimal', precision: Math.min(Math.max(a.precision, b.precision, scale), DECIMAL_MAX_PRECISION), scale };
+  }
   if (op === '/') {
     const scale = Math.min(scaleOf(a) + divPrecisionIncrement, DECIMAL_MAX_SCALE);
     return { kind: 'decimal', precision: Math.min(intDigits(a) + scaleOf(b) + scale, DECIMAL_MAX_PRECISION), scale };
@@ -145,7 +151,8 @@ function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, d
     case '+':
     case '-':
     case '*':
-    case '/': {
+    case '/':
+    case '%': {
       if (e.args.length === 1) {
         // Unary minus: one more character of display length (the sign).
         const t = sub(e.args[0]!);
