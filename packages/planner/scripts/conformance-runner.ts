@@ -30,8 +30,23 @@ export type Outcome =
   | 'unsupported'
   /** Non-Route top level: shardgate plans it with a different multi-operator shape. */
   | 'shape-differs'
+  /**
+   * Vitess refuses a construct MySQL and MariaDB accept, and shardgate answers it (see
+   * BEYOND_VITESS: each one has a differential test against one MariaDB).
+   */
+  | 'beyond-vitess'
   /** A different route for a single-Route case, a single route where Vitess needs several, or success where Vitess expects an error. */
   | 'wrong';
+
+/**
+ * Vitess errors that are Vitess's own restrictions, not errors of the statement: MariaDB answers
+ * it, and so does shardgate, checked against one MariaDB by the named test. Planning such a case
+ * is counted apart, never as wrong; any other planned error case still is.
+ */
+const BEYOND_VITESS: readonly { readonly error: string; readonly test: string }[] = [
+  // COUNT(DISTINCT a, b): the shards group by each, the gateway counts distinct tuples.
+  { error: 'VT03001: aggregate functions take a single argument', test: 'packages/e2e-tests/test/semantics-differential.int.test.ts' },
+];
 
 export interface CaseResult {
   readonly file: string;
@@ -79,7 +94,9 @@ export async function runConformance(dir = conformanceDir()): Promise<CaseResult
         }
         const base = { file, comment: c.comment, query: c.query };
         if (typeof c.plan === 'string') {
-          results.push({ ...base, expectedTop: 'error', outcome: error !== null ? 'error-matched' : 'wrong', detail: error ?? `planned ${shape(got!)}; Vitess: ${c.plan}` });
+          const beyond = error === null ? BEYOND_VITESS.find((b) => (c.plan as string).startsWith(b.error)) : undefined;
+          const outcome = error !== null ? 'error-matched' : beyond !== undefined ? 'beyond-vitess' : 'wrong';
+          results.push({ ...base, expectedTop: 'error', outcome, detail: error ?? `planned ${shape(got!)}; Vitess: ${c.plan}${beyond ? ` (answered as MariaDB does: ${beyond.test})` : ''}` });
           continue;
         }
         const exp = (c.plan as { Instructions: Node }).Instructions;
@@ -126,6 +143,7 @@ export interface FileSummary {
   readonly errorMatched: number;
   readonly unsupported: number;
   readonly shapeDiffers: number;
+  readonly beyondVitess: number;
   readonly wrong: number;
 }
 
@@ -145,6 +163,7 @@ export function summarize(results: readonly CaseResult[]): FileSummary[] {
       errorMatched: count((r) => r.outcome === 'error-matched'),
       unsupported: count((r) => r.outcome === 'unsupported'),
       shapeDiffers: count((r) => r.outcome === 'shape-differs'),
+      beyondVitess: count((r) => r.outcome === 'beyond-vitess'),
       wrong: count((r) => r.outcome === 'wrong'),
     };
   });
@@ -157,12 +176,12 @@ export function conformanceAvailable(dir = conformanceDir()): boolean {
 export function formatTable(summary: readonly FileSummary[]): string {
   const pct = (a: number, b: number): string => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
   const lines = [
-    '| file | cases | single-Route cases | Route matched (Variant+Keyspace) | other cases | shape matched | error cases | error matched | unsupported (clear error) | shape differs | wrong |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| file | cases | single-Route cases | Route matched (Variant+Keyspace) | other cases | shape matched | error cases | error matched | answered beyond Vitess | unsupported (clear error) | shape differs | wrong |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of summary) {
     lines.push(
-      `| ${s.file} | ${s.cases} | ${s.routeCases} | ${s.routeMatched} (${pct(s.routeMatched, s.routeCases)}) | ${s.otherCases} | ${s.shapeMatched} | ${s.errorCases} | ${s.errorMatched} | ${s.unsupported} | ${s.shapeDiffers} | ${s.wrong} |`,
+      `| ${s.file} | ${s.cases} | ${s.routeCases} | ${s.routeMatched} (${pct(s.routeMatched, s.routeCases)}) | ${s.otherCases} | ${s.shapeMatched} | ${s.errorCases} | ${s.errorMatched} | ${s.beyondVitess} | ${s.unsupported} | ${s.shapeDiffers} | ${s.wrong} |`,
     );
   }
   return lines.join('\n');

@@ -8,7 +8,7 @@
 import type { ColumnVindex, Table } from '@shardgate/vschema';
 import type { DmlPrimitive, EvalExpr, InsertComputedValue, InsertPrimitive, InsertVindexColumn, Primitive, QueryTemplate, RoutePrimitive, TemplatePart, ValueExpr } from './plan-types.js';
 import { findTable, keyspaceRef, SYSTEM_SCHEMAS, type PlanContext } from './plan-context.js';
-import { identName, kw } from './lexer.js';
+import { identName, kw, matchingParen } from './lexer.js';
 import { renderTokens, templateFromTokens, quoteIdent, type TokenEdit } from './shard-sql.js';
 import { templateFromSql, mergeStrings } from './query-template.js';
 import { ROW_BIND_PREFIX, ROWS_BIND } from './normalizer.js';
@@ -256,25 +256,21 @@ export function planInsert(ctx: PlanContext): Primitive {
 function planInsertSelect(ctx: PlanContext, table: Table, nameEnd: number): Primitive {
   const ast = ctx.parsed.ast;
   const toks = ctx.parsed.tokens;
-  if (ast.on_duplicate_update) throw notSupported('INSERT … SELECT … ON DUPLICATE KEY UPDATE into a sharded keyspace');
+  if (ast.on_duplicate_update) throw notSupported('INSERT … SELECT … ON DUPLICATE KEY UPDATE into a sharded keyspace or from another keyspace');
   if (table.type === 'sequence') throw notSupported('INSERT into a sequence table');
   // The column list, if any, then the SELECT (perhaps in parentheses) up to the end.
   let selectStart = nameEnd;
   let columns: string[];
   const startsSelect = (i: number): boolean => kw(toks[i]) === 'select' || kw(toks[i]) === 'with' || (toks[i]?.text === '(' && startsSelect(i + 1));
   if (toks[selectStart]?.text === '(' && !startsSelect(selectStart)) {
-    let depth = 0;
-    for (; selectStart < toks.length; selectStart++) {
-      if (toks[selectStart]!.text === '(') depth++;
-      else if (toks[selectStart]!.text === ')' && --depth === 0) break;
-    }
-    selectStart++;
+    selectStart = matchingParen(toks, selectStart) + 1;
+    if (selectStart === 0) throw notSupported('INSERT … SELECT shape');
     columns = (Array.isArray(ast.columns) ? ast.columns : []).map((c: Ast) => String(typeof c === 'string' ? c : (c.value ?? c.column ?? c)));
   } else {
     // Without a column list the SELECT's values are positional: only an authoritative column list
     // in the vschema says which one is the vindex column (as for VALUES rows).
     if (!table.columnListAuthoritative || !table.columns || table.columns.length === 0) {
-      throw notSupported(`INSERT … SELECT without a column list into sharded table ${table.name}; list the columns, or give the table an authoritative column list in the vschema (columns + column_list_authoritative)`);
+      throw notSupported(`INSERT … SELECT without a column list into table ${table.name} (read first, then written by the gateway); list the columns, or give the table an authoritative column list in the vschema (columns + column_list_authoritative)`);
     }
     columns = table.columns.map((c) => c.name);
   }
@@ -282,7 +278,7 @@ function planInsertSelect(ctx: PlanContext, table: Table, nameEnd: number): Prim
   // `insert … (select …)`: the parentheses around the whole SELECT go (a SELECT alone is not
   // parsed in them); parentheses around a UNION's first part stay.
   let selectEnd = toks.length;
-  while (toks[selectStart]?.text === '(' && closingParen(toks, selectStart) === selectEnd - 1) {
+  while (toks[selectStart]?.text === '(' && matchingParen(toks, selectStart) === selectEnd - 1) {
     selectStart++;
     selectEnd--;
   }
@@ -295,16 +291,6 @@ function planInsertSelect(ctx: PlanContext, table: Table, nameEnd: number): Prim
   if (insert.operator !== 'Insert') throw planFailure('INSERT … SELECT planned its INSERT as something else');
   const input = ctx.planText(renderTokens(toks, selectStart, selectEnd, [])).instructions;
   return { ...insert, source: { input, columns: columns.length } };
-}
-
-/** The index of the `)` that closes the `(` at `open`, or -1. */
-function closingParen(toks: readonly { text: string }[], open: number): number {
-  let depth = 0;
-  for (let i = open; i < toks.length; i++) {
-    if (toks[i]!.text === '(') depth++;
-    else if (toks[i]!.text === ')' && --depth === 0) return i;
-  }
-  return -1;
 }
 
 function findValuesKeyword(toks: readonly { text: string; kind: string }[], from: number): number {

@@ -13,6 +13,8 @@ describe.skipIf(!conformanceAvailable())('Vitess planbuilder conformance', () =>
     expect(wrong).toEqual([]);
     expect(total.routeCases).toBe(197);
     expect(total.routeMatched / total.routeCases).toBeGreaterThanOrEqual(0.98);
-    expect(total.errorMatched).toBe(total.errorCases);
+    // Every error case is refused too, but for Vitess's own restrictions that shardgate answers as
+    // MariaDB does (BEYOND_VITESS, each with its differential test).
+    expect(total.errorMatched + total.beyondVitess).toBe(total.errorCases);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The rows of an INSERT … SELECT into a sharded keyspace (InsertPrimitive.source): the SELECT read
+ * The rows of an INSERT … SELECT the gateway writes itself (InsertPrimitive.source): the SELECT read
  * whole, each value turned into what its literal must be for the shard's INSERT to store what
  * MariaDB's INSERT … SELECT stores, which copies field to field: a value keeps its type class.
  * Integers, DECIMALs and DOUBLEs go as numbers of their type, dates and times as CASTs to their
@@ -30,7 +30,7 @@ export function insertRowsOf(fields: readonly FieldInfo[], rows: readonly Row[],
 
 function converterFor(field: FieldInfo): (cell: Cell) => SqlValue {
   const refuse = (what: string, instead: string): never => {
-    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: INSERT … SELECT into a sharded keyspace of the ${what} column '${field.name}' (${instead})`);
+    throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: INSERT … SELECT, written by the gateway, of the ${what} column '${field.name}' (${instead})`);
   };
   if ((field.flags & (ColumnFlag.ENUM | ColumnFlag.SET)) !== 0) refuse('ENUM or SET', 'select CAST(… AS CHAR) for its member names, or … + 0 for its index');
   switch (field.columnType) {
