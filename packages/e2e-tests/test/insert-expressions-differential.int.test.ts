@@ -86,6 +86,7 @@ const SAME: [string, (string | number)[]?][] = [
   ["insert into u (id, name) values (truncate(43.9, 0), 'truncated decimal'), (truncate(-44.9e0, 0) + 90, 'truncated double'), (truncate(479, -1), 'truncated tens')"],
   ["insert into u (id, name) values (floor(-45.5) + 100, 'floor'), (ceil(46.1), 'ceil'), (ceiling(47.5e0), 'ceiling double')"],
   ["insert into u (id, name) values (50 % 7 + 100, 'mod'), (mod(-7.5, 2) + 110, 'mod decimal')"],
+  ["insert into u (id, name) values (250 div 2, 'div'), (-25.9 div 2 + 140, 'div decimal')"],
   // A NULL auto-increment value takes the next id (the sequence here, AUTO_INCREMENT there: both 1000).
   ["insert into u (id, name) values (null + 1, 'generated')"],
 ];

@@ -109,6 +109,8 @@ const CASES: readonly (Case & { fold?: (s: string) => string })[] = [
   { sql: 'select floor(sum(price) / 7), ceil(sum(price) / 7e0), floor(count(*)), ceil(max(id)) from item', mode: 'exact' },
   // % and MOD over aggregates (refused before): the dividend's sign, at the larger scale; by 0, NULL.
   { sql: 'select grp, count(*) % 2, sum(price) % 7, mod(-sum(price), 2.5), sum(id) mod 0, sum(price) % 3e0 from item group by grp order by grp', mode: 'exact' },
+  // DIV over aggregates (refused before): toward zero over the exact values, a BIGINT; by 0, NULL.
+  { sql: 'select grp, count(*) div 2, sum(price) div 7, -sum(price) div 2.5, sum(id) div 0, sum(price) div count(*) from item group by grp order by grp', mode: 'exact' },
   { sql: 'select count(*) from item group by grp having count(*) > 1 order by count(*) * -1, min(id)', mode: 'exact' },
   // ORDER BY a position over a lone * across shards: merged by the column's value.
   { sql: 'select * from item order by 1 desc limit 7', mode: 'exact' },

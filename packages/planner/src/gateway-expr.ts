@@ -10,7 +10,7 @@ import { notSupported } from './errors.js';
 import type { Ast } from './sql-parser.js';
 
 /** Operators and functions the executor's eval-expr.ts implements. */
-const BINARY_OPS = new Set(['+', '-', '*', '/', '%', 'mod', '=', '!=', '<>', '<', '<=', '>', '>=', '<=>', 'and', 'or', '&&', '||']);
+const BINARY_OPS = new Set(['+', '-', '*', '/', '%', 'mod', 'div', '=', '!=', '<>', '<', '<=', '>', '>=', '<=>', 'and', 'or', '&&', '||']);
 const FUNCTIONS = new Set(['coalesce', 'ifnull', 'if', 'concat', 'upper', 'ucase', 'lower', 'lcase', 'abs', 'greatest', 'least', 'floor', 'ceil', 'ceiling']);
 
 /**

@@ -280,6 +280,22 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
   // (`max(at) + 0` is 20240915100000.123 in MariaDB, not the year its text begins with).
   const numberArg = (i: number) => temporalAsNumber(args[i], arg(i), env);
   switch (fn) {
+    case 'div': {
+      // Integer division (Item_func_int_div): toward zero, over the exact values; NULL by zero;
+      // past BIGINT MariaDB fails the statement. A double or string operand is refused (MariaDB
+      // converts it to a DECIMAL first, by rules not written here).
+      const [x, y] = [numberArg(0), numberArg(1)];
+      if (x === null || y === null) return null;
+      if (isFloat(x) || isFloat(y) || !isNumeric(x) || !isNumeric(y) || mentionsFloatColumn(args[0], env) || mentionsFloatColumn(args[1], env)) {
+        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', 'DIV of a DOUBLE or a string cannot be evaluated at the gateway');
+      }
+      const a = toDecimal(x)!;
+      const b = toDecimal(y)!;
+      if (b.units === 0n) return null;
+      const q = (a.units * 10n ** BigInt(b.scale)) / (b.units * 10n ** BigInt(a.scale));
+      if (q > 2n ** 63n - 1n || q < -(2n ** 63n)) throw new ExecutorError(1690, '22003', 'BIGINT value is out of range in a DIV computed at the gateway');
+      return q;
+    }
     case '+':
     case 'plus':
     case '-':

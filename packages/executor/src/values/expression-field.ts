@@ -183,6 +183,16 @@ function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, d
       if (t.kind === 'string') return { kind: 'double', decimals: NOT_FIXED_DEC };
       return t;
     }
+    case 'div': {
+      // Item_func_int_div: a BIGINT as long as the dividend's integer digits (at most 21), no sign position.
+      const a = sub(e.args[0]!);
+      const b = sub(e.args[1]!);
+      if (a.kind === 'null' || b.kind === 'null') return refuse('DIV with a NULL operand');
+      if (a.kind !== 'int' && a.kind !== 'decimal') return refuse('DIV of a DOUBLE or a string');
+      if (b.kind !== 'int' && b.kind !== 'decimal') return refuse('DIV by a DOUBLE or a string');
+      const digits = Math.min(Math.max(1, intDigits(a)), 21);
+      return { kind: 'int', precision: digits - 1, columnType: ColumnType.LONGLONG };
+    }
     case 'floor':
     case 'ceil':
     case 'ceiling': {
