@@ -201,7 +201,14 @@ function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, d
       // an INT up to 9 digits, a BIGINT up to 18, a DECIMAL(p, 0) past that; over a DOUBLE a
       // DOUBLE; over an integer that integer's type.
       const t = sub(e.args[0]!);
-      if (t.kind === 'null' || t.kind === 'int') return t;
+      if (t.kind === 'null') return t;
+      if (t.kind === 'int') {
+        // As for ROUND: over a MIN/MAX of an integer expression MariaDB takes the expression's own
+        // type, which the (BIGINT) field no longer tells.
+        const arg = e.args[0]!;
+        if (t.columnType === ColumnType.LONGLONG && arg.kind === 'column' && (fields[arg.index]?.columnLength ?? 0) < 20) return refuse(`${fn.toUpperCase()}() of a MIN/MAX of an integer expression`);
+        return t;
+      }
       if (t.kind === 'double') return { kind: 'double', decimals: 0 };
       if (t.kind === 'decimal') {
         const p = Math.max(1, t.precision - t.scale + (t.scale > 0 ? 1 : 0));
