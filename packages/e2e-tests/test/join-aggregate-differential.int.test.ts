@@ -123,6 +123,8 @@ const REFUSED = [
   // ROUND of MIN/MAX of an integer expression (a BIGINT) takes the expression's own type: an INT
   // for char_length(), a BIGINT for m.len + 0, which the gateway's field does not tell apart.
   `select round(min(char_length(m.note))), round(max(m.len + 0), 1) ${J}`,
+  `select floor(min(char_length(m.note))), ceil(max(m.len + 0)) ${J}`,
+  `select truncate(min(char_length(m.note)), 1) ${J}`,
   `select greatest(max(u.name), max(m.note)) ${J}`,
   // GROUP_CONCAT's text read as a number, or sorted without its collation key.
   `select u.grp from usr u join music m on m.user_id = u.id group by u.grp having group_concat(m.len) > 1`,
