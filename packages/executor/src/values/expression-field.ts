@@ -131,6 +131,16 @@ function commonType(ts: readonly ExprType[], what: string): ExprType {
   return { kind: 'decimal', precision: Math.min(Math.max(...nums.map(intDigits)) + scale, DECIMAL_MAX_PRECISION), scale };
 }
 
+/**
+ * Whether an integer operand is a MIN/MAX of an integer expression: a BIGINT field shorter than a
+ * BIGINT column's 20. ROUND, TRUNCATE, FLOOR and CEIL of it take the expression's own type, which
+ * the field no longer tells: ROUND(MIN(YEAR(d))) and ROUND(MIN(LENGTH(s))) are INTs,
+ * ROUND(MIN(i DIV 1000)) a BIGINT.
+ */
+function isMinMaxOfIntegerExpression(t: ExprType & { kind: 'int' }, arg: EvalExpr, fields: readonly FieldInfo[]): boolean {
+  return t.columnType === ColumnType.LONGLONG && arg.kind === 'column' && (fields[arg.index]?.columnLength ?? 0) < 20;
+}
+
 function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, divPrecisionIncrement: number): ExprType {
   const sub = (x: EvalExpr) => typeOf(x, fields, bindVars, divPrecisionIncrement);
   switch (e.kind) {
@@ -203,10 +213,7 @@ function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, d
       const t = sub(e.args[0]!);
       if (t.kind === 'null') return t;
       if (t.kind === 'int') {
-        // As for ROUND: over a MIN/MAX of an integer expression MariaDB takes the expression's own
-        // type, which the (BIGINT) field no longer tells.
-        const arg = e.args[0]!;
-        if (t.columnType === ColumnType.LONGLONG && arg.kind === 'column' && (fields[arg.index]?.columnLength ?? 0) < 20) return refuse(`${fn.toUpperCase()}() of a MIN/MAX of an integer expression`);
+        if (isMinMaxOfIntegerExpression(t, e.args[0]!, fields)) return refuse(`${fn.toUpperCase()}() of a MIN/MAX of an integer expression`);
         return t;
       }
       if (t.kind === 'double') return { kind: 'double', decimals: 0 };
@@ -229,11 +236,7 @@ function typeOf(e: EvalExpr, fields: readonly FieldInfo[], bindVars: BindVars, d
         // MariaDB keeps an integer's type when rounding to d >= 0 places; rounding to tens or
         // more may lengthen it (ROUND(9, -1) is 10), by rules not written here.
         if (d < 0n) return refuse(`${name} of an integer to a negative number of places`);
-        // MIN/MAX of an integer expression is a BIGINT (shorter than a BIGINT column's 20), but
-        // ROUND of it takes the expression's own type, which the field no longer tells:
-        // ROUND(MIN(YEAR(d))) and ROUND(MIN(LENGTH(s))) are INTs, ROUND(MIN(i DIV 1000)) a BIGINT.
-        const arg = e.args[0]!;
-        if (t.columnType === ColumnType.LONGLONG && arg.kind === 'column' && (fields[arg.index]?.columnLength ?? 0) < 20) return refuse(`${name} of a MIN/MAX of an integer expression`);
+        if (isMinMaxOfIntegerExpression(t, e.args[0]!, fields)) return refuse(`${name} of a MIN/MAX of an integer expression`);
         return t;
       }
       const places = d < 0n ? 0 : Number(d > 100n ? 100n : d);

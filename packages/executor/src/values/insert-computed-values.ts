@@ -31,6 +31,8 @@ const MAX_BIGINT = 2n ** 63n - 1n;
 /** A string MariaDB reads as a number without a warning: optional spaces, sign, digits, fraction, exponent. */
 const CLEAN_NUMBER = /^ *[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)? *$/;
 const ARITHMETIC = new Set(['+', '-', '*', '/', 'plus', 'minus', 'multiply', 'divide']);
+/** Functions of a number that MariaDB computes as a DOUBLE when given a string: refused then. */
+const NUMBER_FUNCTIONS = new Set(['abs', 'round', 'truncate', 'floor', 'ceil', 'ceiling']);
 const TEXT_FUNCTIONS = new Set(['concat', 'upper', 'ucase', 'lower', 'lcase', 'cast_char']);
 const CHOICE_FUNCTIONS = new Set(['if', 'coalesce', 'ifnull']);
 const COMPARISONS = new Set(['=', '<=>', '!=', '<>', '<', '<=', '>', '>=']);
@@ -125,7 +127,7 @@ function checked(e: EvalExpr, env: EvalEnv, column: string): Checked {
     const value = evalExpr({ kind: 'call', fn, args: literalArgs }, env);
     return { value, kind: kindOf(value, column), quotient: false };
   }
-  if ((fn === 'abs' || fn === 'round' || fn === 'truncate' || fn === 'floor' || fn === 'ceil' || fn === 'ceiling') && args.some((a) => a.kind === 'string')) throw refuse(column, `${fn}() of a string (MariaDB computes it as a DOUBLE)`);
+  if (NUMBER_FUNCTIONS.has(fn) && args.some((a) => a.kind === 'string')) throw refuse(column, `${fn}() of a string (MariaDB computes it as a DOUBLE)`);
   if (COMPARISONS.has(fn) && args.some((a) => a.kind !== 'string' && a.kind !== 'null')) {
     for (const a of args) if (a.kind === 'string' && !CLEAN_NUMBER.test(a.value as string)) throw refuse(column, `the string ${literalOf(a.value)} compared with a number (MariaDB reads it with a warning, an error in a strict INSERT)`);
   }
