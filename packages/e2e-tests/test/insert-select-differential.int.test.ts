@@ -168,7 +168,8 @@ describe('INSERT … SELECT into a sharded keyspace, answered as one MariaDB ans
   });
 
   it('refuses, with 1235, the values whose type the result does not carry whole, and writes nothing', async () => {
-    for (const sql of ['insert into num_copy (id, s) select id + 3000, e from item', 'insert into num_copy (id, s) select id + 3000, w from item']) {
+    // …and a primary vindex value the vindex cannot map (2000.25 for a BIGINT id): MariaDB rounds it into the column first.
+    for (const sql of ['insert into num_copy (id, s) select id + 3000, e from item', 'insert into num_copy (id, s) select id + 3000, w from item', 'insert into num_copy (id, s) select amount + 3000, name from item']) {
       expect(await answer(pair.sub, sql), sql).toEqual({ errno: 1235 });
     }
     expect((await pair.sub.query('select count(*) as n from num_copy where id > 3000'))[0]).toEqual([{ n: '0' }]);

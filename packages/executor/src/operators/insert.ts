@@ -76,6 +76,11 @@ export async function runInsert(ctx: QueryContext, p: InsertPrimitive, bindVars:
         if (computed && r[primary.valueIndex] !== null) {
           throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: the value ${literalOf(r[computed.sendIndex] ?? null)} of the expression for primary vindex column ${computed.column} (vindex ${primary.vindex}): MariaDB converts it into the column's type, which the gateway does not know exactly${computed.integerColumn ? '' : ' (declare the column in the vschema, e.g. "type": "INT64", to have numbers rounded as MariaDB stores them)'}`);
         }
+        if (p.source !== undefined && r[primary.valueIndex] !== null) {
+          // A SELECT's value the vindex cannot map (2000.50, '7.5' for an integer column): MariaDB
+          // converts it into the column's type first, by rules the gateway does not know exactly.
+          throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `This query is not supported by shardgate; not supported: the value ${literalOf(r[primary.valueIndex] ?? null)} that the SELECT gives the primary vindex column of ${p.table} (vindex ${primary.vindex}): MariaDB converts it into the column's type, which the gateway does not know exactly; CAST it to that type in the SELECT`);
+        }
         throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `could not map ${literalOf(r[primary.valueIndex] ?? null)} to a keyspace id with vindex ${primary.vindex} (table ${p.table} needs a value for its primary vindex column)`);
       }
       const shard = ks.shardForKeyspaceId(dest[0]);
