@@ -425,53 +425,25 @@ function callFunction(fn: string, args: readonly EvalExpr[], env: EvalEnv): SqlV
       const d = toDecimal(v)!;
       return decimalValue({ units: d.units < 0n ? -d.units : d.units, scale: d.scale });
     }
+    case 'round':
+    case 'truncate':
     case 'floor':
     case 'ceil':
     case 'ceiling': {
-      // The integer below (FLOOR) or above (CEIL) the value. A DATE/DATETIME/TIME one is refused:
-      // MariaDB gives a temporal value back there.
+      // As MariaDB's Item_func_round and Item_func_int_val round: ROUND
+      // half away from zero (a double half to even), TRUNCATE toward zero, FLOOR down, CEIL up.
+      // A FLOAT/DOUBLE column reaches here as the exact text the shard sent: it must still be
+      // treated as a double (in binary). Over an expression of one, the value computed here is
+      // not the double MariaDB would round: refused. Of a DATE/DATETIME/TIME MariaDB gives a
+      // temporal value back.
       const name = `${fn.toUpperCase()}()`;
       if (temporalColumnType(args[0], env) !== undefined) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a DATE, DATETIME or TIME value cannot be evaluated at the gateway`);
       const x = arg(0);
-      if (x === null) return null;
-      if (!isNumeric(x)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a value that is not a number cannot be evaluated at the gateway`);
-      const up = fn !== 'floor';
-      if (typeof x === 'bigint') return x;
       const float = isFloat(x) || (args[0].kind === 'column' && isFloatColumn(args[0].index, env));
       if (!float && args[0].kind !== 'column' && mentionsFloatColumn(args[0], env)) {
         throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of an expression over FLOAT/DOUBLE values cannot be evaluated at the gateway`);
       }
-      if (float) {
-        const v = Number(x.toString());
-        if (!Number.isFinite(v)) return v;
-        const r = up ? Math.ceil(v) : Math.floor(v);
-        if (Math.abs(r) >= 2 ** 53) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a double past 2^53 cannot be evaluated at the gateway`);
-        return new ExactNumber((Object.is(r, -0) ? 0 : r).toFixed(0));
-      }
-      const d = toDecimal(x)!;
-      const unit = 10n ** BigInt(d.scale);
-      // BigInt division truncates toward zero: one step further out when a fraction is dropped.
-      let q = d.units / unit;
-      if (d.units % unit !== 0n) {
-        if (up && d.units > 0n) q += 1n;
-        else if (!up && d.units < 0n) q -= 1n;
-      }
-      return q;
-    }
-    case 'round':
-    case 'truncate': {
-      // A FLOAT/DOUBLE column reaches here as the exact text the shard sent: ROUND must still
-      // treat it as a double (half to even, in binary). Over an expression of one, the value
-      // computed here is not the double MariaDB would round: refused.
-      // ROUND of a DATE/DATETIME/TIME is one again in MariaDB, rounded to the fractional digits asked.
-      const name = fn === 'round' ? 'ROUND()' : 'TRUNCATE()';
-      if (temporalColumnType(args[0], env) !== undefined) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a DATE, DATETIME or TIME value cannot be evaluated at the gateway`);
-      const x = arg(0);
-      const float = isFloat(x) || (args[0].kind === 'column' && isFloatColumn(args[0].index, env));
-      if (!float && args[0].kind !== 'column' && mentionsFloatColumn(args[0], env)) {
-        throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of an expression over FLOAT/DOUBLE values cannot be evaluated at the gateway`);
-      }
-      return roundValue(x, args.length > 1 ? arg(1) : 0n, float, fn === 'truncate');
+      return roundValue(x, args.length > 1 ? arg(1) : 0n, float, fn === 'ceiling' ? 'ceil' : fn);
     }
     case 'cast_signed':
     case 'cast_unsigned':
@@ -534,36 +506,49 @@ function mentionsFloatColumn(e: EvalExpr, env: EvalEnv): boolean {
   return e.kind === 'call' && e.args.some((a) => mentionsFloatColumn(a, env));
 }
 
-function roundValue(x: SqlValue, d: SqlValue, float: boolean, truncate = false): SqlValue {
-  const name = truncate ? 'TRUNCATE()' : 'ROUND()';
+/** How a value loses digits: ROUND, TRUNCATE (toward zero), FLOOR (down), CEIL (up). */
+type Rounding = 'round' | 'truncate' | 'floor' | 'ceil';
+
+function roundValue(x: SqlValue, d: SqlValue, float: boolean, mode: Rounding): SqlValue {
+  const name = `${mode.toUpperCase()}()`;
   if (x === null || d === null) return null;
   if (typeof d !== 'bigint') throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} with a number of decimals that is not an integer cannot be evaluated at the gateway`);
   // A string or temporal argument has rules of its own (a DATETIME stays one): not done here.
   if (!isNumeric(x)) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${name} of a value that is not a number cannot be evaluated at the gateway`);
-  if (float) return roundDouble(Number(x.toString()), d, truncate);
+  if (float) return roundDouble(Number(x.toString()), d, mode);
   const places = d > BigInt(DECIMAL_MAX_SCALE) ? DECIMAL_MAX_SCALE : d < -BigInt(DECIMAL_MAX_SCALE + 40) ? -(DECIMAL_MAX_SCALE + 40) : Number(d);
   const v = toDecimal(x)!;
   if (typeof x === 'bigint' && places >= 0) return x;
-  // TRUNCATE drops the digits past `scale` (BigInt division truncates toward zero), ROUND rounds half away from zero.
-  const toScale = (a: Decimal, scale: number): Decimal => (truncate && scale < a.scale ? { units: a.units / 10n ** BigInt(a.scale - scale), scale } : rescale(a, scale));
+  const toScale = (a: Decimal, scale: number): Decimal => (mode === 'round' || scale >= a.scale ? rescale(a, scale) : { units: dropDigits(a.units, 10n ** BigInt(a.scale - scale), mode), scale });
   if (places >= 0) return decimalValue(places >= v.scale ? (typeof x === 'bigint' ? v : toScale(v, places)) : toScale(v, places));
   // Negative places: to a multiple of 10^-places, scale 0.
   const whole = toScale(v, 0);
   const unit = 10n ** BigInt(-places);
-  const r = { units: (truncate ? whole.units / unit : divideDecimal(whole, { units: unit, scale: 0 }, 0).units) * unit, scale: 0 };
+  const r = { units: (mode === 'round' ? divideDecimal(whole, { units: unit, scale: 0 }, 0).units : dropDigits(whole.units, unit, mode)) * unit, scale: 0 };
   return typeof x === 'bigint' ? r.units : decimalValue(r);
+}
+
+/** units / unit without a remainder, by TRUNCATE (toward zero), FLOOR (down) or CEIL (up). */
+function dropDigits(units: bigint, unit: bigint, mode: Exclude<Rounding, 'round'>): bigint {
+  // BigInt division truncates toward zero: one step further out when FLOOR or CEIL drops a fraction.
+  const q = units / unit;
+  if (units % unit === 0n) return q;
+  if (mode === 'floor' && units < 0n) return q - 1n;
+  if (mode === 'ceil' && units > 0n) return q + 1n;
+  return q;
 }
 
 /**
  * The double result is sent as MariaDB prints it: its column has min(d, 0…31) decimals, and
  * below 31 (NOT_FIXED_DEC) the text has exactly that many digits after the point (`5.0`).
  */
-function roundDouble(value: number, d: bigint, truncate = false): SqlValue {
+function roundDouble(value: number, d: bigint, mode: Rounding): SqlValue {
   if (!Number.isFinite(value)) return value;
   const dec = d > 400n ? 400 : d < -400n ? -400 : Number(d);
   const tmp = 10 ** Math.abs(dec);
-  // As MariaDB's my_double_round: TRUNCATE takes floor() of a positive value, ceil() of a negative one.
-  const whole = truncate ? (v: number): number => (value >= 0 ? Math.floor(v) : Math.ceil(v)) : rint;
+  // As MariaDB's my_double_round (rint; TRUNCATE floor() of a positive value, ceil() of a
+  // negative one) and its floor()/ceil() for FLOOR and CEIL.
+  const whole = mode === 'round' ? rint : mode === 'floor' ? Math.floor : mode === 'ceil' ? Math.ceil : (v: number): number => (value >= 0 ? Math.floor(v) : Math.ceil(v));
   let r: number;
   if (dec < 0) r = Number.isFinite(tmp) ? whole(value / tmp) * tmp : 0;
   else {
@@ -574,7 +559,7 @@ function roundDouble(value: number, d: bigint, truncate = false): SqlValue {
   if (decimals >= 31) return r;
   // Past 2^53 MariaDB's fixed-point text of a double is not the exact value (1e300 prints as 1
   // and 300 zeros): not reproduced here.
-  if (Math.abs(r) >= 2 ** 53) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${truncate ? 'TRUNCATE()' : 'ROUND()'} of a double past 2^53 cannot be evaluated at the gateway`);
+  if (Math.abs(r) >= 2 ** 53) throw new ExecutorError(ER_NOT_SUPPORTED_YET, '42000', `${mode.toUpperCase()}() of a double past 2^53 cannot be evaluated at the gateway`);
   return new ExactNumber((Object.is(r, -0) ? 0 : r).toFixed(decimals));
 }
 
