@@ -4,9 +4,10 @@
  * the checks at release (the killed statement really stopped; a dirty session is rolled back and
  * reset) that decide whether the connection goes back to its pool or is destroyed.
  *
- * Concurrency rule: `killed`, `broken` and `returned` are set synchronously in callbacks and read
- * only at release, after every statement of the caller has settled; the client underneath runs a
- * connection's commands one after another in call order.
+ * Concurrency rule: `killed`, `killCheck`, `broken` and `returned` are set synchronously in
+ * callbacks; they are read at release, after every statement of the caller has settled, and at
+ * the start of each statement (lateKillChecked); the client underneath runs a connection's
+ * commands one after another in call order.
  */
 import { ER_QUERY_INTERRUPTED, toShardError } from './errors.js';
 import type { Warning } from './query-context.js';
@@ -54,7 +55,10 @@ export function knownCollation(client: object): string | undefined {
 const COLLATION_NAME = /^[a-z0-9_]+$/;
 
 export abstract class CheckedOutConnection implements ShardConnection {
+  /** The KILL QUERY of an aborted statement (settles once the shard answered it); null: none since the last check. */
   private killed: Promise<void> | null = null;
+  /** The check after that KILL (checkAfterKill), shared by the statements that wait for it. */
+  private killCheck: Promise<void> | null = null;
   /** Set when the connection must not be reused (fatal error, failed kill, abandoned statement). */
   protected broken = false;
   private returned = false;
@@ -148,6 +152,33 @@ export abstract class CheckedOutConnection implements ShardConnection {
   }
 
   /**
+   * Null when the connection may take its next statement now. After an aborted statement's KILL
+   * QUERY, the promise of checkAfterKill, which the next statement must wait for: KILL QUERY comes
+   * from another connection, so it may land after the aborted statement ended, on whatever the
+   * connection runs next. A connection held across statements (a transaction's) had its next
+   * statement interrupted that way (1317), and, since one KILL was sent per checkout, a second
+   * aborted statement was never killed (its connection was then dropped after the grace period,
+   * and the transaction with it). An abandoned connection (broken) is not waited for: its KILL may
+   * be stuck on an unreachable shard, and its statements fail on the closed socket anyway.
+   */
+  protected lateKillChecked(): Promise<void> | null {
+    if (this.killed === null || this.broken) return null;
+    return (this.killCheck ??= this.checkAfterKill());
+  }
+
+  /**
+   * Waits for the KILL QUERY to be answered (the server has then marked the thread), then runs
+   * SELECT 1 on the connection, which a late KILL interrupts instead of a real statement
+   * (healthy). Then the next aborted statement sends a KILL of its own.
+   */
+  private async checkAfterKill(): Promise<void> {
+    await this.killed;
+    if (!this.broken && !(await this.healthy())) this.broken = true;
+    this.killed = null;
+    this.killCheck = null;
+  }
+
+  /**
    * After an abort, KILL QUERY normally ends the statement within milliseconds. A shard that is
    * hung or cut off never answers at all, and the client must not wait for it: past the grace
    * period the connection is destroyed and `settle` (if any) ends the statement.
@@ -173,14 +204,11 @@ export abstract class CheckedOutConnection implements ShardConnection {
     if (this.returned) return;
     this.returned = true;
     try {
-      // A connection abandoned after an abort is destroyed below; its KILL may still be waiting
-      // on an unreachable shard, and nobody needs to wait for that.
-      if (this.killed && !this.broken) {
-        await this.killed;
-        // KILL QUERY may land after the statement ended; make sure the connection answers
-        // normally before anyone else gets it.
-        if (!this.broken && !(await this.healthy())) this.broken = true;
-      }
+      // KILL QUERY may land after the statement ended; make sure the connection answers normally
+      // before anyone else gets it. A connection abandoned after an abort is destroyed below; its
+      // KILL may still be waiting on an unreachable shard, and nobody needs to wait for that.
+      const check = this.lateKillChecked();
+      if (check !== null) await check;
       if (!this.broken && dirty) {
         await this.simpleQuery('ROLLBACK');
         await this.simpleQuery(this.owner.resetStatement);

@@ -456,6 +456,8 @@ class MysqlShardConnection extends CheckedOutConnection {
   query(sql: string, opts?: StatementOptions): Promise<ShardResult> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const checking = this.lateKillChecked();
+    if (checking !== null) return checking.then(() => this.query(sql, opts));
     const switching = this.collationSwitch(opts?.collation);
     if (switching !== null) return switching.then(() => this.query(sql, { signal }));
     return new Promise((resolve, reject) => {
@@ -522,6 +524,8 @@ class MysqlShardConnection extends CheckedOutConnection {
   stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const checking = this.lateKillChecked();
+    if (checking !== null) return checking.then(() => this.stream(sql, handlers, opts));
     const switching = this.collationSwitch(opts?.collation);
     if (switching !== null) return switching.then(() => this.stream(sql, handlers, { signal }));
     return new Promise((resolve, reject) => {

@@ -579,6 +579,8 @@ class WireShardConnection extends CheckedOutConnection {
       if (releaseAfter) return observed(this.release(false).then(() => Promise.reject(signal.reason)), observer, startedAt);
       return observed(Promise.reject(signal.reason), observer, startedAt);
     }
+    const checking = this.lateKillChecked();
+    if (checking !== null) return checking.then(() => this.query(sql, opts, releaseAfter, observer, startedAt));
     const switching = this.collationSwitch(opts?.collation);
     if (switching !== null) {
       return switching.then(
@@ -604,6 +606,11 @@ class WireShardConnection extends CheckedOutConnection {
   queryPipelined(sqls: readonly string[], opts?: StatementOptions): Promise<ShardResult>[] {
     const signal = opts?.signal;
     if (signal?.aborted) return sqls.map(() => Promise.reject(signal.reason));
+    const checking = this.lateKillChecked();
+    if (checking !== null) {
+      const all = checking.then(() => this.queryPipelined(sqls, opts));
+      return sqls.map((_, i) => all.then((results) => results[i]!));
+    }
     const switching = this.collationSwitch(opts?.collation);
     if (switching !== null) {
       // Rare (the session changed its collation, or the client is fresh): one round trip first.
@@ -665,6 +672,8 @@ class WireShardConnection extends CheckedOutConnection {
   stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const checking = this.lateKillChecked();
+    if (checking !== null) return checking.then(() => this.stream(sql, handlers, opts));
     const switching = this.collationSwitch(opts?.collation);
     if (switching !== null) return switching.then(() => this.stream(sql, handlers, { signal }));
     if (handlers.rowPacketTarget !== undefined) return this.forwardStream(sql, handlers, handlers.rowPacketTarget, signal);

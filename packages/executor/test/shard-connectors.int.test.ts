@@ -80,6 +80,47 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ShardConnector contract (real Maria
     expect(pool.stats()).toMatchObject({ open: 1, inUse: 0, waiting: 0 });
   });
 
+  it("a held connection's next statement waits for an aborted one's KILL QUERY, and every aborted statement is killed", async () => {
+    // As in a transaction: one connection kept across statements, whose statements a LIMIT or a
+    // timeout may abort.
+    const conn = await pool.acquire();
+    const threadId = conn.threadId;
+    try {
+      for (let round = 0; round < 5; round++) {
+        // Aborted as it is sent: the statement ends before its KILL QUERY, which goes through
+        // another connection, reaches the shard...
+        const abort = new AbortController();
+        const quick = conn.query('select 1', { signal: abort.signal });
+        abort.abort(new Error('limit reached'));
+        await expect(quick).rejects.toThrow('limit reached');
+        // ...so, sent at once, the next statement met it: SLEEP answered 1 (interrupted), or 1317.
+        const next = await conn.query('select sleep(0.2)');
+        expect(next.rows.map((row) => text(row[0]))).toEqual(['0']);
+      }
+      // A later aborted statement on the same connection is killed too; only one KILL per
+      // checkout was sent before, and the connection was dropped when the statement ran on.
+      const abort = new AbortController();
+      const sleeping = conn.query('select sleep(30)', { signal: abort.signal });
+      for (let i = 0; i < 200; i++) {
+        const [rows] = (await direct.query(`select count(*) n from information_schema.processlist where id = ${threadId} and info like 'select sleep(30)%'`)) as unknown as [{ n: number }[]];
+        if (Number(rows[0].n) > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      abort.abort(new Error('client went away'));
+      await expect(sleeping).rejects.toThrow('client went away');
+      expect((await conn.query('select 5')).rows.map((row) => text(row[0]))).toEqual(['5']);
+      expect(conn.threadId).toBe(threadId);
+    } finally {
+      await conn.release();
+    }
+    const again = await pool.acquire();
+    try {
+      expect(again.threadId).toBe(threadId);
+    } finally {
+      await again.release();
+    }
+  });
+
   // queryOnce is optional (the point-select path); WireShardConnector implements it.
   it.runIf(_name === 'WireShardConnector')('queryOnce answers as acquire, query, release(false) do, and hands the connection back, also after an abort', async () => {
     const queryOnce = pool.queryOnce!.bind(pool);
