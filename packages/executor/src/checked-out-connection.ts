@@ -70,6 +70,11 @@ export abstract class CheckedOutConnection implements ShardConnection {
     this.shard = owner.shard;
   }
 
+  /** See ShardConnection.lost. */
+  get lost(): boolean {
+    return this.broken;
+  }
+
   abstract readonly threadId: number;
   abstract query(sql: string, opts?: StatementOptions): Promise<ShardResult>;
   abstract stream(sql: string, handlers: StreamHandlers, opts?: StatementOptions): Promise<void>;

@@ -145,6 +145,12 @@ export interface ShardConnection {
    */
   release(dirty?: boolean): Promise<void>;
   destroy(): void;
+  /**
+   * Optional: true once the gateway gave up on the connection (a fatal error, a statement
+   * abandoned when the shard did not end it after KILL QUERY, a failed kill or check): whatever an
+   * open transaction did on it is gone, so a commit must not commit the transaction's other shards.
+   */
+  readonly lost?: boolean;
 }
 
 /**

@@ -355,6 +355,7 @@ export class ShardReservations {
   async commit(): Promise<void> {
     const shards = this.transactionShards();
     if (shards.length > 1 && !shards.some((r) => r.wrote)) return this.commitReadsConcurrently(shards);
+    if (shards.length > 1) await this.refuseLostShards(shards);
     const committed: string[] = [];
     for (let i = 0; i < shards.length; i++) {
       const r = shards[i];
@@ -385,6 +386,32 @@ export class ShardReservations {
         );
       }
     }
+  }
+
+  /**
+   * Rolls back every shard and fails the commit when the connection of one of them is already
+   * known lost (ShardConnection.lost): that shard's part of the transaction is gone, and committing
+   * the others one by one would have committed the rest of it, reported as a partial commit
+   * only afterwards.
+   */
+  private async refuseLostShards(shards: readonly Reservation[]): Promise<void> {
+    const lost: Reservation[] = [];
+    for (const r of shards) {
+      const conn = await r.connection.catch(() => null);
+      if (conn === null || conn.lost === true) lost.push(r);
+    }
+    if (lost.length === 0) return;
+    for (const r of lost) {
+      r.begun = null;
+      await this.drop(r);
+    }
+    const rolledBack = await this.rollbackEach(shards.filter((r) => !lost.includes(r)));
+    const names = lost.map((r) => `${r.keyspace}/${r.shard}`).join(', ');
+    throw new ExecutorError(
+      ER_ERROR_DURING_COMMIT,
+      'HY000',
+      `commit failed: the connection to ${names} was lost during the transaction, with the transaction's statements there; nothing was committed${rolledBack.length ? `; rolled back ${rolledBack.join(', ')}` : ''}`,
+    );
   }
 
   /**

@@ -139,6 +139,40 @@ describe('sessions and transactions (real MariaDB)', () => {
     await s.close();
   });
 
+  it('multi mode commits nothing when a shard connection of the transaction is already known lost', async () => {
+    const s = executor.openSession({ user: 't', database: 'commerce' });
+    await exec(s, 'begin');
+    const shards = Object.keys(customerOnShard);
+    const inserted: Record<string, string> = {};
+    for (const shard of shards) {
+      inserted[shard] = String(nextId);
+      await exec(s, 'insert into orders', [BigInt(nextId++), customerOnShard[shard], '5.00']);
+    }
+    // Kill the session's connection on the third shard, and let the session find out (2013).
+    const victim = shards[2];
+    const direct = await tc.direct(victim);
+    await new Promise((r) => setTimeout(r, 150)); // InnoDB's trx cache
+    const [trx] = await direct.query<any[]>('select trx_mysql_thread_id as id from information_schema.innodb_trx where trx_mysql_thread_id <> connection_id()');
+    expect(trx.length).toBe(1);
+    await direct.query(`kill ${trx[0].id}`);
+    const lost = await exec(s, 'select id from orders where customer_id = ?', [customerOnShard[victim]]).catch((e) => e);
+    expect(lost.errno).toBe(2013);
+    // Its insert is gone with the connection: committing the other three would commit part of the
+    // transaction (it did, and said so only afterwards).
+    const err = await exec(s, 'commit').catch((e) => e);
+    expect(err.errno).toBe(1180);
+    expect(err.message).toContain(`the connection to commerce/${victim} was lost`);
+    expect(err.message).toContain('nothing was committed');
+    expect(err.message).toContain(`rolled back ${shards.filter((x) => x !== victim).map((x) => `commerce/${x}`).join(', ')}`);
+    expect(s.status().inTransaction).toBe(false);
+    for (const shard of shards) {
+      const got = await exec(s, 'select id from orders where customer_id = ?', [customerOnShard[shard]]);
+      expect(got.rows.some((r) => r[0] === inserted[shard])).toBe(false);
+    }
+    expect(await openTrx()).toBe(0);
+    await s.close();
+  });
+
   it('a transaction that only reads joins each shard with its first SELECT, reads one snapshot per shard, and commits the shards together', async () => {
     const s = executor.openSession({ user: 't', database: 'commerce' });
     const other = executor.openSession({ user: 'u', database: 'commerce' });
