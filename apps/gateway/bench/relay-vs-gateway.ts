@@ -4,7 +4,7 @@
  * optionally, its system calls per query (strace -c, in a round of its own: strace slows the
  * traced process, so the traced round's QPS is not reported).
  *
- *   PS_MODE=disable|auto ROUNDS=3 SECONDS_PER_RUN=5 STRACE=1 \
+ *   PS_MODE=disable|auto ROUNDS=3 SECONDS_PER_RUN=5 STRACE=1 PAIRS=1 \
  *     pnpm --filter @shardgate/gateway exec tsx bench/relay-vs-gateway.ts
  *
  * BASE_CLI=<other checkout>/apps/gateway/dist/cli.js adds an older build as a fourth target (A/B).
@@ -17,13 +17,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI, freePort, processCpuMicros, processFaultsAndSwitches, startGateway, startHaproxy, startPreparedShard, sysbench, waitFor, type GatewayProcess } from './sysbench-harness.js';
+import { CLI, freePort, machineCpuMicros, mainThreadSchedNs, processCpuMicros, processFaultsAndSwitches, startGateway, startHaproxy, startPreparedShard, sysbench, waitFor, type GatewayProcess } from './sysbench-harness.js';
 
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 5);
 const THREADS = Number(process.env.THREADS ?? 8);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PS_MODE = (process.env.PS_MODE ?? 'disable') as 'disable' | 'auto';
 const STRACE = process.env.STRACE === '1';
+// PAIRS=1: also two relays and two gateways side by side, the clients split between them (THREADS/2
+// each): what a gateway would give with its sessions spread over two single-threaded processes,
+// as HAProxy spreads its connections over one thread per core.
+const PAIRS = process.env.PAIRS === '1';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 function median(xs: number[]): number {
@@ -65,6 +69,10 @@ async function main(): Promise<void> {
   let relay: ChildProcess | null = null;
   let gw: GatewayProcess | null = null;
   let base: GatewayProcess | null = null;
+  let relay2: ChildProcess | null = null;
+  let gw2: GatewayProcess | null = null;
+  // Second process of a target, by the first one's name (PAIRS).
+  const pairs = new Map<string, number>();
   try {
     const h = await startHaproxy(dir, port);
     haproxy = h.child;
@@ -81,6 +89,16 @@ async function main(): Promise<void> {
       await sysbench({ port: base.port, user: 'sb', password: 'sb', db: 'sbtest', threads: THREADS, seconds: 2, psMode: PS_MODE });
     }
     targets.push(['shardgate', gw.port, 'sb', 'sb', gw.child]);
+    if (PAIRS) {
+      // A second relay and a second gateway: each pair shares the clients half and half (see PAIRS).
+      const r2 = await startRelay(port);
+      relay2 = r2.child;
+      gw2 = await startGateway({ dir, name: 'gw2', shardPort: port, poolSize: THREADS, cli: process.env.GATEWAY_CLI ?? CLI });
+      await sysbench({ port: gw2.port, user: 'sb', password: 'sb', db: 'sbtest', threads: THREADS, seconds: 2, psMode: PS_MODE });
+      pairs.set('relay', r2.port);
+      pairs.set('shardgate', gw2.port);
+      targets.push(['relay ×2', r.port, 'root', '', null], ['shardgate ×2', gw.port, 'sb', 'sb', null]);
+    }
     // Warm-up (not counted): the gateway's JIT and plan cache.
     await sysbench({ port: gw.port, user: 'sb', password: 'sb', db: 'sbtest', threads: THREADS, seconds: 2, psMode: PS_MODE });
     console.log(`sysbench oltp_point_select, ${THREADS} threads, ${SECONDS} s per target, ps-mode=${PS_MODE}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
@@ -92,7 +110,13 @@ async function main(): Promise<void> {
       for (const [name, p, user, password, child] of targets) {
         const before = child ? processCpuMicros(child.pid!) : null;
         const kernelBefore = child ? processFaultsAndSwitches(child.pid!) : null;
-        const res = await sysbench({ port: p, user, password, db: 'sbtest', threads: THREADS, seconds: SECONDS, psMode: PS_MODE });
+        const schedBefore = child ? mainThreadSchedNs(child.pid!) : null;
+        const machineBefore = machineCpuMicros();
+        const second = name.endsWith(' ×2') ? pairs.get(name.slice(0, -3)) : undefined;
+        const res =
+          second === undefined
+            ? await sysbench({ port: p, user, password, db: 'sbtest', threads: THREADS, seconds: SECONDS, psMode: PS_MODE })
+            : await Promise.all([p, second].map((q) => sysbench({ port: q, user, password, db: 'sbtest', threads: THREADS / 2, seconds: SECONDS, psMode: PS_MODE }))).then(([a, b]) => ({ ...a, qps: a!.qps + b!.qps, queries: a!.queries + b!.queries, errors: a!.errors + b!.errors }));
         if (name === 'HAProxy') anchor = res.qps;
         let line = `${name} ${res.qps.toFixed(0)}`;
         if (name !== 'HAProxy') {
@@ -107,12 +131,21 @@ async function main(): Promise<void> {
           const kernelAfter = processFaultsAndSwitches(child.pid!);
           line += `, ${((kernelAfter.minorFaults - kernelBefore!.minorFaults) / res.queries).toFixed(3)} faults/q, ${((kernelAfter.switches - kernelBefore!.switches) / res.queries).toFixed(2)} switches/q`;
         }
+        if (child && schedBefore) {
+          // The main thread waiting for a CPU while runnable: the share of each query's latency
+          // that is the machine's cores being busy with everyone else, not the thread's own work.
+          const schedAfter = mainThreadSchedNs(child.pid!);
+          line += `, main thread ${((schedAfter.run - schedBefore.run) / 1000 / res.queries).toFixed(0)} µs/q on a CPU and ${((schedAfter.wait - schedBefore.wait) / 1000 / res.queries).toFixed(0)} waiting for one`;
+        }
+        const machineAfter = machineCpuMicros();
+        const busy = machineAfter.busy - machineBefore.busy;
+        line += `${name === 'HAProxy' ? ' (' : ', '}machine ${(busy / res.queries).toFixed(0)} µs/q busy, ${((100 * busy) / (busy + machineAfter.idle - machineBefore.idle)).toFixed(0)}% busy${name === 'HAProxy' ? ')' : ''}`;
         if (name !== 'HAProxy') line += `, ${res.errors} errors)`;
         parts.push(line);
       }
       console.log(`round ${round} (load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}): ${parts.join(' | ')}`);
     }
-    for (const [name, rs] of ratios) console.log(`median ${name}: ${median(rs).toFixed(2)}× HAProxy, ${median(cpu.get(name)!).toFixed(0)} µs CPU per query`);
+    for (const [name, rs] of ratios) console.log(`median ${name}: ${median(rs).toFixed(2)}× HAProxy${cpu.has(name) ? `, ${median(cpu.get(name)!).toFixed(0)} µs CPU per query` : ''}`);
     if (STRACE) {
       for (const [name, p, user, password, child] of targets) {
         if (child) console.log(`syscalls ${name}: ${await syscallsPerQuery(child.pid!, p, user, password)}`);
@@ -120,8 +153,10 @@ async function main(): Promise<void> {
     }
   } finally {
     await gw?.stop();
+    await gw2?.stop();
     await base?.stop();
     relay?.kill('SIGTERM');
+    relay2?.kill('SIGTERM');
     haproxy?.kill('SIGTERM');
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });

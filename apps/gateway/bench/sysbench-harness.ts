@@ -102,6 +102,25 @@ export function processCpuMicros(pid: number): { user: number; system: number } 
 }
 
 /**
+ * The main thread's time on a CPU and time runnable but waiting for one (ns), from
+ * /proc/<pid>/task/<pid>/schedstat: a single-threaded server that every query passes through twice
+ * waits for a CPU each time the machine's cores are busy with its clients and backends.
+ */
+export function mainThreadSchedNs(pid: number): { run: number; wait: number } {
+  const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+  return { run: run!, wait: wait! };
+}
+
+/** The whole machine's CPU time so far (µs), busy and idle (iowait counted idle), from /proc/stat. */
+export function machineCpuMicros(): { busy: number; idle: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const tick = 1e6 / CLOCK_TICKS_PER_SECOND;
+  const idle = (fields[3]! + fields[4]!) * tick;
+  const busy = fields.reduce((a, b) => a + b, 0) * tick - idle;
+  return { busy, idle };
+}
+
+/**
  * Minor page faults and context switches (voluntary + involuntary) of every thread of a process so
  * far, from /proc: the kernel-side costs a query can add beyond its system calls.
  */
