@@ -35,6 +35,15 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ShardConnector contract (real Maria
     await pool.start();
   }, 120_000);
 
+  /** Until the shard runs `select sleep(30)` on the connection `threadId` (at most 4 s). */
+  const untilRunning = async (threadId: number) => {
+    for (let i = 0; i < 200; i++) {
+      const [rows] = (await direct.query(`select count(*) n from information_schema.processlist where id = ${threadId} and info like 'select sleep(30)%'`)) as unknown as [{ n: number }[]];
+      if (Number(rows[0].n) > 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
   afterAll(async () => {
     await pool?.close();
     await direct?.end();
@@ -61,11 +70,7 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ShardConnector contract (real Maria
     const abort = new AbortController();
     const sleeping = conn.query('select sleep(30)', { signal: abort.signal });
     // Abort once the shard is really running the statement.
-    for (let i = 0; i < 200; i++) {
-      const [rows] = (await direct.query(`select count(*) n from information_schema.processlist where id = ${threadId} and info like 'select sleep%'`)) as unknown as [{ n: number }[]];
-      if (Number(rows[0].n) > 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilRunning(threadId);
     abort.abort(new Error('client went away'));
     await expect(sleeping).rejects.toThrow('client went away');
     await conn.release();
@@ -101,11 +106,7 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ShardConnector contract (real Maria
       // checkout was sent before, and the connection was dropped when the statement ran on.
       const abort = new AbortController();
       const sleeping = conn.query('select sleep(30)', { signal: abort.signal });
-      for (let i = 0; i < 200; i++) {
-        const [rows] = (await direct.query(`select count(*) n from information_schema.processlist where id = ${threadId} and info like 'select sleep(30)%'`)) as unknown as [{ n: number }[]];
-        if (Number(rows[0].n) > 0) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await untilRunning(threadId);
       abort.abort(new Error('client went away'));
       await expect(sleeping).rejects.toThrow('client went away');
       expect((await conn.query('select 5')).rows.map((row) => text(row[0]))).toEqual(['5']);

@@ -61,6 +61,30 @@ describe('sessions and transactions (real MariaDB)', () => {
     }
     return n;
   };
+  /**
+   * Begins a transaction in `s` that inserts one order on every shard, then kills the session's
+   * connection on the third shard (from the shard itself, as a crash or an operator would).
+   */
+  const writeOnEveryShardAndKillThird = async (s: ExecutorSession) => {
+    await exec(s, 'begin');
+    const shards = Object.keys(customerOnShard);
+    const inserted: Record<string, string> = {};
+    for (const shard of shards) {
+      inserted[shard] = String(nextId);
+      await exec(s, 'insert into orders', [BigInt(nextId++), customerOnShard[shard], '4.00']);
+    }
+    const victim = shards[2];
+    await killOpenTransactionOn(victim);
+    return { shards, inserted, victim };
+  };
+  /** Kills, from the shard itself, the one connection there with an open transaction (the session's). */
+  const killOpenTransactionOn = async (shard: string) => {
+    const direct = await tc.direct(shard);
+    await new Promise((r) => setTimeout(r, 150)); // InnoDB's trx cache
+    const [trx] = await direct.query<any[]>('select trx_mysql_thread_id as id from information_schema.innodb_trx where trx_mysql_thread_id <> connection_id()');
+    expect(trx.length).toBe(1);
+    await direct.query(`kill ${trx[0].id}`);
+  };
   const count = async (s: ExecutorSession) => Number((await exec(s, 'select count(*) from orders')).rows.reduce((a, r) => a + Number(r[0]), 0));
   /** Customer ids 1..4 land on four different shards with the hash vindex? Find two on different shards. */
   const customerOnShard: Record<string, bigint> = {};
@@ -110,20 +134,8 @@ describe('sessions and transactions (real MariaDB)', () => {
 
   it('multi mode commits shard by shard and reports a partial failure truthfully', async () => {
     const s = executor.openSession({ user: 't', database: 'commerce' });
-    await exec(s, 'begin');
-    const shards = Object.keys(customerOnShard);
-    const inserted: Record<string, string> = {};
-    for (const shard of shards) {
-      inserted[shard] = String(nextId);
-      await exec(s, 'insert into orders', [BigInt(nextId++), customerOnShard[shard], '4.00']);
-    }
-    // Kill the session's connection on the third shard: its COMMIT will fail.
-    const victim = shards[2];
-    const direct = await tc.direct(victim);
-    await new Promise((r) => setTimeout(r, 150)); // InnoDB's trx cache
-    const [trx] = await direct.query<any[]>('select trx_mysql_thread_id as id from information_schema.innodb_trx where trx_mysql_thread_id <> connection_id()');
-    expect(trx.length).toBe(1);
-    await direct.query(`kill ${trx[0].id}`);
+    // The session's connection on the third shard is killed: its COMMIT will fail.
+    const { shards, inserted, victim } = await writeOnEveryShardAndKillThird(s);
     const err = await exec(s, 'commit').catch((e) => e);
     expect(err.errno).toBe(1180);
     expect(err.message).toContain(`committed on commerce/${shards[0]}, commerce/${shards[1]}`);
@@ -141,20 +153,8 @@ describe('sessions and transactions (real MariaDB)', () => {
 
   it('multi mode commits nothing when a shard connection of the transaction is already known lost', async () => {
     const s = executor.openSession({ user: 't', database: 'commerce' });
-    await exec(s, 'begin');
-    const shards = Object.keys(customerOnShard);
-    const inserted: Record<string, string> = {};
-    for (const shard of shards) {
-      inserted[shard] = String(nextId);
-      await exec(s, 'insert into orders', [BigInt(nextId++), customerOnShard[shard], '5.00']);
-    }
-    // Kill the session's connection on the third shard, and let the session find out (2013).
-    const victim = shards[2];
-    const direct = await tc.direct(victim);
-    await new Promise((r) => setTimeout(r, 150)); // InnoDB's trx cache
-    const [trx] = await direct.query<any[]>('select trx_mysql_thread_id as id from information_schema.innodb_trx where trx_mysql_thread_id <> connection_id()');
-    expect(trx.length).toBe(1);
-    await direct.query(`kill ${trx[0].id}`);
+    // The session's connection on the third shard is killed, and the session finds out (2013).
+    const { shards, inserted, victim } = await writeOnEveryShardAndKillThird(s);
     const lost = await exec(s, 'select id from orders where customer_id = ?', [customerOnShard[victim]]).catch((e) => e);
     expect(lost.errno).toBe(2013);
     // Its insert is gone with the connection: committing the other three would commit part of the
@@ -193,11 +193,7 @@ describe('sessions and transactions (real MariaDB)', () => {
     expect(await count(s)).toBe(before + 4);
     const shards = Object.keys(customerOnShard);
     const victim = shards[1];
-    const direct = await tc.direct(victim);
-    await new Promise((r) => setTimeout(r, 150)); // InnoDB's trx cache
-    const [trx] = await direct.query<any[]>('select trx_mysql_thread_id as id from information_schema.innodb_trx where trx_mysql_thread_id <> connection_id()');
-    expect(trx.length).toBe(1);
-    await direct.query(`kill ${trx[0].id}`);
+    await killOpenTransactionOn(victim);
     const err = await exec(s, 'commit').catch((e) => e);
     expect(err.errno).toBe(1180);
     expect(err.message).toContain(`commit failed on commerce/${victim}`);
