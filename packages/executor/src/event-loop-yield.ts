@@ -22,3 +22,25 @@ export async function mapInSlices<T, U>(values: readonly T[], f: (v: T, i: numbe
   }
   return out;
 }
+
+/**
+ * Work of one statement on rows it already holds (a join building joined rows: a cross join
+ * multiplies them), counted in rows: every VALUES_PER_SLICE of them, a turn of the event loop.
+ * Without one such a loop is a chain of microtasks (each `await` of a receiver that took its
+ * chunk at once), which no socket, timer or other session's statement can interrupt: a
+ * cross-shard cross join of eight 8-row tables held every client of the gateway for seconds, and
+ * its own query timeout and client disconnect only took effect once it had finished.
+ * Concurrency rule: `done` is read and written synchronously in spend(); concurrent callers of
+ * one statement (sibling chunks) share the count.
+ */
+export class RowSlices {
+  private done = 0;
+
+  /** Counts `rows`; a promise to await when a slice is full (the event loop's turn), else undefined. */
+  spend(rows: number): Promise<void> | undefined {
+    this.done += rows;
+    if (this.done < VALUES_PER_SLICE) return undefined;
+    this.done = 0;
+    return yieldToEventLoop();
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapInSlices, VALUES_PER_SLICE } from '../src/event-loop-yield.js';
+import { mapInSlices, RowSlices, VALUES_PER_SLICE } from '../src/event-loop-yield.js';
 
 describe('mapInSlices', () => {
   it('maps like Array.map and lets queued callbacks run between slices, never within one', async () => {
@@ -26,5 +26,22 @@ describe('mapInSlices', () => {
     let ran = false;
     setImmediate(() => (ran = true));
     await mapInSlices([1, 2, 3], (v) => expect(ran).toBe(false) ?? v);
+  });
+});
+
+describe('RowSlices', () => {
+  it('asks for a turn of the event loop once a slice of rows is counted, by any of its callers', async () => {
+    const slices = new RowSlices();
+    let ran = false;
+    setImmediate(() => (ran = true));
+    expect(slices.spend(VALUES_PER_SLICE - 8)).toBeUndefined();
+    // A second caller of the same statement completes the slice.
+    const turn = slices.spend(8);
+    expect(turn).toBeInstanceOf(Promise);
+    expect(ran).toBe(false);
+    await turn;
+    // The queued callback ran in the turn; the count starts again.
+    expect(ran).toBe(true);
+    expect(slices.spend(VALUES_PER_SLICE - 1)).toBeUndefined();
   });
 });

@@ -14,6 +14,7 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
 import { deterministicRoute, InnerLookups, lookupInOrder } from './inner-lookups.js';
 import { KeyedLookups, ROW_OFFSET, type KeyedBatch } from './keyed-lookups.js';
+import { RowSlices } from '../event-loop-yield.js';
 
 /** Joined rows handed on at a time from a keyed batch. */
 const JOINED_CHUNK = 1024;
@@ -125,6 +126,17 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     typedFields ??= collect(ctx.columnsOnly(), p.right, withTypedZeros(joinBindVars(bv, p.joinVars, left, leftFields, p.valueJoinVars), p, leftFields)).then((r) => r.fields);
     return typedFields;
   };
+  // The joined rows are built from rows already here, with no I/O between chunks: other sessions,
+  // timers and this statement's abort get a turn every slice of them (see RowSlices).
+  const slices = new RowSlices();
+  const handOn = async (joined: Row[]): Promise<void> => {
+    const turn = slices.spend(joined.length);
+    if (turn !== undefined) {
+      await turn;
+      ctx.throwIfAborted();
+    }
+    await out.rows(joined);
+  };
   const lookups = new InnerLookups(ctx, p.right, (rowBv) => collect(ctx, p.right, rowBv));
   const request = (left: Row) => {
     const rowBv = joinBindVars(bv, p.joinVars, left, leftFields, p.valueJoinVars);
@@ -142,7 +154,7 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
     } else {
       for (const right of inner.rows) joined.push(p.cols.map((c) => (c < 0 ? (left[-c - 1] ?? null) : (right[c - 1] ?? null))));
     }
-    if (joined.length > 0) await out.rows(joined);
+    if (joined.length > 0) await handOn(joined);
   };
   // One IN-list query per batch of outer rows, matched at the gateway, where the join allows it
   // (see keyed-lookups.ts); the per-row lookups otherwise, and for any batch it cannot answer.
@@ -178,14 +190,14 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
       }
       if (n >= JOINED_CHUNK) {
         joined.length = n;
-        await out.rows(joined);
+        await handOn(joined);
         joined = new Array<Row>(JOINED_CHUNK);
         n = 0;
       }
     }
     if (n > 0) {
       joined.length = n;
-      await out.rows(joined);
+      await handOn(joined);
     }
   };
   // One keyed batch at a time per join, whichever outer chunk it comes from (sibling shard
