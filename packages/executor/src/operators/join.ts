@@ -129,13 +129,13 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   // The joined rows are built from rows already here, with no I/O between chunks: other sessions,
   // timers and this statement's abort get a turn every slice of them (see RowSlices).
   const slices = new RowSlices();
-  const handOn = async (joined: Row[]): Promise<void> => {
+  const handOn = (joined: Row[]): Promise<void> | void => {
     const turn = slices.spend(joined.length);
-    if (turn !== undefined) {
-      await turn;
+    if (turn === undefined) return out.rows(joined);
+    return turn.then(() => {
       ctx.throwIfAborted();
-    }
-    await out.rows(joined);
+      return out.rows(joined);
+    });
   };
   const lookups = new InnerLookups(ctx, p.right, (rowBv) => collect(ctx, p.right, rowBv));
   const request = (left: Row) => {
