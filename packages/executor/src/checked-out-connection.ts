@@ -136,7 +136,7 @@ export abstract class CheckedOutConnection implements ShardConnection {
     } else if (warningCount > 0 && !this.broken) {
       void this.readWarnings().then((warnings) => {
         try {
-          handlers.warnings?.(warnings);
+          handlers.warnings?.(warnings, warningCount);
         } catch (err) {
           reject(err);
           return;

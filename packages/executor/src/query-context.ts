@@ -94,6 +94,7 @@ export interface QuerySettings {
 /** What the contexts of one statement share (see withSignal / buffered). */
 interface SharedState {
   readonly warnings: Warning[];
+  readonly unlistedWarnings: { count: number };
   readonly memoryRows: { count: number };
   readonly access: ShardAccess;
   readonly sessionAccess: ShardAccess;
@@ -112,6 +113,7 @@ class WarningCollectingAccess implements ShardAccess {
   constructor(
     private readonly session: ShardAccess,
     private readonly warnings: Warning[],
+    private readonly unlisted: { count: number },
   ) {}
 
   get mustBuffer(): boolean {
@@ -137,7 +139,10 @@ class WarningCollectingAccess implements ShardAccess {
   }
 
   private readonly collect = (r: ShardResult): ShardResult => {
+    const listed = r.warnings?.length ?? 0;
     if (r.warnings !== undefined) for (const w of r.warnings) this.warnings.push(w);
+    // MariaDB lists at most @@max_error_count warnings, but counts them all.
+    if (r.warningCount > listed) this.unlisted.count += r.warningCount - listed;
     return r;
   };
 
@@ -150,9 +155,10 @@ class WarningCollectingAccess implements ShardAccess {
         fields: (f) => handlers.fields(f),
         rows: (rows) => handlers.rows(rows),
         rowPacketTarget: handlers.rowPacketTarget,
-        warnings: (ws) => {
+        warnings: (ws, count) => {
           for (const w of ws) this.warnings.push(w);
-          handlers.warnings?.(ws);
+          if (count > ws.length) this.unlisted.count += count - ws.length;
+          handlers.warnings?.(ws, count);
         },
       },
       signal,
@@ -183,6 +189,13 @@ export class QueryContext {
    * after the statement settles.
    */
   readonly warnings: Warning[];
+  /**
+   * Warnings the shards counted beyond those they listed (a shard lists at most @@max_error_count,
+   * 64, as one MariaDB does): part of the statement's warning count, not of SHOW WARNINGS.
+   * Concurrency rule: added to synchronously, once a shard's result is in; read after the
+   * statement settles.
+   */
+  readonly unlistedWarnings: { count: number };
   /**
    * How operators reach shards: the session's access, with the warnings each shard result
    * reports added to `warnings` (see WarningCollectingAccess).
@@ -230,16 +243,18 @@ export class QueryContext {
     if (shared) {
       // A sub-context of the same statement: `access` is the statement's own collecting access.
       this.warnings = shared.warnings;
+      this.unlistedWarnings = shared.unlistedWarnings;
       this.memoryRows = shared.memoryRows;
       this.access = shared.access;
       this.sessionAccess = shared.sessionAccess;
       this.calcFoundRows = shared.foundRows;
     } else {
       this.warnings = [];
+      this.unlistedWarnings = { count: 0 };
       this.memoryRows = { count: 0 };
       this.calcFoundRows = { value: undefined };
       this.sessionAccess = access;
-      this.access = new WarningCollectingAccess(access, this.warnings);
+      this.access = new WarningCollectingAccess(access, this.warnings, this.unlistedWarnings);
     }
   }
 
@@ -288,7 +303,7 @@ export class QueryContext {
   }
 
   private shared(): SharedState {
-    return { warnings: this.warnings, memoryRows: this.memoryRows, access: this.access, sessionAccess: this.sessionAccess, foundRows: this.calcFoundRows };
+    return { warnings: this.warnings, unlistedWarnings: this.unlistedWarnings, memoryRows: this.memoryRows, access: this.access, sessionAccess: this.sessionAccess, foundRows: this.calcFoundRows };
   }
 
   /** SQL_CALC_FOUND_ROWS: the row count FOUND_ROWS() returns after this statement (see calcFoundRows). */

@@ -746,7 +746,7 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
     // The diagnostics of the session's last statement (what SHOW WARNINGS lists), not those of
     // whichever pooled shard connection would answer: as in MariaDB, errors count as warnings too.
     case '@@warning_count':
-      return num(session.warnings.length);
+      return num(session.warningCount);
     case '@@error_count':
       return num(session.warnings.filter((w) => w.level === 'Error').length);
     default:

@@ -102,7 +102,33 @@ export class Session implements ExecutorSession, ShardAccess {
    * userVariables (one client statement at a time); dropped with the session.
    */
   readonly preparedStatements = new Map<string, { readonly sql: string; readonly paramCount: number; readonly preparedIn: string | null }>();
-  warnings: readonly Warning[] = [];
+  /**
+   * The last statement's warnings as SHOW WARNINGS lists them; setting them (a statement's own,
+   * or none) forgets the unlisted ones. Concurrency rule: as userVariables (one client statement
+   * at a time).
+   */
+  get warnings(): readonly Warning[] {
+    return this.listedWarnings;
+  }
+
+  set warnings(ws: readonly Warning[]) {
+    this.setWarnings(ws, 0);
+  }
+
+  /** The last statement's warning count (the OK/EOF packet's, @@warning_count): listed or not. */
+  get warningCount(): number {
+    return this.listedWarnings.length + this.unlistedWarnings;
+  }
+
+  private listedWarnings: readonly Warning[] = [];
+  /** Warnings the shards counted but did not list (each lists at most @@max_error_count), as QueryContext.unlistedWarnings. */
+  private unlistedWarnings = 0;
+
+  private setWarnings(ws: readonly Warning[], unlisted: number): void {
+    this.listedWarnings = ws;
+    this.unlistedWarnings = unlisted;
+  }
+
   /**
    * Access modes (MySQL's transaction_read_only): the open transaction's, the session default
    * (`SET SESSION TRANSACTION READ ONLY`) and the next transaction's only (`SET TRANSACTION READ
@@ -629,18 +655,18 @@ export class Session implements ExecutorSession, ShardAccess {
       }
       const flushed = writer.flushed();
       if (flushed !== undefined) await flushed;
-      this.warnings = ctx.warnings;
+      this.setWarnings(ctx.warnings, ctx.unlistedWarnings.count);
       this.calcFoundRows = ctx.foundRows;
       if (outcome && !writer.fieldsSent) {
         if (outcome.insertId !== 0n) this.lastInsertId = outcome.insertId;
         // DML counts as one MariaDB gives them to this client (see DmlOutcome).
         const dml = outcome as OkOutcome & Partial<DmlOutcome>;
         const counts = ((this.info.capabilities ?? 0) & CLIENT_FOUND_ROWS) !== 0 && dml.foundRows !== undefined ? dml.foundRows : dml;
-        sink.ok({ affectedRows: counts.affectedRows, lastInsertId: outcome.insertId, warnings: ctx.warnings.length, info: outcome.info ?? counts.infoText });
+        sink.ok({ affectedRows: counts.affectedRows, lastInsertId: outcome.insertId, warnings: this.warningCount, info: outcome.info ?? counts.infoText });
       } else {
         if (!writer.fieldsSent) writer.fields([]);
         this.runtime.counters.rowsReturned += writer.rowCount;
-        sink.end({ warnings: ctx.warnings.length });
+        sink.end({ warnings: this.warningCount });
       }
     } finally {
       statement.close();
@@ -712,9 +738,9 @@ export class Session implements ExecutorSession, ShardAccess {
       written = r.rows.length <= 512 ? writer.rows(r.rows, r.packets) : writeCollected(writer, collected(r.fields, rowsWithPackets(r)));
     }
     const finish = (): void => {
-      this.warnings = warnings;
+      this.setWarnings(warnings, Math.max(0, r.warningCount - warnings.length));
       this.runtime.counters.rowsReturned += writer.rowCount;
-      sink.end({ warnings: warnings.length });
+      sink.end({ warnings: this.warningCount });
     };
     if (written === undefined) {
       const flushed = writer.flushed();
@@ -948,7 +974,7 @@ export class Session implements ExecutorSession, ShardAccess {
       // The client's rows are committed; only lookup deletions were lost, leaving orphan lookup
       // rows. Failing the COMMIT would be untrue, so the client gets a warning instead.
       const why = hasMysqlCode(err) ? err.message : String(err);
-      this.warnings = [...this.warnings, { level: 'Warning', code: ER_UNKNOWN_ERROR, message: `lookup rows left behind (orphans) after commit: ${why}` }];
+      this.setWarnings([...this.warnings, { level: 'Warning', code: ER_UNKNOWN_ERROR, message: `lookup rows left behind (orphans) after commit: ${why}` }], this.unlistedWarnings);
     }
   }
 
@@ -1033,7 +1059,7 @@ export class Session implements ExecutorSession, ShardAccess {
     if (this.reserved) {
       // Reserved connections run one statement at a time: read the whole result, then hand it on.
       const r = await this.queryReserved(keyspace, shard, sql, signal);
-      if (r.warnings !== undefined) handlers.warnings?.(r.warnings);
+      if (r.warnings !== undefined || r.warningCount > 0) handlers.warnings?.(r.warnings ?? [], r.warningCount);
       handlers.fields(r.fields);
       if (r.rows.length > 0) await handlers.rows(r.rows.slice());
       return;

@@ -96,9 +96,10 @@ export interface StreamHandlers {
   rows(rows: Row[]): Promise<void> | void;
   /**
    * Called at most once, after the last rows and before the stream settles, with the shard's
-   * `SHOW WARNINGS` when the result set ended with a warning count > 0 (as ShardResult.warnings).
+   * `SHOW WARNINGS` when the result set ended with a warning count > 0 (as ShardResult.warnings),
+   * and that count (more than the list when the shard listed only @@max_error_count of them).
    */
-  warnings?(warnings: readonly Warning[]): void;
+  warnings?(warnings: readonly Warning[], count: number): void;
   /**
    * Optional: where the rows may go as the shard's row packets instead of rows() (row-packets.ts).
    * A connection that can hand over packets writes every row there, in order, and calls rows()
