@@ -3,7 +3,7 @@
  * lists at most @@max_error_count (64) warnings in SHOW WARNINGS but counts them all in its OK or
  * EOF packet, as one MariaDB does; the gateway counted only the listed ones, so a statement with
  * more than 64 warnings on a shard reported fewer than MariaDB (the write fuzz, seed 49: 119
- * against 124, an UPDATE over four shards).
+ * against 124, an UPDATE over four shards), and SHOW WARNINGS listed up to 64 of every shard's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
@@ -55,6 +55,19 @@ describe('a statement with more warnings on a shard than it lists counts them al
       expect(got, sql).toEqual(expected);
       expect(expected.reply, sql).toBe(ROWS);
     }
+    // SHOW WARNINGS lists the first @@max_error_count of them, here and after SET max_error_count.
+    const listed = async (conn: mysql.Connection) => ((await conn.query('show warnings'))[0] as unknown[]).length;
+    await pair.sub.query('update item set price = price + 0.125 where id <= 400');
+    await pair.ref.query('update item set price = price + 0.125 where id <= 400');
+    expect(await listed(pair.sub)).toBe(await listed(pair.ref));
+    for (const conn of [pair.sub, pair.ref]) {
+      await conn.query('set max_error_count = 10');
+      await conn.query('update item set price = price + 0.125 where id <= 400');
+    }
+    expect(await listed(pair.sub)).toBe(10);
+    expect(await listed(pair.ref)).toBe(10);
+    expect(await warningCounts(pair.sub, 'update item set price = price + 0.125 where id <= 400')).toEqual(await warningCounts(pair.ref, 'update item set price = price + 0.125 where id <= 400'));
+    for (const conn of [pair.sub, pair.ref]) await conn.query('set max_error_count = default');
     const [gwRows] = await pair.sub.query('select id, price from item order by id');
     const [refRows] = await pair.ref.query('select id, price from item order by id');
     expect(gwRows).toEqual(refRows);

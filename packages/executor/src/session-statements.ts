@@ -537,6 +537,9 @@ async function setShardVariable(session: Session, name: string, value: SqlValue)
   }
 }
 
+/** MariaDB's default @@max_error_count: the conditions of a statement SHOW WARNINGS lists. */
+const DEFAULT_MAX_ERROR_COUNT = 64;
+
 /**
  * SHOW WARNINGS' columns as MariaDB describes them: Level VARCHAR(7), Code INT UNSIGNED (a client
  * reads it as a number), Message VARCHAR(512), all NOT NULL.
@@ -579,7 +582,10 @@ async function runShow(session: Session, st: Extract<SessionPrimitive['statement
     }
     case 'warnings':
     case 'errors': {
-      const ws = what === 'errors' ? session.warnings.filter((w) => w.level === 'Error') : session.warnings;
+      // MariaDB keeps a statement's first @@max_error_count conditions (and counts the rest): each
+      // shard kept that many of its own, so together they may hold more.
+      const kept = Number(session.systemVariables.get('max_error_count') ?? DEFAULT_MAX_ERROR_COUNT);
+      const ws = (what === 'errors' ? session.warnings.filter((w) => w.level === 'Error') : session.warnings).slice(0, Number.isFinite(kept) ? kept : DEFAULT_MAX_ERROR_COUNT);
       await sendRows(sink, WARNINGS_FIELDS, ws.map((w) => [textCell(w.level), textCell(String(w.code)), textCell(w.message)]));
       return;
     }
