@@ -139,10 +139,8 @@ class WarningCollectingAccess implements ShardAccess {
   }
 
   private readonly collect = (r: ShardResult): ShardResult => {
-    const listed = r.warnings?.length ?? 0;
     if (r.warnings !== undefined) for (const w of r.warnings) this.warnings.push(w);
-    // MariaDB lists at most @@max_error_count warnings, but counts them all.
-    if (r.warningCount > listed) this.unlisted.count += r.warningCount - listed;
+    this.unlisted.count += unlistedWarnings(r.warningCount, r.warnings?.length ?? 0);
     return r;
   };
 
@@ -157,7 +155,7 @@ class WarningCollectingAccess implements ShardAccess {
         rowPacketTarget: handlers.rowPacketTarget,
         warnings: (ws, count) => {
           for (const w of ws) this.warnings.push(w);
-          if (count > ws.length) this.unlisted.count += count - ws.length;
+          this.unlisted.count += unlistedWarnings(count, ws.length);
           handlers.warnings?.(ws, count);
         },
       },
@@ -342,6 +340,14 @@ export class QueryContext {
 }
 
 /** Bind vars for one sub-execution: a fresh object, never the caller's (plans and callers share theirs). */
+/**
+ * How many of the `counted` warnings of a shard's result its `listed` ones leave out: MariaDB
+ * lists at most @@max_error_count of a statement's warnings (SHOW WARNINGS), but counts them all.
+ */
+export function unlistedWarnings(counted: number, listed: number): number {
+  return counted > listed ? counted - listed : 0;
+}
+
 export function extendBindVars(base: BindVars, extra: BindVars): BindVars {
   const out = copyBindVars(base);
   for (const k in extra) if (hasOwn.call(extra, k)) setBindVar(out, k, extra[k]);

@@ -5,7 +5,7 @@
 import { applyExecutableComments, doAsSelect, ignoreSpaceBeforeCalls, insertSetAsValues, tokenize, withDefaultQuoting, type BindVars, type LexicalSqlMode, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
 import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, rowLimitExceeded, transactionTimedOut } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
-import { QueryContext, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
+import { QueryContext, unlistedWarnings, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
 import { CollectingReceiver, visibleColumns, type OkOutcome, type RowReceiver } from './row-flow.js';
 import { renderTemplate } from './values/render-query.js';
 import { runPrimitive } from './primitive-runner.js';
@@ -117,16 +117,16 @@ export class Session implements ExecutorSession, ShardAccess {
 
   /** The last statement's warning count (the OK/EOF packet's, @@warning_count): listed or not. */
   get warningCount(): number {
-    return this.listedWarnings.length + this.unlistedWarnings;
+    return this.listedWarnings.length + this.unlistedWarningCount;
   }
 
   private listedWarnings: readonly Warning[] = [];
   /** Warnings the shards counted but did not list (each lists at most @@max_error_count), as QueryContext.unlistedWarnings. */
-  private unlistedWarnings = 0;
+  private unlistedWarningCount = 0;
 
   private setWarnings(ws: readonly Warning[], unlisted: number): void {
     this.listedWarnings = ws;
-    this.unlistedWarnings = unlisted;
+    this.unlistedWarningCount = unlisted;
   }
 
   /**
@@ -738,7 +738,7 @@ export class Session implements ExecutorSession, ShardAccess {
       written = r.rows.length <= 512 ? writer.rows(r.rows, r.packets) : writeCollected(writer, collected(r.fields, rowsWithPackets(r)));
     }
     const finish = (): void => {
-      this.setWarnings(warnings, Math.max(0, r.warningCount - warnings.length));
+      this.setWarnings(warnings, unlistedWarnings(r.warningCount, warnings.length));
       this.runtime.counters.rowsReturned += writer.rowCount;
       sink.end({ warnings: this.warningCount });
     };
@@ -974,7 +974,7 @@ export class Session implements ExecutorSession, ShardAccess {
       // The client's rows are committed; only lookup deletions were lost, leaving orphan lookup
       // rows. Failing the COMMIT would be untrue, so the client gets a warning instead.
       const why = hasMysqlCode(err) ? err.message : String(err);
-      this.setWarnings([...this.warnings, { level: 'Warning', code: ER_UNKNOWN_ERROR, message: `lookup rows left behind (orphans) after commit: ${why}` }], this.unlistedWarnings);
+      this.setWarnings([...this.warnings, { level: 'Warning', code: ER_UNKNOWN_ERROR, message: `lookup rows left behind (orphans) after commit: ${why}` }], this.unlistedWarningCount);
     }
   }
 
