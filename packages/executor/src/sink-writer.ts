@@ -9,6 +9,7 @@ import type { RowReceiver } from './row-flow.js';
 import type { FieldInfo, ResultSink, Row } from './types.js';
 import { isPacketOnlyRow, packetOfRow, rowPacketsOf, type RowPacketTarget, type RowPackets } from './row-packets.js';
 import { ExecutorError, ER_UNKNOWN_ERROR } from './errors.js';
+import { VALUES_PER_SLICE, yieldToEventLoop } from './event-loop-yield.js';
 
 export class SinkWriter implements RowReceiver {
   /**
@@ -24,6 +25,8 @@ export class SinkWriter implements RowReceiver {
   private target: RowPacketTarget | undefined;
   /** The result's width (set by fields()): a row of another width never goes to rawRows. */
   private columnCount = 0;
+  /** Rows written at once since the event loop last had a turn (rows()); read and reset synchronously. */
+  private sinceTurn = 0;
 
   constructor(
     private readonly sink: ResultSink,
@@ -51,7 +54,16 @@ export class SinkWriter implements RowReceiver {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (waiting === undefined) return undefined;
+    if (waiting === undefined) {
+      // Chunks written at once make their producer's loop a chain of microtasks (rows held at
+      // the gateway: a merge of buffered shard results, an aggregate's groups): every
+      // VALUES_PER_SLICE rows the chunk settles after a turn of the event loop instead, so other
+      // clients' statements, timers and this statement's abort are served in between.
+      this.sinceTurn += rows.length;
+      if (this.sinceTurn < VALUES_PER_SLICE) return undefined;
+      this.sinceTurn = 0;
+      return this.track(yieldToEventLoop());
+    }
     return this.track(waiting);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapInSlices, RowSlices, VALUES_PER_SLICE } from '../src/event-loop-yield.js';
+import { handOnInSlices, mapInSlices, RowSlices, VALUES_PER_SLICE } from '../src/event-loop-yield.js';
 
 describe('mapInSlices', () => {
   it('maps like Array.map and lets queued callbacks run between slices, never within one', async () => {
@@ -43,5 +43,38 @@ describe('RowSlices', () => {
     // The queued callback ran in the turn; the count starts again.
     expect(ran).toBe(true);
     expect(slices.spend(VALUES_PER_SLICE - 1)).toBeUndefined();
+  });
+});
+
+describe('handOnInSlices', () => {
+  it('hands every row on in order in chunks, checks before each chunk, and lets queued callbacks run every slice', async () => {
+    const rows = Array.from({ length: 3 * VALUES_PER_SLICE + 100 }, (_, i) => i);
+    let otherRuns = 0;
+    const other = (): void => {
+      otherRuns++;
+      if (otherRuns < 100) setImmediate(other);
+    };
+    setImmediate(other);
+    const got: number[] = [];
+    const runsAtChunk: number[] = [];
+    let checks = 0;
+    await handOnInSlices(rows, 256, (chunk) => {
+      runsAtChunk.push(otherRuns);
+      got.push(...chunk);
+    }, () => checks++);
+    expect(got).toEqual(rows);
+    expect(checks).toBe(runsAtChunk.length);
+    const chunksPerSlice = VALUES_PER_SLICE / 256;
+    // The first slice's chunks go at once; the next slice starts after a turn.
+    expect(runsAtChunk[chunksPerSlice - 1]).toBe(0);
+    expect(runsAtChunk[chunksPerSlice]).toBeGreaterThan(0);
+    expect(runsAtChunk[3 * chunksPerSlice]).toBeGreaterThan(runsAtChunk[2 * chunksPerSlice]!);
+    // A check that throws (the statement was aborted) stops it before the next chunk.
+    const aborted = new Error('interrupted');
+    let taken = 0;
+    await expect(handOnInSlices(rows, 256, () => void taken++, () => {
+      if (taken === 3) throw aborted;
+    })).rejects.toBe(aborted);
+    expect(taken).toBe(3);
   });
 });

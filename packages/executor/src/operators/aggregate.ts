@@ -18,6 +18,7 @@ import { ColumnType, ColumnFlag, valueClassOf } from '../values/column-types.js'
 import { addDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, parseDecimal, type Decimal } from '../values/decimal.js';
 import { compareStoredDoubles, storedDoubleKey, stringToDouble, temporalToDecimal } from '../values/numeric-conversion.js';
 import { runPrimitive } from '../primitive-runner.js';
+import { handOnInSlices, VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
 import { renderTemplate } from '../values/render-query.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 
@@ -698,9 +699,17 @@ export async function runAggregate(ctx: QueryContext, p: AggregatePrimitive, bv:
   } else if (p.variant === 'Ordered') {
     if (current !== null) tail.push(finishGroup(p, (current as { group: Group }).group));
   } else {
-    for (const g of groups.values()) tail.push(finishGroup(p, g));
+    // Up to maxMemoryRows groups, finished and handed on with turns of the event loop for every
+    // other client (handOnInSlices), stopping at the first turn after this statement was aborted.
+    let i = 0;
+    for (const g of groups.values()) {
+      if (i > 0 && i % VALUES_PER_SLICE === 0) {
+        await yieldToEventLoop();
+        ctx.throwIfAborted();
+      }
+      tail.push(finishGroup(p, g));
+      i++;
+    }
   }
-  await emit.run(async () => {
-    for (let i = 0; i < tail.length; i += OUTPUT_CHUNK_ROWS) await out.rows(tail.slice(i, i + OUTPUT_CHUNK_ROWS));
-  });
+  await emit.run(() => handOnInSlices(tail, OUTPUT_CHUNK_ROWS, (chunk) => out.rows(chunk), () => ctx.throwIfAborted()));
 }

@@ -9,6 +9,7 @@
 import type { OrderByKey } from '@shardgate/planner';
 import type { Aborter } from '../abort-hooks.js';
 import { childAbort } from '../query-context.js';
+import { RowSlices } from '../event-loop-yield.js';
 import type { RowReceiver } from '../row-flow.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR } from '../errors.js';
 import { ColumnFlag } from '../values/column-types.js';
@@ -386,6 +387,7 @@ export async function mergeSorted(
     let sources: Uint8Array[] = [];
     let bounds: number[] = [];
     let withPackets = lazy;
+    const slices = new RowSlices();
     const flush = async () => {
       if (batch.length !== n) batch.length = n;
       let b = batch;
@@ -406,6 +408,13 @@ export async function mergeSorted(
       // A receiver that has what it needs stops the statement through its signal (Limit): merge
       // no further.
       if (ctx.signal.aborted) throw ctx.signal.reason;
+      // Buffered inputs (OLTP) and a receiver that takes chunks at once (an aggregate, a sort
+      // collecting rows) leave no I/O between chunks: a turn of the event loop every slice.
+      const turn = slices.spend(b.length);
+      if (turn !== undefined) {
+        await turn;
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+      }
     };
     // The slots that hold a chunk, ordered by their head rows and then by input (the order a scan
     // for the least head with ties to the first input gives): the merge hands on order[0]'s head,

@@ -7,7 +7,7 @@ import { ExecutorError, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_ERROR, hasMysqlCode } f
 import { childAbort, copyBindVars, extendBindVars, type QueryContext } from '../query-context.js';
 import { FieldsOnce, trimFields, trimRow, visibleColumns, type RowReceiver } from '../row-flow.js';
 import type { ShardResult, StreamHandlers } from '../shard-pool.js';
-import { packetOnlyChunk, rowsWithPackets, walkRowPackets } from '../row-packets.js';
+import { packetOnlyChunk, packetOnlyRow, rowsWithPackets, sliceWithPackets, walkRowPackets, withRowPackets } from '../row-packets.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
 import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
@@ -425,16 +425,51 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
     if (written !== undefined) await written;
     return;
   }
-  if (out.takesPacketRows === true && r.packets !== undefined && r.rowCount !== undefined) {
+  const packetOnly = out.takesPacketRows === true && r.packets !== undefined && r.rowCount !== undefined;
+  const count = r.rowCount ?? r.rows.length;
+  if (count > VALUES_PER_SLICE) {
+    await handOnInSlices(ctx, r, count, packetOnly, out);
+    return;
+  }
+  if (packetOnly) {
     // Written from the packets alone (row-packets.ts): the reply is never decoded.
-    if (r.rowCount === 0) return;
-    const written = out.rows(packetOnlyChunk(r.rowCount, r.fields.length, r.packets));
+    if (count === 0) return;
+    const written = out.rows(packetOnlyChunk(count, r.fields.length, r.packets!));
     if (written !== undefined) await written;
     return;
   }
   if (r.rows.length > 0) {
     // Receivers that take rows synchronously return nothing: skip the await (a microtask hop).
     const written = out.rows(rowsWithPackets(r));
+    if (written !== undefined) await written;
+  }
+}
+
+/**
+ * A shard result read whole and longer than a slice, handed on (and decoded, when the connector
+ * decodes rows on demand) VALUES_PER_SLICE rows at a time with a turn of the event loop between
+ * chunks. As one chunk, a receiver that works on every row (DISTINCT, an aggregate, the client's
+ * encoder) held every other client for the whole result: 75,000 rows per shard in OLTP.
+ */
+async function handOnInSlices(ctx: QueryContext, r: ShardResult, count: number, packetOnly: boolean, out: RowReceiver): Promise<void> {
+  const p = r.packets;
+  const decodedWhole = !packetOnly && r.rowAt === undefined ? rowsWithPackets(r) : null;
+  for (let start = 0; start < count; start += VALUES_PER_SLICE) {
+    if (start > 0) {
+      await yieldToEventLoop();
+      ctx.throwIfAborted();
+    }
+    const end = Math.min(count, start + VALUES_PER_SLICE);
+    let chunk: Row[];
+    if (decodedWhole !== null) {
+      chunk = sliceWithPackets(decodedWhole, start, end);
+    } else {
+      chunk = new Array<Row>(end - start);
+      if (packetOnly) chunk.fill(packetOnlyRow(r.fields.length));
+      else for (let i = start; i < end; i++) chunk[i - start] = r.rowAt!(i);
+      if (p !== undefined) chunk = withRowPackets(chunk, p.sources.slice(start, end), p.bounds.slice(2 * start, 2 * end));
+    }
+    const written = out.rows(chunk);
     if (written !== undefined) await written;
   }
 }

@@ -5,6 +5,8 @@ import { CollectingReceiver, trimFields, trimRow, type RowReceiver } from '../ro
 import { runPrimitive } from '../primitive-runner.js';
 import { orderComparator } from './merge-sort.js';
 import { CollationTagCheck } from '../values/collation-tag-check.js';
+import { handOnInSlices, VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
+import { sortInSlices } from '../sort-in-slices.js';
 
 const OUTPUT_CHUNK_ROWS = 256;
 
@@ -13,16 +15,22 @@ export async function runSort(ctx: QueryContext, p: SortPrimitive, bv: BindVars,
   const input = new CollectingReceiver((n) => ctx.holdRows(n));
   await runPrimitive(ctx, p.input, bv, input);
   const { fields, rows } = input.result();
+  // Up to maxMemoryRows rows are checked, sorted and handed on here, none of it waiting for I/O:
+  // each step gives the event loop its turns (every other client's statements) and stops at the
+  // first one after this statement was aborted.
+  const turn = async (): Promise<void> => {
+    await yieldToEventLoop();
+    ctx.throwIfAborted();
+  };
   if (p.collationTagColumn !== undefined) {
     const check = new CollationTagCheck(fields, p.collationTagColumn, p.orderBy.map((k) => (k.column === undefined ? undefined : k.weightStringColumn)));
-    for (const r of rows) check.check(r);
+    for (let i = 0; i < rows.length; i++) {
+      if (i > 0 && i % VALUES_PER_SLICE === 0) await turn();
+      check.check(rows[i]);
+    }
   }
-  const cmp = orderComparator(p.orderBy, fields);
-  // Array.prototype.sort is stable: equal keys keep their arrival order.
-  rows.sort(cmp);
+  // Stable: equal keys keep their arrival order.
+  const sorted = await sortInSlices(rows, orderComparator(p.orderBy, fields), turn);
   out.fields(trimFields(fields, p.resultColumns));
-  for (let i = 0; i < rows.length; i += OUTPUT_CHUNK_ROWS) {
-    ctx.throwIfAborted();
-    await out.rows(rows.slice(i, i + OUTPUT_CHUNK_ROWS).map((r) => trimRow(r, p.resultColumns)));
-  }
+  await handOnInSlices(sorted, OUTPUT_CHUNK_ROWS, (chunk) => out.rows(chunk.map((r) => trimRow(r, p.resultColumns))), () => ctx.throwIfAborted());
 }
