@@ -86,6 +86,43 @@ describe('column types decided at the gateway vs one MariaDB', () => {
     await expectSameAnswer('select bio from person where n = 1 union all select bio from person where n = 2 order by 1');
   });
 
+  it('a UNION merged at the gateway describes its columns as MariaDB does: streamed (UNION ALL) or through its temporary table (ORDER BY, DISTINCT)', async () => {
+    const definitions = async (conn: mysql.Connection, sql: string) => {
+      const [, fields] = await conn.query({ sql, rowsAsArray: true });
+      return (fields as mysql.FieldPacket[]).map((f) => ({ name: f.name, orgName: f.orgName, db: f.db, table: f.table, orgTable: f.orgTable, charset: f.characterSet, type: f.columnType, flags: f.flags, length: f.columnLength, decimals: f.decimals }));
+    };
+    const columns = 'id, name, code, tier, n, bio, b, u, big, ubig, d, ts, f, amount, blobby';
+    const both = [
+      'alter table person add column b tinyint(1), add column u int unsigned, add column big bigint, add column ubig bigint unsigned not null default 7, add column d date, add column ts datetime(3), add column f float, add column amount decimal(10,2), add column blobby tinytext',
+      'update person set b = id % 2, u = id, big = -id, ubig = id, d = date_add(\'2020-01-01\', interval id day), ts = \'2020-01-01 10:00:00.125\', f = id / 4, amount = id + 0.25, blobby = name',
+    ];
+    for (const sql of both) {
+      await ref.query(sql);
+      await sub.query(sql);
+    }
+    try {
+      for (const sql of [
+        // Two parts on different shards (and on one): merged at the gateway.
+        `select ${columns} from person where id = 1 union all select ${columns} from person where id = 2`,
+        `select ${columns} from person where id = 1 union all select ${columns} from person where id = 3 limit 5`,
+        `select ${columns} from person where id = 1 union all select ${columns} from person where id = 2 order by 1`,
+        `select ${columns} from person where id = 1 union select ${columns} from person where id = 4`,
+        // Signed with unsigned integers is a DECIMAL in MariaDB 10.11 (mysql2 reads it as a string).
+        'select b, n, big, u from person where id = 1 union all select u, u, ubig, b from person where id = 2',
+        'select b, n, big from person where id = 1 union all select u, ubig, ubig from person where id = 2 order by 1',
+        'select n, name, bio from person where id = 1 union all select null, bio, code from person where id = 2',
+        "select name, 'x', 5, 2.5 from person where id = 1 union all select 'y', name, n, amount from person where id = 2",
+      ]) {
+        expect(await definitions(sub, sql), sql).toEqual(await definitions(ref, sql));
+        await expectSameAnswer(sql.includes('order by') ? sql : `${sql.replace(/ limit 5$/, '')}`);
+      }
+    } finally {
+      const drop = 'alter table person drop column b, drop column u, drop column big, drop column ubig, drop column d, drop column ts, drop column f, drop column amount, drop column blobby';
+      await ref.query(drop);
+      await sub.query(drop);
+    }
+  });
+
   it('columns carry the database, flags and length MariaDB gives them: no database for an expression, no NUM flag, COUNT, SUM and AVG as MariaDB sizes and flags them', async () => {
     const definitions = async (conn: mysql.Connection, sql: string) => {
       const [, fields] = await conn.query({ sql, rowsAsArray: true });

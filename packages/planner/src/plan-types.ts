@@ -520,6 +520,12 @@ export interface ConcatenatePrimitive {
    * Keys as DistinctPrimitive's; without weight strings every column is compared.
    */
   readonly distinct?: { readonly through: number; readonly weightStringColumns?: readonly number[]; readonly collationTagColumn?: number };
+  /**
+   * A UNION ALL with no ORDER BY of its own: MariaDB sends it part after part, describing its
+   * columns as type holders (no names of their own, strings with decimals 39...), not as the
+   * temporary table a DISTINCT or sorted UNION goes through. The executor describes them alike.
+   */
+  readonly streamedUnionAll?: boolean;
 }
 
 /**

@@ -136,6 +136,7 @@ export function planUnionParts(ctx: PlanContext): Primitive {
     inputs,
     ...(divisions.some((x) => x.length > 0) ? { divisionColumns: divisions } : {}),
     ...(lastDistinct >= 0 ? { distinct: { through: lastDistinct, ...(keys ?? {}) } } : {}),
+    ...(keyed ? {} : { streamedUnionAll: true }),
   };
 
   if (orderby && orderby.length > 0) {

@@ -59,7 +59,7 @@ export async function runConcatenate(ctx: QueryContext, p: ConcatenatePrimitive,
   };
   const publish = async (): Promise<void> => {
     if (merged !== null) return;
-    merged = unionFields(partFields);
+    merged = unionFields(partFields, p.streamedUnionAll === true);
     p.divisionColumns?.forEach((columns, k) => {
       for (const i of columns) refuseUnroundedConversion(partFields[k]?.[i], merged![i]);
     });
