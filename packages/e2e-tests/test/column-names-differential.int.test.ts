@@ -34,6 +34,9 @@ const QUERIES = [
   // The session's values the gateway writes in (upper(database()) reached the shards as upper('ks')).
   'select upper(database()), concat(database(), 1), connection_id() > 0, user() is not null, version() is not null from t where id = 1',
   'select database(), schema(), last_insert_id()',
+  // Likewise its system variables within a larger item (`@@autocommit + 0` reached them as `if(1, 1, @@autocommit) + 0`).
+  'select @@autocommit + 0, @@version_comment is not null, k + @@autocommit from t where id = 1',
+  "select @@version like '%', 1 + @@last_insert_id, @@AUTOCOMMIT * 2, @@session.autocommit",
   // Spelled as the shards get them: no alias is needed, and none changes the answer.
   "select k + 1, concat(c, 'x'), count(1) from t where id = 4 group by k, c",
 ];

@@ -852,6 +852,10 @@ function writtenAsShardGetsIt(sql: string, tokens: readonly Token[], from: numbe
     // The session's values the planner writes in (`upper(database())` reached the shard as
     // `upper('main')`; see select-planner's rewrites).
     if (x.kind === 'ident' && SESSION_VALUE_CALLS.has(x.lower) && j + 2 < to && tokens[j + 1]!.text === '(' && tokens[j + 2]!.text === ')') return false;
+    // Likewise the system variables it writes in, within a larger item (`@@autocommit + 0` reached
+    // the shard as `if(1, 1, @@autocommit) + 0`, `@@version_comment is not null` as `'…' is not
+    // null`); a whole item keeps its name there (addSessionVariableEdits).
+    if (x.kind === 'sysvar' && to - from > 1 && SESSION_VALUE_VARIABLES.has(sysvarName(x.text))) return false;
     if (x.text === SCANNED_LIST_TEXT) {
       const list = sql.slice(x.start, x.end);
       const listTokens = tokenize(list);
@@ -865,6 +869,15 @@ function writtenAsShardGetsIt(sql: string, tokens: readonly Token[], from: numbe
     if (x.spaceBefore && x.kind === 'number' && (before.text === '-' || before.text === '+') && isSignContext(j - 1 > from ? tokens[j - 2] : undefined)) return false;
   }
   return true;
+}
+
+/** System variables the planner replaces by the session's (or the gateway's) value: select-planner's SESSION_VARIABLE_TEXT. */
+const SESSION_VALUE_VARIABLES = new Set(['autocommit', 'last_insert_id', 'identity', 'version', 'version_comment']);
+
+/** The variable a `sysvar` token names, without scope or quotes (`@@session.\`autocommit\`` is autocommit). */
+function sysvarName(text: string): string {
+  const parts = text.slice(2).replace(/`/g, '').toLowerCase().split('.');
+  return parts[parts.length - 1]!;
 }
 
 /** Calls without arguments the planner replaces by the session's value (a literal or a bind var). */
