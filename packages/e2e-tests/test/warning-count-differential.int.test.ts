@@ -73,3 +73,42 @@ describe('a statement with more warnings on a shard than it lists counts them al
     expect(gwRows).toEqual(refRows);
   });
 });
+
+describe('which statements clear the last statement\'s warnings, as one MariaDB', () => {
+  /** What each statement of `seq` leaves: its rows or OK count, then SHOW WARNINGS, SHOW COUNT(*) WARNINGS and @@warning_count. */
+  async function diagnosticsAfter(conn: mysql.Connection, seq: readonly string[]): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    for (const sql of seq) {
+      try {
+        const [r] = await conn.query({ sql, rowsAsArray: true });
+        seen.push(Array.isArray(r) ? r.length : (r as mysql.ResultSetHeader).warningStatus);
+      } catch (e) {
+        seen.push((e as { errno?: number }).errno);
+      }
+    }
+    for (const sql of ['show warnings', 'show count(*) warnings', 'show count(*) errors', 'select @@warning_count']) seen.push((await conn.query({ sql, rowsAsArray: true }))[0]);
+    return seen;
+  }
+
+  // MariaDB clears them only for a statement that uses a table, or that raises its own: a
+  // connection pool's `SELECT 1`, a SET or a SELECT of variables leave SHOW WARNINGS and
+  // @@warning_count as they were (while their own reply counts 0); a SHOW answered from
+  // information_schema's tables clears them.
+  it.each([
+    ['select 1/0', 'select 1'],
+    ['select 1/0', 'select 1 from dual', 'select now() is not null', "select database() = 'ks'"],
+    ['select 1/0', 'set @a = 1', 'set names utf8mb4', 'do 1'],
+    ['select 1/0', 'select (select 1)', 'select 1 union select 2'],
+    ['select 1/0', 'select * from (select 1) t'],
+    ['select 1/0', 'select id from item where id = 1'],
+    ['select 1/0', 'show variables like \'xyz\''],
+    ['select 1/0', 'show tables'],
+    ['select 1/0', 'select 2/0, 3/0'],
+    ['select 1/0', 'set @b = 1/0'],
+    ['select 1/0', 'show count(*) warnings', 'show warnings'],
+    ['select * from nosuch', 'select 1'],
+    ["update item set price = price / 0 where code = 'none'", 'select 1', 'set @c = 2'],
+  ])('%s, then %s …', async (...seq) => {
+    expect(await diagnosticsAfter(pair.sub, seq)).toEqual(await diagnosticsAfter(pair.ref, seq));
+  });
+});

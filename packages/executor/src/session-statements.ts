@@ -81,8 +81,10 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
       session.selectDatabase(st.target ? `${st.keyspace}:${st.target}` : st.keyspace);
       sink.ok({});
       return;
-    case 'set':
-      // A SET clears the last statement's warnings and may leave its own (a value clamped).
+    case 'set': {
+      // A SET uses no table: its own warnings (a value clamped) replace the last statement's,
+      // and without any it leaves them, as MariaDB does (see leavesDiagnostics in session.ts).
+      const before = session.diagnostics();
       session.warnings = [];
       // SET NAMES x COLLATE y fails whole (x not applied either) when y does: check y first.
       for (const a of st.assignments) if (a.name === 'names_collate' && a.value.kind === 'literal') await namedUtf8mb4Collation(session, a.name, valueText(a.value.value), sink.signal);
@@ -92,8 +94,11 @@ export async function runSessionStatement(session: Session, p: SessionPrimitive,
         if (a.scope === 'session' && a.value.kind !== 'query' && variableHandling(name).kind === 'defaultOnly') refuseUnsupportedValue(name, a.value.kind === 'default' ? null : evalScalar(a.value as Parameters<typeof evalScalar>[0], bv));
       }
       for (const a of st.assignments) await applySet(session, a, bv, sink);
-      sink.ok({ warnings: session.warnings.length });
+      const own = session.warnings.length;
+      if (own === 0) session.restoreDiagnostics(before);
+      sink.ok({ warnings: own });
       return;
+    }
     case 'show':
       await runShow(session, st, sink, sql);
       return;
@@ -550,9 +555,15 @@ const WARNINGS_FIELDS: readonly FieldInfo[] = [
   { ...textField('Message'), orgName: '', columnLength: 2048, flags: ColumnFlag.NOT_NULL, decimals: 39 },
 ];
 
+/** SHOW statements that leave the last statement's warnings (see runShow); `count` is SHOW COUNT(*) WARNINGS or ERRORS. */
+const SHOWS_WITHOUT_TABLES: ReadonlySet<string> = new Set(['warnings', 'errors', 'count', 'processlist', 'grants']);
+
 async function runShow(session: Session, st: Extract<SessionPrimitive['statement'], { kind: 'show' }>, sink: ResultSink, sql: string): Promise<void> {
   const what = st.what.toLowerCase().replace(/\s+/g, ' ').trim();
   const like = st.like !== undefined ? likeToRegExp(st.like) : null;
+  // MariaDB answers these from information_schema's tables, and a statement that uses a table
+  // clears the last statement's warnings; SHOW WARNINGS, ERRORS, PROCESSLIST and GRANTS use none.
+  if (!SHOWS_WITHOUT_TABLES.has(what)) session.warnings = [];
   switch (what) {
     case 'processlist':
       await runShowProcesslist(session, st.full === true, sink);
@@ -578,6 +589,13 @@ async function runShow(session: Session, st: Extract<SessionPrimitive['statement
       }
       const quoted = '`' + user.replace(/`/g, '``') + '`';
       await sendRows(sink, [textField(`Grants for ${account}`)], [[textCell(`GRANT ALL PRIVILEGES ON *.* TO ${quoted}@\`%\``)]]);
+      return;
+    }
+    case 'count': {
+      // SHOW COUNT(*) WARNINGS / ERRORS: the session's last statement's, as SELECT @@warning_count
+      // answers them; a shard's pooled connection would count its own last statement's.
+      const errors = /\berrors\b/i.test(sql);
+      await runSystemSelect(session, [{ name: errors ? '@@session.error_count' : '@@session.warning_count', expr: errors ? '@@error_count' : '@@warning_count' }], sink);
       return;
     }
     case 'warnings':
@@ -751,10 +769,11 @@ function localValue(session: Session, expr: string): { cell: Cell; numeric: bool
       return num(session.foundRows);
     // The diagnostics of the session's last statement (what SHOW WARNINGS lists), not those of
     // whichever pooled shard connection would answer: as in MariaDB, errors count as warnings too.
+    // Both BIGINT UNSIGNED, as MariaDB types them.
     case '@@warning_count':
-      return num(session.warningCount);
+      return { ...num(session.warningCount), unsigned: true };
     case '@@error_count':
-      return num(session.warnings.filter((w) => w.level === 'Error').length);
+      return { ...num(session.warnings.filter((w) => w.level === 'Error').length), unsigned: true };
     default:
       return undefined;
   }

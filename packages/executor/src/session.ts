@@ -129,6 +129,15 @@ export class Session implements ExecutorSession, ShardAccess {
     this.unlistedWarningCount = unlisted;
   }
 
+  /** The session's warnings as they stand, for restoreDiagnostics (a statement that raised none keeps them: see leavesDiagnostics). */
+  diagnostics(): SessionDiagnostics {
+    return { listed: this.listedWarnings, unlisted: this.unlistedWarningCount };
+  }
+
+  restoreDiagnostics(d: SessionDiagnostics): void {
+    this.setWarnings(d.listed, d.unlisted);
+  }
+
   /**
    * Access modes (MySQL's transaction_read_only): the open transaction's, the session default
    * (`SET SESSION TRANSACTION READ ONLY`) and the next transaction's only (`SET TRANSACTION READ
@@ -655,18 +664,21 @@ export class Session implements ExecutorSession, ShardAccess {
       }
       const flushed = writer.flushed();
       if (flushed !== undefined) await flushed;
-      this.setWarnings(ctx.warnings, ctx.unlistedWarnings.count);
+      // The statement's own count goes in its reply; its warnings replace the session's unless it
+      // raised none and used no table (leavesDiagnostics).
+      const own = ctx.warnings.length + ctx.unlistedWarnings.count;
+      if (own > 0 || !leavesDiagnostics(sql, planned)) this.setWarnings(ctx.warnings, ctx.unlistedWarnings.count);
       this.calcFoundRows = ctx.foundRows;
       if (outcome && !writer.fieldsSent) {
         if (outcome.insertId !== 0n) this.lastInsertId = outcome.insertId;
         // DML counts as one MariaDB gives them to this client (see DmlOutcome).
         const dml = outcome as OkOutcome & Partial<DmlOutcome>;
         const counts = ((this.info.capabilities ?? 0) & CLIENT_FOUND_ROWS) !== 0 && dml.foundRows !== undefined ? dml.foundRows : dml;
-        sink.ok({ affectedRows: counts.affectedRows, lastInsertId: outcome.insertId, warnings: this.warningCount, info: outcome.info ?? counts.infoText });
+        sink.ok({ affectedRows: counts.affectedRows, lastInsertId: outcome.insertId, warnings: own, info: outcome.info ?? counts.infoText });
       } else {
         if (!writer.fieldsSent) writer.fields([]);
         this.runtime.counters.rowsReturned += writer.rowCount;
-        sink.end({ warnings: this.warningCount });
+        sink.end({ warnings: own });
       }
     } finally {
       statement.close();
@@ -702,7 +714,7 @@ export class Session implements ExecutorSession, ShardAccess {
       (r) => {
         let pending: Promise<void> | undefined;
         try {
-          pending = this.replyUnshardedRead(r, keyspace, shard, statement.signal, sink);
+          pending = this.replyUnshardedRead(r, keyspace, shard, statement.signal, sink, leavesDiagnostics(sql, planned));
         } catch (err) {
           statement.close();
           throw err;
@@ -724,7 +736,7 @@ export class Session implements ExecutorSession, ShardAccess {
    * The reply of runUnshardedRead: written at once (undefined) unless the client's socket is full
    * or the result is longer than one chunk; then a promise of the rest.
    */
-  private replyUnshardedRead(r: ShardResult, keyspace: string, shard: string, signal: AbortSignal, sink: ResultSink): Promise<void> | undefined {
+  private replyUnshardedRead(r: ShardResult, keyspace: string, shard: string, signal: AbortSignal, sink: ResultSink, leaves: boolean): Promise<void> | undefined {
     if (!r.isResultSet) throw new ExecutorError(ER_UNKNOWN_ERROR, 'HY000', `expected rows from ${keyspace}/${shard}, got an OK packet`);
     const warnings: Warning[] = r.warnings !== undefined ? [...r.warnings] : [];
     const maxRows = this.runtime.defaults.maxMemoryRows;
@@ -738,9 +750,11 @@ export class Session implements ExecutorSession, ShardAccess {
       written = r.rows.length <= 512 ? writer.rows(r.rows, r.packets) : writeCollected(writer, collected(r.fields, rowsWithPackets(r)));
     }
     const finish = (): void => {
-      this.setWarnings(warnings, unlistedWarnings(r.warningCount, warnings.length));
+      const unlisted = unlistedWarnings(r.warningCount, warnings.length);
+      const own = warnings.length + unlisted;
+      if (own > 0 || !leaves) this.setWarnings(warnings, unlisted);
       this.runtime.counters.rowsReturned += writer.rowCount;
-      sink.end({ warnings: this.warningCount });
+      sink.end({ warnings: own });
     };
     if (written === undefined) {
       const flushed = writer.flushed();
@@ -1183,6 +1197,26 @@ async function writeChunksAfter(writer: SinkWriter, chunks: readonly Row[][], fr
     const next = writer.rows(chunks[i]);
     if (next !== undefined) await next;
   }
+}
+
+/** The warnings SHOW WARNINGS lists and those only counted (Session.diagnostics). */
+export interface SessionDiagnostics {
+  readonly listed: readonly Warning[];
+  readonly unlisted: number;
+}
+
+/** A FROM naming something other than DUAL (a table, a derived table, a view). */
+const FROM_A_TABLE = /\bfrom\b(?!\s+dual\b)/i;
+
+/**
+ * Whether a statement that raised no warning leaves the previous statement's (SHOW WARNINGS,
+ * @@warning_count) as they are: MariaDB clears them only for a statement that uses a table, so
+ * `SELECT 1` (a connection pool's ping), `SELECT @a` or `SELECT NOW()` keep them, while a statement
+ * reading any table, a derived one included, clears them. Its own count, 0, is still its reply's.
+ * A statement the gateway did not plan, or whose text has a FROM, clears them.
+ */
+function leavesDiagnostics(sql: string, planned: PlannedQuery | null): boolean {
+  return planned !== null && planned.plan.tablesUsed.length === 0 && !FROM_A_TABLE.test(sql);
 }
 
 async function writeInChunks(writer: SinkWriter, rows: Row[], packets: CollectingReceiver['packets']): Promise<void> {
