@@ -538,7 +538,22 @@ export class ServerConnection implements SinkHost {
     this.writer.sequenceId = sequenceId;
     writeErr(this.writer, err);
     this.flush();
-    this.endGracefully();
+    this.endWhenClientStops();
+  }
+
+  /**
+   * endGracefully for a connection refused mid-stream (a packet too large, out of order): the
+   * client may still be sending the rest of it, and a socket closed with bytes unread answers
+   * them with a reset, which can make the client lose the error packet before reading it (mysql2
+   * then failed with EPIPE instead of 1153, now and then). The rest is read and dropped (onData
+   * ignores it while closing) until the client closes its side, or the grace period ends.
+   */
+  private endWhenClientStops(): void {
+    const socket = this.socket;
+    socket.end();
+    socket.once('end', () => socket.destroy());
+    socket.resume();
+    setTimeout(() => socket.destroy(), 5000).unref();
   }
 
   /**
