@@ -123,6 +123,27 @@ describe('column types decided at the gateway vs one MariaDB', () => {
     }
   });
 
+  it('the session functions and variables the gateway answers are described as MariaDB describes them', async () => {
+    const definitions = async (conn: mysql.Connection, sql: string) => {
+      const [, fields] = await conn.query({ sql, rowsAsArray: true });
+      return (fields as mysql.FieldPacket[]).map((f) => ({ name: f.name, orgName: f.orgName, table: f.table, type: f.columnType, flags: f.flags, length: f.columnLength, decimals: f.decimals }));
+    };
+    for (const sql of [
+      // Planned and sent to a shard with the session's value in: DATABASE() is a nullable
+      // VARCHAR(64) there, not the 8-byte literal 'commerce'.
+      'select database()',
+      'select schema(), user(), current_user()',
+      'select upper(database()), id from person where id = 1',
+      // Answered by the session: CONNECTION_ID() is an INT UNSIGNED, not a BIGINT (mysql2 with
+      // bigNumberStrings read it as a string); no column has an original name.
+      'select connection_id()',
+      'select connection_id(), last_insert_id(), @@autocommit, @@wait_timeout, database(), user()',
+      'select @@warning_count, @@session.autocommit',
+    ]) {
+      expect(await definitions(sub, sql), sql).toEqual(await definitions(ref, sql));
+    }
+  });
+
   it('columns carry the database, flags and length MariaDB gives them: no database for an expression, no NUM flag, COUNT, SUM and AVG as MariaDB sizes and flags them', async () => {
     const definitions = async (conn: mysql.Connection, sql: string) => {
       const [, fields] = await conn.query({ sql, rowsAsArray: true });

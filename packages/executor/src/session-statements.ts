@@ -656,6 +656,25 @@ export function stripKeyspace(sql: string, keyspaces: readonly string[]): string
   return out;
 }
 
+/**
+ * A column the session answers itself described as MariaDB describes the function or variable it
+ * evaluates: no original name (it is no table's column); a string `decimals` 39 and its length in
+ * characters times 4 (a utf8mb4 connection's bytes per character); DATABASE() a nullable
+ * VARCHAR(64), USER() and its kin VARCHAR(384); CONNECTION_ID() an INT UNSIGNED NOT NULL (a client
+ * decodes an INT and a BIGINT differently: mysql2 with bigNumberStrings read the id as a string);
+ * a boolean variable (@@autocommit) one character wide.
+ */
+function asEvaluatedColumn(expr: string, f: FieldInfo, cell: Cell): FieldInfo {
+  const e = expr.toLowerCase().replace(/\s+/g, '').replace(/^@@(session\.|local\.)?/, '@@');
+  const base = { ...f, orgName: '' };
+  if (e === 'connection_id()') return { ...base, columnType: ColumnType.LONG, columnLength: 10, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
+  if (e === '@@autocommit') return { ...base, columnLength: 1 };
+  if (f.columnType !== ColumnType.VAR_STRING) return base;
+  if (e === 'database()' || e === 'schema()') return { ...base, columnLength: 256, flags: 0, decimals: 39 };
+  if (e === 'user()' || e === 'current_user()' || e === 'session_user()' || e === 'system_user()') return { ...base, columnLength: 1536, decimals: 39 };
+  return { ...base, columnLength: 4 * (cell === null ? 0 : [...cellText(cell)].length), decimals: 39 };
+}
+
 async function runSystemSelect(session: Session, columns: readonly { name: string; expr: string }[], sink: ResultSink): Promise<void> {
   const local: (Cell | undefined)[] = [];
   const fields: (FieldInfo | undefined)[] = [];
@@ -674,6 +693,7 @@ async function runSystemSelect(session: Session, columns: readonly { name: strin
     if (/^last_insert_id\(\s*\)$/i.test(c.expr)) fields[i] = { ...fields[i]!, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
     // FOUND_ROWS() is a BIGINT NOT NULL (signed).
     if (/^found_rows\(\s*\)$/i.test(c.expr)) fields[i] = { ...fields[i]!, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY };
+    fields[i] = asEvaluatedColumn(c.expr, fields[i]!, v.cell);
   });
   if (forwarded.length > 0) {
     const ks = session.defaultKeyspace();

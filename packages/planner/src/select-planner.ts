@@ -195,12 +195,14 @@ export function addExpressionEdits(ctx: PlanContext, ast: Ast): void {
         // connection's, i.e. some other client's statement, never this session's.
         throw notSupported("ROW_COUNT() (the gateway does not keep the previous statement's row counts)");
       }
-      if ((name === 'database' || name === 'schema') && args.length === 0) rewrite(n, ':__vtdbname');
+      // Each in an IF whose other branch is the call itself, so that the column is described as
+      // MariaDB describes the call (DATABASE() a nullable VARCHAR(64), not a 2-character literal).
+      if ((name === 'database' || name === 'schema') && args.length === 0) rewrite(n, `if(1, :__vtdbname, ${name}())`);
       // The session's values, not the pooled shard connection's (which would name the gateway's
       // shard account and version): see SESSION_BINDS in plan-types.ts.
       else if (name === 'version' && args.length === 0) rewrite(n, `'${ANNOUNCED_SERVER_VERSION}'`);
-      else if ((name === 'user' || name === 'session_user' || name === 'system_user') && args.length === 0) rewrite(n, ':__vtuser');
-      else if (name === 'current_user' && args.length === 0) rewrite(n, ':__vtcurrentuser');
+      else if ((name === 'user' || name === 'session_user' || name === 'system_user') && args.length === 0) rewrite(n, `if(1, :__vtuser, ${name}())`);
+      else if (name === 'current_user' && args.length === 0) rewrite(n, 'if(1, :__vtcurrentuser, current_user())');
       else if (name === 'connection_id' && args.length === 0) rewrite(n, ':__vtconnectionid');
       else if (name === 'last_insert_id' && args.length === 0) rewrite(n, sessionLastInsertId('last_insert_id()'));
       else if (name === 'last_insert_id' && ast.type === 'select') {

@@ -43,7 +43,7 @@ describe('schema-name binds of information_schema routes', () => {
 
   it('database() compared with table_schema reads the session keyspace; elsewhere it stays __vtdbname', async () => {
     expect((await dba('select table_name, database() from information_schema.tables where table_schema = database()')).sql).toBe(
-      'select table_name, :__vtdbname as `database()` from information_schema.tables where table_schema = :__vtschema_c13___vtdbname',
+      'select table_name, if(1, :__vtdbname, database()) as `database()` from information_schema.tables where table_schema = :__vtschema_c13___vtdbname',
     );
   });
 

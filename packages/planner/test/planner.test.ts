@@ -73,7 +73,7 @@ describe('single-table SELECT routing', () => {
 
   it('answers dual queries on a Reference route with the session bind vars', async () => {
     await expectRoute('select database(), last_insert_id(), 1 as one', {
-      operator: 'Route', variant: 'Reference', keyspace: 'main', vindex: undefined, sql: "select 'commerce' as `database()`, if(1, cast(0 as unsigned), last_insert_id()) as `last_insert_id()`, 1 as one",
+      operator: 'Route', variant: 'Reference', keyspace: 'main', vindex: undefined, sql: "select if(1, 'commerce', database()) as `database()`, if(1, cast(0 as unsigned), last_insert_id()) as `last_insert_id()`, 1 as one",
     });
     await expectRoute('select now()', { operator: 'Route', variant: 'Reference', keyspace: 'commerce', vindex: undefined, sql: 'select now()' }, 'commerce');
   });
