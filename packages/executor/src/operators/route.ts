@@ -428,7 +428,7 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
   const packetOnly = out.takesPacketRows === true && r.packets !== undefined && r.rowCount !== undefined;
   const count = r.rowCount ?? r.rows.length;
   if (count > VALUES_PER_SLICE) {
-    await handOnInSlices(ctx, r, count, packetOnly, out);
+    await shardResultInSlices(ctx, r, count, packetOnly, out);
     return;
   }
   if (packetOnly) {
@@ -451,7 +451,7 @@ export async function shardRows(ctx: QueryContext, keyspace: string, shard: stri
  * chunks. As one chunk, a receiver that works on every row (DISTINCT, an aggregate, the client's
  * encoder) held every other client for the whole result: 75,000 rows per shard in OLTP.
  */
-async function handOnInSlices(ctx: QueryContext, r: ShardResult, count: number, packetOnly: boolean, out: RowReceiver): Promise<void> {
+async function shardResultInSlices(ctx: QueryContext, r: ShardResult, count: number, packetOnly: boolean, out: RowReceiver): Promise<void> {
   const p = r.packets;
   const decodedWhole = !packetOnly && r.rowAt === undefined ? rowsWithPackets(r) : null;
   for (let start = 0; start < count; start += VALUES_PER_SLICE) {
