@@ -13,11 +13,17 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** `values.map(f)`, yielding between slices of VALUES_PER_SLICE. */
-export async function mapInSlices<T, U>(values: readonly T[], f: (v: T, i: number) => U): Promise<U[]> {
+/**
+ * `values.map(f)`, yielding between slices of VALUES_PER_SLICE; `check` (the statement's abort,
+ * which may throw) runs after each turn.
+ */
+export async function mapInSlices<T, U>(values: readonly T[], f: (v: T, i: number) => U, check?: () => void): Promise<U[]> {
   const out: U[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    if (i > 0 && i % VALUES_PER_SLICE === 0) await yieldToEventLoop();
+    if (i > 0 && i % VALUES_PER_SLICE === 0) {
+      await yieldToEventLoop();
+      check?.();
+    }
     out[i] = f(values[i]!, i);
   }
   return out;

@@ -26,6 +26,13 @@ describe('mapInSlices', () => {
     let ran = false;
     setImmediate(() => (ran = true));
     await mapInSlices([1, 2, 3], (v) => expect(ran).toBe(false) ?? v);
+    // A check that throws at a turn (the statement was aborted) stops the map there.
+    const aborted = new Error('interrupted');
+    let mapped = 0;
+    await expect(mapInSlices(values, () => mapped++, () => {
+      throw aborted;
+    })).rejects.toBe(aborted);
+    expect(mapped).toBe(VALUES_PER_SLICE);
   });
 });
 

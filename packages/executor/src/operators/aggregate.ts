@@ -18,7 +18,7 @@ import { ColumnType, ColumnFlag, valueClassOf } from '../values/column-types.js'
 import { addDecimal, divideDecimal, divideDecimalUnrounded, formatDecimal, parseDecimal, type Decimal } from '../values/decimal.js';
 import { compareStoredDoubles, storedDoubleKey, stringToDouble, temporalToDecimal } from '../values/numeric-conversion.js';
 import { runPrimitive } from '../primitive-runner.js';
-import { handOnInSlices, VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
+import { handOnInSlices, mapInSlices } from '../event-loop-yield.js';
 import { renderTemplate } from '../values/render-query.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 
@@ -692,7 +692,7 @@ export async function runAggregate(ctx: QueryContext, p: AggregatePrimitive, bv:
   });
   const s = ensureShape();
   fieldsOnce.fields(s.outFields);
-  const tail: Row[] = [];
+  let tail: Row[] = [];
   if (p.variant === 'Scalar') {
     if (current !== null) tail.push(finishGroup(p, (current as { group: Group }).group));
     else tail.push(finishGroup(p, { first: s.outFields.map(() => null), accumulators: s.newAccumulators() }));
@@ -700,16 +700,8 @@ export async function runAggregate(ctx: QueryContext, p: AggregatePrimitive, bv:
     if (current !== null) tail.push(finishGroup(p, (current as { group: Group }).group));
   } else {
     // Up to maxMemoryRows groups, finished and handed on with turns of the event loop for every
-    // other client (handOnInSlices), stopping at the first turn after this statement was aborted.
-    let i = 0;
-    for (const g of groups.values()) {
-      if (i > 0 && i % VALUES_PER_SLICE === 0) {
-        await yieldToEventLoop();
-        ctx.throwIfAborted();
-      }
-      tail.push(finishGroup(p, g));
-      i++;
-    }
+    // other client, stopping at the first turn after this statement was aborted.
+    tail = await mapInSlices([...groups.values()], (g) => finishGroup(p, g), () => ctx.throwIfAborted());
   }
   await emit.run(() => handOnInSlices(tail, OUTPUT_CHUNK_ROWS, (chunk) => out.rows(chunk), () => ctx.throwIfAborted()));
 }
