@@ -42,12 +42,15 @@ export async function mapInSlices<T, U>(values: readonly T[], f: (v: T, i: numbe
 export class RowSlices {
   private done = 0;
 
-  /** Counts `rows`; a promise to await when a slice is full (the event loop's turn), else undefined. */
-  spend(rows: number): Promise<void> | undefined {
+  /**
+   * Counts `rows`; a promise to await when a slice is full (the event loop's turn, then `check`:
+   * the statement's abort, which may reject it), else undefined.
+   */
+  spend(rows: number, check?: () => void): Promise<void> | undefined {
     this.done += rows;
     if (this.done < VALUES_PER_SLICE) return undefined;
     this.done = 0;
-    return yieldToEventLoop();
+    return check === undefined ? yieldToEventLoop() : yieldToEventLoop().then(check);
   }
 }
 

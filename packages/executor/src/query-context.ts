@@ -339,7 +339,6 @@ export class QueryContext {
   }
 }
 
-/** Bind vars for one sub-execution: a fresh object, never the caller's (plans and callers share theirs). */
 /**
  * How many of the `counted` warnings of a shard's result its `listed` ones leave out: MariaDB
  * lists at most @@max_error_count of a statement's warnings (SHOW WARNINGS), but counts them all.
@@ -348,6 +347,7 @@ export function unlistedWarnings(counted: number, listed: number): number {
   return counted > listed ? counted - listed : 0;
 }
 
+/** Bind vars for one sub-execution: a fresh object, never the caller's (plans and callers share theirs). */
 export function extendBindVars(base: BindVars, extra: BindVars): BindVars {
   const out = copyBindVars(base);
   for (const k in extra) if (hasOwn.call(extra, k)) setBindVar(out, k, extra[k]);

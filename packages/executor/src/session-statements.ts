@@ -656,6 +656,11 @@ export function stripKeyspace(sql: string, keyspaces: readonly string[]): string
   return out;
 }
 
+/** A system select's expression as localValue and asEvaluatedColumn match it: lower case, no blanks, `@@session.`/`@@local.` as `@@`. */
+function systemExprKey(expr: string): string {
+  return expr.toLowerCase().replace(/\s+/g, '').replace(/^@@(session\.|local\.)?/, '@@');
+}
+
 /**
  * A column the session answers itself described as MariaDB describes the function or variable it
  * evaluates: no original name (it is no table's column); a string `decimals` 39 and its length in
@@ -665,7 +670,7 @@ export function stripKeyspace(sql: string, keyspaces: readonly string[]): string
  * a boolean variable (@@autocommit) one character wide.
  */
 function asEvaluatedColumn(expr: string, f: FieldInfo, cell: Cell): FieldInfo {
-  const e = expr.toLowerCase().replace(/\s+/g, '').replace(/^@@(session\.|local\.)?/, '@@');
+  const e = systemExprKey(expr);
   const base = { ...f, orgName: '' };
   if (e === 'connection_id()') return { ...base, columnType: ColumnType.LONG, columnLength: 10, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
   if (e === '@@autocommit') return { ...base, columnLength: 1 };
@@ -726,7 +731,7 @@ async function runSetLastInsertId(session: Session, arg: string, alias: string |
 }
 
 function localValue(session: Session, expr: string): { cell: Cell; numeric: boolean; unsigned?: boolean } | undefined {
-  const e = expr.toLowerCase().replace(/\s+/g, '').replace(/^@@(session\.|local\.)?/, '@@');
+  const e = systemExprKey(expr);
   const text = (s: string | null) => ({ cell: s === null ? null : textCell(s), numeric: false });
   const num = (n: bigint | number) => ({ cell: sqlValueToCell(BigInt(n)), numeric: true });
   // The client connection's own, once set in this session (setClientConnectionVariable).

@@ -50,6 +50,11 @@ describe('RowSlices', () => {
     // The queued callback ran in the turn; the count starts again.
     expect(ran).toBe(true);
     expect(slices.spend(VALUES_PER_SLICE - 1)).toBeUndefined();
+    // With a check (the statement's abort), the turn rejects with what it throws.
+    const aborted = new Error('interrupted');
+    await expect(slices.spend(1, () => {
+      throw aborted;
+    })).rejects.toBe(aborted);
   });
 });
 

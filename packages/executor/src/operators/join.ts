@@ -130,12 +130,8 @@ export async function runJoin(ctx: QueryContext, p: JoinPrimitive, bv: BindVars,
   // timers and this statement's abort get a turn every slice of them (see RowSlices).
   const slices = new RowSlices();
   const handOn = (joined: Row[]): Promise<void> | void => {
-    const turn = slices.spend(joined.length);
-    if (turn === undefined) return out.rows(joined);
-    return turn.then(() => {
-      ctx.throwIfAborted();
-      return out.rows(joined);
-    });
+    const turn = slices.spend(joined.length, () => ctx.throwIfAborted());
+    return turn === undefined ? out.rows(joined) : turn.then(() => out.rows(joined));
   };
   const lookups = new InnerLookups(ctx, p.right, (rowBv) => collect(ctx, p.right, rowBv));
   const request = (left: Row) => {

@@ -388,6 +388,9 @@ export async function mergeSorted(
     let bounds: number[] = [];
     let withPackets = lazy;
     const slices = new RowSlices();
+    const stopIfAborted = (): void => {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+    };
     const flush = async () => {
       if (batch.length !== n) batch.length = n;
       let b = batch;
@@ -407,14 +410,11 @@ export async function mergeSorted(
       await out.rows(b);
       // A receiver that has what it needs stops the statement through its signal (Limit): merge
       // no further.
-      if (ctx.signal.aborted) throw ctx.signal.reason;
+      stopIfAborted();
       // Buffered inputs (OLTP) and a receiver that takes chunks at once (an aggregate, a sort
       // collecting rows) leave no I/O between chunks: a turn of the event loop every slice.
-      const turn = slices.spend(b.length);
-      if (turn !== undefined) {
-        await turn;
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-      }
+      const turn = slices.spend(b.length, stopIfAborted);
+      if (turn !== undefined) await turn;
     };
     // The slots that hold a chunk, ordered by their head rows and then by input (the order a scan
     // for the least head with ties to the first input gives): the merge hands on order[0]'s head,
