@@ -80,6 +80,12 @@ export interface GatewayConfig {
   /** Open client connections allowed at once (1040 beyond); undefined = unlimited. */
   readonly maxConnections?: number;
   /**
+   * The client connection ids this gateway hands out, first to last; undefined = 1 to 2^32 − 1.
+   * Gateways behind one load balancer take ranges that do not overlap, so that the id a client
+   * reads from CONNECTION_ID() and passes to KILL names one connection of one gateway.
+   */
+  readonly connectionIds?: { readonly first: number; readonly last: number };
+  /**
    * A client that has not logged in this long after connecting is dropped without an error
    * packet, as MariaDB does past connect_timeout.
    */
@@ -138,6 +144,7 @@ const KNOWN_TOP_LEVEL = new Set([
   'drainTimeoutMs',
   'slowQueryMs',
   'maxConnections',
+  'connectionIds',
   'maxAllowedPacket',
   'maxPacketMemory',
   'connectTimeoutMs',
@@ -244,6 +251,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
   if (poolSize === 0) problem('poolSize', 'must be at least 1');
   const maxConnections = raw.maxConnections === undefined || raw.maxConnections === null ? undefined : nonNegativeInt('maxConnections', raw.maxConnections, problem);
   if (raw.maxConnections === 0) problem('maxConnections', 'must be at least 1 (leave it out for no limit)');
+  const connectionIds = parseConnectionIds(raw.connectionIds, problem);
 
   let tls: GatewayConfig['tls'];
   if (raw.tls !== undefined && raw.tls !== null) {
@@ -343,6 +351,7 @@ export function parseConfig(raw: unknown, file: string): GatewayConfig {
     drainTimeoutMs,
     slowQueryMs,
     maxConnections,
+    ...(connectionIds !== undefined ? { connectionIds } : {}),
     connectTimeoutMs,
     netReadTimeoutMs,
     waitTimeoutMs,
@@ -389,6 +398,18 @@ type Problem = (path: string, message: string) => void;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `connectionIds: { first, last }`: ids a client connection may get (u32, never 0). */
+function parseConnectionIds(v: unknown, problem: Problem): GatewayConfig['connectionIds'] {
+  if (v === undefined || v === null) return undefined;
+  const { first, last } = isObject(v) ? v : ({} as Record<string, unknown>);
+  const isId = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= 0xffffffff;
+  if (!isObject(v) || Object.keys(v).some((k) => k !== 'first' && k !== 'last') || !isId(first) || !isId(last) || first > last) {
+    problem('connectionIds', 'must be { first: N, last: M } with 1 <= N <= M <= 4294967295');
+    return undefined;
+  }
+  return { first, last };
 }
 
 function nonNegativeInt(p: string, v: unknown, problem: Problem): number {

@@ -214,6 +214,7 @@ export class Gateway {
       // The version the planner writes for VERSION() wherever a statement calls it: one value.
       serverVersion: ANNOUNCED_SERVER_VERSION,
       maxConnections: config.maxConnections,
+      connectionIds: config.connectionIds,
       // Read at start: a certificate change needs a restart, like the listeners.
       tls:
         config.tls === undefined

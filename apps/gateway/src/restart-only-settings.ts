@@ -21,6 +21,7 @@ const RESTART_ONLY: readonly (keyof GatewayConfig)[] = [
   'drainTimeoutMs',
   'slowQueryMs',
   'maxConnections',
+  'connectionIds',
   'maxAllowedPacket',
   'connectTimeoutMs',
   'netReadTimeoutMs',

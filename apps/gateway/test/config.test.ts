@@ -56,6 +56,14 @@ describe('parseConfig', () => {
     expect(issuesOf({ ...valid, connectTimeoutMs: 0, netReadTimeoutMs: -1 }).map((i) => i.path).sort()).toEqual(['connectTimeoutMs', 'netReadTimeoutMs']);
   });
 
+  it('reads connectionIds, a range of 1 to 2^32 - 1 that a gateway hands its client connections', () => {
+    expect(parseConfig(valid, '/etc/shardgate/gw.yaml').connectionIds).toBeUndefined();
+    expect(parseConfig({ ...valid, connectionIds: { first: 1_000_000_001, last: 2_000_000_000 } }, '/etc/shardgate/gw.yaml').connectionIds).toEqual({ first: 1_000_000_001, last: 2_000_000_000 });
+    for (const bad of [{ first: 0, last: 10 }, { first: 10, last: 9 }, { first: 1, last: 2 ** 32 }, { first: 1 }, { first: 1, last: 5, step: 2 }, 7, '1-5']) {
+      expect(issuesOf({ ...valid, connectionIds: bad }).map((i) => i.path)).toEqual(['connectionIds']);
+    }
+  });
+
   it('reads planWorkers and planTimeoutMs, with defaults 2 and 5000', () => {
     const d = parseConfig(valid, '/etc/shardgate/gw.yaml');
     expect([d.planWorkers, d.planTimeoutMs]).toEqual([2, 5000]);

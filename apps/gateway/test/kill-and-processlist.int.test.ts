@@ -10,6 +10,7 @@ import { comProcessInfo, comProcessKill, parseTextRow, RawMysqlClient } from '@s
 import { startTempGateway, type TempGateway } from './support/temp-gateway.js';
 
 let gw: TempGateway;
+const FIRST_ID = 3_000_000_001;
 const open: mysql.Connection[] = [];
 
 async function connect(user = 'app'): Promise<mysql.Connection> {
@@ -56,6 +57,9 @@ beforeAll(async () => {
       ],
       vschema: './vschema.json',
       keyspaces: { shop: { schema: './shop.sql', shards: { '-80': 'local', '80-': 'local' } } },
+      // As a second gateway behind the same load balancer would: ids above 2^31, every test below
+      // reads and kills by them.
+      connectionIds: { first: FIRST_ID, last: FIRST_ID + 999 },
     },
   });
   const c = await connect();
@@ -130,6 +134,20 @@ describe('KILL', () => {
       await direct.end();
       expect(n).toBe(0);
     }
+  });
+
+  it("hands out its configured connection ids: CONNECTION_ID(), the handshake's and the process list's agree; an id outside is unknown", async () => {
+    const a = await connect();
+    const b = await connect();
+    const [ida, idb] = [await connectionId(a), await connectionId(b)];
+    expect([ida, idb].every((id) => id >= FIRST_ID && id <= FIRST_ID + 999)).toBe(true);
+    expect([a.threadId, b.threadId]).toEqual([ida, idb]);
+    const [rows] = await b.query<mysql.RowDataPacket[]>('show processlist');
+    expect(rows.map((r) => Number(r.Id))).toEqual(expect.arrayContaining([ida, idb]));
+    // A low id, as another gateway with the default range would hand out: not one of this gateway's.
+    expect(await errnoOf(b.query(`kill query ${ida - FIRST_ID + 1}`))).toBe(1094);
+    const [[still]] = await a.query<mysql.RowDataPacket[]>('select 1 as one');
+    expect(still).toEqual({ one: 1 });
   });
 
   it('KILL CONNECTION ends the other connection; KILL of an unknown id is 1094, of another user 1095, of itself 1927', async () => {

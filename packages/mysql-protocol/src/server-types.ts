@@ -170,6 +170,14 @@ export interface MysqlServerOptions {
    */
   maxConnections?: number;
   /**
+   * The connection ids this server hands out (CONNECTION_ID(), the handshake's thread id, what
+   * KILL names): `first` to `last` inclusive, in turn, wrapping, never an id still open. Servers
+   * that serve the same clients (several gateways behind one load balancer) take ranges that do
+   * not overlap, so that an id names one connection whichever of them a client reached. Default:
+   * 1 to 2^32 − 1.
+   */
+  connectionIds?: { first: number; last: number };
+  /**
    * TLS certificate and key (PEM), and optionally the CA chain sent with them. When set, the
    * server advertises CLIENT_SSL and a client's SSLRequest continues on TLS 1.2 or later.
    */

@@ -21,8 +21,13 @@ class NetMysqlServer implements MysqlServer {
    * connection's `closed` settles; close() iterates a snapshot.
    */
   private readonly connections = new Set<ServerConnection>();
-  /** Next connection id (u32 in the handshake); wraps, skipping 0. */
-  private nextConnectionId = 1;
+  /** Ids of the open connections. Concurrency: changed with `connections`, in the same callbacks. */
+  private readonly openIds = new Set<number>();
+  /** The ids handed out (MysqlServerOptions.connectionIds), u32 in the handshake, never 0. */
+  private readonly firstId: number;
+  private readonly lastId: number;
+  /** Next connection id to try; wraps from lastId to firstId. */
+  private nextConnectionId: number;
   private readonly startedAt = Date.now();
   private closing: Promise<void> | null = null;
   private accepting = true;
@@ -44,6 +49,13 @@ class NetMysqlServer implements MysqlServer {
         // An observer that throws must not take the server down.
       }
     };
+    const ids = options.connectionIds ?? { first: 1, last: 0xffffffff };
+    if (!Number.isInteger(ids.first) || !Number.isInteger(ids.last) || ids.first < 1 || ids.last > 0xffffffff || ids.first > ids.last) {
+      throw new RangeError(`connectionIds must be integers with 1 <= first <= last <= 4294967295, got ${ids.first}..${ids.last}`);
+    }
+    this.firstId = ids.first;
+    this.lastId = ids.last;
+    this.nextConnectionId = ids.first;
     // A configured key is checked now (a bad PEM fails createMysqlServer); a generated one waits for first use.
     if (options.rsaPrivateKey !== undefined) this.rsaKeys = Sha2RsaKeys.create(options.rsaPrivateKey);
     this.settings = {
@@ -91,8 +103,12 @@ class NetMysqlServer implements MysqlServer {
       this.refuseTooManyConnections(socket);
       return;
     }
-    const id = this.nextConnectionId;
-    this.nextConnectionId = this.nextConnectionId >= 0xffffffff ? 1 : this.nextConnectionId + 1;
+    const id = this.takeConnectionId();
+    if (id === null) {
+      // Every id of the range is open (a range smaller than the connections it serves).
+      this.refuseTooManyConnections(socket);
+      return;
+    }
     let connection: ServerConnection;
     try {
       connection = new ServerConnection(socket, id, this.settings);
@@ -102,7 +118,26 @@ class NetMysqlServer implements MysqlServer {
       return;
     }
     this.connections.add(connection);
-    void connection.closed.then(() => this.connections.delete(connection));
+    this.openIds.add(id);
+    void connection.closed.then(() => {
+      this.connections.delete(connection);
+      this.openIds.delete(id);
+    });
+  }
+
+  /**
+   * The next id of the range not held by an open connection, or null when all are. After a wrap
+   * a long-lived connection may still hold the next id: a second connection under it would make
+   * KILL and the process list name two clients by one id.
+   */
+  private takeConnectionId(): number | null {
+    const size = this.lastId - this.firstId + 1;
+    if (this.openIds.size >= size) return null;
+    for (;;) {
+      const id = this.nextConnectionId;
+      this.nextConnectionId = id >= this.lastId ? this.firstId : id + 1;
+      if (!this.openIds.has(id)) return id;
+    }
   }
 
   /**
