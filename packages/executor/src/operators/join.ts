@@ -8,7 +8,7 @@ import { copyBindVars, type QueryContext } from '../query-context.js';
 import { CollectingReceiver, FieldsOnce, SerialQueue, type BufferedRows, type RowReceiver } from '../row-flow.js';
 import type { Cell, FieldInfo, Row } from '../types.js';
 import { cellToSqlValue, ColumnNumber } from '../values/cell-codec.js';
-import { TypedNull, typedBindValue, typedNullOf } from '../values/typed-temporal.js';
+import { integerTypeFloor, TypedNull, typedBindValue, typedNullOf } from '../values/typed-temporal.js';
 import { runPrimitive } from '../primitive-runner.js';
 import { ExecutorError, ER_NOT_SUPPORTED_YET } from '../errors.js';
 import { ColumnFlag, ColumnType, valueClassOf } from '../values/column-types.js';
@@ -38,13 +38,15 @@ function nullable(f: FieldInfo): FieldInfo {
 export function joinBindVars(base: BindVars, joinVars: Readonly<Record<string, number>>, row: Row | null, fields: readonly FieldInfo[], valueJoinVars?: readonly string[]): BindVars {
   const bv: BindVars = copyBindVars(base);
   for (const [name, column] of Object.entries(joinVars)) bv[name] = row === null ? null : typedBindValue(cellToSqlValue(row[column] ?? null, fields[column]), fields[column]);
-  // A BIGINT value computed into a right-side expression stays a BIGINT there (a literal 5 is an
-  // INT: `coalesce(t2.product_id, :t1_order_id)` would be an INT column where MariaDB's is BIGINT).
+  // An integer value computed into a right-side expression keeps its column type's width there (a
+  // literal 5 is an INT(1): `coalesce(t2.product_id, :t1_order_id)` would be an INT column where
+  // MariaDB's is BIGINT, `year(d) - :t1_id` an INT where it is a BIGINT; see integerTypeFloor).
   // A DECIMAL's NULL keeps its scale there (TypedNull): `ifnull(:c_balance, o.total)` is 38.00.
   for (const name of valueJoinVars ?? []) {
     const v = bv[name];
     const field = fields[joinVars[name]!];
-    if (typeof v === 'bigint' && field?.columnType === ColumnType.LONGLONG) bv[name] = new ColumnNumber(v.toString(), 'bigint', true);
+    const floor = integerTypeFloor(field);
+    if (typeof v === 'bigint' && floor !== undefined) bv[name] = new ColumnNumber(v.toString(), 'bigint', true, floor);
     else if (v === null) bv[name] = (typedNullOf(field) as unknown as SqlValue) ?? null;
   }
   return bv;
@@ -85,8 +87,8 @@ function withTypedZeros(bv: BindVars, p: JoinPrimitive, leftFields: readonly Fie
     out[name] =
       f !== undefined && valueClassOf(f.columnType, f.characterSet) === 'decimal'
         ? new ColumnNumber(scale > 0 ? `0.${'0'.repeat(scale)}` : '0', 'decimal')
-        : f?.columnType === ColumnType.LONGLONG
-          ? new ColumnNumber('0', 'bigint', true)
+        : integerTypeFloor(f) !== undefined
+          ? new ColumnNumber('0', 'bigint', true, integerTypeFloor(f))
           : 0n;
   }
   return out;

@@ -47,6 +47,11 @@ export class ColumnNumber extends ExactNumber {
      * a BIGINT stays BIGINT (a literal 5 is an INT), a DECIMAL without a fraction stays DECIMAL.
      */
     readonly keepType = false,
+    /**
+     * A kept BIGINT is written `COALESCE(value, typeFloor)`: a literal of the column type's
+     * digits, which MariaDB's type rules read as the column's width (see integerTypeFloor).
+     */
+    readonly typeFloor = '-9223372036854775808',
   ) {
     super(text);
   }
@@ -58,7 +63,7 @@ export class ColumnNumber extends ExactNumber {
   sql(): string {
     const t = this.text;
     // COALESCE with BIGINT's smallest value: a BIGINT of the same value (CAST(5 AS SIGNED) is an INT).
-    if (this.kind === 'bigint') return this.keepType ? `COALESCE(${t}, -9223372036854775808)` : t;
+    if (this.kind === 'bigint') return this.keepType ? `COALESCE(${t}, ${this.typeFloor})` : t;
     if (this.kind === 'double') return /^[-+]?\d+$/.test(t) && !this.keepType ? t : `CAST(${t} AS DOUBLE)`;
     const dot = t.indexOf('.');
     if (dot < 0) return this.keepType ? `CAST(${t} AS DECIMAL(${Math.min(65, Math.max(1, t.replace(/[-+]/g, '').length))},0))` : t;
@@ -102,7 +107,7 @@ export function literalOf(value: SqlValue): string {
   if (value === null) return 'NULL';
   if (typeof value === 'number' && !Number.isFinite(value)) return 'NULL';
   if (value instanceof ColumnNumber) return value.sql();
-  if ((value as unknown) instanceof TypedNull) return `CAST(NULL AS ${(value as unknown as TypedNull).castType})`;
+  if ((value as unknown) instanceof TypedNull) return (value as unknown as TypedNull).sql();
   if ((value as unknown) instanceof TypedTemporal) {
     const t = value as unknown as TypedTemporal;
     return `CAST(${quoteString(t.text)} AS ${t.castType})`;

@@ -66,9 +66,16 @@ export function typedBindValue(value: SqlValue, field: FieldInfo | undefined): S
  */
 export class TypedNull {
   constructor(
-    /** `DECIMAL(m,d)`. */
+    /** `DECIMAL(m,d)`, or for an integer the floor literal (integerTypeFloor) it is typed by. */
     readonly castType: string,
+    /** An integer's NULL: `IF(0, floor, NULL)` (CAST AS SIGNED would make every integer a BIGINT). */
+    private readonly integer = false,
   ) {}
+
+  /** The NULL as shard SQL, typed as its column. */
+  sql(): string {
+    return this.integer ? `IF(0, ${this.castType}, NULL)` : `CAST(NULL AS ${this.castType})`;
+  }
 
   /** What it is, for keys that tell bind values apart (inner-lookups' lookupKey). */
   toString(): string {
@@ -76,8 +83,40 @@ export class TypedNull {
   }
 }
 
-/** A typed NULL for a DECIMAL column, or null for other columns (their bare NULL means the same). */
+/**
+ * For a signed integer column (not YEAR), a literal that MariaDB's arithmetic reads with the
+ * column type's digits, and that COALESCE still types as an INT where the column is one: an
+ * expression over both sides of a join gets the other side's value as a literal, and `year(d) -
+ * 5` is an INT(6) where `year(d) - t1.id` is a BIGINT(12). TINYINT 3 digits, SMALLINT 5,
+ * MEDIUMINT 8, BIGINT 19 (its smallest value). INT gets 8 of its 10: MariaDB types any integer
+ * expression over 9 characters as a BIGINT, so 10 digits would turn `ifnull(t2.x, :t1_id)` into
+ * a BIGINT, where it is an INT; with 8, sums, differences, products and negations over an INT
+ * still come out BIGINT, as with the column.
+ */
+export function integerTypeFloor(field: FieldInfo | undefined): string | undefined {
+  if (field === undefined || (field.flags & UNSIGNED_FLAG) !== 0) return undefined;
+  switch (field.columnType) {
+    case ColumnType.TINY:
+      return '-999';
+    case ColumnType.SHORT:
+      return '-99999';
+    case ColumnType.INT24:
+    case ColumnType.LONG:
+      return '-99999999';
+    case ColumnType.LONGLONG:
+      return '-9223372036854775808';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A typed NULL for a DECIMAL or signed integer column, or null for other columns: a bare NULL in
+ * `year(d) - NULL` makes a DOUBLE where the column's NULL makes a BIGINT.
+ */
 export function typedNullOf(field: FieldInfo | undefined): TypedNull | null {
+  const floor = integerTypeFloor(field);
+  if (floor !== undefined) return new TypedNull(floor, true);
   if (field === undefined || (field.columnType !== ColumnType.NEWDECIMAL && field.columnType !== ColumnType.DECIMAL)) return null;
   const scale = Math.min(38, Math.max(0, Number.isInteger(field.decimals) ? field.decimals : 0));
   // The column length counts the sign (signed columns) and the point (a scale), as MariaDB reports it.
