@@ -186,6 +186,17 @@ describe('hostile statements get MariaDB’s error at once and hold no other cli
     await planWhileAttacked(deepError, 'd', 30_000);
   }, 120_000);
 
+  it('keeps planning other clients’ statements while four clients send 200,000 parentheses around a literal, or unary minuses', async () => {
+    // Past its parser stack MariaDB answers 1064 "memory exhausted" at once; node-sql-parser spent
+    // longer than planTimeoutMs on each, holding both plan workers (and answered 1969).
+    const deepWrap = (n: number, i: number): string => (i % 2 === 0 ? `select ${n}, ${i}, ${'('.repeat(200_000)}1${')'.repeat(200_000)}` : `select ${n}, ${i}, ${'-'.repeat(200_000)}1`);
+    for (const sql of [deepWrap(0, 0), deepWrap(0, 1)]) {
+      expect(await answer(reference, sql)).toMatchObject({ kind: 'error', errno: 1064, sqlState: '42000', message: expect.stringContaining('memory exhausted near') });
+      expect(await answer(client, sql)).toMatchObject({ kind: 'error', errno: 1064, sqlState: '42000', message: expect.stringContaining('memory exhausted near') });
+    }
+    await planWhileAttacked(deepWrap, 'e', 30_000);
+  }, 120_000);
+
   it('answers statements nested up to 600 parentheses deep, and any number around a literal, as MariaDB does', async () => {
     const statements = [
       `select ${'('.repeat(5000)}7${')'.repeat(5000)} + 1 as n`,

@@ -381,6 +381,26 @@ const MAX_NESTED_SELECTS = 64;
  */
 export const MAX_PARENTHESIS_DEPTH = 600;
 
+/**
+ * How deep MariaDB's parser stack goes: a statement with more nested parentheses, or a longer run
+ * of parentheses and prefix operators (`- - - 1`, `!!!1`, `not not 1`, `-(-(1))`), fails there with
+ * 1064 "memory exhausted" at once (10.11: 30,000 parentheses around a literal or 30,000 unary
+ * minuses parse, 32,000 do not). Those around a literal are not counted in MAX_PARENTHESIS_DEPTH,
+ * and node-sql-parser takes 0.8 s for 20,000 of them and more than planTimeoutMs for 200,000: a
+ * few clients sending such statements held every plan worker, and every other client's uncached
+ * statement waited out the deadline, where MariaDB answers at once.
+ */
+export const MARIADB_PARSER_STACK = 32_000;
+
+/** A punct token of prefix operators only (`-`, `+`, `!`, `~`; the lexer may join several). */
+function isPrefixOperatorText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 45 && c !== 43 && c !== 33 && c !== 126) return false;
+  }
+  return true;
+}
+
 /** Tokens that are a whole value: parentheses around one (`((((3))))`) are not counted in the depth. */
 const LITERAL_KINDS: ReadonlySet<string> = new Set(['number', 'string', 'hex', 'bit']);
 
@@ -410,9 +430,14 @@ function refuseUnbalancedParentheses(sql: string, tokens: readonly Token[], end:
   const wrapperCloses: number[] = [];
   // Where the counted nesting first went deeper than MAX_PARENTHESIS_DEPTH.
   let tooDeepAt = -1;
+  // Consecutive parentheses and prefix operators, each a level of MariaDB's parser stack.
+  let prefixRun = 0;
   for (let i = 0; i < end; i++) {
     const t = tokens[i]!;
     if (t.kind === 'verbatim' && (t.text.includes('(') || t.text.includes(')'))) return;
+    const prefix = t.kind === 'punct' ? (t.text === '(' || isPrefixOperatorText(t.text) ? t.text.length : 0) : t.lower === 'not' ? 1 : 0;
+    prefixRun = prefix > 0 ? prefixRun + prefix : 0;
+    if (prefixRun > MARIADB_PARSER_STACK || (depth >= MARIADB_PARSER_STACK && t.kind === 'punct' && t.text === '(')) throw parseError('memory exhausted', sql, t.start);
     if (t.kind !== 'punct') continue;
     if (t.text === '(') {
       depth++;

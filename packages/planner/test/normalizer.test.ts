@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { countPlaceholders, MAX_PARENTHESIS_DEPTH, normalize, ROWS_BIND } from '../src/normalizer.js';
+import { countPlaceholders, MARIADB_PARSER_STACK, MAX_PARENTHESIS_DEPTH, normalize, ROWS_BIND } from '../src/normalizer.js';
 import { ExactNumber, type SqlValue } from '../src/plan-types.js';
 import { encodeSqlValue, renderQuery, templateFromSql } from '../src/query-template.js';
 import { decodeString, tokenize } from '../src/lexer.js';
@@ -163,7 +163,7 @@ describe('unpaired parentheses', () => {
   };
 
   it('refuses them as MariaDB does, before any parse: 1064 near the first unpaired `)`, or near the end', () => {
-    expect(errorOf(`select ${'('.repeat(100_000)}1`)).toEqual({ errno: 1064, sqlState: '42000', near: '' });
+    expect(errorOf(`select ${'('.repeat(20_000)}1`)).toEqual({ errno: 1064, sqlState: '42000', near: '' });
     expect(errorOf('select (1)) + 2')).toEqual({ errno: 1064, sqlState: '42000', near: ') + 2' });
     expect(errorOf("select id from t where id in (1, 2) and name = ')' and (x")).toEqual({ errno: 1064, sqlState: '42000', near: '' });
     expect(errorOf(`insert into t values (1, 'a'), (2, (3`)).toEqual({ errno: 1064, sqlState: '42000', near: '' });
@@ -185,7 +185,24 @@ describe('unpaired parentheses', () => {
     expect(errorOf(`select ${deep(MAX_PARENTHESIS_DEPTH, deep(5000, '3').slice(7) + ' + 1').slice(7)}`)).toBeNull();
     expect(errorOf(`select ${deep(MAX_PARENTHESIS_DEPTH + 1, deep(5000, '3').slice(7) + ' + 1').slice(7)}`)).toEqual(tooDeep);
     // An unpaired one anywhere still answers MariaDB's 1064 near it (or near '' for one unclosed).
-    expect(errorOf(`select ${'('.repeat(100_000)}1`)).toEqual({ errno: 1064, sqlState: '42000', near: '' });
+    expect(errorOf(`select ${'('.repeat(20_000)}1`)).toEqual({ errno: 1064, sqlState: '42000', near: '' });
+  });
+
+  it('answers 1064 "memory exhausted" where MariaDB’s parser stack runs out, before the parser spends seconds on it', () => {
+    const exhausted = (near: string) => ({ errno: 1064, sqlState: '42000', near });
+    // Parentheses around a literal, and runs of prefix operators, however they mix.
+    expect(errorOf(`select ${'('.repeat(MARIADB_PARSER_STACK + 1)}1${')'.repeat(MARIADB_PARSER_STACK + 1)}`)).toEqual(exhausted(`(1${')'.repeat(78)}`));
+    expect(errorOf(`select ${'-'.repeat(200_000)}1`)).toEqual(exhausted('-'.repeat(80)));
+    expect(errorOf(`select ${'!'.repeat(MARIADB_PARSER_STACK + 1)}1`)).toEqual(exhausted('!1'));
+    expect(errorOf(`select id from t where ${'not '.repeat(MARIADB_PARSER_STACK + 1)}id`)).toEqual(exhausted('not id'));
+    expect(errorOf(`select ${'-('.repeat(20_000)}1${')'.repeat(20_000)}`)).toMatchObject({ errno: 1064 });
+    expect(() => normalize(`select ${'~'.repeat(50_000)}1`)).toThrow(/^memory exhausted near '~~~/);
+    // Unclosed past the stack, MariaDB runs out of it before it finds them unclosed.
+    expect(errorOf(`select ${'('.repeat(100_000)}1`)).toEqual(exhausted('('.repeat(80)));
+    // MariaDB parses 30,000 of them: the parser gets them, as before.
+    expect(errorOf(`select ${'('.repeat(30_000)}1${')'.repeat(30_000)}`)).toBeNull();
+    expect(errorOf(`select ${'- '.repeat(30_000)}1, 1 ${'- 1 '.repeat(40_000)}`)).toBeNull();
+    expect(errorOf(`select ${'not '.repeat(30_000)}1`)).toBeNull();
   });
 
   it('answers 1473 when the (SELECT nesting passed MariaDB’s limit of 64 before the fault', () => {
