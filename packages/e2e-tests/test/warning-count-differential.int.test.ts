@@ -100,6 +100,10 @@ describe('which statements clear the last statement\'s warnings, as one MariaDB'
     ['select 1/0', 'set @a = 1', 'set names utf8mb4', 'do 1'],
     ['select 1/0', 'select (select 1)', 'select 1 union select 2'],
     ['select 1/0', 'select * from (select 1) t'],
+    // A `from` in a string or in a function's syntax is no FROM clause; one in a subquery is.
+    ['select 1/0', "select 'data from here'", "select extract(year from '2024-05-06')", "select trim(leading 'x' from 'xxa')", "select substring('abc' from 2)", 'select (select 1 from dual)'],
+    ['select 1/0', 'select (select count(*) from item)'],
+    ['select 1/0', 'select exists (select 1 from item where id = 2)'],
     ['select 1/0', 'select id from item where id = 1'],
     ['select 1/0', 'show variables like \'xyz\''],
     ['select 1/0', 'show tables'],

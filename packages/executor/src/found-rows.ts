@@ -175,24 +175,18 @@ const KEEPING_STATEMENTS = new Set(['insert', 'update', 'delete', 'replace', 'se
  * counted, if the statement had it with a LIMIT; null when the statement's plan says its count
  * is not knowable (no plan, or an aggregate without GROUP BY: Plan.foundRowsUncertain).
  */
-export function foundRowsAfter(sql: string, reply: FoundRowsSink, calcFoundRows: bigint | undefined | null, before: bigint | undefined): bigint | undefined {
+export function foundRowsAfter(sql: string, reply: FoundRowsSink, calcFoundRows: bigint | undefined | null, before: bigint | undefined, limitMayHaveOffset: boolean): bigint | undefined {
   const verb = firstWord(sql);
   if (verb === 'select') {
     if (!reply.resultSet || calcFoundRows === null) return undefined;
     if (calcFoundRows !== undefined) return calcFoundRows;
     // MariaDB counts the rows an OFFSET skipped too (`limit 29, 2` over 30 rows: 30), and all of
     // them when none is left to send: only a count without the LIMIT would know that number.
-    return MAY_HAVE_OFFSET.test(sql) ? undefined : BigInt(reply.rowsSent);
+    return limitMayHaveOffset ? undefined : BigInt(reply.rowsSent);
   }
   if (KEEPING_STATEMENTS.has(verb) && !reply.resultSet && !/\bselect\b/i.test(sql)) return before;
   return undefined;
 }
-
-/**
- * A LIMIT followed anywhere by a comma or OFFSET: every statement with an offset matches (some
- * without one do too, and are only refused FOUND_ROWS() for it).
- */
-const MAY_HAVE_OFFSET = /\blimit\b[\s\S]*(?:,|\boffset\b)/i;
 
 /** The statement's first keyword, lower-cased, after comments and whitespace ('' if none). */
 function firstWord(sql: string): string {

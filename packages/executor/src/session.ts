@@ -177,6 +177,8 @@ export class Session implements ExecutorSession, ShardAccess {
   private calcFoundRows: bigint | undefined = undefined;
   /** Whether the running statement's plan lets the session know FOUND_ROWS() after it (startPlanned sets it). */
   private foundRowsCountable = false;
+  /** The running statement's Plan.limitMayHaveOffset (startPlanned sets it). */
+  private limitMayHaveOffset = false;
   /** The running statement's LAST_INSERT_ID(expr) column (Plan.lastInsertIdColumn; startPlanned sets it). */
   private lastInsertIdColumn: number | undefined = undefined;
   /** Whether the running statement's FoundRowsSink must keep its last row (one closure per session). */
@@ -430,6 +432,7 @@ export class Session implements ExecutorSession, ShardAccess {
       reply = foundRowsSink(sink, this.keepsLastRow);
       this.calcFoundRows = undefined;
       this.foundRowsCountable = false;
+      this.limitMayHaveOffset = false;
       this.lastInsertIdColumn = undefined;
       // Rows past sql_select_limit never reach the client, nor FOUND_ROWS()'s count.
       const limited = this.selectLimit !== undefined && selectLimitApplies(sql) ? new SelectLimitSink(reply, this.selectLimit) : reply;
@@ -459,7 +462,7 @@ export class Session implements ExecutorSession, ShardAccess {
       const cell = reply.lastRow[this.lastInsertIdColumn] ?? null;
       this.lastInsertId = cell === null ? 0n : BigInt(typeof cell === 'string' ? cell : cellText(cell));
     }
-    this.foundRows = foundRowsAfter(sql, reply, this.foundRowsCountable ? this.calcFoundRows : null, this.foundRows);
+    this.foundRows = foundRowsAfter(sql, reply, this.foundRowsCountable ? this.calcFoundRows : null, this.foundRows, this.limitMayHaveOffset);
   }
 
   /**
@@ -541,6 +544,7 @@ export class Session implements ExecutorSession, ShardAccess {
     const top = planned?.plan.instructions;
     // A statement sent as written to a shard target counts as that target's shards count it.
     this.foundRowsCountable = planned !== null && planned.plan.foundRowsUncertain !== true && this.targetShards === null;
+    this.limitMayHaveOffset = planned?.plan.limitMayHaveOffset === true;
     this.lastInsertIdColumn = planned?.plan.lastInsertIdColumn;
     if (top?.operator === 'Session') return runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
     if (this.targetShards !== null && mentionsUserVariable(sql)) {
@@ -667,7 +671,7 @@ export class Session implements ExecutorSession, ShardAccess {
       // The statement's own count goes in its reply; its warnings replace the session's unless it
       // raised none and used no table (leavesDiagnostics).
       const own = ctx.warnings.length + ctx.unlistedWarnings.count;
-      if (own > 0 || !leavesDiagnostics(sql, planned)) this.setWarnings(ctx.warnings, ctx.unlistedWarnings.count);
+      if (own > 0 || !leavesDiagnostics(planned)) this.setWarnings(ctx.warnings, ctx.unlistedWarnings.count);
       this.calcFoundRows = ctx.foundRows;
       if (outcome && !writer.fieldsSent) {
         if (outcome.insertId !== 0n) this.lastInsertId = outcome.insertId;
@@ -714,7 +718,7 @@ export class Session implements ExecutorSession, ShardAccess {
       (r) => {
         let pending: Promise<void> | undefined;
         try {
-          pending = this.replyUnshardedRead(r, keyspace, shard, statement.signal, sink, leavesDiagnostics(sql, planned));
+          pending = this.replyUnshardedRead(r, keyspace, shard, statement.signal, sink, leavesDiagnostics(planned));
         } catch (err) {
           statement.close();
           throw err;
@@ -1205,18 +1209,15 @@ export interface SessionDiagnostics {
   readonly unlisted: number;
 }
 
-/** A FROM naming something other than DUAL (a table, a derived table, a view). */
-const FROM_A_TABLE = /\bfrom\b(?!\s+dual\b)/i;
-
 /**
  * Whether a statement that raised no warning leaves the previous statement's (SHOW WARNINGS,
  * @@warning_count) as they are: MariaDB clears them only for a statement that uses a table, so
  * `SELECT 1` (a connection pool's ping), `SELECT @a` or `SELECT NOW()` keep them, while a statement
  * reading any table, a derived one included, clears them. Its own count, 0, is still its reply's.
- * A statement the gateway did not plan, or whose text has a FROM, clears them.
+ * A statement the gateway did not plan, or with a FROM clause (Plan.fromClause), clears them.
  */
-function leavesDiagnostics(sql: string, planned: PlannedQuery | null): boolean {
-  return planned !== null && planned.plan.tablesUsed.length === 0 && !FROM_A_TABLE.test(sql);
+function leavesDiagnostics(planned: PlannedQuery | null): boolean {
+  return planned !== null && planned.plan.tablesUsed.length === 0 && planned.plan.fromClause !== true;
 }
 
 async function writeInChunks(writer: SinkWriter, rows: Row[], packets: CollectingReceiver['packets']): Promise<void> {

@@ -725,6 +725,18 @@ export interface Plan {
    * last row it evaluates (the last row it sends, for the shapes planned so).
    */
   readonly lastInsertIdColumn?: number;
+  /**
+   * The statement has a FROM clause naming something other than DUAL (a table, a derived table, a
+   * view), in itself or a subquery: MariaDB clears the session's warnings for it. Read from the
+   * tokens, so that a `from` inside a string or a function's arguments (`extract(year from d)`,
+   * `trim(leading 'x' from s)`) is not one.
+   */
+  readonly fromClause?: true;
+  /**
+   * A LIMIT followed anywhere by a comma or OFFSET: one with an offset (some without match too).
+   * MariaDB's FOUND_ROWS() then counts the skipped rows, which only a count without the LIMIT knows.
+   */
+  readonly limitMayHaveOffset?: true;
 }
 
 /** What the planner hands the executor for one execution: a shared plan plus this query's values. */

@@ -189,8 +189,47 @@ export function buildPlan(input: BuildInput): Plan {
       throw syntaxError(n.normalized, tokens[0]?.start ?? 0);
     }
   }
-  const plan: Plan = { queryType, instructions, tablesUsed: [...tablesUsed].sort(), ...(lastInsertIdColumn !== undefined ? { lastInsertIdColumn } : {}) };
+  const plan: Plan = {
+    queryType,
+    instructions,
+    tablesUsed: [...tablesUsed].sort(),
+    ...(lastInsertIdColumn !== undefined ? { lastInsertIdColumn } : {}),
+    ...(hasFromClause(tokens) ? { fromClause: true } : {}),
+    ...(limitMayHaveOffset(tokens) ? { limitMayHaveOffset: true } : {}),
+  };
   return n.kind === 'select' && mayAggregateWithoutGroupBy(tokens) ? { ...plan, foundRowsUncertain: true } : plan;
+}
+
+/**
+ * Plan.fromClause: a FROM not followed by DUAL, at the top level or directly inside a subquery's
+ * parentheses; one inside a function call's parentheses is that function's syntax.
+ */
+function hasFromClause(tokens: readonly Token[]): boolean {
+  // Per open parenthesis, innermost last: whether it opens a subquery (`(select`, `(with`).
+  const subquery: boolean[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'punct') {
+      if (t.text === '(') {
+        const next = kw(tokens[i + 1]);
+        subquery.push(next === 'select' || next === 'with');
+      } else if (t.text === ')') subquery.pop();
+      continue;
+    }
+    if (kw(t) === 'from' && kw(tokens[i + 1]) !== 'dual' && (subquery.length === 0 || subquery[subquery.length - 1] === true)) return true;
+  }
+  return false;
+}
+
+/** Plan.limitMayHaveOffset. */
+function limitMayHaveOffset(tokens: readonly Token[]): boolean {
+  let limit = false;
+  for (const t of tokens) {
+    const k = kw(t);
+    if (k === 'limit') limit = true;
+    else if (limit && (k === 'offset' || (t.kind === 'punct' && t.text === ','))) return true;
+  }
+  return false;
 }
 
 /** Aggregate functions (a window's `count(*) over ()` counts too: the check only errs toward yes). */
