@@ -14,6 +14,7 @@
  */
 import { decodeTextRow } from '@shardgate/mysql-protocol';
 import type { FieldInfo, ResultSink } from './types.js';
+import type { Plan } from '@shardgate/planner';
 import { isPacketOnlyRow } from './row-packets.js';
 
 /**
@@ -175,16 +176,17 @@ const KEEPING_STATEMENTS = new Set(['insert', 'update', 'delete', 'replace', 'se
  * counted, if the statement had it with a LIMIT; null when the statement's plan says its count
  * is not knowable (no plan, or an aggregate without GROUP BY: Plan.foundRowsUncertain).
  */
-export function foundRowsAfter(sql: string, reply: FoundRowsSink, calcFoundRows: bigint | undefined | null, before: bigint | undefined, limitMayHaveOffset: boolean): bigint | undefined {
+export function foundRowsAfter(sql: string, reply: FoundRowsSink, calcFoundRows: bigint | undefined | null, before: bigint | undefined, plan: Plan | undefined): bigint | undefined {
   const verb = firstWord(sql);
   if (verb === 'select') {
     if (!reply.resultSet || calcFoundRows === null) return undefined;
     if (calcFoundRows !== undefined) return calcFoundRows;
     // MariaDB counts the rows an OFFSET skipped too (`limit 29, 2` over 30 rows: 30), and all of
     // them when none is left to send: only a count without the LIMIT would know that number.
-    return limitMayHaveOffset ? undefined : BigInt(reply.rowsSent);
+    return plan?.limitMayHaveOffset === true ? undefined : BigInt(reply.rowsSent);
   }
-  if (KEEPING_STATEMENTS.has(verb) && !reply.resultSet && !/\bselect\b/i.test(sql)) return before;
+  // Without a plan, from its text.
+  if (KEEPING_STATEMENTS.has(verb) && !reply.resultSet && !(plan !== undefined ? plan.holdsSelect === true : /\bselect\b/i.test(sql))) return before;
   return undefined;
 }
 

@@ -2,7 +2,7 @@
  * One client session: its keyspace, settings, transaction and reserved connections. It plans and
  * runs one statement at a time for the gateway, and is the ShardAccess of its statements.
  */
-import { applyExecutableComments, doAsSelect, ignoreSpaceBeforeCalls, insertSetAsValues, tokenize, withDefaultQuoting, type BindVars, type LexicalSqlMode, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
+import { applyExecutableComments, doAsSelect, ignoreSpaceBeforeCalls, insertSetAsValues, tokenize, withDefaultQuoting, type BindVars, type LexicalSqlMode, type Plan, type PlannedQuery, type Primitive, type RoutePrimitive, type SavepointName, type SessionPrimitive, type SqlValue, type Token } from '@shardgate/planner';
 import { ExecutorError, ER_NO_DB_ERROR, ER_UNKNOWN_ERROR, hasMysqlCode, queryInterrupted, rowLimitExceeded, transactionTimedOut } from './errors.js';
 import { unknownDatabase } from './keyspace-routing.js';
 import { QueryContext, unlistedWarnings, type LookupWriteOrder, type ShardAccess, type Warning } from './query-context.js';
@@ -177,8 +177,8 @@ export class Session implements ExecutorSession, ShardAccess {
   private calcFoundRows: bigint | undefined = undefined;
   /** Whether the running statement's plan lets the session know FOUND_ROWS() after it (startPlanned sets it). */
   private foundRowsCountable = false;
-  /** The running statement's Plan.limitMayHaveOffset (startPlanned sets it). */
-  private limitMayHaveOffset = false;
+  /** The running statement's plan, for what FOUND_ROWS() is after it (startPlanned sets it). */
+  private foundRowsPlan: Plan | undefined = undefined;
   /** The running statement's LAST_INSERT_ID(expr) column (Plan.lastInsertIdColumn; startPlanned sets it). */
   private lastInsertIdColumn: number | undefined = undefined;
   /** Whether the running statement's FoundRowsSink must keep its last row (one closure per session). */
@@ -432,7 +432,7 @@ export class Session implements ExecutorSession, ShardAccess {
       reply = foundRowsSink(sink, this.keepsLastRow);
       this.calcFoundRows = undefined;
       this.foundRowsCountable = false;
-      this.limitMayHaveOffset = false;
+      this.foundRowsPlan = undefined;
       this.lastInsertIdColumn = undefined;
       // Rows past sql_select_limit never reach the client, nor FOUND_ROWS()'s count.
       const limited = this.selectLimit !== undefined && selectLimitApplies(sql) ? new SelectLimitSink(reply, this.selectLimit) : reply;
@@ -462,7 +462,7 @@ export class Session implements ExecutorSession, ShardAccess {
       const cell = reply.lastRow[this.lastInsertIdColumn] ?? null;
       this.lastInsertId = cell === null ? 0n : BigInt(typeof cell === 'string' ? cell : cellText(cell));
     }
-    this.foundRows = foundRowsAfter(sql, reply, this.foundRowsCountable ? this.calcFoundRows : null, this.foundRows, this.limitMayHaveOffset);
+    this.foundRows = foundRowsAfter(sql, reply, this.foundRowsCountable ? this.calcFoundRows : null, this.foundRows, this.foundRowsPlan);
   }
 
   /**
@@ -544,7 +544,7 @@ export class Session implements ExecutorSession, ShardAccess {
     const top = planned?.plan.instructions;
     // A statement sent as written to a shard target counts as that target's shards count it.
     this.foundRowsCountable = planned !== null && planned.plan.foundRowsUncertain !== true && this.targetShards === null;
-    this.limitMayHaveOffset = planned?.plan.limitMayHaveOffset === true;
+    this.foundRowsPlan = planned?.plan;
     this.lastInsertIdColumn = planned?.plan.lastInsertIdColumn;
     if (top?.operator === 'Session') return runSessionStatement(this, top as SessionPrimitive, planned!.bindVars, sink, sql);
     if (this.targetShards !== null && mentionsUserVariable(sql)) {

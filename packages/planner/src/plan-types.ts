@@ -737,6 +737,11 @@ export interface Plan {
    * MariaDB's FOUND_ROWS() then counts the skipped rows, which only a count without the LIMIT knows.
    */
   readonly limitMayHaveOffset?: true;
+  /**
+   * The statement holds a SELECT (`INSERT … SELECT`, `SET @x = (SELECT …)`, a subquery): after an
+   * INSERT, UPDATE, DELETE, SET or DO that holds none, MariaDB keeps FOUND_ROWS() as it was.
+   */
+  readonly holdsSelect?: true;
 }
 
 /** What the planner hands the executor for one execution: a shared plan plus this query's values. */

@@ -196,6 +196,7 @@ export function buildPlan(input: BuildInput): Plan {
     ...(lastInsertIdColumn !== undefined ? { lastInsertIdColumn } : {}),
     ...(hasFromClause(tokens) ? { fromClause: true } : {}),
     ...(limitMayHaveOffset(tokens) ? { limitMayHaveOffset: true } : {}),
+    ...(tokens.some((t) => kw(t) === 'select') ? { holdsSelect: true } : {}),
   };
   return n.kind === 'select' && mayAggregateWithoutGroupBy(tokens) ? { ...plan, foundRowsUncertain: true } : plan;
 }
