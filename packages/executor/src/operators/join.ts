@@ -84,11 +84,12 @@ function withTypedZeros(bv: BindVars, p: JoinPrimitive, leftFields: readonly Fie
     if (out[name] !== null && !((out[name] as unknown) instanceof TypedNull)) continue;
     const f = leftFields[p.joinVars[name]!];
     const scale = f?.decimals ?? 0;
+    const floor = integerTypeFloor(f);
     out[name] =
       f !== undefined && valueClassOf(f.columnType, f.characterSet) === 'decimal'
         ? new ColumnNumber(scale > 0 ? `0.${'0'.repeat(scale)}` : '0', 'decimal')
-        : integerTypeFloor(f) !== undefined
-          ? new ColumnNumber('0', 'bigint', true, integerTypeFloor(f))
+        : floor !== undefined
+          ? new ColumnNumber('0', 'bigint', true, floor)
           : 0n;
   }
   return out;
