@@ -13,6 +13,11 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** A turn of the event loop, then `check` (the statement's abort, which may reject it). */
+export function yieldThen(check: () => void): Promise<void> {
+  return yieldToEventLoop().then(check);
+}
+
 /**
  * `values.map(f)`, yielding between slices of VALUES_PER_SLICE; `check` (the statement's abort,
  * which may throw) runs after each turn.
@@ -20,10 +25,7 @@ export function yieldToEventLoop(): Promise<void> {
 export async function mapInSlices<T, U>(values: readonly T[], f: (v: T, i: number) => U, check?: () => void): Promise<U[]> {
   const out: U[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    if (i > 0 && i % VALUES_PER_SLICE === 0) {
-      await yieldToEventLoop();
-      check?.();
-    }
+    if (i > 0 && i % VALUES_PER_SLICE === 0) await (check === undefined ? yieldToEventLoop() : yieldThen(check));
     out[i] = f(values[i]!, i);
   }
   return out;
@@ -50,7 +52,7 @@ export class RowSlices {
     this.done += rows;
     if (this.done < VALUES_PER_SLICE) return undefined;
     this.done = 0;
-    return check === undefined ? yieldToEventLoop() : yieldToEventLoop().then(check);
+    return check === undefined ? yieldToEventLoop() : yieldThen(check);
   }
 }
 

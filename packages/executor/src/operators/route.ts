@@ -10,7 +10,7 @@ import type { ShardResult, StreamHandlers } from '../shard-pool.js';
 import { packetOnlyChunk, packetOnlyRow, rowsWithPackets, sliceWithPackets, walkRowPackets, withRowPackets } from '../row-packets.js';
 import type { DmlOutcome, Row } from '../types.js';
 import { renderTemplate, renderTemplateInSlices } from '../values/render-query.js';
-import { VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
+import { VALUES_PER_SLICE, yieldThen, yieldToEventLoop } from '../event-loop-yield.js';
 import { evalList, evalScalar } from '../values/value-expr.js';
 import { keyspaceIdsFor } from '../vindex-resolver.js';
 import type { KeyspaceShards } from '../keyspace-routing.js';
@@ -455,10 +455,7 @@ async function shardResultInSlices(ctx: QueryContext, r: ShardResult, count: num
   const p = r.packets;
   const decodedWhole = !packetOnly && r.rowAt === undefined ? rowsWithPackets(r) : null;
   for (let start = 0; start < count; start += VALUES_PER_SLICE) {
-    if (start > 0) {
-      await yieldToEventLoop();
-      ctx.throwIfAborted();
-    }
+    if (start > 0) await yieldThen(() => ctx.throwIfAborted());
     const end = Math.min(count, start + VALUES_PER_SLICE);
     let chunk: Row[];
     if (decodedWhole !== null) {

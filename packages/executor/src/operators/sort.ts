@@ -5,7 +5,7 @@ import { CollectingReceiver, trimFields, trimRow, type RowReceiver } from '../ro
 import { runPrimitive } from '../primitive-runner.js';
 import { orderComparator } from './merge-sort.js';
 import { CollationTagCheck } from '../values/collation-tag-check.js';
-import { handOnInSlices, VALUES_PER_SLICE, yieldToEventLoop } from '../event-loop-yield.js';
+import { handOnInSlices, VALUES_PER_SLICE, yieldThen } from '../event-loop-yield.js';
 import { sortInSlices } from '../sort-in-slices.js';
 
 const OUTPUT_CHUNK_ROWS = 256;
@@ -18,10 +18,7 @@ export async function runSort(ctx: QueryContext, p: SortPrimitive, bv: BindVars,
   // Up to maxMemoryRows rows are checked, sorted and handed on here, none of it waiting for I/O:
   // each step gives the event loop its turns (every other client's statements) and stops at the
   // first one after this statement was aborted.
-  const turn = async (): Promise<void> => {
-    await yieldToEventLoop();
-    ctx.throwIfAborted();
-  };
+  const turn = (): Promise<void> => yieldThen(() => ctx.throwIfAborted());
   if (p.collationTagColumn !== undefined) {
     const check = new CollationTagCheck(fields, p.collationTagColumn, p.orderBy.map((k) => (k.column === undefined ? undefined : k.weightStringColumn)));
     for (let i = 0; i < rows.length; i++) {

@@ -14,7 +14,7 @@
  */
 import type { SqlValue } from '@shardgate/planner';
 import type { FieldInfo } from '../types.js';
-import { ColumnType } from './column-types.js';
+import { ColumnFlag, ColumnType } from './column-types.js';
 
 export class TypedTemporal {
   constructor(
@@ -94,7 +94,7 @@ export class TypedNull {
  * still come out BIGINT, as with the column.
  */
 export function integerTypeFloor(field: FieldInfo | undefined): string | undefined {
-  if (field === undefined || (field.flags & UNSIGNED_FLAG) !== 0) return undefined;
+  if (field === undefined || (field.flags & ColumnFlag.UNSIGNED) !== 0) return undefined;
   switch (field.columnType) {
     case ColumnType.TINY:
       return '-999';
@@ -120,12 +120,11 @@ export function typedNullOf(field: FieldInfo | undefined): TypedNull | null {
   if (field === undefined || (field.columnType !== ColumnType.NEWDECIMAL && field.columnType !== ColumnType.DECIMAL)) return null;
   const scale = Math.min(38, Math.max(0, Number.isInteger(field.decimals) ? field.decimals : 0));
   // The column length counts the sign (signed columns) and the point (a scale), as MariaDB reports it.
-  const digits = field.columnLength - (scale > 0 ? 1 : 0) - ((field.flags & UNSIGNED_FLAG) !== 0 ? 0 : 1);
+  const digits = field.columnLength - (scale > 0 ? 1 : 0) - ((field.flags & ColumnFlag.UNSIGNED) !== 0 ? 0 : 1);
   const precision = Math.min(65, Math.max(scale, 1, Number.isFinite(digits) ? digits : 65));
   return new TypedNull(`DECIMAL(${precision},${scale})`);
 }
 
-const UNSIGNED_FLAG = 0x20;
 
 /** A bind value as the gateway's own evaluators read it: a TypedTemporal's text, a TypedNull's NULL. */
 export function unwrapBind<T>(v: T): T | string | null {
