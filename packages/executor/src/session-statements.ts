@@ -674,6 +674,10 @@ function asEvaluatedColumn(expr: string, f: FieldInfo, cell: Cell): FieldInfo {
   const base = { ...f, orgName: '' };
   if (e === 'connection_id()') return { ...base, columnType: ColumnType.LONG, columnLength: 10, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
   if (e === '@@autocommit') return { ...base, columnLength: 1 };
+  // LAST_INSERT_ID() is a BIGINT UNSIGNED NOT NULL in MariaDB.
+  if (e === 'last_insert_id()') return { ...base, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
+  // FOUND_ROWS() is a BIGINT NOT NULL (signed).
+  if (e === 'found_rows()') return { ...base, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY };
   if (f.columnType !== ColumnType.VAR_STRING) return base;
   if (e === 'database()' || e === 'schema()') return { ...base, columnLength: 256, flags: 0, decimals: 39 };
   if (e === 'user()' || e === 'current_user()' || e === 'session_user()' || e === 'system_user()') return { ...base, columnLength: 1536, decimals: 39 };
@@ -694,10 +698,6 @@ async function runSystemSelect(session: Session, columns: readonly { name: strin
     fields[i] = v.numeric ? intField(c.name) : textField(c.name);
     // MariaDB's unsigned system variables are BIGINT UNSIGNED (flags UNSIGNED | BINARY).
     if (v.unsigned === true) fields[i] = { ...fields[i]!, flags: ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
-    // LAST_INSERT_ID() is a BIGINT UNSIGNED NOT NULL in MariaDB.
-    if (/^last_insert_id\(\s*\)$/i.test(c.expr)) fields[i] = { ...fields[i]!, flags: ColumnFlag.NOT_NULL | ColumnFlag.UNSIGNED | ColumnFlag.BINARY };
-    // FOUND_ROWS() is a BIGINT NOT NULL (signed).
-    if (/^found_rows\(\s*\)$/i.test(c.expr)) fields[i] = { ...fields[i]!, flags: ColumnFlag.NOT_NULL | ColumnFlag.BINARY };
     fields[i] = asEvaluatedColumn(c.expr, fields[i]!, v.cell);
   });
   if (forwarded.length > 0) {

@@ -553,7 +553,9 @@ export class ServerConnection implements SinkHost {
     socket.end();
     socket.once('end', () => socket.destroy());
     socket.resume();
-    setTimeout(() => socket.destroy(), 5000).unref();
+    const timer = setTimeout(() => socket.destroy(), 5000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   }
 
   /**
